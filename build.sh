@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# build.sh - install what is missing (Debian 12, as root), build, test, demo.
+#   ./build.sh          Release build in build/ (the winstate binary: build/winstate)
+#   ./build.sh test     debug build with ASan+UBSan and -Werror in build-test/, then every test via ctest
+#   ./build.sh demo     Release build, then a real migration on generated samples (samples/out/)
+#   ./build.sh fuzz     libFuzzer targets with clang in build-fuzz/
+#   ./build.sh deps     only install the Debian packages
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+# Build and test dependencies; the cross-checkers (hivexregedit, regfexport,
+# reglookup, python3-hivex) and ntfs-3g are used by tests that read our output
+# with independent tools and by the NTFS-image fixtures.
+PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
+      libcmocka-dev libhivex-dev libsodium-dev xz-utils libhivex-bin libwin-hivex-perl
+      python3-hivex libregf-utils reglookup ntfs-3g attr python3)
+
+install_deps() {
+  local missing=()
+  for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "build.sh: missing packages: ${missing[*]}" >&2
+    echo "build.sh: run as root, or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "build.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build_release() {
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWS_TESTS=OFF >/dev/null
+  cmake --build build -j"$JOBS"
+}
+
+run_tests() {
+  cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=ON -DWS_WERROR=ON >/dev/null
+  cmake --build build-test -j"$JOBS"
+  ctest --test-dir build-test --output-on-failure -j"$JOBS" "$@"
+}
+
+run_demo() {
+  build_release
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWS_TESTS=ON >/dev/null
+  cmake --build build -j"$JOBS" --target wsfixture winstate
+  bash samples/demo.sh "$ROOT/build/winstate" "$ROOT/build/wsfixture" "$ROOT/samples/out"
+}
+
+cmd=${1:-build}
+shift || true
+case "$cmd" in
+  build|release) install_deps; build_release ;;
+  test) install_deps; run_tests "$@" ;;
+  demo) install_deps; run_demo ;;
+  fuzz) install_deps
+        command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null
+        CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DWS_TESTS=OFF >/dev/null
+        cmake --build build-fuzz -j"$JOBS" ;;
+  deps) install_deps ;;
+  *) echo "usage: ./build.sh [build|test|demo|fuzz|deps]" >&2; exit 11 ;;
+esac

@@ -1,0 +1,296 @@
+/* ws_buf.c - growable buffer and allocation wrappers. */
+#include "ws_buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char ws_buf_empty[1];
+
+static void *oom(void)
+{
+	abort();
+}
+
+void *ws_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	return p ? p : oom();
+}
+
+void *ws_xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	return p ? p : oom();
+}
+
+void *ws_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	return q ? q : oom();
+}
+
+char *ws_xstrdup(const char *s)
+{
+	return ws_xmemdup(s, strlen(s) + 1);
+}
+
+char *ws_xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = ws_xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void *ws_xmemdup(const void *p, size_t n)
+{
+	void *q = ws_xmalloc(n);
+
+	if (n)
+		memcpy(q, p, n);
+	return q;
+}
+
+char *ws_xasprintf(const char *fmt, ...)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ws_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return ws_buf_detach(&b, NULL);
+}
+
+void ws_buf_init(struct ws_buf *b)
+{
+	b->buf = ws_buf_empty;
+	b->len = b->alloc = 0;
+}
+
+void ws_buf_release(struct ws_buf *b)
+{
+	if (b->alloc)
+		free(b->buf);
+	ws_buf_init(b);
+}
+
+char *ws_buf_detach(struct ws_buf *b, size_t *len)
+{
+	char *p;
+
+	if (len)
+		*len = b->len;
+	p = b->alloc ? b->buf : ws_xstrdup("");
+	ws_buf_init(b);
+	return p;
+}
+
+void ws_buf_grow(struct ws_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need < b->len)
+		abort(); /* size_t overflow */
+	if (need <= b->alloc)
+		return;
+	if (!b->alloc) {
+		size_t n = need < 64 ? 64 : need;
+		b->buf = ws_xmalloc(n);
+		b->buf[0] = '\0';
+		b->alloc = n;
+		return;
+	}
+	{
+		size_t n = b->alloc * 2;
+		while (n < need)
+			n *= 2;
+		b->buf = ws_xrealloc(b->buf, n);
+		b->alloc = n;
+	}
+}
+
+void ws_buf_reset(struct ws_buf *b)
+{
+	ws_buf_setlen(b, 0);
+}
+
+void ws_buf_setlen(struct ws_buf *b, size_t len)
+{
+	if (!b->alloc) {
+		if (len)
+			abort();
+		return;
+	}
+	if (len >= b->alloc)
+		abort();
+	b->len = len;
+	b->buf[len] = '\0';
+}
+
+void ws_buf_add(struct ws_buf *b, const void *data, size_t len)
+{
+	if (!len)
+		return;
+	ws_buf_grow(b, len);
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+void ws_buf_adds(struct ws_buf *b, const char *s)
+{
+	ws_buf_add(b, s, strlen(s));
+}
+
+void ws_buf_addch(struct ws_buf *b, int c)
+{
+	char ch = (char)c;
+
+	ws_buf_add(b, &ch, 1);
+}
+
+void ws_buf_vaddf(struct ws_buf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return;
+	ws_buf_grow(b, (size_t)n);
+	vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void ws_buf_addf(struct ws_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ws_buf_vaddf(b, fmt, ap);
+	va_end(ap);
+}
+
+void ws_buf_add_u8(struct ws_buf *b, unsigned v)
+{
+	unsigned char c = (unsigned char)v;
+
+	ws_buf_add(b, &c, 1);
+}
+
+void ws_buf_add_u16le(struct ws_buf *b, unsigned v)
+{
+	unsigned char c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+
+	ws_buf_add(b, c, 2);
+}
+
+void ws_buf_add_u32le(struct ws_buf *b, unsigned long v)
+{
+	unsigned char c[4];
+
+	for (int i = 0; i < 4; i++)
+		c[i] = (unsigned char)(v >> (8 * i));
+	ws_buf_add(b, c, 4);
+}
+
+void ws_buf_add_u64le(struct ws_buf *b, unsigned long long v)
+{
+	unsigned char c[8];
+
+	for (int i = 0; i < 8; i++)
+		c[i] = (unsigned char)(v >> (8 * i));
+	ws_buf_add(b, c, 8);
+}
+
+void ws_buf_add_varint(struct ws_buf *b, unsigned long long v)
+{
+	unsigned char c[10];
+	size_t n = 0;
+
+	do {
+		c[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			c[n] |= 0x80;
+		n++;
+	} while (v);
+	ws_buf_add(b, c, n);
+}
+
+/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n;
+
+		switch (c) {
+		case '"': ws_buf_adds(b, "\\\""); i++; continue;
+		case '\\': ws_buf_adds(b, "\\\\"); i++; continue;
+		case '\n': ws_buf_adds(b, "\\n"); i++; continue;
+		case '\r': ws_buf_adds(b, "\\r"); i++; continue;
+		case '\t': ws_buf_adds(b, "\\t"); i++; continue;
+		default: break;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			ws_buf_addf(b, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		n = utf8_seq(p + i, len - i);
+		if (!n) {
+			ws_buf_addf(b, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		ws_buf_add(b, p + i, n);
+		i += n;
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * ws_buf.h - growable byte/string buffer (after git's strbuf) and the
+ * allocation wrappers the whole library uses.
+ *
+ * Lifecycle:
+ *   1. struct ws_buf b = WS_BUF_INIT;   (or ws_buf_init(&b))
+ *   2. ws_buf_add*(&b, ...) as often as needed; b.buf is always NUL-terminated
+ *      and b.len excludes the NUL, so it is usable both as C string and bytes.
+ *   3. ws_buf_release(&b) frees it and leaves it as after WS_BUF_INIT;
+ *      ws_buf_detach(&b) hands the malloc'd string to the caller instead.
+ *
+ * Memory exhaustion: ws_xmalloc & co. abort() after printing nothing, like
+ * git's xmalloc dies; every other failure is reported through ws_error.
+ */
+#ifndef WS_BUF_H
+#define WS_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *ws_xmalloc(size_t n);
+void *ws_xcalloc(size_t nmemb, size_t size);
+void *ws_xrealloc(void *p, size_t n);
+char *ws_xstrdup(const char *s);
+char *ws_xstrndup(const char *s, size_t n);
+char *ws_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *ws_xmemdup(const void *p, size_t n);
+
+/* Grow an array `p` holding `nr` elements with capacity `alloc` to fit `need`. */
+#define WS_ALLOC_GROW(p, need, alloc)                                         \
+	do {                                                                  \
+		if ((size_t)(need) > (alloc)) {                               \
+			size_t ws_new_ = (alloc) < 8 ? 8 : (alloc) * 2;       \
+			while (ws_new_ < (size_t)(need))                      \
+				ws_new_ *= 2;                                 \
+			(p) = ws_xrealloc((p), ws_new_ * sizeof(*(p)));       \
+			(alloc) = ws_new_;                                    \
+		}                                                             \
+	} while (0)
+
+struct ws_buf {
+	char *buf;    /* never NULL after init: points to a static "" when empty */
+	size_t len;   /* bytes used, excluding the terminating NUL */
+	size_t alloc; /* bytes allocated, 0 while buf is the static "" */
+};
+
+extern char ws_buf_empty[];
+#define WS_BUF_INIT { ws_buf_empty, 0, 0 }
+
+void ws_buf_init(struct ws_buf *b);
+void ws_buf_release(struct ws_buf *b);
+/* Return the malloc'd contents (caller frees) and re-init b. */
+char *ws_buf_detach(struct ws_buf *b, size_t *len);
+/* Make room for `extra` more bytes. */
+void ws_buf_grow(struct ws_buf *b, size_t extra);
+void ws_buf_reset(struct ws_buf *b);
+void ws_buf_setlen(struct ws_buf *b, size_t len);
+
+void ws_buf_add(struct ws_buf *b, const void *data, size_t len);
+void ws_buf_adds(struct ws_buf *b, const char *s);
+void ws_buf_addch(struct ws_buf *b, int c);
+void ws_buf_addf(struct ws_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ws_buf_vaddf(struct ws_buf *b, const char *fmt, va_list ap);
+
+/* Little-endian / varint encoders used by binary formats. */
+void ws_buf_add_u8(struct ws_buf *b, unsigned v);
+void ws_buf_add_u16le(struct ws_buf *b, unsigned v);
+void ws_buf_add_u32le(struct ws_buf *b, unsigned long v);
+void ws_buf_add_u64le(struct ws_buf *b, unsigned long long v);
+/* Unsigned LEB128. */
+void ws_buf_add_varint(struct ws_buf *b, unsigned long long v);
+
+/* Append `s` JSON-escaped (without quotes); invalid UTF-8 bytes become \u00XX
+ * of the Latin-1 reading so output is always valid JSON. */
+void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len);
+
+#endif

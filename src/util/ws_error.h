@@ -1,0 +1,83 @@
+/*
+ * ws_error.h - status codes and the error record every library call fills.
+ *
+ * Convention used across the library (git's strbuf-err style, libarchive's
+ * codes): a function that can fail returns `int`, WS_OK (0) on success or one
+ * of the WS_E_* codes below, and fills the caller's `struct ws_error` with the
+ * same code, a message and the object (file, store entry, registry path) the
+ * failure concerns.  On success the error record is left untouched.  `err`
+ * may be NULL when the caller does not want the details.
+ *
+ * The numeric values ARE the program's exit codes (docs/exit-codes.md) and
+ * follow USMT's return codes where a category fits, so that scripts written
+ * for ScanState/LoadState keep working.
+ */
+#ifndef WS_ERROR_H
+#define WS_ERROR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum ws_code {
+	WS_OK = 0,
+	WS_HELP = 1,            /* help was displayed */
+	WS_PARTIAL = 3,         /* completed, but some objects were skipped (--continue-on-error) */
+	WS_E_USAGE = 11,        /* bad command line */
+	WS_E_NOUSER = 14,       /* a user named in the operation does not exist where needed */
+	WS_E_NOT_WINDOWS = 26,  /* source/target is not an (offline) Windows installation */
+	WS_E_STORE = 27,        /* store location unusable: missing, not a store, not writable, newer format */
+	WS_E_RULES = 28,        /* rule or config XML invalid */
+	WS_E_HIVE = 33,         /* registry hive unreadable, corrupt, or dirty without usable logs */
+	WS_E_UNSUPPORTED = 36,  /* the operation is not possible on this input (documented limitation) */
+	WS_E_KEY = 37,          /* wrong passphrase or key file for an encrypted store */
+	WS_E_CORRUPT = 42,      /* store content damaged (checksum, truncation, missing pack) */
+	WS_E_IO = 61,           /* I/O error reading or writing */
+	WS_E_INTERNAL = 70,     /* bug or resource exhaustion inside winstate */
+	WS_E_TARGET = 71,       /* target unusable: read-only, running system, hibernated */
+	WS_E_NOSPACE = 72       /* out of disk space */
+};
+
+#define WS_ERROR_TEXT_MAX 1024
+
+struct ws_error {
+	int code;                        /* enum ws_code; WS_OK when nothing happened */
+	int sys_errno;                   /* errno behind the failure, 0 if none */
+	long line, col;                  /* position inside `where` (XML, CSV), 0 = n/a */
+	char where[WS_ERROR_TEXT_MAX];   /* file / store object / registry path concerned, "" if none */
+	char msg[WS_ERROR_TEXT_MAX];     /* human sentence, no trailing newline */
+};
+
+/* Reset to WS_OK with empty texts. */
+void ws_error_clear(struct ws_error *err);
+
+/*
+ * Fill `err` (if not NULL) and return `code`, so that callers can write
+ * `return ws_error_set(err, WS_E_IO, path, "cannot read: %s", strerror(e));`.
+ */
+int ws_error_set(struct ws_error *err, int code, const char *where,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Same, recording `errnum` and appending ": <strerror(errnum)>" to the message.
+ * ENOSPC/EDQUOT turn `code` into WS_E_NOSPACE, EROFS into WS_E_TARGET unless
+ * the caller passed WS_E_STORE (a read-only store stays a store error). */
+int ws_error_set_errno(struct ws_error *err, int code, int errnum,
+		       const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+int ws_error_vset(struct ws_error *err, int code, const char *where,
+		  const char *fmt, va_list ap);
+
+/* Attach a line/column (for XML, CSV); returns err->code. */
+int ws_error_at(struct ws_error *err, long line, long col);
+
+/* Prefix the message with more context: "ctx: old message". Returns err->code. */
+int ws_error_prefix(struct ws_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "where:line:col: msg" (parts omitted when empty) into buf; returns buf. */
+const char *ws_error_format(const struct ws_error *err, char *buf, size_t n);
+
+/* Short stable name of a code ("usage", "hive", "corrupt-store" ...). */
+const char *ws_code_name(int code);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * ws_fs.h - file-system primitives with the durability rules winstate relies
+ * on: write to a temporary name, fsync, rename into place, fsync the folder.
+ * Every failure names the path and is mapped to a ws_error code (ENOSPC ->
+ * WS_E_NOSPACE, EROFS -> WS_E_TARGET unless the caller says WS_E_STORE).
+ */
+#ifndef WS_FS_H
+#define WS_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ws_buf.h"
+#include "ws_error.h"
+
+/* mkdir -p with mode 0755.  `code` is the ws_code used on failure. */
+int ws_mkdir_p(const char *path, int code, struct ws_error *err);
+
+/* Read a whole regular file (at most `max` bytes, else WS_E_UNSUPPORTED). */
+int ws_read_file(const char *path, size_t max, struct ws_buf *out,
+		 struct ws_error *err);
+
+/* write(2) all of buf, retrying on EINTR/short writes; returns 0 or errno. */
+int ws_write_all(int fd, const void *buf, size_t len);
+
+/* fsync a directory so a rename inside it is durable. */
+int ws_fsync_dir(const char *dir, int code, struct ws_error *err);
+
+/*
+ * Atomically replace (or create) `path` with `len` bytes of `data`:
+ * `<dir>/.<name>.tmp-<pid>-<rand>`, fsync, rename, fsync(dir).
+ * If `no_replace` is set, an existing `path` is an error (EEXIST) and is left
+ * untouched (link(2) is used; on file systems without hard links an O_EXCL
+ * create-then-write is used instead).
+ */
+int ws_write_file_atomic(const char *path, const void *data, size_t len,
+			 int no_replace, int code, struct ws_error *err);
+
+/* 16 random hex chars (64 bits from getrandom) appended to out. */
+void ws_random_hex(struct ws_buf *out, size_t nbytes);
+
+/* Join a and b with exactly one '/' (b may be relative). Appends to out. */
+void ws_path_join(struct ws_buf *out, const char *a, const char *b);
+
+/* Remove a directory tree without following symlinks (for tests/undo). */
+int ws_remove_tree(const char *path, struct ws_error *err);
+
+/* True if `path` exists (lstat). */
+int ws_path_exists(const char *path);
+
+/* FILETIME (100 ns since 1601) <-> Unix time in nanoseconds. */
+uint64_t ws_filetime_from_unix_ns(int64_t ns);
+int64_t ws_filetime_to_unix_ns(uint64_t ft);
+
+#endif

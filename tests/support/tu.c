@@ -1,0 +1,126 @@
+/* tu.c - test helpers: temp folders, testdata decompression, file utils. */
+#include "tu.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+
+static char **dirs;
+static size_t ndirs, adirs;
+static int registered;
+
+void tu_cleanup(void)
+{
+	for (size_t i = 0; i < ndirs; i++) {
+		if (!getenv("TU_KEEP"))
+			ws_remove_tree(dirs[i], NULL);
+		free(dirs[i]);
+	}
+	free(dirs);
+	dirs = NULL;
+	ndirs = adirs = 0;
+}
+
+char *tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *p = ws_xasprintf("%s/wstest-XXXXXX", base && *base ? base : "/tmp");
+
+	if (!mkdtemp(p)) {
+		fprintf(stderr, "mkdtemp %s: %s\n", p, strerror(errno));
+		abort();
+	}
+	if (!registered) {
+		atexit(tu_cleanup);
+		registered = 1;
+	}
+	WS_ALLOC_GROW(dirs, ndirs + 1, adirs);
+	dirs[ndirs++] = ws_xstrdup(p);
+	return p;
+}
+
+char *tu_testdata(const char *rel)
+{
+	const char *root = getenv("WS_TESTDATA");
+	char *p;
+
+	if (!root || !*root)
+		return NULL;
+	p = ws_xasprintf("%s/%s", root, rel);
+	if (access(p, R_OK) != 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+char *tu_testdata_hive(const char *rel, const char *dir)
+{
+	char *xzrel = ws_xasprintf("%s.xz", rel);
+	char *src = tu_testdata(xzrel);
+	const char *base = strrchr(rel, '/');
+	char *out;
+	struct archive *a;
+	struct archive_entry *e;
+	FILE *f;
+	char buf[65536];
+	la_ssize_t n;
+
+	free(xzrel);
+	if (!src) {
+		printf("[  SKIP    ] test data %s.xz not found (set WS_TESTDATA "
+		       "to ../shared/testdata)\n", rel);
+		return NULL;
+	}
+	out = ws_xasprintf("%s/%s", dir, base ? base + 1 : rel);
+	a = archive_read_new();
+	archive_read_support_filter_xz(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, src, 65536) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		fprintf(stderr, "cannot open %s: %s\n", src, archive_error_string(a));
+		abort();
+	}
+	f = fopen(out, "wb");
+	if (!f)
+		abort();
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, f);
+	if (n < 0) {
+		fprintf(stderr, "cannot decompress %s: %s\n", src,
+			archive_error_string(a));
+		abort();
+	}
+	fclose(f);
+	archive_read_free(a);
+	free(src);
+	return out;
+}
+
+void tu_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "cannot write %s: %s\n", path, strerror(errno));
+		abort();
+	}
+}
+
+char *tu_read_file(const char *path, size_t *len)
+{
+	struct ws_buf b = WS_BUF_INIT;
+
+	if (ws_read_file(path, (size_t)1 << 31, &b, NULL) != WS_OK) {
+		ws_buf_release(&b);
+		return NULL;
+	}
+	return ws_buf_detach(&b, len);
+}

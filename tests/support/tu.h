@@ -1,0 +1,51 @@
+/*
+ * tu.h - helpers shared by the cmocka unit tests: temporary folders, the
+ * real Windows artefacts in ../shared/testdata (decompressed on demand), and
+ * small file utilities.  Include after <cmocka.h>'s prerequisites; tu.h pulls
+ * them in itself.
+ */
+#ifndef TU_H
+#define TU_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "util/ws_buf.h"
+#include "util/ws_error.h"
+
+/* A fresh empty folder under $TMPDIR (or /tmp); malloc'd path, removed by tu_cleanup(). */
+char *tu_tmpdir(void);
+/* Remove every folder tu_tmpdir() made (called from a cmocka teardown or atexit). */
+void tu_cleanup(void);
+
+/* Path of ../shared/testdata/<rel> if it exists, else NULL (malloc'd). */
+char *tu_testdata(const char *rel);
+
+/*
+ * Decompress ../shared/testdata/<rel>.xz into `dir`/<basename of rel> and
+ * return that path (malloc'd), or NULL when the test data is absent: callers
+ * then skip() with a message (tu_testdata_hive prints it).
+ */
+char *tu_testdata_hive(const char *rel, const char *dir);
+
+void tu_write_file(const char *path, const void *data, size_t len);
+/* Whole file into a malloc'd NUL-terminated buffer; *len may be NULL. */
+char *tu_read_file(const char *path, size_t *len);
+
+/* Assert helper that shows the ws_error when rc != WS_OK. */
+#define tu_assert_ok(rc, errp)                                                 \
+	do {                                                                   \
+		int tu_rc_ = (rc);                                             \
+		if (tu_rc_ != WS_OK) {                                         \
+			char tu_b_[2300];                                      \
+			fail_msg("expected WS_OK, got %d (%s): %s", tu_rc_,    \
+				 ws_code_name(tu_rc_),                         \
+				 ws_error_format((errp), tu_b_, sizeof(tu_b_))); \
+		}                                                              \
+	} while (0)
+
+#endif

@@ -1,0 +1,145 @@
+/* test_buf_utf.c - ws_buf, UTF-16/UTF-8 conversion, case folding, errors. */
+#include "tu.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+
+static void buf_grows_and_formats(void **state)
+{
+	struct ws_buf b = WS_BUF_INIT;
+
+	assert_string_equal(b.buf, "");
+	for (int i = 0; i < 1000; i++)
+		ws_buf_addf(&b, "%d,", i);
+	assert_int_equal(b.len, strlen(b.buf));
+	assert_memory_equal(b.buf, "0,1,2,", 6);
+	ws_buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	ws_buf_add_varint(&b, 300);
+	assert_int_equal(b.len, 2);
+	assert_int_equal((unsigned char)b.buf[0], 0xac);
+	assert_int_equal((unsigned char)b.buf[1], 0x02);
+	ws_buf_release(&b);
+}
+
+static void utf16_roundtrip_bmp_and_astral(void **state)
+{
+	const char *s = "Zo\xc3\xab \xe2\x82\xac \xf0\x9f\x98\x80 \xd0\x9f\xd1\x80\xd0\xb8";
+	struct ws_buf u = WS_BUF_INIT, back = WS_BUF_INIT;
+
+	assert_int_equal(ws_utf8_to_utf16le(s, strlen(s), &u), 0);
+	/* "Zoë € 😀 При": 10 BMP units + 1 surrogate pair = 12 units */
+	assert_int_equal(u.len, 24);
+	assert_int_equal(ws_utf16le_to_utf8(u.buf, u.len, &back, 0), 0);
+	assert_string_equal(back.buf, s);
+	ws_buf_release(&u);
+	ws_buf_release(&back);
+}
+
+static void lone_surrogate_survives_roundtrip(void **state)
+{
+	const unsigned char raw[] = { 'a', 0, 0x00, 0xd8, 'b', 0 };
+	struct ws_buf u8 = WS_BUF_INIT, u16 = WS_BUF_INIT;
+
+	assert_int_equal(ws_utf16le_to_utf8(raw, sizeof(raw), &u8, 0), 1);
+	assert_false(ws_utf8_valid(u8.buf, u8.len));
+	assert_int_equal(ws_utf8_to_utf16le(u8.buf, u8.len, &u16), 0);
+	assert_int_equal(u16.len, sizeof(raw));
+	assert_memory_equal(u16.buf, raw, sizeof(raw));
+	ws_buf_release(&u8);
+	ws_buf_release(&u16);
+}
+
+static void invalid_utf8_is_refused(void **state)
+{
+	struct ws_buf u = WS_BUF_INIT;
+
+	ws_buf_adds(&u, "keep");
+	assert_int_equal(ws_utf8_to_utf16le("\xff\xfe", 2, &u), -1);
+	assert_string_equal(u.buf, "keep");
+	assert_int_equal(ws_utf8_to_utf16le("\xc0\x80", 2, &u), -1);
+	ws_buf_release(&u);
+}
+
+static void stop_at_nul(void **state)
+{
+	const unsigned char raw[] = { 'h', 0, 'i', 0, 0, 0, 'x', 0 };
+	struct ws_buf u8 = WS_BUF_INIT;
+
+	ws_utf16le_to_utf8(raw, sizeof(raw), &u8, WS_UTF16_STOP_AT_NUL);
+	assert_string_equal(u8.buf, "hi");
+	ws_buf_release(&u8);
+}
+
+static void names_compare_like_ntfs(void **state)
+{
+	assert_int_equal(ws_name_casecmp("NTUSER.DAT", "ntuser.dat"), 0);
+	assert_int_equal(ws_name_casecmp("\xc3\x89t\xc3\xa9", "\xc3\xa9T\xc3\x89"), 0); /* Été */
+	assert_int_equal(ws_name_casecmp("\xd0\x9f\xd1\x80\xd0\xb8", "\xd0\xbf\xd0\xa0\xd0\x98"), 0); /* При */
+	assert_true(ws_name_casecmp("abc", "abd") < 0);
+	assert_true(ws_name_casecmp("abc", "ab") > 0);
+}
+
+static void error_formats_location(void **state)
+{
+	struct ws_error e;
+	char buf[2200];
+
+	ws_error_clear(&e);
+	assert_int_equal(ws_error_set(&e, WS_E_RULES, "a.xml", "bad tag <%s>", "x"), WS_E_RULES);
+	ws_error_at(&e, 3, 7);
+	assert_string_equal(ws_error_format(&e, buf, sizeof(buf)), "a.xml:3:7: bad tag <x>");
+	assert_int_equal(ws_error_set_errno(&e, WS_E_IO, ENOSPC, "/x", "write"), WS_E_NOSPACE);
+	assert_int_equal(e.code, WS_E_NOSPACE);
+	assert_non_null(strstr(e.msg, "space"));
+	assert_int_equal(ws_error_set(NULL, WS_E_IO, NULL, "ignored"), WS_E_IO);
+}
+
+static void atomic_write_replaces_and_refuses(void **state)
+{
+	char *d = tu_tmpdir();
+	char *p = ws_xasprintf("%s/f", d);
+	struct ws_error e;
+	size_t n;
+	char *got;
+
+	ws_error_clear(&e);
+	tu_assert_ok(ws_write_file_atomic(p, "one", 3, 0, WS_E_IO, &e), &e);
+	tu_assert_ok(ws_write_file_atomic(p, "two!", 4, 0, WS_E_IO, &e), &e);
+	got = tu_read_file(p, &n);
+	assert_int_equal(n, 4);
+	assert_memory_equal(got, "two!", 4);
+	free(got);
+	assert_int_not_equal(ws_write_file_atomic(p, "three", 5, 1, WS_E_STORE, &e), WS_OK);
+	assert_int_equal(e.sys_errno, EEXIST);
+	got = tu_read_file(p, &n);
+	assert_memory_equal(got, "two!", 4);
+	free(got);
+	free(p);
+	free(d);
+}
+
+static void filetime_conversion(void **state)
+{
+	assert_int_equal(ws_filetime_from_unix_ns(0), 116444736000000000ULL);
+	assert_int_equal(ws_filetime_to_unix_ns(116444736000000000ULL + 10), 1000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf_grows_and_formats),
+		cmocka_unit_test(utf16_roundtrip_bmp_and_astral),
+		cmocka_unit_test(lone_surrogate_survives_roundtrip),
+		cmocka_unit_test(invalid_utf8_is_refused),
+		cmocka_unit_test(stop_at_nul),
+		cmocka_unit_test(names_compare_like_ntfs),
+		cmocka_unit_test(error_formats_location),
+		cmocka_unit_test(atomic_write_replaces_and_refuses),
+		cmocka_unit_test(filetime_conversion),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
