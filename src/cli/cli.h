@@ -1,16 +1,60 @@
 /*
- * cli.h - the program's shared pieces: the subcommand table entry, the
- * option parser used by every cmd_<name>.c, and printing of ws_error.
+ * cli.h - the program's shared pieces: the subcommand table entry, every
+ * subcommand's entry point (one file each: cmd_<name>.c), and the few
+ * printing helpers.  Only the CLI prints; it turns library statuses into
+ * messages and exit codes (docs/exit-codes.md).
+ *
+ * Each cmd_<name>() parses its options with getopt_long (`+` mode, so the
+ * first non-option ends parsing), answers --help on stdout with exit
+ * WS_HELP, reports bad usage through cli_usage() (exit WS_E_USAGE), does
+ * its work through library calls, and returns the exit code.
  */
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdio.h>
+
 #include "util/ws_error.h"
+#include "util/ws_log.h"
 
 struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 };
+
+int cmd_scan(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_undo(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Print "winstate: <where>:<line>:<col>: <msg>" on stderr; return err->code
+ * (WS_E_INTERNAL if the record carries no code). */
+int cli_fail(const struct ws_error *err);
+
+/* Print "winstate <cmd>: <message>" and a hint to --help; return WS_E_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * A logger printing warnings and errors to stderr ("winstate: warning:
+ * <where>: <msg>"), and info/debug lines too when verbose > 0 / > 1.
+ * Also appends every event to `log_file` when not NULL (opened by caller).
+ */
+struct cli_log_sink {
+	FILE *log_file;
+	int verbose;
+	int quiet;
+};
+void cli_log_init(struct ws_log *log, struct cli_log_sink *sink);
+
+/* Parse a decimal count option; returns 0 on success, -1 if not a number in [min,max]. */
+int cli_parse_uint(const char *s, unsigned long min, unsigned long max,
+		   unsigned long *out);
 
 #endif
