@@ -1,0 +1,337 @@
+/*
+ * volume.h - a Windows installation as Linux sees it: the root folder of an
+ * offline (not running) Windows volume, typically an NTFS partition mounted
+ * with ntfs-3g or ntfs3.
+ *
+ * What this module answers:
+ *   - is this folder a Windows installation (vol_open)?
+ *   - where is a Windows path on the host (vol_resolve), matching names
+ *     case-insensitively as NTFS does, never following a symlink/junction and
+ *     never leaving the root; and the way back (vol_winpath);
+ *   - which device is it (computer name, OS product/build/edition/arch);
+ *   - which user profiles does it hold (ProfileList + Users\* fallback);
+ *   - the USMT environment variables (system and per user: known folders);
+ *   - a safe walk over a folder tree (vol_walk) that records reparse points
+ *     (junctions, symlinks, OneDrive placeholders) instead of following them.
+ *
+ * Lifecycle:
+ *   struct vol *v;  vol_open(root, &v, &err)  ...  vol_close(v);
+ * vol_open reads the SYSTEM and SOFTWARE hives once (read-only; a dirty hive
+ * is read from its primary file and flagged in vol_info) and keeps them open
+ * for the life of the handle: vol_system_hive()/vol_software_hive() lend them.
+ * Everything returned as `const` pointer is owned by the handle and valid
+ * until vol_close.  A handle is not thread-safe; open one per thread.
+ *
+ * Windows paths are UTF-8 with backslashes ("C:\Users\alice"); host paths are
+ * what open(2) takes.  Paths on the installation's system drive (taken from
+ * SOFTWARE\...\CurrentVersion [SystemRoot], default C:) are resolvable;
+ * other drives are reported as such, never guessed.
+ */
+#ifndef VOLUME_H
+#define VOLUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "reg/reg.h"
+#include "util/ws_buf.h"
+#include "util/ws_error.h"
+
+struct vol; /* opaque */
+
+/* ---- open / identity ----------------------------------------------------- */
+
+/* Device identity read from the SYSTEM and SOFTWARE hives.  Strings are never
+ * NULL ("" when the value is absent). */
+struct vol_info {
+	const char *root;             /* absolute host path of the installation root */
+	char system_drive;            /* 'C' unless SystemRoot says otherwise */
+	const char *system_root;      /* Windows path of the Windows folder, "C:\Windows" */
+	const char *computer_name;    /* ControlSet00N\Control\ComputerName\ComputerName */
+	unsigned control_set;         /* N from SYSTEM Select\Current (1 when absent) */
+	const char *product_name;     /* "Windows 10 Pro" (as stored; Win11 says 10 too) */
+	const char *current_build;    /* CurrentBuild, else CurrentBuildNumber: "22631" */
+	unsigned build_number;        /* the same as a number, 0 when unknown */
+	const char *edition_id;       /* "Professional" */
+	const char *display_version;  /* "23H2" */
+	const char *installation_type;/* "Client", "Server" */
+	const char *architecture;     /* PROCESSOR_ARCHITECTURE: "AMD64", "ARM64", "x86" */
+	int system_dirty;             /* SYSTEM hive has unreplayed transaction logs */
+	int software_dirty;           /* SOFTWARE hive likewise */
+};
+
+/*
+ * Recognise the Windows installation at `root_dir` (names matched
+ * case-insensitively): Windows/System32/config/SYSTEM and SOFTWARE must be
+ * present and be valid hives.  Reads identity and the profile list.
+ * Errors: WS_E_NOT_WINDOWS (folder missing, not a folder, a hive missing or
+ * not a hive; the message names the folder and what is missing),
+ * WS_E_IO (unreadable), WS_E_HIVE (a hive damaged beyond reading).
+ * *out is set only on success.
+ */
+int vol_open(const char *root_dir, struct vol **out, struct ws_error *err);
+void vol_close(struct vol *vol);
+
+const struct vol_info *vol_get_info(const struct vol *vol);
+
+/* The open SYSTEM / SOFTWARE hives (read-only, owned by the handle). */
+struct reg_hive *vol_system_hive(struct vol *vol);
+struct reg_hive *vol_software_hive(struct vol *vol);
+
+/* ---- paths --------------------------------------------------------------- */
+
+enum vol_res {
+	VOL_RES_FOUND = 0,       /* every component exists; host path complete */
+	VOL_RES_MISSING = 1,     /* some component does not exist (see below) */
+	VOL_RES_LINK_IN_PATH = 2,/* a component before the last is a symlink /
+				    junction: not followed */
+	VOL_RES_OTHER_DRIVE = 3  /* a drive letter other than the system drive,
+				    or a UNC path: not on this volume */
+};
+
+/*
+ * Map a Windows path ("C:\Users\ALICE\ntuser.dat", "\Users\x", or relative
+ * to the root "Users/alice/NTUSER.DAT"; '\' and '/' both separate) to the
+ * host path, component by component: an exact-case name wins, else the first
+ * case-insensitive match (ws_name_casecmp) in the folder.  "." is skipped,
+ * ".." goes up but never above the root.  The last component may itself be a
+ * symlink (found, not followed: lstat it).
+ *
+ * Returns WS_OK and sets *res; `host` is reset and receives:
+ *   FOUND        the full host path;
+ *   MISSING      the host path of the part that exists followed by the rest
+ *                of the components as given (what mkdir/create would make);
+ *   LINK_IN_PATH the host path up to and including the link;
+ *   OTHER_DRIVE  nothing.
+ * Errors: WS_E_IO when a folder on the way cannot be read,
+ *         WS_E_USAGE for an empty path or a path with a NUL-free but
+ *         invalid form (e.g. "C:" followed by nothing is the root: allowed).
+ */
+int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
+		enum vol_res *res, struct ws_error *err);
+
+/*
+ * Windows path of a host path inside the root ("<root>/Users/a" ->
+ * "C:\Users\a"; the root itself -> "C:\").  Lexical only.  WS_E_USAGE when
+ * `host_path` is not under the root.
+ */
+int vol_winpath(const struct vol *vol, const char *host_path,
+		struct ws_buf *out, struct ws_error *err);
+
+/* ---- profiles ------------------------------------------------------------ */
+
+enum vol_profile_kind {
+	VOL_PROFILE_USER = 0,    /* a person's profile */
+	VOL_PROFILE_SYSTEM,      /* S-1-5-18 / 19 / 20 (LocalSystem, Local/Network Service) */
+	VOL_PROFILE_DEFAULT,     /* Users\Default: the template of new profiles */
+	VOL_PROFILE_PUBLIC       /* Users\Public */
+};
+
+struct vol_profile {
+	const char *sid;           /* "S-1-5-21-..."; "" for Default, Public and
+				      folders found only under Users\ */
+	const char *account;       /* account name as cheaply known: the folder
+				      name ("alice"); SAM is not read */
+	const char *win_path;      /* "C:\Users\alice" (ProfileImagePath expanded) */
+	const char *host_path;     /* host folder; NULL when it does not exist */
+	const char *ntuser_path;   /* host path of NTUSER.DAT; NULL when missing */
+	const char *usrclass_path; /* host path of AppData\Local\Microsoft\Windows\
+				      UsrClass.dat; NULL when missing */
+	enum vol_profile_kind kind;
+	int in_profile_list;       /* 1 = from ProfileList, 0 = found in Users\ only */
+	int stale;                 /* folder or NTUSER.DAT missing, or path off-volume */
+	const char *stale_reason;  /* "" unless stale: "profile folder missing" ... */
+	uint64_t load_time;        /* FILETIME LocalProfileLoadTimeHigh/Low, 0 = none */
+	uint64_t unload_time;      /* FILETIME LocalProfileUnloadTimeHigh/Low, 0 = none */
+	uint64_t last_use;         /* max(load, unload) else NTUSER.DAT mtime, 0 = unknown */
+	uint32_t flags, state;     /* ProfileList Flags / State (0 when absent) */
+};
+
+/*
+ * All profiles: ProfileList entries in hive order (S-1-5-18/19/20 included,
+ * "<SID>.bak" keys skipped), then Default and Public (from ProfileList
+ * [Default]/[Public], else Users\Default, Users\Public), then folders under
+ * the profiles directory that hold an NTUSER.DAT and are not claimed by any
+ * entry.  Owned by the handle.
+ */
+const struct vol_profile *vol_profiles(const struct vol *vol, size_t *n);
+
+/* Profile by SID (exact, case-insensitive) or, failing that, by account
+ * name (case-insensitive); NULL when none. */
+const struct vol_profile *vol_profile_find(const struct vol *vol,
+					   const char *sid_or_name);
+
+const char *vol_profile_kind_name(enum vol_profile_kind kind); /* "user"... */
+
+/* ---- variables ----------------------------------------------------------- */
+
+/* A USMT environment variable: name without % (upper case, e.g.
+ * "CSIDL_PERSONAL"), value a Windows path ("C:\Users\alice\Documents"). */
+struct vol_var {
+	char *name;
+	char *value;
+};
+
+struct vol_vars {
+	struct vol_var *v;
+	size_t n, alloc;
+};
+#define VOL_VARS_INIT { NULL, 0, 0 }
+
+void vol_vars_release(struct vol_vars *vars);
+/* Add or replace (name compared case-insensitively). */
+void vol_vars_set(struct vol_vars *vars, const char *name, const char *value);
+/* Value of `name` (case-insensitive) or NULL. */
+const char *vol_vars_get(const struct vol_vars *vars, const char *name);
+
+/*
+ * Expand %NAME% references in `in` (case-insensitive lookup) into `out`
+ * (appended).  Unknown names are left as written, "%%" is kept.  Returns the
+ * number of unknown references.
+ */
+size_t vol_vars_expand(const struct vol_vars *vars, const char *in,
+		       struct ws_buf *out);
+
+/*
+ * System-context variables (USMT "System"): WINDIR, SYSTEMROOT, SYSTEMDRIVE,
+ * SYSTEM, SYSTEM16, SYSTEM32, PROGRAMFILES, PROGRAMFILES(X86),
+ * COMMONPROGRAMFILES, COMMONPROGRAMFILES(X86), PROGRAMDATA, ALLUSERSPROFILE,
+ * ALLUSERSAPPDATA, PUBLIC, PROFILESFOLDER, DEFAULTUSERPROFILE, SYSTEMPROFILE,
+ * CSIDL_WINDOWS, CSIDL_SYSTEM, CSIDL_FONTS, CSIDL_RESOURCES,
+ * CSIDL_PROGRAM_FILES(_COMMON)(X86), CSIDL_COMMON_* and CSIDL_DEFAULT_*.
+ * Values come from the hives (ProfileList, CurrentVersion ProgramFilesDir...)
+ * with the Windows defaults as fallback.  Appended to `out`.
+ */
+int vol_system_vars(struct vol *vol, struct vol_vars *out,
+		    struct ws_error *err);
+
+/*
+ * User-context variables for `p` (USMT "UserAndSystem": the system set above
+ * plus) USERPROFILE, CSIDL_PROFILE, HOMEDRIVE, HOMEPATH, USERNAME, USERSID,
+ * APPDATA, LOCALAPPDATA, TEMP, TMP, CSIDL_APPDATA, CSIDL_LOCAL_APPDATA,
+ * CSIDL_PERSONAL, CSIDL_MYDOCUMENTS, CSIDL_DESKTOP, CSIDL_DESKTOPDIRECTORY,
+ * CSIDL_MYPICTURES, CSIDL_MYMUSIC, CSIDL_MYVIDEO, CSIDL_FAVORITES,
+ * CSIDL_STARTMENU, CSIDL_PROGRAMS, CSIDL_STARTUP, CSIDL_ALTSTARTUP,
+ * CSIDL_RECENT, CSIDL_SENDTO, CSIDL_TEMPLATES, CSIDL_COOKIES, CSIDL_HISTORY,
+ * CSIDL_INTERNET_CACHE, CSIDL_NETHOOD, CSIDL_PRINTHOOD, CSIDL_ADMINTOOLS,
+ * CSIDL_CDBURN_AREA, CSIDL_CONTACTS, CSIDL_PLAYLISTS, FOLDERID_DOWNLOADS,
+ * FOLDERID_SAVEDGAMES, FOLDERID_LINKS, FOLDERID_SEARCHES.
+ * Known folders come from the user's NTUSER.DAT
+ * Software\Microsoft\Windows\CurrentVersion\Explorer\User Shell Folders
+ * (REG_EXPAND_SZ, %USERPROFILE% expanded; GUID-named values such as
+ * {374DE290-123F-4565-9164-39C4925E467B} = Downloads), then Shell Folders,
+ * then the Windows defaults under the profile.  A missing or unreadable
+ * NTUSER.DAT falls back to the defaults (not an error).  Appended to `out`.
+ */
+int vol_user_vars(struct vol *vol, const struct vol_profile *p,
+		  struct vol_vars *out, struct ws_error *err);
+
+/* ---- walking ------------------------------------------------------------- */
+
+/* Windows file attributes (FILE_ATTRIBUTE_*). */
+#define VOL_ATTR_READONLY      0x00000001u
+#define VOL_ATTR_HIDDEN        0x00000002u
+#define VOL_ATTR_SYSTEM        0x00000004u
+#define VOL_ATTR_DIRECTORY     0x00000010u
+#define VOL_ATTR_ARCHIVE       0x00000020u
+#define VOL_ATTR_SPARSE        0x00000200u
+#define VOL_ATTR_REPARSE_POINT 0x00000400u
+#define VOL_ATTR_OFFLINE       0x00001000u
+#define VOL_ATTR_RECALL_ON_DATA_ACCESS 0x00400000u
+
+/* Reparse tags. */
+#define VOL_TAG_MOUNT_POINT 0xA0000003u /* junction */
+#define VOL_TAG_SYMLINK     0xA000000Cu
+#define VOL_TAG_CLOUD_MASK  0xFFFF0FFFu /* (tag & mask) == VOL_TAG_CLOUD: OneDrive */
+#define VOL_TAG_CLOUD       0x9000001Au
+
+enum vol_entry_type {
+	VOL_ENT_FILE = 0,
+	VOL_ENT_DIR,
+	VOL_ENT_LINK,     /* symlink or junction (any name-surrogate reparse point) */
+	VOL_ENT_CLOUD,    /* cloud placeholder (OneDrive Files-On-Demand): no data */
+	VOL_ENT_OTHER,    /* device, FIFO, socket */
+	VOL_ENT_ERROR     /* could not be examined: see err_code / err_msg */
+};
+
+struct vol_entry {
+	const char *host_path;   /* full host path */
+	const char *win_path;    /* "C:\Users\alice\Documents\x.docx" */
+	const char *name;        /* last component as on the host */
+	unsigned depth;          /* 0 = the start folder itself */
+	enum vol_entry_type type;
+	int name_valid;          /* name is valid UTF-8 */
+	int loop;                /* DIR already being walked above (dev,ino): not entered */
+	int other_device;        /* DIR on another file system: not entered */
+	mode_t mode;
+	dev_t dev;
+	ino_t ino;
+	uint64_t size;           /* bytes (0 for dirs/links) */
+	uint32_t attributes;     /* VOL_ATTR_* */
+	int attrs_from_ntfs;     /* attributes/times read from the ntfs-3g xattrs */
+	uint64_t creation_time;  /* FILETIMEs; creation = last write when unknown */
+	uint64_t write_time;
+	uint64_t access_time;
+	uint64_t change_time;
+	uint32_t reparse_tag;    /* LINK/CLOUD: tag when known, else 0 */
+	const char *link_target; /* LINK/CLOUD: readlink text, else NULL */
+	const char *link_win_target; /* LINK whose target lies inside the root:
+				      its Windows path; else NULL */
+	int err_code;            /* ERROR: WS_E_* code */
+	int err_errno;           /* ERROR: errno */
+	const char *err_msg;     /* ERROR: message */
+};
+
+/* Callback results. */
+enum {
+	VOL_WALK_CONTINUE = 0, /* go on (descend into a DIR) */
+	VOL_WALK_SKIP = 1,     /* DIR: do not descend; other types: same as CONTINUE */
+	VOL_WALK_STOP = 2      /* end the walk; vol_walk returns WS_OK */
+};
+
+/* The callback may also return a negative value: the walk stops and vol_walk
+ * returns the ws_error code previously stored in `cb_err` by the callback
+ * (WS_E_INTERNAL if it stored none). */
+typedef int (*vol_walk_fn)(const struct vol_entry *e, void *ctx,
+			   struct ws_error *cb_err);
+
+/* Maximum folder depth below the start folder; deeper folders are reported
+ * as ERROR entries (bounded file descriptors and memory). */
+#define VOL_WALK_MAX_DEPTH 200
+
+/*
+ * Walk `host_dir` (a host path under the root, e.g. from vol_resolve or a
+ * profile's host_path) depth-first, pre-order, names sorted bytewise, calling
+ * `fn` for the start folder (depth 0) and every entry below it.  Symlinks are
+ * never followed (junctions and OneDrive placeholders included: reparse tag
+ * from lgetxattr system.ntfs_reparse_data when available, else from the
+ * ntfs-3g "unsupported reparse tag 0x..." link text).  Folders are opened
+ * relative to their parent (openat, O_NOFOLLOW), so paths longer than
+ * PATH_MAX and names that are not valid UTF-8 are walked.  Unreadable
+ * entries are passed as VOL_ENT_ERROR; the walk goes on.
+ * Errors: WS_E_USAGE (host_dir not under the root), WS_E_IO (host_dir
+ * itself cannot be opened), or the callback's code.
+ */
+int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
+	     struct ws_error *err);
+
+/* Storage for the strings of one vol_entry filled by vol_stat. */
+struct vol_entry_hold {
+	struct ws_buf path, win, name, target, win_target, msg;
+};
+#define VOL_ENTRY_HOLD_INIT { WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT, \
+			      WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT }
+void vol_entry_hold_release(struct vol_entry_hold *hold);
+
+/*
+ * Examine one host path under the root without following it (what vol_walk
+ * reports for that entry, depth 0).  `e`'s strings live in `hold` (reused,
+ * release with vol_entry_hold_release).  A path that cannot be examined is
+ * not an error: e->type = VOL_ENT_ERROR (ENOENT included, err_errno says).
+ * Errors: WS_E_USAGE when host_path is not under the root.
+ */
+int vol_stat(struct vol *vol, const char *host_path, struct vol_entry *e,
+	     struct vol_entry_hold *hold, struct ws_error *err);
+
+#endif
