@@ -1,0 +1,362 @@
+/*
+ * rules.h - the USMT XML rule language, evaluated offline.
+ *
+ * Three objects, in the order the scanner uses them:
+ *
+ *   struct rule_set  - one or more rule files loaded and validated (expat).
+ *                      Immutable after loading; shareable between threads
+ *                      once loading is done.
+ *   struct rule_env  - variable name -> value (case-insensitive), filled by
+ *                      the scanner per context (system, or one user) from the
+ *                      source volume: rule_env_set(env, "CSIDL_PERSONAL",
+ *                      "C:\\Users\\alice\\Documents").  rule_known_variables()
+ *                      lists every name USMT recognises.
+ *   struct rule_sel  - a *selection*: the rule set compiled for one context
+ *                      and one environment.  Detection and conditions are
+ *                      evaluated once, through the scanner's struct
+ *                      rule_probe, every pattern is expanded and compiled to
+ *                      PCRE2; then rule_sel_file() / rule_sel_reg() answer
+ *                      "is this object migrated, and which rule decided?",
+ *                      rule_sel_dir() tells the walker whether a folder/key
+ *                      can be pruned, and rule_sel_root*() lists where to
+ *                      start walking.
+ *
+ * Locations are written as USMT writes them: registry keys as
+ * "HKCU\\Control Panel\\Desktop" (HKEY_CURRENT_USER / HKEY_LOCAL_MACHINE are
+ * accepted and mean the same), file paths as "C:\\Users\\alice\\x.doc".
+ * Matching is case-insensitive for all of Unicode the way NTFS compares.
+ *
+ * Semantics follow USMT's conflicts-and-precedence rules: inside one
+ * component the most specific pattern wins, an equally specific exclude
+ * beats an include, components never affect each other, an
+ * unconditionalExclude beats everything everywhere.
+ *
+ * Nothing here prints: warnings (unknown element, unknown variable,
+ * unsupported helper function ...) go to the struct ws_log given, with
+ * "file:line" as `where`; fatal problems return WS_E_RULES with the file,
+ * line and column in struct ws_error.
+ */
+#ifndef RULES_H
+#define RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/ws_buf.h"
+#include "util/ws_error.h"
+#include "util/ws_log.h"
+
+/* ---- hard limits (hostile input gets WS_E_RULES, never unbounded work) --- */
+#define RULE_MAX_FILE_BYTES   (32u << 20) /* one XML file */
+#define RULE_MAX_DEPTH        64          /* element nesting */
+#define RULE_MAX_NODES        500000      /* elements per file */
+#define RULE_MAX_ATTRS        32          /* attributes per element */
+#define RULE_MAX_TEXT         65536       /* text of one element / attribute */
+#define RULE_MAX_PATTERNS     200000      /* expanded patterns per selection */
+#define RULE_MAX_NAMED_DEPTH  16          /* nested by-name references */
+#define RULE_MAX_PATTERN_LEN  4096        /* one pattern after expansion */
+#define RULE_MAX_EXPAND_DEPTH 8           /* %VAR% inside a variable value */
+#define RULE_PCRE_MATCH_LIMIT 100000      /* per match: pathological patterns fail */
+
+/* Rule and component context. */
+enum rule_context {
+	RULE_CTX_USER = 1,
+	RULE_CTX_SYSTEM = 2,
+	RULE_CTX_USER_AND_SYSTEM = 3
+};
+
+/* Object types of <pattern type=...>. */
+enum rule_type {
+	RULE_FILE = 0,
+	RULE_REGISTRY = 1,
+	RULE_INI = 2
+};
+
+/* Kinds of rule whose patterns a selection compiles. */
+enum rule_kind {
+	RULE_INCLUDE = 0,
+	RULE_EXCLUDE,
+	RULE_UNCOND_EXCLUDE,
+	/* LoadState-side and attribute rules: recorded, queried by apply */
+	RULE_MERGE,
+	RULE_LOCATION_MODIFY,
+	RULE_CONTENT_MODIFY,
+	RULE_DESTINATION_CLEANUP,
+	RULE_INCLUDE_ATTRIBUTES,
+	RULE_EXCLUDE_ATTRIBUTES,
+	RULE_KIND_COUNT
+};
+
+/* Short name of a kind ("include", "unconditionalExclude", "merge" ...). */
+const char *rule_kind_name(int kind);
+
+/* ============================ rule set ================================== */
+
+struct rule_set;
+
+/* New empty set; never fails (aborts on memory exhaustion like ws_xmalloc). */
+struct rule_set *rule_set_new(void);
+void rule_set_free(struct rule_set *rs);
+
+/*
+ * Load one rule file (UTF-8 with or without BOM, CRLF or LF, element and
+ * attribute names in any case).  Returns WS_OK, or WS_E_RULES with
+ * err->where = path and err->line/col for malformed XML, a missing
+ * <migration> root, a by-name reference that is undefined or cyclic, a
+ * limit exceeded; WS_E_IO when the file cannot be read.  Warnings (unknown
+ * element or attribute value, unsupported helper function, undefined
+ * variable name) go to `log` (may be NULL) with where = "file:line".
+ * A file whose urlid was already loaded is skipped with a warning, as
+ * USMT does.  On error the set is unchanged.
+ */
+int rule_set_load_file(struct rule_set *rs, const char *path,
+		       struct ws_log *log, struct ws_error *err);
+/* Same from memory; `name` is what messages call the file. */
+int rule_set_load_mem(struct rule_set *rs, const char *name, const char *data,
+		      size_t len, struct ws_log *log, struct ws_error *err);
+
+/*
+ * Apply a USMT Config.xml: every <component displayname=... migrate="no">
+ * (at any nesting; a "no" switches off the children too) disables the
+ * loaded components with that display name (case-insensitive).  Call after
+ * loading the rule files.  WS_E_RULES on malformed XML.
+ */
+int rule_set_load_config(struct rule_set *rs, const char *path,
+			 struct ws_log *log, struct ws_error *err);
+/* Disable one component by display name; returns how many matched. */
+size_t rule_set_disable(struct rule_set *rs, const char *display_name);
+
+/* Why a component does not take part (rule_component_info.state). */
+enum rule_comp_state {
+	RULE_COMP_ACTIVE = 0,
+	RULE_COMP_UNSUPPORTED,   /* uses a helper function winstate lacks: see .reason */
+	RULE_COMP_DISABLED,      /* migrate="no" in Config.xml */
+	/* only in a selection: */
+	RULE_COMP_OTHER_CONTEXT, /* context does not apply (System component, user pass ...) */
+	RULE_COMP_NOT_DETECTED,  /* <detects>/<detection> evaluated FALSE */
+	RULE_COMP_NO_INCLUDE,    /* only excludes: does nothing (USMT semantics) */
+	RULE_COMP_ERROR          /* a condition or script could not be evaluated: see .reason */
+};
+
+struct rule_component_info {
+	const char *name;        /* <displayName> text, "" if none */
+	const char *urlid;       /* of the <migration> holding it */
+	const char *file;        /* rule file path as given */
+	long line;               /* line of <component> */
+	int type;                /* 0 none, else the text of type= in .type_text */
+	const char *type_text;   /* "Documents", "System", "Application", "Device" or "" */
+	int context;             /* effective enum rule_context (narrowed by parents) */
+	int state;               /* enum rule_comp_state */
+	const char *reason;      /* for UNSUPPORTED/ERROR/NOT_DETECTED: human text, else "" */
+	int depth;               /* 0 for top-level components */
+};
+
+/* Components of the set, in file order (nested ones after their parent). */
+size_t rule_set_component_count(const struct rule_set *rs);
+void rule_set_component(const struct rule_set *rs, size_t i,
+			struct rule_component_info *out);
+
+/* Number of files loaded; whether any include rule exists in file i (lint). */
+size_t rule_set_file_count(const struct rule_set *rs);
+const char *rule_set_file_name(const struct rule_set *rs, size_t i);
+int rule_set_file_has_include(const struct rule_set *rs, size_t i);
+
+/* ============================ variables ================================ */
+
+struct rule_env;
+
+struct rule_env *rule_env_new(void);
+void rule_env_free(struct rule_env *env);
+/* Set (or replace) a variable; name without '%', any case.  A trailing
+ * backslash of the value is kept as given. */
+void rule_env_set(struct rule_env *env, const char *name, const char *value);
+/* Value or NULL. */
+const char *rule_env_get(const struct rule_env *env, const char *name);
+
+/*
+ * Append `in` to `out` with every %NAME% replaced (recursively, bounded by
+ * RULE_MAX_EXPAND_DEPTH).  Returns 0, or -1 when a variable is not set: then
+ * its name (without '%') is copied to `missing` (may be NULL) and `out` is
+ * left with partial text.  "%%" and a lone '%' are kept literally.
+ */
+int rule_env_expand(const struct rule_env *env, const char *in,
+		    struct ws_buf *out, char *missing, size_t missing_len);
+
+/*
+ * Every variable USMT recognises (usmt.md 1.4 plus the undocumented
+ * CSIDL_VIRTUALSTORE_* ones, SYSTEMDRIVE, PUBLIC, PROGRAMDATA ...), NULL
+ * terminated, upper case.  rule_variable_scope() says in which context the
+ * scanner must fill it: RULE_CTX_USER (per-user value) or
+ * RULE_CTX_USER_AND_SYSTEM (machine-wide value, fill in both); 0 = unknown.
+ */
+const char *const *rule_known_variables(void);
+int rule_variable_scope(const char *name);
+
+/* ======================= probe (scanner-provided) ======================= */
+
+/*
+ * How conditions and helper functions look at the source installation.
+ * Paths are as in patterns: "C:\\Program Files\\X\\x.exe", "HKLM\\SOFTWARE\\X"
+ * (the scanner maps C: to the mounted volume and HKLM/HKCU to the hives of
+ * the context).  Every callback may be NULL: a condition that needs a
+ * missing callback makes its component RULE_COMP_ERROR with a reason.
+ * Callbacks return 1 = yes/found, 0 = no/not found, <0 = error (treated as
+ * "not found" plus a warning).
+ */
+struct rule_probe {
+	void *ctx;
+	/* Does the file or folder exist? */
+	int (*file_exists)(void *ctx, const char *path);
+	/* Does the key exist (value == NULL), or the value of that key ("" = default)? */
+	int (*reg_exists)(void *ctx, const char *key, const char *value);
+	/* Read a registry value: raw bytes as stored (strings UTF-16LE) and its
+	 * type (REG_SZ = 1, REG_EXPAND_SZ = 2, REG_DWORD = 4, REG_MULTI_SZ = 7 ...). */
+	int (*reg_read)(void *ctx, const char *key, const char *value,
+			uint32_t *type, struct ws_buf *data);
+	/* Read at most `max` bytes from the start of a file (PE version, INI). */
+	int (*file_read)(void *ctx, const char *path, size_t max, struct ws_buf *data);
+	/* List the children of a folder or key: call `fn` once per child with
+	 * is_container = 1 for sub-folders/sub-keys, 0 for files/values.  Used
+	 * only for wildcard DoesObjectExist patterns; may be NULL. */
+	int (*list)(void *ctx, int type, const char *node,
+		    void (*fn)(void *arg, const char *name, int is_container),
+		    void *arg);
+	/* Source OS: Windows version (10.0 build 22631 ...) and architecture. */
+	unsigned os_major, os_minor, os_build;
+	int native64;            /* 1 on x64/arm64 installations */
+};
+
+/* ============================ selection ================================= */
+
+struct rule_sel;
+
+struct rule_sel_opts {
+	int context;                   /* RULE_CTX_SYSTEM or RULE_CTX_USER */
+	const struct rule_env *env;    /* variables of this context (required) */
+	const struct rule_probe *probe;/* may be NULL: conditions then fail */
+	struct ws_log *log;            /* may be NULL */
+	/* For GenerateUserPatterns: the environments of every user profile
+	 * being migrated, and the index of the current one (-1 in the system
+	 * pass). */
+	const struct rule_env *const *users;
+	size_t nusers;
+	long current_user;
+};
+
+/*
+ * Compile `rs` for one context.  Never fails for rule problems: components
+ * whose conditions cannot be evaluated become RULE_COMP_ERROR and patterns
+ * with unset variables are skipped, each with a warning.  WS_E_RULES only
+ * if RULE_MAX_PATTERNS is exceeded or PCRE2 refuses a pattern.
+ * `rs` must outlive the selection.
+ */
+int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
+		 struct rule_sel **out, struct ws_error *err);
+void rule_sel_free(struct rule_sel *sel);
+
+/* The state of component i (same numbering as rule_set_component) in this
+ * selection; lets the scanner list what was skipped and why. */
+void rule_sel_component(const struct rule_sel *sel, size_t i,
+			struct rule_component_info *out);
+
+/* The rule that decided, for logs and `rules explain`. */
+struct rule_decision {
+	int included;            /* 1 = migrate */
+	int kind;                /* enum rule_kind of the deciding rule, -1 if none matched */
+	const char *file;        /* rule file, NULL if none */
+	long line;               /* line of the <pattern>/<script> */
+	const char *component;   /* display name */
+	const char *pattern;     /* the pattern after expansion, as matched */
+	const char *filter;      /* filter="..." of the deciding include, or NULL */
+	int never_restore;       /* filter NeverRestore(): capture but do not apply */
+};
+
+/*
+ * Decide one object.  `node` is the folder/key, `leaf` the file/value name
+ * (NULL asks about the folder/key itself, "" is a registry default value).
+ * Returns 1 if migrated, 0 if not; fills `d` if not NULL.
+ */
+int rule_sel_object(const struct rule_sel *sel, int type, const char *node,
+		    const char *leaf, struct rule_decision *d);
+/* A full file path, split at the last backslash. */
+int rule_sel_file(const struct rule_sel *sel, const char *path,
+		  struct rule_decision *d);
+/* A registry value (value NULL = the key itself). */
+int rule_sel_reg(const struct rule_sel *sel, const char *key,
+		 const char *value, struct rule_decision *d);
+
+/*
+ * Could anything at or below folder/key `node` be migrated?  0 means the
+ * walker may skip the whole subtree; 1 means it must look inside.
+ */
+int rule_sel_dir(const struct rule_sel *sel, int type, const char *node);
+
+/*
+ * Where to walk: the literal prefixes of every include pattern of the
+ * active components, reduced to folders/keys, with any root lying inside
+ * another removed, sorted.  E.g. "C:\\Users\\alice\\Documents",
+ * "HKCU\\Control Panel\\Desktop", "C:" (for "C:\\* [*.doc]").
+ */
+size_t rule_sel_root_count(const struct rule_sel *sel, int type);
+const char *rule_sel_root(const struct rule_sel *sel, int type, size_t i);
+
+/*
+ * LoadState-side and attribute rules (merge, locationModify,
+ * contentModify, destinationCleanup, include/excludeAttributes): the most
+ * specific rule of that kind whose pattern matches the object, over all
+ * active components.  Returns 1 and fills `hit`, or 0.
+ */
+struct rule_action {
+	const char *script;      /* script="..." / attributes="..." text, e.g.
+				    "MigXmlHelper.DestinationPriority()" */
+	const char *function;    /* "DestinationPriority" (prefix stripped) */
+	const char *pattern;     /* expanded pattern that matched */
+	const char *file;
+	long line;
+	const char *component;
+};
+int rule_sel_action(const struct rule_sel *sel, int kind, int type,
+		    const char *node, const char *leaf, struct rule_action *hit);
+
+/* destinationCleanup patterns as a list, for the apply engine's deletion pass. */
+size_t rule_sel_pattern_count(const struct rule_sel *sel, int kind);
+const char *rule_sel_pattern_text(const struct rule_sel *sel, int kind,
+				  size_t i, int *type);
+
+/* ======================= patterns (also used alone) ===================== */
+
+struct rule_pattern;
+
+/*
+ * Compile one pattern text ("C:\\Dir\\* [*.doc]", "HKCU\\X [Val]",
+ * "file.ini|Section[Key]") of the given type, without variables.  Returns
+ * WS_OK or WS_E_RULES (syntax, length, PCRE2 refusal) naming `text`.
+ */
+int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
+			 struct ws_error *err);
+void rule_pattern_free(struct rule_pattern *p);
+/* 1 if matches, 0 if not, <0 on a PCRE2 limit (pathological input). */
+int rule_pattern_match(const struct rule_pattern *p, const char *node,
+		       const char *leaf);
+/* 1 if something at or below node could match (partial match). */
+int rule_pattern_may_match_below(const struct rule_pattern *p, const char *node);
+/* Compare the specificity of two patterns: <0 a less specific, 0 equal, >0 more. */
+int rule_pattern_cmp_specificity(const struct rule_pattern *a,
+				 const struct rule_pattern *b);
+/* The normalised text ("C:\\Data [*]": trailing backslash dropped, HKEY_* shortened). */
+const char *rule_pattern_text(const struct rule_pattern *p);
+/* Literal folder/key prefix of the node part ("C:\\Data" for "C:\\Data\\* [*]"). */
+const char *rule_pattern_root(const struct rule_pattern *p);
+
+/* ========================== rule files we ship ========================== */
+
+/*
+ * Folder holding winstate's own rule files (winstate-*.xml): $WS_RULES_DIR
+ * if set, else `exe_dir`/../share/winstate/rules, else `exe_dir`/../rules
+ * (build tree next to the sources), else the compiled-in WS_RULES_DIR_DEFAULT
+ * if defined.  `exe_dir` may be NULL.  Returns a malloc'd path of an existing
+ * folder, or NULL.
+ */
+char *rule_default_dir(const char *exe_dir);
+
+#endif
