@@ -210,4 +210,33 @@ int reg_set_multi_sz(struct reg_hive *h, reg_node key, const char *name,
 /* Name of a type: "REG_SZ" ..., or "REG_0x%x" for unknown numbers (static). */
 const char *reg_type_name(uint32_t type);
 
+/* ---- walking a subtree --------------------------------------------------- */
+
+/* reg_walk() flags */
+#define REG_WALK_VALUES 1u   /* read each key's values and pass them to fn */
+
+/* Callback return telling reg_walk() not to descend into this key. */
+#define REG_WALK_SKIP (-1)
+
+/*
+ * Called once per key: `path` is relative to the walk's start ("" for the
+ * start itself), `depth` 0 for the start.  With REG_WALK_VALUES, `vals`/`n`
+ * are the key's values (owned by reg_walk, valid during the call), else
+ * NULL/0.  Return WS_OK to go on, REG_WALK_SKIP to skip the key's subkeys,
+ * or a WS_E_* code (having filled err) to stop the walk with that code.
+ */
+typedef int (*reg_walk_fn)(void *ctx, struct reg_hive *h, reg_node key,
+			   const char *path, unsigned depth,
+			   const struct reg_value *vals, size_t n,
+			   struct ws_error *err);
+
+/*
+ * Visit `from` and every key below it, parents before children, subkeys in
+ * hive order, iteratively (no recursion).  Keys deeper than `max_depth`
+ * below `from` (0 = 512, Windows' own limit) are not visited.  A key met
+ * twice (a loop in a damaged hive) stops the walk with WS_E_HIVE.
+ */
+int reg_walk(struct reg_hive *h, reg_node from, unsigned max_depth,
+	     unsigned flags, reg_walk_fn fn, void *ctx, struct ws_error *err);
+
 #endif
