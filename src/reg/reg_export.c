@@ -1,0 +1,294 @@
+/*
+ * reg_export.c - regedit ".reg" text writer (Version 5.00 format): key
+ * sections with ancestor headers, lossless value encoding, UTF-16LE/CRLF
+ * output for Windows and UTF-8/LF output for hivexregedit.
+ */
+#include "reg/reg_export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+
+#define HEADER "Windows Registry Editor Version 5.00\n"
+#define WRAP_COLUMN 76
+
+void reg_export_init(struct reg_export *x)
+{
+	memset(x, 0, sizeof(*x));
+	ws_buf_init(&x->text);
+	ws_buf_adds(&x->text, HEADER);
+}
+
+void reg_export_release(struct reg_export *x)
+{
+	for (size_t i = 0; i < x->aseen; i++)
+		free(x->seen[i]);
+	free(x->seen);
+	free(x->last_key);
+	ws_buf_release(&x->text);
+	memset(x, 0, sizeof(*x));
+	ws_buf_init(&x->text);
+}
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603ULL & (size_t)-1;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* Mark a key (case-insensitively); returns 1 if it was new. */
+static int mark_seen(struct reg_export *x, const char *key)
+{
+	struct ws_buf up = WS_BUF_INIT;
+	size_t i;
+
+	if ((x->nseen + 1) * 2 > x->aseen) {
+		size_t cap = x->aseen ? x->aseen * 2 : 64;
+		char **t = ws_xcalloc(cap, sizeof(*t));
+
+		for (size_t j = 0; j < x->aseen; j++) {
+			if (!x->seen[j])
+				continue;
+			for (i = hash_str(x->seen[j]) & (cap - 1); t[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			t[i] = x->seen[j];
+		}
+		free(x->seen);
+		x->seen = t;
+		x->aseen = cap;
+	}
+	ws_name_upper(key, &up);
+	for (i = hash_str(up.buf) & (x->aseen - 1); x->seen[i];
+	     i = (i + 1) & (x->aseen - 1)) {
+		if (strcmp(x->seen[i], up.buf) == 0) {
+			ws_buf_release(&up);
+			return 0;
+		}
+	}
+	x->seen[i] = ws_buf_detach(&up, NULL);
+	x->nseen++;
+	return 1;
+}
+
+static int bad_text(const char *s, size_t len)
+{
+	struct ws_buf u = WS_BUF_INIT;
+	int bad = ws_utf8_to_utf16le(s, len, &u) != 0 ||
+		  memchr(s, '\n', len) || memchr(s, '\r', len);
+
+	ws_buf_release(&u);
+	return bad;
+}
+
+/* Full root name of a live root, NULL if unknown. */
+static const char *long_root(const char *s, size_t len)
+{
+	static const char *const map[][2] = {
+		{ "HKCU", "HKEY_CURRENT_USER" }, { "HKLM", "HKEY_LOCAL_MACHINE" },
+		{ "HKCR", "HKEY_CLASSES_ROOT" }, { "HKU", "HKEY_USERS" },
+		{ "HKCC", "HKEY_CURRENT_CONFIG" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		for (int j = 0; j < 2; j++)
+			if (ws_name_ncasecmp(s, len, map[i][j],
+					     strlen(map[i][j])) == 0)
+				return map[i][1];
+	return NULL;
+}
+
+/* Normalise "hkcu\\a\\\\b\\" to "HKEY_CURRENT_USER\\a\\b"; ends[] get the
+ * length of each prefix (ends[0] = root only). */
+static int normalise_key(const char *path, struct ws_buf *out, size_t *ends,
+			 size_t maxc, size_t *nc, struct ws_error *err)
+{
+	const char *p = path, *e;
+	const char *root = NULL;
+
+	*nc = 0;
+	while (*p) {
+		while (*p == '\\')
+			p++;
+		if (!*p)
+			break;
+		e = strchr(p, '\\');
+		if (!e)
+			e = p + strlen(p);
+		if (!root) {
+			root = long_root(p, (size_t)(e - p));
+			if (!root)
+				return ws_error_set(err, WS_E_UNSUPPORTED, path,
+						    "unknown registry root");
+			ws_buf_adds(out, root);
+		} else {
+			if (bad_text(p, (size_t)(e - p)))
+				return ws_error_set(err, WS_E_UNSUPPORTED, path,
+						    "key name cannot be written "
+						    "to a .reg file");
+			ws_buf_addch(out, '\\');
+			ws_buf_add(out, p, (size_t)(e - p));
+		}
+		if (*nc == maxc)
+			return ws_error_set(err, WS_E_UNSUPPORTED, path,
+					    "registry path nested too deeply");
+		ends[(*nc)++] = out->len;
+		p = e;
+	}
+	if (!root)
+		return ws_error_set(err, WS_E_UNSUPPORTED, path,
+				    "empty registry path");
+	return WS_OK;
+}
+
+static void add_quoted(struct ws_buf *b, const char *s, size_t len)
+{
+	ws_buf_addch(b, '"');
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\' || s[i] == '"')
+			ws_buf_addch(b, '\\');
+		ws_buf_addch(b, s[i]);
+	}
+	ws_buf_addch(b, '"');
+}
+
+/* REG_SZ data that "text" reproduces exactly, as UTF-8 in out. */
+static int plain_string(const struct reg_value *v, struct ws_buf *out)
+{
+	const unsigned char *d = v->data;
+
+	if (v->len < 2 || v->len % 2 || d[v->len - 1] || d[v->len - 2])
+		return 0;
+	for (size_t i = 0; i + 2 < v->len; i += 2) {
+		unsigned u = d[i] | (unsigned)d[i + 1] << 8;
+
+		if (u == 0 || u == '\n' || u == '\r')
+			return 0;
+	}
+	return ws_utf16le_to_utf8(d, v->len - 2, out, 0) == 0;
+}
+
+static void add_hex(struct ws_buf *b, const struct reg_value *v, size_t col)
+{
+	static const char hexd[] = "0123456789abcdef";
+
+	if (v->type == REG_BINARY)
+		ws_buf_adds(b, "hex:");
+	else
+		ws_buf_addf(b, "hex(%x):", (unsigned)v->type);
+	col += v->type == REG_BINARY ? 4 : 7;
+	for (size_t i = 0; i < v->len; i++) {
+		ws_buf_addch(b, hexd[v->data[i] >> 4]);
+		ws_buf_addch(b, hexd[v->data[i] & 15]);
+		col += 2;
+		if (i + 1 < v->len) {
+			ws_buf_addch(b, ',');
+			col++;
+			if (col > WRAP_COLUMN) {
+				ws_buf_adds(b, "\\\n  ");
+				col = 2;
+			}
+		}
+	}
+}
+
+static void add_value(struct ws_buf *b, const struct reg_value *v)
+{
+	struct ws_buf s = WS_BUF_INIT;
+	size_t start = b->len;
+
+	if (!v->name || !*v->name)
+		ws_buf_addch(b, '@');
+	else
+		add_quoted(b, v->name, strlen(v->name));
+	ws_buf_addch(b, '=');
+	if (v->type == REG_SZ && plain_string(v, &s))
+		add_quoted(b, s.buf, s.len);
+	else if (v->type == REG_DWORD && v->len == 4)
+		ws_buf_addf(b, "dword:%02x%02x%02x%02x", v->data[3], v->data[2],
+			    v->data[1], v->data[0]);
+	else
+		add_hex(b, v, b->len - start);
+	ws_buf_addch(b, '\n');
+	ws_buf_release(&s);
+}
+
+int reg_export_add(struct reg_export *x, const char *keypath,
+		   const struct reg_value *v, struct ws_error *err)
+{
+	struct ws_buf key = WS_BUF_INIT;
+	size_t ends[600], nc, first;
+	int rc;
+
+	rc = normalise_key(keypath, &key, ends, 600, &nc, err);
+	if (!rc && v && v->name && bad_text(v->name, strlen(v->name)))
+		rc = ws_error_set(err, WS_E_UNSUPPORTED, keypath,
+				  "value name '%s' cannot be written to a .reg "
+				  "file", v->name);
+	if (rc) {
+		ws_buf_release(&key);
+		return rc;
+	}
+	if (!x->last_key || strcmp(x->last_key, key.buf) != 0) {
+		/* below HKLM and HKU the first level are hives: never create */
+		first = strncmp(key.buf, "HKEY_LOCAL_MACHINE", ends[0]) == 0 ||
+				strncmp(key.buf, "HKEY_USERS", ends[0]) == 0 ? 2 : 1;
+		for (size_t i = first; i + 1 < nc; i++) {
+			char *anc = ws_xstrndup(key.buf, ends[i]);
+
+			if (mark_seen(x, anc))
+				ws_buf_addf(&x->text, "\n[%s]\n", anc);
+			free(anc);
+		}
+		mark_seen(x, key.buf);
+		ws_buf_addf(&x->text, "\n[%s]\n", key.buf);
+		free(x->last_key);
+		x->last_key = ws_buf_detach(&key, NULL);
+	}
+	ws_buf_release(&key);
+	if (v)
+		add_value(&x->text, v);
+	return WS_OK;
+}
+
+const char *reg_export_utf8(const struct reg_export *x)
+{
+	return x->text.buf;
+}
+
+void reg_export_to_utf16(const struct reg_export *x, struct ws_buf *out)
+{
+	struct ws_buf u = WS_BUF_INIT;
+
+	ws_utf8_to_utf16le(x->text.buf, x->text.len, &u);
+	ws_buf_add(&u, "\n\0", 2);
+	ws_buf_add(out, "\xff\xfe", 2);
+	for (size_t i = 0; i + 1 < u.len; i += 2) {
+		if (u.buf[i] == '\n' && u.buf[i + 1] == 0)
+			ws_buf_add(out, "\r\0", 2);
+		ws_buf_add(out, u.buf + i, 2);
+	}
+	ws_buf_release(&u);
+}
+
+int reg_export_write_file(const struct reg_export *x, const char *path,
+			  unsigned flags, struct ws_error *err)
+{
+	struct ws_buf out = WS_BUF_INIT;
+	int rc;
+
+	if (flags & REG_EXPORT_UTF16) {
+		reg_export_to_utf16(x, &out);
+	} else {
+		ws_buf_add(&out, x->text.buf, x->text.len);
+		ws_buf_addch(&out, '\n');
+	}
+	rc = ws_write_file_atomic(path, out.buf, out.len, 0, WS_E_IO, err);
+	ws_buf_release(&out);
+	return rc;
+}

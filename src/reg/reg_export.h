@@ -1,0 +1,59 @@
+/*
+ * reg_export.h - writer of regedit ".reg" files ("Windows Registry Editor
+ * Version 5.00"), used by the first-sign-in step: settings captured offline
+ * are imported by `reg import` when the user first signs in.
+ *
+ * Lifecycle:
+ *   1. struct reg_export x; reg_export_init(&x);
+ *   2. reg_export_add(&x, "HKCU\\Control Panel\\Desktop", &value, &err) for
+ *      each value (NULL value = just make sure the key exists), in any order;
+ *      a key header is written whenever the key changes, and every missing
+ *      ancestor key gets an empty header first (so importers that do not
+ *      create intermediate keys, like hivexregedit, work too).
+ *   3. reg_export_write_file(&x, path, REG_EXPORT_UTF16, &err) or take the
+ *      text with reg_export_utf8() / reg_export_to_utf16().
+ *   4. reg_export_release(&x).
+ *
+ * Lossless by construction: REG_SZ data is written as "text" only when it
+ * is exactly one NUL-terminated UTF-16 string without control line breaks,
+ * REG_DWORD as dword: only when 4 bytes long; everything else is hex(N):
+ * (hex: for REG_BINARY), so `reg import` recreates the stored bytes.
+ * Key paths are written with full root names (HKEY_CURRENT_USER\...).
+ */
+#ifndef REG_EXPORT_H
+#define REG_EXPORT_H
+
+#include "reg/reg.h"
+
+struct reg_export {
+	struct ws_buf text;    /* UTF-8 with LF line ends */
+	char *last_key;        /* key of the section being written, or NULL */
+	char **seen;           /* upper-cased keys already given a header */
+	size_t nseen, aseen;   /* open-addressing table: entries, capacity */
+};
+
+void reg_export_init(struct reg_export *x);
+void reg_export_release(struct reg_export *x);
+
+/*
+ * Add a value (v == NULL: only the key) under a live key path: HKCU,
+ * HKLM, HKCR, HKU, HKCC or their long names, any case, extra backslashes
+ * tolerated.  WS_E_UNSUPPORTED for an unknown root, invalid UTF-8 or a name
+ * regedit cannot express (line breaks, ']' ending a key name).
+ */
+int reg_export_add(struct reg_export *x, const char *keypath,
+		   const struct reg_value *v, struct ws_error *err);
+
+/* The file as UTF-8 with LF line ends (hivexregedit --merge reads this). */
+const char *reg_export_utf8(const struct reg_export *x);
+
+/* The file as regedit writes it: UTF-16LE, BOM, CRLF; appended to out. */
+void reg_export_to_utf16(const struct reg_export *x, struct ws_buf *out);
+
+#define REG_EXPORT_UTF16 1   /* write_file: Windows form (else UTF-8, LF) */
+
+/* Write the file atomically (replacing an existing one). */
+int reg_export_write_file(const struct reg_export *x, const char *path,
+			  unsigned flags, struct ws_error *err);
+
+#endif
