@@ -199,7 +199,7 @@ int reg_hive_create(const char *path, const struct reg_create_opts *opts,
 	size_t nk_size, sk_size, nk_off, sk_off, free_off;
 	uint64_t ts;
 	unsigned minor;
-	int compressed, rc;
+	int compressed = 1, rc;
 
 	if (!opts)
 		opts = &dflt;

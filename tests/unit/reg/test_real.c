@@ -2,6 +2,7 @@
  * complete walks, dirty and damaged files, the big-data write guard. */
 #include "tu.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "reg/reg.h"
