@@ -1,0 +1,312 @@
+/*
+ * vol_open.c - recognise an offline Windows installation and read its
+ * identity (computer name, OS product/build/edition, architecture) from the
+ * SYSTEM and SOFTWARE hives.
+ */
+#include "volume/vol_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reg/reg.h"
+#include "util/ws_fs.h"
+
+#define CURRENT_VERSION "Microsoft\\Windows NT\\CurrentVersion"
+
+const char *vol_keep(struct vol *vol, const char *s)
+{
+	WS_ALLOC_GROW(vol->strs, vol->nstrs + 1, vol->astrs);
+	vol->strs[vol->nstrs] = ws_xstrdup(s ? s : "");
+	return vol->strs[vol->nstrs++];
+}
+
+int vol_reg_string(struct reg_hive *h, const char *path, const char *name,
+		   struct ws_buf *out, int *found, struct ws_error *err)
+{
+	reg_node key = 0;
+	struct reg_value v;
+	int rc;
+
+	*found = 0;
+	rc = reg_key_lookup(h, reg_root(h), path, &key, err);
+	if (rc != WS_OK || !key)
+		return rc;
+	rc = reg_value_get(h, key, name, &v, found, err);
+	if (rc != WS_OK || !*found)
+		return rc;
+	/* a value of another type is treated as absent: hostile data is not
+	 * a reason to refuse the whole installation */
+	if (v.type == REG_SZ || v.type == REG_EXPAND_SZ)
+		rc = reg_value_to_utf8(&v, out, err);
+	else
+		*found = 0;
+	reg_value_release(&v);
+	return rc;
+}
+
+static int reg_dword_at(struct reg_hive *h, const char *path, const char *name,
+			uint32_t *out, int *found, struct ws_error *err)
+{
+	reg_node key = 0;
+	struct reg_value v;
+	int rc;
+
+	*found = 0;
+	rc = reg_key_lookup(h, reg_root(h), path, &key, err);
+	if (rc != WS_OK || !key)
+		return rc;
+	rc = reg_value_get(h, key, name, &v, found, err);
+	if (rc != WS_OK || !*found)
+		return rc;
+	if (v.type == REG_DWORD && v.len >= 4)
+		*out = (uint32_t)v.data[0] | ((uint32_t)v.data[1] << 8) |
+		       ((uint32_t)v.data[2] << 16) | ((uint32_t)v.data[3] << 24);
+	else
+		*found = 0;
+	reg_value_release(&v);
+	return rc;
+}
+
+/* Keep a string value ("" when absent). */
+static int keep_string(struct vol *vol, struct reg_hive *h, const char *path,
+		       const char *name, const char **dst,
+		       struct ws_error *err)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	int found, rc = vol_reg_string(h, path, name, &b, &found, err);
+
+	if (rc == WS_OK)
+		*dst = vol_keep(vol, b.buf);
+	ws_buf_release(&b);
+	return rc;
+}
+
+/* Locate and open one hive of Windows\System32\config. */
+static int open_config_hive(struct vol *vol, const char *name,
+			    struct reg_hive **out, int *dirty,
+			    struct ws_error *err)
+{
+	struct ws_buf rel = WS_BUF_INIT, host = WS_BUF_INIT;
+	struct reg_hive_info info;
+	struct ws_error e2;
+	enum vol_res res;
+	struct stat st;
+	int rc;
+
+	ws_buf_addf(&rel, "Windows\\System32\\config\\%s", name);
+	rc = vol_resolve(vol, rel.buf, &host, &res, err);
+	if (rc != WS_OK)
+		goto out;
+	if (res != VOL_RES_FOUND || stat(host.buf, &st) != 0 ||
+	    !S_ISREG(st.st_mode)) {
+		rc = ws_error_set(err, WS_E_NOT_WINDOWS, vol->root,
+				  "%s is not a Windows installation: %s %s",
+				  vol->root, rel.buf,
+				  res == VOL_RES_LINK_IN_PATH
+					  ? "lies behind a link"
+					  : "is missing");
+		goto out;
+	}
+	ws_error_clear(&e2);
+	if (reg_hive_probe(host.buf, &info, &e2) != WS_OK) {
+		rc = ws_error_set(err, WS_E_NOT_WINDOWS, host.buf,
+				  "%s is not a Windows installation: %s is not "
+				  "a registry hive (%s)",
+				  vol->root, rel.buf, e2.msg);
+		goto out;
+	}
+	*dirty = info.dirty;
+	/* read-only: a dirty hive's primary file is still the best offline
+	 * view of identity; the flag tells callers */
+	rc = reg_hive_open(host.buf, REG_OPEN_ALLOW_DIRTY, out, err);
+out:
+	ws_buf_release(&rel);
+	ws_buf_release(&host);
+	return rc;
+}
+
+static int read_identity(struct vol *vol, struct ws_error *err)
+{
+	struct vol_info *in = &vol->info;
+	struct ws_buf b = WS_BUF_INIT, path = WS_BUF_INIT;
+	uint32_t cur = 0;
+	int found, rc;
+
+	/* system drive and Windows folder first: resolution depends on them */
+	rc = vol_reg_string(vol->software, CURRENT_VERSION, "SystemRoot", &b,
+			    &found, err);
+	if (rc != WS_OK)
+		goto out;
+	if (found && isalpha((unsigned char)b.buf[0]) && b.buf[1] == ':' &&
+	    b.buf[2] == '\\' && b.buf[3]) {
+		in->system_drive = (char)toupper((unsigned char)b.buf[0]);
+		in->system_root = vol_keep(vol, b.buf);
+	} else {
+		ws_buf_reset(&b);
+		ws_buf_addf(&b, "%c:\\Windows", in->system_drive);
+		in->system_root = vol_keep(vol, b.buf);
+	}
+
+	rc = reg_dword_at(vol->system, "Select", "Current", &cur, &found, err);
+	if (rc != WS_OK)
+		goto out;
+	in->control_set = found && cur >= 1 && cur <= 999 ? cur : 1;
+	ws_buf_addf(&path, "ControlSet%03u\\Control\\ComputerName\\ComputerName",
+		    in->control_set);
+	rc = keep_string(vol, vol->system, path.buf, "ComputerName",
+			 &in->computer_name, err);
+	if (rc != WS_OK)
+		goto out;
+	ws_buf_reset(&path);
+	ws_buf_addf(&path,
+		    "ControlSet%03u\\Control\\Session Manager\\Environment",
+		    in->control_set);
+	rc = keep_string(vol, vol->system, path.buf, "PROCESSOR_ARCHITECTURE",
+			 &in->architecture, err);
+	if (rc == WS_OK)
+		rc = keep_string(vol, vol->software, CURRENT_VERSION,
+				 "ProductName", &in->product_name, err);
+	if (rc == WS_OK)
+		rc = keep_string(vol, vol->software, CURRENT_VERSION,
+				 "EditionID", &in->edition_id, err);
+	if (rc == WS_OK)
+		rc = keep_string(vol, vol->software, CURRENT_VERSION,
+				 "DisplayVersion", &in->display_version, err);
+	if (rc == WS_OK)
+		rc = keep_string(vol, vol->software, CURRENT_VERSION,
+				 "InstallationType", &in->installation_type,
+				 err);
+	if (rc == WS_OK)
+		rc = keep_string(vol, vol->software, CURRENT_VERSION,
+				 "CurrentBuild", &in->current_build, err);
+	if (rc == WS_OK && !in->current_build[0])
+		rc = keep_string(vol, vol->software, CURRENT_VERSION,
+				 "CurrentBuildNumber", &in->current_build, err);
+	if (rc == WS_OK) {
+		char *end;
+		unsigned long n = strtoul(in->current_build, &end, 10);
+
+		in->build_number = (end != in->current_build && n < 1000000u)
+					   ? (unsigned)n : 0;
+	}
+out:
+	ws_buf_release(&b);
+	ws_buf_release(&path);
+	return rc;
+}
+
+/* Windows' own variables for expanding REG_EXPAND_SZ data found in hives. */
+static void set_winenv(struct vol *vol)
+{
+	struct vol_vars *w = &vol->winenv;
+	struct ws_buf b = WS_BUF_INIT;
+	int found;
+
+	ws_buf_addf(&b, "%c:", vol->info.system_drive);
+	vol_vars_set(w, "SystemDrive", b.buf);
+	vol_vars_set(w, "SystemRoot", vol->info.system_root);
+	vol_vars_set(w, "windir", vol->info.system_root);
+	ws_buf_reset(&b);
+	if (vol_reg_string(vol->software,
+			   CURRENT_VERSION "\\ProfileList", "ProgramData", &b,
+			   &found, NULL) != WS_OK || !found || !b.buf[0]) {
+		ws_buf_reset(&b);
+		ws_buf_addf(&b, "%c:\\ProgramData", vol->info.system_drive);
+	} else if (strchr(b.buf, '%')) {
+		struct ws_buf x = WS_BUF_INIT;
+
+		vol_vars_expand(w, b.buf, &x);
+		ws_buf_reset(&b);
+		ws_buf_adds(&b, x.buf);
+		ws_buf_release(&x);
+	}
+	vol_vars_set(w, "ProgramData", b.buf);
+	vol_vars_set(w, "ALLUSERSPROFILE", b.buf);
+	ws_buf_release(&b);
+}
+
+int vol_open(const char *root_dir, struct vol **out, struct ws_error *err)
+{
+	struct vol *vol;
+	char *real;
+	struct stat st;
+	int rc;
+
+	if (!root_dir || !*root_dir)
+		return ws_error_set(err, WS_E_NOT_WINDOWS, "",
+				    "no Windows installation folder given");
+	real = realpath(root_dir, NULL);
+	if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		int e = real ? ENOTDIR : errno;
+
+		free(real);
+		if (e == EACCES || e == EIO)
+			return ws_error_set_errno(err, WS_E_IO, e, root_dir,
+						  "cannot open the folder");
+		return ws_error_set(err, WS_E_NOT_WINDOWS, root_dir,
+				    "%s is not a Windows installation: %s",
+				    root_dir,
+				    e == ENOENT ? "no such folder"
+						: "not a folder");
+	}
+	vol = ws_xcalloc(1, sizeof(*vol));
+	vol->root = real;
+	vol->root_len = strlen(real);
+	vol->root_dev = st.st_dev;
+	vol->info.root = vol->root;
+	vol->info.system_drive = 'C';
+
+	rc = open_config_hive(vol, "SYSTEM", &vol->system,
+			      &vol->info.system_dirty, err);
+	if (rc == WS_OK)
+		rc = open_config_hive(vol, "SOFTWARE", &vol->software,
+				      &vol->info.software_dirty, err);
+	if (rc == WS_OK)
+		rc = read_identity(vol, err);
+	if (rc == WS_OK) {
+		set_winenv(vol);
+		rc = vol_load_profiles(vol, err);
+	}
+	if (rc != WS_OK) {
+		vol_close(vol);
+		return rc;
+	}
+	*out = vol;
+	return WS_OK;
+}
+
+void vol_close(struct vol *vol)
+{
+	if (!vol)
+		return;
+	if (vol->system)
+		reg_hive_close(vol->system);
+	if (vol->software)
+		reg_hive_close(vol->software);
+	for (size_t i = 0; i < vol->nstrs; i++)
+		free(vol->strs[i]);
+	free(vol->strs);
+	free(vol->profiles);
+	vol_vars_release(&vol->winenv);
+	free(vol->root);
+	free(vol);
+}
+
+const struct vol_info *vol_get_info(const struct vol *vol)
+{
+	return &vol->info;
+}
+
+struct reg_hive *vol_system_hive(struct vol *vol)
+{
+	return vol->system;
+}
+
+struct reg_hive *vol_software_hive(struct vol *vol)
+{
+	return vol->software;
+}

@@ -1,0 +1,307 @@
+/*
+ * vol_path.c - Windows path <-> host path on an offline volume: component by
+ * component, case-insensitive as NTFS, never through a symlink/junction and
+ * never above the root.  Folders are opened relative to their parent
+ * (openat + O_NOFOLLOW), so long paths work and nothing on the way is
+ * followed even if the tree changes underneath.
+ */
+#include "volume/vol_internal.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/ws_utf.h"
+
+const char *vol_rel_of(const struct vol *vol, const char *host_path,
+		       size_t *rel_len)
+{
+	size_t n = strlen(host_path);
+
+	while (n > 1 && host_path[n - 1] == '/')
+		n--;
+	if (n < vol->root_len || memcmp(host_path, vol->root, vol->root_len))
+		return NULL;
+	if (n == vol->root_len) {
+		*rel_len = 0;
+		return host_path + n;
+	}
+	/* root "/" is a special case: every absolute path is under it */
+	if (vol->root_len == 1) {
+		*rel_len = n - 1;
+		return host_path + 1;
+	}
+	if (host_path[vol->root_len] != '/')
+		return NULL;
+	*rel_len = n - vol->root_len - 1;
+	return host_path + vol->root_len + 1;
+}
+
+int vol_open_rel_dir(const struct vol *vol, const char *rel)
+{
+	int fd = open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *p = rel;
+
+	while (fd >= 0 && *p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		char name[NAME_MAX + 1];
+		int next;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len > NAME_MAX || (len == 2 && !memcmp(p, "..", 2))) {
+			close(fd);
+			errno = len > NAME_MAX ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		next = openat(fd, name,
+			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		errno = e;
+		fd = next;
+		p += len;
+	}
+	return fd;
+}
+
+int vol_find_child(int dirfd, const char *name, size_t name_len,
+		   struct ws_buf *out)
+{
+	char exact[NAME_MAX + 1];
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char *best = NULL;
+	int fd2;
+
+	if (name_len == 0 || name_len > NAME_MAX)
+		return 0;
+	memcpy(exact, name, name_len);
+	exact[name_len] = '\0';
+	if (fstatat(dirfd, exact, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		ws_buf_add(out, exact, name_len);
+		return 1;
+	}
+	fd2 = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd2 < 0)
+		return -1;
+	d = fdopendir(fd2);
+	if (!d) {
+		close(fd2);
+		return -1;
+	}
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (ws_name_ncasecmp(de->d_name, strlen(de->d_name), name,
+				     name_len) == 0 &&
+		    (!best || strcmp(de->d_name, best) < 0)) {
+			free(best);
+			best = ws_xstrdup(de->d_name);
+		}
+		errno = 0;
+	}
+	int e = errno;
+	closedir(d);
+	if (e && !best) {
+		errno = e;
+		return -1;
+	}
+	if (!best)
+		return 0;
+	ws_buf_adds(out, best);
+	free(best);
+	return 1;
+}
+
+/* One component of a split Windows path. */
+struct comp {
+	const char *s;
+	size_t len;
+};
+
+/* Split into components, applying "." and ".." (clamped at the root). */
+static size_t split_components(const char *p, struct comp **out)
+{
+	struct comp *c = NULL;
+	size_t n = 0, alloc = 0;
+
+	while (*p) {
+		size_t len = strcspn(p, "\\/");
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (n)
+				n--;
+		} else {
+			WS_ALLOC_GROW(c, n + 1, alloc);
+			c[n].s = p;
+			c[n].len = len;
+			n++;
+		}
+		p += len;
+	}
+	*out = c;
+	return n;
+}
+
+int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
+		enum vol_res *res, struct ws_error *err)
+{
+	const char *p = winpath;
+	struct comp *comps = NULL;
+	size_t n, i;
+	int fd;
+	int rc = WS_OK;
+
+	ws_buf_reset(host);
+	if (!winpath || !*winpath)
+		return ws_error_set(err, WS_E_USAGE, "", "empty Windows path");
+	/* \\?\C:\..., \??\C:\... (NT forms) */
+	if ((!strncmp(p, "\\\\?\\", 4) || !strncmp(p, "\\??\\", 4)) &&
+	    isalpha((unsigned char)p[4]) && p[5] == ':')
+		p += 4;
+	if ((p[0] == '\\' && p[1] == '\\') || (p[0] == '/' && p[1] == '/')) {
+		*res = VOL_RES_OTHER_DRIVE;
+		return WS_OK;
+	}
+	if (isalpha((unsigned char)p[0]) && p[1] == ':') {
+		if (toupper((unsigned char)p[0]) != vol->info.system_drive) {
+			*res = VOL_RES_OTHER_DRIVE;
+			return WS_OK;
+		}
+		p += 2;
+	}
+	n = split_components(p, &comps);
+
+	fd = open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		free(comps);
+		return ws_error_set_errno(err, WS_E_IO, errno, vol->root,
+					  "cannot open the volume root");
+	}
+	ws_buf_adds(host, vol->root);
+	*res = VOL_RES_FOUND;
+	for (i = 0; i < n; i++) {
+		size_t mark = host->len;
+		struct stat st;
+		int r;
+
+		if (!(host->len == 1 && host->buf[0] == '/'))
+			ws_buf_addch(host, '/');
+		size_t name_at = host->len;
+		r = vol_find_child(fd, comps[i].s, comps[i].len, host);
+		if (r < 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, host->buf,
+						"cannot read folder");
+			ws_buf_setlen(host, mark);
+			break;
+		}
+		if (r == 0) {
+			ws_buf_setlen(host, name_at);
+			*res = VOL_RES_MISSING;
+			break;
+		}
+		if (i + 1 == n)
+			break;
+		if (fstatat(fd, host->buf + name_at, &st,
+			    AT_SYMLINK_NOFOLLOW) != 0) {
+			ws_buf_setlen(host, name_at);
+			*res = VOL_RES_MISSING;
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			*res = VOL_RES_LINK_IN_PATH;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			/* a file where a folder is needed: the rest cannot exist */
+			i++;
+			*res = VOL_RES_MISSING;
+			break;
+		}
+		int next = openat(fd, host->buf + name_at,
+				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			if (errno == ELOOP || errno == ENOTDIR) {
+				*res = VOL_RES_LINK_IN_PATH;
+				break;
+			}
+			rc = ws_error_set_errno(err, WS_E_IO, errno, host->buf,
+						"cannot open folder");
+			break;
+		}
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+	if (rc == WS_OK && *res == VOL_RES_MISSING) {
+		/* append the rest as given: what a create would make */
+		for (; i < n; i++) {
+			if (host->len && host->buf[host->len - 1] != '/')
+				ws_buf_addch(host, '/');
+			ws_buf_add(host, comps[i].s, comps[i].len);
+		}
+	}
+	free(comps);
+	if (rc != WS_OK)
+		ws_buf_reset(host);
+	return rc;
+}
+
+int vol_winpath(const struct vol *vol, const char *host_path,
+		struct ws_buf *out, struct ws_error *err)
+{
+	size_t rel_len;
+	const char *rel = vol_rel_of(vol, host_path, &rel_len);
+
+	if (!rel)
+		return ws_error_set(err, WS_E_USAGE, host_path,
+				    "path is not inside the Windows volume %s",
+				    vol->root);
+	ws_buf_addch(out, vol->info.system_drive);
+	ws_buf_adds(out, ":\\");
+	for (size_t i = 0; i < rel_len; i++) {
+		char c = rel[i];
+
+		if (c == '/') {
+			/* collapse "//" */
+			if (out->buf[out->len - 1] == '\\')
+				continue;
+			c = '\\';
+		}
+		ws_buf_addch(out, c);
+	}
+	return WS_OK;
+}
+
+const char *vol_resolve_keep(struct vol *vol, const char *winpath)
+{
+	struct ws_buf host = WS_BUF_INIT;
+	enum vol_res res;
+	const char *kept = NULL;
+
+	if (vol_resolve(vol, winpath, &host, &res, NULL) == WS_OK &&
+	    res == VOL_RES_FOUND)
+		kept = vol_keep(vol, host.buf);
+	ws_buf_release(&host);
+	return kept;
+}

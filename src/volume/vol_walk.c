@@ -1,0 +1,489 @@
+/*
+ * vol_walk.c - a safe walk over a folder tree of an offline Windows volume.
+ *
+ * Never follows a symlink (ntfs-3g shows junctions and OneDrive placeholders
+ * as symlinks), never enters a folder already on the current path (same
+ * st_dev/st_ino: loops through bind mounts or damaged trees) nor another
+ * file system, opens every folder relative to its parent so that long paths
+ * work, and reports what it cannot read as an ERROR entry instead of
+ * stopping.  Windows attributes and times come from ntfs-3g's xattrs when
+ * the mount exposes them.
+ */
+#include "volume/vol_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+
+#define LINK_TARGET_MAX 65536
+#define CLOUD_TEXT "unsupported reparse tag 0x"
+
+void vol_entry_hold_release(struct vol_entry_hold *hold)
+{
+	ws_buf_release(&hold->path);
+	ws_buf_release(&hold->win);
+	ws_buf_release(&hold->name);
+	ws_buf_release(&hold->target);
+	ws_buf_release(&hold->win_target);
+	ws_buf_release(&hold->msg);
+}
+
+static uint64_t be_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t ft_of(const struct timespec *ts)
+{
+	return ws_filetime_from_unix_ns((int64_t)ts->tv_sec * 1000000000LL +
+					ts->tv_nsec);
+}
+
+/* lgetxattr on `name` inside the folder `dirfd` without a long path:
+ * /proc/self/fd/N/name (only the last component is not followed). */
+static ssize_t xattr_at(struct vol *vol, int dirfd, const char *name,
+			const char *full, const char *attr, void *buf,
+			size_t size)
+{
+	char p[64 + NAME_MAX];
+	ssize_t r;
+
+	if (vol->no_ntfs_xattr)
+		return -1;
+	if (dirfd >= 0 && strlen(name) <= NAME_MAX)
+		snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dirfd, name);
+	else
+		snprintf(p, sizeof(p), "%s", "");
+	r = lgetxattr(p[0] ? p : full, attr, buf, size);
+	if (r < 0 && p[0] && errno == ENOENT) /* no /proc: use the long path */
+		r = lgetxattr(full, attr, buf, size);
+	if (r < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
+		vol->no_ntfs_xattr = 1;
+	return r;
+}
+
+/* Is the tag a cloud-files placeholder (0x9000?01A)? */
+static int tag_is_cloud(uint32_t tag)
+{
+	return (tag & VOL_TAG_CLOUD_MASK) == VOL_TAG_CLOUD;
+}
+
+static void set_error(struct vol_entry *e, struct vol_entry_hold *h,
+		      int code, int errnum, const char *what)
+{
+	e->type = VOL_ENT_ERROR;
+	e->err_code = code;
+	e->err_errno = errnum;
+	ws_buf_reset(&h->msg);
+	if (errnum)
+		ws_buf_addf(&h->msg, "%s: %s", what, strerror(errnum));
+	else
+		ws_buf_adds(&h->msg, what);
+	e->err_msg = h->msg.buf;
+}
+
+/*
+ * Fill `e` for `name` inside the open folder `dirfd`; h->path / h->win /
+ * h->name already hold its paths.  Never fails: problems become ERROR.
+ */
+static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
+		       struct vol_entry_hold *h, unsigned depth)
+{
+	struct stat st;
+	const char *name = h->name.buf;
+	unsigned char be[32];
+
+	memset(e, 0, sizeof(*e));
+	e->host_path = h->path.buf;
+	e->win_path = h->win.buf;
+	e->name = name;
+	e->depth = depth;
+	e->name_valid = ws_utf8_valid(name, h->name.len);
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		set_error(e, h, WS_E_IO, errno, "cannot examine");
+		return;
+	}
+	e->mode = st.st_mode;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	e->write_time = ft_of(&st.st_mtim);
+	e->access_time = ft_of(&st.st_atim);
+	e->change_time = ft_of(&st.st_ctim);
+	e->creation_time = e->write_time;
+
+	if (S_ISREG(st.st_mode)) {
+		e->type = VOL_ENT_FILE;
+		e->size = (uint64_t)st.st_size;
+		e->attributes = VOL_ATTR_ARCHIVE;
+		if (!(st.st_mode & 0222))
+			e->attributes |= VOL_ATTR_READONLY;
+	} else if (S_ISDIR(st.st_mode)) {
+		e->type = VOL_ENT_DIR;
+		e->attributes = VOL_ATTR_DIRECTORY;
+	} else if (S_ISLNK(st.st_mode)) {
+		e->type = VOL_ENT_LINK;
+		e->attributes = VOL_ATTR_REPARSE_POINT;
+	} else {
+		e->type = VOL_ENT_OTHER;
+	}
+
+	if (xattr_at(vol, dirfd, name, h->path.buf, "system.ntfs_attrib_be",
+		     be, 4) == 4) {
+		e->attributes = ((uint32_t)be[0] << 24) | ((uint32_t)be[1] << 16) |
+				((uint32_t)be[2] << 8) | be[3];
+		e->attrs_from_ntfs = 1;
+		if (xattr_at(vol, dirfd, name, h->path.buf,
+			     "system.ntfs_times_be", be, 32) == 32) {
+			e->creation_time = be_u64(be);
+			e->write_time = be_u64(be + 8);
+			e->access_time = be_u64(be + 16);
+			e->change_time = be_u64(be + 24);
+		}
+	}
+
+	if (e->type == VOL_ENT_LINK ||
+	    (e->attributes & VOL_ATTR_REPARSE_POINT)) {
+		unsigned char rp[16384]; /* MAXIMUM_REPARSE_DATA_BUFFER_SIZE */
+
+		if (xattr_at(vol, dirfd, name, h->path.buf,
+			     "system.ntfs_reparse_data", rp, sizeof(rp)) >= 4)
+			e->reparse_tag = (uint32_t)rp[0] | ((uint32_t)rp[1] << 8) |
+					 ((uint32_t)rp[2] << 16) |
+					 ((uint32_t)rp[3] << 24);
+	}
+
+	if (e->type == VOL_ENT_LINK) {
+		size_t cap = (size_t)st.st_size + 1;
+		ssize_t r;
+
+		if (cap < 64 || cap > LINK_TARGET_MAX)
+			cap = cap < 64 ? 64 : LINK_TARGET_MAX;
+		ws_buf_reset(&h->target);
+		ws_buf_grow(&h->target, cap);
+		r = readlinkat(dirfd, name, h->target.buf, cap);
+		if (r < 0) {
+			set_error(e, h, WS_E_IO, errno, "cannot read link");
+			return;
+		}
+		ws_buf_setlen(&h->target, (size_t)r);
+		e->link_target = h->target.buf;
+		if (!e->reparse_tag &&
+		    !strncmp(h->target.buf, CLOUD_TEXT, strlen(CLOUD_TEXT)))
+			e->reparse_tag = (uint32_t)strtoul(
+				h->target.buf + strlen(CLOUD_TEXT), NULL, 16);
+		if (tag_is_cloud(e->reparse_tag)) {
+			e->type = VOL_ENT_CLOUD;
+		} else if (h->target.buf[0] == '/') {
+			size_t rl;
+
+			ws_buf_reset(&h->win_target);
+			if (vol_rel_of(vol, h->target.buf, &rl) &&
+			    vol_winpath(vol, h->target.buf, &h->win_target,
+					NULL) == WS_OK)
+				e->link_win_target = h->win_target.buf;
+		}
+	} else if (e->type == VOL_ENT_FILE &&
+		   (tag_is_cloud(e->reparse_tag) ||
+		    (e->attrs_from_ntfs &&
+		     (e->attributes & (VOL_ATTR_RECALL_ON_DATA_ACCESS |
+				       VOL_ATTR_OFFLINE))))) {
+		e->type = VOL_ENT_CLOUD;
+	}
+}
+
+/* One open folder on the walk's current path. */
+struct frame {
+	int fd;
+	char **names;
+	size_t n, i;
+	size_t path_len, win_len;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Read all names of an open folder (sorted); -1 with errno on failure. */
+static int read_names(int fd, char ***names, size_t *n)
+{
+	int fd2 = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0, alloc = 0;
+
+	if (fd2 < 0)
+		return -1;
+	d = fdopendir(fd2);
+	if (!d) {
+		close(fd2);
+		return -1;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		WS_ALLOC_GROW(v, cnt + 1, alloc);
+		v[cnt++] = ws_xstrdup(de->d_name);
+	}
+	int e = errno;
+	closedir(d);
+	if (e) {
+		free_names(v, cnt);
+		errno = e;
+		return -1;
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_names);
+	*names = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Split a host path under the root into the parent folder (opened without
+ * following links) and the last name.  Returns the fd or -1 with errno. */
+static int open_parent(struct vol *vol, const char *host_path,
+		       struct ws_buf *name)
+{
+	size_t rel_len;
+	const char *rel = vol_rel_of(vol, host_path, &rel_len);
+	struct ws_buf dir = WS_BUF_INIT;
+	int fd;
+
+	ws_buf_reset(name);
+	if (rel_len == 0) {
+		/* the root: examine it as "." of itself */
+		ws_buf_adds(name, ".");
+		return open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	ws_buf_add(&dir, rel, rel_len);
+	char *slash = strrchr(dir.buf, '/');
+	if (slash) {
+		ws_buf_adds(name, slash + 1);
+		ws_buf_setlen(&dir, (size_t)(slash - dir.buf));
+	} else {
+		ws_buf_adds(name, dir.buf);
+		ws_buf_reset(&dir);
+	}
+	fd = vol_open_rel_dir(vol, dir.buf);
+	ws_buf_release(&dir);
+	return fd;
+}
+
+static int stat_start(struct vol *vol, const char *host_path,
+		      struct vol_entry *e, struct vol_entry_hold *h, int *pfd,
+		      struct ws_error *err)
+{
+	size_t rel_len;
+	int fd;
+
+	if (!vol_rel_of(vol, host_path, &rel_len))
+		return ws_error_set(err, WS_E_USAGE, host_path,
+				    "path is not inside the Windows volume %s",
+				    vol->root);
+	ws_buf_reset(&h->path);
+	ws_buf_adds(&h->path, host_path);
+	while (h->path.len > 1 && h->path.buf[h->path.len - 1] == '/')
+		ws_buf_setlen(&h->path, h->path.len - 1);
+	ws_buf_reset(&h->win);
+	vol_winpath(vol, h->path.buf, &h->win, NULL);
+	fd = open_parent(vol, h->path.buf, &h->name);
+	if (fd < 0) {
+		memset(e, 0, sizeof(*e));
+		e->host_path = h->path.buf;
+		e->win_path = h->win.buf;
+		e->name = h->name.buf;
+		set_error(e, h, WS_E_IO, errno,
+			  errno == ELOOP || errno == ENOTDIR
+				  ? "a folder on the way is a link or not a folder"
+				  : "cannot open parent folder");
+		if (pfd)
+			*pfd = -1;
+		return WS_OK;
+	}
+	fill_entry(vol, fd, e, h, 0);
+	if (pfd)
+		*pfd = fd;
+	else
+		close(fd);
+	return WS_OK;
+}
+
+int vol_stat(struct vol *vol, const char *host_path, struct vol_entry *e,
+	     struct vol_entry_hold *hold, struct ws_error *err)
+{
+	return stat_start(vol, host_path, e, hold, NULL, err);
+}
+
+/* Run the callback; map a negative return to an error code. */
+static int call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
+		struct ws_error *err, int *stop_rc)
+{
+	struct ws_error cb = { 0 };
+	int r = fn(e, ctx, &cb);
+
+	if (r < 0) {
+		if (cb.code == WS_OK)
+			ws_error_set(&cb, WS_E_INTERNAL, e->host_path,
+				     "walk callback failed");
+		if (err)
+			*err = cb;
+		*stop_rc = cb.code;
+		return VOL_WALK_STOP;
+	}
+	return r;
+}
+
+int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
+	     struct ws_error *err)
+{
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
+	struct vol_entry e;
+	struct frame *st = NULL;
+	size_t nst = 0, ast = 0;
+	int pfd = -1, rc = WS_OK, stop_rc = WS_OK, r;
+
+	rc = stat_start(vol, host_dir, &e, &h, &pfd, err);
+	if (rc != WS_OK)
+		goto out;
+	if (e.type == VOL_ENT_ERROR && pfd < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, e.err_errno, host_dir,
+					"%s", "cannot open folder to walk");
+		goto out;
+	}
+	r = call(fn, &e, ctx, err, &stop_rc);
+	if (r == VOL_WALK_STOP || e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
+		goto out;
+
+	/* push the start folder */
+	{
+		int fd = openat(pfd, h.name.buf,
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char **names = NULL;
+		size_t n = 0;
+
+		if (fd < 0 || read_names(fd, &names, &n) < 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, host_dir,
+						"cannot read folder");
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		WS_ALLOC_GROW(st, 1, ast);
+		st[0] = (struct frame){ fd, names, n, 0, h.path.len, h.win.len,
+					e.dev, e.ino };
+		nst = 1;
+	}
+
+	while (nst) {
+		struct frame *f = &st[nst - 1];
+
+		if (f->i == f->n) {
+			close(f->fd);
+			free_names(f->names, f->n);
+			nst--;
+			continue;
+		}
+		const char *name = f->names[f->i++];
+		unsigned depth = (unsigned)nst;
+
+		ws_buf_setlen(&h.path, f->path_len);
+		if (!(h.path.len == 1 && h.path.buf[0] == '/'))
+			ws_buf_addch(&h.path, '/');
+		ws_buf_adds(&h.path, name);
+		ws_buf_setlen(&h.win, f->win_len);
+		if (h.win.buf[h.win.len - 1] != '\\')
+			ws_buf_addch(&h.win, '\\');
+		ws_buf_adds(&h.win, name);
+		ws_buf_reset(&h.name);
+		ws_buf_adds(&h.name, name);
+		fill_entry(vol, f->fd, &e, &h, depth);
+		if (e.type == VOL_ENT_DIR) {
+			for (size_t k = 0; k < nst; k++)
+				if (st[k].dev == e.dev && st[k].ino == e.ino)
+					e.loop = 1;
+			if (e.dev != vol->root_dev)
+				e.other_device = 1;
+		}
+		r = call(fn, &e, ctx, err, &stop_rc);
+		if (r == VOL_WALK_STOP)
+			break;
+		if (e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP || e.loop ||
+		    e.other_device)
+			continue;
+		if (depth >= VOL_WALK_MAX_DEPTH) {
+			set_error(&e, &h, WS_E_UNSUPPORTED, 0,
+				  "folder nesting too deep: not walked");
+			if (call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
+				break;
+			continue;
+		}
+		int fd = openat(f->fd, name,
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char **names = NULL;
+		size_t n = 0;
+		struct stat fst;
+
+		if (fd >= 0 && (fstat(fd, &fst) != 0 || fst.st_dev != e.dev ||
+				fst.st_ino != e.ino)) {
+			/* replaced between stat and open: do not trust it */
+			close(fd);
+			fd = -1;
+			errno = ESTALE;
+		}
+		if (fd < 0 || read_names(fd, &names, &n) < 0) {
+			int en = errno;
+
+			if (fd >= 0)
+				close(fd);
+			set_error(&e, &h, WS_E_IO, en, "cannot read folder");
+			if (call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
+				break;
+			continue;
+		}
+		WS_ALLOC_GROW(st, nst + 1, ast);
+		st[nst] = (struct frame){ fd, names, n, 0, h.path.len, h.win.len,
+					  e.dev, e.ino };
+		nst++;
+	}
+	while (nst) {
+		nst--;
+		close(st[nst].fd);
+		free_names(st[nst].names, st[nst].n);
+	}
+	if (stop_rc != WS_OK)
+		rc = stop_rc;
+out:
+	free(st);
+	if (pfd >= 0)
+		close(pfd);
+	vol_entry_hold_release(&h);
+	return rc;
+}
