@@ -1,0 +1,157 @@
+/*
+ * rule_int.h - internals shared by the files of src/rules/: the element tree
+ * the loader builds, the component table, helper-function calls and the
+ * chained environments.  Not for use outside src/rules/.
+ */
+#ifndef RULE_INT_H
+#define RULE_INT_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rules/rules.h"
+
+/* Elements of the USMT language (canonical ids; names match any case). */
+enum rule_tag {
+	T_UNKNOWN = 0,
+	T_MIGRATION, T_COMPONENT, T_ROLE, T_RULES, T_INCLUDE, T_EXCLUDE,
+	T_UNCOND_EXCLUDE, T_OBJECTSET, T_PATTERN, T_SCRIPT, T_DETECTION,
+	T_DETECTS, T_DETECT, T_CONDITIONS, T_CONDITION, T_ENVIRONMENT,
+	T_VARIABLE, T_TEXT, T_NAMEDELEMENTS, T_LOCATIONMODIFY, T_MERGE,
+	T_CONTENTMODIFY, T_DESTCLEANUP, T_ADDOBJECTS, T_OBJECT, T_LOCATION,
+	T_ATTRIBUTES, T_BYTES, T_INCLUDEATTRS, T_EXCLUDEATTRS, T_CONTENT,
+	T_EXTENSIONS, T_EXTENSION, T_PATHS, T_PATH, T_PROCESSING,
+	T_EXTERNALPROCESS, T_COMMANDLINE, T_DISPLAYNAME, T_DESCRIPTION,
+	T_MANUFACTURER, T_VERSION, T_ICON, T_LIBRARY, T_PLUGIN,
+	T_WINDOWSOBJECTS, T_LOCDEFINITION, T_LOCDEFAULT, T_LOCTAG,
+	T_COUNT
+};
+
+struct rule_file;
+
+struct rule_node {
+	int tag;                     /* enum rule_tag */
+	char *name;                  /* element name as written */
+	char **attrs;                /* name, value, name, value ... */
+	size_t nattrs;               /* pairs */
+	char *text;                  /* character data directly inside, "" if none */
+	long line, col;
+	struct rule_node *parent, *first, *last, *next;
+	struct rule_file *file;
+};
+
+struct rule_file {
+	char *path;
+	char *urlid;
+	struct rule_node *root;
+	int has_include;
+};
+
+struct rule_comp {
+	struct rule_node *node;
+	struct rule_file *file;
+	long parent;                 /* index in rs->comps, -1 if top-level */
+	int depth;
+	int context;                 /* effective (narrowed by parents) */
+	int state;                   /* RULE_COMP_ACTIVE / UNSUPPORTED / DISABLED */
+	char *name;
+	char *reason;
+};
+
+struct rule_set {
+	struct rule_file **files;
+	size_t nfiles, afiles;
+	struct rule_comp *comps;
+	size_t ncomps, acomps;
+};
+
+/* ---- tree (rule_xml.c) ---- */
+const char *rule_attr(const struct rule_node *n, const char *name);
+int rule_tag_of(const char *name);
+const char *rule_tag_name(int tag);
+void rule_file_free(struct rule_file *f);
+/* Parse XML into a tree; `strict` = USMT rule file (warn on unknown elements). */
+int rule_xml_parse(const char *name, const char *data, size_t len, int strict,
+		   struct ws_log *log, struct rule_file **out, struct ws_error *err);
+/* Find <namedElements> child of `tag` with name=`name`, searching `pref`
+ * first then every file of the set; NULL if none. */
+struct rule_node *rule_named_find(const struct rule_set *rs,
+				  const struct rule_file *pref, int tag,
+				  const char *name);
+/* Follow a by-name reference: the definition, `n` itself if it is no
+ * reference (or an undefined one with a body), NULL if undefined and empty. */
+const struct rule_node *rule_resolve(const struct rule_set *rs, const struct rule_node *n);
+/* Parse "context=" text; 0 if absent/invalid. */
+int rule_parse_context(const char *s);
+/* Yes/No/TRUE/FALSE -> 1/0, `dflt` if absent or unknown. */
+int rule_parse_bool(const char *s, int dflt);
+
+/* ---- helper function calls (rule_fn.c) ---- */
+#define RULE_CALL_MAX_ARGS 16
+struct rule_call {
+	char *prefix;                /* "MigXmlHelper", "" if none */
+	char *fn;                    /* function name */
+	char *args[RULE_CALL_MAX_ARGS]; /* NULL for a bare NULL argument */
+	int nargs;
+};
+/* Parse "MigXmlHelper.Fn('a', "b", NULL)". 0 ok, -1 syntax error. */
+int rule_call_parse(const char *text, struct rule_call *c);
+void rule_call_release(struct rule_call *c);
+
+enum rule_fn_class {
+	FN_COND = 1, FN_SCRIPT, FN_FILTER, FN_CONTENT, FN_LOADSTATE, FN_PROCESSING
+};
+/* Look up a function: returns its class (0 unknown); *implemented says if
+ * winstate evaluates it (LoadState/processing ones count as implemented:
+ * they are recorded for apply or never executed). */
+int rule_fn_lookup(const char *prefix, const char *fn, int *implemented);
+
+/* ---- environments (rule_env.c) ---- */
+struct rule_env *rule_env_child(const struct rule_env *parent);
+
+/* ---- evaluation context (rule_fn.c) ---- */
+struct rule_eval {
+	const struct rule_sel_opts *opts;
+	const struct rule_env *env;  /* component environment */
+	struct ws_buf reason;        /* why an evaluation failed */
+};
+/* Evaluate a condition script: 1 true, 0 false, -1 cannot evaluate (reason). */
+int rule_eval_condition(struct rule_eval *ev, const char *text);
+/* A pattern-generating <script>: append "type\tpattern" lines... instead
+ * calls `add` once per pattern.  0 ok, -1 cannot evaluate. */
+int rule_eval_script(struct rule_eval *ev, const char *text,
+		     void (*add)(void *arg, int type, const char *pattern),
+		     void *arg);
+/* A string-valued <script> (variable): 1 value set, 0 no value, -1 error. */
+int rule_eval_string(struct rule_eval *ev, const char *text, struct ws_buf *out);
+/* Read a location's string content (GetStringContent): 1 found, 0 not, -1 error. */
+int rule_get_string_content(struct rule_eval *ev, int type, const char *loc,
+			    struct ws_buf *out);
+
+/* ---- PE version resources (rule_pe.c) ---- */
+/* Find the version resource in a PE image; fill the fixed "a.b.c.d" file and
+ * product versions and, for other tags, the string table value.
+ * Returns 1 found, 0 no version resource / not a PE. */
+int rule_pe_version(const unsigned char *data, size_t len, const char *tag,
+		    struct ws_buf *out);
+/* Compare dotted versions over the components given in `b`: <0, 0, >0. */
+int rule_version_cmp(const char *a, const char *b);
+
+/* ---- patterns (rule_pat.c) ---- */
+/* Split an encoded location "node [leaf]" (no wildcards meaning): node and
+ * leaf copied; *has_leaf set.  0 ok, -1 syntax. */
+int rule_loc_split(const char *text, int type, struct ws_buf *node,
+		   struct ws_buf *leaf, int *has_leaf);
+/* Normalise a node for matching: HKEY_* -> short, trailing '\' dropped. */
+void rule_node_norm(const char *node, int type, struct ws_buf *out);
+/* Upper-cased node literal (uses ws_name_upper). */
+void rule_upper(const char *s, struct ws_buf *out);
+/* Match on subjects already normalised and upper-cased (hot path). */
+int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
+			     const char *uleaf);
+int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode);
+int rule_pattern_type(const struct rule_pattern *p);
+/* Simple '*'-only wildcard match, case-insensitive (for version patterns). */
+int rule_wild_match(const char *pat, const char *s);
+
+#endif

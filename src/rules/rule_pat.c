@@ -1,0 +1,483 @@
+/*
+ * rule_pat.c - USMT location patterns: parsing "node [leaf]" (with ^
+ * escapes, Ini "file|Section[Key]"), normalisation (HKEY_* names, trailing
+ * backslash), compilation to PCRE2 (JIT when available) over upper-cased
+ * text so that case folding is the NTFS one, matching, partial matching for
+ * walker pruning, and the specificity order USMT's precedence relies on.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "rule_int.h"
+
+#include <pcre2.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/ws_utf.h"
+
+struct rule_pattern {
+	int type;
+	char *text;        /* normalised, original case */
+	char *root;        /* literal folder/key prefix, original case */
+	char *lit_upper;   /* upper-cased literal prefix of the node (prefilter) */
+	pcre2_code *node_re;
+	pcre2_code *leaf_re;   /* NULL: pattern has no leaf (containers only) */
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	/* specificity */
+	size_t node_lit;
+	int node_wild;
+	int has_leaf;
+	size_t leaf_lit;
+	int leaf_wild;
+};
+
+void rule_upper(const char *s, struct ws_buf *out)
+{
+	ws_name_upper(s, out);
+}
+
+static const struct {
+	const char *lng, *shrt;
+} hkeys[] = {
+	{ "HKEY_CURRENT_USER", "HKCU" },   { "HKEY_LOCAL_MACHINE", "HKLM" },
+	{ "HKEY_CLASSES_ROOT", "HKCR" },   { "HKEY_USERS", "HKU" },
+	{ "HKEY_CURRENT_CONFIG", "HKCC" },
+};
+
+void rule_node_norm(const char *node, int type, struct ws_buf *out)
+{
+	size_t start = out->len;
+
+	if (type == RULE_REGISTRY) {
+		for (size_t i = 0; i < sizeof(hkeys) / sizeof(hkeys[0]); i++) {
+			size_t l = strlen(hkeys[i].lng);
+
+			if (!strncasecmp(node, hkeys[i].lng, l) &&
+			    (node[l] == '\\' || node[l] == 0)) {
+				ws_buf_adds(out, hkeys[i].shrt);
+				node += l;
+				break;
+			}
+		}
+	}
+	ws_buf_adds(out, node);
+	/* "C:\Data\" and "C:\Data" name the same folder (USMT's diag log agrees) */
+	while (out->len > start + 1 && out->buf[out->len - 1] == '\\' &&
+	       !(out->len >= start + 2 && out->buf[out->len - 2] == '^'))
+		ws_buf_setlen(out, out->len - 1);
+}
+
+/*
+ * Split pattern text into node and leaf, keeping ^-escapes in place (they
+ * are resolved by the compiler).  The leaf is the first unescaped '[' up to
+ * the final unescaped ']'.
+ */
+static int split(const char *text, int type, struct ws_buf *node, struct ws_buf *leaf,
+		 int *has_leaf)
+{
+	size_t len = strlen(text), b = 0, e, open = (size_t)-1;
+
+	while (b < len && (text[b] == ' ' || text[b] == '\t' || text[b] == '\r' ||
+			   text[b] == '\n'))
+		b++;
+	e = len;
+	while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t' || text[e - 1] == '\r' ||
+			 text[e - 1] == '\n'))
+		e--;
+	for (size_t i = b; i < e; i++) {
+		if (text[i] == '^' && i + 1 < e) {
+			i++;
+			continue;
+		}
+		if (text[i] == '[') {
+			open = i;
+			break;
+		}
+		if (text[i] == ']')
+			return -1;
+	}
+	*has_leaf = open != (size_t)-1;
+	if (*has_leaf) {
+		size_t j, close = (size_t)-1;
+
+		for (j = open + 1; j < e; j++) {
+			if (text[j] == '^' && j + 1 < e) {
+				j++;
+				continue;
+			}
+			if (text[j] == ']') {
+				close = j;
+				break;
+			}
+			if (text[j] == '[')
+				return -1;
+		}
+		if (close == (size_t)-1 || close + 1 != e)
+			return -1;
+		ws_buf_add(leaf, text + open + 1, close - open - 1);
+		e = open;
+		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t'))
+			e--;
+	}
+	{
+		char *nd = ws_xstrndup(text + b, e - b);
+
+		rule_node_norm(nd, type, node);
+		free(nd);
+	}
+	return 0;
+}
+
+int rule_loc_split(const char *text, int type, struct ws_buf *node,
+		   struct ws_buf *leaf, int *has_leaf)
+{
+	struct ws_buf n = WS_BUF_INIT, l = WS_BUF_INIT;
+	int rc = split(text, type, &n, &l, has_leaf);
+
+	/* resolve ^ escapes: a location names one object literally */
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		struct ws_buf *src = pass ? &l : &n, *dst = pass ? leaf : node;
+
+		for (size_t i = 0; i < src->len; i++) {
+			if (src->buf[i] == '^' && i + 1 < src->len)
+				i++;
+			ws_buf_addch(dst, src->buf[i]);
+		}
+	}
+	ws_buf_release(&n);
+	ws_buf_release(&l);
+	return rc;
+}
+
+/* Translate one part (already upper-cased) into a regex body. */
+static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
+		     int *wild)
+{
+	size_t len = strlen(s);
+	int seen_wild = 0;
+
+	*lit = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '^' && i + 1 < len) {
+			ch = (unsigned char)s[++i];
+		} else if (ch == '*') {
+			/* "X\*" at the end of a node: X itself and everything below */
+			if (is_node && i + 1 == len && i > 0 && s[i - 1] == '\\' &&
+			    (i < 2 || s[i - 2] != '^')) {
+				ws_buf_setlen(re, re->len - 2); /* drop the escaped '\' */
+				ws_buf_adds(re, "(?:\\\\.*)?");
+			} else {
+				ws_buf_adds(re, ".*");
+			}
+			seen_wild = 1;
+			continue;
+		}
+		/* node: literal prefix length; leaf: every literal character */
+		if (!seen_wild || !is_node)
+			(*lit)++;
+		if (ch == '\\')
+			ws_buf_adds(re, "\\\\");
+		else if (ch < 0x80 && !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+				   (ch >= '0' && ch <= '9')))
+			ws_buf_addf(re, "\\x{%x}", ch);
+		else
+			ws_buf_addch(re, (char)ch);
+	}
+	*wild = seen_wild;
+}
+
+static pcre2_code *compile_re(const char *body, const char *text, struct ws_error *err)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	struct ws_buf re = WS_BUF_INIT;
+	pcre2_code *code;
+
+	ws_buf_addf(&re, "^(?:%s)$", body);
+	code = pcre2_compile((PCRE2_SPTR)re.buf, re.len,
+			     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOTALL |
+			     PCRE2_NO_AUTO_CAPTURE,
+			     &ec, &eo, NULL);
+	ws_buf_release(&re);
+	if (!code) {
+		PCRE2_UCHAR msg[256];
+
+		pcre2_get_error_message(ec, msg, sizeof(msg));
+		ws_error_set(err, WS_E_RULES, text, "pattern cannot be compiled: %s", msg);
+		return NULL;
+	}
+	/* JIT is an optimisation: its absence is not an error */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT);
+	return code;
+}
+
+int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
+			 struct ws_error *err)
+{
+	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT, up = WS_BUF_INIT,
+		      re = WS_BUF_INIT, t = WS_BUF_INIT;
+	struct rule_pattern *p;
+	int has_leaf = 0;
+
+	*out = NULL;
+	if (strlen(text) > RULE_MAX_PATTERN_LEN)
+		return ws_error_set(err, WS_E_RULES, "", "pattern longer than %d bytes",
+				    RULE_MAX_PATTERN_LEN);
+	if (type == RULE_INI) {
+		/* "file|Section[Key]": node = "file|Section", leaf = Key */
+		if (!strchr(text, '|'))
+			return ws_error_set(err, WS_E_RULES, text,
+					    "Ini pattern needs 'file|Section[Setting]'");
+	}
+	if (split(text, type, &node, &leaf, &has_leaf) < 0 || !node.len) {
+		ws_buf_release(&node);
+		ws_buf_release(&leaf);
+		return ws_error_set(err, WS_E_RULES, text,
+				    "malformed pattern (expected 'node [leaf]')");
+	}
+	p = ws_xcalloc(1, sizeof(*p));
+	p->type = type;
+	p->has_leaf = has_leaf;
+	ws_buf_addf(&t, "%s%s%s%s", node.buf, has_leaf ? (type == RULE_INI ? "" : " ") : "",
+		    has_leaf ? "[" : "", "");
+	if (has_leaf)
+		ws_buf_addf(&t, "%s]", leaf.buf);
+	p->text = ws_buf_detach(&t, NULL);
+
+	/* literal root: up to the first wildcard, cut back to a whole folder */
+	{
+		size_t i, cut = 0, lit_end = node.len;
+
+		for (i = 0; i < node.len; i++) {
+			if (node.buf[i] == '^' && i + 1 < node.len) {
+				i++;
+				continue;
+			}
+			if (node.buf[i] == '*') {
+				lit_end = i;
+				break;
+			}
+		}
+		if (lit_end == node.len) {
+			cut = node.len;
+		} else {
+			for (i = 0; i < lit_end; i++)
+				if (node.buf[i] == '\\')
+					cut = i;
+		}
+		if (type == RULE_INI) {
+			char *bar = memchr(node.buf, '|', cut);
+			if (bar)
+				cut = (size_t)(bar - node.buf);
+		}
+		struct ws_buf r = WS_BUF_INIT;
+		for (i = 0; i < cut; i++) {
+			if (node.buf[i] == '^' && i + 1 < cut)
+				i++;
+			ws_buf_addch(&r, node.buf[i]);
+		}
+		p->root = ws_buf_detach(&r, NULL);
+		char *litpre = ws_xstrndup(node.buf, lit_end);
+		struct ws_buf lu = WS_BUF_INIT;
+		for (i = 0; litpre[i]; i++) {
+			if (litpre[i] == '^' && litpre[i + 1])
+				i++;
+			ws_buf_addch(&r, litpre[i]);
+		}
+		while (r.len && r.buf[r.len - 1] == '\\')
+			ws_buf_setlen(&r, r.len - 1);
+		rule_upper(r.buf, &lu);
+		p->lit_upper = ws_buf_detach(&lu, NULL);
+		ws_buf_release(&r);
+		free(litpre);
+	}
+
+	rule_upper(node.buf, &up);
+	to_regex(up.buf, 1, &re, &p->node_lit, &p->node_wild);
+	/* a trailing backslash of the literal part does not make it more specific */
+	if (p->node_wild && p->node_lit && up.buf[p->node_lit - 1] == '\\')
+		p->node_lit--;
+	p->node_re = compile_re(re.buf, text, err);
+	if (p->node_re && has_leaf) {
+		ws_buf_reset(&up);
+		ws_buf_reset(&re);
+		rule_upper(leaf.buf, &up);
+		to_regex(up.buf, 0, &re, &p->leaf_lit, &p->leaf_wild);
+		p->leaf_re = compile_re(re.buf, text, err);
+	}
+	ws_buf_release(&node);
+	ws_buf_release(&leaf);
+	ws_buf_release(&up);
+	ws_buf_release(&re);
+	if (!p->node_re || (has_leaf && !p->leaf_re)) {
+		rule_pattern_free(p);
+		return WS_E_RULES;
+	}
+	p->md = pcre2_match_data_create(1, NULL);
+	p->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(p->mctx, RULE_PCRE_MATCH_LIMIT);
+	pcre2_set_depth_limit(p->mctx, RULE_PCRE_MATCH_LIMIT);
+	*out = p;
+	return WS_OK;
+}
+
+void rule_pattern_free(struct rule_pattern *p)
+{
+	if (!p)
+		return;
+	pcre2_code_free(p->node_re);
+	pcre2_code_free(p->leaf_re);
+	pcre2_match_data_free(p->md);
+	pcre2_match_context_free(p->mctx);
+	free(p->text);
+	free(p->root);
+	free(p->lit_upper);
+	free(p);
+}
+
+static int re_match(const struct rule_pattern *p, pcre2_code *re, const char *s,
+		    size_t len, uint32_t opts)
+{
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, opts, p->md, p->mctx);
+
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_PARTIAL)
+		return 2;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return -1;
+}
+
+/* Matching on already normalised, upper-cased subjects (selection fast path). */
+int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
+			     const char *uleaf)
+{
+	int rc;
+
+	if (strncmp(unode, p->lit_upper, strlen(p->lit_upper)))
+		return 0;
+	if ((uleaf != NULL) != (p->has_leaf != 0))
+		return 0;
+	rc = re_match(p, p->node_re, unode, strlen(unode), 0);
+	if (rc != 1)
+		return rc < 0 ? -1 : 0;
+	if (!uleaf)
+		return 1;
+	rc = re_match(p, p->leaf_re, uleaf, strlen(uleaf), 0);
+	return rc < 0 ? -1 : rc == 1;
+}
+
+int rule_pattern_match(const struct rule_pattern *p, const char *node, const char *leaf)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	int rc;
+
+	rule_node_norm(node, p->type, &n);
+	rule_upper(n.buf, &un);
+	if (leaf)
+		rule_upper(leaf, &ul);
+	rc = rule_pattern_match_upper(p, un.buf, leaf ? ul.buf : NULL);
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	ws_buf_release(&ul);
+	return rc;
+}
+
+int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode)
+{
+	size_t ln = strlen(unode), lp = strlen(p->lit_upper);
+	struct ws_buf s = WS_BUF_INIT;
+	int rc;
+
+	/* cheap test: one must be a prefix of the other */
+	if (strncmp(unode, p->lit_upper, ln < lp ? ln : lp))
+		return 0;
+	if (re_match(p, p->node_re, unode, ln, 0) == 1)
+		return 1;
+	ws_buf_add(&s, unode, ln);
+	ws_buf_addch(&s, '\\');
+	rc = re_match(p, p->node_re, s.buf, s.len, PCRE2_PARTIAL_SOFT);
+	ws_buf_release(&s);
+	return rc != 0; /* partial, full, or a limit hit (be conservative) */
+}
+
+int rule_pattern_may_match_below(const struct rule_pattern *p, const char *node)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;
+	int rc;
+
+	rule_node_norm(node, p->type, &n);
+	rule_upper(n.buf, &un);
+	rc = rule_pattern_may_match_below_upper(p, un.buf);
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	return rc;
+}
+
+static int cmp_sz(size_t a, size_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+int rule_pattern_cmp_specificity(const struct rule_pattern *a,
+				 const struct rule_pattern *b)
+{
+	int c;
+
+	/* a longer literal folder prefix wins: directory beats extension */
+	if ((c = cmp_sz(a->node_lit, b->node_lit)))
+		return c;
+	if ((c = (!a->node_wild) - (!b->node_wild)))
+		return c;
+	if ((c = a->has_leaf - b->has_leaf))
+		return c;
+	if ((c = cmp_sz(a->leaf_lit, b->leaf_lit)))
+		return c;
+	return (!a->leaf_wild) - (!b->leaf_wild);
+}
+
+const char *rule_pattern_text(const struct rule_pattern *p)
+{
+	return p->text;
+}
+
+const char *rule_pattern_root(const struct rule_pattern *p)
+{
+	return p->root;
+}
+
+int rule_pattern_type(const struct rule_pattern *p)
+{
+	return p->type;
+}
+
+int rule_wild_match(const char *pat, const char *s)
+{
+	/* iterative '*' matcher with one backtrack point: linear time */
+	const char *star = NULL, *ss = NULL;
+
+	while (*s) {
+		if (*pat == '*') {
+			star = pat++;
+			ss = s;
+		} else if ((unsigned char)*pat < 0x80 && (unsigned char)*s < 0x80 &&
+			   (*pat | 0x20) == (*s | 0x20) && *pat) {
+			pat++;
+			s++;
+		} else if (*pat && *pat == *s) {
+			pat++;
+			s++;
+		} else if (star) {
+			pat = star + 1;
+			s = ++ss;
+		} else {
+			return 0;
+		}
+	}
+	while (*pat == '*')
+		pat++;
+	return !*pat;
+}

@@ -1,0 +1,197 @@
+/* test_pattern.c - USMT pattern syntax, matching, pruning and specificity. */
+#include "tu.h"
+
+#include <string.h>
+
+#include "rules/rules.h"
+
+static struct rule_pattern *pc(const char *text, int type)
+{
+	struct rule_pattern *p = NULL;
+	struct ws_error err;
+
+	ws_error_clear(&err);
+	tu_assert_ok(rule_pattern_compile(text, type, &p, &err), &err);
+	return p;
+}
+
+struct mcase {
+	const char *pattern;
+	int type;
+	const char *node, *leaf;
+	int expect;
+};
+
+static void match_table(void **state)
+{
+	static const struct mcase cases[] = {
+		/* "Dir\ [*]": files in that folder only */
+		{ "C:\\Folder\\ [*]", RULE_FILE, "C:\\Folder", "a.txt", 1 },
+		{ "C:\\Folder\\ [*]", RULE_FILE, "C:\\Folder\\Sub", "a.txt", 0 },
+		/* "Dir\* [*]": the whole tree, including the folder itself */
+		{ "C:\\Folder\\* [*]", RULE_FILE, "C:\\Folder", "a.txt", 1 },
+		{ "C:\\Folder\\* [*]", RULE_FILE, "C:\\Folder\\Sub\\Deep", "a.txt", 1 },
+		{ "C:\\Folder\\* [*]", RULE_FILE, "C:\\FolderX", "a.txt", 0 },
+		/* a node pattern without leaf matches containers, never leaves */
+		{ "C:\\Windows\\*", RULE_FILE, "C:\\Windows\\System32", NULL, 1 },
+		{ "C:\\Windows\\*", RULE_FILE, "C:\\Windows", NULL, 1 },
+		{ "C:\\Windows\\*", RULE_FILE, "C:\\Windows", "notepad.exe", 0 },
+		{ "C:\\Folder\\* [*]", RULE_FILE, "C:\\Folder\\Sub", NULL, 0 },
+		/* extension patterns */
+		{ "C:\\Folder\\ [*.mp3]", RULE_FILE, "C:\\Folder", "song.MP3", 1 },
+		{ "C:\\Folder\\ [*.mp3]", RULE_FILE, "C:\\Folder", "song.mp4", 0 },
+		{ "C:\\* [Sample.doc]", RULE_FILE, "C:\\a\\b\\c", "sample.DOC", 1 },
+		/* case-insensitive, non-ASCII too */
+		{ "C:\\Users\\Zo\xc3\xab\\* [*]", RULE_FILE, "c:\\USERS\\ZO\xc3\x8b\\x", "y", 1 },
+		{ "C:\\\xd0\x94\xd0\xbe\xd0\xba\\ [*]", RULE_FILE, "C:\\\xd0\xb4\xd0\x9e\xd0\x9a", "f", 1 },
+		/* ^ escapes literal brackets */
+		{ "c:\\documents\\mydocs [file^].txt]", RULE_FILE, "C:\\documents\\mydocs", "file].txt", 1 },
+		{ "c:\\docs ^[old^]\\ [*]", RULE_FILE, "C:\\docs [old]", "a", 1 },
+		/* regex metacharacters are literal */
+		{ "C:\\a.b (c)+\\ [x$.txt]", RULE_FILE, "C:\\a.b (c)+", "x$.txt", 1 },
+		{ "C:\\a.b\\ [x.txt]", RULE_FILE, "C:\\aXb", "x.txt", 0 },
+		/* registry: default value, HKEY_* names */
+		{ "HKLM\\SOFTWARE\\MyKey []", RULE_REGISTRY, "HKLM\\Software\\MyKey", "", 1 },
+		{ "HKLM\\SOFTWARE\\MyKey []", RULE_REGISTRY, "HKLM\\Software\\MyKey", "x", 0 },
+		{ "HKEY_CURRENT_USER\\Control Panel\\Desktop [WallPaper]", RULE_REGISTRY,
+		  "HKCU\\Control Panel\\Desktop", "Wallpaper", 1 },
+		{ "HKCU\\Control Panel\\Desktop [WallPaper]", RULE_REGISTRY,
+		  "HKEY_CURRENT_USER\\control panel\\desktop", "WALLPAPER", 1 },
+		{ "HKCU\\Software\\X\\* [*]", RULE_REGISTRY, "HKCU\\Software\\X\\Y", "v", 1 },
+		/* trailing backslash normalisation on both sides */
+		{ "C:\\Data\\\\ [*]", RULE_FILE, "C:\\Data\\", "f", 1 },
+		/* no space before the leaf (MigDocs.xml writes "*[*.library-ms]") */
+		{ "*[*.library-ms]", RULE_FILE, "C:\\Users\\a\\Libs", "Docs.library-ms", 1 },
+		/* leading blanks (real files have them) */
+		{ "   C:\\Windows [*.bmp]", RULE_FILE, "C:\\Windows", "x.bmp", 1 },
+		/* Ini */
+		{ "C:\\w\\Winamp.ini|WinAmp[keeponscreen]", RULE_INI, "C:\\w\\winamp.ini|Winamp",
+		  "KeepOnScreen", 1 },
+		{ "C:\\w\\Winamp.ini|WinAmp[keeponscreen]", RULE_INI, "C:\\w\\winamp.ini|Other",
+		  "KeepOnScreen", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rule_pattern *p = pc(cases[i].pattern, cases[i].type);
+		int got = rule_pattern_match(p, cases[i].node, cases[i].leaf);
+
+		if (got != cases[i].expect)
+			fail_msg("case %zu: '%s' vs '%s' [%s]: got %d", i, cases[i].pattern,
+				 cases[i].node, cases[i].leaf ? cases[i].leaf : "(none)", got);
+		rule_pattern_free(p);
+	}
+}
+
+static void normalised_text_and_root(void **state)
+{
+	struct rule_pattern *p = pc("C:\\Data\\ [*]", RULE_FILE);
+
+	assert_string_equal(rule_pattern_text(p), "C:\\Data [*]");
+	assert_string_equal(rule_pattern_root(p), "C:\\Data");
+	rule_pattern_free(p);
+	p = pc("HKEY_LOCAL_MACHINE\\Software\\Vendor\\App*\\Sub [x]", RULE_REGISTRY);
+	assert_string_equal(rule_pattern_root(p), "HKLM\\Software\\Vendor");
+	rule_pattern_free(p);
+	p = pc("C:\\* [*.doc]", RULE_FILE);
+	assert_string_equal(rule_pattern_root(p), "C:");
+	rule_pattern_free(p);
+}
+
+static void malformed_patterns_refused(void **state)
+{
+	static const char *bad[] = { "C:\\x [abc", "C:\\x ]abc[", "C:\\x [a] tail", "   ",
+				     "C:\\x [a[b]]" };
+	struct ws_error err;
+	struct rule_pattern *p;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ws_error_clear(&err);
+		assert_int_equal(rule_pattern_compile(bad[i], RULE_FILE, &p, &err), WS_E_RULES);
+		assert_null(p);
+	}
+	assert_int_equal(rule_pattern_compile("no-bar[x]", RULE_INI, &p, &err), WS_E_RULES);
+}
+
+static void pathological_pattern_terminates(void **state)
+{
+	/* many stars against a long non-matching subject: PCRE2 limits, no hang */
+	struct ws_buf pat = WS_BUF_INIT, subj = WS_BUF_INIT;
+	struct rule_pattern *p;
+
+	for (int i = 0; i < 40; i++)
+		ws_buf_adds(&pat, "*a");
+	ws_buf_adds(&pat, "*b [*]");
+	for (int i = 0; i < 3000; i++)
+		ws_buf_addch(&subj, 'a');
+	p = pc(pat.buf, RULE_FILE);
+	assert_true(rule_pattern_match(p, subj.buf, "x") <= 0);
+	rule_pattern_free(p);
+	ws_buf_release(&pat);
+	ws_buf_release(&subj);
+}
+
+static void too_long_pattern_refused(void **state)
+{
+	struct ws_buf pat = WS_BUF_INIT;
+	struct rule_pattern *p;
+
+	for (int i = 0; i < RULE_MAX_PATTERN_LEN + 10; i++)
+		ws_buf_addch(&pat, 'x');
+	assert_int_equal(rule_pattern_compile(pat.buf, RULE_FILE, &p, NULL), WS_E_RULES);
+	ws_buf_release(&pat);
+}
+
+static void partial_match_for_pruning(void **state)
+{
+	struct rule_pattern *p = pc("C:\\Users\\alice\\Documents\\* [*]", RULE_FILE);
+
+	assert_true(rule_pattern_may_match_below(p, "C:"));
+	assert_true(rule_pattern_may_match_below(p, "C:\\Users"));
+	assert_true(rule_pattern_may_match_below(p, "C:\\users\\ALICE"));
+	assert_true(rule_pattern_may_match_below(p, "C:\\Users\\alice\\Documents\\x"));
+	assert_false(rule_pattern_may_match_below(p, "C:\\Windows"));
+	assert_false(rule_pattern_may_match_below(p, "C:\\Users\\bob"));
+	assert_false(rule_pattern_may_match_below(p, "C:\\Users\\alice\\DocumentsOld"));
+	rule_pattern_free(p);
+	p = pc("C:\\Users\\*\\AppData\\Foo [x]", RULE_FILE);
+	assert_true(rule_pattern_may_match_below(p, "C:\\Users\\bob"));
+	assert_false(rule_pattern_may_match_below(p, "C:\\ProgramData"));
+	rule_pattern_free(p);
+}
+
+static int spec(const char *a, const char *b, int type)
+{
+	struct rule_pattern *pa = pc(a, type), *pb = pc(b, type);
+	int c = rule_pattern_cmp_specificity(pa, pb);
+
+	rule_pattern_free(pa);
+	rule_pattern_free(pb);
+	return c;
+}
+
+static void specificity_order(void **state)
+{
+	/* directory beats extension */
+	assert_true(spec("C:\\Data\\* [*]", "C:\\* [*.mp3]", RULE_FILE) > 0);
+	/* same folder: a named leaf beats a wildcard leaf */
+	assert_true(spec("C:\\Dir1\\* [*.txt]", "C:\\Dir1\\* [*]", RULE_FILE) > 0);
+	/* a literal key beats the tree below it */
+	assert_true(spec("HKLM\\Software\\Microsoft\\Command Processor [DefaultColor]",
+			 "HKLM\\Software\\Microsoft\\Command Processor\\* [*]", RULE_REGISTRY) > 0);
+	assert_int_equal(spec("C:\\A\\* [*]", "c:\\a\\* [*]", RULE_FILE), 0);
+	assert_true(spec("C:\\Dir1\\Dir2\\* [*.txt]", "C:\\Dir1\\* [*]", RULE_FILE) > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(match_table),
+		cmocka_unit_test(normalised_text_and_root),
+		cmocka_unit_test(malformed_patterns_refused),
+		cmocka_unit_test(pathological_pattern_terminates),
+		cmocka_unit_test(too_long_pattern_refused),
+		cmocka_unit_test(partial_match_for_pruning),
+		cmocka_unit_test(specificity_order),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
