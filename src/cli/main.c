@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 static const struct cli_command commands[] = {
+	{ "scan", cmd_scan, "capture users' settings and files from offline Windows installations" },
 	{ NULL, NULL, NULL }
 };
 

@@ -1,0 +1,226 @@
+/* cli_common.c - pieces several subcommands share: opening a store with the
+ * key options, loading rule files, progress display and progress log. */
+#include "cli/cli_common.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/ws_buf.h"
+
+int cli_store_open(const char *cmd, const char *dir, const struct cli_key_opts *k,
+		   int create, int encrypt, struct ws_log *log,
+		   struct store **out)
+{
+	struct store_open_opts so = { 0 };
+	unsigned char key[STORE_KEY_LEN];
+	struct ws_error err;
+	int rc;
+
+	ws_error_clear(&err);
+	if (k->key_file && k->passphrase_env)
+		return cli_usage(cmd, "--key-file and --passphrase-env are exclusive");
+	if (k->key_file) {
+		if ((rc = store_key_file_read(k->key_file, key, &err)))
+			return cli_fail(&err);
+		so.key = key;
+	}
+	if (k->passphrase_env) {
+		so.passphrase = getenv(k->passphrase_env);
+		if (!so.passphrase || !*so.passphrase)
+			return cli_usage(cmd, "environment variable %s is not set or empty",
+					 k->passphrase_env);
+	}
+	if (encrypt && !so.key && !so.passphrase)
+		return cli_usage(cmd, "--encrypt needs --key-file or --passphrase-env");
+	so.create = create;
+	so.encrypt = encrypt;
+	so.log = log;
+	rc = store_open(dir, &so, out, &err);
+	memset(key, 0, sizeof(key));
+	if (rc)
+		return cli_fail(&err);
+	return WS_OK;
+}
+
+char *cli_exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return ws_xstrdup(buf);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.xml in `dir`, sorted (rule order does not matter, logs do). */
+static int list_xml(const char *dir, const char *prefix, char ***out, size_t *n,
+		    size_t *alloc, struct ws_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t first = *n;
+
+	if (!d)
+		return ws_error_set_errno(err, WS_E_RULES, errno, dir,
+					  "cannot open rules folder");
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len < 5 || strcasecmp(de->d_name + len - 4, ".xml"))
+			continue;
+		if (prefix && strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		WS_ALLOC_GROW(*out, *n + 1, *alloc);
+		(*out)[(*n)++] = ws_xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	qsort(*out + first, *n - first, sizeof(char *), cmp_str);
+	return WS_OK;
+}
+
+int cli_rules_load(const char *const *paths, size_t npaths, const char *config,
+		   struct ws_log *log, struct rule_set **rs_out,
+		   char ***files_out, size_t *nfiles_out)
+{
+	struct rule_set *rs = rule_set_new();
+	char **files = NULL;
+	size_t n = 0, alloc = 0;
+	struct ws_error err;
+	int rc = WS_OK;
+
+	ws_error_clear(&err);
+	if (!npaths) {
+		char *exe = cli_exe_dir();
+		char *dir = rule_default_dir(exe);
+
+		free(exe);
+		if (!dir) {
+			ws_error_set(&err, WS_E_RULES, NULL,
+				     "winstate's rule folder was not found: set WS_RULES_DIR "
+				     "or give --rules");
+			rc = WS_E_RULES;
+			goto out;
+		}
+		rc = list_xml(dir, "winstate-", &files, &n, &alloc, &err);
+		free(dir);
+	}
+	for (size_t i = 0; !rc && i < npaths; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			rc = list_xml(paths[i], NULL, &files, &n, &alloc, &err);
+		} else {
+			WS_ALLOC_GROW(files, n + 1, alloc);
+			files[n++] = ws_xstrdup(paths[i]);
+		}
+	}
+	if (!rc && !n) {
+		ws_error_set(&err, WS_E_RULES, npaths ? paths[0] : NULL,
+			     "no rule files found");
+		rc = WS_E_RULES;
+	}
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = rule_set_load_file(rs, files[i], log, &err);
+	if (!rc && config)
+		rc = rule_set_load_config(rs, config, log, &err);
+out:
+	if (rc) {
+		cli_fail(&err);
+		rule_set_free(rs);
+		for (size_t i = 0; i < n; i++)
+			free(files[i]);
+		free(files);
+		return rc;
+	}
+	*rs_out = rs;
+	*files_out = files;
+	*nfiles_out = n;
+	return WS_OK;
+}
+
+void cli_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- progress ----------------------------------------------------------- */
+
+static void iso_now(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void progress_fn(void *ctx, const struct ws_progress_event *ev)
+{
+	struct cli_progress *p = ctx;
+	time_t now = time(NULL);
+	int final = ev->phase && (!strcmp(ev->phase, "done") || !strcmp(ev->phase, "commit"));
+
+	if (p->log_file) {
+		char ts[32];
+
+		iso_now(ts, sizeof(ts));
+		fprintf(p->log_file,
+			"%s, program, winstate, device, %s, phase, %s, user, %s, "
+			"objects, %llu, totalObjects, %llu, MB, %.1f, errors, %u\n",
+			ts, ev->device ? ev->device : "", ev->phase ? ev->phase : "",
+			ev->user ? ev->user : "", (unsigned long long)ev->done,
+			(unsigned long long)ev->total,
+			(double)ev->bytes_done / (1024.0 * 1024.0), ev->errors);
+		fflush(p->log_file);
+	}
+	if (!p->tty || (!final && now == p->last_draw))
+		return;
+	p->last_draw = now;
+	if (ev->total)
+		fprintf(stderr, "\r\033[K%s %s %s: %3u%% %llu/%llu objects, %.1f MB",
+			ev->phase ? ev->phase : "", ev->device ? ev->device : "",
+			ev->user ? ev->user : "",
+			(unsigned)(ev->done * 100 / ev->total),
+			(unsigned long long)ev->done, (unsigned long long)ev->total,
+			(double)ev->bytes_done / 1048576.0);
+	else
+		fprintf(stderr, "\r\033[K%s %s %s: %llu objects, %.1f MB",
+			ev->phase ? ev->phase : "", ev->device ? ev->device : "",
+			ev->user ? ev->user : "", (unsigned long long)ev->done,
+			(double)ev->bytes_done / 1048576.0);
+	p->drawn = 1;
+	fflush(stderr);
+}
+
+void cli_progress_init(struct cli_progress *p, FILE *log_file, int quiet)
+{
+	memset(p, 0, sizeof(*p));
+	p->log_file = log_file;
+	p->tty = !quiet && isatty(STDERR_FILENO);
+	p->sink.fn = progress_fn;
+	p->sink.ctx = p;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->drawn)
+		fprintf(stderr, "\r\033[K");
+	p->drawn = 0;
+}

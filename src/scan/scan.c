@@ -1,0 +1,936 @@
+/*
+ * scan.c - one device's capture: profiles, per-context rule selections,
+ * registry and file walks pruned by the rules, records into a store writer.
+ */
+#include "scan/scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reg/reg.h"
+#include "reg/reg_map.h"
+#include "util/ws_buf.h"
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+#include "volume/volume.h"
+
+void scan_opts_init(struct scan_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- rule texts: each deciding rule is stored once per scan ------------- */
+
+struct rule_slot {
+	char *text;
+	uint32_t index;
+};
+
+struct rule_table {
+	struct rule_slot *slots;  /* open addressing, power-of-two size */
+	size_t size, used;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static void rule_table_release(struct rule_table *t)
+{
+	for (size_t i = 0; i < t->size; i++)
+		free(t->slots[i].text);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Index for `text`, *is_new set when it was not there yet. */
+static uint32_t rule_table_get(struct rule_table *t, const char *text,
+			       int *is_new)
+{
+	size_t mask, i;
+
+	if (t->used * 2 >= t->size) {
+		struct rule_table bigger = { NULL, t->size ? t->size * 2 : 64, t->used };
+
+		bigger.slots = ws_xcalloc(bigger.size, sizeof(*bigger.slots));
+		for (size_t k = 0; k < t->size; k++) {
+			if (!t->slots[k].text)
+				continue;
+			i = hash_str(t->slots[k].text) & (bigger.size - 1);
+			while (bigger.slots[i].text)
+				i = (i + 1) & (bigger.size - 1);
+			bigger.slots[i] = t->slots[k];
+		}
+		free(t->slots);
+		*t = bigger;
+	}
+	mask = t->size - 1;
+	i = hash_str(text) & mask;
+	while (t->slots[i].text) {
+		if (!strcmp(t->slots[i].text, text)) {
+			*is_new = 0;
+			return t->slots[i].index;
+		}
+		i = (i + 1) & mask;
+	}
+	t->slots[i].text = ws_xstrdup(text);
+	t->slots[i].index = (uint32_t)t->used++;
+	*is_new = 1;
+	return t->slots[i].index;
+}
+
+/* ---- the scan context --------------------------------------------------- */
+
+struct scan {
+	const struct scan_opts *o;
+	struct vol *vol;
+	struct store_writer *w;
+	struct scan_result *res;
+	struct rule_table rules;
+	struct ws_log *log;
+
+	/* current pass */
+	uint32_t user;                  /* user index or STORE_SYSTEM */
+	const struct vol_profile *prof; /* NULL in the system pass */
+	const char *user_label;
+	struct rule_sel *sel;
+	struct reg_hive *ntuser, *usrclass;
+	/* host folders the current file pass must not enter */
+	char **skip_dirs;
+	size_t n_skip, a_skip;
+
+	uint64_t objects;               /* for progress */
+	struct ws_buf tmp;
+};
+
+static void progress(struct scan *s, const char *phase)
+{
+	struct ws_progress_event ev = { 0 };
+
+	ev.phase = phase;
+	ev.device = s->res->device;
+	ev.user = s->user_label;
+	ev.done = s->objects;
+	ev.bytes_done = s->res->bytes;
+	ev.errors = s->res->errors;
+	ws_progress_emit(s->o->progress, &ev);
+}
+
+/* Problem with one object: a warning under continue_on_error, else fatal. */
+static int object_problem(struct scan *s, struct ws_error *err,
+			  const struct ws_error *what)
+{
+	s->res->errors++;
+	if (s->o->continue_on_error) {
+		ws_logf(s->log, WS_LOG_WARN, what->where, "skipped: %s", what->msg);
+		return WS_OK;
+	}
+	if (err && err != what)
+		*err = *what;
+	return what->code ? what->code : WS_E_IO;
+}
+
+static int rule_index(struct scan *s, const struct rule_decision *d,
+		      uint32_t *out, struct ws_error *err)
+{
+	struct ws_buf t = WS_BUF_INIT;
+	const char *base;
+	int is_new, rc = WS_OK;
+
+	if (!d->file) {
+		*out = UINT32_MAX;
+		return WS_OK;
+	}
+	base = strrchr(d->file, '/');
+	base = base ? base + 1 : d->file;
+	ws_buf_addf(&t, "%s:%ld component '%s' %s %s", base, d->line,
+		    d->component ? d->component : "", rule_kind_name(d->kind),
+		    d->pattern ? d->pattern : "");
+	*out = rule_table_get(&s->rules, t.buf, &is_new);
+	if (is_new && s->w) {
+		struct store_rule r = { *out, t.buf };
+		rc = store_scan_add_rule(s->w, &r, err);
+	}
+	ws_buf_release(&t);
+	return rc;
+}
+
+/* ---- registry ----------------------------------------------------------- */
+
+struct reg_pass {
+	struct scan *s;
+	const char *prefix;         /* live path of the walk's start key */
+	int skip_classes;           /* NTUSER root: Software\Classes is UsrClass */
+};
+
+static int reg_visit(void *ctx, struct reg_hive *h, reg_node key,
+		     const char *path, unsigned depth,
+		     const struct reg_value *vals, size_t n,
+		     struct ws_error *err)
+{
+	struct reg_pass *p = ctx;
+	struct scan *s = p->s;
+	struct ws_buf full = WS_BUF_INIT;
+	struct rule_decision d;
+	int rc = WS_OK, any = 0;
+
+	ws_buf_adds(&full, p->prefix);
+	if (*path) {
+		ws_buf_addch(&full, '\\');
+		ws_buf_adds(&full, path);
+	}
+	if (p->skip_classes && !ws_name_casecmp(path, "Software\\Classes")) {
+		ws_buf_release(&full);
+		return REG_WALK_SKIP;
+	}
+	if (depth > 0 && !rule_sel_dir(s->sel, RULE_REGISTRY, full.buf)) {
+		ws_buf_release(&full);
+		return REG_WALK_SKIP;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		uint32_t ri;
+
+		if (!rule_sel_reg(s->sel, full.buf, vals[i].name, &d))
+			continue;
+		any = 1;
+		s->objects++;
+		if ((rc = rule_index(s, &d, &ri, err)))
+			break;
+		if (vals[i].len > STORE_VALUE_MAX) {
+			struct ws_error e;
+			ws_error_set(&e, WS_E_UNSUPPORTED, full.buf,
+				     "value '%s' is %zu bytes, over the store's limit",
+				     vals[i].name, vals[i].len);
+			rc = object_problem(s, err, &e);
+			continue;
+		}
+		s->res->values++;
+		if (s->w) {
+			struct store_value v = { s->user, full.buf, vals[i].name,
+						 vals[i].type, vals[i].data,
+						 vals[i].len, ri };
+			rc = store_scan_add_value(s->w, &v, err);
+		}
+	}
+	/* A selected key without selected values still travels (empty keys
+	 * carry meaning, e.g. a Preload list cleared by the user). */
+	if (!rc && !any && n == 0 && rule_sel_reg(s->sel, full.buf, NULL, &d)) {
+		uint32_t ri;
+
+		if (!(rc = rule_index(s, &d, &ri, err))) {
+			s->res->keys++;
+			if (s->w) {
+				struct store_key k = { s->user, full.buf, ri };
+				rc = store_scan_add_key(s->w, &k, err);
+			}
+		}
+	}
+	(void)h;
+	(void)key;
+	ws_buf_release(&full);
+	return rc;
+}
+
+/* Open a user hive lazily; a hive that cannot be read is an object problem. */
+static int user_hive(struct scan *s, enum reg_hive_kind kind,
+		     struct reg_hive **out, struct ws_error *err)
+{
+	struct reg_hive **slot = kind == REG_HIVE_NTUSER ? &s->ntuser : &s->usrclass;
+	const char *path = kind == REG_HIVE_NTUSER ? s->prof->ntuser_path :
+						     s->prof->usrclass_path;
+	struct ws_error e;
+	int rc;
+
+	*out = NULL;
+	if (*slot) {
+		*out = *slot;
+		return WS_OK;
+	}
+	if (!path)
+		return WS_OK; /* no UsrClass.dat yet: nothing to capture */
+	ws_error_clear(&e);
+	rc = reg_hive_open(path, 0, slot, &e);
+	if (rc) {
+		*slot = NULL;
+		return object_problem(s, err, &e);
+	}
+	*out = *slot;
+	return WS_OK;
+}
+
+static int walk_reg_root(struct scan *s, const char *root, struct ws_error *err)
+{
+	struct ws_buf inner = WS_BUF_INIT, ccs = WS_BUF_INIT;
+	enum reg_hive_kind kind;
+	struct reg_hive *h = NULL;
+	struct ws_error e;
+	reg_node node = 0;
+	int rc;
+
+	ws_error_clear(&e);
+	if (reg_map_path(root, &kind, &inner, &e) != WS_OK) {
+		/* Bare HKLM / HKCU roots: walk what lies under them. */
+		if (!ws_name_casecmp(root, "HKLM") ||
+		    !ws_name_casecmp(root, "HKEY_LOCAL_MACHINE")) {
+			rc = walk_reg_root(s, "HKLM\\SOFTWARE", err);
+			if (!rc)
+				rc = walk_reg_root(s, "HKLM\\SYSTEM", err);
+		} else {
+			ws_logf(s->log, WS_LOG_INFO, root,
+				"registry root not captured offline: %s", e.msg);
+			rc = WS_OK;
+		}
+		goto out;
+	}
+	switch (kind) {
+	case REG_HIVE_NTUSER:
+	case REG_HIVE_USRCLASS:
+		if (!s->prof) {
+			rc = WS_OK; /* HKCU has no meaning in the system pass */
+			goto out;
+		}
+		if ((rc = user_hive(s, kind, &h, err)) || !h)
+			goto out;
+		break;
+	case REG_HIVE_SOFTWARE:
+	case REG_HIVE_SYSTEM:
+		if (s->prof) {
+			rc = WS_OK; /* machine settings are captured once, in the system pass */
+			goto out;
+		}
+		h = kind == REG_HIVE_SOFTWARE ? vol_software_hive(s->vol) :
+						vol_system_hive(s->vol);
+		if (kind == REG_HIVE_SYSTEM) {
+			if ((rc = reg_map_current_control_set(h, inner.buf, &ccs, err)))
+				goto out;
+			ws_buf_reset(&inner);
+			ws_buf_add(&inner, ccs.buf, ccs.len);
+		}
+		break;
+	default:
+		ws_logf(s->log, WS_LOG_INFO, root, "hive not captured");
+		rc = WS_OK;
+		goto out;
+	}
+	if ((rc = reg_key_lookup(h, reg_root(h), inner.buf, &node, err)))
+		goto out;
+	if (node) {
+		struct reg_pass p = { s, root, kind == REG_HIVE_NTUSER && !inner.len };
+
+		rc = reg_walk(h, node, 0, REG_WALK_VALUES, reg_visit, &p, err);
+	}
+	/* HKCU itself contains HKCU\Software\Classes, which is UsrClass.dat. */
+	if (!rc && kind == REG_HIVE_NTUSER &&
+	    (!inner.len || !ws_name_casecmp(inner.buf, "Software")))
+		rc = walk_reg_root(s, "HKCU\\Software\\Classes", err);
+out:
+	ws_buf_release(&inner);
+	ws_buf_release(&ccs);
+	return rc;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static int under_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+static int skipped_dir(const struct scan *s, const char *host)
+{
+	for (size_t i = 0; i < s->n_skip; i++)
+		if (under_dir(host, s->skip_dirs[i]))
+			return 1;
+	return 0;
+}
+
+static void skip_dir_add(struct scan *s, const char *host)
+{
+	WS_ALLOC_GROW(s->skip_dirs, s->n_skip + 1, s->a_skip);
+	s->skip_dirs[s->n_skip++] = ws_xstrdup(host);
+}
+
+static void skip_dirs_clear(struct scan *s)
+{
+	for (size_t i = 0; i < s->n_skip; i++)
+		free(s->skip_dirs[i]);
+	s->n_skip = 0;
+}
+
+static int add_file_record(struct scan *s, const struct vol_entry *e,
+			   uint32_t flags, const struct rule_decision *d,
+			   struct ws_error *err)
+{
+	struct store_file f = { 0 };
+	struct ws_error fe;
+	uint32_t ri;
+	int rc, fd = -1;
+
+	if ((rc = rule_index(s, d, &ri, err)))
+		return rc;
+	f.user = s->user;
+	f.path = e->win_path;
+	f.size = e->size;
+	f.attributes = e->attributes;
+	f.created_ft = e->creation_time;
+	f.written_ft = e->write_time;
+	f.accessed_ft = e->access_time;
+	f.flags = flags;
+	f.rule = ri;
+	if (s->o->on_file && !(flags & STORE_FILE_DIR)) {
+		struct scan_file_event ev = { e->win_path, e->size, s->user,
+					      !!(flags & STORE_FILE_NOT_CAPTURED) };
+		s->o->on_file(s->o->on_file_ctx, &ev);
+	}
+	if (flags & STORE_FILE_DIR)
+		s->res->dirs++;
+	else if (flags & STORE_FILE_NOT_CAPTURED)
+		s->res->cloud++;
+	else {
+		s->res->files++;
+		s->res->bytes += e->size;
+	}
+	if (!s->w)
+		return WS_OK;
+	if (!(flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
+		fd = open(e->host_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			ws_error_set_errno(&fe, WS_E_IO, errno, e->win_path,
+					   "cannot open file");
+			s->res->files--;
+			s->res->bytes -= e->size;
+			return object_problem(s, err, &fe);
+		}
+	}
+	ws_error_clear(&fe);
+	rc = store_scan_add_file(s->w, &f, fd, &fe);
+	if (fd >= 0)
+		close(fd);
+	if (rc == WS_E_IO) {
+		s->res->files--;
+		s->res->bytes -= e->size;
+		return object_problem(s, err, &fe);
+	}
+	if (rc && err)
+		*err = fe;
+	return rc;
+}
+
+static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct scan *s = ctx;
+	struct rule_decision d;
+	int rc;
+
+	if ((++s->objects & 1023) == 0)
+		progress(s, "scan");
+	switch (e->type) {
+	case VOL_ENT_DIR:
+		if (e->depth > 0 && skipped_dir(s, e->host_path))
+			return VOL_WALK_SKIP;
+		if (e->loop || e->other_device)
+			return VOL_WALK_SKIP;
+		if (e->depth > 0 &&
+		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path))
+			return VOL_WALK_SKIP;
+		if (e->depth > 0 &&
+		    rule_sel_object(s->sel, RULE_FILE, e->win_path, NULL, &d)) {
+			rc = add_file_record(s, e, STORE_FILE_DIR, &d, err);
+			if (rc)
+				return -1;
+		}
+		return VOL_WALK_CONTINUE;
+	case VOL_ENT_FILE:
+		if (!rule_sel_file(s->sel, e->win_path, &d))
+			return VOL_WALK_CONTINUE;
+		rc = add_file_record(s, e,
+				     (e->attributes & VOL_ATTR_SPARSE) ?
+					     STORE_FILE_SPARSE : 0, &d, err);
+		return rc ? -1 : VOL_WALK_CONTINUE;
+	case VOL_ENT_CLOUD:
+		if (!rule_sel_file(s->sel, e->win_path, &d))
+			return VOL_WALK_CONTINUE;
+		/* Files-On-Demand: the data is in the cloud, recorded as such. */
+		rc = add_file_record(s, e, STORE_FILE_NOT_CAPTURED |
+					   STORE_FILE_REPARSE | STORE_FILE_OFFLINE,
+				     &d, err);
+		return rc ? -1 : VOL_WALK_CONTINUE;
+	case VOL_ENT_LINK:
+		/* Junctions and symlinks are never followed nor captured: what
+		 * they point to is captured where it really lives. */
+		ws_logf(s->log, WS_LOG_DEBUG, e->win_path,
+			"link not followed (target %s)",
+			e->link_target ? e->link_target : "?");
+		return VOL_WALK_CONTINUE;
+	case VOL_ENT_ERROR: {
+		struct ws_error fe;
+
+		if (!rule_sel_file(s->sel, e->win_path, NULL) &&
+		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path))
+			return VOL_WALK_CONTINUE;
+		ws_error_set(&fe, e->err_code ? e->err_code : WS_E_IO,
+			     e->win_path, "%s", e->err_msg ? e->err_msg : "unreadable");
+		rc = object_problem(s, err, &fe);
+		return rc ? -1 : VOL_WALK_CONTINUE;
+	}
+	default:
+		return VOL_WALK_CONTINUE;
+	}
+}
+
+static int walk_file_root(struct scan *s, const char *root, struct ws_error *err)
+{
+	struct ws_buf host = WS_BUF_INIT;
+	enum vol_res res;
+	int rc;
+
+	rc = vol_resolve(s->vol, root, &host, &res, err);
+	if (rc)
+		goto out;
+	if (res != VOL_RES_FOUND) {
+		ws_logf(s->log, WS_LOG_DEBUG, root, "%s",
+			res == VOL_RES_OTHER_DRIVE ? "not on the scanned volume" :
+			res == VOL_RES_LINK_IN_PATH ? "behind a link: not followed" :
+						       "does not exist");
+		goto out;
+	}
+	if (skipped_dir(s, host.buf))
+		goto out;
+	rc = vol_walk(s->vol, host.buf, file_visit, s, err);
+out:
+	ws_buf_release(&host);
+	return rc;
+}
+
+/* ---- probe: how rule conditions look at the source ---------------------- */
+
+static int probe_file_exists(void *ctx, const char *path)
+{
+	struct scan *s = ctx;
+	struct ws_buf host = WS_BUF_INIT;
+	enum vol_res res;
+	int rc = vol_resolve(s->vol, path, &host, &res, NULL);
+
+	ws_buf_release(&host);
+	if (rc)
+		return -1;
+	return res == VOL_RES_FOUND;
+}
+
+/* Hive and inner path of a live key in the current context. */
+static int probe_key(struct scan *s, const char *key, struct reg_hive **h,
+		     reg_node *node)
+{
+	struct ws_buf inner = WS_BUF_INIT, ccs = WS_BUF_INIT;
+	enum reg_hive_kind kind;
+	int rc = -1;
+
+	*h = NULL;
+	*node = 0;
+	if (reg_map_path(key, &kind, &inner, NULL))
+		goto out;
+	if (kind == REG_HIVE_NTUSER || kind == REG_HIVE_USRCLASS) {
+		if (!s->prof || user_hive(s, kind, h, NULL) || !*h)
+			goto out;
+	} else if (kind == REG_HIVE_SOFTWARE) {
+		*h = vol_software_hive(s->vol);
+	} else if (kind == REG_HIVE_SYSTEM) {
+		*h = vol_system_hive(s->vol);
+		if (reg_map_current_control_set(*h, inner.buf, &ccs, NULL))
+			goto out;
+		ws_buf_reset(&inner);
+		ws_buf_add(&inner, ccs.buf, ccs.len);
+	} else {
+		goto out;
+	}
+	rc = reg_key_lookup(*h, reg_root(*h), inner.buf, node, NULL) ? -1 : 0;
+out:
+	ws_buf_release(&inner);
+	ws_buf_release(&ccs);
+	return rc;
+}
+
+static int probe_reg_exists(void *ctx, const char *key, const char *value)
+{
+	struct reg_hive *h;
+	reg_node node;
+	struct reg_value v;
+	int found = 0;
+
+	if (probe_key(ctx, key, &h, &node))
+		return -1;
+	if (!node)
+		return 0;
+	if (!value)
+		return 1;
+	if (reg_value_get(h, node, value, &v, &found, NULL))
+		return -1;
+	reg_value_release(&v);
+	return found;
+}
+
+static int probe_reg_read(void *ctx, const char *key, const char *value,
+			  uint32_t *type, struct ws_buf *data)
+{
+	struct reg_hive *h;
+	reg_node node;
+	struct reg_value v;
+	int found = 0;
+
+	if (probe_key(ctx, key, &h, &node))
+		return -1;
+	if (!node)
+		return 0;
+	if (reg_value_get(h, node, value ? value : "", &v, &found, NULL))
+		return -1;
+	if (found) {
+		*type = v.type;
+		ws_buf_add(data, v.data, v.len);
+	}
+	reg_value_release(&v);
+	return found;
+}
+
+static int probe_file_read(void *ctx, const char *path, size_t max,
+			   struct ws_buf *data)
+{
+	struct scan *s = ctx;
+	struct ws_buf host = WS_BUF_INIT;
+	enum vol_res res;
+	int rc = -1, fd;
+
+	if (vol_resolve(s->vol, path, &host, &res, NULL) || res != VOL_RES_FOUND)
+		goto out;
+	fd = open(host.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	ws_buf_grow(data, max);
+	{
+		ssize_t n;
+		size_t got = 0;
+		while (got < max && (n = read(fd, data->buf + data->len + got,
+					      max - got)) > 0)
+			got += (size_t)n;
+		ws_buf_setlen(data, data->len + got);
+	}
+	close(fd);
+	rc = 1;
+out:
+	ws_buf_release(&host);
+	return rc;
+}
+
+/* ---- passes ------------------------------------------------------------- */
+
+static void env_from_vars(struct rule_env *env, const struct vol_vars *vars)
+{
+	for (size_t i = 0; i < vars->n; i++)
+		rule_env_set(env, vars->v[i].name, vars->v[i].value);
+}
+
+static void note_skipped_components(struct scan *s)
+{
+	size_t n = rule_set_component_count(s->o->rules);
+
+	for (size_t i = 0; i < n; i++) {
+		struct rule_component_info ci;
+
+		rule_sel_component(s->sel, i, &ci);
+		if (ci.state == RULE_COMP_UNSUPPORTED || ci.state == RULE_COMP_ERROR) {
+			char where[1200];
+
+			snprintf(where, sizeof(where), "%s:%ld", ci.file, ci.line);
+			ws_logf(s->log, WS_LOG_WARN, where,
+				"component '%s' skipped for %s: %s", ci.name,
+				s->user_label, ci.reason);
+			s->res->components_skipped++;
+		}
+	}
+}
+
+static int run_pass(struct scan *s, const struct rule_env *env, int context,
+		    const struct rule_env *const *users, size_t nusers,
+		    long current, struct ws_error *err)
+{
+	struct rule_probe probe = { 0 };
+	struct rule_sel_opts so = { 0 };
+	const struct vol_info *vi = vol_get_info(s->vol);
+	int rc;
+
+	probe.ctx = s;
+	probe.file_exists = probe_file_exists;
+	probe.reg_exists = probe_reg_exists;
+	probe.reg_read = probe_reg_read;
+	probe.file_read = probe_file_read;
+	probe.os_major = 10;
+	probe.os_minor = 0;
+	probe.os_build = vi->build_number;
+	probe.native64 = !strcmp(vi->architecture, "AMD64") ||
+			 !strcmp(vi->architecture, "ARM64");
+	so.context = context;
+	so.env = env;
+	so.probe = &probe;
+	so.log = s->log;
+	so.users = users;
+	so.nusers = nusers;
+	so.current_user = current;
+	if ((rc = rule_sel_new(s->o->rules, &so, &s->sel, err)))
+		return rc;
+	note_skipped_components(s);
+	progress(s, "scan");
+	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_REGISTRY); i++)
+		rc = walk_reg_root(s, rule_sel_root(s->sel, RULE_REGISTRY, i), err);
+	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_FILE); i++)
+		rc = walk_file_root(s, rule_sel_root(s->sel, RULE_FILE, i), err);
+	rule_sel_free(s->sel);
+	s->sel = NULL;
+	return rc;
+}
+
+/* USMT /ui /ue: everyone is migrated unless excluded, and an include wins
+ * over an exclude ("/ue:*\\* /ui:DOM\\alice" keeps only alice). */
+static int user_matches(const char *const *pats, size_t n,
+			const struct vol_profile *p)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *bs = strrchr(pats[i], '\\');
+
+		/* DOMAIN\user: the domain is not known offline for every
+		 * profile, so the user part decides. */
+		if (bs) {
+			if (!fnmatch(bs + 1, p->account, FNM_CASEFOLD | FNM_NOESCAPE))
+				return 1;
+			continue;
+		}
+		if (!fnmatch(pats[i], p->account, FNM_CASEFOLD | FNM_NOESCAPE) ||
+		    (*p->sid && !fnmatch(pats[i], p->sid, FNM_CASEFOLD | FNM_NOESCAPE)))
+			return 1;
+	}
+	return 0;
+}
+
+static int user_wanted(const struct scan_opts *o, const struct vol_profile *p)
+{
+	if (user_matches(o->users_include, o->n_users_include, p))
+		return 1;
+	return !user_matches(o->users_exclude, o->n_users_exclude, p);
+}
+
+static int user_recent(const struct scan_opts *o, const struct vol_profile *p)
+{
+	int64_t now = o->now ? o->now : (int64_t)time(NULL);
+	int64_t last;
+
+	if (!o->users_since_days || !p->last_use)
+		return 1;
+	last = ws_filetime_to_unix_ns(p->last_use) / 1000000000;
+	return now - last <= (int64_t)o->users_since_days * 86400;
+}
+
+static const char *profile_skip_reason(const struct scan_opts *o,
+				       const struct vol_profile *p)
+{
+	switch (p->kind) {
+	case VOL_PROFILE_SYSTEM: return "system or service profile";
+	case VOL_PROFILE_DEFAULT: return "Default profile (template for new users)";
+	case VOL_PROFILE_PUBLIC: return "Public folders are captured in system context";
+	default: break;
+	}
+	if (p->stale)
+		return p->stale_reason[0] ? p->stale_reason : "stale profile";
+	if (!user_wanted(o, p))
+		return "excluded by the user selection";
+	if (!user_recent(o, p))
+		return "not used within --users-since days";
+	return NULL;
+}
+
+static void close_user_hives(struct scan *s)
+{
+	reg_hive_close(s->ntuser);
+	reg_hive_close(s->usrclass);
+	s->ntuser = s->usrclass = NULL;
+}
+
+int scan_device(struct store *st, const struct scan_opts *o,
+		struct scan_result *res, struct ws_error *err)
+{
+	struct scan s;
+	const struct vol_profile *profs;
+	const struct vol_info *vi;
+	struct store_scan_info info = { 0 };
+	struct vol_vars sysvars = VOL_VARS_INIT;
+	struct rule_env *sysenv = NULL, **envs = NULL;
+	const struct vol_profile **chosen = NULL;
+	size_t nprof, nchosen = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&s, 0, sizeof(s));
+	s.o = o;
+	s.res = res;
+	s.log = o->log;
+	if (!o->rules || !o->source || (!st && !o->estimate))
+		return ws_error_set(err, WS_E_USAGE, NULL,
+				    "scan needs a source, rules and a store");
+	if ((rc = vol_open(o->source, &s.vol, err)))
+		return rc;
+	vi = vol_get_info(s.vol);
+	snprintf(res->device, sizeof(res->device), "%s",
+		 o->device && *o->device ? o->device : vi->computer_name);
+	if (!res->device[0]) {
+		rc = ws_error_set(err, WS_E_USAGE, o->source,
+				  "the SYSTEM hive holds no computer name: name the device with --device");
+		goto out;
+	}
+	if (o->exclude_host_dir)
+		skip_dir_add(&s, o->exclude_host_dir);
+
+	/* Choose users. */
+	profs = vol_profiles(s.vol, &nprof);
+	chosen = ws_xcalloc(nprof ? nprof : 1, sizeof(*chosen));
+	for (size_t i = 0; i < nprof; i++) {
+		const char *why = profile_skip_reason(o, &profs[i]);
+
+		if (why) {
+			if (profs[i].kind == VOL_PROFILE_USER)
+				res->users_skipped++;
+			ws_logf(s.log, WS_LOG_INFO, profs[i].win_path,
+				"profile %s not scanned: %s",
+				profs[i].sid[0] ? profs[i].sid : profs[i].account, why);
+			continue;
+		}
+		chosen[nchosen++] = &profs[i];
+	}
+
+	if (!o->estimate) {
+		info.device = res->device;
+		info.computer = vi->computer_name;
+		info.os_product = vi->product_name;
+		info.os_build = vi->current_build;
+		info.os_edition = vi->edition_id;
+		info.os_arch = vi->architecture;
+		info.tool_version = WS_VERSION;
+		info.system_drive = vi->system_drive;
+		info.rule_files = o->rule_files;
+		info.n_rule_files = o->n_rule_files;
+		if ((rc = store_scan_begin(st, &info, &s.w, err)))
+			goto out;
+		snprintf(res->scan_id, sizeof(res->scan_id), "%s",
+			 store_writer_scan_id(s.w));
+	}
+
+	/* Per-user environments first: GenerateUserPatterns needs them all. */
+	envs = ws_xcalloc(nchosen ? nchosen : 1, sizeof(*envs));
+	for (size_t i = 0; i < nchosen; i++) {
+		struct vol_vars vars = VOL_VARS_INIT;
+
+		envs[i] = rule_env_new();
+		rc = vol_user_vars(s.vol, chosen[i], &vars, err);
+		env_from_vars(envs[i], &vars);
+		vol_vars_release(&vars);
+		if (rc)
+			goto out;
+	}
+
+	for (size_t i = 0; i < nchosen; i++) {
+		const struct vol_profile *p = chosen[i];
+		struct store_user u = { 0 };
+
+		s.user = (uint32_t)i;
+		s.prof = p;
+		s.user_label = p->account;
+		u.index = s.user;
+		u.sid = p->sid[0] ? p->sid : p->account;
+		u.account = p->account;
+		u.profile_path = p->win_path;
+		u.last_use_ft = p->last_use;
+		if (!strncmp(p->sid, "S-1-12-1-", 9))
+			u.flags |= STORE_USER_AZURE;
+		if (s.w && (rc = store_scan_add_user(s.w, &u, err)))
+			goto out;
+		/* Other profiles' folders belong to their own pass. */
+		skip_dirs_clear(&s);
+		if (o->exclude_host_dir)
+			skip_dir_add(&s, o->exclude_host_dir);
+		for (size_t k = 0; k < nprof; k++)
+			if (&profs[k] != p && profs[k].host_path &&
+			    profs[k].kind == VOL_PROFILE_USER &&
+			    !(p->host_path && under_dir(p->host_path, profs[k].host_path)))
+				skip_dir_add(&s, profs[k].host_path);
+		rc = run_pass(&s, envs[i], RULE_CTX_USER,
+			      (const struct rule_env *const *)envs, nchosen,
+			      (long)i, err);
+		close_user_hives(&s);
+		if (rc)
+			goto out;
+		res->users++;
+	}
+
+	/* System context: machine settings, Public, ProgramData ...; user
+	 * profiles were captured in their own passes. */
+	s.user = STORE_SYSTEM;
+	s.prof = NULL;
+	s.user_label = "system";
+	skip_dirs_clear(&s);
+	if (o->exclude_host_dir)
+		skip_dir_add(&s, o->exclude_host_dir);
+	for (size_t k = 0; k < nprof; k++)
+		if (profs[k].host_path && (profs[k].kind == VOL_PROFILE_USER ||
+					   profs[k].kind == VOL_PROFILE_DEFAULT))
+			skip_dir_add(&s, profs[k].host_path);
+	sysenv = rule_env_new();
+	if ((rc = vol_system_vars(s.vol, &sysvars, err)))
+		goto out;
+	env_from_vars(sysenv, &sysvars);
+	if ((rc = run_pass(&s, sysenv, RULE_CTX_SYSTEM,
+			   (const struct rule_env *const *)envs, nchosen, -1, err)))
+		goto out;
+
+	if (s.w) {
+		struct store_write_stats ws;
+
+		store_writer_stats(s.w, &ws);
+		res->bytes_new = ws.bytes_new;
+		progress(&s, "commit");
+		rc = store_scan_commit(s.w, res->scan_id, err);
+		s.w = NULL;
+		if (rc)
+			goto out;
+	}
+	progress(&s, "done");
+	rc = res->errors ? WS_PARTIAL : WS_OK;
+out:
+	if (s.w)
+		store_scan_abort(s.w);
+	close_user_hives(&s);
+	if (s.sel)
+		rule_sel_free(s.sel);
+	for (size_t i = 0; envs && i < nchosen; i++)
+		rule_env_free(envs[i]);
+	free(envs);
+	free(chosen);
+	rule_env_free(sysenv);
+	vol_vars_release(&sysvars);
+	skip_dirs_clear(&s);
+	free(s.skip_dirs);
+	rule_table_release(&s.rules);
+	ws_buf_release(&s.tmp);
+	if (s.log)
+		res->warnings = s.log->warnings;
+	vol_close(s.vol);
+	return rc;
+}
