@@ -19,7 +19,10 @@
  * Guards enforced here, not left to callers (see DESIGN.md section 8):
  *   - a dirty hive (primary sequence != secondary sequence) is refused with
  *     WS_E_HIVE unless REG_OPEN_ALLOW_DIRTY is given, and can never be opened
- *     for writing: its transaction logs must be replayed first.
+ *     for writing: its transaction logs must be replayed first
+ *     (reg_log_recover() in reg_log.h writes a recovered, clean copy).
+ *     Real hives copied from a running or uncleanly stopped Windows are
+ *     often dirty (several in ../shared/testdata are).
  *   - in a hive of format 1.4 or later, hivex cannot write big-data (db)
  *     values: setting a value longer than REG_BIG_DATA_MAX bytes, or setting
  *     or deleting any value of a key that already holds one, fails with
@@ -207,7 +210,8 @@ int reg_set_binary(struct reg_hive *h, reg_node key, const char *name,
 int reg_set_multi_sz(struct reg_hive *h, reg_node key, const char *name,
 		     const char *const *strs, size_t n, struct ws_error *err);
 
-/* Name of a type: "REG_SZ" ..., or "REG_0x%x" for unknown numbers (static). */
+/* Name of a type: "REG_SZ" ..., or "REG_0x%x" for unknown numbers (static
+ * string; for unknown numbers a per-thread buffer reused by the next call). */
 const char *reg_type_name(uint32_t type);
 
 /* ---- walking a subtree --------------------------------------------------- */
