@@ -1,0 +1,200 @@
+/* test_ntfs.c - the volume module on a real NTFS file system mounted with
+ * ntfs-3g (an image in a file): junctions and OneDrive placeholders as
+ * ntfs-3g shows them, reparse tags, Windows attributes and times from the
+ * system.ntfs_* xattrs.  Skipped (77) without root, /dev/fuse, mkntfs,
+ * ntfs-3g or setfattr, or when mounting is not permitted. */
+#include "tu.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "util/ws_fs.h"
+#include "volume/volume.h"
+
+static char *work, *img, *mnt;
+static int mounted;
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+	struct ws_buf cmd = WS_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	ws_buf_vaddf(&cmd, fmt, ap);
+	va_end(ap);
+	ws_buf_adds(&cmd, " >/dev/null 2>&1");
+	rc = system(cmd.buf);
+	ws_buf_release(&cmd);
+	return rc;
+}
+
+static int do_mount(void)
+{
+	if (run("ntfs-3g '%s' '%s'", img, mnt) != 0)
+		return -1;
+	mounted = 1;
+	return 0;
+}
+
+static void do_umount(void)
+{
+	if (mounted && run("umount '%s'", mnt) == 0)
+		mounted = 0;
+}
+
+/* Hex of a junction reparse buffer to C:\<target> (ntfs-mount.md). */
+static void junction_hex(const char *target, struct ws_buf *out)
+{
+	struct ws_buf sub = WS_BUF_INIT, pr = WS_BUF_INIT, b = WS_BUF_INIT;
+	const char *pre = "\\??\\";
+
+	for (const char *p = pre; *p; p++)
+		ws_buf_add_u16le(&sub, (unsigned char)*p);
+	for (const char *p = target; *p; p++) {
+		ws_buf_add_u16le(&sub, (unsigned char)*p);
+		ws_buf_add_u16le(&pr, (unsigned char)*p);
+	}
+	size_t dlen = 8 + sub.len + 2 + pr.len + 2;
+	ws_buf_add_u32le(&b, 0xA0000003u);
+	ws_buf_add_u16le(&b, (unsigned)dlen);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_add_u16le(&b, (unsigned)sub.len);
+	ws_buf_add_u16le(&b, (unsigned)sub.len + 2);
+	ws_buf_add_u16le(&b, (unsigned)pr.len);
+	ws_buf_add(&b, sub.buf, sub.len);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_add(&b, pr.buf, pr.len);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_adds(out, "0x");
+	for (size_t i = 0; i < b.len; i++)
+		ws_buf_addf(out, "%02x", (unsigned char)b.buf[i]);
+	ws_buf_release(&sub);
+	ws_buf_release(&pr);
+	ws_buf_release(&b);
+}
+
+struct seen {
+	int junction, cloud, hidden, loop_entered;
+	uint64_t hidden_ctime;
+};
+
+static int cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct seen *s = ctx;
+
+	if (strstr(e->host_path, "/Loop/"))
+		s->loop_entered = 1;
+	if (!strcmp(e->name, "Loop")) {
+		assert_int_equal(e->type, VOL_ENT_LINK);
+		assert_int_equal(e->reparse_tag, VOL_TAG_MOUNT_POINT);
+		assert_non_null(e->link_win_target);
+		assert_string_equal(e->link_win_target,
+				    "C:\\Users\\alice\\AppData\\Local");
+		assert_true(e->attrs_from_ntfs);
+		assert_true(e->attributes & VOL_ATTR_REPARSE_POINT);
+		s->junction = 1;
+	}
+	if (!strcmp(e->name, "placeholder.docx")) {
+		assert_int_equal(e->type, VOL_ENT_CLOUD);
+		assert_int_equal(e->reparse_tag, 0x9000601Au);
+		s->cloud = 1;
+	}
+	if (!strcmp(e->name, "hidden.txt")) {
+		assert_int_equal(e->type, VOL_ENT_FILE);
+		assert_true(e->attrs_from_ntfs);
+		assert_int_equal(e->attributes,
+				 VOL_ATTR_HIDDEN | VOL_ATTR_ARCHIVE);
+		s->hidden = 1;
+		s->hidden_ctime = e->creation_time;
+	}
+	return VOL_WALK_CONTINUE;
+}
+
+static void ntfs_mount_is_walked_safely(void **state)
+{
+	struct fx_opts o;
+	struct ws_error err;
+	struct ws_buf p = WS_BUF_INIT, hx = WS_BUF_INIT;
+	struct vol *v;
+	struct seen s = { 0 };
+
+	fx_opts_init(&o);
+	o.out_dir = mnt;
+	o.files = 3;
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&o, NULL, &err), &err);
+
+	ws_buf_addf(&p, "%s/Users/alice/AppData/Local/Loop", mnt);
+	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
+	junction_hex("C:\\Users\\alice\\AppData\\Local", &hx);
+	assert_int_equal(run("setfattr -h -n system.ntfs_reparse_data -v %s '%s'",
+			     hx.buf, p.buf), 0);
+	ws_buf_reset(&p);
+	ws_buf_addf(&p, "%s/Users/alice/Documents/placeholder.docx", mnt);
+	tu_write_file(p.buf, "", 0);
+	assert_int_equal(run("setfattr -h -n system.ntfs_reparse_data -v "
+			     "0x1a600090080000000102030405060708 '%s'", p.buf), 0);
+	ws_buf_reset(&p);
+	ws_buf_addf(&p, "%s/Users/alice/Documents/hidden.txt", mnt);
+	tu_write_file(p.buf, "h", 1);
+	assert_int_equal(run("setfattr -h -n system.ntfs_attrib_be -v 0x00000022 '%s'",
+			     p.buf), 0);
+	/* the junction shows as a symlink only after a remount */
+	do_umount();
+	assert_false(mounted);
+	assert_int_equal(do_mount(), 0);
+
+	tu_assert_ok(vol_open(mnt, &v, &err), &err);
+	assert_string_equal(vol_get_info(v)->computer_name, "PC-1");
+	const struct vol_profile *a = vol_profile_find(v, "ALICE");
+	assert_non_null(a);
+	assert_false(a->stale);
+	tu_assert_ok(vol_walk(v, a->host_path, cb, &s, &err), &err);
+	assert_true(s.junction);
+	assert_true(s.cloud);
+	assert_true(s.hidden);
+	assert_false(s.loop_entered);
+	assert_true(s.hidden_ctime > 116444736000000000ull); /* after 1970 */
+	vol_close(v);
+	ws_buf_release(&p);
+	ws_buf_release(&hx);
+}
+
+static int teardown(void **state)
+{
+	do_umount();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(ntfs_mount_is_walked_safely, teardown),
+	};
+	int rc;
+
+	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0 ||
+	    run("command -v mkntfs && command -v ntfs-3g && command -v setfattr")) {
+		printf("[  SKIP    ] needs root, /dev/fuse, mkntfs, ntfs-3g and setfattr\n");
+		return 77;
+	}
+	work = tu_tmpdir();
+	img = ws_xasprintf("%s/ntfs.img", work);
+	mnt = ws_xasprintf("%s/mnt", work);
+	if (mkdir(mnt, 0755) != 0 || run("truncate -s 64M '%s'", img) ||
+	    run("mkntfs -q -F -f '%s'", img) || do_mount() != 0) {
+		printf("[  SKIP    ] cannot make or mount an NTFS image here\n");
+		free(work), free(img), free(mnt);
+		return 77;
+	}
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	do_umount();
+	free(work), free(img), free(mnt);
+	return rc;
+}
