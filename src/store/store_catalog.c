@@ -1,0 +1,1140 @@
+/*
+ * store_catalog.c - catalogs: the record codec, sealed zlib frames, and the
+ * reader (list of scans, users/rules/apps in memory, values/keys/files
+ * streamed frame by frame, file content through the pack indexes).
+ */
+#include "store/store_private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+
+#define CAT_HEAD_LEN 8
+#define CAT_MAX_META (64u << 20)   /* users+rules+apps+pack table, plain */
+
+/* ---------------------------------------------------------------------- */
+/* Encoding                                                               */
+
+uint32_t store_user_dec(uint64_t v)
+{
+	return v == 0 ? STORE_SYSTEM : (uint32_t)(v - 1);
+}
+
+static uint64_t user_enc(uint32_t u)
+{
+	return u == STORE_SYSTEM ? 0 : (uint64_t)u + 1;
+}
+
+void store_rec_put_bytes(struct ws_buf *b, const void *p, size_t n)
+{
+	ws_buf_add_varint(b, n);
+	ws_buf_add(b, p, n);
+}
+
+void store_rec_put_str(struct ws_buf *b, const char *s)
+{
+	if (!s)
+		s = "";
+	store_rec_put_bytes(b, s, strlen(s));
+}
+
+/* Append record `type` whose body is `body` (then released). */
+static void rec_emit(struct ws_buf *b, unsigned type, struct ws_buf *body)
+{
+	ws_buf_add_u8(b, type);
+	ws_buf_add_varint(b, body->len);
+	ws_buf_add(b, body->buf, body->len);
+	ws_buf_release(body);
+}
+
+void store_enc_head(struct ws_buf *b, const struct store_scan_info *in)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	store_rec_put_str(&r, in->scan_id);
+	store_rec_put_str(&r, in->device);
+	store_rec_put_str(&r, in->computer);
+	store_rec_put_str(&r, in->os_product);
+	store_rec_put_str(&r, in->os_build);
+	store_rec_put_str(&r, in->os_edition);
+	store_rec_put_str(&r, in->os_arch);
+	store_rec_put_str(&r, in->tool_version);
+	ws_buf_add_varint(&r, (unsigned char)(in->system_drive ? in->system_drive : 'C'));
+	ws_buf_add_varint(&r, (uint64_t)(in->started > 0 ? in->started : 0));
+	ws_buf_add_varint(&r, in->n_rule_files);
+	for (size_t i = 0; i < in->n_rule_files; i++)
+		store_rec_put_str(&r, in->rule_files[i]);
+	rec_emit(b, REC_HEAD, &r);
+}
+
+void store_enc_user(struct ws_buf *b, const struct store_user *u)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, u->index);
+	store_rec_put_str(&r, u->sid);
+	store_rec_put_str(&r, u->account);
+	store_rec_put_str(&r, u->profile_path);
+	ws_buf_add_varint(&r, u->last_use_ft);
+	ws_buf_add_varint(&r, u->flags);
+	rec_emit(b, REC_USER, &r);
+}
+
+void store_enc_rule(struct ws_buf *b, const struct store_rule *x)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, x->index);
+	store_rec_put_str(&r, x->text);
+	rec_emit(b, REC_RULE, &r);
+}
+
+void store_enc_app(struct ws_buf *b, const struct store_app *a)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(a->user));
+	store_rec_put_str(&r, a->family);
+	store_rec_put_str(&r, a->full_name);
+	store_rec_put_str(&r, a->version);
+	store_rec_put_str(&r, a->arch);
+	store_rec_put_str(&r, a->publisher);
+	store_rec_put_str(&r, a->app_class);
+	rec_emit(b, REC_APP, &r);
+}
+
+void store_enc_key(struct ws_buf *b, const struct store_key *k)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(k->user));
+	store_rec_put_str(&r, k->path);
+	ws_buf_add_varint(&r, k->rule);
+	rec_emit(b, REC_KEY, &r);
+}
+
+void store_enc_value(struct ws_buf *b, const struct store_value *v)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(v->user));
+	store_rec_put_str(&r, v->key);
+	store_rec_put_str(&r, v->name);
+	ws_buf_add_varint(&r, v->type);
+	store_rec_put_bytes(&r, v->data, v->len);
+	ws_buf_add_varint(&r, v->rule);
+	rec_emit(b, REC_VALUE, &r);
+}
+
+void store_enc_file(struct ws_buf *b, const struct store_file *f)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(f->user));
+	store_rec_put_str(&r, f->path);
+	ws_buf_add_varint(&r, f->size);
+	ws_buf_add_varint(&r, f->attributes);
+	ws_buf_add_varint(&r, f->created_ft);
+	ws_buf_add_varint(&r, f->written_ft);
+	ws_buf_add_varint(&r, f->accessed_ft);
+	ws_buf_add_varint(&r, f->flags);
+	ws_buf_add_varint(&r, f->rule);
+	ws_buf_add_varint(&r, f->n_chunks);
+	for (size_t i = 0; i < f->n_chunks; i++) {
+		ws_buf_add_varint(&r, f->chunks[i].pack);
+		ws_buf_add_varint(&r, f->chunks[i].raw_len);
+		ws_buf_add(&r, f->chunks[i].hash, STORE_HASH_LEN);
+	}
+	rec_emit(b, REC_FILE, &r);
+}
+
+void store_enc_trailer(struct ws_buf *b, const struct store_trailer *t)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, (uint64_t)(t->finished > 0 ? t->finished : 0));
+	ws_buf_add_varint(&r, t->n_users);
+	ws_buf_add_varint(&r, t->n_values);
+	ws_buf_add_varint(&r, t->n_keys);
+	ws_buf_add_varint(&r, t->n_files);
+	ws_buf_add_varint(&r, t->n_apps);
+	ws_buf_add_varint(&r, t->n_rules);
+	ws_buf_add_varint(&r, t->bytes);
+	ws_buf_add_varint(&r, t->meta_offset);
+	ws_buf_add_varint(&r, t->meta_first_frame);
+	rec_emit(b, REC_TRAILER, &r);
+}
+
+void store_cat_frame_ad(struct ws_buf *ad, const char *scan_id,
+			uint32_t frame_no, unsigned kind)
+{
+	ws_buf_adds(ad, STORE_CAT_MAGIC);
+	ws_buf_adds(ad, scan_id);
+	ws_buf_add_u32le(ad, frame_no);
+	ws_buf_add_u8(ad, kind);
+}
+
+void store_cat_frame(const struct store *st, const char *scan_id,
+		     uint32_t frame_no, unsigned kind, const void *payload,
+		     size_t len, struct ws_buf *out)
+{
+	struct ws_buf z = WS_BUF_INIT, ad = WS_BUF_INIT, sealed = WS_BUF_INIT;
+
+	store_deflate(payload, len, 6, &z);
+	store_cat_frame_ad(&ad, scan_id, frame_no, kind);
+	store_seal(st, st->k_cat, ad.buf, ad.len, z.buf, z.len, &sealed);
+	ws_buf_add_u32le(out, (unsigned long)sealed.len);
+	ws_buf_add_u8(out, kind);
+	ws_buf_add(out, sealed.buf, sealed.len);
+	ws_buf_release(&z);
+	ws_buf_release(&ad);
+	ws_buf_release(&sealed);
+}
+
+void store_cat_file_header(const struct store *st, struct ws_buf *out)
+{
+	ws_buf_adds(out, STORE_CAT_MAGIC);
+	ws_buf_add_u8(out, STORE_FORMAT_MAJOR);
+	ws_buf_add_u8(out, STORE_FORMAT_MINOR);
+	ws_buf_add_u8(out, st->encrypted ? 1 : 0);
+}
+
+void store_cat_footer(struct ws_buf *out, uint64_t trailer_off,
+		      uint32_t trailer_frame)
+{
+	ws_buf_adds(out, STORE_CAT_FOOTER);
+	ws_buf_add_u64le(out, trailer_off);
+	ws_buf_add_u32le(out, trailer_frame);
+	ws_buf_add_u32le(out, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Decoding                                                               */
+
+struct cur {
+	const unsigned char *p, *end;
+	int bad;
+};
+
+static uint64_t get_varint(struct cur *c)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (c->p >= c->end) {
+			c->bad = 1;
+			return 0;
+		}
+		unsigned char b = *c->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+static uint32_t get_u32(struct cur *c)
+{
+	uint64_t v = get_varint(c);
+
+	if (v > UINT32_MAX)
+		c->bad = 1;
+	return (uint32_t)v;
+}
+
+/* A string: points into an arena copy so it is NUL-terminated. */
+static const char *get_str(struct cur *c, char **owned)
+{
+	uint64_t n = get_varint(c);
+	char *s;
+
+	if (c->bad || n > (uint64_t)(c->end - c->p) || n > STORE_VALUE_MAX) {
+		c->bad = 1;
+		return "";
+	}
+	s = ws_xstrndup((const char *)c->p, (size_t)n);
+	if (strlen(s) != n) /* embedded NUL: refused */
+		c->bad = 1;
+	c->p += n;
+	*owned = s;
+	return s;
+}
+
+/* Strings owned by an object: a simple list freed together. */
+struct strpool {
+	char **v;
+	size_t n, alloc;
+};
+
+static const char *pool_str(struct strpool *sp, struct cur *c)
+{
+	char *s = NULL;
+	const char *r = get_str(c, &s);
+
+	if (s) {
+		WS_ALLOC_GROW(sp->v, sp->n + 1, sp->alloc);
+		sp->v[sp->n++] = s;
+	}
+	return r;
+}
+
+static void pool_clear(struct strpool *sp)
+{
+	for (size_t i = 0; i < sp->n; i++)
+		free(sp->v[i]);
+	sp->n = 0;
+}
+
+static void pool_release(struct strpool *sp)
+{
+	pool_clear(sp);
+	free(sp->v);
+	sp->v = NULL;
+	sp->alloc = 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The catalog object                                                     */
+
+struct store_catalog {
+	struct store *st;
+	struct ws_buf rel;               /* scans/<id>.cat */
+	int fd;
+	uint64_t file_size;
+	struct store_scan_info info;
+	struct store_trailer tr;
+	struct strpool meta_pool;        /* strings of info/users/rules/apps */
+	struct store_user *users;
+	size_t n_users, alloc_users;
+	struct store_rule *rules;
+	size_t n_rules, alloc_rules;
+	struct store_app *apps;
+	size_t n_apps, alloc_apps;
+	char (*pack_ids)[STORE_PACK_ID_LEN + 1];
+	struct store_pack **pack_ptrs;   /* resolved lazily */
+	size_t n_packs;
+	const char **rule_files;
+	size_t n_rule_files, alloc_rule_files;
+	/* streaming state */
+	uint64_t pos;                    /* next body frame offset */
+	uint32_t frame_no;
+	struct ws_buf frame;             /* current body frame payload */
+	size_t frame_pos;
+	struct strpool rec_pool;         /* strings of the current record */
+	struct store_chunk_ref *chunks;
+	size_t alloc_chunks;
+	unsigned char *value_data;
+};
+
+static int cat_read_at(struct store_catalog *cat, void *buf, size_t len,
+		       uint64_t off)
+{
+	char *p = buf;
+
+	if (off > cat->file_size || len > cat->file_size - off)
+		return -1;
+	while (len) {
+		ssize_t n = pread(cat->fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Read and open frame number `no` at `off`; payload into out; *next after. */
+static int read_frame(struct store_catalog *cat, uint64_t off, uint32_t no,
+		      unsigned want_kind, struct ws_buf *out, uint64_t *next,
+		      struct ws_error *err)
+{
+	unsigned char h[5];
+	uint32_t len;
+	struct ws_buf sealed = WS_BUF_INIT, z = WS_BUF_INIT, ad = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	if (cat_read_at(cat, h, 5, off) != 0)
+		return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				    "catalog truncated (frame %u)", no);
+	len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+	      (uint32_t)h[3] << 24;
+	if (h[4] != want_kind || len > 2 * STORE_FRAME_MAX + 64)
+		return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				    "catalog frame %u damaged", no);
+	ws_buf_grow(&sealed, len);
+	if (cat_read_at(cat, sealed.buf, len, off + 5) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				  "catalog truncated (frame %u)", no);
+		goto out;
+	}
+	ws_buf_setlen(&sealed, len);
+	store_cat_frame_ad(&ad, cat->info.scan_id, no, want_kind);
+	if (store_unseal(cat->st, cat->st->k_cat, ad.buf, ad.len, sealed.buf,
+			 sealed.len, &z) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				  "catalog frame %u damaged (checksum/authentication failed)", no);
+		goto out;
+	}
+	if (store_inflate(z.buf, z.len, STORE_FRAME_MAX, out) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				  "catalog frame %u does not decompress or is too large", no);
+		goto out;
+	}
+	*next = off + 5 + len;
+out:
+	ws_buf_release(&sealed);
+	ws_buf_release(&z);
+	ws_buf_release(&ad);
+	return rc;
+}
+
+static int bad_rec(struct store_catalog *cat, const char *what,
+		   struct ws_error *err)
+{
+	return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+			    "catalog record invalid (%s)", what);
+}
+
+static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
+		      struct ws_error *err)
+{
+	struct cur c = { (const unsigned char *)pl->buf,
+			 (const unsigned char *)pl->buf + pl->len, 0 };
+	struct store_scan_info *in = &cat->info;
+	struct strpool *sp = &cat->meta_pool;
+	uint64_t blen;
+	const char *id;
+	uint64_t nrf;
+
+	if (c.p >= c.end || *c.p++ != REC_HEAD)
+		return bad_rec(cat, "head", err);
+	blen = get_varint(&c);
+	if (c.bad || blen > (uint64_t)(c.end - c.p))
+		return bad_rec(cat, "head", err);
+	c.end = c.p + blen;
+	id = pool_str(sp, &c);
+	if (strcmp(id, in->scan_id) != 0)
+		return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				    "catalog belongs to another scan (%s)", id);
+	in->device = pool_str(sp, &c);
+	in->computer = pool_str(sp, &c);
+	in->os_product = pool_str(sp, &c);
+	in->os_build = pool_str(sp, &c);
+	in->os_edition = pool_str(sp, &c);
+	in->os_arch = pool_str(sp, &c);
+	in->tool_version = pool_str(sp, &c);
+	uint64_t drive = get_varint(&c);
+	in->system_drive = (drive >= 'A' && drive <= 'Z') ? (char)drive : 0;
+	in->started = (int64_t)get_varint(&c);
+	nrf = get_varint(&c);
+	if (c.bad || nrf > 65536 || !in->system_drive || !*in->device)
+		return bad_rec(cat, "head", err);
+	for (uint64_t i = 0; i < nrf && !c.bad; i++) {
+		const char *s = pool_str(sp, &c);
+		WS_ALLOC_GROW(cat->rule_files, cat->n_rule_files + 1, cat->alloc_rule_files);
+		cat->rule_files[cat->n_rule_files++] = s;
+	}
+	if (c.bad)
+		return bad_rec(cat, "head", err);
+	in->rule_files = cat->rule_files;
+	in->n_rule_files = cat->n_rule_files;
+	return WS_OK;
+}
+
+static int parse_trailer(struct store_catalog *cat, const struct ws_buf *pl,
+			 struct ws_error *err)
+{
+	struct cur c = { (const unsigned char *)pl->buf,
+			 (const unsigned char *)pl->buf + pl->len, 0 };
+	struct store_trailer *t = &cat->tr;
+
+	if (c.p >= c.end || *c.p++ != REC_TRAILER)
+		return bad_rec(cat, "trailer", err);
+	get_varint(&c);
+	t->finished = (int64_t)get_varint(&c);
+	t->n_users = get_varint(&c);
+	t->n_values = get_varint(&c);
+	t->n_keys = get_varint(&c);
+	t->n_files = get_varint(&c);
+	t->n_apps = get_varint(&c);
+	t->n_rules = get_varint(&c);
+	t->bytes = get_varint(&c);
+	t->meta_offset = get_varint(&c);
+	t->meta_first_frame = get_u32(&c);
+	if (c.bad || t->meta_offset < CAT_HEAD_LEN || t->meta_offset > cat->file_size)
+		return bad_rec(cat, "trailer", err);
+	cat->info.finished = t->finished;
+	return WS_OK;
+}
+
+static int parse_meta(struct store_catalog *cat, const struct ws_buf *pl,
+		      struct ws_error *err)
+{
+	struct cur c = { (const unsigned char *)pl->buf,
+			 (const unsigned char *)pl->buf + pl->len, 0 };
+	struct strpool *sp = &cat->meta_pool;
+
+	while (c.p < c.end) {
+		unsigned type = *c.p++;
+		uint64_t blen = get_varint(&c);
+		struct cur r;
+
+		if (c.bad || blen > (uint64_t)(c.end - c.p))
+			return bad_rec(cat, "meta", err);
+		r.p = c.p;
+		r.end = c.p + blen;
+		r.bad = 0;
+		c.p += blen;
+		if (type == REC_USER) {
+			struct store_user u;
+			u.index = get_u32(&r);
+			u.sid = pool_str(sp, &r);
+			u.account = pool_str(sp, &r);
+			u.profile_path = pool_str(sp, &r);
+			u.last_use_ft = get_varint(&r);
+			u.flags = get_u32(&r);
+			WS_ALLOC_GROW(cat->users, cat->n_users + 1, cat->alloc_users);
+			cat->users[cat->n_users++] = u;
+		} else if (type == REC_RULE) {
+			struct store_rule x;
+			x.index = get_u32(&r);
+			x.text = pool_str(sp, &r);
+			WS_ALLOC_GROW(cat->rules, cat->n_rules + 1, cat->alloc_rules);
+			cat->rules[cat->n_rules++] = x;
+		} else if (type == REC_APP) {
+			struct store_app a;
+			a.user = store_user_dec(get_varint(&r));
+			a.family = pool_str(sp, &r);
+			a.full_name = pool_str(sp, &r);
+			a.version = pool_str(sp, &r);
+			a.arch = pool_str(sp, &r);
+			a.publisher = pool_str(sp, &r);
+			a.app_class = pool_str(sp, &r);
+			WS_ALLOC_GROW(cat->apps, cat->n_apps + 1, cat->alloc_apps);
+			cat->apps[cat->n_apps++] = a;
+		} else if (type == REC_PACKS) {
+			uint64_t n = get_varint(&r);
+			if (r.bad || n > (uint64_t)(r.end - r.p) / STORE_PACK_ID_LEN)
+				return bad_rec(cat, "pack table", err);
+			size_t base = cat->n_packs;
+			cat->pack_ids = ws_xrealloc(cat->pack_ids,
+				(base + n + 1) * sizeof(*cat->pack_ids));
+			for (uint64_t i = 0; i < n; i++) {
+				char *d = cat->pack_ids[base + i];
+				memcpy(d, r.p, STORE_PACK_ID_LEN);
+				d[STORE_PACK_ID_LEN] = '\0';
+				if (!store_is_hex(d, STORE_PACK_ID_LEN))
+					return bad_rec(cat, "pack id", err);
+				r.p += STORE_PACK_ID_LEN;
+			}
+			cat->n_packs = base + n;
+		}
+		if (r.bad)
+			return bad_rec(cat, "meta", err);
+	}
+	return WS_OK;
+}
+
+static int user_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct store_user *)a)->index;
+	uint32_t y = ((const struct store_user *)b)->index;
+	return x < y ? -1 : x > y;
+}
+
+static int rule_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct store_rule *)a)->index;
+	uint32_t y = ((const struct store_rule *)b)->index;
+	return x < y ? -1 : x > y;
+}
+
+/* Open scans/<scan_id>.cat; with `full`, also the meta frames. */
+int store_cat_load(struct store *st, const char *scan_id, int full,
+		    struct store_catalog **out, struct ws_error *err)
+{
+	struct store_catalog *cat = ws_xcalloc(1, sizeof(*cat));
+	struct ws_buf abs = WS_BUF_INIT, pl = WS_BUF_INIT;
+	unsigned char head[CAT_HEAD_LEN], foot[STORE_CAT_FOOTER_LEN];
+	uint64_t toff, next, off;
+	uint32_t tno;
+	int rc;
+
+	cat->st = st;
+	cat->fd = -1;
+	ws_buf_init(&cat->rel);
+	ws_buf_init(&cat->frame);
+	ws_buf_addf(&cat->rel, "scans/%s.cat", scan_id);
+	snprintf(cat->info.scan_id, sizeof(cat->info.scan_id), "%s", scan_id);
+	store_abs(st, &abs, cat->rel.buf);
+	cat->fd = open(abs.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (cat->fd < 0) {
+		rc = ws_error_set_errno(err, errno == ENOENT ? WS_E_USAGE : WS_E_IO,
+					errno, cat->rel.buf, "cannot open catalog");
+		goto fail;
+	}
+	off_t sz = lseek(cat->fd, 0, SEEK_END);
+	cat->file_size = sz > 0 ? (uint64_t)sz : 0;
+	if (cat_read_at(cat, head, sizeof(head), 0) != 0 ||
+	    memcmp(head, STORE_CAT_MAGIC, 5) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "not a catalog (bad magic or empty)");
+		goto fail;
+	}
+	if (head[5] > STORE_FORMAT_MAJOR) {
+		rc = ws_error_set(err, WS_E_STORE, cat->rel.buf,
+				  "catalog format %u is newer than supported", head[5]);
+		goto fail;
+	}
+	if (head[7] != (st->encrypted ? 1 : 0)) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog header damaged");
+		goto fail;
+	}
+	if (cat->file_size < CAT_HEAD_LEN + STORE_CAT_FOOTER_LEN ||
+	    cat_read_at(cat, foot, sizeof(foot), cat->file_size - sizeof(foot)) != 0 ||
+	    memcmp(foot, STORE_CAT_FOOTER, 8) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+				  "catalog truncated (no footer): the scan is unreadable");
+		goto fail;
+	}
+	toff = 0;
+	for (int i = 7; i >= 0; i--)
+		toff = (toff << 8) | foot[8 + i];
+	tno = (uint32_t)foot[16] | (uint32_t)foot[17] << 8 |
+	      (uint32_t)foot[18] << 16 | (uint32_t)foot[19] << 24;
+	if (toff < CAT_HEAD_LEN || toff >= cat->file_size) {
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog footer damaged");
+		goto fail;
+	}
+	rc = read_frame(cat, CAT_HEAD_LEN, 0, FR_HEAD, &pl, &cat->pos, err);
+	if (!rc)
+		rc = parse_head(cat, &pl, err);
+	ws_buf_reset(&pl);
+	if (!rc)
+		rc = read_frame(cat, toff, tno, FR_TRAILER, &pl, &next, err);
+	if (!rc && next != cat->file_size - STORE_CAT_FOOTER_LEN)
+		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog footer damaged");
+	if (!rc)
+		rc = parse_trailer(cat, &pl, err);
+	if (rc)
+		goto fail;
+	cat->frame_no = 1;
+	if (full) {
+		size_t total = 0;
+		off = cat->tr.meta_offset;
+		uint32_t no = cat->tr.meta_first_frame;
+		for (; off < toff; no++) {
+			ws_buf_reset(&pl);
+			rc = read_frame(cat, off, no, FR_META, &pl, &off, err);
+			if (!rc)
+				rc = parse_meta(cat, &pl, err);
+			total += pl.len;
+			if (!rc && total > CAT_MAX_META)
+				rc = bad_rec(cat, "meta too large", err);
+			if (rc)
+				goto fail;
+		}
+		if (off != toff || no != tno) {
+			rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog frames inconsistent");
+			goto fail;
+		}
+		if (cat->n_users)
+			qsort(cat->users, cat->n_users, sizeof(*cat->users), user_cmp);
+		if (cat->n_rules)
+			qsort(cat->rules, cat->n_rules, sizeof(*cat->rules), rule_cmp);
+		cat->pack_ptrs = ws_xcalloc(cat->n_packs + 1, sizeof(*cat->pack_ptrs));
+	}
+	ws_buf_release(&abs);
+	ws_buf_release(&pl);
+	*out = cat;
+	return WS_OK;
+fail:
+	ws_buf_release(&abs);
+	ws_buf_release(&pl);
+	store_catalog_free(cat);
+	return rc;
+}
+
+void store_catalog_free(struct store_catalog *cat)
+{
+	if (!cat)
+		return;
+	if (cat->fd >= 0)
+		close(cat->fd);
+	ws_buf_release(&cat->rel);
+	ws_buf_release(&cat->frame);
+	pool_release(&cat->meta_pool);
+	pool_release(&cat->rec_pool);
+	free(cat->users);
+	free(cat->rules);
+	free(cat->apps);
+	free(cat->pack_ids);
+	free(cat->pack_ptrs);
+	free(cat->rule_files);
+	free(cat->chunks);
+	free(cat->value_data);
+	free(cat);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Listing                                                                */
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return -strcmp(((const struct store_scan_entry *)a)->info.scan_id,
+		       ((const struct store_scan_entry *)b)->info.scan_id);
+}
+
+static char *dupn(const char *s)
+{
+	return ws_xstrdup(s ? s : "");
+}
+
+/* Every committed scan id in scans/ (sorted newest first). */
+int store_cat_list_ids(struct store *st, char ***ids, size_t *n, struct ws_error *err)
+{
+	struct ws_buf path = WS_BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	size_t alloc = 0;
+
+	*ids = NULL;
+	*n = 0;
+	store_abs(st, &path, "scans");
+	d = opendir(path.buf);
+	if (!d) {
+		int e = errno;
+		int rc = e == ENOENT ? WS_OK :
+			ws_error_set_errno(err, WS_E_STORE, e, path.buf, "cannot list scans");
+		ws_buf_release(&path);
+		return rc;
+	}
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char id[STORE_SCAN_ID_MAX];
+
+		if (l < 5 || strcmp(de->d_name + l - 4, ".cat") || l - 4 >= sizeof(id))
+			continue;
+		memcpy(id, de->d_name, l - 4);
+		id[l - 4] = '\0';
+		if (!store_scan_id_valid(id))
+			continue;
+		WS_ALLOC_GROW(*ids, *n + 1, alloc);
+		(*ids)[(*n)++] = ws_xstrdup(id);
+	}
+	closedir(d);
+	ws_buf_release(&path);
+	return WS_OK;
+}
+
+int store_list_scans(struct store *st, const char *device,
+		     struct store_scan_list *list, struct ws_error *err)
+{
+	char **ids;
+	size_t n, alloc = 0;
+	int rc = store_cat_list_ids(st, &ids, &n, err);
+
+	memset(list, 0, sizeof(*list));
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		struct store_catalog *cat = NULL;
+		struct ws_error e2;
+
+		ws_error_clear(&e2);
+		rc = store_cat_load(st, ids[i], 0, &cat, &e2);
+		if (rc == WS_E_STORE) {
+			if (err)
+				*err = e2;
+			goto out;
+		}
+		rc = WS_OK;
+		if (!cat) {
+			list->damaged++;
+			continue;
+		}
+		if (!device || !strcmp(device, cat->info.device)) {
+			struct store_scan_entry *e;
+			struct store_scan_info *in;
+			const struct store_scan_info *ci = &cat->info;
+
+			WS_ALLOC_GROW(list->v, list->n + 1, alloc);
+			e = &list->v[list->n++];
+			memset(e, 0, sizeof(*e));
+			in = &e->info;
+			memcpy(in->scan_id, ci->scan_id, sizeof(in->scan_id));
+			in->device = dupn(ci->device);
+			in->computer = dupn(ci->computer);
+			in->os_product = dupn(ci->os_product);
+			in->os_build = dupn(ci->os_build);
+			in->os_edition = dupn(ci->os_edition);
+			in->os_arch = dupn(ci->os_arch);
+			in->tool_version = dupn(ci->tool_version);
+			in->system_drive = ci->system_drive;
+			in->started = ci->started;
+			in->finished = ci->finished;
+			if (ci->n_rule_files) {
+				char **rf = ws_xcalloc(ci->n_rule_files, sizeof(char *));
+				for (size_t k = 0; k < ci->n_rule_files; k++)
+					rf[k] = dupn(ci->rule_files[k]);
+				in->rule_files = (const char *const *)rf;
+				in->n_rule_files = ci->n_rule_files;
+			}
+			e->n_users = cat->tr.n_users;
+			e->n_values = cat->tr.n_values;
+			e->n_keys = cat->tr.n_keys;
+			e->n_files = cat->tr.n_files;
+			e->n_apps = cat->tr.n_apps;
+			e->n_rules = cat->tr.n_rules;
+			e->bytes = cat->tr.bytes;
+		}
+		store_catalog_free(cat);
+	}
+	if (list->n)
+		qsort(list->v, list->n, sizeof(*list->v), entry_cmp);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	if (rc)
+		store_scan_list_release(list);
+	return rc;
+}
+
+void store_scan_list_release(struct store_scan_list *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		struct store_scan_info *in = &list->v[i].info;
+		free((char *)in->device);
+		free((char *)in->computer);
+		free((char *)in->os_product);
+		free((char *)in->os_build);
+		free((char *)in->os_edition);
+		free((char *)in->os_arch);
+		free((char *)in->tool_version);
+		for (size_t k = 0; k < in->n_rule_files; k++)
+			free((char *)in->rule_files[k]);
+		free((void *)in->rule_files);
+	}
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Reader                                                                 */
+
+int store_catalog_open(struct store *st, const char *device,
+		       const char *scan_id, struct store_catalog **out,
+		       struct ws_error *err)
+{
+	struct store_scan_list list = STORE_SCAN_LIST_INIT;
+	int rc;
+
+	*out = NULL;
+	if (scan_id) {
+		if (!store_scan_id_valid(scan_id))
+			return ws_error_set(err, WS_E_USAGE, scan_id, "not a scan id");
+		rc = store_cat_load(st, scan_id, 1, out, err);
+		if (!rc && device && strcmp(device, (*out)->info.device)) {
+			rc = ws_error_set(err, WS_E_USAGE, scan_id,
+					  "scan belongs to device '%s', not '%s'",
+					  (*out)->info.device, device);
+			store_catalog_free(*out);
+			*out = NULL;
+		}
+		return rc;
+	}
+	if (!device)
+		return ws_error_set(err, WS_E_USAGE, "", "a device or a scan id is needed");
+	rc = store_list_scans(st, device, &list, err);
+	if (rc)
+		return rc;
+	if (!list.n && list.damaged)
+		rc = ws_error_set(err, WS_E_CORRUPT, device,
+				  "no readable scan of this device (%zu damaged catalogs in the store)",
+				  list.damaged);
+	else if (!list.n)
+		rc = ws_error_set(err, WS_E_USAGE, device, "no scan of this device in the store");
+	else
+		rc = store_cat_load(st, list.v[0].info.scan_id, 1, out, err);
+	store_scan_list_release(&list);
+	return rc;
+}
+
+const struct store_scan_info *store_catalog_info(const struct store_catalog *cat)
+{
+	return &cat->info;
+}
+
+const struct store_user *store_catalog_users(const struct store_catalog *cat, size_t *n)
+{
+	*n = cat->n_users;
+	return cat->users;
+}
+
+const struct store_rule *store_catalog_rules(const struct store_catalog *cat, size_t *n)
+{
+	*n = cat->n_rules;
+	return cat->rules;
+}
+
+const struct store_app *store_catalog_apps(const struct store_catalog *cat, size_t *n)
+{
+	*n = cat->n_apps;
+	return cat->apps;
+}
+
+const struct store_user *store_catalog_user(const struct store_catalog *cat,
+					    uint32_t index)
+{
+	struct store_user key;
+
+	key.index = index;
+	return cat->n_users ? bsearch(&key, cat->users, cat->n_users,
+				      sizeof(key), user_cmp) : NULL;
+}
+
+const char *store_catalog_rule_text(const struct store_catalog *cat, uint32_t index)
+{
+	struct store_rule key, *r;
+
+	key.index = index;
+	r = cat->n_rules ? bsearch(&key, cat->rules, cat->n_rules, sizeof(key),
+				   rule_cmp) : NULL;
+	return r ? r->text : NULL;
+}
+
+size_t store_cat_n_packs(const struct store_catalog *cat)
+{
+	return cat->n_packs;
+}
+
+const char *store_catalog_pack_id(const struct store_catalog *cat, uint32_t pack)
+{
+	return pack < cat->n_packs ? cat->pack_ids[pack] : NULL;
+}
+
+void store_catalog_rewind(struct store_catalog *cat)
+{
+	uint64_t dummy;
+	unsigned char h[5];
+
+	/* Body frames start right after the head frame. */
+	if (cat_read_at(cat, h, 5, CAT_HEAD_LEN) == 0) {
+		dummy = (uint32_t)h[0] | (uint32_t)h[1] << 8 |
+			(uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+		cat->pos = CAT_HEAD_LEN + 5 + dummy;
+	}
+	cat->frame_no = 1;
+	ws_buf_reset(&cat->frame);
+	cat->frame_pos = 0;
+}
+
+static int decode_record(struct store_catalog *cat, unsigned type,
+			 struct cur *r, struct store_record *rec,
+			 struct ws_error *err)
+{
+	struct strpool *sp = &cat->rec_pool;
+
+	memset(rec, 0, sizeof(*rec));
+	if (type == REC_KEY) {
+		rec->kind = STORE_REC_KEY;
+		rec->u.key.user = store_user_dec(get_varint(r));
+		rec->u.key.path = pool_str(sp, r);
+		rec->u.key.rule = get_u32(r);
+	} else if (type == REC_VALUE) {
+		struct store_value *v = &rec->u.value;
+		uint64_t n;
+
+		rec->kind = STORE_REC_VALUE;
+		v->user = store_user_dec(get_varint(r));
+		v->key = pool_str(sp, r);
+		v->name = pool_str(sp, r);
+		v->type = get_u32(r);
+		n = get_varint(r);
+		if (r->bad || n > (uint64_t)(r->end - r->p) || n > STORE_VALUE_MAX)
+			return bad_rec(cat, "value data", err);
+		free(cat->value_data);
+		cat->value_data = ws_xmemdup(r->p, n ? n : 1);
+		v->data = cat->value_data;
+		v->len = (size_t)n;
+		r->p += n;
+		v->rule = get_u32(r);
+	} else {
+		struct store_file *f = &rec->u.file;
+		uint64_t n, sum = 0;
+
+		rec->kind = STORE_REC_FILE;
+		f->user = store_user_dec(get_varint(r));
+		f->path = pool_str(sp, r);
+		f->size = get_varint(r);
+		f->attributes = get_u32(r);
+		f->created_ft = get_varint(r);
+		f->written_ft = get_varint(r);
+		f->accessed_ft = get_varint(r);
+		f->flags = get_u32(r);
+		f->rule = get_u32(r);
+		n = get_varint(r);
+		if (r->bad || n > (uint64_t)(r->end - r->p) / (STORE_HASH_LEN + 2))
+			return bad_rec(cat, "chunk list", err);
+		WS_ALLOC_GROW(cat->chunks, n + 1, cat->alloc_chunks);
+		for (uint64_t i = 0; i < n; i++) {
+			struct store_chunk_ref *c = &cat->chunks[i];
+			c->pack = get_u32(r);
+			c->raw_len = get_u32(r);
+			if (r->bad || r->end - r->p < STORE_HASH_LEN ||
+			    c->pack >= cat->n_packs || c->raw_len > STORE_CHUNK_MAX ||
+			    c->raw_len == 0)
+				return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+						    "file '%s': invalid chunk reference", f->path);
+			memcpy(c->hash, r->p, STORE_HASH_LEN);
+			r->p += STORE_HASH_LEN;
+			sum += c->raw_len;
+		}
+		if (sum != f->size)
+			return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+					    "file '%s': size %llu does not match its chunks (%llu)",
+					    f->path, (unsigned long long)f->size,
+					    (unsigned long long)sum);
+		f->chunks = cat->chunks;
+		f->n_chunks = (size_t)n;
+	}
+	if (r->bad)
+		return bad_rec(cat, "body", err);
+	return WS_OK;
+}
+
+int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
+		       struct ws_error *err)
+{
+	pool_clear(&cat->rec_pool);
+	for (;;) {
+		if (cat->frame_pos >= cat->frame.len) {
+			uint64_t next;
+			int rc;
+
+			if (cat->pos >= cat->tr.meta_offset) {
+				if (cat->pos != cat->tr.meta_offset ||
+				    cat->frame_no != cat->tr.meta_first_frame)
+					return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+							    "catalog frames inconsistent");
+				memset(rec, 0, sizeof(*rec));
+				rec->kind = STORE_REC_END;
+				return WS_OK;
+			}
+			ws_buf_reset(&cat->frame);
+			cat->frame_pos = 0;
+			rc = read_frame(cat, cat->pos, cat->frame_no, FR_BODY,
+					&cat->frame, &next, err);
+			if (rc)
+				return rc;
+			cat->pos = next;
+			cat->frame_no++;
+			continue;
+		}
+		struct cur c = { (const unsigned char *)cat->frame.buf + cat->frame_pos,
+				 (const unsigned char *)cat->frame.buf + cat->frame.len, 0 };
+		unsigned type = *c.p++;
+		uint64_t blen = get_varint(&c);
+
+		if (c.bad || blen > (uint64_t)(c.end - c.p))
+			return bad_rec(cat, "framing", err);
+		struct cur r = { c.p, c.p + blen, 0 };
+		cat->frame_pos = (size_t)(c.p + blen - (const unsigned char *)cat->frame.buf);
+		if (type != REC_KEY && type != REC_VALUE && type != REC_FILE)
+			continue; /* unknown (newer minor) or misplaced: skipped */
+		return decode_record(cat, type, &r, rec, err);
+	}
+}
+
+static struct store_pack *cat_pack(struct store_catalog *cat, uint32_t i,
+				   struct ws_error *err, int *rc)
+{
+	if (!cat->pack_ptrs[i]) {
+		struct store *st = cat->st;
+		struct store_pack *p;
+
+		if (!st->packs_listed) {
+			*rc = store_list_packs(st, err);
+			if (*rc)
+				return NULL;
+		}
+		p = store_pack_find(st, cat->pack_ids[i]);
+		if (!p || (!p->has_tar)) {
+			struct ws_buf rel = WS_BUF_INIT;
+			store_rel_pack(&rel, cat->pack_ids[i], ".tar");
+			*rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack missing");
+			ws_buf_release(&rel);
+			return NULL;
+		}
+		cat->pack_ptrs[i] = p;
+	}
+	*rc = store_pack_load(cat->st, cat->pack_ptrs[i], err);
+	return *rc ? NULL : cat->pack_ptrs[i];
+}
+
+int store_catalog_read_file_cb(struct store_catalog *cat,
+			       const struct store_file *file,
+			       store_data_fn fn, void *ctx,
+			       struct ws_error *err)
+{
+	struct ws_buf chunk = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	for (size_t i = 0; i < file->n_chunks && !rc; i++) {
+		const struct store_chunk_ref *c = &file->chunks[i];
+		const struct store_ix_entry *e;
+		struct store_pack *p;
+
+		if (c->pack >= cat->n_packs) {
+			rc = bad_rec(cat, "chunk pack", err);
+			break;
+		}
+		p = cat_pack(cat, c->pack, err, &rc);
+		if (!p)
+			break;
+		e = store_pack_lookup(p, c->hash);
+		if (!e || e->raw_len != c->raw_len) {
+			struct ws_buf rel = WS_BUF_INIT;
+			store_rel_pack(&rel, p->id, ".tar");
+			rc = ws_error_set(err, WS_E_CORRUPT, rel.buf,
+					  "chunk %zu of '%s' is not in its pack", i, file->path);
+			ws_buf_release(&rel);
+			break;
+		}
+		ws_buf_reset(&chunk);
+		rc = store_pack_read_blob(cat->st, p, e, &chunk, err);
+		if (rc) {
+			ws_error_prefix(err, "file '%s'", file->path);
+			break;
+		}
+		rc = fn(ctx, chunk.buf, chunk.len);
+	}
+	if (rc && err && err->code == WS_OK)
+		ws_error_set(err, rc, file->path, "reading stopped");
+	ws_buf_release(&chunk);
+	return rc;
+}
+
+static int fd_sink(void *ctx, const void *data, size_t len)
+{
+	int e = ws_write_all(*(int *)ctx, data, len);
+
+	return e ? (e == ENOSPC ? WS_E_NOSPACE : WS_E_IO) : 0;
+}
+
+int store_catalog_read_file(struct store_catalog *cat,
+			    const struct store_file *file, int fd,
+			    struct ws_error *err)
+{
+	return store_catalog_read_file_cb(cat, file, fd_sink, &fd, err);
+}

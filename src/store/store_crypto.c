@@ -1,0 +1,227 @@
+/*
+ * store_crypto.c - content hashes, sealing of frames (checksum or AEAD),
+ * zlib with a bounded inflate, and the blob coding (flags byte + payload).
+ */
+#include "store/store_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zlib.h>
+
+void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1])
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < STORE_HASH_LEN; i++) {
+		out[2 * i] = hx[hash[i] >> 4];
+		out[2 * i + 1] = hx[hash[i] & 15];
+	}
+	out[2 * STORE_HASH_LEN] = '\0';
+}
+
+void store_content_hash(const struct store *st, const void *data, size_t len,
+			unsigned char out[STORE_HASH_LEN])
+{
+	/* Keyed in encrypted stores, so equal content cannot be matched
+	 * across stores or guessed from a known file. */
+	crypto_generichash(out, STORE_HASH_LEN, data, len,
+			   st->encrypted ? st->k_hash : NULL,
+			   st->encrypted ? sizeof(st->k_hash) : 0);
+}
+
+void store_seal(const struct store *st, const unsigned char *key,
+		const void *ad, size_t adlen, const void *data, size_t len,
+		struct ws_buf *out)
+{
+	if (!st->encrypted) {
+		crypto_generichash_state h;
+		unsigned char tag[STORE_SEAL_PLAIN];
+
+		crypto_generichash_init(&h, NULL, 0, sizeof(tag));
+		crypto_generichash_update(&h, ad, adlen);
+		crypto_generichash_update(&h, data, len);
+		crypto_generichash_final(&h, tag, sizeof(tag));
+		ws_buf_add(out, data, len);
+		ws_buf_add(out, tag, sizeof(tag));
+		return;
+	}
+	unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+	unsigned long long clen;
+
+	randombytes_buf(nonce, sizeof(nonce));
+	ws_buf_grow(out, sizeof(nonce) + len + STORE_SEAL_ENC);
+	ws_buf_add(out, nonce, sizeof(nonce));
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+		(unsigned char *)out->buf + out->len, &clen, data, len, ad,
+		adlen, NULL, nonce, key);
+	ws_buf_setlen(out, out->len + (size_t)clen);
+}
+
+int store_unseal(const struct store *st, const unsigned char *key,
+		 const void *ad, size_t adlen, const void *data, size_t len,
+		 struct ws_buf *out)
+{
+	const unsigned char *p = data;
+
+	if (!st->encrypted) {
+		crypto_generichash_state h;
+		unsigned char tag[STORE_SEAL_PLAIN];
+
+		if (len < STORE_SEAL_PLAIN)
+			return -1;
+		len -= STORE_SEAL_PLAIN;
+		crypto_generichash_init(&h, NULL, 0, sizeof(tag));
+		crypto_generichash_update(&h, ad, adlen);
+		crypto_generichash_update(&h, p, len);
+		crypto_generichash_final(&h, tag, sizeof(tag));
+		if (sodium_memcmp(tag, p + len, sizeof(tag)) != 0)
+			return -1;
+		ws_buf_add(out, p, len);
+		return 0;
+	}
+	unsigned long long mlen;
+	size_t nl = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+	if (len < STORE_SEAL_ENC)
+		return -1;
+	ws_buf_grow(out, len);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		    (unsigned char *)out->buf + out->len, &mlen, NULL, p + nl,
+		    len - nl, ad, adlen, p, key) != 0)
+		return -1;
+	ws_buf_setlen(out, out->len + (size_t)mlen);
+	return 0;
+}
+
+void store_deflate(const void *data, size_t len, int level, struct ws_buf *out)
+{
+	uLongf bound = compressBound((uLong)len);
+	uLongf n = bound;
+
+	ws_buf_grow(out, bound);
+	if (compress2((Bytef *)out->buf + out->len, &n, data, (uLong)len,
+		      level) != Z_OK)
+		abort(); /* only fails on memory exhaustion with a valid bound */
+	ws_buf_setlen(out, out->len + n);
+}
+
+int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out)
+{
+	z_stream zs;
+	unsigned char tmp[65536];
+	size_t produced = 0;
+	int zr;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return -1;
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	do {
+		zs.next_out = tmp;
+		zs.avail_out = sizeof(tmp);
+		zr = inflate(&zs, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END)
+			break;
+		size_t got = sizeof(tmp) - zs.avail_out;
+		produced += got;
+		if (produced > max) {
+			zr = Z_DATA_ERROR; /* bigger than declared: bomb */
+			break;
+		}
+		ws_buf_add(out, tmp, got);
+		if (zr == Z_OK && got == 0 && zs.avail_in == 0) {
+			zr = Z_DATA_ERROR; /* truncated stream */
+			break;
+		}
+	} while (zr != Z_STREAM_END);
+	inflateEnd(&zs);
+	if (zr != Z_STREAM_END || zs.avail_in != 0)
+		return -1;
+	return 0;
+}
+
+void store_blob_encode(const struct store *st, const unsigned char *hash,
+		       const void *data, size_t len, struct ws_buf *out)
+{
+	struct ws_buf z = WS_BUF_INIT;
+	unsigned char flags = 0;
+	const void *payload = data;
+	size_t plen = len;
+
+	/* Level 6 with the raw fallback: incompressible chunks cost one byte. */
+	store_deflate(data, len, 6, &z);
+	if (z.len < len) {
+		flags |= STORE_BLOB_ZLIB;
+		payload = z.buf;
+		plen = z.len;
+	}
+	if (st->encrypted)
+		flags |= STORE_BLOB_ENC;
+	ws_buf_add_u8(out, flags);
+	if (st->encrypted)
+		store_seal(st, st->k_blob, hash, STORE_HASH_LEN, payload, plen,
+			   out);
+	else
+		ws_buf_add(out, payload, plen);
+	ws_buf_release(&z);
+}
+
+int store_blob_decode(const struct store *st, const unsigned char *hash,
+		      uint32_t raw_len, const void *blob, size_t len,
+		      struct ws_buf *out, const char **why)
+{
+	const unsigned char *p = blob;
+	struct ws_buf plain = WS_BUF_INIT;
+	const unsigned char *payload;
+	size_t plen, start = out->len;
+	unsigned char h[STORE_HASH_LEN];
+	int rc = -1;
+
+	if (len < 1 || raw_len > STORE_CHUNK_MAX) {
+		*why = "blob too short or chunk too large";
+		return -1;
+	}
+	if ((p[0] & ~(STORE_BLOB_ZLIB | STORE_BLOB_ENC)) ||
+	    !!(p[0] & STORE_BLOB_ENC) != !!st->encrypted) {
+		*why = "unknown blob flags";
+		return -1;
+	}
+	payload = p + 1;
+	plen = len - 1;
+	if (st->encrypted) {
+		if (store_unseal(st, st->k_blob, hash, STORE_HASH_LEN, p + 1,
+				 len - 1, &plain) != 0) {
+			*why = "blob does not authenticate";
+			goto out;
+		}
+		payload = (const unsigned char *)plain.buf;
+		plen = plain.len;
+	}
+	if (p[0] & STORE_BLOB_ZLIB) {
+		if (store_inflate(payload, plen, raw_len, out) != 0) {
+			*why = "blob does not decompress";
+			goto fail;
+		}
+	} else {
+		ws_buf_add(out, payload, plen);
+	}
+	if (out->len - start != raw_len) {
+		*why = "blob length differs from its index";
+		goto fail;
+	}
+	store_content_hash(st, out->buf + start, raw_len, h);
+	if (sodium_memcmp(h, hash, STORE_HASH_LEN) != 0) {
+		*why = "blob content does not match its hash";
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	ws_buf_setlen(out, start);
+out:
+	ws_buf_release(&plain);
+	return rc;
+}

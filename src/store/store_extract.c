@@ -1,0 +1,283 @@
+/*
+ * store_extract.c - restoring a scan's files into a plain folder.  Paths
+ * come from a catalog that may be hostile: every component is checked, the
+ * tree is walked with openat/mkdirat and O_NOFOLLOW so nothing is written
+ * outside the destination, and content is written to a temporary name and
+ * linked into place only when every chunk verified.
+ */
+#include "store/store_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+
+#define EXTRACT_PATH_MAX 4096
+#define EXTRACT_NAME_MAX 255
+
+struct xctx {
+	struct store_catalog *cat;
+	const struct store_extract_opts *o;
+	struct store_extract_stats *s;
+	int root;
+};
+
+static void xproblem(struct xctx *x, int kind, const char *object,
+		     const char *file, const char *msg)
+{
+	const struct store_scan_info *in = store_catalog_info(x->cat);
+	struct store_problem p = { kind, object, in->device, in->scan_id, file, msg };
+
+	if (x->o->on_problem)
+		x->o->on_problem(x->o->ctx, &p);
+}
+
+/*
+ * Split a Windows path into components (backslash separated) after the
+ * drive: returns the count, or -1 with *why set when the path is refused.
+ */
+static int split_path(const char *path, char drive, char *copy,
+		      char **comp, size_t max, const char **why)
+{
+	size_t len = strlen(path), n = 0;
+	char *p;
+
+	if (len > EXTRACT_PATH_MAX) {
+		*why = "path too long";
+		return -1;
+	}
+	if (len < 3 || path[1] != ':' || path[2] != '\\' ||
+	    !((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z'))) {
+		*why = "not an absolute Windows path";
+		return -1;
+	}
+	if ((path[0] & ~0x20) != drive) {
+		*why = "path on another drive than the scanned system";
+		return -1;
+	}
+	memcpy(copy, path + 3, len - 2);
+	/* A folder may be recorded with a trailing backslash. */
+	if (len > 3 && copy[len - 4] == '\\')
+		copy[len - 4] = '\0';
+	if (!*copy)
+		return 0;
+	for (p = copy;;) {
+		char *sep = strchr(p, '\\');
+
+		if (sep)
+			*sep = '\0';
+		if (!*p || !strcmp(p, ".") || !strcmp(p, "..") || strchr(p, '/') ||
+		    strlen(p) > EXTRACT_NAME_MAX) {
+			*why = "invalid path component (empty, '.', '..', '/' or too long)";
+			return -1;
+		}
+		if (n == max) {
+			*why = "path too deep";
+			return -1;
+		}
+		comp[n++] = p;
+		if (!sep)
+			break;
+		p = sep + 1;
+	}
+	return (int)n;
+}
+
+static int selected(const struct store_extract_opts *o, const char *path)
+{
+	int inc = o->n_include == 0;
+
+	for (size_t i = 0; i < o->n_include && !inc; i++)
+		if (fnmatch(o->include[i], path, FNM_NOESCAPE | FNM_CASEFOLD) == 0)
+			inc = 1;
+	for (size_t i = 0; i < o->n_exclude && inc; i++)
+		if (fnmatch(o->exclude[i], path, FNM_NOESCAPE | FNM_CASEFOLD) == 0)
+			inc = 0;
+	return inc;
+}
+
+/* Open (creating) the folder chain comp[0..n) below dirfd; -1 + errno. */
+static int open_dirs(int dirfd, char **comp, int n)
+{
+	int fd = dup(dirfd);
+
+	for (int i = 0; i < n && fd >= 0; i++) {
+		int next;
+
+		if (mkdirat(fd, comp[i], 0755) != 0 && errno != EEXIST) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+static void set_times(int fd, const struct store_file *f)
+{
+	struct timespec ts[2];
+	int64_t a = f->accessed_ft ? ws_filetime_to_unix_ns(f->accessed_ft) : 0;
+	int64_t m = f->written_ft ? ws_filetime_to_unix_ns(f->written_ft) : 0;
+
+	ts[0].tv_sec = a / 1000000000;
+	ts[0].tv_nsec = a % 1000000000;
+	ts[1].tv_sec = m / 1000000000;
+	ts[1].tv_nsec = m % 1000000000;
+	if (!f->accessed_ft)
+		ts[0].tv_nsec = UTIME_OMIT;
+	if (!f->written_ft)
+		ts[1].tv_nsec = UTIME_OMIT;
+	if (ts[0].tv_nsec >= 0 && ts[1].tv_nsec >= 0 && (f->accessed_ft || f->written_ft))
+		futimens(fd, ts);
+}
+
+static int extract_one(struct xctx *x, const struct store_file *f,
+		       struct ws_error *err)
+{
+	const struct store_scan_info *in = store_catalog_info(x->cat);
+	char *copy = ws_xmalloc(strlen(f->path) + 1);
+	char *comp[512];
+	const char *why = NULL;
+	int n, dfd = -1, fd = -1, rc = WS_OK;
+	struct ws_buf tmp = WS_BUF_INIT;
+	char drive[2] = { in->system_drive, 0 };
+	char *all[513];
+
+	n = split_path(f->path, in->system_drive, copy, comp, 512, &why);
+	if (n < 0 || (n == 0 && !(f->flags & STORE_FILE_DIR))) {
+		x->s->refused++;
+		xproblem(x, STORE_PROBLEM_FILE, "", f->path, why ? why : "not a file path");
+		goto out;
+	}
+	all[0] = drive;
+	memcpy(all + 1, comp, (size_t)n * sizeof(char *));
+	if (f->flags & STORE_FILE_DIR) {
+		dfd = open_dirs(x->root, all, n + 1);
+		if (dfd < 0) {
+			x->s->refused++;
+			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
+				 "cannot create the folder (a file or link is in the way)");
+		} else {
+			x->s->dirs++;
+		}
+		goto out;
+	}
+	dfd = open_dirs(x->root, all, n);
+	if (dfd < 0) {
+		x->s->refused++;
+		xproblem(x, STORE_PROBLEM_FILE, "", f->path,
+			 "cannot create its folder (a file or link is in the way)");
+		goto out;
+	}
+	if (f->flags & STORE_FILE_NOT_CAPTURED)
+		goto out;
+	ws_buf_addf(&tmp, ".%.200s.ws-part-", comp[n - 1]);
+	ws_random_hex(&tmp, 6);
+	fd = openat(dfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, f->path, "cannot create file");
+		goto out;
+	}
+	struct ws_error e;
+	ws_error_clear(&e);
+	rc = store_catalog_read_file(x->cat, f, fd, &e);
+	if (rc == WS_E_CORRUPT) {
+		char m[WS_ERROR_TEXT_MAX + 64];
+		snprintf(m, sizeof(m), "not extracted: %s", e.msg);
+		x->s->damaged++;
+		xproblem(x, STORE_PROBLEM_FILE, e.where, f->path, m);
+		unlinkat(dfd, tmp.buf, 0);
+		rc = WS_OK;
+		goto out;
+	}
+	if (rc) {
+		if (err)
+			*err = e;
+		unlinkat(dfd, tmp.buf, 0);
+		goto out;
+	}
+	set_times(fd, f);
+	if (linkat(dfd, tmp.buf, dfd, comp[n - 1], 0) != 0) {
+		int en = errno;
+		unlinkat(dfd, tmp.buf, 0);
+		if (en == EEXIST) {
+			x->s->refused++;
+			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
+				 "not extracted: a file of that name exists (names that differ only in case?)");
+		} else {
+			rc = ws_error_set_errno(err, WS_E_IO, en, f->path, "cannot create file");
+		}
+		goto out;
+	}
+	unlinkat(dfd, tmp.buf, 0);
+	x->s->files++;
+	x->s->bytes += f->size;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	ws_buf_release(&tmp);
+	free(copy);
+	return rc;
+}
+
+int store_extract(struct store_catalog *cat,
+		  const struct store_extract_opts *opts,
+		  struct store_extract_stats *stats, struct ws_error *err)
+{
+	struct store_extract_stats dummy;
+	struct xctx x;
+	struct store_record rec;
+	int rc;
+
+	if (!stats)
+		stats = &dummy;
+	memset(stats, 0, sizeof(*stats));
+	if (!opts || !opts->dest || !*opts->dest)
+		return ws_error_set(err, WS_E_USAGE, "", "extract needs a destination folder");
+	rc = ws_mkdir_p(opts->dest, WS_E_TARGET, err);
+	if (rc)
+		return rc;
+	x.cat = cat;
+	x.o = opts;
+	x.s = stats;
+	x.root = open(opts->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (x.root < 0)
+		return ws_error_set_errno(err, WS_E_TARGET, errno, opts->dest, "cannot open");
+	store_catalog_rewind(cat);
+	for (;;) {
+		rc = store_catalog_next(cat, &rec, err);
+		if (rc || rec.kind == STORE_REC_END)
+			break;
+		if (rec.kind != STORE_REC_FILE || !selected(opts, rec.u.file.path))
+			continue;
+		rc = extract_one(&x, &rec.u.file, err);
+		if (rc)
+			break;
+		struct ws_progress_event ev = { "extract", store_catalog_info(cat)->device, NULL,
+						stats->files, 0, stats->bytes, 0,
+						(unsigned)(stats->damaged + stats->refused) };
+		ws_progress_emit(opts->progress, &ev);
+	}
+	close(x.root);
+	if (rc)
+		return rc;
+	if (stats->damaged)
+		return ws_error_set(err, WS_E_CORRUPT, store_catalog_info(cat)->scan_id,
+				    "%llu file(s) not extracted: content damaged",
+				    (unsigned long long)stats->damaged);
+	if (stats->refused)
+		return ws_error_set(err, WS_PARTIAL, store_catalog_info(cat)->scan_id,
+				    "%llu file(s) refused (invalid path or already present)",
+				    (unsigned long long)stats->refused);
+	return WS_OK;
+}

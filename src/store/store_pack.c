@@ -1,0 +1,532 @@
+/*
+ * store_pack.c - packs: ustar archives (written with libarchive) whose
+ * entries are blobs named by their hash, closed by an "index" entry that is
+ * also written beside the pack as <id>.idx.  Reading uses the index's
+ * offsets directly (pread), so a blob costs one read.
+ */
+#include "store/store_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "util/ws_fs.h"
+
+#define IX_ENTRY_LEN (STORE_HASH_LEN + 8 + 4 + 4)
+#define IX_HEAD_LEN 8
+#define IX_FILE_MAX (128u << 20)
+
+static uint64_t rd64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t pad512(uint64_t n)
+{
+	return (n + 511) & ~(uint64_t)511;
+}
+
+uint64_t store_tar_size(uint64_t blobs_end, size_t index_len)
+{
+	return blobs_end + 512 + pad512(index_len) + 1024;
+}
+
+static void ix_head(const struct store *st, unsigned char h[IX_HEAD_LEN])
+{
+	memcpy(h, STORE_INDEX_MAGIC, 5);
+	h[5] = STORE_FORMAT_MAJOR;
+	h[6] = STORE_FORMAT_MINOR;
+	h[7] = st->encrypted ? 1 : 0;
+}
+
+static void ix_ad(const unsigned char *head, const char *pack_id,
+		  struct ws_buf *ad)
+{
+	ws_buf_add(ad, head, IX_HEAD_LEN);
+	ws_buf_add(ad, pack_id, STORE_PACK_ID_LEN);
+}
+
+void store_index_encode(const struct store *st, const char *pack_id,
+			const struct store_ix_entry *ix, size_t n,
+			uint64_t blobs_end, struct ws_buf *out)
+{
+	unsigned char head[IX_HEAD_LEN];
+	struct ws_buf pl = WS_BUF_INIT, ad = WS_BUF_INIT;
+
+	ix_head(st, head);
+	ws_buf_add_u64le(&pl, blobs_end);
+	ws_buf_add_u32le(&pl, (unsigned long)n);
+	for (size_t i = 0; i < n; i++) {
+		ws_buf_add(&pl, ix[i].hash, STORE_HASH_LEN);
+		ws_buf_add_u64le(&pl, ix[i].off);
+		ws_buf_add_u32le(&pl, ix[i].stored_len);
+		ws_buf_add_u32le(&pl, ix[i].raw_len);
+	}
+	ix_ad(head, pack_id, &ad);
+	ws_buf_add(out, head, sizeof(head));
+	store_seal(st, st->k_index, ad.buf, ad.len, pl.buf, pl.len, out);
+	ws_buf_release(&pl);
+	ws_buf_release(&ad);
+}
+
+int store_index_parse(const struct store *st, const char *pack_id,
+		      const void *data, size_t len, struct store_pack *p,
+		      const char *where, struct ws_error *err)
+{
+	const unsigned char *d = data;
+	unsigned char head[IX_HEAD_LEN];
+	struct ws_buf pl = WS_BUF_INIT, ad = WS_BUF_INIT;
+	const unsigned char *q;
+	uint32_t n;
+	int rc = WS_OK;
+
+	ix_head(st, head);
+	if (len < IX_HEAD_LEN || memcmp(d, STORE_INDEX_MAGIC, 5) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad magic");
+		goto out;
+	}
+	if (d[5] > STORE_FORMAT_MAJOR) {
+		rc = ws_error_set(err, WS_E_STORE, where, "pack index format %u is newer than supported", d[5]);
+		goto out;
+	}
+	if (memcmp(d, head, IX_HEAD_LEN) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad header");
+		goto out;
+	}
+	ix_ad(d, pack_id, &ad);
+	if (store_unseal(st, st->k_index, ad.buf, ad.len, d + IX_HEAD_LEN,
+			 len - IX_HEAD_LEN, &pl) != 0) {
+		rc = ws_error_set(err, WS_E_CORRUPT, where,
+				  "pack index damaged (checksum/authentication failed)");
+		goto out;
+	}
+	if (pl.len < 12) {
+		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index truncated");
+		goto out;
+	}
+	q = (const unsigned char *)pl.buf;
+	n = rd32(q + 8);
+	if (n > STORE_MAX_INDEX_ENTRIES || pl.len != 12 + (size_t)n * IX_ENTRY_LEN) {
+		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index size inconsistent");
+		goto out;
+	}
+	p->blobs_end = rd64(q);
+	if (p->blobs_end > STORE_PACK_MAX + (uint64_t)STORE_CHUNK_MAX * 2 ||
+	    p->blobs_end % 512) {
+		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad pack length");
+		goto out;
+	}
+	free(p->ix);
+	p->ix = ws_xcalloc(n ? n : 1, sizeof(*p->ix));
+	p->n_ix = n;
+	q += 12;
+	for (uint32_t i = 0; i < n; i++, q += IX_ENTRY_LEN) {
+		struct store_ix_entry *e = &p->ix[i];
+
+		memcpy(e->hash, q, STORE_HASH_LEN);
+		e->off = rd64(q + 32);
+		e->stored_len = rd32(q + 40);
+		e->raw_len = rd32(q + 44);
+		if (e->off < 512 || (e->off - 512) % 512 ||
+		    e->off + e->stored_len > p->blobs_end ||
+		    e->raw_len > STORE_CHUNK_MAX || e->stored_len < 1 ||
+		    e->stored_len > (uint64_t)e->raw_len + 1 + STORE_SEAL_ENC ||
+		    (i && memcmp(p->ix[i - 1].hash, e->hash, STORE_HASH_LEN) >= 0)) {
+			rc = ws_error_set(err, WS_E_CORRUPT, where,
+					  "pack index entry %u is invalid", i);
+			free(p->ix);
+			p->ix = NULL;
+			p->n_ix = 0;
+			goto out;
+		}
+	}
+	p->tar_size = store_tar_size(p->blobs_end, len);
+out:
+	ws_buf_release(&pl);
+	ws_buf_release(&ad);
+	return rc;
+}
+
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return -1; /* short file */
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int store_pack_open_fd(struct store *st, struct store_pack *p,
+		       struct ws_error *err)
+{
+	struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	if (p->fd >= 0)
+		return WS_OK;
+	store_rel_pack(&rel, p->id, ".tar");
+	store_abs(st, &abs, rel.buf);
+	p->fd = open(abs.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (p->fd < 0)
+		rc = errno == ENOENT ?
+			ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack missing") :
+			ws_error_set_errno(err, WS_E_IO, errno, rel.buf, "cannot open pack");
+	ws_buf_release(&rel);
+	ws_buf_release(&abs);
+	return rc;
+}
+
+/* Parse a ustar header block: name and size; -1 if not a valid header. */
+static int tar_header(const unsigned char *h, char name[101], uint64_t *size)
+{
+	unsigned sum = 0, want = 0;
+
+	for (int i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	for (int i = 148; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
+		want = want * 8 + (unsigned)(h[i] - '0');
+	if (sum != want || memcmp(h + 257, "ustar", 5) != 0)
+		return -1;
+	memcpy(name, h, 100);
+	name[100] = '\0';
+	*size = 0;
+	for (int i = 124; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
+		*size = *size * 8 + (uint64_t)(h[i] - '0');
+	return 0;
+}
+
+/* Find the tar's "index" entry by walking the headers (recovery path). */
+static int index_from_tar(struct store *st, struct store_pack *p,
+			  struct ws_buf *out, const char *where,
+			  struct ws_error *err)
+{
+	unsigned char h[512];
+	uint64_t off = 0;
+	char name[101];
+	uint64_t size;
+
+	for (;;) {
+		int e = read_at(p->fd, h, 512, off);
+		if (e)
+			return ws_error_set(err, WS_E_CORRUPT, where,
+					    "pack truncated before its index");
+		if (tar_header(h, name, &size) != 0)
+			return ws_error_set(err, WS_E_CORRUPT, where,
+					    "pack has a damaged tar header at offset %llu",
+					    (unsigned long long)off);
+		if (!strcmp(name, "index")) {
+			if (size > IX_FILE_MAX)
+				return ws_error_set(err, WS_E_CORRUPT, where, "pack index too large");
+			ws_buf_grow(out, size);
+			if (read_at(p->fd, out->buf + out->len, size, off + 512))
+				return ws_error_set(err, WS_E_CORRUPT, where, "pack index truncated");
+			ws_buf_setlen(out, out->len + size);
+			return WS_OK;
+		}
+		if (size > STORE_CHUNK_MAX * 2ull)
+			return ws_error_set(err, WS_E_CORRUPT, where, "pack entry too large");
+		off += 512 + pad512(size);
+	}
+}
+
+int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err)
+{
+	struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT, data = WS_BUF_INIT;
+	int rc;
+
+	if (p->loaded)
+		return WS_OK;
+	if (p->load_rc)
+		return ws_error_set(err, p->load_rc, "", "pack %s is unusable", p->id);
+	if (p->has_idx) {
+		store_rel_pack(&rel, p->id, ".idx");
+		store_abs(st, &abs, rel.buf);
+		rc = ws_read_file(abs.buf, IX_FILE_MAX, &data, err);
+		if (rc == WS_E_UNSUPPORTED)
+			rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack index too large");
+		else if (rc == WS_E_IO)
+			rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack index unreadable");
+	} else {
+		store_rel_pack(&rel, p->id, ".tar");
+		rc = store_pack_open_fd(st, p, err);
+		if (!rc)
+			rc = index_from_tar(st, p, &data, rel.buf, err);
+	}
+	if (!rc)
+		rc = store_index_parse(st, p->id, data.buf, data.len, p, rel.buf, err);
+	if (rc)
+		p->load_rc = rc;
+	else
+		p->loaded = 1;
+	ws_buf_release(&rel);
+	ws_buf_release(&abs);
+	ws_buf_release(&data);
+	return rc;
+}
+
+const struct store_ix_entry *store_pack_lookup(const struct store_pack *p,
+					       const unsigned char *hash)
+{
+	size_t lo = 0, hi = p->n_ix;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(p->ix[mid].hash, hash, STORE_HASH_LEN);
+		if (!c)
+			return &p->ix[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int store_pack_read_blob(struct store *st, struct store_pack *p,
+			 const struct store_ix_entry *e, struct ws_buf *out,
+			 struct ws_error *err)
+{
+	struct ws_buf blob = WS_BUF_INIT, rel = WS_BUF_INIT;
+	char hx[2 * STORE_HASH_LEN + 1];
+	const char *why = NULL;
+	int rc, r;
+
+	store_rel_pack(&rel, p->id, ".tar");
+	rc = store_pack_open_fd(st, p, err);
+	if (rc)
+		goto out;
+	ws_buf_grow(&blob, e->stored_len);
+	r = read_at(p->fd, blob.buf, e->stored_len, e->off);
+	store_hash_hex(e->hash, hx);
+	if (r) {
+		rc = r < 0 ? ws_error_set(err, WS_E_CORRUPT, rel.buf,
+					  "pack truncated: blob %.16s missing", hx) :
+			     ws_error_set_errno(err, WS_E_IO, r, rel.buf, "cannot read");
+		goto out;
+	}
+	ws_buf_setlen(&blob, e->stored_len);
+	if (store_blob_decode(st, e->hash, e->raw_len, blob.buf, blob.len,
+			      out, &why) != 0)
+		rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "blob %.16s: %s", hx, why);
+out:
+	ws_buf_release(&blob);
+	ws_buf_release(&rel);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pack writer                                                            */
+
+struct store_packw {
+	struct store *st;
+	char id[STORE_PACK_ID_LEN + 1];
+	struct ws_buf tmp;
+	int fd;
+	struct archive *a;
+	struct archive_entry *ent;
+	uint64_t size;   /* logical bytes so far (headers + padded data) */
+};
+
+static int packw_fail(struct store_packw *pw, const char *what,
+		      struct ws_error *err)
+{
+	int e = archive_errno(pw->a);
+
+	if (e > 0)
+		return ws_error_set_errno(err, WS_E_IO, e, pw->tmp.buf, "%s", what);
+	return ws_error_set(err, WS_E_IO, pw->tmp.buf, "%s: %s", what,
+			    archive_error_string(pw->a));
+}
+
+int store_packw_new(struct store *st, struct store_packw **out,
+		    struct ws_error *err)
+{
+	struct store_packw *pw = ws_xcalloc(1, sizeof(*pw));
+	struct ws_buf id = WS_BUF_INIT;
+
+	pw->st = st;
+	ws_random_hex(&id, STORE_PACK_ID_LEN / 2);
+	memcpy(pw->id, id.buf, STORE_PACK_ID_LEN + 1);
+	ws_buf_release(&id);
+	ws_buf_init(&pw->tmp);
+	store_abs(st, &pw->tmp, "tmp/");
+	ws_buf_addf(&pw->tmp, "%s.tar.part", pw->id);
+	pw->fd = open(pw->tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (pw->fd < 0) {
+		int rc = ws_error_set_errno(err, WS_E_STORE, errno, pw->tmp.buf,
+					    "cannot create pack");
+		ws_buf_release(&pw->tmp);
+		free(pw);
+		return rc;
+	}
+	pw->a = archive_write_new();
+	pw->ent = archive_entry_new();
+	if (archive_write_set_format_ustar(pw->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(pw->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(pw->a, 512) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(pw->a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(pw->a, pw->fd) != ARCHIVE_OK) {
+		int rc = packw_fail(pw, "cannot start pack", err);
+		store_packw_discard(pw);
+		return rc;
+	}
+	*out = pw;
+	return WS_OK;
+}
+
+static int packw_entry(struct store_packw *pw, const char *name,
+		       const void *data, size_t len, struct ws_error *err)
+{
+	archive_entry_clear(pw->ent);
+	archive_entry_set_pathname(pw->ent, name);
+	archive_entry_set_size(pw->ent, (la_int64_t)len);
+	archive_entry_set_filetype(pw->ent, AE_IFREG);
+	archive_entry_set_perm(pw->ent, 0644);
+	archive_entry_set_mtime(pw->ent, 0, 0); /* leaks nothing */
+	if (archive_write_header(pw->a, pw->ent) != ARCHIVE_OK)
+		return packw_fail(pw, "cannot write pack", err);
+	if (len && archive_write_data(pw->a, data, len) != (la_ssize_t)len)
+		return packw_fail(pw, "cannot write pack", err);
+	pw->size += 512 + pad512(len);
+	return WS_OK;
+}
+
+int store_packw_add(struct store_packw *pw, const unsigned char *hash,
+		    const void *blob, size_t len, uint64_t *off,
+		    struct ws_error *err)
+{
+	char name[2 * STORE_HASH_LEN + 1];
+
+	store_hash_hex(hash, name);
+	*off = pw->size + 512;
+	return packw_entry(pw, name, blob, len, err);
+}
+
+uint64_t store_packw_size(const struct store_packw *pw)
+{
+	return pw->size;
+}
+
+const char *store_packw_id(const struct store_packw *pw)
+{
+	return pw->id;
+}
+
+static int ix_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct store_ix_entry *)a)->hash,
+		      ((const struct store_ix_entry *)b)->hash, STORE_HASH_LEN);
+}
+
+int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
+		       size_t n, struct ws_error *err)
+{
+	struct store *st = pw->st;
+	struct store_ix_entry *sorted = ws_xcalloc(n ? n : 1, sizeof(*sorted));
+	struct ws_buf idx = WS_BUF_INIT, rel = WS_BUF_INIT, dst = WS_BUF_INIT,
+		      dir = WS_BUF_INIT;
+	uint64_t blobs_end = pw->size;
+	int rc, e = 0;
+
+	if (n) {
+		memcpy(sorted, ix, n * sizeof(*ix));
+		qsort(sorted, n, sizeof(*sorted), ix_cmp);
+	}
+	store_index_encode(st, pw->id, sorted, n, blobs_end, &idx);
+	rc = packw_entry(pw, "index", idx.buf, idx.len, err);
+	if (rc)
+		goto fail;
+	if (archive_write_close(pw->a) != ARCHIVE_OK) {
+		rc = packw_fail(pw, "cannot finish pack", err);
+		goto fail;
+	}
+	if (fsync(pw->fd) != 0)
+		e = errno;
+	if (close(pw->fd) != 0 && !e)
+		e = errno;
+	pw->fd = -1;
+	if (e) {
+		rc = ws_error_set_errno(err, WS_E_IO, e, pw->tmp.buf, "cannot write pack");
+		goto fail;
+	}
+	ws_buf_addf(&rel, "packs/%.2s", pw->id);
+	store_abs(st, &dir, rel.buf);
+	rc = ws_mkdir_p(dir.buf, WS_E_STORE, err);
+	if (rc)
+		goto fail;
+	ws_buf_reset(&rel);
+	store_rel_pack(&rel, pw->id, ".tar");
+	store_abs(st, &dst, rel.buf);
+	if (rename(pw->tmp.buf, dst.buf) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, dst.buf, "cannot move pack into place");
+		goto fail;
+	}
+	rc = ws_fsync_dir(dir.buf, WS_E_IO, err);
+	if (rc)
+		goto out;
+	/* The .idx is written last: a pack becomes visible for dedup only
+	 * when it is complete. */
+	ws_buf_reset(&dst);
+	ws_buf_reset(&rel);
+	store_rel_pack(&rel, pw->id, ".idx");
+	store_abs(st, &dst, rel.buf);
+	rc = ws_write_file_atomic(dst.buf, idx.buf, idx.len, 1, WS_E_IO, err);
+	goto out;
+fail:
+	if (pw->fd >= 0)
+		close(pw->fd);
+	pw->fd = -1;
+	unlink(pw->tmp.buf);
+out:
+	archive_write_free(pw->a);
+	archive_entry_free(pw->ent);
+	ws_buf_release(&pw->tmp);
+	ws_buf_release(&idx);
+	ws_buf_release(&rel);
+	ws_buf_release(&dst);
+	ws_buf_release(&dir);
+	free(sorted);
+	free(pw);
+	return rc;
+}
+
+void store_packw_discard(struct store_packw *pw)
+{
+	if (!pw)
+		return;
+	if (pw->a)
+		archive_write_free(pw->a); /* closes the archive, not our fd */
+	if (pw->ent)
+		archive_entry_free(pw->ent);
+	if (pw->fd >= 0)
+		close(pw->fd);
+	unlink(pw->tmp.buf);
+	ws_buf_release(&pw->tmp);
+	free(pw);
+}

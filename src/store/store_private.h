@@ -1,0 +1,190 @@
+/*
+ * store_private.h - what the files of the store module share and nobody
+ * else may use: the handle's layout, keys, sealing of frames, blob coding,
+ * pack indexes and the catalog record codec.  See docs/store-format.md.
+ */
+#ifndef STORE_PRIVATE_H
+#define STORE_PRIVATE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store/store.h"
+#include "util/ws_buf.h"
+
+#define STORE_HEADER_NAME "winstate-store"
+#define STORE_HEADER_MAX 4096
+#define STORE_PACK_ID_LEN 32            /* hex chars */
+#define STORE_FRAME_MAX (4u << 20)      /* plain payload of a catalog frame */
+#define STORE_FRAME_TARGET (1u << 20)   /* writer flushes frames at this size */
+#define STORE_SEAL_PLAIN 32             /* BLAKE2b-256 tag of plain seals */
+#define STORE_SEAL_ENC (24 + 16)        /* nonce + Poly1305 tag */
+#define STORE_INDEX_MAGIC "WSIDX"
+#define STORE_CAT_MAGIC "WSCAT"
+#define STORE_CAT_FOOTER "WSCATEND"
+#define STORE_CAT_FOOTER_LEN 24
+#define STORE_BLOB_ZLIB 1u
+#define STORE_BLOB_ENC 2u
+#define STORE_MAX_INDEX_ENTRIES (1u << 24)
+
+/* Sub-key ids (crypto_kdf, context "wsstore1"). */
+enum store_subkey { SK_HASH = 1, SK_BLOB = 2, SK_CAT = 3, SK_INDEX = 4, SK_CHECK = 5 };
+
+/* One entry of a pack index. */
+struct store_ix_entry {
+	unsigned char hash[STORE_HASH_LEN];
+	uint64_t off;          /* offset of the blob's data in the tar */
+	uint32_t stored_len;   /* tar entry size */
+	uint32_t raw_len;      /* plain chunk size */
+};
+
+/* A pack known to this handle. */
+struct store_pack {
+	char id[STORE_PACK_ID_LEN + 1];
+	int has_tar, has_idx;
+	int loaded;                     /* index parsed (entries valid) */
+	int load_rc;                    /* result of the first load attempt */
+	struct store_ix_entry *ix;      /* sorted by hash */
+	size_t n_ix;
+	uint64_t blobs_end;             /* where the index entry's header starts */
+	uint64_t tar_size;              /* expected size of the tar */
+	int fd;                         /* open tar, -1 */
+	long wno;                       /* writer: number in its catalog's pack table, -1 */
+	unsigned char *vbad;            /* verify: per index entry, blob damaged */
+	int vstate;                     /* verify: 0 unchecked, 1 sound, 2 unusable */
+	int vref;                       /* verify/prune: referenced by a catalog */
+};
+
+struct store {
+	char *dir;
+	int encrypted;
+	uint32_t chunk_size;
+	uint64_t pack_size;
+	char store_id[33];
+	unsigned char k_hash[32], k_blob[32], k_cat[32], k_index[32];
+	struct store_pack **packs;      /* individually allocated: stable pointers */
+	size_t n_packs, alloc_packs;
+	int packs_listed;
+	struct ws_log *log;
+};
+
+/* store.c */
+void store_rel_pack(struct ws_buf *out, const char *id, const char *ext);
+void store_abs(const struct store *st, struct ws_buf *out, const char *rel);
+int store_list_packs(struct store *st, struct ws_error *err);
+struct store_pack *store_pack_find(struct store *st, const char *id);
+struct store_pack *store_pack_add(struct store *st, const char *id);
+int store_is_hex(const char *s, size_t n);
+
+/* store_crypto.c */
+void store_content_hash(const struct store *st, const void *data, size_t len,
+			unsigned char out[STORE_HASH_LEN]);
+/* Seal `len` bytes with associated data `ad`: appends sealed bytes to out. */
+void store_seal(const struct store *st, const unsigned char *key,
+		const void *ad, size_t adlen, const void *data, size_t len,
+		struct ws_buf *out);
+/* Open a seal; appends the payload to out; -1 when it does not authenticate. */
+int store_unseal(const struct store *st, const unsigned char *key,
+		 const void *ad, size_t adlen, const void *data, size_t len,
+		 struct ws_buf *out);
+/* zlib helpers: inflate refuses more than `max` output bytes (-1). */
+void store_deflate(const void *data, size_t len, int level, struct ws_buf *out);
+int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out);
+/* Encode a chunk as a blob (flags byte + payload). */
+void store_blob_encode(const struct store *st, const unsigned char *hash,
+		       const void *data, size_t len, struct ws_buf *out);
+/* Decode and check a blob; appends the chunk to out.  -1 + reason on damage. */
+int store_blob_decode(const struct store *st, const unsigned char *hash,
+		      uint32_t raw_len, const void *blob, size_t len,
+		      struct ws_buf *out, const char **why);
+void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1]);
+
+/* store_header.c */
+int store_header_load(struct store *st, const char *dir,
+		      const struct store_open_opts *opts, int *absent,
+		      struct ws_error *err);
+int store_header_create(const char *dir, const struct store_open_opts *opts,
+			struct ws_error *err);
+
+/* store_pack.c */
+int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err);
+const struct store_ix_entry *store_pack_lookup(const struct store_pack *p,
+					       const unsigned char *hash);
+/* Parse index bytes (the .idx file or the tar's "index" entry). */
+int store_index_parse(const struct store *st, const char *pack_id,
+		      const void *data, size_t len, struct store_pack *p,
+		      const char *where, struct ws_error *err);
+void store_index_encode(const struct store *st, const char *pack_id,
+			const struct store_ix_entry *ix, size_t n,
+			uint64_t blobs_end, struct ws_buf *out);
+/* Read and check one blob of pack p into out (appends). */
+int store_pack_read_blob(struct store *st, struct store_pack *p,
+			 const struct store_ix_entry *e, struct ws_buf *out,
+			 struct ws_error *err);
+int store_pack_open_fd(struct store *st, struct store_pack *p,
+		       struct ws_error *err);
+void store_pack_release(struct store_pack *p);
+uint64_t store_tar_size(uint64_t blobs_end, size_t index_len);
+
+/* Pack writer (one open pack at a time). */
+struct store_packw;
+int store_packw_new(struct store *st, struct store_packw **out,
+		    struct ws_error *err);
+/* Append a blob; *off gets the data offset. */
+int store_packw_add(struct store_packw *pw, const unsigned char *hash,
+		    const void *blob, size_t len, uint64_t *off,
+		    struct ws_error *err);
+uint64_t store_packw_size(const struct store_packw *pw);
+const char *store_packw_id(const struct store_packw *pw);
+/* Write the index, close, rename into packs/, write the .idx.  Frees pw. */
+int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
+		       size_t n, struct ws_error *err);
+void store_packw_discard(struct store_packw *pw);
+
+/* store_catalog.c: record codec shared by writer and reader. */
+enum store_rec_type {
+	REC_HEAD = 1, REC_USER = 2, REC_RULE = 3, REC_APP = 4, REC_PACKS = 5,
+	REC_KEY = 6, REC_VALUE = 7, REC_FILE = 8, REC_TRAILER = 9
+};
+enum store_frame_kind { FR_HEAD = 1, FR_BODY = 2, FR_META = 3, FR_TRAILER = 4 };
+
+struct store_trailer {
+	int64_t finished;
+	uint64_t n_users, n_values, n_keys, n_files, n_apps, n_rules, bytes;
+	uint64_t meta_offset;
+	uint32_t meta_first_frame;
+};
+
+void store_cat_frame_ad(struct ws_buf *ad, const char *scan_id,
+			uint32_t frame_no, unsigned kind);
+void store_rec_put_str(struct ws_buf *b, const char *s);
+void store_rec_put_bytes(struct ws_buf *b, const void *p, size_t n);
+void store_enc_head(struct ws_buf *b, const struct store_scan_info *info);
+void store_enc_user(struct ws_buf *b, const struct store_user *u);
+void store_enc_rule(struct ws_buf *b, const struct store_rule *r);
+void store_enc_app(struct ws_buf *b, const struct store_app *a);
+void store_enc_key(struct ws_buf *b, const struct store_key *k);
+void store_enc_value(struct ws_buf *b, const struct store_value *v);
+void store_enc_file(struct ws_buf *b, const struct store_file *f);
+void store_enc_trailer(struct ws_buf *b, const struct store_trailer *t);
+/* Append one sealed frame to `out`. */
+void store_cat_frame(const struct store *st, const char *scan_id,
+		     uint32_t frame_no, unsigned kind, const void *payload,
+		     size_t len, struct ws_buf *out);
+void store_cat_file_header(const struct store *st, struct ws_buf *out);
+void store_cat_footer(struct ws_buf *out, uint64_t trailer_off,
+		      uint32_t trailer_frame);
+uint32_t store_user_dec(uint64_t v);
+/* Open scans/<id>.cat: head and trailer; with `full` also users, rules,
+ * apps and the pack table. */
+int store_cat_load(struct store *st, const char *scan_id, int full,
+		   struct store_catalog **out, struct ws_error *err);
+/* Committed scan ids found in scans/ (malloc'd array of malloc'd ids). */
+int store_cat_list_ids(struct store *st, char ***ids, size_t *n,
+		       struct ws_error *err);
+size_t store_cat_n_packs(const struct store_catalog *cat);
+
+/* Scan ids: syntactically valid catalog name stem. */
+int store_scan_id_valid(const char *s);
+
+#endif

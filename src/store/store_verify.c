@@ -1,0 +1,295 @@
+/*
+ * store_verify.c - checking a store: catalogs read through, pack indexes
+ * against their packs, (deep) every blob decoded and hashed, and every
+ * file of every scan checked against what survived, so damage is reported
+ * with the scans and files it affects.
+ */
+#include "store/store_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+
+struct vctx {
+	struct store *st;
+	const struct store_verify_opts *o;
+	struct store_verify_stats *s;
+};
+
+static void problem(struct vctx *v, int kind, const char *object,
+		    const char *device, const char *scan_id, const char *file,
+		    const char *msg)
+{
+	struct store_problem p = { kind, object, device, scan_id, file, msg };
+
+	v->s->problems++;
+	if (v->o->on_problem)
+		v->o->on_problem(v->o->ctx, &p);
+}
+
+static void pack_problem(struct vctx *v, struct store_pack *p, int kind,
+			 const char *ext, const char *msg)
+{
+	struct ws_buf rel = WS_BUF_INIT;
+
+	store_rel_pack(&rel, p->id, ext);
+	problem(v, kind, rel.buf, NULL, NULL, NULL, msg);
+	ws_buf_release(&rel);
+}
+
+/* Index entry i's tar header must name its hash with the right size. */
+static int header_ok(struct store_pack *p, const struct store_ix_entry *e)
+{
+	unsigned char h[512];
+	char hx[2 * STORE_HASH_LEN + 1];
+	uint64_t size = 0;
+
+	if (pread(p->fd, h, 512, (off_t)(e->off - 512)) != 512)
+		return 0;
+	store_hash_hex(e->hash, hx);
+	if (memcmp(h, hx, 64) != 0 || h[64] != '\0')
+		return 0;
+	for (int i = 124; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
+		size = size * 8 + (uint64_t)(h[i] - '0');
+	return size == e->stored_len && !memcmp(h + 257, "ustar", 5);
+}
+
+static void check_pack(struct vctx *v, struct store_pack *p)
+{
+	struct store *st = v->st;
+	struct ws_error e;
+	struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT, idx = WS_BUF_INIT,
+		      emb = WS_BUF_INIT;
+	struct stat sb;
+
+	p->vstate = 2;
+	v->s->packs++;
+	ws_error_clear(&e);
+	if (!p->has_tar) {
+		pack_problem(v, p, STORE_PROBLEM_PACK, ".tar",
+			     "pack missing (its index is present)");
+		return;
+	}
+	if (store_pack_load(st, p, &e) != WS_OK) {
+		problem(v, STORE_PROBLEM_INDEX, e.where, NULL, NULL, NULL, e.msg);
+		return;
+	}
+	if (store_pack_open_fd(st, p, &e) != WS_OK) {
+		problem(v, STORE_PROBLEM_PACK, e.where, NULL, NULL, NULL, e.msg);
+		return;
+	}
+	store_rel_pack(&rel, p->id, ".tar");
+	if (fstat(p->fd, &sb) != 0 || (uint64_t)sb.st_size != p->tar_size) {
+		char m[160];
+		snprintf(m, sizeof(m), "pack size %llu, expected %llu: %s",
+			 (unsigned long long)sb.st_size, (unsigned long long)p->tar_size,
+			 (uint64_t)sb.st_size < p->tar_size ? "truncated" : "extra data");
+		problem(v, STORE_PROBLEM_PACK, rel.buf, NULL, NULL, NULL, m);
+		/* Blobs before the damage may still be fine: go on checking. */
+	}
+	/* The embedded index must equal the .idx file. */
+	if (p->has_idx) {
+		ws_buf_reset(&rel);
+		store_rel_pack(&rel, p->id, ".idx");
+		store_abs(st, &abs, rel.buf);
+		if (ws_read_file(abs.buf, 128u << 20, &idx, &e) == WS_OK) {
+			size_t n = idx.len;
+			ws_buf_grow(&emb, n);
+			if (pread(p->fd, emb.buf, n, (off_t)(p->blobs_end + 512)) != (ssize_t)n ||
+			    memcmp(emb.buf, idx.buf, n) != 0) {
+				ws_buf_reset(&rel);
+				store_rel_pack(&rel, p->id, ".tar");
+				problem(v, STORE_PROBLEM_PACK, rel.buf, NULL, NULL, NULL,
+					"index inside the pack differs from the .idx file");
+			}
+		}
+	}
+	p->vbad = ws_xcalloc(p->n_ix + 1, 1);
+	if (v->o->deep) {
+		struct ws_buf out = WS_BUF_INIT;
+		for (size_t i = 0; i < p->n_ix; i++) {
+			ws_buf_reset(&out);
+			v->s->blobs_checked++;
+			ws_error_clear(&e);
+			if (!header_ok(p, &p->ix[i])) {
+				char hx[2 * STORE_HASH_LEN + 1], m[200];
+				store_hash_hex(p->ix[i].hash, hx);
+				snprintf(m, sizeof(m), "tar header of blob %.16s damaged", hx);
+				p->vbad[i] = 1;
+				pack_problem(v, p, STORE_PROBLEM_BLOB, ".tar", m);
+			} else if (store_pack_read_blob(st, p, &p->ix[i], &out, &e) != WS_OK) {
+				p->vbad[i] = 1;
+				problem(v, STORE_PROBLEM_BLOB, e.where, NULL, NULL, NULL, e.msg);
+			}
+		}
+		ws_buf_release(&out);
+	}
+	p->vstate = 1;
+	ws_buf_release(&rel);
+	ws_buf_release(&abs);
+	ws_buf_release(&idx);
+	ws_buf_release(&emb);
+}
+
+/* Read a catalog through and check every file's chunks. */
+static void check_catalog(struct vctx *v, struct store_catalog *cat)
+{
+	const struct store_scan_info *in = store_catalog_info(cat);
+	struct ws_buf rel = WS_BUF_INIT;
+	struct store_record rec;
+	struct ws_error e;
+	size_t np = store_cat_n_packs(cat);
+	struct store_pack **pp = ws_xcalloc(np + 1, sizeof(*pp));
+
+	v->s->scans++;
+	ws_buf_addf(&rel, "scans/%s.cat", in->scan_id);
+	for (size_t i = 0; i < np; i++)
+		pp[i] = store_pack_find(v->st, store_catalog_pack_id(cat, (uint32_t)i));
+	for (;;) {
+		ws_error_clear(&e);
+		if (store_catalog_next(cat, &rec, &e) != WS_OK) {
+			problem(v, STORE_PROBLEM_CATALOG, e.where, in->device,
+				in->scan_id, NULL, e.msg);
+			break;
+		}
+		if (rec.kind == STORE_REC_END)
+			break;
+		if (rec.kind != STORE_REC_FILE)
+			continue;
+		const struct store_file *f = &rec.u.file;
+		v->s->files_checked++;
+		for (size_t c = 0; c < f->n_chunks; c++) {
+			struct store_pack *p = pp[f->chunks[c].pack];
+			const struct store_ix_entry *ie = NULL;
+			const char *why = NULL;
+			struct ws_buf obj = WS_BUF_INIT;
+
+			store_rel_pack(&obj, store_catalog_pack_id(cat, f->chunks[c].pack), ".tar");
+			if (!p || !p->has_tar)
+				why = "its pack is missing";
+			else if (p->vstate != 1)
+				why = "its pack is damaged";
+			else if (!(ie = store_pack_lookup(p, f->chunks[c].hash)) ||
+				 ie->raw_len != f->chunks[c].raw_len)
+				why = "a chunk is not in its pack";
+			else if (p->vbad[ie - p->ix])
+				why = "a chunk is damaged";
+			if (why) {
+				char m[200];
+				snprintf(m, sizeof(m), "file lost content: %s", why);
+				v->s->files_damaged++;
+				problem(v, STORE_PROBLEM_FILE, obj.buf, in->device,
+					in->scan_id, f->path, m);
+				ws_buf_release(&obj);
+				break;
+			}
+			ws_buf_release(&obj);
+		}
+	}
+	free(pp);
+	ws_buf_release(&rel);
+}
+
+int store_verify(struct store *st, const struct store_verify_opts *opts,
+		 struct store_verify_stats *stats, struct ws_error *err)
+{
+	struct store_verify_opts none;
+	struct store_verify_stats dummy;
+	struct vctx v;
+	char **ids = NULL;
+	size_t n = 0, ncat = 0;
+	struct store_catalog **cats = NULL;
+	int rc;
+
+	if (!opts) {
+		memset(&none, 0, sizeof(none));
+		opts = &none;
+	}
+	if (!stats)
+		stats = &dummy;
+	memset(stats, 0, sizeof(*stats));
+	v.st = st;
+	v.o = opts;
+	v.s = stats;
+	/* Fresh view of the folder; pack objects stay (catalogs point to them). */
+	for (size_t i = 0; i < st->n_packs; i++) {
+		store_pack_release(st->packs[i]);
+		st->packs[i]->has_tar = st->packs[i]->has_idx = 0;
+	}
+	rc = store_list_packs(st, err);
+	if (!rc)
+		rc = store_cat_list_ids(st, &ids, &n, err);
+	if (rc)
+		return rc;
+	cats = ws_xcalloc(n + 1, sizeof(*cats));
+	for (size_t i = 0; i < n; i++) {
+		struct store_catalog *cat = NULL;
+		struct ws_error e;
+		struct ws_buf rel = WS_BUF_INIT;
+
+		ws_error_clear(&e);
+		rc = store_cat_load(st, ids[i], 1, &cat, &e);
+		if (rc == WS_E_STORE) {
+			if (err)
+				*err = e;
+			goto out;
+		}
+		rc = WS_OK;
+		if (!cat) {
+			ws_buf_addf(&rel, "scans/%s.cat", ids[i]);
+			problem(&v, STORE_PROBLEM_CATALOG, rel.buf, NULL, ids[i], NULL,
+				e.msg);
+			ws_buf_release(&rel);
+			continue;
+		}
+		if (opts->device && strcmp(opts->device, store_catalog_info(cat)->device)) {
+			store_catalog_free(cat);
+			continue;
+		}
+		for (size_t k = 0; k < store_cat_n_packs(cat); k++) {
+			struct store_pack *p = store_pack_find(st, store_catalog_pack_id(cat, (uint32_t)k));
+			if (p)
+				p->vref = 1;
+		}
+		cats[ncat++] = cat;
+	}
+	for (size_t i = 0; i < st->n_packs; i++) {
+		struct store_pack *p = st->packs[i];
+		struct ws_progress_event ev = { "verify", opts->device, NULL, i, st->n_packs, 0, 0,
+						(unsigned)stats->problems };
+
+		if ((opts->device && !p->vref) || (!p->has_tar && !p->has_idx))
+			continue;
+		ws_progress_emit(opts->progress, &ev);
+		check_pack(&v, p);
+		if (p->fd >= 0)
+			close(p->fd);
+		p->fd = -1;
+	}
+	for (size_t i = 0; i < ncat; i++)
+		check_catalog(&v, cats[i]);
+	if (stats->problems)
+		rc = ws_error_set(err, WS_E_CORRUPT, st->dir,
+				  "%llu problem(s) found, %llu file(s) of scans lost content",
+				  (unsigned long long)stats->problems,
+				  (unsigned long long)stats->files_damaged);
+out:
+	for (size_t i = 0; i < ncat; i++)
+		store_catalog_free(cats[i]);
+	free(cats);
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	for (size_t i = 0; i < st->n_packs; i++) {
+		st->packs[i]->vref = 0;
+		st->packs[i]->vstate = 0;
+		free(st->packs[i]->vbad);
+		st->packs[i]->vbad = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,709 @@
+/*
+ * store_writer.c - writing one scan: the dedup table over every complete
+ * pack, chunking of file content, the open pack, and the catalog, streamed
+ * into tmp/ and renamed into scans/ last so an interrupted scan stays
+ * invisible.
+ */
+#include "store/store_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+
+struct dd_slot {
+	unsigned char hash[STORE_HASH_LEN];
+	struct store_pack *p;     /* NULL = empty slot */
+	uint32_t raw_len;
+};
+
+struct store_writer {
+	struct store *st;
+	struct store_scan_info info;
+	char **strs;                  /* copies of info strings */
+	size_t n_strs;
+	char scan_id[STORE_SCAN_ID_MAX];
+	struct ws_buf marker, cat_tmp;
+	int cat_fd;
+	uint64_t cat_pos;
+	uint32_t frame_no;
+	struct ws_buf body;           /* pending body frame payload */
+	struct ws_buf meta;           /* users, rules, apps records */
+	uint32_t *user_ix, *rule_ix;
+	size_t n_users, a_users, n_rules, a_rules;
+	struct store_trailer tr;
+	/* dedup */
+	struct dd_slot *dd;
+	size_t dd_cap, dd_used;
+	/* catalog pack table, in wno order */
+	struct store_pack **wpacks;
+	size_t n_wpacks, a_wpacks;
+	/* open pack */
+	struct store_packw *pw;
+	struct store_pack *pw_pack;
+	struct store_ix_entry *pix;
+	size_t n_pix, a_pix;
+	/* content */
+	unsigned char *chunk;
+	struct store_chunk_ref *refs;
+	size_t a_refs;
+	struct store_write_stats stats;
+	time_t last_touch;
+	int failed;                   /* an I/O error left the pack unusable */
+};
+
+static size_t dd_pos(const struct store_writer *w, const unsigned char *h)
+{
+	uint64_t k;
+
+	memcpy(&k, h, sizeof(k));
+	return (size_t)k & (w->dd_cap - 1);
+}
+
+static struct dd_slot *dd_find(struct store_writer *w, const unsigned char *h)
+{
+	for (size_t i = dd_pos(w, h);; i = (i + 1) & (w->dd_cap - 1)) {
+		struct dd_slot *s = &w->dd[i];
+		if (!s->p || !memcmp(s->hash, h, STORE_HASH_LEN))
+			return s;
+	}
+}
+
+static void dd_insert(struct store_writer *w, const unsigned char *h,
+		      struct store_pack *p, uint32_t raw_len)
+{
+	struct dd_slot *s;
+
+	if ((w->dd_used + 1) * 2 > w->dd_cap) {
+		struct dd_slot *old = w->dd;
+		size_t oc = w->dd_cap;
+
+		w->dd_cap = oc ? oc * 2 : 1024;
+		w->dd = ws_xcalloc(w->dd_cap, sizeof(*w->dd));
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].p)
+				*dd_find(w, old[i].hash) = old[i];
+		free(old);
+	}
+	s = dd_find(w, h);
+	if (s->p)
+		return; /* first copy wins */
+	memcpy(s->hash, h, STORE_HASH_LEN);
+	s->p = p;
+	s->raw_len = raw_len;
+	w->dd_used++;
+}
+
+static const char *keep_str(struct store_writer *w, const char *s)
+{
+	if (!s)
+		return NULL;
+	w->strs = ws_xrealloc(w->strs, (w->n_strs + 1) * sizeof(char *));
+	w->strs[w->n_strs] = ws_xstrdup(s);
+	return w->strs[w->n_strs++];
+}
+
+static int cat_write(struct store_writer *w, const struct ws_buf *b,
+		     struct ws_error *err)
+{
+	int e = ws_write_all(w->cat_fd, b->buf, b->len);
+
+	if (e)
+		return ws_error_set_errno(err, WS_E_IO, e, w->cat_tmp.buf,
+					  "cannot write catalog");
+	w->cat_pos += b->len;
+	return WS_OK;
+}
+
+static int emit_frame(struct store_writer *w, unsigned kind, const void *pl,
+		      size_t len, struct ws_error *err)
+{
+	struct ws_buf f = WS_BUF_INIT;
+	int rc;
+
+	store_cat_frame(w->st, w->scan_id, w->frame_no, kind, pl, len, &f);
+	rc = cat_write(w, &f, err);
+	w->frame_no++;
+	ws_buf_release(&f);
+	return rc;
+}
+
+static int flush_body(struct store_writer *w, int force, struct ws_error *err)
+{
+	int rc;
+
+	if (!w->body.len || (!force && w->body.len < STORE_FRAME_TARGET))
+		return WS_OK;
+	rc = emit_frame(w, FR_BODY, w->body.buf, w->body.len, err);
+	ws_buf_reset(&w->body);
+	return rc;
+}
+
+static void make_scan_id(char *out)
+{
+	struct ws_buf r = WS_BUF_INIT;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+	ws_random_hex(&r, 8);
+	out[16] = '-';
+	memcpy(out + 17, r.buf, 17);
+	ws_buf_release(&r);
+}
+
+/* Keep the marker young so prune knows this writer is alive. */
+static void touch_marker(struct store_writer *w)
+{
+	w->last_touch = time(NULL);
+	utimensat(AT_FDCWD, w->marker.buf, NULL, 0);
+}
+
+static void writer_free(struct store_writer *w)
+{
+	for (size_t i = 0; i < w->n_strs; i++)
+		free(w->strs[i]);
+	free(w->strs);
+	if (w->cat_fd >= 0)
+		close(w->cat_fd);
+	ws_buf_release(&w->marker);
+	ws_buf_release(&w->cat_tmp);
+	ws_buf_release(&w->body);
+	ws_buf_release(&w->meta);
+	free(w->user_ix);
+	free(w->rule_ix);
+	free(w->dd);
+	free(w->wpacks);
+	free(w->pix);
+	free(w->chunk);
+	free(w->refs);
+	for (size_t i = 0; i < w->st->n_packs; i++)
+		w->st->packs[i]->wno = -1;
+	free(w);
+}
+
+/* Load every complete pack's index into the dedup table. */
+static int load_dedup(struct store_writer *w, struct ws_error *err)
+{
+	struct store *st = w->st;
+	int rc = store_list_packs(st, err);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < st->n_packs; i++) {
+		struct store_pack *p = st->packs[i];
+		struct ws_error e2;
+
+		/* Only packs whose index is present and readable in full:
+		 * a pack without .idx is either being written or being
+		 * pruned (docs/store-format.md). */
+		if (!p->has_idx || !p->has_tar)
+			continue;
+		ws_error_clear(&e2);
+		if (store_pack_load(st, p, &e2) != WS_OK) {
+			ws_logf(st->log, WS_LOG_WARN, e2.where,
+				"pack not used for deduplication: %s", e2.msg);
+			continue;
+		}
+		for (size_t k = 0; k < p->n_ix; k++)
+			dd_insert(w, p->ix[k].hash, p, p->ix[k].raw_len);
+		/* Indexes are not needed in memory any more. */
+		free(p->ix);
+		p->ix = NULL;
+		p->n_ix = 0;
+		p->loaded = 0;
+	}
+	return WS_OK;
+}
+
+int store_scan_begin(struct store *st, const struct store_scan_info *info,
+		     struct store_writer **out, struct ws_error *err)
+{
+	struct store_writer *w;
+	struct ws_buf head = WS_BUF_INIT, rel = WS_BUF_INIT;
+	const char **rf = NULL;
+	int rc, fd;
+
+	*out = NULL;
+	if (!info || !info->device || !*info->device)
+		return ws_error_set(err, WS_E_USAGE, st->dir, "a scan needs a device name");
+	if (info->system_drive && !(info->system_drive >= 'A' && info->system_drive <= 'Z'))
+		return ws_error_set(err, WS_E_USAGE, info->device, "system drive must be A..Z");
+	w = ws_xcalloc(1, sizeof(*w));
+	w->st = st;
+	w->cat_fd = -1;
+	ws_buf_init(&w->marker);
+	ws_buf_init(&w->cat_tmp);
+	ws_buf_init(&w->body);
+	ws_buf_init(&w->meta);
+	for (size_t i = 0; i < st->n_packs; i++)
+		st->packs[i]->wno = -1;
+	make_scan_id(w->scan_id);
+	w->info = *info;
+	memcpy(w->info.scan_id, w->scan_id, sizeof(w->scan_id));
+	w->info.device = keep_str(w, info->device);
+	w->info.computer = keep_str(w, info->computer);
+	w->info.os_product = keep_str(w, info->os_product);
+	w->info.os_build = keep_str(w, info->os_build);
+	w->info.os_edition = keep_str(w, info->os_edition);
+	w->info.os_arch = keep_str(w, info->os_arch);
+	w->info.tool_version = keep_str(w, info->tool_version);
+	if (!w->info.system_drive)
+		w->info.system_drive = 'C';
+	if (!w->info.started)
+		w->info.started = (int64_t)time(NULL);
+	if (info->n_rule_files) {
+		rf = ws_xcalloc(info->n_rule_files, sizeof(*rf));
+		for (size_t i = 0; i < info->n_rule_files; i++)
+			rf[i] = keep_str(w, info->rule_files[i]);
+	}
+	w->info.rule_files = rf;
+	/* The marker first: prune must see us before we read any index. */
+	ws_buf_addf(&rel, "scans/%s.open", w->scan_id);
+	store_abs(st, &w->marker, rel.buf);
+	fd = open(w->marker.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = ws_error_set_errno(err, WS_E_STORE, errno, w->marker.buf,
+					"cannot create scan marker");
+		ws_buf_reset(&w->marker);
+		goto fail;
+	}
+	close(fd);
+	w->last_touch = time(NULL);
+	rc = load_dedup(w, err);
+	if (rc)
+		goto fail;
+	store_abs(st, &w->cat_tmp, "tmp/");
+	ws_buf_addf(&w->cat_tmp, "%s.cat.part", w->scan_id);
+	w->cat_fd = open(w->cat_tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (w->cat_fd < 0) {
+		rc = ws_error_set_errno(err, WS_E_STORE, errno, w->cat_tmp.buf,
+					"cannot create catalog");
+		ws_buf_reset(&w->cat_tmp);
+		goto fail;
+	}
+	store_cat_file_header(st, &head);
+	rc = cat_write(w, &head, err);
+	ws_buf_reset(&head);
+	store_enc_head(&head, &w->info);
+	if (!rc)
+		rc = emit_frame(w, FR_HEAD, head.buf, head.len, err);
+	if (rc)
+		goto fail;
+	w->chunk = ws_xmalloc(st->chunk_size);
+	ws_buf_release(&head);
+	ws_buf_release(&rel);
+	*out = w;
+	return WS_OK;
+fail:
+	ws_buf_release(&head);
+	ws_buf_release(&rel);
+	w->info.rule_files = NULL;
+	free(rf);
+	store_scan_abort(w);
+	return rc;
+}
+
+const char *store_writer_scan_id(const struct store_writer *w)
+{
+	return w->scan_id;
+}
+
+static int check_dup(uint32_t **arr, size_t *n, size_t *alloc, uint32_t v)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*arr)[i] == v)
+			return -1;
+	WS_ALLOC_GROW(*arr, *n + 1, *alloc);
+	(*arr)[(*n)++] = v;
+	return 0;
+}
+
+int store_scan_add_user(struct store_writer *w, const struct store_user *u,
+			struct ws_error *err)
+{
+	if (!u->sid || !*u->sid || u->index == STORE_SYSTEM)
+		return ws_error_set(err, WS_E_USAGE, "", "a user needs a SID and an index");
+	if (check_dup(&w->user_ix, &w->n_users, &w->a_users, u->index))
+		return ws_error_set(err, WS_E_USAGE, u->sid, "user index %u used twice", u->index);
+	store_enc_user(&w->meta, u);
+	w->tr.n_users++;
+	return WS_OK;
+}
+
+int store_scan_add_rule(struct store_writer *w, const struct store_rule *r,
+			struct ws_error *err)
+{
+	if (check_dup(&w->rule_ix, &w->n_rules, &w->a_rules, r->index))
+		return ws_error_set(err, WS_E_USAGE, r->text ? r->text : "",
+				    "rule index %u used twice", r->index);
+	store_enc_rule(&w->meta, r);
+	w->tr.n_rules++;
+	return WS_OK;
+}
+
+int store_scan_add_app(struct store_writer *w, const struct store_app *a,
+		       struct ws_error *err)
+{
+	if (!a->family || !*a->family)
+		return ws_error_set(err, WS_E_USAGE, "", "an app needs a package family name");
+	store_enc_app(&w->meta, a);
+	w->tr.n_apps++;
+	return WS_OK;
+}
+
+int store_scan_add_key(struct store_writer *w, const struct store_key *k,
+		       struct ws_error *err)
+{
+	if (!k->path || !*k->path)
+		return ws_error_set(err, WS_E_USAGE, "", "a key record needs a path");
+	store_enc_key(&w->body, k);
+	w->tr.n_keys++;
+	return flush_body(w, 0, err);
+}
+
+int store_scan_add_value(struct store_writer *w, const struct store_value *v,
+			 struct ws_error *err)
+{
+	if (!v->key || !*v->key || (v->len && !v->data))
+		return ws_error_set(err, WS_E_USAGE, v->key ? v->key : "",
+				    "a value needs a key path and its data");
+	if (v->len > STORE_VALUE_MAX)
+		return ws_error_set(err, WS_E_UNSUPPORTED, v->key,
+				    "value '%s' larger than %u bytes", v->name ? v->name : "",
+				    STORE_VALUE_MAX);
+	store_enc_value(&w->body, v);
+	w->tr.n_values++;
+	return flush_body(w, 0, err);
+}
+
+static long pack_no(struct store_writer *w, struct store_pack *p)
+{
+	if (p->wno < 0) {
+		WS_ALLOC_GROW(w->wpacks, w->n_wpacks + 1, w->a_wpacks);
+		p->wno = (long)w->n_wpacks;
+		w->wpacks[w->n_wpacks++] = p;
+	}
+	return p->wno;
+}
+
+static int close_pack(struct store_writer *w, struct ws_error *err)
+{
+	int rc;
+
+	if (!w->pw)
+		return WS_OK;
+	rc = store_packw_finish(w->pw, w->pix, w->n_pix, err);
+	w->pw = NULL;
+	if (rc) {
+		w->failed = 1;
+		return rc;
+	}
+	w->pw_pack->has_tar = w->pw_pack->has_idx = 1;
+	w->pw_pack = NULL;
+	w->n_pix = 0;
+	w->stats.packs_new++;
+	touch_marker(w);
+	return WS_OK;
+}
+
+static int store_chunk(struct store_writer *w, const unsigned char *data,
+		       size_t len, struct store_chunk_ref *ref,
+		       struct ws_error *err)
+{
+	struct store *st = w->st;
+	struct dd_slot *s;
+	int rc;
+
+	store_content_hash(st, data, len, ref->hash);
+	ref->raw_len = (uint32_t)len;
+	w->stats.chunks++;
+	w->stats.bytes += len;
+	if (w->dd_cap && (s = dd_find(w, ref->hash))->p && s->raw_len == len) {
+		ref->pack = (uint32_t)pack_no(w, s->p);
+		return WS_OK;
+	}
+	if (w->failed)
+		return ws_error_set(err, WS_E_IO, st->dir, "the scan's pack could not be written");
+	if (!w->pw) {
+		rc = store_packw_new(st, &w->pw, err);
+		if (rc)
+			return rc;
+		w->pw_pack = store_pack_add(st, store_packw_id(w->pw));
+	}
+	struct ws_buf blob = WS_BUF_INIT;
+	struct store_ix_entry *e;
+	uint64_t off;
+
+	store_blob_encode(st, ref->hash, data, len, &blob);
+	rc = store_packw_add(w->pw, ref->hash, blob.buf, blob.len, &off, err);
+	if (rc) {
+		ws_buf_release(&blob);
+		store_packw_discard(w->pw);
+		w->pw = NULL;
+		w->failed = 1;
+		return rc;
+	}
+	WS_ALLOC_GROW(w->pix, w->n_pix + 1, w->a_pix);
+	e = &w->pix[w->n_pix++];
+	memcpy(e->hash, ref->hash, STORE_HASH_LEN);
+	e->off = off;
+	e->stored_len = (uint32_t)blob.len;
+	e->raw_len = (uint32_t)len;
+	w->stats.chunks_new++;
+	w->stats.bytes_new += len;
+	w->stats.bytes_written += blob.len;
+	ws_buf_release(&blob);
+	dd_insert(w, ref->hash, w->pw_pack, (uint32_t)len);
+	ref->pack = (uint32_t)pack_no(w, w->pw_pack);
+	if (store_packw_size(w->pw) >= st->pack_size)
+		return close_pack(w, err);
+	return WS_OK;
+}
+
+static int add_file_record(struct store_writer *w, const struct store_file *meta,
+			   uint64_t size, size_t n_refs, struct ws_error *err)
+{
+	struct store_file f = *meta;
+
+	f.size = size;
+	f.chunks = w->refs;
+	f.n_chunks = n_refs;
+	store_enc_file(&w->body, &f);
+	w->tr.n_files++;
+	w->tr.bytes += size;
+	if (time(NULL) - w->last_touch > 60)
+		touch_marker(w);
+	return flush_body(w, 0, err);
+}
+
+static int check_file_meta(const struct store_file *meta, int has_content,
+			   struct ws_error *err)
+{
+	if (!meta->path || !*meta->path)
+		return ws_error_set(err, WS_E_USAGE, "", "a file needs a path");
+	if (has_content && (meta->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED)))
+		return ws_error_set(err, WS_E_USAGE, meta->path,
+				    "folders and uncaptured files have no content");
+	return WS_OK;
+}
+
+int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
+			int fd, struct ws_error *err)
+{
+	uint64_t size = 0;
+	size_t n_refs = 0;
+	int rc = check_file_meta(meta, fd >= 0, err);
+
+	if (rc)
+		return rc;
+	while (fd >= 0) {
+		size_t got = 0;
+
+		while (got < w->st->chunk_size) {
+			ssize_t n = read(fd, w->chunk + got, w->st->chunk_size - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return ws_error_set_errno(err, WS_E_IO, errno, meta->path,
+							  "cannot read");
+			if (n == 0)
+				break;
+			got += (size_t)n;
+		}
+		if (!got)
+			break;
+		WS_ALLOC_GROW(w->refs, n_refs + 1, w->a_refs);
+		rc = store_chunk(w, w->chunk, got, &w->refs[n_refs], err);
+		if (rc)
+			return rc;
+		n_refs++;
+		size += got;
+		if (got < w->st->chunk_size)
+			break;
+	}
+	return add_file_record(w, meta, size, n_refs, err);
+}
+
+int store_scan_add_file_mem(struct store_writer *w,
+			    const struct store_file *meta, const void *data,
+			    size_t len, struct ws_error *err)
+{
+	const unsigned char *p = data;
+	size_t n_refs = 0, off = 0;
+	int rc = check_file_meta(meta, len > 0, err);
+
+	if (rc)
+		return rc;
+	while (off < len) {
+		size_t n = len - off < w->st->chunk_size ? len - off : w->st->chunk_size;
+
+		WS_ALLOC_GROW(w->refs, n_refs + 1, w->a_refs);
+		rc = store_chunk(w, p + off, n, &w->refs[n_refs], err);
+		if (rc)
+			return rc;
+		n_refs++;
+		off += n;
+	}
+	return add_file_record(w, meta, len, n_refs, err);
+}
+
+void store_writer_stats(const struct store_writer *w,
+			struct store_write_stats *out)
+{
+	*out = w->stats;
+}
+
+/* Every pack the catalog names must still exist (see prune's rules). */
+static int check_packs(struct store_writer *w, struct ws_error *err)
+{
+	for (size_t i = 0; i < w->n_wpacks; i++) {
+		struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT;
+		int ok;
+
+		store_rel_pack(&rel, w->wpacks[i]->id, ".tar");
+		store_abs(w->st, &abs, rel.buf);
+		ok = ws_path_exists(abs.buf);
+		if (!ok)
+			ws_error_set(err, WS_E_CORRUPT, rel.buf,
+				     "pack vanished while the scan was written (pruned with a grace period shorter than the scan?)");
+		ws_buf_release(&rel);
+		ws_buf_release(&abs);
+		if (!ok)
+			return WS_E_CORRUPT;
+	}
+	return WS_OK;
+}
+
+int store_scan_commit(struct store_writer *w, char *scan_id_out,
+		      struct ws_error *err)
+{
+	struct ws_buf b = WS_BUF_INIT, dst = WS_BUF_INIT, dir = WS_BUF_INIT;
+	struct ws_buf rel = WS_BUF_INIT;
+	uint64_t toff;
+	int rc, e = 0;
+
+	if (w->failed) {
+		rc = ws_error_set(err, WS_E_IO, w->st->dir,
+				  "a pack of this scan could not be written: scan not committed");
+		goto out;
+	}
+	rc = close_pack(w, err);
+	if (!rc)
+		rc = flush_body(w, 1, err);
+	if (rc)
+		goto out;
+	/* Meta: pack table first, then users, rules, apps. */
+	w->tr.meta_offset = w->cat_pos;
+	w->tr.meta_first_frame = w->frame_no;
+	ws_buf_add_u8(&b, REC_PACKS);
+	{
+		struct ws_buf r = WS_BUF_INIT;
+		ws_buf_add_varint(&r, w->n_wpacks);
+		for (size_t i = 0; i < w->n_wpacks; i++)
+			ws_buf_add(&r, w->wpacks[i]->id, STORE_PACK_ID_LEN);
+		ws_buf_add_varint(&b, r.len);
+		ws_buf_add(&b, r.buf, r.len);
+		ws_buf_release(&r);
+	}
+	ws_buf_add(&b, w->meta.buf, w->meta.len);
+	/* Split at record boundaries into frames of bounded size. */
+	{
+		size_t pos = 0, start = 0;
+		while (pos < b.len) {
+			const unsigned char *q = (const unsigned char *)b.buf + pos + 1;
+			uint64_t l = 0;
+			int sh = 0;
+			while (*q & 0x80) {
+				l |= (uint64_t)(*q & 0x7f) << sh;
+				sh += 7;
+				q++;
+			}
+			l |= (uint64_t)*q << sh;
+			q++;
+			size_t next = (size_t)(q - (const unsigned char *)b.buf) + (size_t)l;
+			if (next - start > STORE_FRAME_TARGET && pos > start) {
+				rc = emit_frame(w, FR_META, b.buf + start, pos - start, err);
+				if (rc)
+					goto out;
+				start = pos;
+			}
+			if (next - start > STORE_FRAME_MAX) {
+				rc = ws_error_set(err, WS_E_UNSUPPORTED, w->scan_id,
+						  "a catalog record is too large");
+				goto out;
+			}
+			pos = next;
+		}
+		if (pos > start) {
+			rc = emit_frame(w, FR_META, b.buf + start, pos - start, err);
+			if (rc)
+				goto out;
+		}
+	}
+	ws_buf_reset(&b);
+	w->tr.finished = (int64_t)time(NULL);
+	toff = w->cat_pos;
+	store_enc_trailer(&b, &w->tr);
+	rc = emit_frame(w, FR_TRAILER, b.buf, b.len, err);
+	ws_buf_reset(&b);
+	store_cat_footer(&b, toff, w->frame_no - 1);
+	if (!rc)
+		rc = cat_write(w, &b, err);
+	if (rc)
+		goto out;
+	if (fsync(w->cat_fd) != 0)
+		e = errno;
+	if (close(w->cat_fd) != 0 && !e)
+		e = errno;
+	w->cat_fd = -1;
+	if (e) {
+		rc = ws_error_set_errno(err, WS_E_IO, e, w->cat_tmp.buf, "cannot write catalog");
+		goto out;
+	}
+	rc = check_packs(w, err);
+	if (rc)
+		goto out;
+	ws_buf_addf(&rel, "scans/%s.cat", w->scan_id);
+	store_abs(w->st, &dst, rel.buf);
+	store_abs(w->st, &dir, "scans");
+	if (rename(w->cat_tmp.buf, dst.buf) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, dst.buf, "cannot move catalog into place");
+		goto out;
+	}
+	ws_buf_reset(&w->cat_tmp);
+	rc = ws_fsync_dir(dir.buf, WS_E_IO, err);
+	if (!rc && scan_id_out)
+		memcpy(scan_id_out, w->scan_id, STORE_SCAN_ID_MAX);
+out:
+	ws_buf_release(&b);
+	ws_buf_release(&dst);
+	ws_buf_release(&dir);
+	ws_buf_release(&rel);
+	store_scan_abort(w);
+	return rc;
+}
+
+void store_scan_abort(struct store_writer *w)
+{
+	if (!w)
+		return;
+	if (w->pw)
+		store_packw_discard(w->pw);
+	if (w->cat_fd >= 0)
+		close(w->cat_fd);
+	w->cat_fd = -1;
+	if (w->cat_tmp.len)
+		unlink(w->cat_tmp.buf);
+	if (w->marker.len)
+		unlink(w->marker.buf);
+	free((void *)w->info.rule_files);
+	writer_free(w);
+}

@@ -1,0 +1,151 @@
+/* store_tu.h - helpers shared by the store unit tests (not a test itself). */
+#ifndef STORE_TU_H
+#define STORE_TU_H
+
+#include "tu.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/ws_fs.h"
+
+/* tu_tmpdir() whose path is freed by stu_cleanup() at the end of main. */
+static char *stu_dirs[256];
+static size_t stu_ndirs;
+
+static inline char *stu_tmpdir(void)
+{
+	char *d = tu_tmpdir();
+
+	if (stu_ndirs < 256)
+		stu_dirs[stu_ndirs++] = d;
+	return d;
+}
+
+static inline void stu_cleanup(void)
+{
+	tu_cleanup();
+	for (size_t i = 0; i < stu_ndirs; i++)
+		free(stu_dirs[i]);
+	stu_ndirs = 0;
+}
+
+/* Open (creating) a store with cheap Argon2id parameters for tests. */
+static inline int stu_open(const char *dir, int create, const char *pass,
+			   const unsigned char *key, uint64_t pack_size,
+			   struct store **st, struct ws_error *err)
+{
+	struct store_open_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.create = create;
+	o.encrypt = create && (pass || key);
+	o.passphrase = pass;
+	o.key = key;
+	o.pack_size = pack_size;
+	o.chunk_size = 64 * 1024;
+	o.kdf_opslimit = 1;
+	o.kdf_memlimit = 8192;
+	return store_open(dir, &o, st, err);
+}
+
+/* Deterministic incompressible bytes. */
+static inline void stu_random(unsigned char *p, size_t n, uint64_t seed)
+{
+	uint64_t x = seed * 2654435761u + 88172645463325252ull;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		p[i] = (unsigned char)(x >> 24);
+	}
+}
+
+static inline struct store_scan_info stu_info(const char *device)
+{
+	struct store_scan_info in;
+
+	memset(&in, 0, sizeof(in));
+	in.device = device;
+	in.computer = device;
+	in.os_product = "Windows 11 Pro";
+	in.os_build = "22631.4317";
+	in.os_edition = "Professional";
+	in.os_arch = "amd64";
+	in.tool_version = "0.1.0";
+	return in;
+}
+
+static inline struct store_file stu_file(const char *path, uint32_t user)
+{
+	struct store_file f;
+
+	memset(&f, 0, sizeof(f));
+	f.path = path;
+	f.user = user;
+	f.attributes = 0x20;
+	f.created_ft = 133000000000000000ull;
+	f.written_ft = 133100000000000000ull;
+	f.accessed_ft = 133200000000000000ull;
+	f.rule = 1;
+	return f;
+}
+
+/* A scan with one user, one rule, a value and the given in-memory files. */
+static inline void stu_scan(struct store *st, const char *device,
+			    const char *const *paths, const void *const *data,
+			    const size_t *lens, size_t n, char *id_out)
+{
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info(device);
+	struct store_user u = { 0, "S-1-5-21-1-2-3-1001", "PC\\alice", "C:\\Users\\alice",
+				133000000000000000ull, STORE_USER_LOCAL };
+	struct store_rule r = { 1, "MigUser.xml:42 component 'Docs'" };
+	unsigned char dw[4] = { 1, 0, 0, 0 };
+	struct store_value v = { 0, "HKCU\\Control Panel\\Desktop", "ScreenSaveActive", 4, dw, 4, 1 };
+
+	ws_error_clear(&err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_user(w, &u, &err), &err);
+	tu_assert_ok(store_scan_add_rule(w, &r, &err), &err);
+	tu_assert_ok(store_scan_add_value(w, &v, &err), &err);
+	for (size_t i = 0; i < n; i++) {
+		struct store_file f = stu_file(paths[i], 0);
+		tu_assert_ok(store_scan_add_file_mem(w, &f, data[i], lens[i], &err), &err);
+	}
+	tu_assert_ok(store_scan_commit(w, id_out, &err), &err);
+}
+
+static inline int stu_sink(void *ctx, const void *d, size_t n)
+{
+	ws_buf_add(ctx, d, n);
+	return 0;
+}
+
+/* Read a file's content of the newest scan of `device` by path. */
+static inline int stu_read(struct store *st, const char *device, const char *path,
+			   struct ws_buf *out, struct ws_error *err)
+{
+	struct store_catalog *cat;
+	struct store_record rec;
+	int rc = store_catalog_open(st, device, NULL, &cat, err), found = 0;
+
+	if (rc)
+		return rc;
+	while (!(rc = store_catalog_next(cat, &rec, err)) && rec.kind != STORE_REC_END) {
+		if (rec.kind == STORE_REC_FILE && !strcmp(rec.u.file.path, path)) {
+			found = 1;
+			rc = store_catalog_read_file_cb(cat, &rec.u.file, stu_sink, out, err);
+			break;
+		}
+	}
+	if (!rc && !found)
+		rc = ws_error_set(err, WS_E_USAGE, path, "file not in the scan");
+	store_catalog_free(cat);
+	return rc;
+}
+
+#endif

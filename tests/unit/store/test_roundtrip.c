@@ -1,0 +1,544 @@
+/* test_roundtrip.c - store: every record kind written and read back,
+ * dedup across devices and rescans, chunking, raw storage, encryption. */
+#include "store_tu.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <sodium.h>
+
+#include "util/ws_utf.h"
+
+static void every_record_kind_round_trips(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-01");
+	const char *rf[] = { "MigUser.xml", "MigApp.xml" };
+	char id[STORE_SCAN_ID_MAX];
+	unsigned char bin[300];
+
+	ws_error_clear(&err);
+	stu_random(bin, sizeof(bin), 7);
+	in.rule_files = rf;
+	in.n_rule_files = 2;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	struct store_user u0 = { 0, "S-1-5-21-1-2-3-1001", "PC-01\\alice", "C:\\Users\\alice", 133000000000000001ull, STORE_USER_LOCAL };
+	struct store_user u1 = { 5, "S-1-12-1-1-2-3-4", "AzureAD\\Bob", "C:\\Users\\bob", 0, STORE_USER_AZURE };
+	tu_assert_ok(store_scan_add_user(w, &u0, &err), &err);
+	tu_assert_ok(store_scan_add_user(w, &u1, &err), &err);
+	assert_int_equal(store_scan_add_user(w, &u1, &err), WS_E_USAGE);
+	struct store_rule r = { 3, "MigUser.xml:42 component 'My Documents' include %CSIDL_PERSONAL%\\* [*]" };
+	tu_assert_ok(store_scan_add_rule(w, &r, &err), &err);
+	struct store_app a = { 5, "Microsoft.WindowsCalculator_8wekyb3d8bbwe",
+			       "Microsoft.WindowsCalculator_11.2307.4.0_x64__8wekyb3d8bbwe",
+			       "11.2307.4.0", "x64", "CN=Microsoft Corporation", "store" };
+	tu_assert_ok(store_scan_add_app(w, &a, &err), &err);
+	struct store_key k = { STORE_SYSTEM, "HKLM\\Software\\Empty", 3 };
+	tu_assert_ok(store_scan_add_key(w, &k, &err), &err);
+	const unsigned char sz[] = { 'h', 0, 'i', 0, 0, 0 };
+	struct store_value v1 = { 0, "HKCU\\Control Panel\\Desktop", "", 1, sz, sizeof(sz), 3 };
+	struct store_value v2 = { 5, "HKCU\\Software\\Bin", "Blob", 3, bin, sizeof(bin), 3 };
+	struct store_value v3 = { 5, "HKCU\\Software\\Empty", "Nothing", 3, NULL, 0, 3 };
+	tu_assert_ok(store_scan_add_value(w, &v1, &err), &err);
+	tu_assert_ok(store_scan_add_value(w, &v2, &err), &err);
+	tu_assert_ok(store_scan_add_value(w, &v3, &err), &err);
+	struct store_file d = stu_file("C:\\Users\\alice\\Documents", 0);
+	d.flags = STORE_FILE_DIR;
+	d.attributes = 0x10;
+	tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
+	struct store_file f = stu_file("C:\\Users\\alice\\Documents\\a.txt", 0);
+	tu_assert_ok(store_scan_add_file_mem(w, &f, "hello world", 11, &err), &err);
+	struct store_file c = stu_file("C:\\Users\\alice\\OneDrive\\cloud.docx", 0);
+	c.flags = STORE_FILE_NOT_CAPTURED;
+	c.size = 123456;
+	tu_assert_ok(store_scan_add_file(w, &c, -1, &err), &err);
+	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	store_close(st);
+
+	struct store_catalog *cat;
+	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_catalog_open(st, "PC-01", NULL, &cat, &err), &err);
+	const struct store_scan_info *ci = store_catalog_info(cat);
+	assert_string_equal(ci->scan_id, id);
+	assert_string_equal(ci->device, "PC-01");
+	assert_string_equal(ci->os_build, "22631.4317");
+	assert_int_equal(ci->system_drive, 'C');
+	assert_int_equal(ci->n_rule_files, 2);
+	assert_string_equal(ci->rule_files[1], "MigApp.xml");
+	assert_true(ci->finished >= ci->started && ci->started > 0);
+	size_t n;
+	const struct store_user *us = store_catalog_users(cat, &n);
+	assert_int_equal(n, 2);
+	assert_string_equal(us[1].sid, "S-1-12-1-1-2-3-4");
+	assert_string_equal(store_catalog_user(cat, 0)->account, "PC-01\\alice");
+	assert_int_equal(store_catalog_user(cat, 0)->last_use_ft, 133000000000000001ull);
+	assert_null(store_catalog_user(cat, 9));
+	assert_string_equal(store_catalog_rule_text(cat, 3), r.text);
+	const struct store_app *ap = store_catalog_apps(cat, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(ap[0].publisher, "CN=Microsoft Corporation");
+	assert_int_equal(ap[0].user, 5);
+
+	struct store_record rec;
+	int kinds[16], nk = 0;
+	for (;;) {
+		tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+		if (rec.kind == STORE_REC_END)
+			break;
+		kinds[nk++] = rec.kind;
+		if (rec.kind == STORE_REC_KEY) {
+			assert_int_equal(rec.u.key.user, STORE_SYSTEM);
+			assert_string_equal(rec.u.key.path, "HKLM\\Software\\Empty");
+		} else if (rec.kind == STORE_REC_VALUE && !strcmp(rec.u.value.name, "Blob")) {
+			assert_int_equal(rec.u.value.len, sizeof(bin));
+			assert_memory_equal(rec.u.value.data, bin, sizeof(bin));
+			assert_int_equal(rec.u.value.type, 3);
+		} else if (rec.kind == STORE_REC_VALUE && !strcmp(rec.u.value.name, "")) {
+			assert_int_equal(rec.u.value.len, sizeof(sz));
+			assert_string_equal(rec.u.value.key, "HKCU\\Control Panel\\Desktop");
+		} else if (rec.kind == STORE_REC_FILE && !strcmp(rec.u.file.path, f.path)) {
+			struct ws_buf b = WS_BUF_INIT;
+			assert_int_equal(rec.u.file.size, 11);
+			assert_int_equal(rec.u.file.written_ft, f.written_ft);
+			assert_int_equal(rec.u.file.n_chunks, 1);
+			tu_assert_ok(store_catalog_read_file_cb(cat, &rec.u.file, stu_sink, &b, &err), &err);
+			assert_string_equal(b.buf, "hello world");
+			ws_buf_release(&b);
+		} else if (rec.kind == STORE_REC_FILE && rec.u.file.flags & STORE_FILE_NOT_CAPTURED) {
+			assert_int_equal(rec.u.file.n_chunks, 0);
+			assert_int_equal(rec.u.file.size, 0);
+		}
+	}
+	assert_int_equal(nk, 7);
+	assert_int_equal(kinds[0], STORE_REC_KEY);
+	assert_int_equal(kinds[6], STORE_REC_FILE);
+	/* rewind restarts */
+	store_catalog_rewind(cat);
+	tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+	assert_int_equal(rec.kind, STORE_REC_KEY);
+	store_catalog_free(cat);
+
+	struct store_scan_list list = STORE_SCAN_LIST_INIT;
+	tu_assert_ok(store_list_scans(st, NULL, &list, &err), &err);
+	assert_int_equal(list.n, 1);
+	assert_int_equal(list.v[0].n_files, 3);
+	assert_int_equal(list.v[0].n_values, 3);
+	assert_int_equal(list.v[0].n_keys, 1);
+	assert_int_equal(list.v[0].n_users, 2);
+	assert_int_equal(list.v[0].n_apps, 1);
+	assert_int_equal(list.v[0].bytes, 11);
+	store_scan_list_release(&list);
+	tu_assert_ok(store_verify(st, NULL, NULL, &err), &err);
+	store_close(st);
+}
+
+static uint64_t dir_bytes(const char *dir)
+{
+	struct ws_buf p = WS_BUF_INIT;
+	uint64_t total = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct stat sb;
+		if (de->d_name[0] == '.')
+			continue;
+		ws_buf_reset(&p);
+		ws_path_join(&p, dir, de->d_name);
+		if (lstat(p.buf, &sb) != 0)
+			continue;
+		total += S_ISDIR(sb.st_mode) ? dir_bytes(p.buf) : (uint64_t)sb.st_size;
+	}
+	if (d)
+		closedir(d);
+	ws_buf_release(&p);
+	return total;
+}
+
+static void two_devices_share_content_once(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	unsigned char *big = malloc(300000);
+	const char *paths[] = { "C:\\Users\\alice\\big.bin" };
+	const void *data[] = { big };
+	size_t lens[] = { 300000 };
+	struct ws_buf packs = WS_BUF_INIT;
+
+	stu_random(big, 300000, 1);
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	stu_scan(st, "PC-A", paths, data, lens, 1, NULL);
+	ws_path_join(&packs, dir, "packs");
+	uint64_t after_a = dir_bytes(packs.buf);
+	assert_true(after_a > 300000);
+	store_close(st);
+	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
+	stu_scan(st, "PC-B", paths, data, lens, 1, NULL);
+	uint64_t after_b = dir_bytes(packs.buf);
+	assert_int_equal(after_a, after_b); /* nothing new stored */
+	struct ws_buf b = WS_BUF_INIT;
+	tu_assert_ok(stu_read(st, "PC-B", paths[0], &b, &err), &err);
+	assert_int_equal(b.len, 300000);
+	assert_memory_equal(b.buf, big, 300000);
+	ws_buf_release(&b);
+	store_close(st);
+	ws_buf_release(&packs);
+	free(big);
+}
+
+static void rescan_stores_almost_nothing(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-R");
+	unsigned char buf[5000];
+	struct store_write_stats ws1, ws2;
+
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	for (int round = 0; round < 2; round++) {
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		for (int i = 0; i < 50; i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "C:\\Users\\a\\f%d.bin", i);
+			stu_random(buf, sizeof(buf), (uint64_t)i);
+			struct store_file f = stu_file(path, 0);
+			tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+		}
+		store_writer_stats(w, round ? &ws2 : &ws1);
+		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	}
+	assert_int_equal(ws1.chunks_new, 50);
+	assert_int_equal(ws2.chunks, 50);
+	assert_int_equal(ws2.chunks_new, 0);
+	assert_int_equal(ws2.bytes_written, 0);
+	assert_int_equal(ws2.packs_new, 0);
+	struct store_scan_list list = STORE_SCAN_LIST_INIT;
+	tu_assert_ok(store_list_scans(st, "PC-R", &list, &err), &err);
+	assert_int_equal(list.n, 2);
+	assert_true(strcmp(list.v[0].info.scan_id, list.v[1].info.scan_id) > 0);
+	store_scan_list_release(&list);
+	store_close(st);
+}
+
+static void big_file_streams_in_bounded_memory(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-BIG");
+	struct ws_buf src = WS_BUF_INIT;
+	const size_t size = 8u << 20; /* 8 MiB = 128 chunks of 64 KiB */
+	unsigned char *blk = malloc(1 << 16);
+
+	ws_error_clear(&err);
+	ws_path_join(&src, dir, "src.bin");
+	int fd = open(src.buf, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (size_t off = 0; off < size; off += 1 << 16) {
+		stu_random(blk, 1 << 16, off);
+		assert_int_equal(write(fd, blk, 1 << 16), 1 << 16);
+	}
+	lseek(fd, 0, SEEK_SET);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 1 << 20, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	struct store_file f = stu_file("C:\\big.vhdx", STORE_SYSTEM);
+	tu_assert_ok(store_scan_add_file(w, &f, fd, &err), &err);
+	struct store_write_stats s;
+	store_writer_stats(w, &s);
+	assert_int_equal(s.chunks, size >> 16);
+	assert_true(s.packs_new >= 7); /* 1 MiB packs were closed on the way */
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	close(fd);
+
+	/* read back chunk by chunk: callback never sees more than a chunk */
+	struct store_catalog *cat;
+	struct store_record rec;
+	tu_assert_ok(store_catalog_open(st, "PC-BIG", NULL, &cat, &err), &err);
+	tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+	assert_int_equal(rec.kind, STORE_REC_FILE);
+	assert_int_equal(rec.u.file.size, size);
+	struct ws_buf out = WS_BUF_INIT;
+	ws_path_join(&out, dir, "out.bin");
+	int ofd = open(out.buf, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	tu_assert_ok(store_catalog_read_file(cat, &rec.u.file, ofd, &err), &err);
+	lseek(ofd, 0, SEEK_SET);
+	for (size_t off = 0; off < size; off += 1 << 16) {
+		unsigned char got[1 << 16];
+		stu_random(blk, 1 << 16, off);
+		assert_int_equal(read(ofd, got, sizeof(got)), sizeof(got));
+		assert_memory_equal(got, blk, sizeof(got));
+	}
+	close(ofd);
+	store_catalog_free(cat);
+	store_close(st);
+	ws_buf_release(&src);
+	ws_buf_release(&out);
+	free(blk);
+}
+
+static void incompressible_chunk_is_stored_raw(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-RAW");
+	unsigned char rnd[60000];
+	char text[60000];
+
+	stu_random(rnd, sizeof(rnd), 99);
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = "abcabcabd"[i % 9];
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	struct store_file f1 = stu_file("C:\\r.bin", STORE_SYSTEM);
+	tu_assert_ok(store_scan_add_file_mem(w, &f1, rnd, sizeof(rnd), &err), &err);
+	struct store_write_stats s;
+	store_writer_stats(w, &s);
+	assert_int_equal(s.bytes_written, sizeof(rnd) + 1); /* flags byte only */
+	struct store_file f2 = stu_file("C:\\t.txt", STORE_SYSTEM);
+	tu_assert_ok(store_scan_add_file_mem(w, &f2, text, sizeof(text), &err), &err);
+	store_writer_stats(w, &s);
+	assert_true(s.bytes_written < sizeof(rnd) + 1 + 2000); /* compressed well */
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	struct ws_buf b = WS_BUF_INIT;
+	tu_assert_ok(stu_read(st, "PC-RAW", "C:\\r.bin", &b, &err), &err);
+	assert_memory_equal(b.buf, rnd, sizeof(rnd));
+	ws_buf_reset(&b);
+	tu_assert_ok(stu_read(st, "PC-RAW", "C:\\t.txt", &b, &err), &err);
+	assert_memory_equal(b.buf, text, sizeof(text));
+	ws_buf_release(&b);
+	store_close(st);
+}
+
+static void encrypted_round_trip_and_wrong_key(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	const char *paths[] = { "C:\\Users\\alice\\secret.txt" };
+	const void *data[] = { "top secret words" };
+	size_t lens[] = { 16 };
+
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, "correct horse", NULL, 0, &st, &err), &err);
+	assert_true(store_is_encrypted(st));
+	stu_scan(st, "PC-E", paths, data, lens, 1, NULL);
+	store_close(st);
+	assert_int_equal(stu_open(dir, 0, "wrong horse", NULL, 0, &st, &err), WS_E_KEY);
+	assert_null(st);
+	assert_int_equal(stu_open(dir, 0, NULL, NULL, 0, &st, &err), WS_E_KEY);
+	unsigned char key[32] = { 1 };
+	assert_int_equal(stu_open(dir, 0, NULL, key, 0, &st, &err), WS_E_KEY);
+	tu_assert_ok(stu_open(dir, 0, "correct horse", NULL, 0, &st, &err), &err);
+	struct ws_buf b = WS_BUF_INIT;
+	tu_assert_ok(stu_read(st, "PC-E", paths[0], &b, &err), &err);
+	assert_string_equal(b.buf, "top secret words");
+	ws_buf_release(&b);
+	tu_assert_ok(store_verify(st, &(struct store_verify_opts){ .deep = 1 }, NULL, &err), &err);
+	store_close(st);
+}
+
+static void key_file_store_and_key_file_parsing(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	unsigned char key[32], back[32];
+	struct ws_buf kf = WS_BUF_INIT;
+	const char *paths[] = { "C:\\x.txt" };
+	const void *data[] = { "x" };
+	size_t lens[] = { 1 };
+
+	ws_error_clear(&err);
+	stu_random(key, 32, 5);
+	ws_path_join(&kf, dir, "key.hex");
+	char hex[70];
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", key[i]);
+	strcat(hex, "\n");
+	tu_write_file(kf.buf, hex, strlen(hex));
+	tu_assert_ok(store_key_file_read(kf.buf, back, &err), &err);
+	assert_memory_equal(back, key, 32);
+	tu_write_file(kf.buf, key, 32);
+	tu_assert_ok(store_key_file_read(kf.buf, back, &err), &err);
+	assert_memory_equal(back, key, 32);
+	tu_write_file(kf.buf, "short", 5);
+	assert_int_equal(store_key_file_read(kf.buf, back, &err), WS_E_USAGE);
+
+	ws_buf_addch(&kf, 'S');
+	tu_assert_ok(stu_open(kf.buf, 1, NULL, key, 0, &st, &err), &err);
+	stu_scan(st, "PC-K", paths, data, lens, 1, NULL);
+	store_close(st);
+	assert_int_equal(stu_open(kf.buf, 0, "a passphrase", NULL, 0, &st, &err), WS_E_KEY);
+	tu_assert_ok(stu_open(kf.buf, 0, NULL, key, 0, &st, &err), &err);
+	tu_assert_ok(store_verify(st, NULL, NULL, &err), &err);
+	store_close(st);
+	/* asking for encryption of an existing plain store is refused */
+	char *plain = stu_tmpdir();
+	tu_assert_ok(stu_open(plain, 1, NULL, NULL, 0, &st, &err), &err);
+	store_close(st);
+	assert_int_equal(stu_open(plain, 1, "pw", NULL, 0, &st, &err), WS_E_STORE);
+	ws_buf_release(&kf);
+}
+
+static int contains(const unsigned char *hay, size_t n, const void *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (!memcmp(hay + i, needle, m))
+			return 1;
+	return 0;
+}
+
+static void grep_tree(const char *dir, const char *const *words, size_t nw, int *hits)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct ws_buf p = WS_BUF_INIT;
+		struct stat sb;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ws_path_join(&p, dir, de->d_name);
+		lstat(p.buf, &sb);
+		if (S_ISDIR(sb.st_mode)) {
+			grep_tree(p.buf, words, nw, hits);
+		} else {
+			size_t n;
+			unsigned char *c = (unsigned char *)tu_read_file(p.buf, &n);
+			for (size_t i = 0; i < nw; i++) {
+				struct ws_buf u16 = WS_BUF_INIT;
+				ws_utf8_to_utf16le(words[i], strlen(words[i]), &u16);
+				if (contains(c, n, words[i], strlen(words[i])) ||
+				    contains(c, n, u16.buf, u16.len) ||
+				    contains((const unsigned char *)de->d_name, strlen(de->d_name),
+					     words[i], strlen(words[i])))
+					(*hits)++;
+				ws_buf_release(&u16);
+			}
+			free(c);
+		}
+		ws_buf_release(&p);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void encrypted_store_leaks_no_names(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("ZEBRADEVICE");
+	const char *words[] = { "ZEBRADEVICE", "alicezebra", "Quokka", "S-1-5-21-777",
+				"Wallpaperzebra", "ContentZebraMarker", "Windows 11 Pro" };
+	unsigned char val[64];
+
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, "pw", NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	struct store_user u = { 0, "S-1-5-21-777", "PC\\alicezebra", "C:\\Users\\alicezebra", 0, 0 };
+	tu_assert_ok(store_scan_add_user(w, &u, &err), &err);
+	struct ws_buf u16 = WS_BUF_INIT;
+	ws_utf8_to_utf16le("Wallpaperzebra", 14, &u16);
+	memcpy(val, u16.buf, u16.len);
+	struct store_value v = { 0, "HKCU\\Quokka", "Wallpaperzebra", 1, val, u16.len, 0 };
+	tu_assert_ok(store_scan_add_value(w, &v, &err), &err);
+	struct store_file f = stu_file("C:\\Users\\alicezebra\\Quokka.txt", 0);
+	const char *content = "ContentZebraMarker ContentZebraMarker";
+	tu_assert_ok(store_scan_add_file_mem(w, &f, content, strlen(content), &err), &err);
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	store_close(st);
+	int hits = 0;
+	grep_tree(dir, words, 7, &hits);
+	assert_int_equal(hits, 0);
+	ws_buf_release(&u16);
+}
+
+static void concurrent_creators_converge(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_buf sub = WS_BUF_INIT;
+	pid_t pids[4];
+
+	ws_path_join(&sub, dir, "store");
+	for (int i = 0; i < 4; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			struct store *st;
+			struct ws_error err;
+			int rc = stu_open(sub.buf, 1, NULL, NULL, 0, &st, &err);
+			store_close(st);
+			_exit(rc);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int status;
+		waitpid(pids[i], &status, 0);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	ws_buf_release(&sub);
+}
+
+static void newer_major_format_refused(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_buf h = WS_BUF_INIT, p = WS_BUF_INIT;
+	struct store *st;
+	struct ws_error err;
+	unsigned char sum[32];
+	char hx[65];
+
+	ws_buf_adds(&h, "winstate-store\nformat 2.0\nstore-id 0123456789abcdef0123456789abcdef\n"
+			"chunk-size 65536\nencryption none\n");
+	crypto_generichash(sum, 32, (unsigned char *)h.buf, h.len, NULL, 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(hx + 2 * i, 3, "%02x", sum[i]);
+	ws_buf_addf(&h, "checksum %s\n", hx);
+	ws_path_join(&p, dir, "winstate-store");
+	tu_write_file(p.buf, h.buf, h.len);
+	assert_int_equal(stu_open(dir, 0, NULL, NULL, 0, &st, &err), WS_E_STORE);
+	assert_non_null(strstr(err.msg, "newer"));
+	/* and a folder that is not a store */
+	char *empty = stu_tmpdir();
+	assert_int_equal(stu_open(empty, 0, NULL, NULL, 0, &st, &err), WS_E_STORE);
+	ws_buf_release(&h);
+	ws_buf_release(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_record_kind_round_trips),
+		cmocka_unit_test(two_devices_share_content_once),
+		cmocka_unit_test(rescan_stores_almost_nothing),
+		cmocka_unit_test(big_file_streams_in_bounded_memory),
+		cmocka_unit_test(incompressible_chunk_is_stored_raw),
+		cmocka_unit_test(encrypted_round_trip_and_wrong_key),
+		cmocka_unit_test(key_file_store_and_key_file_parsing),
+		cmocka_unit_test(encrypted_store_leaks_no_names),
+		cmocka_unit_test(concurrent_creators_converge),
+		cmocka_unit_test(newer_major_format_refused),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	stu_cleanup();
+	return rc;
+}
