@@ -166,6 +166,60 @@ static void ntfs_mount_is_walked_safely(void **state)
 	ws_buf_release(&hx);
 }
 
+struct loops {
+	int loop_seen, entered;
+};
+
+static int loop_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct loops *l = ctx;
+
+	if (!strcmp(e->name, "bindloop")) {
+		assert_int_equal(e->type, VOL_ENT_DIR);
+		assert_true(e->loop);
+		l->loop_seen = 1;
+	}
+	if (strstr(e->host_path, "/bindloop/"))
+		l->entered = 1;
+	return VOL_WALK_CONTINUE;
+}
+
+/* A folder mounted inside itself (same st_dev/st_ino as an ancestor) is
+ * reported as a loop and not entered. */
+static void bind_mount_loop_is_not_entered(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct fx_opts o;
+	struct ws_error err;
+	struct ws_buf p = WS_BUF_INIT, src = WS_BUF_INIT;
+	struct vol *v;
+	struct loops l = { 0 };
+
+	fx_opts_init(&o);
+	o.out_dir = dir;
+	o.files = 2;
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&o, NULL, &err), &err);
+	ws_buf_addf(&src, "%s/Users/alice", dir);
+	ws_buf_addf(&p, "%s/Documents/bindloop", src.buf);
+	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
+	if (run("mount --bind '%s' '%s'", src.buf, p.buf) != 0) {
+		ws_buf_release(&p);
+		ws_buf_release(&src);
+		free(dir);
+		skip();
+	}
+	tu_assert_ok(vol_open(dir, &v, &err), &err);
+	tu_assert_ok(vol_walk(v, src.buf, loop_cb, &l, &err), &err);
+	vol_close(v);
+	run("umount '%s'", p.buf);
+	assert_true(l.loop_seen);
+	assert_false(l.entered);
+	ws_buf_release(&p);
+	ws_buf_release(&src);
+	free(dir);
+}
+
 static int teardown(void **state)
 {
 	do_umount();
@@ -176,6 +230,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(ntfs_mount_is_walked_safely, teardown),
+		cmocka_unit_test(bind_mount_loop_is_not_entered),
 	};
 	int rc;
 

@@ -334,6 +334,11 @@ static void walk_skip_stop_and_long_paths(void **state)
 	assert_int_equal(vol_walk(v, p.buf, count_cb, &n2, &err), WS_E_IO);
 	assert_string_equal(err.msg, "stopped by test");
 	assert_int_equal(n2, 26); /* 25 folders, then the file */
+	/* from the root: reaches the same file */
+	n2 = 0;
+	assert_int_equal(vol_walk(v, vol_get_info(v)->root, count_cb, &n2, &err),
+			 WS_E_IO);
+	assert_true(n2 > 26);
 
 	/* vol_stat: read-only attribute derived from the mode */
 	ws_buf_reset(&p);
