@@ -9,6 +9,7 @@
 
 static const struct cli_command commands[] = {
 	{ "scan", cmd_scan, "capture users' settings and files from offline Windows installations" },
+	{ "apply", cmd_apply, "replay a scan onto an offline Windows installation" },
 	{ NULL, NULL, NULL }
 };
 
