@@ -172,12 +172,19 @@ static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
 
 		if (cap < 64 || cap > LINK_TARGET_MAX)
 			cap = cap < 64 ? 64 : LINK_TARGET_MAX;
-		ws_buf_reset(&h->target);
-		ws_buf_grow(&h->target, cap);
-		r = readlinkat(dirfd, name, h->target.buf, cap);
-		if (r < 0) {
-			set_error(e, h, WS_E_IO, errno, "cannot read link");
-			return;
+		for (;;) {
+			ws_buf_reset(&h->target);
+			ws_buf_grow(&h->target, cap);
+			r = readlinkat(dirfd, name, h->target.buf, cap);
+			if (r < 0) {
+				set_error(e, h, WS_E_IO, errno,
+					  "cannot read link");
+				return;
+			}
+			/* st_size can understate (some FUSE file systems) */
+			if ((size_t)r < cap || cap >= LINK_TARGET_MAX)
+				break;
+			cap *= 2;
 		}
 		ws_buf_setlen(&h->target, (size_t)r);
 		e->link_target = h->target.buf;

@@ -104,9 +104,9 @@ enum vol_res {
  *                of the components as given (what mkdir/create would make);
  *   LINK_IN_PATH the host path up to and including the link;
  *   OTHER_DRIVE  nothing.
+ * "C:" or "C:\" alone is the root.
  * Errors: WS_E_IO when a folder on the way cannot be read,
- *         WS_E_USAGE for an empty path or a path with a NUL-free but
- *         invalid form (e.g. "C:" followed by nothing is the root: allowed).
+ *         WS_E_USAGE for an empty path.
  */
 int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 		enum vol_res *res, struct ws_error *err);
