@@ -378,6 +378,8 @@ struct check {
 	struct ws_log *log;
 	struct ws_error *err;
 	struct ws_buf unsupported;  /* reasons for the current component */
+	char **vars;                /* <variable name=...> defined in the file */
+	size_t nvars, avars;
 	const struct rule_node *stack[RULE_MAX_NAMED_DEPTH];
 	int nstack;
 	int failed;
@@ -422,6 +424,59 @@ static void check_function(struct check *c, const struct rule_node *n, const cha
 			call.fn, "");
 	}
 	rule_call_release(&call);
+}
+
+static void collect_vars(struct check *c, const struct rule_node *n)
+{
+	for (; n; n = n->next) {
+		if (n->tag == T_VARIABLE && rule_attr(n, "name")) {
+			WS_ALLOC_GROW(c->vars, c->nvars + 1, c->avars);
+			c->vars[c->nvars++] = (char *)rule_attr(n, "name");
+		}
+		collect_vars(c, n->first);
+	}
+}
+
+/* Pattern syntax and variable names are checked at load time so that lint
+ * reports them; the values are only known per context. */
+static void check_pattern(struct check *c, const struct rule_node *n)
+{
+	struct ws_buf x = WS_BUF_INIT;
+	const char *p = n->text, *t = rule_attr(n, "type");
+	int type = t && !strcasecmp(t, "Registry") ? RULE_REGISTRY :
+		   t && !strcasecmp(t, "Ini")	    ? RULE_INI :
+						      RULE_FILE;
+	struct rule_pattern *pat;
+	struct ws_error perr;
+
+	while (*p) {
+		const char *e = *p == '%' ? strchr(p + 1, '%') : NULL;
+
+		if (e && e > p + 1 && !memchr(p + 1, ' ', (size_t)(e - p - 1)) &&
+		    !memchr(p + 1, '\\', (size_t)(e - p - 1))) {
+			char name[128];
+			size_t l = (size_t)(e - p - 1), i;
+			int known;
+
+			snprintf(name, sizeof(name), "%.*s", (int)l, p + 1);
+			known = rule_variable_scope(name) != 0;
+			for (i = 0; i < c->nvars && !known; i++)
+				known = !strcasecmp(c->vars[i], name);
+			if (!known)
+				warn_at(c, n, "variable %%%s%% is neither a USMT variable nor "
+					"defined in this file", name);
+			ws_buf_adds(&x, "X");
+			p = e + 1;
+		} else {
+			ws_buf_addch(&x, *p++);
+		}
+	}
+	ws_error_clear(&perr);
+	if (rule_pattern_compile(x.buf, type, &pat, &perr))
+		warn_at(c, n, "malformed pattern '%s': %s", n->text, perr.msg);
+	else
+		rule_pattern_free(pat);
+	ws_buf_release(&x);
 }
 
 /* Walk one subtree, following by-name references; stop at nested components. */
@@ -469,6 +524,9 @@ static void check_tree(struct check *c, const struct rule_node *n, int top)
 	}
 body:
 	switch (n->tag) {
+	case T_PATTERN:
+		check_pattern(c, n);
+		break;
 	case T_CONDITION:
 	case T_SCRIPT:
 		check_function(c, n, n->text);
@@ -595,6 +653,7 @@ static int load_parsed(struct rule_set *rs, struct rule_file *f, struct ws_log *
 	c.log = log;
 	c.err = err;
 	c.unsupported = (struct ws_buf)WS_BUF_INIT;
+	collect_vars(&c, f->root);
 	/* namedElements definitions: check their own references for cycles */
 	for (const struct rule_node *ne = f->root->first; ne && !c.failed; ne = ne->next)
 		if (ne->tag == T_NAMEDELEMENTS)
@@ -609,6 +668,7 @@ static int load_parsed(struct rule_set *rs, struct rule_file *f, struct ws_log *
 	if (!c.failed)
 		add_components(&c, f->root, -1, 0, 0);
 	ws_buf_release(&c.unsupported);
+	free(c.vars);
 	if (c.failed) {
 		for (size_t i = old_ncomps; i < rs->ncomps; i++) {
 			free(rs->comps[i].name);

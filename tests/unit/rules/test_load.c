@@ -359,6 +359,31 @@ static void known_variables_listed(void **state)
 	assert_int_equal(rule_variable_scope("NOPE"), 0);
 }
 
+static void lint_checks_patterns_and_variables(void **state)
+{
+	const char *xml = "<migration urlid=\"v\">\n"
+			  "<component type=\"Documents\" context=\"User\"><displayName>V</displayName>\n"
+			  "<environment><variable name=\"Mine\"><text>C:\\M</text></variable></environment>\n"
+			  "<role role=\"Data\"><rules><include><objectSet>\n"
+			  "<pattern type=\"File\">%CSIDL_PERSONAL%\\* [*]</pattern>\n"
+			  "<pattern type=\"File\">%Mine%\\* [*]</pattern>\n"
+			  "<pattern type=\"File\">%TYPO_VAR%\\* [*]</pattern>\n"
+			  "<pattern type=\"File\">C:\\x [unclosed</pattern>\n"
+			  "</objectSet></include></rules></role></component></migration>";
+	struct rule_set *rs = rule_set_new();
+	struct ws_error err;
+	struct logcap cap;
+	struct ws_log log;
+
+	cap_init(&cap, &log);
+	tu_assert_ok(load(rs, "v.xml", xml, &log, &err), &err);
+	assert_int_equal(cap.warnings, 2);
+	assert_non_null(strstr(cap.text.buf, "v.xml:7: variable %TYPO_VAR%"));
+	assert_non_null(strstr(cap.text.buf, "v.xml:8: malformed pattern"));
+	rule_set_free(rs);
+	ws_buf_release(&cap.text);
+}
+
 static int teardown(void **state)
 {
 	tu_cleanup();
@@ -382,6 +407,7 @@ int main(void)
 		cmocka_unit_test(file_errors),
 		cmocka_unit_test(config_xml_switches_off),
 		cmocka_unit_test(known_variables_listed),
+		cmocka_unit_test(lint_checks_patterns_and_variables),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
