@@ -171,10 +171,11 @@ void store_enc_trailer(struct ws_buf *b, const struct store_trailer *t)
 	rec_emit(b, REC_TRAILER, &r);
 }
 
-void store_cat_frame_ad(struct ws_buf *ad, const char *scan_id,
-			uint32_t frame_no, unsigned kind)
+void store_cat_frame_ad(struct ws_buf *ad, const unsigned char *head,
+			const char *scan_id, uint32_t frame_no, unsigned kind)
 {
-	ws_buf_adds(ad, STORE_CAT_MAGIC);
+	/* The file header is bound to every frame: no byte goes unchecked. */
+	ws_buf_add(ad, head, 8);
 	ws_buf_adds(ad, scan_id);
 	ws_buf_add_u32le(ad, frame_no);
 	ws_buf_add_u8(ad, kind);
@@ -187,7 +188,10 @@ void store_cat_frame(const struct store *st, const char *scan_id,
 	struct ws_buf z = WS_BUF_INIT, ad = WS_BUF_INIT, sealed = WS_BUF_INIT;
 
 	store_deflate(payload, len, 6, &z);
-	store_cat_frame_ad(&ad, scan_id, frame_no, kind);
+	struct ws_buf head = WS_BUF_INIT;
+	store_cat_file_header(st, &head);
+	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, scan_id, frame_no, kind);
+	ws_buf_release(&head);
 	store_seal(st, st->k_cat, ad.buf, ad.len, z.buf, z.len, &sealed);
 	ws_buf_add_u32le(out, (unsigned long)sealed.len);
 	ws_buf_add_u8(out, kind);
@@ -308,6 +312,7 @@ struct store_catalog {
 	struct ws_buf rel;               /* scans/<id>.cat */
 	int fd;
 	uint64_t file_size;
+	unsigned char head[CAT_HEAD_LEN];
 	struct store_scan_info info;
 	struct store_trailer tr;
 	struct strpool meta_pool;        /* strings of info/users/rules/apps */
@@ -378,7 +383,7 @@ static int read_frame(struct store_catalog *cat, uint64_t off, uint32_t no,
 		goto out;
 	}
 	ws_buf_setlen(&sealed, len);
-	store_cat_frame_ad(&ad, cat->info.scan_id, no, want_kind);
+	store_cat_frame_ad(&ad, cat->head, cat->info.scan_id, no, want_kind);
 	if (store_unseal(cat->st, cat->st->k_cat, ad.buf, ad.len, sealed.buf,
 			 sealed.len, &z) != 0) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
@@ -590,18 +595,17 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "not a catalog (bad magic or empty)");
 		goto fail;
 	}
-	if (head[5] > STORE_FORMAT_MAJOR) {
-		rc = ws_error_set(err, WS_E_STORE, cat->rel.buf,
-				  "catalog format %u is newer than supported", head[5]);
-		goto fail;
-	}
-	if (head[7] != (st->encrypted ? 1 : 0)) {
+	memcpy(cat->head, head, sizeof(head));
+	/* The store header governs the version: a catalog of another major
+	 * version or encryption state in this store is damage. */
+	if (head[5] != STORE_FORMAT_MAJOR || head[7] != (st->encrypted ? 1 : 0)) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog header damaged");
 		goto fail;
 	}
 	if (cat->file_size < CAT_HEAD_LEN + STORE_CAT_FOOTER_LEN ||
 	    cat_read_at(cat, foot, sizeof(foot), cat->file_size - sizeof(foot)) != 0 ||
-	    memcmp(foot, STORE_CAT_FOOTER, 8) != 0) {
+	    memcmp(foot, STORE_CAT_FOOTER, 8) != 0 ||
+	    foot[20] || foot[21] || foot[22] || foot[23]) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
 				  "catalog truncated (no footer): the scan is unreadable");
 		goto fail;

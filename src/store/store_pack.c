@@ -101,10 +101,6 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad magic");
 		goto out;
 	}
-	if (d[5] > STORE_FORMAT_MAJOR) {
-		rc = ws_error_set(err, WS_E_STORE, where, "pack index format %u is newer than supported", d[5]);
-		goto out;
-	}
 	if (memcmp(d, head, IX_HEAD_LEN) != 0) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad header");
 		goto out;
@@ -156,6 +152,7 @@ int store_index_parse(const struct store *st, const char *pack_id,
 			goto out;
 		}
 	}
+	p->ix_len = len;
 	p->tar_size = store_tar_size(p->blobs_end, len);
 out:
 	ws_buf_release(&pl);
@@ -202,8 +199,7 @@ int store_pack_open_fd(struct store *st, struct store_pack *p,
 	return rc;
 }
 
-/* Parse a ustar header block: name and size; -1 if not a valid header. */
-static int tar_header(const unsigned char *h, char name[101], uint64_t *size)
+int store_tar_header(const unsigned char *h, char name[101], uint64_t *size)
 {
 	unsigned sum = 0, want = 0;
 
@@ -236,7 +232,7 @@ static int index_from_tar(struct store *st, struct store_pack *p,
 		if (e)
 			return ws_error_set(err, WS_E_CORRUPT, where,
 					    "pack truncated before its index");
-		if (tar_header(h, name, &size) != 0)
+		if (store_tar_header(h, name, &size) != 0)
 			return ws_error_set(err, WS_E_CORRUPT, where,
 					    "pack has a damaged tar header at offset %llu",
 					    (unsigned long long)off);
@@ -264,6 +260,14 @@ int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err
 		return WS_OK;
 	if (p->load_rc)
 		return ws_error_set(err, p->load_rc, "", "pack %s is unusable", p->id);
+	if (!p->has_idx && !p->has_tar) {
+		store_rel_pack(&rel, p->id, ".tar");
+		rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack missing");
+		ws_buf_release(&rel);
+		p->load_rc = rc;
+		return rc;
+	}
+	rc = WS_E_CORRUPT;
 	if (p->has_idx) {
 		store_rel_pack(&rel, p->id, ".idx");
 		store_abs(st, &abs, rel.buf);
@@ -272,14 +276,27 @@ int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err
 			rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack index too large");
 		else if (rc == WS_E_IO)
 			rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack index unreadable");
-	} else {
-		store_rel_pack(&rel, p->id, ".tar");
-		rc = store_pack_open_fd(st, p, err);
 		if (!rc)
-			rc = index_from_tar(st, p, &data, rel.buf, err);
+			rc = store_index_parse(st, p->id, data.buf, data.len, p, rel.buf, err);
+		if (rc == WS_E_CORRUPT && p->has_tar)
+			ws_logf(st->log, WS_LOG_WARN, rel.buf,
+				"damaged: using the copy inside the pack");
 	}
-	if (!rc)
-		rc = store_index_parse(st, p->id, data.buf, data.len, p, rel.buf, err);
+	if (rc == WS_E_CORRUPT && p->has_tar) {
+		/* No usable .idx: the pack carries its own copy. */
+		struct ws_error e2;
+		ws_error_clear(&e2);
+		ws_buf_reset(&rel);
+		ws_buf_reset(&data);
+		store_rel_pack(&rel, p->id, ".tar");
+		rc = store_pack_open_fd(st, p, &e2);
+		if (!rc)
+			rc = index_from_tar(st, p, &data, rel.buf, &e2);
+		if (!rc)
+			rc = store_index_parse(st, p->id, data.buf, data.len, p, rel.buf, &e2);
+		if (rc && err && (!p->has_idx || err->code == WS_OK))
+			*err = e2;
+	}
 	if (rc)
 		p->load_rc = rc;
 	else

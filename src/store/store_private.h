@@ -48,6 +48,7 @@ struct store_pack {
 	size_t n_ix;
 	uint64_t blobs_end;             /* where the index entry's header starts */
 	uint64_t tar_size;              /* expected size of the tar */
+	size_t ix_len;                  /* bytes of the encoded index */
 	int fd;                         /* open tar, -1 */
 	long wno;                       /* writer: number in its catalog's pack table, -1 */
 	unsigned char *vbad;            /* verify: per index entry, blob damaged */
@@ -124,6 +125,9 @@ int store_pack_read_blob(struct store *st, struct store_pack *p,
 int store_pack_open_fd(struct store *st, struct store_pack *p,
 		       struct ws_error *err);
 void store_pack_release(struct store_pack *p);
+/* Parse a ustar header block (checksum and magic checked): name and size;
+ * -1 when it is not a valid header. */
+int store_tar_header(const unsigned char *h, char name[101], uint64_t *size);
 uint64_t store_tar_size(uint64_t blobs_end, size_t index_len);
 
 /* Pack writer (one open pack at a time). */
@@ -155,8 +159,8 @@ struct store_trailer {
 	uint32_t meta_first_frame;
 };
 
-void store_cat_frame_ad(struct ws_buf *ad, const char *scan_id,
-			uint32_t frame_no, unsigned kind);
+void store_cat_frame_ad(struct ws_buf *ad, const unsigned char *head,
+			const char *scan_id, uint32_t frame_no, unsigned kind);
 void store_rec_put_str(struct ws_buf *b, const char *s);
 void store_rec_put_bytes(struct ws_buf *b, const void *p, size_t n);
 void store_enc_head(struct ws_buf *b, const struct store_scan_info *info);

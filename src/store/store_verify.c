@@ -42,21 +42,88 @@ static void pack_problem(struct vctx *v, struct store_pack *p, int kind,
 	ws_buf_release(&rel);
 }
 
-/* Index entry i's tar header must name its hash with the right size. */
-static int header_ok(struct store_pack *p, const struct store_ix_entry *e)
+static int zeros(int fd, uint64_t off, uint64_t n)
 {
-	unsigned char h[512];
-	char hx[2 * STORE_HASH_LEN + 1];
-	uint64_t size = 0;
+	unsigned char buf[1024];
 
-	if (pread(p->fd, h, 512, (off_t)(e->off - 512)) != 512)
-		return 0;
-	store_hash_hex(e->hash, hx);
-	if (memcmp(h, hx, 64) != 0 || h[64] != '\0')
-		return 0;
-	for (int i = 124; i < 136 && h[i] >= '0' && h[i] <= '7'; i++)
-		size = size * 8 + (uint64_t)(h[i] - '0');
-	return size == e->stored_len && !memcmp(h + 257, "ustar", 5);
+	while (n) {
+		size_t k = n < sizeof(buf) ? (size_t)n : sizeof(buf);
+		if (pread(fd, buf, k, (off_t)off) != (ssize_t)k)
+			return 0;
+		for (size_t i = 0; i < k; i++)
+			if (buf[i])
+				return 0;
+		off += k;
+		n -= k;
+	}
+	return 1;
+}
+
+static uint64_t pad512(uint64_t n)
+{
+	return (n + 511) & ~(uint64_t)511;
+}
+
+static int off_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct store_pack *p = ctx;
+	uint64_t x = p->ix[*(const size_t *)a].off;
+	uint64_t y = p->ix[*(const size_t *)b].off;
+	return x < y ? -1 : x > y;
+}
+
+/* Walk the whole tar in order: headers, blobs, padding, index, end. */
+static void deep_walk(struct vctx *v, struct store_pack *p, size_t idx_len)
+{
+	size_t *order = ws_xcalloc(p->n_ix + 1, sizeof(*order));
+	struct ws_buf out = WS_BUF_INIT;
+	uint64_t pos = 0;
+	unsigned char h[512];
+	char name[101], hx[2 * STORE_HASH_LEN + 1], m[200];
+	uint64_t size;
+
+	for (size_t i = 0; i < p->n_ix; i++)
+		order[i] = i;
+	if (p->n_ix)
+		qsort_r(order, p->n_ix, sizeof(*order), off_cmp, p);
+	for (size_t k = 0; k < p->n_ix; k++) {
+		size_t i = order[k];
+		const struct store_ix_entry *e = &p->ix[i];
+		struct ws_error er;
+		const char *why = NULL;
+
+		v->s->blobs_checked++;
+		store_hash_hex(e->hash, hx);
+		ws_error_clear(&er);
+		ws_buf_reset(&out);
+		if (e->off - 512 != pos)
+			why = "entries overlap or leave a gap";
+		else if (pread(p->fd, h, 512, (off_t)pos) != 512 ||
+			 store_tar_header(h, name, &size) != 0)
+			why = "tar header damaged";
+		else if (strcmp(name, hx) || size != e->stored_len)
+			why = "tar header does not match the index";
+		else if (!zeros(p->fd, e->off + e->stored_len,
+				pad512(e->stored_len) - e->stored_len))
+			why = "padding damaged";
+		if (why) {
+			snprintf(m, sizeof(m), "blob %.16s: %s", hx, why);
+			pack_problem(v, p, STORE_PROBLEM_BLOB, ".tar", m);
+			p->vbad[i] = 1;
+		} else if (store_pack_read_blob(v->st, p, e, &out, &er) != WS_OK) {
+			p->vbad[i] = 1;
+			problem(v, STORE_PROBLEM_BLOB, er.where, NULL, NULL, NULL, er.msg);
+		}
+		pos = e->off + pad512(e->stored_len);
+	}
+	if (pos != p->blobs_end || pread(p->fd, h, 512, (off_t)pos) != 512 ||
+	    store_tar_header(h, name, &size) != 0 || strcmp(name, "index") ||
+	    size != idx_len ||
+	    !zeros(p->fd, pos + 512 + idx_len, pad512(idx_len) - idx_len + 1024))
+		pack_problem(v, p, STORE_PROBLEM_PACK, ".tar",
+			     "index entry, padding or end of archive damaged");
+	ws_buf_release(&out);
+	free(order);
 }
 
 static void check_pack(struct vctx *v, struct store_pack *p)
@@ -110,25 +177,8 @@ static void check_pack(struct vctx *v, struct store_pack *p)
 		}
 	}
 	p->vbad = ws_xcalloc(p->n_ix + 1, 1);
-	if (v->o->deep) {
-		struct ws_buf out = WS_BUF_INIT;
-		for (size_t i = 0; i < p->n_ix; i++) {
-			ws_buf_reset(&out);
-			v->s->blobs_checked++;
-			ws_error_clear(&e);
-			if (!header_ok(p, &p->ix[i])) {
-				char hx[2 * STORE_HASH_LEN + 1], m[200];
-				store_hash_hex(p->ix[i].hash, hx);
-				snprintf(m, sizeof(m), "tar header of blob %.16s damaged", hx);
-				p->vbad[i] = 1;
-				pack_problem(v, p, STORE_PROBLEM_BLOB, ".tar", m);
-			} else if (store_pack_read_blob(st, p, &p->ix[i], &out, &e) != WS_OK) {
-				p->vbad[i] = 1;
-				problem(v, STORE_PROBLEM_BLOB, e.where, NULL, NULL, NULL, e.msg);
-			}
-		}
-		ws_buf_release(&out);
-	}
+	if (v->o->deep)
+		deep_walk(v, p, p->ix_len);
 	p->vstate = 1;
 	ws_buf_release(&rel);
 	ws_buf_release(&abs);
