@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
 	{ "scan", cmd_scan, "capture users' settings and files from offline Windows installations" },
 	{ "apply", cmd_apply, "replay a scan onto an offline Windows installation" },
+	{ "rules", cmd_rules, "check rule files (lint) and show the variables they can use" },
 	{ NULL, NULL, NULL }
 };
 

@@ -1,0 +1,27 @@
+# lib.sh - helpers for the end-to-end scripts (sourced).
+# Environment from ctest: WINSTATE, WSFIXTURE, WS_SOURCE_DIR, WS_BUILD_DIR, WS_TESTDATA.
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${WINSTATE:?run through ctest (WINSTATE unset)}"
+: "${WSFIXTURE:?run through ctest (WSFIXTURE unset)}"
+: "${WS_SOURCE_DIR:=$(cd "$E2E_DIR/../.." && pwd)}"
+export WS_RULES_DIR="${WS_RULES_DIR:-$WS_SOURCE_DIR/rules}"
+E2E_NAME=$(basename "$0" .sh)
+
+# One scratch folder per script, made here (not in a $(...) subshell, whose
+# EXIT trap would remove it at once); E2E_KEEP=1 keeps it for debugging.
+E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/wse2e-$E2E_NAME-XXXXXX")
+[ -n "${E2E_KEEP:-}" ] || trap 'rm -rf "$E2E_TMP"' EXIT
+e2e_tmpdir() { echo "$E2E_TMP"; }
+fail() { echo "FAIL $E2E_NAME: $*" >&2; exit 1; }
+pass() { echo "PASS $E2E_NAME"; exit 0; }
+skip() { echo "SKIP $E2E_NAME: $*"; exit 77; }
+# expect_exit CODE cmd... : run cmd, require its exit code
+expect_exit() {
+  local want=$1; shift
+  local rc=0
+  "$@" > "$(e2e_tmpdir)/last.out" 2> "$(e2e_tmpdir)/last.err" || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    cat "$(e2e_tmpdir)/last.out" "$(e2e_tmpdir)/last.err" >&2
+    fail "expected exit $want, got $rc: $*"
+  fi
+}
