@@ -25,3 +25,29 @@ expect_exit() {
     fail "expected exit $want, got $rc: $*"
   fi
 }
+# tree_hash DIR: one hash over every path, type, size, mode and file content
+# below DIR (symlinks by target text), to prove a tree was not touched.
+tree_hash() {
+  (cd "$1" && find . -printf '%p\t%y\t%s\t%m\t%l\n' | LC_ALL=C sort &&
+   find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) | sha256sum | cut -d' ' -f1
+}
+# A tiny rule set capturing a few settings and Documents (fast, predictable).
+small_rules() {
+  cat > "$1" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<migration urlid="http://winstate.test/e2e-small">
+  <component type="Documents" context="User">
+    <displayName>e2e documents and desktop settings</displayName>
+    <role role="Data">
+      <rules>
+        <include><objectSet>
+          <pattern type="File">%CSIDL_PERSONAL%\* [*]</pattern>
+          <pattern type="Registry">HKCU\Control Panel\Desktop [*]</pattern>
+          <pattern type="Registry">HKCU\Software\Microsoft\Windows\CurrentVersion\Themes\Personalize [*]</pattern>
+        </objectSet></include>
+      </rules>
+    </role>
+  </component>
+</migration>
+XML
+}
