@@ -286,12 +286,13 @@ static int object_exists(struct rule_eval *ev, int type, const char *loc)
 			return fail(ev, "%s", "wildcard DoesObjectExist needs a listing probe");
 		if (rule_pattern_compile(loc, type, &pat, NULL))
 			return fail(ev, "bad location '%s'", loc);
-		rc = exists_wild(ev, type, pat, rule_pattern_root(pat), 0, &budget);
-		if (!rc && rule_pattern_match(pat, rule_pattern_root(pat), NULL) == 1)
-			rc = pr->file_exists && type == RULE_FILE ?
-				     pr->file_exists(pr->ctx, rule_pattern_root(pat)) > 0 :
-			     pr->reg_exists ? pr->reg_exists(pr->ctx, rule_pattern_root(pat), NULL) > 0 :
-					      0;
+		/* the root itself may be what "X\*" names */
+		rc = rule_pattern_match(pat, rule_pattern_root(pat), NULL) == 1 &&
+		     (type == RULE_REGISTRY ?
+			      pr->reg_exists && pr->reg_exists(pr->ctx, rule_pattern_root(pat), NULL) > 0 :
+			      pr->file_exists && pr->file_exists(pr->ctx, rule_pattern_root(pat)) > 0);
+		if (!rc)
+			rc = exists_wild(ev, type, pat, rule_pattern_root(pat), 0, &budget);
 		rule_pattern_free(pat);
 		return rc;
 	}

@@ -479,6 +479,36 @@ static void check_pattern(struct check *c, const struct rule_node *n)
 	ws_buf_release(&x);
 }
 
+static int one_of(const char *v, const char *const *allowed)
+{
+	while (*v == ' ')
+		v++;
+	for (; *allowed; allowed++)
+		if (!strcasecmp(v, *allowed))
+			return 1;
+	return 0;
+}
+
+/* Attribute values USMT defines: anything else is a warning, never fatal. */
+static void check_values(struct check *c, const struct rule_node *n)
+{
+	static const char *const types[] = { "File", "Registry", "Ini", NULL };
+	static const char *const ctypes[] = { "System", "Application", "Device", "Documents", NULL };
+	static const char *const roles[] = { "Container", "Binaries", "Settings", "Data", NULL };
+	static const char *const ctxs[] = { "User", "System", "UserAndSystem", NULL };
+	const char *v;
+
+	if (n->tag == T_PATTERN && (v = rule_attr(n, "type")) && !one_of(v, types))
+		warn_at(c, n, "pattern type=\"%s\" is not File, Registry or Ini (File assumed)", v);
+	if (n->tag == T_COMPONENT && (v = rule_attr(n, "type")) && !one_of(v, ctypes))
+		warn_at(c, n, "component type=\"%s\" is unknown", v);
+	if (n->tag == T_ROLE && (v = rule_attr(n, "role")) && !one_of(v, roles))
+		warn_at(c, n, "role=\"%s\" is unknown", v);
+	if ((n->tag == T_COMPONENT || n->tag == T_RULES) && (v = rule_attr(n, "context")) &&
+	    !one_of(v, ctxs))
+		warn_at(c, n, "context=\"%s\" is unknown (UserAndSystem assumed)", v);
+}
+
 /* Walk one subtree, following by-name references; stop at nested components. */
 static void check_tree(struct check *c, const struct rule_node *n, int top)
 {
@@ -523,6 +553,7 @@ static void check_tree(struct check *c, const struct rule_node *n, int top)
 		return;
 	}
 body:
+	check_values(c, n);
 	switch (n->tag) {
 	case T_PATTERN:
 		check_pattern(c, n);

@@ -31,6 +31,10 @@
  * beats an include, components never affect each other, an
  * unconditionalExclude beats everything everywhere.
  *
+ * Threads: a rule_set is read-only once loaded and may be shared; a
+ * rule_sel keeps PCRE2 match data inside its patterns, so one selection is
+ * used by one thread at a time (compile one per device/user pass).
+ *
  * Nothing here prints: warnings (unknown element, unknown variable,
  * unsupported helper function ...) go to the struct ws_log given, with
  * "file:line" as `where`; fatal problems return WS_E_RULES with the file,
@@ -217,7 +221,8 @@ struct rule_probe {
 	int (*file_read)(void *ctx, const char *path, size_t max, struct ws_buf *data);
 	/* List the children of a folder or key: call `fn` once per child with
 	 * is_container = 1 for sub-folders/sub-keys, 0 for files/values.  Used
-	 * only for wildcard DoesObjectExist patterns; may be NULL. */
+	 * only for wildcard DoesObjectExist patterns; may be NULL (such a
+	 * condition then makes its component RULE_COMP_ERROR). */
 	int (*list)(void *ctx, int type, const char *node,
 		    void (*fn)(void *arg, const char *name, int is_container),
 		    void *arg);
@@ -295,7 +300,8 @@ int rule_sel_dir(const struct rule_sel *sel, int type, const char *node);
  * Where to walk: the literal prefixes of every include pattern of the
  * active components, reduced to folders/keys, with any root lying inside
  * another removed, sorted.  E.g. "C:\\Users\\alice\\Documents",
- * "HKCU\\Control Panel\\Desktop", "C:" (for "C:\\* [*.doc]").
+ * "HKCU\\Control Panel\\Desktop", "C:" (for "C:\\* [*.doc]").  An include
+ * pattern starting with '*' gives the root "" (everything of that type).
  */
 size_t rule_sel_root_count(const struct rule_sel *sel, int type);
 const char *rule_sel_root(const struct rule_sel *sel, int type, size_t i);

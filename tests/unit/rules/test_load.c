@@ -384,6 +384,28 @@ static void lint_checks_patterns_and_variables(void **state)
 	ws_buf_release(&cap.text);
 }
 
+static void unknown_attribute_values_warn(void **state)
+{
+	const char *xml = "<migration urlid=\"a\">\n"
+			  "<component type=\"Gadget\" context=\"Everyone\"><displayName>A</displayName>\n"
+			  "<role role=\"Bogus\"><rules><include><objectSet>\n"
+			  "<pattern type=\"Disk\">C:\\A [*]</pattern>\n"
+			  "</objectSet></include></rules></role></component></migration>";
+	struct rule_set *rs = rule_set_new();
+	struct ws_error err;
+	struct logcap cap;
+	struct ws_log log;
+
+	cap_init(&cap, &log);
+	tu_assert_ok(load(rs, "a.xml", xml, &log, &err), &err);
+	assert_int_equal(cap.warnings, 4);
+	assert_non_null(strstr(cap.text.buf, "a.xml:2: component type=\"Gadget\""));
+	assert_non_null(strstr(cap.text.buf, "a.xml:3: role=\"Bogus\""));
+	assert_non_null(strstr(cap.text.buf, "a.xml:4: pattern type=\"Disk\""));
+	rule_set_free(rs);
+	ws_buf_release(&cap.text);
+}
+
 static int teardown(void **state)
 {
 	tu_cleanup();
@@ -408,6 +430,7 @@ int main(void)
 		cmocka_unit_test(config_xml_switches_off),
 		cmocka_unit_test(known_variables_listed),
 		cmocka_unit_test(lint_checks_patterns_and_variables),
+		cmocka_unit_test(unknown_attribute_values_warn),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
