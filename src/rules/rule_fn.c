@@ -367,7 +367,9 @@ static int ini_lookup(const char *text, size_t len, const char *section,
 
 		while (q < le && (*q == ' ' || *q == '\t'))
 			q++;
-		if (q < le && *q == '[') {
+		if (q >= le) {
+			/* blank line */
+		} else if (*q == '[') {
 			const char *c = memchr(q, ']', (size_t)(le - q));
 
 			in = c && (size_t)(c - q - 1) == strlen(section) &&

@@ -23,6 +23,11 @@ struct rule_pattern {
 	pcre2_code *leaf_re;   /* NULL: pattern has no leaf (containers only) */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	/* fast paths that avoid PCRE2 for the common shapes */
+	int node_fast;       /* FAST_NONE, FAST_LITERAL ("X"), FAST_TREE ("X\\*") */
+	int leaf_fast;       /* FAST_NONE, FAST_LITERAL, FAST_ANY, FAST_SUFFIX, FAST_PREFIX */
+	char *node_lit_text; /* upper-cased literal node for FAST_LITERAL/FAST_TREE */
+	char *leaf_lit_text; /* upper-cased literal part of the leaf */
 	/* specificity */
 	size_t node_lit;
 	int node_wild;
@@ -30,6 +35,51 @@ struct rule_pattern {
 	size_t leaf_lit;
 	int leaf_wild;
 };
+
+enum { FAST_NONE = 0, FAST_LITERAL, FAST_TREE, FAST_ANY, FAST_SUFFIX, FAST_PREFIX };
+
+static size_t count_ch(const char *s, char c)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == c;
+	return n;
+}
+
+/* Classify upper-cased node/leaf texts for the fast paths. */
+static void classify(struct rule_pattern *p, const char *unode, const char *uleaf)
+{
+	size_t ln = strlen(unode);
+
+	if (!strchr(unode, '^')) {
+		size_t stars = count_ch(unode, '*');
+
+		if (!stars) {
+			p->node_fast = FAST_LITERAL;
+			p->node_lit_text = ws_xstrdup(unode);
+		} else if (stars == 1 && ln >= 2 && unode[ln - 1] == '*' && unode[ln - 2] == '\\') {
+			p->node_fast = FAST_TREE;
+			p->node_lit_text = ws_xstrndup(unode, ln - 2);
+		}
+	}
+	if (uleaf && !strchr(uleaf, '^')) {
+		size_t stars = count_ch(uleaf, '*'), ll = strlen(uleaf);
+
+		if (!stars) {
+			p->leaf_fast = FAST_LITERAL;
+			p->leaf_lit_text = ws_xstrdup(uleaf);
+		} else if (stars == 1 && ll == 1) {
+			p->leaf_fast = FAST_ANY;
+		} else if (stars == 1 && uleaf[0] == '*') {
+			p->leaf_fast = FAST_SUFFIX;
+			p->leaf_lit_text = ws_xstrdup(uleaf + 1);
+		} else if (stars == 1 && uleaf[ll - 1] == '*') {
+			p->leaf_fast = FAST_PREFIX;
+			p->leaf_lit_text = ws_xstrndup(uleaf, ll - 1);
+		}
+	}
+}
 
 void rule_upper(const char *s, struct ws_buf *out)
 {
@@ -294,6 +344,16 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 		free(litpre);
 	}
 
+	{
+		struct ws_buf un = WS_BUF_INIT, ul = WS_BUF_INIT;
+
+		rule_upper(node.buf, &un);
+		if (has_leaf)
+			rule_upper(leaf.buf, &ul);
+		classify(p, un.buf, has_leaf ? ul.buf : NULL);
+		ws_buf_release(&un);
+		ws_buf_release(&ul);
+	}
 	rule_upper(node.buf, &up);
 	to_regex(up.buf, 1, &re, &p->node_lit, &p->node_wild);
 	/* a trailing backslash of the literal part does not make it more specific */
@@ -334,6 +394,8 @@ void rule_pattern_free(struct rule_pattern *p)
 	free(p->text);
 	free(p->root);
 	free(p->lit_upper);
+	free(p->node_lit_text);
+	free(p->leaf_lit_text);
 	free(p);
 }
 
@@ -361,12 +423,41 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 		return 0;
 	if ((uleaf != NULL) != (p->has_leaf != 0))
 		return 0;
+	/* the leaf test is the cheaper and the more selective one: first */
+	if (uleaf) {
+		size_t ll = strlen(uleaf), tl = p->leaf_lit_text ? strlen(p->leaf_lit_text) : 0;
+
+		switch (p->leaf_fast) {
+		case FAST_ANY:
+			break;
+		case FAST_LITERAL:
+			if (strcmp(uleaf, p->leaf_lit_text))
+				return 0;
+			break;
+		case FAST_SUFFIX:
+			if (ll < tl || strcmp(uleaf + ll - tl, p->leaf_lit_text))
+				return 0;
+			break;
+		case FAST_PREFIX:
+			if (strncmp(uleaf, p->leaf_lit_text, tl))
+				return 0;
+			break;
+		default:
+			rc = re_match(p, p->leaf_re, uleaf, ll, 0);
+			if (rc != 1)
+				return rc < 0 ? -1 : 0;
+		}
+	}
+	if (p->node_fast == FAST_LITERAL)
+		return !strcmp(unode, p->node_lit_text);
+	if (p->node_fast == FAST_TREE) {
+		size_t tl = strlen(p->node_lit_text);
+
+		/* prefix already checked above against lit_upper == node_lit_text */
+		return !strncmp(unode, p->node_lit_text, tl) &&
+		       (unode[tl] == 0 || unode[tl] == '\\');
+	}
 	rc = re_match(p, p->node_re, unode, strlen(unode), 0);
-	if (rc != 1)
-		return rc < 0 ? -1 : 0;
-	if (!uleaf)
-		return 1;
-	rc = re_match(p, p->leaf_re, uleaf, strlen(uleaf), 0);
 	return rc < 0 ? -1 : rc == 1;
 }
 

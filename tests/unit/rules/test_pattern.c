@@ -64,6 +64,14 @@ static void match_table(void **state)
 		{ "*[*.library-ms]", RULE_FILE, "C:\\Users\\a\\Libs", "Docs.library-ms", 1 },
 		/* leading blanks (real files have them) */
 		{ "   C:\\Windows [*.bmp]", RULE_FILE, "C:\\Windows", "x.bmp", 1 },
+		/* leaf shapes: prefix, infix, exact; node with a partial segment */
+		{ "C:\\L\\ [report*]", RULE_FILE, "C:\\L", "Report-2024.pdf", 1 },
+		{ "C:\\L\\ [report*]", RULE_FILE, "C:\\L", "my-report.pdf", 0 },
+		{ "C:\\L\\ [a*z.txt]", RULE_FILE, "C:\\L", "abcz.TXT", 1 },
+		{ "C:\\L\\ [a*z.txt]", RULE_FILE, "C:\\L", "abcz.txt.bak", 0 },
+		{ "C:\\L\\ [*.txt]", RULE_FILE, "C:\\L", "txt", 0 },
+		{ "C:\\Us*\\x [*]", RULE_FILE, "C:\\Users\\a\\x", "f", 1 },
+		{ "C:\\Us*\\x [*]", RULE_FILE, "C:\\Users\\a\\y", "f", 0 },
 		/* Ini */
 		{ "C:\\w\\Winamp.ini|WinAmp[keeponscreen]", RULE_INI, "C:\\w\\winamp.ini|Winamp",
 		  "KeepOnScreen", 1 },
