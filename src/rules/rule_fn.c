@@ -478,7 +478,8 @@ static int file_version(struct rule_eval *ev, const char *loc, const char *tag,
 		ws_buf_addf(&full, "%s\\%s", node.buf, leaf.buf);
 	else
 		ws_buf_adds(&full, node.buf);
-	rc = pr->file_read(pr->ctx, full.buf, 64u << 20, &raw);
+	/* resources sit in the last section; 16 MiB covers real binaries */
+	rc = pr->file_read(pr->ctx, full.buf, 16u << 20, &raw);
 	if (rc > 0)
 		rc = rule_pe_version((const unsigned char *)raw.buf, raw.len, tag, out);
 	else
