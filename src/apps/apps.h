@@ -23,8 +23,9 @@
  *              Microsoft.UI.Xaml.*, Microsoft.WindowsAppRuntime.*,
  *              Microsoft.WinJS.*, Microsoft.Media.PlayReadyClient.*,
  *              Microsoft.Advertising.Xaml, Microsoft.Services.Store.Engagement)
- *   resource   a resource package (resource id not empty, e.g.
- *              "split.scale-100"): part of a bundle, never installed alone
+ *   resource   a resource package (resource id other than "", "~" and
+ *              "neutral", e.g. "split.scale-100"): part of a bundle, never
+ *              installed alone
  *   system     PackageRootFolder under \Windows\SystemApps\ (or empty with
  *              publisher cw5n1h2txyewy), publisher id cw5n1h2txyewy, or
  *              listed in InboxApplications

@@ -1,0 +1,29 @@
+/*
+ * apps_int.h - what the files of src/apps/ share and nobody else uses.
+ */
+#ifndef APPS_INT_H
+#define APPS_INT_H
+
+#include "apps/apps.h"
+
+/* Compare "a.b.c.d" versions numerically: <0, 0, >0. */
+int apps_version_cmp(const char *a, const char *b);
+
+/* Name (not family) of a framework / dependency package? */
+int apps_is_framework_name(const char *name);
+/* Name of an app Windows provisions by default? */
+int apps_is_inbox_name(const char *name);
+/* NULL-terminated table of those names. */
+const char *const *apps_inbox_table(void);
+
+struct apps_product {
+	const char *family;
+	const char *product_id;
+};
+/* The ProductId table, ended by { NULL, NULL }. */
+const struct apps_product *apps_product_table(void);
+
+/* Publisher id of Windows' own system apps. */
+#define APPS_PUB_WINDOWS "cw5n1h2txyewy"
+
+#endif
