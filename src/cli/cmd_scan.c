@@ -1,11 +1,14 @@
 /*
  * cmd_scan.c - `winstate scan`: capture one or more offline Windows
- * installations into a store.
+ * installations (--source repeated, or an --inventory CSV) into a store,
+ * several at a time with --jobs, with a per-device summary.
  */
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli_common.h"
 #include "scan/scan.h"
@@ -13,37 +16,52 @@
 
 static const char usage_text[] =
 	"usage: winstate scan --source DIR [--source DIR ...] --store DIR [options]\n"
+	"       winstate scan --inventory devices.csv --store DIR [options]\n"
 	"\n"
 	"Capture users' settings and files from offline Windows installations.\n"
 	"\n"
 	"  --source DIR            root of a Windows installation (repeatable)\n"
+	"  --inventory FILE        CSV with header device,source[,users-include,users-exclude]\n"
+	"                          (patterns in a cell separated by ';'; empty device =\n"
+	"                          computer name); bad lines are reported, the rest scanned\n"
 	"  --store DIR             migration store (created if missing)\n"
+	"  --jobs N                scan N devices at a time (default 1)\n"
 	"  --rules FILE|DIR        USMT-style rule file or folder of them (repeatable);\n"
 	"                          default: winstate's own rules\n"
 	"  --config FILE           USMT Config.xml: components with migrate=\"no\" are off\n"
 	"  --device NAME           device name (default: the computer name); one --source only\n"
-	"  --users-include PAT     DOMAIN\\user or SID pattern to include (repeatable)\n"
-	"  --users-exclude PAT     pattern to exclude (repeatable); include wins\n"
-	"  --users-since DAYS      only profiles used in the last DAYS days\n"
+	"  --users-include PAT     DOMAIN\\user, user or SID pattern to include (repeatable);\n"
+	"                          an include always wins\n"
+	"  --users-exclude PAT     pattern to exclude (repeatable)\n"
+	"  --users-since DAYS      only profiles used in the last DAYS days; as USMT's /uel\n"
+	"                          it takes precedence over --users-exclude\n"
 	"  --encrypt               encrypt a new store (needs a key option)\n"
 	"  --key-file F            32-byte key file (raw or 64 hex digits)\n"
 	"  --passphrase-env VAR    passphrase from environment variable VAR\n"
 	"  --estimate              count what would be captured; write nothing\n"
-	"  --list-files FILE       write every selected file path to FILE\n"
+	"  --list-files FILE       write every selected file path to FILE (one device:\n"
+	"                          PATH per line; several: DEVICE<TAB>PATH)\n"
 	"  --progress-log FILE     append USMT-style progress lines to FILE\n"
-	"  --log FILE              write every message (incl. info and debug) to FILE\n"
+	"  --log FILE              append time-stamped messages to FILE\n"
+	"  --log-level LEVEL       what --log records: error, warn, info (default), debug\n"
 	"  --continue-on-error     skip unreadable objects (exit 3) instead of stopping\n"
 	"  --json                  print the summary as JSON\n"
-	"  -v, --verbose           more messages;  -q, --quiet  only errors\n";
+	"  -v, --verbose           more messages;  -q, --quiet  only errors\n"
+	"\n"
+	"Exit: 0 every device succeeded; 3 every device completed, some objects\n"
+	"skipped (--continue-on-error); else the highest code of a failed device.\n";
 
 enum {
 	OPT_SOURCE = 256, OPT_STORE, OPT_RULES, OPT_CONFIG, OPT_DEVICE,
 	OPT_UINC, OPT_UEXC, OPT_USINCE, OPT_ENCRYPT, OPT_KEYFILE, OPT_PASSENV,
-	OPT_ESTIMATE, OPT_LISTFILES, OPT_PROGLOG, OPT_LOG, OPT_CONTINUE, OPT_JSON
+	OPT_ESTIMATE, OPT_LISTFILES, OPT_PROGLOG, OPT_LOG, OPT_LOGLEVEL,
+	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS
 };
 
 static const struct option options[] = {
 	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "inventory", required_argument, NULL, OPT_INVENTORY },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -58,6 +76,7 @@ static const struct option options[] = {
 	{ "list-files", required_argument, NULL, OPT_LISTFILES },
 	{ "progress-log", required_argument, NULL, OPT_PROGLOG },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "continue-on-error", no_argument, NULL, OPT_CONTINUE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -77,40 +96,303 @@ static void strv_push(struct strv *s, const char *x)
 	s->v[s->n++] = x;
 }
 
-static void list_file_cb(void *ctx, const struct scan_file_event *ev)
+static void iso_now(char *buf, size_t n)
 {
-	fprintf((FILE *)ctx, "%s%s\n", ev->path, ev->not_captured ? "\t(cloud)" : "");
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void print_result(const struct scan_result *r, int rc, int json,
-			 int estimate, struct ws_buf *js)
+/* ---- log: terminal through the shared sink, file with times and a level -- */
+
+struct scan_log {
+	struct cli_log_sink term;     /* stderr only */
+	struct ws_log term_log;
+	FILE *file;
+	int file_level;
+};
+
+static const char *level_word(int level)
 {
-	if (json) {
-		if (js->len)
-			ws_buf_adds(js, ",");
-		ws_buf_adds(js, "\n  {\"device\": \"");
-		ws_buf_add_json_str(js, r->device, strlen(r->device));
-		ws_buf_addf(js, "\", \"scan\": \"%s\", \"status\": %d, "
-			    "\"users\": %u, \"users_skipped\": %u, \"values\": %llu, "
-			    "\"keys\": %llu, \"files\": %llu, \"dirs\": %llu, "
-			    "\"cloud\": %llu, \"bytes\": %llu, \"bytes_new\": %llu, "
-			    "\"warnings\": %u, \"errors\": %u, \"components_skipped\": %u}",
-			    r->scan_id, rc, r->users, r->users_skipped,
-			    (unsigned long long)r->values, (unsigned long long)r->keys,
-			    (unsigned long long)r->files, (unsigned long long)r->dirs,
-			    (unsigned long long)r->cloud, (unsigned long long)r->bytes,
-			    (unsigned long long)r->bytes_new, r->warnings, r->errors,
-			    r->components_skipped);
-		return;
+	switch (level) {
+	case WS_LOG_ERROR: return "error";
+	case WS_LOG_WARN: return "warning";
+	case WS_LOG_INFO: return "info";
+	default: return "debug";
 	}
-	printf("%s%s: %u users (%u skipped), %llu registry values, %llu files "
-	       "(%.1f MB, %.1f MB new), %llu folders, %llu cloud-only, "
-	       "%u warnings, %u errors%s%s\n",
-	       estimate ? "estimate " : "", r->device, r->users, r->users_skipped,
-	       (unsigned long long)r->values, (unsigned long long)r->files,
-	       (double)r->bytes / 1048576.0, (double)r->bytes_new / 1048576.0,
-	       (unsigned long long)r->dirs, (unsigned long long)r->cloud,
-	       r->warnings, r->errors, r->scan_id[0] ? ", scan " : "", r->scan_id);
+}
+
+static void scan_log_fn(void *ctx, int level, const char *where, const char *msg)
+{
+	struct scan_log *l = ctx;
+
+	if (level <= l->term_log.max_level)
+		l->term_log.fn(l->term_log.ctx, level, where, msg);
+	if (l->file && level <= l->file_level) {
+		char ts[32];
+
+		iso_now(ts, sizeof(ts));
+		fprintf(l->file, "%s\t%s\t%s\t%s\n", ts, level_word(level),
+			where ? where : "", msg);
+	}
+}
+
+/* ---- progress: a live line on a terminal, USMT-style lines in a file ---- */
+
+struct dev_prog {
+	char *device;
+	char phase[16];
+	time_t last;
+};
+
+struct scan_prog {
+	FILE *log_file;
+	int tty;
+	time_t last_draw;
+	int drawn;
+	size_t devices, finished, failed;
+	struct dev_prog *d;
+	size_t n, alloc;
+};
+
+static unsigned percent_of(const struct ws_progress_event *ev)
+{
+	double done, total;
+
+	if (ev->phase && !strcmp(ev->phase, "done"))
+		return 100;
+	/* files and bytes both weigh: many small files or a few big ones */
+	done = (double)ev->done + (double)ev->bytes_done / 65536.0;
+	total = (double)ev->total + (double)ev->bytes_total / 65536.0;
+	if (total <= 0)
+		return 0;
+	if (done >= total)
+		return 99;
+	return (unsigned)(done * 100.0 / total);
+}
+
+static struct dev_prog *dev_prog(struct scan_prog *p, const char *device)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->d[i].device, device))
+			return &p->d[i];
+	WS_ALLOC_GROW(p->d, p->n + 1, p->alloc);
+	memset(&p->d[p->n], 0, sizeof(p->d[p->n]));
+	p->d[p->n].device = ws_xstrdup(device);
+	return &p->d[p->n++];
+}
+
+static void draw(struct scan_prog *p, const struct ws_progress_event *ev,
+		 unsigned pct)
+{
+	time_t now = time(NULL);
+
+	if (!p->tty || now == p->last_draw)
+		return;
+	p->last_draw = now;
+	if (p->devices > 1)
+		fprintf(stderr, "\r\033[K[%zu/%zu devices] ", p->finished, p->devices);
+	else
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "%s %s: %3u%% %llu files, %.1f MB, %u errors",
+		ev->device ? ev->device : "", ev->user ? ev->user : "", pct,
+		(unsigned long long)ev->done, (double)ev->bytes_done / 1048576.0,
+		ev->errors);
+	p->drawn = 1;
+	fflush(stderr);
+}
+
+static void prog_fn(void *ctx, const struct ws_progress_event *ev)
+{
+	struct scan_prog *p = ctx;
+	unsigned pct = percent_of(ev);
+
+	if (p->log_file && ev->device) {
+		struct dev_prog *d = dev_prog(p, ev->device);
+		time_t now = time(NULL);
+		const char *phase = ev->phase ? ev->phase : "";
+
+		/* a line per phase change, else at most one a second */
+		if (strcmp(d->phase, phase) || now != d->last) {
+			char ts[32];
+
+			iso_now(ts, sizeof(ts));
+			fprintf(p->log_file,
+				"%s, phase, %s, device, %s, user, %s, percent, %u, "
+				"files, %llu, MB, %.1f, errors, %u\n",
+				ts, phase, ev->device, ev->user ? ev->user : "", pct,
+				(unsigned long long)ev->done,
+				(double)ev->bytes_done / 1048576.0, ev->errors);
+			fflush(p->log_file);
+			snprintf(d->phase, sizeof(d->phase), "%s", phase);
+			d->last = now;
+		}
+	}
+	draw(p, ev, pct);
+}
+
+static void prog_clear(struct scan_prog *p)
+{
+	if (p->drawn)
+		fprintf(stderr, "\r\033[K");
+	p->drawn = 0;
+}
+
+/* ---- wave callbacks ----------------------------------------------------- */
+
+struct wave_ctx {
+	struct scan_prog *prog;
+	FILE *listf;
+	int list_device;              /* prefix paths with the device */
+	struct ws_log *log;
+};
+
+static void list_file_cb(void *ctx, const struct scan_file_event *ev)
+{
+	struct wave_ctx *w = ctx;
+
+	if (w->list_device)
+		fprintf(w->listf, "%s\t", ev->device);
+	fprintf(w->listf, "%s%s\n", ev->path, ev->not_captured ? "\t(cloud)" : "");
+}
+
+static void on_device(void *ctx, size_t index, const struct scan_report *rep)
+{
+	struct wave_ctx *w = ctx;
+	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+	(void)index;
+	if (!rep)
+		return;
+	w->prog->finished++;
+	if (rep->status != WS_OK && rep->status != WS_PARTIAL) {
+		w->prog->failed++;
+		prog_clear(w->prog);
+		ws_error_format(&rep->err, buf, sizeof(buf));
+		/* through the log so --log records it and -q still shows it */
+		ws_logf(w->log, WS_LOG_ERROR, rep->res.device[0] ? rep->res.device :
+				 rep->target->source ? rep->target->source : "",
+			"scan failed (%s): %s", ws_code_name(rep->status), buf);
+	}
+}
+
+/* ---- summary ------------------------------------------------------------ */
+
+static const char *status_word(int st)
+{
+	return st == WS_OK ? "ok" : st == WS_PARTIAL ? "partial" : "failed";
+}
+
+static void json_str_field(struct ws_buf *js, const char *name, const char *v)
+{
+	ws_buf_addf(js, "\"%s\": \"", name);
+	ws_buf_add_json_str(js, v ? v : "", v ? strlen(v) : 0);
+	ws_buf_adds(js, "\", ");
+}
+
+static void json_report(struct ws_buf *js, const struct scan_report *rep,
+			int first)
+{
+	const struct scan_result *r = &rep->res;
+	const struct scan_target *t = rep->target;
+	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+	ws_buf_adds(js, first ? "\n  {" : ",\n  {");
+	json_str_field(js, "device", r->device);
+	json_str_field(js, "source", t->source);
+	ws_buf_addf(js, "\"line\": %ld, \"status\": %d, ", t->line, rep->status);
+	json_str_field(js, "result", status_word(rep->status));
+	if (rep->status != WS_OK && rep->status != WS_PARTIAL) {
+		ws_error_format(&rep->err, buf, sizeof(buf));
+		json_str_field(js, "error", buf);
+	}
+	json_str_field(js, "scan", r->scan_id);
+	json_str_field(js, "computer", r->computer);
+	json_str_field(js, "os_product", r->os_product);
+	json_str_field(js, "os_build", r->os_build);
+	json_str_field(js, "os_edition", r->os_edition);
+	json_str_field(js, "os_arch", r->os_arch);
+	ws_buf_addf(js, "\"users\": %u, \"users_skipped\": %u, "
+		    "\"users_no_registry\": %u, \"hives_replayed\": %u, "
+		    "\"objects\": %llu, \"values\": %llu, \"keys\": %llu, "
+		    "\"files\": %llu, \"dirs\": %llu, \"cloud\": %llu, "
+		    "\"bytes\": %llu, \"bytes_new\": %llu, \"warnings\": %u, "
+		    "\"errors\": %u, \"components_skipped\": %u}",
+		    r->users, r->users_skipped, r->users_no_registry,
+		    r->hives_replayed,
+		    (unsigned long long)(r->values + r->keys + r->files + r->dirs +
+					 r->cloud),
+		    (unsigned long long)r->values, (unsigned long long)r->keys,
+		    (unsigned long long)r->files, (unsigned long long)r->dirs,
+		    (unsigned long long)r->cloud, (unsigned long long)r->bytes,
+		    (unsigned long long)r->bytes_new, r->warnings, r->errors,
+		    r->components_skipped);
+}
+
+/* How the summary names a target that may have no name yet. */
+static const char *target_label(const struct scan_report *rep, char *buf,
+				size_t n)
+{
+	if (rep->res.device[0])
+		return rep->res.device;
+	if (rep->target->source)
+		return rep->target->source;
+	snprintf(buf, n, "line %ld", rep->target->line);
+	return buf;
+}
+
+static void text_summary(const struct scan_report *reps, size_t n, int estimate)
+{
+	printf("%-20s %-8s %5s %8s %9s %9s %8s %6s\n", "device", "result",
+	       "users", "objects", "MB", "new MB", "warnings", "errors");
+	for (size_t i = 0; i < n; i++) {
+		const struct scan_result *r = &reps[i].res;
+		char lb[32];
+		const char *name = target_label(&reps[i], lb, sizeof(lb));
+
+		printf("%-20s %-8s %5u %8llu %9.1f %9.1f %8u %6u\n", name,
+		       status_word(reps[i].status), r->users,
+		       (unsigned long long)(r->values + r->keys + r->files +
+					    r->dirs + r->cloud),
+		       (double)r->bytes / 1048576.0,
+		       (double)r->bytes_new / 1048576.0, r->warnings, r->errors);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct scan_result *r = &reps[i].res;
+
+		if (reps[i].status != WS_OK && reps[i].status != WS_PARTIAL) {
+			char buf[2 * WS_ERROR_TEXT_MAX + 64], lb[32];
+
+			ws_error_format(&reps[i].err, buf, sizeof(buf));
+			printf("failed: %s: %s\n",
+			       target_label(&reps[i], lb, sizeof(lb)), buf);
+			continue;
+		}
+		printf("%s%s: %u users (%u skipped), %llu registry values, %llu files "
+		       "(%.1f MB, %.1f MB new), %llu folders, %llu cloud-only, "
+		       "%u hives replayed%s%s\n",
+		       estimate ? "estimate " : "", r->device, r->users,
+		       r->users_skipped, (unsigned long long)r->values,
+		       (unsigned long long)r->files, (double)r->bytes / 1048576.0,
+		       (double)r->bytes_new / 1048576.0, (unsigned long long)r->dirs,
+		       (unsigned long long)r->cloud, r->hives_replayed,
+		       r->scan_id[0] ? ", scan " : "", r->scan_id);
+	}
+}
+
+static int parse_level(const char *s)
+{
+	if (!strcmp(s, "error"))
+		return WS_LOG_ERROR;
+	if (!strcmp(s, "warn") || !strcmp(s, "warning"))
+		return WS_LOG_WARN;
+	if (!strcmp(s, "info"))
+		return WS_LOG_INFO;
+	if (!strcmp(s, "debug"))
+		return WS_LOG_DEBUG;
+	return -1;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -118,25 +400,41 @@ int cmd_scan(int argc, char **argv)
 	struct strv sources = { 0 }, rules = { 0 }, uinc = { 0 }, uexc = { 0 };
 	const char *store_dir = NULL, *config = NULL, *device = NULL;
 	const char *list_files = NULL, *prog_log = NULL, *log_path = NULL;
+	const char *inventory = NULL;
 	struct cli_key_opts key = { 0 };
-	unsigned long since = 0;
+	unsigned long since = 0, jobs = 1;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
-	int c, rc = WS_OK, worst = WS_OK;
-	struct cli_log_sink sink = { 0 };
+	int c, rc = WS_OK, file_level = WS_LOG_INFO;
+	struct scan_log slog;
 	struct ws_log log;
-	struct cli_progress prog;
+	struct scan_prog prog;
+	struct ws_progress psink;
 	struct rule_set *rs = NULL;
 	char **rule_files = NULL;
 	size_t n_rule_files = 0;
-	struct store *st = NULL;
 	FILE *lf = NULL, *pf = NULL, *listf = NULL;
 	char store_real[PATH_MAX];
-	struct ws_buf js = WS_BUF_INIT;
+	unsigned char keybuf[STORE_KEY_LEN];
+	struct scan_wave wave = SCAN_WAVE_INIT;
+	struct scan_report *reps = NULL;
+	struct scan_fleet_opts fo;
+	struct wave_ctx wc;
+	struct ws_error err;
 
+	memset(&prog, 0, sizeof(prog));
+	memset(&slog, 0, sizeof(slog));
+	store_real[0] = '\0';
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vqh", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_SOURCE: strv_push(&sources, optarg); break;
+		case OPT_INVENTORY: inventory = optarg; break;
+		case OPT_JOBS:
+			if (cli_parse_uint(optarg, 1, 64, &jobs)) {
+				rc = cli_usage("scan", "--jobs takes a number from 1 to 64, not '%s'", optarg);
+				goto out;
+			}
+			break;
 		case OPT_STORE: store_dir = optarg; break;
 		case OPT_RULES: strv_push(&rules, optarg); break;
 		case OPT_CONFIG: config = optarg; break;
@@ -156,6 +454,12 @@ int cmd_scan(int argc, char **argv)
 		case OPT_LISTFILES: list_files = optarg; break;
 		case OPT_PROGLOG: prog_log = optarg; break;
 		case OPT_LOG: log_path = optarg; break;
+		case OPT_LOGLEVEL:
+			if ((file_level = parse_level(optarg)) < 0) {
+				rc = cli_usage("scan", "--log-level is error, warn, info or debug, not '%s'", optarg);
+				goto out;
+			}
+			break;
 		case OPT_CONTINUE: cont = 1; break;
 		case OPT_JSON: json = 1; break;
 		case 'v': verbose++; break;
@@ -168,15 +472,15 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_usage("scan", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!sources.n) {
-		rc = cli_usage("scan", "--source is required");
+	if (!sources.n && !inventory) {
+		rc = cli_usage("scan", "--source or --inventory is required");
 		goto out;
 	}
 	if (!store_dir && !estimate) {
 		rc = cli_usage("scan", "--store is required (or --estimate)");
 		goto out;
 	}
-	if (device && sources.n > 1) {
+	if (device && (sources.n != 1 || inventory)) {
 		rc = cli_usage("scan", "--device names one device: give a single --source");
 		goto out;
 	}
@@ -192,66 +496,114 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_usage("scan", "cannot write --log %s: %s", log_path, strerror(errno));
 		goto out;
 	}
-	sink.log_file = lf;
-	sink.verbose = verbose;
-	sink.quiet = quiet;
-	cli_log_init(&log, &sink);
-	cli_progress_init(&prog, pf, quiet || json);
+	slog.term.verbose = verbose;
+	slog.term.quiet = quiet;
+	cli_log_init(&slog.term_log, &slog.term);
+	slog.file = lf;
+	slog.file_level = file_level;
+	memset(&log, 0, sizeof(log));
+	log.fn = scan_log_fn;
+	log.ctx = &slog;
+	log.max_level = slog.term_log.max_level;
+	if (lf && file_level > log.max_level)
+		log.max_level = file_level;
+
+	ws_error_clear(&err);
+	for (size_t i = 0; i < sources.n; i++)
+		scan_wave_add(&wave, sources.v[i], i == 0 ? device : NULL);
+	if (inventory && (rc = scan_inventory_load(inventory, &wave, &err))) {
+		cli_fail(&err);
+		goto out;
+	}
+	if (!wave.n) {
+		rc = cli_usage("scan", "the inventory %s lists no device", inventory);
+		goto out;
+	}
 
 	if ((rc = cli_rules_load(rules.v, rules.n, config, &log, &rs,
 				 &rule_files, &n_rule_files)))
 		goto out;
+	memset(&fo, 0, sizeof(fo));
 	if (!estimate) {
+		struct store *st = NULL;
+
+		/* create the store and check the key once, with clear messages */
 		if ((rc = cli_store_open("scan", store_dir, &key, 1, encrypt, &log, &st)))
 			goto out;
+		store_close(st);
 		if (!realpath(store_dir, store_real))
 			store_real[0] = '\0';
-	}
-
-	for (size_t i = 0; i < sources.n; i++) {
-		struct scan_opts o;
-		struct scan_result r;
-		struct ws_error err;
-
-		scan_opts_init(&o);
-		o.source = sources.v[i];
-		o.device = device;
-		o.rules = rs;
-		o.rule_files = (const char *const *)rule_files;
-		o.n_rule_files = n_rule_files;
-		o.users_include = uinc.v;
-		o.n_users_include = uinc.n;
-		o.users_exclude = uexc.v;
-		o.n_users_exclude = uexc.n;
-		o.users_since_days = (unsigned)since;
-		o.continue_on_error = cont;
-		o.estimate = estimate;
-		o.exclude_host_dir = (!estimate && store_real[0]) ? store_real : NULL;
-		o.on_file = listf ? list_file_cb : NULL;
-		o.on_file_ctx = listf;
-		o.log = &log;
-		o.progress = &prog.sink;
-		log.warnings = log.errors = 0;
-		ws_error_clear(&err);
-		rc = scan_device(st, &o, &r, &err);
-		cli_progress_end(&prog);
-		if (rc != WS_OK && rc != WS_PARTIAL) {
-			fprintf(stderr, "winstate: scan of %s failed\n", sources.v[i]);
-			cli_fail(&err);
+		fo.store_dir = store_dir;
+		fo.store.log = &log;
+		if (key.key_file) {
+			if ((rc = store_key_file_read(key.key_file, keybuf, &err))) {
+				cli_fail(&err);
+				goto out;
+			}
+			fo.store.key = keybuf;
 		}
-		print_result(&r, rc, json, estimate, &js);
-		if (rc == WS_PARTIAL && worst == WS_OK)
-			worst = WS_PARTIAL;
-		else if (rc != WS_OK && rc != WS_PARTIAL && (worst == WS_OK || worst == WS_PARTIAL))
-			worst = rc;
+		if (key.passphrase_env)
+			fo.store.passphrase = getenv(key.passphrase_env);
 	}
-	if (json)
-		printf("{\"devices\": [%s\n]}\n", js.buf);
-	rc = worst;
+
+	prog.log_file = pf;
+	prog.tty = !quiet && !json && isatty(STDERR_FILENO);
+	prog.devices = wave.n;
+	psink.fn = prog_fn;
+	psink.ctx = &prog;
+	memset(&wc, 0, sizeof(wc));
+	wc.prog = &prog;
+	wc.listf = listf;
+	wc.list_device = wave.n > 1;
+	wc.log = &log;
+	fo.jobs = (unsigned)jobs;
+	fo.on_device = on_device;
+	fo.on_device_ctx = &wc;
+	scan_opts_init(&fo.base);
+	fo.base.rules = rs;
+	fo.base.rule_files = (const char *const *)rule_files;
+	fo.base.n_rule_files = n_rule_files;
+	fo.base.users_include = uinc.v;
+	fo.base.n_users_include = uinc.n;
+	fo.base.users_exclude = uexc.v;
+	fo.base.n_users_exclude = uexc.n;
+	fo.base.users_since_days = (unsigned)since;
+	fo.base.continue_on_error = cont;
+	fo.base.estimate = estimate;
+	fo.base.precount = prog.tty || pf;
+	fo.base.exclude_host_dir = store_real[0] ? store_real : NULL;
+	fo.base.on_file = listf ? list_file_cb : NULL;
+	fo.base.on_file_ctx = &wc;
+	fo.base.log = &log;
+	fo.base.progress = (prog.tty || pf) ? &psink : NULL;
+
+	reps = ws_xcalloc(wave.n, sizeof(*reps));
+	rc = scan_fleet(&fo, &wave, reps, &err);
+	prog_clear(&prog);
+	if (rc && scan_fleet_status(reps, wave.n) != rc) {
+		/* the wave could not start (store) */
+		cli_fail(&err);
+		goto out;
+	}
+	if (json) {
+		struct ws_buf js = WS_BUF_INIT;
+
+		for (size_t i = 0; i < wave.n; i++)
+			json_report(&js, &reps[i], i == 0);
+		printf("{\"status\": %d, \"devices\": [%s\n]}\n", rc, js.buf);
+		ws_buf_release(&js);
+	} else if (!quiet) {
+		text_summary(reps, wave.n, estimate);
+	}
 out:
-	store_close(st);
+	memset(keybuf, 0, sizeof(keybuf));
 	rule_set_free(rs);
 	cli_strv_free(rule_files, n_rule_files);
+	scan_wave_release(&wave);
+	free(reps);
+	for (size_t i = 0; i < prog.n; i++)
+		free(prog.d[i].device);
+	free(prog.d);
 	if (lf)
 		fclose(lf);
 	if (pf)
@@ -262,6 +614,5 @@ out:
 	free(rules.v);
 	free(uinc.v);
 	free(uexc.v);
-	ws_buf_release(&js);
 	return rc;
 }

@@ -1,15 +1,17 @@
 /*
- * scan.c - one device's capture: profiles, per-context rule selections,
- * registry and file walks pruned by the rules, records into a store writer.
+ * scan.c - one device's capture: profiles and their names, per-context rule
+ * selections, registry (dirty hives through their logs) and file walks
+ * pruned by the rules, records into a store writer.
  */
 #include "scan/scan.h"
+#include "scan/scan_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,10 @@ struct scan {
 	struct scan_result *res;
 	struct rule_table rules;
 	struct ws_log *log;
+	struct scan_tmp tmp;
+	struct scan_names *names;
+	struct reg_hive *software, *system;   /* machine hives as read */
+	struct reg_hive *software_own, *system_own; /* replayed copies */
 
 	/* current pass */
 	uint32_t user;                  /* user index or STORE_SYSTEM */
@@ -106,23 +112,31 @@ struct scan {
 	const char *user_label;
 	struct rule_sel *sel;
 	struct reg_hive *ntuser, *usrclass;
+	int ntuser_failed, usrclass_failed; /* tried and reported already */
+	int ntuser_replayed;            /* NTUSER.DAT read through its logs */
+	int counting;                   /* precount pass: totals only, silent */
 	/* host folders the current file pass must not enter */
 	char **skip_dirs;
 	size_t n_skip, a_skip;
 
-	uint64_t objects;               /* for progress */
-	struct ws_buf tmp;
+	uint64_t objects;
+	uint64_t total_files, total_bytes; /* from the precount, 0 = unknown */
+	struct ws_buf tmp_path;
 };
 
 static void progress(struct scan *s, const char *phase)
 {
 	struct ws_progress_event ev = { 0 };
 
+	if (s->counting)
+		return;
 	ev.phase = phase;
 	ev.device = s->res->device;
 	ev.user = s->user_label;
-	ev.done = s->objects;
+	ev.done = s->res->files;
+	ev.total = s->total_files;
 	ev.bytes_done = s->res->bytes;
+	ev.bytes_total = s->total_bytes;
 	ev.errors = s->res->errors;
 	ws_progress_emit(s->o->progress, &ev);
 }
@@ -242,28 +256,48 @@ static int reg_visit(void *ctx, struct reg_hive *h, reg_node key,
 	return rc;
 }
 
-/* Open a user hive lazily; a hive that cannot be read is an object problem. */
-static int user_hive(struct scan *s, enum reg_hive_kind kind,
+/*
+ * Open a user hive lazily (dirty ones through their logs).  One that cannot
+ * be read is an object problem, reported once per user: the user is then
+ * scanned without it (continue_on_error) or the device stops.  `quiet`
+ * (probes, precount) reports nothing and just finds no hive.
+ */
+static int user_hive(struct scan *s, enum reg_hive_kind kind, int quiet,
 		     struct reg_hive **out, struct ws_error *err)
 {
-	struct reg_hive **slot = kind == REG_HIVE_NTUSER ? &s->ntuser : &s->usrclass;
-	const char *path = kind == REG_HIVE_NTUSER ? s->prof->ntuser_path :
-						     s->prof->usrclass_path;
+	int ntuser = kind == REG_HIVE_NTUSER;
+	struct reg_hive **slot = ntuser ? &s->ntuser : &s->usrclass;
+	int *failed = ntuser ? &s->ntuser_failed : &s->usrclass_failed;
+	const char *path = ntuser ? s->prof->ntuser_path : s->prof->usrclass_path;
 	struct ws_error e;
-	int rc;
+	int rc, replayed = 0;
 
 	*out = NULL;
 	if (*slot) {
 		*out = *slot;
 		return WS_OK;
 	}
-	if (!path)
-		return WS_OK; /* no UsrClass.dat yet: nothing to capture */
+	if (!path || *failed)
+		return WS_OK; /* no UsrClass.dat yet, or already reported */
 	ws_error_clear(&e);
-	rc = reg_hive_open(path, 0, slot, &e);
+	rc = scan_hive_open(&s->tmp, path, slot, &replayed, &e);
 	if (rc) {
 		*slot = NULL;
-		return object_problem(s, err, &e);
+		if (quiet || s->counting)
+			return WS_OK;
+		*failed = 1;
+		ws_error_prefix(&e, "registry of %s not captured", s->user_label);
+		rc = object_problem(s, err, &e);
+		if (!rc)
+			s->res->users_no_registry++;
+		return rc;
+	}
+	if (replayed && ntuser)
+		s->ntuser_replayed = 1;
+	if (replayed && !s->counting) {
+		s->res->hives_replayed++;
+		ws_logf(s->log, WS_LOG_INFO, path,
+			"dirty hive read through its transaction logs (private copy)");
 	}
 	*out = *slot;
 	return WS_OK;
@@ -300,7 +334,7 @@ static int walk_reg_root(struct scan *s, const char *root, struct ws_error *err)
 			rc = WS_OK; /* HKCU has no meaning in the system pass */
 			goto out;
 		}
-		if ((rc = user_hive(s, kind, &h, err)) || !h)
+		if ((rc = user_hive(s, kind, 0, &h, err)) || !h)
 			goto out;
 		break;
 	case REG_HIVE_SOFTWARE:
@@ -309,8 +343,7 @@ static int walk_reg_root(struct scan *s, const char *root, struct ws_error *err)
 			rc = WS_OK; /* machine settings are captured once, in the system pass */
 			goto out;
 		}
-		h = kind == REG_HIVE_SOFTWARE ? vol_software_hive(s->vol) :
-						vol_system_hive(s->vol);
+		h = kind == REG_HIVE_SOFTWARE ? s->software : s->system;
 		if (kind == REG_HIVE_SYSTEM) {
 			if ((rc = reg_map_current_control_set(h, inner.buf, &ccs, err)))
 				goto out;
@@ -368,6 +401,27 @@ static void skip_dirs_clear(struct scan *s)
 	for (size_t i = 0; i < s->n_skip; i++)
 		free(s->skip_dirs[i]);
 	s->n_skip = 0;
+	if (s->o->exclude_host_dir)
+		skip_dir_add(s, s->o->exclude_host_dir);
+}
+
+static int open_captured(struct scan *s, const char *host_path)
+{
+	struct stat st;
+	int fd;
+
+	if (s->o->open_file)
+		return s->o->open_file(s->o->open_file_ctx, host_path);
+	fd = open(host_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* what was a file when walked may have been replaced meanwhile */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
 }
 
 static int add_file_record(struct scan *s, const struct vol_entry *e,
@@ -390,48 +444,76 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 	f.accessed_ft = e->access_time;
 	f.flags = flags;
 	f.rule = ri;
-	if (s->o->on_file && !(flags & STORE_FILE_DIR)) {
-		struct scan_file_event ev = { e->win_path, e->size, s->user,
-					      !!(flags & STORE_FILE_NOT_CAPTURED) };
-		s->o->on_file(s->o->on_file_ctx, &ev);
-	}
-	if (flags & STORE_FILE_DIR)
-		s->res->dirs++;
-	else if (flags & STORE_FILE_NOT_CAPTURED)
-		s->res->cloud++;
-	else {
-		s->res->files++;
-		s->res->bytes += e->size;
-	}
-	if (!s->w)
-		return WS_OK;
-	if (!(flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
-		fd = open(e->host_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->w && !(flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
+		fd = open_captured(s, e->host_path);
 		if (fd < 0) {
 			ws_error_set_errno(&fe, WS_E_IO, errno, e->win_path,
 					   "cannot open file");
-			s->res->files--;
-			s->res->bytes -= e->size;
 			return object_problem(s, err, &fe);
 		}
 	}
-	ws_error_clear(&fe);
-	rc = store_scan_add_file(s->w, &f, fd, &fe);
-	if (fd >= 0)
-		close(fd);
-	if (rc == WS_E_IO) {
-		s->res->files--;
-		s->res->bytes -= e->size;
-		return object_problem(s, err, &fe);
+	if (s->w) {
+		ws_error_clear(&fe);
+		rc = store_scan_add_file(s->w, &f, fd, &fe);
+		if (fd >= 0)
+			close(fd);
+		if (rc == WS_E_IO)
+			return object_problem(s, err, &fe);
+		if (rc) {
+			if (err)
+				*err = fe;
+			return rc;
+		}
 	}
-	if (rc && err)
-		*err = fe;
-	return rc;
+	if (s->o->on_file && !(flags & STORE_FILE_DIR)) {
+		struct scan_file_event ev = { s->res->device, e->win_path, e->size,
+					      s->user,
+					      !!(flags & STORE_FILE_NOT_CAPTURED) };
+		s->o->on_file(s->o->on_file_ctx, &ev);
+	}
+	if (flags & STORE_FILE_DIR) {
+		s->res->dirs++;
+	} else if (flags & STORE_FILE_NOT_CAPTURED) {
+		s->res->cloud++;
+	} else {
+		s->res->files++;
+		s->res->bytes += e->size;
+		progress(s, "scan");
+	}
+	return WS_OK;
 }
 
-static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err)
+/* A name that is not UTF-8 cannot exist on NTFS: it comes from a mount with
+ * the wrong character set.  Its bytes are read as Latin-1 (the usual cause)
+ * so the file is kept under a name Windows can hold. */
+static void latin1_fix(const char *in, struct ws_buf *out)
 {
-	struct scan *s = ctx;
+	size_t len = strlen(in);
+
+	ws_buf_reset(out);
+	for (size_t i = 0; i < len;) {
+		size_t j = i + 1;
+
+		while (j < len && ((unsigned char)in[j] & 0xC0) == 0x80)
+			j++;
+		if (ws_utf8_valid(in + i, j - i)) {
+			ws_buf_add(out, in + i, j - i);
+			i = j;
+			continue;
+		}
+		unsigned c = (unsigned char)in[i++];
+		if (c < 0x80) {
+			ws_buf_addch(out, (int)c);
+		} else {
+			ws_buf_addch(out, (int)(0xC0 | (c >> 6)));
+			ws_buf_addch(out, (int)(0x80 | (c & 0x3F)));
+		}
+	}
+}
+
+static int file_visit_entry(const struct vol_entry *e, struct scan *s,
+			    struct ws_error *err)
+{
 	struct rule_decision d;
 	int rc;
 
@@ -446,7 +528,7 @@ static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err
 		if (e->depth > 0 &&
 		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path))
 			return VOL_WALK_SKIP;
-		if (e->depth > 0 &&
+		if (!s->counting && e->depth > 0 &&
 		    rule_sel_object(s->sel, RULE_FILE, e->win_path, NULL, &d)) {
 			rc = add_file_record(s, e, STORE_FILE_DIR, &d, err);
 			if (rc)
@@ -456,12 +538,17 @@ static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err
 	case VOL_ENT_FILE:
 		if (!rule_sel_file(s->sel, e->win_path, &d))
 			return VOL_WALK_CONTINUE;
+		if (s->counting) {
+			s->total_files++;
+			s->total_bytes += e->size;
+			return VOL_WALK_CONTINUE;
+		}
 		rc = add_file_record(s, e,
 				     (e->attributes & VOL_ATTR_SPARSE) ?
 					     STORE_FILE_SPARSE : 0, &d, err);
 		return rc ? -1 : VOL_WALK_CONTINUE;
 	case VOL_ENT_CLOUD:
-		if (!rule_sel_file(s->sel, e->win_path, &d))
+		if (s->counting || !rule_sel_file(s->sel, e->win_path, &d))
 			return VOL_WALK_CONTINUE;
 		/* Files-On-Demand: the data is in the cloud, recorded as such. */
 		rc = add_file_record(s, e, STORE_FILE_NOT_CAPTURED |
@@ -471,13 +558,21 @@ static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err
 	case VOL_ENT_LINK:
 		/* Junctions and symlinks are never followed nor captured: what
 		 * they point to is captured where it really lives. */
-		ws_logf(s->log, WS_LOG_DEBUG, e->win_path,
-			"link not followed (target %s)",
-			e->link_target ? e->link_target : "?");
+		if (!s->counting)
+			ws_logf(s->log, WS_LOG_DEBUG, e->win_path,
+				"link not followed (target %s)",
+				e->link_target ? e->link_target : "?");
+		return VOL_WALK_CONTINUE;
+	case VOL_ENT_OTHER:
+		if (!s->counting && rule_sel_file(s->sel, e->win_path, NULL))
+			ws_logf(s->log, WS_LOG_WARN, e->win_path,
+				"not a regular file (FIFO, socket or device): not captured");
 		return VOL_WALK_CONTINUE;
 	case VOL_ENT_ERROR: {
 		struct ws_error fe;
 
+		if (s->counting)
+			return VOL_WALK_CONTINUE;
 		if (!rule_sel_file(s->sel, e->win_path, NULL) &&
 		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path))
 			return VOL_WALK_CONTINUE;
@@ -491,6 +586,25 @@ static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err
 	}
 }
 
+static int file_visit(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct scan *s = ctx;
+	struct vol_entry fixed;
+	int rc;
+
+	if (ws_utf8_valid(e->win_path, strlen(e->win_path)))
+		return file_visit_entry(e, s, err);
+	fixed = *e;
+	latin1_fix(e->win_path, &s->tmp_path);
+	fixed.win_path = s->tmp_path.buf;
+	if (!e->name_valid && !s->counting)
+		ws_logf(s->log, WS_LOG_WARN, s->tmp_path.buf,
+			"name is not valid UTF-8 (mounted without a UTF-8 character "
+			"set?): its bytes were read as Latin-1");
+	rc = file_visit_entry(&fixed, s, err);
+	return rc;
+}
+
 static int walk_file_root(struct scan *s, const char *root, struct ws_error *err)
 {
 	struct ws_buf host = WS_BUF_INIT;
@@ -501,10 +615,11 @@ static int walk_file_root(struct scan *s, const char *root, struct ws_error *err
 	if (rc)
 		goto out;
 	if (res != VOL_RES_FOUND) {
-		ws_logf(s->log, WS_LOG_DEBUG, root, "%s",
-			res == VOL_RES_OTHER_DRIVE ? "not on the scanned volume" :
-			res == VOL_RES_LINK_IN_PATH ? "behind a link: not followed" :
-						       "does not exist");
+		if (!s->counting)
+			ws_logf(s->log, WS_LOG_DEBUG, root, "%s",
+				res == VOL_RES_OTHER_DRIVE ? "not on the scanned volume" :
+				res == VOL_RES_LINK_IN_PATH ? "behind a link: not followed" :
+							       "does not exist");
 		goto out;
 	}
 	if (skipped_dir(s, host.buf))
@@ -543,12 +658,12 @@ static int probe_key(struct scan *s, const char *key, struct reg_hive **h,
 	if (reg_map_path(key, &kind, &inner, NULL))
 		goto out;
 	if (kind == REG_HIVE_NTUSER || kind == REG_HIVE_USRCLASS) {
-		if (!s->prof || user_hive(s, kind, h, NULL) || !*h)
+		if (!s->prof || user_hive(s, kind, 1, h, NULL) || !*h)
 			goto out;
 	} else if (kind == REG_HIVE_SOFTWARE) {
-		*h = vol_software_hive(s->vol);
+		*h = s->software;
 	} else if (kind == REG_HIVE_SYSTEM) {
-		*h = vol_system_hive(s->vol);
+		*h = s->system;
 		if (reg_map_current_control_set(*h, inner.buf, &ccs, NULL))
 			goto out;
 		ws_buf_reset(&inner);
@@ -614,7 +729,7 @@ static int probe_file_read(void *ctx, const char *path, size_t max,
 
 	if (vol_resolve(s->vol, path, &host, &res, NULL) || res != VOL_RES_FOUND)
 		goto out;
-	fd = open(host.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(host.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		goto out;
 	ws_buf_grow(data, max);
@@ -683,16 +798,18 @@ static int run_pass(struct scan *s, const struct rule_env *env, int context,
 	so.context = context;
 	so.env = env;
 	so.probe = &probe;
-	so.log = s->log;
+	so.log = s->counting ? NULL : s->log; /* the capture pass says it */
 	so.users = users;
 	so.nusers = nusers;
 	so.current_user = current;
 	if ((rc = rule_sel_new(s->o->rules, &so, &s->sel, err)))
 		return rc;
-	note_skipped_components(s);
-	progress(s, "scan");
-	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_REGISTRY); i++)
-		rc = walk_reg_root(s, rule_sel_root(s->sel, RULE_REGISTRY, i), err);
+	if (!s->counting) {
+		note_skipped_components(s);
+		progress(s, "scan");
+		for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_REGISTRY); i++)
+			rc = walk_reg_root(s, rule_sel_root(s->sel, RULE_REGISTRY, i), err);
+	}
 	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_FILE); i++)
 		rc = walk_file_root(s, rule_sel_root(s->sel, RULE_FILE, i), err);
 	rule_sel_free(s->sel);
@@ -700,48 +817,42 @@ static int run_pass(struct scan *s, const struct rule_env *env, int context,
 	return rc;
 }
 
-/* USMT /ui /ue: everyone is migrated unless excluded, and an include wins
- * over an exclude ("/ue:*\\* /ui:DOM\\alice" keeps only alice). */
-static int user_matches(const char *const *pats, size_t n,
-			const struct vol_profile *p)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *bs = strrchr(pats[i], '\\');
+/* ---- users -------------------------------------------------------------- */
 
-		/* DOMAIN\user: the domain is not known offline for every
-		 * profile, so the user part decides. */
-		if (bs) {
-			if (!fnmatch(bs + 1, p->account, FNM_CASEFOLD | FNM_NOESCAPE))
-				return 1;
-			continue;
-		}
-		if (!fnmatch(pats[i], p->account, FNM_CASEFOLD | FNM_NOESCAPE) ||
-		    (*p->sid && !fnmatch(pats[i], p->sid, FNM_CASEFOLD | FNM_NOESCAPE)))
-			return 1;
-	}
-	return 0;
-}
-
-static int user_wanted(const struct scan_opts *o, const struct vol_profile *p)
-{
-	if (user_matches(o->users_include, o->n_users_include, p))
-		return 1;
-	return !user_matches(o->users_exclude, o->n_users_exclude, p);
-}
+struct user_pick {
+	const struct vol_profile *p;
+	char *domain, *name;          /* resolved offline; domain "" = unknown */
+};
 
 static int user_recent(const struct scan_opts *o, const struct vol_profile *p)
 {
 	int64_t now = o->now ? o->now : (int64_t)time(NULL);
 	int64_t last;
 
-	if (!o->users_since_days || !p->last_use)
-		return 1;
+	if (!p->last_use)
+		return 1; /* unknown: not a reason to leave a user behind */
 	last = ws_filetime_to_unix_ns(p->last_use) / 1000000000;
 	return now - last <= (int64_t)o->users_since_days * 86400;
 }
 
-static const char *profile_skip_reason(const struct scan_opts *o,
-				       const struct vol_profile *p)
+/* USMT order: /ui wins over everything, /uel beats /ue, else /ue. */
+static const char *user_skip_reason(const struct scan_opts *o,
+				    const struct vol_profile *p,
+				    const char *domain, const char *name)
+{
+	if (scan_users_match(o->users_include, o->n_users_include, domain, name,
+			     p->sid))
+		return NULL;
+	if (o->users_since_days)
+		return user_recent(o, p) ? NULL :
+					   "not used within --users-since days";
+	if (scan_users_match(o->users_exclude, o->n_users_exclude, domain, name,
+			     p->sid))
+		return "excluded by --users-exclude";
+	return NULL;
+}
+
+static const char *profile_skip_reason(const struct vol_profile *p)
 {
 	switch (p->kind) {
 	case VOL_PROFILE_SYSTEM: return "system or service profile";
@@ -751,10 +862,6 @@ static const char *profile_skip_reason(const struct scan_opts *o,
 	}
 	if (p->stale)
 		return p->stale_reason[0] ? p->stale_reason : "stale profile";
-	if (!user_wanted(o, p))
-		return "excluded by the user selection";
-	if (!user_recent(o, p))
-		return "not used within --users-since days";
 	return NULL;
 }
 
@@ -763,6 +870,82 @@ static void close_user_hives(struct scan *s)
 	reg_hive_close(s->ntuser);
 	reg_hive_close(s->usrclass);
 	s->ntuser = s->usrclass = NULL;
+	s->ntuser_failed = s->usrclass_failed = 0;
+	s->ntuser_replayed = 0;
+}
+
+/* Skip other profiles' folders during a user pass; all of them in the
+ * system pass. */
+static void user_skip_dirs(struct scan *s, const struct vol_profile *profs,
+			   size_t nprof, const struct vol_profile *p)
+{
+	skip_dirs_clear(s);
+	for (size_t k = 0; k < nprof; k++) {
+		if (!profs[k].host_path || &profs[k] == p)
+			continue;
+		if (p) {
+			if (profs[k].kind == VOL_PROFILE_USER &&
+			    !(p->host_path && under_dir(p->host_path, profs[k].host_path)))
+				skip_dir_add(s, profs[k].host_path);
+		} else if (profs[k].kind == VOL_PROFILE_USER ||
+			   profs[k].kind == VOL_PROFILE_DEFAULT) {
+			skip_dir_add(s, profs[k].host_path);
+		}
+	}
+}
+
+/* The machine hives: vol_open read a dirty SOFTWARE/SYSTEM from its stale
+ * primary; replay its logs into a private copy and read that instead. */
+static int machine_hives(struct scan *s, struct ws_error *err)
+{
+	const struct vol_info *vi = vol_get_info(s->vol);
+	const char *names[2] = { "SOFTWARE", "SYSTEM" };
+	int dirty[2] = { vi->software_dirty, vi->system_dirty };
+	struct reg_hive **own[2] = { &s->software_own, &s->system_own };
+	int rc = WS_OK;
+
+	s->software = vol_software_hive(s->vol);
+	s->system = vol_system_hive(s->vol);
+	for (int i = 0; i < 2 && !rc; i++) {
+		struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+		enum vol_res res;
+		int replayed;
+
+		if (!dirty[i])
+			continue;
+		ws_buf_addf(&win, "%s\\System32\\config\\%s", vi->system_root, names[i]);
+		rc = vol_resolve(s->vol, win.buf, &host, &res, err);
+		if (!rc && res == VOL_RES_FOUND) {
+			struct ws_error e;
+
+			ws_error_clear(&e);
+			if (scan_hive_open(&s->tmp, host.buf, own[i], &replayed, &e)) {
+				/* the primary is still readable: stale but usable */
+				ws_logf(s->log, WS_LOG_WARN, win.buf,
+					"dirty hive read without its newest changes: %s", e.msg);
+			} else {
+				s->res->hives_replayed++;
+				ws_logf(s->log, WS_LOG_INFO, win.buf,
+					"dirty hive read through its transaction logs (private copy)");
+				if (i == 0)
+					s->software = s->software_own;
+				else
+					s->system = s->system_own;
+			}
+		}
+		ws_buf_release(&win);
+		ws_buf_release(&host);
+	}
+	return rc;
+}
+
+static void copy_identity(struct scan_result *r, const struct vol_info *vi)
+{
+	snprintf(r->computer, sizeof(r->computer), "%s", vi->computer_name);
+	snprintf(r->os_product, sizeof(r->os_product), "%s", vi->product_name);
+	snprintf(r->os_build, sizeof(r->os_build), "%s", vi->current_build);
+	snprintf(r->os_edition, sizeof(r->os_edition), "%s", vi->edition_id);
+	snprintf(r->os_arch, sizeof(r->os_arch), "%s", vi->architecture);
 }
 
 int scan_device(struct store *st, const struct scan_opts *o,
@@ -774,8 +957,10 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	struct store_scan_info info = { 0 };
 	struct vol_vars sysvars = VOL_VARS_INIT;
 	struct rule_env *sysenv = NULL, **envs = NULL;
-	const struct vol_profile **chosen = NULL;
+	struct user_pick *chosen = NULL;
+	struct ws_buf dom = WS_BUF_INIT, name = WS_BUF_INIT, acct = WS_BUF_INIT;
 	size_t nprof, nchosen = 0;
+	unsigned warn0 = o->log ? o->log->warnings : 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -783,28 +968,44 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	s.o = o;
 	s.res = res;
 	s.log = o->log;
+	s.tmp.parent = o->tmp_dir;
 	if (!o->rules || !o->source || (!st && !o->estimate))
 		return ws_error_set(err, WS_E_USAGE, NULL,
 				    "scan needs a source, rules and a store");
-	if ((rc = vol_open(o->source, &s.vol, err)))
-		return rc;
-	vi = vol_get_info(s.vol);
 	snprintf(res->device, sizeof(res->device), "%s",
-		 o->device && *o->device ? o->device : vi->computer_name);
+		 o->device && *o->device ? o->device : "");
+	if ((rc = vol_open(o->source, &s.vol, err)))
+		goto out;
+	vi = vol_get_info(s.vol);
+	copy_identity(res, vi);
+	if (!res->device[0])
+		snprintf(res->device, sizeof(res->device), "%s", vi->computer_name);
 	if (!res->device[0]) {
 		rc = ws_error_set(err, WS_E_USAGE, o->source,
 				  "the SYSTEM hive holds no computer name: name the device with --device");
 		goto out;
 	}
-	if (o->exclude_host_dir)
-		skip_dir_add(&s, o->exclude_host_dir);
+	if (o->claim_device && o->claim_device(o->claim_device_ctx, res->device)) {
+		rc = ws_error_set(err, WS_E_USAGE, o->source,
+				  "device name '%s' is already used by another device "
+				  "of this wave: give it its own name", res->device);
+		goto out;
+	}
+	if ((rc = machine_hives(&s, err)))
+		goto out;
+	s.names = scan_names_load(s.vol, s.software, &s.tmp, s.log);
 
 	/* Choose users. */
 	profs = vol_profiles(s.vol, &nprof);
 	chosen = ws_xcalloc(nprof ? nprof : 1, sizeof(*chosen));
 	for (size_t i = 0; i < nprof; i++) {
-		const char *why = profile_skip_reason(o, &profs[i]);
+		const char *why = profile_skip_reason(&profs[i]);
 
+		if (!why) {
+			scan_names_resolve(s.names, &profs[i], vi->computer_name,
+					   &dom, &name);
+			why = user_skip_reason(o, &profs[i], dom.buf, name.buf);
+		}
 		if (why) {
 			if (profs[i].kind == VOL_PROFILE_USER)
 				res->users_skipped++;
@@ -813,7 +1014,45 @@ int scan_device(struct store *st, const struct scan_opts *o,
 				profs[i].sid[0] ? profs[i].sid : profs[i].account, why);
 			continue;
 		}
-		chosen[nchosen++] = &profs[i];
+		chosen[nchosen].p = &profs[i];
+		chosen[nchosen].domain = ws_xstrdup(dom.buf);
+		chosen[nchosen++].name = ws_xstrdup(name.buf);
+	}
+
+	/* Per-user environments first: GenerateUserPatterns needs them all. */
+	envs = ws_xcalloc(nchosen ? nchosen : 1, sizeof(*envs));
+	for (size_t i = 0; i < nchosen; i++) {
+		struct vol_vars vars = VOL_VARS_INIT;
+
+		envs[i] = rule_env_new();
+		rc = vol_user_vars(s.vol, chosen[i].p, &vars, err);
+		env_from_vars(envs[i], &vars);
+		vol_vars_release(&vars);
+		if (rc)
+			goto out;
+	}
+	sysenv = rule_env_new();
+	if ((rc = vol_system_vars(s.vol, &sysvars, err)))
+		goto out;
+	env_from_vars(sysenv, &sysvars);
+
+	/* Totals for the progress display: the same walks, counting only. */
+	if (o->precount && !o->estimate) {
+		s.counting = 1;
+		for (size_t i = 0; !rc && i <= nchosen; i++) {
+			const struct vol_profile *p = i < nchosen ? chosen[i].p : NULL;
+
+			s.prof = p;
+			user_skip_dirs(&s, profs, nprof, p);
+			rc = run_pass(&s, i < nchosen ? envs[i] : sysenv,
+				      p ? RULE_CTX_USER : RULE_CTX_SYSTEM,
+				      (const struct rule_env *const *)envs, nchosen,
+				      p ? (long)i : -1, err);
+			close_user_hives(&s);
+		}
+		s.counting = 0;
+		if (rc)
+			goto out;
 	}
 
 	if (!o->estimate) {
@@ -833,44 +1072,39 @@ int scan_device(struct store *st, const struct scan_opts *o,
 			 store_writer_scan_id(s.w));
 	}
 
-	/* Per-user environments first: GenerateUserPatterns needs them all. */
-	envs = ws_xcalloc(nchosen ? nchosen : 1, sizeof(*envs));
 	for (size_t i = 0; i < nchosen; i++) {
-		struct vol_vars vars = VOL_VARS_INIT;
-
-		envs[i] = rule_env_new();
-		rc = vol_user_vars(s.vol, chosen[i], &vars, err);
-		env_from_vars(envs[i], &vars);
-		vol_vars_release(&vars);
-		if (rc)
-			goto out;
-	}
-
-	for (size_t i = 0; i < nchosen; i++) {
-		const struct vol_profile *p = chosen[i];
+		const struct vol_profile *p = chosen[i].p;
 		struct store_user u = { 0 };
+		struct reg_hive *h;
 
 		s.user = (uint32_t)i;
 		s.prof = p;
-		s.user_label = p->account;
+		s.user_label = chosen[i].name;
+		ws_buf_reset(&acct);
+		if (*chosen[i].domain)
+			ws_buf_addf(&acct, "%s\\", chosen[i].domain);
+		ws_buf_adds(&acct, chosen[i].name);
+		/* NTUSER.DAT first: a dirty one is replayed, a bad one reported
+		 * before the user is recorded. */
+		if ((rc = user_hive(&s, REG_HIVE_NTUSER, 0, &h, err)))
+			goto out;
 		u.index = s.user;
 		u.sid = p->sid[0] ? p->sid : p->account;
-		u.account = p->account;
+		u.account = acct.buf;
 		u.profile_path = p->win_path;
 		u.last_use_ft = p->last_use;
 		if (!strncmp(p->sid, "S-1-12-1-", 9))
 			u.flags |= STORE_USER_AZURE;
+		else if (*chosen[i].domain &&
+			 !ws_name_casecmp(chosen[i].domain, vi->computer_name))
+			u.flags |= STORE_USER_LOCAL;
+		else if (*chosen[i].domain)
+			u.flags |= STORE_USER_DOMAIN;
+		if (h && s.ntuser_replayed)
+			u.flags |= STORE_USER_LOADED_HIVE_DIRTY;
 		if (s.w && (rc = store_scan_add_user(s.w, &u, err)))
 			goto out;
-		/* Other profiles' folders belong to their own pass. */
-		skip_dirs_clear(&s);
-		if (o->exclude_host_dir)
-			skip_dir_add(&s, o->exclude_host_dir);
-		for (size_t k = 0; k < nprof; k++)
-			if (&profs[k] != p && profs[k].host_path &&
-			    profs[k].kind == VOL_PROFILE_USER &&
-			    !(p->host_path && under_dir(p->host_path, profs[k].host_path)))
-				skip_dir_add(&s, profs[k].host_path);
+		user_skip_dirs(&s, profs, nprof, p);
 		rc = run_pass(&s, envs[i], RULE_CTX_USER,
 			      (const struct rule_env *const *)envs, nchosen,
 			      (long)i, err);
@@ -885,17 +1119,7 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	s.user = STORE_SYSTEM;
 	s.prof = NULL;
 	s.user_label = "system";
-	skip_dirs_clear(&s);
-	if (o->exclude_host_dir)
-		skip_dir_add(&s, o->exclude_host_dir);
-	for (size_t k = 0; k < nprof; k++)
-		if (profs[k].host_path && (profs[k].kind == VOL_PROFILE_USER ||
-					   profs[k].kind == VOL_PROFILE_DEFAULT))
-			skip_dir_add(&s, profs[k].host_path);
-	sysenv = rule_env_new();
-	if ((rc = vol_system_vars(s.vol, &sysvars, err)))
-		goto out;
-	env_from_vars(sysenv, &sysvars);
+	user_skip_dirs(&s, profs, nprof, NULL);
 	if ((rc = run_pass(&s, sysenv, RULE_CTX_SYSTEM,
 			   (const struct rule_env *const *)envs, nchosen, -1, err)))
 		goto out;
@@ -903,9 +1127,9 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	if (s.w) {
 		struct store_write_stats ws;
 
+		progress(&s, "commit");
 		store_writer_stats(s.w, &ws);
 		res->bytes_new = ws.bytes_new;
-		progress(&s, "commit");
 		rc = store_scan_commit(s.w, res->scan_id, err);
 		s.w = NULL;
 		if (rc)
@@ -922,15 +1146,27 @@ out:
 	for (size_t i = 0; envs && i < nchosen; i++)
 		rule_env_free(envs[i]);
 	free(envs);
+	for (size_t i = 0; chosen && i < nchosen; i++) {
+		free(chosen[i].domain);
+		free(chosen[i].name);
+	}
 	free(chosen);
 	rule_env_free(sysenv);
 	vol_vars_release(&sysvars);
-	skip_dirs_clear(&s);
+	for (size_t i = 0; i < s.n_skip; i++)
+		free(s.skip_dirs[i]);
 	free(s.skip_dirs);
 	rule_table_release(&s.rules);
-	ws_buf_release(&s.tmp);
+	ws_buf_release(&s.tmp_path);
+	ws_buf_release(&dom);
+	ws_buf_release(&name);
+	ws_buf_release(&acct);
+	scan_names_free(s.names);
+	reg_hive_close(s.software_own);
+	reg_hive_close(s.system_own);
+	scan_tmp_release(&s.tmp);
 	if (s.log)
-		res->warnings = s.log->warnings;
+		res->warnings = s.log->warnings - warn0;
 	vol_close(s.vol);
 	return rc;
 }
