@@ -36,7 +36,6 @@ void scan_wave_add(struct scan_wave *w, const char *source, const char *device)
 
 	t->source = ws_xstrdup(source);
 	t->device = device && *device ? ws_xstrdup(device) : NULL;
-	t->source = source && *source ? ws_xstrdup(source) : NULL;
 }
 
 static void strs_free(char **v, size_t n)
