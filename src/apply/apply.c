@@ -1,9 +1,11 @@
 /*
- * apply.c - offline replay of a scan: user mapping, registry values into the
- * target's hives (atomic commits), files into the target profiles with USMT
- * collision handling, profile-path rewriting, dry-run plans.
+ * apply.c - replay of a scan onto a target: user mapping and mode choice,
+ * a safety pass over the catalog, registry values into the target's hives
+ * (atomic, journaled commits), files into the target profiles with USMT
+ * collision handling, staging of first-sign-in bundles, dry-run plans and
+ * the extract mode.
  */
-#include "apply/apply.h"
+#include "apply/apply_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +17,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "reg/reg.h"
 #include "reg/reg_map.h"
-#include "util/ws_buf.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
-#include "volume/volume.h"
 
 void apply_opts_init(struct apply_opts *o)
 {
@@ -32,7 +31,8 @@ const char *apply_action_name(int kind)
 	static const char *const names[] = {
 		"user-map", "user-missing", "reg-set", "reg-same", "reg-deferred",
 		"reg-skip", "key-create", "file-place", "file-rename",
-		"file-overwrite", "file-same", "file-keep", "file-skip", "dir-create"
+		"file-overwrite", "file-same", "file-keep", "file-skip", "dir-create",
+		"user-stage", "reg-stage", "file-stage", "bundle"
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]))
@@ -40,11 +40,56 @@ const char *apply_action_name(int kind)
 	return names[kind];
 }
 
+static const char *const mode_names[] = {
+	"auto", "offline", "first-sign-in", "extract", "default"
+};
+
+const char *apply_mode_name(int mode)
+{
+	if (mode < 0 || (size_t)mode >= sizeof(mode_names) / sizeof(mode_names[0]))
+		return "skipped";
+	return mode_names[mode];
+}
+
+int apply_mode_parse(const char *s)
+{
+	for (size_t i = 0; i < 4; i++)
+		if (!strcmp(s, mode_names[i]))
+			return (int)i;
+	return -1;
+}
+
+void apply_report_release(struct apply_report *r)
+{
+	for (size_t i = 0; i < r->n_users; i++) {
+		struct apply_user_report *u = &r->users[i];
+
+		free(u->account);
+		free(u->sid);
+		free(u->new_account);
+		free(u->new_sid);
+		free(u->target);
+		free(u->reason);
+	}
+	free(r->users);
+	r->users = NULL;
+	r->n_users = 0;
+}
+
+#define MAX_SUBS 64
+
 /* One source user and where it lands. */
 struct user_map {
 	const struct store_user *src;
-	const struct vol_profile *dst;   /* NULL: missing on the target */
+	int mode;                        /* OFFLINE, FIRST_SIGN_IN, DEFAULT; -1 skipped */
+	const struct vol_profile *dst;   /* OFFLINE / DEFAULT */
+	char *new_sid, *new_account;     /* NULL when unknown */
+	char *dst_win;                   /* target profile path (expected one when staged) */
 	struct reg_hive *ntuser, *usrclass;
+	struct bundle *bundle;           /* staged settings/files, lazily made */
+	struct asub subs[MAX_SUBS], xsubs[MAX_SUBS]; /* xsubs: REG_EXPAND_SZ data */
+	size_t nsubs;
+	struct apply_user_report *rep;
 };
 
 struct apply {
@@ -52,10 +97,19 @@ struct apply {
 	struct apply_report *r;
 	struct vol *vol;
 	struct store_catalog *cat;
+	struct amaps maps;
 	struct user_map *users;
 	size_t nusers;
+	struct apply_user_report *sysrep;
+	struct asub syssubs[MAX_SUBS];
+	size_t nsyssubs;
+	char drive_from[3], drive_to[3];
 	struct reg_hive *software, *system;
+	struct aj *j;
 	struct ws_log *log;
+	char *programdata;               /* Windows path */
+	char *profiles_dir;              /* Windows path of the profiles folder */
+	int need_software, need_system;  /* found by the safety pass */
 	uint64_t done;
 };
 
@@ -76,147 +130,252 @@ static struct user_map *user_of(struct apply *a, uint32_t index)
 	return NULL;
 }
 
+static struct apply_counts *cnt(struct apply *a, struct user_map *um)
+{
+	return um ? &um->rep->c : &a->sysrep->c;
+}
+
+static const char *short_name(const char *account)
+{
+	const char *bs = strrchr(account, '\\');
+
+	return bs ? bs + 1 : account;
+}
+
+/* User name part of an account or UPN (malloc'd). */
+static char *profile_name(const char *account)
+{
+	const char *s = short_name(account), *at = strchr(s, '@');
+
+	return at ? ws_xstrndup(s, (size_t)(at - s)) : ws_xstrdup(s);
+}
+
 /* ---- user mapping ------------------------------------------------------- */
 
-static int map_matches(const char *old, const struct store_user *u)
+static const struct vol_profile *default_profile(struct apply *a)
 {
-	const char *bs = strrchr(u->account, '\\');
+	size_t n;
+	const struct vol_profile *p = vol_profiles(a->vol, &n);
 
-	if (!ws_name_casecmp(old, u->sid) || !ws_name_casecmp(old, u->account))
-		return 1;
-	if (bs && !ws_name_casecmp(old, bs + 1))
-		return 1;
-	bs = strrchr(old, '\\');
-	return bs && !ws_name_casecmp(bs + 1, u->account);
+	for (size_t i = 0; i < n; i++)
+		if (p[i].kind == VOL_PROFILE_DEFAULT && p[i].ntuser_path)
+			return &p[i];
+	return NULL;
+}
+
+static const struct vol_profile *usable(const struct vol_profile *p)
+{
+	if (p && (p->kind != VOL_PROFILE_USER || p->stale || !p->ntuser_path))
+		return NULL;
+	return p;
+}
+
+static void add_sub(struct asub *v, size_t *n, const char *from, const char *to, int sid)
+{
+	if (*n < MAX_SUBS && from && to && *from && ws_name_casecmp(from, to)) {
+		v[*n].from = from;
+		v[*n].to = to;
+		v[*n].sid = sid;
+		(*n)++;
+	}
 }
 
 static int map_users(struct apply *a, struct ws_error *err)
 {
-	size_t n;
+	size_t n, n_default = 0;
 	const struct store_user *us = store_catalog_users(a->cat, &n);
+	const struct apply_opts *o = a->o;
+	int rc;
 
-	for (size_t k = 0; k < a->o->n_map_user; k++)
-		if (!strchr(a->o->map_user[k], '=') || a->o->map_user[k][0] == '=')
-			return ws_error_set(err, WS_E_USAGE, a->o->map_user[k],
-					    "--map-user takes OLD=NEW");
+	if ((rc = amap_load(o, &a->maps, err)))
+		return rc;
 	a->users = ws_xcalloc(n ? n : 1, sizeof(*a->users));
 	a->nusers = n;
+	a->r->users = ws_xcalloc(n + 1, sizeof(*a->r->users));
+	a->r->n_users = n + 1;
+	a->sysrep = &a->r->users[n];
+	a->sysrep->account = ws_xstrdup("system");
+	a->sysrep->sid = ws_xstrdup("");
+	a->sysrep->new_account = ws_xstrdup("");
+	a->sysrep->new_sid = ws_xstrdup("");
+	a->sysrep->mode = APPLY_MODE_OFFLINE;
 	for (size_t i = 0; i < n; i++) {
-		const char *want = NULL;
+		const struct amap *m = amap_find(&a->maps, us[i].sid, us[i].account);
+		if (m && m->to_default)
+			n_default++;
+	}
+	if (o->default_profile && !n_default && n > 1)
+		return ws_error_set(err, WS_E_USAGE, NULL,
+				    "--default-profile: the scan has %zu users; name the one "
+				    "whose settings every new user gets with --map-user USER=Default", n);
+	for (size_t i = 0; i < n; i++) {
+		struct user_map *um = &a->users[i];
+		const struct amap *m = amap_find(&a->maps, us[i].sid, us[i].account);
 		const struct vol_profile *p = NULL;
-		char buf[512];
+		char why[700];
 
-		a->users[i].src = &us[i];
-		for (size_t k = 0; k < a->o->n_map_user; k++) {
-			const char *eq = strchr(a->o->map_user[k], '=');
-
-			snprintf(buf, sizeof(buf), "%.*s",
-				 (int)(eq - a->o->map_user[k]), a->o->map_user[k]);
-			if (map_matches(buf, &us[i])) {
-				want = eq + 1;
-				break;
+		um->src = &us[i];
+		um->rep = &a->r->users[i];
+		um->rep->account = ws_xstrdup(us[i].account);
+		um->rep->sid = ws_xstrdup(us[i].sid);
+		if (m && m->new_account)
+			um->new_account = ws_xstrdup(m->new_account);
+		else if (!m || !m->new_sid)
+			um->new_account = amap_domain(&a->maps, us[i].account);
+		if (m && m->new_sid)
+			um->new_sid = ws_xstrdup(m->new_sid);
+		else if (!(m && m->new_account) && um->new_account &&
+			 !ws_name_casecmp(um->new_account, us[i].account))
+			um->new_sid = ws_xstrdup(us[i].sid); /* same identity */
+		if ((m && m->to_default) || (o->default_profile && !n_default && n == 1)) {
+			p = default_profile(a);
+			if (p) {
+				um->mode = APPLY_MODE_DEFAULT;
+			} else {
+				um->mode = -1;
+				snprintf(why, sizeof(why), "the target has no Users\\Default\\NTUSER.DAT");
+			}
+		} else {
+			if (o->mode != APPLY_MODE_FIRST_SIGN_IN) {
+				if (um->new_sid)
+					p = usable(vol_profile_find(a->vol, um->new_sid));
+				if (!p && um->new_account) {
+					char *pn = profile_name(um->new_account);
+					p = usable(vol_profile_find(a->vol, pn));
+					free(pn);
+				}
+			}
+			if (p) {
+				um->mode = APPLY_MODE_OFFLINE;
+				if (*p->sid) {
+					free(um->new_sid);
+					um->new_sid = ws_xstrdup(p->sid);
+				}
+			} else if (o->mode == APPLY_MODE_OFFLINE) {
+				um->mode = -1;
+				snprintf(why, sizeof(why), "no profile for %s on the target%s",
+					 um->new_account ? um->new_account : um->new_sid,
+					 a->maps.n ? "" : " (use --map-user OLD=NEW to pick one, "
+							  "or --mode auto to stage it for first sign-in)");
+			} else {
+				um->mode = APPLY_MODE_FIRST_SIGN_IN;
 			}
 		}
-		if (want) {
-			const char *bs = strrchr(want, '\\');
-			p = vol_profile_find(a->vol, bs ? bs + 1 : want);
-		} else {
-			const char *bs = strrchr(us[i].account, '\\');
-			p = vol_profile_find(a->vol, us[i].sid);
-			if (!p)
-				p = vol_profile_find(a->vol, bs ? bs + 1 : us[i].account);
-		}
-		if (p && (p->kind != VOL_PROFILE_USER || p->stale || !p->ntuser_path))
-			p = NULL;
-		a->users[i].dst = p;
+		um->dst = p;
+		um->rep->mode = um->mode;
+		um->rep->new_account = ws_xstrdup(um->new_account ? um->new_account : "");
+		um->rep->new_sid = ws_xstrdup(um->new_sid ? um->new_sid : "");
 		if (p) {
-			a->r->users_applied++;
-			act(a, APPLY_USER_MAP, us[i].account, us[i].profile_path,
-			    p->win_path, NULL);
-		} else {
-			char why[600];
+			um->dst_win = ws_xstrdup(p->win_path);
+		} else if (um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+			char *pn = profile_name(um->new_account ? um->new_account : us[i].account);
 
+			um->dst_win = ws_xasprintf("%s\\%s", a->profiles_dir, pn);
+			free(pn);
+		}
+		if (um->mode == APPLY_MODE_OFFLINE || um->mode == APPLY_MODE_DEFAULT) {
+			a->r->users_applied++;
+			um->rep->target = ws_xstrdup(p->win_path);
+			act(a, APPLY_USER_MAP, us[i].account, us[i].profile_path, p->win_path,
+			    um->mode == APPLY_MODE_DEFAULT ? "into the Default profile: every new "
+							     "user starts with these settings" : NULL);
+		} else if (um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+			a->r->users_staged++;
+			um->rep->reason = ws_xstrdup(o->mode == APPLY_MODE_FIRST_SIGN_IN ?
+						     "--mode first-sign-in" :
+						     "no profile on the target: staged for first sign-in");
+		} else {
 			a->r->users_missing++;
-			snprintf(why, sizeof(why),
-				 "no profile for %s on the target%s%s", want ? want : us[i].account,
-				 a->o->n_map_user ? "" : " (use --map-user OLD=NEW",
-				 a->o->n_map_user ? "" : " to pick one)");
-			act(a, APPLY_USER_MISSING, us[i].account, us[i].profile_path,
-			    NULL, why);
+			um->rep->reason = ws_xstrdup(why);
+			act(a, APPLY_USER_MISSING, us[i].account, us[i].profile_path, NULL, why);
 			ws_logf(a->log, WS_LOG_WARN, us[i].profile_path,
 				"user %s (%s) not applied: %s", us[i].account, us[i].sid, why);
 		}
 	}
-	if (n && a->r->users_missing == n)
+	if (n && a->r->users_missing == n && o->mode == APPLY_MODE_OFFLINE)
 		return ws_error_set(err, WS_E_NOUSER, vol_get_info(a->vol)->root,
 				    "none of the scan's %zu users has a profile on the target; "
-				    "nothing was written", n);
+				    "nothing was written (--mode auto stages them for first sign-in)", n);
+	/* Rewrites: own profile path first, then every user's SID, then the drive. */
+	for (size_t i = 0; i < n; i++) {
+		struct user_map *um = &a->users[i];
+
+		if (um->mode < 0)
+			continue;
+		add_sub(um->subs, &um->nsubs, us[i].profile_path, um->dst_win, 0);
+		um->xsubs[0] = um->subs[0];
+		if (um->mode == APPLY_MODE_FIRST_SIGN_IN && um->nsubs)
+			um->xsubs[0].to = "%USERPROFILE%";
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct user_map *um = &a->users[i];
+
+		if (um->mode >= 0 && um->new_sid)
+			for (size_t k = 0; k <= n; k++) {
+				struct user_map *t = k < n ? &a->users[k] : NULL;
+				size_t before;
+
+				if (t && t->mode < 0)
+					continue;
+				before = t ? t->nsubs : a->nsyssubs;
+				add_sub(t ? t->subs : a->syssubs, t ? &t->nsubs : &a->nsyssubs,
+					us[i].sid, um->new_sid, 1);
+				if (t && t->nsubs > before)
+					t->xsubs[t->nsubs - 1] = t->subs[t->nsubs - 1];
+			}
+	}
+	for (size_t k = 0; k <= n; k++) {
+		struct user_map *t = k < n ? &a->users[k] : NULL;
+		size_t before;
+
+		if (t && t->mode < 0)
+			continue;
+		before = t ? t->nsubs : a->nsyssubs;
+		add_sub(t ? t->subs : a->syssubs, t ? &t->nsubs : &a->nsyssubs,
+			a->drive_from, a->drive_to, 0);
+		if (t && t->nsubs > before)
+			t->xsubs[t->nsubs - 1] = t->subs[t->nsubs - 1];
+	}
 	return WS_OK;
 }
 
-/* ---- strings ------------------------------------------------------------ */
+/* ---- bundles ------------------------------------------------------------ */
 
-/* Replace `from` (case-insensitive, on a path boundary) with `to` in UTF-8 s. */
-static int rewrite_path_prefix(const char *s, const char *from, const char *to,
-			       struct ws_buf *out)
+static struct bundle *bundle_of(struct apply *a, struct user_map *um)
 {
-	size_t fl = strlen(from);
-	int changed = 0;
+	struct bundle *b;
+	struct ws_buf key = WS_BUF_INIT, win = WS_BUF_INIT, host = WS_BUF_INIT;
+	enum vol_res res;
 
-	while (*s) {
-		if (fl && !ws_name_ncasecmp(s, strnlen(s, fl), from, fl) &&
-		    (s[fl] == '\0' || s[fl] == '\\' || s[fl] == '"' || s[fl] == ';' ||
-		     s[fl] == ',' || s[fl] == ' ')) {
-			ws_buf_adds(out, to);
-			s += fl;
-			changed = 1;
-			continue;
-		}
-		ws_buf_addch(out, *s++);
+	if (um->bundle)
+		return um->bundle;
+	b = ws_xcalloc(1, sizeof(*b));
+	bundle_init(b);
+	if (um->new_sid) {
+		ws_buf_adds(&key, um->new_sid);
+	} else {
+		/* Account as a safe folder name. */
+		for (const char *s = um->new_account ? um->new_account : um->src->account; *s; s++)
+			ws_buf_addch(&key, strchr("\\/:*?\"<>|", *s) || (unsigned char)*s < 32 ? '_' : *s);
 	}
-	return changed;
-}
-
-/* Rewrite the source profile path inside string data; returns 1 if changed
- * (new raw data in `out`). */
-static int rewrite_value(uint32_t type, const unsigned char *data, size_t len,
-			 const char *from, const char *to, struct ws_buf *out)
-{
-	struct ws_buf u8 = WS_BUF_INIT, tmp = WS_BUF_INIT;
-	int changed = 0;
-	size_t off = 0;
-
-	if (!from || !to || !ws_name_casecmp(from, to) ||
-	    (type != 1 && type != 2 && type != 7) || len < 2)
-		return 0;
-	/* Each NUL-separated string (one for SZ, several for MULTI_SZ). */
-	while (off + 1 < len) {
-		size_t end = off;
-
-		while (end + 1 < len && (data[end] || data[end + 1]))
-			end += 2;
-		ws_buf_reset(&u8);
-		ws_buf_reset(&tmp);
-		ws_utf16le_to_utf8(data + off, end - off, &u8, 0);
-		if (rewrite_path_prefix(u8.buf, from, to, &tmp)) {
-			changed = 1;
-			ws_utf8_to_utf16le(tmp.buf, tmp.len, out);
-		} else {
-			ws_buf_add(out, data + off, end - off);
-		}
-		if (end + 1 < len)
-			ws_buf_add(out, "\0\0", 2);
-		off = end + 2;
-		if (type != 7)
-			break;
+	ws_buf_addf(&win, "%s\\winstate\\bundles\\%s", a->programdata, key.buf);
+	if (vol_resolve(a->vol, win.buf, &host, &res, NULL) ||
+	    res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
+		ws_buf_reset(&host);
+		ws_buf_addf(&host, "%s/ProgramData/winstate/bundles/%s",
+			    vol_get_info(a->vol)->root, key.buf);
 	}
-	if (off < len && type == 7)
-		ws_buf_add(out, data + off, len - off);
-	else if (type != 7 && off < len)
-		ws_buf_add(out, data + off, len - off);
-	ws_buf_release(&u8);
-	ws_buf_release(&tmp);
-	return changed;
+	b->key = ws_buf_detach(&key, NULL);
+	b->win = ws_buf_detach(&win, NULL);
+	b->host = ws_buf_detach(&host, NULL);
+	b->sid = ws_xstrdup(um->new_sid ? um->new_sid : "");
+	b->account = ws_xstrdup(um->new_account ? um->new_account : "");
+	um->bundle = b;
+	if (um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+		free(um->rep->target);
+		um->rep->target = ws_xstrdup(b->win);
+	}
+	return b;
 }
 
 /* ---- registry ----------------------------------------------------------- */
@@ -229,28 +388,81 @@ static int open_hive_w(struct apply *a, const char *host, struct reg_hive **slot
 	return reg_hive_open(host, a->o->dry_run ? 0 : REG_OPEN_WRITE, slot, err);
 }
 
+static int hive_host(struct apply *a, enum reg_hive_kind kind, struct ws_buf *host,
+		     struct ws_error *err)
+{
+	enum vol_res res;
+	int rc = vol_resolve(a->vol, kind == REG_HIVE_SOFTWARE ?
+			     "Windows\\System32\\config\\SOFTWARE" :
+			     "Windows\\System32\\config\\SYSTEM", host, &res, err);
+
+	if (!rc && res != VOL_RES_FOUND)
+		rc = ws_error_set(err, WS_E_NOT_WINDOWS, host->buf, "hive missing");
+	return rc;
+}
+
 static int system_hive(struct apply *a, enum reg_hive_kind kind,
 		       struct reg_hive **out, struct ws_error *err)
 {
 	struct ws_buf host = WS_BUF_INIT;
-	enum vol_res res;
 	struct reg_hive **slot = kind == REG_HIVE_SOFTWARE ? &a->software : &a->system;
-	int rc;
+	int rc = WS_OK;
 
-	*out = NULL;
-	if (*slot) {
-		*out = *slot;
-		return WS_OK;
+	if (!*slot) {
+		rc = hive_host(a, kind, &host, err);
+		if (!rc)
+			rc = open_hive_w(a, host.buf, slot, err);
 	}
-	rc = vol_resolve(a->vol, kind == REG_HIVE_SOFTWARE ?
-			 "Windows\\System32\\config\\SOFTWARE" :
-			 "Windows\\System32\\config\\SYSTEM", &host, &res, err);
-	if (!rc && res != VOL_RES_FOUND)
-		rc = ws_error_set(err, WS_E_NOT_WINDOWS, host.buf, "hive missing");
-	if (!rc)
-		rc = open_hive_w(a, host.buf, slot, err);
 	*out = *slot;
 	ws_buf_release(&host);
+	return rc;
+}
+
+/* Put a value (v) or key (k) into the user's bundle .reg. */
+static int stage_value(struct apply *a, struct user_map *um, const struct store_value *v,
+		       const struct store_key *k, const char *obj, int deferred,
+		       const char *why, struct ws_error *err)
+{
+	struct bundle *b = bundle_of(a, um);
+	struct ws_buf data = WS_BUF_INIT;
+	struct reg_value rv;
+	struct ws_error e;
+	int rc = WS_OK;
+
+	ws_error_clear(&e);
+	if (!v) {
+		if (reg_export_add(&b->reg, k->path, NULL, &e)) {
+			cnt(a, um)->values_skipped++;
+			act(a, APPLY_REG_SKIP, um->src->account, obj, NULL, e.msg);
+		}
+		goto out;
+	}
+	rv.name = (char *)v->name;
+	rv.type = v->type;
+	rv.data = (unsigned char *)v->data;
+	rv.len = v->len;
+	if (asub_value(v->type, v->data, v->len, v->type == REG_EXPAND_SZ ? um->xsubs : um->subs,
+		       um->nsubs, &data)) {
+		rv.data = (unsigned char *)data.buf;
+		rv.len = data.len;
+	}
+	if (reg_export_add(&b->reg, v->key, &rv, &e)) {
+		cnt(a, um)->values_skipped++;
+		act(a, APPLY_REG_SKIP, um->src->account, obj, NULL, e.msg);
+		goto out;
+	}
+	b->values++;
+	cnt(a, um)->values_staged++;
+	if (deferred) {
+		cnt(a, um)->values_deferred++;
+		act(a, APPLY_REG_DEFERRED, um->src->account, obj, b->win, why);
+		ws_logf(a->log, WS_LOG_INFO, obj, "deferred to first sign-in: %s", why);
+	} else {
+		act(a, APPLY_REG_STAGE, um->src->account, obj, b->win, NULL);
+	}
+out:
+	(void)err;
+	ws_buf_release(&data);
 	return rc;
 }
 
@@ -277,26 +489,30 @@ static int apply_value(struct apply *a, const struct store_value *v,
 	if (uidx != STORE_SYSTEM) {
 		um = user_of(a, uidx);
 		if (!um) {
-			a->r->values_skipped++;
+			a->sysrep->c.values_skipped++;
 			act(a, APPLY_REG_SKIP, "?", obj.buf, NULL, "catalog names an unknown user");
 			goto out;
 		}
 		uname = um->src->account;
-		if (!um->dst) {
-			a->r->values_skipped++;
+		if (um->mode < 0) {
+			cnt(a, um)->values_skipped++;
 			act(a, APPLY_REG_SKIP, uname, obj.buf, NULL, "user not on the target");
 			goto out;
 		}
 	}
 	if (reg_map_path(key, &kind, &inner, &e)) {
-		a->r->values_skipped++;
+		cnt(a, um)->values_skipped++;
 		act(a, APPLY_REG_SKIP, uname, obj.buf, NULL, e.msg);
 		goto out;
 	}
 	if ((kind == REG_HIVE_NTUSER || kind == REG_HIVE_USRCLASS) != (um != NULL)) {
-		a->r->values_skipped++;
+		cnt(a, um)->values_skipped++;
 		act(a, APPLY_REG_SKIP, uname, obj.buf, NULL,
 		    um ? "machine key recorded for a user" : "user key recorded for the machine");
+		goto out;
+	}
+	if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+		rc = stage_value(a, um, v, k, obj.buf, 0, NULL, err);
 		goto out;
 	}
 	if (kind == REG_HIVE_NTUSER) {
@@ -304,9 +520,14 @@ static int apply_value(struct apply *a, const struct store_value *v,
 		h = um->ntuser;
 	} else if (kind == REG_HIVE_USRCLASS) {
 		if (!um->dst->usrclass_path) {
-			a->r->values_deferred++;
-			act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL,
-			    "the target profile has no UsrClass.dat yet");
+			if (um->mode == APPLY_MODE_OFFLINE)
+				rc = stage_value(a, um, v, k, obj.buf, 1,
+						 "the target profile has no UsrClass.dat yet", err);
+			else {
+				cnt(a, um)->values_deferred++;
+				act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL,
+				    "the Default profile has no UsrClass.dat");
+			}
 			goto out;
 		}
 		rc = open_hive_w(a, um->dst->usrclass_path, &um->usrclass, err);
@@ -319,7 +540,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			ws_buf_add(&inner, ccs.buf, ccs.len);
 		}
 	} else {
-		a->r->values_skipped++;
+		cnt(a, um)->values_skipped++;
 		act(a, APPLY_REG_SKIP, uname, obj.buf, NULL, "hive not written offline");
 		goto out;
 	}
@@ -332,7 +553,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			if (!a->o->dry_run &&
 			    (rc = reg_key_create(h, reg_root(h), inner.buf, &node, err)))
 				goto out;
-			a->r->keys_created++;
+			cnt(a, um)->keys_created++;
 			act(a, APPLY_KEY_CREATE, uname, obj.buf, NULL, NULL);
 		}
 		goto out;
@@ -341,11 +562,12 @@ static int apply_value(struct apply *a, const struct store_value *v,
 		const unsigned char *d = v->data;
 		size_t len = v->len;
 		struct reg_value cur = { 0 };
-		int found = 0;
+		int found = 0, deferred = 0;
 		struct reg_value nv;
+		const struct asub *subs = um ? um->subs : a->syssubs;
+		size_t ns = um ? um->nsubs : a->nsyssubs;
 
-		if (um && rewrite_value(v->type, v->data, v->len,
-					um->src->profile_path, um->dst->win_path, &data)) {
+		if (asub_value(v->type, v->data, v->len, subs, ns, &data)) {
 			d = (const unsigned char *)data.buf;
 			len = data.len;
 		}
@@ -354,7 +576,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 		if (found && cur.type == v->type && cur.len == len &&
 		    (!len || !memcmp(cur.data, d, len))) {
 			reg_value_release(&cur);
-			a->r->values_same++;
+			cnt(a, um)->values_same++;
 			act(a, APPLY_REG_SAME, uname, obj.buf, NULL, NULL);
 			goto out;
 		}
@@ -366,37 +588,37 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			reg_hive_get_info(h, &hi);
 			if (node)
 				reg_key_has_big_data(h, node, &big, NULL);
-			if (hi.minor >= 4 && (len > REG_BIG_DATA_MAX || big)) {
-				a->r->values_deferred++;
-				act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL,
-				    "big-data value in a format >= 1.4 hive: not writable offline");
+			deferred = hi.minor >= 4 && (len > REG_BIG_DATA_MAX || big);
+		} else {
+			if (!node && (rc = reg_key_create(h, reg_root(h), inner.buf, &node, err)))
+				goto out;
+			nv.name = (char *)v->name;
+			nv.type = v->type;
+			nv.data = (unsigned char *)d;
+			nv.len = len;
+			rc = reg_value_set(h, node, &nv, &e);
+			if (rc == WS_E_UNSUPPORTED) {
+				rc = WS_OK;
+				deferred = 1;
+			} else if (rc) {
+				if (err)
+					*err = e;
+				goto out;
+			}
+		}
+		if (deferred) {
+			const char *why = "big-data value in a format >= 1.4 hive: not writable offline";
+
+			if (um && um->mode == APPLY_MODE_OFFLINE) {
+				rc = stage_value(a, um, v, NULL, obj.buf, 1, why, err);
 			} else {
-				a->r->values_set++;
-				act(a, APPLY_REG_SET, uname, obj.buf, NULL,
-				    found ? "overwrites the target's value" : NULL);
+				cnt(a, um)->values_deferred++;
+				act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL, why);
+				ws_logf(a->log, WS_LOG_WARN, obj.buf, "not applied: %s", why);
 			}
 			goto out;
 		}
-		if (!node && (rc = reg_key_create(h, reg_root(h), inner.buf, &node, err)))
-			goto out;
-		nv.name = (char *)v->name;
-		nv.type = v->type;
-		nv.data = (unsigned char *)d;
-		nv.len = len;
-		rc = reg_value_set(h, node, &nv, &e);
-		if (rc == WS_E_UNSUPPORTED) {
-			rc = WS_OK;
-			a->r->values_deferred++;
-			act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL, e.msg);
-			ws_logf(a->log, WS_LOG_WARN, obj.buf, "deferred: %s", e.msg);
-			goto out;
-		}
-		if (rc) {
-			if (err)
-				*err = e;
-			goto out;
-		}
-		a->r->values_set++;
+		cnt(a, um)->values_set++;
 		act(a, APPLY_REG_SET, uname, obj.buf, NULL,
 		    found ? "overwrites the target's value" : NULL);
 	}
@@ -410,13 +632,13 @@ out:
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Reject catalog paths that could climb out or name nothing. */
-static int path_is_safe(const char *p)
+/* Reject catalog paths that could climb out, name nothing or another drive. */
+static int path_is_safe(const char *p, char drive)
 {
 	const char *c = p;
 
 	if (!(((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') && p[1] == ':' &&
-	      p[2] == '\\'))
+	      p[2] == '\\') || (p[0] | 0x20) != (drive | 0x20) || strlen(p) > 32767)
 		return 0;
 	c = p + 3;
 	while (*c) {
@@ -424,7 +646,8 @@ static int path_is_safe(const char *p)
 		size_t n = e ? (size_t)(e - c) : strlen(c);
 
 		if (n == 0 || (n == 1 && c[0] == '.') ||
-		    (n == 2 && c[0] == '.' && c[1] == '.') || memchr(c, '/', n))
+		    (n == 2 && c[0] == '.' && c[1] == '.') || memchr(c, '/', n) ||
+		    memchr(c, ':', n))
 			return 0;
 		if (!e)
 			break;
@@ -524,22 +747,18 @@ static void set_times_attrs(int fd, const char *path, const struct store_file *f
 	}
 }
 
-/* Write the stored content to `dest` (which must not exist, unless
- * overwrite), through a temporary file in the same folder. */
-static int write_file(struct apply *a, const struct store_file *f,
-		      const char *dest, int overwrite, struct ws_error *err)
+/* Write the stored content to `dest` through a temporary file in the
+ * journal; `replace` when dest exists (saved in the journal first). */
+static int write_file(struct apply *a, struct user_map *um, const struct store_file *f,
+		      const char *dest, int replace, struct ws_error *err)
 {
-	struct ws_buf tmp = WS_BUF_INIT, dir = WS_BUF_INIT;
-	const char *slash = strrchr(dest, '/');
+	struct ws_buf tmp = WS_BUF_INIT;
 	int fd, rc;
 
-	ws_buf_add(&dir, dest, (size_t)(slash - dest));
-	ws_buf_addf(&tmp, "%s/.winstate-", dir.buf);
-	ws_random_hex(&tmp, 6);
-	ws_buf_adds(&tmp, ".tmp");
+	aj_temp(a->j, "file", &tmp);
 	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot create file");
+		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create file");
 		goto out;
 	}
 	rc = store_catalog_read_file(a->cat, f, fd, err);
@@ -549,30 +768,95 @@ static int write_file(struct apply *a, const struct store_file *f,
 		set_times_attrs(fd, tmp.buf, f);
 	if (close(fd) != 0 && !rc)
 		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write file");
-	if (!rc) {
-		if (overwrite) {
-			if (rename(tmp.buf, dest) != 0)
-				rc = ws_error_set_errno(err, WS_E_IO, errno, dest,
-							"cannot rename into place");
-		} else if (link(tmp.buf, dest) != 0) {
-			rc = ws_error_set_errno(err, WS_E_IO, errno, dest,
-						"cannot place file");
-		}
-	}
+	if (!rc)
+		rc = aj_place(a->j, tmp.buf, dest, replace, err);
 	unlink(tmp.buf);
 	if (!rc)
-		a->r->bytes += f->size;
+		cnt(a, um)->bytes += f->size;
 out:
 	ws_buf_release(&tmp);
-	ws_buf_release(&dir);
 	return rc;
+}
+
+static void parent_of(const char *host, struct ws_buf *out)
+{
+	const char *slash = strrchr(host, '/');
+
+	ws_buf_add(out, host, (size_t)(slash - host));
+}
+
+/* Profile-relative part of a user's file path, or NULL. */
+static const char *profile_rel(const char *path, const char *profile)
+{
+	size_t pl = strlen(profile);
+
+	if (ws_name_ncasecmp(path, strnlen(path, pl), profile, pl) || path[pl] != '\\' ||
+	    !path[pl + 1])
+		return NULL;
+	return path + pl + 1;
+}
+
+static int stage_file(struct apply *a, struct user_map *um, const struct store_file *f,
+		      struct ws_error *err)
+{
+	const char *uname = um->src->account, *rel = profile_rel(f->path, um->src->profile_path);
+	struct bundle *b;
+	struct ws_buf host = WS_BUF_INIT, parent = WS_BUF_INIT, win = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	if (!rel) {
+		cnt(a, um)->files_skipped++;
+		act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
+		    "file of a user lies outside that user's profile");
+		goto out;
+	}
+	b = bundle_of(a, um);
+	ws_buf_addf(&host, "%s/files/", b->host);
+	for (const char *s = rel; *s; s++)
+		ws_buf_addch(&host, *s == '\\' ? '/' : *s);
+	ws_buf_addf(&win, "%s\\files\\%s", b->win, rel);
+	if (f->flags & STORE_FILE_DIR) {
+		if (!a->o->dry_run && (rc = aj_mkdirs(a->j, host.buf, err)))
+			goto out;
+		goto out;
+	}
+	parent_of(host.buf, &parent);
+	if (!a->o->dry_run) {
+		if ((rc = aj_mkdirs(a->j, parent.buf, err)))
+			goto out;
+		if (!same_content(a, f, host.buf) &&
+		    (rc = write_file(a, um, f, host.buf, ws_path_exists(host.buf), err)))
+			goto out;
+	}
+	b->files++;
+	cnt(a, um)->files_staged++;
+	act(a, APPLY_FILE_STAGE, uname, f->path, win.buf, NULL);
+out:
+	ws_buf_release(&host);
+	ws_buf_release(&parent);
+	ws_buf_release(&win);
+	return rc;
+}
+
+/* Windows path on the target of a file record; 0 when not placeable
+ * (reason set). */
+static int target_path(struct apply *a, struct user_map *um, const struct store_file *f,
+		       struct ws_buf *tpath, const char **why)
+{
+	if (um && !profile_rel(f->path, um->src->profile_path)) {
+		*why = "file of a user lies outside that user's profile";
+		return 0;
+	}
+	ws_buf_reset(tpath);
+	asub_string(f->path, um ? um->subs : a->syssubs, um ? um->nsubs : a->nsyssubs, tpath);
+	return 1;
 }
 
 static int apply_file(struct apply *a, const struct store_file *f,
 		      struct ws_error *err)
 {
 	struct user_map *um = NULL;
-	const char *uname = "system";
+	const char *uname = "system", *why = NULL;
 	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT, alt = WS_BUF_INIT,
 		      parent = WS_BUF_INIT;
 	enum vol_res res;
@@ -581,75 +865,64 @@ static int apply_file(struct apply *a, const struct store_file *f,
 	if (f->user != STORE_SYSTEM) {
 		um = user_of(a, f->user);
 		uname = um ? um->src->account : "?";
-		if (!um || !um->dst) {
-			a->r->files_skipped++;
+		if (!um || um->mode < 0) {
+			cnt(a, um)->files_skipped++;
 			act(a, APPLY_FILE_SKIP, uname, f->path, NULL, "user not on the target");
 			goto out;
 		}
 	}
-	if (!path_is_safe(f->path)) {
-		a->r->files_skipped++;
-		act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
-		    "unsafe path in the store (relative, '..' or empty component): refused");
-		ws_logf(a->log, WS_LOG_WARN, f->path, "refused: unsafe path in the store");
-		goto out;
-	}
 	if (f->flags & STORE_FILE_NOT_CAPTURED) {
-		a->r->files_skipped++;
+		cnt(a, um)->files_skipped++;
 		act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
 		    "cloud-only file: its content is in the cloud, not in the store");
 		goto out;
 	}
-	/* Source profile folder -> target profile folder. */
-	if (um && !rewrite_path_prefix(f->path, um->src->profile_path,
-				       um->dst->win_path, &tpath)) {
-		a->r->files_skipped++;
-		act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
-		    "file of a user lies outside that user's profile");
+	if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+		rc = stage_file(a, um, f, err);
 		goto out;
 	}
-	if (!um)
-		ws_buf_adds(&tpath, f->path);
+	if (!target_path(a, um, f, &tpath, &why)) {
+		cnt(a, um)->files_skipped++;
+		act(a, APPLY_FILE_SKIP, uname, f->path, NULL, why);
+		goto out;
+	}
 	if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
 		goto out;
 	if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
-		a->r->files_skipped++;
+		/* The safety pass refused these; kept for robustness. */
+		cnt(a, um)->files_skipped++;
 		act(a, APPLY_FILE_SKIP, uname, f->path, tpath.buf,
-		    res == VOL_RES_LINK_IN_PATH ? "the target path passes through a link: not followed"
-						: "not on the target's system drive");
+		    "the target path passes through a link or leaves the volume");
 		goto out;
 	}
 	if (f->flags & STORE_FILE_DIR) {
 		if (res == VOL_RES_MISSING) {
-			if (!a->o->dry_run && (rc = ws_mkdir_p(host.buf, WS_E_IO, err)))
+			if (!a->o->dry_run && (rc = aj_mkdirs(a->j, host.buf, err)))
 				goto out;
-			a->r->dirs_created++;
+			cnt(a, um)->dirs_created++;
 			act(a, APPLY_DIR_CREATE, uname, f->path, tpath.buf, NULL);
 		}
 		goto out;
 	}
-	{
-		const char *slash = strrchr(host.buf, '/');
-		ws_buf_add(&parent, host.buf, (size_t)(slash - host.buf));
-	}
+	parent_of(host.buf, &parent);
 	if (res == VOL_RES_MISSING) {
 		if (!a->o->dry_run) {
-			if ((rc = ws_mkdir_p(parent.buf, WS_E_IO, err)) ||
-			    (rc = write_file(a, f, host.buf, 0, err)))
+			if ((rc = aj_mkdirs(a->j, parent.buf, err)) ||
+			    (rc = write_file(a, um, f, host.buf, 0, err)))
 				goto out;
 		}
-		a->r->files_placed++;
+		cnt(a, um)->files_placed++;
 		act(a, APPLY_FILE_PLACE, uname, f->path, tpath.buf, NULL);
 		goto out;
 	}
 	/* The target already has something at that path. */
 	if (same_content(a, f, host.buf)) {
-		a->r->files_same++;
+		cnt(a, um)->files_same++;
 		act(a, APPLY_FILE_SAME, uname, f->path, tpath.buf, NULL);
 		goto out;
 	}
 	if (a->o->conflict == APPLY_CONFLICT_DESTINATION) {
-		a->r->files_kept++;
+		cnt(a, um)->files_kept++;
 		act(a, APPLY_FILE_KEEP, uname, f->path, tpath.buf,
 		    "the target has a different file there (--conflict destination)");
 		goto out;
@@ -658,14 +931,14 @@ static int apply_file(struct apply *a, const struct store_file *f,
 		struct stat st;
 
 		if (lstat(host.buf, &st) || !S_ISREG(st.st_mode)) {
-			a->r->files_skipped++;
+			cnt(a, um)->files_skipped++;
 			act(a, APPLY_FILE_SKIP, uname, f->path, tpath.buf,
 			    "the target has a folder or link there");
 			goto out;
 		}
-		if (!a->o->dry_run && (rc = write_file(a, f, host.buf, 1, err)))
+		if (!a->o->dry_run && (rc = write_file(a, um, f, host.buf, 1, err)))
 			goto out;
-		a->r->files_overwritten++;
+		cnt(a, um)->files_overwritten++;
 		act(a, APPLY_FILE_OVERWRITE, uname, f->path, tpath.buf, NULL);
 		goto out;
 	}
@@ -676,27 +949,144 @@ static int apply_file(struct apply *a, const struct store_file *f,
 			break;
 		if (same_content(a, f, alt.buf)) {
 			/* Already placed under that name by an earlier apply. */
-			a->r->files_same++;
+			cnt(a, um)->files_same++;
 			act(a, APPLY_FILE_SAME, uname, f->path, alt.buf, NULL);
 			goto out;
 		}
 	}
-	if (!a->o->dry_run && (rc = write_file(a, f, alt.buf, 0, err)))
+	if (!a->o->dry_run && (rc = write_file(a, um, f, alt.buf, 0, err)))
 		goto out;
-	a->r->files_renamed++;
+	cnt(a, um)->files_renamed++;
 	{
 		const char *base = strrchr(alt.buf, '/');
-		char why[600];
+		char msg[600];
 
-		snprintf(why, sizeof(why), "the target has a different file there: placed as %s",
+		snprintf(msg, sizeof(msg), "the target has a different file there: placed as %s",
 			 base ? base + 1 : alt.buf);
-		act(a, APPLY_FILE_RENAME, uname, f->path, tpath.buf, why);
+		act(a, APPLY_FILE_RENAME, uname, f->path, tpath.buf, msg);
 	}
 out:
 	ws_buf_release(&tpath);
 	ws_buf_release(&host);
 	ws_buf_release(&alt);
 	ws_buf_release(&parent);
+	return rc;
+}
+
+/* ---- safety pass -------------------------------------------------------- */
+
+static int probe_clean(const char *host, struct ws_error *err)
+{
+	struct reg_hive_info hi;
+	int rc;
+
+	if (!host)
+		return WS_OK;
+	if ((rc = reg_hive_probe(host, &hi, err)))
+		return rc;
+	if (hi.dirty)
+		return ws_error_set(err, WS_E_HIVE, host,
+				    "the target hive is dirty (its transaction logs hold newer "
+				    "data): start and shut down that Windows cleanly, then "
+				    "apply again; nothing was written");
+	return WS_OK;
+}
+
+/* Check every file path and every hive before anything is written. */
+static int safety_pass(struct apply *a, struct ws_error *err)
+{
+	struct store_record rec;
+	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT;
+	char drive = store_catalog_info(a->cat)->system_drive;
+	int rc;
+
+	if (!drive)
+		drive = 'C';
+	for (;;) {
+		struct user_map *um = NULL;
+		const char *why;
+		enum vol_res res;
+
+		if ((rc = store_catalog_next(a->cat, &rec, err)))
+			goto out;
+		if (rec.kind == STORE_REC_END)
+			break;
+		if (rec.kind == STORE_REC_VALUE || rec.kind == STORE_REC_KEY) {
+			uint32_t u = rec.kind == STORE_REC_VALUE ? rec.u.value.user : rec.u.key.user;
+			enum reg_hive_kind kind;
+			struct ws_buf in = WS_BUF_INIT;
+
+			if (u == STORE_SYSTEM &&
+			    !reg_map_path(rec.kind == STORE_REC_VALUE ? rec.u.value.key : rec.u.key.path,
+					  &kind, &in, NULL)) {
+				if (kind == REG_HIVE_SOFTWARE)
+					a->need_software = 1;
+				if (kind == REG_HIVE_SYSTEM)
+					a->need_system = 1;
+			}
+			ws_buf_release(&in);
+			continue;
+		}
+		if (rec.kind != STORE_REC_FILE)
+			continue;
+		if (!path_is_safe(rec.u.file.path, drive)) {
+			rc = ws_error_set(err, WS_E_UNSUPPORTED, rec.u.file.path,
+					  "refused: this store entry's path is not an absolute "
+					  "path on the scan's system drive %c: or holds '..', '.' "
+					  "or empty components; nothing was written to the target",
+					  drive);
+			goto out;
+		}
+		if (rec.u.file.user != STORE_SYSTEM) {
+			um = user_of(a, rec.u.file.user);
+			if (!um || um->mode < 0 || um->mode == APPLY_MODE_FIRST_SIGN_IN)
+				continue;
+		}
+		ws_buf_reset(&tpath);
+		if (!target_path(a, um, &rec.u.file, &tpath, &why))
+			continue;
+		if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
+			goto out;
+		if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
+			rc = ws_error_set(err, WS_E_UNSUPPORTED, rec.u.file.path,
+					  "refused: on the target, %s %s; nothing was written "
+					  "to the target", tpath.buf,
+					  res == VOL_RES_OTHER_DRIVE ? "is not on the target's volume"
+								     : "passes through a link (junction "
+								       "or symlink) that apply does not follow");
+			goto out;
+		}
+	}
+	store_catalog_rewind(a->cat);
+	/* Hives that will be written must be clean. */
+	{
+		const struct vol_info *vi = vol_get_info(a->vol);
+
+		if (a->r->users_staged)
+			a->need_software = 1;
+		if ((a->need_software && vi->software_dirty) || (a->need_system && vi->system_dirty)) {
+			struct ws_buf h = WS_BUF_INIT;
+
+			hive_host(a, vi->software_dirty ? REG_HIVE_SOFTWARE : REG_HIVE_SYSTEM, &h, NULL);
+			rc = probe_clean(h.buf, err);
+			ws_buf_release(&h);
+			if (!rc)
+				rc = ws_error_set(err, WS_E_HIVE, vi->root, "a system hive is dirty");
+			goto out;
+		}
+		for (size_t i = 0; i < a->nusers; i++) {
+			struct user_map *u = &a->users[i];
+
+			if (u->mode != APPLY_MODE_OFFLINE && u->mode != APPLY_MODE_DEFAULT)
+				continue;
+			if ((rc = probe_clean(u->dst->ntuser_path, err)) ||
+			    (rc = probe_clean(u->dst->usrclass_path, err)))
+				goto out;
+		}
+	}
+out:
+	ws_buf_release(&tpath);
+	ws_buf_release(&host);
 	return rc;
 }
 
@@ -719,15 +1109,85 @@ static int target_writable(const char *root, struct ws_error *err)
 
 static int commit_hive(struct apply *a, struct reg_hive *h, struct ws_error *err)
 {
+	struct ws_buf tmp = WS_BUF_INIT;
+	char *dest;
 	int rc;
 
 	if (!h || a->o->dry_run)
 		return WS_OK;
-	rc = reg_hive_commit(h, NULL, err);
+	dest = ws_xstrdup(reg_hive_path(h));
+	aj_temp(a->j, "hive", &tmp);
+	rc = reg_hive_commit(h, tmp.buf, err);
+	if (!rc)
+		rc = aj_place(a->j, tmp.buf, dest, 1, err);
+	unlink(tmp.buf);
 	if (!rc)
 		a->r->hives_committed++;
+	free(dest);
+	ws_buf_release(&tmp);
 	return rc;
 }
+
+static int valid_date(const char *s)
+{
+	int y, m, d;
+	char c;
+
+	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &c) == 3 &&
+	       s[4] == '-' && s[7] == '-' && y >= 2000 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static void sum_counts(struct apply_report *r)
+{
+	for (size_t i = 0; i < r->n_users; i++) {
+		const struct apply_counts *c = &r->users[i].c;
+
+		r->values_set += c->values_set;
+		r->values_same += c->values_same;
+		r->values_deferred += c->values_deferred;
+		r->values_skipped += c->values_skipped;
+		r->values_staged += c->values_staged;
+		r->keys_created += c->keys_created;
+		r->files_placed += c->files_placed;
+		r->files_renamed += c->files_renamed;
+		r->files_overwritten += c->files_overwritten;
+		r->files_same += c->files_same;
+		r->files_kept += c->files_kept;
+		r->files_skipped += c->files_skipped;
+		r->dirs_created += c->dirs_created;
+		r->files_staged += c->files_staged;
+		r->bytes += c->bytes;
+	}
+}
+
+static int finish_bundles(struct apply *a, struct ws_error *err)
+{
+	const struct store_scan_info *si = store_catalog_info(a->cat);
+	int rc = WS_OK;
+
+	for (size_t i = 0; !rc && i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+		struct reg_hive *sw = NULL;
+		char msg[200];
+
+		if (!um->bundle)
+			continue;
+		if ((rc = system_hive(a, REG_HIVE_SOFTWARE, &sw, err)))
+			break;
+		if (!a->o->dry_run &&
+		    (rc = bundle_finish(um->bundle, a->j, sw, a->o, si->device, si->scan_id, err)))
+			break;
+		a->r->bundles++;
+		snprintf(msg, sizeof(msg), "%llu values, %llu files; runs at first sign-in "
+			 "through Active Setup",
+			 (unsigned long long)um->bundle->values, (unsigned long long)um->bundle->files);
+		act(a, um->mode == APPLY_MODE_FIRST_SIGN_IN ? APPLY_USER_STAGE : APPLY_BUNDLE,
+		    um->src->account, um->src->profile_path, um->bundle->win, msg);
+	}
+	return rc;
+}
+
+static int apply_extract(struct store *st, struct apply *a, struct ws_error *err);
 
 int apply_scan(struct store *st, const struct apply_opts *o,
 	       struct apply_report *r, struct ws_error *err)
@@ -743,6 +1203,13 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	a.log = o->log;
 	if (!o->target || !o->device)
 		return ws_error_set(err, WS_E_USAGE, NULL, "apply needs a target and a device");
+	if (o->expires && !valid_date(o->expires))
+		return ws_error_set(err, WS_E_USAGE, o->expires,
+				    "--expires takes a date as YYYY-MM-DD");
+	if (o->mode < APPLY_MODE_AUTO || o->mode > APPLY_MODE_EXTRACT)
+		return ws_error_set(err, WS_E_USAGE, NULL, "unknown apply mode %d", o->mode);
+	if (o->mode == APPLY_MODE_EXTRACT)
+		return apply_extract(st, &a, err);
 	if ((rc = vol_open(o->target, &a.vol, err)))
 		return rc;
 	if (!o->dry_run && (rc = target_writable(vol_get_info(a.vol)->root, err)))
@@ -750,8 +1217,32 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if ((rc = store_catalog_open(st, o->device, o->scan_id, &a.cat, err)))
 		goto out;
 	snprintf(r->scan_id, sizeof(r->scan_id), "%s", store_catalog_info(a.cat)->scan_id);
+	{
+		struct vol_vars vars = VOL_VARS_INIT;
+		const char *s;
+		char sd = store_catalog_info(a.cat)->system_drive;
+
+		if ((rc = vol_system_vars(a.vol, &vars, err))) {
+			vol_vars_release(&vars);
+			goto out;
+		}
+		s = vol_vars_get(&vars, "PROGRAMDATA");
+		a.programdata = ws_xstrdup(s ? s : "C:\\ProgramData");
+		s = vol_vars_get(&vars, "PROFILESFOLDER");
+		a.profiles_dir = ws_xstrdup(s ? s : "C:\\Users");
+		vol_vars_release(&vars);
+		snprintf(a.drive_from, sizeof(a.drive_from), "%c:", sd ? sd : 'C');
+		snprintf(a.drive_to, sizeof(a.drive_to), "%c:", vol_get_info(a.vol)->system_drive);
+	}
 	if ((rc = map_users(&a, err)))
 		goto out;
+	if ((rc = safety_pass(&a, err)))
+		goto out;
+	if (!o->dry_run) {
+		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx, &a.j, err)))
+			goto out;
+		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
+	}
 	for (;;) {
 		if ((rc = store_catalog_next(a.cat, &rec, err)))
 			goto out;
@@ -770,10 +1261,11 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			ev.phase = "apply";
 			ev.device = o->device;
 			ev.done = a.done;
-			ev.bytes_done = r->bytes;
 			ws_progress_emit(o->progress, &ev);
 		}
 	}
+	if ((rc = finish_bundles(&a, err)))
+		goto out;
 	/* Hives last, each atomically: values were all set in memory first. */
 	for (size_t i = 0; !rc && i < a.nusers; i++) {
 		rc = commit_hive(&a, a.users[i].ntuser, err);
@@ -784,18 +1276,137 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		rc = commit_hive(&a, a.software, err);
 	if (!rc)
 		rc = commit_hive(&a, a.system, err);
-	if (!rc && (r->users_missing || r->values_deferred || r->values_skipped ||
-		    r->files_skipped))
-		rc = WS_PARTIAL;
 out:
+	sum_counts(r);
+	if (!rc && (r->users_missing || (r->values_deferred > r->values_staged) ||
+		    r->values_skipped || r->files_skipped))
+		rc = WS_PARTIAL;
 	for (size_t i = 0; i < a.nusers; i++) {
 		reg_hive_close(a.users[i].ntuser);
 		reg_hive_close(a.users[i].usrclass);
+		free(a.users[i].new_sid);
+		free(a.users[i].new_account);
+		free(a.users[i].dst_win);
+		if (a.users[i].bundle) {
+			bundle_release(a.users[i].bundle);
+			free(a.users[i].bundle);
+		}
 	}
 	free(a.users);
+	amap_release(&a.maps);
 	reg_hive_close(a.software);
 	reg_hive_close(a.system);
+	aj_close(a.j);
 	store_catalog_free(a.cat);
+	free(a.programdata);
+	free(a.profiles_dir);
 	vol_close(a.vol);
+	return rc;
+}
+
+/* ---- extract mode ------------------------------------------------------- */
+
+static void on_extract_problem(void *ctx, const struct store_problem *p)
+{
+	struct apply *a = ctx;
+
+	a->sysrep->c.files_skipped++;
+	act(a, APPLY_FILE_SKIP, "system", p->file ? p->file : p->object, NULL, p->message);
+}
+
+/* Files as a plain tree (store_extract), settings as <account>.reg each. */
+static int apply_extract(struct store *st, struct apply *a, struct ws_error *err)
+{
+	const struct apply_opts *o = a->o;
+	struct store_extract_opts xo;
+	struct store_extract_stats xs;
+	struct store_record rec;
+	struct reg_export *regs = NULL;
+	size_t n = 0;
+	const struct store_user *us;
+	int rc, xrc = WS_OK;
+
+	if ((rc = store_catalog_open(st, o->device, o->scan_id, &a->cat, err)))
+		return rc;
+	snprintf(a->r->scan_id, sizeof(a->r->scan_id), "%s", store_catalog_info(a->cat)->scan_id);
+	us = store_catalog_users(a->cat, &n);
+	a->r->users = ws_xcalloc(n + 1, sizeof(*a->r->users));
+	a->r->n_users = n + 1;
+	a->sysrep = &a->r->users[n];
+	a->sysrep->account = ws_xstrdup("system");
+	regs = ws_xcalloc(n + 1, sizeof(*regs));
+	for (size_t i = 0; i < n; i++) {
+		a->r->users[i].account = ws_xstrdup(us[i].account);
+		a->r->users[i].sid = ws_xstrdup(us[i].sid);
+		a->r->users[i].mode = APPLY_MODE_EXTRACT;
+		reg_export_init(&regs[i]);
+	}
+	reg_export_init(&regs[n]);
+	a->sysrep->mode = APPLY_MODE_EXTRACT;
+	for (;;) {
+		size_t ui = n;
+		struct ws_error e;
+
+		if ((rc = store_catalog_next(a->cat, &rec, err)))
+			goto out;
+		if (rec.kind == STORE_REC_END)
+			break;
+		if (rec.kind != STORE_REC_VALUE)
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (us[i].index == rec.u.value.user)
+				ui = i;
+		{
+			struct reg_value rv = { (char *)rec.u.value.name, rec.u.value.type,
+						(unsigned char *)rec.u.value.data, rec.u.value.len };
+			if (reg_export_add(&regs[ui], rec.u.value.key, &rv, &e)) {
+				a->r->users[ui].c.values_skipped++;
+				act(a, APPLY_REG_SKIP, a->r->users[ui].account, rec.u.value.key, NULL, e.msg);
+			} else {
+				a->r->users[ui].c.values_staged++;
+			}
+		}
+	}
+	if (!o->dry_run) {
+		memset(&xo, 0, sizeof(xo));
+		xo.dest = o->target;
+		xo.on_problem = on_extract_problem;
+		xo.ctx = a;
+		xo.progress = o->progress;
+		xrc = store_extract(a->cat, &xo, &xs, err);
+		if (xrc != WS_OK && xrc != WS_PARTIAL && xrc != WS_E_CORRUPT) {
+			rc = xrc;
+			goto out;
+		}
+		a->sysrep->c.files_placed = xs.files;
+		a->sysrep->c.dirs_created = xs.dirs;
+		a->sysrep->c.bytes = xs.bytes;
+		for (size_t i = 0; i <= n; i++) {
+			struct ws_buf p = WS_BUF_INIT;
+			const char *acc = a->r->users[i].account;
+
+			if (!a->r->users[i].c.values_staged)
+				continue;
+			ws_buf_addf(&p, "%s/", o->target);
+			for (const char *s = *acc ? acc : "user"; *s; s++)
+				ws_buf_addch(&p, strchr("\\/:*?\"<>|", *s) || (unsigned char)*s < 32 ? '_' : *s);
+			ws_buf_adds(&p, ".reg");
+			rc = reg_export_write_file(&regs[i], p.buf, REG_EXPORT_UTF16, err);
+			if (!rc) {
+				a->r->users[i].target = ws_buf_detach(&p, NULL);
+				act(a, APPLY_BUNDLE, acc, "settings", a->r->users[i].target, NULL);
+			}
+			ws_buf_release(&p);
+			if (rc)
+				goto out;
+		}
+	}
+	rc = xrc == WS_E_CORRUPT ? WS_PARTIAL : xrc;
+out:
+	for (size_t i = 0; i <= n; i++)
+		reg_export_release(&regs[i]);
+	free(regs);
+	sum_counts(a->r);
+	store_catalog_free(a->cat);
 	return rc;
 }

@@ -1,26 +1,54 @@
 /*
  * apply.h - replay one scan from a store onto an offline Windows
- * installation (the target).
+ * installation (the target), and undo it.
  *
- * Offline mode (this module's current scope): for every user of the scan
- * whose profile exists on the target (matched by SID, then by account name,
- * after --map-user mapping), registry values are written into that profile's
- * NTUSER.DAT / UsrClass.dat, machine values into SOFTWARE / SYSTEM, and
- * files are placed into the target profile.  Every hive is written through
- * reg/ and committed atomically once all its values are set; a dirty target
- * hive is refused; values hivex cannot write correctly (big data in a
- * format >= 1.4 hive) are deferred and reported, never written.
+ * Modes, chosen per source user (enum apply_mode):
+ *   offline        the user's profile exists on the target (matched by SID,
+ *                  then by account name, after mapping): registry values go
+ *                  into that profile's NTUSER.DAT / UsrClass.dat, files into
+ *                  the profile folder.  Machine values go into SOFTWARE /
+ *                  SYSTEM.  Hives are changed in memory and committed
+ *                  atomically at the end.
+ *   first-sign-in  no profile yet (or forced): a bundle is staged under
+ *                  ProgramData\winstate\bundles\<SID or account>\ (settings
+ *                  as a regedit .reg file, files as a folder tree relative
+ *                  to the profile, a generated PowerShell script) and an
+ *                  Active Setup component is registered in SOFTWARE so that
+ *                  the script runs once when that user first signs in
+ *                  (docs/first-sign-in.md).  Values that cannot be written
+ *                  offline (big data in a format >= 1.4 hive, missing
+ *                  UsrClass.dat) of offline users go into such a bundle too.
+ *   default        the settings and files are written into Users\Default so
+ *                  every new profile starts with them (--default-profile,
+ *                  or --map-user USER=Default).
+ *   extract        no Windows target: files are restored as a plain folder
+ *                  tree (store_extract) and each user's settings are written
+ *                  as <target>\<account>.reg.
+ *
+ * Undo journal: before the first change, apply creates
+ * ProgramData\winstate\journal\<id>\ on the target.  Its journal.log is
+ * append-only and each line is fsynced before the change it announces:
+ * every file or folder about to be created, every existing file (hives
+ * included) copied into the journal before it is replaced.  apply_undo()
+ * restores the target byte for byte, removes what apply created, then the
+ * journal, then the winstate folders apply made.  An apply killed at any
+ * point can be undone.
  *
  * Collisions follow USMT: a registry value of the source overwrites the
  * target's; a file that exists on the target with other content is kept and
- * the source's lands beside it as "name(1).ext", "(2)" ... unless
- * conflict = SOURCE (overwrite) or DESTINATION (keep target, skip source).
- * Identical files and values are left alone.
+ * the source's lands beside it as "name(1).ext" ... unless conflict =
+ * SOURCE (overwrite) or DESTINATION (keep target, skip source).
  *
- * Paths: the source profile folder inside string values (REG_SZ,
- * REG_EXPAND_SZ, REG_MULTI_SZ) and file paths is rewritten to the target
- * profile folder.  A catalog path with "..", "." or empty components, or
- * one that would pass through a link on the target, is refused.
+ * Rewriting inside string data (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ) and
+ * file paths: the source profile folder -> the target profile folder
+ * (%USERPROFILE% in REG_EXPAND_SZ data of staged users), old SID -> new SID
+ * of every mapped user, source system drive -> target system drive.
+ *
+ * Safety: before anything is written the whole catalog is checked; a file
+ * path that is not absolute, holds "", "." or ".." components, names
+ * another drive, or would pass through a link on the target refuses the
+ * whole apply (WS_E_UNSUPPORTED), target untouched.  A dirty target hive
+ * (unreplayed transaction logs) refuses it too (WS_E_HIVE).
  *
  * With dry_run nothing on the target is touched: every action is still
  * computed and passed to on_action, so the caller can show the plan.
@@ -31,6 +59,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "util/ws_buf.h"
 #include "util/ws_error.h"
 #include "util/ws_log.h"
 
@@ -39,6 +68,19 @@ enum apply_conflict {
 	APPLY_CONFLICT_SOURCE,       /* source wins: overwrite */
 	APPLY_CONFLICT_DESTINATION   /* target wins: skip the source's file */
 };
+
+enum apply_mode {
+	APPLY_MODE_AUTO = 0,         /* offline when the profile exists, else staged */
+	APPLY_MODE_OFFLINE,
+	APPLY_MODE_FIRST_SIGN_IN,
+	APPLY_MODE_EXTRACT,
+	APPLY_MODE_DEFAULT           /* per user only: into Users\Default */
+};
+
+/* "auto", "offline", "first-sign-in", "extract", "default". */
+const char *apply_mode_name(int mode);
+/* Parse a --mode word; -1 when unknown. */
+int apply_mode_parse(const char *s);
 
 enum apply_action_kind {
 	APPLY_USER_MAP = 0,      /* a source user mapped to a target profile */
@@ -54,7 +96,11 @@ enum apply_action_kind {
 	APPLY_FILE_SAME,         /* already identical on the target */
 	APPLY_FILE_KEEP,         /* collision, target wins: source skipped */
 	APPLY_FILE_SKIP,         /* not applied (see reason) */
-	APPLY_DIR_CREATE         /* folder created */
+	APPLY_DIR_CREATE,        /* folder created */
+	APPLY_USER_STAGE,        /* a source user staged for first sign-in */
+	APPLY_REG_STAGE,         /* value written into a bundle's .reg */
+	APPLY_FILE_STAGE,        /* file copied into a bundle */
+	APPLY_BUNDLE             /* bundle completed and Active Setup registered */
 };
 
 /* Stable lower-case name of an action ("reg-set", "file-rename" ...). */
@@ -69,44 +115,133 @@ struct apply_action {
 };
 
 struct apply_opts {
-	const char *target;              /* root of the target installation */
+	const char *target;              /* root of the target installation
+					    (extract mode: output folder) */
 	const char *device;              /* scan's device (required) */
 	const char *scan_id;             /* NULL = the device's newest scan */
+	int mode;                        /* enum apply_mode (AUTO = 0) */
+	int default_profile;             /* the scan's user -> Users\Default */
 	int dry_run;
 	int conflict;                    /* enum apply_conflict */
 	/* "OLD=NEW": OLD a SID, account or DOMAIN\\account of the source;
-	 * NEW an account name or SID of an existing target profile. */
+	 * NEW an account, DOMAIN\\account, UPN, SID or Entra object ID. */
 	const char *const *map_user;
 	size_t n_map_user;
+	/* "OLD=NEW" domain renames: OLD\\x is looked up as NEW\\x. */
+	const char *const *map_domain;
+	size_t n_map_domain;
+	const char *map_file;            /* CSV: old,new per line; NULL = none */
+	/* First-sign-in bundles. */
+	int prompt;                      /* ask the user before restoring */
+	const char *expires;             /* "YYYY-MM-DD": after it the script only
+					    cleans up; NULL = never */
 	void (*on_action)(void *ctx, const struct apply_action *a);
 	void *on_action_ctx;
+	/* Called after each journal entry is durable and before the change it
+	 * announces (n counts entries from 1): for progress, and for tests
+	 * that interrupt an apply at a known point. */
+	void (*on_journal)(void *ctx, unsigned long n);
+	void *on_journal_ctx;
 	struct ws_log *log;
 	const struct ws_progress *progress;
 };
 
 void apply_opts_init(struct apply_opts *o);
 
-struct apply_report {
-	char scan_id[STORE_SCAN_ID_MAX];
-	unsigned users_applied, users_missing;
+/* Counts for one source user (and for "system"). */
+struct apply_counts {
 	uint64_t values_set, values_same, values_deferred, values_skipped;
+	uint64_t values_staged;          /* into a bundle's .reg */
 	uint64_t keys_created;
 	uint64_t files_placed, files_renamed, files_overwritten, files_same;
 	uint64_t files_kept, files_skipped, dirs_created;
+	uint64_t files_staged;           /* into a bundle */
+	uint64_t bytes;                  /* content bytes written */
+};
+
+struct apply_user_report {
+	char *account;                   /* source account */
+	char *sid;                       /* source SID */
+	char *new_account;               /* after mapping ("" when unknown) */
+	char *new_sid;                   /* after mapping ("" when unknown) */
+	int mode;                        /* enum apply_mode actually used; -1 = skipped */
+	char *target;                    /* target profile path, bundle path or NULL */
+	char *reason;                    /* why skipped / staged, or NULL */
+	struct apply_counts c;
+};
+
+struct apply_report {
+	char scan_id[STORE_SCAN_ID_MAX];
+	char journal[1024];              /* host path of the undo journal ("" if none) */
+	unsigned users_applied, users_missing, users_staged;
+	unsigned bundles;
+	/* Totals over every user and the system: */
+	uint64_t values_set, values_same, values_deferred, values_skipped;
+	uint64_t values_staged;
+	uint64_t keys_created;
+	uint64_t files_placed, files_renamed, files_overwritten, files_same;
+	uint64_t files_kept, files_skipped, dirs_created;
+	uint64_t files_staged;
 	uint64_t bytes;                  /* content bytes written */
 	unsigned hives_committed;
+	/* Per user, in catalog order, then "system" last. */
+	struct apply_user_report *users;
+	size_t n_users;
 };
+
+/* Free the per-user part of a report (apply_scan fills it). */
+void apply_report_release(struct apply_report *r);
 
 /*
  * Apply.  Errors: WS_E_NOT_WINDOWS (target), WS_E_TARGET (read-only
- * target), WS_E_USAGE (no such device/scan, malformed --map-user),
- * WS_E_NOUSER (no user of the scan has a profile on the target: nothing is
- * written), WS_E_HIVE (a target hive is damaged or dirty), store codes,
- * WS_E_IO / WS_E_NOSPACE.  Returns WS_PARTIAL when it completed but some
- * users or objects were not applied (each reported through on_action and
- * the log).
+ * target), WS_E_USAGE (no such device/scan, scan of another device,
+ * malformed --map-user / --map-domain / --map-file (naming the CSV line),
+ * bad --expires), WS_E_NOUSER (offline mode and no user of the scan has a
+ * profile on the target: nothing is written), WS_E_HIVE (a target hive is
+ * damaged or dirty), WS_E_UNSUPPORTED (a hostile path in the store:
+ * nothing is written), store codes, WS_E_IO / WS_E_NOSPACE.  Returns
+ * WS_PARTIAL when it completed but some users or objects were not applied
+ * (each reported through on_action and the log).  On an error after
+ * changes began, the journal (r->journal) lets apply_undo() revert them.
+ * Release `r` with apply_report_release() whatever the result.
  */
 int apply_scan(struct store *st, const struct apply_opts *o,
 	       struct apply_report *r, struct ws_error *err);
+
+/* ---- undo ----------------------------------------------------------------- */
+
+struct apply_undo_report {
+	char journal[1024];              /* journal that was undone */
+	uint64_t restored;               /* files put back from the journal */
+	uint64_t removed_files, removed_dirs;
+	uint64_t left_dirs;              /* folders not empty: left in place */
+};
+
+/*
+ * Undo an apply on the installation at `target`: the journal folder
+ * `journal` (or its journal.log), or the newest one under
+ * ProgramData\winstate\journal when NULL.  Restores every saved file,
+ * removes every file and folder the apply created (newest first), removes
+ * the journal, and the winstate folders the apply created if empty.
+ * Idempotent: an undo interrupted midway can be run again.
+ * Errors: WS_E_USAGE (no journal found, or it belongs to another target),
+ * WS_E_CORRUPT (journal unreadable or a saved copy missing: nothing is
+ * removed), WS_E_TARGET (read-only), WS_E_IO.
+ */
+int apply_undo(const char *target, const char *journal, struct ws_log *log,
+	       struct apply_undo_report *r, struct ws_error *err);
+
+/* ---- identities ----------------------------------------------------------- */
+
+/* 1 when `s` is a well-formed SID string ("S-1-5-21-1-2-3-1001"). */
+int apply_sid_valid(const char *s);
+
+/*
+ * Entra ID object ID (GUID, optional braces) -> its SID
+ * "S-1-12-1-a-b-c-d": the GUID's 16 bytes in Windows order read as four
+ * little-endian uint32.  Appended to out.  WS_E_USAGE when malformed.
+ */
+int apply_sid_from_object_id(const char *guid, struct ws_buf *out,
+			     struct ws_error *err);
 
 #endif

@@ -14,15 +14,27 @@ static const char usage_text[] =
 	"usage: winstate apply --store DIR --device NAME --target DIR [options]\n"
 	"\n"
 	"Replay a scan onto an offline Windows installation: registry values into\n"
-	"the existing profiles' hives, files into those profiles.\n"
+	"the existing profiles' hives, files into those profiles; users without a\n"
+	"profile are staged for their first sign-in.  Every change is journaled:\n"
+	"'winstate undo --target DIR' reverts it.\n"
 	"\n"
 	"  --store DIR             migration store\n"
 	"  --device NAME           device whose scan is applied\n"
 	"  --scan ID               that scan (default: the device's newest)\n"
 	"  --target DIR            root of the target Windows installation\n"
-	"  --mode offline          write into existing profiles (the only mode of this version)\n"
-	"  --map-user OLD=NEW      apply source user OLD (SID, user or DOMAIN\\user)\n"
-	"                          to target profile NEW (repeatable)\n"
+	"  --mode auto|offline|first-sign-in|extract\n"
+	"                          auto (default): offline for users whose profile exists\n"
+	"                          on the target, first-sign-in bundles for the others;\n"
+	"                          extract: files as a plain tree and settings as .reg\n"
+	"                          files into the --target folder\n"
+	"  --default-profile       write the scan's user into Users\\Default: every new\n"
+	"                          user starts with the settings\n"
+	"  --map-user OLD=NEW      source user OLD (SID, user or DOMAIN\\user) is NEW\n"
+	"                          (DOMAIN\\user, UPN, SID, Entra object ID or Default)\n"
+	"  --map-domain OLD=NEW    accounts OLD\\x become NEW\\x (repeatable)\n"
+	"  --map-file CSV          lines OLD,NEW[,NEW...] as for --map-user\n"
+	"  --prompt                first sign-in: ask the user before restoring\n"
+	"  --expires YYYY-MM-DD    first sign-in: after that day the bundle is only removed\n"
 	"  --conflict source|destination\n"
 	"                          on a file collision, overwrite (source) or keep the\n"
 	"                          target's (destination); default: keep the target's and\n"
@@ -35,7 +47,8 @@ static const char usage_text[] =
 
 enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
-	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON
+	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
+	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES
 };
 
 static const struct option options[] = {
@@ -45,6 +58,11 @@ static const struct option options[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "map-user", required_argument, NULL, OPT_MAPUSER },
+	{ "map-domain", required_argument, NULL, OPT_MAPDOM },
+	{ "map-file", required_argument, NULL, OPT_MAPFILE },
+	{ "default-profile", no_argument, NULL, OPT_DEFPROF },
+	{ "prompt", no_argument, NULL, OPT_PROMPT },
+	{ "expires", required_argument, NULL, OPT_EXPIRES },
 	{ "conflict", required_argument, NULL, OPT_CONFLICT },
 	{ "dry-run", no_argument, NULL, OPT_DRYRUN },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
@@ -89,7 +107,8 @@ static void on_action(void *ctx, const struct apply_action *a)
 	}
 	if (!p->verbose && !p->dry_run && a->kind != APPLY_USER_MAP &&
 	    a->kind != APPLY_USER_MISSING && a->kind != APPLY_REG_DEFERRED &&
-	    a->kind != APPLY_FILE_RENAME)
+	    a->kind != APPLY_FILE_RENAME && a->kind != APPLY_USER_STAGE &&
+	    a->kind != APPLY_BUNDLE)
 		return;
 	printf("%-14s %-12s %s%s%s%s%s%s\n", apply_action_name(a->kind), a->user,
 	       a->object, a->target ? " -> " : "", a->target ? a->target : "",
@@ -97,48 +116,99 @@ static void on_action(void *ctx, const struct apply_action *a)
 	       a->reason ? ")" : "");
 }
 
+static void json_str(const char *k, const char *v, int comma)
+{
+	struct ws_buf b = WS_BUF_INIT;
+
+	ws_buf_add_json_str(&b, v ? v : "", v ? strlen(v) : 0);
+	printf("\"%s\": \"%s\"%s", k, b.buf, comma ? ", " : "");
+	ws_buf_release(&b);
+}
+
+static void json_counts(const struct apply_counts *c)
+{
+	printf("\"values_set\": %llu, \"values_same\": %llu, \"values_deferred\": %llu, "
+	       "\"values_skipped\": %llu, \"values_staged\": %llu, \"keys_created\": %llu,\n"
+	       "      \"files_placed\": %llu, \"files_renamed\": %llu, \"files_overwritten\": %llu, "
+	       "\"files_same\": %llu, \"files_kept\": %llu, \"files_skipped\": %llu, "
+	       "\"files_staged\": %llu, \"dirs_created\": %llu, \"bytes\": %llu",
+	       (unsigned long long)c->values_set, (unsigned long long)c->values_same,
+	       (unsigned long long)c->values_deferred, (unsigned long long)c->values_skipped,
+	       (unsigned long long)c->values_staged, (unsigned long long)c->keys_created,
+	       (unsigned long long)c->files_placed, (unsigned long long)c->files_renamed,
+	       (unsigned long long)c->files_overwritten, (unsigned long long)c->files_same,
+	       (unsigned long long)c->files_kept, (unsigned long long)c->files_skipped,
+	       (unsigned long long)c->files_staged, (unsigned long long)c->dirs_created,
+	       (unsigned long long)c->bytes);
+}
+
 static void print_report(const struct apply_report *r, int json, int dry_run,
-			 int rc, struct plan_out *p)
+			 int rc, struct plan_out *p, const char *mode)
 {
 	if (json) {
-		printf("{\"scan\": \"%s\", \"dry_run\": %s, \"status\": %d,\n"
-		       "  \"users_applied\": %u, \"users_missing\": %u,\n"
-		       "  \"values_set\": %llu, \"values_same\": %llu, \"values_deferred\": %llu, "
-		       "\"values_skipped\": %llu, \"keys_created\": %llu,\n"
-		       "  \"files_placed\": %llu, \"files_renamed\": %llu, \"files_overwritten\": %llu, "
-		       "\"files_same\": %llu, \"files_kept\": %llu, \"files_skipped\": %llu, "
-		       "\"dirs_created\": %llu, \"bytes\": %llu, \"hives_committed\": %u,\n"
-		       "  \"actions\": [%s\n  ]}\n",
-		       r->scan_id, dry_run ? "true" : "false", rc, r->users_applied,
-		       r->users_missing, (unsigned long long)r->values_set,
-		       (unsigned long long)r->values_same, (unsigned long long)r->values_deferred,
-		       (unsigned long long)r->values_skipped, (unsigned long long)r->keys_created,
-		       (unsigned long long)r->files_placed, (unsigned long long)r->files_renamed,
-		       (unsigned long long)r->files_overwritten, (unsigned long long)r->files_same,
-		       (unsigned long long)r->files_kept, (unsigned long long)r->files_skipped,
-		       (unsigned long long)r->dirs_created, (unsigned long long)r->bytes,
-		       r->hives_committed, p->js.buf);
+		struct apply_counts tot = {
+			r->values_set, r->values_same, r->values_deferred, r->values_skipped,
+			r->values_staged, r->keys_created, r->files_placed, r->files_renamed,
+			r->files_overwritten, r->files_same, r->files_kept, r->files_skipped,
+			r->dirs_created, r->files_staged, r->bytes
+		};
+
+		printf("{\"scan\": \"%s\", \"dry_run\": %s, \"status\": %d, \"mode\": \"%s\",\n  ",
+		       r->scan_id, dry_run ? "true" : "false", rc, mode);
+		json_str("journal", r->journal, 0);
+		printf(",\n  \"users_applied\": %u, \"users_missing\": %u, \"users_staged\": %u, "
+		       "\"bundles\": %u, \"hives_committed\": %u,\n      ",
+		       r->users_applied, r->users_missing, r->users_staged, r->bundles,
+		       r->hives_committed);
+		json_counts(&tot);
+		printf(",\n  \"users\": [");
+		for (size_t i = 0; i < r->n_users; i++) {
+			const struct apply_user_report *u = &r->users[i];
+
+			printf("%s\n    {", i ? "," : "");
+			json_str("account", u->account, 1);
+			json_str("sid", u->sid, 1);
+			json_str("new_account", u->new_account, 1);
+			json_str("new_sid", u->new_sid, 1);
+			json_str("mode", apply_mode_name(u->mode), 1);
+			if (u->target)
+				json_str("target", u->target, 1);
+			if (u->reason)
+				json_str("reason", u->reason, 1);
+			printf("\n      ");
+			json_counts(&u->c);
+			printf("}");
+		}
+		printf("\n  ],\n  \"actions\": [%s\n  ]}\n", p->js.buf);
 		return;
 	}
-	printf("%s scan %s: %u users applied, %u missing on the target\n"
-	       "  registry: %llu set, %llu already equal, %llu deferred, %llu skipped, %llu keys created\n"
+	printf("%s scan %s: %u users applied, %u staged for first sign-in, %u missing on the target\n"
+	       "  registry: %llu set, %llu already equal, %llu deferred, %llu skipped, %llu staged, "
+	       "%llu keys created\n"
 	       "  files:    %llu placed, %llu renamed on collision, %llu overwritten, "
-	       "%llu already equal, %llu kept, %llu skipped, %llu folders created (%.1f MB)\n",
-	       dry_run ? "plan for" : "applied", r->scan_id, r->users_applied,
+	       "%llu already equal, %llu kept, %llu skipped, %llu staged, %llu folders created (%.1f MB)\n",
+	       dry_run ? "plan for" : "applied", r->scan_id, r->users_applied, r->users_staged,
 	       r->users_missing, (unsigned long long)r->values_set,
 	       (unsigned long long)r->values_same, (unsigned long long)r->values_deferred,
-	       (unsigned long long)r->values_skipped, (unsigned long long)r->keys_created,
+	       (unsigned long long)r->values_skipped, (unsigned long long)r->values_staged,
+	       (unsigned long long)r->keys_created,
 	       (unsigned long long)r->files_placed, (unsigned long long)r->files_renamed,
 	       (unsigned long long)r->files_overwritten, (unsigned long long)r->files_same,
 	       (unsigned long long)r->files_kept, (unsigned long long)r->files_skipped,
+	       (unsigned long long)r->files_staged,
 	       (unsigned long long)r->dirs_created, (double)r->bytes / 1048576.0);
+	if (r->bundles)
+		printf("  %u first-sign-in bundles staged under ProgramData\\winstate\\bundles\n",
+		       r->bundles);
+	if (*r->journal && !dry_run)
+		printf("  undo journal: %s  (winstate undo --target DIR)\n", r->journal);
 }
 
 int cmd_apply(int argc, char **argv)
 {
 	const char *store_dir = NULL, *log_path = NULL, *mode = NULL;
-	const char **maps = NULL;
-	size_t nmaps = 0, amaps = 0;
+	const char **maps = NULL, **doms = NULL;
+	size_t nmaps = 0, amaps = 0, ndoms = 0, adoms = 0;
 	struct cli_key_opts key = { 0 };
 	struct apply_opts o;
 	struct apply_report r;
@@ -165,6 +235,14 @@ int cmd_apply(int argc, char **argv)
 			WS_ALLOC_GROW(maps, nmaps + 1, amaps);
 			maps[nmaps++] = optarg;
 			break;
+		case OPT_MAPDOM:
+			WS_ALLOC_GROW(doms, ndoms + 1, adoms);
+			doms[ndoms++] = optarg;
+			break;
+		case OPT_MAPFILE: o.map_file = optarg; break;
+		case OPT_DEFPROF: o.default_profile = 1; break;
+		case OPT_PROMPT: o.prompt = 1; break;
+		case OPT_EXPIRES: o.expires = optarg; break;
 		case OPT_CONFLICT:
 			if (!strcmp(optarg, "source"))
 				o.conflict = APPLY_CONFLICT_SOURCE;
@@ -194,9 +272,9 @@ int cmd_apply(int argc, char **argv)
 		rc = cli_usage("apply", "--store, --device and --target are required");
 		goto out;
 	}
-	if (mode && strcmp(mode, "offline")) {
-		rc = cli_usage("apply", "--mode %s: this version applies offline into existing "
-			       "profiles only (--mode offline)", mode);
+	if (mode && (o.mode = apply_mode_parse(mode)) < 0) {
+		rc = cli_usage("apply", "--mode takes auto, offline, first-sign-in or extract, not '%s'",
+			       mode);
 		goto out;
 	}
 	if (log_path && !(lf = fopen(log_path, "a"))) {
@@ -212,6 +290,8 @@ int cmd_apply(int argc, char **argv)
 	plan.dry_run = o.dry_run;
 	o.map_user = maps;
 	o.n_map_user = nmaps;
+	o.map_domain = doms;
+	o.n_map_domain = ndoms;
 	o.on_action = on_action;
 	o.on_action_ctx = &plan;
 	o.log = &log;
@@ -223,14 +303,20 @@ int cmd_apply(int argc, char **argv)
 	cli_progress_end(&prog);
 	if (rc != WS_OK && rc != WS_PARTIAL) {
 		cli_fail(&err);
+		if (*r.journal)
+			fprintf(stderr, "winstate: the changes made so far are journaled in %s: "
+				"'winstate undo --target %s' reverts them\n", r.journal, o.target);
+		apply_report_release(&r);
 		goto out;
 	}
-	print_report(&r, plan.json, o.dry_run, rc, &plan);
+	print_report(&r, plan.json, o.dry_run, rc, &plan, apply_mode_name(o.mode));
+	apply_report_release(&r);
 out:
 	store_close(st);
 	if (lf)
 		fclose(lf);
 	free(maps);
+	free(doms);
 	ws_buf_release(&plan.js);
 	return rc;
 }

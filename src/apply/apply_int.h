@@ -1,0 +1,116 @@
+/*
+ * apply_int.h - what the files of src/apply/ share: the undo journal, the
+ * identity mapping, the first-sign-in staging, and the state of one apply.
+ */
+#ifndef APPLY_INT_H
+#define APPLY_INT_H
+
+#include "apply/apply.h"
+#include "reg/reg.h"
+#include "reg/reg_export.h"
+#include "volume/volume.h"
+
+/* ---- journal (apply_journal.c) ------------------------------------------- */
+
+struct aj;
+
+/*
+ * Create ProgramData\winstate\journal\<id>\ under the target root (host path
+ * `root`, resolved through `vol`), recording which of the winstate folders
+ * it made.  `hook` is called after each durable entry.
+ */
+int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
+	     struct aj **out, struct ws_error *err);
+/* Close the log; the journal stays on the target for apply_undo. */
+void aj_close(struct aj *j);
+const char *aj_dir(const struct aj *j);
+
+/* A temporary path inside the journal (same file system as the target). */
+void aj_temp(struct aj *j, const char *tag, struct ws_buf *out);
+
+/* Before replacing the existing regular file `host`: save a copy (once per
+ * apply; not for files this apply created). */
+int aj_save(struct aj *j, const char *host, struct ws_error *err);
+
+/* Before creating the file `host` (which does not exist). */
+int aj_will_create(struct aj *j, const char *host, struct ws_error *err);
+
+/* mkdir -p `host`, recording each folder before it is made. */
+int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err);
+
+/* Place the finished temporary file `tmp` at `dest`: new (link, recorded
+ * before) or replacing (saved before, rename). */
+int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
+	     struct ws_error *err);
+
+/* ---- identities (apply_map.c) -------------------------------------------- */
+
+/* One OLD=NEW mapping from --map-user or a CSV line. */
+struct amap {
+	char *old;               /* SID, DOMAIN\\user or user */
+	char *new_account;       /* DOMAIN\\user, user or UPN; NULL when only a SID */
+	char *new_sid;           /* SID (given or derived); NULL when unknown */
+	int to_default;          /* NEW is "Default" */
+};
+
+struct amaps {
+	struct amap *v;
+	size_t n, alloc;
+	char **dom_old, **dom_new; /* --map-domain */
+	size_t ndom;
+};
+
+/* Parse --map-user / --map-domain values and the CSV file. */
+int amap_load(const struct apply_opts *o, struct amaps *m, struct ws_error *err);
+void amap_release(struct amaps *m);
+/* Mapping of a source user, or NULL. */
+const struct amap *amap_find(const struct amaps *m, const char *sid,
+			     const char *account);
+/* Account after --map-domain (malloc'd). */
+char *amap_domain(const struct amaps *m, const char *account);
+
+/* A rewrite inside string data: `from` -> `to`. */
+struct asub {
+	const char *from, *to;
+	int sid;                 /* SID boundary (next char not a digit) instead of
+				    path boundary */
+};
+
+/* Rewrite UTF-8 `s`; 1 when something changed (result appended to out). */
+int asub_string(const char *s, const struct asub *subs, size_t n, struct ws_buf *out);
+/* Rewrite REG_SZ/EXPAND_SZ/MULTI_SZ data; 1 when changed (raw data in out). */
+int asub_value(uint32_t type, const unsigned char *data, size_t len,
+	       const struct asub *subs, size_t n, struct ws_buf *out);
+
+/* ---- staging (apply_stage.c) --------------------------------------------- */
+
+struct bundle {
+	char *key;               /* folder name: SID or sanitised account */
+	char *host;              /* host path of the bundle folder */
+	char *win;               /* its Windows path */
+	char *sid, *account;     /* identity the script checks */
+	char guid[40];           /* Active Setup component "{...}" */
+	struct reg_export reg;   /* settings */
+	uint64_t values, files;
+	int created;             /* folder made */
+};
+
+void bundle_init(struct bundle *b);
+void bundle_release(struct bundle *b);
+
+/* Write settings.reg, restore.ps1 and bundle.ini into the bundle folder
+ * (journaled) and register Active Setup in `software` (open for write). */
+int bundle_finish(struct bundle *b, struct aj *j, struct reg_hive *software,
+		  const struct apply_opts *o, const char *device,
+		  const char *scan_id, struct ws_error *err);
+
+/* The generated script (for tests and docs). */
+void bundle_script(const struct bundle *b, const struct apply_opts *o,
+		   struct ws_buf *out);
+
+/* Write `data` as a new file `host` through the journal (or directly when
+ * j is NULL). */
+int aj_write_new(struct aj *j, const char *host, const void *data, size_t len,
+		 struct ws_error *err);
+
+#endif

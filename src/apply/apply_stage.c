@@ -1,0 +1,187 @@
+/*
+ * apply_stage.c - first-sign-in bundles: the settings .reg, the generated
+ * PowerShell script, bundle.ini, and the Active Setup component that runs
+ * the script once when the user first signs in (docs/first-sign-in.md).
+ */
+#include "apply/apply_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/ws_fs.h"
+
+#define ACTIVE_SETUP "Microsoft\\Active Setup\\Installed Components"
+
+void bundle_init(struct bundle *b)
+{
+	struct ws_buf h = WS_BUF_INIT;
+	char *x;
+
+	memset(b, 0, sizeof(*b));
+	reg_export_init(&b->reg);
+	ws_random_hex(&h, 16);
+	x = h.buf;
+	x[12] = '4';                                   /* version 4 */
+	x[16] = "89ab"[(x[16] - '0') & 3];             /* RFC 4122 variant */
+	snprintf(b->guid, sizeof(b->guid), "{%.8s-%.4s-%.4s-%.4s-%.12s}", x, x + 8,
+		 x + 12, x + 16, x + 20);
+	for (char *s = b->guid; *s; s++)
+		if (*s >= 'a' && *s <= 'f')
+			*s = (char)(*s - 'a' + 'A');
+	ws_buf_release(&h);
+}
+
+void bundle_release(struct bundle *b)
+{
+	reg_export_release(&b->reg);
+	free(b->key);
+	free(b->host);
+	free(b->win);
+	free(b->sid);
+	free(b->account);
+}
+
+/* A PowerShell single-quoted string literal. */
+static void ps_quote(struct ws_buf *out, const char *s)
+{
+	ws_buf_addch(out, '\'');
+	for (; s && *s; s++) {
+		if (*s == '\'')
+			ws_buf_addch(out, '\'');
+		if ((unsigned char)*s >= 32)
+			ws_buf_addch(out, *s);
+	}
+	ws_buf_addch(out, '\'');
+}
+
+static const char script_body[] =
+	"$Bundle = $PSScriptRoot\r\n"
+	"$me = [Security.Principal.WindowsIdentity]::GetCurrent()\r\n"
+	"# Only the user this bundle was made for restores it.\r\n"
+	"$mine = ($Sid -and $me.User.Value -eq $Sid) -or ($Account -and $me.Name -eq $Account) -or\r\n"
+	"        ($Account -and $Account -notlike '*\\*' -and $Account -notlike '*@*' -and $me.Name.Split('\\')[-1] -eq $Account) -or\r\n"
+	"        ($Account -like '*@*' -and (whoami.exe /upn 2>$null) -eq $Account)\r\n"
+	"if (-not $mine) { exit 0 }\r\n"
+	"$Log = Join-Path $env:LOCALAPPDATA 'winstate'\r\n"
+	"[IO.Directory]::CreateDirectory($Log) | Out-Null\r\n"
+	"$Log = Join-Path $Log \"restore-$Id.txt\"\r\n"
+	"function Finish($msg) {\r\n"
+	"  \"$(Get-Date -Format s) $($me.Name): $msg\" | Out-File -Append -Encoding utf8 -FilePath $Log\r\n"
+	"  Remove-Item -LiteralPath $Bundle -Recurse -Force -ErrorAction SilentlyContinue\r\n"
+	"  exit 0\r\n"
+	"}\r\n"
+	"$Marker = 'HKCU:\\Software\\winstate\\Restore'\r\n"
+	"if ((Get-ItemProperty -Path $Marker -ErrorAction SilentlyContinue).$Id -eq 1) { Finish 'declined earlier: nothing restored' }\r\n"
+	"if ($Expires -and (Get-Date) -ge [datetime]::ParseExact($Expires, 'yyyy-MM-dd', $null).AddDays(1)) {\r\n"
+	"  Finish \"bundle expired on ${Expires}: nothing restored\" }\r\n"
+	"if ($Prompt) {\r\n"
+	"  Add-Type -AssemblyName System.Windows.Forms\r\n"
+	"  $q = 'Restore the settings and files from your previous PC now?'\r\n"
+	"  if ([Windows.Forms.MessageBox]::Show($q, 'Restore', 'YesNo', 'Question') -ne 'Yes') {\r\n"
+	"    New-Item -Path $Marker -Force | Out-Null\r\n"
+	"    New-ItemProperty -Path $Marker -Name $Id -Value 1 -PropertyType DWord -Force | Out-Null\r\n"
+	"    Finish 'declined by the user: nothing restored' } }\r\n"
+	"$rc = 'none'\r\n"
+	"$reg = Join-Path $Bundle 'settings.reg'\r\n"
+	"if (Test-Path -LiteralPath $reg) { reg.exe import $reg 2>&1 | Out-Null; $rc = $LASTEXITCODE }\r\n"
+	"$src = Join-Path $Bundle 'files'; $placed = 0; $renamed = 0; $same = 0\r\n"
+	"if (Test-Path -LiteralPath $src) {\r\n"
+	"  foreach ($f in Get-ChildItem -LiteralPath $src -Recurse -File -Force) {\r\n"
+	"    $dst = Join-Path $env:USERPROFILE $f.FullName.Substring($src.Length + 1)\r\n"
+	"    $dir = [IO.Path]::GetDirectoryName($dst)\r\n"
+	"    [IO.Directory]::CreateDirectory($dir) | Out-Null\r\n"
+	"    if (Test-Path -LiteralPath $dst) {\r\n"
+	"      # Never overwrite: identical files are skipped, others land as name(N).ext.\r\n"
+	"      if ((Get-FileHash -LiteralPath $dst).Hash -eq (Get-FileHash -LiteralPath $f.FullName).Hash) { $same++; continue }\r\n"
+	"      $stem = Join-Path $dir ([IO.Path]::GetFileNameWithoutExtension($dst)); $ext = [IO.Path]::GetExtension($dst); $i = 1\r\n"
+	"      while (Test-Path -LiteralPath \"${stem}(${i})${ext}\") { $i++ }\r\n"
+	"      $dst = \"${stem}(${i})${ext}\"; $renamed++ } else { $placed++ }\r\n"
+	"    Copy-Item -LiteralPath $f.FullName -Destination $dst } }\r\n"
+	"Finish \"restored: reg import exit code $rc, $placed files placed, $renamed renamed on collision, $same already there\"\r\n";
+
+void bundle_script(const struct bundle *b, const struct apply_opts *o, struct ws_buf *out)
+{
+	ws_buf_adds(out, "# winstate first-sign-in restore (generated; see docs/first-sign-in.md).\r\n"
+			 "# Run once by Active Setup as the user signing in, without admin rights.\r\n"
+			 "# Reads this folder; writes HKCU (reg import), the user's profile and\r\n"
+			 "# %LOCALAPPDATA%\\winstate\\restore-<Id>.txt; then deletes this folder.\r\n");
+	ws_buf_adds(out, "$Sid = ");
+	ps_quote(out, b->sid);
+	ws_buf_adds(out, "\r\n$Account = ");
+	ps_quote(out, b->account);
+	ws_buf_adds(out, "\r\n$Expires = ");
+	ps_quote(out, o->expires ? o->expires : "");
+	ws_buf_addf(out, "   # yyyy-MM-dd; after it only clean up\r\n$Prompt = %d\r\n$Id = ",
+		    o->prompt ? 1 : 0);
+	ps_quote(out, b->guid);
+	ws_buf_adds(out, "\r\n");
+	ws_buf_adds(out, script_body);
+}
+
+static int write_in(struct bundle *b, struct aj *j, const char *name,
+		    const void *data, size_t len, struct ws_error *err)
+{
+	struct ws_buf p = WS_BUF_INIT;
+	int rc;
+
+	ws_path_join(&p, b->host, name);
+	rc = aj_write_new(j, p.buf, data, len, err);
+	ws_buf_release(&p);
+	return rc;
+}
+
+int bundle_finish(struct bundle *b, struct aj *j, struct reg_hive *software,
+		  const struct apply_opts *o, const char *device,
+		  const char *scan_id, struct ws_error *err)
+{
+	struct ws_buf t = WS_BUF_INIT, key = WS_BUF_INIT;
+	reg_node node;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	if ((rc = aj_mkdirs(j, b->host, err)))
+		goto out;
+	reg_export_to_utf16(&b->reg, &t);
+	if ((rc = write_in(b, j, "settings.reg", t.buf, t.len, err)))
+		goto out;
+	ws_buf_reset(&t);
+	ws_buf_adds(&t, "\xEF\xBB\xBF"); /* PowerShell 5.1 reads BOM-less files as ANSI */
+	bundle_script(b, o, &t);
+	if ((rc = write_in(b, j, "restore.ps1", t.buf, t.len, err)))
+		goto out;
+	ws_buf_reset(&t);
+	gmtime_r(&now, &tm);
+	ws_buf_addf(&t, "[bundle]\r\nid=%s\r\nsid=%s\r\naccount=%s\r\ndevice=%s\r\nscan=%s\r\n"
+		    "created=%04d-%02d-%02dT%02d:%02d:%02dZ\r\nexpires=%s\r\nprompt=%d\r\n"
+		    "values=%llu\r\nfiles=%llu\r\n",
+		    b->guid, b->sid, b->account, device, scan_id, tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    o->expires ? o->expires : "", o->prompt ? 1 : 0,
+		    (unsigned long long)b->values, (unsigned long long)b->files);
+	if ((rc = write_in(b, j, "bundle.ini", t.buf, t.len, err)))
+		goto out;
+	/* Active Setup: HKLM\SOFTWARE\Microsoft\Active Setup\Installed Components\{GUID}. */
+	ws_buf_addf(&key, ACTIVE_SETUP "\\%s", b->guid);
+	if ((rc = reg_key_create(software, reg_root(software), key.buf, &node, err)))
+		goto out;
+	ws_buf_reset(&t);
+	ws_buf_addf(&t, "winstate: restore for %s", *b->account ? b->account : b->sid);
+	if ((rc = reg_set_string(software, node, "", REG_SZ, t.buf, err)))
+		goto out;
+	ws_buf_reset(&t);
+	ws_buf_addf(&t, "\"%%SystemRoot%%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" "
+		    "-NoProfile -ExecutionPolicy Bypass -WindowStyle Hidden -File \"%s\\restore.ps1\"",
+		    b->win);
+	if ((rc = reg_set_string(software, node, "StubPath", REG_EXPAND_SZ, t.buf, err)) ||
+	    (rc = reg_set_string(software, node, "Version", REG_SZ, "1,0,0,0", err)) ||
+	    (rc = reg_set_string(software, node, "ComponentID", REG_SZ, "winstate", err)) ||
+	    (rc = reg_set_dword(software, node, "IsInstalled", 1, err)))
+		goto out;
+out:
+	ws_buf_release(&t);
+	ws_buf_release(&key);
+	return rc;
+}

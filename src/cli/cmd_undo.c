@@ -1,0 +1,89 @@
+/*
+ * cmd_undo.c - `winstate undo`: revert an apply on an offline Windows
+ * installation from the journal it left under ProgramData\winstate\journal.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "apply/apply.h"
+#include "cli/cli.h"
+
+static const char usage_text[] =
+	"usage: winstate undo --target DIR [--journal DIR|FILE] [--json]\n"
+	"\n"
+	"Revert an apply: every file and hive it changed is restored byte for byte\n"
+	"from its journal, everything it created is removed, then the journal itself.\n"
+	"\n"
+	"  --target DIR            root of the Windows installation apply wrote to\n"
+	"  --journal DIR|FILE      the journal folder (or its journal.log); default:\n"
+	"                          the newest under ProgramData\\winstate\\journal\n"
+	"  --json                  print the result as JSON\n"
+	"  --log FILE              write every message to FILE\n"
+	"  -q, --quiet             only errors\n";
+
+enum { OPT_TARGET = 256, OPT_JOURNAL, OPT_JSON, OPT_LOG };
+
+static const struct option options[] = {
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "journal", required_argument, NULL, OPT_JOURNAL },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+int cmd_undo(int argc, char **argv)
+{
+	const char *target = NULL, *journal = NULL, *log_path = NULL;
+	struct cli_log_sink sink = { 0 };
+	struct apply_undo_report r;
+	struct ws_log log;
+	struct ws_error err;
+	FILE *lf = NULL;
+	int c, rc, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+qh", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_TARGET: target = optarg; break;
+		case OPT_JOURNAL: journal = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case OPT_LOG: log_path = optarg; break;
+		case 'q': sink.quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); return WS_HELP;
+		default: return cli_usage("undo", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage("undo", "unexpected argument '%s'", argv[optind]);
+	if (!target)
+		return cli_usage("undo", "--target is required");
+	if (log_path && !(lf = fopen(log_path, "a")))
+		return cli_usage("undo", "cannot write --log %s", log_path);
+	sink.log_file = lf;
+	cli_log_init(&log, &sink);
+	ws_error_clear(&err);
+	rc = apply_undo(target, journal, &log, &r, &err);
+	if (rc) {
+		cli_fail(&err);
+	} else if (json) {
+		struct ws_buf b = WS_BUF_INIT;
+
+		ws_buf_add_json_str(&b, r.journal, strlen(r.journal));
+		printf("{\"journal\": \"%s\", \"restored\": %llu, \"removed_files\": %llu, "
+		       "\"removed_dirs\": %llu, \"left_dirs\": %llu}\n", b.buf,
+		       (unsigned long long)r.restored, (unsigned long long)r.removed_files,
+		       (unsigned long long)r.removed_dirs, (unsigned long long)r.left_dirs);
+		ws_buf_release(&b);
+	} else if (!sink.quiet) {
+		printf("undone %s: %llu files restored, %llu files and %llu folders removed%s\n",
+		       r.journal, (unsigned long long)r.restored,
+		       (unsigned long long)r.removed_files, (unsigned long long)r.removed_dirs,
+		       r.left_dirs ? " (some folders were not empty and were left)" : "");
+	}
+	if (lf)
+		fclose(lf);
+	return rc;
+}
