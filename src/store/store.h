@@ -346,7 +346,9 @@ struct store_record {
  * Next key/value/file record in the order they were added (streamed frame
  * by frame: bounded memory).  rec->kind == STORE_REC_END at the end.  The
  * record's pointers stay valid until the next call.  Damage -> WS_E_CORRUPT
- * naming the catalog.  store_catalog_rewind() restarts from the first.
+ * naming the catalog; calling again continues after the damaged record or
+ * frame (salvage), so a loop that goes on after WS_E_CORRUPT ends.
+ * store_catalog_rewind() restarts from the first.
  */
 int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err);

@@ -1028,9 +1028,12 @@ int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 
 			if (cat->pos >= cat->tr.meta_offset) {
 				if (cat->pos != cat->tr.meta_offset ||
-				    cat->frame_no != cat->tr.meta_first_frame)
+				    cat->frame_no != cat->tr.meta_first_frame) {
+					cat->pos = cat->tr.meta_offset;
+					cat->frame_no = cat->tr.meta_first_frame;
 					return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
 							    "catalog frames inconsistent");
+				}
 				memset(rec, 0, sizeof(*rec));
 				rec->kind = STORE_REC_END;
 				return WS_OK;
@@ -1039,8 +1042,24 @@ int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 			cat->frame_pos = 0;
 			rc = read_frame(cat, cat->pos, cat->frame_no, FR_BODY,
 					&cat->frame, &next, err);
-			if (rc)
+			if (rc) {
+				/* Salvage: skip the damaged frame when its length
+				 * is plausible, else give up on the rest. */
+				unsigned char h[5];
+				uint64_t len = 0;
+				if (cat_read_at(cat, h, 5, cat->pos) == 0)
+					len = (uint64_t)h[0] | (uint64_t)h[1] << 8 |
+					      (uint64_t)h[2] << 16 | (uint64_t)h[3] << 24;
+				ws_buf_reset(&cat->frame);
+				if (len && cat->pos + 5 + len <= cat->tr.meta_offset) {
+					cat->pos += 5 + len;
+					cat->frame_no++;
+				} else {
+					cat->pos = cat->tr.meta_offset;
+					cat->frame_no = cat->tr.meta_first_frame;
+				}
 				return rc;
+			}
 			cat->pos = next;
 			cat->frame_no++;
 			continue;
@@ -1050,8 +1069,10 @@ int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 		unsigned type = *c.p++;
 		uint64_t blen = get_varint(&c);
 
-		if (c.bad || blen > (uint64_t)(c.end - c.p))
+		if (c.bad || blen > (uint64_t)(c.end - c.p)) {
+			cat->frame_pos = cat->frame.len; /* rest of the frame lost */
 			return bad_rec(cat, "framing", err);
+		}
 		struct cur r = { c.p, c.p + blen, 0 };
 		cat->frame_pos = (size_t)(c.p + blen - (const unsigned char *)cat->frame.buf);
 		if (type != REC_KEY && type != REC_VALUE && type != REC_FILE)

@@ -255,8 +255,22 @@ int store_extract(struct store_catalog *cat,
 		return ws_error_set_errno(err, WS_E_TARGET, errno, opts->dest, "cannot open");
 	store_catalog_rewind(cat);
 	for (;;) {
-		rc = store_catalog_next(cat, &rec, err);
-		if (rc || rec.kind == STORE_REC_END)
+		struct ws_error ce;
+		ws_error_clear(&ce);
+		rc = store_catalog_next(cat, &rec, &ce);
+		if (rc == WS_E_CORRUPT) {
+			/* Lost catalog records: report, go on with the rest. */
+			stats->damaged++;
+			xproblem(&x, STORE_PROBLEM_CATALOG, ce.where, NULL, ce.msg);
+			rc = WS_OK;
+			continue;
+		}
+		if (rc) {
+			if (err)
+				*err = ce;
+			break;
+		}
+		if (rec.kind == STORE_REC_END)
 			break;
 		if (rec.kind != STORE_REC_FILE || !selected(opts, rec.u.file.path))
 			continue;
@@ -273,7 +287,7 @@ int store_extract(struct store_catalog *cat,
 		return rc;
 	if (stats->damaged)
 		return ws_error_set(err, WS_E_CORRUPT, store_catalog_info(cat)->scan_id,
-				    "%llu file(s) not extracted: content damaged",
+				    "%llu file(s) or catalog part(s) not extracted: content damaged",
 				    (unsigned long long)stats->damaged);
 	if (stats->refused)
 		return ws_error_set(err, WS_PARTIAL, store_catalog_info(cat)->scan_id,

@@ -195,6 +195,7 @@ static void check_catalog(struct vctx *v, struct store_catalog *cat)
 	struct ws_error e;
 	size_t np = store_cat_n_packs(cat);
 	struct store_pack **pp = ws_xcalloc(np + 1, sizeof(*pp));
+	unsigned errors = 0;
 
 	v->s->scans++;
 	ws_buf_addf(&rel, "scans/%s.cat", in->scan_id);
@@ -203,9 +204,12 @@ static void check_catalog(struct vctx *v, struct store_catalog *cat)
 	for (;;) {
 		ws_error_clear(&e);
 		if (store_catalog_next(cat, &rec, &e) != WS_OK) {
+			/* The reader skips what is damaged: report and go on. */
 			problem(v, STORE_PROBLEM_CATALOG, e.where, in->device,
 				in->scan_id, NULL, e.msg);
-			break;
+			if (++errors > 1000)
+				break;
+			continue;
 		}
 		if (rec.kind == STORE_REC_END)
 			break;

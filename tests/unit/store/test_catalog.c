@@ -1,0 +1,299 @@
+/* test_catalog.c - store catalogs: many frames, aborted and failed scans,
+ * truncated and renamed catalogs, salvage past a damaged frame, device
+ * filters. */
+#include "store_tu.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static size_t count_entries(const char *dir, const char *sub)
+{
+	struct ws_buf p = WS_BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+
+	ws_path_join(&p, dir, sub);
+	d = opendir(p.buf);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	ws_buf_release(&p);
+	return n;
+}
+
+static void large_catalog_spans_many_frames(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-BIGCAT");
+	unsigned char data[200];
+	char text[600];
+	const int nv = 30000, nr = 3000;
+
+	tu_assert_ok(stu_open(dir, 1, "pw", NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	for (int i = 0; i < nr; i++) {
+		snprintf(text, sizeof(text), "rule %d %0400d", i, i);
+		struct store_rule r = { (uint32_t)i, text };
+		tu_assert_ok(store_scan_add_rule(w, &r, &err), &err);
+	}
+	for (int i = 0; i < nv; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "v%d", i);
+		stu_random(data, sizeof(data), (uint64_t)i);
+		struct store_value v = { STORE_SYSTEM, "HKLM\\Software\\Many", name, 3, data, sizeof(data), 0 };
+		tu_assert_ok(store_scan_add_value(w, &v, &err), &err);
+	}
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	store_close(st);
+
+	struct store_catalog *cat;
+	struct store_record rec;
+	tu_assert_ok(stu_open(dir, 0, "pw", NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_catalog_open(st, "PC-BIGCAT", NULL, &cat, &err), &err);
+	size_t n;
+	store_catalog_rules(cat, &n);
+	assert_int_equal(n, nr);
+	assert_non_null(strstr(store_catalog_rule_text(cat, 2999), "rule 2999"));
+	int got = 0;
+	for (;;) {
+		tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+		if (rec.kind == STORE_REC_END)
+			break;
+		stu_random(data, sizeof(data), (uint64_t)got);
+		assert_memory_equal(rec.u.value.data, data, sizeof(data));
+		got++;
+	}
+	assert_int_equal(got, nv);
+	store_catalog_free(cat);
+	store_close(st);
+}
+
+static void aborted_scan_leaves_nothing(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-AB");
+	unsigned char buf[100000];
+
+	stu_random(buf, sizeof(buf), 3);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	struct store_file f = stu_file("C:\\x.bin", STORE_SYSTEM);
+	tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+	assert_int_equal(count_entries(dir, "tmp"), 2);   /* open pack + catalog */
+	assert_int_equal(count_entries(dir, "scans"), 1); /* marker */
+	store_scan_abort(w);
+	assert_int_equal(count_entries(dir, "tmp"), 0);
+	assert_int_equal(count_entries(dir, "scans"), 0);
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	tu_assert_ok(store_list_scans(st, NULL, &l, &err), &err);
+	assert_int_equal(l.n, 0);
+	store_scan_list_release(&l);
+	assert_int_equal(store_catalog_open(st, "PC-AB", NULL, &(struct store_catalog *){ NULL }, &err),
+			 WS_E_USAGE);
+	store_close(st);
+}
+
+static void read_error_keeps_writer_usable(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-IO");
+
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY); /* read() fails: EISDIR */
+	struct store_file f = stu_file("C:\\unreadable.txt", STORE_SYSTEM);
+	assert_int_equal(store_scan_add_file(w, &f, dfd, &err), WS_E_IO);
+	assert_string_equal(err.where, "C:\\unreadable.txt");
+	close(dfd);
+	struct store_file g = stu_file("C:\\fine.txt", STORE_SYSTEM);
+	tu_assert_ok(store_scan_add_file_mem(w, &g, "ok", 2, &err), &err);
+	/* content for a folder is a caller bug */
+	struct store_file d = stu_file("C:\\dir", STORE_SYSTEM);
+	d.flags = STORE_FILE_DIR;
+	assert_int_equal(store_scan_add_file_mem(w, &d, "x", 1, &err), WS_E_USAGE);
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	tu_assert_ok(store_list_scans(st, "PC-IO", &l, &err), &err);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].n_files, 1);
+	store_scan_list_release(&l);
+	store_close(st);
+}
+
+static void truncated_or_renamed_catalog_is_damage(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	char id1[STORE_SCAN_ID_MAX], id2[STORE_SCAN_ID_MAX];
+	const char *paths[] = { "C:\\a.txt" };
+	const void *data[] = { "aaa" };
+	size_t lens[] = { 3 };
+	struct store_catalog *cat = NULL;
+
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	stu_scan(st, "PC-T", paths, data, lens, 1, id1);
+	stu_scan(st, "PC-U", paths, data, lens, 1, id2);
+	struct ws_buf p = WS_BUF_INIT;
+	ws_buf_addf(&p, "%s/scans/%s.cat", dir, id1);
+	size_t len;
+	char *c = tu_read_file(p.buf, &len);
+	tu_write_file(p.buf, c, len - 30);
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	tu_assert_ok(store_list_scans(st, NULL, &l, &err), &err);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.damaged, 1);
+	store_scan_list_release(&l);
+	assert_int_equal(store_catalog_open(st, "PC-T", NULL, &cat, &err), WS_E_CORRUPT);
+	assert_int_equal(store_catalog_open(st, NULL, id1, &cat, &err), WS_E_CORRUPT);
+	assert_non_null(strstr(err.where, id1));
+	/* a catalog copied under another scan id does not authenticate */
+	tu_write_file(p.buf, c, len);
+	free(c);
+	struct ws_buf q = WS_BUF_INIT;
+	ws_buf_addf(&q, "%s/scans/%s.cat", dir, id2);
+	c = tu_read_file(q.buf, &len);
+	tu_write_file(p.buf, c, len);
+	assert_int_equal(store_catalog_open(st, NULL, id1, &cat, &err), WS_E_CORRUPT);
+	/* a device that does not own the scan */
+	assert_int_equal(store_catalog_open(st, "PC-T", id2, &cat, &err), WS_E_USAGE);
+	free(c);
+	store_close(st);
+	ws_buf_release(&p);
+	ws_buf_release(&q);
+}
+
+struct seen {
+	int catalog, files;
+};
+
+static void on_problem(void *ctx, const struct store_problem *p)
+{
+	struct seen *s = ctx;
+
+	s->catalog += p->kind == STORE_PROBLEM_CATALOG;
+	s->files += p->kind == STORE_PROBLEM_FILE;
+}
+
+static void extract_salvages_past_damaged_frame(void **state)
+{
+	char *dir = stu_tmpdir(), *dest = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-F");
+	char id[STORE_SCAN_ID_MAX];
+	char name[64], big[300];
+
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	/* about 3 body frames of file records with incompressible paths */
+	for (int i = 0; i < 12000; i++) {
+		unsigned char r[100];
+		stu_random(r, sizeof(r), (uint64_t)i);
+		for (int k = 0; k < 100; k++)
+			big[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[k] % 36];
+		big[100] = 0;
+		snprintf(name, sizeof(name), "C:\\d\\%05d-", i);
+		char path[200];
+		snprintf(path, sizeof(path), "%s%s", name, big);
+		struct store_file d = stu_file(path, STORE_SYSTEM);
+		d.flags = STORE_FILE_DIR;
+		tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
+	}
+	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	/* damage the middle of the catalog: one body frame */
+	struct ws_buf p = WS_BUF_INIT;
+	ws_buf_addf(&p, "%s/scans/%s.cat", dir, id);
+	size_t len;
+	char *c = tu_read_file(p.buf, &len);
+	c[len / 2] ^= 1;
+	tu_write_file(p.buf, c, len);
+	free(c);
+	struct store_catalog *cat;
+	struct seen s = { 0, 0 };
+	struct store_extract_opts o = { 0 };
+	struct store_extract_stats xs;
+	o.dest = dest;
+	o.on_problem = on_problem;
+	o.ctx = &s;
+	tu_assert_ok(store_catalog_open(st, "PC-F", NULL, &cat, &err), &err);
+	assert_int_equal(store_extract(cat, &o, &xs, &err), WS_E_CORRUPT);
+	assert_int_equal(s.catalog, 1);
+	assert_true(xs.dirs > 4000 && xs.dirs < 12000); /* frames before and after */
+	store_catalog_free(cat);
+	/* verify names the catalog */
+	struct store_verify_opts vo = { 0 };
+	memset(&s, 0, sizeof(s));
+	vo.on_problem = on_problem;
+	vo.ctx = &s;
+	assert_int_equal(store_verify(st, &vo, NULL, &err), WS_E_CORRUPT);
+	assert_int_equal(s.catalog, 1);
+	store_close(st);
+	ws_buf_release(&p);
+}
+
+static void verify_device_filter(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	unsigned char a[20000], b[20000];
+	const char *pa[] = { "C:\\a.bin" }, *pb[] = { "C:\\b.bin" };
+	const void *da[] = { a }, *db[] = { b };
+	size_t l[] = { sizeof(a) };
+	char idb[STORE_SCAN_ID_MAX];
+
+	stu_random(a, sizeof(a), 1);
+	stu_random(b, sizeof(b), 2);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	stu_scan(st, "PC-A", pa, da, l, 1, NULL);
+	stu_scan(st, "PC-B", pb, db, l, 1, idb);
+	/* remove PC-B's pack */
+	struct store_catalog *cat;
+	tu_assert_ok(store_catalog_open(st, "PC-B", NULL, &cat, &err), &err);
+	struct ws_buf p = WS_BUF_INIT;
+	const char *pid = store_catalog_pack_id(cat, 0);
+	ws_buf_addf(&p, "%s/packs/%.2s/%s.tar", dir, pid, pid);
+	store_catalog_free(cat);
+	unlink(p.buf);
+	struct store_verify_opts vo = { 0 };
+	struct store_verify_stats vs;
+	vo.device = "PC-A";
+	vo.deep = 1;
+	tu_assert_ok(store_verify(st, &vo, &vs, &err), &err);
+	assert_int_equal(vs.scans, 1);
+	vo.device = "PC-B";
+	assert_int_equal(store_verify(st, &vo, &vs, &err), WS_E_CORRUPT);
+	assert_int_equal(vs.files_damaged, 1);
+	store_close(st);
+	ws_buf_release(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(large_catalog_spans_many_frames),
+		cmocka_unit_test(aborted_scan_leaves_nothing),
+		cmocka_unit_test(read_error_keeps_writer_usable),
+		cmocka_unit_test(truncated_or_renamed_catalog_is_damage),
+		cmocka_unit_test(extract_salvages_past_damaged_frame),
+		cmocka_unit_test(verify_device_filter),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	stu_cleanup();
+	return rc;
+}
