@@ -4,6 +4,8 @@
 #   ./build.sh test     debug build with ASan+UBSan and -Werror in build-test/, then every test via ctest
 #   ./build.sh demo     Release build, then a real migration on generated samples (samples/out/)
 #   ./build.sh fuzz     libFuzzer targets with clang in build-fuzz/
+#   ./build.sh bench    benchmarks against tar, restic, find, hivexml (bench/run.sh
+#                       [--quick] [--update-doc]; results in docs/performance.md)
 #   ./build.sh deps     only install the Debian packages
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -63,5 +65,11 @@ case "$cmd" in
         CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DWS_TESTS=OFF >/dev/null
         cmake --build build-fuzz -j"$JOBS" ;;
   deps) install_deps ;;
+  bench) install_deps
+         for t in restic hyperfine; do
+           command -v "$t" >/dev/null ||
+             { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$t" >/dev/null; }
+         done
+         bash bench/run.sh "$@" ;;
   *) echo "usage: ./build.sh [build|test|demo|fuzz|deps]" >&2; exit 11 ;;
 esac
