@@ -1,0 +1,336 @@
+/* test_journal.c - apply's undo journal: apply + undo gives the target back
+ * byte for byte, also after an apply killed with SIGKILL at many points,
+ * after two applies, and never half-undoes from a damaged journal. */
+#include "apply_tu.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static void count_entries(void *ctx, unsigned long n)
+{
+	*(unsigned long *)ctx = n;
+}
+
+static void undo_ok(const char *tgt, const char *journal)
+{
+	struct apply_undo_report u;
+	struct ws_error e;
+
+	ws_error_clear(&e);
+	tu_assert_ok(apply_undo(tgt, journal, NULL, &u, &e), &e);
+}
+
+static void apply_then_undo_restores_everything(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	unsigned long n = 0;
+	char *before, *after;
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.on_journal = count_entries;
+	o.on_journal_ctx = &n;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.users_applied == 1 && r.users_staged == 1);
+	assert_true(r.files_placed > 0 && r.values_set > 0 && r.files_staged > 0);
+	assert_true(r.hives_committed >= 2);  /* alice's NTUSER.DAT and SOFTWARE */
+	assert_true(n > 10);
+	assert_true(ws_path_exists(r.journal));
+	apply_report_release(&r);
+	after = atu_tree(t.tgt);
+	assert_string_not_equal(before, after);
+	free(after);
+	undo_ok(t.tgt, NULL);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	atu_release(&t);
+}
+
+static void dry_run_writes_nothing(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	char *before, *after;
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.dry_run = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_string_equal(r.journal, "");
+	assert_true(r.values_set > 0 && r.values_staged > 0 && r.files_placed > 0);
+	apply_report_release(&r);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_USAGE);
+	free(before);
+	free(after);
+	atu_release(&t);
+}
+
+static unsigned long kill_target;
+
+static void kill_hook(void *ctx, unsigned long n)
+{
+	(void)ctx;
+	if (n == kill_target)
+		raise(SIGKILL);
+}
+
+/* Child body: apply and exit; the parent decides when it dies. */
+static void child_apply(struct atu *t, int with_hook)
+{
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	int rc;
+
+	apply_opts_init(&o);
+	if (with_hook)
+		o.on_journal = kill_hook;
+	rc = atu_apply(t, &o, &r, &e);
+	_exit(rc == WS_OK ? 0 : 1);
+}
+
+static int run_child(struct atu *t, unsigned long at, long delay_us)
+{
+	pid_t pid;
+	int status = 0;
+
+	fflush(NULL);
+	kill_target = at;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		child_apply(t, at != 0);
+	if (!at) {
+		struct timespec ts = { 0, delay_us * 1000 };
+
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+static void killed_apply_can_be_undone(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	unsigned long total = 0;
+	char *pristine_dir, *before;
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	/* Count the entries of a full apply on a copy. */
+	pristine_dir = ws_xasprintf("%s/pristine", t.dir);
+	{
+		char *cmd = ws_xasprintf("cp -a '%s' '%s'", t.tgt, pristine_dir);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.on_journal = count_entries;
+	o.on_journal_ctx = &total;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	apply_report_release(&r);
+	assert_true(total > 20);
+	undo_ok(t.tgt, NULL);
+	{
+		char *again = atu_tree(t.tgt);
+		assert_string_equal(before, again);
+		free(again);
+	}
+	{
+		unsigned long points[] = { 1, 2, 3, total / 4, total / 2, (3 * total) / 4,
+					   total - 2, total - 1, total };
+		long delays[] = { 2000, 20000, 60000 };
+
+		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]) + 3; i++) {
+			int how;
+			char *now;
+
+			if (i < sizeof(points) / sizeof(points[0]))
+				how = run_child(&t, points[i], 0);
+			else
+				how = run_child(&t, 0, delays[i - sizeof(points) / sizeof(points[0])]);
+			if (i < sizeof(points) / sizeof(points[0]))
+				assert_int_equal(how, -SIGKILL);
+			{
+				struct apply_undo_report u;
+
+				ws_error_clear(&e);
+				int rc = apply_undo(t.tgt, NULL, NULL, &u, &e);
+				/* A kill before the journal existed leaves nothing to undo. */
+				if (rc != WS_E_USAGE)
+					tu_assert_ok(rc, &e);
+			}
+			now = atu_tree(t.tgt);
+			if (strcmp(before, now))
+				fail_msg("kill point %zu (entry %lu): target differs after undo\n"
+					 "--- before\n%s\n--- after\n%s", i,
+					 i < sizeof(points) / sizeof(points[0]) ? points[i] : 0UL,
+					 before, now);
+			free(now);
+		}
+	}
+	free(before);
+	free(pristine_dir);
+	atu_release(&t);
+}
+
+static void two_applies_undo_in_turn(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	char *before, *mid, *now;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	apply_report_release(&r);
+	mid = atu_tree(t.tgt);
+	/* Second apply with the source winning collisions: overwrites nothing
+	 * new (all equal), still journals the hive it rewrites. */
+	o.conflict = APPLY_CONFLICT_SOURCE;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.files_placed, 0);
+	assert_true(r.files_same > 0);
+	assert_true(r.values_same > 0);
+	apply_report_release(&r);
+	undo_ok(t.tgt, NULL);
+	now = atu_tree(t.tgt);
+	assert_string_equal(mid, now);
+	free(now);
+	undo_ok(t.tgt, NULL);
+	now = atu_tree(t.tgt);
+	assert_string_equal(before, now);
+	free(now);
+	ws_error_clear(&e);
+	assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_USAGE);
+	free(before);
+	free(mid);
+	atu_release(&t);
+}
+
+static void overwritten_file_comes_back(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *doc, *before, *now, *old;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	/* A file the scan carries, already on the target with other content. */
+	doc = ws_xasprintf("%s/Users/alice/Documents/Projects/Plan.txt", t.tgt);
+	{
+		char *d = ws_xasprintf("%s/Users/alice/Documents/Projects", t.tgt);
+		tu_assert_ok(ws_mkdir_p(d, WS_E_IO, &e), &e);
+		free(d);
+	}
+	tu_write_file(doc, "target's own plan\n", 18);
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.conflict = APPLY_CONFLICT_SOURCE;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.files_overwritten >= 1);
+	apply_report_release(&r);
+	old = tu_read_file(doc, NULL);
+	assert_string_not_equal(old, "target's own plan\n");
+	free(old);
+	/* Explicit journal path (its journal.log). */
+	{
+		char *cmd = ws_xasprintf("ls -d '%s'/ProgramData/winstate/journal/*/journal.log", t.tgt);
+		FILE *p = popen(cmd, "r");
+		char line[4096];
+
+		assert_non_null(fgets(line, sizeof(line), p));
+		pclose(p);
+		line[strcspn(line, "\n")] = '\0';
+		undo_ok(t.tgt, line);
+		free(cmd);
+	}
+	now = atu_tree(t.tgt);
+	assert_string_equal(before, now);
+	old = tu_read_file(doc, NULL);
+	assert_string_equal(old, "target's own plan\n");
+	free(old);
+	free(now);
+	free(before);
+	free(doc);
+	atu_release(&t);
+}
+
+static void damaged_journal_undoes_nothing(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	char *saved, *mid, *now;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	apply_opts_init(&o);
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	saved = ws_xasprintf("%s/saved/0", r.journal);
+	assert_true(ws_path_exists(saved));
+	assert_int_equal(unlink(saved), 0);
+	mid = atu_tree(t.tgt);
+	ws_error_clear(&e);
+	assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_CORRUPT);
+	assert_non_null(strstr(e.msg, "missing"));
+	now = atu_tree(t.tgt);
+	assert_string_equal(mid, now);
+	/* A journal of another target is refused. */
+	{
+		struct atu t2;
+
+		atu_setup(&t2, 1, "alice");
+		ws_error_clear(&e);
+		assert_int_equal(apply_undo(t2.tgt, r.journal, NULL, &u, &e), WS_E_USAGE);
+		atu_release(&t2);
+	}
+	apply_report_release(&r);
+	free(saved);
+	free(mid);
+	free(now);
+	atu_release(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(apply_then_undo_restores_everything),
+		cmocka_unit_test(dry_run_writes_nothing),
+		cmocka_unit_test(killed_apply_can_be_undone),
+		cmocka_unit_test(two_applies_undo_in_turn),
+		cmocka_unit_test(overwritten_file_comes_back),
+		cmocka_unit_test(damaged_journal_undoes_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
