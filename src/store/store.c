@@ -89,6 +89,9 @@ int store_list_packs(struct store *st, struct ws_error *err)
 	DIR *top;
 	struct dirent *de;
 
+	/* A fresh view: packs may have been added or pruned meanwhile. */
+	for (size_t i = 0; i < st->n_packs; i++)
+		st->packs[i]->has_tar = st->packs[i]->has_idx = 0;
 	store_abs(st, &path, "packs");
 	top = opendir(path.buf);
 	if (!top) {

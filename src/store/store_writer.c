@@ -265,6 +265,14 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 			rf[i] = keep_str(w, info->rule_files[i]);
 	}
 	w->info.rule_files = rf;
+	for (size_t i = 0; i < 2; i++) {
+		ws_buf_reset(&rel);
+		store_abs(st, &rel, i ? "tmp" : "scans");
+		rc = ws_mkdir_p(rel.buf, WS_E_STORE, err);
+		if (rc)
+			goto fail;
+	}
+	ws_buf_reset(&rel);
 	/* The marker first: prune must see us before we read any index. */
 	ws_buf_addf(&rel, "scans/%s.open", w->scan_id);
 	store_abs(st, &w->marker, rel.buf);
