@@ -10,6 +10,8 @@
  *   4. markers are checked again, then catalogs are listed again (a writer
  *      renames its catalog before it removes its marker); a pack still
  *      unreferenced then loses its .tar.
+ * A referenced pack found without .idx (step 3 raced with a writer that
+ * then used it) gets its index back from the copy inside the pack.
  */
 #include "store/store_private.h"
 
@@ -204,6 +206,24 @@ int store_prune(struct store *st, const struct store_prune_opts *opts,
 		rc = ws_error_set(err, WS_E_CORRUPT, st->dir,
 				  "%zu catalog(s) unreadable: no pack removed (run verify)", damaged);
 		goto out;
+	}
+	/* Referenced packs whose .idx an earlier prune removed (a writer was
+	 * using them): put the index back so scanners dedup against them. */
+	for (size_t i = 0; i < st->n_packs && !opts->dry_run; i++) {
+		struct store_pack *p = st->packs[i];
+		struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT, ix = WS_BUF_INIT;
+
+		if (!p->vref || !p->has_tar || p->has_idx ||
+		    store_pack_load(st, p, NULL) != WS_OK)
+			continue;
+		store_index_encode(st, p->id, p->ix, p->n_ix, p->blobs_end, &ix);
+		store_rel_pack(&rel, p->id, ".idx");
+		store_abs(st, &abs, rel.buf);
+		if (ws_write_file_atomic(abs.buf, ix.buf, ix.len, 1, WS_E_IO, NULL) == WS_OK)
+			ws_logf(opts->log, WS_LOG_INFO, rel.buf, "restored");
+		ws_buf_release(&rel);
+		ws_buf_release(&abs);
+		ws_buf_release(&ix);
 	}
 	/* 2. Writers alive? */
 	if (live_writers(st, now, grace, opts->dry_run)) {

@@ -336,6 +336,51 @@ static void prune_keeps_packs_when_a_catalog_is_damaged(void **state)
 	ws_buf_release(&p);
 }
 
+static void prune_restores_index_of_referenced_pack(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_prune_opts o;
+	struct store_prune_stats s;
+	const char *paths[] = { "C:\\f.txt" };
+	const void *data[] = { "some content" };
+	size_t lens[] = { 12 };
+
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	stu_scan(st, "PC-1", paths, data, lens, 1, NULL);
+	struct store_catalog *cat;
+	tu_assert_ok(store_catalog_open(st, "PC-1", NULL, &cat, &err), &err);
+	struct ws_buf idx = WS_BUF_INIT;
+	const char *pid = store_catalog_pack_id(cat, 0);
+	ws_buf_addf(&idx, "%s/packs/%.2s/%s.idx", dir, pid, pid);
+	store_catalog_free(cat);
+	size_t len;
+	char *orig = tu_read_file(idx.buf, &len);
+	unlink(idx.buf);
+	memset(&o, 0, sizeof(o));
+	o.keep = 1;
+	o.grace_seconds = 0;
+	tu_assert_ok(store_prune(st, &o, &s, &err), &err);
+	assert_int_equal(s.packs_removed, 0);
+	assert_true(ws_path_exists(idx.buf));
+	store_close(st);
+	/* a rescan deduplicates against it again */
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-1");
+	struct store_write_stats ws;
+	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	struct store_file f = stu_file(paths[0], STORE_SYSTEM);
+	tu_assert_ok(store_scan_add_file_mem(w, &f, data[0], lens[0], &err), &err);
+	store_writer_stats(w, &ws);
+	assert_int_equal(ws.chunks_new, 0);
+	store_scan_abort(w);
+	store_close(st);
+	free(orig);
+	ws_buf_release(&idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +389,7 @@ int main(void)
 		cmocka_unit_test(extract_salvages_around_damage),
 		cmocka_unit_test(prune_keeps_newest_and_drops_unreferenced),
 		cmocka_unit_test(prune_keeps_packs_when_a_catalog_is_damaged),
+		cmocka_unit_test(prune_restores_index_of_referenced_pack),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();
