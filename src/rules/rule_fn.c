@@ -127,12 +127,12 @@ static const struct {
 	{ "IsFileVersionAbove", FN_COND, 1 },    { "IsFileVersionBelow", FN_COND, 1 },
 	{ "IsSystemContext", FN_COND, 1 },       { "DoesStringContentEqual", FN_COND, 1 },
 	{ "DoesStringContentContain", FN_COND, 1 }, { "IsSameObject", FN_COND, 1 },
-	{ "IsSameContent", FN_COND, 0 },         { "IsSameStringContent", FN_COND, 1 },
+	{ "IsSameContent", FN_COND, 1 },         { "IsSameStringContent", FN_COND, 1 },
 	{ "GetStringContent", FN_SCRIPT, 1 },    { "GenerateDrivePatterns", FN_SCRIPT, 1 },
 	{ "GenerateUserPatterns", FN_SCRIPT, 1 }, { "GenerateDocPatterns", FN_SCRIPT, 1 },
 	{ "IgnoreIrrelevantLinks", FN_FILTER, 1 }, { "AnswerNo", FN_FILTER, 1 },
-	{ "NeverRestore", FN_FILTER, 1 },        { "CompareStringContent", FN_FILTER, 0 },
-	{ "FileProperties", FN_FILTER, 0 },      { "SameRegContent", FN_FILTER, 0 },
+	{ "NeverRestore", FN_FILTER, 1 },        { "CompareStringContent", FN_FILTER, 1 },
+	{ "FileProperties", FN_FILTER, 1 },      { "SameRegContent", FN_FILTER, 1 },
 	{ "ExtractSingleFile", FN_CONTENT, 1 },  { "ExtractMultipleFiles", FN_CONTENT, 1 },
 	{ "ExtractDirectory", FN_CONTENT, 1 },
 	/* LoadState side: recorded for the apply engine */
@@ -270,7 +270,7 @@ static int exists_wild(struct rule_eval *ev, int type, const struct rule_pattern
 	return found;
 }
 
-static int object_exists(struct rule_eval *ev, int type, const char *loc)
+int rule_object_exists(struct rule_eval *ev, int type, const char *loc)
 {
 	const struct rule_probe *pr = probe(ev);
 	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT;
@@ -322,6 +322,26 @@ static int object_exists(struct rule_eval *ev, int type, const char *loc)
 	ws_buf_release(&node);
 	ws_buf_release(&leaf);
 	return rc;
+}
+
+void rule_reg_to_string(uint32_t type, const void *data, size_t len, struct ws_buf *out)
+{
+	const unsigned char *d = data;
+
+	if (type == 4 && len >= 4) {
+		ws_buf_addf(out, "%lu", (unsigned long)d[0] | (unsigned long)d[1] << 8 |
+					       (unsigned long)d[2] << 16 | (unsigned long)d[3] << 24);
+	} else if (type == 11 && len >= 8) {
+		uint64_t v = 0;
+
+		for (int i = 7; i >= 0; i--)
+			v = v << 8 | d[i];
+		ws_buf_addf(out, "%llu", (unsigned long long)v);
+	} else if (type == 1 || type == 2 || type == 7) {
+		ws_utf16le_to_utf8(data, len, out, WS_UTF16_STOP_AT_NUL);
+	} else if (len) {
+		ws_buf_add(out, data, len);
+	}
 }
 
 /* Registry value bytes -> UTF-8 text (strings, DWORD as decimal). */
@@ -491,6 +511,60 @@ static int file_version(struct rule_eval *ev, const char *loc, const char *tag,
 	return rc;
 }
 
+/* Largest file IsSameContent compares. */
+#define SAME_CONTENT_MAX (64u << 20)
+
+/*
+ * The bytes of an object for IsSameContent: a registry value's raw data and
+ * type, a file's bytes (type 0), an Ini setting's text (type 1).  1 found,
+ * 0 missing, -1 cannot evaluate (reason set).
+ */
+static int raw_content(struct rule_eval *ev, int type, const char *loc, uint32_t *t,
+		       struct ws_buf *out)
+{
+	const struct rule_probe *pr = probe(ev);
+	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT, full = WS_BUF_INIT;
+	int has_leaf = 0, rc;
+
+	ws_buf_reset(out);
+	*t = 0;
+	if (!pr)
+		return fail(ev, "%s", "no probe of the source installation");
+	if (type == RULE_INI) {
+		*t = 1;
+		return rule_get_string_content(ev, type, loc, out);
+	}
+	if (rule_loc_split(loc, type, &node, &leaf, &has_leaf) < 0) {
+		ws_buf_release(&node);
+		ws_buf_release(&leaf);
+		return fail(ev, "bad location '%s'", loc);
+	}
+	if (type == RULE_REGISTRY) {
+		if (!pr->reg_read)
+			rc = fail(ev, "%s", "no registry probe");
+		else if (!has_leaf)
+			rc = fail(ev, "IsSameContent needs a registry value, not the key '%s'", loc);
+		else
+			rc = pr->reg_read(pr->ctx, node.buf, leaf.buf, t, out) > 0;
+	} else if (!pr->file_read) {
+		rc = fail(ev, "%s", "no file-reading probe");
+	} else {
+		if (has_leaf)
+			ws_buf_addf(&full, "%s\\%s", node.buf, leaf.buf);
+		else
+			ws_buf_adds(&full, node.buf);
+		/* one byte over the limit tells a large file from one of exactly the limit */
+		rc = pr->file_read(pr->ctx, full.buf, SAME_CONTENT_MAX + 1, out) > 0;
+		if (rc && out->len > SAME_CONTENT_MAX)
+			rc = fail(ev, "'%s' is larger than %u bytes: not compared", full.buf,
+				  SAME_CONTENT_MAX);
+	}
+	ws_buf_release(&node);
+	ws_buf_release(&leaf);
+	ws_buf_release(&full);
+	return rc;
+}
+
 static int os_version_cmp(const struct rule_probe *pr, const char *want)
 {
 	char have[64];
@@ -539,7 +613,7 @@ static int eval_call(struct rule_eval *ev, const struct rule_call *c)
 		else if (expand_arg(ev, c->args[1], &a) < 0)
 			rc = 0; /* an unset variable names nothing that exists */
 		else
-			rc = object_exists(ev, t, a.buf);
+			rc = rule_object_exists(ev, t, a.buf);
 	} else if (!strcasecmp(fn, "DoesFileVersionMatch") ||
 		   !strcasecmp(fn, "IsFileVersionAbove") ||
 		   !strcasecmp(fn, "IsFileVersionBelow")) {
@@ -595,6 +669,21 @@ static int eval_call(struct rule_eval *ev, const struct rule_call *c)
 			int r2 = rule_get_string_content(ev, arg_type(c->args[2]), b.buf, &s2);
 
 			rc = r1 < 0 || r2 < 0 ? -1 : r1 == 1 && r2 == 1 && !strcmp(s1.buf, s2.buf);
+		}
+	} else if (!strcasecmp(fn, "IsSameContent")) {
+		if (c->nargs < 4 || !c->args[1] || !c->args[3] || arg_type(c->args[0]) < 0 ||
+		    arg_type(c->args[2]) < 0)
+			rc = fail(ev, "%s needs (type1, location1, type2, location2)", fn);
+		else if (expand_arg(ev, c->args[1], &a) < 0 || expand_arg(ev, c->args[3], &b) < 0)
+			rc = 0;
+		else {
+			uint32_t t1 = 0, t2 = 0;
+			int r1 = raw_content(ev, arg_type(c->args[0]), a.buf, &t1, &s1);
+			int r2 = r1 == 1 ? raw_content(ev, arg_type(c->args[2]), b.buf, &t2, &s2) : 0;
+
+			rc = r1 < 0 || r2 < 0 ? -1 :
+			     r1 == 1 && r2 == 1 && t1 == t2 && s1.len == s2.len &&
+				     !memcmp(s1.buf, s2.buf, s1.len);
 		}
 	} else {
 		rc = fail(ev, "helper function %s cannot be evaluated", fn);

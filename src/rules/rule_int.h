@@ -128,6 +128,43 @@ int rule_eval_string(struct rule_eval *ev, const char *text, struct ws_buf *out)
 int rule_get_string_content(struct rule_eval *ev, int type, const char *loc,
 			    struct ws_buf *out);
 
+/* DoesObjectExist on an expanded location (wildcards walk probe->list):
+ * 1 exists, 0 not, -1 cannot evaluate (reason in ev). */
+int rule_object_exists(struct rule_eval *ev, int type, const char *loc);
+/* Registry value bytes -> text (strings as UTF-8, DWORD/QWORD in decimal,
+ * other types raw); appended to out. */
+void rule_reg_to_string(uint32_t type, const void *data, size_t len, struct ws_buf *out);
+
+/* ---- include/exclude filters evaluated per object (rule_filter.c) ---- */
+enum rule_filter_kind {
+	FILT_NONE = 0,           /* no filter, or one that needs no object content */
+	FILT_COMPARE_STRING,     /* CompareStringContent("String", "Equal"|other) */
+	FILT_FILE_PROPS,         /* FileProperties(property, operator, value) */
+	FILT_SAME_REG            /* SameRegContent(["Registry",] location) */
+};
+struct rule_filter {
+	int kind;
+	char *str;               /* COMPARE_STRING: the string; SAME_REG: the location */
+	int equal;               /* COMPARE_STRING: 1 = "Equal" */
+	int prop;                /* FILE_PROPS: 0 size, 1 created, 2 modified, 3 accessed */
+	int op;                  /* FILE_PROPS: enum in rule_filter.c */
+	uint64_t lo, hi;         /* FILE_PROPS: the value as [lo, hi) */
+};
+/* Parse a filter= text; variables in locations expanded with `env`.
+ * 0 ok (kind FILT_NONE for filters that need no content), -1 with the
+ * reason in `why`. */
+int rule_filter_parse(const char *text, const struct rule_env *env,
+		      struct rule_filter *f, struct ws_buf *why);
+void rule_filter_release(struct rule_filter *f);
+/* Does the filter answer TRUE for this object?  1 yes, 0 no (also when the
+ * object's content cannot be had). */
+int rule_filter_eval(const struct rule_filter *f, const struct rule_probe *probe,
+		     int type, const char *node, const char *leaf,
+		     const struct rule_object *obj);
+/* FileProperties value parsing, exposed for tests through the filter. */
+int rule_parse_size_range(const char *s, uint64_t *lo, uint64_t *hi);
+int rule_parse_date_range(const char *s, uint64_t *lo, uint64_t *hi);
+
 /* ---- PE version resources (rule_pe.c) ---- */
 /* Find the version resource in a PE image; fill the fixed "a.b.c.d" file and
  * product versions and, for other tags, the string table value.

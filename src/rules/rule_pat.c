@@ -508,6 +508,15 @@ int rule_pattern_may_match_below(const struct rule_pattern *p, const char *node)
 	return rc;
 }
 
+void rule_pattern_specificity(const struct rule_pattern *p, struct rule_specificity *s)
+{
+	s->node_literal = p->node_lit;
+	s->node_wildcard = p->node_wild;
+	s->has_leaf = p->has_leaf;
+	s->leaf_literal = p->leaf_lit;
+	s->leaf_wildcard = p->leaf_wild;
+}
+
 static int cmp_sz(size_t a, size_t b)
 {
 	return a < b ? -1 : a > b;

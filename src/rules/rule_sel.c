@@ -22,6 +22,7 @@ struct cpat {
 	int never_restore;
 	char *script;        /* for actions: script=/attributes= text */
 	char *function;
+	struct rule_filter filt; /* filters that look at the object */
 };
 
 struct cpat_list {
@@ -36,11 +37,36 @@ struct comp_sel {
 	struct rule_env *env;
 };
 
+struct remap {
+	char *name;
+	size_t comp;
+	const char *file;
+	long line;
+};
+
+struct add_obj {
+	int type;
+	char *location, *attributes;
+	uint32_t reg_type, file_attributes;
+	unsigned char *data;
+	size_t len;
+	size_t comp;
+	const char *file;
+	long line;
+};
+
 struct rule_sel {
 	const struct rule_set *rs;
 	struct rule_sel_opts opts;
 	struct cpat_list ie;                 /* include + exclude, grouped by component */
 	struct cpat_list ux;                 /* unconditionalExclude */
+	/* explain mode: rules of components that take no part, never deciding */
+	struct cpat_list xie, xux;
+	int forcing;                         /* compiling such a component now */
+	struct remap *remaps;
+	size_t nremaps, aremaps;
+	struct add_obj *adds;
+	size_t nadds, aadds;
 	struct cpat_list act[RULE_KIND_COUNT]; /* merge ... excludeAttributes */
 	struct comp_sel *cs;
 	char **roots[3];
@@ -76,6 +102,17 @@ struct oset_ctx {
 	struct rule_eval *ev;
 };
 
+/* Filter that looks at each object (CompareStringContent ...), parsed per
+ * pattern; validity was checked by compile_rule_elem. */
+static void set_filter(struct cpat *cp, const char *filter, const struct rule_env *env)
+{
+	struct ws_buf why = WS_BUF_INIT;
+
+	if (filter && rule_filter_parse(filter, env, &cp->filt, &why) < 0)
+		memset(&cp->filt, 0, sizeof(cp->filt));
+	ws_buf_release(&why);
+}
+
 static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 			const struct rule_node *at)
 {
@@ -103,9 +140,16 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 		ws_error_at(sel->err, at->line, at->col);
 		return;
 	}
-	list = oc->kind == RULE_INCLUDE || oc->kind == RULE_EXCLUDE ? &sel->ie :
-	       oc->kind == RULE_UNCOND_EXCLUDE			  ? &sel->ux :
-									    &sel->act[oc->kind];
+	if (sel->forcing && oc->kind >= RULE_MERGE) {
+		rule_pattern_free(p); /* explain shows include/exclude rules only */
+		return;
+	}
+	if (sel->forcing)
+		list = oc->kind == RULE_UNCOND_EXCLUDE ? &sel->xux : &sel->xie;
+	else
+		list = oc->kind == RULE_INCLUDE || oc->kind == RULE_EXCLUDE ? &sel->ie :
+		       oc->kind == RULE_UNCOND_EXCLUDE			  ? &sel->ux :
+										    &sel->act[oc->kind];
 	WS_ALLOC_GROW(list->v, list->n + 1, list->alloc);
 	cp = &list->v[list->n++];
 	memset(cp, 0, sizeof(*cp));
@@ -116,6 +160,7 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 	cp->line = at->line;
 	cp->filter = oc->filter ? ws_xstrdup(oc->filter) : NULL;
 	cp->never_restore = oc->never_restore;
+	set_filter(cp, oc->filter, oc->ev->env);
 	if (oc->script) {
 		struct rule_call c;
 
@@ -127,7 +172,7 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 			cp->function = ws_xstrdup(oc->script);
 		}
 	}
-	if (oc->kind == RULE_INCLUDE)
+	if (oc->kind == RULE_INCLUDE && !sel->forcing)
 		sel->cs[oc->comp].includes++;
 }
 
@@ -228,7 +273,52 @@ static int eval_child_conditions(struct rule_sel *sel, struct rule_eval *ev,
 	return 1;
 }
 
-/* <detect>: its conditions OR-ed. */
+struct exists_arg {
+	struct rule_eval *ev;
+	int found, failed;
+};
+
+static void exists_add(void *arg, int type, const char *pattern)
+{
+	struct exists_arg *x = arg;
+	int r;
+
+	if (x->found || x->failed)
+		return;
+	r = rule_object_exists(x->ev, type, pattern);
+	if (r < 0)
+		x->failed = 1;
+	else
+		x->found = r;
+}
+
+/* An objectSet in <detect>: TRUE when it names at least one existing object
+ * (its own conditions first).  1, 0, or -1 with the reason in ev. */
+static int objectset_exists(struct rule_sel *sel, struct rule_eval *ev,
+			    const struct rule_node *os)
+{
+	struct exists_arg x = { ev, 0, 0 };
+	int r = eval_child_conditions(sel, ev, os);
+
+	if (r <= 0)
+		return r;
+	for (const struct rule_node *k = os->first; k && !x.found && !x.failed; k = k->next) {
+		if (k->tag == T_PATTERN) {
+			struct ws_buf loc = WS_BUF_INIT;
+
+			/* an unset variable names nothing that exists */
+			if (rule_env_expand(ev->env, k->text, &loc, NULL, 0) == 0)
+				exists_add(&x, pattern_type(k), loc.buf);
+			ws_buf_release(&loc);
+		} else if (k->tag == T_SCRIPT) {
+			if (rule_eval_script(ev, k->text, exists_add, &x) < 0)
+				return -1;
+		}
+	}
+	return x.failed ? -1 : x.found;
+}
+
+/* <detect>: its conditions and objectSets OR-ed. */
 static int eval_detect(struct rule_sel *sel, struct rule_eval *ev, const struct rule_node *d)
 {
 	int any = 0;
@@ -239,10 +329,13 @@ static int eval_detect(struct rule_sel *sel, struct rule_eval *ev, const struct 
 	for (const struct rule_node *k = d->first; k; k = k->next) {
 		int r;
 
-		if (k->tag != T_CONDITION && k->tag != T_CONDITIONS)
+		if (k->tag == T_OBJECTSET)
+			r = objectset_exists(sel, ev, k);
+		else if (k->tag == T_CONDITION || k->tag == T_CONDITIONS)
+			r = eval_condition_node(sel, ev, k, 0);
+		else
 			continue;
 		any = 1;
-		r = eval_condition_node(sel, ev, k, 0);
 		if (r != 0)
 			return r;
 	}
@@ -293,6 +386,8 @@ static void comp_error(struct rule_sel *sel, size_t ci, const struct rule_node *
 {
 	char where[1200];
 
+	if (sel->forcing)
+		return; /* explain: the component's real state is already known */
 	where_of(at, where, sizeof(where));
 	if (sel->cs[ci].state == RULE_COMP_ACTIVE) {
 		sel->cs[ci].state = RULE_COMP_ERROR;
@@ -364,7 +459,7 @@ static void compile_objectset(struct oset_ctx *oc, const struct rule_node *os)
 {
 	int r = eval_child_conditions(oc->sel, oc->ev, os);
 
-	if (r < 0) {
+	if (r < 0 && !oc->sel->forcing) {
 		comp_error(oc->sel, oc->comp, os, oc->ev->reason.buf);
 		return;
 	}
@@ -385,6 +480,177 @@ static void compile_objectset(struct oset_ctx *oc, const struct rule_node *os)
 	}
 }
 
+static int hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "Archive, Read-only" -> FILE_ATTRIBUTE_*; "Dword" -> REG_DWORD.  -1 unknown. */
+static long object_attributes(int type, const char *text)
+{
+	static const struct {
+		const char *name;
+		uint32_t v;
+	} fa[] = { { "Archive", 0x20 }, { "Read-only", 0x1 }, { "ReadOnly", 0x1 },
+		   { "System", 0x4 }, { "Hidden", 0x2 }, { "Normal", 0x80 } },
+	  ra[] = { { "None", 0 }, { "String", 1 }, { "REG_SZ", 1 }, { "ExpandString", 2 },
+		   { "REG_EXPAND_SZ", 2 }, { "Binary", 3 }, { "REG_BINARY", 3 },
+		   { "Dword", 4 }, { "REG_DWORD", 4 }, { "MultiString", 7 },
+		   { "REG_MULTI_SZ", 7 }, { "Qword", 11 }, { "REG_QWORD", 11 } };
+	uint32_t v = 0;
+	char *copy = ws_xstrdup(text), *save = NULL;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t l;
+		int hit = 0;
+
+		while (*t == ' ' || *t == '\t' || *t == '\r' || *t == '\n')
+			t++;
+		l = strlen(t);
+		while (l && (t[l - 1] == ' ' || t[l - 1] == '\t' || t[l - 1] == '\r' ||
+			     t[l - 1] == '\n'))
+			t[--l] = 0;
+		if (!l)
+			continue;
+		if (type == RULE_REGISTRY) {
+			for (size_t i = 0; i < sizeof(ra) / sizeof(ra[0]) && !hit; i++)
+				if (!strcasecmp(t, ra[i].name)) {
+					v = ra[i].v;
+					hit = 1;
+				}
+		} else {
+			for (size_t i = 0; i < sizeof(fa) / sizeof(fa[0]) && !hit; i++)
+				if (!strcasecmp(t, fa[i].name)) {
+					v |= fa[i].v;
+					hit = 1;
+				}
+		}
+		if (!hit) {
+			free(copy);
+			return -1;
+		}
+	}
+	free(copy);
+	return (long)v;
+}
+
+/* <bytes>: hex pairs (white space ignored), or with string="Yes" the text
+ * (expand="Yes": variables expanded) as UTF-16LE with its NUL.  -1 bad hex. */
+static int object_bytes(struct rule_eval *ev, const struct rule_node *b, struct ws_buf *out)
+{
+	if (rule_parse_bool(rule_attr(b, "string"), 0)) {
+		struct ws_buf x = WS_BUF_INIT;
+
+		if (!rule_parse_bool(rule_attr(b, "expand"), 0) ||
+		    rule_env_expand(ev->env, b->text, &x, NULL, 0) < 0) {
+			ws_buf_reset(&x);
+			ws_buf_adds(&x, b->text);
+		}
+		ws_utf8_to_utf16le(x.buf, x.len + 1, out);
+		ws_buf_release(&x);
+		return 0;
+	}
+	for (const char *p = b->text; *p;) {
+		int hi, lo;
+
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+			p++;
+			continue;
+		}
+		hi = hex_val(p[0]);
+		lo = p[1] ? hex_val(p[1]) : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		ws_buf_addch(out, (char)(hi << 4 | lo));
+		p += 2;
+	}
+	return 0;
+}
+
+/* <addObjects>: record every <object> whose conditions hold. */
+static void compile_add_objects(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
+				const struct rule_node *el)
+{
+	char where[1200];
+	int r = eval_child_conditions(sel, ev, el);
+
+	if (r < 0)
+		comp_error(sel, ci, el, ev->reason.buf);
+	if (r <= 0 || sel->forcing)
+		return;
+	for (const struct rule_node *o = el->first; o; o = o->next) {
+		const struct rule_node *loc = NULL, *attrs = NULL, *bytes = NULL;
+		struct ws_buf l = WS_BUF_INIT, data = WS_BUF_INIT;
+		struct add_obj *a;
+		long av = 0;
+		int type;
+
+		if (o->tag != T_OBJECT)
+			continue;
+		r = eval_child_conditions(sel, ev, o);
+		if (r < 0)
+			comp_error(sel, ci, o, ev->reason.buf);
+		if (r <= 0)
+			continue;
+		for (const struct rule_node *k = o->first; k; k = k->next) {
+			if (k->tag == T_LOCATION)
+				loc = k;
+			else if (k->tag == T_ATTRIBUTES)
+				attrs = k;
+			else if (k->tag == T_BYTES)
+				bytes = k;
+		}
+		where_of(o, where, sizeof(where));
+		if (!loc) {
+			ws_logf(sel->opts.log, WS_LOG_WARN, where, "%s", "<object> without <location> ignored");
+			continue;
+		}
+		type = pattern_type(loc);
+		r = -1;
+		for (const struct rule_node *k = loc->first; k; k = k->next)
+			if (k->tag == T_SCRIPT)
+				r = rule_eval_string(ev, k->text, &l) == 1 ? 0 : -1;
+		if (!loc->first)
+			r = rule_env_expand(ev->env, loc->text, &l, NULL, 0);
+		if (r < 0 || !l.len) {
+			ws_logf(sel->opts.log, WS_LOG_WARN, where,
+				"<object> location '%s' cannot be expanded: ignored", loc->text);
+		} else if (attrs && (av = object_attributes(type, attrs->text)) < 0) {
+			ws_logf(sel->opts.log, WS_LOG_WARN, where,
+				"<object> attributes '%s' unknown: ignored", attrs->text);
+		} else if (bytes && object_bytes(ev, bytes, &data) < 0) {
+			ws_logf(sel->opts.log, WS_LOG_WARN, where,
+				"<object> bytes are not hex pairs: ignored%s", "");
+		} else {
+			WS_ALLOC_GROW(sel->adds, sel->nadds + 1, sel->aadds);
+			a = &sel->adds[sel->nadds++];
+			memset(a, 0, sizeof(*a));
+			a->type = type;
+			a->location = ws_buf_detach(&l, NULL);
+			a->attributes = ws_xstrdup(attrs ? attrs->text : "");
+			if (type == RULE_REGISTRY)
+				a->reg_type = attrs ? (uint32_t)av : 1;
+			else
+				a->file_attributes = (uint32_t)av;
+			if (bytes) {
+				a->len = data.len;
+				a->data = (unsigned char *)ws_buf_detach(&data, NULL);
+			}
+			a->comp = ci;
+			a->file = o->file->path;
+			a->line = o->line;
+		}
+		ws_buf_release(&l);
+		ws_buf_release(&data);
+	}
+}
+
 static void compile_rule_elem(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 			      const struct rule_node *el)
 {
@@ -392,6 +658,7 @@ static void compile_rule_elem(struct rule_sel *sel, struct rule_eval *ev, size_t
 	const char *filter = rule_attr(el, "filter");
 
 	switch (el->tag) {
+	case T_ADDOBJECTS: compile_add_objects(sel, ev, ci, el); return;
 	case T_INCLUDE: oc.kind = RULE_INCLUDE; break;
 	case T_EXCLUDE: oc.kind = RULE_EXCLUDE; break;
 	case T_UNCOND_EXCLUDE: oc.kind = RULE_UNCOND_EXCLUDE; break;
@@ -414,6 +681,19 @@ static void compile_rule_elem(struct rule_sel *sel, struct rule_eval *ev, size_t
 			if (answer_no)
 				return; /* the filter answers "no" for every object */
 		}
+		{
+			struct rule_filter f;
+			struct ws_buf why = WS_BUF_INIT;
+			int bad = rule_filter_parse(filter, ev->env, &f, &why) < 0;
+
+			if (bad)
+				comp_error(sel, ci, el, why.buf);
+			else
+				rule_filter_release(&f);
+			ws_buf_release(&why);
+			if (bad)
+				return;
+		}
 		oc.filter = filter;
 	}
 	for (const struct rule_node *k = el->first; k; k = k->next)
@@ -435,7 +715,8 @@ static void compile_rules(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 	/* a rule wider than its component is narrowed; one outside it is not there */
 	if (!(ctx & sel->opts.context))
 		return;
-	{
+	if (!sel->forcing) {
+		/* explain compiles rules whatever their conditions say */
 		int r = eval_child_conditions(sel, ev, rules);
 
 		if (r == 0)
@@ -460,6 +741,22 @@ static void compile_rules(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 	}
 }
 
+/* A remap="TRUE" variable: only its name and place are stored; the value
+ * is read from the component's environment when asked (rule_sel_remap). */
+static void record_remap(struct rule_sel *sel, size_t ci, const struct rule_node *v)
+{
+	struct remap *r;
+
+	if (sel->forcing || !rule_parse_bool(rule_attr(v, "remap"), 0))
+		return;
+	WS_ALLOC_GROW(sel->remaps, sel->nremaps + 1, sel->aremaps);
+	r = &sel->remaps[sel->nremaps++];
+	r->name = ws_xstrdup(rule_attr(v, "name"));
+	r->comp = ci;
+	r->file = v->file->path;
+	r->line = v->line;
+}
+
 static void eval_environment(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 			     const struct rule_node *envn, struct rule_env *env)
 {
@@ -479,6 +776,7 @@ static void eval_environment(struct rule_sel *sel, struct rule_eval *ev, size_t 
 
 		if (v->tag != T_VARIABLE || !name)
 			continue;
+		record_remap(sel, ci, v);
 		for (const struct rule_node *k = v->first; k; k = k->next) {
 			if (k->tag == T_TEXT) {
 				rule_env_set(env, name, k->text);
@@ -537,10 +835,12 @@ static void compile_role(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 		if (k->tag == T_ENVIRONMENT)
 			eval_environment(sel, ev, ci, k, sel->cs[ci].env);
 	r = eval_detection(sel, ev, role);
-	if (r < 0) {
+	if (r < 0 && !sel->forcing) {
 		comp_error(sel, ci, role, ev->reason.buf);
 		return;
 	}
+	if (sel->forcing)
+		r = 1; /* explain: show the rules of an undetected component too */
 	for (const struct rule_node *k = role->first; k; k = k->next) {
 		if (k->tag == T_RULES || k->tag == T_DESTCLEANUP) {
 			*had_rules = 1;
@@ -557,13 +857,83 @@ static void compile_role(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 	}
 }
 
+static void list_truncate(struct cpat_list *l, size_t n);
+
+/* Environments, roles and extensions of one component. */
+static void compile_body(struct rule_sel *sel, size_t ci, struct rule_eval *ev,
+			 int *had_rules, int *detected)
+{
+	const struct rule_comp *c = &sel->rs->comps[ci];
+	struct comp_sel *cs = &sel->cs[ci];
+
+	for (const struct rule_node *k = c->node->first; k; k = k->next)
+		if (k->tag == T_ENVIRONMENT)
+			eval_environment(sel, ev, ci, k, cs->env);
+	for (const struct rule_node *k = c->node->first; k && cs->state == RULE_COMP_ACTIVE;
+	     k = k->next) {
+		if (k->tag == T_ROLE) {
+			compile_role(sel, ev, ci, k, c->context, had_rules, detected);
+		} else if (k->tag == T_EXTENSIONS) {
+			/* <extension>doc</extension> = GenerateDrivePatterns("* [*.doc]","Fixed") */
+			struct oset_ctx oc = { sel, ci, RULE_INCLUDE, k, NULL, 0, NULL, ev };
+
+			for (const struct rule_node *e = k->first; e; e = e->next)
+				if (e->tag == T_EXTENSION) {
+					struct ws_buf s = WS_BUF_INIT;
+					const char *d = rule_env_get(cs->env, "SYSTEMDRIVE");
+
+					ws_buf_addf(&s, "%s\\* [*.%s]", d ? d : "C:", e->text);
+					add_pattern(&oc, RULE_FILE, s.buf, e);
+					ws_buf_release(&s);
+				}
+			*had_rules = *detected = 1;
+		}
+	}
+}
+
+/* Explain mode: compile a component that takes no part into the explain
+ * lists, dropping what its real compilation left in the working lists. */
+static void compile_forced(struct rule_sel *sel, size_t ci, struct rule_eval *ev,
+			   const size_t *marks)
+{
+	struct comp_sel *cs = &sel->cs[ci];
+	int state = cs->state, had = 0, det = 0;
+
+	list_truncate(&sel->ie, marks[0]);
+	list_truncate(&sel->ux, marks[1]);
+	for (int k = RULE_MERGE; k < RULE_KIND_COUNT; k++)
+		list_truncate(&sel->act[k], marks[2 + k]);
+	while (sel->nadds > marks[RULE_KIND_COUNT + 2]) {
+		struct add_obj *a = &sel->adds[--sel->nadds];
+
+		free(a->location);
+		free(a->attributes);
+		free(a->data);
+	}
+	while (sel->nremaps > marks[RULE_KIND_COUNT + 3])
+		free(sel->remaps[--sel->nremaps].name);
+	cs->includes = 0;
+	cs->state = RULE_COMP_ACTIVE;
+	sel->forcing = 1;
+	compile_body(sel, ci, ev, &had, &det);
+	sel->forcing = 0;
+	cs->state = state;
+}
+
 static void compile_component(struct rule_sel *sel, size_t ci)
 {
 	const struct rule_comp *c = &sel->rs->comps[ci];
 	struct comp_sel *cs = &sel->cs[ci];
 	struct rule_eval ev = { &sel->opts, NULL, WS_BUF_INIT };
 	int had_rules = 0, detected = 0;
+	size_t marks[RULE_KIND_COUNT + 4];
 
+	marks[0] = sel->ie.n;
+	marks[1] = sel->ux.n;
+	for (int k = RULE_MERGE; k < RULE_KIND_COUNT; k++)
+		marks[2 + k] = sel->act[k].n;
+	marks[RULE_KIND_COUNT + 2] = sel->nadds;
+	marks[RULE_KIND_COUNT + 3] = sel->nremaps;
 	cs->state = c->state;
 	cs->reason = ws_xstrdup(c->reason ? c->reason : "");
 	if (c->parent >= 0) {
@@ -577,45 +947,25 @@ static void compile_component(struct rule_sel *sel, size_t ci)
 	}
 	cs->env = rule_env_child(c->parent >= 0 && sel->cs[c->parent].env ?
 					 sel->cs[c->parent].env : sel->opts.env);
-	if (cs->state != RULE_COMP_ACTIVE)
-		return;
-	if (!(c->context & sel->opts.context)) {
-		cs->state = RULE_COMP_OTHER_CONTEXT;
-		return;
-	}
 	ev.env = cs->env;
-	for (const struct rule_node *k = c->node->first; k; k = k->next)
-		if (k->tag == T_ENVIRONMENT)
-			eval_environment(sel, &ev, ci, k, cs->env);
-	for (const struct rule_node *k = c->node->first; k && cs->state == RULE_COMP_ACTIVE;
-	     k = k->next) {
-		if (k->tag == T_ROLE) {
-			compile_role(sel, &ev, ci, k, c->context, &had_rules, &detected);
-		} else if (k->tag == T_EXTENSIONS) {
-			/* <extension>doc</extension> = GenerateDrivePatterns("* [*.doc]","Fixed") */
-			struct oset_ctx oc = { sel, ci, RULE_INCLUDE, k, NULL, 0, NULL, &ev };
-
-			for (const struct rule_node *e = k->first; e; e = e->next)
-				if (e->tag == T_EXTENSION) {
-					struct ws_buf s = WS_BUF_INIT;
-					const char *d = rule_env_get(cs->env, "SYSTEMDRIVE");
-
-					ws_buf_addf(&s, "%s\\* [*.%s]", d ? d : "C:", e->text);
-					add_pattern(&oc, RULE_FILE, s.buf, e);
-					ws_buf_release(&s);
-				}
-			had_rules = detected = 1;
-		}
-	}
+	if (cs->state == RULE_COMP_ACTIVE && !(c->context & sel->opts.context))
+		cs->state = RULE_COMP_OTHER_CONTEXT;
 	if (cs->state == RULE_COMP_ACTIVE) {
-		if (had_rules && !detected) {
-			cs->state = RULE_COMP_NOT_DETECTED;
-			free(cs->reason);
-			cs->reason = ws_xstrdup("detection evaluated FALSE");
-		} else if (had_rules && !cs->includes) {
-			cs->state = RULE_COMP_NO_INCLUDE;
+		compile_body(sel, ci, &ev, &had_rules, &detected);
+		if (cs->state == RULE_COMP_ACTIVE) {
+			if (had_rules && !detected) {
+				cs->state = RULE_COMP_NOT_DETECTED;
+				free(cs->reason);
+				cs->reason = ws_xstrdup("detection evaluated FALSE");
+			} else if (had_rules && !cs->includes) {
+				cs->state = RULE_COMP_NO_INCLUDE;
+			}
 		}
 	}
+	if (sel->opts.explain && !sel->failed && cs->state != RULE_COMP_ACTIVE &&
+	    cs->state != RULE_COMP_NO_INCLUDE && cs->state != RULE_COMP_OTHER_CONTEXT &&
+	    (c->context & sel->opts.context))
+		compile_forced(sel, ci, &ev, marks);
 	ws_buf_release(&ev.reason);
 }
 
@@ -686,14 +1036,22 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 	return WS_OK;
 }
 
+static void list_truncate(struct cpat_list *l, size_t n)
+{
+	while (l->n > n) {
+		struct cpat *cp = &l->v[--l->n];
+
+		rule_pattern_free(cp->p);
+		free(cp->filter);
+		free(cp->script);
+		free(cp->function);
+		rule_filter_release(&cp->filt);
+	}
+}
+
 static void list_free(struct cpat_list *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		rule_pattern_free(l->v[i].p);
-		free(l->v[i].filter);
-		free(l->v[i].script);
-		free(l->v[i].function);
-	}
+	list_truncate(l, 0);
 	free(l->v);
 }
 
@@ -703,6 +1061,17 @@ void rule_sel_free(struct rule_sel *sel)
 		return;
 	list_free(&sel->ie);
 	list_free(&sel->ux);
+	list_free(&sel->xie);
+	list_free(&sel->xux);
+	for (size_t i = 0; i < sel->nremaps; i++)
+		free(sel->remaps[i].name);
+	free(sel->remaps);
+	for (size_t i = 0; i < sel->nadds; i++) {
+		free(sel->adds[i].location);
+		free(sel->adds[i].attributes);
+		free(sel->adds[i].data);
+	}
+	free(sel->adds);
 	for (int k = 0; k < RULE_KIND_COUNT; k++)
 		list_free(&sel->act[k]);
 	for (size_t i = 0; i < sel->rs->ncomps; i++) {
@@ -744,48 +1113,85 @@ static void fill(const struct rule_sel *sel, const struct cpat *cp, int included
 	d->never_restore = cp->never_restore;
 }
 
-int rule_sel_object(const struct rule_sel *sel, int type, const char *node,
-		    const char *leaf, struct rule_decision *d)
+/* Does pattern cp match the (upper-cased) object, its filter included? */
+static int cp_matches(const struct rule_sel *sel, const struct cpat *cp, int type,
+		      const char *un, const char *ul, const char *node, const char *leaf,
+		      const struct rule_object *obj, int *filter_passed)
 {
-	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
-	const struct cpat *inc = NULL, *exc = NULL, *decided_no = NULL;
-	size_t cur = (size_t)-1;
-	int result = 0;
+	if (filter_passed)
+		*filter_passed = 1;
+	if (rule_pattern_type(cp->p) != type ||
+	    rule_pattern_match_upper(cp->p, un, ul) != 1)
+		return 0;
+	if (cp->filt.kind != FILT_NONE &&
+	    !rule_filter_eval(&cp->filt, sel->opts.probe, type, node, leaf, obj)) {
+		if (filter_passed)
+			*filter_passed = 0;
+		return filter_passed ? 1 : 0;
+	}
+	return 1;
+}
 
-	rule_node_norm(node, type, &n);
-	rule_upper(n.buf, &un);
-	if (leaf)
-		rule_upper(leaf, &ul);
+/* A component whose unconditionalExcludes count (one with only excludes
+ * does nothing, but its unconditionalExclude still beats everything). */
+static int ux_counts(const struct rule_sel *sel, const struct cpat *cp)
+{
+	int st = sel->cs[cp->comp].state;
+
+	return st == RULE_COMP_ACTIVE || st == RULE_COMP_NO_INCLUDE;
+}
+
+struct verdict {
+	const struct cpat *who;   /* deciding rule or NULL */
+	int included;
+	int why;                  /* enum rule_why */
+};
+
+/* USMT precedence over the compiled rules (see the file comment). */
+static void decide(const struct rule_sel *sel, int type, const char *un, const char *ul,
+		   const char *node, const char *leaf, const struct rule_object *obj,
+		   struct verdict *v)
+{
+	const struct cpat *inc = NULL, *exc = NULL;
+	size_t cur = (size_t)-1;
+	int first_no_why = RULE_WHY_NO_MATCH;
+
+	memset(v, 0, sizeof(*v));
 	for (size_t i = 0; i < sel->ux.n; i++) {
 		const struct cpat *cp = &sel->ux.v[i];
 
-		if (rule_pattern_type(cp->p) == type &&
-		    rule_pattern_match_upper(cp->p, un.buf, leaf ? ul.buf : NULL) == 1) {
-			fill(sel, cp, 0, d);
-			result = -1;
-			break;
+		if (ux_counts(sel, cp) && cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL)) {
+			v->who = cp;
+			v->why = RULE_WHY_UNCOND_EXCLUDE;
+			return;
 		}
 	}
-	for (size_t i = 0; result == 0 && i <= sel->ie.n; i++) {
+	for (size_t i = 0; i <= sel->ie.n; i++) {
 		const struct cpat *cp = i < sel->ie.n ? &sel->ie.v[i] : NULL;
 
 		if (!cp || cp->comp != cur) {
 			/* close the previous component */
-			if (inc && (!exc || rule_pattern_cmp_specificity(inc->p, exc->p) > 0)) {
-				fill(sel, inc, 1, d);
-				result = 1;
-				break;
+			int c = inc && exc ? rule_pattern_cmp_specificity(inc->p, exc->p) : 0;
+
+			if (inc && (!exc || c > 0)) {
+				v->who = inc;
+				v->included = 1;
+				v->why = RULE_WHY_MOST_SPECIFIC_INCLUDE;
+				return;
 			}
-			if (exc && !decided_no)
-				decided_no = exc;
+			if (exc && !v->who) {
+				v->who = exc;
+				first_no_why = !inc ? RULE_WHY_ONLY_EXCLUDES :
+					       c == 0 ? RULE_WHY_EQUAL_EXCLUDE :
+							RULE_WHY_MORE_SPECIFIC_EXCLUDE;
+			}
 			inc = exc = NULL;
 			if (!cp)
 				break;
 			cur = cp->comp;
 		}
 		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE ||
-		    rule_pattern_type(cp->p) != type ||
-		    rule_pattern_match_upper(cp->p, un.buf, leaf ? ul.buf : NULL) != 1)
+		    !cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL))
 			continue;
 		if (cp->kind == RULE_INCLUDE) {
 			if (!inc || rule_pattern_cmp_specificity(cp->p, inc->p) > 0)
@@ -794,12 +1200,109 @@ int rule_sel_object(const struct rule_sel *sel, int type, const char *node,
 			exc = cp;
 		}
 	}
-	if (result == 0)
-		fill(sel, decided_no, 0, d);
+	v->why = first_no_why;
+}
+
+int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
+		       const char *leaf, const struct rule_object *obj,
+		       struct rule_decision *d)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	struct verdict v;
+
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	if (leaf)
+		rule_upper(leaf, &ul);
+	decide(sel, type, un.buf, leaf ? ul.buf : NULL, n.buf, leaf, obj, &v);
+	fill(sel, v.who, v.included, d);
 	ws_buf_release(&n);
 	ws_buf_release(&un);
 	ws_buf_release(&ul);
-	return result == 1;
+	return v.included;
+}
+
+int rule_sel_object(const struct rule_sel *sel, int type, const char *node,
+		    const char *leaf, struct rule_decision *d)
+{
+	return rule_sel_object_ex(sel, type, node, leaf, NULL, d);
+}
+
+const char *rule_why_text(int why)
+{
+	switch (why) {
+	case RULE_WHY_UNCOND_EXCLUDE:
+		return "unconditionalExclude (beats every rule of every component)";
+	case RULE_WHY_MOST_SPECIFIC_INCLUDE:
+		return "most specific: the include is the most specific matching rule of its component";
+	case RULE_WHY_MORE_SPECIFIC_EXCLUDE:
+		return "most specific: the exclude is more specific than every matching include of its component";
+	case RULE_WHY_EQUAL_EXCLUDE:
+		return "exclude beats an equally specific include";
+	case RULE_WHY_ONLY_EXCLUDES:
+		return "only exclude rules match: nothing includes the object";
+	default:
+		return "no include rule matches";
+	}
+}
+
+static void report(const struct rule_sel *sel, const struct cpat *cp, int filter_passed,
+		   const struct verdict *v,
+		   void (*fn)(void *arg, const struct rule_match *m), void *arg)
+{
+	struct rule_match m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = cp->kind;
+	m.component = cp->comp;
+	m.component_name = sel->rs->comps[cp->comp].name;
+	m.state = sel->cs[cp->comp].state;
+	m.file = cp->file;
+	m.line = cp->line;
+	m.pattern = rule_pattern_text(cp->p);
+	m.filter = cp->filter;
+	m.filter_passed = filter_passed;
+	rule_pattern_specificity(cp->p, &m.spec);
+	m.decisive = cp == v->who;
+	fn(arg, &m);
+}
+
+int rule_sel_explain(const struct rule_sel *sel, int type, const char *node,
+		     const char *leaf, const struct rule_object *obj,
+		     void (*fn)(void *arg, const struct rule_match *m), void *arg,
+		     struct rule_explanation *out)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	const struct cpat_list *order[4] = { &sel->ux, &sel->xux, &sel->ie, &sel->xie };
+	struct verdict v;
+	const char *u;
+
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	if (leaf)
+		rule_upper(leaf, &ul);
+	u = leaf ? ul.buf : NULL;
+	decide(sel, type, un.buf, u, n.buf, leaf, obj, &v);
+	for (int l = 0; fn && l < 4; l++) {
+		const struct cpat_list *list = order[l];
+
+		for (size_t i = 0; i < list->n; i++) {
+			int passed;
+
+			if (cp_matches(sel, &list->v[i], type, un.buf, u, n.buf, leaf, obj, &passed))
+				report(sel, &list->v[i], passed, &v, fn, arg);
+		}
+	}
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->included = v.included;
+		out->why = v.why;
+		fill(sel, v.who, v.included, &out->decision);
+	}
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	ws_buf_release(&ul);
+	return v.included;
 }
 
 int rule_sel_file(const struct rule_sel *sel, const char *path, struct rule_decision *d)
@@ -922,4 +1425,189 @@ const char *rule_sel_pattern_text(const struct rule_sel *sel, int kind, size_t i
 	if (type)
 		*type = rule_pattern_type(cp->p);
 	return rule_pattern_text(cp->p);
+}
+
+/* ----------------------- apply-side accessors --------------------------- */
+
+static int comp_active(const struct rule_sel *sel, size_t ci)
+{
+	return sel->cs[ci].state == RULE_COMP_ACTIVE;
+}
+
+size_t rule_sel_remap_count(const struct rule_sel *sel)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sel->nremaps; i++)
+		n += comp_active(sel, sel->remaps[i].comp) &&
+		     rule_env_get(sel->cs[sel->remaps[i].comp].env, sel->remaps[i].name);
+	return n;
+}
+
+int rule_sel_remap(const struct rule_sel *sel, size_t i, struct rule_remap *out)
+{
+	for (size_t j = 0; j < sel->nremaps; j++) {
+		const struct remap *r = &sel->remaps[j];
+		const char *val = comp_active(sel, r->comp) ?
+					  rule_env_get(sel->cs[r->comp].env, r->name) : NULL;
+
+		if (!val || i-- > 0)
+			continue;
+		out->name = r->name;
+		out->value = val;
+		out->component = sel->rs->comps[r->comp].name;
+		out->file = r->file;
+		out->line = r->line;
+		return 0;
+	}
+	return -1;
+}
+
+size_t rule_sel_add_object_count(const struct rule_sel *sel)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sel->nadds; i++)
+		n += comp_active(sel, sel->adds[i].comp);
+	return n;
+}
+
+int rule_sel_add_object(const struct rule_sel *sel, size_t i, struct rule_add_object *out)
+{
+	for (size_t j = 0; j < sel->nadds; j++) {
+		const struct add_obj *a = &sel->adds[j];
+
+		if (!comp_active(sel, a->comp) || i-- > 0)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->type = a->type;
+		out->location = a->location;
+		out->attributes = a->attributes;
+		out->reg_type = a->reg_type;
+		out->file_attributes = a->file_attributes;
+		out->data = a->data;
+		out->len = a->len;
+		out->component = sel->rs->comps[a->comp].name;
+		out->file = a->file;
+		out->line = a->line;
+		return 0;
+	}
+	return -1;
+}
+
+/* ------------------------- Config.xml (genconfig) ----------------------- */
+
+static void xml_attr(struct ws_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': ws_buf_adds(out, "&amp;"); break;
+		case '<': ws_buf_adds(out, "&lt;"); break;
+		case '>': ws_buf_adds(out, "&gt;"); break;
+		case '"': ws_buf_adds(out, "&quot;"); break;
+		case '\n': ws_buf_adds(out, "&#10;"); break;
+		case '\r': ws_buf_adds(out, "&#13;"); break;
+		case '\t': ws_buf_adds(out, "&#9;"); break;
+		default: ws_buf_addch(out, *s);
+		}
+	}
+}
+
+/* XML comments may not hold "--". */
+static void xml_comment(struct ws_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '-' && (s[1] == '-' || !s[1]))
+			ws_buf_adds(out, "- ");
+		else
+			ws_buf_addch(out, *s);
+	}
+}
+
+/* Config.xml section of a component type. */
+static int section_of(const struct rule_comp *c)
+{
+	const char *t = rule_attr(c->node, "type");
+
+	if (t && !strcasecmp(t, "Application"))
+		return 0;
+	if (t && !strcasecmp(t, "Documents"))
+		return 1;
+	return 2;
+}
+
+static void write_component(const struct rule_set *rs, const unsigned char *present,
+			    size_t ci, int depth, struct ws_buf *out)
+{
+	const struct rule_comp *c = &rs->comps[ci];
+	int kids = 0;
+
+	for (size_t k = ci + 1; k < rs->ncomps; k++)
+		kids |= rs->comps[k].parent == (long)ci && present[k];
+	ws_buf_addf(out, "%*s<component displayname=\"", 4 + 2 * depth, "");
+	xml_attr(out, c->name);
+	ws_buf_addf(out, "\" migrate=\"%s\" ID=\"", c->state == RULE_COMP_DISABLED ? "no" : "yes");
+	xml_attr(out, c->file->urlid);
+	ws_buf_addch(out, '/');
+	xml_attr(out, c->name);
+	ws_buf_adds(out, kids ? "\">\n" : "\"/>\n");
+	if (!kids)
+		return;
+	for (size_t k = ci + 1; k < rs->ncomps; k++)
+		if (rs->comps[k].parent == (long)ci && present[k])
+			write_component(rs, present, k, depth + 1, out);
+	ws_buf_addf(out, "%*s</component>\n", 4 + 2 * depth, "");
+}
+
+void rule_set_write_config(const struct rule_set *rs, const struct rule_sel *const *sels,
+			   size_t nsels, struct ws_buf *out)
+{
+	static const char *const sections[3] = { "Applications", "Documents", "WindowsComponents" };
+	unsigned char *present = ws_xcalloc(rs->ncomps + 1, 1);
+
+	for (size_t i = 0; i < rs->ncomps; i++) {
+		for (size_t j = 0; j < nsels && !present[i]; j++) {
+			int st = sels[j]->cs[i].state;
+
+			present[i] = st == RULE_COMP_ACTIVE || st == RULE_COMP_NO_INCLUDE;
+		}
+		/* switched off by a Config.xml: keep it listed as migrate="no" */
+		if (rs->comps[i].state == RULE_COMP_DISABLED)
+			present[i] = 1;
+		/* a child is shown only under a parent that is shown */
+		if (rs->comps[i].parent >= 0 && !present[rs->comps[i].parent])
+			present[i] = 0;
+	}
+	ws_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			 "<!-- Generated by winstate rules genconfig: the components found on the\n"
+			 "     source.  Set migrate=\"no\" to leave one out (deleting a line does\n"
+			 "     not), then pass this file to scan with config. -->\n"
+			 "<Configuration>\n");
+	for (int sec = 0; sec < 3; sec++) {
+		int any = 0;
+
+		for (size_t i = 0; i < rs->ncomps; i++)
+			any |= rs->comps[i].parent < 0 && present[i] &&
+			       section_of(&rs->comps[i]) == sec;
+		if (!any) {
+			ws_buf_addf(out, "  <%s/>\n", sections[sec]);
+			continue;
+		}
+		ws_buf_addf(out, "  <%s>\n", sections[sec]);
+		for (size_t i = 0; i < rs->ncomps; i++)
+			if (rs->comps[i].parent < 0 && present[i] &&
+			    section_of(&rs->comps[i]) == sec)
+				write_component(rs, present, i, 0, out);
+		ws_buf_addf(out, "  </%s>\n", sections[sec]);
+	}
+	for (size_t i = 0; i < rs->ncomps; i++)
+		if (rs->comps[i].state == RULE_COMP_UNSUPPORTED) {
+			ws_buf_adds(out, "  <!-- not listed: \"");
+			xml_comment(out, rs->comps[i].name);
+			ws_buf_adds(out, "\": ");
+			xml_comment(out, rs->comps[i].reason ? rs->comps[i].reason : "");
+			ws_buf_adds(out, " -->\n");
+		}
+	ws_buf_adds(out, "</Configuration>\n");
+	free(present);
 }

@@ -130,6 +130,22 @@ int rule_set_load_config(struct rule_set *rs, const char *path,
 /* Disable one component by display name; returns how many matched. */
 size_t rule_set_disable(struct rule_set *rs, const char *display_name);
 
+/*
+ * Write a USMT-shaped Config.xml (as ScanState /genconfig does) listing the
+ * components found on a source: a component is listed when it is active
+ * (detected, supported, context applies) in at least one of the `nsels`
+ * selections made from `rs` (the system pass and every user pass), with
+ * migrate="yes" (migrate="no" if rule_set_disable switched it off),
+ * displayname= and ID="<urlid>/<displayName>", nested as in the rule files
+ * and grouped under <Applications>, <Documents> and <WindowsComponents> by
+ * component type.  Components not found are left out, as USMT does;
+ * unsupported ones are named in an XML comment.  Appends to `out`.
+ */
+struct rule_sel;
+void rule_set_write_config(const struct rule_set *rs,
+			   const struct rule_sel *const *sels, size_t nsels,
+			   struct ws_buf *out);
+
 /* Why a component does not take part (rule_component_info.state). */
 enum rule_comp_state {
 	RULE_COMP_ACTIVE = 0,
@@ -198,6 +214,13 @@ int rule_variable_scope(const char *name);
 
 /* ======================= probe (scanner-provided) ======================= */
 
+/* What file_stat reports (times are FILETIMEs, 0 = unknown). */
+struct rule_file_stat {
+	uint64_t size;
+	uint32_t attributes;     /* FILE_ATTRIBUTE_* (0x10 = directory) */
+	uint64_t creation_time, write_time, access_time;
+};
+
 /*
  * How conditions and helper functions look at the source installation.
  * Paths are as in patterns: "C:\\Program Files\\X\\x.exe", "HKLM\\SOFTWARE\\X"
@@ -229,6 +252,10 @@ struct rule_probe {
 	/* Source OS: Windows version (10.0 build 22631 ...) and architecture. */
 	unsigned os_major, os_minor, os_build;
 	int native64;            /* 1 on x64/arm64 installations */
+	/* Size, attributes and times of a file or folder (FileProperties
+	 * filters).  1 found, 0 missing, <0 error; may be NULL (such a filter
+	 * then answers FALSE unless the caller passes struct rule_object). */
+	int (*file_stat)(void *ctx, const char *path, struct rule_file_stat *st);
 };
 
 /* ============================ selection ================================= */
@@ -246,6 +273,11 @@ struct rule_sel_opts {
 	const struct rule_env *const *users;
 	size_t nusers;
 	long current_user;
+	/* For `rules explain`: also compile the patterns of components that
+	 * take no part (disabled, unsupported, not detected, in error) so that
+	 * rule_sel_explain() can show them.  Decisions, roots and actions
+	 * never use them.  0 for scanning. */
+	int explain;
 };
 
 /*
@@ -289,6 +321,122 @@ int rule_sel_file(const struct rule_sel *sel, const char *path,
 /* A registry value (value NULL = the key itself). */
 int rule_sel_reg(const struct rule_sel *sel, const char *key,
 		 const char *value, struct rule_decision *d);
+
+/*
+ * What the walker already knows about an object, for include/exclude
+ * filters that look at it: CompareStringContent and SameRegContent read a
+ * registry value's content, FileProperties a file's size and times.  Pass
+ * NULL (or has_value / has_stat = 0) to let the selection ask the probe
+ * (reg_read / file_stat).  A filter whose object content cannot be had
+ * answers FALSE: its rule then takes no part in the decision.
+ */
+struct rule_object {
+	int has_value;           /* registry value: */
+	uint32_t reg_type;       /*   REG_* type */
+	const void *data;        /*   raw bytes as stored (strings UTF-16LE) */
+	size_t len;
+	int has_stat;            /* file or folder: */
+	struct rule_file_stat st;
+};
+/* rule_sel_object() with the object's content at hand. */
+int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
+		       const char *leaf, const struct rule_object *obj,
+		       struct rule_decision *d);
+
+/* ---- explaining a decision (`winstate rules explain`) ---- */
+
+/* The ingredients of a pattern's specificity, in the order they count:
+ * longer literal folder/key prefix, then no wildcard in the node, then a
+ * leaf, then longer literal leaf text, then no wildcard in the leaf. */
+struct rule_specificity {
+	size_t node_literal;
+	int node_wildcard;
+	int has_leaf;
+	size_t leaf_literal;
+	int leaf_wildcard;
+};
+
+/* Why the decision came out as it did (rule_explanation.why). */
+enum rule_why {
+	RULE_WHY_NO_MATCH = 0,          /* no include matches: not migrated */
+	RULE_WHY_UNCOND_EXCLUDE,        /* an unconditionalExclude matches */
+	RULE_WHY_MOST_SPECIFIC_INCLUDE, /* an include is the most specific rule of its component */
+	RULE_WHY_MORE_SPECIFIC_EXCLUDE, /* an exclude is more specific than the component's includes */
+	RULE_WHY_EQUAL_EXCLUDE,         /* an exclude beats an equally specific include */
+	RULE_WHY_ONLY_EXCLUDES          /* only excludes match (no include anywhere) */
+};
+/* Short English text of a reason: "most specific", "exclude beats an
+ * equally specific include", "unconditionalExclude" ... (static). */
+const char *rule_why_text(int why);
+
+/* One rule whose pattern matches the object (rule_sel_explain callback). */
+struct rule_match {
+	int kind;                /* RULE_INCLUDE, RULE_EXCLUDE or RULE_UNCOND_EXCLUDE */
+	size_t component;        /* index as in rule_set_component() */
+	const char *component_name;
+	int state;               /* enum rule_comp_state of that component here */
+	const char *file;
+	long line;
+	const char *pattern;     /* after expansion, normalised */
+	const char *filter;      /* filter="..." or NULL */
+	int filter_passed;       /* 1 = no filter, or it answered TRUE */
+	struct rule_specificity spec;
+	int decisive;            /* 1 = this rule decided the object */
+};
+
+struct rule_explanation {
+	int included;            /* same as the return value */
+	int why;                 /* enum rule_why */
+	struct rule_decision decision;
+};
+
+/*
+ * Decide one object as rule_sel_object_ex() does and call `fn` once per
+ * matching rule: unconditionalExcludes first, then the include/exclude
+ * rules of every component in file order; with opts.explain, also the
+ * rules of components that take no part (m->state says why; they never
+ * decide).  `fn` may be NULL; `out` may be NULL.  Returns 1 if migrated.
+ */
+int rule_sel_explain(const struct rule_sel *sel, int type, const char *node,
+		     const char *leaf, const struct rule_object *obj,
+		     void (*fn)(void *arg, const struct rule_match *m), void *arg,
+		     struct rule_explanation *out);
+
+/* ---- for the apply side ---- */
+
+/* A <variable remap="TRUE"> of an active component: objects under `value`
+ * on the source go under the same variable's value on the target. */
+struct rule_remap {
+	const char *name;        /* variable name as written */
+	const char *value;       /* its value in this selection (source path) */
+	const char *component;
+	const char *file;
+	long line;
+};
+size_t rule_sel_remap_count(const struct rule_sel *sel);
+/* Fill `out` for remap i (0 <= i < count); returns 0, or -1 if out of range. */
+int rule_sel_remap(const struct rule_sel *sel, size_t i, struct rule_remap *out);
+
+/* An object of <addObjects> (conditions held): the apply side creates it as
+ * if it had been captured. */
+struct rule_add_object {
+	int type;                /* RULE_FILE or RULE_REGISTRY */
+	const char *location;    /* expanded encoded location, "HKCU\\X [Val]" */
+	const char *attributes;  /* <attributes> text as written, "" if none */
+	uint32_t reg_type;       /* registry: REG_NONE 0, REG_SZ 1, REG_EXPAND_SZ 2,
+				    REG_BINARY 3, REG_DWORD 4, REG_MULTI_SZ 7, REG_QWORD 11 */
+	uint32_t file_attributes;/* files: FILE_ATTRIBUTE_* (Archive 0x20,
+				    Read-only 0x1, System 0x4, Hidden 0x2) */
+	const unsigned char *data; /* decoded <bytes> (hex pairs, or a string as
+				    UTF-16LE with its NUL); NULL when none */
+	size_t len;
+	const char *component;
+	const char *file;
+	long line;
+};
+size_t rule_sel_add_object_count(const struct rule_sel *sel);
+int rule_sel_add_object(const struct rule_sel *sel, size_t i,
+			struct rule_add_object *out);
 
 /*
  * Could anything at or below folder/key `node` be migrated?  0 means the
@@ -346,6 +494,8 @@ int rule_pattern_match(const struct rule_pattern *p, const char *node,
 		       const char *leaf);
 /* 1 if something at or below node could match (partial match). */
 int rule_pattern_may_match_below(const struct rule_pattern *p, const char *node);
+/* The parts of a pattern's specificity (see struct rule_specificity). */
+void rule_pattern_specificity(const struct rule_pattern *p, struct rule_specificity *s);
 /* Compare the specificity of two patterns: <0 a less specific, 0 equal, >0 more. */
 int rule_pattern_cmp_specificity(const struct rule_pattern *a,
 				 const struct rule_pattern *b);

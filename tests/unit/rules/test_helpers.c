@@ -558,6 +558,10 @@ static void call_parsing(void **state)
 	assert_int_equal(rule_call_parse("Fn(a) trailing", &c), -1);
 	assert_int_equal(rule_fn_lookup("MigSysHelper", "ConvertToOfficeLangID", &impl), 0);
 	assert_int_equal(rule_fn_lookup("MigXmlHelper", "IsSameContent", &impl), FN_COND);
+	assert_true(impl);
+	assert_int_equal(rule_fn_lookup("MigXmlHelper", "FileProperties", &impl), FN_FILTER);
+	assert_true(impl);
+	assert_int_equal(rule_fn_lookup("MigXmlHelper", "MigrateActiveDesktop", &impl), 0);
 	assert_false(impl);
 	assert_int_equal(rule_fn_lookup("", "SourcePriority", &impl), FN_LOADSTATE);
 	assert_true(impl);
