@@ -341,10 +341,42 @@ static void wifi_profiles_in_system_pass(void **state)
 	rule_set_free(rs);
 }
 
+static void catalog_loads_beside_the_other_rule_files(void **state)
+{
+	static const char *others[] = { "winstate-userdata.xml", "winstate-docs.xml",
+					"winstate-apps.xml", "winstate-settings.xml" };
+	const char *src = getenv("WS_SOURCE_DIR");
+	struct rule_set *rs = rule_set_new();
+	struct ws_buf msgs = WS_BUF_INIT;
+	struct ws_log log = { warn_fn, &msgs, WS_LOG_WARN, 0, 0 };
+	unsigned warnings;
+	size_t before;
+
+	/* distinct urlids: no file is skipped as "already loaded" */
+	load_catalog(rs, &msgs, &warnings);
+	before = rule_set_component_count(rs);
+	for (size_t i = 0; i < 4; i++) {
+		char *p = ws_xasprintf("%s/rules/%s", src ? src : ".", others[i]);
+		struct ws_error e;
+
+		ws_error_clear(&e);
+		if (rule_set_load_file(rs, p, &log, &e) != WS_OK)
+			fail_msg("%s does not load", p);
+		free(p);
+	}
+	if (warnings || log.warnings)
+		fail_msg("warnings:\n%s", msgs.buf);
+	assert_true(rule_set_component_count(rs) > before);
+	assert_int_equal(rule_set_file_count(rs), 12);
+	ws_buf_release(&msgs);
+	rule_set_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(catalog_loads_clean),
+		cmocka_unit_test(catalog_loads_beside_the_other_rule_files),
 		cmocka_unit_test(selection_on_real_windows10_hive),
 		cmocka_unit_test(wifi_profiles_in_system_pass),
 	};

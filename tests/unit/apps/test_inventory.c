@@ -393,6 +393,75 @@ static void json_escapes_and_empty_list(void **state)
 	free(dir);
 }
 
+static void json_mixes_store_and_side_data(void **state)
+{
+	char *dir = tu_tmpdir();
+	const char *keys[] = {
+		PKGS "Microsoft.WindowsTerminal_1.19.10573.0_x64__8wekyb3d8bbwe",
+		PKGS "Contoso.Unknown_2.0.0.0_arm64__abcdefghjkmnp",
+		PKGS "Microsoft.WindowsCalculator_11.2307.4.0_x64__8wekyb3d8bbwe",
+		NULL
+	};
+	struct reg_hive *h = make_hive(dir, "UsrClass.dat", keys);
+	struct apps_list l = APPS_LIST_INIT;
+	struct ws_buf js = WS_BUF_INIT;
+	struct ws_error e;
+	char *jpath = ws_xasprintf("%s/mixed.json", dir);
+
+	ws_error_clear(&e);
+	tu_assert_ok(apps_inventory(h, NULL, SID, NULL, 0, &l, NULL, &e), &e);
+	assert_int_equal(apps_reinstall_json(&l, "2024-05-01T10:00:00.000-00:00", &js), 2);
+	tu_write_file(jpath, js.buf, js.len);
+	/* winget gets the Store id it can install; the inbox Calculator stays out */
+	assert_int_equal(python_check(jpath, "9N0DX20HK701"), 0);
+	assert_non_null(strstr(js.buf, "\"Route\": \"msstore\""));
+	assert_non_null(strstr(js.buf, "\"Route\": \"offline-or-manual\""));
+	assert_non_null(strstr(js.buf, "\"SourceSid\": \"" SID "\""));
+	assert_non_null(strstr(js.buf, "\"Architecture\": \"arm64\""));
+	assert_null(strstr(js.buf, "WindowsCalculator"));
+	free(jpath);
+	ws_buf_release(&js);
+	apps_list_release(&l);
+	reg_hive_close(h);
+	free(dir);
+}
+
+static void target_profile_sources(void **state)
+{
+	char *root = tu_tmpdir();
+	struct fx_opts o;
+	struct ws_error e;
+	struct vol *v = NULL;
+	const struct vol_profile *p;
+	struct apps_list l = APPS_LIST_INIT;
+
+	fx_opts_init(&o);
+	o.out_dir = root;
+	o.kind = FX_TARGET;
+	o.os = FX_WIN11;
+	o.existing_user = "alice";
+	ws_error_clear(&e);
+	tu_assert_ok(fx_build(&o, NULL, &e), &e);
+	tu_assert_ok(vol_open(root, &v, &e), &e);
+	p = vol_profile_find(v, "alice");
+	assert_non_null(p);
+	tu_assert_ok(apps_user_inventory(v, p, &l, NULL, &e), &e);
+	/* the fresh profile's repository holds only the framework and the
+	 * system app; the fixture's SOFTWARE hive lists all five packages under
+	 * AppxAllUserStore\<SID>, which alone still counts as installed */
+	assert_int_equal(l.n, 5);
+	for (size_t i = 0; i < l.n; i++) {
+		if (l.v[i].cls == APPS_CLASS_USER)
+			assert_int_equal(l.v[i].sources, APPS_SRC_USER_STORE);
+		else
+			assert_true(l.v[i].sources & APPS_SRC_REPOSITORY);
+	}
+	assert_int_equal(reinstallable(&l), 3);
+	apps_list_release(&l);
+	vol_close(v);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +471,8 @@ int main(void)
 		cmocka_unit_test(software_hive_signals),
 		cmocka_unit_test(fixture_installation),
 		cmocka_unit_test(json_escapes_and_empty_list),
+		cmocka_unit_test(json_mixes_store_and_side_data),
+		cmocka_unit_test(target_profile_sources),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -174,10 +174,49 @@ static void hostile_manifest_and_missing_folder(void **state)
 	free(dir);
 }
 
+static void highest_version_and_missing_dependencies(void **state)
+{
+	char *dir = tu_tmpdir();
+	char *p;
+	struct apps_offline off = APPS_OFFLINE_INIT;
+	struct ws_error e;
+	struct apps_package a = app("Contoso.Notes_2.0.0.0_arm64__abcdefghjkmnp");
+	struct apps_offline_hit hit;
+	static const char *names[] = {
+		"Contoso.Notes_1.9.0.0_arm64__abcdefghjkmnp.msix",
+		"Contoso.Notes_1.10.0.0_arm64__abcdefghjkmnp.msix",
+		"Contoso.Notes_1.11.0.0_x64__abcdefghjkmnp.msix",
+		"Contoso.Notes_1.2.0.0_neutral__abcdefghjkmnp.msix",
+		"Microsoft.VCLibs.140.00_14.0.30704.0_x64__8wekyb3d8bbwe.appx",
+		"Contoso.Notes_License.xml",
+		NULL
+	};
+
+	for (size_t i = 0; names[i]; i++) {
+		p = ws_xasprintf("%s/%s", dir, names[i]);
+		tu_write_file(p, "x", 1);
+		free(p);
+	}
+	ws_error_clear(&e);
+	tu_assert_ok(apps_offline_scan(dir, &off, NULL, &e), &e);
+	assert_int_equal(off.nfiles, 5);
+	assert_int_equal(apps_offline_find(&off, &a, NULL, &hit), 1);
+	/* 1.10 beats 1.9 numerically; the x64 build does not fit an arm64 app */
+	assert_string_equal(hit.package->id.version, "1.10.0.0");
+	assert_int_equal(hit.ndeps, 0);
+	/* license named Name_License.xml */
+	assert_non_null(hit.license);
+	apps_offline_hit_release(&hit);
+	free(a.family_name);
+	apps_offline_release(&off);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(folder_with_names_and_manifests),
+		cmocka_unit_test(highest_version_and_missing_dependencies),
 		cmocka_unit_test(hostile_manifest_and_missing_folder),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

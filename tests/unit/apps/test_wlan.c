@@ -165,10 +165,37 @@ static void scans_interface_folders(void **state)
 	free(dir);
 }
 
+static void wep_and_open_networks(void **state)
+{
+	static const char wep[] = HEAD
+		"<name>Old</name><SSIDConfig><SSID><name>OLDNET</name></SSID></SSIDConfig>"
+		"<MSM><security><authEncryption><authentication>open</authentication>"
+		"<encryption>WEP</encryption><useOneX>false</useOneX></authEncryption>"
+		"<sharedKey><keyType>networkKey</keyType><protected>true</protected>"
+		"<keyMaterial>01000000D08C</keyMaterial></sharedKey><keyIndex>0</keyIndex>"
+		"</security></MSM></WLANProfile>";
+	struct apps_wlan_list l = APPS_WLAN_LIST_INIT;
+	struct ws_buf re = WS_BUF_INIT;
+	struct ws_error e;
+
+	ws_error_clear(&e);
+	tu_assert_ok(apps_wlan_parse("open.xml", open_hex_only, strlen(open_hex_only), &l, &e), &e);
+	apps_wlan_reenter_list(&l, &re);
+	assert_string_equal(re.buf, "");
+	tu_assert_ok(apps_wlan_parse("wep.xml", wep, strlen(wep), &l, &e), &e);
+	assert_string_equal(l.v[1].encryption, "WEP");
+	assert_true(l.v[1].must_reenter);
+	apps_wlan_reenter_list(&l, &re);
+	assert_string_equal(re.buf, "OLDNET (open)\n");
+	ws_buf_release(&re);
+	apps_wlan_list_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_profiles),
+		cmocka_unit_test(wep_and_open_networks),
 		cmocka_unit_test(bad_profiles_are_refused),
 		cmocka_unit_test(scans_interface_folders),
 	};
