@@ -114,20 +114,25 @@ bad:
 			    "f82d79af-1278-4894-ac01-d90e30875cf8");
 }
 
-/* Looks like an attempt at a GUID: hex digits, dashes and braces only, with
- * a dash, at least 8 characters. */
+/* Looks like an attempt at a GUID: the 8-4-4-4-12 dash layout (braces
+ * allowed), or only hex digits, dashes and braces with a dash. */
 static int guidish(const char *s)
 {
-	size_t n = 0;
-	int dash = 0;
+	size_t n = strlen(s), off = 0;
+	int dash = 0, hexonly = 1;
 
-	for (; s[n]; n++) {
-		if (s[n] == '-')
+	if (n == 38 && s[0] == '{')
+		off = 1;
+	if (n - 2 * off == 36 && s[off + 8] == '-' && s[off + 13] == '-' &&
+	    s[off + 18] == '-' && s[off + 23] == '-')
+		return 1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-')
 			dash = 1;
-		else if (!isxdigit((unsigned char)s[n]) && s[n] != '{' && s[n] != '}')
-			return 0;
+		else if (!isxdigit((unsigned char)s[i]) && s[i] != '{' && s[i] != '}')
+			hexonly = 0;
 	}
-	return dash && n >= 8;
+	return hexonly && dash && n >= 8;
 }
 
 static int sidish(const char *s)

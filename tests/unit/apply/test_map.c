@@ -1,0 +1,287 @@
+/* test_map.c - identities: SIDs, Entra object IDs, --map-user, --map-domain,
+ * --map-file (CSV), and the rewriting of SIDs and profile paths inside
+ * migrated data. */
+#include "apply_tu.h"
+
+#include "apply/apply_int.h"
+#include "util/ws_utf.h"
+
+#define OLD_SID "S-1-5-21-1-2-3-1001"
+#define ENTRA_GUID "f82d79af-1278-4894-ac01-d90e30875cf8"
+#define ENTRA_SID "S-1-12-1-4163729839-1217663608-249102764-4166813488"
+
+static void object_id_to_sid(void **state)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	struct ws_error e;
+	const char *bad[] = { "f82d79af-1278-4894-ac01-d90e30875cf", "f82d79af12784894ac01d90e30875cf8",
+			      "g82d79af-1278-4894-ac01-d90e30875cf8", "{f82d79af-1278-4894-ac01-d90e30875cf8",
+			      "f82d79af-1278-4894-ac01-d90e30875cf8x", "" };
+	(void)state;
+
+	ws_error_clear(&e);
+	tu_assert_ok(apply_sid_from_object_id(ENTRA_GUID, &b, &e), &e);
+	assert_string_equal(b.buf, ENTRA_SID);
+	ws_buf_reset(&b);
+	tu_assert_ok(apply_sid_from_object_id("{F82D79AF-1278-4894-AC01-D90E30875CF8}", &b, &e), &e);
+	assert_string_equal(b.buf, ENTRA_SID);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ws_buf_reset(&b);
+		assert_int_equal(apply_sid_from_object_id(bad[i], &b, &e), WS_E_USAGE);
+		assert_string_equal(b.buf, "");
+	}
+	ws_buf_release(&b);
+}
+
+static void sid_syntax(void **state)
+{
+	const char *good[] = { OLD_SID, "S-1-5-18", "s-1-12-1-4163729839-1217663608-249102764-4166813488",
+			       "S-1-0x000000000005-32-544" };
+	const char *bad[] = { "S-1-", "S-1-5-", "S-2-5-18", "S-1-5-21-abc", "S-1-5--1",
+			      "S-1-5-4294967296", "S-1-5-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1", "SID", "" };
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(apply_sid_valid(good[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (apply_sid_valid(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
+}
+
+static void rewrites_respect_boundaries(void **state)
+{
+	struct asub subs[] = {
+		{ "C:\\Users\\carol", "C:\\Users\\carol.new", 0 },
+		{ OLD_SID, "S-1-5-21-7-8-9-500", 1 },
+	};
+	struct ws_buf o = WS_BUF_INIT;
+	(void)state;
+
+	assert_true(asub_string("c:\\users\\CAROL\\Docs;" OLD_SID "_Classes", subs, 2, &o));
+	assert_string_equal(o.buf, "C:\\Users\\carol.new\\Docs;S-1-5-21-7-8-9-500_Classes");
+	ws_buf_reset(&o);
+	/* Longer SID and a longer user name are not touched. */
+	assert_false(asub_string(OLD_SID "1 C:\\Users\\carolyn", subs, 2, &o));
+	assert_string_equal(o.buf, OLD_SID "1 C:\\Users\\carolyn");
+	ws_buf_release(&o);
+}
+
+/* A target without users, a store whose user carol carries her SID and
+ * profile path inside her values. */
+static void carol_store(struct atu *t, const char *account)
+{
+	static const char path[] = "C\0:\0\\\0U\0s\0e\0r\0s\0\\\0c\0a\0r\0o\0l\0\\\0D\0o\0c\0s\0\0";
+	static const char sid[] = "S\0-\0" "1\0-\0" "5\0-\0" "2\0" "1\0-\0" "1\0-\0" "2\0-\0" "3\0-\0"
+				  "1\0" "0\0" "0\0" "1\0\0";
+	static const char longer[] = "S\0-\0" "1\0-\0" "5\0-\0" "2\0" "1\0-\0" "1\0-\0" "2\0-\0" "3\0-\0"
+				     "1\0" "0\0" "0\0" "1\0" "1\0\0";
+	struct atu_val vals[] = {
+		{ "HKCU\\Software\\Test", "Owner", REG_SZ, sid, sizeof(sid) },
+		{ "HKCU\\Software\\Test", "Path", REG_SZ, path, sizeof(path) },
+		{ "HKCU\\Software\\Test", "Other", REG_SZ, longer, sizeof(longer) },
+	};
+	struct atu_file files[] = { { "C:\\Users\\carol\\Documents\\n.txt", "carol's note" } };
+
+	memset(t, 0, sizeof(*t));
+	t->dir = tu_tmpdir();
+	t->tgt = ws_xasprintf("%s/tgt", t->dir);
+	t->store = ws_xasprintf("%s/st", t->dir);
+	atu_fixture(t->tgt, FX_TARGET, 0, "alice", 2);
+	snprintf(t->device, sizeof(t->device), "OLDPC");
+	atu_store_make(t->store, "OLDPC", OLD_SID, account, "C:\\Users\\carol", vals, 3, files, 1);
+}
+
+static char *bundle_reg(const char *tgt, const char *key)
+{
+	char *p = ws_xasprintf("%s/ProgramData/winstate/bundles/%s/settings.reg", tgt, key);
+	size_t len;
+	char *raw = tu_read_file(p, &len);
+	struct ws_buf u = WS_BUF_INIT;
+
+	assert_non_null(raw);
+	ws_utf16le_to_utf8(raw + 2, len - 2, &u, 0);
+	free(raw);
+	free(p);
+	return ws_buf_detach(&u, NULL);
+}
+
+/* The .reg writes REG_SZ strings as text: "Name"="value" with \\ escaped. */
+static void map_file_to_entra_identity(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *csv, *txt, *ps;
+	(void)state;
+
+	carol_store(&t, "OLDDOM\\carol");
+	csv = ws_xasprintf("%s/map.csv", t.dir);
+	{
+		const char text[] = "\xEF\xBB\xBFold,new\r\n# comment\r\n\r\n"
+				    "\"OLDDOM\\carol\",carol@contoso.com," ENTRA_GUID "\r\n";
+		tu_write_file(csv, text, sizeof(text) - 1);
+	}
+	apply_opts_init(&o);
+	o.map_file = csv;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.users_staged, 1);
+	assert_string_equal(r.users[0].new_sid, ENTRA_SID);
+	assert_string_equal(r.users[0].new_account, "carol@contoso.com");
+	apply_report_release(&r);
+	txt = bundle_reg(t.tgt, ENTRA_SID);
+	assert_non_null(strstr(txt, "\"Owner\"=\"" ENTRA_SID "\""));
+	assert_non_null(strstr(txt, "\"Path\"=\"C:\\\\Users\\\\carol\\\\Docs\""));
+	assert_non_null(strstr(txt, "\"Other\"=\"" OLD_SID "1\""));
+	free(txt);
+	ps = ws_xasprintf("%s/ProgramData/winstate/bundles/" ENTRA_SID "/restore.ps1", t.tgt);
+	txt = tu_read_file(ps, NULL);
+	assert_non_null(strstr(txt, "$Sid = '" ENTRA_SID "'"));
+	assert_non_null(strstr(txt, "$Account = 'carol@contoso.com'"));
+	free(txt);
+	free(ps);
+	ps = ws_xasprintf("%s/ProgramData/winstate/bundles/" ENTRA_SID "/files/Documents/n.txt", t.tgt);
+	txt = tu_read_file(ps, NULL);
+	assert_string_equal(txt, "carol's note");
+	free(txt);
+	free(ps);
+	free(csv);
+	atu_release(&t);
+}
+
+static void malformed_map_names_the_line(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *csv, *before, *after;
+	const char *cases[] = {
+		"OLDDOM\\carol,NEWDOM\\carol\nOLDDOM\\x,S-1-5-21-x\n",
+		"OLDDOM\\carol,NEWDOM\\carol\n# c\nOLDDOM\\x,f82d79af-1278-4894-ac01-d90e30875cfz\n",
+		"OLDDOM\\carol,NEWDOM\\carol\nS-1-5-21-1-2\n",
+	};
+	const long lines[] = { 2, 3, 2 };
+	(void)state;
+
+	carol_store(&t, "OLDDOM\\carol");
+	before = atu_tree(t.tgt);
+	csv = ws_xasprintf("%s/map.csv", t.dir);
+	for (size_t i = 0; i < 3; i++) {
+		tu_write_file(csv, cases[i], strlen(cases[i]));
+		apply_opts_init(&o);
+		o.map_file = csv;
+		assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
+		assert_string_equal(e.where, csv);
+		assert_int_equal(e.line, lines[i]);
+		apply_report_release(&r);
+	}
+	{
+		const char *bad[] = { "carol=S-1-5-21-1-2-x", "carol=f82d79af-1278-4894-ac01", "carol",
+				      "S-1-9=bob" };
+
+		for (size_t i = 0; i < 4; i++) {
+			apply_opts_init(&o);
+			o.map_user = &bad[i];
+			o.n_map_user = 1;
+			assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
+			apply_report_release(&r);
+		}
+	}
+	apply_opts_init(&o);
+	o.map_file = "/nonexistent/map.csv";
+	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
+	apply_report_release(&r);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+	free(csv);
+	atu_release(&t);
+}
+
+static void map_domain_changes_identity(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	const char *dom[] = { "olddom=NEWDOM" };
+	char *ini, *txt;
+	(void)state;
+
+	carol_store(&t, "OLDDOM\\carol");
+	apply_opts_init(&o);
+	o.map_domain = dom;
+	o.n_map_domain = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_string_equal(r.users[0].new_account, "NEWDOM\\carol");
+	assert_string_equal(r.users[0].new_sid, "");   /* another domain: SID unknown */
+	apply_report_release(&r);
+	ini = ws_xasprintf("%s/ProgramData/winstate/bundles/NEWDOM_carol/bundle.ini", t.tgt);
+	txt = tu_read_file(ini, NULL);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "account=NEWDOM\\carol\r\n"));
+	free(txt);
+	free(ini);
+	atu_release(&t);
+}
+
+static void map_user_onto_existing_profile(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	const char *m[] = { OLD_SID "=alice" };
+	struct ws_buf alice = WS_BUF_INIT, s = WS_BUF_INIT;
+	struct reg_value v = { 0 };
+	char *hive, *f;
+	(void)state;
+
+	carol_store(&t, "carol");
+	apply_opts_init(&o);
+	o.map_user = m;
+	o.n_map_user = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.users_applied, 1);
+	assert_int_equal(r.users[0].mode, APPLY_MODE_OFFLINE);
+	/* The target profile's own SID becomes the new identity. */
+	assert_true(apply_sid_valid(r.users[0].new_sid));
+	assert_string_not_equal(r.users[0].new_sid, OLD_SID);
+	ws_buf_adds(&alice, r.users[0].new_sid);
+	assert_int_equal(r.values_set, 3);
+	apply_report_release(&r);
+	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	assert_true(atu_hive_value(hive, "Software\\Test", "Owner", &v));
+	ws_utf16le_to_utf8(v.data, v.len, &s, 0);
+	assert_string_equal(s.buf, alice.buf);
+	reg_value_release(&v);
+	ws_buf_reset(&s);
+	assert_true(atu_hive_value(hive, "Software\\Test", "Path", &v));
+	ws_utf16le_to_utf8(v.data, v.len, &s, 0);
+	assert_string_equal(s.buf, "C:\\Users\\alice\\Docs");
+	reg_value_release(&v);
+	f = ws_xasprintf("%s/Users/alice/Documents/n.txt", t.tgt);
+	assert_true(ws_path_exists(f));
+	free(f);
+	free(hive);
+	ws_buf_release(&s);
+	ws_buf_release(&alice);
+	atu_release(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(object_id_to_sid),
+		cmocka_unit_test(sid_syntax),
+		cmocka_unit_test(rewrites_respect_boundaries),
+		cmocka_unit_test(map_file_to_entra_identity),
+		cmocka_unit_test(malformed_map_names_the_line),
+		cmocka_unit_test(map_domain_changes_identity),
+		cmocka_unit_test(map_user_onto_existing_profile),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
