@@ -345,9 +345,10 @@ static const char *target_label(const struct scan_report *rep, char *buf,
 
 static void text_summary(const struct scan_report *reps, size_t n, int estimate)
 {
-	printf("%-20s %-8s %5s %8s %9s %9s %8s %6s\n", "device", "result",
-	       "users", "objects", "MB", "new MB", "warnings", "errors");
-	for (size_t i = 0; i < n; i++) {
+	if (n > 1)
+		printf("%-20s %-8s %5s %8s %9s %9s %8s %6s\n", "device", "result",
+		       "users", "objects", "MB", "new MB", "warnings", "errors");
+	for (size_t i = 0; n > 1 && i < n; i++) {
 		const struct scan_result *r = &reps[i].res;
 		char lb[32];
 		const char *name = target_label(&reps[i], lb, sizeof(lb));
@@ -372,13 +373,13 @@ static void text_summary(const struct scan_report *reps, size_t n, int estimate)
 		}
 		printf("%s%s: %u users (%u skipped), %llu registry values, %llu files "
 		       "(%.1f MB, %.1f MB new), %llu folders, %llu cloud-only, "
-		       "%u hives replayed%s%s\n",
+		       "%u hives replayed, %u warnings, %u errors%s%s\n",
 		       estimate ? "estimate " : "", r->device, r->users,
 		       r->users_skipped, (unsigned long long)r->values,
 		       (unsigned long long)r->files, (double)r->bytes / 1048576.0,
 		       (double)r->bytes_new / 1048576.0, (unsigned long long)r->dirs,
 		       (unsigned long long)r->cloud, r->hives_replayed,
-		       r->scan_id[0] ? ", scan " : "", r->scan_id);
+		       r->warnings, r->errors, r->scan_id[0] ? ", scan " : "", r->scan_id);
 	}
 }
 
@@ -473,7 +474,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (!sources.n && !inventory) {
-		rc = cli_usage("scan", "--source or --inventory is required");
+		rc = cli_usage("scan", "--source is required (or --inventory)");
 		goto out;
 	}
 	if (!store_dir && !estimate) {
