@@ -110,6 +110,7 @@ struct apply {
 	char *programdata;               /* Windows path */
 	char *profiles_dir;              /* Windows path of the profiles folder */
 	int need_software, need_system;  /* found by the safety pass */
+	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 };
 
@@ -525,6 +526,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 						 "the target profile has no UsrClass.dat yet", err);
 			else {
 				cnt(a, um)->values_deferred++;
+				a->lost++;
 				act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL,
 				    "the Default profile has no UsrClass.dat");
 			}
@@ -613,6 +615,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 				rc = stage_value(a, um, v, NULL, obj.buf, 1, why, err);
 			} else {
 				cnt(a, um)->values_deferred++;
+				a->lost++;
 				act(a, APPLY_REG_DEFERRED, uname, obj.buf, NULL, why);
 				ws_logf(a->log, WS_LOG_WARN, obj.buf, "not applied: %s", why);
 			}
@@ -1064,6 +1067,22 @@ static int safety_pass(struct apply *a, struct ws_error *err)
 
 		if (a->r->users_staged)
 			a->need_software = 1;
+		/* Bundles (of staged users, or of deferred values) must not land
+		 * through a link. */
+		{
+			struct ws_buf w = WS_BUF_INIT;
+			enum vol_res res;
+
+			ws_buf_addf(&w, "%s\\winstate\\bundles", a->programdata);
+			rc = vol_resolve(a->vol, w.buf, &host, &res, err);
+			if (!rc && (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE))
+				rc = ws_error_set(err, WS_E_TARGET, w.buf,
+						  "the bundles folder passes through a link or leaves "
+						  "the volume; nothing was written");
+			ws_buf_release(&w);
+			if (rc)
+				goto out;
+		}
 		if ((a->need_software && vi->software_dirty) || (a->need_system && vi->system_dirty)) {
 			struct ws_buf h = WS_BUF_INIT;
 
@@ -1278,7 +1297,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		rc = commit_hive(&a, a.system, err);
 out:
 	sum_counts(r);
-	if (!rc && (r->users_missing || (r->values_deferred > r->values_staged) ||
+	if (!rc && (r->users_missing || a.lost ||
 		    r->values_skipped || r->files_skipped))
 		rc = WS_PARTIAL;
 	for (size_t i = 0; i < a.nusers; i++) {

@@ -449,6 +449,10 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 			return ws_error_set_errno(err, WS_E_IO, errno, dest,
 						  "cannot rename into place");
 	} else {
+		/* Never announce the creation of something that exists: undo
+		 * would remove it. */
+		if (ws_path_exists(dest))
+			return ws_error_set_errno(err, WS_E_IO, EEXIST, dest, "cannot place file");
 		if ((rc = aj_will_create(j, dest, err)))
 			return rc;
 		if (link(tmp, dest) != 0)
