@@ -188,6 +188,10 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 			     const char *uleaf);
 int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode);
 int rule_pattern_type(const struct rule_pattern *p);
+/* Is p of the form "R\\* [*]" (every file/value of a tree) with the
+ * upper-cased node at or below R? */
+int rule_pattern_covers_tree_upper(const struct rule_pattern *p, const char *unode);
+int rule_pattern_has_leaf(const struct rule_pattern *p);
 /* Simple '*'-only wildcard match, case-insensitive (for version patterns). */
 int rule_wild_match(const char *pat, const char *s);
 

@@ -495,6 +495,21 @@ int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char 
 	return rc != 0; /* partial, full, or a limit hit (be conservative) */
 }
 
+int rule_pattern_covers_tree_upper(const struct rule_pattern *p, const char *unode)
+{
+	size_t tl;
+
+	if (p->node_fast != FAST_TREE || p->leaf_fast != FAST_ANY)
+		return 0;
+	tl = strlen(p->node_lit_text);
+	return !strncmp(unode, p->node_lit_text, tl) && (unode[tl] == 0 || unode[tl] == '\\');
+}
+
+int rule_pattern_has_leaf(const struct rule_pattern *p)
+{
+	return p->has_leaf;
+}
+
 int rule_pattern_may_match_below(const struct rule_pattern *p, const char *node)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;

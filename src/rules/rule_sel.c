@@ -31,6 +31,7 @@ struct cpat_list {
 };
 
 struct comp_sel {
+	size_t ie_start, ie_end;  /* this component's rules in sel->ie */
 	int state;
 	char *reason;
 	int includes;        /* include patterns compiled */
@@ -1030,6 +1031,13 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 		rule_sel_free(sel);
 		return WS_E_RULES;
 	}
+	for (size_t i = sel->ie.n; i-- > 0;) {
+		struct comp_sel *cs = &sel->cs[sel->ie.v[i].comp];
+
+		if (cs->ie_end == 0)
+			cs->ie_end = i + 1;
+		cs->ie_start = i;
+	}
 	build_roots(sel);
 	sel->err = NULL;
 	*out = sel;
@@ -1325,19 +1333,49 @@ int rule_sel_reg(const struct rule_sel *sel, const char *key, const char *value,
 	return rule_sel_object(sel, RULE_REGISTRY, key, value, d);
 }
 
+/* Is everything below `unode` that include `inc` could reach excluded by a
+ * tree exclude "R\\* [*]" of the same component at least as specific (so
+ * that it wins for every object there)?  Filtered excludes do not count. */
+static int tree_excluded(const struct rule_sel *sel, const struct cpat *inc, const char *unode)
+{
+	const struct comp_sel *cs = &sel->cs[inc->comp];
+
+	if (!rule_pattern_has_leaf(inc->p))
+		return 0; /* folder/key objects themselves: keep walking */
+	for (size_t j = cs->ie_start; j < cs->ie_end; j++) {
+		const struct cpat *e = &sel->ie.v[j];
+
+		if (e->kind == RULE_EXCLUDE && e->filt.kind == FILT_NONE &&
+		    rule_pattern_type(e->p) == rule_pattern_type(inc->p) &&
+		    rule_pattern_covers_tree_upper(e->p, unode) &&
+		    rule_pattern_cmp_specificity(e->p, inc->p) >= 0)
+			return 1;
+	}
+	return 0;
+}
+
 int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;
-	int rc = 0;
+	int rc = 0, gone = 0;
 
 	rule_node_norm(node, type, &n);
 	rule_upper(n.buf, &un);
-	for (size_t i = 0; i < sel->ie.n && !rc; i++) {
+	/* an unconditionalExclude of the whole tree wins for everything below */
+	for (size_t i = 0; i < sel->ux.n && !gone; i++) {
+		const struct cpat *cp = &sel->ux.v[i];
+
+		gone = ux_counts(sel, cp) && cp->filt.kind == FILT_NONE &&
+		       rule_pattern_type(cp->p) == type &&
+		       rule_pattern_covers_tree_upper(cp->p, un.buf);
+	}
+	for (size_t i = 0; i < sel->ie.n && !rc && !gone; i++) {
 		const struct cpat *cp = &sel->ie.v[i];
 
 		if (cp->kind == RULE_INCLUDE && sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
-		    rule_pattern_type(cp->p) == type)
-			rc = rule_pattern_may_match_below_upper(cp->p, un.buf);
+		    rule_pattern_type(cp->p) == type &&
+		    rule_pattern_may_match_below_upper(cp->p, un.buf))
+			rc = !tree_excluded(sel, cp, un.buf);
 	}
 	ws_buf_release(&n);
 	ws_buf_release(&un);

@@ -387,6 +387,56 @@ static void walker_enters_only_reachable_folders(void **state)
 	rule_env_free(env);
 }
 
+static void excluded_trees_are_pruned(void **state)
+{
+	const char *xml =
+		"<migration urlid=\"p\"><component type=\"Documents\" context=\"System\">"
+		"<displayName>P</displayName><role role=\"Data\"><rules>"
+		"<include><objectSet><pattern type=\"File\">C:\\* [*.doc]</pattern>"
+		"<pattern type=\"File\">C:\\Windows\\Fonts\\* [*]</pattern></objectSet></include>"
+		"<exclude><objectSet><pattern type=\"File\">C:\\Windows\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Temp\\* [*.doc]</pattern></objectSet></exclude>"
+		"<exclude filter='MigXmlHelper.FileProperties(\"filesize\",\"gt\",\"1MB\")'>"
+		"<objectSet><pattern type=\"File\">C:\\Big\\* [*]</pattern></objectSet></exclude>"
+		"</rules></role></component>"
+		"<component type=\"Documents\" context=\"System\"><displayName>Q</displayName>"
+		"<role role=\"Data\"><rules><include><objectSet>"
+		"<pattern type=\"Registry\">HKLM\\Software\\Q\\* [*]</pattern></objectSet></include>"
+		"<unconditionalExclude><objectSet><pattern type=\"File\">C:\\Junk\\* [*]</pattern>"
+		"</objectSet></unconditionalExclude></rules></role></component></migration>";
+	struct rule_set *rs = rule_set_new();
+	struct rule_env *env = rule_env_new();
+	struct rule_sel_opts o = { 0 };
+	struct rule_sel *sel;
+	struct ws_error err;
+
+	ws_error_clear(&err);
+	tu_assert_ok(rule_set_load_mem(rs, "p.xml", xml, strlen(xml), NULL, &err), &err);
+	o.context = RULE_CTX_SYSTEM;
+	o.env = env;
+	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Data"));
+	/* Fonts' include is more specific than the Windows exclude */
+	assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Windows"));
+	assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Windows\\Fonts\\Sub"));
+	assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Windows\\System32"));
+	assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\windows\\system32\\drivers"));
+	/* only a "tree [*]" exclude prunes; a filtered one never does */
+	assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Temp"));
+	assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Big"));
+	/* an unconditionalExclude from another component prunes everything below */
+	assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Junk"));
+	assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Junk\\deep"));
+	assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Junkyard"));
+	/* decisions agree with the pruning */
+	assert_false(rule_sel_file(sel, "C:\\Windows\\System32\\a.doc", NULL));
+	assert_true(rule_sel_file(sel, "C:\\Windows\\Fonts\\a.ttf", NULL));
+	assert_true(rule_sel_dir(sel, RULE_REGISTRY, "HKLM\\Software"));
+	rule_sel_free(sel);
+	rule_set_free(rs);
+	rule_env_free(env);
+}
+
 /* A listing probe over the same 10,101-folder tree, counting its calls. */
 struct tree {
 	unsigned lists;
@@ -580,6 +630,31 @@ static void miguser_migdocs_roots_for_alice(void **state)
 	/* MigDocs system pass: the drive, pruned by its excludes */
 	roots_of("usmt-xml/MigDocs.xml", RULE_CTX_SYSTEM, &r);
 	assert_string_equal(r.buf, "F C:\n");
+	{
+		/* ... and the walker skips Windows, Program Files, the profiles */
+		struct rule_set *rs = rule_set_new();
+		struct rule_env *env = alice_env();
+		struct rule_sel_opts o = { 0 };
+		struct rule_sel *sel;
+		struct ws_error err;
+		char *p = tu_testdata("usmt-xml/MigDocs.xml");
+
+		ws_error_clear(&err);
+		tu_assert_ok(rule_set_load_file(rs, p, NULL, &err), &err);
+		o.context = RULE_CTX_SYSTEM;
+		o.env = env;
+		tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+		assert_true(rule_sel_dir(sel, RULE_FILE, "C:\\Data"));
+		assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Windows"));
+		assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Program Files"));
+		assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Program Files (x86)\\X"));
+		assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\Users"));
+		assert_false(rule_sel_dir(sel, RULE_FILE, "C:\\ProgramData"));
+		rule_sel_free(sel);
+		rule_set_free(rs);
+		rule_env_free(env);
+		free(p);
+	}
 	ws_buf_release(&r);
 }
 
@@ -591,6 +666,7 @@ int main(void)
 		cmocka_unit_test(genconfig_lists_detected_components),
 		cmocka_unit_test(genconfig_round_trip),
 		cmocka_unit_test(walker_enters_only_reachable_folders),
+		cmocka_unit_test(excluded_trees_are_pruned),
 		cmocka_unit_test(wildcard_detection_lists_only_reachable_folders),
 		cmocka_unit_test(miguser_migdocs_roots_for_alice),
 	};
