@@ -174,6 +174,35 @@ static void escaping_paths_refused(void **state)
 	atu_release(&t);
 }
 
+static void winstate_folder_behind_link_refused(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *outside, *link, *before, *after, *cmd;
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	outside = tu_tmpdir();
+	link = ws_xasprintf("%s/ProgramData/winstate", t.tgt);
+	assert_int_equal(symlink(outside, link), 0);
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
+	apply_report_release(&r);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	cmd = ws_xasprintf("test -z \"$(ls -A '%s')\"", outside);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(before);
+	free(after);
+	free(link);
+	free(outside);
+	atu_release(&t);
+}
+
 /* Make a hive dirty: secondary sequence number != primary, checksum fixed. */
 static void make_dirty(const char *path)
 {
@@ -321,6 +350,7 @@ int main(void)
 		cmocka_unit_test(read_only_target),
 		cmocka_unit_test(scan_of_another_device),
 		cmocka_unit_test(escaping_paths_refused),
+		cmocka_unit_test(winstate_folder_behind_link_refused),
 		cmocka_unit_test(dirty_target_hive_refused),
 		cmocka_unit_test(big_data_hive_stays_valid),
 	};
