@@ -163,7 +163,21 @@ struct inv {
 	int set_is_family;    /* keys are family names, not full names */
 	unsigned src;
 	const char *where;    /* key path for warnings */
+	size_t cap;           /* stop adding packages at this list length */
+	int capped;           /* the cap was hit (warned once) */
 };
+
+/* Bounded memory on a hostile hive: at most APPS_MAX_KEYS packages per call. */
+static int full(struct inv *iv)
+{
+	if (iv->out->n < iv->cap)
+		return 0;
+	if (!iv->capped)
+		ws_logf(iv->log, WS_LOG_WARN, iv->where,
+			"more than %u packages: the rest is ignored", APPS_MAX_KEYS);
+	iv->capped = 1;
+	return 1;
+}
 
 /* A value read that may fail for a wrong type: that is a warning, not an error. */
 static int soft(int rc, struct ws_error *tmp, struct ws_log *log,
@@ -189,6 +203,8 @@ static int repo_package(void *ctx, struct reg_hive *h, reg_node key,
 	uint32_t fw = 0;
 	int found = 0, rc;
 
+	if (full(iv))
+		return WS_OK;
 	if (apps_parse_full_name(name, &id) < 0) {
 		warn_name(iv->log, iv->where, "repository key", name);
 		return WS_OK;
@@ -226,6 +242,8 @@ static int family_member(void *ctx, struct reg_hive *h, reg_node key,
 	struct inv *iv = ctx;
 	struct apps_id id;
 
+	if (full(iv))
+		return WS_OK;
 	if (apps_parse_full_name(name, &id) < 0) {
 		warn_name(iv->log, iv->where, "family member", name);
 		return WS_OK;
@@ -246,6 +264,8 @@ static int user_store_pkg(void *ctx, struct reg_hive *h, reg_node key,
 	struct inv *iv = ctx;
 	struct apps_id id;
 
+	if (full(iv))
+		return WS_OK;
 	if (apps_parse_full_name(name, &id) < 0) {
 		warn_name(iv->log, iv->where, "AppxAllUserStore key", name);
 		return WS_OK;
@@ -394,7 +414,8 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 		   struct ws_error *err)
 {
 	struct machine m = { { 0 }, { 0 }, { 0 } };
-	struct inv iv = { out, sid ? sid : "", log, &m, NULL, 0, 0, "" };
+	struct inv iv = { out, sid ? sid : "", log, &m, NULL, 0, 0, "",
+			  out->n + APPS_MAX_KEYS, 0 };
 	size_t start = out->n;
 	struct ws_buf where = WS_BUF_INIT;
 	int rc = WS_OK;
@@ -448,7 +469,7 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 			ws_buf_release(&k);
 		}
 	}
-	for (size_t i = 0; rc == WS_OK && i < nfolders; i++) {
+	for (size_t i = 0; rc == WS_OK && i < nfolders && !full(&iv); i++) {
 		struct apps_id id;
 
 		if (apps_parse_family_name(folders[i], &id) < 0) {
