@@ -39,6 +39,17 @@ static const char stu_rules_xml[] =
 	" </component>\n"
 	"</migration>\n";
 
+/* Everything in every profile: the walk meets every junction and loop. */
+static const char stu_profile_xml[] =
+	"<migration urlid='http://winstate.test/profile'>\n"
+	" <component type='Documents' context='User'>\n"
+	"  <displayName>Whole profile</displayName>\n"
+	"  <role role='Data'><rules><include><objectSet>\n"
+	"   <pattern type='File'>%USERPROFILE%\\* [*]</pattern>\n"
+	"  </objectSet></include></rules></role>\n"
+	" </component>\n"
+	"</migration>\n";
+
 static char *stu_dirs[64];
 static size_t stu_ndirs;
 
@@ -65,15 +76,20 @@ static inline char *stu_path(const char *dir, const char *name)
 	return ws_xasprintf("%s/%s", dir, name);
 }
 
-static inline struct rule_set *stu_rules(void)
+static inline struct rule_set *stu_rules_from(const char *xml)
 {
 	struct rule_set *rs = rule_set_new();
 	struct ws_error err;
 
 	ws_error_clear(&err);
-	tu_assert_ok(rule_set_load_mem(rs, "scan-test.xml", stu_rules_xml,
-				       sizeof(stu_rules_xml) - 1, NULL, &err), &err);
+	tu_assert_ok(rule_set_load_mem(rs, "scan-test.xml", xml, strlen(xml),
+				       NULL, &err), &err);
 	return rs;
+}
+
+static inline struct rule_set *stu_rules(void)
+{
+	return stu_rules_from(stu_rules_xml);
 }
 
 /* Build a source installation under dir/name; returns its path. */

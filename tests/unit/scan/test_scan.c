@@ -373,11 +373,24 @@ static void links_placeholders_and_long_paths(void **state)
 	struct stu_cat c;
 	int long_seen = 0;
 
+	struct rule_set *saved = rs;
+	struct stu_log l;
+
+	stu_log_init(&l);
 	scan_opts_init(&o);
 	o.source = src;
+	o.log = &l.log;
+	rs = stu_rules_from(stu_profile_xml);
 	tu_assert_ok(scan_into(sd, &o, &r, &err), &err);
+	rule_set_free(rs);
+	rs = saved;
 	assert_int_equal(r.errors, 0);
 	assert_int_equal(r.cloud, 1);
+	/* the walk met the junctions (one a loop) and did not follow them */
+	assert_non_null(strstr(l.all.buf, "alice\\My Documents: link not followed"));
+	assert_non_null(strstr(l.all.buf, "Application Data: link not followed"));
+	assert_non_null(strstr(l.all.buf, "system config: link not followed"));
+	ws_buf_release(&l.all);
 	st = stu_store(sd, 0);
 	stu_cat_read(st, "PC-18", &c);
 	assert_null(strstr(c.files.buf, "My Documents"));
