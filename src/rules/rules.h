@@ -258,6 +258,44 @@ struct rule_probe {
 	int (*file_stat)(void *ctx, const char *path, struct rule_file_stat *st);
 };
 
+/* ================= probe over an offline installation =================== */
+
+/*
+ * A struct rule_probe backed by an opened Windows volume (volume.h) and, for
+ * HKCU, one user's profile: files through vol_resolve (case-insensitive,
+ * never following links), HKLM\SOFTWARE and HKLM\SYSTEM (CurrentControlSet
+ * resolved) from the volume's hives, HKCU from the profile's NTUSER.DAT and
+ * HKCU\Software\Classes from its UsrClass.dat (opened read-only on first
+ * use; a dirty hive is read from its primary file unless the caller lends a
+ * replayed copy), every callback including list and file_stat, and the OS
+ * version and architecture from vol_get_info.
+ *
+ *   struct rule_vprobe *vp = rule_vprobe_new(vol, profile);  (profile NULL
+ *   for the system pass: HKCU then finds nothing)
+ *   opts.probe = rule_vprobe_probe(vp);  ... rule_sel_new ...
+ *   rule_vprobe_free(vp);   (after the selection is freed)
+ *
+ * `vol` and `profile` must outlive the probe.  Not thread-safe (one per
+ * thread, like the vol handle).  Never fails (aborts on memory exhaustion).
+ */
+struct vol;
+struct vol_profile;
+struct reg_hive;
+struct rule_vprobe;
+
+struct rule_vprobe *rule_vprobe_new(struct vol *vol, const struct vol_profile *profile);
+void rule_vprobe_free(struct rule_vprobe *vp);
+const struct rule_probe *rule_vprobe_probe(const struct rule_vprobe *vp);
+/* Use `h` (not owned; must outlive the probe) for the hive of `kind`
+ * (enum reg_hive_kind of reg_map.h: NTUSER, USRCLASS, SOFTWARE, SYSTEM), e.g.
+ * the scanner's private copy of a dirty hive with its logs replayed. */
+void rule_vprobe_lend_hive(struct rule_vprobe *vp, int kind, struct reg_hive *h);
+/* Calls made so far to each callback (cost evidence, tests). */
+struct rule_vprobe_stats {
+	unsigned long exists, reads, lists, stats, reg;
+};
+void rule_vprobe_stats(const struct rule_vprobe *vp, struct rule_vprobe_stats *out);
+
 /* ============================ selection ================================= */
 
 struct rule_sel;

@@ -1,0 +1,242 @@
+/* test_vprobe.c - the probe over an offline installation (rule_vprobe) on a
+ * synthetic source from the fixture builder: files, the user's and the
+ * machine's hives, listings, stat, OS facts, and a selection driven by it. */
+#include "tu.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fixture.h"
+#include "reg/reg_map.h"
+#include "rules/rules.h"
+#include "util/ws_utf.h"
+#include "volume/volume.h"
+
+struct src {
+	char *dir;
+	struct vol *vol;
+	const struct vol_profile *alice;
+};
+
+static int setup(void **state)
+{
+	struct src *s = ws_xcalloc(1, sizeof(*s));
+	struct fx_opts o;
+	struct ws_error err;
+
+	s->dir = tu_tmpdir();
+	fx_opts_init(&o);
+	o.out_dir = s->dir;
+	o.users = 2;
+	o.files = 3;
+	o.os = FX_WIN11;
+	o.computer = "DESKTOP-VPROBE";
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&o, NULL, &err), &err);
+	tu_assert_ok(vol_open(s->dir, &s->vol, &err), &err);
+	s->alice = vol_profile_find(s->vol, "alice");
+	assert_non_null(s->alice);
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct src *s = *state;
+
+	vol_close(s->vol);
+	free(s->dir);
+	free(s);
+	tu_cleanup();
+	return 0;
+}
+
+struct names {
+	char text[4096];
+};
+
+static void add_name(void *arg, const char *name, int is_container)
+{
+	struct names *n = arg;
+	size_t l = strlen(n->text);
+
+	snprintf(n->text + l, sizeof(n->text) - l, "%s%s|", is_container ? "+" : "", name);
+}
+
+static void files(void **state)
+{
+	struct src *s = *state;
+	struct rule_vprobe *vp = rule_vprobe_new(s->vol, s->alice);
+	const struct rule_probe *p = rule_vprobe_probe(vp);
+	struct ws_buf b = WS_BUF_INIT;
+	struct rule_file_stat st;
+	struct names n = { "" };
+	struct rule_vprobe_stats c;
+
+	assert_int_equal(p->file_exists(p->ctx, "C:\\Users\\alice\\Desktop\\Notes.txt"), 1);
+	assert_int_equal(p->file_exists(p->ctx, "c:\\USERS\\Alice\\desktop\\notes.TXT"), 1);
+	assert_int_equal(p->file_exists(p->ctx, "C:\\Users\\alice\\Desktop"), 1);
+	assert_int_equal(p->file_exists(p->ctx, "C:\\Users\\alice\\nope.txt"), 0);
+	assert_int_equal(p->file_exists(p->ctx, "D:\\elsewhere"), 0);
+	assert_int_equal(p->file_read(p->ctx, "C:\\Users\\alice\\Desktop\\Notes.txt", 1u << 20, &b), 1);
+	assert_int_equal(b.len, 500);
+	ws_buf_reset(&b);
+	assert_int_equal(p->file_read(p->ctx, "C:\\Users\\alice\\Desktop\\Notes.txt", 10, &b), 1);
+	assert_int_equal(b.len, 10);
+	ws_buf_reset(&b);
+	assert_int_equal(p->file_read(p->ctx, "C:\\Users\\alice\\Desktop", 10, &b), 0);
+	assert_int_equal(p->file_stat(p->ctx, "C:\\Users\\alice\\Desktop\\Notes.txt", &st), 1);
+	assert_int_equal(st.size, 500);
+	assert_true(st.write_time > 0);
+	assert_int_equal(p->file_stat(p->ctx, "C:\\Users\\alice\\Desktop\\gone.txt", &st), 0);
+	assert_int_equal(p->list(p->ctx, RULE_FILE, "C:\\Users", add_name, &n), 1);
+	assert_non_null(strstr(n.text, "+alice|"));
+	assert_non_null(strstr(n.text, "+Public|"));
+	n.text[0] = 0;
+	assert_int_equal(p->list(p->ctx, RULE_FILE, "C:\\Users\\alice\\Desktop", add_name, &n), 1);
+	assert_non_null(strstr(n.text, "Notes.txt|"));
+	assert_int_equal(p->list(p->ctx, RULE_FILE, "C:\\No\\Such", add_name, &n), 0);
+	rule_vprobe_stats(vp, &c);
+	assert_int_equal(c.exists, 5);
+	assert_int_equal(c.reads, 3);
+	assert_int_equal(c.stats, 2);
+	assert_int_equal(c.lists, 3);
+	/* OS facts from the SOFTWARE hive */
+	assert_int_equal(p->os_major, 10);
+	assert_int_equal(p->os_build, 22631);
+	assert_int_equal(p->native64, 1);
+	ws_buf_release(&b);
+	rule_vprobe_free(vp);
+}
+
+static void registry(void **state)
+{
+	struct src *s = *state;
+	struct rule_vprobe *vp = rule_vprobe_new(s->vol, s->alice);
+	struct rule_vprobe *sysvp = rule_vprobe_new(s->vol, NULL);
+	const struct rule_probe *p = rule_vprobe_probe(vp), *sp = rule_vprobe_probe(sysvp);
+	struct ws_buf b = WS_BUF_INIT, t = WS_BUF_INIT;
+	struct names n = { "" };
+	uint32_t type = 0;
+
+	/* HKCU from alice's NTUSER.DAT */
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software\\Contoso\\Editor\\Settings", NULL), 1);
+	assert_int_equal(p->reg_read(p->ctx, "HKEY_CURRENT_USER\\Software\\Contoso\\Editor\\Settings",
+				     "ProjectDir", &type, &b), 1);
+	assert_int_equal(type, 2);
+	ws_utf16le_to_utf8(b.buf, b.len, &t, WS_UTF16_STOP_AT_NUL);
+	assert_string_equal(t.buf, "%USERPROFILE%\\Documents\\Contoso");
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software\\Contoso\\Editor\\Settings", "Nope"), 0);
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software\\NoSuchVendor", NULL), 0);
+	/* HKCU\Software\Classes from UsrClass.dat */
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software\\Classes\\Local Settings\\Software\\"
+				       "Microsoft\\Windows\\CurrentVersion\\AppModel\\Repository", NULL), 1);
+	/* HKLM from the volume, CurrentControlSet resolved */
+	assert_int_equal(p->reg_exists(p->ctx, "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion",
+				       "ProductName"), 1);
+	ws_buf_reset(&b);
+	ws_buf_reset(&t);
+	assert_int_equal(sp->reg_read(sp->ctx, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\"
+				      "ComputerName\\ComputerName", "ComputerName", &type, &b), 1);
+	ws_utf16le_to_utf8(b.buf, b.len, &t, WS_UTF16_STOP_AT_NUL);
+	assert_string_equal(t.buf, "DESKTOP-VPROBE");
+	/* the system probe has no HKCU; unknown roots are just absent */
+	assert_int_equal(sp->reg_exists(sp->ctx, "HKCU\\Software\\Contoso", NULL), 0);
+	assert_int_equal(p->reg_exists(p->ctx, "HKU\\.DEFAULT", NULL), 0);
+	/* listings: subkeys are containers, values leaves */
+	assert_int_equal(p->list(p->ctx, RULE_REGISTRY, "HKLM", add_name, &n), 1);
+	assert_string_equal(n.text, "+SOFTWARE|+SYSTEM|");
+	n.text[0] = 0;
+	assert_int_equal(p->list(p->ctx, RULE_REGISTRY, "HKCU\\Software\\Contoso\\Editor", add_name, &n), 1);
+	assert_non_null(strstr(n.text, "+Settings|"));
+	n.text[0] = 0;
+	assert_int_equal(p->list(p->ctx, RULE_REGISTRY, "HKCU\\Software\\Contoso\\Editor\\Settings",
+				 add_name, &n), 1);
+	assert_non_null(strstr(n.text, "|ProjectDir|"));
+	ws_buf_release(&b);
+	ws_buf_release(&t);
+	rule_vprobe_free(vp);
+	rule_vprobe_free(sysvp);
+}
+
+static void lent_hive_is_used(void **state)
+{
+	struct src *s = *state;
+	struct rule_vprobe *vp = rule_vprobe_new(s->vol, NULL);
+	const struct rule_probe *p = rule_vprobe_probe(vp);
+	struct reg_hive *h;
+	struct ws_error err;
+
+	/* lend alice's NTUSER.DAT to a probe made without a profile */
+	ws_error_clear(&err);
+	tu_assert_ok(reg_hive_open(s->alice->ntuser_path, 0, &h, &err), &err);
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software\\Contoso", NULL), 0);
+	rule_vprobe_lend_hive(vp, REG_HIVE_NTUSER, h);
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software\\Contoso", NULL), 1);
+	rule_vprobe_free(vp);
+	reg_hive_close(h);
+}
+
+static void selection_over_the_volume(void **state)
+{
+	struct src *s = *state;
+	const char *xml =
+		"<migration urlid=\"v\"><component type=\"Application\" context=\"User\">"
+		"<displayName>Contoso</displayName><role role=\"Settings\">"
+		"<detection><conditions operation=\"AND\">"
+		"<condition>MigXmlHelper.DoesObjectExist(\"Registry\",\"HKCU\\Software\\Contoso\\Editor\\Settings [Theme]\")</condition>"
+		"<condition>MigXmlHelper.DoesObjectExist(\"File\",\"%CSIDL_PROFILE%\\Music\\* [*.mp3]\")</condition>"
+		"</conditions></detection>"
+		"<rules><include filter='MigXmlHelper.FileProperties(\"filesize\",\"lte\",\"1KB\")'>"
+		"<objectSet><pattern type=\"File\">%CSIDL_PROFILE%\\Desktop\\* [*]</pattern></objectSet>"
+		"</include></rules></role></component>"
+		"<component type=\"Application\" context=\"User\"><displayName>Absent</displayName>"
+		"<role role=\"Settings\"><detects><detect><objectSet><pattern type=\"Registry\">"
+		"HKCU\\Software\\NoSuchVendor\\* [*]</pattern></objectSet></detect></detects>"
+		"<rules><include><objectSet><pattern type=\"File\">%CSIDL_PROFILE%\\* [*]</pattern>"
+		"</objectSet></include></rules></role></component></migration>";
+	struct rule_vprobe *vp = rule_vprobe_new(s->vol, s->alice);
+	struct vol_vars vars = VOL_VARS_INIT;
+	struct rule_env *env = rule_env_new();
+	struct rule_set *rs = rule_set_new();
+	struct rule_sel_opts o = { 0 };
+	struct rule_sel *sel;
+	struct rule_component_info ci;
+	struct ws_error err;
+
+	ws_error_clear(&err);
+	tu_assert_ok(vol_user_vars(s->vol, s->alice, &vars, &err), &err);
+	for (size_t i = 0; i < vars.n; i++)
+		rule_env_set(env, vars.v[i].name, vars.v[i].value);
+	tu_assert_ok(rule_set_load_mem(rs, "v.xml", xml, strlen(xml), NULL, &err), &err);
+	o.context = RULE_CTX_USER;
+	o.env = env;
+	o.probe = rule_vprobe_probe(vp);
+	o.current_user = -1;
+	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	rule_sel_component(sel, 0, &ci);
+	assert_int_equal(ci.state, RULE_COMP_ACTIVE);
+	rule_sel_component(sel, 1, &ci);
+	assert_int_equal(ci.state, RULE_COMP_NOT_DETECTED);
+	/* Notes.txt is 500 bytes: within the size filter, stat'ed on the volume */
+	assert_true(rule_sel_file(sel, "C:\\Users\\alice\\Desktop\\Notes.txt", NULL));
+	assert_false(rule_sel_file(sel, "C:\\Users\\alice\\Desktop\\missing.txt", NULL));
+	rule_sel_free(sel);
+	rule_set_free(rs);
+	rule_env_free(env);
+	vol_vars_release(&vars);
+	rule_vprobe_free(vp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(files),
+		cmocka_unit_test(registry),
+		cmocka_unit_test(lent_hive_is_used),
+		cmocka_unit_test(selection_over_the_volume),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
