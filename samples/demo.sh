@@ -52,13 +52,15 @@ step "What moved"
 python3 - "$OUT/apply-report.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print("users applied: %d, users without a profile on the new PC: %d" % (r["users_applied"], r["users_missing"]))
+print("users applied into existing profiles: %d, staged for their first sign-in: %d, missing: %d" % (
+    r["users_applied"], r["users_staged"], r["users_missing"]))
 print("registry values written: %d (%d already equal, %d deferred)" % (r["values_set"], r["values_same"], r["values_deferred"]))
 print("files placed: %d (%.1f MB), renamed on collision: %d, already there: %d" % (
     r["files_placed"], r["bytes"] / 1048576.0, r["files_renamed"], r["files_same"]))
-for a in r["actions"]:
-    if a["action"] in ("user-map", "user-missing"):
-        print("  %-12s %s -> %s" % (a["action"], a["object"], a.get("target", a.get("reason", ""))))
+print("staged for first sign-in: %d registry values, %d files" % (r["values_staged"], r["files_staged"]))
+for u in r["users"]:
+    print("  %-6s %-14s -> %s" % (u["account"], u["mode"], u.get("target") or "(machine settings)"))
+print("undo journal: %s (winstate undo --target DIR reverts everything)" % r["journal"])
 PY
 echo
 echo "Sample folders: $OUT/source (old PC), $OUT/target (new PC), $OUT/store (migration store)"

@@ -10,6 +10,7 @@
 static const struct cli_command commands[] = {
 	{ "scan", cmd_scan, "capture users' settings and files from offline Windows installations" },
 	{ "apply", cmd_apply, "replay a scan onto an offline Windows installation" },
+	{ "undo", cmd_undo, "revert an apply from its journal on the target" },
 	{ "verify", cmd_verify, "check a store for damage (--deep reads every blob)" },
 	{ "list", cmd_list, "list devices and scans, or a scan's content" },
 	{ "extract", cmd_extract, "restore a scan's files into a plain folder" },

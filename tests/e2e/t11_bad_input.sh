@@ -55,11 +55,17 @@ expect_exit 26 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/no
 # Unknown device: usage error naming it.
 expect_exit 11 "$WINSTATE" apply --store "$t/st" --device NOPE --target "$t/tgt"
 grep -q "NOPE" "$t/last.err" || fail "unknown device not named"
-# Target without any of the scan's users: 14, target byte-identical.
+# Offline mode onto a target without any of the scan's users: 14, target
+# byte-identical.  (The default mode stages them for first sign-in instead.)
 before=$(tree_hash "$t/tgt-empty")
-expect_exit 14 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt-empty"
+expect_exit 14 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt-empty" --mode offline
 grep -q "nothing was written" "$t/last.err" || fail "no-user message unclear"
 [ "$before" = "$(tree_hash "$t/tgt-empty")" ] || fail "target changed by a refused apply"
+[ "$before" = "$(tree_hash "$t/tgt-empty")" ] || fail "target changed by a refused apply"
+expect_exit 0 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt-empty"
+[ "$before" != "$(tree_hash "$t/tgt-empty")" ] || fail "auto mode staged nothing"
+expect_exit 0 "$WINSTATE" undo --target "$t/tgt-empty"
+[ "$before" = "$(tree_hash "$t/tgt-empty")" ] || fail "undo did not restore the target byte for byte"
 # Malformed --map-user: 11, target unchanged.
 before=$(tree_hash "$t/tgt")
 expect_exit 11 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt" --map-user nonsense
