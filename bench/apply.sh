@@ -45,10 +45,12 @@ bench_time apply "$RUNS" "rm -rf $(q "$W/target") && cp -a $(q "$W/target.pristi
 bench_time untar "$RUNS" "rm -rf $(q "$W/untar") && mkdir $(q "$W/untar")" \
   "tar xzf $(q "$W/big.tgz") -C $(q "$W/untar")"
 extract=0
-if "$WINSTATE" extract --help >/dev/null 2>&1; then
+if grep -q "^usage: winstate extract" < <("$WINSTATE" extract --help 2>&1); then
   extract=1
   bench_time extract "$RUNS" "rm -rf $(q "$W/extract")" \
-    "$WS extract --store $(q "$W/big.store") --device $BIG_DEVICE --to $(q "$W/extract") -q"
+    "$WS extract --store $(q "$W/big.store") --device $BIG_DEVICE --to $(q "$W/extract") > /dev/null"
+  got=$(find "$W/extract" -type f | wc -l)
+  [ "$got" -eq "$nfiles" ] || die "extract wrote $got files, the scan has $nfiles"
 fi
 
 out "Size: $BENCH_SIZE. The store holds one scan of $nfiles files ($(mb "$(bytes_of "$W/big.store")")); the archive holds the same files ($(mb "$tgz_bytes")). The timed apply placed $placed files and set $values registry values in alice's hives on the target. Ratio = winstate / tar xzf."

@@ -212,6 +212,9 @@ bench_machine_facts() {
 }
 
 bench_finish() {
+  # Other work on the machine shows in absolute times more than in ratios
+  # (both sides of a ratio ran in the same minutes): say how busy it was.
+  out "Load average at the end (1 / 5 / 15 min, $(nproc) cores): $(cut -d' ' -f1-3 /proc/loadavg | sed 's| | / |g')."
   echo
   cat "$BENCH_OUT"
   if [ "$UPDATE_DOC" = 1 ]; then

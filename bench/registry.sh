@@ -42,7 +42,7 @@ XML
 R="--rules $(q "$W/hkcu-all.xml")"
 bench_fixture "$W/hive-base.src" --users 1 --files 0 --seed 31 --computer BENCH-HIVE
 have_list=0
-"$WINSTATE" list --help >/dev/null 2>&1 && have_list=1
+grep -q "^usage: winstate list" < <("$WINSTATE" list --help 2>&1) && have_list=1
 
 out "Size: fixed (real hives from the shared test data). One rule, \`HKCU\\* [*]\`: every key and value of alice's NTUSER.DAT (plus the few values of the fixture's UsrClass.dat, which HKCU\\Software\\Classes maps to). Ratio = winstate / hivexml."
 out ""
@@ -77,11 +77,19 @@ for h in $HIVES; do
   if [ "$have_list" = 1 ]; then
     bench_time "$k-list" "$RUNS" "" \
       "$WS list --store $(q "$W/hive-$k.store") --device BENCH-HIVE --registry > /dev/null"
+    got=$("$WINSTATE" list --store "$W/hive-$k.store" --device BENCH-HIVE --registry | grep -c ' = ' || true)
+    [ "$got" -ge "$ws_values" ] || die "list --registry shows $got values of $h, the scan has $ws_values"
     out "| $h | readback (\`list --registry\`) | $(secs "${T[$k-list]}") | $(secs "$hx") | $(ratio "${T[$k-list]}" "$hx") |"
   else
     out "| $h | readback (\`list --registry\`) | not measured: this winstate has no \`list\` command | $(secs "$hx") | n/a |"
   fi
 done
+# The fixed cost of a scan (start, rules, system hives, profile discovery)
+# on the fixture's own small NTUSER.DAT, for reading the rows above.
+bench_time base-estimate "$RUNS" "" "$WS scan --source $(q "$W/hive-base.src") --estimate $R -q"
+base_values=$("$WINSTATE" scan --source "$W/hive-base.src" --estimate $R --json 2>/dev/null |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["devices"][0].get("values", "?"))')
+out "| fixture's own NTUSER.DAT ($base_values values): the fixed cost of a scan | walk and select (\`scan --estimate\`) | $(secs "${T[base-estimate]}") | | |"
 out ""
 out "Runs: $RUNS each; $(bench_timer_note)."
 bench_finish
