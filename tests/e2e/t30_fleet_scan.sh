@@ -65,6 +65,13 @@ for l in (3, 4, 9, 11):
     assert x["errors"] == 0, x
 PY
 grep -q "WAVE-PC3" "$t/wave.err" || fail "failed device not reported on stderr"
+grep -q $'\033' "$t/wave.err" && fail "progress drawn on stderr that is not a terminal"
+# on a terminal: a live progress line naming the wave's state
+if command -v script >/dev/null; then
+  script -qec "'$WINSTATE' scan --source '$t/d1' --source '$t/d2' --store '$t/st' --rules '$t/r.xml' --jobs 2" \
+    /dev/null > "$t/tty.out" 2>&1
+  grep -q 'devices\] WAVE-PC[12] ' "$t/tty.out" || fail "no live progress on a terminal: $(cat -v "$t/tty.out")"
+fi
 # progress log: USMT-style lines, each good device reaches 100 %
 for dev in WAVE-PC1 WAVE-PC2 WAVE-PC4 WAVE-PC5; do
   grep -q "phase, done, device, $dev, user, system, percent, 100," "$t/progress.log" ||
