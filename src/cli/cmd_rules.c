@@ -1,6 +1,15 @@
 /*
  * cmd_rules.c - `winstate rules`: tools for USMT-language rule files.
  *
+ *   winstate rules explain --source DIR [--rules FILE|DIR ...] [--config F]
+ *                          [--user NAME|SID] OBJECT
+ *       For one file path or registry value on an offline installation:
+ *       every rule of every component that matches it, with the component's
+ *       state and the pattern's specificity, the rule that decides and why.
+ *       Exit 0 whatever the decision; 14 if the user is unknown.
+ *   winstate rules genconfig --source DIR [--rules ...] [--config F] -o FILE
+ *       Write a USMT-shaped Config.xml of the components found on DIR.
+ *
  *   winstate rules lint [--config Config.xml] [--quiet] FILE...
  *       Load every file as scan would; print errors and warnings as
  *       "file:line[:col]: error|warning: message" on stderr and a summary on
@@ -10,10 +19,16 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cli_common.h"
 #include "rules/rules.h"
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+#include "volume/volume.h"
 
 struct lint_sink {
 	unsigned warnings;
@@ -37,10 +52,21 @@ static void lint_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: winstate rules lint [--config Config.xml] [--quiet] FILE...\n"
-		"       winstate rules vars\n\n"
-		"lint   load USMT rule files as scan does and report problems as\n"
-		"       file:line:col: message; exit 28 on errors, 0 with warnings only\n"
-		"vars   list the variables USMT recognises (user = per-user value)\n");
+		"       winstate rules vars\n"
+		"       winstate rules explain --source DIR [--rules FILE|DIR ...] [--config F]\n"
+		"                              [--user NAME|SID] OBJECT\n"
+		"       winstate rules genconfig --source DIR [--rules FILE|DIR ...] [--config F]\n"
+		"                              -o Config.xml\n\n"
+		"lint       load USMT rule files as scan does and report problems as\n"
+		"           file:line:col: message; exit 28 on errors, 0 with warnings only\n"
+		"vars       list the variables USMT recognises (user = per-user value)\n"
+		"explain    which rule of which component includes or excludes OBJECT, and\n"
+		"           why; OBJECT is a file path (C:\\Users\\alice\\Documents\\a.docx) or\n"
+		"           a registry value (\"HKCU\\Control Panel\\Desktop [WallPaper]\");\n"
+		"           the user is taken from the path's profile unless --user is given\n"
+		"genconfig  write a Config.xml listing the components found on the source\n"
+		"           (set migrate=\"no\" to leave one out, then scan --config)\n"
+		"Without --rules, winstate's shipped winstate-*.xml files are used.\n");
 }
 
 static int cmd_lint(int argc, char **argv)
@@ -141,6 +167,456 @@ static int cmd_vars(void)
 	return WS_OK;
 }
 
+
+/* ---------------------------- explain / genconfig ------------------------ */
+
+/* Shared by explain and genconfig: source, rules, passes. */
+struct src_opts {
+	const char *source, *config, *user;
+	const char **rules;
+	size_t nrules;
+};
+
+struct pass {
+	const struct vol_profile *prof;    /* NULL = system pass */
+	struct rule_env *env;
+	struct rule_vprobe *vp;
+	struct rule_sel *sel;
+};
+
+/* Every person's profile (the users GenerateUserPatterns runs over). */
+struct users {
+	const struct vol_profile **p;
+	struct rule_env **env;
+	size_t n;
+};
+
+static int env_of(struct vol *vol, const struct vol_profile *p, struct rule_env **out,
+		  struct ws_error *err)
+{
+	struct vol_vars vars = VOL_VARS_INIT;
+	int rc = p ? vol_user_vars(vol, p, &vars, err) : vol_system_vars(vol, &vars, err);
+
+	*out = NULL;
+	if (!rc) {
+		*out = rule_env_new();
+		for (size_t i = 0; i < vars.n; i++)
+			rule_env_set(*out, vars.v[i].name, vars.v[i].value);
+	}
+	vol_vars_release(&vars);
+	return rc;
+}
+
+static void users_release(struct users *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		rule_env_free(u->env[i]);
+	free(u->p);
+	free(u->env);
+	memset(u, 0, sizeof(*u));
+}
+
+static int users_load(struct vol *vol, struct users *u, struct ws_error *err)
+{
+	size_t n;
+	const struct vol_profile *all = vol_profiles(vol, &n);
+
+	memset(u, 0, sizeof(*u));
+	u->p = ws_xcalloc(n + 1, sizeof(*u->p));
+	u->env = ws_xcalloc(n + 1, sizeof(*u->env));
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+
+		if (all[i].kind != VOL_PROFILE_USER || all[i].stale)
+			continue;
+		if ((rc = env_of(vol, &all[i], &u->env[u->n], err))) {
+			users_release(u);
+			return rc;
+		}
+		u->p[u->n++] = &all[i];
+	}
+	return WS_OK;
+}
+
+static void pass_release(struct pass *ps)
+{
+	rule_sel_free(ps->sel);
+	rule_vprobe_free(ps->vp);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* Compile `rs` for the system pass (prof NULL) or one user's pass. */
+static int pass_open(struct vol *vol, const struct rule_set *rs, const struct users *u,
+		     const struct vol_profile *prof, struct rule_env *sysenv, int explain,
+		     struct ws_log *log, struct pass *ps, struct ws_error *err)
+{
+	struct rule_sel_opts o = { 0 };
+	long cur = -1;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->prof = prof;
+	for (size_t i = 0; prof && i < u->n; i++)
+		if (u->p[i] == prof)
+			cur = (long)i;
+	if (prof && cur < 0)
+		return ws_error_set(err, WS_E_NOUSER, prof->win_path,
+				    "profile is stale or not a user's: not migrated");
+	ps->env = prof ? u->env[cur] : sysenv;
+	ps->vp = rule_vprobe_new(vol, prof);
+	o.context = prof ? RULE_CTX_USER : RULE_CTX_SYSTEM;
+	o.env = ps->env;
+	o.probe = rule_vprobe_probe(ps->vp);
+	o.log = log;
+	o.users = (const struct rule_env *const *)u->env;
+	o.nusers = u->n;
+	o.current_user = cur;
+	o.explain = explain;
+	return rule_sel_new(rs, &o, &ps->sel, err);
+}
+
+static const char *state_name(int st)
+{
+	switch (st) {
+	case RULE_COMP_ACTIVE: return "active";
+	case RULE_COMP_UNSUPPORTED: return "unsupported";
+	case RULE_COMP_DISABLED: return "disabled";
+	case RULE_COMP_OTHER_CONTEXT: return "other context";
+	case RULE_COMP_NOT_DETECTED: return "not detected";
+	case RULE_COMP_NO_INCLUDE: return "no include";
+	default: return "error";
+	}
+}
+
+struct explain_out {
+	const struct rule_sel *sel;
+	unsigned n;
+};
+
+static void print_match(void *arg, const struct rule_match *m)
+{
+	struct explain_out *eo = arg;
+	struct rule_component_info ci;
+	const struct rule_specificity *s = &m->spec;
+
+	rule_sel_component(eo->sel, m->component, &ci);
+	eo->n++;
+	printf("  %s %-20s %s\n", m->decisive ? "=>" : "  ", rule_kind_name(m->kind), m->pattern);
+	printf("       %s:%ld, component \"%s\" (%s%s%s)\n", m->file, m->line,
+	       m->component_name, state_name(m->state), *ci.reason ? ": " : "", ci.reason);
+	printf("       specificity: folder/key %zu literal char(s)%s; %s",
+	       s->node_literal, s->node_wildcard ? " + wildcard" : ", exact",
+	       s->has_leaf ? "" : "no leaf\n");
+	if (s->has_leaf)
+		printf("leaf %zu literal char(s)%s\n", s->leaf_literal,
+		       s->leaf_wildcard ? " + wildcard" : ", exact");
+	if (m->filter)
+		printf("       filter %s: %s\n", m->filter,
+		       m->filter_passed ? "passes" : "does not pass (rule not applied)");
+}
+
+/* OBJECT -> type, node, leaf. */
+static int parse_object(const char *obj, int *type, struct ws_buf *node, struct ws_buf *leaf,
+			int *has_leaf)
+{
+	int reg = !strncasecmp(obj, "HKCU", 4) || !strncasecmp(obj, "HKLM", 4) ||
+		  !strncasecmp(obj, "HKEY_", 5) || !strncasecmp(obj, "HKCR", 4);
+
+	*type = reg ? RULE_REGISTRY : RULE_FILE;
+	if (strchr(obj, '['))
+		return rule_location_split(obj, *type, node, leaf, has_leaf);
+	if (reg) {
+		ws_buf_adds(node, obj);
+		*has_leaf = 0;
+		return 0;
+	}
+	{
+		const char *bs = strrchr(obj, '\\');
+
+		if (!bs || !bs[1]) {
+			/* "C:\Data\" names the folder */
+			ws_buf_add(node, obj, bs ? (size_t)(bs - obj) : strlen(obj));
+			*has_leaf = 0;
+		} else {
+			ws_buf_add(node, obj, (size_t)(bs - obj));
+			ws_buf_adds(leaf, bs + 1);
+			*has_leaf = 1;
+		}
+	}
+	return 0;
+}
+
+/* The user profile holding a Windows path, or NULL. */
+static const struct vol_profile *profile_of_path(struct vol *vol, const char *path)
+{
+	size_t n, best = 0;
+	const struct vol_profile *all = vol_profiles(vol, &n), *hit = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(all[i].win_path);
+
+		if (l > best && !ws_name_ncasecmp(path, strlen(path) < l ? strlen(path) : l,
+						  all[i].win_path, l) &&
+		    strlen(path) >= l && (path[l] == 0 || path[l] == '\\')) {
+			best = l;
+			hit = &all[i];
+		}
+	}
+	return hit;
+}
+
+static int src_parse(int argc, char **argv, const char *cmd, int want_out,
+		     struct src_opts *so, const char **outp)
+{
+	static const struct option opts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(so, 0, sizeof(*so));
+	so->rules = ws_xcalloc((size_t)argc + 1, sizeof(*so->rules));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+s:r:c:u:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': so->source = optarg; break;
+		case 'r': so->rules[so->nrules++] = optarg; break;
+		case 'c': so->config = optarg; break;
+		case 'u':
+			if (want_out)
+				return cli_usage(cmd, "--user is for explain");
+			so->user = optarg;
+			break;
+		case 'o':
+			if (!want_out)
+				return cli_usage(cmd, "-o is for genconfig");
+			*outp = optarg;
+			break;
+		case 'h': lint_usage(stdout); return WS_HELP;
+		default: return cli_usage(cmd, "unknown option");
+		}
+	}
+	if (!so->source)
+		return cli_usage(cmd, "--source DIR is required");
+	if (want_out && !*outp)
+		return cli_usage(cmd, "-o Config.xml is required");
+	if (want_out && optind < argc)
+		return cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!want_out && optind + 1 != argc)
+		return cli_usage(cmd, optind >= argc ? "no OBJECT given" : "one OBJECT only");
+	return WS_OK;
+}
+
+/* Load rules and open the source; prints its own errors. */
+static int src_open(const struct src_opts *so, struct ws_log *log, struct rule_set **rs,
+		    struct vol **vol)
+{
+	char **files = NULL;
+	size_t nfiles = 0;
+	struct ws_error err;
+	int rc = cli_rules_load(so->rules, so->nrules, so->config, log, rs, &files, &nfiles);
+
+	if (rc)
+		return rc;
+	cli_strv_free(files, nfiles);
+	ws_error_clear(&err);
+	if ((rc = vol_open(so->source, vol, &err))) {
+		rule_set_free(*rs);
+		*rs = NULL;
+		return cli_fail(&err);
+	}
+	return WS_OK;
+}
+
+static int explain_pass(struct vol *vol, const struct rule_set *rs, const struct users *u,
+			const struct vol_profile *prof, struct rule_env *sysenv,
+			struct ws_log *log, int type, const char *node, const char *leaf,
+			int *included)
+{
+	struct pass ps;
+	struct ws_error err;
+	struct explain_out eo = { NULL, 0 };
+	struct rule_explanation ex;
+	int rc;
+
+	ws_error_clear(&err);
+	if ((rc = pass_open(vol, rs, u, prof, sysenv, 1, log, &ps, &err))) {
+		pass_release(&ps);
+		return cli_fail(&err);
+	}
+	if (prof)
+		printf("\nuser context (%s%s%s):\n", prof->account, *prof->sid ? ", " : "",
+		       prof->sid);
+	else
+		printf("\nsystem context:\n");
+	eo.sel = ps.sel;
+	rule_sel_explain(ps.sel, type, node, leaf, NULL, print_match, &eo, &ex);
+	if (!eo.n)
+		printf("  no rule matches\n");
+	if (ex.decision.kind >= 0)
+		printf("  %s: %s at %s:%ld, component \"%s\": %s\n",
+		       ex.included ? "MIGRATED" : "NOT MIGRATED", rule_kind_name(ex.decision.kind),
+		       ex.decision.file, ex.decision.line, ex.decision.component,
+		       rule_why_text(ex.why));
+	else
+		printf("  NOT MIGRATED: %s\n", rule_why_text(ex.why));
+	*included |= ex.included;
+	pass_release(&ps);
+	return WS_OK;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	struct src_opts so;
+	struct cli_log_sink sink = { NULL, 0, 0 };
+	struct ws_log log;
+	struct rule_set *rs = NULL;
+	struct vol *vol = NULL;
+	struct users u = { 0 };
+	struct rule_env *sysenv = NULL;
+	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT;
+	const struct vol_profile *prof = NULL, *holder = NULL;
+	const char *obj, *dummy = NULL;
+	struct ws_error err;
+	int rc, type, has_leaf = 0, included = 0, hkcu, sys_pass;
+
+	rc = src_parse(argc, argv, "rules explain", 0, &so, &dummy);
+	if (rc)
+		goto out;
+	obj = argv[optind];
+	if (parse_object(obj, &type, &node, &leaf, &has_leaf) < 0) {
+		rc = cli_usage("rules explain", "cannot read OBJECT '%s'", obj);
+		goto out;
+	}
+	cli_log_init(&log, &sink);
+	if ((rc = src_open(&so, &log, &rs, &vol)))
+		goto out;
+	ws_error_clear(&err);
+	hkcu = type == RULE_REGISTRY &&
+	       (!strncasecmp(node.buf, "HKCU", 4) || !strncasecmp(node.buf, "HKEY_CURRENT_USER", 17));
+	if (type == RULE_FILE)
+		holder = profile_of_path(vol, node.buf);
+	if (so.user) {
+		prof = vol_profile_find(vol, so.user);
+		if (!prof) {
+			ws_error_set(&err, WS_E_NOUSER, so.user, "no such user profile on %s",
+				     so.source);
+			rc = cli_fail(&err);
+			goto out;
+		}
+	} else if (holder && holder->kind == VOL_PROFILE_USER) {
+		prof = holder;
+	} else if (hkcu) {
+		rc = cli_usage("rules explain", "an HKCU object needs --user NAME|SID");
+		goto out;
+	}
+	if ((rc = users_load(vol, &u, &err)) || (rc = env_of(vol, NULL, &sysenv, &err))) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	printf("object: %s%s%s%s (%s)\n", node.buf, has_leaf ? " [" : "", has_leaf ? leaf.buf : "",
+	       has_leaf ? "]" : "", type == RULE_REGISTRY ? "registry" : "file");
+	printf("source: %s (%s, %s build %s)\n", so.source, vol_get_info(vol)->computer_name,
+	       vol_get_info(vol)->product_name, vol_get_info(vol)->current_build);
+	/* as the scanner walks: a profile's files only in its user's pass, HKCU
+	 * only in user passes, the rest in the system pass and every user pass */
+	sys_pass = !hkcu && !holder;
+	if (prof) {
+		if (holder && holder != prof)
+			printf("\nuser context (%s): not evaluated: the object lies in %s's profile\n",
+			       prof->account, holder->account);
+		else if ((rc = explain_pass(vol, rs, &u, prof, sysenv, &log, type, node.buf,
+					    has_leaf ? leaf.buf : NULL, &included)))
+			goto out;
+	}
+	if (sys_pass) {
+		if ((rc = explain_pass(vol, rs, &u, NULL, sysenv, &log, type, node.buf,
+				       has_leaf ? leaf.buf : NULL, &included)))
+			goto out;
+	} else {
+		printf("\nsystem context: not evaluated (%s)\n",
+		       hkcu ? "HKCU belongs to user passes" :
+			      "the system pass skips user profile folders");
+	}
+	printf("\nresult: %s\n", included ? "MIGRATED" : "NOT MIGRATED");
+out:
+	ws_buf_release(&node);
+	ws_buf_release(&leaf);
+	users_release(&u);
+	rule_env_free(sysenv);
+	rule_set_free(rs);
+	if (vol)
+		vol_close(vol);
+	free(so.rules);
+	return rc;
+}
+
+static int cmd_genconfig(int argc, char **argv)
+{
+	struct src_opts so;
+	struct cli_log_sink sink = { NULL, 0, 1 };
+	struct ws_log log;
+	struct rule_set *rs = NULL;
+	struct vol *vol = NULL;
+	struct users u = { 0 };
+	struct rule_env *sysenv = NULL;
+	struct pass *ps = NULL;
+	const struct rule_sel **sels = NULL;
+	size_t nps = 0;
+	struct ws_buf out = WS_BUF_INIT;
+	const char *path = NULL;
+	struct ws_error err;
+	int rc;
+
+	rc = src_parse(argc, argv, "rules genconfig", 1, &so, &path);
+	if (rc)
+		goto out;
+	cli_log_init(&log, &sink);
+	if ((rc = src_open(&so, &log, &rs, &vol)))
+		goto out;
+	ws_error_clear(&err);
+	if ((rc = users_load(vol, &u, &err)) || (rc = env_of(vol, NULL, &sysenv, &err))) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	ps = ws_xcalloc(u.n + 1, sizeof(*ps));
+	sels = ws_xcalloc(u.n + 1, sizeof(*sels));
+	for (size_t i = 0; i <= u.n; i++) {
+		rc = pass_open(vol, rs, &u, i ? u.p[i - 1] : NULL, sysenv, 0, &log, &ps[nps], &err);
+		if (rc) {
+			pass_release(&ps[nps]);
+			rc = cli_fail(&err);
+			goto out;
+		}
+		sels[nps] = ps[nps].sel;
+		nps++;
+	}
+	rule_set_write_config(rs, sels, nps, &out);
+	if ((rc = ws_write_file_atomic(path, out.buf, out.len, 0, WS_E_IO, &err))) {
+		rc = cli_fail(&err);
+		goto out;
+	}
+	fprintf(stderr, "winstate: %s written (%zu user profile(s) and the system examined)\n",
+		path, u.n);
+out:
+	for (size_t i = 0; i < nps; i++)
+		pass_release(&ps[i]);
+	free(ps);
+	free(sels);
+	ws_buf_release(&out);
+	users_release(&u);
+	rule_env_free(sysenv);
+	rule_set_free(rs);
+	if (vol)
+		vol_close(vol);
+	free(so.rules);
+	return rc;
+}
+
 int cmd_rules(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -155,6 +631,9 @@ int cmd_rules(int argc, char **argv)
 		return cmd_lint(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "vars"))
 		return cmd_vars();
-	return cli_usage("rules", "unknown subcommand '%s' (explain and genconfig are not "
-				  "available yet)", argv[1]);
+	if (!strcmp(argv[1], "explain"))
+		return cmd_explain(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "genconfig"))
+		return cmd_genconfig(argc - 1, argv + 1);
+	return cli_usage("rules", "unknown subcommand '%s'", argv[1]);
 }

@@ -199,6 +199,12 @@ int rule_loc_split(const char *text, int type, struct ws_buf *node,
 	return rc;
 }
 
+int rule_location_split(const char *text, int type, struct ws_buf *node,
+			struct ws_buf *leaf, int *has_leaf)
+{
+	return rule_loc_split(text, type, node, leaf, has_leaf);
+}
+
 /* Translate one part (already upper-cased) into a regex body. */
 static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		     int *wild)

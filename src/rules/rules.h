@@ -537,6 +537,11 @@ void rule_pattern_specificity(const struct rule_pattern *p, struct rule_specific
 /* Compare the specificity of two patterns: <0 a less specific, 0 equal, >0 more. */
 int rule_pattern_cmp_specificity(const struct rule_pattern *a,
 				 const struct rule_pattern *b);
+/* Split an encoded location ("C:\\Data [a.txt]", "HKCU\\X [V]", "HKCU\\X")
+ * into node and leaf (^-escapes resolved, HKEY_* shortened, trailing
+ * backslash dropped); appended to node/leaf.  0 ok, -1 malformed. */
+int rule_location_split(const char *text, int type, struct ws_buf *node,
+			struct ws_buf *leaf, int *has_leaf);
 /* The normalised text ("C:\\Data [*]": trailing backslash dropped, HKEY_* shortened). */
 const char *rule_pattern_text(const struct rule_pattern *p);
 /* Literal folder/key prefix of the node part ("C:\\Data" for "C:\\Data\\* [*]"). */
