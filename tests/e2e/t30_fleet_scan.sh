@@ -149,6 +149,12 @@ w = [x for x in json.load(open(sys.argv[2]))["devices"] if x["device"] == "WAVE-
 assert e["scan"] == "" and e["files"] == w["files"] and e["bytes"] == w["bytes"], (e, w)
 PY
 
+# --log-level warn keeps notes out of the log file
+"$WINSTATE" scan --source "$t/d1" --estimate --rules "$t/r.xml" --log "$t/warn.log" --log-level warn \
+  >/dev/null 2>&1 || fail "estimate with --log-level"
+grep -q 'info' "$t/warn.log" && fail "--log-level warn wrote info lines"
+expect_exit 11 "$WINSTATE" scan --source "$t/d1" --estimate --rules "$t/r.xml" --log-level loud
+
 # 5. usage: --device with several sources, bad --jobs, unreadable inventory
 expect_exit 11 "$WINSTATE" scan --source "$t/d1" --source "$t/d2" --device X --store "$t/st" --rules "$t/r.xml"
 expect_exit 11 "$WINSTATE" scan --source "$t/d1" --jobs 0 --store "$t/st" --rules "$t/r.xml"

@@ -616,6 +616,57 @@ static void estimate_matches_and_precount_gives_totals(void **state)
 	free(src), free(sd), free(sd2);
 }
 
+/* Make a hive dirty: primary sequence number != secondary, checksum fixed. */
+static void make_dirty(const char *path)
+{
+	size_t len;
+	unsigned char *b = (unsigned char *)tu_read_file(path, &len);
+	uint32_t x = 0;
+
+	assert_true(len >= 4096);
+	b[4] ^= 0x01; /* seq1 */
+	for (int i = 0; i < 508; i += 4)
+		x ^= (uint32_t)b[i] | (uint32_t)b[i + 1] << 8 |
+		     (uint32_t)b[i + 2] << 16 | (uint32_t)b[i + 3] << 24;
+	b[508] = (unsigned char)x;
+	b[509] = (unsigned char)(x >> 8);
+	b[510] = (unsigned char)(x >> 16);
+	b[511] = (unsigned char)(x >> 24);
+	tu_write_file(path, b, len);
+	free(b);
+}
+
+static void dirty_machine_hive_without_logs_is_read_with_a_warning(void **state)
+{
+	char *dir = stu_tmpdir(), *src = stu_build(dir, "src", 24, 1, NULL);
+	char *sd = stu_path(dir, "store");
+	char *sw = ws_xasprintf("%s/Windows/System32/config/SOFTWARE", src);
+	struct scan_opts o;
+	struct scan_result r;
+	struct ws_error err;
+	struct stu_log l;
+	struct store *st;
+	struct stu_cat c;
+
+	make_dirty(sw);
+	stu_log_init(&l);
+	scan_opts_init(&o);
+	o.source = src;
+	o.log = &l.log;
+	tu_assert_ok(scan_into(sd, &o, &r, &err), &err);
+	assert_int_equal(r.hives_replayed, 0);
+	assert_non_null(strstr(l.all.buf, "SOFTWARE: dirty hive read without its newest changes"));
+	assert_non_null(strstr(l.all.buf, "no .LOG1/.LOG2"));
+	assert_true(r.warnings >= 1);
+	st = stu_store(sd, 0);
+	stu_cat_read(st, "PC-24", &c);
+	assert_non_null(strstr(c.values.buf, "HKLM\\SOFTWARE\\Contoso\\Editor [InstallDir]="));
+	stu_cat_release(&c);
+	store_close(st);
+	ws_buf_release(&l.all);
+	free(sw), free(src), free(sd);
+}
+
 static void not_windows_is_refused(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -647,6 +698,7 @@ int main(void)
 		cmocka_unit_test(store_inside_the_source_is_not_captured),
 		cmocka_unit_test(rescan_of_unchanged_device_stores_nothing_new),
 		cmocka_unit_test(estimate_matches_and_precount_gives_totals),
+		cmocka_unit_test(dirty_machine_hive_without_logs_is_read_with_a_warning),
 		cmocka_unit_test(not_windows_is_refused),
 	};
 	int rc;
