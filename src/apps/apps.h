@@ -106,6 +106,13 @@ void apps_publisher_id(const char *publisher, char out[14]);
 /* Is `arch` one of the architecture names of package identities? */
 int apps_arch_valid(const char *arch);
 
+/*
+ * Package architecture of a Windows PROCESSOR_ARCHITECTURE ("AMD64" ->
+ * "x64", "ARM64" -> "arm64", "x86" -> "x86", compared case-insensitively),
+ * or NULL when unknown or NULL.
+ */
+const char *apps_arch_from_processor(const char *processor_architecture);
+
 /* ---- inventory ----------------------------------------------------------- */
 
 enum apps_class {
@@ -185,6 +192,65 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 int apps_user_inventory(struct vol *vol, const struct vol_profile *p,
 			struct apps_list *out, struct ws_log *log,
 			struct ws_error *err);
+
+/* ---- the image's own packages --------------------------------------------- */
+
+/* A sorted set of family names, compared like NTFS names. */
+struct apps_names {
+	char **v;
+	size_t n, alloc;
+};
+
+/* What a SOFTWARE hive's AppxAllUserStore says, as family names. */
+struct apps_image {
+	struct apps_names provisioned;   /* ...\Applications\<FullName> */
+	struct apps_names inbox;         /* ...\InboxApplications\<FullName> */
+	struct apps_names deprovisioned; /* ...\Deprovisioned\<FamilyName> */
+};
+#define APPS_IMAGE_INIT { { NULL, 0, 0 }, { NULL, 0, 0 }, { NULL, 0, 0 } }
+
+/*
+ * Read the AppxAllUserStore sets of `software` into `out` (which must be
+ * APPS_IMAGE_INIT or released).  Malformed key names are skipped with a
+ * warning; absent keys give empty sets.  Errors: WS_E_HIVE naming the hive
+ * and key; release `out` with apps_image_release() whatever the result.
+ */
+int apps_image_read(struct reg_hive *software, struct apps_image *out,
+		    struct ws_log *log, struct ws_error *err);
+
+/* 1 when the image provisions or ships `family` for every new user
+ * (Applications or InboxApplications): no need to reinstall it there. */
+int apps_image_provides(const struct apps_image *img, const char *family);
+
+void apps_image_release(struct apps_image *img);
+
+/* ---- catalog records ------------------------------------------------------ */
+
+/*
+ * The `app_class` text of a catalog app record (struct store_app,
+ * docs/store-format.md): the class name ("user", "inbox", "system",
+ * "framework", "resource"), prefixed by "deprovisioned-" when the family is
+ * listed in the source's AppxAllUserStore\Deprovisioned.  A package known
+ * only from its data folder (not installed) has an empty full name in the
+ * record.  Appended to out.
+ */
+void apps_class_encode(const struct apps_package *p, struct ws_buf *out);
+
+/* Parse such a text: 0 with *cls and *deprovisioned set, -1 when unknown. */
+int apps_class_parse(const char *s, int *cls, int *deprovisioned);
+
+/*
+ * Append the package a catalog app record describes: identity from
+ * `full_name` (or from `family` when the full name is empty: then it is a
+ * data-folder-only entry, installed = 0), class and deprovisioned flag from
+ * `app_class`, sid (may be NULL) for the side data.  Returns 0, or -1 with
+ * nothing appended when a name does not parse, the full name belongs to
+ * another family than `family` (when `family` is not empty), or the class
+ * is unknown.
+ */
+int apps_list_add_record(struct apps_list *out, const char *family,
+			 const char *full_name, const char *app_class,
+			 const char *sid);
 
 /* ---- reinstall list ------------------------------------------------------- */
 

@@ -24,6 +24,19 @@ int apps_arch_valid(const char *arch)
 	return 0;
 }
 
+const char *apps_arch_from_processor(const char *pa)
+{
+	static const struct {
+		const char *pa, *arch;
+	} map[] = { { "AMD64", "x64" }, { "ARM64", "arm64" }, { "x86", "x86" },
+		    { "ARM", "arm" } };
+
+	for (size_t i = 0; pa && i < sizeof(map) / sizeof(*map); i++)
+		if (!strcasecmp(pa, map[i].pa))
+			return map[i].arch;
+	return NULL;
+}
+
 /* Crockford's base32 without i, l, o, u: what publisher ids are made of. */
 static const char b32[] = "0123456789abcdefghjkmnpqrstvwxyz";
 

@@ -51,13 +51,8 @@ void apps_list_release(struct apps_list *l)
 	l->n = l->alloc = 0;
 }
 
-/* A sorted set of strings compared like NTFS names. */
-struct strset {
-	char **v;
-	size_t n, alloc;
-};
-
-static void strset_add(struct strset *s, const char *str)
+/* struct apps_names helpers (apps.h): a sorted set compared like NTFS names. */
+static void strset_add(struct apps_names *s, const char *str)
 {
 	WS_ALLOC_GROW(s->v, s->n + 1, s->alloc);
 	s->v[s->n++] = ws_xstrdup(str);
@@ -68,29 +63,24 @@ static int cmp_str(const void *a, const void *b)
 	return ws_name_casecmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void strset_sort(struct strset *s)
+static void strset_sort(struct apps_names *s)
 {
 	if (s->n)
 		qsort(s->v, s->n, sizeof(*s->v), cmp_str);
 }
 
-static int strset_has(const struct strset *s, const char *str)
+static int strset_has(const struct apps_names *s, const char *str)
 {
 	return s->n && bsearch(&str, s->v, s->n, sizeof(*s->v), cmp_str) != NULL;
 }
 
-static void strset_release(struct strset *s)
+static void strset_release(struct apps_names *s)
 {
 	for (size_t i = 0; i < s->n; i++)
 		free(s->v[i]);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
-
-/* Machine-wide facts from AppxAllUserStore, by family name. */
-struct machine {
-	struct strset provisioned, inbox, deprovisioned;
-};
 
 /* One observation; merged with the others of the same package later. */
 static struct apps_package *obs_add(struct apps_list *l, const char *full,
@@ -158,8 +148,8 @@ struct inv {
 	struct apps_list *out;
 	const char *sid;
 	struct ws_log *log;
-	struct machine *m;
-	struct strset *set;   /* target of the machine-set callbacks */
+	struct apps_image *m;
+	struct apps_names *set;   /* target of the machine-set callbacks */
 	int set_is_family;    /* keys are family names, not full names */
 	unsigned src;
 	const char *where;    /* key path for warnings */
@@ -325,7 +315,7 @@ static int is_system_root(const char *root)
 	return 0;
 }
 
-static void classify(struct apps_package *p, const struct machine *m)
+static void classify(struct apps_package *p, const struct apps_image *m)
 {
 	if (p->framework_flag || apps_is_framework_name(p->id.name))
 		p->cls = APPS_CLASS_FRAMEWORK;
@@ -351,7 +341,7 @@ static void classify(struct apps_package *p, const struct machine *m)
  * name -> one entry; a family-only observation folds into the entries of
  * its family, or stays as the family's single entry.
  */
-static void merge(struct apps_list *l, size_t start, const struct machine *m)
+static void merge(struct apps_list *l, size_t start, const struct apps_image *m)
 {
 	size_t w = start;
 
@@ -408,12 +398,57 @@ static void merge(struct apps_list *l, size_t start, const struct machine *m)
 	}
 }
 
+int apps_image_read(struct reg_hive *software, struct apps_image *out,
+		    struct ws_log *log, struct ws_error *err)
+{
+	static const struct {
+		const char *sub;
+		int family;
+	} sets[] = { { "Applications", 0 }, { "InboxApplications", 0 },
+		     { "Deprovisioned", 1 } };
+	struct apps_names *dst[] = { &out->provisioned, &out->inbox, &out->deprovisioned };
+	struct apps_list none = APPS_LIST_INIT;
+	struct inv iv = { &none, "", log, out, NULL, 0, 0, "", APPS_MAX_KEYS, 0 };
+	struct ws_buf where = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	for (size_t i = 0; i < 3 && rc == WS_OK; i++) {
+		struct ws_buf k = WS_BUF_INIT;
+
+		ws_buf_addf(&k, "%s\\%s", APPS_ALLUSER_KEY, sets[i].sub);
+		ws_buf_reset(&where);
+		ws_buf_addf(&where, "%s:%s", reg_hive_path(software), k.buf);
+		iv.where = where.buf;
+		iv.set = dst[i];
+		iv.set_is_family = sets[i].family;
+		rc = each_child(software, reg_root(software), k.buf, machine_entry, &iv, err);
+		ws_buf_release(&k);
+	}
+	strset_sort(&out->provisioned);
+	strset_sort(&out->inbox);
+	strset_sort(&out->deprovisioned);
+	ws_buf_release(&where);
+	return rc;
+}
+
+int apps_image_provides(const struct apps_image *img, const char *family)
+{
+	return strset_has(&img->provisioned, family) || strset_has(&img->inbox, family);
+}
+
+void apps_image_release(struct apps_image *img)
+{
+	strset_release(&img->provisioned);
+	strset_release(&img->inbox);
+	strset_release(&img->deprovisioned);
+}
+
 int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 		   const char *sid, const char *const *folders, size_t nfolders,
 		   struct apps_list *out, struct ws_log *log,
 		   struct ws_error *err)
 {
-	struct machine m = { { 0 }, { 0 }, { 0 } };
+	struct apps_image m = APPS_IMAGE_INIT;
 	struct inv iv = { out, sid ? sid : "", log, &m, NULL, 0, 0, "",
 			  out->n + APPS_MAX_KEYS, 0 };
 	size_t start = out->n;
@@ -438,26 +473,9 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 		}
 	}
 	if (rc == WS_OK && software) {
-		static const struct {
-			const char *sub;
-			int family;
-		} sets[] = { { "Applications", 0 }, { "InboxApplications", 0 },
-			     { "Deprovisioned", 1 } };
-		struct strset *dst[] = { &m.provisioned, &m.inbox, &m.deprovisioned };
 		reg_node root = reg_root(software);
 
-		for (size_t i = 0; i < 3 && rc == WS_OK; i++) {
-			struct ws_buf k = WS_BUF_INIT;
-
-			ws_buf_addf(&k, "%s\\%s", APPS_ALLUSER_KEY, sets[i].sub);
-			ws_buf_reset(&where);
-			ws_buf_addf(&where, "%s:%s", reg_hive_path(software), k.buf);
-			iv.where = where.buf;
-			iv.set = dst[i];
-			iv.set_is_family = sets[i].family;
-			rc = each_child(software, root, k.buf, machine_entry, &iv, err);
-			ws_buf_release(&k);
-		}
+		rc = apps_image_read(software, &m, log, err);
 		if (rc == WS_OK && iv.sid[0]) {
 			struct ws_buf k = WS_BUF_INIT;
 
@@ -478,19 +496,14 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 		}
 		obs_add(out, NULL, &id, APPS_SRC_FOLDER, iv.sid);
 	}
-	strset_sort(&m.provisioned);
-	strset_sort(&m.inbox);
-	strset_sort(&m.deprovisioned);
 	merge(out, start, &m);
-	strset_release(&m.provisioned);
-	strset_release(&m.inbox);
-	strset_release(&m.deprovisioned);
+	apps_image_release(&m);
 	ws_buf_release(&where);
 	return rc;
 }
 
 /* Folder names under `host_dir` (sorted); a missing folder is no error. */
-static int list_folders(const char *host_dir, struct strset *names,
+static int list_folders(const char *host_dir, struct apps_names *names,
 			struct ws_error *err)
 {
 	DIR *d = opendir(host_dir);
@@ -524,7 +537,7 @@ int apps_user_inventory(struct vol *vol, const struct vol_profile *p,
 {
 	struct reg_hive *uc = NULL;
 	struct vol_vars vars = VOL_VARS_INIT;
-	struct strset names = { 0 };
+	struct apps_names names = { 0 };
 	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
 	int rc = WS_OK;
 
@@ -571,6 +584,72 @@ int apps_is_reinstallable(const struct apps_package *p)
 {
 	return p->cls == APPS_CLASS_USER && p->installed && !p->deprovisioned &&
 	       p->full_name != NULL;
+}
+
+/* ---- catalog records ------------------------------------------------------- */
+
+#define DEPROV_PREFIX "deprovisioned-"
+
+void apps_class_encode(const struct apps_package *p, struct ws_buf *out)
+{
+	if (p->deprovisioned)
+		ws_buf_adds(out, DEPROV_PREFIX);
+	ws_buf_adds(out, apps_class_name(p->cls));
+}
+
+int apps_class_parse(const char *s, int *cls, int *deprovisioned)
+{
+	size_t pl = strlen(DEPROV_PREFIX);
+
+	*deprovisioned = 0;
+	if (!s)
+		return -1;
+	if (!strncmp(s, DEPROV_PREFIX, pl)) {
+		*deprovisioned = 1;
+		s += pl;
+	}
+	for (int c = APPS_CLASS_USER; c <= APPS_CLASS_RESOURCE; c++)
+		if (!strcmp(s, apps_class_name(c))) {
+			*cls = c;
+			return 0;
+		}
+	return -1;
+}
+
+int apps_list_add_record(struct apps_list *out, const char *family,
+			 const char *full_name, const char *app_class,
+			 const char *sid)
+{
+	struct apps_id id, fid;
+	struct ws_buf fam = WS_BUF_INIT;
+	struct apps_package *p;
+	int cls, deprov, has_full = full_name && *full_name;
+
+	if (apps_class_parse(app_class, &cls, &deprov) < 0)
+		return -1;
+	if (has_full) {
+		if (apps_parse_full_name(full_name, &id) < 0)
+			return -1;
+		apps_family_of(&id, &fam);
+		/* the record's family must be the full name's own */
+		if (family && *family && ws_name_casecmp(family, fam.buf)) {
+			ws_buf_release(&fam);
+			return -1;
+		}
+	} else {
+		if (apps_parse_family_name(family, &fid) < 0)
+			return -1;
+		id = fid;
+		apps_family_of(&id, &fam);
+	}
+	p = obs_add(out, has_full ? full_name : NULL, &id,
+		    has_full ? APPS_SRC_REPOSITORY : APPS_SRC_FOLDER, sid);
+	free(p->family_name);
+	p->family_name = ws_buf_detach(&fam, NULL);
+	p->cls = cls;
+	p->deprovisioned = deprov;
+	p->installed = has_full;
+	return 0;
 }
 
 static void json_kv(struct ws_buf *b, const char *k, const char *v, int comma)
