@@ -1,5 +1,6 @@
 /* ws_buf.c - growable buffer and allocation wrappers. */
 #include "ws_buf.h"
+#include "ws_utf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,41 +228,6 @@ void ws_buf_add_varint(struct ws_buf *b, unsigned long long v)
 	ws_buf_add(b, c, n);
 }
 
-/* Length of a valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned long cp;
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -284,7 +250,7 @@ void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_seq(p + i, len - i);
+		n = ws_utf8_seq_len((const char *)p + i, len - i);
 		if (!n) {
 			ws_buf_addf(b, "\\u%04x", c);
 			i++;

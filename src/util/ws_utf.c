@@ -124,6 +124,13 @@ int ws_utf8_to_utf16le(const char *s, size_t len, struct ws_buf *out)
 	return 0;
 }
 
+size_t ws_utf8_seq_len(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	return n ? get_utf8((const unsigned char *)s, n, &cp, 0) : 0;
+}
+
 int ws_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

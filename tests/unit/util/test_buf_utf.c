@@ -122,6 +122,18 @@ static void atomic_write_replaces_and_refuses(void **state)
 	free(d);
 }
 
+static void json_escaping_is_always_valid(void **state)
+{
+	struct ws_buf b = WS_BUF_INIT;
+	const char in[] = "a\"b\\c\n\x01\xc3\xa9\xff\xed\xa0\x80z";
+
+	ws_buf_add_json_str(&b, in, sizeof(in) - 1);
+	/* quotes, backslashes and controls escaped; valid UTF-8 kept; invalid
+	 * bytes (0xff, an encoded surrogate) escaped byte by byte */
+	assert_string_equal(b.buf, "a\\\"b\\\\c\\n\\u0001\xc3\xa9\\u00ff\\u00ed\\u00a0\\u0080z");
+	ws_buf_release(&b);
+}
+
 static void filetime_conversion(void **state)
 {
 	assert_int_equal(ws_filetime_from_unix_ns(0), 116444736000000000ULL);
@@ -139,6 +151,7 @@ int main(void)
 		cmocka_unit_test(names_compare_like_ntfs),
 		cmocka_unit_test(error_formats_location),
 		cmocka_unit_test(atomic_write_replaces_and_refuses),
+		cmocka_unit_test(json_escaping_is_always_valid),
 		cmocka_unit_test(filetime_conversion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
