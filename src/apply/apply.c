@@ -32,7 +32,8 @@ const char *apply_action_name(int kind)
 		"user-map", "user-missing", "reg-set", "reg-same", "reg-deferred",
 		"reg-skip", "key-create", "file-place", "file-rename",
 		"file-overwrite", "file-same", "file-keep", "file-skip", "dir-create",
-		"user-stage", "reg-stage", "file-stage", "bundle"
+		"user-stage", "reg-stage", "file-stage", "bundle", "app-stage",
+		"app-skip"
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]))
@@ -70,10 +71,20 @@ void apply_report_release(struct apply_report *r)
 		free(u->new_sid);
 		free(u->target);
 		free(u->reason);
+		aapps_report_release(u);
 	}
 	free(r->users);
 	r->users = NULL;
 	r->n_users = 0;
+	for (size_t i = 0; i < r->n_wifi; i++) {
+		free(r->wifi[i].file);
+		free(r->wifi[i].ssid);
+		free(r->wifi[i].authentication);
+		free(r->wifi[i].reason);
+	}
+	free(r->wifi);
+	r->wifi = NULL;
+	r->n_wifi = 0;
 }
 
 #define MAX_SUBS 64
@@ -110,6 +121,7 @@ struct apply {
 	char *programdata;               /* Windows path */
 	char *profiles_dir;              /* Windows path of the profiles folder */
 	int need_software, need_system;  /* found by the safety pass */
+	struct apps_ctx *apps;           /* Store apps: target image, app cache */
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 };
@@ -865,6 +877,8 @@ static int apply_file(struct apply *a, const struct store_file *f,
 	enum vol_res res;
 	int rc = WS_OK;
 
+	if (f->user == STORE_SYSTEM)
+		awifi_check(a->cat, f, a->r, a->log);
 	if (f->user != STORE_SYSTEM) {
 		um = user_of(a, f->user);
 		uname = um ? um->src->account : "?";
@@ -1065,6 +1079,9 @@ static int safety_pass(struct apply *a, struct ws_error *err)
 	{
 		const struct vol_info *vi = vol_get_info(a->vol);
 
+		for (size_t i = 0; i < a->nusers; i++)
+			if (a->users[i].bundle)
+				a->need_software = 1; /* Active Setup for app bundles */
 		if (a->r->users_staged)
 			a->need_software = 1;
 		/* Bundles (of staged users, or of deferred values) must not land
@@ -1176,6 +1193,10 @@ static void sum_counts(struct apply_report *r)
 		r->dirs_created += c->dirs_created;
 		r->files_staged += c->files_staged;
 		r->bytes += c->bytes;
+		r->apps_offline += c->apps_offline;
+		r->apps_winget += c->apps_winget;
+		r->apps_needs_store += c->apps_needs_store;
+		r->apps_skipped += c->apps_skipped;
 	}
 }
 
@@ -1193,13 +1214,21 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 			continue;
 		if ((rc = system_hive(a, REG_HIVE_SOFTWARE, &sw, err)))
 			break;
+		if (um->rep->n_apps) {
+			if ((rc = aapps_stage(a->apps, a->o->dry_run ? NULL : a->j, um->bundle->host,
+					      a->o, a->log, um->src->account, um->rep, err)))
+				break;
+			um->bundle->apps = um->rep->apps;
+			um->bundle->napps = um->rep->n_apps;
+		}
 		if (!a->o->dry_run &&
 		    (rc = bundle_finish(um->bundle, a->j, sw, a->o, si->device, si->scan_id, err)))
 			break;
 		a->r->bundles++;
-		snprintf(msg, sizeof(msg), "%llu values, %llu files; runs at first sign-in "
-			 "through Active Setup",
-			 (unsigned long long)um->bundle->values, (unsigned long long)um->bundle->files);
+		snprintf(msg, sizeof(msg), "%llu values, %llu files, %zu Store apps; runs at "
+			 "first sign-in through Active Setup",
+			 (unsigned long long)um->bundle->values, (unsigned long long)um->bundle->files,
+			 um->bundle->napps);
 		act(a, um->mode == APPLY_MODE_FIRST_SIGN_IN ? APPLY_USER_STAGE : APPLY_BUNDLE,
 		    um->src->account, um->src->profile_path, um->bundle->win, msg);
 	}
@@ -1207,6 +1236,35 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 }
 
 static int apply_extract(struct store *st, struct apply *a, struct ws_error *err);
+
+/* Each offline or staged user's Store apps: the reinstall list, apps.json
+ * into the user's bundle (made for it when needed). */
+static int plan_apps(struct apply *a, struct ws_error *err)
+{
+	size_t n;
+	const struct store_app *recs = store_catalog_apps(a->cat, &n);
+	int rc;
+
+	if ((rc = aapps_new(a->vol, a->o->app_cache, a->log, &a->apps, err)))
+		return rc;
+	for (size_t i = 0; i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+		struct ws_buf json = WS_BUF_INIT;
+
+		if (um->mode != APPLY_MODE_OFFLINE && um->mode != APPLY_MODE_FIRST_SIGN_IN)
+			continue;
+		aapps_plan(a->apps, recs, n, um->src, a->o, a->log, um->rep, &json);
+		if (um->rep->n_apps) {
+			struct bundle *b = bundle_of(a, um);
+
+			ws_buf_release(&b->apps_json);
+			b->apps_json = json;
+		} else {
+			ws_buf_release(&json);
+		}
+	}
+	return WS_OK;
+}
 
 int apply_scan(struct store *st, const struct apply_opts *o,
 	       struct apply_report *r, struct ws_error *err)
@@ -1254,6 +1312,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		snprintf(a.drive_to, sizeof(a.drive_to), "%c:", vol_get_info(a.vol)->system_drive);
 	}
 	if ((rc = map_users(&a, err)))
+		goto out;
+	if ((rc = plan_apps(&a, err)))
 		goto out;
 	if ((rc = safety_pass(&a, err)))
 		goto out;
@@ -1312,6 +1372,7 @@ out:
 		}
 	}
 	free(a.users);
+	aapps_free(a.apps);
 	amap_release(&a.maps);
 	reg_hive_close(a.software);
 	reg_hive_close(a.system);

@@ -50,6 +50,19 @@
  * whole apply (WS_E_UNSUPPORTED), target untouched.  A dirty target hive
  * (unreplayed transaction logs) refuses it too (WS_E_HIVE).
  *
+ * Store apps (docs/apply.md "Store apps"): for every offline or staged user
+ * the catalog's app records of that user give the reinstall list (class
+ * user, installed, not deprovisioned, not provisioned or shipped by the
+ * target image's AppxAllUserStore; one per family, highest version).  It
+ * goes into the user's bundle as apps.json (winget-import JSON) and the
+ * script's app step; with app_cache the matching packages, dependencies
+ * included, are copied into the bundle's apps\ folder (hard links between
+ * bundles when two users need the same file).  Users of the Default
+ * profile get no apps.
+ *
+ * Wi-Fi: the WLAN profiles among the scan's system files are parsed; those
+ * whose key must be typed again are listed in the report.
+ *
  * With dry_run nothing on the target is touched: every action is still
  * computed and passed to on_action, so the caller can show the plan.
  */
@@ -100,7 +113,9 @@ enum apply_action_kind {
 	APPLY_USER_STAGE,        /* a source user staged for first sign-in */
 	APPLY_REG_STAGE,         /* value written into a bundle's .reg */
 	APPLY_FILE_STAGE,        /* file copied into a bundle */
-	APPLY_BUNDLE             /* bundle completed and Active Setup registered */
+	APPLY_BUNDLE,            /* bundle completed and Active Setup registered */
+	APPLY_APP_STAGE,         /* a Store app to reinstall at sign-in (reason: from where) */
+	APPLY_APP_SKIP           /* a Store app not reinstalled (reason: why) */
 };
 
 /* Stable lower-case name of an action ("reg-set", "file-rename" ...). */
@@ -135,6 +150,9 @@ struct apply_opts {
 	int prompt;                      /* ask the user before restoring */
 	const char *expires;             /* "YYYY-MM-DD": after it the script only
 					    cleans up; NULL = never */
+	const char *app_cache;           /* folder of offline app packages
+					    (.msix/.appx[bundle], *_License*.xml);
+					    NULL = none */
 	void (*on_action)(void *ctx, const struct apply_action *a);
 	void *on_action_ctx;
 	/* Called after each journal entry is durable and before the change it
@@ -157,6 +175,38 @@ struct apply_counts {
 	uint64_t files_kept, files_skipped, dirs_created;
 	uint64_t files_staged;           /* into a bundle */
 	uint64_t bytes;                  /* content bytes written */
+	/* Store apps to reinstall at sign-in, by planned source, and skipped. */
+	uint64_t apps_offline, apps_winget, apps_needs_store, apps_skipped;
+};
+
+enum apply_app_source {
+	APPLY_APP_OFFLINE = 0,   /* package copied into the bundle: Add-AppxPackage */
+	APPLY_APP_WINGET,        /* winget install --id <ProductId> --source msstore
+				    (when winget and a network are there at sign-in) */
+	APPLY_APP_NEEDS_STORE    /* no package, no ProductId: "needs Store" */
+};
+
+/* "offline-package", "winget", "needs-store". */
+const char *apply_app_source_name(int source);
+
+/* One Store app to reinstall for a user. */
+struct apply_app {
+	char *family, *full_name, *version, *arch;
+	char *product_id;        /* Store ProductId, NULL when unknown */
+	int source;              /* enum apply_app_source */
+	char *package;           /* OFFLINE: bundle-relative "apps\\<file>", else NULL */
+	char **deps;             /* OFFLINE: bundle-relative dependency files */
+	size_t ndeps;
+	char *license;           /* license file found in the cache (host path; not
+				    used by a per-user install, see docs), or NULL */
+};
+
+/* A Wi-Fi network whose key must be entered again on the target. */
+struct apply_wifi {
+	char *file;              /* the profile's path in the scan */
+	char *ssid;              /* SSID, else the profile name */
+	char *authentication;    /* "WPA2PSK", "WPA2" ... "" when unknown */
+	char *reason;
 };
 
 struct apply_user_report {
@@ -168,6 +218,8 @@ struct apply_user_report {
 	char *target;                    /* target profile path, bundle path or NULL */
 	char *reason;                    /* why skipped / staged, or NULL */
 	struct apply_counts c;
+	struct apply_app *apps;          /* reinstall list, in family order */
+	size_t n_apps;
 };
 
 struct apply_report {
@@ -183,7 +235,12 @@ struct apply_report {
 	uint64_t files_kept, files_skipped, dirs_created;
 	uint64_t files_staged;
 	uint64_t bytes;                  /* content bytes written */
+	uint64_t apps_offline, apps_winget, apps_needs_store, apps_skipped;
 	unsigned hives_committed;
+	/* Wi-Fi profiles among the scan's files, and those needing their key. */
+	unsigned wifi_profiles;
+	struct apply_wifi *wifi;
+	size_t n_wifi;
 	/* Per user, in catalog order, then "system" last. */
 	struct apply_user_report *users;
 	size_t n_users;

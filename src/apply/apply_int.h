@@ -93,6 +93,9 @@ struct bundle {
 	struct reg_export reg;   /* settings */
 	uint64_t values, files;
 	int created;             /* folder made */
+	struct ws_buf apps_json; /* apps.json; empty = no apps */
+	const struct apply_app *apps; /* the script's app step (the user report's) */
+	size_t napps;
 };
 
 void bundle_init(struct bundle *b);
@@ -112,5 +115,51 @@ void bundle_script(const struct bundle *b, const struct apply_opts *o,
  * j is NULL). */
 int aj_write_new(struct aj *j, const char *host, const void *data, size_t len,
 		 struct ws_error *err);
+
+/* ---- Store apps and Wi-Fi (apply_apps.c) --------------------------------- */
+
+struct apps_ctx;
+
+/*
+ * Read what the app step needs of the target: its AppxAllUserStore sets
+ * (SOFTWARE through `vol`), its architecture, and the index of `app_cache`
+ * (NULL = none).  Errors: WS_E_USAGE when app_cache cannot be read,
+ * WS_E_HIVE from the SOFTWARE hive.  Free with aapps_free (also on error).
+ */
+int aapps_new(struct vol *vol, const char *app_cache, struct ws_log *log,
+	      struct apps_ctx **out, struct ws_error *err);
+void aapps_free(struct apps_ctx *x);
+
+/*
+ * One user's reinstall list from the catalog's app records of user
+ * `u->index`: rep->apps and the skip counts are filled, every package not
+ * reinstalled is reported (APPLY_APP_SKIP through o->on_action), and
+ * apps.json is appended to `json` when the list is not empty.
+ */
+void aapps_plan(struct apps_ctx *x, const struct store_app *recs, size_t n,
+		const struct store_user *u, const struct apply_opts *o,
+		struct ws_log *log, struct apply_user_report *rep, struct ws_buf *json);
+
+/*
+ * Copy the offline packages of rep->apps into <bundle_host>/apps/ through
+ * the journal (j NULL = dry run: nothing copied).  A package file that
+ * cannot be read is a warning: that app falls back to winget / needs Store.
+ * Then every app is reported (APPLY_APP_STAGE) and counted.  Errors: those
+ * of writing the target.
+ */
+int aapps_stage(struct apps_ctx *x, struct aj *j, const char *bundle_host,
+		const struct apply_opts *o, struct ws_log *log, const char *user,
+		struct apply_user_report *rep, struct ws_error *err);
+
+/* Free rep->apps. */
+void aapps_report_release(struct apply_user_report *rep);
+
+/*
+ * If `f` is a WLAN profile of the scan (ProgramData\Microsoft\Wlansvc\
+ * Profiles\Interfaces\...\*.xml), parse it from the store and add it to
+ * r->wifi when its key must be typed again.  Problems are warnings.
+ */
+void awifi_check(struct store_catalog *cat, const struct store_file *f,
+		 struct apply_report *r, struct ws_log *log);
 
 #endif

@@ -21,6 +21,7 @@ void bundle_init(struct bundle *b)
 
 	memset(b, 0, sizeof(*b));
 	reg_export_init(&b->reg);
+	ws_buf_init(&b->apps_json);
 	ws_random_hex(&h, 16);
 	x = h.buf;
 	x[12] = '4';                                   /* version 4 */
@@ -36,6 +37,7 @@ void bundle_init(struct bundle *b)
 void bundle_release(struct bundle *b)
 {
 	reg_export_release(&b->reg);
+	ws_buf_release(&b->apps_json);
 	free(b->key);
 	free(b->host);
 	free(b->win);
@@ -98,8 +100,64 @@ static const char script_body[] =
 	"      $stem = Join-Path $dir ([IO.Path]::GetFileNameWithoutExtension($dst)); $ext = [IO.Path]::GetExtension($dst); $i = 1\r\n"
 	"      while (Test-Path -LiteralPath \"${stem}(${i})${ext}\") { $i++ }\r\n"
 	"      $dst = \"${stem}(${i})${ext}\"; $renamed++ } else { $placed++ }\r\n"
-	"    Copy-Item -LiteralPath $f.FullName -Destination $dst } }\r\n"
-	"Finish \"restored: reg import exit code $rc, $placed files placed, $renamed renamed on collision, $same already there\"\r\n";
+	"    Copy-Item -LiteralPath $f.FullName -Destination $dst } }\r\n";
+
+/* The app step (only in bundles with apps): one App line per app below it. */
+static const char script_apps[] =
+	"# Store apps: the bundle's package (Add-AppxPackage, per user), else winget from\r\n"
+	"# the msstore source, else \"needs Store\".  apps.json is kept for 'winget import'.\r\n"
+	"$net = [Net.NetworkInformation.NetworkInterface]::GetIsNetworkAvailable()\r\n"
+	"$winget = Get-Command winget.exe -ErrorAction SilentlyContinue\r\n"
+	"function App($family, $pkg, $deps, $id) {\r\n"
+	"  $why = ''\r\n"
+	"  if (Get-AppxPackage | Where-Object { $_.PackageFamilyName -eq $family }) { return \"$family already installed\" }\r\n"
+	"  if ($pkg) {\r\n"
+	"    $a = @{ Path = (Join-Path $Bundle $pkg); ErrorAction = 'Stop' }\r\n"
+	"    if ($deps) { $a.DependencyPath = @($deps | ForEach-Object { Join-Path $Bundle $_ }) }\r\n"
+	"    try { Add-AppxPackage @a; return \"$family installed from the offline package\" }\r\n"
+	"    catch { $why = \"offline package failed: $($_.Exception.Message)\" } }\r\n"
+	"  if ($id -and $winget -and $net) {\r\n"
+	"    winget.exe install --id $id --source msstore --accept-package-agreements --accept-source-agreements --silent | Out-Null\r\n"
+	"    if ($LASTEXITCODE -eq 0) { return \"$family installed with winget ($id)\" }\r\n"
+	"    $why = \"winget exit code $LASTEXITCODE\" }\r\n"
+	"  elseif ($id) { $why = 'winget or a network missing' }\r\n"
+	"  return \"$family needs Store $why\"\r\n"
+	"}\r\n"
+	"$results = @(\r\n";
+
+static const char script_apps_end[] =
+	")\r\n"
+	"foreach ($r in $results) { \"$(Get-Date -Format s) $($me.Name): app $r\" | Out-File -Append -Encoding utf8 -FilePath $Log }\r\n"
+	"$ns = @($results | Where-Object { $_ -like '* needs Store*' }).Count\r\n"
+	"if ($ns) { Copy-Item -LiteralPath (Join-Path $Bundle 'apps.json') -Destination ($Log -replace '\\.txt$', '-apps.json') }\r\n"
+	"$apps = \", $($results.Count - $ns) of $($results.Count) Store apps installed or present, $ns need the Store\"\r\n";
+
+static const char script_finish[] =
+	"Finish \"restored: reg import exit code $rc, $placed files placed, $renamed renamed on collision, $same already there$apps\"\r\n";
+
+/* One App line: family, package, dependencies, ProductId ($null if none). */
+static void script_app_line(struct ws_buf *out, const struct apply_app *a)
+{
+	ws_buf_adds(out, "  (App ");
+	ps_quote(out, a->family);
+	ws_buf_addch(out, ' ');
+	if (a->package)
+		ps_quote(out, a->package);
+	else
+		ws_buf_adds(out, "$null");
+	ws_buf_adds(out, " @(");
+	for (size_t i = 0; i < a->ndeps; i++) {
+		if (i)
+			ws_buf_adds(out, ", ");
+		ps_quote(out, a->deps[i]);
+	}
+	ws_buf_adds(out, ") ");
+	if (a->product_id)
+		ps_quote(out, a->product_id);
+	else
+		ws_buf_adds(out, "$null");
+	ws_buf_adds(out, ")\r\n");
+}
 
 void bundle_script(const struct bundle *b, const struct apply_opts *o, struct ws_buf *out)
 {
@@ -116,8 +174,15 @@ void bundle_script(const struct bundle *b, const struct apply_opts *o, struct ws
 	ws_buf_addf(out, "   # yyyy-MM-dd; after it only clean up\r\n$Prompt = %d\r\n$Id = ",
 		    o->prompt ? 1 : 0);
 	ps_quote(out, b->guid);
-	ws_buf_adds(out, "\r\n");
+	ws_buf_adds(out, "\r\n$apps = ''\r\n");
 	ws_buf_adds(out, script_body);
+	if (b->napps) {
+		ws_buf_adds(out, script_apps);
+		for (size_t i = 0; i < b->napps; i++)
+			script_app_line(out, &b->apps[i]);
+		ws_buf_adds(out, script_apps_end);
+	}
+	ws_buf_adds(out, script_finish);
 }
 
 static int write_in(struct bundle *b, struct aj *j, const char *name,
@@ -152,15 +217,18 @@ int bundle_finish(struct bundle *b, struct aj *j, struct reg_hive *software,
 	bundle_script(b, o, &t);
 	if ((rc = write_in(b, j, "restore.ps1", t.buf, t.len, err)))
 		goto out;
+	if (b->apps_json.len &&
+	    (rc = write_in(b, j, "apps.json", b->apps_json.buf, b->apps_json.len, err)))
+		goto out;
 	ws_buf_reset(&t);
 	gmtime_r(&now, &tm);
 	ws_buf_addf(&t, "[bundle]\r\nid=%s\r\nsid=%s\r\naccount=%s\r\ndevice=%s\r\nscan=%s\r\n"
 		    "created=%04d-%02d-%02dT%02d:%02d:%02dZ\r\nexpires=%s\r\nprompt=%d\r\n"
-		    "values=%llu\r\nfiles=%llu\r\n",
+		    "values=%llu\r\nfiles=%llu\r\napps=%zu\r\n",
 		    b->guid, b->sid, b->account, device, scan_id, tm.tm_year + 1900,
 		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		    o->expires ? o->expires : "", o->prompt ? 1 : 0,
-		    (unsigned long long)b->values, (unsigned long long)b->files);
+		    (unsigned long long)b->values, (unsigned long long)b->files, b->napps);
 	if ((rc = write_in(b, j, "bundle.ini", t.buf, t.len, err)))
 		goto out;
 	/* Active Setup: HKLM\SOFTWARE\Microsoft\Active Setup\Installed Components\{GUID}. */

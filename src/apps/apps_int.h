@@ -6,9 +6,6 @@
 
 #include "apps/apps.h"
 
-/* Compare "a.b.c.d" versions numerically: <0, 0, >0. */
-int apps_version_cmp(const char *a, const char *b);
-
 /* Name (not family) of a framework / dependency package? */
 int apps_is_framework_name(const char *name);
 /* Name of an app Windows provisions by default? */

@@ -35,6 +35,9 @@ static const char usage_text[] =
 	"  --map-file CSV          lines OLD,NEW[,NEW...] as for --map-user\n"
 	"  --prompt                first sign-in: ask the user before restoring\n"
 	"  --expires YYYY-MM-DD    first sign-in: after that day the bundle is only removed\n"
+	"  --app-cache DIR         folder of offline Store packages (.msix .msixbundle\n"
+	"                          .appx .appxbundle): matching ones are copied into the\n"
+	"                          bundles and installed at sign-in without the Store\n"
 	"  --conflict source|destination\n"
 	"                          on a file collision, overwrite (source) or keep the\n"
 	"                          target's (destination); default: keep the target's and\n"
@@ -48,7 +51,7 @@ static const char usage_text[] =
 enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
-	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES
+	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE
 };
 
 static const struct option options[] = {
@@ -64,6 +67,7 @@ static const struct option options[] = {
 	{ "prompt", no_argument, NULL, OPT_PROMPT },
 	{ "expires", required_argument, NULL, OPT_EXPIRES },
 	{ "conflict", required_argument, NULL, OPT_CONFLICT },
+	{ "app-cache", required_argument, NULL, OPT_APPCACHE },
 	{ "dry-run", no_argument, NULL, OPT_DRYRUN },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
@@ -108,7 +112,7 @@ static void on_action(void *ctx, const struct apply_action *a)
 	if (!p->verbose && !p->dry_run && a->kind != APPLY_USER_MAP &&
 	    a->kind != APPLY_USER_MISSING && a->kind != APPLY_REG_DEFERRED &&
 	    a->kind != APPLY_FILE_RENAME && a->kind != APPLY_USER_STAGE &&
-	    a->kind != APPLY_BUNDLE)
+	    a->kind != APPLY_BUNDLE && a->kind != APPLY_APP_STAGE)
 		return;
 	printf("%-14s %-12s %s%s%s%s%s%s\n", apply_action_name(a->kind), a->user,
 	       a->object, a->target ? " -> " : "", a->target ? a->target : "",
@@ -131,7 +135,9 @@ static void json_counts(const struct apply_counts *c)
 	       "\"values_skipped\": %llu, \"values_staged\": %llu, \"keys_created\": %llu,\n"
 	       "      \"files_placed\": %llu, \"files_renamed\": %llu, \"files_overwritten\": %llu, "
 	       "\"files_same\": %llu, \"files_kept\": %llu, \"files_skipped\": %llu, "
-	       "\"files_staged\": %llu, \"dirs_created\": %llu, \"bytes\": %llu",
+	       "\"files_staged\": %llu, \"dirs_created\": %llu, \"bytes\": %llu,\n"
+	       "      \"apps_offline\": %llu, \"apps_winget\": %llu, \"apps_needs_store\": %llu, "
+	       "\"apps_skipped\": %llu",
 	       (unsigned long long)c->values_set, (unsigned long long)c->values_same,
 	       (unsigned long long)c->values_deferred, (unsigned long long)c->values_skipped,
 	       (unsigned long long)c->values_staged, (unsigned long long)c->keys_created,
@@ -139,7 +145,41 @@ static void json_counts(const struct apply_counts *c)
 	       (unsigned long long)c->files_overwritten, (unsigned long long)c->files_same,
 	       (unsigned long long)c->files_kept, (unsigned long long)c->files_skipped,
 	       (unsigned long long)c->files_staged, (unsigned long long)c->dirs_created,
-	       (unsigned long long)c->bytes);
+	       (unsigned long long)c->bytes, (unsigned long long)c->apps_offline,
+	       (unsigned long long)c->apps_winget, (unsigned long long)c->apps_needs_store,
+	       (unsigned long long)c->apps_skipped);
+}
+
+static void json_app(const struct apply_app *a, size_t k)
+{
+	printf("%s\n        {", k ? "," : "");
+	json_str("family", a->family, 1);
+	json_str("full_name", a->full_name, 1);
+	json_str("version", a->version, 1);
+	json_str("arch", a->arch, 1);
+	json_str("source", apply_app_source_name(a->source), 1);
+	if (a->product_id)
+		json_str("product_id", a->product_id, 1);
+	else
+		printf("\"product_id\": null, ");
+	if (a->package)
+		json_str("package", a->package, 1);
+	else
+		printf("\"package\": null, ");
+	printf("\"dependencies\": [");
+	for (size_t i = 0; i < a->ndeps; i++) {
+		struct ws_buf b = WS_BUF_INIT;
+
+		ws_buf_add_json_str(&b, a->deps[i], strlen(a->deps[i]));
+		printf("%s\"%s\"", i ? ", " : "", b.buf);
+		ws_buf_release(&b);
+	}
+	printf("], ");
+	if (a->license)
+		json_str("license", a->license, 0);
+	else
+		printf("\"license\": null");
+	printf("}");
 }
 
 static void print_report(const struct apply_report *r, int json, int dry_run,
@@ -150,7 +190,8 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 			r->values_set, r->values_same, r->values_deferred, r->values_skipped,
 			r->values_staged, r->keys_created, r->files_placed, r->files_renamed,
 			r->files_overwritten, r->files_same, r->files_kept, r->files_skipped,
-			r->dirs_created, r->files_staged, r->bytes
+			r->dirs_created, r->files_staged, r->bytes, r->apps_offline,
+			r->apps_winget, r->apps_needs_store, r->apps_skipped
 		};
 
 		printf("{\"scan\": \"%s\", \"dry_run\": %s, \"status\": %d, \"mode\": \"%s\",\n  ",
@@ -177,9 +218,21 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 				json_str("reason", u->reason, 1);
 			printf("\n      ");
 			json_counts(&u->c);
+			printf(",\n      \"apps\": [");
+			for (size_t k = 0; k < u->n_apps; k++)
+				json_app(&u->apps[k], k);
+			printf("]}");
+		}
+		printf("\n  ],\n  \"wifi_profiles\": %u, \"wifi_reenter\": [", r->wifi_profiles);
+		for (size_t k = 0; k < r->n_wifi; k++) {
+			printf("%s\n    {", k ? "," : "");
+			json_str("ssid", r->wifi[k].ssid, 1);
+			json_str("authentication", r->wifi[k].authentication, 1);
+			json_str("file", r->wifi[k].file, 1);
+			json_str("reason", r->wifi[k].reason, 0);
 			printf("}");
 		}
-		printf("\n  ],\n  \"actions\": [%s\n  ]}\n", p->js.buf);
+		printf("],\n  \"actions\": [%s\n  ]}\n", p->js.buf);
 		return;
 	}
 	printf("%s scan %s: %u users applied, %u staged for first sign-in, %u missing on the target\n"
@@ -200,6 +253,35 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 	if (r->bundles)
 		printf("  %u first-sign-in bundles staged under ProgramData\\winstate\\bundles\n",
 		       r->bundles);
+	for (size_t i = 0; i < r->n_users; i++) {
+		const struct apply_user_report *u = &r->users[i];
+
+		if (!u->n_apps)
+			continue;
+		printf("  Store apps for %s (%s): %zu to reinstall at sign-in (%llu offline "
+		       "package, %llu winget, %llu need the Store; %llu not reinstalled)\n",
+		       u->account, u->target ? u->target : "-", u->n_apps,
+		       (unsigned long long)u->c.apps_offline, (unsigned long long)u->c.apps_winget,
+		       (unsigned long long)u->c.apps_needs_store, (unsigned long long)u->c.apps_skipped);
+		for (size_t k = 0; k < u->n_apps; k++) {
+			const struct apply_app *a = &u->apps[k];
+
+			printf("    %-48s %-14s %s", a->family, a->version,
+			       apply_app_source_name(a->source));
+			if (a->source == APPLY_APP_OFFLINE)
+				printf(" %s (+%zu dependencies)", a->package, a->ndeps);
+			else if (a->source == APPLY_APP_WINGET)
+				printf(" --id %s", a->product_id);
+			printf("\n");
+		}
+	}
+	if (r->wifi_profiles)
+		printf("  Wi-Fi: %u profiles; %zu networks need their key typed again on the target%s\n",
+		       r->wifi_profiles, r->n_wifi, r->n_wifi ? ":" : "");
+	for (size_t k = 0; k < r->n_wifi; k++)
+		printf("    %s (%s): %s\n", r->wifi[k].ssid,
+		       *r->wifi[k].authentication ? r->wifi[k].authentication : "unknown",
+		       r->wifi[k].reason);
 	if (*r->journal && !dry_run)
 		printf("  undo journal: %s  (winstate undo --target DIR)\n", r->journal);
 }
@@ -243,6 +325,7 @@ int cmd_apply(int argc, char **argv)
 		case OPT_DEFPROF: o.default_profile = 1; break;
 		case OPT_PROMPT: o.prompt = 1; break;
 		case OPT_EXPIRES: o.expires = optarg; break;
+		case OPT_APPCACHE: o.app_cache = optarg; break;
 		case OPT_CONFLICT:
 			if (!strcmp(optarg, "source"))
 				o.conflict = APPLY_CONFLICT_SOURCE;
