@@ -4,7 +4,8 @@
 # Builds the Release binaries in build-bench/ unless WINSTATE and WSFIXTURE
 # are given, then runs the scripts with one shared scratch folder (the
 # large fixture and its store are made once).  --update-doc refreshes their
-# sections of docs/performance.md.  A benchmark whose tool is missing is
+# sections of docs/performance.md.  BENCH_TMP: parent of the scratch
+# folder (default /dev/shm when it has room, else $TMPDIR).  A benchmark whose tool is missing is
 # skipped (reported), any other failure stops the run.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -32,8 +33,10 @@ fi
 # One scratch folder for all: on /dev/shm when it has room (about 7 GB in
 # full mode), so that the numbers measure the programs, not the disk.
 need_kb=$(case $size in full) echo 7000000 ;; quick) echo 1500000 ;; *) echo 100000 ;; esac)
-parent=${TMPDIR:-/tmp}
-if [ -d /dev/shm ] && [ -w /dev/shm ] &&
+# BENCH_TMP names the parent folder outright (the smoke test keeps
+# everything inside its own scratch folder).
+parent=${BENCH_TMP:-${TMPDIR:-/tmp}}
+if [ -z "${BENCH_TMP:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
    [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt "$need_kb" ]; then
   parent=/dev/shm
 fi

@@ -42,7 +42,7 @@ EOF
 cp "$doc" "$doc.before"
 
 export BENCH_DOC=$doc
-export TMPDIR=$tmp
+export TMPDIR=$tmp BENCH_TMP=$tmp
 bash "$WS_SOURCE_DIR/bench/run.sh" --tiny --update-doc > "$tmp/run.out" 2> "$tmp/run.err" || {
   tail -n 40 "$tmp/run.err" >&2; fail "bench/run.sh --tiny failed"; }
 grep -q "skipped" "$tmp/run.out" && { cat "$tmp/run.out"; fail "a benchmark was skipped"; }
@@ -83,7 +83,7 @@ EOF
 
 # The fallback timer (no hyperfine) still produces a table.
 if [ -x /usr/bin/time ]; then
-  BENCH_TIMER=time BENCH_DOC=$tmp/none.md bash "$WS_SOURCE_DIR/bench/registry.sh" --tiny \
+  BENCH_TIMER=time BENCH_DOC=$tmp/none.md BENCH_WORK=$tmp/reg bash "$WS_SOURCE_DIR/bench/registry.sh" --tiny \
     > "$tmp/reg.out" 2> "$tmp/reg.err" || { cat "$tmp/reg.err" >&2; fail "registry.sh with /usr/bin/time"; }
   grep -q "/usr/bin/time, best of the runs" "$tmp/reg.out" || fail "fallback timer not used"
   [ ! -e "$tmp/none.md" ] || fail "document written without --update-doc"
