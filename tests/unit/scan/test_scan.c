@@ -50,6 +50,12 @@ static void identity_and_users_are_recorded(void **state)
 	size_t n;
 	char sid[128];
 
+	char *pub = ws_xasprintf("%s/Users/Public/Documents/team.txt", src);
+	struct store_record rec;
+	int pub_seen = 0;
+
+	tu_write_file(pub, "shared", 6);
+	free(pub);
 	scan_opts_init(&o);
 	o.source = src;
 	tu_assert_ok(scan_into(sd, &o, &r, &err), &err);
@@ -73,6 +79,18 @@ static void identity_and_users_are_recorded(void **state)
 	assert_string_equal(u[1].account, "bob"); /* no SAM: folder name */
 	assert_string_equal(u[1].profile_path, "C:\\Users\\bob");
 	assert_true(u[1].last_use_ft > 0);
+	/* Public is captured once, in the system context */
+	for (;;) {
+		tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+		if (rec.kind == STORE_REC_END)
+			break;
+		if (rec.kind == STORE_REC_FILE &&
+		    !strcmp(rec.u.file.path, "C:\\Users\\Public\\Documents\\team.txt")) {
+			assert_int_equal(rec.u.file.user, STORE_SYSTEM);
+			pub_seen++;
+		}
+	}
+	assert_int_equal(pub_seen, 1);
 	store_catalog_free(cat);
 	store_close(st);
 	free(src);
