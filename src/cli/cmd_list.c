@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps/apps.h"
 #include "cli/cli.h"
 #include "cli/cli_common.h"
 #include "reg/reg.h"
@@ -16,14 +17,17 @@
 
 static const char list_usage[] =
 	"usage: winstate list --store DIR [--device NAME] [--scan ID]\n"
-	"                     [--users|--registry|--files|--apps|--rules] [--json]\n"
+	"                     [--users|--registry|--files|--apps [--reinstall]|--rules]\n"
+	"                     [--json]\n"
 	"                     [--key-file F | --passphrase-env VAR]\n"
 	"\n"
 	"Without --device: every device and its scans, newest first.\n"
-	"With --device: the newest scan (or --scan ID); every section unless one is named.\n";
+	"With --device: the newest scan (or --scan ID); every section unless one is named.\n"
+	"--reinstall: only the Store apps apply reinstalls (class user, installed, not\n"
+	"deprovisioned); it implies --apps.\n";
 
 enum { OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_USERS, OPT_REGISTRY, OPT_FILES,
-       OPT_APPS, OPT_RULES, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP };
+       OPT_APPS, OPT_RULES, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP, OPT_REINSTALL };
 
 static const struct option list_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -33,6 +37,7 @@ static const struct option list_options[] = {
 	{ "registry", no_argument, NULL, OPT_REGISTRY },
 	{ "files", no_argument, NULL, OPT_FILES },
 	{ "apps", no_argument, NULL, OPT_APPS },
+	{ "reinstall", no_argument, NULL, OPT_REINSTALL },
 	{ "rules", no_argument, NULL, OPT_RULES },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
@@ -41,7 +46,21 @@ static const struct option list_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-enum { SEC_USERS = 1, SEC_REGISTRY = 2, SEC_FILES = 4, SEC_APPS = 8, SEC_RULES = 16 };
+enum { SEC_USERS = 1, SEC_REGISTRY = 2, SEC_FILES = 4, SEC_APPS = 8, SEC_RULES = 16,
+       SEC_REINSTALL = 32 };
+
+/* Would apply reinstall this app record? (apps_list_add_record decides
+ * like the apply does; malformed records never are.) */
+static int app_reinstallable(const struct store_app *a)
+{
+	struct apps_list l = APPS_LIST_INIT;
+	int yes = apps_list_add_record(&l, a->family ? a->family : "", a->full_name,
+				       a->app_class, NULL) == 0 &&
+		  apps_is_reinstallable(&l.v[0]);
+
+	apps_list_release(&l);
+	return yes;
+}
 
 static void js(struct ws_buf *b, const char *s)
 {
@@ -401,9 +420,11 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 			ws_buf_adds(&b, ",\n \"apps\": [");
 		else
 			printf("apps:\n");
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0, k = 0; i < n; i++) {
+			if ((sections & SEC_REINSTALL) && !app_reinstallable(&a[i]))
+				continue;
 			if (json) {
-				ws_buf_adds(&b, i ? ",\n  {" : "\n  {");
+				ws_buf_adds(&b, k++ ? ",\n  {" : "\n  {");
 				user_field(&b, a[i].user);
 				ws_buf_adds(&b, ", ");
 				jkey(&b, "family", a[i].family);
@@ -419,7 +440,13 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 				jkey(&b, "class", a[i].app_class);
 				ws_buf_addch(&b, '}');
 			} else {
-				printf("  %s %s %s\n", a[i].family, a[i].version, a[i].arch);
+				const struct store_user *u = a[i].user == STORE_SYSTEM ? NULL :
+					store_catalog_user(cat, a[i].user);
+
+				printf("  %-12s %-48s %-64s %-14s %-7s %s\n",
+				       u ? (*u->account ? u->account : u->sid) : "-", a[i].family,
+				       *a[i].full_name ? a[i].full_name : "-", a[i].version,
+				       a[i].arch, a[i].app_class);
 			}
 		}
 		if (json)
@@ -473,6 +500,7 @@ int cmd_list(int argc, char **argv)
 		case OPT_REGISTRY: sections |= SEC_REGISTRY; break;
 		case OPT_FILES: sections |= SEC_FILES; break;
 		case OPT_APPS: sections |= SEC_APPS; break;
+		case OPT_REINSTALL: sections |= SEC_APPS | SEC_REINSTALL; break;
 		case OPT_RULES: sections |= SEC_RULES; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
