@@ -319,7 +319,7 @@ static void json_report(struct ws_buf *js, const struct scan_report *rep,
 		    "\"objects\": %llu, \"values\": %llu, \"keys\": %llu, "
 		    "\"files\": %llu, \"dirs\": %llu, \"cloud\": %llu, "
 		    "\"bytes\": %llu, \"bytes_new\": %llu, \"warnings\": %u, "
-		    "\"errors\": %u, \"components_skipped\": %u}",
+		    "\"errors\": %u, \"components_skipped\": %u, \"apps\": %u}",
 		    r->users, r->users_skipped, r->users_no_registry,
 		    r->hives_replayed,
 		    (unsigned long long)(r->values + r->keys + r->files + r->dirs +
@@ -328,7 +328,7 @@ static void json_report(struct ws_buf *js, const struct scan_report *rep,
 		    (unsigned long long)r->files, (unsigned long long)r->dirs,
 		    (unsigned long long)r->cloud, (unsigned long long)r->bytes,
 		    (unsigned long long)r->bytes_new, r->warnings, r->errors,
-		    r->components_skipped);
+		    r->components_skipped, r->apps);
 }
 
 /* How the summary names a target that may have no name yet. */

@@ -6,6 +6,7 @@
 #include "scan/scan.h"
 #include "scan/scan_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apps/apps.h"
 #include "reg/reg.h"
 #include "reg/reg_map.h"
 #include "util/ws_buf.h"
@@ -817,6 +819,96 @@ static int run_pass(struct scan *s, const struct rule_env *env, int context,
 	return rc;
 }
 
+/* ---- Store apps ---------------------------------------------------------- */
+
+/* Folder names under the user's %LOCALAPPDATA%\Packages (package families
+ * with data), sorted for deterministic records. */
+static void package_folders(struct scan *s, const struct rule_env *env,
+			    char ***out, size_t *n)
+{
+	const char *local = rule_env_get(env, "LOCALAPPDATA");
+	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+	enum vol_res res;
+	size_t alloc = 0;
+	DIR *d;
+	struct dirent *de;
+
+	*out = NULL;
+	*n = 0;
+	if (!local)
+		return;
+	ws_buf_addf(&win, "%s\\Packages", local);
+	if (vol_resolve(s->vol, win.buf, &host, &res, NULL) || res != VOL_RES_FOUND ||
+	    !(d = opendir(host.buf)))
+		goto out;
+	while ((de = readdir(d))) {
+		struct ws_buf full = WS_BUF_INIT;
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		ws_buf_addf(&full, "%s/%s", host.buf, de->d_name);
+		if (!lstat(full.buf, &st) && S_ISDIR(st.st_mode)) {
+			WS_ALLOC_GROW(*out, *n + 1, alloc);
+			(*out)[(*n)++] = ws_xstrdup(de->d_name);
+		}
+		ws_buf_release(&full);
+	}
+	closedir(d);
+out:
+	ws_buf_release(&win);
+	ws_buf_release(&host);
+}
+
+/*
+ * The user's Store apps (UsrClass.dat repository, replayed when dirty;
+ * AppxAllUserStore; data folders) as catalog app records, for apply's
+ * reinstall list.  An inventory that cannot be read is a warning: the
+ * user's settings and files still travel.
+ */
+static int record_apps(struct scan *s, const struct rule_env *env,
+		       struct ws_error *err)
+{
+	struct apps_list list = APPS_LIST_INIT;
+	struct reg_hive *uc = NULL;
+	struct ws_buf cls = WS_BUF_INIT;
+	struct ws_error e;
+	char **folders;
+	size_t nf;
+	int rc = WS_OK;
+
+	user_hive(s, REG_HIVE_USRCLASS, 1, &uc, NULL);
+	package_folders(s, env, &folders, &nf);
+	ws_error_clear(&e);
+	if (apps_inventory(uc, s->software, s->prof->sid,
+			   (const char *const *)folders, nf, &list, s->log, &e))
+		ws_logf(s->log, WS_LOG_WARN, e.where,
+			"Store apps of %s not listed: %s", s->user_label, e.msg);
+	for (size_t i = 0; !rc && i < list.n; i++) {
+		const struct apps_package *p = &list.v[i];
+		struct store_app a = { 0 };
+
+		ws_buf_reset(&cls);
+		apps_class_encode(p, &cls);
+		a.user = s->user;
+		a.family = p->family_name;
+		a.full_name = p->full_name ? p->full_name : "";
+		a.version = p->id.version;
+		a.arch = p->id.arch;
+		a.publisher = p->id.publisher_id;
+		a.app_class = cls.buf;
+		s->res->apps++;
+		if (s->w)
+			rc = store_scan_add_app(s->w, &a, err);
+	}
+	for (size_t i = 0; i < nf; i++)
+		free(folders[i]);
+	free(folders);
+	ws_buf_release(&cls);
+	apps_list_release(&list);
+	return rc;
+}
+
 /* ---- users -------------------------------------------------------------- */
 
 struct user_pick {
@@ -1108,6 +1200,8 @@ int scan_device(struct store *st, const struct scan_opts *o,
 		rc = run_pass(&s, envs[i], RULE_CTX_USER,
 			      (const struct rule_env *const *)envs, nchosen,
 			      (long)i, err);
+		if (!rc)
+			rc = record_apps(&s, envs[i], err);
 		close_user_hives(&s);
 		if (rc)
 			goto out;

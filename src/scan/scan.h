@@ -30,6 +30,10 @@
  * ProfileList entries are skipped with a note; Public is captured in the
  * system context.
  *
+ * Store apps: each user's packages (apps_inventory: UsrClass.dat repository,
+ * AppxAllUserStore, %LOCALAPPDATA%\Packages folders) become catalog app
+ * records for apply's reinstall list; an unreadable inventory is a warning.
+ *
  * Dirty hives: a hive whose sequence numbers differ (user NTUSER.DAT,
  * UsrClass.dat, SAM, and SOFTWARE/SYSTEM when vol_open flags them) has its
  * .LOG1/.LOG2 replayed into a private copy in a temporary folder, which is
@@ -117,6 +121,7 @@ struct scan_result {
 	uint64_t bytes_new;              /* content bytes newly stored */
 	unsigned warnings, errors;       /* per-object problems */
 	unsigned components_skipped;     /* unsupported/erroneous rule components */
+	unsigned apps;                   /* Store app records (all users) */
 };
 
 int scan_device(struct store *st, const struct scan_opts *o,

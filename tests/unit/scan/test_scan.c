@@ -91,6 +91,27 @@ static void identity_and_users_are_recorded(void **state)
 		}
 	}
 	assert_int_equal(pub_seen, 1);
+	/* Store apps of every user, classified, for apply's reinstall list */
+	{
+		const struct store_app *a = store_catalog_apps(cat, &n);
+		int terminal = 0, vclibs = 0;
+
+		assert_int_equal(n, r.apps);
+		assert_true(n >= 3 * 3);
+		for (size_t i = 0; i < n; i++) {
+			if (a[i].user == 2 &&
+			    !strcmp(a[i].family, "Microsoft.WindowsTerminal_8wekyb3d8bbwe")) {
+				assert_string_equal(a[i].app_class, "user");
+				assert_string_equal(a[i].version, "1.18.3181.0");
+				assert_string_equal(a[i].arch, "x64");
+				terminal++;
+			}
+			if (!strcmp(a[i].family, "Microsoft.VCLibs.140.00_8wekyb3d8bbwe"))
+				vclibs += !strcmp(a[i].app_class, "framework");
+		}
+		assert_int_equal(terminal, 1);
+		assert_int_equal(vclibs, 3);
+	}
 	store_catalog_free(cat);
 	store_close(st);
 	free(src);
