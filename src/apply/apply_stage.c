@@ -121,7 +121,8 @@ static const char script_apps[] =
 	"    if ($LASTEXITCODE -eq 0) { return \"$family installed with winget ($id)\" }\r\n"
 	"    $why = \"winget exit code $LASTEXITCODE\" }\r\n"
 	"  elseif ($id) { $why = 'winget or a network missing' }\r\n"
-	"  return \"$family needs Store $why\"\r\n"
+	"  if ($why) { $why = \" ($why)\" }\r\n"
+	"  return \"$family needs Store$why\"\r\n"
 	"}\r\n"
 	"$results = @(\r\n";
 
