@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"  --log FILE              append time-stamped messages to FILE\n"
 	"  --log-level LEVEL       what --log records: error, warn, info (default), debug\n"
 	"  --continue-on-error     skip unreadable objects (exit 3) instead of stopping\n"
+	"  --no-apps               do not record users' Store apps (reinstall list)\n"
 	"  --json                  print the summary as JSON\n"
 	"  -v, --verbose           more messages;  -q, --quiet  only errors\n"
 	"\n"
@@ -55,7 +56,7 @@ enum {
 	OPT_SOURCE = 256, OPT_STORE, OPT_RULES, OPT_CONFIG, OPT_DEVICE,
 	OPT_UINC, OPT_UEXC, OPT_USINCE, OPT_ENCRYPT, OPT_KEYFILE, OPT_PASSENV,
 	OPT_ESTIMATE, OPT_LISTFILES, OPT_PROGLOG, OPT_LOG, OPT_LOGLEVEL,
-	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS
+	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS, OPT_NOAPPS
 };
 
 static const struct option options[] = {
@@ -79,6 +80,7 @@ static const struct option options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "continue-on-error", no_argument, NULL, OPT_CONTINUE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-apps", no_argument, NULL, OPT_NOAPPS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -405,6 +407,7 @@ int cmd_scan(int argc, char **argv)
 	struct cli_key_opts key = { 0 };
 	unsigned long since = 0, jobs = 1;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
+	int no_apps = 0;
 	int c, rc = WS_OK, file_level = WS_LOG_INFO;
 	struct scan_log slog;
 	struct ws_log log;
@@ -463,6 +466,7 @@ int cmd_scan(int argc, char **argv)
 			break;
 		case OPT_CONTINUE: cont = 1; break;
 		case OPT_JSON: json = 1; break;
+		case OPT_NOAPPS: no_apps = 1; break;
 		case 'v': verbose++; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
@@ -572,6 +576,7 @@ int cmd_scan(int argc, char **argv)
 	fo.base.continue_on_error = cont;
 	fo.base.estimate = estimate;
 	fo.base.precount = prog.tty || pf;
+	fo.base.apps = !no_apps;
 	fo.base.exclude_host_dir = store_real[0] ? store_real : NULL;
 	fo.base.on_file = listf ? list_file_cb : NULL;
 	fo.base.on_file_ctx = &wc;

@@ -1200,7 +1200,7 @@ int scan_device(struct store *st, const struct scan_opts *o,
 		rc = run_pass(&s, envs[i], RULE_CTX_USER,
 			      (const struct rule_env *const *)envs, nchosen,
 			      (long)i, err);
-		if (!rc)
+		if (!rc && o->apps)
 			rc = record_apps(&s, envs[i], err);
 		close_user_hives(&s);
 		if (rc)

@@ -30,7 +30,7 @@
  * ProfileList entries are skipped with a note; Public is captured in the
  * system context.
  *
- * Store apps: each user's packages (apps_inventory: UsrClass.dat repository,
+ * Store apps (with o.apps): each user's packages (apps_inventory: UsrClass.dat repository,
  * AppxAllUserStore, %LOCALAPPDATA%\Packages folders) become catalog app
  * records for apply's reinstall list; an unreadable inventory is a warning.
  *
@@ -83,6 +83,7 @@ struct scan_opts {
 	int continue_on_error;
 	int estimate;                    /* count only: no store writes (store may be NULL) */
 	int precount;                    /* count files first so progress has a total */
+	int apps;                        /* record each user's Store apps (the CLI does) */
 	const char *exclude_host_dir;    /* the store folder, never captured */
 	const char *tmp_dir;             /* for replayed hive copies; NULL = $TMPDIR or /tmp */
 	/* Called for every file selected (for --list-files); may be NULL. */

@@ -63,6 +63,7 @@ for l in (3, 4, 9, 11):
     assert x["os_product"] == "Windows 10 Pro" and x["os_arch"] == "AMD64", x
     assert x["files"] > 0 and x["values"] > 0 and x["bytes_new"] > 0, x
     assert x["errors"] == 0, x
+    assert x["apps"] > 0, x                                 # Store apps recorded
 PY
 grep -q "WAVE-PC3" "$t/wave.err" || fail "failed device not reported on stderr"
 grep -q $'\033' "$t/wave.err" && fail "progress drawn on stderr that is not a terminal"

@@ -58,6 +58,7 @@ static void identity_and_users_are_recorded(void **state)
 	free(pub);
 	scan_opts_init(&o);
 	o.source = src;
+	o.apps = 1;
 	tu_assert_ok(scan_into(sd, &o, &r, &err), &err);
 	assert_string_equal(r.device, "LAB-PC-11");
 	assert_string_equal(r.computer, "LAB-PC-11");
