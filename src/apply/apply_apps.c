@@ -19,6 +19,10 @@
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 
+/* App records read per user: bounded (quadratic family dedup) work on a hostile catalog (the scanner
+ * records up to 100,000 packages per user; real users have a few hundred). */
+#define APPS_MAX_PER_USER 2000u
+
 /* One cache file copied into a bundle during this apply. */
 struct copied {
 	char *src;               /* host path in the cache */
@@ -179,13 +183,18 @@ void aapps_plan(struct apps_ctx *x, const struct store_app *recs, size_t n,
 		struct ws_log *log, struct apply_user_report *rep, struct ws_buf *json)
 {
 	struct apps_list l = APPS_LIST_INIT;
-	size_t alloc = 0;
+	size_t alloc = 0, seen = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct store_app *r = &recs[i];
 
 		if (r->user != u->index)
 			continue;
+		if (++seen > APPS_MAX_PER_USER) {
+			ws_logf(log, WS_LOG_WARN, u->profile_path, "more than %u app records for "
+				"%s: the rest is not reinstalled", APPS_MAX_PER_USER, u->account);
+			break;
+		}
 		if (apps_list_add_record(&l, r->family ? r->family : "", r->full_name,
 					 r->app_class, u->sid) < 0) {
 			char msg[300];

@@ -483,12 +483,70 @@ static void without_cache_and_bad_cache(void **state)
 	env_free(&v);
 }
 
+static void count_warn(void *ctx, int level, const char *where, const char *msg)
+{
+	(void)where;
+	if (level == WS_LOG_WARN && strstr(msg, "app records"))
+		(*(int *)ctx)++;
+}
+
+/* A catalog with more app records for one user than apply reads: the rest
+ * is ignored with one warning, in bounded time. */
+static void too_many_app_records(void **state)
+{
+	char *dir = tu_tmpdir(), *tgt = ws_xasprintf("%s/tgt", dir), *sd = ws_xasprintf("%s/st", dir);
+	struct store_open_opts so = { 0 };
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info info = { 0 };
+	struct store_user b = { 0, BOB_SID, "bob", "C:\\Users\\bob", 0, STORE_USER_LOCAL };
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	int warned = 0;
+	struct ws_log log = { count_warn, &warned, WS_LOG_DEBUG, 0, 0 };
+	(void)state;
+
+	atu_fixture(tgt, FX_TARGET, 0, NULL, 2);
+	so.create = 1;
+	ws_error_clear(&e);
+	tu_assert_ok(store_open(sd, &so, &st, &e), &e);
+	info.device = DEV;
+	info.system_drive = 'C';
+	tu_assert_ok(store_scan_begin(st, &info, &w, &e), &e);
+	tu_assert_ok(store_scan_add_user(w, &b, &e), &e);
+	for (unsigned i = 0; i < 2100; i++) {
+		char fam[64], full[96];
+		struct store_app ap = { 0, fam, full, "1.0.0.0", "x64", "abcdefghjkmnp", "user" };
+
+		snprintf(fam, sizeof(fam), "Contoso.App%u_abcdefghjkmnp", i);
+		snprintf(full, sizeof(full), "Contoso.App%u_1.0.0.0_x64__abcdefghjkmnp", i);
+		tu_assert_ok(store_scan_add_app(w, &ap, &e), &e);
+	}
+	tu_assert_ok(store_scan_commit(w, NULL, &e), &e);
+	apply_opts_init(&o);
+	o.target = tgt;
+	o.device = DEV;
+	o.dry_run = 1;
+	o.log = &log;
+	tu_assert_ok(apply_scan(st, &o, &r, &e), &e);
+	assert_int_equal(r.users[0].n_apps, 2000);
+	assert_int_equal(r.apps_needs_store, 2000);
+	assert_int_equal(warned, 1);
+	apply_report_release(&r);
+	store_close(st);
+	free(tgt);
+	free(sd);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(reinstall_lists_bundles_and_packages),
 		cmocka_unit_test(existing_profile_dry_run_and_undo),
 		cmocka_unit_test(without_cache_and_bad_cache),
+		cmocka_unit_test(too_many_app_records),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
