@@ -182,6 +182,48 @@ static int rule_index(struct scan *s, const struct rule_decision *d,
 	return rc;
 }
 
+/* ---- decisions, with the object at hand for filters ---------------------- */
+
+/* A registry value: filters (CompareStringContent, SameRegContent ...) see
+ * its type and data without asking the probe again. */
+static int sel_value(const struct scan *s, const char *key,
+		     const struct reg_value *v, struct rule_decision *d)
+{
+	struct rule_object o = { 0 };
+
+	o.has_value = 1;
+	o.reg_type = v->type;
+	o.data = v->data;
+	o.len = v->len;
+	return rule_sel_object_ex(s->sel, RULE_REGISTRY, key, v->name, &o, d);
+}
+
+/* A walked file (leaf) or folder (node only): FileProperties sees its size,
+ * attributes and times. */
+static int sel_entry(const struct scan *s, const struct vol_entry *e,
+		     int as_folder, struct rule_decision *d)
+{
+	struct rule_object o = { 0 };
+	const char *bs = strrchr(e->win_path, '\\');
+	char *node;
+	int r;
+
+	o.has_stat = 1;
+	o.st.size = e->size;
+	o.st.attributes = e->attributes;
+	o.st.creation_time = e->creation_time;
+	o.st.write_time = e->write_time;
+	o.st.access_time = e->access_time;
+	if (as_folder)
+		return rule_sel_object_ex(s->sel, RULE_FILE, e->win_path, NULL, &o, d);
+	if (!bs)
+		return rule_sel_object_ex(s->sel, RULE_FILE, "", e->win_path, &o, d);
+	node = ws_xstrndup(e->win_path, (size_t)(bs - e->win_path));
+	r = rule_sel_object_ex(s->sel, RULE_FILE, node, bs + 1, &o, d);
+	free(node);
+	return r;
+}
+
 /* ---- registry ----------------------------------------------------------- */
 
 struct reg_pass {
@@ -217,7 +259,7 @@ static int reg_visit(void *ctx, struct reg_hive *h, reg_node key,
 	for (size_t i = 0; i < n && !rc; i++) {
 		uint32_t ri;
 
-		if (!rule_sel_reg(s->sel, full.buf, vals[i].name, &d))
+		if (!sel_value(s, full.buf, &vals[i], &d))
 			continue;
 		any = 1;
 		s->objects++;
@@ -531,14 +573,14 @@ static int file_visit_entry(const struct vol_entry *e, struct scan *s,
 		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path))
 			return VOL_WALK_SKIP;
 		if (!s->counting && e->depth > 0 &&
-		    rule_sel_object(s->sel, RULE_FILE, e->win_path, NULL, &d)) {
+		    sel_entry(s, e, 1, &d)) {
 			rc = add_file_record(s, e, STORE_FILE_DIR, &d, err);
 			if (rc)
 				return -1;
 		}
 		return VOL_WALK_CONTINUE;
 	case VOL_ENT_FILE:
-		if (!rule_sel_file(s->sel, e->win_path, &d))
+		if (!sel_entry(s, e, 0, &d))
 			return VOL_WALK_CONTINUE;
 		if (s->counting) {
 			s->total_files++;
@@ -550,7 +592,7 @@ static int file_visit_entry(const struct vol_entry *e, struct scan *s,
 					     STORE_FILE_SPARSE : 0, &d, err);
 		return rc ? -1 : VOL_WALK_CONTINUE;
 	case VOL_ENT_CLOUD:
-		if (s->counting || !rule_sel_file(s->sel, e->win_path, &d))
+		if (s->counting || !sel_entry(s, e, 0, &d))
 			return VOL_WALK_CONTINUE;
 		/* Files-On-Demand: the data is in the cloud, recorded as such. */
 		rc = add_file_record(s, e, STORE_FILE_NOT_CAPTURED |
@@ -632,124 +674,6 @@ out:
 	return rc;
 }
 
-/* ---- probe: how rule conditions look at the source ---------------------- */
-
-static int probe_file_exists(void *ctx, const char *path)
-{
-	struct scan *s = ctx;
-	struct ws_buf host = WS_BUF_INIT;
-	enum vol_res res;
-	int rc = vol_resolve(s->vol, path, &host, &res, NULL);
-
-	ws_buf_release(&host);
-	if (rc)
-		return -1;
-	return res == VOL_RES_FOUND;
-}
-
-/* Hive and inner path of a live key in the current context. */
-static int probe_key(struct scan *s, const char *key, struct reg_hive **h,
-		     reg_node *node)
-{
-	struct ws_buf inner = WS_BUF_INIT, ccs = WS_BUF_INIT;
-	enum reg_hive_kind kind;
-	int rc = -1;
-
-	*h = NULL;
-	*node = 0;
-	if (reg_map_path(key, &kind, &inner, NULL))
-		goto out;
-	if (kind == REG_HIVE_NTUSER || kind == REG_HIVE_USRCLASS) {
-		if (!s->prof || user_hive(s, kind, 1, h, NULL) || !*h)
-			goto out;
-	} else if (kind == REG_HIVE_SOFTWARE) {
-		*h = s->software;
-	} else if (kind == REG_HIVE_SYSTEM) {
-		*h = s->system;
-		if (reg_map_current_control_set(*h, inner.buf, &ccs, NULL))
-			goto out;
-		ws_buf_reset(&inner);
-		ws_buf_add(&inner, ccs.buf, ccs.len);
-	} else {
-		goto out;
-	}
-	rc = reg_key_lookup(*h, reg_root(*h), inner.buf, node, NULL) ? -1 : 0;
-out:
-	ws_buf_release(&inner);
-	ws_buf_release(&ccs);
-	return rc;
-}
-
-static int probe_reg_exists(void *ctx, const char *key, const char *value)
-{
-	struct reg_hive *h;
-	reg_node node;
-	struct reg_value v;
-	int found = 0;
-
-	if (probe_key(ctx, key, &h, &node))
-		return -1;
-	if (!node)
-		return 0;
-	if (!value)
-		return 1;
-	if (reg_value_get(h, node, value, &v, &found, NULL))
-		return -1;
-	reg_value_release(&v);
-	return found;
-}
-
-static int probe_reg_read(void *ctx, const char *key, const char *value,
-			  uint32_t *type, struct ws_buf *data)
-{
-	struct reg_hive *h;
-	reg_node node;
-	struct reg_value v;
-	int found = 0;
-
-	if (probe_key(ctx, key, &h, &node))
-		return -1;
-	if (!node)
-		return 0;
-	if (reg_value_get(h, node, value ? value : "", &v, &found, NULL))
-		return -1;
-	if (found) {
-		*type = v.type;
-		ws_buf_add(data, v.data, v.len);
-	}
-	reg_value_release(&v);
-	return found;
-}
-
-static int probe_file_read(void *ctx, const char *path, size_t max,
-			   struct ws_buf *data)
-{
-	struct scan *s = ctx;
-	struct ws_buf host = WS_BUF_INIT;
-	enum vol_res res;
-	int rc = -1, fd;
-
-	if (vol_resolve(s->vol, path, &host, &res, NULL) || res != VOL_RES_FOUND)
-		goto out;
-	fd = open(host.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		goto out;
-	ws_buf_grow(data, max);
-	{
-		ssize_t n;
-		size_t got = 0;
-		while (got < max && (n = read(fd, data->buf + data->len + got,
-					      max - got)) > 0)
-			got += (size_t)n;
-		ws_buf_setlen(data, data->len + got);
-	}
-	close(fd);
-	rc = 1;
-out:
-	ws_buf_release(&host);
-	return rc;
-}
-
 /* ---- passes ------------------------------------------------------------- */
 
 static void env_from_vars(struct rule_env *env, const struct vol_vars *vars)
@@ -778,44 +702,67 @@ static void note_skipped_components(struct scan *s)
 	}
 }
 
+/* A root of "" means "everything of that type" (a pattern starting with *). */
+static int walk_roots(struct scan *s, struct ws_error *err)
+{
+	int rc = WS_OK;
+
+	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_REGISTRY); i++) {
+		const char *root = rule_sel_root(s->sel, RULE_REGISTRY, i);
+
+		if (s->counting)
+			break;
+		if (!*root)
+			root = s->prof ? "HKCU" : "HKLM";
+		rc = walk_reg_root(s, root, err);
+	}
+	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_FILE); i++) {
+		const char *root = rule_sel_root(s->sel, RULE_FILE, i);
+		char drive[4] = { vol_get_info(s->vol)->system_drive, ':', '\\', '\0' };
+
+		rc = walk_file_root(s, *root ? root : drive, err);
+	}
+	return rc;
+}
+
 static int run_pass(struct scan *s, const struct rule_env *env, int context,
 		    const struct rule_env *const *users, size_t nusers,
 		    long current, struct ws_error *err)
 {
-	struct rule_probe probe = { 0 };
 	struct rule_sel_opts so = { 0 };
-	const struct vol_info *vi = vol_get_info(s->vol);
+	struct rule_vprobe *vp;
+	struct reg_hive *h;
 	int rc;
 
-	probe.ctx = s;
-	probe.file_exists = probe_file_exists;
-	probe.reg_exists = probe_reg_exists;
-	probe.reg_read = probe_reg_read;
-	probe.file_read = probe_file_read;
-	probe.os_major = 10;
-	probe.os_minor = 0;
-	probe.os_build = vi->build_number;
-	probe.native64 = !strcmp(vi->architecture, "AMD64") ||
-			 !strcmp(vi->architecture, "ARM64");
+	/* Conditions see the same hives the capture reads: the private,
+	 * log-replayed copies of dirty hives included. */
+	vp = rule_vprobe_new(s->vol, s->prof);
+	rule_vprobe_lend_hive(vp, REG_HIVE_SOFTWARE, s->software);
+	rule_vprobe_lend_hive(vp, REG_HIVE_SYSTEM, s->system);
+	if (s->prof) {
+		if ((rc = user_hive(s, REG_HIVE_NTUSER, 1, &h, NULL)) == WS_OK && h)
+			rule_vprobe_lend_hive(vp, REG_HIVE_NTUSER, h);
+		if ((rc = user_hive(s, REG_HIVE_USRCLASS, 1, &h, NULL)) == WS_OK && h)
+			rule_vprobe_lend_hive(vp, REG_HIVE_USRCLASS, h);
+	}
 	so.context = context;
 	so.env = env;
-	so.probe = &probe;
+	so.probe = rule_vprobe_probe(vp);
 	so.log = s->counting ? NULL : s->log; /* the capture pass says it */
 	so.users = users;
 	so.nusers = nusers;
 	so.current_user = current;
-	if ((rc = rule_sel_new(s->o->rules, &so, &s->sel, err)))
-		return rc;
-	if (!s->counting) {
-		note_skipped_components(s);
-		progress(s, "scan");
-		for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_REGISTRY); i++)
-			rc = walk_reg_root(s, rule_sel_root(s->sel, RULE_REGISTRY, i), err);
+	rc = rule_sel_new(s->o->rules, &so, &s->sel, err);
+	if (!rc) {
+		if (!s->counting) {
+			note_skipped_components(s);
+			progress(s, "scan");
+		}
+		rc = walk_roots(s, err);
+		rule_sel_free(s->sel);
+		s->sel = NULL;
 	}
-	for (size_t i = 0; !rc && i < rule_sel_root_count(s->sel, RULE_FILE); i++)
-		rc = walk_file_root(s, rule_sel_root(s->sel, RULE_FILE, i), err);
-	rule_sel_free(s->sel);
-	s->sel = NULL;
+	rule_vprobe_free(vp);
 	return rc;
 }
 

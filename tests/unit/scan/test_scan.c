@@ -707,6 +707,63 @@ static void dirty_machine_hive_without_logs_is_read_with_a_warning(void **state)
 	free(sw), free(src), free(sd);
 }
 
+/* Conditions look at the source through the volume probe (a wildcard
+ * DoesObjectExist needs its folder listings), and a pattern starting with
+ * '*' (walk root "") searches the whole drive: each user's pass finds that
+ * user's file only, other profiles are left to their own pass. */
+static void probe_and_drive_wide_patterns(void **state)
+{
+	static const char xml[] =
+		"<migration urlid='http://winstate.test/probe'>\n"
+		" <component type='Documents' context='User'>\n"
+		"  <displayName>Detected through a wildcard</displayName>\n"
+		"  <role role='Data'>\n"
+		"   <detection><conditions><condition>MigXmlHelper.DoesObjectExist("
+		"\"File\",\"%CSIDL_PERSONAL%\\Projects\\* [*.txt]\")</condition>"
+		"</conditions></detection>\n"
+		"   <rules><include><objectSet>\n"
+		"    <pattern type='File'>* [Plan.txt]</pattern>\n"
+		"   </objectSet></include></rules></role>\n"
+		" </component>\n"
+		" <component type='Documents' context='User'>\n"
+		"  <displayName>Not detected</displayName>\n"
+		"  <role role='Data'>\n"
+		"   <detection><conditions><condition>MigXmlHelper.DoesObjectExist("
+		"\"File\",\"%CSIDL_PERSONAL%\\Nowhere\\* [*.txt]\")</condition>"
+		"</conditions></detection>\n"
+		"   <rules><include><objectSet>\n"
+		"    <pattern type='File'>%CSIDL_DESKTOP%\\* [*]</pattern>\n"
+		"   </objectSet></include></rules></role>\n"
+		" </component>\n"
+		"</migration>\n";
+	char *dir = stu_tmpdir(), *src = stu_build(dir, "src", 21, 2, "PROBE-PC");
+	char *sd = stu_path(dir, "store");
+	struct rule_set *own = stu_rules_from(xml), *saved = rs;
+	struct scan_opts o;
+	struct scan_result r;
+	struct ws_error err;
+	struct store *st;
+	struct stu_cat c;
+
+	scan_opts_init(&o);
+	o.source = src;
+	rs = own;
+	tu_assert_ok(scan_into(sd, &o, &r, &err), &err);
+	rs = saved;
+	assert_int_equal(r.components_skipped, 0);
+	st = stu_store(sd, 0);
+	stu_cat_read(st, "PROBE-PC", &c);
+	assert_int_equal(c.nfiles, 2);
+	assert_non_null(strstr(c.files.buf, "C:\\Users\\alice\\Documents\\Projects\\Plan.txt\n"));
+	assert_non_null(strstr(c.files.buf, "C:\\Users\\bob\\Documents\\Projects\\Plan.txt\n"));
+	assert_null(strstr(c.files.buf, "\\Desktop\\"));
+	stu_cat_release(&c);
+	store_close(st);
+	rule_set_free(own);
+	free(sd);
+	free(src);
+}
+
 static void not_windows_is_refused(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -739,6 +796,7 @@ int main(void)
 		cmocka_unit_test(rescan_of_unchanged_device_stores_nothing_new),
 		cmocka_unit_test(estimate_matches_and_precount_gives_totals),
 		cmocka_unit_test(dirty_machine_hive_without_logs_is_read_with_a_warning),
+		cmocka_unit_test(probe_and_drive_wide_patterns),
 		cmocka_unit_test(not_windows_is_refused),
 	};
 	int rc;
