@@ -632,7 +632,7 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 	}
 	/* Reported targets are passed over by the workers. */
 	{
-		struct scan_wave todo = SCAN_WAVE_INIT;
+		struct scan_wave pending = SCAN_WAVE_INIT;
 		struct scan_report *sub;
 		size_t *map;
 
@@ -640,18 +640,18 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 		for (size_t i = 0; i < w->n; i++) {
 			if (reports[i].status)
 				continue;
-			WS_ALLOC_GROW(todo.v, todo.n + 1, todo.alloc);
-			todo.v[todo.n] = w->v[i];
-			map[todo.n++] = i;
+			WS_ALLOC_GROW(pending.v, pending.n + 1, pending.alloc);
+			pending.v[pending.n] = w->v[i];
+			map[pending.n++] = i;
 		}
-		sub = ws_xcalloc(todo.n ? todo.n : 1, sizeof(*sub));
-		for (size_t i = 0; i < todo.n; i++)
+		sub = ws_xcalloc(pending.n ? pending.n : 1, sizeof(*sub));
+		for (size_t i = 0; i < pending.n; i++)
 			sub[i].target = &w->v[map[i]];
-		f.w = &todo;
+		f.w = &pending;
 		f.reps = sub;
 		f.map = map;
-		if (jobs > todo.n)
-			jobs = todo.n ? (unsigned)todo.n : 1;
+		if (jobs > pending.n)
+			jobs = pending.n ? (unsigned)pending.n : 1;
 		th = ws_xcalloc(jobs, sizeof(*th));
 		for (unsigned j = 1; j < jobs; j++)
 			if (!pthread_create(&th[j], NULL, worker, &f))
@@ -659,14 +659,14 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 		worker(&f); /* this thread works too */
 		for (size_t j = 0; j < started; j++)
 			pthread_join(th[j], NULL);
-		for (size_t i = 0; i < todo.n; i++) {
+		for (size_t i = 0; i < pending.n; i++) {
 			sub[i].target = &w->v[map[i]];
 			reports[map[i]] = sub[i];
 		}
 		free(th);
 		free(sub);
 		free(map);
-		free(todo.v); /* the targets themselves belong to `w` */
+		free(pending.v); /* the targets themselves belong to `w` */
 	}
 	store_close(f.first);
 	pthread_mutex_destroy(&f.mu);
