@@ -63,6 +63,10 @@ struct amaps {
 /* Parse --map-user / --map-domain values and the CSV file. */
 int amap_load(const struct apply_opts *o, struct amaps *m, struct ws_error *err);
 void amap_release(struct amaps *m);
+/* The --map-file CSV from memory (`path` names it in errors), appended to
+ * `m`; on error `m` keeps the lines before (amap_release frees it). */
+int amap_parse_csv(const char *path, const char *data, size_t len, struct amaps *m,
+		   struct ws_error *err);
 /* Mapping of a source user, or NULL. */
 const struct amap *amap_find(const struct amaps *m, const char *sid,
 			     const char *account);

@@ -270,21 +270,15 @@ static size_t csv_split(char *s, char **f, size_t max)
 	return n;
 }
 
-static int load_csv(const char *path, struct amaps *m, struct ws_error *err)
+int amap_parse_csv(const char *path, const char *data, size_t len, struct amaps *m,
+		   struct ws_error *err)
 {
 	struct ws_buf text = WS_BUF_INIT;
 	char *s, *nl;
 	long line = 0;
-	int rc;
+	int rc = WS_OK;
 
-	if ((rc = ws_read_file(path, 16u << 20, &text, err))) {
-		/* An unreadable map is a command-line problem. */
-		ws_error_prefix(err, "--map-file");
-		if (err)
-			err->code = WS_E_USAGE;
-		rc = WS_E_USAGE;
-		goto out;
-	}
+	ws_buf_add(&text, data, len);
 	s = text.buf;
 	if (text.len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
 		s += 3;
@@ -327,6 +321,24 @@ static int load_csv(const char *path, struct amaps *m, struct ws_error *err)
 			goto out;
 	}
 out:
+	ws_buf_release(&text);
+	return rc;
+}
+
+static int load_csv(const char *path, struct amaps *m, struct ws_error *err)
+{
+	struct ws_buf text = WS_BUF_INIT;
+	int rc;
+
+	if ((rc = ws_read_file(path, 16u << 20, &text, err))) {
+		/* An unreadable map is a command-line problem. */
+		ws_error_prefix(err, "--map-file");
+		if (err)
+			err->code = WS_E_USAGE;
+		ws_buf_release(&text);
+		return WS_E_USAGE;
+	}
+	rc = amap_parse_csv(path, text.buf, text.len, m, err);
 	ws_buf_release(&text);
 	return rc;
 }
