@@ -520,7 +520,7 @@ static int parse_journal(const char *root, const char *jdir, struct jent **out,
 	size_t n = 0, a = 0;
 	char *s, *end;
 	long lineno = 1;
-	int rc;
+	int rc = WS_OK;
 
 	ws_path_join(&lp, jdir, AJ_LOG);
 	if (!ws_path_exists(lp.buf))
