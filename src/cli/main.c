@@ -15,7 +15,7 @@ static const struct cli_command commands[] = {
 	{ "list", cmd_list, "list devices and scans, or a scan's content" },
 	{ "extract", cmd_extract, "restore a scan's files into a plain folder" },
 	{ "prune", cmd_prune, "keep the newest N scans per device, remove unused packs" },
-	{ "rules", cmd_rules, "check rule files (lint) and show the variables they can use" },
+	{ "rules", cmd_rules, "lint rule files, explain a decision, write a Config.xml (genconfig)" },
 	{ NULL, NULL, NULL }
 };
 
