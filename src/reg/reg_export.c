@@ -127,7 +127,8 @@ static int normalise_key(const char *path, struct ws_buf *out, size_t *ends,
 						    "unknown registry root");
 			ws_buf_adds(out, root);
 		} else {
-			if (bad_text(p, (size_t)(e - p)))
+			/* "[...a]]" would end the header early for a reader */
+			if (bad_text(p, (size_t)(e - p)) || e[-1] == ']')
 				return ws_error_set(err, WS_E_UNSUPPORTED, path,
 						    "key name cannot be written "
 						    "to a .reg file");

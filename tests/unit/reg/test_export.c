@@ -46,6 +46,9 @@ static void exact_text(void **state)
 	assert_int_equal(reg_export_add(&x, "HKXX\\A", &dw, &e), WS_E_UNSUPPORTED);
 	assert_int_equal(reg_export_add(&x, "HKCU\\a\nb", &dw, &e), WS_E_UNSUPPORTED);
 	assert_int_equal(reg_export_add(&x, "\\\\", NULL, &e), WS_E_UNSUPPORTED);
+	/* found by fuzz_reg_export: a key name ending with ']' */
+	assert_int_equal(reg_export_add(&x, "HKU\\*']", NULL, &e), WS_E_UNSUPPORTED);
+	assert_int_equal(reg_export_add(&x, "HKCU\\a]\\b", &dw, &e), WS_E_UNSUPPORTED);
 	assert_string_equal(reg_export_utf8(&x), expect);
 	reg_export_release(&x);
 }
