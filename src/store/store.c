@@ -141,8 +141,38 @@ int store_list_packs(struct store *st, struct ws_error *err)
 	return WS_OK;
 }
 
+int store_fault(const struct store *st, const char *path)
+{
+	return st && st->fault ? st->fault(st->fault_ctx, path) : 0;
+}
+
+int store_write_all(const struct store *st, int fd, const char *path,
+		    const void *buf, size_t len)
+{
+	int e = store_fault(st, path);
+
+	return e ? e : ws_write_all(fd, buf, len);
+}
+
+int store_nospace_hint(const struct store *st, int rc, struct ws_error *err)
+{
+	if (rc == WS_E_NOSPACE && err && err->code == WS_E_NOSPACE &&
+	    !strstr(err->msg, "is full"))
+		ws_error_prefix(err, "store %s is full (free space and rerun: "
+				"earlier scans are intact, complete packs are reused)",
+				st->dir);
+	return rc;
+}
+
 int store_open(const char *dir, const struct store_open_opts *opts,
 	       struct store **out, struct ws_error *err)
+{
+	return store_open_faulty(dir, opts, NULL, NULL, out, err);
+}
+
+int store_open_faulty(const char *dir, const struct store_open_opts *opts,
+		      store_fault_fn fault, void *fault_ctx,
+		      struct store **out, struct ws_error *err)
 {
 	struct store_open_opts none;
 	struct store *st;
@@ -155,20 +185,26 @@ int store_open(const char *dir, const struct store_open_opts *opts,
 	}
 	if (sodium_init() < 0)
 		return ws_error_set(err, WS_E_INTERNAL, dir, "libsodium failed to initialise");
-	if (opts->pack_size > STORE_PACK_MAX)
-		return ws_error_set(err, WS_E_USAGE, dir, "pack size too large");
+	if (opts->pack_size > STORE_PACK_MAX ||
+	    (opts->pack_size && opts->pack_size < STORE_PACK_MIN))
+		return ws_error_set(err, WS_E_USAGE, dir, "pack size out of range");
 	st = ws_xcalloc(1, sizeof(*st));
 	st->dir = ws_xstrdup(dir);
 	st->log = opts->log;
-	st->pack_size = opts->pack_size ? opts->pack_size : STORE_PACK_DEFAULT;
+	st->fault = fault;
+	st->fault_ctx = fault_ctx;
+	/* 0 here lets the header's pack-size (if any) decide. */
+	st->pack_size = opts->pack_size;
 	rc = store_header_load(st, dir, opts, &absent, err);
 	if (rc && absent && opts->create) {
 		rc = ws_mkdir_p(dir, WS_E_STORE, err);
 		if (!rc)
-			rc = store_header_create(dir, opts, err);
+			rc = store_header_create(st, dir, opts, err);
 		if (!rc)
 			rc = store_header_load(st, dir, opts, &absent, err);
 	}
+	if (!st->pack_size)
+		st->pack_size = STORE_PACK_DEFAULT;
 	if (!rc && opts->create) {
 		static const char *const sub[] = { "packs", "scans", "tmp" };
 		for (size_t i = 0; i < 3 && !rc; i++) {
@@ -179,6 +215,7 @@ int store_open(const char *dir, const struct store_open_opts *opts,
 		}
 	}
 	if (rc) {
+		store_nospace_hint(st, rc, err);
 		store_close(st);
 		return rc;
 	}

@@ -57,6 +57,7 @@
 #define STORE_CHUNK_MAX (4u << 20)      /* readers refuse larger chunks */
 #define STORE_PACK_DEFAULT (256u << 20) /* packs closed at 256 MiB */
 #define STORE_PACK_MAX (2048u << 20)    /* far below the FAT32 4 GiB limit */
+#define STORE_PACK_MIN 4096u            /* smallest pack-size a header may set */
 #define STORE_GRACE_DEFAULT (24 * 3600) /* prune's safety margin, seconds */
 
 /* User index meaning "not a user": HKLM values, files outside profiles. */
@@ -75,7 +76,9 @@ struct store_open_opts {
 				       (needs passphrase or key) */
 	const char *passphrase;     /* NUL-terminated, or NULL */
 	const unsigned char *key;   /* STORE_KEY_LEN bytes, or NULL */
-	uint64_t pack_size;         /* 0 = STORE_PACK_DEFAULT (tests use small) */
+	uint64_t pack_size;         /* 0 = the header's pack-size, else
+				       STORE_PACK_DEFAULT; with create it is
+				       recorded in a new store's header */
 	uint32_t chunk_size;        /* new stores only; 0 = STORE_CHUNK_DEFAULT,
 				       4 KiB .. STORE_CHUNK_MAX */
 	/* Argon2id cost for a new passphrase store; 0 = libsodium's MODERATE. */

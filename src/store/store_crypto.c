@@ -143,17 +143,75 @@ int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out)
 	return 0;
 }
 
+int store_blob_compressible(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	unsigned char sample[STORE_SAMPLE_LEN];
+	const size_t slice = STORE_SAMPLE_LEN / STORE_SAMPLE_SLICES;
+	struct ws_buf z = WS_BUF_INIT;
+	int worth;
+
+	if (len <= STORE_SAMPLE_LEN)
+		return 1; /* compressing it whole costs as much as a sample */
+	/* Slices spread evenly, first at the start and last at the end, so a
+	 * chunk that is compressible only in places still counts as such. */
+	for (size_t i = 0; i < STORE_SAMPLE_SLICES; i++) {
+		size_t off = (len - slice) / (STORE_SAMPLE_SLICES - 1) * i;
+		memcpy(sample + i * slice, p + off, slice);
+	}
+	store_deflate(sample, sizeof(sample), STORE_SAMPLE_LEVEL, &z);
+	worth = z.len < sizeof(sample) - sizeof(sample) / 32; /* saves >= 3 % */
+	ws_buf_release(&z);
+	return worth;
+}
+
+int store_magic_compressed(const void *head, size_t len)
+{
+	static const struct {
+		unsigned off, n;
+		const char *magic;
+	} m[] = {
+		{ 0, 3, "\xff\xd8\xff" },                /* JPEG */
+		{ 0, 8, "\x89PNG\r\n\x1a\n" },          /* PNG */
+		{ 0, 4, "GIF8" },                        /* GIF */
+		{ 0, 4, "PK\x03\x04" },                  /* ZIP, docx/xlsx/pptx, odt, jar, apk */
+		{ 0, 2, "\x1f\x8b" },                    /* gzip */
+		{ 0, 3, "BZh" },                         /* bzip2 */
+		{ 0, 6, "\xfd" "7zXZ\x00" },              /* xz */
+		{ 0, 4, "\x28\xb5\x2f\xfd" },            /* zstd */
+		{ 0, 6, "7z\xbc\xaf\x27\x1c" },          /* 7z */
+		{ 0, 4, "Rar!" },                        /* RAR */
+		{ 0, 4, "MSCF" },                        /* CAB */
+		{ 4, 4, "ftyp" },                        /* MP4, MOV, M4A, HEIC */
+		{ 0, 4, "\x1a\x45\xdf\xa3" },            /* Matroska, WebM */
+		{ 0, 4, "OggS" },                        /* Ogg */
+		{ 0, 4, "fLaC" },                        /* FLAC */
+		{ 0, 3, "ID3" },                         /* MP3 */
+		{ 8, 4, "WEBP" },                        /* WebP (RIFF....WEBP) */
+	};
+	const unsigned char *p = head;
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (len >= m[i].off + m[i].n && !memcmp(p + m[i].off, m[i].magic, m[i].n))
+			return 1;
+	return 0;
+}
+
 void store_blob_encode(const struct store *st, const unsigned char *hash,
-		       const void *data, size_t len, struct ws_buf *out)
+		       const void *data, size_t len, int compress,
+		       struct ws_buf *out)
 {
 	struct ws_buf z = WS_BUF_INIT;
 	unsigned char flags = 0;
 	const void *payload = data;
 	size_t plen = len;
 
-	/* Level 6 with the raw fallback: incompressible chunks cost one byte. */
-	store_deflate(data, len, 6, &z);
-	if (z.len < len) {
+	if (compress < 0)
+		compress = store_blob_compressible(data, len);
+	/* The raw fallback stays: incompressible chunks cost one byte. */
+	if (compress)
+		store_deflate(data, len, STORE_ZLIB_LEVEL, &z);
+	if (compress && z.len < len) {
 		flags |= STORE_BLOB_ZLIB;
 		payload = z.buf;
 		plen = z.len;

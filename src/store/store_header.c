@@ -77,8 +77,8 @@ static int derive_master(const struct store_open_opts *opts,
 	return WS_OK;
 }
 
-int store_header_create(const char *dir, const struct store_open_opts *opts,
-			struct ws_error *err)
+int store_header_create(const struct store *st, const char *dir,
+			const struct store_open_opts *opts, struct ws_error *err)
 {
 	struct ws_buf b = WS_BUF_INIT, id = WS_BUF_INIT, path = WS_BUF_INIT;
 	char sum[65];
@@ -127,11 +127,17 @@ int store_header_create(const char *dir, const struct store_open_opts *opts,
 		}
 		ws_buf_addf(&b, "key-check %s\n", kc);
 	}
+	if (opts->pack_size)
+		ws_buf_addf(&b, "pack-size %llu\n", (unsigned long long)opts->pack_size);
 	checksum_hex(b.buf, b.len, sum);
 	ws_buf_addf(&b, "checksum %s\n", sum);
 	struct ws_error e;
+	int fe = store_fault(st, path.buf);
 	ws_error_clear(&e);
-	rc = ws_write_file_atomic(path.buf, b.buf, b.len, 1, WS_E_STORE, &e);
+	if (fe)
+		rc = ws_error_set_errno(&e, WS_E_STORE, fe, path.buf, "cannot create store header");
+	else
+		rc = ws_write_file_atomic(path.buf, b.buf, b.len, 1, WS_E_STORE, &e);
 	if (rc && e.sys_errno == EEXIST && ws_path_exists(path.buf))
 		rc = WS_OK; /* someone else created it first: use theirs */
 	else if (rc && err)
@@ -146,7 +152,7 @@ out:
 struct hdr_fields {
 	int major, minor;
 	char *store_id, *encryption, *key_source, *kdf, *salt, *key_check;
-	unsigned long long ops, mem, chunk;
+	unsigned long long ops, mem, chunk, pack;
 };
 
 static void hdr_fields_release(struct hdr_fields *h)
@@ -215,6 +221,8 @@ int store_header_load(struct store *st, const char *dir,
 				h.major = -1;
 		} else if (!strcmp(line, "store-id") && !h.store_id) {
 			h.store_id = ws_xstrdup(val);
+		} else if (!strcmp(line, "pack-size")) {
+			h.pack = strtoull(val, NULL, 10);
 		} else if (!strcmp(line, "chunk-size")) {
 			h.chunk = strtoull(val, NULL, 10);
 		} else if (!strcmp(line, "encryption") && !h.encryption) {
@@ -241,12 +249,15 @@ int store_header_load(struct store *st, const char *dir,
 	}
 	if (h.major < 1 || !h.store_id || strlen(h.store_id) != 32 ||
 	    !store_is_hex(h.store_id, 32) || !h.encryption ||
-	    h.chunk < 4096 || h.chunk > STORE_CHUNK_MAX) {
+	    h.chunk < 4096 || h.chunk > STORE_CHUNK_MAX ||
+	    (h.pack && (h.pack < STORE_PACK_MIN || h.pack > STORE_PACK_MAX))) {
 		rc = ws_error_set(err, WS_E_CORRUPT, path.buf, "store header incomplete or invalid");
 		goto out;
 	}
 	memcpy(st->store_id, h.store_id, 33);
 	st->chunk_size = (uint32_t)h.chunk;
+	if (!st->pack_size && h.pack)
+		st->pack_size = h.pack; /* the opener's own size wins */
 	if (!strcmp(h.encryption, "none")) {
 		st->encrypted = 0;
 		if (opts->encrypt) {

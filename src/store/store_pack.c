@@ -365,6 +365,8 @@ struct store_packw {
 	char id[STORE_PACK_ID_LEN + 1];
 	struct ws_buf tmp;
 	int fd;
+	int dead;        /* after a failed write: nothing more reaches the file */
+	int werr;        /* errno of the first failed write */
 	struct archive *a;
 	struct archive_entry *ent;
 	uint64_t size;   /* logical bytes so far (headers + padded data) */
@@ -373,7 +375,7 @@ struct store_packw {
 static int packw_fail(struct store_packw *pw, const char *what,
 		      struct ws_error *err)
 {
-	int e = archive_errno(pw->a);
+	int e = pw->werr ? pw->werr : archive_errno(pw->a);
 
 	if (e > 0)
 		return ws_error_set_errno(err, WS_E_IO, e, pw->tmp.buf, "%s", what);
@@ -381,11 +383,49 @@ static int packw_fail(struct store_packw *pw, const char *what,
 			    archive_error_string(pw->a));
 }
 
+/*
+ * libarchive's output: our own writes, so the fault hook sees them and a
+ * failed pack can be cut back to what reached the disk whole.  A failure
+ * is recorded, not returned: libarchive would otherwise enter its fatal
+ * state, in which freeing the writer leaks its output buffer.  Callers
+ * check pw->werr after every libarchive call.
+ */
+static la_ssize_t packw_write_cb(struct archive *a, void *ctx,
+				 const void *buf, size_t len)
+{
+	struct store_packw *pw = ctx;
+	int e;
+
+	(void)a;
+	if (pw->dead)
+		return (la_ssize_t)len;
+	e = store_write_all(pw->st, pw->fd, pw->tmp.buf, buf, len);
+	if (e) {
+		pw->dead = 1;
+		pw->werr = e;
+	}
+	return (la_ssize_t)len;
+}
+
+/* A new archive writer on pw->fd at its current position. */
+static int packw_archive(struct store_packw *pw, struct ws_error *err)
+{
+	pw->a = archive_write_new();
+	if (archive_write_set_format_ustar(pw->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(pw->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(pw->a, 512) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(pw->a, 1) != ARCHIVE_OK ||
+	    archive_write_open(pw->a, pw, NULL, packw_write_cb, NULL) != ARCHIVE_OK)
+		return packw_fail(pw, "cannot start pack", err);
+	return WS_OK;
+}
+
 int store_packw_new(struct store *st, struct store_packw **out,
 		    struct ws_error *err)
 {
 	struct store_packw *pw = ws_xcalloc(1, sizeof(*pw));
 	struct ws_buf id = WS_BUF_INIT;
+	int e, rc;
 
 	pw->st = st;
 	ws_random_hex(&id, STORE_PACK_ID_LEN / 2);
@@ -394,22 +434,18 @@ int store_packw_new(struct store *st, struct store_packw **out,
 	ws_buf_init(&pw->tmp);
 	store_abs(st, &pw->tmp, "tmp/");
 	ws_buf_addf(&pw->tmp, "%s.tar.part", pw->id);
-	pw->fd = open(pw->tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	e = store_fault(st, pw->tmp.buf);
+	pw->fd = e ? -1 : open(pw->tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (pw->fd < 0) {
-		int rc = ws_error_set_errno(err, WS_E_STORE, errno, pw->tmp.buf,
-					    "cannot create pack");
+		rc = ws_error_set_errno(err, WS_E_STORE, e ? e : errno, pw->tmp.buf,
+					"cannot create pack");
 		ws_buf_release(&pw->tmp);
 		free(pw);
 		return rc;
 	}
-	pw->a = archive_write_new();
 	pw->ent = archive_entry_new();
-	if (archive_write_set_format_ustar(pw->a) != ARCHIVE_OK ||
-	    archive_write_add_filter_none(pw->a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(pw->a, 512) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(pw->a, 1) != ARCHIVE_OK ||
-	    archive_write_open_fd(pw->a, pw->fd) != ARCHIVE_OK) {
-		int rc = packw_fail(pw, "cannot start pack", err);
+	rc = packw_archive(pw, err);
+	if (rc) {
 		store_packw_discard(pw);
 		return rc;
 	}
@@ -426,9 +462,9 @@ static int packw_entry(struct store_packw *pw, const char *name,
 	archive_entry_set_filetype(pw->ent, AE_IFREG);
 	archive_entry_set_perm(pw->ent, 0644);
 	archive_entry_set_mtime(pw->ent, 0, 0); /* leaks nothing */
-	if (archive_write_header(pw->a, pw->ent) != ARCHIVE_OK)
+	if (archive_write_header(pw->a, pw->ent) != ARCHIVE_OK || pw->werr)
 		return packw_fail(pw, "cannot write pack", err);
-	if (len && archive_write_data(pw->a, data, len) != (la_ssize_t)len)
+	if (len && (archive_write_data(pw->a, data, len) != (la_ssize_t)len || pw->werr))
 		return packw_fail(pw, "cannot write pack", err);
 	pw->size += 512 + pad512(len);
 	return WS_OK;
@@ -443,6 +479,47 @@ int store_packw_add(struct store_packw *pw, const unsigned char *hash,
 	store_hash_hex(hash, name);
 	*off = pw->size + 512;
 	return packw_entry(pw, name, blob, len, err);
+}
+
+int store_packw_salvage(struct store_packw *pw, const struct store_ix_entry *ix,
+			size_t n, size_t *kept, struct ws_error *err)
+{
+	struct stat sb;
+	uint64_t data_end = 0;
+	size_t k = 0;
+
+	*kept = 0;
+	/* Drop the failed writer without letting it flush anything more. */
+	pw->dead = 1;
+	archive_write_free(pw->a);
+	pw->a = NULL;
+	if (fstat(pw->fd, &sb) != 0)
+		goto discard;
+	/* Blobs are written in order: keep the prefix that is whole on disk. */
+	for (; k < n; k++) {
+		uint64_t end = ix[k].off + ix[k].stored_len;
+		if (end > (uint64_t)sb.st_size)
+			break;
+		data_end = end;
+	}
+	if (!k)
+		goto discard;
+	/* Cut the partial blob (freeing its space), pad the last whole one
+	 * with zeros and append the index and end-of-archive as usual. */
+	pw->size = pad512(data_end);
+	if (ftruncate(pw->fd, (off_t)pw->size) != 0 ||
+	    lseek(pw->fd, (off_t)pw->size, SEEK_SET) < 0)
+		goto discard;
+	pw->dead = 0;
+	pw->werr = 0;
+	if (packw_archive(pw, err) != WS_OK)
+		goto discard;
+	*kept = k;
+	return store_packw_finish(pw, ix, k, err);
+discard:
+	ws_error_set(err, WS_E_IO, pw->tmp.buf, "nothing of the pack could be kept");
+	store_packw_discard(pw);
+	return WS_E_IO;
 }
 
 uint64_t store_packw_size(const struct store_packw *pw)
@@ -479,7 +556,7 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 	rc = packw_entry(pw, "index", idx.buf, idx.len, err);
 	if (rc)
 		goto fail;
-	if (archive_write_close(pw->a) != ARCHIVE_OK) {
+	if (archive_write_close(pw->a) != ARCHIVE_OK || pw->werr) {
 		rc = packw_fail(pw, "cannot finish pack", err);
 		goto fail;
 	}
@@ -513,7 +590,20 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 	ws_buf_reset(&rel);
 	store_rel_pack(&rel, pw->id, ".idx");
 	store_abs(st, &dst, rel.buf);
-	rc = ws_write_file_atomic(dst.buf, idx.buf, idx.len, 1, WS_E_IO, err);
+	e = store_fault(st, dst.buf);
+	if (e)
+		rc = ws_error_set_errno(err, WS_E_IO, e, dst.buf, "cannot write pack index");
+	else
+		rc = ws_write_file_atomic(dst.buf, idx.buf, idx.len, 1, WS_E_IO, err);
+	if (rc) {
+		/* Without its .idx no writer would use the pack and no catalog
+		 * names it yet: give its space back. */
+		ws_buf_reset(&dst);
+		ws_buf_reset(&rel);
+		store_rel_pack(&rel, pw->id, ".tar");
+		store_abs(st, &dst, rel.buf);
+		unlink(dst.buf);
+	}
 	goto out;
 fail:
 	if (pw->fd >= 0)
@@ -521,6 +611,7 @@ fail:
 	pw->fd = -1;
 	unlink(pw->tmp.buf);
 out:
+	pw->dead = 1; /* nothing more after a failure */
 	archive_write_free(pw->a);
 	archive_entry_free(pw->ent);
 	ws_buf_release(&pw->tmp);
@@ -537,6 +628,7 @@ void store_packw_discard(struct store_packw *pw)
 {
 	if (!pw)
 		return;
+	pw->dead = 1;
 	if (pw->a)
 		archive_write_free(pw->a); /* closes the archive, not our fd */
 	if (pw->ent)

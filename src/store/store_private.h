@@ -56,8 +56,17 @@ struct store_pack {
 	int vref;                       /* verify/prune: referenced by a catalog */
 };
 
+/*
+ * Fault injection for the tests: called before every write the store makes
+ * into a file (and before creating one) with the path concerned; a nonzero
+ * return is used as the errno of that write (ENOSPC, EIO ...).
+ */
+typedef int (*store_fault_fn)(void *ctx, const char *path);
+
 struct store {
 	char *dir;
+	store_fault_fn fault;           /* NULL outside tests */
+	void *fault_ctx;
 	int encrypted;
 	uint32_t chunk_size;
 	uint64_t pack_size;
@@ -70,6 +79,17 @@ struct store {
 };
 
 /* store.c */
+/* store_open with a fault hook installed before anything is written. */
+int store_open_faulty(const char *dir, const struct store_open_opts *opts,
+		      store_fault_fn fault, void *fault_ctx,
+		      struct store **out, struct ws_error *err);
+/* The hook's errno for a write into `path`, 0 when there is no hook. */
+int store_fault(const struct store *st, const char *path);
+/* write(2) all of buf through the fault hook; 0 or errno. */
+int store_write_all(const struct store *st, int fd, const char *path,
+		    const void *buf, size_t len);
+/* On WS_E_NOSPACE, say which store is full and what a rerun reuses. */
+int store_nospace_hint(const struct store *st, int rc, struct ws_error *err);
 void store_rel_pack(struct ws_buf *out, const char *id, const char *ext);
 void store_abs(const struct store *st, struct ws_buf *out, const char *rel);
 int store_list_packs(struct store *st, struct ws_error *err);
@@ -91,9 +111,32 @@ int store_unseal(const struct store *st, const unsigned char *key,
 /* zlib helpers: inflate refuses more than `max` output bytes (-1). */
 void store_deflate(const void *data, size_t len, int level, struct ws_buf *out);
 int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out);
-/* Encode a chunk as a blob (flags byte + payload). */
+/* zlib level of blobs: measured in docs/performance.md (store section). */
+#define STORE_ZLIB_LEVEL 6
+/* Sampling of a chunk before compressing it (see store_blob_compressible). */
+#define STORE_SAMPLE_LEN (64u * 1024)
+#define STORE_SAMPLE_SLICES 4
+#define STORE_SAMPLE_LEVEL 1
+/*
+ * Whether compressing the chunk is worth it: a chunk larger than
+ * STORE_SAMPLE_LEN is sampled (STORE_SAMPLE_SLICES slices spread over it,
+ * STORE_SAMPLE_LEN bytes in all) and deflated at STORE_SAMPLE_LEVEL; when
+ * that saves less than 3 %, the chunk is judged incompressible.
+ */
+int store_blob_compressible(const void *data, size_t len);
+/*
+ * True when `head` (the first bytes of a file) starts like a format that is
+ * already compressed (JPEG, PNG, GIF, ZIP and Office/OpenDocument files,
+ * gzip, bzip2, xz, zstd, 7z, RAR, CAB, MP4/MOV/HEIC, MKV/WebM, Ogg, FLAC,
+ * WebP, MP3 with an ID3 tag).
+ */
+int store_magic_compressed(const void *head, size_t len);
+/* Encode a chunk as a blob (flags byte + payload).  `compress`: 1 try zlib
+ * (stored raw when it does not shrink), 0 store raw, -1 decide by
+ * store_blob_compressible. */
 void store_blob_encode(const struct store *st, const unsigned char *hash,
-		       const void *data, size_t len, struct ws_buf *out);
+		       const void *data, size_t len, int compress,
+		       struct ws_buf *out);
 /* Decode and check a blob; appends the chunk to out.  -1 + reason on damage. */
 int store_blob_decode(const struct store *st, const unsigned char *hash,
 		      uint32_t raw_len, const void *blob, size_t len,
@@ -104,8 +147,8 @@ void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1])
 int store_header_load(struct store *st, const char *dir,
 		      const struct store_open_opts *opts, int *absent,
 		      struct ws_error *err);
-int store_header_create(const char *dir, const struct store_open_opts *opts,
-			struct ws_error *err);
+int store_header_create(const struct store *st, const char *dir,
+			const struct store_open_opts *opts, struct ws_error *err);
 
 /* store_pack.c */
 int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err);
@@ -140,6 +183,16 @@ int store_packw_add(struct store_packw *pw, const unsigned char *hash,
 		    struct ws_error *err);
 uint64_t store_packw_size(const struct store_packw *pw);
 const char *store_packw_id(const struct store_packw *pw);
+/*
+ * After a failed write (disk full): keep the blobs that reached the disk
+ * whole.  The pack is truncated after the last complete blob, closed with
+ * an index of those blobs and renamed into packs/ like a finished pack, so
+ * a rerun deduplicates against it.  *kept gets the number of index entries
+ * kept (a prefix of ix, which is in write order).  Frees pw whatever the
+ * result; WS_OK only when the pack and its .idx are in place.
+ */
+int store_packw_salvage(struct store_packw *pw, const struct store_ix_entry *ix,
+			size_t n, size_t *kept, struct ws_error *err);
 /* Write the index, close, rename into packs/, write the .idx.  Frees pw. */
 int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 		       size_t n, struct ws_error *err);

@@ -55,7 +55,8 @@ struct store_writer {
 	size_t a_refs;
 	struct store_write_stats stats;
 	time_t last_touch;
-	int failed;                   /* an I/O error left the pack unusable */
+	int failed;                   /* code of a failed write into the store:
+					 the scan cannot be committed */
 };
 
 static size_t dd_pos(const struct store_writer *w, const unsigned char *h)
@@ -109,14 +110,36 @@ static const char *keep_str(struct store_writer *w, const char *s)
 	return w->strs[w->n_strs++];
 }
 
+static int close_pack(struct store_writer *w, struct ws_error *err);
+
+/*
+ * A write into the store failed: remember it (the scan cannot be committed
+ * any more) and, when the disk is full, close the open pack if it can be
+ * closed so a rerun deduplicates against what it holds.
+ */
+static int writer_fail(struct store_writer *w, int rc, struct ws_error *err)
+{
+	if (!w->failed)
+		w->failed = rc;
+	if (w->pw && rc == WS_E_NOSPACE) {
+		struct ws_error e2;
+		int failed = w->failed;
+
+		ws_error_clear(&e2);
+		close_pack(w, &e2);
+		w->failed = failed;
+	}
+	return store_nospace_hint(w->st, rc, err);
+}
+
 static int cat_write(struct store_writer *w, const struct ws_buf *b,
 		     struct ws_error *err)
 {
-	int e = ws_write_all(w->cat_fd, b->buf, b->len);
+	int e = store_write_all(w->st, w->cat_fd, w->cat_tmp.buf, b->buf, b->len);
 
 	if (e)
-		return ws_error_set_errno(err, WS_E_IO, e, w->cat_tmp.buf,
-					  "cannot write catalog");
+		return writer_fail(w, ws_error_set_errno(err, WS_E_IO, e, w->cat_tmp.buf,
+							 "cannot write catalog"), err);
 	w->cat_pos += b->len;
 	return WS_OK;
 }
@@ -276,9 +299,10 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	/* The marker first: prune must see us before we read any index. */
 	ws_buf_addf(&rel, "scans/%s.open", w->scan_id);
 	store_abs(st, &w->marker, rel.buf);
-	fd = open(w->marker.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	rc = store_fault(st, w->marker.buf);
+	fd = rc ? -1 : open(w->marker.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_STORE, errno, w->marker.buf,
+		rc = ws_error_set_errno(err, WS_E_STORE, rc ? rc : errno, w->marker.buf,
 					"cannot create scan marker");
 		ws_buf_reset(&w->marker);
 		goto fail;
@@ -290,9 +314,10 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 		goto fail;
 	store_abs(st, &w->cat_tmp, "tmp/");
 	ws_buf_addf(&w->cat_tmp, "%s.cat.part", w->scan_id);
-	w->cat_fd = open(w->cat_tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	rc = store_fault(st, w->cat_tmp.buf);
+	w->cat_fd = rc ? -1 : open(w->cat_tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (w->cat_fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_STORE, errno, w->cat_tmp.buf,
+		rc = ws_error_set_errno(err, WS_E_STORE, rc ? rc : errno, w->cat_tmp.buf,
 					"cannot create catalog");
 		ws_buf_reset(&w->cat_tmp);
 		goto fail;
@@ -316,7 +341,7 @@ fail:
 	w->info.rule_files = NULL;
 	free(rf);
 	store_scan_abort(w);
-	return rc;
+	return store_nospace_hint(st, rc, err);
 }
 
 const char *store_writer_scan_id(const struct store_writer *w)
@@ -411,8 +436,9 @@ static int close_pack(struct store_writer *w, struct ws_error *err)
 	rc = store_packw_finish(w->pw, w->pix, w->n_pix, err);
 	w->pw = NULL;
 	if (rc) {
-		w->failed = 1;
-		return rc;
+		w->pw_pack = NULL;
+		w->n_pix = 0;
+		return writer_fail(w, rc, err);
 	}
 	w->pw_pack->has_tar = w->pw_pack->has_idx = 1;
 	w->pw_pack = NULL;
@@ -422,14 +448,41 @@ static int close_pack(struct store_writer *w, struct ws_error *err)
 	return WS_OK;
 }
 
+/* The open pack failed to take a blob: keep what reached the disk whole
+ * when the disk is full, else drop the pack. */
+static int pack_write_failed(struct store_writer *w, int rc, struct ws_error *err)
+{
+	struct store_packw *pw = w->pw;
+	size_t kept = 0;
+
+	w->pw = NULL;
+	if (rc == WS_E_NOSPACE) {
+		struct ws_error e2;
+
+		ws_error_clear(&e2);
+		if (store_packw_salvage(pw, w->pix, w->n_pix, &kept, &e2) == WS_OK) {
+			w->pw_pack->has_tar = w->pw_pack->has_idx = 1;
+			w->stats.packs_new++;
+		}
+	} else {
+		store_packw_discard(pw);
+	}
+	w->pw_pack = NULL;
+	w->n_pix = 0;
+	return writer_fail(w, rc, err);
+}
+
 static int store_chunk(struct store_writer *w, const unsigned char *data,
-		       size_t len, struct store_chunk_ref *ref,
+		       size_t len, int compress, struct store_chunk_ref *ref,
 		       struct ws_error *err)
 {
 	struct store *st = w->st;
 	struct dd_slot *s;
 	int rc;
 
+	if (w->failed)
+		return ws_error_set(err, w->failed, st->dir,
+				    "an earlier write into the store failed: the scan cannot be completed");
 	store_content_hash(st, data, len, ref->hash);
 	ref->raw_len = (uint32_t)len;
 	w->stats.chunks++;
@@ -438,26 +491,21 @@ static int store_chunk(struct store_writer *w, const unsigned char *data,
 		ref->pack = (uint32_t)pack_no(w, s->p);
 		return WS_OK;
 	}
-	if (w->failed)
-		return ws_error_set(err, WS_E_IO, st->dir, "the scan's pack could not be written");
 	if (!w->pw) {
 		rc = store_packw_new(st, &w->pw, err);
 		if (rc)
-			return rc;
+			return writer_fail(w, rc, err);
 		w->pw_pack = store_pack_add(st, store_packw_id(w->pw));
 	}
 	struct ws_buf blob = WS_BUF_INIT;
 	struct store_ix_entry *e;
 	uint64_t off;
 
-	store_blob_encode(st, ref->hash, data, len, &blob);
+	store_blob_encode(st, ref->hash, data, len, compress, &blob);
 	rc = store_packw_add(w->pw, ref->hash, blob.buf, blob.len, &off, err);
 	if (rc) {
 		ws_buf_release(&blob);
-		store_packw_discard(w->pw);
-		w->pw = NULL;
-		w->failed = 1;
-		return rc;
+		return pack_write_failed(w, rc, err);
 	}
 	WS_ALLOC_GROW(w->pix, w->n_pix + 1, w->a_pix);
 	e = &w->pix[w->n_pix++];
@@ -508,6 +556,7 @@ int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
 {
 	uint64_t size = 0;
 	size_t n_refs = 0;
+	int compress = -1;
 	int rc = check_file_meta(meta, fd >= 0, err);
 
 	if (rc)
@@ -528,8 +577,11 @@ int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
 		}
 		if (!got)
 			break;
+		/* Already-compressed formats are recognised by their first bytes. */
+		if (!n_refs && store_magic_compressed(w->chunk, got))
+			compress = 0;
 		WS_ALLOC_GROW(w->refs, n_refs + 1, w->a_refs);
-		rc = store_chunk(w, w->chunk, got, &w->refs[n_refs], err);
+		rc = store_chunk(w, w->chunk, got, compress, &w->refs[n_refs], err);
 		if (rc)
 			return rc;
 		n_refs++;
@@ -547,6 +599,7 @@ int store_scan_add_file_mem(struct store_writer *w,
 	const unsigned char *p = data;
 	size_t n_refs = 0, off = 0;
 	int rc = check_file_meta(meta, len > 0, err);
+	int compress = len && store_magic_compressed(data, len) ? 0 : -1;
 
 	if (rc)
 		return rc;
@@ -554,7 +607,7 @@ int store_scan_add_file_mem(struct store_writer *w,
 		size_t n = len - off < w->st->chunk_size ? len - off : w->st->chunk_size;
 
 		WS_ALLOC_GROW(w->refs, n_refs + 1, w->a_refs);
-		rc = store_chunk(w, p + off, n, &w->refs[n_refs], err);
+		rc = store_chunk(w, p + off, n, compress, &w->refs[n_refs], err);
 		if (rc)
 			return rc;
 		n_refs++;
@@ -595,12 +648,13 @@ int store_scan_commit(struct store_writer *w, char *scan_id_out,
 {
 	struct ws_buf b = WS_BUF_INIT, dst = WS_BUF_INIT, dir = WS_BUF_INIT;
 	struct ws_buf rel = WS_BUF_INIT;
+	struct store *st = w->st;
 	uint64_t toff;
 	int rc, e = 0;
 
 	if (w->failed) {
-		rc = ws_error_set(err, WS_E_IO, w->st->dir,
-				  "a pack of this scan could not be written: scan not committed");
+		rc = ws_error_set(err, w->failed, w->st->dir,
+				  "an earlier write into the store failed: scan not committed");
 		goto out;
 	}
 	rc = close_pack(w, err);
@@ -696,7 +750,7 @@ out:
 	ws_buf_release(&dir);
 	ws_buf_release(&rel);
 	store_scan_abort(w);
-	return rc;
+	return store_nospace_hint(st, rc, err);
 }
 
 void store_scan_abort(struct store_writer *w)
