@@ -33,7 +33,8 @@ const char *apply_action_name(int kind)
 		"reg-skip", "key-create", "file-place", "file-rename",
 		"file-overwrite", "file-same", "file-keep", "file-skip", "dir-create",
 		"user-stage", "reg-stage", "file-stage", "bundle", "app-stage",
-		"app-skip"
+		"app-skip", "reg-dropped", "file-dropped", "reg-translated",
+		"settings-file"
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]))
@@ -85,6 +86,14 @@ void apply_report_release(struct apply_report *r)
 	free(r->wifi);
 	r->wifi = NULL;
 	r->n_wifi = 0;
+	for (size_t i = 0; i < r->n_compat; i++) {
+		free(r->compat[i].component);
+		free(r->compat[i].verdict);
+		free(r->compat[i].note);
+	}
+	free(r->compat);
+	r->compat = NULL;
+	r->n_compat = 0;
 }
 
 #define MAX_SUBS 64
@@ -101,6 +110,9 @@ struct user_map {
 	struct asub subs[MAX_SUBS], xsubs[MAX_SUBS]; /* xsubs: REG_EXPAND_SZ data */
 	size_t nsubs;
 	struct apply_user_report *rep;
+	struct aw_pins pins;             /* Windows 10 Start tiles, translated */
+	int has_tiles;
+	struct aw_assoc assoc;           /* UserChoice ProgIds */
 };
 
 struct apply {
@@ -122,6 +134,8 @@ struct apply {
 	char *profiles_dir;              /* Windows path of the profiles folder */
 	int need_software, need_system;  /* found by the safety pass */
 	struct apps_ctx *apps;           /* Store apps: target image, app cache */
+	struct acat *acat;               /* notes of the scan's rule files */
+	struct aw aw;                    /* source and target Windows builds */
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 };
@@ -393,6 +407,79 @@ static struct bundle *bundle_of(struct apply *a, struct user_map *um)
 
 /* ---- registry ----------------------------------------------------------- */
 
+/* The catalog's component of an object (counted for the report). */
+static struct acat_comp *comp_of(struct apply *a, uint32_t rule, int is_file, int *never)
+{
+	struct acat_comp *c = acat_find(a->acat, store_catalog_rule_text(a->cat, rule), never);
+
+	if (c) {
+		if (is_file)
+			c->files++;
+		else
+			c->values++;
+	}
+	return c;
+}
+
+/* Malformed settings, Windows 10 -> 11 verdicts, NeverRestore, default apps
+ * and Start tiles.  1 when the value is dealt with here (not written). */
+static int catalog_value(struct apply *a, struct user_map *um, const struct store_value *v,
+			 const char *obj)
+{
+	char why[600];
+	int never = 0, verdict;
+	struct acat_comp *c;
+
+	if (!aw_check_type(v->key, v->name, v->type, v->len, why, sizeof(why))) {
+		cnt(a, um)->values_skipped++;
+		act(a, APPLY_REG_SKIP, um->src->account, obj, NULL, why);
+		ws_logf(a->log, WS_LOG_WARN, obj, "not applied: %s", why);
+		return 1;
+	}
+	c = comp_of(a, v->rule, 0, &never);
+	verdict = aw_value(&a->aw, v->key, v->name, c, never, why, sizeof(why));
+	if (verdict == AW_CARRY)
+		return 0;
+	if (verdict == AW_DROP) {
+		cnt(a, um)->values_dropped++;
+		act(a, APPLY_REG_DROPPED, um->src->account, obj, NULL, why);
+		return 1;
+	}
+	if (verdict == AW_DEFAULT_APP) {
+		struct ws_buf id = WS_BUF_INIT, progid = WS_BUF_INIT;
+
+		aw_is_default_app(v->key, v->name, &id);
+		if (v->type == REG_SZ || v->type == REG_EXPAND_SZ)
+			ws_utf16le_to_utf8(v->data, v->len, &progid, WS_UTF16_STOP_AT_NUL);
+		if (progid.len) {
+			aw_assoc_add(&um->assoc, id.buf, progid.buf, NULL);
+			cnt(a, um)->values_translated++;
+			act(a, APPLY_REG_TRANSLATED, um->src->account, obj, "default-apps.xml", why);
+		} else {
+			cnt(a, um)->values_skipped++;
+			act(a, APPLY_REG_SKIP, um->src->account, obj, NULL,
+			    "malformed value: a default app choice that is not a ProgId string");
+			ws_logf(a->log, WS_LOG_WARN, obj, "not applied: default app choice is "
+				"not a ProgId string");
+		}
+		ws_buf_release(&id);
+		ws_buf_release(&progid);
+		return 1;
+	}
+	/* AW_START_TILES */
+	{
+		size_t before = um->pins.n;
+
+		aw_pins_from_tiles(v->data, v->len, &um->pins);
+		um->has_tiles = 1;
+		cnt(a, um)->values_translated++;
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), ": %zu pins found",
+			 um->pins.n - before);
+		act(a, APPLY_REG_TRANSLATED, um->src->account, obj, "start-pins.json", why);
+	}
+	return 1;
+}
+
 static int open_hive_w(struct apply *a, const char *host, struct reg_hive **slot,
 		       struct ws_error *err)
 {
@@ -512,6 +599,10 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			act(a, APPLY_REG_SKIP, uname, obj.buf, NULL, "user not on the target");
 			goto out;
 		}
+	}
+	if (v && um && (rc = catalog_value(a, um, v, obj.buf)) != 0) {
+		rc = WS_OK;
+		goto out;
 	}
 	if (reg_map_path(key, &kind, &inner, &e)) {
 		cnt(a, um)->values_skipped++;
@@ -888,6 +979,17 @@ static int apply_file(struct apply *a, const struct store_file *f,
 			goto out;
 		}
 	}
+	if (!(f->flags & STORE_FILE_DIR)) {
+		char dwhy[600];
+		int never = 0;
+		struct acat_comp *c = comp_of(a, f->rule, 1, &never);
+
+		if (aw_file(&a->aw, f->path, c, dwhy, sizeof(dwhy)) == AW_DROP) {
+			cnt(a, um)->files_dropped++;
+			act(a, APPLY_FILE_DROPPED, uname, f->path, NULL, dwhy);
+			goto out;
+		}
+	}
 	if (f->flags & STORE_FILE_NOT_CAPTURED) {
 		cnt(a, um)->files_skipped++;
 		act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
@@ -1197,6 +1299,9 @@ static void sum_counts(struct apply_report *r)
 		r->apps_winget += c->apps_winget;
 		r->apps_needs_store += c->apps_needs_store;
 		r->apps_skipped += c->apps_skipped;
+		r->values_dropped += c->values_dropped;
+		r->files_dropped += c->files_dropped;
+		r->values_translated += c->values_translated;
 	}
 }
 
@@ -1236,6 +1341,139 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 }
 
 static int apply_extract(struct store *st, struct apply *a, struct ws_error *err);
+
+/* Write `data` at the target's Windows path `win` (replacing, journaled). */
+static int write_target(struct apply *a, const char *win, const struct ws_buf *data,
+			struct ws_error *err)
+{
+	struct ws_buf host = WS_BUF_INIT, parent = WS_BUF_INIT, tmp = WS_BUF_INIT;
+	enum vol_res res;
+	int rc, fd;
+
+	if ((rc = vol_resolve(a->vol, win, &host, &res, err)))
+		goto out;
+	if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
+		rc = ws_error_set(err, WS_E_UNSUPPORTED, win, "passes through a link on the target");
+		goto out;
+	}
+	parent_of(host.buf, &parent);
+	if ((rc = aj_mkdirs(a->j, parent.buf, err)))
+		goto out;
+	aj_temp(a->j, "gen", &tmp);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create file");
+		goto out;
+	}
+	if (ws_write_all(fd, data->buf, data->len) || fsync(fd))
+		rc = ws_error_set_errno(err, WS_E_IO, errno, win, "cannot write file");
+	if (close(fd) && !rc)
+		rc = ws_error_set_errno(err, WS_E_IO, errno, win, "cannot write file");
+	if (!rc)
+		rc = aj_place(a->j, tmp.buf, host.buf, res == VOL_RES_FOUND, err);
+	unlink(tmp.buf);
+out:
+	ws_buf_release(&host);
+	ws_buf_release(&parent);
+	ws_buf_release(&tmp);
+	return rc;
+}
+
+/* Start pins and default apps of each user: into the bundle, or for the
+ * Default profile LayoutModification.json and ProgramData\\winstate. */
+static int translated_outputs(struct apply *a, struct ws_error *err)
+{
+	int rc = WS_OK;
+
+	for (size_t i = 0; !rc && i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+		struct ws_buf pins = WS_BUF_INIT, xml = WS_BUF_INIT, win = WS_BUF_INIT;
+		char msg[300];
+
+		if (um->mode < 0 || (!um->has_tiles && !um->assoc.n))
+			continue;
+		if (um->has_tiles)
+			aw_pins_json(&um->pins, um->src->profile_path, &pins);
+		if (um->assoc.n)
+			aw_assoc_xml(&um->assoc, &xml);
+		snprintf(msg, sizeof(msg), "%zu Start pins in ConfigureStartPins form (%zu secondary "
+			 "tiles left out)", um->pins.n, um->pins.secondary);
+		if (um->mode == APPLY_MODE_DEFAULT) {
+			if (pins.len) {
+				ws_buf_addf(&win, "%s\\AppData\\Local\\Microsoft\\Windows\\Shell\\"
+					    "LayoutModification.json", um->dst->win_path);
+				if (!a->o->dry_run)
+					rc = write_target(a, win.buf, &pins, err);
+				if (!rc)
+					act(a, APPLY_SETTINGS_FILE, um->src->account, "start-pins",
+					    win.buf, msg);
+			}
+			if (!rc && xml.len) {
+				ws_buf_reset(&win);
+				ws_buf_addf(&win, "%s\\winstate\\default-apps.xml", a->programdata);
+				if (!a->o->dry_run)
+					rc = write_target(a, win.buf, &xml, err);
+				if (!rc)
+					act(a, APPLY_SETTINGS_FILE, um->src->account, "default-apps",
+					    win.buf, "default associations: import with dism /online "
+					    "/import-defaultappassociations or the 'Set a default "
+					    "associations configuration file' policy");
+			}
+		} else {
+			struct bundle *b = bundle_of(a, um);
+
+			if (pins.len) {
+				ws_buf_release(&b->start_pins);
+				b->start_pins = pins;
+				ws_buf_init(&pins);
+				ws_buf_addf(&win, "%s\\start-pins.json", b->win);
+				act(a, APPLY_SETTINGS_FILE, um->src->account, "start-pins", win.buf, msg);
+			}
+			if (xml.len) {
+				ws_buf_release(&b->default_apps);
+				b->default_apps = xml;
+				ws_buf_init(&xml);
+				ws_buf_reset(&win);
+				ws_buf_addf(&win, "%s\\default-apps.xml", b->win);
+				act(a, APPLY_SETTINGS_FILE, um->src->account, "default-apps", win.buf,
+				    "default associations, kept at sign-in: Windows applies them only "
+				    "through dism /online /import-defaultappassociations (administrator) "
+				    "or the 'Set a default associations configuration file' policy");
+			}
+		}
+		ws_buf_release(&pins);
+		ws_buf_release(&xml);
+		ws_buf_release(&win);
+	}
+	return rc;
+}
+
+/* The Windows 10 -> 11 table of the report: every catalog group met. */
+static void compat_report(struct apply *a)
+{
+	struct apply_report *r = a->r;
+
+	r->source_build = a->aw.src_build;
+	r->target_build = a->aw.dst_build;
+	r->win10_to_11 = a->aw.to11;
+	if (!a->aw.to11)
+		return;
+	for (size_t i = 0; i < acat_count(a->acat); i++) {
+		static const char *const moves[] = { "unknown", "carried", "translated", "dropped" };
+		struct acat_comp *c = acat_get(a->acat, i);
+		struct apply_compat *o;
+
+		if (!c->values && !c->files)
+			continue;
+		r->compat = ws_xrealloc(r->compat, (r->n_compat + 1) * sizeof(*r->compat));
+		o = &r->compat[r->n_compat++];
+		o->component = ws_xstrdup(c->name);
+		o->verdict = ws_xstrdup(moves[c->move]);
+		o->note = ws_xstrdup(c->note);
+		o->values = c->values;
+		o->files = c->files;
+	}
+}
 
 /* Each offline or staged user's Store apps: the reinstall list, apps.json
  * into the user's bundle (made for it when needed). */
@@ -1313,6 +1551,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	}
 	if ((rc = map_users(&a, err)))
 		goto out;
+	a.acat = acat_load(o->rules_dir, a.cat, a.log);
+	aw_init(&a.aw, store_catalog_info(a.cat)->os_build, vol_get_info(a.vol)->build_number);
 	if ((rc = plan_apps(&a, err)))
 		goto out;
 	if ((rc = safety_pass(&a, err)))
@@ -1343,7 +1583,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			ws_progress_emit(o->progress, &ev);
 		}
 	}
-	if ((rc = finish_bundles(&a, err)))
+	compat_report(&a);
+	if ((rc = translated_outputs(&a, err)) || (rc = finish_bundles(&a, err)))
 		goto out;
 	/* Hives last, each atomically: values were all set in memory first. */
 	for (size_t i = 0; !rc && i < a.nusers; i++) {
@@ -1366,6 +1607,8 @@ out:
 		free(a.users[i].new_sid);
 		free(a.users[i].new_account);
 		free(a.users[i].dst_win);
+		aw_pins_release(&a.users[i].pins);
+		aw_assoc_release(&a.users[i].assoc);
 		if (a.users[i].bundle) {
 			bundle_release(a.users[i].bundle);
 			free(a.users[i].bundle);
@@ -1373,6 +1616,7 @@ out:
 	}
 	free(a.users);
 	aapps_free(a.apps);
+	acat_free(a.acat);
 	amap_release(&a.maps);
 	reg_hive_close(a.software);
 	reg_hive_close(a.system);

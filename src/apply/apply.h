@@ -115,7 +115,14 @@ enum apply_action_kind {
 	APPLY_FILE_STAGE,        /* file copied into a bundle */
 	APPLY_BUNDLE,            /* bundle completed and Active Setup registered */
 	APPLY_APP_STAGE,         /* a Store app to reinstall at sign-in (reason: from where) */
-	APPLY_APP_SKIP           /* a Store app not reinstalled (reason: why) */
+	APPLY_APP_SKIP,          /* a Store app not reinstalled (reason: why) */
+	APPLY_REG_DROPPED,       /* a setting deliberately not restored (reason:
+				    Windows 10 -> 11 verdict, NeverRestore) */
+	APPLY_FILE_DROPPED,      /* likewise for a file (start2.bin ...) */
+	APPLY_REG_TRANSLATED,    /* a setting turned into a generated file
+				    (target: that file; reason: how) */
+	APPLY_SETTINGS_FILE      /* a generated file: start-pins.json,
+				    default-apps.xml, LayoutModification.json */
 };
 
 /* Stable lower-case name of an action ("reg-set", "file-rename" ...). */
@@ -150,6 +157,9 @@ struct apply_opts {
 	int prompt;                      /* ask the user before restoring */
 	const char *expires;             /* "YYYY-MM-DD": after it the script only
 					    cleans up; NULL = never */
+	const char *rules_dir;           /* where the scan's rule files are found
+					    by base name for their catalog notes;
+					    NULL = rule_default_dir(NULL) */
 	const char *app_cache;           /* folder of offline app packages
 					    (.msix/.appx[bundle], *_License*.xml);
 					    NULL = none */
@@ -177,6 +187,9 @@ struct apply_counts {
 	uint64_t bytes;                  /* content bytes written */
 	/* Store apps to reinstall at sign-in, by planned source, and skipped. */
 	uint64_t apps_offline, apps_winget, apps_needs_store, apps_skipped;
+	/* Settings catalog: dropped on purpose (Windows 10 -> 11, NeverRestore,
+	 * incompatible Start layout), and turned into a generated file. */
+	uint64_t values_dropped, files_dropped, values_translated;
 };
 
 enum apply_app_source {
@@ -207,6 +220,14 @@ struct apply_wifi {
 	char *ssid;              /* SSID, else the profile name */
 	char *authentication;    /* "WPA2PSK", "WPA2" ... "" when unknown */
 	char *reason;
+};
+
+/* One catalog group met by a Windows 10 -> 11 apply. */
+struct apply_compat {
+	char *component;         /* display name */
+	char *verdict;           /* "carried", "translated", "dropped" */
+	char *note;              /* the catalog's how / why ("" when none) */
+	uint64_t values, files;  /* objects of the scan in that group */
 };
 
 struct apply_user_report {
@@ -241,6 +262,14 @@ struct apply_report {
 	unsigned wifi_profiles;
 	struct apply_wifi *wifi;
 	size_t n_wifi;
+	uint64_t values_dropped, files_dropped, values_translated;
+	/* Windows versions: build numbers (0 = unknown); win10_to_11 when the
+	 * scan is of Windows 10 (< 22000) and the target Windows 11; then
+	 * compat lists each catalog group met with its verdict. */
+	unsigned source_build, target_build;
+	int win10_to_11;
+	struct apply_compat *compat;
+	size_t n_compat;
 	/* Per user, in catalog order, then "system" last. */
 	struct apply_user_report *users;
 	size_t n_users;

@@ -100,6 +100,8 @@ struct bundle {
 	struct ws_buf apps_json; /* apps.json; empty = no apps */
 	const struct apply_app *apps; /* the script's app step (the user report's) */
 	size_t napps;
+	struct ws_buf start_pins;   /* start-pins.json; empty = none */
+	struct ws_buf default_apps; /* default-apps.xml; empty = none */
 };
 
 void bundle_init(struct bundle *b);
@@ -165,5 +167,113 @@ void aapps_report_release(struct apply_user_report *rep);
  */
 void awifi_check(struct store_catalog *cat, const struct store_file *f,
 		 struct apply_report *r, struct ws_log *log);
+
+/* ---- settings catalog, Windows 10 -> 11, Start pins, default apps
+ *      (apply_win11.c) ------------------------------------------------------ */
+
+/* A component's "10to11:" verdict in its rule file's <description>. */
+enum acat_move { ACAT_UNKNOWN = 0, ACAT_CARRIED, ACAT_TRANSLATED, ACAT_DROPPED };
+
+struct acat_comp {
+	char *name;              /* <displayName> */
+	char *file;              /* base name of its rule file */
+	int move;                /* enum acat_move */
+	char *note;              /* text after "carried" / "translated:" / "dropped:" */
+	int all_never_restore;   /* every include has filter NeverRestore() */
+	uint64_t values, files;  /* objects of this apply met (the report) */
+};
+
+struct acat;
+
+/*
+ * The notes of the rule files the scan's rule records name ("file.xml:LINE
+ * component 'NAME' include PATTERN"): each base name is looked up in
+ * rules_dir (NULL = rule_default_dir(NULL)), else at the path the scan
+ * recorded.  A file not found or not parsed is a log message: its objects
+ * then have no component (carried as before).  Never fails.  acat_free().
+ */
+struct acat *acat_load(const char *rules_dir, struct store_catalog *cat, struct ws_log *log);
+struct acat *acat_new(void);
+/* Add the notes of one rule file from memory (tests).  WS_E_RULES when it
+ * does not parse (nothing added). */
+int acat_add_mem(struct acat *c, const char *base, const char *xml, size_t len,
+		 struct ws_error *err);
+void acat_free(struct acat *c);
+size_t acat_count(const struct acat *c);
+struct acat_comp *acat_get(struct acat *c, size_t i);
+/* Component of a rule record's text, or NULL; *never_restore set from the
+ * include at that line (else from the component's includes). */
+struct acat_comp *acat_find(struct acat *c, const char *rule_text, int *never_restore);
+
+/* What becomes of one object. */
+enum aw_verdict {
+	AW_CARRY = 0,            /* written as is */
+	AW_DROP,                 /* not written; reason given */
+	AW_START_TILES,          /* Windows 10 Start tiles -> start-pins.json */
+	AW_DEFAULT_APP           /* UserChoice ProgId -> default-apps.xml */
+};
+
+struct aw {
+	unsigned src_build, dst_build;  /* 0 = unknown */
+	int to11;                       /* Windows 10 source, Windows 11 target */
+};
+
+/* Source build from the scan's os_build text ("19045", "22631.4317"). */
+void aw_init(struct aw *w, const char *src_build, unsigned dst_build);
+/* Verdict for a value / a file (why: filled for anything but AW_CARRY). */
+int aw_value(const struct aw *w, const char *key, const char *name,
+	     const struct acat_comp *comp, int never_restore, char *why, size_t whylen);
+int aw_file(const struct aw *w, const char *path, const struct acat_comp *comp,
+	    char *why, size_t whylen);
+/* UserChoice [ProgId] of a file type or protocol; its identifier (".pdf",
+ * "https") appended to id (may be NULL). */
+int aw_is_default_app(const char *key, const char *name, struct ws_buf *id);
+/* The Windows 10 Start tile collection value (CloudStore ...start.tilegrid...). */
+int aw_is_start_tiles(const char *key, const char *name);
+/* 1 when a value's type and size fit what Windows keeps there; else 0 and
+ * the reason (DWORD/QWORD sizes, a table of well-known catalog values). */
+int aw_check_type(const char *key, const char *name, uint32_t type, size_t len,
+		  char *why, size_t whylen);
+
+enum aw_pin_kind { AW_PIN_PACKAGED = 0, AW_PIN_DESKTOP_ID, AW_PIN_LINK };
+
+struct aw_pin {
+	int kind;                /* enum aw_pin_kind */
+	char *id;                /* AUMID, desktop app ID or .lnk path */
+};
+
+struct aw_pins {
+	struct aw_pin *v;
+	size_t n, alloc;
+	size_t secondary;        /* secondary tiles (pinned pages ...) left out */
+};
+
+/*
+ * Heuristic over the undocumented tile collection blob: UTF-16 strings at
+ * any alignment; "P~<PackageFamilyName>!<AppId>" -> packaged app,
+ * "W~<id>" -> desktop app ID, a path ending ".lnk" -> shortcut.  Pins are
+ * appended in blob order, without duplicates (at most 512).
+ */
+void aw_pins_from_tiles(const unsigned char *blob, size_t len, struct aw_pins *out);
+/* ConfigureStartPins JSON ({"pinnedList":[...]}); shortcut paths under the
+ * source profile's AppData\Roaming become %APPDATA%\..., ProgramData
+ * ones %ALLUSERSPROFILE%\... */
+void aw_pins_json(const struct aw_pins *p, const char *profile, struct ws_buf *out);
+void aw_pins_release(struct aw_pins *p);
+
+struct aw_assoc_entry {
+	char *id, *progid, *app;
+};
+
+struct aw_assoc {
+	struct aw_assoc_entry *v;
+	size_t n, alloc;
+};
+
+/* First choice per identifier wins; at most 4096. */
+void aw_assoc_add(struct aw_assoc *a, const char *id, const char *progid, const char *app);
+/* <DefaultAssociations> XML as dism /export-defaultappassociations writes it. */
+void aw_assoc_xml(const struct aw_assoc *a, struct ws_buf *out);
+void aw_assoc_release(struct aw_assoc *a);
 
 #endif

@@ -22,6 +22,8 @@ void bundle_init(struct bundle *b)
 	memset(b, 0, sizeof(*b));
 	reg_export_init(&b->reg);
 	ws_buf_init(&b->apps_json);
+	ws_buf_init(&b->start_pins);
+	ws_buf_init(&b->default_apps);
 	ws_random_hex(&h, 16);
 	x = h.buf;
 	x[12] = '4';                                   /* version 4 */
@@ -38,6 +40,8 @@ void bundle_release(struct bundle *b)
 {
 	reg_export_release(&b->reg);
 	ws_buf_release(&b->apps_json);
+	ws_buf_release(&b->start_pins);
+	ws_buf_release(&b->default_apps);
 	free(b->key);
 	free(b->host);
 	free(b->win);
@@ -101,6 +105,18 @@ static const char script_body[] =
 	"      while (Test-Path -LiteralPath \"${stem}(${i})${ext}\") { $i++ }\r\n"
 	"      $dst = \"${stem}(${i})${ext}\"; $renamed++ } else { $placed++ }\r\n"
 	"    Copy-Item -LiteralPath $f.FullName -Destination $dst } }\r\n";
+
+/* Start pins and default apps (only in bundles with them): Windows takes
+ * neither from a user without administrator rights or policy, so they are
+ * kept beside the result log for the user or an administrator. */
+static const char script_kept[] =
+	"# Start pins (ConfigureStartPins list) and default apps (needs DISM or the\r\n"
+	"# 'default associations configuration file' policy): kept, not applied.\r\n"
+	"foreach ($k in 'start-pins.json', 'default-apps.xml') {\r\n"
+	"  $f = Join-Path $Bundle $k\r\n"
+	"  if (Test-Path -LiteralPath $f) {\r\n"
+	"    Copy-Item -LiteralPath $f -Destination ($Log -replace '\\.txt$', \"-$k\")\r\n"
+	"    \"$(Get-Date -Format s) $($me.Name): kept $k as $($Log -replace '\\.txt$', \"-$k\")\" | Out-File -Append -Encoding utf8 -FilePath $Log } }\r\n";
 
 /* The app step (only in bundles with apps): one App line per app below it. */
 static const char script_apps[] =
@@ -177,6 +193,8 @@ void bundle_script(const struct bundle *b, const struct apply_opts *o, struct ws
 	ps_quote(out, b->guid);
 	ws_buf_adds(out, "\r\n$apps = ''\r\n");
 	ws_buf_adds(out, script_body);
+	if (b->start_pins.len || b->default_apps.len)
+		ws_buf_adds(out, script_kept);
 	if (b->napps) {
 		ws_buf_adds(out, script_apps);
 		for (size_t i = 0; i < b->napps; i++)
@@ -220,6 +238,13 @@ int bundle_finish(struct bundle *b, struct aj *j, struct reg_hive *software,
 		goto out;
 	if (b->apps_json.len &&
 	    (rc = write_in(b, j, "apps.json", b->apps_json.buf, b->apps_json.len, err)))
+		goto out;
+	if (b->start_pins.len &&
+	    (rc = write_in(b, j, "start-pins.json", b->start_pins.buf, b->start_pins.len, err)))
+		goto out;
+	if (b->default_apps.len &&
+	    (rc = write_in(b, j, "default-apps.xml", b->default_apps.buf, b->default_apps.len,
+			   err)))
 		goto out;
 	ws_buf_reset(&t);
 	gmtime_r(&now, &tm);

@@ -112,7 +112,9 @@ static void on_action(void *ctx, const struct apply_action *a)
 	if (!p->verbose && !p->dry_run && a->kind != APPLY_USER_MAP &&
 	    a->kind != APPLY_USER_MISSING && a->kind != APPLY_REG_DEFERRED &&
 	    a->kind != APPLY_FILE_RENAME && a->kind != APPLY_USER_STAGE &&
-	    a->kind != APPLY_BUNDLE && a->kind != APPLY_APP_STAGE)
+	    a->kind != APPLY_BUNDLE && a->kind != APPLY_APP_STAGE &&
+	    a->kind != APPLY_REG_DROPPED && a->kind != APPLY_FILE_DROPPED &&
+	    a->kind != APPLY_SETTINGS_FILE)
 		return;
 	printf("%-14s %-12s %s%s%s%s%s%s\n", apply_action_name(a->kind), a->user,
 	       a->object, a->target ? " -> " : "", a->target ? a->target : "",
@@ -137,7 +139,8 @@ static void json_counts(const struct apply_counts *c)
 	       "\"files_same\": %llu, \"files_kept\": %llu, \"files_skipped\": %llu, "
 	       "\"files_staged\": %llu, \"dirs_created\": %llu, \"bytes\": %llu,\n"
 	       "      \"apps_offline\": %llu, \"apps_winget\": %llu, \"apps_needs_store\": %llu, "
-	       "\"apps_skipped\": %llu",
+	       "\"apps_skipped\": %llu,\n      \"values_dropped\": %llu, \"files_dropped\": %llu, "
+	       "\"values_translated\": %llu",
 	       (unsigned long long)c->values_set, (unsigned long long)c->values_same,
 	       (unsigned long long)c->values_deferred, (unsigned long long)c->values_skipped,
 	       (unsigned long long)c->values_staged, (unsigned long long)c->keys_created,
@@ -147,7 +150,8 @@ static void json_counts(const struct apply_counts *c)
 	       (unsigned long long)c->files_staged, (unsigned long long)c->dirs_created,
 	       (unsigned long long)c->bytes, (unsigned long long)c->apps_offline,
 	       (unsigned long long)c->apps_winget, (unsigned long long)c->apps_needs_store,
-	       (unsigned long long)c->apps_skipped);
+	       (unsigned long long)c->apps_skipped, (unsigned long long)c->values_dropped,
+	       (unsigned long long)c->files_dropped, (unsigned long long)c->values_translated);
 }
 
 static void json_app(const struct apply_app *a, size_t k)
@@ -191,7 +195,8 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 			r->values_staged, r->keys_created, r->files_placed, r->files_renamed,
 			r->files_overwritten, r->files_same, r->files_kept, r->files_skipped,
 			r->dirs_created, r->files_staged, r->bytes, r->apps_offline,
-			r->apps_winget, r->apps_needs_store, r->apps_skipped
+			r->apps_winget, r->apps_needs_store, r->apps_skipped,
+			r->values_dropped, r->files_dropped, r->values_translated
 		};
 
 		printf("{\"scan\": \"%s\", \"dry_run\": %s, \"status\": %d, \"mode\": \"%s\",\n  ",
@@ -232,6 +237,18 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 			json_str("reason", r->wifi[k].reason, 0);
 			printf("}");
 		}
+		printf("],\n  \"source_build\": %u, \"target_build\": %u, \"win10_to_11\": %s, "
+		       "\"compat\": [", r->source_build, r->target_build,
+		       r->win10_to_11 ? "true" : "false");
+		for (size_t k = 0; k < r->n_compat; k++) {
+			printf("%s\n    {", k ? "," : "");
+			json_str("component", r->compat[k].component, 1);
+			json_str("verdict", r->compat[k].verdict, 1);
+			json_str("note", r->compat[k].note, 1);
+			printf("\"values\": %llu, \"files\": %llu}",
+			       (unsigned long long)r->compat[k].values,
+			       (unsigned long long)r->compat[k].files);
+		}
 		printf("],\n  \"actions\": [%s\n  ]}\n", p->js.buf);
 		return;
 	}
@@ -250,6 +267,18 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 	       (unsigned long long)r->files_kept, (unsigned long long)r->files_skipped,
 	       (unsigned long long)r->files_staged,
 	       (unsigned long long)r->dirs_created, (double)r->bytes / 1048576.0);
+	if (r->values_dropped || r->files_dropped || r->values_translated)
+		printf("  settings catalog: %llu values and %llu files dropped on purpose (see "
+		       "reg-dropped / file-dropped), %llu values translated into generated files\n",
+		       (unsigned long long)r->values_dropped, (unsigned long long)r->files_dropped,
+		       (unsigned long long)r->values_translated);
+	if (r->win10_to_11) {
+		printf("  Windows 10 (build %u) -> Windows 11 (build %u): %zu settings groups\n",
+		       r->source_build, r->target_build, r->n_compat);
+		for (size_t k = 0; k < r->n_compat; k++)
+			printf("    %-11s %s%s%s\n", r->compat[k].verdict, r->compat[k].component,
+			       *r->compat[k].note ? ": " : "", r->compat[k].note);
+	}
 	if (r->bundles)
 		printf("  %u first-sign-in bundles staged under ProgramData\\winstate\\bundles\n",
 		       r->bundles);

@@ -1,0 +1,896 @@
+/*
+ * apply_win11.c - the Windows settings catalog at apply time: the notes of
+ * the catalog rule files (component, "10to11" verdict, NeverRestore
+ * includes), what becomes of each value and file when a Windows 10 scan
+ * lands on Windows 11, Start pins (start2.bin between compatible builds,
+ * Windows 10 tiles translated into a ConfigureStartPins list), default
+ * apps (UserChoice ProgIds into a default-associations XML), and the type
+ * checks of well-known settings values.
+ */
+#include "apply/apply_int.h"
+
+#include <expat.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/rules.h"
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+
+/* Bounds for hostile rule folders and catalogs. */
+#define ACAT_MAX_FILES 64
+#define ACAT_MAX_BYTES (4u << 20)
+#define ACAT_MAX_COMPS 4096
+#define ACAT_MAX_PATTERNS 65536
+#define AW_MAX_PINS 512
+#define AW_MAX_ASSOC 4096
+
+/* ---- catalog notes --------------------------------------------------------- */
+
+struct acat_pat {
+	size_t file;             /* index into files */
+	long line;               /* line of the <pattern> */
+	size_t comp;
+	int never_restore;
+};
+
+struct acat {
+	char **files;            /* base names loaded */
+	size_t nfiles;
+	struct acat_comp *comps;
+	size_t ncomps, acomps;
+	struct acat_pat *pats;
+	size_t npats, apats;
+};
+
+/* Parser state of one file. */
+struct acat_parse {
+	struct acat *c;
+	XML_Parser p;
+	size_t file;
+	long comp;               /* current component, -1 outside */
+	long comp_stack[16];
+	int depth_comp;
+	int in_include;          /* 1 include, 2 exclude or other */
+	int include_never;       /* filter of the current include says NeverRestore */
+	int text_of;             /* 1 displayName, 2 description */
+	struct ws_buf text;
+	int any_include, all_never;
+};
+
+static int lname_eq(const XML_Char *name, const char *want)
+{
+	return !strcasecmp(name, want);
+}
+
+static void XMLCALL ap_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+	struct acat_parse *s = ud;
+	struct acat *c = s->c;
+
+	if (lname_eq(name, "component")) {
+		struct acat_comp *k;
+
+		if (c->ncomps >= ACAT_MAX_COMPS || s->depth_comp >= 16) {
+			XML_StopParser(s->p, XML_FALSE);
+			return;
+		}
+		WS_ALLOC_GROW(c->comps, c->ncomps + 1, c->acomps);
+		k = &c->comps[c->ncomps];
+		memset(k, 0, sizeof(*k));
+		k->name = ws_xstrdup("");
+		k->file = ws_xstrdup(c->files[s->file]);
+		k->note = ws_xstrdup("");
+		k->all_never_restore = 1;
+		s->comp_stack[s->depth_comp++] = s->comp;
+		s->comp = (long)c->ncomps++;
+	} else if (s->comp >= 0 && lname_eq(name, "displayName")) {
+		s->text_of = 1;
+		ws_buf_reset(&s->text);
+	} else if (s->comp >= 0 && lname_eq(name, "description")) {
+		s->text_of = 2;
+		ws_buf_reset(&s->text);
+	} else if (lname_eq(name, "include")) {
+		s->in_include = 1;
+		s->include_never = 0;
+		for (size_t i = 0; atts[i]; i += 2)
+			if (lname_eq(atts[i], "filter") && strstr(atts[i + 1], "NeverRestore"))
+				s->include_never = 1;
+	} else if (lname_eq(name, "exclude") || lname_eq(name, "unconditionalExclude")) {
+		s->in_include = 2;
+	} else if (lname_eq(name, "pattern") && s->comp >= 0 && s->in_include == 1) {
+		struct acat_pat *p;
+
+		if (c->npats >= ACAT_MAX_PATTERNS) {
+			XML_StopParser(s->p, XML_FALSE);
+			return;
+		}
+		WS_ALLOC_GROW(c->pats, c->npats + 1, c->apats);
+		p = &c->pats[c->npats++];
+		p->file = s->file;
+		p->line = (long)XML_GetCurrentLineNumber(s->p);
+		p->comp = (size_t)s->comp;
+		p->never_restore = s->include_never;
+		if (!s->include_never)
+			c->comps[s->comp].all_never_restore = 0;
+	}
+}
+
+/* The "10to11: ..." line of a description. */
+static void parse_note(struct acat_comp *k, const char *text)
+{
+	const char *l = text;
+
+	while (l && *l) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+
+		while (n && (*l == ' ' || *l == '\t' || *l == '\r'))
+			l++, n--;
+		if (n > 6 && !strncmp(l, "10to11:", 7)) {
+			const char *v = l + 7;
+			size_t vn = n - 7;
+			struct { const char *w; int m; } moves[] = {
+				{ "carried", ACAT_CARRIED }, { "translated", ACAT_TRANSLATED },
+				{ "dropped", ACAT_DROPPED }
+			};
+
+			while (vn && (*v == ' '))
+				v++, vn--;
+			while (vn && (v[vn - 1] == ' ' || v[vn - 1] == '\r'))
+				vn--;
+			for (size_t i = 0; i < 3; i++) {
+				size_t wl = strlen(moves[i].w);
+
+				if (vn >= wl && !strncmp(v, moves[i].w, wl)) {
+					k->move = moves[i].m;
+					v += wl, vn -= wl;
+					while (vn && (*v == ':' || *v == ' '))
+						v++, vn--;
+					free(k->note);
+					k->note = ws_xstrndup(v, vn);
+				}
+			}
+		}
+		l = e ? e + 1 : NULL;
+	}
+}
+
+static void XMLCALL ap_end(void *ud, const XML_Char *name)
+{
+	struct acat_parse *s = ud;
+
+	if (lname_eq(name, "component") && s->depth_comp > 0) {
+		s->comp = s->comp_stack[--s->depth_comp];
+	} else if (s->text_of && (lname_eq(name, "displayName") || lname_eq(name, "description"))) {
+		struct acat_comp *k = &s->c->comps[s->comp];
+
+		if (s->text_of == 1) {
+			const char *t = s->text.buf;
+			size_t n = s->text.len;
+
+			while (n && (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t'))
+				t++, n--;
+			while (n && (t[n - 1] == ' ' || t[n - 1] == '\n' || t[n - 1] == '\r' ||
+				     t[n - 1] == '\t'))
+				n--;
+			free(k->name);
+			k->name = ws_xstrndup(t, n);
+		} else {
+			parse_note(k, s->text.buf);
+		}
+		s->text_of = 0;
+	} else if (lname_eq(name, "include") || lname_eq(name, "exclude") ||
+		   lname_eq(name, "unconditionalExclude")) {
+		s->in_include = 0;
+	}
+}
+
+static void XMLCALL ap_text(void *ud, const XML_Char *t, int len)
+{
+	struct acat_parse *s = ud;
+
+	if (s->text_of && s->text.len + (size_t)len < 65536)
+		ws_buf_add(&s->text, t, (size_t)len);
+}
+
+static void XMLCALL ap_doctype(void *ud, const XML_Char *n, const XML_Char *sy,
+			       const XML_Char *pu, int has)
+{
+	struct acat_parse *s = ud;
+
+	(void)n, (void)sy, (void)pu, (void)has;
+	XML_StopParser(s->p, XML_FALSE); /* no DTDs: no entity expansion games */
+}
+
+struct acat *acat_new(void)
+{
+	return ws_xcalloc(1, sizeof(struct acat));
+}
+
+int acat_add_mem(struct acat *c, const char *base, const char *xml, size_t len,
+		 struct ws_error *err)
+{
+	struct acat_parse s;
+	size_t comps0 = c->ncomps, pats0 = c->npats;
+	int rc = WS_OK;
+
+	if (c->nfiles >= ACAT_MAX_FILES || len > ACAT_MAX_BYTES || len > (size_t)INT32_MAX)
+		return ws_error_set(err, WS_E_RULES, base, "rule file too large or too many files");
+	memset(&s, 0, sizeof(s));
+	s.c = c;
+	s.comp = -1;
+	ws_buf_init(&s.text);
+	c->files = ws_xrealloc(c->files, (c->nfiles + 1) * sizeof(*c->files));
+	c->files[c->nfiles] = ws_xstrdup(base);
+	s.file = c->nfiles++;
+	s.p = XML_ParserCreate(NULL);
+	XML_SetUserData(s.p, &s);
+	XML_SetElementHandler(s.p, ap_start, ap_end);
+	XML_SetCharacterDataHandler(s.p, ap_text);
+	XML_SetStartDoctypeDeclHandler(s.p, ap_doctype);
+	if (XML_Parse(s.p, xml, (int)len, 1) != XML_STATUS_OK) {
+		rc = ws_error_set(err, WS_E_RULES, base, "rule file not read for its catalog "
+				  "notes: %s", XML_ErrorString(XML_GetErrorCode(s.p)));
+		ws_error_at(err, (long)XML_GetCurrentLineNumber(s.p),
+			    (long)XML_GetCurrentColumnNumber(s.p) + 1);
+		/* Drop what this file added. */
+		for (size_t i = comps0; i < c->ncomps; i++) {
+			free(c->comps[i].name);
+			free(c->comps[i].file);
+			free(c->comps[i].note);
+		}
+		c->ncomps = comps0;
+		c->npats = pats0;
+		free(c->files[--c->nfiles]);
+	}
+	XML_ParserFree(s.p);
+	ws_buf_release(&s.text);
+	return rc;
+}
+
+void acat_free(struct acat *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->ncomps; i++) {
+		free(c->comps[i].name);
+		free(c->comps[i].file);
+		free(c->comps[i].note);
+	}
+	for (size_t i = 0; i < c->nfiles; i++)
+		free(c->files[i]);
+	free(c->files);
+	free(c->comps);
+	free(c->pats);
+	free(c);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int acat_has_file(const struct acat *c, const char *base, size_t n)
+{
+	for (size_t i = 0; i < c->nfiles; i++)
+		if (strlen(c->files[i]) == n && !strncmp(c->files[i], base, n))
+			return 1;
+	return 0;
+}
+
+/* Base name of a rule record's text ("file.xml:12 component ..."). */
+static size_t rule_base(const char *text)
+{
+	const char *colon = strchr(text, ':');
+
+	return colon ? (size_t)(colon - text) : 0;
+}
+
+struct acat *acat_load(const char *rules_dir, struct store_catalog *cat, struct ws_log *log)
+{
+	struct acat *c = acat_new();
+	const struct store_scan_info *si = store_catalog_info(cat);
+	char *own = NULL;
+	size_t nr;
+	const struct store_rule *rules = store_catalog_rules(cat, &nr);
+
+	if (!rules_dir)
+		rules_dir = own = rule_default_dir(NULL);
+	for (size_t i = 0; i < nr && c->nfiles < ACAT_MAX_FILES; i++) {
+		size_t bl = rule_base(rules[i].text);
+		char *base;
+		struct ws_buf path = WS_BUF_INIT, data = WS_BUF_INIT;
+		struct ws_error e;
+		int found = 0;
+
+		if (!bl || bl > 255 || acat_has_file(c, rules[i].text, bl))
+			continue;
+		base = ws_xstrndup(rules[i].text, bl);
+		if (strchr(base, '/') || !strcmp(base, "..") || !strcmp(base, ".")) {
+			free(base);
+			continue;
+		}
+		if (rules_dir) {
+			ws_path_join(&path, rules_dir, base);
+			found = ws_path_exists(path.buf);
+		}
+		for (size_t k = 0; !found && k < si->n_rule_files; k++)
+			if (!strcmp(base_name(si->rule_files[k]), base) &&
+			    ws_path_exists(si->rule_files[k])) {
+				ws_buf_reset(&path);
+				ws_buf_adds(&path, si->rule_files[k]);
+				found = 1;
+			}
+		ws_error_clear(&e);
+		if (!found) {
+			/* Record the name so it is looked up once. */
+			c->files = ws_xrealloc(c->files, (c->nfiles + 1) * sizeof(*c->files));
+			c->files[c->nfiles++] = ws_xstrdup(base);
+			ws_logf(log, WS_LOG_DEBUG, base, "rule file of the scan not found: its "
+				"catalog notes (Windows 10 -> 11, NeverRestore) are not used");
+		} else if (ws_read_file(path.buf, ACAT_MAX_BYTES, &data, &e) ||
+			   acat_add_mem(c, base, data.buf, data.len, &e)) {
+			char b[2300];
+
+			c->files = ws_xrealloc(c->files, (c->nfiles + 1) * sizeof(*c->files));
+			c->files[c->nfiles++] = ws_xstrdup(base);
+			ws_logf(log, WS_LOG_WARN, path.buf, "catalog notes not read: %s",
+				ws_error_format(&e, b, sizeof(b)));
+		}
+		free(base);
+		ws_buf_release(&path);
+		ws_buf_release(&data);
+	}
+	free(own);
+	return c;
+}
+
+size_t acat_count(const struct acat *c)
+{
+	return c ? c->ncomps : 0;
+}
+
+struct acat_comp *acat_get(struct acat *c, size_t i)
+{
+	return &c->comps[i];
+}
+
+struct acat_comp *acat_find(struct acat *c, const char *text, int *never_restore)
+{
+	size_t bl, nl;
+	const char *q, *name;
+	long line;
+	char *end;
+
+	*never_restore = 0;
+	if (!c || !text || !(bl = rule_base(text)))
+		return NULL;
+	line = strtol(text + bl + 1, &end, 10);
+	q = strstr(end, " component '");
+	if (!q)
+		return NULL;
+	name = q + 12;
+	for (size_t i = 0; i < c->ncomps; i++) {
+		struct acat_comp *k = &c->comps[i];
+
+		nl = strlen(k->name);
+		if (strlen(k->file) != bl || strncmp(k->file, text, bl) ||
+		    strncmp(name, k->name, nl) || name[nl] != '\'')
+			continue;
+		*never_restore = k->all_never_restore;
+		/* The pattern at that line, when the file is the one scanned. */
+		for (size_t p = 0; p < c->npats; p++)
+			if (c->pats[p].comp == i && c->pats[p].line == line) {
+				*never_restore = c->pats[p].never_restore;
+				break;
+			}
+		return k;
+	}
+	return NULL;
+}
+
+/* ---- Start pins from Windows 10 tiles ----------------------------------------- */
+
+static int aumid_char(uint32_t u)
+{
+	return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+	       u == '.' || u == '-' || u == '_' || u == '!';
+}
+
+static int text_unit(uint32_t u)
+{
+	return (u >= 0x20 && u < 0x7f) || (u >= 0xa0 && u < 0xd800) || (u >= 0xe000 && u < 0xfffe);
+}
+
+/* "Name_publisherid!AppId": family part with a 13-character publisher id. */
+static int valid_aumid(const char *s)
+{
+	const char *bang = strchr(s, '!'), *us;
+
+	if (!bang || strchr(bang + 1, '!') || !bang[1] || bang == s)
+		return 0;
+	us = memchr(s, '_', (size_t)(bang - s));
+	if (!us)
+		return 0;
+	while (memchr(us + 1, '_', (size_t)(bang - us - 1)))
+		us = memchr(us + 1, '_', (size_t)(bang - us - 1));
+	if (bang - us - 1 != 13 || us == s)
+		return 0;
+	for (const char *p = us + 1; p < bang; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+			return 0;
+	for (const char *p = bang + 1; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
+			return 0;
+	return 1;
+}
+
+struct pin_hit {
+	size_t off;
+	int kind;
+	char *id;
+};
+
+static void pins_add(struct aw_pins *out, int kind, const char *id)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i].kind == kind && !ws_name_casecmp(out->v[i].id, id))
+			return;
+	if (out->n >= AW_MAX_PINS)
+		return;
+	WS_ALLOC_GROW(out->v, out->n + 1, out->alloc);
+	out->v[out->n].kind = kind;
+	out->v[out->n].id = ws_xstrdup(id);
+	out->n++;
+}
+
+/* One run of text units (UTF-16 code units, with their byte offsets). */
+static void scan_run(const uint16_t *u, size_t n, size_t off0, struct pin_hit **hits,
+		     size_t *nh, size_t *ah, size_t *secondary)
+{
+	for (size_t i = 0; i + 2 < n; i++) {
+		int kind = -1;
+
+		if (u[i + 1] == '~' && (u[i] == 'P' || u[i] == 'W'))
+			kind = u[i] == 'P' ? AW_PIN_PACKAGED : AW_PIN_DESKTOP_ID;
+		if (kind >= 0) {
+			struct ws_buf id = WS_BUF_INIT;
+			size_t k = i + 2;
+
+			while (k < n && k - i < 300 && aumid_char(u[k]))
+				ws_buf_addch(&id, (int)u[k++]);
+			/* "P~...!App:1234" is a secondary tile (a pinned web page,
+			 * a contact): ConfigureStartPins has no form for it. */
+			if (k < n && u[k] == ':' && kind == AW_PIN_PACKAGED) {
+				(*secondary)++;
+			} else if (id.len && (kind == AW_PIN_DESKTOP_ID || valid_aumid(id.buf))) {
+				WS_ALLOC_GROW(*hits, *nh + 1, *ah);
+				(*hits)[*nh].off = off0 + 2 * i;
+				(*hits)[*nh].kind = kind;
+				(*hits)[*nh].id = ws_buf_detach(&id, NULL);
+				(*nh)++;
+			}
+			ws_buf_release(&id);
+			i = k - 1;
+			continue;
+		}
+		/* ".lnk" ends a shortcut path; it starts at "X:\" or "%". */
+		if (i + 3 < n && u[i] == '.' && (u[i + 1] | 0x20) == 'l' && (u[i + 2] | 0x20) == 'n' &&
+		    (u[i + 3] | 0x20) == 'k' && (i + 4 == n || !aumid_char(u[i + 4]))) {
+			size_t start = SIZE_MAX;
+
+			for (size_t b = i; b-- > 0 && i - b < 1024;) {
+				if (u[b] == '%' && b + 1 < i && u[b + 1] != '\\') {
+					/* the opening '%' of %VAR%: the one before the closing */
+					size_t c = b;
+
+					while (c-- > 0 && i - c < 1024)
+						if (u[c] == '%') {
+							start = c;
+							break;
+						}
+					break;
+				}
+				if (u[b] == ':' && b > 0 && b + 1 < n && u[b + 1] == '\\' &&
+				    ((u[b - 1] | 0x20) >= 'a' && (u[b - 1] | 0x20) <= 'z')) {
+					start = b - 1;
+					break;
+				}
+			}
+			if (start != SIZE_MAX) {
+				struct ws_buf s = WS_BUF_INIT, le = WS_BUF_INIT;
+
+				for (size_t k = start; k < i + 4; k++)
+					ws_buf_add_u16le(&le, u[k]);
+				ws_utf16le_to_utf8(le.buf, le.len, &s, 0);
+				WS_ALLOC_GROW(*hits, *nh + 1, *ah);
+				(*hits)[*nh].off = off0 + 2 * start;
+				(*hits)[*nh].kind = AW_PIN_LINK;
+				(*hits)[*nh].id = ws_buf_detach(&s, NULL);
+				(*nh)++;
+				ws_buf_release(&le);
+			}
+			i += 3;
+		}
+	}
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct pin_hit *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+void aw_pins_from_tiles(const unsigned char *blob, size_t len, struct aw_pins *out)
+{
+	struct pin_hit *hits = NULL;
+	size_t nh = 0, ah = 0;
+	uint16_t *run = ws_xmalloc((len / 2 + 1) * sizeof(*run));
+
+	/* Strings sit at odd and even offsets alike: decode both alignments. */
+	for (size_t par = 0; par < 2; par++) {
+		size_t n = 0, start = par;
+
+		for (size_t i = par; i + 1 < len; i += 2) {
+			uint16_t u = (uint16_t)(blob[i] | (blob[i + 1] << 8));
+
+			if (text_unit(u)) {
+				if (!n)
+					start = i;
+				run[n++] = u;
+				continue;
+			}
+			if (n >= 3)
+				scan_run(run, n, start, &hits, &nh, &ah, &out->secondary);
+			n = 0;
+		}
+		if (n >= 3)
+			scan_run(run, n, start, &hits, &nh, &ah, &out->secondary);
+	}
+	free(run);
+	if (nh)
+		qsort(hits, nh, sizeof(*hits), cmp_hit);
+	for (size_t i = 0; i < nh; i++) {
+		pins_add(out, hits[i].kind, hits[i].id);
+		free(hits[i].id);
+	}
+	free(hits);
+}
+
+void aw_pins_release(struct aw_pins *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].id);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+/* A shortcut path as ConfigureStartPins wants it: %APPDATA% / %ALLUSERSPROFILE%. */
+static void link_env(const char *path, const char *profile, struct ws_buf *out)
+{
+	static const char roaming[] = "\\AppData\\Roaming\\";
+	static const char pd[] = "\\ProgramData\\";
+	size_t pl = profile ? strlen(profile) : 0;
+
+	if (pl && !ws_name_ncasecmp(path, strnlen(path, pl), profile, pl) &&
+	    !ws_name_ncasecmp(path + pl, strnlen(path + pl, sizeof(roaming) - 1), roaming,
+			      sizeof(roaming) - 1)) {
+		ws_buf_adds(out, "%APPDATA%\\");
+		ws_buf_adds(out, path + pl + sizeof(roaming) - 1);
+	} else if (strlen(path) > 2 && path[1] == ':' &&
+		   !ws_name_ncasecmp(path + 2, strnlen(path + 2, sizeof(pd) - 1), pd, sizeof(pd) - 1)) {
+		ws_buf_adds(out, "%ALLUSERSPROFILE%\\");
+		ws_buf_adds(out, path + 2 + sizeof(pd) - 1);
+	} else {
+		ws_buf_adds(out, path);
+	}
+}
+
+void aw_pins_json(const struct aw_pins *p, const char *profile, struct ws_buf *out)
+{
+	ws_buf_adds(out, "{\"pinnedList\":[");
+	for (size_t i = 0; i < p->n; i++) {
+		struct ws_buf v = WS_BUF_INIT;
+		static const char *const keys[] = { "packagedAppId", "desktopAppId", "desktopAppLink" };
+
+		if (p->v[i].kind == AW_PIN_LINK)
+			link_env(p->v[i].id, profile, &v);
+		else
+			ws_buf_adds(&v, p->v[i].id);
+		ws_buf_addf(out, "%s\n  {\"%s\":\"", i ? "," : "", keys[p->v[i].kind]);
+		ws_buf_add_json_str(out, v.buf, v.len);
+		ws_buf_adds(out, "\"}");
+		ws_buf_release(&v);
+	}
+	ws_buf_adds(out, p->n ? "\n]}\n" : "]}\n");
+}
+
+/* ---- default apps ---------------------------------------------------------------- */
+
+static void xml_attr(struct ws_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': ws_buf_adds(out, "&amp;"); break;
+		case '<': ws_buf_adds(out, "&lt;"); break;
+		case '>': ws_buf_adds(out, "&gt;"); break;
+		case '"': ws_buf_adds(out, "&quot;"); break;
+		default:
+			if ((unsigned char)*s < 0x20)
+				ws_buf_addf(out, "&#%u;", (unsigned)(unsigned char)*s);
+			else
+				ws_buf_addch(out, *s);
+		}
+	}
+}
+
+void aw_assoc_add(struct aw_assoc *a, const char *id, const char *progid, const char *app)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!ws_name_casecmp(a->v[i].id, id))
+			return;
+	if (a->n >= AW_MAX_ASSOC)
+		return;
+	WS_ALLOC_GROW(a->v, a->n + 1, a->alloc);
+	a->v[a->n].id = ws_xstrdup(id);
+	a->v[a->n].progid = ws_xstrdup(progid);
+	a->v[a->n].app = ws_xstrdup(app && *app ? app : progid);
+	a->n++;
+}
+
+void aw_assoc_release(struct aw_assoc *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->v[i].id);
+		free(a->v[i].progid);
+		free(a->v[i].app);
+	}
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}
+
+void aw_assoc_xml(const struct aw_assoc *a, struct ws_buf *out)
+{
+	ws_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<DefaultAssociations>\r\n");
+	for (size_t i = 0; i < a->n; i++) {
+		ws_buf_adds(out, "  <Association Identifier=\"");
+		xml_attr(out, a->v[i].id);
+		ws_buf_adds(out, "\" ProgId=\"");
+		xml_attr(out, a->v[i].progid);
+		ws_buf_adds(out, "\" ApplicationName=\"");
+		xml_attr(out, a->v[i].app);
+		ws_buf_adds(out, "\" />\r\n");
+	}
+	ws_buf_adds(out, "</DefaultAssociations>\r\n");
+}
+
+/* ---- what becomes of an object ------------------------------------------------- */
+
+static int ends_with_ci(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+static int starts_with_ci(const char *s, const char *prefix)
+{
+	return !strncasecmp(s, prefix, strlen(prefix));
+}
+
+#define FILEEXTS "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\FileExts\\"
+#define URLASSOC "HKCU\\Software\\Microsoft\\Windows\\Shell\\Associations\\UrlAssociations\\"
+#define CLOUDSTORE "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\CloudStore\\Store\\Cache\\DefaultAccount\\"
+#define START_LOCALSTATE "\\AppData\\Local\\Packages\\Microsoft.Windows.StartMenuExperienceHost_cw5n1h2txyewy\\LocalState\\"
+
+int aw_is_default_app(const char *key, const char *name, struct ws_buf *id)
+{
+	const char *rest = NULL;
+	size_t n;
+
+	if (strcasecmp(name, "ProgId") || !ends_with_ci(key, "\\UserChoice"))
+		return 0;
+	if (starts_with_ci(key, FILEEXTS))
+		rest = key + strlen(FILEEXTS);
+	else if (starts_with_ci(key, URLASSOC))
+		rest = key + strlen(URLASSOC);
+	if (!rest)
+		return 0;
+	n = strlen(rest) - strlen("\\UserChoice");
+	if (!n || memchr(rest, '\\', n))
+		return 0;
+	if (id)
+		ws_buf_add(id, rest, n);
+	return 1;
+}
+
+int aw_is_start_tiles(const char *key, const char *name)
+{
+	const char *rest;
+
+	if (strcasecmp(name, "Data") || !starts_with_ci(key, CLOUDSTORE))
+		return 0;
+	rest = key + strlen(CLOUDSTORE);
+	return ends_with_ci(rest, "$start.tilegrid$windows.data.curatedtilecollection.tilecollection\\Current");
+}
+
+/* start2.bin (Windows 11 22H2 and later) or start.bin (21H2) of a profile. */
+static int start_bin(const char *path)
+{
+	const char *p = strstr(path, "\\AppData\\");
+	size_t n = strlen(START_LOCALSTATE);
+
+	for (; p; p = strstr(p + 1, "\\AppData\\"))
+		if (!strncasecmp(p, START_LOCALSTATE, n)) {
+			if (!strcasecmp(p + n, "start2.bin"))
+				return 2;
+			if (!strcasecmp(p + n, "start.bin"))
+				return 1;
+		}
+	return 0;
+}
+
+static unsigned build_of(const char *s)
+{
+	unsigned long v = s ? strtoul(s, NULL, 10) : 0;
+
+	return v > 1000000 ? 0 : (unsigned)v;
+}
+
+void aw_init(struct aw *w, const char *src_build, unsigned dst_build)
+{
+	memset(w, 0, sizeof(*w));
+	w->src_build = build_of(src_build);
+	w->dst_build = dst_build;
+	w->to11 = w->src_build && w->src_build < 22000 && dst_build >= 22000;
+}
+
+int aw_file(const struct aw *w, const char *path, const struct acat_comp *comp,
+	    char *why, size_t whylen)
+{
+	int sb = start_bin(path);
+
+	if (sb == 2 && !(w->src_build >= 22621 && w->dst_build >= 22621)) {
+		snprintf(why, whylen, "start2.bin travels only between Windows 11 22H2 or later "
+			 "(build 22621+) on both sides; source build %u, target build %u",
+			 w->src_build, w->dst_build);
+		return AW_DROP;
+	}
+	if (sb == 1 && !(w->src_build >= 22000 && w->src_build < 22621 &&
+			 w->dst_build >= 22000 && w->dst_build < 22621)) {
+		snprintf(why, whylen, "start.bin is the Start layout of Windows 11 21H2 only; "
+			 "source build %u, target build %u", w->src_build, w->dst_build);
+		return AW_DROP;
+	}
+	if (sb)
+		return AW_CARRY;
+	if (w->to11 && comp && comp->move == ACAT_DROPPED) {
+		snprintf(why, whylen, "Windows 10 -> 11: %s", comp->note);
+		return AW_DROP;
+	}
+	return AW_CARRY;
+}
+
+int aw_value(const struct aw *w, const char *key, const char *name,
+	     const struct acat_comp *comp, int never_restore, char *why, size_t whylen)
+{
+	if (aw_is_default_app(key, name, NULL)) {
+		snprintf(why, whylen, "default app choice: UserChoice needs a hash bound to the "
+			 "user and PC; written into default-apps.xml instead");
+		return AW_DEFAULT_APP;
+	}
+	if (aw_is_start_tiles(key, name)) {
+		snprintf(why, whylen, "Windows 10 Start tiles: translated into a "
+			 "ConfigureStartPins list (start-pins.json)");
+		return AW_START_TILES;
+	}
+	if (never_restore) {
+		snprintf(why, whylen, "captured for the record only (NeverRestore)%s%s%s",
+			 comp ? ": '" : "", comp ? comp->name : "", comp ? "'" : "");
+		return AW_DROP;
+	}
+	if (w->to11 && comp && comp->move == ACAT_DROPPED) {
+		snprintf(why, whylen, "Windows 10 -> 11: %s", comp->note);
+		return AW_DROP;
+	}
+	if (w->to11 && w->dst_build < 22631 && !strcasecmp(name, "TaskbarSmallIcons") &&
+	    ends_with_ci(key, "\\Explorer\\Advanced")) {
+		snprintf(why, whylen, "Windows 10 -> 11: small taskbar buttons have no meaning on "
+			 "Windows 11 before 23H2 (target build %u)", w->dst_build);
+		return AW_DROP;
+	}
+	return AW_CARRY;
+}
+
+/* ---- type checks of well-known settings values --------------------------------- */
+
+struct known_type {
+	const char *key_suffix;  /* the key ends with it (case-insensitive) */
+	const char *name;        /* value name, "*" = any */
+	uint32_t type;
+};
+
+static const struct known_type known[] = {
+	{ "\\Themes\\Personalize", "*", REG_DWORD },
+	{ "\\Explorer\\Advanced", "HideFileExt", REG_DWORD },
+	{ "\\Explorer\\Advanced", "Hidden", REG_DWORD },
+	{ "\\Explorer\\Advanced", "ShowSuperHidden", REG_DWORD },
+	{ "\\Explorer\\Advanced", "LaunchTo", REG_DWORD },
+	{ "\\Explorer\\Advanced", "NavPaneShowAllFolders", REG_DWORD },
+	{ "\\Explorer\\Advanced", "ShowStatusBar", REG_DWORD },
+	{ "\\Explorer\\Advanced", "TaskbarAl", REG_DWORD },
+	{ "\\Explorer\\Advanced", "TaskbarDa", REG_DWORD },
+	{ "\\Explorer\\Advanced", "TaskbarMn", REG_DWORD },
+	{ "\\Explorer\\Advanced", "ShowTaskViewButton", REG_DWORD },
+	{ "\\Explorer\\Advanced", "TaskbarGlomLevel", REG_DWORD },
+	{ "\\Explorer\\Advanced", "TaskbarSmallIcons", REG_DWORD },
+	{ "\\Explorer\\Advanced", "Start_TrackDocs", REG_DWORD },
+	{ "\\Explorer\\Advanced", "Start_TrackProgs", REG_DWORD },
+	{ "\\Explorer\\Advanced", "Start_Layout", REG_DWORD },
+	{ "\\Explorer\\Advanced", "SnapAssist", REG_DWORD },
+	{ "\\Explorer\\Advanced", "EnableSnapAssistFlyout", REG_DWORD },
+	{ "\\Explorer\\Accent", "AccentColorMenu", REG_DWORD },
+	{ "\\Explorer\\Accent", "StartColorMenu", REG_DWORD },
+	{ "\\Explorer\\Accent", "AccentPalette", REG_BINARY },
+	{ "\\Microsoft\\Windows\\DWM", "AccentColor", REG_DWORD },
+	{ "\\Microsoft\\Windows\\DWM", "ColorizationColor", REG_DWORD },
+	{ "\\Microsoft\\Windows\\DWM", "ColorizationAfterglow", REG_DWORD },
+	{ "\\Microsoft\\Windows\\DWM", "ColorPrevalence", REG_DWORD },
+	{ "\\Microsoft\\Windows\\DWM", "EnableWindowColorization", REG_DWORD },
+	{ "\\Control Panel\\Desktop", "WallPaper", REG_SZ },
+	{ "\\Control Panel\\Desktop", "WallpaperStyle", REG_SZ },
+	{ "\\Control Panel\\Desktop", "TileWallpaper", REG_SZ },
+	{ "\\Control Panel\\Desktop", "PreferredUILanguages", REG_MULTI_SZ },
+	{ "\\Windows\\CurrentVersion\\Themes", "CurrentTheme", REG_SZ },
+	{ "\\Internet Settings", "ProxyEnable", REG_DWORD },
+	{ "\\Internet Settings", "ProxyServer", REG_SZ },
+	{ "\\PushNotifications", "ToastEnabled", REG_DWORD },
+	{ "\\Microsoft\\Clipboard", "EnableClipboardHistory", REG_DWORD },
+	{ "\\System\\GameConfigStore", "GameDVR_Enabled", REG_DWORD },
+	{ "\\Explorer\\StuckRects3", "Settings", REG_BINARY },
+	{ "\\Explorer\\Taskband", "Favorites", REG_BINARY },
+	{ "\\CurrentVersion\\Search", "SearchboxTaskbarMode", REG_DWORD },
+	{ "\\UserChoice", "ProgId", REG_SZ },
+};
+
+int aw_check_type(const char *key, const char *name, uint32_t type, size_t len,
+		  char *why, size_t whylen)
+{
+	static const char *const tn[] = { "REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY",
+					  "REG_DWORD", "REG_DWORD_BIG_ENDIAN", "REG_LINK",
+					  "REG_MULTI_SZ", "", "", "", "REG_QWORD" };
+	const char *t = type < sizeof(tn) / sizeof(tn[0]) && *tn[type] ? tn[type] : "?";
+
+	if ((type == REG_DWORD || type == REG_DWORD_BIG_ENDIAN) && len != 4) {
+		snprintf(why, whylen, "malformed value: %s of %zu bytes (4 expected)", t, len);
+		return 0;
+	}
+	if (type == REG_QWORD && len != 8) {
+		snprintf(why, whylen, "malformed value: REG_QWORD of %zu bytes (8 expected)", len);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		const struct known_type *k = &known[i];
+		uint32_t want = k->type;
+
+		if (!ends_with_ci(key, k->key_suffix) ||
+		    (strcmp(k->name, "*") && strcasecmp(k->name, name)))
+			continue;
+		if (!strcmp(k->name, "*") && !strcasecmp(name, ""))
+			continue;
+		if (type == want || (want == REG_SZ && type == REG_EXPAND_SZ))
+			return 1;
+		snprintf(why, whylen, "wrong type for this setting: %s where Windows keeps %s",
+			 t, tn[want]);
+		return 0;
+	}
+	return 1;
+}
