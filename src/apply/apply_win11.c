@@ -487,15 +487,17 @@ static void scan_run(const uint16_t *u, size_t n, size_t off0, struct pin_hit **
 			size_t start = SIZE_MAX;
 
 			for (size_t b = i; b-- > 0 && i - b < 1024;) {
-				if (u[b] == '%' && b + 1 < i && u[b + 1] != '\\') {
-					/* the opening '%' of %VAR%: the one before the closing */
-					size_t c = b;
-
-					while (c-- > 0 && i - c < 1024)
-						if (u[c] == '%') {
-							start = c;
-							break;
-						}
+				if (u[b] == '%') {
+					/* "%VAR%\...": the closing '%' is followed by '\' */
+					if (b + 1 < n && u[b + 1] == '\\') {
+						for (size_t c = b; c-- > 0 && b - c < 64;)
+							if (u[c] == '%') {
+								start = c;
+								break;
+							}
+					} else {
+						start = b;
+					}
 					break;
 				}
 				if (u[b] == ':' && b > 0 && b + 1 < n && u[b + 1] == '\\' &&
@@ -702,7 +704,7 @@ int aw_is_default_app(const char *key, const char *name, struct ws_buf *id)
 		rest = key + strlen(FILEEXTS);
 	else if (starts_with_ci(key, URLASSOC))
 		rest = key + strlen(URLASSOC);
-	if (!rest)
+	if (!rest || strlen(rest) <= strlen("\\UserChoice"))
 		return 0;
 	n = strlen(rest) - strlen("\\UserChoice");
 	if (!n || memchr(rest, '\\', n))

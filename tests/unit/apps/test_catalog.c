@@ -274,7 +274,28 @@ static void selection_on_real_windows10_hive(void **state)
 	assert_has(&w.selected, "HKCU\\Software\\Microsoft\\Windows\\DWM [EnableAeroPeek]", 0);
 	assert_null(strcasestr(w.selected.buf, "\\UserAssist\\"));
 	assert_null(strcasestr(w.selected.buf, "\\ComDlg32\\"));
-	assert_null(strcasestr(w.selected.buf, "\\CloudStore\\"));
+	/* Of the cloud data store cache only the Windows 10 Start tiles, captured
+	 * for apply to translate into a Start pins list, never written back. */
+	{
+		const char *p = w.selected.buf;
+		int tiles = 0;
+
+		while ((p = strcasestr(p, "\\CloudStore\\"))) {
+			const char *eol = strchr(p, '\n');
+
+			assert_non_null(eol);
+			assert_true(memmem(p, (size_t)(eol - p), "$start.tilegrid$", 16) != NULL);
+			assert_true(memmem(p, (size_t)(eol - p), "\\Current [Data]", 15) != NULL);
+			tiles++;
+			p = eol;
+		}
+		assert_int_equal(tiles, 1);
+		assert_int_equal(rule_sel_reg(sel, "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\"
+					      "CloudStore\\Store\\Cache\\DefaultAccount\\$de${1}$start.tilegrid$"
+					      "windows.data.curatedtilecollection.tilecollection\\Current",
+					      "Data", &d), 1);
+		assert_true(d.never_restore);
+	}
 	assert_null(strcasestr(w.selected.buf, "\\PrecisionTouchPad\\Status ["));
 
 	/* the default-app choice is recorded but never written back */

@@ -1,0 +1,584 @@
+/*
+ * test_win11.c - the settings catalog at apply time: catalog notes, Windows
+ * 10 -> 11 verdicts, Start pins from Windows 10 tiles (the real Windows 10
+ * hive of ../shared/testdata), default-associations XML, malformed settings
+ * values, and whole applies from a Windows 10 source to Windows 10 and 11
+ * targets.
+ */
+#include "apply_tu.h"
+
+#include "apply/apply_int.h"
+
+/* apply_tu.h helpers this file does not need. */
+static char *(*const keep_tree)(const char *) __attribute__((unused)) = atu_tree;
+
+/* ---- catalog notes ------------------------------------------------------- */
+
+static const char notes_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                       /* 1 */
+	"<migration urlid=\"http://example/win11-test\">\n"                  /* 2 */
+	" <component type=\"System\" context=\"User\">\n"                    /* 3 */
+	"  <displayName>Kept</displayName>\n"                                /* 4 */
+	"  <description>\n"                                                  /* 5 */
+	"   category: Test\n"                                                /* 6 */
+	"   10to11: carried as is\n"                                         /* 7 */
+	"  </description>\n"                                                 /* 8 */
+	"  <role role=\"Settings\"><rules><include><objectSet>\n"            /* 9 */
+	"   <pattern type=\"Registry\">HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Themes\\Personalize [*]</pattern>\n" /* 10 */
+	"  </objectSet></include></rules></role>\n"                          /* 11 */
+	" </component>\n"                                                    /* 12 */
+	" <component type=\"System\" context=\"User\">\n"                    /* 13 */
+	"  <displayName>Gone</displayName>\n"                                /* 14 */
+	"  <description>\n"                                                  /* 15 */
+	"   10to11: dropped: Windows 11 has no such thing\n"                 /* 16 */
+	"  </description>\n"                                                 /* 17 */
+	"  <role role=\"Settings\"><rules><include><objectSet>\n"            /* 18 */
+	"   <pattern type=\"Registry\">HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Advanced [LaunchTo]</pattern>\n" /* 19 */
+	"  </objectSet></include>\n"                                         /* 20 */
+	"  <include filter=\"MigXmlHelper.NeverRestore()\"><objectSet>\n"    /* 21 */
+	"   <pattern type=\"Registry\">HKCU\\Control Panel\\Mouse [*]</pattern>\n" /* 22 */
+	"  </objectSet></include>\n"                                         /* 23 */
+	"  <exclude><objectSet>\n"                                           /* 24 */
+	"   <pattern type=\"Registry\">HKCU\\Control Panel\\Mouse [DoubleClickSpeed]</pattern>\n" /* 25 */
+	"  </objectSet></exclude></rules></role>\n"                          /* 26 */
+	" </component>\n"                                                    /* 27 */
+	"</migration>\n";
+
+static void notes_are_read_from_rule_xml(void **state)
+{
+	struct acat *c = acat_new();
+	struct acat_comp *k;
+	struct ws_error e;
+	int never = -1;
+	(void)state;
+
+	ws_error_clear(&e);
+	tu_assert_ok(acat_add_mem(c, "wt.xml", notes_xml, strlen(notes_xml), &e), &e);
+	assert_int_equal(acat_count(c), 2);
+	k = acat_find(c, "wt.xml:10 component 'Kept' include HKCU\\X [*]", &never);
+	assert_non_null(k);
+	assert_string_equal(k->name, "Kept");
+	assert_int_equal(k->move, ACAT_CARRIED);
+	assert_int_equal(never, 0);
+	k = acat_find(c, "wt.xml:19 component 'Gone' include HKCU\\Y [LaunchTo]", &never);
+	assert_non_null(k);
+	assert_int_equal(k->move, ACAT_DROPPED);
+	assert_string_equal(k->note, "Windows 11 has no such thing");
+	assert_int_equal(never, 0);
+	/* The NeverRestore include is known by its pattern's line. */
+	assert_ptr_equal(acat_find(c, "wt.xml:22 component 'Gone' include HKCU\\Z [*]", &never), k);
+	assert_int_equal(never, 1);
+	/* Another file, another component name, no line: unknown. */
+	assert_null(acat_find(c, "other.xml:19 component 'Gone' include X", &never));
+	assert_null(acat_find(c, "wt.xml:19 component 'Nope' include X", &never));
+	assert_null(acat_find(c, "garbage", &never));
+	assert_null(acat_find(c, "", &never));
+	acat_free(c);
+}
+
+static void notes_of_bad_xml_are_refused(void **state)
+{
+	struct acat *c = acat_new();
+	struct ws_error e;
+	static const char dtd[] =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE m [<!ENTITY a \"aaaa\">]>\n"
+		"<migration><component><displayName>&a;</displayName></component></migration>\n";
+	static const char broken[] = "<migration><component><displayName>x</component>";
+	(void)state;
+
+	ws_error_clear(&e);
+	assert_int_equal(acat_add_mem(c, "bad.xml", broken, strlen(broken), &e), WS_E_RULES);
+	assert_non_null(strstr(e.where, "bad.xml"));
+	assert_int_equal(acat_count(c), 0);
+	assert_int_equal(acat_add_mem(c, "dtd.xml", dtd, strlen(dtd), &e), WS_E_RULES);
+	assert_int_equal(acat_count(c), 0);
+	/* Still usable afterwards. */
+	tu_assert_ok(acat_add_mem(c, "wt.xml", notes_xml, strlen(notes_xml), &e), &e);
+	assert_int_equal(acat_count(c), 2);
+	acat_free(c);
+}
+
+/* ---- verdicts ------------------------------------------------------------- */
+
+#define START_DIR "C:\\Users\\a\\AppData\\Local\\Packages\\" \
+	"Microsoft.Windows.StartMenuExperienceHost_cw5n1h2txyewy\\LocalState\\"
+
+static void start_layout_travels_between_compatible_builds(void **state)
+{
+	struct aw w;
+	char why[600];
+	(void)state;
+
+	aw_init(&w, "22631.4317", 22631);
+	assert_int_equal(w.to11, 0);
+	assert_int_equal(aw_file(&w, START_DIR "start2.bin", NULL, why, sizeof(why)), AW_CARRY);
+	assert_int_equal(aw_file(&w, START_DIR "start.bin", NULL, why, sizeof(why)), AW_DROP);
+	aw_init(&w, "22000", 22631);
+	assert_int_equal(aw_file(&w, START_DIR "start2.bin", NULL, why, sizeof(why)), AW_DROP);
+	assert_non_null(strstr(why, "22621"));
+	assert_non_null(strstr(why, "source build 22000"));
+	aw_init(&w, "22621", 22000);
+	assert_int_equal(aw_file(&w, START_DIR "start2.bin", NULL, why, sizeof(why)), AW_DROP);
+	aw_init(&w, "22000", 22000);
+	assert_int_equal(aw_file(&w, START_DIR "start.bin", NULL, why, sizeof(why)), AW_CARRY);
+	aw_init(&w, "19045", 22631);
+	assert_int_equal(w.to11, 1);
+	assert_int_equal(aw_file(&w, START_DIR "START2.BIN", NULL, why, sizeof(why)), AW_DROP);
+	/* Unknown source build: never carried. */
+	aw_init(&w, NULL, 22631);
+	assert_int_equal(w.to11, 0);
+	assert_int_equal(aw_file(&w, START_DIR "start2.bin", NULL, why, sizeof(why)), AW_DROP);
+	/* Another file of that folder is not concerned. */
+	assert_int_equal(aw_file(&w, START_DIR "other.bin", NULL, why, sizeof(why)), AW_CARRY);
+}
+
+static void verdicts_follow_the_notes_only_from_10_to_11(void **state)
+{
+	struct acat_comp gone = { "Gone", "wt.xml", ACAT_DROPPED, "no such thing", 0, 0, 0 };
+	struct acat_comp kept = { "Kept", "wt.xml", ACAT_CARRIED, "as is", 0, 0, 0 };
+	struct aw w;
+	char why[600];
+	const char *adv = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Advanced";
+	(void)state;
+
+	aw_init(&w, "19045", 22631);
+	assert_int_equal(aw_value(&w, adv, "X", &gone, 0, why, sizeof(why)), AW_DROP);
+	assert_string_equal(why, "Windows 10 -> 11: no such thing");
+	assert_int_equal(aw_value(&w, adv, "X", &kept, 0, why, sizeof(why)), AW_CARRY);
+	assert_int_equal(aw_value(&w, adv, "X", NULL, 0, why, sizeof(why)), AW_CARRY);
+	assert_int_equal(aw_file(&w, "C:\\Users\\a\\x", &gone, why, sizeof(why)), AW_DROP);
+	/* Small taskbar buttons: only for targets before 23H2. */
+	assert_int_equal(aw_value(&w, adv, "TaskbarSmallIcons", &kept, 0, why, sizeof(why)), AW_CARRY);
+	aw_init(&w, "19045", 22621);
+	assert_int_equal(aw_value(&w, adv, "TaskbarSmallIcons", &kept, 0, why, sizeof(why)), AW_DROP);
+	/* Windows 10 -> 10: everything carried, NeverRestore still honoured. */
+	aw_init(&w, "19045", 19045);
+	assert_int_equal(aw_value(&w, adv, "X", &gone, 0, why, sizeof(why)), AW_CARRY);
+	assert_int_equal(aw_value(&w, adv, "X", &kept, 1, why, sizeof(why)), AW_DROP);
+	assert_non_null(strstr(why, "NeverRestore"));
+	/* Default apps and Start tiles whatever the versions. */
+	assert_int_equal(aw_value(&w, "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\"
+				  "FileExts\\.pdf\\UserChoice", "ProgId", NULL, 1, why, sizeof(why)),
+			 AW_DEFAULT_APP);
+	assert_int_equal(aw_value(&w, "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\CloudStore\\"
+				  "Store\\Cache\\DefaultAccount\\$de${1}$start.tilegrid$windows.data."
+				  "curatedtilecollection.tilecollection\\Current", "Data", NULL, 1,
+				  why, sizeof(why)), AW_START_TILES);
+}
+
+static void default_app_keys_and_xml(void **state)
+{
+	struct ws_buf id = WS_BUF_INIT, x = WS_BUF_INIT;
+	struct aw_assoc a = { 0 };
+	(void)state;
+
+	assert_int_equal(aw_is_default_app("HKCU\\Software\\Microsoft\\Windows\\Shell\\Associations\\"
+					   "UrlAssociations\\https\\UserChoice", "ProgId", &id), 1);
+	assert_string_equal(id.buf, "https");
+	assert_int_equal(aw_is_default_app("HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\"
+					   "Explorer\\FileExts\\.pdf\\UserChoice", "Hash", NULL), 0);
+	assert_int_equal(aw_is_default_app("HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\"
+					   "Explorer\\FileExts\\a\\b\\UserChoice", "ProgId", NULL), 0);
+	assert_int_equal(aw_is_default_app("HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\"
+					   "Explorer\\FileExts\\UserChoice", "ProgId", NULL), 0);
+	aw_assoc_add(&a, ".pdf", "AcroExch.Document.DC", NULL);
+	aw_assoc_add(&a, ".PDF", "Other", NULL);            /* first choice wins */
+	aw_assoc_add(&a, ".x\"<&>", "P&Q", "App \"1\"");
+	assert_int_equal(a.n, 2);
+	aw_assoc_xml(&a, &x);
+	assert_non_null(strstr(x.buf, "<DefaultAssociations>"));
+	assert_non_null(strstr(x.buf, "<Association Identifier=\".pdf\" ProgId=\"AcroExch.Document.DC\" "
+				      "ApplicationName=\"AcroExch.Document.DC\" />"));
+	assert_non_null(strstr(x.buf, "Identifier=\".x&quot;&lt;&amp;&gt;\" ProgId=\"P&amp;Q\" "
+				      "ApplicationName=\"App &quot;1&quot;\""));
+	assert_null(strstr(x.buf, "Other"));
+	aw_assoc_release(&a);
+	ws_buf_release(&id);
+	ws_buf_release(&x);
+}
+
+static void malformed_settings_values_are_refused(void **state)
+{
+	char why[300];
+	const char *pers = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Themes\\Personalize";
+	(void)state;
+
+	assert_int_equal(aw_check_type(pers, "AppsUseLightTheme", REG_DWORD, 4, why, sizeof(why)), 1);
+	assert_int_equal(aw_check_type(pers, "AppsUseLightTheme", REG_SZ, 4, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "REG_SZ where Windows keeps REG_DWORD"));
+	assert_int_equal(aw_check_type(pers, "AppsUseLightTheme", REG_DWORD, 3, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "3 bytes"));
+	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_DWORD, 5, why, sizeof(why)), 0);
+	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_QWORD, 4, why, sizeof(why)), 0);
+	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_SZ, 7, why, sizeof(why)), 1);
+	assert_int_equal(aw_check_type("HKCU\\Control Panel\\Desktop", "WallPaper", REG_EXPAND_SZ, 8,
+				       why, sizeof(why)), 1);
+	assert_int_equal(aw_check_type("HKCU\\Control Panel\\Desktop", "WallPaper", REG_BINARY, 8,
+				       why, sizeof(why)), 0);
+}
+
+/* ---- Start pins ------------------------------------------------------------ */
+
+static void u16_at(struct ws_buf *b, const char *s)
+{
+	for (; *s; s++)
+		ws_buf_add_u16le(b, (unsigned char)*s);
+}
+
+static void pins_from_a_synthetic_blob(void **state)
+{
+	struct ws_buf b = WS_BUF_INIT, j = WS_BUF_INIT;
+	struct aw_pins p = { 0 };
+	(void)state;
+
+	ws_buf_add(&b, "\x02\x00\x00\x00\xd2\x0a\x3c", 7);          /* odd alignment next */
+	u16_at(&b, "P~Microsoft.WindowsCalculator_8wekyb3d8bbwe!App");
+	ws_buf_add(&b, "\xca\x14", 2);
+	u16_at(&b, "P~Microsoft.MicrosoftEdge_8wekyb3d8bbwe!MicrosoftEdge:6501008900");
+	ws_buf_add(&b, "\xca", 1);                                   /* even alignment next */
+	u16_at(&b, "W~MSEdge");
+	ws_buf_add(&b, "\x01\xd8", 2);                               /* lone surrogate: a stop */
+	u16_at(&b, "C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Tool.lnk");
+	ws_buf_add(&b, "\x00\x00", 2);
+	u16_at(&b, "%ALLUSERSPROFILE%\\Microsoft\\Windows\\Start Menu\\Programs\\Word.lnk");
+	ws_buf_add(&b, "\x00\x00", 2);
+	u16_at(&b, "P~NoPublisher!App");                             /* not an AUMID */
+	ws_buf_add(&b, "\x00\x00", 2);
+	u16_at(&b, "P~Microsoft.WindowsCalculator_8wekyb3d8bbwe!App"); /* duplicate */
+	aw_pins_from_tiles((const unsigned char *)b.buf, b.len, &p);
+	assert_int_equal(p.n, 4);
+	assert_int_equal(p.secondary, 1);
+	assert_int_equal(p.v[0].kind, AW_PIN_PACKAGED);
+	assert_string_equal(p.v[0].id, "Microsoft.WindowsCalculator_8wekyb3d8bbwe!App");
+	assert_int_equal(p.v[1].kind, AW_PIN_DESKTOP_ID);
+	assert_string_equal(p.v[1].id, "MSEdge");
+	assert_int_equal(p.v[2].kind, AW_PIN_LINK);
+	assert_int_equal(p.v[3].kind, AW_PIN_LINK);
+	aw_pins_json(&p, "C:\\Users\\alice", &j);
+	assert_string_equal(j.buf,
+		"{\"pinnedList\":[\n"
+		"  {\"packagedAppId\":\"Microsoft.WindowsCalculator_8wekyb3d8bbwe!App\"},\n"
+		"  {\"desktopAppId\":\"MSEdge\"},\n"
+		"  {\"desktopAppLink\":\"%APPDATA%\\\\Microsoft\\\\Windows\\\\Start Menu\\\\Programs\\\\Tool.lnk\"},\n"
+		"  {\"desktopAppLink\":\"%ALLUSERSPROFILE%\\\\Microsoft\\\\Windows\\\\Start Menu\\\\Programs\\\\Word.lnk\"}\n"
+		"]}\n");
+	aw_pins_release(&p);
+	ws_buf_release(&b);
+	ws_buf_release(&j);
+}
+
+static void pins_from_hostile_blobs(void **state)
+{
+	struct ws_buf b = WS_BUF_INIT, j = WS_BUF_INIT;
+	struct aw_pins p = { 0 };
+	uint64_t r = 88172645463325252ull;
+	(void)state;
+
+	aw_pins_from_tiles(NULL, 0, &p);
+	aw_pins_from_tiles((const unsigned char *)"P", 1, &p);
+	assert_int_equal(p.n, 0);
+	aw_pins_json(&p, NULL, &j);
+	assert_string_equal(j.buf, "{\"pinnedList\":[]}\n");
+	/* Random bytes find nothing; thousands of distinct pins are capped. */
+	for (int i = 0; i < 200000; i++) {
+		r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+		ws_buf_addch(&b, (int)(r & 0xff));
+	}
+	aw_pins_from_tiles((const unsigned char *)b.buf, b.len, &p);
+	assert_int_equal(p.n, 0);
+	ws_buf_reset(&b);
+	for (int i = 0; i < 3000; i++) {
+		char s[80];
+
+		snprintf(s, sizeof(s), "P~App%d_8wekyb3d8bbwe!App", i);
+		u16_at(&b, s);
+		ws_buf_add(&b, "\x00\x00", 2);
+	}
+	aw_pins_from_tiles((const unsigned char *)b.buf, b.len, &p);
+	assert_int_equal(p.n, 512);
+	aw_pins_release(&p);
+	ws_buf_release(&b);
+	ws_buf_release(&j);
+}
+
+#define TILEGRID "Software\\Microsoft\\Windows\\CurrentVersion\\CloudStore\\Store\\Cache\\" \
+	"DefaultAccount\\$de${8a09bc9e-40f2-4f5c-8385-ea0e3969f8cf}$start.tilegrid$" \
+	"windows.data.curatedtilecollection.tilecollection\\Current"
+
+static void pins_of_the_real_windows10_hive(void **state)
+{
+	char *dir = tu_tmpdir();
+	char *hive = tu_testdata_hive("hives/regipy/NTUSER-WSL.DAT", dir);
+	struct reg_value v = { 0 };
+	struct aw_pins p = { 0 };
+	(void)state;
+
+	free(dir);
+	if (!hive)
+		skip();
+	assert_int_equal(atu_hive_value(hive, TILEGRID, "Data", &v), 1);
+	assert_int_equal(v.type, REG_BINARY);
+	aw_pins_from_tiles(v.data, v.len, &p);
+	/* The pins of that Start menu, in blob order. */
+	assert_int_equal(p.n, 13);
+	assert_int_equal(p.v[0].kind, AW_PIN_DESKTOP_ID);
+	assert_string_equal(p.v[0].id, "Microsoft.SkyDrive.Desktop");
+	assert_string_equal(p.v[1].id, "Microsoft.Office.OneNote_8wekyb3d8bbwe!microsoft.onenoteim");
+	assert_string_equal(p.v[3].id, "Microsoft.WindowsCalculator_8wekyb3d8bbwe!App");
+	assert_string_equal(p.v[4].id, "7EE7776C.LinkedInforWindows_w1wdnht996qgy!App");
+	assert_int_equal(p.v[5].kind, AW_PIN_DESKTOP_ID);
+	assert_string_equal(p.v[5].id, "MSEdge");
+	assert_string_equal(p.v[9].id, "Microsoft.WindowsStore_8wekyb3d8bbwe!App");
+	assert_string_equal(p.v[11].id, "Microsoft.Windows.Photos_8wekyb3d8bbwe!App");
+	assert_string_equal(p.v[12].id, "Microsoft.Todos_8wekyb3d8bbwe!App");
+	/* Four pinned Edge pages are secondary tiles, left out. */
+	assert_int_equal(p.secondary, 4);
+	aw_pins_release(&p);
+	reg_value_release(&v);
+	free(hive);
+}
+
+/* ---- whole applies ------------------------------------------------------------ */
+
+/* Source (Windows 10) scanned with notes_xml saved as <dir>/rules/wt.xml. */
+static void setup_win10(struct atu *t, int target_os, const char *existing)
+{
+	struct rule_set *rs = rule_set_new();
+	struct store_open_opts so = { 0 };
+	struct scan_opts sc;
+	struct scan_result res;
+	struct store *st;
+	struct ws_error e;
+	struct fx_opts fo;
+	char *rules, *rf;
+
+	memset(t, 0, sizeof(*t));
+	t->dir = tu_tmpdir();
+	t->src = ws_xasprintf("%s/src", t->dir);
+	t->tgt = ws_xasprintf("%s/tgt", t->dir);
+	t->store = ws_xasprintf("%s/st", t->dir);
+	rules = ws_xasprintf("%s/rules", t->dir);
+	rf = ws_xasprintf("%s/wt.xml", rules);
+	assert_int_equal(mkdir(rules, 0755), 0);
+	tu_write_file(rf, notes_xml, strlen(notes_xml));
+	atu_fixture(t->src, FX_SOURCE, 1, NULL, 1);
+	fx_opts_init(&fo);
+	fo.out_dir = t->tgt;
+	fo.kind = FX_TARGET;
+	fo.seed = 2;
+	fo.os = target_os;
+	fo.existing_user = existing;
+	ws_error_clear(&e);
+	tu_assert_ok(fx_build(&fo, NULL, &e), &e);
+	tu_assert_ok(rule_set_load_file(rs, rf, NULL, &e), &e);
+	so.create = 1;
+	tu_assert_ok(store_open(t->store, &so, &st, &e), &e);
+	scan_opts_init(&sc);
+	sc.source = t->src;
+	sc.rules = rs;
+	tu_assert_ok(scan_device(st, &sc, &res, &e), &e);
+	snprintf(t->device, sizeof(t->device), "%s", res.device);
+	store_close(st);
+	rule_set_free(rs);
+	free(rf);
+	free(rules);
+}
+
+struct seen {
+	int dropped, translated, skipped;
+	char reason[600];
+};
+
+static void on_act(void *ctx, const struct apply_action *a)
+{
+	struct seen *s = ctx;
+
+	if (a->kind == APPLY_REG_DROPPED && strstr(a->object, "[LaunchTo]")) {
+		s->dropped++;
+		snprintf(s->reason, sizeof(s->reason), "%s", a->reason);
+	}
+	if (a->kind == APPLY_REG_DROPPED && strstr(a->object, "Control Panel\\Mouse"))
+		s->translated++; /* NeverRestore */
+	if (a->kind == APPLY_REG_SKIP)
+		s->skipped++;
+}
+
+static void win10_to_win11_drops_with_reasons(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct seen s = { 0 };
+	struct reg_value v = { 0 };
+	char *rules, *hive;
+	(void)state;
+
+	setup_win10(&t, FX_WIN11, "alice");
+	rules = ws_xasprintf("%s/rules", t.dir);
+	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	apply_opts_init(&o);
+	o.rules_dir = rules;
+	o.on_action = on_act;
+	o.on_action_ctx = &s;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.source_build, 19045);
+	assert_int_equal(r.target_build, 22631);
+	assert_int_equal(r.win10_to_11, 1);
+	assert_int_equal(s.dropped, 1);
+	assert_string_equal(s.reason, "Windows 10 -> 11: Windows 11 has no such thing");
+	/* NeverRestore values of any version are not written either. */
+	assert_true(s.translated >= 2);
+	assert_int_equal(r.values_dropped, (uint64_t)(s.dropped + s.translated));
+	assert_int_equal(s.skipped, 0);
+	/* Both groups in the table, with their verdicts. */
+	assert_int_equal(r.n_compat, 2);
+	assert_string_equal(r.compat[0].component, "Kept");
+	assert_string_equal(r.compat[0].verdict, "carried");
+	assert_true(r.compat[0].values >= 3);
+	assert_string_equal(r.compat[1].component, "Gone");
+	assert_string_equal(r.compat[1].verdict, "dropped");
+	/* The target hive: the carried values, not the dropped ones. */
+	assert_int_equal(atu_hive_value(hive, "Software\\Microsoft\\Windows\\CurrentVersion\\Themes\\"
+					"Personalize", "AppsUseLightTheme", &v), 1);
+	reg_value_release(&v);
+	/* LaunchTo: the target profile keeps its own 2 (the source had 1). */
+	assert_int_equal(atu_hive_value(hive, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\"
+					"Advanced", "LaunchTo", &v), 1);
+	assert_int_equal(v.data[0], 2);
+	reg_value_release(&v);
+	{
+		char *sh = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.src);
+		struct reg_value sv = { 0 };
+
+		assert_int_equal(atu_hive_value(sh, "Control Panel\\Mouse", "MouseSensitivity", &sv), 1);
+		if (atu_hive_value(hive, "Control Panel\\Mouse", "MouseSensitivity", &v))
+			assert_false(v.len == sv.len && !memcmp(v.data, sv.data, v.len));
+		reg_value_release(&v);
+		reg_value_release(&sv);
+		free(sh);
+	}
+	apply_report_release(&r);
+	free(rules);
+	free(hive);
+	atu_release(&t);
+}
+
+static void win10_to_win10_carries_everything(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct seen s = { 0 };
+	struct reg_value v = { 0 };
+	char *rules, *hive;
+	(void)state;
+
+	setup_win10(&t, FX_WIN10, "alice");
+	rules = ws_xasprintf("%s/rules", t.dir);
+	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	apply_opts_init(&o);
+	o.rules_dir = rules;
+	o.on_action = on_act;
+	o.on_action_ctx = &s;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.win10_to_11, 0);
+	assert_int_equal(r.n_compat, 0);
+	assert_int_equal(s.dropped, 0);
+	assert_int_equal(atu_hive_value(hive, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\"
+					"Advanced", "LaunchTo", &v), 1);
+	reg_value_release(&v);
+	apply_report_release(&r);
+	/* Without the rule files the notes are unknown: NeverRestore cannot be
+	 * honoured, everything is carried (a later apply finds values equal). */
+	free(rules);
+	free(hive);
+	atu_release(&t);
+}
+
+struct bad_seen {
+	int skipped_type, skipped_size, set;
+};
+
+static void on_bad(void *ctx, const struct apply_action *a)
+{
+	struct bad_seen *s = ctx;
+
+	if (a->kind == APPLY_REG_SKIP && strstr(a->object, "[AppsUseLightTheme]") &&
+	    strstr(a->reason, "REG_SZ where Windows keeps REG_DWORD"))
+		s->skipped_type++;
+	if (a->kind == APPLY_REG_SKIP && strstr(a->object, "[SystemUsesLightTheme]") &&
+	    strstr(a->reason, "3 bytes"))
+		s->skipped_size++;
+	if (a->kind == APPLY_REG_SET && strstr(a->object, "[EnableTransparency]"))
+		s->set++;
+}
+
+static void bad_settings_values_are_skipped_the_rest_carried(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct bad_seen s = { 0 };
+	struct reg_value v = { 0 };
+	static const char sz[] = "0\0\0";                 /* "0" as UTF-16 */
+	static const unsigned char three[] = { 1, 0, 0 };
+	static const unsigned char one[] = { 1, 0, 0, 0 };
+	const char *pk = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Themes\\Personalize";
+	struct atu_val vals[] = {
+		{ pk, "AppsUseLightTheme", REG_SZ, sz, 4 },
+		{ pk, "SystemUsesLightTheme", REG_DWORD, three, 3 },
+		{ pk, "EnableTransparency", REG_DWORD, one, 4 },
+	};
+	char *hive;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	free(t.store);
+	t.store = ws_xasprintf("%s/bad", t.dir);
+	snprintf(t.device, sizeof(t.device), "BADPC");
+	atu_store_make(t.store, "BADPC", "S-1-5-21-9-9-9-1001", "alice", "C:\\Users\\alice",
+		       vals, 3, NULL, 0);
+	apply_opts_init(&o);
+	o.on_action = on_bad;
+	o.on_action_ctx = &s;
+	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_PARTIAL);
+	assert_int_equal(s.skipped_type, 1);
+	assert_int_equal(s.skipped_size, 1);
+	assert_int_equal(s.set, 1);
+	assert_int_equal(r.values_skipped, 2);
+	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	assert_int_equal(atu_hive_value(hive, pk + 5, "EnableTransparency", &v), 1);
+	reg_value_release(&v);
+	/* The target keeps its own (default) value of the skipped ones. */
+	assert_int_equal(atu_hive_value(hive, pk + 5, "SystemUsesLightTheme", &v), 1);
+	assert_int_equal(v.len, 4);
+	reg_value_release(&v);
+	apply_report_release(&r);
+	free(hive);
+	atu_release(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(notes_are_read_from_rule_xml),
+		cmocka_unit_test(notes_of_bad_xml_are_refused),
+		cmocka_unit_test(start_layout_travels_between_compatible_builds),
+		cmocka_unit_test(verdicts_follow_the_notes_only_from_10_to_11),
+		cmocka_unit_test(default_app_keys_and_xml),
+		cmocka_unit_test(malformed_settings_values_are_refused),
+		cmocka_unit_test(pins_from_a_synthetic_blob),
+		cmocka_unit_test(pins_from_hostile_blobs),
+		cmocka_unit_test(pins_of_the_real_windows10_hive),
+		cmocka_unit_test(win10_to_win11_drops_with_reasons),
+		cmocka_unit_test(win10_to_win10_carries_everything),
+		cmocka_unit_test(bad_settings_values_are_skipped_the_rest_carried),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	tu_cleanup();
+	return rc;
+}
