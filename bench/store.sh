@@ -11,6 +11,11 @@
 # 3. Ten devices (three in --tiny) whose files partly have the same content (--shared-pct)
 #    scanned into one store vs ten separate tar.gz, and vs one restic
 #    repository holding a backup of each device.
+# 4. zlib levels for the store's chunks: 1 MiB chunks of the large profile's
+#    files compressed at levels 1, 3 and 6 (python3's zlib, the same library
+#    winstate links), with winstate's incompressibility test (64 KiB sample
+#    in 4 slices at level 1, skip when it saves under 3 %) applied or not:
+#    compression throughput and size, to choose the level.
 # Usage: bench/store.sh [--quick|--tiny] [--update-doc]
 . "$(dirname "$0")/lib.sh"
 have restic || { echo "$BENCH_NAME: restic is not installed (apt-get install restic)" >&2; exit 77; }
@@ -79,6 +84,42 @@ s_store10=$(bytes_of "$W/dev.store")
 s_tgz10=$(bytes_of "$W"/dev*.tgz)
 s_restic10=$(bytes_of "$W/dev.restic")
 
+# ---- 4. zlib levels on the store's chunks -------------------------------------------------
+LEVEL_MB=$(size_pick 256 64 4)
+python3 - "$SRC" "$W/big.list0" "$LEVEL_MB" > "$W/levels.tsv" <<'PY'
+import os, sys, time, zlib
+src, lst, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]) << 20
+CH, SL, NS = 1 << 20, 64 << 10, 4
+chunks, total = [], 0
+for rel in open(lst, "rb").read().split(b"\0"):
+    if not rel or total >= limit:
+        continue
+    with open(os.path.join(src.encode(), rel), "rb") as f:
+        while total < limit:
+            c = f.read(CH)
+            if not c:
+                break
+            chunks.append(c)
+            total += len(c)
+def worth(c):  # winstate's store_blob_compressible
+    if len(c) <= SL:
+        return True
+    s = SL // NS
+    sample = b"".join(c[(len(c) - s) // (NS - 1) * i:][:s] for i in range(NS))
+    return len(zlib.compress(sample, 1)) < SL - SL // 32
+for sampled in (0, 1):
+    for level in (1, 3, 6):
+        t0, out = time.perf_counter(), 0
+        for c in chunks:
+            if sampled and not worth(c):
+                out += len(c)
+                continue
+            z = len(zlib.compress(c, level))
+            out += min(z, len(c))
+        dt = time.perf_counter() - t0
+        print("%d\t%d\t%.3f\t%d\t%d" % (sampled, level, dt, total, out))
+PY
+
 # ---- report ----------------------------------------------------------------------------
 out "Size: $BENCH_SIZE. One profile of $nfiles selected files, $(mb "$src_bytes") (wsfixture \`$(cat "$SRC.args")\`: about half the files text, half random bytes). $DEV_N devices: $DEV_FILES files each (\`--file-size $DEV_FSIZE --shared-pct $DEV_SHARED\`), $(mb "$dev_bytes") of installation in all. Ratio = winstate / other: above 1 means winstate takes longer or more room."
 out ""
@@ -92,4 +133,12 @@ out "| $DEV_N devices, time | $(secs "${T[scan10]}") | $(secs "${T[tar10]}") ($D
 out "| $DEV_N devices, bytes on disk | $(mb "$s_store10") | $(mb "$s_tgz10") (sum of $DEV_N) | $(ratio "$s_store10" "$s_tgz10") | $(mb "$s_restic10") | $(ratio "$s_store10" "$s_restic10") |"
 out ""
 out "Runs: $RUNS_BIG for one profile and the devices, $RUNS_SMALL for rescans; $(bench_timer_note)."
+out ""
+out "zlib level of the chunks (one core, python3 zlib $(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)')): the first $(mb "$(head -n 1 "$W/levels.tsv" | cut -f4)") of the profile's files in 1 MiB chunks, each compressed whole (kept raw when it does not shrink) or, with the sample test, first judged by a 64 KiB sample at level 1. Throughput = plain bytes / time."
+out ""
+out "| level | sample test | time | throughput | size | size / plain |"
+out "|---|---|---|---|---|---|"
+while IFS=$'\t' read -r sampled level dt plain packed; do
+  out "| $level | $([ "$sampled" = 1 ] && echo yes || echo no) | $(secs "$dt") | $(awk -v p="$plain" -v t="$dt" 'BEGIN { printf "%.0f MB/s", p / t / 1e6 }') | $(mb "$packed") | $(awk -v a="$packed" -v b="$plain" 'BEGIN { printf "%.3f", a / b }') |"
+done < "$W/levels.tsv"
 bench_finish
