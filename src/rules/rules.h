@@ -547,6 +547,122 @@ const char *rule_pattern_text(const struct rule_pattern *p);
 /* Literal folder/key prefix of the node part ("C:\\Data" for "C:\\Data\\* [*]"). */
 const char *rule_pattern_root(const struct rule_pattern *p);
 
+/* ================== LoadState transforms (rule_loadstate.c) ============== */
+
+/*
+ * The helper functions of merge, locationModify and contentModify rules as
+ * pure transforms.  The apply engine finds the rule with rule_sel_action(),
+ * parses its script with rule_ls_parse() and calls the transform for the
+ * object.  Every function returns -1 with a sentence appended to `why` (may
+ * be NULL) for a function it does not support (LeafPattern, MigSysHelper.*,
+ * MergeShellLibraries ...) or bad arguments: the caller then keeps its
+ * default behaviour and warns, naming the rule's file:line.
+ */
+#define RULE_LS_MAX_ARGS 16
+
+struct rule_ls_call {
+	char *fn;                        /* "RelativeMove" (prefix stripped) */
+	char *args[RULE_LS_MAX_ARGS];    /* %VAR% expanded; NULL for a bare NULL */
+	int nargs;
+};
+
+/* Parse a script= text ("MigXmlHelper.RelativeMove('%CSIDL_APPDATA%\\A',
+ * '%CSIDL_APPDATA%')"), expanding variables of `env` (NULL: kept as
+ * written) in each argument.  0, or -1 (syntax, a prefix other than
+ * MigXmlHelper, an unset variable).  Release with rule_ls_call_release
+ * (also after -1). */
+int rule_ls_parse(const char *script, const struct rule_env *env,
+		  struct rule_ls_call *c, struct ws_buf *why);
+void rule_ls_call_release(struct rule_ls_call *c);
+
+/*
+ * locationModify: where the object node [leaf] (leaf NULL = the folder or
+ * key itself) lands.  Registry nodes are written "HKCU\\...", files
+ * "C:\\...".
+ *   RelativeMove(from, to)  an object at or below `from` goes to `to` plus the
+ *                           path below `from`; others are not moved (0);
+ *   Move(dest)              the path below the longest of `roots` (the
+ *                           known-folder values of the context) holding the
+ *                           object goes below `dest` (no root holds it: the
+ *                           path below the drive or root key);
+ *   ExactMove(location)     a location with a leaf replaces node and leaf; a
+ *                           node only replaces the node (the leaf is kept).
+ * 1 moved (new_node / new_leaf appended; new_leaf only when leaf != NULL),
+ * 0 not moved, -1 unsupported or bad arguments.
+ */
+int rule_ls_location(const struct rule_ls_call *c, int type, const char *node,
+		     const char *leaf, const char *const *roots, size_t nroots,
+		     struct ws_buf *new_node, struct ws_buf *new_leaf, struct ws_buf *why);
+
+/* A registry value as raw bytes (strings UTF-16LE with their NUL). */
+struct rule_ls_value {
+	uint32_t type;
+	const unsigned char *data;
+	size_t len;
+};
+
+/*
+ * contentModify on registry data.  `dst` is the target's existing value
+ * (NULL when none): MergeMultiSzContent / MergeDelimitedContent merge with
+ * it.  ConvertToDWORD(default) (strings "1", "0x1F", "-2", QWORD, 4-byte
+ * binary; failure -> default, NULL = 0), ConvertToString(default) (numbers
+ * in decimal, REG_EXPAND_SZ -> REG_SZ; failure -> default, NULL = "0"),
+ * ConvertToBinary(), OffsetValue(n) (DWORD wraps as a DWORD does; numeric
+ * strings stay strings), SetValueByTable(src, dst, default) or
+ * SetValueByTable("src|dst", default) (comma lists compared
+ * case-insensitively; no match and no default: unchanged), KeepExisting
+ * (no effect on data), MergeMultiSzContent(Add|Remove, s, ...),
+ * MergeDelimitedContent(delims, Add|Remove, s, ...) (destination's items
+ * first, duplicates removed case-insensitively, joined with the first
+ * delimiter).  1 changed (*out_type and the raw data appended to out), 0
+ * unchanged, -1 error.
+ */
+int rule_ls_content(const struct rule_ls_call *c, const struct rule_ls_value *src,
+		    const struct rule_ls_value *dst, uint32_t *out_type,
+		    struct ws_buf *out, struct ws_buf *why);
+
+/* Who wins a collision (rule_ls_merge). */
+enum rule_ls_winner {
+	RULE_LS_SOURCE = 0,      /* the source's object replaces the target's */
+	RULE_LS_DESTINATION,     /* the target's object is kept, the source's dropped */
+	RULE_LS_PLACE            /* FindFilePlaceByPattern: beside it under a new name */
+};
+
+/* One side of a collision. */
+struct rule_ls_side {
+	const struct rule_ls_value *value; /* registry */
+	const char *version;     /* file: the version resource's tag (NULL if none) */
+	uint64_t time;           /* file: last-written FILETIME */
+};
+
+/*
+ * merge: SourcePriority, DestinationPriority, FindFilePlaceByPattern(p)
+ * (files; p needs <F> and <N>), NewestVersion(FileVersion|ProductVersion)
+ * (files: higher version wins, else the newer write time; a tie keeps the
+ * target's), HigherValue() / LowerValue() (registry numbers: DWORD, QWORD
+ * or numeric strings; a tie keeps the target's).  Returns enum
+ * rule_ls_winner or -1 (LeafPattern is undocumented and unsupported).
+ */
+int rule_ls_merge(const struct rule_ls_call *c, int type, const struct rule_ls_side *src,
+		  const struct rule_ls_side *dst, struct ws_buf *why);
+
+/* The n-th collision name of file `name` by a FindFilePlaceByPattern pattern
+ * ("<F> (<N>).<E>": "a.doc" -> "a (1).doc"; no extension: "a (1)").
+ * 0, or -1 (pattern without <F> or <N>, or not a file name). */
+int rule_ls_place_name(const char *pattern, const char *name, unsigned n,
+		       struct ws_buf *out, struct ws_buf *why);
+
+/* KeepExisting("Security", "TimeFields", "FileAttrib:HR"): *times = 1 for
+ * TimeFields, *attrs the FILE_ATTRIBUTE_* bits of the right-most FileAttrib
+ * option.  0, or -1 (another function, an unknown option). */
+int rule_ls_keep_existing(const struct rule_ls_call *c, int *times, uint32_t *attrs,
+			  struct ws_buf *why);
+
+/* Version resource of a PE image: "FileVersion"/"ProductVersion" as "a.b.c.d",
+ * other tags from the string table.  1 found (appended to out), 0 not. */
+int rule_file_version(const unsigned char *data, size_t len, const char *tag,
+		      struct ws_buf *out);
+
 /* ========================== rule files we ship ========================== */
 
 /*
