@@ -561,6 +561,94 @@ static void bad_settings_values_are_skipped_the_rest_carried(void **state)
 	atu_release(&t);
 }
 
+/* ---- a Wi-Fi profile that does not parse ----------------------------------- */
+
+#define WLAN_DIR "C:\\ProgramData\\Microsoft\\Wlansvc\\Profiles\\Interfaces\\{0A1B2C3D-0000-1111-2222-333344445555}\\"
+
+struct warn_seen {
+	int wifi_warn;
+	int placed;
+};
+
+static void on_log(void *ctx, int level, const char *where, const char *msg)
+{
+	struct warn_seen *w = ctx;
+
+	if (level == WS_LOG_WARN && strstr(where, "Broken.xml") && strstr(msg, "Wi-Fi profile not read"))
+		w->wifi_warn++;
+}
+
+static void on_place(void *ctx, const struct apply_action *a)
+{
+	struct warn_seen *w = ctx;
+
+	if (a->kind == APPLY_FILE_PLACE && strstr(a->object, "\\Wlansvc\\"))
+		w->placed++;
+}
+
+static void wifi_profile_that_does_not_parse_is_a_warning(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct warn_seen w = { 0, 0 };
+	struct ws_log log = { on_log, &w, WS_LOG_DEBUG, 0, 0 };
+	struct store_open_opts so = { 0 };
+	struct store *st;
+	struct store_writer *wr;
+	struct store_scan_info info = { 0 };
+	struct store_user u = { 0, "S-1-5-21-9-9-9-1001", "alice", "C:\\Users\\alice", 0,
+				STORE_USER_LOCAL };
+	static const char good[] =
+		"<?xml version=\"1.0\"?>\r\n<WLANProfile xmlns=\"http://www.microsoft.com/networking/WLAN/profile/v1\">"
+		"<name>HomeNet</name><SSIDConfig><SSID><name>HomeNet</name></SSID></SSIDConfig>"
+		"<MSM><security><authEncryption><authentication>WPA2PSK</authentication>"
+		"<encryption>AES</encryption><useOneX>false</useOneX></authEncryption><sharedKey>"
+		"<keyType>passPhrase</keyType><protected>true</protected><keyMaterial>01000000D08C"
+		"</keyMaterial></sharedKey></security></MSM></WLANProfile>";
+	static const char broken[] = "<?xml version=\"1.0\"?>\r\n<WLANProfile><name>Cut</name><SSIDConfig>";
+	const char *paths[] = { WLAN_DIR "HomeNet.xml", WLAN_DIR "Broken.xml" };
+	const char *data[] = { good, broken };
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	free(t.store);
+	t.store = ws_xasprintf("%s/wifi", t.dir);
+	snprintf(t.device, sizeof(t.device), "WIFIPC");
+	so.create = 1;
+	ws_error_clear(&e);
+	tu_assert_ok(store_open(t.store, &so, &st, &e), &e);
+	info.device = "WIFIPC";
+	info.system_drive = 'C';
+	tu_assert_ok(store_scan_begin(st, &info, &wr, &e), &e);
+	tu_assert_ok(store_scan_add_user(wr, &u, &e), &e);
+	for (int i = 0; i < 2; i++) {
+		struct store_file f = { 0 };
+
+		f.user = STORE_SYSTEM;
+		f.path = paths[i];
+		f.size = strlen(data[i]);
+		f.written_ft = 133000000000000000ull;
+		tu_assert_ok(store_scan_add_file_mem(wr, &f, data[i], strlen(data[i]), &e), &e);
+	}
+	tu_assert_ok(store_scan_commit(wr, NULL, &e), &e);
+	store_close(st);
+	apply_opts_init(&o);
+	o.log = &log;
+	o.on_action = on_place;
+	o.on_action_ctx = &w;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(w.wifi_warn, 1);
+	/* The rest is carried: both files placed, the good one listed. */
+	assert_int_equal(w.placed, 2);
+	assert_int_equal(r.wifi_profiles, 2);
+	assert_int_equal(r.n_wifi, 1);
+	assert_string_equal(r.wifi[0].ssid, "HomeNet");
+	apply_report_release(&r);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -576,6 +664,7 @@ int main(void)
 		cmocka_unit_test(win10_to_win11_drops_with_reasons),
 		cmocka_unit_test(win10_to_win10_carries_everything),
 		cmocka_unit_test(bad_settings_values_are_skipped_the_rest_carried),
+		cmocka_unit_test(wifi_profile_that_does_not_parse_is_a_warning),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
