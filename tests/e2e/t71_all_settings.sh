@@ -176,6 +176,18 @@ PY
 grep -q "Windows 10 (build 19045) -> Windows 11 (build 22631)" "$t/c.txt" || fail "text report lacks the 10 -> 11 table"
 grep -q "^reg-dropped .*ShowCortanaButton.*Windows 10 -> 11" "$t/c.txt" || fail "text report lacks the dropped value"
 
+# --default-profile: the pins as Users\Default LayoutModification.json, the
+# default apps for an administrator under ProgramData; undo removes both.
+"$WSFIXTURE" --out "$t/dflt" --kind target --seed 7 >/dev/null
+before=$(tree_hash "$t/dflt")
+"$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/dflt" --default-profile > "$t/f.txt" || fail "apply --default-profile"
+lm="$t/dflt/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json"
+grep -q '"packagedAppId":"Microsoft.WindowsCalculator_8wekyb3d8bbwe!App"' "$lm" || fail "LayoutModification.json lacks the pins"
+grep -q 'Identifier=".wstest"' "$t/dflt/ProgramData/winstate/default-apps.xml" || fail "default-apps.xml not under ProgramData"
+grep -q "^settings-file .*LayoutModification.json" "$t/f.txt" || fail "report does not list LayoutModification.json"
+expect_exit 0 "$WINSTATE" undo --target "$t/dflt"
+[ "$(tree_hash "$t/dflt")" = "$before" ] || fail "undo did not restore the Default profile target"
+
 # start2.bin: Windows 11 (22631) -> Windows 11 travels; -> Windows 10 is dropped.
 "$WSFIXTURE" --out "$t/src11" --os win11 --users 1 --files 1 --all-settings "$R" --computer PC11 >/dev/null
 expect_exit 0 "$WINSTATE" scan --source "$t/src11" --store "$t/st"
