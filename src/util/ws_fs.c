@@ -294,5 +294,14 @@ uint64_t ws_filetime_from_unix_ns(int64_t ns)
 
 int64_t ws_filetime_to_unix_ns(uint64_t ft)
 {
-	return ((int64_t)ft - (int64_t)FT_UNIX_EPOCH) * 100;
+	int64_t t;
+
+	/* FILETIMEs come from hives and stores, i.e. from anyone: saturate
+	 * instead of overflowing. */
+	if (ft > (uint64_t)INT64_MAX)
+		ft = (uint64_t)INT64_MAX;
+	t = (int64_t)ft - (int64_t)FT_UNIX_EPOCH;
+	if (t > INT64_MAX / 100)
+		return INT64_MAX;
+	return t * 100;
 }

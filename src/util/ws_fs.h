@@ -49,7 +49,8 @@ int ws_remove_tree(const char *path, struct ws_error *err);
 /* True if `path` exists (lstat). */
 int ws_path_exists(const char *path);
 
-/* FILETIME (100 ns since 1601) <-> Unix time in nanoseconds. */
+/* FILETIME (100 ns since 1601) <-> Unix time in nanoseconds; values beyond
+ * what an int64 of nanoseconds holds (year 2262) saturate. */
 uint64_t ws_filetime_from_unix_ns(int64_t ns);
 int64_t ws_filetime_to_unix_ns(uint64_t ft);
 
