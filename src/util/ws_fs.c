@@ -303,5 +303,7 @@ int64_t ws_filetime_to_unix_ns(uint64_t ft)
 	t = (int64_t)ft - (int64_t)FT_UNIX_EPOCH;
 	if (t > INT64_MAX / 100)
 		return INT64_MAX;
+	if (t < INT64_MIN / 100)
+		return INT64_MIN; /* before 1677 */
 	return t * 100;
 }
