@@ -16,7 +16,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct {
-	char *primary, *bad_primary, *log1, *log2, *out;
+	char *dir, *primary, *bad_primary, *log1, *log2, *out;
 	unsigned char log_base[512];
 } fz;
 
@@ -28,14 +28,24 @@ static char *join(const char *dir, const char *name)
 	return ws_buf_detach(&b, NULL);
 }
 
+static void cleanup(void)
+{
+	ws_remove_tree(fz.dir, NULL);
+}
+
 static void setup(void)
 {
-	char tmpl[] = "/tmp/wsfuzz-log-XXXXXX";
-	const char *dir = mkdtemp(tmpl);
+	/* tmpfs when there is one: the recovered copy is fsynced each run */
+	char shm[] = "/dev/shm/wsfuzz-log-XXXXXX", tmpl[] = "/tmp/wsfuzz-log-XXXXXX";
+	const char *dir = mkdtemp(shm);
 	struct ws_buf img = WS_BUF_INIT;
 
 	if (!dir)
+		dir = mkdtemp(tmpl);
+	if (!dir)
 		abort();
+	fz.dir = ws_xstrdup(dir);
+	atexit(cleanup);
 	fz.primary = join(dir, "primary.dat");
 	fz.bad_primary = join(dir, "bad.dat");
 	fz.log1 = join(dir, "primary.dat.LOG1");

@@ -16,9 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SCAN_ID "20260101T000000Z-0123456789abcdef"
 
+static char *dir;
+
+/* The store folder goes when the fuzzer exits. */
+static void cleanup(void)
+{
+	ws_remove_tree(dir, NULL);
+}
+
 static char *store_dir(void)
 {
-	static char *dir;
 
 	if (!dir) {
 		char tmpl[] = "/tmp/wsfuzz-cat-XXXXXX";
@@ -26,6 +33,7 @@ static char *store_dir(void)
 		struct store *st;
 
 		dir = strdup(mkdtemp(tmpl));
+		atexit(cleanup);
 		o.create = 1;
 		if (store_open(dir, &o, &st, NULL) != WS_OK)
 			abort();

@@ -14,9 +14,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PACK_ID "abababababababababababababababab"
 
+static char *dir;
+
+/* The store folder goes when the fuzzer exits. */
+static void cleanup(void)
+{
+	ws_remove_tree(dir, NULL);
+}
+
 static char *store_dir(void)
 {
-	static char *dir;
 
 	if (!dir) {
 		char tmpl[] = "/tmp/wsfuzz-pack-XXXXXX";
@@ -25,6 +32,7 @@ static char *store_dir(void)
 		struct ws_buf p = WS_BUF_INIT;
 
 		dir = strdup(mkdtemp(tmpl));
+		atexit(cleanup);
 		o.create = 1;
 		if (store_open(dir, &o, &st, NULL) != WS_OK)
 			abort();
