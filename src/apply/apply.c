@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "reg/reg_map.h"
+#include "rules/rules.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 
@@ -34,7 +35,8 @@ const char *apply_action_name(int kind)
 		"file-overwrite", "file-same", "file-keep", "file-skip", "dir-create",
 		"user-stage", "reg-stage", "file-stage", "bundle", "app-stage",
 		"app-skip", "reg-dropped", "file-dropped", "reg-translated",
-		"settings-file"
+		"settings-file", "rule-move", "rule-content", "reg-keep", "rule-cleanup",
+		"rule-add", "rule-unsupported"
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]))
@@ -136,6 +138,7 @@ struct apply {
 	struct apps_ctx *apps;           /* Store apps: target image, app cache */
 	struct acat *acat;               /* notes of the scan's rule files */
 	struct aw aw;                    /* source and target Windows builds */
+	struct arules *rules;            /* LoadState rules (apply_rules.c) */
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 };
@@ -580,7 +583,9 @@ static int apply_value(struct apply *a, const struct store_value *v,
 	struct ws_error e;
 	reg_node node = 0;
 	int rc = WS_OK;
+	struct arules_val av;
 
+	arules_val_init(&av);
 	ws_error_clear(&e);
 	if (v)
 		ws_buf_addf(&obj, "%s [%s]", key, v->name);
@@ -604,6 +609,12 @@ static int apply_value(struct apply *a, const struct store_value *v,
 		rc = WS_OK;
 		goto out;
 	}
+	if (v && a->rules) {
+		if (arules_value_pre(a->rules, v, &av, uname, obj.buf, cnt(a, um)))
+			goto out;
+		v = &av.v;
+		key = v->key;
+	}
 	if (reg_map_path(key, &kind, &inner, &e)) {
 		cnt(a, um)->values_skipped++;
 		act(a, APPLY_REG_SKIP, uname, obj.buf, NULL, e.msg);
@@ -616,6 +627,13 @@ static int apply_value(struct apply *a, const struct store_value *v,
 		goto out;
 	}
 	if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+		if (v && av.set) {
+			const unsigned char *cd = v->data;
+
+			arules_value_content(a->rules, &av, &av.v.type, &cd, &av.v.len, NULL,
+					     &data, uname, obj.buf, cnt(a, um));
+			av.v.data = cd;
+		}
 		rc = stage_value(a, um, v, k, obj.buf, 0, NULL, err);
 		goto out;
 	}
@@ -666,6 +684,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 	{
 		const unsigned char *d = v->data;
 		size_t len = v->len;
+		uint32_t type = v->type;
 		struct reg_value cur = { 0 };
 		int found = 0, deferred = 0;
 		struct reg_value nv;
@@ -678,11 +697,20 @@ static int apply_value(struct apply *a, const struct store_value *v,
 		}
 		if (node && (rc = reg_value_get(h, node, v->name, &cur, &found, err)))
 			goto out;
-		if (found && cur.type == v->type && cur.len == len &&
+		if (av.set)
+			arules_value_content(a->rules, &av, &type, &d, &len, found ? &cur : NULL,
+					     &ccs, uname, obj.buf, cnt(a, um));
+		if (found && cur.type == type && cur.len == len &&
 		    (!len || !memcmp(cur.data, d, len))) {
 			reg_value_release(&cur);
 			cnt(a, um)->values_same++;
 			act(a, APPLY_REG_SAME, uname, obj.buf, NULL, NULL);
+			goto out;
+		}
+		if (found && av.set &&
+		    arules_value_merge(a->rules, &av, type, d, len, &cur, uname, obj.buf,
+				       cnt(a, um))) {
+			reg_value_release(&cur);
 			goto out;
 		}
 		reg_value_release(&cur);
@@ -698,7 +726,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			if (!node && (rc = reg_key_create(h, reg_root(h), inner.buf, &node, err)))
 				goto out;
 			nv.name = (char *)v->name;
-			nv.type = v->type;
+			nv.type = type;
 			nv.data = (unsigned char *)d;
 			nv.len = len;
 			rc = reg_value_set(h, node, &nv, &e);
@@ -725,7 +753,8 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			goto out;
 		}
 		cnt(a, um)->values_set++;
-		act(a, APPLY_REG_SET, uname, obj.buf, NULL,
+		act(a, APPLY_REG_SET, uname, obj.buf, v != &av.v || !strcmp(v->key, av.src_key) ?
+						      NULL : v->key,
 		    found ? "overwrites the target's value" : NULL);
 	}
 out:
@@ -733,6 +762,7 @@ out:
 	ws_buf_release(&obj);
 	ws_buf_release(&data);
 	ws_buf_release(&ccs);
+	arules_val_release(&av);
 	return rc;
 }
 
@@ -964,9 +994,10 @@ static int apply_file(struct apply *a, const struct store_file *f,
 	struct user_map *um = NULL;
 	const char *uname = "system", *why = NULL;
 	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT, alt = WS_BUF_INIT,
-		      parent = WS_BUF_INIT;
+		      parent = WS_BUF_INIT, mwhy = WS_BUF_INIT;
 	enum vol_res res;
-	int rc = WS_OK;
+	int rc = WS_OK, conflict;
+	char *place = NULL;
 
 	if (f->user == STORE_SYSTEM)
 		awifi_check(a->cat, f, a->r, a->log);
@@ -1005,6 +1036,8 @@ static int apply_file(struct apply *a, const struct store_file *f,
 		act(a, APPLY_FILE_SKIP, uname, f->path, NULL, why);
 		goto out;
 	}
+	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, cnt(a, um)))
+		goto out;
 	if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
 		goto out;
 	if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
@@ -1026,8 +1059,11 @@ static int apply_file(struct apply *a, const struct store_file *f,
 	parent_of(host.buf, &parent);
 	if (res == VOL_RES_MISSING) {
 		if (!a->o->dry_run) {
+			/* a file destinationCleanup deleted is saved in the journal:
+			 * replacing it keeps undo restoring, not removing, it */
 			if ((rc = aj_mkdirs(a->j, parent.buf, err)) ||
-			    (rc = write_file(a, um, f, host.buf, 0, err)))
+			    (rc = write_file(a, um, f, host.buf,
+					     arules_cleaned(a->rules, host.buf), err)))
 				goto out;
 		}
 		cnt(a, um)->files_placed++;
@@ -1040,13 +1076,18 @@ static int apply_file(struct apply *a, const struct store_file *f,
 		act(a, APPLY_FILE_SAME, uname, f->path, tpath.buf, NULL);
 		goto out;
 	}
-	if (a->o->conflict == APPLY_CONFLICT_DESTINATION) {
+	/* a merge rule decides first; --conflict covers the other collisions */
+	conflict = a->o->conflict;
+	if (a->rules)
+		arules_file_merge(a->rules, f, tpath.buf, host.buf, &conflict, &place, &mwhy,
+				  uname, cnt(a, um));
+	if (conflict == APPLY_CONFLICT_DESTINATION) {
 		cnt(a, um)->files_kept++;
-		act(a, APPLY_FILE_KEEP, uname, f->path, tpath.buf,
+		act(a, APPLY_FILE_KEEP, uname, f->path, tpath.buf, mwhy.len ? mwhy.buf :
 		    "the target has a different file there (--conflict destination)");
 		goto out;
 	}
-	if (a->o->conflict == APPLY_CONFLICT_SOURCE) {
+	if (conflict == APPLY_CONFLICT_SOURCE) {
 		struct stat st;
 
 		if (lstat(host.buf, &st) || !S_ISREG(st.st_mode)) {
@@ -1058,12 +1099,23 @@ static int apply_file(struct apply *a, const struct store_file *f,
 		if (!a->o->dry_run && (rc = write_file(a, um, f, host.buf, 1, err)))
 			goto out;
 		cnt(a, um)->files_overwritten++;
-		act(a, APPLY_FILE_OVERWRITE, uname, f->path, tpath.buf, NULL);
+		act(a, APPLY_FILE_OVERWRITE, uname, f->path, tpath.buf, mwhy.len ? mwhy.buf : NULL);
 		goto out;
 	}
 	for (unsigned n = 1; n < 10000; n++) {
 		ws_buf_reset(&alt);
-		renamed(host.buf, n, &alt);
+		if (place) {
+			/* FindFilePlaceByPattern: the rule's name, same folder */
+			const char *slash = strrchr(host.buf, '/');
+
+			ws_buf_add(&alt, host.buf, (size_t)(slash - host.buf) + 1);
+			if (rule_ls_place_name(place, slash + 1, n, &alt, NULL) < 0) {
+				ws_buf_reset(&alt);
+				renamed(host.buf, n, &alt);
+			}
+		} else {
+			renamed(host.buf, n, &alt);
+		}
 		if (!ws_path_exists(alt.buf))
 			break;
 		if (same_content(a, f, alt.buf)) {
@@ -1080,8 +1132,8 @@ static int apply_file(struct apply *a, const struct store_file *f,
 		const char *base = strrchr(alt.buf, '/');
 		char msg[600];
 
-		snprintf(msg, sizeof(msg), "the target has a different file there: placed as %s",
-			 base ? base + 1 : alt.buf);
+		snprintf(msg, sizeof(msg), "the target has a different file there: placed as %s%s%s",
+			 base ? base + 1 : alt.buf, place ? "; " : "", place ? mwhy.buf : "");
 		act(a, APPLY_FILE_RENAME, uname, f->path, tpath.buf, msg);
 	}
 out:
@@ -1089,6 +1141,8 @@ out:
 	ws_buf_release(&host);
 	ws_buf_release(&alt);
 	ws_buf_release(&parent);
+	ws_buf_release(&mwhy);
+	free(place);
 	return rc;
 }
 
@@ -1302,6 +1356,11 @@ static void sum_counts(struct apply_report *r)
 		r->values_dropped += c->values_dropped;
 		r->files_dropped += c->files_dropped;
 		r->values_translated += c->values_translated;
+		r->objects_moved += c->objects_moved;
+		r->values_modified += c->values_modified;
+		r->values_kept += c->values_kept;
+		r->objects_cleaned += c->objects_cleaned;
+		r->rules_unsupported += c->rules_unsupported;
 	}
 }
 
@@ -1341,6 +1400,98 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 }
 
 static int apply_extract(struct store *st, struct apply *a, struct ws_error *err);
+
+/* ---- LoadState rules (apply_rules.c) ------------------------------------- */
+
+/* destinationCleanup's view of the target hives: those of offline and
+ * Default users and the machine's (opened for write, committed with the
+ * rest, so the journal saves them first). */
+static int rules_hive(void *ctx, uint32_t user, const char *key, struct reg_hive **h,
+		      struct ws_buf *inner, struct ws_error *err)
+{
+	struct apply *a = ctx;
+	struct user_map *um = user == STORE_SYSTEM ? NULL : user_of(a, user);
+	struct ws_buf ccs = WS_BUF_INIT;
+	enum reg_hive_kind kind;
+	int rc = WS_OK;
+
+	*h = NULL;
+	if (reg_map_path(key, &kind, inner, NULL))
+		return WS_OK;
+	if ((kind == REG_HIVE_NTUSER || kind == REG_HIVE_USRCLASS) != (um != NULL))
+		return WS_OK;
+	if (um) {
+		const char *path = kind == REG_HIVE_NTUSER ? um->dst->ntuser_path :
+							     um->dst->usrclass_path;
+		struct reg_hive **slot = kind == REG_HIVE_NTUSER ? &um->ntuser : &um->usrclass;
+
+		if (path && !(rc = open_hive_w(a, path, slot, err)))
+			*h = *slot;
+	} else if (kind == REG_HIVE_SOFTWARE || kind == REG_HIVE_SYSTEM) {
+		rc = system_hive(a, kind, h, err);
+		if (!rc && kind == REG_HIVE_SYSTEM) {
+			rc = reg_map_current_control_set(*h, inner->buf, &ccs, err);
+			ws_buf_reset(inner);
+			ws_buf_add(inner, ccs.buf, ccs.len);
+		}
+	}
+	ws_buf_release(&ccs);
+	return rc;
+}
+
+static int rules_add_value(void *ctx, const struct store_value *v, struct ws_error *err)
+{
+	return apply_value(ctx, v, NULL, err);
+}
+
+static const char *rules_uname(void *ctx, uint32_t user)
+{
+	struct user_map *um = user == STORE_SYSTEM ? NULL : user_of(ctx, user);
+
+	return um ? um->src->account : "system";
+}
+
+static struct apply_counts *rules_counts(void *ctx, uint32_t user)
+{
+	return cnt(ctx, user == STORE_SYSTEM ? NULL : user_of(ctx, user));
+}
+
+/* Load the rules and compile a selection per applied user and the system. */
+static int rules_begin(struct apply *a, struct ws_error *err)
+{
+	int rc = arules_new(a->vol, a->cat, a->o, &a->rules, err);
+
+	for (size_t i = 0; !rc && i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+
+		if (um->mode < 0)
+			continue;
+		rc = arules_user(a->rules, um->src->index, um->mode == APPLY_MODE_FIRST_SIGN_IN ?
+			NULL : um->dst, um->dst_win, um->new_sid, um->new_account, err);
+	}
+	if (!rc)
+		rc = arules_user(a->rules, STORE_SYSTEM, NULL, NULL, NULL, NULL, err);
+	return rc;
+}
+
+/* destinationCleanup before anything is applied (not for staged users:
+ * their profile does not exist yet). */
+static int rules_cleanup(struct apply *a, struct ws_error *err)
+{
+	int rc = WS_OK;
+
+	for (size_t i = 0; !rc && i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+
+		if (um->mode == APPLY_MODE_OFFLINE || um->mode == APPLY_MODE_DEFAULT)
+			rc = arules_cleanup(a->rules, um->src->index, a->j, um->src->account,
+					    cnt(a, um), rules_hive, a, err);
+	}
+	if (!rc)
+		rc = arules_cleanup(a->rules, STORE_SYSTEM, a->j, "system", cnt(a, NULL),
+				    rules_hive, a, err);
+	return rc;
+}
 
 /* Write `data` at the target's Windows path `win` (replacing, journaled). */
 static int write_target(struct apply *a, const char *win, const struct ws_buf *data,
@@ -1552,6 +1703,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if ((rc = map_users(&a, err)))
 		goto out;
 	a.acat = acat_load(o->rules_dir, a.cat, a.log);
+	if ((rc = rules_begin(&a, err)))
+		goto out;
 	aw_init(&a.aw, store_catalog_info(a.cat)->os_build, vol_get_info(a.vol)->build_number);
 	if ((rc = plan_apps(&a, err)))
 		goto out;
@@ -1562,6 +1715,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			goto out;
 		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
 	}
+	if ((rc = rules_cleanup(&a, err)))
+		goto out;
 	for (;;) {
 		if ((rc = store_catalog_next(a.cat, &rec, err)))
 			goto out;
@@ -1583,6 +1738,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			ws_progress_emit(o->progress, &ev);
 		}
 	}
+	if ((rc = arules_add_objects(a.rules, rules_add_value, &a, rules_uname, rules_counts, err)))
+		goto out;
 	compat_report(&a);
 	if ((rc = translated_outputs(&a, err)) || (rc = finish_bundles(&a, err)))
 		goto out;
@@ -1599,7 +1756,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 out:
 	sum_counts(r);
 	if (!rc && (r->users_missing || a.lost ||
-		    r->values_skipped || r->files_skipped))
+		    r->values_skipped || r->files_skipped || r->rules_unsupported))
 		rc = WS_PARTIAL;
 	for (size_t i = 0; i < a.nusers; i++) {
 		reg_hive_close(a.users[i].ntuser);
@@ -1617,6 +1774,7 @@ out:
 	free(a.users);
 	aapps_free(a.apps);
 	acat_free(a.acat);
+	arules_free(a.rules);
 	amap_release(&a.maps);
 	reg_hive_close(a.software);
 	reg_hive_close(a.system);

@@ -121,8 +121,18 @@ enum apply_action_kind {
 	APPLY_FILE_DROPPED,      /* likewise for a file (start2.bin ...) */
 	APPLY_REG_TRANSLATED,    /* a setting turned into a generated file
 				    (target: that file; reason: how) */
-	APPLY_SETTINGS_FILE      /* a generated file: start-pins.json,
+	APPLY_SETTINGS_FILE,     /* a generated file: start-pins.json,
 				    default-apps.xml, LayoutModification.json */
+	/* LoadState rules (docs/apply.md "LoadState rules"); reason names the
+	 * rule's script and file:line. */
+	APPLY_RULE_MOVE,         /* locationModify: target = the new location */
+	APPLY_RULE_CONTENT,      /* contentModify changed the value's data */
+	APPLY_REG_KEEP,          /* merge rule: the target's value is kept */
+	APPLY_RULE_CLEANUP,      /* destinationCleanup deleted (dry run: would
+				    delete) this target object before apply */
+	APPLY_RULE_ADD,          /* addObjects: a value emulated as captured */
+	APPLY_RULE_UNSUPPORTED   /* a rule not applied (unsupported function,
+				    bad arguments): default behaviour kept */
 };
 
 /* Stable lower-case name of an action ("reg-set", "file-rename" ...). */
@@ -160,6 +170,12 @@ struct apply_opts {
 	const char *rules_dir;           /* where the scan's rule files are found
 					    by base name for their catalog notes;
 					    NULL = rule_default_dir(NULL) */
+	/* LoadState rules: rule files or folders (*.xml) as given to
+	 * `apply --rules`; none = the scan's rule files found by base name in
+	 * rules_dir (else at their recorded path), or the shipped set when one
+	 * of them cannot be found (a warning). */
+	const char *const *rule_files;
+	size_t n_rule_files;
 	const char *app_cache;           /* folder of offline app packages
 					    (.msix/.appx[bundle], *_License*.xml);
 					    NULL = none */
@@ -190,6 +206,11 @@ struct apply_counts {
 	/* Settings catalog: dropped on purpose (Windows 10 -> 11, NeverRestore,
 	 * incompatible Start layout), and turned into a generated file. */
 	uint64_t values_dropped, files_dropped, values_translated;
+	/* LoadState rules: objects moved (locationModify), values changed
+	 * (contentModify), target values kept by a merge rule, target objects
+	 * deleted by destinationCleanup, rules not applied (a warning each). */
+	uint64_t objects_moved, values_modified, values_kept, objects_cleaned;
+	uint64_t rules_unsupported;
 };
 
 enum apply_app_source {
@@ -263,6 +284,8 @@ struct apply_report {
 	struct apply_wifi *wifi;
 	size_t n_wifi;
 	uint64_t values_dropped, files_dropped, values_translated;
+	uint64_t objects_moved, values_modified, values_kept, objects_cleaned;
+	uint64_t rules_unsupported;
 	/* Windows versions: build numbers (0 = unknown); win10_to_11 when the
 	 * scan is of Windows 10 (< 22000) and the target Windows 11; then
 	 * compat lists each catalog group met with its verdict. */

@@ -276,4 +276,85 @@ void aw_assoc_add(struct aw_assoc *a, const char *id, const char *progid, const 
 void aw_assoc_xml(const struct aw_assoc *a, struct ws_buf *out);
 void aw_assoc_release(struct aw_assoc *a);
 
+/* ---- LoadState rules (apply_rules.c) ------------------------------------- */
+
+struct arules;
+
+/*
+ * The rule files of o->rule_files (files, or folders of .xml files), else those
+ * the scan recorded, found by base name in o->rules_dir / rule_default_dir
+ * (else at the recorded path), else (one missing: a warning) the shipped
+ * winstate-...xml files.  A scan that names no rule files gets an empty set
+ * (nothing evaluated).  Errors: WS_E_RULES for a --rules file or folder
+ * that cannot be read or does not load (the scan's own files only warn).
+ */
+int arules_new(struct vol *vol, struct store_catalog *cat, const struct apply_opts *o,
+	       struct arules **out, struct ws_error *err);
+void arules_free(struct arules *r);
+/* Compile the selection of source user `user` (STORE_SYSTEM: the system
+ * context) with the target's variables: profile `p`, or for a staged user
+ * (p NULL) the profile Windows will make at win_path. */
+int arules_user(struct arules *r, uint32_t user, const struct vol_profile *p,
+		const char *win_path, const char *sid, const char *account,
+		struct ws_error *err);
+
+/* A value on its way to the target: moved and with the original name. */
+struct arules_val {
+	struct store_value v;    /* what to write (key/name may point into key/name) */
+	const char *src_key, *src_name;
+	struct ws_buf key, name;
+	int set;
+};
+void arules_val_init(struct arules_val *av);
+void arules_val_release(struct arules_val *av);
+
+/* NeverRestore (1: dropped, counted, reported) and locationModify (av->v
+ * moved, reported); 0 = write av->v. */
+int arules_value_pre(struct arules *r, const struct store_value *v, struct arules_val *av,
+		     const char *uname, const char *obj, struct apply_counts *c);
+/* contentModify (matched on the source location) on the data about to be
+ * written; `cur` the target's value or NULL.  When changed, the type,
+ * data and length are replaced, the data kept in `store`. */
+void arules_value_content(struct arules *r, struct arules_val *av, uint32_t *type,
+			  const unsigned char **data, size_t *len, const struct reg_value *cur,
+			  struct ws_buf *store, const char *uname, const char *obj,
+			  struct apply_counts *c);
+/* Collision with the target's `cur`: 1 when a merge rule keeps the target's
+ * value (counted, reported). */
+int arules_value_merge(struct arules *r, struct arules_val *av, uint32_t type,
+		       const unsigned char *data, size_t len, const struct reg_value *cur,
+		       const char *uname, const char *obj, struct apply_counts *c);
+
+/* NeverRestore (1: dropped) and locationModify of a file about to land at
+ * the target's Windows path tpath (rewritten when moved); 0 = go on. */
+int arules_file_pre(struct arules *r, const struct store_file *f, struct ws_buf *tpath,
+		    const char *uname, struct apply_counts *c);
+/* Collision at `win` (host path `host`): 1 when a merge rule decided:
+ * *conflict set (enum apply_conflict), *place the FindFilePlaceByPattern
+ * pattern (malloc'd) or NULL, reason appended. */
+int arules_file_merge(struct arules *r, const struct store_file *f, const char *win,
+		      const char *host, int *conflict, char **place, struct ws_buf *reason,
+		      const char *uname, struct apply_counts *c);
+/* 1 when destinationCleanup deleted the file at host path `host`. */
+int arules_cleaned(const struct arules *r, const char *host);
+
+/* The target hive holding live key `key` for user (STORE_SYSTEM: machine),
+ * *h NULL when there is none to clean; `inner` gets the path in the hive. */
+typedef int (*arules_hive_fn)(void *ctx, uint32_t user, const char *key,
+			      struct reg_hive **h, struct ws_buf *inner, struct ws_error *err);
+/* destinationCleanup of one context, before anything is applied: matching
+ * registry values/keys deleted in the hives (committed, hence journaled,
+ * with the apply), matching files saved in the journal then deleted;
+ * dry run: only reported. */
+int arules_cleanup(struct arules *r, uint32_t user, struct aj *j, const char *uname,
+		   struct apply_counts *c, arules_hive_fn hive, void *hctx,
+		   struct ws_error *err);
+/* <addObjects> registry values of every context, each passed to fn as a
+ * captured value of that user. */
+int arules_add_objects(struct arules *r, int (*fn)(void *ctx, const struct store_value *v,
+						    struct ws_error *err),
+		       void *ctx, const char *(*uname_of)(void *ctx, uint32_t user),
+		       struct apply_counts *(*counts_of)(void *ctx, uint32_t user),
+		       struct ws_error *err);
+
 #endif

@@ -35,6 +35,9 @@ static const char usage_text[] =
 	"  --map-file CSV          lines OLD,NEW[,NEW...] as for --map-user\n"
 	"  --prompt                first sign-in: ask the user before restoring\n"
 	"  --expires YYYY-MM-DD    first sign-in: after that day the bundle is only removed\n"
+	"  --rules FILE|DIR        LoadState rules (merge, locationModify, contentModify,\n"
+	"                          destinationCleanup, addObjects, NeverRestore) from these\n"
+	"                          files (repeatable); default: the scan's rule files\n"
 	"  --app-cache DIR         folder of offline Store packages (.msix .msixbundle\n"
 	"                          .appx .appxbundle): matching ones are copied into the\n"
 	"                          bundles and installed at sign-in without the Store\n"
@@ -51,7 +54,8 @@ static const char usage_text[] =
 enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
-	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE
+	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
+	OPT_RULES
 };
 
 static const struct option options[] = {
@@ -68,6 +72,7 @@ static const struct option options[] = {
 	{ "expires", required_argument, NULL, OPT_EXPIRES },
 	{ "conflict", required_argument, NULL, OPT_CONFLICT },
 	{ "app-cache", required_argument, NULL, OPT_APPCACHE },
+	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "dry-run", no_argument, NULL, OPT_DRYRUN },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
@@ -114,7 +119,7 @@ static void on_action(void *ctx, const struct apply_action *a)
 	    a->kind != APPLY_FILE_RENAME && a->kind != APPLY_USER_STAGE &&
 	    a->kind != APPLY_BUNDLE && a->kind != APPLY_APP_STAGE &&
 	    a->kind != APPLY_REG_DROPPED && a->kind != APPLY_FILE_DROPPED &&
-	    a->kind != APPLY_SETTINGS_FILE)
+	    a->kind != APPLY_SETTINGS_FILE && a->kind < APPLY_RULE_MOVE)
 		return;
 	printf("%-14s %-12s %s%s%s%s%s%s\n", apply_action_name(a->kind), a->user,
 	       a->object, a->target ? " -> " : "", a->target ? a->target : "",
@@ -140,7 +145,8 @@ static void json_counts(const struct apply_counts *c)
 	       "\"files_staged\": %llu, \"dirs_created\": %llu, \"bytes\": %llu,\n"
 	       "      \"apps_offline\": %llu, \"apps_winget\": %llu, \"apps_needs_store\": %llu, "
 	       "\"apps_skipped\": %llu,\n      \"values_dropped\": %llu, \"files_dropped\": %llu, "
-	       "\"values_translated\": %llu",
+	       "\"values_translated\": %llu,\n      \"objects_moved\": %llu, \"values_modified\": %llu, "
+	       "\"values_kept\": %llu, \"objects_cleaned\": %llu, \"rules_unsupported\": %llu",
 	       (unsigned long long)c->values_set, (unsigned long long)c->values_same,
 	       (unsigned long long)c->values_deferred, (unsigned long long)c->values_skipped,
 	       (unsigned long long)c->values_staged, (unsigned long long)c->keys_created,
@@ -151,7 +157,10 @@ static void json_counts(const struct apply_counts *c)
 	       (unsigned long long)c->bytes, (unsigned long long)c->apps_offline,
 	       (unsigned long long)c->apps_winget, (unsigned long long)c->apps_needs_store,
 	       (unsigned long long)c->apps_skipped, (unsigned long long)c->values_dropped,
-	       (unsigned long long)c->files_dropped, (unsigned long long)c->values_translated);
+	       (unsigned long long)c->files_dropped, (unsigned long long)c->values_translated,
+	       (unsigned long long)c->objects_moved, (unsigned long long)c->values_modified,
+	       (unsigned long long)c->values_kept, (unsigned long long)c->objects_cleaned,
+	       (unsigned long long)c->rules_unsupported);
 }
 
 static void json_app(const struct apply_app *a, size_t k)
@@ -196,7 +205,9 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 			r->files_overwritten, r->files_same, r->files_kept, r->files_skipped,
 			r->dirs_created, r->files_staged, r->bytes, r->apps_offline,
 			r->apps_winget, r->apps_needs_store, r->apps_skipped,
-			r->values_dropped, r->files_dropped, r->values_translated
+			r->values_dropped, r->files_dropped, r->values_translated,
+			r->objects_moved, r->values_modified, r->values_kept, r->objects_cleaned,
+			r->rules_unsupported
 		};
 
 		printf("{\"scan\": \"%s\", \"dry_run\": %s, \"status\": %d, \"mode\": \"%s\",\n  ",
@@ -272,6 +283,13 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 		       "reg-dropped / file-dropped), %llu values translated into generated files\n",
 		       (unsigned long long)r->values_dropped, (unsigned long long)r->files_dropped,
 		       (unsigned long long)r->values_translated);
+	if (r->objects_moved || r->values_modified || r->values_kept || r->objects_cleaned ||
+	    r->rules_unsupported)
+		printf("  LoadState rules: %llu objects moved, %llu values changed, %llu target "
+		       "values kept, %llu target objects cleaned up, %llu rules not applied\n",
+		       (unsigned long long)r->objects_moved, (unsigned long long)r->values_modified,
+		       (unsigned long long)r->values_kept, (unsigned long long)r->objects_cleaned,
+		       (unsigned long long)r->rules_unsupported);
 	if (r->win10_to_11) {
 		printf("  Windows 10 (build %u) -> Windows 11 (build %u): %zu settings groups\n",
 		       r->source_build, r->target_build, r->n_compat);
@@ -318,8 +336,8 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 int cmd_apply(int argc, char **argv)
 {
 	const char *store_dir = NULL, *log_path = NULL, *mode = NULL;
-	const char **maps = NULL, **doms = NULL;
-	size_t nmaps = 0, amaps = 0, ndoms = 0, adoms = 0;
+	const char **maps = NULL, **doms = NULL, **rules = NULL;
+	size_t nmaps = 0, amaps = 0, ndoms = 0, adoms = 0, nrules = 0, arules = 0;
 	struct cli_key_opts key = { 0 };
 	struct apply_opts o;
 	struct apply_report r;
@@ -355,6 +373,10 @@ int cmd_apply(int argc, char **argv)
 		case OPT_PROMPT: o.prompt = 1; break;
 		case OPT_EXPIRES: o.expires = optarg; break;
 		case OPT_APPCACHE: o.app_cache = optarg; break;
+		case OPT_RULES:
+			WS_ALLOC_GROW(rules, nrules + 1, arules);
+			rules[nrules++] = optarg;
+			break;
 		case OPT_CONFLICT:
 			if (!strcmp(optarg, "source"))
 				o.conflict = APPLY_CONFLICT_SOURCE;
@@ -404,6 +426,8 @@ int cmd_apply(int argc, char **argv)
 	o.n_map_user = nmaps;
 	o.map_domain = doms;
 	o.n_map_domain = ndoms;
+	o.rule_files = rules;
+	o.n_rule_files = nrules;
 	o.on_action = on_action;
 	o.on_action_ctx = &plan;
 	o.log = &log;
@@ -429,6 +453,7 @@ out:
 		fclose(lf);
 	free(maps);
 	free(doms);
+	free(rules);
 	ws_buf_release(&plan.js);
 	return rc;
 }
