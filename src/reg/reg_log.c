@@ -76,6 +76,7 @@ uint64_t reg_log_marvin32(const void *data, size_t len, uint64_t seed)
 struct log_entry {
 	const unsigned char *p;   /* the entry, inside its log's buffer */
 	uint32_t seq, hbins, npages;
+	uint64_t cover;           /* end of the last byte its pages write */
 	size_t order;             /* position across logs, to keep ties stable */
 };
 
@@ -103,6 +104,7 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 		const unsigned char *e = d + off;
 		uint32_t size = rd32(e + 4), hbins = rd32(e + 16), np = rd32(e + 20);
 		size_t used;
+		uint64_t cover;
 
 		if (size < ENTRY_HEADER || size % 512 || size > n - off ||
 		    !hbins || hbins % REG_HBIN_SIZE || hbins > HIVE_MAX ||
@@ -113,6 +115,7 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 		    reg_log_marvin32(e, 32, LOG_SEED) != rd64(e + 32))
 			break;
 		used = ENTRY_HEADER + (size_t)np * 8;
+		cover = 0;
 		for (uint32_t i = 0; i < np; i++) {
 			uint32_t po = rd32(e + ENTRY_HEADER + 8 * i);
 			uint32_t ps = rd32(e + ENTRY_HEADER + 8 * i + 4);
@@ -122,6 +125,8 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 				break;
 			}
 			used += ps;
+			if ((uint64_t)po + ps > cover)
+				cover = (uint64_t)po + ps;
 		}
 		if (used > size)
 			break;
@@ -130,6 +135,7 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 		out->v[out->n].seq = rd32(e + 12);
 		out->v[out->n].hbins = hbins;
 		out->v[out->n].npages = np;
+		out->v[out->n].cover = cover;
 		out->v[out->n].order = out->n;
 		out->n++;
 		off += size;
@@ -254,6 +260,12 @@ int reg_log_recover(const char *primary, const char *const *logs, size_t nlogs,
 		if (res->applied && e->seq == res->last_seq)
 			continue;        /* same entry in both logs */
 		if (res->applied && e->seq != res->last_seq + 1)
+			break;
+		/* Windows marks a new bin dirty in full, so an entry grows the
+		 * hive only as far as its pages reach: a bigger size is a
+		 * damaged (or hostile) entry, not gigabytes of zeros to add */
+		if ((uint64_t)e->hbins > img.len - REG_BASE_BLOCK_SIZE &&
+		    e->hbins > (e->cover + REG_HBIN_SIZE - 1) / REG_HBIN_SIZE * REG_HBIN_SIZE)
 			break;
 		apply_entry(&img, e);
 		base = (unsigned char *)img.buf;

@@ -27,7 +27,9 @@ struct reg_log_result {
  * entries of `logs` (normally {".LOG1", ".LOG2"}, NULL entries and missing
  * files skipped) whose sequence number is at least the primary's secondary
  * sequence number applied in sequence order, stopping at the first gap or
- * at the first entry whose hashes or fields are wrong.  The copy is marked clean
+ * at the first entry whose hashes or fields are wrong (an entry may grow the
+ * hive only as far as its pages reach, so memory and the copy's size stay
+ * proportional to the files read).  The copy is marked clean
  * (both sequence numbers = the last applied entry's) and can be opened
  * with reg_hive_open() without REG_OPEN_ALLOW_DIRTY.  A primary that is
  * not dirty is copied unchanged.

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reg/reg_log.h"
 
@@ -186,6 +187,102 @@ static void damaged_entry_stops_replay(void **state)
 	free_sources(&s);
 }
 
+static void put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A log whose one entry (sequence 7) declares `hbins` bytes of bins and
+ * carries one zero page at `po` (none when po is UINT32_MAX). */
+static void write_log(const char *path, const unsigned char *hive_base, uint32_t hbins,
+		      uint32_t po)
+{
+	unsigned char log[512 + 512 + 4096] = { 0 };
+	unsigned char *e = log + 512;
+	uint32_t np = po == UINT32_MAX ? 0 : 1, size = np ? 512 + 4096 : 512, sum = 0;
+	uint64_t h;
+
+	memcpy(log, hive_base, 512);
+	put32(log + 28, 6);
+	for (int i = 0; i < 127; i++)
+		sum ^= get32(log + 4 * i);
+	put32(log + 508, sum);
+	memcpy(e, "HvLE", 4);
+	put32(e + 4, size);
+	put32(e + 12, 7);
+	put32(e + 16, hbins);
+	put32(e + 20, np);
+	if (np) {
+		put32(e + 40, po);
+		put32(e + 44, 4096);
+	}
+	h = reg_log_marvin32(e + 40, size - 40, 0x82EF4D887A4E55C5ULL);
+	put32(e + 24, (uint32_t)h);
+	put32(e + 28, (uint32_t)(h >> 32));
+	h = reg_log_marvin32(e, 32, 0x82EF4D887A4E55C5ULL);
+	put32(e + 32, (uint32_t)h);
+	put32(e + 36, (uint32_t)(h >> 32));
+	tu_write_file(path, log, 512 + size);
+}
+
+/* Found by fuzz_reg_log: a 1 KiB log whose entry claimed 2 GiB of bins made
+ * the replay allocate 3 GiB and write a 2 GiB copy.  An entry may grow the
+ * hive only as far as its pages reach. */
+static void entry_cannot_grow_beyond_its_pages(void **state)
+{
+	char *p = ws_xasprintf("%s/grow.dat", dir), *l = ws_xasprintf("%s/grow.dat.LOG1", dir);
+	char *o1 = ws_xasprintf("%s/grow-out1", dir), *o2 = ws_xasprintf("%s/grow-out2", dir);
+	const char *logs[1] = { l };
+	struct reg_create_opts co = { 0 };
+	struct reg_log_result r;
+	struct ws_error e;
+	unsigned char *img;
+	size_t n, m;
+	uint32_t hb;
+
+	ws_error_clear(&e);
+	tu_assert_ok(reg_hive_create(p, &co, &e), &e);
+	img = (unsigned char *)tu_read_file(p, &n);
+	hb = (uint32_t)(n - 4096);
+	/* dirty: sequence numbers 8 and 7 */
+	put32(img + 4, 8);
+	put32(img + 8, 7);
+	{
+		uint32_t sum = 0;
+
+		for (int i = 0; i < 127; i++)
+			sum ^= get32(img + 4 * i);
+		put32(img + 508, sum);
+	}
+	unlink(p);
+	tu_write_file(p, img, n);
+
+	write_log(l, img, 0x7ffff000u, UINT32_MAX);
+	tu_assert_ok(reg_log_recover(p, logs, 1, o1, &r, &e), &e);
+	assert_int_equal(r.applied, 0);
+	free(tu_read_file(o1, &m));
+	assert_int_equal(m, n);
+
+	/* growing by one bin that the entry carries is fine */
+	unlink(l);
+	write_log(l, img, hb + 4096, hb);
+	tu_assert_ok(reg_log_recover(p, logs, 1, o2, &r, &e), &e);
+	assert_int_equal(r.applied, 1);
+	free(tu_read_file(o2, &m));
+	assert_int_equal(m, n + 4096);
+	free(img);
+	free(p);
+	free(l);
+	free(o1);
+	free(o2);
+}
+
 static void clean_and_logless_hives(void **state)
 {
 	char *clean = ws_xasprintf("%s/clean.dat", dir);
@@ -230,6 +327,7 @@ int main(void)
 		cmocka_unit_test(logs_found_case_insensitively),
 		cmocka_unit_test(damaged_entry_stops_replay),
 		cmocka_unit_test(clean_and_logless_hives),
+		cmocka_unit_test(entry_cannot_grow_beyond_its_pages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
