@@ -172,6 +172,11 @@ int main(int argc, char **argv)
 		entry(&log, FZ_PRIMARY_SEQ2, hb, &newer, all, 1);
 		log_seed(argv[1], "raw", FZ_LOG_RAW, &log);
 
+		/* 2 GiB of bins claimed by an entry with no page */
+		ws_buf_add(&log, lbase, 512);
+		entry(&log, FZ_PRIMARY_SEQ2, 0x7ffff000u, &newer, NULL, 0);
+		log_seed(argv[1], "huge-hbins", FZ_LOG_HASH, &log);
+
 		ws_buf_add(&log, lbase, 512);
 		fz_wr32((unsigned char *)log.buf + 28, 1);
 		fz_wr32((unsigned char *)log.buf + 508,
