@@ -87,13 +87,17 @@ s_restic10=$(bytes_of "$W/dev.restic")
 # ---- 4. zlib levels on the store's chunks -------------------------------------------------
 LEVEL_MB=$(size_pick 256 64 4)
 python3 - "$SRC" "$W/big.list0" "$LEVEL_MB" > "$W/levels.tsv" <<'PY'
-import os, sys, time, zlib
+import os, random, sys, time, zlib
 src, lst, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]) << 20
 CH, SL, NS = 1 << 20, 64 << 10, 4
 chunks, total = [], 0
-for rel in open(lst, "rb").read().split(b"\0"):
-    if not rel or total >= limit:
-        continue
+# Files in a fixed pseudo-random order, so the sample has the profile's mix
+# of text and random files (the list itself is grouped by folder).
+rels = [r for r in open(lst, "rb").read().split(b"\0") if r]
+random.Random(11).shuffle(rels)
+for rel in rels:
+    if total >= limit:
+        break
     with open(os.path.join(src.encode(), rel), "rb") as f:
         while total < limit:
             c = f.read(CH)
@@ -134,7 +138,7 @@ out "| $DEV_N devices, bytes on disk | $(mb "$s_store10") | $(mb "$s_tgz10") (su
 out ""
 out "Runs: $RUNS_BIG for one profile and the devices, $RUNS_SMALL for rescans; $(bench_timer_note)."
 out ""
-out "zlib level of the chunks (one core, python3 zlib $(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)')): the first $(mb "$(head -n 1 "$W/levels.tsv" | cut -f4)") of the profile's files in 1 MiB chunks, each compressed whole (kept raw when it does not shrink) or, with the sample test, first judged by a 64 KiB sample at level 1. Throughput = plain bytes / time."
+out "zlib level of the chunks (one core, python3 zlib $(python3 -c 'import zlib; print(zlib.ZLIB_RUNTIME_VERSION)')): $(mb "$(head -n 1 "$W/levels.tsv" | cut -f4)") of the profile's files (taken in a fixed shuffled order) in 1 MiB chunks, each compressed whole (kept raw when it does not shrink) or, with the sample test, first judged by a 64 KiB sample at level 1. Throughput = plain bytes / time."
 out ""
 out "| level | sample test | time | throughput | size | size / plain |"
 out "|---|---|---|---|---|---|"
