@@ -501,7 +501,10 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 		rc = store_scan_add_file(s->w, &f, fd, &fe);
 		if (fd >= 0)
 			close(fd);
-		if (rc == WS_E_IO)
+		/* Reading the source file failed (the store names it): a problem
+		 * with that file.  Anything else (the store could not write)
+		 * stops the device: the scan could not be committed anyway. */
+		if (rc == WS_E_IO && !strcmp(fe.where, e->win_path))
 			return object_problem(s, err, &fe);
 		if (rc) {
 			if (err)
