@@ -27,8 +27,11 @@ expect_exit() {
 }
 # tree_hash DIR: one hash over every path, type, size, mode and file content
 # below DIR (symlinks by target text), to prove a tree was not touched.
+# Folder sizes are left out: they are the file system's index allocation
+# (NTFS grows it and never shrinks it), not content.
 tree_hash() {
-  (cd "$1" && find . -printf '%p\t%y\t%s\t%m\t%l\n' | LC_ALL=C sort &&
+  (cd "$1" && find . \( -type d -printf '%p\td\t%m\n' \) -o -printf '%p\t%y\t%s\t%m\t%l\n' |
+   LC_ALL=C sort &&
    find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum) | sha256sum | cut -d' ' -f1
 }
 # A tiny rule set capturing a few settings and Documents (fast, predictable).
