@@ -316,6 +316,12 @@ struct rule_sel_opts {
 	 * rule_sel_explain() can show them.  Decisions, roots and actions
 	 * never use them.  0 for scanning. */
 	int explain;
+	/* LoadState semantics: <detects>/<detection> are not evaluated, every
+	 * component (and role/rules element) counts as detected, as USMT's
+	 * LoadState treats every component of the store as found.  Conditions
+	 * of <rules>, <environment> and objectSets still evaluate.  0 for
+	 * scanning. */
+	int ignore_detection;
 };
 
 /*
