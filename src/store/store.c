@@ -46,6 +46,19 @@ int store_scan_id_valid(const char *s)
 	return store_is_hex(s + 17, 16);
 }
 
+int store_scan_order(const char *id_a, int32_t ns_a, const char *id_b,
+		     int32_t ns_b)
+{
+	/* the first 16 bytes are YYYYMMDDTHHMMSSZ: bytewise = chronological */
+	int c = strncmp(id_a, id_b, 16);
+
+	if (c)
+		return -c;
+	if (ns_a != ns_b)
+		return ns_a > ns_b ? -1 : 1;
+	return -strcmp(id_a, id_b);
+}
+
 struct store_pack *store_pack_find(struct store *st, const char *id)
 {
 	for (size_t i = 0; i < st->n_packs; i++)

@@ -48,7 +48,7 @@
 
 /* Format version written into the header; readers refuse a newer major. */
 #define STORE_FORMAT_MAJOR 1
-#define STORE_FORMAT_MINOR 0
+#define STORE_FORMAT_MINOR 1
 
 #define STORE_HASH_LEN 32               /* BLAKE2b-256 (keyed when encrypted) */
 #define STORE_KEY_LEN 32                /* key file size */
@@ -128,6 +128,10 @@ struct store_scan_info {
 	const char *tool_version;    /* winstate version that scanned */
 	char system_drive;           /* 'C' when 0; files must live on it */
 	int64_t started;             /* Unix seconds; 0 = now (writer) */
+	int32_t started_ns;          /* nanoseconds after the scan id's second
+					(0..999999999), set by the store; -1 when
+					unknown (catalogs of format 1.0).  Orders
+					scans of one second (newest first). */
 	int64_t finished;            /* Unix seconds; set by commit */
 	const char *const *rule_files; /* rule files used */
 	size_t n_rule_files;
@@ -289,7 +293,8 @@ struct store_scan_entry {
 };
 
 struct store_scan_list {
-	struct store_scan_entry *v;   /* newest first (by scan id) */
+	struct store_scan_entry *v;   /* newest first: by the scan id's
+					 time, then started_ns, then id */
 	size_t n;
 	size_t damaged;               /* catalogs skipped because unreadable */
 };

@@ -70,6 +70,9 @@ void store_enc_head(struct ws_buf *b, const struct store_scan_info *in)
 	ws_buf_add_varint(&r, in->n_rule_files);
 	for (size_t i = 0; i < in->n_rule_files; i++)
 		store_rec_put_str(&r, in->rule_files[i]);
+	/* format 1.1: trailing field, skipped by 1.0 readers */
+	if (in->started_ns >= 0)
+		ws_buf_add_varint(&r, (uint64_t)in->started_ns);
 	rec_emit(b, REC_HEAD, &r);
 }
 
@@ -449,6 +452,14 @@ static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
 		WS_ALLOC_GROW(cat->rule_files, cat->n_rule_files + 1, cat->alloc_rule_files);
 		cat->rule_files[cat->n_rule_files++] = s;
 	}
+	in->started_ns = -1;
+	if (!c.bad && c.p < c.end) {
+		uint64_t ns = get_varint(&c);
+
+		if (c.bad || ns > 999999999u)
+			return bad_rec(cat, "head", err);
+		in->started_ns = (int32_t)ns;
+	}
 	if (c.bad)
 		return bad_rec(cat, "head", err);
 	in->rule_files = cat->rule_files;
@@ -694,8 +705,11 @@ void store_catalog_free(struct store_catalog *cat)
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return -strcmp(((const struct store_scan_entry *)a)->info.scan_id,
-		       ((const struct store_scan_entry *)b)->info.scan_id);
+	const struct store_scan_info *x = &((const struct store_scan_entry *)a)->info;
+	const struct store_scan_info *y = &((const struct store_scan_entry *)b)->info;
+
+	return store_scan_order(x->scan_id, x->started_ns, y->scan_id,
+				y->started_ns);
 }
 
 static char *dupn(const char *s)
@@ -785,6 +799,7 @@ int store_list_scans(struct store *st, const char *device,
 			in->tool_version = dupn(ci->tool_version);
 			in->system_drive = ci->system_drive;
 			in->started = ci->started;
+			in->started_ns = ci->started_ns;
 			in->finished = ci->finished;
 			if (ci->n_rule_files) {
 				char **rf = ws_xcalloc(ci->n_rule_files, sizeof(char *));

@@ -248,4 +248,12 @@ size_t store_cat_n_packs(const struct store_catalog *cat);
 /* Scan ids: syntactically valid catalog name stem. */
 int store_scan_id_valid(const char *s);
 
+/*
+ * Order of two scans, newest first (<0 when a is newer): the second in the
+ * scan id, then the start's nanoseconds (-1 = unknown sorts as oldest of its
+ * second), then the id itself so the order is total.
+ */
+int store_scan_order(const char *id_a, int32_t ns_a, const char *id_b,
+		     int32_t ns_b);
+
 #endif

@@ -28,6 +28,7 @@
 struct scanref {
 	char *id;
 	char *device;
+	int32_t started_ns;
 };
 
 static int ref_cmp(const void *a, const void *b)
@@ -35,7 +36,7 @@ static int ref_cmp(const void *a, const void *b)
 	const struct scanref *x = a, *y = b;
 	int c = strcmp(x->device, y->device);
 
-	return c ? c : -strcmp(x->id, y->id);
+	return c ? c : store_scan_order(x->id, x->started_ns, y->id, y->started_ns);
 }
 
 /* Mark packs referenced by every readable catalog; count unreadable ones. */
@@ -71,6 +72,7 @@ static int mark_refs(struct store *st, struct scanref **refs, size_t *nrefs,
 		if (refs) {
 			(*refs)[*nrefs].id = ws_xstrdup(ids[i]);
 			(*refs)[*nrefs].device = ws_xstrdup(store_catalog_info(cat)->device);
+			(*refs)[*nrefs].started_ns = store_catalog_info(cat)->started_ns;
 			(*nrefs)++;
 		}
 		store_catalog_free(cat);

@@ -168,12 +168,20 @@ static int flush_body(struct store_writer *w, int force, struct ws_error *err)
 	return rc;
 }
 
-static void make_scan_id(char *out)
+/* The id's second and *ns come from one clock reading: they order scans. */
+static void make_scan_id(char *out, int32_t *ns)
 {
 	struct ws_buf r = WS_BUF_INIT;
-	time_t now = time(NULL);
+	struct timespec ts;
+	time_t now;
 	struct tm tm;
 
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
+	now = ts.tv_sec;
+	*ns = (int32_t)ts.tv_nsec;
 	gmtime_r(&now, &tm);
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 	ws_random_hex(&r, 8);
@@ -268,8 +276,8 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	ws_buf_init(&w->meta);
 	for (size_t i = 0; i < st->n_packs; i++)
 		st->packs[i]->wno = -1;
-	make_scan_id(w->scan_id);
 	w->info = *info;
+	make_scan_id(w->scan_id, &w->info.started_ns);
 	memcpy(w->info.scan_id, w->scan_id, sizeof(w->scan_id));
 	w->info.device = keep_str(w, info->device);
 	w->info.computer = keep_str(w, info->computer);

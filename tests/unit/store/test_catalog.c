@@ -1,6 +1,6 @@
 /* test_catalog.c - store catalogs: many frames, aborted and failed scans,
  * truncated and renamed catalogs, salvage past a damaged frame, device
- * filters. */
+ * filters, order of scans started in the same second. */
 #include "store_tu.h"
 
 #include <dirent.h>
@@ -283,6 +283,66 @@ static void verify_device_filter(void **state)
 	ws_buf_release(&p);
 }
 
+/* One round: three scans of one device committed in turn.  Returns 0 when
+ * they did not all start in the same second (the caller retries). */
+static int same_second_round(void)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_scan_info in = stu_info("PC-SS");
+	char ids[3][STORE_SCAN_ID_MAX];
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct store_catalog *cat = NULL;
+
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	for (int i = 0; i < 3; i++) {
+		struct store_writer *w;
+
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		tu_assert_ok(store_scan_commit(w, ids[i], &err), &err);
+	}
+	if (strncmp(ids[0], ids[2], 16) != 0) {
+		store_close(st);
+		return 0;
+	}
+	/* newest first = reverse commit order, whatever the random parts */
+	tu_assert_ok(store_list_scans(st, "PC-SS", &l, &err), &err);
+	assert_int_equal(l.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(l.v[i].info.scan_id, ids[2 - i]);
+		assert_in_range(l.v[i].info.started_ns, 0, 999999999);
+	}
+	assert_true(l.v[0].info.started_ns > l.v[1].info.started_ns);
+	assert_true(l.v[1].info.started_ns > l.v[2].info.started_ns);
+	store_scan_list_release(&l);
+	tu_assert_ok(store_catalog_open(st, "PC-SS", NULL, &cat, &err), &err);
+	assert_string_equal(store_catalog_info(cat)->scan_id, ids[2]);
+	store_catalog_free(cat);
+	/* prune keeps the two last committed */
+	struct store_prune_opts po = { .keep = 2, .grace_seconds = -1 };
+	struct store_prune_stats ps;
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 1);
+	tu_assert_ok(store_list_scans(st, NULL, &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].info.scan_id, ids[2]);
+	assert_string_equal(l.v[1].info.scan_id, ids[1]);
+	store_scan_list_release(&l);
+	store_close(st);
+	return 1;
+}
+
+static void same_second_scans_ordered_by_start(void **state)
+{
+	int rounds = 0;
+
+	/* several rounds: random id parts alone would pass one by chance */
+	for (int tries = 0; tries < 60 && rounds < 5; tries++)
+		rounds += same_second_round();
+	assert_true(rounds >= 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +352,7 @@ int main(void)
 		cmocka_unit_test(truncated_or_renamed_catalog_is_damage),
 		cmocka_unit_test(extract_salvages_past_damaged_frame),
 		cmocka_unit_test(verify_device_filter),
+		cmocka_unit_test(same_second_scans_ordered_by_start),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();
