@@ -87,12 +87,13 @@ static int keep_string(struct vol *vol, struct reg_hive *h, const char *path,
 
 /* Locate and open one hive of Windows\System32\config. */
 static int open_config_hive(struct vol *vol, const char *name,
-			    struct reg_hive **out, int *dirty,
+			    struct reg_hive **out, int *dirty, int *replayed,
 			    struct ws_error *err)
 {
 	struct ws_buf rel = WS_BUF_INIT, host = WS_BUF_INIT;
 	struct reg_hive_info info;
 	struct ws_error e2;
+	enum vol_hive_state hs;
 	enum vol_res res;
 	struct stat st;
 	int rc;
@@ -119,10 +120,12 @@ static int open_config_hive(struct vol *vol, const char *name,
 				  vol->root, rel.buf, e2.msg);
 		goto out;
 	}
-	*dirty = info.dirty;
-	/* read-only: a dirty hive's primary file is still the best offline
-	 * view of identity; the flag tells callers */
-	rc = reg_hive_open(host.buf, REG_OPEN_ALLOW_DIRTY, out, err);
+	/* a dirty hive is read through its replayed logs when they can be
+	 * used, else from its primary file (still the best offline view);
+	 * the flags tell callers which */
+	rc = vol_hive_open(vol, host.buf, out, &hs, NULL, err);
+	*dirty = hs == VOL_HIVE_DIRTY;
+	*replayed = hs == VOL_HIVE_REPLAYED;
 out:
 	ws_buf_release(&rel);
 	ws_buf_release(&host);
@@ -261,10 +264,12 @@ int vol_open(const char *root_dir, struct vol **out, struct ws_error *err)
 	vol->info.system_drive = 'C';
 
 	rc = open_config_hive(vol, "SYSTEM", &vol->system,
-			      &vol->info.system_dirty, err);
+			      &vol->info.system_dirty,
+			      &vol->info.system_replayed, err);
 	if (rc == WS_OK)
 		rc = open_config_hive(vol, "SOFTWARE", &vol->software,
-				      &vol->info.software_dirty, err);
+				      &vol->info.software_dirty,
+				      &vol->info.software_replayed, err);
 	if (rc == WS_OK)
 		rc = read_identity(vol, err);
 	if (rc == WS_OK) {
@@ -292,6 +297,7 @@ void vol_close(struct vol *vol)
 	free(vol->strs);
 	free(vol->profiles);
 	vol_vars_release(&vol->winenv);
+	vol_hive_cleanup(vol);
 	free(vol->root);
 	free(vol);
 }

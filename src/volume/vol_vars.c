@@ -368,7 +368,8 @@ int vol_user_vars(struct vol *vol, const struct vol_profile *p,
 	struct reg_hive *h = NULL;
 	reg_node usf = 0, sf = 0, envkey = 0;
 	const char *prof = p->win_path;
-	int rc;
+	enum vol_hive_state hs;
+	int first = 0, rc;
 
 	rc = vol_system_vars(vol, out, err);
 	if (rc != WS_OK)
@@ -399,8 +400,12 @@ int vol_user_vars(struct vol *vol, const struct vol_profile *p,
 
 	/* best effort: a profile without a readable hive gets the defaults */
 	if (p->ntuser_path &&
-	    reg_hive_open(p->ntuser_path, REG_OPEN_ALLOW_DIRTY, &h, NULL) ==
+	    vol_hive_open(vol, p->ntuser_path, &h, &hs, &first, NULL) ==
 		    WS_OK) {
+		if (first && hs == VOL_HIVE_REPLAYED)
+			vol->info.user_hives_replayed++;
+		else if (first && hs == VOL_HIVE_DIRTY)
+			vol->info.user_hives_dirty++;
 		if (reg_key_lookup(h, reg_root(h), USF_KEY, &usf, NULL))
 			usf = 0;
 		if (reg_key_lookup(h, reg_root(h), SF_KEY, &sf, NULL))

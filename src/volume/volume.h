@@ -17,7 +17,8 @@
  * Lifecycle:
  *   struct vol *v;  vol_open(root, &v, &err)  ...  vol_close(v);
  * vol_open reads the SYSTEM and SOFTWARE hives once (read-only; a dirty hive
- * is read from its primary file and flagged in vol_info) and keeps them open
+ * is read through a private copy with its logs replayed, or from its primary
+ * file when that is impossible, as vol_info says) and keeps them open
  * for the life of the handle: vol_system_hive()/vol_software_hive() lend them.
  * Everything returned as `const` pointer is owned by the handle and valid
  * until vol_close.  A handle is not thread-safe; open one per thread.
@@ -57,8 +58,20 @@ struct vol_info {
 	const char *display_version;  /* "23H2" */
 	const char *installation_type;/* "Client", "Server" */
 	const char *architecture;     /* PROCESSOR_ARCHITECTURE: "AMD64", "ARM64", "x86" */
-	int system_dirty;             /* SYSTEM hive has unreplayed transaction logs */
-	int software_dirty;           /* SOFTWARE hive likewise */
+	/* A dirty hive (its transaction logs hold newer data) is replayed
+	 * into a private copy under $TMPDIR (removed by vol_close) and that
+	 * copy is read: *_replayed.  When it has no .LOG1/.LOG2 or they
+	 * cannot be replayed, its primary file is read as is (possibly
+	 * stale: a profile created just before shutdown may be missing):
+	 * *_dirty.  At most one of the two is set; the source files are
+	 * never written. */
+	int system_dirty;             /* SYSTEM read stale from its primary */
+	int software_dirty;           /* SOFTWARE likewise */
+	int system_replayed;          /* SYSTEM read through its replayed logs */
+	int software_replayed;        /* SOFTWARE likewise */
+	/* Users' NTUSER.DAT met by vol_user_vars, each counted once: */
+	unsigned user_hives_replayed; /* dirty, read through replayed logs */
+	unsigned user_hives_dirty;    /* dirty, read stale from the primary */
 };
 
 /*
@@ -222,7 +235,9 @@ int vol_system_vars(struct vol *vol, struct vol_vars *out,
  * (REG_EXPAND_SZ, %USERPROFILE% expanded; GUID-named values such as
  * {374DE290-123F-4565-9164-39C4925E467B} = Downloads), then Shell Folders,
  * then the Windows defaults under the profile.  A missing or unreadable
- * NTUSER.DAT falls back to the defaults (not an error).  Appended to `out`.
+ * NTUSER.DAT falls back to the defaults (not an error).  A dirty NTUSER.DAT
+ * is read like a dirty SOFTWARE (replayed copy, else primary; counted in
+ * vol_info user_hives_replayed / user_hives_dirty).  Appended to `out`.
  */
 int vol_user_vars(struct vol *vol, const struct vol_profile *p,
 		  struct vol_vars *out, struct ws_error *err);
