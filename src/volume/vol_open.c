@@ -124,7 +124,7 @@ static int open_config_hive(struct vol *vol, const char *name,
 	 * used, else from its primary file (still the best offline view);
 	 * the flags tell callers which */
 	rc = vol_hive_open(vol, host.buf, out, &hs, NULL, err);
-	*dirty = hs == VOL_HIVE_DIRTY;
+	*dirty = hs != VOL_HIVE_CLEAN;
 	*replayed = hs == VOL_HIVE_REPLAYED;
 out:
 	ws_buf_release(&rel);

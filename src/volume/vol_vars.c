@@ -402,10 +402,8 @@ int vol_user_vars(struct vol *vol, const struct vol_profile *p,
 	if (p->ntuser_path &&
 	    vol_hive_open(vol, p->ntuser_path, &h, &hs, &first, NULL) ==
 		    WS_OK) {
-		if (first && hs == VOL_HIVE_REPLAYED)
-			vol->info.user_hives_replayed++;
-		else if (first && hs == VOL_HIVE_DIRTY)
-			vol->info.user_hives_dirty++;
+		vol->info.user_hives_replayed += first && hs == VOL_HIVE_REPLAYED;
+		vol->info.user_hives_dirty += first && hs != VOL_HIVE_CLEAN;
 		if (reg_key_lookup(h, reg_root(h), USF_KEY, &usf, NULL))
 			usf = 0;
 		if (reg_key_lookup(h, reg_root(h), SF_KEY, &sf, NULL))

@@ -60,18 +60,19 @@ struct vol_info {
 	const char *architecture;     /* PROCESSOR_ARCHITECTURE: "AMD64", "ARM64", "x86" */
 	/* A dirty hive (its transaction logs hold newer data) is replayed
 	 * into a private copy under $TMPDIR (removed by vol_close) and that
-	 * copy is read: *_replayed.  When it has no .LOG1/.LOG2 or they
-	 * cannot be replayed, its primary file is read as is (possibly
-	 * stale: a profile created just before shutdown may be missing):
-	 * *_dirty.  At most one of the two is set; the source files are
-	 * never written. */
-	int system_dirty;             /* SYSTEM read stale from its primary */
-	int software_dirty;           /* SOFTWARE likewise */
+	 * copy is read: *_dirty and *_replayed.  When it has no .LOG1/.LOG2
+	 * or they cannot be replayed, its primary file is read as is,
+	 * possibly stale (a profile created just before shutdown may be
+	 * missing): *_dirty alone.  *_dirty always describes the file on the
+	 * volume (writers must refuse it); the source files are never
+	 * written. */
+	int system_dirty;             /* SYSTEM's file is dirty */
+	int software_dirty;           /* SOFTWARE's file likewise */
 	int system_replayed;          /* SYSTEM read through its replayed logs */
 	int software_replayed;        /* SOFTWARE likewise */
 	/* Users' NTUSER.DAT met by vol_user_vars, each counted once: */
 	unsigned user_hives_replayed; /* dirty, read through replayed logs */
-	unsigned user_hives_dirty;    /* dirty, read stale from the primary */
+	unsigned user_hives_dirty;    /* dirty (replayed or read stale) */
 };
 
 /*
