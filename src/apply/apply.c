@@ -633,6 +633,7 @@ static int apply_value(struct apply *a, const struct store_value *v,
 			arules_value_content(a->rules, &av, &av.v.type, &cd, &av.v.len, NULL,
 					     &data, uname, obj.buf, cnt(a, um));
 			av.v.data = cd;
+			arules_value_merge_staged(a->rules, &av, uname, obj.buf, cnt(a, um));
 		}
 		rc = stage_value(a, um, v, k, obj.buf, 0, NULL, err);
 		goto out;
@@ -932,18 +933,37 @@ static const char *profile_rel(const char *path, const char *profile)
 	return path + pl + 1;
 }
 
+/*
+ * A staged user's file: into the bundle's files\ tree at its place in the
+ * profile Windows will make, after the LoadState file rules (NeverRestore,
+ * locationModify on that future path); a merge rule the script can carry
+ * out is recorded in merge.txt.
+ */
 static int stage_file(struct apply *a, struct user_map *um, const struct store_file *f,
 		      struct ws_error *err)
 {
 	const char *uname = um->src->account, *rel = profile_rel(f->path, um->src->profile_path);
 	struct bundle *b;
-	struct ws_buf host = WS_BUF_INIT, parent = WS_BUF_INIT, win = WS_BUF_INIT;
-	int rc = WS_OK;
+	struct ws_buf host = WS_BUF_INIT, parent = WS_BUF_INIT, win = WS_BUF_INIT,
+		      tpath = WS_BUF_INIT, mwhy = WS_BUF_INIT;
+	int rc = WS_OK, policy;
 
 	if (!rel) {
 		cnt(a, um)->files_skipped++;
 		act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
 		    "file of a user lies outside that user's profile");
+		goto out;
+	}
+	/* the path in the future profile (source profile -> dst_win, SIDs ...) */
+	asub_string(f->path, um->subs, um->nsubs, &tpath);
+	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, cnt(a, um)))
+		goto out;
+	rel = profile_rel(tpath.buf, um->dst_win);
+	if (!rel) {
+		cnt(a, um)->files_skipped++;
+		act(a, APPLY_FILE_SKIP, uname, f->path, tpath.buf,
+		    "moved outside the user's profile: a first-sign-in bundle restores only "
+		    "into the profile");
 		goto out;
 	}
 	b = bundle_of(a, um);
@@ -964,13 +984,20 @@ static int stage_file(struct apply *a, struct user_map *um, const struct store_f
 		    (rc = write_file(a, um, f, host.buf, ws_path_exists(host.buf), err)))
 			goto out;
 	}
+	policy = a->rules ? arules_file_merge_staged(a->rules, f, tpath.buf, &mwhy, uname,
+						     cnt(a, um)) : ARULES_STAGE_DEFAULT;
+	if (policy != ARULES_STAGE_DEFAULT)
+		ws_buf_addf(&b->merge, "%s\t%s\r\n",
+			    policy == ARULES_STAGE_KEEP ? "keep" : "overwrite", rel);
 	b->files++;
 	cnt(a, um)->files_staged++;
-	act(a, APPLY_FILE_STAGE, uname, f->path, win.buf, NULL);
+	act(a, APPLY_FILE_STAGE, uname, f->path, win.buf, mwhy.len ? mwhy.buf : NULL);
 out:
 	ws_buf_release(&host);
 	ws_buf_release(&parent);
 	ws_buf_release(&win);
+	ws_buf_release(&tpath);
+	ws_buf_release(&mwhy);
 	return rc;
 }
 
@@ -1475,7 +1502,7 @@ static int rules_begin(struct apply *a, struct ws_error *err)
 }
 
 /* destinationCleanup before anything is applied (not for staged users:
- * their profile does not exist yet). */
+ * their profile does not exist yet; reported). */
 static int rules_cleanup(struct apply *a, struct ws_error *err)
 {
 	int rc = WS_OK;
@@ -1486,6 +1513,8 @@ static int rules_cleanup(struct apply *a, struct ws_error *err)
 		if (um->mode == APPLY_MODE_OFFLINE || um->mode == APPLY_MODE_DEFAULT)
 			rc = arules_cleanup(a->rules, um->src->index, a->j, um->src->account,
 					    cnt(a, um), rules_hive, a, err);
+		else if (um->mode == APPLY_MODE_FIRST_SIGN_IN)
+			arules_cleanup_staged(a->rules, um->src->index, um->src->account, cnt(a, um));
 	}
 	if (!rc)
 		rc = arules_cleanup(a->rules, STORE_SYSTEM, a->j, "system", cnt(a, NULL),

@@ -102,6 +102,8 @@ struct bundle {
 	size_t napps;
 	struct ws_buf start_pins;   /* start-pins.json; empty = none */
 	struct ws_buf default_apps; /* default-apps.xml; empty = none */
+	struct ws_buf merge;        /* merge.txt: "keep|overwrite TAB rel" lines
+				       (enum arules_stage_policy); empty = none */
 };
 
 void bundle_init(struct bundle *b);
@@ -325,6 +327,12 @@ int arules_value_merge(struct arules *r, struct arules_val *av, uint32_t type,
 		       const unsigned char *data, size_t len, const struct reg_value *cur,
 		       const char *uname, const char *obj, struct apply_counts *c);
 
+/* A staged user's value: a merge rule other than SourcePriority() cannot be
+ * carried out by the script's reg import (it replaces the new profile's
+ * value): reported per object as rule-unsupported (counted). */
+void arules_value_merge_staged(struct arules *r, struct arules_val *av, const char *uname,
+			       const char *obj, struct apply_counts *c);
+
 /* NeverRestore (1: dropped) and locationModify of a file about to land at
  * the target's Windows path tpath (rewritten when moved); 0 = go on. */
 int arules_file_pre(struct arules *r, const struct store_file *f, struct ws_buf *tpath,
@@ -335,6 +343,20 @@ int arules_file_pre(struct arules *r, const struct store_file *f, struct ws_buf 
 int arules_file_merge(struct arules *r, const struct store_file *f, const char *win,
 		      const char *host, int *conflict, char **place, struct ws_buf *reason,
 		      const char *uname, struct apply_counts *c);
+/* What the first-sign-in script does when a staged file collides with one
+ * already in the new profile (arules_file_merge_staged). */
+enum arules_stage_policy {
+	ARULES_STAGE_DEFAULT = 0,        /* identical: skipped, else name(N).ext */
+	ARULES_STAGE_KEEP,               /* DestinationPriority(): the existing file stays */
+	ARULES_STAGE_OVERWRITE           /* SourcePriority(): the source's file replaces it */
+};
+/* Merge rule of a staged user's file landing at `win` (future profile):
+ * its enum arules_stage_policy (reason appended when not DEFAULT).  A
+ * merge rule the script cannot express (NewestVersion, HigherValue,
+ * FindFilePlaceByPattern, unsupported) is reported per object as
+ * rule-unsupported (counted) and gives DEFAULT. */
+int arules_file_merge_staged(struct arules *r, const struct store_file *f, const char *win,
+			     struct ws_buf *reason, const char *uname, struct apply_counts *c);
 /* 1 when destinationCleanup deleted the file at host path `host`. */
 int arules_cleaned(const struct arules *r, const char *host);
 
@@ -349,6 +371,10 @@ typedef int (*arules_hive_fn)(void *ctx, uint32_t user, const char *key,
 int arules_cleanup(struct arules *r, uint32_t user, struct aj *j, const char *uname,
 		   struct apply_counts *c, arules_hive_fn hive, void *hctx,
 		   struct ws_error *err);
+/* A staged user (no profile yet): each destinationCleanup pattern of its
+ * selection is reported as rule-unsupported (counted), one warning. */
+void arules_cleanup_staged(struct arules *r, uint32_t user, const char *uname,
+			   struct apply_counts *c);
 /* <addObjects> registry values of every context, each passed to fn as a
  * captured value of that user. */
 int arules_add_objects(struct arules *r, int (*fn)(void *ctx, const struct store_value *v,

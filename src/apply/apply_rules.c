@@ -260,6 +260,9 @@ static int add_ctx(struct arules *r, uint32_t user, const struct vol_profile *p,
 	so.probe = rule_vprobe_probe(c->vp);
 	so.log = r->log;
 	so.current_user = -1;
+	/* LoadState ignores <detects>: every component of the store counts as
+	 * found on the destination (conditions of <rules> still evaluate) */
+	so.ignore_detection = 1;
 	r->n++;
 	rc = rule_sel_new(r->rs, &so, &c->sel, err);
 	return rc;
@@ -531,6 +534,28 @@ int arules_value_merge(struct arules *r, struct arules_val *av, uint32_t type,
 	return keep;
 }
 
+void arules_value_merge_staged(struct arules *r, struct arules_val *av, const char *uname,
+			       const char *obj, struct apply_counts *c)
+{
+	struct ar_ctx *x = av->set ? ctx_of(r, av->v.user) : NULL;
+	struct rule_action h;
+	struct rule_ls_call call;
+	struct ws_buf why = WS_BUF_INIT;
+	int k;
+
+	if (!x || !rule_sel_action(x->sel, RULE_MERGE, RULE_REGISTRY, av->v.key, av->v.name, &h))
+		return;
+	k = parse_hit(x, &h, &call, &why);
+	/* reg import replaces what the new profile holds: SourcePriority */
+	if (k == 0 && !(call.fn && !strcasecmp(call.fn, "SourcePriority")))
+		ws_buf_addf(&why, "the first-sign-in script's reg import cannot carry out %s() "
+			    "(the source's value replaces the new profile's)", call.fn ? call.fn : "?");
+	if (why.len)
+		unsupported(r, &h, "merge", why.buf, uname, obj, c);
+	rule_ls_call_release(&call);
+	ws_buf_release(&why);
+}
+
 /* ---- files ------------------------------------------------------------- */
 
 static void split_path(const char *p, struct ws_buf *node, const char **leaf)
@@ -699,6 +724,46 @@ int arules_file_merge(struct arules *r, const struct store_file *f, const char *
 	ws_buf_release(&sv);
 	ws_buf_release(&dv);
 	return decided;
+}
+
+int arules_file_merge_staged(struct arules *r, const struct store_file *f, const char *win,
+			     struct ws_buf *reason, const char *uname, struct apply_counts *c)
+{
+	struct ar_ctx *x = ctx_of(r, f->user);
+	struct ws_buf node = WS_BUF_INIT, why = WS_BUF_INIT;
+	struct rule_action h;
+	struct rule_ls_call call;
+	const char *leaf;
+	int k, policy = ARULES_STAGE_DEFAULT;
+
+	if (!x || (f->flags & STORE_FILE_DIR))
+		return policy;
+	split_path(win, &node, &leaf);
+	if (!rule_sel_action(x->sel, RULE_MERGE, RULE_FILE, node.buf, leaf, &h)) {
+		ws_buf_release(&node);
+		return policy;
+	}
+	k = parse_hit(x, &h, &call, &why);
+	if (k == 0 && call.fn && !strcasecmp(call.fn, "SourcePriority")) {
+		policy = ARULES_STAGE_OVERWRITE;
+		rule_where(&h, "merge", reason);
+		ws_buf_adds(reason, ": at first sign-in the source's file replaces one already there");
+	} else if (k == 0 && call.fn && !strcasecmp(call.fn, "DestinationPriority")) {
+		policy = ARULES_STAGE_KEEP;
+		rule_where(&h, "merge", reason);
+		ws_buf_adds(reason, ": at first sign-in a file already there is kept");
+	} else {
+		/* the script compares hashes only: versions, times and
+		 * FindFilePlaceByPattern names are out of its reach */
+		if (k == 0)
+			ws_buf_addf(&why, "the first-sign-in script cannot carry out %s() "
+				    "(a collision there gets name(1).ext)", call.fn ? call.fn : "?");
+		unsupported(r, &h, "merge", why.buf, uname, f->path, c);
+	}
+	rule_ls_call_release(&call);
+	ws_buf_release(&node);
+	ws_buf_release(&why);
+	return policy;
 }
 
 int arules_cleaned(const struct arules *r, const char *host)
@@ -954,6 +1019,29 @@ int arules_cleanup(struct arules *r, uint32_t user, struct aj *j, const char *un
 		rule_pattern_free(p);
 	}
 	return rc;
+}
+
+void arules_cleanup_staged(struct arules *r, uint32_t user, const char *uname,
+			   struct apply_counts *c)
+{
+	struct ar_ctx *x = ctx_of(r, user);
+	size_t n = x ? rule_sel_pattern_count(x->sel, RULE_DESTINATION_CLEANUP) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int type = -1;
+		const char *text = rule_sel_pattern_text(x->sel, RULE_DESTINATION_CLEANUP, i, &type);
+
+		if (!text)
+			continue;
+		c->rules_unsupported++;
+		act(r, APPLY_RULE_UNSUPPORTED, uname, text, NULL,
+		    "destinationCleanup not carried out for a user staged for first sign-in: "
+		    "the profile does not exist yet (Windows makes it from the Default profile "
+		    "at sign-in)");
+	}
+	if (n)
+		ws_logf(r->log, WS_LOG_WARN, uname, "%zu destinationCleanup pattern(s) not "
+			"carried out: the user is staged for first sign-in", n);
 }
 
 /* ---- addObjects ---------------------------------------------------------- */

@@ -24,6 +24,7 @@ void bundle_init(struct bundle *b)
 	ws_buf_init(&b->apps_json);
 	ws_buf_init(&b->start_pins);
 	ws_buf_init(&b->default_apps);
+	ws_buf_init(&b->merge);
 	ws_random_hex(&h, 16);
 	x = h.buf;
 	x[12] = '4';                                   /* version 4 */
@@ -42,6 +43,7 @@ void bundle_release(struct bundle *b)
 	ws_buf_release(&b->apps_json);
 	ws_buf_release(&b->start_pins);
 	ws_buf_release(&b->default_apps);
+	ws_buf_release(&b->merge);
 	free(b->key);
 	free(b->host);
 	free(b->win);
@@ -92,15 +94,32 @@ static const char script_body[] =
 	"$rc = 'none'\r\n"
 	"$reg = Join-Path $Bundle 'settings.reg'\r\n"
 	"if (Test-Path -LiteralPath $reg) { reg.exe import $reg 2>&1 | Out-Null; $rc = $LASTEXITCODE }\r\n"
-	"$src = Join-Path $Bundle 'files'; $placed = 0; $renamed = 0; $same = 0\r\n"
+	"$src = Join-Path $Bundle 'files'; $placed = 0; $renamed = 0; $same = 0\r\n";
+
+/* The file loop, split where the merge step (bundles with merge.txt) goes. */
+static const char script_loop[] =
 	"if (Test-Path -LiteralPath $src) {\r\n"
 	"  foreach ($f in Get-ChildItem -LiteralPath $src -Recurse -File -Force) {\r\n"
-	"    $dst = Join-Path $env:USERPROFILE $f.FullName.Substring($src.Length + 1)\r\n"
+	"    $rel = $f.FullName.Substring($src.Length + 1); $dst = Join-Path $env:USERPROFILE $rel\r\n"
 	"    $dir = [IO.Path]::GetDirectoryName($dst)\r\n"
 	"    [IO.Directory]::CreateDirectory($dir) | Out-Null\r\n"
 	"    if (Test-Path -LiteralPath $dst) {\r\n"
-	"      # Never overwrite: identical files are skipped, others land as name(N).ext.\r\n"
-	"      if ((Get-FileHash -LiteralPath $dst).Hash -eq (Get-FileHash -LiteralPath $f.FullName).Hash) { $same++; continue }\r\n"
+	"      # Identical files are skipped, others land as name(N).ext (unless a merge rule says).\r\n"
+	"      if ((Get-FileHash -LiteralPath $dst).Hash -eq (Get-FileHash -LiteralPath $f.FullName).Hash) { $same++; continue }\r\n";
+
+/* merge.txt: the merge rules of the rule files, per file ("keep" or
+ * "overwrite", TAB, the path below files\). */
+static const char script_merge_load[] =
+	"# merge.txt: the rule files' merge rules per file (DestinationPriority: keep, SourcePriority: overwrite).\r\n"
+	"$kept = 0; $over = 0; $policy = @{}\r\n"
+	"foreach ($l in Get-Content -LiteralPath (Join-Path $Bundle 'merge.txt') -Encoding UTF8) {\r\n"
+	"  $p = $l -split \"`t\", 2; if ($p.Count -eq 2) { $policy[$p[1]] = $p[0] } }\r\n";
+
+static const char script_merge_loop[] =
+	"      if ($policy[$rel] -eq 'keep') { $kept++; continue }\r\n"
+	"      if ($policy[$rel] -eq 'overwrite') { Copy-Item -LiteralPath $f.FullName -Destination $dst -Force; $over++; continue }\r\n";
+
+static const char script_loop_end[] =
 	"      $stem = Join-Path $dir ([IO.Path]::GetFileNameWithoutExtension($dst)); $ext = [IO.Path]::GetExtension($dst); $i = 1\r\n"
 	"      while (Test-Path -LiteralPath \"${stem}(${i})${ext}\") { $i++ }\r\n"
 	"      $dst = \"${stem}(${i})${ext}\"; $renamed++ } else { $placed++ }\r\n"
@@ -150,7 +169,7 @@ static const char script_apps_end[] =
 	"$apps = \", $($results.Count - $ns) of $($results.Count) Store apps installed or present, $ns need the Store\"\r\n";
 
 static const char script_finish[] =
-	"Finish \"restored: reg import exit code $rc, $placed files placed, $renamed renamed on collision, $same already there$apps\"\r\n";
+	"Finish \"restored: reg import exit code $rc, $placed files placed, $renamed renamed on collision, $same already there$merged$apps\"\r\n";
 
 /* One App line: family, package, dependencies, ProductId ($null if none). */
 static void script_app_line(struct ws_buf *out, const struct apply_app *a)
@@ -191,8 +210,16 @@ void bundle_script(const struct bundle *b, const struct apply_opts *o, struct ws
 	ws_buf_addf(out, "   # yyyy-MM-dd; after it only clean up\r\n$Prompt = %d\r\n$Id = ",
 		    o->prompt ? 1 : 0);
 	ps_quote(out, b->guid);
-	ws_buf_adds(out, "\r\n$apps = ''\r\n");
+	ws_buf_adds(out, "\r\n$apps = ''; $merged = ''\r\n");
 	ws_buf_adds(out, script_body);
+	if (b->merge.len)
+		ws_buf_adds(out, script_merge_load);
+	ws_buf_adds(out, script_loop);
+	if (b->merge.len)
+		ws_buf_adds(out, script_merge_loop);
+	ws_buf_adds(out, script_loop_end);
+	if (b->merge.len)
+		ws_buf_adds(out, "$merged = \", $kept kept and $over overwritten by merge rules\"\r\n");
 	if (b->start_pins.len || b->default_apps.len)
 		ws_buf_adds(out, script_kept);
 	if (b->napps) {
@@ -235,6 +262,9 @@ int bundle_finish(struct bundle *b, struct aj *j, struct reg_hive *software,
 	ws_buf_adds(&t, "\xEF\xBB\xBF"); /* PowerShell 5.1 reads BOM-less files as ANSI */
 	bundle_script(b, o, &t);
 	if ((rc = write_in(b, j, "restore.ps1", t.buf, t.len, err)))
+		goto out;
+	if (b->merge.len &&
+	    (rc = write_in(b, j, "merge.txt", b->merge.buf, b->merge.len, err)))
 		goto out;
 	if (b->apps_json.len &&
 	    (rc = write_in(b, j, "apps.json", b->apps_json.buf, b->apps_json.len, err)))

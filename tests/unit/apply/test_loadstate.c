@@ -64,9 +64,10 @@ static void write_rules(struct lt *t, const char *extra)
 	ws_buf_release(&x);
 }
 
-/* Target with profile alice; a scan of user alice with these values/files. */
-static void lt_setup(struct lt *t, const struct atu_val *vals, size_t nv,
-		     const struct atu_file *files, size_t nf)
+/* Target with profile `existing` (NULL: none, alice is staged for first
+ * sign-in); a scan of user alice with these values/files. */
+static void lt_setup_ex(struct lt *t, const char *existing, const struct atu_val *vals,
+			size_t nv, const struct atu_file *files, size_t nf)
 {
 	memset(t, 0, sizeof(*t));
 	t->t.dir = tu_tmpdir();
@@ -74,7 +75,7 @@ static void lt_setup(struct lt *t, const struct atu_val *vals, size_t nv,
 	t->t.store = ws_xasprintf("%s/st", t->t.dir);
 	t->rules = ws_xasprintf("%s/t.xml", t->t.dir);
 	t->home = ws_xasprintf("%s/Users/alice", t->t.tgt);
-	atu_fixture(t->t.tgt, FX_TARGET, 0, "alice", 2);
+	atu_fixture(t->t.tgt, FX_TARGET, 0, existing, 2);
 	snprintf(t->t.device, sizeof(t->t.device), "SRCPC");
 	atu_store_make(t->t.store, "SRCPC", SRC_SID, "alice", "C:\\Users\\alice", vals, nv, files,
 		       nf);
@@ -84,6 +85,12 @@ static void lt_setup(struct lt *t, const struct atu_val *vals, size_t nv,
 	t->log.ctx = t;
 	t->log.max_level = WS_LOG_DEBUG;
 	t->rfiles[0] = t->rules;
+}
+
+static void lt_setup(struct lt *t, const struct atu_val *vals, size_t nv,
+		     const struct atu_file *files, size_t nf)
+{
+	lt_setup_ex(t, "alice", vals, nv, files, nf);
 }
 
 static void lt_release(struct lt *t)
@@ -853,6 +860,207 @@ static void missing_scan_rule_file_falls_back_to_shipped(void **state)
 	lt_release(&t);
 }
 
+/* ---- LoadState ignores <detects> ---------------------------------------- */
+
+static void merge_of_undetected_component_decides(void **state)
+{
+	struct ws_buf x = WS_BUF_INIT;
+	struct lt t;
+	struct apply_report r;
+	struct ws_error e;
+	(void)state;
+
+	lt_setup(&t, NULL, 0, data_files, 1);
+	home_write(&t, "Data/x.txt", "target");
+	/* the component holding the merge rule detects an application the
+	 * target does not have: LoadState treats it as detected anyway */
+	ws_buf_adds(&x,
+		    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<migration urlid=\"http://example/loadstate-detect\">\n"
+		    " <component type=\"Application\" context=\"User\">\n"
+		    "  <displayName>App</displayName>\n"
+		    "  <role role=\"Settings\">\n"
+		    "   <detects><detect><condition>MigXmlHelper.DoesObjectExist(\"File\","
+		    "\"C:\\Program Files\\NoSuchApp\\app.exe\")</condition></detect></detects>\n"
+		    "   <rules>\n"
+		    "    <include><objectSet><pattern type=\"File\">%CSIDL_PROFILE%\\Data\\* [*]</pattern>"
+		    "</objectSet></include>\n"
+		    "    <merge script=\"MigXmlHelper.DestinationPriority()\"><objectSet>\n" /* 10 */
+		    "     <pattern type=\"File\">%CSIDL_PROFILE%\\Data\\* [*]</pattern>\n"
+		    "    </objectSet></merge>\n"
+		    "   </rules>\n"
+		    "  </role>\n"
+		    " </component>\n"
+		    "</migration>\n");
+	tu_write_file(t.rules, x.buf, x.len);
+	tu_assert_ok(lt_apply(&t, 0, &r, &e), &e);
+	assert_home(&t, "Data/x.txt", "target");
+	assert_home(&t, "Data/x(1).txt", NULL);
+	assert_int_equal(r.files_kept, 1);
+	assert_int_equal(r.files_renamed, 0);
+	ASSERT_ACTION(&t, "file-keep|C:\\Users\\alice\\Data\\x.txt|");
+	ASSERT_ACTION(&t, "t.xml:10: the target's file is kept");
+	apply_report_release(&r);
+	lt_release(&t);
+	ws_buf_release(&x);
+}
+
+/* ---- users staged for first sign-in -------------------------------------- */
+
+#define STAGED_BUNDLE "ProgramData/winstate/bundles/" SRC_SID
+
+static char *bundle_file(struct lt *t, const char *rel, size_t *len)
+{
+	char *p = ws_xasprintf("%s/" STAGED_BUNDLE "/%s", t->t.tgt, rel);
+	char *d = tu_read_file(p, len);
+
+	free(p);
+	return d;
+}
+
+static const struct atu_file staged_files[] = {
+	{ "C:\\Users\\alice\\Secret\\s.txt", "secret" },
+	{ "C:\\Users\\alice\\Projects\\sub\\p.txt", "project" },
+	{ "C:\\Users\\alice\\Data\\x.txt", "keep me" },
+	{ "C:\\Users\\alice\\Over\\o.txt", "overwrite" },
+	{ "C:\\Users\\alice\\Newest\\n.txt", "newest" },
+	{ "C:\\Users\\alice\\Plain\\q.txt", "plain" },
+};
+
+static void staged_user_file_rules(void **state)
+{
+	struct ws_buf d = WS_BUF_INIT;
+	struct atu_val vals[1];
+	struct lt t;
+	struct apply_report r;
+	struct ws_error e;
+	char *txt;
+	size_t len;
+	(void)state;
+
+	sz("42", &d);
+	vals[0] = (struct atu_val){ "HKCU\\Software\\Test", "Num", REG_SZ, d.buf, d.len };
+	lt_setup_ex(&t, NULL, vals, 1, staged_files, 6);
+	write_rules(&t,
+		    "   <include filter=\"MigXmlHelper.NeverRestore()\"><objectSet>\n" /* 10 */
+		    "    <pattern type=\"File\">%CSIDL_PROFILE%\\Secret\\* [*]</pattern>\n"
+		    "   </objectSet></include>\n"
+		    "   <locationModify script=\"MigXmlHelper.RelativeMove('%CSIDL_PROFILE%\\Projects',"
+		    "'%CSIDL_PERSONAL%\\Old Projects')\"><objectSet>\n"                 /* 13 */
+		    "    <pattern type=\"File\">%CSIDL_PROFILE%\\Projects\\* [*]</pattern>\n"
+		    "   </objectSet></locationModify>\n"
+		    "   <merge script=\"MigXmlHelper.DestinationPriority()\"><objectSet>\n" /* 16 */
+		    "    <pattern type=\"File\">%CSIDL_PROFILE%\\Data\\* [*]</pattern>\n"
+		    "   </objectSet></merge>\n"
+		    "   <merge script=\"MigXmlHelper.SourcePriority()\"><objectSet>\n"      /* 19 */
+		    "    <pattern type=\"File\">%CSIDL_PROFILE%\\Over\\* [*]</pattern>\n"
+		    "   </objectSet></merge>\n"
+		    "   <merge script=\"MigXmlHelper.NewestVersion('FileVersion')\"><objectSet>\n" /* 22 */
+		    "    <pattern type=\"File\">%CSIDL_PROFILE%\\Newest\\* [*]</pattern>\n"
+		    "   </objectSet></merge>\n"
+		    "   <contentModify script=\"MigXmlHelper.ConvertToDWORD(NULL)\"><objectSet>\n"
+		    "    <pattern type=\"Registry\">HKCU\\Software\\Test [Num]</pattern>\n"
+		    "   </objectSet></contentModify>\n");
+	/* NewestVersion cannot be carried out by the script: reported, exit 3 */
+	assert_int_equal(lt_apply(&t, 0, &r, &e), WS_PARTIAL);
+	assert_int_equal(r.users_staged, 1);
+
+	/* NeverRestore: not in the bundle, reported */
+	assert_null(bundle_file(&t, "files/Secret/s.txt", &len));
+	assert_int_equal(r.files_dropped, 1);
+	ASSERT_ACTION(&t, "file-dropped|C:\\Users\\alice\\Secret\\s.txt||NeverRestore(): "
+		      "captured but never restored (include at ");
+
+	/* locationModify: in the bundle where it lands in the new profile */
+	assert_null(bundle_file(&t, "files/Projects/sub/p.txt", &len));
+	txt = bundle_file(&t, "files/Documents/Old Projects/sub/p.txt", &len);
+	assert_non_null(txt);
+	assert_memory_equal(txt, "project", 7);
+	free(txt);
+	assert_int_equal(r.objects_moved, 1);
+	ASSERT_ACTION(&t, "rule-move|C:\\Users\\alice\\Projects\\sub\\p.txt|"
+		      "C:\\Users\\alice\\Documents\\Old Projects\\sub\\p.txt|locationModify ");
+	ASSERT_ACTION(&t, "file-stage|C:\\Users\\alice\\Projects\\sub\\p.txt|");
+	ASSERT_ACTION(&t, "\\files\\Documents\\Old Projects\\sub\\p.txt|");
+
+	/* merge: recorded for the script, which keeps / overwrites */
+	txt = bundle_file(&t, "merge.txt", &len);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "keep\tData\\x.txt\r\n"));
+	assert_non_null(strstr(txt, "overwrite\tOver\\o.txt\r\n"));
+	assert_null(strstr(txt, "Newest"));
+	assert_null(strstr(txt, "Plain"));
+	free(txt);
+	ASSERT_ACTION(&t, "t.xml:17: at first sign-in a file already there is kept");
+	ASSERT_ACTION(&t, "t.xml:20: at first sign-in the source's file replaces one already there");
+	txt = bundle_file(&t, "restore.ps1", &len);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "merge.txt"));
+	assert_non_null(strstr(txt, "$policy[$rel] -eq 'keep'"));
+	assert_non_null(strstr(txt, "$policy[$rel] -eq 'overwrite'"));
+	free(txt);
+	/* what the script cannot express is reported per object */
+	assert_int_equal(r.rules_unsupported, 1);
+	ASSERT_ACTION(&t, "rule-unsupported|C:\\Users\\alice\\Newest\\n.txt||merge "
+		      "MigXmlHelper.NewestVersion('FileVersion') at ");
+	ASSERT_ACTION(&t, "the first-sign-in script cannot carry out NewestVersion()");
+	txt = bundle_file(&t, "files/Newest/n.txt", &len);
+	assert_non_null(txt); /* still staged, default collision behaviour */
+	free(txt);
+
+	/* contentModify: the REG_SZ "42" lands as a DWORD in settings.reg */
+	{
+		char *raw = bundle_file(&t, "settings.reg", &len);
+		struct ws_buf u = WS_BUF_INIT;
+
+		assert_non_null(raw);
+		assert_true(len > 2);
+		ws_utf16le_to_utf8(raw + 2, len - 2, &u, 0);
+		assert_non_null(strstr(u.buf, "\"Num\"=dword:0000002a"));
+		free(raw);
+		ws_buf_release(&u);
+	}
+	assert_int_equal(r.values_modified, 1);
+	ASSERT_ACTION(&t, "rule-content|HKCU\\Software\\Test [Num]||contentModify "
+		      "MigXmlHelper.ConvertToDWORD(NULL) at ");
+	apply_report_release(&r);
+	lt_release(&t);
+	ws_buf_release(&d);
+}
+
+static void staged_user_registry_merge_and_cleanup_reported(void **state)
+{
+	struct ws_buf d = WS_BUF_INIT;
+	struct atu_val vals[1];
+	struct lt t;
+	struct apply_report r;
+	struct ws_error e;
+	(void)state;
+
+	sz("v", &d);
+	vals[0] = (struct atu_val){ "HKCU\\Software\\Test", "K", REG_SZ, d.buf, d.len };
+	lt_setup_ex(&t, NULL, vals, 1, NULL, 0);
+	write_rules(&t,
+		    "   <merge script=\"MigXmlHelper.DestinationPriority()\"><objectSet>\n" /* 10 */
+		    "    <pattern type=\"Registry\">HKCU\\Software\\Test [*]</pattern>\n"
+		    "   </objectSet></merge>\n"
+		    "   <destinationCleanup><objectSet>\n"
+		    "    <pattern type=\"Registry\">HKCU\\Software\\Old [*]</pattern>\n"
+		    "   </objectSet></destinationCleanup>\n");
+	assert_int_equal(lt_apply(&t, 0, &r, &e), WS_PARTIAL);
+	assert_int_equal(r.users_staged, 1);
+	assert_int_equal(r.values_staged, 1);
+	assert_int_equal(r.rules_unsupported, 2);
+	ASSERT_ACTION(&t, "rule-unsupported|HKCU\\Software\\Test [K]||merge "
+		      "MigXmlHelper.DestinationPriority() at ");
+	ASSERT_ACTION(&t, "reg import cannot carry out DestinationPriority()");
+	ASSERT_ACTION(&t, "rule-unsupported|HKCU\\Software\\Old [*]||destinationCleanup not "
+		      "carried out for a user staged for first sign-in");
+	apply_report_release(&r);
+	lt_release(&t);
+	ws_buf_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,6 +1082,9 @@ int main(void)
 		cmocka_unit_test(bad_rules_option_refused),
 		cmocka_unit_test(scan_rule_files_found_by_base_name),
 		cmocka_unit_test(missing_scan_rule_file_falls_back_to_shipped),
+		cmocka_unit_test(merge_of_undetected_component_decides),
+		cmocka_unit_test(staged_user_file_rules),
+		cmocka_unit_test(staged_user_registry_merge_and_cleanup_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
