@@ -205,6 +205,7 @@ static void rescan_stores_almost_nothing(void **state)
 	struct store_scan_info in = stu_info("PC-R");
 	unsigned char buf[5000];
 	struct store_write_stats ws1, ws2;
+	char ids[2][STORE_SCAN_ID_MAX];
 
 	ws_error_clear(&err);
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
@@ -218,7 +219,7 @@ static void rescan_stores_almost_nothing(void **state)
 			tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
 		}
 		store_writer_stats(w, round ? &ws2 : &ws1);
-		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+		tu_assert_ok(store_scan_commit(w, ids[round], &err), &err);
 	}
 	assert_int_equal(ws1.chunks_new, 50);
 	assert_int_equal(ws2.chunks, 50);
@@ -228,7 +229,9 @@ static void rescan_stores_almost_nothing(void **state)
 	struct store_scan_list list = STORE_SCAN_LIST_INIT;
 	tu_assert_ok(store_list_scans(st, "PC-R", &list, &err), &err);
 	assert_int_equal(list.n, 2);
-	assert_true(strcmp(list.v[0].info.scan_id, list.v[1].info.scan_id) > 0);
+	/* newest (the rescan) first, even within one second */
+	assert_string_equal(list.v[0].info.scan_id, ids[1]);
+	assert_string_equal(list.v[1].info.scan_id, ids[0]);
 	store_scan_list_release(&list);
 	store_close(st);
 }
