@@ -381,6 +381,40 @@ static void prune_restores_index_of_referenced_pack(void **state)
 	ws_buf_release(&idx);
 }
 
+/* Scan order: second of the id, then started_ns (-1 = format 1.0 catalog,
+ * oldest of its second), then the id; the 1.1 HEAD only appends a field. */
+static void scan_order_and_head_compat(void **state)
+{
+	const char *a = "20261123T045524Z-ffffffffffffffff";
+	const char *b = "20261123T045524Z-0000000000000000";
+	const char *later = "20261123T045525Z-0000000000000000";
+	struct store_scan_info in = stu_info("PC-O");
+	struct ws_buf v10 = WS_BUF_INIT, v11 = WS_BUF_INIT;
+
+	(void)state;
+	assert_true(store_scan_order(b, 2, a, 1) < 0);   /* later ns wins */
+	assert_true(store_scan_order(a, 1, b, 2) > 0);
+	assert_true(store_scan_order(a, -1, b, 0) > 0);  /* unknown is oldest */
+	assert_true(store_scan_order(a, 5, b, 5) < 0);   /* then the id */
+	assert_true(store_scan_order(later, -1, a, 999999999) < 0);
+	assert_int_equal(store_scan_order(a, 3, a, 3), 0);
+
+	memcpy(in.scan_id, a, strlen(a) + 1);
+	in.started = 1;
+	in.started_ns = -1;
+	store_enc_head(&v10, &in);
+	in.started_ns = 300;
+	store_enc_head(&v11, &in);
+	/* type, body length (one byte here), body: the 1.0 body then varint 300 */
+	assert_int_equal(v11.len, v10.len + 2);
+	assert_int_equal((unsigned char)v11.buf[1], (unsigned char)v10.buf[1] + 2);
+	assert_memory_equal(v11.buf + 2, v10.buf + 2, v10.len - 2);
+	assert_int_equal((unsigned char)v11.buf[v10.len], 0xac);
+	assert_int_equal((unsigned char)v11.buf[v10.len + 1], 0x02);
+	ws_buf_release(&v10);
+	ws_buf_release(&v11);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +422,7 @@ int main(void)
 		cmocka_unit_test(hostile_paths_never_escape),
 		cmocka_unit_test(extract_salvages_around_damage),
 		cmocka_unit_test(prune_keeps_newest_and_drops_unreferenced),
+		cmocka_unit_test(scan_order_and_head_compat),
 		cmocka_unit_test(prune_keeps_packs_when_a_catalog_is_damaged),
 		cmocka_unit_test(prune_restores_index_of_referenced_pack),
 	};
