@@ -943,6 +943,7 @@ static int machine_hives(struct scan *s, struct ws_error *err)
 	const struct vol_info *vi = vol_get_info(s->vol);
 	const char *names[2] = { "SOFTWARE", "SYSTEM" };
 	int dirty[2] = { vi->software_dirty, vi->system_dirty };
+	int vol_replayed[2] = { vi->software_replayed, vi->system_replayed };
 	struct reg_hive **own[2] = { &s->software_own, &s->system_own };
 	int rc = WS_OK;
 
@@ -955,6 +956,13 @@ static int machine_hives(struct scan *s, struct ws_error *err)
 
 		if (!dirty[i])
 			continue;
+		if (vol_replayed[i]) {
+			/* The volume already reads a log-replayed private copy. */
+			s->res->hives_replayed++;
+			ws_logf(s->log, WS_LOG_INFO, names[i],
+				"dirty hive read through its transaction logs (private copy)");
+			continue;
+		}
 		ws_buf_addf(&win, "%s\\System32\\config\\%s", vi->system_root, names[i]);
 		rc = vol_resolve(s->vol, win.buf, &host, &res, err);
 		if (!rc && res == VOL_RES_FOUND) {
