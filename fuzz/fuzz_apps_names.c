@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apps/apps.h"
+#include "util/ws_str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,7 +30,7 @@ static void check_full(const char *s)
 	if (apps_parse_family_name(b.buf, &fam) || strcmp(fam.name, id.name) ||
 	    strcmp(fam.publisher_id, id.publisher_id))
 		abort();
-	if (apps_version_cmp(id.version, id.version) != 0 || !apps_arch_valid(id.arch))
+	if (ws_version_cmp(id.version, id.version, 0) != 0 || !apps_arch_valid(id.arch))
 		abort();
 	ws_buf_release(&b);
 }
@@ -76,8 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		apps_publisher_id(f[i], pub);
 		if (strlen(pub) != 13)
 			abort();
-		if (i + 1 < nf)
-			apps_version_cmp(f[i], f[i + 1]);
+		if (i + 1 < nf) {
+			ws_version_cmp(f[i], f[i + 1], 0);
+			ws_version_cmp(f[i], f[i + 1], 1);
+		}
 		if (apps_class_parse(f[i], &c, &dep) == 0 && c >= 0) {
 			struct apps_package p = { 0 };
 

@@ -18,6 +18,7 @@
 #include "apps/apps.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
+#include "util/ws_str.h"
 
 /* App records read per user: bounded (quadratic family dedup) work on a hostile catalog (the scanner
  * records up to 100,000 packages per user; real users have a few hundred). */
@@ -239,7 +240,7 @@ void aapps_plan(struct apps_ctx *x, const struct store_app *recs, size_t n,
 			struct apps_id cur;
 
 			if (apps_parse_full_name(a->full_name, &cur) == 0 &&
-			    apps_version_cmp(p->id.version, cur.version) <= 0)
+			    ws_version_cmp(p->id.version, cur.version, 0) <= 0)
 				continue;
 			app_free(a);
 		} else {

@@ -103,8 +103,7 @@ void apps_family_of(const struct apps_id *id, struct ws_buf *out);
  */
 void apps_publisher_id(const char *publisher, char out[14]);
 
-/* Compare "a.b.c.d" versions numerically: <0, 0, >0. */
-int apps_version_cmp(const char *a, const char *b);
+/* (Package versions "a.b.c.d" compare with ws_version_cmp(a, b, 0), util/ws_str.h.) */
 
 /* Is `arch` one of the architecture names of package identities? */
 int apps_arch_valid(const char *arch);

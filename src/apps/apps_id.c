@@ -184,22 +184,6 @@ void apps_publisher_id(const char *publisher, char out[14])
 	out[13] = 0;
 }
 
-int apps_version_cmp(const char *a, const char *b)
-{
-	for (int i = 0; i < 4; i++) {
-		unsigned long x = strtoul(a, (char **)&a, 10);
-		unsigned long y = strtoul(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-	}
-	return 0;
-}
-
 /* ---- tables ---------------------------------------------------------------- */
 
 /* Framework / dependency packages by name prefix (the repository's

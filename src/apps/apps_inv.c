@@ -15,6 +15,7 @@
 
 #include "util/ws_utf.h"
 #include "util/ws_fs.h"
+#include "util/ws_str.h"
 #include "volume/volume.h"
 
 /* Most children read from one key: bounded work on a hostile hive. */
@@ -687,7 +688,7 @@ size_t apps_reinstall_json(const struct apps_list *l, const char *creation_date,
 				break;
 		if (j == npick)
 			pick[npick++] = p;
-		else if (apps_version_cmp(p->id.version, pick[j]->id.version) > 0)
+		else if (ws_version_cmp(p->id.version, pick[j]->id.version, 0) > 0)
 			pick[j] = p;
 	}
 	if (!creation_date) {

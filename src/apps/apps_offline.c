@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_str.h"
 
 #define OFF_MAX_FILES 100000u      /* files indexed per folder */
 #define OFF_MAX_ENTRIES 200000u    /* zip entries looked at per package */
@@ -372,7 +373,7 @@ int apps_offline_find(const struct apps_offline *off,
 		if (!f->bundle && !arch_fits(f->id.arch, app->id.arch[0] ? app->id.arch : arch))
 			continue;
 		if (!hit->package ||
-		    apps_version_cmp(f->id.version, hit->package->id.version) > 0)
+		    ws_version_cmp(f->id.version, hit->package->id.version, 0) > 0)
 			hit->package = f;
 	}
 	if (!hit->package)

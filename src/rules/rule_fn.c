@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "util/ws_utf.h"
+#include "util/ws_str.h"
 
 /* ------------------------------ parsing --------------------------------- */
 
@@ -570,7 +571,7 @@ static int os_version_cmp(const struct rule_probe *pr, const char *want)
 	char have[64];
 
 	snprintf(have, sizeof(have), "%u.%u.%u", pr->os_major, pr->os_minor, pr->os_build);
-	return rule_version_cmp(have, want);
+	return ws_version_cmp(have, want, 1);
 }
 
 static int eval_call(struct rule_eval *ev, const struct rule_call *c)
@@ -627,9 +628,9 @@ static int eval_call(struct rule_eval *ev, const struct rule_call *c)
 				if (!strcasecmp(fn, "DoesFileVersionMatch"))
 					rc = rule_wild_match(c->args[2], s1.buf);
 				else if (!strcasecmp(fn, "IsFileVersionAbove"))
-					rc = rule_version_cmp(s1.buf, c->args[2]) >= 0;
+					rc = ws_version_cmp(s1.buf, c->args[2], 1) >= 0;
 				else
-					rc = rule_version_cmp(s1.buf, c->args[2]) < 0;
+					rc = ws_version_cmp(s1.buf, c->args[2], 1) < 0;
 			}
 		}
 	} else if (!strcasecmp(fn, "DoesStringContentEqual") ||

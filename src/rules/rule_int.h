@@ -171,8 +171,7 @@ int rule_parse_date_range(const char *s, uint64_t *lo, uint64_t *hi);
  * Returns 1 found, 0 no version resource / not a PE. */
 int rule_pe_version(const unsigned char *data, size_t len, const char *tag,
 		    struct ws_buf *out);
-/* Compare dotted versions over the components given in `b`: <0, 0, >0. */
-int rule_version_cmp(const char *a, const char *b);
+
 
 /* ---- patterns (rule_pat.c) ---- */
 /* Split an encoded location "node [leaf]" (no wildcards meaning): node and

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "util/ws_utf.h"
+#include "util/ws_str.h"
 
 /* Registry types used here (reg.h numbers; rules/ does not include reg/). */
 #define T_SZ 1u
@@ -602,27 +603,6 @@ int rule_ls_content(const struct rule_ls_call *c, const struct rule_ls_value *sr
 
 /* ---- merge ---------------------------------------------------------------- */
 
-/* Compare dotted versions component by component ("1.10" > "1.9"). */
-static int version_cmp(const char *a, const char *b)
-{
-	while (*a || *b) {
-		unsigned long x = strtoul(a, (char **)&a, 10);
-		unsigned long y = strtoul(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		while (*a && *a != '.')
-			a++;
-		while (*b && *b != '.')
-			b++;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-	}
-	return 0;
-}
-
 int rule_ls_merge(const struct rule_ls_call *c, int type, const struct rule_ls_side *src,
 		  const struct rule_ls_side *dst, struct ws_buf *why)
 {
@@ -649,7 +629,7 @@ int rule_ls_merge(const struct rule_ls_call *c, int type, const struct rule_ls_s
 			return bad(why, "NewestVersion takes FileVersion or ProductVersion, not '%s'",
 				   tag ? tag : "NULL");
 		if (src->version && dst->version && *src->version && *dst->version) {
-			int k = version_cmp(src->version, dst->version);
+			int k = ws_version_cmp(src->version, dst->version, 0);
 
 			if (k)
 				return k > 0 ? RULE_LS_SOURCE : RULE_LS_DESTINATION;

@@ -229,24 +229,3 @@ int rule_pe_version(const unsigned char *data, size_t len, const char *tag,
 	}
 	return string_value(&pe, vi_off, &root, tag, out);
 }
-
-int rule_version_cmp(const char *a, const char *b)
-{
-	/* compare only as many components as `b` gives ("6.0" vs "6.0.6001") */
-	while (*b) {
-		unsigned long x = strtoul(a, (char **)&a, 10);
-		unsigned long y = strtoul(b, (char **)&b, 10);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-		while (*a && *a != '.')
-			a++;
-		while (*b && *b != '.')
-			b++;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-	}
-	return 0;
-}

@@ -2,6 +2,8 @@
  * offline through a fake probe; PE version resources built here. */
 #include "tu.h"
 
+#include "util/ws_str.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -147,9 +149,9 @@ static void pe_version_resource(void **state)
 		rule_pe_version((unsigned char *)pe.buf, pe.len, "CompanyName", &v);
 		pe.buf[i] = save;
 	}
-	assert_true(rule_version_cmp("6.1.7601.17514", "6.1") == 0);
-	assert_true(rule_version_cmp("6.1.7601.17514", "6.2") < 0);
-	assert_true(rule_version_cmp("10.0", "6.3.9600") > 0);
+	assert_true(ws_version_cmp("6.1.7601.17514", "6.1", 1) == 0);
+	assert_true(ws_version_cmp("6.1.7601.17514", "6.2", 1) < 0);
+	assert_true(ws_version_cmp("10.0", "6.3.9600", 1) > 0);
 	ws_buf_release(&pe);
 	ws_buf_release(&v);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_str.h"
 #include "util/ws_utf.h"
 
 static void buf_grows_and_formats(void **state)
@@ -134,6 +135,19 @@ static void json_escaping_is_always_valid(void **state)
 	ws_buf_release(&b);
 }
 
+static void versions_compare_numerically(void **state)
+{
+	assert_true(ws_version_cmp("1.10", "1.9", 0) > 0);
+	assert_true(ws_version_cmp("10.0.22631", "10.0.22631.4317", 0) < 0);
+	assert_true(ws_version_cmp("10.0.22631.0", "10.0.22631", 0) == 0);
+	assert_true(ws_version_cmp("2.2345.6.0", "2.2345.6.0", 0) == 0);
+	/* USMT conditions: only the components the wanted version names */
+	assert_true(ws_version_cmp("6.0.6001", "6.0", 1) == 0);
+	assert_true(ws_version_cmp("6.0.6001", "6.0", 0) > 0);
+	assert_true(ws_version_cmp("", "1", 0) < 0);
+	assert_true(ws_version_cmp("x.y", "0.0", 0) == 0);
+}
+
 static void filetime_conversion(void **state)
 {
 	assert_int_equal(ws_filetime_from_unix_ns(0), 116444736000000000ULL);
@@ -155,6 +169,7 @@ int main(void)
 		cmocka_unit_test(error_formats_location),
 		cmocka_unit_test(atomic_write_replaces_and_refuses),
 		cmocka_unit_test(json_escaping_is_always_valid),
+		cmocka_unit_test(versions_compare_numerically),
 		cmocka_unit_test(filetime_conversion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
