@@ -101,7 +101,9 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad magic");
 		goto out;
 	}
-	if (memcmp(d, head, IX_HEAD_LEN) != 0) {
+	/* the minor (byte 6) is the writer's: 1.0 indexes carry 0 and stay
+	 * readable; the major and the encryption flag must match */
+	if (d[5] != head[5] || d[7] != head[7]) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad header");
 		goto out;
 	}
