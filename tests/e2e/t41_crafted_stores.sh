@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# t41_crafted_stores.sh - hostile stores crafted by tests/tools/storecraft.py,
+# which writes catalogs and packs from docs/store-format.md alone (a store it
+# writes that winstate verifies proves the document complete). Each case:
+# apply (and extract where it writes files) exits as documented with a message
+# naming the object; nothing outside the target changes; the target is
+# byte-identical afterwards, either because the apply was refused before its
+# first write or because undo restored it.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+t=$(e2e_tmpdir)
+CRAFT="$WS_SOURCE_DIR/tests/tools/storecraft.py"
+small_rules "$t/r.xml"
+"$WSFIXTURE" --out "$t/src" --users 2 --files 5 --computer SRC-PC >/dev/null
+"$WINSTATE" scan --source "$t/src" --store "$t/st" --rules "$t/r.xml" >/dev/null ||
+  fail "scan of the fixture"
+# The target sits in a box beside a sentinel folder: a write that escapes the
+# target lands in the box, which is hashed whole.
+mkdir -p "$t/box/sentinel/Users/alice"
+echo "outside the target" > "$t/box/sentinel/Users/alice/keep.txt"
+"$WSFIXTURE" --out "$t/box/target" --kind target --existing-user alice --seed 2 >/dev/null
+pristine=$(tree_hash "$t/box")
+
+# The document describes what winstate writes: the tool reads a real catalog
+# (every frame's checksum checked) and its records match `list --json`.
+python3 "$CRAFT" dump --store "$t/st" > "$t/dump.json" || fail "storecraft cannot read a catalog"
+"$WINSTATE" list --store "$t/st" --device SRC-PC --json > "$t/list.json"
+python3 - "$t/dump.json" "$t/list.json" <<'PY' || fail "storecraft's reading differs from list --json"
+import json, sys
+d, l = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+files = [r for r in d["body"] if r["rec"] == 8]
+assert [f["path"] for f in files] == [f["path"] for f in l["files"]]
+assert [f["size"] for f in files] == [f["size"] for f in l["files"]]
+assert [(u["sid"], u["account"]) for u in d["meta"] if u["rec"] == 2] == \
+       [(u["sid"], u["account"]) for u in l["users"]]
+assert d["head"]["scan_id"] == l["scan"]["id"] and d["trailer"]["n_files"] == len(files)
+PY
+
+n=0
+# craft DEVICE SPEC: a new scan of DEVICE made from the fixture's scan
+craft() {
+  local dev=$1 spec=$2
+  printf '%s' "$spec" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+s.setdefault("head", {})["device"] = sys.argv[1]
+json.dump(s, open(sys.argv[2], "w"))' "$dev" "$t/spec-$dev.json"
+  python3 "$CRAFT" write --store "$t/st" --spec "$t/spec-$dev.json" > "$t/id-$dev" ||
+    fail "$dev: storecraft write"
+}
+
+# A crafted store is sound and lists as written.
+craft PLAIN '{"add_files": [{"user": 0, "path": "C:\\Users\\alice\\Documents\\crafted.txt", "text": "crafted\n"}],
+              "add_values": [{"user": 0, "key": "HKCU\\Control Panel\\Desktop", "name": "Crafted", "text": "yes"}]}'
+"$WINSTATE" verify --store "$t/st" --deep > "$t/verify.out" || { cat "$t/verify.out"; fail "crafted store does not verify"; }
+"$WINSTATE" list --store "$t/st" --device PLAIN --json > "$t/plain.json"
+python3 - "$t/plain.json" <<'PY' || fail "crafted scan lists wrong"
+import json, sys
+l = json.load(open(sys.argv[1]))
+f = [x for x in l["files"] if x["path"].endswith("\\crafted.txt")]
+assert f and f[0]["size"] == 8 and f[0]["user"] == 0, f
+assert any(v["name"] == "Crafted" and v["data"] == "yes" for v in l["registry"])
+PY
+# A 1.0 writer's pack index (minor 0) is read by this reader (§6, §12).
+craft OLDIX '{"index_minor": 0, "add_files": [{"user": 0, "path": "C:\\Users\\alice\\Documents\\old.txt", "text": "1.0 pack\n"}]}'
+"$WINSTATE" verify --store "$t/st" --deep > "$t/verify.out" || { cat "$t/verify.out"; fail "a minor-0 pack index is refused"; }
+# The crafted plain scan applies and undoes exactly.
+expect_exit 0 "$WINSTATE" apply --store "$t/st" --device PLAIN --target "$t/box/target"
+[ "$(cat "$t/box/target/Users/alice/Documents/crafted.txt")" = crafted ] || fail "crafted file not placed"
+expect_exit 0 "$WINSTATE" undo --target "$t/box/target"
+[ "$pristine" = "$(tree_hash "$t/box")" ] || fail "undo of the crafted scan is not exact"
+
+xfails=""
+# hostile NAME WANT_RC MESSAGE_REGEX SPEC [apply options...]
+#   apply must exit WANT_RC with MESSAGE_REGEX on stderr; the box must be as
+#   before (after undo when the apply succeeded).
+# Set XFAIL="reason" before a call for a case known to fail; it is reported,
+# not failed, and must be removed once the case passes.
+hostile() {
+  local name=$1 want=$2 msg=$3 spec=$4 rc=0 why=""
+  shift 4
+  n=$((n + 1))
+  craft "$name" "$spec"
+  "$WINSTATE" apply --store "$t/st" --device "$name" --target "$t/box/target" "$@" \
+    > "$t/$name.out" 2> "$t/$name.err" || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    why="exit $rc, expected $want"
+  elif ! grep -Eq -- "$msg" "$t/$name.err"; then
+    why="message does not match /$msg/"
+  fi
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; then
+    "$WINSTATE" undo --target "$t/box/target" > "$t/$name.undo" 2>&1 || why="${why:+$why; }undo failed: $(tail -1 "$t/$name.undo")"
+  fi
+  if [ "$pristine" != "$(tree_hash "$t/box")" ]; then
+    why="${why:+$why; }target or its surroundings changed"
+    rm -rf "$t/box/target" "$t/box/sentinel"
+    mkdir -p "$t/box/sentinel/Users/alice"
+    echo "outside the target" > "$t/box/sentinel/Users/alice/keep.txt"
+    "$WSFIXTURE" --out "$t/box/target" --kind target --existing-user alice --seed 2 >/dev/null
+    find "$t/box" -mindepth 1 -maxdepth 1 ! -name target ! -name sentinel -exec rm -rf {} +
+  fi
+  if [ -n "$why" ]; then
+    if [ -n "${XFAIL:-}" ]; then
+      echo "XFAIL $name: $why (known: $XFAIL)"
+      xfails="$xfails $name"
+    else
+      cat "$t/$name.out" "$t/$name.err" >&2
+      fail "$name: $why"
+    fi
+  elif [ -n "${XFAIL:-}" ]; then
+    fail "$name passes now: remove its XFAIL ($XFAIL)"
+  else
+    echo "ok $name (exit $rc)"
+  fi
+  XFAIL=""
+}
+
+# extracted NAME WANT_RC MESSAGE_REGEX: extract the scan NAME (already crafted)
+# into a fresh folder beside a sentinel; exit and message as given, nothing
+# outside the folder, and every name written one Windows can hold.
+extracted() {
+  local name=$1 want=$2 msg=$3 rc=0 why="" x="$t/xbox-$1"
+  mkdir -p "$x/sentinel"
+  echo keep > "$x/sentinel/keep.txt"
+  local before
+  before=$(tree_hash "$x")
+  "$WINSTATE" extract --store "$t/st" --device "$name" --to "$x/dest" \
+    > "$t/$name.xout" 2> "$t/$name.xerr" || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    why="extract exit $rc, expected $want"
+  elif ! grep -Eq -- "$msg" "$t/$name.xerr"; then
+    why="extract message does not match /$msg/"
+  fi
+  rm -rf "$x/dest"
+  [ "$before" = "$(tree_hash "$x")" ] || why="${why:+$why; }extract wrote outside its folder"
+  if [ -n "$why" ]; then
+    if [ -n "${XFAIL:-}" ]; then
+      echo "XFAIL extract $name: $why (known: $XFAIL)"
+      xfails="$xfails extract-$name"
+    else
+      cat "$t/$name.xout" "$t/$name.xerr" >&2
+      fail "extract $name: $why"
+    fi
+  elif [ -n "${XFAIL:-}" ]; then
+    fail "extract $name passes now: remove its XFAIL ($XFAIL)"
+  else
+    echo "ok extract $name (exit $rc)"
+  fi
+  XFAIL=""
+}
+
+A='C:\\Users\\alice'
+f1() { printf '{"add_files": [{"user": %s, "path": "%s", "text": "hostile\\n"}]}' "$1" "$2"; }
+
+# Paths that leave the target.
+hostile DOTDOT 36 'refused' "$(f1 0 "$A\\\\..\\\\..\\\\..\\\\sentinel\\\\Users\\\\alice\\\\keep.txt")"
+extracted DOTDOT 3 'invalid path component'
+hostile OTHERDRIVE 36 'refused' "$(f1 null 'D:\\Users\\alice\\x.txt')"
+extracted OTHERDRIVE 3 'another drive'
+
+echo "crafted cases: $n${xfails:+; expected failures:$xfails}"
+pass
