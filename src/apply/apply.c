@@ -210,6 +210,60 @@ static void add_sub(struct asub *v, size_t *n, const char *from, const char *to,
 	}
 }
 
+/* A store's user with a SID or account name that could not safely name a
+ * folder, a bundle or a registry value refuses the apply before anything
+ * is written; so do a device or scan name bundle.ini could not hold. */
+static int check_store_ids(struct apply *a, struct ws_error *err)
+{
+	size_t n;
+	const struct store_user *us = store_catalog_users(a->cat, &n);
+	const struct store_scan_info *si = store_catalog_info(a->cat);
+	struct ws_buf s1 = WS_BUF_INIT, s2 = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	for (size_t i = 0; !rc && i < n; i++) {
+		int sid_ok = acheck_sid(us[i].sid);
+
+		if (sid_ok && (!*us[i].account || acheck_account(us[i].account)))
+			continue;
+		acheck_show(us[i].account, &s1);
+		acheck_show(us[i].sid, &s2);
+		rc = ws_error_set(err, WS_E_UNSUPPORTED, s1.len ? s1.buf : s2.buf,
+				  "refused: the store's user '%s' (SID '%s') has %s; nothing "
+				  "was written to the target", s1.buf ? s1.buf : "", s2.buf ? s2.buf : "",
+				  sid_ok ? "an account name that is not a plain DOMAIN\\user, "
+					   "user or user@domain (control characters, \" / : * ? "
+					   "< > | %, a '.' or '..' part)"
+					 : "a SID that is not of the form S-1-<authority>-<1..15 "
+					   "decimal numbers>");
+	}
+	if (!rc && (!acheck_name(si->device) || !acheck_name(si->scan_id))) {
+		acheck_show(si->device, &s1);
+		rc = ws_error_set(err, WS_E_UNSUPPORTED, s1.buf,
+				  "refused: the store's device or scan name holds control "
+				  "characters or is not UTF-8; nothing was written to the target");
+	}
+	ws_buf_release(&s1);
+	ws_buf_release(&s2);
+	return rc;
+}
+
+/* A mapped account (--map-user, --map-domain) must be as plain as a store's. */
+static int check_mapped(struct user_map *um, struct ws_error *err)
+{
+	struct ws_buf s = WS_BUF_INIT;
+	int rc;
+
+	if (!um->new_account || !*um->new_account || acheck_account(um->new_account))
+		return WS_OK;
+	acheck_show(um->new_account, &s);
+	rc = ws_error_set(err, WS_E_USAGE, s.buf,
+			  "the account '%s' that user %s maps to is not a plain "
+			  "DOMAIN\\user, user or user@domain", s.buf, um->src->account);
+	ws_buf_release(&s);
+	return rc;
+}
+
 static int map_users(struct apply *a, struct ws_error *err)
 {
 	size_t n, n_default = 0;
@@ -217,7 +271,7 @@ static int map_users(struct apply *a, struct ws_error *err)
 	const struct apply_opts *o = a->o;
 	int rc;
 
-	if ((rc = amap_load(o, &a->maps, err)))
+	if ((rc = check_store_ids(a, err)) || (rc = amap_load(o, &a->maps, err)))
 		return rc;
 	a->users = ws_xcalloc(n ? n : 1, sizeof(*a->users));
 	a->nusers = n;
@@ -257,6 +311,8 @@ static int map_users(struct apply *a, struct ws_error *err)
 		else if (!(m && m->new_account) && um->new_account &&
 			 !ws_name_casecmp(um->new_account, us[i].account))
 			um->new_sid = ws_xstrdup(us[i].sid); /* same identity */
+		if ((rc = check_mapped(um, err)))
+			return rc;
 		if ((m && m->to_default) || (o->default_profile && !n_default && n == 1)) {
 			p = default_profile(a);
 			if (p) {
@@ -277,7 +333,7 @@ static int map_users(struct apply *a, struct ws_error *err)
 			}
 			if (p) {
 				um->mode = APPLY_MODE_OFFLINE;
-				if (*p->sid) {
+				if (acheck_sid(p->sid)) {
 					free(um->new_sid);
 					um->new_sid = ws_xstrdup(p->sid);
 				}
@@ -381,13 +437,10 @@ static struct bundle *bundle_of(struct apply *a, struct user_map *um)
 		return um->bundle;
 	b = ws_xcalloc(1, sizeof(*b));
 	bundle_init(b);
-	if (um->new_sid) {
-		ws_buf_adds(&key, um->new_sid);
-	} else {
-		/* Account as a safe folder name. */
-		for (const char *s = um->new_account ? um->new_account : um->src->account; *s; s++)
-			ws_buf_addch(&key, strchr("\\/:*?\"<>|", *s) || (unsigned char)*s < 32 ? '_' : *s);
-	}
+	/* new_sid passed acheck_sid (store, target) or apply_sid_valid
+	 * (command line); accounts passed acheck_account. */
+	acheck_bundle_key(um->new_sid, um->new_account ? um->new_account : um->src->account,
+			  &key);
 	ws_buf_addf(&win, "%s\\winstate\\bundles\\%s", a->programdata, key.buf);
 	if (vol_resolve(a->vol, win.buf, &host, &res, NULL) ||
 	    res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
@@ -1267,6 +1320,14 @@ static int safety_pass(struct apply *a, struct ws_error *err)
 				a->need_software = 1; /* Active Setup for app bundles */
 		if (a->r->users_staged)
 			a->need_software = 1;
+		/* The launcher's path goes into the Active Setup command line. */
+		if (a->need_software && !acheck_win_dir(a->programdata)) {
+			rc = ws_error_set(err, WS_E_UNSUPPORTED, a->programdata,
+					  "refused: the target's ProgramData folder is not a plain "
+					  "X:\\folder path (letters, digits, space . _ - ( )), which "
+					  "the first-sign-in command line needs; nothing was written");
+			goto out;
+		}
 		/* Bundles (of staged users, or of deferred values) must not land
 		 * through a link. */
 		{

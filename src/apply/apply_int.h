@@ -86,6 +86,35 @@ int asub_string(const char *s, const struct asub *subs, size_t n, struct ws_buf 
 int asub_value(uint32_t type, const unsigned char *data, size_t len,
 	       const struct asub *subs, size_t n, struct ws_buf *out);
 
+/* ---- checks of store and target values (apply_check.c) ------------------ */
+
+/* 1 when `s` is a SID apply may put into a folder name, a bundle or the
+ * registry: "S-1-" with a decimal (or 0x-hex) authority and 1..15 decimal
+ * subauthorities, upper-case S, at most 184 characters.  The single check
+ * for SIDs from a store or a target. */
+int acheck_sid(const char *s);
+/* An account name: "user", "DOMAIN\\user" or "user@domain"; valid UTF-8, at
+ * most 256 bytes, no control characters, none of " / : * ? < > | %, at most
+ * one backslash between two non-empty parts, no "." or ".." part, no
+ * leading or trailing space.  Apostrophes are allowed (o'brien). */
+int acheck_account(const char *s);
+/* A device or scan name kept in bundle.ini: valid UTF-8, 1..255 bytes, no
+ * control characters. */
+int acheck_name(const char *s);
+/* A Windows folder path apply builds commands from (ProgramData):
+ * "X:\\" then letters, digits, space . _ - ( ) and single backslashes,
+ * no "\\." step, at most 120 characters, no trailing backslash. */
+int acheck_win_dir(const char *s);
+/* A token of [A-Za-z0-9._-], 1..max characters, not "." or "..". */
+int acheck_token(const char *s, size_t max);
+/* `s` for an error message: control characters as \xNN, \ and ' escaped. */
+void acheck_show(const char *s, struct ws_buf *out);
+/* Folder name of a bundle below ProgramData\winstate\bundles: the (checked)
+ * SID, or when the account has no known SID "A-" and the first 16 bytes of
+ * SHA-256 of the account name with A-Z folded to a-z, in lower-case hex
+ * (the restore script computes the same from the signing-in user's names). */
+void acheck_bundle_key(const char *sid, const char *account, struct ws_buf *out);
+
 /* ---- staging (apply_stage.c) --------------------------------------------- */
 
 struct bundle {

@@ -51,15 +51,22 @@ void bundle_release(struct bundle *b)
 	free(b->account);
 }
 
-/* A PowerShell single-quoted string literal. */
+/* A PowerShell single-quoted string literal.  PowerShell also ends such a
+ * string at U+2018..U+201B (curly quotes), so those are doubled like '. */
 static void ps_quote(struct ws_buf *out, const char *s)
 {
 	ws_buf_addch(out, '\'');
-	for (; s && *s; s++) {
-		if (*s == '\'')
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '\'')
 			ws_buf_addch(out, '\'');
-		if ((unsigned char)*s >= 32)
-			ws_buf_addch(out, *s);
+		if (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0x98 && p[2] <= 0x9B) {
+			ws_buf_add(out, p, 3);
+			ws_buf_add(out, p, 3);
+			p += 2;
+			continue;
+		}
+		if (*p >= 32 && *p != 127)
+			ws_buf_addch(out, (char)*p);
 	}
 	ws_buf_addch(out, '\'');
 }

@@ -218,7 +218,16 @@ static void map_domain_changes_identity(void **state)
 	assert_string_equal(r.users[0].new_account, "NEWDOM\\carol");
 	assert_string_equal(r.users[0].new_sid, "");   /* another domain: SID unknown */
 	apply_report_release(&r);
-	ini = ws_xasprintf("%s/ProgramData/winstate/bundles/NEWDOM_carol/bundle.ini", t.tgt);
+	{
+		struct ws_buf key = WS_BUF_INIT;
+
+		/* no SID: keyed by a hash of the account (A-...) */
+		acheck_bundle_key(NULL, "newdom\\CAROL", &key);
+		assert_memory_equal(key.buf, "A-", 2);
+		assert_int_equal(key.len, 34);
+		ini = ws_xasprintf("%s/ProgramData/winstate/bundles/%s/bundle.ini", t.tgt, key.buf);
+		ws_buf_release(&key);
+	}
 	txt = tu_read_file(ini, NULL);
 	assert_non_null(txt);
 	assert_non_null(strstr(txt, "account=NEWDOM\\carol\r\n"));

@@ -4,6 +4,7 @@
  * scan, the generated script, --default-profile, extract mode. */
 #include "apply_tu.h"
 
+#include "apply/apply_int.h"
 #include "util/ws_utf.h"
 
 #define AS_KEY "Microsoft\\Active Setup\\Installed Components"
@@ -355,7 +356,13 @@ static void script_quotes_and_options(void **state)
 	assert_string_equal(r.users[0].new_sid, "");
 	napps = r.users[0].n_apps;
 	apply_report_release(&r);
-	path = ws_xasprintf("%s/ProgramData/winstate/bundles/CONTOSO_o'brien/restore.ps1", t.tgt);
+	{
+		struct ws_buf key = WS_BUF_INIT;
+
+		acheck_bundle_key(NULL, "CONTOSO\\o'brien", &key);
+		path = ws_xasprintf("%s/ProgramData/winstate/bundles/%s/restore.ps1", t.tgt, key.buf);
+		ws_buf_release(&key);
+	}
 	s = tu_read_file(path, NULL);
 	assert_non_null(s);
 	assert_non_null(strstr(s, "$Account = 'CONTOSO\\o''brien'\r\n"));
