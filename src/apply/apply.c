@@ -1764,6 +1764,23 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 				    "--expires takes a date as YYYY-MM-DD");
 	if (o->mode < APPLY_MODE_AUTO || o->mode > APPLY_MODE_EXTRACT)
 		return ws_error_set(err, WS_E_USAGE, NULL, "unknown apply mode %d", o->mode);
+	/* A scan without users (scan --allow-empty) would restore nothing a
+	 * user misses: refused before anything is touched.  Other catalog
+	 * problems are reported where the catalog is opened below. */
+	if (!store_catalog_open(st, o->device, o->scan_id, &a.cat, NULL)) {
+		size_t nu = 0;
+
+		store_catalog_users(a.cat, &nu);
+		rc = nu ? WS_OK :
+		     ws_error_set(err, WS_E_EMPTY, store_catalog_info(a.cat)->scan_id,
+				  "the scan of %s has no user: nothing to apply (choose "
+				  "a scan with users: winstate list --store DIR --device %s)",
+				  store_catalog_info(a.cat)->device, o->device);
+		store_catalog_free(a.cat);
+		a.cat = NULL;
+		if (rc)
+			return rc;
+	}
 	if (o->mode == APPLY_MODE_EXTRACT)
 		return apply_extract(st, &a, err);
 	if ((rc = vol_open(o->target, &a.vol, err)))

@@ -305,7 +305,8 @@ void apply_report_release(struct apply_report *r);
  * Apply.  Errors: WS_E_NOT_WINDOWS (target), WS_E_TARGET (read-only
  * target), WS_E_USAGE (no such device/scan, scan of another device,
  * malformed --map-user / --map-domain / --map-file (naming the CSV line),
- * bad --expires), WS_E_NOUSER (offline mode and no user of the scan has a
+ * bad --expires), WS_E_EMPTY (the scan has no user: nothing is written),
+ * WS_E_NOUSER (offline mode and no user of the scan has a
  * profile on the target: nothing is written), WS_E_HIVE (a target hive is
  * damaged or dirty), WS_E_UNSUPPORTED (a hostile path in the store:
  * nothing is written), store codes, WS_E_IO / WS_E_NOSPACE.  Returns

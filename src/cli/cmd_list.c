@@ -153,7 +153,9 @@ static int list_devices(struct store *st, int json)
 		return cli_fail(&err);
 	for (size_t i = 0; i < l.n; i++) {
 		size_t k;
-		for (k = 0; k < nd && strcmp(devs[k], l.v[i].info.device); k++)
+		/* one device whatever the case its scans were written with; it
+		 * is named as its newest scan names it (the list is newest first) */
+		for (k = 0; k < nd && ws_name_casecmp(devs[k], l.v[i].info.device); k++)
 			;
 		if (k == nd) {
 			devs = realloc(devs, (nd + 1) * sizeof(*devs));
@@ -174,7 +176,7 @@ static int list_devices(struct store *st, int json)
 		for (size_t i = 0; i < l.n; i++) {
 			const struct store_scan_entry *e = &l.v[i];
 			char s1[32];
-			if (strcmp(e->info.device, devs[k]))
+			if (ws_name_casecmp(e->info.device, devs[k]))
 				continue;
 			if (json) {
 				ws_buf_adds(&b, first ? "\n    " : ",\n    ");

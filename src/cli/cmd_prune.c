@@ -12,21 +12,26 @@
 
 static const char prune_usage[] =
 	"usage: winstate prune --store DIR --keep N [--grace SECONDS] [--dry-run]\n"
-	"                      [--key-file F | --passphrase-env VAR]\n"
+	"                      [--force] [--key-file F | --passphrase-env VAR]\n"
 	"\n"
-	"  --keep N                newest scans kept per device (>= 1)\n"
+	"  --keep N                newest scans kept per device (>= 1); a device's\n"
+	"                          newest scan with users is kept too when newer\n"
+	"                          scans have none (scan --allow-empty)\n"
+	"  --force                 keep only the newest N, with users or not\n"
 	"  --grace SECONDS         packs younger than this and live scanners are\n"
 	"                          left alone (default 86400)\n"
 	"  --dry-run               only report what would be removed\n"
 	"  --key-file F / --passphrase-env VAR   key of an encrypted store\n";
 
-enum { OPT_STORE = 256, OPT_KEEP, OPT_GRACE, OPT_DRY, OPT_KEYFILE, OPT_PASSENV, OPT_HELP };
+enum { OPT_STORE = 256, OPT_KEEP, OPT_GRACE, OPT_DRY, OPT_KEYFILE, OPT_PASSENV, OPT_HELP,
+       OPT_FORCE };
 
 static const struct option prune_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -44,7 +49,7 @@ int cmd_prune(int argc, char **argv)
 	struct store *st = NULL;
 	struct ws_error err;
 	unsigned long keep = 0, grace = STORE_GRACE_DEFAULT;
-	int have_keep = 0, dry = 0, c, rc;
+	int have_keep = 0, dry = 0, force = 0, c, rc;
 
 	optind = 1;
 	memset(&po, 0, sizeof(po));
@@ -61,6 +66,7 @@ int cmd_prune(int argc, char **argv)
 				return cli_usage("prune", "--grace needs a number of seconds");
 			break;
 		case OPT_DRY: dry = 1; break;
+		case OPT_FORCE: force = 1; break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case 'h':
@@ -79,6 +85,7 @@ int cmd_prune(int argc, char **argv)
 	po.keep = (unsigned)keep;
 	po.grace_seconds = (int64_t)grace;
 	po.dry_run = dry;
+	po.force = force;
 	po.log = &log;
 	ws_error_clear(&err);
 	rc = store_prune(st, &po, &ps, &err);
@@ -86,6 +93,9 @@ int cmd_prune(int argc, char **argv)
 	printf("%s%llu scan(s) and %llu pack(s) removed, %llu bytes freed",
 	       dry ? "dry run: " : "", (unsigned long long)ps.scans_removed,
 	       (unsigned long long)ps.packs_removed, (unsigned long long)ps.bytes_freed);
+	if (ps.scans_kept_users)
+		printf("; %llu older scan(s) kept: the newest with users of their device "
+		       "(--force removes them)", (unsigned long long)ps.scans_kept_users);
 	if (ps.packs_kept_young)
 		printf("; %llu unreferenced pack(s) younger than the grace period kept",
 		       (unsigned long long)ps.packs_kept_young);

@@ -35,6 +35,9 @@ static const char usage_text[] =
 	"  --users-exclude PAT     pattern to exclude (repeatable)\n"
 	"  --users-since DAYS      only profiles used in the last DAYS days; as USMT's /uel\n"
 	"                          it takes precedence over --users-exclude\n"
+	"  --allow-empty           commit a scan that selects no user, and accept\n"
+	"                          --users-include patterns that match no profile\n"
+	"                          (otherwise exit 31, nothing committed)\n"
 	"  --encrypt               encrypt a new store (needs a key option)\n"
 	"  --key-file F            32-byte key file (raw or 64 hex digits)\n"
 	"  --passphrase-env VAR    passphrase from environment variable VAR\n"
@@ -50,13 +53,14 @@ static const char usage_text[] =
 	"  -v, --verbose           more messages;  -q, --quiet  only errors\n"
 	"\n"
 	"Exit: 0 every device succeeded; 3 every device completed, some objects\n"
-	"skipped (--continue-on-error); else the highest code of a failed device.\n";
+	"skipped (--continue-on-error); else the highest code of a failed device\n"
+	"(31: a --users-include pattern matched no profile, or no user selected).\n";
 
 enum {
 	OPT_SOURCE = 256, OPT_STORE, OPT_RULES, OPT_CONFIG, OPT_DEVICE,
 	OPT_UINC, OPT_UEXC, OPT_USINCE, OPT_ENCRYPT, OPT_KEYFILE, OPT_PASSENV,
 	OPT_ESTIMATE, OPT_LISTFILES, OPT_PROGLOG, OPT_LOG, OPT_LOGLEVEL,
-	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS, OPT_NOAPPS
+	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS, OPT_NOAPPS, OPT_ALLOWEMPTY
 };
 
 static const struct option options[] = {
@@ -70,6 +74,7 @@ static const struct option options[] = {
 	{ "users-include", required_argument, NULL, OPT_UINC },
 	{ "users-exclude", required_argument, NULL, OPT_UEXC },
 	{ "users-since", required_argument, NULL, OPT_USINCE },
+	{ "allow-empty", no_argument, NULL, OPT_ALLOWEMPTY },
 	{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
@@ -321,7 +326,8 @@ static void json_report(struct ws_buf *js, const struct scan_report *rep,
 		    "\"objects\": %llu, \"values\": %llu, \"keys\": %llu, "
 		    "\"files\": %llu, \"dirs\": %llu, \"cloud\": %llu, "
 		    "\"bytes\": %llu, \"bytes_new\": %llu, \"warnings\": %u, "
-		    "\"errors\": %u, \"components_skipped\": %u, \"apps\": %u}",
+		    "\"errors\": %u, \"components_skipped\": %u, \"apps\": %u, "
+		    "\"empty\": %s}",
 		    r->users, r->users_skipped, r->users_no_registry,
 		    r->hives_replayed,
 		    (unsigned long long)(r->values + r->keys + r->files + r->dirs +
@@ -330,7 +336,9 @@ static void json_report(struct ws_buf *js, const struct scan_report *rep,
 		    (unsigned long long)r->files, (unsigned long long)r->dirs,
 		    (unsigned long long)r->cloud, (unsigned long long)r->bytes,
 		    (unsigned long long)r->bytes_new, r->warnings, r->errors,
-		    r->components_skipped, r->apps);
+		    r->components_skipped, r->apps,
+		    (rep->status == WS_OK || rep->status == WS_PARTIAL) && !r->users ?
+		    "true" : "false");
 }
 
 /* How the summary names a target that may have no name yet. */
@@ -375,13 +383,14 @@ static void text_summary(const struct scan_report *reps, size_t n, int estimate)
 		}
 		printf("%s%s: %u users (%u skipped), %llu registry values, %llu files "
 		       "(%.1f MB, %.1f MB new), %llu folders, %llu cloud-only, "
-		       "%u hives replayed, %u warnings, %u errors%s%s\n",
+		       "%u hives replayed, %u warnings, %u errors%s%s%s\n",
 		       estimate ? "estimate " : "", r->device, r->users,
 		       r->users_skipped, (unsigned long long)r->values,
 		       (unsigned long long)r->files, (double)r->bytes / 1048576.0,
 		       (double)r->bytes_new / 1048576.0, (unsigned long long)r->dirs,
 		       (unsigned long long)r->cloud, r->hives_replayed,
-		       r->warnings, r->errors, r->scan_id[0] ? ", scan " : "", r->scan_id);
+		       r->warnings, r->errors, r->scan_id[0] ? ", scan " : "", r->scan_id,
+		       r->users ? "" : " (empty: no user, apply refuses it)");
 	}
 }
 
@@ -407,7 +416,7 @@ int cmd_scan(int argc, char **argv)
 	struct cli_key_opts key = { 0 };
 	unsigned long since = 0, jobs = 1;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
-	int no_apps = 0;
+	int no_apps = 0, allow_empty = 0;
 	int c, rc = WS_OK, file_level = WS_LOG_INFO;
 	struct scan_log slog;
 	struct ws_log log;
@@ -467,6 +476,7 @@ int cmd_scan(int argc, char **argv)
 		case OPT_CONTINUE: cont = 1; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_NOAPPS: no_apps = 1; break;
+		case OPT_ALLOWEMPTY: allow_empty = 1; break;
 		case 'v': verbose++; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
@@ -573,6 +583,7 @@ int cmd_scan(int argc, char **argv)
 	fo.base.users_exclude = uexc.v;
 	fo.base.n_users_exclude = uexc.n;
 	fo.base.users_since_days = (unsigned)since;
+	fo.base.allow_empty = allow_empty;
 	fo.base.continue_on_error = cont;
 	fo.base.estimate = estimate;
 	fo.base.precount = prog.tty || pf;

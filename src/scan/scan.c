@@ -907,6 +907,108 @@ static const char *profile_skip_reason(const struct vol_profile *p)
 	return NULL;
 }
 
+/* ---- operator slips ------------------------------------------------------ */
+
+/* What the store knows of the device: its newest scan with users. */
+struct scan_prev {
+	char users_id[STORE_SCAN_ID_MAX];
+	uint64_t users_n;
+};
+
+/* Device names are case-insensitive: take the spelling the store already
+ * uses for this device, so that its scans stay under one name. */
+static int store_prev(struct scan *s, struct store *st, struct scan_prev *prev,
+		      struct ws_error *err)
+{
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct scan_result *res = s->res;
+	int rc = store_list_scans(st, res->device, &l, err);
+
+	if (rc)
+		return rc;
+	if (l.n) {
+		const char *stored = l.v[0].info.device;
+
+		if (strcmp(stored, res->device)) {
+			ws_logf(s->log, WS_LOG_INFO, res->device,
+				"the store names this device '%s' (device names are "
+				"case-insensitive): the scan is recorded under that name",
+				stored);
+			snprintf(res->device, sizeof(res->device), "%s", stored);
+		}
+		for (size_t i = 0; i < l.n && !prev->users_id[0]; i++) {
+			if (!l.v[i].n_users)
+				continue;
+			snprintf(prev->users_id, sizeof(prev->users_id), "%s",
+				 l.v[i].info.scan_id);
+			prev->users_n = l.v[i].n_users;
+		}
+	}
+	store_scan_list_release(&l);
+	return WS_OK;
+}
+
+/* A bounded list of names for a message. */
+static void names_add(struct ws_buf *b, const char *name, size_t *n)
+{
+	if (b->len > 500) {
+		if (b->buf[b->len - 1] != '.')
+			ws_buf_adds(b, ", ...");
+		return;
+	}
+	ws_buf_addf(b, "%s%s", (*n)++ ? ", " : "", name);
+}
+
+/*
+ * The selection an operator almost surely did not mean: an include pattern
+ * that names no profile of the device (a typo: 'alcie'), or no user at all
+ * (every one filtered out, or a device whose earlier scan had users).  Both
+ * fail the device before anything is written, unless allow_empty.
+ */
+static int check_selection(struct scan *s, const char *candidates,
+			   size_t n_cand, size_t n_person,
+			   const struct ws_buf *unmatched, size_t n_unmatched,
+			   size_t nchosen, const struct scan_prev *prev,
+			   struct ws_error *err)
+{
+	const struct scan_opts *o = s->o;
+	const char *dev = s->res->device;
+	struct ws_buf why = WS_BUF_INIT;
+	int rc = WS_OK;
+
+	if (n_unmatched) {
+		ws_buf_addf(&why, "--users-include %s match%s no user profile of "
+			    "this device; ", unmatched->buf, n_unmatched > 1 ? "" : "es");
+		if (n_cand)
+			ws_buf_addf(&why, "its profiles: %s", candidates);
+		else
+			ws_buf_adds(&why, "it has no user profile");
+	} else if (!nchosen) {
+		ws_buf_adds(&why, "no user selected: ");
+		if (n_person)
+			ws_buf_addf(&why, "the user filters leave out every profile (%s)",
+				    candidates);
+		else
+			ws_buf_adds(&why, "the device has no user profile");
+		if (prev->users_id[0])
+			ws_buf_addf(&why, "; its scan %s in the store has %llu user(s)",
+				    prev->users_id, (unsigned long long)prev->users_n);
+	}
+	if (!why.len)
+		goto out;
+	if (o->allow_empty) {
+		ws_logf(s->log, WS_LOG_WARN, dev, "%s (scanned anyway: --allow-empty)",
+			why.buf);
+		goto out;
+	}
+	rc = ws_error_set(err, WS_E_EMPTY, dev, "%s: nothing %s (--allow-empty %s)",
+			  why.buf, o->estimate ? "would be captured" : "committed",
+			  n_unmatched ? "scans anyway" : "commits an empty scan");
+out:
+	ws_buf_release(&why);
+	return rc;
+}
+
 static void close_user_hives(struct scan *s)
 {
 	reg_hive_close(s->ntuser);
@@ -1011,10 +1113,17 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	struct ws_buf dom = WS_BUF_INIT, name = WS_BUF_INIT, acct = WS_BUF_INIT;
 	size_t nprof, nchosen = 0;
 	unsigned warn0 = o->log ? o->log->warnings : 0;
+	struct scan_prev prev;
+	struct ws_buf cands = WS_BUF_INIT;  /* the device's user profiles, named */
+	size_t n_cand = 0, n_person = 0;
+	char *inc_hit = NULL;               /* per users_include pattern: matched */
+	struct ws_buf unmatched = WS_BUF_INIT;
+	size_t n_unmatched = 0;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
+	memset(&prev, 0, sizeof(prev));
 	s.o = o;
 	s.res = res;
 	s.log = o->log;
@@ -1041,6 +1150,8 @@ int scan_device(struct store *st, const struct scan_opts *o,
 				  "of this wave: give it its own name", res->device);
 		goto out;
 	}
+	if (st && (rc = store_prev(&s, st, &prev, err)))
+		goto out;
 	if ((rc = machine_hives(&s, err)))
 		goto out;
 	s.names = scan_names_load(s.vol, s.software, &s.tmp, s.log);
@@ -1048,6 +1159,7 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	/* Choose users. */
 	profs = vol_profiles(s.vol, &nprof);
 	chosen = ws_xcalloc(nprof ? nprof : 1, sizeof(*chosen));
+	inc_hit = ws_xcalloc(o->n_users_include + 1, 1);
 	for (size_t i = 0; i < nprof; i++) {
 		const char *why = profile_skip_reason(&profs[i]);
 
@@ -1055,6 +1167,17 @@ int scan_device(struct store *st, const struct scan_opts *o,
 			scan_names_resolve(s.names, &profs[i], vi->computer_name,
 					   &dom, &name);
 			why = user_skip_reason(o, &profs[i], dom.buf, name.buf);
+			n_person++;
+			ws_buf_reset(&acct);
+			if (dom.len)
+				ws_buf_addf(&acct, "%s\\", dom.buf);
+			ws_buf_adds(&acct, name.buf);
+			names_add(&cands, acct.buf, &n_cand);
+			for (size_t k = 0; k < o->n_users_include; k++)
+				if (!inc_hit[k] &&
+				    scan_users_match(&o->users_include[k], 1, dom.buf,
+						     name.buf, profs[i].sid))
+					inc_hit[k] = 1;
 		}
 		if (why) {
 			if (profs[i].kind == VOL_PROFILE_USER)
@@ -1068,6 +1191,14 @@ int scan_device(struct store *st, const struct scan_opts *o,
 		chosen[nchosen].domain = ws_xstrdup(dom.buf);
 		chosen[nchosen++].name = ws_xstrdup(name.buf);
 	}
+
+	for (size_t k = o->n_users_include_optional; k < o->n_users_include; k++)
+		if (!inc_hit[k])
+			ws_buf_addf(&unmatched, "%s'%s'", n_unmatched++ ? ", " : "",
+				    o->users_include[k]);
+	if ((rc = check_selection(&s, cands.buf, n_cand, n_person, &unmatched,
+				  n_unmatched, nchosen, &prev, err)))
+		goto out;
 
 	/* Per-user environments first: GenerateUserPatterns needs them all. */
 	envs = ws_xcalloc(nchosen ? nchosen : 1, sizeof(*envs));
@@ -1203,6 +1334,9 @@ out:
 		free(chosen[i].name);
 	}
 	free(chosen);
+	free(inc_hit);
+	ws_buf_release(&cands);
+	ws_buf_release(&unmatched);
 	rule_env_free(sysenv);
 	vol_vars_release(&sysvars);
 	for (size_t i = 0; i < s.n_skip; i++)

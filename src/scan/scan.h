@@ -42,6 +42,18 @@
  * WS_E_HIVE, or with continue_on_error the user is scanned without registry
  * data and an error is counted.
  *
+ * Device names are case-insensitive (Windows computer names are): when the
+ * store already holds scans of the device under another spelling, the new
+ * scan takes the spelling of the device's newest scan (res->device).
+ *
+ * Operator slips: a --users-include pattern that matches none of the
+ * device's user profiles, or a selection of no user at all (whether the
+ * device has no profile, the filters left every one out, or its newest
+ * scan in the store had users), fails the device with WS_E_EMPTY before
+ * anything is written; the message names the pattern and the device's
+ * profiles.  o->allow_empty turns both into warnings (an empty scan is
+ * then committed; apply refuses it, prune keeps the newest scan with users).
+ *
  * Errors: WS_E_NOT_WINDOWS / WS_E_HIVE / WS_E_IO / store codes stop the
  * device.  Per-object problems (an unreadable file, an unreadable user
  * hive) stop it too unless continue_on_error is set; then they are
@@ -79,6 +91,12 @@ struct scan_opts {
 	const char *const *users_exclude;
 	size_t n_users_exclude;
 	unsigned users_since_days;       /* 0 = no limit (USMT /uel) */
+	/* Operator slips (WS_E_EMPTY, nothing committed): a users_include
+	 * pattern that matches no user profile of the device (except the
+	 * first n_users_include_optional ones: a wave's shared patterns), and
+	 * a scan that selects no user.  allow_empty accepts both (warnings). */
+	size_t n_users_include_optional;
+	int allow_empty;
 	int64_t now;                     /* Unix seconds for users_since; 0 = time() */
 	int continue_on_error;
 	int estimate;                    /* count only: no store writes (store may be NULL) */
@@ -212,7 +230,10 @@ struct scan_fleet_opts {
  * store handle and volume; one device's failure never stops the others.
  * reports[i] (w->n entries, caller-allocated) gets target i's outcome; bad
  * targets are reported without being scanned.  Two targets that end up
- * with the same device name: the later one fails with WS_E_USAGE.
+ * with the same device name (any case): the later one fails with WS_E_USAGE.
+ * With several targets, the base's users_include patterns apply to every
+ * device and need not match on each (n_users_include_optional); a
+ * target's own patterns must match on its device.
  * Returns the wave's status (scan_fleet_status), or an error code when no
  * device could be attempted (store cannot be opened: err filled).
  */

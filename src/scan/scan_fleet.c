@@ -504,6 +504,8 @@ static void scan_one(struct fleet *f, struct store *st, size_t i)
 		   t->users_exclude, t->n_users_exclude, &exc);
 	o.users_include = inc;
 	o.n_users_include = fo->base.n_users_include + t->n_users_include;
+	/* a wave's shared patterns name users of some devices, not of each */
+	o.n_users_include_optional = f->w->n > 1 ? fo->base.n_users_include : 0;
 	o.users_exclude = exc;
 	o.n_users_exclude = fo->base.n_users_exclude + t->n_users_exclude;
 	o.log = &d.log;

@@ -301,7 +301,14 @@ struct store_scan_list {
 #define STORE_SCAN_LIST_INIT { NULL, 0, 0 }
 
 /*
- * Every committed scan (of `device` only when not NULL, compared exactly),
+ * Device names are compared case-insensitively everywhere (Windows computer
+ * names are; ws_name_casecmp): scans recorded as "pc01" and "PC01" are one
+ * device.  Each scan keeps the spelling it was written with; the scanner
+ * reuses the spelling of the device's newest scan (docs/store-format.md).
+ */
+
+/*
+ * Every committed scan (of `device` only when not NULL, any case),
  * newest first.  Damaged catalogs are skipped and counted in list->damaged
  * (store_verify names them).  Release with store_scan_list_release().
  */
@@ -310,8 +317,17 @@ int store_list_scans(struct store *st, const char *device,
 void store_scan_list_release(struct store_scan_list *list);
 
 /*
+ * Is there a readable scan of `device` (any case)?  WS_OK and, when `name`
+ * is not NULL, the spelling of its newest scan in `name` (name_size bytes);
+ * else WS_E_USAGE whose message lists the store's devices.
+ */
+int store_device_find(struct store *st, const char *device, char *name,
+		      size_t name_size, struct ws_error *err);
+
+/*
  * Open the catalog of `device`'s scan `scan_id`, or its newest scan when
- * scan_id is NULL.  No such scan -> WS_E_USAGE (message names device/id).
+ * scan_id is NULL.  No such scan -> WS_E_USAGE (message names device/id;
+ * for an unknown device it lists the store's devices).
  * `device` may be NULL when scan_id is given.
  */
 int store_catalog_open(struct store *st, const char *device,
@@ -406,7 +422,9 @@ struct store_problem {
 typedef void (*store_problem_fn)(void *ctx, const struct store_problem *p);
 
 struct store_verify_opts {
-	const char *device;           /* only this device's scans and their packs */
+	const char *device;           /* only this device's scans and their packs
+					 (any case; unknown -> WS_E_USAGE listing
+					 the store's devices) */
 	int deep;                     /* decode and hash every blob */
 	store_problem_fn on_problem;  /* may be NULL */
 	void *ctx;
@@ -476,20 +494,27 @@ struct store_prune_opts {
 	int64_t grace_seconds;    /* <0 = STORE_GRACE_DEFAULT; packs younger
 				     than this and live writers are respected */
 	int dry_run;
+	int force;                /* also remove a device's newest scan with
+				     users when newer scans have none */
 	struct ws_log *log;       /* one INFO line per removed object */
 };
 
 struct store_prune_stats {
 	uint64_t scans_removed, packs_removed, bytes_freed;
 	uint64_t packs_kept_young;  /* unreferenced, but within the grace period */
+	uint64_t scans_kept_users;  /* beyond keep, kept as the device's newest
+				       scan with users (not forced) */
 	int writers_alive;          /* packs were kept because scans were running */
 };
 
 /*
- * Remove all but the newest opts->keep scans of every device, then the
- * packs no remaining catalog references (see docs/store-format.md,
+ * Remove all but the newest opts->keep scans of every device (devices
+ * compared case-insensitively), then the packs no remaining catalog
+ * references.  Unless opts->force, a device's newest scan that has users
+ * is kept even beyond keep (newer scans without users, committed with
+ * scan's --allow-empty, must not push it out).  See docs/store-format.md,
  * "Pruning and concurrent writers", for why this is safe while scanners
- * run).  Catalogs that cannot be read are never removed and make prune keep
+ * run.  Catalogs that cannot be read are never removed and make prune keep
  * every pack (WS_E_CORRUPT is returned after the catalog step).
  */
 int store_prune(struct store *st, const struct store_prune_opts *opts,

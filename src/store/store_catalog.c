@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_utf.h"
 
 #define CAT_HEAD_LEN 8
 #define CAT_MAX_META (64u << 20)   /* users+rules+apps+pack table, plain */
@@ -780,7 +781,7 @@ int store_list_scans(struct store *st, const char *device,
 			list->damaged++;
 			continue;
 		}
-		if (!device || !strcmp(device, cat->info.device)) {
+		if (!device || !ws_name_casecmp(device, cat->info.device)) {
 			struct store_scan_entry *e;
 			struct store_scan_info *in;
 			const struct store_scan_info *ci = &cat->info;
@@ -848,6 +849,62 @@ void store_scan_list_release(struct store_scan_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
+/* The store's device names, one per device whatever the case of each
+ * scan's spelling (the newest scan's), for "unknown device" messages. */
+static void device_names(const struct store_scan_list *all, struct ws_buf *out)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < all->n; i++) {
+		const char *d = all->v[i].info.device;
+		size_t k;
+
+		for (k = 0; k < i && ws_name_casecmp(all->v[k].info.device, d); k++)
+			;
+		if (k < i)
+			continue;
+		/* the message has a bounded size: name as many as fit */
+		if (out->len + strlen(d) > 700) {
+			ws_buf_adds(out, ", ...");
+			return;
+		}
+		ws_buf_addf(out, "%s%s", shown++ ? ", " : "", d);
+	}
+}
+
+int store_device_find(struct store *st, const char *device, char *name,
+		      size_t name_size, struct ws_error *err)
+{
+	struct store_scan_list all = STORE_SCAN_LIST_INIT;
+	struct ws_buf names = WS_BUF_INIT;
+	int rc = store_list_scans(st, NULL, &all, err);
+
+	if (rc)
+		return rc;
+	rc = WS_E_USAGE;
+	for (size_t i = 0; i < all.n && rc; i++) {
+		if (ws_name_casecmp(device, all.v[i].info.device))
+			continue;
+		if (name && name_size)
+			snprintf(name, name_size, "%s", all.v[i].info.device);
+		rc = WS_OK;
+	}
+	if (rc) {
+		device_names(&all, &names);
+		if (names.len)
+			ws_error_set(err, rc, device,
+				     "no scan of this device in the store; its devices: %s",
+				     names.buf);
+		else
+			ws_error_set(err, rc, device,
+				     "no scan of this device in the store: it holds no scan%s",
+				     all.damaged ? " that can be read" : "");
+	}
+	ws_buf_release(&names);
+	store_scan_list_release(&all);
+	return rc;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Reader                                                                 */
 
@@ -863,7 +920,7 @@ int store_catalog_open(struct store *st, const char *device,
 		if (!store_scan_id_valid(scan_id))
 			return ws_error_set(err, WS_E_USAGE, scan_id, "not a scan id");
 		rc = store_cat_load(st, scan_id, 1, out, err);
-		if (!rc && device && strcmp(device, (*out)->info.device)) {
+		if (!rc && device && ws_name_casecmp(device, (*out)->info.device)) {
 			rc = ws_error_set(err, WS_E_USAGE, scan_id,
 					  "scan belongs to device '%s', not '%s'",
 					  (*out)->info.device, device);
@@ -882,7 +939,7 @@ int store_catalog_open(struct store *st, const char *device,
 				  "no readable scan of this device (%zu damaged catalogs in the store)",
 				  list.damaged);
 	else if (!list.n)
-		rc = ws_error_set(err, WS_E_USAGE, device, "no scan of this device in the store");
+		rc = store_device_find(st, device, NULL, 0, err);
 	else
 		rc = store_cat_load(st, list.v[0].info.scan_id, 1, out, err);
 	store_scan_list_release(&list);

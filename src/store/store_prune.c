@@ -2,7 +2,9 @@
  * store_prune.c - removing old scans and the packs nothing references any
  * more, while scanners may be writing into the same store.  The protocol
  * (docs/store-format.md, "Pruning and concurrent writers"):
- *   1. remove catalogs beyond the newest N per device;
+ *   1. remove catalogs beyond the newest N per device, except the newest
+ *      scan with users (unless forced): newer empty scans must not push
+ *      the last useful one out;
  *   2. if a live writer marker (scans/<id>.open younger than the grace
  *      period) exists, stop: packs are left for a later prune;
  *   3. unreferenced packs older than the grace period lose their .idx
@@ -24,17 +26,19 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_utf.h"
 
 struct scanref {
 	char *id;
 	char *device;
 	int32_t started_ns;
+	size_t n_users;
 };
 
 static int ref_cmp(const void *a, const void *b)
 {
 	const struct scanref *x = a, *y = b;
-	int c = strcmp(x->device, y->device);
+	int c = ws_name_casecmp(x->device, y->device);
 
 	return c ? c : store_scan_order(x->id, x->started_ns, y->id, y->started_ns);
 }
@@ -73,6 +77,7 @@ static int mark_refs(struct store *st, struct scanref **refs, size_t *nrefs,
 			(*refs)[*nrefs].id = ws_xstrdup(ids[i]);
 			(*refs)[*nrefs].device = ws_xstrdup(store_catalog_info(cat)->device);
 			(*refs)[*nrefs].started_ns = store_catalog_info(cat)->started_ns;
+			store_catalog_users(cat, &(*refs)[*nrefs].n_users);
 			(*nrefs)++;
 		}
 		store_catalog_free(cat);
@@ -186,10 +191,26 @@ int store_prune(struct store *st, const struct store_prune_opts *opts,
 	/* 1. Old catalogs. */
 	if (nrefs)
 		qsort(refs, nrefs, sizeof(*refs), ref_cmp);
-	for (size_t i = 0, rank = 0; i < nrefs; i++) {
-		rank = (i && !strcmp(refs[i].device, refs[i - 1].device)) ? rank + 1 : 0;
-		if (rank < opts->keep)
+	for (size_t i = 0, rank = 0, users_seen = 0; i < nrefs; i++) {
+		int same = i && !ws_name_casecmp(refs[i].device, refs[i - 1].device);
+
+		rank = same ? rank + 1 : 0;
+		if (!same)
+			users_seen = 0;
+		if (rank < opts->keep) {
+			users_seen |= refs[i].n_users > 0;
 			continue;
+		}
+		if (!users_seen && refs[i].n_users && !opts->force) {
+			/* the device's newest scan with users */
+			users_seen = 1;
+			stats->scans_kept_users++;
+			ws_logf(opts->log, WS_LOG_INFO, refs[i].id,
+				"kept: the newest scan of %s with users "
+				"(the newer ones have none; --force removes it)",
+				refs[i].device);
+			continue;
+		}
 		struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT;
 		ws_buf_addf(&rel, "scans/%s.cat", refs[i].id);
 		store_abs(st, &abs, rel.buf);

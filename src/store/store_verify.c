@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_utf.h"
 
 struct vctx {
 	struct store *st;
@@ -301,7 +302,7 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 			ws_buf_release(&rel);
 			continue;
 		}
-		if (opts->device && strcmp(opts->device, store_catalog_info(cat)->device)) {
+		if (opts->device && ws_name_casecmp(opts->device, store_catalog_info(cat)->device)) {
 			store_catalog_free(cat);
 			continue;
 		}
@@ -311,6 +312,13 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 				p->vref = 1;
 		}
 		cats[ncat++] = cat;
+	}
+	/* An unknown device is a slip, not a sound store; a device whose
+	 * catalogs are all damaged has had them reported above. */
+	if (opts->device && !ncat && !stats->problems) {
+		rc = store_device_find(st, opts->device, NULL, 0, err);
+		if (rc)
+			goto out;
 	}
 	for (size_t i = 0; i < st->n_packs; i++) {
 		struct store_pack *p = st->packs[i];

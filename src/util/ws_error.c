@@ -125,6 +125,7 @@ const char *ws_code_name(int code)
 	case WS_E_NOT_WINDOWS: return "not-windows";
 	case WS_E_STORE: return "store";
 	case WS_E_RULES: return "rules";
+	case WS_E_EMPTY: return "empty-selection";
 	case WS_E_HIVE: return "hive";
 	case WS_E_UNSUPPORTED: return "unsupported";
 	case WS_E_KEY: return "wrong-key";

@@ -27,6 +27,8 @@ enum ws_code {
 	WS_E_NOT_WINDOWS = 26,  /* source/target is not an (offline) Windows installation */
 	WS_E_STORE = 27,        /* store location unusable: missing, not a store, not writable, newer format */
 	WS_E_RULES = 28,        /* rule or config XML invalid */
+	WS_E_EMPTY = 31,        /* nothing to migrate: a user pattern matched no profile,
+				   a scan selected no user, apply of a scan without users */
 	WS_E_HIVE = 33,         /* registry hive unreadable, corrupt, or dirty without usable logs */
 	WS_E_UNSUPPORTED = 36,  /* the operation is not possible on this input (documented limitation) */
 	WS_E_KEY = 37,          /* wrong passphrase or key file for an encrypted store */
