@@ -1001,7 +1001,8 @@ static int check_selection(struct scan *s, const char *candidates,
 			why.buf);
 		goto out;
 	}
-	rc = ws_error_set(err, WS_E_EMPTY, dev, "%s: nothing %s (--allow-empty %s)",
+	/* the device is named by whoever reports the failure */
+	rc = ws_error_set(err, WS_E_EMPTY, NULL, "%s: nothing %s (--allow-empty %s)",
 			  why.buf, o->estimate ? "would be captured" : "committed",
 			  n_unmatched ? "scans anyway" : "commits an empty scan");
 out:

@@ -1,0 +1,185 @@
+/*
+ * test_devices.c - device names in the store are case-insensitive (list,
+ * catalog open, verify, prune; a store holding both spellings is one
+ * device), an unknown device's error lists the store's devices, and prune
+ * keeps a device's newest scan with users behind newer empty scans.
+ */
+#include "store_tu.h"
+
+/* A scan with a value but no user (scan --allow-empty). */
+static void scan_empty(struct store *st, const char *device, char *id_out)
+{
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info(device);
+	unsigned char dw[4] = { 0, 0, 0, 0 };
+	struct store_value v = { STORE_SYSTEM, "HKLM\\Software\\X", "Y", 4, dw, 4, 0 };
+
+	ws_error_clear(&err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_value(w, &v, &err), &err);
+	tu_assert_ok(store_scan_commit(w, id_out, &err), &err);
+}
+
+static void scan_user(struct store *st, const char *device, const char *text,
+		      char *id_out)
+{
+	const char *paths[] = { "C:\\Users\\alice\\a.txt" };
+	const void *data[] = { text };
+	size_t lens[] = { strlen(text) };
+
+	stu_scan(st, device, paths, data, lens, 1, id_out);
+}
+
+static void names_any_case(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct store_catalog *cat;
+	char a[STORE_SCAN_ID_MAX], b[STORE_SCAN_ID_MAX], c[STORE_SCAN_ID_MAX];
+	char name[64];
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	/* a store written before names were compared case-insensitively */
+	scan_user(st, "pc01", "first", a);
+	scan_user(st, "PC01", "second", b);
+	scan_user(st, "PC02", "other", c);
+
+	tu_assert_ok(store_list_scans(st, "Pc01", &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].info.scan_id, b);
+	assert_string_equal(l.v[1].info.scan_id, a);
+	store_scan_list_release(&l);
+
+	/* newest of either spelling; a scan id with the device in any case */
+	tu_assert_ok(store_catalog_open(st, "pc01", NULL, &cat, &err), &err);
+	assert_string_equal(store_catalog_info(cat)->scan_id, b);
+	store_catalog_free(cat);
+	tu_assert_ok(store_catalog_open(st, "PC01", a, &cat, &err), &err);
+	assert_string_equal(store_catalog_info(cat)->device, "pc01");
+	store_catalog_free(cat);
+	assert_int_equal(store_catalog_open(st, "pc02", a, &cat, &err), WS_E_USAGE);
+
+	tu_assert_ok(store_device_find(st, "pC01", name, sizeof(name), &err), &err);
+	assert_string_equal(name, "PC01");  /* the newest scan's spelling */
+
+	/* unknown: the store's devices, each once, newest first */
+	ws_error_clear(&err);
+	assert_int_equal(store_device_find(st, "NOPE", NULL, 0, &err), WS_E_USAGE);
+	assert_string_equal(err.where, "NOPE");
+	assert_non_null(strstr(err.msg, "its devices: PC02, PC01"));
+	assert_null(strstr(err.msg, "pc01"));
+	ws_error_clear(&err);
+	assert_int_equal(store_catalog_open(st, "NOPE", NULL, &cat, &err), WS_E_USAGE);
+	assert_null(cat);
+	assert_non_null(strstr(err.msg, "its devices: PC02, PC01"));
+
+	/* verify: a device in any case; an unknown one is an error */
+	struct store_verify_opts vo = { .device = "pc01", .deep = 1 };
+	struct store_verify_stats vs;
+	tu_assert_ok(store_verify(st, &vo, &vs, &err), &err);
+	assert_int_equal(vs.scans, 2);
+	vo.device = "nope";
+	ws_error_clear(&err);
+	assert_int_equal(store_verify(st, &vo, &vs, &err), WS_E_USAGE);
+	assert_non_null(strstr(err.msg, "PC02, PC01"));
+
+	/* prune: both spellings are one device */
+	struct store_prune_opts po = { .keep = 1, .grace_seconds = 0 };
+	struct store_prune_stats ps;
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 1);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].info.scan_id, b);
+	store_scan_list_release(&l);
+	store_close(st);
+
+	/* an empty store says so */
+	dir = stu_tmpdir();
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	ws_error_clear(&err);
+	assert_int_equal(store_device_find(st, "PC01", NULL, 0, &err), WS_E_USAGE);
+	assert_non_null(strstr(err.msg, "it holds no scan"));
+	store_close(st);
+}
+
+static void prune_keeps_newest_scan_with_users(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct store_prune_opts po = { .keep = 1, .grace_seconds = 0 };
+	struct store_prune_stats ps;
+	char u1[STORE_SCAN_ID_MAX], u2[STORE_SCAN_ID_MAX];
+	char e1[STORE_SCAN_ID_MAX], e2[STORE_SCAN_ID_MAX], q[STORE_SCAN_ID_MAX];
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	scan_user(st, "PC01", "old", u1);
+	scan_user(st, "PC01", "good", u2);
+	scan_empty(st, "PC01", e1);
+	scan_empty(st, "pc01", e2);
+	scan_user(st, "PC02", "q", q);
+
+	/* dry run first: the same decisions, nothing removed */
+	po.dry_run = 1;
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 2);
+	assert_int_equal(ps.scans_kept_users, 1);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 4);
+	store_scan_list_release(&l);
+
+	/* keep 1: the newest (empty) and the newest with users stay */
+	po.dry_run = 0;
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 2);
+	assert_int_equal(ps.scans_kept_users, 1);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0].info.scan_id, e2);
+	assert_string_equal(l.v[1].info.scan_id, u2);
+	store_scan_list_release(&l);
+
+	/* keep 2 covers it: nothing "kept for users" is counted */
+	po.keep = 2;
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 0);
+	assert_int_equal(ps.scans_kept_users, 0);
+
+	/* --force: only the newest N, with users or not */
+	po.keep = 1;
+	po.force = 1;
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 1);
+	assert_int_equal(ps.scans_kept_users, 0);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].info.scan_id, e2);
+	store_scan_list_release(&l);
+	/* the other device is untouched */
+	tu_assert_ok(store_list_scans(st, "PC02", &l, &err), &err);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].info.scan_id, q);
+	assert_int_equal(l.v[0].n_users, 1);
+	store_scan_list_release(&l);
+	(void)u1;
+	(void)e1;
+	store_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(names_any_case),
+		cmocka_unit_test(prune_keeps_newest_scan_with_users),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	stu_cleanup();
+	return rc;
+}
