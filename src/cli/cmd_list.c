@@ -21,7 +21,8 @@ static const char list_usage[] =
 	"                     [--json]\n"
 	"                     [--key-file F | --passphrase-env VAR]\n"
 	"\n"
-	"Without --device: every device and its scans, newest first.\n"
+	"Without --device: every device and its scans, newest first.  Device names\n"
+	"are case-insensitive; an unknown one is exit 11 listing the devices.\n"
 	"With --device: the newest scan (or --scan ID); every section unless one is named.\n"
 	"--reinstall: only the Store apps apply reinstalls (class user, installed, not\n"
 	"deprovisioned); it implies --apps.\n";
