@@ -21,6 +21,7 @@
 #include "rules/rules.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
+#include "util/ws_winname.h"
 
 void apply_opts_init(struct apply_opts *o)
 {
@@ -822,28 +823,16 @@ out:
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Reject catalog paths that could climb out, name nothing or another drive. */
-static int path_is_safe(const char *p, char drive)
+/* Why a catalog path cannot be placed: not on the scan's system drive, or
+ * a name Windows cannot hold (ws_winpath_check: '..', streams, devices...);
+ * NULL when it can. */
+static const char *path_refusal(const char *p, char drive)
 {
-	const char *c = p;
+	const char *why = ws_winpath_check(p, NULL);
 
-	if (!(((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') && p[1] == ':' &&
-	      p[2] == '\\') || (p[0] | 0x20) != (drive | 0x20) || strlen(p) > 32767)
-		return 0;
-	c = p + 3;
-	while (*c) {
-		const char *e = strchr(c, '\\');
-		size_t n = e ? (size_t)(e - c) : strlen(c);
-
-		if (n == 0 || (n == 1 && c[0] == '.') ||
-		    (n == 2 && c[0] == '.' && c[1] == '.') || memchr(c, '/', n) ||
-		    memchr(c, ':', n))
-			return 0;
-		if (!e)
-			break;
-		c = e + 1;
-	}
-	return 1;
+	if (!why && (p[0] | 0x20) != (drive | 0x20))
+		why = "not on the scan's system drive";
+	return why;
 }
 
 struct cmp_ctx {
@@ -1282,12 +1271,11 @@ static int safety_pass(struct apply *a, struct ws_error *err)
 		}
 		if (rec.kind != STORE_REC_FILE)
 			continue;
-		if (!path_is_safe(rec.u.file.path, drive)) {
+		if ((why = path_refusal(rec.u.file.path, drive))) {
 			rc = ws_error_set(err, WS_E_UNSUPPORTED, rec.u.file.path,
-					  "refused: this store entry's path is not an absolute "
-					  "path on the scan's system drive %c: or holds '..', '.' "
-					  "or empty components; nothing was written to the target",
-					  drive);
+					  "refused: this store entry's path is not one Windows "
+					  "can hold on the scan's system drive %c: (%s); nothing "
+					  "was written to the target", drive, why);
 			goto out;
 		}
 		if (rec.u.file.user != STORE_SYSTEM) {
@@ -1903,6 +1891,26 @@ static void on_extract_problem(void *ctx, const struct store_problem *p)
 	act(a, APPLY_FILE_SKIP, "system", p->file ? p->file : p->object, NULL, p->message);
 }
 
+/* <account>.reg with what Windows cannot hold in a name made '_', a
+ * reserved device name prefixed with '_' and the name cut to 200 bytes. */
+static void reg_file_name(const char *acc, struct ws_buf *out)
+{
+	size_t start = out->len;
+
+	for (const char *s = acc; *s && out->len - start < 200; s++)
+		ws_buf_addch(out, strchr("\\/:*?\"<>|", *s) || (unsigned char)*s < 32 ? '_' : *s);
+	while (!ws_utf8_valid(out->buf + start, out->len - start))
+		ws_buf_setlen(out, out->len - 1); /* a sequence cut at 200 bytes */
+	ws_buf_adds(out, ".reg");
+	if (ws_winname_check(out->buf + start, out->len - start)) {
+		char *name = ws_xstrdup(out->buf + start);
+
+		ws_buf_setlen(out, start);
+		ws_buf_addf(out, "_%s", name);
+		free(name);
+	}
+}
+
 /* Files as a plain tree (store_extract), settings as <account>.reg each. */
 static int apply_extract(struct store *st, struct apply *a, struct ws_error *err)
 {
@@ -1977,9 +1985,7 @@ static int apply_extract(struct store *st, struct apply *a, struct ws_error *err
 			if (!a->r->users[i].c.values_staged)
 				continue;
 			ws_buf_addf(&p, "%s/", o->target);
-			for (const char *s = *acc ? acc : "user"; *s; s++)
-				ws_buf_addch(&p, strchr("\\/:*?\"<>|", *s) || (unsigned char)*s < 32 ? '_' : *s);
-			ws_buf_adds(&p, ".reg");
+			reg_file_name(*acc ? acc : "user", &p);
 			rc = reg_export_write_file(&regs[i], p.buf, REG_EXPORT_UTF16, err);
 			if (!rc) {
 				a->r->users[i].target = ws_buf_detach(&p, NULL);

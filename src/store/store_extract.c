@@ -1,6 +1,7 @@
 /*
  * store_extract.c - restoring a scan's files into a plain folder.  Paths
- * come from a catalog that may be hostile: every component is checked, the
+ * come from a catalog that may be hostile: every component is checked (a
+ * name Windows cannot hold is refused, as apply does), the
  * tree is walked with openat/mkdirat and O_NOFOLLOW so nothing is written
  * outside the destination, and content is written to a temporary name and
  * linked into place only when every chunk verified.
@@ -17,9 +18,9 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_winname.h"
 
 #define EXTRACT_PATH_MAX 4096
-#define EXTRACT_NAME_MAX 255
 
 struct xctx {
 	struct store_catalog *cat;
@@ -72,11 +73,9 @@ static int split_path(const char *path, char drive, char *copy,
 
 		if (sep)
 			*sep = '\0';
-		if (!*p || !strcmp(p, ".") || !strcmp(p, "..") || strchr(p, '/') ||
-		    strlen(p) > EXTRACT_NAME_MAX) {
-			*why = "invalid path component (empty, '.', '..', '/' or too long)";
+		/* the names apply refuses too: the tree must be one Windows can hold */
+		if ((*why = ws_winname_check(p, strlen(p))))
 			return -1;
-		}
 		if (n == max) {
 			*why = "path too deep";
 			return -1;

@@ -156,6 +156,11 @@ static void escaping_paths_refused(void **state)
 	refused(&t, "C:\\Users\\alice\\Documents\\a/../../evil.txt", 5);
 	refused(&t, "\\\\server\\share\\evil.txt", 6);
 	refused(&t, "Users\\alice\\evil.txt", 7);
+	/* names Windows cannot hold (ws_winname_check) */
+	refused(&t, "C:\\Users\\alice\\Documents\\fine.txt:stream", 20);
+	refused(&t, "C:\\Users\\alice\\Documents\\NUL.txt", 21);
+	refused(&t, "C:\\Users\\alice\\Documents\\dot.\\x.txt", 22);
+	refused(&t, "C:\\Users\\alice\\Documents\\a\tb.txt", 23);
 	/* Documents on the target is a link to a folder outside it. */
 	outside = tu_tmpdir();
 	docs = ws_xasprintf("%s/Users/alice/Documents", t.tgt);

@@ -1,0 +1,103 @@
+/* ws_winname.c - the one check of names and paths Windows can hold. */
+#include "ws_winname.h"
+
+#include <string.h>
+
+#include "ws_buf.h"
+#include "ws_utf.h"
+
+/* Device names Windows resolves in every folder, whatever the extension. */
+static const char *const devices[] = {
+	"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+	"COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+	"LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+	"COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3", "LPT\xc2\xb9", "LPT\xc2\xb2", "LPT\xc2\xb3",
+};
+
+static int ascii_caseeq(const char *a, size_t alen, const char *b)
+{
+	if (alen != strlen(b))
+		return 0;
+	for (size_t i = 0; i < alen; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x >= 'a' && x <= 'z')
+			x = (unsigned char)(x - 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+const char *ws_winname_check(const char *name, size_t len)
+{
+	struct ws_buf u16 = WS_BUF_INIT;
+	size_t base;
+	int bad;
+
+	if (len == 0)
+		return "empty name";
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+		return "'.' or '..' name";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20)
+			return "control character in the name";
+		if (c == ':')
+			return "':' in the name (an alternate data stream)";
+		if (strchr("<>\"/\\|?*", c))
+			return "one of < > \" / \\ | ? * in the name";
+	}
+	if (name[len - 1] == '.' || name[len - 1] == ' ')
+		return "name ends with a dot or space";
+	/* the part before the first dot, trailing spaces dropped */
+	for (base = 0; base < len && name[base] != '.'; base++)
+		;
+	while (base > 0 && name[base - 1] == ' ')
+		base--;
+	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+		if (ascii_caseeq(name, base, devices[i]))
+			return "reserved device name (with any extension)";
+	bad = ws_utf8_to_utf16le(name, len, &u16);
+	len = u16.len / 2;
+	ws_buf_release(&u16);
+	if (bad)
+		return "name is not valid UTF-8";
+	if (len > WS_WINNAME_MAX)
+		return "name longer than 255 UTF-16 units";
+	return NULL;
+}
+
+const char *ws_winpath_check(const char *path, const char **bad)
+{
+	struct ws_buf u16 = WS_BUF_INIT;
+	const char *c = path + 3, *why = NULL;
+	size_t units;
+
+	if (bad)
+		*bad = path;
+	if (!(((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') && path[1] == ':' &&
+	      path[2] == '\\'))
+		return "not a drive-absolute Windows path";
+	while (*c) {
+		const char *e = strchr(c, '\\');
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+
+		if ((why = ws_winname_check(c, n))) {
+			if (bad)
+				*bad = c;
+			return why;
+		}
+		if (!e)
+			break;
+		c = e + 1;
+	}
+	if (c > path + 3 && c[-1] == '\\' && !*c)
+		return "path ends with a backslash";
+	units = ws_utf8_to_utf16le(path, strlen(path), &u16) ? 0 : u16.len / 2;
+	ws_buf_release(&u16);
+	if (units > WS_WINPATH_MAX)
+		return "path longer than 32767 UTF-16 units";
+	return NULL;
+}
