@@ -1,9 +1,11 @@
 /* fuzz_reg_export.c - random keys, value names, types and data through the
  * .reg writer (reg_export.h).  Nothing may crash or leak, and the result
  * must be well formed and lossless: the UTF-16LE form has a BOM, CRLF line
- * ends and decodes back to the UTF-8 text; reading the text back (headers,
- * "text", dword:, hex:/hex(N): with continuation lines) gives, in order,
- * exactly the keys, names, types and bytes that were accepted.
+ * ends and decodes back to the UTF-8 text; reading the text back (headers
+ * up to the line's last ']', "text", dword:, hex:/hex(N): with continuation
+ * lines) the way reg import does gives, in order, exactly the keys, names,
+ * types and bytes that were accepted, but for the NUL bytes that
+ * reg_export_import_growth() announces.
  *
  * Input: records of  root(1) keylen(1) key flags(1) namelen(1) name
  * type(1) datalen(2) data; flags bit 0 = key only, bit 1 = NULL name. */
@@ -128,6 +130,24 @@ static void unquote(const char **s, struct ws_buf *out)
 	*s = p + 1;
 }
 
+/* What reg import stores from hex(1)/hex(2)/hex(7) data: a NUL UTF-16
+ * unit appended unless the last whole unit is one.  The writer never
+ * leaves it an odd last byte to overwrite. */
+static void import_string(struct ws_buf *val)
+{
+	size_t u = val->len / 2 * 2;
+
+	if (val->len == 0)
+		return;
+	if (u == 0)
+		abort();
+	if (!val->buf[u - 1] && !val->buf[u - 2])
+		return;
+	if (u != val->len)
+		abort();
+	ws_buf_add(val, "\0\0", 2);
+}
+
 /* Check the text against the expected sequence. */
 static void read_back(const char *text, const struct expect *ex, size_t nex)
 {
@@ -155,9 +175,6 @@ static void read_back(const char *text, const struct expect *ex, size_t nex)
 				abort();
 			key = p + 1;
 			keylen = (size_t)(eol - 1 - key);
-			/* reg_export.h: no key name ends with ']' */
-			if (key[keylen - 1] == ']')
-				abort();
 			ws_buf_add(&headers, "\n", 1);
 			ws_buf_add(&headers, key, keylen);
 			p = eol + 1;
@@ -240,6 +257,8 @@ static void read_back(const char *text, const struct expect *ex, size_t nex)
 		if (*p != '\n')
 			abort();
 		p++;
+		if (type == 1 || type == 2 || type == 7)
+			import_string(&val);
 		if (strcmp(name.buf, ex[next].name) || type != ex[next].type ||
 		    val.len != ex[next].len || (val.len && memcmp(val.buf, ex[next].data, val.len)))
 			abort();
@@ -327,8 +346,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			t->has_value = !(flags & 1);
 			t->name = ws_xstrdup(v.name ? v.name : "");
 			t->type = v.type;
-			t->len = v.len;
-			t->data = ws_xmalloc(v.len + 1);
+			/* what reg import stores: the data, then the NULs announced */
+			t->len = v.len + (flags & 1 ? 0 : reg_export_import_growth(&v));
+			t->data = ws_xcalloc(1, t->len + 1);
 			if (v.len)
 				memcpy(t->data, v.data, v.len);
 		}

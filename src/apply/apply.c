@@ -581,7 +581,7 @@ static int stage_value(struct apply *a, struct user_map *um, const struct store_
 		       const char *why, struct ws_error *err)
 {
 	struct bundle *b = bundle_of(a, um);
-	struct ws_buf data = WS_BUF_INIT;
+	struct ws_buf data = WS_BUF_INIT, note = WS_BUF_INIT;
 	struct reg_value rv;
 	struct ws_error e;
 	int rc = WS_OK;
@@ -610,16 +610,27 @@ static int stage_value(struct apply *a, struct user_map *um, const struct store_
 	}
 	b->values++;
 	cnt(a, um)->values_staged++;
+	if (reg_export_import_growth(&rv)) {
+		/* carried all the same: Windows readers end strings with a NUL anyway */
+		ws_buf_reset(&note);
+		ws_buf_addf(&note, "string data without a NUL terminator: reg import stores it "
+			    "with %zu NUL bytes added", reg_export_import_growth(&rv));
+		if (why)
+			ws_buf_addf(&note, "; %s", why);
+		why = note.buf;
+		ws_logf(a->log, WS_LOG_INFO, obj, "%s", note.buf);
+	}
 	if (deferred) {
 		cnt(a, um)->values_deferred++;
 		act(a, APPLY_REG_DEFERRED, um->src->account, obj, b->win, why);
 		ws_logf(a->log, WS_LOG_INFO, obj, "deferred to first sign-in: %s", why);
 	} else {
-		act(a, APPLY_REG_STAGE, um->src->account, obj, b->win, NULL);
+		act(a, APPLY_REG_STAGE, um->src->account, obj, b->win, why);
 	}
 out:
 	(void)err;
 	ws_buf_release(&data);
+	ws_buf_release(&note);
 	return rc;
 }
 

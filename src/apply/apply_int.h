@@ -262,7 +262,8 @@ int aw_is_default_app(const char *key, const char *name, struct ws_buf *id);
 /* The Windows 10 Start tile collection value (CloudStore ...start.tilegrid...). */
 int aw_is_start_tiles(const char *key, const char *name);
 /* 1 when a value's type and size fit what Windows keeps there; else 0 and
- * the reason (DWORD/QWORD sizes, a table of well-known catalog values). */
+ * the reason.  Only a table of well-known catalog values is judged (type,
+ * DWORD/QWORD sizes); every other value fits. */
 int aw_check_type(const char *key, const char *name, uint32_t type, size_t len,
 		  char *why, size_t whylen);
 

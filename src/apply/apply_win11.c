@@ -871,14 +871,8 @@ int aw_check_type(const char *key, const char *name, uint32_t type, size_t len,
 					  "REG_MULTI_SZ", "", "", "", "REG_QWORD" };
 	const char *t = type < sizeof(tn) / sizeof(tn[0]) && *tn[type] ? tn[type] : "?";
 
-	if ((type == REG_DWORD || type == REG_DWORD_BIG_ENDIAN) && len != 4) {
-		snprintf(why, whylen, "malformed value: %s of %zu bytes (4 expected)", t, len);
-		return 0;
-	}
-	if (type == REG_QWORD && len != 8) {
-		snprintf(why, whylen, "malformed value: REG_QWORD of %zu bytes (8 expected)", len);
-		return 0;
-	}
+	/* Only well-known settings are judged: any other value is carried as
+	 * the source holds it, whatever its length (apps store what they like). */
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		const struct known_type *k = &known[i];
 		uint32_t want = k->type;
@@ -888,6 +882,15 @@ int aw_check_type(const char *key, const char *name, uint32_t type, size_t len,
 			continue;
 		if (!strcmp(k->name, "*") && !strcasecmp(name, ""))
 			continue;
+		if ((type == REG_DWORD || type == REG_DWORD_BIG_ENDIAN) && len != 4) {
+			snprintf(why, whylen, "malformed value: %s of %zu bytes (4 expected)", t, len);
+			return 0;
+		}
+		if (type == REG_QWORD && len != 8) {
+			snprintf(why, whylen, "malformed value: REG_QWORD of %zu bytes (8 expected)",
+				 len);
+			return 0;
+		}
 		if (type == want || (want == REG_SZ && type == REG_EXPAND_SZ))
 			return 1;
 		snprintf(why, whylen, "wrong type for this setting: %s where Windows keeps %s",

@@ -364,7 +364,10 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 					jkey(&regs, "type", reg_type_name(v->type));
 					ws_buf_addf(&regs, ", \"type_code\": %u, \"data\": ", v->type);
 					value_data(&regs, v, 1);
-					ws_buf_addf(&regs, ", \"rule\": %u}", v->rule);
+					ws_buf_adds(&regs, ", \"raw\": \"");
+					for (size_t i = 0; i < v->len; i++)
+						ws_buf_addf(&regs, "%02x", v->data[i]);
+					ws_buf_addf(&regs, "\", \"rule\": %u}", v->rule);
 				} else {
 					struct ws_buf d = WS_BUF_INIT;
 					value_data(&d, v, 0);

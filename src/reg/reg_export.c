@@ -127,8 +127,9 @@ static int normalise_key(const char *path, struct ws_buf *out, size_t *ends,
 						    "unknown registry root");
 			ws_buf_adds(out, root);
 		} else {
-			/* "[...a]]" would end the header early for a reader */
-			if (bad_text(p, (size_t)(e - p)) || e[-1] == ']')
+			/* a ']' inside or ending a name is fine: importers end
+			 * the header at the line's last ']' */
+			if (bad_text(p, (size_t)(e - p)))
 				return ws_error_set(err, WS_E_UNSUPPORTED, path,
 						    "key name cannot be written "
 						    "to a .reg file");
@@ -174,20 +175,52 @@ static int plain_string(const struct reg_value *v, struct ws_buf *out)
 	return ws_utf16le_to_utf8(d, v->len - 2, out, 0) == 0;
 }
 
+static int string_type(uint32_t type)
+{
+	return type == REG_SZ || type == REG_EXPAND_SZ || type == REG_MULTI_SZ;
+}
+
+/* reg import ends hex(1)/hex(2)/hex(7) data with a NUL UTF-16 unit unless
+ * its last whole unit is one (it looks at units only, so an odd last byte
+ * would be overwritten): 1 when a NUL byte is written after the data to
+ * keep every byte. */
+static size_t odd_pad(const struct reg_value *v)
+{
+	size_t u = v->len / 2 * 2;
+
+	if (!string_type(v->type) || v->len % 2 == 0)
+		return 0;
+	return u == 0 || v->data[u - 1] || v->data[u - 2];
+}
+
+size_t reg_export_import_growth(const struct reg_value *v)
+{
+	size_t u = v->len / 2 * 2;
+
+	if (!string_type(v->type) || v->len == 0)
+		return 0;
+	if (odd_pad(v))   /* written unit: the odd byte and the pad */
+		return v->data[v->len - 1] ? 3 : 1;
+	return v->data[u - 1] | v->data[u - 2] ? 2 : 0;
+}
+
 static void add_hex(struct ws_buf *b, const struct reg_value *v, size_t col)
 {
 	static const char hexd[] = "0123456789abcdef";
+	size_t n = v->len + odd_pad(v);
 
 	if (v->type == REG_BINARY)
 		ws_buf_adds(b, "hex:");
 	else
 		ws_buf_addf(b, "hex(%x):", (unsigned)v->type);
 	col += v->type == REG_BINARY ? 4 : 7;
-	for (size_t i = 0; i < v->len; i++) {
-		ws_buf_addch(b, hexd[v->data[i] >> 4]);
-		ws_buf_addch(b, hexd[v->data[i] & 15]);
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = i < v->len ? v->data[i] : 0;
+
+		ws_buf_addch(b, hexd[c >> 4]);
+		ws_buf_addch(b, hexd[c & 15]);
 		col += 2;
-		if (i + 1 < v->len) {
+		if (i + 1 < n) {
 			ws_buf_addch(b, ',');
 			col++;
 			if (col > WRAP_COLUMN) {

@@ -17,8 +17,12 @@
  * Lossless by construction: REG_SZ data is written as "text" only when it
  * is exactly one NUL-terminated UTF-16 string without control line breaks,
  * REG_DWORD as dword: only when 4 bytes long; everything else is hex(N):
- * (hex: for REG_BINARY), so `reg import` recreates the stored bytes.
- * Key paths are written with full root names (HKEY_CURRENT_USER\...).
+ * (hex: for REG_BINARY, N in hex for any 32-bit type number, as regedit
+ * writes it), so `reg import` recreates the stored type and bytes, with one
+ * exception it imposes (see reg_export_import_growth).
+ * Key paths are written with full root names (HKEY_CURRENT_USER\...); a key
+ * name may contain or end with ']' (reg import ends a header at the line's
+ * last ']'); names with line breaks cannot be written at all.
  */
 #ifndef REG_EXPORT_H
 #define REG_EXPORT_H
@@ -39,10 +43,22 @@ void reg_export_release(struct reg_export *x);
  * Add a value (v == NULL: only the key) under a live key path: HKCU,
  * HKLM, HKCR, HKU, HKCC or their long names, any case, extra backslashes
  * tolerated.  WS_E_UNSUPPORTED for an unknown root, invalid UTF-8 or a name
- * regedit cannot express (line breaks, ']' ending a key name).
+ * regedit cannot express (a CR or LF in a key or value name).
  */
 int reg_export_add(struct reg_export *x, const char *keypath,
 		   const struct reg_value *v, struct ws_error *err);
+
+/*
+ * What `reg import` (Windows; Wine's behaves the same) adds to v as written:
+ * it ends hex(1)/hex(2)/hex(7) data with a NUL UTF-16 unit unless the last
+ * whole unit already is one, looking at whole units only.  So string data
+ * not ending with a NUL unit is stored with 2 NUL bytes more, and an odd
+ * length is first evened out by writing one NUL byte after the data (which
+ * keeps the odd byte that reg import would otherwise overwrite).  Returns
+ * the number of NUL bytes reg import's value has beyond v's data (0, 1, 2
+ * or 3; 0 = recreated exactly).
+ */
+size_t reg_export_import_growth(const struct reg_value *v);
 
 /* The file as UTF-8 with LF line ends (hivexregedit --merge reads this). */
 const char *reg_export_utf8(const struct reg_export *x);

@@ -208,8 +208,11 @@ static void malformed_settings_values_are_refused(void **state)
 	assert_non_null(strstr(why, "REG_SZ where Windows keeps REG_DWORD"));
 	assert_int_equal(aw_check_type(pers, "AppsUseLightTheme", REG_DWORD, 3, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "3 bytes"));
-	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_DWORD, 5, why, sizeof(why)), 0);
-	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_QWORD, 4, why, sizeof(why)), 0);
+	/* any other value is carried whatever its length */
+	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_DWORD, 5, why, sizeof(why)), 1);
+	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_QWORD, 4, why, sizeof(why)), 1);
+	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_DWORD_BIG_ENDIAN, 0,
+				       why, sizeof(why)), 1);
 	assert_int_equal(aw_check_type("HKCU\\Software\\X", "Any", REG_SZ, 7, why, sizeof(why)), 1);
 	assert_int_equal(aw_check_type("HKCU\\Control Panel\\Desktop", "WallPaper", REG_EXPAND_SZ, 8,
 				       why, sizeof(why)), 1);

@@ -46,9 +46,64 @@ static void exact_text(void **state)
 	assert_int_equal(reg_export_add(&x, "HKXX\\A", &dw, &e), WS_E_UNSUPPORTED);
 	assert_int_equal(reg_export_add(&x, "HKCU\\a\nb", &dw, &e), WS_E_UNSUPPORTED);
 	assert_int_equal(reg_export_add(&x, "\\\\", NULL, &e), WS_E_UNSUPPORTED);
-	/* found by fuzz_reg_export: a key name ending with ']' */
-	assert_int_equal(reg_export_add(&x, "HKU\\*']", NULL, &e), WS_E_UNSUPPORTED);
-	assert_int_equal(reg_export_add(&x, "HKCU\\a]\\b", &dw, &e), WS_E_UNSUPPORTED);
+	assert_int_equal(reg_export_add(&x, "HKCU\\A", &(struct reg_value){ "a\rb", REG_NONE,
+							    NULL, 0 }, &e), WS_E_UNSUPPORTED);
+	assert_string_equal(reg_export_utf8(&x), expect);
+	reg_export_release(&x);
+}
+
+/* Every value exactly, whatever its type number and length, and names with
+ * the format's special characters; key names ending with ']'. */
+static void odd_values_and_names(void **state)
+{
+	struct reg_export x;
+	struct ws_error e;
+	struct reg_value v[] = {
+		{ "x\"\\y[]", REG_DWORD, (unsigned char *)"\1\2\3", 3 },
+		{ "q5", REG_QWORD, (unsigned char *)"\1\2\3\4\5", 5 },
+		{ "d0", REG_DWORD, NULL, 0 },
+		{ "n", REG_NONE, NULL, 0 },
+		{ "big", 0x20000, (unsigned char *)"\xaa", 1 },
+		{ "ff", 0xffffffffu, (unsigned char *)"\1", 1 },
+		{ "be", REG_DWORD_BIG_ENDIAN, (unsigned char *)"\0\0\0\1", 4 },
+		{ "", REG_SZ, (unsigned char *)"A\0B", 3 },             /* odd, unterminated */
+		{ "oddz", REG_SZ, (unsigned char *)"A\0\0\0B", 5 },    /* odd, last unit NUL */
+		{ "one", REG_SZ, (unsigned char *)"\0", 1 },
+		{ "unt", REG_EXPAND_SZ, (unsigned char *)"A\0", 2 },
+		{ "emb", REG_SZ, (unsigned char *)"A\0\0\0B\0\0\0", 8 },
+		{ "esz", REG_SZ, NULL, 0 },
+		{ "m", REG_MULTI_SZ, (unsigned char *)"a\0\0\0b\0\0\0\0\0", 10 },
+	};
+	static const size_t growth[] = { 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 2, 0, 0, 0 };
+	const char *expect =
+		"Windows Registry Editor Version 5.00\n"
+		"\n[HKEY_CURRENT_USER\\S]\n"
+		"\n[HKEY_CURRENT_USER\\S\\a]]]\n"
+		"\"x\\\"\\\\y[]\"=hex(4):01,02,03\n"
+		"\"q5\"=hex(b):01,02,03,04,05\n"
+		"\"d0\"=hex(4):\n"
+		"\"n\"=hex(0):\n"
+		"\"big\"=hex(20000):aa\n"
+		"\"ff\"=hex(ffffffff):01\n"
+		"\"be\"=hex(5):00,00,00,01\n"
+		"@=hex(1):41,00,42,00\n"
+		"\"oddz\"=hex(1):41,00,00,00,42\n"
+		"\"one\"=hex(1):00,00\n"
+		"\"unt\"=hex(2):41,00\n"
+		"\"emb\"=hex(1):41,00,00,00,42,00,00,00\n"
+		"\"esz\"=hex(1):\n"
+		"\"m\"=hex(7):61,00,00,00,62,00,00,00,00,00\n"
+		"\n[HKEY_CURRENT_USER\\S\\[b]\n"
+		"\n[HKEY_CURRENT_USER\\S\\[b\\c]d]]\n"
+		"\n[HKEY_USERS\\*']]\n";
+
+	reg_export_init(&x);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		tu_assert_ok(reg_export_add(&x, "HKCU\\S\\a]]", &v[i], &e), &e);
+		assert_int_equal(reg_export_import_growth(&v[i]), growth[i]);
+	}
+	tu_assert_ok(reg_export_add(&x, "HKCU\\S\\[b\\c]d]", NULL, &e), &e);
+	tu_assert_ok(reg_export_add(&x, "HKU\\*']", NULL, &e), &e);
 	assert_string_equal(reg_export_utf8(&x), expect);
 	reg_export_release(&x);
 }
@@ -144,6 +199,11 @@ static const struct item items[] = {
 	{ "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Advanced", "EmptyBin", REG_BINARY, "", 0 },
 	{ "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Advanced", "NoNul", REG_SZ, "a\0b\0", 4 },
 	{ "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Advanced", "Odd", 0x4242, "xyz", 3 },
+	{ "Software\\Odd]", "x\"\\y[]", REG_DWORD, "\1\2\3", 3 },
+	{ "Software\\Odd]", "q5", REG_QWORD, "\1\2\3\4\5", 5 },
+	{ "Software\\Odd]", "big", 0x20000, "\xaa", 1 },
+	{ "Software\\Odd]", "oddsz", REG_SZ, "A\0B", 3 },
+	{ "Software\\[Odd]\\x]]", "", REG_NONE, "", 0 },
 	{ "Keyboard Layout\\Preload", "1", REG_SZ, "0\0\x30\0\x30\0\x30\0\x30\0\x38\0\x30\0\x39\0\0\0", 18 },
 	{ "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", "\xd0\x98\xd0\xbc\xd1\x8f", REG_SZ,
 	  "\x1f\x04\x40\x04\x38\x04\0\0", 8 },
@@ -186,9 +246,12 @@ static void merge_and_compare(const char *dir, const char *regfile, unsigned cha
 		assert_true(found);
 		assert_string_equal(v.name, items[i].name);
 		assert_int_equal(v.type, items[i].type);
-		assert_int_equal(v.len, items[i].len);
-		if (v.len)
-			assert_memory_equal(v.data, items[i].data, v.len);
+		/* hivexregedit keeps hex data as written: odd strings padded */
+		assert_int_equal(v.len, items[i].len + (reg_export_import_growth(
+			&(struct reg_value){ NULL, items[i].type, (unsigned char *)items[i].data,
+					     items[i].len }) & 1));
+		if (items[i].len)
+			assert_memory_equal(v.data, items[i].data, items[i].len);
 		reg_value_release(&v);
 	}
 	{
@@ -257,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exact_text),
+		cmocka_unit_test(odd_values_and_names),
 		cmocka_unit_test(hex_lines_wrap),
 		cmocka_unit_test(utf16_form),
 		cmocka_unit_test(hivexregedit_merge_roundtrip),
