@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/ws_root.h"
 #include "util/ws_utf.h"
 
 const char *vol_rel_of(const struct vol *vol, const char *host_path,
@@ -79,52 +80,8 @@ int vol_open_rel_dir(const struct vol *vol, const char *rel)
 int vol_find_child(int dirfd, const char *name, size_t name_len,
 		   struct ws_buf *out)
 {
-	char exact[NAME_MAX + 1];
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char *best = NULL;
-	int fd2;
-
-	if (name_len == 0 || name_len > NAME_MAX)
-		return 0;
-	memcpy(exact, name, name_len);
-	exact[name_len] = '\0';
-	if (fstatat(dirfd, exact, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		ws_buf_add(out, exact, name_len);
-		return 1;
-	}
-	fd2 = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd2 < 0)
-		return -1;
-	d = fdopendir(fd2);
-	if (!d) {
-		close(fd2);
-		return -1;
-	}
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (ws_name_ncasecmp(de->d_name, strlen(de->d_name), name,
-				     name_len) == 0 &&
-		    (!best || strcmp(de->d_name, best) < 0)) {
-			free(best);
-			best = ws_xstrdup(de->d_name);
-		}
-		errno = 0;
-	}
-	int e = errno;
-	closedir(d);
-	if (e && !best) {
-		errno = e;
-		return -1;
-	}
-	if (!best)
-		return 0;
-	ws_buf_adds(out, best);
-	free(best);
-	return 1;
+	/* one matching rule for reading and for confined writes */
+	return ws_root_find_child(dirfd, name, name_len, out);
 }
 
 /* One component of a split Windows path. */

@@ -1,0 +1,344 @@
+/* test_root.c - confined walks below a root (ws_root): case-insensitive
+ * names as NTFS, links refused on every step, folders made relative to
+ * held descriptors with the hooks in order, a folder swapped for a link
+ * between its creation and its use; each test runs with openat2 and with
+ * the O_NOFOLLOW fallback. */
+#include "tu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+#include "util/ws_root.h"
+
+static unsigned mode_flags[] = { 0, WS_ROOT_NO_OPENAT2 };
+
+static struct ws_root *open_root(const char *dir, void **state)
+{
+	struct ws_root *r;
+	struct ws_error e;
+
+	ws_error_clear(&e);
+	tu_assert_ok(ws_root_open(dir, *(unsigned *)*state, &r, &e), &e);
+	if (*(unsigned *)*state)
+		assert_false(ws_root_has_openat2(r));
+	return r;
+}
+
+static void mkd(const char *root, const char *rel)
+{
+	char *p = ws_xasprintf("%s/%s", root, rel);
+	struct ws_error e;
+
+	ws_error_clear(&e);
+	tu_assert_ok(ws_mkdir_p(p, WS_E_IO, &e), &e);
+	free(p);
+}
+
+static int empty_dir(const char *dir)
+{
+	char *cmd = ws_xasprintf("test -z \"$(ls -A '%s')\"", dir);
+	int rc = system(cmd);
+
+	free(cmd);
+	return rc == 0;
+}
+
+static void names_match_as_ntfs(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct ws_root *r;
+	struct ws_buf act = WS_BUF_INIT, leaf = WS_BUF_INIT;
+	struct ws_error e;
+	int fd = -1;
+
+	mkd(dir, "Users/Alice/Documents");
+	r = open_root(dir, state);
+	ws_error_clear(&e);
+	tu_assert_ok(ws_root_opendir(r, "users/ALICE/documents", &fd, &act, &e), &e);
+	assert_string_equal(act.buf, "Users/Alice/Documents");
+	close(fd);
+	tu_assert_ok(ws_root_opendir(r, "", &fd, NULL, &e), &e);
+	close(fd);
+	/* the parent and the leaf's name on disk, or as given when absent */
+	tu_assert_ok(ws_root_parent(r, "USERS/alice/DOCUMENTS", &fd, &leaf, NULL, &e), &e);
+	assert_string_equal(leaf.buf, "Documents");
+	close(fd);
+	ws_buf_reset(&leaf);
+	tu_assert_ok(ws_root_parent(r, "users/alice/New.txt", &fd, &leaf, &act, &e), &e);
+	assert_string_equal(leaf.buf, "New.txt");
+	close(fd);
+	assert_int_equal(ws_root_opendir(r, "Users/bob", &fd, NULL, &e), WS_E_IO);
+	assert_int_equal(e.sys_errno, ENOENT);
+	{
+		char *h = ws_xasprintf("%s/Users/x", dir);
+
+		assert_string_equal(ws_root_rel(r, h), "Users/x");
+		free(h);
+	}
+	assert_null(ws_root_rel(r, "/elsewhere/Users"));
+	ws_buf_release(&act);
+	ws_buf_release(&leaf);
+	ws_root_free(r);
+	free(dir);
+}
+
+static void links_refused_on_every_step(void **state)
+{
+	char *dir = tu_tmpdir(), *outside = tu_tmpdir();
+	char *l1 = ws_xasprintf("%s/Users/alice/Documents", dir);
+	char *l2 = ws_xasprintf("%s/inside", dir);
+	char *f = ws_xasprintf("%s/file", dir);
+	struct ws_root *r;
+	struct ws_buf leaf = WS_BUF_INIT;
+	struct ws_error e;
+	int fd = -1;
+
+	mkd(dir, "Users/alice");
+	mkd(dir, "Public");
+	assert_int_equal(symlink(outside, l1), 0);
+	/* a link that stays inside is refused as well: nothing follows links */
+	assert_int_equal(symlink("Public", l2), 0);
+	tu_write_file(f, "x", 1);
+	r = open_root(dir, state);
+	ws_error_clear(&e);
+	assert_int_equal(ws_root_opendir(r, "Users/alice/Documents", &fd, NULL, &e), WS_E_TARGET);
+	assert_non_null(strstr(e.msg, "link"));
+	assert_int_equal(ws_root_opendir(r, "users/Alice/documents/sub", &fd, NULL, &e),
+			 WS_E_TARGET);
+	assert_int_equal(ws_root_mkdirs(r, "Users/alice/Documents/new/deeper", NULL, NULL, NULL,
+					&e), WS_E_TARGET);
+	assert_int_equal(ws_root_parent(r, "Users/alice/Documents/evil.txt", &fd, &leaf, NULL,
+					&e), WS_E_TARGET);
+	assert_int_equal(ws_root_opendir(r, "inside", &fd, NULL, &e), WS_E_TARGET);
+	assert_int_equal(ws_root_mkdirs(r, "file/x", NULL, NULL, NULL, &e), WS_E_TARGET);
+	assert_non_null(strstr(e.msg, "not a folder"));
+	assert_true(empty_dir(outside));
+	/* "..", "." and empty components are refused, not resolved */
+	assert_int_equal(ws_root_opendir(r, "Users/../..", &fd, NULL, &e), WS_E_UNSUPPORTED);
+	assert_int_equal(ws_root_mkdirs(r, "Users/./x", NULL, NULL, NULL, &e), WS_E_UNSUPPORTED);
+	assert_int_equal(ws_root_mkdirs(r, "Users//x", NULL, NULL, NULL, &e), WS_E_UNSUPPORTED);
+	assert_int_equal(ws_root_parent(r, "Users/..", &fd, &leaf, NULL, &e), WS_E_UNSUPPORTED);
+	assert_int_equal(ws_root_step(r, ws_root_fd(r), ".."), -1);
+	ws_buf_release(&leaf);
+	ws_root_free(r);
+	free(l1);
+	free(l2);
+	free(f);
+	free(dir);
+	free(outside);
+}
+
+struct seen {
+	struct ws_buf before, made;
+	int stop_at;             /* before() fails at this call (1-based), 0 = never */
+	int calls;
+};
+
+static int on_before(void *ctx, const char *rel, struct ws_error *err)
+{
+	struct seen *s = ctx;
+
+	ws_buf_addf(&s->before, "%s;", rel);
+	if (++s->calls == s->stop_at)
+		return ws_error_set(err, WS_E_IO, rel, "stopped");
+	return WS_OK;
+}
+
+static int on_new(void *ctx, int fd, int is_dir, const char *rel, struct ws_error *err)
+{
+	struct seen *s = ctx;
+	struct stat st;
+
+	(void)err;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(is_dir && S_ISDIR(st.st_mode));
+	ws_buf_addf(&s->made, "%s;", rel);
+	return WS_OK;
+}
+
+static void mkdirs_announce_then_make(void **state)
+{
+	char *dir = tu_tmpdir(), *p;
+	struct ws_root *r;
+	struct seen s = { WS_BUF_INIT, WS_BUF_INIT, 0, 0 };
+	struct ws_newobj n = { on_new, &s };
+	struct ws_error e;
+	int fd = -1;
+
+	mkd(dir, "Users/Alice");
+	r = open_root(dir, state);
+	ws_root_set_newobj(r, &n);
+	ws_error_clear(&e);
+	tu_assert_ok(ws_root_mkdirs(r, "users/alice/Docs/Sub", on_before, &s, &fd, &e), &e);
+	assert_true(fd >= 0);
+	close(fd);
+	/* existing folders keep their names; only the missing ones are made */
+	assert_string_equal(s.before.buf, "Users/Alice/Docs;Users/Alice/Docs/Sub;");
+	assert_string_equal(s.made.buf, "Users/Alice/Docs;Users/Alice/Docs/Sub;");
+	p = ws_xasprintf("%s/Users/Alice/Docs/Sub", dir);
+	assert_true(ws_path_exists(p));
+	free(p);
+	/* a refusal of before() makes nothing */
+	s.calls = 0;
+	s.stop_at = 1;
+	assert_int_equal(ws_root_mkdirs(r, "Users/Alice/Other", on_before, &s, NULL, &e), WS_E_IO);
+	p = ws_xasprintf("%s/Users/Alice/Other", dir);
+	assert_false(ws_path_exists(p));
+	free(p);
+	ws_buf_release(&s.before);
+	ws_buf_release(&s.made);
+	ws_root_free(r);
+	free(dir);
+}
+
+static const char *swap_outside;
+
+/* Between creation and use: the new folder becomes a link outside. */
+static void swap_for_link(void *ctx, int parent, const char *name, const char *rel)
+{
+	int *count = ctx;
+
+	(void)rel;
+	if ((*count)++ != 0)
+		return;
+	assert_int_equal(unlinkat(parent, name, AT_REMOVEDIR), 0);
+	assert_int_equal(symlinkat(swap_outside, parent, name), 0);
+}
+
+static void folder_swapped_after_mkdir(void **state)
+{
+	char *dir = tu_tmpdir(), *outside = tu_tmpdir();
+	struct ws_root *r;
+	struct ws_error e;
+	int count = 0;
+
+	swap_outside = outside;
+	r = open_root(dir, state);
+	ws_root_set_after_mkdir(r, swap_for_link, &count);
+	ws_error_clear(&e);
+	assert_int_equal(ws_root_mkdirs(r, "new/deeper/deepest", NULL, NULL, NULL, &e),
+			 WS_E_TARGET);
+	assert_non_null(strstr(e.msg, "link"));
+	assert_int_equal(count, 1);
+	assert_true(empty_dir(outside));
+	/* and later walks refuse it too */
+	ws_root_set_after_mkdir(r, NULL, NULL);
+	assert_int_equal(ws_root_mkdirs(r, "new/x", NULL, NULL, NULL, &e), WS_E_TARGET);
+	assert_true(empty_dir(outside));
+	ws_root_free(r);
+	free(dir);
+	free(outside);
+}
+
+static void remove_tree_never_follows(void **state)
+{
+	char *dir = tu_tmpdir(), *outside = tu_tmpdir();
+	char *keep = ws_xasprintf("%s/keep.txt", outside), *l = ws_xasprintf("%s/t/a/link", dir);
+	int fd;
+
+	(void)state;
+	mkd(dir, "t/a/b");
+	tu_write_file(keep, "k", 1);
+	assert_int_equal(symlink(outside, l), 0);
+	{
+		char *f = ws_xasprintf("%s/t/a/b/f", dir);
+		tu_write_file(f, "f", 1);
+		free(f);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(ws_remove_tree_at(fd, "t"), 0);
+	assert_int_equal(ws_remove_tree_at(fd, "t"), 0); /* gone: fine */
+	close(fd);
+	assert_true(empty_dir(dir));
+	assert_true(ws_path_exists(keep));
+	free(keep);
+	free(l);
+	free(dir);
+	free(outside);
+}
+
+static void xattrs_copied(void **state)
+{
+	char *dir = tu_tmpdir(), *a = ws_xasprintf("%s/a", dir), *b = ws_xasprintf("%s/b", dir);
+	const char *names[] = { "user.ws_sd", "user.ws_attr", "user.ws_none", NULL };
+	char v[16];
+	int fa, fb;
+
+	(void)state;
+	tu_write_file(a, "a", 1);
+	tu_write_file(b, "b", 1);
+	fa = open(a, O_RDONLY);
+	fb = open(b, O_RDONLY);
+	if (fsetxattr(fa, "user.ws_sd", "SD", 2, 0) != 0) {
+		close(fa);
+		close(fb);
+		printf("[  SKIP    ] no user xattrs on %s\n", dir);
+		skip();
+	}
+	assert_int_equal(fsetxattr(fa, "user.ws_attr", "A1", 2, 0), 0);
+	assert_int_equal(fsetxattr(fb, "user.ws_attr", "B2", 2, 0), 0);
+	/* keep_existing: b keeps its attribute, gets the descriptor */
+	assert_int_equal(ws_copy_xattrs(fa, fb, names, 1), 0);
+	assert_int_equal(fgetxattr(fb, "user.ws_sd", v, sizeof(v)), 2);
+	assert_memory_equal(v, "SD", 2);
+	assert_int_equal(fgetxattr(fb, "user.ws_attr", v, sizeof(v)), 2);
+	assert_memory_equal(v, "B2", 2);
+	assert_int_equal(ws_copy_xattrs(fa, fb, names, 0), 0);
+	assert_int_equal(fgetxattr(fb, "user.ws_attr", v, sizeof(v)), 2);
+	assert_memory_equal(v, "A1", 2);
+	assert_true(fgetxattr(fb, "user.ws_none", v, sizeof(v)) < 0);
+	/* the NTFS names are skipped where the file system has none */
+	assert_int_equal(ws_copy_xattrs(fa, fb, ws_ntfs_xattrs, 0), 0);
+	close(fa);
+	close(fb);
+	free(a);
+	free(b);
+	free(dir);
+}
+
+static void openat2_used_where_present(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct ws_root *r;
+	struct ws_error e;
+
+	(void)state;
+	ws_error_clear(&e);
+	tu_assert_ok(ws_root_open(dir, 0, &r, &e), &e);
+	/* this kernel (>= 5.6) has it; report rather than fail elsewhere */
+	if (!ws_root_has_openat2(r))
+		printf("[  NOTE    ] openat2 unavailable: only the fallback walk is tested\n");
+	ws_root_free(r);
+	setenv("WS_TEST_NO_OPENAT2", "1", 1);
+	tu_assert_ok(ws_root_open(dir, 0, &r, &e), &e);
+	assert_false(ws_root_has_openat2(r));
+	ws_root_free(r);
+	unsetenv("WS_TEST_NO_OPENAT2");
+	assert_int_equal(ws_root_open("/nonexistent/winstate", 0, &r, &e), WS_E_TARGET);
+	free(dir);
+}
+
+#define BOTH(fn) cmocka_unit_test_prestate(fn, &mode_flags[0]), \
+		 cmocka_unit_test_prestate(fn, &mode_flags[1])
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(names_match_as_ntfs),
+		BOTH(links_refused_on_every_step),
+		BOTH(mkdirs_announce_then_make),
+		BOTH(folder_swapped_after_mkdir),
+		cmocka_unit_test(remove_tree_never_follows),
+		cmocka_unit_test(xattrs_copied),
+		cmocka_unit_test(openat2_used_where_present),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
