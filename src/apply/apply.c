@@ -1820,6 +1820,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx, &a.j, err)))
 			goto out;
 		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
+		if (o->on_mkdir)
+			aj_set_mkdir_hook(a.j, o->on_mkdir, o->on_mkdir_ctx);
 	}
 	if ((rc = rules_cleanup(&a, err)))
 		goto out;
@@ -1884,6 +1886,13 @@ out:
 	amap_release(&a.maps);
 	reg_hive_close(a.software);
 	reg_hive_close(a.system);
+	if (a.j) {
+		/* END: the apply stopped writing (also after an error) */
+		if (!rc || rc == WS_PARTIAL)
+			rc = aj_end(a.j, err) ? WS_E_IO : rc;
+		else
+			aj_end(a.j, NULL);
+	}
 	aj_close(a.j);
 	store_catalog_free(a.cat);
 	free(a.programdata);

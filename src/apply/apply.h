@@ -186,6 +186,10 @@ struct apply_opts {
 	 * that interrupt an apply at a known point. */
 	void (*on_journal)(void *ctx, unsigned long n);
 	void *on_journal_ctx;
+	/* Tests: called with the host path of each folder apply makes, right
+	 * after mkdir and before the folder is used (to swap it for a link). */
+	void (*on_mkdir)(void *ctx, const char *host);
+	void *on_mkdir_ctx;
 	struct ws_log *log;
 	const struct ws_progress *progress;
 };
@@ -325,6 +329,9 @@ struct apply_undo_report {
 	uint64_t restored;               /* files put back from the journal */
 	uint64_t removed_files, removed_dirs;
 	uint64_t left_dirs;              /* folders not empty: left in place */
+	uint64_t left_files;             /* created files changed since (or behind a
+					    link now): left in place, WS_PARTIAL */
+	int complete;                    /* the journal had its END line */
 };
 
 /*
@@ -333,10 +340,16 @@ struct apply_undo_report {
  * ProgramData\winstate\journal when NULL.  Restores every saved file,
  * removes every file and folder the apply created (newest first), removes
  * the journal, and the winstate folders the apply created if empty.
- * Idempotent: an undo interrupted midway can be run again.
+ * Idempotent: an undo interrupted midway can be run again.  The target is
+ * reached only through a confined root (no link followed); it need not
+ * look like Windows any more.  Only a journal whose every line verifies
+ * is used (see apply_journal.c); a created file is removed only while it
+ * is still the object apply made.
  * Errors: WS_E_USAGE (no journal found, or it belongs to another target),
- * WS_E_CORRUPT (journal unreadable or a saved copy missing: nothing is
- * removed), WS_E_TARGET (read-only), WS_E_IO.
+ * WS_E_CORRUPT (journal damaged or a saved copy missing or damaged:
+ * nothing is touched), WS_E_UNSUPPORTED (format-1 journal), WS_E_TARGET
+ * (read-only, or a link where the journal folder should be), WS_E_IO;
+ * WS_PARTIAL when created files had changed and were left in place.
  */
 int apply_undo(const char *target, const char *journal, struct ws_log *log,
 	       struct apply_undo_report *r, struct ws_error *err);

@@ -348,9 +348,9 @@ static int place_one(struct apps_ctx *x, struct aj *j, const char *dir,
 	if (c && !strcmp(c->dst, dest.buf))
 		goto out; /* already in this bundle (a shared dependency) */
 	if (c && !ws_path_exists(dest.buf)) {
-		if ((rc = aj_will_create(j, dest.buf, err)))
-			goto out;
-		if (link(c->dst, dest.buf) == 0)
+		int linked = 0;
+
+		if ((rc = aj_link(j, c->dst, dest.buf, &linked, err)) || linked)
 			goto out;
 		/* No hard links here (another file system): copy. */
 	}

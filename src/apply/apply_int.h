@@ -13,35 +13,58 @@
 /* ---- journal (apply_journal.c) ------------------------------------------- */
 
 struct aj;
+struct ws_root;
 
 /*
- * Create ProgramData\winstate\journal\<id>\ under the target root (host path
- * `root`, resolved through `vol`), recording which of the winstate folders
- * it made.  `hook` is called after each durable entry.
+ * Create ProgramData\winstate\journal\<id>\ under the target root (through
+ * a confined ws_root of vol's root: links refused), recording which of the
+ * winstate folders it made.  `hook` is called after each durable entry.
+ * Every aj_* call that takes host paths requires them below the root and
+ * reaches them only through that root (apply_journal.c).
  */
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
 	     struct aj **out, struct ws_error *err);
+/* Last line of a journal: the apply stopped writing (END). */
+int aj_end(struct aj *j, struct ws_error *err);
 /* Close the log; the journal stays on the target for apply_undo. */
 void aj_close(struct aj *j);
 const char *aj_dir(const struct aj *j);
+/* The confined root of the target (owned by the journal). */
+struct ws_root *aj_root(struct aj *j);
+/* Tests: called with a folder's host path right after it is made, before
+ * it is used. */
+void aj_set_mkdir_hook(struct aj *j, void (*fn)(void *ctx, const char *host), void *ctx);
 
-/* A temporary path inside the journal (same file system as the target). */
+/* A temporary path inside the journal (same file system as the target),
+ * named through the held work/ folder; only such paths go to aj_place. */
 void aj_temp(struct aj *j, const char *tag, struct ws_buf *out);
 
 /* Before replacing the existing regular file `host`: save a copy (once per
  * apply; not for files this apply created). */
 int aj_save(struct aj *j, const char *host, struct ws_error *err);
 
-/* Before creating the file `host` (which does not exist). */
+/* Save the regular file `host` (once), then delete it. */
+int aj_remove(struct aj *j, const char *host, struct ws_error *err);
+
+/* Before creating the file `host` (which does not exist); its identity is
+ * unknown, so undo removes whatever regular file is there. */
 int aj_will_create(struct aj *j, const char *host, struct ws_error *err);
 
 /* mkdir -p `host`, recording each folder before it is made. */
 int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err);
 
 /* Place the finished temporary file `tmp` at `dest`: new (link, recorded
- * before) or replacing (saved before, rename). */
+ * before, with its inode and size) or replacing (saved before, keeps the
+ * old file's security descriptor and attributes, rename).  Nothing may be
+ * placed inside the journal folder (WS_E_UNSUPPORTED); a link on the way:
+ * WS_E_TARGET. */
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err);
+
+/* Hard link the regular file `src` as the new file `dest` (recorded);
+ * *linked 0 (WS_OK) when no link can be made: the caller copies. */
+int aj_link(struct aj *j, const char *src, const char *dest, int *linked,
+	    struct ws_error *err);
 
 /* ---- identities (apply_map.c) -------------------------------------------- */
 

@@ -5,24 +5,41 @@
  *   ProgramData/winstate/journal/<id>/journal.log   append-only, one line per entry
  *   ProgramData/winstate/journal/<id>/saved/<n>     copies of replaced files
  *   ProgramData/winstate/journal/<id>/work/         temporary files of the apply
- * journal.log lines (paths relative to the target root, '%', TAB, CR, LF
- * percent-encoded):
- *   winstate-journal 1
+ * <id> is YYYYMMDDTHHMMSS.uuuuuuZ-xxxxxxxx (UTC time, 8 random hex digits).
+ *
+ * journal.log, format 2: every line is "<record> TAB <chk> LF" where chk is
+ * the hex BLAKE2b-128 of the previous line's chk (16 zero bytes for the
+ * first line) followed by the record, so each line is checked and no line
+ * can be dropped, reordered or changed.  Records (paths relative to the
+ * target root, '%', space, TAB, CR, LF percent-encoded):
+ *   winstate-journal 2 <id>           first line; id = the folder's name
  *   T <path>                          a winstate folder made before the log
  *   D <path>                          folder about to be created
- *   F <path>                          file about to be created
- *   S <n> <mode> <mtime-s> <mtime-ns> <path>   file saved as saved/<n>,
- *                                     about to be replaced
+ *   F <ino> <size> <path>             file about to be created, as the object
+ *                                     (inode, size) it will be; 0 0 = unknown
+ *   S <n> <mode> <mtime-s> <mtime-ns> <size> <blake2b-256> <path>
+ *                                     file saved as saved/<n> (that size and
+ *                                     hash), about to be replaced
+ *   END <records>                     the apply stopped writing; records
+ *                                     between the first line and END
  * Every line is written with one write(2) and fsynced before the change it
- * announces, so the journal is always ahead of the target; a torn last line
- * (no newline) announces nothing that happened.  Temporary files live in
- * work/, so removing the journal removes them.
+ * announces, so the journal is always ahead of the target.  Complete means:
+ * every line ending in LF verifies; only the last may be torn (no LF: it
+ * announces nothing that happened); END, when present, is last and counts
+ * right.  A journal without END is an interrupted apply: undone the same.
+ *
+ * Everything on the target is reached through a ws_root: no link is
+ * followed, folders are made and files linked and renamed relative to held
+ * descriptors; apply's temporaries live in work/ and are named through
+ * /proc/self/fd/<work> so they too are reached through the held folder.
  */
 #include "apply/apply_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,16 +49,30 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_root.h"
 #include "util/ws_utf.h"
 
 #define AJ_LOG "journal.log"
-#define AJ_MAGIC "winstate-journal 1\n"
+#define AJ_HEAD "winstate-journal 2 "
+#define AJ_CHK 16
+#define AJ_MAX_LOG ((size_t)1 << 30)
+
+struct mkdir_hook {
+	void (*fn)(void *, const char *);
+	void *ctx;
+	struct aj *j;
+};
 
 struct aj {
-	char *root;              /* target root (host), no trailing '/' */
-	char *dir;               /* journal folder */
-	int fd;                  /* journal.log */
-	unsigned long entries;
+	struct ws_root *root;
+	struct mkdir_hook mh;    /* tests: after each folder made */
+	char *dir;               /* journal folder (host path, for reports) */
+	char *jrel;              /* ProgramData/winstate/journal as on disk */
+	char *tmpdir;            /* how temporaries are named ("/proc/self/fd/N") */
+	int dfd, savedfd, workfd, fd;
+	unsigned char chain[AJ_CHK];
+	unsigned long entries;   /* durable writes (the hook's count) */
+	unsigned long records;   /* lines after the first */
 	unsigned long saved;     /* next saved/<n> */
 	unsigned long temps;
 	char **done;             /* files saved or created: saved once only */
@@ -53,6 +84,11 @@ struct aj {
 const char *aj_dir(const struct aj *j)
 {
 	return j->dir;
+}
+
+struct ws_root *aj_root(struct aj *j)
+{
+	return j->root;
 }
 
 static void pct_encode(const char *s, struct ws_buf *out)
@@ -75,7 +111,7 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Decode in place; -1 on a bad escape. */
+/* Decode in place; -1 on a bad escape or a NUL. */
 static int pct_decode(char *s)
 {
 	char *w = s;
@@ -84,7 +120,7 @@ static int pct_decode(char *s)
 		if (*s == '%') {
 			int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
 
-			if (h < 0 || l < 0)
+			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return -1;
 			*w++ = (char)(h * 16 + l);
 			s += 2;
@@ -96,209 +132,275 @@ static int pct_decode(char *s)
 	return 0;
 }
 
-/* Path of `host` relative to the root; NULL when outside it. */
-static const char *rel_of(const struct aj *j, const char *host)
+static void hex_of(const unsigned char *b, size_t n, char *out)
 {
-	size_t n = strlen(j->root);
+	static const char d[] = "0123456789abcdef";
 
-	if (strncmp(host, j->root, n) || host[n] != '/' || !host[n + 1])
-		return NULL;
-	return host + n + 1;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
 }
 
+static int unhex(const char *s, size_t len, unsigned char *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		int h = hexval(s[2 * i]), l = h < 0 ? -1 : hexval(s[2 * i + 1]);
+
+		if (h < 0 || l < 0)
+			return -1;
+		out[i] = (unsigned char)(h * 16 + l);
+	}
+	return s[2 * len] == '\0' ? 0 : -1;
+}
+
+/* chk of `rec` after `prev`. */
+static void line_chk(const unsigned char prev[AJ_CHK], const char *rec, size_t len,
+		     unsigned char out[AJ_CHK])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, AJ_CHK);
+	crypto_generichash_update(&st, prev, AJ_CHK);
+	crypto_generichash_update(&st, (const unsigned char *)rec, len);
+	crypto_generichash_final(&st, out, AJ_CHK);
+}
+
+/* Append "rec TAB chk LF" to out, advancing the chain. */
+static void add_line(struct aj *j, const char *rec, size_t len, struct ws_buf *out)
+{
+	char hex[2 * AJ_CHK + 1];
+
+	line_chk(j->chain, rec, len, j->chain);
+	hex_of(j->chain, AJ_CHK, hex);
+	ws_buf_add(out, rec, len);
+	ws_buf_addf(out, "\t%s\n", hex);
+}
+
+/* 'S' when the file was saved, 'F' when this apply created it, else 0. */
 static int is_done(const struct aj *j, const char *rel)
 {
-	for (size_t i = 0; i < j->ndone; i++)
-		if (!strcmp(j->done[i], rel))
-			return 1;
+	for (size_t i = j->ndone; i-- > 0;)
+		if (!strcmp(j->done[i] + 1, rel))
+			return j->done[i][0];
 	return 0;
 }
 
-static void mark_done(struct aj *j, const char *rel)
+static void mark_done(struct aj *j, char kind, const char *rel)
 {
 	WS_ALLOC_GROW(j->done, j->ndone + 1, j->adone);
-	j->done[j->ndone++] = ws_xstrdup(rel);
+	j->done[j->ndone++] = ws_xasprintf("%c%s", kind, rel);
 }
 
-/* Append one line and make it durable. */
-static int log_line(struct aj *j, const char *line, size_t len, struct ws_error *err)
+/* Write lines and make them durable. */
+static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
+		       struct ws_error *err)
 {
-	int e = ws_write_all(j->fd, line, len);
+	int e = ws_write_all(j->fd, l->buf, l->len);
 
 	if (!e && fdatasync(j->fd) != 0)
 		e = errno;
 	if (e)
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
+	j->records += nrec;
 	j->entries++;
 	if (j->hook)
 		j->hook(j->hook_ctx, j->entries);
 	return WS_OK;
 }
 
-static int log_entry(struct aj *j, const char *head, const char *host, struct ws_error *err)
+/* One record "<head><fields><path>". */
+static int log_rec(struct aj *j, const char *head, const char *rel, struct ws_error *err)
 {
-	struct ws_buf l = WS_BUF_INIT;
-	const char *rel = rel_of(j, host);
+	struct ws_buf r = WS_BUF_INIT, l = WS_BUF_INIT;
 	int rc;
 
-	if (!rel)
-		return ws_error_set(err, WS_E_INTERNAL, host, "path outside the target");
-	ws_buf_adds(&l, head);
-	pct_encode(rel, &l);
-	ws_buf_addch(&l, '\n');
-	rc = log_line(j, l.buf, l.len, err);
+	ws_buf_adds(&r, head);
+	pct_encode(rel, &r);
+	add_line(j, r.buf, r.len, &l);
+	rc = flush_lines(j, &l, 1, err);
+	ws_buf_release(&r);
 	ws_buf_release(&l);
 	return rc;
 }
 
-static int parent_fsync(const char *path, struct ws_error *err)
+/* Relative path of a host path handed in by apply; WS_E_INTERNAL when it
+ * is not below the target. */
+static int rel_of(struct aj *j, const char *host, const char **rel, struct ws_error *err)
 {
-	struct ws_buf d = WS_BUF_INIT;
-	const char *s = strrchr(path, '/');
-	int rc;
-
-	ws_buf_add(&d, path, s && s != path ? (size_t)(s - path) : 1);
-	rc = ws_fsync_dir(d.buf, WS_E_IO, err);
-	ws_buf_release(&d);
-	return rc;
+	*rel = ws_root_rel(j->root, host);
+	if (!*rel)
+		return ws_error_set(err, WS_E_INTERNAL, host, "path outside the target");
+	return WS_OK;
 }
 
-/* Create the ProgramData\winstate\journal chain; the folders made are
- * appended to `made` (host paths, NUL-separated). */
-static int make_tops(struct vol *vol, struct ws_buf *jroot, struct ws_buf *made,
-		     struct ws_error *err)
+/* Nothing of an apply may land among the journals: undo reads them. */
+static int refuse_journal_area(struct aj *j, const char *rel, const char *host,
+			       struct ws_error *err)
+{
+	size_t n = strlen(j->jrel);
+
+	if (strlen(rel) >= n && ws_name_ncasecmp(rel, n, j->jrel, n) == 0 &&
+	    (rel[n] == '/' || rel[n] == '\0'))
+		return ws_error_set(err, WS_E_UNSUPPORTED, host,
+				    "inside winstate's undo journal folder: refused");
+	return WS_OK;
+}
+
+/* ProgramData\winstate\journal relative to the root. */
+static void jroot_rel(struct vol *vol, struct ws_buf *out)
 {
 	struct vol_vars vars = VOL_VARS_INIT;
-	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
-	const char *pd;
-	enum vol_res res;
-	int rc;
+	struct ws_error e;
+	const char *pd = NULL;
 
-	if ((rc = vol_system_vars(vol, &vars, err)))
-		goto out;
-	pd = vol_vars_get(&vars, "PROGRAMDATA");
-	ws_buf_addf(&win, "%s\\winstate\\journal", pd ? pd : "C:\\ProgramData");
-	if ((rc = vol_resolve(vol, win.buf, &host, &res, err)))
-		goto out;
-	if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
-		rc = ws_error_set(err, WS_E_TARGET, win.buf,
-				  "the target's ProgramData folder is a link or elsewhere: "
-				  "no journal can be kept there");
-		goto out;
-	}
-	if (res == VOL_RES_MISSING) {
-		/* Make each missing level, remembering it. */
-		char *p = host.buf;
-		size_t rootlen = strlen(vol_get_info(vol)->root);
-
-		for (char *s = p + rootlen + 1; ; s++) {
-			if (*s == '/' || *s == '\0') {
-				char c = *s;
-				struct stat st;
-
-				*s = '\0';
-				if (lstat(p, &st) != 0) {
-					if (mkdir(p, 0755) != 0) {
-						rc = ws_error_set_errno(err, WS_E_IO, errno, p,
-									"cannot create folder");
-						*s = c;
-						goto out;
-					}
-					ws_buf_add(made, p, strlen(p) + 1);
-				} else if (!S_ISDIR(st.st_mode)) {
-					rc = ws_error_set(err, WS_E_TARGET, p, "not a folder");
-					*s = c;
-					goto out;
-				}
-				*s = c;
-				if (!c)
-					break;
-			}
-		}
-	}
-	ws_buf_add(jroot, host.buf, host.len);
-out:
+	ws_error_clear(&e);
+	if (vol && vol_system_vars(vol, &vars, &e) == WS_OK)
+		pd = vol_vars_get(&vars, "PROGRAMDATA");
+	/* only a path on the system drive; anything else: the usual place */
+	if (!pd || !pd[0] || pd[1] != ':' || pd[2] != '\\' || !pd[3] ||
+	    ((pd[0] & ~0x20) != vol_get_info(vol)->system_drive) || strstr(pd, "..") ||
+	    strstr(pd, "\\\\") || strchr(pd, '/'))
+		pd = "C:\\ProgramData";
+	for (const char *s = pd + 3; *s; s++)
+		ws_buf_addch(out, *s == '\\' ? '/' : *s);
+	while (out->len && out->buf[out->len - 1] == '/')
+		ws_buf_setlen(out, out->len - 1);
+	ws_buf_adds(out, "/winstate/journal");
 	vol_vars_release(&vars);
-	ws_buf_release(&win);
-	ws_buf_release(&host);
-	return rc;
+}
+
+struct made {
+	struct ws_buf list;      /* NUL-separated */
+};
+
+static int note_made(void *ctx, const char *rel, struct ws_error *err)
+{
+	struct made *m = ctx;
+
+	(void)err;
+	ws_buf_add(&m->list, rel, strlen(rel) + 1);
+	return WS_OK;
+}
+
+/* mkdirat name in dfd and open it. */
+static int sub_dir(struct aj *j, int dfd, const char *name, const char *rel, int *fd,
+		   struct ws_error *err)
+{
+	if (mkdirat(dfd, name, 0755) != 0)
+		return ws_error_set_errno(err, WS_E_IO, errno, rel, "cannot create folder");
+	*fd = ws_root_step(j->root, dfd, name);
+	if (*fd < 0)
+		return ws_error_set_errno(err, WS_E_TARGET, errno, rel, "cannot open folder");
+	return ws_root_newobj(j->root, *fd, 1, rel, err);
 }
 
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
 	     struct aj **out, struct ws_error *err)
 {
 	struct aj *j = ws_xcalloc(1, sizeof(*j));
-	struct ws_buf jroot = WS_BUF_INIT, made = WS_BUF_INIT, p = WS_BUF_INIT,
-		      id = WS_BUF_INIT;
+	struct made made = { WS_BUF_INIT };
+	struct ws_buf jrel = WS_BUF_INIT, act = WS_BUF_INIT, id = WS_BUF_INIT,
+		      rel = WS_BUF_INIT, l = WS_BUF_INIT, r = WS_BUF_INIT;
 	struct timespec ts;
 	struct tm tm;
-	int rc;
+	unsigned long nrec = 0;
+	int jfd = -1, rc;
 
-	j->fd = -1;
+	j->dfd = j->savedfd = j->workfd = j->fd = -1;
 	j->hook = hook;
 	j->hook_ctx = hook_ctx;
-	j->root = ws_xstrdup(vol_get_info(vol)->root);
-	if ((rc = make_tops(vol, &jroot, &made, err)))
+	if (sodium_init() < 0) {
+		rc = ws_error_set(err, WS_E_INTERNAL, NULL, "libsodium cannot start");
 		goto fail;
+	}
+	if ((rc = ws_root_open(vol_get_info(vol)->root, 0, &j->root, err)))
+		goto fail;
+	jroot_rel(vol, &jrel);
+	if ((rc = ws_root_mkdirs(j->root, jrel.buf, note_made, &made, NULL, err)) ||
+	    (rc = ws_root_opendir(j->root, jrel.buf, &jfd, &act, err))) {
+		if (rc == WS_E_TARGET)
+			ws_error_prefix(err, "no undo journal can be kept there");
+		goto fail;
+	}
+	j->jrel = ws_buf_detach(&act, NULL);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	ws_buf_addf(&id, "%04d%02d%02dT%02d%02d%02d.%06ldZ-", tm.tm_year + 1900,
 		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		    ts.tv_nsec / 1000);
 	ws_random_hex(&id, 4);
-	ws_path_join(&p, jroot.buf, id.buf);
-	j->dir = ws_buf_detach(&p, NULL);
-	if (mkdir(j->dir, 0755) != 0) {
+	j->dir = ws_xasprintf("%s/%s/%s", ws_root_path(j->root), j->jrel, id.buf);
+	ws_buf_addf(&rel, "%s/%s", j->jrel, id.buf);
+	if ((rc = sub_dir(j, jfd, id.buf, rel.buf, &j->dfd, err)))
+		goto fail;
+	j->fd = openat(j->dfd, AJ_LOG, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW |
+		       O_CLOEXEC, 0644);
+	if (j->fd < 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot create the undo journal");
 		goto fail;
 	}
-	ws_path_join(&p, j->dir, AJ_LOG);
-	j->fd = open(p.buf, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-	if (j->fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, p.buf, "cannot create the undo journal");
+	ws_buf_addf(&r, AJ_HEAD "%s", id.buf);
+	add_line(j, r.buf, r.len, &l);
+	for (size_t off = 0; off < made.list.len; off += strlen(made.list.buf + off) + 1) {
+		ws_buf_reset(&r);
+		ws_buf_adds(&r, "T ");
+		pct_encode(made.list.buf + off, &r);
+		add_line(j, r.buf, r.len, &l);
+		nrec++;
+	}
+	if ((rc = flush_lines(j, &l, nrec, err)))
+		goto fail;
+	ws_buf_reset(&rel);
+	ws_buf_addf(&rel, "%s/%s/saved", j->jrel, id.buf);
+	if ((rc = sub_dir(j, j->dfd, "saved", rel.buf, &j->savedfd, err)))
+		goto fail;
+	ws_buf_reset(&rel);
+	ws_buf_addf(&rel, "%s/%s/work", j->jrel, id.buf);
+	if ((rc = sub_dir(j, j->dfd, "work", rel.buf, &j->workfd, err)))
+		goto fail;
+	if (fsync(j->dfd) != 0 || fsync(jfd) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot write the undo journal");
 		goto fail;
 	}
 	{
-		struct ws_buf l = WS_BUF_INIT;
+		/* temporaries through the held folder when procfs is there */
+		char probe[64];
 
-		ws_buf_adds(&l, AJ_MAGIC);
-		for (size_t off = 0; off < made.len; off += strlen(made.buf + off) + 1) {
-			const char *rel = rel_of(j, made.buf + off);
-
-			if (!rel)
-				continue;
-			ws_buf_adds(&l, "T ");
-			pct_encode(rel, &l);
-			ws_buf_addch(&l, '\n');
-		}
-		rc = log_line(j, l.buf, l.len, err);
-		ws_buf_release(&l);
-		if (rc)
-			goto fail;
+		snprintf(probe, sizeof(probe), "/proc/self/fd/%d", j->workfd);
+		if (faccessat(AT_FDCWD, probe, X_OK, 0) == 0)
+			j->tmpdir = ws_xstrdup(probe);
+		else
+			j->tmpdir = ws_xasprintf("%s/work", j->dir);
 	}
-	ws_buf_reset(&p);
-	ws_path_join(&p, j->dir, "saved");
-	if (mkdir(p.buf, 0755) != 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, p.buf, "cannot create folder");
-		goto fail;
-	}
-	ws_buf_reset(&p);
-	ws_path_join(&p, j->dir, "work");
-	if (mkdir(p.buf, 0755) != 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, p.buf, "cannot create folder");
-		goto fail;
-	}
-	if ((rc = ws_fsync_dir(j->dir, WS_E_IO, err)) || (rc = parent_fsync(j->dir, err)))
-		goto fail;
 	*out = j;
 	goto out;
 fail:
 	aj_close(j);
 out:
-	ws_buf_release(&jroot);
-	ws_buf_release(&made);
-	ws_buf_release(&p);
+	if (jfd >= 0)
+		close(jfd);
+	ws_buf_release(&made.list);
+	ws_buf_release(&jrel);
+	ws_buf_release(&act);
 	ws_buf_release(&id);
+	ws_buf_release(&rel);
+	ws_buf_release(&l);
+	ws_buf_release(&r);
+	return rc;
+}
+
+int aj_end(struct aj *j, struct ws_error *err)
+{
+	struct ws_buf r = WS_BUF_INIT, l = WS_BUF_INIT;
+	int rc;
+
+	ws_buf_addf(&r, "END %lu", j->records);
+	add_line(j, r.buf, r.len, &l);
+	rc = flush_lines(j, &l, 0, err);
+	ws_buf_release(&r);
+	ws_buf_release(&l);
 	return rc;
 }
 
@@ -308,159 +410,353 @@ void aj_close(struct aj *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->dfd >= 0)
+		close(j->dfd);
+	if (j->savedfd >= 0)
+		close(j->savedfd);
+	if (j->workfd >= 0)
+		close(j->workfd);
 	for (size_t i = 0; i < j->ndone; i++)
 		free(j->done[i]);
 	free(j->done);
-	free(j->root);
+	ws_root_free(j->root);
 	free(j->dir);
+	free(j->jrel);
+	free(j->tmpdir);
 	free(j);
+}
+
+static void after_mkdir(void *ctx, int parent, const char *name, const char *rel)
+{
+	struct mkdir_hook *h = ctx;
+	char *host = ws_xasprintf("%s/%s", ws_root_path(h->j->root), rel);
+
+	(void)parent;
+	(void)name;
+	h->fn(h->ctx, host);
+	free(host);
+}
+
+void aj_set_mkdir_hook(struct aj *j, void (*fn)(void *ctx, const char *host), void *ctx)
+{
+	j->mh.fn = fn;
+	j->mh.ctx = ctx;
+	j->mh.j = j;
+	ws_root_set_after_mkdir(j->root, fn ? after_mkdir : NULL, &j->mh);
 }
 
 void aj_temp(struct aj *j, const char *tag, struct ws_buf *out)
 {
-	ws_buf_addf(out, "%s/work/%s-%lu.tmp", j->dir, tag, ++j->temps);
+	ws_buf_addf(out, "%s/%s-%lu.tmp", j->tmpdir, tag, ++j->temps);
 }
 
-/* Copy src to dst (new), fsync. */
-static int copy_file(const char *src, const char *dst, struct ws_error *err)
+/* Name in work/ of a temporary made by aj_temp, or NULL. */
+static const char *temp_name(const struct aj *j, const char *tmp)
+{
+	size_t n = strlen(j->tmpdir);
+	const char *b = tmp + n + 1;
+
+	if (strncmp(tmp, j->tmpdir, n) || tmp[n] != '/' || !*b || strchr(b, '/'))
+		return NULL;
+	return b;
+}
+
+/* Copy in -> out (fsynced), hashing and counting what is copied. */
+static int copy_fd(int in, int out, crypto_generichash_state *h, uint64_t *size)
 {
 	char buf[65536];
-	int in, o, rc = WS_OK;
 	ssize_t n;
 
-	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		return ws_error_set_errno(err, WS_E_IO, errno, src, "cannot read");
-	o = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (o < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, dst, "cannot create");
-		close(in);
-		return rc;
-	}
 	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		int e;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = ws_error_set_errno(err, WS_E_IO, errno, src, "cannot read");
-			break;
+			return errno;
 		}
-		if ((e = ws_write_all(o, buf, (size_t)n))) {
-			rc = ws_error_set_errno(err, WS_E_IO, e, dst, "cannot write");
-			break;
-		}
+		if ((e = ws_write_all(out, buf, (size_t)n)))
+			return e;
+		if (h)
+			crypto_generichash_update(h, (unsigned char *)buf, (size_t)n);
+		if (size)
+			*size += (uint64_t)n;
 	}
-	if (!rc && fsync(o) != 0)
-		rc = ws_error_set_errno(err, WS_E_IO, errno, dst, "cannot write");
-	close(in);
-	if (close(o) != 0 && !rc)
-		rc = ws_error_set_errno(err, WS_E_IO, errno, dst, "cannot write");
-	return rc;
+	return fsync(out) != 0 ? errno : 0;
 }
 
-int aj_save(struct aj *j, const char *host, struct ws_error *err)
+/* Save the open regular file `in` (stat st, path rel) as saved/<n> and
+ * record it. */
+static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
+		   struct ws_error *err)
 {
-	const char *rel = rel_of(j, host);
-	struct ws_buf saved = WS_BUF_INIT, l = WS_BUF_INIT;
-	struct stat st;
-	unsigned long n;
-	int rc;
+	crypto_generichash_state h;
+	unsigned char sum[32];
+	char hex[65], name[32];
+	struct ws_buf r = WS_BUF_INIT, l = WS_BUF_INIT;
+	uint64_t size = 0;
+	unsigned long n = j->saved++;
+	int o, e, rc;
 
-	if (!rel)
-		return ws_error_set(err, WS_E_INTERNAL, host, "path outside the target");
-	if (is_done(j, rel))
-		return WS_OK;
-	if (lstat(host, &st) != 0 || !S_ISREG(st.st_mode))
-		return ws_error_set(err, WS_E_IO, host, "not a regular file: cannot save it");
-	n = j->saved++;
-	ws_buf_addf(&saved, "%s/saved/%lu", j->dir, n);
-	if ((rc = copy_file(host, saved.buf, err)) ||
-	    (rc = parent_fsync(saved.buf, err)))
-		goto out;
-	ws_buf_addf(&l, "S %lu %o %lld %ld ", n, (unsigned)(st.st_mode & 07777),
-		    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-	pct_encode(rel, &l);
-	ws_buf_addch(&l, '\n');
-	if ((rc = log_line(j, l.buf, l.len, err)))
-		goto out;
-	mark_done(j, rel);
-out:
-	ws_buf_release(&saved);
+	snprintf(name, sizeof(name), "%lu", n);
+	o = openat(j->savedfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (o < 0)
+		return ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot save %s", rel);
+	crypto_generichash_init(&h, NULL, 0, sizeof(sum));
+	e = copy_fd(in, o, &h, &size);
+	if (close(o) != 0 && !e)
+		e = errno;
+	if (!e && fsync(j->savedfd) != 0)
+		e = errno;
+	if (e)
+		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
+	crypto_generichash_final(&h, sum, sizeof(sum));
+	hex_of(sum, sizeof(sum), hex);
+	ws_buf_addf(&r, "S %lu %o %lld %ld %llu %s ", n, (unsigned)(st->st_mode & 07777),
+		    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+		    (unsigned long long)size, hex);
+	pct_encode(rel, &r);
+	add_line(j, r.buf, r.len, &l);
+	rc = flush_lines(j, &l, 1, err);
+	ws_buf_release(&r);
 	ws_buf_release(&l);
 	return rc;
 }
 
+/* Open the existing regular file at rel (parent fd + leaf). */
+static int open_existing(struct aj *j, const char *rel, const char *host, int *pfd,
+			 struct ws_buf *leaf, struct ws_buf *actual, int *fd,
+			 struct stat *st, struct ws_error *err)
+{
+	int rc = ws_root_parent(j->root, rel, pfd, leaf, actual, err);
+
+	*fd = -1;
+	if (rc)
+		return rc;
+	*fd = openat(*pfd, leaf->buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		int e = *fd < 0 ? errno : 0;
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		close(*pfd);
+		*pfd = -1;
+		return e == ENOENT ? ws_error_set_errno(err, WS_E_IO, e, host, "cannot save")
+				   : ws_error_set(err, WS_E_IO, host,
+						  "not a regular file: cannot save it");
+	}
+	return WS_OK;
+}
+
+int aj_save(struct aj *j, const char *host, struct ws_error *err)
+{
+	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
+	const char *rel;
+	struct stat st;
+	int pfd = -1, fd = -1, rc;
+
+	if ((rc = rel_of(j, host, &rel, err)))
+		return rc;
+	if (is_done(j, rel))
+		return WS_OK;
+	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
+		goto out;
+	if (!(rc = save_fd(j, fd, &st, act.buf, err)))
+		mark_done(j, 'S', rel);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
+	ws_buf_release(&act);
+	return rc;
+}
+
+int aj_remove(struct aj *j, const char *host, struct ws_error *err)
+{
+	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
+	const char *rel;
+	struct stat st;
+	int pfd = -1, fd = -1, rc;
+
+	if ((rc = rel_of(j, host, &rel, err)) ||
+	    (rc = refuse_journal_area(j, rel, host, err)))
+		return rc;
+	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
+		goto out;
+	if (!is_done(j, rel)) {
+		if ((rc = save_fd(j, fd, &st, act.buf, err)))
+			goto out;
+		mark_done(j, 'S', rel);
+	}
+	if (unlinkat(pfd, leaf.buf, 0) != 0 || fsync(pfd) != 0)
+		rc = ws_error_set_errno(err, WS_E_IO, errno, host, "cannot delete");
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
+	ws_buf_release(&act);
+	return rc;
+}
+
+static int log_create(struct aj *j, unsigned long long ino, unsigned long long size,
+		      const char *rel, struct ws_error *err)
+{
+	char head[64];
+
+	snprintf(head, sizeof(head), "F %llu %llu ", ino, size);
+	return log_rec(j, head, rel, err);
+}
+
 int aj_will_create(struct aj *j, const char *host, struct ws_error *err)
 {
-	int rc = log_entry(j, "F ", host, err);
+	const char *rel;
+	int rc;
 
-	if (!rc)
-		mark_done(j, rel_of(j, host));
-	return rc;
+	if ((rc = rel_of(j, host, &rel, err)) ||
+	    (rc = refuse_journal_area(j, rel, host, err)) ||
+	    (rc = log_create(j, 0, 0, rel, err)))
+		return rc;
+	mark_done(j, 'F', rel);
+	return WS_OK;
+}
+
+static int log_dir(void *ctx, const char *rel, struct ws_error *err)
+{
+	return log_rec(ctx, "D ", rel, err);
 }
 
 int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err)
 {
-	char *p = ws_xstrdup(host);
-	size_t rootlen = strlen(j->root);
-	int rc = WS_OK;
+	const char *rel;
+	int rc;
 
-	if (strncmp(p, j->root, rootlen) || p[rootlen] != '/') {
-		free(p);
-		return ws_error_set(err, WS_E_INTERNAL, host, "path outside the target");
-	}
-	for (char *s = p + rootlen + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			struct stat st;
-
-			*s = '\0';
-			if (lstat(p, &st) != 0) {
-				if ((rc = log_entry(j, "D ", p, err)))
-					break;
-				if (mkdir(p, 0755) != 0) {
-					rc = ws_error_set_errno(err, WS_E_IO, errno, p,
-								"cannot create folder");
-					break;
-				}
-			} else if (!S_ISDIR(st.st_mode)) {
-				rc = ws_error_set(err, WS_E_IO, p, "not a folder");
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
+	if ((rc = rel_of(j, host, &rel, err)) ||
+	    (rc = refuse_journal_area(j, rel, host, err)))
+		return rc;
+	return ws_root_mkdirs(j->root, rel, log_dir, j, NULL, err);
 }
 
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err)
 {
-	int rc;
+	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
+	const char *rel, *tname = temp_name(j, tmp);
+	struct stat st, ost;
+	int pfd = -1, tfd = -1, ofd = -1, rc;
 
+	if (!tname)
+		return ws_error_set(err, WS_E_INTERNAL, tmp, "not a temporary of the journal");
+	if ((rc = rel_of(j, dest, &rel, err)) ||
+	    (rc = refuse_journal_area(j, rel, dest, err)) ||
+	    (rc = ws_root_parent(j->root, rel, &pfd, &leaf, &act, err)))
+		goto out;
+	tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = ws_error_set_errno(err, WS_E_IO, tfd < 0 ? errno : EINVAL, tmp,
+					"cannot place file");
+		goto out;
+	}
 	if (replace) {
-		if ((rc = aj_save(j, dest, err)))
-			return rc;
-		if (rename(tmp, dest) != 0)
-			return ws_error_set_errno(err, WS_E_IO, errno, dest,
-						  "cannot rename into place");
+		ofd = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (ofd >= 0 && (fstat(ofd, &ost) != 0 || !S_ISREG(ost.st_mode))) {
+			rc = ws_error_set(err, WS_E_IO, dest, "not a regular file: cannot replace it");
+			goto out;
+		}
+		if (!is_done(j, rel)) {
+			if (ofd < 0) {
+				rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot save");
+				goto out;
+			}
+			if ((rc = save_fd(j, ofd, &ost, act.buf, err)))
+				goto out;
+			mark_done(j, 'S', rel);
+		} else if (is_done(j, rel) == 'F' &&
+			   (rc = log_create(j, (unsigned long long)st.st_ino,
+					    (unsigned long long)st.st_size, act.buf, err))) {
+			/* replacing a file this apply made: undo removes the new one */
+			goto out;
+		}
+		/* the replacement keeps the old file's security and attributes */
+		if (ofd >= 0)
+			ws_copy_xattrs(ofd, tfd, ws_ntfs_xattrs, 1);
+		else if ((rc = ws_root_newobj(j->root, tfd, 0, act.buf, err)))
+			goto out;
+		if (renameat(j->workfd, tname, pfd, leaf.buf) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot rename into place");
+			goto out;
+		}
 	} else {
 		/* Never announce the creation of something that exists: undo
 		 * would remove it. */
-		if (ws_path_exists(dest))
-			return ws_error_set_errno(err, WS_E_IO, EEXIST, dest, "cannot place file");
-		if ((rc = aj_will_create(j, dest, err)))
-			return rc;
-		if (link(tmp, dest) != 0)
-			return ws_error_set_errno(err, WS_E_IO, errno, dest,
-						  "cannot place file");
-		unlink(tmp);
+		if (fstatat(pfd, leaf.buf, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, EEXIST, dest, "cannot place file");
+			goto out;
+		}
+		if ((rc = ws_root_newobj(j->root, tfd, 0, act.buf, err)) ||
+		    (rc = log_create(j, (unsigned long long)st.st_ino,
+				     (unsigned long long)st.st_size, act.buf, err)))
+			goto out;
+		mark_done(j, 'F', rel);
+		if (linkat(j->workfd, tname, pfd, leaf.buf, 0) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot place file");
+			goto out;
+		}
+		unlinkat(j->workfd, tname, 0);
 	}
-	return parent_fsync(dest, err);
+	if (fsync(pfd) != 0)
+		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write");
+out:
+	if (ofd >= 0)
+		close(ofd);
+	if (tfd >= 0)
+		close(tfd);
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
+	ws_buf_release(&act);
+	return rc;
+}
+
+int aj_link(struct aj *j, const char *src, const char *dest, int *linked,
+	    struct ws_error *err)
+{
+	struct ws_buf sleaf = WS_BUF_INIT, dleaf = WS_BUF_INIT, act = WS_BUF_INIT;
+	const char *srel, *drel;
+	struct stat st;
+	int spfd = -1, dpfd = -1, rc;
+
+	*linked = 0;
+	if ((rc = rel_of(j, src, &srel, err)) || (rc = rel_of(j, dest, &drel, err)) ||
+	    (rc = refuse_journal_area(j, drel, dest, err)) ||
+	    (rc = ws_root_parent(j->root, srel, &spfd, &sleaf, NULL, err)) ||
+	    (rc = ws_root_parent(j->root, drel, &dpfd, &dleaf, &act, err)))
+		goto out;
+	if (fstatat(dpfd, dleaf.buf, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(spfd, sleaf.buf, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+		goto out; /* not linkable: the caller copies */
+	if ((rc = log_create(j, (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+			     act.buf, err)))
+		goto out;
+	mark_done(j, 'F', drel);
+	if (linkat(spfd, sleaf.buf, dpfd, dleaf.buf, 0) == 0) {
+		*linked = 1;
+		if (fsync(dpfd) != 0)
+			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write");
+	}
+out:
+	if (spfd >= 0)
+		close(spfd);
+	if (dpfd >= 0)
+		close(dpfd);
+	ws_buf_release(&sleaf);
+	ws_buf_release(&dleaf);
+	ws_buf_release(&act);
+	return rc;
 }
 
 int aj_write_new(struct aj *j, const char *host, const void *data, size_t len,
@@ -472,7 +768,7 @@ int aj_write_new(struct aj *j, const char *host, const void *data, size_t len,
 	if (!j)
 		return ws_write_file_atomic(host, data, len, 0, WS_E_IO, err);
 	aj_temp(j, "new", &tmp);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create");
 		goto out;
@@ -502,267 +798,635 @@ struct jent {
 	unsigned mode;
 	long long sec;
 	long nsec;
-	char *path;              /* host path */
+	unsigned long long ino, size;
+	unsigned char sum[32];
+	char *path;              /* relative to the root */
 };
 
-static void jents_free(struct jent *v, size_t n)
+struct jlog {
+	struct jent *v;
+	size_t n, a;
+	int ended;               /* END seen: the apply finished writing */
+};
+
+static void jlog_release(struct jlog *l)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i].path);
-	free(v);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
 }
 
-static int parse_journal(const char *root, const char *jdir, struct jent **out,
-			 size_t *nout, struct ws_error *err)
+/* YYYYMMDDTHHMMSS.uuuuuuZ-xxxxxxxx */
+static int id_valid(const char *s)
 {
-	struct ws_buf text = WS_BUF_INIT, lp = WS_BUF_INIT;
-	struct jent *v = NULL;
-	size_t n = 0, a = 0;
-	char *s, *end;
-	long lineno = 1;
-	int rc = WS_OK;
+	static const char pat[] = "99999999T999999.999999Z-ffffffff";
 
-	ws_path_join(&lp, jdir, AJ_LOG);
-	if (!ws_path_exists(lp.buf))
-		goto out; /* killed before the log existed: nothing happened */
-	if ((rc = ws_read_file(lp.buf, (size_t)1 << 30, &text, err)))
-		goto out;
-	s = text.buf;
-	end = text.buf + text.len;
-	if (text.len && (text.len < strlen(AJ_MAGIC) || strncmp(s, AJ_MAGIC, strlen(AJ_MAGIC)))) {
-		rc = ws_error_set(err, WS_E_CORRUPT, lp.buf, "not a winstate undo journal");
+	if (strlen(s) != sizeof(pat) - 1)
+		return 0;
+	for (size_t i = 0; pat[i]; i++) {
+		if (pat[i] == '9' ? !(s[i] >= '0' && s[i] <= '9') :
+		    pat[i] == 'f' ? !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')) :
+		    s[i] != pat[i])
+			return 0;
+	}
+	return 1;
+}
+
+static int path_ok(const char *p)
+{
+	if (!*p || *p == '/')
+		return 0;
+	for (;;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.') ||
+		    len > NAME_MAX)
+			return 0;
+		if (!p[len])
+			return 1;
+		p += len + 1;
+	}
+}
+
+/* Split off the next space-separated field of *p. */
+static char *field(char **p)
+{
+	char *s = *p, *sp = strchr(s, ' ');
+
+	if (!sp || sp == s)
+		return NULL;
+	*sp = '\0';
+	*p = sp + 1;
+	return s;
+}
+
+static int num(const char *s, int base, unsigned long long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	return errno || *end ? -1 : 0;
+}
+
+/* One record (after its chk was verified); -1 when malformed. */
+static int parse_rec(char *s, struct jlog *jl)
+{
+	struct jent e = { 0 };
+	char *p = s + 2, *f[6];
+	unsigned long long v[5];
+
+	if (!strncmp(s, "END ", 4)) {
+		if (num(s + 4, 10, &v[0]) || v[0] != jl->n)
+			return -1;
+		jl->ended = 1;
+		return 0;
+	}
+	if (!s[0] || s[1] != ' ' || !strchr("TDFS", s[0]))
+		return -1;
+	e.kind = s[0];
+	if (e.kind == 'F') {
+		if (!(f[0] = field(&p)) || !(f[1] = field(&p)) || num(f[0], 10, &e.ino) ||
+		    num(f[1], 10, &e.size))
+			return -1;
+	} else if (e.kind == 'S') {
+		for (int i = 0; i < 6; i++)
+			if (!(f[i] = field(&p)))
+				return -1;
+		if (num(f[0], 10, &v[0]) || num(f[1], 8, &v[1]) || v[1] > 07777 ||
+		    num(f[2], 10, &v[2]) || num(f[3], 10, &v[3]) || v[3] > 999999999 ||
+		    num(f[4], 10, &e.size) || strlen(f[5]) != 64 || unhex(f[5], 32, e.sum))
+			return -1;
+		e.n = (unsigned long)v[0];
+		e.mode = (unsigned)v[1];
+		e.sec = (long long)v[2];
+		e.nsec = (long)v[3];
+	}
+	if (pct_decode(p) || !path_ok(p))
+		return -1;
+	e.path = ws_xstrdup(p);
+	WS_ALLOC_GROW(jl->v, jl->n + 1, jl->a);
+	jl->v[jl->n++] = e;
+	return 0;
+}
+
+/*
+ * Read and verify journal.log in the journal folder dfd named id.  *valid
+ * is 0 (WS_OK) when there is no first line of a format-2 journal of that
+ * id: not a journal.  A later line that does not verify: WS_E_CORRUPT.
+ */
+static int read_journal(int dfd, const char *id, const char *where, struct jlog *jl,
+			int *valid, struct ws_error *err)
+{
+	struct ws_buf text = WS_BUF_INIT, head = WS_BUF_INIT;
+	unsigned char prev[AJ_CHK] = { 0 }, chk[AJ_CHK], calc[AJ_CHK];
+	struct stat st;
+	char *s, *end;
+	long lineno = 0;
+	int fd, rc = WS_OK;
+
+	*valid = 0;
+	fd = openat(dfd, AJ_LOG, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return WS_OK;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > AJ_MAX_LOG) {
+		close(fd);
+		return WS_OK;
+	}
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, where, "cannot read the journal");
+			close(fd);
+			goto out;
+		}
+		if (n == 0 || text.len + (size_t)n > AJ_MAX_LOG)
+			break;
+		ws_buf_add(&text, buf, (size_t)n);
+	}
+	close(fd);
+	if (text.len >= 18 && !memcmp(text.buf, "winstate-journal 1", 18) &&
+	    (text.len == 18 || text.buf[18] == '\n')) {
+		rc = ws_error_set(err, WS_E_UNSUPPORTED, where,
+				  "journal format 1 has no checksums, so it cannot be told from a "
+				  "planted file: undo it with the winstate version that wrote it");
 		goto out;
 	}
-	if (text.len)
-		s += strlen(AJ_MAGIC);
+	ws_buf_addf(&head, AJ_HEAD "%s", id);
+	s = text.buf;
+	end = text.buf + text.len;
 	while (s < end) {
-		char *nl = memchr(s, '\n', (size_t)(end - s));
-		struct jent e = { 0 };
-		char *p, *sp;
+		char *nl = memchr(s, '\n', (size_t)(end - s)), *tab;
 
-		lineno++;
 		if (!nl)
 			break; /* torn last line: announces nothing that happened */
 		*nl = '\0';
-		e.kind = s[0];
-		p = s + 2;
-		if (s[1] != ' ' || !strchr("TDFS", e.kind) || !s[0])
+		lineno++;
+		tab = strrchr(s, '\t');
+		if (!tab || strlen(s) != (size_t)(nl - s) || strlen(tab + 1) != 2 * AJ_CHK || unhex(tab + 1, AJ_CHK, chk))
 			goto bad;
-		if (e.kind == 'S') {
-			if (sscanf(p, "%lu %o %lld %ld", &e.n, &e.mode, &e.sec, &e.nsec) != 4)
+		*tab = '\0';
+		line_chk(prev, s, (size_t)(tab - s), calc);
+		if (memcmp(calc, chk, AJ_CHK))
+			goto bad;
+		memcpy(prev, chk, AJ_CHK);
+		if (lineno == 1) {
+			if (strcmp(s, head.buf))
 				goto bad;
-			for (int k = 0; k < 4; k++) {
-				sp = strchr(p, ' ');
-				if (!sp)
-					goto bad;
-				p = sp + 1;
-			}
-		}
-		if (!*p || pct_decode(p) || strstr(p, "..") == p || strstr(p, "/../") ||
-		    p[0] == '/')
+			*valid = 1;
+		} else if (jl->ended || parse_rec(s, jl)) {
 			goto bad;
-		e.path = ws_xasprintf("%s/%s", root, p);
-		WS_ALLOC_GROW(v, n + 1, a);
-		v[n++] = e;
+		}
 		s = nl + 1;
-		continue;
+	}
+	goto out;
 bad:
-		rc = ws_error_set(err, WS_E_CORRUPT, lp.buf, "malformed journal entry");
-		ws_error_at(err, lineno, 0);
-		goto out;
-	}
+	if (lineno == 1)
+		goto out; /* not a journal of this folder */
+	rc = ws_error_set(err, WS_E_CORRUPT, where,
+			  "damaged journal entry (checksum, format or order): nothing undone");
+	ws_error_at(err, lineno, 0);
 out:
-	if (rc) {
-		jents_free(v, n);
-		v = NULL;
-		n = 0;
-	}
-	*out = v;
-	*nout = n;
+	if (rc || !*valid)
+		jlog_release(jl);
 	ws_buf_release(&text);
-	ws_buf_release(&lp);
+	ws_buf_release(&head);
 	return rc;
 }
 
-/* Newest journal under ProgramData/winstate/journal. */
-static int find_journal(struct vol *vol, struct ws_buf *out, struct ws_error *err)
+static int name_cmp_desc(const void *a, const void *b)
 {
-	struct vol_vars vars = VOL_VARS_INIT;
-	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
-	enum vol_res res;
-	char best[256] = "";
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
+/* The newest valid journal below the journal folder jfd. */
+static int pick_journal(struct ws_root *root, int jfd, const char *jdir, struct ws_log *log,
+			struct ws_buf *name, int *dfd, struct jlog *jl, struct ws_error *err)
+{
+	char **names = NULL;
+	size_t n = 0, a = 0;
+	struct ws_error old;     /* the first format-1 journal met */
 	DIR *d;
 	struct dirent *de;
+	int fd = openat(jfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = WS_OK;
+
+	*dfd = -1;
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return ws_error_set_errno(err, WS_E_IO, errno, jdir, "cannot read folder");
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!id_valid(de->d_name)) {
+			ws_logf(log, WS_LOG_WARN, de->d_name, "not a winstate journal: ignored");
+			continue;
+		}
+		WS_ALLOC_GROW(names, n + 1, a);
+		names[n++] = ws_xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp_desc);
+	ws_error_clear(&old);
+	for (size_t i = 0; i < n && *dfd < 0 && !rc; i++) {
+		struct ws_buf where = WS_BUF_INIT;
+		struct ws_error e1;
+		int valid = 0, fd2 = ws_root_step(root, jfd, names[i]);
+
+		ws_error_clear(&e1);
+		ws_buf_addf(&where, "%s/%s", jdir, names[i]);
+		if (fd2 < 0) {
+			ws_logf(log, WS_LOG_WARN, where.buf, "not a folder (or a link): ignored");
+		} else if ((rc = read_journal(fd2, names[i], where.buf, jl, &valid, &e1)) ==
+			   WS_E_UNSUPPORTED) {
+			/* format 1: only with --journal; never blocks a newer one */
+			ws_logf(log, WS_LOG_WARN, where.buf, "format-1 journal: ignored");
+			if (!old.code)
+				old = e1;
+			rc = WS_OK;
+			close(fd2);
+		} else if (rc) {
+			if (err)
+				*err = e1;
+			close(fd2);
+		} else if (!valid) {
+			ws_logf(log, WS_LOG_WARN, where.buf, "no valid journal.log: ignored");
+			close(fd2);
+		} else {
+			*dfd = fd2;
+			ws_buf_adds(name, names[i]);
+		}
+		ws_buf_release(&where);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (!rc && *dfd < 0 && old.code == WS_E_UNSUPPORTED) {
+		if (err)
+			*err = old;
+		rc = WS_E_UNSUPPORTED;
+	} else if (!rc && *dfd < 0) {
+		rc = ws_error_set(err, WS_E_USAGE, jdir, "no undo journal on this target");
+	}
+	return rc;
+}
+
+/* The journal folder: --journal, else ProgramData\winstate\journal (or
+ * where the target's %PROGRAMDATA% says, when it still reads as Windows). */
+static int open_jroot(struct ws_root *root, const char *target, const char *journal,
+		      int *jfd, struct ws_buf *jrel, struct ws_buf *name, struct ws_error *err)
+{
 	int rc;
 
-	if ((rc = vol_system_vars(vol, &vars, err)))
-		goto out;
-	ws_buf_addf(&win, "%s\\winstate\\journal",
-		    vol_vars_get(&vars, "PROGRAMDATA") ? vol_vars_get(&vars, "PROGRAMDATA")
-						       : "C:\\ProgramData");
-	if ((rc = vol_resolve(vol, win.buf, &host, &res, err)))
-		goto out;
-	if (res != VOL_RES_FOUND || !(d = opendir(host.buf))) {
-		rc = ws_error_set(err, WS_E_USAGE, win.buf, "no undo journal on this target");
-		goto out;
+	if (journal) {
+		char *rp = realpath(journal, NULL), *rr = realpath(ws_root_path(root), NULL);
+		size_t l, rl = rr ? strlen(rr) : 0;
+		const char *rel;
+
+		rc = WS_OK;
+		if (!rp || !rr) {
+			rc = ws_error_set_errno(err, WS_E_USAGE, errno, journal, "no such journal");
+			goto done;
+		}
+		l = strlen(rp);
+		if (l > strlen("/" AJ_LOG) && !strcmp(rp + l - strlen("/" AJ_LOG), "/" AJ_LOG))
+			rp[l - strlen("/" AJ_LOG)] = '\0';
+		rel = rl == 1 ? rp + 1 : rp + rl + 1;
+		if (strncmp(rp, rr, rl) || (rl > 1 && rp[rl] != '/') || !*rel) {
+			rc = ws_error_set(err, WS_E_USAGE, journal,
+					  "this journal is not on the target %s", target);
+			goto done;
+		}
+		if ((rc = ws_root_parent(root, rel, jfd, name, NULL, err)))
+			goto done;
+		if (!id_valid(name->buf)) {
+			close(*jfd);
+			*jfd = -1;
+			rc = ws_error_set(err, WS_E_USAGE, journal, "not a winstate journal folder");
+			goto done;
+		}
+		ws_buf_add(jrel, rel, (size_t)(strrchr(rel, '/') ? strrchr(rel, '/') - rel : 0));
+done:
+		free(rp);
+		free(rr);
+		return rc;
 	}
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(best) &&
-		    strcmp(de->d_name, best) > 0)
-			snprintf(best, sizeof(best), "%s", de->d_name);
-	closedir(d);
-	if (!best[0]) {
-		rc = ws_error_set(err, WS_E_USAGE, win.buf, "no undo journal on this target");
-		goto out;
+	ws_buf_adds(jrel, "ProgramData/winstate/journal");
+	rc = ws_root_opendir(root, jrel->buf, jfd, NULL, err);
+	if (rc == WS_E_IO && err && err->sys_errno == ENOENT) {
+		struct vol *vol = NULL;
+		struct ws_error e2;
+
+		/* %PROGRAMDATA% elsewhere on the drive: only while it reads as Windows */
+		ws_error_clear(&e2);
+		if (vol_open(target, &vol, &e2) == WS_OK) {
+			ws_buf_reset(jrel);
+			jroot_rel(vol, jrel);
+			vol_close(vol);
+			rc = ws_root_opendir(root, jrel->buf, jfd, NULL, err);
+		}
 	}
-	ws_path_join(out, host.buf, best);
-out:
-	vol_vars_release(&vars);
-	ws_buf_release(&win);
-	ws_buf_release(&host);
+	if (rc == WS_E_IO && err && err->sys_errno == ENOENT)
+		rc = ws_error_set(err, WS_E_USAGE, target, "no undo journal on this target");
+	else if (rc == WS_E_TARGET)
+		ws_error_prefix(err, "the journal folder cannot be trusted");
 	return rc;
 }
 
 /* Put saved/<n> back at e->path. */
-static int restore_one(const char *jdir, const struct jent *e, struct ws_error *err)
+static int restore_one(struct ws_root *root, int savedfd, int workfd, const struct jent *e,
+		       struct ws_error *err)
 {
-	struct ws_buf src = WS_BUF_INIT, tmp = WS_BUF_INIT;
+	struct ws_buf leaf = WS_BUF_INIT;
+	char name[32], tname[48];
 	struct timespec ts[2];
 	struct stat st;
-	int rc = WS_OK;
+	int pfd = -1, in = -1, o = -1, old, rc, x;
 
-	ws_buf_addf(&src, "%s/saved/%lu", jdir, e->n);
-	ws_buf_addf(&tmp, "%s/work/undo-%lu.tmp", jdir, e->n);
-	if (lstat(src.buf, &st) != 0) {
-		rc = ws_error_set_errno(err, WS_E_CORRUPT, errno, src.buf,
-					"the journal's copy of %s is missing", e->path);
+	snprintf(name, sizeof(name), "%lu", e->n);
+	snprintf(tname, sizeof(tname), "undo-%lu.tmp", e->n);
+	if ((rc = ws_root_parent(root, e->path, &pfd, &leaf, NULL, err))) {
+		ws_error_prefix(err, "cannot restore %s", e->path);
 		goto out;
 	}
-	if ((rc = copy_file(src.buf, tmp.buf, err)))
+	in = openat(savedfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0) {
+		rc = ws_error_set_errno(err, WS_E_CORRUPT, errno, e->path,
+					"the journal's copy is missing");
 		goto out;
-	chmod(tmp.buf, e->mode & 07777);
+	}
+	unlinkat(workfd, tname, 0);
+	o = openat(workfd, tname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (o < 0 || (x = copy_fd(in, o, NULL, NULL)) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, o < 0 ? errno : x, e->path, "cannot restore");
+		goto out;
+	}
+	fchmod(o, e->mode & 07777);
+	/* security descriptor and attributes: those apply carried over */
+	old = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (old >= 0) {
+		if (fstat(old, &st) == 0 && S_ISREG(st.st_mode))
+			ws_copy_xattrs(old, o, ws_ntfs_xattrs, 0);
+		close(old);
+	}
 	ts[0].tv_sec = (time_t)e->sec;
 	ts[0].tv_nsec = e->nsec;
 	ts[1] = ts[0];
-	utimensat(AT_FDCWD, tmp.buf, ts, 0);
-	if (rename(tmp.buf, e->path) != 0) {
+	futimens(o, ts);
+	if (close(o) != 0) {
+		o = -1;
 		rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot restore");
-		unlink(tmp.buf);
 		goto out;
 	}
-	rc = parent_fsync(e->path, err);
+	o = -1;
+	if (renameat(workfd, tname, pfd, leaf.buf) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot restore");
+		unlinkat(workfd, tname, 0);
+		goto out;
+	}
+	if (fsync(pfd) != 0)
+		rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot restore");
 out:
-	ws_buf_release(&src);
-	ws_buf_release(&tmp);
+	if (o >= 0) {
+		close(o);
+		unlinkat(workfd, tname, 0);
+	}
+	if (in >= 0)
+		close(in);
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
 	return rc;
+}
+
+/* Every saved copy there, whole, before anything is touched. */
+static int check_saved(int savedfd, const struct jlog *jl, const char *where,
+		       struct ws_error *err)
+{
+	for (size_t i = 0; i < jl->n; i++) {
+		const struct jent *e = &jl->v[i];
+		crypto_generichash_state h;
+		unsigned char sum[32];
+		uint64_t size = 0;
+		char name[32], buf[65536];
+		int fd, bad = 0;
+		ssize_t n;
+
+		if (e->kind != 'S')
+			continue;
+		snprintf(name, sizeof(name), "%lu", e->n);
+		fd = savedfd < 0 ? -1 : openat(savedfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return ws_error_set(err, WS_E_CORRUPT, where,
+					    "the journal's copy of %s is missing: nothing undone",
+					    e->path);
+		crypto_generichash_init(&h, NULL, 0, sizeof(sum));
+		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+			crypto_generichash_update(&h, (unsigned char *)buf, (size_t)n);
+			size += (uint64_t)n;
+		}
+		if (n < 0)
+			bad = 1;
+		close(fd);
+		crypto_generichash_final(&h, sum, sizeof(sum));
+		if (bad || size != e->size || memcmp(sum, e->sum, sizeof(sum)))
+			return ws_error_set(err, WS_E_CORRUPT, where,
+					    "the journal's copy of %s is damaged: nothing undone",
+					    e->path);
+	}
+	return WS_OK;
+}
+
+/* Remove what one F line created, when it is still that object. */
+static int undo_create(struct ws_root *root, const struct jent *e, struct ws_log *log,
+		       struct apply_undo_report *r, struct ws_error *err)
+{
+	struct ws_buf leaf = WS_BUF_INIT;
+	struct ws_error e2;
+	struct stat st;
+	int pfd = -1, rc = WS_OK;
+
+	ws_error_clear(&e2);
+	if (ws_root_parent(root, e->path, &pfd, &leaf, NULL, &e2)) {
+		if (!(e2.code == WS_E_IO && e2.sys_errno == ENOENT)) {
+			ws_logf(log, WS_LOG_WARN, e->path, "left in place: %s", e2.msg);
+			r->left_files++;
+		}
+		goto out;
+	}
+	if (fstatat(pfd, leaf.buf, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		goto out;
+	if (!S_ISREG(st.st_mode) ||
+	    (e->ino && ((unsigned long long)st.st_ino != e->ino ||
+			(unsigned long long)st.st_size != e->size))) {
+		ws_logf(log, WS_LOG_WARN, e->path,
+			"not the file apply created (changed or replaced since): left in place");
+		r->left_files++;
+		goto out;
+	}
+	if (unlinkat(pfd, leaf.buf, 0) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot remove");
+		goto out;
+	}
+	r->removed_files++;
+out:
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
+	return rc;
+}
+
+/* rmdir a folder a D or T line made; 1 removed, 0 not. */
+static int undo_dir(struct ws_root *root, const struct jent *e, struct ws_log *log,
+		    struct apply_undo_report *r, int quiet)
+{
+	struct ws_buf leaf = WS_BUF_INIT;
+	struct ws_error e2;
+	int pfd = -1, done = 0;
+
+	ws_error_clear(&e2);
+	if (ws_root_parent(root, e->path, &pfd, &leaf, NULL, &e2)) {
+		if (!quiet && !(e2.code == WS_E_IO && e2.sys_errno == ENOENT)) {
+			ws_logf(log, WS_LOG_WARN, e->path, "left in place: %s", e2.msg);
+			r->left_dirs++;
+		}
+		goto out;
+	}
+	if (unlinkat(pfd, leaf.buf, AT_REMOVEDIR) == 0) {
+		done = 1;
+		fsync(pfd);
+	} else if (quiet || errno == ENOENT) {
+		/* nothing */
+	} else if (errno == ENOTDIR) {
+		ws_logf(log, WS_LOG_WARN, e->path,
+			"not the folder apply made (a file or link is there now): left in place");
+		r->left_files++;
+	} else {
+		r->left_dirs++;
+		ws_logf(log, WS_LOG_WARN, e->path,
+			"folder made by apply is not empty: left in place");
+	}
+out:
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
+	return done;
 }
 
 int apply_undo(const char *target, const char *journal, struct ws_log *log,
 	       struct apply_undo_report *r, struct ws_error *err)
 {
-	struct vol *vol = NULL;
-	struct ws_buf jdir = WS_BUF_INIT;
-	struct jent *v = NULL;
-	size_t n = 0;
+	struct ws_root *root = NULL;
+	struct ws_buf jrel = WS_BUF_INIT, name = WS_BUF_INIT, where = WS_BUF_INIT;
+	struct jlog jl = { 0 };
 	struct statvfs sv;
-	const char *root;
-	int rc;
+	int jfd = -1, dfd = -1, savedfd = -1, workfd = -1, rc;
 
 	memset(r, 0, sizeof(*r));
-	if ((rc = vol_open(target, &vol, err)))
+	if (sodium_init() < 0)
+		return ws_error_set(err, WS_E_INTERNAL, NULL, "libsodium cannot start");
+	if (!target)
+		return ws_error_set(err, WS_E_USAGE, NULL, "undo needs a target");
+	if ((rc = ws_root_open(target, 0, &root, err)))
 		return rc;
-	root = vol_get_info(vol)->root;
-	if (statvfs(root, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
-		rc = ws_error_set(err, WS_E_TARGET, root, "the target is mounted read-only");
+	if (fstatvfs(ws_root_fd(root), &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		rc = ws_error_set(err, WS_E_TARGET, target, "the target is mounted read-only");
 		goto out;
 	}
+	if ((rc = open_jroot(root, target, journal, &jfd, &jrel, &name, err)))
+		goto out;
+	ws_buf_addf(&where, "%s%s%s", ws_root_path(root), jrel.len ? "/" : "",
+		    jrel.len ? jrel.buf : "");
 	if (journal) {
-		char *rp = realpath(journal, NULL);
-		size_t rl = strlen(root);
-		size_t l;
+		int valid = 0;
 
-		if (!rp) {
-			rc = ws_error_set_errno(err, WS_E_USAGE, errno, journal, "no such journal");
+		ws_buf_addf(&where, "/%s", name.buf);
+		dfd = ws_root_step(root, jfd, name.buf);
+		if (dfd < 0) {
+			rc = ws_error_set_errno(err, errno == ELOOP ? WS_E_TARGET : WS_E_USAGE,
+						errno, where.buf, "cannot open the journal");
 			goto out;
 		}
-		l = strlen(rp);
-		if (l > strlen("/" AJ_LOG) && !strcmp(rp + l - strlen("/" AJ_LOG), "/" AJ_LOG))
-			rp[l - strlen("/" AJ_LOG)] = '\0';
-		if (strncmp(rp, root, rl) || rp[rl] != '/') {
-			rc = ws_error_set(err, WS_E_USAGE, journal,
-					  "this journal is not on the target %s", root);
-			free(rp);
+		if ((rc = read_journal(dfd, name.buf, where.buf, &jl, &valid, err)))
+			goto out;
+		if (!valid) {
+			rc = ws_error_set(err, WS_E_CORRUPT, where.buf,
+					  "not a winstate undo journal (or its first line is damaged)");
 			goto out;
 		}
-		ws_buf_adds(&jdir, rp);
-		free(rp);
-	} else if ((rc = find_journal(vol, &jdir, err))) {
-		goto out;
+	} else {
+		if ((rc = pick_journal(root, jfd, where.buf, log, &name, &dfd, &jl, err)))
+			goto out;
+		ws_buf_addf(&where, "/%s", name.buf);
 	}
-	snprintf(r->journal, sizeof(r->journal), "%s", jdir.buf);
-	if ((rc = parse_journal(root, jdir.buf, &v, &n, err)))
+	snprintf(r->journal, sizeof(r->journal), "%s", where.buf);
+	r->complete = jl.ended;
+	savedfd = ws_root_step(root, dfd, "saved");
+	if ((rc = check_saved(savedfd, &jl, where.buf, err)))
 		goto out;
-	/* Every saved copy must be there before anything is touched. */
-	for (size_t i = 0; i < n; i++) {
-		struct ws_buf s = WS_BUF_INIT;
-
-		if (v[i].kind == 'S') {
-			ws_buf_addf(&s, "%s/saved/%lu", jdir.buf, v[i].n);
-			if (!ws_path_exists(s.buf))
-				rc = ws_error_set(err, WS_E_CORRUPT, s.buf,
-						  "the journal's copy of %s is missing: nothing undone",
-						  v[i].path);
-		}
-		ws_buf_release(&s);
-		if (rc)
-			goto out;
+	workfd = ws_root_step(root, dfd, "work");
+	if (workfd < 0 && errno == ENOENT && mkdirat(dfd, "work", 0700) == 0)
+		workfd = ws_root_step(root, dfd, "work");
+	if (workfd < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, where.buf, "cannot open work/");
+		goto out;
 	}
 	/* Newest first. */
-	for (size_t i = n; i-- > 0;) {
-		struct jent *e = &v[i];
-		struct stat st;
+	for (size_t i = jl.n; i-- > 0;) {
+		struct jent *e = &jl.v[i];
 
 		if (e->kind == 'S') {
-			if ((rc = restore_one(jdir.buf, e, err)))
+			if ((rc = restore_one(root, savedfd, workfd, e, err)))
 				goto out;
 			r->restored++;
 		} else if (e->kind == 'F') {
-			if (lstat(e->path, &st) == 0 && !S_ISDIR(st.st_mode)) {
-				if (unlink(e->path) != 0) {
-					rc = ws_error_set_errno(err, WS_E_IO, errno, e->path,
-								"cannot remove");
-					goto out;
-				}
-				r->removed_files++;
-			}
+			if ((rc = undo_create(root, e, log, r, err)))
+				goto out;
 		} else if (e->kind == 'D') {
-			if (rmdir(e->path) == 0)
-				r->removed_dirs++;
-			else if (errno != ENOENT) {
-				r->left_dirs++;
-				ws_logf(log, WS_LOG_WARN, e->path,
-					"folder made by apply is not empty: left in place");
-			}
+			r->removed_dirs += (uint64_t)undo_dir(root, e, log, r, 0);
 		}
 	}
-	if ((rc = ws_remove_tree(jdir.buf, err)))
-		goto out;
-	/* The winstate folders apply made, innermost first, when empty. */
-	for (size_t i = n; i-- > 0;)
-		if (v[i].kind == 'T' && rmdir(v[i].path) == 0)
-			r->removed_dirs++;
+	close(dfd);
+	dfd = -1;
 	{
-		char *s = strrchr(jdir.buf, '/');
+		int x = ws_remove_tree_at(jfd, name.buf);
 
-		/* Best effort: the folder may be gone with the winstate ones. */
-		if (s) {
-			*s = '\0';
-			(void)ws_fsync_dir(jdir.buf, WS_E_IO, NULL);
+		if (x) {
+			rc = ws_error_set_errno(err, WS_E_IO, x, where.buf,
+						"cannot remove the journal");
+			goto out;
 		}
+		fsync(jfd);
 	}
+	/* The winstate folders apply made, innermost first, when empty. */
+	for (size_t i = jl.n; i-- > 0;)
+		if (jl.v[i].kind == 'T')
+			r->removed_dirs += (uint64_t)undo_dir(root, &jl.v[i], log, r, 1);
+	if (r->left_files)
+		rc = ws_error_set(err, WS_PARTIAL, r->journal,
+				  "%llu object(s) changed since apply were left in place",
+				  (unsigned long long)r->left_files);
 out:
-	jents_free(v, n);
-	ws_buf_release(&jdir);
-	vol_close(vol);
+	if (workfd >= 0)
+		close(workfd);
+	if (savedfd >= 0)
+		close(savedfd);
+	if (dfd >= 0)
+		close(dfd);
+	if (jfd >= 0)
+		close(jfd);
+	jlog_release(&jl);
+	ws_buf_release(&jrel);
+	ws_buf_release(&name);
+	ws_buf_release(&where);
+	ws_root_free(root);
 	return rc;
 }

@@ -967,9 +967,8 @@ static int clean_files(struct arules *r, struct ar_ctx *x, struct rule_pattern *
 			    ": deleted before apply (undo restores it)");
 		if (!r->o->dry_run) {
 			/* saved in the journal first: undo puts it back */
-			if (!(rc = aj_save(j, v[i].host, err)) && unlink(v[i].host) != 0)
-				rc = ws_error_set_errno(err, WS_E_IO, errno, v[i].host,
-							"destinationCleanup: cannot delete");
+			if ((rc = aj_remove(j, v[i].host, err)))
+				ws_error_prefix(err, "destinationCleanup");
 		}
 		if (!rc) {
 			WS_ALLOC_GROW(r->cleaned, r->ncleaned + 1, r->acleaned);

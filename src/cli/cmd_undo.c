@@ -14,6 +14,7 @@ static const char usage_text[] =
 	"\n"
 	"Revert an apply: every file and hive it changed is restored byte for byte\n"
 	"from its journal, everything it created is removed, then the journal itself.\n"
+	"Only a journal whose every line verifies is used; links are never followed.\n"
 	"\n"
 	"  --target DIR            root of the Windows installation apply wrote to\n"
 	"  --journal DIR|FILE      the journal folder (or its journal.log); default:\n"
@@ -66,23 +67,29 @@ int cmd_undo(int argc, char **argv)
 	cli_log_init(&log, &sink);
 	ws_error_clear(&err);
 	rc = apply_undo(target, journal, &log, &r, &err);
-	if (rc) {
+	if (rc && rc != WS_PARTIAL) {
 		cli_fail(&err);
 	} else if (json) {
 		struct ws_buf b = WS_BUF_INIT;
 
 		ws_buf_add_json_str(&b, r.journal, strlen(r.journal));
 		printf("{\"journal\": \"%s\", \"restored\": %llu, \"removed_files\": %llu, "
-		       "\"removed_dirs\": %llu, \"left_dirs\": %llu}\n", b.buf,
+		       "\"removed_dirs\": %llu, \"left_dirs\": %llu, \"left_files\": %llu, "
+		       "\"complete\": %s}\n", b.buf,
 		       (unsigned long long)r.restored, (unsigned long long)r.removed_files,
-		       (unsigned long long)r.removed_dirs, (unsigned long long)r.left_dirs);
+		       (unsigned long long)r.removed_dirs, (unsigned long long)r.left_dirs,
+		       (unsigned long long)r.left_files, r.complete ? "true" : "false");
 		ws_buf_release(&b);
 	} else if (!sink.quiet) {
-		printf("undone %s: %llu files restored, %llu files and %llu folders removed%s\n",
-		       r.journal, (unsigned long long)r.restored,
+		printf("undone %s%s: %llu files restored, %llu files and %llu folders removed%s%s\n",
+		       r.journal, r.complete ? "" : " (an apply that was interrupted)",
+		       (unsigned long long)r.restored,
 		       (unsigned long long)r.removed_files, (unsigned long long)r.removed_dirs,
-		       r.left_dirs ? " (some folders were not empty and were left)" : "");
+		       r.left_dirs ? " (some folders were not empty and were left)" : "",
+		       r.left_files ? "; files changed since apply were left in place" : "");
 	}
+	if (rc == WS_PARTIAL)
+		cli_fail(&err);
 	if (lf)
 		fclose(lf);
 	return rc;
