@@ -183,7 +183,8 @@ static void planted_entries_ignored(void **state)
 	atu_release(&t);
 }
 
-/* A scan of `device` whose only file is the system file `path`. */
+/* A scan of `device` with user alice whose only file is the system file
+ * `path`. */
 static void sys_store(const char *dir, const char *device, const char *path,
 		      const char *content)
 {
@@ -192,6 +193,8 @@ static void sys_store(const char *dir, const char *device, const char *path,
 	struct store_writer *w;
 	struct store_scan_info info = { 0 };
 	struct store_file f = { 0 };
+	struct store_user u = { 0, "S-1-5-21-9-9-9-1001", "alice", "C:\\Users\\alice", 0,
+				STORE_USER_LOCAL };
 	struct ws_error e;
 
 	so.create = 1;
@@ -200,6 +203,7 @@ static void sys_store(const char *dir, const char *device, const char *path,
 	info.device = device;
 	info.system_drive = 'C';
 	tu_assert_ok(store_scan_begin(st, &info, &w, &e), &e);
+	tu_assert_ok(store_scan_add_user(w, &u, &e), &e);
 	f.user = STORE_SYSTEM;
 	f.path = path;
 	f.size = strlen(content);
