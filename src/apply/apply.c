@@ -1019,16 +1019,24 @@ static int stage_file(struct apply *a, struct user_map *um, const struct store_f
 		    "into the profile");
 		goto out;
 	}
-	b = bundle_of(a, um);
-	ws_buf_addf(&host, "%s/files/", b->host);
-	for (const char *s = rel; *s; s++)
-		ws_buf_addch(&host, *s == '\\' ? '/' : *s);
-	ws_buf_addf(&win, "%s\\files\\%s", b->win, rel);
-	if (f->flags & STORE_FILE_DIR) {
-		if (!a->o->dry_run && (rc = aj_mkdirs(a->j, host.buf, err)))
+	for (const unsigned char *c = (const unsigned char *)rel; *c; c++) {
+		if (*c < 32 || *c == 127) {
+			/* files.txt is one line per file */
+			cnt(a, um)->files_skipped++;
+			act(a, APPLY_FILE_SKIP, uname, f->path, NULL,
+			    "the name holds control characters");
 			goto out;
+		}
+	}
+	b = bundle_of(a, um);
+	if (f->flags & STORE_FILE_DIR) {
+		ws_buf_addf(&b->manifest, "-\t%s\r\n", rel);
 		goto out;
 	}
+	/* files\<n>: short names, so that no bundle path is longer than the
+	 * bundle's folder plus 16 characters, whatever the destination */
+	ws_buf_addf(&host, "%s/files/%llu", b->host, (unsigned long long)b->files + 1);
+	ws_buf_addf(&win, "%s\\files\\%llu", b->win, (unsigned long long)b->files + 1);
 	parent_of(host.buf, &parent);
 	if (!a->o->dry_run) {
 		if ((rc = aj_mkdirs(a->j, parent.buf, err)))
@@ -1043,6 +1051,7 @@ static int stage_file(struct apply *a, struct user_map *um, const struct store_f
 		ws_buf_addf(&b->merge, "%s\t%s\r\n",
 			    policy == ARULES_STAGE_KEEP ? "keep" : "overwrite", rel);
 	b->files++;
+	ws_buf_addf(&b->manifest, "%llu\t%s\r\n", (unsigned long long)b->files, rel);
 	cnt(a, um)->files_staged++;
 	act(a, APPLY_FILE_STAGE, uname, f->path, win.buf, mwhy.len ? mwhy.buf : NULL);
 out:
@@ -1473,7 +1482,7 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 			um->bundle->napps = um->rep->n_apps;
 		}
 		if (!a->o->dry_run &&
-		    (rc = bundle_finish(um->bundle, a->j, sw, a->o, si->device, si->scan_id, err)))
+		    (rc = bundle_finish(um->bundle, a->j, a->o, si->device, si->scan_id, err)))
 			break;
 		a->r->bundles++;
 		snprintf(msg, sizeof(msg), "%llu values, %llu files, %zu Store apps; runs at "
@@ -1482,6 +1491,23 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 			 um->bundle->napps);
 		act(a, um->mode == APPLY_MODE_FIRST_SIGN_IN ? APPLY_USER_STAGE : APPLY_BUNDLE,
 		    um->src->account, um->src->profile_path, um->bundle->win, msg);
+	}
+	/* The one script every bundle shares, and Active Setup starting it. */
+	if (!rc && a->r->bundles && !a->o->dry_run) {
+		struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+		struct reg_hive *sw = NULL;
+		enum vol_res res;
+
+		ws_buf_addf(&win, "%s\\winstate", a->programdata);
+		if (vol_resolve(a->vol, win.buf, &host, &res, NULL) ||
+		    res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
+			ws_buf_reset(&host);
+			ws_buf_addf(&host, "%s/ProgramData/winstate", vol_get_info(a->vol)->root);
+		}
+		if (!(rc = system_hive(a, REG_HIVE_SOFTWARE, &sw, err)))
+			rc = bundle_install(a->j, sw, host.buf, win.buf, err);
+		ws_buf_release(&win);
+		ws_buf_release(&host);
 	}
 	return rc;
 }

@@ -141,14 +141,16 @@ void acheck_bundle_key(const char *sid, const char *account, struct ws_buf *out)
 /* ---- staging (apply_stage.c) --------------------------------------------- */
 
 struct bundle {
-	char *key;               /* folder name: SID or sanitised account */
+	char *key;               /* folder name: acheck_bundle_key */
 	char *host;              /* host path of the bundle folder */
 	char *win;               /* its Windows path */
 	char *sid, *account;     /* identity the script checks */
-	char guid[40];           /* Active Setup component "{...}" */
+	char guid[40];           /* the bundle's id "{...}" (logs, HKCU markers) */
 	struct reg_export reg;   /* settings */
-	uint64_t values, files;
+	uint64_t values, files;  /* files: also the last files\\<n> used */
 	int created;             /* folder made */
+	struct ws_buf manifest;  /* files.txt: "n TAB rel" per file, "- TAB rel"
+				    per folder (rel below the profile) */
 	struct ws_buf apps_json; /* apps.json; empty = no apps */
 	const struct apply_app *apps; /* the script's app step (the user report's) */
 	size_t napps;
@@ -158,18 +160,32 @@ struct bundle {
 				       (enum arules_stage_policy); empty = none */
 };
 
+/* The Active Setup component every bundle shares. */
+#define BUNDLE_COMPONENT "{7D3F1C52-9A4E-4B6D-8E21-5C0A9F3B6D17}"
+
 void bundle_init(struct bundle *b);
 void bundle_release(struct bundle *b);
 
-/* Write settings.reg, restore.ps1 and bundle.ini into the bundle folder
- * (journaled) and register Active Setup in `software` (open for write). */
-int bundle_finish(struct bundle *b, struct aj *j, struct reg_hive *software,
-		  const struct apply_opts *o, const char *device,
-		  const char *scan_id, struct ws_error *err);
+/* Write settings.reg, files.txt, merge.txt, apps.txt, the app and Start
+ * files and bundle.ini (last) into the bundle folder (journaled). */
+int bundle_finish(struct bundle *b, struct aj *j, const struct apply_opts *o,
+		  const char *device, const char *scan_id, struct ws_error *err);
 
-/* The generated script (for tests and docs). */
-void bundle_script(const struct bundle *b, const struct apply_opts *o,
-		   struct ws_buf *out);
+/* Once per apply with bundles: ProgramData\\winstate\\restore.ps1 (root_host
+ * and root_win: the winstate folder), the results\\ folder, and the Active
+ * Setup component BUNDLE_COMPONENT in `software` (open for write) with
+ * bundle_command(root_win, "setup") and a Version one above the installed
+ * one.  WS_E_UNSUPPORTED when root_win fails acheck_win_dir. */
+int bundle_install(struct aj *j, struct reg_hive *software, const char *root_host,
+		   const char *root_win, struct ws_error *err);
+
+/* The restore script (fixed text, for tests and docs). */
+void bundle_script(struct ws_buf *out);
+
+/* The command line that starts the script in `phase` ("setup", "restore"):
+ * powershell.exe -Command loading root_win\\restore.ps1 as a script block
+ * (not gated by the execution policy); fixed text and root_win only. */
+void bundle_command(const char *root_win, const char *phase, struct ws_buf *out);
 
 /* Write `data` as a new file `host` through the journal (or directly when
  * j is NULL). */

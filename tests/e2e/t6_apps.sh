@@ -116,8 +116,8 @@ for name in ("alice", "bob"):
     side = {a["PackageFamilyName"] for a in j["winstate"]["apps"]}
     assert "Microsoft.Windows.StartMenuExperienceHost_cw5n1h2txyewy" not in side, side
     assert os.path.getsize(os.path.join(b, "apps", "terminal.msixbundle")) > 0
-    ps = open(os.path.join(b, "restore.ps1"), encoding="utf-8-sig").read()
-    assert "(App 'Microsoft.WindowsTerminal_8wekyb3d8bbwe' 'apps\\terminal.msixbundle' @() '9N0DX20HK701')" in ps, ps
+    at = open(os.path.join(b, "apps.txt"), encoding="utf-8", newline="").read()
+    assert "Microsoft.WindowsTerminal_8wekyb3d8bbwe\tapps\\terminal.msixbundle\t-\t9N0DX20HK701\r\n" in at, at
 assert users["alice"]["mode"] == "offline" and users["bob"]["mode"] == "first-sign-in"
 acts = [a["action"] for a in r["actions"]]
 assert "app-stage" in acts and "app-skip" in acts, set(acts)

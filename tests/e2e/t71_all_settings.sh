@@ -133,7 +133,8 @@ for key, name, typ, data in cat_regs.values():
         bad.append('(b) not in settings.reg: ' + obj)
 if '"wallpaper"="c:\\\\users\\\\alice\\\\pictures\\\\wall.jpg"' not in text.casefold():
     bad.append('(b) WallPaper not rewritten to the new profile in settings.reg')
-if not os.path.isfile(bundle + 'files/Pictures/wall.jpg'):
+staged = dict(l.split('\t', 1)[::-1] for l in open(bundle + 'files.txt', encoding='utf-8').read().splitlines())
+if not os.path.isfile(bundle + 'files/' + staged.get('Pictures\\wall.jpg', '-')):
     bad.append('(b) wallpaper image not staged')
 pins = json.load(open(bundle + 'start-pins.json'))
 want = [{'packagedAppId': 'Microsoft.WindowsCalculator_8wekyb3d8bbwe!App'}, {'desktopAppId': 'MSEdge'},

@@ -206,6 +206,31 @@ struct atu_val {
 
 /* A scan of `device` with one user (index 0) and the given files and
  * values; scan id written to id_out. */
+/* The staged file at `rel` (below the profile, backslashes) of the bundle
+ * folder `bdir`: files\\<n> as files.txt maps it; malloc'd content or NULL. */
+static __attribute__((unused)) char *atu_bundle_file(const char *bdir, const char *rel, size_t *len)
+{
+	char *man = ws_xasprintf("%s/files.txt", bdir), *txt = tu_read_file(man, NULL), *out = NULL;
+	char *want = ws_xasprintf("\t%s\r\n", rel);
+
+	for (char *l = txt; l && *l;) {
+		char *nl = strchr(l, '\n'), *tab = strchr(l, '\t');
+
+		if (tab && (!nl || tab < nl) && !strncmp(tab, want, strlen(want)) && *l != '-') {
+			char *p = ws_xasprintf("%s/files/%.*s", bdir, (int)(tab - l), l);
+
+			out = tu_read_file(p, len);
+			free(p);
+			break;
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	free(want);
+	free(txt);
+	free(man);
+	return out;
+}
+
 static __attribute__((unused)) void atu_store_make(const char *dir, const char *device, const char *sid,
 			   const char *account, const char *profile,
 			   const struct atu_val *vals, size_t nvals,

@@ -320,21 +320,26 @@ static void reinstall_lists_bundles_and_packages(void **state)
 	assert_non_null(strstr(txt, "\"SourceSid\": \"" ALICE_SID "\""));
 	free(txt);
 	free(p);
-	/* the script's app step */
-	p = bundle_file(&v, alice_sid, "restore.ps1");
+	/* the script's app step: apps.txt, one line per app */
+	p = bundle_file(&v, alice_sid, "apps.txt");
 	txt = tu_read_file(p, NULL);
-	assert_non_null(strstr(txt, "  (App '" TERM_FAM "' 'apps\\terminal.msixbundle' "
-				    "@('apps\\vclibs.appx') '9N0DX20HK701')\r\n"));
-	assert_non_null(strstr(txt, "  (App 'Contoso.Notes_abcdefghjkmnp' $null @() $null)\r\n"));
+	assert_non_null(strstr(txt, TERM_FAM "\tapps\\terminal.msixbundle\tapps\\vclibs.appx\t"
+				    "9N0DX20HK701\r\n"));
+	assert_non_null(strstr(txt, "Contoso.Notes_abcdefghjkmnp\t-\t-\t-\r\n"));
+	free(txt);
+	free(p);
+	p = bundle_file(&v, BOB_SID, "apps.txt");
+	txt = tu_read_file(p, NULL);
+	assert_non_null(strstr(txt, "SpotifyAB.SpotifyMusic_zpdnekdrzrea0\t-\t-\t9NCBCSZSJRSB\r\n"));
+	free(txt);
+	free(p);
+	/* the shared script's app step */
+	p = ws_xasprintf("%s/ProgramData/winstate/restore.ps1", v.tgt);
+	txt = tu_read_file(p, NULL);
 	assert_non_null(strstr(txt, "Add-AppxPackage @a"));
 	assert_non_null(strstr(txt, "winget.exe install --id $id --source msstore "
 				    "--accept-package-agreements --accept-source-agreements"));
 	assert_non_null(strstr(txt, "needs Store"));
-	free(txt);
-	free(p);
-	p = bundle_file(&v, BOB_SID, "restore.ps1");
-	txt = tu_read_file(p, NULL);
-	assert_non_null(strstr(txt, "  (App 'SpotifyAB.SpotifyMusic_zpdnekdrzrea0' $null @() '9NCBCSZSJRSB')\r\n"));
 	free(txt);
 	free(p);
 	p = bundle_file(&v, BOB_SID, "bundle.ini");
@@ -425,7 +430,7 @@ static void existing_profile_dry_run_and_undo(void **state)
 		int f;
 
 		tu_assert_ok(reg_get_string(h, kids[i], "", &name, &f, &e), &e);
-		alice_component += f && !strcmp(name.buf, "winstate: restore for alice");
+		alice_component += f && !strcmp(name.buf, "winstate first-sign-in restore");
 		ws_buf_release(&name);
 	}
 	assert_int_equal(alice_component, 1);

@@ -918,6 +918,16 @@ static char *bundle_file(struct lt *t, const char *rel, size_t *len)
 	return d;
 }
 
+/* A staged file by its place below the profile (files.txt). */
+static char *staged(struct lt *t, const char *rel, size_t *len)
+{
+	char *b = ws_xasprintf("%s/" STAGED_BUNDLE, t->t.tgt);
+	char *d = atu_bundle_file(b, rel, len);
+
+	free(b);
+	return d;
+}
+
 static const struct atu_file staged_files[] = {
 	{ "C:\\Users\\alice\\Secret\\s.txt", "secret" },
 	{ "C:\\Users\\alice\\Projects\\sub\\p.txt", "project" },
@@ -966,14 +976,14 @@ static void staged_user_file_rules(void **state)
 	assert_int_equal(r.users_staged, 1);
 
 	/* NeverRestore: not in the bundle, reported */
-	assert_null(bundle_file(&t, "files/Secret/s.txt", &len));
+	assert_null(staged(&t, "Secret\\s.txt", &len));
 	assert_int_equal(r.files_dropped, 1);
 	ASSERT_ACTION(&t, "file-dropped|C:\\Users\\alice\\Secret\\s.txt||NeverRestore(): "
 		      "captured but never restored (include at ");
 
 	/* locationModify: in the bundle where it lands in the new profile */
-	assert_null(bundle_file(&t, "files/Projects/sub/p.txt", &len));
-	txt = bundle_file(&t, "files/Documents/Old Projects/sub/p.txt", &len);
+	assert_null(staged(&t, "Projects\\sub\\p.txt", &len));
+	txt = staged(&t, "Documents\\Old Projects\\sub\\p.txt", &len);
 	assert_non_null(txt);
 	assert_memory_equal(txt, "project", 7);
 	free(txt);
@@ -981,7 +991,10 @@ static void staged_user_file_rules(void **state)
 	ASSERT_ACTION(&t, "rule-move|C:\\Users\\alice\\Projects\\sub\\p.txt|"
 		      "C:\\Users\\alice\\Documents\\Old Projects\\sub\\p.txt|locationModify ");
 	ASSERT_ACTION(&t, "file-stage|C:\\Users\\alice\\Projects\\sub\\p.txt|");
-	ASSERT_ACTION(&t, "\\files\\Documents\\Old Projects\\sub\\p.txt|");
+	ASSERT_ACTION(&t, "\\files\\");
+	txt = bundle_file(&t, "files.txt", &len);
+	assert_non_null(strstr(txt, "\tDocuments\\Old Projects\\sub\\p.txt\r\n"));
+	free(txt);
 
 	/* merge: recorded for the script, which keeps / overwrites */
 	txt = bundle_file(&t, "merge.txt", &len);
@@ -993,7 +1006,12 @@ static void staged_user_file_rules(void **state)
 	free(txt);
 	ASSERT_ACTION(&t, "t.xml:17: at first sign-in a file already there is kept");
 	ASSERT_ACTION(&t, "t.xml:20: at first sign-in the source's file replaces one already there");
-	txt = bundle_file(&t, "restore.ps1", &len);
+	{
+		char *p = ws_xasprintf("%s/ProgramData/winstate/restore.ps1", t.t.tgt);
+
+		txt = tu_read_file(p, &len);
+		free(p);
+	}
 	assert_non_null(txt);
 	assert_non_null(strstr(txt, "merge.txt"));
 	assert_non_null(strstr(txt, "$policy[$rel] -eq 'keep'"));
@@ -1004,7 +1022,7 @@ static void staged_user_file_rules(void **state)
 	ASSERT_ACTION(&t, "rule-unsupported|C:\\Users\\alice\\Newest\\n.txt||merge "
 		      "MigXmlHelper.NewestVersion('FileVersion') at ");
 	ASSERT_ACTION(&t, "the first-sign-in script cannot carry out NewestVersion()");
-	txt = bundle_file(&t, "files/Newest/n.txt", &len);
+	txt = staged(&t, "Newest\\n.txt", &len);
 	assert_non_null(txt); /* still staged, default collision behaviour */
 	free(txt);
 

@@ -95,13 +95,10 @@ static void bundle_holds_every_file_and_setting(void **state)
 			char *a, *b;
 			size_t la, lb;
 
-			ws_buf_addf(&p, "%s/files/", bdir);
 			ws_buf_addf(&s, "%s/Users/bob/", t.src);
-			for (const char *c = rel; *c; c++) {
-				ws_buf_addch(&p, *c == '\\' ? '/' : *c);
+			for (const char *c = rel; *c; c++)
 				ws_buf_addch(&s, *c == '\\' ? '/' : *c);
-			}
-			a = tu_read_file(p.buf, &la);
+			a = atu_bundle_file(bdir, rel, &la);
 			b = tu_read_file(s.buf, &lb);
 			assert_non_null(a);
 			assert_int_equal(la, lb);
@@ -115,13 +112,45 @@ static void bundle_holds_every_file_and_setting(void **state)
 	}
 	assert_true(checked >= 4);
 	{
-		char *ps = ws_xasprintf("%s/restore.ps1", bdir), *ini = ws_xasprintf("%s/bundle.ini", bdir);
+		char *ps = ws_xasprintf("%s/ProgramData/winstate/restore.ps1", t.tgt);
+		char *ini = ws_xasprintf("%s/bundle.ini", bdir);
 		char *script = tu_read_file(ps, NULL), *inis = tu_read_file(ini, NULL);
+		struct ws_buf fixed = WS_BUF_INIT;
 
+		/* one shared script of fixed text: nothing of the store in it */
 		assert_memory_equal(script, "\xEF\xBB\xBF#", 4);
-		assert_non_null(strstr(script, bob));
-		assert_non_null(strstr(script, "reg.exe import"));
-		assert_non_null(strstr(inis, "account=bob"));
+		bundle_script(&fixed);
+		assert_string_equal(script + 3, fixed.buf);
+		ws_buf_release(&fixed);
+		assert_null(strstr(script, bob));
+		assert_non_null(strstr(script, "reg.exe') import"));
+		free(ps);
+		ps = ws_xasprintf("%s/restore.ps1", bdir);
+		assert_false(ws_path_exists(ps));
+		free(ps);
+		ps = ws_xasprintf("%s/ProgramData/winstate/results", t.tgt);
+		assert_true(ws_path_exists(ps));
+		/* files\<n> only: every bundle path is short whatever the
+		 * destination (MAX_PATH: 260) */
+		{
+			char *man = ws_xasprintf("%s/files.txt", bdir), *m = tu_read_file(man, NULL);
+			size_t lines = 0;
+
+			for (char *l = m; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+				size_t dn = strspn(l, "0123456789");
+
+				assert_true((dn > 0 && dn < 10) || *l == '-');
+				assert_true(l[dn ? dn : 1] == '\t');
+				assert_true(strlen("C:\\ProgramData\\winstate\\bundles\\") + strlen(bob) +
+					    strlen("\\files\\") + dn < 120);
+				lines++;
+			}
+			assert_true(lines >= 4);
+			free(m);
+			free(man);
+		}
+		assert_non_null(strstr(inis, "account=bob\r\n"));
+		assert_non_null(strstr(inis, "sid="));
 		free(script);
 		free(inis);
 		free(ps);
@@ -166,30 +195,36 @@ static void active_setup_component_reads_back(void **state)
 
 		tu_assert_ok(reg_get_string(h, kids[i], "ComponentID", &id, &f1, &e), &e);
 		tu_assert_ok(reg_get_string(h, kids[i], "", &name, &f3, &e), &e);
-		if (f1 && !strcmp(id.buf, "winstate") && f3 &&
-		    !strcmp(name.buf, "winstate: restore for bob")) {
-			ws_buf_reset(&name);
+		if (f1 && !strcmp(id.buf, "winstate")) {
+			struct ws_buf want = WS_BUF_INIT;
+
 			found_one++;
+			assert_true(f3);
+			assert_string_equal(name.buf, "winstate first-sign-in restore");
+			ws_buf_reset(&name);
+			tu_assert_ok(reg_key_name(h, kids[i], &name, &e), &e);
+			assert_string_equal(name.buf, BUNDLE_COMPONENT);
 			tu_assert_ok(reg_value_get(h, kids[i], "StubPath", &sv, &f2, &e), &e);
 			assert_true(f2);
 			assert_int_equal(sv.type, REG_EXPAND_SZ);
 			tu_assert_ok(reg_value_to_utf8(&sv, &stub, &e), &e);
-			assert_non_null(strstr(stub.buf, "%SystemRoot%\\System32\\WindowsPowerShell"));
-			assert_non_null(strstr(stub.buf, "C:\\ProgramData\\winstate\\bundles\\"));
-			assert_non_null(strstr(stub.buf, bob));
-			assert_non_null(strstr(stub.buf, "\\restore.ps1\""));
+			/* fixed text and the ProgramData path only: no SID, no bundle */
+			bundle_command("C:\\ProgramData\\winstate", "setup", &want);
+			assert_string_equal(stub.buf, want.buf);
+			assert_string_equal(stub.buf,
+					    "\"%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" "
+					    "-NoProfile -NonInteractive -WindowStyle Hidden -Command \"& "
+					    "([scriptblock]::Create((Get-Content -LiteralPath "
+					    "'C:\\ProgramData\\winstate\\restore.ps1' -Raw -Encoding UTF8))) "
+					    "'setup' 'C:\\ProgramData\\winstate'\"");
+			assert_null(strstr(stub.buf, bob));
+			ws_buf_release(&want);
 			reg_value_release(&sv);
 			tu_assert_ok(reg_get_dword(h, kids[i], "IsInstalled", &inst, &f3, &e), &e);
 			assert_true(f3 && inst == 1);
 			ws_buf_reset(&id);
 			tu_assert_ok(reg_get_string(h, kids[i], "Version", &id, &f3, &e), &e);
-			assert_string_equal(id.buf, "1,0,0,0");
-			tu_assert_ok(reg_get_string(h, kids[i], "", &name, &f3, &e), &e);
-			assert_string_equal(name.buf, "winstate: restore for bob");
-			ws_buf_reset(&name);
-			tu_assert_ok(reg_key_name(h, kids[i], &name, &e), &e);
-			assert_int_equal(name.len, 38);
-			assert_true(name.buf[0] == '{' && name.buf[37] == '}');
+			assert_string_equal(id.buf, "1,0,0,1");
 		}
 		ws_buf_release(&id);
 		ws_buf_release(&stub);
@@ -198,6 +233,21 @@ static void active_setup_component_reads_back(void **state)
 	assert_int_equal(found_one, 1);
 	free(kids);
 	reg_hive_close(h);
+	/* a second apply: the same component, Version one higher (every user
+	 * runs the launcher again) */
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	apply_report_release(&r);
+	{
+		struct ws_buf v = WS_BUF_INIT;
+		int f;
+
+		tu_assert_ok(reg_hive_open(sw, 0, &h, &e), &e);
+		tu_assert_ok(reg_key_lookup(h, reg_root(h), AS_KEY "\\" BUNDLE_COMPONENT, &as, &e), &e);
+		tu_assert_ok(reg_get_string(h, as, "Version", &v, &f, &e), &e);
+		assert_string_equal(v.buf, "1,0,0,2");
+		ws_buf_release(&v);
+		reg_hive_close(h);
+	}
 	if (system("command -v reglookup >/dev/null 2>&1") == 0) {
 		char *cmd = ws_xasprintf("reglookup -p '/Microsoft/Active Setup/Installed Components' "
 					 "'%s' | grep -q 'StubPath,EXPAND_SZ,.*restore.ps1'", sw);
@@ -364,29 +414,38 @@ static void script_quotes_and_options(void **state)
 		ws_buf_release(&key);
 	}
 	s = tu_read_file(path, NULL);
-	assert_non_null(s);
-	assert_non_null(strstr(s, "$Account = 'CONTOSO\\o''brien'\r\n"));
-	assert_non_null(strstr(s, "$Sid = ''\r\n"));
-	assert_non_null(strstr(s, "$Expires = '2027-01-31'"));
-	assert_non_null(strstr(s, "$Prompt = 1\r\n"));
-	assert_non_null(strstr(s, "HKCU:\\Software\\winstate\\Restore"));
-	assert_non_null(strstr(s, "Remove-Item -LiteralPath $Bundle"));
-	/* Short enough to audit: under 60 lines, plus the app step (about 25
-	 * lines and one per app) when the scan recorded Store apps. */
+	assert_null(s); /* no script in the bundle */
+	free(path);
 	{
-		size_t lines = 0, before_apps = 0;
-		const char *step = strstr(s, "# Store apps:");
+		struct ws_buf key = WS_BUF_INIT;
 
-		for (const char *c = s; *c; c++) {
-			lines += *c == '\n';
-			before_apps += *c == '\n' && (!step || c < step);
-		}
-		assert_true(before_apps < 60);
-		assert_true(lines < 60 + 30 + napps);
-		assert_true(!step == !napps);
+		acheck_bundle_key(NULL, "CONTOSO\\o'brien", &key);
+		path = ws_xasprintf("%s/ProgramData/winstate/bundles/%s/bundle.ini", t.tgt, key.buf);
+		ws_buf_release(&key);
 	}
+	/* the options are data in bundle.ini, which the script reads */
+	s = tu_read_file(path, NULL);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "account=CONTOSO\\o'brien\r\n"));
+	assert_non_null(strstr(s, "sid=\r\n"));
+	assert_non_null(strstr(s, "expires=2027-01-31\r\n"));
+	assert_non_null(strstr(s, "prompt=1\r\n"));
+	assert_non_null(strstr(s, napps ? "apps=" : "apps=0\r\n"));
 	free(s);
 	free(path);
+	/* the script handles them */
+	{
+		struct ws_buf sc = WS_BUF_INIT;
+
+		bundle_script(&sc);
+		assert_non_null(strstr(sc.buf, "$Expires = $ini['expires']"));
+		assert_non_null(strstr(sc.buf, "$Prompt = $ini['prompt'] -eq '1'"));
+		assert_non_null(strstr(sc.buf, "'Software\\winstate\\Restore'"));
+		assert_non_null(strstr(sc.buf, "Remove-Item -LiteralPath $Bundle -Recurse"));
+		/* no Test-Path/-Path on a name from a bundle (wildcards) */
+		assert_null(strstr(sc.buf, " -Path $"));
+		ws_buf_release(&sc);
+	}
 	/* A bad date is refused before anything happens. */
 	apply_opts_init(&o);
 	o.expires = "31/01/2027";
