@@ -42,12 +42,29 @@ build_release() {
   cmake --build build -j"$JOBS"
 }
 
+# tree-sitter-powershell (its wasm, through web-tree-sitter: no native build)
+# parses the generated first-sign-in script in tests/e2e/t62_first_sign_in.sh.
+PS_PARSER=(web-tree-sitter@0.25.10 tree-sitter-powershell@0.26.4)
+install_ps_parser() {
+  local dir=build-test/node_modules-ps
+  [ -f "$dir/node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm" ] &&
+    [ -f "$dir/node_modules/web-tree-sitter/package.json" ] && return 0
+  if ! command -v npm >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null ||
+      true
+  fi
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts --silent "${PS_PARSER[@]}" ||
+    echo "build.sh: npm could not install ${PS_PARSER[*]}: the PowerShell parse test will skip" >&2
+}
+
 run_tests() {
   # -O1: ASan's recommended level, and it lets GCC's flow analysis find
   # uninitialised reads (-Wmaybe-uninitialized) that -O0 cannot see.
   cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
         -DWS_SANITIZE=ON -DWS_WERROR=ON >/dev/null
   cmake --build build-test -j"$JOBS"
+  install_ps_parser
   ctest --test-dir build-test --output-on-failure -j"$JOBS" "$@"
 }
 
