@@ -8,6 +8,7 @@
 #include "apply/apply_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,7 @@ struct apply {
 	size_t nsyssubs;
 	char drive_from[3], drive_to[3];
 	struct reg_hive *software, *system;
+	struct apf *pf;                  /* what file entries may not touch */
 	struct aj *j;
 	struct ws_log *log;
 	char *programdata;               /* Windows path */
@@ -986,6 +988,23 @@ static const char *profile_rel(const char *path, const char *profile)
 	return path + pl + 1;
 }
 
+/* The safety pass checked every planned path; a LoadState rule may still
+ * move a file (locationModify) onto what file entries may not touch or to a
+ * name Windows cannot hold: such a file is skipped (1), reported. */
+static int off_limits(struct apply *a, struct user_map *um, const struct store_file *f,
+		      const char *tpath)
+{
+	const char *why = ws_winpath_check(tpath, NULL);
+
+	if (!why && !(why = apf_refusal(a->pf, tpath)))
+		return 0;
+	cnt(a, um)->files_skipped++;
+	act(a, APPLY_FILE_SKIP, um ? um->src->account : "system", f->path, tpath, why);
+	ws_logf(a->log, WS_LOG_WARN, f->path, "not applied: a rule moves it to %s (%s)", tpath,
+		why);
+	return 1;
+}
+
 /*
  * A staged user's file: into the bundle's files\ tree at its place in the
  * profile Windows will make, after the LoadState file rules (NeverRestore,
@@ -1010,6 +1029,8 @@ static int stage_file(struct apply *a, struct user_map *um, const struct store_f
 	/* the path in the future profile (source profile -> dst_win, SIDs ...) */
 	asub_string(f->path, um->subs, um->nsubs, &tpath);
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, cnt(a, um)))
+		goto out;
+	if (off_limits(a, um, f, tpath.buf))
 		goto out;
 	rel = profile_rel(tpath.buf, um->dst_win);
 	if (!rel) {
@@ -1126,6 +1147,8 @@ static int apply_file(struct apply *a, const struct store_file *f,
 		goto out;
 	}
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, cnt(a, um)))
+		goto out;
+	if (off_limits(a, um, f, tpath.buf))
 		goto out;
 	if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
 		goto out;
@@ -1254,16 +1277,62 @@ static int probe_clean(const char *host, struct ws_error *err)
 	return WS_OK;
 }
 
+/*
+ * One store entry or target object refused by the safety pass: the first
+ * becomes the error (36), and when there are more each is logged, so a
+ * hostile store is listed whole before anything is written.
+ */
+static void refuse(struct apply *a, unsigned *nref, const char *object,
+		   struct ws_error *err, const char *fmt, ...)
+{
+	char msg[WS_ERROR_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* one refusal is the error alone; from the second on all are logged */
+	if (*nref == 1 && err)
+		ws_logf(a->log, WS_LOG_ERROR, err->where, "%s", err->msg);
+	if (*nref >= 1)
+		ws_logf(a->log, WS_LOG_ERROR, object, "refused: %s", msg);
+	if ((*nref)++ == 0)
+		ws_error_set(err, WS_E_UNSUPPORTED, object, "refused: %s", msg);
+}
+
+/* The Windows path a file entry will take on the target (placed, or at its
+ * place in the future profile of a staged user); 0 when it will not be
+ * written. */
+static int planned_path(struct apply *a, struct user_map *um, const struct store_file *f,
+			struct ws_buf *tpath)
+{
+	const char *why;
+
+	if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN) {
+		if (!profile_rel(f->path, um->src->profile_path))
+			return 0;
+		ws_buf_reset(tpath);
+		asub_string(f->path, um->subs, um->nsubs, tpath);
+		return 1;
+	}
+	return target_path(a, um, f, tpath, &why);
+}
+
 /* Check every file path and every hive before anything is written. */
 static int safety_pass(struct apply *a, struct ws_error *err)
 {
 	struct store_record rec;
 	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT;
 	char drive = store_catalog_info(a->cat)->system_drive;
+	unsigned nref = 0;
 	int rc;
 
 	if (!drive)
 		drive = 'C';
+	a->pf = apf_new(a->vol, a->programdata, a->profiles_dir);
+	for (size_t i = 0; i < a->nusers; i++)
+		if (a->users[i].mode >= 0 && a->users[i].dst_win)
+			apf_add_profile(a->pf, a->users[i].dst_win);
 	for (;;) {
 		struct user_map *um = NULL;
 		const char *why;
@@ -1292,31 +1361,48 @@ static int safety_pass(struct apply *a, struct ws_error *err)
 		if (rec.kind != STORE_REC_FILE)
 			continue;
 		if ((why = path_refusal(rec.u.file.path, drive))) {
-			rc = ws_error_set(err, WS_E_UNSUPPORTED, rec.u.file.path,
-					  "refused: this store entry's path is not one Windows "
-					  "can hold on the scan's system drive %c: (%s); nothing "
-					  "was written to the target", drive, why);
-			goto out;
+			refuse(a, &nref, rec.u.file.path, err,
+			       "this store entry's path is not one Windows can hold on the "
+			       "scan's system drive %c: (%s); nothing was written to the target",
+			       drive, why);
+			continue;
 		}
 		if (rec.u.file.user != STORE_SYSTEM) {
 			um = user_of(a, rec.u.file.user);
-			if (!um || um->mode < 0 || um->mode == APPLY_MODE_FIRST_SIGN_IN)
+			if (!um || um->mode < 0)
 				continue;
 		}
-		ws_buf_reset(&tpath);
-		if (!target_path(a, um, &rec.u.file, &tpath, &why))
+		if (!planned_path(a, um, &rec.u.file, &tpath))
 			continue;
+		if ((why = ws_winpath_check(tpath.buf, NULL))) {
+			refuse(a, &nref, rec.u.file.path, err,
+			       "on the target it would be %s (%s); nothing was written to the "
+			       "target", tpath.buf, why);
+			continue;
+		}
+		if ((why = apf_refusal(a->pf, tpath.buf))) {
+			refuse(a, &nref, rec.u.file.path, err,
+			       "on the target %s is %s, which a file entry may not replace or "
+			       "create; nothing was written to the target", tpath.buf, why);
+			continue;
+		}
+		if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN)
+			continue; /* written into the bundle, checked below */
 		if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
 			goto out;
-		if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
-			rc = ws_error_set(err, WS_E_UNSUPPORTED, rec.u.file.path,
-					  "refused: on the target, %s %s; nothing was written "
-					  "to the target", tpath.buf,
-					  res == VOL_RES_OTHER_DRIVE ? "is not on the target's volume"
-								     : "passes through a link (junction "
-								       "or symlink) that apply does not follow");
-			goto out;
-		}
+		if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE)
+			refuse(a, &nref, rec.u.file.path, err,
+			       "on the target, %s %s; nothing was written to the target", tpath.buf,
+			       res == VOL_RES_OTHER_DRIVE ? "is not on the target's volume"
+							  : "passes through a link (junction or "
+							    "symlink) that apply does not follow");
+	}
+	if (nref > 1)
+		ws_error_prefix(err, "%u store entries refused (each is in the log), the first",
+				nref);
+	if (nref) {
+		rc = WS_E_UNSUPPORTED;
+		goto out;
 	}
 	store_catalog_rewind(a->cat);
 	/* Hives that will be written must be clean. */
@@ -1351,6 +1437,33 @@ static int safety_pass(struct apply *a, struct ws_error *err)
 			ws_buf_release(&w);
 			if (rc)
 				goto out;
+		}
+		/* Hives that will be written must be regular files reached
+		 * without a link: the writer would replace, or write through, it. */
+		for (int k = 0; k < 2; k++)
+			if ((k ? a->need_system : a->need_software) &&
+			    hive_host(a, k ? REG_HIVE_SYSTEM : REG_HIVE_SOFTWARE, &host, NULL) == WS_OK &&
+			    apf_hive_is_link(vi->root, host.buf))
+				refuse(a, &nref, host.buf, err,
+				       "the target's %s hive is a link or not a regular file; apply "
+				       "does not write through links; nothing was written",
+				       k ? "SYSTEM" : "SOFTWARE");
+		for (size_t i = 0; i < a->nusers; i++) {
+			const struct vol_profile *d = a->users[i].dst;
+			const char *hv[2] = { d ? d->ntuser_path : NULL, d ? d->usrclass_path : NULL };
+
+			if (a->users[i].mode != APPLY_MODE_OFFLINE && a->users[i].mode != APPLY_MODE_DEFAULT)
+				continue;
+			for (int k = 0; k < 2; k++)
+				if (hv[k] && apf_hive_is_link(vi->root, hv[k]))
+					refuse(a, &nref, hv[k], err,
+					       "this user hive of the target is a link or not a regular "
+					       "file; apply does not write through links; nothing was "
+					       "written");
+		}
+		if (nref) {
+			rc = WS_E_UNSUPPORTED;
+			goto out;
 		}
 		if ((a->need_software && vi->software_dirty) || (a->need_system && vi->system_dirty)) {
 			struct ws_buf h = WS_BUF_INIT;
@@ -1923,6 +2036,7 @@ out:
 	store_catalog_free(a.cat);
 	free(a.programdata);
 	free(a.profiles_dir);
+	apf_free(a.pf);
 	vol_close(a.vol);
 	return rc;
 }

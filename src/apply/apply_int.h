@@ -10,6 +10,25 @@
 #include "reg/reg_export.h"
 #include "volume/volume.h"
 
+/* ---- off-limits objects (apply_preflight.c) ------------------------------- */
+
+struct apf;
+
+/* What file entries may not touch on the target `vol`: its machine hives
+ * (System32\config), every profile's NTUSER.DAT* / NTUSER.MAN* /
+ * UsrClass.dat* (all profiles of `vol`, every folder of `profiles_dir`),
+ * `programdata`\winstate, boot files, pagefile/hiberfil/swapfile.sys and
+ * System Volume Information.  Windows paths are compared as NTFS does. */
+struct apf *apf_new(struct vol *vol, const char *programdata, const char *profiles_dir);
+/* A profile that does not exist yet (a staged user's future profile). */
+void apf_add_profile(struct apf *p, const char *profile_win);
+void apf_free(struct apf *p);
+/* Why the target Windows path `tpath` is off limits (what it is), or NULL. */
+const char *apf_refusal(const struct apf *p, const char *tpath);
+/* 1 when the hive at host path `host` (below the installation root `root`)
+ * is not a regular file or is reached through a link. */
+int apf_hive_is_link(const char *root, const char *host);
+
 /* ---- journal (apply_journal.c) ------------------------------------------- */
 
 struct aj;

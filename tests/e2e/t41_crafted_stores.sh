@@ -38,13 +38,14 @@ assert d["head"]["scan_id"] == l["scan"]["id"] and d["trailer"]["n_files"] == le
 PY
 
 n=0
-# craft DEVICE SPEC: a new scan of DEVICE made from the fixture's scan
+# craft NAME SPEC: a new scan made from the fixture's scan, of device NAME
+# unless SPEC's head names another
 craft() {
   local dev=$1 spec=$2
   printf '%s' "$spec" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
-s.setdefault("head", {})["device"] = sys.argv[1]
+s.setdefault("head", {}).setdefault("device", sys.argv[1])
 json.dump(s, open(sys.argv[2], "w"))' "$dev" "$t/spec-$dev.json"
   python3 "$CRAFT" write --store "$t/st" --scan "$srcid" --spec "$t/spec-$dev.json" > "$t/id-$dev" ||
     fail "$dev: storecraft write"
@@ -75,6 +76,7 @@ xfails=""
 # hostile NAME WANT_RC MESSAGE_REGEX SPEC [apply options...]
 #   apply must exit WANT_RC with MESSAGE_REGEX on stderr; the box must be as
 #   before (after undo when the apply succeeded).
+# DEVICE=... names the device when the spec's head sets one.
 # Set XFAIL="reason" before a call for a case known to fail; it is reported,
 # not failed, and must be removed once the case passes.
 hostile() {
@@ -82,11 +84,11 @@ hostile() {
   shift 4
   n=$((n + 1))
   craft "$name" "$spec"
-  "$WINSTATE" apply --store "$t/st" --device "$name" --target "$t/box/target" "$@" \
+  "$WINSTATE" apply --store "$t/st" --device "${DEVICE:-$name}" --target "$t/box/target" "$@" \
     > "$t/$name.out" 2> "$t/$name.err" || rc=$?
   if [ "$rc" -ne "$want" ]; then
     why="exit $rc, expected $want"
-  elif ! grep -Eq -- "$msg" "$t/$name.err"; then
+  elif [ -n "$msg" ] && ! grep -Eq -- "$msg" "$t/$name.err"; then
     why="message does not match /$msg/"
   fi
   if [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; then
@@ -114,6 +116,7 @@ hostile() {
     echo "ok $name (exit $rc)"
   fi
   XFAIL=""
+  DEVICE=""
 }
 
 # extracted NAME WANT_RC MESSAGE_REGEX: extract the scan NAME (already crafted)
@@ -197,6 +200,81 @@ extracted WILDCARD 3 '< > "'
 long=$(printf 'L%.0s' $(seq 256))
 hostile LONGNAME 36 '255 UTF-16' "$(f1 0 "$D\\\\$long.txt")"
 extracted LONGNAME 3 '255 UTF-16'
+
+# What file entries may never touch (preflight, before the first write):
+# hives and their logs, winstate's own folders, boot and paging files.
+W='C:\\Windows\\System32\\config'
+hostile SOFTWARE 36 'registry hive' "$(f1 null "$W\\\\SOFTWARE")" --conflict source
+hostile SOFTWARECASE 36 'registry hive' "$(f1 null 'c:\\windows\\SYSTEM32\\Config\\software.LOG1')" --conflict source
+hostile SAMNEW 36 'registry hive' "$(f1 null "$W\\\\RegBack\\\\SAM")"
+hostile NTUSER 36 'registry hive' "$(f1 0 "$A\\\\NTUSER.DAT")" --conflict source
+hostile NTUSERLOG 36 'registry hive' "$(f1 0 "$A\\\\ntuser.dat.LOG2")"
+hostile NTUSERBLF 36 'registry hive' "$(f1 0 "$A\\\\NTUSER.DAT{016888bd-6c6f-11de-8d1d-001e0bcde3ec}.TM.blf")"
+hostile USRCLASS 36 'registry hive' "$(f1 0 "$A\\\\AppData\\\\Local\\\\Microsoft\\\\Windows\\\\UsrClass.dat")" --conflict source
+hostile DEFAULTHIVE 36 'registry hive' "$(f1 null 'C:\\Users\\Default\\NTUSER.DAT')"
+hostile OTHERPROFILE 36 'registry hive' "$(f1 null 'C:\\Users\\carol\\NTUSER.DAT')"
+# bob has no profile on the target: his files are staged for his first
+# sign-in, where the hive of his new profile is just as off limits.
+hostile STAGEDHIVE 36 'registry hive' "$(f1 1 'C:\\Users\\bob\\NTUSER.DAT')"
+hostile JOURNAL 36 "winstate's own folder" "$(f1 null 'C:\\ProgramData\\winstate\\journal\\20260101T000000Z-0\\journal.log')"
+hostile BUNDLES 36 "winstate's own folder" "$(f1 null 'C:\\ProgramData\\WinState\\bundles\\x\\restore.ps1')"
+hostile BOOTMGR 36 'boot file' "$(f1 null 'C:\\bootmgr')"
+hostile EFI 36 'boot file' "$(f1 null 'C:\\EFI\\Microsoft\\Boot\\bootmgfw.efi')"
+hostile WINBOOT 36 'boot file' "$(f1 null 'C:\\Windows\\Boot\\EFI\\bootmgfw.efi')"
+hostile PAGEFILE 36 'paging, hibernation' "$(f1 null 'C:\\pagefile.sys')"
+hostile HIBERFIL 36 'paging, hibernation' "$(f1 null 'C:\\HIBERFIL.SYS')"
+hostile SVI 36 'System Volume Information' "$(f1 null 'C:\\System Volume Information\\tracking.log')"
+# Every refused entry is found before the first write, not only the first.
+hostile MANY 36 '4 store entries refused' '{"add_files": [
+  {"user": null, "path": "C:\\pagefile.sys", "text": "x"},
+  {"user": 0, "path": "C:\\Users\\alice\\Documents\\ok.txt", "text": "fine"},
+  {"user": 0, "path": "C:\\Users\\alice\\NTUSER.DAT", "text": "x"},
+  {"user": 0, "path": "C:\\Users\\alice\\Documents\\CON", "text": "x"},
+  {"user": null, "path": "C:\\Windows\\System32\\config\\SYSTEM", "text": "x"}]}'
+grep -q 'CON.*reserved device' "$t/MANY.err" && grep -q 'pagefile.sys' "$t/MANY.err" ||
+  fail "MANY: not every refused entry is named"
+
+# Near misses are ordinary files: placed, and undone exactly.
+hostile NEARMISS 0 '' '{"add_files": [
+  {"user": 0, "path": "C:\\Users\\alice\\Documents\\NTUSER.DAT", "text": "a copy kept as a document"},
+  {"user": 0, "path": "C:\\Users\\alice\\ntuser.ini", "text": "ini"},
+  {"user": 0, "path": "C:\\Users\\alice\\Documents\\CONSOLE.txt", "text": "x"},
+  {"user": 0, "path": "C:\\Users\\alice\\Documents\\COM10", "text": "x"},
+  {"user": null, "path": "C:\\ProgramData\\winstate-notes\\a.txt", "text": "x"},
+  {"user": null, "path": "C:\\Bootstrap\\a.txt", "text": "x"},
+  {"user": null, "path": "C:\\Windows\\System32\\configuration.txt", "text": "x"}]}'
+# the fixture's 7 documents of alice and the 7 near misses
+grep -q 'files: *14 placed, .* 0 skipped' "$t/NEARMISS.out" || fail "NEARMISS: not every near miss placed"
+
+# Identities from the store end up in folder names, bundle.ini and the
+# Active Setup command line: hostile ones are refused before any write.
+u1() { printf '{"users": [{"index": 1, "%s": "%s"}]}' "$1" "$2"; }
+hostile SIDDOTDOT 36 'SID' "$(u1 sid 'S-1-5-21-1-2-3-1002\\..\\..\\..\\..\\sentinel')"
+hostile SIDSLASH 36 'SID' "$(u1 sid 'S-1-5-21-1-2-3/../../../../sentinel')"
+hostile SIDQUOTE 36 'SID' "$(u1 sid 'S-1-5-21-1-2-3-1002\" -Command calc \"')"
+hostile ACCOUNTQUOTE 36 'account' "$(u1 account 'bob\" & calc & \"')"
+hostile ACCOUNTNL 36 'account' "$(u1 account 'bob\r\nsid=S-1-5-18')"
+DEVICE=$'PC\nscan=x' hostile DEVICENL 36 'device' '{"head": {"device": "PC\nscan=x"}}'
+DEVICE='..\..\PC/x' hostile DEVICESEP 0 '' '{"head": {"device": "..\\..\\PC/x"}}'
+
+# apply --mode extract names each user's settings <account>.reg, made a
+# name Windows can hold: the account "CON" gives _CON.reg.
+craft ACCTCON '{"users": [{"index": 0, "account": "CON"}]}'
+expect_exit 0 "$WINSTATE" apply --store "$t/st" --device ACCTCON --mode extract --target "$t/xcon"
+[ -f "$t/xcon/_CON.reg" ] && [ ! -e "$t/xcon/CON.reg" ] || fail "ACCTCON: $(ls "$t/xcon")"
+echo "ok ACCTCON (exit 0)"
+
+# A hive of the target that is a link is never written through (36).
+mkdir -p "$t/box2"
+cp -a "$t/box/target" "$t/box2/target"
+hv="$t/box2/target/Users/alice/NTUSER.DAT"
+mv "$hv" "$t/box2/elsewhere.dat"
+ln -s ../../../elsewhere.dat "$hv"
+before=$(tree_hash "$t/box2")
+expect_exit 36 "$WINSTATE" apply --store "$t/st" --device PLAIN --target "$t/box2/target"
+grep -q 'NTUSER.DAT.*link' "$t/last.err" || fail "HIVELINK: message does not name the hive"
+[ "$before" = "$(tree_hash "$t/box2")" ] || fail "HIVELINK: something changed"
+echo "ok HIVELINK (exit 36)"
 
 echo "crafted cases: $n${xfails:+; expected failures:$xfails}"
 pass
