@@ -1573,6 +1573,19 @@ static void sum_counts(struct apply_report *r)
 	}
 }
 
+/* ProgramData\winstate: its Windows and host paths. */
+static void winstate_dir(struct apply *a, struct ws_buf *win, struct ws_buf *host)
+{
+	enum vol_res res;
+
+	ws_buf_addf(win, "%s\\winstate", a->programdata);
+	if (vol_resolve(a->vol, win->buf, host, &res, NULL) ||
+	    res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
+		ws_buf_reset(host);
+		ws_buf_addf(host, "%s/ProgramData/winstate", vol_get_info(a->vol)->root);
+	}
+}
+
 static int finish_bundles(struct apply *a, struct ws_error *err)
 {
 	const struct store_scan_info *si = store_catalog_info(a->cat);
@@ -1609,14 +1622,8 @@ static int finish_bundles(struct apply *a, struct ws_error *err)
 	if (!rc && a->r->bundles && !a->o->dry_run) {
 		struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
 		struct reg_hive *sw = NULL;
-		enum vol_res res;
 
-		ws_buf_addf(&win, "%s\\winstate", a->programdata);
-		if (vol_resolve(a->vol, win.buf, &host, &res, NULL) ||
-		    res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
-			ws_buf_reset(&host);
-			ws_buf_addf(&host, "%s/ProgramData/winstate", vol_get_info(a->vol)->root);
-		}
+		winstate_dir(a, &win, &host);
 		if (!(rc = system_hive(a, REG_HIVE_SOFTWARE, &sw, err)))
 			rc = bundle_install(a->j, sw, host.buf, win.buf, err);
 		ws_buf_release(&win);
@@ -1947,6 +1954,15 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	}
 	if ((rc = map_users(&a, err)))
 		goto out;
+	{
+		/* what the first-sign-in restores of earlier applies recorded */
+		struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+
+		winstate_dir(&a, &win, &host);
+		bundle_earlier(host.buf, a.log);
+		ws_buf_release(&win);
+		ws_buf_release(&host);
+	}
 	a.acat = acat_load(o->rules_dir, a.cat, a.log);
 	if ((rc = rules_begin(&a, err)))
 		goto out;

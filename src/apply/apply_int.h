@@ -198,6 +198,12 @@ int bundle_finish(struct bundle *b, struct aj *j, const struct apply_opts *o,
 int bundle_install(struct aj *j, struct reg_hive *software, const char *root_host,
 		   const char *root_win, struct ws_error *err);
 
+/* What earlier applies left on this target (root_host: the winstate folder),
+ * as log lines: the last line of each results\\<key>.txt (INFO, WARN when it
+ * failed; control characters escaped: users write these files) and each
+ * bundle still there (WARN: its restore has not run or not finished). */
+void bundle_earlier(const char *root_host, struct ws_log *log);
+
 /* The restore script (fixed text, for tests and docs). */
 void bundle_script(struct ws_buf *out);
 

@@ -6,6 +6,7 @@
  */
 #include "apply/apply_int.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,4 +521,67 @@ out:
 	ws_buf_release(&t);
 	ws_buf_release(&p);
 	return rc;
+}
+
+/* A results\ or bundles\ name: a SID or "A-" and 32 lower-case hex digits. */
+static int key_ok(const char *k)
+{
+	if (!strncmp(k, "A-", 2) && strlen(k) == 34)
+		return strspn(k + 2, "0123456789abcdef") == 32;
+	return acheck_sid(k);
+}
+
+void bundle_earlier(const char *root_host, struct ws_log *log)
+{
+	struct ws_buf p = WS_BUF_INIT, shown = WS_BUF_INIT;
+	DIR *d;
+	struct dirent *de;
+
+	ws_buf_addf(&p, "%s/results", root_host);
+	if ((d = opendir(p.buf)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			size_t n = strlen(de->d_name);
+			char key[200], *last;
+			struct ws_buf f = WS_BUF_INIT, txt = WS_BUF_INIT;
+
+			if (n < 5 || n - 4 >= sizeof(key) || strcmp(de->d_name + n - 4, ".txt"))
+				continue;
+			memcpy(key, de->d_name, n - 4);
+			key[n - 4] = '\0';
+			if (!key_ok(key))
+				continue;
+			ws_buf_addf(&f, "%s/%s", p.buf, de->d_name);
+			/* written by users: untrusted text; its last line only */
+			if (ws_read_file(f.buf, 1 << 20, &txt, NULL) == WS_OK && txt.len) {
+				while (txt.len && (txt.buf[txt.len - 1] == '\n' || txt.buf[txt.len - 1] == '\r'))
+					txt.buf[--txt.len] = '\0';
+				last = memrchr(txt.buf, '\n', txt.len);
+				last = last ? last + 1 : txt.buf;
+				ws_buf_reset(&shown);
+				acheck_show(last, &shown);
+				ws_logf(log, strstr(last, " FAILED") || strstr(last, "gave up") ||
+						     strstr(last, "runs again") ? WS_LOG_WARN : WS_LOG_INFO,
+					f.buf, "first-sign-in restore of %s, last result: %s", key,
+					shown.buf ? shown.buf : "");
+			}
+			ws_buf_release(&txt);
+			ws_buf_release(&f);
+		}
+		closedir(d);
+	}
+	ws_buf_reset(&p);
+	ws_buf_addf(&p, "%s/bundles", root_host);
+	if ((d = opendir(p.buf)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!key_ok(de->d_name))
+				continue;
+			ws_logf(log, WS_LOG_WARN, p.buf,
+				"the first-sign-in bundle %s of an earlier apply is still there: "
+				"its restore has not run or not finished (results\\%s.txt tells "
+				"why); applying again adds to it", de->d_name, de->d_name);
+		}
+		closedir(d);
+	}
+	ws_buf_release(&p);
+	ws_buf_release(&shown);
 }

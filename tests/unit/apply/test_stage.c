@@ -565,6 +565,69 @@ static void extract_mode_writes_plain_tree_and_reg(void **state)
 	atu_release(&t);
 }
 
+static void collect_log(void *ctx, int level, const char *where, const char *msg)
+{
+	ws_buf_addf(ctx, "%d %s: %s\n", level, where ? where : "", msg);
+}
+
+/* A later apply reports what the restores of earlier ones recorded in
+ * results\ (users write those files: control characters escaped, names
+ * that are no bundle key ignored) and the bundles still waiting. */
+static void earlier_results_are_reported(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct ws_log log = { 0 };
+	struct ws_buf got = WS_BUF_INIT;
+	char *bob = sid_of(1, 1), *p;
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	apply_opts_init(&o);
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	apply_report_release(&r);
+	p = ws_xasprintf("%s/ProgramData/winstate/results/%s.txt", t.tgt, bob);
+	{
+		const char rec[] = "2027-01-02T08:00:00 PC\\bob {X} attempt 1: restored: 3 files\r\n"
+				   "2027-01-03T08:00:00 PC\\bob {X} attempt 2: FAILED, 1 step(s)\x1b[2J\r\n";
+
+		tu_write_file(p, rec, sizeof(rec) - 1);
+	}
+	free(p);
+	p = ws_xasprintf("%s/ProgramData/winstate/results/..%%2f.txt", t.tgt);
+	tu_write_file(p, "x\n", 2);
+	free(p);
+	log.fn = collect_log;
+	log.ctx = &got;
+	log.max_level = WS_LOG_INFO;
+	apply_opts_init(&o);
+	o.dry_run = 1;
+	o.log = &log;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	apply_report_release(&r);
+	p = ws_xasprintf("first-sign-in restore of %s, last result: 2027-01-03T08:00:00 "
+			 "PC\\\\bob {X} attempt 2: FAILED, 1 step(s)\\x1B[2J\n", bob);
+	if (!strstr(got.buf, p))
+		fail_msg("log:\n%s", got.buf);
+	{
+		const char *hit = strstr(got.buf, p), *bol = hit;
+
+		while (bol > got.buf && bol[-1] != '\n')
+			bol--;
+		assert_memory_equal(bol, "1 ", 2); /* a failure: WS_LOG_WARN */
+	}
+	free(p);
+	p = ws_xasprintf("the first-sign-in bundle %s of an earlier apply is still there", bob);
+	assert_non_null(strstr(got.buf, p));
+	free(p);
+	assert_null(strstr(got.buf, "%2f"));
+	ws_buf_release(&got);
+	free(bob);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -575,6 +638,7 @@ int main(void)
 		cmocka_unit_test(default_profile_gets_the_settings),
 		cmocka_unit_test(offline_mode_without_profiles_writes_nothing),
 		cmocka_unit_test(extract_mode_writes_plain_tree_and_reg),
+		cmocka_unit_test(earlier_results_are_reported),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
