@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_root.h"
 #include "util/ws_winname.h"
 
 #define EXTRACT_PATH_MAX 4096
@@ -26,7 +27,7 @@ struct xctx {
 	struct store_catalog *cat;
 	const struct store_extract_opts *o;
 	struct store_extract_stats *s;
-	int root;
+	struct ws_root *root;
 };
 
 static void xproblem(struct xctx *x, int kind, const char *object,
@@ -101,10 +102,11 @@ static int selected(const struct store_extract_opts *o, const char *path)
 	return inc;
 }
 
-/* Open (creating) the folder chain comp[0..n) below dirfd; -1 + errno. */
-static int open_dirs(int dirfd, char **comp, int n)
+/* Open (creating) the folder chain comp[0..n) below the root, never
+ * through a link; -1 + errno. */
+static int open_dirs(struct ws_root *r, char **comp, int n)
 {
-	int fd = dup(dirfd);
+	int fd = dup(ws_root_fd(r));
 
 	for (int i = 0; i < n && fd >= 0; i++) {
 		int next;
@@ -113,7 +115,7 @@ static int open_dirs(int dirfd, char **comp, int n)
 			close(fd);
 			return -1;
 		}
-		next = openat(fd, comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = ws_root_step(r, fd, comp[i]);
 		close(fd);
 		fd = next;
 	}
@@ -249,9 +251,8 @@ int store_extract(struct store_catalog *cat,
 	x.cat = cat;
 	x.o = opts;
 	x.s = stats;
-	x.root = open(opts->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (x.root < 0)
-		return ws_error_set_errno(err, WS_E_TARGET, errno, opts->dest, "cannot open");
+	if ((rc = ws_root_open(opts->dest, 0, &x.root, err)))
+		return rc;
 	store_catalog_rewind(cat);
 	for (;;) {
 		struct ws_error ce;
@@ -281,7 +282,7 @@ int store_extract(struct store_catalog *cat,
 						(unsigned)(stats->damaged + stats->refused) };
 		ws_progress_emit(opts->progress, &ev);
 	}
-	close(x.root);
+	ws_root_free(x.root);
 	if (rc)
 		return rc;
 	if (stats->damaged)
