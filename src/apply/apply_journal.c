@@ -681,9 +681,16 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 			/* replacing a file this apply made: undo removes the new one */
 			goto out;
 		}
-		/* the replacement keeps the old file's security and attributes */
-		if (ofd >= 0)
-			ws_copy_xattrs(ofd, tfd, ws_ntfs_xattrs, 1);
+		/* the replacement keeps the old file's security descriptor (always:
+		 * on ntfs-3g a new file has an inherited one) and its attributes
+		 * unless apply set the source's */
+		if (ofd >= 0) {
+			static const char *const acl[] = { "system.ntfs_acl", NULL };
+			static const char *const attr[] = { "system.ntfs_attrib_be", NULL };
+
+			ws_copy_xattrs(ofd, tfd, acl, 0);
+			ws_copy_xattrs(ofd, tfd, attr, 1);
+		}
 		else if ((rc = ws_root_newobj(j->root, tfd, 0, act.buf, err)))
 			goto out;
 		if (renameat(j->workfd, tname, pfd, leaf.buf) != 0) {

@@ -3,7 +3,8 @@
 # with mkntfs, mounted with ntfs-3g as winstate expects, docs/apply.md): the
 # existing profile's hive gets the values (read back with python3-hivex), the
 # files land byte for byte with their Windows write times and attributes
-# (system.ntfs_times_be / system.ntfs_attrib_be), a user without a profile is
+# (system.ntfs_times_be / system.ntfs_attrib_be), a replaced hive keeps its
+# security descriptor (system.ntfs_acl), a user without a profile is
 # staged, a read-only mount is refused (71) untouched, and undo restores the
 # volume's tree exactly.  Skipped without root, FUSE, mkntfs or ntfs-3g.
 set -uo pipefail
@@ -47,8 +48,23 @@ umount "$mnt" && mounted=0 || fail "umount"
 # The mount options docs/apply.md asks for: new files inherit the profile's ACL.
 ntfs-3g -o inherit,permissions "$t/img" "$mnt" 2>/dev/null || ntfs-3g "$t/img" "$mnt" || fail "rw mount"
 mounted=1
+# alice's NTUSER.DAT gets a security descriptor of its own (Everyone: read
+# and execute instead of full control): the hive apply writes in its place
+# must keep it, and undo too.
+nt="$mnt/Users/alice/NTUSER.DAT"
+nt_sd() { python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "system.ntfs_acl").hex())' \
+            "$nt" 2>/dev/null; }
+sd=$(nt_sd | sed 's/ff011f00/a9001200/')
+if [ -n "$sd" ] && [ "$sd" != "$(nt_sd)" ]; then
+  python3 -c 'import os,sys; os.setxattr(sys.argv[1], "system.ntfs_acl", bytes.fromhex(sys.argv[2]))' \
+    "$nt" "$sd" || fail "cannot set a security descriptor"
+  [ "$(nt_sd)" = "$sd" ] || fail "test premise: the security descriptor did not change"
+else
+  sd=""   # no full-control ACE to change: nothing to prove here
+fi
 before=$(tree_hash "$mnt")
 expect_exit 0 "$WINSTATE" apply --store "$t/st" --device NTFS-SRC --target "$mnt"
+[ -z "$sd" ] || [ "$(nt_sd)" = "$sd" ] || fail "the replaced hive lost its security descriptor"
 /usr/bin/python3 "$E2E_DIR/check_migration.py" --manifest "$t/m.tsv" --target "$mnt" --user alice \
   --reg 'Control Panel\Desktop' --reg 'Software\Microsoft\Windows\CurrentVersion\Themes\Personalize' \
   --files 'Documents\' --min-values 5 --min-files 8 || fail "migration result on NTFS differs"
@@ -64,4 +80,5 @@ got=$(getfattr -h --only-values -n system.ntfs_times_be "$mnt/Users/alice/Docume
 # Undo restores the volume's tree exactly.
 expect_exit 0 "$WINSTATE" undo --target "$mnt"
 [ "$before" = "$(tree_hash "$mnt")" ] || fail "undo did not restore the NTFS target"
+[ -z "$sd" ] || [ "$(nt_sd)" = "$sd" ] || fail "undo lost the hive's security descriptor"
 pass

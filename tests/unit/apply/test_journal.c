@@ -1,6 +1,7 @@
 /* test_journal.c - apply's undo journal: apply + undo gives the target back
- * byte for byte, also after an apply killed with SIGKILL at many points,
- * after two applies, and never half-undoes from a damaged journal. */
+ * byte for byte, also after an apply killed with SIGKILL at many points
+ * (with openat2 and with the O_NOFOLLOW walk), after two applies, and never
+ * half-undoes from a damaged journal. */
 #include "apply_tu.h"
 
 #include <signal.h>
@@ -194,6 +195,14 @@ static void killed_apply_can_be_undone(void **state)
 	atu_release(&t);
 }
 
+/* The same with the O_NOFOLLOW walk instead of openat2. */
+static void killed_apply_can_be_undone_fallback(void **state)
+{
+	setenv("WS_TEST_NO_OPENAT2", "1", 1);
+	killed_apply_can_be_undone(state);
+	unsetenv("WS_TEST_NO_OPENAT2");
+}
+
 static void two_applies_undo_in_turn(void **state)
 {
 	struct atu t;
@@ -327,6 +336,7 @@ int main(void)
 		cmocka_unit_test(apply_then_undo_restores_everything),
 		cmocka_unit_test(dry_run_writes_nothing),
 		cmocka_unit_test(killed_apply_can_be_undone),
+		cmocka_unit_test(killed_apply_can_be_undone_fallback),
 		cmocka_unit_test(two_applies_undo_in_turn),
 		cmocka_unit_test(overwritten_file_comes_back),
 		cmocka_unit_test(damaged_journal_undoes_nothing),
