@@ -104,10 +104,10 @@ static const char launcher_script[] =
 	"$mySid = $me.User.Value\r\n"
 	"$Exe = Join-Path $env:SystemRoot 'System32\\WindowsPowerShell\\v1.0\\powershell.exe'\r\n"
 	"\r\n"
-	"# The command line Active Setup uses, for another phase: fixed text and Root.\r\n"
+	"# The command line Active Setup uses, for another phase: fixed text and Root\r\n"
+	"# (short: Windows may ignore RunOnce commands over 260 characters).\r\n"
 	"function Arguments([string]$p, [string]$w) {\r\n"
-	"  $launcher = Join-Path $Root 'restore.ps1'\r\n"
-	"  \"-NoProfile -NonInteractive -WindowStyle Hidden -Command `\"& ([scriptblock]::Create((Get-Content -LiteralPath '$launcher' -Raw -Encoding UTF8))) '$p' '$Root' '$w'`\"\"\r\n"
+	"  \"-NoProfile -WindowStyle Hidden -Command `\"`$r='$Root'; & ([scriptblock]::Create((Get-Content -LiteralPath (`$r+'\\restore.ps1') -Raw -Encoding UTF8))) '$p' `$r$w`\"\"\r\n"
 	"}\r\n"
 	"function HKCU([string]$path) { [Microsoft.Win32.Registry]::CurrentUser.CreateSubKey($path) }\r\n"
 	"function RunOnce([bool]$arm) {\r\n"
@@ -166,12 +166,12 @@ static const char launcher_script[] =
 	"if ($Phase -eq 'setup') {\r\n"
 	"  # Before the desktop: only arrange for the restore to run after it.\r\n"
 	"  try { RunOnce $true } catch { }\r\n"
-	"  try { Start-Process -FilePath $Exe -ArgumentList (Arguments 'restore' 'wait') -WindowStyle Hidden } catch { }\r\n"
+	"  try { Start-Process -FilePath $Exe -ArgumentList (Arguments 'restore' \" 'wait'\") -WindowStyle Hidden } catch { }\r\n"
 	"  exit 0\r\n"
 	"}\r\n"
 	"if ($Phase -ne 'restore') { exit 2 }\r\n"
 	"$Mutex = New-Object Threading.Mutex($false, 'Local\\winstate-restore')\r\n"
-	"try { $own = $Mutex.WaitOne(0) } catch [Threading.AbandonedMutexException] { $own = $true }\r\n"
+	"try { $own = $Mutex.WaitOne(0) } catch { $own = $true }   # abandoned: ours now\r\n"
 	"if (-not $own) { exit 0 }\r\n"
 	"if ($Wait) {\r\n"
 	"  # Started during sign-in: wait (at most two minutes) for this session's desktop.\r\n"
@@ -355,19 +355,14 @@ void bundle_script(struct ws_buf *out)
 
 void bundle_command(const char *root_win, const char *phase, struct ws_buf *out)
 {
-	struct ws_buf launcher = WS_BUF_INIT;
-
-	ws_buf_addf(&launcher, "%s\\restore.ps1", root_win);
+	/* $r once: the RunOnce copy of this command must stay short */
 	ws_buf_adds(out, "\"%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" "
-			 "-NoProfile -NonInteractive -WindowStyle Hidden -Command \"& ([scriptblock]::"
-			 "Create((Get-Content -LiteralPath ");
-	ps_quote(out, launcher.buf);
-	ws_buf_adds(out, " -Raw -Encoding UTF8))) ");
-	ps_quote(out, phase);
-	ws_buf_addch(out, ' ');
+			 "-NoProfile -WindowStyle Hidden -Command \"$r=");
 	ps_quote(out, root_win);
-	ws_buf_adds(out, "\"");
-	ws_buf_release(&launcher);
+	ws_buf_adds(out, "; & ([scriptblock]::Create((Get-Content -LiteralPath ($r+'\\restore.ps1') "
+			 "-Raw -Encoding UTF8))) ");
+	ps_quote(out, phase);
+	ws_buf_adds(out, " $r\"");
 }
 
 static int write_in(struct bundle *b, struct aj *j, const char *name,

@@ -94,9 +94,11 @@ assert len(comps) == 1, len(comps)
 vals = {h.value_key(v): h.value_value(v) for v in h.node_values(comps[0])}
 assert vals["StubPath"][0] == 2  # REG_EXPAND_SZ
 stub = vals["StubPath"][1].decode("utf-16-le").rstrip("\0")
-want = ('"%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" -NoProfile -NonInteractive '
-        '-WindowStyle Hidden -Command "& ([scriptblock]::Create((Get-Content -LiteralPath '
-        "'C:\\ProgramData\\winstate\\restore.ps1' -Raw -Encoding UTF8))) 'setup' 'C:\\ProgramData\\winstate'\"")
+want = ('"%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" -NoProfile '
+        "-WindowStyle Hidden -Command \"$r='C:\\ProgramData\\winstate'; & ([scriptblock]::Create("
+        "(Get-Content -LiteralPath ($r+'\\restore.ps1') -Raw -Encoding UTF8))) 'setup' $r\"")
+# the RunOnce copy (phase restore, %SystemRoot% expanded) stays within 260 characters
+assert len(stub.replace("%SystemRoot%", "C:\\Windows").replace("'setup'", "'restore'")) <= 260
 assert stub == want, stub
 assert sid not in stub and key not in stub
 # the -Command text, to be parsed as PowerShell

@@ -213,10 +213,9 @@ static void active_setup_component_reads_back(void **state)
 			assert_string_equal(stub.buf, want.buf);
 			assert_string_equal(stub.buf,
 					    "\"%SystemRoot%\\System32\\WindowsPowerShell\\v1.0\\powershell.exe\" "
-					    "-NoProfile -NonInteractive -WindowStyle Hidden -Command \"& "
-					    "([scriptblock]::Create((Get-Content -LiteralPath "
-					    "'C:\\ProgramData\\winstate\\restore.ps1' -Raw -Encoding UTF8))) "
-					    "'setup' 'C:\\ProgramData\\winstate'\"");
+					    "-NoProfile -WindowStyle Hidden -Command \"$r='C:\\ProgramData\\winstate'; "
+					    "& ([scriptblock]::Create((Get-Content -LiteralPath "
+					    "($r+'\\restore.ps1') -Raw -Encoding UTF8))) 'setup' $r\"");
 			assert_null(strstr(stub.buf, bob));
 			ws_buf_release(&want);
 			reg_value_release(&sv);
