@@ -98,6 +98,19 @@ static void bundle_keys(void **state)
 	ws_buf_release(&b);
 }
 
+/* ps_quote (through bundle_command): ' and the curly quotes PowerShell also
+ * ends a single-quoted string at are doubled; control characters dropped. */
+static void quoting_for_powershell(void **state)
+{
+	struct ws_buf b = WS_BUF_INIT;
+
+	(void)state;
+	bundle_command("C:\\a'b\xE2\x80\x99" "c\xE2\x80\x98" "d\x01", "setup", &b);
+	assert_non_null(strstr(b.buf, "$r='C:\\a''b\xE2\x80\x99\xE2\x80\x99" "c\xE2\x80\x98\xE2\x80\x98" "d';"));
+	assert_non_null(strstr(b.buf, " 'setup' $r\""));
+	ws_buf_release(&b);
+}
+
 /* A store whose user is hostile: apply (and its dry run) refuses with
  * WS_E_UNSUPPORTED naming the user; the target is unchanged. */
 static void refuse(const char *sid, const char *account, const char *expect)
@@ -149,6 +162,7 @@ int main(void)
 		cmocka_unit_test(account_check),
 		cmocka_unit_test(win_dir_and_token),
 		cmocka_unit_test(bundle_keys),
+		cmocka_unit_test(quoting_for_powershell),
 		cmocka_unit_test(hostile_store_users_are_refused),
 	};
 
