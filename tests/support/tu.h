@@ -36,6 +36,23 @@ void tu_write_file(const char *path, const void *data, size_t len);
 /* Whole file into a malloc'd NUL-terminated buffer; *len may be NULL. */
 char *tu_read_file(const char *path, size_t *len);
 
+/*
+ * Skips are visible to ctest: cmocka counts a skip() as passed, so tu.h
+ * counts them (tu_skip_noted) and the group run returns 77, ctest's
+ * SKIP_RETURN_CODE, when nothing failed and at least one test skipped
+ * (a failure still fails).  Every test file's main() keeps calling
+ * cmocka_run_group_tests() and skip() as usual.
+ */
+void tu_skip_noted(void);
+int tu_group_result(int failed);
+#undef skip
+#define skip() (tu_skip_noted(), _skip(__FILE__, __LINE__))
+#undef cmocka_run_group_tests
+#define cmocka_run_group_tests(group_tests, group_setup, group_teardown)      \
+	tu_group_result(_cmocka_run_group_tests(#group_tests, group_tests,   \
+		sizeof(group_tests) / sizeof((group_tests)[0]),               \
+		group_setup, group_teardown))
+
 /* Assert helper that shows the ws_error when rc != WS_OK. */
 #define tu_assert_ok(rc, errp)                                                 \
 	do {                                                                   \
