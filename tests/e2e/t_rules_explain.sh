@@ -6,7 +6,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$(e2e_tmpdir)
-"$WINSTATE" rules --help 2>/dev/null | grep -q genconfig || skip "'rules' not in the command table"
+expect_exit 1 "$WINSTATE" rules --help
+grep -q genconfig "$T/last.out" "$T/last.err" || fail "'rules --help' does not name genconfig"
 "$WSFIXTURE" --out "$T/src" --users 2 --files 2 --no-stale >/dev/null || fail "fixture"
 
 # a file in alice's Documents: the user is inferred from the path
