@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t6_apps.sh - Store apps and Wi-Fi from scan to the first sign-in: a fixture
+# t60_apps.sh - Store apps and Wi-Fi from scan to the first sign-in: a fixture
 # source (alice, bob; each with Terminal, Spotify, WhatsApp, VCLibs and the
 # Start menu host) with a protected Wi-Fi profile is scanned; apply onto a
 # target where alice exists, with an offline package folder holding Terminal,

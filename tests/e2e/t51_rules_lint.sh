@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_rules_lint.sh - `winstate rules lint`: clean files exit 0, warnings keep
+# t51_rules_lint.sh - `winstate rules lint`: clean files exit 0, warnings keep
 # exit 0, malformed XML exits 28 with file:line:col, shipped rules are clean.
 set -u
 . "$(dirname "$0")/lib.sh"

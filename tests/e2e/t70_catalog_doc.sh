@@ -1,5 +1,5 @@
 #!/bin/bash
-# t7_catalog_doc.sh - docs/settings-catalog.md is what tools/gen-settings-catalog.py
+# t70_catalog_doc.sh - docs/settings-catalog.md is what tools/gen-settings-catalog.py
 # makes from rules/winstate-catalog-*.xml and src/apps/apps_id.c: regenerate
 # and diff; the generator also refuses a catalog group without its Windows
 # 10/11 notes.  The catalog files lint clean with the real binary.

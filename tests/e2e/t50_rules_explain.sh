@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_rules_explain.sh - `winstate rules explain` on a synthetic source (the
+# t50_rules_explain.sh - `winstate rules explain` on a synthetic source (the
 # deciding rule, the reason, inactive components, user inference, exit codes)
 # and `winstate rules genconfig` round trip: a component set to migrate="no"
 # in the generated Config.xml is disabled, and only that one.
