@@ -63,10 +63,18 @@ struct store_pack {
  */
 typedef int (*store_fault_fn)(void *ctx, const char *path);
 
+/* The writers' clock (scan ids and their started_ns) for the tests, which
+ * set st->clock after opening: scans "in the same second" without racing
+ * the real one.  NULL = CLOCK_REALTIME. */
+struct timespec;
+typedef void (*store_clock_fn)(void *ctx, struct timespec *now);
+
 struct store {
 	char *dir;
 	store_fault_fn fault;           /* NULL outside tests */
 	void *fault_ctx;
+	store_clock_fn clock;           /* NULL outside tests */
+	void *clock_ctx;
 	int encrypted;
 	uint32_t chunk_size;
 	uint64_t pack_size;

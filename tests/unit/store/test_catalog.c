@@ -3,6 +3,8 @@
  * filters, order of scans started in the same second. */
 #include "store_tu.h"
 
+#include "store/store_private.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -283,9 +285,17 @@ static void verify_device_filter(void **state)
 	ws_buf_release(&p);
 }
 
-/* One round: three scans of one device committed in turn.  Returns 0 when
- * they did not all start in the same second (the caller retries). */
-static int same_second_round(void)
+/* A clock stuck in one second whose nanoseconds go up by 1000 a reading. */
+static void fixed_second(void *ctx, struct timespec *now)
+{
+	long *ns = ctx;
+
+	now->tv_sec = 1764633600; /* 2025-12-02T00:00:00Z */
+	now->tv_nsec = *ns;
+	*ns += 1000;
+}
+
+static void same_second_scans_ordered_by_start(void **state)
 {
 	char *dir = stu_tmpdir();
 	struct store *st;
@@ -294,27 +304,26 @@ static int same_second_round(void)
 	char ids[3][STORE_SCAN_ID_MAX];
 	struct store_scan_list l = STORE_SCAN_LIST_INIT;
 	struct store_catalog *cat = NULL;
+	long ns = 500;
+	(void)state;
 
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	st->clock = fixed_second;
+	st->clock_ctx = &ns;
 	for (int i = 0; i < 3; i++) {
 		struct store_writer *w;
 
 		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
 		tu_assert_ok(store_scan_commit(w, ids[i], &err), &err);
-	}
-	if (strncmp(ids[0], ids[2], 16) != 0) {
-		store_close(st);
-		return 0;
+		assert_memory_equal(ids[i], "20251202T000000Z-", 17);
 	}
 	/* newest first = reverse commit order, whatever the random parts */
 	tu_assert_ok(store_list_scans(st, "PC-SS", &l, &err), &err);
 	assert_int_equal(l.n, 3);
 	for (int i = 0; i < 3; i++) {
 		assert_string_equal(l.v[i].info.scan_id, ids[2 - i]);
-		assert_in_range(l.v[i].info.started_ns, 0, 999999999);
+		assert_int_equal(l.v[i].info.started_ns, 500 + 1000 * (2 - i));
 	}
-	assert_true(l.v[0].info.started_ns > l.v[1].info.started_ns);
-	assert_true(l.v[1].info.started_ns > l.v[2].info.started_ns);
 	store_scan_list_release(&l);
 	tu_assert_ok(store_catalog_open(st, "PC-SS", NULL, &cat, &err), &err);
 	assert_string_equal(store_catalog_info(cat)->scan_id, ids[2]);
@@ -330,17 +339,6 @@ static int same_second_round(void)
 	assert_string_equal(l.v[1].info.scan_id, ids[1]);
 	store_scan_list_release(&l);
 	store_close(st);
-	return 1;
-}
-
-static void same_second_scans_ordered_by_start(void **state)
-{
-	int rounds = 0;
-
-	/* several rounds: random id parts alone would pass one by chance */
-	for (int tries = 0; tries < 60 && rounds < 5; tries++)
-		rounds += same_second_round();
-	assert_true(rounds >= 3);
 }
 
 int main(void)
