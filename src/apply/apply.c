@@ -1972,7 +1972,10 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if ((rc = safety_pass(&a, err)))
 		goto out;
 	if (!o->dry_run) {
-		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx, &a.j, err)))
+		struct ws_newobj no = { o->on_newobj, o->on_newobj_ctx };
+
+		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx,
+				   o->on_newobj ? &no : NULL, &a.j, err)))
 			goto out;
 		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
 		if (o->on_mkdir)

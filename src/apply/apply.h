@@ -190,6 +190,17 @@ struct apply_opts {
 	 * after mkdir and before the folder is used (to swap it for a link). */
 	void (*on_mkdir)(void *ctx, const char *host);
 	void *on_mkdir_ctx;
+	/* Called for every file and folder apply creates on the target (the
+	 * journal's too), with its descriptor: a folder right after it is
+	 * made, before anything is put in it; a file as the temporary that
+	 * becomes it, before it is linked or renamed into place.  `rel` is its
+	 * final path below the target root.  For a Windows security descriptor
+	 * and attributes (system.ntfs_acl, system.ntfs_attrib_be); a replaced
+	 * file keeps the old one's instead.  Non-zero stops the apply with that
+	 * status.  NULL = none (struct ws_newobj in util/ws_root.h). */
+	int (*on_newobj)(void *ctx, int fd, int is_dir, const char *rel,
+			 struct ws_error *err);
+	void *on_newobj_ctx;
 	struct ws_log *log;
 	const struct ws_progress *progress;
 };

@@ -8,6 +8,7 @@
 #include "apply/apply.h"
 #include "reg/reg.h"
 #include "reg/reg_export.h"
+#include "util/ws_root.h"
 #include "volume/volume.h"
 
 /* ---- off-limits objects (apply_preflight.c) ------------------------------- */
@@ -42,7 +43,7 @@ struct ws_root;
  * reaches them only through that root (apply_journal.c).
  */
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
-	     struct aj **out, struct ws_error *err);
+	     const struct ws_newobj *newobj, struct aj **out, struct ws_error *err);
 /* Last line of a journal: the apply stopped writing (END). */
 int aj_end(struct aj *j, struct ws_error *err);
 /* Close the log; the journal stays on the target for apply_undo. */

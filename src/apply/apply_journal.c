@@ -297,7 +297,7 @@ static int sub_dir(struct aj *j, int dfd, const char *name, const char *rel, int
 }
 
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
-	     struct aj **out, struct ws_error *err)
+	     const struct ws_newobj *newobj, struct aj **out, struct ws_error *err)
 {
 	struct aj *j = ws_xcalloc(1, sizeof(*j));
 	struct made made = { WS_BUF_INIT };
@@ -317,6 +317,7 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 	}
 	if ((rc = ws_root_open(vol_get_info(vol)->root, 0, &j->root, err)))
 		goto fail;
+	ws_root_set_newobj(j->root, newobj);
 	jroot_rel(vol, &jrel);
 	if ((rc = ws_root_mkdirs(j->root, jrel.buf, note_made, &made, NULL, err)) ||
 	    (rc = ws_root_opendir(j->root, jrel.buf, &jfd, &act, err))) {

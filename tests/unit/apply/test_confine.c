@@ -3,11 +3,13 @@
  * among the journals, store files aimed at the journals or at a hive, a
  * folder apply just made swapped for a link (a deterministic race, with
  * openat2 and with the O_NOFOLLOW walk), created files changed before undo,
- * damaged, torn, unfinished and format-1 journals. */
+ * damaged, torn, unfinished and format-1 journals; the new-object hook
+ * sees every file and folder apply creates, before it is used. */
 #include "apply_tu.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/xattr.h>
 
 #include "volume/volume.h"
 
@@ -536,6 +538,122 @@ static void journal_damage(void **state)
 	atu_release(&t);
 }
 
+/* ---- the new-object hook ------------------------------------------------ */
+
+struct newobj_seen {
+	struct ws_buf calls;     /* "d rel\n" / "f rel\n" */
+	int fail_at;             /* fail the n-th call (1-based), 0 = never */
+	int n, xattrs;
+};
+
+static int on_newobj(void *ctx, int fd, int is_dir, const char *rel, struct ws_error *err)
+{
+	struct newobj_seen *s = ctx;
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(is_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+	ws_buf_addf(&s->calls, "%c %s\n", is_dir ? 'd' : 'f', rel);
+	/* what a security descriptor module would do: mark the object itself */
+	if (fsetxattr(fd, "user.ws_newobj", "1", 1, 0) == 0)
+		s->xattrs++;
+	if (++s->n == s->fail_at)
+		return ws_error_set(err, WS_E_TARGET, rel, "refused by the hook");
+	return WS_OK;
+}
+
+static void pct_dec(char *s)
+{
+	for (char *r = s, *w = s;; r++, w++) {
+		unsigned v;
+
+		if (*r == '%' && sscanf(r + 1, "%2x", &v) == 1) {
+			*w = (char)v;
+			r += 2;
+		} else {
+			*w = *r;
+		}
+		if (!*r)
+			break;
+	}
+}
+
+static void newobj_hook_sees_every_creation(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	struct newobj_seen s = { WS_BUF_INIT, 0, 0, 0 };
+	char *before, *after, *lp, *text;
+	size_t checked = 0;
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.on_newobj = on_newobj;
+	o.on_newobj_ctx = &s;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	lp = ws_xasprintf("%s/journal.log", r.journal);
+	text = tu_read_file(lp, NULL);
+	/* every folder (D) and file (F) the journal announces went through it */
+	for (char *l = strchr(text, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+		char *line = ws_xstrndup(l, strcspn(l, "\t")), *path = NULL, *want, *host;
+
+		if (line[0] == 'D')
+			path = line + 2;
+		else if (line[0] == 'F')
+			path = strchr(strchr(line + 2, ' ') + 1, ' ') + 1;
+		if (path) {
+			pct_dec(path);
+			want = ws_xasprintf("%c %s\n", line[0] == 'D' ? 'd' : 'f', path);
+			if (!strstr(s.calls.buf, want))
+				fail_msg("no new-object call for %s", want);
+			host = ws_xasprintf("%s/%s", t.tgt, path);
+			if (s.xattrs) {
+				char v[4];
+
+				if (getxattr(host, "user.ws_newobj", v, sizeof(v)) != 1)
+					fail_msg("%s: not the object the hook saw", host);
+			}
+			checked++;
+			free(want);
+			free(host);
+		}
+		free(line);
+	}
+	assert_true(checked > 10);
+	/* the journal's own folders too */
+	assert_non_null(strstr(s.calls.buf, "/saved\n"));
+	assert_non_null(strstr(s.calls.buf, "/work\n"));
+	apply_report_release(&r);
+	tu_assert_ok(undo(t.tgt, NULL, &u, &e), &e);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	free(after);
+	/* a hook that refuses stops the apply; undo reverts what was done */
+	ws_buf_reset(&s.calls);
+	s.n = 0;
+	s.fail_at = 8;
+	apply_opts_init(&o);
+	o.on_newobj = on_newobj;
+	o.on_newobj_ctx = &s;
+	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
+	assert_non_null(strstr(e.msg, "refused by the hook"));
+	apply_report_release(&r);
+	tu_assert_ok(undo(t.tgt, NULL, &u, &e), &e);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	ws_buf_release(&s.calls);
+	free(after);
+	free(before);
+	free(text);
+	free(lp);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,6 +665,7 @@ int main(void)
 		cmocka_unit_test(race_swap_fallback),
 		cmocka_unit_test(changed_file_left_in_place),
 		cmocka_unit_test(journal_damage),
+		cmocka_unit_test(newobj_hook_sees_every_creation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
