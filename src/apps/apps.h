@@ -185,8 +185,9 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 
 /*
  * The same for a profile of a mounted installation: opens the profile's
- * UsrClass.dat read-only (a dirty hive is read from its primary file with a
- * warning; a missing one is not an error), takes the SOFTWARE hive from the
+ * UsrClass.dat read-only with vol_hive_open (a dirty hive through its
+ * replayed logs, else from its primary file with a warning saying why; a
+ * missing one is not an error), takes the SOFTWARE hive from the
  * volume handle and lists %LOCALAPPDATA%\Packages (from vol_user_vars).
  * Errors as apps_inventory, WS_E_IO when the Packages folder exists but
  * cannot be read.

@@ -543,13 +543,14 @@ int apps_user_inventory(struct vol *vol, const struct vol_profile *p,
 	int rc = WS_OK;
 
 	if (p->usrclass_path) {
-		struct reg_hive_info info;
+		struct vol_hive_how how;
 
-		if (reg_hive_probe(p->usrclass_path, &info, NULL) == WS_OK && info.dirty)
+		/* a dirty hive through its replayed logs, else its primary */
+		rc = vol_hive_open(vol, p->usrclass_path, 0, &uc, &how, err);
+		if (rc == WS_OK && how.state == VOL_HIVE_DIRTY)
 			ws_logf(log, WS_LOG_WARN, p->usrclass_path,
 				"hive has unreplayed transaction logs: Store apps read "
-				"from its older primary file");
-		rc = reg_hive_open(p->usrclass_path, REG_OPEN_ALLOW_DIRTY, &uc, err);
+				"from its older primary file (%s)", how.why.msg);
 	}
 	if (rc == WS_OK)
 		rc = vol_user_vars(vol, p, &vars, err);

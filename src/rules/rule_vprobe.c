@@ -129,8 +129,10 @@ static struct reg_hive *hive_of(struct rule_vprobe *vp, enum reg_hive_kind kind)
 		path = vp->prof->ntuser_path;
 	else if (vp->prof && kind == REG_HIVE_USRCLASS)
 		path = vp->prof->usrclass_path;
-	/* read-only: a dirty hive's primary is stale but never harmful to read */
-	if (!path || reg_hive_open(path, REG_OPEN_ALLOW_DIRTY, &vp->owned[kind], NULL))
+	/* as the scanner reads it: a dirty hive through its replayed logs,
+	 * one whose logs cannot be replayed not at all (never its stale
+	 * primary, which the scan does not capture either) */
+	if (!path || vol_hive_open(vp->vol, path, VOL_HIVE_STRICT, &vp->owned[kind], NULL, NULL))
 		vp->failed[kind] = 1;
 	return vp->owned[kind];
 }

@@ -265,9 +265,10 @@ struct rule_probe {
  * HKCU, one user's profile: files through vol_resolve (case-insensitive,
  * never following links), HKLM\SOFTWARE and HKLM\SYSTEM (CurrentControlSet
  * resolved) from the volume's hives, HKCU from the profile's NTUSER.DAT and
- * HKCU\Software\Classes from its UsrClass.dat (opened read-only on first
- * use; a dirty hive is read from its primary file unless the caller lends a
- * replayed copy), every callback including list and file_stat, and the OS
+ * HKCU\Software\Classes from its UsrClass.dat (opened on first use with
+ * vol_hive_open, strict, as the scanner reads them: a dirty hive through its
+ * replayed logs, one whose logs cannot be replayed not at all), every
+ * callback including list and file_stat, and the OS
  * version and architecture from vol_get_info.
  *
  *   struct rule_vprobe *vp = rule_vprobe_new(vol, profile);  (profile NULL

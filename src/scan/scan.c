@@ -103,10 +103,8 @@ struct scan {
 	struct scan_result *res;
 	struct rule_table rules;
 	struct ws_log *log;
-	struct scan_tmp tmp;
 	struct scan_names *names;
-	struct reg_hive *software, *system;   /* machine hives as read */
-	struct reg_hive *software_own, *system_own; /* replayed copies */
+	struct reg_hive *software, *system;   /* machine hives as the volume reads them */
 
 	/* current pass */
 	uint32_t user;                  /* user index or STORE_SYSTEM */
@@ -314,7 +312,8 @@ static int user_hive(struct scan *s, enum reg_hive_kind kind, int quiet,
 	int *failed = ntuser ? &s->ntuser_failed : &s->usrclass_failed;
 	const char *path = ntuser ? s->prof->ntuser_path : s->prof->usrclass_path;
 	struct ws_error e;
-	int rc, replayed = 0;
+	struct vol_hive_how how;
+	int rc, replayed;
 
 	*out = NULL;
 	if (*slot) {
@@ -324,7 +323,10 @@ static int user_hive(struct scan *s, enum reg_hive_kind kind, int quiet,
 	if (!path || *failed)
 		return WS_OK; /* no UsrClass.dat yet, or already reported */
 	ws_error_clear(&e);
-	rc = scan_hive_open(&s->tmp, path, slot, &replayed, &e);
+	/* strict: a dirty hive whose logs cannot be replayed is not
+	 * captured stale; the volume replays each hive once for every reader */
+	rc = vol_hive_open(s->vol, path, VOL_HIVE_STRICT, slot, &how, &e);
+	replayed = how.state == VOL_HIVE_REPLAYED;
 	if (rc) {
 		*slot = NULL;
 		if (quiet || s->counting)
@@ -1039,57 +1041,35 @@ static void user_skip_dirs(struct scan *s, const struct vol_profile *profs,
 	}
 }
 
-/* The machine hives: vol_open read a dirty SOFTWARE/SYSTEM from its stale
- * primary; replay its logs into a private copy and read that instead. */
-static int machine_hives(struct scan *s, struct ws_error *err)
+/* The machine hives as vol_open read them: a dirty SOFTWARE/SYSTEM through
+ * its replayed logs, else its stale primary file (with a warning saying
+ * why: it is still the best view of the machine). */
+static void machine_hives(struct scan *s)
 {
 	const struct vol_info *vi = vol_get_info(s->vol);
 	const char *names[2] = { "SOFTWARE", "SYSTEM" };
 	int dirty[2] = { vi->software_dirty, vi->system_dirty };
-	int vol_replayed[2] = { vi->software_replayed, vi->system_replayed };
-	struct reg_hive **own[2] = { &s->software_own, &s->system_own };
-	int rc = WS_OK;
+	int replayed[2] = { vi->software_replayed, vi->system_replayed };
+	const char *why[2] = { vi->software_why, vi->system_why };
 
 	s->software = vol_software_hive(s->vol);
 	s->system = vol_system_hive(s->vol);
-	for (int i = 0; i < 2 && !rc; i++) {
-		struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
-		enum vol_res res;
-		int replayed;
+	for (int i = 0; i < 2; i++) {
+		struct ws_buf win = WS_BUF_INIT;
 
 		if (!dirty[i])
 			continue;
-		if (vol_replayed[i]) {
-			/* The volume already reads a log-replayed private copy. */
-			s->res->hives_replayed++;
-			ws_logf(s->log, WS_LOG_INFO, names[i],
-				"dirty hive read through its transaction logs (private copy)");
-			continue;
-		}
 		ws_buf_addf(&win, "%s\\System32\\config\\%s", vi->system_root, names[i]);
-		rc = vol_resolve(s->vol, win.buf, &host, &res, err);
-		if (!rc && res == VOL_RES_FOUND) {
-			struct ws_error e;
-
-			ws_error_clear(&e);
-			if (scan_hive_open(&s->tmp, host.buf, own[i], &replayed, &e)) {
-				/* the primary is still readable: stale but usable */
-				ws_logf(s->log, WS_LOG_WARN, win.buf,
-					"dirty hive read without its newest changes: %s", e.msg);
-			} else {
-				s->res->hives_replayed++;
-				ws_logf(s->log, WS_LOG_INFO, win.buf,
-					"dirty hive read through its transaction logs (private copy)");
-				if (i == 0)
-					s->software = s->software_own;
-				else
-					s->system = s->system_own;
-			}
+		if (replayed[i]) {
+			s->res->hives_replayed++;
+			ws_logf(s->log, WS_LOG_INFO, win.buf,
+				"dirty hive read through its transaction logs (private copy)");
+		} else {
+			ws_logf(s->log, WS_LOG_WARN, win.buf,
+				"dirty hive read without its newest changes: %s", why[i]);
 		}
 		ws_buf_release(&win);
-		ws_buf_release(&host);
 	}
-	return rc;
 }
 
 static void copy_identity(struct scan_result *r, const struct vol_info *vi)
@@ -1128,13 +1108,12 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	s.o = o;
 	s.res = res;
 	s.log = o->log;
-	s.tmp.parent = o->tmp_dir;
 	if (!o->rules || !o->source || (!st && !o->estimate))
 		return ws_error_set(err, WS_E_USAGE, NULL,
 				    "scan needs a source, rules and a store");
 	snprintf(res->device, sizeof(res->device), "%s",
 		 o->device && *o->device ? o->device : "");
-	if ((rc = vol_open(o->source, &s.vol, err)))
+	if ((rc = vol_open_in(o->source, o->tmp_dir, &s.vol, err)))
 		goto out;
 	vi = vol_get_info(s.vol);
 	copy_identity(res, vi);
@@ -1153,9 +1132,8 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	}
 	if (st && (rc = store_prev(&s, st, &prev, err)))
 		goto out;
-	if ((rc = machine_hives(&s, err)))
-		goto out;
-	s.names = scan_names_load(s.vol, s.software, &s.tmp, s.log);
+	machine_hives(&s);
+	s.names = scan_names_load(s.vol, s.software, s.log);
 
 	/* Choose users. */
 	profs = vol_profiles(s.vol, &nprof);
@@ -1349,9 +1327,6 @@ out:
 	ws_buf_release(&name);
 	ws_buf_release(&acct);
 	scan_names_free(s.names);
-	reg_hive_close(s.software_own);
-	reg_hive_close(s.system_own);
-	scan_tmp_release(&s.tmp);
 	if (s.log)
 		res->warnings = s.log->warnings - warn0;
 	vol_close(s.vol);

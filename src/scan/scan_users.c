@@ -60,8 +60,7 @@ static void read_machine_sid(struct scan_names *n, struct reg_hive *h)
 	reg_value_release(&v);
 }
 
-static void read_sam(struct scan_names *n, struct vol *vol,
-		     struct scan_tmp *tmp, struct ws_log *log)
+static void read_sam(struct scan_names *n, struct vol *vol, struct ws_log *log)
 {
 	struct ws_buf host = WS_BUF_INIT, win = WS_BUF_INIT;
 	struct reg_hive *h = NULL;
@@ -70,13 +69,12 @@ static void read_sam(struct scan_names *n, struct vol *vol,
 	reg_node names = 0;
 	reg_node *kids = NULL;
 	size_t nk = 0;
-	int replayed;
 
 	ws_error_clear(&e);
 	ws_buf_addf(&win, "%s\\System32\\config\\SAM", vol_get_info(vol)->system_root);
 	if (vol_resolve(vol, win.buf, &host, &res, NULL) || res != VOL_RES_FOUND)
 		goto out; /* no SAM: names from profile folders only */
-	if (scan_hive_open(tmp, host.buf, &h, &replayed, &e)) {
+	if (vol_hive_open(vol, host.buf, VOL_HIVE_STRICT, &h, NULL, &e)) {
 		ws_logf(log, WS_LOG_INFO, win.buf,
 			"SAM not read, local account names unknown: %s", e.msg);
 		goto out;
@@ -122,12 +120,12 @@ static char *get_sz(struct reg_hive *h, reg_node k, const char *name)
 }
 
 struct scan_names *scan_names_load(struct vol *vol, struct reg_hive *software,
-				   struct scan_tmp *tmp, struct ws_log *log)
+				   struct ws_log *log)
 {
 	struct scan_names *n = ws_xcalloc(1, sizeof(*n));
 	reg_node k = 0;
 
-	read_sam(n, vol, tmp, log);
+	read_sam(n, vol, log);
 	if (software &&
 	    !reg_key_lookup(software, reg_root(software),
 			    "Microsoft\\Windows\\CurrentVersion\\Authentication\\LogonUI",

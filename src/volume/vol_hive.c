@@ -1,8 +1,8 @@
 /*
- * vol_hive.c - hives read by the volume (SYSTEM, SOFTWARE, users'
- * NTUSER.DAT): a dirty hive whose .LOG1/.LOG2 can be replayed is read
- * through a private recovered copy under $TMPDIR, never in place; the
- * copies live until vol_close.
+ * vol_hive.c - every source hive is opened here (SYSTEM, SOFTWARE, SAM,
+ * users' NTUSER.DAT and UsrClass.dat): a dirty hive whose .LOG1/.LOG2 can
+ * be replayed is read through a private recovered copy, never in place; the
+ * copies live until vol_close, and why a replay failed is kept with them.
  */
 #include "volume/vol_internal.h"
 
@@ -16,11 +16,13 @@
 /* The handle's temporary folder, made on first need. */
 static int tmp_dir(struct vol *vol, struct ws_error *err)
 {
-	const char *parent = getenv("TMPDIR");
+	const char *parent = vol->tmp_parent;
 	char *tmpl;
 
 	if (vol->tmp_dir)
 		return WS_OK;
+	if (!parent || !*parent)
+		parent = getenv("TMPDIR");
 	if (!parent || !*parent)
 		parent = "/tmp";
 	tmpl = ws_xasprintf("%s/winstate-vol-XXXXXX", parent);
@@ -35,8 +37,9 @@ static int tmp_dir(struct vol *vol, struct ws_error *err)
 }
 
 /* Replay `path`'s logs into a new copy; *copy gets its path (malloc'd) or
- * NULL when there is no usable log. */
-static int replay(struct vol *vol, const char *path, char **copy,
+ * NULL, and err why, when that is impossible. */
+static int replay(struct vol *vol, const char *path,
+		  const struct reg_hive_info *info, char **copy,
 		  struct ws_error *err)
 {
 	struct ws_buf l1 = WS_BUF_INIT, l2 = WS_BUF_INIT;
@@ -49,7 +52,9 @@ static int replay(struct vol *vol, const char *path, char **copy,
 	rc = reg_log_find(path, &l1, &l2, err);
 	if (rc == WS_OK && !l1.len && !l2.len)
 		rc = ws_error_set(err, WS_E_HIVE, path,
-				  "dirty hive has no .LOG1/.LOG2 beside it");
+				  "hive is dirty (sequence numbers %u/%u) and has no "
+				  ".LOG1/.LOG2 beside it: its newest changes are lost",
+				  info->seq1, info->seq2);
 	if (rc == WS_OK)
 		rc = tmp_dir(vol, err);
 	if (rc == WS_OK) {
@@ -62,6 +67,7 @@ static int replay(struct vol *vol, const char *path, char **copy,
 			ws_remove_tree(out, NULL);
 			free(out);
 			out = NULL;
+			ws_error_prefix(err, "dirty hive %s could not be replayed", path);
 		}
 	}
 	*copy = out;
@@ -70,18 +76,20 @@ static int replay(struct vol *vol, const char *path, char **copy,
 	return rc;
 }
 
-int vol_hive_open(struct vol *vol, const char *path, struct reg_hive **out,
-		  enum vol_hive_state *state, int *first, struct ws_error *err)
+int vol_hive_open(struct vol *vol, const char *path, unsigned flags,
+		  struct reg_hive **out, struct vol_hive_how *how,
+		  struct ws_error *err)
 {
+	struct vol_hive_how none;
 	struct reg_hive_info info;
 	struct vol_replay *r = NULL;
-	struct ws_error e2;
 	int rc;
 
+	if (!how)
+		how = &none;
+	memset(how, 0, sizeof(*how));
+	ws_error_clear(&how->why);
 	*out = NULL;
-	*state = VOL_HIVE_CLEAN;
-	if (first)
-		*first = 0;
 	rc = reg_hive_probe(path, &info, err);
 	if (rc != WS_OK)
 		return rc;
@@ -92,26 +100,36 @@ int vol_hive_open(struct vol *vol, const char *path, struct reg_hive **out,
 			r = &vol->replays[i];
 	if (!r) {
 		char *copy;
+		struct ws_error why;
 
-		ws_error_clear(&e2);
 		/* any failure (no log, old-format log, damaged log, no room
-		 * for the copy) leaves the primary file as the best view */
-		replay(vol, path, &copy, &e2);
+		 * for the copy) is kept: strict readers refuse the hive, the
+		 * others read its primary file, the best view left */
+		ws_error_clear(&why);
+		replay(vol, path, &info, &copy, &why);
 		WS_ALLOC_GROW(vol->replays, vol->nreplays + 1, vol->areplays);
 		r = &vol->replays[vol->nreplays++];
 		r->src = ws_xstrdup(path);
 		r->copy = copy;
-		if (first)
-			*first = 1;
+		r->why = why;
+		how->first = 1;
 	}
+	how->why = r->why;
 	if (r->copy) {
-		rc = reg_hive_open(r->copy, 0, out, err);
+		rc = reg_hive_open(r->copy, 0, out, &how->why);
 		if (rc == WS_OK) {
-			*state = VOL_HIVE_REPLAYED;
+			how->state = VOL_HIVE_REPLAYED;
+			ws_error_clear(&how->why);
 			return WS_OK;
 		}
+		r->why = how->why;
 	}
-	*state = VOL_HIVE_DIRTY;
+	how->state = VOL_HIVE_DIRTY;
+	if (flags & VOL_HIVE_STRICT) {
+		if (err)
+			*err = how->why;
+		return how->why.code ? how->why.code : WS_E_HIVE;
+	}
 	return reg_hive_open(path, REG_OPEN_ALLOW_DIRTY, out, err);
 }
 
@@ -128,4 +146,6 @@ void vol_hive_cleanup(struct vol *vol)
 		ws_remove_tree(vol->tmp_dir, NULL);
 	free(vol->tmp_dir);
 	vol->tmp_dir = NULL;
+	free(vol->tmp_parent);
+	vol->tmp_parent = NULL;
 }

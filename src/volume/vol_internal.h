@@ -12,6 +12,7 @@ struct vol_replay {
 	char *src;                /* host path of the primary file */
 	char *copy;               /* recovered copy in tmp_dir; NULL = replay
 				     impossible, the primary is read as is */
+	struct ws_error why;      /* copy NULL: why */
 };
 
 struct vol {
@@ -27,29 +28,11 @@ struct vol {
 	struct vol_vars winenv;   /* Windows' own environment for expanding hive
 				     data (%SystemRoot%, %ProgramData% ...) */
 	int no_ntfs_xattr;        /* the file system refused system.ntfs_* once */
+	char *tmp_parent;         /* where tmp_dir is made; NULL = $TMPDIR */
 	char *tmp_dir;            /* private folder of replayed copies, or NULL */
 	struct vol_replay *replays;
 	size_t nreplays, areplays;
 };
-
-enum vol_hive_state {
-	VOL_HIVE_CLEAN = 0,       /* not dirty: the primary file */
-	VOL_HIVE_REPLAYED = 1,    /* dirty: its logs replayed into a copy */
-	VOL_HIVE_DIRTY = 2        /* dirty, logs missing or unusable: the
-				     primary file as is (stale) */
-};
-
-/*
- * Open the hive at host path `path` read-only.  A dirty hive is replayed
- * once per handle (reg_log_find + reg_log_recover) into a private copy
- * under $TMPDIR that later opens reuse; when that is impossible the primary
- * is opened with REG_OPEN_ALLOW_DIRTY.  The source files are never written.
- * *state says which; *first (may be NULL) is 1 when this call met the
- * hive's dirtiness for the first time.  Errors: those of reg_hive_probe /
- * reg_hive_open on the primary.
- */
-int vol_hive_open(struct vol *vol, const char *path, struct reg_hive **out,
-		  enum vol_hive_state *state, int *first, struct ws_error *err);
 
 /* Forget the replayed copies and remove the temporary folder. */
 void vol_hive_cleanup(struct vol *vol);

@@ -88,12 +88,12 @@ static int keep_string(struct vol *vol, struct reg_hive *h, const char *path,
 /* Locate and open one hive of Windows\System32\config. */
 static int open_config_hive(struct vol *vol, const char *name,
 			    struct reg_hive **out, int *dirty, int *replayed,
-			    struct ws_error *err)
+			    const char **why, struct ws_error *err)
 {
 	struct ws_buf rel = WS_BUF_INIT, host = WS_BUF_INIT;
 	struct reg_hive_info info;
 	struct ws_error e2;
-	enum vol_hive_state hs;
+	struct vol_hive_how how;
 	enum vol_res res;
 	struct stat st;
 	int rc;
@@ -123,9 +123,10 @@ static int open_config_hive(struct vol *vol, const char *name,
 	/* a dirty hive is read through its replayed logs when they can be
 	 * used, else from its primary file (still the best offline view);
 	 * the flags tell callers which */
-	rc = vol_hive_open(vol, host.buf, out, &hs, NULL, err);
-	*dirty = hs != VOL_HIVE_CLEAN;
-	*replayed = hs == VOL_HIVE_REPLAYED;
+	rc = vol_hive_open(vol, host.buf, 0, out, &how, err);
+	*dirty = how.state != VOL_HIVE_CLEAN;
+	*replayed = how.state == VOL_HIVE_REPLAYED;
+	*why = vol_keep(vol, how.state == VOL_HIVE_DIRTY ? how.why.msg : "");
 out:
 	ws_buf_release(&rel);
 	ws_buf_release(&host);
@@ -234,6 +235,12 @@ static void set_winenv(struct vol *vol)
 
 int vol_open(const char *root_dir, struct vol **out, struct ws_error *err)
 {
+	return vol_open_in(root_dir, NULL, out, err);
+}
+
+int vol_open_in(const char *root_dir, const char *tmp_dir, struct vol **out,
+		struct ws_error *err)
+{
 	struct vol *vol;
 	char *real;
 	struct stat st;
@@ -262,14 +269,19 @@ int vol_open(const char *root_dir, struct vol **out, struct ws_error *err)
 	vol->root_dev = st.st_dev;
 	vol->info.root = vol->root;
 	vol->info.system_drive = 'C';
+	vol->info.system_why = vol->info.software_why = "";
+	if (tmp_dir && *tmp_dir)
+		vol->tmp_parent = ws_xstrdup(tmp_dir);
 
 	rc = open_config_hive(vol, "SYSTEM", &vol->system,
 			      &vol->info.system_dirty,
-			      &vol->info.system_replayed, err);
+			      &vol->info.system_replayed,
+			      &vol->info.system_why, err);
 	if (rc == WS_OK)
 		rc = open_config_hive(vol, "SOFTWARE", &vol->software,
 				      &vol->info.software_dirty,
-				      &vol->info.software_replayed, err);
+				      &vol->info.software_replayed,
+				      &vol->info.software_why, err);
 	if (rc == WS_OK)
 		rc = read_identity(vol, err);
 	if (rc == WS_OK) {

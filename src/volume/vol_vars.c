@@ -368,8 +368,8 @@ int vol_user_vars(struct vol *vol, const struct vol_profile *p,
 	struct reg_hive *h = NULL;
 	reg_node usf = 0, sf = 0, envkey = 0;
 	const char *prof = p->win_path;
-	enum vol_hive_state hs;
-	int first = 0, rc;
+	struct vol_hive_how how;
+	int rc;
 
 	rc = vol_system_vars(vol, out, err);
 	if (rc != WS_OK)
@@ -400,10 +400,11 @@ int vol_user_vars(struct vol *vol, const struct vol_profile *p,
 
 	/* best effort: a profile without a readable hive gets the defaults */
 	if (p->ntuser_path &&
-	    vol_hive_open(vol, p->ntuser_path, &h, &hs, &first, NULL) ==
-		    WS_OK) {
-		vol->info.user_hives_replayed += first && hs == VOL_HIVE_REPLAYED;
-		vol->info.user_hives_dirty += first && hs != VOL_HIVE_CLEAN;
+	    vol_hive_open(vol, p->ntuser_path, 0, &h, &how, NULL) == WS_OK) {
+		vol->info.user_hives_replayed +=
+			how.first && how.state == VOL_HIVE_REPLAYED;
+		vol->info.user_hives_dirty +=
+			how.first && how.state != VOL_HIVE_CLEAN;
 		if (reg_key_lookup(h, reg_root(h), USF_KEY, &usf, NULL))
 			usf = 0;
 		if (reg_key_lookup(h, reg_root(h), SF_KEY, &sf, NULL))

@@ -18,7 +18,7 @@
  *   struct vol *v;  vol_open(root, &v, &err)  ...  vol_close(v);
  * vol_open reads the SYSTEM and SOFTWARE hives once (read-only; a dirty hive
  * is read through a private copy with its logs replayed, or from its primary
- * file when that is impossible, as vol_info says) and keeps them open
+ * file when that is impossible, as vol_info says: vol_hive_open) and keeps them open
  * for the life of the handle: vol_system_hive()/vol_software_hive() lend them.
  * Everything returned as `const` pointer is owned by the handle and valid
  * until vol_close.  A handle is not thread-safe; open one per thread.
@@ -70,6 +70,9 @@ struct vol_info {
 	int software_dirty;           /* SOFTWARE's file likewise */
 	int system_replayed;          /* SYSTEM read through its replayed logs */
 	int software_replayed;        /* SOFTWARE likewise */
+	/* dirty and not replayed: why not ("" otherwise) */
+	const char *system_why;
+	const char *software_why;
 	/* Users' NTUSER.DAT met by vol_user_vars, each counted once: */
 	unsigned user_hives_replayed; /* dirty, read through replayed logs */
 	unsigned user_hives_dirty;    /* dirty (replayed or read stale) */
@@ -85,6 +88,10 @@ struct vol_info {
  * *out is set only on success.
  */
 int vol_open(const char *root_dir, struct vol **out, struct ws_error *err);
+/* vol_open with the private copies of replayed hives made under `tmp_dir`
+ * (NULL: $TMPDIR, else /tmp). */
+int vol_open_in(const char *root_dir, const char *tmp_dir, struct vol **out,
+		struct ws_error *err);
 void vol_close(struct vol *vol);
 
 const struct vol_info *vol_get_info(const struct vol *vol);
@@ -92,6 +99,48 @@ const struct vol_info *vol_get_info(const struct vol *vol);
 /* The open SYSTEM / SOFTWARE hives (read-only, owned by the handle). */
 struct reg_hive *vol_system_hive(struct vol *vol);
 struct reg_hive *vol_software_hive(struct vol *vol);
+
+/* ---- source hives -------------------------------------------------------- */
+
+enum vol_hive_state {
+	VOL_HIVE_CLEAN = 0,       /* not dirty: the primary file */
+	VOL_HIVE_REPLAYED = 1,    /* dirty: its logs replayed into a copy */
+	VOL_HIVE_DIRTY = 2        /* dirty, logs missing or unusable: the
+				     primary file as is (stale) */
+};
+
+/* vol_hive_open flags */
+#define VOL_HIVE_STRICT 1u        /* a dirty hive whose logs cannot be
+				     replayed is an error, not its stale
+				     primary */
+
+struct vol_hive_how {
+	enum vol_hive_state state;
+	int first;                /* this call met the hive's dirtiness first
+				     for this handle (count it once) */
+	struct ws_error why;      /* dirty and not replayed (state DIRTY, or a
+				     strict refusal): why, naming the hive */
+};
+
+/*
+ * Open the hive at host path `path` (a file of this installation: SYSTEM,
+ * SAM, a user's NTUSER.DAT or UsrClass.dat ...) read-only.  This is how
+ * every module reads a source hive, so that one scan replays a dirty hive
+ * once and every reader sees the same data.  A clean hive is opened as is.
+ * A dirty one has its .LOG1/.LOG2 (found case-insensitively beside it)
+ * replayed once per handle into a private copy in the handle's temporary
+ * folder; later opens reuse the copy.  When replay is impossible (no logs,
+ * old-format logs, damaged logs, no room for the copy) the reason is kept:
+ * with VOL_HIVE_STRICT the open fails with it (WS_E_HIVE, WS_E_UNSUPPORTED,
+ * WS_E_IO: the message names the hive); without, the primary file is
+ * opened as is (stale) and how->why tells why.  `how` may be NULL.
+ * The source files are never written.  The hive is the caller's
+ * (reg_hive_close), to be closed before vol_close.  Other errors: those of
+ * reg_hive_probe / reg_hive_open on the primary file.
+ */
+int vol_hive_open(struct vol *vol, const char *path, unsigned flags,
+		  struct reg_hive **out, struct vol_hive_how *how,
+		  struct ws_error *err);
 
 /* ---- paths --------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "reg/reg_map.h"
@@ -229,6 +230,68 @@ static void selection_over_the_volume(void **state)
 	rule_vprobe_free(vp);
 }
 
+/* Conditions read a dirty NTUSER.DAT as the scanner captures it: through
+ * its replayed logs (a key only the logs hold exists), and not at all when
+ * its logs are missing (never the stale primary). */
+static void dirty_user_hive_as_the_scanner_reads_it(void **state)
+{
+	static const char *const rel[3] = {
+		"hives/regipy/transactions_NTUSER.DAT",
+		"hives/regipy/transactions_ntuser.dat.log1",
+		"hives/regipy/transactions_ntuser.dat.log2",
+	};
+	const char *key = "HKCU\\Software\\ThinPrint\\TPAutoConnect";
+	char *dir = tu_tmpdir(), *scratch = tu_tmpdir();
+	struct fx_opts fo;
+	struct ws_error err;
+	struct vol *vol;
+	struct rule_vprobe *vp;
+	const struct rule_probe *p;
+	char *dst[3];
+	(void)state;
+
+	fx_opts_init(&fo);
+	fo.out_dir = dir;
+	fo.users = 1;
+	fo.files = 1;
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&fo, NULL, &err), &err);
+	for (int i = 0; i < 3; i++) {
+		char *src = tu_testdata_hive(rel[i], scratch);
+
+		if (!src) {
+			for (int k = 0; k < i; k++)
+				free(dst[k]);
+			free(dir), free(scratch);
+			skip();
+		}
+		dst[i] = i ? ws_xasprintf("%s/Users/alice/NTUSER.DAT.LOG%d", dir, i)
+			   : ws_xasprintf("%s/Users/alice/NTUSER.DAT", dir);
+		assert_int_equal(rename(src, dst[i]), 0);
+		free(src);
+	}
+	tu_assert_ok(vol_open(dir, &vol, &err), &err);
+	vp = rule_vprobe_new(vol, vol_profile_find(vol, "alice"));
+	p = rule_vprobe_probe(vp);
+	assert_int_equal(p->reg_exists(p->ctx, key, NULL), 1);
+	rule_vprobe_free(vp);
+	vol_close(vol);
+
+	/* without its logs: no HKCU at all, as the scan captures none */
+	assert_int_equal(unlink(dst[1]), 0);
+	assert_int_equal(unlink(dst[2]), 0);
+	tu_assert_ok(vol_open(dir, &vol, &err), &err);
+	vp = rule_vprobe_new(vol, vol_profile_find(vol, "alice"));
+	p = rule_vprobe_probe(vp);
+	assert_int_equal(p->reg_exists(p->ctx, key, NULL), 0);
+	assert_int_equal(p->reg_exists(p->ctx, "HKCU\\Software", NULL), 0);
+	rule_vprobe_free(vp);
+	vol_close(vol);
+	for (int i = 0; i < 3; i++)
+		free(dst[i]);
+	free(dir), free(scratch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +299,7 @@ int main(void)
 		cmocka_unit_test(registry),
 		cmocka_unit_test(lent_hive_is_used),
 		cmocka_unit_test(selection_over_the_volume),
+		cmocka_unit_test(dirty_user_hive_as_the_scanner_reads_it),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -218,6 +218,7 @@ static void dirty_software_is_replayed(void **state)
 	tu_assert_ok(vol_open(src, &v, &err), &err);
 	assert_int_equal(vol_get_info(v)->software_replayed, 0);
 	assert_int_equal(vol_get_info(v)->software_dirty, 1);
+	assert_non_null(strstr(vol_get_info(v)->software_why, "no .LOG1/.LOG2"));
 	h = vol_software_hive(v);
 	tu_assert_ok(reg_key_lookup(h, reg_root(h), "Software\\ThinPrint\\TPAutoConnect", &k, &err), &err);
 	assert_true(k == 0);
@@ -229,11 +230,78 @@ static void dirty_software_is_replayed(void **state)
 	free(src), free(scratch), free(tmp);
 }
 
+/* vol_hive_open, the one way to open a source hive: a dirty hive is
+ * replayed once per handle whoever asks (vol_user_vars, then a reader);
+ * without logs a strict reader gets the kept reason, a lenient one the
+ * stale primary and the same reason; the copy goes with vol_close. */
+static void hive_open_replays_once_and_keeps_why(void **state)
+{
+	char *src = make_source(33), *scratch = tu_tmpdir(), *tmp = tu_tmpdir();
+	char *prim = ws_xasprintf("%s/Users/alice/NTUSER.DAT", src);
+	struct vol_vars vars = VOL_VARS_INIT;
+	struct vol_hive_how how;
+	struct reg_hive *h, *h2;
+	struct vol *v;
+	struct ws_error err;
+	struct dirty_set s;
+	const struct vol_profile *p;
+
+	(void)state;
+	if (!place_dirty(prim, scratch, 1, &s)) {
+		free(prim), free(src), free(scratch), free(tmp);
+		skip();
+	}
+	tu_assert_ok(vol_open_in(src, tmp, &v, &err), &err);
+	p = vol_profile_find(v, "alice");
+	tu_assert_ok(vol_user_vars(v, p, &vars, &err), &err);
+	assert_int_equal(vol_get_info(v)->user_hives_replayed, 1);
+	tu_assert_ok(vol_hive_open(v, prim, VOL_HIVE_STRICT, &h, &how, &err), &err);
+	assert_int_equal(how.state, VOL_HIVE_REPLAYED);
+	assert_int_equal(how.first, 0); /* the copy vol_user_vars made */
+	assert_string_not_equal(reg_hive_path(h), prim);
+	tu_assert_ok(vol_hive_open(v, prim, 0, &h2, NULL, &err), &err);
+	assert_string_equal(reg_hive_path(h2), reg_hive_path(h));
+	reg_hive_close(h);
+	reg_hive_close(h2);
+	/* one private folder holding one copy */
+	assert_int_equal(count_entries(tmp), 1);
+	vol_close(v);
+	assert_int_equal(count_entries(tmp), 0);
+	vol_vars_release(&vars);
+	check_untouched(&s, 1);
+
+	remove_logs(prim);
+	if (!place_dirty(prim, scratch, 0, &s)) {
+		free(prim), free(src), free(scratch), free(tmp);
+		skip();
+	}
+	tu_assert_ok(vol_open_in(src, tmp, &v, &err), &err);
+	ws_error_clear(&err);
+	assert_int_equal(vol_hive_open(v, prim, VOL_HIVE_STRICT, &h, &how, &err), WS_E_HIVE);
+	assert_null(h);
+	assert_int_equal(how.first, 1);
+	assert_int_equal(how.state, VOL_HIVE_DIRTY);
+	assert_non_null(strstr(err.msg, "no .LOG1/.LOG2"));
+	assert_string_equal(err.where, prim);
+	/* lenient: the stale primary, and the same reason */
+	tu_assert_ok(vol_hive_open(v, prim, 0, &h, &how, &err), &err);
+	assert_int_equal(how.state, VOL_HIVE_DIRTY);
+	assert_int_equal(how.first, 0);
+	assert_non_null(strstr(how.why.msg, "no .LOG1/.LOG2"));
+	assert_string_equal(reg_hive_path(h), prim);
+	reg_hive_close(h);
+	vol_close(v);
+	check_untouched(&s, 0);
+	free(prim);
+	free(src), free(scratch), free(tmp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(dirty_ntuser_is_replayed),
 		cmocka_unit_test(dirty_software_is_replayed),
+		cmocka_unit_test(hive_open_replays_once_and_keeps_why),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	tu_cleanup();
