@@ -235,17 +235,17 @@ static int add_ctx(struct arules *r, uint32_t user, const struct vol_profile *p,
 {
 	struct ar_ctx *c;
 	struct rule_sel_opts so = { 0 };
+	struct rule_vol_opts vo = { p, NULL, NULL };
 	int rc;
 
 	WS_ALLOC_GROW(r->v, r->n + 1, r->alloc);
 	c = &r->v[r->n];
 	memset(c, 0, sizeof(*c));
 	c->user = user;
-	c->env = rule_env_new();
+	c->env = rule_env_from_vars(vars);
 	for (size_t i = 0; i < vars->n; i++) {
 		const char *nm = vars->v[i].name, *val = vars->v[i].value;
 
-		rule_env_set(c->env, nm, val);
 		if (val && val[0] && val[1] == ':' &&
 		    (!strncasecmp(nm, "CSIDL_", 6) || !strncasecmp(nm, "FOLDERID_", 9) ||
 		     !strcasecmp(nm, "USERPROFILE") || !strcasecmp(nm, "APPDATA") ||
@@ -254,17 +254,15 @@ static int add_ctx(struct arules *r, uint32_t user, const struct vol_profile *p,
 			c->roots[c->nroots++] = ws_xstrdup(val);
 		}
 	}
-	c->vp = rule_vprobe_new(r->vol, p);
 	so.context = user == STORE_SYSTEM ? RULE_CTX_SYSTEM : RULE_CTX_USER;
 	so.env = c->env;
-	so.probe = rule_vprobe_probe(c->vp);
 	so.log = r->log;
 	so.current_user = -1;
 	/* LoadState ignores <detects>: every component of the store counts as
 	 * found on the destination (conditions of <rules> still evaluate) */
 	so.ignore_detection = 1;
 	r->n++;
-	rc = rule_sel_new(r->rs, &so, &c->sel, err);
+	rc = rule_sel_new_vol(r->rs, r->vol, &vo, &so, &c->vp, &c->sel, err);
 	return rc;
 }
 

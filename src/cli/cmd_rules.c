@@ -191,22 +191,6 @@ struct users {
 	size_t n;
 };
 
-static int env_of(struct vol *vol, const struct vol_profile *p, struct rule_env **out,
-		  struct ws_error *err)
-{
-	struct vol_vars vars = VOL_VARS_INIT;
-	int rc = p ? vol_user_vars(vol, p, &vars, err) : vol_system_vars(vol, &vars, err);
-
-	*out = NULL;
-	if (!rc) {
-		*out = rule_env_new();
-		for (size_t i = 0; i < vars.n; i++)
-			rule_env_set(*out, vars.v[i].name, vars.v[i].value);
-	}
-	vol_vars_release(&vars);
-	return rc;
-}
-
 static void users_release(struct users *u)
 {
 	for (size_t i = 0; i < u->n; i++)
@@ -229,7 +213,7 @@ static int users_load(struct vol *vol, struct users *u, struct ws_error *err)
 
 		if (all[i].kind != VOL_PROFILE_USER || all[i].stale)
 			continue;
-		if ((rc = env_of(vol, &all[i], &u->env[u->n], err))) {
+		if ((rc = rule_env_of(vol, &all[i], &u->env[u->n], err))) {
 			users_release(u);
 			return rc;
 		}
@@ -251,6 +235,7 @@ static int pass_open(struct vol *vol, const struct rule_set *rs, const struct us
 		     struct ws_log *log, struct pass *ps, struct ws_error *err)
 {
 	struct rule_sel_opts o = { 0 };
+	struct rule_vol_opts vo = { prof, NULL, NULL };
 	long cur = -1;
 
 	memset(ps, 0, sizeof(*ps));
@@ -262,16 +247,14 @@ static int pass_open(struct vol *vol, const struct rule_set *rs, const struct us
 		return ws_error_set(err, WS_E_NOUSER, prof->win_path,
 				    "profile is stale or not a user's: not migrated");
 	ps->env = prof ? u->env[cur] : sysenv;
-	ps->vp = rule_vprobe_new(vol, prof);
 	o.context = prof ? RULE_CTX_USER : RULE_CTX_SYSTEM;
 	o.env = ps->env;
-	o.probe = rule_vprobe_probe(ps->vp);
 	o.log = log;
 	o.users = (const struct rule_env *const *)u->env;
 	o.nusers = u->n;
 	o.current_user = cur;
 	o.explain = explain;
-	return rule_sel_new(rs, &o, &ps->sel, err);
+	return rule_sel_new_vol(rs, vol, &vo, &o, &ps->vp, &ps->sel, err);
 }
 
 static const char *state_name(int st)
@@ -514,7 +497,7 @@ static int cmd_explain(int argc, char **argv)
 		rc = cli_usage("rules explain", "an HKCU object needs --user NAME|SID");
 		goto out;
 	}
-	if ((rc = users_load(vol, &u, &err)) || (rc = env_of(vol, NULL, &sysenv, &err))) {
+	if ((rc = users_load(vol, &u, &err)) || (rc = rule_env_of(vol, NULL, &sysenv, &err))) {
 		rc = cli_fail(&err);
 		goto out;
 	}
@@ -579,7 +562,7 @@ static int cmd_genconfig(int argc, char **argv)
 	if ((rc = src_open(&so, &log, &rs, &vol)))
 		goto out;
 	ws_error_clear(&err);
-	if ((rc = users_load(vol, &u, &err)) || (rc = env_of(vol, NULL, &sysenv, &err))) {
+	if ((rc = users_load(vol, &u, &err)) || (rc = rule_env_of(vol, NULL, &sysenv, &err))) {
 		rc = cli_fail(&err);
 		goto out;
 	}

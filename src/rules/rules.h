@@ -336,6 +336,49 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 		 struct rule_sel **out, struct ws_error *err);
 void rule_sel_free(struct rule_sel *sel);
 
+/* ---- selection over an offline installation (rule_volsel.c) ----
+ * The one builder of scan, `rules explain`/`genconfig` and apply, so that
+ * they never disagree:
+ *
+ *   rule_env_of(vol, profile, &env, &err)         (each context's variables;
+ *                                                   every user's for
+ *                                                   GenerateUserPatterns)
+ *   opts.context = ...; opts.env = env; opts.users = ...;
+ *   rule_sel_new_vol(rs, vol, &vo, &opts, &vp, &sel, &err)
+ *   ... rule_sel_free(sel); rule_vprobe_free(vp); rule_env_free(env);
+ */
+struct vol_vars;
+
+/* The variables of `p`'s user context (vol_user_vars), or of the system
+ * context when p is NULL (vol_system_vars), as a new environment.  Errors
+ * of those functions; *out is NULL then. */
+int rule_env_of(struct vol *vol, const struct vol_profile *p,
+		struct rule_env **out, struct ws_error *err);
+/* A new environment holding `vars`. */
+struct rule_env *rule_env_from_vars(const struct vol_vars *vars);
+
+struct rule_vol_opts {
+	/* whose hives HKCU conditions read: NULL in the system context and
+	 * for a user whose profile does not exist yet (HKCU finds nothing) */
+	const struct vol_profile *profile;
+	/* that profile's hives when the caller has them open already (not
+	 * owned, must outlive the probe); NULL: the probe opens them as the
+	 * scanner does (vol_hive_open, strict) */
+	struct reg_hive *ntuser, *usrclass;
+};
+
+/*
+ * Compile `rs` for one context of `vol`: `opts` as for rule_sel_new, its
+ * probe replaced by a rule_vprobe over `vol` (HKLM from the volume's
+ * hives) and vo->profile (`vo` may be NULL: no profile).  *vp and *sel are
+ * the caller's: free the selection first, then the probe.  Errors of
+ * rule_sel_new; *vp and *sel are NULL then.
+ */
+int rule_sel_new_vol(const struct rule_set *rs, struct vol *vol,
+		     const struct rule_vol_opts *vo, const struct rule_sel_opts *opts,
+		     struct rule_vprobe **vp, struct rule_sel **sel,
+		     struct ws_error *err);
+
 /* The state of component i (same numbering as rule_set_component) in this
  * selection; lets the scanner list what was skipped and why. */
 void rule_sel_component(const struct rule_sel *sel, size_t i,

@@ -681,12 +681,6 @@ out:
 
 /* ---- passes ------------------------------------------------------------- */
 
-static void env_from_vars(struct rule_env *env, const struct vol_vars *vars)
-{
-	for (size_t i = 0; i < vars->n; i++)
-		rule_env_set(env, vars->v[i].name, vars->v[i].value);
-}
-
 static void note_skipped_components(struct scan *s)
 {
 	size_t n = rule_set_component_count(s->o->rules);
@@ -735,29 +729,23 @@ static int run_pass(struct scan *s, const struct rule_env *env, int context,
 		    long current, struct ws_error *err)
 {
 	struct rule_sel_opts so = { 0 };
+	struct rule_vol_opts vo = { s->prof, NULL, NULL };
 	struct rule_vprobe *vp;
-	struct reg_hive *h;
 	int rc;
 
-	/* Conditions see the same hives the capture reads: the private,
-	 * log-replayed copies of dirty hives included. */
-	vp = rule_vprobe_new(s->vol, s->prof);
-	rule_vprobe_lend_hive(vp, REG_HIVE_SOFTWARE, s->software);
-	rule_vprobe_lend_hive(vp, REG_HIVE_SYSTEM, s->system);
+	/* Conditions see the hives the capture reads (the volume's, dirty
+	 * ones through their replayed logs); lend the user's, open already. */
 	if (s->prof) {
-		if ((rc = user_hive(s, REG_HIVE_NTUSER, 1, &h, NULL)) == WS_OK && h)
-			rule_vprobe_lend_hive(vp, REG_HIVE_NTUSER, h);
-		if ((rc = user_hive(s, REG_HIVE_USRCLASS, 1, &h, NULL)) == WS_OK && h)
-			rule_vprobe_lend_hive(vp, REG_HIVE_USRCLASS, h);
+		user_hive(s, REG_HIVE_NTUSER, 1, &vo.ntuser, NULL);
+		user_hive(s, REG_HIVE_USRCLASS, 1, &vo.usrclass, NULL);
 	}
 	so.context = context;
 	so.env = env;
-	so.probe = rule_vprobe_probe(vp);
 	so.log = s->counting ? NULL : s->log; /* the capture pass says it */
 	so.users = users;
 	so.nusers = nusers;
 	so.current_user = current;
-	rc = rule_sel_new(s->o->rules, &so, &s->sel, err);
+	rc = rule_sel_new_vol(s->o->rules, s->vol, &vo, &so, &vp, &s->sel, err);
 	if (!rc) {
 		if (!s->counting) {
 			note_skipped_components(s);
@@ -1088,7 +1076,6 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	const struct vol_profile *profs;
 	const struct vol_info *vi;
 	struct store_scan_info info = { 0 };
-	struct vol_vars sysvars = VOL_VARS_INIT;
 	struct rule_env *sysenv = NULL, **envs = NULL;
 	struct user_pick *chosen = NULL;
 	struct ws_buf dom = WS_BUF_INIT, name = WS_BUF_INIT, acct = WS_BUF_INIT;
@@ -1181,20 +1168,11 @@ int scan_device(struct store *st, const struct scan_opts *o,
 
 	/* Per-user environments first: GenerateUserPatterns needs them all. */
 	envs = ws_xcalloc(nchosen ? nchosen : 1, sizeof(*envs));
-	for (size_t i = 0; i < nchosen; i++) {
-		struct vol_vars vars = VOL_VARS_INIT;
-
-		envs[i] = rule_env_new();
-		rc = vol_user_vars(s.vol, chosen[i].p, &vars, err);
-		env_from_vars(envs[i], &vars);
-		vol_vars_release(&vars);
-		if (rc)
+	for (size_t i = 0; i < nchosen; i++)
+		if ((rc = rule_env_of(s.vol, chosen[i].p, &envs[i], err)))
 			goto out;
-	}
-	sysenv = rule_env_new();
-	if ((rc = vol_system_vars(s.vol, &sysvars, err)))
+	if ((rc = rule_env_of(s.vol, NULL, &sysenv, err)))
 		goto out;
-	env_from_vars(sysenv, &sysvars);
 
 	/* Totals for the progress display: the same walks, counting only. */
 	if (o->precount && !o->estimate) {
@@ -1317,7 +1295,6 @@ out:
 	ws_buf_release(&cands);
 	ws_buf_release(&unmatched);
 	rule_env_free(sysenv);
-	vol_vars_release(&sysvars);
 	for (size_t i = 0; i < s.n_skip; i++)
 		free(s.skip_dirs[i]);
 	free(s.skip_dirs);

@@ -197,25 +197,24 @@ static void selection_over_the_volume(void **state)
 		"HKCU\\Software\\NoSuchVendor\\* [*]</pattern></objectSet></detect></detects>"
 		"<rules><include><objectSet><pattern type=\"File\">%CSIDL_PROFILE%\\* [*]</pattern>"
 		"</objectSet></include></rules></role></component></migration>";
-	struct rule_vprobe *vp = rule_vprobe_new(s->vol, s->alice);
-	struct vol_vars vars = VOL_VARS_INIT;
-	struct rule_env *env = rule_env_new();
+	struct rule_vprobe *vp;
+	struct rule_env *env;
 	struct rule_set *rs = rule_set_new();
 	struct rule_sel_opts o = { 0 };
+	struct rule_vol_opts vo = { s->alice, NULL, NULL };
 	struct rule_sel *sel;
 	struct rule_component_info ci;
 	struct ws_error err;
 
+	/* the builder scan, explain and apply share */
 	ws_error_clear(&err);
-	tu_assert_ok(vol_user_vars(s->vol, s->alice, &vars, &err), &err);
-	for (size_t i = 0; i < vars.n; i++)
-		rule_env_set(env, vars.v[i].name, vars.v[i].value);
+	tu_assert_ok(rule_env_of(s->vol, s->alice, &env, &err), &err);
+	assert_string_equal(rule_env_get(env, "USERNAME"), "alice");
 	tu_assert_ok(rule_set_load_mem(rs, "v.xml", xml, strlen(xml), NULL, &err), &err);
 	o.context = RULE_CTX_USER;
 	o.env = env;
-	o.probe = rule_vprobe_probe(vp);
 	o.current_user = -1;
-	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	tu_assert_ok(rule_sel_new_vol(rs, s->vol, &vo, &o, &vp, &sel, &err), &err);
 	rule_sel_component(sel, 0, &ci);
 	assert_int_equal(ci.state, RULE_COMP_ACTIVE);
 	rule_sel_component(sel, 1, &ci);
@@ -226,7 +225,6 @@ static void selection_over_the_volume(void **state)
 	rule_sel_free(sel);
 	rule_set_free(rs);
 	rule_env_free(env);
-	vol_vars_release(&vars);
 	rule_vprobe_free(vp);
 }
 
