@@ -378,6 +378,25 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 	*out = j;
 	goto out;
 fail:
+	/* nothing was changed yet (a full disk, typically): leave no journal
+	 * and none of the folders made for it, so the target is as it was */
+	if (j->dir && jfd >= 0)
+		ws_remove_tree_at(jfd, id.buf);
+	for (size_t end = made.list.len; end > 0 && j->root;) {
+		size_t start = end - 1;
+		struct ws_buf leaf = WS_BUF_INIT;
+		struct ws_error ignored;
+		int pfd = -1;
+
+		while (start > 0 && made.list.buf[start - 1])
+			start--;
+		if (!ws_root_parent(j->root, made.list.buf + start, &pfd, &leaf, NULL, &ignored)) {
+			unlinkat(pfd, leaf.buf, AT_REMOVEDIR);
+			close(pfd);
+		}
+		ws_buf_release(&leaf);
+		end = start;
+	}
 	aj_close(j);
 out:
 	if (jfd >= 0)

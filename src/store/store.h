@@ -387,7 +387,8 @@ const char *store_catalog_pack_id(const struct store_catalog *cat,
  * decrypted, decompressed and checked against its hash.  The callback
  * variant gets the bytes chunk by chunk; returning nonzero stops with that
  * value as the status.  A damaged or missing chunk -> WS_E_CORRUPT naming
- * the pack and the file.
+ * the pack and the file.  The fd variant: a failed write is WS_E_IO (disk
+ * full: WS_E_NOSPACE) naming the path `fd` was opened as.
  */
 typedef int (*store_data_fn)(void *ctx, const void *data, size_t len);
 int store_catalog_read_file_cb(struct store_catalog *cat,

@@ -1222,16 +1222,34 @@ int store_catalog_read_file_cb(struct store_catalog *cat,
 	return rc;
 }
 
+struct fd_sink {
+	int fd;
+	int errnum;   /* of the failed write, 0 if none */
+};
+
 static int fd_sink(void *ctx, const void *data, size_t len)
 {
-	int e = ws_write_all(*(int *)ctx, data, len);
+	struct fd_sink *s = ctx;
 
-	return e ? (e == ENOSPC ? WS_E_NOSPACE : WS_E_IO) : 0;
+	s->errnum = ws_write_all(s->fd, data, len);
+	return s->errnum ? WS_E_IO : 0;
 }
 
 int store_catalog_read_file(struct store_catalog *cat,
 			    const struct store_file *file, int fd,
 			    struct ws_error *err)
 {
-	return store_catalog_read_file_cb(cat, file, fd_sink, &fd, err);
+	struct fd_sink s = { fd, 0 };
+	int rc = store_catalog_read_file_cb(cat, file, fd_sink, &s, err);
+
+	/* a write failed, not the store: name the file being written */
+	if (rc && s.errnum) {
+		struct ws_buf p = WS_BUF_INIT;
+
+		ws_fd_path(fd, &p);
+		rc = ws_error_set_errno(err, WS_E_IO, s.errnum, p.buf,
+					"cannot write the content of '%s'", file->path);
+		ws_buf_release(&p);
+	}
+	return rc;
 }

@@ -122,6 +122,21 @@ static int open_dirs(struct ws_root *r, char **comp, int n)
 	return fd;
 }
 
+/* dest/comp[0]/.../comp[n-1]: the host path messages name. */
+static void host_path(const struct xctx *x, char **comp, int n, struct ws_buf *out)
+{
+	ws_buf_reset(out);
+	ws_buf_adds(out, x->o->dest);
+	for (int i = 0; i < n; i++)
+		ws_buf_addf(out, "/%s", comp[i]);
+}
+
+/* A full disk stops the extract (nothing more would fit); 1 if errnum is it. */
+static int nospace(int errnum)
+{
+	return errnum == ENOSPC || errnum == EDQUOT;
+}
+
 static void set_times(int fd, const struct store_file *f)
 {
 	struct timespec ts[2];
@@ -148,7 +163,7 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	char *comp[512];
 	const char *why = NULL;
 	int n, dfd = -1, fd = -1, rc = WS_OK;
-	struct ws_buf tmp = WS_BUF_INIT;
+	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
 	char drive[2] = { in->system_drive, 0 };
 	char *all[513];
 
@@ -161,8 +176,14 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	all[0] = drive;
 	memcpy(all + 1, comp, (size_t)n * sizeof(char *));
 	if (f->flags & STORE_FILE_DIR) {
+		int en;
+
 		dfd = open_dirs(x->root, all, n + 1);
-		if (dfd < 0) {
+		en = errno;
+		if (dfd < 0 && nospace(en)) {
+			host_path(x, all, n + 1, &host);
+			rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
+		} else if (dfd < 0) {
 			x->s->refused++;
 			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
 				 "cannot create the folder (a file or link is in the way)");
@@ -172,6 +193,13 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 		goto out;
 	}
 	dfd = open_dirs(x->root, all, n);
+	if (dfd < 0 && nospace(errno)) {
+		int en = errno;
+
+		host_path(x, all, n, &host);
+		rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
+		goto out;
+	}
 	if (dfd < 0) {
 		x->s->refused++;
 		xproblem(x, STORE_PROBLEM_FILE, "", f->path,
@@ -182,9 +210,11 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 		goto out;
 	ws_buf_addf(&tmp, ".%.200s.ws-part-", comp[n - 1]);
 	ws_random_hex(&tmp, 6);
+	host_path(x, all, n + 1, &host);
 	fd = openat(dfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, f->path, "cannot create file");
+		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
+					f->path);
 		goto out;
 	}
 	struct ws_error e;
@@ -200,6 +230,8 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 		goto out;
 	}
 	if (rc) {
+		if (e.sys_errno)   /* the write failed: name the file, not its temporary */
+			snprintf(e.where, sizeof(e.where), "%s", host.buf);
 		if (err)
 			*err = e;
 		unlinkat(dfd, tmp.buf, 0);
@@ -214,7 +246,8 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
 				 "not extracted: a file of that name exists (names that differ only in case?)");
 		} else {
-			rc = ws_error_set_errno(err, WS_E_IO, en, f->path, "cannot create file");
+			rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create file for '%s'",
+						f->path);
 		}
 		goto out;
 	}
@@ -227,6 +260,7 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	ws_buf_release(&tmp);
+	ws_buf_release(&host);
 	free(copy);
 	return rc;
 }

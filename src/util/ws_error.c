@@ -67,6 +67,9 @@ int ws_error_set_errno(struct ws_error *err, int code, int errnum,
 	ws_error_vset(err, code, where, fmt, ap);
 	va_end(ap);
 	err->sys_errno = errnum;
+	/* said in words every reader knows, whatever the sentence was */
+	if (code == WS_E_NOSPACE)
+		ws_error_prefix(err, "disk full");
 	len = strlen(err->msg);
 	if (errnum && len < sizeof(err->msg) - 3)
 		snprintf(err->msg + len, sizeof(err->msg) - len, ": %s",

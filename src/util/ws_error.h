@@ -60,8 +60,10 @@ int ws_error_set(struct ws_error *err, int code, const char *where,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Same, recording `errnum` and appending ": <strerror(errnum)>" to the message.
- * ENOSPC/EDQUOT turn `code` into WS_E_NOSPACE, EROFS into WS_E_TARGET unless
- * the caller passed WS_E_STORE (a read-only store stays a store error). */
+ * ENOSPC/EDQUOT turn `code` into WS_E_NOSPACE and the message into "disk full:
+ * <message>" (so `where` should name the path that could not be written),
+ * EROFS into WS_E_TARGET unless the caller passed WS_E_STORE (a read-only
+ * store stays a store error). */
 int ws_error_set_errno(struct ws_error *err, int code, int errnum,
 		       const char *where, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));

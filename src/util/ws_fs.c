@@ -75,6 +75,19 @@ int ws_read_file(const char *path, size_t max, struct ws_buf *out,
 	return WS_OK;
 }
 
+void ws_fd_path(int fd, struct ws_buf *out)
+{
+	char link[64], target[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n > 0 && target[0] == '/')
+		ws_buf_add(out, target, (size_t)n);
+	else
+		ws_buf_addf(out, "(descriptor %d)", fd);
+}
+
 int ws_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

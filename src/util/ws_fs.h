@@ -24,6 +24,10 @@ int ws_read_file(const char *path, size_t max, struct ws_buf *out,
 /* write(2) all of buf, retrying on EINTR/short writes; returns 0 or errno. */
 int ws_write_all(int fd, const void *buf, size_t len);
 
+/* The path an open descriptor was opened as (Linux /proc/self/fd), appended
+ * to out for messages; "(descriptor N)" when it cannot be known. */
+void ws_fd_path(int fd, struct ws_buf *out);
+
 /* fsync a directory so a rename inside it is durable. */
 int ws_fsync_dir(const char *dir, int code, struct ws_error *err);
 

@@ -2,7 +2,9 @@
 #include "tu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/ws_fs.h"
 #include "util/ws_str.h"
@@ -96,7 +98,32 @@ static void error_formats_location(void **state)
 	assert_int_equal(ws_error_set_errno(&e, WS_E_IO, ENOSPC, "/x", "write"), WS_E_NOSPACE);
 	assert_int_equal(e.code, WS_E_NOSPACE);
 	assert_non_null(strstr(e.msg, "space"));
+	assert_string_equal(ws_error_format(&e, buf, sizeof(buf)),
+			    "/x: disk full: write: No space left on device");
+	assert_int_equal(ws_error_set_errno(&e, WS_E_IO, EDQUOT, "/q", "write"), WS_E_NOSPACE);
+	assert_non_null(strstr(e.msg, "disk full: write: "));
+	assert_int_equal(ws_error_set_errno(&e, WS_E_IO, EIO, "/y", "write"), WS_E_IO);
+	assert_null(strstr(e.msg, "disk full"));
 	assert_int_equal(ws_error_set(NULL, WS_E_IO, NULL, "ignored"), WS_E_IO);
+}
+
+static void fd_path_names_the_file(void **state)
+{
+	char *d = tu_tmpdir();
+	char *p = ws_xasprintf("%s/named file", d);
+	struct ws_buf b = WS_BUF_INIT;
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+	assert_true(fd >= 0);
+	ws_fd_path(fd, &b);
+	assert_string_equal(b.buf, p);
+	close(fd);
+	ws_buf_reset(&b);
+	ws_fd_path(-1, &b);
+	assert_string_equal(b.buf, "(descriptor -1)");
+	ws_buf_release(&b);
+	free(p);
+	free(d);
 }
 
 static void atomic_write_replaces_and_refuses(void **state)
@@ -167,6 +194,7 @@ int main(void)
 		cmocka_unit_test(stop_at_nul),
 		cmocka_unit_test(names_compare_like_ntfs),
 		cmocka_unit_test(error_formats_location),
+		cmocka_unit_test(fd_path_names_the_file),
 		cmocka_unit_test(atomic_write_replaces_and_refuses),
 		cmocka_unit_test(json_escaping_is_always_valid),
 		cmocka_unit_test(versions_compare_numerically),
