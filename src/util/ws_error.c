@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void ws_error_clear(struct ws_error *err)
 {
@@ -27,6 +28,31 @@ static void copy_text(char *dst, const char *src)
 	dst[n] = '\0';
 }
 
+/* "/proc/self/fd/N/rest" (a path through a held folder) -> the folder's
+ * real path + "/rest", so that messages name a place people know. */
+static void real_where(char *where)
+{
+	static const char pfx[] = "/proc/self/fd/";
+	char link[64], real[WS_ERROR_TEXT_MAX], out[WS_ERROR_TEXT_MAX];
+	size_t n = sizeof(pfx) - 1, d = 0;
+	ssize_t len;
+
+	if (strncmp(where, pfx, n))
+		return;
+	while (where[n + d] >= '0' && where[n + d] <= '9')
+		d++;
+	if (!d || (where[n + d] && where[n + d] != '/') || n + d >= sizeof(link))
+		return;
+	memcpy(link, where, n + d);
+	link[n + d] = '\0';
+	len = readlink(link, real, sizeof(real) - 1);
+	if (len <= 0 || real[0] != '/')
+		return;
+	real[len] = '\0';
+	snprintf(out, sizeof(out), "%s%s", real, where + n + d);
+	copy_text(where, out);
+}
+
 int ws_error_vset(struct ws_error *err, int code, const char *where,
 		  const char *fmt, va_list ap)
 {
@@ -36,6 +62,7 @@ int ws_error_vset(struct ws_error *err, int code, const char *where,
 	err->sys_errno = 0;
 	err->line = err->col = 0;
 	copy_text(err->where, where);
+	real_where(err->where);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return code;
 }

@@ -55,6 +55,8 @@ void ws_error_clear(struct ws_error *err);
 /*
  * Fill `err` (if not NULL) and return `code`, so that callers can write
  * `return ws_error_set(err, WS_E_IO, path, "cannot read: %s", strerror(e));`.
+ * A `where` through a held folder ("/proc/self/fd/N/...") is given as the
+ * folder's real path.
  */
 int ws_error_set(struct ws_error *err, int code, const char *where,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -121,6 +121,22 @@ static void fd_path_names_the_file(void **state)
 	ws_buf_reset(&b);
 	ws_fd_path(-1, &b);
 	assert_string_equal(b.buf, "(descriptor -1)");
+	/* messages name a held folder's real path, not /proc/self/fd/N */
+	{
+		struct ws_error e;
+		int dfd = open(d, O_RDONLY | O_DIRECTORY);
+		char *via = ws_xasprintf("/proc/self/fd/%d/x.tmp", dfd), *want;
+
+		assert_true(dfd >= 0);
+		want = ws_xasprintf("%s/x.tmp", d);
+		ws_error_set(&e, WS_E_IO, via, "cannot write");
+		assert_string_equal(e.where, want);
+		ws_error_set(&e, WS_E_IO, "/proc/self/fdx/1", "cannot write");
+		assert_string_equal(e.where, "/proc/self/fdx/1");
+		close(dfd);
+		free(via);
+		free(want);
+	}
 	ws_buf_release(&b);
 	free(p);
 	free(d);
