@@ -260,3 +260,55 @@ void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len)
 		i += n;
 	}
 }
+
+int ws_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void ws_hex_encode(char *out, const void *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[s[i] >> 4];
+		out[2 * i + 1] = digits[s[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void ws_buf_add_hex(struct ws_buf *b, const void *p, size_t n)
+{
+	ws_buf_grow(b, 2 * n + 1);
+	ws_hex_encode(b->buf + b->len, p, n);
+	ws_buf_setlen(b, b->len + 2 * n);
+}
+
+void ws_buf_add_xml(struct ws_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		switch (c) {
+		case '&': ws_buf_adds(b, "&amp;"); break;
+		case '<': ws_buf_adds(b, "&lt;"); break;
+		case '>': ws_buf_adds(b, "&gt;"); break;
+		case '"': ws_buf_adds(b, "&quot;"); break;
+		case '\t': ws_buf_adds(b, "&#9;"); break;
+		case '\n': ws_buf_adds(b, "&#10;"); break;
+		case '\r': ws_buf_adds(b, "&#13;"); break;
+		default:
+			if (c < 0x20)
+				ws_buf_adds(b, "\xef\xbf\xbd");
+			else
+				ws_buf_addch(b, c);
+		}
+	}
+}

@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void *ws_xmalloc(size_t n);
 void *ws_xcalloc(size_t nmemb, size_t size);
@@ -71,8 +72,55 @@ void ws_buf_add_u64le(struct ws_buf *b, unsigned long long v);
 /* Unsigned LEB128. */
 void ws_buf_add_varint(struct ws_buf *b, unsigned long long v);
 
+/* Little-endian reads and writes of fixed-size fields at `p` (no bounds:
+ * callers check the length first). */
+static inline uint16_t ws_get_u16le(const void *p)
+{
+	const unsigned char *b = p;
+
+	return (uint16_t)(b[0] | b[1] << 8);
+}
+
+static inline uint32_t ws_get_u32le(const void *p)
+{
+	const unsigned char *b = p;
+
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t ws_get_u64le(const void *p)
+{
+	const unsigned char *b = p;
+
+	return (uint64_t)ws_get_u32le(b) | (uint64_t)ws_get_u32le(b + 4) << 32;
+}
+
+static inline void ws_put_u32le(void *p, uint32_t v)
+{
+	unsigned char *b = p;
+
+	b[0] = (unsigned char)v;
+	b[1] = (unsigned char)(v >> 8);
+	b[2] = (unsigned char)(v >> 16);
+	b[3] = (unsigned char)(v >> 24);
+}
+
+/* Hex digits: the value of one ('0'-'9', 'a'-'f', 'A'-'F') or -1; and
+ * `n` bytes appended as lowercase pairs. */
+int ws_hex_value(int c);
+void ws_buf_add_hex(struct ws_buf *b, const void *p, size_t n);
+/* The same into out[2n + 1], NUL-terminated. */
+void ws_hex_encode(char *out, const void *p, size_t n);
+
 /* Append `s` JSON-escaped (without quotes); invalid UTF-8 bytes become \u00XX
  * of the Latin-1 reading so output is always valid JSON. */
 void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len);
+
+/* Append `s` escaped for XML 1.0 text or a double-quoted attribute:
+ * & < > " as entities; TAB, LF, CR as character references (kept through
+ * attribute-value normalisation); other control characters, which XML 1.0
+ * cannot carry at all, as U+FFFD. */
+void ws_buf_add_xml(struct ws_buf *b, const char *s);
 
 #endif

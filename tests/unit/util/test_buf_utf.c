@@ -200,6 +200,40 @@ static void filetime_conversion(void **state)
 	assert_true(ws_filetime_to_unix_ns(0) == INT64_MIN);
 }
 
+/* The shared byte helpers: little-endian fields, hex digits, XML text. */
+static void bytes_hex_and_xml(void **state)
+{
+	const unsigned char le[8] = { 0x78, 0x56, 0x34, 0x12, 0xf0, 0xde, 0xbc, 0x9a };
+	unsigned char out[4];
+	char hex[9];
+	struct ws_buf b = WS_BUF_INIT;
+	(void)state;
+
+	assert_int_equal(ws_get_u16le(le), 0x5678);
+	assert_int_equal(ws_get_u32le(le), 0x12345678u);
+	assert_true(ws_get_u64le(le) == 0x9abcdef012345678ull);
+	ws_put_u32le(out, 0xa1b2c3d4u);
+	assert_memory_equal(out, "\xd4\xc3\xb2\xa1", 4);
+
+	assert_int_equal(ws_hex_value('7'), 7);
+	assert_int_equal(ws_hex_value('b'), 11);
+	assert_int_equal(ws_hex_value('F'), 15);
+	assert_int_equal(ws_hex_value('g'), -1);
+	assert_int_equal(ws_hex_value(-3), -1);
+	ws_hex_encode(hex, le, 4);
+	assert_string_equal(hex, "78563412");
+	ws_buf_add_hex(&b, le + 4, 4);
+	assert_string_equal(b.buf, "f0debc9a");
+
+	/* entities, the three whitespace controls as references, every
+	 * other control (not representable in XML 1.0) as U+FFFD */
+	ws_buf_reset(&b);
+	ws_buf_add_xml(&b, "a&b<c>\"d'\t\n\r\x01\x1f\x7f\xc3\xa9");
+	assert_string_equal(b.buf, "a&amp;b&lt;c&gt;&quot;d'&#9;&#10;&#13;"
+				   "\xef\xbf\xbd\xef\xbf\xbd\x7f\xc3\xa9");
+	ws_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +249,7 @@ int main(void)
 		cmocka_unit_test(json_escaping_is_always_valid),
 		cmocka_unit_test(versions_compare_numerically),
 		cmocka_unit_test(filetime_conversion),
+		cmocka_unit_test(bytes_hex_and_xml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
