@@ -103,8 +103,7 @@ int apply_sid_from_object_id(const char *guid, struct ws_buf *out,
 					b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15] };
 
 		for (int i = 0; i < 4; i++)
-			d[i] = (uint32_t)w[4 * i] | (uint32_t)w[4 * i + 1] << 8 |
-			       (uint32_t)w[4 * i + 2] << 16 | (uint32_t)w[4 * i + 3] << 24;
+			d[i] = ws_get_u32le(w + 4 * i);
 	}
 	ws_buf_addf(out, "S-1-12-1-%u-%u-%u-%u", d[0], d[1], d[2], d[3]);
 	return WS_OK;

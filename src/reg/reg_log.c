@@ -21,25 +21,6 @@
 #define HIVE_MAX ((size_t)1 << 31)   /* Windows' own hive size limit */
 #define ENTRY_HEADER 40
 
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = (v >> 24) & 0xff;
-}
-
 static uint32_t rotl(uint32_t v, int n)
 {
 	return (v << n) | (v >> (32 - n));
@@ -60,7 +41,7 @@ uint64_t reg_log_marvin32(const void *data, size_t len, uint64_t seed)
 	uint32_t s0 = (uint32_t)seed, s1 = (uint32_t)(seed >> 32), fin;
 
 	for (; len >= 4; p += 4, len -= 4) {
-		s0 += rd32(p);
+		s0 += ws_get_u32le(p);
 		marvin_block(&s0, &s1);
 	}
 	/* the tail bytes, then a 0x80 marker byte, as one last word */
@@ -93,16 +74,16 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 	uint32_t type;
 
 	if (n < 512 || memcmp(d, "regf", 4) != 0 ||
-	    reg_base_checksum(d) != rd32(d + 508))
+	    reg_base_checksum(d) != ws_get_u32le(d + 508))
 		return 0;
-	type = rd32(d + 28);
+	type = ws_get_u32le(d + 28);
 	if (type == 1 || type == 2)
 		return 2;
 	if (type != 6)
 		return 0;
 	while (off + ENTRY_HEADER <= n && memcmp(d + off, "HvLE", 4) == 0) {
 		const unsigned char *e = d + off;
-		uint32_t size = rd32(e + 4), hbins = rd32(e + 16), np = rd32(e + 20);
+		uint32_t size = ws_get_u32le(e + 4), hbins = ws_get_u32le(e + 16), np = ws_get_u32le(e + 20);
 		size_t used;
 		uint64_t cover;
 
@@ -111,14 +92,14 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 		    np > (size - ENTRY_HEADER) / 8)
 			break;
 		if (reg_log_marvin32(e + ENTRY_HEADER, size - ENTRY_HEADER,
-				     LOG_SEED) != rd64(e + 24) ||
-		    reg_log_marvin32(e, 32, LOG_SEED) != rd64(e + 32))
+				     LOG_SEED) != ws_get_u64le(e + 24) ||
+		    reg_log_marvin32(e, 32, LOG_SEED) != ws_get_u64le(e + 32))
 			break;
 		used = ENTRY_HEADER + (size_t)np * 8;
 		cover = 0;
 		for (uint32_t i = 0; i < np; i++) {
-			uint32_t po = rd32(e + ENTRY_HEADER + 8 * i);
-			uint32_t ps = rd32(e + ENTRY_HEADER + 8 * i + 4);
+			uint32_t po = ws_get_u32le(e + ENTRY_HEADER + 8 * i);
+			uint32_t ps = ws_get_u32le(e + ENTRY_HEADER + 8 * i + 4);
 
 			if (po > hbins || ps > hbins - po) {
 				used = SIZE_MAX;
@@ -132,7 +113,7 @@ static int parse_log(const unsigned char *d, size_t n, struct entry_list *out)
 			break;
 		WS_ALLOC_GROW(out->v, out->n + 1, out->alloc);
 		out->v[out->n].p = e;
-		out->v[out->n].seq = rd32(e + 12);
+		out->v[out->n].seq = ws_get_u32le(e + 12);
 		out->v[out->n].hbins = hbins;
 		out->v[out->n].npages = np;
 		out->v[out->n].cover = cover;
@@ -166,8 +147,8 @@ static void apply_entry(struct ws_buf *img, const struct log_entry *e)
 	}
 	ws_buf_setlen(img, want);
 	for (uint32_t i = 0; i < e->npages; i++) {
-		uint32_t po = rd32(e->p + ENTRY_HEADER + 8 * i);
-		uint32_t ps = rd32(e->p + ENTRY_HEADER + 8 * i + 4);
+		uint32_t po = ws_get_u32le(e->p + ENTRY_HEADER + 8 * i);
+		uint32_t ps = ws_get_u32le(e->p + ENTRY_HEADER + 8 * i + 4);
 
 		memcpy(img->buf + REG_BASE_BLOCK_SIZE + po, page, ps);
 		page += ps;
@@ -221,7 +202,7 @@ int reg_log_recover(const char *primary, const char *const *logs, size_t nlogs,
 		/* a damaged primary header is rebuilt from the log's copy */
 		if (kind == 1 && bad_base) {
 			memcpy(base, lb[i].buf, 512);
-			wr32(base + 28, 0);
+			ws_put_u32le(base + 28, 0);
 			bad_base = 0;
 		}
 		for (size_t j = 0; j < one.n; j++) {
@@ -251,7 +232,7 @@ int reg_log_recover(const char *primary, const char *const *logs, size_t nlogs,
 	 */
 	if (el.n)
 		qsort(el.v, el.n, sizeof(*el.v), cmp_entry);
-	from = rd32(base + 8);
+	from = ws_get_u32le(base + 8);
 	for (i = 0; i < el.n; i++) {
 		const struct log_entry *e = &el.v[i];
 
@@ -275,11 +256,11 @@ int reg_log_recover(const char *primary, const char *const *logs, size_t nlogs,
 		res->applied++;
 	}
 	if (res->applied) {
-		wr32(base + 4, res->last_seq);
-		wr32(base + 8, res->last_seq);
-		wr32(base + 40, (uint32_t)(img.len - REG_BASE_BLOCK_SIZE));
+		ws_put_u32le(base + 4, res->last_seq);
+		ws_put_u32le(base + 8, res->last_seq);
+		ws_put_u32le(base + 40, (uint32_t)(img.len - REG_BASE_BLOCK_SIZE));
 	} else {
-		wr32(base + 8, rd32(base + 4));
+		ws_put_u32le(base + 8, ws_get_u32le(base + 4));
 	}
 	reg_base_seal(base);
 	rc = ws_write_file_atomic(out, img.buf, img.len, 1, WS_E_IO, err);

@@ -330,14 +330,9 @@ void rule_reg_to_string(uint32_t type, const void *data, size_t len, struct ws_b
 	const unsigned char *d = data;
 
 	if (type == 4 && len >= 4) {
-		ws_buf_addf(out, "%lu", (unsigned long)d[0] | (unsigned long)d[1] << 8 |
-					       (unsigned long)d[2] << 16 | (unsigned long)d[3] << 24);
+		ws_buf_addf(out, "%lu", (unsigned long)ws_get_u32le(d));
 	} else if (type == 11 && len >= 8) {
-		uint64_t v = 0;
-
-		for (int i = 7; i >= 0; i--)
-			v = v << 8 | d[i];
-		ws_buf_addf(out, "%llu", (unsigned long long)v);
+		ws_buf_addf(out, "%llu", (unsigned long long)ws_get_u64le(d));
 	} else if (type == 1 || type == 2 || type == 7) {
 		ws_utf16le_to_utf8(data, len, out, WS_UTF16_STOP_AT_NUL);
 	} else if (len) {
@@ -350,10 +345,7 @@ static void reg_to_string(uint32_t type, const struct ws_buf *raw, int expand_en
 			  struct rule_eval *ev, struct ws_buf *out)
 {
 	if (type == 4 && raw->len >= 4) {
-		const unsigned char *d = (const unsigned char *)raw->buf;
-
-		ws_buf_addf(out, "%lu", (unsigned long)d[0] | (unsigned long)d[1] << 8 |
-					       (unsigned long)d[2] << 16 | (unsigned long)d[3] << 24);
+		ws_buf_addf(out, "%lu", (unsigned long)ws_get_u32le(raw->buf));
 		return;
 	}
 	if (type == 1 || type == 2 || type == 7) {

@@ -193,16 +193,6 @@ out:
 
 /* ---- contentModify -------------------------------------------------------- */
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* Text of a string value (UTF-8, up to the first NUL). */
 static void text_of(const struct rule_ls_value *v, struct ws_buf *out)
 {
@@ -243,7 +233,7 @@ static int parse_num(const char *s, int64_t *out)
 static int value_num(const struct rule_ls_value *v, int64_t *out)
 {
 	if ((v->type == T_DWORD || v->type == T_DWORD_BE) && v->len == 4) {
-		uint32_t x = le32(v->data);
+		uint32_t x = ws_get_u32le(v->data);
 
 		if (v->type == T_DWORD_BE)
 			x = (x >> 24) | ((x >> 8) & 0xff00u) | ((x << 8) & 0xff0000u) | (x << 24);
@@ -251,7 +241,7 @@ static int value_num(const struct rule_ls_value *v, int64_t *out)
 		return 0;
 	}
 	if (v->type == T_QWORD && v->len == 8) {
-		uint64_t x = le64(v->data);
+		uint64_t x = ws_get_u64le(v->data);
 
 		if (x > (uint64_t)INT64_MAX)
 			return -1;
@@ -492,7 +482,7 @@ int rule_ls_content(const struct rule_ls_call *c, const struct rule_ls_value *sr
 		if (src->type == T_DWORD && src->len == 4)
 			return 0;
 		if (!(value_num(src, &n) == 0 && dword_of(n, &d) == 0) &&
-		    !(src->type == T_BINARY && src->len == 4 && ((d = le32(src->data)), 1))) {
+		    !(src->type == T_BINARY && src->len == 4 && ((d = ws_get_u32le(src->data)), 1))) {
 			/* conversion failed: the default (NULL = 0) */
 			const char *def = arg(c, 0);
 

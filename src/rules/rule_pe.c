@@ -23,7 +23,7 @@ static int rd16(const struct pe *pe, size_t off, unsigned *v)
 {
 	if (off > pe->len || pe->len - off < 2)
 		return -1;
-	*v = (unsigned)pe->d[off] | (unsigned)pe->d[off + 1] << 8;
+	*v = ws_get_u16le(pe->d + off);
 	return 0;
 }
 
@@ -31,8 +31,7 @@ static int rd32(const struct pe *pe, size_t off, uint32_t *v)
 {
 	if (off > pe->len || pe->len - off < 4)
 		return -1;
-	*v = (uint32_t)pe->d[off] | (uint32_t)pe->d[off + 1] << 8 |
-	     (uint32_t)pe->d[off + 2] << 16 | (uint32_t)pe->d[off + 3] << 24;
+	*v = ws_get_u32le(pe->d + off);
 	return 0;
 }
 

@@ -49,10 +49,7 @@ static void read_machine_sid(struct scan_names *n, struct reg_hive *h)
 			uint32_t a[3];
 
 			for (int i = 0; i < 3; i++)
-				a[i] = (uint32_t)s[12 + 4 * i] |
-				       (uint32_t)s[13 + 4 * i] << 8 |
-				       (uint32_t)s[14 + 4 * i] << 16 |
-				       (uint32_t)s[15 + 4 * i] << 24;
+				a[i] = ws_get_u32le(s + 12 + 4 * i);
 			snprintf(n->machine_sid, sizeof(n->machine_sid),
 				 "S-1-5-21-%u-%u-%u", a[0], a[1], a[2]);
 		}

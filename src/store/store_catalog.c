@@ -375,8 +375,7 @@ static int read_frame(struct store_catalog *cat, uint64_t off, uint32_t no,
 	if (cat_read_at(cat, h, 5, off) != 0)
 		return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
 				    "catalog truncated (frame %u)", no);
-	len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
-	      (uint32_t)h[3] << 24;
+	len = ws_get_u32le(h);
 	if (h[4] != want_kind || len > 2 * STORE_FRAME_MAX + 64)
 		return ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
 				    "catalog frame %u damaged", no);
@@ -622,11 +621,8 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 				  "catalog truncated (no footer): the scan is unreadable");
 		goto fail;
 	}
-	toff = 0;
-	for (int i = 7; i >= 0; i--)
-		toff = (toff << 8) | foot[8 + i];
-	tno = (uint32_t)foot[16] | (uint32_t)foot[17] << 8 |
-	      (uint32_t)foot[18] << 16 | (uint32_t)foot[19] << 24;
+	toff = ws_get_u64le(foot + 8);
+	tno = ws_get_u32le(foot + 16);
 	if (toff < CAT_HEAD_LEN || toff >= cat->file_size) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog footer damaged");
 		goto fail;
@@ -1006,8 +1002,7 @@ void store_catalog_rewind(struct store_catalog *cat)
 
 	/* Body frames start right after the head frame. */
 	if (cat_read_at(cat, h, 5, CAT_HEAD_LEN) == 0) {
-		dummy = (uint32_t)h[0] | (uint32_t)h[1] << 8 |
-			(uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+		dummy = ws_get_u32le(h);
 		cat->pos = CAT_HEAD_LEN + 5 + dummy;
 	}
 	cat->frame_no = 1;
@@ -1120,8 +1115,7 @@ int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 				unsigned char h[5];
 				uint64_t len = 0;
 				if (cat_read_at(cat, h, 5, cat->pos) == 0)
-					len = (uint64_t)h[0] | (uint64_t)h[1] << 8 |
-					      (uint64_t)h[2] << 16 | (uint64_t)h[3] << 24;
+					len = ws_get_u32le(h);
 				ws_buf_reset(&cat->frame);
 				if (len && cat->pos + 5 + len <= cat->tr.meta_offset) {
 					cat->pos += 5 + len;

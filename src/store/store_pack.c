@@ -31,12 +31,6 @@ static uint64_t rd64(const unsigned char *p)
 	return v;
 }
 
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static uint64_t pad512(uint64_t n)
 {
 	return (n + 511) & ~(uint64_t)511;
@@ -119,7 +113,7 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		goto out;
 	}
 	q = (const unsigned char *)pl.buf;
-	n = rd32(q + 8);
+	n = ws_get_u32le(q + 8);
 	if (n > STORE_MAX_INDEX_ENTRIES || pl.len != 12 + (size_t)n * IX_ENTRY_LEN) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index size inconsistent");
 		goto out;
@@ -139,8 +133,8 @@ int store_index_parse(const struct store *st, const char *pack_id,
 
 		memcpy(e->hash, q, STORE_HASH_LEN);
 		e->off = rd64(q + 32);
-		e->stored_len = rd32(q + 40);
-		e->raw_len = rd32(q + 44);
+		e->stored_len = ws_get_u32le(q + 40);
+		e->raw_len = ws_get_u32le(q + 44);
 		if (e->off < 512 || (e->off - 512) % 512 ||
 		    e->off + e->stored_len > p->blobs_end ||
 		    e->raw_len > STORE_CHUNK_MAX || e->stored_len < 1 ||

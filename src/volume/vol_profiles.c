@@ -51,12 +51,6 @@ const struct vol_profile *vol_profile_find(const struct vol *vol,
 	return NULL;
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
 /* A DWORD value of an open key; 0 when absent or of another type. */
 static int key_dword(struct reg_hive *h, reg_node key, const char *name,
 		     uint32_t *out, struct ws_error *err)
@@ -68,7 +62,7 @@ static int key_dword(struct reg_hive *h, reg_node key, const char *name,
 	if (rc != WS_OK || !found)
 		return rc;
 	if (v.type == REG_DWORD && v.len >= 4)
-		*out = le32(v.data);
+		*out = ws_get_u32le(v.data);
 	reg_value_release(&v);
 	return WS_OK;
 }

@@ -161,9 +161,7 @@ static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
 
 		if (xattr_at(vol, dirfd, name, h->path.buf,
 			     "system.ntfs_reparse_data", rp, sizeof(rp)) >= 4)
-			e->reparse_tag = (uint32_t)rp[0] | ((uint32_t)rp[1] << 8) |
-					 ((uint32_t)rp[2] << 16) |
-					 ((uint32_t)rp[3] << 24);
+			e->reparse_tag = ws_get_u32le(rp);
 	}
 
 	if (e->type == VOL_ENT_LINK) {
