@@ -162,17 +162,6 @@ static void trim(struct ws_buf *b)
 	ws_buf_setlen(b, e - s);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int apps_wlan_parse(const char *name, const char *xml, size_t len,
 		    struct apps_wlan_list *out, struct ws_error *err)
 {
@@ -221,7 +210,7 @@ int apps_wlan_parse(const char *name, const char *xml, size_t len,
 			trim(bufs[i]);
 		if (!w.ssid.len && w.ssid_hex.len && w.ssid_hex.len % 2 == 0) {
 			for (size_t i = 0; i + 1 < w.ssid_hex.len; i += 2) {
-				int hi = hexval(w.ssid_hex.buf[i]), lo = hexval(w.ssid_hex.buf[i + 1]);
+				int hi = ws_hex_value(w.ssid_hex.buf[i]), lo = ws_hex_value(w.ssid_hex.buf[i + 1]);
 
 				if (hi < 0 || lo < 0 || !(hi | lo))
 					break;

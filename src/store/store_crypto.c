@@ -12,13 +12,7 @@
 
 void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1])
 {
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < STORE_HASH_LEN; i++) {
-		out[2 * i] = hx[hash[i] >> 4];
-		out[2 * i + 1] = hx[hash[i] & 15];
-	}
-	out[2 * STORE_HASH_LEN] = '\0';
+	ws_hex_encode(out, hash, STORE_HASH_LEN);
 }
 
 void store_content_hash(const struct store *st, const void *data, size_t len,

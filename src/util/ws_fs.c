@@ -142,8 +142,7 @@ void ws_random_hex(struct ws_buf *out, size_t nbytes)
 		}
 		got += (size_t)n;
 	}
-	for (size_t i = 0; i < nbytes; i++)
-		ws_buf_addf(out, "%02x", r[i]);
+	ws_buf_add_hex(out, r, nbytes);
 }
 
 static void split_dir(const char *path, struct ws_buf *dir, const char **base)
