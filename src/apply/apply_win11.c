@@ -617,23 +617,6 @@ void aw_pins_json(const struct aw_pins *p, const char *profile, struct ws_buf *o
 
 /* ---- default apps ---------------------------------------------------------------- */
 
-static void xml_attr(struct ws_buf *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': ws_buf_adds(out, "&amp;"); break;
-		case '<': ws_buf_adds(out, "&lt;"); break;
-		case '>': ws_buf_adds(out, "&gt;"); break;
-		case '"': ws_buf_adds(out, "&quot;"); break;
-		default:
-			if ((unsigned char)*s < 0x20)
-				ws_buf_addf(out, "&#%u;", (unsigned)(unsigned char)*s);
-			else
-				ws_buf_addch(out, *s);
-		}
-	}
-}
-
 void aw_assoc_add(struct aw_assoc *a, const char *id, const char *progid, const char *app)
 {
 	for (size_t i = 0; i < a->n; i++)
@@ -664,11 +647,11 @@ void aw_assoc_xml(const struct aw_assoc *a, struct ws_buf *out)
 	ws_buf_adds(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<DefaultAssociations>\r\n");
 	for (size_t i = 0; i < a->n; i++) {
 		ws_buf_adds(out, "  <Association Identifier=\"");
-		xml_attr(out, a->v[i].id);
+		ws_buf_add_xml(out, a->v[i].id);
 		ws_buf_adds(out, "\" ProgId=\"");
-		xml_attr(out, a->v[i].progid);
+		ws_buf_add_xml(out, a->v[i].progid);
 		ws_buf_adds(out, "\" ApplicationName=\"");
-		xml_attr(out, a->v[i].app);
+		ws_buf_add_xml(out, a->v[i].app);
 		ws_buf_adds(out, "\" />\r\n");
 	}
 	ws_buf_adds(out, "</DefaultAssociations>\r\n");

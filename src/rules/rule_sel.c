@@ -485,17 +485,6 @@ static void compile_objectset(struct oset_ctx *oc, const struct rule_node *os)
 	}
 }
 
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "Archive, Read-only" -> FILE_ATTRIBUTE_*; "Dword" -> REG_DWORD.  -1 unknown. */
 static long object_attributes(int type, const char *text)
 {
@@ -568,8 +557,8 @@ static int object_bytes(struct rule_eval *ev, const struct rule_node *b, struct 
 			p++;
 			continue;
 		}
-		hi = hex_val(p[0]);
-		lo = p[1] ? hex_val(p[1]) : -1;
+		hi = ws_hex_value(p[0]);
+		lo = p[1] ? ws_hex_value(p[1]) : -1;
 		if (hi < 0 || lo < 0)
 			return -1;
 		ws_buf_addch(out, (char)(hi << 4 | lo));
@@ -1539,22 +1528,6 @@ int rule_sel_add_object(const struct rule_sel *sel, size_t i, struct rule_add_ob
 
 /* ------------------------- Config.xml (genconfig) ----------------------- */
 
-static void xml_attr(struct ws_buf *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': ws_buf_adds(out, "&amp;"); break;
-		case '<': ws_buf_adds(out, "&lt;"); break;
-		case '>': ws_buf_adds(out, "&gt;"); break;
-		case '"': ws_buf_adds(out, "&quot;"); break;
-		case '\n': ws_buf_adds(out, "&#10;"); break;
-		case '\r': ws_buf_adds(out, "&#13;"); break;
-		case '\t': ws_buf_adds(out, "&#9;"); break;
-		default: ws_buf_addch(out, *s);
-		}
-	}
-}
-
 /* XML comments may not hold "--". */
 static void xml_comment(struct ws_buf *out, const char *s)
 {
@@ -1587,11 +1560,11 @@ static void write_component(const struct rule_set *rs, const unsigned char *pres
 	for (size_t k = ci + 1; k < rs->ncomps; k++)
 		kids |= rs->comps[k].parent == (long)ci && present[k];
 	ws_buf_addf(out, "%*s<component displayname=\"", 4 + 2 * depth, "");
-	xml_attr(out, c->name);
+	ws_buf_add_xml(out, c->name);
 	ws_buf_addf(out, "\" migrate=\"%s\" ID=\"", c->state == RULE_COMP_DISABLED ? "no" : "yes");
-	xml_attr(out, c->file->urlid);
+	ws_buf_add_xml(out, c->file->urlid);
 	ws_buf_addch(out, '/');
-	xml_attr(out, c->name);
+	ws_buf_add_xml(out, c->name);
 	ws_buf_adds(out, kids ? "\">\n" : "\"/>\n");
 	if (!kids)
 		return;
