@@ -24,50 +24,50 @@ const char *vol_keep(struct vol *vol, const char *s)
 	return vol->strs[vol->nstrs++];
 }
 
+/* A value of key `path` through reg.h's typed getters.  A value of
+ * another type is treated as absent: hostile data is not a reason to
+ * refuse the whole installation. */
 int vol_reg_string(struct reg_hive *h, const char *path, const char *name,
 		   struct ws_buf *out, int *found, struct ws_error *err)
 {
+	struct ws_error e2;
 	reg_node key = 0;
-	struct reg_value v;
 	int rc;
 
 	*found = 0;
 	rc = reg_key_lookup(h, reg_root(h), path, &key, err);
 	if (rc != WS_OK || !key)
 		return rc;
-	rc = reg_value_get(h, key, name, &v, found, err);
-	if (rc != WS_OK || !*found)
-		return rc;
-	/* a value of another type is treated as absent: hostile data is not
-	 * a reason to refuse the whole installation */
-	if (v.type == REG_SZ || v.type == REG_EXPAND_SZ)
-		rc = reg_value_to_utf8(&v, out, err);
-	else
+	ws_error_clear(&e2);
+	rc = reg_get_string(h, key, name, out, found, &e2);
+	if (rc == WS_E_UNSUPPORTED) {
 		*found = 0;
-	reg_value_release(&v);
+		return WS_OK;
+	}
+	if (rc && err)
+		*err = e2;
 	return rc;
 }
 
 static int reg_dword_at(struct reg_hive *h, const char *path, const char *name,
 			uint32_t *out, int *found, struct ws_error *err)
 {
+	struct ws_error e2;
 	reg_node key = 0;
-	struct reg_value v;
 	int rc;
 
 	*found = 0;
 	rc = reg_key_lookup(h, reg_root(h), path, &key, err);
 	if (rc != WS_OK || !key)
 		return rc;
-	rc = reg_value_get(h, key, name, &v, found, err);
-	if (rc != WS_OK || !*found)
-		return rc;
-	if (v.type == REG_DWORD && v.len >= 4)
-		*out = (uint32_t)v.data[0] | ((uint32_t)v.data[1] << 8) |
-		       ((uint32_t)v.data[2] << 16) | ((uint32_t)v.data[3] << 24);
-	else
+	ws_error_clear(&e2);
+	rc = reg_get_dword(h, key, name, out, found, &e2);
+	if (rc == WS_E_UNSUPPORTED) {
 		*found = 0;
-	reg_value_release(&v);
+		return WS_OK;
+	}
+	if (rc && err)
+		*err = e2;
 	return rc;
 }
 
