@@ -6,11 +6,13 @@
 #include "ws_buf.h"
 #include "ws_utf.h"
 
-/* Device names Windows resolves in every folder, whatever the extension. */
+/* Device names Windows resolves in every folder, whatever the extension
+ * (the list of "Naming Files, Paths, and Namespaces"; COM0 and LPT0 are
+ * not in it and Windows creates them, so a real scan may hold them). */
 static const char *const devices[] = {
-	"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-	"COM0", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-	"LPT0", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+	"CON", "PRN", "AUX", "NUL",
+	"COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+	"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
 	"COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3", "LPT\xc2\xb9", "LPT\xc2\xb2", "LPT\xc2\xb3",
 };
 

@@ -19,7 +19,7 @@
  * "..", control characters U+0000-U+001F, any of < > : " / \ | ? * (':'
  * would name an alternate data stream), a trailing dot or space, a reserved
  * device name with or without extension, case-insensitive (CON PRN AUX NUL
- * CONIN$ CONOUT$ COM0-COM9 LPT0-LPT9 and COM/LPT with superscript 1, 2, 3;
+ * COM1-COM9 LPT1-LPT9 and COM/LPT with superscript 1, 2, 3;
  * spaces before the extension do not help: "nul .txt" is refused), invalid
  * UTF-8, and more than WS_WINNAME_MAX UTF-16 units.
  */

@@ -138,7 +138,7 @@ extracted() {
   # an independent reading of "a name Windows can hold" (docs/apply.md)
   python3 - "$x/dest" <<'PY' || why="${why:+$why; }extract wrote a name Windows cannot hold"
 import os, re, sys
-dev = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|(COM|LPT)[0-9\u00b9\u00b2\u00b3]) *$", re.I)
+dev = re.compile(r"(CON|PRN|AUX|NUL|(COM|LPT)[1-9\u00b9\u00b2\u00b3]) *$", re.I)
 for root, dirs, files in os.walk(sys.argv[1]):
     for n in dirs + files:
         bad = (re.search(r'[\x00-\x1f<>:"/\\|?*]', n) or n[-1] in ". " or
