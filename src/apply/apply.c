@@ -1971,6 +1971,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		goto out;
 	if ((rc = safety_pass(&a, err)))
 		goto out;
+	arules_off_limits(a.rules, a.pf);
 	if (!o->dry_run) {
 		struct ws_newobj no = { o->on_newobj, o->on_newobj_ctx };
 

@@ -459,6 +459,10 @@ int arules_cleaned(const struct arules *r, const char *host);
  * *h NULL when there is none to clean; `inner` gets the path in the hive. */
 typedef int (*arules_hive_fn)(void *ctx, uint32_t user, const char *key,
 			      struct reg_hive **h, struct ws_buf *inner, struct ws_error *err);
+/* What destinationCleanup may never delete (the safety pass's list): such a
+ * file is reported as rule-unsupported and kept. */
+void arules_off_limits(struct arules *r, const struct apf *pf);
+
 /* destinationCleanup of one context, before anything is applied: matching
  * registry values/keys deleted in the hives (committed, hence journaled,
  * with the apply), matching files saved in the journal then deleted;

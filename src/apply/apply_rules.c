@@ -52,6 +52,7 @@ struct arules {
 	size_t ncleaned, acleaned;
 	char **warned;                   /* "file:line" warned about once */
 	size_t nwarned, awarned;
+	const struct apf *pf;            /* what destinationCleanup may not delete */
 };
 
 static void act(struct arules *r, int kind, const char *user, const char *object,
@@ -956,6 +957,14 @@ static int clean_files(struct arules *r, struct ar_ctx *x, struct rule_pattern *
 
 		if (arules_cleaned(r, v[i].host))
 			continue;
+		if (r->pf && (leaf = apf_refusal(r->pf, v[i].win))) {
+			ws_buf_addf(&reason, "destinationCleanup %s: not deleted: %s",
+				    rule_pattern_text(p), leaf);
+			c->rules_unsupported++;
+			act(r, APPLY_RULE_UNSUPPORTED, uname, v[i].win, NULL, reason.buf);
+			ws_buf_release(&reason);
+			continue;
+		}
 		split_path(v[i].win, &node, &leaf);
 		if (rule_sel_action(x->sel, RULE_DESTINATION_CLEANUP, RULE_FILE, node.buf, leaf, &ha))
 			ws_buf_addf(&reason, "destinationCleanup at %s:%ld", ha.file, ha.line);
@@ -987,6 +996,12 @@ out:
 	free(v);
 	ws_buf_release(&host);
 	return rc;
+}
+
+void arules_off_limits(struct arules *r, const struct apf *pf)
+{
+	if (r)
+		r->pf = pf;
 }
 
 int arules_cleanup(struct arules *r, uint32_t user, struct aj *j, const char *uname,

@@ -264,6 +264,34 @@ expect_exit 0 "$WINSTATE" apply --store "$t/st" --device ACCTCON --mode extract 
 [ -f "$t/xcon/_CON.reg" ] && [ ! -e "$t/xcon/CON.reg" ] || fail "ACCTCON: $(ls "$t/xcon")"
 echo "ok ACCTCON (exit 0)"
 
+# A destinationCleanup rule never deletes what file entries may not touch:
+# the hives stay, reported as rule-unsupported, and undo is exact.
+cat > "$t/clean.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<migration urlid="http://winstate.test/e2e-cleanup-hives">
+  <component type="Documents" context="User">
+    <displayName>cleanup aimed at the hives</displayName>
+    <role role="Data">
+      <rules>
+        <destinationCleanup><objectSet>
+          <pattern type="File">%CSIDL_PROFILE%\* [*.DAT*]</pattern>
+        </objectSet></destinationCleanup>
+      </rules>
+    </role>
+  </component>
+</migration>
+XML
+hv=$(sha256sum "$t/box/target/Users/alice/NTUSER.DAT" | cut -c1-64)
+expect_exit 3 "$WINSTATE" apply --store "$t/st" --device PLAIN --target "$t/box/target" --rules "$t/clean.xml" -v
+grep -q 'rule-unsupported.*NTUSER.DAT.*not deleted: a registry hive' "$t/last.out" ||
+  fail "CLEANUP: the hive's cleanup not reported"
+grep -q 'rule-cleanup.*NTUSER.DAT' "$t/last.out" && fail "CLEANUP: the hive was cleaned up"
+[ -f "$t/box/target/Users/alice/NTUSER.DAT" ] || fail "CLEANUP: NTUSER.DAT deleted"
+expect_exit 0 "$WINSTATE" undo --target "$t/box/target"
+[ "$pristine" = "$(tree_hash "$t/box")" ] || fail "CLEANUP: undo is not exact"
+[ "$hv" = "$(sha256sum "$t/box/target/Users/alice/NTUSER.DAT" | cut -c1-64)" ] || fail "CLEANUP: hive changed"
+echo "ok CLEANUP (exit 3, reported)"
+
 # A hive of the target that is a link is never written through (36).
 mkdir -p "$t/box2"
 cp -a "$t/box/target" "$t/box2/target"
