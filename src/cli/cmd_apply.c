@@ -8,6 +8,7 @@
 
 #include "apply/apply.h"
 #include "cli/cli_common.h"
+#include "cli/cli_json.h"
 #include "util/ws_buf.h"
 
 static const char usage_text[] =
@@ -87,8 +88,7 @@ static const struct option options[] = {
 
 struct plan_out {
 	int json, verbose, dry_run;
-	struct ws_buf js;
-	size_t n;
+	struct cli_json actions;      /* the actions array, written as they come */
 };
 
 static void on_action(void *ctx, const struct apply_action *a)
@@ -96,23 +96,15 @@ static void on_action(void *ctx, const struct apply_action *a)
 	struct plan_out *p = ctx;
 
 	if (p->json) {
-		ws_buf_adds(&p->js, p->n++ ? ",\n    " : "\n    ");
-		ws_buf_addf(&p->js, "{\"action\": \"%s\", \"user\": \"", apply_action_name(a->kind));
-		ws_buf_add_json_str(&p->js, a->user, strlen(a->user));
-		ws_buf_adds(&p->js, "\", \"object\": \"");
-		ws_buf_add_json_str(&p->js, a->object, strlen(a->object));
-		ws_buf_adds(&p->js, "\"");
-		if (a->target) {
-			ws_buf_adds(&p->js, ", \"target\": \"");
-			ws_buf_add_json_str(&p->js, a->target, strlen(a->target));
-			ws_buf_adds(&p->js, "\"");
-		}
-		if (a->reason) {
-			ws_buf_adds(&p->js, ", \"reason\": \"");
-			ws_buf_add_json_str(&p->js, a->reason, strlen(a->reason));
-			ws_buf_adds(&p->js, "\"");
-		}
-		ws_buf_adds(&p->js, "}");
+		struct cli_json *j = &p->actions;
+
+		cli_json_obj(j, NULL);
+		cli_json_str(j, "action", apply_action_name(a->kind));
+		cli_json_opt(j, "user", a->user);
+		cli_json_str(j, "object", a->object);
+		cli_json_opt(j, "target", a->target);
+		cli_json_opt(j, "reason", a->reason);
+		cli_json_end(j);
 		return;
 	}
 	if (!p->verbose && !p->dry_run && a->kind != APPLY_USER_MAP &&
@@ -128,72 +120,53 @@ static void on_action(void *ctx, const struct apply_action *a)
 	       a->reason ? ")" : "");
 }
 
-static void json_str(const char *k, const char *v, int comma)
+static void json_counts(struct cli_json *j, const struct apply_counts *c)
 {
-	struct ws_buf b = WS_BUF_INIT;
-
-	ws_buf_add_json_str(&b, v ? v : "", v ? strlen(v) : 0);
-	printf("\"%s\": \"%s\"%s", k, b.buf, comma ? ", " : "");
-	ws_buf_release(&b);
+	cli_json_u64(j, "values_set", c->values_set);
+	cli_json_u64(j, "values_same", c->values_same);
+	cli_json_u64(j, "values_deferred", c->values_deferred);
+	cli_json_u64(j, "values_skipped", c->values_skipped);
+	cli_json_u64(j, "values_staged", c->values_staged);
+	cli_json_u64(j, "keys_created", c->keys_created);
+	cli_json_u64(j, "files_placed", c->files_placed);
+	cli_json_u64(j, "files_renamed", c->files_renamed);
+	cli_json_u64(j, "files_overwritten", c->files_overwritten);
+	cli_json_u64(j, "files_same", c->files_same);
+	cli_json_u64(j, "files_kept", c->files_kept);
+	cli_json_u64(j, "files_skipped", c->files_skipped);
+	cli_json_u64(j, "files_staged", c->files_staged);
+	cli_json_u64(j, "dirs_created", c->dirs_created);
+	cli_json_u64(j, "bytes", c->bytes);
+	cli_json_u64(j, "apps_offline", c->apps_offline);
+	cli_json_u64(j, "apps_winget", c->apps_winget);
+	cli_json_u64(j, "apps_needs_store", c->apps_needs_store);
+	cli_json_u64(j, "apps_skipped", c->apps_skipped);
+	cli_json_u64(j, "values_dropped", c->values_dropped);
+	cli_json_u64(j, "files_dropped", c->files_dropped);
+	cli_json_u64(j, "values_translated", c->values_translated);
+	cli_json_u64(j, "objects_moved", c->objects_moved);
+	cli_json_u64(j, "values_modified", c->values_modified);
+	cli_json_u64(j, "values_kept", c->values_kept);
+	cli_json_u64(j, "objects_cleaned", c->objects_cleaned);
+	cli_json_u64(j, "rules_unsupported", c->rules_unsupported);
 }
 
-static void json_counts(const struct apply_counts *c)
+static void json_app(struct cli_json *j, const struct apply_app *a)
 {
-	printf("\"values_set\": %llu, \"values_same\": %llu, \"values_deferred\": %llu, "
-	       "\"values_skipped\": %llu, \"values_staged\": %llu, \"keys_created\": %llu,\n"
-	       "      \"files_placed\": %llu, \"files_renamed\": %llu, \"files_overwritten\": %llu, "
-	       "\"files_same\": %llu, \"files_kept\": %llu, \"files_skipped\": %llu, "
-	       "\"files_staged\": %llu, \"dirs_created\": %llu, \"bytes\": %llu,\n"
-	       "      \"apps_offline\": %llu, \"apps_winget\": %llu, \"apps_needs_store\": %llu, "
-	       "\"apps_skipped\": %llu,\n      \"values_dropped\": %llu, \"files_dropped\": %llu, "
-	       "\"values_translated\": %llu,\n      \"objects_moved\": %llu, \"values_modified\": %llu, "
-	       "\"values_kept\": %llu, \"objects_cleaned\": %llu, \"rules_unsupported\": %llu",
-	       (unsigned long long)c->values_set, (unsigned long long)c->values_same,
-	       (unsigned long long)c->values_deferred, (unsigned long long)c->values_skipped,
-	       (unsigned long long)c->values_staged, (unsigned long long)c->keys_created,
-	       (unsigned long long)c->files_placed, (unsigned long long)c->files_renamed,
-	       (unsigned long long)c->files_overwritten, (unsigned long long)c->files_same,
-	       (unsigned long long)c->files_kept, (unsigned long long)c->files_skipped,
-	       (unsigned long long)c->files_staged, (unsigned long long)c->dirs_created,
-	       (unsigned long long)c->bytes, (unsigned long long)c->apps_offline,
-	       (unsigned long long)c->apps_winget, (unsigned long long)c->apps_needs_store,
-	       (unsigned long long)c->apps_skipped, (unsigned long long)c->values_dropped,
-	       (unsigned long long)c->files_dropped, (unsigned long long)c->values_translated,
-	       (unsigned long long)c->objects_moved, (unsigned long long)c->values_modified,
-	       (unsigned long long)c->values_kept, (unsigned long long)c->objects_cleaned,
-	       (unsigned long long)c->rules_unsupported);
-}
-
-static void json_app(const struct apply_app *a, size_t k)
-{
-	printf("%s\n        {", k ? "," : "");
-	json_str("family", a->family, 1);
-	json_str("full_name", a->full_name, 1);
-	json_str("version", a->version, 1);
-	json_str("arch", a->arch, 1);
-	json_str("source", apply_app_source_name(a->source), 1);
-	if (a->product_id)
-		json_str("product_id", a->product_id, 1);
-	else
-		printf("\"product_id\": null, ");
-	if (a->package)
-		json_str("package", a->package, 1);
-	else
-		printf("\"package\": null, ");
-	printf("\"dependencies\": [");
-	for (size_t i = 0; i < a->ndeps; i++) {
-		struct ws_buf b = WS_BUF_INIT;
-
-		ws_buf_add_json_str(&b, a->deps[i], strlen(a->deps[i]));
-		printf("%s\"%s\"", i ? ", " : "", b.buf);
-		ws_buf_release(&b);
-	}
-	printf("], ");
-	if (a->license)
-		json_str("license", a->license, 0);
-	else
-		printf("\"license\": null");
-	printf("}");
+	cli_json_obj(j, NULL);
+	cli_json_str(j, "family", a->family);
+	cli_json_opt(j, "full_name", a->full_name);
+	cli_json_opt(j, "version", a->version);
+	cli_json_opt(j, "arch", a->arch);
+	cli_json_str(j, "source", apply_app_source_name(a->source));
+	cli_json_opt(j, "product_id", a->product_id);
+	cli_json_opt(j, "package", a->package);
+	cli_json_arr(j, "dependencies");
+	for (size_t i = 0; i < a->ndeps; i++)
+		cli_json_str(j, NULL, a->deps[i]);
+	cli_json_end(j);
+	cli_json_opt(j, "license", a->license);
+	cli_json_end(j);
 }
 
 static void print_report(const struct apply_report *r, int json, int dry_run,
@@ -210,58 +183,71 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 			r->objects_moved, r->values_modified, r->values_kept, r->objects_cleaned,
 			r->rules_unsupported
 		};
+		struct cli_json j;
 
-		printf("{\"scan\": \"%s\", \"dry_run\": %s, \"status\": %d, \"mode\": \"%s\",\n  ",
-		       r->scan_id, dry_run ? "true" : "false", rc, mode);
-		json_str("journal", r->journal, 0);
-		printf(",\n  \"users_applied\": %u, \"users_missing\": %u, \"users_staged\": %u, "
-		       "\"bundles\": %u, \"hives_committed\": %u,\n      ",
-		       r->users_applied, r->users_missing, r->users_staged, r->bundles,
-		       r->hives_committed);
-		json_counts(&tot);
-		printf(",\n  \"users\": [");
+		cli_json_init(&j, 0);
+		cli_json_obj(&j, NULL);
+		cli_json_opt(&j, "scan", r->scan_id);
+		cli_json_bool(&j, "dry_run", dry_run);
+		cli_json_i64(&j, "status", rc);
+		cli_json_str(&j, "mode", mode);
+		cli_json_opt(&j, "journal", r->journal);
+		cli_json_u64(&j, "users_applied", r->users_applied);
+		cli_json_u64(&j, "users_missing", r->users_missing);
+		cli_json_u64(&j, "users_staged", r->users_staged);
+		cli_json_u64(&j, "bundles", r->bundles);
+		cli_json_u64(&j, "hives_committed", r->hives_committed);
+		json_counts(&j, &tot);
+		cli_json_arr(&j, "users");
 		for (size_t i = 0; i < r->n_users; i++) {
 			const struct apply_user_report *u = &r->users[i];
 
-			printf("%s\n    {", i ? "," : "");
-			json_str("account", u->account, 1);
-			json_str("sid", u->sid, 1);
-			json_str("new_account", u->new_account, 1);
-			json_str("new_sid", u->new_sid, 1);
-			json_str("mode", apply_mode_name(u->mode), 1);
-			if (u->target)
-				json_str("target", u->target, 1);
-			if (u->reason)
-				json_str("reason", u->reason, 1);
-			printf("\n      ");
-			json_counts(&u->c);
-			printf(",\n      \"apps\": [");
+			cli_json_obj(&j, NULL);
+			cli_json_opt(&j, "account", u->account);
+			cli_json_opt(&j, "sid", u->sid);
+			cli_json_opt(&j, "new_account", u->new_account);
+			cli_json_opt(&j, "new_sid", u->new_sid);
+			cli_json_str(&j, "mode", apply_mode_name(u->mode));
+			cli_json_opt(&j, "target", u->target);
+			cli_json_opt(&j, "reason", u->reason);
+			json_counts(&j, &u->c);
+			cli_json_arr(&j, "apps");
 			for (size_t k = 0; k < u->n_apps; k++)
-				json_app(&u->apps[k], k);
-			printf("]}");
+				json_app(&j, &u->apps[k]);
+			cli_json_end(&j);
+			cli_json_end(&j);
 		}
-		printf("\n  ],\n  \"wifi_profiles\": %u, \"wifi_reenter\": [", r->wifi_profiles);
+		cli_json_end(&j);
+		cli_json_u64(&j, "wifi_profiles", r->wifi_profiles);
+		cli_json_arr(&j, "wifi_reenter");
 		for (size_t k = 0; k < r->n_wifi; k++) {
-			printf("%s\n    {", k ? "," : "");
-			json_str("ssid", r->wifi[k].ssid, 1);
-			json_str("authentication", r->wifi[k].authentication, 1);
-			json_str("file", r->wifi[k].file, 1);
-			json_str("reason", r->wifi[k].reason, 0);
-			printf("}");
+			cli_json_obj(&j, NULL);
+			cli_json_opt(&j, "ssid", r->wifi[k].ssid);
+			cli_json_opt(&j, "authentication", r->wifi[k].authentication);
+			cli_json_opt(&j, "file", r->wifi[k].file);
+			cli_json_opt(&j, "reason", r->wifi[k].reason);
+			cli_json_end(&j);
 		}
-		printf("],\n  \"source_build\": %u, \"target_build\": %u, \"win10_to_11\": %s, "
-		       "\"compat\": [", r->source_build, r->target_build,
-		       r->win10_to_11 ? "true" : "false");
+		cli_json_end(&j);
+		cli_json_u64(&j, "source_build", r->source_build);
+		cli_json_u64(&j, "target_build", r->target_build);
+		cli_json_bool(&j, "win10_to_11", r->win10_to_11);
+		cli_json_arr(&j, "compat");
 		for (size_t k = 0; k < r->n_compat; k++) {
-			printf("%s\n    {", k ? "," : "");
-			json_str("component", r->compat[k].component, 1);
-			json_str("verdict", r->compat[k].verdict, 1);
-			json_str("note", r->compat[k].note, 1);
-			printf("\"values\": %llu, \"files\": %llu}",
-			       (unsigned long long)r->compat[k].values,
-			       (unsigned long long)r->compat[k].files);
+			cli_json_obj(&j, NULL);
+			cli_json_opt(&j, "component", r->compat[k].component);
+			cli_json_opt(&j, "verdict", r->compat[k].verdict);
+			cli_json_opt(&j, "note", r->compat[k].note);
+			cli_json_u64(&j, "values", r->compat[k].values);
+			cli_json_u64(&j, "files", r->compat[k].files);
+			cli_json_end(&j);
 		}
-		printf("],\n  \"actions\": [%s\n  ]}\n", p->js.buf);
+		cli_json_end(&j);
+		cli_json_end(&p->actions);
+		cli_json_raw(&j, "actions", cli_json_text(&p->actions));
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
+		cli_json_release(&j);
 		return;
 	}
 	printf("%s scan %s: %u users applied, %u staged for first sign-in, %u missing on the target\n"
@@ -352,7 +338,8 @@ int cmd_apply(int argc, char **argv)
 	int c, rc, quiet = 0, verbose = 0;
 
 	apply_opts_init(&o);
-	ws_buf_init(&plan.js);
+	cli_json_init(&plan.actions, 1);
+	cli_json_arr(&plan.actions, NULL);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vqh", options, NULL)) != -1) {
 		switch (c) {
@@ -455,6 +442,6 @@ out:
 	free(maps);
 	free(doms);
 	free(rules);
-	ws_buf_release(&plan.js);
+	cli_json_release(&plan.actions);
 	return rc;
 }

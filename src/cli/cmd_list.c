@@ -11,6 +11,7 @@
 #include "apps/apps.h"
 #include "cli/cli.h"
 #include "cli/cli_common.h"
+#include "cli/cli_json.h"
 #include "reg/reg.h"
 #include "util/ws_buf.h"
 #include "util/ws_utf.h"
@@ -63,23 +64,6 @@ static int app_reinstallable(const struct store_app *a)
 	return yes;
 }
 
-static void js(struct ws_buf *b, const char *s)
-{
-	if (!s) {
-		ws_buf_adds(b, "null");
-		return;
-	}
-	ws_buf_addch(b, '"');
-	ws_buf_add_json_str(b, s, strlen(s));
-	ws_buf_addch(b, '"');
-}
-
-static void jkey(struct ws_buf *b, const char *k, const char *v)
-{
-	ws_buf_addf(b, "\"%s\": ", k);
-	js(b, v);
-}
-
 static void utc(int64_t t, char *out, size_t n)
 {
 	time_t tt = (time_t)t;
@@ -89,66 +73,62 @@ static void utc(int64_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void user_field(struct ws_buf *b, uint32_t u)
+/* A record's user: its index, null for the system context. */
+static void user_field(struct cli_json *j, uint32_t u)
 {
 	if (u == STORE_SYSTEM)
-		ws_buf_adds(b, "\"user\": null");
+		cli_json_null(j, "user");
 	else
-		ws_buf_addf(b, "\"user\": %u", u);
+		cli_json_u64(j, "user", u);
 }
 
-static void scan_json(struct ws_buf *b, const struct store_scan_entry *e)
+static void scan_json(struct cli_json *j, const char *key,
+		      const struct store_scan_entry *e)
 {
 	const struct store_scan_info *in = &e->info;
-	char s1[32], s2[32];
+	char s1[32], s2[32], drive[2] = { in->system_drive, 0 };
 
 	utc(in->started, s1, sizeof(s1));
 	utc(in->finished, s2, sizeof(s2));
-	ws_buf_addch(b, '{');
-	jkey(b, "id", in->scan_id);
-	ws_buf_adds(b, ", ");
-	jkey(b, "device", in->device);
-	ws_buf_adds(b, ", ");
-	jkey(b, "computer", in->computer);
-	ws_buf_adds(b, ", ");
-	jkey(b, "os_product", in->os_product);
-	ws_buf_adds(b, ", ");
-	jkey(b, "os_build", in->os_build);
-	ws_buf_adds(b, ", ");
-	jkey(b, "os_edition", in->os_edition);
-	ws_buf_adds(b, ", ");
-	jkey(b, "os_arch", in->os_arch);
-	ws_buf_adds(b, ", ");
-	jkey(b, "tool_version", in->tool_version);
-	ws_buf_addf(b, ", \"system_drive\": \"%c\", \"started\": %lld, \"finished\": %lld, ",
-		    in->system_drive, (long long)in->started, (long long)in->finished);
-	jkey(b, "started_utc", s1);
-	ws_buf_adds(b, ", ");
-	jkey(b, "finished_utc", s2);
-	ws_buf_adds(b, ", \"rule_files\": [");
-	for (size_t i = 0; i < in->n_rule_files; i++) {
-		if (i)
-			ws_buf_adds(b, ", ");
-		js(b, in->rule_files[i]);
-	}
-	ws_buf_addf(b, "], \"users\": %llu, \"values\": %llu, \"keys\": %llu, \"files\": %llu, "
-		    "\"apps\": %llu, \"rules\": %llu, \"bytes\": %llu}",
-		    (unsigned long long)e->n_users, (unsigned long long)e->n_values,
-		    (unsigned long long)e->n_keys, (unsigned long long)e->n_files,
-		    (unsigned long long)e->n_apps, (unsigned long long)e->n_rules,
-		    (unsigned long long)e->bytes);
+	cli_json_obj(j, key);
+	cli_json_opt(j, "id", in->scan_id);
+	cli_json_opt(j, "device", in->device);
+	cli_json_opt(j, "computer", in->computer);
+	cli_json_opt(j, "os_product", in->os_product);
+	cli_json_opt(j, "os_build", in->os_build);
+	cli_json_opt(j, "os_edition", in->os_edition);
+	cli_json_opt(j, "os_arch", in->os_arch);
+	cli_json_opt(j, "tool_version", in->tool_version);
+	cli_json_opt(j, "system_drive", drive);
+	cli_json_i64(j, "started", in->started);
+	cli_json_i64(j, "finished", in->finished);
+	cli_json_str(j, "started_utc", s1);
+	cli_json_str(j, "finished_utc", s2);
+	cli_json_arr(j, "rule_files");
+	for (size_t i = 0; i < in->n_rule_files; i++)
+		cli_json_str(j, NULL, in->rule_files[i]);
+	cli_json_end(j);
+	cli_json_u64(j, "users", e->n_users);
+	cli_json_u64(j, "values", e->n_values);
+	cli_json_u64(j, "keys", e->n_keys);
+	cli_json_u64(j, "files", e->n_files);
+	cli_json_u64(j, "apps", e->n_apps);
+	cli_json_u64(j, "rules", e->n_rules);
+	cli_json_u64(j, "bytes", e->bytes);
+	cli_json_end(j);
 }
 
 static int list_devices(struct store *st, int json)
 {
 	struct store_scan_list l = STORE_SCAN_LIST_INIT;
 	struct ws_error err;
-	struct ws_buf b = WS_BUF_INIT;
+	struct cli_json j;
 	char **devs = NULL;
 	size_t nd = 0;
 	int rc;
 
 	ws_error_clear(&err);
+	cli_json_init(&j, 0);
 	rc = store_list_scans(st, NULL, &l, &err);
 	if (rc)
 		return cli_fail(&err);
@@ -163,14 +143,15 @@ static int list_devices(struct store *st, int json)
 			devs[nd++] = (char *)l.v[i].info.device;
 		}
 	}
-	if (json)
-		ws_buf_adds(&b, "{\"devices\": [");
+	if (json) {
+		cli_json_obj(&j, NULL);
+		cli_json_arr(&j, "devices");
+	}
 	for (size_t k = 0; k < nd; k++) {
-		int first = 1;
 		if (json) {
-			ws_buf_adds(&b, k ? ",\n  {" : "\n  {");
-			jkey(&b, "device", devs[k]);
-			ws_buf_adds(&b, ", \"scans\": [");
+			cli_json_obj(&j, NULL);
+			cli_json_str(&j, "device", devs[k]);
+			cli_json_arr(&j, "scans");
 		} else {
 			printf("%s\n", devs[k]);
 		}
@@ -180,8 +161,7 @@ static int list_devices(struct store *st, int json)
 			if (ws_name_casecmp(e->info.device, devs[k]))
 				continue;
 			if (json) {
-				ws_buf_adds(&b, first ? "\n    " : ",\n    ");
-				scan_json(&b, e);
+				scan_json(&j, NULL, e);
 			} else {
 				utc(e->info.started, s1, sizeof(s1));
 				printf("  %s  %s  %s %s  users %llu  values %llu  files %llu  %llu bytes\n",
@@ -189,62 +169,49 @@ static int list_devices(struct store *st, int json)
 				       (unsigned long long)e->n_users, (unsigned long long)e->n_values,
 				       (unsigned long long)e->n_files, (unsigned long long)e->bytes);
 			}
-			first = 0;
 		}
-		if (json)
-			ws_buf_adds(&b, "]}");
+		if (json) {
+			cli_json_end(&j);
+			cli_json_end(&j);
+		}
 	}
 	if (json) {
-		ws_buf_addf(&b, "%s], \"damaged_catalogs\": %zu}\n", nd ? "\n" : "", l.damaged);
-		fputs(b.buf, stdout);
+		cli_json_end(&j);
+		cli_json_u64(&j, "damaged_catalogs", l.damaged);
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
 	} else if (l.damaged) {
 		printf("(%zu damaged catalog(s) skipped: run winstate verify)\n", l.damaged);
 	}
-	ws_buf_release(&b);
+	cli_json_release(&j);
 	free(devs);
 	store_scan_list_release(&l);
 	return WS_OK;
 }
 
-/* Registry data as JSON (typed) or text. */
-static void value_data(struct ws_buf *b, const struct store_value *v, int json)
+/* Registry data as text. */
+static void value_text(struct ws_buf *b, const struct store_value *v)
 {
 	const unsigned char *d = v->data;
 	size_t n = v->len;
 
 	if ((v->type == REG_SZ || v->type == REG_EXPAND_SZ || v->type == REG_LINK)) {
-		struct ws_buf s = WS_BUF_INIT;
-		ws_utf16le_to_utf8(d, n, &s, WS_UTF16_STOP_AT_NUL);
-		if (json)
-			js(b, s.buf);
-		else
-			ws_buf_add(b, s.buf, s.len);
-		ws_buf_release(&s);
+		ws_utf16le_to_utf8(d, n, b, WS_UTF16_STOP_AT_NUL);
 		return;
 	}
 	if (v->type == REG_MULTI_SZ) {
 		size_t pos = 0, k = 0;
-		if (json)
-			ws_buf_addch(b, '[');
 		while (pos + 1 < n) {
 			size_t end = pos;
 			while (end + 1 < n && (d[end] || d[end + 1]))
 				end += 2;
 			if (end == pos)
 				break;
-			struct ws_buf s = WS_BUF_INIT;
-			ws_utf16le_to_utf8(d + pos, end - pos, &s, 0);
 			if (k++)
-				ws_buf_adds(b, json ? ", " : " | ");
-			if (json)
-				js(b, s.buf);
-			else
-				ws_buf_add(b, s.buf, s.len);
-			ws_buf_release(&s);
+				ws_buf_adds(b, " | ");
+			ws_utf16le_to_utf8(d + pos, end - pos, b, 0);
 			pos = end + 2;
 		}
-		if (json)
-			ws_buf_addch(b, ']');
 		return;
 	}
 	if ((v->type == REG_DWORD || v->type == REG_DWORD_BIG_ENDIAN) && n == 4) {
@@ -261,27 +228,54 @@ static void value_data(struct ws_buf *b, const struct store_value *v, int json)
 		ws_buf_addf(b, "%llu", (unsigned long long)x);
 		return;
 	}
-	if (json)
-		ws_buf_addch(b, '"');
 	for (size_t i = 0; i < n; i++)
 		ws_buf_addf(b, "%02x", d[i]);
-	if (json)
-		ws_buf_addch(b, '"');
 }
 
-static void file_flags(struct ws_buf *b, uint32_t f)
+/* Registry data as JSON, typed: strings, an array of strings, numbers,
+ * else hex digits in a string. */
+static void value_json(struct cli_json *j, const char *key, const struct store_value *v)
+{
+	const unsigned char *d = v->data;
+	size_t n = v->len;
+	struct ws_buf s = WS_BUF_INIT;
+
+	if (v->type == REG_MULTI_SZ) {
+		size_t pos = 0;
+
+		cli_json_arr(j, key);
+		while (pos + 1 < n) {
+			size_t end = pos;
+			while (end + 1 < n && (d[end] || d[end + 1]))
+				end += 2;
+			if (end == pos)
+				break;
+			ws_buf_reset(&s);
+			ws_utf16le_to_utf8(d + pos, end - pos, &s, 0);
+			cli_json_strn(j, NULL, s.buf, s.len);
+			pos = end + 2;
+		}
+		cli_json_end(j);
+	} else {
+		value_text(&s, v);
+		if (((v->type == REG_DWORD || v->type == REG_DWORD_BIG_ENDIAN) && n == 4) ||
+		    (v->type == REG_QWORD && n == 8))
+			cli_json_raw(j, key, s.buf);
+		else
+			cli_json_strn(j, key, s.buf, s.len);
+	}
+	ws_buf_release(&s);
+}
+
+static void file_flags(struct cli_json *j, uint32_t f)
 {
 	static const char *const names[] = { "directory", "not_captured", "reparse", "sparse", "offline" };
-	int first = 1;
 
-	ws_buf_addch(b, '[');
-	for (int i = 0; i < 5; i++) {
-		if (f & (1u << i)) {
-			ws_buf_addf(b, "%s\"%s\"", first ? "" : ", ", names[i]);
-			first = 0;
-		}
-	}
-	ws_buf_addch(b, ']');
+	cli_json_arr(j, "flags");
+	for (int i = 0; i < 5; i++)
+		if (f & (1u << i))
+			cli_json_str(j, NULL, names[i]);
+	cli_json_end(j);
 }
 
 static int list_scan(struct store *st, const char *device, const char *scan_id,
@@ -290,7 +284,7 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 	struct store_scan_list l = STORE_SCAN_LIST_INIT;
 	struct store_catalog *cat = NULL;
 	struct ws_error err;
-	struct ws_buf b = WS_BUF_INIT;
+	struct cli_json j;
 	const struct store_scan_entry *entry = NULL;
 	struct store_record rec;
 	size_t n;
@@ -304,15 +298,16 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 		store_catalog_free(cat);
 		return cli_fail(&err);
 	}
+	cli_json_init(&j, 0);
 	for (size_t i = 0; i < l.n; i++)
 		if (!strcmp(l.v[i].info.scan_id, store_catalog_info(cat)->scan_id))
 			entry = &l.v[i];
 	if (json) {
-		ws_buf_adds(&b, "{\"scan\": ");
+		cli_json_obj(&j, NULL);
 		if (entry)
-			scan_json(&b, entry);
+			scan_json(&j, "scan", entry);
 		else
-			ws_buf_adds(&b, "null");
+			cli_json_null(&j, "scan");
 	} else if (entry) {
 		char s1[32];
 		utc(entry->info.started, s1, sizeof(s1));
@@ -322,31 +317,37 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 	if (sections & SEC_USERS) {
 		const struct store_user *u = store_catalog_users(cat, &n);
 		if (json)
-			ws_buf_adds(&b, ",\n \"users\": [");
+			cli_json_arr(&j, "users");
 		else
 			printf("users:\n");
 		for (size_t i = 0; i < n; i++) {
 			if (json) {
-				ws_buf_addf(&b, "%s{\"index\": %u, ", i ? ",\n  " : "\n  ", u[i].index);
-				jkey(&b, "sid", u[i].sid);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "account", u[i].account);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "profile", u[i].profile_path);
-				ws_buf_addf(&b, ", \"last_use\": %llu, \"flags\": %u}",
-					    (unsigned long long)u[i].last_use_ft, u[i].flags);
+				cli_json_obj(&j, NULL);
+				cli_json_u64(&j, "index", u[i].index);
+				cli_json_opt(&j, "sid", u[i].sid);
+				cli_json_opt(&j, "account", u[i].account);
+				cli_json_opt(&j, "profile", u[i].profile_path);
+				cli_json_u64(&j, "last_use", u[i].last_use_ft);
+				cli_json_u64(&j, "flags", u[i].flags);
+				cli_json_end(&j);
 			} else {
 				printf("  [%u] %s  %s  %s\n", u[i].index, u[i].sid,
 				       *u[i].account ? u[i].account : "-", u[i].profile_path);
 			}
 		}
 		if (json)
-			ws_buf_adds(&b, "]");
+			cli_json_end(&j);
 	}
 	if (sections & (SEC_REGISTRY | SEC_FILES)) {
-		struct ws_buf regs = WS_BUF_INIT, keys = WS_BUF_INIT, files = WS_BUF_INIT;
-		size_t nr = 0, nk = 0, nf = 0;
+		/* one pass over the catalog fills three lists */
+		struct cli_json regs, keys, files;
 
+		cli_json_init(&regs, 1);
+		cli_json_init(&keys, 1);
+		cli_json_init(&files, 1);
+		cli_json_arr(&regs, NULL);
+		cli_json_arr(&keys, NULL);
+		cli_json_arr(&files, NULL);
 		for (;;) {
 			rc = store_catalog_next(cat, &rec, &err);
 			if (rc || rec.kind == STORE_REC_END)
@@ -354,55 +355,56 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 			if (rec.kind == STORE_REC_VALUE && (sections & SEC_REGISTRY)) {
 				const struct store_value *v = &rec.u.value;
 				if (json) {
-					ws_buf_adds(&regs, nr++ ? ",\n  {" : "\n  {");
+					cli_json_obj(&regs, NULL);
 					user_field(&regs, v->user);
-					ws_buf_adds(&regs, ", ");
-					jkey(&regs, "key", v->key);
-					ws_buf_adds(&regs, ", ");
-					jkey(&regs, "name", v->name);
-					ws_buf_adds(&regs, ", ");
-					jkey(&regs, "type", reg_type_name(v->type));
-					ws_buf_addf(&regs, ", \"type_code\": %u, \"data\": ", v->type);
-					value_data(&regs, v, 1);
-					ws_buf_adds(&regs, ", \"raw\": \"");
-					for (size_t i = 0; i < v->len; i++)
-						ws_buf_addf(&regs, "%02x", v->data[i]);
-					ws_buf_addf(&regs, "\", \"rule\": %u}", v->rule);
+					cli_json_str(&regs, "key", v->key);
+					cli_json_str(&regs, "name", v->name);
+					cli_json_str(&regs, "type", reg_type_name(v->type));
+					cli_json_u64(&regs, "type_code", v->type);
+					value_json(&regs, "data", v);
+					{
+						struct ws_buf raw = WS_BUF_INIT;
+
+						for (size_t i = 0; i < v->len; i++)
+							ws_buf_addf(&raw, "%02x", v->data[i]);
+						cli_json_strn(&regs, "raw", raw.buf, raw.len);
+						ws_buf_release(&raw);
+					}
+					cli_json_u64(&regs, "rule", v->rule);
+					cli_json_end(&regs);
 				} else {
 					struct ws_buf d = WS_BUF_INIT;
-					value_data(&d, v, 0);
+					value_text(&d, v);
 					printf("  %s [%s] %s = %s\n", v->key, *v->name ? v->name : "(default)",
 					       reg_type_name(v->type), d.buf);
 					ws_buf_release(&d);
 				}
 			} else if (rec.kind == STORE_REC_KEY && (sections & SEC_REGISTRY)) {
 				if (json) {
-					ws_buf_adds(&keys, nk++ ? ",\n  {" : "\n  {");
+					cli_json_obj(&keys, NULL);
 					user_field(&keys, rec.u.key.user);
-					ws_buf_adds(&keys, ", ");
-					jkey(&keys, "key", rec.u.key.path);
-					ws_buf_addf(&keys, ", \"rule\": %u}", rec.u.key.rule);
+					cli_json_str(&keys, "key", rec.u.key.path);
+					cli_json_u64(&keys, "rule", rec.u.key.rule);
+					cli_json_end(&keys);
 				} else {
 					printf("  %s (key)\n", rec.u.key.path);
 				}
 			} else if (rec.kind == STORE_REC_FILE && (sections & SEC_FILES)) {
 				const struct store_file *f = &rec.u.file;
 				if (json) {
-					ws_buf_adds(&files, nf++ ? ",\n  {" : "\n  {");
+					cli_json_obj(&files, NULL);
 					user_field(&files, f->user);
-					ws_buf_adds(&files, ", ");
-					jkey(&files, "path", f->path);
-					ws_buf_addf(&files, ", \"size\": %llu, \"attributes\": %u, "
-						    "\"created\": %llu, \"written\": %llu, \"accessed\": %llu, "
-						    "\"dir\": %s, \"flags\": ",
-						    (unsigned long long)f->size, f->attributes,
-						    (unsigned long long)f->created_ft,
-						    (unsigned long long)f->written_ft,
-						    (unsigned long long)f->accessed_ft,
-						    (f->flags & STORE_FILE_DIR) ? "true" : "false");
+					cli_json_str(&files, "path", f->path);
+					cli_json_u64(&files, "size", f->size);
+					cli_json_u64(&files, "attributes", f->attributes);
+					cli_json_u64(&files, "created", f->created_ft);
+					cli_json_u64(&files, "written", f->written_ft);
+					cli_json_u64(&files, "accessed", f->accessed_ft);
+					cli_json_bool(&files, "dir", f->flags & STORE_FILE_DIR);
 					file_flags(&files, f->flags);
-					ws_buf_addf(&files, ", \"rule\": %u, \"chunks\": %zu}", f->rule,
-						    f->n_chunks);
+					cli_json_u64(&files, "rule", f->rule);
+					cli_json_u64(&files, "chunks", f->n_chunks);
+					cli_json_end(&files);
 				} else {
 					printf("  %s%s  %llu\n", f->path,
 					       (f->flags & STORE_FILE_DIR) ? "\\" : "",
@@ -410,41 +412,40 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 				}
 			}
 		}
+		cli_json_end(&regs);
+		cli_json_end(&keys);
+		cli_json_end(&files);
 		if (json) {
-			if (sections & SEC_REGISTRY)
-				ws_buf_addf(&b, ",\n \"registry\": [%s],\n \"keys\": [%s]", regs.buf, keys.buf);
+			if (sections & SEC_REGISTRY) {
+				cli_json_raw(&j, "registry", cli_json_text(&regs));
+				cli_json_raw(&j, "keys", cli_json_text(&keys));
+			}
 			if (sections & SEC_FILES)
-				ws_buf_addf(&b, ",\n \"files\": [%s]", files.buf);
+				cli_json_raw(&j, "files", cli_json_text(&files));
 		}
-		ws_buf_release(&regs);
-		ws_buf_release(&keys);
-		ws_buf_release(&files);
+		cli_json_release(&regs);
+		cli_json_release(&keys);
+		cli_json_release(&files);
 	}
 	if (!rc && (sections & SEC_APPS)) {
 		const struct store_app *a = store_catalog_apps(cat, &n);
 		if (json)
-			ws_buf_adds(&b, ",\n \"apps\": [");
+			cli_json_arr(&j, "apps");
 		else
 			printf("apps:\n");
-		for (size_t i = 0, k = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			if ((sections & SEC_REINSTALL) && !app_reinstallable(&a[i]))
 				continue;
 			if (json) {
-				ws_buf_adds(&b, k++ ? ",\n  {" : "\n  {");
-				user_field(&b, a[i].user);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "family", a[i].family);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "full_name", a[i].full_name);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "version", a[i].version);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "arch", a[i].arch);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "publisher", a[i].publisher);
-				ws_buf_adds(&b, ", ");
-				jkey(&b, "class", a[i].app_class);
-				ws_buf_addch(&b, '}');
+				cli_json_obj(&j, NULL);
+				user_field(&j, a[i].user);
+				cli_json_str(&j, "family", a[i].family);
+				cli_json_opt(&j, "full_name", a[i].full_name);
+				cli_json_opt(&j, "version", a[i].version);
+				cli_json_opt(&j, "arch", a[i].arch);
+				cli_json_opt(&j, "publisher", a[i].publisher);
+				cli_json_opt(&j, "class", a[i].app_class);
+				cli_json_end(&j);
 			} else {
 				const struct store_user *u = a[i].user == STORE_SYSTEM ? NULL :
 					store_catalog_user(cat, a[i].user);
@@ -456,31 +457,32 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 			}
 		}
 		if (json)
-			ws_buf_adds(&b, "]");
+			cli_json_end(&j);
 	}
 	if (!rc && (sections & SEC_RULES)) {
 		const struct store_rule *r = store_catalog_rules(cat, &n);
 		if (json)
-			ws_buf_adds(&b, ",\n \"rules\": [");
+			cli_json_arr(&j, "rules");
 		else
 			printf("rules:\n");
 		for (size_t i = 0; i < n; i++) {
 			if (json) {
-				ws_buf_addf(&b, "%s{\"index\": %u, ", i ? ",\n  " : "\n  ", r[i].index);
-				jkey(&b, "text", r[i].text);
-				ws_buf_addch(&b, '}');
+				cli_json_obj(&j, NULL);
+				cli_json_u64(&j, "index", r[i].index);
+				cli_json_str(&j, "text", r[i].text);
+				cli_json_end(&j);
 			} else {
 				printf("  [%u] %s\n", r[i].index, r[i].text);
 			}
 		}
 		if (json)
-			ws_buf_adds(&b, "]");
+			cli_json_end(&j);
 	}
 	if (json && !rc) {
-		ws_buf_adds(&b, "}\n");
-		fputs(b.buf, stdout);
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
 	}
-	ws_buf_release(&b);
+	cli_json_release(&j);
 	store_catalog_free(cat);
 	store_scan_list_release(&l);
 	return rc ? cli_fail(&err) : WS_OK;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_json.h"
 #include "scan/scan.h"
 #include "util/ws_buf.h"
 
@@ -292,53 +293,46 @@ static const char *status_word(int st)
 	return st == WS_OK ? "ok" : st == WS_PARTIAL ? "partial" : "failed";
 }
 
-static void json_str_field(struct ws_buf *js, const char *name, const char *v)
-{
-	ws_buf_addf(js, "\"%s\": \"", name);
-	ws_buf_add_json_str(js, v ? v : "", v ? strlen(v) : 0);
-	ws_buf_adds(js, "\", ");
-}
-
-static void json_report(struct ws_buf *js, const struct scan_report *rep,
-			int first)
+static void json_report(struct cli_json *j, const struct scan_report *rep)
 {
 	const struct scan_result *r = &rep->res;
 	const struct scan_target *t = rep->target;
 	char buf[2 * WS_ERROR_TEXT_MAX + 64];
 
-	ws_buf_adds(js, first ? "\n  {" : ",\n  {");
-	json_str_field(js, "device", r->device);
-	json_str_field(js, "source", t->source);
-	ws_buf_addf(js, "\"line\": %ld, \"status\": %d, ", t->line, rep->status);
-	json_str_field(js, "result", status_word(rep->status));
+	cli_json_obj(j, NULL);
+	cli_json_opt(j, "device", r->device);
+	cli_json_str(j, "source", t->source);
+	cli_json_i64(j, "line", t->line);
+	cli_json_i64(j, "status", rep->status);
+	cli_json_str(j, "result", status_word(rep->status));
 	if (rep->status != WS_OK && rep->status != WS_PARTIAL) {
 		ws_error_format(&rep->err, buf, sizeof(buf));
-		json_str_field(js, "error", buf);
+		cli_json_str(j, "error", buf);
 	}
-	json_str_field(js, "scan", r->scan_id);
-	json_str_field(js, "computer", r->computer);
-	json_str_field(js, "os_product", r->os_product);
-	json_str_field(js, "os_build", r->os_build);
-	json_str_field(js, "os_edition", r->os_edition);
-	json_str_field(js, "os_arch", r->os_arch);
-	ws_buf_addf(js, "\"users\": %u, \"users_skipped\": %u, "
-		    "\"users_no_registry\": %u, \"hives_replayed\": %u, "
-		    "\"objects\": %llu, \"values\": %llu, \"keys\": %llu, "
-		    "\"files\": %llu, \"dirs\": %llu, \"cloud\": %llu, "
-		    "\"bytes\": %llu, \"bytes_new\": %llu, \"warnings\": %u, "
-		    "\"errors\": %u, \"components_skipped\": %u, \"apps\": %u, "
-		    "\"empty\": %s}",
-		    r->users, r->users_skipped, r->users_no_registry,
-		    r->hives_replayed,
-		    (unsigned long long)(r->values + r->keys + r->files + r->dirs +
-					 r->cloud),
-		    (unsigned long long)r->values, (unsigned long long)r->keys,
-		    (unsigned long long)r->files, (unsigned long long)r->dirs,
-		    (unsigned long long)r->cloud, (unsigned long long)r->bytes,
-		    (unsigned long long)r->bytes_new, r->warnings, r->errors,
-		    r->components_skipped, r->apps,
-		    (rep->status == WS_OK || rep->status == WS_PARTIAL) && !r->users ?
-		    "true" : "false");
+	cli_json_opt(j, "scan", r->scan_id);
+	cli_json_opt(j, "computer", r->computer);
+	cli_json_opt(j, "os_product", r->os_product);
+	cli_json_opt(j, "os_build", r->os_build);
+	cli_json_opt(j, "os_edition", r->os_edition);
+	cli_json_opt(j, "os_arch", r->os_arch);
+	cli_json_u64(j, "users", r->users);
+	cli_json_u64(j, "users_skipped", r->users_skipped);
+	cli_json_u64(j, "users_no_registry", r->users_no_registry);
+	cli_json_u64(j, "hives_replayed", r->hives_replayed);
+	cli_json_u64(j, "objects", r->values + r->keys + r->files + r->dirs + r->cloud);
+	cli_json_u64(j, "values", r->values);
+	cli_json_u64(j, "keys", r->keys);
+	cli_json_u64(j, "files", r->files);
+	cli_json_u64(j, "dirs", r->dirs);
+	cli_json_u64(j, "cloud", r->cloud);
+	cli_json_u64(j, "bytes", r->bytes);
+	cli_json_u64(j, "bytes_new", r->bytes_new);
+	cli_json_u64(j, "warnings", r->warnings);
+	cli_json_u64(j, "errors", r->errors);
+	cli_json_u64(j, "components_skipped", r->components_skipped);
+	cli_json_u64(j, "apps", r->apps);
+	cli_json_bool(j, "empty", (rep->status == WS_OK || rep->status == WS_PARTIAL) && !r->users);
+	cli_json_end(j);
 }
 
 /* How the summary names a target that may have no name yet. */
@@ -603,12 +597,18 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		struct ws_buf js = WS_BUF_INIT;
+		struct cli_json j;
 
+		cli_json_init(&j, 0);
+		cli_json_obj(&j, NULL);
+		cli_json_i64(&j, "status", rc);
+		cli_json_arr(&j, "devices");
 		for (size_t i = 0; i < wave.n; i++)
-			json_report(&js, &reps[i], i == 0);
-		printf("{\"status\": %d, \"devices\": [%s\n]}\n", rc, js.buf);
-		ws_buf_release(&js);
+			json_report(&j, &reps[i]);
+		cli_json_end(&j);
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
+		cli_json_release(&j);
 	} else if (!quiet) {
 		text_summary(reps, wave.n, estimate);
 	}

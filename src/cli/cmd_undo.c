@@ -8,6 +8,7 @@
 
 #include "apply/apply.h"
 #include "cli/cli.h"
+#include "cli/cli_json.h"
 
 static const char usage_text[] =
 	"usage: winstate undo --target DIR [--journal DIR|FILE] [--json]\n"
@@ -70,16 +71,20 @@ int cmd_undo(int argc, char **argv)
 	if (rc && rc != WS_PARTIAL) {
 		cli_fail(&err);
 	} else if (json) {
-		struct ws_buf b = WS_BUF_INIT;
+		struct cli_json j;
 
-		ws_buf_add_json_str(&b, r.journal, strlen(r.journal));
-		printf("{\"journal\": \"%s\", \"restored\": %llu, \"removed_files\": %llu, "
-		       "\"removed_dirs\": %llu, \"left_dirs\": %llu, \"left_files\": %llu, "
-		       "\"complete\": %s}\n", b.buf,
-		       (unsigned long long)r.restored, (unsigned long long)r.removed_files,
-		       (unsigned long long)r.removed_dirs, (unsigned long long)r.left_dirs,
-		       (unsigned long long)r.left_files, r.complete ? "true" : "false");
-		ws_buf_release(&b);
+		cli_json_init(&j, 0);
+		cli_json_obj(&j, NULL);
+		cli_json_opt(&j, "journal", r.journal);
+		cli_json_u64(&j, "restored", r.restored);
+		cli_json_u64(&j, "removed_files", r.removed_files);
+		cli_json_u64(&j, "removed_dirs", r.removed_dirs);
+		cli_json_u64(&j, "left_dirs", r.left_dirs);
+		cli_json_u64(&j, "left_files", r.left_files);
+		cli_json_bool(&j, "complete", r.complete);
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
+		cli_json_release(&j);
 	} else if (!sink.quiet) {
 		printf("undone %s%s: %llu files restored, %llu files and %llu folders removed%s%s\n",
 		       r.journal, r.complete ? "" : " (an apply that was interrupted)",

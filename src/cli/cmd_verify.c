@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_common.h"
+#include "cli/cli_json.h"
 #include "util/ws_buf.h"
 
 static const char verify_usage[] =
@@ -50,25 +51,13 @@ static const char *kind_name(int kind)
 
 struct verify_out {
 	int json;
-	size_t n;
-	struct ws_buf j;
+	struct cli_json problems;     /* the problems array, written as found */
 };
-
-static void json_str_field(struct ws_buf *b, const char *name, const char *v)
-{
-	ws_buf_addf(b, "\"%s\": ", name);
-	if (!v) {
-		ws_buf_adds(b, "null");
-		return;
-	}
-	ws_buf_addch(b, '"');
-	ws_buf_add_json_str(b, v, strlen(v));
-	ws_buf_addch(b, '"');
-}
 
 static void on_problem(void *ctx, const struct store_problem *p)
 {
 	struct verify_out *o = ctx;
+	struct cli_json *j = &o->problems;
 
 	if (!o->json) {
 		printf("DAMAGED %-7s %s: %s", kind_name(p->kind), p->object, p->message);
@@ -77,29 +66,23 @@ static void on_problem(void *ctx, const struct store_problem *p)
 		if (p->file)
 			printf(" [file %s]", p->file);
 		printf("\n");
-	} else {
-		ws_buf_adds(&o->j, o->n ? ",\n    {" : "\n    {");
-		json_str_field(&o->j, "kind", kind_name(p->kind));
-		ws_buf_adds(&o->j, ", ");
-		json_str_field(&o->j, "object", p->object);
-		ws_buf_adds(&o->j, ", ");
-		json_str_field(&o->j, "device", p->device);
-		ws_buf_adds(&o->j, ", ");
-		json_str_field(&o->j, "scan", p->scan_id);
-		ws_buf_adds(&o->j, ", ");
-		json_str_field(&o->j, "file", p->file);
-		ws_buf_adds(&o->j, ", ");
-		json_str_field(&o->j, "message", p->message);
-		ws_buf_addch(&o->j, '}');
+		return;
 	}
-	o->n++;
+	cli_json_obj(j, NULL);
+	cli_json_str(j, "kind", kind_name(p->kind));
+	cli_json_str(j, "object", p->object);
+	cli_json_str(j, "device", p->device);
+	cli_json_str(j, "scan", p->scan_id);
+	cli_json_str(j, "file", p->file);
+	cli_json_str(j, "message", p->message);
+	cli_json_end(j);
 }
 
 int cmd_verify(int argc, char **argv)
 {
 	const char *store_dir = NULL, *device = NULL;
 	struct cli_key_opts key = { 0 };
-	struct verify_out out = { 0, 0, WS_BUF_INIT };
+	struct verify_out out;
 	struct store_verify_opts vo;
 	struct store_verify_stats vs;
 	struct cli_log_sink sink = { NULL, 0, 0 };
@@ -108,6 +91,7 @@ int cmd_verify(int argc, char **argv)
 	struct ws_error err;
 	int deep = 0, c, rc;
 
+	memset(&out, 0, sizeof(out));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", verify_options, NULL)) != -1) {
 		switch (c) {
@@ -130,6 +114,8 @@ int cmd_verify(int argc, char **argv)
 	rc = cli_store_open("verify", store_dir, &key, 0, 0, &log, &st);
 	if (rc)
 		return rc;
+	cli_json_init(&out.problems, 1);
+	cli_json_arr(&out.problems, NULL);
 	memset(&vo, 0, sizeof(vo));
 	vo.device = device;
 	vo.deep = deep;
@@ -139,23 +125,27 @@ int cmd_verify(int argc, char **argv)
 	rc = store_verify(st, &vo, &vs, &err);
 	store_close(st);
 	if (rc && rc != WS_E_CORRUPT) {
-		ws_buf_release(&out.j);
+		cli_json_release(&out.problems);
 		return cli_fail(&err);
 	}
 	if (out.json) {
-		printf("{\n  \"store\": \"");
-		struct ws_buf s = WS_BUF_INIT;
-		ws_buf_add_json_str(&s, store_dir, strlen(store_dir));
-		printf("%s\",\n  \"sound\": %s,\n  \"deep\": %s,\n", s.buf,
-		       rc ? "false" : "true", deep ? "true" : "false");
-		ws_buf_release(&s);
-		printf("  \"scans\": %llu,\n  \"packs\": %llu,\n  \"blobs_checked\": %llu,\n"
-		       "  \"files_checked\": %llu,\n  \"files_damaged\": %llu,\n"
-		       "  \"problems\": [%s%s]\n}\n",
-		       (unsigned long long)vs.scans, (unsigned long long)vs.packs,
-		       (unsigned long long)vs.blobs_checked,
-		       (unsigned long long)vs.files_checked,
-		       (unsigned long long)vs.files_damaged, out.j.buf, out.n ? "\n  " : "");
+		struct cli_json j;
+
+		cli_json_end(&out.problems);
+		cli_json_init(&j, 0);
+		cli_json_obj(&j, NULL);
+		cli_json_str(&j, "store", store_dir);
+		cli_json_bool(&j, "sound", !rc);
+		cli_json_bool(&j, "deep", deep);
+		cli_json_u64(&j, "scans", vs.scans);
+		cli_json_u64(&j, "packs", vs.packs);
+		cli_json_u64(&j, "blobs_checked", vs.blobs_checked);
+		cli_json_u64(&j, "files_checked", vs.files_checked);
+		cli_json_u64(&j, "files_damaged", vs.files_damaged);
+		cli_json_raw(&j, "problems", cli_json_text(&out.problems));
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
+		cli_json_release(&j);
 	} else if (rc) {
 		printf("store damaged: %llu problem(s); %llu file(s) of scans lost content\n",
 		       (unsigned long long)vs.problems, (unsigned long long)vs.files_damaged);
@@ -164,6 +154,6 @@ int cmd_verify(int argc, char **argv)
 		       (unsigned long long)vs.scans, (unsigned long long)vs.packs,
 		       deep ? " (deep)" : "", (unsigned long long)vs.files_checked);
 	}
-	ws_buf_release(&out.j);
+	cli_json_release(&out.problems);
 	return rc ? WS_E_CORRUPT : WS_OK;
 }

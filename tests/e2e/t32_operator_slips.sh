@@ -37,7 +37,7 @@ grep -q 'empty-selection' "$t/last.err" || fail "code name missing: $(cat "$t/la
 [ "$(nscans PC01)" = 1 ] || fail "a scan was committed despite the typo"
 # JSON: the device carries status 31
 expect_exit 31 scan --source "$t/src" --users-include 'alcie' --json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); x=d["devices"][0]; assert d["status"]==31 and x["status"]==31 and "alcie" in x["error"] and x["scan"]=="", d' \
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); x=d["devices"][0]; assert d["status"]==31 and x["status"]==31 and "alcie" in x["error"] and x["scan"] is None, d' \
   "$t/last.out" || fail "JSON of a slip: $(cat "$t/last.out")"
 # --estimate predicts the same slip
 expect_exit 31 "$WINSTATE" scan --rules "$t/r.xml" --estimate --source "$t/src" --users-include 'alcie'
