@@ -17,7 +17,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # with independent tools and by the NTFS-image fixtures.
 PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
       libcmocka-dev libhivex-dev libsodium-dev xz-utils libhivex-bin libwin-hivex-perl
-      python3-hivex libregf-utils reglookup ntfs-3g attr python3 clang libclang-rt-14-dev
+      python3-hivex libregf-utils reglookup ntfs-3g ntfs-3g-dev attr python3 clang libclang-rt-14-dev
       wine python3-samba)
 
 install_deps() {
