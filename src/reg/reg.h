@@ -95,8 +95,27 @@ void reg_hive_get_info(const struct reg_hive *h, struct reg_hive_info *info);
  * Write the in-memory hive to `path` (NULL = the file it was opened from)
  * atomically: temp file in the same folder, fsync, rename, fsync folder.
  * On failure the destination is unchanged.
+ *
+ * Before the rename the temporary file written by hivex is put into the
+ * form Windows writes (reg_hash.h): every subkey list reachable from the
+ * root carries Windows' lh hashes (UTF-16 units upper-cased with Windows'
+ * upcase table; hivex hashes UTF-8 bytes, wrong for any non-ASCII name)
+ * and lf name hints, is sorted in Windows' order, and a format 1.3/1.4
+ * hive holds lf leaves only (hivex starts lh leaves there).  Keys created
+ * or changed through reg/ in this session (created, a value set or
+ * deleted, a subkey created or deleted) carry their last-written time:
+ * the one given to reg_hive_set_write_time(), else the time of the change
+ * (hivex would leave the parent's, or the old, time).  The base block's
+ * last-written time is the commit's.
  */
 int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err);
+
+/*
+ * Last-written FILETIME for every key this session creates or changes from
+ * now on (an apply passes its own start time so all its keys agree);
+ * 0 = the time of each change (the default).
+ */
+void reg_hive_set_write_time(struct reg_hive *h, uint64_t filetime);
 
 /* Parameters of a new, empty hive (the project's own writer, not hivex). */
 struct reg_create_opts {
@@ -144,7 +163,8 @@ int reg_key_path(struct reg_hive *h, reg_node node, struct ws_buf *out,
 int reg_key_parent(struct reg_hive *h, reg_node node, reg_node *out,
 		   struct ws_error *err);
 
-/* Last-written FILETIME of a key. */
+/* Last-written FILETIME of a key (for a key created or changed in this
+ * session: the time commit writes, see reg_hive_commit). */
 int reg_key_mtime(struct reg_hive *h, reg_node node, uint64_t *ft,
 		  struct ws_error *err);
 

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reg/reg_hash.h"
 #include "reg/reg_internal.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
@@ -32,6 +33,11 @@ struct reg_hive {
 	char *path;
 	unsigned flags;
 	struct reg_hive_info info;
+	/* keys created or changed this session, sorted by node: the
+	 * last-written time commit writes into them (hivex cannot) */
+	struct reg_stamp *stamps;
+	size_t nstamps, astamps;
+	uint64_t write_time;       /* reg_hive_set_write_time(); 0 = now */
 };
 
 /* ---- base block -------------------------------------------------------- */
@@ -270,6 +276,7 @@ void reg_hive_close(struct reg_hive *h)
 		return;
 	hivex_close(h->hx);
 	free(h->path);
+	free(h->stamps);
 	free(h);
 }
 
@@ -290,6 +297,50 @@ static uint64_t filetime_now(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ws_filetime_from_unix_ns((int64_t)ts.tv_sec * 1000000000LL +
 					ts.tv_nsec);
+}
+
+void reg_hive_set_write_time(struct reg_hive *h, uint64_t filetime)
+{
+	h->write_time = filetime;
+}
+
+/* Index of node in h->stamps, or where it would go (*hit = 0). */
+static size_t stamp_find(const struct reg_hive *h, reg_node node, int *hit)
+{
+	size_t lo = 0, hi = h->nstamps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->stamps[mid].node < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*hit = lo < h->nstamps && h->stamps[lo].node == node;
+	return lo;
+}
+
+/*
+ * Windows sets a key's last-written time when the key is created, when a
+ * value of it is set or deleted and when a subkey is created or deleted;
+ * hivex gives a new key its parent's time and never updates one.  Record
+ * the time here; reg_hive_commit() writes it into the file.
+ */
+static void touch(struct reg_hive *h, reg_node node)
+{
+	uint64_t ft = h->write_time ? h->write_time : filetime_now();
+	int hit;
+	size_t i = stamp_find(h, node, &hit);
+
+	if (!hit) {
+		WS_ALLOC_GROW(h->stamps, h->nstamps + 1, h->astamps);
+		memmove(h->stamps + i + 1, h->stamps + i,
+			(h->nstamps - i) * sizeof(*h->stamps));
+		h->nstamps++;
+		h->stamps[i].node = node;
+	}
+	h->stamps[i].filetime = ft;
 }
 
 /*
@@ -343,6 +394,7 @@ int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err)
 	const char *slash = strrchr(dest, '/');
 	struct ws_buf dir = WS_BUF_INIT, tmp = WS_BUF_INIT;
 	struct reg_hive_info info;
+	struct reg_fix_stats fix;
 	int rc;
 
 	rc = need_write(h, err);
@@ -363,7 +415,10 @@ int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err)
 		unlink(tmp.buf);
 		goto out;
 	}
-	rc = finish_temp(tmp.buf, dest, &info, err);
+	/* Windows' hashes, hints, order and leaf kinds, keys' times */
+	rc = reg_fix_file(tmp.buf, h->stamps, h->nstamps, &fix, err);
+	if (!rc)
+		rc = finish_temp(tmp.buf, dest, &info, err);
 	if (rc) {
 		unlink(tmp.buf);
 		goto out;
@@ -519,6 +574,8 @@ int reg_key_create(struct reg_hive *h, reg_node from, const char *path,
 				return rc;
 			}
 			free(nm);
+			touch(h, cur);
+			touch(h, next);
 		}
 		cur = next;
 	}
@@ -528,6 +585,7 @@ int reg_key_create(struct reg_hive *h, reg_node from, const char *path,
 
 int reg_key_delete(struct reg_hive *h, reg_node node, struct ws_error *err)
 {
+	reg_node parent;
 	int rc = need_node(h, node, err);
 
 	if (!rc)
@@ -537,9 +595,13 @@ int reg_key_delete(struct reg_hive *h, reg_node node, struct ws_error *err)
 	if (node == reg_root(h))
 		return ws_error_set(err, WS_E_UNSUPPORTED, h->path,
 				    "the root key of a hive cannot be deleted");
+	rc = reg_key_parent(h, node, &parent, err);
+	if (rc)
+		return rc;
 	errno = 0;
 	if (hivex_node_delete_child(h->hx, node) != 0)
 		return hx_fail(h, node, WS_E_HIVE, err, "cannot delete key");
+	touch(h, parent);
 	return WS_OK;
 }
 
@@ -613,10 +675,17 @@ int reg_key_mtime(struct reg_hive *h, reg_node node, uint64_t *ft,
 		  struct ws_error *err)
 {
 	int64_t t;
+	int hit;
+	size_t i;
 	int rc = need_node(h, node, err);
 
 	if (rc)
 		return rc;
+	i = stamp_find(h, node, &hit);
+	if (hit) {
+		*ft = h->stamps[i].filetime;
+		return WS_OK;
+	}
 	errno = 0;
 	t = hivex_node_timestamp(h->hx, node);
 	if (t == -1 && errno)
@@ -887,6 +956,8 @@ int reg_value_set(struct reg_hive *h, reg_node node, const struct reg_value *v,
 		rc = hx_fail(h, node, WS_E_HIVE, err, "cannot set value");
 		if (err)
 			ws_error_prefix(err, "value '%s'", name);
+	} else {
+		touch(h, node);
 	}
 	free(spelling);
 	return rc;
@@ -937,6 +1008,8 @@ int reg_value_delete(struct reg_hive *h, reg_node node, const char *name,
 		rc = hx_fail(h, node, WS_E_HIVE, err, "cannot delete value");
 		if (err)
 			ws_error_prefix(err, "value '%s'", name);
+	} else {
+		touch(h, node);
 	}
 	free(sv);
 	reg_values_free(vals, n);

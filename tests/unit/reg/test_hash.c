@@ -5,9 +5,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reg/reg.h"
 #include "reg/reg_hash.h"
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
 
 static char *scratch;
 static struct reg_upcase *uc;
@@ -88,10 +91,46 @@ static void hash_formula(void **state)
 
 /* ---- proof on real hives ----------------------------------------------- */
 
+/* One leaf element: the UTF-8 name of the key it points to, what it holds. */
+struct elem {
+	char *name;
+	int kind;              /* 'h' or 'f' */
+	uint32_t stored;
+};
+
 struct proof {
 	size_t lh, lf, lf_nonzero, pairs, nonascii;
 	size_t bad_hash, bad_hint, bad_order;
+	struct elem *el;       /* when collecting: every element seen */
+	size_t nel, ael;
+	int collect;
 };
+
+static void proof_release(struct proof *p)
+{
+	for (size_t i = 0; i < p->nel; i++)
+		free(p->el[i].name);
+	free(p->el);
+}
+
+static char *name_utf8(const struct reg_name *n)
+{
+	struct ws_buf b = WS_BUF_INIT;
+
+	if (!n->comp) {
+		ws_utf16le_to_utf8(n->p, n->len, &b, 0);
+		return ws_buf_detach(&b, NULL);
+	}
+	for (size_t i = 0; i < n->len; i++) {   /* Latin-1 */
+		if (n->p[i] < 0x80) {
+			ws_buf_addch(&b, (char)n->p[i]);
+		} else {
+			ws_buf_addch(&b, (char)(0xc0 | n->p[i] >> 6));
+			ws_buf_addch(&b, (char)(0x80 | (n->p[i] & 0x3f)));
+		}
+	}
+	return ws_buf_detach(&b, NULL);
+}
 
 /* The key node at hive-bins offset `off` of `img`: its name, or 0. */
 static int nk_name(const unsigned char *img, size_t len, uint32_t off,
@@ -155,6 +194,12 @@ static void prove_image(const unsigned char *img, size_t len, struct proof *p,
 							 label, c - 4096);
 					if (!is_ascii(&cur))
 						p->nonascii++;
+					if (p->collect) {
+						WS_ALLOC_GROW(p->el, p->nel + 1, p->ael);
+						p->el[p->nel].name = name_utf8(&cur);
+						p->el[p->nel].kind = d[1];
+						p->el[p->nel++].stored = stored;
+					}
 					if (d[1] == 'h') {
 						p->lh++;
 						if (stored != reg_name_hash(uc, &cur)) {
@@ -244,12 +289,411 @@ static void real_hives(void **state)
 	assert_int_equal(all.bad_order, 0);
 }
 
+/* ---- what reg_hive_commit writes ---------------------------------------- */
+
+/* Names hivex gets wrong, in scripts where Python's str.upper() agrees with
+ * Windows' table (so Python can give the expected values independently). */
+static const char *const uni_names[] = {
+	"Caf\xc3\xa9",                                   /* Café */
+	"\xc3\x9cn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9",   /* Ünïcödé */
+	"\xc3\xbf" "end",                              /* ÿend: ÿ -> U+0178 */
+	"\xce\xb1\xce\xbb\xcf\x86\xce\xac",             /* αλφά */
+	"\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82", /* Привет */
+	"Emoji\xf0\x9f\x98\x80",                         /* Emoji😀 (surrogates) */
+	"caf\xc3\xb1",                                   /* cafñ: sorts after Café */
+	"_under", "zeta", "Alpha", "ABC",
+};
+#define NUNI (sizeof(uni_names) / sizeof(uni_names[0]))
+
+static int have(const char *prog)
+{
+	char *cmd = ws_xasprintf("command -v %s >/dev/null 2>&1", prog);
+	int ok = system(cmd) == 0;
+
+	free(cmd);
+	if (!ok)
+		printf("[  SKIP    ] %s not installed\n", prog);
+	return ok;
+}
+
+static int run(const char *cmd, struct ws_buf *out)
+{
+	FILE *f = popen(cmd, "r");
+	char buf[65536];
+	size_t n;
+	int st;
+
+	assert_non_null(f);
+	ws_buf_reset(out);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ws_buf_add(out, buf, n);
+	st = pclose(f);
+	return st;
+}
+
+/* Under `parent` of the hive at `p`: a key per uni_names entry, each with a
+ * subkey "Sub" (a first child: hivex starts a new leaf list for it). */
+static void add_uni_keys(const char *p, const char *parent, uint64_t when)
+{
+	struct reg_hive *h;
+	struct ws_error e;
+	reg_node k;
+
+	ws_error_clear(&e);
+	tu_assert_ok(reg_hive_open(p, REG_OPEN_WRITE, &h, &e), &e);
+	if (when)
+		reg_hive_set_write_time(h, when);
+	for (size_t i = 0; i < NUNI; i++) {
+		char *kp = ws_xasprintf("%s%s%s\\Sub", parent, *parent ? "\\" : "",
+					uni_names[i]);
+
+		tu_assert_ok(reg_key_create(h, reg_root(h), kp, &k, &e), &e);
+		tu_assert_ok(reg_set_dword(h, k, "N", (uint32_t)i, &e), &e);
+		free(kp);
+	}
+	tu_assert_ok(reg_hive_commit(h, NULL, &e), &e);
+	reg_hive_close(h);
+}
+
+/* Hash and hint of each name computed by Python, not by reg_hash.c. */
+static void python_expect(uint32_t *hash, uint32_t *hint)
+{
+	char *dir = tu_tmpdir();
+	char *names = ws_xasprintf("%s/names", dir), *cmd;
+	struct ws_buf in = WS_BUF_INIT, out = WS_BUF_INIT;
+	char *line;
+
+	for (size_t i = 0; i < NUNI; i++)
+		ws_buf_addf(&in, "%s\n", uni_names[i]);
+	tu_write_file(names, in.buf, in.len);
+	cmd = ws_xasprintf(
+		"/usr/bin/python3 -c '\n"
+		"import struct, sys\n"
+		"for n in open(sys.argv[1], encoding=\"utf-8\").read().split(\"\\n\")[:-1]:\n"
+		"    up = n.upper().encode(\"utf-16-le\")\n"
+		"    h = 0\n"
+		"    for (u,) in struct.iter_unpack(\"<H\", up): h = (h * 37 + u) & 0xffffffff\n"
+		"    units = [u for (u,) in struct.iter_unpack(\"<H\", n.encode(\"utf-16-le\"))][:4]\n"
+		"    hint = 0 if any(u > 255 for u in units) else sum(u << (8 * i) for i, u in enumerate(units))\n"
+		"    print(h, hint)\n' '%s'", names);
+	assert_int_equal(run(cmd, &out), 0);
+	line = out.buf;
+	for (size_t i = 0; i < NUNI; i++) {
+		char *end;
+
+		hash[i] = (uint32_t)strtoul(line, &end, 10);
+		hint[i] = (uint32_t)strtoul(end, &end, 10);
+		assert_int_equal(*end, '\n');
+		line = end + 1;
+	}
+	free(cmd);
+	free(names);
+	free(dir);
+	ws_buf_release(&in);
+	ws_buf_release(&out);
+}
+
+/* The committed file: every leaf right, lh only from 1.5 on, each new name's
+ * element holding Python's value, and a second repair changing nothing. */
+static void check_committed(const char *p, unsigned minor, size_t min_elems)
+{
+	struct proof pr = { .collect = 1 };
+	struct reg_fix_stats st;
+	struct ws_error e;
+	uint32_t hash[NUNI], hint[NUNI];
+	unsigned char *img;
+	size_t len;
+
+	img = (unsigned char *)tu_read_file(p, &len);
+	assert_int_equal(le32(img + 24), minor);
+	prove_image(img, len, &pr, p);
+	assert_int_equal(pr.bad_hash, 0);
+	assert_int_equal(pr.bad_hint, 0);
+	assert_int_equal(pr.bad_order, 0);
+	assert_true(pr.lh + pr.lf >= min_elems);
+	if (minor < 5)
+		assert_int_equal(pr.lh, 0);
+	else
+		assert_int_equal(pr.lf, 0);
+	if (access("/usr/bin/python3", X_OK) == 0) {
+		python_expect(hash, hint);
+		for (size_t i = 0; i < NUNI; i++) {
+			size_t hits = 0;
+
+			for (size_t j = 0; j < pr.nel; j++) {
+				if (strcmp(pr.el[j].name, uni_names[i]) != 0)
+					continue;
+				hits++;
+				assert_int_equal(pr.el[j].stored,
+						 pr.el[j].kind == 'h' ? hash[i] : hint[i]);
+			}
+			if (!hits)
+				fail_msg("no leaf element for %s", uni_names[i]);
+		}
+	}
+	proof_release(&pr);
+	free(img);
+	ws_error_clear(&e);
+	tu_assert_ok(reg_fix_file(p, NULL, 0, &st, &e), &e);
+	assert_int_equal(st.hashes_fixed + st.hints_fixed + st.converted +
+			 st.resorted + st.skipped, 0);
+}
+
+static char *new_hive(unsigned minor, uint64_t ts)
+{
+	char *d = tu_tmpdir();
+	char *p = ws_xasprintf("%s/hive%u.dat", d, minor);
+	struct reg_create_opts o = { .minor = minor, .timestamp = ts };
+	struct ws_error e;
+
+	ws_error_clear(&e);
+	tu_assert_ok(reg_hive_create(p, &o, &e), &e);
+	free(d);
+	return p;
+}
+
+/* Independent readers find every new key. */
+static void check_readers(const char *p)
+{
+	struct ws_buf out = WS_BUF_INIT;
+	char *cmd;
+
+	if (have("regfexport")) {
+		cmd = ws_xasprintf("regfexport '%s' 2>&1", p);
+		assert_int_equal(run(cmd, &out), 0);
+		free(cmd);
+		assert_null(strstr(out.buf, "rror"));
+		for (size_t i = 0; i < NUNI; i++) {
+			char *want = ws_xasprintf("Key path: ROOT\\%s\\Sub\n", uni_names[i]);
+
+			if (!strstr(out.buf, want))
+				fail_msg("regfexport lacks %s", want);
+			free(want);
+		}
+	}
+	if (have("reglookup")) {
+		cmd = ws_xasprintf("reglookup -t DWORD '%s' 2>&1", p);
+		assert_int_equal(run(cmd, &out), 0);
+		free(cmd);
+		for (size_t i = 0; i < NUNI; i++) {
+			char *want = ws_xasprintf("/Sub/N,DWORD,0x%08zX,", i);
+
+			if (!strstr(out.buf, want))
+				fail_msg("reglookup lacks %s:\n%s", want, out.buf);
+			free(want);
+		}
+	}
+	if (have("hivexregedit")) {
+		/* Perl prints Latin-1 names as Latin-1 bytes unless told UTF-8 */
+		cmd = ws_xasprintf("PERL_UNICODE=S hivexregedit --export '%s' '\\' 2>&1", p);
+		assert_int_equal(run(cmd, &out), 0);
+		free(cmd);
+		for (size_t i = 0; i < NUNI; i++) {
+			char *want = ws_xasprintf("[\\%s\\Sub]\n\"N\"=dword:%08zx\n",
+						  uni_names[i], i);
+
+			if (!strstr(out.buf, want))
+				fail_msg("hivexregedit lacks %s:\n%s", want, out.buf);
+			free(want);
+		}
+	}
+	if (access("/usr/bin/python3", X_OK) == 0 &&
+	    system("/usr/bin/python3 -c 'import hivex' 2>/dev/null") == 0) {
+		cmd = ws_xasprintf(
+			"/usr/bin/python3 -c '\n"
+			"import hivex\n"
+			"h = hivex.Hivex(\"%s\")\n"
+			"for k in h.node_children(h.root()):\n"
+			"    s = h.node_children(k)[0]\n"
+			"    print(h.node_name(k), h.value_dword(h.node_get_value(s, \"N\")))\n'", p);
+		assert_int_equal(run(cmd, &out), 0);
+		free(cmd);
+		for (size_t i = 0; i < NUNI; i++) {
+			char *want = ws_xasprintf("%s %zu\n", uni_names[i], i);
+
+			if (!strstr(out.buf, want))
+				fail_msg("python3-hivex lacks %s", want);
+			free(want);
+		}
+	}
+	ws_buf_release(&out);
+}
+
+static void commit_v15(void **state)
+{
+	char *p = new_hive(5, 0);
+
+	add_uni_keys(p, "", 0);
+	check_committed(p, 5, 2 * NUNI);
+	check_readers(p);
+	free(p);
+}
+
+static void commit_v13(void **state)
+{
+	char *p = new_hive(3, 0);
+
+	add_uni_keys(p, "", 0);
+	check_committed(p, 3, 2 * NUNI);
+	check_readers(p);
+	free(p);
+}
+
+/* New keys, and keys whose values or subkeys changed, get the session's
+ * time; untouched keys keep theirs; reg_key_mtime agrees before commit. */
+static void commit_times(void **state)
+{
+	const uint64_t t0 = 130000000000000000ULL, t1 = 133000000000000000ULL;
+	char *p = new_hive(5, t0);
+	struct reg_hive *h;
+	struct ws_error e;
+	reg_node a, b, c, old;
+	uint64_t ft, before;
+
+	ws_error_clear(&e);
+	tu_assert_ok(reg_hive_open(p, REG_OPEN_WRITE, &h, &e), &e);
+	tu_assert_ok(reg_key_create(h, reg_root(h), "Old\\Kept", &old, &e), &e);
+	tu_assert_ok(reg_hive_commit(h, NULL, &e), &e);
+	reg_hive_close(h);
+
+	tu_assert_ok(reg_hive_open(p, REG_OPEN_WRITE, &h, &e), &e);
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), "Old\\Kept", &old, &e), &e);
+	tu_assert_ok(reg_key_mtime(h, old, &before, &e), &e);
+	reg_hive_set_write_time(h, t1);
+	tu_assert_ok(reg_key_create(h, reg_root(h), "New\\Caf\xc3\xa9", &a, &e), &e);
+	tu_assert_ok(reg_key_mtime(h, a, &ft, &e), &e);
+	assert_true(ft == t1);
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), "Old", &b, &e), &e);
+	tu_assert_ok(reg_set_dword(h, b, "V", 1, &e), &e);
+	tu_assert_ok(reg_hive_commit(h, NULL, &e), &e);
+	reg_hive_close(h);
+
+	tu_assert_ok(reg_hive_open(p, 0, &h, &e), &e);
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), "New", &c, &e), &e);
+	tu_assert_ok(reg_key_mtime(h, c, &ft, &e), &e);
+	assert_true(ft == t1);
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), "New\\caf\xc3\x89", &c, &e), &e);
+	assert_true(c != 0);
+	tu_assert_ok(reg_key_mtime(h, c, &ft, &e), &e);
+	assert_true(ft == t1);
+	tu_assert_ok(reg_key_mtime(h, reg_root(h), &ft, &e), &e);
+	assert_true(ft == t1);                  /* a subkey was created */
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), "Old", &c, &e), &e);
+	tu_assert_ok(reg_key_mtime(h, c, &ft, &e), &e);
+	assert_true(ft == t1);                  /* a value was set */
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), "Old\\Kept", &c, &e), &e);
+	tu_assert_ok(reg_key_mtime(h, c, &ft, &e), &e);
+	assert_true(ft == before);              /* untouched */
+	assert_true(before != t1 && before != t0);  /* stamped "now" then */
+	reg_hive_close(h);
+	free(p);
+}
+
+/* Real Windows hives of both formats: new keys among thousands of existing
+ * list elements, a first subkey under a leaf key (hivex makes an lh leaf
+ * for it, in the 1.3 hive too). */
+static void commit_real(void **state)
+{
+	static const struct {
+		const char *rel;
+		unsigned minor;
+		const char *parent;
+	} cases[] = {
+		{ "hives/regipy/NTUSER-WSL.DAT", 3, "Software" },
+		{ "hives/notatin/NTUSER.DAT", 5, "Software" },
+	};
+	int found = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *p = tu_testdata_hive(cases[i].rel, scratch);
+
+		if (!p)
+			continue;
+		found++;
+		add_uni_keys(p, cases[i].parent, 0);
+		check_committed(p, cases[i].minor, 2000);
+		free(p);
+	}
+	if (!found) {
+		no_testdata = 1;
+		skip();
+	}
+}
+
+/* What hivex itself writes (through python3-hivex, without reg/) is wrong
+ * in exactly the ways reg_fix_file() repairs. */
+static void fix_hivex_output(void **state)
+{
+	static const unsigned minors[] = { 5, 3 };
+
+	if (access("/usr/bin/python3", X_OK) != 0 ||
+	    system("/usr/bin/python3 -c 'import hivex' 2>/dev/null") != 0) {
+		printf("[  SKIP    ] python3 hivex module not installed\n");
+		skip();
+	}
+	for (size_t m = 0; m < 2; m++) {
+		char *p = new_hive(minors[m], 0), *cmd;
+		struct ws_buf out = WS_BUF_INIT;
+		struct proof before = { 0 }, after = { 0 };
+		struct reg_fix_stats st;
+		struct ws_error e;
+		unsigned char *img;
+		size_t len;
+
+		cmd = ws_xasprintf(
+			"/usr/bin/python3 -c '\n"
+			"import hivex, sys\n"
+			"h = hivex.Hivex(sys.argv[1], write=True)\n"
+			"for n in sys.argv[2:]: h.node_add_child(h.root(), n)\n"
+			"h.commit(None)\n' '%s' 'Caf\xc3\xa9' 'caf\xc3\xb1' 'Caf\xc3\xa8' "
+			"'Caf\xc3\x8a' '\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82' 'Zulu' 'alpha'", p);
+		assert_int_equal(run(cmd, &out), 0);
+		free(cmd);
+		img = (unsigned char *)tu_read_file(p, &len);
+		prove_image(img, len, &before, "hivex");
+		free(img);
+		ws_error_clear(&e);
+		tu_assert_ok(reg_fix_file(p, NULL, 0, &st, &e), &e);
+		img = (unsigned char *)tu_read_file(p, &len);
+		prove_image(img, len, &after, "fixed");
+		free(img);
+		printf("  1.%u: hivex wrote %zu lh/%zu lf elements, %zu wrong hashes, "
+		       "%zu wrong hints, %zu out of order; fixed %zu hashes, %zu "
+		       "hints, %zu leaves to lf, %zu lists re-sorted\n", minors[m],
+		       before.lh, before.lf, before.bad_hash, before.bad_hint,
+		       before.bad_order, st.hashes_fixed, st.hints_fixed,
+		       st.converted, st.resorted);
+		/* hivex starts an lh leaf whatever the format */
+		assert_int_equal(before.lh, 7);
+		assert_true(before.bad_hash >= 3);          /* é, ñ, è, Привет */
+		assert_true(before.bad_order >= 1);         /* Ê before é: UTF-8 order */
+		assert_true(st.resorted == 1);
+		if (minors[m] < 5) {
+			assert_int_equal(st.converted, 1);
+			assert_int_equal(after.lh, 0);
+			assert_int_equal(after.lf, 7);
+		} else {
+			assert_int_equal(st.converted, 0);
+			assert_int_equal(after.lh, 7);
+			assert_true(st.hashes_fixed >= 3);
+		}
+		assert_int_equal(after.bad_hash + after.bad_hint + after.bad_order, 0);
+		ws_buf_release(&out);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(upcase_table),
 		cmocka_unit_test(hash_formula),
 		cmocka_unit_test(real_hives),
+		cmocka_unit_test(commit_v15),
+		cmocka_unit_test(commit_v13),
+		cmocka_unit_test(commit_times),
+		cmocka_unit_test(commit_real),
+		cmocka_unit_test(fix_hivex_output),
 	};
 	int rc = cmocka_run_group_tests(tests, setup, teardown);
 
