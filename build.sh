@@ -14,7 +14,8 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 # Build and test dependencies; the cross-checkers (hivexregedit, regfexport,
 # reglookup, python3-hivex, wine's reg.exe, python3-samba) and ntfs-3g are used by tests that read our output
-# with independent tools and by the NTFS-image fixtures.
+# with independent tools and by the NTFS-image fixtures; ntfs-3g-dev gives reg/
+# Windows' upcase table (registry name hashes).
 PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
       libcmocka-dev libhivex-dev libsodium-dev xz-utils libhivex-bin libwin-hivex-perl
       python3-hivex libregf-utils reglookup ntfs-3g ntfs-3g-dev attr python3 clang libclang-rt-14-dev

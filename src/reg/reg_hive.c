@@ -6,7 +6,9 @@
  * sentinel (NULL, 0, -1) and errno into a ws_code whose message names the
  * hive file and the key.  Name lookups never rely on hivex's own
  * (ASCII-only) case folding: children and values are scanned and compared
- * with ws_name_casecmp, as Windows compares them.
+ * with ws_name_casecmp, as Windows compares them.  Commit repairs what
+ * hivex wrote (reg_hash.c) before the rename, and writes the times this
+ * file records for keys created or changed in the session.
  */
 #include "reg/reg.h"
 
