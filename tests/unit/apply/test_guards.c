@@ -177,6 +177,10 @@ static void escaping_paths_refused(void **state)
 	refused(&t, "C:\\Users\\alice\\Documents\\NUL.txt", 21);
 	refused(&t, "C:\\Users\\alice\\Documents\\dot.\\x.txt", 22);
 	refused(&t, "C:\\Users\\alice\\Documents\\a\tb.txt", 23);
+	/* off limits to file entries (apply_preflight.c) */
+	refused(&t, "C:\\Users\\alice\\NTUSER.DAT", 30);
+	refused(&t, "C:\\Users\\alice\\ntuser.dat.LOG1", 31);
+	refused(&t, "C:\\Users\\alice\\AppData\\Local\\Microsoft\\Windows\\UsrClass.dat", 32);
 	/* Documents on the target is a link to a folder outside it. */
 	outside = tu_tmpdir();
 	docs = ws_xasprintf("%s/Users/alice/Documents", t.tgt);
