@@ -51,35 +51,41 @@ const struct vol_profile *vol_profile_find(const struct vol *vol,
 	return NULL;
 }
 
-/* A DWORD value of an open key; 0 when absent or of another type. */
+/* A DWORD value of an open key (reg_get_dword); 0 when absent or of
+ * another type: hostile data does not refuse the profile list. */
 static int key_dword(struct reg_hive *h, reg_node key, const char *name,
 		     uint32_t *out, struct ws_error *err)
 {
-	struct reg_value v;
-	int found, rc = reg_value_get(h, key, name, &v, &found, err);
+	struct ws_error e2;
+	int found, rc;
 
 	*out = 0;
-	if (rc != WS_OK || !found)
-		return rc;
-	if (v.type == REG_DWORD && v.len >= 4)
-		*out = ws_get_u32le(v.data);
-	reg_value_release(&v);
-	return WS_OK;
+	ws_error_clear(&e2);
+	rc = reg_get_dword(h, key, name, out, &found, &e2);
+	if (rc == WS_E_UNSUPPORTED) {
+		*out = 0;
+		return WS_OK;
+	}
+	if (rc && err)
+		*err = e2;
+	return rc;
 }
 
+/* A string value (reg_get_string); *found = 0 when of another type. */
 static int key_string(struct reg_hive *h, reg_node key, const char *name,
 		      struct ws_buf *out, int *found, struct ws_error *err)
 {
-	struct reg_value v;
-	int rc = reg_value_get(h, key, name, &v, found, err);
+	struct ws_error e2;
+	int rc;
 
-	if (rc != WS_OK || !*found)
-		return rc;
-	if (v.type == REG_SZ || v.type == REG_EXPAND_SZ)
-		rc = reg_value_to_utf8(&v, out, err);
-	else
+	ws_error_clear(&e2);
+	rc = reg_get_string(h, key, name, out, found, &e2);
+	if (rc == WS_E_UNSUPPORTED) {
 		*found = 0;
-	reg_value_release(&v);
+		return WS_OK;
+	}
+	if (rc && err)
+		*err = e2;
 	return rc;
 }
 
