@@ -215,21 +215,16 @@ static void value_text(struct ws_buf *b, const struct store_value *v)
 		return;
 	}
 	if ((v->type == REG_DWORD || v->type == REG_DWORD_BIG_ENDIAN) && n == 4) {
-		uint32_t x = v->type == REG_DWORD ?
-			(uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 24 :
+		uint32_t x = v->type == REG_DWORD ? ws_get_u32le(d) :
 			(uint32_t)d[3] | (uint32_t)d[2] << 8 | (uint32_t)d[1] << 16 | (uint32_t)d[0] << 24;
 		ws_buf_addf(b, "%u", x);
 		return;
 	}
 	if (v->type == REG_QWORD && n == 8) {
-		uint64_t x = 0;
-		for (int i = 7; i >= 0; i--)
-			x = (x << 8) | d[i];
-		ws_buf_addf(b, "%llu", (unsigned long long)x);
+		ws_buf_addf(b, "%llu", (unsigned long long)ws_get_u64le(d));
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		ws_buf_addf(b, "%02x", d[i]);
+	ws_buf_add_hex(b, d, n);
 }
 
 /* Registry data as JSON, typed: strings, an array of strings, numbers,
@@ -365,8 +360,7 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 					{
 						struct ws_buf raw = WS_BUF_INIT;
 
-						for (size_t i = 0; i < v->len; i++)
-							ws_buf_addf(&raw, "%02x", v->data[i]);
+						ws_buf_add_hex(&raw, v->data, v->len);
 						cli_json_strn(&regs, "raw", raw.buf, raw.len);
 						ws_buf_release(&raw);
 					}

@@ -206,7 +206,6 @@ size_t reg_export_import_growth(const struct reg_value *v)
 
 static void add_hex(struct ws_buf *b, const struct reg_value *v, size_t col)
 {
-	static const char hexd[] = "0123456789abcdef";
 	size_t n = v->len + odd_pad(v);
 
 	if (v->type == REG_BINARY)
@@ -215,10 +214,9 @@ static void add_hex(struct ws_buf *b, const struct reg_value *v, size_t col)
 		ws_buf_addf(b, "hex(%x):", (unsigned)v->type);
 	col += v->type == REG_BINARY ? 4 : 7;
 	for (size_t i = 0; i < n; i++) {
-		unsigned c = i < v->len ? v->data[i] : 0;
+		unsigned char c = i < v->len ? v->data[i] : 0;
 
-		ws_buf_addch(b, hexd[c >> 4]);
-		ws_buf_addch(b, hexd[c & 15]);
+		ws_buf_add_hex(b, &c, 1);
 		col += 2;
 		if (i + 1 < n) {
 			ws_buf_addch(b, ',');
