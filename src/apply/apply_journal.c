@@ -1028,6 +1028,86 @@ out:
 	return rc;
 }
 
+/*
+ * A journal folder of an apply killed before its first record was durable:
+ * nothing in it but, at most, a journal.log without one complete line
+ * (saved/ and work/ are made only after the header is flushed).  Nothing
+ * on the target was changed by that apply except these folders, so undo
+ * removes them.  1 when it was such a folder and is gone.
+ */
+static int remove_stillborn(int jfd, int dfd, const char *name)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), only_log = 1, has_log = 0;
+
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (strcmp(de->d_name, AJ_LOG))
+			only_log = 0;
+		else
+			has_log = 1;
+	}
+	closedir(d);
+	if (!only_log)
+		return 0;
+	if (has_log) {
+		char buf[512];
+		struct stat st;
+		ssize_t n;
+		int lf = openat(dfd, AJ_LOG, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+		if (lf < 0)
+			return 0;
+		if (fstat(lf, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size >= (off_t)sizeof(buf) ||
+		    (n = read(lf, buf, sizeof(buf))) < 0 || n != st.st_size ||
+		    memchr(buf, '\n', (size_t)n)) {
+			close(lf);
+			return 0;
+		}
+		close(lf);
+		if (unlinkat(dfd, AJ_LOG, 0) != 0)
+			return 0;
+	}
+	return unlinkat(jfd, name, AT_REMOVEDIR) == 0;
+}
+
+/* After undo found no journal: the journal folder and ProgramData\winstate
+ * when they are empty (made by an apply killed before its journal began). */
+static void remove_empty_tops(struct ws_root *root, const char *jrel)
+{
+	const char *own[] = { "journal", "winstate" };
+	struct ws_buf rel = WS_BUF_INIT;
+
+	ws_buf_adds(&rel, jrel);
+	for (size_t i = 0; i < 2; i++) {
+		struct ws_buf leaf = WS_BUF_INIT;
+		struct ws_error ignored;
+		char *slash = strrchr(rel.buf, '/');
+		int pfd = -1, gone = 0;
+
+		if (!slash || ws_name_ncasecmp(slash + 1, strlen(slash + 1), own[i], strlen(own[i])))
+			break;
+		if (!ws_root_parent(root, rel.buf, &pfd, &leaf, NULL, &ignored)) {
+			gone = unlinkat(pfd, leaf.buf, AT_REMOVEDIR) == 0;
+			if (gone)
+				fsync(pfd);
+			close(pfd);
+		}
+		ws_buf_release(&leaf);
+		if (!gone)
+			break;
+		*slash = '\0';
+	}
+	ws_buf_release(&rel);
+}
+
 static int name_cmp_desc(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)b, *(char *const *)a);
@@ -1085,7 +1165,12 @@ static int pick_journal(struct ws_root *root, int jfd, const char *jdir, struct 
 				*err = e1;
 			close(fd2);
 		} else if (!valid) {
-			ws_logf(log, WS_LOG_WARN, where.buf, "no valid journal.log: ignored");
+			if (remove_stillborn(jfd, fd2, names[i]))
+				ws_logf(log, WS_LOG_INFO, where.buf,
+					"an apply stopped before its journal began: its empty "
+					"journal folder was removed");
+			else
+				ws_logf(log, WS_LOG_WARN, where.buf, "no valid journal.log: ignored");
 			close(fd2);
 		} else {
 			*dfd = fd2;
@@ -1390,8 +1475,14 @@ int apply_undo(const char *target, const char *journal, struct ws_log *log,
 			goto out;
 		}
 	} else {
-		if ((rc = pick_journal(root, jfd, where.buf, log, &name, &dfd, &jl, err)))
+		if ((rc = pick_journal(root, jfd, where.buf, log, &name, &dfd, &jl, err))) {
+			if (rc == WS_E_USAGE) {
+				close(jfd);
+				jfd = -1;
+				remove_empty_tops(root, jrel.buf);
+			}
 			goto out;
+		}
 		ws_buf_addf(&where, "/%s", name.buf);
 	}
 	snprintf(r->journal, sizeof(r->journal), "%s", where.buf);

@@ -203,6 +203,62 @@ static void killed_apply_can_be_undone_fallback(void **state)
 	unsetenv("WS_TEST_NO_OPENAT2");
 }
 
+/* An apply killed between making its journal folder and flushing the first
+ * line leaves that folder (and ProgramData\winstate) with at most a torn
+ * journal.log: undo removes exactly that, and nothing a journal did not make. */
+static void journal_killed_before_first_line(void **state)
+{
+	static const char *const logs[] = { NULL, "", "winstate-journal 2 2026" };
+	struct atu t;
+	struct apply_undo_report u;
+	struct ws_error e;
+	char *before, *now;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	before = atu_tree(t.tgt);
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char *dir = ws_xasprintf("%s/ProgramData/winstate/journal/"
+					 "20261202T120000.000000Z-0123abcd", t.tgt);
+		char *cmd = ws_xasprintf("mkdir -p '%s'", dir);
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+		if (logs[i]) {
+			char *log = ws_xasprintf("%s/journal.log", dir);
+			FILE *f = fopen(log, "w");
+
+			assert_non_null(f);
+			fputs(logs[i], f);
+			fclose(f);
+			free(log);
+		}
+		ws_error_clear(&e);
+		assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_USAGE);
+		now = atu_tree(t.tgt);
+		assert_string_equal(before, now);
+		free(now);
+		free(dir);
+	}
+	/* A folder holding anything else, or a complete first line, stays. */
+	{
+		char *dir = ws_xasprintf("%s/ProgramData/winstate/journal/"
+					 "20261202T120000.000000Z-0123abcd", t.tgt);
+		char *cmd = ws_xasprintf("mkdir -p '%s' && echo keep > '%s/other'", dir, dir);
+		char *kept = ws_xasprintf("%s/other", dir);
+
+		assert_int_equal(system(cmd), 0);
+		ws_error_clear(&e);
+		assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_USAGE);
+		assert_int_equal(access(kept, F_OK), 0);
+		free(cmd);
+		free(kept);
+		free(dir);
+	}
+	free(before);
+	atu_release(&t);
+}
+
 static void two_applies_undo_in_turn(void **state)
 {
 	struct atu t;
@@ -337,6 +393,7 @@ int main(void)
 		cmocka_unit_test(dry_run_writes_nothing),
 		cmocka_unit_test(killed_apply_can_be_undone),
 		cmocka_unit_test(killed_apply_can_be_undone_fallback),
+		cmocka_unit_test(journal_killed_before_first_line),
 		cmocka_unit_test(two_applies_undo_in_turn),
 		cmocka_unit_test(overwritten_file_comes_back),
 		cmocka_unit_test(damaged_journal_undoes_nothing),
