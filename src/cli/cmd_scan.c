@@ -625,8 +625,19 @@ out:
 		fclose(lf);
 	if (pf)
 		fclose(pf);
-	if (listf && fclose(listf) != 0 && rc == WS_OK)
-		rc = cli_usage("scan", "cannot write --list-files %s", list_files);
+	if (listf) {
+		int bad = ferror(listf);
+
+		errno = 0;
+		if ((fclose(listf) != 0 || bad) && rc == WS_OK) {
+			struct ws_error le;
+
+			/* a full disk is 72 and says so, like every other write */
+			ws_error_set_errno(&le, WS_E_IO, errno ? errno : EIO, list_files,
+					   "cannot write the --list-files list");
+			rc = cli_fail(&le);
+		}
+	}
 	free(sources.v);
 	free(rules.v);
 	free(uinc.v);

@@ -6,9 +6,9 @@
 # "reading stopped"); extract leaves no temporary file; an apply (offline
 # into an existing profile, or staged for first sign-in) stops with its
 # changes journaled and `winstate undo` puts the target back byte for byte.
-# The write paths met across the levels: the store, extracted files, the
-# undo journal, file content, hive commit, bundle files.  Needs to mount a
-# tmpfs (root): skipped otherwise.
+# The write paths met across the levels: the store, scan --list-files,
+# extracted files, the undo journal, file content, hive commit, bundle
+# files.  Needs to mount a tmpfs (root): skipped otherwise.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -68,6 +68,11 @@ fill 0
 expect_exit 72 "$WINSTATE" scan --source "$t/src" --store "$mnt/store"
 full "scan"
 grep -q "$mnt/store" "$t/last.err" || fail "scan: the store is not named: $(cat "$t/last.err")"
+
+# ... and its --list-files output.
+fill 0
+expect_exit 72 "$WINSTATE" scan --estimate --source "$t/src" --store "$t/st" --list-files "$mnt/list.txt"
+full "scan --list-files"
 
 # 2. extract, and apply's extract mode: files do not fit.
 fill 0
