@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reg/reg_map.h"
@@ -144,6 +145,7 @@ struct apply {
 	struct arules *rules;            /* LoadState rules (apply_rules.c) */
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
+	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
 };
 
 static void act(struct apply *a, int kind, const char *user, const char *object,
@@ -542,9 +544,14 @@ static int catalog_value(struct apply *a, struct user_map *um, const struct stor
 static int open_hive_w(struct apply *a, const char *host, struct reg_hive **slot,
 		       struct ws_error *err)
 {
+	int rc;
+
 	if (*slot)
 		return WS_OK;
-	return reg_hive_open(host, a->o->dry_run ? 0 : REG_OPEN_WRITE, slot, err);
+	rc = reg_hive_open(host, a->o->dry_run ? 0 : REG_OPEN_WRITE, slot, err);
+	if (!rc)
+		reg_hive_set_write_time(*slot, a->started_ft); /* one time for the whole apply */
+	return rc;
 }
 
 static int hive_host(struct apply *a, enum reg_hive_kind kind, struct ws_buf *host,
@@ -1902,6 +1909,12 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	a.o = o;
 	a.r = r;
 	a.log = o->log;
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		a.started_ft = ws_filetime_from_unix_ns((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+	}
 	if (!o->target || !o->device)
 		return ws_error_set(err, WS_E_USAGE, NULL, "apply needs a target and a device");
 	if (o->expires && !valid_date(o->expires))

@@ -3,6 +3,10 @@
  * migrated data. */
 #include "apply_tu.h"
 
+#include <time.h>
+
+#include "util/ws_fs.h"
+
 #include "apply/apply_int.h"
 #include "util/ws_utf.h"
 
@@ -237,6 +241,31 @@ static void map_domain_changes_identity(void **state)
 	atu_release(&t);
 }
 
+static uint64_t now_ft(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ws_filetime_from_unix_ns((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+}
+
+/* Last-written FILETIME of `key` in the hive file `hive`. */
+static uint64_t key_time(const char *hive, const char *key)
+{
+	struct reg_hive *h;
+	struct ws_error e;
+	reg_node n = 0;
+	uint64_t ft = 0;
+
+	ws_error_clear(&e);
+	tu_assert_ok(reg_hive_open(hive, 0, &h, &e), &e);
+	tu_assert_ok(reg_key_lookup(h, reg_root(h), key, &n, &e), &e);
+	assert_true(n != 0);
+	tu_assert_ok(reg_key_mtime(h, n, &ft, &e), &e);
+	reg_hive_close(h);
+	return ft;
+}
+
 static void map_user_onto_existing_profile(void **state)
 {
 	struct atu t;
@@ -249,11 +278,15 @@ static void map_user_onto_existing_profile(void **state)
 	char *hive, *f;
 	(void)state;
 
+	uint64_t t0, t1;
+
 	carol_store(&t, "carol");
 	apply_opts_init(&o);
 	o.map_user = m;
 	o.n_map_user = 1;
+	t0 = now_ft();
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	t1 = now_ft();
 	assert_int_equal(r.users_applied, 1);
 	assert_int_equal(r.users[0].mode, APPLY_MODE_OFFLINE);
 	/* The target profile's own SID becomes the new identity. */
@@ -263,6 +296,14 @@ static void map_user_onto_existing_profile(void **state)
 	assert_int_equal(r.values_set, 3);
 	apply_report_release(&r);
 	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	{
+		/* Keys apply created or changed carry the apply's start time,
+		 * one time for all (hivex would leave the parent's). */
+		uint64_t made = key_time(hive, "Software\\Test"), parent = key_time(hive, "Software");
+
+		assert_true(made >= t0 - 10000000 && made <= t1);
+		assert_true(parent == made);
+	}
 	assert_true(atu_hive_value(hive, "Software\\Test", "Owner", &v));
 	ws_utf16le_to_utf8(v.data, v.len, &s, 0);
 	assert_string_equal(s.buf, alice.buf);
