@@ -10,20 +10,19 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "secdesc/sd.h"
 #include "util/ws_utf.h"
-
-/* A SID string is at most "S-1-" + 15 digits + 15 x "-" + 10 digits. */
-#define SID_MAX 184
 
 /*
  * The one place a SID taken from a store or a target is accepted for a
- * folder name, the bundle or the registry: apply_sid_valid's grammar
- * ("S-1-", a decimal or 0x-hex authority, 1..15 decimal subauthorities),
- * an upper-case "S" and at most SID_MAX characters.
+ * folder name, the bundle or the registry: the canonical SID text of the
+ * security-descriptor module (decimal "S-1-<authority>-<sub>...", no
+ * leading zeros, 1..15 subauthorities, bounded length), which nothing like
+ * "..", "/" or quotes can pass.
  */
 int acheck_sid(const char *s)
 {
-	return s && s[0] == 'S' && strlen(s) <= SID_MAX && apply_sid_valid(s);
+	return sd_sid_valid_text(s);
 }
 
 /* Valid UTF-8 without control characters (C0, DEL, C1). */

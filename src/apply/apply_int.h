@@ -132,9 +132,9 @@ int asub_value(uint32_t type, const unsigned char *data, size_t len,
 /* ---- checks of store and target values (apply_check.c) ------------------ */
 
 /* 1 when `s` is a SID apply may put into a folder name, a bundle or the
- * registry: "S-1-" with a decimal (or 0x-hex) authority and 1..15 decimal
- * subauthorities, upper-case S, at most 184 characters.  The single check
- * for SIDs from a store or a target. */
+ * registry: canonical SID text (sd_sid_valid_text: "S-1-", decimal
+ * authority < 2^48, 1..15 decimal subauthorities < 2^32, no leading
+ * zeros).  The single check for SIDs from a store or a target. */
 int acheck_sid(const char *s);
 /* An account name: "user", "DOMAIN\\user" or "user@domain"; valid UTF-8, at
  * most 256 bytes, no control characters, none of " / : * ? < > | %, at most
