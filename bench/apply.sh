@@ -32,7 +32,7 @@ bench_fixture "$W/target.pristine" --kind target --existing-user alice --seed 12
 
 # One untimed apply to know what it did (and that it works).
 rm -rf "$W/target"; cp -a "$W/target.pristine" "$W/target"
-"$WINSTATE" apply --store "$W/big.store" --device "$BIG_DEVICE" --target "$W/target" --json \
+"$WINSTATE" apply --allow-plain-target --store "$W/big.store" --device "$BIG_DEVICE" --target "$W/target" --json \
   > "$W/apply.json" 2> "$W/apply.err" || { cat "$W/apply.err" >&2; die "apply failed"; }
 read -r placed values < <(python3 -c '
 import json, sys
@@ -41,7 +41,7 @@ print(r.get("files_placed", 0) + r.get("files_renamed", 0), r.get("values_set", 
 [ "$placed" -gt 0 ] || die "apply placed no file: nothing to compare"
 
 bench_time apply "$RUNS" "rm -rf $(q "$W/target") && cp -a $(q "$W/target.pristine") $(q "$W/target")" \
-  "$WS apply --store $(q "$W/big.store") --device $BIG_DEVICE --target $(q "$W/target") -q"
+  "$WS apply --allow-plain-target --store $(q "$W/big.store") --device $BIG_DEVICE --target $(q "$W/target") -q"
 bench_time untar "$RUNS" "rm -rf $(q "$W/untar") && mkdir $(q "$W/untar")" \
   "tar xzf $(q "$W/big.tgz") -C $(q "$W/untar")"
 extract=0

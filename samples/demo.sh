@@ -37,7 +37,7 @@ step "winstate verify --store $OUT/store"
 
 step "winstate apply --store $OUT/store --device CONTOSO-PC17 --target $OUT/target"
 set +e
-"$WS" apply --store "$OUT/store" --device CONTOSO-PC17 --target "$OUT/target" \
+"$WS" apply --allow-plain-target --store "$OUT/store" --device CONTOSO-PC17 --target "$OUT/target" \
       --json > "$OUT/apply-report.json"
 rc=$?
 set -e
@@ -46,7 +46,7 @@ if [ $rc -ne 0 ] && [ $rc -ne 3 ]; then
   echo "demo: apply failed with exit code $rc" >&2
   exit $rc
 fi
-"$WS" apply --store "$OUT/store" --device CONTOSO-PC17 --target "$OUT/target" --dry-run >/dev/null
+"$WS" apply --allow-plain-target --store "$OUT/store" --device CONTOSO-PC17 --target "$OUT/target" --dry-run >/dev/null
 
 step "What moved"
 python3 - "$OUT/apply-report.json" <<'PY'

@@ -143,6 +143,7 @@ struct apply {
 	struct acat *acat;               /* notes of the scan's rule files */
 	struct aw aw;                    /* source and target Windows builds */
 	struct arules *rules;            /* LoadState rules (apply_rules.c) */
+	struct asec *sec;                /* security descriptors (apply_sec.c) */
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
@@ -1527,7 +1528,7 @@ static int commit_hive(struct apply *a, struct reg_hive *h, struct ws_error *err
 	aj_temp(a->j, "hive", &tmp);
 	rc = reg_hive_commit(h, tmp.buf, err);
 	if (!rc)
-		rc = aj_place(a->j, tmp.buf, dest, 1, err);
+		rc = aj_place(a->j, tmp.buf, dest, AJ_REPLACE_ALL, err);
 	unlink(tmp.buf);
 	if (!rc)
 		a->r->hives_committed++;
@@ -1591,6 +1592,64 @@ static void winstate_dir(struct apply *a, struct ws_buf *win, struct ws_buf *hos
 		ws_buf_reset(host);
 		ws_buf_addf(host, "%s/ProgramData/winstate", vol_get_info(a->vol)->root);
 	}
+}
+
+/* Target-relative form of a host path below the target root (NULL if not). */
+static const char *rel_of_host(struct apply *a, const char *host)
+{
+	const char *root = vol_get_info(a->vol)->root;
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (strncmp(host, root, n) != 0 || host[n] != '/' || !host[n + 1])
+		return NULL;
+	return host + n + 1;
+}
+
+/* Descriptors: where winstate's folder and each profile are, and the
+ * checks that must pass before anything is written. */
+static int sec_setup(struct apply *a, struct ws_error *err)
+{
+	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+	const struct vol_profile *p;
+	const char *rel;
+	size_t n;
+	int rc = WS_OK;
+
+	if (!asec_xattr(a->sec))
+		return WS_OK;
+	winstate_dir(a, &win, &host);
+	rel = rel_of_host(a, host.buf);
+	asec_set_winstate(a->sec, rel ? rel : "ProgramData/winstate");
+	ws_buf_release(&win);
+	ws_buf_release(&host);
+	p = vol_profiles(a->vol, &n);
+	for (size_t i = 0; i < n; i++)
+		if (p[i].host_path && p[i].sid && *p[i].sid &&
+		    (rel = rel_of_host(a, p[i].host_path)))
+			asec_add_profile(a->sec, rel, p[i].sid);
+	if ((rc = asec_precheck_winstate(a->sec, err)))
+		return rc;
+	for (size_t i = 0; !rc && i < a->nusers; i++) {
+		const struct user_map *um = &a->users[i];
+
+		if ((um->mode == APPLY_MODE_OFFLINE || um->mode == APPLY_MODE_DEFAULT) &&
+		    um->dst && um->dst->host_path && (rel = rel_of_host(a, um->dst->host_path)))
+			rc = asec_precheck_profile(a->sec, rel, err);
+	}
+	return rc;
+}
+
+/* apply's own new-object hook (descriptors), then the caller's. */
+static int newobj_chain(void *ctx, int fd, int is_dir, const char *rel, struct ws_error *err)
+{
+	struct apply *a = ctx;
+	int rc = asec_newobj(a->sec, fd, is_dir, rel, err);
+
+	if (!rc && a->o->on_newobj)
+		rc = a->o->on_newobj(a->o->on_newobj_ctx, fd, is_dir, rel, err);
+	return rc;
 }
 
 static int finish_bundles(struct apply *a, struct ws_error *err)
@@ -1945,6 +2004,9 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		return rc;
 	if (!o->dry_run && (rc = target_writable(vol_get_info(a.vol)->root, err)))
 		goto out;
+	/* before anything is written: can the target hold descriptors? */
+	if ((rc = asec_new(vol_get_info(a.vol)->root, o->allow_plain_target, &a.sec, err)))
+		goto out;
 	if ((rc = store_catalog_open(st, o->device, o->scan_id, &a.cat, err)))
 		goto out;
 	snprintf(r->scan_id, sizeof(r->scan_id), "%s", store_catalog_info(a.cat)->scan_id);
@@ -1976,6 +2038,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		ws_buf_release(&win);
 		ws_buf_release(&host);
 	}
+	if ((rc = sec_setup(&a, err)))
+		goto out;
 	a.acat = acat_load(o->rules_dir, a.cat, a.log);
 	if ((rc = rules_begin(&a, err)))
 		goto out;
@@ -1986,10 +2050,10 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		goto out;
 	arules_off_limits(a.rules, a.pf);
 	if (!o->dry_run) {
-		struct ws_newobj no = { o->on_newobj, o->on_newobj_ctx };
+		struct ws_newobj no = { newobj_chain, &a };
 
 		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx,
-				   o->on_newobj ? &no : NULL, &a.j, err)))
+				   &no, &a.j, err)))
 			goto out;
 		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
 		if (o->on_mkdir)
@@ -2070,6 +2134,7 @@ out:
 	free(a.programdata);
 	free(a.profiles_dir);
 	apf_free(a.pf);
+	asec_free(a.sec);
 	vol_close(a.vol);
 	return rc;
 }

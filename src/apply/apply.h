@@ -154,6 +154,11 @@ struct apply_opts {
 	int mode;                        /* enum apply_mode (AUTO = 0) */
 	int default_profile;             /* the scan's user -> Users\Default */
 	int dry_run;
+	/* A target whose file system cannot hold Windows security descriptors
+	 * (a plain folder, FAT) is refused (WS_E_TARGET) unless this is set:
+	 * for test targets; apply then writes no descriptors.  Extract mode
+	 * never writes descriptors (its output is not a Windows target). */
+	int allow_plain_target;
 	int conflict;                    /* enum apply_conflict */
 	/* "OLD=NEW": OLD a SID, account or DOMAIN\\account of the source;
 	 * NEW an account, DOMAIN\\account, UPN, SID or Entra object ID. */

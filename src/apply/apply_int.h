@@ -78,6 +78,9 @@ int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err);
  * old file's security descriptor and attributes, rename).  Nothing may be
  * placed inside the journal folder (WS_E_UNSUPPORTED); a link on the way:
  * WS_E_TARGET. */
+/* replace = AJ_REPLACE_ALL: the old file's attributes replace the new
+ * one's too (a hive: NTUSER.DAT stays hidden+system). */
+#define AJ_REPLACE_ALL 2
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err);
 
@@ -85,6 +88,56 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
  * *linked 0 (WS_OK) when no link can be made: the caller copies. */
 int aj_link(struct aj *j, const char *src, const char *dest, int *linked,
 	    struct ws_error *err);
+
+/* ---- security descriptors (apply_sec.c) ---------------------------------- */
+
+struct asec;
+struct sd_desc;
+struct sd_sid;
+
+/* What a new object's descriptor is made from (asec_classify). */
+enum asec_kind {
+	ASEC_INHERIT = 0,    /* inherited from its parent folder */
+	ASEC_SHARED,         /* ProgramData/winstate, bundles/A-<hash> */
+	ASEC_PRIVATE,        /* bundles/<SID>: private to that SID */
+	ASEC_RESULTS,        /* results: users add their own record */
+	ASEC_ADMIN_ONLY      /* journal */
+};
+
+/*
+ * Probe the target root (root_path NULL: no target, for tests of the
+ * decisions): a file system without security descriptors is refused
+ * (WS_E_TARGET, naming the mount options) unless allow_plain; then every
+ * hook call does nothing.
+ */
+int asec_new(const char *root_path, int allow_plain, struct asec **out,
+	     struct ws_error *err);
+void asec_free(struct asec *s);
+/* The xattr descriptors are written with; NULL = none (plain target). */
+const char *asec_xattr(const struct asec *s);
+/* ProgramData/winstate as found on disk below the root. */
+void asec_set_winstate(struct asec *s, const char *wrel);
+/* A profile folder (below the root) and its user's SID: objects made
+ * inside get that owner.  -1 when sid is not a SID (nothing added). */
+int asec_add_profile(struct asec *s, const char *rel, const char *sid);
+/* enum asec_kind of the object at rel; *sid set for ASEC_PRIVATE. */
+int asec_classify(const struct asec *s, const char *rel, struct sd_sid *sid);
+/* The descriptor the new object at rel gets, its parent folder's being
+ * `parent` (NULL when unknown).  `out` is released first. */
+void asec_build(const struct asec *s, const char *rel, int is_dir,
+		const struct sd_desc *parent, struct sd_desc *out);
+/* The results folder's descriptor. */
+void asec_results(struct sd_desc *sd);
+/* 1 (why filled) when sd lets anyone but SYSTEM/Administrators change the
+ * object or is not owned by one of them. */
+int asec_hostile(const struct sd_desc *sd, char *why, size_t n);
+/* Before writing: an existing ProgramData/winstate (restore.ps1, bundles,
+ * journal) that users could change, and a profile folder apply writes
+ * into without a descriptor, are refused (WS_E_TARGET). */
+int asec_precheck_winstate(struct asec *s, struct ws_error *err);
+int asec_precheck_profile(struct asec *s, const char *rel, struct ws_error *err);
+/* struct ws_newobj hook: sets the descriptor of the object open as fd. */
+int asec_newobj(void *ctx, int fd, int is_dir, const char *rel, struct ws_error *err);
 
 /* ---- identities (apply_map.c) -------------------------------------------- */
 

@@ -705,11 +705,14 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 		 * on ntfs-3g a new file has an inherited one) and its attributes
 		 * unless apply set the source's */
 		if (ofd >= 0) {
-			static const char *const acl[] = { "system.ntfs_acl", NULL };
+			static const char *const acl[] = { "system.ntfs_acl",
+							   "system.ntfs_security", NULL };
 			static const char *const attr[] = { "system.ntfs_attrib_be", NULL };
 
 			ws_copy_xattrs(ofd, tfd, acl, 0);
-			ws_copy_xattrs(ofd, tfd, attr, 1);
+			/* a new file on ntfs-3g always has attributes (archive):
+			 * a hive keeps its hidden+system ones regardless */
+			ws_copy_xattrs(ofd, tfd, attr, replace != AJ_REPLACE_ALL);
 		}
 		else if ((rc = ws_root_newobj(j->root, tfd, 0, act.buf, err)))
 			goto out;

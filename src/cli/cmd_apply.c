@@ -48,6 +48,11 @@ static const char usage_text[] =
 	"                          target's (destination); default: keep the target's and\n"
 	"                          place the source's as name(1).ext, as USMT does\n"
 	"  --dry-run               print the plan; change nothing\n"
+	"  --allow-plain-target    accept a target that cannot hold Windows security\n"
+	"                          descriptors (a plain folder, FAT: refused with exit 71\n"
+	"                          otherwise); for test targets: what apply creates there\n"
+	"                          gets no ACL.  Mount NTFS with ntfs-3g -o permissions\n"
+	"                          or the ntfs3 driver instead (docs/apply.md)\n"
 	"  --key-file F | --passphrase-env VAR   key of an encrypted store\n"
 	"  --log FILE              write every message to FILE\n"
 	"  --json                  print the plan/report as JSON\n"
@@ -57,7 +62,7 @@ enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
 	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
-	OPT_RULES
+	OPT_RULES, OPT_ALLOWPLAIN
 };
 
 static const struct option options[] = {
@@ -76,6 +81,7 @@ static const struct option options[] = {
 	{ "app-cache", required_argument, NULL, OPT_APPCACHE },
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "dry-run", no_argument, NULL, OPT_DRYRUN },
+	{ "allow-plain-target", no_argument, NULL, OPT_ALLOWPLAIN },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -376,6 +382,7 @@ int cmd_apply(int argc, char **argv)
 			}
 			break;
 		case OPT_DRYRUN: o.dry_run = 1; break;
+		case OPT_ALLOWPLAIN: o.allow_plain_target = 1; break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case OPT_LOG: log_path = optarg; break;

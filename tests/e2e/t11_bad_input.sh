@@ -51,26 +51,26 @@ expect_exit 3 "$WINSTATE" scan --source "$t/src2" --store "$t/st1" --rules "$t/r
 expect_exit 0 "$WINSTATE" scan --source "$t/src" --store "$t/st" --rules "$t/r.xml"
 
 # Target not Windows: 26; target unchanged.
-expect_exit 26 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/notwin"
+expect_exit 26 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device BAD-PC --target "$t/notwin"
 # Unknown device: usage error naming it.
-expect_exit 11 "$WINSTATE" apply --store "$t/st" --device NOPE --target "$t/tgt"
+expect_exit 11 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device NOPE --target "$t/tgt"
 grep -q "NOPE" "$t/last.err" || fail "unknown device not named"
 # Offline mode onto a target without any of the scan's users: 14, target
 # byte-identical.  (The default mode stages them for first sign-in instead.)
 before=$(tree_hash "$t/tgt-empty")
-expect_exit 14 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt-empty" --mode offline
+expect_exit 14 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device BAD-PC --target "$t/tgt-empty" --mode offline
 grep -q "nothing was written" "$t/last.err" || fail "no-user message unclear"
 [ "$before" = "$(tree_hash "$t/tgt-empty")" ] || fail "target changed by a refused apply"
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt-empty"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device BAD-PC --target "$t/tgt-empty"
 [ "$before" != "$(tree_hash "$t/tgt-empty")" ] || fail "auto mode staged nothing"
 expect_exit 0 "$WINSTATE" undo --target "$t/tgt-empty"
 [ "$before" = "$(tree_hash "$t/tgt-empty")" ] || fail "undo did not restore the target byte for byte"
 # Malformed --map-user: 11, target unchanged.
 before=$(tree_hash "$t/tgt")
-expect_exit 11 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt" --map-user nonsense
+expect_exit 11 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device BAD-PC --target "$t/tgt" --map-user nonsense
 [ "$before" = "$(tree_hash "$t/tgt")" ] || fail "target changed by a refused apply"
 # Dry run touches nothing.
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt" --dry-run
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device BAD-PC --target "$t/tgt" --dry-run
 grep -q . "$t/last.out" || fail "dry run printed no plan"
 [ "$before" = "$(tree_hash "$t/tgt")" ] || fail "dry run changed the target"
 # A dirty target hive is refused (its logs would be lost): 33, hive untouched.
@@ -89,7 +89,7 @@ struct.pack_into('<I', b, 508, x)              # keep the checksum valid
 open(p, 'wb').write(b)
 PY
 before=$(tree_hash "$t/tgt-dirty")
-expect_exit 33 "$WINSTATE" apply --store "$t/st" --device BAD-PC --target "$t/tgt-dirty"
+expect_exit 33 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device BAD-PC --target "$t/tgt-dirty"
 grep -qi "dirty\|transaction log" "$t/last.err" || fail "dirty hive message unclear"
 [ "$before" = "$(tree_hash "$t/tgt-dirty")" ] || fail "target changed by an apply refused for a dirty hive"
 pass

@@ -17,7 +17,7 @@ expect_exit 0 "$WINSTATE" scan --source "$t/src" --store "$t/st"
 cmp -s "$t/orig.dat" "$t/src/Users/alice/NTUSER.DAT" || fail "scan modified the source hive"
 "$WINSTATE" list --store "$t/st" --device WSL-PC --registry --json > "$t/reg.json"
 rc=0
-"$WINSTATE" apply --store "$t/st" --device WSL-PC --target "$t/tgt" --json > "$t/apply.json" || rc=$?
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device WSL-PC --target "$t/tgt" --json > "$t/apply.json" || rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 3 ] || fail "apply exit $rc"
 
 /usr/bin/python3 - "$t/orig.dat" "$t/reg.json" "$t/tgt/Users/alice/NTUSER.DAT" "$t/apply.json" <<'PY' || fail "values differ"

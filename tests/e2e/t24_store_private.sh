@@ -98,7 +98,7 @@ for cmd in "list --store $t/store --json" \
            "list --store $t/store --device PRIV-PC-7731" \
            "verify --store $t/store --deep" \
            "extract --store $t/store --device PRIV-PC-7731 --to $t/x" \
-           "apply --store $t/store --device PRIV-PC-7731 --target $t/target --dry-run"; do
+           "apply --allow-plain-target --store $t/store --device PRIV-PC-7731 --target $t/target --dry-run"; do
   # shellcheck disable=SC2086
   expect_exit 37 "$WINSTATE" $cmd --passphrase-env WS_BAD
   [ ! -s "$t/last.out" ] || fail "wrong passphrase, yet output on stdout: $cmd"

@@ -63,11 +63,11 @@ grep -q "has no user profile" "$t/last.err" || fail "kiosk message: $(cat "$t/la
 
 # 3. apply of the empty newest scan: 31, nothing written; the good one applies
 h=$(tree_hash "$t/tgt")
-expect_exit 31 "$WINSTATE" apply --store "$t/st" --device PC01 --target "$t/tgt"
+expect_exit 31 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC01 --target "$t/tgt"
 grep -q "has no user: nothing to apply" "$t/last.err" || fail "apply message: $(cat "$t/last.err")"
-expect_exit 31 "$WINSTATE" apply --store "$t/st" --device PC01 --target "$t/tgt" --mode extract
+expect_exit 31 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC01 --target "$t/tgt" --mode extract
 [ "$h" = "$(tree_hash "$t/tgt")" ] || fail "apply of an empty scan changed the target"
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device pc01 --scan "$good" --target "$t/tgt" --dry-run
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device pc01 --scan "$good" --target "$t/tgt" --dry-run
 
 # 4. device names are case-insensitive: list/extract/verify/apply with pc01
 expect_exit 0 "$WINSTATE" list --store "$t/st" --device pc01 --json
@@ -94,7 +94,7 @@ assert sorted(names) == ["PC01", "PC02"], names
 # 5. unknown device: 11, the store's devices listed
 for cmd in "list --store $t/st --device NOPE" "verify --store $t/st --device NOPE" \
            "extract --store $t/st --device NOPE --to $t/x9" \
-           "apply --store $t/st --device NOPE --target $t/tgt --dry-run"; do
+           "apply --allow-plain-target --store $t/st --device NOPE --target $t/tgt --dry-run"; do
   # shellcheck disable=SC2086
   expect_exit 11 "$WINSTATE" $cmd
   grep -q "NOPE: no scan of this device in the store; its devices: PC01, PC02\|its devices: PC02, PC01" "$t/last.err" ||
@@ -116,7 +116,7 @@ assert len(pc1) == 2, pc1
 assert pc1[0]["users"] == 0 and pc1[1]["users"] == 2, pc1
 assert len(dev["PC02"]) == 1
 PY
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device PC01 --scan "$(python3 -c 'import json,sys; print([s for x in json.load(open(sys.argv[1]))["devices"] for s in x["scans"] if s["users"]][0]["id"])' "$t/last.out")" \
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC01 --scan "$(python3 -c 'import json,sys; print([s for x in json.load(open(sys.argv[1]))["devices"] for s in x["scans"] if s["users"]][0]["id"])' "$t/last.out")" \
   --target "$t/tgt" --dry-run
 expect_exit 0 "$WINSTATE" verify --store "$t/st" --deep
 expect_exit 0 "$WINSTATE" prune --store "$t/st-force" --keep 1 --grace 0 --force

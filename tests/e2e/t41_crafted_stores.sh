@@ -67,7 +67,7 @@ PY
 craft OLDIX '{"index_minor": 0, "add_files": [{"user": 0, "path": "C:\\Users\\alice\\Documents\\old.txt", "text": "1.0 pack\n"}]}'
 "$WINSTATE" verify --store "$t/st" --deep > "$t/verify.out" || { cat "$t/verify.out"; fail "a minor-0 pack index is refused"; }
 # The crafted plain scan applies and undoes exactly.
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device PLAIN --target "$t/box/target"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PLAIN --target "$t/box/target"
 [ "$(cat "$t/box/target/Users/alice/Documents/crafted.txt")" = crafted ] || fail "crafted file not placed"
 expect_exit 0 "$WINSTATE" undo --target "$t/box/target"
 [ "$pristine" = "$(tree_hash "$t/box")" ] || fail "undo of the crafted scan is not exact"
@@ -84,7 +84,7 @@ hostile() {
   shift 4
   n=$((n + 1))
   craft "$name" "$spec"
-  "$WINSTATE" apply --store "$t/st" --device "${DEVICE:-$name}" --target "$t/box/target" "$@" \
+  "$WINSTATE" apply --allow-plain-target --store "$t/st" --device "${DEVICE:-$name}" --target "$t/box/target" "$@" \
     > "$t/$name.out" 2> "$t/$name.err" || rc=$?
   if [ "$rc" -ne "$want" ]; then
     why="exit $rc, expected $want"
@@ -260,7 +260,7 @@ DEVICE='..\..\PC/x' hostile DEVICESEP 0 '' '{"head": {"device": "..\\..\\PC/x"}}
 # apply --mode extract names each user's settings <account>.reg, made a
 # name Windows can hold: the account "CON" gives _CON.reg.
 craft ACCTCON '{"users": [{"index": 0, "account": "CON"}]}'
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device ACCTCON --mode extract --target "$t/xcon"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device ACCTCON --mode extract --target "$t/xcon"
 [ -f "$t/xcon/_CON.reg" ] && [ ! -e "$t/xcon/CON.reg" ] || fail "ACCTCON: $(ls "$t/xcon")"
 echo "ok ACCTCON (exit 0)"
 
@@ -299,7 +299,7 @@ hv="$t/box2/target/Users/alice/NTUSER.DAT"
 mv "$hv" "$t/box2/elsewhere.dat"
 ln -s ../../../elsewhere.dat "$hv"
 before=$(tree_hash "$t/box2")
-expect_exit 36 "$WINSTATE" apply --store "$t/st" --device PLAIN --target "$t/box2/target"
+expect_exit 36 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PLAIN --target "$t/box2/target"
 grep -q 'NTUSER.DAT.*link' "$t/last.err" || fail "HIVELINK: message does not name the hive"
 [ "$before" = "$(tree_hash "$t/box2")" ] || fail "HIVELINK: something changed"
 echo "ok HIVELINK (exit 36)"

@@ -40,7 +40,7 @@ XML
   -q > "$t/scan.out" 2>&1 || { cat "$t/scan.out"; fail "scan failed"; }
 
 # Wi-Fi: the protected profile is listed as "type the key again".
-"$WINSTATE" apply --store "$t/st" --device PC-APPS --target "$t/tgt" --dry-run --json \
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC-APPS --target "$t/tgt" --dry-run --json \
   > "$t/dry.json" 2> "$t/dry.err" || [ $? -eq 3 ] || { cat "$t/dry.err"; fail "dry run failed"; }
 python3 - "$t/dry.json" <<'PY' || fail "Wi-Fi report wrong"
 import json, sys
@@ -89,7 +89,7 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
 PY
 
 rc=0
-"$WINSTATE" apply --store "$t/st" --device PC-APPS --target "$t/tgt" --app-cache "$t/cache" --json \
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC-APPS --target "$t/tgt" --app-cache "$t/cache" --json \
   > "$t/apply.json" 2> "$t/apply.err" || rc=$?
 [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || { cat "$t/apply.err"; fail "apply exit $rc"; }
 python3 - "$t/apply.json" "$t/tgt/ProgramData/winstate/bundles" <<'PY' || fail "apps in the apply report or bundles wrong"

@@ -20,7 +20,7 @@ echo bait > "$t/out/99999999T999999.999999Z-ffffffff/journal.log"
 # 1. the journal folder is a link to a folder outside the target
 ln -s "$t/out" "$jr"
 before=$(tree_hash "$t/tgt"); out_before=$(tree_hash "$t/out")
-expect_exit 71 "$WINSTATE" apply --store "$t/st" --device CONF-SRC --target "$t/tgt"
+expect_exit 71 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device CONF-SRC --target "$t/tgt"
 grep -q "link" "$t/last.err" || fail "apply: no word of the link"
 [ "$before" = "$(tree_hash "$t/tgt")" ] || fail "apply changed the target"
 expect_exit 71 "$WINSTATE" undo --target "$t/tgt"
@@ -30,7 +30,7 @@ rm "$jr"
 # 2. entries planted after an apply, sorting after its journal
 mkdir "$jr"
 before=$(tree_hash "$t/tgt")
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device CONF-SRC --target "$t/tgt"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device CONF-SRC --target "$t/tgt"
 echo planted > "$jr/zzzz"
 echo planted > "$jr/99999999T999999.999999Z-ffffffff"
 mkdir "$jr/99999999T999999.999999Z-fffffffe"
@@ -47,7 +47,7 @@ rm -rf "$jr"/zzzz "$jr"/9999*
 [ "$before" = "$(tree_hash "$t/tgt")" ] || fail "undo did not restore the target"
 
 # 3. a journal line changed: nothing is touched
-expect_exit 0 "$WINSTATE" apply --store "$t/st" --device CONF-SRC --target "$t/tgt"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device CONF-SRC --target "$t/tgt"
 log=$(ls "$jr"/*/journal.log)
 cp "$log" "$t/log.good"
 sed -i '2s/^\(.\)./\1X/' "$log"

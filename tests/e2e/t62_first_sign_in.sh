@@ -47,7 +47,7 @@ staged() {
   combo=$((combo + 1))
   local tg="$t/tgt$combo" rc=0
   cp -a "$t/pristine" "$tg"
-  "$WINSTATE" apply --store "$t/st" --device FSI-PC --target "$tg" "$@" > "$t/a$combo.out" 2>&1 || rc=$?
+  "$WINSTATE" apply --allow-plain-target --store "$t/st" --device FSI-PC --target "$tg" "$@" > "$t/a$combo.out" 2>&1 || rc=$?
   [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || { cat "$t/a$combo.out"; fail "apply $* exit $rc"; }
   /usr/bin/python3 - "$tg" "$t/src" "$bob_sid" "$combo" "$@" <<'PY' || fail "layout after apply $*"
 import hashlib, os, sys
@@ -153,7 +153,7 @@ json.dump({"head": {"device": sys.argv[1]}, "users": [{"index": int(sys.argv[2])
     fail "$dev: storecraft write"
   for mode in auto first-sign-in; do
     rc=0
-    "$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/box/target" --mode "$mode" \
+    "$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/box/target" --mode "$mode" \
       > "$t/$dev.out" 2> "$t/$dev.err" || rc=$?
     [ "$rc" -eq 36 ] || { cat "$t/$dev.err"; fail "$dev ($mode): exit $rc, expected 36"; }
     grep -q -- "$msg" "$t/$dev.err" || { cat "$t/$dev.err"; fail "$dev: message lacks '$msg'"; }

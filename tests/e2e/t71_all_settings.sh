@@ -23,13 +23,13 @@ dev=$(awk -F'\t' '$1=="device"{print $2}' "$t/m.tsv")
 
 expect_exit 0 "$WINSTATE" scan --source "$t/src" --store "$t/st"
 "$WINSTATE" list --store "$t/st" --device "$dev" --registry --json > "$t/reg.json"
-rc=0; "$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/tgt10" --mode offline --json > "$t/a.json" || rc=$?
+rc=0; "$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/tgt10" --mode offline --json > "$t/a.json" || rc=$?
 [ $rc -eq 0 ] || fail "apply (a) exit $rc"
-rc=0; "$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/new10" --json > "$t/b.json" || rc=$?
+rc=0; "$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/new10" --json > "$t/b.json" || rc=$?
 [ $rc -eq 0 ] || fail "apply (b) exit $rc"
-rc=0; "$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/tgt11" --mode offline > "$t/c.txt" || rc=$?
+rc=0; "$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/tgt11" --mode offline > "$t/c.txt" || rc=$?
 [ $rc -eq 0 ] || fail "apply (c) exit $rc"
-rc=0; "$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/tgt11" --mode offline --dry-run --json > "$t/c.json" || rc=$?
+rc=0; "$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/tgt11" --mode offline --dry-run --json > "$t/c.json" || rc=$?
 [ $rc -eq 0 ] || fail "apply (c, json) exit $rc"
 bundle=$(ls -d "$t"/new10/ProgramData/winstate/bundles/*/)
 
@@ -181,7 +181,7 @@ grep -q "^reg-dropped .*ShowCortanaButton.*Windows 10 -> 11" "$t/c.txt" || fail 
 # default apps for an administrator under ProgramData; undo removes both.
 "$WSFIXTURE" --out "$t/dflt" --kind target --seed 7 >/dev/null
 before=$(tree_hash "$t/dflt")
-"$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/dflt" --default-profile > "$t/f.txt" || fail "apply --default-profile"
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/dflt" --default-profile > "$t/f.txt" || fail "apply --default-profile"
 lm="$t/dflt/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json"
 grep -q '"packagedAppId":"Microsoft.WindowsCalculator_8wekyb3d8bbwe!App"' "$lm" || fail "LayoutModification.json lacks the pins"
 grep -q 'Identifier=".wstest"' "$t/dflt/ProgramData/winstate/default-apps.xml" || fail "default-apps.xml not under ProgramData"
@@ -195,9 +195,9 @@ expect_exit 0 "$WINSTATE" scan --source "$t/src11" --store "$t/st"
 "$WSFIXTURE" --out "$t/w11" --kind target --os win11 --existing-user alice --seed 5 >/dev/null
 "$WSFIXTURE" --out "$t/w10" --kind target --existing-user alice --seed 5 >/dev/null
 s2='Users/alice/AppData/Local/Packages/Microsoft.Windows.StartMenuExperienceHost_cw5n1h2txyewy/LocalState/start2.bin'
-"$WINSTATE" apply --store "$t/st" --device PC11 --target "$t/w11" --mode offline --json > "$t/d.json" || fail "apply 11 -> 11"
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC11 --target "$t/w11" --mode offline --json > "$t/d.json" || fail "apply 11 -> 11"
 cmp -s "$t/src11/$s2" "$t/w11/$s2" || fail "start2.bin not carried from Windows 11 to Windows 11"
-"$WINSTATE" apply --store "$t/st" --device PC11 --target "$t/w10" --mode offline --json > "$t/e.json" || fail "apply 11 -> 10"
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC11 --target "$t/w10" --mode offline --json > "$t/e.json" || fail "apply 11 -> 10"
 [ ! -e "$t/w10/$s2" ] || fail "start2.bin placed on Windows 10"
 /usr/bin/python3 - "$t/e.json" <<'PY' || fail "start2.bin drop not reported"
 import json, sys

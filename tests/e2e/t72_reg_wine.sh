@@ -99,7 +99,7 @@ XML
 expect_exit 0 "$WINSTATE" scan --source "$t/src" --store "$t/st" --rules "$t/rules.xml"
 "$WINSTATE" list --store "$t/st" --device "$dev" --registry --json > "$t/reg.json"
 rc=0
-"$WINSTATE" apply --store "$t/st" --device "$dev" --target "$t/new" --json > "$t/a.json" 2> "$t/a.err" || rc=$?
+"$WINSTATE" apply --allow-plain-target --store "$t/st" --device "$dev" --target "$t/new" --json > "$t/a.json" 2> "$t/a.err" || rc=$?
 [ $rc -eq 3 ] || { cat "$t/a.err" >&2; fail "apply: exit $rc, expected 3 (one value name with a line break)"; }
 bundle=$(ls -d "$t"/new/ProgramData/winstate/bundles/*/)
 [ -f "$bundle/settings.reg" ] || fail "no settings.reg in $bundle"

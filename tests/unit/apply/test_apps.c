@@ -255,6 +255,7 @@ static void reinstall_lists_bundles_and_packages(void **state)
 
 	env_make(&v);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.app_cache = v.cache;
 	run(&v, &o, &r);
 	assert_int_equal(r.n_users, 3);
@@ -402,6 +403,7 @@ static void existing_profile_dry_run_and_undo(void **state)
 	env_make(&v);
 	before = atu_tree(v.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.app_cache = v.cache;
 	o.dry_run = 1;
 	run(&v, &o, &r);
@@ -415,6 +417,8 @@ static void existing_profile_dry_run_and_undo(void **state)
 	free(after);
 
 	apply_opts_init(&o);
+
+	o.allow_plain_target = 1;
 	o.app_cache = v.cache;
 	run(&v, &o, &r);
 	apply_report_release(&r);
@@ -461,6 +465,7 @@ static void without_cache_and_bad_cache(void **state)
 
 	env_make(&v);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.dry_run = 1;
 	run(&v, &o, &r);
 	assert_int_equal(app_of(&r.users[0], TERM_FAM)->source, APPLY_APP_WINGET);
@@ -471,6 +476,7 @@ static void without_cache_and_bad_cache(void **state)
 	before = atu_tree(v.tgt);
 	missing = ws_xasprintf("%s/no-such-folder", v.dir);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.app_cache = missing;
 	o.target = v.tgt;
 	o.device = DEV;
@@ -530,6 +536,7 @@ static void too_many_app_records(void **state)
 	}
 	tu_assert_ok(store_scan_commit(w, NULL, &e), &e);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.target = tgt;
 	o.device = DEV;
 	o.dry_run = 1;

@@ -134,6 +134,7 @@ static void refuse(const char *sid, const char *account, const char *expect)
 	before = atu_tree(t.tgt);
 	for (int dry = 1; dry >= 0; dry--) {
 		apply_opts_init(&o);
+		o.allow_plain_target = 1;
 		o.dry_run = dry;
 		assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_UNSUPPORTED);
 		apply_report_release(&r);

@@ -69,6 +69,7 @@ static void journal_folder_link_refused(void **state)
 	assert_int_equal(mkdir(bait, 0755), 0);
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
 	assert_non_null(strstr(e.msg, "link"));
 	apply_report_release(&r);
@@ -81,6 +82,7 @@ static void journal_folder_link_refused(void **state)
 	/* a journal moved out after apply and linked back is not used either */
 	assert_int_equal(unlink(jr), 0);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	apply_report_release(&r);
 	{
@@ -142,6 +144,7 @@ static void planted_entries_ignored(void **state)
 	sh("mkdir -p '%s'%s", jr, "");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	apply_report_release(&r);
 	ntuser = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
@@ -234,6 +237,7 @@ static void store_cannot_write_into_journals(void **state)
 		  "99999999T999999.999999Z-ffffffff\\journal.log", "winstate-journal 2 x\n");
 	snprintf(t.device, sizeof(t.device), "EVILPC");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	rc = atu_apply(&t, &o, &r, &e);
 	assert_int_equal(rc, WS_E_UNSUPPORTED);
 	planted = ws_xasprintf("%s/ProgramData/winstate/journal/"
@@ -270,6 +274,7 @@ static void hive_put_back_when_not_windows(void **state)
 	sw = ws_xasprintf("%s/Windows/System32/config/SOFTWARE", t.tgt);
 	orig = tu_read_file(sw, &len);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_true(r.hives_committed >= 2);
 	apply_report_release(&r);
@@ -287,6 +292,7 @@ static void hive_put_back_when_not_windows(void **state)
 	sys_store(t.store, "EVILPC", "C:\\Windows\\System32\\config\\SOFTWARE", "evil");
 	snprintf(t.device, sizeof(t.device), "EVILPC");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.conflict = APPLY_CONFLICT_SOURCE;
 	rc = atu_apply(&t, &o, &r, &e);
 	if (r.journal[0]) {
@@ -348,6 +354,7 @@ static void swap_race(int fallback)
 	before = atu_tree(t.tgt);
 	s.outside = outside;
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.on_mkdir = swap_first;
 	o.on_mkdir_ctx = &s;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
@@ -429,6 +436,7 @@ static void changed_file_left_in_place(void **state)
 	atu_setup(&t, 1, "alice");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	rel = first_created(r.journal);
 	apply_report_release(&r);
@@ -483,6 +491,7 @@ static void journal_damage(void **state)
 	atu_setup(&t, 1, "alice");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	lp = ws_xasprintf("%s/journal.log", r.journal);
 	apply_report_release(&r);
@@ -593,6 +602,7 @@ static void newobj_hook_sees_every_creation(void **state)
 	atu_setup(&t, 2, "alice");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.on_newobj = on_newobj;
 	o.on_newobj_ctx = &s;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
@@ -638,6 +648,7 @@ static void newobj_hook_sees_every_creation(void **state)
 	s.n = 0;
 	s.fail_at = 8;
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.on_newobj = on_newobj;
 	o.on_newobj_ctx = &s;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);

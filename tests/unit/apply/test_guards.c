@@ -22,6 +22,7 @@ static void not_windows(void **state)
 	free(t.tgt);
 	t.tgt = ws_xstrdup(empty);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_NOT_WINDOWS);
 	apply_report_release(&r);
 	/* nothing written into the folder: no journal, no ProgramData */
@@ -66,6 +67,7 @@ static void read_only_target(void **state)
 
 		t.tgt = mnt;
 		apply_opts_init(&o);
+		o.allow_plain_target = 1;
 		assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
 		assert_non_null(strstr(e.msg, "read-only"));
 		apply_report_release(&r);
@@ -111,12 +113,14 @@ static void scan_of_another_device(void **state)
 	store_scan_list_release(&l);
 	store_close(st);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.scan_id = other;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
 	assert_non_null(strstr(e.msg, "OTHERPC"));
 	apply_report_release(&r);
 	/* A device that is not in the store at all. */
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	snprintf(t.device, sizeof(t.device), "NOSUCHPC");
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
 	apply_report_release(&r);
@@ -145,6 +149,7 @@ static void refused(struct atu *t, const char *path, int n)
 	t->store = store;
 	snprintf(t->device, sizeof(t->device), "EVILPC");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	ws_error_clear(&e);
 	if (atu_apply(t, &o, &r, &e) != WS_E_UNSUPPORTED)
 		fail_msg("%s: expected refusal, got %d: %s", path, e.code, e.msg);
@@ -214,6 +219,7 @@ static void winstate_folder_behind_link_refused(void **state)
 	assert_int_equal(symlink(outside, link), 0);
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
 	apply_report_release(&r);
 	after = atu_tree(t.tgt);
@@ -262,6 +268,7 @@ static void dirty_target_hive_refused(void **state)
 	make_dirty(hive);
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_HIVE);
 	assert_non_null(strstr(e.msg, "dirty"));
 	assert_string_equal(e.where, hive);
@@ -308,6 +315,7 @@ static void big_data_hive_stays_valid(void **state)
 		       vals, 2, NULL, 0);
 	snprintf(t.device, sizeof(t.device), "BIGPC");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_int_equal(r.values_set, 1);
 	assert_int_equal(r.values_deferred, 1);

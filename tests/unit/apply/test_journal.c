@@ -35,6 +35,7 @@ static void apply_then_undo_restores_everything(void **state)
 	atu_setup(&t, 2, "alice");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.on_journal = count_entries;
 	o.on_journal_ctx = &n;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
@@ -68,6 +69,7 @@ static void dry_run_writes_nothing(void **state)
 	atu_setup(&t, 2, "alice");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.dry_run = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_string_equal(r.journal, "");
@@ -99,6 +101,8 @@ static void child_apply(struct atu *t, int with_hook)
 	int rc;
 
 	apply_opts_init(&o);
+
+	o.allow_plain_target = 1;
 	if (with_hook)
 		o.on_journal = kill_hook;
 	rc = atu_apply(t, &o, &r, &e);
@@ -146,6 +150,7 @@ static void killed_apply_can_be_undone(void **state)
 	}
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.on_journal = count_entries;
 	o.on_journal_ctx = &total;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
@@ -272,6 +277,7 @@ static void two_applies_undo_in_turn(void **state)
 	atu_setup(&t, 1, "alice");
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	apply_report_release(&r);
 	mid = atu_tree(t.tgt);
@@ -318,6 +324,7 @@ static void overwritten_file_comes_back(void **state)
 	tu_write_file(doc, "target's own plan\n", 18);
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.conflict = APPLY_CONFLICT_SOURCE;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_true(r.files_overwritten >= 1);
@@ -360,6 +367,7 @@ static void damaged_journal_undoes_nothing(void **state)
 
 	atu_setup(&t, 1, "alice");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	saved = ws_xasprintf("%s/saved/0", r.journal);
 	assert_true(ws_path_exists(saved));

@@ -109,6 +109,8 @@ static int lt_apply(struct lt *t, int dry_run, struct apply_report *r, struct ws
 	struct apply_opts o;
 
 	apply_opts_init(&o);
+
+	o.allow_plain_target = 1;
 	o.dry_run = dry_run;
 	o.rule_files = t->rfiles;
 	o.n_rule_files = 1;
@@ -805,6 +807,7 @@ static void scan_rule_files_found_by_base_name(void **state)
 	store_with_rule_files(&t, "D:\\scanner\\rules\\mine.xml");
 	home_write(&t, "Data/x.txt", "target");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.rules_dir = rdir;
 	o.on_action = on_act;
 	o.on_action_ctx = &t;
@@ -844,6 +847,7 @@ static void missing_scan_rule_file_falls_back_to_shipped(void **state)
 	store_with_rule_files(&t, "/nowhere/gone.xml");
 	home_write(&t, "Data/x.txt", "target");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.rules_dir = empty;
 	o.on_action = on_act;
 	o.on_action_ctx = &t;

@@ -127,6 +127,7 @@ static void map_file_to_entra_identity(void **state)
 		tu_write_file(csv, text, sizeof(text) - 1);
 	}
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.map_file = csv;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_int_equal(r.users_staged, 1);
@@ -175,6 +176,7 @@ static void malformed_map_names_the_line(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		tu_write_file(csv, cases[i], strlen(cases[i]));
 		apply_opts_init(&o);
+		o.allow_plain_target = 1;
 		o.map_file = csv;
 		assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
 		assert_string_equal(e.where, csv);
@@ -187,6 +189,7 @@ static void malformed_map_names_the_line(void **state)
 
 		for (size_t i = 0; i < 4; i++) {
 			apply_opts_init(&o);
+			o.allow_plain_target = 1;
 			o.map_user = &bad[i];
 			o.n_map_user = 1;
 			assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
@@ -194,6 +197,7 @@ static void malformed_map_names_the_line(void **state)
 		}
 	}
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.map_file = "/nonexistent/map.csv";
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
 	apply_report_release(&r);
@@ -217,6 +221,7 @@ static void map_domain_changes_identity(void **state)
 
 	carol_store(&t, "OLDDOM\\carol");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.map_domain = dom;
 	o.n_map_domain = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
@@ -282,6 +287,7 @@ static void map_user_onto_existing_profile(void **state)
 
 	carol_store(&t, "carol");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.map_user = m;
 	o.n_map_user = 1;
 	t0 = now_ft();

@@ -51,6 +51,7 @@ static void bundle_holds_every_file_and_setting(void **state)
 
 	atu_setup(&t, 2, "alice");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_int_equal(r.users_staged, 1);
 	/* alice (offline) gets a bundle too when the scan recorded Store apps */
@@ -180,6 +181,7 @@ static void active_setup_component_reads_back(void **state)
 
 	atu_setup(&t, 2, "alice");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	apply_report_release(&r);
 	sw = ws_xasprintf("%s/Windows/System32/config/SOFTWARE", t.tgt);
@@ -289,6 +291,7 @@ static void merged_reg_equals_offline_write(void **state)
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.mode = APPLY_MODE_OFFLINE;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_true(r.values_set > 3);
@@ -298,6 +301,7 @@ static void merged_reg_equals_offline_write(void **state)
 
 		t.tgt = tgt_b;
 		apply_opts_init(&o);
+		o.allow_plain_target = 1;
 		o.mode = APPLY_MODE_FIRST_SIGN_IN;
 		tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 		assert_int_equal(r.users_staged, 1);
@@ -392,6 +396,7 @@ static void script_quotes_and_options(void **state)
 
 	atu_setup(&t, 1, NULL);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.prompt = 1;
 	o.expires = "2027-01-31";
 	{
@@ -447,6 +452,7 @@ static void script_quotes_and_options(void **state)
 	}
 	/* A bad date is refused before anything happens. */
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.expires = "31/01/2027";
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_USAGE);
 	apply_report_release(&r);
@@ -466,6 +472,7 @@ static void default_profile_gets_the_settings(void **state)
 
 	atu_setup(&t, 1, NULL);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.default_profile = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_int_equal(r.users_applied, 1);
@@ -487,10 +494,12 @@ static void default_profile_gets_the_settings(void **state)
 
 		atu_setup(&t2, 2, NULL);
 		apply_opts_init(&o);
+		o.allow_plain_target = 1;
 		o.default_profile = 1;
 		assert_int_equal(atu_apply(&t2, &o, &r, &e), WS_E_USAGE);
 		apply_report_release(&r);
 		apply_opts_init(&o);
+		o.allow_plain_target = 1;
 		{
 			const char *m[] = { "bob=Default" };
 
@@ -518,6 +527,7 @@ static void offline_mode_without_profiles_writes_nothing(void **state)
 	atu_setup(&t, 2, NULL);
 	before = atu_tree(t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.mode = APPLY_MODE_OFFLINE;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_NOUSER);
 	assert_int_equal(r.users_missing, 2);
@@ -542,6 +552,7 @@ static void extract_mode_writes_plain_tree_and_reg(void **state)
 	atu_setup(&t, 1, NULL);
 	out = ws_xasprintf("%s/extract", t.dir);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.mode = APPLY_MODE_EXTRACT;
 	st = atu_open(t.store);
 	o.target = out;
@@ -585,6 +596,7 @@ static void earlier_results_are_reported(void **state)
 
 	atu_setup(&t, 2, "alice");
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	apply_report_release(&r);
 	p = ws_xasprintf("%s/ProgramData/winstate/results/%s.txt", t.tgt, bob);
@@ -602,6 +614,7 @@ static void earlier_results_are_reported(void **state)
 	log.ctx = &got;
 	log.max_level = WS_LOG_INFO;
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.dry_run = 1;
 	o.log = &log;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);

@@ -421,6 +421,7 @@ static void win10_to_win11_drops_with_reasons(void **state)
 	rules = ws_xasprintf("%s/rules", t.dir);
 	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.rules_dir = rules;
 	o.on_action = on_act;
 	o.on_action_ctx = &s;
@@ -482,6 +483,7 @@ static void win10_to_win10_carries_everything(void **state)
 	rules = ws_xasprintf("%s/rules", t.dir);
 	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.rules_dir = rules;
 	o.on_action = on_act;
 	o.on_action_ctx = &s;
@@ -545,6 +547,7 @@ static void bad_settings_values_are_skipped_the_rest_carried(void **state)
 	atu_store_make(t.store, "BADPC", "S-1-5-21-9-9-9-1001", "alice", "C:\\Users\\alice",
 		       vals, 3, NULL, 0);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.on_action = on_bad;
 	o.on_action_ctx = &s;
 	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_PARTIAL);
@@ -638,6 +641,7 @@ static void wifi_profile_that_does_not_parse_is_a_warning(void **state)
 	tu_assert_ok(store_scan_commit(wr, NULL, &e), &e);
 	store_close(st);
 	apply_opts_init(&o);
+	o.allow_plain_target = 1;
 	o.log = &log;
 	o.on_action = on_place;
 	o.on_action_ctx = &w;
