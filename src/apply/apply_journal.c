@@ -342,6 +342,9 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 		rc = ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot create the undo journal");
 		goto fail;
 	}
+	ws_buf_adds(&rel, "/" AJ_LOG);
+	if ((rc = ws_root_newobj(j->root, j->fd, 0, rel.buf, err)))
+		goto fail;
 	ws_buf_addf(&r, AJ_HEAD "%s", id.buf);
 	add_line(j, r.buf, r.len, &l);
 	for (size_t off = 0; off < made.list.len; off += strlen(made.list.buf + off) + 1) {
@@ -522,6 +525,16 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 	o = openat(j->savedfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o < 0)
 		return ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot save %s", rel);
+	/* the copy is the journal's new file: its descriptor (admin-only) */
+	ws_buf_addf(&r, "%s/saved/%s", ws_root_rel(j->root, j->dir), name);
+	rc = ws_root_newobj(j->root, o, 0, r.buf, err);
+	ws_buf_reset(&r);
+	if (rc) {
+		close(o);
+		unlinkat(j->savedfd, name, 0);
+		ws_buf_release(&r);
+		return rc;
+	}
 	crypto_generichash_init(&h, NULL, 0, sizeof(sum));
 	e = copy_fd(in, o, &h, &size);
 	if (close(o) != 0 && !e)
