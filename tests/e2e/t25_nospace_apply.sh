@@ -94,7 +94,7 @@ for store in st st-reg; do
       fill "$left" "$t/$kind"
       before=$(tree_hash "$mnt/$kind")
       rc=0
-      "$WINSTATE" apply --store "$t/$store" --device "$dev" --target "$mnt/$kind" \
+      "$WINSTATE" apply --allow-plain-target --store "$t/$store" --device "$dev" --target "$mnt/$kind" \
         > "$t/last.out" 2> "$t/last.err" || rc=$?
       what="apply $store onto $kind with $left bytes free"
       if [ $rc -eq 0 ]; then

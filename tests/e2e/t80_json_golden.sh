@@ -33,9 +33,9 @@ expect_exit 0 "$WINSTATE" list --store st --device GOLD-PC --apps --reinstall --
 golden list-reinstall
 expect_exit 0 "$WINSTATE" verify --store st --deep --json
 golden verify
-expect_exit 0 "$WINSTATE" apply --store st --device GOLD-PC --target tgt --dry-run --json
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store st --device GOLD-PC --target tgt --dry-run --json
 golden apply-dry-run
-expect_exit 0 "$WINSTATE" apply --store st --device GOLD-PC --target tgt --json
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store st --device GOLD-PC --target tgt --json
 golden apply
 expect_exit 0 "$WINSTATE" undo --target tgt --json
 golden undo
