@@ -528,11 +528,10 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 	/* the copy is the journal's new file: its descriptor (admin-only) */
 	ws_buf_addf(&r, "%s/saved/%s", ws_root_rel(j->root, j->dir), name);
 	rc = ws_root_newobj(j->root, o, 0, r.buf, err);
-	ws_buf_reset(&r);
+	ws_buf_release(&r);
 	if (rc) {
 		close(o);
 		unlinkat(j->savedfd, name, 0);
-		ws_buf_release(&r);
 		return rc;
 	}
 	crypto_generichash_init(&h, NULL, 0, sizeof(sum));

@@ -282,7 +282,7 @@ cat > "$t/clean.xml" <<'XML'
 </migration>
 XML
 hv=$(sha256sum "$t/box/target/Users/alice/NTUSER.DAT" | cut -c1-64)
-expect_exit 3 "$WINSTATE" apply --store "$t/st" --device PLAIN --target "$t/box/target" --rules "$t/clean.xml" -v
+expect_exit 3 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PLAIN --target "$t/box/target" --rules "$t/clean.xml" -v
 grep -q 'rule-unsupported.*NTUSER.DAT.*not deleted: a registry hive' "$t/last.out" ||
   fail "CLEANUP: the hive's cleanup not reported"
 grep -q 'rule-cleanup.*NTUSER.DAT' "$t/last.out" && fail "CLEANUP: the hive was cleaned up"
