@@ -201,6 +201,25 @@ long=$(printf 'L%.0s' $(seq 256))
 hostile LONGNAME 36 '255 UTF-16' "$(f1 0 "$D\\\\$long.txt")"
 extracted LONGNAME 3 '255 UTF-16'
 
+# --include selects by the stored path; a selected name Windows cannot hold
+# is still skipped (3), never written, and only the selected files come out.
+for dev in CON STREAM TRAILDOT; do
+  x="$t/xinc-$dev"
+  mkdir -p "$x/sentinel"; echo keep > "$x/sentinel/keep.txt"
+  xb=$(tree_hash "$x")
+  expect_exit 3 "$WINSTATE" extract --store "$t/st" --device "$dev" --to "$x/dest" \
+    --include 'C:\Users\alice\Documents\CON' --include '*:evil' --include '*\end.' \
+    --include '*\alice\*\Plan.txt'
+  grep -Eq 'reserved device name|alternate data stream|dot or space' "$t/last.err" ||
+    fail "extract --include $dev: $(cat "$t/last.err")"
+  found=$(cd "$x/dest" && find . -type f | LC_ALL=C sort)
+  [ "$found" = "./C/Users/alice/Documents/Projects/Plan.txt" ] ||
+    fail "extract --include $dev wrote: $found"
+  rm -rf "$x/dest"
+  [ "$xb" = "$(tree_hash "$x")" ] || fail "extract --include $dev wrote outside its folder"
+  echo "ok extract --include $dev (exit 3)"
+done
+
 # What file entries may never touch (preflight, before the first write):
 # hives and their logs, winstate's own folders, boot and paging files.
 W='C:\\Windows\\System32\\config'
