@@ -140,6 +140,9 @@ grep -q 'restore.ps1: [0-9]\{4,\} nodes' "$t/parse.out" || { cat "$t/parse.out";
 mkdir -p "$t/box/sentinel"
 echo keep > "$t/box/sentinel/keep.txt"
 cp -a "$t/pristine" "$t/box/target"
+# every Windows volume has this link (a junction to C:\Users): the way the
+# reported SID ../../../../Documents and Settings/pwn got out of the target
+ln -s Users "$t/box/target/Documents and Settings"
 before=$(tree_hash "$t/box")
 srcid=$(basename "$(ls "$t/st/scans/"*.cat | head -1)" .cat)
 bob_index=$(python3 -c 'import json,sys; print([u["index"] for u in json.load(open(sys.argv[1]))["users"] if u["account"].endswith("bob")][0])' "$t/list.json")
