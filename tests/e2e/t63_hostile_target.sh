@@ -10,7 +10,11 @@
 #  3. Users\alice\NTUSER.DAT a hard link to a file outside: the hive is
 #     replaced by rename, the outside file keeps its bytes, undo exact;
 #  4. Windows\System32\config a symlink out of the target: 26, nothing written;
-#  5. Users\alice\Documents a symlink out: 36, nothing written.
+#  5. Users\alice\Documents a symlink out: 36, nothing written;
+#  6. after an apply, a folder it made swapped for a link out: undo deletes
+#     nothing through it (3, the link left);
+#  7. after an apply, the config folder swapped for a link out: undo writes no
+#     saved hive through it (3), and puts SOFTWARE back once the folder is back.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
@@ -105,4 +109,39 @@ expect_exit 36 apply_tgt
 grep -q 'passes through a link' "$t/last.err" || fail "5: no word of the link"
 [ "$before" = "$(tree_hash "$t/box")" ] || fail "5: something changed"
 echo "ok 5 Documents behind a link"
+
+# 6. a folder apply made, swapped for a link before undo
+fresh
+before=$(tree_hash "$t/box")
+expect_exit 0 apply_tgt
+d="$t/box/tgt/Users/alice/Documents/Projects"
+grep -q '^D Users/alice/Documents/Projects\b' "$t"/box/tgt/ProgramData/winstate/journal/*/journal.log ||
+  fail "6: test premise: apply did not make Projects"
+mv "$d" "$t/box/out"
+ln -s ../../../../out "$d"
+out=$(tree_hash "$t/box/out")
+expect_exit 3 "$WINSTATE" undo --target "$t/box/tgt"
+grep -q 'Projects.*left in place' "$t/last.err" || fail "6: the link is not reported"
+[ "$out" = "$(tree_hash "$t/box/out")" ] || fail "6: undo deleted through a link"
+[ -L "$d" ] || fail "6: undo removed a link it did not make"
+echo "ok 6 undo through a swapped folder"
+
+# 7. the config folder swapped for a link (to a copy) before undo
+fresh
+sw=$(sha256sum < "$cfg/SOFTWARE")
+before=$(tree_hash "$t/box")
+expect_exit 0 apply_tgt
+mv "$cfg" "$t/box/cfg"
+ln -s ../../../cfg "$cfg"
+out=$(tree_hash "$t/box/cfg")
+rc=0
+"$WINSTATE" undo --target "$t/box/tgt" > "$t/last.out" 2> "$t/last.err" || rc=$?
+[ "$rc" -ne 0 ] || fail "7: undo claims success through a link"
+[ "$out" = "$(tree_hash "$t/box/cfg")" ] || fail "7: undo wrote through the link"
+rm "$cfg"
+mv "$t/box/cfg" "$cfg"
+expect_exit 0 "$WINSTATE" undo --target "$t/box/tgt"
+[ "$sw" = "$(sha256sum < "$cfg/SOFTWARE")" ] || fail "7: SOFTWARE not put back on the second undo"
+[ "$before" = "$(tree_hash "$t/box")" ] || fail "7: the second undo is not exact"
+echo "ok 7 undo through a swapped config folder (exit $rc), then exact"
 pass
