@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t63_hostile_target.sh - the real binary against targets that no longer look
+# t64_hostile_target.sh - the real binary against targets that no longer look
 # like Windows after an apply, and targets with links planted where apply
 # reads or writes hives (#11):
 #  1. the SOFTWARE hive apply replaced (Active Setup for a staged user) comes
@@ -29,7 +29,7 @@ fresh() {
   "$WSFIXTURE" --out "$t/box/tgt" --kind target --existing-user alice --seed 3 >/dev/null ||
     fail "target fixture"
 }
-apply_tgt() { "$WINSTATE" apply --store "$t/st" --device HT-SRC --target "$t/box/tgt" "$@"; }
+apply_tgt() { "$WINSTATE" apply --store "$t/st" --device HT-SRC --target "$t/box/tgt" --allow-plain-target "$@"; }
 cfg="$t/box/tgt/Windows/System32/config"
 
 # 1a. SYSTEM deleted, SOFTWARE corrupted after the apply
