@@ -35,7 +35,7 @@ step "winstate scan --source $OUT/source --store $OUT/store"
 step "winstate verify --store $OUT/store"
 "$WS" verify --store "$OUT/store"
 
-step "winstate apply --store $OUT/store --device CONTOSO-PC17 --target $OUT/target"
+step "winstate apply --allow-plain-target --store $OUT/store --device CONTOSO-PC17 --target $OUT/target"
 set +e
 "$WS" apply --allow-plain-target --store "$OUT/store" --device CONTOSO-PC17 --target "$OUT/target" \
       --json > "$OUT/apply-report.json"

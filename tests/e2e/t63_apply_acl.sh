@@ -8,7 +8,8 @@
 # without a DACL are refused up front, untouched; apply (alice offline, bob
 # first sign-in) gives every new object the descriptor docs/apply.md lists
 # (inherited with alice as owner in her profile, CREATOR OWNER replaced;
-# bob's bundle private; winstate's folder and restore.ps1 writable by
+# bob's bundle private; results: users add their own record only;
+# winstate's folder and restore.ps1 writable by
 # SYSTEM/Administrators only, readable by Users; the journal admin-only),
 # replaced hives keep their exact descriptor and attributes (0x26), and
 # undo restores the tree, descriptors and attributes.  Skipped without root,
@@ -164,7 +165,7 @@ def check(cond, p, sd, what):
         bad.append("%s: %s: %s" % (os.path.relpath(p, mnt), what, sd.as_sddl()))
 def writers(sd):
     return {s for s, f, m, ty in aces(sd) if ty == 0 and not f & 0x08 and m & WRITE}
-seen = {"alice": 0, "bundle": 0, "winstate": 0, "restore": 0, "journal": 0}
+seen = {"alice": 0, "bundle": 0, "winstate": 0, "restore": 0, "journal": 0, "results": 0}
 W = os.path.join(mnt, "ProgramData", "winstate")
 bundle_sid = None
 for p in created:
@@ -206,6 +207,12 @@ for p in created:
         check({s for s, *_ in a} <= {SY, BA}, p, sd, "journal not admin-only")
         if rel == "ProgramData/winstate/journal":
             check(sd.type & security.SEC_DESC_DACL_PROTECTED, p, sd, "journal not protected")
+    elif rel == "ProgramData/winstate/results":
+        seen["results"] += 1
+        check(sd.type & security.SEC_DESC_DACL_PROTECTED, p, sd, "results not protected")
+        want = sorted([(SY, 3, FA), (BA, 3, FA), (BU, 0, 0x1000A2), (CO, 9, FA)])
+        check(sorted((s, f, m) for s, f, m, _ in a) == want, p, sd,
+              "results is not SY/BA full, Users add-file on the folder only, CREATOR OWNER on files")
     elif rel.startswith("ProgramData/winstate/"):
         check(writers(sd) <= {SY, BA} or rel.startswith("ProgramData/winstate/results"), p, sd,
               "writable by someone but SY/BA")
