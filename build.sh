@@ -20,6 +20,8 @@ PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2
       libcmocka-dev libhivex-dev libsodium-dev xz-utils libhivex-bin libwin-hivex-perl
       python3-hivex libregf-utils reglookup ntfs-3g ntfs-3g-dev attr python3 clang libclang-rt-14-dev
       wine python3-samba)
+# libbde decrypts BitLocker volumes in-process (libbde.h needs libbfio-dev's headers).
+PKGS+=(libbde-dev libbfio-dev)
 
 install_deps() {
   local missing=()

@@ -159,6 +159,7 @@ const char *ws_code_name(int code)
 	case WS_E_HIVE: return "hive";
 	case WS_E_UNSUPPORTED: return "unsupported";
 	case WS_E_KEY: return "wrong-key";
+	case WS_E_BDE_LOCKED: return "bitlocker-locked";
 	case WS_E_CORRUPT: return "corrupt-store";
 	case WS_E_IO: return "io";
 	case WS_E_INTERNAL: return "internal";

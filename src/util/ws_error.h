@@ -32,6 +32,7 @@ enum ws_code {
 	WS_E_HIVE = 33,         /* registry hive unreadable, corrupt, or dirty without usable logs */
 	WS_E_UNSUPPORTED = 36,  /* the operation is not possible on this input (documented limitation) */
 	WS_E_KEY = 37,          /* wrong passphrase or key file for an encrypted store */
+	WS_E_BDE_LOCKED = 45,   /* BitLocker volume stays locked: no key given matches a protector */
 	WS_E_CORRUPT = 42,      /* store content damaged (checksum, truncation, missing pack) */
 	WS_E_IO = 61,           /* I/O error reading or writing */
 	WS_E_INTERNAL = 70,     /* bug or resource exhaustion inside winstate */

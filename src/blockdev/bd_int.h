@@ -1,0 +1,25 @@
+/*
+ * bd_int.h - what the key set and the BitLocker opener share inside
+ * blockdev/: the key records themselves.
+ */
+#ifndef BD_INT_H
+#define BD_INT_H
+
+#include "blockdev.h"
+
+struct bd_key {
+	enum bd_key_kind kind;
+	char *secret;          /* NUL-terminated; recovery passwords normalised to 6-digit groups with '-' */
+	size_t secret_len;
+	char id[37];           /* protector GUID the key belongs to, "" if unknown */
+	char *origin;          /* "keys.csv:12", "--password" ...: never the key */
+	char *computer;        /* computer name column, "" if none */
+};
+
+struct bd_keys {
+	struct bd_key *v;
+	size_t n, alloc;
+	size_t skipped;        /* CSV rows without a recovery password */
+};
+
+#endif
