@@ -140,6 +140,22 @@ nok=$(grep -c '^ok ' "$T/log") nref=$(grep -c '^REFUSED' "$T/log")
 for k in pw rp sk; do grep -q "^ok [^ ]* $k " "$T/log" || fail "no successful $k check"; done
 
 X="$IMG/bitlk-aes-xts-128.img"
+XSHA=674e3a976927fd62f3fc26df2c695cac75b8d364e3b45393717efa971f16db0f
+# The same volume as a partition 1 MiB into a disk image (sparse copy):
+# bd_file_open's range under libbde gives the same decrypted bytes.
+python3 - "$X" "$T/disk.img" <<'PY' || fail "cannot make disk.img"
+import sys
+src = open(sys.argv[1], "rb").read(); base = 1 << 20
+with open(sys.argv[2], "wb") as f:
+    f.truncate(base + len(src) + (1 << 20))
+    for i in range(0, len(src), 4096):
+        if any(src[i:i + 4096]):
+            f.seek(base + i); f.write(src[i:i + 4096])
+PY
+expect_exit 0 "$WSBDECAT" --offset 1048576 --keys "$T/keys.csv" --sha256 "$T/disk.img"
+grep -q "^$XSHA  104857600$" "$T/last.out" || fail "partition at 1 MiB: wrong decrypted SHA-256"
+expect_exit 36 "$WSBDECAT" --keys "$T/keys.csv" "$T/disk.img"   # the disk itself is no BitLocker volume
+
 # A wrong password: exit 45, both protector IDs named, no crash, no key echoed.
 expect_exit 45 "$WSBDECAT" --password not-anaconda "$X"
 grep -q "stays locked" "$T/last.err" || fail "wrong password: no 'stays locked'"
