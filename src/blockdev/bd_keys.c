@@ -284,11 +284,14 @@ static const char *const pc_cols[] = {
 	"dnshostname", "name", NULL
 };
 
-static int find_col(char norm[][64], size_t nf, const char *const *names, int avoid1, int avoid2)
+/* First column named as in `names` (best first) that is none of the avoided ones. */
+static int find_col(char norm[][64], size_t nf, const char *const *names, int avoid1, int avoid2,
+		    int avoid3)
 {
 	for (size_t n = 0; names[n]; n++)
 		for (size_t i = 0; i < nf; i++)
-			if ((int)i != avoid1 && (int)i != avoid2 && !strcmp(norm[i], names[n]))
+			if ((int)i != avoid1 && (int)i != avoid2 && (int)i != avoid3 &&
+			    !strcmp(norm[i], names[n]))
 				return (int)i;
 	return -1;
 }
@@ -332,7 +335,7 @@ int bd_keys_parse_csv(struct bd_keys *k, const char *path, const char *text,
 {
 	struct csv c = { 0 };
 	char norm[CSV_MAX_FIELDS][64];
-	int id_col, rp_col, pc_col, r, rc = WS_OK;
+	int id_col, id_fb_col, rp_col, pc_col, r, rc = WS_OK;
 	long line = 0;
 	size_t nhead, scratch_len = len + CSV_MAX_FIELDS + 1;
 
@@ -367,11 +370,16 @@ int bd_keys_parse_csv(struct bd_keys *k, const char *path, const char *text,
 	nhead = c.nf;
 	for (size_t i = 0; i < nhead; i++)
 		header_norm(c.f[i], norm[i], sizeof(norm[i]));
-	id_col = find_col(norm, nhead, id_cols, -1, -1);
-	rp_col = find_col(norm, nhead, rp_cols, id_col, -1);
-	if (id_col < 0)
-		id_col = find_col(norm, nhead, id_fallback_cols, rp_col, -1);
-	pc_col = find_col(norm, nhead, pc_cols, id_col, rp_col);
+	id_col = find_col(norm, nhead, id_cols, -1, -1, -1);
+	rp_col = find_col(norm, nhead, rp_cols, id_col, -1, -1);
+	/* AD's object name holds the ID too: used when there is no ID column,
+	 * or when the ID cell has none (msFVE-RecoveryGuid exported as "System.Byte[]") */
+	id_fb_col = find_col(norm, nhead, id_fallback_cols, rp_col, id_col, -1);
+	if (id_col < 0) {
+		id_col = id_fb_col;
+		id_fb_col = -1;
+	}
+	pc_col = find_col(norm, nhead, pc_cols, id_col, rp_col, id_fb_col);
 	if (id_col < 0 || rp_col < 0) {
 		rc = ws_error_set(err, WS_E_USAGE, path,
 				  "the header row has no %s column (accepted: %s)",
@@ -397,7 +405,8 @@ int bd_keys_parse_csv(struct bd_keys *k, const char *path, const char *text,
 			k->skipped++; /* escrow entry without a readable password */
 			continue;
 		}
-		if (!bd_guid_find(idf, id)) {
+		if (!bd_guid_find(idf, id) && (id_fb_col < 0 || (size_t)id_fb_col >= c.nf ||
+						!bd_guid_find(c.f[id_fb_col], id))) {
 			rc = ws_error_set(err, WS_E_USAGE, path,
 					  "no key protector GUID in column %d", id_col + 1);
 			ws_error_at(err, line, id_col + 1);

@@ -107,6 +107,12 @@ static void ad_name_column_holds_the_id(void **state)
 
 	key_at(k, 0, ID1, "keys.csv:2", "PC01");
 	bd_keys_free(k);
+	/* msFVE-RecoveryGuid exported as PowerShell prints a byte array: the Name has the ID */
+	k = parse("Name,msFVE-RecoveryGuid,msFVE-RecoveryPassword\n"
+		  "2019-07-04T09:01:55-00:00{64311DEA-4587-4029-924A-BA299647998E},System.Byte[],"
+		  RP1 "\n", WS_OK, &err);
+	key_at(k, 0, ID1, "keys.csv:2", "");
+	bd_keys_free(k);
 }
 
 static void mbam_integer_id_is_not_the_key_id(void **state)
