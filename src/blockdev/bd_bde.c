@@ -504,6 +504,15 @@ int bd_bde_open(struct bd_source *lower, const struct bd_keys *keys,
 						    bd_bde_method_name(info->method),
 						    libbde_get_version(), why);
 			}
+			if (r == -1 && k->kind == BD_KEY_STARTUP) {
+				/* the volume opened without keys: a .BEK libbde rejects
+				 * holds no key of this volume */
+				if (!note[0])
+					snprintf(note, sizeof(note),
+						 "; the startup key %.300s is not one of this volume's "
+						 "(libbde: %.200s)", k->origin, why);
+				continue;
+			}
 			if (r == -1) {
 				free(b);
 				return ws_error_set(err, WS_E_UNSUPPORTED, lower->name,

@@ -160,8 +160,9 @@ int bd_bde_probe(struct bd_source *lower, struct ws_error *err);
  * has a protector of its kind: recovery passwords whose protector ID is one
  * of the volume's, startup keys, passwords, recovery passwords without ID.
  * Errors:
- *   WS_E_BDE_LOCKED   no key given unlocks it; the message names the volume
- *                     and each protector ID with its type, to look up;
+ *   WS_E_BDE_LOCKED   no key given unlocks it (a .BEK of another volume
+ *                     included); the message names the volume and each
+ *                     protector ID with its type, to look up;
  *   WS_E_UNSUPPORTED  not a BitLocker volume libbde can read (damaged
  *                     header, encryption in progress, metadata version), or
  *                     an encryption method this libbde cannot decrypt (named);

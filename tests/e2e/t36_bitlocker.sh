@@ -176,6 +176,16 @@ grep -q "no key given fits it (0 of 99[0-9] given keys fit its protectors)" "$T/
 grep -q "{64311dea-4587-4029-924a-ba299647998e} (recovery password)" "$T/last.err" || fail "decoys: protector not named"
 grep -Eq "[0-9]{6}-[0-9]{6}-[0-9]{6}" "$T/last.err" "$T/last.out" && fail "a recovery password reached the output"
 
+# Startup keys: a missing .BEK is an I/O error naming it; another volume's
+# .BEK leaves this one locked (45), naming the file.
+SK="$IMG/bitlk-aes-xts-128-startup-key.img"
+expect_exit 61 "$WSBDECAT" --startup-key "$T/missing.BEK" "$SK"
+grep -q "missing.BEK: cannot read the startup key file" "$T/last.err" || fail "missing BEK not named"
+expect_exit 45 "$WSBDECAT" --startup-key "$IMG/AA80A52B-9B66-47AE-B097-33F536FFBB07.BEK" "$SK"
+grep -q "the startup key .*AA80A52B-9B66-47AE-B097-33F536FFBB07.BEK is not one of this volume's" "$T/last.err" ||
+  { cat "$T/last.err" >&2; fail "foreign BEK: no note"; }
+grep -q "{4381f759-c4f8-4de0-bb61-fc33a831bda5} (startup key)" "$T/last.err" || fail "foreign BEK: protector not named"
+
 # AD (PowerShell export of msFVE-RecoveryInformation: the ID inside the object's
 # Name) and MBAM (RecoveryKeyId/RecoveryKey beside an integer Id) exports.
 RP=235818-357951-253979-013365-241120-245575-342914-591910
