@@ -135,6 +135,7 @@ struct apply {
 	struct reg_hive *software, *system;
 	struct apf *pf;                  /* what file entries may not touch */
 	struct aj *j;
+	struct ws_root *rroot;           /* the target, for reads (also dry-run) */
 	struct ws_log *log;
 	char *programdata;               /* Windows path */
 	char *profiles_dir;              /* Windows path of the profiles folder */
@@ -542,14 +543,65 @@ static int catalog_value(struct apply *a, struct user_map *um, const struct stor
 	return 1;
 }
 
+/*
+ * Open the target file `host` for reading through the held root: no link
+ * on the way or at the name is followed, so a link swapped in after the
+ * preflight cannot make apply read a file outside the target (#11).
+ * WS_E_TARGET for a link or something else than a plain file.
+ */
+static int open_target_r(struct apply *a, const char *host, int *fd, struct ws_error *err)
+{
+	struct ws_buf leaf = WS_BUF_INIT;
+	const char *rel = ws_root_rel(a->rroot, host);
+	struct stat st;
+	int pfd, rc = WS_OK, e;
+
+	*fd = -1;
+	if (!rel)
+		return ws_error_set(err, WS_E_INTERNAL, host, "path outside the target");
+	if ((rc = ws_root_parent(a->rroot, rel, &pfd, &leaf, NULL, err)))
+		goto out;
+	/* O_NONBLOCK: a FIFO planted there must not hang the open */
+	*fd = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	e = errno;
+	close(pfd);
+	if (*fd < 0)
+		rc = e == ELOOP ?
+		     ws_error_set(err, WS_E_TARGET, host, "a link where apply reads the "
+				  "target: nothing is read through it") :
+		     ws_error_set_errno(err, WS_E_IO, e, host, "cannot read");
+	else if (fstat(*fd, &st) || !S_ISREG(st.st_mode))
+		rc = ws_error_set(err, WS_E_TARGET, host, "not a plain file where apply "
+				  "reads the target");
+	if (rc && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+out:
+	ws_buf_release(&leaf);
+	return rc;
+}
+
+/* A target hive, read through the held root: hivex is handed the file
+ * opened without links as /proc/self/fd/<n>.  Without procfs the host
+ * path is read after the same checks (what the journal does too). */
 static int open_hive_w(struct apply *a, const char *host, struct reg_hive **slot,
 		       struct ws_error *err)
 {
-	int rc;
+	unsigned flags = a->o->dry_run ? 0 : REG_OPEN_WRITE;
+	char proc[64];
+	int rc, fd;
 
 	if (*slot)
 		return WS_OK;
-	rc = reg_hive_open(host, a->o->dry_run ? 0 : REG_OPEN_WRITE, slot, err);
+	if ((rc = open_target_r(a, host, &fd, err)))
+		return rc;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (access(proc, R_OK) == 0)
+		rc = reg_hive_open_as(proc, host, flags, slot, err);
+	else
+		rc = reg_hive_open(host, flags, slot, err);
+	close(fd);
 	if (!rc)
 		reg_hive_set_write_time(*slot, a->started_ft); /* one time for the whole apply */
 	return rc;
@@ -889,11 +941,14 @@ static int same_content(struct apply *a, const struct store_file *f,
 	struct cmp_ctx c = { -1, 0 };
 	int rc;
 
-	if (lstat(host, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != f->size)
+	/* through the held root: a link on the way is "not equal", and the
+	 * write that follows refuses it */
+	if (open_target_r(a, host, &c.fd, NULL))
 		return 0;
-	c.fd = open(host, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (c.fd < 0)
+	if (fstat(c.fd, &st) || (uint64_t)st.st_size != f->size) {
+		close(c.fd);
 		return 0;
+	}
 	rc = store_catalog_read_file_cb(a->cat, f, cmp_chunk, &c, NULL);
 	close(c.fd);
 	return rc == WS_OK && !c.differ;
@@ -2002,6 +2057,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		return apply_extract(st, &a, err);
 	if ((rc = vol_open(o->target, &a.vol, err)))
 		return rc;
+	if ((rc = ws_root_open(vol_get_info(a.vol)->root, 0, &a.rroot, err)))
+		goto out;
 	if (!o->dry_run && (rc = target_writable(vol_get_info(a.vol)->root, err)))
 		goto out;
 	/* before anything is written: can the target hold descriptors? */
@@ -2135,6 +2192,7 @@ out:
 	free(a.profiles_dir);
 	apf_free(a.pf);
 	asec_free(a.sec);
+	ws_root_free(a.rroot);
 	vol_close(a.vol);
 	return rc;
 }

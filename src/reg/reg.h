@@ -87,6 +87,13 @@ int reg_hive_probe(const char *path, struct reg_hive_info *info,
  */
 int reg_hive_open(const char *path, unsigned flags, struct reg_hive **out,
 		  struct ws_error *err);
+/*
+ * reg_hive_open of `path` (a /proc/self/fd/<n> name of a file the caller
+ * opened without following links), but reg_hive_path() and the messages
+ * name the hive `name` (its real path, where a commit is placed).
+ */
+int reg_hive_open_as(const char *path, const char *name, unsigned flags,
+		     struct reg_hive **out, struct ws_error *err);
 void reg_hive_close(struct reg_hive *h);
 const char *reg_hive_path(const struct reg_hive *h);
 void reg_hive_get_info(const struct reg_hive *h, struct reg_hive_info *info);

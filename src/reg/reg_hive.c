@@ -272,6 +272,20 @@ int reg_hive_open(const char *path, unsigned flags, struct reg_hive **out,
 	return WS_OK;
 }
 
+int reg_hive_open_as(const char *path, const char *name, unsigned flags,
+		     struct reg_hive **out, struct ws_error *err)
+{
+	int rc = reg_hive_open(path, flags, out, err);
+
+	if (rc && err && !strcmp(err->where, path))
+		snprintf(err->where, sizeof(err->where), "%s", name);
+	if (!rc) {
+		free((*out)->path);
+		(*out)->path = ws_xstrdup(name);
+	}
+	return rc;
+}
+
 void reg_hive_close(struct reg_hive *h)
 {
 	if (!h)

@@ -2,7 +2,8 @@
  * undo: the journal folder as a link out of the target, entries planted
  * among the journals, store files aimed at the journals or at a hive, a
  * folder apply just made swapped for a link (a deterministic race, with
- * openat2 and with the O_NOFOLLOW walk), created files changed before undo,
+ * openat2 and with the O_NOFOLLOW walk), a target hive swapped for a link
+ * after the preflight and before apply reads it, created files changed before undo,
  * damaged, torn, unfinished and format-1 journals; the new-object hook
  * sees every file and folder apply creates, before it is used. */
 #include "apply_tu.h"
@@ -392,6 +393,104 @@ static void race_swap_fallback(void **state)
 	swap_race(1);
 }
 
+/* ---- a hive swapped for a link after the preflight, before it is read -- */
+
+struct hive_swap {
+	const char *hive, *outside;
+	int calls;
+};
+
+/* The first object apply creates (its journal folder) comes after the
+ * preflight and before any hive is read: swap alice's NTUSER.DAT there. */
+static int swap_hive(void *ctx, int fd, int is_dir, const char *rel, struct ws_error *err)
+{
+	struct hive_swap *s = ctx;
+
+	(void)fd;
+	(void)is_dir;
+	(void)rel;
+	(void)err;
+	if (s->calls++)
+		return WS_OK;
+	assert_int_equal(unlink(s->hive), 0);
+	assert_int_equal(symlink(s->outside, s->hive), 0);
+	return WS_OK;
+}
+
+static void hive_swap_race(int fallback)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	struct hive_swap s = { 0 };
+	struct stat st;
+	char *before, *after, *hive, *outside, *orig, *now;
+	size_t len, l2;
+
+	if (fallback)
+		setenv("WS_TEST_NO_OPENAT2", "1", 1);
+	atu_setup(&t, 1, "alice");
+	before = atu_tree(t.tgt);
+	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	/* outside: a valid hive (alice's own), so only the way it is
+	 * reached can refuse it */
+	outside = ws_xasprintf("%s/outside.dat", t.dir);
+	orig = tu_read_file(hive, &len);
+	tu_write_file(outside, orig, len);
+	s.hive = hive;
+	s.outside = outside;
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.on_newobj = swap_hive;
+	o.on_newobj_ctx = &s;
+	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_TARGET);
+	assert_non_null(strstr(e.msg, "link where apply reads"));
+	assert_true(s.calls >= 1);
+	assert_int_equal(r.hives_committed, 0);
+	/* the link is left as it was, the outside file unread into the
+	 * target and unchanged */
+	assert_int_equal(lstat(hive, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	now = tu_read_file(outside, &l2);
+	assert_int_equal(l2, len);
+	assert_memory_equal(now, orig, len);
+	free(now);
+	assert_true(r.journal[0]);
+	apply_report_release(&r);
+	ws_error_clear(&e);
+	(void)undo(t.tgt, NULL, &u, &e);
+	now = tu_read_file(outside, &l2);
+	assert_int_equal(l2, len);
+	assert_memory_equal(now, orig, len);
+	free(now);
+	/* put the hive back: the target is otherwise as it was */
+	assert_int_equal(unlink(hive), 0);
+	tu_write_file(hive, orig, len);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	unsetenv("WS_TEST_NO_OPENAT2");
+	free(before);
+	free(after);
+	free(orig);
+	free(hive);
+	free(outside);
+	atu_release(&t);
+}
+
+static void hive_swapped_before_read_openat2(void **state)
+{
+	(void)state;
+	hive_swap_race(0);
+}
+
+static void hive_swapped_before_read_fallback(void **state)
+{
+	(void)state;
+	hive_swap_race(1);
+}
+
 /* ---- created files changed before undo; damaged journals -------------- */
 
 /* Path of the first "F" line of the journal (relative), malloc'd. */
@@ -674,6 +773,8 @@ int main(void)
 		cmocka_unit_test(hive_put_back_when_not_windows),
 		cmocka_unit_test(race_swap_openat2),
 		cmocka_unit_test(race_swap_fallback),
+		cmocka_unit_test(hive_swapped_before_read_openat2),
+		cmocka_unit_test(hive_swapped_before_read_fallback),
 		cmocka_unit_test(changed_file_left_in_place),
 		cmocka_unit_test(journal_damage),
 		cmocka_unit_test(newobj_hook_sees_every_creation),
