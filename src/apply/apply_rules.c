@@ -66,34 +66,6 @@ static void act(struct arules *r, int kind, const char *user, const char *object
 
 /* ---- loading ---------------------------------------------------------- */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* *.xml of a folder (prefix: only names starting with it), sorted. */
-static int list_xml(const char *dir, const char *prefix, char ***v, size_t *n, size_t *alloc)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t first = *n;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 5 || strcasecmp(de->d_name + len - 4, ".xml") ||
-		    (prefix && strncmp(de->d_name, prefix, strlen(prefix))))
-			continue;
-		WS_ALLOC_GROW(*v, *n + 1, *alloc);
-		(*v)[(*n)++] = ws_xasprintf("%s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	qsort(*v + first, *n - first, sizeof(char *), cmp_str);
-	return 0;
-}
-
 static const char *base_of(const char *p)
 {
 	const char *s = strrchr(p, '/'), *b = strrchr(p, '\\');
@@ -123,7 +95,8 @@ static int pick_files(struct arules *r, char ***files, size_t *n, struct ws_erro
 			if (S_ISDIR(st.st_mode)) {
 				size_t before = *n;
 
-				if (list_xml(o->rule_files[i], NULL, files, n, &alloc) < 0)
+				if (ws_list_dir_suffix(o->rule_files[i], NULL, ".xml", files, n,
+						       &alloc) < 0)
 					return ws_error_set_errno(err, WS_E_RULES, errno,
 								  o->rule_files[i],
 								  "--rules: cannot read the folder");
@@ -172,7 +145,8 @@ static int pick_files(struct arules *r, char ***files, size_t *n, struct ws_erro
 		for (size_t i = 0; i < *n; i++)
 			free((*files)[i]);
 		*n = 0;
-		if (!shipped || list_xml(shipped, "winstate-", files, n, &alloc) < 0)
+		if (!shipped || ws_list_dir_suffix(shipped, "winstate-", ".xml", files, n,
+						   &alloc) < 0)
 			ws_logf(r->log, WS_LOG_WARN, NULL, "%s",
 				"no shipped rule files either: merge, locationModify, "
 				"contentModify and destinationCleanup rules are not applied");

@@ -3,6 +3,7 @@
 #include "cli/cli_common.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "util/ws_buf.h"
+#include "util/ws_fs.h"
 
 int cli_store_open(const char *cmd, const char *dir, const struct cli_key_opts *k,
 		   int create, int encrypt, struct ws_log *log,
@@ -62,34 +64,13 @@ char *cli_exe_dir(void)
 	return ws_xstrdup(buf);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every *.xml in `dir`, sorted (rule order does not matter, logs do). */
 static int list_xml(const char *dir, const char *prefix, char ***out, size_t *n,
 		    size_t *alloc, struct ws_error *err)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t first = *n;
-
-	if (!d)
+	if (ws_list_dir_suffix(dir, prefix, ".xml", out, n, alloc) < 0)
 		return ws_error_set_errno(err, WS_E_RULES, errno, dir,
 					  "cannot open rules folder");
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 5 || strcasecmp(de->d_name + len - 4, ".xml"))
-			continue;
-		if (prefix && strncmp(de->d_name, prefix, strlen(prefix)))
-			continue;
-		WS_ALLOC_GROW(*out, *n + 1, *alloc);
-		(*out)[(*n)++] = ws_xasprintf("%s/%s", dir, de->d_name);
-	}
-	closedir(d);
-	qsort(*out + first, *n - first, sizeof(char *), cmp_str);
 	return WS_OK;
 }
 

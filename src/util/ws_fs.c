@@ -1,4 +1,5 @@
-/* ws_fs.c - durable file writes, directory helpers, random names, time. */
+/* ws_fs.c - durable file writes, directory helpers and listings, random
+ * names, time. */
 #include "ws_fs.h"
 
 #include <dirent.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -318,4 +320,32 @@ int64_t ws_filetime_to_unix_ns(uint64_t ft)
 	if (t < INT64_MIN / 100)
 		return INT64_MIN; /* before 1677 */
 	return t * 100;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ws_list_dir_suffix(const char *dir, const char *prefix, const char *suffix,
+		       char ***v, size_t *n, size_t *alloc)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t first = *n, slen = strlen(suffix);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len <= slen || strcasecmp(de->d_name + len - slen, suffix) ||
+		    (prefix && strncmp(de->d_name, prefix, strlen(prefix))))
+			continue;
+		WS_ALLOC_GROW(*v, *n + 1, *alloc);
+		(*v)[(*n)++] = ws_xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	qsort(*v + first, *n - first, sizeof(char *), cmp_str);
+	return 0;
 }

@@ -50,6 +50,17 @@ void ws_path_join(struct ws_buf *out, const char *a, const char *b);
 /* Remove a directory tree without following symlinks (for tests/undo). */
 int ws_remove_tree(const char *path, struct ws_error *err);
 
+/*
+ * Append "<dir>/<name>" (ws_xasprintf'd) to the string vector *v (*n used,
+ * *alloc allocated, grown with WS_ALLOC_GROW) for every entry of `dir` whose
+ * name ends in `suffix` (ASCII case-insensitive, with at least one character
+ * before it) and, if `prefix` is not NULL, starts with `prefix` (exact case).
+ * The appended entries are sorted with strcmp. Returns 0, or -1 with errno
+ * set when the folder cannot be opened (nothing appended).
+ */
+int ws_list_dir_suffix(const char *dir, const char *prefix, const char *suffix,
+		       char ***v, size_t *n, size_t *alloc);
+
 /* True if `path` exists (lstat). */
 int ws_path_exists(const char *path);
 
