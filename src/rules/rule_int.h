@@ -194,4 +194,72 @@ int rule_pattern_has_leaf(const struct rule_pattern *p);
 /* Simple '*'-only wildcard match, case-insensitive (for version patterns). */
 int rule_wild_match(const char *pat, const char *s);
 
+/* ---- a compiled selection (rule_sel.c builds it, rule_decide.c and
+ * rule_config.c read it) ---- */
+
+struct cpat {
+	struct rule_pattern *p;
+	int kind;
+	size_t comp;
+	const char *file;
+	long line;
+	char *filter;        /* filter= of the include/exclude, or NULL */
+	int never_restore;
+	char *script;        /* for actions: script=/attributes= text */
+	char *function;
+	struct rule_filter filt; /* filters that look at the object */
+};
+
+struct cpat_list {
+	struct cpat *v;
+	size_t n, alloc;
+};
+
+struct comp_sel {
+	size_t ie_start, ie_end;  /* this component's rules in sel->ie */
+	int state;
+	char *reason;
+	int includes;        /* include patterns compiled */
+	struct rule_env *env;
+};
+
+struct remap {
+	char *name;
+	size_t comp;
+	const char *file;
+	long line;
+};
+
+struct add_obj {
+	int type;
+	char *location, *attributes;
+	uint32_t reg_type, file_attributes;
+	unsigned char *data;
+	size_t len;
+	size_t comp;
+	const char *file;
+	long line;
+};
+
+struct rule_sel {
+	const struct rule_set *rs;
+	struct rule_sel_opts opts;
+	struct cpat_list ie;                 /* include + exclude, grouped by component */
+	struct cpat_list ux;                 /* unconditionalExclude */
+	/* explain mode: rules of components that take no part, never deciding */
+	struct cpat_list xie, xux;
+	int forcing;                         /* compiling such a component now */
+	struct remap *remaps;
+	size_t nremaps, aremaps;
+	struct add_obj *adds;
+	size_t nadds, aadds;
+	struct cpat_list act[RULE_KIND_COUNT]; /* merge ... excludeAttributes */
+	struct comp_sel *cs;
+	char **roots[3];
+	size_t nroots[3];
+	size_t total;
+	int failed;
+	struct ws_error *err;
+};
+
 #endif

@@ -1,0 +1,373 @@
+/*
+ * rule_decide.c - deciding objects against a compiled selection with USMT's
+ * precedence: per component the most specific pattern wins (equal: exclude),
+ * components are independent, an unconditionalExclude anywhere wins.  Also
+ * the walker's pruning question, the roots, and the LoadState-side rule
+ * lookups.
+ */
+#include "rule_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+static void fill(const struct rule_sel *sel, const struct cpat *cp, int included,
+		 struct rule_decision *d)
+{
+	if (!d)
+		return;
+	memset(d, 0, sizeof(*d));
+	d->included = included;
+	d->kind = cp ? cp->kind : -1;
+	if (!cp)
+		return;
+	d->file = cp->file;
+	d->line = cp->line;
+	d->component = sel->rs->comps[cp->comp].name;
+	d->pattern = rule_pattern_text(cp->p);
+	d->filter = cp->filter;
+	d->never_restore = cp->never_restore;
+}
+
+/* Does pattern cp match the (upper-cased) object, its filter included? */
+static int cp_matches(const struct rule_sel *sel, const struct cpat *cp, int type,
+		      const char *un, const char *ul, const char *node, const char *leaf,
+		      const struct rule_object *obj, int *filter_passed)
+{
+	if (filter_passed)
+		*filter_passed = 1;
+	if (rule_pattern_type(cp->p) != type ||
+	    rule_pattern_match_upper(cp->p, un, ul) != 1)
+		return 0;
+	if (cp->filt.kind != FILT_NONE &&
+	    !rule_filter_eval(&cp->filt, sel->opts.probe, type, node, leaf, obj)) {
+		if (filter_passed)
+			*filter_passed = 0;
+		return filter_passed ? 1 : 0;
+	}
+	return 1;
+}
+
+/* A component whose unconditionalExcludes count (one with only excludes
+ * does nothing, but its unconditionalExclude still beats everything). */
+static int ux_counts(const struct rule_sel *sel, const struct cpat *cp)
+{
+	int st = sel->cs[cp->comp].state;
+
+	return st == RULE_COMP_ACTIVE || st == RULE_COMP_NO_INCLUDE;
+}
+
+struct verdict {
+	const struct cpat *who;   /* deciding rule or NULL */
+	int included;
+	int why;                  /* enum rule_why */
+};
+
+/* USMT precedence over the compiled rules (see the file comment). */
+static void decide(const struct rule_sel *sel, int type, const char *un, const char *ul,
+		   const char *node, const char *leaf, const struct rule_object *obj,
+		   struct verdict *v)
+{
+	const struct cpat *inc = NULL, *exc = NULL;
+	size_t cur = (size_t)-1;
+	int first_no_why = RULE_WHY_NO_MATCH;
+
+	memset(v, 0, sizeof(*v));
+	for (size_t i = 0; i < sel->ux.n; i++) {
+		const struct cpat *cp = &sel->ux.v[i];
+
+		if (ux_counts(sel, cp) && cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL)) {
+			v->who = cp;
+			v->why = RULE_WHY_UNCOND_EXCLUDE;
+			return;
+		}
+	}
+	for (size_t i = 0; i <= sel->ie.n; i++) {
+		const struct cpat *cp = i < sel->ie.n ? &sel->ie.v[i] : NULL;
+
+		if (!cp || cp->comp != cur) {
+			/* close the previous component */
+			int c = inc && exc ? rule_pattern_cmp_specificity(inc->p, exc->p) : 0;
+
+			if (inc && (!exc || c > 0)) {
+				v->who = inc;
+				v->included = 1;
+				v->why = RULE_WHY_MOST_SPECIFIC_INCLUDE;
+				return;
+			}
+			if (exc && !v->who) {
+				v->who = exc;
+				first_no_why = !inc ? RULE_WHY_ONLY_EXCLUDES :
+					       c == 0 ? RULE_WHY_EQUAL_EXCLUDE :
+							RULE_WHY_MORE_SPECIFIC_EXCLUDE;
+			}
+			inc = exc = NULL;
+			if (!cp)
+				break;
+			cur = cp->comp;
+		}
+		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE ||
+		    !cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL))
+			continue;
+		if (cp->kind == RULE_INCLUDE) {
+			if (!inc || rule_pattern_cmp_specificity(cp->p, inc->p) > 0)
+				inc = cp;
+		} else if (!exc || rule_pattern_cmp_specificity(cp->p, exc->p) > 0) {
+			exc = cp;
+		}
+	}
+	v->why = first_no_why;
+}
+
+int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
+		       const char *leaf, const struct rule_object *obj,
+		       struct rule_decision *d)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	struct verdict v;
+
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	if (leaf)
+		rule_upper(leaf, &ul);
+	decide(sel, type, un.buf, leaf ? ul.buf : NULL, n.buf, leaf, obj, &v);
+	fill(sel, v.who, v.included, d);
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	ws_buf_release(&ul);
+	return v.included;
+}
+
+int rule_sel_object(const struct rule_sel *sel, int type, const char *node,
+		    const char *leaf, struct rule_decision *d)
+{
+	return rule_sel_object_ex(sel, type, node, leaf, NULL, d);
+}
+
+const char *rule_why_text(int why)
+{
+	switch (why) {
+	case RULE_WHY_UNCOND_EXCLUDE:
+		return "unconditionalExclude (beats every rule of every component)";
+	case RULE_WHY_MOST_SPECIFIC_INCLUDE:
+		return "most specific: the include is the most specific matching rule of its component";
+	case RULE_WHY_MORE_SPECIFIC_EXCLUDE:
+		return "most specific: the exclude is more specific than every matching include of its component";
+	case RULE_WHY_EQUAL_EXCLUDE:
+		return "exclude beats an equally specific include";
+	case RULE_WHY_ONLY_EXCLUDES:
+		return "only exclude rules match: nothing includes the object";
+	default:
+		return "no include rule matches";
+	}
+}
+
+static void report(const struct rule_sel *sel, const struct cpat *cp, int filter_passed,
+		   const struct verdict *v,
+		   void (*fn)(void *arg, const struct rule_match *m), void *arg)
+{
+	struct rule_match m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = cp->kind;
+	m.component = cp->comp;
+	m.component_name = sel->rs->comps[cp->comp].name;
+	m.state = sel->cs[cp->comp].state;
+	m.file = cp->file;
+	m.line = cp->line;
+	m.pattern = rule_pattern_text(cp->p);
+	m.filter = cp->filter;
+	m.filter_passed = filter_passed;
+	rule_pattern_specificity(cp->p, &m.spec);
+	m.decisive = cp == v->who;
+	fn(arg, &m);
+}
+
+int rule_sel_explain(const struct rule_sel *sel, int type, const char *node,
+		     const char *leaf, const struct rule_object *obj,
+		     void (*fn)(void *arg, const struct rule_match *m), void *arg,
+		     struct rule_explanation *out)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	const struct cpat_list *order[4] = { &sel->ux, &sel->xux, &sel->ie, &sel->xie };
+	struct verdict v;
+	const char *u;
+
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	if (leaf)
+		rule_upper(leaf, &ul);
+	u = leaf ? ul.buf : NULL;
+	decide(sel, type, un.buf, u, n.buf, leaf, obj, &v);
+	for (int l = 0; fn && l < 4; l++) {
+		const struct cpat_list *list = order[l];
+
+		for (size_t i = 0; i < list->n; i++) {
+			int passed;
+
+			if (cp_matches(sel, &list->v[i], type, un.buf, u, n.buf, leaf, obj, &passed))
+				report(sel, &list->v[i], passed, &v, fn, arg);
+		}
+	}
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->included = v.included;
+		out->why = v.why;
+		fill(sel, v.who, v.included, &out->decision);
+	}
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	ws_buf_release(&ul);
+	return v.included;
+}
+
+int rule_sel_file(const struct rule_sel *sel, const char *path, struct rule_decision *d)
+{
+	const char *bs = strrchr(path, '\\');
+	char *node;
+	int rc;
+
+	if (!bs)
+		return rule_sel_object(sel, RULE_FILE, "", path, d);
+	node = ws_xstrndup(path, (size_t)(bs - path));
+	rc = rule_sel_object(sel, RULE_FILE, node, bs + 1, d);
+	free(node);
+	return rc;
+}
+
+int rule_sel_reg(const struct rule_sel *sel, const char *key, const char *value,
+		 struct rule_decision *d)
+{
+	return rule_sel_object(sel, RULE_REGISTRY, key, value, d);
+}
+
+/* Is everything below `unode` that include `inc` could reach excluded by a
+ * tree exclude "R\\* [*]" of the same component at least as specific (so
+ * that it wins for every object there)?  Filtered excludes do not count. */
+static int tree_excluded(const struct rule_sel *sel, const struct cpat *inc, const char *unode)
+{
+	const struct comp_sel *cs = &sel->cs[inc->comp];
+
+	if (!rule_pattern_has_leaf(inc->p))
+		return 0; /* folder/key objects themselves: keep walking */
+	for (size_t j = cs->ie_start; j < cs->ie_end; j++) {
+		const struct cpat *e = &sel->ie.v[j];
+
+		if (e->kind == RULE_EXCLUDE && e->filt.kind == FILT_NONE &&
+		    rule_pattern_type(e->p) == rule_pattern_type(inc->p) &&
+		    rule_pattern_covers_tree_upper(e->p, unode) &&
+		    rule_pattern_cmp_specificity(e->p, inc->p) >= 0)
+			return 1;
+	}
+	return 0;
+}
+
+int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;
+	int rc = 0, gone = 0;
+
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	/* an unconditionalExclude of the whole tree wins for everything below */
+	for (size_t i = 0; i < sel->ux.n && !gone; i++) {
+		const struct cpat *cp = &sel->ux.v[i];
+
+		gone = ux_counts(sel, cp) && cp->filt.kind == FILT_NONE &&
+		       rule_pattern_type(cp->p) == type &&
+		       rule_pattern_covers_tree_upper(cp->p, un.buf);
+	}
+	for (size_t i = 0; i < sel->ie.n && !rc && !gone; i++) {
+		const struct cpat *cp = &sel->ie.v[i];
+
+		if (cp->kind == RULE_INCLUDE && sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
+		    rule_pattern_type(cp->p) == type &&
+		    rule_pattern_may_match_below_upper(cp->p, un.buf))
+			rc = !tree_excluded(sel, cp, un.buf);
+	}
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	return rc;
+}
+
+size_t rule_sel_root_count(const struct rule_sel *sel, int type)
+{
+	return type >= 0 && type < 3 ? sel->nroots[type] : 0;
+}
+
+const char *rule_sel_root(const struct rule_sel *sel, int type, size_t i)
+{
+	return type >= 0 && type < 3 && i < sel->nroots[type] ? sel->roots[type][i] : NULL;
+}
+
+int rule_sel_action(const struct rule_sel *sel, int kind, int type, const char *node,
+		    const char *leaf, struct rule_action *hit)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	const struct cpat *best = NULL;
+
+	if (kind < RULE_MERGE || kind >= RULE_KIND_COUNT)
+		return 0;
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	if (leaf)
+		rule_upper(leaf, &ul);
+	for (size_t i = 0; i < sel->act[kind].n; i++) {
+		const struct cpat *cp = &sel->act[kind].v[i];
+
+		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE ||
+		    rule_pattern_type(cp->p) != type ||
+		    rule_pattern_match_upper(cp->p, un.buf, leaf ? ul.buf : NULL) != 1)
+			continue;
+		if (!best || rule_pattern_cmp_specificity(cp->p, best->p) > 0)
+			best = cp;
+	}
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	ws_buf_release(&ul);
+	if (!best)
+		return 0;
+	if (hit) {
+		hit->script = best->script ? best->script : "";
+		hit->function = best->function ? best->function : "";
+		hit->pattern = rule_pattern_text(best->p);
+		hit->file = best->file;
+		hit->line = best->line;
+		hit->component = sel->rs->comps[best->comp].name;
+	}
+	return 1;
+}
+
+size_t rule_sel_pattern_count(const struct rule_sel *sel, int kind)
+{
+	if (kind == RULE_INCLUDE || kind == RULE_EXCLUDE) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < sel->ie.n; i++)
+			n += sel->ie.v[i].kind == kind;
+		return n;
+	}
+	if (kind == RULE_UNCOND_EXCLUDE)
+		return sel->ux.n;
+	return kind > 0 && kind < RULE_KIND_COUNT ? sel->act[kind].n : 0;
+}
+
+const char *rule_sel_pattern_text(const struct rule_sel *sel, int kind, size_t i,
+				  int *type)
+{
+	const struct cpat *cp = NULL;
+
+	if (kind == RULE_INCLUDE || kind == RULE_EXCLUDE) {
+		for (size_t j = 0; j < sel->ie.n && !cp; j++)
+			if (sel->ie.v[j].kind == kind && i-- == 0)
+				cp = &sel->ie.v[j];
+	} else if (kind == RULE_UNCOND_EXCLUDE) {
+		cp = i < sel->ux.n ? &sel->ux.v[i] : NULL;
+	} else if (kind > 0 && kind < RULE_KIND_COUNT && i < sel->act[kind].n) {
+		cp = &sel->act[kind].v[i];
+	}
+	if (!cp)
+		return NULL;
+	if (type)
+		*type = rule_pattern_type(cp->p);
+	return rule_pattern_text(cp->p);
+}
