@@ -6,26 +6,36 @@
 #   ./build.sh fuzz     libFuzzer targets with clang in build-fuzz/
 #   ./build.sh bench    benchmarks against tar, restic, find, hivexml (bench/run.sh
 #                       [--quick] [--update-doc]; results in docs/performance.md)
-#   ./build.sh deps     only install the Debian packages
+#   ./build.sh deps     only install the build dependencies (test-deps: and the test tools)
+# Only `test`, `demo`, `fuzz` and `bench` install the tools they need beyond
+# the build dependencies.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$PWD
 JOBS=$(nproc 2>/dev/null || echo 2)
 
-# Build and test dependencies; the cross-checkers (hivexregedit, regfexport,
-# reglookup, python3-hivex, wine's reg.exe, python3-samba) and ntfs-3g are used by tests that read our output
-# with independent tools and by the NTFS-image fixtures; ntfs-3g-dev gives reg/
-# Windows' upcase table (registry name hashes).
-PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
-      libcmocka-dev libhivex-dev libsodium-dev xz-utils libhivex-bin libwin-hivex-perl
-      python3-hivex libregf-utils reglookup ntfs-3g ntfs-3g-dev attr python3 clang libclang-rt-14-dev
-      wine python3-samba)
-# libbde decrypts BitLocker volumes in-process (libbde.h needs libbfio-dev's headers).
-PKGS+=(libbde-dev libbfio-dev)
+# Build dependencies: what compiling winstate needs (ntfs-3g-dev gives reg/
+# Windows' upcase table for registry name hashes; libbde decrypts BitLocker
+# volumes in-process, libbde.h needs libbfio-dev's headers).  A plain
+# ./build.sh installs only these.
+BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
+            libhivex-dev libsodium-dev ntfs-3g-dev libbde-dev libbfio-dev)
+# Test dependencies: cmocka, and the cross-checkers that read our output with
+# independent tools (hivexregedit, regfexport, reglookup, python3-hivex, wine's
+# reg.exe, python3-samba), ntfs-3g and attr for the NTFS-image fixtures, clang
+# for the fuzz smoke test.
+TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex libregf-utils
+           reglookup ntfs-3g attr python3 clang libclang-rt-14-dev wine python3-samba)
+# The demo builds the fixture generator (part of the test tree: cmocka) and
+# summarises with python3; fuzzing needs clang; bench compares with hivexml.
+DEMO_PKGS=(libcmocka-dev python3)
+FUZZ_PKGS=(clang libclang-rt-14-dev)
+BENCH_PKGS=(libcmocka-dev libhivex-bin python3)
 
+# install_deps PKG...: apt-get install whichever of PKG are missing.
 install_deps() {
   local missing=()
-  for p in "${PKGS[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -81,19 +91,28 @@ run_demo() {
 cmd=${1:-build}
 shift || true
 case "$cmd" in
-  build|release) install_deps; build_release ;;
-  test) install_deps; run_tests "$@" ;;
-  demo) install_deps; run_demo ;;
-  fuzz) install_deps
-        command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null
+  build|release) install_deps "${BUILD_PKGS[@]}"; build_release ;;
+  test) install_deps "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; run_tests "$@" ;;
+  demo) install_deps "${BUILD_PKGS[@]}" "${DEMO_PKGS[@]}"; run_demo ;;
+  fuzz) install_deps "${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}"
         CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DWS_TESTS=OFF >/dev/null
         cmake --build build-fuzz -j"$JOBS" ;;
-  deps) install_deps ;;
-  bench) install_deps
+  deps) install_deps "${BUILD_PKGS[@]}" ;;
+  test-deps) install_deps "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+  print-deps) # what a command installs, one a line (tests/e2e/t96_build_deps.sh)
+    case "${1:-build}" in
+      build) printf '%s\n' "${BUILD_PKGS[@]}" ;;
+      test) printf '%s\n' "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ;;
+      demo) printf '%s\n' "${BUILD_PKGS[@]}" "${DEMO_PKGS[@]}" ;;
+      fuzz) printf '%s\n' "${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}" ;;
+      bench) printf '%s\n' "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}" ;;
+      *) echo "build.sh print-deps: unknown command $1" >&2; exit 11 ;;
+    esac ;;
+  bench) install_deps "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}"
          for t in restic hyperfine; do
            command -v "$t" >/dev/null ||
              { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$t" >/dev/null; }
          done
          bash bench/run.sh "$@" ;;
-  *) echo "usage: ./build.sh [build|test|demo|fuzz|deps]" >&2; exit 11 ;;
+  *) echo "usage: ./build.sh [build|test|demo|fuzz|bench|deps|test-deps]" >&2; exit 11 ;;
 esac
