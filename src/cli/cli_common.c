@@ -87,16 +87,20 @@ int cli_rules_load(const char *const *paths, size_t npaths, const char *config,
 	ws_error_clear(&err);
 	if (!npaths) {
 		char *exe = cli_exe_dir();
-		char *dir = rule_default_dir(exe);
+		struct ws_buf tried = WS_BUF_INIT;
+		char *dir = rule_find_default_dir(exe, &tried);
 
 		free(exe);
 		if (!dir) {
 			ws_error_set(&err, WS_E_RULES, NULL,
-				     "winstate's rule folder was not found: set WS_RULES_DIR "
-				     "or give --rules");
+				     "winstate's rule folder was not found (looked in %s): "
+				     "put rules/ next to the binary, set WS_RULES_DIR or give "
+				     "--rules", tried.len ? tried.buf : "-");
+			ws_buf_release(&tried);
 			rc = WS_E_RULES;
 			goto out;
 		}
+		ws_buf_release(&tried);
 		rc = list_xml(dir, "winstate-", &files, &n, &alloc, &err);
 		free(dir);
 	}

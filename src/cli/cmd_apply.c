@@ -9,6 +9,7 @@
 #include "apply/apply.h"
 #include "cli/cli_common.h"
 #include "cli/cli_json.h"
+#include "rules/rules.h"
 #include "util/ws_buf.h"
 
 static const char usage_text[] =
@@ -341,6 +342,7 @@ int cmd_apply(int argc, char **argv)
 	struct ws_error err;
 	struct store *st = NULL;
 	FILE *lf = NULL;
+	char *exe_dir, *rules_dir = NULL;
 	int c, rc, quiet = 0, verbose = 0;
 
 	apply_opts_init(&o);
@@ -423,6 +425,10 @@ int cmd_apply(int argc, char **argv)
 	o.n_map_domain = ndoms;
 	o.rule_files = rules;
 	o.n_rule_files = nrules;
+	/* The shipped rules also beside a relocated binary (boot media). */
+	exe_dir = cli_exe_dir();
+	o.rules_dir = rules_dir = rule_default_dir(exe_dir);
+	free(exe_dir);
 	o.on_action = on_action;
 	o.on_action_ctx = &plan;
 	o.log = &log;
@@ -449,6 +455,7 @@ out:
 	free(maps);
 	free(doms);
 	free(rules);
+	free(rules_dir);
 	cli_json_release(&plan.actions);
 	return rc;
 }

@@ -201,7 +201,9 @@ int rule_variable_scope(const char *name)
 	return 0;
 }
 
-static char *dir_if_exists(const char *a, const char *b)
+/* `a`/`b` if it is a folder; else NULL, and the path is added to `tried`
+ * (", "-separated) so an error can say where we looked. */
+static char *dir_if_exists(const char *a, const char *b, struct ws_buf *tried)
 {
 	struct ws_buf p = WS_BUF_INIT;
 	struct stat st;
@@ -214,24 +216,38 @@ static char *dir_if_exists(const char *a, const char *b)
 	}
 	if (stat(p.buf, &st) == 0 && S_ISDIR(st.st_mode))
 		return ws_buf_detach(&p, NULL);
+	if (tried) {
+		if (tried->len)
+			ws_buf_adds(tried, ", ");
+		ws_buf_adds(tried, p.buf);
+	}
 	ws_buf_release(&p);
+	return NULL;
+}
+
+char *rule_find_default_dir(const char *exe_dir, struct ws_buf *tried)
+{
+	const char *env = getenv("WS_RULES_DIR");
+	/* Beside the binary first (boot media: winstate and rules/ side by
+	 * side), then the installed layout relative to it (a moved prefix still
+	 * works), then a build tree in the sources. */
+	static const char *const rel[] = { "rules", "../share/winstate/rules",
+					   "../rules", "../../rules" };
+	char *d = NULL;
+
+	if (env && *env && (d = dir_if_exists(env, NULL, tried)))
+		return d;
+	for (size_t i = 0; exe_dir && i < sizeof(rel) / sizeof(rel[0]); i++)
+		if ((d = dir_if_exists(exe_dir, rel[i], tried)))
+			return d;
+#ifdef WS_RULES_DIR_DEFAULT
+	if ((d = dir_if_exists(WS_RULES_DIR_DEFAULT, NULL, tried)))
+		return d;
+#endif
 	return NULL;
 }
 
 char *rule_default_dir(const char *exe_dir)
 {
-	const char *env = getenv("WS_RULES_DIR");
-	char *d = NULL;
-
-	if (env && *env && (d = dir_if_exists(env, NULL)))
-		return d;
-	if (exe_dir && ((d = dir_if_exists(exe_dir, "../share/winstate/rules")) ||
-			(d = dir_if_exists(exe_dir, "../rules")) ||
-			(d = dir_if_exists(exe_dir, "../../rules"))))
-		return d;
-#ifdef WS_RULES_DIR_DEFAULT
-	if ((d = dir_if_exists(WS_RULES_DIR_DEFAULT, NULL)))
-		return d;
-#endif
-	return NULL;
+	return rule_find_default_dir(exe_dir, NULL);
 }

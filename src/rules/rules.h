@@ -717,11 +717,16 @@ int rule_file_version(const unsigned char *data, size_t len, const char *tag,
 
 /*
  * Folder holding winstate's own rule files (winstate-*.xml): $WS_RULES_DIR
- * if set, else `exe_dir`/../share/winstate/rules, else `exe_dir`/../rules
- * (build tree next to the sources), else the compiled-in WS_RULES_DIR_DEFAULT
- * if defined.  `exe_dir` may be NULL.  Returns a malloc'd path of an existing
- * folder, or NULL.
+ * if set, else `exe_dir`/rules (relocatable: binary and rules side by side),
+ * `exe_dir`/../share/winstate/rules (installed layout, relative so a moved
+ * prefix works), `exe_dir`/../rules and `exe_dir`/../../rules (build tree in
+ * the sources), else the compiled-in WS_RULES_DIR_DEFAULT (the install
+ * prefix's datadir) if defined.  `exe_dir` may be NULL.  Returns a malloc'd
+ * path of an existing folder, or NULL.
  */
 char *rule_default_dir(const char *exe_dir);
+/* The same search; when it fails, every path looked at is appended to
+ * `tried` (may be NULL), ", "-separated, for the caller's message. */
+char *rule_find_default_dir(const char *exe_dir, struct ws_buf *tried);
 
 #endif
