@@ -252,6 +252,8 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 int store_cat_list_ids(struct store *st, char ***ids, size_t *n,
 		       struct ws_error *err);
 size_t store_cat_n_packs(const struct store_catalog *cat);
+/* The trailer's counts of a loaded catalog (for the listing). */
+const struct store_trailer *store_cat_trailer(const struct store_catalog *cat);
 
 /* Scan ids: syntactically valid catalog name stem. */
 int store_scan_id_valid(const char *s);

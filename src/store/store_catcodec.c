@@ -1,0 +1,220 @@
+/*
+ * store_catcodec.c - the catalog record encoder (varints, strings, one
+ * record per head/user/rule/app/key/value/file/trailer) and the sealed
+ * frame, file header and footer around them.
+ */
+#include "store/store_private.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/ws_fs.h"
+#include "util/ws_utf.h"
+
+/* ---------------------------------------------------------------------- */
+/* Encoding                                                               */
+
+uint32_t store_user_dec(uint64_t v)
+{
+	return v == 0 ? STORE_SYSTEM : (uint32_t)(v - 1);
+}
+
+static uint64_t user_enc(uint32_t u)
+{
+	return u == STORE_SYSTEM ? 0 : (uint64_t)u + 1;
+}
+
+void store_rec_put_bytes(struct ws_buf *b, const void *p, size_t n)
+{
+	ws_buf_add_varint(b, n);
+	ws_buf_add(b, p, n);
+}
+
+void store_rec_put_str(struct ws_buf *b, const char *s)
+{
+	if (!s)
+		s = "";
+	store_rec_put_bytes(b, s, strlen(s));
+}
+
+/* Append record `type` whose body is `body` (then released). */
+static void rec_emit(struct ws_buf *b, unsigned type, struct ws_buf *body)
+{
+	ws_buf_add_u8(b, type);
+	ws_buf_add_varint(b, body->len);
+	ws_buf_add(b, body->buf, body->len);
+	ws_buf_release(body);
+}
+
+void store_enc_head(struct ws_buf *b, const struct store_scan_info *in)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	store_rec_put_str(&r, in->scan_id);
+	store_rec_put_str(&r, in->device);
+	store_rec_put_str(&r, in->computer);
+	store_rec_put_str(&r, in->os_product);
+	store_rec_put_str(&r, in->os_build);
+	store_rec_put_str(&r, in->os_edition);
+	store_rec_put_str(&r, in->os_arch);
+	store_rec_put_str(&r, in->tool_version);
+	ws_buf_add_varint(&r, (unsigned char)(in->system_drive ? in->system_drive : 'C'));
+	ws_buf_add_varint(&r, (uint64_t)(in->started > 0 ? in->started : 0));
+	ws_buf_add_varint(&r, in->n_rule_files);
+	for (size_t i = 0; i < in->n_rule_files; i++)
+		store_rec_put_str(&r, in->rule_files[i]);
+	/* format 1.1: trailing field, skipped by 1.0 readers */
+	if (in->started_ns >= 0)
+		ws_buf_add_varint(&r, (uint64_t)in->started_ns);
+	rec_emit(b, REC_HEAD, &r);
+}
+
+void store_enc_user(struct ws_buf *b, const struct store_user *u)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, u->index);
+	store_rec_put_str(&r, u->sid);
+	store_rec_put_str(&r, u->account);
+	store_rec_put_str(&r, u->profile_path);
+	ws_buf_add_varint(&r, u->last_use_ft);
+	ws_buf_add_varint(&r, u->flags);
+	rec_emit(b, REC_USER, &r);
+}
+
+void store_enc_rule(struct ws_buf *b, const struct store_rule *x)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, x->index);
+	store_rec_put_str(&r, x->text);
+	rec_emit(b, REC_RULE, &r);
+}
+
+void store_enc_app(struct ws_buf *b, const struct store_app *a)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(a->user));
+	store_rec_put_str(&r, a->family);
+	store_rec_put_str(&r, a->full_name);
+	store_rec_put_str(&r, a->version);
+	store_rec_put_str(&r, a->arch);
+	store_rec_put_str(&r, a->publisher);
+	store_rec_put_str(&r, a->app_class);
+	rec_emit(b, REC_APP, &r);
+}
+
+void store_enc_key(struct ws_buf *b, const struct store_key *k)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(k->user));
+	store_rec_put_str(&r, k->path);
+	ws_buf_add_varint(&r, k->rule);
+	rec_emit(b, REC_KEY, &r);
+}
+
+void store_enc_value(struct ws_buf *b, const struct store_value *v)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(v->user));
+	store_rec_put_str(&r, v->key);
+	store_rec_put_str(&r, v->name);
+	ws_buf_add_varint(&r, v->type);
+	store_rec_put_bytes(&r, v->data, v->len);
+	ws_buf_add_varint(&r, v->rule);
+	rec_emit(b, REC_VALUE, &r);
+}
+
+void store_enc_file(struct ws_buf *b, const struct store_file *f)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, user_enc(f->user));
+	store_rec_put_str(&r, f->path);
+	ws_buf_add_varint(&r, f->size);
+	ws_buf_add_varint(&r, f->attributes);
+	ws_buf_add_varint(&r, f->created_ft);
+	ws_buf_add_varint(&r, f->written_ft);
+	ws_buf_add_varint(&r, f->accessed_ft);
+	ws_buf_add_varint(&r, f->flags);
+	ws_buf_add_varint(&r, f->rule);
+	ws_buf_add_varint(&r, f->n_chunks);
+	for (size_t i = 0; i < f->n_chunks; i++) {
+		ws_buf_add_varint(&r, f->chunks[i].pack);
+		ws_buf_add_varint(&r, f->chunks[i].raw_len);
+		ws_buf_add(&r, f->chunks[i].hash, STORE_HASH_LEN);
+	}
+	rec_emit(b, REC_FILE, &r);
+}
+
+void store_enc_trailer(struct ws_buf *b, const struct store_trailer *t)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, (uint64_t)(t->finished > 0 ? t->finished : 0));
+	ws_buf_add_varint(&r, t->n_users);
+	ws_buf_add_varint(&r, t->n_values);
+	ws_buf_add_varint(&r, t->n_keys);
+	ws_buf_add_varint(&r, t->n_files);
+	ws_buf_add_varint(&r, t->n_apps);
+	ws_buf_add_varint(&r, t->n_rules);
+	ws_buf_add_varint(&r, t->bytes);
+	ws_buf_add_varint(&r, t->meta_offset);
+	ws_buf_add_varint(&r, t->meta_first_frame);
+	rec_emit(b, REC_TRAILER, &r);
+}
+
+void store_cat_frame_ad(struct ws_buf *ad, const unsigned char *head,
+			const char *scan_id, uint32_t frame_no, unsigned kind)
+{
+	/* The file header is bound to every frame: no byte goes unchecked. */
+	ws_buf_add(ad, head, 8);
+	ws_buf_adds(ad, scan_id);
+	ws_buf_add_u32le(ad, frame_no);
+	ws_buf_add_u8(ad, kind);
+}
+
+void store_cat_frame(const struct store *st, const char *scan_id,
+		     uint32_t frame_no, unsigned kind, const void *payload,
+		     size_t len, struct ws_buf *out)
+{
+	struct ws_buf z = WS_BUF_INIT, ad = WS_BUF_INIT, sealed = WS_BUF_INIT;
+
+	store_deflate(payload, len, 6, &z);
+	struct ws_buf head = WS_BUF_INIT;
+	store_cat_file_header(st, &head);
+	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, scan_id, frame_no, kind);
+	ws_buf_release(&head);
+	store_seal(st, st->k_cat, ad.buf, ad.len, z.buf, z.len, &sealed);
+	ws_buf_add_u32le(out, (unsigned long)sealed.len);
+	ws_buf_add_u8(out, kind);
+	ws_buf_add(out, sealed.buf, sealed.len);
+	ws_buf_release(&z);
+	ws_buf_release(&ad);
+	ws_buf_release(&sealed);
+}
+
+void store_cat_file_header(const struct store *st, struct ws_buf *out)
+{
+	ws_buf_adds(out, STORE_CAT_MAGIC);
+	ws_buf_add_u8(out, STORE_FORMAT_MAJOR);
+	ws_buf_add_u8(out, STORE_FORMAT_MINOR);
+	ws_buf_add_u8(out, st->encrypted ? 1 : 0);
+}
+
+void store_cat_footer(struct ws_buf *out, uint64_t trailer_off,
+		      uint32_t trailer_frame)
+{
+	ws_buf_adds(out, STORE_CAT_FOOTER);
+	ws_buf_add_u64le(out, trailer_off);
+	ws_buf_add_u32le(out, trailer_frame);
+	ws_buf_add_u32le(out, 0);
+}
