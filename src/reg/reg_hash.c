@@ -107,25 +107,6 @@ int reg_name_cmp(const struct reg_upcase *uc, const struct reg_name *a,
 
 /* ---- the walk over a hive image ------------------------------------------ */
 
-static uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = (v >> 24) & 0xff;
-}
-
 struct fixer {
 	unsigned char *img;
 	size_t len;
@@ -145,7 +126,7 @@ static unsigned char *cell(const struct fixer *f, uint32_t off, size_t *dlen)
 
 	if (off == NO_CELL || at + 4 > f->len)
 		return NULL;
-	sz = (int32_t)rd32(f->img + at);
+	sz = (int32_t)ws_get_u32le(f->img + at);
 	if (sz >= 0 || -sz < 8 || (size_t)-sz > f->len - at)
 		return NULL;           /* free, or not within the file */
 	*dlen = (size_t)-sz - 4;
@@ -161,8 +142,8 @@ static unsigned char *key_node(const struct fixer *f, uint32_t off,
 
 	if (!d || dlen < 76 || d[0] != 'n' || d[1] != 'k')
 		return NULL;
-	name->len = rd16(d + 72);
-	name->comp = (rd16(d + 2) & KEY_COMP_NAME) != 0;
+	name->len = ws_get_u16le(d + 72);
+	name->comp = (ws_get_u16le(d + 2) & KEY_COMP_NAME) != 0;
 	name->p = d + 76;
 	if (76 + name->len > dlen || (!name->comp && name->len % 2))
 		return NULL;
@@ -210,8 +191,8 @@ static void stamp_key(struct fixer *f, uint32_t off, unsigned char *nk)
 	s = bsearch(&node, f->stamps, f->nstamps, sizeof(*s), stamp_cmp);
 	if (!s)
 		return;
-	wr32(nk + 4, (uint32_t)s->filetime);
-	wr32(nk + 8, (uint32_t)(s->filetime >> 32));
+	ws_put_u32le(nk + 4, (uint32_t)s->filetime);
+	ws_put_u32le(nk + 8, (uint32_t)(s->filetime >> 32));
 	f->st->stamped++;
 }
 
@@ -234,13 +215,13 @@ static int list_leaves(const struct fixer *f, uint32_t list,
 		return -1;
 	root = d[0] == 'r' && d[1] == 'i';
 	if (root) {
-		n = rd16(d + 2);
+		n = ws_get_u16le(d + 2);
 		if (4 + 4 * n > dlen)
 			return -1;
 	}
 	out = ws_xcalloc(n ? n : 1, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
-		uint32_t off = root ? rd32(d + 4 + 4 * i) : list;
+		uint32_t off = root ? ws_get_u32le(d + 4 + 4 * i) : list;
 		size_t llen, cnt, esz;
 		unsigned char *l = cell(f, off, &llen);
 
@@ -248,7 +229,7 @@ static int list_leaves(const struct fixer *f, uint32_t list,
 			free(out);
 			return -1;
 		}
-		cnt = rd16(l + 2);
+		cnt = ws_get_u16le(l + 2);
 		esz = l[1] == 'i' ? 4 : 8;
 		if (4 + cnt * esz > llen) {
 			free(out);
@@ -278,12 +259,12 @@ static int first_visit(struct fixer *f, uint32_t off)
 static void fix_lists(struct fixer *f, unsigned char *nk, uint32_t **stack,
 		      size_t *depth, size_t *alloc)
 {
-	uint32_t list = rd32(nk + 28);
+	uint32_t list = ws_get_u32le(nk + 28);
 	unsigned char **leaves;
 	size_t nleaves, total, k = 0, moved = 0;
 	struct entry *e;
 
-	if (!rd32(nk + 20) || list == NO_CELL)
+	if (!ws_get_u32le(nk + 20) || list == NO_CELL)
 		return;
 	if (list_leaves(f, list, &leaves, &nleaves, &total) != 0) {
 		f->st->skipped++;
@@ -293,8 +274,8 @@ static void fix_lists(struct fixer *f, unsigned char *nk, uint32_t **stack,
 	for (size_t i = 0; i < nleaves; i++) {
 		size_t esz = leaves[i][1] == 'i' ? 4 : 8;
 
-		for (size_t j = 0; j < rd16(leaves[i] + 2); j++, k++) {
-			e[k].off = rd32(leaves[i] + 4 + esz * j);
+		for (size_t j = 0; j < ws_get_u16le(leaves[i] + 2); j++, k++) {
+			e[k].off = ws_get_u32le(leaves[i] + 4 + esz * j);
 			e[k].pos = k;
 			if (!key_node(f, e[k].off, &e[k].name)) {
 				f->st->skipped++;
@@ -319,12 +300,12 @@ static void fix_lists(struct fixer *f, unsigned char *nk, uint32_t **stack,
 			l[1] = 'f';
 			f->st->converted++;
 		}
-		for (size_t j = 0; j < rd16(l + 2); j++, k++) {
+		for (size_t j = 0; j < ws_get_u16le(l + 2); j++, k++) {
 			unsigned char *el = l + 4 + (l[1] == 'i' ? 4 : 8) * j;
 			uint32_t want;
 
-			if (rd32(el) != e[k].off) {
-				wr32(el, e[k].off);
+			if (ws_get_u32le(el) != e[k].off) {
+				ws_put_u32le(el, e[k].off);
 				moved++;
 			}
 			if (l[1] == 'i')
@@ -332,15 +313,15 @@ static void fix_lists(struct fixer *f, unsigned char *nk, uint32_t **stack,
 			if (l[1] == 'h') {
 				want = reg_name_hash(f->uc, &e[k].name);
 				f->st->lh++;
-				if (rd32(el + 4) != want)
+				if (ws_get_u32le(el + 4) != want)
 					f->st->hashes_fixed++;
 			} else {
 				want = reg_name_hint(&e[k].name);
 				f->st->lf++;
-				if (rd32(el + 4) != want)
+				if (ws_get_u32le(el + 4) != want)
 					f->st->hints_fixed++;
 			}
-			wr32(el + 4, want);
+			ws_put_u32le(el + 4, want);
 		}
 	}
 	if (moved)
@@ -367,7 +348,7 @@ int reg_fix_image(unsigned char *img, size_t len, const struct reg_upcase *uc,
 	if (rc)
 		return rc;
 	f.lf_only = info.minor < 5;
-	root = rd32(img + 36);
+	root = ws_get_u32le(img + 36);
 	if (!key_node(&f, root, &nm))
 		return ws_error_set(err, WS_E_HIVE, path,
 				    "registry hive has no usable root key");

@@ -44,26 +44,12 @@ struct reg_hive {
 
 /* ---- base block -------------------------------------------------------- */
 
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = (v >> 8) & 0xff;
-	p[2] = (v >> 16) & 0xff;
-	p[3] = (v >> 24) & 0xff;
-}
-
 uint32_t reg_base_checksum(const unsigned char *base)
 {
 	uint32_t sum = 0;
 
 	for (int i = 0; i < 127; i++)
-		sum ^= rd32(base + 4 * i);
+		sum ^= ws_get_u32le(base + 4 * i);
 	return sum;
 }
 
@@ -74,10 +60,10 @@ void reg_base_seal(unsigned char *base)
 	/* Windows stores 0 and ~0 sums nudged (to 1 and ~1) while hivex
 	 * checks the plain XOR: move the timestamp by 100 ns so both agree */
 	while (sum == 0 || sum == 0xffffffffu) {
-		wr32(base + 12, rd32(base + 12) + 1);
+		ws_put_u32le(base + 12, ws_get_u32le(base + 12) + 1);
 		sum = reg_base_checksum(base);
 	}
-	wr32(base + 508, sum);
+	ws_put_u32le(base + 508, sum);
 }
 
 int reg_base_parse(const unsigned char *base, size_t len, const char *path,
@@ -93,21 +79,21 @@ int reg_base_parse(const unsigned char *base, size_t len, const char *path,
 		return ws_error_set(err, WS_E_HIVE, path,
 				    "not a registry hive: no 'regf' signature");
 	sum = reg_base_checksum(base);
-	if (sum != rd32(base + 508) &&
-	    !(sum == 0 && rd32(base + 508) == 1) &&
-	    !(sum == 0xffffffffu && rd32(base + 508) == 0xfffffffeu))
+	if (sum != ws_get_u32le(base + 508) &&
+	    !(sum == 0 && ws_get_u32le(base + 508) == 1) &&
+	    !(sum == 0xffffffffu && ws_get_u32le(base + 508) == 0xfffffffeu))
 		return ws_error_set(err, WS_E_HIVE, path,
 				    "registry hive base block damaged: checksum "
 				    "0x%08x, computed 0x%08x",
-				    rd32(base + 508), sum);
+				    ws_get_u32le(base + 508), sum);
 	memset(info, 0, sizeof(*info));
-	info->seq1 = rd32(base + 4);
-	info->seq2 = rd32(base + 8);
-	info->last_written = (uint64_t)rd32(base + 12) |
-			     (uint64_t)rd32(base + 16) << 32;
-	info->major = rd32(base + 20);
-	info->minor = rd32(base + 24);
-	info->hbins_size = rd32(base + 40);
+	info->seq1 = ws_get_u32le(base + 4);
+	info->seq2 = ws_get_u32le(base + 8);
+	info->last_written = (uint64_t)ws_get_u32le(base + 12) |
+			     (uint64_t)ws_get_u32le(base + 16) << 32;
+	info->major = ws_get_u32le(base + 20);
+	info->minor = ws_get_u32le(base + 24);
+	info->hbins_size = ws_get_u32le(base + 40);
 	info->dirty = info->seq1 != info->seq2;
 	if (info->major != 1)
 		return ws_error_set(err, WS_E_HIVE, path,
@@ -380,8 +366,8 @@ static int finish_temp(const char *tmp, const char *dest,
 					"cannot read back hive written by hivex");
 		goto out;
 	}
-	wr32(base + 12, (uint32_t)now);
-	wr32(base + 16, (uint32_t)(now >> 32));
+	ws_put_u32le(base + 12, (uint32_t)now);
+	ws_put_u32le(base + 16, (uint32_t)(now >> 32));
 	reg_base_seal(base);
 	if (pwrite(fd, base, sizeof(base), 0) != (ssize_t)sizeof(base)) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp,
@@ -1082,7 +1068,7 @@ int reg_get_dword(struct reg_hive *h, reg_node key, const char *name,
 				  "value '%s' is %s of %zu bytes, not a DWORD",
 				  v.name, reg_type_name(v.type), v.len);
 	} else if (v.type == REG_DWORD) {
-		*out = rd32(v.data);
+		*out = ws_get_u32le(v.data);
 	} else {
 		*out = (uint32_t)v.data[0] << 24 | (uint32_t)v.data[1] << 16 |
 		       (uint32_t)v.data[2] << 8 | v.data[3];
@@ -1125,7 +1111,7 @@ int reg_set_dword(struct reg_hive *h, reg_node key, const char *name,
 {
 	unsigned char b[4];
 
-	wr32(b, value);
+	ws_put_u32le(b, value);
 	return set_raw(h, key, name, REG_DWORD, b, 4, err);
 }
 
@@ -1134,8 +1120,8 @@ int reg_set_qword(struct reg_hive *h, reg_node key, const char *name,
 {
 	unsigned char b[8];
 
-	wr32(b, (uint32_t)value);
-	wr32(b + 4, (uint32_t)(value >> 32));
+	ws_put_u32le(b, (uint32_t)value);
+	ws_put_u32le(b + 4, (uint32_t)(value >> 32));
 	return set_raw(h, key, name, REG_QWORD, b, 8, err);
 }
 

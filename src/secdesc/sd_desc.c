@@ -9,17 +9,6 @@
 
 #define SD_HEADER 20
 
-static uint16_t rd16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* Types whose body is AccessMask, SID, then optional application data. */
 static int ace_is_decoded_type(uint8_t type)
 {
@@ -158,7 +147,7 @@ static int parse_ace(const unsigned char *p, size_t size, size_t at, struct sd_a
 	}
 	if (size < 8 + 8)
 		return bad(err, at, " too small for a mask and a SID", "ACE");
-	a->mask = rd32(p + 4);
+	a->mask = ws_get_u32le(p + 4);
 	if (sd_sid_from_bin(&a->sid, p + 8, size - 8, &used) != 0)
 		return bad(err, at + 8, " is not a valid SID inside its ACE", "trustee");
 	a->data_len = size - 8 - used;
@@ -175,8 +164,8 @@ static int parse_acl_at(const unsigned char *p, size_t len, uint32_t off, const 
 		return bad(err, off, " offset outside the descriptor", what);
 	if (p[off] != 2 && p[off] != 4)
 		return bad(err, off, " has an unknown ACL revision", what);
-	size = rd16(p + off + 2);
-	count = rd16(p + off + 4);
+	size = ws_get_u16le(p + off + 2);
+	count = ws_get_u16le(p + off + 4);
 	if (size < 8 || size > len - off)
 		return bad(err, off + 2, " size outside the descriptor", what);
 	acl->revision = p[off];
@@ -189,7 +178,7 @@ static int parse_acl_at(const unsigned char *p, size_t len, uint32_t off, const 
 
 		if (end - pos < 4)
 			return bad(err, pos, " has more ACEs than fit in its size", what);
-		asz = rd16(p + pos + 2);
+		asz = ws_get_u16le(p + pos + 2);
 		if (asz < 4 || asz % 4 != 0 || asz > end - pos)
 			return bad(err, pos + 2, " ACE size is invalid", what);
 		if ((rc = parse_ace(p + pos, asz, pos, &a, err)) != WS_OK)
@@ -217,17 +206,17 @@ int sd_parse(struct sd_desc *sd, const void *data, size_t len, struct ws_error *
 			     "security descriptor too short (%zu bytes)", len);
 		goto fail;
 	}
-	d.control = rd16(p + 2);
+	d.control = ws_get_u16le(p + 2);
 	d.rm_control = p[1];
 	if (p[0] != 1 || !(d.control & SD_SELF_RELATIVE)) {
 		ws_error_set(err, WS_E_CORRUPT, NULL, "security descriptor malformed: "
 			     "not a revision 1 self-relative descriptor");
 		goto fail;
 	}
-	o_owner = rd32(p + 4);
-	o_group = rd32(p + 8);
-	o_sacl = rd32(p + 12);
-	o_dacl = rd32(p + 16);
+	o_owner = ws_get_u32le(p + 4);
+	o_group = ws_get_u32le(p + 8);
+	o_sacl = ws_get_u32le(p + 12);
+	o_dacl = ws_get_u32le(p + 16);
 	if (o_owner && (rc = parse_sid_at(p, len, o_owner, "owner", &d.owner, &r[nr++], err)))
 		goto fail;
 	d.has_owner = o_owner != 0;

@@ -23,14 +23,6 @@
 #define IX_HEAD_LEN 8
 #define IX_FILE_MAX (128u << 20)
 
-static uint64_t rd64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static uint64_t pad512(uint64_t n)
 {
 	return (n + 511) & ~(uint64_t)511;
@@ -118,7 +110,7 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index size inconsistent");
 		goto out;
 	}
-	p->blobs_end = rd64(q);
+	p->blobs_end = ws_get_u64le(q);
 	if (p->blobs_end > STORE_PACK_MAX + (uint64_t)STORE_CHUNK_MAX * 2 ||
 	    p->blobs_end % 512) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad pack length");
@@ -132,7 +124,7 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		struct store_ix_entry *e = &p->ix[i];
 
 		memcpy(e->hash, q, STORE_HASH_LEN);
-		e->off = rd64(q + 32);
+		e->off = ws_get_u64le(q + 32);
 		e->stored_len = ws_get_u32le(q + 40);
 		e->raw_len = ws_get_u32le(q + 44);
 		if (e->off < 512 || (e->off - 512) % 512 ||
