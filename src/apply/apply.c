@@ -1689,6 +1689,19 @@ static int sec_setup(struct apply *a, struct ws_error *err)
 	for (size_t i = 0; !rc && i < a->nusers; i++) {
 		const struct user_map *um = &a->users[i];
 
+		/* A bundle can only be made private to a SID: without one it
+		 * would be readable by every local user until that user signs in. */
+		if (um->mode == APPLY_MODE_FIRST_SIGN_IN && !um->new_sid &&
+		    !a->o->allow_shared_bundle) {
+			rc = ws_error_set(err, WS_E_USAGE,
+					  um->new_account ? um->new_account : um->src->account,
+					  "the target cannot know this account's SID, so its "
+					  "first-sign-in bundle cannot be made private to it: give "
+					  "the SID (--map-user OLD=S-1-..., an Entra object ID, or "
+					  "a --map-file column), or accept a bundle every local "
+					  "user can read with --allow-shared-bundle");
+			break;
+		}
 		if ((um->mode == APPLY_MODE_OFFLINE || um->mode == APPLY_MODE_DEFAULT) &&
 		    um->dst && um->dst->host_path && (rel = rel_of_host(a, um->dst->host_path)))
 			rc = asec_precheck_profile(a->sec, rel, err);

@@ -159,6 +159,11 @@ struct apply_opts {
 	 * for test targets; apply then writes no descriptors.  Extract mode
 	 * never writes descriptors (its output is not a Windows target). */
 	int allow_plain_target;
+	/* A first-sign-in user whose SID the target cannot know (another
+	 * domain, --map-domain) is refused on a target with descriptors, since
+	 * the bundle could not be private to that user; this accepts a bundle
+	 * readable by every local user (docs/first-sign-in.md, Access). */
+	int allow_shared_bundle;
 	int conflict;                    /* enum apply_conflict */
 	/* "OLD=NEW": OLD a SID, account or DOMAIN\\account of the source;
 	 * NEW an account, DOMAIN\\account, UPN, SID or Entra object ID. */

@@ -54,6 +54,10 @@ static const char usage_text[] =
 	"                          otherwise); for test targets: what apply creates there\n"
 	"                          gets no ACL.  Mount NTFS with ntfs-3g -o permissions\n"
 	"                          or the ntfs3 driver instead (docs/apply.md)\n"
+	"  --allow-shared-bundle   stage a user whose SID the target cannot know (another\n"
+	"                          domain, --map-domain) although every local user can\n"
+	"                          read that bundle until the user signs in (exit 11\n"
+	"                          otherwise: give the SID with --map-user OLD=SID)\n"
 	"  --key-file F | --passphrase-env VAR   key of an encrypted store\n"
 	"  --log FILE              write every message to FILE\n"
 	"  --json                  print the plan/report as JSON\n"
@@ -63,7 +67,7 @@ enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
 	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
-	OPT_RULES, OPT_ALLOWPLAIN
+	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED
 };
 
 static const struct option options[] = {
@@ -83,6 +87,7 @@ static const struct option options[] = {
 	{ "rules", required_argument, NULL, OPT_RULES },
 	{ "dry-run", no_argument, NULL, OPT_DRYRUN },
 	{ "allow-plain-target", no_argument, NULL, OPT_ALLOWPLAIN },
+	{ "allow-shared-bundle", no_argument, NULL, OPT_ALLOWSHARED },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -385,6 +390,7 @@ int cmd_apply(int argc, char **argv)
 			break;
 		case OPT_DRYRUN: o.dry_run = 1; break;
 		case OPT_ALLOWPLAIN: o.allow_plain_target = 1; break;
+		case OPT_ALLOWSHARED: o.allow_shared_bundle = 1; break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case OPT_LOG: log_path = optarg; break;

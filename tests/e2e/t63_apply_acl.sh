@@ -232,4 +232,30 @@ expect_exit 0 "$WINSTATE" undo --target "$mnt"
 [ "$before" = "$(tree_hash "$mnt")" ] || fail "undo did not restore the NTFS target"
 snap > "$t/hives.undone"
 diff "$t/hives.before" "$t/hives.undone" >&2 || fail "undo lost a hive's descriptor or attributes"
+
+# bob mapped to an account whose SID the target cannot know: his bundle could
+# not be private to him, so he is refused up front (11), untouched, unless
+# --allow-shared-bundle accepts a bundle every local user can read.
+expect_exit 11 "$WINSTATE" apply --store "$t/st" --device ACL-SRC --target "$mnt" \
+  --map-user 'bob=NEWDOM\bob'
+grep -q "cannot be made private" "$t/last.err" || fail "no-SID message unclear: $(cat "$t/last.err")"
+[ "$before" = "$(tree_hash "$mnt")" ] || fail "apply wrote despite a bundle that cannot be private"
+rc=0
+"$WINSTATE" apply --store "$t/st" --device ACL-SRC --target "$mnt" --map-user 'bob=NEWDOM\bob' \
+  --allow-shared-bundle > "$t/apply2.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 3 ] || { cat "$t/apply2.out"; fail "apply --allow-shared-bundle exit $rc"; }
+shared=$(ls -d "$mnt"/ProgramData/winstate/bundles/A-* 2>/dev/null | head -1)
+[ -n "$shared" ] || fail "no A-<hash> bundle for bob"
+$PY - "$shared" <<'PY' || fail "the shared bundle's descriptor"
+import os, sys
+from samba.dcerpc import security
+from samba.ndr import ndr_unpack
+exec(os.environ["GETX"])
+sd = ndr_unpack(security.descriptor, getx(sys.argv[1], "system.ntfs_acl"))
+sids = {str(a.trustee) for a in sd.dacl.aces}
+assert sids <= {"S-1-5-18", "S-1-5-32-544", "S-1-5-32-545"}, sd.as_sddl()
+assert "S-1-1-0" not in sids, sd.as_sddl()
+PY
+expect_exit 0 "$WINSTATE" undo --target "$mnt"
+[ "$before" = "$(tree_hash "$mnt")" ] || fail "undo after the shared bundle did not restore the target"
 pass
