@@ -6,6 +6,7 @@
 #define SCAN_INT_H
 
 #include "reg/reg.h"
+#include "reg/reg_map.h"
 #include "util/ws_buf.h"
 #include "util/ws_error.h"
 #include "util/ws_log.h"
@@ -28,5 +29,65 @@ void scan_names_free(struct scan_names *n);
 void scan_names_resolve(const struct scan_names *n, const struct vol_profile *p,
 			const char *computer, struct ws_buf *domain,
 			struct ws_buf *user);
+
+/* ---- one device's scan (scan.c, scan_walk.c) ---- */
+
+/* Rule texts: each deciding rule is stored once per scan. */
+struct rule_slot {
+	char *text;
+	uint32_t index;
+};
+
+struct rule_table {
+	struct rule_slot *slots;  /* open addressing, power-of-two size */
+	size_t size, used;
+};
+
+struct scan {
+	const struct scan_opts *o;
+	struct vol *vol;
+	struct store_writer *w;
+	struct scan_result *res;
+	struct rule_table rules;
+	struct ws_log *log;
+	struct scan_names *names;
+	struct reg_hive *software, *system;   /* machine hives as the volume reads them */
+
+	/* current pass */
+	uint32_t user;                  /* user index or STORE_SYSTEM */
+	const struct vol_profile *prof; /* NULL in the system pass */
+	const char *user_label;
+	struct rule_sel *sel;
+	struct reg_hive *ntuser, *usrclass;
+	int ntuser_failed, usrclass_failed; /* tried and reported already */
+	int ntuser_replayed;            /* NTUSER.DAT read through its logs */
+	int counting;                   /* precount pass: totals only, silent */
+	/* host folders the current file pass must not enter */
+	char **skip_dirs;
+	size_t n_skip, a_skip;
+
+	uint64_t objects;
+	uint64_t total_files, total_bytes; /* from the precount, 0 = unknown */
+	struct ws_buf tmp_path;
+};
+
+/* scan.c: progress events, a per-object problem (warn and go on, or stop),
+ * the catalog index of a deciding rule's text. */
+void scan_progress(struct scan *s, const char *phase);
+int scan_object_problem(struct scan *s, struct ws_error *err,
+			const struct ws_error *what);
+int scan_rule_index(struct scan *s, const struct rule_decision *d,
+		    uint32_t *out, struct ws_error *err);
+
+/* scan_walk.c: a user's hive opened once per pass, host folders a file pass
+ * must not enter, one pass over the selection's roots. */
+int scan_walk_user_hive(struct scan *s, enum reg_hive_kind kind, int quiet,
+			struct reg_hive **out, struct ws_error *err);
+int scan_walk_under_dir(const char *path, const char *dir);
+void scan_walk_skip_dir_add(struct scan *s, const char *host);
+void scan_walk_skip_dirs_clear(struct scan *s);
+int scan_walk_run_pass(struct scan *s, const struct rule_env *env, int context,
+		       const struct rule_env *const *users, size_t nusers,
+		       long current, struct ws_error *err);
 
 #endif
