@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/ws_fs.h"
@@ -141,4 +142,30 @@ char *tu_read_file(const char *path, size_t *len)
 		return NULL;
 	}
 	return ws_buf_detach(&b, len);
+}
+
+int tu_have(const char *prog)
+{
+	char *cmd = ws_xasprintf("command -v %s >/dev/null 2>&1", prog);
+	int ok = system(cmd) == 0;
+
+	free(cmd);
+	if (!ok)
+		printf("[  SKIP    ] %s not installed\n", prog);
+	return ok;
+}
+
+int tu_run(const char *cmd, struct ws_buf *out)
+{
+	FILE *f = popen(cmd, "r");
+	char buf[65536];
+	size_t n;
+	int st;
+
+	assert_non_null(f);
+	ws_buf_reset(out);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		ws_buf_add(out, buf, n);
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

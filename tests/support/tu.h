@@ -36,6 +36,13 @@ void tu_write_file(const char *path, const void *data, size_t len);
 /* Whole file into a malloc'd NUL-terminated buffer; *len may be NULL. */
 char *tu_read_file(const char *path, size_t *len);
 
+/* 1 when `prog` is on PATH; else prints a SKIP line naming it and returns 0. */
+int tu_have(const char *prog);
+
+/* Run a shell command, its stdout into `out` (reset first); returns its
+ * exit status (-1 when it did not exit normally). */
+int tu_run(const char *cmd, struct ws_buf *out);
+
 /*
  * Skips are visible to ctest: cmocka counts a skip() as passed, so tu.h
  * counts them (tu_skip_noted) and the group run returns 77, ctest's

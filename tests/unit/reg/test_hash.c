@@ -305,32 +305,6 @@ static const char *const uni_names[] = {
 };
 #define NUNI (sizeof(uni_names) / sizeof(uni_names[0]))
 
-static int have(const char *prog)
-{
-	char *cmd = ws_xasprintf("command -v %s >/dev/null 2>&1", prog);
-	int ok = system(cmd) == 0;
-
-	free(cmd);
-	if (!ok)
-		printf("[  SKIP    ] %s not installed\n", prog);
-	return ok;
-}
-
-static int run(const char *cmd, struct ws_buf *out)
-{
-	FILE *f = popen(cmd, "r");
-	char buf[65536];
-	size_t n;
-	int st;
-
-	assert_non_null(f);
-	ws_buf_reset(out);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ws_buf_add(out, buf, n);
-	st = pclose(f);
-	return st;
-}
-
 /* Under `parent` of the hive at `p`: a key per uni_names entry, each with a
  * subkey "Sub" (a first child: hivex starts a new leaf list for it). */
 static void add_uni_keys(const char *p, const char *parent, uint64_t when)
@@ -376,7 +350,7 @@ static void python_expect(uint32_t *hash, uint32_t *hint)
 		"    units = [u for (u,) in struct.iter_unpack(\"<H\", n.encode(\"utf-16-le\"))][:4]\n"
 		"    hint = 0 if any(u > 255 for u in units) else sum(u << (8 * i) for i, u in enumerate(units))\n"
 		"    print(h, hint)\n' '%s'", names);
-	assert_int_equal(run(cmd, &out), 0);
+	assert_int_equal(tu_run(cmd, &out), 0);
 	line = out.buf;
 	for (size_t i = 0; i < NUNI; i++) {
 		char *end;
@@ -458,9 +432,9 @@ static void check_readers(const char *p)
 	struct ws_buf out = WS_BUF_INIT;
 	char *cmd;
 
-	if (have("regfexport")) {
+	if (tu_have("regfexport")) {
 		cmd = ws_xasprintf("regfexport '%s' 2>&1", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		assert_null(strstr(out.buf, "rror"));
 		for (size_t i = 0; i < NUNI; i++) {
@@ -471,9 +445,9 @@ static void check_readers(const char *p)
 			free(want);
 		}
 	}
-	if (have("reglookup")) {
+	if (tu_have("reglookup")) {
 		cmd = ws_xasprintf("reglookup -t DWORD '%s' 2>&1", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		for (size_t i = 0; i < NUNI; i++) {
 			char *want = ws_xasprintf("/Sub/N,DWORD,0x%08zX,", i);
@@ -483,10 +457,10 @@ static void check_readers(const char *p)
 			free(want);
 		}
 	}
-	if (have("hivexregedit")) {
+	if (tu_have("hivexregedit")) {
 		/* Perl prints Latin-1 names as Latin-1 bytes unless told UTF-8 */
 		cmd = ws_xasprintf("PERL_UNICODE=S hivexregedit --export '%s' '\\' 2>&1", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		for (size_t i = 0; i < NUNI; i++) {
 			char *want = ws_xasprintf("[\\%s\\Sub]\n\"N\"=dword:%08zx\n",
@@ -506,7 +480,7 @@ static void check_readers(const char *p)
 			"for k in h.node_children(h.root()):\n"
 			"    s = h.node_children(k)[0]\n"
 			"    print(h.node_name(k), h.value_dword(h.node_get_value(s, \"N\")))\n'", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		for (size_t i = 0; i < NUNI; i++) {
 			char *want = ws_xasprintf("%s %zu\n", uni_names[i], i);
@@ -647,7 +621,7 @@ static void fix_hivex_output(void **state)
 			"for n in sys.argv[2:]: h.node_add_child(h.root(), n)\n"
 			"h.commit(None)\n' '%s' 'Caf\xc3\xa9' 'caf\xc3\xb1' 'Caf\xc3\xa8' "
 			"'Caf\xc3\x8a' '\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82' 'Zulu' 'alpha'", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		img = (unsigned char *)tu_read_file(p, &len);
 		prove_image(img, len, &before, "hivex");

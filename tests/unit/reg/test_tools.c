@@ -13,33 +13,6 @@
 #define NKEYS 300
 #define PRIVET "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82"
 
-static int have(const char *prog)
-{
-	char *cmd = ws_xasprintf("command -v %s >/dev/null 2>&1", prog);
-	int ok = system(cmd) == 0;
-
-	free(cmd);
-	if (!ok)
-		printf("[  SKIP    ] %s not installed\n", prog);
-	return ok;
-}
-
-/* Run a shell command, stdout into out; returns the exit status. */
-static int run(const char *cmd, struct ws_buf *out)
-{
-	FILE *f = popen(cmd, "r");
-	char buf[65536];
-	size_t n;
-	int st;
-
-	assert_non_null(f);
-	ws_buf_reset(out);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		ws_buf_add(out, buf, n);
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static size_t count(const char *hay, const char *needle)
 {
 	size_t n = 0;
@@ -88,16 +61,16 @@ static void check_readers(unsigned minor)
 	char *cmd;
 	int ran = 0;
 
-	if (have("regfinfo")) {
+	if (tu_have("regfinfo")) {
 		cmd = ws_xasprintf("regfinfo '%s' 2>&1", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		assert_non_null(strstr(out.buf, minor == 3 ? "1.3" : "1.5"));
 		ran++;
 	}
-	if (have("regfexport")) {
+	if (tu_have("regfexport")) {
 		cmd = ws_xasprintf("regfexport '%s' 2>&1", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		assert_null(strstr(out.buf, "rror"));
 		assert_int_equal(count(out.buf, "Key path: ROOT\\Software\\Vendor\\Key"), NKEYS);
@@ -106,9 +79,9 @@ static void check_readers(unsigned minor)
 		assert_non_null(strstr(out.buf, "Key path: ROOT\\" PRIVET));
 		ran++;
 	}
-	if (have("reglookup")) {
+	if (tu_have("reglookup")) {
 		cmd = ws_xasprintf("reglookup '%s' 2>/dev/null", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		/* root, Software, Vendor, NKEYS keys, the Unicode key */
 		assert_int_equal(count(out.buf, ",KEY,"), NKEYS + 4);
@@ -116,9 +89,9 @@ static void check_readers(unsigned minor)
 		assert_non_null(strstr(out.buf, "/Software/Vendor/Key123/Dw,DWORD,0x0000007B,"));
 		ran++;
 	}
-	if (have("hivexregedit")) {
+	if (tu_have("hivexregedit")) {
 		cmd = ws_xasprintf("hivexregedit --export '%s' '\\' 2>/dev/null", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		assert_non_null(strstr(out.buf, "[\\Software\\Vendor\\Key299]\n\"Bin\"="));
 		assert_non_null(strstr(out.buf, "\"Dw\"=dword:0000012b"));
@@ -138,7 +111,7 @@ static void check_readers(unsigned minor)
 			"    st.extend(h.node_children(x))\n"
 			"k = h.node_get_child(h.node_get_child(h.node_get_child(h.root(), \"Software\"), \"Vendor\"), \"Key042\")\n"
 			"print(n, v, h.value_dword(h.node_get_value(k, \"Dw\")))\n'", p);
-		assert_int_equal(run(cmd, &out), 0);
+		assert_int_equal(tu_run(cmd, &out), 0);
 		free(cmd);
 		char *expect = ws_xasprintf("%d %d 42\n", NKEYS + 4, NKEYS * 3 + 1);
 		assert_string_equal(out.buf, expect);
