@@ -566,6 +566,7 @@ int cmd_scan(int argc, char **argv)
 	wc.list_device = wave.n > 1;
 	wc.log = &log;
 	fo.jobs = (unsigned)jobs;
+	fo.record_events = 1;
 	fo.on_device = on_device;
 	fo.on_device_ctx = &wc;
 	scan_opts_init(&fo.base);

@@ -219,6 +219,9 @@ struct scan_fleet_opts {
 	 * workers one at a time (the fleet serialises them); log lines carry
 	 * the device name in `where` ("PC-1: C:\\Users\\..."). */
 	struct scan_opts base;
+	/* Write an event record per target into the store (committed or
+	 * failed, docs/store-format.md §13); not with base.estimate. */
+	int record_events;
 	/* Called (serialised) when a device starts and when it ends; may be
 	 * NULL.  `rep` is NULL at the start. */
 	void (*on_device)(void *ctx, size_t index, const struct scan_report *rep);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/ws_buf.h"
 #include "util/ws_fs.h"
@@ -398,7 +399,19 @@ struct dev_ctx {
 	size_t index;
 	struct ws_log log;            /* counts this device's warnings */
 	struct ws_progress progress;
+	/* the device's first warnings and errors, for its event record */
+	struct store_event_note notes[STORE_EVENT_NOTES_MAX];
+	size_t n_notes;
 };
+
+static void dev_notes_release(struct dev_ctx *d)
+{
+	for (size_t i = 0; i < d->n_notes; i++) {
+		free((char *)d->notes[i].where);
+		free((char *)d->notes[i].text);
+	}
+	d->n_notes = 0;
+}
 
 static const char *dev_label(const struct dev_ctx *d)
 {
@@ -415,6 +428,13 @@ static void dev_log_fn(void *ctx, int level, const char *where, const char *msg)
 	struct ws_log *base = d->f->o->base.log;
 	struct ws_buf w = WS_BUF_INIT;
 
+	if (level <= WS_LOG_WARN && d->n_notes < STORE_EVENT_NOTES_MAX) {
+		struct store_event_note *n = &d->notes[d->n_notes++];
+
+		n->level = level;
+		n->where = ws_xstrdup(where ? where : "");
+		n->text = ws_xstrdup(msg ? msg : "");
+	}
 	if (!base || !base->fn || level > base->max_level)
 		return;
 	ws_buf_adds(&w, dev_label(d));
@@ -479,6 +499,63 @@ static void merge_pats(const char *const *a, size_t na, char *const *b,
 		(*out)[na + i] = b[i];
 }
 
+/*
+ * The device's event record (docs/store-format.md §13): what was tried, how
+ * it ended and why.  A record that cannot be written is a warning: the scan
+ * itself is what counts.
+ */
+static void record_event(struct fleet *f, struct store *st,
+			 const struct scan_report *rep, int64_t started,
+			 const struct store_event_note *notes, size_t n_notes)
+{
+	const struct scan_result *r = &rep->res;
+	const struct scan_target *t = rep->target;
+	struct store_count c[] = {
+		{ "users", r->users }, { "users_skipped", r->users_skipped },
+		{ "values", r->values }, { "keys", r->keys }, { "files", r->files },
+		{ "dirs", r->dirs }, { "cloud", r->cloud }, { "bytes", r->bytes },
+		{ "bytes_new", r->bytes_new }, { "apps", r->apps },
+		{ "hives_replayed", r->hives_replayed },
+		{ "warnings", r->warnings }, { "errors", r->errors },
+		{ "components_skipped", r->components_skipped },
+	};
+	struct store_event ev;
+	struct ws_error e;
+	char msg[2 * WS_ERROR_TEXT_MAX + 8];
+
+	if (!st || f->o->base.estimate || !f->o->record_events)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	msg[0] = '\0';
+	if (rep->status != WS_OK && rep->status != WS_PARTIAL)
+		ws_error_format(&rep->err, msg, sizeof(msg));
+	ev.type = STORE_EVENT_SCAN;
+	ev.started = started;
+	ev.finished = (int64_t)time(NULL);
+	ev.status = rep->status;
+	ev.device = r->device;
+	ev.computer = r->computer;
+	ev.location = t->source;
+	ev.scan_id = r->scan_id;
+	ev.message = msg;
+	ev.tool_version = WS_VERSION;
+	ev.line = t->line > 0 ? (uint64_t)t->line : 0;
+	ev.counts = c;
+	ev.n_counts = sizeof(c) / sizeof(c[0]);
+	ev.notes = notes;
+	ev.n_notes = n_notes;
+	ws_error_clear(&e);
+	if (store_event_write(st, &ev, NULL, &e) != WS_OK && f->o->base.log) {
+		char buf[2 * WS_ERROR_TEXT_MAX + 8];
+
+		ws_error_format(&e, buf, sizeof(buf));
+		pthread_mutex_lock(&f->mu);
+		ws_logf(f->o->base.log, WS_LOG_WARN, r->device,
+			"the scan's event record was not written: %s", buf);
+		pthread_mutex_unlock(&f->mu);
+	}
+}
+
 static void scan_one(struct fleet *f, struct store *st, size_t i)
 {
 	const struct scan_fleet_opts *fo = f->o;
@@ -487,6 +564,7 @@ static void scan_one(struct fleet *f, struct store *st, size_t i)
 	struct dev_ctx d;
 	struct scan_opts o = fo->base;
 	const char **inc = NULL, **exc = NULL;
+	int64_t started;
 
 	memset(&d, 0, sizeof(d));
 	d.f = f;
@@ -515,10 +593,13 @@ static void scan_one(struct fleet *f, struct store *st, size_t i)
 	o.claim_device = dev_claim_fn;
 	o.claim_device_ctx = &d;
 	ws_error_clear(&rep->err);
+	started = (int64_t)time(NULL);
 	rep->status = scan_device(st, &o, &rep->res, &rep->err);
 	if (rep->status != WS_OK && rep->status != WS_PARTIAL && !rep->res.device[0])
 		snprintf(rep->res.device, sizeof(rep->res.device), "%s",
 			 t->device ? t->device : "");
+	record_event(f, st, rep, started, d.notes, d.n_notes);
+	dev_notes_release(&d);
 	free(inc);
 	free(exc);
 }
@@ -632,6 +713,10 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 				 "%s", t->device);
 		}
 	}
+	/* Targets refused before scanning are failed attempts too. */
+	for (size_t i = 0; i < w->n; i++)
+		if (reports[i].status)
+			record_event(&f, f.first, &reports[i], (int64_t)time(NULL), NULL, 0);
 	/* Reported targets are passed over by the workers. */
 	{
 		struct scan_wave pending = SCAN_WAVE_INIT;

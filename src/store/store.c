@@ -250,6 +250,7 @@ void store_close(struct store *st)
 	sodium_memzero(st->k_blob, sizeof(st->k_blob));
 	sodium_memzero(st->k_cat, sizeof(st->k_cat));
 	sodium_memzero(st->k_index, sizeof(st->k_index));
+	sodium_memzero(st->k_event, sizeof(st->k_event));
 	free(st);
 }
 

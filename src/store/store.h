@@ -521,4 +521,135 @@ struct store_prune_stats {
 int store_prune(struct store *st, const struct store_prune_opts *opts,
 		struct store_prune_stats *stats, struct ws_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* Event records                                                          */
+
+/*
+ * What happened to devices and targets, beside the scans: every scan
+ * attempt (committed or failed), every apply, every first-sign-in outcome
+ * collected from a target.  One small sealed file per event in events/
+ * (docs/store-format.md §13): written once under a unique name, so any
+ * number of writers may add events at once; encrypted like catalogs in an
+ * encrypted store.  Stores without events/ read as having none.
+ */
+enum store_event_type {
+	STORE_EVENT_SCAN = 1,     /* a scan attempt of one device */
+	STORE_EVENT_APPLY = 2,    /* an apply onto one target (not dry runs) */
+	STORE_EVENT_SIGNIN = 3    /* a first-sign-in result record collected */
+};
+
+struct store_count {
+	const char *name;        /* "users", "bytes_new", "files_placed" ... */
+	uint64_t value;
+};
+
+/* Apply: one source user (and "system"). */
+struct store_event_user {
+	const char *account, *sid;         /* source */
+	const char *new_account, *new_sid; /* after mapping ("" unknown) */
+	const char *mode;        /* "offline", "first-sign-in", "extract",
+				    "default", "skipped" */
+	const char *target;      /* profile or bundle path ("" none) */
+	const char *reason;      /* why skipped/staged ("" none) */
+	const struct store_count *counts;
+	size_t n_counts;
+};
+
+/* Apply: one settings-catalog group of a Windows 10 -> 11 apply. */
+struct store_event_compat {
+	const char *component;
+	const char *verdict;     /* "carried", "translated", "dropped" */
+	uint64_t values, files;
+};
+
+/* A warning or error met on the way (with its reason). */
+struct store_event_note {
+	int level;               /* WS_LOG_ERROR or WS_LOG_WARN */
+	const char *where;
+	const char *text;
+};
+
+/* First sign-in: what a target's results\<key>.txt said. */
+struct store_event_signin {
+	const char *key;         /* SID or "A-<32 hex>" (the file's name) */
+	const char *account;     /* DOMAIN\user of the last line ("" unknown) */
+	const char *bundle_id;   /* "{GUID}" of the last line ("" unknown) */
+	const char *outcome;     /* "restored", "failed", "retrying", "gave-up",
+				    "declined", "expired", "unknown" */
+	const char *when;        /* the last line's local time text */
+	const char *last_line;   /* control characters shown as \xNN */
+	uint64_t attempt;        /* of the last line, 0 unknown */
+	uint64_t lines, size;    /* of the result file */
+	unsigned char digest[STORE_HASH_LEN]; /* BLAKE2b-256 of the file: a
+						 file collected twice is one event */
+};
+
+struct store_event {
+	int type;                /* enum store_event_type (others: skip) */
+	char id[STORE_SCAN_ID_MAX]; /* set by store_event_write / the reader */
+	int64_t started, finished;  /* Unix seconds */
+	int status;              /* the attempt's exit status (0 ok, 3 partial) */
+	const char *device;      /* scan: the device ("" not known); apply: the
+				    scan's device; signin: "" */
+	const char *computer;    /* scan: the source's computer name; apply and
+				    signin: the target's */
+	const char *location;    /* scan: source folder; apply, signin: target */
+	const char *scan_id;     /* scan: committed scan; apply: applied scan */
+	const char *message;     /* why it failed ("" when it did not) */
+	const char *tool_version;
+	uint64_t line;           /* scan: inventory line (0 = command line) */
+	const struct store_count *counts;
+	size_t n_counts;
+	const struct store_event_user *users;
+	size_t n_users;
+	const struct store_event_compat *compat;
+	size_t n_compat;
+	const struct store_event_note *notes;
+	size_t n_notes;
+	const struct store_event_signin *signin; /* signin only, else NULL */
+};
+#define STORE_EVENT_NOTES_MAX 50 /* writers keep the first 50 notes */
+
+/*
+ * Write one event (strings NULL = ""): events/<id>.evt appears whole or
+ * not at all.  ev->id is ignored; id_out (STORE_SCAN_ID_MAX, may be NULL)
+ * gets the new id.  Errors: WS_E_STORE / WS_E_IO / WS_E_NOSPACE naming the
+ * file; WS_E_USAGE when the event would exceed STORE_EVENT_MAX.
+ */
+int store_event_write(struct store *st, const struct store_event *ev,
+		      char *id_out, struct ws_error *err);
+
+/* An event read back: the strings and arrays belong to it. */
+struct store_event_list {
+	struct store_event **v;  /* oldest first (by id: time, then random) */
+	size_t n, alloc;
+	size_t damaged;          /* event files that could not be read */
+	char **damaged_why;      /* one message each ("events/<id>.evt: ...") */
+};
+#define STORE_EVENT_LIST_INIT { NULL, 0, 0, 0, NULL }
+
+/*
+ * Every readable event of the store (types in `type_mask`, bit 1 << type;
+ * 0 = all).  A damaged, truncated, tampered, oversized or hostile event is
+ * skipped and counted with its reason; only a store that cannot be listed
+ * fails (WS_E_IO).  Release with store_event_list_release.
+ */
+int store_event_list(struct store *st, unsigned type_mask,
+		     struct store_event_list *list, struct ws_error *err);
+void store_event_list_release(struct store_event_list *list);
+
+/*
+ * Decode the bytes of one event file named `id` (for tests and fuzzing):
+ * WS_OK and *out (free with store_event_free), or WS_E_CORRUPT (does not
+ * authenticate, truncated, over STORE_EVENT_MAX, malformed) with the
+ * reason, or WS_E_UNSUPPORTED (newer major).
+ */
+int store_event_parse(struct store *st, const char *id, const void *data,
+		      size_t len, struct store_event **out, struct ws_error *err);
+void store_event_free(struct store_event *ev);
+
+/* Value of count `name` of an event or user (0 when absent). */
+uint64_t store_count_get(const struct store_count *c, size_t n,
+			 const char *name);
+
 #endif

@@ -23,12 +23,15 @@
 #define STORE_CAT_MAGIC "WSCAT"
 #define STORE_CAT_FOOTER "WSCATEND"
 #define STORE_CAT_FOOTER_LEN 24
+#define STORE_EVENT_MAGIC "WSEVT"
+#define STORE_EVENT_MAX (1u << 20)    /* event file and its inflated payload */
 #define STORE_BLOB_ZLIB 1u
 #define STORE_BLOB_ENC 2u
 #define STORE_MAX_INDEX_ENTRIES (1u << 24)
 
 /* Sub-key ids (crypto_kdf, context "wsstore1"). */
-enum store_subkey { SK_HASH = 1, SK_BLOB = 2, SK_CAT = 3, SK_INDEX = 4, SK_CHECK = 5 };
+enum store_subkey { SK_HASH = 1, SK_BLOB = 2, SK_CAT = 3, SK_INDEX = 4, SK_CHECK = 5,
+		   SK_EVENT = 6 };
 
 /* One entry of a pack index. */
 struct store_ix_entry {
@@ -79,7 +82,7 @@ struct store {
 	uint32_t chunk_size;
 	uint64_t pack_size;
 	char store_id[33];
-	unsigned char k_hash[32], k_blob[32], k_cat[32], k_index[32];
+	unsigned char k_hash[32], k_blob[32], k_cat[32], k_index[32], k_event[32];
 	struct store_pack **packs;      /* individually allocated: stable pointers */
 	size_t n_packs, alloc_packs;
 	int packs_listed;

@@ -7,6 +7,8 @@ stores only. Standard library only: BLAKE2b (hashlib), zlib, struct.
 
   storecraft.py dump  --store DIR [--scan ID]
       prints the scan's catalog as JSON (binary fields as hex)
+  storecraft.py events --store DIR
+      prints every event record (§13) as a JSON list, oldest first
   storecraft.py write --store DIR [--scan ID] --spec SPEC.json [--print-id]
       writes a new scan (new catalog, and a new pack for new content) made
       from the scan's records changed as SPEC says; prints the new scan id
@@ -392,6 +394,79 @@ def write_pack(store, chunks, minor=1):
     return pack_id
 
 
+# ---- §13 event records -------------------------------------------------------
+
+EV_EVENT, EV_COUNT, EV_USER, EV_COMPAT, EV_NOTE, EV_SIGNIN = 1, 2, 3, 4, 5, 6
+EV_KINDS = {1: "scan", 2: "apply", 3: "signin"}
+
+
+def dec_event(data, ev_id):
+    if len(data) > 1 << 20:
+        raise Bad("event over 1 MiB")
+    head8 = data[:8]
+    if len(head8) < 8 or head8[:5] != b"WSEVT" or head8[5] != 1 or head8[7] != 0:
+        raise Bad("event header: not a plain major-1 event")
+    z, tag = data[8:-SEAL], data[-SEAL:]
+    if len(data) < 8 + SEAL or b2(head8 + ev_id.encode() + z) != tag:
+        raise Bad("event checksum mismatch")
+    d = zlib.decompressobj()
+    pl = d.decompress(z, 1 << 20)
+    if d.unconsumed_tail:
+        raise Bad("event payload over 1 MiB")
+    c, ev = Cur(pl), None
+    while not c.end():
+        t = c.u8()
+        b = Cur(c.raw(c.varint()))
+        if ev is None and t != EV_EVENT:
+            raise Bad("event does not start with EVENT")
+        if t == EV_EVENT:
+            if ev is not None:
+                raise Bad("two EVENT records")
+            ev = {"id": ev_id, "kind": EV_KINDS.get(b.varint(), "unknown"),
+                  "started": b.varint(), "finished": b.varint(), "status": b.varint()}
+            for k in ("device", "computer", "location", "scan_id", "message", "tool_version"):
+                ev[k] = b.str()
+            ev["line"] = b.varint()
+            ev.update(counts={}, users=[], compat=[], notes=[], signin=None)
+        elif t == EV_COUNT:
+            name = b.str()
+            ev["counts"][name] = b.varint()
+        elif t == EV_USER:
+            u = {k: b.str() for k in ("account", "sid", "new_account", "new_sid", "mode",
+                                      "target", "reason")}
+            u["counts"] = {}
+            for _ in range(b.varint()):
+                name = b.str()
+                u["counts"][name] = b.varint()
+            ev["users"].append(u)
+        elif t == EV_COMPAT:
+            ev["compat"].append({"component": b.str(), "verdict": b.str(),
+                                 "values": b.varint(), "files": b.varint()})
+        elif t == EV_NOTE:
+            ev["notes"].append({"level": b.varint(), "where": b.str(), "text": b.str()})
+        elif t == EV_SIGNIN:
+            sg = {k: b.str() for k in ("key", "account", "bundle_id", "outcome", "when",
+                                       "last_line")}
+            for k in ("attempt", "lines", "size"):
+                sg[k] = b.varint()
+            sg["digest"] = b.raw(b.varint()).hex()
+            ev["signin"] = sg
+    if ev is None:
+        raise Bad("empty event")
+    return ev
+
+
+def read_events(store):
+    d = os.path.join(store, "events")
+    out = []
+    if not os.path.isdir(d):
+        return out
+    for n in sorted(os.listdir(d)):
+        if n.endswith(".evt") and not n.startswith("."):
+            out.append(dec_event(open(os.path.join(d, n), "rb").read(), n[:-4]))
+    return out
+
+
 # ---- scans --------------------------------------------------------------------
 
 def newest_scan(store):
@@ -493,13 +568,17 @@ def craft(store, src_id, spec):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("cmd", choices=("dump", "write"))
+    ap.add_argument("cmd", choices=("dump", "write", "events"))
     ap.add_argument("--store", required=True)
     ap.add_argument("--scan")
     ap.add_argument("--spec")
     a = ap.parse_args()
     try:
         read_header(a.store)
+        if a.cmd == "events":
+            json.dump(read_events(a.store), sys.stdout, indent=1, ensure_ascii=True)
+            print()
+            return 0
         scan = a.scan or newest_scan(a.store)
         if a.cmd == "dump":
             json.dump(read_catalog(a.store, scan), sys.stdout, indent=1,
