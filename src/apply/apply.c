@@ -2070,6 +2070,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		return apply_extract(st, &a, err);
 	if ((rc = vol_open(o->target, &a.vol, err)))
 		return rc;
+	snprintf(r->target_computer, sizeof(r->target_computer), "%s",
+		 vol_get_info(a.vol)->computer_name);
 	if ((rc = ws_root_open(vol_get_info(a.vol)->root, 0, &a.rroot, err)))
 		goto out;
 	if (!o->dry_run && (rc = target_writable(vol_get_info(a.vol)->root, err)))

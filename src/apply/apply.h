@@ -291,6 +291,7 @@ struct apply_user_report {
 
 struct apply_report {
 	char scan_id[STORE_SCAN_ID_MAX];
+	char target_computer[256];       /* the target's computer name ("" unknown) */
 	char journal[1024];              /* host path of the undo journal ("" if none) */
 	unsigned users_applied, users_missing, users_staged;
 	unsigned bundles;
@@ -342,6 +343,35 @@ void apply_report_release(struct apply_report *r);
  */
 int apply_scan(struct store *st, const struct apply_opts *o,
 	       struct apply_report *r, struct ws_error *err);
+
+/* ---- the apply's event record ---------------------------------------------- */
+
+/*
+ * A logger that forwards to `inner` (may be NULL) and keeps the first
+ * STORE_EVENT_NOTES_MAX warnings and errors for the event record: pass
+ * &notes->log as apply_opts.log.
+ */
+struct apply_notes {
+	struct ws_log log;
+	struct ws_log *inner;
+	struct store_event_note v[STORE_EVENT_NOTES_MAX];
+	size_t n;
+};
+void apply_notes_init(struct apply_notes *notes, struct ws_log *inner);
+void apply_notes_release(struct apply_notes *notes);
+
+/*
+ * Record an apply in the store (docs/store-format.md §13, kind apply): the
+ * target's computer name, times, the status and, when it failed, `failure`
+ * (NULL = none), the totals, one user entry per source user with its mode
+ * and counts, the Windows 10 -> 11 verdicts, the notes.  Dry runs are not
+ * recorded (WS_OK, nothing written).  `r` may be partly filled after a
+ * failure.  Errors: those of store_event_write.
+ */
+int apply_event_write(struct store *st, const struct apply_opts *o,
+		      const struct apply_report *r, int status,
+		      const char *failure, int64_t started,
+		      const struct apply_notes *notes, struct ws_error *err);
 
 /* ---- undo ----------------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply/apply.h"
 #include "cli/cli_common.h"
@@ -332,6 +333,26 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 		printf("  undo journal: %s  (winstate undo --target DIR)\n", r->journal);
 }
 
+/* The apply's event record in the store (for `winstate report`); a record
+ * that cannot be written is a warning, the apply is what counts. */
+static void record_apply(struct store *st, const struct apply_opts *o,
+			 const struct apply_report *r, int rc,
+			 const struct ws_error *failure, int64_t started,
+			 const struct apply_notes *notes, struct ws_log *log)
+{
+	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+	struct ws_error e;
+
+	buf[0] = '\0';
+	if (rc != WS_OK && rc != WS_PARTIAL)
+		ws_error_format(failure, buf, sizeof(buf));
+	ws_error_clear(&e);
+	if (apply_event_write(st, o, r, rc, buf, started, notes, &e) != WS_OK) {
+		ws_error_format(&e, buf, sizeof(buf));
+		ws_logf(log, WS_LOG_WARN, "", "the apply's event record was not written: %s", buf);
+	}
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	const char *store_dir = NULL, *log_path = NULL, *mode = NULL;
@@ -349,8 +370,11 @@ int cmd_apply(int argc, char **argv)
 	FILE *lf = NULL;
 	char *exe_dir, *rules_dir = NULL;
 	int c, rc, quiet = 0, verbose = 0;
+	struct apply_notes notes;
+	int64_t started;
 
 	apply_opts_init(&o);
+	apply_notes_init(&notes, NULL);
 	cli_json_init(&plan.actions, 1);
 	cli_json_arr(&plan.actions, NULL);
 	optind = 1;
@@ -437,13 +461,16 @@ int cmd_apply(int argc, char **argv)
 	free(exe_dir);
 	o.on_action = on_action;
 	o.on_action_ctx = &plan;
-	o.log = &log;
+	apply_notes_init(&notes, &log);
+	o.log = &notes.log;
 	o.progress = &prog.sink;
 	if ((rc = cli_store_open("apply", store_dir, &key, 0, 0, &log, &st)))
 		goto out;
 	ws_error_clear(&err);
+	started = (int64_t)time(NULL);
 	rc = apply_scan(st, &o, &r, &err);
 	cli_progress_end(&prog);
+	record_apply(st, &o, &r, rc, &err, started, &notes, &log);
 	if (rc != WS_OK && rc != WS_PARTIAL) {
 		cli_fail(&err);
 		if (*r.journal)
@@ -455,6 +482,7 @@ int cmd_apply(int argc, char **argv)
 	print_report(&r, plan.json, o.dry_run, rc, &plan, apply_mode_name(o.mode));
 	apply_report_release(&r);
 out:
+	apply_notes_release(&notes);
 	store_close(st);
 	if (lf)
 		fclose(lf);

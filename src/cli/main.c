@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "list", cmd_list, "list devices and scans, or a scan's content" },
 	{ "extract", cmd_extract, "restore a scan's files into a plain folder" },
 	{ "prune", cmd_prune, "keep the newest N scans per device, remove unused packs" },
+	{ "report", cmd_report, "report a wave: devices, applies, first sign-ins (--html, --csv, --json)" },
 	{ "rules", cmd_rules, "lint rule files, explain a decision, write a Config.xml (genconfig)" },
 	{ NULL, NULL, NULL }
 };

@@ -648,6 +648,10 @@ int store_event_parse(struct store *st, const char *id, const void *data,
 		      size_t len, struct store_event **out, struct ws_error *err);
 void store_event_free(struct store_event *ev);
 
+/* The packs on disk: how many and their bytes (what the store costs). */
+int store_disk_usage(struct store *st, uint64_t *packs, uint64_t *bytes,
+		     struct ws_error *err);
+
 /* Value of count `name` of an event or user (0 when absent). */
 uint64_t store_count_get(const struct store_count *c, size_t n,
 			 const char *name);

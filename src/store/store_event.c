@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util/ws_fs.h"
@@ -541,4 +542,29 @@ uint64_t store_count_get(const struct store_count *c, size_t n, const char *name
 		if (!strcmp(c[i].name, name))
 			return c[i].value;
 	return 0;
+}
+
+int store_disk_usage(struct store *st, uint64_t *packs, uint64_t *bytes,
+		     struct ws_error *err)
+{
+	int rc = store_list_packs(st, err);
+
+	*packs = *bytes = 0;
+	for (size_t i = 0; !rc && i < st->n_packs; i++) {
+		struct store_pack *p = st->packs[i];
+		struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT;
+		struct stat sb;
+
+		if (!p->has_tar)
+			continue;
+		store_rel_pack(&rel, p->id, ".tar");
+		store_abs(st, &abs, rel.buf);
+		if (stat(abs.buf, &sb) == 0) {
+			(*packs)++;
+			*bytes += (uint64_t)sb.st_size;
+		}
+		ws_buf_release(&rel);
+		ws_buf_release(&abs);
+	}
+	return rc;
 }
