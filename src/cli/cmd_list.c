@@ -13,6 +13,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_json.h"
 #include "reg/reg.h"
+#include "report/report.h"
 #include "util/ws_buf.h"
 #include "util/ws_utf.h"
 
@@ -21,7 +22,10 @@ static const char list_usage[] =
 	"                     [--users|--registry|--files|--apps [--reinstall]|--rules]\n"
 	"                     [--json]\n"
 	"                     [--key-file F | --passphrase-env VAR]\n"
+	"       winstate list --store DIR --user PATTERN [--json]\n"
 	"\n"
+	"--user: that user on every device and scan: PATTERN (case-insensitive,\n"
+	"wildcards * ? [..]) against DOMAIN\\user, user, SID or profile folder.\n"
 	"Without --device: every device and its scans, newest first.  Device names\n"
 	"are case-insensitive; an unknown one is exit 11 listing the devices.\n"
 	"With --device: the newest scan (or --scan ID); every section unless one is named.\n"
@@ -29,13 +33,15 @@ static const char list_usage[] =
 	"deprovisioned); it implies --apps.\n";
 
 enum { OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_USERS, OPT_REGISTRY, OPT_FILES,
-       OPT_APPS, OPT_RULES, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP, OPT_REINSTALL };
+       OPT_APPS, OPT_RULES, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP, OPT_REINSTALL,
+       OPT_USER };
 
 static const struct option list_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "scan", required_argument, NULL, OPT_SCAN },
 	{ "users", no_argument, NULL, OPT_USERS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "registry", no_argument, NULL, OPT_REGISTRY },
 	{ "files", no_argument, NULL, OPT_FILES },
 	{ "apps", no_argument, NULL, OPT_APPS },
@@ -482,9 +488,64 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 	return rc ? cli_fail(&err) : WS_OK;
 }
 
+/* --user: a user across devices (report_find_user). */
+static int list_user(struct store *st, const char *pattern, int json)
+{
+	struct report_user_hits hits = { NULL, 0, 0 };
+	struct ws_error err;
+	struct cli_json j;
+	char pat[1024];
+	int rc;
+
+	/* without wildcards the whole name must match */
+	snprintf(pat, sizeof(pat), "%s", pattern);
+	ws_error_clear(&err);
+	if ((rc = report_find_user(st, pat, &hits, &err)))
+		return cli_fail(&err);
+	cli_json_init(&j, 0);
+	if (json) {
+		cli_json_obj(&j, NULL);
+		cli_json_str(&j, "pattern", pattern);
+		cli_json_arr(&j, "users");
+	} else if (!hits.n) {
+		printf("no user matching '%s' in any scan\n", pattern);
+	}
+	for (size_t i = 0; i < hits.n; i++) {
+		const struct report_user_hit *h = &hits.v[i];
+		char s1[32];
+
+		utc(h->started, s1, sizeof(s1));
+		if (json) {
+			cli_json_obj(&j, NULL);
+			cli_json_opt(&j, "device", h->device);
+			cli_json_opt(&j, "scan", h->scan_id);
+			cli_json_i64(&j, "started", h->started);
+			cli_json_opt(&j, "started_utc", s1);
+			cli_json_bool(&j, "newest", h->newest);
+			cli_json_opt(&j, "account", h->account);
+			cli_json_opt(&j, "sid", h->sid);
+			cli_json_opt(&j, "profile", h->profile);
+			cli_json_u64(&j, "last_use", h->last_use_ft);
+			cli_json_end(&j);
+		} else {
+			printf("%-20s %-34s %s %-24s %s %s%s\n", h->device, h->scan_id, s1,
+			       *h->account ? h->account : "-", h->sid, h->profile,
+			       h->newest ? "" : "  (older scan)");
+		}
+	}
+	if (json) {
+		cli_json_end(&j);
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
+	}
+	cli_json_release(&j);
+	report_user_hits_release(&hits);
+	return WS_OK;
+}
+
 int cmd_list(int argc, char **argv)
 {
-	const char *store_dir = NULL, *device = NULL, *scan_id = NULL;
+	const char *store_dir = NULL, *device = NULL, *scan_id = NULL, *user = NULL;
 	struct cli_key_opts key = { 0 };
 	struct cli_log_sink sink = { NULL, 0, 0 };
 	struct ws_log log;
@@ -498,6 +559,7 @@ int cmd_list(int argc, char **argv)
 		case OPT_STORE: store_dir = optarg; break;
 		case OPT_DEVICE: device = optarg; break;
 		case OPT_SCAN: scan_id = optarg; break;
+		case OPT_USER: user = optarg; break;
 		case OPT_USERS: sections |= SEC_USERS; break;
 		case OPT_REGISTRY: sections |= SEC_REGISTRY; break;
 		case OPT_FILES: sections |= SEC_FILES; break;
@@ -518,11 +580,15 @@ int cmd_list(int argc, char **argv)
 		return cli_usage("list", "--store is required");
 	if (sections && !device && !scan_id)
 		return cli_usage("list", "a section needs --device or --scan");
+	if (user && (sections || device || scan_id))
+		return cli_usage("list", "--user searches every device: no --device, --scan or section");
 	cli_log_init(&log, &sink);
 	rc = cli_store_open("list", store_dir, &key, 0, 0, &log, &st);
 	if (rc)
 		return rc;
-	if (!device && !scan_id)
+	if (user)
+		rc = list_user(st, user, json);
+	else if (!device && !scan_id)
 		rc = list_devices(st, json);
 	else
 		rc = list_scan(st, device, scan_id,
