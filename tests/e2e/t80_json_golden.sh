@@ -37,6 +37,10 @@ expect_exit 0 "$WINSTATE" apply --allow-plain-target --store st --device GOLD-PC
 golden apply-dry-run
 expect_exit 0 "$WINSTATE" apply --allow-plain-target --store st --device GOLD-PC --target tgt --json
 golden apply
+expect_exit 0 "$WINSTATE" report --store st --json
+golden report
+expect_exit 0 "$WINSTATE" list --store st --user alice --json
+golden list-user
 expect_exit 0 "$WINSTATE" undo --target tgt --json
 golden undo
 # damage: one byte of the pack flipped

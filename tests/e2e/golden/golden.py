@@ -12,7 +12,8 @@ import re
 import sys
 
 out, golden, scratch, src = sys.argv[1:5]
-VOLATILE = {"started", "finished", "started_utc", "finished_utc", "bytes_new", "journal"}
+VOLATILE = {"started", "finished", "started_utc", "finished_utc", "bytes_new", "journal",
+            "generated_utc", "collected", "collected_utc", "store_bytes", "dedup_saved"}
 EMPTY_OK = {"name", "data"}
 SCAN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}")
 PACK = re.compile(r"packs/[0-9a-f]{2}/[0-9a-f]{32}\.tar")  # random pack names
