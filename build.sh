@@ -16,19 +16,20 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 # Build dependencies: what compiling winstate needs (ntfs-3g-dev gives reg/
 # Windows' upcase table for registry name hashes; libbde decrypts BitLocker
-# volumes in-process, libbde.h needs libbfio-dev's headers).  A plain
+# volumes in-process, libbde.h needs libbfio-dev's headers; libblkid reads
+# partition tables).  A plain
 # ./build.sh installs only these.
 BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
-            libhivex-dev libsodium-dev ntfs-3g-dev libbde-dev libbfio-dev)
+            libhivex-dev libsodium-dev ntfs-3g-dev libbde-dev libbfio-dev libblkid-dev)
 # Test dependencies: cmocka, and the cross-checkers that read our output with
 # independent tools (hivexregedit, regfexport, reglookup, python3-hivex, wine's
 # reg.exe, python3-samba), ntfs-3g and attr for the NTFS-image fixtures, clang
 # for the fuzz smoke test, groff and man-db to render the man pages, dpkg-dev
 # (dpkg-shlibdeps) for the .deb's computed Depends, chromium to render the
-# HTML wave report headless (t81).
+# HTML wave report headless (t81), fdisk (sfdisk) to make disk images.
 TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex libregf-utils
            reglookup ntfs-3g attr python3 clang libclang-rt-14-dev wine python3-samba
-           groff-base man-db dpkg-dev chromium)
+           groff-base man-db dpkg-dev chromium fdisk)
 # The demo builds the fixture generator (part of the test tree: cmocka) and
 # summarises with python3; fuzzing needs clang; bench compares with hivexml.
 DEMO_PKGS=(libcmocka-dev python3)

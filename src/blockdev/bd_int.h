@@ -1,6 +1,7 @@
 /*
  * bd_int.h - what the key set and the BitLocker opener share inside
- * blockdev/: the key records themselves.
+ * blockdev/: the key records themselves, and file sources over a
+ * descriptor (partitions).
  */
 #ifndef BD_INT_H
 #define BD_INT_H
@@ -21,5 +22,9 @@ struct bd_keys {
 	size_t n, alloc;
 	size_t skipped;        /* CSV rows without a recovery password */
 };
+
+/* A file source over `fd` (owned from now on: closed by bd_close) reading
+ * `length` bytes from `base`; the caller checked the range. */
+struct bd_source *bd_fd_source(int fd, uint64_t base, uint64_t length, const char *name);
 
 #endif

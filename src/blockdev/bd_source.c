@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blockdev.h"
+#include "bd_int.h"
 #include "util/ws_buf.h"
 
 struct file_impl {
@@ -56,8 +56,7 @@ static const struct bd_source_ops file_ops = { file_read_at, file_close };
 int bd_file_open(const char *path, uint64_t offset, uint64_t length,
 		 struct bd_source **out, struct ws_error *err)
 {
-	struct file_impl *f;
-	struct bd_source *s;
+	char name[512];
 	off_t end;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -79,19 +78,26 @@ int bd_file_open(const char *path, uint64_t offset, uint64_t length,
 				    (unsigned long long)length, (unsigned long long)offset,
 				    (unsigned long long)end);
 	}
-	f = ws_xcalloc(1, sizeof(*f));
+	if (offset)
+		snprintf(name, sizeof(name), "%s@%llu", path, (unsigned long long)offset);
+	else
+		snprintf(name, sizeof(name), "%s", path);
+	*out = bd_fd_source(fd, offset, length ? length : (uint64_t)end - offset, name);
+	return WS_OK;
+}
+
+struct bd_source *bd_fd_source(int fd, uint64_t base, uint64_t length, const char *name)
+{
+	struct file_impl *f = ws_xcalloc(1, sizeof(*f));
+	struct bd_source *s = ws_xcalloc(1, sizeof(*s));
+
 	f->fd = fd;
-	f->base = offset;
-	s = ws_xcalloc(1, sizeof(*s));
+	f->base = base;
 	s->ops = &file_ops;
 	s->impl = f;
-	s->size = length ? length : (uint64_t)end - offset;
-	if (offset)
-		snprintf(s->name, sizeof(s->name), "%s@%llu", path, (unsigned long long)offset);
-	else
-		snprintf(s->name, sizeof(s->name), "%s", path);
-	*out = s;
-	return WS_OK;
+	s->size = length;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	return s;
 }
 
 static int mem_read_at(struct bd_source *s, void *buf, size_t n, uint64_t off,

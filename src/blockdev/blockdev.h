@@ -22,7 +22,14 @@
  * set, are wiped by bd_keys_free(), and never appear in a ws_error: errors
  * name the file and line or the protector ID, never the key.
  *
- * Dependencies: util only (libbde, libbfio, libsodium).
+ * Partition tables (struct bd_disk, bd_part_*): GPT and MBR (extended and
+ * logical partitions too) read through util-linux's libblkid, each
+ * partition's file system probed (NTFS, BitLocker, others), checked against
+ * the disk (past its end, overlapping, absurd: marked bad, never opened).
+ * A disk without a table that holds a file system is one pseudo-partition
+ * number 0 covering it all (a partition image).
+ *
+ * Dependencies: util only (libbde, libbfio, libsodium, libblkid).
  */
 #ifndef BLOCKDEV_H
 #define BLOCKDEV_H
@@ -66,6 +73,86 @@ int bd_read_at(struct bd_source *s, void *buf, size_t n, uint64_t off,
 static inline uint64_t bd_size(const struct bd_source *s) { return s->size; }
 /* NULL is allowed. */
 void bd_close(struct bd_source *s);
+
+/* ---- partition tables ---------------------------------------------- */
+
+enum bd_scheme {
+	BD_SCHEME_NONE = 0,    /* no partition table: a bare file system or nothing */
+	BD_SCHEME_MBR = 1,     /* DOS/MBR, with extended and logical partitions */
+	BD_SCHEME_GPT = 2
+};
+
+enum bd_fs {
+	BD_FS_NONE = 0,        /* nothing recognised (or not probed: extended, bad) */
+	BD_FS_NTFS = 1,
+	BD_FS_BITLOCKER = 2,   /* "-FVE-FS-" or BitLocker To Go */
+	BD_FS_OTHER = 3        /* anything else libblkid knows: fs_type names it */
+};
+
+/* At most this many partitions are listed (GPT allows 128 by default). */
+#define BD_PART_MAX 256
+
+struct bd_part {
+	unsigned number;       /* as Linux numbers them: 1-4 primary, 5+ logical,
+				  GPT entry index + 1; 0 = the whole disk (no table) */
+	uint64_t start, size;  /* bytes from the start of the disk */
+	unsigned mbr_type;     /* MBR type byte (0x07 NTFS/exFAT, 0x05/0x0f extended); 0 on GPT */
+	char type_guid[37];    /* GPT partition type GUID, lowercase; "" on MBR */
+	char part_guid[37];    /* GPT unique partition GUID, lowercase; "" on MBR */
+	char name[144];        /* GPT partition name (UTF-8), "" if none */
+	int extended;          /* MBR extended container: holds logicals, no file system */
+	int logical;           /* MBR logical partition (inside the extended one) */
+	enum bd_fs fs;
+	char fs_type[32];      /* libblkid's TYPE ("ntfs", "BitLocker", "vfat"), "" if none */
+	char fs_label[128];    /* file-system label, "" if none */
+	char fs_uuid[64];      /* file-system UUID / serial as libblkid gives it */
+	int bad;               /* outside the disk, overlapping, empty: never opened */
+	struct ws_error why;   /* bad: why (WS_E_IO past the end, WS_E_UNSUPPORTED
+				  overlapping/empty), naming disk and partition */
+};
+
+struct bd_disk {
+	char name[512];        /* path given (for messages) */
+	uint64_t size;         /* bytes */
+	unsigned sector_size;  /* logical sector size (512 for images) */
+	enum bd_scheme scheme;
+	uint32_t mbr_signature;/* MBR: the disk signature at offset 440
+				  (what MountedDevices records), else 0 */
+	char disk_guid[37];    /* GPT: the disk GUID, lowercase; else "" */
+	size_t nparts;
+	struct bd_part *parts; /* in table order (logicals after primaries) */
+	int fd;                /* read-only, owned */
+};
+
+/*
+ * Read the partition table of the disk, image or device at `path` (opened
+ * read-only) and probe every partition's file system.  A disk without a
+ * table: one pseudo-partition 0 when a file system covers it, else none.
+ * Partitions that lie (partly) outside the disk, overlap another or are
+ * empty stay in the list with `bad` set and `why` filled: the rest of the
+ * disk is still usable.  Errors: WS_E_IO (cannot open/read; a GPT whose
+ * header does not fit the disk, as a truncated image has), WS_E_UNSUPPORTED
+ * (a table libblkid rejects, more than BD_PART_MAX partitions), each naming
+ * the disk.
+ */
+int bd_part_scan(const char *path, struct bd_disk **out, struct ws_error *err);
+/* The same over an open descriptor (duplicated; the caller keeps its own),
+ * `name` for messages: memory images through memfd_create (fuzzing). */
+int bd_part_scan_fd(int fd, const char *name, struct bd_disk **out,
+		    struct ws_error *err);
+void bd_part_free(struct bd_disk *d);   /* NULL is allowed */
+
+/* Partition `number` (0: the whole-disk pseudo-partition), NULL if none. */
+const struct bd_part *bd_part_find(const struct bd_disk *d, unsigned number);
+/*
+ * A byte source over partition `p` of `d` (name "disk.img@1048576 (partition 2)"),
+ * independent of `d`'s lifetime.  A bad partition is refused with its
+ * `why`; an extended container with WS_E_USAGE.
+ */
+int bd_part_open(const struct bd_disk *d, const struct bd_part *p,
+		 struct bd_source **out, struct ws_error *err);
+const char *bd_scheme_name(enum bd_scheme s);   /* "none", "mbr", "gpt" */
+const char *bd_fs_name(enum bd_fs fs);          /* "none", "ntfs", "bitlocker", "other" */
 
 /* ---- BitLocker key sets --------------------------------------------- */
 
