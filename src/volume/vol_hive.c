@@ -7,6 +7,7 @@
 #include "volume/vol_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@
 #include "util/ws_fs.h"
 
 /* The handle's temporary folder, made on first need. */
-static int tmp_dir(struct vol *vol, struct ws_error *err)
+int vol_tmp_dir(struct vol *vol, struct ws_error *err)
 {
 	const char *parent = vol->tmp_parent;
 	char *tmpl;
@@ -56,7 +57,7 @@ static int replay(struct vol *vol, const char *path,
 				  ".LOG1/.LOG2 beside it: its newest changes are lost",
 				  info->seq1, info->seq2);
 	if (rc == WS_OK)
-		rc = tmp_dir(vol, err);
+		rc = vol_tmp_dir(vol, err);
 	if (rc == WS_OK) {
 		logs[0] = l1.len ? l1.buf : NULL;
 		logs[1] = l2.len ? l2.buf : NULL;
@@ -76,17 +77,57 @@ static int replay(struct vol *vol, const char *path,
 	return rc;
 }
 
+/* An error about the private copy `local` names the volume's file. */
+static void name_source(struct ws_error *e, const char *local, const char *path)
+{
+	if (e && local != path && !strcmp(e->where, local))
+		snprintf(e->where, sizeof(e->where), "%s", path);
+}
+
+int vol_hive_local(struct vol *vol, const char *path, const char **local,
+		   struct ws_error *err)
+{
+	if (!vol->nt) {
+		*local = path;
+		return WS_OK;
+	}
+	return vol_nt_local_copy(vol, path, 1, local, err);
+}
+
+static int hive_open_local(struct vol *vol, const char *path, unsigned flags,
+			   struct reg_hive **out, struct vol_hive_how *how,
+			   struct ws_error *err);
+
 int vol_hive_open(struct vol *vol, const char *path, unsigned flags,
 		  struct reg_hive **out, struct vol_hive_how *how,
 		  struct ws_error *err)
 {
 	struct vol_hive_how none;
-	struct reg_hive_info info;
-	struct vol_replay *r = NULL;
+	const char *local;
 	int rc;
 
 	if (!how)
 		how = &none;
+	memset(how, 0, sizeof(*how));
+	*out = NULL;
+	/* an image's hive (and its logs) is read from a private copy */
+	rc = vol_hive_local(vol, path, &local, err);
+	if (rc != WS_OK)
+		return rc;
+	rc = hive_open_local(vol, local, flags, out, how, err);
+	name_source(err, local, path);
+	name_source(&how->why, local, path);
+	return rc;
+}
+
+static int hive_open_local(struct vol *vol, const char *path, unsigned flags,
+			   struct reg_hive **out, struct vol_hive_how *how,
+			   struct ws_error *err)
+{
+	struct reg_hive_info info;
+	struct vol_replay *r = NULL;
+	int rc;
+
 	memset(how, 0, sizeof(*how));
 	ws_error_clear(&how->why);
 	*out = NULL;

@@ -15,6 +15,30 @@ struct vol_replay {
 	struct ws_error why;      /* copy NULL: why */
 };
 
+struct vol_nt; /* the NTFS backend's state (vol_ntfs.c) */
+
+/*
+ * The file-system backend: a folder on the host (today's code, handles are
+ * file descriptors) or an NTFS image read through libntfs-3g (handles are
+ * MFT record numbers).  The walk, stat and path resolution are written once
+ * over these operations.  A handle `h` is a folder; `name` one entry of it.
+ */
+struct vol_fsops {
+	/* the root folder: a handle, or -1 with errno */
+	long long (*open_root)(struct vol *vol);
+	/* the folder `name` inside `h`, never through a link (ELOOP/ENOTDIR) */
+	long long (*open_dir)(struct vol *vol, long long h, const char *name);
+	void (*close_dir)(struct vol *vol, long long h);
+	/* all names in `h` (not sorted, no "." ".."): 0, or -1 with errno */
+	int (*read_names)(struct vol *vol, long long h, char ***names, size_t *n);
+	/* case-insensitive lookup, as vol_find_child */
+	int (*find_child)(struct vol *vol, long long h, const char *name,
+			  size_t len, struct ws_buf *out);
+	/* fill `e` for h->name.buf inside `h` (vol_walk.c's rules) */
+	void (*fill)(struct vol *vol, long long h, struct vol_entry *e,
+		     struct vol_entry_hold *hold, unsigned depth);
+};
+
 struct vol {
 	char *root;               /* realpath of the installation root, no trailing '/' */
 	size_t root_len;
@@ -32,7 +56,56 @@ struct vol {
 	char *tmp_dir;            /* private folder of replayed copies, or NULL */
 	struct vol_replay *replays;
 	size_t nreplays, areplays;
+	const struct vol_fsops *ops; /* vol_dir_ops or the NTFS backend's */
+	struct vol_nt *nt;        /* vol_open_bd: the mounted image, else NULL */
 };
+
+extern const struct vol_fsops vol_dir_ops;
+
+/* An open file (vol_file_open): a descriptor, or an NTFS data attribute. */
+struct vol_file {
+	int fd;                   /* folder backend; -1 for an image */
+	void *ni, *na;            /* image: ntfs_inode, ntfs_attr */
+	uint64_t pos, size;
+	char *path;               /* host path, for errors */
+};
+
+/* The part of vol_open shared by both backends: hives, identity, profiles.
+ * On failure the handle is closed. */
+int vol_open_finish(struct vol *vol, struct vol **out, struct ws_error *err);
+
+/* Handle of the folder `rel` (exact names, '/'-separated) through the
+ * backend, never through a link: -1 with errno. */
+long long vol_open_rel(struct vol *vol, const char *rel);
+
+/* The file to give reg_ for the hive at host path `path`: itself, or for
+ * an image its private copy (with its .LOG1/.LOG2). */
+int vol_hive_local(struct vol *vol, const char *path, const char **local,
+		   struct ws_error *err);
+
+/* The handle's temporary folder, made on first need (vol_hive.c). */
+int vol_tmp_dir(struct vol *vol, struct ws_error *err);
+
+/* ---- vol_ntfs.c ---- */
+extern const struct vol_fsops vol_nt_ops;
+void vol_nt_close(struct vol_nt *nt);
+/* Copy the file at host path `path` of an image (and its .LOG* siblings
+ * for a hive) into the private folder: *local is the copy (kept by the
+ * handle, same copy on later calls). */
+int vol_nt_local_copy(struct vol *vol, const char *path, int with_logs,
+		      const char **local, struct ws_error *err);
+int vol_nt_file_open(struct vol *vol, const char *path, struct vol_file **out,
+		     struct ws_error *err);
+long long vol_nt_file_read(struct vol_file *f, void *buf, size_t n,
+			   struct ws_error *err);
+uint64_t vol_nt_file_size(const struct vol_file *f);
+void vol_nt_file_close(struct vol_file *f);
+int vol_nt_sd_get(struct vol *vol, const char *path, struct ws_buf *out,
+		  int *found, struct ws_error *err);
+int vol_nt_streams(struct vol *vol, const char *path, struct vol_stream **v,
+		   size_t *n, struct ws_error *err);
+int vol_nt_stream_read(struct vol *vol, const char *path, const char *name,
+		       struct ws_buf *out, struct ws_error *err);
 
 /* Forget the replayed copies and remove the temporary folder. */
 void vol_hive_cleanup(struct vol *vol);
@@ -40,12 +113,13 @@ void vol_hive_cleanup(struct vol *vol);
 /* Keep a copy of s in the handle; returns it. */
 const char *vol_keep(struct vol *vol, const char *s);
 
-/*
- * Open the folder at `rel` (host-relative to the root, '/'-separated, exact
- * names, no "..") without following any symlink on the way: a descriptor
- * (O_RDONLY|O_DIRECTORY) or -1 with errno (ELOOP/ENOTDIR for a link).
- */
-int vol_open_rel_dir(const struct vol *vol, const char *rel);
+/* Fill `e` after the backend's facts: a LINK with a cloud tag is a CLOUD,
+ * a LINK whose text points inside the root gets its Windows path, a FILE
+ * with a cloud tag or offline/recall attributes is a CLOUD. */
+void vol_entry_classify(struct vol *vol, struct vol_entry *e,
+			struct vol_entry_hold *h);
+void vol_entry_set_error(struct vol_entry *e, struct vol_entry_hold *h,
+			 int code, int errnum, const char *what);
 
 /*
  * The part of `host_path` below the root ("" for the root itself), or NULL

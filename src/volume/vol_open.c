@@ -94,16 +94,19 @@ static int open_config_hive(struct vol *vol, const char *name,
 	struct reg_hive_info info;
 	struct ws_error e2;
 	struct vol_hive_how how;
+	struct vol_entry_hold hold = VOL_ENTRY_HOLD_INIT;
+	struct vol_entry e;
+	const char *local;
 	enum vol_res res;
-	struct stat st;
 	int rc;
 
 	ws_buf_addf(&rel, "Windows\\System32\\config\\%s", name);
 	rc = vol_resolve(vol, rel.buf, &host, &res, err);
 	if (rc != WS_OK)
 		goto out;
-	if (res != VOL_RES_FOUND || stat(host.buf, &st) != 0 ||
-	    !S_ISREG(st.st_mode)) {
+	if (res != VOL_RES_FOUND ||
+	    vol_stat(vol, host.buf, &e, &hold, NULL) != WS_OK ||
+	    e.type != VOL_ENT_FILE) {
 		rc = ws_error_set(err, WS_E_NOT_WINDOWS, vol->root,
 				  "%s is not a Windows installation: %s %s",
 				  vol->root, rel.buf,
@@ -113,7 +116,9 @@ static int open_config_hive(struct vol *vol, const char *name,
 		goto out;
 	}
 	ws_error_clear(&e2);
-	if (reg_hive_probe(host.buf, &info, &e2) != WS_OK) {
+	if ((rc = vol_hive_local(vol, host.buf, &local, err)) != WS_OK)
+		goto out;
+	if (reg_hive_probe(local, &info, &e2) != WS_OK) {
 		rc = ws_error_set(err, WS_E_NOT_WINDOWS, host.buf,
 				  "%s is not a Windows installation: %s is not "
 				  "a registry hive (%s)",
@@ -128,6 +133,7 @@ static int open_config_hive(struct vol *vol, const char *name,
 	*replayed = how.state == VOL_HIVE_REPLAYED;
 	*why = vol_keep(vol, how.state == VOL_HIVE_DIRTY ? how.why.msg : "");
 out:
+	vol_entry_hold_release(&hold);
 	ws_buf_release(&rel);
 	ws_buf_release(&host);
 	return rc;
@@ -244,7 +250,6 @@ int vol_open_in(const char *root_dir, const char *tmp_dir, struct vol **out,
 	struct vol *vol;
 	char *real;
 	struct stat st;
-	int rc;
 
 	if (!root_dir || !*root_dir)
 		return ws_error_set(err, WS_E_NOT_WINDOWS, "",
@@ -267,12 +272,19 @@ int vol_open_in(const char *root_dir, const char *tmp_dir, struct vol **out,
 	vol->root = real;
 	vol->root_len = strlen(real);
 	vol->root_dev = st.st_dev;
+	vol->ops = &vol_dir_ops;
+	if (tmp_dir && *tmp_dir)
+		vol->tmp_parent = ws_xstrdup(tmp_dir);
+	return vol_open_finish(vol, out, err);
+}
+
+int vol_open_finish(struct vol *vol, struct vol **out, struct ws_error *err)
+{
+	int rc;
+
 	vol->info.root = vol->root;
 	vol->info.system_drive = 'C';
 	vol->info.system_why = vol->info.software_why = "";
-	if (tmp_dir && *tmp_dir)
-		vol->tmp_parent = ws_xstrdup(tmp_dir);
-
 	rc = open_config_hive(vol, "SYSTEM", &vol->system,
 			      &vol->info.system_dirty,
 			      &vol->info.system_replayed,
@@ -310,6 +322,7 @@ void vol_close(struct vol *vol)
 	free(vol->profiles);
 	vol_vars_release(&vol->winenv);
 	vol_hive_cleanup(vol);
+	vol_nt_close(vol->nt);
 	free(vol->root);
 	free(vol);
 }

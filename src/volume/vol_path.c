@@ -44,39 +44,6 @@ const char *vol_rel_of(const struct vol *vol, const char *host_path,
 	return host_path + vol->root_len + 1;
 }
 
-int vol_open_rel_dir(const struct vol *vol, const char *rel)
-{
-	int fd = open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	const char *p = rel;
-
-	while (fd >= 0 && *p) {
-		const char *slash = strchr(p, '/');
-		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		char name[NAME_MAX + 1];
-		int next;
-
-		if (len == 0) {
-			p++;
-			continue;
-		}
-		if (len > NAME_MAX || (len == 2 && !memcmp(p, "..", 2))) {
-			close(fd);
-			errno = len > NAME_MAX ? ENAMETOOLONG : EINVAL;
-			return -1;
-		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		next = openat(fd, name,
-			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		int e = errno;
-		close(fd);
-		errno = e;
-		fd = next;
-		p += len;
-	}
-	return fd;
-}
-
 int vol_find_child(int dirfd, const char *name, size_t name_len,
 		   struct ws_buf *out)
 {
@@ -126,7 +93,9 @@ int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 	const char *p = winpath;
 	struct comp *comps = NULL;
 	size_t n, i;
-	int fd;
+	long long h;
+	struct vol_entry e;
+	struct vol_entry_hold hold = VOL_ENTRY_HOLD_INIT;
 	int rc = WS_OK;
 
 	ws_buf_reset(host);
@@ -149,8 +118,8 @@ int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 	}
 	n = split_components(p, &comps);
 
-	fd = open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
+	h = vol->ops->open_root(vol);
+	if (h < 0) {
 		free(comps);
 		return ws_error_set_errno(err, WS_E_IO, errno, vol->root,
 					  "cannot open the volume root");
@@ -159,13 +128,12 @@ int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 	*res = VOL_RES_FOUND;
 	for (i = 0; i < n; i++) {
 		size_t mark = host->len;
-		struct stat st;
 		int r;
 
 		if (!(host->len == 1 && host->buf[0] == '/'))
 			ws_buf_addch(host, '/');
 		size_t name_at = host->len;
-		r = vol_find_child(fd, comps[i].s, comps[i].len, host);
+		r = vol->ops->find_child(vol, h, comps[i].s, comps[i].len, host);
 		if (r < 0) {
 			rc = ws_error_set_errno(err, WS_E_IO, errno, host->buf,
 						"cannot read folder");
@@ -179,24 +147,25 @@ int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 		}
 		if (i + 1 == n)
 			break;
-		if (fstatat(fd, host->buf + name_at, &st,
-			    AT_SYMLINK_NOFOLLOW) != 0) {
+		ws_buf_reset(&hold.name);
+		ws_buf_adds(&hold.name, host->buf + name_at);
+		vol->ops->fill(vol, h, &e, &hold, 1);
+		if (e.type == VOL_ENT_ERROR) {
 			ws_buf_setlen(host, name_at);
 			*res = VOL_RES_MISSING;
 			break;
 		}
-		if (S_ISLNK(st.st_mode)) {
+		if (S_ISLNK(e.mode)) {
 			*res = VOL_RES_LINK_IN_PATH;
 			break;
 		}
-		if (!S_ISDIR(st.st_mode)) {
+		if (e.type != VOL_ENT_DIR) {
 			/* a file where a folder is needed: the rest cannot exist */
 			i++;
 			*res = VOL_RES_MISSING;
 			break;
 		}
-		int next = openat(fd, host->buf + name_at,
-				  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		long long next = vol->ops->open_dir(vol, h, host->buf + name_at);
 		if (next < 0) {
 			if (errno == ELOOP || errno == ENOTDIR) {
 				*res = VOL_RES_LINK_IN_PATH;
@@ -206,10 +175,11 @@ int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 						"cannot open folder");
 			break;
 		}
-		close(fd);
-		fd = next;
+		vol->ops->close_dir(vol, h);
+		h = next;
 	}
-	close(fd);
+	vol->ops->close_dir(vol, h);
+	vol_entry_hold_release(&hold);
 	if (rc == WS_OK && *res == VOL_RES_MISSING) {
 		/* append the rest as given: what a create would make */
 		for (; i < n; i++) {

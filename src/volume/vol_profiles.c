@@ -121,8 +121,10 @@ static void locate_profile(struct vol *vol, struct vol_profile *p)
 {
 	struct ws_buf host = WS_BUF_INIT, w = WS_BUF_INIT;
 	enum vol_res res = VOL_RES_MISSING;
-	struct stat st;
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
+	struct vol_entry e;
 
+	memset(&e, 0, sizeof(e));
 	p->account = vol_keep(vol, last_component(p->win_path));
 	if (!p->win_path[0]) {
 		p->stale = 1;
@@ -132,9 +134,10 @@ static void locate_profile(struct vol *vol, struct vol_profile *p)
 	if (vol_resolve(vol, p->win_path, &host, &res, NULL) != WS_OK)
 		res = VOL_RES_MISSING;
 	if (res == VOL_RES_FOUND &&
-	    (lstat(host.buf, &st) != 0 || !S_ISDIR(st.st_mode)))
-		res = S_ISLNK(st.st_mode) ? VOL_RES_LINK_IN_PATH
-					  : VOL_RES_MISSING;
+	    (vol_stat(vol, host.buf, &e, &h, NULL) != WS_OK ||
+	     e.type != VOL_ENT_DIR))
+		res = e.type == VOL_ENT_LINK || e.type == VOL_ENT_CLOUD
+			      ? VOL_RES_LINK_IN_PATH : VOL_RES_MISSING;
 	if (res != VOL_RES_FOUND) {
 		p->stale = 1;
 		p->stale_reason = res == VOL_RES_OTHER_DRIVE
@@ -158,10 +161,12 @@ static void locate_profile(struct vol *vol, struct vol_profile *p)
 out:
 	p->last_use = p->load_time > p->unload_time ? p->load_time
 						     : p->unload_time;
-	if (!p->last_use && p->ntuser_path && stat(p->ntuser_path, &st) == 0)
-		p->last_use = ws_filetime_from_unix_ns(
-			(int64_t)st.st_mtim.tv_sec * 1000000000LL +
-			st.st_mtim.tv_nsec);
+	/* stat(2) would follow a link: only a file's own time counts */
+	if (!p->last_use && p->ntuser_path &&
+	    vol_stat(vol, p->ntuser_path, &e, &h, NULL) == WS_OK &&
+	    e.type == VOL_ENT_FILE)
+		p->last_use = e.write_time;
+	vol_entry_hold_release(&h);
 	ws_buf_release(&host);
 	ws_buf_release(&w);
 }
@@ -253,38 +258,13 @@ static void add_orphans(struct vol *vol, const char *profiles_dir)
 	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
 	enum vol_res res;
 	char **names = NULL;
-	size_t n = 0, alloc = 0;
-	size_t rel_len;
-	const char *rel;
-	int fd;
+	size_t n = 0;
 
 	if (vol_resolve(vol, profiles_dir, &host, &res, NULL) != WS_OK ||
 	    res != VOL_RES_FOUND)
 		goto out;
-	rel = vol_rel_of(vol, host.buf, &rel_len);
-	if (!rel)
+	if (vol_list(vol, host.buf, &names, &n, NULL) != WS_OK)
 		goto out;
-	fd = vol_open_rel_dir(vol, rel);
-	if (fd < 0)
-		goto out;
-	{
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-
-		if (!d) {
-			close(fd);
-			goto out;
-		}
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.' &&
-			    (!de->d_name[1] ||
-			     (de->d_name[1] == '.' && !de->d_name[2])))
-				continue;
-			WS_ALLOC_GROW(names, n + 1, alloc);
-			names[n++] = ws_xstrdup(de->d_name);
-		}
-		closedir(d);
-	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {

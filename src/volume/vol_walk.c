@@ -82,8 +82,8 @@ static int tag_is_cloud(uint32_t tag)
 	return (tag & VOL_TAG_CLOUD_MASK) == VOL_TAG_CLOUD;
 }
 
-static void set_error(struct vol_entry *e, struct vol_entry_hold *h,
-		      int code, int errnum, const char *what)
+void vol_entry_set_error(struct vol_entry *e, struct vol_entry_hold *h,
+			int code, int errnum, const char *what)
 {
 	e->type = VOL_ENT_ERROR;
 	e->err_code = code;
@@ -100,9 +100,10 @@ static void set_error(struct vol_entry *e, struct vol_entry_hold *h,
  * Fill `e` for `name` inside the open folder `dirfd`; h->path / h->win /
  * h->name already hold its paths.  Never fails: problems become ERROR.
  */
-static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
-		       struct vol_entry_hold *h, unsigned depth)
+static void dir_fill(struct vol *vol, long long dh, struct vol_entry *e,
+		     struct vol_entry_hold *h, unsigned depth)
 {
+	int dirfd = (int)dh;
 	struct stat st;
 	const char *name = h->name.buf;
 	unsigned char be[32];
@@ -114,7 +115,7 @@ static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
 	e->depth = depth;
 	e->name_valid = ws_utf8_valid(name, h->name.len);
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		set_error(e, h, WS_E_IO, errno, "cannot examine");
+		vol_entry_set_error(e, h, WS_E_IO, errno, "cannot examine");
 		return;
 	}
 	e->mode = st.st_mode;
@@ -175,7 +176,7 @@ static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
 			ws_buf_grow(&h->target, cap);
 			r = readlinkat(dirfd, name, h->target.buf, cap);
 			if (r < 0) {
-				set_error(e, h, WS_E_IO, errno,
+				vol_entry_set_error(e, h, WS_E_IO, errno,
 					  "cannot read link");
 				return;
 			}
@@ -186,18 +187,26 @@ static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
 		}
 		ws_buf_setlen(&h->target, (size_t)r);
 		e->link_target = h->target.buf;
-		if (!e->reparse_tag &&
-		    !strncmp(h->target.buf, CLOUD_TEXT, strlen(CLOUD_TEXT)))
+	}
+	vol_entry_classify(vol, e, h);
+}
+
+void vol_entry_classify(struct vol *vol, struct vol_entry *e,
+			struct vol_entry_hold *h)
+{
+	if (e->type == VOL_ENT_LINK) {
+		size_t rl;
+
+		/* ntfs-3g's text for a tag it has no plugin for */
+		if (!e->reparse_tag && e->link_target &&
+		    !strncmp(e->link_target, CLOUD_TEXT, strlen(CLOUD_TEXT)))
 			e->reparse_tag = (uint32_t)strtoul(
-				h->target.buf + strlen(CLOUD_TEXT), NULL, 16);
+				e->link_target + strlen(CLOUD_TEXT), NULL, 16);
 		if (tag_is_cloud(e->reparse_tag)) {
 			e->type = VOL_ENT_CLOUD;
-		} else if (h->target.buf[0] == '/') {
-			size_t rl;
-
+		} else if (e->link_target && vol_rel_of(vol, e->link_target, &rl)) {
 			ws_buf_reset(&h->win_target);
-			if (vol_rel_of(vol, h->target.buf, &rl) &&
-			    vol_winpath(vol, h->target.buf, &h->win_target,
+			if (vol_winpath(vol, e->link_target, &h->win_target,
 					NULL) == WS_OK)
 				e->link_win_target = h->win_target.buf;
 		}
@@ -210,19 +219,24 @@ static void fill_entry(struct vol *vol, int dirfd, struct vol_entry *e,
 	}
 }
 
-/* One open folder on the walk's current path. */
-struct frame {
-	int fd;
-	char **names;
-	size_t n, i;
-	size_t path_len, win_len;
-	dev_t dev;
-	ino_t ino;
-};
+/* ---- the folder backend's operations ------------------------------------ */
 
-static int cmp_names(const void *a, const void *b)
+static long long dir_open_root(struct vol *vol)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+static long long dir_open_dir(struct vol *vol, long long h, const char *name)
+{
+	(void)vol;
+	return openat((int)h, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static void dir_close_dir(struct vol *vol, long long h)
+{
+	(void)vol;
+	if (h >= 0)
+		close((int)h);
 }
 
 static void free_names(char **names, size_t n)
@@ -232,15 +246,21 @@ static void free_names(char **names, size_t n)
 	free(names);
 }
 
-/* Read all names of an open folder (sorted); -1 with errno on failure. */
-static int read_names(int fd, char ***names, size_t *n)
+void vol_list_free(char **names, size_t n)
 {
-	int fd2 = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free_names(names, n);
+}
+
+/* Read all names of an open folder; -1 with errno on failure. */
+static int dir_read_names(struct vol *vol, long long h, char ***names, size_t *n)
+{
+	int fd2 = openat((int)h, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d;
 	struct dirent *de;
 	char **v = NULL;
 	size_t cnt = 0, alloc = 0;
 
+	(void)vol;
 	if (fd2 < 0)
 		return -1;
 	d = fdopendir(fd2);
@@ -265,28 +285,123 @@ static int read_names(int fd, char ***names, size_t *n)
 		errno = e;
 		return -1;
 	}
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_names);
 	*names = v;
 	*n = cnt;
 	return 0;
 }
 
+static int dir_find_child(struct vol *vol, long long h, const char *name,
+			  size_t len, struct ws_buf *out)
+{
+	(void)vol;
+	return vol_find_child((int)h, name, len, out);
+}
+
+const struct vol_fsops vol_dir_ops = {
+	dir_open_root, dir_open_dir, dir_close_dir, dir_read_names,
+	dir_find_child, dir_fill
+};
+
+/* ---- walk and stat, over either backend ---------------------------------- */
+
+/* One open folder on the walk's current path. */
+struct frame {
+	long long h;
+	char **names;
+	size_t n, i;
+	size_t path_len, win_len;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* All names of folder `h`, sorted; -1 with errno. */
+static int read_names(struct vol *vol, long long h, char ***names, size_t *n)
+{
+	if (vol->ops->read_names(vol, h, names, n) < 0)
+		return -1;
+	if (*n)
+		qsort(*names, *n, sizeof(**names), cmp_names);
+	return 0;
+}
+
+long long vol_open_rel(struct vol *vol, const char *rel)
+{
+	long long h = vol->ops->open_root(vol);
+	const char *p = rel;
+
+	while (h >= 0 && *p) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		char name[NAME_MAX * 4 + 1];
+		long long next;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len > NAME_MAX * 4 || (len == 2 && !memcmp(p, "..", 2))) {
+			vol->ops->close_dir(vol, h);
+			errno = len > NAME_MAX * 4 ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		next = vol->ops->open_dir(vol, h, name);
+		int e = errno;
+		vol->ops->close_dir(vol, h);
+		errno = e;
+		h = next;
+		p += len;
+	}
+	return h;
+}
+
+int vol_list(struct vol *vol, const char *host_dir, char ***names, size_t *n,
+	     struct ws_error *err)
+{
+	size_t rel_len;
+	const char *rel = vol_rel_of(vol, host_dir, &rel_len);
+	char *r;
+	long long h;
+	int rc = WS_OK;
+
+	*names = NULL;
+	*n = 0;
+	if (!rel)
+		return ws_error_set(err, WS_E_USAGE, host_dir,
+				    "path is not inside the Windows volume %s",
+				    vol->root);
+	r = ws_xstrndup(rel, rel_len);
+	h = vol_open_rel(vol, r);
+	free(r);
+	if (h < 0 || read_names(vol, h, names, n) < 0)
+		rc = ws_error_set_errno(err, WS_E_IO, errno, host_dir,
+					"cannot read folder");
+	if (h >= 0)
+		vol->ops->close_dir(vol, h);
+	return rc;
+}
+
 /* Split a host path under the root into the parent folder (opened without
- * following links) and the last name.  Returns the fd or -1 with errno. */
-static int open_parent(struct vol *vol, const char *host_path,
-		       struct ws_buf *name)
+ * following links) and the last name.  Returns the handle or -1 with errno. */
+static long long open_parent(struct vol *vol, const char *host_path,
+			     struct ws_buf *name)
 {
 	size_t rel_len;
 	const char *rel = vol_rel_of(vol, host_path, &rel_len);
 	struct ws_buf dir = WS_BUF_INIT;
-	int fd;
+	long long h;
 
 	ws_buf_reset(name);
 	if (rel_len == 0) {
 		/* the root: examine it as "." of itself */
 		ws_buf_adds(name, ".");
-		return open(vol->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return vol->ops->open_root(vol);
 	}
 	ws_buf_add(&dir, rel, rel_len);
 	char *slash = strrchr(dir.buf, '/');
@@ -297,17 +412,17 @@ static int open_parent(struct vol *vol, const char *host_path,
 		ws_buf_adds(name, dir.buf);
 		ws_buf_reset(&dir);
 	}
-	fd = vol_open_rel_dir(vol, dir.buf);
+	h = vol_open_rel(vol, dir.buf);
 	ws_buf_release(&dir);
-	return fd;
+	return h;
 }
 
 static int stat_start(struct vol *vol, const char *host_path,
-		      struct vol_entry *e, struct vol_entry_hold *h, int *pfd,
-		      struct ws_error *err)
+		      struct vol_entry *e, struct vol_entry_hold *h,
+		      long long *ph, struct ws_error *err)
 {
 	size_t rel_len;
-	int fd;
+	long long dh;
 
 	if (!vol_rel_of(vol, host_path, &rel_len))
 		return ws_error_set(err, WS_E_USAGE, host_path,
@@ -319,25 +434,25 @@ static int stat_start(struct vol *vol, const char *host_path,
 		ws_buf_setlen(&h->path, h->path.len - 1);
 	ws_buf_reset(&h->win);
 	vol_winpath(vol, h->path.buf, &h->win, NULL);
-	fd = open_parent(vol, h->path.buf, &h->name);
-	if (fd < 0) {
+	dh = open_parent(vol, h->path.buf, &h->name);
+	if (dh < 0) {
 		memset(e, 0, sizeof(*e));
 		e->host_path = h->path.buf;
 		e->win_path = h->win.buf;
 		e->name = h->name.buf;
-		set_error(e, h, WS_E_IO, errno,
+		vol_entry_set_error(e, h, WS_E_IO, errno,
 			  errno == ELOOP || errno == ENOTDIR
 				  ? "a folder on the way is a link or not a folder"
 				  : "cannot open parent folder");
-		if (pfd)
-			*pfd = -1;
+		if (ph)
+			*ph = -1;
 		return WS_OK;
 	}
-	fill_entry(vol, fd, e, h, 0);
-	if (pfd)
-		*pfd = fd;
+	vol->ops->fill(vol, dh, e, h, 0);
+	if (ph)
+		*ph = dh;
 	else
-		close(fd);
+		vol->ops->close_dir(vol, dh);
 	return WS_OK;
 }
 
@@ -366,6 +481,25 @@ static int call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
 	return r;
 }
 
+/* The folder just examined as `e` (dev/ino), opened inside `parent`; the
+ * folder backend checks it was not replaced between stat and open. */
+static long long open_walked_dir(struct vol *vol, long long parent,
+				 const char *name, const struct vol_entry *e)
+{
+	long long h = vol->ops->open_dir(vol, parent, name);
+	struct stat fst;
+
+	if (h >= 0 && !vol->nt &&
+	    (fstat((int)h, &fst) != 0 || fst.st_dev != e->dev ||
+	     fst.st_ino != e->ino)) {
+		/* replaced between stat and open: do not trust it */
+		vol->ops->close_dir(vol, h);
+		h = -1;
+		errno = ESTALE;
+	}
+	return h;
+}
+
 int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	     struct ws_error *err)
 {
@@ -373,12 +507,13 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	struct vol_entry e;
 	struct frame *st = NULL;
 	size_t nst = 0, ast = 0;
-	int pfd = -1, rc = WS_OK, stop_rc = WS_OK, r;
+	long long ph = -1;
+	int rc = WS_OK, stop_rc = WS_OK, r;
 
-	rc = stat_start(vol, host_dir, &e, &h, &pfd, err);
+	rc = stat_start(vol, host_dir, &e, &h, &ph, err);
 	if (rc != WS_OK)
 		goto out;
-	if (e.type == VOL_ENT_ERROR && pfd < 0) {
+	if (e.type == VOL_ENT_ERROR && ph < 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, e.err_errno, host_dir,
 					"%s", "cannot open folder to walk");
 		goto out;
@@ -389,20 +524,19 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 
 	/* push the start folder */
 	{
-		int fd = openat(pfd, h.name.buf,
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		long long dh = vol->ops->open_dir(vol, ph, h.name.buf);
 		char **names = NULL;
 		size_t n = 0;
 
-		if (fd < 0 || read_names(fd, &names, &n) < 0) {
+		if (dh < 0 || read_names(vol, dh, &names, &n) < 0) {
 			rc = ws_error_set_errno(err, WS_E_IO, errno, host_dir,
 						"cannot read folder");
-			if (fd >= 0)
-				close(fd);
+			if (dh >= 0)
+				vol->ops->close_dir(vol, dh);
 			goto out;
 		}
 		WS_ALLOC_GROW(st, 1, ast);
-		st[0] = (struct frame){ fd, names, n, 0, h.path.len, h.win.len,
+		st[0] = (struct frame){ dh, names, n, 0, h.path.len, h.win.len,
 					e.dev, e.ino };
 		nst = 1;
 	}
@@ -411,7 +545,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 		struct frame *f = &st[nst - 1];
 
 		if (f->i == f->n) {
-			close(f->fd);
+			vol->ops->close_dir(vol, f->h);
 			free_names(f->names, f->n);
 			nst--;
 			continue;
@@ -429,7 +563,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 		ws_buf_adds(&h.win, name);
 		ws_buf_reset(&h.name);
 		ws_buf_adds(&h.name, name);
-		fill_entry(vol, f->fd, &e, &h, depth);
+		vol->ops->fill(vol, f->h, &e, &h, depth);
 		if (e.type == VOL_ENT_DIR) {
 			for (size_t k = 0; k < nst; k++)
 				if (st[k].dev == e.dev && st[k].ino == e.ino)
@@ -444,51 +578,42 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 		    e.other_device)
 			continue;
 		if (depth >= VOL_WALK_MAX_DEPTH) {
-			set_error(&e, &h, WS_E_UNSUPPORTED, 0,
+			vol_entry_set_error(&e, &h, WS_E_UNSUPPORTED, 0,
 				  "folder nesting too deep: not walked");
 			if (call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
 				break;
 			continue;
 		}
-		int fd = openat(f->fd, name,
-				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		long long dh = open_walked_dir(vol, f->h, name, &e);
 		char **names = NULL;
 		size_t n = 0;
-		struct stat fst;
 
-		if (fd >= 0 && (fstat(fd, &fst) != 0 || fst.st_dev != e.dev ||
-				fst.st_ino != e.ino)) {
-			/* replaced between stat and open: do not trust it */
-			close(fd);
-			fd = -1;
-			errno = ESTALE;
-		}
-		if (fd < 0 || read_names(fd, &names, &n) < 0) {
+		if (dh < 0 || read_names(vol, dh, &names, &n) < 0) {
 			int en = errno;
 
-			if (fd >= 0)
-				close(fd);
-			set_error(&e, &h, WS_E_IO, en, "cannot read folder");
+			if (dh >= 0)
+				vol->ops->close_dir(vol, dh);
+			vol_entry_set_error(&e, &h, WS_E_IO, en, "cannot read folder");
 			if (call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
 				break;
 			continue;
 		}
 		WS_ALLOC_GROW(st, nst + 1, ast);
-		st[nst] = (struct frame){ fd, names, n, 0, h.path.len, h.win.len,
+		st[nst] = (struct frame){ dh, names, n, 0, h.path.len, h.win.len,
 					  e.dev, e.ino };
 		nst++;
 	}
 	while (nst) {
 		nst--;
-		close(st[nst].fd);
+		vol->ops->close_dir(vol, st[nst].h);
 		free_names(st[nst].names, st[nst].n);
 	}
 	if (stop_rc != WS_OK)
 		rc = stop_rc;
 out:
 	free(st);
-	if (pfd >= 0)
-		close(pfd);
+	if (ph >= 0)
+		vol->ops->close_dir(vol, ph);
 	vol_entry_hold_release(&h);
 	return rc;
 }

@@ -40,6 +40,7 @@
 #include "util/ws_error.h"
 
 struct vol; /* opaque */
+struct bd_source; /* blockdev/blockdev.h */
 
 /* ---- open / identity ----------------------------------------------------- */
 
@@ -76,6 +77,11 @@ struct vol_info {
 	/* Users' NTUSER.DAT met by vol_user_vars, each counted once: */
 	unsigned user_hives_replayed; /* dirty, read through replayed logs */
 	unsigned user_hives_dirty;    /* dirty (replayed or read stale) */
+	/* vol_open_bd only (0 for a folder): the NTFS file system was left
+	 * hibernated / by Fast Startup, or is marked dirty.  Read all the
+	 * same (read-only); what Windows had in memory is not on it. */
+	int ntfs_hibernated;
+	int ntfs_dirty;
 };
 
 /*
@@ -93,6 +99,124 @@ int vol_open(const char *root_dir, struct vol **out, struct ws_error *err);
 int vol_open_in(const char *root_dir, const char *tmp_dir, struct vol **out,
 		struct ws_error *err);
 void vol_close(struct vol *vol);
+
+/* ---- NTFS images, read in-process (no mount, no FUSE, no root) ----------- */
+
+/*
+ * Open the NTFS file system held by `src` (a bare file system: an image
+ * file, a partition at an offset, a decrypted BitLocker volume) read-only
+ * through libntfs-3g, and the Windows installation at its root.  Afterwards
+ * the handle behaves as one from vol_open on the same volume mounted with
+ * ntfs-3g: the same info, profiles, variables, walk and stat results
+ * (types, sizes, attributes, times, reparse tags, link texts), and hives
+ * read through vol_hive_open (copied into the handle's private folder under
+ * `tmp_dir`, NULL: $TMPDIR, and replayed there when dirty).  "Host paths"
+ * of such a handle are names under a root that does not exist on the host
+ * ("ntfs:<source name>"): they are only meaningful to this module's
+ * functions (vol_stat, vol_walk, vol_list, vol_file_open, vol_hive_open,
+ * vol_sd_get, vol_streams), never to open(2).  vol_info.root is that name.
+ * Nothing is ever written to `src`.  A hibernated / Fast Startup volume or
+ * one marked dirty is read all the same (read-only is safe):
+ * vol_info.ntfs_hibernated / ntfs_dirty say so, for a warning.
+ * The handle keeps `src` (not owned): close it after vol_close.
+ * Errors: WS_E_NOT_WINDOWS (not NTFS, or NTFS without a Windows
+ * installation at its root), WS_E_IO (the file system cannot be read: a
+ * truncated image, damaged MFT records, a read error of `src`).
+ */
+int vol_open_bd(struct bd_source *src, const char *tmp_dir, struct vol **out,
+		struct ws_error *err);
+
+/*
+ * What `--source` names, opened: a folder (vol_open_in), or a regular file
+ * or block device holding a bare NTFS file system (no partition table),
+ * read in-process (vol_open_bd over bd_file_open(path, 0, 0); the handle
+ * owns that source and closes it in vol_close).  This is the one entry
+ * point of the commands (scan, estimate, list-files, rules explain); disks
+ * with a partition table are to be recognised here too.
+ * Errors: those of vol_open_in / bd_file_open / vol_open_bd.
+ */
+int vol_open_source(const char *source, const char *tmp_dir, struct vol **out,
+		    struct ws_error *err);
+
+/* What a cheap look at an NTFS file system tells (vol_ntfs_probe). */
+struct vol_ntfs_facts {
+	int is_ntfs;             /* an NTFS boot sector libntfs-3g mounts */
+	char label[256];         /* volume label (UTF-8), "" when none */
+	uint64_t serial;         /* volume serial number (boot sector) */
+	uint64_t size;           /* bytes of the file system */
+	int dirty;               /* $Volume says dirty (unclean shutdown, chkdsk due) */
+	int hibernated;          /* hiberfil.sys holds a hibernation image:
+				    Windows hibernated or shut down with Fast
+				    Startup; its state is in the image */
+	int has_windows;         /* Windows\System32\config\SYSTEM exists
+				    (names matched case-insensitively) */
+};
+
+/*
+ * Look at `src` without opening an installation: is it NTFS, its label,
+ * serial, dirty and hibernated states, does it hold Windows.  Not NTFS is
+ * not an error (out->is_ntfs = 0, WS_OK).  Errors: WS_E_IO when `src`
+ * cannot be read, or is NTFS whose metadata is damaged beyond mounting
+ * (out->is_ntfs = 1 then; the message says why).
+ */
+int vol_ntfs_probe(struct bd_source *src, struct vol_ntfs_facts *out,
+		   struct ws_error *err);
+
+/* Is the handle reading an NTFS image in-process (vol_open_bd)? */
+int vol_is_image(const struct vol *vol);
+
+/* ---- reading through the volume (both kinds of handles) ----------------- */
+
+/*
+ * Names in the folder `host_dir` (a host path under the root), sorted
+ * bytewise, without "." and ".."; *names (ws_x-allocated) is freed with
+ * vol_list_free.  Errors: WS_E_USAGE (not under the root), WS_E_IO.
+ */
+int vol_list(struct vol *vol, const char *host_dir, char ***names, size_t *n,
+	     struct ws_error *err);
+void vol_list_free(char **names, size_t n);
+
+struct vol_file; /* an open regular file of the volume */
+
+/*
+ * Open the regular file at `host_path` for reading (its unnamed data
+ * stream), never through a link: a link, folder or device is WS_E_IO
+ * (EINVAL).  vol_file_read reads the next bytes: the count, 0 at the end,
+ * -1 on error (err names the host path).
+ */
+int vol_file_open(struct vol *vol, const char *host_path,
+		  struct vol_file **out, struct ws_error *err);
+long long vol_file_read(struct vol_file *f, void *buf, size_t n,
+			struct ws_error *err);
+uint64_t vol_file_size(const struct vol_file *f);
+void vol_file_close(struct vol_file *f);
+
+/*
+ * The Windows security descriptor of `host_path` (self-relative, as
+ * ntfs-3g's system.ntfs_acl gives it), appended to `out`; *found = 0 (and
+ * WS_OK) when the file system keeps none (not NTFS).  Links not followed.
+ */
+int vol_sd_get(struct vol *vol, const char *host_path, struct ws_buf *out,
+	       int *found, struct ws_error *err);
+
+/* A named data stream (alternate data stream) of a file or folder. */
+struct vol_stream {
+	char *name;                  /* "Zone.Identifier" */
+	uint64_t size;
+};
+
+/*
+ * The named data streams of `host_path` (sorted by name): on an ntfs-3g
+ * mount they are the user.* xattrs (streams_interface=xattr, ntfs-3g's
+ * default), in an image the $DATA attributes with a name.  *v is freed
+ * with vol_streams_free.  None is not an error.
+ */
+int vol_streams(struct vol *vol, const char *host_path, struct vol_stream **v,
+		size_t *n, struct ws_error *err);
+void vol_streams_free(struct vol_stream *v, size_t n);
+/* Append the content of stream `name` of `host_path` to `out`. */
+int vol_stream_read(struct vol *vol, const char *host_path, const char *name,
+		    struct ws_buf *out, struct ws_error *err);
 
 const struct vol_info *vol_get_info(const struct vol *vol);
 

@@ -1,0 +1,404 @@
+/* test_image.c - the volume module reading an NTFS image in-process
+ * (vol_open_bd, libntfs-3g, no mount) reports exactly what it reports on
+ * the same volume mounted with ntfs-3g: every entry of the walk (type,
+ * size, attributes, times, reparse tag, link target), file contents,
+ * security descriptors and named streams; the probe; a hibernated volume;
+ * images that are not NTFS, truncated or damaged give clean errors.
+ * The image is filled through an ntfs-3g mount: skipped (77) without root,
+ * /dev/fuse, mkntfs, ntfs-3g or setfattr. */
+#include "tu.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blockdev/blockdev.h"
+#include "fixture.h"
+#include "util/ws_fs.h"
+#include "volume/volume.h"
+
+static char *work, *img, *mnt;
+static int mounted;
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+	struct ws_buf cmd = WS_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	ws_buf_vaddf(&cmd, fmt, ap);
+	va_end(ap);
+	ws_buf_adds(&cmd, " >/dev/null 2>&1");
+	rc = system(cmd.buf);
+	ws_buf_release(&cmd);
+	return rc;
+}
+
+static int do_mount(const char *opts)
+{
+	if (run("ntfs-3g %s '%s' '%s'", opts, img, mnt) != 0)
+		return -1;
+	mounted = 1;
+	return 0;
+}
+
+static void do_umount(void)
+{
+	if (mounted && run("umount '%s'", mnt) == 0)
+		mounted = 0;
+}
+
+/* Hex of a junction reparse buffer to C:\<target> (ntfs-mount.md). */
+static void junction_hex(const char *target, struct ws_buf *out)
+{
+	struct ws_buf sub = WS_BUF_INIT, pr = WS_BUF_INIT, b = WS_BUF_INIT;
+	const char *pre = "\\??\\";
+
+	for (const char *p = pre; *p; p++)
+		ws_buf_add_u16le(&sub, (unsigned char)*p);
+	for (const char *p = target; *p; p++) {
+		ws_buf_add_u16le(&sub, (unsigned char)*p);
+		ws_buf_add_u16le(&pr, (unsigned char)*p);
+	}
+	size_t dlen = 8 + sub.len + 2 + pr.len + 2;
+	ws_buf_add_u32le(&b, 0xA0000003u);
+	ws_buf_add_u16le(&b, (unsigned)dlen);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_add_u16le(&b, (unsigned)sub.len);
+	ws_buf_add_u16le(&b, (unsigned)sub.len + 2);
+	ws_buf_add_u16le(&b, (unsigned)pr.len);
+	ws_buf_add(&b, sub.buf, sub.len);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_add(&b, pr.buf, pr.len);
+	ws_buf_add_u16le(&b, 0);
+	ws_buf_adds(out, "0x");
+	for (size_t i = 0; i < b.len; i++)
+		ws_buf_addf(out, "%02x", (unsigned char)b.buf[i]);
+	ws_buf_release(&sub);
+	ws_buf_release(&pr);
+	ws_buf_release(&b);
+}
+
+/* One line per entry, paths relative to the walk start: what a scan sees. */
+struct dump {
+	struct vol *v;
+	struct ws_buf out;
+	size_t n;
+};
+
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
+static int dump_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct dump *d = ctx;
+	struct ws_buf sd = WS_BUF_INIT;
+	struct vol_stream *st;
+	size_t nst;
+	int found;
+
+	(void)err;
+	d->n++;
+	ws_buf_addf(&d->out, "%s|t%d|s%llu|a%x|%llu,%llu,%llu,%llu|r%x|%s|l%d",
+		    e->win_path, (int)e->type, (unsigned long long)e->size,
+		    e->attributes, (unsigned long long)e->creation_time,
+		    (unsigned long long)e->write_time,
+		    (unsigned long long)e->access_time,
+		    (unsigned long long)e->change_time, e->reparse_tag,
+		    /* an Interix link's text is a host path of the mount
+		     * that made it: only reparse points are comparable */
+		    e->link_win_target && e->reparse_tag ? e->link_win_target : "-",
+		    e->loop);
+	if (e->type == VOL_ENT_FILE) {
+		struct vol_file *f;
+		char buf[8192];
+		long long r;
+		uint64_t h = 1469598103934665603ull, total = 0;
+
+		tu_assert_ok(vol_file_open(d->v, e->host_path, &f, err), err);
+		assert_int_equal(vol_file_size(f), e->size);
+		while ((r = vol_file_read(f, buf, sizeof(buf), err)) > 0) {
+			h = fnv(buf, (size_t)r, h);
+			total += (uint64_t)r;
+		}
+		assert_true(r == 0);
+		vol_file_close(f);
+		assert_int_equal(total, e->size);
+		ws_buf_addf(&d->out, "|h%016llx", (unsigned long long)h);
+	}
+	if (e->type != VOL_ENT_ERROR) {
+		tu_assert_ok(vol_sd_get(d->v, e->host_path, &sd, &found, err), err);
+		ws_buf_addf(&d->out, "|sd%d:%016llx", found,
+			    (unsigned long long)fnv(sd.buf, sd.len, 1));
+		if (e->type != VOL_ENT_LINK && e->type != VOL_ENT_CLOUD) {
+			tu_assert_ok(vol_streams(d->v, e->host_path, &st, &nst, err), err);
+			for (size_t i = 0; i < nst; i++) {
+				struct ws_buf x = WS_BUF_INIT;
+
+				tu_assert_ok(vol_stream_read(d->v, e->host_path,
+							     st[i].name, &x, err), err);
+				assert_int_equal(x.len, st[i].size);
+				ws_buf_addf(&d->out, "|ads:%s=%zu:%016llx", st[i].name,
+					    x.len, (unsigned long long)fnv(x.buf, x.len, 1));
+				ws_buf_release(&x);
+			}
+			vol_streams_free(st, nst);
+		}
+	}
+	ws_buf_addch(&d->out, '\n');
+	ws_buf_release(&sd);
+	return VOL_WALK_CONTINUE;
+}
+
+/* Info, profiles and the walk of the whole volume, as text. */
+static void dump_volume(struct vol *v, struct ws_buf *out)
+{
+	const struct vol_info *in = vol_get_info(v);
+	const struct vol_profile *p;
+	struct dump d = { v, WS_BUF_INIT, 0 };
+	struct ws_buf root = WS_BUF_INIT;
+	struct ws_error err;
+	enum vol_res res;
+	size_t n;
+
+	ws_buf_addf(out, "%s %s %s %u dirty=%d,%d\n", in->computer_name,
+		    in->product_name, in->current_build, in->control_set,
+		    in->system_dirty, in->software_dirty);
+	p = vol_profiles(v, &n);
+	for (size_t i = 0; i < n; i++)
+		ws_buf_addf(out, "profile %s %s %s stale=%d nt=%d uc=%d last=%llu\n",
+			    p[i].sid, p[i].account, p[i].win_path, p[i].stale,
+			    !!p[i].ntuser_path, !!p[i].usrclass_path,
+			    (unsigned long long)p[i].last_use);
+	ws_error_clear(&err);
+	tu_assert_ok(vol_resolve(v, "C:\\", &root, &res, &err), &err);
+	tu_assert_ok(vol_walk(v, root.buf, dump_cb, &d, &err), &err);
+	ws_buf_add(out, d.out.buf, d.out.len);
+	assert_true(d.n > 50);
+	ws_buf_release(&d.out);
+	ws_buf_release(&root);
+}
+
+static void setf(const char *name, const char *val, const char *rel)
+{
+	if (run("setfattr -h -n %s -v %s '%s/%s'", name, val, mnt, rel))
+		fail_msg("setfattr %s on %s failed", name, rel);
+}
+
+/* Fill the image: a fixture installation, a junction, a OneDrive
+ * placeholder, named streams, odd attributes and times, a descriptor. */
+static void fill_image(void)
+{
+	struct fx_opts o;
+	struct ws_error err;
+	struct ws_buf p = WS_BUF_INIT, hx = WS_BUF_INIT;
+
+	assert_int_equal(do_mount(""), 0);
+	fx_opts_init(&o);
+	o.out_dir = mnt;
+	o.files = 4;
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&o, NULL, &err), &err);
+	ws_buf_addf(&p, "%s/Users/alice/JDocs", mnt);
+	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
+	/* junction to C:\Users\alice\Documents */
+	junction_hex("C:\\Users\\alice\\Documents", &hx);
+	setf("system.ntfs_reparse_data", hx.buf, "Users/alice/JDocs");
+	ws_buf_reset(&p);
+	ws_buf_addf(&p, "%s/Users/alice/Documents/placeholder.docx", mnt);
+	tu_write_file(p.buf, "", 0);
+	setf("system.ntfs_reparse_data", "0x1a600090080000000102030405060708",
+	     "Users/alice/Documents/placeholder.docx");
+	ws_buf_reset(&p);
+	ws_buf_addf(&p, "%s/Users/alice/Documents/odd.txt", mnt);
+	tu_write_file(p.buf, "odd", 3);
+	setf("user.Zone.Identifier", "0x5b5a6f6e655472616e736665725d0d0a", "Users/alice/Documents/odd.txt");
+	setf("system.ntfs_attrib_be", "0x00000027", "Users/alice/Documents/odd.txt");
+	/* creation 1999, write 2001, access 2030, change 2002 */
+	setf("system.ntfs_times_be",
+	     "0x01be53e2f0c8e00001c0b1a5d0f2b8000232fe4ac5f5e00001c1eefe8c3a2000",
+	     "Users/alice/Documents/odd.txt");
+	/* owner BA, group SY, DACL: Everyone read */
+	setf("system.ntfs_acl", "0x01000480140000002400000000000000300000000102000000000005200000002002000001010000000000051200000002001c000100000000001400a9001200010100000000000100000000",
+	     "Users/alice/Documents/odd.txt");
+	do_umount();
+	ws_buf_release(&p);
+	ws_buf_release(&hx);
+}
+
+static void image_equals_mount(void **state)
+{
+	struct bd_source *src;
+	struct ws_error err;
+	struct vol *vi, *vm;
+	struct ws_buf a = WS_BUF_INIT, b = WS_BUF_INIT;
+	struct vol_ntfs_facts f;
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(bd_file_open(img, 0, 0, &src, &err), &err);
+	tu_assert_ok(vol_ntfs_probe(src, &f, &err), &err);
+	assert_true(f.is_ntfs);
+	assert_true(f.has_windows);
+	assert_false(f.hibernated);
+	assert_true(f.serial != 0);
+
+	tu_assert_ok(vol_open_bd(src, work, &vi, &err), &err);
+	assert_true(vol_is_image(vi));
+	assert_false(vol_get_info(vi)->ntfs_hibernated);
+	dump_volume(vi, &a);
+	vol_close(vi);
+
+	assert_int_equal(do_mount("-o ro"), 0);
+	tu_assert_ok(vol_open(mnt, &vm, &err), &err);
+	assert_false(vol_is_image(vm));
+	dump_volume(vm, &b);
+	vol_close(vm);
+	do_umount();
+	if (strcmp(a.buf, b.buf)) {
+		tu_write_file("/tmp/ws-image.txt", a.buf, a.len);
+		tu_write_file("/tmp/ws-mount.txt", b.buf, b.len);
+	}
+	assert_string_equal(a.buf, b.buf);
+	/* the odd file is there with its stream, descriptor and times */
+	assert_non_null(strstr(a.buf, "odd.txt|t0|s3|a27|"));
+	assert_non_null(strstr(a.buf, "ads:Zone.Identifier=16:"));
+	assert_non_null(strstr(a.buf, "placeholder.docx|t3|"));
+	{
+		const char *j = strstr(a.buf, "JDocs|t2|");
+
+		assert_non_null(j);
+		assert_non_null(strstr(j, "|ra0000003|C:\\Users\\alice\\Documents|"));
+	}
+	bd_close(src);
+	ws_buf_release(&a);
+	ws_buf_release(&b);
+}
+
+/* A hiberfil.sys holding a hibernation image: read all the same, said. */
+static void hibernated_volume_is_read(void **state)
+{
+	struct bd_source *src;
+	struct ws_error err;
+	struct vol *v;
+	struct vol_ntfs_facts f;
+	struct ws_buf p = WS_BUF_INIT;
+	char hdr[4096] = "HIBR";
+
+	(void)state;
+	assert_int_equal(do_mount(""), 0);
+	ws_buf_addf(&p, "%s/hiberfil.sys", mnt);
+	tu_write_file(p.buf, hdr, sizeof(hdr));
+	do_umount();
+	ws_error_clear(&err);
+	tu_assert_ok(bd_file_open(img, 0, 0, &src, &err), &err);
+	tu_assert_ok(vol_ntfs_probe(src, &f, &err), &err);
+	assert_true(f.hibernated);
+	tu_assert_ok(vol_open_bd(src, work, &v, &err), &err);
+	assert_true(vol_get_info(v)->ntfs_hibernated);
+	vol_close(v);
+	bd_close(src);
+	/* ntfs-3g itself only mounts it read-only now; clear it */
+	assert_int_equal(run("ntfs-3g -o remove_hiberfile '%s' '%s'", img, mnt), 0);
+	mounted = 1;
+	assert_int_equal(access(p.buf, F_OK), -1);
+	do_umount();
+	ws_buf_release(&p);
+}
+
+/* Not NTFS, truncated, damaged: clean errors. */
+static void hostile_images_fail_cleanly(void **state)
+{
+	static unsigned char zeros[65536];
+	struct bd_source *mem;
+	struct ws_error err;
+	struct vol *v = NULL;
+	struct vol_ntfs_facts f;
+	size_t len;
+	unsigned char *data;
+	int rc;
+
+	(void)state;
+	mem = bd_mem_open(zeros, sizeof(zeros), "zeros");
+	ws_error_clear(&err);
+	assert_int_equal(vol_open_bd(mem, work, &v, &err), WS_E_NOT_WINDOWS);
+	assert_null(v);
+	tu_assert_ok(vol_ntfs_probe(mem, &f, &err), &err);
+	assert_false(f.is_ntfs);
+	bd_close(mem);
+
+	/* the first 2 MiB only: the boot sector says NTFS, the MFT is cut */
+	data = (unsigned char *)tu_read_file(img, &len);
+	assert_true(len > (8u << 20));
+	mem = bd_mem_open(data, 2u << 20, "truncated.img");
+	rc = vol_open_bd(mem, work, &v, &err);
+	assert_true(rc == WS_E_IO || rc == WS_E_NOT_WINDOWS);
+	assert_null(v);
+	bd_close(mem);
+
+	/* every MFT record's "FILE" magic broken in the first 16 MiB */
+	for (size_t off = 0; off + 4 <= len && off < (16u << 20); off += 1024)
+		if (!memcmp(data + off, "FILE", 4))
+			memcpy(data + off, "BAAD", 4);
+	mem = bd_mem_open(data, len, "damaged.img");
+	rc = vol_open_bd(mem, work, &v, &err);
+	assert_true(rc == WS_E_IO || rc == WS_E_NOT_WINDOWS);
+	assert_null(v);
+	bd_close(mem);
+	free(data);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	fill_image();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	do_umount();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(image_equals_mount, teardown),
+		cmocka_unit_test_teardown(hibernated_volume_is_read, teardown),
+		cmocka_unit_test(hostile_images_fail_cleanly),
+	};
+	int rc;
+
+	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0 ||
+	    run("command -v mkntfs && command -v ntfs-3g && command -v setfattr >/dev/null")) {
+		printf("[  SKIP    ] needs root, /dev/fuse, mkntfs, ntfs-3g and setfattr\n");
+		return 77;
+	}
+	work = tu_tmpdir();
+	img = ws_xasprintf("%s/ntfs.img", work);
+	mnt = ws_xasprintf("%s/mnt", work);
+	if (mkdir(mnt, 0755) != 0 || run("truncate -s 64M '%s'", img) ||
+	    run("mkntfs -q -F -f -L WINIMG '%s'", img) || do_mount("") != 0) {
+		printf("[  SKIP    ] cannot make or mount an NTFS image here\n");
+		free(work), free(img), free(mnt);
+		return 77;
+	}
+	do_umount();
+	rc = cmocka_run_group_tests(tests, group_setup, NULL);
+	do_umount();
+	free(work), free(img), free(mnt);
+	return rc;
+}
