@@ -503,31 +503,40 @@ int apps_inventory(struct reg_hive *usrclass, struct reg_hive *software,
 	return rc;
 }
 
-/* Folder names under `host_dir` (sorted); a missing folder is no error. */
-static int list_folders(const char *host_dir, struct apps_names *names,
-			struct ws_error *err)
+/* Folder names under `host_dir` (sorted); a missing folder is no error.
+ * Read through the volume: a folder or an NTFS image. */
+static int list_folders(struct vol *vol, const char *host_dir,
+			struct apps_names *names, struct ws_error *err)
 {
-	DIR *d = opendir(host_dir);
-	struct dirent *de;
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
+	struct ws_buf p = WS_BUF_INIT;
+	struct vol_entry e;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
 
-	if (!d) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return WS_OK;
-		return ws_error_set_errno(err, WS_E_IO, errno, host_dir,
-					  "cannot list the Store app data folders");
+	if (vol_stat(vol, host_dir, &e, &h, NULL) != WS_OK ||
+	    (e.type == VOL_ENT_ERROR && (e.err_errno == ENOENT || e.err_errno == ENOTDIR)) ||
+	    (e.type != VOL_ENT_DIR && e.type != VOL_ENT_ERROR)) {
+		vol_entry_hold_release(&h);
+		return WS_OK;
 	}
-	while ((de = readdir(d)) && names->n < APPS_MAX_KEYS) {
-		struct stat st;
-		struct ws_buf p = WS_BUF_INIT;
-
-		if (de->d_name[0] == '.')
+	rc = vol_list(vol, host_dir, &v, &n, err);
+	if (rc != WS_OK) {
+		vol_entry_hold_release(&h);
+		return rc;
+	}
+	for (size_t i = 0; i < n && names->n < APPS_MAX_KEYS; i++) {
+		if (v[i][0] == '.')
 			continue;
-		ws_path_join(&p, host_dir, de->d_name);
-		if (!lstat(p.buf, &st) && S_ISDIR(st.st_mode))
-			strset_add(names, de->d_name);
-		ws_buf_release(&p);
+		ws_buf_reset(&p);
+		ws_path_join(&p, host_dir, v[i]);
+		if (!vol_stat(vol, p.buf, &e, &h, NULL) && e.type == VOL_ENT_DIR)
+			strset_add(names, v[i]);
 	}
-	closedir(d);
+	vol_list_free(v, n);
+	vol_entry_hold_release(&h);
+	ws_buf_release(&p);
 	strset_sort(names);
 	return WS_OK;
 }
@@ -564,7 +573,7 @@ int apps_user_inventory(struct vol *vol, const struct vol_profile *p,
 			ws_buf_addf(&win, "%s\\Packages", lad);
 			rc = vol_resolve(vol, win.buf, &host, &res, err);
 			if (rc == WS_OK && res == VOL_RES_FOUND)
-				rc = list_folders(host.buf, &names, err);
+				rc = list_folders(vol, host.buf, &names, err);
 		}
 	}
 	if (rc == WS_OK)

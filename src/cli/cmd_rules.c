@@ -407,7 +407,7 @@ static int src_open(const struct src_opts *so, struct ws_log *log, struct rule_s
 		return rc;
 	cli_strv_free(files, nfiles);
 	ws_error_clear(&err);
-	if ((rc = vol_open(so->source, vol, &err))) {
+	if ((rc = vol_open_source(so->source, NULL, vol, &err))) {
 		rule_set_free(*rs);
 		*rs = NULL;
 		return cli_fail(&err);

@@ -55,34 +55,33 @@ static int vp_file_read(void *ctx, const char *path, size_t max, struct ws_buf *
 {
 	struct rule_vprobe *vp = ctx;
 	struct ws_buf host = WS_BUF_INIT;
-	int rc = 0, fd;
+	struct vol_file *f;
+	struct ws_error e;
+	int rc = 0;
 
 	vp->stats.reads++;
 	if (host_of(vp, path, &host) < 0)
 		goto out;
-	fd = open(host.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		rc = errno == ENOENT || errno == ELOOP ? 0 : -1;
+	/* through the volume: a folder or an NTFS image */
+	if (vol_file_open(vp->vol, host.buf, &f, &e) != WS_OK) {
+		rc = e.sys_errno == ENOENT || e.sys_errno == ELOOP ||
+		     e.sys_errno == EINVAL ? 0 : -1;
 		goto out;
 	}
 	{
-		struct stat st;
 		size_t got = 0;
-		ssize_t n;
+		long long n;
 
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			goto out;
-		}
-		if ((uint64_t)st.st_size < max)
-			max = (size_t)st.st_size + 1;
+		if (vol_file_size(f) < max)
+			max = (size_t)vol_file_size(f) + 1;
 		ws_buf_grow(data, max);
 		while (got < max &&
-		       (n = read(fd, data->buf + data->len + got, max - got)) > 0)
+		       (n = vol_file_read(f, data->buf + data->len + got, max - got,
+					  NULL)) > 0)
 			got += (size_t)n;
 		ws_buf_setlen(data, data->len + got);
 	}
-	close(fd);
+	vol_file_close(f);
 	rc = 1;
 out:
 	ws_buf_release(&host);
@@ -216,36 +215,45 @@ static int vp_reg_read(void *ctx, const char *key, const char *value, uint32_t *
 static int list_files(struct rule_vprobe *vp, const char *node,
 		      void (*fn)(void *arg, const char *name, int is_container), void *arg)
 {
-	struct ws_buf host = WS_BUF_INIT;
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int fd;
+	struct ws_buf host = WS_BUF_INIT, full = WS_BUF_INIT;
+	struct vol_entry_hold hold = VOL_ENTRY_HOLD_INIT;
+	struct vol_entry e;
+	char **names = NULL;
+	size_t n = 0;
+	int rc;
 
+	memset(&e, 0, sizeof(e));
 	/* "C:" alone is the root */
 	if (host_of(vp, *node ? node : "C:", &host) < 0) {
 		ws_buf_release(&host);
 		return 0;
 	}
-	fd = open(host.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	ws_buf_release(&host);
-	if (fd < 0)
-		return errno == ENOTDIR || errno == ELOOP || errno == ENOENT ? 0 : -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
+	/* a link or a file is not walked into: only a folder is listed */
+	if (vol_stat(vp->vol, host.buf, &e, &hold, NULL) != WS_OK ||
+	    e.type != VOL_ENT_DIR) {
+		rc = e.type == VOL_ENT_ERROR && e.err_errno != ENOENT ? -1 : 0;
+		goto out;
 	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
+	if (vol_list(vp->vol, host.buf, &names, &n, NULL) != WS_OK) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ws_buf_reset(&full);
+		ws_buf_addf(&full, "%s/%s", host.buf, names[i]);
 		/* links are leaves: never walked into */
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (vol_stat(vp->vol, full.buf, &e, &hold, NULL) != WS_OK ||
+		    e.type == VOL_ENT_ERROR)
 			continue;
-		fn(arg, de->d_name, S_ISDIR(st.st_mode));
+		fn(arg, names[i], e.type == VOL_ENT_DIR);
 	}
-	closedir(d);
-	return 1;
+	rc = 1;
+out:
+	vol_list_free(names, n);
+	vol_entry_hold_release(&hold);
+	ws_buf_release(&full);
+	ws_buf_release(&host);
+	return rc;
 }
 
 static int list_reg(struct rule_vprobe *vp, const char *node,

@@ -148,11 +148,11 @@ static void package_folders(struct scan *s, const struct rule_env *env,
 			    char ***out, size_t *n)
 {
 	const char *local = rule_env_get(env, "LOCALAPPDATA");
-	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+	struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT, full = WS_BUF_INIT;
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
 	enum vol_res res;
-	size_t alloc = 0;
-	DIR *d;
-	struct dirent *de;
+	size_t alloc = 0, nn = 0;
+	char **names = NULL;
 
 	*out = NULL;
 	*n = 0;
@@ -160,23 +160,24 @@ static void package_folders(struct scan *s, const struct rule_env *env,
 		return;
 	ws_buf_addf(&win, "%s\\Packages", local);
 	if (vol_resolve(s->vol, win.buf, &host, &res, NULL) || res != VOL_RES_FOUND ||
-	    !(d = opendir(host.buf)))
+	    vol_list(s->vol, host.buf, &names, &nn, NULL))
 		goto out;
-	while ((de = readdir(d))) {
-		struct ws_buf full = WS_BUF_INIT;
-		struct stat st;
+	for (size_t i = 0; i < nn; i++) {
+		struct vol_entry e;
 
-		if (de->d_name[0] == '.')
+		if (names[i][0] == '.')
 			continue;
-		ws_buf_addf(&full, "%s/%s", host.buf, de->d_name);
-		if (!lstat(full.buf, &st) && S_ISDIR(st.st_mode)) {
+		ws_buf_reset(&full);
+		ws_buf_addf(&full, "%s/%s", host.buf, names[i]);
+		if (!vol_stat(s->vol, full.buf, &e, &h, NULL) && e.type == VOL_ENT_DIR) {
 			WS_ALLOC_GROW(*out, *n + 1, alloc);
-			(*out)[(*n)++] = ws_xstrdup(de->d_name);
+			(*out)[(*n)++] = ws_xstrdup(names[i]);
 		}
-		ws_buf_release(&full);
 	}
-	closedir(d);
 out:
+	vol_list_free(names, nn);
+	vol_entry_hold_release(&h);
+	ws_buf_release(&full);
 	ws_buf_release(&win);
 	ws_buf_release(&host);
 }
@@ -481,10 +482,20 @@ int scan_device(struct store *st, const struct scan_opts *o,
 				    "scan needs a source, rules and a store");
 	snprintf(res->device, sizeof(res->device), "%s",
 		 o->device && *o->device ? o->device : "");
-	if ((rc = vol_open_in(o->source, o->tmp_dir, &s.vol, err)))
+	if ((rc = vol_open_source(o->source, o->tmp_dir, &s.vol, err)))
 		goto out;
 	vi = vol_get_info(s.vol);
 	copy_identity(res, vi);
+	/* read-only is safe, but what Windows held in memory is not there */
+	if (vi->ntfs_hibernated)
+		ws_logf(s.log, WS_LOG_WARN, NULL,
+			"the NTFS volume is hibernated or was shut down with Fast "
+			"Startup: read as it is on disk (read-only); changes Windows "
+			"had not written yet are not captured");
+	else if (vi->ntfs_dirty)
+		ws_logf(s.log, WS_LOG_WARN, NULL,
+			"the NTFS volume is marked dirty (not shut down cleanly): "
+			"read as it is on disk (read-only)");
 	if (!res->device[0])
 		snprintf(res->device, sizeof(res->device), "%s", vi->computer_name);
 	if (!res->device[0]) {

@@ -294,23 +294,9 @@ void scan_walk_skip_dirs_clear(struct scan *s)
 		scan_walk_skip_dir_add(s, s->o->exclude_host_dir);
 }
 
-static int open_captured(struct scan *s, const char *host_path)
+static long long vol_reader(void *ctx, void *buf, size_t n, struct ws_error *err)
 {
-	struct stat st;
-	int fd;
-
-	if (s->o->open_file)
-		return s->o->open_file(s->o->open_file_ctx, host_path);
-	fd = open(host_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	/* what was a file when walked may have been replaced meanwhile */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	return fd;
+	return vol_file_read(ctx, buf, n, err);
 }
 
 static int add_file_record(struct scan *s, const struct vol_entry *e,
@@ -319,6 +305,7 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 {
 	struct store_file f = { 0 };
 	struct ws_error fe;
+	struct vol_file *vf = NULL;
 	uint32_t ri;
 	int rc, fd = -1;
 
@@ -333,19 +320,31 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 	f.accessed_ft = e->access_time;
 	f.flags = flags;
 	f.rule = ri;
+	/* content is read through the volume (a folder or an NTFS image);
+	 * tests may open it themselves to inject failures */
 	if (s->w && !(flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
-		fd = open_captured(s, e->host_path);
-		if (fd < 0) {
-			ws_error_set_errno(&fe, WS_E_IO, errno, e->win_path,
+		if (s->o->open_file) {
+			fd = s->o->open_file(s->o->open_file_ctx, e->host_path);
+			if (fd < 0) {
+				ws_error_set_errno(&fe, WS_E_IO, errno, e->win_path,
+						   "cannot open file");
+				return scan_object_problem(s, err, &fe);
+			}
+		} else if (vol_file_open(s->vol, e->host_path, &vf, &fe) != WS_OK) {
+			ws_error_set_errno(&fe, WS_E_IO, fe.sys_errno, e->win_path,
 					   "cannot open file");
 			return scan_object_problem(s, err, &fe);
 		}
 	}
 	if (s->w) {
 		ws_error_clear(&fe);
-		rc = store_scan_add_file(s->w, &f, fd, &fe);
+		if (vf)
+			rc = store_scan_add_file_read(s->w, &f, vol_reader, vf, &fe);
+		else
+			rc = store_scan_add_file(s->w, &f, fd, &fe);
 		if (fd >= 0)
 			close(fd);
+		vol_file_close(vf);
 		/* Reading the source file failed (the store names it): a problem
 		 * with that file.  Anything else (the store could not write)
 		 * stops the device: the scan could not be committed anyway. */

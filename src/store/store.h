@@ -254,6 +254,17 @@ int store_scan_add_value(struct store_writer *w, const struct store_value *v,
 int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
 			int fd, struct ws_error *err);
 
+/*
+ * Same, the content read through `read` (a file inside an NTFS image): it
+ * returns the count read into buf (at most n), 0 at the end, or -1 having
+ * filled its ws_error (then WS_E_IO naming meta->path).
+ */
+typedef long long (*store_read_fn)(void *ctx, void *buf, size_t n,
+				   struct ws_error *err);
+int store_scan_add_file_read(struct store_writer *w,
+			     const struct store_file *meta, store_read_fn read,
+			     void *ctx, struct ws_error *err);
+
 /* Same, from memory (small files, tests). */
 int store_scan_add_file_mem(struct store_writer *w,
 			    const struct store_file *meta, const void *data,

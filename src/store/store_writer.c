@@ -561,26 +561,46 @@ static int check_file_meta(const struct store_file *meta, int has_content,
 	return WS_OK;
 }
 
-int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
-			int fd, struct ws_error *err)
+/* read(2) as a store_read_fn */
+static long long fd_read(void *ctx, void *buf, size_t n, struct ws_error *err)
+{
+	int fd = *(const int *)ctx;
+	ssize_t r;
+
+	(void)err;
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static int add_file_from(struct store_writer *w, const struct store_file *meta,
+			 store_read_fn rd, void *ctx, struct ws_error *err)
 {
 	uint64_t size = 0;
 	size_t n_refs = 0;
 	int compress = -1;
-	int rc = check_file_meta(meta, fd >= 0, err);
+	int rc = check_file_meta(meta, rd != NULL, err);
 
 	if (rc)
 		return rc;
-	while (fd >= 0) {
+	while (rd) {
 		size_t got = 0;
 
 		while (got < w->st->chunk_size) {
-			ssize_t n = read(fd, w->chunk + got, w->st->chunk_size - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
+			struct ws_error re = { 0 };
+			long long n = rd(ctx, w->chunk + got, w->st->chunk_size - got, &re);
+
+			if (n < 0 && rd == fd_read)
 				return ws_error_set_errno(err, WS_E_IO, errno, meta->path,
 							  "cannot read");
+			if (n < 0) {
+				rc = ws_error_set(err, WS_E_IO, meta->path, "%s",
+						  re.msg[0] ? re.msg : "cannot read");
+				if (err)
+					err->sys_errno = re.sys_errno;
+				return rc;
+			}
 			if (n == 0)
 				break;
 			got += (size_t)n;
@@ -600,6 +620,19 @@ int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
 			break;
 	}
 	return add_file_record(w, meta, size, n_refs, err);
+}
+
+int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
+			int fd, struct ws_error *err)
+{
+	return add_file_from(w, meta, fd >= 0 ? fd_read : NULL, &fd, err);
+}
+
+int store_scan_add_file_read(struct store_writer *w,
+			     const struct store_file *meta, store_read_fn read,
+			     void *ctx, struct ws_error *err)
+{
+	return add_file_from(w, meta, read, ctx, err);
 }
 
 int store_scan_add_file_mem(struct store_writer *w,
