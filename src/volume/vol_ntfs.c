@@ -931,6 +931,34 @@ int vol_open_bd(struct bd_source *src, const char *tmp_dir, struct vol **out,
 	return vol_open_finish(vol, out, err);
 }
 
+int vol_open_bd_data(struct bd_source *src, char drive, const char *tmp_dir,
+		     struct vol **out, struct ws_error *err)
+{
+	ntfs_volume *nv;
+	struct vol *vol;
+	int not_ntfs, rc;
+
+	*out = NULL;
+	if (!((drive >= 'A' && drive <= 'Z') || (drive >= 'a' && drive <= 'z')))
+		return ws_error_set(err, WS_E_USAGE, src->name,
+				    "'%c' is not a drive letter", drive);
+	rc = nt_mount(src, &nv, &not_ntfs, err);
+	if (rc)
+		return rc;
+	vol = image_handle(src, nv, tmp_dir);
+	vol->info.system_drive = (char)(drive & ~0x20);
+	vol->info.system_root = vol_keep(vol, "");
+	vol->info.computer_name = vol->info.product_name = vol_keep(vol, "");
+	vol->info.current_build = vol->info.edition_id = vol->info.system_root;
+	vol->info.display_version = vol->info.installation_type = vol->info.system_root;
+	vol->info.architecture = vol->info.system_root;
+	vol->info.system_why = vol->info.software_why = vol->info.system_root;
+	vol->info.ntfs_hibernated = hibernated(nv);
+	vol->info.ntfs_dirty = !!(nv->flags & VOLUME_IS_DIRTY);
+	*out = vol;
+	return WS_OK;
+}
+
 int vol_open_source(const char *source, const char *tmp_dir, struct vol **out,
 		    struct ws_error *err)
 {

@@ -127,6 +127,17 @@ int vol_open_bd(struct bd_source *src, const char *tmp_dir, struct vol **out,
 		struct ws_error *err);
 
 /*
+ * Open the NTFS file system in `src` as a data volume of drive `drive`
+ * ('D'...), without looking for Windows: no hives (vol_system_hive and
+ * vol_software_hive are NULL), no profiles; paths, walk, stat, files,
+ * descriptors and streams work as for vol_open_bd.  For the other NTFS
+ * partitions of a disk, mapped to their drive letters.  Errors as
+ * vol_open_bd's, never WS_E_NOT_WINDOWS for a missing installation.
+ */
+int vol_open_bd_data(struct bd_source *src, char drive, const char *tmp_dir,
+		     struct vol **out, struct ws_error *err);
+
+/*
  * What `--source` names, opened: a folder (vol_open_in), or a regular file
  * or block device holding a bare NTFS file system (no partition table),
  * read in-process (vol_open_bd over bd_file_open(path, 0, 0); the handle

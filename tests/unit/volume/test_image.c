@@ -260,6 +260,29 @@ static void image_equals_mount(void **state)
 	dump_volume(vi, &a);
 	vol_close(vi);
 
+	/* the same file system as a data volume D: (no Windows needed) */
+	{
+		struct ws_buf h = WS_BUF_INIT;
+		struct vol_entry_hold hold = VOL_ENTRY_HOLD_INIT;
+		struct vol_entry e;
+		enum vol_res res;
+
+		tu_assert_ok(vol_open_bd_data(src, 'd', work, &vi, &err), &err);
+		assert_null(vol_system_hive(vi));
+		tu_assert_ok(vol_resolve(vi, "D:\\users\\ALICE\\documents\\ODD.TXT",
+					 &h, &res, &err), &err);
+		assert_int_equal(res, VOL_RES_FOUND);
+		tu_assert_ok(vol_stat(vi, h.buf, &e, &hold, &err), &err);
+		assert_string_equal(e.win_path, "D:\\Users\\alice\\Documents\\odd.txt");
+		assert_int_equal(e.size, 3);
+		ws_buf_reset(&h);
+		tu_assert_ok(vol_resolve(vi, "C:\\Users", &h, &res, &err), &err);
+		assert_int_equal(res, VOL_RES_OTHER_DRIVE);
+		vol_entry_hold_release(&hold);
+		ws_buf_release(&h);
+		vol_close(vi);
+	}
+
 	assert_int_equal(do_mount("-o ro"), 0);
 	tu_assert_ok(vol_open(mnt, &vm, &err), &err);
 	assert_false(vol_is_image(vm));

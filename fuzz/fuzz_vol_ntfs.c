@@ -1,0 +1,128 @@
+/* fuzz_vol_ntfs.c - the in-process NTFS reader (volume/vol_ntfs.c over
+ * libntfs-3g) on hostile file systems: the input is a sparse 4 MiB image,
+ * records of (u32 LE offset, u16 LE length, bytes) over zeros (seeds: the
+ * non-zero blocks of a small mkntfs image holding a few folders, a file
+ * with a named stream, an Interix link and a fake SYSTEM hive:
+ * ntfs_seeds.py).  Probe, open as a Windows installation, open as a data
+ * volume and walk it all, reading every file, descriptor and stream.
+ * libntfs-3g is not ours, but our glue must turn every failure into a
+ * documented code without crashing, hanging or leaking. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blockdev/blockdev.h"
+#include "volume/volume.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define IMAGE_SIZE (4u << 20)
+
+struct sparse {
+	const uint8_t *data;
+	size_t size;
+};
+
+/* Zeros, then every record overlapping the read, in input order. */
+static int sparse_read_at(struct bd_source *s, void *buf, size_t n, uint64_t off,
+			  struct ws_error *err)
+{
+	const struct sparse *sp = s->impl;
+	size_t p = 0;
+
+	(void)err;
+	memset(buf, 0, n);
+	while (p + 6 <= sp->size) {
+		uint32_t o = (uint32_t)sp->data[p] | (uint32_t)sp->data[p + 1] << 8 |
+			     (uint32_t)sp->data[p + 2] << 16 | (uint32_t)sp->data[p + 3] << 24;
+		size_t len = (size_t)sp->data[p + 4] | (size_t)sp->data[p + 5] << 8;
+		const uint8_t *b = sp->data + p + 6;
+
+		p += 6;
+		if (len > sp->size - p)
+			len = sp->size - p;
+		p += len;
+		o %= IMAGE_SIZE;
+		if (len > IMAGE_SIZE - o)
+			len = IMAGE_SIZE - o;
+		if (o < off + n && off < (uint64_t)o + len) {
+			uint64_t from = o > off ? o : off;
+			uint64_t to = (uint64_t)o + len < off + n ? (uint64_t)o + len : off + n;
+
+			memcpy((uint8_t *)buf + (from - off), b + (from - o), (size_t)(to - from));
+		}
+	}
+	return WS_OK;
+}
+
+static void sparse_close(struct bd_source *s)
+{
+	(void)s;
+}
+
+static const struct bd_source_ops sparse_ops = { sparse_read_at, sparse_close };
+
+struct budget {
+	struct vol *v;
+	unsigned left;
+};
+
+static int visit(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct budget *b = ctx;
+	struct ws_buf sd = WS_BUF_INIT;
+	struct vol_stream *st;
+	size_t n;
+	int found;
+
+	(void)err;
+	if (!b->left--)
+		return VOL_WALK_STOP;
+	if (e->type == VOL_ENT_FILE) {
+		struct vol_file *f;
+		char buf[4096];
+
+		if (vol_file_open(b->v, e->host_path, &f, NULL) == WS_OK) {
+			for (int i = 0; i < 64 && vol_file_read(f, buf, sizeof(buf), NULL) > 0; i++)
+				;
+			vol_file_close(f);
+		}
+	}
+	vol_sd_get(b->v, e->host_path, &sd, &found, NULL);
+	ws_buf_release(&sd);
+	if (vol_streams(b->v, e->host_path, &st, &n, NULL) == WS_OK) {
+		for (size_t i = 0; i < n && i < 4; i++) {
+			struct ws_buf x = WS_BUF_INIT;
+
+			vol_stream_read(b->v, e->host_path, st[i].name, &x, NULL);
+			ws_buf_release(&x);
+		}
+		vol_streams_free(st, n);
+	}
+	return VOL_WALK_CONTINUE;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sparse sp = { data, size };
+	struct bd_source src = { &sparse_ops, IMAGE_SIZE, "fuzz.img", &sp };
+	struct vol_ntfs_facts f;
+	struct ws_error err;
+	struct vol *v = NULL;
+
+	if (vol_ntfs_probe(&src, &f, &err) != WS_OK || !f.is_ntfs)
+		return 0;
+	if (vol_open_bd(&src, NULL, &v, &err) == WS_OK)
+		vol_close(v);
+	if (vol_open_bd_data(&src, 'D', NULL, &v, &err) == WS_OK) {
+		struct budget b = { v, 2000 };
+		struct ws_buf root = WS_BUF_INIT;
+		enum vol_res res;
+
+		if (vol_resolve(v, "D:\\", &root, &res, NULL) == WS_OK)
+			vol_walk(v, root.buf, visit, &b, NULL);
+		ws_buf_release(&root);
+		vol_close(v);
+	}
+	return 0;
+}
