@@ -25,7 +25,9 @@ img=$W/image.ntfs
 mnt=$W/image.mnt
 mounted=0
 umount_it() { [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt"; }; mounted=0; }
-trap 'umount_it; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_WORK"' EXIT
+# unmount first, then whatever lib.sh does on exit (its scratch folder)
+lib_trap=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
+trap "umount_it; $lib_trap" EXIT
 mkdir -p "$mnt"
 
 stamp="$img.args"
