@@ -21,6 +21,7 @@
 
 static char *work, *img, *mnt;
 static int mounted;
+static uint64_t loop_a, loop_b; /* MFT records of LoopA and LoopA/LoopBee */
 
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...)
@@ -232,6 +233,19 @@ static void fill_image(void)
 	/* owner BA, group SY, DACL: Everyone read */
 	setf("system.ntfs_acl", "0x01000480140000002400000000000000300000000102000000000005200000002002000001010000000000051200000002001c000100000000001400a9001200010100000000000100000000",
 	     "Users/alice/Documents/odd.txt");
+	/* a folder whose index will be made to point at its parent */
+	ws_buf_reset(&p);
+	ws_buf_addf(&p, "%s/Users/alice/LoopA/LoopBee", mnt);
+	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(p.buf, &st), 0);
+		loop_b = st.st_ino;
+		ws_buf_setlen(&p, p.len - strlen("/LoopBee"));
+		assert_int_equal(stat(p.buf, &st), 0);
+		loop_a = st.st_ino;
+	}
 	do_umount();
 	ws_buf_release(&p);
 	ws_buf_release(&hx);
@@ -382,6 +396,74 @@ static void hostile_images_fail_cleanly(void **state)
 	free(data);
 }
 
+struct loopseen {
+	int loop, entered;
+	unsigned n;
+};
+
+static int loop_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct loopseen *l = ctx;
+
+	(void)err;
+	if (++l->n > 1000)
+		return VOL_WALK_STOP;
+	if (!strcmp(e->name, "LoopBee") && e->loop)
+		l->loop = 1;
+	if (strstr(e->win_path, "LoopBee\\"))
+		l->entered = 1;
+	return VOL_WALK_CONTINUE;
+}
+
+/* LoopA's index entry for LoopBee made to point at LoopA itself (a loop in
+ * the directory tree): the walk sees a folder it is already in and does
+ * not enter it. */
+static void directory_loop_is_not_entered(void **state)
+{
+	static const unsigned char name[] = { 'L', 0, 'o', 0, 'o', 0, 'p', 0,
+					      'B', 0, 'e', 0, 'e', 0 };
+	struct bd_source *mem;
+	struct ws_error err;
+	struct ws_buf h = WS_BUF_INIT;
+	struct vol *v;
+	struct loopseen l = { 0, 0, 0 };
+	enum vol_res res;
+	size_t len, patched = 0;
+	unsigned char *d;
+
+	(void)state;
+	d = (unsigned char *)tu_read_file(img, &len);
+	for (size_t i = 82; i + sizeof(name) <= len; i++) {
+		unsigned char *e;
+
+		if (memcmp(d + i, name, sizeof(name)))
+			continue;
+		e = d + i - 82; /* index entry: file ref, lengths, FILE_NAME key */
+		if ((ws_get_u64le(e) & 0xFFFFFFFFFFFFull) != loop_b ||
+		    (ws_get_u64le(e + 16) & 0xFFFFFFFFFFFFull) != loop_a)
+			continue;
+		/* an update sequence slot (last 2 bytes of a sector) stays */
+		if ((size_t)(e - d) % 512 > 502)
+			continue;
+		memcpy(e, e + 16, 8); /* LoopBee -> LoopA (with its sequence) */
+		patched++;
+	}
+	assert_true(patched >= 1);
+	mem = bd_mem_open(d, len, "loop.img");
+	ws_error_clear(&err);
+	tu_assert_ok(vol_open_bd(mem, work, &v, &err), &err);
+	tu_assert_ok(vol_resolve(v, "C:\\Users\\alice\\LoopA", &h, &res, &err), &err);
+	assert_int_equal(res, VOL_RES_FOUND);
+	tu_assert_ok(vol_walk(v, h.buf, loop_cb, &l, &err), &err);
+	assert_true(l.loop);
+	assert_false(l.entered);
+	assert_true(l.n < 10);
+	vol_close(v);
+	bd_close(mem);
+	ws_buf_release(&h);
+	free(d);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -402,6 +484,7 @@ int main(void)
 		cmocka_unit_test_teardown(image_equals_mount, teardown),
 		cmocka_unit_test_teardown(hibernated_volume_is_read, teardown),
 		cmocka_unit_test(hostile_images_fail_cleanly),
+		cmocka_unit_test(directory_loop_is_not_entered),
 	};
 	int rc;
 
