@@ -62,6 +62,24 @@ struct verdict {
 	int why;                  /* enum rule_why */
 };
 
+static int has_suffix_ci(const char *s, size_t n, const char *suf)
+{
+	size_t m = strlen(suf);
+
+	return n >= m && !strncasecmp(s + n - m, suf, m);
+}
+
+int rule_is_hive_file(const char *leaf)
+{
+	size_t n = leaf ? strlen(leaf) : 0;
+
+	if (!n)
+		return 0;
+	return !strncasecmp(leaf, "NTUSER.DAT", 10) || !strncasecmp(leaf, "UsrClass.dat", 12) ||
+	       has_suffix_ci(leaf, n, ".LOG1") || has_suffix_ci(leaf, n, ".LOG2") ||
+	       has_suffix_ci(leaf, n, ".blf") || has_suffix_ci(leaf, n, ".regtrans-ms");
+}
+
 /* USMT precedence over the compiled rules (see the file comment). */
 static void decide(const struct rule_sel *sel, int type, const char *un, const char *ul,
 		   const char *node, const char *leaf, const struct rule_object *obj,
@@ -72,6 +90,11 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 	int first_no_why = RULE_WHY_NO_MATCH;
 
 	memset(v, 0, sizeof(*v));
+	/* Hives travel as registry values, never as files: before any rule. */
+	if (type == RULE_FILE && leaf && rule_is_hive_file(leaf)) {
+		v->why = RULE_WHY_HIVE_FILE;
+		return;
+	}
 	for (size_t i = 0; i < sel->ux.n; i++) {
 		const struct cpat *cp = &sel->ux.v[i];
 
@@ -156,6 +179,9 @@ const char *rule_why_text(int why)
 		return "exclude beats an equally specific include";
 	case RULE_WHY_ONLY_EXCLUDES:
 		return "only exclude rules match: nothing includes the object";
+	case RULE_WHY_HIVE_FILE:
+		return "a registry hive or hive log is never migrated as a file, whatever the "
+		       "rules say (its settings travel through the registry)";
 	default:
 		return "no include rule matches";
 	}

@@ -426,6 +426,16 @@ struct rule_object {
 	int has_stat;            /* file or folder: */
 	struct rule_file_stat st;
 };
+/*
+ * Is a file name (no folder) a registry hive or one of its logs: NTUSER.DAT*,
+ * UsrClass.dat* (with their .LOG1/.LOG2, {GUID}.TM.blf and .regtrans-ms
+ * transaction files), any *.LOG1, *.LOG2, *.blf or *.regtrans-ms?  Such
+ * files are never selected, whatever the rules say (USMT's behaviour): a
+ * profile's settings travel through the registry, and a hive copied as a
+ * file would land beside the target's own (NTUSER(1).DAT).
+ */
+int rule_is_hive_file(const char *leaf);
+
 /* rule_sel_object() with the object's content at hand. */
 int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
 		       const char *leaf, const struct rule_object *obj,
@@ -451,7 +461,8 @@ enum rule_why {
 	RULE_WHY_MOST_SPECIFIC_INCLUDE, /* an include is the most specific rule of its component */
 	RULE_WHY_MORE_SPECIFIC_EXCLUDE, /* an exclude is more specific than the component's includes */
 	RULE_WHY_EQUAL_EXCLUDE,         /* an exclude beats an equally specific include */
-	RULE_WHY_ONLY_EXCLUDES          /* only excludes match (no include anywhere) */
+	RULE_WHY_ONLY_EXCLUDES,         /* only excludes match (no include anywhere) */
+	RULE_WHY_HIVE_FILE              /* a registry hive or hive log: never a file */
 };
 /* Short English text of a reason: "most specific", "exclude beats an
  * equally specific include", "unconditionalExclude" ... (static). */
