@@ -1899,6 +1899,99 @@ out:
 	return rc;
 }
 
+/* 1 if the target file at host path `host` holds exactly `data`. */
+static int target_holds(struct apply *a, const char *host, const struct ws_buf *data)
+{
+	struct ws_buf have = WS_BUF_INIT;
+	char buf[4096];
+	ssize_t got;
+	int fd, same;
+
+	if (open_target_r(a, host, &fd, NULL))
+		return 0;
+	while (have.len <= data->len && (got = read(fd, buf, sizeof(buf))) > 0)
+		ws_buf_add(&have, buf, (size_t)got);
+	close(fd);
+	same = have.len == data->len && !memcmp(have.buf, data->buf, data->len);
+	ws_buf_release(&have);
+	return same;
+}
+
+/*
+ * Staged users' Start pins on Windows 11: the Default profile's
+ * LayoutModification.json, which Windows 11 reads once, when it makes a new
+ * user's profile from Default (a staged user's, at first sign-in); the
+ * ConfigureStartPins policy would put its list back at every sign-in.  The
+ * file serves every new user of the PC: written only when all staged users
+ * with pins have the same list, no --default-profile user writes it, and
+ * the image has no layout of its own.  Each refusal is said once.
+ */
+static int staged_layout(struct apply *a, struct ws_error *err)
+{
+	struct ws_buf json = WS_BUF_INIT, one = WS_BUF_INIT, win = WS_BUF_INIT,
+		      host = WS_BUF_INIT;
+	const struct vol_profile *dp = default_profile(a);
+	char why[300] = "";
+	size_t nstaged = 0;
+	enum vol_res res;
+	int rc = WS_OK, kind = APPLY_SETTINGS_FILE;
+
+	for (size_t i = 0; i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+
+		if (um->mode == APPLY_MODE_DEFAULT && um->has_tiles)
+			goto out; /* that user's pins are the Default profile's */
+		if (um->mode != APPLY_MODE_FIRST_SIGN_IN || !um->has_tiles || !um->pins.n)
+			continue;
+		ws_buf_reset(&one);
+		aw_pins_json(&um->pins, um->src->profile_path, &one);
+		if (!nstaged++)
+			ws_buf_add(&json, one.buf, one.len);
+		else if (one.len != json.len || memcmp(one.buf, json.buf, one.len))
+			snprintf(why, sizeof(why), "the staged users have different Start pins and "
+				 "the Default profile holds one list for every new user");
+	}
+	if (!nstaged || a->aw.dst_build < 22000)
+		goto out; /* Windows 10 reads an XML layout, not this JSON */
+	if (!*why && !dp)
+		snprintf(why, sizeof(why), "the target has no Default profile");
+	if (!*why) {
+		ws_buf_addf(&win, "%s\\AppData\\Local\\Microsoft\\Windows\\Shell\\"
+			    "LayoutModification.json", dp->win_path);
+		if ((rc = vol_resolve(a->vol, win.buf, &host, &res, err)))
+			goto out;
+		if (res == VOL_RES_FOUND && target_holds(a, host.buf, &json))
+			kind = APPLY_FILE_SAME;
+		else if (res == VOL_RES_FOUND)
+			kind = APPLY_FILE_KEEP;
+		else if (!a->o->dry_run)
+			rc = write_target(a, win.buf, &json, err);
+	}
+	if (*why) {
+		ws_logf(a->log, WS_LOG_WARN, "LayoutModification.json", "Start pins of staged users "
+			"not written for Windows 11: %s; they stay in each bundle's start-pins.json",
+			why);
+		goto out;
+	}
+	for (size_t i = 0; !rc && i < a->nusers; i++) {
+		struct user_map *um = &a->users[i];
+
+		if (um->mode == APPLY_MODE_FIRST_SIGN_IN && um->has_tiles && um->pins.n)
+			act(a, kind, um->src->account, "start-pins", win.buf,
+			    kind == APPLY_FILE_KEEP ?
+			    "the image has a LayoutModification.json of its own: kept, the pins "
+			    "stay in start-pins.json" :
+			    "Start pins for Windows 11: read when Windows makes the user's profile "
+			    "at first sign-in (every new user of this PC starts with them)");
+	}
+out:
+	ws_buf_release(&json);
+	ws_buf_release(&one);
+	ws_buf_release(&win);
+	ws_buf_release(&host);
+	return rc;
+}
+
 /* Start pins and default apps of each user: into the bundle, or for the
  * Default profile LayoutModification.json and ProgramData\\winstate. */
 static int translated_outputs(struct apply *a, struct ws_error *err)
@@ -2157,7 +2250,8 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if ((rc = arules_add_objects(a.rules, rules_add_value, &a, rules_uname, rules_counts, err)))
 		goto out;
 	compat_report(&a);
-	if ((rc = translated_outputs(&a, err)) || (rc = finish_bundles(&a, err)))
+	if ((rc = translated_outputs(&a, err)) || (rc = staged_layout(&a, err)) ||
+	    (rc = finish_bundles(&a, err)))
 		goto out;
 	/* Hives last, each atomically: values were all set in memory first. */
 	for (size_t i = 0; !rc && i < a.nusers; i++) {

@@ -3,6 +3,12 @@
 #  (a) start2.bin between Windows 11 22H2+ builds replaces the target
 #      profile's own layout (a merge rule, source wins), never lands beside it
 #      as start2(1).bin;
+#  (b) Windows 10 tiles of users staged for first sign-in on Windows 11: the
+#      Default profile's LayoutModification.json holds their pins (valid JSON,
+#      python3's json module), one settings-file action per user, the
+#      bundles keep start-pins.json; undo takes the file away;
+#  (c) the image's own LayoutModification.json is kept (file-keep), an equal
+#      one is file-same; (d) a Windows 10 target gets none.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
@@ -23,4 +29,56 @@ expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PI
 cmp -s "$t/src11/Users/alice/$LS/start2.bin" "$t/w11/Users/alice/$LS/start2.bin" ||
 	fail "start2.bin of the source did not replace the target's"
 [ -e "$t/w11/Users/alice/$LS/start2(1).bin" ] && fail "start2.bin placed beside the target's"
+
+# (b) Windows 10 -> Windows 11, two staged users with the same pins
+"$WSFIXTURE" --out "$t/src10" --users 2 --files 1 --no-links --all-settings "$R" \
+	--computer PINS10 >/dev/null || fail "Windows 10 source fixture"
+"$WSFIXTURE" --out "$t/new11" --kind target --os win11 --seed 6 >/dev/null || fail "target fixture"
+expect_exit 0 "$WINSTATE" scan --source "$t/src10" --store "$t/st"
+before=$(tree_hash "$t/new11")
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/new11" --json
+cp "$t/last.out" "$t/b.json"
+lm="$t/new11/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json"
+[ -f "$lm" ] || fail "no LayoutModification.json in the Default profile"
+python3 - "$lm" "$t/b.json" "$t/new11" <<'PY' || fail "LayoutModification.json or the report is wrong"
+import glob, json, sys
+lm, rep, root = sys.argv[1:]
+doc = json.load(open(lm, encoding='utf-8'))
+want = {'pinnedList': [{'packagedAppId': 'Microsoft.WindowsCalculator_8wekyb3d8bbwe!App'},
+                       {'desktopAppId': 'MSEdge'},
+                       {'packagedAppId': 'Microsoft.Windows.Photos_8wekyb3d8bbwe!App'}]}
+assert doc == want, doc
+acts = [x for x in json.load(open(rep))['actions'] if x['action'] == 'settings-file'
+        and x['object'] == 'start-pins' and (x['target'] or '').endswith('LayoutModification.json')]
+assert sorted(x['user'] for x in acts) == ['alice', 'bob'], acts
+assert acts[0]['target'] == r'C:\Users\Default\AppData\Local\Microsoft\Windows\Shell\LayoutModification.json', acts
+kept = glob.glob(root + '/ProgramData/winstate/bundles/*/start-pins.json')
+assert len(kept) == 2 and all(json.load(open(k)) == want for k in kept), kept
+PY
+expect_exit 0 "$WINSTATE" undo --target "$t/new11"
+[ -e "$lm" ] && fail "undo left LayoutModification.json"
+[ "$(tree_hash "$t/new11")" = "$before" ] || fail "undo did not restore the target"
+
+# (c) the image's own layout is kept; the same content is "file-same"
+mkdir -p "$(dirname "$lm")"
+printf '{"pinnedList":[{"desktopAppId":"MSEdge"}]}\n' > "$lm"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/new11" \
+	--dry-run --json
+grep -q '"action": "file-keep"' "$t/last.out" || fail "the image's LayoutModification.json is not reported kept"
+[ "$(cat "$lm")" = '{"pinnedList":[{"desktopAppId":"MSEdge"}]}' ] || fail "the image's layout was changed"
+rm -f "$lm"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/new11"
+cp "$lm" "$t/lm.json"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/new11" \
+	--dry-run --json
+python3 -c 'import json,sys; a=[x for x in json.load(open(sys.argv[1]))["actions"] if x["object"]=="start-pins" and (x["target"] or "").endswith("LayoutModification.json")]; sys.exit(0 if a and all(x["action"]=="file-same" for x in a) else 1)' \
+	"$t/last.out" || fail "an equal LayoutModification.json is not file-same"
+cmp -s "$lm" "$t/lm.json" || fail "LayoutModification.json changed by a second apply"
+
+# (d) a Windows 10 target: Windows 10 reads no LayoutModification.json
+"$WSFIXTURE" --out "$t/new10" --kind target --seed 6 >/dev/null || fail "Windows 10 target fixture"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/new10"
+[ -e "$t/new10/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json" ] &&
+	fail "LayoutModification.json written for a Windows 10 target"
+ls "$t"/new10/ProgramData/winstate/bundles/*/start-pins.json >/dev/null 2>&1 || fail "start-pins.json not staged"
 pass

@@ -160,7 +160,7 @@ if not c['win10_to_11'] or c['source_build'] != 19045 or c['target_build'] != 22
     bad.append('(c) builds: %r' % [c[k] for k in ('win10_to_11', 'source_build', 'target_build')])
 verdicts = {g['component']: g['verdict'] for g in c['compat']}
 for g, v in (('Personalization: Windows 10 taskbar buttons', 'dropped'),
-             ('Personalization: Start pins', 'dropped'), ('Apps: default apps (recorded, not restored)', 'translated'),
+             ('Personalization: Start pins', 'translated'), ('Apps: default apps (recorded, not restored)', 'translated'),
              ('Personalization: colours and dark mode', 'carried')):
     if verdicts.get(g) != v:
         bad.append('(c) group %s: %r' % (g, verdicts.get(g)))
