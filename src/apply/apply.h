@@ -373,6 +373,86 @@ int apply_event_write(struct store *st, const struct apply_opts *o,
 		      const char *failure, int64_t started,
 		      const struct apply_notes *notes, struct ws_error *err);
 
+/* ---- many targets ----------------------------------------------------------- */
+
+/*
+ * The device a target was scanned as, by default: the target's computer
+ * name (its SYSTEM hive), copied into name (n bytes).  A refreshed PC keeps
+ * its name, so its new image finds its old scan.  Errors: vol_open's
+ * (WS_E_NOT_WINDOWS ...), WS_E_USAGE when the target has no computer name.
+ */
+int apply_target_device(const char *target, char *name, size_t n,
+			struct ws_error *err);
+
+/* One target of a wave (apply --inventory). */
+struct apply_target {
+	char *target;            /* root of the target installation */
+	char *device;            /* NULL = the target's computer name */
+	char *scan;              /* NULL = the device's newest scan */
+	char **map_user;         /* OLD=NEW, added to the wave's */
+	size_t n_map_user;
+	char **map_domain;
+	size_t n_map_domain;
+	long line;               /* inventory line */
+	int bad;                 /* refused line: code and message */
+	int code;
+	char *message;
+};
+
+struct apply_wave {
+	struct apply_target *v;
+	size_t n, alloc;
+};
+#define APPLY_WAVE_INIT { NULL, 0, 0 }
+
+/*
+ * Read an apply inventory: CSV (as scan's: RFC 4180, BOM, CRLF, '#'
+ * comments) whose header names `target` and optionally `device`, `scan`,
+ * `map-user`, `map-domain` (any order and case; several mappings in a cell
+ * separated by ';').  A malformed line, a line without a target, a target
+ * already listed become `bad` targets whose message starts "FILE:LINE: ".
+ * Errors: WS_E_IO, WS_E_USAGE (no header or no `target` column; err->line).
+ */
+int apply_inventory_load(const char *path, struct apply_wave *w,
+			 struct ws_error *err);
+int apply_inventory_parse(const char *name, const char *data, size_t len,
+			  struct apply_wave *w, struct ws_error *err);
+void apply_wave_release(struct apply_wave *w);
+
+/* What happened to one target. */
+struct apply_fleet_report {
+	const struct apply_target *target;
+	char device[256];        /* the device applied (given or the computer name) */
+	int status;              /* WS_OK, WS_PARTIAL or the failure code */
+	struct ws_error err;
+	struct apply_report r;   /* totals (users: released; n_users kept) */
+};
+
+struct apply_fleet_opts {
+	const char *store_dir;
+	struct store_open_opts store; /* each worker opens its own handle */
+	unsigned jobs;                /* 0 = 1 */
+	/* Template: every option but target/device/scan_id, whose map_user and
+	 * map_domain the target's own are added to.  log is called from the
+	 * workers one at a time, `where` prefixed with the target. */
+	struct apply_opts base;
+	int record_events;            /* an apply event per target (not dry runs) */
+	/* Called (serialised) when a target starts (rep NULL) and ends. */
+	void (*on_target)(void *ctx, size_t index, const struct apply_fleet_report *rep);
+	void *on_target_ctx;
+};
+
+/*
+ * Apply to every target of `w`, up to opts->jobs at a time; one target's
+ * failure never stops the others.  reports[i] gets target i's outcome
+ * (release each with apply_report_release).  Returns the wave's status as
+ * scan_fleet does (WS_OK; WS_PARTIAL; else the highest failure code), or a
+ * code when the store cannot be opened (err filled).
+ */
+int apply_fleet(const struct apply_fleet_opts *opts, const struct apply_wave *w,
+		struct apply_fleet_report *reports, struct ws_error *err);
+int apply_fleet_status(const struct apply_fleet_report *reports, size_t n);
+
 /* ---- undo ----------------------------------------------------------------- */
 
 struct apply_undo_report {

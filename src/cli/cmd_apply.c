@@ -14,7 +14,8 @@
 #include "util/ws_buf.h"
 
 static const char usage_text[] =
-	"usage: winstate apply --store DIR --device NAME --target DIR [options]\n"
+	"usage: winstate apply --store DIR [--device NAME] --target DIR [options]\n"
+	"       winstate apply --store DIR --inventory targets.csv [--jobs N] [options]\n"
 	"\n"
 	"Replay a scan onto an offline Windows installation: registry values into\n"
 	"the existing profiles' hives, files into those profiles; users without a\n"
@@ -22,8 +23,14 @@ static const char usage_text[] =
 	"'winstate undo --target DIR' reverts it.\n"
 	"\n"
 	"  --store DIR             migration store\n"
-	"  --device NAME           device whose scan is applied (any case); a scan\n"
-	"                          without users is refused (exit 31)\n"
+	"  --device NAME           device whose scan is applied (any case; default: the\n"
+	"                          target's computer name); a scan without users is\n"
+	"                          refused (exit 31)\n"
+	"  --inventory FILE        many targets: CSV with header target[,device,scan,\n"
+	"                          map-user,map-domain] (mappings in a cell separated by\n"
+	"                          ';'; empty device = the target's computer name); bad\n"
+	"                          lines are reported as FILE:LINE, the rest applied\n"
+	"  --jobs N                apply to N targets at a time (default 1)\n"
 	"  --scan ID               that scan (default: the device's newest)\n"
 	"  --target DIR            root of the target Windows installation\n"
 	"  --mode auto|offline|first-sign-in|extract\n"
@@ -68,7 +75,7 @@ enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
 	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
-	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED
+	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED, OPT_INVENTORY, OPT_JOBS
 };
 
 static const struct option options[] = {
@@ -89,6 +96,8 @@ static const struct option options[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRYRUN },
 	{ "allow-plain-target", no_argument, NULL, OPT_ALLOWPLAIN },
 	{ "allow-shared-bundle", no_argument, NULL, OPT_ALLOWSHARED },
+	{ "inventory", required_argument, NULL, OPT_INVENTORY },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -353,6 +362,145 @@ static void record_apply(struct store *st, const struct apply_opts *o,
 	}
 }
 
+/* ---- many targets (--inventory) ---------------------------------------- */
+
+static void wave_json(struct cli_json *j, const struct apply_fleet_report *rep)
+{
+	const struct apply_target *t = rep->target;
+	const struct apply_report *r = &rep->r;
+	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+	cli_json_obj(j, NULL);
+	cli_json_opt(j, "target", t->target);
+	cli_json_opt(j, "device", rep->device);
+	cli_json_i64(j, "line", t->line);
+	cli_json_i64(j, "status", rep->status);
+	cli_json_str(j, "result", rep->status == WS_OK ? "ok" :
+			 rep->status == WS_PARTIAL ? "partial" : "failed");
+	buf[0] = '\0';
+	if (rep->status != WS_OK && rep->status != WS_PARTIAL)
+		ws_error_format(&rep->err, buf, sizeof(buf));
+	cli_json_opt(j, "error", buf);
+	cli_json_opt(j, "scan", r->scan_id);
+	cli_json_opt(j, "target_computer", r->target_computer);
+	cli_json_opt(j, "journal", r->journal);
+	cli_json_u64(j, "users_applied", r->users_applied);
+	cli_json_u64(j, "users_staged", r->users_staged);
+	cli_json_u64(j, "users_missing", r->users_missing);
+	cli_json_u64(j, "values_set", r->values_set);
+	cli_json_u64(j, "files_placed", r->files_placed);
+	cli_json_u64(j, "files_staged", r->files_staged);
+	cli_json_u64(j, "bytes", r->bytes);
+	cli_json_end(j);
+}
+
+static void wave_on_target(void *ctx, size_t index, const struct apply_fleet_report *rep)
+{
+	struct ws_log *log = ctx;
+	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+	(void)index;
+	if (!rep || rep->status == WS_OK || rep->status == WS_PARTIAL)
+		return;
+	ws_error_format(&rep->err, buf, sizeof(buf));
+	ws_logf(log, WS_LOG_ERROR, rep->target->target ? rep->target->target : "",
+		"apply failed (%s): %s", ws_code_name(rep->status), buf);
+}
+
+/* apply --inventory: every target, a summary per target, the wave's code. */
+static int apply_wave_run(struct store *st, const char *store_dir,
+			  const struct cli_key_opts *key, const char *inventory,
+			  unsigned jobs, const struct apply_opts *base, int json,
+			  int quiet, struct ws_log *log)
+{
+	struct apply_wave w = APPLY_WAVE_INIT;
+	struct apply_fleet_report *reps = NULL;
+	struct apply_fleet_opts fo;
+	unsigned char keybuf[STORE_KEY_LEN];
+	struct ws_error err;
+	int rc;
+
+	(void)st;
+	ws_error_clear(&err);
+	if ((rc = apply_inventory_load(inventory, &w, &err))) {
+		cli_fail(&err);
+		goto out;
+	}
+	if (!w.n) {
+		rc = cli_usage("apply", "the inventory %s lists no target", inventory);
+		goto out;
+	}
+	memset(&fo, 0, sizeof(fo));
+	fo.store_dir = store_dir;
+	fo.store.log = log;
+	if (key->key_file) {
+		if ((rc = store_key_file_read(key->key_file, keybuf, &err))) {
+			cli_fail(&err);
+			goto out;
+		}
+		fo.store.key = keybuf;
+	}
+	if (key->passphrase_env)
+		fo.store.passphrase = getenv(key->passphrase_env);
+	fo.jobs = jobs;
+	fo.base = *base;
+	fo.base.log = log;
+	fo.record_events = 1;
+	fo.on_target = wave_on_target;
+	fo.on_target_ctx = log;
+	reps = ws_xcalloc(w.n, sizeof(*reps));
+	rc = apply_fleet(&fo, &w, reps, &err);
+	if (rc && apply_fleet_status(reps, w.n) != rc) {
+		cli_fail(&err);
+		goto out;
+	}
+	if (json) {
+		struct cli_json j;
+
+		cli_json_init(&j, 0);
+		cli_json_obj(&j, NULL);
+		cli_json_i64(&j, "status", rc);
+		cli_json_bool(&j, "dry_run", base->dry_run);
+		cli_json_arr(&j, "targets");
+		for (size_t i = 0; i < w.n; i++)
+			wave_json(&j, &reps[i]);
+		cli_json_end(&j);
+		cli_json_end(&j);
+		cli_json_print(&j, stdout);
+		cli_json_release(&j);
+	} else if (!quiet) {
+		printf("%-28s %-16s %-8s %5s %6s %8s %8s\n", "target", "device", "result",
+		       "users", "staged", "values", "files");
+		for (size_t i = 0; i < w.n; i++) {
+			const struct apply_fleet_report *p = &reps[i];
+
+			printf("%-28s %-16s %-8s %5u %6u %8llu %8llu\n",
+			       p->target->target ? p->target->target : "-",
+			       p->device[0] ? p->device : "-",
+			       p->status == WS_OK ? "ok" : p->status == WS_PARTIAL ? "partial" : "failed",
+			       p->r.users_applied, p->r.users_staged,
+			       (unsigned long long)p->r.values_set,
+			       (unsigned long long)(p->r.files_placed + p->r.files_staged));
+		}
+		for (size_t i = 0; i < w.n; i++) {
+			char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+			if (reps[i].status == WS_OK || reps[i].status == WS_PARTIAL)
+				continue;
+			ws_error_format(&reps[i].err, buf, sizeof(buf));
+			printf("failed: %s: %s\n", reps[i].target->target ? reps[i].target->target :
+			       "-", buf);
+		}
+	}
+out:
+	memset(keybuf, 0, sizeof(keybuf));
+	for (size_t i = 0; reps && i < w.n; i++)
+		apply_report_release(&reps[i].r);
+	free(reps);
+	apply_wave_release(&w);
+	return rc;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	const char *store_dir = NULL, *log_path = NULL, *mode = NULL;
@@ -372,6 +520,9 @@ int cmd_apply(int argc, char **argv)
 	int c, rc, quiet = 0, verbose = 0;
 	struct apply_notes notes;
 	int64_t started;
+	const char *inventory = NULL;
+	unsigned long jobs = 1;
+	char device_buf[256];
 
 	apply_opts_init(&o);
 	apply_notes_init(&notes, NULL);
@@ -415,6 +566,13 @@ int cmd_apply(int argc, char **argv)
 		case OPT_DRYRUN: o.dry_run = 1; break;
 		case OPT_ALLOWPLAIN: o.allow_plain_target = 1; break;
 		case OPT_ALLOWSHARED: o.allow_shared_bundle = 1; break;
+		case OPT_INVENTORY: inventory = optarg; break;
+		case OPT_JOBS:
+			if (cli_parse_uint(optarg, 1, 64, &jobs)) {
+				rc = cli_usage("apply", "--jobs takes a number from 1 to 64, not '%s'", optarg);
+				goto out;
+			}
+			break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case OPT_LOG: log_path = optarg; break;
@@ -429,8 +587,12 @@ int cmd_apply(int argc, char **argv)
 		rc = cli_usage("apply", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!store_dir || !o.device || !o.target) {
-		rc = cli_usage("apply", "--store, --device and --target are required");
+	if (inventory && (o.target || o.device)) {
+		rc = cli_usage("apply", "--inventory names the targets and devices: no --target or --device");
+		goto out;
+	}
+	if (!store_dir || (!o.target && !inventory)) {
+		rc = cli_usage("apply", "--store and --target (or --inventory) are required");
 		goto out;
 	}
 	if (mode && (o.mode = apply_mode_parse(mode)) < 0) {
@@ -467,6 +629,19 @@ int cmd_apply(int argc, char **argv)
 	if ((rc = cli_store_open("apply", store_dir, &key, 0, 0, &log, &st)))
 		goto out;
 	ws_error_clear(&err);
+	if (inventory) {
+		rc = apply_wave_run(st, store_dir, &key, inventory, (unsigned)jobs, &o,
+				    plan.json, quiet, &log);
+		goto out;
+	}
+	if (!o.device) {
+		/* a refreshed PC keeps its name: the target's is the device's */
+		if ((rc = apply_target_device(o.target, device_buf, sizeof(device_buf), &err))) {
+			cli_fail(&err);
+			goto out;
+		}
+		o.device = device_buf;
+	}
 	started = (int64_t)time(NULL);
 	rc = apply_scan(st, &o, &r, &err);
 	cli_progress_end(&prog);

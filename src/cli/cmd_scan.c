@@ -51,6 +51,9 @@ static const char usage_text[] =
 	"  --log FILE              append time-stamped messages to FILE\n"
 	"  --log-level LEVEL       what --log records: error, warn, info (default), debug\n"
 	"  --continue-on-error     skip unreadable objects (exit 3) instead of stopping\n"
+	"  --only-failed           rerun of a wave: skip every device whose last attempt\n"
+	"                          recorded in the store succeeded (failed and new ones\n"
+	"                          are scanned)\n"
 	"  --no-apps               do not record users' Store apps (reinstall list)\n"
 	"  --json                  print the summary as JSON\n"
 	"  -v, --verbose           more messages;  -q, --quiet  only errors\n"
@@ -63,7 +66,8 @@ enum {
 	OPT_SOURCE = 256, OPT_STORE, OPT_RULES, OPT_CONFIG, OPT_DEVICE,
 	OPT_UINC, OPT_UEXC, OPT_USINCE, OPT_ENCRYPT, OPT_KEYFILE, OPT_PASSENV,
 	OPT_ESTIMATE, OPT_LISTFILES, OPT_PROGLOG, OPT_LOG, OPT_LOGLEVEL,
-	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS, OPT_NOAPPS, OPT_ALLOWEMPTY
+	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS, OPT_NOAPPS, OPT_ALLOWEMPTY,
+	OPT_ONLYFAILED
 };
 
 static const struct option options[] = {
@@ -87,6 +91,7 @@ static const struct option options[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "continue-on-error", no_argument, NULL, OPT_CONTINUE },
+	{ "only-failed", no_argument, NULL, OPT_ONLYFAILED },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "no-apps", no_argument, NULL, OPT_NOAPPS },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -412,7 +417,7 @@ int cmd_scan(int argc, char **argv)
 	struct cli_key_opts key = { 0 };
 	unsigned long since = 0, jobs = 1;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
-	int no_apps = 0, allow_empty = 0;
+	int no_apps = 0, allow_empty = 0, only_failed = 0;
 	int c, rc = WS_OK, file_level = WS_LOG_INFO;
 	struct scan_log slog;
 	struct ws_log log;
@@ -470,6 +475,7 @@ int cmd_scan(int argc, char **argv)
 			}
 			break;
 		case OPT_CONTINUE: cont = 1; break;
+		case OPT_ONLYFAILED: only_failed = 1; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_NOAPPS: no_apps = 1; break;
 		case OPT_ALLOWEMPTY: allow_empty = 1; break;
@@ -489,6 +495,10 @@ int cmd_scan(int argc, char **argv)
 	}
 	if (!store_dir && !estimate) {
 		rc = cli_usage("scan", "--store is required (or --estimate)");
+		goto out;
+	}
+	if (only_failed && estimate) {
+		rc = cli_usage("scan", "--only-failed reads the store's records: not with --estimate");
 		goto out;
 	}
 	if (device && (sources.n != 1 || inventory)) {
@@ -541,6 +551,36 @@ int cmd_scan(int argc, char **argv)
 		/* create the store and check the key once, with clear messages */
 		if ((rc = cli_store_open("scan", store_dir, &key, 1, encrypt, &log, &st)))
 			goto out;
+		if (only_failed) {
+			size_t dropped = 0;
+
+			rc = scan_wave_keep_failed(st, &wave, &dropped, &err);
+			if (rc) {
+				store_close(st);
+				cli_fail(&err);
+				goto out;
+			}
+			ws_logf(&log, WS_LOG_INFO, "", "--only-failed: %zu devices whose last "
+				"attempt succeeded are not scanned again", dropped);
+			if (!wave.n) {
+				store_close(st);
+				if (!quiet && !json)
+					printf("nothing to rescan: every device's last attempt succeeded\n");
+				if (json) {
+					struct cli_json j;
+
+					cli_json_init(&j, 0);
+					cli_json_obj(&j, NULL);
+					cli_json_i64(&j, "status", 0);
+					cli_json_arr(&j, "devices");
+					cli_json_end(&j);
+					cli_json_end(&j);
+					cli_json_print(&j, stdout);
+					cli_json_release(&j);
+				}
+				goto out;
+			}
+		}
 		store_close(st);
 		if (!realpath(store_dir, store_real))
 			store_real[0] = '\0';

@@ -201,6 +201,17 @@ int scan_inventory_load(const char *path, struct scan_wave *w,
 int scan_inventory_parse(const char *name, const char *data, size_t len,
 			 struct scan_wave *w, struct ws_error *err);
 
+/*
+ * For a rerun of a wave (scan --only-failed): drop from `w` every target
+ * whose newest scan event in the store (docs/store-format.md §13) ended
+ * well (WS_OK or WS_PARTIAL).  A target is matched by its device name (any
+ * case) when the inventory gives one, else by its source folder as written.
+ * Failed targets, bad lines and targets never tried stay.  *dropped (may be
+ * NULL) gets the count.  Errors: store listing errors.
+ */
+int scan_wave_keep_failed(struct store *st, struct scan_wave *w, size_t *dropped,
+			  struct ws_error *err);
+
 /* What happened to one target. */
 struct scan_report {
 	const struct scan_target *target;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "util/ws_buf.h"
+#include "util/ws_csv.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 
@@ -61,151 +62,6 @@ void scan_wave_release(struct scan_wave *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* ---- CSV ---------------------------------------------------------------- */
-
-struct csv {
-	const char *p, *end;
-	long line;               /* line of the next character */
-};
-
-struct csv_rec {
-	struct ws_buf *f;
-	size_t n, alloc;
-};
-
-static void rec_clear(struct csv_rec *r)
-{
-	for (size_t i = 0; i < r->alloc; i++)
-		ws_buf_reset(&r->f[i]);
-	r->n = 0;
-}
-
-static void rec_release(struct csv_rec *r)
-{
-	for (size_t i = 0; i < r->alloc; i++)
-		ws_buf_release(&r->f[i]);
-	free(r->f);
-}
-
-static struct ws_buf *rec_field(struct csv_rec *r)
-{
-	if (r->n == r->alloc) {
-		size_t old = r->alloc;
-
-		r->alloc = old ? old * 2 : 8;
-		r->f = ws_xrealloc(r->f, r->alloc * sizeof(*r->f));
-		for (size_t i = old; i < r->alloc; i++)
-			ws_buf_init(&r->f[i]);
-	}
-	ws_buf_reset(&r->f[r->n]);
-	return &r->f[r->n++];
-}
-
-/* Skip to just after the end of the current physical line. */
-static void csv_skip_line(struct csv *c)
-{
-	while (c->p < c->end && *c->p != '\n')
-		c->p++;
-	if (c->p < c->end) {
-		c->p++;
-		c->line++;
-	}
-}
-
-/*
- * One record (quoted fields may span lines).  Returns 1 with a record, 0 at
- * the end, -1 when malformed (`why` says how; the cursor is then after the
- * record's first line so reading resumes there).
- */
-static int csv_next(struct csv *c, struct csv_rec *r, const char **why)
-{
-	const char *start = c->p;
-	long start_line = c->line;
-	struct ws_buf *f;
-
-	rec_clear(r);
-	if (c->p >= c->end)
-		return 0;
-	f = rec_field(r);
-	while (c->p < c->end) {
-		char ch = *c->p;
-
-		if (ch == '"' && !f->len) {
-			c->p++;
-			for (;;) {
-				if (c->p >= c->end) {
-					*why = "unbalanced quote";
-					c->p = start;
-					c->line = start_line;
-					csv_skip_line(c);
-					return -1;
-				}
-				if (*c->p == '"') {
-					if (c->p + 1 < c->end && c->p[1] == '"') {
-						ws_buf_addch(f, '"');
-						c->p += 2;
-						continue;
-					}
-					c->p++;
-					break;
-				}
-				if (*c->p == '\n')
-					c->line++;
-				ws_buf_addch(f, *c->p++);
-			}
-			/* after a closing quote: separator or end of line */
-			while (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
-				c->p++;
-			if (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
-			    *c->p != '\r') {
-				*why = "text after a closing quote";
-				c->p = start;
-				c->line = start_line;
-				csv_skip_line(c);
-				return -1;
-			}
-			continue;
-		}
-		if (ch == ',') {
-			f = rec_field(r);
-			c->p++;
-			continue;
-		}
-		if (ch == '\r' && c->p + 1 < c->end && c->p[1] == '\n') {
-			c->p++;
-			continue;
-		}
-		if (ch == '\n') {
-			c->p++;
-			c->line++;
-			return 1;
-		}
-		if (ch == '"') {
-			*why = "quote inside an unquoted field";
-			c->p = start;
-			c->line = start_line;
-			csv_skip_line(c);
-			return -1;
-		}
-		ws_buf_addch(f, ch);
-		c->p++;
-	}
-	return 1;
-}
-
-static void trim(struct ws_buf *b)
-{
-	size_t s = 0, e = b->len;
-
-	while (s < e && (b->buf[s] == ' ' || b->buf[s] == '\t'))
-		s++;
-	while (e > s && (b->buf[e - 1] == ' ' || b->buf[e - 1] == '\t' ||
-			 b->buf[e - 1] == '\r'))
-		e--;
-	memmove(b->buf, b->buf + s, e - s);
-	ws_buf_setlen(b, e - s);
-}
-
 static void split_patterns(const char *s, char ***v, size_t *n)
 {
 	size_t alloc = 0;
@@ -216,7 +72,7 @@ static void split_patterns(const char *s, char ***v, size_t *n)
 		struct ws_buf b = WS_BUF_INIT;
 
 		ws_buf_add(&b, s, len);
-		trim(&b);
+		ws_csv_trim(&b);
 		if (b.len) {
 			WS_ALLOC_GROW(*v, *n + 1, alloc);
 			(*v)[(*n)++] = ws_buf_detach(&b, NULL);
@@ -260,23 +116,22 @@ int scan_inventory_parse(const char *name, const char *data, size_t len,
 	static const char *const col_names[NCOLS] = {
 		"device", "source", "users-include", "users-exclude"
 	};
-	struct csv c = { data, data + len, 1 };
-	struct csv_rec r = { 0 };
+	struct ws_csv c;
+	struct ws_csv_rec r = WS_CSV_REC_INIT;
 	const char *why = NULL;
 	long col[NCOLS], header_line;
 	size_t ncols;
 	int rc = WS_OK, k;
 
-	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
-		c.p += 3;
+	ws_csv_init(&c, data, len);
 	/* header: the first line that is neither empty nor a comment */
 	for (;;) {
 		header_line = c.line;
 		if (c.p < c.end && *c.p == '#') {
-			csv_skip_line(&c);
+			ws_csv_skip_line(&c);
 			continue;
 		}
-		k = csv_next(&c, &r, &why);
+		k = ws_csv_next(&c, &r, &why);
 		if (k <= 0) {
 			rc = ws_error_set(err, WS_E_USAGE, name, "%s",
 					  k < 0 ? why : "inventory has no header line "
@@ -292,7 +147,7 @@ int scan_inventory_parse(const char *name, const char *data, size_t len,
 	for (int i = 0; i < NCOLS; i++)
 		col[i] = -1;
 	for (size_t i = 0; i < ncols; i++) {
-		trim(&r.f[i]);
+		ws_csv_trim(&r.f[i]);
 		for (int j = 0; j < NCOLS; j++)
 			if (!strcasecmp(r.f[i].buf, col_names[j]) && col[j] < 0)
 				col[j] = (long)i;
@@ -310,10 +165,10 @@ int scan_inventory_parse(const char *name, const char *data, size_t len,
 		const char *dev, *src;
 
 		if (c.p < c.end && *c.p == '#') {
-			csv_skip_line(&c);
+			ws_csv_skip_line(&c);
 			continue;
 		}
-		k = csv_next(&c, &r, &why);
+		k = ws_csv_next(&c, &r, &why);
 		if (k == 0)
 			break;
 		if (k < 0) {
@@ -321,7 +176,7 @@ int scan_inventory_parse(const char *name, const char *data, size_t len,
 			continue;
 		}
 		for (size_t i = 0; i < r.n; i++)
-			trim(&r.f[i]);
+			ws_csv_trim(&r.f[i]);
 		if (r.n == 1 && !r.f[0].len)
 			continue; /* empty line */
 		dev = col[COL_DEVICE] >= 0 && (size_t)col[COL_DEVICE] < r.n ?
@@ -363,7 +218,7 @@ int scan_inventory_parse(const char *name, const char *data, size_t len,
 				       &t->n_users_exclude);
 	}
 out:
-	rec_release(&r);
+	ws_csv_rec_release(&r);
 	return rc;
 }
 
@@ -377,6 +232,53 @@ int scan_inventory_load(const char *path, struct scan_wave *w,
 		rc = scan_inventory_parse(path, data.buf, data.len, w, err);
 	ws_buf_release(&data);
 	return rc;
+}
+
+/* ---- reruns ------------------------------------------------------------- */
+
+/* The newest scan event of target t, or NULL. */
+static const struct store_event *last_event(const struct store_event_list *l,
+					    const struct scan_target *t)
+{
+	for (size_t i = l->n; i-- > 0;) {
+		const struct store_event *e = l->v[i];
+
+		if (t->device ? !ws_name_casecmp(e->device, t->device) :
+				(t->source && !strcmp(e->location, t->source)))
+			return e;
+	}
+	return NULL;
+}
+
+int scan_wave_keep_failed(struct store *st, struct scan_wave *w, size_t *dropped,
+			  struct ws_error *err)
+{
+	struct store_event_list l = STORE_EVENT_LIST_INIT;
+	size_t out = 0, n = 0;
+	int rc;
+
+	if ((rc = store_event_list(st, 1u << STORE_EVENT_SCAN, &l, err)))
+		return rc;
+	for (size_t i = 0; i < w->n; i++) {
+		struct scan_target *t = &w->v[i];
+		const struct store_event *e = t->bad ? NULL : last_event(&l, t);
+
+		if (e && (e->status == WS_OK || e->status == WS_PARTIAL)) {
+			free(t->device);
+			free(t->source);
+			strs_free(t->users_include, t->n_users_include);
+			strs_free(t->users_exclude, t->n_users_exclude);
+			free(t->message);
+			n++;
+			continue;
+		}
+		w->v[out++] = *t;
+	}
+	w->n = out;
+	if (dropped)
+		*dropped = n;
+	store_event_list_release(&l);
+	return WS_OK;
 }
 
 /* ---- parallel scanning -------------------------------------------------- */
