@@ -45,6 +45,7 @@ static const char *kind_name(int kind)
 	case STORE_PROBLEM_INDEX: return "index";
 	case STORE_PROBLEM_BLOB: return "blob";
 	case STORE_PROBLEM_CATALOG: return "catalog";
+	case STORE_PROBLEM_EVENT: return "event";
 	default: return "file";
 	}
 }

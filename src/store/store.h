@@ -419,7 +419,8 @@ enum store_problem_kind {
 	STORE_PROBLEM_INDEX = 3,      /* pack index damaged or missing */
 	STORE_PROBLEM_BLOB = 4,       /* one blob does not decode or match */
 	STORE_PROBLEM_CATALOG = 5,    /* catalog damaged */
-	STORE_PROBLEM_FILE = 6        /* a scan's file lost content */
+	STORE_PROBLEM_FILE = 6,       /* a scan's file lost content */
+	STORE_PROBLEM_EVENT = 7       /* an event record damaged (§13) */
 };
 
 struct store_problem {
@@ -447,6 +448,7 @@ struct store_verify_stats {
 	uint64_t scans, packs, blobs_checked, files_checked;
 	uint64_t problems;
 	uint64_t files_damaged;       /* files of scans that lost content */
+	uint64_t events;              /* event records checked (whole store) */
 };
 
 /*
@@ -455,7 +457,8 @@ struct store_verify_stats {
  * its pack's size and embedded index, every chunk a catalog references is
  * present in its pack's index with the same length.  With deep: also every
  * blob is read, decrypted, decompressed and hashed, and the files using a
- * bad blob are reported.  Returns WS_OK when sound, WS_E_CORRUPT when a
+ * bad blob are reported.  Without opts->device, every event record is
+ * authenticated too (STORE_PROBLEM_EVENT).  Returns WS_OK when sound, WS_E_CORRUPT when a
  * problem was reported, another code when verification could not run.
  */
 int store_verify(struct store *st, const struct store_verify_opts *opts,

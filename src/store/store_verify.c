@@ -335,6 +335,25 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 	}
 	for (size_t i = 0; i < ncat; i++)
 		check_catalog(&v, cats[i]);
+	/* event records (whole store only: they are not a device's content) */
+	if (!opts->device) {
+		struct store_event_list el = STORE_EVENT_LIST_INIT;
+
+		if ((rc = store_event_list(st, 0, &el, err)))
+			goto out;
+		stats->events = el.n + el.damaged;
+		for (size_t i = 0; i < el.damaged; i++) {
+			const char *why = strstr(el.damaged_why[i], ": ");
+			struct ws_buf rel = WS_BUF_INIT;
+
+			ws_buf_add(&rel, el.damaged_why[i],
+				   why ? (size_t)(why - el.damaged_why[i]) : 0);
+			problem(&v, STORE_PROBLEM_EVENT, rel.buf ? rel.buf : "events", NULL,
+				NULL, NULL, why ? why + 2 : el.damaged_why[i]);
+			ws_buf_release(&rel);
+		}
+		store_event_list_release(&el);
+	}
 	if (stats->problems)
 		rc = ws_error_set(err, WS_E_CORRUPT, st->dir,
 				  "%llu problem(s) found, %llu file(s) of scans lost content",

@@ -12,7 +12,8 @@
 # the HTML is one self-contained file whose data-json numbers equal the
 # JSON's, rendered by headless Chromium (screenshot kept in the build tree,
 # DOM dumped: no script element, the same numbers); list --user finds a
-# user across devices; a truncated event is named, not fatal.
+# user across devices; a truncated event is named, not fatal, and verify
+# finds it (42).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
@@ -234,6 +235,10 @@ r = json.load(open(sys.argv[1]))
 assert r["totals"]["events_damaged"] == 1, r["totals"]
 assert any("events/" in p and "authenticate" in p for p in r["problems"]), r["problems"]' "$t/report2.json" ||
   fail "damaged event not reported: $(cat "$t/report2.json")"
+
+"$WINSTATE" verify --store "$t/st" > "$t/verify.out" 2>&1
+[ $? -eq 42 ] || fail "verify does not see the damaged event: $(cat "$t/verify.out")"
+grep -q "event *events/.*\.evt" "$t/verify.out" || fail "verify does not name the event: $(cat "$t/verify.out")"
 
 [ -z "${chrome_missing:-}" ] || skip "everything but the Chromium rendering passed (chromium missing)"
 pass
