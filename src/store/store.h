@@ -601,6 +601,8 @@ struct store_event_signin {
 struct store_event {
 	int type;                /* enum store_event_type (others: skip) */
 	char id[STORE_SCAN_ID_MAX]; /* set by store_event_write / the reader */
+	int32_t id_ns;           /* reader: nanoseconds of the id's second (-1
+				    unknown): orders events of one second */
 	int64_t started, finished;  /* Unix seconds */
 	int status;              /* the attempt's exit status (0 ok, 3 partial) */
 	const char *device;      /* scan: the device ("" not known); apply: the
@@ -635,7 +637,8 @@ int store_event_write(struct store *st, const struct store_event *ev,
 
 /* An event read back: the strings and arrays belong to it. */
 struct store_event_list {
-	struct store_event **v;  /* oldest first (by id: time, then random) */
+	struct store_event **v;  /* oldest first (the id's second, then id_ns,
+				    then the id, as scans are ordered) */
 	size_t n, alloc;
 	size_t damaged;          /* event files that could not be read */
 	char **damaged_why;      /* one message each ("events/<id>.evt: ...") */

@@ -43,7 +43,7 @@ static void put_counts(struct ws_buf *r, const struct store_count *c, size_t n)
 	}
 }
 
-static void encode(const struct store_event *ev, struct ws_buf *out)
+static void encode(const struct store_event *ev, int32_t id_ns, struct ws_buf *out)
 {
 	struct ws_buf r = WS_BUF_INIT;
 
@@ -58,6 +58,7 @@ static void encode(const struct store_event *ev, struct ws_buf *out)
 	store_rec_put_str(&r, ev->message);
 	store_rec_put_str(&r, ev->tool_version);
 	ws_buf_add_varint(&r, ev->line);
+	ws_buf_add_varint(&r, (uint64_t)id_ns); /* orders events of one second */
 	emit(out, ER_EVENT, &r);
 	for (size_t i = 0; i < ev->n_counts; i++) {
 		store_rec_put_str(&r, ev->counts[i].name);
@@ -116,7 +117,7 @@ static void event_ad(struct ws_buf *ad, const unsigned char *head,
 }
 
 /* Same clock as scan ids, so events and scans order together. */
-static void make_id(const struct store *st, char *out)
+static void make_id(const struct store *st, char *out, int32_t *ns)
 {
 	struct ws_buf r = WS_BUF_INIT;
 	struct timespec ts;
@@ -125,9 +126,12 @@ static void make_id(const struct store *st, char *out)
 
 	if (st->clock)
 		st->clock(st->clock_ctx, &ts);
-	else if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+	else if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
 		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
 	now = ts.tv_sec;
+	*ns = (int32_t)ts.tv_nsec;
 	gmtime_r(&now, &tm);
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 	ws_random_hex(&r, 8);
@@ -143,10 +147,11 @@ int store_event_write(struct store *st, const struct store_event *ev,
 	struct ws_buf f = WS_BUF_INIT, path = WS_BUF_INIT;
 	unsigned char head[EV_HEAD_LEN];
 	char id[STORE_SCAN_ID_MAX];
+	int32_t ns;
 	int rc;
 
-	make_id(st, id);
-	encode(ev, &pl);
+	make_id(st, id, &ns);
+	encode(ev, ns, &pl);
 	if (pl.len > STORE_EVENT_MAX - 1024) {
 		rc = ws_error_set(err, WS_E_USAGE, id, "event record too large (%zu bytes)",
 				  pl.len);
@@ -303,6 +308,14 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			o->ev.message = get_str(o, &c);
 			o->ev.tool_version = get_str(o, &c);
 			o->ev.line = get_varint(&c);
+			o->ev.id_ns = -1;
+			if (!c.bad && c.p < c.end) {
+				uint64_t ns = get_varint(&c);
+
+				if (ns > 999999999)
+					return -1;
+				o->ev.id_ns = (int32_t)ns;
+			}
 			break;
 		}
 		case ER_COUNT: {
@@ -462,7 +475,9 @@ static int id_cmp(const void *a, const void *b)
 	const struct store_event *x = *(struct store_event *const *)a;
 	const struct store_event *y = *(struct store_event *const *)b;
 
-	return strcmp(x->id, y->id);
+	/* oldest first: the same order as scans (store_scan_order is newest
+	 * first) */
+	return -store_scan_order(x->id, x->id_ns, y->id, y->id_ns);
 }
 
 int store_event_list(struct store *st, unsigned type_mask,

@@ -427,6 +427,7 @@ def dec_event(data, ev_id):
             for k in ("device", "computer", "location", "scan_id", "message", "tool_version"):
                 ev[k] = b.str()
             ev["line"] = b.varint()
+            ev["id_ns"] = b.varint() if not b.end() else -1
             ev.update(counts={}, users=[], compat=[], notes=[], signin=None)
         elif t == EV_COUNT:
             name = b.str()
@@ -464,7 +465,8 @@ def read_events(store):
     for n in sorted(os.listdir(d)):
         if n.endswith(".evt") and not n.startswith("."):
             out.append(dec_event(open(os.path.join(d, n), "rb").read(), n[:-4]))
-    return out
+    # §13: by the id's second, then id_ns, then the id
+    return sorted(out, key=lambda e: (e["id"][:16], e["id_ns"], e["id"]))
 
 
 # ---- scans --------------------------------------------------------------------

@@ -208,8 +208,13 @@ static void many_writers(void **state)
 	}
 	tu_assert_ok(store_event_list(st, 0, &l, &err), &err);
 	assert_int_equal(l.n, 100);
-	for (size_t i = 1; i < l.n; i++)
-		assert_true(strcmp(l.v[i - 1]->id, l.v[i]->id) < 0);
+	/* oldest first: by the id's second, then its nanoseconds */
+	for (size_t i = 1; i < l.n; i++) {
+		int c = strncmp(l.v[i - 1]->id, l.v[i]->id, 16);
+
+		assert_true(c < 0 || (c == 0 && l.v[i - 1]->id_ns <= l.v[i]->id_ns));
+		assert_true(l.v[i]->id_ns >= 0);
+	}
 	store_event_list_release(&l);
 	store_close(st);
 }
