@@ -6,6 +6,10 @@
 #   ./build.sh fuzz     libFuzzer targets with clang in build-fuzz/
 #   ./build.sh bench    benchmarks against tar, restic, find, hivexml (bench/run.sh
 #                       [--quick] [--update-doc]; results in docs/performance.md)
+#   ./build.sh image    the wave kit's boot image (ISO + PXE) with live-build in
+#                       build-image/ (tools/wavekit/build-image.sh [--site DIR])
+#   ./build.sh image-test  build the image, then boot it in QEMU on a Windows
+#                       fixture disk: an unattended capture (20-40 min, TCG)
 #   ./build.sh deps     only install the build dependencies (test-deps: and the test tools)
 # Only `test`, `demo`, `fuzz` and `bench` install the tools they need beyond
 # the build dependencies.
@@ -36,6 +40,11 @@ TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex l
 DEMO_PKGS=(libcmocka-dev python3)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 BENCH_PKGS=(libcmocka-dev libhivex-bin python3)
+# The boot image: live-build (its binary-stage tools are installed inside the
+# image's chroot by live-build itself), CPack's dpkg-dev; QEMU and sfdisk to
+# boot it on a fixture disk.
+IMAGE_PKGS=(live-build debootstrap cpio rsync wget xz-utils file bzip2 apt-utils dpkg-dev)
+IMAGE_TEST_PKGS=(qemu-system-x86 ntfs-3g fdisk libcmocka-dev)
 
 # install_deps PKG...: apt-get install whichever of PKG are missing.
 install_deps() {
@@ -102,6 +111,12 @@ case "$cmd" in
   fuzz) install_deps "${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}"
         CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON -DWS_TESTS=OFF >/dev/null
         cmake --build build-fuzz -j"$JOBS" ;;
+  image) install_deps "${BUILD_PKGS[@]}" "${IMAGE_PKGS[@]}"; bash tools/wavekit/build-image.sh "$@" ;;
+  image-test) install_deps "${BUILD_PKGS[@]}" "${IMAGE_PKGS[@]}" "${IMAGE_TEST_PKGS[@]}"
+              [ -f build-image/winstate-wave.iso ] || bash tools/wavekit/build-image.sh
+              cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DWS_TESTS=ON >/dev/null
+              cmake --build build -j"$JOBS" --target wsfixture winstate
+              bash tools/wavekit/image-test.sh "$@" ;;
   deps) install_deps "${BUILD_PKGS[@]}" ;;
   test-deps) install_deps "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" ;;
   print-deps) # what a command installs, one a line (tests/e2e/t96_build_deps.sh)
@@ -111,6 +126,7 @@ case "$cmd" in
       demo) printf '%s\n' "${BUILD_PKGS[@]}" "${DEMO_PKGS[@]}" ;;
       fuzz) printf '%s\n' "${BUILD_PKGS[@]}" "${FUZZ_PKGS[@]}" ;;
       bench) printf '%s\n' "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}" ;;
+      image) printf '%s\n' "${BUILD_PKGS[@]}" "${IMAGE_PKGS[@]}" ;;
       *) echo "build.sh print-deps: unknown command $1" >&2; exit 11 ;;
     esac ;;
   bench) install_deps "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}"
@@ -119,5 +135,5 @@ case "$cmd" in
              { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$t" >/dev/null; }
          done
          bash bench/run.sh "$@" ;;
-  *) echo "usage: ./build.sh [build|test|demo|fuzz|bench|deps|test-deps]" >&2; exit 11 ;;
+  *) echo "usage: ./build.sh [build|test|demo|fuzz|bench|image|image-test|deps|test-deps]" >&2; exit 11 ;;
 esac

@@ -48,6 +48,19 @@ res=$(ls "$t/store/wavekit/$uuid/"*-capture.result) || fail "no result record"
 grep -qx "status=ok" "$res" && grep -qx "device=WAVE-PC1" "$res" && grep -qx "exit=0" "$res" || { cat "$res"; fail "result record"; }
 log=$(ls "$t/store/wavekit/$uuid/"*-capture-pc1.log) && [ -s "$log" ] || fail "no per-device log in the store"
 
+# An encrypted store: the kit's plain-text records name nothing private
+# (no device, user or path; no log, no machine -> device map).
+head -c 32 /dev/urandom >"$t/medium/winstate/store.key"
+site "mode=capture" "store=dir:$t/estore" "rules=rules.xml" "key-file=store.key"
+wave "$t/pc1"
+[ "$(rc)" = 0 ] || { cat "$t/out" "$t/err" >&2; fail "encrypted capture exit $(rc)"; }
+"$WINSTATE" list --store "$t/estore" --key-file "$t/medium/winstate/store.key" | grep -q WAVE-PC1 ||
+  fail "the encrypted store has no scan of WAVE-PC1"
+! grep -rqa -e WAVE-PC1 -e alice "$t/estore" || fail "the encrypted store names the device or a user in clear"
+! ls "$t/estore/wavekit/$uuid/"*.log >/dev/null 2>&1 || fail "a log in clear in an encrypted store"
+[ ! -e "$t/estore/wavekit/$uuid/device" ] || fail "machine -> device map in clear in an encrypted store"
+ls "$t/estore/wavekit/$uuid/"*-capture.result | xargs grep -qx "status=ok" || fail "no result record (encrypted store)"
+
 # The kernel command line wins over the file.
 echo "quiet winstate.mode=menu splash" >"$t/cmdline"
 wave "$t/pc1"
