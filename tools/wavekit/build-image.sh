@@ -37,9 +37,15 @@ rm -rf "$OUT/deb" && mkdir -p "$OUT/deb"
 deb=$(ls "$OUT"/deb/*.deb | head -n1)
 
 # 2. A fresh live-build tree from the configuration in the repository.
+# live-build's package cache survives between builds (cache/ only: every
+# other piece of the tree is made afresh).
 lbdir=$OUT/lb
-if [ -d "$lbdir" ]; then (cd "$lbdir" && lb clean noauto --purge >/dev/null 2>&1 || true); fi
+if [ -d "$lbdir" ]; then
+  (cd "$lbdir" && lb clean noauto >/dev/null 2>&1 || true)
+  [ -d "$lbdir/cache" ] && rm -rf "$OUT/lb-cache" && mv "$lbdir/cache" "$OUT/lb-cache"
+fi
 rm -rf "$lbdir" && mkdir -p "$lbdir"
+[ -d "$OUT/lb-cache" ] && mv "$OUT/lb-cache" "$lbdir/cache"
 cp -a "$ROOT/tools/wavekit/live/." "$lbdir/"
 mkdir -p "$lbdir/config/packages.chroot" "$lbdir/config/includes.chroot/usr/local/bin"
 cp "$deb" "$lbdir/config/packages.chroot/"
@@ -57,8 +63,8 @@ mv -f "$iso" "$OUT/winstate-wave.iso"
 # 4. PXE: the kernel, initrd and squashfs the ISO boots, and a menu entry
 # that fetches the squashfs over HTTP (live-boot's fetch=).
 rm -rf "$OUT/pxe" && mkdir -p "$OUT/pxe/pxelinux.cfg"
-cp "$lbdir"/binary/live/vmlinuz* "$OUT/pxe/vmlinuz"
-cp "$lbdir"/binary/live/initrd.img* "$OUT/pxe/initrd.img"
+cp "$(ls "$lbdir"/binary/live/vmlinuz* | sort -V | tail -n1)" "$OUT/pxe/vmlinuz"
+cp "$(ls "$lbdir"/binary/live/initrd.img* | sort -V | tail -n1)" "$OUT/pxe/initrd.img"
 cp "$lbdir"/binary/live/filesystem.squashfs "$OUT/pxe/"
 cat >"$OUT/pxe/pxelinux.cfg/default" <<'EOF'
 # Replace SERVER with the HTTP server holding filesystem.squashfs, and the

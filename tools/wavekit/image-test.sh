@@ -36,7 +36,7 @@ trap cleanup EXIT
 
 # Disk 1: GPT, an EFI-sized first partition and the Windows partition at 129 MiB.
 truncate -s 512M "$T/winpart.img"
-mkntfs -q -F -f -L Windows -p 264192 "$T/winpart.img" >/dev/null
+mkntfs -q -F -f -L Windows -p 264192 -s 512 -H 255 -S 63 "$T/winpart.img" >/dev/null 2>&1
 ntfs-3g "$T/winpart.img" "$mnt"
 "$WSFIXTURE" --out "$mnt" --users 2 --files 20 --computer QEMU-PC1 --no-links >/dev/null
 umount "$mnt"
@@ -51,12 +51,12 @@ rm -f "$T/winpart.img"
 
 # Disk 2: the store, a bare NTFS file system labelled WSSTORE.
 truncate -s 512M "$T/store.img"
-mkntfs -q -F -f -L WSSTORE "$T/store.img" >/dev/null
+mkntfs -q -F -f -L WSSTORE -s 512 -H 255 -S 63 "$T/store.img" >/dev/null 2>&1
 
 append="boot=live components console=ttyS0,115200 quiet winstate.mode=capture winstate.store=label:WSSTORE winstate.poweroff=yes"
 echo "image-test.sh: booting (TCG); serial console in $T/serial.log"
 start=$(date +%s)
-timeout 3600 qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nographic -no-reboot \
+timeout "${IMAGE_TEST_TIMEOUT:-3600}" qemu-system-x86_64 -machine q35 -m 2048 -smp 2 -nographic -no-reboot \
   -kernel "$IMG/pxe/vmlinuz" -initrd "$IMG/pxe/initrd.img" -append "$append" \
   -drive file="$IMG/winstate-wave.iso",media=cdrom,readonly=on \
   -drive file="$T/disk1.img",format=raw,if=virtio \
