@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <blkid/blkid.h>
@@ -303,10 +304,15 @@ int bd_part_scan_fd(int fd, const char *name, struct bd_disk **out, struct ws_er
 int bd_part_scan(const char *path, struct bd_disk **out, struct ws_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), st;
+	struct stat sb;
 
 	*out = NULL;
 	if (fd < 0)
 		return ws_error_set_errno(err, WS_E_IO, errno, path, "cannot open");
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		close(fd);
+		return ws_error_set(err, WS_E_USAGE, path, "is a folder, not a disk or disk image");
+	}
 	st = bd_part_scan_fd(fd, path, out, err);
 	close(fd);
 	return st;

@@ -132,7 +132,8 @@ struct bd_disk {
  * empty stay in the list with `bad` set and `why` filled: the rest of the
  * disk is still usable.  Errors: WS_E_IO (cannot open/read; a GPT whose
  * header does not fit the disk, as a truncated image has), WS_E_UNSUPPORTED
- * (a table libblkid rejects, more than BD_PART_MAX partitions), each naming
+ * (a table libblkid rejects, more than BD_PART_MAX partitions), WS_E_USAGE
+ * (bd_part_scan: `path` is a folder), each naming
  * the disk.
  */
 int bd_part_scan(const char *path, struct bd_disk **out, struct ws_error *err);

@@ -31,6 +31,7 @@ int cmd_list(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_prune(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
 /* Print "winstate: <where>:<line>:<col>: <msg>" on stderr; return err->code

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blockdev/blockdev.h"
 #include "util/ws_buf.h"
 #include "util/ws_fs.h"
 
@@ -208,4 +209,34 @@ void cli_progress_end(struct cli_progress *p)
 	if (p->drawn)
 		fprintf(stderr, "\r\033[K");
 	p->drawn = 0;
+}
+
+int cli_bde_option(struct bd_keys **keys, int opt, char *arg)
+{
+	struct ws_error err;
+	int rc;
+
+	if (opt < CLI_OPT_BDE_KEYS || opt > CLI_OPT_BDE_PASSWORD)
+		return -1;
+	if (!*keys)
+		*keys = bd_keys_new();
+	ws_error_clear(&err);
+	switch (opt) {
+	case CLI_OPT_BDE_KEYS:
+		rc = bd_keys_load_csv(*keys, arg, &err);
+		break;
+	case CLI_OPT_BDE_BEK:
+		rc = bd_keys_add(*keys, BD_KEY_STARTUP, arg, NULL, arg, &err);
+		break;
+	case CLI_OPT_BDE_RECOVERY:
+		rc = bd_keys_add(*keys, BD_KEY_RECOVERY, arg, NULL, "--recovery-password", &err);
+		break;
+	default:
+		rc = bd_keys_add(*keys, BD_KEY_PASSWORD, arg, NULL, "--bitlocker-password", &err);
+		break;
+	}
+	/* the copy is in the key set: no trace left in /proc/PID/cmdline */
+	if (opt == CLI_OPT_BDE_RECOVERY || opt == CLI_OPT_BDE_PASSWORD)
+		memset(arg, 'x', strlen(arg));
+	return rc ? cli_fail(&err) : 0;
 }

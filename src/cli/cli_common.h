@@ -23,6 +23,33 @@ int cli_store_open(const char *cmd, const char *dir, const struct cli_key_opts *
 		   int create, int encrypt, struct ws_log *log,
 		   struct store **out);
 
+/*
+ * BitLocker keys for a --source that is a disk, an image or a partition
+ * (scan, rules explain): the options below, in each command's option table
+ * (CLI_BDE_OPTIONS) and help text (CLI_BDE_USAGE).  cli_bde_option() takes
+ * one of them into *keys (made on first use): 0 when taken, -1 when `opt`
+ * is not one of them, else the exit code after printing why.  A secret on
+ * the command line is wiped from argv once copied.  Keys never reach a
+ * message, a log or the output.
+ */
+enum {
+	CLI_OPT_BDE_KEYS = 900, CLI_OPT_BDE_RECOVERY, CLI_OPT_BDE_BEK, CLI_OPT_BDE_PASSWORD
+};
+#define CLI_BDE_OPTIONS                                                            \
+	{ "bitlocker-keys", required_argument, NULL, CLI_OPT_BDE_KEYS },           \
+	{ "recovery-password", required_argument, NULL, CLI_OPT_BDE_RECOVERY },    \
+	{ "bek", required_argument, NULL, CLI_OPT_BDE_BEK },                       \
+	{ "bitlocker-password", required_argument, NULL, CLI_OPT_BDE_PASSWORD }
+#define CLI_BDE_USAGE                                                              \
+	"  --bitlocker-keys FILE   CSV of BitLocker recovery keys as AD, Intune or MBAM\n" \
+	"                          export them; each volume's key is picked by its\n"     \
+	"                          protector ID (repeatable)\n"                          \
+	"  --recovery-password P   a 48-digit BitLocker recovery password (repeatable)\n" \
+	"  --bek FILE              a BitLocker startup key file (.BEK) (repeatable)\n"    \
+	"  --bitlocker-password P  a BitLocker password (repeatable)\n"
+struct bd_keys;
+int cli_bde_option(struct bd_keys **keys, int opt, char *arg);
+
 /* Folder of the running binary (malloc'd) or NULL. */
 char *cli_exe_dir(void);
 

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "blockdev/blockdev.h"
 #include "cli/cli_common.h"
 #include "rules/rules.h"
 #include "util/ws_fs.h"
@@ -66,7 +67,10 @@ static void lint_usage(FILE *out)
 		"           the user is taken from the path's profile unless --user is given\n"
 		"genconfig  write a Config.xml listing the components found on the source\n"
 		"           (set migrate=\"no\" to leave one out, then scan --config)\n"
-		"Without --rules, winstate's shipped winstate-*.xml files are used.\n");
+		"Without --rules, winstate's shipped winstate-*.xml files are used.\n"
+		"--source is what scan takes: a folder, a disk, an image, DISK@partN; for\n"
+		"BitLocker volumes on them:\n"
+		CLI_BDE_USAGE);
 }
 
 static int cmd_lint(int argc, char **argv)
@@ -175,6 +179,7 @@ struct src_opts {
 	const char *source, *config, *user;
 	const char **rules;
 	size_t nrules;
+	struct bd_keys *keys;   /* BitLocker keys for a disk or image source */
 };
 
 struct pass {
@@ -357,9 +362,10 @@ static int src_parse(int argc, char **argv, const char *cmd, int want_out,
 		{ "user", required_argument, NULL, 'u' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_BDE_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, rc;
 
 	memset(so, 0, sizeof(*so));
 	so->rules = ws_xcalloc((size_t)argc + 1, sizeof(*so->rules));
@@ -380,7 +386,10 @@ static int src_parse(int argc, char **argv, const char *cmd, int want_out,
 			*outp = optarg;
 			break;
 		case 'h': lint_usage(stdout); return WS_HELP;
-		default: return cli_usage(cmd, "unknown option");
+		default:
+			if ((rc = cli_bde_option(&so->keys, c, optarg)) == 0)
+				break;
+			return rc < 0 ? cli_usage(cmd, "unknown option") : rc;
 		}
 	}
 	if (!so->source)
@@ -401,13 +410,16 @@ static int src_open(const struct src_opts *so, struct ws_log *log, struct rule_s
 	char **files = NULL;
 	size_t nfiles = 0;
 	struct ws_error err;
+	struct vol_source_opts so_open = { 0 };
 	int rc = cli_rules_load(so->rules, so->nrules, so->config, log, rs, &files, &nfiles);
 
 	if (rc)
 		return rc;
 	cli_strv_free(files, nfiles);
 	ws_error_clear(&err);
-	if ((rc = vol_open_source(so->source, NULL, vol, &err))) {
+	so_open.keys = so->keys;
+	so_open.log = log;
+	if ((rc = vol_source_open(so->source, &so_open, vol, &err))) {
 		rule_set_free(*rs);
 		*rs = NULL;
 		return cli_fail(&err);
@@ -535,6 +547,7 @@ out:
 	if (vol)
 		vol_close(vol);
 	free(so.rules);
+	bd_keys_free(so.keys);
 	return rc;
 }
 
@@ -597,6 +610,7 @@ out:
 	if (vol)
 		vol_close(vol);
 	free(so.rules);
+	bd_keys_free(so.keys);
 	return rc;
 }
 

@@ -12,22 +12,25 @@
 
 #include "cli/cli_common.h"
 #include "cli/cli_json.h"
+#include "blockdev/blockdev.h"
 #include "scan/scan.h"
 #include "util/ws_buf.h"
 
 static const char usage_text[] =
-	"usage: winstate scan --source DIR [--source DIR ...] --store DIR [options]\n"
+	"usage: winstate scan --source SRC [--source SRC ...] --store DIR [options]\n"
 	"       winstate scan --inventory devices.csv --store DIR [options]\n"
 	"\n"
 	"Capture users' settings and files from offline Windows installations.\n"
 	"\n"
-	"  --source DIR            root of a Windows installation (repeatable); or an\n"
-	"                          image file or device holding its NTFS file system,\n"
-	"                          read in-process (no mount)\n"
+	"  --source SRC            a Windows installation (repeatable): the root folder of\n"
+	"                          a mounted one, or a disk, block device, disk image or\n"
+	"                          partition image read in-process; DISK@partN picks\n"
+	"                          partition N of a disk holding several installations\n"
 	"  --inventory FILE        CSV with header device,source[,users-include,users-exclude]\n"
 	"                          (patterns in a cell separated by ';'; empty device =\n"
 	"                          computer name); bad lines are reported, the rest scanned\n"
 	"  --store DIR             migration store (created if missing)\n"
+	CLI_BDE_USAGE
 	"  --jobs N                scan N devices at a time (default 1)\n"
 	"  --rules FILE|DIR        USMT-style rule file or folder of them (repeatable);\n"
 	"                          default: winstate's own rules\n"
@@ -97,6 +100,7 @@ static const struct option options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_BDE_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -415,6 +419,7 @@ int cmd_scan(int argc, char **argv)
 	const char *list_files = NULL, *prog_log = NULL, *log_path = NULL;
 	const char *inventory = NULL;
 	struct cli_key_opts key = { 0 };
+	struct bd_keys *bde_keys = NULL;
 	unsigned long since = 0, jobs = 1;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
 	int no_apps = 0, allow_empty = 0, only_failed = 0;
@@ -482,7 +487,12 @@ int cmd_scan(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
-		default: rc = cli_usage("scan", "unknown option"); goto out;
+		default:
+			if ((rc = cli_bde_option(&bde_keys, c, optarg)) == 0)
+				break;
+			if (rc < 0)
+				rc = cli_usage("scan", "unknown option");
+			goto out;
 		}
 	}
 	if (optind < argc) {
@@ -613,6 +623,7 @@ int cmd_scan(int argc, char **argv)
 	fo.on_device_ctx = &wc;
 	scan_opts_init(&fo.base);
 	fo.base.rules = rs;
+	fo.base.bde_keys = bde_keys;
 	fo.base.rule_files = (const char *const *)rule_files;
 	fo.base.n_rule_files = n_rule_files;
 	fo.base.users_include = uinc.v;
@@ -657,6 +668,7 @@ int cmd_scan(int argc, char **argv)
 	}
 out:
 	memset(keybuf, 0, sizeof(keybuf));
+	bd_keys_free(bde_keys);
 	rule_set_free(rs);
 	cli_strv_free(rule_files, n_rule_files);
 	scan_wave_release(&wave);

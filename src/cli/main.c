@@ -17,6 +17,7 @@ static const struct cli_command commands[] = {
 	{ "prune", cmd_prune, "keep the newest N scans per device, remove unused packs" },
 	{ "report", cmd_report, "report a wave: devices, applies, first sign-ins (--html, --csv, --json)" },
 	{ "rules", cmd_rules, "lint rule files, explain a decision, write a Config.xml (genconfig)" },
+	{ "devices", cmd_devices, "list disks, partitions, BitLocker volumes and Windows installations" },
 	{ NULL, NULL, NULL }
 };
 

@@ -482,8 +482,12 @@ int scan_device(struct store *st, const struct scan_opts *o,
 				    "scan needs a source, rules and a store");
 	snprintf(res->device, sizeof(res->device), "%s",
 		 o->device && *o->device ? o->device : "");
-	if ((rc = vol_open_source(o->source, o->tmp_dir, &s.vol, err)))
-		goto out;
+	{
+		struct vol_source_opts so = { o->bde_keys, o->tmp_dir, o->log };
+
+		if ((rc = vol_source_open(o->source, &so, &s.vol, err)))
+			goto out;
+	}
 	vi = vol_get_info(s.vol);
 	copy_identity(res, vi);
 	/* read-only is safe, but what Windows held in memory is not there */

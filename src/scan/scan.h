@@ -78,8 +78,12 @@ struct scan_file_event {
 	int not_captured;        /* cloud-only placeholder */
 };
 
+struct bd_keys;
+
 struct scan_opts {
-	const char *source;              /* root of the Windows installation */
+	const char *source;              /* what --source names: a folder, a disk,
+					    an image, SOURCE@partN (vol_source_open) */
+	const struct bd_keys *bde_keys;  /* BitLocker keys for such sources; may be NULL */
 	const char *device;              /* NULL = the computer name */
 	const struct rule_set *rules;    /* required */
 	const char *const *rule_files;   /* recorded in the catalog */

@@ -26,6 +26,7 @@ int vol_file_open(struct vol *vol, const char *host_path,
 	int fd;
 
 	*out = NULL;
+	vol = vol_route(vol, host_path);
 	if (vol->nt)
 		return vol_nt_file_open(vol, host_path, out, err);
 	fd = open(host_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -87,6 +88,7 @@ int vol_sd_get(struct vol *vol, const char *host_path, struct ws_buf *out,
 	ssize_t n;
 
 	*found = 0;
+	vol = vol_route(vol, host_path);
 	if (vol->nt)
 		return vol_nt_sd_get(vol, host_path, out, found, err);
 	for (int tries = 0; tries < 4; tries++) {
@@ -123,6 +125,7 @@ int vol_streams(struct vol *vol, const char *host_path, struct vol_stream **v,
 	size_t alloc = 0;
 	ssize_t len;
 
+	vol = vol_route(vol, host_path);
 	*v = NULL;
 	*n = 0;
 	if (vol->nt)
@@ -171,6 +174,7 @@ int vol_stream_read(struct vol *vol, const char *host_path, const char *name,
 	struct ws_buf x = WS_BUF_INIT;
 	ssize_t n;
 
+	vol = vol_route(vol, host_path);
 	if (vol->nt)
 		return vol_nt_stream_read(vol, host_path, name, out, err);
 	ws_buf_addf(&x, STREAM_PREFIX "%s", name);

@@ -58,6 +58,12 @@ struct vol {
 	size_t nreplays, areplays;
 	const struct vol_fsops *ops; /* vol_dir_ops or the NTFS backend's */
 	struct vol_nt *nt;        /* vol_open_bd: the mounted image, else NULL */
+	/* vol_source_open: frees the disk and byte sources below the handle */
+	void (*on_close)(void *ctx);
+	void *on_close_ctx;
+	/* Other drives of the installation (vol_source_open: data partitions
+	 * of the same disk by MountedDevices), owned; NULL = none */
+	struct vol *drives[26];
 };
 
 extern const struct vol_fsops vol_dir_ops;
@@ -106,6 +112,11 @@ int vol_nt_streams(struct vol *vol, const char *path, struct vol_stream **v,
 		   size_t *n, struct ws_error *err);
 int vol_nt_stream_read(struct vol *vol, const char *path, const char *name,
 		       struct ws_buf *out, struct ws_error *err);
+
+/* The handle whose root `host_path` is under: an attached drive's, else
+ * `vol` itself (vol_source.c).  Public functions taking a host path call
+ * it first, so the walk and reads of D:\ go to the D: volume. */
+struct vol *vol_route(const struct vol *vol, const char *host_path);
 
 /* Forget the replayed copies and remove the temporary folder. */
 void vol_hive_cleanup(struct vol *vol);

@@ -962,23 +962,10 @@ int vol_open_bd_data(struct bd_source *src, char drive, const char *tmp_dir,
 int vol_open_source(const char *source, const char *tmp_dir, struct vol **out,
 		    struct ws_error *err)
 {
-	struct bd_source *src;
-	struct stat st;
-	int rc;
+	struct vol_source_opts o = { NULL, tmp_dir, NULL };
 
-	*out = NULL;
-	if (!source || !*source || stat(source, &st) != 0 || S_ISDIR(st.st_mode) ||
-	    (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)))
-		return vol_open_in(source, tmp_dir, out, err);
-	if ((rc = bd_file_open(source, 0, 0, &src, err)))
-		return rc;
-	rc = vol_open_bd(src, tmp_dir, out, err);
-	if (rc) {
-		bd_close(src);
-		return rc;
-	}
-	(*out)->nt->owns_src = 1;
-	return WS_OK;
+	/* disks, partitions and BitLocker: vol_source.c */
+	return vol_source_open(source, &o, out, err);
 }
 
 int vol_ntfs_probe(struct bd_source *src, struct vol_ntfs_facts *out,

@@ -312,6 +312,8 @@ void vol_close(struct vol *vol)
 {
 	if (!vol)
 		return;
+	for (int i = 0; i < 26; i++)
+		vol_close(vol->drives[i]);
 	if (vol->system)
 		reg_hive_close(vol->system);
 	if (vol->software)
@@ -324,6 +326,8 @@ void vol_close(struct vol *vol)
 	vol_hive_cleanup(vol);
 	vol_nt_close(vol->nt);
 	free(vol->root);
+	if (vol->on_close)
+		vol->on_close(vol->on_close_ctx);
 	free(vol);
 }
 

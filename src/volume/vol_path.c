@@ -111,6 +111,10 @@ int vol_resolve(struct vol *vol, const char *winpath, struct ws_buf *host,
 	}
 	if (isalpha((unsigned char)p[0]) && p[1] == ':') {
 		if (toupper((unsigned char)p[0]) != vol->info.system_drive) {
+			struct vol *d = vol->drives[toupper((unsigned char)p[0]) - 'A'];
+
+			if (d)   /* an attached drive resolves its own paths */
+				return vol_resolve(d, p, host, res, err);
 			*res = VOL_RES_OTHER_DRIVE;
 			return WS_OK;
 		}
@@ -198,8 +202,10 @@ int vol_winpath(const struct vol *vol, const char *host_path,
 		struct ws_buf *out, struct ws_error *err)
 {
 	size_t rel_len;
-	const char *rel = vol_rel_of(vol, host_path, &rel_len);
+	const char *rel;
 
+	vol = vol_route(vol, host_path);
+	rel = vol_rel_of(vol, host_path, &rel_len);
 	if (!rel)
 		return ws_error_set(err, WS_E_USAGE, host_path,
 				    "path is not inside the Windows volume %s",

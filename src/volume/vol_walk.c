@@ -365,10 +365,13 @@ int vol_list(struct vol *vol, const char *host_dir, char ***names, size_t *n,
 	     struct ws_error *err)
 {
 	size_t rel_len;
-	const char *rel = vol_rel_of(vol, host_dir, &rel_len);
+	const char *rel;
 	char *r;
 	long long h;
 	int rc = WS_OK;
+
+	vol = vol_route(vol, host_dir);
+	rel = vol_rel_of(vol, host_dir, &rel_len);
 
 	*names = NULL;
 	*n = 0;
@@ -459,6 +462,7 @@ static int stat_start(struct vol *vol, const char *host_path,
 int vol_stat(struct vol *vol, const char *host_path, struct vol_entry *e,
 	     struct vol_entry_hold *hold, struct ws_error *err)
 {
+	vol = vol_route(vol, host_path);
 	return stat_start(vol, host_path, e, hold, NULL, err);
 }
 
@@ -510,6 +514,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	long long ph = -1;
 	int rc = WS_OK, stop_rc = WS_OK, r;
 
+	vol = vol_route(vol, host_dir);
 	rc = stat_start(vol, host_dir, &e, &h, &ph, err);
 	if (rc != WS_OK)
 		goto out;

@@ -137,15 +137,7 @@ int vol_open_bd(struct bd_source *src, const char *tmp_dir, struct vol **out,
 int vol_open_bd_data(struct bd_source *src, char drive, const char *tmp_dir,
 		     struct vol **out, struct ws_error *err);
 
-/*
- * What `--source` names, opened: a folder (vol_open_in), or a regular file
- * or block device holding a bare NTFS file system (no partition table),
- * read in-process (vol_open_bd over bd_file_open(path, 0, 0); the handle
- * owns that source and closes it in vol_close).  This is the one entry
- * point of the commands (scan, estimate, list-files, rules explain); disks
- * with a partition table are to be recognised here too.
- * Errors: those of vol_open_in / bd_file_open / vol_open_bd.
- */
+/* vol_source_open (below) without BitLocker keys or log. */
 int vol_open_source(const char *source, const char *tmp_dir, struct vol **out,
 		    struct ws_error *err);
 
@@ -533,5 +525,116 @@ void vol_entry_hold_release(struct vol_entry_hold *hold);
  */
 int vol_stat(struct vol *vol, const char *host_path, struct vol_entry *e,
 	     struct vol_entry_hold *hold, struct ws_error *err);
+
+/* ---- sources: folders, disks, images, partitions (vol_source.c) ---------- */
+
+struct bd_keys;     /* blockdev/blockdev.h */
+struct bd_disk;
+struct bd_part;
+struct ws_log;
+
+/*
+ * What `--source` names (docs/scan.md "Disks and images"):
+ *   a folder                  a mounted installation (vol_open_in);
+ *   a block device or file    a whole disk (GPT or MBR: every NTFS partition,
+ *                             BitLocker ones unlocked with `keys`, is
+ *                             looked at; the one holding Windows is opened),
+ *                             or a bare file system (a partition image);
+ *   SOURCE@partN              partition N of that disk (Linux numbering:
+ *                             sdX N; 1-4 primary, 5+ logical on MBR), when
+ *                             the disk holds more than one installation or
+ *                             to name the one to use.
+ */
+struct vol_source_opts {
+	const struct bd_keys *keys;  /* BitLocker keys; NULL = none */
+	const char *tmp_dir;         /* replayed hive copies; NULL = $TMPDIR */
+	struct ws_log *log;          /* notes (what unlocked what); may be NULL */
+};
+
+/* One partition of a disk as vol_disk_open saw it. */
+struct vol_disk_part {
+	const struct bd_part *part;  /* in the disk's table (bd_disk) */
+	int bitlocker;               /* a BitLocker volume */
+	int unlocked;                /* ... decrypted with a key given (or clear key) */
+	char unlocked_by[160];       /* key origin ("keys.csv:12", "--bek"), never the key */
+	char method[48];             /* BitLocker encryption method, "" if unknown */
+	int nprotectors;
+	struct { char id[37]; char type[32]; } protectors[16]; /* BitLocker key protectors */
+	int ntfs;                    /* an NTFS file system (inside BitLocker too) */
+	char label[256];             /* NTFS volume label */
+	int hibernated, dirty;       /* NTFS left hibernated / marked dirty */
+	int windows;                 /* holds a Windows installation at its root */
+	int status;                  /* WS_OK, or why it could not be looked into */
+	struct ws_error err;         /* (locked: WS_E_BDE_LOCKED naming the protector IDs) */
+	struct bd_source *src;       /* what a file system reader reads (decrypted), or NULL */
+	struct bd_source *raw;       /* the partition's bytes */
+};
+
+struct vol_disk {
+	struct bd_disk *disk;
+	size_t n;
+	struct vol_disk_part *parts; /* one per disk->parts entry, same order */
+};
+
+/*
+ * Read the partition table of the disk or image at `path` and look into
+ * every partition: BitLocker ones unlocked with o->keys, NTFS probed
+ * (vol_ntfs_probe), Windows installations recognised.  A partition that
+ * cannot be looked into (locked, damaged, outside the disk) is not an error
+ * here: its `status`/`err` say why.  Errors: those of bd_part_scan.
+ */
+int vol_disk_open(const char *path, const struct vol_source_opts *o,
+		  struct vol_disk **out, struct ws_error *err);
+void vol_disk_close(struct vol_disk *d);   /* NULL is allowed */
+
+/*
+ * Open the Windows installation `source` names (see above).  A folder is
+ * vol_open_in; a disk or image needs exactly one installation among its
+ * partitions (or SOURCE@partN).  The partitions the installation's
+ * SYSTEM\MountedDevices gives drive letters (MBR: disk signature and
+ * offset; GPT: "DMIO:ID:" and the partition GUID) are found on the same
+ * disk and attached to the handle as those drives.  The handle owns the
+ * disk and its decrypted sources (vol_close frees them).
+ * Errors: WS_E_NOT_WINDOWS (no installation: the message lists the
+ * partitions seen), WS_E_BDE_LOCKED (no installation found and a BitLocker
+ * partition stays locked: the message names its protector IDs),
+ * WS_E_USAGE (two installations and none chosen: the message lists them as
+ * SOURCE@partN; partition N absent), those of vol_disk_open/vol_open_bd.
+ */
+int vol_source_open(const char *source, const struct vol_source_opts *o,
+		    struct vol **out, struct ws_error *err);
+
+/* Split "SOURCE@partN": the path length and N; 0 when `source` has no such
+ * suffix (then *number = 0). */
+size_t vol_source_split(const char *source, unsigned *number);
+
+/* A drive letter Windows gave a volume: SYSTEM\MountedDevices
+ * \DosDevices\X: of a basic disk's partition. */
+struct vol_mount {
+	char letter;                 /* 'A'..'Z' */
+	int gpt;                     /* 1: part_guid; 0: mbr_signature + offset */
+	uint32_t mbr_signature;
+	uint64_t offset;             /* bytes from the start of the disk */
+	char part_guid[37];          /* lowercase */
+};
+
+/* The drive letters of `system` (an open SYSTEM hive), sorted by letter;
+ * values of other forms (removable media, dynamic disks) are skipped.
+ * *v is malloc'd.  Errors: those of reading the hive. */
+int vol_mounted_devices(struct reg_hive *system, struct vol_mount **v, size_t *n,
+			struct ws_error *err);
+
+/* The partition of `d` that `m` names (MBR: same disk signature and
+ * offset; GPT: same partition GUID), or NULL. */
+struct vol_disk_part *vol_disk_match(struct vol_disk *d, const struct vol_mount *m);
+
+/*
+ * Bytes and files below `host_dir` (a host path under the root, e.g. a
+ * profile's host_path), by vol_walk: links and cloud placeholders count
+ * nothing, unreadable entries are skipped.  For `winstate devices`'
+ * profile sizes.  Errors: those of vol_walk on host_dir itself.
+ */
+int vol_tree_size(struct vol *vol, const char *host_dir, uint64_t *bytes,
+		  uint64_t *files, struct ws_error *err);
 
 #endif

@@ -54,4 +54,13 @@ open(p, 'wb').write(b)
 PY
 expect_exit 42 "$WINSTATE" verify --store st --deep --json
 golden verify-damaged
+# devices: a GPT disk image (fixed GUIDs) with an NTFS data partition and an
+# empty one; a Windows installation on a disk is in t39 (devices-gpt.json).
+truncate -s 48M disk.img
+printf 'label: gpt\nlabel-id: 0A1B2C3D-1111-2222-3333-444455556666\nstart=2048, size=40960, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=9F3E0A55-7B1C-4E2D-8A66-0123456789AB, name="Data"\nstart=43008, size=20480, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=11111111-2222-3333-4444-555555555555\n' |
+  sfdisk -q disk.img >/dev/null 2>&1 || fail "sfdisk"
+truncate -s 20M part.img && mkntfs -F -Q -q -L Data part.img >/dev/null 2>&1 &&
+  dd if=part.img of=disk.img bs=1M seek=1 conv=notrunc,sparse status=none || fail "mkntfs"
+expect_exit 0 "$WINSTATE" devices --json disk.img
+golden devices
 pass

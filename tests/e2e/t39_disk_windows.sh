@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# t39_disk_windows.sh - a Windows installation on a partitioned disk image,
+# read in-process: a GPT and an MBR disk (sfdisk on image files), each with
+# an NTFS partition at an offset holding a fixture installation and a
+# second NTFS data partition (on the MBR disk a logical one) that the
+# installation's SYSTEM\MountedDevices gives a drive letter (GPT: D: by
+# "DMIO:ID:" + partition GUID; MBR: E: by disk signature + offset).
+#
+# Shown: the scan of each disk image gives the same catalog (users, values,
+# files with hashes, sizes, times, attributes) as a scan of the Windows
+# partition mounted with ntfs-3g, plus the data partition's files, which a
+# rule names as D:\Data\... / E:\Data\...; the image is never written;
+# `winstate devices --json` on the GPT disk matches golden/devices-gpt.json;
+# a disk holding two installations is refused (11) naming both as
+# DISK@partN, and DISK@partN picks one.  Building the partitions needs an
+# ntfs-3g mount (root, FUSE); the scans themselves need neither.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+t=$(e2e_tmpdir)
+[ "$(id -u)" -eq 0 ] || skip "needs root to fill NTFS partitions through ntfs-3g"
+[ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
+for tool in mkntfs ntfs-3g sfdisk python3; do
+  command -v $tool >/dev/null || skip "$tool is not installed"
+done
+/usr/bin/python3 -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
+mnt="$t/mnt"
+mounted=0
+cleanup() {
+  [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
+  [ -n "${E2E_KEEP:-}" ] || rm -rf "$t"
+}
+trap cleanup EXIT
+mkdir "$mnt"
+cd "$t"
+GUID_D=11111111-2222-3333-4444-555555555555
+
+# C: 96 MiB with the installation; its SYSTEM hive says D: is the GPT
+# partition $GUID_D and E: the MBR disk 0x1234abcd's partition at 136 MiB.
+truncate -s 96M c.part && mkntfs -q -F -f -L Windows c.part >/dev/null 2>&1 || skip "mkntfs failed"
+ntfs-3g c.part "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
+mounted=1
+"$WSFIXTURE" --out "$mnt" --users 2 --files 6 --seed 39 --computer DISK-E2E --no-stale >/dev/null ||
+  fail "fixture on NTFS"
+/usr/bin/python3 - "$mnt/Windows/System32/config/SYSTEM" "$GUID_D" <<'PY' || fail "MountedDevices"
+import hivex, struct, sys, uuid
+h = hivex.Hivex(sys.argv[1], write=True)
+root = h.root()
+key = h.node_get_child(root, "MountedDevices") or h.node_add_child(root, "MountedDevices")
+h.node_set_values(key, [
+    {"key": "\\DosDevices\\D:", "t": 3, "value": b"DMIO:ID:" + uuid.UUID(sys.argv[2]).bytes_le},
+    {"key": "\\DosDevices\\E:", "t": 3, "value": struct.pack("<IQ", 0x1234abcd, 136 << 20)},
+    {"key": "\\DosDevices\\F:", "t": 3, "value": "_??_USBSTOR#Disk".encode("utf-16-le")},
+])
+h.commit(None)
+PY
+umount "$mnt" && mounted=0 || fail "umount C:"
+
+# D: the data partition
+truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"
+ntfs-3g d.part "$mnt" || fail "mount D:"
+mounted=1
+mkdir -p "$mnt/Data/Projects" "$mnt/Other"
+printf 'plan\n' > "$mnt/Data/plan.txt"
+head -c 70000 /dev/urandom > "$mnt/Data/Projects/model.bin"
+printf 'not selected\n' > "$mnt/Other/skip.txt"
+umount "$mnt" && mounted=0 || fail "umount D:"
+
+# GPT: C: at 1 MiB (type basic data), D: after it.  MBR: C: primary at
+# 1 MiB, an extended partition, D: logical at 136 MiB.
+truncate -s 180M gpt.img
+printf 'label: gpt\nlabel-id: 0A1B2C3D-1111-2222-3333-444455556666\nstart=2048, size=196608, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=9F3E0A55-7B1C-4E2D-8A66-0123456789AB, name="Basic data partition"\nstart=198656, size=49152, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=%s, name="Data"\n' "$GUID_D" |
+  sfdisk -q gpt.img >/dev/null 2>&1 || fail "sfdisk gpt"
+dd if=c.part of=gpt.img bs=1M seek=1 conv=notrunc,sparse status=none &&
+  dd if=d.part of=gpt.img bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd gpt"
+truncate -s 180M mbr.img
+printf 'label: dos\nlabel-id: 0x1234abcd\nstart=2048, size=196608, type=7\nstart=200704, size=145408, type=5\nstart=278528, size=49152, type=7\n' |
+  sfdisk -q mbr.img >/dev/null 2>&1 || fail "sfdisk mbr"
+dd if=c.part of=mbr.img bs=1M seek=1 conv=notrunc,sparse status=none &&
+  dd if=d.part of=mbr.img bs=512 seek=278528 conv=notrunc,sparse status=none || fail "dd mbr"
+[ $((278528 * 512)) -eq $((136 << 20)) ] || fail "the MBR data partition is not at 136 MiB"
+sums=$(sha256sum gpt.img mbr.img)
+
+cat > r.xml <<'XML'
+<migration urlid="http://winstate.test/e2e-disk">
+  <component type="Documents" context="User"><displayName>profile</displayName>
+    <role role="Data"><rules><include><objectSet>
+      <pattern type="File">%USERPROFILE%\* [*]</pattern>
+      <pattern type="Registry">HKCU\Control Panel\* [*]</pattern>
+    </objectSet></include></rules></role></component>
+  <component type="Documents" context="System"><displayName>data drive</displayName>
+    <role role="Data"><rules><include><objectSet>
+      <pattern type="File">D:\Data\* [*]</pattern>
+      <pattern type="File">E:\Data\* [*]</pattern>
+    </objectSet></include></rules></role></component>
+</migration>
+XML
+
+# The partition mounted with ntfs-3g: the reference (no D:/E: there).
+ntfs-3g -o ro c.part "$mnt" || fail "mount ro"
+mounted=1
+"$WINSTATE" scan --source "$mnt" --store st-mnt --rules r.xml --json --list-files files-mnt.txt \
+  > mnt.json 2> mnt.err || { cat mnt.err; fail "scan of the mounted partition"; }
+umount "$mnt" && mounted=0 || fail "umount"
+"$WINSTATE" list --store st-mnt --device DISK-E2E --json > list-mnt.json || fail "list mnt"
+
+for disk in gpt mbr; do
+  case $disk in gpt) L=D ;; mbr) L=E ;; esac
+  "$WINSTATE" scan --source $disk.img --store st-$disk --rules r.xml --json --list-files files-$disk.txt \
+    > $disk.json 2> $disk.err || { cat $disk.err; fail "in-process scan of $disk.img"; }
+  "$WINSTATE" list --store st-$disk --device DISK-E2E --json > list-$disk.json || fail "list $disk"
+  grep -qF "$L:\\Data\\plan.txt" files-$disk.txt && grep -qF "$L:\\Data\\Projects\\model.bin" files-$disk.txt ||
+    { cat files-$disk.txt $disk.err; fail "$disk: the $L: data partition's files were not captured"; }
+  grep -qF 'skip.txt' files-$disk.txt && fail "$disk: a file outside the rule was captured"
+  # the rest is the mounted scan's, line for line and in the catalog
+  cmp -s <(grep -v "^[DE]:" files-$disk.txt | sort) <(sort files-mnt.txt) ||
+    { diff <(grep -v "^[DE]:" files-$disk.txt | sort) <(sort files-mnt.txt) | head; fail "$disk: --list-files differ"; }
+  python3 - list-$disk.json list-mnt.json $L <<'PY' || fail "$disk: catalog differs from the mounted scan's"
+import json, sys
+def norm(o):
+    if isinstance(o, dict):
+        return {k: norm(v) for k, v in o.items()
+                if k not in ("id", "started", "finished", "started_utc", "finished_utc", "source")}
+    if isinstance(o, list):
+        return [norm(v) for v in o]
+    return o
+a = norm(json.load(open(sys.argv[1]))); b = norm(json.load(open(sys.argv[2])))
+L = sys.argv[3]
+data = [f for f in a["files"] if f["path"].startswith(L + ":\\")]
+sizes = {f["path"]: f["size"] for f in data}
+assert sizes.get(L + ":\\Data\\plan.txt") == 5 and sizes.get(L + ":\\Data\\Projects\\model.bin") == 70000, data
+a["files"] = [f for f in a["files"] if not f["path"].startswith(L + ":\\")]
+# the rule that matched the data drive's files is listed only where it matched
+assert any((L + ":\\Data") in r["text"] for r in a["rules"]), a["rules"]
+a["rules"] = [r for r in a["rules"] if (L + ":\\Data") not in r["text"]]
+for k in ("files", "values", "users", "keys", "dirs", "bytes", "rules"):
+    a["scan"].pop(k, None); b["scan"].pop(k, None)
+if a != b:
+    import difflib
+    ja = json.dumps(a, indent=1, sort_keys=True).splitlines()
+    jb = json.dumps(b, indent=1, sort_keys=True).splitlines()
+    print("\n".join(list(difflib.unified_diff(ja, jb, lineterm=""))[:60]))
+    sys.exit(1)
+assert len(b["files"]) > 5, b["scan"]
+PY
+done
+[ "$sums" = "$(sha256sum gpt.img mbr.img)" ] || fail "a scan changed a disk image"
+
+# winstate devices on the GPT disk: against its golden file.
+expect_exit 0 "$WINSTATE" devices --json gpt.img
+python3 "$E2E_DIR/golden/golden.py" last.out "$E2E_DIR/golden/devices-gpt.json" "$t" "$WS_SOURCE_DIR" ||
+  fail "devices --json differs from tests/e2e/golden/devices-gpt.json (WS_GOLDEN_UPDATE=1 rewrites it)"
+expect_exit 0 "$WINSTATE" devices mbr.img
+grep -q 'E: is partition 5' last.out || { cat last.out; fail "devices: E: not mapped to the logical partition"; }
+
+# Two installations on one disk: refused naming both, @partN picks one.
+truncate -s 200M two.img
+printf 'label: gpt\nstart=2048, size=196608\nstart=198656, size=196608\n' | sfdisk -q two.img >/dev/null 2>&1 || fail "sfdisk two"
+dd if=c.part of=two.img bs=512 seek=2048 conv=notrunc,sparse status=none &&
+  dd if=c.part of=two.img bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd two"
+expect_exit 11 "$WINSTATE" scan --source two.img --rules r.xml --estimate
+grep -q 'holds 2 Windows installations: two.img@part1 ("Windows"), two.img@part2 ("Windows")' last.err ||
+  { cat last.err; fail "two installations: not both named"; }
+expect_exit 0 "$WINSTATE" scan --source two.img@part2 --rules r.xml --estimate --json
+pass
