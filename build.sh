@@ -23,7 +23,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # volumes in-process, libbde.h needs libbfio-dev's headers; libblkid reads
 # partition tables).  A plain
 # ./build.sh installs only these.
-BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libpcre2-dev
+BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libzstd-dev libpcre2-dev
             libhivex-dev libsodium-dev ntfs-3g-dev libbde-dev libbfio-dev libblkid-dev)
 # Test dependencies: cmocka, and the cross-checkers that read our output with
 # independent tools (hivexregedit, regfexport, reglookup, python3-hivex, wine's

@@ -1,72 +1,36 @@
 /* fuzz_store_pack.c - hostile packs: the input is a pack index payload
- * (sealed here so it gets past the checksum) and a tar, separated by the
- * marker "\n--\n"; the pack is then verified deeply and every blob its index
- * names is read.  Nothing may crash, hang or leak. */
+ * (sealed here so it gets past the checksum) and a pack file, separated by
+ * the marker "\n--\n"; the pack file is tried as both layouts (1.x .tar,
+ * 2.0 .pack), then verified deeply and every blob its index names is read
+ * (zlib and zstd blobs).  Nothing may crash, hang or leak. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define PACK_ID "abababababababababababababababab"
-
-static char *dir;
-
-/* The store folder goes when the fuzzer exits. */
-static void cleanup(void)
-{
-	ws_remove_tree(dir, NULL);
-}
-
-static char *store_dir(void)
-{
-
-	if (!dir) {
-		char tmpl[] = "/tmp/wsfuzz-pack-XXXXXX";
-		struct store_open_opts o = { 0 };
-		struct store *st;
-		struct ws_buf p = WS_BUF_INIT;
-
-		dir = strdup(mkdtemp(tmpl));
-		atexit(cleanup);
-		o.create = 1;
-		if (store_open(dir, &o, &st, NULL) != WS_OK)
-			abort();
-		store_close(st);
-		ws_buf_addf(&p, "%s/packs/ab", dir);
-		ws_mkdir_p(p.buf, WS_E_IO, NULL);
-		ws_buf_release(&p);
-	}
-	return dir;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One layout: index major 1 + <id>.tar, or major 2 + <id>.pack. */
+static void one_layout(const char *dir, int major, const uint8_t *data,
+		       size_t size, size_t cut)
 {
 	struct store *st;
 	struct ws_buf idx = WS_BUF_INIT, ad = WS_BUF_INIT, p = WS_BUF_INIT;
-	size_t cut = size;
-	char *dir = store_dir();
+	const char *ext = major == 1 ? ".tar" : ".pack";
 
-	for (size_t i = 0; i + 4 <= size; i++)
-		if (!memcmp(data + i, "\n--\n", 4)) {
-			cut = i;
-			break;
-		}
 	if (store_open(dir, NULL, &st, NULL) != WS_OK)
-		return 0;
+		return;
 	/* index: header + seal(payload) as a writer would make it */
-	ws_buf_add(&idx, "WSIDX\x01\x00\x00", 8);
+	ws_buf_add(&idx, major == 1 ? "WSIDX\x01\x00\x00" : "WSIDX\x02\x00\x00", 8);
 	ws_buf_add(&ad, idx.buf, 8);
 	ws_buf_adds(&ad, PACK_ID);
 	store_seal(st, st->k_index, ad.buf, ad.len, data, cut, &idx);
 	ws_buf_addf(&p, "%s/packs/ab/%s.idx", dir, PACK_ID);
 	ws_write_file_atomic(p.buf, idx.buf, idx.len, 0, WS_E_IO, NULL);
 	ws_buf_reset(&p);
-	ws_buf_addf(&p, "%s/packs/ab/%s.tar", dir, PACK_ID);
+	ws_buf_addf(&p, "%s/packs/ab/%s%s", dir, PACK_ID, ext);
 	ws_write_file_atomic(p.buf, cut + 4 <= size ? data + cut + 4 : (const uint8_t *)"",
 			     cut + 4 <= size ? size - cut - 4 : 0, 0, WS_E_IO, NULL);
 	struct store_verify_opts vo = { 0 };
@@ -82,8 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ws_buf_release(&out);
 	}
 	store_close(st);
+	unlink(p.buf); /* the other layout must not see this pack file */
 	ws_buf_release(&idx);
 	ws_buf_release(&ad);
 	ws_buf_release(&p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t cut = size;
+	char *dir = store_dir();
+
+	for (size_t i = 0; i + 4 <= size; i++)
+		if (!memcmp(data + i, "\n--\n", 4)) {
+			cut = i;
+			break;
+		}
+	one_layout(dir, 1, data, size, cut);
+	one_layout(dir, 2, data, size, cut);
 	return 0;
 }

@@ -52,10 +52,21 @@ with tarfile.open(fileobj=tar, mode="w", format=tarfile.USTAR_FORMAT) as tf:
         tf.addfile(ti, io.BytesIO(data))
 tar_bytes = tar.getvalue()[:blobs_end + 512 + ((len(sealed) + 511) // 512) * 512 + 1024]
 
+# format 2.0 (.pack): header, one zstd blob (flags 4; the frame of `chunk` at
+# level 3, made once with the zstd command), index, footer.  The fuzzer
+# tries the pack part as both layouts.
+zblob = bytes([4]) + bytes.fromhex("28b52ffd04586500003068656c6c6f200100994b11175eae0d")
+index2 = struct.pack("<QI", 8 + len(zblob), 1) + h + struct.pack("<QII", 8, len(zblob), len(chunk))
+ihead2 = b"WSIDX\x02\x00\x00"
+sealed2 = ihead2 + index2 + hashlib.blake2b(ihead2 + b"ab" * 16 + index2, digest_size=32).digest()
+pack2 = (b"WSPACK\x02\x00" + zblob + sealed2
+         + struct.pack("<QI", 8 + len(zblob), len(sealed2)) + b"WSPE")
+
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
 for sub, name, data in (("store_catalog", "built", b"\x01" + head + b"\n--\n" + body + b"\n--\n" + meta),
                         ("store_catalog", "raw-empty", b"\x00WSCAT\x01\x00\x00"),
-                        ("store_pack", "one-blob", index + b"\n--\n" + tar_bytes)):
+                        ("store_pack", "one-blob", index + b"\n--\n" + tar_bytes),
+                        ("store_pack", "one-blob-2.0", index2 + b"\n--\n" + pack2)):
     os.makedirs(os.path.join(out, sub), exist_ok=True)
     with open(os.path.join(out, sub, name), "wb") as f:
         f.write(data)

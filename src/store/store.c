@@ -28,6 +28,11 @@ void store_rel_pack(struct ws_buf *out, const char *id, const char *ext)
 	ws_buf_addf(out, "packs/%.2s/%s%s", id, id, ext);
 }
 
+const char *store_pack_ext(const struct store_pack *p)
+{
+	return p && !p->v2 ? ".tar" : ".pack";
+}
+
 void store_abs(const struct store *st, struct ws_buf *out, const char *rel)
 {
 	ws_path_join(out, st->dir, rel);
@@ -130,21 +135,25 @@ int store_list_packs(struct store *st, struct ws_error *err)
 			const char *n = e2->d_name;
 			struct store_pack *p;
 
-			if (strlen(n) != STORE_PACK_ID_LEN + 4 ||
+			if (strlen(n) < STORE_PACK_ID_LEN ||
 			    !store_is_hex(n, STORE_PACK_ID_LEN) ||
 			    memcmp(n, de->d_name, 2) != 0)
 				continue;
-			if (strcmp(n + STORE_PACK_ID_LEN, ".tar") &&
-			    strcmp(n + STORE_PACK_ID_LEN, ".idx"))
+			const char *ext = n + STORE_PACK_ID_LEN;
+			if (strcmp(ext, ".tar") && strcmp(ext, ".pack") &&
+			    strcmp(ext, ".idx"))
 				continue;
 			char id[STORE_PACK_ID_LEN + 1];
 			memcpy(id, n, STORE_PACK_ID_LEN);
 			id[STORE_PACK_ID_LEN] = '\0';
 			p = store_pack_add(st, id);
-			if (!strcmp(n + STORE_PACK_ID_LEN, ".tar"))
-				p->has_tar = 1;
-			else
+			if (!strcmp(ext, ".idx")) {
 				p->has_idx = 1;
+			} else {
+				/* 1.x packs are ustar (.tar), 2.0 packs .pack */
+				p->has_tar = 1;
+				p->v2 = !strcmp(ext, ".pack");
+			}
 		}
 		closedir(d);
 	}
@@ -187,6 +196,13 @@ int store_open_faulty(const char *dir, const struct store_open_opts *opts,
 		      store_fault_fn fault, void *fault_ctx,
 		      struct store **out, struct ws_error *err)
 {
+	return store_open_test(dir, opts, fault, fault_ctx, 0, out, err);
+}
+
+int store_open_test(const char *dir, const struct store_open_opts *opts,
+		    store_fault_fn fault, void *fault_ctx, int write_v1,
+		    struct store **out, struct ws_error *err)
+{
 	struct store_open_opts none;
 	struct store *st;
 	int rc, absent;
@@ -206,6 +222,7 @@ int store_open_faulty(const char *dir, const struct store_open_opts *opts,
 	st->log = opts->log;
 	st->fault = fault;
 	st->fault_ctx = fault_ctx;
+	st->write_v1 = write_v1;
 	/* 0 here lets the header's pack-size (if any) decide. */
 	st->pack_size = opts->pack_size;
 	rc = store_header_load(st, dir, opts, &absent, err);
@@ -246,6 +263,7 @@ void store_close(struct store *st)
 	}
 	free(st->packs);
 	free(st->dir);
+	store_zctx_release(&st->z);
 	sodium_memzero(st->k_hash, sizeof(st->k_hash));
 	sodium_memzero(st->k_blob, sizeof(st->k_blob));
 	sodium_memzero(st->k_cat, sizeof(st->k_cat));

@@ -47,8 +47,8 @@
 #include "util/ws_log.h"
 
 /* Format version written into the header; readers refuse a newer major. */
-#define STORE_FORMAT_MAJOR 1
-#define STORE_FORMAT_MINOR 1
+#define STORE_FORMAT_MAJOR 2
+#define STORE_FORMAT_MINOR 0
 
 #define STORE_HASH_LEN 32               /* BLAKE2b-256 (keyed when encrypted) */
 #define STORE_KEY_LEN 32                /* key file size */

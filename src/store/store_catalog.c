@@ -405,9 +405,10 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 		goto fail;
 	}
 	memcpy(cat->head, head, sizeof(head));
-	/* The store header governs the version: a catalog of another major
-	 * version or encryption state in this store is damage. */
-	if (head[5] != STORE_FORMAT_MAJOR || head[7] != (st->encrypted ? 1 : 0)) {
+	/* Catalogs of 1.x and 2.0 have the same layout (2.0 ones name 2.0
+	 * packs); another major or encryption state in this store is damage. */
+	if (head[5] < 1 || head[5] > STORE_FORMAT_MAJOR ||
+	    head[7] != (st->encrypted ? 1 : 0)) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog header damaged");
 		goto fail;
 	}
@@ -761,7 +762,8 @@ static struct store_pack *cat_pack(struct store_catalog *cat, uint32_t i,
 		p = store_pack_find(st, cat->pack_ids[i]);
 		if (!p || (!p->has_tar)) {
 			struct ws_buf rel = WS_BUF_INIT;
-			store_rel_pack(&rel, cat->pack_ids[i], ".tar");
+			store_rel_pack(&rel, cat->pack_ids[i],
+				       p ? store_pack_ext(p) : cat->head[5] < 2 ? ".tar" : ".pack");
 			*rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack missing");
 			ws_buf_release(&rel);
 			return NULL;
@@ -795,7 +797,7 @@ int store_catalog_read_file_cb(struct store_catalog *cat,
 		e = store_pack_lookup(p, c->hash);
 		if (!e || e->raw_len != c->raw_len) {
 			struct ws_buf rel = WS_BUF_INIT;
-			store_rel_pack(&rel, p->id, ".tar");
+			store_rel_pack(&rel, p->id, store_pack_ext(p));
 			rc = ws_error_set(err, WS_E_CORRUPT, rel.buf,
 					  "chunk %zu of '%s' is not in its pack", i, file->path);
 			ws_buf_release(&rel);

@@ -1,6 +1,7 @@
 /*
  * store_crypto.c - content hashes, sealing of frames (checksum or AEAD),
- * zlib with a bounded inflate, and the blob coding (flags byte + payload).
+ * zlib with a bounded inflate, zstd, and the blob coding (flags byte +
+ * payload).
  */
 #include "store/store_private.h"
 
@@ -9,6 +10,7 @@
 
 #include <sodium.h>
 #include <zlib.h>
+#include <zstd.h>
 
 void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1])
 {
@@ -137,13 +139,42 @@ int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out)
 	return 0;
 }
 
-int store_blob_compressible(const void *data, size_t len)
+void store_zctx_release(struct store_zctx *z)
+{
+	ZSTD_freeCCtx(z->c);
+	ZSTD_freeDCtx(z->d);
+	z->c = z->d = NULL;
+}
+
+static ZSTD_CCtx *zctx_c(struct store_zctx *z)
+{
+	if (!z->c && !(z->c = ZSTD_createCCtx()))
+		abort(); /* memory exhaustion */
+	return z->c;
+}
+
+/* zstd at `level` into out; the compressed size (0 on failure). */
+static size_t zstd_into(struct store_zctx *z, const void *data, size_t len,
+			int level, struct ws_buf *out)
+{
+	size_t bound = ZSTD_compressBound(len), n;
+
+	ws_buf_grow(out, bound);
+	n = ZSTD_compressCCtx(zctx_c(z), out->buf + out->len, bound, data, len,
+			      level);
+	if (ZSTD_isError(n))
+		return 0;
+	ws_buf_setlen(out, out->len + n);
+	return n;
+}
+
+int store_blob_compressible(struct store_zctx *z, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	unsigned char sample[STORE_SAMPLE_LEN];
 	const size_t slice = STORE_SAMPLE_LEN / STORE_SAMPLE_SLICES;
-	struct ws_buf z = WS_BUF_INIT;
-	int worth;
+	struct ws_buf c = WS_BUF_INIT;
+	size_t n;
 
 	if (len <= STORE_SAMPLE_LEN)
 		return 1; /* compressing it whole costs as much as a sample */
@@ -153,10 +184,9 @@ int store_blob_compressible(const void *data, size_t len)
 		size_t off = (len - slice) / (STORE_SAMPLE_SLICES - 1) * i;
 		memcpy(sample + i * slice, p + off, slice);
 	}
-	store_deflate(sample, sizeof(sample), STORE_SAMPLE_LEVEL, &z);
-	worth = z.len < sizeof(sample) - sizeof(sample) / 32; /* saves >= 3 % */
-	ws_buf_release(&z);
-	return worth;
+	n = zstd_into(z, sample, sizeof(sample), 1, &c);
+	ws_buf_release(&c);
+	return n && n < sizeof(sample) - sizeof(sample) / 32; /* saves >= 3 % */
 }
 
 int store_magic_compressed(const void *head, size_t len)
@@ -191,24 +221,26 @@ int store_magic_compressed(const void *head, size_t len)
 	return 0;
 }
 
-void store_blob_encode(const struct store *st, const unsigned char *hash,
-		       const void *data, size_t len, int compress,
-		       struct ws_buf *out)
+void store_blob_encode(const struct store *st, struct store_zctx *z,
+		       const unsigned char *hash, const void *data, size_t len,
+		       int compress, struct ws_buf *out)
 {
-	struct ws_buf z = WS_BUF_INIT;
+	struct ws_buf c = WS_BUF_INIT;
 	unsigned char flags = 0;
 	const void *payload = data;
 	size_t plen = len;
 
 	if (compress < 0)
-		compress = store_blob_compressible(data, len);
+		compress = store_blob_compressible(z, data, len);
 	/* The raw fallback stays: incompressible chunks cost one byte. */
-	if (compress)
-		store_deflate(data, len, STORE_ZLIB_LEVEL, &z);
-	if (compress && z.len < len) {
-		flags |= STORE_BLOB_ZLIB;
-		payload = z.buf;
-		plen = z.len;
+	if (compress && st->write_v1)
+		store_deflate(data, len, STORE_ZLIB_LEVEL, &c);
+	else if (compress)
+		zstd_into(z, data, len, STORE_ZSTD_LEVEL, &c);
+	if (compress && c.len && c.len < len) {
+		flags |= st->write_v1 ? STORE_BLOB_ZLIB : STORE_BLOB_ZSTD;
+		payload = c.buf;
+		plen = c.len;
 	}
 	if (st->encrypted)
 		flags |= STORE_BLOB_ENC;
@@ -218,12 +250,29 @@ void store_blob_encode(const struct store *st, const unsigned char *hash,
 			   out);
 	else
 		ws_buf_add(out, payload, plen);
-	ws_buf_release(&z);
+	ws_buf_release(&c);
 }
 
-int store_blob_decode(const struct store *st, const unsigned char *hash,
-		      uint32_t raw_len, const void *blob, size_t len,
-		      struct ws_buf *out, const char **why)
+/* zstd frame of exactly raw_len bytes; more is refused (bombs). */
+static int zstd_decode(struct store_zctx *z, const void *data, size_t len,
+		       uint32_t raw_len, struct ws_buf *out)
+{
+	size_t n;
+
+	if (!z->d && !(z->d = ZSTD_createDCtx()))
+		abort();
+	ws_buf_grow(out, raw_len ? raw_len : 1);
+	n = ZSTD_decompressDCtx(z->d, out->buf + out->len, raw_len, data, len);
+	if (ZSTD_isError(n) || n != raw_len)
+		return -1;
+	ws_buf_setlen(out, out->len + n);
+	return 0;
+}
+
+int store_blob_decode(const struct store *st, struct store_zctx *z,
+		      const unsigned char *hash, uint32_t raw_len,
+		      const void *blob, size_t len, struct ws_buf *out,
+		      const char **why)
 {
 	const unsigned char *p = blob;
 	struct ws_buf plain = WS_BUF_INIT;
@@ -236,7 +285,10 @@ int store_blob_decode(const struct store *st, const unsigned char *hash,
 		*why = "blob too short or chunk too large";
 		return -1;
 	}
-	if ((p[0] & ~(STORE_BLOB_ZLIB | STORE_BLOB_ENC)) ||
+	/* zlib and zstd are both read whatever the pack's version: a blob
+	 * says how it was compressed (one of the two at most). */
+	if ((p[0] & ~(STORE_BLOB_ZLIB | STORE_BLOB_ENC | STORE_BLOB_ZSTD)) ||
+	    (p[0] & STORE_BLOB_ZLIB && p[0] & STORE_BLOB_ZSTD) ||
 	    !!(p[0] & STORE_BLOB_ENC) != !!st->encrypted) {
 		*why = "unknown blob flags";
 		return -1;
@@ -254,6 +306,11 @@ int store_blob_decode(const struct store *st, const unsigned char *hash,
 	}
 	if (p[0] & STORE_BLOB_ZLIB) {
 		if (store_inflate(payload, plen, raw_len, out) != 0) {
+			*why = "blob does not decompress";
+			goto fail;
+		}
+	} else if (p[0] & STORE_BLOB_ZSTD) {
+		if (zstd_decode(z, payload, plen, raw_len, out) != 0) {
 			*why = "blob does not decompress";
 			goto fail;
 		}

@@ -97,8 +97,10 @@ int store_header_create(const struct store *st, const char *dir,
 		goto out;
 	}
 	ws_random_hex(&id, 16);
+	/* st->write_v1 (tests only) makes a store as 1.1 writers did */
 	ws_buf_addf(&b, "winstate-store\nformat %d.%d\nstore-id %s\nchunk-size %u\n",
-		    STORE_FORMAT_MAJOR, STORE_FORMAT_MINOR, id.buf, chunk);
+		    st->write_v1 ? 1 : STORE_FORMAT_MAJOR,
+		    st->write_v1 ? 1 : STORE_FORMAT_MINOR, id.buf, chunk);
 	if (!opts->encrypt) {
 		ws_buf_adds(&b, "encryption none\n");
 	} else {
@@ -255,6 +257,7 @@ int store_header_load(struct store *st, const char *dir,
 		goto out;
 	}
 	memcpy(st->store_id, h.store_id, 33);
+	st->format_major = h.major;
 	st->chunk_size = (uint32_t)h.chunk;
 	if (!st->pack_size && h.pack)
 		st->pack_size = h.pack; /* the opener's own size wins */

@@ -1,7 +1,9 @@
 /*
- * store_pack.c - packs: ustar archives (written with libarchive) whose
- * entries are blobs named by their hash, closed by an "index" entry that is
- * also written beside the pack as <id>.idx.  Reading uses the index's
+ * store_pack.c - packs.  Format 2.0 (<id>.pack): a short header, blobs back
+ * to back, the index and a footer locating it.  Format 1.x (<id>.tar, still
+ * read; written only for the tests): ustar archives (libarchive) whose
+ * entries are blobs named by their hash, closed by an "index" entry.  Both
+ * copy the index beside the pack as <id>.idx.  Reading uses the index's
  * offsets directly (pread), so a blob costs one read.
  */
 #include "store/store_private.h"
@@ -33,11 +35,19 @@ uint64_t store_tar_size(uint64_t blobs_end, size_t index_len)
 	return blobs_end + 512 + pad512(index_len) + 1024;
 }
 
-static void ix_head(const struct store *st, unsigned char h[IX_HEAD_LEN])
+uint64_t store_pack_size(const struct store_pack *p, uint64_t blobs_end,
+			 size_t index_len)
+{
+	return p->v2 ? blobs_end + index_len + STORE_PACK_FOOT_LEN :
+		       store_tar_size(blobs_end, index_len);
+}
+
+/* The index header of a pack of layout v2 (1 = 2.0, 0 = 1.x). */
+static void ix_head(const struct store *st, int v2, unsigned char h[IX_HEAD_LEN])
 {
 	memcpy(h, STORE_INDEX_MAGIC, 5);
-	h[5] = STORE_FORMAT_MAJOR;
-	h[6] = STORE_FORMAT_MINOR;
+	h[5] = v2 ? STORE_FORMAT_MAJOR : 1;
+	h[6] = v2 ? STORE_FORMAT_MINOR : 1;
 	h[7] = st->encrypted ? 1 : 0;
 }
 
@@ -48,14 +58,15 @@ static void ix_ad(const unsigned char *head, const char *pack_id,
 	ws_buf_add(ad, pack_id, STORE_PACK_ID_LEN);
 }
 
-void store_index_encode(const struct store *st, const char *pack_id,
+void store_index_encode(const struct store *st, const struct store_pack *p,
 			const struct store_ix_entry *ix, size_t n,
 			uint64_t blobs_end, struct ws_buf *out)
 {
+	const char *pack_id = p->id;
 	unsigned char head[IX_HEAD_LEN];
 	struct ws_buf pl = WS_BUF_INIT, ad = WS_BUF_INIT;
 
-	ix_head(st, head);
+	ix_head(st, p->v2, head);
 	ws_buf_add_u64le(&pl, blobs_end);
 	ws_buf_add_u32le(&pl, (unsigned long)n);
 	for (size_t i = 0; i < n; i++) {
@@ -82,13 +93,18 @@ int store_index_parse(const struct store *st, const char *pack_id,
 	uint32_t n;
 	int rc = WS_OK;
 
-	ix_head(st, head);
+	/* a pack known only by its .idx (pack file gone) takes the layout its
+	 * index names */
+	if (!p->has_tar && len > 5)
+		p->v2 = d[5] >= 2;
+	ix_head(st, p->v2, head);
 	if (len < IX_HEAD_LEN || memcmp(d, STORE_INDEX_MAGIC, 5) != 0) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad magic");
 		goto out;
 	}
 	/* the minor (byte 6) is the writer's: 1.0 indexes carry 0 and stay
-	 * readable; the major and the encryption flag must match */
+	 * readable; the major (1 for .tar packs, 2 for .pack) and the
+	 * encryption flag must match */
 	if (d[5] != head[5] || d[7] != head[7]) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad header");
 		goto out;
@@ -112,7 +128,8 @@ int store_index_parse(const struct store *st, const char *pack_id,
 	}
 	p->blobs_end = ws_get_u64le(q);
 	if (p->blobs_end > STORE_PACK_MAX + (uint64_t)STORE_CHUNK_MAX * 2 ||
-	    p->blobs_end % 512) {
+	    (!p->v2 && p->blobs_end % 512) ||
+	    (p->v2 && p->blobs_end < STORE_PACK_HEAD_LEN)) {
 		rc = ws_error_set(err, WS_E_CORRUPT, where, "pack index: bad pack length");
 		goto out;
 	}
@@ -127,7 +144,8 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		e->off = ws_get_u64le(q + 32);
 		e->stored_len = ws_get_u32le(q + 40);
 		e->raw_len = ws_get_u32le(q + 44);
-		if (e->off < 512 || (e->off - 512) % 512 ||
+		if ((p->v2 ? e->off < STORE_PACK_HEAD_LEN :
+			     e->off < 512 || (e->off - 512) % 512) ||
 		    e->off + e->stored_len > p->blobs_end ||
 		    e->raw_len > STORE_CHUNK_MAX || e->stored_len < 1 ||
 		    e->stored_len > (uint64_t)e->raw_len + 1 + STORE_SEAL_ENC ||
@@ -141,14 +159,14 @@ int store_index_parse(const struct store *st, const char *pack_id,
 		}
 	}
 	p->ix_len = len;
-	p->tar_size = store_tar_size(p->blobs_end, len);
+	p->tar_size = store_pack_size(p, p->blobs_end, len);
 out:
 	ws_buf_release(&pl);
 	ws_buf_release(&ad);
 	return rc;
 }
 
-static int read_at(int fd, void *buf, size_t len, uint64_t off)
+int store_read_at(int fd, void *buf, size_t len, uint64_t off)
 {
 	char *p = buf;
 
@@ -175,7 +193,7 @@ int store_pack_open_fd(struct store *st, struct store_pack *p,
 
 	if (p->fd >= 0)
 		return WS_OK;
-	store_rel_pack(&rel, p->id, ".tar");
+	store_rel_pack(&rel, p->id, store_pack_ext(p));
 	store_abs(st, &abs, rel.buf);
 	p->fd = open(abs.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (p->fd < 0)
@@ -216,7 +234,7 @@ static int index_from_tar(struct store *st, struct store_pack *p,
 	uint64_t size;
 
 	for (;;) {
-		int e = read_at(p->fd, h, 512, off);
+		int e = store_read_at(p->fd, h, 512, off);
 		if (e)
 			return ws_error_set(err, WS_E_CORRUPT, where,
 					    "pack truncated before its index");
@@ -228,7 +246,7 @@ static int index_from_tar(struct store *st, struct store_pack *p,
 			if (size > IX_FILE_MAX)
 				return ws_error_set(err, WS_E_CORRUPT, where, "pack index too large");
 			ws_buf_grow(out, size);
-			if (read_at(p->fd, out->buf + out->len, size, off + 512))
+			if (store_read_at(p->fd, out->buf + out->len, size, off + 512))
 				return ws_error_set(err, WS_E_CORRUPT, where, "pack index truncated");
 			ws_buf_setlen(out, out->len + size);
 			return WS_OK;
@@ -237,6 +255,34 @@ static int index_from_tar(struct store *st, struct store_pack *p,
 			return ws_error_set(err, WS_E_CORRUPT, where, "pack entry too large");
 		off += 512 + pad512(size);
 	}
+}
+
+/* The same for a 2.0 pack: its footer says where the index is. */
+static int index_from_pack(struct store_pack *p, struct ws_buf *out,
+			   const char *where, struct ws_error *err)
+{
+	unsigned char f[STORE_PACK_FOOT_LEN], h[STORE_PACK_HEAD_LEN];
+	struct stat sb;
+	uint64_t be;
+	uint32_t n;
+
+	if (fstat(p->fd, &sb) != 0 || (uint64_t)sb.st_size < STORE_PACK_HEAD_LEN + STORE_PACK_FOOT_LEN ||
+	    store_read_at(p->fd, h, sizeof(h), 0) ||
+	    memcmp(h, STORE_PACK_MAGIC, 6) != 0 || h[6] != STORE_FORMAT_MAJOR ||
+	    store_read_at(p->fd, f, sizeof(f), (uint64_t)sb.st_size - sizeof(f)) ||
+	    memcmp(f + 12, STORE_PACK_FOOT_MAGIC, 4) != 0)
+		return ws_error_set(err, WS_E_CORRUPT, where,
+				    "pack header or footer damaged (truncated?)");
+	be = ws_get_u64le(f);
+	n = ws_get_u32le(f + 8);
+	if (n > IX_FILE_MAX || be < STORE_PACK_HEAD_LEN ||
+	    be + n + sizeof(f) != (uint64_t)sb.st_size)
+		return ws_error_set(err, WS_E_CORRUPT, where, "pack footer inconsistent");
+	ws_buf_grow(out, n);
+	if (store_read_at(p->fd, out->buf + out->len, n, be))
+		return ws_error_set(err, WS_E_CORRUPT, where, "pack index truncated");
+	ws_buf_setlen(out, out->len + n);
+	return WS_OK;
 }
 
 int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err)
@@ -249,7 +295,7 @@ int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err
 	if (p->load_rc)
 		return ws_error_set(err, p->load_rc, "", "pack %s is unusable", p->id);
 	if (!p->has_idx && !p->has_tar) {
-		store_rel_pack(&rel, p->id, ".tar");
+		store_rel_pack(&rel, p->id, store_pack_ext(p));
 		rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "pack missing");
 		ws_buf_release(&rel);
 		p->load_rc = rc;
@@ -276,10 +322,11 @@ int store_pack_load(struct store *st, struct store_pack *p, struct ws_error *err
 		ws_error_clear(&e2);
 		ws_buf_reset(&rel);
 		ws_buf_reset(&data);
-		store_rel_pack(&rel, p->id, ".tar");
+		store_rel_pack(&rel, p->id, store_pack_ext(p));
 		rc = store_pack_open_fd(st, p, &e2);
 		if (!rc)
-			rc = index_from_tar(st, p, &data, rel.buf, &e2);
+			rc = p->v2 ? index_from_pack(p, &data, rel.buf, &e2) :
+				     index_from_tar(st, p, &data, rel.buf, &e2);
 		if (!rc)
 			rc = store_index_parse(st, p->id, data.buf, data.len, p, rel.buf, &e2);
 		if (rc && err && (!p->has_idx || err->code == WS_OK))
@@ -322,12 +369,12 @@ int store_pack_read_blob(struct store *st, struct store_pack *p,
 	const char *why = NULL;
 	int rc, r;
 
-	store_rel_pack(&rel, p->id, ".tar");
+	store_rel_pack(&rel, p->id, store_pack_ext(p));
 	rc = store_pack_open_fd(st, p, err);
 	if (rc)
 		goto out;
 	ws_buf_grow(&blob, e->stored_len);
-	r = read_at(p->fd, blob.buf, e->stored_len, e->off);
+	r = store_read_at(p->fd, blob.buf, e->stored_len, e->off);
 	store_hash_hex(e->hash, hx);
 	if (r) {
 		rc = r < 0 ? ws_error_set(err, WS_E_CORRUPT, rel.buf,
@@ -336,7 +383,7 @@ int store_pack_read_blob(struct store *st, struct store_pack *p,
 		goto out;
 	}
 	ws_buf_setlen(&blob, e->stored_len);
-	if (store_blob_decode(st, e->hash, e->raw_len, blob.buf, blob.len,
+	if (store_blob_decode(st, &st->z, e->hash, e->raw_len, blob.buf, blob.len,
 			      out, &why) != 0)
 		rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "blob %.16s: %s", hx, why);
 out:
@@ -350,52 +397,55 @@ out:
 
 struct store_packw {
 	struct store *st;
-	char id[STORE_PACK_ID_LEN + 1];
+	struct store_pack tag;   /* id and layout (v2) for the index */
 	struct ws_buf tmp;
 	int fd;
 	int dead;        /* after a failed write: nothing more reaches the file */
 	int werr;        /* errno of the first failed write */
-	struct archive *a;
+	struct archive *a;            /* 1.x (tests) only */
 	struct archive_entry *ent;
-	uint64_t size;   /* logical bytes so far (headers + padded data) */
+	uint64_t size;   /* logical bytes so far */
 };
 
 static int packw_fail(struct store_packw *pw, const char *what,
 		      struct ws_error *err)
 {
-	int e = pw->werr ? pw->werr : archive_errno(pw->a);
+	int e = pw->werr ? pw->werr : pw->a ? archive_errno(pw->a) : EIO;
 
-	if (e > 0)
-		return ws_error_set_errno(err, WS_E_IO, e, pw->tmp.buf, "%s", what);
+	if (e > 0 || !pw->a)
+		return ws_error_set_errno(err, WS_E_IO, e > 0 ? e : EIO, pw->tmp.buf,
+					  "%s", what);
 	return ws_error_set(err, WS_E_IO, pw->tmp.buf, "%s: %s", what,
 			    archive_error_string(pw->a));
 }
 
-/*
- * libarchive's output: our own writes, so the fault hook sees them and a
+/* Our own writes (also libarchive's), so the fault hook sees them and a
  * failed pack can be cut back to what reached the disk whole.  A failure
  * is recorded, not returned: libarchive would otherwise enter its fatal
  * state, in which freeing the writer leaks its output buffer.  Callers
- * check pw->werr after every libarchive call.
- */
-static la_ssize_t packw_write_cb(struct archive *a, void *ctx,
-				 const void *buf, size_t len)
+ * check pw->werr. */
+static void packw_write(struct store_packw *pw, const void *buf, size_t len)
 {
-	struct store_packw *pw = ctx;
 	int e;
 
-	(void)a;
 	if (pw->dead)
-		return (la_ssize_t)len;
+		return;
 	e = store_write_all(pw->st, pw->fd, pw->tmp.buf, buf, len);
 	if (e) {
 		pw->dead = 1;
 		pw->werr = e;
 	}
+}
+
+static la_ssize_t packw_write_cb(struct archive *a, void *ctx,
+				 const void *buf, size_t len)
+{
+	(void)a;
+	packw_write(ctx, buf, len);
 	return (la_ssize_t)len;
 }
 
-/* A new archive writer on pw->fd at its current position. */
+/* A new archive writer (1.x) on pw->fd at its current position. */
 static int packw_archive(struct store_packw *pw, struct ws_error *err)
 {
 	pw->a = archive_write_new();
@@ -416,12 +466,13 @@ int store_packw_new(struct store *st, struct store_packw **out,
 	int e, rc;
 
 	pw->st = st;
+	pw->tag.v2 = !st->write_v1;
 	ws_random_hex(&id, STORE_PACK_ID_LEN / 2);
-	memcpy(pw->id, id.buf, STORE_PACK_ID_LEN + 1);
+	memcpy(pw->tag.id, id.buf, STORE_PACK_ID_LEN + 1);
 	ws_buf_release(&id);
 	ws_buf_init(&pw->tmp);
 	store_abs(st, &pw->tmp, "tmp/");
-	ws_buf_addf(&pw->tmp, "%s.tar.part", pw->id);
+	ws_buf_addf(&pw->tmp, "%s%s.part", pw->tag.id, store_pack_ext(&pw->tag));
 	e = store_fault(st, pw->tmp.buf);
 	pw->fd = e ? -1 : open(pw->tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (pw->fd < 0) {
@@ -431,8 +482,19 @@ int store_packw_new(struct store *st, struct store_packw **out,
 		free(pw);
 		return rc;
 	}
-	pw->ent = archive_entry_new();
-	rc = packw_archive(pw, err);
+	if (pw->tag.v2) {
+		unsigned char h[STORE_PACK_HEAD_LEN];
+
+		memcpy(h, STORE_PACK_MAGIC, 6);
+		h[6] = STORE_FORMAT_MAJOR;
+		h[7] = STORE_FORMAT_MINOR;
+		packw_write(pw, h, sizeof(h));
+		pw->size = sizeof(h);
+		rc = pw->werr ? packw_fail(pw, "cannot write pack", err) : WS_OK;
+	} else {
+		pw->ent = archive_entry_new();
+		rc = packw_archive(pw, err);
+	}
 	if (rc) {
 		store_packw_discard(pw);
 		return rc;
@@ -444,6 +506,13 @@ int store_packw_new(struct store *st, struct store_packw **out,
 static int packw_entry(struct store_packw *pw, const char *name,
 		       const void *data, size_t len, struct ws_error *err)
 {
+	if (pw->tag.v2) {
+		packw_write(pw, data, len);
+		if (pw->werr)
+			return packw_fail(pw, "cannot write pack", err);
+		pw->size += len;
+		return WS_OK;
+	}
 	archive_entry_clear(pw->ent);
 	archive_entry_set_pathname(pw->ent, name);
 	archive_entry_set_size(pw->ent, (la_int64_t)len);
@@ -465,7 +534,7 @@ int store_packw_add(struct store_packw *pw, const unsigned char *hash,
 	char name[2 * STORE_HASH_LEN + 1];
 
 	store_hash_hex(hash, name);
-	*off = pw->size + 512;
+	*off = pw->tag.v2 ? pw->size : pw->size + 512;
 	return packw_entry(pw, name, blob, len, err);
 }
 
@@ -479,7 +548,8 @@ int store_packw_salvage(struct store_packw *pw, const struct store_ix_entry *ix,
 	*kept = 0;
 	/* Drop the failed writer without letting it flush anything more. */
 	pw->dead = 1;
-	archive_write_free(pw->a);
+	if (pw->a)
+		archive_write_free(pw->a);
 	pw->a = NULL;
 	if (fstat(pw->fd, &sb) != 0)
 		goto discard;
@@ -492,15 +562,15 @@ int store_packw_salvage(struct store_packw *pw, const struct store_ix_entry *ix,
 	}
 	if (!k)
 		goto discard;
-	/* Cut the partial blob (freeing its space), pad the last whole one
-	 * with zeros and append the index and end-of-archive as usual. */
-	pw->size = pad512(data_end);
+	/* Cut the partial blob (freeing its space), (1.x: pad the last whole
+	 * one with zeros) and append the index as usual. */
+	pw->size = pw->tag.v2 ? data_end : pad512(data_end);
 	if (ftruncate(pw->fd, (off_t)pw->size) != 0 ||
 	    lseek(pw->fd, (off_t)pw->size, SEEK_SET) < 0)
 		goto discard;
 	pw->dead = 0;
 	pw->werr = 0;
-	if (packw_archive(pw, err) != WS_OK)
+	if (!pw->tag.v2 && packw_archive(pw, err) != WS_OK)
 		goto discard;
 	*kept = k;
 	return store_packw_finish(pw, ix, k, err);
@@ -517,13 +587,37 @@ uint64_t store_packw_size(const struct store_packw *pw)
 
 const char *store_packw_id(const struct store_packw *pw)
 {
-	return pw->id;
+	return pw->tag.id;
+}
+
+int store_packw_v2(const struct store_packw *pw)
+{
+	return pw->tag.v2;
 }
 
 static int ix_cmp(const void *a, const void *b)
 {
 	return memcmp(((const struct store_ix_entry *)a)->hash,
 		      ((const struct store_ix_entry *)b)->hash, STORE_HASH_LEN);
+}
+
+/* 2.0: the index then the footer that locates it. */
+static int packw_index_v2(struct store_packw *pw, const struct ws_buf *idx,
+			  struct ws_error *err)
+{
+	unsigned char f[STORE_PACK_FOOT_LEN];
+	uint64_t blobs_end = pw->size;
+
+	ws_put_u32le(f, (uint32_t)blobs_end);
+	ws_put_u32le(f + 4, (uint32_t)(blobs_end >> 32));
+	ws_put_u32le(f + 8, (uint32_t)idx->len);
+	memcpy(f + 12, STORE_PACK_FOOT_MAGIC, 4);
+	packw_write(pw, idx->buf, idx->len);
+	packw_write(pw, f, sizeof(f));
+	if (pw->werr)
+		return packw_fail(pw, "cannot write pack", err);
+	pw->size += idx->len + sizeof(f);
+	return WS_OK;
 }
 
 int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
@@ -540,13 +634,19 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 		memcpy(sorted, ix, n * sizeof(*ix));
 		qsort(sorted, n, sizeof(*sorted), ix_cmp);
 	}
-	store_index_encode(st, pw->id, sorted, n, blobs_end, &idx);
-	rc = packw_entry(pw, "index", idx.buf, idx.len, err);
-	if (rc)
-		goto fail;
-	if (archive_write_close(pw->a) != ARCHIVE_OK || pw->werr) {
-		rc = packw_fail(pw, "cannot finish pack", err);
-		goto fail;
+	store_index_encode(st, &pw->tag, sorted, n, blobs_end, &idx);
+	if (pw->tag.v2) {
+		rc = packw_index_v2(pw, &idx, err);
+		if (rc)
+			goto fail;
+	} else {
+		rc = packw_entry(pw, "index", idx.buf, idx.len, err);
+		if (rc)
+			goto fail;
+		if (archive_write_close(pw->a) != ARCHIVE_OK || pw->werr) {
+			rc = packw_fail(pw, "cannot finish pack", err);
+			goto fail;
+		}
 	}
 	if (fsync(pw->fd) != 0)
 		e = errno;
@@ -557,13 +657,13 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 		rc = ws_error_set_errno(err, WS_E_IO, e, pw->tmp.buf, "cannot write pack");
 		goto fail;
 	}
-	ws_buf_addf(&rel, "packs/%.2s", pw->id);
+	ws_buf_addf(&rel, "packs/%.2s", pw->tag.id);
 	store_abs(st, &dir, rel.buf);
 	rc = ws_mkdir_p(dir.buf, WS_E_STORE, err);
 	if (rc)
 		goto fail;
 	ws_buf_reset(&rel);
-	store_rel_pack(&rel, pw->id, ".tar");
+	store_rel_pack(&rel, pw->tag.id, store_pack_ext(&pw->tag));
 	store_abs(st, &dst, rel.buf);
 	if (rename(pw->tmp.buf, dst.buf) != 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, dst.buf, "cannot move pack into place");
@@ -576,7 +676,7 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 	 * when it is complete. */
 	ws_buf_reset(&dst);
 	ws_buf_reset(&rel);
-	store_rel_pack(&rel, pw->id, ".idx");
+	store_rel_pack(&rel, pw->tag.id, ".idx");
 	store_abs(st, &dst, rel.buf);
 	e = store_fault(st, dst.buf);
 	if (e)
@@ -588,7 +688,7 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 		 * names it yet: give its space back. */
 		ws_buf_reset(&dst);
 		ws_buf_reset(&rel);
-		store_rel_pack(&rel, pw->id, ".tar");
+		store_rel_pack(&rel, pw->tag.id, store_pack_ext(&pw->tag));
 		store_abs(st, &dst, rel.buf);
 		unlink(dst.buf);
 	}
@@ -600,8 +700,10 @@ fail:
 	unlink(pw->tmp.buf);
 out:
 	pw->dead = 1; /* nothing more after a failure */
-	archive_write_free(pw->a);
-	archive_entry_free(pw->ent);
+	if (pw->a)
+		archive_write_free(pw->a);
+	if (pw->ent)
+		archive_entry_free(pw->ent);
 	ws_buf_release(&pw->tmp);
 	ws_buf_release(&idx);
 	ws_buf_release(&rel);

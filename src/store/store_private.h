@@ -27,6 +27,11 @@
 #define STORE_EVENT_MAX (1u << 20)    /* event file and its inflated payload */
 #define STORE_BLOB_ZLIB 1u
 #define STORE_BLOB_ENC 2u
+#define STORE_BLOB_ZSTD 4u              /* format 2.0 writers */
+#define STORE_PACK_MAGIC "WSPACK"       /* format 2.0 packs (<id>.pack) */
+#define STORE_PACK_HEAD_LEN 8           /* magic, major, minor */
+#define STORE_PACK_FOOT_MAGIC "WSPE"
+#define STORE_PACK_FOOT_LEN 16          /* u64 blobs_end, u32 index_len, "WSPE" */
 #define STORE_MAX_INDEX_ENTRIES (1u << 24)
 
 /* Sub-key ids (crypto_kdf, context "wsstore1"). */
@@ -44,7 +49,8 @@ struct store_ix_entry {
 /* A pack known to this handle. */
 struct store_pack {
 	char id[STORE_PACK_ID_LEN + 1];
-	int has_tar, has_idx;
+	int has_tar, has_idx;           /* has_tar: the pack file itself (.tar or .pack) */
+	int v2;                         /* format 2.0 pack (<id>.pack), else 1.x ustar */
 	int loaded;                     /* index parsed (entries valid) */
 	int load_rc;                    /* result of the first load attempt */
 	struct store_ix_entry *ix;      /* sorted by hash */
@@ -72,6 +78,13 @@ typedef int (*store_fault_fn)(void *ctx, const char *path);
 struct timespec;
 typedef void (*store_clock_fn)(void *ctx, struct timespec *now);
 
+/* zstd contexts, reused across blobs (one per thread; created lazily). */
+struct store_zctx {
+	void *c;                        /* ZSTD_CCtx */
+	void *d;                        /* ZSTD_DCtx */
+};
+void store_zctx_release(struct store_zctx *z);
+
 struct store {
 	char *dir;
 	store_fault_fn fault;           /* NULL outside tests */
@@ -86,6 +99,9 @@ struct store {
 	struct store_pack **packs;      /* individually allocated: stable pointers */
 	size_t n_packs, alloc_packs;
 	int packs_listed;
+	int format_major;               /* the header's (1 or 2) */
+	int write_v1;                   /* tests only: write 1.x packs/catalogs */
+	struct store_zctx z;            /* the calling thread's contexts */
 	struct ws_log *log;
 };
 
@@ -94,6 +110,12 @@ struct store {
 int store_open_faulty(const char *dir, const struct store_open_opts *opts,
 		      store_fault_fn fault, void *fault_ctx,
 		      struct store **out, struct ws_error *err);
+/* Same, and with write_v1 a new store, its packs and catalogs are written
+ * as format 1.1 writers wrote them (ustar packs, zlib blobs): the tests'
+ * 1.x stores. */
+int store_open_test(const char *dir, const struct store_open_opts *opts,
+		    store_fault_fn fault, void *fault_ctx, int write_v1,
+		    struct store **out, struct ws_error *err);
 /* The hook's errno for a write into `path`, 0 when there is no hook. */
 int store_fault(const struct store *st, const char *path);
 /* write(2) all of buf through the fault hook; 0 or errno. */
@@ -102,6 +124,8 @@ int store_write_all(const struct store *st, int fd, const char *path,
 /* On WS_E_NOSPACE, say which store is full and what a rerun reuses. */
 int store_nospace_hint(const struct store *st, int rc, struct ws_error *err);
 void store_rel_pack(struct ws_buf *out, const char *id, const char *ext);
+/* ".pack" for a format 2.0 pack, ".tar" for a 1.x one. */
+const char *store_pack_ext(const struct store_pack *p);
 void store_abs(const struct store *st, struct ws_buf *out, const char *rel);
 int store_list_packs(struct store *st, struct ws_error *err);
 struct store_pack *store_pack_find(struct store *st, const char *id);
@@ -119,26 +143,27 @@ void store_seal(const struct store *st, const unsigned char *key,
 int store_unseal(const struct store *st, const unsigned char *key,
 		 const void *ad, size_t adlen, const void *data, size_t len,
 		 struct ws_buf *out);
-/* zlib helpers: inflate refuses more than `max` output bytes (-1). */
+/* zlib helpers (catalog frames; 1.x blobs): inflate refuses more than
+ * `max` output bytes (-1). */
 void store_deflate(const void *data, size_t len, int level, struct ws_buf *out);
 int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out);
-/* zlib level of blobs: 3 keeps nearly all of level 6's reduction at about
- * twice its speed (measured in docs/performance.md, store section).  Any
- * level reads back: the level is not part of the format. */
-#ifndef STORE_ZLIB_LEVEL
-#define STORE_ZLIB_LEVEL 3
+/* zstd level of blobs, chosen from the table in docs/performance.md (store
+ * section).  Any level reads back: the level is not part of the format. */
+#ifndef STORE_ZSTD_LEVEL
+#define STORE_ZSTD_LEVEL 3
 #endif
+/* 1.x writers (tests only) used zlib level 3. */
+#define STORE_ZLIB_LEVEL 3
 /* Sampling of a chunk before compressing it (see store_blob_compressible). */
 #define STORE_SAMPLE_LEN (64u * 1024)
 #define STORE_SAMPLE_SLICES 4
-#define STORE_SAMPLE_LEVEL 1
 /*
  * Whether compressing the chunk is worth it: a chunk larger than
  * STORE_SAMPLE_LEN is sampled (STORE_SAMPLE_SLICES slices spread over it,
- * STORE_SAMPLE_LEN bytes in all) and deflated at STORE_SAMPLE_LEVEL; when
+ * STORE_SAMPLE_LEN bytes in all) and compressed with zstd level 1; when
  * that saves less than 3 %, the chunk is judged incompressible.
  */
-int store_blob_compressible(const void *data, size_t len);
+int store_blob_compressible(struct store_zctx *z, const void *data, size_t len);
 /*
  * True when `head` (the first bytes of a file) starts like a format that is
  * already compressed (JPEG, PNG, GIF, ZIP and Office/OpenDocument files,
@@ -146,16 +171,19 @@ int store_blob_compressible(const void *data, size_t len);
  * WebP, MP3 with an ID3 tag).
  */
 int store_magic_compressed(const void *head, size_t len);
-/* Encode a chunk as a blob (flags byte + payload).  `compress`: 1 try zlib
+/* Encode a chunk as a blob (flags byte + payload).  `compress`: 1 try
  * (stored raw when it does not shrink), 0 store raw, -1 decide by
- * store_blob_compressible. */
-void store_blob_encode(const struct store *st, const unsigned char *hash,
-		       const void *data, size_t len, int compress,
-		       struct ws_buf *out);
-/* Decode and check a blob; appends the chunk to out.  -1 + reason on damage. */
-int store_blob_decode(const struct store *st, const unsigned char *hash,
-		      uint32_t raw_len, const void *blob, size_t len,
-		      struct ws_buf *out, const char **why);
+ * store_blob_compressible.  zstd, or zlib when st->write_v1 (tests).
+ * Thread-safe for distinct `z`: reads only st's keys. */
+void store_blob_encode(const struct store *st, struct store_zctx *z,
+		       const unsigned char *hash, const void *data, size_t len,
+		       int compress, struct ws_buf *out);
+/* Decode and check a blob; appends the chunk to out.  -1 + reason on damage.
+ * Thread-safe for distinct `z`. */
+int store_blob_decode(const struct store *st, struct store_zctx *z,
+		      const unsigned char *hash, uint32_t raw_len,
+		      const void *blob, size_t len, struct ws_buf *out,
+		      const char **why);
 void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1]);
 
 /* store_header.c */
@@ -173,7 +201,7 @@ const struct store_ix_entry *store_pack_lookup(const struct store_pack *p,
 int store_index_parse(const struct store *st, const char *pack_id,
 		      const void *data, size_t len, struct store_pack *p,
 		      const char *where, struct ws_error *err);
-void store_index_encode(const struct store *st, const char *pack_id,
+void store_index_encode(const struct store *st, const struct store_pack *p,
 			const struct store_ix_entry *ix, size_t n,
 			uint64_t blobs_end, struct ws_buf *out);
 /* Read and check one blob of pack p into out (appends). */
@@ -187,6 +215,11 @@ void store_pack_release(struct store_pack *p);
  * -1 when it is not a valid header. */
 int store_tar_header(const unsigned char *h, char name[101], uint64_t *size);
 uint64_t store_tar_size(uint64_t blobs_end, size_t index_len);
+/* Exact size of a pack of either layout from its index. */
+uint64_t store_pack_size(const struct store_pack *p, uint64_t blobs_end,
+			 size_t index_len);
+/* Read `len` bytes at `off` (pread loop): 0, an errno, or -1 at EOF. */
+int store_read_at(int fd, void *buf, size_t len, uint64_t off);
 
 /* Pack writer (one open pack at a time). */
 struct store_packw;
@@ -198,6 +231,7 @@ int store_packw_add(struct store_packw *pw, const unsigned char *hash,
 		    struct ws_error *err);
 uint64_t store_packw_size(const struct store_packw *pw);
 const char *store_packw_id(const struct store_packw *pw);
+int store_packw_v2(const struct store_packw *pw);
 /*
  * After a failed write (disk full): keep the blobs that reached the disk
  * whole.  The pack is truncated after the last complete blob, closed with

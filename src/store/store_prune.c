@@ -129,7 +129,7 @@ static int live_writers(struct store *st, time_t now, int64_t grace, int dry_run
 static int pack_age_ok(struct store *st, struct store_pack *p, time_t now,
 		       int64_t grace, uint64_t *size)
 {
-	static const char *const ext[] = { ".tar", ".idx" };
+	const char *const ext[] = { store_pack_ext(p), ".idx" };
 	time_t newest = 0;
 
 	*size = 0;
@@ -239,7 +239,7 @@ int store_prune(struct store *st, const struct store_prune_opts *opts,
 		if (!p->vref || !p->has_tar || p->has_idx ||
 		    store_pack_load(st, p, NULL) != WS_OK)
 			continue;
-		store_index_encode(st, p->id, p->ix, p->n_ix, p->blobs_end, &ix);
+		store_index_encode(st, p, p->ix, p->n_ix, p->blobs_end, &ix);
 		store_rel_pack(&rel, p->id, ".idx");
 		store_abs(st, &abs, rel.buf);
 		if (ws_write_file_atomic(abs.buf, ix.buf, ix.len, 1, WS_E_IO, NULL) == WS_OK)
@@ -294,7 +294,7 @@ int store_prune(struct store *st, const struct store_prune_opts *opts,
 			continue;
 		pack_age_ok(st, p, now, grace, &size);
 		if (p->has_tar)
-			unlink_pack_file(st, p, ".tar");
+			unlink_pack_file(st, p, store_pack_ext(p));
 		stats->packs_removed++;
 		stats->bytes_freed += size;
 		store_pack_release(p);

@@ -73,6 +73,52 @@ static int off_cmp(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
+/* 2.0: header, blobs back to back from byte 8 to blobs_end, index,
+ * footer; every blob decoded and hashed. */
+static void deep_walk_v2(struct vctx *v, struct store_pack *p, size_t idx_len)
+{
+	size_t *order = ws_xcalloc(p->n_ix + 1, sizeof(*order));
+	struct ws_buf out = WS_BUF_INIT;
+	uint64_t pos = STORE_PACK_HEAD_LEN;
+	unsigned char h[STORE_PACK_HEAD_LEN], f[STORE_PACK_FOOT_LEN];
+	char hx[2 * STORE_HASH_LEN + 1], m[200];
+
+	if (pread(p->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h, STORE_PACK_MAGIC, 6) || h[6] != STORE_FORMAT_MAJOR)
+		pack_problem(v, p, STORE_PROBLEM_PACK, ".pack", "pack header damaged");
+	for (size_t i = 0; i < p->n_ix; i++)
+		order[i] = i;
+	if (p->n_ix)
+		qsort_r(order, p->n_ix, sizeof(*order), off_cmp, p);
+	for (size_t k = 0; k < p->n_ix; k++) {
+		size_t i = order[k];
+		const struct store_ix_entry *e = &p->ix[i];
+		struct ws_error er;
+
+		v->s->blobs_checked++;
+		ws_error_clear(&er);
+		ws_buf_reset(&out);
+		if (e->off != pos) {
+			store_hash_hex(e->hash, hx);
+			snprintf(m, sizeof(m), "blob %.16s: entries overlap or leave a gap", hx);
+			pack_problem(v, p, STORE_PROBLEM_BLOB, ".pack", m);
+			p->vbad[i] = 1;
+		} else if (store_pack_read_blob(v->st, p, e, &out, &er) != WS_OK) {
+			p->vbad[i] = 1;
+			problem(v, STORE_PROBLEM_BLOB, er.where, NULL, NULL, NULL, er.msg);
+		}
+		pos = e->off + e->stored_len;
+	}
+	if (pos != p->blobs_end ||
+	    pread(p->fd, f, sizeof(f), (off_t)(pos + idx_len)) != (ssize_t)sizeof(f) ||
+	    ws_get_u64le(f) != p->blobs_end || ws_get_u32le(f + 8) != idx_len ||
+	    memcmp(f + 12, STORE_PACK_FOOT_MAGIC, 4))
+		pack_problem(v, p, STORE_PROBLEM_PACK, ".pack",
+			     "blobs do not end at the index, or the footer is damaged");
+	ws_buf_release(&out);
+	free(order);
+}
+
 /* Walk the whole tar in order: headers, blobs, padding, index, end. */
 static void deep_walk(struct vctx *v, struct store_pack *p, size_t idx_len)
 {
@@ -139,7 +185,7 @@ static void check_pack(struct vctx *v, struct store_pack *p)
 	v->s->packs++;
 	ws_error_clear(&e);
 	if (!p->has_tar) {
-		pack_problem(v, p, STORE_PROBLEM_PACK, ".tar",
+		pack_problem(v, p, STORE_PROBLEM_PACK, store_pack_ext(p),
 			     "pack missing (its index is present)");
 		return;
 	}
@@ -151,7 +197,7 @@ static void check_pack(struct vctx *v, struct store_pack *p)
 		problem(v, STORE_PROBLEM_PACK, e.where, NULL, NULL, NULL, e.msg);
 		return;
 	}
-	store_rel_pack(&rel, p->id, ".tar");
+	store_rel_pack(&rel, p->id, store_pack_ext(p));
 	if (fstat(p->fd, &sb) != 0 || (uint64_t)sb.st_size != p->tar_size) {
 		char m[160];
 		snprintf(m, sizeof(m), "pack size %llu, expected %llu: %s",
@@ -168,17 +214,20 @@ static void check_pack(struct vctx *v, struct store_pack *p)
 		if (ws_read_file(abs.buf, 128u << 20, &idx, &e) == WS_OK) {
 			size_t n = idx.len;
 			ws_buf_grow(&emb, n);
-			if (pread(p->fd, emb.buf, n, (off_t)(p->blobs_end + 512)) != (ssize_t)n ||
+			if (pread(p->fd, emb.buf, n,
+				  (off_t)(p->blobs_end + (p->v2 ? 0 : 512))) != (ssize_t)n ||
 			    memcmp(emb.buf, idx.buf, n) != 0) {
 				ws_buf_reset(&rel);
-				store_rel_pack(&rel, p->id, ".tar");
+				store_rel_pack(&rel, p->id, store_pack_ext(p));
 				problem(v, STORE_PROBLEM_PACK, rel.buf, NULL, NULL, NULL,
 					"index inside the pack differs from the .idx file");
 			}
 		}
 	}
 	p->vbad = ws_xcalloc(p->n_ix + 1, 1);
-	if (v->o->deep)
+	if (v->o->deep && p->v2)
+		deep_walk_v2(v, p, p->ix_len);
+	else if (v->o->deep)
 		deep_walk(v, p, p->ix_len);
 	p->vstate = 1;
 	ws_buf_release(&rel);
@@ -224,7 +273,8 @@ static void check_catalog(struct vctx *v, struct store_catalog *cat)
 			const char *why = NULL;
 			struct ws_buf obj = WS_BUF_INIT;
 
-			store_rel_pack(&obj, store_catalog_pack_id(cat, f->chunks[c].pack), ".tar");
+			store_rel_pack(&obj, store_catalog_pack_id(cat, f->chunks[c].pack),
+				       store_pack_ext(p));
 			if (!p || !p->has_tar)
 				why = "its pack is missing";
 			else if (p->vstate != 1)

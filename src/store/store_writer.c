@@ -506,12 +506,13 @@ static int store_chunk(struct store_writer *w, const unsigned char *data,
 		if (rc)
 			return writer_fail(w, rc, err);
 		w->pw_pack = store_pack_add(st, store_packw_id(w->pw));
+		w->pw_pack->v2 = store_packw_v2(w->pw);
 	}
 	struct ws_buf blob = WS_BUF_INIT;
 	struct store_ix_entry *e;
 	uint64_t off;
 
-	store_blob_encode(st, ref->hash, data, len, compress, &blob);
+	store_blob_encode(st, &st->z, ref->hash, data, len, compress, &blob);
 	rc = store_packw_add(w->pw, ref->hash, blob.buf, blob.len, &off, err);
 	if (rc) {
 		ws_buf_release(&blob);
@@ -672,7 +673,7 @@ static int check_packs(struct store_writer *w, struct ws_error *err)
 		struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT;
 		int ok;
 
-		store_rel_pack(&rel, w->wpacks[i]->id, ".tar");
+		store_rel_pack(&rel, w->wpacks[i]->id, store_pack_ext(w->wpacks[i]));
 		store_abs(w->st, &abs, rel.buf);
 		ok = ws_path_exists(abs.buf);
 		if (!ok)

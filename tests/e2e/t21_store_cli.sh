@@ -76,7 +76,7 @@ assert n > 10, n
 PY
 
 # damage one pack byte: verify exit 42 naming files; extract salvages the rest
-pack=$(find "$t/store/packs" -name '*.tar' | head -1)
+pack=$(find "$t/store/packs" -name '*.pack' | head -1)
 size=$(stat -c %s "$pack")
 printf '\xff' | dd of="$pack" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
 expect_exit 42 "$WINSTATE" verify --store "$t/store" --deep

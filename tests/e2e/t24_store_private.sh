@@ -107,16 +107,16 @@ done
 [ ! -e "$t/x" ] || [ -z "$(ls -A "$t/x")" ] || fail "extract with a wrong passphrase wrote files"
 
 # Tampered ciphertext: flip one byte inside the first blob of a pack.
-pack=$(find "$t/store/packs" -name '*.tar' | LC_ALL=C sort | head -1)
+pack=$(find "$t/store/packs" -name '*.pack' | LC_ALL=C sort | head -1)
 [ -n "$pack" ] || fail "no pack"
 python3 - "$pack" <<'PY'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
-b[512 + 40] ^= 0x01            # first entry's data: flags byte, nonce, ciphertext
+b[8 + 40] ^= 0x01              # first blob (after the 8-byte pack header): flags byte, nonce, ciphertext
 open(p, "wb").write(bytes(b))
 PY
 expect_exit 42 "$WINSTATE" verify --store "$t/store" --deep --passphrase-env WS_PASS
-id=$(basename "$pack" .tar)
+id=$(basename "$pack" .pack)
 grep -q "$id" "$t/last.out" "$t/last.err" || fail "verify does not name the damaged pack $id"
 pass

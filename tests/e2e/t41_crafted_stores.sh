@@ -36,6 +36,30 @@ assert [(u["sid"], u["account"]) for u in d["meta"] if u["rec"] == 2] == \
        [(u["sid"], u["account"]) for u in l["users"]]
 assert d["head"]["scan_id"] == l["scan"]["id"] and d["trailer"]["n_files"] == len(files)
 PY
+# Packs (format 2.0, §6): the tool checks each against its index and decodes
+# every blob (zstd ones too); file content read by it equals winstate's extract.
+python3 "$CRAFT" packs --store "$t/st" > "$t/packs.jsonl" || fail "storecraft cannot read the packs"
+python3 - "$t/packs.jsonl" <<'PY' || fail "packs are not format 2.0 with zstd blobs"
+import json, sys
+ps = [json.loads(l) for l in open(sys.argv[1])]
+assert ps and all(p["format"] == 2 for p in ps), ps
+assert sum(p["zstd"] for p in ps) > 0 and sum(p["zlib"] for p in ps) == 0, ps
+PY
+"$WINSTATE" extract --store "$t/st" --device SRC-PC --to "$t/ex" >/dev/null || fail "extract"
+python3 - "$t/dump.json" "$t/ex" "$CRAFT" "$t/st" "$srcid" <<'PY' || fail "storecraft cat differs from extract"
+import json, os, subprocess, sys
+d, ex, craft, st, sid = sys.argv[1:]
+n = 0
+for f in json.load(open(d))["body"]:
+    if f["rec"] != 8 or f["flags"] & 1 or not f["chunks"]:
+        continue
+    got = subprocess.run(["python3", craft, "cat", "--store", st, "--scan", sid,
+                          "--path", f["path"]], check=True, stdout=subprocess.PIPE).stdout
+    rel = f["path"][3:].replace("\\", "/")
+    assert open(os.path.join(ex, "C", rel), "rb").read() == got, f["path"]
+    n += 1
+assert n >= 5, n
+PY
 
 n=0
 # craft NAME SPEC: a new scan made from the fixture's scan, of device NAME
@@ -63,9 +87,14 @@ f = [x for x in l["files"] if x["path"].endswith("\\crafted.txt")]
 assert f and f[0]["size"] == 8 and f[0]["user"] == 0, f
 assert any(v["name"] == "Crafted" and v["data"] == "yes" for v in l["registry"])
 PY
-# A 1.0 writer's pack index (minor 0) is read by this reader (§6, §12).
-craft OLDIX '{"index_minor": 0, "add_files": [{"user": 0, "path": "C:\\Users\\alice\\Documents\\old.txt", "text": "1.0 pack\n"}]}'
-"$WINSTATE" verify --store "$t/st" --deep > "$t/verify.out" || { cat "$t/verify.out"; fail "a minor-0 pack index is refused"; }
+# 1.x packs and catalogs stay readable (§6, §12): a 1.1 writer's ustar pack
+# with a zlib blob, and a 1.0 writer's pack index (minor 0).
+craft OLD11 '{"pack_format": 1, "add_files": [{"user": 0, "path": "C:\\Users\\alice\\Documents\\old11.txt", "text": "1.1 pack and catalog, compressible compressible compressible\n"}]}'
+craft OLDIX '{"pack_format": 1, "index_minor": 0, "add_files": [{"user": 0, "path": "C:\\Users\\alice\\Documents\\old.txt", "text": "1.0 pack\n"}]}'
+"$WINSTATE" verify --store "$t/st" --deep > "$t/verify.out" || { cat "$t/verify.out"; fail "a 1.x pack or a minor-0 pack index is refused"; }
+ls "$t"/st/packs/*/*.tar >/dev/null 2>&1 || fail "no 1.x pack was crafted"
+"$WINSTATE" extract --store "$t/st" --device OLD11 --to "$t/ex11" >/dev/null || fail "extract of a 1.x scan"
+grep -q '^1.1 pack and catalog' "$t/ex11/C/Users/alice/Documents/old11.txt" || fail "1.x content differs"
 # The crafted plain scan applies and undoes exactly.
 expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PLAIN --target "$t/box/target"
 [ "$(cat "$t/box/target/Users/alice/Documents/crafted.txt")" = crafted ] || fail "crafted file not placed"

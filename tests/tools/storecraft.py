@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""storecraft.py - read and write winstate store catalogs from docs/store-format.md.
+"""storecraft.py - read and write winstate stores from docs/store-format.md.
 
 Written from the document alone (never from src/store/), so that a store it
 writes and winstate accepts proves the document complete. Plain (unencrypted)
-stores only. Standard library only: BLAKE2b (hashlib), zlib, struct.
+stores of format 1.x and 2.0. Standard library (BLAKE2b, zlib, struct) plus
+zstd for 2.0 blobs: the python3 `zstandard` module when present, else the
+`zstd` command.
 
   storecraft.py dump  --store DIR [--scan ID]
       prints the scan's catalog as JSON (binary fields as hex)
   storecraft.py events --store DIR
       prints every event record (§13) as a JSON list, oldest first
+  storecraft.py cat   --store DIR [--scan ID] --path 'C:\...'
+      writes one file's content, read from the packs (every blob's hash
+      checked), to stdout
+  storecraft.py packs --store DIR
+      checks every pack (either layout) against its index and prints one
+      JSON line per pack: id, format, blobs, compression of its blobs
   storecraft.py write --store DIR [--scan ID] --spec SPEC.json [--print-id]
       writes a new scan (new catalog, and a new pack for new content) made
       from the scan's records changed as SPEC says; prints the new scan id
@@ -19,7 +27,9 @@ SPEC (every key optional):
    "add_users": [{"index": 5, "sid": "...", "account": "...", "profile_path": "...",
                   "last_use_ft": 0, "flags": 1}],
    "drop_files": true | ["substring", ...],   drop all FILE records / those containing one
-   "index_minor": 1,     the new pack index's minor (0 = as a 1.0 writer)
+   "index_minor": 1,     1.x packs only: the new pack index's minor (0 = as a 1.0 writer)
+   "pack_format": 2,     layout of the new pack: 2 (.pack, zstd blobs), 1 (.tar,
+                         zlib blobs, as 1.x writers); default: the store's major
    "drop_values": true, "drop_keys": true, "drop_apps": true,
    "add_files": [{"user": null | index, "path": "C:\\...", "text": "..." | "hex": "..",
                   "dir": false, "attributes": 32, "written_ft": 0, "flags": 0, "rule": 0}],
@@ -38,9 +48,15 @@ import json
 import os
 import secrets
 import struct
+import subprocess
 import sys
 import time
 import zlib
+
+try:
+    import zstandard
+except ImportError:  # the zstd command does the same work
+    zstandard = None
 
 REC_HEAD, REC_USER, REC_RULE, REC_APP, REC_PACKS = 1, 2, 3, 4, 5
 REC_KEY, REC_VALUE, REC_FILE, REC_TRAILER = 6, 7, 8, 9
@@ -80,7 +96,7 @@ def read_header(store):
         raise Bad("header has no checksum line")
     if fields.get("encryption", "none") != "none":
         raise Bad("encrypted stores are not supported by this tool")
-    if int(fields["format"].split(".")[0]) != 1:
+    if int(fields["format"].split(".")[0]) not in (1, 2):
         raise Bad("unknown major format")
     return fields
 
@@ -263,8 +279,8 @@ def frame_ad(head8, scan_id, frame_no, kind):
 def read_catalog(store, scan_id):
     data = open(os.path.join(store, "scans", scan_id + ".cat"), "rb").read()
     head8 = data[:8]
-    if head8[:5] != b"WSCAT" or head8[5] != 1 or head8[7] != 0:
-        raise Bad("catalog header: not a plain major-1 catalog")
+    if head8[:5] != b"WSCAT" or head8[5] not in (1, 2) or head8[7] != 0:
+        raise Bad("catalog header: not a plain major-1 or major-2 catalog")
     if len(data) < 8 + FOOTER or data[-FOOTER:-16] != b"WSCATEND":
         raise Bad("catalog footer missing")
     trailer_off, trailer_no, zero = struct.unpack("<QII", data[-16:])
@@ -304,9 +320,9 @@ def write_frame(out, head8, scan_id, no, kind, payload):
     out += struct.pack("<IB", len(sealed), kind) + sealed
 
 
-def write_catalog(store, recs):
+def write_catalog(store, recs, major=2):
     scan_id = recs["head"]["scan_id"]
-    head8 = b"WSCAT" + bytes([1, 1, 0])
+    head8 = b"WSCAT" + (bytes([1, 1, 0]) if major == 1 else bytes([2, 0, 0]))
     out = bytearray(head8)
     no = 0
     write_frame(out, head8, scan_id, no, FR_HEAD, enc_record(recs["head"]))
@@ -365,26 +381,85 @@ def pad512(n):
     return (n + 511) & ~511
 
 
-def write_pack(store, chunks, minor=1):
+def zstd_compress(raw):
+    if zstandard:
+        return zstandard.ZstdCompressor(level=3).compress(raw)
+    return subprocess.run(["zstd", "-q", "-3", "-c"], input=raw, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def zstd_decompress(z, raw_len):
+    if zstandard:
+        return zstandard.ZstdDecompressor().decompress(z, max_output_size=raw_len)
+    return subprocess.run(["zstd", "-q", "-d", "-c"], input=z, check=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def encode_blob(raw, zstd):
+    """§5: flags byte (bit 0 zlib, bit 2 zstd) and payload; raw when
+    compression does not shrink the chunk."""
+    z = zstd_compress(raw) if zstd else zlib.compress(raw, 3)
+    if len(z) < len(raw):
+        return bytes([4 if zstd else 1]) + z
+    return b"\x00" + raw
+
+
+def decode_blob(blob, h, raw_len):
+    flags, payload = blob[0], blob[1:]
+    if flags == 0:
+        raw = payload
+    elif flags == 1:
+        d = zlib.decompressobj()
+        raw = d.decompress(payload, raw_len + 1)
+        if not d.eof or d.unused_data:
+            raise Bad("blob %s: bad zlib stream" % h.hex()[:16])
+    elif flags == 4:
+        raw = zstd_decompress(payload, raw_len)
+    else:
+        raise Bad("blob %s: flags %d" % (h.hex()[:16], flags))
+    if len(raw) != raw_len or b2(raw) != h:
+        raise Bad("blob %s: length or hash differs" % h.hex()[:16])
+    return raw
+
+
+def make_index(pack_id, major, minor, blobs_end, ix):
+    """§6: WSIDX header and the sealed payload (plain store)."""
+    payload = struct.pack("<QI", blobs_end, len(ix)) + b"".join(sorted(ix))
+    ihead = b"WSIDX" + bytes([major, minor, 0])
+    return ihead + payload + b2(ihead + pack_id.encode() + payload)
+
+
+def write_pack(store, chunks, minor=1, fmt=2):
     """chunks: {hash_bytes: raw chunk}; returns the new pack id."""
     pack_id = secrets.token_hex(16)
-    tar, ix = bytearray(), []
-    for h in sorted(chunks):
-        raw = chunks[h]
-        z = zlib.compress(raw, 3)
-        blob = (b"\x01" + z) if len(z) < len(raw) else (b"\x00" + raw)
-        tar += tar_header(h.hex(), len(blob))
-        ix.append(h + struct.pack("<QII", len(tar), len(blob), len(raw)))
-        tar += blob + bytes(pad512(len(blob)) - len(blob))
-    blobs_end = len(tar)
-    payload = struct.pack("<QI", blobs_end, len(ix)) + b"".join(ix)
-    ihead = b"WSIDX" + bytes([1, minor, 0])
-    index = ihead + payload + b2(ihead + pack_id.encode() + payload)
-    tar += tar_header("index", len(index)) + index + bytes(pad512(len(index)) - len(index))
-    tar += bytes(1024)
+    ix = []
+    if fmt == 1:
+        tar = bytearray()
+        for h in sorted(chunks):
+            raw = chunks[h]
+            blob = encode_blob(raw, False)
+            tar += tar_header(h.hex(), len(blob))
+            ix.append(h + struct.pack("<QII", len(tar), len(blob), len(raw)))
+            tar += blob + bytes(pad512(len(blob)) - len(blob))
+        index = make_index(pack_id, 1, minor, len(tar), ix)
+        tar += tar_header("index", len(index)) + index + bytes(pad512(len(index)) - len(index))
+        tar += bytes(1024)
+        files = ((".tar", tar), (".idx", index))
+    else:
+        # §6 2.0: "WSPACK" 2 0, blobs back to back, index, footer
+        pack = bytearray(b"WSPACK" + bytes([2, 0]))
+        for h in sorted(chunks):
+            raw = chunks[h]
+            blob = encode_blob(raw, True)
+            ix.append(h + struct.pack("<QII", len(pack), len(blob), len(raw)))
+            pack += blob
+        blobs_end = len(pack)
+        index = make_index(pack_id, 2, 0, blobs_end, ix)
+        pack += index + struct.pack("<QI", blobs_end, len(index)) + b"WSPE"
+        files = ((".pack", pack), (".idx", index))
     d = os.path.join(store, "packs", pack_id[:2])
     os.makedirs(d, exist_ok=True)
-    for ext, data in ((".tar", tar), (".idx", index)):
+    for ext, data in files:
         tmp = os.path.join(store, "tmp", pack_id + ext + ".part")
         with open(tmp, "wb") as f:
             f.write(data)
@@ -467,6 +542,62 @@ def read_events(store):
             out.append(dec_event(open(os.path.join(d, n), "rb").read(), n[:-4]))
     # §13: by the id's second, then id_ns, then the id
     return sorted(out, key=lambda e: (e["id"][:16], e["id_ns"], e["id"]))
+
+
+def parse_index(pack_id, index, major):
+    if index[:5] != b"WSIDX" or index[5] != major or index[7] != 0:
+        raise Bad("pack %s: index header" % pack_id)
+    payload, tag = index[8:-SEAL], index[-SEAL:]
+    if b2(index[:8] + pack_id.encode() + payload) != tag:
+        raise Bad("pack %s: index checksum" % pack_id)
+    blobs_end, n = struct.unpack("<QI", payload[:12])
+    if len(payload) != 12 + 48 * n:
+        raise Bad("pack %s: index size" % pack_id)
+    ents = [struct.unpack("<32sQII", payload[12 + 48 * i:60 + 48 * i]) for i in range(n)]
+    if [e[0] for e in ents] != sorted(set(e[0] for e in ents)):
+        raise Bad("pack %s: index not sorted" % pack_id)
+    return blobs_end, ents
+
+
+def read_pack(store, pack_id):
+    """Returns (format, data, {hash: (off, stored_len, raw_len)}) after
+    checking the layout against the index copy inside the pack."""
+    d = os.path.join(store, "packs", pack_id[:2])
+    p2 = os.path.join(d, pack_id + ".pack")
+    if os.path.exists(p2):
+        data = open(p2, "rb").read()
+        if data[:8] != b"WSPACK" + bytes([2, 0]) or data[-4:] != b"WSPE":
+            raise Bad("pack %s: header or footer" % pack_id)
+        blobs_end, ilen = struct.unpack("<QI", data[-16:-4])
+        if blobs_end + ilen + 16 != len(data):
+            raise Bad("pack %s: footer sizes" % pack_id)
+        index = data[blobs_end:blobs_end + ilen]
+        be, ents = parse_index(pack_id, index, 2)
+        pos = 8
+        for h, off, sl, rl in sorted(ents, key=lambda e: e[1]):
+            if off != pos:
+                raise Bad("pack %s: gap or overlap at %d" % (pack_id, off))
+            pos = off + sl
+        if be != blobs_end or pos != blobs_end:
+            raise Bad("pack %s: blobs do not end at the index" % pack_id)
+        fmt = 2
+    else:
+        data = open(os.path.join(d, pack_id + ".tar"), "rb").read()
+        off = 0
+        while True:
+            h = data[off:off + 512]
+            name = h[:100].rstrip(b"\0").decode()
+            size = int(h[124:136].rstrip(b"\0 ") or b"0", 8)
+            if name == "index":
+                index = data[off + 512:off + 512 + size]
+                break
+            off += 512 + pad512(size)
+        be, ents = parse_index(pack_id, index, 1)
+        fmt = 1
+    idx_file = os.path.join(d, pack_id + ".idx")
+    if os.path.exists(idx_file) and open(idx_file, "rb").read() != index:
+        raise Bad("pack %s: .idx differs from the index in the pack" % pack_id)
+    return fmt, data, {e[0]: e[1:] for e in ents}
 
 
 # ---- scans --------------------------------------------------------------------
@@ -553,8 +684,10 @@ def craft(store, src_id, spec):
                      "created_ft": ft, "written_ft": ft, "accessed_ft": ft,
                      "flags": f.get("flags", 1 if f.get("dir") else 0),
                      "rule": f.get("rule", 0), "chunks": chunks})
+    major = int(fields["format"].split(".")[0])
+    fmt = spec.get("pack_format", major)
     if new_chunks:
-        packs = packs + [write_pack(store, new_chunks, spec.get("index_minor", 1))]
+        packs = packs + [write_pack(store, new_chunks, spec.get("index_minor", 1), fmt)]
     recs_out = {"head": head, "body": body,
                 "meta": [{"rec": REC_PACKS, "packs": packs}] + users + rules + apps}
     files = [r for r in body if r["rec"] == REC_FILE]
@@ -564,13 +697,52 @@ def craft(store, src_id, spec):
         "n_keys": sum(1 for r in body if r["rec"] == REC_KEY),
         "n_files": len(files), "n_apps": len(apps), "n_rules": len(rules),
         "bytes": sum(r["size"] for r in files), "meta_offset": 0, "meta_first_frame": 0}
-    write_catalog(store, recs_out)
+    write_catalog(store, recs_out, 1 if fmt == 1 else 2)
     return new_id
+
+
+def cat_file(store, scan_id, path):
+    recs = read_catalog(store, scan_id)
+    packs = next(r for r in recs["meta"] if r["rec"] == REC_PACKS)["packs"]
+    f = next((r for r in recs["body"] if r["rec"] == REC_FILE and r["path"] == path), None)
+    if f is None:
+        raise Bad("no file %s in scan %s" % (path, scan_id))
+    out, cache = bytearray(), {}
+    for c in f["chunks"]:
+        pid = packs[c["pack"]]
+        if pid not in cache:
+            cache[pid] = read_pack(store, pid)
+        _, data, ix = cache[pid]
+        h = bytes.fromhex(c["hash"])
+        off, sl, rl = ix[h]
+        if rl != c["raw_len"]:
+            raise Bad("chunk length differs from the index")
+        out += decode_blob(data[off:off + sl], h, rl)
+    if len(out) != f["size"]:
+        raise Bad("file size differs from its chunks")
+    return bytes(out)
+
+
+def check_packs(store):
+    top = os.path.join(store, "packs")
+    for sub in sorted(os.listdir(top)):
+        for n in sorted(os.listdir(os.path.join(top, sub))):
+            if not n.endswith(".idx"):
+                continue
+            pid = n[:-4]
+            fmt, data, ix = read_pack(store, pid)
+            kinds = {0: 0, 1: 0, 4: 0}
+            for h, (off, sl, rl) in ix.items():
+                decode_blob(data[off:off + sl], h, rl)
+                kinds[data[off]] += 1
+            print(json.dumps({"id": pid, "format": fmt, "blobs": len(ix),
+                              "raw": kinds[0], "zlib": kinds[1], "zstd": kinds[4]}))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("cmd", choices=("dump", "write", "events"))
+    ap.add_argument("cmd", choices=("dump", "write", "events", "cat", "packs"))
+    ap.add_argument("--path")
     ap.add_argument("--store", required=True)
     ap.add_argument("--scan")
     ap.add_argument("--spec")
@@ -581,15 +753,21 @@ def main():
             json.dump(read_events(a.store), sys.stdout, indent=1, ensure_ascii=True)
             print()
             return 0
+        if a.cmd == "packs":
+            check_packs(a.store)
+            return 0
         scan = a.scan or newest_scan(a.store)
-        if a.cmd == "dump":
+        if a.cmd == "cat":
+            sys.stdout.buffer.write(cat_file(a.store, scan, a.path))
+        elif a.cmd == "dump":
             json.dump(read_catalog(a.store, scan), sys.stdout, indent=1,
                       ensure_ascii=True)
             print()
         else:
             spec = json.load(open(a.spec)) if a.spec else {}
             print(craft(a.store, scan, spec))
-    except (Bad, OSError, KeyError, StopIteration, zlib.error) as e:
+    except (Bad, OSError, KeyError, StopIteration, zlib.error,
+            subprocess.CalledProcessError) as e:
         print("storecraft: %s" % e, file=sys.stderr)
         return 2
     return 0

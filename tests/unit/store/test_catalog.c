@@ -269,7 +269,7 @@ static void verify_device_filter(void **state)
 	tu_assert_ok(store_catalog_open(st, "PC-B", NULL, &cat, &err), &err);
 	struct ws_buf p = WS_BUF_INIT;
 	const char *pid = store_catalog_pack_id(cat, 0);
-	ws_buf_addf(&p, "%s/packs/%.2s/%s.tar", dir, pid, pid);
+	ws_buf_addf(&p, "%s/packs/%.2s/%s%s", dir, pid, pid, stu_ext());
 	store_catalog_free(cat);
 	unlink(p.buf);
 	struct store_verify_opts vo = { 0 };

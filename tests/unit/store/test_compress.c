@@ -26,24 +26,26 @@ static void text(unsigned char *p, size_t n, unsigned seed)
 static void sample_judges_chunks(void **state)
 {
 	unsigned char *buf = malloc(MIB);
+	struct store_zctx z = { NULL, NULL };
 
 	(void)state;
 	stu_random(buf, MIB, 1);
-	assert_false(store_blob_compressible(buf, MIB));
+	assert_false(store_blob_compressible(&z, buf, MIB));
 	text(buf, MIB, 2);
-	assert_true(store_blob_compressible(buf, MIB));
+	assert_true(store_blob_compressible(&z, buf, MIB));
 	/* Random in its first half, text in its second: the slices spread
 	 * over the chunk see the text. */
 	stu_random(buf, MIB / 2, 3);
 	text(buf + MIB / 2, MIB / 2, 4);
-	assert_true(store_blob_compressible(buf, MIB));
+	assert_true(store_blob_compressible(&z, buf, MIB));
 	/* Text only at the start: still worth it (the first slice). */
 	stu_random(buf, MIB, 5);
 	text(buf, 64 * 1024, 6);
-	assert_true(store_blob_compressible(buf, MIB));
+	assert_true(store_blob_compressible(&z, buf, MIB));
 	/* Small chunks are always tried whole: sampling would cost as much. */
 	stu_random(buf, 64 * 1024, 7);
-	assert_true(store_blob_compressible(buf, 64 * 1024));
+	assert_true(store_blob_compressible(&z, buf, 64 * 1024));
+	store_zctx_release(&z);
 	free(buf);
 }
 
@@ -159,9 +161,11 @@ static void writer_skips_and_compresses(void **state)
 	free(buf);
 }
 
-/* The raw blob decodes with the same reader as before: flags byte 0. */
+/* The raw blob decodes with the same reader as before: flags byte 0;
+ * compressible chunks are zstd (2.0). */
 static void raw_blob_has_flag_zero(void **state)
 {
+	struct store_zctx z = { NULL, NULL };
 	char *dir = stu_tmpdir();
 	struct store *st = open_mib(dir, 0);
 	unsigned char *buf = malloc(MIB);
@@ -172,22 +176,29 @@ static void raw_blob_has_flag_zero(void **state)
 	(void)state;
 	stu_random(buf, MIB, 21);
 	store_content_hash(st, buf, MIB, h);
-	store_blob_encode(st, h, buf, MIB, -1, &blob);
+	store_blob_encode(st, &z, h, buf, MIB, -1, &blob);
 	assert_int_equal(blob.len, MIB + 1);
 	assert_int_equal((unsigned char)blob.buf[0], 0);
-	assert_int_equal(store_blob_decode(st, h, MIB, blob.buf, blob.len, &out, &why), 0);
+	assert_int_equal(store_blob_decode(st, &z, h, MIB, blob.buf, blob.len, &out, &why), 0);
 	assert_memory_equal(out.buf, buf, MIB);
 	ws_buf_reset(&blob);
 	ws_buf_reset(&out);
 	text(buf, MIB, 22);
 	store_content_hash(st, buf, MIB, h);
-	store_blob_encode(st, h, buf, MIB, -1, &blob);
-	assert_int_equal((unsigned char)blob.buf[0], STORE_BLOB_ZLIB);
+	store_blob_encode(st, &z, h, buf, MIB, -1, &blob);
+	assert_int_equal((unsigned char)blob.buf[0], STORE_BLOB_ZSTD);
 	assert_true(blob.len < MIB / 4);
-	assert_int_equal(store_blob_decode(st, h, MIB, blob.buf, blob.len, &out, &why), 0);
+	assert_int_equal(store_blob_decode(st, &z, h, MIB, blob.buf, blob.len, &out, &why), 0);
 	assert_memory_equal(out.buf, buf, MIB);
+	/* a zstd frame that inflates past raw_len (bomb) is refused */
+	ws_buf_reset(&out);
+	assert_int_equal(store_blob_decode(st, &z, h, MIB - 1, blob.buf, blob.len, &out, &why), -1);
+	/* zlib and zstd flags together are damage */
+	blob.buf[0] |= STORE_BLOB_ZLIB;
+	assert_int_equal(store_blob_decode(st, &z, h, MIB, blob.buf, blob.len, &out, &why), -1);
 	ws_buf_release(&blob);
 	ws_buf_release(&out);
+	store_zctx_release(&z);
 	store_close(st);
 	free(buf);
 }

@@ -162,8 +162,9 @@ static void first_pack(const char *dir, char *id)
 	list_files(dir, "packs", &files, &n);
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(files[i]);
-		if (!id[0] && !strcmp(files[i] + l - 4, ".tar")) {
-			memcpy(id, files[i] + l - 36, 32);
+		size_t el = strlen(stu_ext());
+		if (!id[0] && !strcmp(files[i] + l - el, stu_ext())) {
+			memcpy(id, files[i] + l - 32 - el, 32);
 			id[32] = 0;
 		}
 		free(files[i]);
@@ -186,7 +187,7 @@ static void truncated_and_missing_packs(void **state)
 
 	build_store(dir, NULL);
 	first_pack(dir, id);
-	pack_path(dir, id, ".tar", &tar);
+	pack_path(dir, id, stu_ext(), &tar);
 	pack_path(dir, id, ".idx", &idx);
 	char *c = tu_read_file(tar.buf, &len);
 	/* truncated: detected even without --deep, files named */
@@ -365,7 +366,7 @@ static void decompression_bomb_refused(void **state)
 	ws_buf_add_u8(&z, STORE_BLOB_ZLIB);
 	store_deflate(zeros, 8u << 20, 9, &z);
 	store_content_hash(st, zeros, 100, h);
-	assert_int_equal(store_blob_decode(st, h, 100, z.buf, z.len, &out, &why), -1);
+	assert_int_equal(store_blob_decode(st, &st->z, h, 100, z.buf, z.len, &out, &why), -1);
 	assert_true(out.len <= 100 + 65536);
 	/* inflate never produces more than its limit */
 	ws_buf_reset(&out);
@@ -373,8 +374,8 @@ static void decompression_bomb_refused(void **state)
 	assert_true(out.len <= 1000 + 65536);
 	/* a blob with unknown flags, an empty blob */
 	unsigned char bad[2] = { 0x80, 0 };
-	assert_int_equal(store_blob_decode(st, h, 1, bad, 2, &out, &why), -1);
-	assert_int_equal(store_blob_decode(st, h, 1, bad, 0, &out, &why), -1);
+	assert_int_equal(store_blob_decode(st, &st->z, h, 1, bad, 2, &out, &why), -1);
+	assert_int_equal(store_blob_decode(st, &st->z, h, 1, bad, 0, &out, &why), -1);
 	store_close(st);
 	free(zeros);
 	ws_buf_release(&z);
@@ -393,6 +394,7 @@ static void hostile_index_refused(void **state)
 
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	memset(&p, 0, sizeof(p));
+	memcpy(p.id, id, STORE_PACK_ID_LEN); /* a 1.x index (p.v2 = 0) */
 	memset(e, 0, sizeof(e));
 	e[0].off = 512;
 	e[0].stored_len = 10;
@@ -400,22 +402,22 @@ static void hostile_index_refused(void **state)
 	e[1] = e[0];
 	e[1].hash[0] = 1;
 	/* a blob reaching past the end of the blobs */
-	store_index_encode(st, id, e, 1, 512, &b);
+	store_index_encode(st, &p, e, 1, 512, &b);
 	assert_int_equal(store_index_parse(st, id, b.buf, b.len, &p, "x", &err), WS_E_CORRUPT);
 	/* unsorted or duplicate hashes */
 	ws_buf_reset(&b);
 	struct store_ix_entry rev[2] = { e[1], e[0] };
-	store_index_encode(st, id, rev, 2, 4096, &b);
+	store_index_encode(st, &p, rev, 2, 4096, &b);
 	assert_int_equal(store_index_parse(st, id, b.buf, b.len, &p, "x", &err), WS_E_CORRUPT);
 	/* a stored length far larger than the chunk */
 	ws_buf_reset(&b);
 	e[0].stored_len = 100000;
-	store_index_encode(st, id, e, 1, 1u << 20, &b);
+	store_index_encode(st, &p, e, 1, 1u << 20, &b);
 	assert_int_equal(store_index_parse(st, id, b.buf, b.len, &p, "x", &err), WS_E_CORRUPT);
 	/* an index sealed for another pack id */
 	ws_buf_reset(&b);
 	e[0].stored_len = 10;
-	store_index_encode(st, id, e, 1, 1024, &b);
+	store_index_encode(st, &p, e, 1, 1024, &b);
 	assert_int_equal(store_index_parse(st, "ffffffffffffffffffffffffffffffff", b.buf, b.len, &p, "x", &err), WS_E_CORRUPT);
 	tu_assert_ok(store_index_parse(st, id, b.buf, b.len, &p, "x", &err), &err);
 	free(p.ix);

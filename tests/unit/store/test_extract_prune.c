@@ -185,7 +185,7 @@ static void extract_salvages_around_damage(void **state)
 	tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
 	const char *pid = store_catalog_pack_id(cat, rec.u.file.chunks[0].pack);
 	struct ws_buf p = WS_BUF_INIT;
-	ws_buf_addf(&p, "%s/packs/%.2s/%s.tar", dir, pid, pid);
+	ws_buf_addf(&p, "%s/packs/%.2s/%s%s", dir, pid, pid, stu_ext());
 	store_catalog_free(cat);
 	size_t len;
 	char *c = tu_read_file(p.buf, &len);
@@ -227,7 +227,8 @@ static size_t count_packs(const char *dir)
 		ws_path_join(&s, p.buf, de->d_name);
 		d = opendir(s.buf);
 		while (d && (e2 = readdir(d)))
-			n += strlen(e2->d_name) == 36 && !strcmp(e2->d_name + 32, ".tar");
+			n += strlen(e2->d_name) == 32 + strlen(stu_ext()) &&
+			     !strcmp(e2->d_name + 32, stu_ext());
 		if (d)
 			closedir(d);
 		ws_buf_release(&s);

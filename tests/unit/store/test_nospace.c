@@ -46,7 +46,7 @@ static int open_faulty(const char *dir, struct fault *f, struct store **st,
 	o.create = 1;
 	o.chunk_size = CHUNK;
 	o.pack_size = 1 << 20;
-	return store_open_faulty(dir, &o, fault_fn, f, st, err);
+	return store_open_test(dir, &o, fault_fn, f, stu_v1(), st, err);
 }
 
 static size_t count_entries(const char *dir, const char *suffix)
@@ -242,7 +242,7 @@ static uint64_t scenario(struct fault *f, int want_fired)
  * closed pack and the rerun stores only the rest. */
 static void pack_write_once_keeps_whole_blobs(void **state)
 {
-	struct fault f = { ".tar.part", 12, 0, 0, 0 };
+	struct fault f = { stu_part(), 12, 0, 0, 0 };
 	uint64_t fresh;
 
 	(void)state;
@@ -254,7 +254,7 @@ static void pack_write_once_keeps_whole_blobs(void **state)
 /* The disk stays full: nothing of the open pack can be kept. */
 static void pack_write_sticky_discards_pack(void **state)
 {
-	struct fault f = { ".tar.part", 12, 1, 0, 0 };
+	struct fault f = { stu_part(), 12, 1, 0, 0 };
 
 	(void)state;
 	assert_int_equal(scenario(&f, 1), NFILES * 4);
@@ -263,7 +263,7 @@ static void pack_write_sticky_discards_pack(void **state)
 /* Creating the pack file fails. */
 static void pack_create_fails(void **state)
 {
-	struct fault f = { ".tar.part", 1, 1, 0, 0 };
+	struct fault f = { stu_part(), 1, 1, 0, 0 };
 
 	(void)state;
 	assert_int_equal(scenario(&f, 1), NFILES * 4);
@@ -335,7 +335,7 @@ static void header_create_fails(void **state)
 static void failed_writer_stays_failed(void **state)
 {
 	char *dir = stu_tmpdir();
-	struct fault f = { ".tar.part", 3, 0, 0, 0 };
+	struct fault f = { stu_part(), 3, 0, 0, 0 };
 	struct store *st;
 	struct store_writer *w;
 	struct store_scan_info in = stu_info("PC-01");
