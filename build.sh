@@ -31,20 +31,16 @@ BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev li
 # for the fuzz smoke test, groff and man-db to render the man pages, dpkg-dev
 # (dpkg-shlibdeps) for the .deb's computed Depends, chromium to render the
 # HTML wave report headless (t81), fdisk (sfdisk) to make disk images,
-# wimtools (wimcapture/wimapply) for the wimlib refresh hook (t87).
+# wimtools (wimcapture/wimapply) for the wimlib refresh hook (t87), zstd for
+# storecraft's 2.0 blobs (t41).
 TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex libregf-utils
            reglookup ntfs-3g attr python3 clang libclang-rt-14-dev wine python3-samba
-           groff-base man-db dpkg-dev chromium fdisk wimtools)
+           groff-base man-db dpkg-dev chromium fdisk wimtools zstd)
 # The demo builds the fixture generator (part of the test tree: cmocka) and
 # summarises with python3; fuzzing needs clang; bench compares with hivexml.
 DEMO_PKGS=(libcmocka-dev python3)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
-BENCH_PKGS=(libcmocka-dev libhivex-bin python3)
-# The boot image: live-build (its binary-stage tools are installed inside the
-# image's chroot by live-build itself), CPack's dpkg-dev; QEMU and sfdisk to
-# boot it on a fixture disk.
-IMAGE_PKGS=(live-build debootstrap cpio rsync wget xz-utils file bzip2 apt-utils dpkg-dev)
-IMAGE_TEST_PKGS=(qemu-system-x86 ntfs-3g fdisk libcmocka-dev)
+BENCH_PKGS=(libcmocka-dev libhivex-bin python3 zstd)
 
 # install_deps PKG...: apt-get install whichever of PKG are missing.
 install_deps() {

@@ -12,25 +12,59 @@
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define PACK_ID "abababababababababababababababab"
+
+static char *dir;
+
+/* The store folder goes when the fuzzer exits. */
+static void cleanup(void)
+{
+	ws_remove_tree(dir, NULL);
+}
+
+static char *store_dir(void)
+{
+
+	if (!dir) {
+		char tmpl[] = "/tmp/wsfuzz-pack-XXXXXX";
+		struct store_open_opts o = { 0 };
+		struct store *st;
+		struct ws_buf p = WS_BUF_INIT;
+
+		dir = strdup(mkdtemp(tmpl));
+		atexit(cleanup);
+		o.create = 1;
+		if (store_open(dir, &o, &st, NULL) != WS_OK)
+			abort();
+		store_close(st);
+		ws_buf_addf(&p, "%s/packs/ab", dir);
+		ws_mkdir_p(p.buf, WS_E_IO, NULL);
+		ws_buf_release(&p);
+	}
+	return dir;
+}
+
 /* One layout: index major 1 + <id>.tar, or major 2 + <id>.pack. */
-static void one_layout(const char *dir, int major, const uint8_t *data,
+static void one_layout(const char *sdir, int major, const uint8_t *data,
 		       size_t size, size_t cut)
 {
 	struct store *st;
 	struct ws_buf idx = WS_BUF_INIT, ad = WS_BUF_INIT, p = WS_BUF_INIT;
 	const char *ext = major == 1 ? ".tar" : ".pack";
 
-	if (store_open(dir, NULL, &st, NULL) != WS_OK)
+	if (store_open(sdir, NULL, &st, NULL) != WS_OK)
 		return;
 	/* index: header + seal(payload) as a writer would make it */
 	ws_buf_add(&idx, major == 1 ? "WSIDX\x01\x00\x00" : "WSIDX\x02\x00\x00", 8);
 	ws_buf_add(&ad, idx.buf, 8);
 	ws_buf_adds(&ad, PACK_ID);
 	store_seal(st, st->k_index, ad.buf, ad.len, data, cut, &idx);
-	ws_buf_addf(&p, "%s/packs/ab/%s.idx", dir, PACK_ID);
+	ws_buf_addf(&p, "%s/packs/ab/%s.idx", sdir, PACK_ID);
 	ws_write_file_atomic(p.buf, idx.buf, idx.len, 0, WS_E_IO, NULL);
 	ws_buf_reset(&p);
-	ws_buf_addf(&p, "%s/packs/ab/%s%s", dir, PACK_ID, ext);
+	ws_buf_addf(&p, "%s/packs/ab/%s%s", sdir, PACK_ID, ext);
 	ws_write_file_atomic(p.buf, cut + 4 <= size ? data + cut + 4 : (const uint8_t *)"",
 			     cut + 4 <= size ? size - cut - 4 : 0, 0, WS_E_IO, NULL);
 	struct store_verify_opts vo = { 0 };
@@ -55,14 +89,14 @@ static void one_layout(const char *dir, int major, const uint8_t *data,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t cut = size;
-	char *dir = store_dir();
+	char *sdir = store_dir();
 
 	for (size_t i = 0; i + 4 <= size; i++)
 		if (!memcmp(data + i, "\n--\n", 4)) {
 			cut = i;
 			break;
 		}
-	one_layout(dir, 1, data, size, cut);
-	one_layout(dir, 2, data, size, cut);
+	one_layout(sdir, 1, data, size, cut);
+	one_layout(sdir, 2, data, size, cut);
 	return 0;
 }

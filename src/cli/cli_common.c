@@ -41,6 +41,7 @@ int cli_store_open(const char *cmd, const char *dir, const struct cli_key_opts *
 		return cli_usage(cmd, "--encrypt needs --key-file or --passphrase-env");
 	so.create = create;
 	so.encrypt = encrypt;
+	so.threads = k->threads;
 	so.log = log;
 	rc = store_open(dir, &so, out, &err);
 	memset(key, 0, sizeof(key));

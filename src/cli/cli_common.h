@@ -16,6 +16,7 @@
 struct cli_key_opts {
 	const char *key_file;        /* --key-file */
 	const char *passphrase_env;  /* --passphrase-env */
+	unsigned threads;            /* --threads (0: one per core) */
 };
 
 /* Open (or with create, create) a store with the key options. */

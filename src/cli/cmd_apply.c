@@ -67,6 +67,8 @@ static const char usage_text[] =
 	"                          read that bundle until the user signs in (exit 11\n"
 	"                          otherwise: give the SID with --map-user OLD=SID)\n"
 	"  --key-file F | --passphrase-env VAR   key of an encrypted store\n"
+	"  --threads N             threads that hash, compress or decompress content\n"
+	"                          (default: one per core)\n"
 	"  --log FILE              write every message to FILE\n"
 	"  --json                  print the plan/report as JSON\n"
 	"  -v, --verbose           list every action;  -q, --quiet  only errors\n";
@@ -75,7 +77,8 @@ enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
 	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
-	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED, OPT_INVENTORY, OPT_JOBS
+	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED, OPT_INVENTORY, OPT_JOBS,
+	OPT_THREADS
 };
 
 static const struct option options[] = {
@@ -100,6 +103,7 @@ static const struct option options[] = {
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -507,6 +511,7 @@ int cmd_apply(int argc, char **argv)
 	const char **maps = NULL, **doms = NULL, **rules = NULL;
 	size_t nmaps = 0, amaps = 0, ndoms = 0, adoms = 0, nrules = 0, arules = 0;
 	struct cli_key_opts key = { 0 };
+	unsigned long threads = 0;
 	struct apply_opts o;
 	struct apply_report r;
 	struct plan_out plan = { 0 };
@@ -575,6 +580,14 @@ int cmd_apply(int argc, char **argv)
 			break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
+		case OPT_THREADS:
+			if (cli_parse_uint(optarg, 1, 64, &threads)) {
+				rc = cli_usage("apply", "--threads takes a number from 1 to 64, not '%s'", optarg);
+				goto out;
+			}
+			key.threads = (unsigned)threads;
+			break;
+
 		case OPT_LOG: log_path = optarg; break;
 		case OPT_JSON: plan.json = 1; break;
 		case 'v': verbose++; break;

@@ -47,6 +47,10 @@ static const char usage_text[] =
 	"  --encrypt               encrypt a new store (needs a key option)\n"
 	"  --key-file F            32-byte key file (raw or 64 hex digits)\n"
 	"  --passphrase-env VAR    passphrase from environment variable VAR\n"
+	"  --threads N             threads that hash, compress or decompress content\n"
+	"                          (default: one per core)\n"
+	"  --reread                read every file; without it a file whose size and\n"
+	"                          times equal the device's previous scan is not read\n"
 	"  --estimate              count what would be captured; write nothing\n"
 	"  --list-files FILE       write every selected file path to FILE (one device:\n"
 	"                          PATH per line; several: DEVICE<TAB>PATH)\n"
@@ -70,7 +74,7 @@ enum {
 	OPT_UINC, OPT_UEXC, OPT_USINCE, OPT_ENCRYPT, OPT_KEYFILE, OPT_PASSENV,
 	OPT_ESTIMATE, OPT_LISTFILES, OPT_PROGLOG, OPT_LOG, OPT_LOGLEVEL,
 	OPT_CONTINUE, OPT_JSON, OPT_INVENTORY, OPT_JOBS, OPT_NOAPPS, OPT_ALLOWEMPTY,
-	OPT_ONLYFAILED
+	OPT_ONLYFAILED, OPT_THREADS, OPT_REREAD
 };
 
 static const struct option options[] = {
@@ -88,6 +92,8 @@ static const struct option options[] = {
 	{ "encrypt", no_argument, NULL, OPT_ENCRYPT },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "reread", no_argument, NULL, OPT_REREAD },
 	{ "estimate", no_argument, NULL, OPT_ESTIMATE },
 	{ "list-files", required_argument, NULL, OPT_LISTFILES },
 	{ "progress-log", required_argument, NULL, OPT_PROGLOG },
@@ -420,6 +426,8 @@ int cmd_scan(int argc, char **argv)
 	const char *inventory = NULL;
 	struct cli_key_opts key = { 0 };
 	struct bd_keys *bde_keys = NULL;
+	unsigned long threads = 0;
+	int reread = 0;
 	unsigned long since = 0, jobs = 1;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
 	int no_apps = 0, allow_empty = 0, only_failed = 0;
@@ -469,6 +477,15 @@ int cmd_scan(int argc, char **argv)
 		case OPT_ENCRYPT: encrypt = 1; break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
+		case OPT_THREADS:
+			if (cli_parse_uint(optarg, 1, 64, &threads)) {
+				rc = cli_usage("scan", "--threads takes a number from 1 to 64, not '%s'", optarg);
+				goto out;
+			}
+			key.threads = (unsigned)threads;
+			break;
+		case OPT_REREAD: reread = 1; break;
+
 		case OPT_ESTIMATE: estimate = 1; break;
 		case OPT_LISTFILES: list_files = optarg; break;
 		case OPT_PROGLOG: prog_log = optarg; break;
@@ -605,6 +622,8 @@ int cmd_scan(int argc, char **argv)
 		}
 		if (key.passphrase_env)
 			fo.store.passphrase = getenv(key.passphrase_env);
+		fo.store.threads = key.threads;
+		fo.store.reread = reread;
 	}
 
 	prog.log_file = pf;

@@ -13,7 +13,7 @@
 
 static const char verify_usage[] =
 	"usage: winstate verify --store DIR [--device NAME] [--deep] [--json]\n"
-	"                       [--key-file F | --passphrase-env VAR]\n"
+	"                       [--key-file F | --passphrase-env VAR] [--threads N]\n"
 	"\n"
 	"  --store DIR             the migration store\n"
 	"  --device NAME           only this device's scans (any case) and the packs\n"
@@ -22,9 +22,12 @@ static const char verify_usage[] =
 	"  --json                  machine-readable report on stdout (docs/store-format.md)\n"
 	"  --key-file F            key of an encrypted store\n"
 	"  --passphrase-env VAR    passphrase of an encrypted store, from variable VAR\n"
+	"  --threads N             threads that decompress and hash blobs with --deep\n"
+	"                          (default: one per core)\n"
 	"\nExit: 0 sound, 42 damage found, 37 wrong key, 27 not a store.\n";
 
-enum { OPT_STORE = 256, OPT_DEVICE, OPT_DEEP, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP };
+enum { OPT_STORE = 256, OPT_DEVICE, OPT_DEEP, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP,
+       OPT_THREADS };
 
 static const struct option verify_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -33,6 +36,7 @@ static const struct option verify_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -91,6 +95,7 @@ int cmd_verify(int argc, char **argv)
 	struct store *st = NULL;
 	struct ws_error err;
 	int deep = 0, c, rc;
+	unsigned long threads = 0;
 
 	memset(&out, 0, sizeof(out));
 	optind = 1;
@@ -102,6 +107,12 @@ int cmd_verify(int argc, char **argv)
 		case OPT_JSON: out.json = 1; break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
+		case OPT_THREADS:
+			if (cli_parse_uint(optarg, 1, 64, &threads))
+				return cli_usage("verify", "--threads takes a number from 1 to 64, not '%s'",
+						 optarg);
+			key.threads = (unsigned)threads;
+			break;
 		case 'h':
 		case OPT_HELP: fputs(verify_usage, stdout); return WS_HELP;
 		default: return cli_usage("verify", "unknown option");

@@ -674,8 +674,15 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	scan_progress(&s, "done");
 	rc = res->errors ? WS_PARTIAL : WS_OK;
 out:
-	if (s.w)
-		store_scan_abort(s.w);
+	if (s.w) {
+		/* interrupted or failed: what is stored stays for the rerun */
+		struct store_write_stats ws;
+
+		store_scan_stop(s.w, &ws);
+		res->bytes_new = ws.bytes_new;
+		res->packs_kept = ws.packs_new;
+		res->bytes_kept = ws.bytes_kept;
+	}
 	close_user_hives(&s);
 	if (s.sel)
 		rule_sel_free(s.sel);

@@ -142,6 +142,9 @@ struct scan_result {
 	uint64_t files, dirs, cloud;     /* cloud = placeholders recorded, not read */
 	uint64_t bytes;                  /* content bytes selected */
 	uint64_t bytes_new;              /* content bytes newly stored */
+	uint64_t packs_kept, bytes_kept; /* scan not committed (interrupted,
+					    failed): packs closed and the content
+					    bytes in them, which a rerun reuses */
 	unsigned warnings, errors;       /* per-object problems */
 	unsigned components_skipped;     /* unsupported/erroneous rule components */
 	unsigned apps;                   /* Store app records (all users) */

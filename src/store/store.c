@@ -223,6 +223,12 @@ int store_open_test(const char *dir, const struct store_open_opts *opts,
 	st->fault = fault;
 	st->fault_ctx = fault_ctx;
 	st->write_v1 = write_v1;
+	st->threads = opts->threads;
+	st->reread = opts->reread;
+	if (!st->threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		st->threads = n > 1 ? (unsigned)(n > 64 ? 64 : n) : 1;
+	}
 	/* 0 here lets the header's pack-size (if any) decide. */
 	st->pack_size = opts->pack_size;
 	rc = store_header_load(st, dir, opts, &absent, err);

@@ -85,6 +85,12 @@ struct store_open_opts {
 	unsigned long long kdf_opslimit;
 	size_t kdf_memlimit;
 	struct ws_log *log;         /* optional: warnings (skipped junk files) */
+	unsigned threads;           /* threads that hash, compress and decompress
+				       content: 0 = one per online core, 1 = all
+				       in the caller's thread */
+	int reread;                 /* writers read every file, even one whose
+				       size and times equal the device's
+				       previous scan (see store_scan_add_file) */
 };
 
 /*
@@ -246,8 +252,13 @@ int store_scan_add_value(struct store_writer *w, const struct store_value *v,
 /*
  * Add a file or folder.  For a regular file whose content is captured, `fd`
  * is read from its current position to EOF in chunks (memory stays bounded
- * by the chunk size); meta->size is informative only: the record holds the
- * number of bytes actually read.  fd = -1 for folders and for
+ * by the chunk size); the record holds the number of bytes actually read.
+ * Unless the store was opened with `reread`, a file whose path, size
+ * (meta->size), last-write (non-zero) and creation times equal those
+ * of the same device's newest committed scan, and whose chunks are all
+ * still in the store, is recorded with that scan's chunks without being
+ * read (as backup tools trust size and time: an unchanged rescan costs the
+ * walk, not the content).  fd = -1 for folders and for
  * STORE_FILE_NOT_CAPTURED.  A read error is WS_E_IO naming meta->path; the
  * file is then not recorded but the writer stays usable.
  */
@@ -276,10 +287,14 @@ struct store_write_stats {
 	uint64_t bytes;           /* plain bytes of content referenced */
 	uint64_t bytes_new;       /* plain bytes of chunks stored now */
 	uint64_t bytes_written;   /* bytes written into packs (compressed) */
-	uint64_t packs_new;
+	uint64_t packs_new;       /* packs closed (complete, with their .idx):
+				     what a rerun reuses if the scan is not
+				     committed */
+	uint64_t bytes_kept;      /* plain content bytes in those packs */
+	uint64_t files_unchanged; /* taken from the previous scan unread */
 };
-void store_writer_stats(const struct store_writer *w,
-			struct store_write_stats *out);
+/* Waits for the chunks in flight (they are counted once stored). */
+void store_writer_stats(struct store_writer *w, struct store_write_stats *out);
 
 /*
  * Close the open pack, write the catalog under a temporary name, fsync and
@@ -293,6 +308,15 @@ int store_scan_commit(struct store_writer *w, char *scan_id_out,
 
 /* Drop the scan: remove temporary files and the marker; free the writer. */
 void store_scan_abort(struct store_writer *w);
+
+/*
+ * Stop an interrupted scan (Ctrl-C, a failed source): the chunks in flight
+ * and the open pack are completed and closed as at its size limit, so a
+ * rerun stores only what is missing; then as store_scan_abort (nothing
+ * becomes visible).  `out` (may be NULL) gets the final counts: packs_new
+ * and bytes_kept say what the rerun will reuse.
+ */
+void store_scan_stop(struct store_writer *w, struct store_write_stats *out);
 
 /* ---------------------------------------------------------------------- */
 /* Listing and reading scans                                              */

@@ -774,6 +774,104 @@ static struct store_pack *cat_pack(struct store_catalog *cat, uint32_t i,
 	return *rc ? NULL : cat->pack_ptrs[i];
 }
 
+/* Chunks of a file decoded ahead of their delivery (any thread). */
+struct rdec {
+	struct store *st;
+	struct store_pack **p;
+	const struct store_ix_entry **e;
+	struct ws_buf *out;
+	struct ws_error *err;
+};
+
+static void rdec_one(void *ctx, size_t i, struct store_zctx *z)
+{
+	struct rdec *d = ctx;
+
+	ws_error_clear(&d->err[i]);
+	store_pack_read_blob_z(d->st, d->p[i], d->e[i], z, &d->out[i], &d->err[i]);
+}
+
+/* Resolve chunk i of file to its pack and index entry (caller's thread:
+ * loads indexes, opens the pack file). */
+static int chunk_entry(struct store_catalog *cat, const struct store_file *file,
+		       size_t i, struct store_pack **pp,
+		       const struct store_ix_entry **ep, struct ws_error *err)
+{
+	const struct store_chunk_ref *c = &file->chunks[i];
+	struct store_pack *p;
+	int rc = WS_OK;
+
+	if (c->pack >= cat->n_packs)
+		return bad_rec(cat, "chunk pack", err);
+	p = cat_pack(cat, c->pack, err, &rc);
+	if (!p)
+		return rc;
+	*ep = store_pack_lookup(p, c->hash);
+	if (!*ep || (*ep)->raw_len != c->raw_len) {
+		struct ws_buf rel = WS_BUF_INIT;
+		store_rel_pack(&rel, p->id, store_pack_ext(p));
+		rc = ws_error_set(err, WS_E_CORRUPT, rel.buf,
+				  "chunk %zu of '%s' is not in its pack", i, file->path);
+		ws_buf_release(&rel);
+		return rc;
+	}
+	*pp = p;
+	return store_pack_open_fd(cat->st, p, err);
+}
+
+/* Files of several chunks: windows of chunks decoded in parallel, then
+ * delivered in order (memory: one window of chunks). */
+static int read_file_parallel(struct store_catalog *cat,
+			      const struct store_file *file, store_data_fn fn,
+			      void *ctx, struct ws_error *err)
+{
+	size_t win = 2 * (size_t)cat->st->threads;
+	struct rdec d;
+	int rc = WS_OK;
+
+	d.st = cat->st;
+	d.p = ws_xcalloc(win, sizeof(*d.p));
+	d.e = ws_xcalloc(win, sizeof(*d.e));
+	d.out = ws_xcalloc(win, sizeof(*d.out));
+	d.err = ws_xcalloc(win, sizeof(*d.err));
+	for (size_t k = 0; k < win; k++)
+		ws_buf_init(&d.out[k]);
+	for (size_t base = 0; base < file->n_chunks && !rc;) {
+		size_t n = 0;
+		uint64_t bytes = 0;
+
+		/* at most win chunks, about STORE_PIPE_BYTES of them */
+		while (n < win && base + n < file->n_chunks && !rc &&
+		       (!n || bytes + file->chunks[base + n].raw_len <= STORE_PIPE_BYTES)) {
+			ws_buf_reset(&d.out[n]);
+			bytes += file->chunks[base + n].raw_len;
+			rc = chunk_entry(cat, file, base + n, &d.p[n], &d.e[n], err);
+			n++;
+		}
+		if (rc)
+			break;
+		store_parallel(cat->st, n, rdec_one, &d);
+		for (size_t k = 0; k < n && !rc; k++) {
+			if (d.err[k].code != WS_OK) {
+				if (err)
+					*err = d.err[k];
+				ws_error_prefix(err, "file '%s'", file->path);
+				rc = d.err[k].code;
+				break;
+			}
+			rc = fn(ctx, d.out[k].buf, d.out[k].len);
+		}
+		base += n;
+	}
+	for (size_t k = 0; k < win; k++)
+		ws_buf_release(&d.out[k]);
+	free(d.p);
+	free(d.e);
+	free(d.out);
+	free(d.err);
+	return rc;
+}
+
 int store_catalog_read_file_cb(struct store_catalog *cat,
 			       const struct store_file *file,
 			       store_data_fn fn, void *ctx,
@@ -782,6 +880,12 @@ int store_catalog_read_file_cb(struct store_catalog *cat,
 	struct ws_buf chunk = WS_BUF_INIT;
 	int rc = WS_OK;
 
+	if (file->n_chunks > 1 && cat->st->threads > 1) {
+		rc = read_file_parallel(cat, file, fn, ctx, err);
+		if (rc && err && err->code == WS_OK)
+			ws_error_set(err, rc, file->path, "reading stopped");
+		return rc;
+	}
 	for (size_t i = 0; i < file->n_chunks && !rc; i++) {
 		const struct store_chunk_ref *c = &file->chunks[i];
 		const struct store_ix_entry *e;

@@ -572,7 +572,7 @@ int store_disk_usage(struct store *st, uint64_t *packs, uint64_t *bytes,
 
 		if (!p->has_tar)
 			continue;
-		store_rel_pack(&rel, p->id, ".tar");
+		store_rel_pack(&rel, p->id, store_pack_ext(p));
 		store_abs(st, &abs, rel.buf);
 		if (stat(abs.buf, &sb) == 0) {
 			(*packs)++;

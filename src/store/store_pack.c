@@ -364,6 +364,13 @@ int store_pack_read_blob(struct store *st, struct store_pack *p,
 			 const struct store_ix_entry *e, struct ws_buf *out,
 			 struct ws_error *err)
 {
+	return store_pack_read_blob_z(st, p, e, &st->z, out, err);
+}
+
+int store_pack_read_blob_z(struct store *st, struct store_pack *p,
+			   const struct store_ix_entry *e, struct store_zctx *z,
+			   struct ws_buf *out, struct ws_error *err)
+{
 	struct ws_buf blob = WS_BUF_INIT, rel = WS_BUF_INIT;
 	char hx[2 * STORE_HASH_LEN + 1];
 	const char *why = NULL;
@@ -383,7 +390,7 @@ int store_pack_read_blob(struct store *st, struct store_pack *p,
 		goto out;
 	}
 	ws_buf_setlen(&blob, e->stored_len);
-	if (store_blob_decode(st, &st->z, e->hash, e->raw_len, blob.buf, blob.len,
+	if (store_blob_decode(st, z, e->hash, e->raw_len, blob.buf, blob.len,
 			      out, &why) != 0)
 		rc = ws_error_set(err, WS_E_CORRUPT, rel.buf, "blob %.16s: %s", hx, why);
 out:

@@ -101,6 +101,8 @@ struct store {
 	int packs_listed;
 	int format_major;               /* the header's (1 or 2) */
 	int write_v1;                   /* tests only: write 1.x packs/catalogs */
+	unsigned threads;               /* >= 1 (store_open_opts.threads) */
+	int reread;                     /* store_open_opts.reread */
 	struct store_zctx z;            /* the calling thread's contexts */
 	struct ws_log *log;
 };
@@ -186,6 +188,27 @@ int store_blob_decode(const struct store *st, struct store_zctx *z,
 		      const char **why);
 void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1]);
 
+/* Plain bytes of chunks a writer has in flight in its pipeline (threads >
+ * 1): with their compressed copies, the memory a writer adds to its chunk
+ * buffer, whatever the profile's size. */
+#define STORE_PIPE_BYTES (8u << 20)
+
+/* store_cdc.c: content-defined chunking of large files (format 2.0). */
+#define STORE_CDC_SEED 0x77696e7374617465ull  /* "winstate": fixes the gear table */
+/* Files of at least this many chunk-sizes are cut by content; smaller ones
+ * in fixed chunk-size pieces (they are rewritten whole, not edited). */
+#define STORE_CDC_FACTOR 4u
+struct store_cdc {
+	uint64_t gear[256];
+	size_t min, avg, max;         /* avg/4, avg, min(4 avg, STORE_CHUNK_MAX) */
+	uint64_t mask_s, mask_l;
+};
+void store_cdc_init(struct store_cdc *c, uint32_t avg);
+/* Length of the chunk starting at p (n bytes available): a content
+ * boundary in [min, max], or min(n, max) when there is none; n when n <= min.
+ * The caller gives at least max bytes unless the file ends sooner. */
+size_t store_cdc_cut(const struct store_cdc *c, const unsigned char *p, size_t n);
+
 /* store_header.c */
 int store_header_load(struct store *st, const char *dir,
 		      const struct store_open_opts *opts, int *absent,
@@ -208,6 +231,19 @@ void store_index_encode(const struct store *st, const struct store_pack *p,
 int store_pack_read_blob(struct store *st, struct store_pack *p,
 			 const struct store_ix_entry *e, struct ws_buf *out,
 			 struct ws_error *err);
+/* Same with the caller's zstd contexts: safe from several threads at once
+ * once p's file is open (store_pack_open_fd) and its index loaded. */
+int store_pack_read_blob_z(struct store *st, struct store_pack *p,
+			   const struct store_ix_entry *e, struct store_zctx *z,
+			   struct ws_buf *out, struct ws_error *err);
+
+/*
+ * Run fn(ctx, i, z) for i in [0, n) on up to st->threads threads (the
+ * caller's one included), each with its own zstd contexts; returns when
+ * every call has returned.  fn must only touch what index i owns.
+ */
+typedef void (*store_par_fn)(void *ctx, size_t i, struct store_zctx *z);
+void store_parallel(struct store *st, size_t n, store_par_fn fn, void *ctx);
 int store_pack_open_fd(struct store *st, struct store_pack *p,
 		       struct ws_error *err);
 void store_pack_release(struct store_pack *p);

@@ -73,6 +73,23 @@ static int off_cmp(const void *a, const void *b, void *ctx)
 	return x < y ? -1 : x > y;
 }
 
+/* Decoding one blob of a pack for deep_walk_v2 (any thread). */
+struct vdec {
+	struct store *st;
+	struct store_pack *p;
+	struct ws_error *err;         /* per index entry */
+};
+
+static void vdec_one(void *ctx, size_t i, struct store_zctx *z)
+{
+	struct vdec *d = ctx;
+	struct ws_buf out = WS_BUF_INIT;
+
+	ws_error_clear(&d->err[i]);
+	store_pack_read_blob_z(d->st, d->p, &d->p->ix[i], z, &out, &d->err[i]);
+	ws_buf_release(&out);
+}
+
 /* 2.0: header, blobs back to back from byte 8 to blobs_end, index,
  * footer; every blob decoded and hashed. */
 static void deep_walk_v2(struct vctx *v, struct store_pack *p, size_t idx_len)
@@ -90,25 +107,33 @@ static void deep_walk_v2(struct vctx *v, struct store_pack *p, size_t idx_len)
 		order[i] = i;
 	if (p->n_ix)
 		qsort_r(order, p->n_ix, sizeof(*order), off_cmp, p);
+	struct vdec dec = { v->st, p, ws_xcalloc(p->n_ix + 1, sizeof(*dec.err)) };
 	for (size_t k = 0; k < p->n_ix; k++) {
 		size_t i = order[k];
 		const struct store_ix_entry *e = &p->ix[i];
-		struct ws_error er;
 
 		v->s->blobs_checked++;
-		ws_error_clear(&er);
-		ws_buf_reset(&out);
 		if (e->off != pos) {
 			store_hash_hex(e->hash, hx);
 			snprintf(m, sizeof(m), "blob %.16s: entries overlap or leave a gap", hx);
 			pack_problem(v, p, STORE_PROBLEM_BLOB, ".pack", m);
 			p->vbad[i] = 1;
-		} else if (store_pack_read_blob(v->st, p, e, &out, &er) != WS_OK) {
-			p->vbad[i] = 1;
-			problem(v, STORE_PROBLEM_BLOB, er.where, NULL, NULL, NULL, er.msg);
 		}
 		pos = e->off + e->stored_len;
 	}
+	/* Every blob decrypted, decompressed and hashed on every core; the
+	 * problems are reported afterwards in pack order. */
+	store_parallel(v->st, p->n_ix, vdec_one, &dec);
+	for (size_t k = 0; k < p->n_ix; k++) {
+		size_t i = order[k];
+
+		if (dec.err[i].code != WS_OK && !p->vbad[i]) {
+			p->vbad[i] = 1;
+			problem(v, STORE_PROBLEM_BLOB, dec.err[i].where, NULL, NULL, NULL,
+				dec.err[i].msg);
+		}
+	}
+	free(dec.err);
 	if (pos != p->blobs_end ||
 	    pread(p->fd, f, sizeof(f), (off_t)(pos + idx_len)) != (ssize_t)sizeof(f) ||
 	    ws_get_u64le(f) != p->blobs_end || ws_get_u32le(f + 8) != idx_len ||

@@ -1,19 +1,22 @@
 /*
  * store_writer.c - writing one scan: the dedup table over every complete
- * pack, chunking of file content, the open pack, and the catalog, streamed
- * into tmp/ and renamed into scans/ last so an interrupted scan stays
- * invisible.
+ * pack, chunking of file content, the pipeline that hashes and compresses
+ * chunks on every core, the open pack, and the catalog, streamed into tmp/
+ * and renamed into scans/ last so an interrupted scan stays invisible.
  */
 #include "store/store_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "util/ws_fs.h"
 
@@ -23,8 +26,82 @@ struct dd_slot {
 	uint32_t raw_len;
 };
 
+/*
+ * The pipeline (st->threads > 1).  The caller's thread reads and cuts files
+ * and submits chunks; workers hash them, look them up in the dedup table
+ * and compress the new ones; the caller's thread retires chunks in
+ * submission order (dedup insert, pack append) and emits each file's record
+ * once its chunks are retired, so packs and catalogs come out as a
+ * single-threaded writer would write them.  Chunks in flight are bounded
+ * in number and bytes, so memory does not grow with the profile.
+ */
+#define PIPE_JOBS 64u                 /* chunks in flight */
+#define PIPE_FILES 1024u              /* file records waiting for their chunks */
+#define PIPE_BYTES STORE_PIPE_BYTES   /* plain bytes in flight */
+
+enum { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
+
+struct wjob {
+	unsigned char *data;          /* owned copy of the chunk */
+	size_t len;
+	int compress;
+	int state;                    /* under the mutex */
+	int known;                    /* in the dedup table when hashed */
+	uint64_t file;                /* number of its wfile */
+	size_t ref;                   /* its index in the file's refs */
+	unsigned char hash[STORE_HASH_LEN];
+	struct ws_buf blob;           /* encoded by the worker unless known */
+};
+
+struct wfile {
+	struct store_file meta;       /* path owned */
+	struct store_chunk_ref *refs;
+	size_t n_refs, a_refs, n_done;
+	uint64_t size;
+	int sealed;                   /* every chunk submitted */
+	int dropped;                  /* read error: no record */
+};
+
+struct wpipe;
+struct wworker {
+	struct store_writer *w;
+	struct store_zctx z;
+	pthread_t th;
+	int started;
+};
+
+struct wpipe {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;    /* a job queued / a job done */
+	struct wworker *workers;
+	size_t n_workers;
+	struct wjob ring[PIPE_JOBS];
+	uint64_t head, take, tail;    /* next to retire, to take, free slot */
+	size_t inflight;              /* plain bytes queued or in work */
+	struct wfile files[PIPE_FILES];
+	uint64_t fhead, ftail;
+	int stop;
+};
+
+/* A file of the device's previous scan (unchanged files are not read). */
+struct prev_file {
+	unsigned char key[16];        /* BLAKE2b-128 of user and path */
+	uint64_t size, written_ft, created_ft;
+	size_t first, n;              /* its chunks in prev_chunks */
+};
+
+struct prev_chunk {
+	unsigned char hash[STORE_HASH_LEN];
+	uint32_t raw_len;
+};
+
 struct store_writer {
 	struct store *st;
+	struct wpipe *pipe;           /* NULL: single-threaded */
+	struct prev_file *prev;       /* sorted by key */
+	size_t n_prev, a_prev;
+	struct prev_chunk *prev_chunks;
+	size_t n_prev_chunks, a_prev_chunks;
 	struct store_scan_info info;
 	char **strs;                  /* copies of info strings */
 	size_t n_strs;
@@ -50,6 +127,9 @@ struct store_writer {
 	struct store_ix_entry *pix;
 	size_t n_pix, a_pix;
 	/* content */
+	struct store_cdc cdc;
+	size_t buf_len;               /* STORE_CDC_FACTOR chunk-sizes: the
+					 threshold of content-defined chunking */
 	unsigned char *chunk;
 	struct store_chunk_ref *refs;
 	size_t a_refs;
@@ -57,6 +137,8 @@ struct store_writer {
 	time_t last_touch;
 	int failed;                   /* code of a failed write into the store:
 					 the scan cannot be committed */
+	struct ws_error fail_err;     /* its error, for the commit to report
+					 (a chunk in flight may fail late) */
 };
 
 static size_t dd_pos(const struct store_writer *w, const unsigned char *h)
@@ -76,8 +158,22 @@ static struct dd_slot *dd_find(struct store_writer *w, const unsigned char *h)
 	}
 }
 
+static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
+			     struct store_pack *p, uint32_t raw_len);
+
+/* Workers read the table: the caller's thread changes it under the mutex. */
 static void dd_insert(struct store_writer *w, const unsigned char *h,
 		      struct store_pack *p, uint32_t raw_len)
+{
+	if (w->pipe)
+		pthread_mutex_lock(&w->pipe->mu);
+	dd_insert_locked(w, h, p, raw_len);
+	if (w->pipe)
+		pthread_mutex_unlock(&w->pipe->mu);
+}
+
+static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
+			     struct store_pack *p, uint32_t raw_len)
 {
 	struct dd_slot *s;
 
@@ -111,6 +207,10 @@ static const char *keep_str(struct store_writer *w, const char *s)
 }
 
 static int close_pack(struct store_writer *w, struct ws_error *err);
+static void pipe_start(struct store_writer *w, unsigned n);
+static long pack_no(struct store_writer *w, struct store_pack *p);
+static void pipe_free(struct store_writer *w);
+static int pipe_drain(struct store_writer *w, struct ws_error *err);
 
 /*
  * A write into the store failed: remember it (the scan cannot be committed
@@ -130,6 +230,20 @@ static int writer_fail(struct store_writer *w, int rc, struct ws_error *err)
 		w->failed = failed;
 	}
 	return store_nospace_hint(w->st, rc, err);
+}
+
+/* The writer failed earlier: its first error (with the store's hint when
+ * the disk is full), since a chunk in flight may have failed after its
+ * file's call returned. */
+static int failed_rc(struct store_writer *w, struct ws_error *err)
+{
+	if (w->fail_err.code) {
+		if (err)
+			*err = w->fail_err;
+		return w->failed;
+	}
+	return ws_error_set(err, w->failed, w->st->dir,
+			    "an earlier write into the store failed: the scan cannot be completed");
 }
 
 static int cat_write(struct store_writer *w, const struct ws_buf *b,
@@ -217,6 +331,8 @@ static void writer_free(struct store_writer *w)
 	free(w->pix);
 	free(w->chunk);
 	free(w->refs);
+	free(w->prev);
+	free(w->prev_chunks);
 	for (size_t i = 0; i < w->st->n_packs; i++)
 		w->st->packs[i]->wno = -1;
 	free(w);
@@ -254,6 +370,105 @@ static int load_dedup(struct store_writer *w, struct ws_error *err)
 		p->loaded = 0;
 	}
 	return WS_OK;
+}
+
+static void prev_key(uint32_t user, const char *path, unsigned char key[16])
+{
+	crypto_generichash_state h;
+	unsigned char u[4];
+
+	ws_put_u32le(u, user);
+	crypto_generichash_init(&h, NULL, 0, 16);
+	crypto_generichash_update(&h, u, 4);
+	crypto_generichash_update(&h, (const unsigned char *)path, strlen(path));
+	crypto_generichash_final(&h, key, 16);
+}
+
+static int prev_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/* The files of the device's newest scan, when there is one (any failure:
+ * none, every file is read). */
+static void load_prev(struct store_writer *w)
+{
+	struct store_catalog *cat;
+	struct store_record rec;
+
+	if (w->st->reread ||
+	    store_catalog_open(w->st, w->info.device, NULL, &cat, NULL) != WS_OK)
+		return;
+	while (store_catalog_next(cat, &rec, NULL) == WS_OK && rec.kind != STORE_REC_END) {
+		const struct store_file *f = &rec.u.file;
+		struct prev_file *pf;
+
+		if (rec.kind != STORE_REC_FILE || !f->n_chunks || !f->written_ft ||
+		    (f->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED)))
+			continue;
+		WS_ALLOC_GROW(w->prev, w->n_prev + 1, w->a_prev);
+		pf = &w->prev[w->n_prev++];
+		prev_key(f->user, f->path, pf->key);
+		pf->size = f->size;
+		pf->written_ft = f->written_ft;
+		pf->created_ft = f->created_ft;
+		pf->first = w->n_prev_chunks;
+		pf->n = f->n_chunks;
+		WS_ALLOC_GROW(w->prev_chunks, w->n_prev_chunks + f->n_chunks, w->a_prev_chunks);
+		for (size_t i = 0; i < f->n_chunks; i++) {
+			memcpy(w->prev_chunks[w->n_prev_chunks].hash, f->chunks[i].hash,
+			       STORE_HASH_LEN);
+			w->prev_chunks[w->n_prev_chunks++].raw_len = f->chunks[i].raw_len;
+		}
+	}
+	store_catalog_free(cat);
+	if (w->n_prev)
+		qsort(w->prev, w->n_prev, sizeof(*w->prev), prev_cmp);
+}
+
+/*
+ * The previous scan's record of this file when it is unchanged (size and
+ * both times equal) and every chunk of it is still in a pack; NULL else.
+ */
+static const struct prev_file *prev_unchanged(struct store_writer *w,
+					      const struct store_file *meta)
+{
+	unsigned char key[16];
+	const struct prev_file *pf;
+
+	/* a creation time of 0 (unknown on some sources) compares equal */
+	if (!w->n_prev || !meta->written_ft)
+		return NULL;
+	prev_key(meta->user, meta->path, key);
+	pf = bsearch(key, w->prev, w->n_prev, sizeof(*w->prev), prev_cmp);
+	if (!pf || pf->size != meta->size || pf->written_ft != meta->written_ft ||
+	    pf->created_ft != meta->created_ft)
+		return NULL;
+	for (size_t i = 0; i < pf->n; i++) {
+		const struct prev_chunk *c = &w->prev_chunks[pf->first + i];
+		struct dd_slot *s = w->dd_cap ? dd_find(w, c->hash) : NULL;
+
+		if (!s || !s->p || s->raw_len != c->raw_len)
+			return NULL;
+	}
+	return pf;
+}
+
+/* Fill refs from an unchanged file's previous chunks (counted as chunks
+ * referenced, none new). */
+static void prev_refs(struct store_writer *w, const struct prev_file *pf,
+		      struct store_chunk_ref *refs)
+{
+	for (size_t i = 0; i < pf->n; i++) {
+		const struct prev_chunk *c = &w->prev_chunks[pf->first + i];
+
+		memcpy(refs[i].hash, c->hash, STORE_HASH_LEN);
+		refs[i].raw_len = c->raw_len;
+		refs[i].pack = (uint32_t)pack_no(w, dd_find(w, c->hash)->p);
+		w->stats.chunks++;
+		w->stats.bytes += c->raw_len;
+	}
+	w->stats.files_unchanged++;
 }
 
 int store_scan_begin(struct store *st, const struct store_scan_info *info,
@@ -322,6 +537,7 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	rc = load_dedup(w, err);
 	if (rc)
 		goto fail;
+	load_prev(w);
 	store_abs(st, &w->cat_tmp, "tmp/");
 	ws_buf_addf(&w->cat_tmp, "%s.cat.part", w->scan_id);
 	rc = store_fault(st, w->cat_tmp.buf);
@@ -340,7 +556,10 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 		rc = emit_frame(w, FR_HEAD, head.buf, head.len, err);
 	if (rc)
 		goto fail;
-	w->chunk = ws_xmalloc(st->chunk_size);
+	store_cdc_init(&w->cdc, st->chunk_size);
+	w->buf_len = (size_t)STORE_CDC_FACTOR * st->chunk_size;
+	w->chunk = ws_xmalloc(w->buf_len);
+	pipe_start(w, st->threads);
 	ws_buf_release(&head);
 	ws_buf_release(&rel);
 	*out = w;
@@ -405,8 +624,13 @@ int store_scan_add_app(struct store_writer *w, const struct store_app *a,
 int store_scan_add_key(struct store_writer *w, const struct store_key *k,
 		       struct ws_error *err)
 {
+	int rc;
+
 	if (!k->path || !*k->path)
 		return ws_error_set(err, WS_E_USAGE, "", "a key record needs a path");
+	/* body records keep the caller's order: files in flight first */
+	if ((rc = pipe_drain(w, err)))
+		return rc;
 	store_enc_key(&w->body, k);
 	w->tr.n_keys++;
 	return flush_body(w, 0, err);
@@ -422,6 +646,9 @@ int store_scan_add_value(struct store_writer *w, const struct store_value *v,
 		return ws_error_set(err, WS_E_UNSUPPORTED, v->key,
 				    "value '%s' larger than %u bytes", v->name ? v->name : "",
 				    STORE_VALUE_MAX);
+	int rc = pipe_drain(w, err);
+	if (rc)
+		return rc;
 	store_enc_value(&w->body, v);
 	w->tr.n_values++;
 	return flush_body(w, 0, err);
@@ -452,6 +679,8 @@ static int close_pack(struct store_writer *w, struct ws_error *err)
 	}
 	w->pw_pack->has_tar = w->pw_pack->has_idx = 1;
 	w->pw_pack = NULL;
+	for (size_t i = 0; i < w->n_pix; i++)
+		w->stats.bytes_kept += w->pix[i].raw_len;
 	w->n_pix = 0;
 	w->stats.packs_new++;
 	touch_marker(w);
@@ -473,6 +702,8 @@ static int pack_write_failed(struct store_writer *w, int rc, struct ws_error *er
 		if (store_packw_salvage(pw, w->pix, w->n_pix, &kept, &e2) == WS_OK) {
 			w->pw_pack->has_tar = w->pw_pack->has_idx = 1;
 			w->stats.packs_new++;
+			for (size_t i = 0; i < kept; i++)
+				w->stats.bytes_kept += w->pix[i].raw_len;
 		}
 	} else {
 		store_packw_discard(pw);
@@ -482,18 +713,20 @@ static int pack_write_failed(struct store_writer *w, int rc, struct ws_error *er
 	return writer_fail(w, rc, err);
 }
 
-static int store_chunk(struct store_writer *w, const unsigned char *data,
-		       size_t len, int compress, struct store_chunk_ref *ref,
-		       struct ws_error *err)
+/*
+ * Reference or store one hashed chunk (ref->hash set).  `blob`: its encoded
+ * form made by a worker, or NULL to encode it here when it is new.
+ */
+static int store_chunk_hashed(struct store_writer *w, const unsigned char *data,
+			      size_t len, int compress, struct ws_buf *blob_in,
+			      struct store_chunk_ref *ref, struct ws_error *err)
 {
 	struct store *st = w->st;
 	struct dd_slot *s;
 	int rc;
 
 	if (w->failed)
-		return ws_error_set(err, w->failed, st->dir,
-				    "an earlier write into the store failed: the scan cannot be completed");
-	store_content_hash(st, data, len, ref->hash);
+		return failed_rc(w, err);
 	ref->raw_len = (uint32_t)len;
 	w->stats.chunks++;
 	w->stats.bytes += len;
@@ -512,7 +745,12 @@ static int store_chunk(struct store_writer *w, const unsigned char *data,
 	struct store_ix_entry *e;
 	uint64_t off;
 
-	store_blob_encode(st, &st->z, ref->hash, data, len, compress, &blob);
+	if (blob_in && blob_in->len) {
+		blob = *blob_in; /* taken over */
+		ws_buf_init(blob_in);
+	} else {
+		store_blob_encode(st, &st->z, ref->hash, data, len, compress, &blob);
+	}
 	rc = store_packw_add(w->pw, ref->hash, blob.buf, blob.len, &off, err);
 	if (rc) {
 		ws_buf_release(&blob);
@@ -535,13 +773,24 @@ static int store_chunk(struct store_writer *w, const unsigned char *data,
 	return WS_OK;
 }
 
+static int store_chunk(struct store_writer *w, const unsigned char *data,
+		       size_t len, int compress, struct store_chunk_ref *ref,
+		       struct ws_error *err)
+{
+	if (w->failed)
+		return failed_rc(w, err);
+	store_content_hash(w->st, data, len, ref->hash);
+	return store_chunk_hashed(w, data, len, compress, NULL, ref, err);
+}
+
 static int add_file_record(struct store_writer *w, const struct store_file *meta,
-			   uint64_t size, size_t n_refs, struct ws_error *err)
+			   uint64_t size, const struct store_chunk_ref *refs,
+			   size_t n_refs, struct ws_error *err)
 {
 	struct store_file f = *meta;
 
 	f.size = size;
-	f.chunks = w->refs;
+	f.chunks = refs;
 	f.n_chunks = n_refs;
 	store_enc_file(&w->body, &f);
 	w->tr.n_files++;
@@ -562,6 +811,367 @@ static int check_file_meta(const struct store_file *meta, int has_content,
 	return WS_OK;
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* Pipeline                                                               */
+
+/* Hash, look up, compress: what a worker does to a taken job. */
+static void job_work(struct store_writer *w, struct wjob *j, struct store_zctx *z)
+{
+	struct wpipe *p = w->pipe;
+	struct dd_slot *s;
+
+	store_content_hash(w->st, j->data, j->len, j->hash);
+	pthread_mutex_lock(&p->mu);
+	j->known = w->dd_cap && (s = dd_find(w, j->hash))->p && s->raw_len == j->len;
+	pthread_mutex_unlock(&p->mu);
+	/* A chunk already stored is not compressed again; two equal new
+	 * chunks in flight are both compressed and the second is dropped. */
+	if (!j->known)
+		store_blob_encode(w->st, z, j->hash, j->data, j->len, j->compress,
+				  &j->blob);
+}
+
+static void *pipe_worker(void *arg)
+{
+	struct wworker *me = arg;
+	struct store_writer *w = me->w;
+	struct wpipe *p = w->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct wjob *j;
+
+		while (!p->stop && p->take == p->tail)
+			pthread_cond_wait(&p->work, &p->mu);
+		if (p->stop)
+			break;
+		j = &p->ring[p->take++ % PIPE_JOBS];
+		j->state = JOB_TAKEN;
+		pthread_mutex_unlock(&p->mu);
+		job_work(w, j, &me->z);
+		pthread_mutex_lock(&p->mu);
+		j->state = JOB_DONE;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void pipe_free(struct store_writer *w)
+{
+	struct wpipe *p = w->pipe;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	for (size_t i = 0; i < p->n_workers; i++) {
+		if (p->workers[i].started)
+			pthread_join(p->workers[i].th, NULL);
+		store_zctx_release(&p->workers[i].z);
+	}
+	for (uint64_t i = p->head; i < p->tail; i++) {
+		free(p->ring[i % PIPE_JOBS].data);
+		ws_buf_release(&p->ring[i % PIPE_JOBS].blob);
+	}
+	for (uint64_t i = p->fhead; i < p->ftail; i++) {
+		free((char *)p->files[i % PIPE_FILES].meta.path);
+		free(p->files[i % PIPE_FILES].refs);
+	}
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->mu);
+	free(p->workers);
+	free(p);
+	w->pipe = NULL;
+}
+
+/* Start n workers; without them (n < 2, or no thread could start) the
+ * writer stays single-threaded. */
+static void pipe_start(struct store_writer *w, unsigned n)
+{
+	struct wpipe *p;
+
+	if (n < 2)
+		return;
+	p = ws_xcalloc(1, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->workers = ws_xcalloc(n, sizeof(*p->workers));
+	p->n_workers = n;
+	w->pipe = p;
+	for (unsigned i = 0; i < n; i++) {
+		p->workers[i].w = w;
+		p->workers[i].started =
+			pthread_create(&p->workers[i].th, NULL, pipe_worker, &p->workers[i]) == 0;
+	}
+	if (!p->workers[0].started)
+		pipe_free(w);
+}
+
+/* Emit the records of the files at the front whose chunks are all retired. */
+static int pipe_emit_files(struct store_writer *w, struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	int rc = WS_OK;
+
+	while (p->fhead < p->ftail) {
+		struct wfile *f = &p->files[p->fhead % PIPE_FILES];
+
+		if (!f->sealed || f->n_done < f->n_refs)
+			break;
+		if (!f->dropped && !rc)
+			rc = add_file_record(w, &f->meta, f->size, f->refs, f->n_refs, err);
+		free((char *)f->meta.path);
+		free(f->refs);
+		memset(f, 0, sizeof(*f));
+		p->fhead++;
+	}
+	return rc;
+}
+
+/*
+ * Retire the oldest job, waiting for it; while it is not done the caller's
+ * thread works on a queued job itself.  The first error is returned, but
+ * the job is consumed whatever happens.
+ */
+static int pipe_retire_one(struct store_writer *w, struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	struct wjob *j = &p->ring[p->head % PIPE_JOBS];
+	struct wfile *f;
+	int rc = WS_OK;
+
+	pthread_mutex_lock(&p->mu);
+	while (j->state != JOB_DONE) {
+		if (p->take < p->tail) {
+			struct wjob *o = &p->ring[p->take++ % PIPE_JOBS];
+
+			o->state = JOB_TAKEN;
+			pthread_mutex_unlock(&p->mu);
+			job_work(w, o, &w->st->z);
+			pthread_mutex_lock(&p->mu);
+			o->state = JOB_DONE;
+			pthread_cond_broadcast(&p->done);
+		} else {
+			pthread_cond_wait(&p->done, &p->mu);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	f = &p->files[j->file % PIPE_FILES];
+	if (!f->dropped) {
+		struct ws_error e;
+
+		ws_error_clear(&e);
+		memcpy(f->refs[j->ref].hash, j->hash, STORE_HASH_LEN);
+		rc = store_chunk_hashed(w, j->data, j->len, j->compress, &j->blob,
+					&f->refs[j->ref], &e);
+		if (rc && !w->fail_err.code)
+			w->fail_err = e;
+		if (rc && err)
+			*err = e;
+	}
+	f->n_done++;
+	free(j->data);
+	j->data = NULL;
+	ws_buf_release(&j->blob);
+	pthread_mutex_lock(&p->mu);
+	p->inflight -= j->len;
+	j->state = JOB_QUEUED;
+	p->head++;
+	pthread_mutex_unlock(&p->mu);
+	if (rc)
+		f->dropped = 1; /* the scan cannot be committed any more */
+	return rc;
+}
+
+/* Retire the jobs that are done (all of them when `all`), emit records. */
+static int pipe_retire(struct store_writer *w, int all, struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	int rc = WS_OK, r;
+
+	for (;;) {
+		int ready;
+
+		if (p->head == p->tail)
+			break;
+		pthread_mutex_lock(&p->mu);
+		ready = p->ring[p->head % PIPE_JOBS].state == JOB_DONE;
+		pthread_mutex_unlock(&p->mu);
+		if (!ready && !all)
+			break;
+		r = pipe_retire_one(w, err);
+		if (r && !rc)
+			rc = r;
+		r = pipe_emit_files(w, rc ? NULL : err);
+		if (r && !rc)
+			rc = r;
+	}
+	r = pipe_emit_files(w, rc ? NULL : err);
+	return rc ? rc : r;
+}
+
+/* Everything submitted is stored and recorded (before key/value records,
+ * the commit, or stats). */
+static int pipe_drain(struct store_writer *w, struct ws_error *err)
+{
+	return w->pipe ? pipe_retire(w, 1, err) : WS_OK;
+}
+
+/* Queue one chunk of file number `fno` (copied): waits while too much is in
+ * flight. */
+static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char *data,
+		       size_t len, int compress, struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	struct wfile *f = &p->files[fno % PIPE_FILES];
+	struct wjob *j;
+	int rc = WS_OK;
+
+	while (p->tail - p->head >= PIPE_JOBS ||
+	       (p->head < p->tail && p->inflight + len > PIPE_BYTES)) {
+		int r = pipe_retire_one(w, err);
+		if (r && !rc)
+			rc = r;
+		r = pipe_emit_files(w, rc ? NULL : err);
+		if (r && !rc)
+			rc = r;
+	}
+	if (rc)
+		return rc;
+	if (w->failed)
+		return failed_rc(w, err);
+	WS_ALLOC_GROW(f->refs, f->n_refs + 1, f->a_refs);
+	j = &p->ring[p->tail % PIPE_JOBS];
+	j->data = ws_xmalloc(len ? len : 1);
+	memcpy(j->data, data, len);
+	j->len = len;
+	j->compress = compress;
+	j->known = 0;
+	j->file = fno;
+	j->ref = f->n_refs++;
+	ws_buf_init(&j->blob);
+	pthread_mutex_lock(&p->mu);
+	j->state = JOB_QUEUED;
+	p->inflight += len;
+	p->tail++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->mu);
+	return WS_OK;
+}
+
+/* A file record waiting for its chunks; its number. */
+static int pipe_file_begin(struct store_writer *w, const struct store_file *meta,
+			   uint64_t *fno, struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	struct wfile *f;
+	int rc = WS_OK;
+
+	while (p->ftail - p->fhead >= PIPE_FILES) {
+		int r = p->head < p->tail ? pipe_retire_one(w, err) : WS_OK;
+		if (r && !rc)
+			rc = r;
+		r = pipe_emit_files(w, rc ? NULL : err);
+		if (r && !rc)
+			rc = r;
+		if (rc)
+			return rc;
+	}
+	f = &p->files[p->ftail % PIPE_FILES];
+	memset(f, 0, sizeof(*f));
+	f->meta = *meta;
+	f->meta.path = ws_xstrdup(meta->path);
+	f->meta.chunks = NULL;
+	f->meta.n_chunks = 0;
+	*fno = p->ftail++;
+	return WS_OK;
+}
+
+static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
+			 int dropped, struct ws_error *err)
+{
+	struct wfile *f = &w->pipe->files[fno % PIPE_FILES];
+
+	f->size = size;
+	f->dropped |= dropped;
+	f->sealed = 1;
+	return dropped ? WS_OK : pipe_retire(w, 0, err);
+}
+
+/* Record an unchanged file with its previous chunks, in order with the
+ * files still in the pipeline. */
+static int add_unchanged(struct store_writer *w, const struct store_file *meta,
+			 const struct prev_file *pf, struct ws_error *err)
+{
+	uint64_t fno;
+	int rc;
+
+	if (!w->pipe) {
+		WS_ALLOC_GROW(w->refs, pf->n, w->a_refs);
+		prev_refs(w, pf, w->refs);
+		return add_file_record(w, meta, pf->size, w->refs, pf->n, err);
+	}
+	if ((rc = pipe_file_begin(w, meta, &fno, err)))
+		return rc;
+	struct wfile *f = &w->pipe->files[fno % PIPE_FILES];
+	WS_ALLOC_GROW(f->refs, pf->n, f->a_refs);
+	prev_refs(w, pf, f->refs);
+	f->n_refs = f->n_done = pf->n;
+	return pipe_file_end(w, fno, pf->size, 0, err);
+}
+
+/*
+ * Store the chunks of buf[0..n): fixed chunk-size pieces, or content-defined
+ * ones when `cdc`.  Unless `eof`, only what is followed by enough bytes to
+ * place the next boundary is cut; *used gets the bytes consumed.
+ */
+static int cut_chunks(struct store_writer *w, uint64_t fno,
+		      const unsigned char *buf, size_t n, int eof, int cdc,
+		      int compress, size_t *n_refs, size_t *used,
+		      struct ws_error *err)
+{
+	size_t off = 0;
+	int rc;
+
+	while (off < n) {
+		size_t left = n - off, len;
+
+		if (cdc) {
+			if (!eof && left < w->cdc.max)
+				break;
+			len = store_cdc_cut(&w->cdc, buf + off, left);
+		} else {
+			if (!eof && left < w->st->chunk_size)
+				break;
+			len = left < w->st->chunk_size ? left : w->st->chunk_size;
+		}
+		if (w->pipe) {
+			rc = pipe_submit(w, fno, buf + off, len, compress, err);
+		} else {
+			WS_ALLOC_GROW(w->refs, *n_refs + 1, w->a_refs);
+			rc = store_chunk(w, buf + off, len, compress, &w->refs[*n_refs], err);
+		}
+		if (rc)
+			return rc;
+		(*n_refs)++;
+		off += len;
+	}
+	*used = off;
+	return WS_OK;
+}
+
+/* Content-defined chunks for files of at least buf_len bytes (format 2.0). */
+static int use_cdc(const struct store_writer *w, size_t known)
+{
+	return !w->st->write_v1 && known >= w->buf_len;
+}
+
 /* read(2) as a store_read_fn */
 static long long fd_read(void *ctx, void *buf, size_t n, struct ws_error *err)
 {
@@ -578,49 +1188,65 @@ static long long fd_read(void *ctx, void *buf, size_t n, struct ws_error *err)
 static int add_file_from(struct store_writer *w, const struct store_file *meta,
 			 store_read_fn rd, void *ctx, struct ws_error *err)
 {
-	uint64_t size = 0;
-	size_t n_refs = 0;
-	int compress = -1;
+	uint64_t size = 0, fno = 0;
+	size_t n_refs = 0, filled = 0;
+	int compress = -1, cdc = -1, eof = rd == NULL;
 	int rc = check_file_meta(meta, rd != NULL, err);
+	const struct prev_file *pf;
 
 	if (rc)
 		return rc;
-	while (rd) {
-		size_t got = 0;
+	if (rd && !w->failed && (pf = prev_unchanged(w, meta)))
+		return add_unchanged(w, meta, pf, err);
+	if (w->pipe && (rc = pipe_file_begin(w, meta, &fno, err)))
+		return rc;
+	while (!eof) {
+		size_t used;
 
-		while (got < w->st->chunk_size) {
+		while (filled < w->buf_len) {
 			struct ws_error re = { 0 };
-			long long n = rd(ctx, w->chunk + got, w->st->chunk_size - got, &re);
+			long long n = rd(ctx, w->chunk + filled, w->buf_len - filled, &re);
 
-			if (n < 0 && rd == fd_read)
-				return ws_error_set_errno(err, WS_E_IO, errno, meta->path,
-							  "cannot read");
 			if (n < 0) {
-				rc = ws_error_set(err, WS_E_IO, meta->path, "%s",
-						  re.msg[0] ? re.msg : "cannot read");
-				if (err)
-					err->sys_errno = re.sys_errno;
+				if (rd == fd_read) {
+					rc = ws_error_set_errno(err, WS_E_IO, errno, meta->path,
+								"cannot read");
+				} else {
+					rc = ws_error_set(err, WS_E_IO, meta->path, "%s",
+							  re.msg[0] ? re.msg : "cannot read");
+					if (err)
+						err->sys_errno = re.sys_errno;
+				}
+				if (w->pipe)
+					pipe_file_end(w, fno, 0, 1, NULL);
 				return rc;
 			}
-			if (n == 0)
+			if (n == 0) {
+				eof = 1;
 				break;
-			got += (size_t)n;
+			}
+			filled += (size_t)n;
+			size += (uint64_t)n;
 		}
-		if (!got)
-			break;
-		/* Already-compressed formats are recognised by their first bytes. */
-		if (!n_refs && store_magic_compressed(w->chunk, got))
-			compress = 0;
-		WS_ALLOC_GROW(w->refs, n_refs + 1, w->a_refs);
-		rc = store_chunk(w, w->chunk, got, compress, &w->refs[n_refs], err);
-		if (rc)
+		if (cdc < 0) {
+			cdc = use_cdc(w, filled);
+			/* Already-compressed formats are recognised by their first bytes. */
+			if (filled && store_magic_compressed(w->chunk, filled))
+				compress = 0;
+		}
+		rc = cut_chunks(w, fno, w->chunk, filled, eof, cdc, compress,
+				&n_refs, &used, err);
+		if (rc) {
+			if (w->pipe)
+				pipe_file_end(w, fno, 0, 1, NULL);
 			return rc;
-		n_refs++;
-		size += got;
-		if (got < w->st->chunk_size)
-			break;
+		}
+		memmove(w->chunk, w->chunk + used, filled - used);
+		filled -= used;
 	}
-	return add_file_record(w, meta, size, n_refs, err);
+	if (w->pipe)
+		return pipe_file_end(w, fno, size, 0, err);
+	return add_file_record(w, meta, size, w->refs, n_refs, err);
 }
 
 int store_scan_add_file(struct store_writer *w, const struct store_file *meta,
@@ -640,29 +1266,31 @@ int store_scan_add_file_mem(struct store_writer *w,
 			    const struct store_file *meta, const void *data,
 			    size_t len, struct ws_error *err)
 {
-	const unsigned char *p = data;
-	size_t n_refs = 0, off = 0;
+	size_t n_refs = 0, used;
+	uint64_t fno = 0;
 	int rc = check_file_meta(meta, len > 0, err);
 	int compress = len && store_magic_compressed(data, len) ? 0 : -1;
 
 	if (rc)
 		return rc;
-	while (off < len) {
-		size_t n = len - off < w->st->chunk_size ? len - off : w->st->chunk_size;
-
-		WS_ALLOC_GROW(w->refs, n_refs + 1, w->a_refs);
-		rc = store_chunk(w, p + off, n, compress, &w->refs[n_refs], err);
-		if (rc)
-			return rc;
-		n_refs++;
-		off += n;
+	if (w->pipe && (rc = pipe_file_begin(w, meta, &fno, err)))
+		return rc;
+	rc = cut_chunks(w, fno, data, len, 1, use_cdc(w, len), compress,
+			&n_refs, &used, err);
+	if (w->pipe) {
+		int r = pipe_file_end(w, fno, len, rc != WS_OK, rc ? NULL : err);
+		return rc ? rc : r;
 	}
-	return add_file_record(w, meta, len, n_refs, err);
+	if (rc)
+		return rc;
+	return add_file_record(w, meta, len, w->refs, n_refs, err);
 }
 
-void store_writer_stats(const struct store_writer *w,
-			struct store_write_stats *out)
+void store_writer_stats(struct store_writer *w, struct store_write_stats *out)
 {
+	/* counted when retired: the chunks in flight first */
+	if (w->pipe)
+		pipe_drain(w, NULL);
 	*out = w->stats;
 }
 
@@ -696,11 +1324,22 @@ int store_scan_commit(struct store_writer *w, char *scan_id_out,
 	uint64_t toff;
 	int rc, e = 0;
 
+	rc = pipe_drain(w, err);
+	if (!rc && w->failed)
+		rc = WS_OK; /* reported below */
+	if (w->failed && w->fail_err.code) {
+		if (err)
+			*err = w->fail_err; /* the first failure, with its hint */
+		rc = w->failed;
+		goto out;
+	}
 	if (w->failed) {
 		rc = ws_error_set(err, w->failed, w->st->dir,
 				  "an earlier write into the store failed: scan not committed");
 		goto out;
 	}
+	if (rc)
+		goto out;
 	rc = close_pack(w, err);
 	if (!rc)
 		rc = flush_body(w, 1, err);
@@ -797,10 +1436,26 @@ out:
 	return store_nospace_hint(st, rc, err);
 }
 
+void store_scan_stop(struct store_writer *w, struct store_write_stats *out)
+{
+	struct ws_error e;
+
+	if (!w)
+		return;
+	ws_error_clear(&e);
+	pipe_drain(w, &e);
+	if (!w->failed)
+		close_pack(w, &e);
+	if (out)
+		*out = w->stats;
+	store_scan_abort(w);
+}
+
 void store_scan_abort(struct store_writer *w)
 {
 	if (!w)
 		return;
+	pipe_free(w);
 	if (w->pw)
 		store_packw_discard(w->pw);
 	if (w->cat_fd >= 0)

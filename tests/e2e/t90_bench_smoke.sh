@@ -49,10 +49,12 @@ grep -q "skipped" "$tmp/run.out" && { cat "$tmp/run.out"; fail "a benchmark was 
 
 # Each table has its rows with times and ratios.
 ratio='[0-9]+\.[0-9]{2}'
-grep -Eq "^\| one profile, time \| [0-9.]+ s \| [0-9.]+ s \| $ratio \|" "$tmp/run.out" ||
+grep -Eq "^\| one profile, time \(tar czf\) \| [0-9.]+ s \| [0-9.]+ s \| $ratio \|" "$tmp/run.out" ||
   { cat "$tmp/run.out"; fail "store table missing"; }
-grep -Eq "^\| 3 devices, bytes on disk \| .* \| $ratio \|" "$tmp/run.out" ||
-  fail "store: devices row missing"
+grep -Eq "^\| unchanged rescan vs first scan \| [0-9.]+ \| <= 0.05 \| (yes|\*\*no\*\*) \|" "$tmp/run.out" ||
+  fail "store: goals table missing"
+grep -Eq "^\| 3 \| 0\.[0-9]{3} \| [0-9.]+ MB/s \| [0-9.]+ MB/s \|" "$tmp/run.out" ||
+  fail "store: zstd level table missing"
 grep -Eq "^\| apply onto a target vs unpack \| [0-9.]+ s \| [0-9.]+ s \| $ratio \|" "$tmp/run.out" ||
   fail "apply table missing"
 grep -Eq "^\| \`winstate scan --estimate\`, MigUser.xml \+ MigDocs.xml \| [0-9.]+ s \| $ratio \|" "$tmp/run.out" ||

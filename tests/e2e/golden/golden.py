@@ -16,7 +16,7 @@ VOLATILE = {"started", "finished", "started_utc", "finished_utc", "bytes_new", "
             "generated_utc", "collected", "collected_utc", "store_bytes", "dedup_saved"}
 EMPTY_OK = {"name", "data"}
 SCAN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{16}")
-PACK = re.compile(r"packs/[0-9a-f]{2}/[0-9a-f]{32}\.tar")  # random pack names
+PACK = re.compile(r"packs/[0-9a-f]{2}/[0-9a-f]{32}\.(tar|pack)")  # random pack names
 problems = []
 
 
@@ -35,7 +35,7 @@ def norm(v, path):
         if v == "" and path.rsplit(".", 1)[-1] not in EMPTY_OK:
             problems.append('%s is "" (an unknown string must be null)' % path)
         v = v.replace(scratch, "<T>").replace(src, "<SRC>")
-        return PACK.sub("packs/<pack>.tar", SCAN_ID.sub("<scan-id>", v))
+        return PACK.sub(lambda m: "packs/<pack>." + m.group(1), SCAN_ID.sub("<scan-id>", v))
     return v
 
 

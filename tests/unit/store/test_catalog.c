@@ -77,6 +77,44 @@ static void large_catalog_spans_many_frames(void **state)
 	store_close(st);
 }
 
+/* An interrupted scan (store_scan_stop) closes what it stored: nothing is
+ * visible, the counts say what was kept, and the rerun stores nothing. */
+static void stopped_scan_keeps_its_content(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-STOP");
+	struct store_write_stats ws;
+	unsigned char buf[30000];
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	for (int round = 0; round < 2; round++) {
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		for (int i = 0; i < 5; i++) {
+			char path[32];
+			snprintf(path, sizeof(path), "C:\f%d.bin", i);
+			stu_random(buf, sizeof(buf), 100 + (uint64_t)i);
+			struct store_file f = stu_file(path, STORE_SYSTEM);
+			tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+		}
+		if (round) {
+			store_writer_stats(w, &ws);
+			assert_int_equal(ws.chunks_new, 0);
+			store_scan_abort(w);
+			break;
+		}
+		store_scan_stop(w, &ws);
+		assert_int_equal(ws.packs_new, 1);
+		assert_int_equal(ws.bytes_kept, 5 * sizeof(buf));
+		assert_int_equal(count_entries(dir, "tmp"), 0);
+		assert_int_equal(count_entries(dir, "scans"), 0);
+	}
+	store_close(st);
+}
+
 static void aborted_scan_leaves_nothing(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -91,6 +129,8 @@ static void aborted_scan_leaves_nothing(void **state)
 	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
 	struct store_file f = stu_file("C:\\x.bin", STORE_SYSTEM);
 	tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+	struct store_write_stats ws;
+	store_writer_stats(w, &ws); /* the chunks in flight are in the pack */
 	assert_int_equal(count_entries(dir, "tmp"), 2);   /* open pack + catalog */
 	assert_int_equal(count_entries(dir, "scans"), 1); /* marker */
 	store_scan_abort(w);
@@ -346,6 +386,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(large_catalog_spans_many_frames),
 		cmocka_unit_test(aborted_scan_leaves_nothing),
+		cmocka_unit_test(stopped_scan_keeps_its_content),
 		cmocka_unit_test(read_error_keeps_writer_usable),
 		cmocka_unit_test(truncated_or_renamed_catalog_is_damage),
 		cmocka_unit_test(extract_salvages_past_damaged_frame),

@@ -446,6 +446,10 @@ static void killed_writer(const char *dir, int files)
 		if (store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err))
 			_exit(4);
 	}
+	/* chunks still in the pipeline are lost with the process, as the
+	 * open pack is: let them reach it first */
+	struct store_write_stats ws;
+	store_writer_stats(w, &ws);
 	kill(getpid(), SIGSTOP); /* parent kills us here, mid-scan */
 	_exit(5);
 }

@@ -125,11 +125,15 @@ static void big_sparse_file_streams_in_bounded_memory(void **state)
 	close(fd);
 	store_writer_stats(w, &ws);
 	assert_int_equal(ws.bytes, (uint64_t)BIG_SIZE);
-	assert_int_equal(ws.chunks, BIG_SIZE / CHUNK);
+	/* content-defined chunks (a large file): between a quarter and four
+	 * times the chunk size */
+	assert_true(ws.chunks >= BIG_SIZE / (4 * CHUNK) && ws.chunks <= BIG_SIZE / (CHUNK / 4));
 	assert_true(ws.chunks_new >= 32);  /* the distinct chunks were stored */
 	print_message("write: heap %zu KiB before, peak +%zu KiB\n", base >> 10,
 		      (peak - base) >> 10);
-	assert_true(peak - base < 6 * CHUNK);
+	/* a chunk buffer, the chunks in flight with their compressed copies,
+	 * and each worker's zstd contexts */
+	assert_true(peak - base < 6 * CHUNK + 3 * STORE_PIPE_BYTES);
 	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
 
 	/* Reading back: decode and check every chunk, written to /dev/null. */
@@ -146,7 +150,8 @@ static void big_sparse_file_streams_in_bounded_memory(void **state)
 	close(nul);
 	print_message("read: heap %zu KiB before, peak +%zu KiB\n", base >> 10,
 		      (peak - base) >> 10);
-	assert_true(peak - base < 6 * CHUNK);
+	/* and chunks decoded ahead by the other threads */
+	assert_true(peak - base < 6 * CHUNK + 3 * STORE_PIPE_BYTES);
 	store_catalog_free(cat);
 	store_close(st);
 	ws_buf_release(&path);
@@ -211,7 +216,7 @@ static void heap_peak_does_not_grow_with_file_size(void **state)
 	}
 	print_message("peak +%zu KiB for 16 MiB, +%zu KiB for 64 MiB\n",
 		      peaks[0] >> 10, peaks[1] >> 10);
-	assert_true(peaks[1] < 6 * CHUNK);
+	assert_true(peaks[1] < 6 * CHUNK + 3 * STORE_PIPE_BYTES);
 	assert_true(peaks[1] < peaks[0] + CHUNK);
 	store_scan_abort(w);
 	store_close(st);

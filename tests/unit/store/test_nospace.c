@@ -353,7 +353,11 @@ static void failed_writer_stays_failed(void **state)
 		make_file(buf, 1, i);
 		rc = store_scan_add_file_mem(w, &fi, buf, FILE_LEN, &err);
 	}
-	assert_int_equal(rc, WS_E_NOSPACE);
+	/* with worker threads a chunk fails once retired: maybe after its
+	 * file's call returned, at the latest when the writer is drained */
+	assert_true(rc == WS_OK || rc == WS_E_NOSPACE);
+	struct store_write_stats ws;
+	store_writer_stats(w, &ws);
 	make_file(buf, 1, 0);
 	assert_int_equal(store_scan_add_file_mem(w, &f0, buf, FILE_LEN, &err), WS_E_NOSPACE);
 	assert_int_equal(store_scan_commit(w, NULL, &err), WS_E_NOSPACE);

@@ -262,7 +262,10 @@ static void big_file_streams_in_bounded_memory(void **state)
 	tu_assert_ok(store_scan_add_file(w, &f, fd, &err), &err);
 	struct store_write_stats s;
 	store_writer_stats(w, &s);
-	assert_int_equal(s.chunks, size >> 16);
+	if (stu_v1())
+		assert_int_equal(s.chunks, size >> 16);
+	else /* content-defined chunks of 64 KiB on average */
+		assert_true(s.chunks > (size >> 16) / 2 && s.chunks < (size >> 16) * 2);
 	assert_true(s.packs_new >= 7); /* 1 MiB packs were closed on the way */
 	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
 	close(fd);
