@@ -41,6 +41,11 @@ TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex l
 DEMO_PKGS=(libcmocka-dev python3)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
 BENCH_PKGS=(libcmocka-dev libhivex-bin python3 zstd)
+# The boot image: live-build (its binary-stage tools are installed inside the
+# image's chroot by live-build itself), CPack's dpkg-dev; QEMU and sfdisk to
+# boot it on a fixture disk.
+IMAGE_PKGS=(live-build debootstrap cpio rsync wget xz-utils file bzip2 apt-utils dpkg-dev)
+IMAGE_TEST_PKGS=(qemu-system-x86 ntfs-3g fdisk libcmocka-dev)
 
 # install_deps PKG...: apt-get install whichever of PKG are missing.
 install_deps() {
