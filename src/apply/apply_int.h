@@ -1,6 +1,8 @@
 /*
  * apply_int.h - what the files of src/apply/ share: the undo journal, the
- * identity mapping, the first-sign-in staging, and the state of one apply.
+ * identity mapping, the first-sign-in staging, and the state of one apply
+ * with the functions of the files that work on it (users, bundles,
+ * registry, files, safety pass, extract).
  */
 #ifndef APPLY_INT_H
 #define APPLY_INT_H
@@ -8,6 +10,7 @@
 #include "apply/apply.h"
 #include "reg/reg.h"
 #include "reg/reg_export.h"
+#include "reg/reg_map.h"
 #include "util/ws_root.h"
 #include "volume/volume.h"
 
@@ -317,8 +320,7 @@ void aapps_report_release(struct apply_user_report *rep);
 void awifi_check(struct store_catalog *cat, const struct store_file *f,
 		 struct apply_report *r, struct ws_log *log);
 
-/* ---- settings catalog, Windows 10 -> 11, Start pins, default apps
- *      (apply_win11.c) ------------------------------------------------------ */
+/* ---- settings catalog notes (apply_catalog.c) ---------------------------- */
 
 /* A component's "10to11:" verdict in its rule file's <description>. */
 enum acat_move { ACAT_UNKNOWN = 0, ACAT_CARRIED, ACAT_TRANSLATED, ACAT_DROPPED };
@@ -353,6 +355,8 @@ struct acat_comp *acat_get(struct acat *c, size_t i);
 /* Component of a rule record's text, or NULL; *never_restore set from the
  * include at that line (else from the component's includes). */
 struct acat_comp *acat_find(struct acat *c, const char *rule_text, int *never_restore);
+
+/* ---- Windows 10 -> 11, Start pins, default apps (apply_win11.c) ----------- */
 
 /* What becomes of one object. */
 enum aw_verdict {
@@ -534,5 +538,141 @@ int arules_add_objects(struct arules *r, int (*fn)(void *ctx, const struct store
 		       void *ctx, const char *(*uname_of)(void *ctx, uint32_t user),
 		       struct apply_counts *(*counts_of)(void *ctx, uint32_t user),
 		       struct ws_error *err);
+
+
+/* ---- the state of one apply (apply.c) ----------------------------------- */
+
+#define APPLY_MAX_SUBS 64
+
+/* One source user and where it lands. */
+struct apply_user {
+	const struct store_user *src;
+	int mode;                        /* OFFLINE, FIRST_SIGN_IN, DEFAULT; -1 skipped */
+	const struct vol_profile *dst;   /* OFFLINE / DEFAULT */
+	char *new_sid, *new_account;     /* NULL when unknown */
+	char *dst_win;                   /* target profile path (expected one when staged) */
+	struct reg_hive *ntuser, *usrclass;
+	struct bundle *bundle;           /* staged settings/files, lazily made */
+	struct asub subs[APPLY_MAX_SUBS], xsubs[APPLY_MAX_SUBS]; /* xsubs: REG_EXPAND_SZ data */
+	size_t nsubs;
+	struct apply_user_report *rep;
+	struct aw_pins pins;             /* Windows 10 Start tiles, translated */
+	int has_tiles;
+	struct aw_assoc assoc;           /* UserChoice ProgIds */
+};
+
+struct apply {
+	const struct apply_opts *o;
+	struct apply_report *r;
+	struct vol *vol;
+	struct store_catalog *cat;
+	struct amaps maps;
+	struct apply_user *users;
+	size_t nusers;
+	struct apply_user_report *sysrep;
+	struct asub syssubs[APPLY_MAX_SUBS];
+	size_t nsyssubs;
+	char drive_from[3], drive_to[3];
+	struct reg_hive *software, *system;
+	struct apf *pf;                  /* what file entries may not touch */
+	struct aj *j;
+	struct ws_root *rroot;           /* the target, for reads (also dry-run) */
+	struct ws_log *log;
+	char *programdata;               /* Windows path */
+	char *profiles_dir;              /* Windows path of the profiles folder */
+	int need_software, need_system;  /* found by the safety pass */
+	struct apps_ctx *apps;           /* Store apps: target image, app cache */
+	struct acat *acat;               /* notes of the scan's rule files */
+	struct aw aw;                    /* source and target Windows builds */
+	struct arules *rules;            /* LoadState rules (apply_rules.c) */
+	struct asec *sec;                /* security descriptors (apply_sec.c) */
+	uint64_t lost;                   /* deferred values not staged anywhere */
+	uint64_t done;
+	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
+};
+
+/* Report one action through o->on_action. */
+void apply_act(struct apply *a, int kind, const char *user, const char *object,
+	       const char *target, const char *reason);
+/* The mapped user of a catalog user index, or NULL. */
+struct apply_user *apply_user_of(struct apply *a, uint32_t index);
+/* Counts of a user's report (um NULL: the system's). */
+struct apply_counts *apply_cnt(struct apply *a, struct apply_user *um);
+/* The catalog's component of an object (counted for the report). */
+struct acat_comp *apply_comp_of(struct apply *a, uint32_t rule, int is_file, int *never);
+/* ProgramData\winstate: its Windows and host paths. */
+void apply_winstate_dir(struct apply *a, struct ws_buf *win, struct ws_buf *host);
+/* The report's totals from its users' counts. */
+void apply_sum_counts(struct apply_report *r);
+
+/* ---- users (apply_users.c) ---------------------------------------------- */
+
+/* Map every user of the scan (a->users, the report's users, the rewrites);
+ * refuses store identities that are not plain and mapped accounts. */
+int ausers_map(struct apply *a, struct ws_error *err);
+/* The target's Default profile (with its NTUSER.DAT), or NULL. */
+const struct vol_profile *ausers_default_profile(struct apply *a);
+
+/* ---- bundles (apply_bundles.c) ------------------------------------------ */
+
+/* The user's bundle, made on first use. */
+struct bundle *abundles_of(struct apply *a, struct apply_user *um);
+/* Each offline or staged user's Store apps: the reinstall list, apps.json
+ * into the user's bundle (made for it when needed). */
+int abundles_plan_apps(struct apply *a, struct ws_error *err);
+/* Start pins and default apps of each user: into the bundle, or for the
+ * Default profile LayoutModification.json and ProgramData\\winstate. */
+int abundles_translated(struct apply *a, struct ws_error *err);
+/* Staged users' Start pins on Windows 11: the Default profile's
+ * LayoutModification.json, when every staged user with pins has the same
+ * list (else a warning; the pins stay in each bundle). */
+int abundles_staged_layout(struct apply *a, struct ws_error *err);
+/* Every bundle finished, then restore.ps1 and the Active Setup component. */
+int abundles_finish(struct apply *a, struct ws_error *err);
+
+/* ---- registry (apply_regs.c) -------------------------------------------- */
+
+/* One catalog value (v) or key (k, v NULL) onto the target. */
+int aregs_apply(struct apply *a, const struct store_value *v, const struct store_key *k,
+		struct ws_error *err);
+/* Host path of the target's SOFTWARE or SYSTEM hive. */
+int aregs_hive_host(struct apply *a, enum reg_hive_kind kind, struct ws_buf *host,
+		    struct ws_error *err);
+/* The target's SOFTWARE or SYSTEM hive, opened (for write) on first use. */
+int aregs_system(struct apply *a, enum reg_hive_kind kind, struct reg_hive **out,
+		 struct ws_error *err);
+/* arules_hive_fn for destinationCleanup (ctx: struct apply). */
+int aregs_cleanup_hive(void *ctx, uint32_t user, const char *key, struct reg_hive **h,
+		       struct ws_buf *inner, struct ws_error *err);
+/* Commit a hive written in memory (temporary file, journal, rename). */
+int aregs_commit(struct apply *a, struct reg_hive *h, struct ws_error *err);
+
+/* ---- files (apply_files.c) ---------------------------------------------- */
+
+/* Open the target file `host` for reading through the held root (no link
+ * followed; WS_E_TARGET for a link or not a plain file). */
+int afiles_open_read(struct apply *a, const char *host, int *fd, struct ws_error *err);
+/* Profile-relative part of a user's file path, or NULL. */
+const char *afiles_profile_rel(const char *path, const char *profile);
+/* Windows path on the target of a file record; 0 when not placeable
+ * (reason set). */
+int afiles_target_path(struct apply *a, struct apply_user *um, const struct store_file *f,
+		       struct ws_buf *tpath, const char **why);
+/* One catalog file or folder onto the target (or into a staged user's
+ * bundle). */
+int afiles_apply(struct apply *a, const struct store_file *f, struct ws_error *err);
+/* Write `data` at the target's Windows path `win` (replacing, journaled). */
+int afiles_write_target(struct apply *a, const char *win, const struct ws_buf *data,
+			struct ws_error *err);
+
+/* ---- safety pass (apply_safety.c) --------------------------------------- */
+
+/* Check every file path and every hive before anything is written. */
+int asafety_pass(struct apply *a, struct ws_error *err);
+
+/* ---- extract mode (apply_extract.c) ------------------------------------- */
+
+/* Files as a plain tree (store_extract), settings as <account>.reg each. */
+int aextract_run(struct store *st, struct apply *a, struct ws_error *err);
 
 #endif
