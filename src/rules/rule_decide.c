@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-static void fill(const struct rule_sel *sel, const struct cpat *cp, int included,
+static void fill(const struct rule_sel *sel, const struct rule_cpat *cp, int included,
 		 struct rule_decision *d)
 {
 	if (!d)
@@ -29,7 +29,7 @@ static void fill(const struct rule_sel *sel, const struct cpat *cp, int included
 }
 
 /* Does pattern cp match the (upper-cased) object, its filter included? */
-static int cp_matches(const struct rule_sel *sel, const struct cpat *cp, int type,
+static int cp_matches(const struct rule_sel *sel, const struct rule_cpat *cp, int type,
 		      const char *un, const char *ul, const char *node, const char *leaf,
 		      const struct rule_object *obj, int *filter_passed)
 {
@@ -49,7 +49,7 @@ static int cp_matches(const struct rule_sel *sel, const struct cpat *cp, int typ
 
 /* A component whose unconditionalExcludes count (one with only excludes
  * does nothing, but its unconditionalExclude still beats everything). */
-static int ux_counts(const struct rule_sel *sel, const struct cpat *cp)
+static int ux_counts(const struct rule_sel *sel, const struct rule_cpat *cp)
 {
 	int st = sel->cs[cp->comp].state;
 
@@ -57,7 +57,7 @@ static int ux_counts(const struct rule_sel *sel, const struct cpat *cp)
 }
 
 struct verdict {
-	const struct cpat *who;   /* deciding rule or NULL */
+	const struct rule_cpat *who;   /* deciding rule or NULL */
 	int included;
 	int why;                  /* enum rule_why */
 };
@@ -85,7 +85,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 		   const char *node, const char *leaf, const struct rule_object *obj,
 		   struct verdict *v)
 {
-	const struct cpat *inc = NULL, *exc = NULL;
+	const struct rule_cpat *inc = NULL, *exc = NULL;
 	size_t cur = (size_t)-1;
 	int first_no_why = RULE_WHY_NO_MATCH;
 
@@ -96,7 +96,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 		return;
 	}
 	for (size_t i = 0; i < sel->ux.n; i++) {
-		const struct cpat *cp = &sel->ux.v[i];
+		const struct rule_cpat *cp = &sel->ux.v[i];
 
 		if (ux_counts(sel, cp) && cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL)) {
 			v->who = cp;
@@ -105,7 +105,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 		}
 	}
 	for (size_t i = 0; i <= sel->ie.n; i++) {
-		const struct cpat *cp = i < sel->ie.n ? &sel->ie.v[i] : NULL;
+		const struct rule_cpat *cp = i < sel->ie.n ? &sel->ie.v[i] : NULL;
 
 		if (!cp || cp->comp != cur) {
 			/* close the previous component */
@@ -187,7 +187,7 @@ const char *rule_why_text(int why)
 	}
 }
 
-static void report(const struct rule_sel *sel, const struct cpat *cp, int filter_passed,
+static void report(const struct rule_sel *sel, const struct rule_cpat *cp, int filter_passed,
 		   const struct verdict *v,
 		   void (*fn)(void *arg, const struct rule_match *m), void *arg)
 {
@@ -214,7 +214,7 @@ int rule_sel_explain(const struct rule_sel *sel, int type, const char *node,
 		     struct rule_explanation *out)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
-	const struct cpat_list *order[4] = { &sel->ux, &sel->xux, &sel->ie, &sel->xie };
+	const struct rule_cpat_list *order[4] = { &sel->ux, &sel->xux, &sel->ie, &sel->xie };
 	struct verdict v;
 	const char *u;
 
@@ -225,7 +225,7 @@ int rule_sel_explain(const struct rule_sel *sel, int type, const char *node,
 	u = leaf ? ul.buf : NULL;
 	decide(sel, type, un.buf, u, n.buf, leaf, obj, &v);
 	for (int l = 0; fn && l < 4; l++) {
-		const struct cpat_list *list = order[l];
+		const struct rule_cpat_list *list = order[l];
 
 		for (size_t i = 0; i < list->n; i++) {
 			int passed;
@@ -269,14 +269,14 @@ int rule_sel_reg(const struct rule_sel *sel, const char *key, const char *value,
 /* Is everything below `unode` that include `inc` could reach excluded by a
  * tree exclude "R\\* [*]" of the same component at least as specific (so
  * that it wins for every object there)?  Filtered excludes do not count. */
-static int tree_excluded(const struct rule_sel *sel, const struct cpat *inc, const char *unode)
+static int tree_excluded(const struct rule_sel *sel, const struct rule_cpat *inc, const char *unode)
 {
-	const struct comp_sel *cs = &sel->cs[inc->comp];
+	const struct rule_comp_sel *cs = &sel->cs[inc->comp];
 
 	if (!rule_pattern_has_leaf(inc->p))
 		return 0; /* folder/key objects themselves: keep walking */
 	for (size_t j = cs->ie_start; j < cs->ie_end; j++) {
-		const struct cpat *e = &sel->ie.v[j];
+		const struct rule_cpat *e = &sel->ie.v[j];
 
 		if (e->kind == RULE_EXCLUDE && e->filt.kind == FILT_NONE &&
 		    rule_pattern_type(e->p) == rule_pattern_type(inc->p) &&
@@ -296,14 +296,14 @@ int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 	rule_upper(n.buf, &un);
 	/* an unconditionalExclude of the whole tree wins for everything below */
 	for (size_t i = 0; i < sel->ux.n && !gone; i++) {
-		const struct cpat *cp = &sel->ux.v[i];
+		const struct rule_cpat *cp = &sel->ux.v[i];
 
 		gone = ux_counts(sel, cp) && cp->filt.kind == FILT_NONE &&
 		       rule_pattern_type(cp->p) == type &&
 		       rule_pattern_covers_tree_upper(cp->p, un.buf);
 	}
 	for (size_t i = 0; i < sel->ie.n && !rc && !gone; i++) {
-		const struct cpat *cp = &sel->ie.v[i];
+		const struct rule_cpat *cp = &sel->ie.v[i];
 
 		if (cp->kind == RULE_INCLUDE && sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
 		    rule_pattern_type(cp->p) == type &&
@@ -329,7 +329,7 @@ int rule_sel_action(const struct rule_sel *sel, int kind, int type, const char *
 		    const char *leaf, struct rule_action *hit)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
-	const struct cpat *best = NULL;
+	const struct rule_cpat *best = NULL;
 
 	if (kind < RULE_MERGE || kind >= RULE_KIND_COUNT)
 		return 0;
@@ -338,7 +338,7 @@ int rule_sel_action(const struct rule_sel *sel, int kind, int type, const char *
 	if (leaf)
 		rule_upper(leaf, &ul);
 	for (size_t i = 0; i < sel->act[kind].n; i++) {
-		const struct cpat *cp = &sel->act[kind].v[i];
+		const struct rule_cpat *cp = &sel->act[kind].v[i];
 
 		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE ||
 		    rule_pattern_type(cp->p) != type ||
@@ -380,7 +380,7 @@ size_t rule_sel_pattern_count(const struct rule_sel *sel, int kind)
 const char *rule_sel_pattern_text(const struct rule_sel *sel, int kind, size_t i,
 				  int *type)
 {
-	const struct cpat *cp = NULL;
+	const struct rule_cpat *cp = NULL;
 
 	if (kind == RULE_INCLUDE || kind == RULE_EXCLUDE) {
 		for (size_t j = 0; j < sel->ie.n && !cp; j++)

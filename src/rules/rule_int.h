@@ -197,7 +197,8 @@ int rule_wild_match(const char *pat, const char *s);
 /* ---- a compiled selection (rule_sel.c builds it, rule_decide.c and
  * rule_config.c read it) ---- */
 
-struct cpat {
+/* One compiled pattern of a rule (include, exclude, action). */
+struct rule_cpat {
 	struct rule_pattern *p;
 	int kind;
 	size_t comp;
@@ -210,12 +211,14 @@ struct cpat {
 	struct rule_filter filt; /* filters that look at the object */
 };
 
-struct cpat_list {
-	struct cpat *v;
+/* A growing array of them. */
+struct rule_cpat_list {
+	struct rule_cpat *v;
 	size_t n, alloc;
 };
 
-struct comp_sel {
+/* A component's state in the selection. */
+struct rule_comp_sel {
 	size_t ie_start, ie_end;  /* this component's rules in sel->ie */
 	int state;
 	char *reason;
@@ -223,14 +226,16 @@ struct comp_sel {
 	struct rule_env *env;
 };
 
-struct remap {
+/* A variable declared remap="TRUE" (rule_sel_remap). */
+struct rule_remap_var {
 	char *name;
 	size_t comp;
 	const char *file;
 	long line;
 };
 
-struct add_obj {
+/* One <addObjects> object (rule_sel_add_object). */
+struct rule_sel_add {
 	int type;
 	char *location, *attributes;
 	uint32_t reg_type, file_attributes;
@@ -244,17 +249,17 @@ struct add_obj {
 struct rule_sel {
 	const struct rule_set *rs;
 	struct rule_sel_opts opts;
-	struct cpat_list ie;                 /* include + exclude, grouped by component */
-	struct cpat_list ux;                 /* unconditionalExclude */
+	struct rule_cpat_list ie;            /* include + exclude, grouped by component */
+	struct rule_cpat_list ux;            /* unconditionalExclude */
 	/* explain mode: rules of components that take no part, never deciding */
-	struct cpat_list xie, xux;
+	struct rule_cpat_list xie, xux;
 	int forcing;                         /* compiling such a component now */
-	struct remap *remaps;
+	struct rule_remap_var *remaps;
 	size_t nremaps, aremaps;
-	struct add_obj *adds;
+	struct rule_sel_add *adds;
 	size_t nadds, aadds;
-	struct cpat_list act[RULE_KIND_COUNT]; /* merge ... excludeAttributes */
-	struct comp_sel *cs;
+	struct rule_cpat_list act[RULE_KIND_COUNT]; /* merge ... excludeAttributes */
+	struct rule_comp_sel *cs;
 	char **roots[3];
 	size_t nroots[3];
 	size_t total;

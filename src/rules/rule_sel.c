@@ -39,7 +39,7 @@ struct oset_ctx {
 
 /* Filter that looks at each object (CompareStringContent ...), parsed per
  * pattern; validity was checked by compile_rule_elem. */
-static void set_filter(struct cpat *cp, const char *filter, const struct rule_env *env)
+static void set_filter(struct rule_cpat *cp, const char *filter, const struct rule_env *env)
 {
 	struct ws_buf why = WS_BUF_INIT;
 
@@ -54,8 +54,8 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 	struct rule_sel *sel = oc->sel;
 	struct rule_pattern *p;
 	struct ws_error perr;
-	struct cpat_list *list;
-	struct cpat *cp;
+	struct rule_cpat_list *list;
+	struct rule_cpat *cp;
 	char where[1200];
 
 	if (sel->failed)
@@ -515,7 +515,7 @@ static void compile_add_objects(struct rule_sel *sel, struct rule_eval *ev, size
 	for (const struct rule_node *o = el->first; o; o = o->next) {
 		const struct rule_node *loc = NULL, *attrs = NULL, *bytes = NULL;
 		struct ws_buf l = WS_BUF_INIT, data = WS_BUF_INIT;
-		struct add_obj *a;
+		struct rule_sel_add *a;
 		long av = 0;
 		int type;
 
@@ -673,7 +673,7 @@ static void compile_rules(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
  * is read from the component's environment when asked (rule_sel_remap). */
 static void record_remap(struct rule_sel *sel, size_t ci, const struct rule_node *v)
 {
-	struct remap *r;
+	struct rule_remap_var *r;
 
 	if (sel->forcing || !rule_parse_bool(rule_attr(v, "remap"), 0))
 		return;
@@ -785,14 +785,14 @@ static void compile_role(struct rule_sel *sel, struct rule_eval *ev, size_t ci,
 	}
 }
 
-static void list_truncate(struct cpat_list *l, size_t n);
+static void list_truncate(struct rule_cpat_list *l, size_t n);
 
 /* Environments, roles and extensions of one component. */
 static void compile_body(struct rule_sel *sel, size_t ci, struct rule_eval *ev,
 			 int *had_rules, int *detected)
 {
 	const struct rule_comp *c = &sel->rs->comps[ci];
-	struct comp_sel *cs = &sel->cs[ci];
+	struct rule_comp_sel *cs = &sel->cs[ci];
 
 	for (const struct rule_node *k = c->node->first; k; k = k->next)
 		if (k->tag == T_ENVIRONMENT)
@@ -824,7 +824,7 @@ static void compile_body(struct rule_sel *sel, size_t ci, struct rule_eval *ev,
 static void compile_forced(struct rule_sel *sel, size_t ci, struct rule_eval *ev,
 			   const size_t *marks)
 {
-	struct comp_sel *cs = &sel->cs[ci];
+	struct rule_comp_sel *cs = &sel->cs[ci];
 	int state = cs->state, had = 0, det = 0;
 
 	list_truncate(&sel->ie, marks[0]);
@@ -832,7 +832,7 @@ static void compile_forced(struct rule_sel *sel, size_t ci, struct rule_eval *ev
 	for (int k = RULE_MERGE; k < RULE_KIND_COUNT; k++)
 		list_truncate(&sel->act[k], marks[2 + k]);
 	while (sel->nadds > marks[RULE_KIND_COUNT + 2]) {
-		struct add_obj *a = &sel->adds[--sel->nadds];
+		struct rule_sel_add *a = &sel->adds[--sel->nadds];
 
 		free(a->location);
 		free(a->attributes);
@@ -851,7 +851,7 @@ static void compile_forced(struct rule_sel *sel, size_t ci, struct rule_eval *ev
 static void compile_component(struct rule_sel *sel, size_t ci)
 {
 	const struct rule_comp *c = &sel->rs->comps[ci];
-	struct comp_sel *cs = &sel->cs[ci];
+	struct rule_comp_sel *cs = &sel->cs[ci];
 	struct rule_eval ev = { &sel->opts, NULL, WS_BUF_INIT };
 	int had_rules = 0, detected = 0;
 	size_t marks[RULE_KIND_COUNT + 4];
@@ -865,7 +865,7 @@ static void compile_component(struct rule_sel *sel, size_t ci)
 	cs->state = c->state;
 	cs->reason = ws_xstrdup(c->reason ? c->reason : "");
 	if (c->parent >= 0) {
-		const struct comp_sel *ps = &sel->cs[c->parent];
+		const struct rule_comp_sel *ps = &sel->cs[c->parent];
 
 		if (ps->state == RULE_COMP_DISABLED || ps->state == RULE_COMP_NOT_DETECTED ||
 		    ps->state == RULE_COMP_OTHER_CONTEXT) {
@@ -919,7 +919,7 @@ static void build_roots(struct rule_sel *sel)
 		size_t n = 0, alloc = 0;
 
 		for (size_t i = 0; i < sel->ie.n; i++) {
-			const struct cpat *cp = &sel->ie.v[i];
+			const struct rule_cpat *cp = &sel->ie.v[i];
 
 			if (cp->kind != RULE_INCLUDE || rule_pattern_type(cp->p) != t ||
 			    sel->cs[cp->comp].state != RULE_COMP_ACTIVE)
@@ -959,7 +959,7 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 		return WS_E_RULES;
 	}
 	for (size_t i = sel->ie.n; i-- > 0;) {
-		struct comp_sel *cs = &sel->cs[sel->ie.v[i].comp];
+		struct rule_comp_sel *cs = &sel->cs[sel->ie.v[i].comp];
 
 		if (cs->ie_end == 0)
 			cs->ie_end = i + 1;
@@ -971,10 +971,10 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 	return WS_OK;
 }
 
-static void list_truncate(struct cpat_list *l, size_t n)
+static void list_truncate(struct rule_cpat_list *l, size_t n)
 {
 	while (l->n > n) {
-		struct cpat *cp = &l->v[--l->n];
+		struct rule_cpat *cp = &l->v[--l->n];
 
 		rule_pattern_free(cp->p);
 		free(cp->filter);
@@ -984,7 +984,7 @@ static void list_truncate(struct cpat_list *l, size_t n)
 	}
 }
 
-static void list_free(struct cpat_list *l)
+static void list_free(struct rule_cpat_list *l)
 {
 	list_truncate(l, 0);
 	free(l->v);
@@ -1050,7 +1050,7 @@ size_t rule_sel_remap_count(const struct rule_sel *sel)
 int rule_sel_remap(const struct rule_sel *sel, size_t i, struct rule_remap *out)
 {
 	for (size_t j = 0; j < sel->nremaps; j++) {
-		const struct remap *r = &sel->remaps[j];
+		const struct rule_remap_var *r = &sel->remaps[j];
 		const char *val = comp_active(sel, r->comp) ?
 					  rule_env_get(sel->cs[r->comp].env, r->name) : NULL;
 
@@ -1078,7 +1078,7 @@ size_t rule_sel_add_object_count(const struct rule_sel *sel)
 int rule_sel_add_object(const struct rule_sel *sel, size_t i, struct rule_add_object *out)
 {
 	for (size_t j = 0; j < sel->nadds; j++) {
-		const struct add_obj *a = &sel->adds[j];
+		const struct rule_sel_add *a = &sel->adds[j];
 
 		if (!comp_active(sel, a->comp) || i-- > 0)
 			continue;
