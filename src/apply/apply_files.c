@@ -480,7 +480,7 @@ int afiles_write_target(struct apply *a, const char *win, const struct ws_buf *d
 {
 	struct ws_buf host = WS_BUF_INIT, parent = WS_BUF_INIT, tmp = WS_BUF_INIT;
 	enum vol_res res;
-	int rc, fd;
+	int rc;
 
 	if ((rc = vol_resolve(a->vol, win, &host, &res, err)))
 		goto out;
@@ -492,17 +492,9 @@ int afiles_write_target(struct apply *a, const char *win, const struct ws_buf *d
 	if ((rc = aj_mkdirs(a->j, parent.buf, err)))
 		goto out;
 	aj_temp(a->j, "gen", &tmp);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create file");
+	if ((rc = ws_write_file_new(tmp.buf, win, data->buf, data->len, WS_E_IO, err)))
 		goto out;
-	}
-	if (ws_write_all(fd, data->buf, data->len) || fsync(fd))
-		rc = ws_error_set_errno(err, WS_E_IO, errno, win, "cannot write file");
-	if (close(fd) && !rc)
-		rc = ws_error_set_errno(err, WS_E_IO, errno, win, "cannot write file");
-	if (!rc)
-		rc = aj_place(a->j, tmp.buf, host.buf, res == VOL_RES_FOUND, err);
+	rc = aj_place(a->j, tmp.buf, host.buf, res == VOL_RES_FOUND, err);
 	unlink(tmp.buf);
 out:
 	ws_buf_release(&host);

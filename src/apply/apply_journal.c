@@ -805,29 +805,15 @@ int aj_write_new(struct aj *j, const char *host, const void *data, size_t len,
 		 struct ws_error *err)
 {
 	struct ws_buf tmp = WS_BUF_INIT;
-	int fd, e, rc;
+	int rc;
 
 	if (!j)
 		return ws_write_file_atomic(host, data, len, 0, WS_E_IO, err);
 	aj_temp(j, "new", &tmp);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create");
-		goto out;
-	}
-	e = ws_write_all(fd, data, len);
-	if (!e && fsync(fd) != 0)
-		e = errno;
-	if (close(fd) != 0 && !e)
-		e = errno;
-	if (e) {
-		rc = ws_error_set_errno(err, WS_E_IO, e, host, "cannot write");
+	if (!(rc = ws_write_file_new(tmp.buf, host, data, len, WS_E_IO, err))) {
+		rc = aj_place(j, tmp.buf, host, ws_path_exists(host), err);
 		unlink(tmp.buf);
-		goto out;
 	}
-	rc = aj_place(j, tmp.buf, host, ws_path_exists(host), err);
-	unlink(tmp.buf);
-out:
 	ws_buf_release(&tmp);
 	return rc;
 }

@@ -163,58 +163,49 @@ static void split_dir(const char *path, struct ws_buf *dir, const char **base)
 	}
 }
 
-int ws_write_file_atomic(const char *path, const void *data, size_t len,
-			 int no_replace, int code, struct ws_error *err)
+int ws_write_file_new(const char *path, const char *shown, const void *data, size_t len,
+		      int code, struct ws_error *err)
 {
-	struct ws_buf dir = WS_BUF_INIT, tmp = WS_BUF_INIT;
-	const char *base;
-	int fd, e, rc = WS_OK;
+	int fd, e;
 
-	split_dir(path, &dir, &base);
-	ws_buf_addf(&tmp, "%s/.%s.tmp-%ld-", dir.buf, base, (long)getpid());
-	ws_random_hex(&tmp, 4);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = ws_error_set_errno(err, code, errno, tmp.buf,
-					"cannot create temporary file");
-		goto out;
-	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ws_error_set_errno(err, code, errno, path, shown && strcmp(shown, path) ?
+					  "cannot create temporary file" : "cannot create");
 	e = ws_write_all(fd, data, len);
 	if (!e && fsync(fd) != 0)
 		e = errno;
 	if (close(fd) != 0 && !e)
 		e = errno;
 	if (e) {
-		rc = ws_error_set_errno(err, code, e, path, "cannot write");
-		unlink(tmp.buf);
-		goto out;
+		unlink(path);
+		return ws_error_set_errno(err, code, e, shown ? shown : path, "cannot write");
 	}
+	return WS_OK;
+}
+
+int ws_write_file_atomic(const char *path, const void *data, size_t len,
+			 int no_replace, int code, struct ws_error *err)
+{
+	struct ws_buf dir = WS_BUF_INIT, tmp = WS_BUF_INIT;
+	const char *base;
+	int e, rc = WS_OK;
+
+	split_dir(path, &dir, &base);
+	ws_buf_addf(&tmp, "%s/.%s.tmp-%ld-", dir.buf, base, (long)getpid());
+	ws_random_hex(&tmp, 4);
+	if ((rc = ws_write_file_new(tmp.buf, path, data, len, code, err)))
+		goto out;
 	if (no_replace) {
 		if (link(tmp.buf, path) != 0) {
 			e = errno;
+			unlink(tmp.buf);
 			if (e == EPERM || e == ENOTSUP || e == EOPNOTSUPP ||
 			    e == ENOSYS) {
 				/* No hard links (FAT/exFAT): exclusive create. */
-				unlink(tmp.buf);
-				fd = open(path, O_WRONLY | O_CREAT | O_EXCL |
-							O_CLOEXEC, 0644);
-				if (fd < 0) {
-					rc = ws_error_set_errno(err, code,
-						errno, path, "cannot create");
+				if ((rc = ws_write_file_new(path, NULL, data, len, code, err)))
 					goto out;
-				}
-				e = ws_write_all(fd, data, len);
-				if (!e && fsync(fd) != 0)
-					e = errno;
-				close(fd);
-				if (e) {
-					unlink(path);
-					rc = ws_error_set_errno(err, code, e,
-						path, "cannot write");
-					goto out;
-				}
 			} else {
-				unlink(tmp.buf);
 				rc = ws_error_set_errno(err, code, e, path,
 							"cannot create");
 				goto out;

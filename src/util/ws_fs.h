@@ -32,6 +32,18 @@ void ws_fd_path(int fd, struct ws_buf *out);
 int ws_fsync_dir(const char *dir, int code, struct ws_error *err);
 
 /*
+ * Create `path` as a new file (O_EXCL: an existing name, a link too, is an
+ * error, EEXIST), write `len` bytes of `data`, fsync and close it; on
+ * failure the file is removed.  The durable first step of every
+ * replacement: ws_write_file_atomic's temporary file, and the undo
+ * journal's (apply/), which the journal records then renames into place.
+ * `shown` (NULL: `path`) is the file the caller is writing, named in write
+ * errors; when it differs `path` is called a temporary file.
+ */
+int ws_write_file_new(const char *path, const char *shown, const void *data, size_t len,
+		      int code, struct ws_error *err);
+
+/*
  * Atomically replace (or create) `path` with `len` bytes of `data`:
  * `<dir>/.<name>.tmp-<pid>-<rand>`, fsync, rename, fsync(dir).
  * If `no_replace` is set, an existing `path` is an error (EEXIST) and is left

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/ws_fs.h"
@@ -166,6 +167,43 @@ static void atomic_write_replaces_and_refuses(void **state)
 	free(d);
 }
 
+/* The durable first step the undo journal uses too: a new file only, never
+ * through a link, removed when it cannot be written whole. */
+static void new_file_write_is_exclusive(void **state)
+{
+	char *d = tu_tmpdir();
+	char *p = ws_xasprintf("%s/n", d), *l = ws_xasprintf("%s/l", d);
+	char *victim = ws_xasprintf("%s/victim", d);
+	struct ws_error e;
+	struct stat st;
+	size_t n;
+	char *got;
+
+	(void)state;
+	ws_error_clear(&e);
+	tu_assert_ok(ws_write_file_new(p, NULL, "data", 4, WS_E_IO, &e), &e);
+	got = tu_read_file(p, &n);
+	assert_int_equal(n, 4);
+	assert_memory_equal(got, "data", 4);
+	free(got);
+	/* an existing file is left as it is */
+	assert_int_equal(ws_write_file_new(p, "C:\\x", "other", 5, WS_E_IO, &e), WS_E_IO);
+	assert_int_equal(e.sys_errno, EEXIST);
+	assert_non_null(strstr(e.msg, "cannot create temporary file"));
+	got = tu_read_file(p, &n);
+	assert_memory_equal(got, "data", 4);
+	free(got);
+	/* a link at the name is not followed: its target is not created */
+	assert_int_equal(symlink(victim, l), 0);
+	assert_int_equal(ws_write_file_new(l, NULL, "x", 1, WS_E_STORE, &e), WS_E_STORE);
+	assert_int_equal(e.sys_errno, EEXIST);
+	assert_int_not_equal(lstat(victim, &st), 0);
+	free(p);
+	free(l);
+	free(victim);
+	free(d);
+}
+
 static void json_escaping_is_always_valid(void **state)
 {
 	struct ws_buf b = WS_BUF_INIT;
@@ -249,6 +287,7 @@ int main(void)
 		cmocka_unit_test(json_escaping_is_always_valid),
 		cmocka_unit_test(versions_compare_numerically),
 		cmocka_unit_test(filetime_conversion),
+		cmocka_unit_test(new_file_write_is_exclusive),
 		cmocka_unit_test(bytes_hex_and_xml),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
