@@ -245,13 +245,11 @@ static int sec_setup(struct apply *a, struct ws_error *err)
 		 * would be readable by every local user until that user signs in. */
 		if (um->mode == APPLY_MODE_FIRST_SIGN_IN && !um->new_sid &&
 		    !a->o->allow_shared_bundle) {
-			rc = ws_error_set(err, WS_E_USAGE,
+			rc = ws_error_hint(err, ws_error_set(err, WS_E_USAGE,
 					  um->new_account ? um->new_account : um->src->account,
 					  "the target cannot know this account's SID, so its "
-					  "first-sign-in bundle cannot be made private to it: give "
-					  "the SID (--map-user OLD=S-1-..., an Entra object ID, or "
-					  "a --map-file column), or accept a bundle every local "
-					  "user can read with --allow-shared-bundle");
+					  "first-sign-in bundle cannot be made private to it"),
+					   WS_INPUT_NONE, WS_HINT_SHARED_BUNDLE);
 			break;
 		}
 		if ((um->mode == APPLY_MODE_OFFLINE || um->mode == APPLY_MODE_DEFAULT) &&
@@ -376,8 +374,9 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if (!o->target || !o->device)
 		return ws_error_set(err, WS_E_USAGE, NULL, "apply needs a target and a device");
 	if (o->expires && !valid_date(o->expires))
-		return ws_error_set(err, WS_E_USAGE, o->expires,
-				    "--expires takes a date as YYYY-MM-DD");
+		return ws_error_hint(err, ws_error_set(err, WS_E_USAGE, o->expires,
+						       "takes a date as YYYY-MM-DD"),
+				     WS_INPUT_EXPIRES, WS_HINT_NONE);
 	if (o->mode < APPLY_MODE_AUTO || o->mode > APPLY_MODE_EXTRACT)
 		return ws_error_set(err, WS_E_USAGE, NULL, "unknown apply mode %d", o->mode);
 	/* A scan without users (scan --allow-empty) would restore nothing a
@@ -388,10 +387,11 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 
 		store_catalog_users(a.cat, &nu);
 		rc = nu ? WS_OK :
-		     ws_error_set(err, WS_E_EMPTY, store_catalog_info(a.cat)->scan_id,
-				  "the scan of %s has no user: nothing to apply (choose "
-				  "a scan with users: winstate list --store DIR --device %s)",
-				  store_catalog_info(a.cat)->device, o->device);
+		     ws_error_hint(err, ws_error_set(err, WS_E_EMPTY,
+						     store_catalog_info(a.cat)->scan_id,
+						     "the scan of %s has no user: nothing to apply",
+						     store_catalog_info(a.cat)->device),
+				   WS_INPUT_NONE, WS_HINT_LIST_SCANS);
 		store_catalog_free(a.cat);
 		a.cat = NULL;
 		if (rc)

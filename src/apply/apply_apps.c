@@ -62,8 +62,9 @@ int aapps_new(struct vol *vol, const char *app_cache, struct ws_log *log,
 	if (app_cache) {
 		rc = apps_offline_scan(app_cache, &x->off, log, err);
 		if (rc == WS_E_IO)
-			rc = ws_error_set(err, WS_E_USAGE, app_cache,
-					  "--app-cache: cannot read the offline package folder");
+			rc = ws_error_hint(err, ws_error_set(err, WS_E_USAGE, app_cache,
+							     "cannot read the offline package folder"),
+					   WS_INPUT_APP_CACHE, WS_HINT_NONE);
 		x->have_cache = rc == WS_OK;
 	}
 	return rc;

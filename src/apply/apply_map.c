@@ -331,11 +331,10 @@ static int load_csv(const char *path, struct amaps *m, struct ws_error *err)
 
 	if ((rc = ws_read_file(path, 16u << 20, &text, err))) {
 		/* An unreadable map is a command-line problem. */
-		ws_error_prefix(err, "--map-file");
 		if (err)
 			err->code = WS_E_USAGE;
 		ws_buf_release(&text);
-		return WS_E_USAGE;
+		return ws_error_hint(err, WS_E_USAGE, WS_INPUT_MAP_FILE, WS_HINT_NONE);
 	}
 	rc = amap_parse_csv(path, text.buf, text.len, m, err);
 	ws_buf_release(&text);
@@ -352,7 +351,8 @@ int amap_load(const struct apply_opts *o, struct amaps *m, struct ws_error *err)
 		struct amap a = { 0 };
 
 		if (!eq || eq == s || !eq[1]) {
-			rc = ws_error_set(err, WS_E_USAGE, s, "--map-user takes OLD=NEW");
+			rc = ws_error_hint(err, ws_error_set(err, WS_E_USAGE, s, "takes OLD=NEW"),
+					   WS_INPUT_MAP_USER, WS_HINT_NONE);
 			goto fail;
 		}
 		a.old = ws_xstrndup(s, (size_t)(eq - s));
@@ -366,7 +366,9 @@ int amap_load(const struct apply_opts *o, struct amaps *m, struct ws_error *err)
 		const char *s = o->map_domain[k], *eq = strchr(s, '=');
 
 		if (!eq || eq == s || !eq[1] || strchr(s, '\\')) {
-			rc = ws_error_set(err, WS_E_USAGE, s, "--map-domain takes OLD=NEW domain names");
+			rc = ws_error_hint(err, ws_error_set(err, WS_E_USAGE, s,
+							     "takes OLD=NEW domain names"),
+					   WS_INPUT_MAP_DOMAIN, WS_HINT_NONE);
 			goto fail;
 		}
 		m->dom_old = ws_xrealloc(m->dom_old, (m->ndom + 1) * sizeof(char *));

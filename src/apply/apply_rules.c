@@ -90,19 +90,22 @@ static int pick_files(struct arules *r, char ***files, size_t *n, struct ws_erro
 			struct stat st;
 
 			if (stat(o->rule_files[i], &st) != 0)
-				return ws_error_set_errno(err, WS_E_RULES, errno, o->rule_files[i],
-							  "--rules: cannot read");
+				return ws_error_hint(err, ws_error_set_errno(err, WS_E_RULES, errno,
+									     o->rule_files[i],
+									     "cannot read"),
+						     WS_INPUT_RULES, WS_HINT_NONE);
 			if (S_ISDIR(st.st_mode)) {
 				size_t before = *n;
 
 				if (ws_list_dir_suffix(o->rule_files[i], NULL, ".xml", files, n,
 						       &alloc) < 0)
-					return ws_error_set_errno(err, WS_E_RULES, errno,
-								  o->rule_files[i],
-								  "--rules: cannot read the folder");
+					return ws_error_hint(err, ws_error_set_errno(err, WS_E_RULES,
+						errno, o->rule_files[i], "cannot read the folder"),
+						WS_INPUT_RULES, WS_HINT_NONE);
 				if (*n == before)
-					return ws_error_set(err, WS_E_RULES, o->rule_files[i],
-							    "--rules: no .xml files in this folder");
+					return ws_error_hint(err, ws_error_set(err, WS_E_RULES,
+						o->rule_files[i], "no .xml files in this folder"),
+						WS_INPUT_RULES, WS_HINT_NONE);
 			} else {
 				WS_ALLOC_GROW(*files, *n + 1, alloc);
 				(*files)[(*n)++] = ws_xstrdup(o->rule_files[i]);

@@ -99,14 +99,14 @@ int asec_new(const char *root_path, int allow_plain, struct asec **out,
 			return rc;
 		}
 		if (!s->t.acl_xattr && !allow_plain) {
-			rc = ws_error_set(err, WS_E_TARGET, root_path,
+			rc = ws_error_hint(err, ws_error_set(err, WS_E_TARGET, root_path,
 					  "cannot hold Windows security descriptors (%s): "
 					  "everything apply creates would be open to every "
 					  "user; mount the NTFS volume with ntfs-3g "
 					  "(-o permissions) or the kernel ntfs3 driver "
-					  "(docs/apply.md), or pass --allow-plain-target for "
-					  "a test target", s->t.reason[0] ? s->t.reason :
-					  "no security descriptor xattr");
+					  "(docs/apply.md)", s->t.reason[0] ? s->t.reason :
+					  "no security descriptor xattr"),
+					   WS_INPUT_NONE, WS_HINT_PLAIN_TARGET);
 			asec_free(s);
 			return rc;
 		}

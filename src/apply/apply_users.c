@@ -135,9 +135,9 @@ int ausers_map(struct apply *a, struct ws_error *err)
 			n_default++;
 	}
 	if (o->default_profile && !n_default && n > 1)
-		return ws_error_set(err, WS_E_USAGE, NULL,
-				    "--default-profile: the scan has %zu users; name the one "
-				    "whose settings every new user gets with --map-user USER=Default", n);
+		return ws_error_hint(err, ws_error_set(err, WS_E_USAGE, NULL,
+						       "the scan has %zu users", n),
+				     WS_INPUT_DEFAULT_PROFILE, WS_HINT_DEFAULT_WHICH);
 	for (size_t i = 0; i < n; i++) {
 		struct apply_user *um = &a->users[i];
 		const struct amap *m = amap_find(&a->maps, us[i].sid, us[i].account);
@@ -225,9 +225,10 @@ int ausers_map(struct apply *a, struct ws_error *err)
 		}
 	}
 	if (n && a->r->users_missing == n && o->mode == APPLY_MODE_OFFLINE)
-		return ws_error_set(err, WS_E_NOUSER, vol_get_info(a->vol)->root,
-				    "none of the scan's %zu users has a profile on the target; "
-				    "nothing was written (--mode auto stages them for first sign-in)", n);
+		return ws_error_hint(err, ws_error_set(err, WS_E_NOUSER, vol_get_info(a->vol)->root,
+						       "none of the scan's %zu users has a profile "
+						       "on the target; nothing was written", n),
+				     WS_INPUT_NONE, WS_HINT_STAGE_USERS);
 	/* Rewrites: own profile path first, then every user's SID, then the drive. */
 	for (size_t i = 0; i < n; i++) {
 		struct apply_user *um = &a->users[i];

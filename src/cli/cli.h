@@ -34,9 +34,19 @@ int cmd_rules(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-/* Print "winstate: <where>:<line>:<col>: <msg>" on stderr; return err->code
- * (WS_E_INTERNAL if the record carries no code). */
+/* Print "winstate: <where>:<line>:<col>: <msg>" on stderr (as
+ * cli_error_format words it); return err->code (WS_E_INTERNAL if the record
+ * carries no code). */
 int cli_fail(const struct ws_error *err);
+/* Same, with the device the command was given (a hint may name it). */
+int cli_fail_device(const struct ws_error *err, const char *device);
+
+/* ws_error_format, with the command-line option of err->input before the
+ * message ("--rules: cannot read") and the hint of err->hint after it,
+ * both worded here: library messages never name options.  `device` (NULL:
+ * "DEVICE") fills a hint that shows a command.  Returns buf. */
+const char *cli_error_format(const struct ws_error *err, const char *device, char *buf,
+			     size_t n);
 
 /* Print "winstate <cmd>: <message>" and a hint to --help; return WS_E_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...)

@@ -660,7 +660,7 @@ int cmd_apply(int argc, char **argv)
 	cli_progress_end(&prog);
 	record_apply(st, &o, &r, rc, &err, started, &notes, &log);
 	if (rc != WS_OK && rc != WS_PARTIAL) {
-		cli_fail(&err);
+		cli_fail_device(&err, o.device);
 		if (*r.journal)
 			fprintf(stderr, "winstate: the changes made so far are journaled in %s: "
 				"'winstate undo --target %s' reverts them\n", r.journal, o.target);

@@ -295,7 +295,7 @@ static void on_device(void *ctx, size_t index, const struct scan_report *rep)
 	if (rep->status != WS_OK && rep->status != WS_PARTIAL) {
 		w->prog->failed++;
 		prog_clear(w->prog);
-		ws_error_format(&rep->err, buf, sizeof(buf));
+		cli_error_format(&rep->err, NULL, buf, sizeof(buf));
 		/* through the log so --log records it and -q still shows it */
 		ws_logf(w->log, WS_LOG_ERROR, rep->res.device[0] ? rep->res.device :
 				 rep->target->source ? rep->target->source : "",
@@ -323,7 +323,7 @@ static void json_report(struct cli_json *j, const struct scan_report *rep)
 	cli_json_i64(j, "status", rep->status);
 	cli_json_str(j, "result", status_word(rep->status));
 	if (rep->status != WS_OK && rep->status != WS_PARTIAL) {
-		ws_error_format(&rep->err, buf, sizeof(buf));
+		cli_error_format(&rep->err, NULL, buf, sizeof(buf));
 		cli_json_str(j, "error", buf);
 	}
 	cli_json_opt(j, "scan", r->scan_id);
@@ -387,7 +387,7 @@ static void text_summary(const struct scan_report *reps, size_t n, int estimate)
 		if (reps[i].status != WS_OK && reps[i].status != WS_PARTIAL) {
 			char buf[2 * WS_ERROR_TEXT_MAX + 64], lb[32];
 
-			ws_error_format(&reps[i].err, buf, sizeof(buf));
+			cli_error_format(&reps[i].err, NULL, buf, sizeof(buf));
 			printf("failed: %s: %s\n",
 			       target_label(&reps[i], lb, sizeof(lb)), buf);
 			continue;

@@ -349,8 +349,9 @@ static int check_selection(struct scan *s, const char *candidates,
 	int rc = WS_OK;
 
 	if (n_unmatched) {
-		ws_buf_addf(&why, "--users-include %s match%s no user profile of "
-			    "this device; ", unmatched->buf, n_unmatched > 1 ? "" : "es");
+		ws_buf_addf(&why, "the user include pattern%s %s match%s no user profile "
+			    "of this device; ", n_unmatched > 1 ? "s" : "", unmatched->buf,
+			    n_unmatched > 1 ? "" : "es");
 		if (n_cand)
 			ws_buf_addf(&why, "its profiles: %s", candidates);
 		else
@@ -369,14 +370,14 @@ static int check_selection(struct scan *s, const char *candidates,
 	if (!why.len)
 		goto out;
 	if (o->allow_empty) {
-		ws_logf(s->log, WS_LOG_WARN, dev, "%s (scanned anyway: --allow-empty)",
+		ws_logf(s->log, WS_LOG_WARN, dev, "%s (scanned anyway: empty selections allowed)",
 			why.buf);
 		goto out;
 	}
 	/* the device is named by whoever reports the failure */
-	rc = ws_error_set(err, WS_E_EMPTY, NULL, "%s: nothing %s (--allow-empty %s)",
-			  why.buf, o->estimate ? "would be captured" : "committed",
-			  n_unmatched ? "scans anyway" : "commits an empty scan");
+	rc = ws_error_hint(err, ws_error_set(err, WS_E_EMPTY, NULL, "%s: nothing %s", why.buf,
+					     o->estimate ? "would be captured" : "committed"),
+			   WS_INPUT_NONE, n_unmatched ? WS_HINT_SCAN_ANYWAY : WS_HINT_COMMIT_EMPTY);
 out:
 	ws_buf_release(&why);
 	return rc;
@@ -503,8 +504,9 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	if (!res->device[0])
 		snprintf(res->device, sizeof(res->device), "%s", vi->computer_name);
 	if (!res->device[0]) {
-		rc = ws_error_set(err, WS_E_USAGE, o->source,
-				  "the SYSTEM hive holds no computer name: name the device with --device");
+		rc = ws_error_hint(err, ws_error_set(err, WS_E_USAGE, o->source,
+						     "the SYSTEM hive holds no computer name"),
+				   WS_INPUT_NONE, WS_HINT_NAME_DEVICE);
 		goto out;
 	}
 	if (o->claim_device && o->claim_device(o->claim_device_ctx, res->device)) {

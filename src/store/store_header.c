@@ -61,8 +61,9 @@ static int derive_master(const struct store_open_opts *opts,
 {
 	if (passphrase) {
 		if (!opts->passphrase)
-			return ws_error_set(err, WS_E_KEY, where,
-					    "the store is encrypted with a passphrase: give --passphrase-env");
+			return ws_error_hint(err, ws_error_set(err, WS_E_KEY, where,
+							       "the store is encrypted with a passphrase"),
+					     WS_INPUT_NONE, WS_HINT_PASSPHRASE);
 		if (crypto_pwhash(master, 32, opts->passphrase,
 				  strlen(opts->passphrase), salt, ops, mem,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -71,8 +72,9 @@ static int derive_master(const struct store_open_opts *opts,
 		return WS_OK;
 	}
 	if (!opts->key)
-		return ws_error_set(err, WS_E_KEY, where,
-				    "the store is encrypted with a key file: give --key-file");
+		return ws_error_hint(err, ws_error_set(err, WS_E_KEY, where,
+						       "the store is encrypted with a key file"),
+				     WS_INPUT_NONE, WS_HINT_KEY_FILE);
 	memcpy(master, opts->key, 32);
 	return WS_OK;
 }

@@ -15,6 +15,8 @@ void ws_error_clear(struct ws_error *err)
 	err->line = err->col = 0;
 	err->where[0] = '\0';
 	err->msg[0] = '\0';
+	err->input = WS_INPUT_NONE;
+	err->hint = WS_HINT_NONE;
 }
 
 static void copy_text(char *dst, const char *src)
@@ -61,9 +63,20 @@ int ws_error_vset(struct ws_error *err, int code, const char *where,
 	err->code = code;
 	err->sys_errno = 0;
 	err->line = err->col = 0;
+	err->input = WS_INPUT_NONE;
+	err->hint = WS_HINT_NONE;
 	copy_text(err->where, where);
 	real_where(err->where);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return code;
+}
+
+int ws_error_hint(struct ws_error *err, int code, int input, int hint)
+{
+	if (err) {
+		err->input = input;
+		err->hint = hint;
+	}
 	return code;
 }
 

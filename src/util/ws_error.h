@@ -42,12 +42,44 @@ enum ws_code {
 
 #define WS_ERROR_TEXT_MAX 1024
 
+/*
+ * Which input of the operation an error is about, and what the user can do
+ * about it: the program that reports the error words both (the CLI names its
+ * own options), so library messages never name command-line options.
+ */
+enum ws_input {
+	WS_INPUT_NONE = 0,
+	WS_INPUT_RULES,          /* rule files given for the operation */
+	WS_INPUT_MAP_USER,       /* an OLD=NEW user mapping */
+	WS_INPUT_MAP_DOMAIN,     /* an OLD=NEW domain mapping */
+	WS_INPUT_MAP_FILE,       /* the user mapping CSV */
+	WS_INPUT_APP_CACHE,      /* the offline package folder */
+	WS_INPUT_EXPIRES,        /* the bundles' expiry date */
+	WS_INPUT_DEFAULT_PROFILE /* the request to fill the Default profile */
+};
+
+enum ws_hint {
+	WS_HINT_NONE = 0,
+	WS_HINT_PASSPHRASE,      /* the store needs its passphrase */
+	WS_HINT_KEY_FILE,        /* the store needs its key file */
+	WS_HINT_PLAIN_TARGET,    /* a target without descriptors can be accepted (tests) */
+	WS_HINT_SHARED_BUNDLE,   /* give the SID, or accept a bundle every user can read */
+	WS_HINT_STAGE_USERS,     /* users without a profile can be staged for first sign-in */
+	WS_HINT_DEFAULT_WHICH,   /* name the user whose settings the Default profile gets */
+	WS_HINT_LIST_SCANS,      /* list the device's scans to choose one with users */
+	WS_HINT_SCAN_ANYWAY,     /* a user pattern matching nothing can be accepted */
+	WS_HINT_COMMIT_EMPTY,    /* an empty scan can be committed */
+	WS_HINT_NAME_DEVICE      /* the device needs a name */
+};
+
 struct ws_error {
 	int code;                        /* enum ws_code; WS_OK when nothing happened */
 	int sys_errno;                   /* errno behind the failure, 0 if none */
 	long line, col;                  /* position inside `where` (XML, CSV), 0 = n/a */
 	char where[WS_ERROR_TEXT_MAX];   /* file / store object / registry path concerned, "" if none */
 	char msg[WS_ERROR_TEXT_MAX];     /* human sentence, no trailing newline */
+	int input;                       /* enum ws_input, WS_INPUT_NONE if none */
+	int hint;                        /* enum ws_hint, WS_HINT_NONE if none */
 };
 
 /* Reset to WS_OK with empty texts. */
@@ -74,6 +106,10 @@ int ws_error_set_errno(struct ws_error *err, int code, int errnum,
 int ws_error_vset(struct ws_error *err, int code, const char *where,
 		  const char *fmt, va_list ap);
 
+/* Attach the input the error is about and what the user can do (enum
+ * ws_input, enum ws_hint; ws_error_set clears both); returns `code`, so that
+ * `return ws_error_hint(err, ws_error_set(err, ...), WS_INPUT_NONE, hint);`. */
+int ws_error_hint(struct ws_error *err, int code, int input, int hint);
 /* Attach a line/column (for XML, CSV); returns err->code. */
 int ws_error_at(struct ws_error *err, long line, long col);
 

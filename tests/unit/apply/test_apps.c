@@ -483,7 +483,9 @@ static void without_cache_and_bad_cache(void **state)
 	st = atu_open(v.store);
 	ws_error_clear(&e);
 	assert_int_equal(apply_scan(st, &o, &r, &e), WS_E_USAGE);
-	assert_non_null(strstr(e.msg, "--app-cache"));
+	/* the message is about the folder; the CLI names the option */
+	assert_int_equal(e.input, WS_INPUT_APP_CACHE);
+	assert_non_null(strstr(e.msg, "offline package folder"));
 	apply_report_release(&r);
 	store_close(st);
 	after = atu_tree(v.tgt);

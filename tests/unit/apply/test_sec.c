@@ -196,7 +196,8 @@ static void plain_target(void **state)
 	(void)state;
 	assert_int_equal(asec_new(dir, 0, &s, &err), WS_E_TARGET);
 	assert_null(s);
-	assert_non_null(strstr(err.msg, "--allow-plain-target"));
+	assert_int_equal(err.hint, WS_HINT_PLAIN_TARGET);
+	assert_null(strstr(err.msg, "--"));
 	assert_int_equal(asec_new(dir, 1, &s, &err), WS_OK);
 	assert_null(asec_xattr(s));
 	assert_int_equal(asec_newobj(s, -1, 0, "x", &err), WS_OK);
