@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/apply_int.h"
+#define WS_APPLY_INTERNAL /* a white-box target: may use the private header */
+#include "apply/apply_private.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "reg/reg.h"
-#include "reg/reg_internal.h"
+#define WS_REG_INTERNAL /* a white-box target: may use the private header */
+#include "reg/reg_private.h"
 #include "reg/reg_log.h"
 #include "util/ws_fs.h"
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define WS_STORE_INTERNAL /* a white-box target: may use the private header */
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 

@@ -5,7 +5,7 @@
  * value to apply_regs.c and each file to apply_files.c, the hives committed
  * last; the extract mode is apply_extract.c.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * offline packages of --app-cache copied into the bundles (hard-linked
  * between bundles), and the Wi-Fi networks whose key must be typed again.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * target), and at the end every bundle finished and the shared restore
  * script installed.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * at apply time: each component's "10to11" verdict and note, and which
  * includes are NeverRestore, looked up by a rule record's file and line.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <expat.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * device and scan names, Windows folder paths, bundle keys; and their
  * escaped form for error messages.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <sodium.h>
 #include <string.h>

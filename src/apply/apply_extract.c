@@ -2,7 +2,7 @@
  * apply_extract.c - the extract mode: the scan's files as a plain tree
  * (store_extract) and each user's settings as <account>.reg.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * through a temporary file in the journal; reads of the target through
  * the held root.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -33,7 +33,7 @@
  * descriptors; apply's temporaries live in work/ and are named through
  * /proc/self/fd/<work> so they too are reached through the held folder.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <dirent.h>
 #include <errno.h>

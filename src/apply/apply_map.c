@@ -3,7 +3,7 @@
  * --map-domain and --map-file (CSV), and the rewriting of profile paths and
  * SIDs inside migrated string data.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <ctype.h>
 #include <errno.h>

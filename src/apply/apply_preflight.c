@@ -6,7 +6,7 @@
  * before the first write, for every file entry of the plan, so a store that
  * names one of them is refused whole (docs/apply.md "Off limits").
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * user's bundle, big-data deferral; hives opened through the held root and
  * committed atomically through the journal.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
  * in rules/ (rule_loadstate.c); this file finds the rule, runs it and
  * reports each decision with its rule file:line.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * link on the way), the bundles folder, and the hives that will be written
  * (regular files, not dirty).
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <stdarg.h>
 #include <stdio.h>

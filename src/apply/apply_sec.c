@@ -32,7 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 #include "secdesc/sd.h"
 #include "util/ws_utf.h"
 

@@ -4,7 +4,7 @@
  * Active Setup component that starts it when a user signs in
  * (docs/first-sign-in.md).
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <dirent.h>
 #include <stdio.h>

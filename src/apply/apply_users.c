@@ -4,7 +4,7 @@
  * Default profile or first-sign-in staging, and the path and SID rewrites
  * of each user's data.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * ProgIds into a default-associations XML), and the type checks of
  * well-known settings values.
  */
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #include <stdint.h>
 #include <stdio.h>

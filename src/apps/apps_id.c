@@ -4,7 +4,7 @@
  * built-in tables (framework names, default-provisioned apps, Store
  * ProductIds) the classification and the reinstall list rest on.
  */
-#include "apps/apps_int.h"
+#include "apps/apps_private.h"
 
 #include <sodium.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * SOFTWARE AppxAllUserStore, %LOCALAPPDATA%\Packages folders), its
  * classification, and the reinstall list as winget-import JSON.
  */
-#include "apps/apps_int.h"
+#include "apps/apps_private.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * (manifest inside the zip through libarchive, else the file name) and
  * find the package, dependencies and license for an app to reinstall.
  */
-#include "apps/apps_int.h"
+#include "apps/apps_private.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -4,7 +4,7 @@
  * key is DPAPI-protected, and so which networks need their key typed again
  * on the target.
  */
-#include "apps/apps_int.h"
+#include "apps/apps_private.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -18,7 +18,7 @@
 #include <libbde.h>
 #include <libbfio.h>
 
-#include "bd_int.h"
+#include "blockdev_private.h"
 #include "util/ws_buf.h"
 
 /* ---- libbfio handle over a bd_source -------------------------------- */

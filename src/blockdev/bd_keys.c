@@ -14,7 +14,7 @@
 
 #include <sodium.h>
 
-#include "bd_int.h"
+#include "blockdev_private.h"
 #include "util/ws_buf.h"
 #include "util/ws_utf.h"
 

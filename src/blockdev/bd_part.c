@@ -19,7 +19,7 @@
 
 #include <blkid/blkid.h>
 
-#include "bd_int.h"
+#include "blockdev_private.h"
 #include "util/ws_buf.h"
 
 const char *bd_scheme_name(enum bd_scheme s)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bd_int.h"
+#include "blockdev_private.h"
 #include "util/ws_buf.h"
 
 struct file_impl {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "reg/reg_internal.h"
+#include "reg/reg_private.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 

@@ -19,7 +19,7 @@
 #include <ntfs-3g/volume.h>
 #include <ntfs-3g/unistr.h>
 
-#include "reg/reg_internal.h"
+#include "reg/reg_private.h"
 #include "util/ws_buf.h"
 #include "util/ws_fs.h"
 

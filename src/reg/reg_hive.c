@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "reg/reg_hash.h"
-#include "reg/reg_internal.h"
+#include "reg/reg_private.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reg/reg_internal.h"
+#include "reg/reg_private.h"
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 

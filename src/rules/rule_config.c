@@ -2,7 +2,7 @@
  * rule_config.c - writing a Config.xml (rules genconfig) listing the
  * components that take part in any of the given selections.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <string.h>
 #include <strings.h>

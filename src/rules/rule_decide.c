@@ -5,7 +5,7 @@
  * the walker's pruning question, the roots, and the LoadState-side rule
  * lookups.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <string.h>
 #include <strings.h>

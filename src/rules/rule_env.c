@@ -3,7 +3,7 @@
  * fills per context, chained environments for component <environment>
  * blocks, %VAR% expansion, and the list of names USMT recognises.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * selection is compiled, evaluated per object with what the walker knows
  * (struct rule_object) or, failing that, through the probe.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * table of known functions, and offline evaluation of conditions,
  * pattern-generating scripts and string scripts through struct rule_probe.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * HigherValue, LowerValue, FindFilePlaceByPattern).  The apply engine asks
  * the selection which rule matches an object and feeds its script here.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <errno.h>
 #include <stdarg.h>

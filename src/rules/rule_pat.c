@@ -6,7 +6,7 @@
  * walker pruning, and the specificity order USMT's precedence relies on.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <pcre2.h>
 #include <string.h>

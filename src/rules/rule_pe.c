@@ -4,7 +4,7 @@
  * dotted version comparison.  Every offset is bounds-checked: the bytes
  * come from the source volume and may be anything.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * addObjects), freeing it, and the apply-side accessors.  Deciding objects is
  * in rule_decide.c, the Config.xml writer in rule_config.c.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <string.h>
 #include <strings.h>

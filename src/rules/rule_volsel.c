@@ -5,7 +5,7 @@
  * explain`/`genconfig` and apply all compile through it, so that explain
  * can never disagree with scan.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include "reg/reg_map.h"
 #include "volume/volume.h"

@@ -4,7 +4,7 @@
  * extraction and filters need to look at the source, for the scanner and
  * for `winstate rules explain` / `genconfig`.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * functions winstate lacks, by-name references and their cycles), the
  * component table, Config.xml, and the rule_set accessors.
  */
-#include "rule_int.h"
+#include "rules_private.h"
 
 #include <expat.h>
 #include <stdarg.h>

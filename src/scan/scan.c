@@ -4,7 +4,7 @@
  * records into a store writer.
  */
 #include "scan/scan.h"
-#include "scan/scan_int.h"
+#include "scan/scan_private.h"
 
 #include <dirent.h>
 #include <errno.h>

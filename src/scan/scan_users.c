@@ -4,7 +4,7 @@
  * user, the profile folder otherwise.
  */
 #include "scan/scan.h"
-#include "scan/scan_int.h"
+#include "scan/scan_private.h"
 
 #include <fnmatch.h>
 #include <stdio.h>

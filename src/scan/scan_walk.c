@@ -4,7 +4,7 @@
  * decided and recorded into the store writer.
  */
 #include "scan/scan.h"
-#include "scan/scan_int.h"
+#include "scan/scan_private.h"
 
 #include <dirent.h>
 #include <errno.h>

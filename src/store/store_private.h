@@ -6,6 +6,10 @@
 #ifndef STORE_PRIVATE_H
 #define STORE_PRIVATE_H
 
+#ifndef WS_STORE_INTERNAL
+#error "store_private.h is private to src/store/ (its files and tests define WS_STORE_INTERNAL)"
+#endif
+
 #include <stdint.h>
 #include <sys/types.h>
 

@@ -3,7 +3,7 @@
  * through the volume, whichever backend holds it: a folder (open(2) and
  * ntfs-3g's xattrs) or an NTFS image (vol_ntfs.c).
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

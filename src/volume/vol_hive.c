@@ -4,7 +4,7 @@
  * be replayed is read through a private recovered copy, never in place; the
  * copies live until vol_close, and why a replay failed is kept with them.
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -13,7 +13,7 @@
  *
  * Handles of the backend's folder operations are MFT record numbers.
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

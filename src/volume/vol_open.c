@@ -3,7 +3,7 @@
  * identity (computer name, OS product/build/edition, architecture) from the
  * SYSTEM and SOFTWARE hives.
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  * (openat + O_NOFOLLOW), so long paths work and nothing on the way is
  * followed even if the tree changes underneath.
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <ctype.h>
 #include <dirent.h>

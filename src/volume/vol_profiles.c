@@ -4,7 +4,7 @@
  * Public, and profile folders under the profiles directory that ProfileList
  * does not name (copied-in or orphaned profiles).
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <dirent.h>
 #include <errno.h>

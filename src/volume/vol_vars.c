@@ -4,7 +4,7 @@
  * known folders (from the user's NTUSER.DAT User Shell Folders, then Shell
  * Folders, then the defaults under the profile).
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <stdlib.h>
 #include <string.h>

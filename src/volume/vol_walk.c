@@ -9,7 +9,7 @@
  * stopping.  Windows attributes and times come from ntfs-3g's xattrs when
  * the mount exposes them.
  */
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 #include <dirent.h>
 #include <errno.h>

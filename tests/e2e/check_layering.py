@@ -12,8 +12,10 @@ include besides its own ('#' starts a comment):
 
 Every folder of SRC_DIR must be listed, every listed module must exist, the
 allowed edges must not form a cycle, and a file may include another module's
-header only when the edge is allowed and the header is not private (a name
-ending in _private.h).  Prints each violation as "file:line: why" and exits 1
+header only when the edge is allowed and the header is not private.  A
+module's private header is named <module>_private.h (no other *_int.h,
+*_internal.h or *_private.h) and #errors unless WS_<MODULE>_INTERNAL is
+defined, which the module's own sources and tests do.  Prints each violation as "file:line: why" and exits 1
 when there is any, 0 otherwise; 2 for a missing or malformed block.
 """
 import os
@@ -22,6 +24,7 @@ import sys
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 PRIVATE = re.compile(r'_(private|int|internal)\.h$')
+GUARD = '#ifndef WS_%s_INTERNAL\n#error '
 
 
 def read_layering(doc):
@@ -104,6 +107,12 @@ def main():
                 continue
             nfiles += 1
             path = os.path.join(folder, name)
+            if PRIVATE.search(name):
+                if name != m + '_private.h':
+                    bad.append('%s: a private header of %s is named %s_private.h' % (path, m, m))
+                elif GUARD % m.upper() not in open(path, encoding='utf-8').read():
+                    bad.append('%s: no "%s" guard against use outside %s'
+                               % (path, (GUARD % m.upper()).replace('\n', ' ') + '...', m))
             with open(path, encoding='utf-8', errors='replace') as f:
                 for n, line in enumerate(f, 1):
                     inc = INCLUDE.match(line)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # t94_layering.sh - every #include "module/header.h" of src/ is an edge of the
 # layering written in docs/architecture.md (its ```layering block), and no
-# module includes another's private header (check_layering.py).  The checker
-# is shown to fail on a copy of the tree with a deliberate bad edge (util
-# including store), a private header included from outside its module, an
-# unknown module, and a layering with a cycle.
+# module includes another's private header, each named <module>_private.h
+# and guarded by WS_<MODULE>_INTERNAL (check_layering.py).  The checker is
+# shown to fail on a copy of the tree with a deliberate bad edge (util
+# including store), a private header included from outside its module, one
+# misnamed, one without its guard, an unknown module, and a layering with a
+# cycle; the guard is shown to stop a compiler outside the module.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,6 +39,14 @@ echo "#include \"rules/$priv\"" >> "$tmp/src/scan/scan.c"
 must_fail private "scan includes rules/$priv, private to rules"
 
 fresh
+cp "$tmp/src/apply/apply_private.h" "$tmp/src/apply/apply_int.h"
+must_fail misnamed "apply_int.h: a private header of apply is named apply_private.h"
+
+fresh
+sed -i '/^#error/d' "$tmp/src/store/store_private.h"
+must_fail noguard "store_private.h: no \"#ifndef WS_STORE_INTERNAL"
+
+fresh
 mkdir "$tmp/src/ntfs" && echo '#include "util/ws_buf.h"' > "$tmp/src/ntfs/ntfs.c"
 must_fail unknown "ntfs: module missing from the layering"
 
@@ -47,5 +57,15 @@ must_fail cycle "the layering has a cycle"
 fresh
 sed -i 's/^```layering/```text/' "$tmp/doc.md"
 must_fail noblock "exactly one \`\`\`layering block"
+
+# The guard itself: outside src/apply/ the private header does not compile.
+cc=${CC:-cc}
+command -v "$cc" >/dev/null || cc=gcc
+printf '#include "apply/apply_private.h"\n' > "$tmp/outsider.c"
+if "$cc" -fsyntax-only -I "$src" "$tmp/outsider.c" 2> "$tmp/cc.err"; then
+  fail "apply_private.h compiled outside src/apply/"
+fi
+grep -q "apply_private.h is private to src/apply/" "$tmp/cc.err" ||
+  { cat "$tmp/cc.err" >&2; fail "the guard's message is missing"; }
 
 pass

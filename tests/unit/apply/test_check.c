@@ -4,7 +4,7 @@
  * nothing written to the target. */
 #include "apply_tu.h"
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #define OK_SID "S-1-5-21-1-2-3-1001"
 

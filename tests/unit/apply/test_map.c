@@ -7,7 +7,7 @@
 
 #include "util/ws_fs.h"
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 #include "util/ws_utf.h"
 
 #define OLD_SID "S-1-5-21-1-2-3-1001"

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 #define OLD_SID "S-1-5-21-1-2-3-1001"
 

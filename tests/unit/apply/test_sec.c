@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 #include "secdesc/sd.h"
 
 #define ALICE "S-1-5-21-1-2-3-1001"

@@ -4,7 +4,7 @@
  * scan, the generated script, --default-profile, extract mode. */
 #include "apply_tu.h"
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 #include "util/ws_utf.h"
 
 #define AS_KEY "Microsoft\\Active Setup\\Installed Components"

@@ -7,7 +7,7 @@
  */
 #include "apply_tu.h"
 
-#include "apply/apply_int.h"
+#include "apply/apply_private.h"
 
 /* apply_tu.h helpers this file does not need. */
 static char *(*const keep_tree)(const char *) __attribute__((unused)) = atu_tree;

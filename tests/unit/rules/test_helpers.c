@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rule_int.h"
+#include "rules/rules_private.h"
 #include "rules/rules.h"
 #include "util/ws_utf.h"
 

@@ -1,9 +1,13 @@
 /*
- * vol_internal.h - the volume handle and helpers shared by the files of
+ * volume_private.h - the volume handle and helpers shared by the files of
  * src/volume/ (not part of the public API).
  */
-#ifndef VOL_INTERNAL_H
-#define VOL_INTERNAL_H
+#ifndef VOLUME_PRIVATE_H
+#define VOLUME_PRIVATE_H
+
+#ifndef WS_VOLUME_INTERNAL
+#error "volume_private.h is private to src/volume/ (its files and tests define WS_VOLUME_INTERNAL)"
+#endif
 
 #include "volume/volume.h"
 

@@ -1,9 +1,13 @@
 /*
- * reg_internal.h - helpers shared by the files of src/reg/ only (base block
+ * reg_private.h - helpers shared by the files of src/reg/ only (base block
  * layout and checksum); not part of the public API.
  */
-#ifndef REG_INTERNAL_H
-#define REG_INTERNAL_H
+#ifndef REG_PRIVATE_H
+#define REG_PRIVATE_H
+
+#ifndef WS_REG_INTERNAL
+#error "reg_private.h is private to src/reg/ (its files and tests define WS_REG_INTERNAL)"
+#endif
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,9 +1,13 @@
 /*
- * scan_int.h - pieces of the scanner shared between its files: offline
+ * scan_private.h - pieces of the scanner shared between its files: offline
  * account names.
  */
-#ifndef SCAN_INT_H
-#define SCAN_INT_H
+#ifndef SCAN_PRIVATE_H
+#define SCAN_PRIVATE_H
+
+#ifndef WS_SCAN_INTERNAL
+#error "scan_private.h is private to src/scan/ (its files and tests define WS_SCAN_INTERNAL)"
+#endif
 
 #include "reg/reg.h"
 #include "reg/reg_map.h"

@@ -1,11 +1,15 @@
 /*
- * apply_int.h - what the files of src/apply/ share: the undo journal, the
+ * apply_private.h - what the files of src/apply/ share: the undo journal, the
  * identity mapping, the first-sign-in staging, and the state of one apply
  * with the functions of the files that work on it (users, bundles,
  * registry, files, safety pass, extract).
  */
-#ifndef APPLY_INT_H
-#define APPLY_INT_H
+#ifndef APPLY_PRIVATE_H
+#define APPLY_PRIVATE_H
+
+#ifndef WS_APPLY_INTERNAL
+#error "apply_private.h is private to src/apply/ (its files and tests define WS_APPLY_INTERNAL)"
+#endif
 
 #include "apply/apply.h"
 #include "reg/reg.h"

@@ -1,10 +1,14 @@
 /*
- * rule_int.h - internals shared by the files of src/rules/: the element tree
+ * rules_private.h - internals shared by the files of src/rules/: the element tree
  * the loader builds, the component table, helper-function calls and the
  * chained environments.  Not for use outside src/rules/.
  */
-#ifndef RULE_INT_H
-#define RULE_INT_H
+#ifndef RULES_PRIVATE_H
+#define RULES_PRIVATE_H
+
+#ifndef WS_RULES_INTERNAL
+#error "rules_private.h is private to src/rules/ (its files and tests define WS_RULES_INTERNAL)"
+#endif
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,14 @@
 /*
- * bd_int.h - what the key set and the BitLocker opener share inside
+ * blockdev_private.h - what the key set and the BitLocker opener share inside
  * blockdev/: the key records themselves, and file sources over a
  * descriptor (partitions).
  */
-#ifndef BD_INT_H
-#define BD_INT_H
+#ifndef BLOCKDEV_PRIVATE_H
+#define BLOCKDEV_PRIVATE_H
+
+#ifndef WS_BLOCKDEV_INTERNAL
+#error "blockdev_private.h is private to src/blockdev/ (its files and tests define WS_BLOCKDEV_INTERNAL)"
+#endif
 
 #include "blockdev.h"
 

@@ -1,8 +1,12 @@
 /*
- * apps_int.h - what the files of src/apps/ share and nobody else uses.
+ * apps_private.h - what the files of src/apps/ share and nobody else uses.
  */
-#ifndef APPS_INT_H
-#define APPS_INT_H
+#ifndef APPS_PRIVATE_H
+#define APPS_PRIVATE_H
+
+#ifndef WS_APPS_INTERNAL
+#error "apps_private.h is private to src/apps/ (its files and tests define WS_APPS_INTERNAL)"
+#endif
 
 #include "apps/apps.h"
 
