@@ -30,9 +30,9 @@ int apply_target_device(const char *target, char *name, size_t n,
 	if (rc)
 		return rc;
 	if (!*vol_get_info(vol)->computer_name)
-		rc = ws_error_set(err, WS_E_USAGE, target,
-				  "the target has no computer name in its SYSTEM hive: "
-				  "give the device (--device, or the inventory's device column)");
+		rc = ws_error_hint(err, ws_error_set(err, WS_E_USAGE, target,
+						     "the target has no computer name in its SYSTEM hive"),
+				   WS_INPUT_NONE, WS_HINT_TARGET_DEVICE);
 	else
 		snprintf(name, n, "%s", vol_get_info(vol)->computer_name);
 	vol_close(vol);

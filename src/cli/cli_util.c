@@ -42,6 +42,8 @@ static const char *hint_text(int hint)
 	case WS_HINT_SCAN_ANYWAY: return " (--allow-empty scans anyway)";
 	case WS_HINT_COMMIT_EMPTY: return " (--allow-empty commits an empty scan)";
 	case WS_HINT_NAME_DEVICE: return ": name the device with --device";
+	case WS_HINT_TARGET_DEVICE:
+		return ": give the device (--device, or the inventory's device column)";
 	default: return NULL;
 	}
 }

@@ -358,10 +358,10 @@ static void record_apply(struct store *st, const struct apply_opts *o,
 
 	buf[0] = '\0';
 	if (rc != WS_OK && rc != WS_PARTIAL)
-		ws_error_format(failure, buf, sizeof(buf));
+		cli_error_format(failure, NULL, buf, sizeof(buf));
 	ws_error_clear(&e);
 	if (apply_event_write(st, o, r, rc, buf, started, notes, &e) != WS_OK) {
-		ws_error_format(&e, buf, sizeof(buf));
+		cli_error_format(&e, NULL, buf, sizeof(buf));
 		ws_logf(log, WS_LOG_WARN, "", "the apply's event record was not written: %s", buf);
 	}
 }
@@ -383,7 +383,7 @@ static void wave_json(struct cli_json *j, const struct apply_fleet_report *rep)
 			 rep->status == WS_PARTIAL ? "partial" : "failed");
 	buf[0] = '\0';
 	if (rep->status != WS_OK && rep->status != WS_PARTIAL)
-		ws_error_format(&rep->err, buf, sizeof(buf));
+		cli_error_format(&rep->err, NULL, buf, sizeof(buf));
 	cli_json_opt(j, "error", buf);
 	cli_json_opt(j, "scan", r->scan_id);
 	cli_json_opt(j, "target_computer", r->target_computer);
@@ -406,7 +406,7 @@ static void wave_on_target(void *ctx, size_t index, const struct apply_fleet_rep
 	(void)index;
 	if (!rep || rep->status == WS_OK || rep->status == WS_PARTIAL)
 		return;
-	ws_error_format(&rep->err, buf, sizeof(buf));
+	cli_error_format(&rep->err, NULL, buf, sizeof(buf));
 	ws_logf(log, WS_LOG_ERROR, rep->target->target ? rep->target->target : "",
 		"apply failed (%s): %s", ws_code_name(rep->status), buf);
 }
@@ -491,7 +491,7 @@ static int apply_wave_run(struct store *st, const char *store_dir,
 
 			if (reps[i].status == WS_OK || reps[i].status == WS_PARTIAL)
 				continue;
-			ws_error_format(&reps[i].err, buf, sizeof(buf));
+			cli_error_format(&reps[i].err, NULL, buf, sizeof(buf));
 			printf("failed: %s: %s\n", reps[i].target->target ? reps[i].target->target :
 			       "-", buf);
 		}

@@ -69,7 +69,8 @@ enum ws_hint {
 	WS_HINT_LIST_SCANS,      /* list the device's scans to choose one with users */
 	WS_HINT_SCAN_ANYWAY,     /* a user pattern matching nothing can be accepted */
 	WS_HINT_COMMIT_EMPTY,    /* an empty scan can be committed */
-	WS_HINT_NAME_DEVICE      /* the device needs a name */
+	WS_HINT_NAME_DEVICE,     /* the device needs a name */
+	WS_HINT_TARGET_DEVICE    /* the scanned device an apply target takes needs a name */
 };
 
 struct ws_error {
