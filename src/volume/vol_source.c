@@ -15,7 +15,7 @@
 #include "blockdev/blockdev.h"
 #include "util/ws_buf.h"
 #include "util/ws_log.h"
-#include "volume/vol_internal.h"
+#include "volume/volume_private.h"
 
 /* ---- MountedDevices ------------------------------------------------------ */
 
