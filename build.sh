@@ -32,10 +32,11 @@ BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev li
 # (dpkg-shlibdeps) for the .deb's computed Depends, chromium to render the
 # HTML wave report headless (t81), fdisk (sfdisk) to make disk images,
 # wimtools (wimcapture/wimapply) for the wimlib refresh hook (t87), zstd for
-# storecraft's 2.0 blobs (t41).
+# storecraft's 2.0 blobs (t41), cifs-utils for the wave kit's unreachable-share
+# case (t86).
 TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex libregf-utils
            reglookup ntfs-3g attr python3 clang libclang-rt-14-dev wine python3-samba
-           groff-base man-db dpkg-dev chromium fdisk wimtools zstd)
+           groff-base man-db dpkg-dev chromium fdisk wimtools zstd cifs-utils)
 # The demo builds the fixture generator (part of the test tree: cmocka) and
 # summarises with python3; fuzzing needs clang; bench compares with hivexml.
 DEMO_PKGS=(libcmocka-dev python3)

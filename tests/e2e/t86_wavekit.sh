@@ -9,8 +9,8 @@
 #   restore (NTFS image, ntfs-3g): this machine's scan is found again by its
 #     SMBIOS UUID and applied; green screen;
 #   bad input: a hostile or unknown configuration value, no Windows on any
-#     disk, a read-only store, no network, two Windows installations, a
-#     machine the store has no capture of: each a red screen naming the
+#     disk, a read-only store, no network, an unreachable share, two Windows
+#     installations, a machine the store has no capture of: each a red screen naming the
 #     problem, its exit code, a result record where the store is reachable,
 #     and no power-off.
 # The QEMU boot of the real image is `./build.sh image-test` (docs/wave-kit.md).
@@ -100,6 +100,18 @@ if unshare -n true 2>/dev/null; then
   [ $r = 27 ] || fail "no network: exit $r, want 27"
   grep -q "RESULT-FAILED: STORE NOT AVAILABLE" "$t/out" && grep -q "no network: no default route" "$t/out" ||
     { cat "$t/out"; fail "no red 'no network' screen"; }
+  # A network, but the share does not answer (nothing listens on loopback;
+  # where the kernel has no cifs module, mount says so): red, exit 27, fast.
+  if command -v mount.cifs >/dev/null; then
+    site "mode=capture" "store=smb://127.0.0.1/wave" "network_timeout=5"
+    WAVE_DISKS="$t/pc1" unshare -n sh -c "ip link set lo up && ip route add default dev lo && exec timeout 120 bash '$WAVE'" \
+      >"$t/out" 2>"$t/err"; r=$?
+    [ $r = 27 ] || { cat "$t/out" "$t/err"; fail "unreachable share: exit $r, want 27"; }
+    grep -q "cannot reach the store share //127.0.0.1/wave: .*mount error" "$t/out" ||
+      { cat "$t/out"; fail "unreachable share: mount's reason not shown"; }
+  else
+    echo "note: cifs-utils missing, the unreachable-share case is not run"
+  fi
 else
   echo "note: no network namespaces here, the no-network case is not run"
 fi
