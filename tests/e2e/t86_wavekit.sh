@@ -9,7 +9,7 @@
 #   restore (NTFS image, ntfs-3g): this machine's scan is found again by its
 #     SMBIOS UUID and applied; green screen;
 #   bad input: a hostile or unknown configuration value, no Windows on any
-#     disk, a read-only store, no network, an unreachable share, two Windows
+#     disk, a BitLocker disk without its key, a read-only store, no network, an unreachable share, two Windows
 #     installations, a machine the store has no capture of: each a red screen naming the
 #     problem, its exit code, a result record where the store is reachable,
 #     and no power-off.
@@ -44,7 +44,7 @@ grep -q "^RESULT-OK: CAPTURED  WAVE-PC1" "$t/out" || { cat "$t/out"; fail "no gr
 [ -f "$t/poweroff" ] || fail "did not power off after a good capture"
 "$WINSTATE" list --store "$t/store" | grep -q WAVE-PC1 || fail "the store has no scan of WAVE-PC1"
 [ "$(cat "$t/store/wavekit/$uuid/device")" = WAVE-PC1 ] || fail "machine -> device record"
-res=$(ls "$t/store/wavekit/$uuid/"*-capture.result) || fail "no result record"
+res=$(ls "$t/store/wavekit/$uuid/"*-capture*.result) || fail "no result record"
 grep -qx "status=ok" "$res" && grep -qx "device=WAVE-PC1" "$res" && grep -qx "exit=0" "$res" || { cat "$res"; fail "result record"; }
 log=$(ls "$t/store/wavekit/$uuid/"*-capture-pc1.log) && [ -s "$log" ] || fail "no per-device log in the store"
 
@@ -59,7 +59,7 @@ wave "$t/pc1"
 ! grep -rqa -e WAVE-PC1 -e alice "$t/estore" || fail "the encrypted store names the device or a user in clear"
 ! ls "$t/estore/wavekit/$uuid/"*.log >/dev/null 2>&1 || fail "a log in clear in an encrypted store"
 [ ! -e "$t/estore/wavekit/$uuid/device" ] || fail "machine -> device map in clear in an encrypted store"
-ls "$t/estore/wavekit/$uuid/"*-capture.result | xargs grep -qx "status=ok" || fail "no result record (encrypted store)"
+ls "$t/estore/wavekit/$uuid/"*-capture*.result | xargs grep -qx "status=ok" || fail "no result record (encrypted store)"
 
 # The kernel command line wins over the file.
 echo "quiet winstate.mode=menu splash" >"$t/cmdline"
@@ -91,6 +91,33 @@ grep -q "RESULT-FAILED: NO WINDOWS FOUND" "$t/out" || fail "no red 'no Windows' 
 ls "$t/store/wavekit/$uuid/"*.result | xargs grep -l "status=failed" | xargs grep -q "no Windows installation" ||
   fail "no failure record for 'no Windows'"
 [ ! -f "$t/poweroff" ] || fail "powered off after 'no Windows'"
+
+# --- a BitLocker disk without its key, beside a good one ---------------------------
+# (the volume is one of the real BitLocker test images, in a GPT disk image)
+TAR="${WS_TESTDATA:-}/bitlocker/bitlk-images.tar.xz"
+if [ -f "$TAR" ] && command -v sfdisk >/dev/null; then
+  IMG="$WS_BUILD_DIR/testdata/bitlk"   # unpacked once per build tree (t36, t38)
+  if [ ! -f "$IMG/.unpacked" ] || [ "$TAR" -nt "$IMG/.unpacked" ]; then
+    rm -rf "$IMG" && mkdir -p "$IMG" && tar -xJf "$TAR" -C "$IMG" --strip-components=1 --sparse &&
+      touch "$IMG/.unpacked" || fail "cannot unpack $TAR"
+  fi
+  truncate -s 110M "$t/bl.img"
+  printf 'label: gpt\nstart=2048, size=204800, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7\n' |
+    sfdisk -q "$t/bl.img" >/dev/null 2>&1 || fail "sfdisk bl.img"
+  dd if="$IMG/bitlk-aes-xts-128.img" of="$t/bl.img" bs=1M seek=1 conv=notrunc,sparse status=none || fail "dd"
+  site "mode=capture" "store=dir:$t/store" "rules=rules.xml"
+  wave "$t/bl.img $t/pc1"
+  [ "$(rc)" = 45 ] || { cat "$t/out" "$t/err"; fail "locked BitLocker disk: exit $(rc), want 45"; }
+  grep -q "RESULT-FAILED: CAPTURE FAILED" "$t/out" && grep -q "bl.img: FAILED (exit 45)" "$t/out" &&
+    grep -q "64311dea-4587-4029-924a-ba299647998e" "$t/out" ||
+    { cat "$t/out"; fail "locked BitLocker disk: the protector ID to look up is not on the screen"; }
+  grep -q "pc1: WAVE-PC1 captured" "$t/out" || fail "the good disk of the same machine was not captured"
+  ls "$t/store/wavekit/$uuid/"*-capture*.result | xargs grep -l "exit=45" | xargs grep -q "status=failed" ||
+    fail "no failure record for the locked disk"
+  [ ! -f "$t/poweroff" ] || fail "powered off with a locked disk"
+else
+  echo "note: no BitLocker test images, the locked-disk case is not run"
+fi
 
 # --- no network (a network namespace without a route) ------------------------------
 if unshare -n true 2>/dev/null; then

@@ -70,7 +70,7 @@ total=$(( $(date +%s) - start ))
 ntfs-3g -o ro "$T/store.img" "$mnt"
 ok=1
 "$WINSTATE" list --store "$mnt" | grep -q QEMU-PC1 || { echo "image-test.sh: no scan of QEMU-PC1 in the store" >&2; ok=0; }
-res=$(ls "$mnt"/wavekit/9d7c0a52-5f3e-4b34-9a0e-2f4c1c1e5a77/*-capture.result 2>/dev/null | head -n1)
+res=$(ls "$mnt"/wavekit/9d7c0a52-5f3e-4b34-9a0e-2f4c1c1e5a77/*-capture*.result 2>/dev/null | head -n1)
 if [ -z "$res" ] || ! grep -qx status=ok "$res"; then
   echo "image-test.sh: no green result record" >&2; ok=0
 else
