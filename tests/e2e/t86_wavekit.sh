@@ -12,7 +12,7 @@
 #     disk, a BitLocker disk without its key, a read-only store, no network, an unreachable share, two Windows
 #     installations, a machine the store has no capture of: each a red screen naming the
 #     problem, its exit code, a result record where the store is reachable,
-#     and no power-off.
+#     and no power-off; the technician's menu answers after a red screen.
 # The QEMU boot of the real image is `./build.sh image-test` (docs/wave-kit.md).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -82,6 +82,17 @@ site "store=dir:$t/store"
 wave "$t/pc1"
 [ "$(rc)" = 11 ] && grep -q "kernel command line: mode must be" "$t/out" || fail "hostile command line value"
 : >"$t/cmdline"
+
+# After a red screen the technician gets the menu (here: show the disks, then
+# the console closes): it answers, and nothing hangs when input ends.
+site "mode=capture" "store=dir:$t/store" "colour=blue"
+rm -f "$t/poweroff"
+printf '3\n' | WAVE_NO_MENU=0 PAGER=cat WAVE_DISKS="$t/pc1" bash "$WAVE" >"$t/out" 2>"$t/err"; r=$?
+[ $r = 11 ] || fail "menu after a configuration error: exit $r"
+grep -q "winstate wave kit" "$t/out" && grep -q "1) capture every Windows installation" "$t/out" ||
+  { cat "$t/out"; fail "no technician menu after a red screen"; }
+grep -q "RESULT-FAILED: SITE CONFIGURATION ERROR" "$t/out" || fail "the red screen is gone before the menu"
+[ ! -f "$t/poweroff" ] || fail "the menu powered off on its own"
 
 # --- no Windows on any disk --------------------------------------------------------
 site "mode=capture" "store=dir:$t/store" "rules=rules.xml"
