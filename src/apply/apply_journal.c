@@ -79,7 +79,29 @@ struct aj {
 	size_t ndone, adone;
 	void (*hook)(void *, unsigned long);
 	void *hook_ctx;
+	/* batched durability (see aj_commit) */
+	struct ws_buf plines;    /* journal lines not written yet */
+	unsigned long pnrec;     /* records among them */
+	struct aj_pend *pq;      /* new files waiting for the batch's flush */
+	size_t npq, apq;
+	char **pset;             /* their paths (hash set, ws_root_name_hash) */
+	size_t pcap, pused;
+	unsigned long qn;        /* names of queued temporaries */
+	unsigned long flushes;   /* journal flushes (for the benchmark's report) */
+	int broken;              /* a batch failed: no more changes, lines only */
 };
+
+/* A new file of the open batch: its temporary in work/, where it goes. */
+struct aj_pend {
+	int tfd;
+	char *tname;             /* name in work/ */
+	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
+	char *leaf;              /* name in it */
+	char *rel;               /* whole path as on disk */
+};
+
+/* New files per batch: one flush per AJ_BATCH files at most. */
+#define AJ_BATCH 512
 
 const char *aj_dir(const struct aj *j)
 {
@@ -194,19 +216,76 @@ static void mark_done(struct aj *j, char kind, const char *rel)
 }
 
 /* Write lines and make them durable. */
-static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
-		       struct ws_error *err)
+static void entry_done(struct aj *j)
 {
-	int e = ws_write_all(j->fd, l->buf, l->len);
-
-	if (!e && fdatasync(j->fd) != 0)
-		e = errno;
-	if (e)
-		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
-	j->records += nrec;
 	j->entries++;
 	if (j->hook)
 		j->hook(j->hook_ctx, j->entries);
+}
+
+/* Write the lines waiting in plines (not flushed). */
+static int write_pending(struct aj *j, struct ws_error *err)
+{
+	int e;
+
+	if (!j->plines.len)
+		return WS_OK;
+	if ((e = ws_write_all(j->fd, j->plines.buf, j->plines.len)))
+		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
+	j->records += j->pnrec;
+	j->pnrec = 0;
+	ws_buf_reset(&j->plines);
+	return WS_OK;
+}
+
+/* Queue one line (written before the next change, flushed with the batch). */
+static void queue_line(struct aj *j, const char *rec, size_t len)
+{
+	add_line(j, rec, len, &j->plines);
+	j->pnrec++;
+}
+
+/* Write lines (after those waiting) and make them durable. */
+static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
+		       struct ws_error *err)
+{
+	int e;
+
+	if (l)
+		ws_buf_add(&j->plines, l->buf, l->len);
+	j->pnrec += nrec;
+	if (write_pending(j, err))
+		return WS_E_IO;
+	e = fdatasync(j->fd) != 0 ? errno : 0;
+	if (e)
+		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
+	j->flushes++;
+	entry_done(j);
+	return WS_OK;
+}
+
+/* Everything written so far on the target's file system made durable: one
+ * syncfs; where it fails, fsync of each file of the batch and the journal. */
+static int flush_all(struct aj *j, struct ws_error *err)
+{
+	int e = 0;
+
+	if (write_pending(j, err))
+		return WS_E_IO;
+	if (syncfs(j->fd) != 0) {
+		for (size_t i = 0; i < j->npq && !e; i++)
+			if (fsync(j->pq[i].tfd) != 0)
+				e = errno;
+		if (!e && (fsync(j->workfd) != 0 || fsync(j->savedfd) != 0 ||
+			   fdatasync(j->fd) != 0))
+			e = errno;
+		if (e == EINVAL || e == ENOTSUP)
+			e = 0;  /* folders some file systems do not sync */
+	}
+	if (e)
+		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
+	j->flushes++;
+	entry_done(j);
 	return WS_OK;
 }
 
@@ -296,6 +375,237 @@ static int sub_dir(struct aj *j, int dfd, const char *name, const char *rel, int
 	return ws_root_newobj(j->root, *fd, 1, rel, err);
 }
 
+/* ---- batches ------------------------------------------------------------------
+ * A batch: every new file and folder of up to AJ_BATCH files.  Their lines
+ * (D, F with the temporary's inode and size) are queued, their content
+ * written to work/ without a flush, their folders only announced to the
+ * root's cache.  aj_commit then: writes the lines, one flush (syncfs) makes
+ * the lines and the content durable, makes the folders, links the files
+ * into place (nothing flushed), and queues "B <records>".  A change is
+ * thus never on disk before the line announcing it, and its content is on
+ * disk before it; the changes themselves become durable with the next
+ * batch's flush or the last one (aj_end).  Replacing and removing a file
+ * (a saved copy) and hard links close the open batch first and are
+ * flushed on their own. */
+
+static size_t pset_slot(const struct aj *j, const char *rel, size_t len, int *found)
+{
+	size_t i = ws_root_name_hash(rel, len) & (j->pcap - 1);
+
+	*found = 0;
+	for (; j->pset[i]; i = (i + 1) & (j->pcap - 1)) {
+		if (ws_name_ncasecmp(j->pset[i], strlen(j->pset[i]), rel, len) == 0) {
+			*found = 1;
+			break;
+		}
+	}
+	return i;
+}
+
+static void pset_add(struct aj *j, const char *rel)
+{
+	int found;
+	size_t i;
+
+	if ((j->pused + 1) * 2 >= j->pcap) {
+		char **old = j->pset;
+		size_t ocap = j->pcap;
+
+		j->pcap = j->pcap ? j->pcap * 2 : 1024;
+		j->pset = ws_xcalloc(j->pcap, sizeof(*j->pset));
+		for (size_t k = 0; k < ocap; k++)
+			if (old[k])
+				j->pset[pset_slot(j, old[k], strlen(old[k]), &found)] = old[k];
+		free(old);
+	}
+	i = pset_slot(j, rel, strlen(rel), &found);
+	if (!found) {
+		j->pset[i] = ws_xstrdup(rel);
+		j->pused++;
+	}
+}
+
+static int pset_has(const struct aj *j, const char *rel)
+{
+	int found = 0;
+
+	if (j->pused)
+		pset_slot(j, rel, strlen(rel), &found);
+	return found;
+}
+
+static void pend_release(struct aj *j)
+{
+	for (size_t i = 0; i < j->npq; i++) {
+		if (j->pq[i].tfd >= 0)
+			close(j->pq[i].tfd);
+		free(j->pq[i].tname);
+		free(j->pq[i].leaf);
+		free(j->pq[i].rel);
+	}
+	j->npq = 0;
+	for (size_t i = 0; i < j->pcap; i++) {
+		free(j->pset[i]);
+		j->pset[i] = NULL;
+	}
+	j->pused = 0;
+}
+
+static void not_made(struct aj *j, const char *rel)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_adds(&r, "N ");
+	pct_encode(rel, &r);
+	add_line(j, r.buf, r.len, &j->plines);   /* not counted, as B and END */
+	ws_buf_release(&r);
+}
+
+static void not_made_cb(void *ctx, const char *rel)
+{
+	not_made(ctx, rel);
+}
+
+int aj_commit(struct aj *j, struct ws_error *err)
+{
+	struct ws_buf r = WS_BUF_INIT;
+	int rc = WS_OK;
+	size_t i = 0;
+
+	if (!j || (!j->npq && !ws_root_has_pending(j->root) && !j->plines.len))
+		return WS_OK;
+	if (j->broken) {
+		/* after a failed batch nothing more is changed: undo has the lines */
+		for (i = 0; i < j->npq; i++)
+			unlinkat(j->workfd, j->pq[i].tname, 0);
+		rc = write_pending(j, err);
+		goto out;
+	}
+	if ((rc = flush_all(j, err)) || (rc = ws_root_make_pending(j->root, err)))
+		goto out;
+	for (i = 0; i < j->npq; i++) {
+		struct aj_pend *q = &j->pq[i];
+		int pfd = ws_rdir_fd(j->root, q->dir);
+
+		if (pfd < 0) {
+			rc = ws_error_set_errno(err, errno == ELOOP ? WS_E_TARGET : WS_E_IO, errno,
+						q->rel, "cannot place file");
+			break;
+		}
+		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
+			break;
+		if (linkat(j->workfd, q->tname, pfd, q->leaf, 0) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, q->rel, "cannot place file");
+			break;
+		}
+		unlinkat(j->workfd, q->tname, 0);
+		entry_done(j);
+	}
+	if (rc)
+		goto out;
+	ws_buf_addf(&r, "B %lu", j->records);
+	add_line(j, r.buf, r.len, &j->plines);
+out:
+	if (rc && !j->broken) {
+		/* what this batch announced and did not make: said so, so that
+		 * undo does not look for it (behind a link, say) */
+		for (size_t k = i; k < j->npq; k++) {
+			unlinkat(j->workfd, j->pq[k].tname, 0);
+			not_made(j, j->pq[k].rel);
+		}
+		ws_root_drop_pending(j->root, not_made_cb, j);
+		if (write_pending(j, NULL) == WS_OK && fdatasync(j->fd) == 0)
+			j->flushes++;
+	}
+	if (rc)
+		j->broken = 1;
+	pend_release(j);
+	ws_buf_release(&r);
+	return rc;
+}
+
+int aj_settle(struct aj *j, const char *host, struct ws_error *err)
+{
+	const char *rel;
+
+	if (!j || !j->npq || !(rel = ws_root_rel(j->root, host)) || !pset_has(j, rel))
+		return WS_OK;
+	return aj_commit(j, err);
+}
+
+/* Queue the temporary tname as the new file rel (see above). */
+static int place_later(struct aj *j, const char *tname, const char *rel, const char *dest,
+		       struct ws_error *err)
+{
+	const char *slash = strrchr(rel, '/');
+	const char *name = slash ? slash + 1 : rel;
+	struct ws_buf dir = WS_BUF_INIT, act = WS_BUF_INIT, leaf = WS_BUF_INIT,
+		      rec = WS_BUF_INIT;
+	struct ws_rdir *d;
+	struct aj_pend *q;
+	struct stat st;
+	char qname[32];
+	int tfd = -1, f, rc;
+
+	if (slash)
+		ws_buf_add(&dir, rel, (size_t)(slash - rel));
+	else
+		ws_buf_adds(&dir, "");
+	if ((rc = ws_root_dir(j->root, dir.buf, &d, &act, err)))
+		goto out;
+	f = ws_rdir_find(j->root, d, name, &leaf);
+	if (f < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot read folder");
+		goto out;
+	}
+	if (f) {
+		/* Never announce the creation of something that exists: undo
+		 * would remove it. */
+		if (pset_has(j, rel) && (rc = aj_commit(j, err)))
+			goto out;
+		rc = ws_error_set_errno(err, WS_E_IO, EEXIST, dest, "cannot place file");
+		goto out;
+	}
+	ws_buf_adds(&leaf, name);
+	if (act.len)
+		ws_buf_addch(&act, '/');
+	ws_buf_adds(&act, leaf.buf);
+	/* out of the caller's way (it removes its temporary name) */
+	snprintf(qname, sizeof(qname), "q%lu", ++j->qn);
+	tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    renameat(j->workfd, tname, j->workfd, qname) != 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, tfd < 0 ? errno : EINVAL, dest,
+					"cannot place file");
+		goto out;
+	}
+	ws_buf_addf(&rec, "F %llu %llu ", (unsigned long long)st.st_ino,
+		    (unsigned long long)st.st_size);
+	pct_encode(act.buf, &rec);
+	queue_line(j, rec.buf, rec.len);
+	mark_done(j, 'F', rel);
+	ws_rdir_note(d, leaf.buf, 1);
+	pset_add(j, act.buf);
+	WS_ALLOC_GROW(j->pq, j->npq + 1, j->apq);
+	q = &j->pq[j->npq++];
+	q->tfd = tfd;
+	tfd = -1;
+	q->tname = ws_xstrdup(qname);
+	q->dir = d;
+	q->leaf = ws_buf_detach(&leaf, NULL);
+	q->rel = ws_buf_detach(&act, NULL);
+	if (j->npq >= AJ_BATCH)
+		rc = aj_commit(j, err);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	ws_buf_release(&dir);
+	ws_buf_release(&act);
+	ws_buf_release(&leaf);
+	ws_buf_release(&rec);
+	return rc;
+}
+
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
 	     const struct ws_newobj *newobj, struct aj **out, struct ws_error *err)
 {
@@ -368,6 +678,8 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 		rc = ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot write the undo journal");
 		goto fail;
 	}
+	/* from here on new folders and files go in batches (aj_commit) */
+	ws_root_cache_on(j->root, 1);
 	{
 		/* temporaries through the held folder when procfs is there */
 		char probe[64];
@@ -417,14 +729,26 @@ out:
 int aj_end(struct aj *j, struct ws_error *err)
 {
 	struct ws_buf r = WS_BUF_INIT, l = WS_BUF_INIT;
-	int rc;
+	int rc, rc2;
 
-	ws_buf_addf(&r, "END %lu", j->records);
+	/* the last batch, then everything durable before END says so */
+	rc = aj_commit(j, err);
+	rc2 = flush_all(j, rc ? NULL : err);
+	if (!rc)
+		rc = rc2;
+	ws_buf_addf(&r, "END %lu", j->records + j->pnrec);
 	add_line(j, r.buf, r.len, &l);
-	rc = flush_lines(j, &l, 0, err);
+	rc2 = flush_lines(j, &l, 0, rc ? NULL : err);
+	if (!rc)
+		rc = rc2;
 	ws_buf_release(&r);
 	ws_buf_release(&l);
 	return rc;
+}
+
+unsigned long aj_flushes(const struct aj *j)
+{
+	return j ? j->flushes : 0;
 }
 
 void aj_close(struct aj *j)
@@ -442,6 +766,13 @@ void aj_close(struct aj *j)
 	for (size_t i = 0; i < j->ndone; i++)
 		free(j->done[i]);
 	free(j->done);
+	if (j->pset)
+		pend_release(j);
+	else
+		j->npq = 0;
+	free(j->pq);
+	free(j->pset);
+	ws_buf_release(&j->plines);
 	ws_root_free(j->root);
 	free(j->dir);
 	free(j->jrel);
@@ -505,7 +836,7 @@ static int copy_fd(int in, int out, crypto_generichash_state *h, uint64_t *size)
 		if (size)
 			*size += (uint64_t)n;
 	}
-	return fsync(out) != 0 ? errno : 0;
+	return 0;
 }
 
 /* Save the open regular file `in` (stat st, path rel) as saved/<n> and
@@ -536,9 +867,13 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 	}
 	crypto_generichash_init(&h, NULL, 0, sizeof(sum));
 	e = copy_fd(in, o, &h, &size);
-	if (close(o) != 0 && !e)
+	/* the copy durable before the line that names it: one syncfs (or the
+	 * copy and its folder) */
+	if (!e && syncfs(o) != 0 && (fsync(o) != 0 || fsync(j->savedfd) != 0))
 		e = errno;
-	if (!e && fsync(j->savedfd) != 0)
+	if (!e)
+		j->flushes++;
+	if (close(o) != 0 && !e)
 		e = errno;
 	if (e)
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
@@ -588,7 +923,7 @@ int aj_save(struct aj *j, const char *host, struct ws_error *err)
 	struct stat st;
 	int pfd = -1, fd = -1, rc;
 
-	if ((rc = rel_of(j, host, &rel, err)))
+	if ((rc = rel_of(j, host, &rel, err)) || (rc = aj_commit(j, err)))
 		return rc;
 	if (is_done(j, rel))
 		return WS_OK;
@@ -614,7 +949,7 @@ int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 	int pfd = -1, fd = -1, rc;
 
 	if ((rc = rel_of(j, host, &rel, err)) ||
-	    (rc = refuse_journal_area(j, rel, host, err)))
+	    (rc = refuse_journal_area(j, rel, host, err)) || (rc = aj_commit(j, err)))
 		return rc;
 	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
 		goto out;
@@ -623,8 +958,10 @@ int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 			goto out;
 		mark_done(j, 'S', rel);
 	}
-	if (unlinkat(pfd, leaf.buf, 0) != 0 || fsync(pfd) != 0)
+	if (unlinkat(pfd, leaf.buf, 0) != 0)
 		rc = ws_error_set_errno(err, WS_E_IO, errno, host, "cannot delete");
+	else
+		ws_root_note(j->root, act.buf, 0);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -650,16 +987,26 @@ int aj_will_create(struct aj *j, const char *host, struct ws_error *err)
 	int rc;
 
 	if ((rc = rel_of(j, host, &rel, err)) ||
-	    (rc = refuse_journal_area(j, rel, host, err)) ||
+	    (rc = refuse_journal_area(j, rel, host, err)) || (rc = aj_commit(j, err)) ||
 	    (rc = log_create(j, 0, 0, rel, err)))
 		return rc;
 	mark_done(j, 'F', rel);
 	return WS_OK;
 }
 
+/* A folder about to be made: its line waits for the batch's flush (the
+ * folder itself is made by aj_commit). */
 static int log_dir(void *ctx, const char *rel, struct ws_error *err)
 {
-	return log_rec(ctx, "D ", rel, err);
+	struct aj *j = ctx;
+	struct ws_buf r = WS_BUF_INIT;
+
+	(void)err;
+	ws_buf_adds(&r, "D ");
+	pct_encode(rel, &r);
+	queue_line(j, r.buf, r.len);
+	ws_buf_release(&r);
+	return WS_OK;
 }
 
 int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err)
@@ -684,7 +1031,13 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	if (!tname)
 		return ws_error_set(err, WS_E_INTERNAL, tmp, "not a temporary of the journal");
 	if ((rc = rel_of(j, dest, &rel, err)) ||
-	    (rc = refuse_journal_area(j, rel, dest, err)) ||
+	    (rc = refuse_journal_area(j, rel, dest, err)))
+		goto out;
+	if (!replace) {
+		rc = place_later(j, tname, rel, dest, err);
+		goto out;
+	}
+	if ((rc = aj_commit(j, err)) ||
 	    (rc = ws_root_parent(j->root, rel, &pfd, &leaf, &act, err)))
 		goto out;
 	tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -707,11 +1060,18 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 			if ((rc = save_fd(j, ofd, &ost, act.buf, err)))
 				goto out;
 			mark_done(j, 'S', rel);
-		} else if (is_done(j, rel) == 'F' &&
-			   (rc = log_create(j, (unsigned long long)st.st_ino,
-					    (unsigned long long)st.st_size, act.buf, err))) {
-			/* replacing a file this apply made: undo removes the new one */
-			goto out;
+		} else if (is_done(j, rel) == 'F') {
+			/* replacing a file this apply made: undo removes the new one,
+			 * which must then be what the line says (content flushed) */
+			struct ws_buf r = WS_BUF_INIT;
+
+			ws_buf_addf(&r, "F %llu %llu ", (unsigned long long)st.st_ino,
+				    (unsigned long long)st.st_size);
+			pct_encode(act.buf, &r);
+			queue_line(j, r.buf, r.len);
+			ws_buf_release(&r);
+			if ((rc = flush_all(j, err)))
+				goto out;
 		}
 		/* the replacement keeps the old file's security descriptor (always:
 		 * on ntfs-3g a new file has an inherited one) and its attributes
@@ -732,26 +1092,11 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot rename into place");
 			goto out;
 		}
-	} else {
-		/* Never announce the creation of something that exists: undo
-		 * would remove it. */
-		if (fstatat(pfd, leaf.buf, &ost, AT_SYMLINK_NOFOLLOW) == 0) {
-			rc = ws_error_set_errno(err, WS_E_IO, EEXIST, dest, "cannot place file");
-			goto out;
-		}
-		if ((rc = ws_root_newobj(j->root, tfd, 0, act.buf, err)) ||
-		    (rc = log_create(j, (unsigned long long)st.st_ino,
-				     (unsigned long long)st.st_size, act.buf, err)))
-			goto out;
-		mark_done(j, 'F', rel);
-		if (linkat(j->workfd, tname, pfd, leaf.buf, 0) != 0) {
-			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot place file");
-			goto out;
-		}
-		unlinkat(j->workfd, tname, 0);
+		if (ofd < 0)
+			ws_root_note(j->root, act.buf, 1);
+		/* the rename is flushed with the next batch or at the end: the
+		 * saved copy, or the line and the content, are durable already */
 	}
-	if (fsync(pfd) != 0)
-		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write");
 out:
 	if (ofd >= 0)
 		close(ofd);
@@ -774,7 +1119,7 @@ int aj_link(struct aj *j, const char *src, const char *dest, int *linked,
 
 	*linked = 0;
 	if ((rc = rel_of(j, src, &srel, err)) || (rc = rel_of(j, dest, &drel, err)) ||
-	    (rc = refuse_journal_area(j, drel, dest, err)) ||
+	    (rc = refuse_journal_area(j, drel, dest, err)) || (rc = aj_commit(j, err)) ||
 	    (rc = ws_root_parent(j->root, srel, &spfd, &sleaf, NULL, err)) ||
 	    (rc = ws_root_parent(j->root, drel, &dpfd, &dleaf, &act, err)))
 		goto out;
@@ -787,8 +1132,7 @@ int aj_link(struct aj *j, const char *src, const char *dest, int *linked,
 	mark_done(j, 'F', drel);
 	if (linkat(spfd, sleaf.buf, dpfd, dleaf.buf, 0) == 0) {
 		*linked = 1;
-		if (fsync(dpfd) != 0)
-			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write");
+		ws_root_note(j->root, act.buf, 1);
 	}
 out:
 	if (spfd >= 0)
@@ -912,6 +1256,25 @@ static int parse_rec(char *s, struct jlog *jl)
 			return -1;
 		jl->ended = 1;
 		return 0;
+	}
+	if (!strncmp(s, "B ", 2)) {
+		/* a batch closed: its changes were made */
+		if (num(s + 2, 10, &v[0]) || v[0] != jl->n || jl->ended)
+			return -1;
+		return 0;
+	}
+	if (!strncmp(s, "N ", 2)) {
+		/* announced, not made (a batch stopped): undo skips it */
+		if (pct_decode(p) || !path_ok(p))
+			return -1;
+		for (size_t i = jl->n; i-- > 0;) {
+			if ((jl->v[i].kind == 'F' || jl->v[i].kind == 'D') &&
+			    !strcmp(jl->v[i].path, p)) {
+				jl->v[i].kind = 'N';
+				return 0;
+			}
+		}
+		return -1;
 	}
 	if (!s[0] || s[1] != ' ' || !strchr("TDFS", s[0]))
 		return -1;

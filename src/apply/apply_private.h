@@ -91,6 +91,21 @@ int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err);
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err);
 
+/*
+ * Durability by batches (apply_journal.c, docs/apply.md "Undo journal"):
+ * new files placed (aj_place without replace) and folders made (aj_mkdirs)
+ * are only queued: their journal lines, one flush, then the changes, when
+ * AJ_BATCH files are waiting, before any other change (a replace, a
+ * removal, a link), at aj_end, or when aj_commit is called.  Until then a
+ * queued file or folder is not on disk: aj_settle commits the batch when
+ * `host` is such a queued file (call it before looking at a target path a
+ * file entry may already have been placed at).
+ */
+int aj_commit(struct aj *j, struct ws_error *err);
+int aj_settle(struct aj *j, const char *host, struct ws_error *err);
+/* Flushes (syncfs, fsync, fdatasync) the journal made so far. */
+unsigned long aj_flushes(const struct aj *j);
+
 /* Hard link the regular file `src` as the new file `dest` (recorded);
  * *linked 0 (WS_OK) when no link can be made: the caller copies. */
 int aj_link(struct aj *j, const char *src, const char *dest, int *linked,

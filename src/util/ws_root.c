@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,24 @@
 
 #include "ws_utf.h"
 
+struct rent {
+	char *name;              /* NULL: free slot */
+	struct ws_rdir *node;    /* the folder's node once walked into */
+	unsigned h;
+	int dead;                /* removed (a tombstone) */
+};
+
+struct ws_rdir {
+	char *rel;               /* path on disk below the root, "" = root */
+	const char *name;        /* last component of rel */
+	struct ws_rdir *parent;
+	int fd;                  /* -1: closed, or pending */
+	int pending;             /* announced, not made yet */
+	int listed;              /* tab holds every name of the folder */
+	struct rent *tab;
+	size_t cap, used;        /* slots, slots not free (tombstones too) */
+};
+
 struct ws_root {
 	char *path;
 	int fd;
@@ -28,6 +47,13 @@ struct ws_root {
 	struct ws_newobj newobj;
 	void (*after_mkdir)(void *, int, const char *, const char *);
 	void *after_mkdir_ctx;
+	int cache, defer;
+	struct ws_rdir *top;     /* the root's node (fd = r->fd) */
+	struct ws_rdir **nodes;  /* every node, in creation order */
+	size_t nnodes, anodes;
+	struct ws_rdir **pend;   /* pending folders, parents first */
+	size_t npend, apend;
+	size_t nopen;            /* descriptors held by nodes besides the root */
 };
 
 const char *const ws_ntfs_xattrs[] = { "system.ntfs_acl", "system.ntfs_attrib_be", NULL };
@@ -47,6 +73,111 @@ static int step2(int dirfd, const char *name)
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+
+/* ---- folder cache ------------------------------------------------------------ */
+
+unsigned ws_root_name_hash(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + len;
+	unsigned h = 2166136261u;
+
+	while (p < e) {
+		uint32_t cp = *p;
+		size_t n = 1;
+
+		/* decode as ws_name_ncasecmp does for valid UTF-8 (WTF-8 too);
+		 * any other byte stands for itself */
+		if (cp >= 0xC0 && cp < 0xE0 && e - p >= 2 && (p[1] & 0xC0) == 0x80) {
+			cp = ((cp & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+			n = 2;
+		} else if (cp >= 0xE0 && cp < 0xF0 && e - p >= 3 && (p[1] & 0xC0) == 0x80 &&
+			   (p[2] & 0xC0) == 0x80) {
+			cp = ((cp & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+			n = 3;
+		} else if (cp >= 0xF0 && cp < 0xF8 && e - p >= 4 && (p[1] & 0xC0) == 0x80 &&
+			   (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) {
+			cp = ((cp & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
+			     (p[3] & 0x3Fu);
+			n = 4;
+		}
+		if (cp < 0x110000u && n > 1)
+			cp = ws_ucs_upper(cp);
+		else if (n == 1 && cp < 0x80)
+			cp = ws_ucs_upper(cp);
+		p += n;
+		h = (h ^ cp) * 16777619u;
+	}
+	return h;
+}
+
+static struct rent *tab_find(struct ws_rdir *d, const char *name, size_t len)
+{
+	struct rent *best = NULL;
+	unsigned h;
+
+	if (!d->cap)
+		return NULL;
+	h = ws_root_name_hash(name, len);
+	for (size_t i = h & (d->cap - 1), k = 0; k < d->cap; i = (i + 1) & (d->cap - 1), k++) {
+		struct rent *e = &d->tab[i];
+
+		if (!e->name && !e->dead)
+			break;
+		if (e->dead || e->h != h)
+			continue;
+		if (strlen(e->name) == len && !memcmp(e->name, name, len))
+			return e;
+		if (ws_name_ncasecmp(e->name, strlen(e->name), name, len) == 0 &&
+		    (!best || strcmp(e->name, best->name) < 0))
+			best = e;
+	}
+	return best;
+}
+
+static struct rent *tab_add(struct ws_rdir *d, const char *name)
+{
+	size_t len = strlen(name);
+	struct rent *e;
+	unsigned h;
+
+	e = tab_find(d, name, len);
+	if (e && !strcmp(e->name, name))
+		return e;
+	if ((d->used + 1) * 4 >= d->cap * 3) {
+		struct rent *old = d->tab;
+		size_t ocap = d->cap;
+
+		d->cap = d->cap ? d->cap * 2 : 16;
+		d->tab = ws_xcalloc(d->cap, sizeof(*d->tab));
+		d->used = 0;
+		for (size_t i = 0; i < ocap; i++) {
+			if (!old[i].name)
+				continue;
+			for (size_t j = old[i].h & (d->cap - 1);; j = (j + 1) & (d->cap - 1)) {
+				if (!d->tab[j].name) {
+					d->tab[j] = old[i];
+					d->used++;
+					break;
+				}
+			}
+		}
+		free(old);
+	}
+	h = ws_root_name_hash(name, len);
+	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		e = &d->tab[i];
+		if (!e->name) {
+			if (!e->dead)
+				d->used++;
+			e->name = ws_xstrdup(name);
+			e->node = NULL;
+			e->h = h;
+			e->dead = 0;
+			return e;
+		}
+	}
 }
 
 int ws_root_open(const char *path, unsigned flags, struct ws_root **out,
@@ -82,10 +213,25 @@ int ws_root_open(const char *path, unsigned flags, struct ws_root **out,
 	return WS_OK;
 }
 
+static void rdir_free(struct ws_rdir *d, int rootfd)
+{
+	for (size_t i = 0; i < d->cap; i++)
+		free(d->tab[i].name);
+	free(d->tab);
+	if (d->fd >= 0 && d->fd != rootfd)
+		close(d->fd);
+	free(d->rel);
+	free(d);
+}
+
 void ws_root_free(struct ws_root *r)
 {
 	if (!r)
 		return;
+	for (size_t i = 0; i < r->nnodes; i++)
+		rdir_free(r->nodes[i], r->fd);
+	free(r->nodes);
+	free(r->pend);
 	close(r->fd);
 	free(r->path);
 	free(r);
@@ -306,17 +452,350 @@ static int walk(struct ws_root *r, const char *rel, int mk,
 	return rc;
 }
 
+static struct ws_rdir *node_new(struct ws_root *r, struct ws_rdir *parent, const char *name)
+{
+	struct ws_rdir *d = ws_xcalloc(1, sizeof(*d));
+
+	d->parent = parent;
+	d->fd = -1;
+	if (!parent)
+		d->rel = ws_xstrdup("");
+	else if (!parent->rel[0])
+		d->rel = ws_xstrdup(name);
+	else
+		d->rel = ws_xasprintf("%s/%s", parent->rel, name);
+	d->name = strrchr(d->rel, '/') ? strrchr(d->rel, '/') + 1 : d->rel;
+	WS_ALLOC_GROW(r->nodes, r->nnodes + 1, r->anodes);
+	r->nodes[r->nnodes++] = d;
+	return d;
+}
+
+void ws_root_cache_on(struct ws_root *r, int defer)
+{
+	if (!r->cache) {
+		r->cache = 1;
+		r->top = node_new(r, NULL, "");
+		r->top->fd = r->fd;
+	}
+	r->defer = defer;
+}
+
+/* Close the descriptors the nodes hold (not the root's) when too many. */
+static void evict(struct ws_root *r)
+{
+	if (r->nopen < WS_ROOT_MAX_OPEN)
+		return;
+	for (size_t i = 0; i < r->nnodes; i++) {
+		struct ws_rdir *d = r->nodes[i];
+
+		if (d != r->top && d->fd >= 0) {
+			close(d->fd);
+			d->fd = -1;
+		}
+	}
+	r->nopen = 0;
+}
+
+int ws_rdir_fd(struct ws_root *r, struct ws_rdir *d)
+{
+	int pfd;
+
+	if (d->fd >= 0)
+		return d->fd;
+	if (d->pending) {
+		errno = ENOENT;
+		return -1;
+	}
+	if ((pfd = ws_rdir_fd(r, d->parent)) < 0)
+		return -1;
+	d->fd = ws_root_step(r, pfd, d->name);
+	if (d->fd >= 0)
+		r->nopen++;
+	return d->fd;
+}
+
+/* Read every name of d once. */
+static int rdir_list(struct ws_root *r, struct ws_rdir *d)
+{
+	DIR *dir;
+	struct dirent *de;
+	int fd, e;
+
+	if (d->listed || d->pending)
+		return 0;
+	if ((fd = ws_rdir_fd(r, d)) < 0)
+		return -1;
+	if ((fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (!(dir = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	errno = 0;
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			tab_add(d, de->d_name);
+		errno = 0;
+	}
+	e = errno;
+	closedir(dir);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	d->listed = 1;
+	return 0;
+}
+
+int ws_rdir_find(struct ws_root *r, struct ws_rdir *d, const char *name, struct ws_buf *out)
+{
+	struct rent *e;
+
+	if (rdir_list(r, d) < 0)
+		return -1;
+	e = tab_find(d, name, strlen(name));
+	if (!e)
+		return 0;
+	ws_buf_adds(out, e->name);
+	return 1;
+}
+
+int ws_rdir_pending(const struct ws_rdir *d)
+{
+	return d->pending;
+}
+
+const char *ws_rdir_rel(const struct ws_rdir *d)
+{
+	return d->rel;
+}
+
+void ws_rdir_note(struct ws_rdir *d, const char *name, int present)
+{
+	struct rent *e;
+
+	if (present) {
+		if (d->listed || d->pending)
+			tab_add(d, name);
+		return;
+	}
+	e = tab_find(d, name, strlen(name));
+	if (e && !strcmp(e->name, name)) {
+		free(e->name);
+		e->name = NULL;
+		e->dead = 1;
+		if (e->node) {
+			/* a folder removed: its node is forgotten (kept for freeing) */
+			e->node->pending = 0;
+		}
+		e->node = NULL;
+	}
+}
+
+int ws_root_has_pending(const struct ws_root *r)
+{
+	return r->npend > 0;
+}
+
+/* The cached walk: as walk(), through held nodes; *out the last folder. */
+static int cwalk(struct ws_root *r, const char *rel, int mk,
+		 int (*before)(void *, const char *, struct ws_error *), void *ctx,
+		 struct ws_rdir **out, struct ws_error *err)
+{
+	struct ws_rdir *d = r->top;
+	const char *p = rel;
+	char name[NAME_MAX + 1];
+	int rc = WS_OK;
+
+	evict(r);
+	while (*p) {
+		struct ws_rdir *c;
+		struct rent *e;
+
+		if ((rc = next_comp(&p, name, err, rel)))
+			return rc;
+		if (rdir_list(r, d) < 0)
+			return ws_error_set_errno(err, WS_E_IO, errno, d->rel[0] ? d->rel : r->path,
+						  "cannot read folder");
+		e = tab_find(d, name, strlen(name));
+		if (!e) {
+			char *crel = d->rel[0] ? ws_xasprintf("%s/%s", d->rel, name) : ws_xstrdup(name);
+			int pfd;
+
+			if (!mk) {
+				rc = ws_error_set_errno(err, WS_E_IO, ENOENT, crel, "cannot open folder");
+				free(crel);
+				return rc;
+			}
+			if (before && (rc = before(ctx, crel, err))) {
+				free(crel);
+				return rc;
+			}
+			free(crel);
+			if (r->defer || d->pending) {
+				e = tab_add(d, name);
+				c = e->node = node_new(r, d, name);
+				c->pending = c->listed = 1;
+				WS_ALLOC_GROW(r->pend, r->npend + 1, r->apend);
+				r->pend[r->npend++] = c;
+				d = c;
+				continue;
+			}
+			if ((pfd = ws_rdir_fd(r, d)) < 0)
+				return step_error(errno, d->rel, err);
+			c = node_new(r, d, name);
+			if (mkdirat(pfd, name, 0755) != 0)
+				return ws_error_set_errno(err, WS_E_IO, errno, c->rel,
+							  "cannot create folder");
+			e = tab_add(d, name);
+			e->node = c;
+			c->listed = 1;
+			if (r->after_mkdir)
+				r->after_mkdir(r->after_mkdir_ctx, pfd, name, c->rel);
+			if (ws_rdir_fd(r, c) < 0)
+				return step_error(errno, c->rel, err);
+			if ((rc = ws_root_newobj(r, c->fd, 1, c->rel, err)))
+				return rc;
+			d = c;
+			continue;
+		}
+		if (!e->node)
+			e->node = node_new(r, d, e->name);
+		c = e->node;
+		if (!c->pending && ws_rdir_fd(r, c) < 0)
+			return step_error(errno, c->rel, err);
+		d = c;
+	}
+	*out = d;
+	return WS_OK;
+}
+
+int ws_root_make_pending(struct ws_root *r, struct ws_error *err)
+{
+	int rc = WS_OK;
+	size_t i;
+
+	for (i = 0; i < r->npend && !rc; i++) {
+		struct ws_rdir *c = r->pend[i];
+		int pfd = ws_rdir_fd(r, c->parent);
+
+		if (!c->pending)
+			continue;   /* removed meanwhile */
+		if (pfd < 0) {
+			rc = step_error(errno, c->parent->rel, err);
+			break;
+		}
+		if (mkdirat(pfd, c->name, 0755) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, c->rel, "cannot create folder");
+			break;
+		}
+		c->pending = 0;
+		if (r->after_mkdir)
+			r->after_mkdir(r->after_mkdir_ctx, pfd, c->name, c->rel);
+		if (ws_rdir_fd(r, c) < 0)
+			rc = step_error(errno, c->rel, err);
+		else
+			rc = ws_root_newobj(r, c->fd, 1, c->rel, err);
+	}
+	/* on an error the rest stay pending and unmade: nothing is written in them */
+	if (i < r->npend)
+		memmove(r->pend, r->pend + i, (r->npend - i) * sizeof(*r->pend));
+	r->npend -= i;
+	return rc;
+}
+
+void ws_root_note(struct ws_root *r, const char *rel, int present)
+{
+	const char *slash = strrchr(rel, '/');
+	struct ws_buf dir = WS_BUF_INIT;
+	struct ws_rdir *d;
+
+	if (!r->cache)
+		return;
+	if (slash)
+		ws_buf_add(&dir, rel, (size_t)(slash - rel));
+	else
+		ws_buf_adds(&dir, "");
+	if (!cwalk(r, dir.buf, 0, NULL, NULL, &d, NULL))
+		ws_rdir_note(d, slash ? slash + 1 : rel, present);
+	ws_buf_release(&dir);
+}
+
+void ws_root_drop_pending(struct ws_root *r, void (*fn)(void *ctx, const char *rel), void *ctx)
+{
+	/* children first: the lines that void them come in that order */
+	for (size_t i = r->npend; i-- > 0;) {
+		struct ws_rdir *c = r->pend[i];
+
+		if (!c->pending)
+			continue;
+		if (fn)
+			fn(ctx, c->rel);
+		ws_rdir_note(c->parent, c->name, 0);
+		c->pending = 0;
+	}
+	r->npend = 0;
+}
+
+int ws_root_dir(struct ws_root *r, const char *rel, struct ws_rdir **d,
+		struct ws_buf *actual, struct ws_error *err)
+{
+	int rc;
+
+	if (!r->cache)
+		return ws_error_set(err, WS_E_INTERNAL, rel, "no folder cache");
+	if ((rc = cwalk(r, rel, 0, NULL, NULL, d, err)))
+		return rc;
+	if (actual)
+		ws_buf_adds(actual, (*d)->rel);
+	return WS_OK;
+}
+
+/* A descriptor of a cached folder for a caller that closes it. */
+static int cdup(struct ws_root *r, struct ws_rdir *d, int *fd, struct ws_error *err)
+{
+	int h = d->pending ? -1 : ws_rdir_fd(r, d);
+
+	if (h < 0 && d->pending)
+		return ws_error_set(err, WS_E_INTERNAL, d->rel, "folder not made yet");
+	if (h < 0)
+		return step_error(errno, d->rel, err);
+	if ((*fd = fcntl(h, F_DUPFD_CLOEXEC, 0)) < 0)
+		return ws_error_set_errno(err, WS_E_IO, errno, d->rel, "cannot open folder");
+	return WS_OK;
+}
+
 int ws_root_opendir(struct ws_root *r, const char *rel, int *fd, struct ws_buf *actual,
 		    struct ws_error *err)
 {
-	return walk(r, rel, 0, NULL, NULL, fd, actual, err);
+	struct ws_rdir *d;
+	int rc;
+
+	if (!r->cache)
+		return walk(r, rel, 0, NULL, NULL, fd, actual, err);
+	if ((rc = cwalk(r, rel, 0, NULL, NULL, &d, err)) || (rc = cdup(r, d, fd, err)))
+		return rc;
+	if (actual)
+		ws_buf_adds(actual, d->rel);
+	return WS_OK;
 }
 
 int ws_root_mkdirs(struct ws_root *r, const char *rel,
 		   int (*before)(void *ctx, const char *rel, struct ws_error *err),
 		   void *ctx, int *fd, struct ws_error *err)
 {
-	return walk(r, rel, 1, before, ctx, fd, NULL, err);
+	struct ws_rdir *d;
+	int rc;
+
+	if (!r->cache)
+		return walk(r, rel, 1, before, ctx, fd, NULL, err);
+	if ((rc = cwalk(r, rel, 1, before, ctx, &d, err)))
+		return rc;
+	if (fd && d->pending)
+		*fd = -1;
+	else if (fd)
+		return cdup(r, d, fd, err);
+	return WS_OK;
 }
 
 int ws_root_parent(struct ws_root *r, const char *rel, int *dirfd, struct ws_buf *leaf,
@@ -335,9 +814,18 @@ int ws_root_parent(struct ws_root *r, const char *rel, int *dirfd, struct ws_buf
 		ws_buf_add(&dir, rel, (size_t)(slash - rel));
 	else
 		ws_buf_adds(&dir, "");
-	rc = walk(r, dir.buf, 0, NULL, NULL, dirfd, &act, err);
+	struct ws_rdir *d = NULL;
+
+	if (r->cache) {
+		if (!(rc = cwalk(r, dir.buf, 0, NULL, NULL, &d, err)) &&
+		    !(rc = cdup(r, d, dirfd, err)))
+			ws_buf_adds(&act, d->rel);
+	} else {
+		rc = walk(r, dir.buf, 0, NULL, NULL, dirfd, &act, err);
+	}
 	if (!rc) {
-		f = ws_root_find_child(*dirfd, name, strlen(name), leaf);
+		f = d ? ws_rdir_find(r, d, name, leaf)
+		      : ws_root_find_child(*dirfd, name, strlen(name), leaf);
 		if (f < 0) {
 			rc = ws_error_set_errno(err, WS_E_IO, errno, rel, "cannot read folder");
 			close(*dirfd);

@@ -110,6 +110,55 @@ int ws_root_newobj(struct ws_root *r, int fd, int is_dir, const char *rel,
  * link.  Returns 0 or errno. */
 int ws_remove_tree_at(int at, const char *name);
 
+/*
+ * Folder cache (apply's journal root, one walk per folder).  Once on, every
+ * folder a walk reaches stays known: its descriptor is kept open (at most
+ * WS_ROOT_MAX_OPEN at a time, the others closed and opened again from their
+ * parent when needed) and its names are read once (one listing per folder)
+ * for the case-insensitive lookups.  Everything made or removed in a cached
+ * folder must be told with ws_rdir_note (ws_root's own mkdirs are).  A
+ * folder moved away while it is held is still written through its held
+ * descriptor: the cache is for a target nobody else changes meanwhile.
+ * With `defer`, ws_root_mkdirs only announces (before()) and remembers the
+ * folders it would make ("pending": known to the cache, absent on disk);
+ * ws_root_make_pending makes them, in order, with the hooks.
+ */
+#define WS_ROOT_MAX_OPEN 256
+void ws_root_cache_on(struct ws_root *r, int defer);
+
+/* A cached folder: valid until ws_root_free. */
+struct ws_rdir;
+
+/* The cached folder `rel` (must exist or be pending); `actual` as in
+ * ws_root_opendir.  Errors as ws_root_opendir; WS_E_INTERNAL without the
+ * cache. */
+int ws_root_dir(struct ws_root *r, const char *rel, struct ws_rdir **d,
+		struct ws_buf *actual, struct ws_error *err);
+/* Name on disk of `name` in d (exact first, else the byte-wise smallest
+ * equal ignoring case) appended to out: 1 found, 0 none, -1 errno (the
+ * folder cannot be listed). */
+int ws_rdir_find(struct ws_root *r, struct ws_rdir *d, const char *name, struct ws_buf *out);
+/* The held descriptor of d (not to be closed; valid until the next walk),
+ * -1 with errno when it cannot be opened or d is pending (ENOENT). */
+int ws_rdir_fd(struct ws_root *r, struct ws_rdir *d);
+int ws_rdir_pending(const struct ws_rdir *d);
+const char *ws_rdir_rel(const struct ws_rdir *d);
+/* `name` was made (present = 1) or removed (0) in d. */
+void ws_rdir_note(struct ws_rdir *d, const char *name, int present);
+/* The same by path: `rel` (as on disk) was made or removed. */
+void ws_root_note(struct ws_root *r, const char *rel, int present);
+/* Make the pending folders (parents first): mkdirat, the after-mkdir hook,
+ * open, the new-object hook.  Errors as ws_root_mkdirs. */
+int ws_root_make_pending(struct ws_root *r, struct ws_error *err);
+/* Forget the folders still pending (after a failure), each told to fn
+ * (children before their parents). */
+void ws_root_drop_pending(struct ws_root *r, void (*fn)(void *ctx, const char *rel), void *ctx);
+/* 1 when folders wait to be made. */
+int ws_root_has_pending(const struct ws_root *r);
+
+/* Hash of a name as NTFS compares names (equal ignoring case -> equal). */
+unsigned ws_root_name_hash(const char *s, size_t len);
+
 /* Windows security descriptor and attributes as ntfs-3g exposes them. */
 extern const char *const ws_ntfs_xattrs[];
 
