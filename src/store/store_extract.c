@@ -23,11 +23,18 @@
 
 #define EXTRACT_PATH_MAX 4096
 
+#define XDEPTH 513
+
 struct xctx {
 	struct store_catalog *cat;
 	const struct store_extract_opts *o;
 	struct store_extract_stats *s;
 	struct ws_root *root;
+	/* the folder chain of the last file, held open: one walk per folder
+	 * (files come folder by folder) */
+	char *name[XDEPTH];
+	int fd[XDEPTH];
+	int depth;
 };
 
 static void xproblem(struct xctx *x, int kind, const char *object,
@@ -102,24 +109,39 @@ static int selected(const struct store_extract_opts *o, const char *path)
 	return inc;
 }
 
-/* Open (creating) the folder chain comp[0..n) below the root, never
- * through a link; -1 + errno. */
-static int open_dirs(struct ws_root *r, char **comp, int n)
+static void chain_cut(struct xctx *x, int keep)
 {
-	int fd = dup(ws_root_fd(r));
+	while (x->depth > keep) {
+		x->depth--;
+		close(x->fd[x->depth]);
+		free(x->name[x->depth]);
+	}
+}
 
-	for (int i = 0; i < n && fd >= 0; i++) {
+/* Open (creating) the folder chain comp[0..n) below the root, never
+ * through a link: the part shared with the last file's chain is reused.
+ * Returns a descriptor the caller closes, or -1 + errno. */
+static int open_dirs(struct xctx *x, char **comp, int n)
+{
+	int k = 0, fd;
+
+	while (k < n && k < x->depth && !strcmp(x->name[k], comp[k]))
+		k++;
+	chain_cut(x, k);
+	fd = k ? x->fd[k - 1] : ws_root_fd(x->root);
+	for (int i = k; i < n; i++) {
 		int next;
 
-		if (mkdirat(fd, comp[i], 0755) != 0 && errno != EEXIST) {
-			close(fd);
+		if (mkdirat(fd, comp[i], 0755) != 0 && errno != EEXIST)
 			return -1;
-		}
-		next = ws_root_step(r, fd, comp[i]);
-		close(fd);
+		next = ws_root_step(x->root, fd, comp[i]);
+		if (next < 0)
+			return -1;
+		x->fd[x->depth] = next;
+		x->name[x->depth++] = ws_xstrdup(comp[i]);
 		fd = next;
 	}
-	return fd;
+	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 }
 
 /* dest/comp[0]/.../comp[n-1]: the host path messages name. */
@@ -178,7 +200,7 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	if (f->flags & STORE_FILE_DIR) {
 		int en;
 
-		dfd = open_dirs(x->root, all, n + 1);
+		dfd = open_dirs(x, all, n + 1);
 		en = errno;
 		if (dfd < 0 && nospace(en)) {
 			host_path(x, all, n + 1, &host);
@@ -192,7 +214,7 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 		}
 		goto out;
 	}
-	dfd = open_dirs(x->root, all, n);
+	dfd = open_dirs(x, all, n);
 	if (dfd < 0 && nospace(errno)) {
 		int en = errno;
 
@@ -282,6 +304,7 @@ int store_extract(struct store_catalog *cat,
 	rc = ws_mkdir_p(opts->dest, WS_E_TARGET, err);
 	if (rc)
 		return rc;
+	memset(&x, 0, sizeof(x));
 	x.cat = cat;
 	x.o = opts;
 	x.s = stats;
@@ -316,6 +339,7 @@ int store_extract(struct store_catalog *cat,
 						(unsigned)(stats->damaged + stats->refused) };
 		ws_progress_emit(opts->progress, &ev);
 	}
+	chain_cut(&x, 0);
 	ws_root_free(x.root);
 	if (rc)
 		return rc;
