@@ -35,6 +35,7 @@
  */
 #include "apply/apply_private.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -603,6 +604,102 @@ out:
 	ws_buf_release(&act);
 	ws_buf_release(&leaf);
 	ws_buf_release(&rec);
+	return rc;
+}
+
+/* vol_resolve through the journal's folder cache: no folder opened or
+ * listed twice, and files and folders of the open batch are seen.  Paths
+ * other than "X:\a\b" with plain components go to vol_resolve. */
+int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf *host,
+	       enum vol_res *res, struct ws_error *err)
+{
+	struct ws_buf rel = WS_BUF_INIT, name = WS_BUF_INIT;
+	struct ws_rdir *d;
+	const char *p, *c;
+	int rc = WS_OK;
+
+	if (!j || !winpath || !isalpha((unsigned char)winpath[0]) || winpath[1] != ':' ||
+	    winpath[2] != '\\' || !winpath[3] || strstr(winpath, "\\\\") ||
+	    strstr(winpath, "\\.\\") || strstr(winpath, "\\..") || strchr(winpath, '/') ||
+	    winpath[strlen(winpath) - 1] == '\\' || winpath[strlen(winpath) - 1] == '.')
+		return vol_resolve(vol, winpath, host, res, err);
+	ws_buf_reset(host);
+	if (toupper((unsigned char)winpath[0]) != vol_get_info(vol)->system_drive) {
+		*res = VOL_RES_OTHER_DRIVE;
+		return WS_OK;
+	}
+	ws_buf_adds(host, ws_root_path(j->root));
+	if ((rc = ws_root_dir(j->root, "", &d, NULL, err)))
+		goto out;
+	*res = VOL_RES_FOUND;
+	for (p = winpath + 3; *p; p = *c ? c + 1 : c) {
+		struct ws_error e2;
+		struct stat st;
+		int f, pfd;
+
+		c = strchr(p, '\\');
+		if (!c)
+			c = p + strlen(p);
+		ws_buf_reset(&name);
+		ws_buf_add(&name, p, (size_t)(c - p));
+		ws_buf_addch(host, '/');
+		{
+			struct ws_buf found = WS_BUF_INIT;
+
+			f = ws_rdir_find(j->root, d, name.buf, &found);
+			if (f > 0) {
+				ws_buf_reset(&name);
+				ws_buf_adds(&name, found.buf);
+			}
+			ws_buf_release(&found);
+		}
+		if (f < 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, host->buf, "cannot read folder");
+			break;
+		}
+		if (!f) {
+			/* the rest as given: what a create would make */
+			*res = VOL_RES_MISSING;
+			for (const char *q = p; *q; q++)
+				ws_buf_addch(host, *q == '\\' ? '/' : *q);
+			break;
+		}
+		ws_buf_adds(host, name.buf);
+		if (rel.len)
+			ws_buf_addch(&rel, '/');
+		ws_buf_adds(&rel, name.buf);
+		if (!*c)
+			break;   /* the last may be anything, a link too: found */
+		ws_error_clear(&e2);
+		if (!ws_root_dir(j->root, rel.buf, &d, NULL, &e2))
+			continue;
+		/* not a folder we can enter: a link, a file, or an error */
+		pfd = ws_rdir_fd(j->root, d);
+		if (pfd >= 0 && fstatat(pfd, name.buf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISLNK(st.st_mode)) {
+				*res = VOL_RES_LINK_IN_PATH;
+				break;
+			}
+			if (!S_ISDIR(st.st_mode)) {
+				*res = VOL_RES_MISSING;
+				for (const char *q = c; *q; q++)
+					ws_buf_addch(host, *q == '\\' ? '/' : *q);
+				break;
+			}
+		}
+		if (e2.code == WS_E_TARGET) {
+			/* a junction as ntfs-3g shows it, or a link swapped in */
+			*res = VOL_RES_LINK_IN_PATH;
+			break;
+		}
+		rc = ws_error_set(err, e2.code, e2.where, "%s", e2.msg);
+		break;
+	}
+out:
+	if (rc)
+		ws_buf_reset(host);
+	ws_buf_release(&rel);
+	ws_buf_release(&name);
 	return rc;
 }
 

@@ -103,6 +103,11 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
  */
 int aj_commit(struct aj *j, struct ws_error *err);
 int aj_settle(struct aj *j, const char *host, struct ws_error *err);
+/* vol_resolve of `winpath` through the journal's root and folder cache
+ * (the open batch's files and folders count as there); vol_resolve when
+ * j is NULL (a dry run). */
+int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf *host,
+	       enum vol_res *res, struct ws_error *err);
 /* Flushes (syncfs, fsync, fdatasync) the journal made so far. */
 unsigned long aj_flushes(const struct aj *j);
 
