@@ -477,11 +477,13 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			rc = afiles_apply(&a, &rec.u.file, err);
 		if (rc)
 			goto out;
-		if ((++a.done & 255) == 0) {
+		if ((++a.done & 63) == 0) {
+			/* bytes as files land (content written so far) */
 			struct ws_progress_event ev = { 0 };
 			ev.phase = "apply";
 			ev.device = o->device;
 			ev.done = a.done;
+			ev.bytes_done = a.bytes_done;
 			ws_progress_emit(o->progress, &ev);
 		}
 	}
@@ -528,10 +530,16 @@ out:
 	reg_hive_close(a.system);
 	if (a.j) {
 		/* END: the apply stopped writing (also after an error) */
-		if (!rc || rc == WS_PARTIAL)
-			rc = aj_end(a.j, err) ? WS_E_IO : rc;
-		else
+		if (!rc || rc == WS_PARTIAL) {
+			/* the last batch's changes are made here: a full disk
+			 * then is still 72 */
+			int erc = aj_end(a.j, err);
+
+			if (erc)
+				rc = erc;
+		} else {
 			aj_end(a.j, NULL);
+		}
 	}
 	aj_close(a.j);
 	store_catalog_free(a.cat);

@@ -145,13 +145,14 @@ static void set_times_attrs(int fd, const char *path, const struct store_file *f
 	for (int i = 0; i < 4; i++)
 		for (int b = 0; b < 8; b++)
 			be[i * 8 + b] = (unsigned char)(t[i] >> (56 - 8 * b));
+	(void)path;
 	if (f->written_ft)
-		lsetxattr(path, "system.ntfs_times_be", be, 32, 0);
+		fsetxattr(fd, "system.ntfs_times_be", be, 32, 0);
 	if (f->attributes) {
 		uint32_t at = f->attributes & (0x1u | 0x2u | 0x4u | 0x20u); /* RO, hidden, system, archive */
 		unsigned char ab[4] = { (unsigned char)(at >> 24), (unsigned char)(at >> 16),
 					(unsigned char)(at >> 8), (unsigned char)at };
-		lsetxattr(path, "system.ntfs_attrib_be", ab, 4, 0);
+		fsetxattr(fd, "system.ntfs_attrib_be", ab, 4, 0);
 	}
 }
 
@@ -169,9 +170,8 @@ static int write_file(struct apply *a, struct apply_user *um, const struct store
 		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create file");
 		goto out;
 	}
+	/* not flushed here: the journal's batch flushes it (aj_commit) */
 	rc = store_catalog_read_file(a->cat, f, fd, err);
-	if (!rc && fsync(fd) != 0)
-		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write file");
 	if (!rc)
 		set_times_attrs(fd, tmp.buf, f);
 	if (close(fd) != 0 && !rc)
@@ -179,8 +179,10 @@ static int write_file(struct apply *a, struct apply_user *um, const struct store
 	if (!rc)
 		rc = aj_place(a->j, tmp.buf, dest, replace, err);
 	unlink(tmp.buf);
-	if (!rc)
+	if (!rc) {
 		apply_cnt(a, um)->bytes += f->size;
+		a->bytes_done += f->size;
+	}
 out:
 	ws_buf_release(&tmp);
 	return rc;
@@ -366,7 +368,10 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		goto out;
 	if (off_limits(a, um, f, tpath.buf))
 		goto out;
-	if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
+	/* through the journal's folder cache; a file of the open batch
+	 * found there is placed for real first */
+	if ((rc = aj_resolve(a->j, a->vol, tpath.buf, &host, &res, err)) ||
+	    (res == VOL_RES_FOUND && (rc = aj_settle(a->j, host.buf, err))))
 		goto out;
 	if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
 		/* The safety pass refused these; kept for robustness. */
@@ -444,6 +449,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		} else {
 			renamed(host.buf, n, &alt);
 		}
+		if ((rc = aj_settle(a->j, alt.buf, err)))
+			goto out;
 		if (!ws_path_exists(alt.buf))
 			break;
 		if (same_content(a, f, alt.buf)) {
@@ -482,7 +489,8 @@ int afiles_write_target(struct apply *a, const char *win, const struct ws_buf *d
 	enum vol_res res;
 	int rc;
 
-	if ((rc = vol_resolve(a->vol, win, &host, &res, err)))
+	if ((rc = aj_resolve(a->j, a->vol, win, &host, &res, err)) ||
+	    (res == VOL_RES_FOUND && (rc = aj_settle(a->j, host.buf, err))))
 		goto out;
 	if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE) {
 		rc = ws_error_set(err, WS_E_UNSUPPORTED, win, "passes through a link on the target");

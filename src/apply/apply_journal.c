@@ -613,12 +613,20 @@ out:
 int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf *host,
 	       enum vol_res *res, struct ws_error *err)
 {
+	if (!j)
+		return vol_resolve(vol, winpath, host, res, err);
+	return aj_resolve_root(j->root, vol, winpath, host, res, err);
+}
+
+int aj_resolve_root(struct ws_root *root, struct vol *vol, const char *winpath,
+		    struct ws_buf *host, enum vol_res *res, struct ws_error *err)
+{
 	struct ws_buf rel = WS_BUF_INIT, name = WS_BUF_INIT;
 	struct ws_rdir *d;
 	const char *p, *c;
 	int rc = WS_OK;
 
-	if (!j || !winpath || !isalpha((unsigned char)winpath[0]) || winpath[1] != ':' ||
+	if (!root || !winpath || !isalpha((unsigned char)winpath[0]) || winpath[1] != ':' ||
 	    winpath[2] != '\\' || !winpath[3] || strstr(winpath, "\\\\") ||
 	    strstr(winpath, "\\.\\") || strstr(winpath, "\\..") || strchr(winpath, '/') ||
 	    winpath[strlen(winpath) - 1] == '\\' || winpath[strlen(winpath) - 1] == '.')
@@ -628,8 +636,8 @@ int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf
 		*res = VOL_RES_OTHER_DRIVE;
 		return WS_OK;
 	}
-	ws_buf_adds(host, ws_root_path(j->root));
-	if ((rc = ws_root_dir(j->root, "", &d, NULL, err)))
+	ws_buf_adds(host, ws_root_path(root));
+	if ((rc = ws_root_dir(root, "", &d, NULL, err)))
 		goto out;
 	*res = VOL_RES_FOUND;
 	for (p = winpath + 3; *p; p = *c ? c + 1 : c) {
@@ -646,7 +654,7 @@ int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf
 		{
 			struct ws_buf found = WS_BUF_INIT;
 
-			f = ws_rdir_find(j->root, d, name.buf, &found);
+			f = ws_rdir_find(root, d, name.buf, &found);
 			if (f > 0) {
 				ws_buf_reset(&name);
 				ws_buf_adds(&name, found.buf);
@@ -671,10 +679,10 @@ int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf
 		if (!*c)
 			break;   /* the last may be anything, a link too: found */
 		ws_error_clear(&e2);
-		if (!ws_root_dir(j->root, rel.buf, &d, NULL, &e2))
+		if (!ws_root_dir(root, rel.buf, &d, NULL, &e2))
 			continue;
 		/* not a folder we can enter: a link, a file, or an error */
-		pfd = ws_rdir_fd(j->root, d);
+		pfd = ws_rdir_fd(root, d);
 		if (pfd >= 0 && fstatat(pfd, name.buf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISLNK(st.st_mode)) {
 				*res = VOL_RES_LINK_IN_PATH;

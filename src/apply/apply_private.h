@@ -108,6 +108,9 @@ int aj_settle(struct aj *j, const char *host, struct ws_error *err);
  * j is NULL (a dry run). */
 int aj_resolve(struct aj *j, struct vol *vol, const char *winpath, struct ws_buf *host,
 	       enum vol_res *res, struct ws_error *err);
+/* The same through any root with its folder cache on (ws_root_cache_on). */
+int aj_resolve_root(struct ws_root *root, struct vol *vol, const char *winpath,
+		    struct ws_buf *host, enum vol_res *res, struct ws_error *err);
 /* Flushes (syncfs, fsync, fdatasync) the journal made so far. */
 unsigned long aj_flushes(const struct aj *j);
 
@@ -612,6 +615,7 @@ struct apply {
 	struct asec *sec;                /* security descriptors (apply_sec.c) */
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
+	uint64_t bytes_done;             /* file content written so far (progress) */
 	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
 };
 

@@ -89,9 +89,14 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 	struct store_record rec;
 	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT;
 	char drive = store_catalog_info(a->cat)->system_drive;
+	struct ws_root *walk = NULL;
 	unsigned nref = 0;
 	int rc;
 
+	/* every file's folders looked at once (a cache of this pass only: the
+	 * apply's own reads see what it writes) */
+	if (!ws_root_open(vol_get_info(a->vol)->root, 0, &walk, NULL))
+		ws_root_cache_on(walk, 0);
 	if (!drive)
 		drive = 'C';
 	a->pf = apf_new(a->vol, a->programdata, a->profiles_dir);
@@ -153,7 +158,8 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		}
 		if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN)
 			continue; /* written into the bundle, checked below */
-		if ((rc = vol_resolve(a->vol, tpath.buf, &host, &res, err)))
+		if ((rc = walk ? aj_resolve_root(walk, a->vol, tpath.buf, &host, &res, err)
+			       : vol_resolve(a->vol, tpath.buf, &host, &res, err)))
 			goto out;
 		if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE)
 			refuse(a, &nref, rec.u.file.path, err,
@@ -251,6 +257,7 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		}
 	}
 out:
+	ws_root_free(walk);
 	ws_buf_release(&tpath);
 	ws_buf_release(&host);
 	return rc;
