@@ -255,8 +255,8 @@ static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
 	if (l)
 		ws_buf_add(&j->plines, l->buf, l->len);
 	j->pnrec += nrec;
-	if (write_pending(j, err))
-		return WS_E_IO;
+	if ((e = write_pending(j, err)))
+		return e;
 	e = fdatasync(j->fd) != 0 ? errno : 0;
 	if (e)
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
@@ -269,10 +269,10 @@ static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
  * syncfs; where it fails, fsync of each file of the batch and the journal. */
 static int flush_all(struct aj *j, struct ws_error *err)
 {
-	int e = 0;
+	int e = write_pending(j, err);
 
-	if (write_pending(j, err))
-		return WS_E_IO;
+	if (e)
+		return e;
 	if (syncfs(j->fd) != 0) {
 		for (size_t i = 0; i < j->npq && !e; i++)
 			if (fsync(j->pq[i].tfd) != 0)
