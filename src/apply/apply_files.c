@@ -121,7 +121,7 @@ static void renamed(const char *host, unsigned n, struct ws_buf *out)
 	ws_buf_adds(out, dot);
 }
 
-static void set_times_attrs(int fd, const char *path, const struct store_file *f)
+static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
 {
 	struct timespec ts[2];
 	int64_t ns;
@@ -145,9 +145,13 @@ static void set_times_attrs(int fd, const char *path, const struct store_file *f
 	for (int i = 0; i < 4; i++)
 		for (int b = 0; b < 8; b++)
 			be[i * 8 + b] = (unsigned char)(t[i] >> (56 - 8 * b));
-	(void)path;
-	if (f->written_ft)
-		fsetxattr(fd, "system.ntfs_times_be", be, 32, 0);
+	if (a->no_ntfs_xattrs)
+		return;
+	if (f->written_ft && fsetxattr(fd, "system.ntfs_times_be", be, 32, 0) != 0 &&
+	    (errno == ENOTSUP || errno == EOPNOTSUPP)) {
+		a->no_ntfs_xattrs = 1;
+		return;
+	}
 	if (f->attributes) {
 		uint32_t at = f->attributes & (0x1u | 0x2u | 0x4u | 0x20u); /* RO, hidden, system, archive */
 		unsigned char ab[4] = { (unsigned char)(at >> 24), (unsigned char)(at >> 16),
@@ -173,12 +177,13 @@ static int write_file(struct apply *a, struct apply_user *um, const struct store
 	/* not flushed here: the journal's batch flushes it (aj_commit) */
 	rc = store_catalog_read_file(a->cat, f, fd, err);
 	if (!rc)
-		set_times_attrs(fd, tmp.buf, f);
+		set_times_attrs(a, fd, f);
 	if (close(fd) != 0 && !rc)
 		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write file");
 	if (!rc)
-		rc = aj_place(a->j, tmp.buf, dest, replace, err);
-	unlink(tmp.buf);
+		rc = aj_place(a->j, tmp.buf, dest, replace | AJ_OWN_TEMP, err);
+	if (rc)
+		unlink(tmp.buf);
 	if (!rc) {
 		apply_cnt(a, um)->bytes += f->size;
 		a->bytes_done += f->size;

@@ -495,11 +495,17 @@ int aj_commit(struct aj *j, struct ws_error *err)
 		}
 		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
 			break;
-		if (linkat(j->workfd, q->tname, pfd, q->leaf, 0) != 0) {
-			rc = ws_error_set_errno(err, WS_E_IO, errno, q->rel, "cannot place file");
-			break;
+		/* one rename that never replaces; link + unlink where the file
+		 * system has no RENAME_NOREPLACE */
+		if (renameat2(j->workfd, q->tname, pfd, q->leaf, RENAME_NOREPLACE) != 0) {
+			if ((errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) ||
+			    linkat(j->workfd, q->tname, pfd, q->leaf, 0) != 0) {
+				rc = ws_error_set_errno(err, WS_E_IO, errno, q->rel,
+							"cannot place file");
+				break;
+			}
+			unlinkat(j->workfd, q->tname, 0);
 		}
-		unlinkat(j->workfd, q->tname, 0);
 		entry_done(j);
 	}
 	if (rc)
@@ -535,8 +541,8 @@ int aj_settle(struct aj *j, const char *host, struct ws_error *err)
 }
 
 /* Queue the temporary tname as the new file rel (see above). */
-static int place_later(struct aj *j, const char *tname, const char *rel, const char *dest,
-		       struct ws_error *err)
+static int place_later(struct aj *j, const char *tname, int own, const char *rel,
+		       const char *dest, struct ws_error *err)
 {
 	const char *slash = strrchr(rel, '/');
 	const char *name = slash ? slash + 1 : rel;
@@ -571,11 +577,14 @@ static int place_later(struct aj *j, const char *tname, const char *rel, const c
 	if (act.len)
 		ws_buf_addch(&act, '/');
 	ws_buf_adds(&act, leaf.buf);
-	/* out of the caller's way (it removes its temporary name) */
-	snprintf(qname, sizeof(qname), "q%lu", ++j->qn);
+	/* out of the caller's way, unless it leaves its temporary to us */
+	if (own)
+		snprintf(qname, sizeof(qname), "%s", tname);
+	else
+		snprintf(qname, sizeof(qname), "q%lu", ++j->qn);
 	tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    renameat(j->workfd, tname, j->workfd, qname) != 0) {
+	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode) || strlen(tname) >= sizeof(qname) ||
+	    (!own && renameat(j->workfd, tname, j->workfd, qname) != 0)) {
 		rc = ws_error_set_errno(err, WS_E_IO, tfd < 0 ? errno : EINVAL, dest,
 					"cannot place file");
 		goto out;
@@ -1131,15 +1140,16 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
 	const char *rel, *tname = temp_name(j, tmp);
 	struct stat st, ost;
-	int pfd = -1, tfd = -1, ofd = -1, rc;
+	int pfd = -1, tfd = -1, ofd = -1, rc, own = replace & AJ_OWN_TEMP;
 
+	replace &= ~AJ_OWN_TEMP;
 	if (!tname)
 		return ws_error_set(err, WS_E_INTERNAL, tmp, "not a temporary of the journal");
 	if ((rc = rel_of(j, dest, &rel, err)) ||
 	    (rc = refuse_journal_area(j, rel, dest, err)))
 		goto out;
 	if (!replace) {
-		rc = place_later(j, tname, rel, dest, err);
+		rc = place_later(j, tname, own, rel, dest, err);
 		goto out;
 	}
 	if ((rc = aj_commit(j, err)) ||

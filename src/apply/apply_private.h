@@ -88,6 +88,9 @@ int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err);
 /* replace = AJ_REPLACE_ALL: the old file's attributes replace the new
  * one's too (a hive: NTUSER.DAT stays hidden+system). */
 #define AJ_REPLACE_ALL 2
+/* or'ed into replace: on success the journal owns the temporary (the
+ * caller does not remove it), so a new file is queued without renaming it */
+#define AJ_OWN_TEMP 4
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err);
 
@@ -616,6 +619,7 @@ struct apply {
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 	uint64_t bytes_done;             /* file content written so far (progress) */
+	int no_ntfs_xattrs;              /* the target refused system.ntfs_*: not tried again */
 	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
 };
 
