@@ -17,17 +17,22 @@
 #include "util/ws_fs.h"
 #include "util/ws_root.h"
 
-static unsigned mode_flags[] = { 0, WS_ROOT_NO_OPENAT2 };
+/* CACHED: the same tests with the folder cache on (ws_root_cache_on) */
+#define CACHED 0x100u
+static unsigned mode_flags[] = { 0, WS_ROOT_NO_OPENAT2, CACHED, WS_ROOT_NO_OPENAT2 | CACHED };
 
 static struct ws_root *open_root(const char *dir, void **state)
 {
 	struct ws_root *r;
 	struct ws_error e;
+	unsigned f = *(unsigned *)*state;
 
 	ws_error_clear(&e);
-	tu_assert_ok(ws_root_open(dir, *(unsigned *)*state, &r, &e), &e);
-	if (*(unsigned *)*state)
+	tu_assert_ok(ws_root_open(dir, f & ~CACHED, &r, &e), &e);
+	if (f & WS_ROOT_NO_OPENAT2)
 		assert_false(ws_root_has_openat2(r));
+	if (f & CACHED)
+		ws_root_cache_on(r, 0);
 	return r;
 }
 
@@ -325,14 +330,133 @@ static void openat2_used_where_present(void **state)
 	free(dir);
 }
 
+
+/* ---- the folder cache ---- */
+
+static int note_before(void *ctx, const char *rel, struct ws_error *err)
+{
+	(void)err;
+	ws_buf_addf(ctx, "%s\n", rel);
+	return WS_OK;
+}
+
+static int note_newobj(void *ctx, int fd, int is_dir, const char *rel, struct ws_error *err)
+{
+	struct stat st;
+
+	(void)err;
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode) == !!is_dir);
+	ws_buf_addf(ctx, "%s\n", rel);
+	return WS_OK;
+}
+
+static void dropped(void *ctx, const char *rel)
+{
+	ws_buf_addf(ctx, "%s\n", rel);
+}
+
+/* Deferred folders: announced, known to lookups, absent on disk until
+ * ws_root_make_pending makes them (parents first, with the hooks); what is
+ * made in a cached folder is found ignoring case; dropped ones vanish. */
+static void cache_defers_folders(void **state)
+{
+	char *dir = tu_tmpdir(), *p;
+	struct ws_buf ann = WS_BUF_INIT, made = WS_BUF_INIT, got = WS_BUF_INIT,
+		      drop = WS_BUF_INIT;
+	struct ws_newobj hook = { note_newobj, &made };
+	struct ws_root *r;
+	struct ws_rdir *d;
+	struct ws_error e;
+	int fd;
+
+	mkd(dir, "Users/Alice");
+	r = open_root(dir, state);
+	ws_root_cache_on(r, 1);
+	ws_root_set_newobj(r, &hook);
+	ws_error_clear(&e);
+	tu_assert_ok(ws_root_mkdirs(r, "users/alice/Docs/Sub", note_before, &ann, NULL, &e), &e);
+	assert_string_equal(ann.buf, "Users/Alice/Docs\nUsers/Alice/Docs/Sub\n");
+	assert_true(ws_root_has_pending(r));
+	p = ws_xasprintf("%s/Users/Alice/Docs", dir);
+	assert_false(ws_path_exists(p));
+	/* known to lookups while pending, without a descriptor */
+	tu_assert_ok(ws_root_dir(r, "USERS/ALICE/docs", &d, NULL, &e), &e);
+	assert_true(ws_rdir_pending(d));
+	assert_int_equal(ws_rdir_fd(r, d), -1);
+	assert_int_equal(ws_rdir_find(r, d, "SUB", &got), 1);
+	assert_string_equal(got.buf, "Sub");
+	/* a second mkdirs announces nothing more */
+	tu_assert_ok(ws_root_mkdirs(r, "Users/Alice/Docs/Sub", note_before, &ann, NULL, &e), &e);
+	assert_string_equal(ann.buf, "Users/Alice/Docs\nUsers/Alice/Docs/Sub\n");
+	tu_assert_ok(ws_root_make_pending(r, &e), &e);
+	assert_false(ws_root_has_pending(r));
+	assert_true(ws_path_exists(p));
+	assert_string_equal(made.buf, "Users/Alice/Docs\nUsers/Alice/Docs/Sub\n");
+	fd = ws_rdir_fd(r, d);
+	assert_true(fd >= 0);
+	/* a file made there and told to the cache is found ignoring case */
+	assert_int_equal(close(openat(fd, "New.txt", O_CREAT | O_WRONLY, 0644)), 0);
+	ws_rdir_note(d, "New.txt", 1);
+	ws_buf_reset(&got);
+	assert_int_equal(ws_rdir_find(r, d, "NEW.TXT", &got), 1);
+	assert_string_equal(got.buf, "New.txt");
+	ws_rdir_note(d, "New.txt", 0);
+	assert_int_equal(ws_rdir_find(r, d, "new.txt", &got), 0);
+	/* pending folders dropped after a failure: children first, gone */
+	tu_assert_ok(ws_root_mkdirs(r, "Users/Alice/X/Y", NULL, NULL, NULL, &e), &e);
+	ws_root_drop_pending(r, dropped, &drop);
+	assert_string_equal(drop.buf, "Users/Alice/X/Y\nUsers/Alice/X\n");
+	assert_int_equal(ws_root_dir(r, "Users/Alice/X", &d, NULL, &e), WS_E_IO);
+	ws_root_free(r);
+	ws_buf_release(&ann);
+	ws_buf_release(&made);
+	ws_buf_release(&got);
+	ws_buf_release(&drop);
+	free(p);
+	free(dir);
+}
+
+/* More folders than descriptors held: the others are closed and opened
+ * again from their parents. */
+static void cache_reopens_beyond_limit(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct ws_root *r = open_root(dir, state);
+	struct ws_error e;
+	char rel[64];
+	int fd;
+
+	ws_root_cache_on(r, 0);
+	ws_error_clear(&e);
+	for (int i = 0; i < WS_ROOT_MAX_OPEN + 40; i++) {
+		snprintf(rel, sizeof(rel), "a/d%d/e", i);
+		tu_assert_ok(ws_root_mkdirs(r, rel, NULL, NULL, NULL, &e), &e);
+	}
+	for (int i = 0; i < WS_ROOT_MAX_OPEN + 40; i++) {
+		snprintf(rel, sizeof(rel), "A/D%d/E", i);
+		tu_assert_ok(ws_root_opendir(r, rel, &fd, NULL, &e), &e);
+		close(fd);
+	}
+	ws_root_free(r);
+	free(dir);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &mode_flags[0]), \
 		 cmocka_unit_test_prestate(fn, &mode_flags[1])
+#define CACHE(fn) cmocka_unit_test_prestate(fn, &mode_flags[2]), \
+		  cmocka_unit_test_prestate(fn, &mode_flags[3])
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		BOTH(names_match_as_ntfs),
 		BOTH(links_refused_on_every_step),
+		CACHE(names_match_as_ntfs),
+		CACHE(links_refused_on_every_step),
+		CACHE(mkdirs_announce_then_make),
+		BOTH(cache_defers_folders),
+		BOTH(cache_reopens_beyond_limit),
 		BOTH(mkdirs_announce_then_make),
 		BOTH(folder_swapped_after_mkdir),
 		cmocka_unit_test(remove_tree_never_follows),
