@@ -17,7 +17,7 @@
 # Usage: bench/apply_disk.sh [--quick|--tiny] [--update-doc]
 . "$(dirname "$0")/lib.sh"
 
-RUNS=$(size_pick 3 2 1)
+RUNS=${BENCH_RUNS:-$(size_pick 3 2 1)}
 NFILES=$(size_pick 30000 3000 60)
 q() { printf '%q' "$1"; }
 WS=$(q "$WINSTATE")
