@@ -25,10 +25,12 @@ for p in libhivex0 libarchive13 libsodium23 libexpat1 libpcre2-8-0 zlib1g libc6;
 done
 # Every library the binary needs comes from a package in Depends.
 for lib in $(readelf -d "$b/winstate" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+  # (awk reads to the end: an early exit would kill ldconfig with SIGPIPE,
+  # which pipefail turns into a failure)
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !f { print $NF; f = 1 }')
   [ -n "$path" ] || fail "cannot resolve $lib"
-  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1) ||
-    pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
+  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | sed -n '1s/:.*//p') ||
+    pkg=$(dpkg -S "$path" 2>/dev/null | sed -n '1s/:.*//p') || true
   [ -n "$pkg" ] || fail "no package owns $path"
   grep -qE "(^|, )$pkg( |,|$)" <<<"$depends" || fail "$lib ($pkg) missing from Depends: $depends"
 done
