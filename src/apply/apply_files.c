@@ -422,7 +422,7 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	if (conflict == APPLY_CONFLICT_DESTINATION) {
 		apply_cnt(a, um)->files_kept++;
 		apply_act(a, APPLY_FILE_KEEP, uname, f->path, tpath.buf, mwhy.len ? mwhy.buf :
-		    "the target has a different file there (--conflict destination)");
+		    "the target has a different file there (conflicts keep the destination's)");
 		goto out;
 	}
 	if (conflict == APPLY_CONFLICT_SOURCE) {

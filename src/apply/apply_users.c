@@ -187,8 +187,8 @@ int ausers_map(struct apply *a, struct ws_error *err)
 				um->mode = -1;
 				snprintf(why, sizeof(why), "no profile for %s on the target%s",
 					 um->new_account ? um->new_account : um->new_sid,
-					 a->maps.n ? "" : " (use --map-user OLD=NEW to pick one, "
-							  "or --mode auto to stage it for first sign-in)");
+					 a->maps.n ? "" : " (map the user to a profile the target has, "
+							  "or let apply stage it for first sign-in)");
 			} else {
 				um->mode = APPLY_MODE_FIRST_SIGN_IN;
 			}
@@ -214,7 +214,7 @@ int ausers_map(struct apply *a, struct ws_error *err)
 		} else if (um->mode == APPLY_MODE_FIRST_SIGN_IN) {
 			a->r->users_staged++;
 			um->rep->reason = ws_xstrdup(o->mode == APPLY_MODE_FIRST_SIGN_IN ?
-						     "--mode first-sign-in" :
+						     "staged for first sign-in, as the mode asks" :
 						     "no profile on the target: staged for first sign-in");
 		} else {
 			a->r->users_missing++;

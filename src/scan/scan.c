@@ -259,10 +259,10 @@ static const char *user_skip_reason(const struct scan_opts *o,
 		return NULL;
 	if (o->users_since_days)
 		return user_recent(o, p) ? NULL :
-					   "not used within --users-since days";
+					   "not used within the days the users-since limit allows";
 	if (scan_users_match(o->users_exclude, o->n_users_exclude, domain, name,
 			     p->sid))
-		return "excluded by --users-exclude";
+		return "excluded by a users-exclude pattern";
 	return NULL;
 }
 

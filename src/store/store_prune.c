@@ -207,7 +207,7 @@ int store_prune(struct store *st, const struct store_prune_opts *opts,
 			stats->scans_kept_users++;
 			ws_logf(opts->log, WS_LOG_INFO, refs[i].id,
 				"kept: the newest scan of %s with users "
-				"(the newer ones have none; --force removes it)",
+				"(the newer ones have none; a forced prune removes it)",
 				refs[i].device);
 			continue;
 		}

@@ -46,6 +46,25 @@ for mod in sorted(os.listdir(src)):
                     line = text.count('\n', 0, m.start()) + 1
                     print('%s:%d: option named in an error: "%s"' % (path, line, lit))
                     bad += 1
+# Every other text of the library too (reasons in reports, log lines):
+# options are the CLI's words.  Only the command lines of the Windows tools
+# the first-sign-in script runs (winget) are options of theirs.
+for mod in sorted(os.listdir(src)):
+    if mod == 'cli' or not os.path.isdir(os.path.join(src, mod)):
+        continue
+    for name in sorted(os.listdir(os.path.join(src, mod))):
+        if not name.endswith('.c'):
+            continue
+        path = os.path.join(src, mod, name)
+        text = open(path, encoding='utf-8', errors='replace').read()
+        for m in re.finditer(r'"((?:[^"\\\n]|\\.)*)"', text):
+            lit = m.group(1)
+            if 'winget' in lit:
+                continue
+            if re.search(r'(^|[^-\w])--[a-z]', lit):
+                line = text.count('\n', 0, m.start()) + 1
+                print('%s:%d: option named in a library text: "%s"' % (path, line, lit))
+                bad += 1
 sys.exit(1 if bad else 0)
 PY
 
