@@ -33,15 +33,16 @@ BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev li
 # HTML wave report headless (t81), fdisk (sfdisk) to make disk images,
 # wimtools (wimcapture/wimapply) for the wimlib refresh hook (t87), zstd for
 # storecraft's 2.0 blobs (t41), cifs-utils for the wave kit's unreachable-share
-# case (t86).
+# case (t86), restic, hyperfine and time for the benchmark smoke test (t90:
+# without them it could only skip).
 TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex libregf-utils
            reglookup ntfs-3g attr python3 clang libclang-rt-14-dev wine python3-samba
-           groff-base man-db dpkg-dev chromium fdisk wimtools zstd cifs-utils)
+           groff-base man-db dpkg-dev chromium fdisk wimtools zstd cifs-utils restic hyperfine time)
 # The demo builds the fixture generator (part of the test tree: cmocka) and
 # summarises with python3; fuzzing needs clang; bench compares with hivexml.
 DEMO_PKGS=(libcmocka-dev python3)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
-BENCH_PKGS=(libcmocka-dev libhivex-bin python3 zstd)
+BENCH_PKGS=(libcmocka-dev libhivex-bin python3 zstd restic hyperfine time tar gzip xz-utils)
 # The boot image: live-build (its binary-stage tools are installed inside the
 # image's chroot by live-build itself), CPack's dpkg-dev; QEMU and sfdisk to
 # boot it on a fixture disk.
@@ -132,10 +133,6 @@ case "$cmd" in
       *) echo "build.sh print-deps: unknown command $1" >&2; exit 11 ;;
     esac ;;
   bench) install_deps "${BUILD_PKGS[@]}" "${BENCH_PKGS[@]}"
-         for t in restic hyperfine; do
-           command -v "$t" >/dev/null ||
-             { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$t" >/dev/null; }
-         done
          bash bench/run.sh "$@" ;;
   *) echo "usage: ./build.sh [build|test|demo|fuzz|bench|image|image-test|deps|test-deps]" >&2; exit 11 ;;
 esac
