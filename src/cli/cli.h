@@ -5,8 +5,9 @@
  * messages and exit codes (docs/exit-codes.md).
  *
  * Each cmd_<name>() parses its options with getopt_long (`+` mode, so the
- * first non-option ends parsing), answers --help on stdout with exit
- * WS_HELP, reports bad usage through cli_usage() (exit WS_E_USAGE), does
+ * first non-option ends parsing), answers --help on stdout with exit 0
+ * (WS_OK), reports bad usage through cli_usage() or, for an option
+ * getopt_long refused, cli_bad_option() (exit WS_E_USAGE), does
  * its work through library calls, and returns the exit code.
  */
 #ifndef CLI_H

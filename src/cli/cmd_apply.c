@@ -9,6 +9,7 @@
 
 #include "apply/apply.h"
 #include "cli/cli_common.h"
+#include "cli/cli_text.h"
 #include "cli/cli_json.h"
 #include "rules/rules.h"
 #include "util/ws_buf.h"
@@ -592,12 +593,12 @@ int cmd_apply(int argc, char **argv)
 		case OPT_JSON: plan.json = 1; break;
 		case 'v': verbose++; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
-		default: rc = cli_usage("apply", "unknown option"); goto out;
+		case 'h': fputs(usage_text, stdout); rc = WS_OK; goto out;
+		default: rc = cli_bad_option("apply", options, "+vqh", argc, argv); goto out;
 		}
 	}
 	if (optind < argc) {
-		rc = cli_usage("apply", "unexpected argument '%s'", argv[optind]);
+		rc = cli_unexpected("apply", argv[optind]);
 		goto out;
 	}
 	if (inventory && (o.target || o.device)) {

@@ -11,6 +11,7 @@
 
 #include "blockdev/blockdev.h"
 #include "cli/cli_common.h"
+#include "cli/cli_text.h"
 #include "cli/cli_json.h"
 #include "util/ws_buf.h"
 #include "volume/volume.h"
@@ -352,12 +353,12 @@ int cmd_devices(int argc, char **argv)
 		switch (c) {
 		case OPT_JSON: o.json = 1; break;
 		case OPT_NOSIZES: o.sizes = 0; break;
-		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
+		case 'h': fputs(usage_text, stdout); rc = WS_OK; goto out;
 		default:
 			if ((rc = cli_bde_option(&keys, c, optarg)) == 0)
 				break;
 			if (rc < 0)
-				rc = cli_usage("devices", "unknown option");
+				rc = cli_bad_option("devices", options, "+h", argc, argv);
 			goto out;
 		}
 	}

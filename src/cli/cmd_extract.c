@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_common.h"
 
 static const char extract_usage[] =
@@ -77,11 +78,11 @@ int cmd_extract(int argc, char **argv)
 			free(inc);
 			free(exc);
 			fputs(extract_usage, stdout);
-			return WS_HELP;
+			return WS_OK;
 		default:
 			free(inc);
 			free(exc);
-			return cli_usage("extract", "unknown option");
+			return cli_bad_option("extract", extract_options, "+h", argc, argv);
 		}
 	}
 	rc = WS_OK;

@@ -10,6 +10,7 @@
 
 #include "apps/apps.h"
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_common.h"
 #include "cli/cli_json.h"
 #include "reg/reg.h"
@@ -570,8 +571,8 @@ int cmd_list(int argc, char **argv)
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case 'h':
-		case OPT_HELP: fputs(list_usage, stdout); return WS_HELP;
-		default: return cli_usage("list", "unknown option");
+		case OPT_HELP: fputs(list_usage, stdout); return WS_OK;
+		default: return cli_bad_option("list", list_options, "+h", argc, argv);
 		}
 	}
 	if (optind < argc)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_common.h"
 
 static const char prune_usage[] =
@@ -70,8 +71,8 @@ int cmd_prune(int argc, char **argv)
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case 'h':
-		case OPT_HELP: fputs(prune_usage, stdout); return WS_HELP;
-		default: return cli_usage("prune", "unknown option");
+		case OPT_HELP: fputs(prune_usage, stdout); return WS_OK;
+		default: return cli_bad_option("prune", prune_options, "+h", argc, argv);
 		}
 	}
 	if (optind < argc)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_text.h"
 #include "cli/cli_json.h"
 #include "report/report.h"
 #include "util/ws_buf.h"
@@ -844,8 +845,8 @@ int cmd_report(int argc, char **argv)
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
 		case 'q': sink.quiet = 1; break;
 		case 'v': sink.verbose++; break;
-		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
-		default: rc = cli_usage("report", "unknown option"); goto out;
+		case 'h': fputs(usage_text, stdout); rc = WS_OK; goto out;
+		default: rc = cli_bad_option("report", options, "+vqh", argc, argv); goto out;
 		}
 	}
 	if (optind < argc) {

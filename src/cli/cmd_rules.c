@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "blockdev/blockdev.h"
 #include "cli/cli_common.h"
 #include "rules/rules.h"
@@ -92,8 +93,8 @@ static int cmd_lint(int argc, char **argv)
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h': lint_usage(stdout); return WS_HELP;
-		default: return cli_usage("rules lint", "unknown option");
+		case 'h': lint_usage(stdout); return WS_OK;
+		default: return cli_bad_option("rules lint", opts, "+c:qh", argc, argv);
 		}
 	}
 	if (optind >= argc)
@@ -385,11 +386,11 @@ static int src_parse(int argc, char **argv, const char *cmd, int want_out,
 				return cli_usage(cmd, "-o is for genconfig");
 			*outp = optarg;
 			break;
-		case 'h': lint_usage(stdout); return WS_HELP;
+		case 'h': lint_usage(stdout); return WS_HELP; /* the caller exits 0 */
 		default:
 			if ((rc = cli_bde_option(&so->keys, c, optarg)) == 0)
 				break;
-			return rc < 0 ? cli_usage(cmd, "unknown option") : rc;
+			return rc < 0 ? cli_bad_option(cmd, opts, "+s:r:c:u:o:h", argc, argv) : rc;
 		}
 	}
 	if (!so->source)
@@ -480,8 +481,11 @@ static int cmd_explain(int argc, char **argv)
 	int rc, type, has_leaf = 0, included = 0, hkcu, sys_pass;
 
 	rc = src_parse(argc, argv, "rules explain", 0, &so, &dummy);
-	if (rc)
+	if (rc) {
+		if (rc == WS_HELP)
+			rc = WS_OK; /* help was printed */
 		goto out;
+	}
 	obj = argv[optind];
 	if (parse_object(obj, &type, &node, &leaf, &has_leaf) < 0) {
 		rc = cli_usage("rules explain", "cannot read OBJECT '%s'", obj);
@@ -569,8 +573,11 @@ static int cmd_genconfig(int argc, char **argv)
 	int rc;
 
 	rc = src_parse(argc, argv, "rules genconfig", 1, &so, &path);
-	if (rc)
+	if (rc) {
+		if (rc == WS_HELP)
+			rc = WS_OK; /* help was printed */
 		goto out;
+	}
 	cli_log_init(&log, &sink);
 	if ((rc = src_open(&so, &log, &rs, &vol)))
 		goto out;
@@ -622,7 +629,7 @@ int cmd_rules(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		lint_usage(stdout);
-		return WS_HELP;
+		return WS_OK;
 	}
 	if (!strcmp(argv[1], "lint"))
 		return cmd_lint(argc - 1, argv + 1);
@@ -632,5 +639,14 @@ int cmd_rules(int argc, char **argv)
 		return cmd_explain(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "genconfig"))
 		return cmd_genconfig(argc - 1, argv + 1);
-	return cli_usage("rules", "unknown subcommand '%s'", argv[1]);
+	{
+		static const char *const subs[] = { "lint", "vars", "explain", "genconfig" };
+		const char *best = cli_closest(argv[1], subs, 4);
+
+		if (best)
+			return cli_usage("rules", "unknown subcommand '%s' (did you mean %s?)", argv[1],
+					 best);
+	}
+	return cli_usage("rules", "unknown subcommand '%s' (lint, vars, explain, genconfig)",
+			 argv[1]);
 }

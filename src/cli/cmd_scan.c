@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli_common.h"
+#include "cli/cli_text.h"
 #include "cli/cli_json.h"
 #include "blockdev/blockdev.h"
 #include "scan/scan.h"
@@ -503,17 +504,17 @@ int cmd_scan(int argc, char **argv)
 		case OPT_ALLOWEMPTY: allow_empty = 1; break;
 		case 'v': verbose++; break;
 		case 'q': quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); rc = WS_HELP; goto out;
+		case 'h': fputs(usage_text, stdout); rc = WS_OK; goto out;
 		default:
 			if ((rc = cli_bde_option(&bde_keys, c, optarg)) == 0)
 				break;
 			if (rc < 0)
-				rc = cli_usage("scan", "unknown option");
+				rc = cli_bad_option("scan", options, "+vqh", argc, argv);
 			goto out;
 		}
 	}
 	if (optind < argc) {
-		rc = cli_usage("scan", "unexpected argument '%s'", argv[optind]);
+		rc = cli_unexpected("scan", argv[optind]);
 		goto out;
 	}
 	if (!sources.n && !inventory) {

@@ -8,6 +8,7 @@
 
 #include "apply/apply.h"
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_json.h"
 
 static const char usage_text[] =
@@ -54,8 +55,8 @@ int cmd_undo(int argc, char **argv)
 		case OPT_JSON: json = 1; break;
 		case OPT_LOG: log_path = optarg; break;
 		case 'q': sink.quiet = 1; break;
-		case 'h': fputs(usage_text, stdout); return WS_HELP;
-		default: return cli_usage("undo", "unknown option");
+		case 'h': fputs(usage_text, stdout); return WS_OK;
+		default: return cli_bad_option("undo", options, "+qh", argc, argv);
 		}
 	}
 	if (optind < argc)

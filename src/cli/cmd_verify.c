@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 #include "cli/cli_common.h"
 #include "cli/cli_json.h"
 #include "util/ws_buf.h"
@@ -114,8 +115,8 @@ int cmd_verify(int argc, char **argv)
 			key.threads = (unsigned)threads;
 			break;
 		case 'h':
-		case OPT_HELP: fputs(verify_usage, stdout); return WS_HELP;
-		default: return cli_usage("verify", "unknown option");
+		case OPT_HELP: fputs(verify_usage, stdout); return WS_OK;
+		default: return cli_bad_option("verify", verify_options, "+h", argc, argv);
 		}
 	}
 	if (optind < argc)

@@ -2,10 +2,12 @@
  * main.c - the winstate program: global options and dispatch of subcommands
  * from a table to one file each (cmd_<name>.c).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_text.h"
 
 static const struct cli_command commands[] = {
 	{ "scan", cmd_scan, "capture users' settings and files from offline Windows installations" },
@@ -24,32 +26,98 @@ static const struct cli_command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: winstate <command> [options]\n"
-		     "       winstate --help | --version\n\ncommands:\n");
+		     "       winstate help [<command>] | --help | --version\n\ncommands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
 		fprintf(out, "  %-8s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun 'winstate <command> --help' for the options of a command.\n"
+	fprintf(out, "\nRun 'winstate help <command>' or 'winstate <command> --help' for the\n"
+		     "options of a command.\n"
 		     "Exit codes are listed in docs/exit-codes.md.\n");
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (const struct cli_command *c = commands; c->name; c++)
+		if (!strcmp(name, c->name))
+			return c;
+	return NULL;
+}
+
+/* "unknown command 'X'" with the closest command's name; exit 11. */
+static int unknown_command(const char *name)
+{
+	const char *names[32];
+	size_t n = 0;
+	const char *best;
+
+	for (const struct cli_command *c = commands; c->name && n < 32; c++)
+		names[n++] = c->name;
+	best = cli_closest(name, names, n);
+	if (best)
+		fprintf(stderr, "winstate: unknown command '%s' (did you mean %s?)\n", name, best);
+	else
+		fprintf(stderr, "winstate: unknown command '%s'\n", name);
+	fprintf(stderr, "Run 'winstate --help' for the list of commands.\n");
+	return WS_E_USAGE;
+}
+
+/* `winstate help CMD [SUB]`: CMD's own --help (exit 0). */
+static int help_command(int argc, char **argv)
+{
+	const struct cli_command *c;
+	char *hargv[4];
+	int n = 0;
+
+	if (argc < 3) {
+		usage(stdout);
+		return WS_OK;
+	}
+	if (!(c = find_command(argv[2])))
+		return unknown_command(argv[2]);
+	hargv[n++] = argv[2];
+	if (argc > 3 && c->fn == cmd_rules)
+		hargv[n++] = argv[3];  /* a subcommand: `help rules genconfig` */
+	hargv[n++] = (char *)"--help";
+	hargv[n] = NULL;
+	return c->fn(n, hargv);
 }
 
 int main(int argc, char **argv)
 {
+	const struct cli_command *c;
+
+	/* the commands word every refused option themselves (cli_bad_option) */
+	opterr = 0;
 	if (argc < 2) {
 		usage(stderr);
 		return WS_E_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))  {
 		usage(stdout);
-		return WS_HELP;
+		return WS_OK;
 	}
+	if (!strcmp(argv[1], "help"))
+		return help_command(argc, argv);
 	if (!strcmp(argv[1], "--version")) {
 		printf("winstate %s\n", WS_VERSION);
 		return WS_OK;
 	}
-	for (const struct cli_command *c = commands; c->name; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
-	fprintf(stderr, "winstate: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return WS_E_USAGE;
+	if ((c = find_command(argv[1])))
+		return c->fn(argc - 1, argv + 1);
+	if (argv[1][0] == '-') {
+		static const struct option top[] = {
+			{ "help", no_argument, NULL, 'h' },
+			{ "version", no_argument, NULL, 'V' },
+			{ NULL, 0, NULL, 0 }
+		};
+		const char *best = argv[1][1] == '-' ? cli_closest_option(argv[1] + 2, top) : NULL;
+
+		if (best)
+			fprintf(stderr, "winstate: unknown option '%s' (did you mean --%s?)\n", argv[1],
+				best);
+		else
+			fprintf(stderr, "winstate: unknown option '%s'\n", argv[1]);
+		usage(stderr);
+		return WS_E_USAGE;
+	}
+	return unknown_command(argv[1]);
 }

@@ -10,8 +10,8 @@ small_rules "$t/r.xml"
 "$WSFIXTURE" --out "$t/tgt-empty" --kind target --seed 3 >/dev/null
 
 # Command line.
-expect_exit 1 "$WINSTATE" --help
-expect_exit 1 "$WINSTATE" scan --help
+expect_exit 0 "$WINSTATE" --help
+expect_exit 0 "$WINSTATE" scan --help
 expect_exit 11 "$WINSTATE"
 expect_exit 11 "$WINSTATE" frobnicate
 expect_exit 11 "$WINSTATE" scan --store "$t/st"

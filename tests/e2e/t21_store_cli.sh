@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 t=$(e2e_tmpdir)
-for c in list verify extract prune; do expect_exit 1 "$WINSTATE" $c --help; done
+for c in list verify extract prune; do expect_exit 0 "$WINSTATE" $c --help; done
 "$WSFIXTURE" --out "$t/src" --users 2 --files 30 --computer PC-A --manifest "$t/manifest.tsv" >/dev/null
 "$WSFIXTURE" --out "$t/src2" --users 1 --files 10 --computer PC-B --seed 7 >/dev/null
 "$WINSTATE" scan --source "$t/src" --store "$t/store" >/dev/null 2>&1 || fail "scan PC-A"

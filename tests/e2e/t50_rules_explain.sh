@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$(e2e_tmpdir)
-expect_exit 1 "$WINSTATE" rules --help
+expect_exit 0 "$WINSTATE" rules --help
 grep -q genconfig "$T/last.out" "$T/last.err" || fail "'rules --help' does not name genconfig"
 "$WSFIXTURE" --out "$T/src" --users 2 --files 2 --no-stale >/dev/null || fail "fixture"
 

@@ -6,8 +6,8 @@ set -u
 T=$(e2e_tmpdir)
 SRC=$WS_SOURCE_DIR
 
-# `rules --help` is help (exit 1) and names lint: a broken command table fails
-expect_exit 1 "$WINSTATE" rules --help
+# `rules --help` is help (exit 0) and names lint: a broken command table fails
+expect_exit 0 "$WINSTATE" rules --help
 grep -q lint "$T/last.out" "$T/last.err" || fail "'rules --help' does not name lint"
 
 # our shipped rule files lint clean (no errors, no warnings)
