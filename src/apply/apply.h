@@ -44,10 +44,14 @@
  * (%USERPROFILE% in REG_EXPAND_SZ data of staged users), old SID -> new SID
  * of every mapped user, source system drive -> target system drive.
  *
+ * Other drives: a system file of another drive than the scan's system drive
+ * lands on the target's system drive in the same folders (USMT's rule for a
+ * drive the destination lacks), one warning per drive with its count.
+ *
  * Safety: before anything is written the whole catalog is checked; a file
- * path that is not absolute, holds "", "." or ".." components, names
- * another drive, or would pass through a link on the target refuses the
- * whole apply (WS_E_UNSUPPORTED), target untouched.  A dirty target hive
+ * path that is not absolute, holds "", "." or ".." components, or (where it
+ * lands) would pass through a link on the target refuses the whole apply
+ * (WS_E_UNSUPPORTED), target untouched.  A dirty target hive
  * (unreplayed transaction logs) refuses it too (WS_E_HIVE).
  *
  * Store apps (docs/apply.md "Store apps"): for every offline or staged user

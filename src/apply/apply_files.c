@@ -253,6 +253,15 @@ static int stage_file(struct apply *a, struct apply_user *um, const struct store
 	asub_string(f->path, um->subs, um->nsubs, &tpath);
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, apply_cnt(a, um)))
 		goto out;
+	/* a locationModify onto a drive the target lacks: its system drive */
+	if (afiles_other_drive(tpath.buf, a->drive_to[0])) {
+		struct ws_buf moved = WS_BUF_INIT;
+
+		afiles_reroute(tpath.buf, a->drive_to[0], &moved);
+		ws_buf_reset(&tpath);
+		ws_buf_adds(&tpath, moved.buf);
+		ws_buf_release(&moved);
+	}
 	if (off_limits(a, um, f, tpath.buf))
 		goto out;
 	rel = afiles_profile_rel(tpath.buf, um->dst_win);
@@ -307,17 +316,48 @@ out:
 	return rc;
 }
 
+char afiles_other_drive(const char *path, char system_drive)
+{
+	char d;
+
+	if (!path || !path[0] || path[1] != ':' || (path[2] != '\\' && path[2] != '\0'))
+		return 0;
+	d = (char)(path[0] & ~0x20);
+	if (d < 'A' || d > 'Z' || d == (char)(system_drive & ~0x20))
+		return 0;
+	return d;
+}
+
+void afiles_reroute(const char *path, char drive, struct ws_buf *out)
+{
+	ws_buf_reset(out);
+	ws_buf_addf(out, "%c:", drive);
+	ws_buf_adds(out, path + 2);
+	if (out->len == 2)
+		ws_buf_addch(out, '\\');
+}
+
 /* Windows path on the target of a file record; 0 when not placeable
- * (reason set). */
+ * (reason set).  A system file of another drive of the scan lands on the
+ * target's system drive, in the same folders (USMT's rule for a drive the
+ * destination lacks; docs/apply.md "Files of other drives"). */
 int afiles_target_path(struct apply *a, struct apply_user *um, const struct store_file *f,
 		       struct ws_buf *tpath, const char **why)
 {
+	struct ws_buf moved = WS_BUF_INIT;
+	const char *path = f->path;
+
 	if (um && !afiles_profile_rel(f->path, um->src->profile_path)) {
 		*why = "file of a user lies outside that user's profile";
 		return 0;
 	}
+	if (!um && afiles_other_drive(f->path, a->drive_from[0])) {
+		afiles_reroute(f->path, a->drive_from[0], &moved);
+		path = moved.buf;
+	}
 	ws_buf_reset(tpath);
-	asub_string(f->path, um ? um->subs : a->syssubs, um ? um->nsubs : a->nsyssubs, tpath);
+	asub_string(path, um ? um->subs : a->syssubs, um ? um->nsubs : a->nsyssubs, tpath);
+	ws_buf_release(&moved);
 	return 1;
 }
 
@@ -371,6 +411,15 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	}
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, apply_cnt(a, um)))
 		goto out;
+	/* a locationModify onto a drive the target lacks: its system drive */
+	if (afiles_other_drive(tpath.buf, a->drive_to[0])) {
+		struct ws_buf moved = WS_BUF_INIT;
+
+		afiles_reroute(tpath.buf, a->drive_to[0], &moved);
+		ws_buf_reset(&tpath);
+		ws_buf_adds(&tpath, moved.buf);
+		ws_buf_release(&moved);
+	}
 	if (off_limits(a, um, f, tpath.buf))
 		goto out;
 	/* through the journal's folder cache; a file of the open batch

@@ -686,8 +686,16 @@ int aregs_commit(struct apply *a, struct reg_hive *h, struct ws_error *err);
 int afiles_open_read(struct apply *a, const char *host, int *fd, struct ws_error *err);
 /* Profile-relative part of a user's file path, or NULL. */
 const char *afiles_profile_rel(const char *path, const char *profile);
-/* Windows path on the target of a file record; 0 when not placeable
- * (reason set). */
+/* The drive letter (upper case) of the Windows path `path` when it is
+ * "X:\\..." on another drive than `system_drive`; 0 otherwise (the system
+ * drive, not drive-absolute). */
+char afiles_other_drive(const char *path, char system_drive);
+/* "X:\\rest" -> "<drive>:\\rest" into out (reset first): the file of a
+ * drive the target lacks, in the same folders of `drive` (USMT). */
+void afiles_reroute(const char *path, char drive, struct ws_buf *out);
+/* Windows path on the target of a file record (a system file of another
+ * drive rerouted to the scan's system drive, then rewritten); 0 when not
+ * placeable (reason set). */
 int afiles_target_path(struct apply *a, struct apply_user *um, const struct store_file *f,
 		       struct ws_buf *tpath, const char **why);
 /* One catalog file or folder onto the target (or into a staged user's

@@ -13,16 +13,29 @@
 #include "reg/reg_map.h"
 #include "util/ws_winname.h"
 
-/* Why a catalog path cannot be placed: not on the scan's system drive, or
- * a name Windows cannot hold (ws_winpath_check: '..', streams, devices...);
- * NULL when it can. */
-static const char *path_refusal(const char *p, char drive)
+/* Why a catalog path cannot be placed: a name Windows cannot hold
+ * (ws_winpath_check: not drive-absolute, '..', streams, devices...); NULL
+ * when it can.  Other drives than the scan's system drive are rerouted
+ * (afiles_target_path), then checked where they land. */
+static const char *path_refusal(const char *p)
 {
-	const char *why = ws_winpath_check(p, NULL);
+	return ws_winpath_check(p, NULL);
+}
 
-	if (!why && (p[0] | 0x20) != (drive | 0x20))
-		why = "not on the scan's system drive";
-	return why;
+/* One warning per drive the target does not have (rerouted files). */
+static void warn_rerouted(struct apply *a, const uint64_t *per_drive)
+{
+	for (int d = 0; d < 26; d++) {
+		char where[4] = { (char)('A' + d), ':', '\\', 0 };
+		unsigned long long n = per_drive[d];
+
+		if (!n)
+			continue;
+		ws_logf(a->log, WS_LOG_WARN, where,
+			"the target has no drive %c: here: the scan's %llu file%s and folder%s of "
+			"that drive are placed on its system drive %s in the same folders, as "
+			"USMT does", 'A' + d, n, n == 1 ? "" : "s", n == 1 ? "" : "s", a->drive_to);
+	}
 }
 
 static int probe_clean(const char *host, struct ws_error *err)
@@ -91,6 +104,7 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 	char drive = store_catalog_info(a->cat)->system_drive;
 	struct ws_root *walk = NULL;
 	unsigned nref = 0;
+	uint64_t rerouted[26] = { 0 };
 	int rc;
 
 	/* every file's folders looked at once (a cache of this pass only: the
@@ -130,11 +144,10 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		}
 		if (rec.kind != STORE_REC_FILE)
 			continue;
-		if ((why = path_refusal(rec.u.file.path, drive))) {
+		if ((why = path_refusal(rec.u.file.path))) {
 			refuse(a, &nref, rec.u.file.path, err,
-			       "this store entry's path is not one Windows can hold on the "
-			       "scan's system drive %c: (%s); nothing was written to the target",
-			       drive, why);
+			       "this store entry's path is not one Windows can hold (%s); "
+			       "nothing was written to the target", why);
 			continue;
 		}
 		if (rec.u.file.user != STORE_SYSTEM) {
@@ -144,6 +157,12 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		}
 		if (!planned_path(a, um, &rec.u.file, &tpath))
 			continue;
+		if (!um) {
+			char d = afiles_other_drive(rec.u.file.path, drive);
+
+			if (d)
+				rerouted[d - 'A']++;
+		}
 		if ((why = ws_winpath_check(tpath.buf, NULL))) {
 			refuse(a, &nref, rec.u.file.path, err,
 			       "on the target it would be %s (%s); nothing was written to the "
@@ -175,6 +194,7 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		rc = WS_E_UNSUPPORTED;
 		goto out;
 	}
+	warn_rerouted(a, rerouted);
 	store_catalog_rewind(a->cat);
 	/* Hives that will be written must be clean. */
 	{

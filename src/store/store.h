@@ -512,9 +512,9 @@ struct store_extract_stats {
 
 /*
  * Restore the catalog's files into opts->dest as dest/<drive>/<path...>
- * (C:\Users\a\x.txt -> dest/C/Users/a/x.txt), with their write times.
- * Refused (reported, skipped): paths not on the scan's system drive, not
- * absolute, with "", ".", "..", '/' or NUL components, longer than 4096
+ * (C:\Users\a\x.txt -> dest/C/Users/a/x.txt, D:\Data\y -> dest/D/Data/y:
+ * every drive of the scan in its own folder), with their write times.
+ * Refused (reported, skipped): paths not drive-absolute, with "", ".", "..", '/' or NUL components, longer than 4096
  * bytes.  Nothing is written outside dest: no symlink is followed, existing
  * files are never overwritten (-> reported as refused).  Every undamaged
  * file is written (to a temporary name, renamed when complete).  Returns

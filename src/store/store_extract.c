@@ -51,7 +51,7 @@ static void xproblem(struct xctx *x, int kind, const char *object,
  * Split a Windows path into components (backslash separated) after the
  * drive: returns the count, or -1 with *why set when the path is refused.
  */
-static int split_path(const char *path, char drive, char *copy,
+static int split_path(const char *path, char *copy,
 		      char **comp, size_t max, const char **why)
 {
 	size_t len = strlen(path), n = 0;
@@ -64,10 +64,6 @@ static int split_path(const char *path, char drive, char *copy,
 	if (len < 3 || path[1] != ':' || path[2] != '\\' ||
 	    !((path[0] >= 'A' && path[0] <= 'Z') || (path[0] >= 'a' && path[0] <= 'z'))) {
 		*why = "not an absolute Windows path";
-		return -1;
-	}
-	if ((path[0] & ~0x20) != drive) {
-		*why = "path on another drive than the scanned system";
 		return -1;
 	}
 	memcpy(copy, path + 3, len - 2);
@@ -180,16 +176,15 @@ static void set_times(int fd, const struct store_file *f)
 static int extract_one(struct xctx *x, const struct store_file *f,
 		       struct ws_error *err)
 {
-	const struct store_scan_info *in = store_catalog_info(x->cat);
 	char *copy = ws_xmalloc(strlen(f->path) + 1);
 	char *comp[512];
 	const char *why = NULL;
 	int n, dfd = -1, fd = -1, rc = WS_OK;
 	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
-	char drive[2] = { in->system_drive, 0 };
+	char drive[2] = { (char)(f->path[0] & ~0x20), 0 };
 	char *all[513];
 
-	n = split_path(f->path, in->system_drive, copy, comp, 512, &why);
+	n = split_path(f->path, copy, comp, 512, &why);
 	if (n < 0 || (n == 0 && !(f->flags & STORE_FILE_DIR))) {
 		x->s->refused++;
 		xproblem(x, STORE_PROBLEM_FILE, "", f->path, why ? why : "not a file path");

@@ -145,6 +145,27 @@ PY
 done
 [ "$sums" = "$(sha256sum gpt.img mbr.img)" ] || fail "a scan changed a disk image"
 
+# Apply: the data drive's files land on the target's system drive in the
+# same folders (the target has no D:/E: apply can reach; USMT does the
+# same), one warning per drive, and undo puts the target back exactly.
+for disk in gpt mbr; do
+  case $disk in gpt) L=D ;; mbr) L=E ;; esac
+  "$WSFIXTURE" --out tgt-$disk --kind target --existing-user user1 --seed 3 >/dev/null || fail "target fixture"
+  before=$(tree_hash tgt-$disk)
+  # 3: the fixture's cloud-only OneDrive files are skipped
+  expect_exit 3 "$WINSTATE" apply --allow-plain-target --store st-$disk --device DISK-E2E --target tgt-$disk
+  grep -qF "warning: $L:\\: the target has no drive $L: here: the scan's 2 files and folders of that drive are placed on its system drive C:" last.err ||
+    { cat last.err; fail "$disk: no warning naming $L: and its count"; }
+  [ "$(grep -c 'has no drive' last.err)" -eq 1 ] || fail "$disk: more than one warning per drive"
+  "$WINSTATE" extract --store st-$disk --device DISK-E2E --to ex-$disk >/dev/null || fail "$disk: extract"
+  [ "$(cat tgt-$disk/Data/plan.txt)" = plan ] &&
+    cmp -s tgt-$disk/Data/Projects/model.bin ex-$disk/$L/Data/Projects/model.bin &&
+    [ "$(stat -c %s tgt-$disk/Data/Projects/model.bin)" -eq 70000 ] ||
+    fail "$disk: $L:\\Data not placed at C:\\Data (or extract did not keep it under $L/)"
+  expect_exit 0 "$WINSTATE" undo --target tgt-$disk
+  [ "$before" = "$(tree_hash tgt-$disk)" ] || fail "$disk: undo did not restore the target exactly"
+done
+
 # winstate devices on the GPT disk: against its golden file.
 expect_exit 0 "$WINSTATE" devices --json gpt.img
 python3 "$E2E_DIR/golden/golden.py" last.out "$E2E_DIR/golden/devices-gpt.json" "$t" "$WS_SOURCE_DIR" ||

@@ -200,8 +200,23 @@ f1() { printf '{"add_files": [{"user": %s, "path": "%s", "text": "hostile\\n"}]}
 # Paths that leave the target.
 hostile DOTDOT 36 'refused' "$(f1 0 "$A\\\\..\\\\..\\\\..\\\\sentinel\\\\Users\\\\alice\\\\keep.txt")"
 extracted DOTDOT 3 "'\\.' or '\\.\\.' name"
-hostile OTHERDRIVE 36 'refused' "$(f1 null 'D:\\Users\\alice\\x.txt')"
-extracted OTHERDRIVE 3 'another drive'
+# Another drive's file lands on the target's system drive in the same
+# folders (USMT's rule for a drive the target lacks), with one warning, and
+# undo takes it away; extract keeps it in its drive's own folder.  Once
+# rerouted it meets every check a system-drive path does.
+hostile OTHERDRIVE 0 "the target has no drive D: here: the scan's 1 file and folder of that drive are placed on its system drive C:" \
+  "$(f1 null 'D:\\Users\\alice\\x.txt')" --json
+python3 - "$t/OTHERDRIVE.out" <<'PY' || { cat "$t/OTHERDRIVE.out"; fail "OTHERDRIVE: not placed on C:"; }
+import json, sys
+acts = json.load(open(sys.argv[1]))["actions"]
+assert any(a["action"] == "file-place" and a["object"] == "D:\\Users\\alice\\x.txt" and
+           a["target"] == "C:\\Users\\alice\\x.txt" for a in acts), acts
+PY
+"$WINSTATE" extract --store "$t/st" --device OTHERDRIVE --to "$t/ex-od" >/dev/null || fail "extract OTHERDRIVE"
+[ "$(cat "$t/ex-od/D/Users/alice/x.txt")" = hostile ] || fail "extract: D: file not in DEST/D"
+hostile OTHERHIVE 36 'refused' "$(f1 null 'D:\\Windows\\System32\\config\\SAM')"
+hostile OTHERJOURNAL 36 'refused' "$(f1 null 'D:\\ProgramData\\winstate\\journal\\x')"
+hostile OTHERDOTDOT 36 'refused' "$(f1 null 'D:\\..\\sentinel\\Users\\alice\\keep.txt')"
 
 # Names Windows cannot hold: refused by apply (36, nothing written) and
 # skipped by extract (3), both through the one check (ws_winname_check).

@@ -110,7 +110,7 @@ static void hostile_paths_never_escape(void **state)
 	struct refused r;
 	const char *bad[] = {
 		"\\\\server\\share\\x.txt", "C:\\..\\..\\escape.txt", "C:\\Users\\..\\..\\escape2.txt",
-		"D:\\other-drive.txt", "C:relative.txt", "relative\\x.txt", "/etc/passwd",
+		"D:\\..\\other-drive.txt", "C:relative.txt", "relative\\x.txt", "/etc/passwd",
 		"C:\\a/..\\..\\b.txt", "C:\\Users\\.\\x.txt", "C:\\Users\\\\double.txt",
 		"C:\\link\\through.txt", "C:\\"
 	};
@@ -133,9 +133,21 @@ static void hostile_paths_never_escape(void **state)
 	}
 	struct store_file ok = stu_file("C:\\fine.txt", 0);
 	tu_assert_ok(store_scan_add_file_mem(w, &ok, "ok", 2, &err), &err);
+	/* another drive of the scan: in its own folder, dest/D */
+	struct store_file od = stu_file("d:\\Data\\other-drive.txt", 0);
+	tu_assert_ok(store_scan_add_file_mem(w, &od, "od", 2, &err), &err);
 	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
 	assert_int_equal(extract(st, "PC-H", dest.buf, NULL, NULL, &s, &r), WS_PARTIAL);
-	assert_int_equal(s.files, 1);
+	assert_int_equal(s.files, 2);
+	{
+		struct ws_buf odp = WS_BUF_INIT;
+		struct stat sb;
+
+		ws_buf_addf(&odp, "%s/D/Data/other-drive.txt", dest.buf);
+		assert_int_equal(stat(odp.buf, &sb), 0);
+		assert_int_equal(sb.st_size, 2);
+		ws_buf_release(&odp);
+	}
 	assert_int_equal(s.refused, sizeof(bad) / sizeof(*bad));
 	/* nothing landed outside dest or through the link */
 	DIR *d = opendir(outside.buf);
