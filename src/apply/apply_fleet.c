@@ -6,7 +6,6 @@
  */
 #include "apply/apply.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "util/ws_buf.h"
 #include "util/ws_csv.h"
 #include "util/ws_fs.h"
+#include "util/ws_pool.h"
 #include "util/ws_utf.h"
 #include "volume/volume.h"
 
@@ -51,13 +51,6 @@ static struct apply_target *wave_new(struct apply_wave *w)
 	return t;
 }
 
-static void strs_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void apply_wave_release(struct apply_wave *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
@@ -66,163 +59,74 @@ void apply_wave_release(struct apply_wave *w)
 		free(t->target);
 		free(t->device);
 		free(t->scan);
-		strs_free(t->map_user, t->n_map_user);
-		strs_free(t->map_domain, t->n_map_domain);
+		ws_strv_free(t->map_user, t->n_map_user);
+		ws_strv_free(t->map_domain, t->n_map_domain);
 		free(t->message);
 	}
 	free(w->v);
 	memset(w, 0, sizeof(*w));
 }
 
-static void split_list(const char *s, char ***v, size_t *n)
+enum { COL_TARGET, COL_DEVICE, COL_SCAN, COL_MAPUSER, COL_MAPDOM, NCOLS };
+
+struct inv_ctx {
+	struct apply_wave *w;
+	const char *name;
+};
+
+static void bad_line(void *ctx, long line, const char *const *v, const char *why)
 {
-	size_t alloc = 0;
+	struct inv_ctx *ic = ctx;
+	struct apply_target *t = wave_new(ic->w);
 
-	while (*s) {
-		const char *semi = strchr(s, ';');
-		size_t len = semi ? (size_t)(semi - s) : strlen(s);
-		struct ws_buf b = WS_BUF_INIT;
-
-		ws_buf_add(&b, s, len);
-		ws_csv_trim(&b);
-		if (b.len) {
-			WS_ALLOC_GROW(*v, *n + 1, alloc);
-			(*v)[(*n)++] = ws_buf_detach(&b, NULL);
-		}
-		ws_buf_release(&b);
-		s += len;
-		if (*s == ';')
-			s++;
-	}
-}
-
-static void bad_line(struct apply_wave *w, const char *name, long line,
-		     const char *target, const char *device, const char *what)
-{
-	struct apply_target *t = wave_new(w);
-	struct ws_buf m = WS_BUF_INIT;
-
-	ws_buf_addf(&m, "%s:%ld: %s", name, line, what);
 	t->line = line;
 	t->bad = 1;
 	t->code = WS_E_USAGE;
-	t->message = ws_buf_detach(&m, NULL);
-	t->target = target && *target ? ws_xstrdup(target) : NULL;
-	t->device = device && *device ? ws_xstrdup(device) : NULL;
+	t->message = ws_xasprintf("%s:%ld: %s", ic->name, line, why);
+	t->target = *v[COL_TARGET] ? ws_xstrdup(v[COL_TARGET]) : NULL;
+	t->device = *v[COL_DEVICE] ? ws_xstrdup(v[COL_DEVICE]) : NULL;
 }
 
-enum { COL_TARGET, COL_DEVICE, COL_SCAN, COL_MAPUSER, COL_MAPDOM, NCOLS };
+static void good_line(void *ctx, long line, const char *const *v)
+{
+	struct inv_ctx *ic = ctx;
+	struct apply_wave *w = ic->w;
+	struct apply_target *t;
+	long dup = 0;
+
+	for (size_t i = 0; i < w->n && !dup; i++)
+		if (!w->v[i].bad && w->v[i].target && !strcmp(w->v[i].target, v[COL_TARGET]))
+			dup = w->v[i].line;
+	if (dup) {
+		char why[64 + WS_ERROR_TEXT_MAX];
+
+		snprintf(why, sizeof(why), "target '%s' is already listed on line %ld: "
+			 "line skipped", v[COL_TARGET], dup);
+		bad_line(ctx, line, v, why);
+		return;
+	}
+	t = wave_new(w);
+	t->line = line;
+	t->target = ws_xstrdup(v[COL_TARGET]);
+	t->device = *v[COL_DEVICE] ? ws_xstrdup(v[COL_DEVICE]) : NULL;
+	t->scan = *v[COL_SCAN] ? ws_xstrdup(v[COL_SCAN]) : NULL;
+	ws_csv_split_list(v[COL_MAPUSER], &t->map_user, &t->n_map_user);
+	ws_csv_split_list(v[COL_MAPDOM], &t->map_domain, &t->n_map_domain);
+}
 
 int apply_inventory_parse(const char *name, const char *data, size_t len,
 			  struct apply_wave *w, struct ws_error *err)
 {
-	static const char *const col_names[NCOLS] = {
+	static const char *const cols[NCOLS] = {
 		"target", "device", "scan", "map-user", "map-domain"
 	};
-	struct ws_csv c;
-	struct ws_csv_rec r = WS_CSV_REC_INIT;
-	const char *why = NULL;
-	long col[NCOLS], header_line;
-	size_t ncols;
-	int rc = WS_OK, k;
+	struct inv_ctx ic = { w, name };
+	const struct ws_csv_table t = {
+		cols, NCOLS, COL_TARGET, "target folder",
+		"target[,device,scan,map-user,map-domain]", good_line, bad_line, &ic
+	};
 
-	ws_csv_init(&c, data, len);
-	for (;;) {
-		header_line = c.line;
-		if (c.p < c.end && *c.p == '#') {
-			ws_csv_skip_line(&c);
-			continue;
-		}
-		k = ws_csv_next(&c, &r, &why);
-		if (k <= 0) {
-			rc = ws_error_set(err, WS_E_USAGE, name, "%s",
-					  k < 0 ? why : "inventory has no header line "
-							"(target[,device,scan,map-user,map-domain])");
-			ws_error_at(err, header_line, 0);
-			goto out;
-		}
-		if (r.n > 1 || (r.n == 1 && r.f[0].len > 0 &&
-				!(r.f[0].len == 1 && r.f[0].buf[0] == '\r')))
-			break;
-	}
-	ncols = r.n;
-	for (int i = 0; i < NCOLS; i++)
-		col[i] = -1;
-	for (size_t i = 0; i < ncols; i++) {
-		ws_csv_trim(&r.f[i]);
-		for (int j = 0; j < NCOLS; j++)
-			if (!strcasecmp(r.f[i].buf, col_names[j]) && col[j] < 0)
-				col[j] = (long)i;
-	}
-	if (col[COL_TARGET] < 0) {
-		rc = ws_error_set(err, WS_E_USAGE, name,
-				  "inventory header has no 'target' column "
-				  "(target[,device,scan,map-user,map-domain])");
-		ws_error_at(err, header_line, 0);
-		goto out;
-	}
-	for (;;) {
-		long line = c.line;
-		struct apply_target *t;
-		const char *tg, *dev;
-		struct ws_buf m = WS_BUF_INIT;
-		long dup = 0;
-
-		if (c.p < c.end && *c.p == '#') {
-			ws_csv_skip_line(&c);
-			continue;
-		}
-		k = ws_csv_next(&c, &r, &why);
-		if (k == 0)
-			break;
-		if (k < 0) {
-			ws_buf_addf(&m, "%s: line skipped", why);
-			bad_line(w, name, line, NULL, NULL, m.buf);
-			ws_buf_release(&m);
-			continue;
-		}
-		for (size_t i = 0; i < r.n; i++)
-			ws_csv_trim(&r.f[i]);
-		if (r.n == 1 && !r.f[0].len)
-			continue;
-		dev = col[COL_DEVICE] >= 0 && (size_t)col[COL_DEVICE] < r.n ?
-			      r.f[col[COL_DEVICE]].buf : "";
-		tg = (size_t)col[COL_TARGET] < r.n ? r.f[col[COL_TARGET]].buf : "";
-		if (r.n != ncols) {
-			ws_buf_addf(&m, "%zu fields where the header has %zu: line skipped",
-				    r.n, ncols);
-			bad_line(w, name, line, tg, dev, m.buf);
-			ws_buf_release(&m);
-			continue;
-		}
-		if (!*tg) {
-			bad_line(w, name, line, NULL, dev, "no target folder: line skipped");
-			continue;
-		}
-		for (size_t i = 0; i < w->n && !dup; i++)
-			if (!w->v[i].bad && w->v[i].target && !strcmp(w->v[i].target, tg))
-				dup = w->v[i].line;
-		if (dup) {
-			ws_buf_addf(&m, "target '%s' is already listed on line %ld: line skipped",
-				    tg, dup);
-			bad_line(w, name, line, tg, dev, m.buf);
-			ws_buf_release(&m);
-			continue;
-		}
-		t = wave_new(w);
-		t->line = line;
-		t->target = ws_xstrdup(tg);
-		t->device = *dev ? ws_xstrdup(dev) : NULL;
-		if (col[COL_SCAN] >= 0 && *r.f[col[COL_SCAN]].buf)
-			t->scan = ws_xstrdup(r.f[col[COL_SCAN]].buf);
-		if (col[COL_MAPUSER] >= 0)
-			split_list(r.f[col[COL_MAPUSER]].buf, &t->map_user, &t->n_map_user);
-		if (col[COL_MAPDOM] >= 0)
-			split_list(r.f[col[COL_MAPDOM]].buf, &t->map_domain, &t->n_map_domain);
-	}
-out:
-	ws_csv_rec_release(&r);
-	return rc;
+	return ws_csv_table_parse(&t, name, data, len, err);
 }
 
 int apply_inventory_load(const char *path, struct apply_wave *w,
@@ -243,8 +147,7 @@ struct fleet {
 	const struct apply_fleet_opts *o;
 	const struct apply_wave *w;
 	struct apply_fleet_report *reps;
-	pthread_mutex_t mu;          /* next, and every callback */
-	size_t next;
+	struct ws_pool pool;         /* its lock serialises every callback */
 };
 
 struct tgt_ctx {
@@ -266,20 +169,10 @@ static void tgt_log_fn(void *ctx, int level, const char *where, const char *msg)
 	ws_buf_adds(&w, t->target ? t->target : "?");
 	if (where && *where)
 		ws_buf_addf(&w, ": %s", where);
-	pthread_mutex_lock(&d->f->mu);
+	ws_pool_lock(&d->f->pool);
 	base->fn(base->ctx, level, w.buf, msg);
-	pthread_mutex_unlock(&d->f->mu);
+	ws_pool_unlock(&d->f->pool);
 	ws_buf_release(&w);
-}
-
-static void merge(const char *const *a, size_t na, char *const *b, size_t nb,
-		  const char ***out)
-{
-	*out = ws_xcalloc(na + nb + 1, sizeof(**out));
-	for (size_t i = 0; i < na; i++)
-		(*out)[i] = a[i];
-	for (size_t i = 0; i < nb; i++)
-		(*out)[na + i] = b[i];
 }
 
 static void apply_one(struct fleet *f, struct store *st, size_t i)
@@ -306,8 +199,8 @@ static void apply_one(struct fleet *f, struct store *st, size_t i)
 	else if ((rep->status = apply_target_device(t->target, rep->device,
 						    sizeof(rep->device), &rep->err)))
 		goto out;
-	merge(fo->base.map_user, fo->base.n_map_user, t->map_user, t->n_map_user, &mu);
-	merge(fo->base.map_domain, fo->base.n_map_domain, t->map_domain,
+	ws_strv_merge(fo->base.map_user, fo->base.n_map_user, t->map_user, t->n_map_user, &mu);
+	ws_strv_merge(fo->base.map_domain, fo->base.n_map_domain, t->map_domain,
 	      t->n_map_domain, &md);
 	o.target = t->target;
 	o.device = rep->device;
@@ -353,74 +246,73 @@ out:
 	free(md);
 }
 
-static void *worker(void *arg)
+static int pool_skip(void *ctx, size_t i)
 {
-	struct fleet *f = arg;
-	struct store *st = NULL;
-	struct ws_error serr;
-	int src = WS_OK, opened = 0;
+	struct fleet *f = ctx;
 
-	ws_error_clear(&serr);
-	for (;;) {
-		size_t i;
+	return f->reps[i].status != WS_OK; /* refused lines are reported already */
+}
 
-		pthread_mutex_lock(&f->mu);
-		while (f->next < f->w->n && f->reps[f->next].status)
-			f->next++; /* refused lines are reported already */
-		if (f->next >= f->w->n) {
-			pthread_mutex_unlock(&f->mu);
-			break;
-		}
-		i = f->next++;
-		if (f->o->on_target)
-			f->o->on_target(f->o->on_target_ctx, i, NULL);
-		pthread_mutex_unlock(&f->mu);
-		if (!opened) {
-			src = store_open(f->o->store_dir, &f->o->store, &st, &serr);
-			opened = 1;
-		}
-		if (src) {
-			f->reps[i].status = src;
-			f->reps[i].err = serr;
-		} else {
-			apply_one(f, st, i);
-		}
-		pthread_mutex_lock(&f->mu);
-		if (f->o->on_target)
-			f->o->on_target(f->o->on_target_ctx, i, &f->reps[i]);
-		pthread_mutex_unlock(&f->mu);
-	}
-	store_close(st);
-	return NULL;
+static void pool_begin(void *ctx, size_t i)
+{
+	struct fleet *f = ctx;
+
+	if (f->o->on_target)
+		f->o->on_target(f->o->on_target_ctx, i, NULL);
+}
+
+static void pool_end(void *ctx, size_t i)
+{
+	struct fleet *f = ctx;
+
+	if (f->o->on_target)
+		f->o->on_target(f->o->on_target_ctx, i, &f->reps[i]);
+}
+
+/* Each worker thread has a store handle of its own. */
+static int pool_open(void *ctx, void **res, struct ws_error *err)
+{
+	struct fleet *f = ctx;
+
+	return store_open(f->o->store_dir, &f->o->store, (struct store **)res, err);
+}
+
+static void pool_close(void *ctx, void *res)
+{
+	(void)ctx;
+	store_close(res);
+}
+
+static void pool_run(void *ctx, void *res, size_t i)
+{
+	apply_one(ctx, res, i);
+}
+
+static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *err)
+{
+	struct fleet *f = ctx;
+
+	f->reps[i].status = status;
+	f->reps[i].err = *err;
 }
 
 int apply_fleet_status(const struct apply_fleet_report *reports, size_t n)
 {
 	int worst = WS_OK;
 
-	for (size_t i = 0; i < n; i++) {
-		int s = reports[i].status;
-
-		if (s == WS_OK)
-			continue;
-		if (s == WS_PARTIAL) {
-			if (worst == WS_OK)
-				worst = WS_PARTIAL;
-		} else if (worst == WS_OK || worst == WS_PARTIAL || s > worst) {
-			worst = s;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		worst = ws_status_worse(worst, reports[i].status);
 	return worst;
 }
 
 int apply_fleet(const struct apply_fleet_opts *opts, const struct apply_wave *w,
 		struct apply_fleet_report *reports, struct ws_error *err)
 {
+	static const struct ws_pool_ops ops = {
+		pool_skip, pool_begin, pool_end, pool_open, pool_close, pool_run, pool_fail
+	};
 	struct fleet f;
 	struct store *st = NULL;
-	unsigned jobs = opts->jobs ? opts->jobs : 1;
-	pthread_t *th;
-	size_t started = 0;
 	int rc;
 
 	memset(&f, 0, sizeof(f));
@@ -457,17 +349,8 @@ int apply_fleet(const struct apply_fleet_opts *opts, const struct apply_wave *w,
 		}
 	}
 	store_close(st);
-	pthread_mutex_init(&f.mu, NULL);
-	if (jobs > w->n)
-		jobs = w->n ? (unsigned)w->n : 1;
-	th = ws_xcalloc(jobs, sizeof(*th));
-	for (unsigned j = 1; j < jobs; j++)
-		if (!pthread_create(&th[j], NULL, worker, &f))
-			th[started++] = th[j];
-	worker(&f);
-	for (size_t j = 0; j < started; j++)
-		pthread_join(th[j], NULL);
-	free(th);
-	pthread_mutex_destroy(&f.mu);
+	ws_pool_init(&f.pool, &ops, &f);
+	ws_pool_run(&f.pool, opts->jobs, w->n);
+	ws_pool_release(&f.pool);
 	return apply_fleet_status(reports, w->n);
 }

@@ -6,7 +6,6 @@
 #include "scan/scan.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "util/ws_buf.h"
 #include "util/ws_csv.h"
 #include "util/ws_fs.h"
+#include "util/ws_pool.h"
 #include "util/ws_utf.h"
 
 #define INVENTORY_MAX (64u << 20)
@@ -40,13 +40,6 @@ void scan_wave_add(struct scan_wave *w, const char *source, const char *device)
 	t->device = device && *device ? ws_xstrdup(device) : NULL;
 }
 
-static void strs_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void scan_wave_release(struct scan_wave *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
@@ -54,172 +47,74 @@ void scan_wave_release(struct scan_wave *w)
 
 		free(t->device);
 		free(t->source);
-		strs_free(t->users_include, t->n_users_include);
-		strs_free(t->users_exclude, t->n_users_exclude);
+		ws_strv_free(t->users_include, t->n_users_include);
+		ws_strv_free(t->users_exclude, t->n_users_exclude);
 		free(t->message);
 	}
 	free(w->v);
 	memset(w, 0, sizeof(*w));
 }
 
-static void split_patterns(const char *s, char ***v, size_t *n)
+enum { COL_DEVICE, COL_SOURCE, COL_UINC, COL_UEXC, NCOLS };
+
+struct inv_ctx {
+	struct scan_wave *w;
+	const char *name;
+};
+
+static void bad_line(void *ctx, long line, const char *const *v, const char *why)
 {
-	size_t alloc = 0;
+	struct inv_ctx *ic = ctx;
+	struct scan_target *t = wave_new(ic->w);
 
-	while (*s) {
-		const char *semi = strchr(s, ';');
-		size_t len = semi ? (size_t)(semi - s) : strlen(s);
-		struct ws_buf b = WS_BUF_INIT;
-
-		ws_buf_add(&b, s, len);
-		ws_csv_trim(&b);
-		if (b.len) {
-			WS_ALLOC_GROW(*v, *n + 1, alloc);
-			(*v)[(*n)++] = ws_buf_detach(&b, NULL);
-		}
-		ws_buf_release(&b);
-		s += len;
-		if (*s == ';')
-			s++;
-	}
-}
-
-static void bad_target(struct scan_wave *w, const char *name, long line,
-		       const char *device, const char *source,
-		       const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-static void bad_target(struct scan_wave *w, const char *name, long line,
-		       const char *device, const char *source,
-		       const char *fmt, ...)
-{
-	struct scan_target *t = wave_new(w);
-	struct ws_buf m = WS_BUF_INIT;
-	va_list ap;
-
-	ws_buf_addf(&m, "%s:%ld: ", name, line);
-	va_start(ap, fmt);
-	ws_buf_vaddf(&m, fmt, ap);
-	va_end(ap);
 	t->line = line;
 	t->bad = 1;
 	t->code = WS_E_USAGE;
-	t->message = ws_buf_detach(&m, NULL);
-	t->device = device && *device ? ws_xstrdup(device) : NULL;
-	t->source = source && *source ? ws_xstrdup(source) : NULL;
+	t->message = ws_xasprintf("%s:%ld: %s", ic->name, line, why);
+	t->device = *v[COL_DEVICE] ? ws_xstrdup(v[COL_DEVICE]) : NULL;
+	t->source = *v[COL_SOURCE] ? ws_xstrdup(v[COL_SOURCE]) : NULL;
 }
 
-enum { COL_DEVICE, COL_SOURCE, COL_UINC, COL_UEXC, NCOLS };
+static void good_line(void *ctx, long line, const char *const *v)
+{
+	struct inv_ctx *ic = ctx;
+	struct scan_wave *w = ic->w;
+	const char *dev = v[COL_DEVICE];
+	struct scan_target *t;
+	long dup = 0;
+
+	for (size_t i = 0; *dev && i < w->n && !dup; i++)
+		if (!w->v[i].bad && w->v[i].device && !ws_name_casecmp(w->v[i].device, dev))
+			dup = w->v[i].line;
+	if (dup) {
+		char why[64 + WS_ERROR_TEXT_MAX];
+
+		snprintf(why, sizeof(why), "device '%s' is already listed on line %ld: "
+			 "line skipped", dev, dup);
+		bad_line(ctx, line, v, why);
+		return;
+	}
+	t = wave_new(w);
+	t->line = line;
+	t->source = ws_xstrdup(v[COL_SOURCE]);
+	t->device = *dev ? ws_xstrdup(dev) : NULL;
+	ws_csv_split_list(v[COL_UINC], &t->users_include, &t->n_users_include);
+	ws_csv_split_list(v[COL_UEXC], &t->users_exclude, &t->n_users_exclude);
+}
 
 int scan_inventory_parse(const char *name, const char *data, size_t len,
 			 struct scan_wave *w, struct ws_error *err)
 {
-	static const char *const col_names[NCOLS] = {
+	static const char *const cols[NCOLS] = {
 		"device", "source", "users-include", "users-exclude"
 	};
-	struct ws_csv c;
-	struct ws_csv_rec r = WS_CSV_REC_INIT;
-	const char *why = NULL;
-	long col[NCOLS], header_line;
-	size_t ncols;
-	int rc = WS_OK, k;
+	struct inv_ctx ic = { w, name };
+	const struct ws_csv_table t = {
+		cols, NCOLS, COL_SOURCE, "source folder",
+		"device,source[,users-include,users-exclude]", good_line, bad_line, &ic
+	};
 
-	ws_csv_init(&c, data, len);
-	/* header: the first line that is neither empty nor a comment */
-	for (;;) {
-		header_line = c.line;
-		if (c.p < c.end && *c.p == '#') {
-			ws_csv_skip_line(&c);
-			continue;
-		}
-		k = ws_csv_next(&c, &r, &why);
-		if (k <= 0) {
-			rc = ws_error_set(err, WS_E_USAGE, name, "%s",
-					  k < 0 ? why : "inventory has no header line "
-							"(device,source[,users-include,users-exclude])");
-			ws_error_at(err, header_line, 0);
-			goto out;
-		}
-		if (r.n > 1 || (r.n == 1 && r.f[0].len > 0 &&
-				!(r.f[0].len == 1 && r.f[0].buf[0] == '\r')))
-			break;
-	}
-	ncols = r.n;
-	for (int i = 0; i < NCOLS; i++)
-		col[i] = -1;
-	for (size_t i = 0; i < ncols; i++) {
-		ws_csv_trim(&r.f[i]);
-		for (int j = 0; j < NCOLS; j++)
-			if (!strcasecmp(r.f[i].buf, col_names[j]) && col[j] < 0)
-				col[j] = (long)i;
-	}
-	if (col[COL_SOURCE] < 0) {
-		rc = ws_error_set(err, WS_E_USAGE, name,
-				  "inventory header has no 'source' column "
-				  "(device,source[,users-include,users-exclude])");
-		ws_error_at(err, header_line, 0);
-		goto out;
-	}
-	for (;;) {
-		long line = c.line;
-		struct scan_target *t;
-		const char *dev, *src;
-
-		if (c.p < c.end && *c.p == '#') {
-			ws_csv_skip_line(&c);
-			continue;
-		}
-		k = ws_csv_next(&c, &r, &why);
-		if (k == 0)
-			break;
-		if (k < 0) {
-			bad_target(w, name, line, NULL, NULL, "%s: line skipped", why);
-			continue;
-		}
-		for (size_t i = 0; i < r.n; i++)
-			ws_csv_trim(&r.f[i]);
-		if (r.n == 1 && !r.f[0].len)
-			continue; /* empty line */
-		dev = col[COL_DEVICE] >= 0 && (size_t)col[COL_DEVICE] < r.n ?
-			      r.f[col[COL_DEVICE]].buf : "";
-		if (r.n != ncols) {
-			bad_target(w, name, line, dev, NULL,
-				   "%zu fields where the header has %zu: line skipped",
-				   r.n, ncols);
-			continue;
-		}
-		src = r.f[col[COL_SOURCE]].buf;
-		if (!*src) {
-			bad_target(w, name, line, dev, NULL, "no source folder: line skipped");
-			continue;
-		}
-		if (*dev) {
-			long dup = 0;
-
-			for (size_t i = 0; i < w->n && !dup; i++)
-				if (!w->v[i].bad && w->v[i].device &&
-				    !ws_name_casecmp(w->v[i].device, dev))
-					dup = w->v[i].line;
-			if (dup) {
-				bad_target(w, name, line, dev, src,
-					   "device '%s' is already listed on line %ld: "
-					   "line skipped", dev, dup);
-				continue;
-			}
-		}
-		t = wave_new(w);
-		t->line = line;
-		t->source = ws_xstrdup(src);
-		t->device = *dev ? ws_xstrdup(dev) : NULL;
-		if (col[COL_UINC] >= 0)
-			split_patterns(r.f[col[COL_UINC]].buf, &t->users_include,
-				       &t->n_users_include);
-		if (col[COL_UEXC] >= 0)
-			split_patterns(r.f[col[COL_UEXC]].buf, &t->users_exclude,
-				       &t->n_users_exclude);
-	}
-out:
-	ws_csv_rec_release(&r);
-	return rc;
+	return ws_csv_table_parse(&t, name, data, len, err);
 }
 
 int scan_inventory_load(const char *path, struct scan_wave *w,
@@ -266,8 +161,8 @@ int scan_wave_keep_failed(struct store *st, struct scan_wave *w, size_t *dropped
 		if (e && (e->status == WS_OK || e->status == WS_PARTIAL)) {
 			free(t->device);
 			free(t->source);
-			strs_free(t->users_include, t->n_users_include);
-			strs_free(t->users_exclude, t->n_users_exclude);
+			ws_strv_free(t->users_include, t->n_users_include);
+			ws_strv_free(t->users_exclude, t->n_users_exclude);
 			free(t->message);
 			n++;
 			continue;
@@ -287,12 +182,11 @@ struct fleet {
 	const struct scan_fleet_opts *o;
 	const struct scan_wave *w;
 	struct scan_report *reps;
-	pthread_mutex_t mu;           /* everything below, and every callback */
-	size_t next;
+	struct ws_pool pool;          /* its lock: everything below, and every callback */
 	char **names;                 /* device names claimed so far */
 	size_t n_names, a_names;
 	struct store *first;          /* the handle opened by scan_fleet itself */
-	const size_t *map;            /* index in `reps` -> index in the wave */
+	size_t n_pending;             /* devices not refused before scanning */
 };
 
 /* What a device's callbacks need: the fleet and the device's label. */
@@ -342,9 +236,9 @@ static void dev_log_fn(void *ctx, int level, const char *where, const char *msg)
 	ws_buf_adds(&w, dev_label(d));
 	if (where && *where)
 		ws_buf_addf(&w, ": %s", where);
-	pthread_mutex_lock(&d->f->mu);
+	ws_pool_lock(&d->f->pool);
 	base->fn(base->ctx, level, w.buf, msg);
-	pthread_mutex_unlock(&d->f->mu);
+	ws_pool_unlock(&d->f->pool);
 	ws_buf_release(&w);
 }
 
@@ -352,18 +246,18 @@ static void dev_progress_fn(void *ctx, const struct ws_progress_event *ev)
 {
 	struct dev_ctx *d = ctx;
 
-	pthread_mutex_lock(&d->f->mu);
+	ws_pool_lock(&d->f->pool);
 	ws_progress_emit(d->f->o->base.progress, ev);
-	pthread_mutex_unlock(&d->f->mu);
+	ws_pool_unlock(&d->f->pool);
 }
 
 static void dev_file_fn(void *ctx, const struct scan_file_event *ev)
 {
 	struct dev_ctx *d = ctx;
 
-	pthread_mutex_lock(&d->f->mu);
+	ws_pool_lock(&d->f->pool);
 	d->f->o->base.on_file(d->f->o->base.on_file_ctx, ev);
-	pthread_mutex_unlock(&d->f->mu);
+	ws_pool_unlock(&d->f->pool);
 }
 
 static int claim_locked(struct fleet *f, const char *name)
@@ -385,20 +279,10 @@ static int dev_claim_fn(void *ctx, const char *name)
 	/* names given explicitly were claimed before the wave started */
 	if (t->device && !ws_name_casecmp(t->device, name))
 		return 0;
-	pthread_mutex_lock(&d->f->mu);
+	ws_pool_lock(&d->f->pool);
 	rc = claim_locked(d->f, name);
-	pthread_mutex_unlock(&d->f->mu);
+	ws_pool_unlock(&d->f->pool);
 	return rc;
-}
-
-static void merge_pats(const char *const *a, size_t na, char *const *b,
-		       size_t nb, const char ***out)
-{
-	*out = ws_xcalloc(na + nb + 1, sizeof(**out));
-	for (size_t i = 0; i < na; i++)
-		(*out)[i] = a[i];
-	for (size_t i = 0; i < nb; i++)
-		(*out)[na + i] = b[i];
 }
 
 /*
@@ -451,10 +335,10 @@ static void record_event(struct fleet *f, struct store *st,
 		char buf[2 * WS_ERROR_TEXT_MAX + 8];
 
 		ws_error_format(&e, buf, sizeof(buf));
-		pthread_mutex_lock(&f->mu);
+		ws_pool_lock(&f->pool);
 		ws_logf(f->o->base.log, WS_LOG_WARN, r->device,
 			"the scan's event record was not written: %s", buf);
-		pthread_mutex_unlock(&f->mu);
+		ws_pool_unlock(&f->pool);
 	}
 }
 
@@ -478,14 +362,14 @@ static void scan_one(struct fleet *f, struct store *st, size_t i)
 	d.progress.ctx = &d;
 	o.source = t->source;
 	o.device = t->device;
-	merge_pats(fo->base.users_include, fo->base.n_users_include,
+	ws_strv_merge(fo->base.users_include, fo->base.n_users_include,
 		   t->users_include, t->n_users_include, &inc);
-	merge_pats(fo->base.users_exclude, fo->base.n_users_exclude,
+	ws_strv_merge(fo->base.users_exclude, fo->base.n_users_exclude,
 		   t->users_exclude, t->n_users_exclude, &exc);
 	o.users_include = inc;
 	o.n_users_include = fo->base.n_users_include + t->n_users_include;
 	/* a wave's shared patterns name users of some devices, not of each */
-	o.n_users_include_optional = f->w->n > 1 ? fo->base.n_users_include : 0;
+	o.n_users_include_optional = f->n_pending > 1 ? fo->base.n_users_include : 0;
 	o.users_exclude = exc;
 	o.n_users_exclude = fo->base.n_users_exclude + t->n_users_exclude;
 	o.log = &d.log;
@@ -506,78 +390,82 @@ static void scan_one(struct fleet *f, struct store *st, size_t i)
 	free(exc);
 }
 
-static void *worker(void *arg)
+static int pool_skip(void *ctx, size_t i)
 {
-	struct fleet *f = arg;
-	struct store *st = NULL;
-	struct ws_error serr;
-	int src = WS_OK, opened = 0;
+	struct fleet *f = ctx;
 
-	ws_error_clear(&serr);
-	for (;;) {
-		size_t i;
+	return f->reps[i].status != WS_OK; /* refused before scanning */
+}
 
-		pthread_mutex_lock(&f->mu);
-		if (f->next >= f->w->n) {
-			pthread_mutex_unlock(&f->mu);
-			break;
-		}
-		i = f->next++;
-		/* the first worker to come uses the handle already open */
-		if (!opened && f->first) {
-			st = f->first;
-			f->first = NULL;
-			opened = 2;
-		}
-		if (f->o->on_device)
-			f->o->on_device(f->o->on_device_ctx, f->map[i], NULL);
-		pthread_mutex_unlock(&f->mu);
+static void pool_begin(void *ctx, size_t i)
+{
+	struct fleet *f = ctx;
 
-		if (!opened && !f->o->base.estimate) {
-			src = store_open(f->o->store_dir, &f->o->store, &st, &serr);
-			opened = 1;
-		}
-		if (src) {
-			f->reps[i].status = src;
-			f->reps[i].err = serr;
-		} else {
-			scan_one(f, st, i);
-		}
-		pthread_mutex_lock(&f->mu);
-		if (f->o->on_device)
-			f->o->on_device(f->o->on_device_ctx, f->map[i], &f->reps[i]);
-		pthread_mutex_unlock(&f->mu);
-	}
-	store_close(st);
-	return NULL;
+	if (f->o->on_device)
+		f->o->on_device(f->o->on_device_ctx, i, NULL);
+}
+
+static void pool_end(void *ctx, size_t i)
+{
+	struct fleet *f = ctx;
+
+	if (f->o->on_device)
+		f->o->on_device(f->o->on_device_ctx, i, &f->reps[i]);
+}
+
+/* Each worker thread has a store handle of its own. */
+static int pool_open(void *ctx, void **res, struct ws_error *err)
+{
+	struct fleet *f = ctx;
+	struct store *st;
+
+	/* the first worker to come uses the handle already open */
+	ws_pool_lock(&f->pool);
+	st = f->first;
+	f->first = NULL;
+	ws_pool_unlock(&f->pool);
+	*res = st;
+	if (st || f->o->base.estimate)
+		return WS_OK;
+	return store_open(f->o->store_dir, &f->o->store, (struct store **)res, err);
+}
+
+static void pool_close(void *ctx, void *res)
+{
+	(void)ctx;
+	store_close(res);
+}
+
+static void pool_run(void *ctx, void *res, size_t i)
+{
+	scan_one(ctx, res, i);
+}
+
+static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *err)
+{
+	struct fleet *f = ctx;
+
+	f->reps[i].status = status;
+	f->reps[i].err = *err;
 }
 
 int scan_fleet_status(const struct scan_report *reports, size_t n)
 {
 	int worst = WS_OK;
 
-	for (size_t i = 0; i < n; i++) {
-		int s = reports[i].status;
-
-		if (s == WS_OK)
-			continue;
-		if (s == WS_PARTIAL) {
-			if (worst == WS_OK)
-				worst = WS_PARTIAL;
-		} else if (worst == WS_OK || worst == WS_PARTIAL || s > worst) {
-			worst = s;
-		}
-	}
+	for (size_t i = 0; i < n; i++)
+		worst = ws_status_worse(worst, reports[i].status);
 	return worst;
 }
 
 int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 	       struct scan_report *reports, struct ws_error *err)
 {
+	static const struct ws_pool_ops ops = {
+		pool_skip, pool_begin, pool_end, pool_open, pool_close, pool_run, pool_fail
+	};
 	struct fleet f;
 	unsigned jobs = opts->jobs ? opts->jobs : 1;
-	pthread_t *th;
-	size_t started = 0;
 	int rc;
 
 	memset(&f, 0, sizeof(f));
@@ -594,7 +482,7 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 		if ((rc = store_open(opts->store_dir, &opts->store, &f.first, err)))
 			return rc;
 	}
-	pthread_mutex_init(&f.mu, NULL);
+	ws_pool_init(&f.pool, &ops, &f);
 	/* Bad inventory lines are reported without scanning; names given
 	 * explicitly are claimed first so a computer name cannot take them. */
 	for (size_t i = 0; i < w->n; i++) {
@@ -620,45 +508,12 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 		if (reports[i].status)
 			record_event(&f, f.first, &reports[i], (int64_t)time(NULL), NULL, 0);
 	/* Reported targets are passed over by the workers. */
-	{
-		struct scan_wave pending = SCAN_WAVE_INIT;
-		struct scan_report *sub;
-		size_t *map;
-
-		map = ws_xcalloc(w->n ? w->n : 1, sizeof(*map));
-		for (size_t i = 0; i < w->n; i++) {
-			if (reports[i].status)
-				continue;
-			WS_ALLOC_GROW(pending.v, pending.n + 1, pending.alloc);
-			pending.v[pending.n] = w->v[i];
-			map[pending.n++] = i;
-		}
-		sub = ws_xcalloc(pending.n ? pending.n : 1, sizeof(*sub));
-		for (size_t i = 0; i < pending.n; i++)
-			sub[i].target = &w->v[map[i]];
-		f.w = &pending;
-		f.reps = sub;
-		f.map = map;
-		if (jobs > pending.n)
-			jobs = pending.n ? (unsigned)pending.n : 1;
-		th = ws_xcalloc(jobs, sizeof(*th));
-		for (unsigned j = 1; j < jobs; j++)
-			if (!pthread_create(&th[j], NULL, worker, &f))
-				th[started++] = th[j];
-		worker(&f); /* this thread works too */
-		for (size_t j = 0; j < started; j++)
-			pthread_join(th[j], NULL);
-		for (size_t i = 0; i < pending.n; i++) {
-			sub[i].target = &w->v[map[i]];
-			reports[map[i]] = sub[i];
-		}
-		free(th);
-		free(sub);
-		free(map);
-		free(pending.v); /* the targets themselves belong to `w` */
-	}
+	for (size_t i = 0; i < w->n; i++)
+		f.n_pending += !reports[i].status;
+	ws_pool_run(&f.pool, jobs < f.n_pending ? jobs : (unsigned)(f.n_pending ? f.n_pending : 1),
+		    w->n);
 	store_close(f.first);
-	pthread_mutex_destroy(&f.mu);
+	ws_pool_release(&f.pool);
 	for (size_t i = 0; i < f.n_names; i++)
 		free(f.names[i]);
 	free(f.names);

@@ -312,3 +312,20 @@ void ws_buf_add_xml(struct ws_buf *b, const char *s)
 		}
 	}
 }
+
+void ws_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void ws_strv_merge(const char *const *a, size_t na, char *const *b, size_t nb,
+		   const char ***out)
+{
+	*out = ws_xcalloc(na + nb + 1, sizeof(**out));
+	for (size_t i = 0; i < na; i++)
+		(*out)[i] = a[i];
+	for (size_t i = 0; i < nb; i++)
+		(*out)[na + i] = b[i];
+}

@@ -27,6 +27,13 @@ char *ws_xstrndup(const char *s, size_t n);
 char *ws_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void *ws_xmemdup(const void *p, size_t n);
 
+/* Free n strings and the array (NULL: nothing). */
+void ws_strv_free(char **v, size_t n);
+/* *out = a new NULL-terminated array of a's na strings then b's nb (the
+ * strings are borrowed: free only the array). */
+void ws_strv_merge(const char *const *a, size_t na, char *const *b, size_t nb,
+		   const char ***out);
+
 /* Grow an array `p` holding `nr` elements with capacity `alloc` to fit `need`. */
 #define WS_ALLOC_GROW(p, need, alloc)                                         \
 	do {                                                                  \

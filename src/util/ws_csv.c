@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void ws_csv_init(struct ws_csv *c, const char *data, size_t len)
 {
@@ -149,3 +150,131 @@ void ws_csv_trim(struct ws_buf *b)
 	ws_buf_setlen(b, e - s);
 }
 
+
+/* ---- tables with a header line ------------------------------------------ */
+
+/* The record's fields by column (see ws_csv_table_parse), "" when absent. */
+static void table_values(const struct ws_csv_table *t, const long *col,
+			 const struct ws_csv_rec *r, const char **v)
+{
+	for (size_t j = 0; j < t->ncols; j++)
+		v[j] = col[j] >= 0 && (size_t)col[j] < r->n ? r->f[col[j]].buf : "";
+}
+
+/* 1 when the record is an empty line (or only blanks). */
+static int rec_empty(const struct ws_csv_rec *r)
+{
+	return r->n == 0 || (r->n == 1 && r->f[0].len == 0);
+}
+
+int ws_csv_table_parse(const struct ws_csv_table *t, const char *name,
+		       const char *data, size_t len, struct ws_error *err)
+{
+	struct ws_csv c;
+	struct ws_csv_rec r = WS_CSV_REC_INIT;
+	struct ws_buf why = WS_BUF_INIT;
+	const char *cwhy = NULL;
+	long *col = ws_xcalloc(t->ncols, sizeof(*col));
+	const char **v = ws_xcalloc(t->ncols, sizeof(*v));
+	long header_line;
+	size_t ncols;
+	int rc = WS_OK, k;
+
+	ws_csv_init(&c, data, len);
+	for (;;) {
+		header_line = c.line;
+		if (c.p < c.end && *c.p == '#') {
+			ws_csv_skip_line(&c);
+			continue;
+		}
+		k = ws_csv_next(&c, &r, &cwhy);
+		if (k <= 0) {
+			if (k < 0)
+				rc = ws_error_set(err, WS_E_USAGE, name, "%s", cwhy);
+			else
+				rc = ws_error_set(err, WS_E_USAGE, name,
+						  "inventory has no header line (%s)", t->shape);
+			ws_error_at(err, header_line, 0);
+			goto out;
+		}
+		for (size_t i = 0; i < r.n; i++)
+			ws_csv_trim(&r.f[i]);
+		if (!rec_empty(&r))
+			break;
+	}
+	ncols = r.n;
+	for (size_t j = 0; j < t->ncols; j++)
+		col[j] = -1;
+	for (size_t i = 0; i < ncols; i++)
+		for (size_t j = 0; j < t->ncols; j++)
+			if (col[j] < 0 && !strcasecmp(r.f[i].buf, t->cols[j]))
+				col[j] = (long)i;
+	if (col[t->key] < 0) {
+		rc = ws_error_set(err, WS_E_USAGE, name, "inventory header has no '%s' column (%s)",
+				  t->cols[t->key], t->shape);
+		ws_error_at(err, header_line, 0);
+		goto out;
+	}
+	for (;;) {
+		long line = c.line;
+
+		if (c.p < c.end && *c.p == '#') {
+			ws_csv_skip_line(&c);
+			continue;
+		}
+		k = ws_csv_next(&c, &r, &cwhy);
+		if (k == 0)
+			break;
+		ws_buf_reset(&why);
+		if (k < 0) {
+			for (size_t j = 0; j < t->ncols; j++)
+				v[j] = "";
+			ws_buf_addf(&why, "%s: line skipped", cwhy);
+			t->bad(t->ctx, line, v, why.buf);
+			continue;
+		}
+		for (size_t i = 0; i < r.n; i++)
+			ws_csv_trim(&r.f[i]);
+		if (rec_empty(&r))
+			continue;
+		table_values(t, col, &r, v);
+		if (r.n != ncols) {
+			ws_buf_addf(&why, "%zu fields where the header has %zu: line skipped",
+				    r.n, ncols);
+			t->bad(t->ctx, line, v, why.buf);
+		} else if (!*v[t->key]) {
+			ws_buf_addf(&why, "no %s: line skipped", t->key_what);
+			t->bad(t->ctx, line, v, why.buf);
+		} else {
+			t->row(t->ctx, line, v);
+		}
+	}
+out:
+	ws_buf_release(&why);
+	ws_csv_rec_release(&r);
+	free(col);
+	free(v);
+	return rc;
+}
+
+void ws_csv_split_list(const char *s, char ***v, size_t *n)
+{
+	size_t alloc = *n;
+
+	while (*s) {
+		const char *semi = strchr(s, ';');
+		size_t len = semi ? (size_t)(semi - s) : strlen(s);
+		struct ws_buf b = WS_BUF_INIT;
+
+		ws_buf_add(&b, s, len);
+		ws_csv_trim(&b);
+		if (b.len) {
+			WS_ALLOC_GROW(*v, *n + 1, alloc);
+			(*v)[(*n)++] = ws_buf_detach(&b, NULL);
+		}
+		ws_buf_release(&b);
+		s += len;
+		if (*s == ';')
+			s++;
+	}
+}
