@@ -232,13 +232,19 @@ static void collect(void *arg, const char *name, int is_container)
 	ws_buf_addch(b, 0);
 }
 
-/* Wildcard existence: walk the literal root with probe->list. */
-static int exists_wild(struct rule_eval *ev, int type, const struct rule_pattern *pat,
-		       const char *node, int depth, size_t *budget)
+/*
+ * Walk the objects below `node` that wildcard pattern `pat` matches, with
+ * probe->list: fn(arg, node, leaf) for each (leaf NULL for a folder or
+ * key itself, else a file or value of node); a non-zero return stops the
+ * walk and is returned.  Bounded in depth and in folders listed.
+ */
+static int walk_wild(struct rule_eval *ev, int type, const struct rule_pattern *pat,
+		     const char *node, int depth, size_t *budget,
+		     int (*fn)(void *arg, const char *node, const char *leaf), void *arg)
 {
 	const struct rule_probe *pr = probe(ev);
 	struct ws_buf kids = WS_BUF_INIT;
-	int found = 0;
+	int stop = 0;
 
 	if (depth > 32 || !*budget)
 		return 0;
@@ -249,26 +255,51 @@ static int exists_wild(struct rule_eval *ev, int type, const struct rule_pattern
 		ws_buf_release(&kids);
 		return 0;
 	}
-	for (size_t off = 0; off < kids.len && !found;) {
+	for (size_t off = 0; off < kids.len && !stop;) {
 		const char *e = kids.buf + off;
 		size_t l = strlen(e);
 		struct ws_buf child = WS_BUF_INIT;
 
 		if (e[0] == 'L') {
 			if (rule_pattern_match(pat, node, e + 1) == 1)
-				found = 1;
+				stop = fn(arg, node, e + 1);
 		} else {
 			ws_buf_addf(&child, "%s\\%s", node, e + 1);
 			if (rule_pattern_match(pat, child.buf, NULL) == 1)
-				found = 1;
-			else
-				found = exists_wild(ev, type, pat, child.buf, depth + 1, budget);
+				stop = fn(arg, child.buf, NULL);
+			if (!stop)
+				stop = walk_wild(ev, type, pat, child.buf, depth + 1, budget, fn, arg);
 		}
 		ws_buf_release(&child);
 		off += l + 1;
 	}
 	ws_buf_release(&kids);
-	return found;
+	return stop;
+}
+
+static int found_one(void *arg, const char *node, const char *leaf)
+{
+	(void)arg;
+	(void)node;
+	(void)leaf;
+	return 1;
+}
+
+int rule_object_list(struct rule_eval *ev, int type, const char *loc,
+		     int (*fn)(void *arg, const char *node, const char *leaf), void *arg)
+{
+	const struct rule_probe *pr = probe(ev);
+	struct rule_pattern *pat;
+	size_t budget = 100000;
+	int rc;
+
+	if (!pr || !pr->list)
+		return fail(ev, "%s", "a wildcard location needs a listing probe");
+	if (rule_pattern_compile(loc, type, &pat, NULL))
+		return fail(ev, "bad location '%s'", loc);
+	rc = walk_wild(ev, type, pat, rule_pattern_root(pat), 0, &budget, fn, arg);
+	rule_pattern_free(pat);
+	return rc;
 }
 
 int rule_object_exists(struct rule_eval *ev, int type, const char *loc)
@@ -293,7 +324,8 @@ int rule_object_exists(struct rule_eval *ev, int type, const char *loc)
 			      pr->reg_exists && pr->reg_exists(pr->ctx, rule_pattern_root(pat), NULL) > 0 :
 			      pr->file_exists && pr->file_exists(pr->ctx, rule_pattern_root(pat)) > 0);
 		if (!rc)
-			rc = exists_wild(ev, type, pat, rule_pattern_root(pat), 0, &budget);
+			rc = walk_wild(ev, type, pat, rule_pattern_root(pat), 0, &budget,
+				       found_one, NULL);
 		rule_pattern_free(pat);
 		return rc;
 	}
@@ -413,8 +445,44 @@ static int ini_lookup(const char *text, size_t len, const char *section,
 	return 0;
 }
 
+/*
+ * A REG_BINARY value that holds one NUL-terminated UTF-16LE string of
+ * printable characters (MAPI properties in Outlook's profile: the path of
+ * a .pst in 001f6700) -> that string; 0 when it is anything else.
+ */
+static int binary_text(const struct ws_buf *raw, struct ws_buf *out)
+{
+	const unsigned char *d = (const unsigned char *)raw->buf;
+	size_t n = raw->len;
+
+	if (n < 4 || n % 2 || d[n - 1] || d[n - 2])
+		return 0;
+	for (size_t i = 0; i + 2 < n; i += 2) {
+		unsigned u = d[i] | (unsigned)d[i + 1] << 8;
+
+		if (u < 0x20 || u == 0x7f)
+			return 0;
+	}
+	ws_utf16le_to_utf8(raw->buf, n, out, WS_UTF16_STOP_AT_NUL);
+	return 1;
+}
+
+static int string_content(struct rule_eval *ev, int type, const char *loc, int binary_paths,
+			  struct ws_buf *out);
+
 int rule_get_string_content(struct rule_eval *ev, int type, const char *loc,
 			    struct ws_buf *out)
+{
+	return string_content(ev, type, loc, 0, out);
+}
+
+int rule_get_path_content(struct rule_eval *ev, int type, const char *loc, struct ws_buf *out)
+{
+	return string_content(ev, type, loc, 1, out);
+}
+
+static int string_content(struct rule_eval *ev, int type, const char *loc, int binary_paths,
+			  struct ws_buf *out)
 {
 	const struct rule_probe *pr = probe(ev);
 	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT, raw = WS_BUF_INIT;
@@ -436,7 +504,9 @@ int rule_get_string_content(struct rule_eval *ev, int type, const char *loc,
 			rc = fail(ev, "%s", "no registry probe");
 		} else {
 			rc = pr->reg_read(pr->ctx, node.buf, leaf.buf, &t, &raw);
-			if (rc > 0) {
+			if (rc > 0 && t == 3 && binary_paths) {
+				rc = binary_text(&raw, out);
+			} else if (rc > 0) {
 				reg_to_string(t, &raw, 1, ev, out);
 				rc = 1;
 			} else {

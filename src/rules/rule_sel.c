@@ -337,7 +337,66 @@ static void comp_error(struct rule_sel *sel, size_t ci, const struct rule_node *
 		sel->rs->comps[ci].name, why);
 }
 
-/* Registry content -> file patterns (ExtractSingleFile and friends). */
+/* One content location -> file patterns (ExtractSingleFile and friends):
+ * kind 0 single file, 1 several (separated by any of `sep`), 2 a folder. */
+static void extract_loc(struct oset_ctx *oc, int kind, const char *sep, int type,
+			const char *loc, const struct rule_node *pt)
+{
+	struct ws_buf val = WS_BUF_INIT;
+
+	if (rule_get_path_content(oc->ev, type, loc, &val) == 1) {
+		char *s = val.buf;
+
+		for (;;) {
+			char *end = sep ? strpbrk(s, sep) : NULL;
+			struct ws_buf path = WS_BUF_INIT, pat = WS_BUF_INIT;
+			char *bs;
+
+			ws_buf_add(&path, s, end ? (size_t)(end - s) : strlen(s));
+			bs = strrchr(path.buf, '\\');
+			if (path.len && bs) {
+				*bs = 0;
+				if (kind == 2)
+					ws_buf_addf(&pat, "%s\\* [*]", path.buf);
+				else
+					ws_buf_addf(&pat, "%s [%s]", path.buf, bs + 1);
+				/* brackets in the file name must not end the leaf */
+				add_pattern(oc, RULE_FILE, pat.buf, pt);
+			}
+			ws_buf_release(&path);
+			ws_buf_release(&pat);
+			if (!end)
+				break;
+			s = end + 1;
+		}
+	}
+	ws_buf_release(&val);
+}
+
+struct extract_wild {
+	struct oset_ctx *oc;
+	int kind, type;
+	const char *sep;
+	const struct rule_node *pt;
+};
+
+static int extract_each(void *arg, const char *node, const char *leaf)
+{
+	struct extract_wild *x = arg;
+	struct ws_buf loc = WS_BUF_INIT;
+
+	if (leaf) {
+		ws_buf_addf(&loc, "%s [%s]", node, leaf);
+		extract_loc(x->oc, x->kind, x->sep, x->type, loc.buf, x->pt);
+	}
+	ws_buf_release(&loc);
+	return 0;
+}
+
+/*
+ * Registry content -> file patterns.  A location with wildcards (Outlook's
+ * mail profiles: Profiles\* [001f6700]) is read at every value it matches.
+ */
 static void content_extract(struct oset_ctx *oc, const struct rule_node *content)
 {
 	struct rule_call c;
@@ -352,43 +411,25 @@ static void content_extract(struct oset_ctx *oc, const struct rule_node *content
 		if (os->tag != T_OBJECTSET)
 			continue;
 		for (const struct rule_node *pt = os->first; pt; pt = pt->next) {
-			struct ws_buf loc = WS_BUF_INIT, val = WS_BUF_INIT;
+			struct ws_buf loc = WS_BUF_INIT;
+			struct extract_wild x = {
+				oc, kind, pattern_type(pt),
+				c.nargs > 0 && c.args[0] && kind == 1 ? c.args[0] : NULL, pt
+			};
 
 			if (pt->tag != T_PATTERN ||
-			    rule_env_expand(oc->ev->env, pt->text, &loc, NULL, 0) < 0 ||
-			    strchr(loc.buf, '*')) {
+			    rule_env_expand(oc->ev->env, pt->text, &loc, NULL, 0) < 0) {
 				ws_buf_release(&loc);
 				continue;
 			}
-			if (rule_get_string_content(oc->ev, pattern_type(pt), loc.buf, &val) == 1) {
-				const char *sep = c.nargs > 0 && c.args[0] && kind == 1 ? c.args[0] : NULL;
-				char *s = val.buf;
-
-				for (;;) {
-					char *end = sep ? strpbrk(s, sep) : NULL;
-					struct ws_buf path = WS_BUF_INIT, pat = WS_BUF_INIT;
-					char *bs;
-
-					ws_buf_add(&path, s, end ? (size_t)(end - s) : strlen(s));
-					bs = strrchr(path.buf, '\\');
-					if (path.len && bs) {
-						*bs = 0;
-						if (kind == 2)
-							ws_buf_addf(&pat, "%s\\* [*]", path.buf);
-						else
-							ws_buf_addf(&pat, "%s [%s]", path.buf, bs + 1);
-						/* brackets in the file name must not end the leaf */
-						add_pattern(oc, RULE_FILE, pat.buf, pt);
-					}
-					ws_buf_release(&path);
-					ws_buf_release(&pat);
-					if (!end)
-						break;
-					s = end + 1;
-				}
+			if (strchr(loc.buf, '*')) {
+				if (x.type == RULE_REGISTRY &&
+				    rule_object_list(oc->ev, x.type, loc.buf, extract_each, &x) < 0)
+					comp_error(oc->sel, oc->comp, pt, oc->ev->reason.buf);
+			} else {
+				extract_loc(oc, kind, x.sep, x.type, loc.buf, pt);
 			}
 			ws_buf_release(&loc);
-			ws_buf_release(&val);
 		}
 	}
 	rule_call_release(&c);

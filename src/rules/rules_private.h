@@ -135,6 +135,17 @@ int rule_get_string_content(struct rule_eval *ev, int type, const char *loc,
 /* DoesObjectExist on an expanded location (wildcards walk probe->list):
  * 1 exists, 0 not, -1 cannot evaluate (reason in ev). */
 int rule_object_exists(struct rule_eval *ev, int type, const char *loc);
+/* The content of a registry value read as a path, for the content filters
+ * (ExtractSingleFile and friends): as rule_get_string_content, and a
+ * REG_BINARY holding one UTF-16LE string is that string (any other binary:
+ * 0, no content). */
+int rule_get_path_content(struct rule_eval *ev, int type, const char *loc,
+			  struct ws_buf *out);
+/* Every object a wildcard location names (probe->list): fn(arg, node,
+ * leaf), leaf NULL for a key or folder itself; a non-zero return stops and
+ * is returned; <0 (ev->reason) without a listing probe or a bad location. */
+int rule_object_list(struct rule_eval *ev, int type, const char *loc,
+		     int (*fn)(void *arg, const char *node, const char *leaf), void *arg);
 /* Registry value bytes -> text (strings as UTF-8, DWORD/QWORD in decimal,
  * other types raw); appended to out. */
 void rule_reg_to_string(uint32_t type, const void *data, size_t len, struct ws_buf *out);

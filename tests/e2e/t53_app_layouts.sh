@@ -4,7 +4,8 @@
 # browsers and channels with caches beside the real data, Firefox release,
 # Developer Edition and ESR profiles in profiles.ini, Thunderbird,
 # LibreWolf, Office, Outlook, OneNote, Teams, developer tools, the Saved
-# Games/Contacts/Links/Searches folders, PuTTY/WinSCP/Acrobat registry,
+# Games/Contacts/Links/Searches folders, PuTTY/WinSCP/Acrobat registry, an
+# Outlook mail profile naming a .pst outside the profile,
 # printers, a mapped drive, the user environment):
 #  - `list --files --json`: every application file is captured except the
 #    caches, metrics, crash reports, lock files and other leftovers the
@@ -40,6 +41,12 @@ for line in open(t + '/m.tsv', encoding='utf-8'):
          for x in line.rstrip('\n').split('\t')]
     if f[0] == 'file' and f[2].startswith(P):
         made.append(f[2][len(P):])
+allfiles = json.load(open(t + '/files.json'))['files']
+# a .pst the mail profile opens from outside the profile: taken once, as a
+# document outside profiles (system), never as the user's; no .ost anywhere
+pst = [f for f in allfiles if f['path'].casefold() == r'c:\mail\alice-2018.pst']
+assert len(pst) == 1 and pst[0]['user'] is None, pst
+assert not [f for f in allfiles if f['path'].casefold().endswith('.ost')]
 got = {f['path'][len(P):].casefold() for f in json.load(open(t + '/files.json'))['files']
        if not f['dir'] and f['path'].startswith(P)}
 

@@ -196,6 +196,25 @@ static int f_reg_read(void *ctx, const char *key, const char *value, uint32_t *t
 		put_sz(data, "%CSIDL_PROFILE%\\Pictures\\sunset.jpg");
 		return 1;
 	}
+	/* a mail profile: MAPI string properties kept as REG_BINARY */
+	if (!strcasecmp(key, "HKCU\\Software\\Mail\\Profiles\\P1\\svc1") &&
+	    !strcasecmp(value, "001f6700")) {
+		*type = 3;
+		put_sz(data, "C:\\Users\\alice\\Old Mail\\a.pst");
+		return 1;
+	}
+	if (!strcasecmp(key, "HKCU\\Software\\Mail\\Profiles\\P1\\svc2") &&
+	    !strcasecmp(value, "001f6700")) {
+		*type = 3;  /* not text: no file */
+		ws_buf_add(data, "\x01\x02C\0:\0\\\0x\0\0\0", 12);
+		return 1;
+	}
+	if (!strcasecmp(key, "HKCU\\Software\\Mail\\Profiles\\P1\\svc1") &&
+	    !strcasecmp(value, "001f6610")) {
+		*type = 3;
+		put_sz(data, "C:\\Users\\alice\\cache.ost");
+		return 1;
+	}
 	if (!strcasecmp(key, "HKLM\\Software\\App") && !strcasecmp(value, "Level")) {
 		*type = 4;
 		ws_buf_add(data, "\x2a\0\0\0", 4);
@@ -241,6 +260,24 @@ static int f_list(void *ctx, int type, const char *node,
 	if (!strcasecmp(node, "C:")) {
 		fn(arg, "App", 1);
 		fn(arg, "Cfg", 1);
+		return 1;
+	}
+	if (!strcasecmp(node, "HKCU\\Software\\Mail\\Profiles")) {
+		fn(arg, "P1", 1);
+		return 1;
+	}
+	if (!strcasecmp(node, "HKCU\\Software\\Mail\\Profiles\\P1")) {
+		fn(arg, "svc1", 1);
+		fn(arg, "svc2", 1);
+		return 1;
+	}
+	if (!strcasecmp(node, "HKCU\\Software\\Mail\\Profiles\\P1\\svc1")) {
+		fn(arg, "001f6700", 0);
+		fn(arg, "001f6610", 0);
+		return 1;
+	}
+	if (!strcasecmp(node, "HKCU\\Software\\Mail\\Profiles\\P1\\svc2")) {
+		fn(arg, "001f6700", 0);
 		return 1;
 	}
 	return 0;
@@ -477,6 +514,44 @@ static void wallpaper_content_extraction(void **state)
 	free(path);
 }
 
+/* Content locations with wildcards are read at every value they match, and
+ * a REG_BINARY holding UTF-16 text (Outlook's profile) is a path; other
+ * binary data is none. */
+static void wildcard_binary_content_extraction(void **state)
+{
+	const char *xml =
+		"<migration urlid=\"m\"><component type=\"Application\" context=\"User\">"
+		"<displayName>M</displayName><role role=\"Settings\"><rules><include><objectSet>"
+		"<content filter=\"MigXmlHelper.ExtractSingleFile(NULL, NULL)\"><objectSet>"
+		"<pattern type=\"Registry\">HKCU\\Software\\Mail\\Profiles\\* [001f6700]</pattern>"
+		"<pattern type=\"Registry\">HKCU\\Software\\Mail\\Profiles\\P1\\svc2 [001f6700]</pattern>"
+		"</objectSet></content></objectSet></include></rules></role></component></migration>";
+	struct fake f;
+	struct rule_probe p;
+	struct rule_set *rs = rule_set_new();
+	struct rule_env *env = rule_env_new();
+	struct rule_sel_opts o = { 0 };
+	struct rule_sel *sel;
+	struct ws_error err;
+
+	(void)state;
+	fake_init(&f, &p);
+	ws_error_clear(&err);
+	tu_assert_ok(rule_set_load_mem(rs, "m.xml", xml, strlen(xml), NULL, &err), &err);
+	o.context = RULE_CTX_USER;
+	o.env = env;
+	o.probe = &p;
+	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	assert_true(rule_sel_file(sel, "C:\\Users\\alice\\Old Mail\\a.pst", NULL));
+	assert_false(rule_sel_file(sel, "C:\\Users\\alice\\Old Mail\\b.pst", NULL));
+	assert_false(rule_sel_file(sel, "C:\\Users\\alice\\cache.ost", NULL));
+	assert_false(rule_sel_file(sel, "C:\\x", NULL));
+	rule_sel_free(sel);
+	rule_set_free(rs);
+	rule_env_free(env);
+	ws_buf_release(&f.pe);
+}
+
 static void generate_user_patterns(void **state)
 {
 	const char *xml =
@@ -612,6 +687,7 @@ int main(void)
 		cmocka_unit_test(env_expansion),
 		cmocka_unit_test(call_parsing),
 		cmocka_unit_test(extensions_and_drive_patterns),
+		cmocka_unit_test(wildcard_binary_content_extraction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
