@@ -40,8 +40,11 @@ static const char usage_text[] =
 	"  --users-include PAT     DOMAIN\\user, user or SID pattern to include (repeatable);\n"
 	"                          an include always wins\n"
 	"  --users-exclude PAT     pattern to exclude (repeatable)\n"
-	"  --users-since DAYS      only profiles used in the last DAYS days; as USMT's /uel\n"
-	"                          it takes precedence over --users-exclude\n"
+	"  --users-since DAYS|YYYY/MM/DD\n"
+	"                          only profiles used in the last DAYS days, or on or\n"
+	"                          after that day (UTC); as USMT's /uel it takes\n"
+	"                          precedence over --users-exclude (0, USMT's users signed\n"
+	"                          in now, is refused: offline nobody is signed in)\n"
 	"  --allow-empty           commit a scan that selects no user, and accept\n"
 	"                          --users-include patterns that match no profile\n"
 	"                          (otherwise exit 31, nothing committed)\n"
@@ -429,7 +432,9 @@ int cmd_scan(int argc, char **argv)
 	struct bd_keys *bde_keys = NULL;
 	unsigned long threads = 0;
 	int reread = 0;
-	unsigned long since = 0, jobs = 1;
+	unsigned long jobs = 1;
+	unsigned since = 0;
+	int64_t since_time = 0;
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
 	int no_apps = 0, allow_empty = 0, only_failed = 0;
 	int c, rc = WS_OK, file_level = WS_LOG_INFO;
@@ -470,8 +475,10 @@ int cmd_scan(int argc, char **argv)
 		case OPT_UINC: strv_push(&uinc, optarg); break;
 		case OPT_UEXC: strv_push(&uexc, optarg); break;
 		case OPT_USINCE:
-			if (cli_parse_uint(optarg, 1, 36500, &since)) {
-				rc = cli_usage("scan", "--users-since takes a number of days, not '%s'", optarg);
+			/* USMT /uel's forms: days, YYYY/MM/DD; 0 is explained */
+			ws_error_clear(&err);
+			if (scan_users_since_parse(optarg, &since, &since_time, &err)) {
+				rc = cli_usage("scan", "--users-since %s: %s", optarg, err.msg);
 				goto out;
 			}
 			break;
@@ -650,7 +657,8 @@ int cmd_scan(int argc, char **argv)
 	fo.base.n_users_include = uinc.n;
 	fo.base.users_exclude = uexc.v;
 	fo.base.n_users_exclude = uexc.n;
-	fo.base.users_since_days = (unsigned)since;
+	fo.base.users_since_days = since;
+	fo.base.users_since_time = since_time;
 	fo.base.allow_empty = allow_empty;
 	fo.base.continue_on_error = cont;
 	fo.base.estimate = estimate;

@@ -246,6 +246,8 @@ static int user_recent(const struct scan_opts *o, const struct vol_profile *p)
 	if (!p->last_use)
 		return 1; /* unknown: not a reason to leave a user behind */
 	last = ws_filetime_to_unix_ns(p->last_use) / 1000000000;
+	if (o->users_since_time)
+		return last >= o->users_since_time;
 	return now - last <= (int64_t)o->users_since_days * 86400;
 }
 
@@ -257,6 +259,9 @@ static const char *user_skip_reason(const struct scan_opts *o,
 	if (scan_users_match(o->users_include, o->n_users_include, domain, name,
 			     p->sid))
 		return NULL;
+	if (o->users_since_time)
+		return user_recent(o, p) ? NULL :
+					   "not used since the day the users-since limit names";
 	if (o->users_since_days)
 		return user_recent(o, p) ? NULL :
 					   "not used within the days the users-since limit allows";

@@ -95,6 +95,9 @@ struct scan_opts {
 	const char *const *users_exclude;
 	size_t n_users_exclude;
 	unsigned users_since_days;       /* 0 = no limit (USMT /uel) */
+	/* USMT /uel:YYYY/MM/DD: Unix seconds; a profile last used before
+	 * that time is left out (as with users_since_days).  0 = none. */
+	int64_t users_since_time;
 	/* Operator slips (WS_E_EMPTY, nothing committed): a users_include
 	 * pattern that matches no user profile of the device (except the
 	 * first n_users_include_optional ones: a wave's shared patterns), and
@@ -162,6 +165,18 @@ int scan_device(struct store *st, const struct scan_opts *o,
  */
 int scan_users_match(const char *const *pats, size_t n, const char *domain,
 		     const char *user, const char *sid);
+
+/*
+ * A users-since limit as USMT's /uel writes it: a number of days (1 to
+ * 36500) into *days, or a day "YYYY/MM/DD" (also "YYYY-MM-DD"; month and
+ * day may have one digit) into *since as Unix seconds of that day's start,
+ * UTC.  The other output is set to 0.  "0" is USMT's "the users signed in
+ * now": an offline installation has nobody signed in, so it could only
+ * select no one — refused (WS_E_USAGE) with that explanation, like
+ * anything else that is neither form.
+ */
+int scan_users_since_parse(const char *text, unsigned *days, int64_t *since,
+			   struct ws_error *err);
 
 /* ---- many devices ------------------------------------------------------- */
 

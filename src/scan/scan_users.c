@@ -6,11 +6,13 @@
 #include "scan/scan.h"
 #include "scan/scan_private.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "util/ws_utf.h"
 
@@ -214,4 +216,74 @@ int scan_users_match(const char *const *pats, size_t n, const char *domain,
 	}
 	ws_buf_release(&full);
 	return hit;
+}
+
+/* ---- users-since (USMT /uel) --------------------------------------------- */
+
+static int days_in_month(long y, long m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return d[m - 1];
+}
+
+int scan_users_since_parse(const char *text, unsigned *days, int64_t *since,
+			   struct ws_error *err)
+{
+	const char *s = text ? text : "";
+	char *end;
+	long y, m, d;
+
+	*days = 0;
+	*since = 0;
+	if (*s >= '0' && *s <= '9') {
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(s, &end, 10);
+		if (!*end && !errno) {
+			if (n == 0)
+				return ws_error_set(err, WS_E_USAGE, s,
+						    "0 stands for the users signed in at the time "
+						    "(USMT's reading), and an offline installation has "
+						    "nobody signed in: it would select no one; give a "
+						    "number of days or a day YYYY/MM/DD");
+			if (n > 36500)
+				return ws_error_set(err, WS_E_USAGE, s,
+						    "more than 36500 days: give a day YYYY/MM/DD instead");
+			*days = (unsigned)n;
+			return WS_OK;
+		}
+		/* YYYY/MM/DD or YYYY-MM-DD */
+		y = strtol(s, &end, 10);
+		if ((*end == '/' || *end == '-') && end - s == 4) {
+			char sep = *end;
+			const char *p = end + 1;
+
+			m = strtol(p, &end, 10);
+			if (end > p && end - p <= 2 && *end == sep) {
+				p = end + 1;
+				d = strtol(p, &end, 10);
+				if (end > p && end - p <= 2 && !*end && y >= 1601 && m >= 1 &&
+				    m <= 12 && d >= 1 && d <= days_in_month(y, m)) {
+					struct tm tm;
+
+					memset(&tm, 0, sizeof(tm));
+					tm.tm_year = (int)(y - 1900);
+					tm.tm_mon = (int)(m - 1);
+					tm.tm_mday = (int)d;
+					*since = (int64_t)timegm(&tm);
+					if (!*since)
+						*since = 1; /* 1970/01/01: still a limit */
+					return WS_OK;
+				}
+				return ws_error_set(err, WS_E_USAGE, s,
+						    "not a day of the calendar (YYYY/MM/DD)");
+			}
+		}
+	}
+	return ws_error_set(err, WS_E_USAGE, s,
+			    "neither a number of days nor a day YYYY/MM/DD");
 }

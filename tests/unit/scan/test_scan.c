@@ -185,6 +185,37 @@ static unsigned scan_users(const char *src, const char *const *inc, size_t ninc,
 	return r.users;
 }
 
+/* USMT /uel's forms: days, a day, and 0 explained. */
+static void users_since_text_forms(void **state)
+{
+	struct ws_error err;
+	unsigned days;
+	int64_t since;
+
+	ws_error_clear(&err);
+	tu_assert_ok(scan_users_since_parse("30", &days, &since, &err), &err);
+	assert_int_equal(days, 30);
+	assert_int_equal(since, 0);
+	tu_assert_ok(scan_users_since_parse("2026/01/01", &days, &since, &err), &err);
+	assert_int_equal(days, 0);
+	assert_int_equal(since, 1767225600);
+	tu_assert_ok(scan_users_since_parse("2020/2/15", &days, &since, &err), &err);
+	assert_int_equal(since, 1581724800);
+	tu_assert_ok(scan_users_since_parse("2024-02-29", &days, &since, &err), &err);
+	assert_int_equal(since, 1709164800);
+	assert_int_equal(scan_users_since_parse("0", &days, &since, &err), WS_E_USAGE);
+	assert_non_null(strstr(err.msg, "nobody signed in"));
+	assert_int_equal(scan_users_since_parse("2023/02/29", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("2026/13/01", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("2026/01", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("2026/01/01x", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("36501", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("-3", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("", &days, &since, &err), WS_E_USAGE);
+	assert_int_equal(scan_users_since_parse("soon", &days, &since, &err), WS_E_USAGE);
+	assert_null(strstr(err.msg, "--"));
+}
+
 static void users_are_selected_by_pattern_and_sid(void **state)
 {
 	char *dir = stu_tmpdir(), *src = stu_build(dir, "src", 13, 3, NULL);
@@ -232,6 +263,27 @@ static void users_since_uses_last_use(void **state)
 	/* /ui beats /uel; /uel beats /ue */
 	assert_int_equal(scan_users(src, inc_carol, 1, NULL, 0, 100, NULL), 3);
 	assert_int_equal(scan_users(src, NULL, 0, ex_alice, 1, 100, NULL), 2);
+	{
+		/* a day: used on or after it (USMT /uel:YYYY/MM/DD) */
+		struct scan_opts o;
+		struct scan_result r;
+
+		scan_opts_init(&o);
+		o.source = src;
+		o.estimate = 1;
+		o.users_since_time = now - 100 * 86400;
+		stu_log_init(&l);
+		o.log = &l.log;
+		tu_assert_ok(scan_into(NULL, &o, &r, &err), &err);
+		assert_int_equal(r.users, 2);
+		assert_non_null(strstr(l.all.buf, "not used since the day the users-since limit names"));
+		ws_buf_release(&l.all);
+		o.log = NULL;
+		o.users_since_time = now - 5 * 86400;
+		o.allow_empty = 1;
+		tu_assert_ok(scan_into(NULL, &o, &r, &err), &err);
+		assert_int_equal(r.users, 0);
+	}
 	free(src);
 }
 
@@ -786,6 +838,7 @@ int main(void)
 		cmocka_unit_test(pattern_matching_follows_usmt),
 		cmocka_unit_test(users_are_selected_by_pattern_and_sid),
 		cmocka_unit_test(users_since_uses_last_use),
+		cmocka_unit_test(users_since_text_forms),
 		cmocka_unit_test(local_and_domain_names_are_resolved),
 		cmocka_unit_test(dirty_user_hive_is_replayed_privately),
 		cmocka_unit_test(damaged_user_hive_stops_or_is_skipped),
