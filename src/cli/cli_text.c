@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_usmt.h"
 
 size_t cli_edit_distance(const char *a, const char *b, size_t cap)
 {
@@ -188,5 +189,9 @@ int cli_bad_option(const char *cmd, const struct option *opts, const char *short
 
 int cli_unexpected(const char *cmd, const char *arg)
 {
+	char hint[256];
+
+	if (cli_usmt_hint(cmd, arg, hint, sizeof(hint)))
+		return cli_usage(cmd, "unexpected argument '%s': %s", arg, hint);
 	return cli_usage(cmd, "unexpected argument '%s'", arg);
 }

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_text.h"
+#include "cli/cli_usmt.h"
 
 static const struct cli_command commands[] = {
 	{ "scan", cmd_scan, "capture users' settings and files from offline Windows installations" },
@@ -20,6 +21,9 @@ static const struct cli_command commands[] = {
 	{ "report", cmd_report, "report a wave: devices, applies, first sign-ins (--html, --csv, --json)" },
 	{ "rules", cmd_rules, "lint rule files, explain a decision, write a Config.xml (genconfig)" },
 	{ "devices", cmd_devices, "list disks, partitions, BitLocker volumes and Windows installations" },
+	{ "scanstate", cmd_scanstate, "USMT ScanState's command line, run as scan (docs/usmt.md)" },
+	{ "loadstate", cmd_loadstate, "USMT LoadState's command line, run as apply" },
+	{ "usmtutils", cmd_usmtutils, "USMT UsmtUtils /verify, run as verify" },
 	{ NULL, NULL, NULL }
 };
 
@@ -28,7 +32,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: winstate <command> [options]\n"
 		     "       winstate help [<command>] | --help | --version\n\ncommands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
-		fprintf(out, "  %-8s %s\n", c->name, c->summary);
+		fprintf(out, "  %-9s %s\n", c->name, c->summary);
 	fprintf(out, "\nRun 'winstate help <command>' or 'winstate <command> --help' for the\n"
 		     "options of a command.\n"
 		     "Exit codes are listed in docs/exit-codes.md.\n");
