@@ -8,7 +8,11 @@
 #      python3's json module), one settings-file action per user, the
 #      bundles keep start-pins.json; undo takes the file away;
 #  (c) the image's own LayoutModification.json is kept (file-keep), an equal
-#      one is file-same; (d) a Windows 10 target gets none.
+#      one is file-same; (d) a Windows 10 target gets none;
+#  (e) two staged users with different pins: the Default profile holds one
+#      list for every new user, so none is written (a warning says why) and
+#      each bundle keeps its own user's list; (f) a target without a Default
+#      profile: the same warning with that reason, the bundles keep the pins.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
@@ -81,4 +85,48 @@ expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PI
 [ -e "$t/new10/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json" ] &&
 	fail "LayoutModification.json written for a Windows 10 target"
 ls "$t"/new10/ProgramData/winstate/bundles/*/start-pins.json >/dev/null 2>&1 || fail "start-pins.json not staged"
+
+# (e) different pins: bob's Photos pin becomes another app (same length, so
+# the tile blob stays well formed), edited with python3-hivex
+HIVEX_PY=/usr/bin/python3
+$HIVEX_PY -c 'import hivex' 2>/dev/null || skip "python3-hivex not available"
+"$WSFIXTURE" --out "$t/src10d" --users 2 --files 1 --no-links --all-settings "$R" \
+	--computer PINSDIFF >/dev/null || fail "source fixture (different pins)"
+$HIVEX_PY - "$t/src10d/Users/bob/NTUSER.DAT" <<'PY' || fail "cannot edit bob's tiles"
+import hivex, sys
+h = hivex.Hivex(sys.argv[1], write=True)
+n = h.root()
+for part in (r'Software\Microsoft\Windows\CurrentVersion\CloudStore\Store\Cache\DefaultAccount'
+             r'\$de${8a09bc9e-40f2-4f5c-8385-ea0e3969f8cf}$start.tilegrid'
+             r'$windows.data.curatedtilecollection.tilecollection\Current').split('\\'):
+    n = h.node_get_child(n, part)
+t, d = h.value_value(h.node_get_value(n, 'Data'))
+old, new = 'Photos_8'.encode('utf-16le'), 'Paint3_8'.encode('utf-16le')
+assert old in d
+h.node_set_value(n, {'key': 'Data', 't': t, 'value': d.replace(old, new)})
+h.commit(None)
+PY
+expect_exit 0 "$WINSTATE" scan --source "$t/src10d" --store "$t/st"
+"$WSFIXTURE" --out "$t/diff11" --kind target --os win11 --seed 6 >/dev/null || fail "target fixture"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINSDIFF --target "$t/diff11"
+grep -q "not written for Windows 11: the staged users have different Start pins" "$t/last.err" ||
+	fail "no warning that different pins keep LayoutModification.json unwritten"
+[ -e "$t/diff11/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json" ] &&
+	fail "LayoutModification.json written with two different pin lists"
+python3 - "$t/diff11" <<'PY' || fail "the bundles do not keep each user's own pins"
+import glob, json, sys
+lists = sorted(json.dumps(json.load(open(k))) for k in
+               glob.glob(sys.argv[1] + '/ProgramData/winstate/bundles/*/start-pins.json'))
+assert len(lists) == 2 and lists[0] != lists[1], lists
+assert any('Paint3_8wekyb3d8bbwe!App' in x for x in lists) and any('Photos_8wekyb3d8bbwe!App' in x for x in lists), lists
+PY
+
+# (f) no Default profile on the target
+"$WSFIXTURE" --out "$t/nodef11" --kind target --os win11 --seed 6 >/dev/null || fail "target fixture"
+rm -rf "$t/nodef11/Users/Default"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/nodef11"
+grep -q "not written for Windows 11: the target has no Default profile" "$t/last.err" ||
+	fail "no warning for a target without a Default profile"
+[ "$(ls "$t"/nodef11/ProgramData/winstate/bundles/*/start-pins.json 2>/dev/null | wc -l)" -eq 2 ] ||
+	fail "start-pins.json not kept in both bundles"
 pass
