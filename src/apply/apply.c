@@ -358,6 +358,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 {
 	struct apply a;
 	struct store_record rec;
+	uint64_t all_records = 0, all_bytes = 0;
 	int rc;
 
 	memset(r, 0, sizeof(*r));
@@ -461,10 +462,25 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
 		if (o->on_mkdir)
 			aj_set_mkdir_hook(a.j, o->on_mkdir, o->on_mkdir_ctx);
+	} else {
+		/* the journal's folders count among those the real run makes */
+		struct ws_buf jw = WS_BUF_INIT, jh = WS_BUF_INIT;
+
+		apply_winstate_dir(&a, &jw, &jh);
+		ws_buf_adds(&jh, "/journal");
+		afiles_would_mkdirs(&a, jh.buf);
+		ws_buf_release(&jw);
+		ws_buf_release(&jh);
 	}
 	if ((rc = rules_cleanup(&a, err)))
 		goto out;
+	store_catalog_totals(a.cat, &all_records, &all_bytes);
 	for (;;) {
+		if (o->cancel && *o->cancel) {
+			/* between entries: each one done is journaled whole */
+			rc = ws_error_set(err, WS_E_CANCELED, o->target, "stopped on request");
+			goto out;
+		}
 		if ((rc = store_catalog_next(a.cat, &rec, err)))
 			goto out;
 		if (rec.kind == STORE_REC_END)
@@ -483,7 +499,10 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			ev.phase = "apply";
 			ev.device = o->device;
 			ev.done = a.done;
+			ev.total = all_records;
 			ev.bytes_done = a.bytes_done;
+			ev.bytes_total = all_bytes;
+			ev.item = rec.kind == STORE_REC_FILE ? rec.u.file.path : NULL;
 			ws_progress_emit(o->progress, &ev);
 		}
 	}
@@ -505,6 +524,13 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		rc = aregs_commit(&a, a.system, err);
 out:
 	apply_sum_counts(r);
+	/* folders counted where they are made: file parents, bundles, the
+	 * journal's records (what undo removes), not only captured folders */
+	if (o->dry_run)
+		r->dirs_created = a.n_dry_dirs;
+	for (size_t i = 0; i < a.n_dry_dirs; i++)
+		free(a.dry_dirs[i]);
+	free(a.dry_dirs);
 	if (!rc && (r->users_missing || a.lost ||
 		    r->values_skipped || r->files_skipped || r->rules_unsupported))
 		rc = WS_PARTIAL;
@@ -541,6 +567,8 @@ out:
 			aj_end(a.j, NULL);
 		}
 	}
+	if (a.j && !o->dry_run)
+		r->dirs_created = aj_dirs_made(a.j);
 	aj_close(a.j);
 	store_catalog_free(a.cat);
 	free(a.programdata);

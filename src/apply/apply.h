@@ -73,6 +73,7 @@
 #ifndef APPLY_H
 #define APPLY_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "store/store.h"
@@ -217,6 +218,9 @@ struct apply_opts {
 	void *on_newobj_ctx;
 	struct ws_log *log;
 	const struct ws_progress *progress;
+	/* Polled at safe points: nonzero stops the operation with
+	 * WS_E_CANCELED, what is done kept (Ctrl-C).  May be NULL. */
+	const volatile sig_atomic_t *cancel;
 };
 
 void apply_opts_init(struct apply_opts *o);

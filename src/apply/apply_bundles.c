@@ -261,6 +261,8 @@ int abundles_finish(struct apply *a, struct ws_error *err)
 		if (!a->o->dry_run &&
 		    (rc = bundle_finish(um->bundle, a->j, a->o, si->device, si->scan_id, err)))
 			break;
+		if (a->o->dry_run)
+			afiles_would_mkdirs(a, um->bundle->host);
 		a->r->bundles++;
 		snprintf(msg, sizeof(msg), "%llu values, %llu files, %zu Store apps; runs at "
 			 "first sign-in through Active Setup",
@@ -268,6 +270,15 @@ int abundles_finish(struct apply *a, struct ws_error *err)
 			 um->bundle->napps);
 		apply_act(a, um->mode == APPLY_MODE_FIRST_SIGN_IN ? APPLY_USER_STAGE : APPLY_BUNDLE,
 		    um->src->account, um->src->profile_path, um->bundle->win, msg);
+	}
+	if (!rc && a->r->bundles && a->o->dry_run) {
+		struct ws_buf win = WS_BUF_INIT, host = WS_BUF_INIT;
+
+		apply_winstate_dir(a, &win, &host);
+		ws_buf_adds(&host, "/results");
+		afiles_would_mkdirs(a, host.buf);
+		ws_buf_release(&win);
+		ws_buf_release(&host);
 	}
 	/* The one script every bundle shares, and Active Setup starting it. */
 	if (!rc && a->r->bundles && !a->o->dry_run) {

@@ -193,6 +193,46 @@ out:
 	return rc;
 }
 
+static int dir_cmp(const void *k, const void *e)
+{
+	return strcmp((const char *)k, *(char *const *)e);
+}
+
+void afiles_would_mkdirs(struct apply *a, const char *host)
+{
+	struct ws_buf p = WS_BUF_INIT;
+
+	ws_buf_adds(&p, host);
+	/* up from the folder until one exists or is already counted */
+	while (p.len > 1 && !ws_path_exists(p.buf)) {
+		size_t lo = 0, hi = a->n_dry_dirs;
+		char *slash;
+
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = dir_cmp(p.buf, &a->dry_dirs[mid]);
+
+			if (!c)
+				goto out;
+			if (c < 0)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		WS_ALLOC_GROW(a->dry_dirs, a->n_dry_dirs + 1, a->a_dry_dirs);
+		memmove(&a->dry_dirs[lo + 1], &a->dry_dirs[lo],
+			(a->n_dry_dirs - lo) * sizeof(*a->dry_dirs));
+		a->dry_dirs[lo] = ws_xstrdup(p.buf);
+		a->n_dry_dirs++;
+		slash = strrchr(p.buf, '/');
+		if (!slash)
+			break;
+		ws_buf_setlen(&p, (size_t)(slash - p.buf));
+	}
+out:
+	ws_buf_release(&p);
+}
+
 static void parent_of(const char *host, struct ws_buf *out)
 {
 	const char *slash = strrchr(host, '/');
@@ -297,6 +337,9 @@ static int stage_file(struct apply *a, struct apply_user *um, const struct store
 		if (!same_content(a, f, host.buf) &&
 		    (rc = write_file(a, um, f, host.buf, ws_path_exists(host.buf), err)))
 			goto out;
+	} else {
+		afiles_would_mkdirs(a, parent.buf);
+		apply_cnt(a, um)->bytes += f->size;
 	}
 	policy = a->rules ? arules_file_merge_staged(a->rules, f, tpath.buf, &mwhy, uname,
 						     apply_cnt(a, um)) : ARULES_STAGE_DEFAULT;
@@ -438,6 +481,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		if (res == VOL_RES_MISSING) {
 			if (!a->o->dry_run && (rc = aj_mkdirs(a->j, host.buf, err)))
 				goto out;
+			if (a->o->dry_run)
+				afiles_would_mkdirs(a, host.buf);
 			apply_cnt(a, um)->dirs_created++;
 			apply_act(a, APPLY_DIR_CREATE, uname, f->path, tpath.buf, NULL);
 		}
@@ -452,6 +497,9 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 			    (rc = write_file(a, um, f, host.buf,
 					     arules_cleaned(a->rules, host.buf), err)))
 				goto out;
+		} else {
+			afiles_would_mkdirs(a, parent.buf);
+			apply_cnt(a, um)->bytes += f->size;
 		}
 		apply_cnt(a, um)->files_placed++;
 		apply_act(a, APPLY_FILE_PLACE, uname, f->path, tpath.buf, NULL);
@@ -485,6 +533,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		}
 		if (!a->o->dry_run && (rc = write_file(a, um, f, host.buf, 1, err)))
 			goto out;
+		if (a->o->dry_run)
+			apply_cnt(a, um)->bytes += f->size;
 		apply_cnt(a, um)->files_overwritten++;
 		apply_act(a, APPLY_FILE_OVERWRITE, uname, f->path, tpath.buf, mwhy.len ? mwhy.buf : NULL);
 		goto out;
@@ -516,6 +566,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	}
 	if (!a->o->dry_run && (rc = write_file(a, um, f, alt.buf, 0, err)))
 		goto out;
+	if (a->o->dry_run)
+		apply_cnt(a, um)->bytes += f->size;
 	apply_cnt(a, um)->files_renamed++;
 	{
 		const char *base = strrchr(alt.buf, '/');

@@ -155,7 +155,21 @@ struct tgt_ctx {
 	size_t index;
 	struct apply_notes notes;    /* forwards to tgt_log_fn */
 	struct ws_log log;
+	struct ws_progress progress; /* forwards to tgt_progress_fn */
 };
+
+/* A target's progress, named by its target (one scan may go to many). */
+static void tgt_progress_fn(void *ctx, const struct ws_progress_event *ev)
+{
+	struct tgt_ctx *d = ctx;
+	struct ws_progress_event e = *ev;
+	const struct apply_target *t = &d->f->w->v[d->index];
+
+	e.device = t->target ? t->target : ev->device;
+	ws_pool_lock(&d->f->pool);
+	ws_progress_emit(d->f->o->base.progress, &e);
+	ws_pool_unlock(&d->f->pool);
+}
 
 static void tgt_log_fn(void *ctx, int level, const char *where, const char *msg)
 {
@@ -210,7 +224,9 @@ static void apply_one(struct fleet *f, struct store *st, size_t i)
 	o.map_domain = md;
 	o.n_map_domain = fo->base.n_map_domain + t->n_map_domain;
 	o.log = &d.notes.log;
-	o.progress = NULL;      /* the CLI shows targets, not their objects */
+	d.progress.fn = tgt_progress_fn;
+	d.progress.ctx = &d;
+	o.progress = fo->base.progress ? &d.progress : NULL;
 	o.on_action = NULL;     /* per-action lines of many targets: the log's */
 	o.on_journal = NULL;
 	rep->status = apply_scan(st, &o, &rep->r, &rep->err);
@@ -285,7 +301,16 @@ static void pool_close(void *ctx, void *res)
 
 static void pool_run(void *ctx, void *res, size_t i)
 {
-	apply_one(ctx, res, i);
+	struct fleet *f = ctx;
+
+	if (f->o->base.cancel && *f->o->base.cancel) {
+		/* Ctrl-C: the targets not started yet are not touched */
+		f->reps[i].status = ws_error_set(&f->reps[i].err, WS_E_CANCELED,
+						 f->reps[i].target->target,
+						 "not started: stopped on request");
+		return;
+	}
+	apply_one(f, res, i);
 }
 
 static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *err)

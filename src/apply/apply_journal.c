@@ -67,6 +67,7 @@ struct mkdir_hook {
 struct aj {
 	struct ws_root *root;
 	struct mkdir_hook mh;    /* tests: after each folder made */
+	uint64_t dirs_made;      /* D lines: folders made for the apply */
 	char *dir;               /* journal folder (host path, for reports) */
 	char *jrel;              /* ProgramData/winstate/journal as on disk */
 	char *tmpdir;            /* how temporaries are named ("/proc/self/fd/N") */
@@ -777,6 +778,7 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 		pct_encode(made.list.buf + off, &r);
 		add_line(j, r.buf, r.len, &l);
 		nrec++;
+		j->dirs_made++;         /* winstate's own folders: undo removes them too */
 	}
 	if ((rc = flush_lines(j, &l, nrec, err)))
 		goto fail;
@@ -1116,11 +1118,17 @@ static int log_dir(void *ctx, const char *rel, struct ws_error *err)
 	struct ws_buf r = WS_BUF_INIT;
 
 	(void)err;
+	j->dirs_made++;
 	ws_buf_adds(&r, "D ");
 	pct_encode(rel, &r);
 	queue_line(j, r.buf, r.len);
 	ws_buf_release(&r);
 	return WS_OK;
+}
+
+uint64_t aj_dirs_made(const struct aj *j)
+{
+	return j ? j->dirs_made : 0;
 }
 
 int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err)

@@ -79,6 +79,8 @@ int aj_will_create(struct aj *j, const char *host, struct ws_error *err);
 
 /* mkdir -p `host`, recording each folder before it is made. */
 int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err);
+/* Folders aj_mkdirs made (recorded) so far: what undo removes. */
+uint64_t aj_dirs_made(const struct aj *j);
 
 /* Place the finished temporary file `tmp` at `dest`: new (link, recorded
  * before, with its inode and size) or replacing (saved before, keeps the
@@ -619,6 +621,9 @@ struct apply {
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 	uint64_t bytes_done;             /* file content written so far (progress) */
+	/* dry run: the folders the real run would make (sorted, for lookups) */
+	char **dry_dirs;
+	size_t n_dry_dirs, a_dry_dirs;
 	int no_ntfs_xattrs;              /* the target refused system.ntfs_*: not tried again */
 	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
 };
@@ -700,6 +705,8 @@ int afiles_target_path(struct apply *a, struct apply_user *um, const struct stor
 		       struct ws_buf *tpath, const char **why);
 /* One catalog file or folder onto the target (or into a staged user's
  * bundle). */
+/* Dry run: count the folders mkdir -p `host` would make (each once). */
+void afiles_would_mkdirs(struct apply *a, const char *host);
 int afiles_apply(struct apply *a, const struct store_file *f, struct ws_error *err);
 /* Write `data` at the target's Windows path `win` (replacing, journaled). */
 int afiles_write_target(struct apply *a, const char *win, const struct ws_buf *data,

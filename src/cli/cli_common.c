@@ -1,5 +1,5 @@
 /* cli_common.c - pieces several subcommands share: opening a store with the
- * key options, loading rule files, progress display and progress log. */
+ * key options, loading rule files, BitLocker key options. */
 #include "cli/cli_common.h"
 
 #include <dirent.h>
@@ -145,71 +145,6 @@ void cli_strv_free(char **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-}
-
-/* ---- progress ----------------------------------------------------------- */
-
-static void iso_now(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void progress_fn(void *ctx, const struct ws_progress_event *ev)
-{
-	struct cli_progress *p = ctx;
-	time_t now = time(NULL);
-	int final = ev->phase && (!strcmp(ev->phase, "done") || !strcmp(ev->phase, "commit"));
-
-	if (p->log_file) {
-		char ts[32];
-
-		iso_now(ts, sizeof(ts));
-		fprintf(p->log_file,
-			"%s, program, winstate, device, %s, phase, %s, user, %s, "
-			"objects, %llu, totalObjects, %llu, MB, %.1f, errors, %u\n",
-			ts, ev->device ? ev->device : "", ev->phase ? ev->phase : "",
-			ev->user ? ev->user : "", (unsigned long long)ev->done,
-			(unsigned long long)ev->total,
-			(double)ev->bytes_done / (1024.0 * 1024.0), ev->errors);
-		fflush(p->log_file);
-	}
-	if (!p->tty || (!final && now == p->last_draw))
-		return;
-	p->last_draw = now;
-	if (ev->total)
-		fprintf(stderr, "\r\033[K%s %s %s: %3u%% %llu/%llu objects, %.1f MB",
-			ev->phase ? ev->phase : "", ev->device ? ev->device : "",
-			ev->user ? ev->user : "",
-			(unsigned)(ev->done * 100 / ev->total),
-			(unsigned long long)ev->done, (unsigned long long)ev->total,
-			(double)ev->bytes_done / 1048576.0);
-	else
-		fprintf(stderr, "\r\033[K%s %s %s: %llu objects, %.1f MB",
-			ev->phase ? ev->phase : "", ev->device ? ev->device : "",
-			ev->user ? ev->user : "", (unsigned long long)ev->done,
-			(double)ev->bytes_done / 1048576.0);
-	p->drawn = 1;
-	fflush(stderr);
-}
-
-void cli_progress_init(struct cli_progress *p, FILE *log_file, int quiet)
-{
-	memset(p, 0, sizeof(*p));
-	p->log_file = log_file;
-	p->tty = !quiet && isatty(STDERR_FILENO);
-	p->sink.fn = progress_fn;
-	p->sink.ctx = p;
-}
-
-void cli_progress_end(struct cli_progress *p)
-{
-	if (p->drawn)
-		fprintf(stderr, "\r\033[K");
-	p->drawn = 0;
 }
 
 int cli_bde_option(struct bd_keys **keys, int opt, char *arg)

@@ -1,6 +1,6 @@
 /*
  * cli_common.h - helpers shared by subcommands that open stores, load rules
- * or show progress.  Each prints its own error and returns the exit code.
+ * or take BitLocker keys (progress and logs: cli_run.h).  Each prints its own error and returns the exit code.
  */
 #ifndef CLI_COMMON_H
 #define CLI_COMMON_H
@@ -63,16 +63,5 @@ int cli_rules_load(const char *const *paths, size_t npaths, const char *config,
 		   struct ws_log *log, struct rule_set **rs_out,
 		   char ***files_out, size_t *nfiles_out);
 void cli_strv_free(char **v, size_t n);
-
-/* Progress: a one-line bar on a terminal (stderr), and USMT-style lines in
- * the --progress-log file. */
-struct cli_progress {
-	struct ws_progress sink;
-	FILE *log_file;
-	int tty, drawn;
-	long last_draw;
-};
-void cli_progress_init(struct cli_progress *p, FILE *log_file, int quiet);
-void cli_progress_end(struct cli_progress *p);
 
 #endif

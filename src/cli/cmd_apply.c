@@ -11,6 +11,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_text.h"
 #include "cli/cli_json.h"
+#include "cli/cli_run.h"
 #include "rules/rules.h"
 #include "util/ws_buf.h"
 
@@ -70,16 +71,20 @@ static const char usage_text[] =
 	"  --key-file F | --passphrase-env VAR   key of an encrypted store\n"
 	"  --threads N             threads that hash, compress or decompress content\n"
 	"                          (default: one per core)\n"
-	"  --log FILE              write every message to FILE\n"
+	"  --log FILE              append the command line, every action and message,\n"
+	"                          each target's start and end to FILE (docs/logs.md)\n"
+	"  --log-level LEVEL       what --log records: error, warn, info (default), debug\n"
+	"  --progress-log FILE     append USMT-style progress lines to FILE\n"
 	"  --json                  print the plan/report as JSON\n"
-	"  -v, --verbose           list every action;  -q, --quiet  only errors\n";
+	"  -v, --verbose           list every action (a dry run too);  -q, --quiet  only\n"
+	"                          errors\n";
 
 enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
 	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
 	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED, OPT_INVENTORY, OPT_JOBS,
-	OPT_THREADS
+	OPT_THREADS, OPT_LOGLEVEL, OPT_PROGLOG
 };
 
 static const struct option options[] = {
@@ -106,6 +111,8 @@ static const struct option options[] = {
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "progress-log", required_argument, NULL, OPT_PROGLOG },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -114,14 +121,37 @@ static const struct option options[] = {
 };
 
 struct plan_out {
-	int json, verbose, dry_run;
+	int json, verbose, quiet, dry_run;
 	struct cli_json actions;      /* the actions array, written as they come */
+	struct cli_run *run;
 };
+
+/* The level an action is logged at: what was left undone is a warning,
+ * what was already there a detail. */
+static int action_level(int kind)
+{
+	switch (kind) {
+	case APPLY_REG_SAME:
+	case APPLY_FILE_SAME:
+		return WS_LOG_DEBUG;
+	case APPLY_USER_MISSING:
+	case APPLY_REG_SKIP:
+	case APPLY_FILE_SKIP:
+	case APPLY_RULE_UNSUPPORTED:
+		return WS_LOG_WARN;
+	default:
+		return WS_LOG_INFO;
+	}
+}
 
 static void on_action(void *ctx, const struct apply_action *a)
 {
 	struct plan_out *p = ctx;
 
+	cli_run_record(p->run, action_level(a->kind), a->user, "%s%s %s%s%s%s%s%s",
+		       p->dry_run ? "would " : "", apply_action_name(a->kind), a->object,
+		       a->target ? " -> " : "", a->target ? a->target : "",
+		       a->reason ? "  (" : "", a->reason ? a->reason : "", a->reason ? ")" : "");
 	if (p->json) {
 		struct cli_json *j = &p->actions;
 
@@ -134,13 +164,17 @@ static void on_action(void *ctx, const struct apply_action *a)
 		cli_json_end(j);
 		return;
 	}
-	if (!p->verbose && !p->dry_run && a->kind != APPLY_USER_MAP &&
+	/* the same lines for a dry run as for the real one: -v lists all */
+	if (p->quiet)
+		return;
+	if (!p->verbose && a->kind != APPLY_USER_MAP &&
 	    a->kind != APPLY_USER_MISSING && a->kind != APPLY_REG_DEFERRED &&
 	    a->kind != APPLY_FILE_RENAME && a->kind != APPLY_USER_STAGE &&
 	    a->kind != APPLY_BUNDLE && a->kind != APPLY_APP_STAGE &&
 	    a->kind != APPLY_REG_DROPPED && a->kind != APPLY_FILE_DROPPED &&
 	    a->kind != APPLY_SETTINGS_FILE && a->kind < APPLY_RULE_MOVE)
 		return;
+	cli_run_clear(p->run);
 	printf("%-14s %-12s %s%s%s%s%s%s\n", apply_action_name(a->kind), a->user,
 	       a->object, a->target ? " -> " : "", a->target ? a->target : "",
 	       a->reason ? "  (" : "", a->reason ? a->reason : "",
@@ -399,25 +433,64 @@ static void wave_json(struct cli_json *j, const struct apply_fleet_report *rep)
 	cli_json_end(j);
 }
 
+/* How an apply's counts read in the log. */
+static void apply_totals(const struct apply_report *r, int dry_run, char *buf, size_t n)
+{
+	snprintf(buf, n, "%sscan %s: %u users applied, %u staged, %u missing; %llu values "
+		 "set, %llu staged; %llu files placed, %llu renamed, %llu staged, %llu folders "
+		 "created (%.1f MB)%s%s", dry_run ? "plan for " : "", r->scan_id,
+		 r->users_applied, r->users_staged, r->users_missing,
+		 (unsigned long long)r->values_set, (unsigned long long)r->values_staged,
+		 (unsigned long long)r->files_placed, (unsigned long long)r->files_renamed,
+		 (unsigned long long)r->files_staged, (unsigned long long)r->dirs_created,
+		 (double)r->bytes / 1048576.0, *r->journal && !dry_run ? ", journal " : "",
+		 dry_run ? "" : r->journal);
+}
+
+struct wave_out {
+	struct cli_run *run;
+	const struct apply_wave *w;
+	int dry_run;
+	unsigned char *ended;         /* per target: its end is logged */
+};
+
 static void wave_on_target(void *ctx, size_t index, const struct apply_fleet_report *rep)
 {
-	struct ws_log *log = ctx;
-	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+	struct wave_out *wo = ctx;
+	struct ws_log *log = cli_run_log(wo->run);
+	char buf[2 * WS_ERROR_TEXT_MAX + 64], tot[1024];
+	const struct apply_target *t = &wo->w->v[index];
+	const char *label = t->target ? t->target : "";
 
-	(void)index;
-	if (!rep || rep->status == WS_OK || rep->status == WS_PARTIAL)
+	if (!rep) {
+		snprintf(buf, sizeof(buf), "%s of %s's scan to %s", wo->dry_run ? "dry run" : "apply",
+			 t->device ? t->device : "the target's computer", label);
+		cli_run_device_start(wo->run, label, buf);
 		return;
+	}
+	wo->ended[index] = 1;
+	if (rep->status == WS_OK || rep->status == WS_PARTIAL) {
+		apply_totals(&rep->r, wo->dry_run, tot, sizeof(tot));
+		cli_run_device_end(wo->run, label, rep->status, tot, NULL, 0);
+		return;
+	}
+	cli_run_clear(wo->run);
 	cli_error_format(&rep->err, NULL, buf, sizeof(buf));
-	ws_logf(log, WS_LOG_ERROR, rep->target->target ? rep->target->target : "",
-		"apply failed (%s): %s", ws_code_name(rep->status), buf);
+	ws_logf(log, WS_LOG_ERROR, label, "apply failed (%s): %s", ws_code_name(rep->status), buf);
+	if (*rep->r.journal)
+		ws_logf(log, WS_LOG_ERROR, label, "the changes made so far are journaled in %s: "
+			"'winstate undo --target %s' reverts them", rep->r.journal, label);
+	cli_run_device_end(wo->run, label, rep->status, NULL, buf, 0);
 }
 
 /* apply --inventory: every target, a summary per target, the wave's code. */
 static int apply_wave_run(struct store *st, const char *store_dir,
 			  const struct cli_key_opts *key, const char *inventory,
 			  unsigned jobs, const struct apply_opts *base, int json,
-			  int quiet, struct ws_log *log)
+			  int quiet, struct cli_run *run)
 {
+	struct ws_log *log = cli_run_log(run);
+	struct wave_out wo = { 0 };
 	struct apply_wave w = APPLY_WAVE_INIT;
 	struct apply_fleet_report *reps = NULL;
 	struct apply_fleet_opts fo;
@@ -451,14 +524,24 @@ static int apply_wave_run(struct store *st, const char *store_dir,
 	fo.base = *base;
 	fo.base.log = log;
 	fo.record_events = 1;
+	run->devices = w.n > 1 ? w.n : 0;
+	wo.ended = ws_xcalloc(w.n, 1);
+	wo.run = run;
+	wo.w = &w;
+	wo.dry_run = base->dry_run;
 	fo.on_target = wave_on_target;
-	fo.on_target_ctx = log;
+	fo.on_target_ctx = &wo;
 	reps = ws_xcalloc(w.n, sizeof(*reps));
 	rc = apply_fleet(&fo, &w, reps, &err);
+	cli_run_clear(run);
 	if (rc && apply_fleet_status(reps, w.n) != rc) {
 		cli_fail(&err);
 		goto out;
 	}
+	/* targets refused before applying (bad inventory lines) */
+	for (size_t i = 0; i < w.n; i++)
+		if (!wo.ended[i])
+			wave_on_target(&wo, i, &reps[i]);
 	if (json) {
 		struct cli_json j;
 
@@ -503,6 +586,7 @@ out:
 		apply_report_release(&reps[i].r);
 	free(reps);
 	apply_wave_release(&w);
+	free(wo.ended);
 	return rc;
 }
 
@@ -516,20 +600,23 @@ int cmd_apply(int argc, char **argv)
 	struct apply_opts o;
 	struct apply_report r;
 	struct plan_out plan = { 0 };
-	struct cli_log_sink sink = { 0 };
-	struct cli_progress prog;
-	struct ws_log log;
+	struct cli_run run;
+	struct ws_log *log;
 	struct ws_error err;
 	struct store *st = NULL;
-	FILE *lf = NULL;
 	char *exe_dir, *rules_dir = NULL;
-	int c, rc, quiet = 0, verbose = 0;
+	const char *prog_log = NULL;
+	int c, rc, quiet = 0, verbose = 0, log_level = WS_LOG_INFO;
+	char summary[1024] = "";
 	struct apply_notes notes;
 	int64_t started;
 	const char *inventory = NULL;
 	unsigned long jobs = 1;
 	char device_buf[256];
 
+	cli_run_init(&run, "apply", argc, argv);
+	log = cli_run_log(&run);
+	memset(&r, 0, sizeof(r));
 	apply_opts_init(&o);
 	apply_notes_init(&notes, NULL);
 	cli_json_init(&plan.actions, 1);
@@ -590,6 +677,13 @@ int cmd_apply(int argc, char **argv)
 			break;
 
 		case OPT_LOG: log_path = optarg; break;
+		case OPT_LOGLEVEL:
+			if ((log_level = cli_run_parse_level(optarg)) < 0) {
+				rc = cli_usage("apply", "--log-level is error, warn, info or debug, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_PROGLOG: prog_log = optarg; break;
 		case OPT_JSON: plan.json = 1; break;
 		case 'v': verbose++; break;
 		case 'q': quiet = 1; break;
@@ -614,15 +708,12 @@ int cmd_apply(int argc, char **argv)
 			       mode);
 		goto out;
 	}
-	if (log_path && !(lf = fopen(log_path, "a"))) {
-		rc = cli_usage("apply", "cannot write --log %s: %s", log_path, strerror(errno));
+	if ((rc = cli_run_open(&run, log_path, log_level, prog_log)))
 		goto out;
-	}
-	sink.log_file = lf;
-	sink.quiet = quiet;
-	sink.verbose = verbose;
-	cli_log_init(&log, &sink);
-	cli_progress_init(&prog, NULL, quiet || plan.json);
+	cli_run_output(&run, verbose, quiet, plan.json, 1);
+	cli_run_catch_signals();
+	plan.run = &run;
+	plan.quiet = quiet;
 	plan.verbose = verbose;
 	plan.dry_run = o.dry_run;
 	o.map_user = maps;
@@ -637,48 +728,64 @@ int cmd_apply(int argc, char **argv)
 	free(exe_dir);
 	o.on_action = on_action;
 	o.on_action_ctx = &plan;
-	apply_notes_init(&notes, &log);
+	apply_notes_init(&notes, log);
 	o.log = &notes.log;
-	o.progress = &prog.sink;
-	if ((rc = cli_store_open("apply", store_dir, &key, 0, 0, &log, &st)))
+	o.progress = cli_run_progress(&run);
+	o.cancel = cli_run_cancel_flag();
+	if ((rc = cli_store_open("apply", store_dir, &key, 0, 0, log, &st)))
 		goto out;
 	ws_error_clear(&err);
 	if (inventory) {
 		rc = apply_wave_run(st, store_dir, &key, inventory, (unsigned)jobs, &o,
-				    plan.json, quiet, &log);
+				    plan.json, quiet, &run);
 		goto out;
 	}
 	if (!o.device) {
 		/* a refreshed PC keeps its name: the target's is the device's */
 		if ((rc = apply_target_device(o.target, device_buf, sizeof(device_buf), &err))) {
-			cli_fail(&err);
+			cli_run_fail(&run, &err, NULL);
 			goto out;
 		}
 		o.device = device_buf;
 	}
+	{
+		char what[2048];
+
+		snprintf(what, sizeof(what), "%s of %s's %s%s to %s", o.dry_run ? "dry run" : "apply",
+			 o.device, o.scan_id ? "scan " : "newest scan", o.scan_id ? o.scan_id : "",
+			 o.target);
+		cli_run_device_start(&run, o.target, what);
+	}
 	started = (int64_t)time(NULL);
 	rc = apply_scan(st, &o, &r, &err);
-	cli_progress_end(&prog);
-	record_apply(st, &o, &r, rc, &err, started, &notes, &log);
+	cli_run_clear(&run);
+	record_apply(st, &o, &r, rc, &err, started, &notes, log);
 	if (rc != WS_OK && rc != WS_PARTIAL) {
-		cli_fail_device(&err, o.device);
+		char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+		cli_error_format(&err, o.device, buf, sizeof(buf));
+		cli_run_fail(&run, &err, o.device);
 		if (*r.journal)
-			fprintf(stderr, "winstate: the changes made so far are journaled in %s: "
-				"'winstate undo --target %s' reverts them\n", r.journal, o.target);
+			cli_run_note(&run, WS_LOG_ERROR, "", "%sthe changes made so far are journaled "
+				     "in %s: 'winstate undo --target %s' reverts them, applying again "
+				     "completes them", rc == WS_E_CANCELED ? "interrupted: " : "",
+				     r.journal, o.target);
+		cli_run_device_end(&run, o.target, rc, NULL, buf, 0);
 		apply_report_release(&r);
 		goto out;
 	}
-	print_report(&r, plan.json, o.dry_run, rc, &plan, apply_mode_name(o.mode));
+	apply_totals(&r, o.dry_run, summary, sizeof(summary));
+	cli_run_device_end(&run, o.target, rc, summary, NULL, 0);
+	if (!quiet || plan.json)
+		print_report(&r, plan.json, o.dry_run, rc, &plan, apply_mode_name(o.mode));
 	apply_report_release(&r);
 out:
 	apply_notes_release(&notes);
 	store_close(st);
-	if (lf)
-		fclose(lf);
 	free(maps);
 	free(doms);
 	free(rules);
 	free(rules_dir);
 	cli_json_release(&plan.actions);
-	return rc;
+	return cli_run_finish(&run, rc, summary);
 }

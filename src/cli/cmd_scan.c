@@ -13,6 +13,7 @@
 #include "cli/cli_common.h"
 #include "cli/cli_text.h"
 #include "cli/cli_json.h"
+#include "cli/cli_run.h"
 #include "blockdev/blockdev.h"
 #include "scan/scan.h"
 #include "util/ws_buf.h"
@@ -125,157 +126,15 @@ static void strv_push(struct strv *s, const char *x)
 	s->v[s->n++] = x;
 }
 
-static void iso_now(char *buf, size_t n)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* ---- log: terminal through the shared sink, file with times and a level -- */
-
-struct scan_log {
-	struct cli_log_sink term;     /* stderr only */
-	struct ws_log term_log;
-	FILE *file;
-	int file_level;
-};
-
-static const char *level_word(int level)
-{
-	switch (level) {
-	case WS_LOG_ERROR: return "error";
-	case WS_LOG_WARN: return "warning";
-	case WS_LOG_INFO: return "info";
-	default: return "debug";
-	}
-}
-
-static void scan_log_fn(void *ctx, int level, const char *where, const char *msg)
-{
-	struct scan_log *l = ctx;
-
-	if (level <= l->term_log.max_level)
-		l->term_log.fn(l->term_log.ctx, level, where, msg);
-	if (l->file && level <= l->file_level) {
-		char ts[32];
-
-		iso_now(ts, sizeof(ts));
-		fprintf(l->file, "%s\t%s\t%s\t%s\n", ts, level_word(level),
-			where ? where : "", msg);
-	}
-}
-
-/* ---- progress: a live line on a terminal, USMT-style lines in a file ---- */
-
-struct dev_prog {
-	char *device;
-	char phase[16];
-	time_t last;
-};
-
-struct scan_prog {
-	FILE *log_file;
-	int tty;
-	time_t last_draw;
-	int drawn;
-	size_t devices, finished, failed;
-	struct dev_prog *d;
-	size_t n, alloc;
-};
-
-static unsigned percent_of(const struct ws_progress_event *ev)
-{
-	double done, total;
-
-	if (ev->phase && !strcmp(ev->phase, "done"))
-		return 100;
-	/* files and bytes both weigh: many small files or a few big ones */
-	done = (double)ev->done + (double)ev->bytes_done / 65536.0;
-	total = (double)ev->total + (double)ev->bytes_total / 65536.0;
-	if (total <= 0)
-		return 0;
-	if (done >= total)
-		return 99;
-	return (unsigned)(done * 100.0 / total);
-}
-
-static struct dev_prog *dev_prog(struct scan_prog *p, const char *device)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->d[i].device, device))
-			return &p->d[i];
-	WS_ALLOC_GROW(p->d, p->n + 1, p->alloc);
-	memset(&p->d[p->n], 0, sizeof(p->d[p->n]));
-	p->d[p->n].device = ws_xstrdup(device);
-	return &p->d[p->n++];
-}
-
-static void draw(struct scan_prog *p, const struct ws_progress_event *ev,
-		 unsigned pct)
-{
-	time_t now = time(NULL);
-
-	if (!p->tty || now == p->last_draw)
-		return;
-	p->last_draw = now;
-	if (p->devices > 1)
-		fprintf(stderr, "\r\033[K[%zu/%zu devices] ", p->finished, p->devices);
-	else
-		fprintf(stderr, "\r\033[K");
-	fprintf(stderr, "%s %s: %3u%% %llu files, %.1f MB, %u errors",
-		ev->device ? ev->device : "", ev->user ? ev->user : "", pct,
-		(unsigned long long)ev->done, (double)ev->bytes_done / 1048576.0,
-		ev->errors);
-	p->drawn = 1;
-	fflush(stderr);
-}
-
-static void prog_fn(void *ctx, const struct ws_progress_event *ev)
-{
-	struct scan_prog *p = ctx;
-	unsigned pct = percent_of(ev);
-
-	if (p->log_file && ev->device) {
-		struct dev_prog *d = dev_prog(p, ev->device);
-		time_t now = time(NULL);
-		const char *phase = ev->phase ? ev->phase : "";
-
-		/* a line per phase change, else at most one a second */
-		if (strcmp(d->phase, phase) || now != d->last) {
-			char ts[32];
-
-			iso_now(ts, sizeof(ts));
-			fprintf(p->log_file,
-				"%s, phase, %s, device, %s, user, %s, percent, %u, "
-				"files, %llu, MB, %.1f, errors, %u\n",
-				ts, phase, ev->device, ev->user ? ev->user : "", pct,
-				(unsigned long long)ev->done,
-				(double)ev->bytes_done / 1048576.0, ev->errors);
-			fflush(p->log_file);
-			snprintf(d->phase, sizeof(d->phase), "%s", phase);
-			d->last = now;
-		}
-	}
-	draw(p, ev, pct);
-}
-
-static void prog_clear(struct scan_prog *p)
-{
-	if (p->drawn)
-		fprintf(stderr, "\r\033[K");
-	p->drawn = 0;
-}
-
 /* ---- wave callbacks ----------------------------------------------------- */
 
 struct wave_ctx {
-	struct scan_prog *prog;
+	struct cli_run *run;
 	FILE *listf;
 	int list_device;              /* prefix paths with the device */
-	struct ws_log *log;
+	int estimate;
+	const struct scan_wave *wave;
+	unsigned char *ended;         /* per wave index: its end is logged */
 };
 
 static void list_file_cb(void *ctx, const struct scan_file_event *ev)
@@ -287,24 +146,63 @@ static void list_file_cb(void *ctx, const struct scan_file_event *ev)
 	fprintf(w->listf, "%s%s\n", ev->path, ev->not_captured ? "\t(cloud)" : "");
 }
 
+/* How the summary names a target that may have no name yet. */
+static const char *target_label(const struct scan_report *rep, char *buf,
+				size_t n)
+{
+	if (rep->res.device[0])
+		return rep->res.device;
+	if (rep->target->source)
+		return rep->target->source;
+	snprintf(buf, n, "line %ld", rep->target->line);
+	return buf;
+}
+
+/* How a device's counts read in the log (start and end lines). */
+static void device_totals(const struct scan_result *r, int estimate, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%u users (%u skipped), %llu registry values, %llu files "
+		 "(%.1f MB, %.1f MB new), %llu folders, %llu cloud-only, %u warnings, "
+		 "%u errors%s%s%s", estimate ? "estimate: " : "", r->users, r->users_skipped,
+		 (unsigned long long)r->values, (unsigned long long)r->files,
+		 (double)r->bytes / 1048576.0, (double)r->bytes_new / 1048576.0,
+		 (unsigned long long)r->dirs, (unsigned long long)r->cloud, r->warnings,
+		 r->errors, r->scan_id[0] ? ", scan " : "", r->scan_id,
+		 r->users ? "" : " (empty: no user)");
+}
+
 static void on_device(void *ctx, size_t index, const struct scan_report *rep)
 {
 	struct wave_ctx *w = ctx;
-	char buf[2 * WS_ERROR_TEXT_MAX + 64];
+	char buf[2 * WS_ERROR_TEXT_MAX + 64], tot[1024], lb[32];
 
-	(void)index;
-	if (!rep)
+	if (!rep) {
+		const struct scan_target *t = &w->wave->v[index];
+
+		snprintf(buf, sizeof(buf), "%s of %s%s", w->estimate ? "estimate" : "scan",
+			 t->source ? t->source : "-", t->device ? "" : " (device named by its computer name)");
+		cli_run_device_start(w->run, t->device ? t->device : t->source ? t->source : "", buf);
 		return;
-	w->prog->finished++;
+	}
+	w->ended[index] = 1;
 	if (rep->status != WS_OK && rep->status != WS_PARTIAL) {
-		w->prog->failed++;
-		prog_clear(w->prog);
+		cli_run_clear(w->run);
 		cli_error_format(&rep->err, NULL, buf, sizeof(buf));
 		/* through the log so --log records it and -q still shows it */
-		ws_logf(w->log, WS_LOG_ERROR, rep->res.device[0] ? rep->res.device :
-				 rep->target->source ? rep->target->source : "",
+		ws_logf(cli_run_log(w->run), WS_LOG_ERROR, rep->res.device[0] ? rep->res.device :
+			rep->target->source ? rep->target->source : "",
 			"scan failed (%s): %s", ws_code_name(rep->status), buf);
+		if (rep->res.packs_kept)
+			ws_logf(cli_run_log(w->run), WS_LOG_INFO, rep->res.device,
+				"kept for a rerun: %llu packs (%.1f MB of content)",
+				(unsigned long long)rep->res.packs_kept,
+				(double)rep->res.bytes_kept / 1048576.0);
+		cli_run_device_end(w->run, target_label(rep, lb, sizeof(lb)), rep->status, NULL,
+				   buf, 0);
+		return;
 	}
+	device_totals(&rep->res, w->estimate, tot, sizeof(tot));
+	cli_run_device_end(w->run, rep->res.device, rep->status, tot, NULL, rep->res.errors);
 }
 
 /* ---- summary ------------------------------------------------------------ */
@@ -356,18 +254,6 @@ static void json_report(struct cli_json *j, const struct scan_report *rep)
 	cli_json_end(j);
 }
 
-/* How the summary names a target that may have no name yet. */
-static const char *target_label(const struct scan_report *rep, char *buf,
-				size_t n)
-{
-	if (rep->res.device[0])
-		return rep->res.device;
-	if (rep->target->source)
-		return rep->target->source;
-	snprintf(buf, n, "line %ld", rep->target->line);
-	return buf;
-}
-
 static void text_summary(const struct scan_report *reps, size_t n, int estimate)
 {
 	if (n > 1)
@@ -409,17 +295,45 @@ static void text_summary(const struct scan_report *reps, size_t n, int estimate)
 	}
 }
 
-static int parse_level(const char *s)
+/* Ctrl-C: what was kept, on stderr and in the log. */
+static void canceled_note(struct cli_run *run, const struct scan_report *reps, size_t n)
 {
-	if (!strcmp(s, "error"))
-		return WS_LOG_ERROR;
-	if (!strcmp(s, "warn") || !strcmp(s, "warning"))
-		return WS_LOG_WARN;
-	if (!strcmp(s, "info"))
-		return WS_LOG_INFO;
-	if (!strcmp(s, "debug"))
-		return WS_LOG_DEBUG;
-	return -1;
+	size_t done = 0;
+	uint64_t packs = 0, bytes = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (reps[i].status == WS_OK || reps[i].status == WS_PARTIAL)
+			done++;
+		packs += reps[i].res.packs_kept;
+		bytes += reps[i].res.bytes_kept;
+	}
+	cli_run_note(run, WS_LOG_ERROR, "", "interrupted: %zu of %zu devices completed and "
+		     "committed; %llu packs (%.1f MB of content) of the interrupted scans are "
+		     "kept: the same command again stores only what is missing",
+		     done, n, (unsigned long long)packs, (double)bytes / 1048576.0);
+}
+
+/* The closing line of the log: devices by result. */
+static const char *summary_words(const struct scan_report *reps, size_t n, int rc,
+				 char *buf, size_t size)
+{
+	size_t ok = 0, partial = 0, failed = 0;
+
+	if (!reps) {
+		snprintf(buf, size, "%s", rc ? "nothing scanned" : "");
+		return buf;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (reps[i].status == WS_OK)
+			ok++;
+		else if (reps[i].status == WS_PARTIAL)
+			partial++;
+		else
+			failed++;
+	}
+	snprintf(buf, size, "%zu devices: %zu ok, %zu partial, %zu failed", n, ok, partial,
+		 failed);
+	return buf;
 }
 
 int cmd_scan(int argc, char **argv)
@@ -438,14 +352,12 @@ int cmd_scan(int argc, char **argv)
 	int encrypt = 0, estimate = 0, cont = 0, json = 0, verbose = 0, quiet = 0;
 	int no_apps = 0, allow_empty = 0, only_failed = 0;
 	int c, rc = WS_OK, file_level = WS_LOG_INFO;
-	struct scan_log slog;
-	struct ws_log log;
-	struct scan_prog prog;
-	struct ws_progress psink;
+	struct cli_run run;
+	struct ws_log *log;
 	struct rule_set *rs = NULL;
 	char **rule_files = NULL;
 	size_t n_rule_files = 0;
-	FILE *lf = NULL, *pf = NULL, *listf = NULL;
+	FILE *listf = NULL;
 	char store_real[PATH_MAX];
 	unsigned char keybuf[STORE_KEY_LEN];
 	struct scan_wave wave = SCAN_WAVE_INIT;
@@ -453,9 +365,11 @@ int cmd_scan(int argc, char **argv)
 	struct scan_fleet_opts fo;
 	struct wave_ctx wc;
 	struct ws_error err;
+	char summary[256];
 
-	memset(&prog, 0, sizeof(prog));
-	memset(&slog, 0, sizeof(slog));
+	cli_run_init(&run, "scan", argc, argv);
+	log = cli_run_log(&run);
+	memset(&wc, 0, sizeof(wc));
 	store_real[0] = '\0';
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vqh", options, NULL)) != -1) {
@@ -499,7 +413,7 @@ int cmd_scan(int argc, char **argv)
 		case OPT_PROGLOG: prog_log = optarg; break;
 		case OPT_LOG: log_path = optarg; break;
 		case OPT_LOGLEVEL:
-			if ((file_level = parse_level(optarg)) < 0) {
+			if ((file_level = cli_run_parse_level(optarg)) < 0) {
 				rc = cli_usage("scan", "--log-level is error, warn, info or debug, not '%s'", optarg);
 				goto out;
 			}
@@ -544,25 +458,10 @@ int cmd_scan(int argc, char **argv)
 		rc = cli_usage("scan", "cannot write --list-files %s: %s", list_files, strerror(errno));
 		goto out;
 	}
-	if (prog_log && !(pf = fopen(prog_log, "a"))) {
-		rc = cli_usage("scan", "cannot write --progress-log %s: %s", prog_log, strerror(errno));
+	if ((rc = cli_run_open(&run, log_path, file_level, prog_log)))
 		goto out;
-	}
-	if (log_path && !(lf = fopen(log_path, "a"))) {
-		rc = cli_usage("scan", "cannot write --log %s: %s", log_path, strerror(errno));
-		goto out;
-	}
-	slog.term.verbose = verbose;
-	slog.term.quiet = quiet;
-	cli_log_init(&slog.term_log, &slog.term);
-	slog.file = lf;
-	slog.file_level = file_level;
-	memset(&log, 0, sizeof(log));
-	log.fn = scan_log_fn;
-	log.ctx = &slog;
-	log.max_level = slog.term_log.max_level;
-	if (lf && file_level > log.max_level)
-		log.max_level = file_level;
+	cli_run_output(&run, verbose, quiet, json, 1);
+	cli_run_catch_signals();
 
 	ws_error_clear(&err);
 	for (size_t i = 0; i < sources.n; i++)
@@ -576,7 +475,7 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 
-	if ((rc = cli_rules_load(rules.v, rules.n, config, &log, &rs,
+	if ((rc = cli_rules_load(rules.v, rules.n, config, log, &rs,
 				 &rule_files, &n_rule_files)))
 		goto out;
 	memset(&fo, 0, sizeof(fo));
@@ -584,7 +483,7 @@ int cmd_scan(int argc, char **argv)
 		struct store *st = NULL;
 
 		/* create the store and check the key once, with clear messages */
-		if ((rc = cli_store_open("scan", store_dir, &key, 1, encrypt, &log, &st)))
+		if ((rc = cli_store_open("scan", store_dir, &key, 1, encrypt, log, &st)))
 			goto out;
 		if (only_failed) {
 			size_t dropped = 0;
@@ -595,7 +494,7 @@ int cmd_scan(int argc, char **argv)
 				cli_fail(&err);
 				goto out;
 			}
-			ws_logf(&log, WS_LOG_INFO, "", "--only-failed: %zu devices whose last "
+			ws_logf(log, WS_LOG_INFO, "", "--only-failed: %zu devices whose last "
 				"attempt succeeded are not scanned again", dropped);
 			if (!wave.n) {
 				store_close(st);
@@ -620,7 +519,7 @@ int cmd_scan(int argc, char **argv)
 		if (!realpath(store_dir, store_real))
 			store_real[0] = '\0';
 		fo.store_dir = store_dir;
-		fo.store.log = &log;
+		fo.store.log = log;
 		if (key.key_file) {
 			if ((rc = store_key_file_read(key.key_file, keybuf, &err))) {
 				cli_fail(&err);
@@ -634,16 +533,13 @@ int cmd_scan(int argc, char **argv)
 		fo.store.reread = reread;
 	}
 
-	prog.log_file = pf;
-	prog.tty = !quiet && !json && isatty(STDERR_FILENO);
-	prog.devices = wave.n;
-	psink.fn = prog_fn;
-	psink.ctx = &prog;
-	memset(&wc, 0, sizeof(wc));
-	wc.prog = &prog;
+	run.devices = wave.n > 1 ? wave.n : 0;
+	wc.run = &run;
 	wc.listf = listf;
 	wc.list_device = wave.n > 1;
-	wc.log = &log;
+	wc.estimate = estimate;
+	wc.wave = &wave;
+	wc.ended = ws_xcalloc(wave.n, 1);
 	fo.jobs = (unsigned)jobs;
 	fo.record_events = 1;
 	fo.on_device = on_device;
@@ -662,22 +558,29 @@ int cmd_scan(int argc, char **argv)
 	fo.base.allow_empty = allow_empty;
 	fo.base.continue_on_error = cont;
 	fo.base.estimate = estimate;
-	fo.base.precount = prog.tty || pf;
+	fo.base.precount = cli_run_progress(&run) != NULL;
 	fo.base.apps = !no_apps;
 	fo.base.exclude_host_dir = store_real[0] ? store_real : NULL;
 	fo.base.on_file = listf ? list_file_cb : NULL;
 	fo.base.on_file_ctx = &wc;
-	fo.base.log = &log;
-	fo.base.progress = (prog.tty || pf) ? &psink : NULL;
+	fo.base.log = log;
+	fo.base.progress = cli_run_progress(&run);
+	fo.base.cancel = cli_run_cancel_flag();
 
 	reps = ws_xcalloc(wave.n, sizeof(*reps));
 	rc = scan_fleet(&fo, &wave, reps, &err);
-	prog_clear(&prog);
+	cli_run_clear(&run);
 	if (rc && scan_fleet_status(reps, wave.n) != rc) {
 		/* the wave could not start (store) */
 		cli_fail(&err);
 		goto out;
 	}
+	/* devices refused before scanning (bad inventory lines, names twice) */
+	for (size_t i = 0; i < wave.n; i++)
+		if (!wc.ended[i])
+			on_device(&wc, i, &reps[i]);
+	if (rc == WS_E_CANCELED || cli_run_canceled())
+		canceled_note(&run, reps, wave.n);
 	if (json) {
 		struct cli_json j;
 
@@ -695,19 +598,14 @@ int cmd_scan(int argc, char **argv)
 		text_summary(reps, wave.n, estimate);
 	}
 out:
+	summary_words(reps, wave.n, rc, summary, sizeof(summary));
 	memset(keybuf, 0, sizeof(keybuf));
 	bd_keys_free(bde_keys);
 	rule_set_free(rs);
 	cli_strv_free(rule_files, n_rule_files);
 	scan_wave_release(&wave);
 	free(reps);
-	for (size_t i = 0; i < prog.n; i++)
-		free(prog.d[i].device);
-	free(prog.d);
-	if (lf)
-		fclose(lf);
-	if (pf)
-		fclose(pf);
+	free(wc.ended);
 	if (listf) {
 		int bad = ferror(listf);
 
@@ -725,5 +623,5 @@ out:
 	free(rules.v);
 	free(uinc.v);
 	free(uexc.v);
-	return rc;
+	return cli_run_finish(&run, rc, summary);
 }

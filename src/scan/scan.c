@@ -98,6 +98,7 @@ void scan_progress(struct scan *s, const char *phase)
 	ev.bytes_done = s->res->bytes;
 	ev.bytes_total = s->total_bytes;
 	ev.errors = s->res->errors;
+	ev.item = s->cur_item ? s->cur_item : s->user_label;
 	ws_progress_emit(s->o->progress, &ev);
 }
 

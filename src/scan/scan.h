@@ -63,6 +63,7 @@
 #ifndef SCAN_H
 #define SCAN_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "rules/rules.h"
@@ -127,6 +128,9 @@ struct scan_opts {
 	void *claim_device_ctx;
 	struct ws_log *log;              /* warnings and notes; may be NULL */
 	const struct ws_progress *progress;
+	/* Polled at safe points: nonzero stops the operation with
+	 * WS_E_CANCELED, what is done kept (Ctrl-C).  May be NULL. */
+	const volatile sig_atomic_t *cancel;
 };
 
 void scan_opts_init(struct scan_opts *o);

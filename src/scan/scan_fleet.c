@@ -438,7 +438,16 @@ static void pool_close(void *ctx, void *res)
 
 static void pool_run(void *ctx, void *res, size_t i)
 {
-	scan_one(ctx, res, i);
+	struct fleet *f = ctx;
+
+	if (f->o->base.cancel && *f->o->base.cancel) {
+		/* Ctrl-C: the devices not started yet are not scanned */
+		f->reps[i].status = ws_error_set(&f->reps[i].err, WS_E_CANCELED,
+						 f->reps[i].target->source,
+						 "not started: stopped on request");
+		return;
+	}
+	scan_one(f, res, i);
 }
 
 static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *err)

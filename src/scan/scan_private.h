@@ -61,6 +61,7 @@ struct scan {
 	uint32_t user;                  /* user index or STORE_SYSTEM */
 	const struct vol_profile *prof; /* NULL in the system pass */
 	const char *user_label;
+	const char *cur_item;            /* file being recorded (progress), or NULL */
 	struct rule_sel *sel;
 	struct reg_hive *ntuser, *usrclass;
 	int ntuser_failed, usrclass_failed; /* tried and reported already */

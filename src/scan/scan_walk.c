@@ -369,7 +369,9 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 	} else {
 		s->res->files++;
 		s->res->bytes += e->size;
+		s->cur_item = e->win_path;
 		scan_progress(s, "scan");
+		s->cur_item = NULL;
 	}
 	return WS_OK;
 }
@@ -410,6 +412,11 @@ static int file_visit_entry(const struct vol_entry *e, struct scan *s,
 
 	if ((++s->objects & 1023) == 0)
 		scan_progress(s, "scan");
+	if (s->o->cancel && *s->o->cancel) {
+		/* a safe point: every object recorded so far is whole */
+		ws_error_set(err, WS_E_CANCELED, e->win_path, "stopped on request");
+		return -1;
+	}
 	switch (e->type) {
 	case VOL_ENT_DIR:
 		if (e->depth > 0 && skipped_dir(s, e->host_path))

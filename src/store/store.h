@@ -41,6 +41,7 @@
 #define STORE_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "util/ws_error.h"
@@ -370,6 +371,10 @@ int store_catalog_open(struct store *st, const char *device,
 		       struct ws_error *err);
 void store_catalog_free(struct store_catalog *cat);
 
+/* The catalog's counts (for progress totals): values, keys and files
+ * recorded, and their content bytes; 0 when the catalog does not say. */
+void store_catalog_totals(const struct store_catalog *cat, uint64_t *records,
+			  uint64_t *bytes);
 /* Scan info; strings live as long as the catalog. */
 const struct store_scan_info *store_catalog_info(const struct store_catalog *cat);
 /* Users, rules and apps (in memory, sorted by index / in insert order). */
@@ -466,6 +471,7 @@ struct store_verify_opts {
 	store_problem_fn on_problem;  /* may be NULL */
 	void *ctx;
 	const struct ws_progress *progress;
+	const volatile sig_atomic_t *cancel; /* nonzero: stop (WS_E_CANCELED) */
 };
 
 struct store_verify_stats {
@@ -502,6 +508,7 @@ struct store_extract_opts {
 	store_problem_fn on_problem;  /* damaged or refused files, may be NULL */
 	void *ctx;
 	const struct ws_progress *progress;
+	const volatile sig_atomic_t *cancel; /* nonzero: stop (WS_E_CANCELED) */
 };
 
 struct store_extract_stats {

@@ -585,6 +585,13 @@ size_t store_cat_n_packs(const struct store_catalog *cat)
 	return cat->n_packs;
 }
 
+void store_catalog_totals(const struct store_catalog *cat, uint64_t *records,
+			  uint64_t *bytes)
+{
+	*records = cat->tr.n_values + cat->tr.n_keys + cat->tr.n_files;
+	*bytes = cat->tr.bytes;
+}
+
 const struct store_trailer *store_cat_trailer(const struct store_catalog *cat)
 {
 	return &cat->tr;

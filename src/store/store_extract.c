@@ -289,6 +289,7 @@ int store_extract(struct store_catalog *cat,
 	struct store_extract_stats dummy;
 	struct xctx x;
 	struct store_record rec;
+	uint64_t all_records, all_bytes;
 	int rc;
 
 	if (!stats)
@@ -306,8 +307,17 @@ int store_extract(struct store_catalog *cat,
 	if ((rc = ws_root_open(opts->dest, 0, &x.root, err)))
 		return rc;
 	store_catalog_rewind(cat);
+	store_catalog_totals(cat, &all_records, &all_bytes);
+	if (opts->n_include || opts->n_exclude)
+		all_bytes = 0;          /* a part: its size is not known beforehand */
 	for (;;) {
 		struct ws_error ce;
+
+		if (opts->cancel && *opts->cancel) {
+			/* between files: every file written so far is whole */
+			rc = ws_error_set(err, WS_E_CANCELED, opts->dest, "stopped on request");
+			break;
+		}
 		ws_error_clear(&ce);
 		rc = store_catalog_next(cat, &rec, &ce);
 		if (rc == WS_E_CORRUPT) {
@@ -330,8 +340,9 @@ int store_extract(struct store_catalog *cat,
 		if (rc)
 			break;
 		struct ws_progress_event ev = { "extract", store_catalog_info(cat)->device, NULL,
-						stats->files, 0, stats->bytes, 0,
-						(unsigned)(stats->damaged + stats->refused) };
+						stats->files, 0, stats->bytes, all_bytes,
+						(unsigned)(stats->damaged + stats->refused),
+						rec.u.file.path };
 		ws_progress_emit(opts->progress, &ev);
 	}
 	chain_cut(&x, 0);

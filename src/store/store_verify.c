@@ -334,6 +334,7 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 	char **ids = NULL;
 	size_t n = 0, ncat = 0;
 	struct store_catalog **cats = NULL;
+	uint64_t n_check = 0, n_done = 0, bytes_all = 0, bytes_done = 0;
 	int rc;
 
 	if (!opts) {
@@ -397,13 +398,28 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 	}
 	for (size_t i = 0; i < st->n_packs; i++) {
 		struct store_pack *p = st->packs[i];
-		struct ws_progress_event ev = { "verify", opts->device, NULL, i, st->n_packs, 0, 0,
-						(unsigned)stats->problems };
 
 		if ((opts->device && !p->vref) || (!p->has_tar && !p->has_idx))
 			continue;
+		n_check++;
+		bytes_all += p->tar_size;
+	}
+	for (size_t i = 0; i < st->n_packs; i++) {
+		struct store_pack *p = st->packs[i];
+		struct ws_progress_event ev = { "verify", opts->device, NULL, n_done, n_check,
+						bytes_done, opts->deep ? bytes_all : 0,
+						(unsigned)stats->problems, p->id };
+
+		if ((opts->device && !p->vref) || (!p->has_tar && !p->has_idx))
+			continue;
+		if (opts->cancel && *opts->cancel) {
+			rc = ws_error_set(err, WS_E_CANCELED, NULL, "stopped on request");
+			goto out;
+		}
 		ws_progress_emit(opts->progress, &ev);
 		check_pack(&v, p);
+		n_done++;
+		bytes_done += p->tar_size;
 		if (p->fd >= 0)
 			close(p->fd);
 		p->fd = -1;

@@ -162,6 +162,7 @@ const char *ws_code_name(int code)
 	switch (code) {
 	case WS_OK: return "ok";
 	case WS_HELP: return "help";
+	case WS_E_CANCELED: return "canceled";
 	case WS_PARTIAL: return "partial";
 	case WS_E_USAGE: return "usage";
 	case WS_E_NOUSER: return "no-such-user";

@@ -21,6 +21,7 @@
 enum ws_code {
 	WS_OK = 0,
 	WS_HELP = 1,            /* help was displayed */
+	WS_E_CANCELED = 2,      /* stopped on request (Ctrl-C): what was done is kept */
 	WS_PARTIAL = 3,         /* completed, but some objects were skipped (--continue-on-error) */
 	WS_E_USAGE = 11,        /* bad command line */
 	WS_E_NOUSER = 14,       /* a user named in the operation does not exist where needed */

@@ -28,6 +28,7 @@ struct ws_progress_event {
 	uint64_t done, total;          /* objects; total 0 = unknown */
 	uint64_t bytes_done, bytes_total;
 	unsigned errors;
+	const char *item;    /* the object being worked on (file, pack); may be NULL */
 };
 
 struct ws_progress {

@@ -71,15 +71,21 @@ grep -q $'\033' "$t/wave.err" && fail "progress drawn on stderr that is not a te
 if command -v script >/dev/null; then
   script -qec "'$WINSTATE' scan --source '$t/d1' --source '$t/d2' --store '$t/st' --rules '$t/r.xml' --jobs 2" \
     /dev/null > "$t/tty.out" 2>&1
-  grep -q 'devices\] WAVE-PC[12] ' "$t/tty.out" || fail "no live progress on a terminal: $(cat -v "$t/tty.out")"
+  grep -q 'devices done' "$t/tty.out" && grep -q 'WAVE-PC[12] scan \[' "$t/tty.out" ||
+    fail "no live progress on a terminal: $(cat -v "$t/tty.out")"
 fi
 # progress log: USMT-style lines, each good device reaches 100 %
 for dev in WAVE-PC1 WAVE-PC2 WAVE-PC4 WAVE-PC5; do
-  grep -q "phase, done, device, $dev, user, system, percent, 100," "$t/progress.log" ||
+  grep -q ", totalPercentageCompleted, 100, device, $dev\$" "$t/progress.log" ||
     fail "no completion line for $dev in the progress log: $(cat "$t/progress.log")"
 done
-grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*, phase, scan, device, WAVE-PC1, user, alice, percent, [0-9]+, files, [0-9]+, MB, [0-9.]+, errors, 0$' \
+# USMT's three fixed fields (date, local time, migration time), then pairs
+grep -Eq '^[0-9]{2} [A-Z][a-z]{2} [0-9]{4}, [0-9]{2}:[0-9]{2}:[0-9]{2}, [0-9]{2}:[0-9]{2}:[0-9]{2}, PHASE, Scanning, device, WAVE-PC1$' \
   "$t/progress.log" || fail "progress line format"
+grep -Eq ', totalSizeInMBToTransfer, [0-9]+\.[0-9]{2}, device, WAVE-PC1$' "$t/progress.log" ||
+  fail "no totalSizeInMBToTransfer for WAVE-PC1"
+grep -Eq ', errorCode, 33, numberOfIgnoredErrors, 0, device, WAVE-PC3, message, .*bob' "$t/progress.log" ||
+  fail "no failure line for WAVE-PC3 in the progress log: $(cat "$t/progress.log")"
 # log: time-stamped, device named, info notes at the default level
 grep -Eq '^[0-9-]{10}T[0-9:]{8}Z	info	WAVE-PC1: C:\\Users\\olduser	profile .* not scanned: profile folder missing' \
   "$t/scan.log" || fail "stale profile note missing from the log: $(head -5 "$t/scan.log")"

@@ -398,6 +398,7 @@ static void existing_profile_dry_run_and_undo(void **state)
 	reg_node as = 0, *kids = NULL;
 	size_t nk = 0;
 	int alice_component = 0;
+	uint64_t dry_bytes;
 	(void)state;
 
 	env_make(&v);
@@ -410,7 +411,8 @@ static void existing_profile_dry_run_and_undo(void **state)
 	assert_int_equal(r.users[0].n_apps, 2);
 	assert_int_equal(r.apps_offline, 2);
 	assert_int_equal(r.n_wifi, 1);
-	assert_int_equal(r.bytes, 0);
+	dry_bytes = r.bytes;     /* what the real run writes, packages aside */
+	assert_true(dry_bytes > 0);
 	apply_report_release(&r);
 	after = atu_tree(v.tgt);
 	assert_string_equal(before, after);
@@ -421,6 +423,7 @@ static void existing_profile_dry_run_and_undo(void **state)
 	o.allow_plain_target = 1;
 	o.app_cache = v.cache;
 	run(&v, &o, &r);
+	assert_true(r.bytes >= dry_bytes);
 	apply_report_release(&r);
 	sw = ws_xasprintf("%s/Windows/System32/config/SOFTWARE", v.tgt);
 	ws_error_clear(&e);
