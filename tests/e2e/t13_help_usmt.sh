@@ -161,4 +161,19 @@ expect_exit 11 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows
 err "no wildcard"
 expect_exit 11 "$WINSTATE" apply --store "$t/native" --target "$t/tgt2" '/mu:a:b'
 err "USMT's /mu is --map-user here"
+
+# 6. the guides cite only commands and options that exist: every
+# "winstate CMD ... --opt" line in the code blocks of plan-a-wave.md,
+# usmt.md and the README
+for doc in docs/plan-a-wave.md docs/usmt.md README.md; do
+  awk '/^```/ { code = !code; next } code' "$WS_SOURCE_DIR/$doc" |
+    grep -oE '^ *winstate [a-z]+[^#]*' > "$t/cmds" || true
+  [ -s "$t/cmds" ] || fail "$doc cites no winstate command"
+  while read -r _ cmd rest; do
+    "$WINSTATE" help "$cmd" > "$t/h.out" 2>&1 || fail "$doc: 'winstate $cmd' is not a command"
+    for o in $(grep -oE -- '(^| )--[a-z][a-z-]*' <<<"$rest" | tr -d ' '); do
+      grep -qF -- "$o" "$t/h.out" || fail "$doc: 'winstate $cmd $o': no such option in its help"
+    done
+  done < "$t/cmds"
+done
 pass
