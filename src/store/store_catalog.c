@@ -23,66 +23,16 @@
 /* ---------------------------------------------------------------------- */
 /* Decoding                                                               */
 
-struct cur {
-	const unsigned char *p, *end;
-	int bad;
-};
-
-static uint64_t get_varint(struct cur *c)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (c->p >= c->end) {
-			c->bad = 1;
-			return 0;
-		}
-		unsigned char b = *c->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	c->bad = 1;
-	return 0;
-}
-
-static uint32_t get_u32(struct cur *c)
-{
-	uint64_t v = get_varint(c);
-
-	if (v > UINT32_MAX)
-		c->bad = 1;
-	return (uint32_t)v;
-}
-
-/* A string: points into an arena copy so it is NUL-terminated. */
-static const char *get_str(struct cur *c, char **owned)
-{
-	uint64_t n = get_varint(c);
-	char *s;
-
-	if (c->bad || n > (uint64_t)(c->end - c->p) || n > STORE_VALUE_MAX) {
-		c->bad = 1;
-		return "";
-	}
-	s = ws_xstrndup((const char *)c->p, (size_t)n);
-	if (strlen(s) != n) /* embedded NUL: refused */
-		c->bad = 1;
-	c->p += n;
-	*owned = s;
-	return s;
-}
-
 /* Strings owned by an object: a simple list freed together. */
 struct strpool {
 	char **v;
 	size_t n, alloc;
 };
 
-static const char *pool_str(struct strpool *sp, struct cur *c)
+static const char *pool_str(struct strpool *sp, struct store_cur *c)
 {
 	char *s = NULL;
-	const char *r = get_str(c, &s);
+	const char *r = store_cur_str(c, STORE_VALUE_MAX, &s);
 
 	if (s) {
 		WS_ALLOC_GROW(sp->v, sp->n + 1, sp->alloc);
@@ -214,7 +164,7 @@ static int bad_rec(struct store_catalog *cat, const char *what,
 static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
 		      struct ws_error *err)
 {
-	struct cur c = { (const unsigned char *)pl->buf,
+	struct store_cur c = { (const unsigned char *)pl->buf,
 			 (const unsigned char *)pl->buf + pl->len, 0 };
 	struct store_scan_info *in = &cat->info;
 	struct strpool *sp = &cat->meta_pool;
@@ -224,7 +174,7 @@ static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
 
 	if (c.p >= c.end || *c.p++ != REC_HEAD)
 		return bad_rec(cat, "head", err);
-	blen = get_varint(&c);
+	blen = store_cur_varint(&c);
 	if (c.bad || blen > (uint64_t)(c.end - c.p))
 		return bad_rec(cat, "head", err);
 	c.end = c.p + blen;
@@ -239,10 +189,10 @@ static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
 	in->os_edition = pool_str(sp, &c);
 	in->os_arch = pool_str(sp, &c);
 	in->tool_version = pool_str(sp, &c);
-	uint64_t drive = get_varint(&c);
+	uint64_t drive = store_cur_varint(&c);
 	in->system_drive = (drive >= 'A' && drive <= 'Z') ? (char)drive : 0;
-	in->started = (int64_t)get_varint(&c);
-	nrf = get_varint(&c);
+	in->started = (int64_t)store_cur_varint(&c);
+	nrf = store_cur_varint(&c);
 	if (c.bad || nrf > 65536 || !in->system_drive || !*in->device)
 		return bad_rec(cat, "head", err);
 	for (uint64_t i = 0; i < nrf && !c.bad; i++) {
@@ -252,7 +202,7 @@ static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
 	}
 	in->started_ns = -1;
 	if (!c.bad && c.p < c.end) {
-		uint64_t ns = get_varint(&c);
+		uint64_t ns = store_cur_varint(&c);
 
 		if (c.bad || ns > 999999999u)
 			return bad_rec(cat, "head", err);
@@ -268,23 +218,23 @@ static int parse_head(struct store_catalog *cat, const struct ws_buf *pl,
 static int parse_trailer(struct store_catalog *cat, const struct ws_buf *pl,
 			 struct ws_error *err)
 {
-	struct cur c = { (const unsigned char *)pl->buf,
+	struct store_cur c = { (const unsigned char *)pl->buf,
 			 (const unsigned char *)pl->buf + pl->len, 0 };
 	struct store_trailer *t = &cat->tr;
 
 	if (c.p >= c.end || *c.p++ != REC_TRAILER)
 		return bad_rec(cat, "trailer", err);
-	get_varint(&c);
-	t->finished = (int64_t)get_varint(&c);
-	t->n_users = get_varint(&c);
-	t->n_values = get_varint(&c);
-	t->n_keys = get_varint(&c);
-	t->n_files = get_varint(&c);
-	t->n_apps = get_varint(&c);
-	t->n_rules = get_varint(&c);
-	t->bytes = get_varint(&c);
-	t->meta_offset = get_varint(&c);
-	t->meta_first_frame = get_u32(&c);
+	store_cur_varint(&c);
+	t->finished = (int64_t)store_cur_varint(&c);
+	t->n_users = store_cur_varint(&c);
+	t->n_values = store_cur_varint(&c);
+	t->n_keys = store_cur_varint(&c);
+	t->n_files = store_cur_varint(&c);
+	t->n_apps = store_cur_varint(&c);
+	t->n_rules = store_cur_varint(&c);
+	t->bytes = store_cur_varint(&c);
+	t->meta_offset = store_cur_varint(&c);
+	t->meta_first_frame = store_cur_u32(&c);
 	if (c.bad || t->meta_offset < CAT_HEAD_LEN || t->meta_offset > cat->file_size)
 		return bad_rec(cat, "trailer", err);
 	cat->info.finished = t->finished;
@@ -294,14 +244,14 @@ static int parse_trailer(struct store_catalog *cat, const struct ws_buf *pl,
 static int parse_meta(struct store_catalog *cat, const struct ws_buf *pl,
 		      struct ws_error *err)
 {
-	struct cur c = { (const unsigned char *)pl->buf,
+	struct store_cur c = { (const unsigned char *)pl->buf,
 			 (const unsigned char *)pl->buf + pl->len, 0 };
 	struct strpool *sp = &cat->meta_pool;
 
 	while (c.p < c.end) {
 		unsigned type = *c.p++;
-		uint64_t blen = get_varint(&c);
-		struct cur r;
+		uint64_t blen = store_cur_varint(&c);
+		struct store_cur r;
 
 		if (c.bad || blen > (uint64_t)(c.end - c.p))
 			return bad_rec(cat, "meta", err);
@@ -311,23 +261,23 @@ static int parse_meta(struct store_catalog *cat, const struct ws_buf *pl,
 		c.p += blen;
 		if (type == REC_USER) {
 			struct store_user u;
-			u.index = get_u32(&r);
+			u.index = store_cur_u32(&r);
 			u.sid = pool_str(sp, &r);
 			u.account = pool_str(sp, &r);
 			u.profile_path = pool_str(sp, &r);
-			u.last_use_ft = get_varint(&r);
-			u.flags = get_u32(&r);
+			u.last_use_ft = store_cur_varint(&r);
+			u.flags = store_cur_u32(&r);
 			WS_ALLOC_GROW(cat->users, cat->n_users + 1, cat->alloc_users);
 			cat->users[cat->n_users++] = u;
 		} else if (type == REC_RULE) {
 			struct store_rule x;
-			x.index = get_u32(&r);
+			x.index = store_cur_u32(&r);
 			x.text = pool_str(sp, &r);
 			WS_ALLOC_GROW(cat->rules, cat->n_rules + 1, cat->alloc_rules);
 			cat->rules[cat->n_rules++] = x;
 		} else if (type == REC_APP) {
 			struct store_app a;
-			a.user = store_user_dec(get_varint(&r));
+			a.user = store_user_dec(store_cur_varint(&r));
 			a.family = pool_str(sp, &r);
 			a.full_name = pool_str(sp, &r);
 			a.version = pool_str(sp, &r);
@@ -337,7 +287,7 @@ static int parse_meta(struct store_catalog *cat, const struct ws_buf *pl,
 			WS_ALLOC_GROW(cat->apps, cat->n_apps + 1, cat->alloc_apps);
 			cat->apps[cat->n_apps++] = a;
 		} else if (type == REC_PACKS) {
-			uint64_t n = get_varint(&r);
+			uint64_t n = store_cur_varint(&r);
 			if (r.bad || n > (uint64_t)(r.end - r.p) / STORE_PACK_ID_LEN)
 				return bad_rec(cat, "pack table", err);
 			size_t base = cat->n_packs;
@@ -618,7 +568,7 @@ void store_catalog_rewind(struct store_catalog *cat)
 }
 
 static int decode_record(struct store_catalog *cat, unsigned type,
-			 struct cur *r, struct store_record *rec,
+			 struct store_cur *r, struct store_record *rec,
 			 struct ws_error *err)
 {
 	struct strpool *sp = &cat->rec_pool;
@@ -626,19 +576,19 @@ static int decode_record(struct store_catalog *cat, unsigned type,
 	memset(rec, 0, sizeof(*rec));
 	if (type == REC_KEY) {
 		rec->kind = STORE_REC_KEY;
-		rec->u.key.user = store_user_dec(get_varint(r));
+		rec->u.key.user = store_user_dec(store_cur_varint(r));
 		rec->u.key.path = pool_str(sp, r);
-		rec->u.key.rule = get_u32(r);
+		rec->u.key.rule = store_cur_u32(r);
 	} else if (type == REC_VALUE) {
 		struct store_value *v = &rec->u.value;
 		uint64_t n;
 
 		rec->kind = STORE_REC_VALUE;
-		v->user = store_user_dec(get_varint(r));
+		v->user = store_user_dec(store_cur_varint(r));
 		v->key = pool_str(sp, r);
 		v->name = pool_str(sp, r);
-		v->type = get_u32(r);
-		n = get_varint(r);
+		v->type = store_cur_u32(r);
+		n = store_cur_varint(r);
 		if (r->bad || n > (uint64_t)(r->end - r->p) || n > STORE_VALUE_MAX)
 			return bad_rec(cat, "value data", err);
 		free(cat->value_data);
@@ -646,29 +596,29 @@ static int decode_record(struct store_catalog *cat, unsigned type,
 		v->data = cat->value_data;
 		v->len = (size_t)n;
 		r->p += n;
-		v->rule = get_u32(r);
+		v->rule = store_cur_u32(r);
 	} else {
 		struct store_file *f = &rec->u.file;
 		uint64_t n, sum = 0;
 
 		rec->kind = STORE_REC_FILE;
-		f->user = store_user_dec(get_varint(r));
+		f->user = store_user_dec(store_cur_varint(r));
 		f->path = pool_str(sp, r);
-		f->size = get_varint(r);
-		f->attributes = get_u32(r);
-		f->created_ft = get_varint(r);
-		f->written_ft = get_varint(r);
-		f->accessed_ft = get_varint(r);
-		f->flags = get_u32(r);
-		f->rule = get_u32(r);
-		n = get_varint(r);
+		f->size = store_cur_varint(r);
+		f->attributes = store_cur_u32(r);
+		f->created_ft = store_cur_varint(r);
+		f->written_ft = store_cur_varint(r);
+		f->accessed_ft = store_cur_varint(r);
+		f->flags = store_cur_u32(r);
+		f->rule = store_cur_u32(r);
+		n = store_cur_varint(r);
 		if (r->bad || n > (uint64_t)(r->end - r->p) / (STORE_HASH_LEN + 2))
 			return bad_rec(cat, "chunk list", err);
 		WS_ALLOC_GROW(cat->chunks, n + 1, cat->alloc_chunks);
 		for (uint64_t i = 0; i < n; i++) {
 			struct store_chunk_ref *c = &cat->chunks[i];
-			c->pack = get_u32(r);
-			c->raw_len = get_u32(r);
+			c->pack = store_cur_u32(r);
+			c->raw_len = store_cur_u32(r);
 			if (r->bad || r->end - r->p < STORE_HASH_LEN ||
 			    c->pack >= cat->n_packs || c->raw_len > STORE_CHUNK_MAX ||
 			    c->raw_len == 0)
@@ -737,16 +687,16 @@ int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 			cat->frame_no++;
 			continue;
 		}
-		struct cur c = { (const unsigned char *)cat->frame.buf + cat->frame_pos,
+		struct store_cur c = { (const unsigned char *)cat->frame.buf + cat->frame_pos,
 				 (const unsigned char *)cat->frame.buf + cat->frame.len, 0 };
 		unsigned type = *c.p++;
-		uint64_t blen = get_varint(&c);
+		uint64_t blen = store_cur_varint(&c);
 
 		if (c.bad || blen > (uint64_t)(c.end - c.p)) {
 			cat->frame_pos = cat->frame.len; /* rest of the frame lost */
 			return bad_rec(cat, "framing", err);
 		}
-		struct cur r = { c.p, c.p + blen, 0 };
+		struct store_cur r = { c.p, c.p + blen, 0 };
 		cat->frame_pos = (size_t)(c.p + blen - (const unsigned char *)cat->frame.buf);
 		if (type != REC_KEY && type != REC_VALUE && type != REC_FILE)
 			continue; /* unknown (newer minor) or misplaced: skipped */

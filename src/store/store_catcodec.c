@@ -1,7 +1,8 @@
 /*
  * store_catcodec.c - the catalog record encoder (varints, strings, one
  * record per head/user/rule/app/key/value/file/trailer) and the sealed
- * frame, file header and footer around them.
+ * frame, file header and footer around them; the bounded cursor records
+ * are read back with (catalog, events), and scan and event ids.
  */
 #include "store/store_private.h"
 
@@ -10,7 +11,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/ws_fs.h"
@@ -217,4 +220,76 @@ void store_cat_footer(struct ws_buf *out, uint64_t trailer_off,
 	ws_buf_add_u64le(out, trailer_off);
 	ws_buf_add_u32le(out, trailer_frame);
 	ws_buf_add_u32le(out, 0);
+}
+
+/* ---- reading records ---------------------------------------------------- */
+
+uint64_t store_cur_varint(struct store_cur *c)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7) {
+		unsigned char b;
+
+		if (c->p >= c->end) {
+			c->bad = 1;
+			return 0;
+		}
+		b = *c->p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+uint32_t store_cur_u32(struct store_cur *c)
+{
+	uint64_t v = store_cur_varint(c);
+
+	if (v > UINT32_MAX)
+		c->bad = 1;
+	return (uint32_t)v;
+}
+
+const char *store_cur_str(struct store_cur *c, size_t max, char **owned)
+{
+	uint64_t n = store_cur_varint(c);
+	char *s;
+
+	*owned = NULL;
+	if (c->bad || n > (uint64_t)(c->end - c->p) || n > max) {
+		c->bad = 1;
+		return "";
+	}
+	s = ws_xstrndup((const char *)c->p, (size_t)n);
+	if (strlen(s) != n) /* embedded NUL: refused */
+		c->bad = 1;
+	c->p += n;
+	*owned = s;
+	return s;
+}
+
+void store_make_id(const struct store *st, char *out, int32_t *ns)
+{
+	struct ws_buf r = WS_BUF_INIT;
+	struct timespec ts;
+	struct tm tm;
+	time_t now;
+
+	if (st->clock)
+		st->clock(st->clock_ctx, &ts);
+	else if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
+	now = ts.tv_sec;
+	*ns = (int32_t)ts.tv_nsec;
+	gmtime_r(&now, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+	ws_random_hex(&r, 8);
+	out[16] = '-';
+	memcpy(out + 17, r.buf, 17);
+	ws_buf_release(&r);
 }

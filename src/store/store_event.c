@@ -117,29 +117,6 @@ static void event_ad(struct ws_buf *ad, const unsigned char *head,
 }
 
 /* Same clock as scan ids, so events and scans order together. */
-static void make_id(const struct store *st, char *out, int32_t *ns)
-{
-	struct ws_buf r = WS_BUF_INIT;
-	struct timespec ts;
-	struct tm tm;
-	time_t now;
-
-	if (st->clock)
-		st->clock(st->clock_ctx, &ts);
-	else if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-		ts.tv_sec = time(NULL);
-		ts.tv_nsec = 0;
-	}
-	now = ts.tv_sec;
-	*ns = (int32_t)ts.tv_nsec;
-	gmtime_r(&now, &tm);
-	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
-	ws_random_hex(&r, 8);
-	out[16] = '-';
-	memcpy(out + 17, r.buf, 17);
-	ws_buf_release(&r);
-}
-
 int store_event_write(struct store *st, const struct store_event *ev,
 		      char *id_out, struct ws_error *err)
 {
@@ -150,7 +127,7 @@ int store_event_write(struct store *st, const struct store_event *ev,
 	int32_t ns;
 	int rc;
 
-	make_id(st, id, &ns);
+	store_make_id(st, id, &ns);
 	encode(ev, ns, &pl);
 	if (pl.len > STORE_EVENT_MAX - 1024) {
 		rc = ws_error_set(err, WS_E_USAGE, id, "event record too large (%zu bytes)",
@@ -189,29 +166,6 @@ out:
 /* ---------------------------------------------------------------------- */
 /* Decoding                                                               */
 
-struct cur {
-	const unsigned char *p, *end;
-	int bad;
-};
-
-static uint64_t get_varint(struct cur *c)
-{
-	uint64_t v = 0;
-
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (c->p >= c->end) {
-			c->bad = 1;
-			return 0;
-		}
-		unsigned char b = *c->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-	}
-	c->bad = 1;
-	return 0;
-}
-
 /* Everything an event read back owns. */
 struct ev_obj {
 	struct store_event ev;
@@ -229,22 +183,16 @@ struct ev_obj {
 	struct store_event_signin signin;
 };
 
-static const char *get_str(struct ev_obj *o, struct cur *c)
+static const char *get_str(struct ev_obj *o, struct store_cur *c)
 {
-	uint64_t n = get_varint(c);
-	char *s;
+	char *s = NULL;
+	const char *r = store_cur_str(c, STORE_EVENT_MAX, &s);
 
-	if (c->bad || n > (uint64_t)(c->end - c->p)) {
-		c->bad = 1;
-		return "";
+	if (s) {
+		WS_ALLOC_GROW(o->strs, o->n_strs + 1, o->a_strs);
+		o->strs[o->n_strs++] = s;
 	}
-	s = ws_xstrndup((const char *)c->p, (size_t)n);
-	if (strlen(s) != n) /* embedded NUL */
-		c->bad = 1;
-	c->p += n;
-	WS_ALLOC_GROW(o->strs, o->n_strs + 1, o->a_strs);
-	o->strs[o->n_strs++] = s;
-	return s;
+	return r;
 }
 
 void store_event_free(struct store_event *ev)
@@ -268,13 +216,13 @@ void store_event_free(struct store_event *ev)
 
 static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 {
-	struct cur top = { p, p + len, 0 };
+	struct store_cur top = { p, p + len, 0 };
 	int have_event = 0;
 
 	while (top.p < top.end) {
 		unsigned type = *top.p++;
-		uint64_t blen = get_varint(&top);
-		struct cur c;
+		uint64_t blen = store_cur_varint(&top);
+		struct store_cur c;
 
 		if (top.bad || blen > (uint64_t)(top.end - top.p))
 			return -1;
@@ -291,10 +239,10 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			if (have_event)
 				return -1;
 			have_event = 1;
-			t = get_varint(&c);
-			st = get_varint(&c);
-			fi = get_varint(&c);
-			status = get_varint(&c);
+			t = store_cur_varint(&c);
+			st = store_cur_varint(&c);
+			fi = store_cur_varint(&c);
+			status = store_cur_varint(&c);
 			if (t > 255 || status > 255 || st > INT64_MAX || fi > INT64_MAX)
 				return -1;
 			o->ev.type = (int)t;
@@ -307,10 +255,10 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			o->ev.scan_id = get_str(o, &c);
 			o->ev.message = get_str(o, &c);
 			o->ev.tool_version = get_str(o, &c);
-			o->ev.line = get_varint(&c);
+			o->ev.line = store_cur_varint(&c);
 			o->ev.id_ns = -1;
 			if (!c.bad && c.p < c.end) {
-				uint64_t ns = get_varint(&c);
+				uint64_t ns = store_cur_varint(&c);
 
 				if (ns > 999999999)
 					return -1;
@@ -322,7 +270,7 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			struct store_count k;
 
 			k.name = get_str(o, &c);
-			k.value = get_varint(&c);
+			k.value = store_cur_varint(&c);
 			WS_ALLOC_GROW(o->counts, o->ev.n_counts + 1, o->a_counts);
 			o->counts[o->ev.n_counts++] = k;
 			o->ev.counts = o->counts;
@@ -341,7 +289,7 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			u.mode = get_str(o, &c);
 			u.target = get_str(o, &c);
 			u.reason = get_str(o, &c);
-			n = get_varint(&c);
+			n = store_cur_varint(&c);
 			/* each count takes 2 bytes at least */
 			if (c.bad || n > (uint64_t)(c.end - c.p) / 2)
 				return -1;
@@ -358,7 +306,7 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			o->ev.users = o->users;
 			for (uint64_t i = 0; i < n; i++) {
 				uc[i].name = get_str(o, &c);
-				uc[i].value = get_varint(&c);
+				uc[i].value = store_cur_varint(&c);
 			}
 			break;
 		}
@@ -367,8 +315,8 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 
 			k.component = get_str(o, &c);
 			k.verdict = get_str(o, &c);
-			k.values = get_varint(&c);
-			k.files = get_varint(&c);
+			k.values = store_cur_varint(&c);
+			k.files = store_cur_varint(&c);
 			WS_ALLOC_GROW(o->compat, o->ev.n_compat + 1, o->a_compat);
 			o->compat[o->ev.n_compat++] = k;
 			o->ev.compat = o->compat;
@@ -376,7 +324,7 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 		}
 		case ER_NOTE: {
 			struct store_event_note k;
-			uint64_t lv = get_varint(&c);
+			uint64_t lv = store_cur_varint(&c);
 
 			if (lv > 16)
 				return -1;
@@ -400,10 +348,10 @@ static int parse_payload(struct ev_obj *o, const unsigned char *p, size_t len)
 			s->outcome = get_str(o, &c);
 			s->when = get_str(o, &c);
 			s->last_line = get_str(o, &c);
-			s->attempt = get_varint(&c);
-			s->lines = get_varint(&c);
-			s->size = get_varint(&c);
-			dl = get_varint(&c);
+			s->attempt = store_cur_varint(&c);
+			s->lines = store_cur_varint(&c);
+			s->size = store_cur_varint(&c);
+			dl = store_cur_varint(&c);
 			if (c.bad || dl != STORE_HASH_LEN || (size_t)(c.end - c.p) < dl)
 				return -1;
 			memcpy(s->digest, c.p, STORE_HASH_LEN);

@@ -305,6 +305,27 @@ void store_cat_frame_ad(struct ws_buf *ad, const unsigned char *head,
 			const char *scan_id, uint32_t frame_no, unsigned kind);
 void store_rec_put_str(struct ws_buf *b, const char *s);
 void store_rec_put_bytes(struct ws_buf *b, const void *p, size_t n);
+
+/*
+ * Reading records back (catalog, events) as untrusted input: a bounded
+ * cursor.  A read past the end, an over-long varint or a value out of range
+ * sets `bad`; reads then return 0 or "" and the caller drops the record.
+ */
+struct store_cur {
+	const unsigned char *p, *end;
+	int bad;
+};
+uint64_t store_cur_varint(struct store_cur *c);
+uint32_t store_cur_u32(struct store_cur *c);
+/* A length-prefixed string of at most `max` bytes, copied NUL-terminated
+ * into *owned (the caller frees it; NULL when nothing was copied); an
+ * embedded NUL makes the record bad. */
+const char *store_cur_str(struct store_cur *c, size_t max, char **owned);
+
+/* A new scan or event id, "YYYYMMDDTHHMMSSZ-" and 16 random hex digits,
+ * from the store's clock; *ns gets the reading's nanoseconds (ids of one
+ * second are ordered by them). */
+void store_make_id(const struct store *st, char *out, int32_t *ns);
 void store_enc_head(struct ws_buf *b, const struct store_scan_info *info);
 void store_enc_user(struct ws_buf *b, const struct store_user *u);
 void store_enc_rule(struct ws_buf *b, const struct store_rule *r);

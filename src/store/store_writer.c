@@ -282,30 +282,6 @@ static int flush_body(struct store_writer *w, int force, struct ws_error *err)
 	return rc;
 }
 
-/* The id's second and *ns come from one clock reading: they order scans. */
-static void make_scan_id(const struct store *st, char *out, int32_t *ns)
-{
-	struct ws_buf r = WS_BUF_INIT;
-	struct timespec ts;
-	time_t now;
-	struct tm tm;
-
-	if (st->clock)
-		st->clock(st->clock_ctx, &ts);
-	else if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-		ts.tv_sec = time(NULL);
-		ts.tv_nsec = 0;
-	}
-	now = ts.tv_sec;
-	*ns = (int32_t)ts.tv_nsec;
-	gmtime_r(&now, &tm);
-	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
-	ws_random_hex(&r, 8);
-	out[16] = '-';
-	memcpy(out + 17, r.buf, 17);
-	ws_buf_release(&r);
-}
-
 /* Keep the marker young so prune knows this writer is alive. */
 static void touch_marker(struct store_writer *w)
 {
@@ -494,7 +470,7 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	for (size_t i = 0; i < st->n_packs; i++)
 		st->packs[i]->wno = -1;
 	w->info = *info;
-	make_scan_id(st, w->scan_id, &w->info.started_ns);
+	store_make_id(st, w->scan_id, &w->info.started_ns);
 	memcpy(w->info.scan_id, w->scan_id, sizeof(w->scan_id));
 	w->info.device = keep_str(w, info->device);
 	w->info.computer = keep_str(w, info->computer);
