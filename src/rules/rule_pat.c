@@ -28,6 +28,8 @@ struct rule_pattern {
 	int leaf_fast;       /* FAST_NONE, FAST_LITERAL, FAST_ANY, FAST_SUFFIX, FAST_PREFIX */
 	char *node_lit_text; /* upper-cased literal node for FAST_LITERAL/FAST_TREE */
 	char *leaf_lit_text; /* upper-cased literal part of the leaf */
+	/* their lengths: matching runs per object and pattern */
+	size_t lit_ulen, node_lit_tlen, leaf_lit_tlen;
 	/* specificity */
 	size_t node_lit;
 	int node_wild;
@@ -381,6 +383,9 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 		rule_pattern_free(p);
 		return WS_E_RULES;
 	}
+	p->lit_ulen = strlen(p->lit_upper);
+	p->node_lit_tlen = p->node_lit_text ? strlen(p->node_lit_text) : 0;
+	p->leaf_lit_tlen = p->leaf_lit_text ? strlen(p->leaf_lit_text) : 0;
 	p->md = pcre2_match_data_create(1, NULL);
 	p->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(p->mctx, RULE_PCRE_MATCH_LIMIT);
@@ -425,23 +430,26 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 {
 	int rc;
 
-	if (strncmp(unode, p->lit_upper, strlen(p->lit_upper)))
+	/* first byte before the call: most patterns fail there */
+	if (p->lit_ulen && (unode[0] != p->lit_upper[0] ||
+			    strncmp(unode, p->lit_upper, p->lit_ulen)))
 		return 0;
 	if ((uleaf != NULL) != (p->has_leaf != 0))
 		return 0;
 	/* the leaf test is the cheaper and the more selective one: first */
 	if (uleaf) {
-		size_t ll = strlen(uleaf), tl = p->leaf_lit_text ? strlen(p->leaf_lit_text) : 0;
+		size_t ll, tl = p->leaf_lit_tlen;
 
 		switch (p->leaf_fast) {
 		case FAST_ANY:
 			break;
 		case FAST_LITERAL:
-			if (strcmp(uleaf, p->leaf_lit_text))
+			if (uleaf[0] != p->leaf_lit_text[0] || strcmp(uleaf, p->leaf_lit_text))
 				return 0;
 			break;
 		case FAST_SUFFIX:
-			if (ll < tl || strcmp(uleaf + ll - tl, p->leaf_lit_text))
+			ll = strlen(uleaf);
+			if (ll < tl || memcmp(uleaf + ll - tl, p->leaf_lit_text, tl))
 				return 0;
 			break;
 		case FAST_PREFIX:
@@ -449,7 +457,7 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 				return 0;
 			break;
 		default:
-			rc = re_match(p, p->leaf_re, uleaf, ll, 0);
+			rc = re_match(p, p->leaf_re, uleaf, strlen(uleaf), 0);
 			if (rc != 1)
 				return rc < 0 ? -1 : 0;
 		}
@@ -457,7 +465,7 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 	if (p->node_fast == FAST_LITERAL)
 		return !strcmp(unode, p->node_lit_text);
 	if (p->node_fast == FAST_TREE) {
-		size_t tl = strlen(p->node_lit_text);
+		size_t tl = p->node_lit_tlen;
 
 		/* prefix already checked above against lit_upper == node_lit_text */
 		return !strncmp(unode, p->node_lit_text, tl) &&
@@ -507,7 +515,7 @@ int rule_pattern_covers_tree_upper(const struct rule_pattern *p, const char *uno
 
 	if (p->node_fast != FAST_TREE || p->leaf_fast != FAST_ANY)
 		return 0;
-	tl = strlen(p->node_lit_text);
+	tl = p->node_lit_tlen;
 	return !strncmp(unode, p->node_lit_text, tl) && (unode[tl] == 0 || unode[tl] == '\\');
 }
 
