@@ -3,8 +3,9 @@
  * come from a catalog that may be hostile: every component is checked (a
  * name Windows cannot hold is refused, as apply does), the
  * tree is walked with openat/mkdirat and O_NOFOLLOW so nothing is written
- * outside the destination, and content is written to a temporary name and
- * linked into place only when every chunk verified.
+ * outside the destination, and content is written to an unnamed file (or,
+ * where the file system has none, a temporary name) that is named only
+ * when every chunk verified.
  */
 #include "store/store_private.h"
 
@@ -35,6 +36,7 @@ struct xctx {
 	char *name[XDEPTH];
 	int fd[XDEPTH];
 	int depth;
+	int no_tmpfile;          /* the destination has no unnamed files */
 };
 
 static void xproblem(struct xctx *x, int kind, const char *object,
@@ -116,7 +118,8 @@ static void chain_cut(struct xctx *x, int keep)
 
 /* Open (creating) the folder chain comp[0..n) below the root, never
  * through a link: the part shared with the last file's chain is reused.
- * Returns a descriptor the caller closes, or -1 + errno. */
+ * Returns the chain's descriptor (the caller does not close it: valid until
+ * the next open_dirs), or -1 + errno. */
 static int open_dirs(struct xctx *x, char **comp, int n)
 {
 	int k = 0, fd;
@@ -137,7 +140,7 @@ static int open_dirs(struct xctx *x, char **comp, int n)
 		x->name[x->depth++] = ws_xstrdup(comp[i]);
 		fd = next;
 	}
-	return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return fd;
 }
 
 /* dest/comp[0]/.../comp[n-1]: the host path messages name. */
@@ -179,7 +182,7 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	char *copy = ws_xmalloc(strlen(f->path) + 1);
 	char *comp[512];
 	const char *why = NULL;
-	int n, dfd = -1, fd = -1, rc = WS_OK;
+	int n, dfd = -1, fd = -1, rc = WS_OK, le;
 	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
 	char drive[2] = { (char)(f->path[0] & ~0x20), 0 };
 	char *all[513];
@@ -225,10 +228,16 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	}
 	if (f->flags & STORE_FILE_NOT_CAPTURED)
 		goto out;
-	ws_buf_addf(&tmp, ".%.200s.ws-part-", comp[n - 1]);
-	ws_random_hex(&tmp, 6);
 	host_path(x, all, n + 1, &host);
-	fd = openat(dfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* an unnamed file, named only once every chunk verified; a named
+	 * temporary where the file system has no unnamed files */
+	fd = x->no_tmpfile ? -1 : ws_tmpfile_open(dfd, 0644);
+	if (fd < 0 && (x->no_tmpfile || errno == ENOTSUP)) {
+		x->no_tmpfile = 1;
+		ws_buf_addf(&tmp, ".%.200s.ws-part-", comp[n - 1]);
+		ws_random_hex(&tmp, 6);
+		fd = openat(dfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
 	if (fd < 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
 					f->path);
@@ -242,7 +251,8 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 		snprintf(m, sizeof(m), "not extracted: %s", e.msg);
 		x->s->damaged++;
 		xproblem(x, STORE_PROBLEM_FILE, e.where, f->path, m);
-		unlinkat(dfd, tmp.buf, 0);
+		if (tmp.len)
+			unlinkat(dfd, tmp.buf, 0);
 		rc = WS_OK;
 		goto out;
 	}
@@ -251,31 +261,39 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 			snprintf(e.where, sizeof(e.where), "%s", host.buf);
 		if (err)
 			*err = e;
-		unlinkat(dfd, tmp.buf, 0);
+		if (tmp.len)
+			unlinkat(dfd, tmp.buf, 0);
 		goto out;
 	}
 	set_times(fd, f);
-	if (linkat(dfd, tmp.buf, dfd, comp[n - 1], 0) != 0) {
-		int en = errno;
+	if (!tmp.len) {
+		le = ws_tmpfile_link(fd, dfd, comp[n - 1]);
+	} else if (renameat2(dfd, tmp.buf, dfd, comp[n - 1], RENAME_NOREPLACE) == 0) {
+		le = 0;
+	} else if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+		le = errno;
 		unlinkat(dfd, tmp.buf, 0);
-		if (en == EEXIST) {
+	} else {
+		/* no RENAME_NOREPLACE here: link (never replaces), unlink */
+		le = linkat(dfd, tmp.buf, dfd, comp[n - 1], 0) == 0 ? 0 : errno;
+		unlinkat(dfd, tmp.buf, 0);
+	}
+	if (le) {
+		if (le == EEXIST) {
 			x->s->refused++;
 			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
 				 "not extracted: a file of that name exists (names that differ only in case?)");
 		} else {
-			rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create file for '%s'",
+			rc = ws_error_set_errno(err, WS_E_IO, le, host.buf, "cannot create file for '%s'",
 						f->path);
 		}
 		goto out;
 	}
-	unlinkat(dfd, tmp.buf, 0);
 	x->s->files++;
 	x->s->bytes += f->size;
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	ws_buf_release(&tmp);
 	ws_buf_release(&host);
 	free(copy);

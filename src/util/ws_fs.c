@@ -13,6 +13,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int ws_tmpfile_open(int dirfd, mode_t mode)
+{
+	int fd = openat(dirfd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, mode);
+
+	/* EISDIR: a kernel without O_TMPFILE; EOPNOTSUPP: the file system */
+	if (fd < 0 && (errno == EISDIR || errno == EOPNOTSUPP || errno == EINVAL ||
+		       errno == ENOSYS))
+		errno = ENOTSUP;
+	return fd;
+}
+
+int ws_tmpfile_link(int fd, int dirfd, const char *name)
+{
+	char p[64];
+
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc's link does not */
+	if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+		return errno;
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, p, dirfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+}
+
 int ws_mkdir_p(const char *path, int code, struct ws_error *err)
 {
 	struct ws_buf b = WS_BUF_INIT;

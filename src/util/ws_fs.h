@@ -53,6 +53,17 @@ int ws_write_file_new(const char *path, const char *shown, const void *data, siz
 int ws_write_file_atomic(const char *path, const void *data, size_t len,
 			 int no_replace, int code, struct ws_error *err);
 
+/*
+ * An unnamed file in the folder dirfd (O_TMPFILE: no name until
+ * ws_tmpfile_link gives it one; gone if the process dies first).  Returns
+ * the descriptor (open for writing), or -1 with errno; ENOTSUP where the
+ * file system has no unnamed files (FUSE, ...): use a named temporary.
+ */
+int ws_tmpfile_open(int dirfd, mode_t mode);
+/* Give the unnamed file fd the name `name` in dirfd, never replacing
+ * anything (EEXIST).  Returns 0 or errno. */
+int ws_tmpfile_link(int fd, int dirfd, const char *name);
+
 /* 16 random hex chars (64 bits from getrandom) appended to out. */
 void ws_random_hex(struct ws_buf *out, size_t nbytes);
 
