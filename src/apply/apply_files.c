@@ -168,21 +168,19 @@ static int write_file(struct apply *a, struct apply_user *um, const struct store
 	struct ws_buf tmp = WS_BUF_INIT;
 	int fd, rc;
 
-	aj_temp(a->j, "file", &tmp);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp.buf, "cannot create file");
+	if ((rc = aj_temp_open(a->j, "file", !replace, &tmp, &fd, err)))
 		goto out;
-	}
-	/* not flushed here: the journal's batch flushes it (aj_commit) */
+	/* not flushed here: the journal's batch flushes it (aj_commit); the
+	 * descriptor goes to the journal, which keeps it until the file is
+	 * in place */
 	rc = store_catalog_read_file(a->cat, f, fd, err);
-	if (!rc)
+	if (!rc) {
 		set_times_attrs(a, fd, f);
-	if (close(fd) != 0 && !rc)
+		rc = aj_place_fd(a->j, tmp.buf, &fd, dest, replace | AJ_OWN_TEMP, err);
+	}
+	if (fd >= 0 && close(fd) != 0 && !rc)
 		rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot write file");
-	if (!rc)
-		rc = aj_place(a->j, tmp.buf, dest, replace | AJ_OWN_TEMP, err);
-	if (rc)
+	if (rc && tmp.len)
 		unlink(tmp.buf);
 	if (!rc) {
 		apply_cnt(a, um)->bytes += f->size;

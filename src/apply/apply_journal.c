@@ -30,8 +30,9 @@
  *
  * Everything on the target is reached through a ws_root: no link is
  * followed, folders are made and files linked and renamed relative to held
- * descriptors; apply's temporaries live in work/ and are named through
- * /proc/self/fd/<work> so they too are reached through the held folder.
+ * descriptors; apply's temporaries live in work/ (unnamed files where the
+ * file system has them) and are named through /proc/self/fd/<work> so they
+ * too are reached through the held folder.
  */
 #include "apply/apply_private.h"
 
@@ -40,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,29 @@ struct mkdir_hook {
 	struct aj *j;
 };
 
+/* A new file of the open batch: its temporary in work/, where it goes. */
+struct aj_pend {
+	int tfd;
+	char *tname;             /* name in work/ */
+	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
+	char *leaf;              /* name in it */
+	char *rel;               /* whole path as on disk */
+};
+
+/* A full batch whose lines are written and whose flush (syncfs) runs on a
+ * thread while the next batch's content is written to work/; its changes
+ * are made once the flush is back (flight_land). */
+struct aj_flight {
+	int active;              /* a batch is in flight */
+	int thread;              /* its flush runs on th (not yet joined) */
+	pthread_t th;
+	int fd;                  /* syncfs'ed */
+	int err;                 /* errno of syncfs, 0 */
+	struct aj_pend *pq;
+	size_t npq, apq;
+	size_t npend;            /* the root's pending folders that are its own */
+};
+
 struct aj {
 	struct ws_root *root;
 	struct mkdir_hook mh;    /* tests: after each folder made */
@@ -83,6 +108,10 @@ struct aj {
 	void *hook_ctx;
 	/* batched durability (see aj_commit) */
 	struct ws_buf plines;    /* journal lines not written yet */
+	/* records queued while a batch is in flight, not chained yet: they
+	 * follow its "B" line (flight_land) */
+	struct ws_buf olines;
+	unsigned long onrec;
 	unsigned long pnrec;     /* records among them */
 	struct aj_pend *pq;      /* new files waiting for the batch's flush */
 	size_t npq, apq;
@@ -90,16 +119,9 @@ struct aj {
 	size_t pcap, pused;
 	unsigned long qn;        /* names of queued temporaries */
 	unsigned long flushes;   /* journal flushes (for the benchmark's report) */
+	int no_tmpfile;          /* the target has no unnamed files (ws_tmpfile_open) */
 	int broken;              /* a batch failed: no more changes, lines only */
-};
-
-/* A new file of the open batch: its temporary in work/, where it goes. */
-struct aj_pend {
-	int tfd;
-	char *tname;             /* name in work/ */
-	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
-	char *leaf;              /* name in it */
-	char *rel;               /* whole path as on disk */
+	struct aj_flight fl;     /* the batch being flushed, if any */
 };
 
 /* New files per batch: one flush per AJ_BATCH files at most. */
@@ -243,6 +265,12 @@ static int write_pending(struct aj *j, struct ws_error *err)
 /* Queue one line (written before the next change, flushed with the batch). */
 static void queue_line(struct aj *j, const char *rec, size_t len)
 {
+	if (j->fl.active) {
+		ws_buf_add(&j->olines, rec, len);
+		ws_buf_addch(&j->olines, '\n');
+		j->onrec++;
+		return;
+	}
 	add_line(j, rec, len, &j->plines);
 	j->pnrec++;
 }
@@ -436,21 +464,31 @@ static int pset_has(const struct aj *j, const char *rel)
 	return found;
 }
 
-static void pend_release(struct aj *j)
+static void pq_free(struct aj_pend *pq, size_t n)
 {
-	for (size_t i = 0; i < j->npq; i++) {
-		if (j->pq[i].tfd >= 0)
-			close(j->pq[i].tfd);
-		free(j->pq[i].tname);
-		free(j->pq[i].leaf);
-		free(j->pq[i].rel);
+	for (size_t i = 0; i < n; i++) {
+		if (pq[i].tfd >= 0)
+			close(pq[i].tfd);
+		free(pq[i].tname);
+		free(pq[i].leaf);
+		free(pq[i].rel);
 	}
-	j->npq = 0;
+}
+
+static void pset_clear(struct aj *j)
+{
 	for (size_t i = 0; i < j->pcap; i++) {
 		free(j->pset[i]);
 		j->pset[i] = NULL;
 	}
 	j->pused = 0;
+}
+
+static void pend_release(struct aj *j)
+{
+	pq_free(j->pq, j->npq);
+	j->npq = 0;
+	pset_clear(j);
 }
 
 static void not_made(struct aj *j, const char *rel)
@@ -468,25 +506,20 @@ static void not_made_cb(void *ctx, const char *rel)
 	not_made(ctx, rel);
 }
 
-int aj_commit(struct aj *j, struct ws_error *err)
+/* The changes of a batch whose lines and content are durable: its folders
+ * (the first npend pending ones), its files renamed into place, "B".  On an
+ * error, *done tells how many files were placed. */
+static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
+			size_t *done, struct ws_error *err)
 {
 	struct ws_buf r = WS_BUF_INIT;
-	int rc = WS_OK;
+	int rc;
 	size_t i = 0;
 
-	if (!j || (!j->npq && !ws_root_has_pending(j->root) && !j->plines.len))
-		return WS_OK;
-	if (j->broken) {
-		/* after a failed batch nothing more is changed: undo has the lines */
-		for (i = 0; i < j->npq; i++)
-			unlinkat(j->workfd, j->pq[i].tname, 0);
-		rc = write_pending(j, err);
+	if ((rc = ws_root_make_pending_n(j->root, npend, err)))
 		goto out;
-	}
-	if ((rc = flush_all(j, err)) || (rc = ws_root_make_pending(j->root, err)))
-		goto out;
-	for (i = 0; i < j->npq; i++) {
-		struct aj_pend *q = &j->pq[i];
+	for (i = 0; i < npq; i++) {
+		struct aj_pend *q = &pq[i];
 		int pfd = ws_rdir_fd(j->root, q->dir);
 
 		if (pfd < 0) {
@@ -496,9 +529,17 @@ int aj_commit(struct aj *j, struct ws_error *err)
 		}
 		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
 			break;
-		/* one rename that never replaces; link + unlink where the file
-		 * system has no RENAME_NOREPLACE */
-		if (renameat2(j->workfd, q->tname, pfd, q->leaf, RENAME_NOREPLACE) != 0) {
+		/* an unnamed file: linked (never replaces); else one rename that
+		 * never replaces, link + unlink where the file system has no
+		 * RENAME_NOREPLACE */
+		if (!q->tname) {
+			int e = ws_tmpfile_link(q->tfd, pfd, q->leaf);
+
+			if (e) {
+				rc = ws_error_set_errno(err, WS_E_IO, e, q->rel, "cannot place file");
+				break;
+			}
+		} else if (renameat2(j->workfd, q->tname, pfd, q->leaf, RENAME_NOREPLACE) != 0) {
 			if ((errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) ||
 			    linkat(j->workfd, q->tname, pfd, q->leaf, 0) != 0) {
 				rc = ws_error_set_errno(err, WS_E_IO, errno, q->rel,
@@ -509,26 +550,171 @@ int aj_commit(struct aj *j, struct ws_error *err)
 		}
 		entry_done(j);
 	}
-	if (rc)
-		goto out;
-	ws_buf_addf(&r, "B %lu", j->records);
-	add_line(j, r.buf, r.len, &j->plines);
+	if (!rc) {
+		ws_buf_addf(&r, "B %lu", j->records);
+		add_line(j, r.buf, r.len, &j->plines);
+	}
 out:
-	if (rc && !j->broken) {
-		/* what this batch announced and did not make: said so, so that
-		 * undo does not look for it (behind a link, say) */
-		for (size_t k = i; k < j->npq; k++) {
-			unlinkat(j->workfd, j->pq[k].tname, 0);
+	*done = i;
+	ws_buf_release(&r);
+	return rc;
+}
+
+/* After a failed batch: what was announced and will not be made is said
+ * so (pq from `from` on, then the open batch, then the pending folders),
+ * so that undo does not look for it (behind a link, say); no more changes. */
+static void batch_fail(struct aj *j, struct aj_pend *pq, size_t npq, size_t from)
+{
+	for (size_t k = from; k < npq; k++) {
+		if (pq[k].tname)
+			unlinkat(j->workfd, pq[k].tname, 0);
+		not_made(j, pq[k].rel);
+	}
+	if (pq != j->pq) {
+		for (size_t k = 0; k < j->npq; k++) {
+			if (j->pq[k].tname)
+				unlinkat(j->workfd, j->pq[k].tname, 0);
 			not_made(j, j->pq[k].rel);
 		}
-		ws_root_drop_pending(j->root, not_made_cb, j);
-		if (write_pending(j, NULL) == WS_OK && fdatasync(j->fd) == 0)
-			j->flushes++;
 	}
+	ws_root_drop_pending(j->root, not_made_cb, j);
+	if (write_pending(j, NULL) == WS_OK && fdatasync(j->fd) == 0)
+		j->flushes++;
+	j->broken = 1;
+}
+
+static void *flight_run(void *arg)
+{
+	struct aj_flight *f = arg;
+
+	f->err = syncfs(f->fd) != 0 ? errno : 0;
+	return NULL;
+}
+
+/* The records queued during a flight, chained after what plines holds. */
+static void olines_chain(struct aj *j)
+{
+	const char *p = j->olines.buf, *end = p + j->olines.len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		add_line(j, p, (size_t)(nl - p), &j->plines);
+		p = nl + 1;
+	}
+	j->pnrec += j->onrec;
+	j->onrec = 0;
+	ws_buf_reset(&j->olines);
+}
+
+/* Wait for the batch in flight, then make its changes. */
+static int flight_land(struct aj *j, struct ws_error *err)
+{
+	struct aj_flight *f = &j->fl;
+	size_t done = 0;
+	int e, rc = WS_OK;
+
+	if (!f->active)
+		return WS_OK;
+	if (f->thread)
+		pthread_join(f->th, NULL);
+	f->thread = f->active = 0;
+	if ((e = f->err) != 0) {
+		/* no syncfs here: each file of the batch, the folders, the log */
+		e = 0;
+		for (size_t i = 0; i < f->npq && !e; i++)
+			if (fsync(f->pq[i].tfd) != 0)
+				e = errno;
+		if (!e && (fsync(j->workfd) != 0 || fsync(j->savedfd) != 0 ||
+			   fdatasync(j->fd) != 0))
+			e = errno;
+		if (e == EINVAL || e == ENOTSUP)
+			e = 0;
+	}
+	if (e) {
+		rc = ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
+	} else {
+		j->flushes++;
+		entry_done(j);
+		rc = batch_change(j, f->pq, f->npq, f->npend, &done, err);
+	}
+	/* the open batch's lines after "B" (or before the "N" lines) */
+	olines_chain(j);
 	if (rc)
-		j->broken = 1;
+		batch_fail(j, f->pq, f->npq, done);
+	pq_free(f->pq, f->npq);
+	f->npq = 0;
+	/* the set now names the open batch's files only */
+	pset_clear(j);
+	for (size_t i = 0; i < j->npq; i++)
+		pset_add(j, j->pq[i].rel);
+	if (rc)
+		pend_release(j);
+	return rc;
+}
+
+/* A full batch: land the one in flight, write this one's lines, and start
+ * its flush on a thread; its changes wait for the next landing. */
+static int batch_launch(struct aj *j, struct ws_error *err)
+{
+	struct aj_flight *f = &j->fl;
+	struct aj_pend *t;
+	size_t ta;
+	int rc;
+
+	if (j->broken)
+		return aj_commit(j, err);
+	if ((rc = flight_land(j, err)))
+		return rc;
+	if ((rc = write_pending(j, err))) {
+		batch_fail(j, j->pq, j->npq, 0);
+		pend_release(j);
+		return rc;
+	}
+	/* the open batch becomes the flight (arrays swapped, both reused) */
+	t = f->pq;
+	ta = f->apq;
+	f->pq = j->pq;
+	f->apq = j->apq;
+	f->npq = j->npq;
+	j->pq = t;
+	j->apq = ta;
+	j->npq = 0;
+	f->npend = ws_root_pending_count(j->root);
+	f->fd = j->fd;
+	f->err = 0;
+	f->active = 1;
+	f->thread = pthread_create(&f->th, NULL, flight_run, f) == 0;
+	if (!f->thread)
+		flight_run(f);   /* no thread: flushed here */
+	return WS_OK;
+}
+
+int aj_commit(struct aj *j, struct ws_error *err)
+{
+	size_t done = 0;
+	int rc = WS_OK;
+
+	if (!j)
+		return WS_OK;
+	if ((rc = flight_land(j, err)))
+		return rc;
+	if (!j->npq && !ws_root_has_pending(j->root) && !j->plines.len)
+		return WS_OK;
+	if (j->broken) {
+		/* after a failed batch nothing more is changed: undo has the lines */
+		for (size_t i = 0; i < j->npq; i++)
+			if (j->pq[i].tname)
+				unlinkat(j->workfd, j->pq[i].tname, 0);
+		rc = write_pending(j, err);
+		goto out;
+	}
+	if (!(rc = flush_all(j, err)))
+		rc = batch_change(j, j->pq, j->npq, ws_root_pending_count(j->root), &done, err);
+	if (rc)
+		batch_fail(j, j->pq, j->npq, done);
+out:
 	pend_release(j);
-	ws_buf_release(&r);
 	return rc;
 }
 
@@ -542,7 +728,7 @@ int aj_settle(struct aj *j, const char *host, struct ws_error *err)
 }
 
 /* Queue the temporary tname as the new file rel (see above). */
-static int place_later(struct aj *j, const char *tname, int own, const char *rel,
+static int place_later(struct aj *j, const char *tname, int *given, int own, const char *rel,
 		       const char *dest, struct ws_error *err)
 {
 	const char *slash = strrchr(rel, '/');
@@ -578,14 +764,21 @@ static int place_later(struct aj *j, const char *tname, int own, const char *rel
 	if (act.len)
 		ws_buf_addch(&act, '/');
 	ws_buf_adds(&act, leaf.buf);
-	/* out of the caller's way, unless it leaves its temporary to us */
-	if (own)
-		snprintf(qname, sizeof(qname), "%s", tname);
+	/* out of the caller's way, unless it leaves its temporary to us (or
+	 * it has no name: tname NULL, linked into place by the batch) */
+	if (own || !tname)
+		snprintf(qname, sizeof(qname), "%s", tname ? tname : "");
 	else
 		snprintf(qname, sizeof(qname), "q%lu", ++j->qn);
-	tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode) || strlen(tname) >= sizeof(qname) ||
-	    (!own && renameat(j->workfd, tname, j->workfd, qname) != 0)) {
+	if (given && *given >= 0) {
+		tfd = *given;   /* the descriptor it was written through */
+		*given = -1;
+	} else {
+		tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (tname && strlen(tname) >= sizeof(qname)) ||
+	    (tname && !own && renameat(j->workfd, tname, j->workfd, qname) != 0)) {
 		rc = ws_error_set_errno(err, WS_E_IO, tfd < 0 ? errno : EINVAL, dest,
 					"cannot place file");
 		goto out;
@@ -601,12 +794,12 @@ static int place_later(struct aj *j, const char *tname, int own, const char *rel
 	q = &j->pq[j->npq++];
 	q->tfd = tfd;
 	tfd = -1;
-	q->tname = ws_xstrdup(qname);
+	q->tname = tname ? ws_xstrdup(qname) : NULL;
 	q->dir = d;
 	q->leaf = ws_buf_detach(&leaf, NULL);
 	q->rel = ws_buf_detach(&act, NULL);
 	if (j->npq >= AJ_BATCH)
-		rc = aj_commit(j, err);
+		rc = batch_launch(j, err);
 out:
 	if (tfd >= 0)
 		close(tfd);
@@ -871,6 +1064,10 @@ void aj_close(struct aj *j)
 {
 	if (!j)
 		return;
+	if (j->fl.thread)
+		pthread_join(j->fl.th, NULL);
+	pq_free(j->fl.pq, j->fl.npq);
+	free(j->fl.pq);
 	if (j->fd >= 0)
 		close(j->fd);
 	if (j->dfd >= 0)
@@ -889,6 +1086,7 @@ void aj_close(struct aj *j)
 	free(j->pq);
 	free(j->pset);
 	ws_buf_release(&j->plines);
+	ws_buf_release(&j->olines);
 	ws_root_free(j->root);
 	free(j->dir);
 	free(j->jrel);
@@ -924,11 +1122,11 @@ void aj_temp(struct aj *j, const char *tag, struct ws_buf *out)
 static const char *temp_name(const struct aj *j, const char *tmp)
 {
 	size_t n = strlen(j->tmpdir);
-	const char *b = tmp + n + 1;
 
-	if (strncmp(tmp, j->tmpdir, n) || tmp[n] != '/' || !*b || strchr(b, '/'))
+	if (strncmp(tmp, j->tmpdir, n) || tmp[n] != '/' || !tmp[n + 1] ||
+	    strchr(tmp + n + 1, '/'))
 		return NULL;
-	return b;
+	return tmp + n + 1;
 }
 
 /* Copy in -> out (fsynced), hashing and counting what is copied. */
@@ -1145,25 +1343,62 @@ int aj_mkdirs(struct aj *j, const char *host, struct ws_error *err)
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err)
 {
+	return aj_place_fd(j, tmp, NULL, dest, replace, err);
+}
+
+int aj_temp_open(struct aj *j, const char *tag, int unnamed, struct ws_buf *tmp, int *fd,
+		 struct ws_error *err)
+{
+	if (unnamed && !j->no_tmpfile) {
+		/* no entry in work/ to make, rename and remove: the file gets
+		 * its one name when the batch links it into place */
+		*fd = ws_tmpfile_open(j->workfd, 0644);
+		if (*fd >= 0) {
+			ws_buf_reset(tmp);
+			return WS_OK;
+		}
+		if (errno != ENOTSUP)
+			return ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot create file");
+		j->no_tmpfile = 1;
+	}
+	aj_temp(j, tag, tmp);
+	/* relative to the held work/ folder: no path to resolve per file */
+	*fd = openat(j->workfd, temp_name(j, tmp->buf),
+		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return ws_error_set_errno(err, WS_E_IO, errno, tmp->buf, "cannot create file");
+	return WS_OK;
+}
+
+int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int replace,
+		struct ws_error *err)
+{
 	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
 	const char *rel, *tname = temp_name(j, tmp);
 	struct stat st, ost;
 	int pfd = -1, tfd = -1, ofd = -1, rc, own = replace & AJ_OWN_TEMP;
+	/* an unnamed temporary (aj_temp_open) is only ever a new file */
+	int unnamed = !tmp[0] && given && *given >= 0 && !(replace & ~AJ_OWN_TEMP);
 
 	replace &= ~AJ_OWN_TEMP;
-	if (!tname)
+	if (!tname && !unnamed)
 		return ws_error_set(err, WS_E_INTERNAL, tmp, "not a temporary of the journal");
 	if ((rc = rel_of(j, dest, &rel, err)) ||
 	    (rc = refuse_journal_area(j, rel, dest, err)))
 		goto out;
 	if (!replace) {
-		rc = place_later(j, tname, own, rel, dest, err);
+		rc = place_later(j, tname, given, own, rel, dest, err);
 		goto out;
 	}
 	if ((rc = aj_commit(j, err)) ||
 	    (rc = ws_root_parent(j->root, rel, &pfd, &leaf, &act, err)))
 		goto out;
-	tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (given && *given >= 0) {
+		tfd = *given;
+		*given = -1;
+	} else {
+		tfd = openat(j->workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (tfd < 0 || fstat(tfd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		rc = ws_error_set_errno(err, WS_E_IO, tfd < 0 ? errno : EINVAL, tmp,
 					"cannot place file");

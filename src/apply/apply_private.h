@@ -95,6 +95,15 @@ uint64_t aj_dirs_made(const struct aj *j);
 #define AJ_OWN_TEMP 4
 int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	     struct ws_error *err);
+/* A new temporary (aj_temp) created and opened for writing through the held
+ * work/ folder: *fd, or an error.  `unnamed` (for a new file only, never a
+ * replacement): an unnamed file where the target has them, tmp then "". */
+int aj_temp_open(struct aj *j, const char *tag, int unnamed, struct ws_buf *tmp, int *fd,
+		 struct ws_error *err);
+/* aj_place of the temporary open as *fd (from aj_temp_open): the journal
+ * takes the descriptor (*fd = -1), so the file is not opened again. */
+int aj_place_fd(struct aj *j, const char *tmp, int *fd, const char *dest, int replace,
+		struct ws_error *err);
 
 /*
  * Durability by batches (apply_journal.c, docs/apply.md "Undo journal"):

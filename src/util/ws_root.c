@@ -672,10 +672,22 @@ static int cwalk(struct ws_root *r, const char *rel, int mk,
 
 int ws_root_make_pending(struct ws_root *r, struct ws_error *err)
 {
+	return ws_root_make_pending_n(r, r->npend, err);
+}
+
+size_t ws_root_pending_count(const struct ws_root *r)
+{
+	return r->npend;
+}
+
+int ws_root_make_pending_n(struct ws_root *r, size_t n, struct ws_error *err)
+{
 	int rc = WS_OK;
 	size_t i;
 
-	for (i = 0; i < r->npend && !rc; i++) {
+	if (n > r->npend)
+		n = r->npend;
+	for (i = 0; i < n && !rc; i++) {
 		struct ws_rdir *c = r->pend[i];
 		int pfd = ws_rdir_fd(r, c->parent);
 

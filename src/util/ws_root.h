@@ -150,6 +150,11 @@ void ws_root_note(struct ws_root *r, const char *rel, int present);
 /* Make the pending folders (parents first): mkdirat, the after-mkdir hook,
  * open, the new-object hook.  Errors as ws_root_mkdirs. */
 int ws_root_make_pending(struct ws_root *r, struct ws_error *err);
+/* The same for the first n pending folders only (those announced before a
+ * point, see ws_root_pending_count); later ones stay pending. */
+int ws_root_make_pending_n(struct ws_root *r, size_t n, struct ws_error *err);
+/* How many folders are pending now (made or dropped ones may count). */
+size_t ws_root_pending_count(const struct ws_root *r);
 /* Forget the folders still pending (after a failure), each told to fn
  * (children before their parents). */
 void ws_root_drop_pending(struct ws_root *r, void (*fn)(void *ctx, const char *rel), void *ctx);

@@ -355,6 +355,107 @@ static void overwritten_file_comes_back(void **state)
 	atu_release(&t);
 }
 
+/* Count the lines of the journal of report r starting with `head`. */
+static int journal_lines(const char *journal, const char *head)
+{
+	char *log = ws_xasprintf("%s/journal.log", journal);
+	FILE *f = fopen(log, "r");
+	char line[8192];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, head, strlen(head));
+	fclose(f);
+	free(log);
+	return n;
+}
+
+/* More new files than three batches: a full batch's flush runs while the
+ * next batch is written, its changes follow when it is back.  The journal
+ * verifies (undo reads it), every batch closes with "B", and undo is exact
+ * after the whole apply and after kills at points inside the batches. */
+static void batches_in_flight_undo_exactly(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	unsigned long total = 0;
+	char *before;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	for (int d = 0; d < 40; d++) {
+		char *dir = ws_xasprintf("%s/Users/alice/Documents/Many/d%02d", t.src, d);
+
+		tu_assert_ok(ws_mkdir_p(dir, WS_E_IO, &e), &e);
+		for (int i = 0; i < 40; i++) {
+			char *f = ws_xasprintf("%s/f%02d.txt", dir, i);
+			char *body = ws_xasprintf("file %d of folder %d\n", i, d);
+
+			tu_write_file(f, body, strlen(body));
+			free(f);
+			free(body);
+		}
+		free(dir);
+	}
+	{
+		struct rule_set *rs = rule_set_new();
+		struct store_open_opts so = { 0 };
+		struct scan_opts sc;
+		struct scan_result res;
+		struct store *st;
+
+		ws_error_clear(&e);
+		tu_assert_ok(rule_set_load_mem(rs, "t.xml", atu_rules, strlen(atu_rules), NULL, &e), &e);
+		tu_assert_ok(store_open(t.store, &so, &st, &e), &e);
+		scan_opts_init(&sc);
+		sc.source = t.src;
+		sc.rules = rs;
+		tu_assert_ok(scan_device(st, &sc, &res, &e), &e);
+		store_close(st);
+		rule_set_free(rs);
+	}
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.on_journal = count_entries;
+	o.on_journal_ctx = &total;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.files_placed >= 1600);
+	assert_true(journal_lines(r.journal, "B ") >= 3);
+	apply_report_release(&r);
+	undo_ok(t.tgt, NULL);
+	{
+		char *now = atu_tree(t.tgt);
+
+		assert_string_equal(before, now);
+		free(now);
+	}
+	{
+		unsigned long points[] = { 520, 530, 1040, total / 2, total - 600, total - 5 };
+
+		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+			struct apply_undo_report u;
+			char *now;
+			int rc;
+
+			assert_int_equal(run_child(&t, points[i], 0), -SIGKILL);
+			ws_error_clear(&e);
+			rc = apply_undo(t.tgt, NULL, NULL, &u, &e);
+			tu_assert_ok(rc, &e);
+			now = atu_tree(t.tgt);
+			if (strcmp(before, now))
+				fail_msg("kill at entry %lu of %lu: target differs after undo",
+					 points[i], total);
+			free(now);
+		}
+	}
+	free(before);
+	atu_release(&t);
+}
+
 static void damaged_journal_undoes_nothing(void **state)
 {
 	struct atu t;
@@ -405,6 +506,7 @@ int main(void)
 		cmocka_unit_test(two_applies_undo_in_turn),
 		cmocka_unit_test(overwritten_file_comes_back),
 		cmocka_unit_test(damaged_journal_undoes_nothing),
+		cmocka_unit_test(batches_in_flight_undo_exactly),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
