@@ -482,11 +482,6 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 			push2(&pre, "--log", val);
 			break;
 		case O_PROGRESS:
-			if (tool == CLI_USMT_LOADSTATE) {
-				note(l, "%s ignored: apply writes no progress log; /l's log records every "
-				     "step", w);
-				break;
-			}
 			push2(&pre, "--progress-log", val);
 			s.first_mapped = s.first_mapped ? s.first_mapped : "/progress";
 			break;
@@ -760,10 +755,11 @@ static const char loadstate_usage[] =
 	"  /key:KEY  /keyfile:FILE the passphrase, or a text file holding it, through\n"
 	"                          --passphrase-env " CLI_USMT_KEY_ENV "\n"
 	"  /l:FILE                 --log FILE\n"
+	"  /progress:FILE          --progress-log FILE\n"
 	"  /v:N                    N with 1 (1, 5, 9, 13): --verbose\n"
 	"  /all                    every user (the default, and the only choice)\n"
 	"\n"
-	"Not needed, a warning each: /ui /config /decrypt /c /progress /r /w /nocompress\n"
+	"Not needed, a warning each: /ui /config /decrypt /c /r /w /nocompress\n"
 	"/hardlink.  Refused (exit 11): /ue and /uel (choose users at capture), /lac\n"
 	"and /lae (no accounts are created: users without a profile are staged for\n"
 	"their first sign-in), /md with a wildcard.  The whole table: docs/usmt.md.\n";
@@ -815,8 +811,7 @@ int cli_usmt_hint(const char *cmd, const char *arg, char *buf, size_t n)
 		native = tool == CLI_USMT_SCANSTATE ? "--source (the Windows folder's parent)" :
 						      "--target (the Windows folder's parent)";
 	if (tool == CLI_USMT_LOADSTATE && (o->what == O_UI || o->what == O_UE ||
-					   o->what == O_UEL || o->what == O_CONFIG ||
-					   o->what == O_PROGRESS || o->what == O_C))
+					   o->what == O_UEL || o->what == O_CONFIG || o->what == O_C))
 		native = NULL;
 	if (native && native[0] == '-')
 		snprintf(buf, n, "USMT's /%s is %s here, or run 'winstate %s', which reads "

@@ -141,11 +141,13 @@ expect_exit 0 "$WINSTATE" apply --store "$t/native" --device USMT-PC --target "$
   --allow-plain-target --map-user 'USMT-PC\bob=USMT-PC\robert'
 grep -v 'undo journal' "$t/last.out" > "$t/apply-native.out"
 expect_exit 0 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" \
-  /mu:'USMT-PC\bob:USMT-PC\robert' /decrypt /c /ui:x -v -- --device USMT-PC --allow-plain-target
+  /mu:'USMT-PC\bob:USMT-PC\robert' /decrypt /c /ui:x /progress "$t/load-progress.log" -v \
+  -- --device USMT-PC --allow-plain-target
 err "running: winstate apply --store $t/native --target $t/tgt2 --map-user"
 err "warning: /decrypt: not needed"
 err "warning: /c ignored"
 err "warning: /ui:x ignored"
+[ -s "$t/load-progress.log" ] || fail "loadstate /progress wrote no progress log"
 grep -v 'undo journal' "$t/last.out" > "$t/apply-usmt.out"
 grep -q 'users applied' "$t/apply-usmt.out" || fail "loadstate printed no apply report"
 cmp -s "$t/apply-native.out" "$t/apply-usmt.out" || fail "loadstate's report differs from apply's: $(diff "$t/apply-native.out" "$t/apply-usmt.out")"
