@@ -31,7 +31,7 @@ const char *apply_action_name(int kind)
 		"user-stage", "reg-stage", "file-stage", "bundle", "app-stage",
 		"app-skip", "reg-dropped", "file-dropped", "reg-translated",
 		"settings-file", "rule-move", "rule-content", "reg-keep", "rule-cleanup",
-		"rule-add", "rule-unsupported"
+		"rule-add", "rule-unsupported", "user-left-out"
 	};
 
 	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]))

@@ -136,8 +136,10 @@ enum apply_action_kind {
 	APPLY_RULE_CLEANUP,      /* destinationCleanup deleted (dry run: would
 				    delete) this target object before apply */
 	APPLY_RULE_ADD,          /* addObjects: a value emulated as captured */
-	APPLY_RULE_UNSUPPORTED   /* a rule not applied (unsupported function,
+	APPLY_RULE_UNSUPPORTED,  /* a rule not applied (unsupported function,
 				    bad arguments): default behaviour kept */
+	APPLY_USER_LEFT_OUT      /* a source user the user selection leaves
+				    out (reason: which rule): nothing of it */
 };
 
 /* Stable lower-case name of an action ("reg-set", "file-rename" ...). */
@@ -178,6 +180,23 @@ struct apply_opts {
 	const char *const *map_domain;
 	size_t n_map_domain;
 	const char *map_file;            /* CSV: old,new per line; NULL = none */
+	/* Which of the scan's users are applied (USMT LoadState /ui /ue /uel;
+	 * none given: all).  As scan's selection: an include pattern match is
+	 * always applied; with users_since_days or users_since_time the user's
+	 * last use on the source (the catalog's; unknown = kept) decides; else
+	 * an exclude match leaves the user out.  Patterns (ws_account_match)
+	 * match the source account "DOMAIN\\user", "user" or the SID.  A
+	 * user left out gets nothing written, is reported once
+	 * (APPLY_USER_LEFT_OUT, users_left_out), and does not make the apply
+	 * partial; every user left out is WS_E_EMPTY, nothing written.  Not
+	 * for the extract mode (it writes every user's files). */
+	const char *const *users_include;
+	size_t n_users_include;
+	const char *const *users_exclude;
+	size_t n_users_exclude;
+	unsigned users_since_days;       /* 0 = no limit */
+	int64_t users_since_time;        /* Unix seconds; 0 = no limit */
+	int64_t now;                     /* for users_since_days; 0 = time() */
 	/* First-sign-in bundles. */
 	int prompt;                      /* ask the user before restoring */
 	const char *expires;             /* "YYYY-MM-DD": after it the script only
@@ -302,6 +321,7 @@ struct apply_report {
 	char target_computer[256];       /* the target's computer name ("" unknown) */
 	char journal[1024];              /* host path of the undo journal ("" if none) */
 	unsigned users_applied, users_missing, users_staged;
+	unsigned users_left_out;         /* by the user selection (not missing) */
 	unsigned bundles;
 	/* Totals over every user and the system: */
 	uint64_t values_set, values_same, values_deferred, values_skipped;

@@ -418,6 +418,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	if (f->user != STORE_SYSTEM) {
 		um = apply_user_of(a, f->user);
 		uname = um ? um->src->account : "?";
+		if (um && um->left_out)
+			goto out;  /* reported once, as the user */
 		if (!um || um->mode < 0) {
 			apply_cnt(a, um)->files_skipped++;
 			apply_act(a, APPLY_FILE_SKIP, uname, f->path, NULL, "user not on the target");

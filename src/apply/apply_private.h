@@ -589,6 +589,7 @@ int arules_add_objects(struct arules *r, int (*fn)(void *ctx, const struct store
 struct apply_user {
 	const struct store_user *src;
 	int mode;                        /* OFFLINE, FIRST_SIGN_IN, DEFAULT; -1 skipped */
+	int left_out;                    /* skipped by the user selection: silent */
 	const struct vol_profile *dst;   /* OFFLINE / DEFAULT */
 	char *new_sid, *new_account;     /* NULL when unknown */
 	char *dst_win;                   /* target profile path (expected one when staged) */

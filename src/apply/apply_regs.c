@@ -219,6 +219,8 @@ int aregs_apply(struct apply *a, const struct store_value *v,
 			goto out;
 		}
 		uname = um->src->account;
+		if (um->left_out)
+			goto out;  /* reported once, as the user */
 		if (um->mode < 0) {
 			apply_cnt(a, um)->values_skipped++;
 			apply_act(a, APPLY_REG_SKIP, uname, obj.buf, NULL, "user not on the target");

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "util/ws_fs.h"
+#include "util/ws_str.h"
 #include "util/ws_utf.h"
 #include "util/ws_winname.h"
 
@@ -110,6 +113,36 @@ static int check_mapped(struct apply_user *um, struct ws_error *err)
 	return rc;
 }
 
+/* Why the user selection leaves this source user out, or NULL (USMT
+ * order: /ui wins, /uel beats /ue, else /ue). */
+static const char *left_out_reason(const struct apply_opts *o, const struct store_user *u)
+{
+	const char *bs = strrchr(u->account, '\\');
+	char domain[256] = "";
+	const char *user = bs ? bs + 1 : u->account;
+
+	if (bs)
+		snprintf(domain, sizeof(domain), "%.*s", (int)(bs - u->account), u->account);
+	if (ws_account_match(o->users_include, o->n_users_include, domain, user, u->sid))
+		return NULL;
+	if ((o->users_since_days || o->users_since_time) && u->last_use_ft) {
+		int64_t last = ws_filetime_to_unix_ns(u->last_use_ft) / 1000000000;
+		int64_t now = o->now ? o->now : (int64_t)time(NULL);
+
+		if (o->users_since_time)
+			return last >= o->users_since_time ? NULL :
+			       "left out: not used on the source since the day the users-since "
+			       "limit names";
+		return now - last <= (int64_t)o->users_since_days * 86400 ? NULL :
+		       "left out: not used on the source within the users-since limit's days";
+	}
+	if (o->users_since_days || o->users_since_time)
+		return NULL;  /* last use unknown: not a reason to leave a user behind */
+	if (ws_account_match(o->users_exclude, o->n_users_exclude, domain, user, u->sid))
+		return "left out by a users-exclude pattern";
+	return NULL;
+}
+
 int ausers_map(struct apply *a, struct ws_error *err)
 {
 	size_t n, n_default = 0;
@@ -142,12 +175,24 @@ int ausers_map(struct apply *a, struct ws_error *err)
 		struct apply_user *um = &a->users[i];
 		const struct amap *m = amap_find(&a->maps, us[i].sid, us[i].account);
 		const struct vol_profile *p = NULL;
+		const char *why_out;
 		char why[700];
 
 		um->src = &us[i];
 		um->rep = &a->r->users[i];
 		um->rep->account = ws_xstrdup(us[i].account);
 		um->rep->sid = ws_xstrdup(us[i].sid);
+		if ((why_out = left_out_reason(o, &us[i]))) {
+			um->mode = um->rep->mode = -1;
+			um->left_out = 1;
+			um->rep->reason = ws_xstrdup(why_out);
+			um->rep->new_account = ws_xstrdup("");
+			um->rep->new_sid = ws_xstrdup("");
+			a->r->users_left_out++;
+			apply_act(a, APPLY_USER_LEFT_OUT, us[i].account, us[i].profile_path, NULL,
+				  why_out);
+			continue;
+		}
 		if (m && m->new_account)
 			um->new_account = ws_xstrdup(m->new_account);
 		else if (!m || !m->new_sid)
@@ -224,6 +269,10 @@ int ausers_map(struct apply *a, struct ws_error *err)
 				"user %s (%s) not applied: %s", us[i].account, us[i].sid, why);
 		}
 	}
+	if (n && a->r->users_left_out == n)
+		return ws_error_set(err, WS_E_EMPTY, NULL,
+				    "the user selection leaves out every one of the scan's %zu "
+				    "users; nothing was written", n);
 	if (n && a->r->users_missing == n && o->mode == APPLY_MODE_OFFLINE)
 		return ws_error_hint(err, ws_error_set(err, WS_E_NOUSER, vol_get_info(a->vol)->root,
 						       "none of the scan's %zu users has a profile "

@@ -436,17 +436,6 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 		case O_UI:
 		case O_UE:
 		case O_UEL:
-			if (tool == CLI_USMT_LOADSTATE) {
-				if (o->what == O_UI) {
-					note(l, "%s ignored: apply restores every user of the scan; users "
-					     "are chosen at capture (scanstate /ui /ue /uel)", w);
-					break;
-				}
-				rc = refuse(l, "/%s is not supported: apply restores every user of the "
-					    "scan, so leaving users out here would be ignored; leave them "
-					    "out at capture (scanstate /%s)", o->name, o->name);
-				break;
-			}
 			if (o->what == O_UI)
 				push2(&pre, "--users-include", val), s.ui = 1;
 			else if (o->what == O_UE)
@@ -735,7 +724,8 @@ static const char scanstate_usage[] =
 
 static const char loadstate_usage[] =
 	"usage: winstate loadstate STORE /offlineWinDir:WINDIR [/i:FILE ...]\n"
-	"                          [/mu:OLD:NEW ...] [/md:OLD:NEW ...]\n"
+	"                          [/mu:OLD:NEW ...] [/md:OLD:NEW ...] [/ui:USER ...]\n"
+	"                          [/ue:USER ...] [/uel:DAYS|YYYY/MM/DD]\n"
 	"                          [/key:KEY|/keyfile:FILE] [/l:FILE] [/v:N]\n"
 	"                          [-- winstate options]\n"
 	"\n"
@@ -752,17 +742,20 @@ static const char loadstate_usage[] =
 	"  /auto[:DIR]             --rules DIR/MigDocs.xml --rules DIR/MigApp.xml\n"
 	"  /mu:DOM\\OLD:[DOM\\]NEW   --map-user DOM\\OLD=[DOM\\]NEW\n"
 	"  /md:OLD:NEW             --map-domain OLD=NEW\n"
+	"  /ui:USER  /ue:USER      --users-include USER, --users-exclude USER: which of\n"
+	"                          the scan's users are applied\n"
+	"  /uel:DAYS|YYYY/MM/DD    --users-since (0 is refused: nobody is signed in)\n"
 	"  /key:KEY  /keyfile:FILE the passphrase, or a text file holding it, through\n"
 	"                          --passphrase-env " CLI_USMT_KEY_ENV "\n"
 	"  /l:FILE                 --log FILE\n"
 	"  /progress:FILE          --progress-log FILE\n"
 	"  /v:N                    N with 1 (1, 5, 9, 13): --verbose\n"
-	"  /all                    every user (the default, and the only choice)\n"
+	"  /all                    every user of the scan (the default)\n"
 	"\n"
-	"Not needed, a warning each: /ui /config /decrypt /c /r /w /nocompress\n"
-	"/hardlink.  Refused (exit 11): /ue and /uel (choose users at capture), /lac\n"
-	"and /lae (no accounts are created: users without a profile are staged for\n"
-	"their first sign-in), /md with a wildcard.  The whole table: docs/usmt.md.\n";
+	"Not needed, a warning each: /config /decrypt /c /r /w /nocompress /hardlink.\n"
+	"Refused (exit 11): /lac and /lae (no accounts are created: users without a\n"
+	"profile are staged for their first sign-in), /md with a wildcard.  The whole\n"
+	"table: docs/usmt.md.\n";
 
 static const char usmtutils_usage[] =
 	"usage: winstate usmtutils /verify[:summary|all|failureonly|catalog] STORE\n"
@@ -810,8 +803,7 @@ int cli_usmt_hint(const char *cmd, const char *arg, char *buf, size_t n)
 	if (o->what == O_WINDIR)
 		native = tool == CLI_USMT_SCANSTATE ? "--source (the Windows folder's parent)" :
 						      "--target (the Windows folder's parent)";
-	if (tool == CLI_USMT_LOADSTATE && (o->what == O_UI || o->what == O_UE ||
-					   o->what == O_UEL || o->what == O_CONFIG || o->what == O_C))
+	if (tool == CLI_USMT_LOADSTATE && (o->what == O_CONFIG || o->what == O_C))
 		native = NULL;
 	if (native && native[0] == '-')
 		snprintf(buf, n, "USMT's /%s is %s here, or run 'winstate %s', which reads "

@@ -13,6 +13,7 @@
 #include "cli/cli_json.h"
 #include "cli/cli_run.h"
 #include "rules/rules.h"
+#include "scan/scan.h"
 #include "util/ws_buf.h"
 
 static const char usage_text[] =
@@ -46,6 +47,13 @@ static const char usage_text[] =
 	"                          (DOMAIN\\user, UPN, SID, Entra object ID or Default)\n"
 	"  --map-domain OLD=NEW    accounts OLD\\x become NEW\\x (repeatable)\n"
 	"  --map-file CSV          lines OLD,NEW[,NEW...] as for --map-user\n"
+	"  --users-include PAT     only the scan's users matching: DOMAIN\\user, user or\n"
+	"                          SID pattern (repeatable); an include always wins\n"
+	"  --users-exclude PAT     leave the scan's users matching out (repeatable)\n"
+	"  --users-since DAYS|YYYY/MM/DD\n"
+	"                          only users who used the source in the last DAYS days\n"
+	"                          or since that day; beats --users-exclude (USMT\n"
+	"                          LoadState's /ui /ue /uel; a user left out gets nothing)\n"
 	"  --prompt                first sign-in: ask the user before restoring\n"
 	"  --expires YYYY-MM-DD    first sign-in: after that day the bundle is only removed\n"
 	"  --rules FILE|DIR        LoadState rules (merge, locationModify, contentModify,\n"
@@ -84,7 +92,7 @@ enum {
 	OPT_CONFLICT, OPT_DRYRUN, OPT_KEYFILE, OPT_PASSENV, OPT_LOG, OPT_JSON,
 	OPT_DEFPROF, OPT_MAPDOM, OPT_MAPFILE, OPT_PROMPT, OPT_EXPIRES, OPT_APPCACHE,
 	OPT_RULES, OPT_ALLOWPLAIN, OPT_ALLOWSHARED, OPT_INVENTORY, OPT_JOBS,
-	OPT_THREADS, OPT_LOGLEVEL, OPT_PROGLOG
+	OPT_THREADS, OPT_LOGLEVEL, OPT_PROGLOG, OPT_UINC, OPT_UEXC, OPT_USINCE
 };
 
 static const struct option options[] = {
@@ -96,6 +104,9 @@ static const struct option options[] = {
 	{ "map-user", required_argument, NULL, OPT_MAPUSER },
 	{ "map-domain", required_argument, NULL, OPT_MAPDOM },
 	{ "map-file", required_argument, NULL, OPT_MAPFILE },
+	{ "users-include", required_argument, NULL, OPT_UINC },
+	{ "users-exclude", required_argument, NULL, OPT_UEXC },
+	{ "users-since", required_argument, NULL, OPT_USINCE },
 	{ "default-profile", no_argument, NULL, OPT_DEFPROF },
 	{ "prompt", no_argument, NULL, OPT_PROMPT },
 	{ "expires", required_argument, NULL, OPT_EXPIRES },
@@ -256,6 +267,8 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 		cli_json_u64(&j, "users_applied", r->users_applied);
 		cli_json_u64(&j, "users_missing", r->users_missing);
 		cli_json_u64(&j, "users_staged", r->users_staged);
+		if (r->users_left_out)
+			cli_json_u64(&j, "users_left_out", r->users_left_out);
 		cli_json_u64(&j, "bundles", r->bundles);
 		cli_json_u64(&j, "hives_committed", r->hives_committed);
 		json_counts(&j, &tot);
@@ -326,6 +339,9 @@ static void print_report(const struct apply_report *r, int json, int dry_run,
 	       (unsigned long long)r->files_kept, (unsigned long long)r->files_skipped,
 	       (unsigned long long)r->files_staged,
 	       (unsigned long long)r->dirs_created, (double)r->bytes / 1048576.0);
+	if (r->users_left_out)
+		printf("  users:    %u left out by --users-include, --users-exclude or "
+		       "--users-since (nothing of theirs written)\n", r->users_left_out);
 	if (r->values_dropped || r->files_dropped || r->values_translated)
 		printf("  settings catalog: %llu values and %llu files dropped on purpose (see "
 		       "reg-dropped / file-dropped), %llu values translated into generated files\n",
@@ -595,6 +611,8 @@ int cmd_apply(int argc, char **argv)
 	const char *store_dir = NULL, *log_path = NULL, *mode = NULL;
 	const char **maps = NULL, **doms = NULL, **rules = NULL;
 	size_t nmaps = 0, amaps = 0, ndoms = 0, adoms = 0, nrules = 0, arules = 0;
+	const char **uinc = NULL, **uexc = NULL;
+	size_t nuinc = 0, auinc = 0, nuexc = 0, auexc = 0;
 	struct cli_key_opts key = { 0 };
 	unsigned long threads = 0;
 	struct apply_opts o;
@@ -638,6 +656,22 @@ int cmd_apply(int argc, char **argv)
 			doms[ndoms++] = optarg;
 			break;
 		case OPT_MAPFILE: o.map_file = optarg; break;
+		case OPT_UINC:
+			WS_ALLOC_GROW(uinc, nuinc + 1, auinc);
+			uinc[nuinc++] = optarg;
+			break;
+		case OPT_UEXC:
+			WS_ALLOC_GROW(uexc, nuexc + 1, auexc);
+			uexc[nuexc++] = optarg;
+			break;
+		case OPT_USINCE:
+			ws_error_clear(&err);
+			if (scan_users_since_parse(optarg, &o.users_since_days, &o.users_since_time,
+						   &err)) {
+				rc = cli_usage("apply", "--users-since %s: %s", optarg, err.msg);
+				goto out;
+			}
+			break;
 		case OPT_DEFPROF: o.default_profile = 1; break;
 		case OPT_PROMPT: o.prompt = 1; break;
 		case OPT_EXPIRES: o.expires = optarg; break;
@@ -708,6 +742,12 @@ int cmd_apply(int argc, char **argv)
 			       mode);
 		goto out;
 	}
+	if (o.mode == APPLY_MODE_EXTRACT &&
+	    (nuinc || nuexc || o.users_since_days || o.users_since_time)) {
+		rc = cli_usage("apply", "--mode extract writes every user's files: no "
+			       "--users-include, --users-exclude or --users-since");
+		goto out;
+	}
 	if ((rc = cli_run_open(&run, log_path, log_level, prog_log)))
 		goto out;
 	cli_run_output(&run, verbose, quiet, plan.json, 1);
@@ -720,6 +760,10 @@ int cmd_apply(int argc, char **argv)
 	o.n_map_user = nmaps;
 	o.map_domain = doms;
 	o.n_map_domain = ndoms;
+	o.users_include = uinc;
+	o.n_users_include = nuinc;
+	o.users_exclude = uexc;
+	o.n_users_exclude = nuexc;
 	o.rule_files = rules;
 	o.n_rule_files = nrules;
 	/* The shipped rules also beside a relocated binary (boot media). */
@@ -784,6 +828,8 @@ out:
 	store_close(st);
 	free(maps);
 	free(doms);
+	free(uinc);
+	free(uexc);
 	free(rules);
 	free(rules_dir);
 	cli_json_release(&plan.actions);

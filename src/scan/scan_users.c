@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "util/ws_str.h"
 #include "util/ws_utf.h"
 
 struct rid_name {
@@ -194,28 +195,7 @@ void scan_names_resolve(const struct scan_names *n, const struct vol_profile *p,
 int scan_users_match(const char *const *pats, size_t n, const char *domain,
 		     const char *user, const char *sid)
 {
-	const int fl = FNM_CASEFOLD | FNM_NOESCAPE;
-	struct ws_buf full = WS_BUF_INIT;
-	int hit = 0;
-
-	if (domain && *domain)
-		ws_buf_addf(&full, "%s\\%s", domain, user);
-	for (size_t i = 0; !hit && i < n; i++) {
-		const char *bs = strrchr(pats[i], '\\');
-
-		if (bs) {
-			/* the domain part decides only when the domain is known */
-			if (full.len)
-				hit = !fnmatch(pats[i], full.buf, fl);
-			else
-				hit = !fnmatch(bs + 1, user, fl);
-			continue;
-		}
-		hit = !fnmatch(pats[i], user, fl) ||
-		      (sid && *sid && !fnmatch(pats[i], sid, fl));
-	}
-	ws_buf_release(&full);
-	return hit;
+	return ws_account_match(pats, n, domain, user, sid);
 }
 
 /* ---- users-since (USMT /uel) --------------------------------------------- */

@@ -146,7 +146,6 @@ expect_exit 0 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows"
 err "running: winstate apply --store $t/native --target $t/tgt2 --map-user"
 err "warning: /decrypt: not needed"
 err "warning: /c ignored"
-err "warning: /ui:x ignored"
 [ -s "$t/load-progress.log" ] || fail "loadstate /progress wrote no progress log"
 grep -v 'undo journal' "$t/last.out" > "$t/apply-usmt.out"
 grep -q 'users applied' "$t/apply-usmt.out" || fail "loadstate printed no apply report"
@@ -157,8 +156,28 @@ expect_exit 0 "$WINSTATE" loadstate "$t/enc" /offlineWinDir:"$t/tgt2/Windows" /k
   -- --device USMT-PC --allow-plain-target --dry-run
 expect_exit 11 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" /lac:pw
 err "creates no accounts"
-expect_exit 11 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" /ue:'*\bob'
-err "leave them out at capture"
+# LoadState's /ue /ui /uel choose the scan's users, as apply's --users-*
+expect_exit 0 "$WINSTATE" apply --store "$t/native" --device USMT-PC --target "$t/tgt2" \
+  --allow-plain-target --dry-run --users-exclude '*\*' --users-include alice
+cp "$t/last.out" "$t/sel-native.out"
+grep -q '^user-left-out  *bob' "$t/sel-native.out" || fail "--users-exclude did not leave bob out: $(cat "$t/sel-native.out")"
+grep -q 'C:\\Users\\bob\\' "$t/sel-native.out" && fail "something of bob, left out, is in the plan"
+expect_exit 0 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" '/ue:*\*' /ui alice \
+  -- --device USMT-PC --allow-plain-target --dry-run
+cmp -s "$t/last.out" "$t/sel-native.out" || fail "loadstate /ue /ui differs from apply --users-*: $(diff "$t/sel-native.out" "$t/last.out")"
+# /uel beats /ue (bob used the source since 2000: applied), as in scan
+expect_exit 0 "$WINSTATE" apply --store "$t/native" --device USMT-PC --target "$t/tgt2" \
+  --allow-plain-target --dry-run --users-exclude '*\*' --users-since 2000/01/01
+cp "$t/last.out" "$t/uel-native.out"
+grep -q 'user-left-out' "$t/uel-native.out" && fail "--users-since 2000/01/01 left a user out"
+expect_exit 0 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" '/ue:*\*' \
+  /uel:2000/1/1 -- --device USMT-PC --allow-plain-target --dry-run
+cmp -s "$t/last.out" "$t/uel-native.out" || fail "loadstate /uel differs from apply --users-since"
+expect_exit 31 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" '/ue:*' \
+  -- --device USMT-PC --allow-plain-target
+err "leaves out every one"
+expect_exit 11 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" /uel:0
+err "nobody signed in"
 expect_exit 11 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows" /md:'*:NEW'
 err "no wildcard"
 expect_exit 11 "$WINSTATE" apply --store "$t/native" --target "$t/tgt2" '/mu:a:b'

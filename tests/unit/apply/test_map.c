@@ -246,6 +246,72 @@ static void map_domain_changes_identity(void **state)
 	atu_release(&t);
 }
 
+/* LoadState /ui /ue /uel: the users left out get nothing and are reported
+ * once; the apply is not partial for them; leaving out everyone writes
+ * nothing (WS_E_EMPTY). */
+static void user_selection_leaves_users_out(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	const char *inc[] = { "BOB" };
+	const char *exc[] = { "*\\*" };
+	char *before, *after;
+	int left = 0;
+	(void)state;
+
+	atu_setup(&t, 3, "alice");
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.users_include = inc;
+	o.n_users_include = 1;
+	o.users_exclude = exc;
+	o.n_users_exclude = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.users_left_out, 2);
+	assert_int_equal(r.users_missing, 0);
+	assert_int_equal(r.users_applied + r.users_staged, 1);
+	assert_int_equal(r.files_skipped, 0);
+	assert_int_equal(r.values_skipped, 0);
+	for (size_t i = 0; i + 1 < r.n_users; i++) {
+		if (strstr(r.users[i].account, "bob")) {
+			assert_true(r.users[i].mode >= 0);
+			continue;
+		}
+		assert_int_equal(r.users[i].mode, -1);
+		assert_non_null(strstr(r.users[i].reason, "users-exclude"));
+		assert_int_equal(r.users[i].c.files_placed + r.users[i].c.files_staged, 0);
+		left++;
+	}
+	assert_int_equal(left, 2);
+	apply_report_release(&r);
+	atu_release(&t);
+
+	/* everyone left out: nothing written */
+	atu_setup(&t, 2, "alice");
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.users_since_time = (int64_t)time(NULL) + 86400;  /* nobody used it since */
+	assert_int_equal(atu_apply(&t, &o, &r, &e), WS_E_EMPTY);
+	assert_non_null(strstr(e.msg, "leaves out every one"));
+	apply_report_release(&r);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	free(after);
+	/* /uel:1970/01/01 keeps everyone */
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.users_since_time = 1;
+	o.dry_run = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_int_equal(r.users_left_out, 0);
+	apply_report_release(&r);
+	free(before);
+	atu_release(&t);
+}
+
 static uint64_t now_ft(void)
 {
 	struct timespec ts;
@@ -337,6 +403,7 @@ int main(void)
 		cmocka_unit_test(map_file_to_entra_identity),
 		cmocka_unit_test(malformed_map_names_the_line),
 		cmocka_unit_test(map_domain_changes_identity),
+		cmocka_unit_test(user_selection_leaves_users_out),
 		cmocka_unit_test(map_user_onto_existing_profile),
 	};
 

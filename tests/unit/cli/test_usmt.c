@@ -156,9 +156,9 @@ static void loadstate_maps_to_apply(void **state)
 	char *argv[] = { "loadstate", "/tmp/st", "/offlineWinDir", "/mnt/new/Windows",
 			 "/mu:OLD\\a:NEW\\b", "/md:OLD:NEW", "/i:x.xml", "/l:l.log", "/ui:a",
 			 "/decrypt:AES_256", "/keyfile:k.txt", "/config:c.xml", "/c",
-			 "/progress:p.log", "/all", "--", "--dry-run" };
-	char *ue[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/ue:x" };
-	char *uel[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/uel:30" };
+			 "/progress:p.log", "/ue:*\\*", "/uel:2026/01/01", "--", "--dry-run" };
+	char *all[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/all", "/ue:x" };
+	char *uel[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/uel:0" };
 	char *lac[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/lac:pw" };
 	char *lae[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/lae" };
 	char *mdw[] = { "loadstate", "st", "/offlineWinDir:w/Windows", "/md:*:NEW" };
@@ -170,18 +170,18 @@ static void loadstate_maps_to_apply(void **state)
 	assert_int_equal(cli_usmt_translate(CLI_USMT_LOADSTATE, ARGC(argv), argv, &l), 0);
 	assert_string_equal(joined(&l, buf, sizeof(buf)),
 			    "apply --store /tmp/st --target /mnt/new --map-user OLD\\a=NEW\\b "
-			    "--map-domain OLD=NEW --rules x.xml --log l.log --progress-log p.log "
+			    "--map-domain OLD=NEW --rules x.xml --log l.log --users-include a "
+			    "--progress-log p.log --users-exclude *\\* --users-since 2026/01/01 "
 			    "--passphrase-env " CLI_USMT_KEY_ENV " --dry-run");
 	assert_string_equal(l.key_file, "k.txt");
-	assert_true(has_note(&l, "/ui:a ignored"));
 	assert_true(has_note(&l, "/decrypt:AES_256: not needed"));
 	assert_true(has_note(&l, "/config:c.xml ignored"));
 	assert_true(has_note(&l, "/c ignored"));
-	assert_int_equal(l.n_notes, 4);
+	assert_int_equal(l.n_notes, 3);
 	cli_usmt_line_release(&l);
 
-	assert_non_null(strstr(refused(1, ARGC(ue), ue, buf, sizeof(buf)), "/ue is not supported"));
-	assert_non_null(strstr(refused(1, ARGC(uel), uel, buf, sizeof(buf)), "/uel is not supported"));
+	assert_non_null(strstr(refused(1, ARGC(all), all, buf, sizeof(buf)), "/all takes every user"));
+	assert_non_null(strstr(refused(1, ARGC(uel), uel, buf, sizeof(buf)), "nobody signed in"));
 	assert_non_null(strstr(refused(1, ARGC(lac), lac, buf, sizeof(buf)), "creates no accounts"));
 	assert_non_null(strstr(refused(1, ARGC(lae), lae, buf, sizeof(buf)), "/lae is not supported"));
 	assert_non_null(strstr(refused(1, ARGC(mdw), mdw, buf, sizeof(buf)), "no wildcard"));
@@ -288,7 +288,9 @@ static void native_commands_hint_at_usmt(void **state)
 	assert_true(cli_usmt_hint("apply", "/mu:a:b", buf, sizeof(buf)));
 	assert_non_null(strstr(buf, "--map-user"));
 	assert_true(cli_usmt_hint("apply", "/ue:x", buf, sizeof(buf)));
-	assert_null(strstr(buf, "--users-exclude"));   /* apply has none */
+	assert_non_null(strstr(buf, "--users-exclude"));
+	assert_true(cli_usmt_hint("apply", "/config:x", buf, sizeof(buf)));
+	assert_null(strstr(buf, "--config"));   /* apply has none */
 	assert_false(cli_usmt_hint("scan", "/tmp/x/y", buf, sizeof(buf)));
 	assert_false(cli_usmt_hint("list", "/ui:x", buf, sizeof(buf)));
 }
