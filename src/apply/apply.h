@@ -512,6 +512,11 @@ struct apply_undo_report {
  */
 int apply_undo(const char *target, const char *journal, struct ws_log *log,
 	       struct apply_undo_report *r, struct ws_error *err);
+/* The same, telling `progress` (may be NULL) how many journal lines are
+ * undone (phase "undo", item: the path). */
+int apply_undo_ex(const char *target, const char *journal, struct ws_log *log,
+		  const struct ws_progress *progress, struct apply_undo_report *r,
+		  struct ws_error *err);
 
 /* ---- identities ----------------------------------------------------------- */
 

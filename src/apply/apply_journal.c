@@ -2158,6 +2158,13 @@ out:
 int apply_undo(const char *target, const char *journal, struct ws_log *log,
 	       struct apply_undo_report *r, struct ws_error *err)
 {
+	return apply_undo_ex(target, journal, log, NULL, r, err);
+}
+
+int apply_undo_ex(const char *target, const char *journal, struct ws_log *log,
+		  const struct ws_progress *progress, struct apply_undo_report *r,
+		  struct ws_error *err)
+{
 	struct ws_root *root = NULL;
 	struct ws_buf jrel = WS_BUF_INIT, name = WS_BUF_INIT, where = WS_BUF_INIT;
 	struct jlog jl = { 0 };
@@ -2222,6 +2229,16 @@ int apply_undo(const char *target, const char *journal, struct ws_log *log,
 	/* Newest first. */
 	for (size_t i = jl.n; i-- > 0;) {
 		struct jent *e = &jl.v[i];
+
+		if (progress && ((jl.n - i) & 63) == 1) {
+			struct ws_progress_event ev = { 0 };
+
+			ev.phase = "undo";
+			ev.done = jl.n - 1 - i;
+			ev.total = jl.n;
+			ev.item = e->path;
+			ws_progress_emit(progress, &ev);
+		}
 
 		if (e->kind == 'S') {
 			if ((rc = restore_one(root, savedfd, workfd, e, err)))

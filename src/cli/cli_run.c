@@ -410,7 +410,7 @@ static struct cli_run_dev *dev_of(struct cli_run *r, const char *name)
 static void bar_of(const struct cli_run_dev *d, double now, struct cli_bar *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->device = d->name;
+	b->device = d->shown ? d->shown : d->name;
 	b->phase = d->phase;
 	b->item = d->item;
 	b->done = d->done;
@@ -472,7 +472,7 @@ static void set_str(char **dst, const char *src)
 static void progress_fn(void *ctx, const struct ws_progress_event *ev)
 {
 	struct cli_run *r = ctx;
-	struct cli_run_dev *d = dev_of(r, ev->device);
+	struct cli_run_dev *d = dev_of(r, !r->devices && r->single ? r->single : ev->device);
 	const char *phase = ev->phase ? ev->phase : "";
 	double now = mono_now();
 	int changed = strcmp(d->phase, phase) != 0, pct;
@@ -485,6 +485,8 @@ static void progress_fn(void *ctx, const struct ws_progress_event *ev)
 	}
 	if (changed)
 		snprintf(d->phase, sizeof(d->phase), "%s", phase);
+	if (ev->device && *ev->device && strcmp(ev->device, d->name))
+		set_str(&d->shown, ev->device);
 	set_str(&d->item, ev->item ? ev->item : ev->user);
 	d->done = ev->done;
 	d->total = ev->total;
@@ -495,7 +497,7 @@ static void progress_fn(void *ctx, const struct ws_progress_event *ev)
 	bar_of(d, now, &b);
 	pct = cli_bar_percent(&b);
 	if (r->plog) {
-		const char *dev = d->name;
+		const char *dev = d->shown ? d->shown : d->name;
 
 		if (changed && strcmp(phase, "done"))
 			plog_pairs(r, "PHASE, %s%s%s", cli_usmt_phase(phase), *dev ? ", device, " : "",
@@ -654,6 +656,8 @@ void cli_run_device_start(struct cli_run *r, const char *device, const char *wha
 {
 	char msg[2048];
 
+	if (!r->devices && !r->single)
+		r->single = strdup(device ? device : "");
 	snprintf(msg, sizeof(msg), "start: %s", what ? what : r->cmd);
 	log_line(r, RUN_LINE, device, msg);
 	plog_pairs(r, "PHASE, Initializing%s%s", device && *device ? ", device, " : "",
@@ -670,7 +674,8 @@ void cli_run_device_end(struct cli_run *r, const char *device, int status,
 	int hundred = 0;
 
 	for (size_t i = 0; i < r->nd; i++)
-		if (!strcmp(r->d[i].name, dev)) {
+		if (!strcmp(r->d[i].name, dev) || (r->d[i].shown && !strcmp(r->d[i].shown, dev)) ||
+		    (!r->devices && r->single && !strcmp(r->d[i].name, r->single))) {
 			r->d[i].running = 0;
 			hundred = r->d[i].last_pct == 100;
 		}
@@ -719,8 +724,11 @@ int cli_run_finish(struct cli_run *r, int rc, const char *summary)
 	r->log = r->plog = NULL;
 	for (size_t i = 0; i < r->nd; i++) {
 		free(r->d[i].name);
+		free(r->d[i].shown);
 		free(r->d[i].item);
 	}
+	free(r->single);
+	r->single = NULL;
 	free(r->d);
 	r->d = NULL;
 	r->nd = r->ad = 0;

@@ -78,6 +78,7 @@ const char *cli_usmt_phase(const char *phase);
 
 struct cli_run_dev {
 	char *name;
+	char *shown;              /* the name events give, when it differs */
 	char phase[16];
 	char *item;
 	uint64_t done, total, bytes_done, bytes_total;
@@ -108,6 +109,8 @@ struct cli_run {
 	struct cli_run_dev *d;
 	size_t nd, ad;
 	size_t devices, finished, failed; /* of a wave (0: one object) */
+	char *single;             /* one object: its name at the start, which
+				     every progress event of the run is about */
 	unsigned ignored;         /* errors skipped (numberOfIgnoredErrors) */
 };
 

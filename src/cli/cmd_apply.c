@@ -798,7 +798,7 @@ int cmd_apply(int argc, char **argv)
 		snprintf(what, sizeof(what), "%s of %s's %s%s to %s", o.dry_run ? "dry run" : "apply",
 			 o.device, o.scan_id ? "scan " : "newest scan", o.scan_id ? o.scan_id : "",
 			 o.target);
-		cli_run_device_start(&run, o.target, what);
+		cli_run_device_start(&run, o.device, what);
 	}
 	started = (int64_t)time(NULL);
 	rc = apply_scan(st, &o, &r, &err);
@@ -814,12 +814,12 @@ int cmd_apply(int argc, char **argv)
 				     "in %s: 'winstate undo --target %s' reverts them, applying again "
 				     "completes them", rc == WS_E_CANCELED ? "interrupted: " : "",
 				     r.journal, o.target);
-		cli_run_device_end(&run, o.target, rc, NULL, buf, 0);
+		cli_run_device_end(&run, o.device, rc, NULL, buf, 0);
 		apply_report_release(&r);
 		goto out;
 	}
 	apply_totals(&r, o.dry_run, summary, sizeof(summary));
-	cli_run_device_end(&run, o.target, rc, summary, NULL, 0);
+	cli_run_device_end(&run, o.device, rc, summary, NULL, 0);
 	if (!quiet || plan.json)
 		print_report(&r, plan.json, o.dry_run, rc, &plan, apply_mode_name(o.mode));
 	apply_report_release(&r);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/cli_text.h"
 #include "cli/cli_common.h"
+#include "cli/cli_run.h"
 
 static const char extract_usage[] =
 	"usage: winstate extract --store DIR --device NAME [--scan ID] --to DIR\n"
@@ -17,10 +18,16 @@ static const char extract_usage[] =
 	"\n"
 	"  --include/--exclude PAT  wildcard on the Windows path, case-insensitive\n"
 	"                           (\"C:\\Users\\*\\Documents\\*\"); exclude wins\n"
+	"  --log FILE               append the command line, every message and the\n"
+	"                           result to FILE (docs/logs.md)\n"
+	"  --log-level LEVEL        what --log records: error, warn, info (default), debug\n"
+	"  --progress-log FILE      append USMT-style progress lines to FILE\n"
+	"  -q, --quiet              only errors\n"
+	"Ctrl-C stops between files (exit 2): every file written is whole.\n"
 	"\nExit: 0 done, 3 some paths refused, 42 some files damaged (the rest written).\n";
 
 enum { OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TO, OPT_INCLUDE, OPT_EXCLUDE,
-       OPT_KEYFILE, OPT_PASSENV, OPT_HELP };
+       OPT_KEYFILE, OPT_PASSENV, OPT_HELP, OPT_LOG, OPT_LOGLEVEL, OPT_PROGLOG };
 
 static const struct option extract_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -31,14 +38,17 @@ static const struct option extract_options[] = {
 	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "progress-log", required_argument, NULL, OPT_PROGLOG },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
 
 static void on_problem(void *ctx, const struct store_problem *p)
 {
-	(void)ctx;
-	fprintf(stderr, "winstate: warning: %s: %s\n", p->file ? p->file : p->object, p->message);
+	ws_logf(cli_run_log(ctx), WS_LOG_WARN, p->file ? p->file : p->object, "%s", p->message);
 }
 
 int cmd_extract(int argc, char **argv)
@@ -47,8 +57,10 @@ int cmd_extract(int argc, char **argv)
 	const char **inc = NULL, **exc = NULL;
 	size_t ninc = 0, nexc = 0;
 	struct cli_key_opts key = { 0 };
-	struct cli_log_sink sink = { NULL, 0, 0 };
-	struct ws_log log;
+	const char *log_path = NULL, *prog_log = NULL;
+	struct cli_run run;
+	int quiet = 0, level = WS_LOG_INFO;
+	char totals[1024] = "";
 	struct store *st = NULL;
 	struct store_catalog *cat = NULL;
 	struct store_extract_opts xo;
@@ -56,8 +68,9 @@ int cmd_extract(int argc, char **argv)
 	struct ws_error err;
 	int c, rc;
 
+	cli_run_init(&run, "extract", argc, argv);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", extract_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+qh", extract_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_STORE: store_dir = optarg; break;
 		case OPT_DEVICE: device = optarg; break;
@@ -73,6 +86,17 @@ int cmd_extract(int argc, char **argv)
 			break;
 		case OPT_KEYFILE: key.key_file = optarg; break;
 		case OPT_PASSENV: key.passphrase_env = optarg; break;
+		case OPT_LOG: log_path = optarg; break;
+		case OPT_LOGLEVEL:
+			if ((level = cli_run_parse_level(optarg)) < 0) {
+				free(inc);
+				free(exc);
+				return cli_usage("extract", "--log-level is error, warn, info or debug, "
+						 "not '%s'", optarg);
+			}
+			break;
+		case OPT_PROGLOG: prog_log = optarg; break;
+		case 'q': quiet = 1; break;
 		case 'h':
 		case OPT_HELP:
 			free(inc);
@@ -82,7 +106,7 @@ int cmd_extract(int argc, char **argv)
 		default:
 			free(inc);
 			free(exc);
-			return cli_bad_option("extract", extract_options, "+h", argc, argv);
+			return cli_bad_option("extract", extract_options, "+qh", argc, argv);
 		}
 	}
 	rc = WS_OK;
@@ -90,18 +114,27 @@ int cmd_extract(int argc, char **argv)
 		rc = cli_usage("extract", "unexpected argument '%s'", argv[optind]);
 	else if (!store_dir || !device || !to)
 		rc = cli_usage("extract", "--store, --device and --to are required");
-	if (rc)
+	if (rc) {
+		free(inc);
+		free(exc);
+		return rc;
+	}
+	if ((rc = cli_run_open(&run, log_path, level, prog_log)))
 		goto out;
-	cli_log_init(&log, &sink);
-	rc = cli_store_open("extract", store_dir, &key, 0, 0, &log, &st);
+	cli_run_output(&run, 0, quiet, 0, 1);
+	cli_run_catch_signals();
+	rc = cli_store_open("extract", store_dir, &key, 0, 0, cli_run_log(&run), &st);
 	if (rc)
 		goto out;
 	ws_error_clear(&err);
 	rc = store_catalog_open(st, device, scan_id, &cat, &err);
 	if (rc) {
-		rc = cli_fail(&err);
+		rc = cli_run_fail(&run, &err, device);
 		goto out;
 	}
+	snprintf(totals, sizeof(totals), "extract of %s's scan %s to %s", device,
+		 store_catalog_info(cat)->scan_id, to);
+	cli_run_device_start(&run, device, totals);
 	memset(&xo, 0, sizeof(xo));
 	xo.dest = to;
 	xo.include = inc;
@@ -109,21 +142,38 @@ int cmd_extract(int argc, char **argv)
 	xo.exclude = exc;
 	xo.n_exclude = nexc;
 	xo.on_problem = on_problem;
+	xo.ctx = &run;
+	xo.progress = cli_run_progress(&run);
+	xo.cancel = cli_run_cancel_flag();
 	rc = store_extract(cat, &xo, &xs, &err);
-	printf("%llu file(s), %llu folder(s), %llu bytes extracted to %s",
-	       (unsigned long long)xs.files, (unsigned long long)xs.dirs,
-	       (unsigned long long)xs.bytes, to);
+	cli_run_clear(&run);
+	snprintf(totals, sizeof(totals), "%llu file(s), %llu folder(s), %llu bytes extracted to %s",
+		 (unsigned long long)xs.files, (unsigned long long)xs.dirs,
+		 (unsigned long long)xs.bytes, to);
 	if (xs.damaged)
-		printf("; %llu damaged file(s) skipped", (unsigned long long)xs.damaged);
+		snprintf(totals + strlen(totals), sizeof(totals) - strlen(totals),
+			 "; %llu damaged file(s) skipped", (unsigned long long)xs.damaged);
 	if (xs.refused)
-		printf("; %llu path(s) refused", (unsigned long long)xs.refused);
-	printf("\n");
-	if (rc && rc != WS_PARTIAL)
-		rc = cli_fail(&err);
+		snprintf(totals + strlen(totals), sizeof(totals) - strlen(totals),
+			 "; %llu path(s) refused", (unsigned long long)xs.refused);
+	if (!quiet)
+		printf("%s\n", totals);
+	if (rc && rc != WS_PARTIAL) {
+		char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+		cli_error_format(&err, device, buf, sizeof(buf));
+		rc = cli_run_fail(&run, &err, device);
+		if (rc == WS_E_CANCELED)
+			cli_run_note(&run, WS_LOG_ERROR, "", "interrupted: %s; every file written "
+				     "is whole, extracting again writes them all", totals);
+		cli_run_device_end(&run, device, rc, NULL, buf, 0);
+	} else {
+		cli_run_device_end(&run, device, rc, totals, NULL, 0);
+	}
 out:
 	store_catalog_free(cat);
 	store_close(st);
 	free(inc);
 	free(exc);
-	return rc;
+	return cli_run_finish(&run, rc, totals);
 }

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/cli_text.h"
 #include "cli/cli_json.h"
+#include "cli/cli_run.h"
 
 static const char usage_text[] =
 	"usage: winstate undo --target DIR [--journal DIR|FILE] [--json]\n"
@@ -22,16 +23,21 @@ static const char usage_text[] =
 	"  --journal DIR|FILE      the journal folder (or its journal.log); default:\n"
 	"                          the newest under ProgramData\\winstate\\journal\n"
 	"  --json                  print the result as JSON\n"
-	"  --log FILE              write every message to FILE\n"
+	"  --log FILE              append the command line, every message and the\n"
+	"                          result to FILE (docs/logs.md)\n"
+	"  --log-level LEVEL       what --log records: error, warn, info (default), debug\n"
+	"  --progress-log FILE     append USMT-style progress lines to FILE\n"
 	"  -q, --quiet             only errors\n";
 
-enum { OPT_TARGET = 256, OPT_JOURNAL, OPT_JSON, OPT_LOG };
+enum { OPT_TARGET = 256, OPT_JOURNAL, OPT_JSON, OPT_LOG, OPT_LOGLEVEL, OPT_PROGLOG };
 
 static const struct option options[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "journal", required_argument, NULL, OPT_JOURNAL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "progress-log", required_argument, NULL, OPT_PROGLOG },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -39,14 +45,14 @@ static const struct option options[] = {
 
 int cmd_undo(int argc, char **argv)
 {
-	const char *target = NULL, *journal = NULL, *log_path = NULL;
-	struct cli_log_sink sink = { 0 };
+	const char *target = NULL, *journal = NULL, *log_path = NULL, *prog_log = NULL;
 	struct apply_undo_report r;
-	struct ws_log log;
+	struct cli_run run;
 	struct ws_error err;
-	FILE *lf = NULL;
-	int c, rc, json = 0;
+	int c, rc, json = 0, quiet = 0, level = WS_LOG_INFO;
+	char totals[1024] = "";
 
+	cli_run_init(&run, "undo", argc, argv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+qh", options, NULL)) != -1) {
 		switch (c) {
@@ -54,7 +60,13 @@ int cmd_undo(int argc, char **argv)
 		case OPT_JOURNAL: journal = optarg; break;
 		case OPT_JSON: json = 1; break;
 		case OPT_LOG: log_path = optarg; break;
-		case 'q': sink.quiet = 1; break;
+		case OPT_LOGLEVEL:
+			if ((level = cli_run_parse_level(optarg)) < 0)
+				return cli_usage("undo", "--log-level is error, warn, info or debug, not '%s'",
+						 optarg);
+			break;
+		case OPT_PROGLOG: prog_log = optarg; break;
+		case 'q': quiet = 1; break;
 		case 'h': fputs(usage_text, stdout); return WS_OK;
 		default: return cli_bad_option("undo", options, "+qh", argc, argv);
 		}
@@ -63,14 +75,31 @@ int cmd_undo(int argc, char **argv)
 		return cli_usage("undo", "unexpected argument '%s'", argv[optind]);
 	if (!target)
 		return cli_usage("undo", "--target is required");
-	if (log_path && !(lf = fopen(log_path, "a")))
-		return cli_usage("undo", "cannot write --log %s", log_path);
-	sink.log_file = lf;
-	cli_log_init(&log, &sink);
+	if ((rc = cli_run_open(&run, log_path, level, prog_log)))
+		return cli_run_finish(&run, rc, NULL);
+	cli_run_output(&run, 0, quiet, json, 1);
+	cli_run_device_start(&run, target, journal ? journal : "undo of the newest apply");
 	ws_error_clear(&err);
-	rc = apply_undo(target, journal, &log, &r, &err);
+	rc = apply_undo_ex(target, journal, cli_run_log(&run), cli_run_progress(&run), &r, &err);
+	cli_run_clear(&run);
+	if (!rc || rc == WS_PARTIAL)
+		snprintf(totals, sizeof(totals), "undone %s%s: %llu files restored, %llu files and "
+			 "%llu folders removed, %llu folders and %llu files left", r.journal,
+			 r.complete ? "" : " (an apply that was interrupted)",
+			 (unsigned long long)r.restored, (unsigned long long)r.removed_files,
+			 (unsigned long long)r.removed_dirs, (unsigned long long)r.left_dirs,
+			 (unsigned long long)r.left_files);
 	if (rc && rc != WS_PARTIAL) {
-		cli_fail(&err);
+		char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+		cli_error_format(&err, NULL, buf, sizeof(buf));
+		cli_run_fail(&run, &err, NULL);
+		cli_run_device_end(&run, target, rc, NULL, buf, 0);
+	} else {
+		cli_run_device_end(&run, target, rc, totals, NULL, 0);
+	}
+	if (rc && rc != WS_PARTIAL) {
+		/* reported above */
 	} else if (json) {
 		struct cli_json j;
 
@@ -86,7 +115,7 @@ int cmd_undo(int argc, char **argv)
 		cli_json_end(&j);
 		cli_json_print(&j, stdout);
 		cli_json_release(&j);
-	} else if (!sink.quiet) {
+	} else if (!quiet) {
 		printf("undone %s%s: %llu files restored, %llu files and %llu folders removed%s%s\n",
 		       r.journal, r.complete ? "" : " (an apply that was interrupted)",
 		       (unsigned long long)r.restored,
@@ -95,8 +124,6 @@ int cmd_undo(int argc, char **argv)
 		       r.left_files ? "; files changed since apply were left in place" : "");
 	}
 	if (rc == WS_PARTIAL)
-		cli_fail(&err);
-	if (lf)
-		fclose(lf);
-	return rc;
+		cli_run_fail(&run, &err, NULL);
+	return cli_run_finish(&run, rc, totals);
 }

@@ -10,6 +10,7 @@
 #include "cli/cli_text.h"
 #include "cli/cli_common.h"
 #include "cli/cli_json.h"
+#include "cli/cli_run.h"
 #include "util/ws_buf.h"
 
 static const char verify_usage[] =
@@ -25,10 +26,16 @@ static const char verify_usage[] =
 	"  --passphrase-env VAR    passphrase of an encrypted store, from variable VAR\n"
 	"  --threads N             threads that decompress and hash blobs with --deep\n"
 	"                          (default: one per core)\n"
-	"\nExit: 0 sound, 42 damage found, 37 wrong key, 27 not a store.\n";
+	"  --log FILE              append the command line, every problem and the\n"
+	"                          result to FILE (docs/logs.md)\n"
+	"  --log-level LEVEL       what --log records: error, warn, info (default), debug\n"
+	"  --progress-log FILE     append USMT-style progress lines to FILE\n"
+	"  -q, --quiet             only errors (the damage found is still listed)\n"
+	"\nExit: 0 sound, 42 damage found, 37 wrong key, 27 not a store, 2 stopped\n"
+	"(Ctrl-C).\n";
 
 enum { OPT_STORE = 256, OPT_DEVICE, OPT_DEEP, OPT_JSON, OPT_KEYFILE, OPT_PASSENV, OPT_HELP,
-       OPT_THREADS };
+       OPT_THREADS, OPT_LOG, OPT_LOGLEVEL, OPT_PROGLOG };
 
 static const struct option verify_options[] = {
 	{ "store", required_argument, NULL, OPT_STORE },
@@ -38,6 +45,10 @@ static const struct option verify_options[] = {
 	{ "key-file", required_argument, NULL, OPT_KEYFILE },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "progress-log", required_argument, NULL, OPT_PROGLOG },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -58,6 +69,7 @@ static const char *kind_name(int kind)
 struct verify_out {
 	int json;
 	struct cli_json problems;     /* the problems array, written as found */
+	struct cli_run *run;
 };
 
 static void on_problem(void *ctx, const struct store_problem *p)
@@ -65,7 +77,12 @@ static void on_problem(void *ctx, const struct store_problem *p)
 	struct verify_out *o = ctx;
 	struct cli_json *j = &o->problems;
 
+	cli_run_record(o->run, WS_LOG_ERROR, p->object, "damaged %s: %s%s%s%s%s%s%s",
+		       kind_name(p->kind), p->message, p->scan_id ? " [scan " : "",
+		       p->scan_id ? p->scan_id : "", p->scan_id ? "]" : "",
+		       p->file ? " [file " : "", p->file ? p->file : "", p->file ? "]" : "");
 	if (!o->json) {
+		cli_run_clear(o->run);
 		printf("DAMAGED %-7s %s: %s", kind_name(p->kind), p->object, p->message);
 		if (p->scan_id)
 			printf(" [scan %s%s%s]", p->device ? p->device : "", p->device ? " " : "", p->scan_id);
@@ -91,16 +108,19 @@ int cmd_verify(int argc, char **argv)
 	struct verify_out out;
 	struct store_verify_opts vo;
 	struct store_verify_stats vs;
-	struct cli_log_sink sink = { NULL, 0, 0 };
-	struct ws_log log;
+	const char *log_path = NULL, *prog_log = NULL;
+	struct cli_run run;
+	char totals[512] = "";
 	struct store *st = NULL;
 	struct ws_error err;
-	int deep = 0, c, rc;
+	int deep = 0, c, rc, quiet = 0, level = WS_LOG_INFO;
 	unsigned long threads = 0;
 
 	memset(&out, 0, sizeof(out));
+	cli_run_init(&run, "verify", argc, argv);
+	out.run = &run;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", verify_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+qh", verify_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_STORE: store_dir = optarg; break;
 		case OPT_DEVICE: device = optarg; break;
@@ -114,19 +134,34 @@ int cmd_verify(int argc, char **argv)
 						 optarg);
 			key.threads = (unsigned)threads;
 			break;
+		case OPT_LOG: log_path = optarg; break;
+		case OPT_LOGLEVEL:
+			if ((level = cli_run_parse_level(optarg)) < 0)
+				return cli_usage("verify", "--log-level is error, warn, info or debug, "
+						 "not '%s'", optarg);
+			break;
+		case OPT_PROGLOG: prog_log = optarg; break;
+		case 'q': quiet = 1; break;
 		case 'h':
 		case OPT_HELP: fputs(verify_usage, stdout); return WS_OK;
-		default: return cli_bad_option("verify", verify_options, "+h", argc, argv);
+		default: return cli_bad_option("verify", verify_options, "+qh", argc, argv);
 		}
 	}
 	if (optind < argc)
 		return cli_usage("verify", "unexpected argument '%s'", argv[optind]);
 	if (!store_dir)
 		return cli_usage("verify", "--store is required");
-	cli_log_init(&log, &sink);
-	rc = cli_store_open("verify", store_dir, &key, 0, 0, &log, &st);
+	if ((rc = cli_run_open(&run, log_path, level, prog_log)))
+		return cli_run_finish(&run, rc, NULL);
+	/* a bar for the deep check, which reads everything */
+	cli_run_output(&run, 0, quiet, out.json, deep);
+	cli_run_catch_signals();
+	rc = cli_store_open("verify", store_dir, &key, 0, 0, cli_run_log(&run), &st);
 	if (rc)
-		return rc;
+		return cli_run_finish(&run, rc, NULL);
+	snprintf(totals, sizeof(totals), "%sverify of %s%s%s", deep ? "deep " : "", store_dir,
+		 device ? ", device " : "", device ? device : "");
+	cli_run_device_start(&run, store_dir, totals);
 	cli_json_init(&out.problems, 1);
 	cli_json_arr(&out.problems, NULL);
 	memset(&vo, 0, sizeof(vo));
@@ -134,13 +169,38 @@ int cmd_verify(int argc, char **argv)
 	vo.deep = deep;
 	vo.on_problem = on_problem;
 	vo.ctx = &out;
+	vo.progress = cli_run_progress(&run);
+	vo.cancel = cli_run_cancel_flag();
 	ws_error_clear(&err);
 	rc = store_verify(st, &vo, &vs, &err);
 	store_close(st);
+	cli_run_clear(&run);
 	if (rc && rc != WS_E_CORRUPT) {
+		char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
 		cli_json_release(&out.problems);
-		return cli_fail(&err);
+		cli_error_format(&err, NULL, buf, sizeof(buf));
+		rc = cli_run_fail(&run, &err, NULL);
+		if (rc == WS_E_CANCELED)
+			cli_run_note(&run, WS_LOG_ERROR, "", "interrupted: %llu pack(s) checked, "
+				     "%llu problem(s) so far; the store is unchanged",
+				     (unsigned long long)vs.packs, (unsigned long long)vs.problems);
+		cli_run_device_end(&run, store_dir, rc, NULL, buf, 0);
+		return cli_run_finish(&run, rc, NULL);
 	}
+	if (rc)
+		snprintf(totals, sizeof(totals), "store damaged: %llu problem(s); %llu file(s) of "
+			 "scans lost content", (unsigned long long)vs.problems,
+			 (unsigned long long)vs.files_damaged);
+	else
+		snprintf(totals, sizeof(totals), "store sound: %llu scan(s), %llu pack(s)%s, %llu "
+			 "file(s) checked", (unsigned long long)vs.scans,
+			 (unsigned long long)vs.packs, deep ? " (deep)" : "",
+			 (unsigned long long)vs.files_checked);
+	if (rc)
+		cli_run_device_end(&run, store_dir, WS_E_CORRUPT, NULL, totals, 0);
+	else
+		cli_run_device_end(&run, store_dir, WS_OK, totals, NULL, 0);
 	if (out.json) {
 		struct cli_json j;
 
@@ -159,14 +219,9 @@ int cmd_verify(int argc, char **argv)
 		cli_json_end(&j);
 		cli_json_print(&j, stdout);
 		cli_json_release(&j);
-	} else if (rc) {
-		printf("store damaged: %llu problem(s); %llu file(s) of scans lost content\n",
-		       (unsigned long long)vs.problems, (unsigned long long)vs.files_damaged);
-	} else {
-		printf("store sound: %llu scan(s), %llu pack(s)%s, %llu file(s) checked\n",
-		       (unsigned long long)vs.scans, (unsigned long long)vs.packs,
-		       deep ? " (deep)" : "", (unsigned long long)vs.files_checked);
+	} else if (rc || !quiet) {
+		printf("%s\n", totals);
 	}
 	cli_json_release(&out.problems);
-	return rc ? WS_E_CORRUPT : WS_OK;
+	return cli_run_finish(&run, rc ? WS_E_CORRUPT : WS_OK, totals);
 }
