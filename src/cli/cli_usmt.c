@@ -35,7 +35,8 @@ enum {
 };
 
 struct uopt {
-	const char *name;       /* lower case, without the slash */
+	const char *name;       /* as USMT's documents write it, without the slash
+				   (matched case-insensitively) */
 	unsigned tools;
 	int arg;
 	int what;
@@ -56,8 +57,8 @@ static const struct uopt uopts[] = {
 	{ "i", SS | LS, A_REQ, O_I, NULL, "--rules" },
 	{ "config", SS | LS, A_REQ, O_CONFIG, NULL, "--config" },
 	{ "genconfig", SS, A_REQ, O_GENCONFIG, NULL, "rules genconfig -o" },
-	{ "offlinewindir", SS | LS, A_REQ, O_WINDIR, NULL, "--source / --target" },
-	{ "offlinewinold", SS, A_REQ, O_WINOLD, NULL, "--source" },
+	{ "offlineWinDir", SS | LS, A_REQ, O_WINDIR, NULL, "--source / --target" },
+	{ "offlineWinOld", SS, A_REQ, O_WINOLD, NULL, "--source" },
 	{ "offline", SS | LS, A_REQ, O_REFUSE,
 	  "an Offline.xml names Windows folders by drive letter (C:\\Windows), which mean "
 	  "nothing here: give /offlineWinDir:PATH, the installation's Windows folder", NULL },
@@ -117,6 +118,10 @@ static const struct uopt uopts[] = {
 	  "winstate makes no hard-link stores: remove a store's folder with rm -r", NULL },
 	{ "ec", UU, A_NONE, O_EC, NULL, NULL },
 	{ "y", UU, A_NONE, O_IGNORE, "nothing asks for confirmation here", NULL },
+	{ "i", UU, A_REQ, O_IGNORE, "a pattern of /extract, which is 'winstate extract' "
+	  "(--include)", NULL },
+	{ "e", UU, A_REQ, O_IGNORE, "a pattern of /extract, which is 'winstate extract' "
+	  "(--exclude)", NULL },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 

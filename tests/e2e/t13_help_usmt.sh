@@ -103,7 +103,7 @@ err "not a day of the calendar"
 expect_exit 11 "$WINSTATE" scan --source "$t/src" --store "$t/x" '/ui:CONTOSO\alice'
 err "USMT's /ui is --users-include here"
 expect_exit 11 "$WINSTATE" scanstate "$t/x" /offlineWinDr:"$t/src/Windows"
-err "did you mean /offlinewindir?"
+err "did you mean /offlineWinDir?"
 expect_exit 11 "$WINSTATE" scanstate "$t/x" /offlineWinDir:"$t/src/Windows" /ppkg:x.ppkg
 err "/ppkg is not supported"
 expect_exit 11 "$WINSTATE" scanstate "$t/x" /offlineWinDir:"$t/src"

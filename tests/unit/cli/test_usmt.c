@@ -129,7 +129,7 @@ static void scanstate_refusals(void **state)
 			    "/key and /keyfile are exclusive");
 	assert_non_null(strstr(refused(0, ARGC(all), all, buf, sizeof(buf)), "/all takes every user"));
 	assert_string_equal(refused(0, ARGC(typo), typo, buf, sizeof(buf)),
-			    "unknown option '/offlineWinDr' (did you mean /offlinewindir?)");
+			    "unknown option '/offlineWinDr' (did you mean /offlineWinDir?)");
 	assert_non_null(strstr(refused(0, ARGC(uel0), uel0, buf, sizeof(buf)), "nobody signed in"));
 	assert_string_equal(refused(0, ARGC(date), date, buf, sizeof(buf)), "");
 	assert_non_null(strstr(refused(0, ARGC(noroot), noroot, buf, sizeof(buf)),
