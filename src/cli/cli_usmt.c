@@ -622,9 +622,14 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 	}
 	if (!s.have_root && tool != CLI_USMT_USMTUTILS) {
 		rc = refuse(l, "winstate %s offline installations only: give /offlineWinDir:PATH, "
-			    "the %s installation's Windows folder (/offlineWinOld:PATH for a "
-			    "Windows.old)", tool == CLI_USMT_SCANSTATE ? "scans" : "applies to",
-			    tool == CLI_USMT_SCANSTATE ? "source" : "target");
+			    "the %s installation's Windows folder%s",
+			    tool == CLI_USMT_SCANSTATE ? "scans" : "applies to",
+			    tool == CLI_USMT_SCANSTATE ? "source" : "target",
+			    tool == CLI_USMT_SCANSTATE ? " (/offlineWinOld:PATH for a Windows.old)" : "");
+		goto out;
+	}
+	if (tool == CLI_USMT_USMTUTILS && !s.verify) {
+		rc = refuse(l, "give /verify (or /ec); /extract and /rd are not supported");
 		goto out;
 	}
 	if (!s.store && !(tool == CLI_USMT_SCANSTATE && s.genconfig)) {
@@ -633,10 +638,6 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 	}
 	if (tool == CLI_USMT_SCANSTATE && s.encrypt && !l->key && !l->key_file) {
 		rc = refuse(l, "/encrypt needs /key or /keyfile");
-		goto out;
-	}
-	if (tool == CLI_USMT_USMTUTILS && !s.verify) {
-		rc = refuse(l, "give /verify (or /ec); /extract and /rd are not supported");
 		goto out;
 	}
 

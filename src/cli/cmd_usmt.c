@@ -59,6 +59,11 @@ static int run(int tool, const char *name, int argc, char **argv)
 	char key[1024];
 	int rc;
 
+	if (argc < 2) {
+		/* nothing given: what USMT's tools do, the usage (on stderr: an error) */
+		fputs(cli_usmt_usage(tool), stderr);
+		return WS_E_USAGE;
+	}
 	if (cli_usmt_translate(tool, argc, argv, &l)) {
 		rc = cli_usage(name, "%s", l.error);
 		goto out;
