@@ -125,6 +125,20 @@ grep -aEq '[0-9.]+ [KMG]?B/s ETA [0-9]+:[0-9]{2}' tty.scan || fail "no rate and 
 cp -a tgt tgt-t
 tty_run "'$WINSTATE' apply --allow-plain-target --store st --device PC-A --target tgt-t" > tty.apply 2>&1
 grep -aEq 'PC-A apply \[[#.]{20}\] +[0-9]+% .* ETA ' tty.apply || fail "no apply bar on a terminal: $(cat -v tty.apply)"
+# a wave of targets: one line per running target, the failed one in the logs
+"$WSFIXTURE" --out tgt-b --kind target --existing-user alice --computer PC-B --seed 8 >/dev/null
+cp -a tgt tgt-w
+printf 'target,device\ntgt-w,PC-A\ntgt-b,PC-B\nnotwin,PC-A\n' > targets.csv
+tty_run "'$WINSTATE' apply --allow-plain-target --store st --inventory targets.csv --jobs 2 --log wave.log --progress-log wave.prog" \
+  > tty.wave 2>&1 || true
+grep -aq 'devices done' tty.wave && grep -aEq 'tgt-[wb] apply \[[#.]{20}\]' tty.wave ||
+  fail "no per-target bars for apply --jobs on a terminal: $(cat -v tty.wave)"
+for tg in tgt-w tgt-b; do
+  grep -qP "^\S+\trun\t$tg\tend: ok: scan \S+: " wave.log || fail "wave log: no end line for $tg: $(cat wave.log)"
+done
+grep -qP '^\S+\terror\tnotwin\tend: failed \(exit 26, not-windows\)' wave.log || fail "wave log: no failure line: $(cat wave.log)"
+grep -Eq "${fixed}errorCode, 26, numberOfIgnoredErrors, 0, device, notwin, message, " wave.prog ||
+  fail "wave progress log: no failure line: $(cat wave.prog)"
 tty_run "'$WINSTATE' extract --store st --device PC-B --to ex2" > tty.extract 2>&1
 grep -aEq 'PC-B extract \[[#.]{20}\]' tty.extract || fail "no extract bar on a terminal: $(cat -v tty.extract)"
 tty_run "'$WINSTATE' verify --store st --deep" > tty.verify 2>&1
@@ -180,4 +194,20 @@ assert rerun_added < full_added, (rerun_added, full_added)       # the store gre
 print("rerun stored %d of %d content bytes; store grew %d of %d bytes" %
       (d["bytes_new"], full_new, rerun_added, full_added))
 PY
+# Ctrl-C during an apply: exit 2, the journal named, undo restores the target.
+"$WINSTATE" scan --source big --store stc -q || fail "scan for the interrupted apply"
+"$WSFIXTURE" --out tgt-c2 --kind target --existing-user alice --computer PC-BIG --seed 9 >/dev/null
+before=$(tree_hash tgt-c2)
+"$WINSTATE" apply --allow-plain-target --store stc --device PC-BIG --target tgt-c2 > ac.out 2> ac.err &
+pid=$!
+while kill -0 "$pid" 2>/dev/null && ! ls tgt-c2/ProgramData/winstate/journal/*/journal.log >/dev/null 2>&1; do
+  sleep 0.01
+done
+kill -INT "$pid" 2>/dev/null || true
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 2 ] || fail "an apply stopped by Ctrl-C exits $rc, not 2: $(cat ac.err)"
+grep -q "interrupted: the changes made so far are journaled in .*'winstate undo --target tgt-c2' reverts them" ac.err ||
+  fail "Ctrl-C during apply does not name the journal: $(cat ac.err)"
+expect_exit 0 "$WINSTATE" undo --target tgt-c2
+[ "$(tree_hash tgt-c2)" = "$before" ] || fail "undo after an interrupted apply did not restore the target"
 pass
