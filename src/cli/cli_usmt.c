@@ -31,7 +31,7 @@ enum {
 	O_IGNORE, O_REFUSE, O_HELP, O_I, O_CONFIG, O_GENCONFIG, O_WINDIR, O_WINOLD,
 	O_UI, O_UE, O_UEL, O_ALL, O_O, O_V, O_L, O_PROGRESS, O_C, O_P, O_LISTFILES,
 	O_ENCRYPT, O_DECRYPT, O_KEY, O_KEYFILE, O_AUTO, O_MU, O_MD, O_VERIFY,
-	O_EC
+	O_EC, O_EXTRACT, O_XI, O_XE
 };
 
 struct uopt {
@@ -111,17 +111,13 @@ static const struct uopt uopts[] = {
 	{ "lae", LS, A_NONE, O_REFUSE,
 	  "winstate creates no accounts (see /lac): leave /lac and /lae out", NULL },
 	{ "verify", UU, A_OPT, O_VERIFY, NULL, "verify --store" },
-	{ "extract", UU, A_NONE, O_REFUSE,
-	  "a winstate store holds many devices: run 'winstate extract --store STORE "
-	  "--device NAME --to DIR' (--include/--exclude take the patterns)", NULL },
+	{ "extract", UU, A_NONE, O_EXTRACT, NULL, "extract --store --to" },
 	{ "rd", UU, A_NONE, O_REFUSE,
 	  "winstate makes no hard-link stores: remove a store's folder with rm -r", NULL },
 	{ "ec", UU, A_NONE, O_EC, NULL, NULL },
 	{ "y", UU, A_NONE, O_IGNORE, "nothing asks for confirmation here", NULL },
-	{ "i", UU, A_REQ, O_IGNORE, "a pattern of /extract, which is 'winstate extract' "
-	  "(--include)", NULL },
-	{ "e", UU, A_REQ, O_IGNORE, "a pattern of /extract, which is 'winstate extract' "
-	  "(--exclude)", NULL },
+	{ "i", UU, A_REQ, O_XI, NULL, "--include" },
+	{ "e", UU, A_REQ, O_XE, NULL, "--exclude" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -304,7 +300,9 @@ struct state {
 	struct ws_buf root;
 	int have_root;
 	const char *genconfig, *verify_mode;
-	int verify;
+	int verify, extract;
+	const char *dest;            /* /extract's second positional word */
+	struct cli_usmt_line xi, xe; /* /extract's /i and /e patterns */
 	int all, ui, ue, uel, o, encrypt, estimate, verbose;
 	const char *first_mapped;    /* for /genconfig's "not with" */
 };
@@ -364,6 +362,10 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 			break;
 		}
 		if (!is_option_word(tool, w, &o, &nlen)) {
+			if (s.store && tool == CLI_USMT_USMTUTILS && !s.dest) {
+				s.dest = w;   /* /extract STORE DEST */
+				continue;
+			}
 			if (s.store) {
 				rc = refuse(l, "one store only: '%s' and '%s'", s.store, w);
 				break;
@@ -463,16 +465,13 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 				     "added as the device's newest, and 'winstate prune' removes old ones",
 				     w);
 			else
-				note(l, "%s ignored: usmtutils' /extract is 'winstate extract'", w);
+				note(l, "%s ignored: winstate extract never replaces a file: one that "
+				     "exists is reported and left (extract into an empty folder)", w);
 			break;
 		case O_V:
 			rc = add_verbosity(l, &s, w, val);
 			break;
 		case O_L:
-			if (tool == CLI_USMT_USMTUTILS) {
-				note(l, "%s ignored: verify prints its report; there is no log file", w);
-				break;
-			}
 			push2(&pre, "--log", val);
 			break;
 		case O_PROGRESS:
@@ -582,6 +581,25 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 				note(l, "%s: verify lists only the damaged files (every other one is "
 				     "intact)", w);
 			break;
+		case O_EXTRACT:
+			s.extract = 1;
+			break;
+		case O_XI:
+		case O_XE: {
+			/* USMT: patterns separated by commas or semicolons */
+			char *copy = ws_xstrdup(val), *save = NULL;
+
+			for (char *p = strtok_r(copy, ",;", &save); p; p = strtok_r(NULL, ",;", &save)) {
+				while (*p == ' ')
+					p++;
+				for (size_t n = strlen(p); n && p[n - 1] == ' '; n--)
+					p[n - 1] = '\0';
+				if (*p)
+					push(o->what == O_XI ? &s.xi : &s.xe, p);
+			}
+			free(copy);
+			break;
+		}
 		case O_EC:
 			l->say = "winstate encrypts stores with XChaCha20-Poly1305, the key derived "
 				 "from the passphrase (/key, /keyfile) with Argon2id, or a 32-byte key "
@@ -628,10 +646,32 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 			    tool == CLI_USMT_SCANSTATE ? " (/offlineWinOld:PATH for a Windows.old)" : "");
 		goto out;
 	}
-	if (tool == CLI_USMT_USMTUTILS && !s.verify) {
-		rc = refuse(l, "give /verify (or /ec); /extract and /rd are not supported");
+	if (tool == CLI_USMT_USMTUTILS && s.verify == s.extract) {
+		rc = refuse(l, "give /verify or /extract (or /ec), one of them");
 		goto out;
 	}
+	if (s.extract) {
+		int named = 0;
+
+		for (int k = rest; k < argc; k++)
+			named |= !strcmp(argv[k], "--device") || !strncmp(argv[k], "--device=", 9);
+		if (!s.dest) {
+			rc = refuse(l, "/extract STORE DEST: the folder to extract into is missing");
+			goto out;
+		}
+		if (!named) {
+			rc = refuse(l, "/extract: a winstate store holds many devices: name the one "
+				    "after '--' (usmtutils /extract STORE DEST -- --device NAME; "
+				    "'winstate list --store STORE' lists them)");
+			goto out;
+		}
+	} else if (s.dest) {
+		rc = refuse(l, "one store only: '%s' and '%s'", s.store, s.dest);
+		goto out;
+	}
+	if (s.xi.argc && s.xe.argc)
+		note(l, "/e ignored: with /i only the files /i matches are extracted, and "
+		     "include beats exclude");
 	if (!s.store && !(tool == CLI_USMT_SCANSTATE && s.genconfig)) {
 		rc = refuse(l, "the store path is missing (%s STORE ...)", name);
 		goto out;
@@ -661,6 +701,14 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 		push(l, "apply");
 		push2(l, "--store", s.store);
 		push2(l, "--target", s.root.buf);
+	} else if (s.extract) {
+		push(l, "extract");
+		push2(l, "--store", s.store);
+		push2(l, "--to", s.dest);
+		for (int k = 0; k < s.xi.argc; k++)
+			push2(l, "--include", s.xi.argv[k]);
+		for (int k = 0; !s.xi.argc && k < s.xe.argc; k++)
+			push2(l, "--exclude", s.xe.argv[k]);
 	} else {
 		push(l, "verify");
 		push2(l, "--store", s.store);
@@ -668,8 +716,9 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 			push(l, "--deep");
 	}
 	for (int k = 0; k < pre.argc; k++) {
-		if (l->sub && !strcmp(pre.argv[k], "--log")) {
-			note(l, "/l:%s ignored: rules genconfig writes no log", pre.argv[k + 1]);
+		if ((l->sub || s.verify) && !strcmp(pre.argv[k], "--log")) {
+			note(l, "/l:%s ignored: %s writes no log", pre.argv[k + 1],
+			     l->sub ? "rules genconfig" : "verify prints its report and");
 			k++;
 			continue;
 		}
@@ -684,6 +733,8 @@ int cli_usmt_translate(int tool, int argc, char **argv, struct cli_usmt_line *l)
 		push(l, argv[k]);
 out:
 	cli_usmt_line_release(&pre);
+	cli_usmt_line_release(&s.xi);
+	cli_usmt_line_release(&s.xe);
 	ws_buf_release(&s.root);
 	return rc;
 }
@@ -766,18 +817,25 @@ static const char loadstate_usage[] =
 static const char usmtutils_usage[] =
 	"usage: winstate usmtutils /verify[:summary|all|failureonly|catalog] STORE\n"
 	"                          [/key:KEY|/keyfile:FILE]\n"
+	"       winstate usmtutils /extract STORE DEST [/i:PATTERNS] [/e:PATTERNS]\n"
+	"                          [/key:KEY|/keyfile:FILE] -- --device NAME\n"
 	"       winstate usmtutils /ec\n"
 	"\n"
-	"USMT's UsmtUtils command line: /verify runs 'winstate verify'.\n"
+	"USMT's UsmtUtils command line: /verify runs 'winstate verify', /extract\n"
+	"'winstate extract'.\n"
 	"\n"
 	"  /verify[:MODE] STORE    verify --store STORE --deep (catalog: without --deep)\n"
+	"  /extract STORE DEST     extract --store STORE --to DEST; a store holds many\n"
+	"                          devices: give the one after '--' (--device NAME)\n"
+	"  /i:PATTERNS /e:PATTERNS --include / --exclude, one per pattern of the comma or\n"
+	"                          semicolon separated list (with /i, /e changes nothing)\n"
 	"  /key:KEY  /keyfile:FILE the passphrase of an encrypted store, through\n"
 	"                          --passphrase-env " CLI_USMT_KEY_ENV "\n"
 	"  /ec                     the encryption winstate uses (nothing to choose)\n"
 	"\n"
-	"Not needed, a warning each: /l /v /decrypt /o /y.  Refused (exit 11): /extract\n"
-	"(use 'winstate extract', a store holds many devices), /rd (no hard-link\n"
-	"stores).  The whole table: docs/usmt.md.\n";
+	"Not needed, a warning each: /l /v /decrypt /o (extract never replaces a file)\n"
+	"/y.  Refused (exit 11): /rd (no hard-link stores).  The whole table:\n"
+	"docs/usmt.md.\n";
 
 const char *cli_usmt_usage(int tool)
 {

@@ -2,7 +2,7 @@
  * cmd_usmt.c - `winstate scanstate`, `winstate loadstate`, `winstate
  * usmtutils`: USMT's command lines (cli_usmt.c translates them) run through
  * the native commands' own entries, so they parse, check and do exactly
- * what `winstate scan`, `apply`, `verify` or `rules genconfig` do.
+ * what `winstate scan`, `apply`, `verify`, `extract` or `rules genconfig` do.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +100,8 @@ static int run(int tool, const char *name, int argc, char **argv)
 		rc = cmd_apply(l.argc, l.argv);
 	else if (!strcmp(l.argv[0], "verify"))
 		rc = cmd_verify(l.argc, l.argv);
+	else if (!strcmp(l.argv[0], "extract"))
+		rc = cmd_extract(l.argc, l.argv);
 	else
 		rc = cmd_rules(l.argc, l.argv);
 	if (l.key || l.key_file)

@@ -23,7 +23,7 @@ static const struct cli_command commands[] = {
 	{ "devices", cmd_devices, "list disks, partitions, BitLocker volumes and Windows installations" },
 	{ "scanstate", cmd_scanstate, "USMT ScanState's command line, run as scan (docs/usmt.md)" },
 	{ "loadstate", cmd_loadstate, "USMT LoadState's command line, run as apply" },
-	{ "usmtutils", cmd_usmtutils, "USMT UsmtUtils /verify, run as verify" },
+	{ "usmtutils", cmd_usmtutils, "USMT UsmtUtils /verify and /extract, run as verify and extract" },
 	{ NULL, NULL, NULL }
 };
 

@@ -135,6 +135,16 @@ expect_exit 0 "$WINSTATE" usmtutils /verify "$t/native"
 cmp -s "$t/last.out" "$t/verify-native.out" || fail "usmtutils /verify differs from verify --deep"
 expect_exit 11 "$WINSTATE" usmtutils /rd "$t/native"
 err "no hard-link stores"
+# /extract = extract (the device after '--'); /i's list, one --include each
+expect_exit 0 "$WINSTATE" extract --store "$t/native" --device USMT-PC --to "$t/x-native" \
+  --include '*.txt' --include '*.docx'
+expect_exit 0 "$WINSTATE" usmtutils /extract "$t/native" "$t/x-usmt" '/i:*.txt, *.docx' \
+  '/e:*.tmp' -- --device USMT-PC
+err "warning: /e ignored"
+[ -n "$(find "$t/x-usmt" -type f)" ] || fail "usmtutils /extract extracted nothing"
+[ "$(tree_hash "$t/x-native")" = "$(tree_hash "$t/x-usmt")" ] || fail "usmtutils /extract differs from extract"
+expect_exit 11 "$WINSTATE" usmtutils /extract "$t/native" "$t/x-none"
+err "holds many devices"
 
 # 5. USMT's LoadState = apply (target from /offlineWinDir)
 expect_exit 0 "$WINSTATE" apply --store "$t/native" --device USMT-PC --target "$t/tgt" \

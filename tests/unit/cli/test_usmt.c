@@ -198,6 +198,11 @@ static void usmtutils_verify(void **state)
 	char *all[] = { "usmtutils", "/verify:all", "/tmp/st", "/l:x.log" };
 	char *bad[] = { "usmtutils", "/verify:some", "/tmp/st" };
 	char *ec[] = { "usmtutils", "/ec" };
+	char *ex[] = { "usmtutils", "/extract", "/tmp/st", "/tmp/out", "/i:*.txt, *.pdf;*.doc",
+		       "/e:*.tmp", "/o", "/keyfile:k.txt", "/l:x.log", "--", "--device", "PC17" };
+	char *exnodev[] = { "usmtutils", "/extract", "/tmp/st", "/tmp/out" };
+	char *exnodest[] = { "usmtutils", "/extract", "/tmp/st", "--", "--device", "PC17" };
+	char *both[] = { "usmtutils", "/extract", "/verify", "/tmp/st", "/tmp/out" };
 	char *rd[] = { "usmtutils", "/rd", "/tmp/st" };
 	char *none[] = { "usmtutils", "/tmp/st" };
 	struct cli_usmt_line l;
@@ -219,6 +224,19 @@ static void usmtutils_verify(void **state)
 	assert_int_equal(cli_usmt_translate(CLI_USMT_USMTUTILS, ARGC(ec), ec, &l), 0);
 	assert_non_null(l.say);
 	cli_usmt_line_release(&l);
+	assert_int_equal(cli_usmt_translate(CLI_USMT_USMTUTILS, ARGC(ex), ex, &l), 0);
+	assert_string_equal(joined(&l, buf, sizeof(buf)),
+			    "extract --store /tmp/st --to /tmp/out --include *.txt --include *.pdf "
+			    "--include *.doc --log x.log --passphrase-env " CLI_USMT_KEY_ENV
+			    " --device PC17");
+	assert_true(has_note(&l, "/e ignored"));
+	assert_true(has_note(&l, "/o ignored: winstate extract never replaces a file"));
+	cli_usmt_line_release(&l);
+	assert_non_null(strstr(refused(2, ARGC(exnodev), exnodev, buf, sizeof(buf)),
+			       "many devices"));
+	assert_non_null(strstr(refused(2, ARGC(exnodest), exnodest, buf, sizeof(buf)),
+			       "folder to extract into is missing"));
+	assert_non_null(strstr(refused(2, ARGC(both), both, buf, sizeof(buf)), "one of them"));
 	assert_non_null(strstr(refused(2, ARGC(bad), bad, buf, sizeof(buf)), "/verify takes"));
 	assert_non_null(strstr(refused(2, ARGC(rd), rd, buf, sizeof(buf)), "no hard-link stores"));
 	assert_non_null(strstr(refused(2, ARGC(none), none, buf, sizeof(buf)), "give /verify"));
