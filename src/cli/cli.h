@@ -65,6 +65,31 @@ struct cli_log_sink {
 };
 void cli_log_init(struct ws_log *log, struct cli_log_sink *sink);
 
+/*
+ * --target of apply / undo (cli_target.c): a folder is used as is; a disk,
+ * disk image, partition or DISK@partN is mounted (vol_target_mount; read
+ * only for a dry run) until cli_target_close, which unmounts it and checks
+ * that.  Meanwhile SIGINT, SIGTERM and SIGHUP go first to the handler that
+ * was there (the run's clean stop, after which the command unmounts); with
+ * none, or at the second signal, the mount is detached before the process
+ * dies.  `root` is the folder to work on.
+ */
+struct vol_tmount;
+struct cli_target {
+	const char *arg;             /* as given */
+	const char *root;            /* the folder apply/undo work on */
+	struct vol_tmount *m;        /* NULL for a folder */
+	int handlers;
+};
+int cli_target_open(struct cli_target *t, const char *target, int read_only,
+		    struct ws_log *log, struct ws_error *err);
+/* Unmount (when mounted); its error, WS_OK otherwise.  err may be NULL. */
+int cli_target_close(struct cli_target *t, struct ws_error *err);
+/* A host path below a mounted target's root as "TARGET: rel" (else as is). */
+void cli_target_show(const struct cli_target *t, const char *host, char *out, size_t n);
+/* The same for err->where (an error from the mounted folder). */
+void cli_target_error(const struct cli_target *t, struct ws_error *err);
+
 /* Parse a decimal count option; returns 0 on success, -1 if not a number in [min,max]. */
 int cli_parse_uint(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out);

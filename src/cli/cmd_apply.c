@@ -17,7 +17,7 @@
 #include "util/ws_buf.h"
 
 static const char usage_text[] =
-	"usage: winstate apply --store DIR [--device NAME] --target DIR [options]\n"
+	"usage: winstate apply --store DIR [--device NAME] --target DIR|DISK|IMAGE[@partN] [options]\n"
 	"       winstate apply --store DIR --inventory targets.csv [--jobs N] [options]\n"
 	"\n"
 	"Replay a scan onto an offline Windows installation: registry values into\n"
@@ -35,7 +35,9 @@ static const char usage_text[] =
 	"                          lines are reported as FILE:LINE, the rest applied\n"
 	"  --jobs N                apply to N targets at a time (default 1)\n"
 	"  --scan ID               that scan (default: the device's newest)\n"
-	"  --target DIR            root of the target Windows installation\n"
+	"  --target DIR            root of the target Windows installation; or a disk,\n"
+	"                          disk image, partition or DISK@partN: its Windows\n"
+	"                          partition is mounted with ntfs-3g while apply runs\n"
 	"  --mode auto|offline|first-sign-in|extract\n"
 	"                          auto (default): offline for users whose profile exists\n"
 	"                          on the target, first-sign-in bundles for the others;\n"
@@ -631,10 +633,13 @@ int cmd_apply(int argc, char **argv)
 	const char *inventory = NULL;
 	unsigned long jobs = 1;
 	char device_buf[256];
+	struct cli_target tg;
+	const char *target_arg = NULL;
 
 	cli_run_init(&run, "apply", argc, argv);
 	log = cli_run_log(&run);
 	memset(&r, 0, sizeof(r));
+	memset(&tg, 0, sizeof(tg));
 	apply_opts_init(&o);
 	apply_notes_init(&notes, NULL);
 	cli_json_init(&plan.actions, 1);
@@ -784,6 +789,15 @@ int cmd_apply(int argc, char **argv)
 				    plan.json, quiet, &run);
 		goto out;
 	}
+	/* a disk, image or partition: mounted with ntfs-3g while apply runs */
+	target_arg = o.target;
+	if (o.mode != APPLY_MODE_EXTRACT) {
+		if ((rc = cli_target_open(&tg, o.target, o.dry_run, log, &err))) {
+			cli_run_fail(&run, &err, NULL);
+			goto out;
+		}
+		o.target = tg.root;
+	}
 	if (!o.device) {
 		/* a refreshed PC keeps its name: the target's is the device's */
 		if ((rc = apply_target_device(o.target, device_buf, sizeof(device_buf), &err))) {
@@ -803,6 +817,14 @@ int cmd_apply(int argc, char **argv)
 	started = (int64_t)time(NULL);
 	rc = apply_scan(st, &o, &r, &err);
 	cli_run_clear(&run);
+	o.target = target_arg;
+	if (tg.m) {
+		char shown[sizeof(r.journal)];
+
+		cli_target_show(&tg, r.journal, shown, sizeof(shown));
+		snprintf(r.journal, sizeof(r.journal), "%s", shown);
+		cli_target_error(&tg, &err);
+	}
 	record_apply(st, &o, &r, rc, &err, started, &notes, log);
 	if (rc != WS_OK && rc != WS_PARTIAL) {
 		char buf[2 * WS_ERROR_TEXT_MAX + 64];
@@ -824,6 +846,17 @@ int cmd_apply(int argc, char **argv)
 		print_report(&r, plan.json, o.dry_run, rc, &plan, apply_mode_name(o.mode));
 	apply_report_release(&r);
 out:
+	if (tg.m || tg.handlers) {
+		struct ws_error uerr;
+		int urc;
+
+		ws_error_clear(&uerr);
+		if ((urc = cli_target_close(&tg, &uerr))) {
+			cli_run_fail(&run, &uerr, NULL);
+			if (rc == WS_OK || rc == WS_PARTIAL)
+				rc = urc;
+		}
+	}
 	apply_notes_release(&notes);
 	store_close(st);
 	free(maps);

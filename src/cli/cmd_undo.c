@@ -11,15 +11,18 @@
 #include "cli/cli_text.h"
 #include "cli/cli_json.h"
 #include "cli/cli_run.h"
+#include "volume/volume.h"
 
 static const char usage_text[] =
-	"usage: winstate undo --target DIR [--journal DIR|FILE] [--json]\n"
+	"usage: winstate undo --target DIR|DISK|IMAGE[@partN] [--journal DIR|FILE] [--json]\n"
 	"\n"
 	"Revert an apply: every file and hive it changed is restored byte for byte\n"
 	"from its journal, everything it created is removed, then the journal itself.\n"
 	"Only a journal whose every line verifies is used; links are never followed.\n"
 	"\n"
-	"  --target DIR            root of the Windows installation apply wrote to\n"
+	"  --target DIR            root of the Windows installation apply wrote to; or\n"
+	"                          the disk, image or partition apply was given\n"
+	"                          (mounted with ntfs-3g while undo runs)\n"
 	"  --journal DIR|FILE      the journal folder (or its journal.log); default:\n"
 	"                          the newest under ProgramData\\winstate\\journal\n"
 	"  --json                  print the result as JSON\n"
@@ -48,8 +51,10 @@ int cmd_undo(int argc, char **argv)
 	const char *target = NULL, *journal = NULL, *log_path = NULL, *prog_log = NULL;
 	struct apply_undo_report r;
 	struct cli_run run;
-	struct ws_error err;
-	int c, rc, json = 0, quiet = 0, level = WS_LOG_INFO;
+	struct ws_error err, uerr;
+	struct cli_target tg;
+	char shown[sizeof(r.journal)];
+	int c, rc, urc, json = 0, quiet = 0, level = WS_LOG_INFO;
 	char totals[1024] = "";
 
 	cli_run_init(&run, "undo", argc, argv);
@@ -75,13 +80,29 @@ int cmd_undo(int argc, char **argv)
 		return cli_usage("undo", "unexpected argument '%s'", argv[optind]);
 	if (!target)
 		return cli_usage("undo", "--target is required");
+	if (journal && vol_target_is_device(target))
+		return cli_usage("undo", "--journal names a journal folder of a mounted target; "
+				 "with a disk or image --target the newest journal is undone");
 	if ((rc = cli_run_open(&run, log_path, level, prog_log)))
 		return cli_run_finish(&run, rc, NULL);
 	cli_run_output(&run, 0, quiet, json, 1);
 	cli_run_device_start(&run, target, journal ? journal : "undo of the newest apply");
 	ws_error_clear(&err);
-	rc = apply_undo_ex(target, journal, cli_run_log(&run), cli_run_progress(&run), &r, &err);
+	memset(&r, 0, sizeof(r));
+	/* a disk, image or partition: mounted with ntfs-3g while undo runs */
+	if ((rc = cli_target_open(&tg, target, 0, cli_run_log(&run), &err))) {
+		char buf[2 * WS_ERROR_TEXT_MAX + 64];
+
+		cli_error_format(&err, NULL, buf, sizeof(buf));
+		cli_run_fail(&run, &err, NULL);
+		cli_run_device_end(&run, target, rc, NULL, buf, 0);
+		return cli_run_finish(&run, rc, NULL);
+	}
+	rc = apply_undo_ex(tg.root, journal, cli_run_log(&run), cli_run_progress(&run), &r, &err);
 	cli_run_clear(&run);
+	cli_target_show(&tg, r.journal, shown, sizeof(shown));
+	snprintf(r.journal, sizeof(r.journal), "%s", shown);
+	cli_target_error(&tg, &err);
 	if (!rc || rc == WS_PARTIAL)
 		snprintf(totals, sizeof(totals), "undone %s%s: %llu files restored, %llu files and "
 			 "%llu folders removed, %llu folders and %llu files left", r.journal,
@@ -125,5 +146,11 @@ int cmd_undo(int argc, char **argv)
 	}
 	if (rc == WS_PARTIAL)
 		cli_run_fail(&run, &err, NULL);
+	ws_error_clear(&uerr);
+	if ((urc = cli_target_close(&tg, &uerr))) {
+		cli_run_fail(&run, &uerr, NULL);
+		if (rc == WS_OK || rc == WS_PARTIAL)
+			rc = urc;
+	}
 	return cli_run_finish(&run, rc, totals);
 }

@@ -328,46 +328,30 @@ static int open_bare(const char *path, const char *tmp, struct vol **out,
 	return WS_OK;
 }
 
-int vol_source_open(const char *source, const struct vol_source_opts *o,
-		    struct vol **out, struct ws_error *err)
+/*
+ * The partition of the open disk `d` (read from `path`; `source` as the
+ * user wrote it) that holds the installation: partition `number` when
+ * given (or the whole of a disk without a table), else the one partition
+ * holding Windows.  *bare = 1 (WS_OK, *pick NULL) when the disk has no
+ * partition libblkid knows: the caller reads it whole.  Errors as
+ * vol_source_open's.
+ */
+int vol_disk_pick(struct vol_disk *d, const char *path, const char *source, unsigned number,
+		  struct vol_disk_part **out, int *bare, struct ws_error *err)
 {
-	const char *tmp = o ? o->tmp_dir : NULL;
-	struct vol_disk *d = NULL;
 	struct vol_disk_part *pick = NULL;
-	struct ws_buf path = WS_BUF_INIT, list = WS_BUF_INIT;
-	struct vol *v = NULL;
-	struct stat st;
-	unsigned number = 0;
-	size_t nwin = 0, len;
-	int rc;
+	struct ws_buf list = WS_BUF_INIT;
+	size_t nwin = 0;
+	int rc = WS_OK;
 
 	*out = NULL;
-	if (stat(source, &st) == 0 && S_ISDIR(st.st_mode))
-		return vol_open_in(source, tmp, out, err);
-	ws_buf_adds(&path, source);
-	if (stat(source, &st) != 0 && (len = vol_source_split(source, &number))) {
-		ws_buf_reset(&path);
-		ws_buf_add(&path, source, len);
-		if (stat(path.buf, &st) != 0 || S_ISDIR(st.st_mode)) {
-			ws_buf_release(&path);
-			return ws_error_set(err, WS_E_NOT_WINDOWS, source,
-					    "@partN names a partition of a disk or disk image, "
-					    "and %.*s is none", (int)len, source);
-		}
-	}
-	if (stat(path.buf, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		ws_buf_release(&path);
-		return vol_open_in(source, tmp, out, err);   /* its own message */
-	}
-	if ((rc = vol_disk_open(path.buf, o, &d, err)))
-		goto out;
-
+	*bare = 0;
 	if (!number && !d->n) {
 		/* no partition, no file system libblkid knows (an NTFS too
 		 * damaged for its probe, whose boot sector may even pass for an
 		 * empty MBR): the NTFS reader says what it is not */
-		rc = open_bare(path.buf, tmp, out, err);
-		goto out;
+		*bare = 1;
+		return WS_OK;
 	}
 	if (number || d->disk->scheme == BD_SCHEME_NONE) {
 		const struct bd_part *p = bd_part_find(d->disk, number);
@@ -377,7 +361,7 @@ int vol_source_open(const char *source, const struct vol_source_opts *o,
 				ws_buf_adds(&list, i ? "; " : "");
 				describe(&list, &d->parts[i]);
 			}
-			rc = ws_error_set(err, WS_E_USAGE, path.buf,
+			rc = ws_error_set(err, WS_E_USAGE, path,
 					  "has no partition %u (it has: %s)", number,
 					  d->n ? list.buf : "none");
 			goto out;
@@ -415,11 +399,11 @@ int vol_source_open(const char *source, const struct vol_source_opts *o,
 			for (size_t i = 0; i < d->n; i++)
 				if (d->parts[i].windows) {
 					ws_buf_addf(&list, "%s%s@part%u", list.len ? ", " : "",
-						    path.buf, d->parts[i].part->number);
+						    path, d->parts[i].part->number);
 					if (d->parts[i].label[0])
 						ws_buf_addf(&list, " (\"%s\")", d->parts[i].label);
 				}
-			rc = ws_error_set(err, WS_E_USAGE, path.buf,
+			rc = ws_error_set(err, WS_E_USAGE, path,
 					  "holds %zu Windows installations: %s; name one as "
 					  "SOURCE@partN", nwin, list.buf);
 			goto out;
@@ -429,19 +413,76 @@ int vol_source_open(const char *source, const struct vol_source_opts *o,
 			if (err) {
 				*err = locked->err;
 				ws_error_prefix(err, "no Windows installation found on %s; "
-						"partition %u is BitLocker-encrypted", path.buf,
+						"partition %u is BitLocker-encrypted", path,
 						locked->part->number);
 			}
 			goto out;
 		}
 		if (!nwin) {
-			rc = ws_error_set(err, WS_E_NOT_WINDOWS, path.buf,
+			rc = ws_error_set(err, WS_E_NOT_WINDOWS, path,
 					  "holds no Windows installation (partitions: %s)",
 					  d->n ? list.buf : "none");
 			goto out;
 		}
 	}
+	*out = pick;
+out:
+	ws_buf_release(&list);
+	return rc;
+}
 
+/* "DISK@partN": the disk's path into `path`, N into *number (0 when the
+ * source has no such suffix or the whole name exists).  WS_E_NOT_WINDOWS
+ * when @partN follows a folder or nothing that exists. */
+int vol_source_path(const char *source, struct ws_buf *path, unsigned *number,
+		    struct ws_error *err)
+{
+	struct stat st;
+	size_t len;
+
+	*number = 0;
+	ws_buf_reset(path);
+	ws_buf_adds(path, source);
+	if (stat(source, &st) != 0 && (len = vol_source_split(source, number))) {
+		ws_buf_reset(path);
+		ws_buf_add(path, source, len);
+		if (stat(path->buf, &st) != 0 || S_ISDIR(st.st_mode))
+			return ws_error_set(err, WS_E_NOT_WINDOWS, source,
+					    "@partN names a partition of a disk or disk image, "
+					    "and %.*s is none", (int)len, source);
+	}
+	return WS_OK;
+}
+
+int vol_source_open(const char *source, const struct vol_source_opts *o,
+		    struct vol **out, struct ws_error *err)
+{
+	const char *tmp = o ? o->tmp_dir : NULL;
+	struct vol_disk *d = NULL;
+	struct vol_disk_part *pick = NULL;
+	struct ws_buf path = WS_BUF_INIT;
+	struct vol *v = NULL;
+	struct stat st;
+	unsigned number = 0;
+	int rc, bare = 0;
+
+	*out = NULL;
+	if (stat(source, &st) == 0 && S_ISDIR(st.st_mode))
+		return vol_open_in(source, tmp, out, err);
+	if ((rc = vol_source_path(source, &path, &number, err)))
+		goto out;
+	if (stat(path.buf, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		ws_buf_release(&path);
+		return vol_open_in(source, tmp, out, err);   /* its own message */
+	}
+	if ((rc = vol_disk_open(path.buf, o, &d, err)))
+		goto out;
+	if ((rc = vol_disk_pick(d, path.buf, source, number, &pick, &bare, err)))
+		goto out;
+	if (bare) {
+		rc = open_bare(path.buf, tmp, out, err);
+		goto out;
+	}
 	if ((rc = vol_open_bd(pick->src, tmp, &v, err)))
 		goto out;
 	attach_drives(v, d, pick, o);
@@ -452,7 +493,6 @@ int vol_source_open(const char *source, const struct vol_source_opts *o,
 out:
 	vol_disk_close(d);
 	ws_buf_release(&path);
-	ws_buf_release(&list);
 	return rc;
 }
 

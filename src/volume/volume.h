@@ -628,6 +628,60 @@ int vol_mounted_devices(struct reg_hive *system, struct vol_mount **v, size_t *n
  * offset; GPT: same partition GUID), or NULL. */
 struct vol_disk_part *vol_disk_match(struct vol_disk *d, const struct vol_mount *m);
 
+/* ---- targets: disks, images and partitions, mounted (vol_target.c) ------- */
+
+/*
+ * apply and undo write through a folder (descriptor-relative walks below a
+ * confined root, journal, syncfs).  A target that is a disk, a disk image,
+ * a partition (image) or DISK@partN is therefore mounted: its partition
+ * holding Windows is found as vol_source_open finds a source's, then
+ * mounted with ntfs-3g (read-write, -o permissions; read-only when asked)
+ * at a private mount point ($TMPDIR/winstate-target-XXXXXX/mnt, the
+ * folder 0700), a partition inside an image or disk through a loop device
+ * at its offset that the kernel detaches when the mount goes.  Needs root
+ * and FUSE.  docs/apply.md "Targets on disks and images".
+ */
+struct vol_tmount;
+
+struct vol_tmount_opts {
+	const char *tmp_dir;         /* where the mount point is made; NULL = $TMPDIR, /tmp */
+	int read_only;               /* mount read-only (a dry run) */
+	struct ws_log *log;          /* a leftover mount of another image: warning */
+};
+
+/* 1 when `target` is a file, block device or DISK@partN (not a folder). */
+int vol_target_is_device(const char *target);
+
+/*
+ * Mount the Windows partition of `target`.  Refused before anything is
+ * mounted: the same image or device mounted already, or still mounted by
+ * a run that was killed (WS_E_TARGET naming the mount point); a BitLocker
+ * partition (WS_E_TARGET: winstate cannot write BitLocker); a hibernated
+ * / Fast Startup Windows (WS_E_TARGET); an image or device that cannot be
+ * opened for writing (WS_E_TARGET, read-only); no Windows, two of them,
+ * no partition N, a damaged table: as vol_source_open (WS_E_NOT_WINDOWS,
+ * WS_E_USAGE, WS_E_IO); ntfs-3g's refusal (WS_E_TARGET with its message;
+ * WS_E_IO for a damaged file system).  Nothing is left mounted on error.
+ */
+int vol_target_mount(const char *target, const struct vol_tmount_opts *o,
+		     struct vol_tmount **out, struct ws_error *err);
+/* The mounted installation's root folder. */
+const char *vol_tmount_root(const struct vol_tmount *m);
+/* "disk.img@part2": what was mounted, for messages. */
+const char *vol_tmount_what(const struct vol_tmount *m);
+/*
+ * syncfs, unmount (checked: a busy mount is retried, then WS_E_TARGET
+ * naming where it stays), remove the mount point, fsync the image.  Frees
+ * `m` whatever the result; NULL is allowed.
+ */
+int vol_target_unmount(struct vol_tmount *m, struct ws_error *err);
+/*
+ * For a signal handler (async-signal-safe): detach the mount lazily and
+ * remove the mount point; the unmount completes when the process's
+ * descriptors close (at exit).  `m` is not freed.
+ */
+void vol_tmount_abort(const struct vol_tmount *m);
+
 /*
  * Bytes and files below `host_dir` (a host path under the root, e.g. a
  * profile's host_path), by vol_walk: links and cloud placeholders count

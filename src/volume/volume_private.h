@@ -122,6 +122,19 @@ int vol_nt_stream_read(struct vol *vol, const char *path, const char *name,
  * it first, so the walk and reads of D:\ go to the D: volume. */
 struct vol *vol_route(const struct vol *vol, const char *host_path);
 
+/* The partition of disk `d` holding the installation (vol_source.c): the
+ * one `number` names, else the one with Windows; *bare when the disk has
+ * no partition at all (read it whole).  Errors as vol_source_open's. */
+struct vol_disk;
+struct vol_disk_part;
+int vol_disk_pick(struct vol_disk *d, const char *path, const char *source, unsigned number,
+		  struct vol_disk_part **out, int *bare, struct ws_error *err);
+/* Split "DISK@partN" when the whole name does not exist: the disk's path
+ * into `path`, N into *number (else 0).  WS_E_NOT_WINDOWS when the disk
+ * part is a folder or does not exist. */
+int vol_source_path(const char *source, struct ws_buf *path, unsigned *number,
+		    struct ws_error *err);
+
 /* Forget the replayed copies and remove the temporary folder. */
 void vol_hive_cleanup(struct vol *vol);
 
