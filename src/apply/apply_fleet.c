@@ -301,16 +301,7 @@ static void pool_close(void *ctx, void *res)
 
 static void pool_run(void *ctx, void *res, size_t i)
 {
-	struct fleet *f = ctx;
-
-	if (f->o->base.cancel && *f->o->base.cancel) {
-		/* Ctrl-C: the targets not started yet are not touched */
-		f->reps[i].status = ws_error_set(&f->reps[i].err, WS_E_CANCELED,
-						 f->reps[i].target->target,
-						 "not started: stopped on request");
-		return;
-	}
-	apply_one(f, res, i);
+	apply_one(ctx, res, i);
 }
 
 static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *err)
@@ -319,6 +310,9 @@ static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *er
 
 	f->reps[i].status = status;
 	f->reps[i].err = *err;
+	if (!err->where[0] && f->reps[i].target->target)
+		snprintf(f->reps[i].err.where, sizeof(f->reps[i].err.where), "%s",
+			 f->reps[i].target->target);
 }
 
 int apply_fleet_status(const struct apply_fleet_report *reports, size_t n)
@@ -375,6 +369,7 @@ int apply_fleet(const struct apply_fleet_opts *opts, const struct apply_wave *w,
 	}
 	store_close(st);
 	ws_pool_init(&f.pool, &ops, &f);
+	f.pool.cancel = opts->base.cancel;
 	ws_pool_run(&f.pool, opts->jobs, w->n);
 	ws_pool_release(&f.pool);
 	return apply_fleet_status(reports, w->n);

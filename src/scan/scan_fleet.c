@@ -438,16 +438,7 @@ static void pool_close(void *ctx, void *res)
 
 static void pool_run(void *ctx, void *res, size_t i)
 {
-	struct fleet *f = ctx;
-
-	if (f->o->base.cancel && *f->o->base.cancel) {
-		/* Ctrl-C: the devices not started yet are not scanned */
-		f->reps[i].status = ws_error_set(&f->reps[i].err, WS_E_CANCELED,
-						 f->reps[i].target->source,
-						 "not started: stopped on request");
-		return;
-	}
-	scan_one(f, res, i);
+	scan_one(ctx, res, i);
 }
 
 static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *err)
@@ -456,6 +447,9 @@ static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *er
 
 	f->reps[i].status = status;
 	f->reps[i].err = *err;
+	if (!err->where[0] && f->reps[i].target->source)
+		snprintf(f->reps[i].err.where, sizeof(f->reps[i].err.where), "%s",
+			 f->reps[i].target->source);
 }
 
 int scan_fleet_status(const struct scan_report *reports, size_t n)
@@ -492,6 +486,7 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 			return rc;
 	}
 	ws_pool_init(&f.pool, &ops, &f);
+	f.pool.cancel = opts->base.cancel;
 	/* Bad inventory lines are reported without scanning; names given
 	 * explicitly are claimed first so a computer name cannot take them. */
 	for (size_t i = 0; i < w->n; i++) {

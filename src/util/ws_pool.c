@@ -58,10 +58,17 @@ static void *worker(void *arg)
 			if (p->ops.open)
 				status = p->ops.open(p->ctx, &res, &err);
 		}
-		if (status)
+		if (p->cancel && *p->cancel) {
+			struct ws_error cerr;
+
+			ws_error_clear(&cerr);
+			ws_error_set(&cerr, WS_E_CANCELED, NULL, "not started: stopped on request");
+			p->ops.fail(p->ctx, i, WS_E_CANCELED, &cerr);
+		} else if (status) {
 			p->ops.fail(p->ctx, i, status, &err);
-		else
+		} else {
 			p->ops.run(p->ctx, res, i);
+		}
 		if (p->ops.end) {
 			pthread_mutex_lock(&p->mu);
 			p->ops.end(p->ctx, i);

@@ -15,6 +15,7 @@
 #define WS_POOL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "util/ws_error.h"
@@ -39,6 +40,9 @@ struct ws_pool_ops {
 struct ws_pool {
 	struct ws_pool_ops ops;
 	void *ctx;
+	/* When it reads non-zero (Ctrl-C), the items not started yet are
+	 * failed with WS_E_CANCELED instead of run (NULL: never). */
+	const volatile sig_atomic_t *cancel;
 	pthread_mutex_t mu;
 	size_t next, n;
 };

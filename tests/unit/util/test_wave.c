@@ -5,9 +5,10 @@
  * refused at its line), ';' lists, and the thread pool (every item not
  * passed over runs exactly once, begin/end around it, each thread's
  * resource made once and closed once, a thread whose resource cannot be
- * made failing its items), and the order of a wave's statuses. */
+ * made failing its items, Ctrl-C failing every item not started), and the order of a wave's statuses. */
 #include "tu.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,9 @@ static void split_list(void **state)
 struct pool_ctx {
 	struct ws_pool pool;
 	int ran[N_ITEMS], begun[N_ITEMS], ended[N_ITEMS];
-	int states_made, states_finished, in_flight_bad, failed, fail_second;
+	int states_made, states_finished, in_flight_bad, failed, fail_second, canceled;
+	volatile sig_atomic_t stop;       /* set by the third item run */
+	int runs;
 };
 
 static int p_skip(void *ctx, size_t i)
@@ -163,6 +166,8 @@ static void p_run(void *ctx, void *res, size_t i)
 	++*(int *)res;
 	ws_pool_lock(&c->pool);
 	c->ran[i]++;
+	if (++c->runs == 3 && c->pool.cancel)
+		c->stop = 1;
 	ws_pool_unlock(&c->pool);
 }
 
@@ -170,11 +175,16 @@ static void p_fail(void *ctx, size_t i, int status, const struct ws_error *err)
 {
 	struct pool_ctx *c = ctx;
 
-	assert_int_equal(status, WS_E_IO);
-	assert_string_equal(err->where, "store");
 	ws_pool_lock(&c->pool);
+	if (status == WS_E_CANCELED) {
+		assert_non_null(strstr(err->msg, "stopped on request"));
+		c->canceled++;
+	} else {
+		assert_int_equal(status, WS_E_IO);
+		assert_string_equal(err->where, "store");
+		c->failed++;
+	}
 	c->ran[i]++;
-	c->failed++;
 	ws_pool_unlock(&c->pool);
 }
 
@@ -226,6 +236,17 @@ static void pool_runs_each_item_once(void **state)
 		assert_int_equal(c.states_finished, 1);
 	else
 		assert_int_equal(c.failed, 0);
+	/* Ctrl-C after the third item: what is running ends, nothing new
+	 * starts, every item not run is failed as canceled */
+	memset(&c, 0, sizeof(c));
+	ws_pool_init(&c.pool, &ops, &c);
+	c.pool.cancel = &c.stop;
+	ws_pool_run(&c.pool, 2, N_ITEMS);
+	ws_pool_release(&c.pool);
+	assert_true(c.runs >= 3 && c.runs <= 4);
+	assert_int_equal(c.runs + c.canceled, N_ITEMS - N_ITEMS / 5);
+	for (size_t i = 0; i < N_ITEMS; i++)
+		assert_int_equal(c.ran[i], i % 5 != 0);
 	/* no items: nothing runs, nothing hangs */
 	memset(&c, 0, sizeof(c));
 	ws_pool_init(&c.pool, &ops, &c);
