@@ -468,6 +468,10 @@ struct apply_fleet_opts {
 	/* Called (serialised) when a target starts (rep NULL) and ends. */
 	void (*on_target)(void *ctx, size_t index, const struct apply_fleet_report *rep);
 	void *on_target_ctx;
+	/* Each action of target `index` (serialised; base.on_action is not
+	 * used for a wave); may be NULL. */
+	void (*on_action)(void *ctx, size_t index, const struct apply_action *a);
+	void *on_action_ctx;
 };
 
 /*

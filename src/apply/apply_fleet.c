@@ -158,6 +158,16 @@ struct tgt_ctx {
 	struct ws_progress progress; /* forwards to tgt_progress_fn */
 };
 
+/* A target's actions, with the target's index, one at a time. */
+static void tgt_action_fn(void *ctx, const struct apply_action *a)
+{
+	struct tgt_ctx *d = ctx;
+
+	ws_pool_lock(&d->f->pool);
+	d->f->o->on_action(d->f->o->on_action_ctx, d->index, a);
+	ws_pool_unlock(&d->f->pool);
+}
+
 /* A target's progress, named by its target (one scan may go to many). */
 static void tgt_progress_fn(void *ctx, const struct ws_progress_event *ev)
 {
@@ -227,7 +237,8 @@ static void apply_one(struct fleet *f, struct store *st, size_t i)
 	d.progress.fn = tgt_progress_fn;
 	d.progress.ctx = &d;
 	o.progress = fo->base.progress ? &d.progress : NULL;
-	o.on_action = NULL;     /* per-action lines of many targets: the log's */
+	o.on_action = fo->on_action ? tgt_action_fn : NULL;
+	o.on_action_ctx = &d;
 	o.on_journal = NULL;
 	rep->status = apply_scan(st, &o, &rep->r, &rep->err);
 	if (fo->record_events) {

@@ -472,6 +472,20 @@ struct wave_out {
 	unsigned char *ended;         /* per target: its end is logged */
 };
 
+/* A wave's actions: into --log only, each under its target. */
+static void wave_on_action(void *ctx, size_t index, const struct apply_action *a)
+{
+	struct wave_out *wo = ctx;
+	const struct apply_target *t = &wo->w->v[index];
+	char where[1024];
+
+	snprintf(where, sizeof(where), "%s: %s", t->target ? t->target : "", a->user);
+	cli_run_record(wo->run, action_level(a->kind), where, "%s%s %s%s%s%s%s%s",
+		       wo->dry_run ? "would " : "", apply_action_name(a->kind), a->object,
+		       a->target ? " -> " : "", a->target ? a->target : "",
+		       a->reason ? "  (" : "", a->reason ? a->reason : "", a->reason ? ")" : "");
+}
+
 static void wave_on_target(void *ctx, size_t index, const struct apply_fleet_report *rep)
 {
 	struct wave_out *wo = ctx;
@@ -549,6 +563,10 @@ static int apply_wave_run(struct store *st, const char *store_dir,
 	wo.dry_run = base->dry_run;
 	fo.on_target = wave_on_target;
 	fo.on_target_ctx = &wo;
+	if (run->log) {
+		fo.on_action = wave_on_action;
+		fo.on_action_ctx = &wo;
+	}
 	reps = ws_xcalloc(w.n, sizeof(*reps));
 	rc = apply_fleet(&fo, &w, reps, &err);
 	cli_run_clear(run);

@@ -137,6 +137,8 @@ for tg in tgt-w tgt-b; do
   grep -qP "^\S+\trun\t$tg\tend: ok: scan \S+: " wave.log || fail "wave log: no end line for $tg: $(cat wave.log)"
 done
 grep -qP '^\S+\terror\tnotwin\tend: failed \(exit 26, not-windows\)' wave.log || fail "wave log: no failure line: $(cat wave.log)"
+grep -qP '^\S+\tinfo\ttgt-w: alice\tuser-map C:\\Users\\alice' wave.log ||
+  fail "wave log: the targets' actions are not recorded: $(cat wave.log)"
 grep -Eq "${fixed}errorCode, 26, numberOfIgnoredErrors, 0, device, notwin, message, " wave.prog ||
   fail "wave progress log: no failure line: $(cat wave.prog)"
 tty_run "'$WINSTATE' extract --store st --device PC-B --to ex2" > tty.extract 2>&1
