@@ -71,7 +71,7 @@ static int help_command(int argc, char **argv)
 	char *hargv[4];
 	int n = 0;
 
-	if (argc < 3) {
+	if (argc < 3 || !strcmp(argv[2], "help")) {
 		usage(stdout);
 		return WS_OK;
 	}

@@ -29,6 +29,8 @@ expect_exit 0 "$WINSTATE" help rules genconfig
 out "genconfig"
 expect_exit 0 "$WINSTATE" --help
 out "winstate help"
+expect_exit 0 "$WINSTATE" help help
+out "commands:"
 expect_exit 11 "$WINSTATE" help aply
 err "unknown command 'aply' (did you mean apply?)"
 [ ! -s "$t/last.out" ] || fail "help of an unknown command printed on stdout"
@@ -192,6 +194,17 @@ expect_exit 11 "$WINSTATE" loadstate "$t/native" /offlineWinDir:"$t/tgt2/Windows
 err "no wildcard"
 expect_exit 11 "$WINSTATE" apply --store "$t/native" --target "$t/tgt2" '/mu:a:b'
 err "USMT's /mu is --map-user here"
+
+# 6. the README points at rules genconfig and explain and at the guides; the
+# wave guide walks every step, from the inventory to the report after sign-in
+for w in "rules genconfig" "rules explain" "docs/usmt.md" "docs/plan-a-wave.md" "winstate help"; do
+  grep -qF "$w" "$WS_SOURCE_DIR/README.md" || fail "README does not mention $w"
+done
+for w in "winstate devices" "--inventory wave3.csv --estimate" "scan --inventory" "--only-failed" \
+         "verify --store" "report --store" "apply --store /srv/store --inventory" "--dry-run" \
+         "first sign-in" "report --store /srv/store --target" "undo --target"; do
+  grep -qF -- "$w" "$WS_SOURCE_DIR/docs/plan-a-wave.md" || fail "plan-a-wave.md has no '$w' step"
+done
 
 # 6. the guides cite only commands and options that exist: every
 # "winstate CMD ... --opt" line in the code blocks of plan-a-wave.md,
