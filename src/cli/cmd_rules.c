@@ -633,8 +633,15 @@ int cmd_rules(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "lint"))
 		return cmd_lint(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "vars"))
+	if (!strcmp(argv[1], "vars")) {
+		if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+			lint_usage(stdout);
+			return WS_OK;
+		}
+		if (argc > 2)
+			return cli_usage("rules vars", "unexpected argument '%s'", argv[2]);
 		return cmd_vars();
+	}
 	if (!strcmp(argv[1], "explain"))
 		return cmd_explain(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "genconfig"))

@@ -27,6 +27,8 @@ expect_exit 0 "$WINSTATE" apply -h
 out "usage: winstate apply"
 expect_exit 0 "$WINSTATE" help rules genconfig
 out "genconfig"
+expect_exit 0 "$WINSTATE" help rules vars
+out "usage: winstate rules"
 expect_exit 0 "$WINSTATE" --help
 out "winstate help"
 expect_exit 0 "$WINSTATE" help help
