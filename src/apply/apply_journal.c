@@ -1154,14 +1154,15 @@ static int copy_fd(int in, int out, crypto_generichash_state *h, uint64_t *size)
 }
 
 /* Save the open regular file `in` (stat st, path rel) as saved/<n> and
- * record it. */
-static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
+ * record it; `also` (or -1): the replacement's content, flushed with them
+ * where there is no syncfs. */
+static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel, int also,
 		   struct ws_error *err)
 {
 	crypto_generichash_state h;
 	unsigned char sum[32];
 	char hex[65], name[32];
-	struct ws_buf r = WS_BUF_INIT, l = WS_BUF_INIT;
+	struct ws_buf r = WS_BUF_INIT;
 	uint64_t size = 0;
 	unsigned long n = j->saved++;
 	int o, e, rc;
@@ -1180,28 +1181,37 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 		return rc;
 	}
 	crypto_generichash_init(&h, NULL, 0, sizeof(sum));
-	e = copy_fd(in, o, &h, &size);
-	/* the copy durable before the line that names it: one syncfs (or the
-	 * copy and its folder) */
-	if (!e && syncfs(o) != 0 && (fsync(o) != 0 || fsync(j->savedfd) != 0))
-		e = errno;
-	if (!e)
-		j->flushes++;
-	if (close(o) != 0 && !e)
-		e = errno;
-	if (e)
+	if ((e = copy_fd(in, o, &h, &size))) {
+		close(o);
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
+	}
 	crypto_generichash_final(&h, sum, sizeof(sum));
 	hex_of(sum, sizeof(sum), hex);
 	ws_buf_addf(&r, "S %lu %o %lld %ld %llu %s ", n, (unsigned)(st->st_mode & 07777),
 		    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
 		    (unsigned long long)size, hex);
 	pct_encode(rel, &r);
-	add_line(j, r.buf, r.len, &l);
-	rc = flush_lines(j, &l, 1, err);
+	queue_line(j, r.buf, r.len);
 	ws_buf_release(&r);
-	ws_buf_release(&l);
-	return rc;
+	/* One flush for the copy, its line and the new content: the line may
+	 * reach the disk before the copy, but the file is replaced only once
+	 * this flush is back, and undo passes over a copy that is not intact
+	 * when the file is still the one the line describes (check_saved). */
+	if ((rc = write_pending(j, err))) {
+		close(o);
+		return rc;
+	}
+	if (syncfs(j->fd) != 0 &&
+	    (fsync(o) != 0 || fsync(j->savedfd) != 0 || (also >= 0 && fsync(also) != 0) ||
+	     fdatasync(j->fd) != 0))
+		e = errno;
+	if (close(o) != 0 && !e)
+		e = errno;
+	if (e)
+		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
+	j->flushes++;
+	entry_done(j);
+	return WS_OK;
 }
 
 /* Open the existing regular file at rel (parent fd + leaf). */
@@ -1243,7 +1253,7 @@ int aj_save(struct aj *j, const char *host, struct ws_error *err)
 		return WS_OK;
 	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
 		goto out;
-	if (!(rc = save_fd(j, fd, &st, act.buf, err)))
+	if (!(rc = save_fd(j, fd, &st, act.buf, -1, err)))
 		mark_done(j, 'S', rel);
 out:
 	if (fd >= 0)
@@ -1268,7 +1278,7 @@ int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
 		goto out;
 	if (!is_done(j, rel)) {
-		if ((rc = save_fd(j, fd, &st, act.buf, err)))
+		if ((rc = save_fd(j, fd, &st, act.buf, -1, err)))
 			goto out;
 		mark_done(j, 'S', rel);
 	}
@@ -1415,7 +1425,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 				rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot save");
 				goto out;
 			}
-			if ((rc = save_fd(j, ofd, &ost, act.buf, err)))
+			if ((rc = save_fd(j, ofd, &ost, act.buf, tfd, err)))
 				goto out;
 			mark_done(j, 'S', rel);
 		} else if (is_done(j, rel) == 'F') {
@@ -1523,7 +1533,7 @@ int aj_write_new(struct aj *j, const char *host, const void *data, size_t len,
 /* ---- undo ------------------------------------------------------------------ */
 
 struct jent {
-	char kind;               /* T D F S */
+	char kind;               /* T D F S; K: an S line passed over */
 	unsigned long n;
 	unsigned mode;
 	long long sec;
@@ -2042,39 +2052,83 @@ out:
 }
 
 /* Every saved copy there, whole, before anything is touched. */
-static int check_saved(int savedfd, const struct jlog *jl, const char *where,
+/* Size and BLAKE2b-256 of what fd reads; 0, or -1 on a read error. */
+static int hash_fd(int fd, uint64_t *size, unsigned char sum[32])
+{
+	crypto_generichash_state h;
+	char buf[65536];
+	ssize_t n;
+
+	*size = 0;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		crypto_generichash_update(&h, (unsigned char *)buf, (size_t)n);
+		*size += (uint64_t)n;
+	}
+	crypto_generichash_final(&h, sum, 32);
+	return n < 0 ? -1 : 0;
+}
+
+/* 1 when the regular file at e->path is the one S line e saved (same size
+ * and hash): it was never replaced. */
+static int still_original(struct ws_root *root, const struct jent *e)
+{
+	struct ws_buf leaf = WS_BUF_INIT;
+	unsigned char sum[32];
+	uint64_t size;
+	struct stat st;
+	int pfd = -1, fd = -1, same = 0;
+
+	if (ws_root_parent(root, e->path, &pfd, &leaf, NULL, NULL) == WS_OK &&
+	    (fd = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == e->size &&
+	    hash_fd(fd, &size, sum) == 0)
+		same = size == e->size && !memcmp(sum, e->sum, sizeof(sum));
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
+	ws_buf_release(&leaf);
+	return same;
+}
+
+/*
+ * Every S line's copy is checked before anything is undone.  A copy that is
+ * missing or not intact is harmless when the file at its path is still the
+ * original (the line and the copy are flushed together, the file replaced
+ * only after that flush: a crash in between leaves exactly this): that line
+ * is passed over ('K').  Otherwise the journal is damaged: nothing undone.
+ */
+static int check_saved(struct ws_root *root, int savedfd, struct jlog *jl, const char *where,
 		       struct ws_error *err)
 {
 	for (size_t i = 0; i < jl->n; i++) {
-		const struct jent *e = &jl->v[i];
-		crypto_generichash_state h;
+		struct jent *e = &jl->v[i];
 		unsigned char sum[32];
 		uint64_t size = 0;
-		char name[32], buf[65536];
-		int fd, bad = 0;
-		ssize_t n;
+		char name[32];
+		int fd, bad;
 
 		if (e->kind != 'S')
 			continue;
 		snprintf(name, sizeof(name), "%lu", e->n);
 		fd = savedfd < 0 ? -1 : openat(savedfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return ws_error_set(err, WS_E_CORRUPT, where,
-					    "the journal's copy of %s is missing: nothing undone",
-					    e->path);
-		crypto_generichash_init(&h, NULL, 0, sizeof(sum));
-		while ((n = read(fd, buf, sizeof(buf))) > 0) {
-			crypto_generichash_update(&h, (unsigned char *)buf, (size_t)n);
-			size += (uint64_t)n;
+		bad = fd < 0 ? 1 : 2;
+		if (fd >= 0) {
+			if (hash_fd(fd, &size, sum) == 0 && size == e->size &&
+			    !memcmp(sum, e->sum, sizeof(sum)))
+				bad = 0;
+			close(fd);
 		}
-		if (n < 0)
-			bad = 1;
-		close(fd);
-		crypto_generichash_final(&h, sum, sizeof(sum));
-		if (bad || size != e->size || memcmp(sum, e->sum, sizeof(sum)))
-			return ws_error_set(err, WS_E_CORRUPT, where,
-					    "the journal's copy of %s is damaged: nothing undone",
-					    e->path);
+		if (!bad)
+			continue;
+		if (still_original(root, e)) {
+			e->kind = 'K';
+			continue;
+		}
+		return ws_error_set(err, WS_E_CORRUPT, where,
+				    bad == 1 ? "the journal's copy of %s is missing: nothing undone" :
+				    "the journal's copy of %s is damaged: nothing undone", e->path);
 	}
 	return WS_OK;
 }
@@ -2217,7 +2271,7 @@ int apply_undo_ex(const char *target, const char *journal, struct ws_log *log,
 	snprintf(r->journal, sizeof(r->journal), "%s", where.buf);
 	r->complete = jl.ended;
 	savedfd = ws_root_step(root, dfd, "saved");
-	if ((rc = check_saved(savedfd, &jl, where.buf, err)))
+	if ((rc = check_saved(root, savedfd, &jl, where.buf, err)))
 		goto out;
 	workfd = ws_root_step(root, dfd, "work");
 	if (workfd < 0 && errno == ENOENT && mkdirat(dfd, "work", 0700) == 0)

@@ -435,7 +435,9 @@ int aregs_commit(struct apply *a, struct reg_hive *h, struct ws_error *err)
 		return WS_OK;
 	dest = ws_xstrdup(reg_hive_path(h));
 	aj_temp(a->j, "hive", &tmp);
-	rc = reg_hive_commit(h, tmp.buf, err);
+	/* not flushed here: aj_place's one flush takes the new hive with the
+	 * saved copy of the old one */
+	rc = reg_hive_commit_unflushed(h, tmp.buf, err);
 	if (!rc)
 		rc = aj_place(a->j, tmp.buf, dest, AJ_REPLACE_ALL, err);
 	unlink(tmp.buf);

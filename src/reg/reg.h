@@ -116,6 +116,10 @@ void reg_hive_get_info(const struct reg_hive *h, struct reg_hive_info *info);
  * last-written time is the commit's.
  */
 int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err);
+/* The same without its flushes (fsync of the file and of its folder): for
+ * a caller that makes the file durable itself (apply's journal flushes it
+ * with the saved copy of the hive it replaces). */
+int reg_hive_commit_unflushed(struct reg_hive *h, const char *path, struct ws_error *err);
 
 /*
  * Last-written FILETIME for every key this session creates or changes from

@@ -349,7 +349,7 @@ static void touch(struct reg_hive *h, reg_node node)
  * hivex leaves the header's last-written time alone: stamp it (and redo
  * the checksum) in the freshly written temporary file, then fsync it.
  */
-static int finish_temp(const char *tmp, const char *dest,
+static int finish_temp(const char *tmp, const char *dest, int flush,
 		       struct reg_hive_info *info, struct ws_error *err)
 {
 	unsigned char base[REG_BASE_BLOCK_SIZE];
@@ -377,7 +377,7 @@ static int finish_temp(const char *tmp, const char *dest,
 	/* keep the permissions of the file being replaced */
 	if (stat(dest, &st) == 0)
 		(void)fchmod(fd, st.st_mode & 07777);
-	if (fsync(fd) != 0) {
+	if (flush && fsync(fd) != 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, tmp,
 					"cannot flush hive to disk");
 		goto out;
@@ -390,7 +390,19 @@ out:
 	return rc;
 }
 
+static int commit(struct reg_hive *h, const char *path, int flush, struct ws_error *err);
+
 int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err)
+{
+	return commit(h, path, 1, err);
+}
+
+int reg_hive_commit_unflushed(struct reg_hive *h, const char *path, struct ws_error *err)
+{
+	return commit(h, path, 0, err);
+}
+
+static int commit(struct reg_hive *h, const char *path, int flush, struct ws_error *err)
 {
 	const char *dest = path ? path : h->path;
 	const char *slash = strrchr(dest, '/');
@@ -420,7 +432,7 @@ int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err)
 	/* Windows' hashes, hints, order and leaf kinds, keys' times */
 	rc = reg_fix_file(tmp.buf, h->stamps, h->nstamps, &fix, err);
 	if (!rc)
-		rc = finish_temp(tmp.buf, dest, &info, err);
+		rc = finish_temp(tmp.buf, dest, flush, &info, err);
 	if (rc) {
 		unlink(tmp.buf);
 		goto out;
@@ -431,7 +443,7 @@ int reg_hive_commit(struct reg_hive *h, const char *path, struct ws_error *err)
 		unlink(tmp.buf);
 		goto out;
 	}
-	rc = ws_fsync_dir(dir.buf, WS_E_IO, err);
+	rc = flush ? ws_fsync_dir(dir.buf, WS_E_IO, err) : WS_OK;
 	h->info = info;
 out:
 	ws_buf_release(&dir);
