@@ -3,7 +3,7 @@
  * (same content, rename to name(N).ext, --conflict, merge rules), staged
  * users' files into their bundle, times and attributes, every write
  * through a temporary file in the journal; reads of the target through
- * the held root.
+ * the journal's root and its folder cache.
  */
 #include "apply/apply_private.h"
 
@@ -31,14 +31,17 @@
 int afiles_open_read(struct apply *a, const char *host, int *fd, struct ws_error *err)
 {
 	struct ws_buf leaf = WS_BUF_INIT;
-	const char *rel = ws_root_rel(a->rroot, host);
+	/* the journal's root: its folders held open and listed once (a dry
+	 * run has none: the plain root, one walk per read) */
+	struct ws_root *root = a->j ? aj_root(a->j) : a->rroot;
+	const char *rel = ws_root_rel(root, host);
 	struct stat st;
 	int pfd, rc = WS_OK, e;
 
 	*fd = -1;
 	if (!rel)
 		return ws_error_set(err, WS_E_INTERNAL, host, "path outside the target");
-	if ((rc = ws_root_parent(a->rroot, rel, &pfd, &leaf, NULL, err)))
+	if ((rc = ws_root_parent(root, rel, &pfd, &leaf, NULL, err)))
 		goto out;
 	/* O_NONBLOCK: a FIFO planted there must not hang the open */
 	*fd = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
