@@ -33,16 +33,17 @@ BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev li
 # HTML wave report headless (t81), fdisk (sfdisk) to make disk images,
 # wimtools (wimcapture/wimapply) for the wimlib refresh hook (t87), zstd for
 # storecraft's 2.0 blobs (t41), cifs-utils for the wave kit's unreachable-share
-# case (t86), restic, hyperfine and time for the benchmark smoke test (t90:
-# without them it could only skip).
+# case (t86), restic, hyperfine, time and strace for the benchmark smoke test
+# (t90: without them it could only skip).
 TEST_PKGS=(libcmocka-dev xz-utils libhivex-bin libwin-hivex-perl python3-hivex libregf-utils
            reglookup ntfs-3g attr python3 clang libclang-rt-14-dev wine python3-samba
-           groff-base man-db dpkg-dev chromium fdisk wimtools zstd cifs-utils restic hyperfine time)
+           groff-base man-db dpkg-dev chromium fdisk wimtools zstd cifs-utils restic hyperfine time
+           strace)
 # The demo builds the fixture generator (part of the test tree: cmocka) and
 # summarises with python3; fuzzing needs clang; bench compares with hivexml.
 DEMO_PKGS=(libcmocka-dev python3)
 FUZZ_PKGS=(clang libclang-rt-14-dev)
-BENCH_PKGS=(libcmocka-dev libhivex-bin python3 zstd restic hyperfine time tar gzip xz-utils)
+BENCH_PKGS=(libcmocka-dev libhivex-bin python3 zstd restic hyperfine time tar gzip xz-utils strace ntfs-3g)
 # The boot image: live-build (its binary-stage tools are installed inside the
 # image's chroot by live-build itself), CPack's dpkg-dev; QEMU and sfdisk to
 # boot it on a fixture disk.

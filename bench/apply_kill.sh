@@ -18,7 +18,7 @@ NFILES=${KILL_FILES:-$(size_pick 30000 3000 200)}
 POINTS=${KILL_POINTS:-$(size_pick 50 20 5)}
 
 DISK=$(mktemp -d "${BENCH_DISK:-/var/tmp}/wsbench-kill-XXXXXX")
-trap '[ -n "${BENCH_KEEP:-}" ] || rm -rf "$DISK" "$BENCH_WORK"' EXIT
+trap '[ -n "${BENCH_KEEP:-}" ] || rm -rf "$DISK" ${BENCH_WORK_OWN:+"$BENCH_WORK"}' EXIT
 
 tree_hash() {
   (cd "$1" && find . \( -type d -printf '%p\td\t%m\n' \) -o -printf '%p\t%y\t%s\t%m\t%l\n' |

@@ -71,8 +71,10 @@ bench_scratch_parent() {
   fi
 }
 
+BENCH_WORK_OWN=""   # set when this script made the scratch folder (removes it)
 if [ -z "${BENCH_WORK:-}" ]; then
   BENCH_WORK=$(mktemp -d "$(bench_scratch_parent)/wsbench-XXXXXX")
+  BENCH_WORK_OWN=1
   [ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$BENCH_WORK"' EXIT
 fi
 mkdir -p "$BENCH_WORK"
