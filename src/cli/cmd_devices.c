@@ -23,8 +23,8 @@ static const char usage_text[] =
 	"encryption, key protector IDs to look up; never keys) and the Windows\n"
 	"installations on them: edition, build, computer name, drive letters of\n"
 	"the disk's other partitions, users with their last use and profile size.\n"
-	"Without an argument, the machine's disks (/sys/block; loop and RAM\n"
-	"devices only when named).  Nothing is written to any disk.\n"
+	"Without an argument, the machine's disks (/sys/block, with loop devices\n"
+	"attached to images; no RAM disks).  Nothing is written to any disk.\n"
 	"\n"
 	"  --json                  print JSON\n"
 	"  --no-sizes              do not add up profile sizes (faster)\n"
@@ -297,7 +297,8 @@ static int show_disk(struct cli_json *j, const char *path, const struct dev_opts
 	return WS_OK;
 }
 
-/* The machine's disks: /sys/block without loop, RAM and empty devices. */
+/* The machine's disks: /sys/block without RAM and empty devices (a loop
+ * device counts once attached to an image: a technician's losetup -P). */
 static char **machine_disks(size_t *n)
 {
 	DIR *dir = opendir("/sys/block");
@@ -313,8 +314,8 @@ static char **machine_disks(size_t *n)
 		FILE *f;
 		unsigned long long sectors = 0;
 
-		if (de->d_name[0] == '.' || !strncmp(de->d_name, "loop", 4) ||
-		    !strncmp(de->d_name, "ram", 3) || !strncmp(de->d_name, "zram", 4))
+		if (de->d_name[0] == '.' || !strncmp(de->d_name, "ram", 3) ||
+		    !strncmp(de->d_name, "zram", 4))
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
 		if ((f = fopen(path, "r"))) {

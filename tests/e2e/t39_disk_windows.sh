@@ -25,8 +25,10 @@ done
 /usr/bin/python3 -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
 mnt="$t/mnt"
 mounted=0
+loops=()
 cleanup() {
   [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
+  for l in "${loops[@]}"; do losetup -d "$l" 2>/dev/null; done
   [ -n "${E2E_KEEP:-}" ] || rm -rf "$t"
 }
 trap cleanup EXIT
@@ -172,6 +174,43 @@ python3 "$E2E_DIR/golden/golden.py" last.out "$E2E_DIR/golden/devices-gpt.json" 
   fail "devices --json differs from tests/e2e/golden/devices-gpt.json (WS_GOLDEN_UPDATE=1 rewrites it)"
 expect_exit 0 "$WINSTATE" devices mbr.img
 grep -q 'E: is partition 5' last.out || { cat last.out; fail "devices: E: not mapped to the logical partition"; }
+
+# The GPT disk as a block device (a read-only loop device, as a disk of the
+# machine is): devices lists it with no argument and lists it as it lists
+# the image; the scan of the device gives the image scan's catalog, and
+# DEVICE@part1 picks the Windows partition.
+if [ -e /dev/loop-control ] && loop=$(losetup -r -f --show gpt.img 2>/dev/null); then
+  loops+=("$loop")
+  expect_exit 0 "$WINSTATE" devices --json "$loop"
+  cp last.out dev-loop.json
+  expect_exit 0 "$WINSTATE" devices --json gpt.img
+  python3 - dev-loop.json last.out "$loop" <<'PY' || fail "devices lists the loop device otherwise than its image"
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+assert a["disks"][0]["path"] == sys.argv[3], a
+a["disks"][0]["path"] = b["disks"][0]["path"]
+assert a == b and any(p.get("windows") for p in b["disks"][0]["partitions"]), (a, b)
+PY
+  "$WINSTATE" devices > all.txt 2>&1
+  grep -q "^$loop: " all.txt || { cat all.txt; fail "devices without argument does not list $loop"; }
+  "$WINSTATE" scan --source "$loop" --store st-loop --rules r.xml --list-files files-loop.txt \
+    > loop.json 2> loop.err || { cat loop.err; fail "scan of $loop"; }
+  cmp -s files-loop.txt files-gpt.txt || fail "scan of $loop: --list-files differ from the image's"
+  "$WINSTATE" list --store st-loop --device DISK-E2E --json > list-loop.json || fail "list loop"
+  python3 - list-loop.json list-gpt.json <<'PY' || fail "scan of the loop device: catalog differs from the image's"
+import json, sys
+def norm(o):
+    if isinstance(o, dict):
+        return {k: norm(v) for k, v in o.items()
+                if k not in ("id", "started", "finished", "started_utc", "finished_utc", "source")}
+    if isinstance(o, list):
+        return [norm(v) for v in o]
+    return o
+assert norm(json.load(open(sys.argv[1]))) == norm(json.load(open(sys.argv[2])))
+PY
+  expect_exit 0 "$WINSTATE" scan --source "$loop@part1" --rules r.xml --estimate
+  losetup -d "$loop"
+fi
 
 # Two installations on one disk: refused naming both, @partN picks one.
 truncate -s 200M two.img
