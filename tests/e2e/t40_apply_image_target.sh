@@ -11,7 +11,8 @@
 # same files, hashes, security descriptors, attributes and registry values
 # as the same apply onto the same partition mounted with ntfs-3g by hand;
 # the source's D: files land on the target's C: in the same folders and the
-# target's data partition is not touched; undo on the image restores every
+# target's data partition is not touched; a dry run leaves the image as it
+# was, byte for byte; undo on the image restores every
 # file, descriptor and attribute; no mount, loop device or mount point is
 # left after a success, a failure, and a SIGTERM in the middle of an apply
 # (which undo then reverts exactly); a kill -9 leaves a mount that the next
@@ -216,6 +217,12 @@ PY
   tree tgt-$disk.img $((1 << 20)) post-$disk.tree strict
   cmp -s pre-$disk.tree post-$disk.tree || { diff pre-$disk.tree post-$disk.tree | head; fail "$disk: undo did not restore the image exactly"; }
 done
+
+# A dry run mounts read-only: the image stays byte for byte.
+sum=$(sha256sum tgt-mbr.img)
+expect_exit $ref_rc "$WINSTATE" apply --store st --device IMG-SRC --target tgt-mbr.img --mode offline --dry-run
+nothing_left tgt-mbr.img "dry run"
+[ "$sum" = "$(sha256sum tgt-mbr.img)" ] || fail "a dry run changed the image"
 
 # DISK@partN and a bare partition image name the same partition.
 expect_exit $ref_rc "$WINSTATE" apply --store st --device IMG-SRC --target tgt-mbr.img@part1 --mode offline
