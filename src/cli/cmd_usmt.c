@@ -33,6 +33,16 @@ static void put_word(FILE *f, const char *w)
 	fputc('\'', f);
 }
 
+static void show_line(const char *name, const char *what, const struct cli_usmt_line *l)
+{
+	fprintf(stderr, "winstate %s: %s: winstate", name, what);
+	for (int i = 0; i < l->argc; i++) {
+		fputc(' ', stderr);
+		put_word(stderr, l->argv[i]);
+	}
+	fputc('\n', stderr);
+}
+
 /* USMT's /keyfile is a text file holding the key string: its first line. */
 static int read_key_file(const char *name, const char *path, char *buf, size_t n)
 {
@@ -86,14 +96,8 @@ static int run(int tool, const char *name, int argc, char **argv)
 		if (l.key_arg)
 			memset(l.key_arg, 'x', strlen(l.key_arg));
 	}
-	if (l.show) {
-		fprintf(stderr, "winstate %s: running: winstate", name);
-		for (int i = 0; i < l.argc; i++) {
-			fputc(' ', stderr);
-			put_word(stderr, l.argv[i]);
-		}
-		fputc('\n', stderr);
-	}
+	if (l.show)
+		show_line(name, "running", &l);
 	if (!strcmp(l.argv[0], "scan"))
 		rc = cmd_scan(l.argc, l.argv);
 	else if (!strcmp(l.argv[0], "apply"))
@@ -104,6 +108,9 @@ static int run(int tool, const char *name, int argc, char **argv)
 		rc = cmd_extract(l.argc, l.argv);
 	else
 		rc = cmd_rules(l.argc, l.argv);
+	/* a usage error names winstate's options: show what they came from */
+	if (rc == WS_E_USAGE && !l.show)
+		show_line(name, "the command was", &l);
 	if (l.key || l.key_file)
 		unsetenv(CLI_USMT_KEY_ENV);
 out:

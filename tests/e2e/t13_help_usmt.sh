@@ -115,6 +115,10 @@ err "names the Windows folder"
 expect_exit 11 "$WINSTATE" scanstate "$t/x" /i:"$t/r.xml"
 err "give /offlineWinDir:PATH"
 [ ! -e "$t/x" ] || fail "a refused line wrote a store"
+# a usage error of the winstate command shows the line it came from
+expect_exit 11 "$WINSTATE" scanstate "$t/x" /offlineWinDir:"$t/src/Windows" -- --jobs 0
+err "--jobs takes a number"
+err "the command was: winstate scan --source $t/src --store $t/x --jobs 0"
 
 # /genconfig = rules genconfig; /o to overwrite
 expect_exit 0 "$WINSTATE" rules genconfig --source "$t/src" --rules "$t/r.xml" -o "$t/cfg-native.xml"
