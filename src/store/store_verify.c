@@ -325,6 +325,25 @@ static void check_catalog(struct vctx *v, struct store_catalog *cat)
 	ws_buf_release(&rel);
 }
 
+/* A pack file's size on disk, for the progress of a deep check (0 when
+ * it cannot be read: the check says why). */
+static uint64_t pack_file_size(const struct store *st, const struct store_pack *p)
+{
+	struct ws_buf rel = WS_BUF_INIT, path = WS_BUF_INIT;
+	struct stat sb;
+	uint64_t n = 0;
+
+	if (!p->has_tar)
+		return 0;
+	store_rel_pack(&rel, p->id, store_pack_ext(p));
+	store_abs(st, &path, rel.buf);
+	if (stat(path.buf, &sb) == 0)
+		n = (uint64_t)sb.st_size;
+	ws_buf_release(&rel);
+	ws_buf_release(&path);
+	return n;
+}
+
 int store_verify(struct store *st, const struct store_verify_opts *opts,
 		 struct store_verify_stats *stats, struct ws_error *err)
 {
@@ -402,7 +421,7 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 		if ((opts->device && !p->vref) || (!p->has_tar && !p->has_idx))
 			continue;
 		n_check++;
-		bytes_all += p->tar_size;
+		bytes_all += pack_file_size(st, p);
 	}
 	for (size_t i = 0; i < st->n_packs; i++) {
 		struct store_pack *p = st->packs[i];
@@ -419,7 +438,7 @@ int store_verify(struct store *st, const struct store_verify_opts *opts,
 		ws_progress_emit(opts->progress, &ev);
 		check_pack(&v, p);
 		n_done++;
-		bytes_done += p->tar_size;
+		bytes_done += pack_file_size(st, p);
 		if (p->fd >= 0)
 			close(p->fd);
 		p->fd = -1;

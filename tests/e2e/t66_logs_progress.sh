@@ -125,6 +125,8 @@ grep -aEq '[0-9.]+ [KMG]?B/s ETA [0-9]+:[0-9]{2}' tty.scan || fail "no rate and 
 cp -a tgt tgt-t
 tty_run "'$WINSTATE' apply --allow-plain-target --store st --device PC-A --target tgt-t" > tty.apply 2>&1
 grep -aEq 'PC-A apply \[[#.]{20}\] +[0-9]+% .* ETA ' tty.apply || fail "no apply bar on a terminal: $(cat -v tty.apply)"
+tty_run "'$WINSTATE' undo --target tgt-t" > tty.undo 2>&1
+grep -aEq 'tgt-t undo \[[#.]{20}\] +[0-9]+% .*\([0-9]+/[0-9]+\) .* ETA ' tty.undo || fail "no undo bar on a terminal: $(cat -v tty.undo)"
 # a wave of targets: one line per running target, the failed one in the logs
 "$WSFIXTURE" --out tgt-b --kind target --existing-user alice --computer PC-B --seed 8 >/dev/null
 cp -a tgt tgt-w
@@ -144,7 +146,8 @@ grep -Eq "${fixed}errorCode, 26, numberOfIgnoredErrors, 0, device, notwin, messa
 tty_run "'$WINSTATE' extract --store st --device PC-B --to ex2" > tty.extract 2>&1
 grep -aEq 'PC-B extract \[[#.]{20}\]' tty.extract || fail "no extract bar on a terminal: $(cat -v tty.extract)"
 tty_run "'$WINSTATE' verify --store st --deep" > tty.verify 2>&1
-grep -aEq 'verify \[[#.]{20}\]' tty.verify || fail "no verify --deep bar on a terminal: $(cat -v tty.verify)"
+grep -aEq 'st verify \[[#.]{20}\] +[0-9]+% [0-9.]+ [KMG]?B/[0-9.]+ [KMG]?B \([0-9]+/[0-9]+\)' tty.verify ||
+  fail "no verify --deep bar on a terminal: $(cat -v tty.verify)"
 tty_run "'$WINSTATE' scan --source d1 --store st3 -q" > tty.quiet 2>&1
 [ ! -s tty.quiet ] || fail "-q drew on a terminal: $(cat -v tty.quiet)"
 # not a terminal: plain lines (at each phase with WINSTATE_PROGRESS_SECONDS=0), no escapes
