@@ -110,13 +110,18 @@ static void loop_backing(const char *dev, char *out, size_t n)
 	out[strcspn(out, "\n")] = 0;
 }
 
-/* `src` is the device `image` or one of its partitions (/dev/sdb3 of /dev/sdb). */
+/* `src` is the device `image` or one of its partitions (/dev/sdb3 of
+ * /dev/sdb, /dev/nvme0n1p2 of /dev/nvme0n1); images are files, compared
+ * whole (disk.img1 is another image than disk.img). */
 static int same_device(const char *src, const char *image)
 {
 	size_t n = strlen(image);
 	const char *r = src + n;
+	struct stat st;
 
 	if (strncmp(src, image, n))
+		return 0;
+	if (*r && (stat(image, &st) != 0 || !S_ISBLK(st.st_mode)))
 		return 0;
 	if (*r == 'p')
 		r++;
