@@ -87,7 +87,10 @@ static const char usage_text[] =
 	"  --progress-log FILE     append USMT-style progress lines to FILE\n"
 	"  --json                  print the plan/report as JSON\n"
 	"  -v, --verbose           list every action (a dry run too);  -q, --quiet  only\n"
-	"                          errors\n";
+	"                          errors\n"
+	"\n"
+	"Ctrl-C stops between entries (exit 2): what was done is journaled, 'winstate\n"
+	"undo' reverts it and applying again completes it (docs/logs.md).\n";
 
 enum {
 	OPT_STORE = 256, OPT_DEVICE, OPT_SCAN, OPT_TARGET, OPT_MODE, OPT_MAPUSER,

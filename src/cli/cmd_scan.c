@@ -72,7 +72,10 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 every device succeeded; 3 every device completed, some objects\n"
 	"skipped (--continue-on-error); else the highest code of a failed device\n"
-	"(31: a --users-include pattern matched no profile, or no user selected).\n";
+	"(31: a --users-include pattern matched no profile, or no user selected).\n"
+	"Ctrl-C stops at a safe point (exit 2): the devices completed are committed,\n"
+	"the packs written for the others are kept and the same command again stores\n"
+	"only what is missing (docs/logs.md).\n";
 
 enum {
 	OPT_SOURCE = 256, OPT_STORE, OPT_RULES, OPT_CONFIG, OPT_DEVICE,
