@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli_run.h"
 
@@ -121,6 +122,91 @@ static void command_line_masks_secrets(void **state)
 	assert_null(strstr(buf, "hunter2"));
 }
 
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A run of two devices, one failing: both files carry its whole story. */
+static void run_writes_both_logs(void **state)
+{
+	char dir[] = "/tmp/wsclirun-XXXXXX", logp[64], plogp[64];
+	char *argv[] = { "scan", "--inventory", "inv.csv", "--recovery-password", "123456-654321",
+			 NULL };
+	struct ws_progress_event ev = { 0 };
+	struct cli_run run;
+	char *log, *plog;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(logp, sizeof(logp), "%s/run.log", dir);
+	snprintf(plogp, sizeof(plogp), "%s/run.prog", dir);
+	cli_run_init(&run, "scan", 5, argv);
+	assert_int_equal(cli_run_open(&run, logp, WS_LOG_WARN, plogp), 0);
+	cli_run_output(&run, 0, 1, 0, 1);             /* -q: nothing on the terminal */
+	run.devices = 2;
+	cli_run_device_start(&run, "PC-1", "scan of /dev/sdb");
+	ev.phase = "scan";
+	ev.device = "PC-1";
+	ev.total = 10;
+	ev.bytes_total = 3u << 20;
+	for (unsigned i = 0; i <= 10; i++) {
+		ev.done = i;
+		ev.bytes_done = (uint64_t)i * (3u << 20) / 10;
+		ws_progress_emit(cli_run_progress(&run), &ev);
+	}
+	ws_logf(cli_run_log(&run), WS_LOG_INFO, "PC-1", "an info line the warn level drops");
+	ws_logf(cli_run_log(&run), WS_LOG_WARN, "PC-1: C:\\x", "a warning");
+	cli_run_device_end(&run, "PC-1", 0, "1 users, 10 files", NULL, 0);
+	cli_run_device_start(&run, "PC-2", "scan of /dev/sdc");
+	cli_run_device_end(&run, "PC-2", 33, NULL, "NTUSER.DAT: not a hive", 0);
+	assert_int_equal(cli_run_finish(&run, 33, "2 devices: 1 ok, 1 failed"), 33);
+
+	log = slurp(logp);
+	assert_non_null(strstr(log, "\trun\t\tprogram: winstate scan, version "));
+	assert_non_null(strstr(log, "\trun\t\tcommand line: winstate scan --inventory inv.csv "
+				    "--recovery-password ***\n"));
+	assert_null(strstr(log, "654321"));
+	assert_non_null(strstr(log, "\trun\tPC-1\tstart: scan of /dev/sdb\n"));
+	assert_null(strstr(log, "an info line"));
+	assert_non_null(strstr(log, "\twarning\tPC-1: C:\\x\ta warning\n"));
+	assert_non_null(strstr(log, "\trun\tPC-1\tend: ok: 1 users, 10 files\n"));
+	assert_non_null(strstr(log, "\terror\tPC-2\tend: failed (exit 33, hive): NTUSER.DAT: not a hive\n"));
+	assert_non_null(strstr(log, "\terror\t\tfinished: exit 33 (hive), elapsed "));
+	assert_non_null(strstr(log, ": 2 devices: 1 ok, 1 failed\n"));
+
+	plog = slurp(plogp);
+	assert_non_null(strstr(plog, ", program, winstate scan\n"));
+	assert_non_null(strstr(plog, ", commandLine, winstate scan --inventory inv.csv "
+				     "--recovery-password ***\n"));
+	assert_non_null(strstr(plog, ", PHASE, Scanning, device, PC-1\n"));
+	assert_non_null(strstr(plog, ", totalSizeInMBToTransfer, 3.00, device, PC-1\n"));
+	assert_non_null(strstr(plog, ", totalPercentageCompleted, 50, device, PC-1\n"));
+	assert_non_null(strstr(plog, ", totalPercentageCompleted, 100, device, PC-1\n"));
+	assert_non_null(strstr(plog, ", errorCode, 0, numberOfIgnoredErrors, 0, device, PC-1, "
+				     "message, Successful run\n"));
+	assert_non_null(strstr(plog, ", errorCode, 33, numberOfIgnoredErrors, 0, device, PC-2, "
+				     "message, NTUSER.DAT: not a hive\n"));
+	assert_non_null(strstr(plog, ", Elapsed Time, 00:"));
+	assert_non_null(strstr(plog, ", errorCode, 33, numberOfIgnoredErrors, 0, message, hive\n"));
+	/* 100 % once per device, whatever reports it */
+	assert_null(strstr(strstr(plog, "totalPercentageCompleted, 100") + 1,
+			   "totalPercentageCompleted, 100, device, PC-1"));
+	free(log);
+	free(plog);
+	unlink(logp);
+	unlink(plogp);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +215,7 @@ int main(void)
 		cmocka_unit_test(bar_layout),
 		cmocka_unit_test(progress_log_line),
 		cmocka_unit_test(command_line_masks_secrets),
+		cmocka_unit_test(run_writes_both_logs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
