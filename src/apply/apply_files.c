@@ -130,6 +130,7 @@ static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
 	int64_t ns;
 	unsigned char be[32];
 	uint64_t t[4];
+	int set = 0;
 
 	ns = ws_filetime_to_unix_ns(f->accessed_ft ? f->accessed_ft : f->written_ft);
 	ts[0].tv_sec = ns / 1000000000;
@@ -137,10 +138,10 @@ static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
 	ns = ws_filetime_to_unix_ns(f->written_ft);
 	ts[1].tv_sec = ns / 1000000000;
 	ts[1].tv_nsec = ns % 1000000000;
-	if (f->written_ft)
-		futimens(fd, ts);
 	/* ntfs-3g exposes Windows times and attributes; other file systems
-	 * refuse these names, which is fine. */
+	 * refuse these names, which is fine.  The four Windows times hold
+	 * what futimens would set: one call where they are taken (on FUSE
+	 * each call is a round trip). */
 	t[0] = f->created_ft ? f->created_ft : f->written_ft;
 	t[1] = f->written_ft;
 	t[2] = f->accessed_ft ? f->accessed_ft : f->written_ft;
@@ -148,13 +149,16 @@ static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
 	for (int i = 0; i < 4; i++)
 		for (int b = 0; b < 8; b++)
 			be[i * 8 + b] = (unsigned char)(t[i] >> (56 - 8 * b));
+	if (!a->no_ntfs_xattrs && f->written_ft) {
+		if (fsetxattr(fd, "system.ntfs_times_be", be, 32, 0) == 0)
+			set = 1;
+		else if (errno == ENOTSUP || errno == EOPNOTSUPP)
+			a->no_ntfs_xattrs = 1;
+	}
+	if (f->written_ft && !set)
+		futimens(fd, ts);
 	if (a->no_ntfs_xattrs)
 		return;
-	if (f->written_ft && fsetxattr(fd, "system.ntfs_times_be", be, 32, 0) != 0 &&
-	    (errno == ENOTSUP || errno == EOPNOTSUPP)) {
-		a->no_ntfs_xattrs = 1;
-		return;
-	}
 	if (f->attributes) {
 		uint32_t at = f->attributes & (0x1u | 0x2u | 0x4u | 0x20u); /* RO, hidden, system, archive */
 		unsigned char ab[4] = { (unsigned char)(at >> 24), (unsigned char)(at >> 16),

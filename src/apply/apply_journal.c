@@ -120,6 +120,7 @@ struct aj {
 	unsigned long qn;        /* names of queued temporaries */
 	unsigned long flushes;   /* journal flushes (for the benchmark's report) */
 	int no_tmpfile;          /* the target has no unnamed files (ws_tmpfile_open) */
+	int no_noreplace;        /* nor renameat2(RENAME_NOREPLACE): link + unlink */
 	int broken;              /* a batch failed: no more changes, lines only */
 	struct aj_flight fl;     /* the batch being flushed, if any */
 };
@@ -513,7 +514,7 @@ static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npe
 			size_t *done, struct ws_error *err)
 {
 	struct ws_buf r = WS_BUF_INIT;
-	int rc;
+	int rc, e;
 	size_t i = 0;
 
 	if ((rc = ws_root_make_pending_n(j->root, npend, err)))
@@ -531,22 +532,24 @@ static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npe
 			break;
 		/* an unnamed file: linked (never replaces); else one rename that
 		 * never replaces, link + unlink where the file system has no
-		 * RENAME_NOREPLACE */
+		 * RENAME_NOREPLACE (not asked again once refused: on FUSE each
+		 * refusal is a round trip) */
 		if (!q->tname) {
-			int e = ws_tmpfile_link(q->tfd, pfd, q->leaf);
-
-			if (e) {
-				rc = ws_error_set_errno(err, WS_E_IO, e, q->rel, "cannot place file");
-				break;
+			e = ws_tmpfile_link(q->tfd, pfd, q->leaf);
+		} else {
+			e = j->no_noreplace ? EINVAL :
+			    renameat2(j->workfd, q->tname, pfd, q->leaf, RENAME_NOREPLACE) == 0 ?
+			    0 : errno;
+			if (e == EINVAL || e == ENOSYS || e == ENOTSUP) {
+				j->no_noreplace = 1;
+				e = linkat(j->workfd, q->tname, pfd, q->leaf, 0) == 0 ? 0 : errno;
+				if (!e)
+					unlinkat(j->workfd, q->tname, 0);
 			}
-		} else if (renameat2(j->workfd, q->tname, pfd, q->leaf, RENAME_NOREPLACE) != 0) {
-			if ((errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) ||
-			    linkat(j->workfd, q->tname, pfd, q->leaf, 0) != 0) {
-				rc = ws_error_set_errno(err, WS_E_IO, errno, q->rel,
-							"cannot place file");
-				break;
-			}
-			unlinkat(j->workfd, q->tname, 0);
+		}
+		if (e) {
+			rc = ws_error_set_errno(err, WS_E_IO, e, q->rel, "cannot place file");
+			break;
 		}
 		entry_done(j);
 	}

@@ -37,6 +37,7 @@ struct xctx {
 	int fd[XDEPTH];
 	int depth;
 	int no_tmpfile;          /* the destination has no unnamed files */
+	int no_noreplace;        /* nor renameat2(RENAME_NOREPLACE) */
 };
 
 static void xproblem(struct xctx *x, int kind, const char *object,
@@ -268,13 +269,16 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	set_times(fd, f);
 	if (!tmp.len) {
 		le = ws_tmpfile_link(fd, dfd, comp[n - 1]);
-	} else if (renameat2(dfd, tmp.buf, dfd, comp[n - 1], RENAME_NOREPLACE) == 0) {
+	} else if (!x->no_noreplace &&
+		   renameat2(dfd, tmp.buf, dfd, comp[n - 1], RENAME_NOREPLACE) == 0) {
 		le = 0;
-	} else if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+	} else if (!x->no_noreplace && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
 		le = errno;
 		unlinkat(dfd, tmp.buf, 0);
 	} else {
-		/* no RENAME_NOREPLACE here: link (never replaces), unlink */
+		/* no RENAME_NOREPLACE here (not asked again: on FUSE each
+		 * refusal is a round trip): link (never replaces), unlink */
+		x->no_noreplace = 1;
 		le = linkat(dfd, tmp.buf, dfd, comp[n - 1], 0) == 0 ? 0 : errno;
 		unlinkat(dfd, tmp.buf, 0);
 	}
