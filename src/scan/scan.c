@@ -90,7 +90,8 @@ void scan_progress(struct scan *s, const char *phase)
 
 	if (s->counting)
 		return;
-	ev.phase = phase;
+	/* an estimate reads nothing: its phase says so (USMT's Estimating) */
+	ev.phase = s->o->estimate && !strcmp(phase, "scan") ? "estimate" : phase;
 	ev.device = s->res->device;
 	ev.user = s->user_label;
 	ev.done = s->res->files;

@@ -50,6 +50,10 @@ for kv in 'program, winstate scan$' 'productVersion, [0-9]' 'computerName, ' \
 done
 [ "$(tail -1 scan.prog | grep -c 'errorCode, 26')" -eq 1 ] || fail "the progress log does not end with the run's code"
 
+# an estimate is USMT's Estimating phase
+expect_exit 0 "$WINSTATE" scan --source d1 --estimate --progress-log est.prog
+grep -Eq "${fixed}PHASE, Estimating, device, PC-A$" est.prog || fail "estimate progress log: $(cat est.prog)"
+
 # A command that fails at once still leaves a log that says so.
 expect_exit 26 "$WINSTATE" scan --source notwin --store st2 --log early.log
 grep -q 'command line: winstate scan --source notwin' early.log && grep -q 'finished: exit 26' early.log ||
