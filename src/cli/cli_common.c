@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "blockdev/blockdev.h"
+#include "cli/cli_run.h"
 #include "util/ws_buf.h"
 #include "util/ws_fs.h"
 
@@ -28,7 +29,7 @@ int cli_store_open(const char *cmd, const char *dir, const struct cli_key_opts *
 		return cli_usage(cmd, "--key-file and --passphrase-env are exclusive");
 	if (k->key_file) {
 		if ((rc = store_key_file_read(k->key_file, key, &err)))
-			return cli_fail(&err);
+			return cli_fail_log(log, &err);
 		so.key = key;
 	}
 	if (k->passphrase_env) {
@@ -46,7 +47,7 @@ int cli_store_open(const char *cmd, const char *dir, const struct cli_key_opts *
 	rc = store_open(dir, &so, out, &err);
 	memset(key, 0, sizeof(key));
 	if (rc)
-		return cli_fail(&err);
+		return cli_fail_log(log, &err);
 	return WS_OK;
 }
 
@@ -127,7 +128,7 @@ int cli_rules_load(const char *const *paths, size_t npaths, const char *config,
 		rc = rule_set_load_config(rs, config, log, &err);
 out:
 	if (rc) {
-		cli_fail(&err);
+		cli_fail_log(log, &err);
 		rule_set_free(rs);
 		for (size_t i = 0; i < n; i++)
 			free(files[i]);

@@ -639,6 +639,13 @@ int cli_run_fail(struct cli_run *r, const struct ws_error *err, const char *devi
 	return cli_fail_device(err, device);
 }
 
+int cli_fail_log(struct ws_log *log, const struct ws_error *err)
+{
+	if (log && log->fn == log_fn)
+		return cli_run_fail(log->ctx, err, NULL);
+	return cli_fail(err);
+}
+
 int cli_run_parse_level(const char *s)
 {
 	if (!strcmp(s, "error"))

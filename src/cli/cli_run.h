@@ -152,6 +152,10 @@ void cli_run_record(struct cli_run *r, int level, const char *where, const char 
 struct ws_error;
 int cli_run_fail(struct cli_run *r, const struct ws_error *err, const char *device);
 
+/* cli_fail(), also recorded in --log when `log` is a run's logger
+ * (cli_run_log): for helpers that get only the logger. */
+int cli_fail_log(struct ws_log *log, const struct ws_error *err);
+
 /* "error", "warn"/"warning", "info", "debug" -> enum ws_level, else -1. */
 int cli_run_parse_level(const char *s);
 

@@ -536,7 +536,7 @@ static int apply_wave_run(struct store *st, const char *store_dir,
 	(void)st;
 	ws_error_clear(&err);
 	if ((rc = apply_inventory_load(inventory, &w, &err))) {
-		cli_fail(&err);
+		cli_fail_log(log, &err);
 		goto out;
 	}
 	if (!w.n) {
@@ -548,7 +548,7 @@ static int apply_wave_run(struct store *st, const char *store_dir,
 	fo.store.log = log;
 	if (key->key_file) {
 		if ((rc = store_key_file_read(key->key_file, keybuf, &err))) {
-			cli_fail(&err);
+			cli_fail_log(log, &err);
 			goto out;
 		}
 		fo.store.key = keybuf;
@@ -574,7 +574,7 @@ static int apply_wave_run(struct store *st, const char *store_dir,
 	rc = apply_fleet(&fo, &w, reps, &err);
 	cli_run_clear(run);
 	if (rc && apply_fleet_status(reps, w.n) != rc) {
-		cli_fail(&err);
+		cli_fail_log(log, &err);
 		goto out;
 	}
 	/* targets refused before applying (bad inventory lines) */

@@ -470,7 +470,7 @@ int cmd_scan(int argc, char **argv)
 	for (size_t i = 0; i < sources.n; i++)
 		scan_wave_add(&wave, sources.v[i], i == 0 ? device : NULL);
 	if (inventory && (rc = scan_inventory_load(inventory, &wave, &err))) {
-		cli_fail(&err);
+		cli_run_fail(&run, &err, NULL);
 		goto out;
 	}
 	if (!wave.n) {
@@ -494,7 +494,7 @@ int cmd_scan(int argc, char **argv)
 			rc = scan_wave_keep_failed(st, &wave, &dropped, &err);
 			if (rc) {
 				store_close(st);
-				cli_fail(&err);
+				cli_run_fail(&run, &err, NULL);
 				goto out;
 			}
 			ws_logf(log, WS_LOG_INFO, "", "--only-failed: %zu devices whose last "
@@ -525,7 +525,7 @@ int cmd_scan(int argc, char **argv)
 		fo.store.log = log;
 		if (key.key_file) {
 			if ((rc = store_key_file_read(key.key_file, keybuf, &err))) {
-				cli_fail(&err);
+				cli_run_fail(&run, &err, NULL);
 				goto out;
 			}
 			fo.store.key = keybuf;
@@ -575,7 +575,7 @@ int cmd_scan(int argc, char **argv)
 	cli_run_clear(&run);
 	if (rc && scan_fleet_status(reps, wave.n) != rc) {
 		/* the wave could not start (store) */
-		cli_fail(&err);
+		cli_run_fail(&run, &err, NULL);
 		goto out;
 	}
 	/* devices refused before scanning (bad inventory lines, names twice) */
@@ -619,7 +619,7 @@ out:
 			/* a full disk is 72 and says so, like every other write */
 			ws_error_set_errno(&le, WS_E_IO, errno ? errno : EIO, list_files,
 					   "cannot write the --list-files list");
-			rc = cli_fail(&le);
+			rc = cli_run_fail(&run, &le, NULL);
 		}
 	}
 	free(sources.v);

@@ -58,6 +58,9 @@ grep -Eq "${fixed}PHASE, Estimating, device, PC-A$" est.prog || fail "estimate p
 expect_exit 26 "$WINSTATE" scan --source notwin --store st2 --log early.log
 grep -q 'command line: winstate scan --source notwin' early.log && grep -q 'finished: exit 26' early.log ||
   fail "a scan failing early left an incomplete log: $(cat early.log)"
+expect_exit 27 "$WINSTATE" apply --store nostore --device PC-A --target tgt --log early-apply.log
+grep -qP '^\S+\terror\t\tnostore: not a winstate store' early-apply.log && grep -q 'finished: exit 27 (store)' early-apply.log ||
+  fail "an apply failing at once left an incomplete log: $(cat early-apply.log)"
 
 # ---- apply: dry run like the real run, -q, folders, --log ------------------
 cp -a tgt tgt-q
