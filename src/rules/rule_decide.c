@@ -30,13 +30,13 @@ static void fill(const struct rule_sel *sel, const struct rule_cpat *cp, int inc
 
 /* Does pattern cp match the (upper-cased) object, its filter included? */
 static int cp_matches(const struct rule_sel *sel, const struct rule_cpat *cp, int type,
-		      const char *un, const char *ul, const char *node, const char *leaf,
-		      const struct rule_object *obj, int *filter_passed)
+		      const char *un, size_t unl, const char *ul, const char *node,
+		      const char *leaf, const struct rule_object *obj, int *filter_passed)
 {
 	if (filter_passed)
 		*filter_passed = 1;
 	if (rule_pattern_type(cp->p) != type ||
-	    rule_pattern_match_upper(cp->p, un, ul) != 1)
+	    rule_pattern_match_upper_n(cp->p, un, unl, ul) != 1)
 		return 0;
 	if (cp->filt.kind != FILT_NONE &&
 	    !rule_filter_eval(&cp->filt, sel->opts.probe, type, node, leaf, obj)) {
@@ -85,6 +85,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 		   const char *node, const char *leaf, const struct rule_object *obj,
 		   struct verdict *v)
 {
+	size_t unl = strlen(un);   /* once per object, not per pattern */
 	const struct rule_cpat *inc = NULL, *exc = NULL;
 	size_t cur = (size_t)-1;
 	int first_no_why = RULE_WHY_NO_MATCH;
@@ -98,7 +99,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 	for (size_t i = 0; i < sel->ux.n; i++) {
 		const struct rule_cpat *cp = &sel->ux.v[i];
 
-		if (ux_counts(sel, cp) && cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL)) {
+		if (ux_counts(sel, cp) && cp_matches(sel, cp, type, un, unl, ul, node, leaf, obj, NULL)) {
 			v->who = cp;
 			v->why = RULE_WHY_UNCOND_EXCLUDE;
 			return;
@@ -129,7 +130,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 			cur = cp->comp;
 		}
 		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE ||
-		    !cp_matches(sel, cp, type, un, ul, node, leaf, obj, NULL))
+		    !cp_matches(sel, cp, type, un, unl, ul, node, leaf, obj, NULL))
 			continue;
 		if (cp->kind == RULE_INCLUDE) {
 			if (!inc || rule_pattern_cmp_specificity(cp->p, inc->p) > 0)
@@ -230,7 +231,7 @@ int rule_sel_explain(const struct rule_sel *sel, int type, const char *node,
 		for (size_t i = 0; i < list->n; i++) {
 			int passed;
 
-			if (cp_matches(sel, &list->v[i], type, un.buf, u, n.buf, leaf, obj, &passed))
+			if (cp_matches(sel, &list->v[i], type, un.buf, un.len, u, n.buf, leaf, obj, &passed))
 				report(sel, &list->v[i], passed, &v, fn, arg);
 		}
 	}

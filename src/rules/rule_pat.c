@@ -428,11 +428,19 @@ static int re_match(const struct rule_pattern *p, pcre2_code *re, const char *s,
 int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 			     const char *uleaf)
 {
+	return rule_pattern_match_upper_n(p, unode, strlen(unode), uleaf);
+}
+
+int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, size_t unl,
+			       const char *uleaf)
+{
 	int rc;
 
-	/* first byte before the call: most patterns fail there */
-	if (p->lit_ulen && (unode[0] != p->lit_upper[0] ||
-			    strncmp(unode, p->lit_upper, p->lit_ulen)))
+	/* the literal prefix: long enough, its last byte (paths share their
+	 * beginnings, they differ at their ends), then the whole */
+	if (p->lit_ulen && (unl < p->lit_ulen ||
+			    unode[p->lit_ulen - 1] != p->lit_upper[p->lit_ulen - 1] ||
+			    memcmp(unode, p->lit_upper, p->lit_ulen)))
 		return 0;
 	if ((uleaf != NULL) != (p->has_leaf != 0))
 		return 0;
@@ -463,15 +471,15 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 		}
 	}
 	if (p->node_fast == FAST_LITERAL)
-		return !strcmp(unode, p->node_lit_text);
+		return unl == p->node_lit_tlen && !memcmp(unode, p->node_lit_text, unl);
 	if (p->node_fast == FAST_TREE) {
 		size_t tl = p->node_lit_tlen;
 
 		/* prefix already checked above against lit_upper == node_lit_text */
-		return !strncmp(unode, p->node_lit_text, tl) &&
+		return unl >= tl && !memcmp(unode, p->node_lit_text, tl) &&
 		       (unode[tl] == 0 || unode[tl] == '\\');
 	}
-	rc = re_match(p, p->node_re, unode, strlen(unode), 0);
+	rc = re_match(p, p->node_re, unode, unl, 0);
 	return rc < 0 ? -1 : rc == 1;
 }
 

@@ -200,6 +200,9 @@ void rule_upper(const char *s, struct ws_buf *out);
 /* Match on subjects already normalised and upper-cased (hot path). */
 int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 			     const char *uleaf);
+/* The same with the upper-cased node's length known (strlen(unode)). */
+int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, size_t unl,
+			       const char *uleaf);
 int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode);
 int rule_pattern_type(const struct rule_pattern *p);
 /* Is p of the form "R\\* [*]" (every file/value of a tree) with the
