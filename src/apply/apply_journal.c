@@ -1814,7 +1814,8 @@ static int remove_stillborn(int jfd, int dfd, const char *name)
 }
 
 /* After undo found no journal: the journal folder and ProgramData\winstate
- * when they are empty (made by an apply killed before its journal began). */
+ * when they are empty (made by an apply killed before its journal began;
+ * either folder may be all it made). */
 static void remove_empty_tops(struct ws_root *root, const char *jrel)
 {
 	const char *own[] = { "journal", "winstate" };
@@ -1833,6 +1834,8 @@ static void remove_empty_tops(struct ws_root *root, const char *jrel)
 			gone = unlinkat(pfd, leaf.buf, AT_REMOVEDIR) == 0;
 			if (gone)
 				fsync(pfd);
+			else if (errno == ENOENT && i == 0)
+				gone = 1;   /* killed before the journal folder: winstate only */
 			close(pfd);
 		}
 		ws_buf_release(&leaf);
@@ -1876,7 +1879,8 @@ static int pick_journal(struct ws_root *root, int jfd, const char *jdir, struct 
 		names[n++] = ws_xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp_desc);
+	if (n)   /* an empty journal folder: an apply killed before its journal began */
+		qsort(names, n, sizeof(*names), name_cmp_desc);
 	ws_error_clear(&old);
 	for (size_t i = 0; i < n && *dfd < 0 && !rc; i++) {
 		struct ws_buf where = WS_BUF_INIT;
@@ -2239,8 +2243,11 @@ int apply_undo_ex(const char *target, const char *journal, struct ws_log *log,
 		rc = ws_error_set(err, WS_E_TARGET, target, "the target is mounted read-only");
 		goto out;
 	}
-	if ((rc = open_jroot(root, target, journal, &jfd, &jrel, &name, err)))
+	if ((rc = open_jroot(root, target, journal, &jfd, &jrel, &name, err))) {
+		if (rc == WS_E_USAGE && !journal && jrel.len)
+			remove_empty_tops(root, jrel.buf);
 		goto out;
+	}
 	ws_buf_addf(&where, "%s%s%s", ws_root_path(root), jrel.len ? "/" : "",
 		    jrel.len ? jrel.buf : "");
 	if (journal) {

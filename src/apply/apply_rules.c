@@ -926,7 +926,8 @@ static int clean_files(struct arules *r, struct ar_ctx *x, struct rule_pattern *
 	if (res != VOL_RES_FOUND)
 		goto out; /* nothing there, or behind a link / off the volume */
 	walk_files(host.buf, root, 0, p, &v, &n, &alloc);
-	qsort(v, n, sizeof(*v), file_del_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), file_del_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct rule_action ha;
 		struct ws_buf node = WS_BUF_INIT, reason = WS_BUF_INIT;

@@ -361,6 +361,7 @@ int ws_list_dir_suffix(const char *dir, const char *prefix, const char *suffix,
 		(*v)[(*n)++] = ws_xasprintf("%s/%s", dir, de->d_name);
 	}
 	closedir(d);
-	qsort(*v + first, *n - first, sizeof(char *), cmp_str);
+	if (*n - first > 1)   /* never qsort(NULL, 0): an empty folder leaves *v NULL */
+		qsort(*v + first, *n - first, sizeof(char *), cmp_str);
 	return 0;
 }

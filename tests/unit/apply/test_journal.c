@@ -245,6 +245,21 @@ static void journal_killed_before_first_line(void **state)
 		free(now);
 		free(dir);
 	}
+	/* Killed earlier still: ProgramData\\winstate (and its journal folder)
+	 * made, no journal in it yet.  Undo finds none and takes the empty
+	 * folders away (an empty listing once reached qsort(NULL, 0)). */
+	for (int depth = 0; depth < 2; depth++) {
+		char *cmd = ws_xasprintf("mkdir -p '%s/ProgramData/winstate%s'", t.tgt,
+					 depth ? "/journal" : "");
+
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+		ws_error_clear(&e);
+		assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_USAGE);
+		now = atu_tree(t.tgt);
+		assert_string_equal(before, now);
+		free(now);
+	}
 	/* A folder holding anything else, or a complete first line, stays. */
 	{
 		char *dir = ws_xasprintf("%s/ProgramData/winstate/journal/"
