@@ -256,6 +256,19 @@ const char *afiles_profile_rel(const char *path, const char *profile)
 	return path + pl + 1;
 }
 
+/* tpath on a drive the target lacks -> the same folders on its system drive */
+static void reroute_in_place(struct ws_buf *tpath, char sys)
+{
+	struct ws_buf moved = WS_BUF_INIT;
+
+	if (!afiles_other_drive(tpath->buf, sys))
+		return;
+	afiles_reroute(tpath->buf, sys, &moved);
+	ws_buf_reset(tpath);
+	ws_buf_adds(tpath, moved.buf);
+	ws_buf_release(&moved);
+}
+
 /* The safety pass checked every planned path; a LoadState rule may still
  * move a file (locationModify) onto what file entries may not touch or to a
  * name Windows cannot hold: such a file is skipped (1), reported. */
@@ -299,14 +312,7 @@ static int stage_file(struct apply *a, struct apply_user *um, const struct store
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, apply_cnt(a, um)))
 		goto out;
 	/* a locationModify onto a drive the target lacks: its system drive */
-	if (afiles_other_drive(tpath.buf, a->drive_to[0])) {
-		struct ws_buf moved = WS_BUF_INIT;
-
-		afiles_reroute(tpath.buf, a->drive_to[0], &moved);
-		ws_buf_reset(&tpath);
-		ws_buf_adds(&tpath, moved.buf);
-		ws_buf_release(&moved);
-	}
+	reroute_in_place(&tpath, a->drive_to[0]);
 	if (off_limits(a, um, f, tpath.buf))
 		goto out;
 	rel = afiles_profile_rel(tpath.buf, um->dst_win);
@@ -462,14 +468,7 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, apply_cnt(a, um)))
 		goto out;
 	/* a locationModify onto a drive the target lacks: its system drive */
-	if (afiles_other_drive(tpath.buf, a->drive_to[0])) {
-		struct ws_buf moved = WS_BUF_INIT;
-
-		afiles_reroute(tpath.buf, a->drive_to[0], &moved);
-		ws_buf_reset(&tpath);
-		ws_buf_adds(&tpath, moved.buf);
-		ws_buf_release(&moved);
-	}
+	reroute_in_place(&tpath, a->drive_to[0]);
 	if (off_limits(a, um, f, tpath.buf))
 		goto out;
 	/* through the journal's folder cache; a file of the open batch

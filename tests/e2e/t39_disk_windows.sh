@@ -82,6 +82,18 @@ dd if=c.part of=mbr.img bs=1M seek=1 conv=notrunc,sparse status=none &&
 [ $((278528 * 512)) -eq $((136 << 20)) ] || fail "the MBR data partition is not at 136 MiB"
 sums=$(sha256sum gpt.img mbr.img)
 
+# catnorm.norm: a catalog listing without what differs between two scans of
+# the same installation (ids, times, the source's name)
+cat > catnorm.py <<'PY'
+def norm(o):
+    if isinstance(o, dict):
+        return {k: norm(v) for k, v in o.items()
+                if k not in ("id", "started", "finished", "started_utc", "finished_utc", "source")}
+    if isinstance(o, list):
+        return [norm(v) for v in o]
+    return o
+PY
+
 cat > r.xml <<'XML'
 <migration urlid="http://winstate.test/e2e-disk">
   <component type="Documents" context="User"><displayName>profile</displayName>
@@ -118,13 +130,8 @@ for disk in gpt mbr; do
     { diff <(grep -v "^[DE]:" files-$disk.txt | sort) <(sort files-mnt.txt) | head; fail "$disk: --list-files differ"; }
   python3 - list-$disk.json list-mnt.json $L <<'PY' || fail "$disk: catalog differs from the mounted scan's"
 import json, sys
-def norm(o):
-    if isinstance(o, dict):
-        return {k: norm(v) for k, v in o.items()
-                if k not in ("id", "started", "finished", "started_utc", "finished_utc", "source")}
-    if isinstance(o, list):
-        return [norm(v) for v in o]
-    return o
+sys.path.insert(0, ".")
+from catnorm import norm
 a = norm(json.load(open(sys.argv[1]))); b = norm(json.load(open(sys.argv[2])))
 L = sys.argv[3]
 data = [f for f in a["files"] if f["path"].startswith(L + ":\\")]
@@ -199,13 +206,8 @@ PY
   "$WINSTATE" list --store st-loop --device DISK-E2E --json > list-loop.json || fail "list loop"
   python3 - list-loop.json list-gpt.json <<'PY' || fail "scan of the loop device: catalog differs from the image's"
 import json, sys
-def norm(o):
-    if isinstance(o, dict):
-        return {k: norm(v) for k, v in o.items()
-                if k not in ("id", "started", "finished", "started_utc", "finished_utc", "source")}
-    if isinstance(o, list):
-        return [norm(v) for v in o]
-    return o
+sys.path.insert(0, ".")
+from catnorm import norm
 assert norm(json.load(open(sys.argv[1]))) == norm(json.load(open(sys.argv[2])))
 PY
   expect_exit 0 "$WINSTATE" scan --source "$loop@part1" --rules r.xml --estimate
