@@ -323,6 +323,13 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 	/* content is read through the volume (a folder or an NTFS image);
 	 * tests may open it themselves to inject failures */
 	if (s->w && !(flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
+		int taken;
+
+		/* unchanged since the last scan: recorded without opening it */
+		if ((rc = store_scan_add_file_unchanged(s->w, &f, &taken, err)))
+			return rc;
+		if (taken)
+			goto recorded;
 		if (s->o->open_file) {
 			fd = s->o->open_file(s->o->open_file_ctx, e->host_path);
 			if (fd < 0) {
@@ -356,6 +363,7 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 			return rc;
 		}
 	}
+recorded:
 	if (s->o->on_file && !(flags & STORE_FILE_DIR)) {
 		struct scan_file_event ev = { s->res->device, e->win_path, e->size,
 					      s->user,

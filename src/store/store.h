@@ -277,6 +277,17 @@ int store_scan_add_file_read(struct store_writer *w,
 			     const struct store_file *meta, store_read_fn read,
 			     void *ctx, struct ws_error *err);
 
+/*
+ * The unchanged-file check of store_scan_add_file without the content: when
+ * `meta` (size and times as the walk saw them) is unchanged since the
+ * device's newest scan as described above, the file is recorded with that
+ * scan's chunks and *taken = 1, so a rescan need not even open it; else
+ * *taken = 0 and nothing is recorded (add it with its content).
+ */
+int store_scan_add_file_unchanged(struct store_writer *w,
+				  const struct store_file *meta, int *taken,
+				  struct ws_error *err);
+
 /* Same, from memory (small files, tests). */
 int store_scan_add_file_mem(struct store_writer *w,
 			    const struct store_file *meta, const void *data,

@@ -1238,6 +1238,24 @@ int store_scan_add_file_read(struct store_writer *w,
 	return add_file_from(w, meta, read, ctx, err);
 }
 
+int store_scan_add_file_unchanged(struct store_writer *w,
+				  const struct store_file *meta, int *taken,
+				  struct ws_error *err)
+{
+	const struct prev_file *pf;
+	int rc = check_file_meta(meta, 1, err);
+
+	*taken = 0;
+	if (rc)
+		return rc;
+	if (w->failed || !(pf = prev_unchanged(w, meta)))
+		return WS_OK;
+	if ((rc = add_unchanged(w, meta, pf, err)))
+		return rc;
+	*taken = 1;
+	return WS_OK;
+}
+
 int store_scan_add_file_mem(struct store_writer *w,
 			    const struct store_file *meta, const void *data,
 			    size_t len, struct ws_error *err)

@@ -567,6 +567,65 @@ static void unreadable_file_is_reported_per_file(void **state)
 	free(sd);
 }
 
+/* Every file the scan opened, one per line. */
+static int recording_open(void *ctx, const char *host_path)
+{
+	struct ws_buf *seen = ctx;
+
+	ws_buf_addf(seen, "%s\n", host_path);
+	return open(host_path, O_RDONLY | O_CLOEXEC);
+}
+
+static void rescan_opens_only_changed_files(void **state)
+{
+	char *dir = stu_tmpdir(), *src = stu_build(dir, "src", 21, 1, NULL);
+	char *sd = stu_path(dir, "store");
+	char *changed = ws_xasprintf("%s/Users/alice/Desktop/Notes.txt", src);
+	struct ws_buf seen = WS_BUF_INIT;
+	struct scan_opts o;
+	struct scan_result r1, r2;
+	struct ws_error err;
+	struct stat sb;
+	size_t opened = 0;
+
+	(void)state;
+	scan_opts_init(&o);
+	o.source = src;
+	o.open_file = recording_open;
+	o.open_file_ctx = &seen;
+	tu_assert_ok(scan_into(sd, &o, &r1, &err), &err);
+	assert_non_null(strstr(seen.buf, changed));
+	assert_true(r1.files > 5);
+
+	/* one file changes (new size and time); the rescan opens it alone
+	 * (and empty files, which have no chunks to take over) */
+	tu_write_file(changed, "a new version of the notes", 26);
+	assert_int_equal(stat(changed, &sb), 0);
+	{
+		struct timespec ts[2] = { sb.st_atim, sb.st_mtim };
+
+		ts[1].tv_sec += 10;
+		assert_int_equal(utimensat(AT_FDCWD, changed, ts, 0), 0);
+	}
+	ws_buf_reset(&seen);
+	tu_assert_ok(scan_into(sd, &o, &r2, &err), &err);
+	assert_int_equal(r2.files, r1.files);
+	assert_non_null(strstr(seen.buf, changed));
+	for (const char *p = seen.buf; *p; opened++) {
+		const char *nl = strchr(p, '\n');
+		char *one = ws_xstrndup(p, (size_t)(nl - p));
+
+		assert_int_equal(stat(one, &sb), 0);
+		if (strcmp(one, changed) && sb.st_size != 0)
+			fail_msg("the rescan opened an unchanged file: %s", one);
+		free(one);
+		p = nl + 1;
+	}
+	assert_true(opened < r1.files);
+	ws_buf_release(&seen);
+	free(changed), free(src), free(sd);
+}
+
 static void fifo_and_bad_names_do_not_stop_the_scan(void **state)
 {
 	char *dir = stu_tmpdir(), *src = stu_build(dir, "src", 20, 1, NULL);
@@ -844,6 +903,7 @@ int main(void)
 		cmocka_unit_test(damaged_user_hive_stops_or_is_skipped),
 		cmocka_unit_test(links_placeholders_and_long_paths),
 		cmocka_unit_test(unreadable_file_is_reported_per_file),
+		cmocka_unit_test(rescan_opens_only_changed_files),
 		cmocka_unit_test(fifo_and_bad_names_do_not_stop_the_scan),
 		cmocka_unit_test(store_inside_the_source_is_not_captured),
 		cmocka_unit_test(rescan_of_unchanged_device_stores_nothing_new),
