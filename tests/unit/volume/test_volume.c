@@ -361,6 +361,63 @@ static void walk_skip_stop_and_long_paths(void **state)
 	free(dir);
 }
 
+struct name_tally {
+	unsigned files;
+	unsigned char seen[3000];
+};
+
+static int tally_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	struct name_tally *t = ctx;
+	unsigned i;
+
+	(void)err;
+	if (e->type == VOL_ENT_FILE && sscanf(e->name, "%u-", &i) == 1 && i < 3000) {
+		t->files++;
+		t->seen[i]++;
+	}
+	return VOL_WALK_CONTINUE;
+}
+
+/* A folder whose entries take many reads of the directory (3,000 names of
+ * about 100 bytes: far more than one read returns), walked twice: every
+ * name is seen exactly once each time. */
+static void walk_reads_big_folders_whole(void **state)
+{
+	char *dir = make_source(5, 1, 0);
+	struct vol *v;
+	struct ws_error err;
+	struct ws_buf p = WS_BUF_INIT;
+	size_t base;
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(vol_open(dir, &v, &err), &err);
+	ws_buf_addf(&p, "%s/Documents/big", vol_profile_find(v, "alice")->host_path);
+	assert_int_equal(mkdir(p.buf, 0755), 0);
+	base = p.len;
+	for (unsigned i = 0; i < 3000; i++) {
+		ws_buf_setlen(&p, base);
+		ws_buf_addf(&p, "/%u-%s.txt", i,
+			    "a file name long enough that few fit in one directory read "
+			    "of the kernel");
+		tu_write_file(p.buf, "x", 1);
+	}
+	ws_buf_setlen(&p, base);
+	for (int round = 0; round < 2; round++) {
+		struct name_tally *t = calloc(1, sizeof(*t));
+
+		tu_assert_ok(vol_walk(v, p.buf, tally_cb, t, &err), &err);
+		assert_int_equal(t->files, 3000);
+		for (unsigned i = 0; i < 3000; i++)
+			assert_int_equal(t->seen[i], 1);
+		free(t);
+	}
+	ws_buf_release(&p);
+	vol_close(v);
+	free(dir);
+}
+
 static void profiles_are_classified(void **state)
 {
 	char *dir = make_source(9, 2, 0);
@@ -556,6 +613,7 @@ int main(void)
 		cmocka_unit_test(resolution_is_case_insensitive),
 		cmocka_unit_test(walk_never_follows_links),
 		cmocka_unit_test(walk_skip_stop_and_long_paths),
+		cmocka_unit_test(walk_reads_big_folders_whole),
 		cmocka_unit_test(profiles_are_classified),
 		cmocka_unit_test(known_folders_and_variables),
 		cmocka_unit_test(missing_hive_falls_back_to_defaults),
