@@ -191,7 +191,7 @@ void store_cat_frame(const struct store *st, const char *scan_id,
 {
 	struct ws_buf z = WS_BUF_INIT, ad = WS_BUF_INIT, sealed = WS_BUF_INIT;
 
-	store_deflate(payload, len, 6, &z);
+	store_deflate(payload, len, STORE_CAT_ZLIB_LEVEL, &z);
 	struct ws_buf head = WS_BUF_INIT;
 	store_cat_file_header(st, &head);
 	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, scan_id, frame_no, kind);

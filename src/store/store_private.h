@@ -158,6 +158,13 @@ int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out);
 #ifndef STORE_ZSTD_LEVEL
 #define STORE_ZSTD_LEVEL 3
 #endif
+/* zlib level of catalog frames: a catalog is mostly chunk hashes, which do
+ * not compress, so level 1 keeps nearly all of level 6's gain at a
+ * fraction of its time (a rescan's catalog is most of its cost).  Any
+ * level reads back. */
+#ifndef STORE_CAT_ZLIB_LEVEL
+#define STORE_CAT_ZLIB_LEVEL 1
+#endif
 /* 1.x writers (tests only) used zlib level 3. */
 #define STORE_ZLIB_LEVEL 3
 /* Sampling of a chunk before compressing it (see store_blob_compressible). */
