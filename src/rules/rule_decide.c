@@ -80,6 +80,76 @@ int rule_is_hive_file(const char *leaf)
 	       has_suffix_ci(leaf, n, ".blf") || has_suffix_ci(leaf, n, ".regtrans-ms");
 }
 
+/* The patterns of `list` whose type is `type` and whose node half matches
+ * (a limit hit counts as no match, as in cp_matches). */
+static void node_candidates(const struct rule_cpat_list *list, int type, const char *un,
+			    size_t unl, uint32_t **idx, size_t *n, size_t *alloc)
+{
+	*n = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct rule_pattern *p = list->v[i].p;
+
+		if (rule_pattern_type(p) == type && rule_pattern_match_node_upper(p, un, unl) == 1) {
+			WS_ALLOC_GROW(*idx, *n + 1, *alloc);
+			(*idx)[(*n)++] = (uint32_t)i;
+		}
+	}
+}
+
+/* The cache slot of (type, un), filled on a miss; NULL without a cache. */
+static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int type,
+					      const char *un, size_t unl)
+{
+	struct rule_node_cache *c = sel->nodes;
+	struct rule_node_slot *victim;
+
+	if (!c)
+		return NULL;
+	c->clock++;
+	victim = &c->slot[0];
+	for (int i = 0; i < RULE_NODE_CACHE_SLOTS; i++) {
+		struct rule_node_slot *sl = &c->slot[i];
+
+		if (sl->unode && sl->type == type && sl->unl == unl && !memcmp(sl->unode, un, unl)) {
+			sl->used = c->clock;
+			return sl;
+		}
+		if (sl->used < victim->used)
+			victim = sl;
+	}
+	free(victim->unode);
+	victim->unode = ws_xstrndup(un, unl);
+	victim->unl = unl;
+	victim->type = type;
+	victim->used = c->clock;
+	node_candidates(&sel->ux, type, un, unl, &victim->ux, &victim->n_ux, &victim->a_ux);
+	node_candidates(&sel->ie, type, un, unl, &victim->ie, &victim->n_ie, &victim->a_ie);
+	return victim;
+}
+
+void rule_node_cache_free(struct rule_node_cache *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < RULE_NODE_CACHE_SLOTS; i++) {
+		free(c->slot[i].unode);
+		free(c->slot[i].ux);
+		free(c->slot[i].ie);
+	}
+	free(c);
+}
+
+/* Does cp match, its node half known to match? (cp_matches otherwise) */
+static int cp_matches_leaf(const struct rule_sel *sel, const struct rule_cpat *cp, int type,
+			   const char *ul, const char *node, const char *leaf,
+			   const struct rule_object *obj)
+{
+	if (rule_pattern_match_leaf_upper(cp->p, ul) != 1)
+		return 0;
+	return cp->filt.kind == FILT_NONE ||
+	       rule_filter_eval(&cp->filt, sel->opts.probe, type, node, leaf, obj);
+}
+
 /* USMT precedence over the compiled rules (see the file comment). */
 static void decide(const struct rule_sel *sel, int type, const char *un, const char *ul,
 		   const char *node, const char *leaf, const struct rule_object *obj,
@@ -87,7 +157,8 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 {
 	size_t unl = strlen(un);   /* once per object, not per pattern */
 	const struct rule_cpat *inc = NULL, *exc = NULL;
-	size_t cur = (size_t)-1;
+	const struct rule_node_slot *ns;
+	size_t cur = (size_t)-1, n_ux, n_ie;
 	int first_no_why = RULE_WHY_NO_MATCH;
 
 	memset(v, 0, sizeof(*v));
@@ -96,17 +167,24 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 		v->why = RULE_WHY_HIVE_FILE;
 		return;
 	}
-	for (size_t i = 0; i < sel->ux.n; i++) {
-		const struct rule_cpat *cp = &sel->ux.v[i];
+	/* Only the patterns whose node matches take part: from the cache, or
+	 * every pattern tested whole. */
+	ns = node_slot(sel, type, un, unl);
+	n_ux = ns ? ns->n_ux : sel->ux.n;
+	n_ie = ns ? ns->n_ie : sel->ie.n;
+#define MATCHES(cp) (ns ? cp_matches_leaf(sel, cp, type, ul, node, leaf, obj) \
+			: cp_matches(sel, cp, type, un, unl, ul, node, leaf, obj, NULL))
+	for (size_t k = 0; k < n_ux; k++) {
+		const struct rule_cpat *cp = &sel->ux.v[ns ? ns->ux[k] : k];
 
-		if (ux_counts(sel, cp) && cp_matches(sel, cp, type, un, unl, ul, node, leaf, obj, NULL)) {
+		if (ux_counts(sel, cp) && MATCHES(cp)) {
 			v->who = cp;
 			v->why = RULE_WHY_UNCOND_EXCLUDE;
 			return;
 		}
 	}
-	for (size_t i = 0; i <= sel->ie.n; i++) {
-		const struct rule_cpat *cp = i < sel->ie.n ? &sel->ie.v[i] : NULL;
+	for (size_t k = 0; k <= n_ie; k++) {
+		const struct rule_cpat *cp = k < n_ie ? &sel->ie.v[ns ? ns->ie[k] : k] : NULL;
 
 		if (!cp || cp->comp != cur) {
 			/* close the previous component */
@@ -129,8 +207,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 				break;
 			cur = cp->comp;
 		}
-		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE ||
-		    !cp_matches(sel, cp, type, un, unl, ul, node, leaf, obj, NULL))
+		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE || !MATCHES(cp))
 			continue;
 		if (cp->kind == RULE_INCLUDE) {
 			if (!inc || rule_pattern_cmp_specificity(cp->p, inc->p) > 0)
@@ -139,6 +216,7 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 			exc = cp;
 		}
 	}
+#undef MATCHES
 	v->why = first_no_why;
 }
 

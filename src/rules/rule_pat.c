@@ -23,6 +23,12 @@ struct rule_pattern {
 	pcre2_code *leaf_re;   /* NULL: pattern has no leaf (containers only) */
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	/* Regex runs so far: JIT compiling costs about what a few hundred
+	 * interpreted matches do, and most patterns of a rule set are never
+	 * run (literal prefilters and fast paths answer first), so a pattern
+	 * is JIT-compiled only once it has been run RULE_JIT_AFTER times.
+	 * Mutable state like md: a compiled pattern is used by one thread. */
+	unsigned re_runs;
 	/* fast paths that avoid PCRE2 for the common shapes */
 	int node_fast;       /* FAST_NONE, FAST_LITERAL ("X"), FAST_TREE ("X\\*") */
 	int leaf_fast;       /* FAST_NONE, FAST_LITERAL, FAST_ANY, FAST_SUFFIX, FAST_PREFIX */
@@ -266,8 +272,6 @@ static pcre2_code *compile_re(const char *body, const char *text, struct ws_erro
 		ws_error_set(err, WS_E_RULES, text, "pattern cannot be compiled: %s", msg);
 		return NULL;
 	}
-	/* JIT is an optimisation: its absence is not an error */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT);
 	return code;
 }
 
@@ -410,10 +414,22 @@ void rule_pattern_free(struct rule_pattern *p)
 	free(p);
 }
 
+#define RULE_JIT_AFTER 64
+
 static int re_match(const struct rule_pattern *p, pcre2_code *re, const char *s,
 		    size_t len, uint32_t opts)
 {
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, opts, p->md, p->mctx);
+	struct rule_pattern *mp = (struct rule_pattern *)p; /* see re_runs */
+	int rc;
+
+	if (mp->re_runs < RULE_JIT_AFTER && ++mp->re_runs == RULE_JIT_AFTER) {
+		/* JIT is an optimisation: its absence is not an error */
+		(void)pcre2_jit_compile(mp->node_re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT);
+		if (mp->leaf_re)
+			(void)pcre2_jit_compile(mp->leaf_re, PCRE2_JIT_COMPLETE |
+							     PCRE2_JIT_PARTIAL_SOFT);
+	}
+	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, opts, p->md, p->mctx);
 
 	if (rc >= 0)
 		return 1;
@@ -431,56 +447,75 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 	return rule_pattern_match_upper_n(p, unode, strlen(unode), uleaf);
 }
 
-int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, size_t unl,
-			       const char *uleaf)
+/* the literal prefix: long enough, its last byte (paths share their
+ * beginnings, they differ at their ends), then the whole */
+static int lit_prefix_ok(const struct rule_pattern *p, const char *unode, size_t unl)
+{
+	return !p->lit_ulen || (unl >= p->lit_ulen &&
+				unode[p->lit_ulen - 1] == p->lit_upper[p->lit_ulen - 1] &&
+				!memcmp(unode, p->lit_upper, p->lit_ulen));
+}
+
+/* the node test once the literal prefix has passed */
+static int node_rest(const struct rule_pattern *p, const char *unode, size_t unl)
 {
 	int rc;
 
-	/* the literal prefix: long enough, its last byte (paths share their
-	 * beginnings, they differ at their ends), then the whole */
-	if (p->lit_ulen && (unl < p->lit_ulen ||
-			    unode[p->lit_ulen - 1] != p->lit_upper[p->lit_ulen - 1] ||
-			    memcmp(unode, p->lit_upper, p->lit_ulen)))
-		return 0;
-	if ((uleaf != NULL) != (p->has_leaf != 0))
-		return 0;
-	/* the leaf test is the cheaper and the more selective one: first */
-	if (uleaf) {
-		size_t ll, tl = p->leaf_lit_tlen;
-
-		switch (p->leaf_fast) {
-		case FAST_ANY:
-			break;
-		case FAST_LITERAL:
-			if (uleaf[0] != p->leaf_lit_text[0] || strcmp(uleaf, p->leaf_lit_text))
-				return 0;
-			break;
-		case FAST_SUFFIX:
-			ll = strlen(uleaf);
-			if (ll < tl || memcmp(uleaf + ll - tl, p->leaf_lit_text, tl))
-				return 0;
-			break;
-		case FAST_PREFIX:
-			if (strncmp(uleaf, p->leaf_lit_text, tl))
-				return 0;
-			break;
-		default:
-			rc = re_match(p, p->leaf_re, uleaf, strlen(uleaf), 0);
-			if (rc != 1)
-				return rc < 0 ? -1 : 0;
-		}
-	}
 	if (p->node_fast == FAST_LITERAL)
 		return unl == p->node_lit_tlen && !memcmp(unode, p->node_lit_text, unl);
 	if (p->node_fast == FAST_TREE) {
 		size_t tl = p->node_lit_tlen;
 
-		/* prefix already checked above against lit_upper == node_lit_text */
+		/* prefix already checked against lit_upper == node_lit_text */
 		return unl >= tl && !memcmp(unode, p->node_lit_text, tl) &&
 		       (unode[tl] == 0 || unode[tl] == '\\');
 	}
 	rc = re_match(p, p->node_re, unode, unl, 0);
 	return rc < 0 ? -1 : rc == 1;
+}
+
+int rule_pattern_match_node_upper(const struct rule_pattern *p, const char *unode,
+				  size_t unl)
+{
+	return lit_prefix_ok(p, unode, unl) ? node_rest(p, unode, unl) : 0;
+}
+
+int rule_pattern_match_leaf_upper(const struct rule_pattern *p, const char *uleaf)
+{
+	size_t ll, tl = p->leaf_lit_tlen;
+	int rc;
+
+	if ((uleaf != NULL) != (p->has_leaf != 0))
+		return 0;
+	if (!uleaf)
+		return 1;
+	switch (p->leaf_fast) {
+	case FAST_ANY:
+		return 1;
+	case FAST_LITERAL:
+		return uleaf[0] == p->leaf_lit_text[0] && !strcmp(uleaf, p->leaf_lit_text);
+	case FAST_SUFFIX:
+		ll = strlen(uleaf);
+		return ll >= tl && !memcmp(uleaf + ll - tl, p->leaf_lit_text, tl);
+	case FAST_PREFIX:
+		return !strncmp(uleaf, p->leaf_lit_text, tl);
+	default:
+		rc = re_match(p, p->leaf_re, uleaf, strlen(uleaf), 0);
+		return rc < 0 ? -1 : rc == 1;
+	}
+}
+
+int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, size_t unl,
+			       const char *uleaf)
+{
+	int rc;
+
+	if (!lit_prefix_ok(p, unode, unl))
+		return 0;
+	/* the leaf test is the cheaper and the more selective one: first */
+	if ((rc = rule_pattern_match_leaf_upper(p, uleaf)) != 1)
+		return rc;
+	return node_rest(p, unode, unl);
 }
 
 int rule_pattern_match(const struct rule_pattern *p, const char *node, const char *leaf)

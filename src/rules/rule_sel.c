@@ -1007,6 +1007,8 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 		cs->ie_start = i;
 	}
 	build_roots(sel);
+	/* complete now: decisions may be cached per node */
+	sel->nodes = ws_xcalloc(1, sizeof(*sel->nodes));
 	sel->err = NULL;
 	*out = sel;
 	return WS_OK;
@@ -1055,6 +1057,7 @@ void rule_sel_free(struct rule_sel *sel)
 		rule_env_free(sel->cs[i].env);
 	}
 	free(sel->cs);
+	rule_node_cache_free(sel->nodes);
 	for (int t = 0; t < 3; t++) {
 		for (size_t i = 0; i < sel->nroots[t]; i++)
 			free(sel->roots[t][i]);

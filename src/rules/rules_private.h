@@ -203,6 +203,12 @@ int rule_pattern_match_upper(const struct rule_pattern *p, const char *unode,
 /* The same with the upper-cased node's length known (strlen(unode)). */
 int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, size_t unl,
 			       const char *uleaf);
+/* The two halves of that match: the node alone (1 match, 0 not, -1 a
+ * limit hit), and the leaf alone (also 0 when one of the leaf and the
+ * pattern's leaf is missing).  Both 1 <=> rule_pattern_match_upper_n 1. */
+int rule_pattern_match_node_upper(const struct rule_pattern *p, const char *unode,
+				  size_t unl);
+int rule_pattern_match_leaf_upper(const struct rule_pattern *p, const char *uleaf);
 int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode);
 int rule_pattern_type(const struct rule_pattern *p);
 /* Is p of the form "R\\* [*]" (every file/value of a tree) with the
@@ -264,8 +270,32 @@ struct rule_sel_add {
 	long line;
 };
 
+/*
+ * Which patterns of a selection match a node (a folder or a key), for the
+ * last few nodes decided: the objects of one folder share their node, so
+ * the node half of every pattern is tested once per folder and only the
+ * leaf half per object.  Indexes into sel->ux and sel->ie, in their order.
+ */
+#define RULE_NODE_CACHE_SLOTS 8
+struct rule_node_slot {
+	char *unode;              /* upper-cased node; NULL: slot empty */
+	size_t unl;
+	int type;
+	uint32_t *ux, *ie;
+	size_t n_ux, n_ie, a_ux, a_ie;
+	uint64_t used;            /* last use, for replacement */
+};
+struct rule_node_cache {
+	struct rule_node_slot slot[RULE_NODE_CACHE_SLOTS];
+	uint64_t clock;
+};
+
+void rule_node_cache_free(struct rule_node_cache *c);
+
 struct rule_sel {
 	const struct rule_set *rs;
+	/* mutable lookup cache: a selection is used by one thread (rules.h) */
+	struct rule_node_cache *nodes;
 	struct rule_sel_opts opts;
 	struct rule_cpat_list ie;            /* include + exclude, grouped by component */
 	struct rule_cpat_list ux;            /* unconditionalExclude */

@@ -467,6 +467,105 @@ static void filters_answer_no_and_never_restore(void **state)
 	rule_env_free(env);
 }
 
+/*
+ * A selection remembers which patterns match the last few folders and keys;
+ * its answers must be those of a selection asked nothing before, whatever
+ * the order of the questions (folders revisited after others pushed them
+ * out, files and folders themselves, files and registry values under the
+ * same text).
+ */
+static void node_cache_answers_as_fresh(void **state)
+{
+	static const char xml[] =
+		"<migration urlid=\"p\">"
+		"<component type=\"Documents\" context=\"System\"><displayName>A</displayName>"
+		"<role role=\"Data\"><rules>"
+		"<include><objectSet>"
+		"<pattern type=\"File\">C:\\Data\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Users\\*\\Doc*s\\* [*.docx]</pattern>"
+		"<pattern type=\"File\">C:\\Deep\\A\\B [keep.txt]</pattern>"
+		"<pattern type=\"Registry\">HKLM\\Software\\Data\\* [*]</pattern>"
+		"</objectSet></include>"
+		"<exclude><objectSet>"
+		"<pattern type=\"File\">C:\\Data\\* [*.tmp]</pattern>"
+		"<pattern type=\"File\">C:\\Data\\Cache\\* [*]</pattern>"
+		"<pattern type=\"Registry\">HKLM\\Software\\Data\\Secret [*]</pattern>"
+		"</objectSet></exclude>"
+		"</rules></role></component>"
+		"<component type=\"Documents\" context=\"System\"><displayName>B</displayName>"
+		"<role role=\"Data\"><rules>"
+		"<include><objectSet>"
+		"<pattern type=\"File\">C:\\Data\\Cache\\ [important.*]</pattern>"
+		"<pattern type=\"File\">C:\\* [*.pst]</pattern>"
+		"</objectSet></include>"
+		"<unconditionalExclude><objectSet>"
+		"<pattern type=\"File\">C:\\*\\Temp\\* [*]</pattern>"
+		"</objectSet></unconditionalExclude>"
+		"</rules></role></component></migration>";
+	static const struct { int type; const char *node, *leaf; } obj[] = {
+		{ RULE_FILE, "C:\\Data", "a.txt" },
+		{ RULE_FILE, "C:\\Data", "a.tmp" },
+		{ RULE_FILE, "C:\\Data", NULL },
+		{ RULE_FILE, "C:\\Data\\Cache", "x.bin" },
+		{ RULE_FILE, "C:\\Data\\Cache", "important.doc" },
+		{ RULE_FILE, "C:\\Data\\Cache", NULL },
+		{ RULE_FILE, "C:\\Data\\Temp", "t.txt" },
+		{ RULE_FILE, "C:\\Users\\bob\\Documents", "r.docx" },
+		{ RULE_FILE, "C:\\Users\\bob\\Documents", "r.txt" },
+		{ RULE_FILE, "C:\\Users\\bob\\Downloads", "r.docx" },
+		{ RULE_FILE, "C:\\Deep\\A\\B", "keep.txt" },
+		{ RULE_FILE, "C:\\Deep\\A\\B", "drop.txt" },
+		{ RULE_FILE, "C:\\Deep\\A", "keep.txt" },
+		{ RULE_FILE, "C:\\Other", "mail.pst" },
+		{ RULE_FILE, "C:\\Other\\Sub", "mail.pst" },
+		{ RULE_FILE, "C:\\Other\\Sub", "mail.ost" },
+		{ RULE_REGISTRY, "HKLM\\Software\\Data", "v" },
+		{ RULE_REGISTRY, "HKLM\\Software\\Data\\Secret", "v" },
+		{ RULE_REGISTRY, "HKLM\\Software\\Data\\Secret", NULL },
+		{ RULE_REGISTRY, "C:\\Data", "a.txt" },
+		{ RULE_FILE, "C:\\data", "B.TXT" },
+	};
+	enum { N = sizeof(obj) / sizeof(obj[0]) };
+	struct rule_set *rs = load_xml(xml);
+	struct rule_sel *kept = sel_for(rs, NULL, RULE_CTX_SYSTEM, NULL);
+	struct rule_decision d, got;
+	char *want[N];           /* the deciding pattern (the selection owns d's) */
+	int included[N];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		struct rule_sel *fresh = sel_for(rs, NULL, RULE_CTX_SYSTEM, NULL);
+
+		included[i] = rule_sel_object(fresh, obj[i].type, obj[i].node, obj[i].leaf, &d);
+		want[i] = d.pattern ? ws_xstrdup(d.pattern) : NULL;
+		rule_sel_free(fresh);
+	}
+	/* the table holds a few of each verdict */
+	assert_true(included[0] && !included[1] && !included[3] && included[4] &&
+		    !included[6] && included[7] && !included[8] && included[10] &&
+		    !included[11] && included[13] && !included[17]);
+	/* forwards, backwards and strided: more folders than the cache holds
+	 * come between two questions about the same one */
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t k = 0; k < N; k++) {
+			size_t i = pass == 0 ? k : pass == 1 ? N - 1 - k : (k * 7) % N;
+			int inc = rule_sel_object(kept, obj[i].type, obj[i].node,
+						  obj[i].leaf, &got);
+
+			if (inc != included[i] || (want[i] == NULL) != (got.pattern == NULL) ||
+			    (want[i] && strcmp(want[i], got.pattern)))
+				fail_msg("pass %d, %s [%s]: got %d (%s), fresh %d (%s)", pass,
+					 obj[i].node, obj[i].leaf ? obj[i].leaf : "(none)", inc,
+					 got.pattern ? got.pattern : "-", included[i],
+					 want[i] ? want[i] : "-");
+		}
+	}
+	for (size_t i = 0; i < N; i++)
+		free(want[i]);
+	rule_sel_free(kept);
+	rule_set_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -481,6 +580,7 @@ int main(void)
 		cmocka_unit_test(roots_are_reduced),
 		cmocka_unit_test(roots_without_wildcards),
 		cmocka_unit_test(filters_answer_no_and_never_restore),
+		cmocka_unit_test(node_cache_answers_as_fresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
