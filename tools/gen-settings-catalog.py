@@ -71,9 +71,25 @@ def patterns(rules, kind):
         for os_ in children(r, "objectset"):
             for p in children(os_, "pattern"):
                 res.append(((p.get("type") or "").capitalize(), p.text.strip(), flt))
-            for c in children(os_, "content"):
-                for inner in walk(c, "pattern"):
-                    res.append(("File", "the file named by " + inner.text.strip(), ""))
+            res.extend(content_patterns(os_))
+    return res
+
+
+def content_patterns(os_):
+    """A <content> element's objects, said as what its filter takes from
+    the locations it reads: ExtractDirectory(Separators, LevelsToTrim,
+    PatternSuffix) a folder (or PatternSuffix in it), the others a file."""
+    res = []
+    for c in children(os_, "content"):
+        flt = c.get("filter", "")
+        args = re.findall(r'"([^"]*)"|NULL', flt)
+        if "ExtractDirectory" in flt:
+            suffix = args[2] if len(args) > 2 and args[2] else ""
+            what = ("%s in the folder named by " % suffix) if suffix else "the folder named by "
+        else:
+            what = "the file named by "
+        for inner in walk(c, "pattern"):
+            res.append(("File", what + inner.text.strip(), ""))
     return res
 
 
@@ -111,6 +127,8 @@ def load_app(path):
                         for p in children(os_, "pattern"):
                             exc.append((((p.get("type") or "").capitalize(), p.text.strip(), ""),
                                         kind + (": " + why if why else "")))
+                        for t in content_patterns(os_):
+                            exc.append((t, kind + (": " + why if why else "")))
                 why = ""
         comps.append(dict(name=name, context=comp.get("context", "UserAndSystem"),
                           file=os.path.basename(path), inc=patterns(comp, "include"),

@@ -394,6 +394,32 @@ int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 	return rc;
 }
 
+int rule_sel_dir_excluded(const struct rule_sel *sel, int type, const char *node)
+{
+	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;
+	int hit = 0;
+
+	rule_node_norm(node, type, &n);
+	rule_upper(n.buf, &un);
+	for (size_t i = 0; i < sel->ux.n && !hit; i++) {
+		const struct rule_cpat *cp = &sel->ux.v[i];
+
+		hit = ux_counts(sel, cp) && cp->filt.kind == FILT_NONE &&
+		      rule_pattern_type(cp->p) == type &&
+		      rule_pattern_covers_tree_upper(cp->p, un.buf);
+	}
+	for (size_t i = 0; i < sel->ie.n && !hit; i++) {
+		const struct rule_cpat *cp = &sel->ie.v[i];
+
+		hit = cp->kind == RULE_EXCLUDE && sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
+		      cp->filt.kind == FILT_NONE && rule_pattern_type(cp->p) == type &&
+		      rule_pattern_covers_tree_upper(cp->p, un.buf);
+	}
+	ws_buf_release(&n);
+	ws_buf_release(&un);
+	return hit;
+}
+
 size_t rule_sel_root_count(const struct rule_sel *sel, int type)
 {
 	return type >= 0 && type < 3 ? sel->nroots[type] : 0;

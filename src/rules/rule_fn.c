@@ -399,50 +399,14 @@ static void reg_to_string(uint32_t type, const struct ws_buf *raw, int expand_en
 	ws_buf_add(out, raw->buf, raw->len);
 }
 
-/* Very small INI reader: value of Key in [Section], 1 found. */
-static int ini_lookup(const char *text, size_t len, const char *section,
-		      const char *key, struct ws_buf *out)
+/* GetStringContent of an Ini location: the first value of Key in
+ * [Section] (rule_ini_each), 1 found. */
+static int ini_first(void *arg, const char *section, const char *value, long line)
 {
-	const char *p = text, *e = text + len;
-	int in = 0;
-
-	while (p < e) {
-		const char *nl = memchr(p, '\n', (size_t)(e - p));
-		const char *le = nl ? nl : e, *q = p;
-
-		while (q < le && (*q == ' ' || *q == '\t'))
-			q++;
-		if (q >= le) {
-			/* blank line */
-		} else if (*q == '[') {
-			const char *c = memchr(q, ']', (size_t)(le - q));
-
-			in = c && (size_t)(c - q - 1) == strlen(section) &&
-			     !strncasecmp(q + 1, section, strlen(section));
-		} else if (in) {
-			const char *eq = memchr(q, '=', (size_t)(le - q));
-
-			if (eq) {
-				const char *ke = eq;
-
-				while (ke > q && (ke[-1] == ' ' || ke[-1] == '\t'))
-					ke--;
-				if ((size_t)(ke - q) == strlen(key) &&
-				    !strncasecmp(q, key, strlen(key))) {
-					const char *v = eq + 1, *ve = le;
-
-					while (v < ve && (*v == ' ' || *v == '\t'))
-						v++;
-					while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-						ve--;
-					ws_buf_add(out, v, (size_t)(ve - v));
-					return 1;
-				}
-			}
-		}
-		p = nl ? nl + 1 : e;
-	}
-	return 0;
+	(void)section;
+	(void)line;
+	ws_buf_adds(arg, value);
+	return 1;
 }
 
 /*
@@ -520,16 +484,12 @@ static int string_content(struct rule_eval *ev, int type, const char *loc, int b
 			rc = bar ? fail(ev, "%s", "no file probe") : fail(ev, "bad Ini location '%s'", loc);
 		} else {
 			*bar = 0;
-			rc = pr->file_read(pr->ctx, node.buf, 1u << 20, &raw);
+			rc = pr->file_read(pr->ctx, node.buf, RULE_INI_MAX, &raw);
 			if (rc > 0) {
 				struct ws_buf txt = WS_BUF_INIT;
 
-				if (raw.len >= 2 && (unsigned char)raw.buf[0] == 0xff &&
-				    (unsigned char)raw.buf[1] == 0xfe)
-					ws_utf16le_to_utf8(raw.buf + 2, raw.len - 2, &txt, 0);
-				else
-					ws_buf_add(&txt, raw.buf, raw.len);
-				rc = ini_lookup(txt.buf, txt.len, bar + 1, leaf.buf, out);
+				rule_ini_text(raw.buf, raw.len, &txt);
+				rc = rule_ini_each(txt.buf, txt.len, bar + 1, leaf.buf, ini_first, out);
 				ws_buf_release(&txt);
 			} else {
 				rc = 0;

@@ -337,34 +337,114 @@ static void comp_error(struct rule_sel *sel, size_t ci, const struct rule_node *
 		sel->rs->comps[ci].name, why);
 }
 
-/* One content location -> file patterns (ExtractSingleFile and friends):
- * kind 0 single file, 1 several (separated by any of `sep`), 2 a folder. */
-static void extract_loc(struct oset_ctx *oc, int kind, const char *sep, int type,
-			const char *loc, const struct rule_node *pt)
+/* A content filter's call: ExtractSingleFile(Separators, PathHints),
+ * ExtractMultipleFiles(Separators, PathHints), ExtractDirectory(Separators,
+ * LevelsToTrim, PatternSuffix). */
+struct extract {
+	struct oset_ctx *oc;
+	int kind;                 /* 0 single file, 1 several, 2 a folder */
+	const char *sep;          /* ExtractMultipleFiles: separators */
+	unsigned trim;            /* ExtractDirectory: levels to trim */
+	const char *suffix;       /* ExtractDirectory: "* [*]" or the rule's */
+	int type;                 /* type of the location read */
+	const struct rule_node *pt;
+	const char *where;        /* Ini: the file read, for messages */
+	const char *base;         /* Ini: its folder, for relative paths */
+};
+
+/* Say why a path of the content is not taken: the include's pass says it
+ * (an exclude reading the same file would only repeat it); Ini files are
+ * the source user's own text, hence a warning, registry values a note. */
+static void extract_refuse(struct extract *x, long line, const char *value, const char *why)
+{
+	char where[1200];
+
+	if (x->oc->kind != RULE_INCLUDE)
+		return;
+	if (x->where)
+		snprintf(where, sizeof(where), "%s:%ld", x->where, line);
+	else
+		where_of(x->pt, where, sizeof(where));
+	ws_logf(x->oc->sel->opts.log, x->where ? WS_LOG_WARN : WS_LOG_INFO, where,
+		"component \"%s\": '%s': %s: not taken",
+		x->oc->sel->rs->comps[x->oc->comp].name, value, why);
+}
+
+/* One path read from the content -> its pattern. */
+static void extract_path(struct extract *x, const char *value, long line)
+{
+	const struct rule_probe *pr = x->oc->sel->opts.probe;
+	struct ws_buf path = WS_BUF_INIT, pat = WS_BUF_INIT;
+	const char *why = rule_content_path(value, x->base, &path);
+	char *bs;
+
+	if (why) {
+		/* a registry value that is no path at all (a wallpaper cleared
+		 * to "") is nothing to say */
+		if (x->where || *value)
+			extract_refuse(x, line, value, why);
+		goto out;
+	}
+	if (x->kind == 2) {
+		for (unsigned i = 0; i < x->trim; i++) {
+			bs = strrchr(path.buf, '\\');
+			if (!bs || bs - path.buf <= 2) {
+				extract_refuse(x, line, value, "shorter than the levels to trim");
+				goto out;
+			}
+			ws_buf_setlen(&path, (size_t)(bs - path.buf));
+		}
+		if (path.len <= 3) {
+			/* a whole drive: never what a profile path means */
+			extract_refuse(x, line, value, "a whole drive");
+			goto out;
+		}
+		rule_escape_literal(path.buf, &pat);
+		ws_buf_addf(&pat, "%s%s", x->suffix[0] == '[' ? " " : "\\", x->suffix);
+	} else {
+		bs = strrchr(path.buf, '\\');
+		if (!bs || !bs[1] || bs - path.buf < 2)
+			goto out;
+		*bs = 0;
+		rule_escape_literal(path.buf, &pat);
+		ws_buf_adds(&pat, bs - path.buf == 2 ? "\\ [" : " [");
+		rule_escape_literal(bs + 1, &pat);
+		ws_buf_addch(&pat, ']');
+		*bs = '\\';
+	}
+	if (x->where && x->oc->kind == RULE_INCLUDE && pr && pr->file_exists) {
+		char drive[4] = { path.buf[0], ':', '\\', 0 };
+
+		if (!pr->file_exists(pr->ctx, drive))
+			extract_refuse(x, line, value, "on a drive the source does not have");
+		else if (!pr->file_exists(pr->ctx, path.buf))
+			ws_logf(x->oc->sel->opts.log, WS_LOG_INFO, x->where,
+				"line %ld: '%s' does not exist on the source (a stale entry)",
+				line, value);
+	}
+	add_pattern(x->oc, RULE_FILE, pat.buf, x->pt);
+out:
+	ws_buf_release(&path);
+	ws_buf_release(&pat);
+}
+
+/* One registry value's content: the path(s) it holds. */
+static void extract_loc(struct extract *x, const char *loc)
 {
 	struct ws_buf val = WS_BUF_INIT;
 
-	if (rule_get_path_content(oc->ev, type, loc, &val) == 1) {
+	if (rule_get_path_content(x->oc->ev, x->type, loc, &val) == 1) {
 		char *s = val.buf;
 
 		for (;;) {
-			char *end = sep ? strpbrk(s, sep) : NULL;
-			struct ws_buf path = WS_BUF_INIT, pat = WS_BUF_INIT;
-			char *bs;
+			char *end = x->sep ? strpbrk(s, x->sep) : NULL;
 
-			ws_buf_add(&path, s, end ? (size_t)(end - s) : strlen(s));
-			bs = strrchr(path.buf, '\\');
-			if (path.len && bs) {
-				*bs = 0;
-				if (kind == 2)
-					ws_buf_addf(&pat, "%s\\* [*]", path.buf);
-				else
-					ws_buf_addf(&pat, "%s [%s]", path.buf, bs + 1);
-				/* brackets in the file name must not end the leaf */
-				add_pattern(oc, RULE_FILE, pat.buf, pt);
-			}
-			ws_buf_release(&path);
-			ws_buf_release(&pat);
+			if (end)
+				*end = 0;
+			while (*s == ' ')
+				s++;
+			if (*s)
+				extract_path(x, s, 0);
 			if (!end)
 				break;
 			s = end + 1;
@@ -373,61 +453,118 @@ static void extract_loc(struct oset_ctx *oc, int kind, const char *sep, int type
 	ws_buf_release(&val);
 }
 
-struct extract_wild {
-	struct oset_ctx *oc;
-	int kind, type;
-	const char *sep;
-	const struct rule_node *pt;
-};
-
 static int extract_each(void *arg, const char *node, const char *leaf)
 {
-	struct extract_wild *x = arg;
+	struct extract *x = arg;
 	struct ws_buf loc = WS_BUF_INIT;
 
 	if (leaf) {
 		ws_buf_addf(&loc, "%s [%s]", node, leaf);
-		extract_loc(x->oc, x->kind, x->sep, x->type, loc.buf, x->pt);
+		extract_loc(x, loc.buf);
 	}
 	ws_buf_release(&loc);
 	return 0;
 }
 
+static int extract_ini_value(void *arg, const char *section, const char *value, long line)
+{
+	(void)section;
+	if (*value)
+		extract_path(arg, value, line);
+	return 0;
+}
+
 /*
- * Registry content -> file patterns.  A location with wildcards (Outlook's
- * mail profiles: Profiles\* [001f6700]) is read at every value it matches.
+ * An Ini location "file|Section [Key]" (Section may hold '*': Profile*):
+ * every path its matching keys hold, relative ones from the file's folder
+ * (profiles.ini's Path= with IsRelative=1).  The file is the source user's
+ * own: one over RULE_INI_MAX is not read, with a warning.
+ */
+static void extract_ini(struct extract *x, const char *loc)
+{
+	const struct rule_probe *pr = x->oc->sel->opts.probe;
+	struct ws_buf node = WS_BUF_INIT, key = WS_BUF_INIT, raw = WS_BUF_INIT,
+		      txt = WS_BUF_INIT, base = WS_BUF_INIT;
+	int has_leaf = 0;
+	char *bar, *bs;
+
+	if (!pr || !pr->file_read || rule_loc_split(loc, RULE_INI, &node, &key, &has_leaf) < 0 ||
+	    !has_leaf || !(bar = strchr(node.buf, '|')))
+		goto out;
+	*bar = 0;
+	if (pr->file_read(pr->ctx, node.buf, RULE_INI_MAX + 1, &raw) <= 0)
+		goto out;
+	x->where = node.buf;
+	if (raw.len > RULE_INI_MAX) {
+		if (x->oc->kind == RULE_INCLUDE)
+			ws_logf(x->oc->sel->opts.log, WS_LOG_WARN, node.buf,
+				"component \"%s\": larger than %u bytes, not an INI file an "
+				"application wrote: not read", x->oc->sel->rs->comps[x->oc->comp].name,
+				RULE_INI_MAX);
+		goto out;
+	}
+	ws_buf_adds(&base, node.buf);
+	bs = strrchr(base.buf, '\\');
+	if (bs)
+		ws_buf_setlen(&base, (size_t)(bs - base.buf));
+	x->base = bs ? base.buf : NULL;
+	rule_ini_text(raw.buf, raw.len, &txt);
+	rule_ini_each(txt.buf, txt.len, bar + 1, key.buf, extract_ini_value, x);
+out:
+	x->where = x->base = NULL;
+	ws_buf_release(&node);
+	ws_buf_release(&key);
+	ws_buf_release(&raw);
+	ws_buf_release(&txt);
+	ws_buf_release(&base);
+}
+
+/*
+ * Content -> file patterns.  A registry location with wildcards (Outlook's
+ * mail profiles: Profiles\* [001f6700]) is read at every value it matches;
+ * an Ini one at every section its name matches.
  */
 static void content_extract(struct oset_ctx *oc, const struct rule_node *content)
 {
 	struct rule_call c;
 	const char *filter = rule_attr(content, "filter");
-	int kind;
+	struct extract x = { oc, 0, NULL, 0, "* [*]", 0, NULL, NULL, NULL };
 
 	if (!filter || rule_call_parse(filter, &c) < 0)
 		return;
-	kind = !strcasecmp(c.fn, "ExtractDirectory") ? 2 :
-	       !strcasecmp(c.fn, "ExtractMultipleFiles") ? 1 : 0;
+	x.kind = !strcasecmp(c.fn, "ExtractDirectory") ? 2 :
+		 !strcasecmp(c.fn, "ExtractMultipleFiles") ? 1 : 0;
+	if (x.kind == 1 && c.nargs > 0 && c.args[0] && *c.args[0])
+		x.sep = c.args[0];
+	if (x.kind == 2 && c.nargs > 1 && c.args[1]) {
+		char *e;
+		unsigned long n = strtoul(c.args[1], &e, 10);
+
+		x.trim = *e || n > 64 ? 0 : (unsigned)n;
+	}
+	if (x.kind == 2 && c.nargs > 2 && c.args[2] && *c.args[2])
+		x.suffix = c.args[2];
 	for (const struct rule_node *os = content->first; os; os = os->next) {
 		if (os->tag != T_OBJECTSET)
 			continue;
 		for (const struct rule_node *pt = os->first; pt; pt = pt->next) {
 			struct ws_buf loc = WS_BUF_INIT;
-			struct extract_wild x = {
-				oc, kind, pattern_type(pt),
-				c.nargs > 0 && c.args[0] && kind == 1 ? c.args[0] : NULL, pt
-			};
 
+			x.type = pattern_type(pt);
+			x.pt = pt;
 			if (pt->tag != T_PATTERN ||
 			    rule_env_expand(oc->ev->env, pt->text, &loc, NULL, 0) < 0) {
 				ws_buf_release(&loc);
 				continue;
 			}
-			if (strchr(loc.buf, '*')) {
+			if (x.type == RULE_INI) {
+				extract_ini(&x, loc.buf);
+			} else if (strchr(loc.buf, '*')) {
 				if (x.type == RULE_REGISTRY &&
 				    rule_object_list(oc->ev, x.type, loc.buf, extract_each, &x) < 0)
 					comp_error(oc->sel, oc->comp, pt, oc->ev->reason.buf);
 			} else {
-				extract_loc(oc, kind, x.sep, x.type, loc.buf, pt);
+				extract_loc(&x, loc.buf);
 			}
 			ws_buf_release(&loc);
 		}
@@ -454,7 +591,10 @@ static void compile_objectset(struct oset_ctx *oc, const struct rule_node *os)
 			if (rule_eval_script(oc->ev, k->text, gen_add, &g) < 0)
 				comp_error(oc->sel, oc->comp, k, oc->ev->reason.buf);
 		} else if (k->tag == T_CONTENT) {
-			if (oc->kind == RULE_INCLUDE)
+			/* an exclude's content names what its include's left out
+			 * (ExtractDirectory's PatternSuffix: a profile's cache) */
+			if (oc->kind == RULE_INCLUDE || oc->kind == RULE_EXCLUDE ||
+			    oc->kind == RULE_UNCOND_EXCLUDE)
 				content_extract(oc, k);
 		}
 	}

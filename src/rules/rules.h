@@ -542,6 +542,13 @@ int rule_sel_add_object(const struct rule_sel *sel, size_t i,
  * walker may skip the whole subtree; 1 means it must look inside.
  */
 int rule_sel_dir(const struct rule_sel *sel, int type, const char *node);
+/*
+ * Is folder/key `node` with everything below it left out by a rule: an
+ * unconditionalExclude, or an exclude of an active component, covering the
+ * whole tree (no filter)?  1 yes.  Tells a subtree the rules decided to
+ * leave out from one no include reaches (both give rule_sel_dir 0).
+ */
+int rule_sel_dir_excluded(const struct rule_sel *sel, int type, const char *node);
 
 /*
  * Where to walk: the literal prefixes of every include pattern of the

@@ -150,6 +150,30 @@ int rule_object_list(struct rule_eval *ev, int type, const char *loc,
  * other types raw); appended to out. */
 void rule_reg_to_string(uint32_t type, const void *data, size_t len, struct ws_buf *out);
 
+/* ---- INI text and paths found in a source's content (rule_ini.c) ---- */
+/* Largest INI file read (GetStringContent, content filters): 1 MiB. */
+#define RULE_INI_MAX (1u << 20)
+/* An INI file's bytes as UTF-8 text: a UTF-8 byte order mark dropped, a
+ * UTF-16LE one (and its text) converted.  Always 0. */
+int rule_ini_text(const char *raw, size_t len, struct ws_buf *out);
+/* Call fn(arg, section, value, line) for every `key` (any case) of every
+ * section whose name matches `section` ('*' wildcards, any case), in file
+ * order.  Lines end at LF, CRLF or CR, the last one maybe at no end; a
+ * line with a NUL, a section without its ']' and comments (; #) are
+ * passed over.  Returns fn's first non-zero return, else 0. */
+int rule_ini_each(const char *text, size_t len, const char *section, const char *key,
+		  int (*fn)(void *arg, const char *section, const char *value, long line),
+		  void *arg);
+/* A path read from a source's content (a registry value, an INI key) ->
+ * the Windows path it names in `out` ('/' read as '\', drive letter upper
+ * case, no trailing '\'); a relative path is joined to `base` (NULL: not
+ * taken).  NULL when it is usable, else why not (a UNC path, '..', a
+ * drive-relative path, characters no Windows path holds ...), `out` empty. */
+const char *rule_content_path(const char *value, const char *base, struct ws_buf *out);
+/* Append `s` to `out` with the characters patterns give a meaning ([ ] ^ * ?)
+ * ^-escaped, so that the pattern names exactly that path. */
+void rule_escape_literal(const char *s, struct ws_buf *out);
+
 /* ---- include/exclude filters evaluated per object (rule_filter.c) ---- */
 enum rule_filter_kind {
 	FILT_NONE = 0,           /* no filter, or one that needs no object content */

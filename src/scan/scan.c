@@ -665,6 +665,7 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	s.prof = NULL;
 	s.user_label = "system";
 	user_skip_dirs(&s, profs, nprof, NULL);
+	scan_walk_skip_outside_dirs(&s);
 	if ((rc = scan_walk_run_pass(&s, sysenv, RULE_CTX_SYSTEM,
 			   (const struct rule_env *const *)envs, nchosen, -1, err)))
 		goto out;
@@ -710,6 +711,7 @@ out:
 	for (size_t i = 0; i < s.n_skip; i++)
 		free(s.skip_dirs[i]);
 	free(s.skip_dirs);
+	scan_walk_outside_free(&s);
 	rule_table_release(&s.rules);
 	ws_buf_release(&s.tmp_path);
 	ws_buf_release(&dom);

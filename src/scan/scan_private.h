@@ -70,6 +70,14 @@ struct scan {
 	/* host folders the current file pass must not enter */
 	char **skip_dirs;
 	size_t n_skip, a_skip;
+	/* paths a user pass decided outside profiles (open addressing,
+	 * power-of-two size; each string led by 'R' recorded or 'X' left out
+	 * by a rule) and host folders its rules left out there: the system
+	 * pass does not decide them again */
+	char **outside;
+	size_t outside_size, outside_used;
+	char **outside_dirs;
+	size_t n_outside_dirs, a_outside_dirs;
 
 	uint64_t objects;
 	uint64_t total_files, total_bytes; /* from the precount, 0 = unknown */
@@ -89,6 +97,8 @@ int scan_rule_index(struct scan *s, const struct rule_decision *d,
 int scan_walk_user_hive(struct scan *s, enum reg_hive_kind kind, int quiet,
 			struct reg_hive **out, struct ws_error *err);
 int scan_walk_under_dir(const char *path, const char *dir);
+void scan_walk_outside_free(struct scan *s);
+void scan_walk_skip_outside_dirs(struct scan *s);
 void scan_walk_skip_dir_add(struct scan *s, const char *host);
 void scan_walk_skip_dirs_clear(struct scan *s);
 int scan_walk_run_pass(struct scan *s, const struct rule_env *env, int context,

@@ -294,6 +294,141 @@ void scan_walk_skip_dirs_clear(struct scan *s)
 		scan_walk_skip_dir_add(s, s->o->exclude_host_dir);
 }
 
+/* ---- files a user's rules select outside the user's profile ---------- */
+
+/* Is a Windows path inside the profile folder (as NTFS compares names)? */
+static int in_profile(const char *path, const char *profile)
+{
+	size_t pl = strlen(profile);
+
+	return !ws_name_ncasecmp(path, strnlen(path, pl), profile, pl) &&
+	       (path[pl] == '\\' || !path[pl]);
+}
+
+static uint64_t path_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of `path` in the set: the walker gives a file the same name
+ * however a pattern reached it, so names compare exactly. */
+static char **outside_slot(const struct scan *s, const char *path)
+{
+	size_t i = (size_t)path_hash(path) & (s->outside_size - 1);
+
+	while (s->outside[i] && strcmp(s->outside[i] + 1, path))
+		i = (i + 1) & (s->outside_size - 1);
+	return &s->outside[i];
+}
+
+/* The mark of a path decided by a user pass ('R' or 'X'), 0 if none. */
+static char outside_mark(const struct scan *s, const char *path)
+{
+	char **slot;
+
+	if (!s->outside_size)
+		return 0;
+	slot = outside_slot(s, path);
+	return *slot ? (*slot)[0] : 0;
+}
+
+static void outside_set(struct scan *s, const char *path, char mark)
+{
+	char **slot;
+
+	if ((s->outside_used + 1) * 2 > s->outside_size) {
+		char **old = s->outside;
+		size_t n = s->outside_size;
+
+		s->outside_size = n ? n * 2 : 256;
+		s->outside = ws_xcalloc(s->outside_size, sizeof(*s->outside));
+		for (size_t i = 0; i < n; i++)
+			if (old[i])
+				*outside_slot(s, old[i] + 1) = old[i];
+		free(old);
+	}
+	slot = outside_slot(s, path);
+	if (*slot) {
+		(*slot)[0] = mark;
+		return;
+	}
+	*slot = ws_xasprintf("%c%s", mark, path);
+	s->outside_used++;
+}
+
+void scan_walk_outside_free(struct scan *s)
+{
+	for (size_t i = 0; i < s->outside_size; i++)
+		free(s->outside[i]);
+	free(s->outside);
+	s->outside = NULL;
+	s->outside_size = s->outside_used = 0;
+	for (size_t i = 0; i < s->n_outside_dirs; i++)
+		free(s->outside_dirs[i]);
+	free(s->outside_dirs);
+	s->outside_dirs = NULL;
+	s->n_outside_dirs = s->a_outside_dirs = 0;
+}
+
+void scan_walk_skip_outside_dirs(struct scan *s)
+{
+	for (size_t i = 0; i < s->n_outside_dirs; i++)
+		scan_walk_skip_dir_add(s, s->outside_dirs[i]);
+}
+
+/* Is this walked object one a user pass decides outside the profile? */
+static int user_outside(const struct scan *s, const char *win_path)
+{
+	return s->prof && !s->counting && !in_profile(win_path, s->prof->win_path);
+}
+
+/* A user pass's rules leave out a file or subtree outside the profile (a
+ * cache of a Firefox profile that profiles.ini keeps on C:): the system
+ * pass must not take it by other rules (the documents finder). */
+static void outside_left_out(struct scan *s, const struct vol_entry *e, int dir)
+{
+	if (!user_outside(s, e->win_path))
+		return;
+	if (dir) {
+		if (rule_sel_dir_excluded(s->sel, RULE_FILE, e->win_path)) {
+			WS_ALLOC_GROW(s->outside_dirs, s->n_outside_dirs + 1, s->a_outside_dirs);
+			s->outside_dirs[s->n_outside_dirs++] = ws_xstrdup(e->host_path);
+		}
+	} else if (outside_mark(s, e->win_path) != 'R') {
+		outside_set(s, e->win_path, 'X');
+	}
+}
+
+/*
+ * Who a selected object belongs to.  A user pass walks only that user's
+ * profile and what lies outside every profile (other profiles are skipped
+ * dirs); what a user's rules select outside the profile (a Firefox profile
+ * that profiles.ini keeps in C:\FirefoxProfiles or on D:, an admin's
+ * user-context rule naming D:\Projects) is data outside profiles: recorded
+ * once for the device as the system's, so that apply places it where it
+ * was (a user's file outside the profile could not be placed).  -1: not to
+ * be recorded (an earlier user pass did, or, in the system pass, a user
+ * pass's rules decided it).
+ */
+static int record_owner(struct scan *s, const char *win_path, uint32_t *owner)
+{
+	*owner = s->user;
+	if (s->prof) {
+		if (in_profile(win_path, s->prof->win_path))
+			return 0;
+		*owner = STORE_SYSTEM;
+		if (outside_mark(s, win_path) == 'R')
+			return -1;
+		outside_set(s, win_path, 'R');
+		return 0;
+	}
+	return outside_mark(s, win_path) ? -1 : 0;
+}
+
 static long long vol_reader(void *ctx, void *buf, size_t n, struct ws_error *err)
 {
 	return vol_file_read(ctx, buf, n, err);
@@ -306,12 +441,14 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 	struct store_file f = { 0 };
 	struct ws_error fe;
 	struct vol_file *vf = NULL;
-	uint32_t ri;
+	uint32_t ri, owner;
 	int rc, fd = -1;
 
+	if (record_owner(s, e->win_path, &owner) < 0)
+		return WS_OK;
 	if ((rc = scan_rule_index(s, d, &ri, err)))
 		return rc;
-	f.user = s->user;
+	f.user = owner;
 	f.path = e->win_path;
 	f.size = e->size;
 	f.attributes = e->attributes;
@@ -366,7 +503,7 @@ static int add_file_record(struct scan *s, const struct vol_entry *e,
 recorded:
 	if (s->o->on_file && !(flags & STORE_FILE_DIR)) {
 		struct scan_file_event ev = { s->res->device, e->win_path, e->size,
-					      s->user,
+					      owner,
 					      !!(flags & STORE_FILE_NOT_CAPTURED) };
 		s->o->on_file(s->o->on_file_ctx, &ev);
 	}
@@ -432,8 +569,10 @@ static int file_visit_entry(const struct vol_entry *e, struct scan *s,
 		if (e->loop || e->other_device)
 			return VOL_WALK_SKIP;
 		if (e->depth > 0 &&
-		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path))
+		    !rule_sel_dir(s->sel, RULE_FILE, e->win_path)) {
+			outside_left_out(s, e, 1);
 			return VOL_WALK_SKIP;
+		}
 		if (!s->counting && e->depth > 0 &&
 		    sel_entry(s, e, 1, &d)) {
 			rc = add_file_record(s, e, STORE_FILE_DIR, &d, err);
@@ -442,8 +581,11 @@ static int file_visit_entry(const struct vol_entry *e, struct scan *s,
 		}
 		return VOL_WALK_CONTINUE;
 	case VOL_ENT_FILE:
-		if (!sel_entry(s, e, 0, &d))
+		if (!sel_entry(s, e, 0, &d)) {
+			if (d.kind == RULE_EXCLUDE || d.kind == RULE_UNCOND_EXCLUDE)
+				outside_left_out(s, e, 0);
 			return VOL_WALK_CONTINUE;
+		}
 		if (s->counting) {
 			s->total_files++;
 			s->total_bytes += e->size;
