@@ -475,6 +475,9 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if ((rc = rules_cleanup(&a, err)))
 		goto out;
 	store_catalog_totals(a.cat, &all_records, &all_bytes);
+	/* the next files' content is read, checked and decompressed on the
+	 * other threads while this one writes (a dry run reads none) */
+	store_catalog_ahead(a.cat, !o->dry_run);
 	for (;;) {
 		if (o->cancel && *o->cancel) {
 			/* between entries: each one done is journaled whole */
@@ -506,6 +509,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 			ws_progress_emit(o->progress, &ev);
 		}
 	}
+	store_catalog_ahead(a.cat, 0);
 	if ((rc = arules_add_objects(a.rules, rules_add_value, &a, rules_uname, rules_counts, err)))
 		goto out;
 	compat_report(&a);

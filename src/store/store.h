@@ -429,6 +429,20 @@ int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err);
 void store_catalog_rewind(struct store_catalog *cat);
 
+/*
+ * Decode ahead (on = 1): store_catalog_next reads records ahead of the
+ * caller (a few hundred, about 16 MiB of content) and worker threads (the
+ * store's threads less one; with one thread nothing changes) read, check
+ * and decompress the content of the small files among them, so that
+ * store_catalog_read_file(_cb) of the record last returned finds it ready.
+ * Records, errors and content are the same, in the same order, as without:
+ * a damaged chunk is reported by the read of its file, naming it.  Turn it
+ * on before the first record or just after a rewind; on = 0 (or
+ * store_catalog_free) stops the threads.  A read of another file than the
+ * record last returned is served as usual.
+ */
+void store_catalog_ahead(struct store_catalog *cat, int on);
+
 /* Pack id (32 hex) of entry `pack` of the catalog's pack table, or NULL. */
 const char *store_catalog_pack_id(const struct store_catalog *cat,
 				  uint32_t pack);

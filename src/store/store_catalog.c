@@ -88,6 +88,7 @@ struct store_catalog {
 	struct store_chunk_ref *chunks;
 	size_t alloc_chunks;
 	unsigned char *value_data;
+	struct store_ahead *ahead;       /* store_catalog_ahead, or NULL */
 };
 
 static int cat_read_at(struct store_catalog *cat, void *buf, size_t len,
@@ -429,6 +430,7 @@ void store_catalog_free(struct store_catalog *cat)
 {
 	if (!cat)
 		return;
+	store_ahead_free(cat->ahead);
 	if (cat->fd >= 0)
 		close(cat->fd);
 	ws_buf_release(&cat->rel);
@@ -557,6 +559,8 @@ void store_catalog_rewind(struct store_catalog *cat)
 	uint64_t dummy;
 	unsigned char h[5];
 
+	if (cat->ahead)
+		store_ahead_reset(cat->ahead);
 	/* Body frames start right after the head frame. */
 	if (cat_read_at(cat, h, 5, CAT_HEAD_LEN) == 0) {
 		dummy = ws_get_u32le(h);
@@ -641,7 +645,27 @@ static int decode_record(struct store_catalog *cat, unsigned type,
 	return WS_OK;
 }
 
+void store_catalog_ahead(struct store_catalog *cat, int on)
+{
+	if (!on || cat->st->threads < 2) {
+		/* records read ahead are lost: only before the first, or with
+		 * a rewind after */
+		store_ahead_free(cat->ahead);
+		cat->ahead = NULL;
+	} else if (!cat->ahead) {
+		cat->ahead = store_ahead_new(cat, cat->st);
+	}
+}
+
 int store_catalog_next(struct store_catalog *cat, struct store_record *rec,
+		       struct ws_error *err)
+{
+	if (cat->ahead)
+		return store_ahead_next(cat->ahead, rec, err);
+	return store_cat_next_raw(cat, rec, err);
+}
+
+int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err)
 {
 	pool_clear(&cat->rec_pool);
@@ -748,9 +772,14 @@ static void rdec_one(void *ctx, size_t i, struct store_zctx *z)
 	store_pack_read_blob_z(d->st, d->p[i], d->e[i], z, &d->out[i], &d->err[i]);
 }
 
+int store_cat_pack_loaded(const struct store_catalog *cat, uint32_t pack)
+{
+	return pack < cat->n_packs && cat->pack_ptrs[pack] && cat->pack_ptrs[pack]->loaded;
+}
+
 /* Resolve chunk i of file to its pack and index entry (caller's thread:
  * loads indexes, opens the pack file). */
-static int chunk_entry(struct store_catalog *cat, const struct store_file *file,
+int store_cat_chunk_entry(struct store_catalog *cat, const struct store_file *file,
 		       size_t i, struct store_pack **pp,
 		       const struct store_ix_entry **ep, struct ws_error *err)
 {
@@ -802,7 +831,7 @@ static int read_file_parallel(struct store_catalog *cat,
 		       (!n || bytes + file->chunks[base + n].raw_len <= STORE_PIPE_BYTES)) {
 			ws_buf_reset(&d.out[n]);
 			bytes += file->chunks[base + n].raw_len;
-			rc = chunk_entry(cat, file, base + n, &d.p[n], &d.e[n], err);
+			rc = store_cat_chunk_entry(cat, file, base + n, &d.p[n], &d.e[n], err);
 			n++;
 		}
 		if (rc)
@@ -837,6 +866,11 @@ int store_catalog_read_file_cb(struct store_catalog *cat,
 	struct ws_buf chunk = WS_BUF_INIT;
 	int rc = WS_OK;
 
+	if (cat->ahead && store_ahead_read(cat->ahead, file, fn, ctx, &rc, err)) {
+		if (rc && err && err->code == WS_OK)
+			ws_error_set(err, rc, file->path, "reading stopped");
+		return rc;
+	}
 	if (file->n_chunks > 1 && cat->st->threads > 1) {
 		rc = read_file_parallel(cat, file, fn, ctx, err);
 		if (rc && err && err->code == WS_OK)

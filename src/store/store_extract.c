@@ -329,6 +329,8 @@ int store_extract(struct store_catalog *cat,
 	if ((rc = ws_root_open(opts->dest, 0, &x.root, err)))
 		return rc;
 	store_catalog_rewind(cat);
+	/* the next files' content decoded on the other threads meanwhile */
+	store_catalog_ahead(cat, 1);
 	store_catalog_totals(cat, &all_records, &all_bytes);
 	if (opts->n_include || opts->n_exclude)
 		all_bytes = 0;          /* a part: its size is not known beforehand */
@@ -367,6 +369,7 @@ int store_extract(struct store_catalog *cat,
 						rec.u.file.path };
 		ws_progress_emit(opts->progress, &ev);
 	}
+	store_catalog_ahead(cat, 0);
 	chain_cut(&x, 0);
 	ws_root_free(x.root);
 	if (rc)

@@ -357,6 +357,34 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 int store_cat_list_ids(struct store *st, char ***ids, size_t *n,
 		       struct ws_error *err);
 size_t store_cat_n_packs(const struct store_catalog *cat);
+/* The reader itself (store_catalog_next without reading ahead). */
+int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
+		       struct ws_error *err);
+/* 1 when the catalog's pack `pack` is found and its index loaded. */
+int store_cat_pack_loaded(const struct store_catalog *cat, uint32_t pack);
+/* Chunk i of file: its pack (file open) and index entry; the caller's
+ * thread (loads indexes, opens pack files).  Damage -> WS_E_CORRUPT. */
+int store_cat_chunk_entry(struct store_catalog *cat, const struct store_file *file,
+			  size_t i, struct store_pack **pp,
+			  const struct store_ix_entry **ep, struct ws_error *err);
+
+/*
+ * store_ahead.c: records read ahead of the caller into a ring, small
+ * files' content decoded on worker threads (store_catalog_ahead).
+ * _next hands out the next record (same records and errors as
+ * store_cat_next_raw); _read delivers the content of the record last
+ * handed out: returns 0 when it has none (the caller reads as usual), 1
+ * with *rc the read's status.  _reset forgets what was read ahead.
+ */
+struct store_ahead;
+struct store_ahead *store_ahead_new(struct store_catalog *cat, struct store *st);
+void store_ahead_free(struct store_ahead *ah);
+void store_ahead_reset(struct store_ahead *ah);
+int store_ahead_next(struct store_ahead *ah, struct store_record *rec,
+		     struct ws_error *err);
+int store_ahead_read(struct store_ahead *ah, const struct store_file *file,
+		     store_data_fn fn, void *ctx, int *rc, struct ws_error *err);
+
 /* The trailer's counts of a loaded catalog (for the listing). */
 const struct store_trailer *store_cat_trailer(const struct store_catalog *cat);
 

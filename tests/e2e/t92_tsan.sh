@@ -4,7 +4,8 @@
 # the thread pool and the fleet scan), then every command that runs on
 # several threads, each with more threads than the machine has cores: a
 # scan's worker pipeline (read, chunk, hash, compress, pack), verify
-# --deep, apply, a fleet scan and a fleet apply with --jobs.  A
+# --deep, apply and extract (files decoded ahead on other threads), a
+# fleet scan and a fleet apply with --jobs.  A
 # data race or a lock-order inversion fails the test (TSAN exit code 66);
 # so does any command failing.
 set -euo pipefail
@@ -17,7 +18,7 @@ printf 'int main(void) { return 0; }\n' > "$tmp/probe.c"
 cc -fsanitize=thread -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1 && "$tmp/probe" ||
   skip "the compiler cannot build or run ThreadSanitizer programs here"
 
-units=(unit_util_test_wave unit_scan_test_fleet)
+units=(unit_util_test_wave unit_scan_test_fleet unit_store_test_ahead)
 cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DWS_TSAN=ON \
   > "$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log" >&2; fail "configure failed"; }
 cmake --build "$out" -j2 --target winstate wsfixture "${units[@]}" > "$tmp/build.log" 2>&1 ||
@@ -53,6 +54,7 @@ for d in 1 2 3; do
   run "$F" --out "$tmp/t$d" --kind target --seed "$d"
 done
 run "$W" apply --threads 4 --allow-plain-target --store "$tmp/st" --device TSAN-A --target "$tmp/t1"
+run "$W" extract --store "$tmp/st" --device TSAN-A --to "$tmp/x"
 printf 'target,device\n%s,TSAN-B\n%s,TSAN-C\n' "$tmp/t2" "$tmp/t3" > "$tmp/targets.csv"
 run "$W" apply --inventory "$tmp/targets.csv" --jobs 2 --allow-plain-target --store "$tmp/fleet"
 pass
