@@ -232,6 +232,20 @@ void store_blob_encode(const struct store *st, struct store_zctx *z,
 
 	if (compress < 0)
 		compress = store_blob_compressible(z, data, len);
+	/* A plain store's zstd blob is compressed in place, after its flags
+	 * byte: no copy of the payload. */
+	if (compress && !st->write_v1 && !st->encrypted) {
+		size_t at = out->len;
+
+		ws_buf_grow(out, 1 + ZSTD_compressBound(len));
+		ws_buf_add_u8(out, STORE_BLOB_ZSTD);
+		plen = zstd_into(z, data, len, STORE_ZSTD_LEVEL, out);
+		if (plen && plen < len)
+			return;
+		ws_buf_setlen(out, at);
+		plen = len;
+		compress = 0;
+	}
 	/* The raw fallback stays: incompressible chunks cost one byte. */
 	if (compress && st->write_v1)
 		store_deflate(data, len, STORE_ZLIB_LEVEL, &c);

@@ -27,22 +27,30 @@ struct dd_slot {
 };
 
 /*
- * The pipeline (st->threads > 1).  The caller's thread reads and cuts files
- * and submits chunks; workers hash them, look them up in the dedup table
- * and compress the new ones; the caller's thread retires chunks in
- * submission order (dedup insert, pack append) and emits each file's record
- * once its chunks are retired, so packs and catalogs come out as a
- * single-threaded writer would write them.  Chunks in flight are bounded
- * in number and bytes, so memory does not grow with the profile.
+ * The pipeline (st->threads > 1), three roles:
+ * - the caller's thread reads and cuts files and queues their chunks,
+ *   copied into one ring of bytes (no allocation per chunk);
+ * - workers hash chunks, look them up in the dedup table and compress the
+ *   new ones; the caller's thread takes queued chunks too while it waits;
+ * - one writer thread retires chunks in queue order (dedup insert, pack
+ *   append) and emits each file's record once its chunks are retired, so
+ *   packs and catalogs come out as a single-threaded writer writes them,
+ *   whatever the threads' timing.
+ * Chunks in flight are bounded in number and bytes, so memory does not grow
+ * with the profile.  Everything below the mutex is named in each field's
+ * comment; the writer thread owns the packs, the dedup table's inserts, the
+ * catalog and the stats while the pipeline runs, and hands them back to the
+ * caller's thread on a drain (every queued chunk and file retired).
  */
 #define PIPE_JOBS 64u                 /* chunks in flight */
 #define PIPE_FILES 1024u              /* file records waiting for their chunks */
-#define PIPE_BYTES STORE_PIPE_BYTES   /* plain bytes in flight */
+#define PIPE_BYTES STORE_PIPE_BYTES   /* the byte ring: plain bytes in flight */
 
 enum { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
 
 struct wjob {
-	unsigned char *data;          /* owned copy of the chunk */
+	uint64_t start, end;          /* its bytes in the byte ring (positions
+					 that only grow; start % PIPE_BYTES) */
 	size_t len;
 	int compress;
 	int state;                    /* under the mutex */
@@ -53,13 +61,16 @@ struct wjob {
 	struct ws_buf blob;           /* encoded by the worker unless known */
 };
 
+struct prev_file;
+
 struct wfile {
 	struct store_file meta;       /* path owned */
-	struct store_chunk_ref *refs;
+	struct store_chunk_ref *refs; /* grown and filled under the mutex */
 	size_t n_refs, a_refs, n_done;
 	uint64_t size;
-	int sealed;                   /* every chunk submitted */
-	int dropped;                  /* read error: no record */
+	const struct prev_file *prev; /* unchanged: its previous chunks */
+	int sealed;                   /* every chunk submitted (mutex) */
+	int dropped;                  /* read error: no record (mutex) */
 };
 
 struct wpipe;
@@ -72,14 +83,22 @@ struct wworker {
 
 struct wpipe {
 	pthread_mutex_t mu;
-	pthread_cond_t work, done;    /* a job queued / a job done */
+	pthread_cond_t work;          /* a job queued (workers) */
+	pthread_cond_t done;          /* a job done or a file sealed (writer) */
+	pthread_cond_t freed;         /* a job retired or a file emitted (caller) */
 	struct wworker *workers;
 	size_t n_workers;
+	pthread_t writer;
+	int writer_started;
 	struct wjob ring[PIPE_JOBS];
 	uint64_t head, take, tail;    /* next to retire, to take, free slot */
-	size_t inflight;              /* plain bytes queued or in work */
+	unsigned char *bytes;         /* the byte ring, PIPE_BYTES */
+	uint64_t bput, bget;          /* next free position, oldest in use */
 	struct wfile files[PIPE_FILES];
 	uint64_t fhead, ftail;
+	int busy;                     /* the writer retires outside the mutex */
+	int failed;                   /* the writer's first failure code and */
+	struct ws_error fail_err;     /* error, for the caller (mutex) */
 	int stop;
 };
 
@@ -420,13 +439,18 @@ static const struct prev_file *prev_unchanged(struct store_writer *w,
 	if (!pf || pf->size != meta->size || pf->written_ft != meta->written_ft ||
 	    pf->created_ft != meta->created_ft)
 		return NULL;
-	for (size_t i = 0; i < pf->n; i++) {
+	/* the writer thread inserts into the table meanwhile */
+	if (w->pipe)
+		pthread_mutex_lock(&w->pipe->mu);
+	for (size_t i = 0; i < pf->n && pf; i++) {
 		const struct prev_chunk *c = &w->prev_chunks[pf->first + i];
 		struct dd_slot *s = w->dd_cap ? dd_find(w, c->hash) : NULL;
 
 		if (!s || !s->p || s->raw_len != c->raw_len)
-			return NULL;
+			pf = NULL;
 	}
+	if (w->pipe)
+		pthread_mutex_unlock(&w->pipe->mu);
 	return pf;
 }
 
@@ -690,12 +714,14 @@ static int pack_write_failed(struct store_writer *w, int rc, struct ws_error *er
 }
 
 /*
- * Reference or store one hashed chunk (ref->hash set).  `blob`: its encoded
- * form made by a worker, or NULL to encode it here when it is new.
+ * Reference or store one hashed chunk (ref->hash set).  `blob_in`: its
+ * encoded form made by a worker (read, not taken), or NULL or empty to
+ * encode it here with `z` when it is new.
  */
-static int store_chunk_hashed(struct store_writer *w, const unsigned char *data,
-			      size_t len, int compress, struct ws_buf *blob_in,
-			      struct store_chunk_ref *ref, struct ws_error *err)
+static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
+			      const unsigned char *data, size_t len, int compress,
+			      const struct ws_buf *blob_in, struct store_chunk_ref *ref,
+			      struct ws_error *err)
 {
 	struct store *st = w->st;
 	struct dd_slot *s;
@@ -717,31 +743,30 @@ static int store_chunk_hashed(struct store_writer *w, const unsigned char *data,
 		w->pw_pack = store_pack_add(st, store_packw_id(w->pw));
 		w->pw_pack->v2 = store_packw_v2(w->pw);
 	}
-	struct ws_buf blob = WS_BUF_INIT;
+	struct ws_buf own = WS_BUF_INIT;
+	const struct ws_buf *blob = blob_in;
 	struct store_ix_entry *e;
 	uint64_t off;
 
-	if (blob_in && blob_in->len) {
-		blob = *blob_in; /* taken over */
-		ws_buf_init(blob_in);
-	} else {
-		store_blob_encode(st, &st->z, ref->hash, data, len, compress, &blob);
+	if (!blob || !blob->len) {
+		store_blob_encode(st, z, ref->hash, data, len, compress, &own);
+		blob = &own;
 	}
-	rc = store_packw_add(w->pw, ref->hash, blob.buf, blob.len, &off, err);
+	rc = store_packw_add(w->pw, ref->hash, blob->buf, blob->len, &off, err);
 	if (rc) {
-		ws_buf_release(&blob);
+		ws_buf_release(&own);
 		return pack_write_failed(w, rc, err);
 	}
 	WS_ALLOC_GROW(w->pix, w->n_pix + 1, w->a_pix);
 	e = &w->pix[w->n_pix++];
 	memcpy(e->hash, ref->hash, STORE_HASH_LEN);
 	e->off = off;
-	e->stored_len = (uint32_t)blob.len;
+	e->stored_len = (uint32_t)blob->len;
 	e->raw_len = (uint32_t)len;
 	w->stats.chunks_new++;
 	w->stats.bytes_new += len;
-	w->stats.bytes_written += blob.len;
-	ws_buf_release(&blob);
+	w->stats.bytes_written += blob->len;
+	ws_buf_release(&own);
 	dd_insert(w, ref->hash, w->pw_pack, (uint32_t)len);
 	ref->pack = (uint32_t)pack_no(w, w->pw_pack);
 	if (store_packw_size(w->pw) >= st->pack_size)
@@ -756,7 +781,7 @@ static int store_chunk(struct store_writer *w, const unsigned char *data,
 	if (w->failed)
 		return failed_rc(w, err);
 	store_content_hash(w->st, data, len, ref->hash);
-	return store_chunk_hashed(w, data, len, compress, NULL, ref, err);
+	return store_chunk_hashed(w, &w->st->z, data, len, compress, NULL, ref, err);
 }
 
 static int add_file_record(struct store_writer *w, const struct store_file *meta,
@@ -791,46 +816,205 @@ static int check_file_meta(const struct store_file *meta, int has_content,
 /* ---------------------------------------------------------------------- */
 /* Pipeline                                                               */
 
+/* Chunks never wrap around the byte ring's end: any chunk fits once the
+ * ring is empty. */
+_Static_assert(PIPE_BYTES >= 2u * STORE_CHUNK_MAX, "byte ring too small");
+
+static unsigned char *job_data(const struct wpipe *p, const struct wjob *j)
+{
+	return p->bytes + j->start % PIPE_BYTES;
+}
+
+/* Where `len` bytes go in the byte ring, or UINT64_MAX while it has no room
+ * (mutex held). */
+static uint64_t ring_place(const struct wpipe *p, size_t len)
+{
+	uint64_t pos = p->bput, off = pos % PIPE_BYTES;
+
+	if (off + len > PIPE_BYTES)
+		pos += PIPE_BYTES - off; /* skip the end: never wrap */
+	return pos + len - p->bget <= PIPE_BYTES ? pos : UINT64_MAX;
+}
+
+/* The writer's first failure (mutex held). */
+static void pipe_fail_locked(struct wpipe *p, int rc, const struct ws_error *e)
+{
+	if (!p->failed) {
+		p->failed = rc;
+		p->fail_err = *e;
+	}
+}
+
+/* Its code and error for the caller's thread (mutex held). */
+static int pipe_failed_locked(struct wpipe *p, struct ws_error *err)
+{
+	if (p->failed && err)
+		*err = p->fail_err;
+	return p->failed;
+}
+
+/* Whether the writer failed, as the caller's thread may see it. */
+static int caller_failed(struct store_writer *w)
+{
+	int f;
+
+	if (!w->pipe)
+		return w->failed;
+	pthread_mutex_lock(&w->pipe->mu);
+	f = w->pipe->failed;
+	pthread_mutex_unlock(&w->pipe->mu);
+	return f;
+}
+
 /* Hash, look up, compress: what a worker does to a taken job. */
 static void job_work(struct store_writer *w, struct wjob *j, struct store_zctx *z)
 {
 	struct wpipe *p = w->pipe;
+	const unsigned char *data = job_data(p, j);
 	struct dd_slot *s;
 
-	store_content_hash(w->st, j->data, j->len, j->hash);
+	store_content_hash(w->st, data, j->len, j->hash);
 	pthread_mutex_lock(&p->mu);
 	j->known = w->dd_cap && (s = dd_find(w, j->hash))->p && s->raw_len == j->len;
 	pthread_mutex_unlock(&p->mu);
 	/* A chunk already stored is not compressed again; two equal new
 	 * chunks in flight are both compressed and the second is dropped. */
 	if (!j->known)
-		store_blob_encode(w->st, z, j->hash, j->data, j->len, j->compress,
-				  &j->blob);
+		store_blob_encode(w->st, z, j->hash, data, j->len, j->compress, &j->blob);
+}
+
+/* Take the oldest queued job and work on it (mutex held, released while
+ * working). */
+static void take_and_work(struct store_writer *w, struct store_zctx *z)
+{
+	struct wpipe *p = w->pipe;
+	struct wjob *j = &p->ring[p->take++ % PIPE_JOBS];
+
+	j->state = JOB_TAKEN;
+	pthread_mutex_unlock(&p->mu);
+	job_work(w, j, z);
+	pthread_mutex_lock(&p->mu);
+	j->state = JOB_DONE;
+	pthread_cond_signal(&p->done);
 }
 
 static void *pipe_worker(void *arg)
 {
 	struct wworker *me = arg;
-	struct store_writer *w = me->w;
-	struct wpipe *p = w->pipe;
+	struct wpipe *p = me->w->pipe;
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		struct wjob *j;
-
 		while (!p->stop && p->take == p->tail)
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->stop)
 			break;
-		j = &p->ring[p->take++ % PIPE_JOBS];
-		j->state = JOB_TAKEN;
-		pthread_mutex_unlock(&p->mu);
-		job_work(w, j, &me->z);
-		pthread_mutex_lock(&p->mu);
-		j->state = JOB_DONE;
-		pthread_cond_broadcast(&p->done);
+		take_and_work(me->w, &me->z);
 	}
 	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The caller's thread waits for the writer: it works on a queued job when
+ * there is one, else sleeps until something is retired (mutex held). */
+static void caller_help_or_wait(struct store_writer *w)
+{
+	struct wpipe *p = w->pipe;
+
+	if (p->take < p->tail)
+		take_and_work(w, &w->st->z);
+	else
+		pthread_cond_wait(&p->freed, &p->mu);
+}
+
+/* Writer: store the oldest job's chunk (mutex held, released while the
+ * pack is written). */
+static void writer_retire(struct store_writer *w, struct store_zctx *z)
+{
+	struct wpipe *p = w->pipe;
+	struct wjob *j = &p->ring[p->head % PIPE_JOBS];
+	struct wfile *f = &p->files[j->file % PIPE_FILES];
+	struct store_chunk_ref ref;
+	struct ws_error e;
+	int dropped = f->dropped, rc = WS_OK;
+
+	p->busy = 1;
+	pthread_mutex_unlock(&p->mu);
+	ws_error_clear(&e);
+	memset(&ref, 0, sizeof(ref));
+	memcpy(ref.hash, j->hash, STORE_HASH_LEN);
+	if (!dropped) {
+		rc = store_chunk_hashed(w, z, job_data(p, j), j->len, j->compress,
+					&j->blob, &ref, &e);
+		if (rc && !w->fail_err.code)
+			w->fail_err = e;
+	}
+	ws_buf_release(&j->blob);
+	pthread_mutex_lock(&p->mu);
+	if (!dropped)
+		f->refs[j->ref] = ref;
+	if (rc) {
+		f->dropped = 1; /* the scan cannot be committed any more */
+		pipe_fail_locked(p, rc, &e);
+	}
+	f->n_done++;
+	p->bget = j->end;
+	p->head++;
+	p->busy = 0;
+	pthread_cond_broadcast(&p->freed);
+}
+
+/* Writer: the record of the oldest file, whose chunks are all retired
+ * (mutex held, released while the catalog is written). */
+static void writer_emit(struct store_writer *w)
+{
+	struct wpipe *p = w->pipe;
+	struct wfile *f = &p->files[p->fhead % PIPE_FILES];
+	struct ws_error e;
+	int rc = WS_OK, skip = f->dropped || p->failed;
+
+	p->busy = 1;
+	pthread_mutex_unlock(&p->mu);
+	ws_error_clear(&e);
+	if (!skip && f->prev) {
+		WS_ALLOC_GROW(f->refs, f->prev->n, f->a_refs);
+		prev_refs(w, f->prev, f->refs);
+		f->n_refs = f->prev->n;
+	}
+	if (!skip)
+		rc = add_file_record(w, &f->meta, f->size, f->refs, f->n_refs, &e);
+	if (rc && !w->fail_err.code)
+		w->fail_err = e;
+	free((char *)f->meta.path);
+	free(f->refs);
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_lock(&p->mu);
+	if (rc)
+		pipe_fail_locked(p, rc, &e);
+	p->fhead++;
+	p->busy = 0;
+	pthread_cond_broadcast(&p->freed);
+}
+
+static void *pipe_writer(void *arg)
+{
+	struct store_writer *w = arg;
+	struct wpipe *p = w->pipe;
+	struct store_zctx z = { 0 };
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		struct wfile *f = &p->files[p->fhead % PIPE_FILES];
+
+		if (p->fhead < p->ftail && f->sealed && f->n_done == f->n_refs)
+			writer_emit(w);
+		else if (p->head < p->tail && p->ring[p->head % PIPE_JOBS].state == JOB_DONE)
+			writer_retire(w, &z);
+		else
+			pthread_cond_wait(&p->done, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	store_zctx_release(&z);
 	return NULL;
 }
 
@@ -843,30 +1027,33 @@ static void pipe_free(struct store_writer *w)
 	pthread_mutex_lock(&p->mu);
 	p->stop = 1;
 	pthread_cond_broadcast(&p->work);
+	pthread_cond_broadcast(&p->done);
 	pthread_mutex_unlock(&p->mu);
 	for (size_t i = 0; i < p->n_workers; i++) {
 		if (p->workers[i].started)
 			pthread_join(p->workers[i].th, NULL);
 		store_zctx_release(&p->workers[i].z);
 	}
-	for (uint64_t i = p->head; i < p->tail; i++) {
-		free(p->ring[i % PIPE_JOBS].data);
+	if (p->writer_started)
+		pthread_join(p->writer, NULL);
+	for (uint64_t i = p->head; i < p->tail; i++)
 		ws_buf_release(&p->ring[i % PIPE_JOBS].blob);
-	}
 	for (uint64_t i = p->fhead; i < p->ftail; i++) {
 		free((char *)p->files[i % PIPE_FILES].meta.path);
 		free(p->files[i % PIPE_FILES].refs);
 	}
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->mu);
+	free(p->bytes);
 	free(p->workers);
 	free(p);
 	w->pipe = NULL;
 }
 
-/* Start n workers; without them (n < 2, or no thread could start) the
- * writer stays single-threaded. */
+/* Start n workers and the writer thread; without them (n < 2, or a thread
+ * could not start) the writer stays single-threaded. */
 static void pipe_start(struct store_writer *w, unsigned n)
 {
 	struct wpipe *p;
@@ -877,207 +1064,128 @@ static void pipe_start(struct store_writer *w, unsigned n)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	for (size_t i = 0; i < PIPE_JOBS; i++)
+		ws_buf_init(&p->ring[i].blob);
+	p->bytes = ws_xmalloc(PIPE_BYTES);
 	p->workers = ws_xcalloc(n, sizeof(*p->workers));
 	p->n_workers = n;
 	w->pipe = p;
+	p->writer_started = pthread_create(&p->writer, NULL, pipe_writer, w) == 0;
 	for (unsigned i = 0; i < n; i++) {
 		p->workers[i].w = w;
 		p->workers[i].started =
 			pthread_create(&p->workers[i].th, NULL, pipe_worker, &p->workers[i]) == 0;
 	}
-	if (!p->workers[0].started)
+	if (!p->workers[0].started || !p->writer_started)
 		pipe_free(w);
 }
 
-/* Emit the records of the files at the front whose chunks are all retired. */
-static int pipe_emit_files(struct store_writer *w, struct ws_error *err)
-{
-	struct wpipe *p = w->pipe;
-	int rc = WS_OK;
-
-	while (p->fhead < p->ftail) {
-		struct wfile *f = &p->files[p->fhead % PIPE_FILES];
-
-		if (!f->sealed || f->n_done < f->n_refs)
-			break;
-		if (!f->dropped && !rc)
-			rc = add_file_record(w, &f->meta, f->size, f->refs, f->n_refs, err);
-		free((char *)f->meta.path);
-		free(f->refs);
-		memset(f, 0, sizeof(*f));
-		p->fhead++;
-	}
-	return rc;
-}
-
-/*
- * Retire the oldest job, waiting for it; while it is not done the caller's
- * thread works on a queued job itself.  The first error is returned, but
- * the job is consumed whatever happens.
- */
-static int pipe_retire_one(struct store_writer *w, struct ws_error *err)
-{
-	struct wpipe *p = w->pipe;
-	struct wjob *j = &p->ring[p->head % PIPE_JOBS];
-	struct wfile *f;
-	int rc = WS_OK;
-
-	pthread_mutex_lock(&p->mu);
-	while (j->state != JOB_DONE) {
-		if (p->take < p->tail) {
-			struct wjob *o = &p->ring[p->take++ % PIPE_JOBS];
-
-			o->state = JOB_TAKEN;
-			pthread_mutex_unlock(&p->mu);
-			job_work(w, o, &w->st->z);
-			pthread_mutex_lock(&p->mu);
-			o->state = JOB_DONE;
-			pthread_cond_broadcast(&p->done);
-		} else {
-			pthread_cond_wait(&p->done, &p->mu);
-		}
-	}
-	pthread_mutex_unlock(&p->mu);
-	f = &p->files[j->file % PIPE_FILES];
-	if (!f->dropped) {
-		struct ws_error e;
-
-		ws_error_clear(&e);
-		memcpy(f->refs[j->ref].hash, j->hash, STORE_HASH_LEN);
-		rc = store_chunk_hashed(w, j->data, j->len, j->compress, &j->blob,
-					&f->refs[j->ref], &e);
-		if (rc && !w->fail_err.code)
-			w->fail_err = e;
-		if (rc && err)
-			*err = e;
-	}
-	f->n_done++;
-	free(j->data);
-	j->data = NULL;
-	ws_buf_release(&j->blob);
-	pthread_mutex_lock(&p->mu);
-	p->inflight -= j->len;
-	j->state = JOB_QUEUED;
-	p->head++;
-	pthread_mutex_unlock(&p->mu);
-	if (rc)
-		f->dropped = 1; /* the scan cannot be committed any more */
-	return rc;
-}
-
-/* Retire the jobs that are done (all of them when `all`), emit records. */
-static int pipe_retire(struct store_writer *w, int all, struct ws_error *err)
-{
-	struct wpipe *p = w->pipe;
-	int rc = WS_OK, r;
-
-	for (;;) {
-		int ready;
-
-		if (p->head == p->tail)
-			break;
-		pthread_mutex_lock(&p->mu);
-		ready = p->ring[p->head % PIPE_JOBS].state == JOB_DONE;
-		pthread_mutex_unlock(&p->mu);
-		if (!ready && !all)
-			break;
-		r = pipe_retire_one(w, err);
-		if (r && !rc)
-			rc = r;
-		r = pipe_emit_files(w, rc ? NULL : err);
-		if (r && !rc)
-			rc = r;
-	}
-	r = pipe_emit_files(w, rc ? NULL : err);
-	return rc ? rc : r;
-}
-
-/* Everything submitted is stored and recorded (before key/value records,
- * the commit, or stats). */
+/* Everything queued is stored and recorded (before key/value records, the
+ * commit, or stats): the writer's state is the caller's again.  The
+ * writer's first failure, if any. */
 static int pipe_drain(struct store_writer *w, struct ws_error *err)
 {
-	return w->pipe ? pipe_retire(w, 1, err) : WS_OK;
+	struct wpipe *p = w->pipe;
+	int rc;
+
+	if (!p)
+		return WS_OK;
+	pthread_mutex_lock(&p->mu);
+	while (p->head < p->tail || p->fhead < p->ftail || p->busy)
+		caller_help_or_wait(w);
+	rc = pipe_failed_locked(p, err);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
 }
 
-/* Queue one chunk of file number `fno` (copied): waits while too much is in
- * flight. */
+/* Queue one chunk of file number `fno` (copied into the byte ring): waits
+ * while too much is in flight. */
 static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char *data,
 		       size_t len, int compress, struct ws_error *err)
 {
 	struct wpipe *p = w->pipe;
 	struct wfile *f = &p->files[fno % PIPE_FILES];
 	struct wjob *j;
-	int rc = WS_OK;
+	uint64_t pos = UINT64_MAX;
+	int rc;
 
-	while (p->tail - p->head >= PIPE_JOBS ||
-	       (p->head < p->tail && p->inflight + len > PIPE_BYTES)) {
-		int r = pipe_retire_one(w, err);
-		if (r && !rc)
-			rc = r;
-		r = pipe_emit_files(w, rc ? NULL : err);
-		if (r && !rc)
-			rc = r;
-	}
-	if (rc)
+	pthread_mutex_lock(&p->mu);
+	while (!p->failed && (p->tail - p->head >= PIPE_JOBS ||
+			      (pos = ring_place(p, len)) == UINT64_MAX))
+		caller_help_or_wait(w);
+	if ((rc = pipe_failed_locked(p, err))) {
+		pthread_mutex_unlock(&p->mu);
 		return rc;
-	if (w->failed)
-		return failed_rc(w, err);
+	}
 	WS_ALLOC_GROW(f->refs, f->n_refs + 1, f->a_refs);
 	j = &p->ring[p->tail % PIPE_JOBS];
-	j->data = ws_xmalloc(len ? len : 1);
-	memcpy(j->data, data, len);
+	j->ref = f->n_refs++;
+	pthread_mutex_unlock(&p->mu);
+	/* The slot and its bytes are the caller's until the job is queued. */
+	j->start = pos;
+	j->end = pos + len;
+	memcpy(job_data(p, j), data, len);
 	j->len = len;
 	j->compress = compress;
 	j->known = 0;
 	j->file = fno;
-	j->ref = f->n_refs++;
-	ws_buf_init(&j->blob);
 	pthread_mutex_lock(&p->mu);
 	j->state = JOB_QUEUED;
-	p->inflight += len;
+	p->bput = j->end;
 	p->tail++;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
 	return WS_OK;
 }
 
-/* A file record waiting for its chunks; its number. */
+/* A file record waiting for its chunks (or, with `prev`, taking an
+ * unchanged file's previous chunks); its number. */
 static int pipe_file_begin(struct store_writer *w, const struct store_file *meta,
-			   uint64_t *fno, struct ws_error *err)
+			   const struct prev_file *prev, uint64_t *fno,
+			   struct ws_error *err)
 {
 	struct wpipe *p = w->pipe;
 	struct wfile *f;
-	int rc = WS_OK;
+	int rc;
 
-	while (p->ftail - p->fhead >= PIPE_FILES) {
-		int r = p->head < p->tail ? pipe_retire_one(w, err) : WS_OK;
-		if (r && !rc)
-			rc = r;
-		r = pipe_emit_files(w, rc ? NULL : err);
-		if (r && !rc)
-			rc = r;
-		if (rc)
-			return rc;
-	}
+	pthread_mutex_lock(&p->mu);
+	while (!p->failed && p->ftail - p->fhead >= PIPE_FILES)
+		caller_help_or_wait(w);
+	rc = pipe_failed_locked(p, err);
+	pthread_mutex_unlock(&p->mu);
+	if (rc)
+		return rc;
 	f = &p->files[p->ftail % PIPE_FILES];
 	memset(f, 0, sizeof(*f));
 	f->meta = *meta;
 	f->meta.path = ws_xstrdup(meta->path);
 	f->meta.chunks = NULL;
 	f->meta.n_chunks = 0;
+	f->prev = prev;
+	pthread_mutex_lock(&p->mu);
 	*fno = p->ftail++;
+	pthread_mutex_unlock(&p->mu);
 	return WS_OK;
 }
 
+/* Every chunk of file `fno` is queued (or it is dropped): the writer may
+ * emit its record once they are retired. */
 static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
 			 int dropped, struct ws_error *err)
 {
-	struct wfile *f = &w->pipe->files[fno % PIPE_FILES];
+	struct wpipe *p = w->pipe;
+	struct wfile *f = &p->files[fno % PIPE_FILES];
+	int rc;
 
+	pthread_mutex_lock(&p->mu);
 	f->size = size;
 	f->dropped |= dropped;
 	f->sealed = 1;
-	return dropped ? WS_OK : pipe_retire(w, 0, err);
+	pthread_cond_signal(&p->done);
+	rc = dropped ? WS_OK : pipe_failed_locked(p, err);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
 }
 
 /* Record an unchanged file with its previous chunks, in order with the
@@ -1093,12 +1201,8 @@ static int add_unchanged(struct store_writer *w, const struct store_file *meta,
 		prev_refs(w, pf, w->refs);
 		return add_file_record(w, meta, pf->size, w->refs, pf->n, err);
 	}
-	if ((rc = pipe_file_begin(w, meta, &fno, err)))
+	if ((rc = pipe_file_begin(w, meta, pf, &fno, err)))
 		return rc;
-	struct wfile *f = &w->pipe->files[fno % PIPE_FILES];
-	WS_ALLOC_GROW(f->refs, pf->n, f->a_refs);
-	prev_refs(w, pf, f->refs);
-	f->n_refs = f->n_done = pf->n;
 	return pipe_file_end(w, fno, pf->size, 0, err);
 }
 
@@ -1172,9 +1276,9 @@ static int add_file_from(struct store_writer *w, const struct store_file *meta,
 
 	if (rc)
 		return rc;
-	if (rd && !w->failed && (pf = prev_unchanged(w, meta)))
+	if (rd && !caller_failed(w) && (pf = prev_unchanged(w, meta)))
 		return add_unchanged(w, meta, pf, err);
-	if (w->pipe && (rc = pipe_file_begin(w, meta, &fno, err)))
+	if (w->pipe && (rc = pipe_file_begin(w, meta, NULL, &fno, err)))
 		return rc;
 	while (!eof) {
 		size_t used;
@@ -1267,7 +1371,7 @@ int store_scan_add_file_mem(struct store_writer *w,
 
 	if (rc)
 		return rc;
-	if (w->pipe && (rc = pipe_file_begin(w, meta, &fno, err)))
+	if (w->pipe && (rc = pipe_file_begin(w, meta, NULL, &fno, err)))
 		return rc;
 	rc = cut_chunks(w, fno, data, len, 1, use_cdc(w, len), compress,
 			&n_refs, &used, err);

@@ -158,9 +158,10 @@ static void big_sparse_file_streams_in_bounded_memory(void **state)
 	ws_buf_release(&sp);
 }
 
-/* The same bound must not depend on the size: a 4 times smaller file peaks
- * no lower than the big one minus a chunk (no per-byte growth hidden in the
- * bound above). */
+/* The same bound must not depend on the size: a 4 times bigger file peaks
+ * no higher than the small one plus a chunk and the pipeline's bytes in
+ * flight (whether the small file filled the pipeline depends on the
+ * threads' timing), so no per-byte growth hides in the bound above. */
 static void heap_peak_does_not_grow_with_file_size(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -217,7 +218,7 @@ static void heap_peak_does_not_grow_with_file_size(void **state)
 	print_message("peak +%zu KiB for 16 MiB, +%zu KiB for 64 MiB\n",
 		      peaks[0] >> 10, peaks[1] >> 10);
 	assert_true(peaks[1] < 6 * CHUNK + 3 * STORE_PIPE_BYTES);
-	assert_true(peaks[1] < peaks[0] + CHUNK);
+	assert_true(peaks[1] < peaks[0] + CHUNK + STORE_PIPE_BYTES);
 	store_scan_abort(w);
 	store_close(st);
 	ws_buf_release(&sp);
