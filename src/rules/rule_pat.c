@@ -218,18 +218,22 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		     int *wild)
 {
 	size_t len = strlen(s);
-	int seen_wild = 0;
+	int seen_wild = 0, escaped = 0; /* escaped: the last character was ^-escaped */
 
 	*lit = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
+		int was_escaped = escaped;
 
+		escaped = 0;
 		if (ch == '^' && i + 1 < len) {
 			ch = (unsigned char)s[++i];
+			escaped = 1;
 		} else if (ch == '*') {
-			/* "X\*" at the end of a node: X itself and everything below */
-			if (is_node && i + 1 == len && i > 0 && s[i - 1] == '\\' &&
-			    (i < 2 || s[i - 2] != '^')) {
+			/* "X\*" at the end of a node: X itself and everything below
+			 * (not "X^\*", an escaped '\'; "X^^\*" is a '^' then the
+			 * separator) */
+			if (is_node && i + 1 == len && i > 0 && s[i - 1] == '\\' && !was_escaped) {
 				ws_buf_setlen(re, re->len - 2); /* drop the escaped '\' */
 				ws_buf_adds(re, "(?:\\\\.*)?");
 			} else {

@@ -189,7 +189,8 @@ static const char profiles_ini[] =
 	"[Profile3]\r\nIsRelative=1\r\nPath=Profiles/../../../../../Windows\r\n\r\n"
 	"[Profile4]\r\nIsRelative=0\r\nPath=\\\\nas\\profiles\\x.default\r\n\r\n"
 	"[Profile5]\r\nIsRelative=0\r\nPath=E:\\Gone\\y.default\r\n\r\n"
-	"[Profile6]\r\nIsRelative=0\r\nPath=C:\\Projects [2024]\\z.default";
+	"[Profile6]\r\nIsRelative=0\r\nPath=C:\\Projects [2024]\\z.default\r\n\r\n"
+	"[Profile7]\r\nIsRelative=0\r\nPath=C:\\Odd\\y.default^";
 
 struct logged {
 	struct ws_buf text;
@@ -271,6 +272,11 @@ static void profiles_ini_names_every_profile(void **state)
 	assert_true(rule_sel_file(sel, "C:\\Projects [2024]\\z.default\\prefs.js", NULL));
 	assert_false(rule_sel_file(sel, "C:\\Projects [2024]\\other\\prefs.js", NULL));
 	assert_false(rule_sel_file(sel, "C:\\Projects 2\\z.default\\prefs.js", NULL));
+	/* a folder name ending in '^' (the pattern's escape character) */
+	assert_true(rule_sel_file(sel, "C:\\Odd\\y.default^\\prefs.js", NULL));
+	assert_true(rule_sel_file(sel, "C:\\Odd\\y.default^\\sub\\a.txt", NULL));
+	assert_false(rule_sel_file(sel, "C:\\Odd\\y.default^\\cache2\\a", NULL));
+	assert_false(rule_sel_file(sel, "C:\\Odd\\y.default\\prefs.js", NULL));
 	/* caches and the lock file left out in every one of them, whatever
 	 * else includes them (All of D) */
 	assert_false(rule_sel_file(sel, "D:\\FirefoxProfiles\\esr.default-esr\\cache2\\entries\\A", &d));
