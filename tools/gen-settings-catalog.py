@@ -112,7 +112,7 @@ def load_app(path):
         descs = children(comp, "description")
         if not descs:
             fail("%s: no <description>" % where)
-        d = parse_description(descs[0].text, where, need=("source",))
+        d = parse_description(descs[0].text, where, need=("source", "layout"))
         exc = []
         for rules in walk(comp, "rules"):
             why = ""

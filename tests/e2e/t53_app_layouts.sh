@@ -84,6 +84,11 @@ for rel in made:
 for rel in (r'AppData\Local\Google\Chrome Beta\User Data\Default\Bookmarks',
             r'AppData\Local\Google\Chrome\User Data\Profile 3\Preferences',
             r'AppData\Local\Microsoft\Edge Dev\User Data\Local State',
+            r'AppData\Local\Google\Chrome Dev\User Data\Work Café [2]\Bookmarks',
+            r'AppData\Local\Google\Chrome Dev\User Data\Guest Profile\Preferences',
+            r'AppData\Local\Microsoft\Edge SxS\User Data\Profile 7\Login Data',
+            r'AppData\Local\Microsoft\Edge Beta\User Data\Default\History',
+            r'AppData\Local\BraveSoftware\Brave-Browser-Nightly\User Data\Profile 2\Bookmarks',
             r'AppData\Roaming\Opera Software\Opera Stable\_side_profiles\1a2b\Bookmarks',
             r'AppData\Roaming\Mozilla\Firefox\profiles.ini',
             r'AppData\Roaming\Mozilla\Firefox\Profiles\p7q8r9s0.dev-edition-default\prefs.js',
@@ -99,6 +104,8 @@ for rel in (r'AppData\Local\Google\Chrome\User Data\Default\Media Cache\f_000001
             r'AppData\Local\Google\Chrome\User Data\CrashpadMetrics-active.pma',
             r'AppData\Local\Google\Chrome\User Data\BrowserMetrics\BrowserMetrics-65A1.pma',
             r'AppData\Local\Google\Chrome Beta\User Data\Default\Cache\Cache_Data\data_0',
+            r'AppData\Local\Google\Chrome Dev\User Data\Work Café [2]\Code Cache\js\index',
+            r'AppData\Local\Microsoft\Edge SxS\User Data\Profile 7\Service Worker\CacheStorage\0a1b\index',
             r'AppData\Roaming\Mozilla\Firefox\Profiles\k2x9a1b3.default-release\cache2\entries\0A1B2C'):
     if rel.casefold() in got:
         bad.append('named cache captured: ' + rel)
@@ -129,6 +136,10 @@ for g, v in verdicts.items():
     if v not in ('carried', 'translated', 'dropped'):
         bad.append('apply: component %r has verdict %r' % (g, v))
 for g in ('Google Chrome Beta profiles', 'Microsoft Edge Dev profiles', 'Opera profiles',
+          'Google Chrome Dev profiles', 'Microsoft Edge Beta profiles', 'Microsoft Edge Canary profiles',
+          'Brave Beta profiles', 'Brave Nightly profiles', 'Opera GX profiles', 'Vivaldi profiles',
+          'Chromium profiles', 'Brave profiles', 'Google Chrome Canary profiles',
+          'Mozilla Thunderbird profiles', 'LibreWolf profiles',
           'Mozilla Firefox profiles', 'Saved Games', 'Searches', 'Outlook autocomplete',
           'SSH keys and configuration', 'PuTTY sessions', 'Devices: printers',
           'System: user environment variables', 'Network: mapped drives'):

@@ -17,6 +17,8 @@
 #    share: a warning each naming profiles.ini and its line, nothing taken;
 #    bob's LibreWolf profiles.ini made 2 MiB: not read, a warning, his
 #    portable profile not taken, the scan goes on;
+#  - the application rules alone (no documents finder) take the ESR profile
+#    and the .pst that Outlook's mail profile opens from C:\Mail, once each;
 #  - apply (auto: alice exists on the Windows 11 target, bob is staged)
 #    places the outside ones at the same paths with their contents, alice's
 #    in her profile, bob's in his first-sign-in bundle, and no cache.
@@ -42,6 +44,12 @@ expect_exit 0 "$WINSTATE" list --store "$t/st" --device MOZ-SRC --users --json
 cp "$t/last.out" "$t/users.json"
 expect_exit 0 "$WINSTATE" list --store "$t/st" --device MOZ-SRC --files --json
 cp "$t/last.out" "$t/files.json"
+# the application rules alone take what lies outside the profiles (not the
+# documents finder): the ESR profile, and the .pst Outlook's mail profile
+# opens from C:\Mail (its 001f6700 value), once each
+expect_exit 0 "$WINSTATE" scan --source "$t/src" --store "$t/st-apps" --rules "$WS_SOURCE_DIR/rules/winstate-apps.xml"
+expect_exit 0 "$WINSTATE" list --store "$t/st-apps" --device MOZ-SRC --files --json
+cp "$t/last.out" "$t/files-apps.json"
 expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device MOZ-SRC --target "$t/w11"
 cp "$t/last.err" "$t/apply.err"
 
@@ -88,6 +96,12 @@ expect(r'C:\Users\bob\Portable\LibreWolf\q1w2e3r4.default-default', 'bob', taken
 for f in files:
     if f['path'].casefold().startswith((r'c:\windows' + '\\', r'\\nas')):
         bad.append('captured from a hostile entry: ' + f['path'])
+
+apps = [f for f in json.load(open(t + '/files-apps.json'))['files'] if not f['dir']]
+for want in (r'C:\FirefoxProfiles\s1h2r3d4.default-esr\prefs.js', r'C:\Mail\alice-2018.pst'):
+    got = [f['user'] for f in apps if f['path'].casefold() == want.casefold()]
+    if got != [None]:
+        bad.append('application rules alone: %s captured as %r, want once as data outside profiles' % (want, got))
 
 err = open(t + '/scan.err', encoding='utf-8').read()
 for u in ('alice', 'bob'):

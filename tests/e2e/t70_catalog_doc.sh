@@ -2,7 +2,8 @@
 # t70_catalog_doc.sh - docs/settings-catalog.md is what tools/gen-settings-catalog.py
 # makes from rules/winstate-catalog-*.xml and src/apps/apps_id.c: regenerate
 # and diff; the generator also refuses a catalog group without its Windows
-# 10/11 notes.  The catalog files lint clean with the real binary.
+# 10/11 notes, and an application group without its layout or source.  The
+# catalog files lint clean with the real binary.
 set -u
 . "$(dirname "$0")/lib.sh"
 T=$(e2e_tmpdir)
@@ -31,6 +32,16 @@ sed 's/^            10to11: carried as is/            10to11: maybe/' \
 	"$SRC/rules/winstate-catalog-gaming.xml" >"$T/src/rules/winstate-catalog-gaming.xml"
 python3 "$SRC/tools/gen-settings-catalog.py" --source "$T/src" >"$T/out" 2>"$T/err" &&
 	fail "a bad 10to11 was accepted"
+
+# an application group (winstate-apps.xml ...) must say its on-disk layout
+# and where that is documented, besides its Windows 10 -> 11 verdict
+cp "$SRC/rules/winstate-catalog-gaming.xml" "$T/src/rules/"
+sed '0,/^            layout: .*/{/^            layout: .*/d}' \
+	"$SRC/rules/winstate-apps.xml" >"$T/src/rules/winstate-apps.xml"
+python3 "$SRC/tools/gen-settings-catalog.py" --source "$T/src" >"$T/out" 2>"$T/err" &&
+	fail "an application group without its layout was accepted"
+grep -q "winstate-apps.xml: Microsoft Edge profiles: description lacks 'layout:'" "$T/err" ||
+	fail "unclear message: $(cat "$T/err")"
 
 # the catalog lints clean with the real binary
 "$WINSTATE" rules lint "$SRC"/rules/winstate-catalog-*.xml >"$T/out" 2>"$T/err" ||
