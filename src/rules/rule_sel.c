@@ -560,7 +560,10 @@ static void content_extract(struct oset_ctx *oc, const struct rule_node *content
 			if (x.type == RULE_INI) {
 				extract_ini(&x, loc.buf);
 			} else if (strchr(loc.buf, '*')) {
-				if (x.type == RULE_REGISTRY &&
+				/* without a listing probe (a selection made without a
+				 * source) there is no content to read: nothing taken */
+				if (x.type == RULE_REGISTRY && oc->sel->opts.probe &&
+				    oc->sel->opts.probe->list &&
 				    rule_object_list(oc->ev, x.type, loc.buf, extract_each, &x) < 0)
 					comp_error(oc->sel, oc->comp, pt, oc->ev->reason.buf);
 			} else {
