@@ -425,6 +425,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	enum vol_res res;
 	int rc = WS_OK, conflict;
 	char *place = NULL;
+	char planned[1024];      /* the path the safety pass checked */
+	size_t planned_len;
 
 	if (f->user == STORE_SYSTEM)
 		awifi_check(a->cat, f, a->r, a->log);
@@ -465,11 +467,17 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		apply_act(a, APPLY_FILE_SKIP, uname, f->path, NULL, why);
 		goto out;
 	}
+	planned_len = tpath.len;
+	if (planned_len < sizeof(planned))
+		memcpy(planned, tpath.buf, planned_len + 1);
 	if (a->rules && arules_file_pre(a->rules, f, &tpath, uname, apply_cnt(a, um)))
 		goto out;
 	/* a locationModify onto a drive the target lacks: its system drive */
 	reroute_in_place(&tpath, a->drive_to[0]);
-	if (off_limits(a, um, f, tpath.buf))
+	/* the planned path passed the safety pass: only a path a rule moved
+	 * is checked again */
+	if ((planned_len >= sizeof(planned) || tpath.len != planned_len ||
+	     memcmp(tpath.buf, planned, planned_len)) && off_limits(a, um, f, tpath.buf))
 		goto out;
 	/* through the journal's folder cache; a file of the open batch
 	 * found there is placed for real first */

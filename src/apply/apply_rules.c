@@ -38,6 +38,8 @@ struct ar_ctx {
 	struct rule_sel *sel;
 	char **roots;                    /* known-folder values, for Move */
 	size_t nroots;
+	/* what file rules the selection has: none, no lookup per file */
+	int file_never_restore, file_moves;
 };
 
 struct arules {
@@ -241,6 +243,10 @@ static int add_ctx(struct arules *r, uint32_t user, const struct vol_profile *p,
 	so.ignore_detection = 1;
 	r->n++;
 	rc = rule_sel_new_vol(r->rs, r->vol, &vo, &so, &c->vp, &c->sel, err);
+	if (!rc) {
+		c->file_never_restore = rule_sel_never_restores(c->sel, RULE_FILE);
+		c->file_moves = rule_sel_pattern_count(c->sel, RULE_LOCATION_MODIFY) > 0;
+	}
 	return rc;
 }
 
@@ -555,13 +561,13 @@ int arules_file_pre(struct arules *r, const struct store_file *f, struct ws_buf 
 	struct ws_buf node = WS_BUF_INIT;
 	struct rule_decision d;
 	struct rule_action h;
-	const char *leaf;
+	const char *leaf = NULL;
 	int is_dir = (f->flags & STORE_FILE_DIR) != 0, found, rc = 0;
 
 	if (!x)
 		return 0;
-	if (!is_dir && rule_sel_file(x->sel, tpath->buf, &d) == 1 && d.kind == RULE_INCLUDE &&
-	    d.never_restore) {
+	if (!is_dir && x->file_never_restore && rule_sel_file(x->sel, tpath->buf, &d) == 1 &&
+	    d.kind == RULE_INCLUDE && d.never_restore) {
 		char why[1400];
 
 		snprintf(why, sizeof(why), "NeverRestore(): captured but never restored "
@@ -570,7 +576,9 @@ int arules_file_pre(struct arules *r, const struct store_file *f, struct ws_buf 
 		act(r, APPLY_FILE_DROPPED, uname, f->path, NULL, why);
 		return 1;
 	}
-	if (is_dir) {
+	if (!x->file_moves) {
+		found = 0;   /* no locationModify at all: nothing to look up */
+	} else if (is_dir) {
 		/* a folder moves with the files directly in it */
 		ws_buf_adds(&node, tpath->buf);
 		leaf = NULL;

@@ -468,6 +468,15 @@ int rule_sel_action(const struct rule_sel *sel, int kind, int type, const char *
 	return 1;
 }
 
+int rule_sel_never_restores(const struct rule_sel *sel, int type)
+{
+	for (size_t i = 0; i < sel->ie.n; i++)
+		if (sel->ie.v[i].kind == RULE_INCLUDE && sel->ie.v[i].never_restore &&
+		    rule_pattern_type(sel->ie.v[i].p) == type)
+			return 1;
+	return 0;
+}
+
 size_t rule_sel_pattern_count(const struct rule_sel *sel, int kind)
 {
 	if (kind == RULE_INCLUDE || kind == RULE_EXCLUDE) {

@@ -578,6 +578,11 @@ struct rule_action {
 int rule_sel_action(const struct rule_sel *sel, int kind, int type,
 		    const char *node, const char *leaf, struct rule_action *hit);
 
+/* 1 when an include of objects of `type` (RULE_FILE, RULE_REGISTRY) has
+ * the NeverRestore() filter: without one, no decision of rule_sel_file /
+ * rule_sel_reg of that type is never_restore. */
+int rule_sel_never_restores(const struct rule_sel *sel, int type);
+
 /* destinationCleanup patterns as a list, for the apply engine's deletion pass. */
 size_t rule_sel_pattern_count(const struct rule_sel *sel, int kind);
 const char *rule_sel_pattern_text(const struct rule_sel *sel, int kind,

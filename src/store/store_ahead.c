@@ -43,7 +43,7 @@ struct slot {
 	void *data;                    /* copied chunk refs or value data */
 	/* content */
 	int state;                     /* enum slot_state */
-	int maybe;                     /* NONE only until its packs are loaded */
+	int maybe;                     /* NONE for now: a pack not loaded, or no room */
 	struct store_pack **p;         /* chunk i: pack and index entry */
 	const struct store_ix_entry **e;
 	struct ws_buf out;             /* the decoded bytes (chunks in order) */
@@ -75,6 +75,7 @@ struct store_ahead {
 	int stop;
 	unsigned idle;                 /* workers waiting for work */
 	size_t pending;                /* slots PENDING */
+	size_t maybe;                  /* slots left NONE for now (slot.maybe) */
 	uint64_t bytes;                /* content of the files in the ring */
 };
 
@@ -156,6 +157,8 @@ static void slot_clear(struct store_ahead *ah, struct slot *s)
 		ah->bytes -= s->rec.u.file.size;
 	if (s->state == SLOT_PENDING)
 		ah->pending--;
+	if (s->maybe)
+		ah->maybe--;
 	free(s->s1);
 	free(s->s2);
 	free(s->data);
@@ -209,16 +212,19 @@ static int slot_prepare(struct store_ahead *ah, struct slot *s, size_t k)
 {
 	const struct store_file *f = &s->rec.u.file;
 
-	for (size_t i = 0; i < f->n_chunks; i++)
-		if (!store_cat_pack_loaded(ah->cat, f->chunks[i].pack)) {
-			s->maybe = 1;
-			return 0;
-		}
-	s->maybe = 0;
-	if (ah->bytes && ah->bytes + f->size > AHEAD_BYTES) {
-		s->maybe = 1;   /* later, when the ring has room */
-		return 0;
+	int later = ah->bytes && ah->bytes + f->size > AHEAD_BYTES;   /* no room now */
+
+	for (size_t i = 0; i < f->n_chunks && !later; i++)
+		later = !store_cat_pack_loaded(ah->cat, f->chunks[i].pack);
+	if (later != s->maybe) {
+		if (later)
+			ah->maybe++;
+		else
+			ah->maybe--;
+		s->maybe = later;
 	}
+	if (later)
+		return 0;
 	s->p = ws_xcalloc(f->n_chunks, sizeof(*s->p));
 	s->e = ws_xcalloc(f->n_chunks, sizeof(*s->e));
 	ws_buf_grow(&s->out, (size_t)f->size);
@@ -246,7 +252,7 @@ static void ahead_fill(struct store_ahead *ah)
 	int woke = 0;
 
 	/* files left without content (a pack not loaded then, or no room) */
-	for (size_t k = ah->handed ? 1 : 0; k < ah->count; k++) {
+	for (size_t k = ah->handed ? 1 : 0; ah->maybe && k < ah->count; k++) {
 		struct slot *s = ring_at(ah, k);
 
 		if (s->maybe && s->state == SLOT_NONE) {
