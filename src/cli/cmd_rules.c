@@ -431,7 +431,7 @@ static int src_open(const struct src_opts *so, struct ws_log *log, struct rule_s
 static int explain_pass(struct vol *vol, const struct rule_set *rs, const struct users *u,
 			const struct vol_profile *prof, struct rule_env *sysenv,
 			struct ws_log *log, int type, const char *node, const char *leaf,
-			int *included)
+			int *included, int *decided)
 {
 	struct pass ps;
 	struct ws_error err;
@@ -461,6 +461,8 @@ static int explain_pass(struct vol *vol, const struct rule_set *rs, const struct
 	else
 		printf("  NOT MIGRATED: %s\n", rule_why_text(ex.why));
 	*included |= ex.included;
+	if (decided)
+		*decided = ex.included ? 1 : ex.decision.kind >= 0 ? -1 : 0;
 	pass_release(&ps);
 	return WS_OK;
 }
@@ -478,7 +480,8 @@ static int cmd_explain(int argc, char **argv)
 	const struct vol_profile *prof = NULL, *holder = NULL;
 	const char *obj, *dummy = NULL;
 	struct ws_error err;
-	int rc, type, has_leaf = 0, included = 0, hkcu, sys_pass;
+	int rc, type, has_leaf = 0, included = 0, hkcu, sys_pass, outside = 0, user_in = 0,
+	    user_out = 0;
 
 	rc = src_parse(argc, argv, "rules explain", 0, &so, &dummy);
 	if (rc) {
@@ -529,19 +532,41 @@ static int cmd_explain(int argc, char **argv)
 			printf("\nuser context (%s): not evaluated: the object lies in %s's profile\n",
 			       prof->account, holder->account);
 		else if ((rc = explain_pass(vol, rs, &u, prof, sysenv, &log, type, node.buf,
-					    has_leaf ? leaf.buf : NULL, &included)))
+					    has_leaf ? leaf.buf : NULL, &included, NULL)))
 			goto out;
+	} else if (type == RULE_FILE && !holder) {
+		/* outside every profile: every user's pass may take it (a Firefox
+		 * profile profiles.ini keeps in C:\FirefoxProfiles); the first
+		 * user's rules that decide it record it once, as data outside
+		 * profiles, and the system pass leaves it to them */
+		for (size_t i = 0; i < u.n; i++) {
+			int d = 0, inc = 0;
+
+			if ((rc = explain_pass(vol, rs, &u, u.p[i], sysenv, &log, type, node.buf,
+					       has_leaf ? leaf.buf : NULL, &inc, &d)))
+				goto out;
+			user_in |= d > 0;
+			user_out |= d < 0;
+		}
+		outside = user_in || user_out;
 	}
 	if (sys_pass) {
+		int sys_in = 0;
+
 		if ((rc = explain_pass(vol, rs, &u, NULL, sysenv, &log, type, node.buf,
-				       has_leaf ? leaf.buf : NULL, &included)))
+				       has_leaf ? leaf.buf : NULL, &sys_in, NULL)))
 			goto out;
+		if (outside)
+			printf("  (not used: a user's rules decide it, %s)\n",
+			       user_in ? "taken once as data outside profiles" : "left out");
+		included = outside ? user_in : included || sys_in;
 	} else {
 		printf("\nsystem context: not evaluated (%s)\n",
 		       hkcu ? "HKCU belongs to user passes" :
 			      "the system pass skips user profile folders");
 	}
-	printf("\nresult: %s\n", included ? "MIGRATED" : "NOT MIGRATED");
+	printf("\nresult: %s%s\n", included ? "MIGRATED" : "NOT MIGRATED",
+	       outside && included ? " (as data outside profiles, by a user's rules)" : "");
 out:
 	ws_buf_release(&node);
 	ws_buf_release(&leaf);

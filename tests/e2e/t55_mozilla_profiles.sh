@@ -19,6 +19,8 @@
 #    portable profile not taken, the scan goes on;
 #  - the application rules alone (no documents finder) take the ESR profile
 #    and the .pst that Outlook's mail profile opens from C:\Mail, once each;
+#  - rules explain says so for a file of the shared ESR profile and of its
+#    telemetry (which the documents finder alone would take);
 #  - apply (auto: alice exists on the Windows 11 target, bob is staged)
 #    places the outside ones at the same paths with their contents, alice's
 #    in her profile, bob's in his first-sign-in bundle, and no cache.
@@ -50,6 +52,15 @@ cp "$t/last.out" "$t/files.json"
 expect_exit 0 "$WINSTATE" scan --source "$t/src" --store "$t/st-apps" --rules "$WS_SOURCE_DIR/rules/winstate-apps.xml"
 expect_exit 0 "$WINSTATE" list --store "$t/st-apps" --device MOZ-SRC --files --json
 cp "$t/last.out" "$t/files-apps.json"
+# rules explain says the same: every user's rules are asked about a file
+# outside every profile, theirs decide it over the system pass's
+expect_exit 0 "$WINSTATE" rules explain --source "$t/src" 'C:\FirefoxProfiles\s1h2r3d4.default-esr\prefs.js'
+grep -q '^result: MIGRATED (as data outside profiles, by a user.s rules)$' "$t/last.out" ||
+	{ cat "$t/last.out"; fail "explain: the ESR profile outside profiles is not said to be taken"; }
+grep -q '^user context (bob' "$t/last.out" || fail "explain: bob's rules not asked"
+expect_exit 0 "$WINSTATE" rules explain --source "$t/src" 'C:\FirefoxProfiles\s1h2r3d4.default-esr\datareporting\state.json'
+grep -q '^result: NOT MIGRATED$' "$t/last.out" && grep -q 'not used: a user.s rules decide it, left out' "$t/last.out" ||
+	{ cat "$t/last.out"; fail "explain: the profile's telemetry is said to be taken (the documents finder's .json)"; }
 expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device MOZ-SRC --target "$t/w11"
 cp "$t/last.err" "$t/apply.err"
 
