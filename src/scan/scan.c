@@ -587,6 +587,8 @@ int scan_device(struct store *st, const struct scan_opts *o,
 
 			s.prof = p;
 			user_skip_dirs(&s, profs, nprof, p);
+			if (!p)
+				scan_walk_skip_outside_dirs(&s);
 			rc = scan_walk_run_pass(&s, i < nchosen ? envs[i] : sysenv,
 				      p ? RULE_CTX_USER : RULE_CTX_SYSTEM,
 				      (const struct rule_env *const *)envs, nchosen,
@@ -594,6 +596,8 @@ int scan_device(struct store *st, const struct scan_opts *o,
 			close_user_hives(&s);
 		}
 		s.counting = 0;
+		/* the capture decides again what lies outside the profiles */
+		scan_walk_outside_free(&s);
 		if (rc)
 			goto out;
 	}

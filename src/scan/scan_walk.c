@@ -380,10 +380,12 @@ void scan_walk_skip_outside_dirs(struct scan *s)
 		scan_walk_skip_dir_add(s, s->outside_dirs[i]);
 }
 
-/* Is this walked object one a user pass decides outside the profile? */
+/* Is this walked object one a user pass decides outside the profile?  The
+ * precount decides as the capture does (its marks are dropped before the
+ * capture), so that its totals are the capture's. */
 static int user_outside(const struct scan *s, const char *win_path)
 {
-	return s->prof && !s->counting && !in_profile(win_path, s->prof->win_path);
+	return s->prof && !in_profile(win_path, s->prof->win_path);
 }
 
 /* A user pass's rules leave out a file or subtree outside the profile (a
@@ -587,6 +589,10 @@ static int file_visit_entry(const struct vol_entry *e, struct scan *s,
 			return VOL_WALK_CONTINUE;
 		}
 		if (s->counting) {
+			uint32_t owner;
+
+			if (record_owner(s, e->win_path, &owner) < 0)
+				return VOL_WALK_CONTINUE;
 			s->total_files++;
 			s->total_bytes += e->size;
 			return VOL_WALK_CONTINUE;

@@ -1,7 +1,8 @@
 /* test_scan.c - one device: identity, user selection and offline names,
  * dirty and damaged hives, real-profile traps (links, placeholders,
  * unreadable files, FIFOs, bad names, the store inside the source),
- * estimate, progress totals, rescans. */
+ * estimate, progress totals, rescans, what a user's rules take outside the
+ * profile. */
 #include "scan_tu.h"
 
 #include <errno.h>
@@ -767,6 +768,98 @@ static void estimate_matches_and_precount_gives_totals(void **state)
 	free(src), free(sd), free(sd2);
 }
 
+/*
+ * What a user's rules take outside the profile (a Firefox profile that
+ * profiles.ini keeps in C:\FirefoxProfiles, named by both users) is
+ * recorded once, as the system's; what they leave out there (its
+ * telemetry) the system pass does not take by its own rules (a documents
+ * finder taking *.json); the precount's totals are the capture's.
+ */
+static void outside_profiles_once_and_precount_agrees(void **state)
+{
+	static const char xml[] =
+		"<migration urlid=\"o\"><component type=\"Application\" context=\"User\">"
+		"<displayName>Firefox</displayName><role role=\"Settings\"><rules>"
+		"<include><objectSet>"
+		"<pattern type=\"File\">%CSIDL_APPDATA%\\Mozilla\\Firefox\\* [*]</pattern>"
+		"<content filter='MigXmlHelper.ExtractDirectory(NULL, \"0\")'><objectSet>"
+		"<pattern type=\"Ini\">%CSIDL_APPDATA%\\Mozilla\\Firefox\\profiles.ini|Profile* [Path]</pattern>"
+		"</objectSet></content></objectSet></include>"
+		"<unconditionalExclude><objectSet>"
+		"<content filter='MigXmlHelper.ExtractDirectory(NULL, \"0\", \"datareporting\\* [*]\")'>"
+		"<objectSet><pattern type=\"Ini\">%CSIDL_APPDATA%\\Mozilla\\Firefox\\profiles.ini|Profile* [Path]"
+		"</pattern></objectSet></content></objectSet></unconditionalExclude>"
+		"</rules></role></component>"
+		"<component type=\"Documents\" context=\"System\"><displayName>json</displayName>"
+		"<role role=\"Data\"><rules><include><objectSet>"
+		"<pattern type=\"File\">C:\\FirefoxProfiles\\* [*.json]</pattern>"
+		"</objectSet></include></rules></role></component></migration>";
+	char *dir = stu_tmpdir(), *src = stu_path(dir, "src"), *sd = stu_path(dir, "store");
+	struct rule_set *mine = stu_rules_from(xml);
+	struct fx_opts fo;
+	struct scan_opts o;
+	struct scan_result r;
+	struct ws_error err;
+	struct prog_seen ps = { 0 };
+	struct ws_progress pg = { prog_cb, &ps };
+	struct store *st;
+	struct store_catalog *cat;
+	struct store_record rec;
+	int prefs = 0, logins = 0, telemetry = 0, alice_prefs = 0;
+
+	(void)state;
+	fx_opts_init(&fo);
+	fo.out_dir = src;
+	fo.seed = 31;
+	fo.users = 2;
+	fo.files = 1;
+	fo.app_layouts = 1;
+	fo.computer = "OUT-PC";
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&fo, NULL, &err), &err);
+	scan_opts_init(&o);
+	o.source = src;
+	o.rules = mine;
+	o.precount = 1;
+	o.progress = &pg;
+	st = stu_store(sd, 1);
+	tu_assert_ok(scan_device(st, &o, &r, &err), &err);
+	assert_int_equal(ps.total, r.files);
+	assert_int_equal(ps.total_bytes, r.bytes);
+	tu_assert_ok(store_catalog_open(st, "OUT-PC", NULL, &cat, &err), &err);
+	for (;;) {
+		tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+		if (rec.kind == STORE_REC_END)
+			break;
+		if (rec.kind != STORE_REC_FILE)
+			continue;
+		if (!strcmp(rec.u.file.path, "C:\\FirefoxProfiles\\s1h2r3d4.default-esr\\prefs.js")) {
+			assert_int_equal(rec.u.file.user, STORE_SYSTEM);
+			prefs++;
+		}
+		if (!strcmp(rec.u.file.path, "C:\\FirefoxProfiles\\s1h2r3d4.default-esr\\logins.json")) {
+			assert_int_equal(rec.u.file.user, STORE_SYSTEM);
+			logins++;
+		}
+		telemetry += !strcmp(rec.u.file.path,
+				     "C:\\FirefoxProfiles\\s1h2r3d4.default-esr\\datareporting\\state.json");
+		/* inside the profile: the user's own */
+		if (!strcmp(rec.u.file.path, "C:\\Users\\alice\\Documents\\ff\\"
+					     "d3v4e5d6.dev-edition-default\\prefs.js")) {
+			assert_int_equal(rec.u.file.user, 0);
+			alice_prefs++;
+		}
+	}
+	assert_int_equal(prefs, 1);
+	assert_int_equal(logins, 1);
+	assert_int_equal(telemetry, 0);
+	assert_int_equal(alice_prefs, 1);
+	store_catalog_free(cat);
+	store_close(st);
+	rule_set_free(mine);
+	free(src), free(sd);
+}
+
 /* Make a hive dirty: primary sequence number != secondary, checksum fixed. */
 static void make_dirty(const char *path)
 {
@@ -908,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(store_inside_the_source_is_not_captured),
 		cmocka_unit_test(rescan_of_unchanged_device_stores_nothing_new),
 		cmocka_unit_test(estimate_matches_and_precount_gives_totals),
+		cmocka_unit_test(outside_profiles_once_and_precount_agrees),
 		cmocka_unit_test(dirty_machine_hive_without_logs_is_read_with_a_warning),
 		cmocka_unit_test(probe_and_drive_wide_patterns),
 		cmocka_unit_test(not_windows_is_refused),
