@@ -24,7 +24,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # partition tables).  A plain
 # ./build.sh installs only these.
 BUILD_PKGS=(cmake make gcc pkg-config libarchive-dev libexpat1-dev zlib1g-dev libzstd-dev libpcre2-dev
-            libhivex-dev libsodium-dev ntfs-3g-dev libbde-dev libbfio-dev libblkid-dev)
+            libhivex-dev libsodium-dev libssl-dev ntfs-3g-dev libbde-dev libbfio-dev libblkid-dev)
 # Test dependencies: cmocka, and the cross-checkers that read our output with
 # independent tools (hivexregedit, regfexport, reglookup, python3-hivex, wine's
 # reg.exe, python3-samba), ntfs-3g and attr for the NTFS-image fixtures, clang

@@ -47,11 +47,14 @@
 #include "util/ws_error.h"
 #include "util/ws_log.h"
 
-/* Format version written into the header; readers refuse a newer major. */
-#define STORE_FORMAT_MAJOR 2
+/* Format version written into a new store's header; readers refuse a newer
+ * major.  3.0: SHA-256 content hashes (packs and catalogs as in 2.0). */
+#define STORE_FORMAT_MAJOR 3
 #define STORE_FORMAT_MINOR 0
 
-#define STORE_HASH_LEN 32               /* BLAKE2b-256 (keyed when encrypted) */
+#define STORE_HASH_LEN 32               /* SHA-256 (HMAC when encrypted) from
+					   format 3 on, BLAKE2b-256 (keyed when
+					   encrypted) in older stores */
 #define STORE_KEY_LEN 32                /* key file size */
 #define STORE_SCAN_ID_MAX 40            /* "20261123T045524Z-0123456789abcdef" + NUL */
 #define STORE_CHUNK_DEFAULT (1u << 20)  /* 1 MiB content chunks */

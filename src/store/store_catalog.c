@@ -358,7 +358,7 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 	memcpy(cat->head, head, sizeof(head));
 	/* Catalogs of 1.x and 2.0 have the same layout (2.0 ones name 2.0
 	 * packs); another major or encryption state in this store is damage. */
-	if (head[5] < 1 || head[5] > STORE_FORMAT_MAJOR ||
+	if (head[5] < 1 || head[5] > STORE_OBJ_MAJOR ||
 	    head[7] != (st->encrypted ? 1 : 0)) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog header damaged");
 		goto fail;

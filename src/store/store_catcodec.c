@@ -208,8 +208,8 @@ void store_cat_frame(const struct store *st, const char *scan_id,
 void store_cat_file_header(const struct store *st, struct ws_buf *out)
 {
 	ws_buf_adds(out, STORE_CAT_MAGIC);
-	ws_buf_add_u8(out, st->write_v1 ? 1 : STORE_FORMAT_MAJOR);
-	ws_buf_add_u8(out, st->write_v1 ? 1 : STORE_FORMAT_MINOR);
+	ws_buf_add_u8(out, st->write_v1 ? 1 : STORE_OBJ_MAJOR);
+	ws_buf_add_u8(out, st->write_v1 ? 1 : STORE_OBJ_MINOR);
 	ws_buf_add_u8(out, st->encrypted ? 1 : 0);
 }
 

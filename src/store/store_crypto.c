@@ -1,13 +1,15 @@
 /*
- * store_crypto.c - content hashes, sealing of frames (checksum or AEAD),
- * zlib with a bounded inflate, zstd, and the blob coding (flags byte +
- * payload).
+ * store_crypto.c - content hashes (SHA-256 from format 3, BLAKE2b-256
+ * before), sealing of frames (checksum or AEAD), zlib with a bounded
+ * inflate, zstd, and the blob coding (flags byte + payload).
  */
 #include "store/store_private.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sodium.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -22,6 +24,17 @@ void store_content_hash(const struct store *st, const void *data, size_t len,
 {
 	/* Keyed in encrypted stores, so equal content cannot be matched
 	 * across stores or guessed from a known file. */
+	if (st->hash_sha256) {
+		unsigned int n = STORE_HASH_LEN;
+		int ok = st->encrypted
+			? HMAC(EVP_sha256(), st->k_hash, sizeof(st->k_hash), data, len,
+			       out, &n) != NULL
+			: EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1;
+
+		if (!ok || n != STORE_HASH_LEN)
+			abort(); /* only on memory exhaustion */
+		return;
+	}
 	crypto_generichash(out, STORE_HASH_LEN, data, len,
 			   st->encrypted ? st->k_hash : NULL,
 			   st->encrypted ? sizeof(st->k_hash) : 0);

@@ -103,6 +103,8 @@ int store_header_create(const struct store *st, const char *dir,
 	ws_buf_addf(&b, "winstate-store\nformat %d.%d\nstore-id %s\nchunk-size %u\n",
 		    st->write_v1 ? 1 : STORE_FORMAT_MAJOR,
 		    st->write_v1 ? 1 : STORE_FORMAT_MINOR, id.buf, chunk);
+	if (!st->write_v1)
+		ws_buf_adds(&b, "content-hash sha256\n");
 	if (!opts->encrypt) {
 		ws_buf_adds(&b, "encryption none\n");
 	} else {
@@ -156,6 +158,7 @@ out:
 struct hdr_fields {
 	int major, minor;
 	char *store_id, *encryption, *key_source, *kdf, *salt, *key_check;
+	char *content_hash;
 	unsigned long long ops, mem, chunk, pack;
 };
 
@@ -167,6 +170,7 @@ static void hdr_fields_release(struct hdr_fields *h)
 	free(h->kdf);
 	free(h->salt);
 	free(h->key_check);
+	free(h->content_hash);
 }
 
 int store_header_load(struct store *st, const char *dir,
@@ -243,6 +247,8 @@ int store_header_load(struct store *st, const char *dir,
 			h.mem = strtoull(val, NULL, 10);
 		} else if (!strcmp(line, "key-check") && !h.key_check) {
 			h.key_check = ws_xstrdup(val);
+		} else if (!strcmp(line, "content-hash") && !h.content_hash) {
+			h.content_hash = ws_xstrdup(val);
 		}
 	}
 	if (h.major > STORE_FORMAT_MAJOR) {
@@ -258,6 +264,14 @@ int store_header_load(struct store *st, const char *dir,
 		rc = ws_error_set(err, WS_E_CORRUPT, path.buf, "store header incomplete or invalid");
 		goto out;
 	}
+	/* Absent: BLAKE2b-256, the hash of every store before format 3. */
+	if (h.content_hash && strcmp(h.content_hash, "sha256") &&
+	    strcmp(h.content_hash, "blake2b-256")) {
+		rc = ws_error_set(err, WS_E_STORE, path.buf,
+				  "unknown content hash '%s'", h.content_hash);
+		goto out;
+	}
+	st->hash_sha256 = h.content_hash && !strcmp(h.content_hash, "sha256");
 	memcpy(st->store_id, h.store_id, 33);
 	st->format_major = h.major;
 	st->chunk_size = (uint32_t)h.chunk;

@@ -46,8 +46,8 @@ uint64_t store_pack_size(const struct store_pack *p, uint64_t blobs_end,
 static void ix_head(const struct store *st, int v2, unsigned char h[IX_HEAD_LEN])
 {
 	memcpy(h, STORE_INDEX_MAGIC, 5);
-	h[5] = v2 ? STORE_FORMAT_MAJOR : 1;
-	h[6] = v2 ? STORE_FORMAT_MINOR : 1;
+	h[5] = v2 ? STORE_OBJ_MAJOR : 1;
+	h[6] = v2 ? STORE_OBJ_MINOR : 1;
 	h[7] = st->encrypted ? 1 : 0;
 }
 
@@ -268,7 +268,7 @@ static int index_from_pack(struct store_pack *p, struct ws_buf *out,
 
 	if (fstat(p->fd, &sb) != 0 || (uint64_t)sb.st_size < STORE_PACK_HEAD_LEN + STORE_PACK_FOOT_LEN ||
 	    store_read_at(p->fd, h, sizeof(h), 0) ||
-	    memcmp(h, STORE_PACK_MAGIC, 6) != 0 || h[6] != STORE_FORMAT_MAJOR ||
+	    memcmp(h, STORE_PACK_MAGIC, 6) != 0 || h[6] != STORE_OBJ_MAJOR ||
 	    store_read_at(p->fd, f, sizeof(f), (uint64_t)sb.st_size - sizeof(f)) ||
 	    memcmp(f + 12, STORE_PACK_FOOT_MAGIC, 4) != 0)
 		return ws_error_set(err, WS_E_CORRUPT, where,
@@ -493,8 +493,8 @@ int store_packw_new(struct store *st, struct store_packw **out,
 		unsigned char h[STORE_PACK_HEAD_LEN];
 
 		memcpy(h, STORE_PACK_MAGIC, 6);
-		h[6] = STORE_FORMAT_MAJOR;
-		h[7] = STORE_FORMAT_MINOR;
+		h[6] = STORE_OBJ_MAJOR;
+		h[7] = STORE_OBJ_MINOR;
 		packw_write(pw, h, sizeof(h));
 		pw->size = sizeof(h);
 		rc = pw->werr ? packw_fail(pw, "cannot write pack", err) : WS_OK;

@@ -33,6 +33,10 @@
 #define STORE_BLOB_ENC 2u
 #define STORE_BLOB_ZSTD 4u              /* format 2.0 writers */
 #define STORE_PACK_MAGIC "WSPACK"       /* format 2.0 packs (<id>.pack) */
+/* Version in the first bytes of packs, pack indexes and catalogs: their
+ * layout, which format 3.0 (the content hash) left as 2.0 made it. */
+#define STORE_OBJ_MAJOR 2
+#define STORE_OBJ_MINOR 0
 #define STORE_PACK_HEAD_LEN 8           /* magic, major, minor */
 #define STORE_PACK_FOOT_MAGIC "WSPE"
 #define STORE_PACK_FOOT_LEN 16          /* u64 blobs_end, u32 index_len, "WSPE" */
@@ -103,7 +107,9 @@ struct store {
 	struct store_pack **packs;      /* individually allocated: stable pointers */
 	size_t n_packs, alloc_packs;
 	int packs_listed;
-	int format_major;               /* the header's (1 or 2) */
+	int format_major;               /* the header's (1 to 3) */
+	int hash_sha256;                /* content hashes: SHA-256 (header's
+					   content-hash), else BLAKE2b-256 */
 	int write_v1;                   /* tests only: write 1.x packs/catalogs */
 	unsigned threads;               /* >= 1 (store_open_opts.threads) */
 	int reread;                     /* store_open_opts.reread */

@@ -101,7 +101,7 @@ static void deep_walk_v2(struct vctx *v, struct store_pack *p, size_t idx_len)
 	char hx[2 * STORE_HASH_LEN + 1], m[200];
 
 	if (pread(p->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h, STORE_PACK_MAGIC, 6) || h[6] != STORE_FORMAT_MAJOR)
+	    memcmp(h, STORE_PACK_MAGIC, 6) || h[6] != STORE_OBJ_MAJOR)
 		pack_problem(v, p, STORE_PROBLEM_PACK, ".pack", "pack header damaged");
 	for (size_t i = 0; i < p->n_ix; i++)
 		order[i] = i;

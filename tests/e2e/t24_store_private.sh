@@ -58,7 +58,7 @@ grep -q 'alice' "$t/last.out" || fail "alice is not in the scan"
 python3 - "$t/store/winstate-store" <<'PY' || fail "unexpected header field"
 import sys
 ok = {"format", "store-id", "chunk-size", "encryption", "key-source", "kdf", "kdf-salt",
-      "kdf-opslimit", "kdf-memlimit", "key-check", "checksum", "pack-size"}
+      "kdf-opslimit", "kdf-memlimit", "key-check", "checksum", "pack-size", "content-hash"}
 lines = open(sys.argv[1]).read().split("\n")
 assert lines[0] == "winstate-store", lines[0]
 for l in lines[1:]:

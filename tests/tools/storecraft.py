@@ -3,7 +3,7 @@
 
 Written from the document alone (never from src/store/), so that a store it
 writes and winstate accepts proves the document complete. Plain (unencrypted)
-stores of format 1.x and 2.0. Standard library (BLAKE2b, zlib, struct) plus
+stores of format 1.x, 2.0 and 3.0. Standard library (BLAKE2b, SHA-256, zlib, struct) plus
 zstd for 2.0 blobs: the python3 `zstandard` module when present, else the
 `zstd` command.
 
@@ -29,7 +29,7 @@ SPEC (every key optional):
    "drop_files": true | ["substring", ...],   drop all FILE records / those containing one
    "index_minor": 1,     1.x packs only: the new pack index's minor (0 = as a 1.0 writer)
    "pack_format": 2,     layout of the new pack: 2 (.pack, zstd blobs), 1 (.tar,
-                         zlib blobs, as 1.x writers); default: the store's major
+                         zlib blobs, as 1.x writers); default: 2, or 1 in a 1.x store
    "drop_values": true, "drop_keys": true, "drop_apps": true,
    "add_files": [{"user": null | index, "path": "C:\\...", "text": "..." | "hex": "..",
                   "dir": false, "attributes": 32, "written_ft": 0, "flags": 0, "rule": 0}],
@@ -74,6 +74,17 @@ def b2(data, n=32):
     return hashlib.blake2b(data, digest_size=n).digest()
 
 
+def content_hash_fn(fields):
+    """§4: a chunk's hash as the header's content-hash names it (absent:
+    BLAKE2b-256, the hash of stores before format 3)."""
+    name = fields.get("content-hash", "blake2b-256")
+    if name == "sha256":
+        return lambda data: hashlib.sha256(data).digest()
+    if name == "blake2b-256":
+        return b2
+    raise Bad("unknown content hash %r" % name)
+
+
 # ---- §3 header ------------------------------------------------------------
 
 def read_header(store):
@@ -96,8 +107,9 @@ def read_header(store):
         raise Bad("header has no checksum line")
     if fields.get("encryption", "none") != "none":
         raise Bad("encrypted stores are not supported by this tool")
-    if int(fields["format"].split(".")[0]) not in (1, 2):
+    if int(fields["format"].split(".")[0]) not in (1, 2, 3):
         raise Bad("unknown major format")
+    content_hash_fn(fields)
     return fields
 
 
@@ -404,7 +416,7 @@ def encode_blob(raw, zstd):
     return b"\x00" + raw
 
 
-def decode_blob(blob, h, raw_len):
+def decode_blob(blob, h, raw_len, chash):
     flags, payload = blob[0], blob[1:]
     if flags == 0:
         raw = payload
@@ -417,7 +429,7 @@ def decode_blob(blob, h, raw_len):
         raw = zstd_decompress(payload, raw_len)
     else:
         raise Bad("blob %s: flags %d" % (h.hex()[:16], flags))
-    if len(raw) != raw_len or b2(raw) != h:
+    if len(raw) != raw_len or chash(raw) != h:
         raise Bad("blob %s: length or hash differs" % h.hex()[:16])
     return raw
 
@@ -632,6 +644,7 @@ def value_data(spec):
 
 def craft(store, src_id, spec):
     fields = read_header(store)
+    chash = content_hash_fn(fields)
     chunk_size = int(fields["chunk-size"])
     recs = read_catalog(store, src_id)
     new_id, started = new_scan_id(src_id)
@@ -675,7 +688,7 @@ def craft(store, src_id, spec):
         chunks = []
         for i in range(0, len(data), chunk_size):
             piece = data[i:i + chunk_size]
-            h = b2(piece)
+            h = chash(piece)
             new_chunks[h] = piece
             chunks.append({"pack": len(packs), "raw_len": len(piece), "hash": h.hex()})
         ft = f.get("written_ft", 133000000000000000)
@@ -685,7 +698,7 @@ def craft(store, src_id, spec):
                      "flags": f.get("flags", 1 if f.get("dir") else 0),
                      "rule": f.get("rule", 0), "chunks": chunks})
     major = int(fields["format"].split(".")[0])
-    fmt = spec.get("pack_format", major)
+    fmt = spec.get("pack_format", 1 if major == 1 else 2)
     if new_chunks:
         packs = packs + [write_pack(store, new_chunks, spec.get("index_minor", 1), fmt)]
     recs_out = {"head": head, "body": body,
@@ -702,6 +715,7 @@ def craft(store, src_id, spec):
 
 
 def cat_file(store, scan_id, path):
+    chash = content_hash_fn(read_header(store))
     recs = read_catalog(store, scan_id)
     packs = next(r for r in recs["meta"] if r["rec"] == REC_PACKS)["packs"]
     f = next((r for r in recs["body"] if r["rec"] == REC_FILE and r["path"] == path), None)
@@ -717,13 +731,14 @@ def cat_file(store, scan_id, path):
         off, sl, rl = ix[h]
         if rl != c["raw_len"]:
             raise Bad("chunk length differs from the index")
-        out += decode_blob(data[off:off + sl], h, rl)
+        out += decode_blob(data[off:off + sl], h, rl, chash)
     if len(out) != f["size"]:
         raise Bad("file size differs from its chunks")
     return bytes(out)
 
 
 def check_packs(store):
+    chash = content_hash_fn(read_header(store))
     top = os.path.join(store, "packs")
     for sub in sorted(os.listdir(top)):
         for n in sorted(os.listdir(os.path.join(top, sub))):
@@ -733,7 +748,7 @@ def check_packs(store):
             fmt, data, ix = read_pack(store, pid)
             kinds = {0: 0, 1: 0, 4: 0}
             for h, (off, sl, rl) in ix.items():
-                decode_blob(data[off:off + sl], h, rl)
+                decode_blob(data[off:off + sl], h, rl, chash)
                 kinds[data[off]] += 1
             print(json.dumps({"id": pid, "format": fmt, "blobs": len(ix),
                               "raw": kinds[0], "zlib": kinds[1], "zstd": kinds[4]}))
