@@ -118,7 +118,16 @@ struct apply_counts *apply_cnt(struct apply *a, struct apply_user *um)
 /* The catalog's component of an object (counted for the report). */
 struct acat_comp *apply_comp_of(struct apply *a, uint32_t rule, int is_file, int *never)
 {
-	struct acat_comp *c = acat_find(a->acat, store_catalog_rule_text(a->cat, rule), never);
+	struct acat_comp *c;
+
+	if (!a->comp_memo || a->comp_rule != rule) {
+		a->comp_last = acat_find(a->acat, store_catalog_rule_text(a->cat, rule),
+					 &a->comp_never);
+		a->comp_rule = rule;
+		a->comp_memo = 1;
+	}
+	c = a->comp_last;
+	*never = a->comp_never;
 
 	if (c) {
 		if (is_file)

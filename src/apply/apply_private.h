@@ -625,6 +625,11 @@ struct apply {
 	int need_software, need_system;  /* found by the safety pass */
 	struct apps_ctx *apps;           /* Store apps: target image, app cache */
 	struct acat *acat;               /* notes of the scan's rule files */
+	/* apply_comp_of's last answer: files come rule by rule */
+	int comp_memo;
+	uint32_t comp_rule;
+	struct acat_comp *comp_last;
+	int comp_never;
 	struct aw aw;                    /* source and target Windows builds */
 	struct arules *rules;            /* LoadState rules (apply_rules.c) */
 	struct asec *sec;                /* security descriptors (apply_sec.c) */

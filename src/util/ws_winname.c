@@ -97,6 +97,10 @@ const char *ws_winpath_check(const char *path, const char **bad)
 	}
 	if (c > path + 3 && c[-1] == '\\' && !*c)
 		return "path ends with a backslash";
+	/* a UTF-16 string is never more units than its UTF-8 has bytes: only
+	 * a longer one is converted to be counted */
+	if (strlen(path) <= WS_WINPATH_MAX)
+		return NULL;
 	units = ws_utf8_to_utf16le(path, strlen(path), &u16) ? 0 : u16.len / 2;
 	ws_buf_release(&u16);
 	if (units > WS_WINPATH_MAX)

@@ -87,6 +87,16 @@ static void lengths_count_utf16_units(void **state)
 	ws_buf_adds(&b, "\\xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
 	assert_true(b.len > 32767);
 	assert_non_null(strstr(ws_winpath_check(b.buf, NULL), "32767"));
+	/* units, not bytes: 40,100 bytes of two-byte characters are 20,100 */
+	ws_buf_reset(&b);
+	ws_buf_adds(&b, "C:");
+	for (int k = 0; k < 100; k++) {
+		ws_buf_addch(&b, '\\');
+		for (int i = 0; i < 200; i++)
+			ws_buf_adds(&b, "\xc3\xa9");
+	}
+	assert_true(b.len > 32767);
+	assert_null(ws_winpath_check(b.buf, NULL));
 	ws_buf_release(&b);
 }
 
