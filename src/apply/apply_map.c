@@ -424,20 +424,33 @@ char *amap_domain(const struct amaps *m, const char *account)
 
 /* ---- rewriting ----------------------------------------------------------- */
 
+/* An ASCII character as a case-insensitive name compares it. */
+static unsigned char ascii_fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
 int asub_string(const char *s, const struct asub *subs, size_t n, struct ws_buf *out)
 {
 	int changed = 0;
 	const char *start = s;
 
 	while (*s) {
+		unsigned char c0 = (unsigned char)*s;
 		size_t k;
 
 		for (k = 0; k < n; k++) {
 			const struct asub *a = &subs[k];
-			size_t fl = strlen(a->from);
+			unsigned char f0 = (unsigned char)a->from[0];
+			size_t fl;
 			char nx;
 
-			if (!fl || ws_name_ncasecmp(s, strnlen(s, fl), a->from, fl))
+			/* two ASCII characters are the same name character only when
+			 * they are the same letter: most positions end here */
+			if (!f0 || (c0 < 0x80 && f0 < 0x80 && ascii_fold(c0) != ascii_fold(f0)))
+				continue;
+			fl = strlen(a->from);
+			if (ws_name_ncasecmp(s, strnlen(s, fl), a->from, fl))
 				continue;
 			nx = s[fl];
 			if (a->sid) {

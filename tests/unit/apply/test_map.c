@@ -67,6 +67,14 @@ static void rewrites_respect_boundaries(void **state)
 	/* Longer SID and a longer user name are not touched. */
 	assert_false(asub_string(OLD_SID "1 C:\\Users\\carolyn", subs, 2, &o));
 	assert_string_equal(o.buf, OLD_SID "1 C:\\Users\\carolyn");
+	ws_buf_reset(&o);
+	/* case-insensitive past ASCII, from the first character on */
+	{
+		struct asub u[] = { { "\xc3\x89mile", "emile.new", 0 } };
+
+		assert_true(asub_string("D:\\\xc3\xa9MILE\\x", u, 1, &o));
+		assert_string_equal(o.buf, "D:\\emile.new\\x");
+	}
 	ws_buf_release(&o);
 }
 
