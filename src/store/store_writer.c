@@ -97,6 +97,8 @@ struct wpipe {
 	struct wfile files[PIPE_FILES];
 	uint64_t fhead, ftail;
 	int busy;                     /* the writer retires outside the mutex */
+	int writer_waits;             /* the writer sleeps on `done` */
+	int caller_waits;             /* the caller sleeps on `freed` */
 	int failed;                   /* the writer's first failure code and */
 	struct ws_error fail_err;     /* error, for the caller (mutex) */
 	int stop;
@@ -895,7 +897,22 @@ static void take_and_work(struct store_writer *w, struct store_zctx *z)
 	job_work(w, j, z);
 	pthread_mutex_lock(&p->mu);
 	j->state = JOB_DONE;
-	pthread_cond_signal(&p->done);
+	/* Only the oldest job lets the writer go on: waking it for any other
+	 * would cost a context switch for nothing. */
+	if (p->writer_waits && j == &p->ring[p->head % PIPE_JOBS])
+		pthread_cond_signal(&p->done);
+}
+
+/* Whether the caller, waiting for room, should be woken (mutex held): once
+ * the pipeline is half empty, not at every retired chunk, so that it
+ * queues many chunks per wake-up; always when everything is retired (a
+ * drain waits for that). */
+static int pipe_roomy(const struct wpipe *p)
+{
+	if (p->head == p->tail && p->fhead == p->ftail)
+		return 1;
+	return p->tail - p->head <= PIPE_JOBS / 2 && p->bput - p->bget <= PIPE_BYTES / 2 &&
+	       p->ftail - p->fhead <= PIPE_FILES / 2;
 }
 
 static void *pipe_worker(void *arg)
@@ -921,10 +938,13 @@ static void caller_help_or_wait(struct store_writer *w)
 {
 	struct wpipe *p = w->pipe;
 
-	if (p->take < p->tail)
+	if (p->take < p->tail) {
 		take_and_work(w, &w->st->z);
-	else
+	} else {
+		p->caller_waits = 1;
 		pthread_cond_wait(&p->freed, &p->mu);
+		p->caller_waits = 0;
+	}
 }
 
 /* Writer: store the oldest job's chunk (mutex held, released while the
@@ -961,7 +981,8 @@ static void writer_retire(struct store_writer *w, struct store_zctx *z)
 	p->bget = j->end;
 	p->head++;
 	p->busy = 0;
-	pthread_cond_broadcast(&p->freed);
+	if (p->caller_waits && pipe_roomy(p))
+		pthread_cond_signal(&p->freed);
 }
 
 /* Writer: the record of the oldest file, whose chunks are all retired
@@ -993,7 +1014,8 @@ static void writer_emit(struct store_writer *w)
 		pipe_fail_locked(p, rc, &e);
 	p->fhead++;
 	p->busy = 0;
-	pthread_cond_broadcast(&p->freed);
+	if (p->caller_waits && pipe_roomy(p))
+		pthread_cond_signal(&p->freed);
 }
 
 static void *pipe_writer(void *arg)
@@ -1010,8 +1032,11 @@ static void *pipe_writer(void *arg)
 			writer_emit(w);
 		else if (p->head < p->tail && p->ring[p->head % PIPE_JOBS].state == JOB_DONE)
 			writer_retire(w, &z);
-		else
+		else {
+			p->writer_waits = 1;
 			pthread_cond_wait(&p->done, &p->mu);
+			p->writer_waits = 0;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	store_zctx_release(&z);
@@ -1182,7 +1207,8 @@ static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
 	f->size = size;
 	f->dropped |= dropped;
 	f->sealed = 1;
-	pthread_cond_signal(&p->done);
+	if (p->writer_waits && fno == p->fhead)
+		pthread_cond_signal(&p->done);
 	rc = dropped ? WS_OK : pipe_failed_locked(p, err);
 	pthread_mutex_unlock(&p->mu);
 	return rc;
