@@ -280,6 +280,28 @@ void store_blob_encode(const struct store *st, struct store_zctx *z,
 	ws_buf_release(&c);
 }
 
+size_t store_blob_encode_inplace(const struct store *st, struct store_zctx *z,
+				 unsigned char *buf, size_t len, int compress,
+				 struct ws_buf *scratch)
+{
+	(void)st;
+	if (compress < 0)
+		compress = store_blob_compressible(z, buf + 1, len);
+	if (compress) {
+		size_t n;
+
+		ws_buf_reset(scratch);
+		n = zstd_into(z, buf + 1, len, STORE_ZSTD_LEVEL, scratch);
+		if (n && n < len) {
+			buf[0] = STORE_BLOB_ZSTD;
+			memcpy(buf + 1, scratch->buf, n);
+			return 1 + n;
+		}
+	}
+	buf[0] = 0; /* raw: the chunk is the payload */
+	return 1 + len;
+}
+
 /* zstd frame of exactly raw_len bytes; more is refused (bombs). */
 static int zstd_decode(struct store_zctx *z, const void *data, size_t len,
 		       uint32_t raw_len, struct ws_buf *out)

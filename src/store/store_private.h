@@ -197,6 +197,15 @@ int store_magic_compressed(const void *head, size_t len);
 void store_blob_encode(const struct store *st, struct store_zctx *z,
 		       const unsigned char *hash, const void *data, size_t len,
 		       int compress, struct ws_buf *out);
+/* The same blob as store_blob_encode, made where the chunk lies: buf[1..len]
+ * holds the chunk on entry, buf[0] gets the flags byte and buf[1..] the
+ * payload (compressed through `scratch` when that shrinks it).  Returns the
+ * blob's length.  Plain stores of format 2.0 and later only (not
+ * encrypted, not st->write_v1): their blobs are never longer than 1 + len.
+ * Thread-safe for distinct `z` and `scratch`. */
+size_t store_blob_encode_inplace(const struct store *st, struct store_zctx *z,
+				 unsigned char *buf, size_t len, int compress,
+				 struct ws_buf *scratch);
 /* Decode and check a blob; appends the chunk to out.  -1 + reason on damage.
  * Thread-safe for distinct `z`. */
 int store_blob_decode(const struct store *st, struct store_zctx *z,

@@ -44,21 +44,33 @@ struct dd_slot {
  */
 #define PIPE_JOBS 64u                 /* chunks in flight */
 #define PIPE_FILES 1024u              /* file records waiting for their chunks */
-#define PIPE_BYTES STORE_PIPE_BYTES   /* the byte ring: plain bytes in flight */
+/* The byte ring: plain bytes in flight, each chunk after one byte for its
+ * blob's flags (plain stores encode blobs in place), plus a page so that
+ * two of the largest chunks fit. */
+#define PIPE_BYTES (STORE_PIPE_BYTES + 4096u)
 
 enum { JOB_QUEUED, JOB_TAKEN, JOB_DONE };
 
 struct wjob {
 	uint64_t start, end;          /* its bytes in the byte ring (positions
-					 that only grow; start % PIPE_BYTES) */
+					 that only grow; start % PIPE_BYTES):
+					 a flags byte, then the chunk */
 	size_t len;
+	size_t blob_len;              /* blob encoded in place at start, or 0 */
 	int compress;
 	int state;                    /* under the mutex */
 	int known;                    /* in the dedup table when hashed */
 	uint64_t file;                /* number of its wfile */
 	size_t ref;                   /* its index in the file's refs */
 	unsigned char hash[STORE_HASH_LEN];
-	struct ws_buf blob;           /* encoded by the worker unless known */
+	struct ws_buf blob;           /* encoded by the worker unless known or
+					 encoded in place */
+};
+
+/* What a thread that works on jobs needs of its own. */
+struct wctx {
+	struct store_zctx z;
+	struct ws_buf scratch;        /* zstd output before it is copied in place */
 };
 
 struct prev_file;
@@ -76,7 +88,7 @@ struct wfile {
 struct wpipe;
 struct wworker {
 	struct store_writer *w;
-	struct store_zctx z;
+	struct wctx c;
 	pthread_t th;
 	int started;
 };
@@ -93,6 +105,7 @@ struct wpipe {
 	struct wjob ring[PIPE_JOBS];
 	uint64_t head, take, tail;    /* next to retire, to take, free slot */
 	unsigned char *bytes;         /* the byte ring, PIPE_BYTES */
+	struct wctx caller;           /* the caller's, for the jobs it takes */
 	uint64_t bput, bget;          /* next free position, oldest in use */
 	struct wfile files[PIPE_FILES];
 	uint64_t fhead, ftail;
@@ -716,14 +729,14 @@ static int pack_write_failed(struct store_writer *w, int rc, struct ws_error *er
 }
 
 /*
- * Reference or store one hashed chunk (ref->hash set).  `blob_in`: its
- * encoded form made by a worker (read, not taken), or NULL or empty to
- * encode it here with `z` when it is new.
+ * Reference or store one hashed chunk (ref->hash set).  `blob_in`
+ * (`blob_len` bytes): its encoded form made by a worker, or NULL to encode
+ * it here with `z` when it is new.
  */
 static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
 			      const unsigned char *data, size_t len, int compress,
-			      const struct ws_buf *blob_in, struct store_chunk_ref *ref,
-			      struct ws_error *err)
+			      const void *blob_in, size_t blob_len,
+			      struct store_chunk_ref *ref, struct ws_error *err)
 {
 	struct store *st = w->st;
 	struct dd_slot *s;
@@ -746,15 +759,15 @@ static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
 		w->pw_pack->v2 = store_packw_v2(w->pw);
 	}
 	struct ws_buf own = WS_BUF_INIT;
-	const struct ws_buf *blob = blob_in;
 	struct store_ix_entry *e;
 	uint64_t off;
 
-	if (!blob || !blob->len) {
+	if (!blob_in || !blob_len) {
 		store_blob_encode(st, z, ref->hash, data, len, compress, &own);
-		blob = &own;
+		blob_in = own.buf;
+		blob_len = own.len;
 	}
-	rc = store_packw_add(w->pw, ref->hash, blob->buf, blob->len, &off, err);
+	rc = store_packw_add(w->pw, ref->hash, blob_in, blob_len, &off, err);
 	if (rc) {
 		ws_buf_release(&own);
 		return pack_write_failed(w, rc, err);
@@ -763,11 +776,11 @@ static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
 	e = &w->pix[w->n_pix++];
 	memcpy(e->hash, ref->hash, STORE_HASH_LEN);
 	e->off = off;
-	e->stored_len = (uint32_t)blob->len;
+	e->stored_len = (uint32_t)blob_len;
 	e->raw_len = (uint32_t)len;
 	w->stats.chunks_new++;
 	w->stats.bytes_new += len;
-	w->stats.bytes_written += blob->len;
+	w->stats.bytes_written += blob_len;
 	ws_buf_release(&own);
 	dd_insert(w, ref->hash, w->pw_pack, (uint32_t)len);
 	ref->pack = (uint32_t)pack_no(w, w->pw_pack);
@@ -783,7 +796,7 @@ static int store_chunk(struct store_writer *w, const unsigned char *data,
 	if (w->failed)
 		return failed_rc(w, err);
 	store_content_hash(w->st, data, len, ref->hash);
-	return store_chunk_hashed(w, &w->st->z, data, len, compress, NULL, ref, err);
+	return store_chunk_hashed(w, &w->st->z, data, len, compress, NULL, 0, ref, err);
 }
 
 static int add_file_record(struct store_writer *w, const struct store_file *meta,
@@ -820,11 +833,17 @@ static int check_file_meta(const struct store_file *meta, int has_content,
 
 /* Chunks never wrap around the byte ring's end: any chunk fits once the
  * ring is empty. */
-_Static_assert(PIPE_BYTES >= 2u * STORE_CHUNK_MAX, "byte ring too small");
+_Static_assert(PIPE_BYTES >= 2u * (STORE_CHUNK_MAX + 1u), "byte ring too small");
+
+/* The job's flags byte, followed by its chunk. */
+static unsigned char *job_slot(const struct wpipe *p, const struct wjob *j)
+{
+	return p->bytes + j->start % PIPE_BYTES;
+}
 
 static unsigned char *job_data(const struct wpipe *p, const struct wjob *j)
 {
-	return p->bytes + j->start % PIPE_BYTES;
+	return job_slot(p, j) + 1;
 }
 
 /* Where `len` bytes go in the byte ring, or UINT64_MAX while it has no room
@@ -869,7 +888,7 @@ static int caller_failed(struct store_writer *w)
 }
 
 /* Hash, look up, compress: what a worker does to a taken job. */
-static void job_work(struct store_writer *w, struct wjob *j, struct store_zctx *z)
+static void job_work(struct store_writer *w, struct wjob *j, struct wctx *c)
 {
 	struct wpipe *p = w->pipe;
 	const unsigned char *data = job_data(p, j);
@@ -881,20 +900,25 @@ static void job_work(struct store_writer *w, struct wjob *j, struct store_zctx *
 	pthread_mutex_unlock(&p->mu);
 	/* A chunk already stored is not compressed again; two equal new
 	 * chunks in flight are both compressed and the second is dropped. */
-	if (!j->known)
-		store_blob_encode(w->st, z, j->hash, data, j->len, j->compress, &j->blob);
+	if (j->known)
+		return;
+	if (!w->st->encrypted && !w->st->write_v1)
+		j->blob_len = store_blob_encode_inplace(w->st, &c->z, job_slot(p, j), j->len,
+							j->compress, &c->scratch);
+	else
+		store_blob_encode(w->st, &c->z, j->hash, data, j->len, j->compress, &j->blob);
 }
 
 /* Take the oldest queued job and work on it (mutex held, released while
  * working). */
-static void take_and_work(struct store_writer *w, struct store_zctx *z)
+static void take_and_work(struct store_writer *w, struct wctx *c)
 {
 	struct wpipe *p = w->pipe;
 	struct wjob *j = &p->ring[p->take++ % PIPE_JOBS];
 
 	j->state = JOB_TAKEN;
 	pthread_mutex_unlock(&p->mu);
-	job_work(w, j, z);
+	job_work(w, j, c);
 	pthread_mutex_lock(&p->mu);
 	j->state = JOB_DONE;
 	/* Only the oldest job lets the writer go on: waking it for any other
@@ -926,7 +950,7 @@ static void *pipe_worker(void *arg)
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->stop)
 			break;
-		take_and_work(me->w, &me->z);
+		take_and_work(me->w, &me->c);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -939,7 +963,7 @@ static void caller_help_or_wait(struct store_writer *w)
 	struct wpipe *p = w->pipe;
 
 	if (p->take < p->tail) {
-		take_and_work(w, &w->st->z);
+		take_and_work(w, &p->caller);
 	} else {
 		p->caller_waits = 1;
 		pthread_cond_wait(&p->freed, &p->mu);
@@ -964,8 +988,12 @@ static void writer_retire(struct store_writer *w, struct store_zctx *z)
 	memset(&ref, 0, sizeof(ref));
 	memcpy(ref.hash, j->hash, STORE_HASH_LEN);
 	if (!dropped) {
-		rc = store_chunk_hashed(w, z, job_data(p, j), j->len, j->compress,
-					&j->blob, &ref, &e);
+		if (j->blob_len)
+			rc = store_chunk_hashed(w, z, job_data(p, j), j->len, j->compress,
+						job_slot(p, j), j->blob_len, &ref, &e);
+		else
+			rc = store_chunk_hashed(w, z, job_data(p, j), j->len, j->compress,
+						j->blob.buf, j->blob.len, &ref, &e);
 		if (rc && !w->fail_err.code)
 			w->fail_err = e;
 	}
@@ -1057,7 +1085,8 @@ static void pipe_free(struct store_writer *w)
 	for (size_t i = 0; i < p->n_workers; i++) {
 		if (p->workers[i].started)
 			pthread_join(p->workers[i].th, NULL);
-		store_zctx_release(&p->workers[i].z);
+		store_zctx_release(&p->workers[i].c.z);
+		ws_buf_release(&p->workers[i].c.scratch);
 	}
 	if (p->writer_started)
 		pthread_join(p->writer, NULL);
@@ -1071,6 +1100,8 @@ static void pipe_free(struct store_writer *w)
 	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->mu);
+	store_zctx_release(&p->caller.z);
+	ws_buf_release(&p->caller.scratch);
 	free(p->bytes);
 	free(p->workers);
 	free(p);
@@ -1092,6 +1123,7 @@ static void pipe_start(struct store_writer *w, unsigned n)
 	pthread_cond_init(&p->freed, NULL);
 	for (size_t i = 0; i < PIPE_JOBS; i++)
 		ws_buf_init(&p->ring[i].blob);
+	ws_buf_init(&p->caller.scratch);
 	p->bytes = ws_xmalloc(PIPE_BYTES);
 	p->workers = ws_xcalloc(n, sizeof(*p->workers));
 	p->n_workers = n;
@@ -1099,6 +1131,7 @@ static void pipe_start(struct store_writer *w, unsigned n)
 	p->writer_started = pthread_create(&p->writer, NULL, pipe_writer, w) == 0;
 	for (unsigned i = 0; i < n; i++) {
 		p->workers[i].w = w;
+		ws_buf_init(&p->workers[i].c.scratch);
 		p->workers[i].started =
 			pthread_create(&p->workers[i].th, NULL, pipe_worker, &p->workers[i]) == 0;
 	}
@@ -1137,7 +1170,7 @@ static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->failed && (p->tail - p->head >= PIPE_JOBS ||
-			      (pos = ring_place(p, len)) == UINT64_MAX))
+			      (pos = ring_place(p, 1 + len)) == UINT64_MAX))
 		caller_help_or_wait(w);
 	if ((rc = pipe_failed_locked(p, err))) {
 		pthread_mutex_unlock(&p->mu);
@@ -1149,11 +1182,12 @@ static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char
 	pthread_mutex_unlock(&p->mu);
 	/* The slot and its bytes are the caller's until the job is queued. */
 	j->start = pos;
-	j->end = pos + len;
+	j->end = pos + 1 + len;
 	memcpy(job_data(p, j), data, len);
 	j->len = len;
 	j->compress = compress;
 	j->known = 0;
+	j->blob_len = 0;
 	j->file = fno;
 	pthread_mutex_lock(&p->mu);
 	j->state = JOB_QUEUED;
