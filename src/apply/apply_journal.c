@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -91,6 +92,7 @@ struct aj_flight {
 
 struct aj {
 	struct ws_root *root;
+	size_t batch;            /* new files per batch (aj_batch_size) */
 	struct mkdir_hook mh;    /* tests: after each folder made */
 	uint64_t dirs_made;      /* D lines: folders made for the apply */
 	char *dir;               /* journal folder (host path, for reports) */
@@ -125,8 +127,13 @@ struct aj {
 	struct aj_flight fl;     /* the batch being flushed, if any */
 };
 
-/* New files per batch: one flush per AJ_BATCH files at most. */
+/* New files per batch: one flush per AJ_BATCH files at most.  A batch's
+ * files are held open until they are linked, two batches at a time (one in
+ * flight), beside up to WS_ROOT_MAX_OPEN folders: where the process may
+ * open fewer files, batches are smaller (aj_batch_size). */
 #define AJ_BATCH 512
+#define AJ_BATCH_MIN 16
+#define AJ_FD_RESERVE 160        /* store, packs, hives, log, journal ... */
 
 const char *aj_dir(const struct aj *j)
 {
@@ -801,7 +808,7 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 	q->dir = d;
 	q->leaf = ws_buf_detach(&leaf, NULL);
 	q->rel = ws_buf_detach(&act, NULL);
-	if (j->npq >= AJ_BATCH)
+	if (j->npq >= j->batch)
 		rc = batch_launch(j, err);
 out:
 	if (tfd >= 0)
@@ -917,6 +924,16 @@ out:
 	return rc;
 }
 
+size_t aj_batch_size(uint64_t open_max)
+{
+	uint64_t room;
+
+	if (open_max < WS_ROOT_MAX_OPEN + AJ_FD_RESERVE + 2 * AJ_BATCH_MIN)
+		return AJ_BATCH_MIN;
+	room = (open_max - WS_ROOT_MAX_OPEN - AJ_FD_RESERVE) / 2;
+	return room < AJ_BATCH ? (size_t)room : AJ_BATCH;
+}
+
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
 	     const struct ws_newobj *newobj, struct aj **out, struct ws_error *err)
 {
@@ -930,6 +947,12 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 	int jfd = -1, rc;
 
 	j->dfd = j->savedfd = j->workfd = j->fd = -1;
+	{
+		struct rlimit rl;
+
+		j->batch = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+			   aj_batch_size((uint64_t)rl.rlim_cur) : AJ_BATCH;
+	}
 	j->hook = hook;
 	j->hook_ctx = hook_ctx;
 	if (sodium_init() < 0) {

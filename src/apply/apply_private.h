@@ -116,6 +116,10 @@ int aj_place_fd(struct aj *j, const char *tmp, int *fd, const char *dest, int re
  * file entry may already have been placed at).
  */
 int aj_commit(struct aj *j, struct ws_error *err);
+/* New files per batch where the process may open open_max files (its
+ * RLIMIT_NOFILE): 512, less where two batches' files and the folder
+ * cache would not fit, 16 at least. */
+size_t aj_batch_size(uint64_t open_max);
 int aj_settle(struct aj *j, const char *host, struct ws_error *err);
 /* vol_resolve of `winpath` through the journal's root and folder cache
  * (the open batch's files and folders count as there); vol_resolve when

@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "cli/cli_text.h"
@@ -85,10 +86,29 @@ static int help_command(int argc, char **argv)
 	return c->fn(n, hargv);
 }
 
+/* An apply holds a batch's new files open until they are linked (two
+ * batches, about a thousand files, beside its folders): the soft limit on
+ * open files, often 1024, is raised to the hard one, as far as 65536.  The
+ * journal makes its batches smaller where that is not enough. */
+static void raise_open_files(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536)
+		rl.rlim_max = 65536;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_command *c;
 
+	raise_open_files();
 	/* the commands word every refused option themselves (cli_bad_option) */
 	opterr = 0;
 	if (argc < 2) {

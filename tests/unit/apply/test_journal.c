@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "apply/apply_private.h"
+#include "util/ws_root.h"
+
 static void count_entries(void *ctx, unsigned long n)
 {
 	*(unsigned long *)ctx = n;
@@ -567,9 +570,24 @@ static void saved_copy_lost_before_replacing(void **state)
 	atu_release(&t);
 }
 
+/* Batches fit the open-file limit: two batches' files beside the folder
+ * cache, 512 files at most, 16 at least. */
+static void batches_fit_the_open_file_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(aj_batch_size(65536), 512);
+	assert_int_equal(aj_batch_size(1024 * 4), 512);
+	assert_true(aj_batch_size(1024) < 512);
+	assert_true(2 * aj_batch_size(1024) + WS_ROOT_MAX_OPEN + 100 < 1024);
+	assert_true(aj_batch_size(1024) >= 256);
+	assert_int_equal(aj_batch_size(300), 16);
+	assert_int_equal(aj_batch_size(0), 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(batches_fit_the_open_file_limit),
 		cmocka_unit_test(apply_then_undo_restores_everything),
 		cmocka_unit_test(dry_run_writes_nothing),
 		cmocka_unit_test(killed_apply_can_be_undone),
