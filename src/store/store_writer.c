@@ -965,6 +965,8 @@ static void caller_help_or_wait(struct store_writer *w)
 	if (p->take < p->tail) {
 		take_and_work(w, &p->caller);
 	} else {
+		if (p->writer_waits)
+			pthread_cond_signal(&p->done); /* records it keeps for a batch */
 		p->caller_waits = 1;
 		pthread_cond_wait(&p->freed, &p->mu);
 		p->caller_waits = 0;
@@ -1241,7 +1243,10 @@ static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
 	f->size = size;
 	f->dropped |= dropped;
 	f->sealed = 1;
-	if (p->writer_waits && fno == p->fhead)
+	/* Records are emitted in batches: files without chunks in flight (an
+	 * unchanged rescan) would otherwise wake the writer once each.  The
+	 * writer also wakes for the oldest chunk, and when the caller waits. */
+	if (p->writer_waits && p->ftail - p->fhead >= PIPE_FILES / 8)
 		pthread_cond_signal(&p->done);
 	rc = dropped ? WS_OK : pipe_failed_locked(p, err);
 	pthread_mutex_unlock(&p->mu);
