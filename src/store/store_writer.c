@@ -1417,7 +1417,7 @@ int store_scan_add_file_unchanged(struct store_writer *w,
 	*taken = 0;
 	if (rc)
 		return rc;
-	if (w->failed || !(pf = prev_unchanged(w, meta)))
+	if (caller_failed(w) || !(pf = prev_unchanged(w, meta)))
 		return WS_OK;
 	if ((rc = add_unchanged(w, meta, pf, err)))
 		return rc;
