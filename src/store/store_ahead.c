@@ -19,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Records read ahead at most; content bytes held at most (one file more
- * when the ring holds none); larger files are read when their turn comes
- * (every thread on their chunks, store_catalog_read_file_cb). */
+/* Records read ahead at most; bytes held at most, files' content and
+ * values' data (one record more when the ring holds none); larger files are
+ * read when their turn comes (every thread on their chunks,
+ * store_catalog_read_file_cb). */
 #define AHEAD_RECORDS 256
 #define AHEAD_BYTES (16u << 20)
 #define AHEAD_FILE_MAX STORE_CHUNK_MAX
@@ -41,6 +42,7 @@ struct slot {
 	struct store_record rec;       /* pointers to this slot's copies */
 	char *s1, *s2;                 /* copied strings */
 	void *data;                    /* copied chunk refs or value data */
+	size_t value_len;              /* a value's data, held in the ring */
 	/* content */
 	int state;                     /* enum slot_state */
 	int maybe;                     /* NONE for now: a pack not loaded, or no room */
@@ -76,7 +78,7 @@ struct store_ahead {
 	unsigned idle;                 /* workers waiting for work */
 	size_t pending;                /* slots PENDING */
 	size_t maybe;                  /* slots left NONE for now (slot.maybe) */
-	uint64_t bytes;                /* content of the files in the ring */
+	uint64_t bytes;                /* files' content and values' data in the ring */
 };
 
 static struct slot *ring_at(struct store_ahead *ah, size_t k)
@@ -155,6 +157,7 @@ static void slot_clear(struct store_ahead *ah, struct slot *s)
 {
 	if (s->rec.kind == STORE_REC_FILE && s->state != SLOT_NONE)
 		ah->bytes -= s->rec.u.file.size;
+	ah->bytes -= s->value_len;
 	if (s->state == SLOT_PENDING)
 		ah->pending--;
 	if (s->maybe)
@@ -181,6 +184,7 @@ static void slot_copy(struct slot *s, const struct store_record *rec)
 		s->rec.u.value.name = s->s2 = ws_xstrdup(v->name);
 		s->data = ws_xmemdup(v->data, v->len ? v->len : 1);
 		s->rec.u.value.data = s->data;
+		s->value_len = v->len;
 	} else if (rec->kind == STORE_REC_FILE) {
 		const struct store_file *f = &rec->u.file;
 
@@ -276,6 +280,7 @@ static void ahead_fill(struct store_ahead *ah)
 			ah->ended = 1;
 		pthread_mutex_lock(&ah->mu);
 		ah->count++;
+		ah->bytes += s->value_len;      /* values count against the budget too */
 		if (ah->n_w && slot_small_file(s))
 			woke |= slot_prepare(ah, s, ah->count - 1);
 		pthread_mutex_unlock(&ah->mu);

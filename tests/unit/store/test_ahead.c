@@ -299,11 +299,86 @@ static void damaged_chunk_fails_its_file_only_when_read(void **state)
 	corpus_free(&c);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_in_use(void)
+{
+	return __sanitizer_get_current_allocated_bytes();
+}
+#else
+#include <malloc.h>
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+#endif
+
+/* Values count against what the ring holds: 64 values of 1 MiB are not all
+ * read ahead at once, and each comes out whole. */
+static void large_values_are_not_all_held(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct store_writer *w;
+	struct store_catalog *cat;
+	struct store_record rec;
+	struct store_scan_info in = stu_info("PC-VALUES");
+	struct store_user u = { 0, "S-1-5-21-1-2-3-1001", "PC\\alice", "C:\\Users\\alice",
+				133000000000000000ull, STORE_USER_LOCAL };
+	struct store_rule r = { 1, "MigUser.xml:42 component 'Docs'" };
+	struct ws_error err;
+	size_t len = 1u << 20, before, values = 0;
+	unsigned char *data = ws_xmalloc(len);
+	char id[64];
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(open_threads(dir, 1, 2, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_user(w, &u, &err), &err);
+	tu_assert_ok(store_scan_add_rule(w, &r, &err), &err);
+	for (int i = 0; i < 64; i++) {
+		char name[32];
+		struct store_value v = { 0, "HKCU\\Software\\Big", name, 3, data, len, 1 };
+
+		snprintf(name, sizeof(name), "v%02d", i);
+		memset(data, i, len);
+		tu_assert_ok(store_scan_add_value(w, &v, &err), &err);
+	}
+	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	store_close(st);
+
+	tu_assert_ok(open_threads(dir, 0, 2, &st, &err), &err);
+	tu_assert_ok(store_catalog_open(st, "PC-VALUES", NULL, &cat, &err), &err);
+	store_catalog_ahead(cat, 1);
+	before = heap_in_use();
+	for (;;) {
+		tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
+		if (values == 0 && heap_in_use() > before)
+			/* the ring after its first fill: about 16 MiB, not 64 */
+			assert_true(heap_in_use() - before < (size_t)40 << 20);
+		if (rec.kind == STORE_REC_END)
+			break;
+		assert_int_equal(rec.kind, STORE_REC_VALUE);
+		assert_int_equal(rec.u.value.len, len);
+		assert_int_equal(rec.u.value.data[0], (unsigned char)values);
+		assert_int_equal(rec.u.value.data[len - 1], (unsigned char)values);
+		values++;
+	}
+	assert_int_equal(values, 64);
+	store_catalog_free(cat);
+	store_close(st);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ahead_gives_the_same_records_and_content),
 		cmocka_unit_test(damaged_chunk_fails_its_file_only_when_read),
+		cmocka_unit_test(large_values_are_not_all_held),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
