@@ -5,7 +5,9 @@
  * from memory, repeated content, an empty file, content-defined chunks,
  * registry values between files, packs closed many times - is written
  * with 1, 2 and 4 threads into three stores; then an unchanged rescan of
- * each.  Every catalog record (with its chunks' hashes, sizes and pack
+ * each.  Plain stores (blobs encoded in the ring) and stores encrypted
+ * with one key file (blobs encoded into buffers; the same key names equal
+ * content alike in each store).  Every catalog record (with its chunks' hashes, sizes and pack
  * numbers), every pack's blobs in write order and every counter must be
  * the same: a chunk retired out of order, a record emitted before its
  * chunks, a lost or double-counted chunk would differ. */
@@ -17,6 +19,8 @@
 
 #define N_FILES 90
 #define CHUNK (64u * 1024)   /* stu_open's chunk size */
+
+static const unsigned char test_key[STORE_KEY_LEN] = "pipeline test key, 32 bytes long";
 
 /* Content of file i: sizes from empty to past the content-defined
  * threshold (4 chunk-sizes), text or random, every seventh a copy of an
@@ -104,7 +108,7 @@ static void add_files(struct store_writer *w, const char *dir)
 
 /* One scan of the files with `threads` threads: its stats. */
 static void write_scan(const char *sdir, const char *fdir, unsigned threads,
-		       struct store_write_stats *stats)
+		       int encrypted, struct store_write_stats *stats)
 {
 	struct store_open_opts o;
 	struct store *st;
@@ -120,6 +124,8 @@ static void write_scan(const char *sdir, const char *fdir, unsigned threads,
 	o.chunk_size = CHUNK;
 	o.pack_size = 300u * 1024; /* many packs */
 	o.threads = threads;
+	o.encrypt = encrypted;
+	o.key = encrypted ? test_key : NULL;
 	tu_assert_ok(store_open_test(sdir, &o, NULL, NULL, stu_v1(), &st, &err), &err);
 	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
 	tu_assert_ok(store_scan_add_user(w, &u, &err), &err);
@@ -138,7 +144,7 @@ static int by_off(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-static void dump_store(const char *sdir, struct ws_buf *out)
+static void dump_store(const char *sdir, int encrypted, struct ws_buf *out)
 {
 	struct store *st;
 	struct store_catalog *cat;
@@ -148,7 +154,7 @@ static void dump_store(const char *sdir, struct ws_buf *out)
 	int any = 0;
 
 	ws_error_clear(&err);
-	tu_assert_ok(stu_open(sdir, 0, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(stu_open(sdir, 0, NULL, encrypted ? test_key : NULL, 0, &st, &err), &err);
 	tu_assert_ok(store_catalog_open(st, "PC-PIPE", NULL, &cat, &err), &err);
 	while (!store_catalog_next(cat, &rec, &err) && rec.kind != STORE_REC_END) {
 		ws_buf_addf(out, "kind %d\n", rec.kind);
@@ -205,14 +211,13 @@ static void stats_equal(const struct store_write_stats *a,
 	assert_int_equal(a->files_unchanged, b->files_unchanged);
 }
 
-static void threads_write_what_one_thread_writes(void **state)
+static void threads_write_what_one_thread_writes_in(int encrypted)
 {
 	static const unsigned threads[] = { 1, 2, 4 };
 	char *fdir = stu_tmpdir();
 	struct ws_buf dumps[3], sd[3];
 	struct store_write_stats first[3], again[3];
 
-	(void)state;
 	for (size_t t = 0; t < 3; t++) {
 		char name[16];
 
@@ -220,8 +225,8 @@ static void threads_write_what_one_thread_writes(void **state)
 		ws_buf_init(&sd[t]);
 		snprintf(name, sizeof(name), "store%u", threads[t]);
 		ws_path_join(&sd[t], fdir, name);
-		write_scan(sd[t].buf, fdir, threads[t], &first[t]);
-		dump_store(sd[t].buf, &dumps[t]);
+		write_scan(sd[t].buf, fdir, threads[t], encrypted, &first[t]);
+		dump_store(sd[t].buf, encrypted, &dumps[t]);
 	}
 	/* the scan really exercised what it should */
 	assert_true(first[0].chunks > first[0].chunks_new);  /* repeated content */
@@ -237,9 +242,9 @@ static void threads_write_what_one_thread_writes(void **state)
 	 * are taken from the previous scan unread (all but the two empty
 	 * ones, which have no chunks), those in memory deduplicated. */
 	for (size_t t = 0; t < 3; t++) {
-		write_scan(sd[t].buf, fdir, threads[t], &again[t]);
+		write_scan(sd[t].buf, fdir, threads[t], encrypted, &again[t]);
 		ws_buf_reset(&dumps[t]);
-		dump_store(sd[t].buf, &dumps[t]);
+		dump_store(sd[t].buf, encrypted, &dumps[t]);
 	}
 	assert_int_equal(again[0].chunks_new, 0);
 	assert_int_equal(again[0].files_unchanged, 2 * N_FILES / 3 - 2);
@@ -254,10 +259,23 @@ static void threads_write_what_one_thread_writes(void **state)
 	}
 }
 
+static void threads_write_what_one_thread_writes(void **state)
+{
+	(void)state;
+	threads_write_what_one_thread_writes_in(0);
+}
+
+static void threads_write_what_one_thread_writes_encrypted(void **state)
+{
+	(void)state;
+	threads_write_what_one_thread_writes_in(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(threads_write_what_one_thread_writes),
+		cmocka_unit_test(threads_write_what_one_thread_writes_encrypted),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
