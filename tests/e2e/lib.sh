@@ -16,6 +16,19 @@ fail() { echo "FAIL $E2E_NAME: $*" >&2; exit 1; }
 pass() { echo "PASS $E2E_NAME"; exit 0; }
 skip() { echo "SKIP $E2E_NAME: $*"; exit 77; }
 # expect_exit CODE cmd... : run cmd, require its exit code
+# e2e_need_root_fuse WHY TOOL...: skip unless running as root (WHY: what for,
+# after "needs root"), FUSE is there and every TOOL is installed: the tests
+# that build NTFS images or mount them with ntfs-3g.
+e2e_need_root_fuse() {
+  local why=$1 tool
+  shift
+  [ "$(id -u)" -eq 0 ] || skip "needs root $why"
+  [ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed"
+  done
+}
+
 expect_exit() {
   local want=$1; shift
   local rc=0

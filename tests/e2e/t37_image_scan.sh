@@ -12,11 +12,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
-[ "$(id -u)" -eq 0 ] || skip "needs root to fill an NTFS image through ntfs-3g"
-[ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
-for tool in mkntfs ntfs-3g setfattr python3; do
-  command -v $tool >/dev/null || skip "$tool is not installed"
-done
+e2e_need_root_fuse "to fill an NTFS image through ntfs-3g" mkntfs ntfs-3g setfattr python3
 mnt="$t/mnt"
 mounted=0
 cleanup() {

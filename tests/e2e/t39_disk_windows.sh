@@ -17,11 +17,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
-[ "$(id -u)" -eq 0 ] || skip "needs root to fill NTFS partitions through ntfs-3g"
-[ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
-for tool in mkntfs ntfs-3g sfdisk python3; do
-  command -v $tool >/dev/null || skip "$tool is not installed"
-done
+e2e_need_root_fuse "to fill NTFS partitions through ntfs-3g" mkntfs ntfs-3g sfdisk python3
 /usr/bin/python3 -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
 mnt="$t/mnt"
 mounted=0

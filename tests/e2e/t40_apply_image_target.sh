@@ -22,11 +22,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
-[ "$(id -u)" -eq 0 ] || skip "needs root (loop devices, ntfs-3g mounts)"
-[ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
-for tool in mkntfs ntfs-3g sfdisk losetup getfattr python3 xz; do
-  command -v $tool >/dev/null || skip "$tool is not installed"
-done
+e2e_need_root_fuse "(loop devices, ntfs-3g mounts)" mkntfs ntfs-3g sfdisk losetup getfattr python3 xz
 /usr/bin/python3 -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
 [ -e /dev/loop-control ] || skip "no loop devices here"
 mnt="$t/mnt"

@@ -10,11 +10,7 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
-[ "$(id -u)" -eq 0 ] || skip "needs root to mount an NTFS image"
-[ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
-for tool in mkntfs ntfs-3g getfattr; do
-  command -v $tool >/dev/null || skip "$tool is not installed"
-done
+e2e_need_root_fuse "to mount an NTFS image" mkntfs ntfs-3g getfattr
 mnt="$t/mnt"
 mounted=0
 cleanup() {

@@ -18,11 +18,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
 PY=/usr/bin/python3
-[ "$(id -u)" -eq 0 ] || skip "needs root to mount an NTFS image"
-[ -w /dev/fuse ] || skip "FUSE (/dev/fuse) is not available"
-for tool in mkntfs ntfs-3g; do
-  command -v $tool >/dev/null || skip "$tool is not installed"
-done
+e2e_need_root_fuse "to mount an NTFS image" mkntfs ntfs-3g
 $PY -c 'from samba.dcerpc import security; from samba.ndr import ndr_unpack' 2>/dev/null ||
   skip "python3-samba is not installed (./build.sh installs it)"
 $PY -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
