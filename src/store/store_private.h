@@ -216,8 +216,10 @@ void store_hash_hex(const unsigned char *hash, char out[2 * STORE_HASH_LEN + 1])
 
 /* Plain bytes of chunks a writer has in flight in its pipeline (threads >
  * 1): with their compressed copies, the memory a writer adds to its chunk
- * buffer, whatever the profile's size. */
-#define STORE_PIPE_BYTES (8u << 20)
+ * buffer, whatever the profile's size.  16 MiB rather than 8: fewer stalls
+ * of the reading thread behind a slow chunk (two threads against one: 1.61x
+ * -> 1.70x on the 1 GB bench profile, peak RSS 38 -> 46 MiB). */
+#define STORE_PIPE_BYTES (16u << 20)
 
 /* store_cdc.c: content-defined chunking of large files (format 2.0). */
 #define STORE_CDC_SEED 0x77696e7374617465ull  /* "winstate": fixes the gear table */

@@ -42,7 +42,7 @@ struct dd_slot {
  * catalog and the stats while the pipeline runs, and hands them back to the
  * caller's thread on a drain (every queued chunk and file retired).
  */
-#define PIPE_JOBS 64u                 /* chunks in flight */
+#define PIPE_JOBS 128u                /* chunks in flight */
 #define PIPE_FILES 1024u              /* file records waiting for their chunks */
 /* The byte ring: plain bytes in flight, each chunk after one byte for its
  * blob's flags (plain stores encode blobs in place), plus a page so that
