@@ -7,7 +7,7 @@
  * journal, syncfs).  A partition inside an image or disk goes through a
  * loop device with its offset and size (autoclear: the kernel detaches it
  * when ntfs-3g closes it); the mount point is
- * $TMPDIR/winstate-target-XXXXXX/mnt under a 0700 folder.  Unmounting
+ * $TMPDIR/winstate-target-<random>/mnt under a 0700 folder.  Unmounting
  * syncs, checks umount's result, then fsyncs the image; a mount left by a
  * killed run is found in /proc/self/mountinfo by that folder name and the
  * loop device's backing file, and refused.

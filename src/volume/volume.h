@@ -636,7 +636,7 @@ struct vol_disk_part *vol_disk_match(struct vol_disk *d, const struct vol_mount 
  * a partition (image) or DISK@partN is therefore mounted: its partition
  * holding Windows is found as vol_source_open finds a source's, then
  * mounted with ntfs-3g (read-write, -o permissions; read-only when asked)
- * at a private mount point ($TMPDIR/winstate-target-XXXXXX/mnt, the
+ * at a private mount point ($TMPDIR/winstate-target-<random>/mnt, the
  * folder 0700), a partition inside an image or disk through a loop device
  * at its offset that the kernel detaches when the mount goes.  Needs root
  * and FUSE.  docs/apply.md "Targets on disks and images".

@@ -13,6 +13,26 @@
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+/* From the sanitizer runtime (sanitizer/allocator_interface.h, whose
+ * header is not always installed). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#else
+#include <malloc.h>
+#endif
+
+/* Bytes of heap in use now (the memory tests bound peaks with it). */
+static inline size_t stu_heap_in_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+#endif
+}
+
 /* STU_V1 set in the environment: every store is made and written as format
  * 1.1 writers did (ustar packs, zlib), so the same tests prove 1.x stores
  * stay readable, verifiable, extractable and prunable (ctest runs each

@@ -299,21 +299,6 @@ static void damaged_chunk_fails_its_file_only_when_read(void **state)
 	corpus_free(&c);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-size_t __sanitizer_get_current_allocated_bytes(void);
-static size_t heap_in_use(void)
-{
-	return __sanitizer_get_current_allocated_bytes();
-}
-#else
-#include <malloc.h>
-static size_t heap_in_use(void)
-{
-	struct mallinfo2 m = mallinfo2();
-
-	return m.uordblks + m.hblkhd;
-}
-#endif
 
 /* Values count against what the ring holds: 64 values of 1 MiB are not all
  * read ahead at once, and each comes out whole. */
@@ -353,12 +338,12 @@ static void large_values_are_not_all_held(void **state)
 	tu_assert_ok(open_threads(dir, 0, 2, &st, &err), &err);
 	tu_assert_ok(store_catalog_open(st, "PC-VALUES", NULL, &cat, &err), &err);
 	store_catalog_ahead(cat, 1);
-	before = heap_in_use();
+	before = stu_heap_in_use();
 	for (;;) {
 		tu_assert_ok(store_catalog_next(cat, &rec, &err), &err);
-		if (values == 0 && heap_in_use() > before)
+		if (values == 0 && stu_heap_in_use() > before)
 			/* the ring after its first fill: about 16 MiB, not 64 */
-			assert_true(heap_in_use() - before < (size_t)40 << 20);
+			assert_true(stu_heap_in_use() - before < (size_t)40 << 20);
 		if (rec.kind == STORE_REC_END)
 			break;
 		assert_int_equal(rec.kind, STORE_REC_VALUE);

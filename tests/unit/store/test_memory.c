@@ -12,23 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-/* From the sanitizer runtime (sanitizer/allocator_interface.h, whose
- * header is not always installed). */
-size_t __sanitizer_get_current_allocated_bytes(void);
-static size_t heap_in_use(void)
-{
-	return __sanitizer_get_current_allocated_bytes();
-}
-#else
-#include <malloc.h>
-static size_t heap_in_use(void)
-{
-	struct mallinfo2 m = mallinfo2();
-
-	return m.uordblks + m.hblkhd;
-}
-#endif
 
 #define BIG_SIZE ((off_t)256 << 20)
 #define CHUNK (1u << 20)
@@ -45,7 +28,7 @@ static void *sample_loop(void *arg)
 	struct sampler *s = arg;
 
 	while (!atomic_load(&s->stop)) {
-		size_t now = heap_in_use();
+		size_t now = stu_heap_in_use();
 		if (now > atomic_load(&s->peak))
 			atomic_store(&s->peak, now);
 		s->samples++;
@@ -57,7 +40,7 @@ static void *sample_loop(void *arg)
 static void sampler_start(struct sampler *s)
 {
 	atomic_store(&s->stop, 0);
-	atomic_store(&s->peak, heap_in_use());
+	atomic_store(&s->peak, stu_heap_in_use());
 	s->samples = 0;
 	assert_int_equal(pthread_create(&s->th, NULL, sample_loop, s), 0);
 }
@@ -118,7 +101,7 @@ static void big_sparse_file_streams_in_bounded_memory(void **state)
 	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
 
 	/* Writing: hash, compress, pack, catalog record. */
-	base = heap_in_use();
+	base = stu_heap_in_use();
 	sampler_start(&smp);
 	tu_assert_ok(store_scan_add_file(w, &f, fd, &err), &err);
 	peak = sampler_stop(&smp);
@@ -143,7 +126,7 @@ static void big_sparse_file_streams_in_bounded_memory(void **state)
 	assert_int_equal(rec.u.file.size, (uint64_t)BIG_SIZE);
 	nul = open("/dev/null", O_WRONLY);
 	assert_true(nul >= 0);
-	base = heap_in_use();
+	base = stu_heap_in_use();
 	sampler_start(&smp);
 	tu_assert_ok(store_catalog_read_file(cat, &rec.u.file, nul, &err), &err);
 	peak = sampler_stop(&smp);
@@ -206,7 +189,7 @@ static void heap_peak_does_not_grow_with_file_size(void **state)
 			_exit(0);
 		}
 		close(p[1]);
-		base = heap_in_use();
+		base = stu_heap_in_use();
 		sampler_start(&smp);
 		tu_assert_ok(store_scan_add_file(w, &f, p[0], &err), &err);
 		peaks[k] = sampler_stop(&smp) - base;
