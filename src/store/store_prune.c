@@ -6,7 +6,9 @@
  *      scan with users (unless forced): newer empty scans must not push
  *      the last useful one out;
  *   2. if a live writer marker (scans/<id>.open younger than the grace
- *      period) exists, stop: packs are left for a later prune;
+ *      period) exists, stop: packs are left for a later prune; markers,
+ *      tmp/ .part files and atomic-write temporaries older than it are
+ *      dead writers' and go;
  *   3. unreferenced packs older than the grace period lose their .idx
  *      first, so writers starting now cannot dedup against them;
  *   4. markers are checked again, then catalogs are listed again (a writer
@@ -88,6 +90,54 @@ static int mark_refs(struct store *st, struct scanref **refs, size_t *nrefs,
 	return WS_OK;
 }
 
+/* An atomic write's temporary (".<name>.tmp-<pid>-<hex>", ws_fs.h) left
+ * behind by a killed writer, in one folder of the store. */
+static int is_atomic_tmp(const char *name)
+{
+	return name[0] == '.' && strstr(name + 1, ".tmp-") != NULL;
+}
+
+/* Removes the atomic-write temporaries older than the grace period from
+ * the folder `rel` of the store (and, with `sub`, from its subfolders:
+ * packs/<xx>/).  Such a file is only ever written for a moment before it
+ * is linked into place, so one older than the grace period belongs to a
+ * writer that died; readers ignore them (docs/store-format.md §2). */
+static void remove_dead_tmps(struct store *st, const char *rel, int sub,
+			     time_t now, int64_t grace)
+{
+	struct ws_buf path = WS_BUF_INIT;
+	DIR *dh;
+	struct dirent *de;
+
+	store_abs(st, &path, rel);
+	dh = opendir(path.buf);
+	while (dh && (de = readdir(dh))) {
+		struct ws_buf f = WS_BUF_INIT;
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ws_path_join(&f, path.buf, de->d_name);
+		if (lstat(f.buf, &sb) == 0) {
+			if (sub && S_ISDIR(sb.st_mode) && strlen(de->d_name) == 2 &&
+			    !is_atomic_tmp(de->d_name)) {
+				struct ws_buf r = WS_BUF_INIT;
+
+				ws_buf_addf(&r, "%s/%s", rel, de->d_name);
+				remove_dead_tmps(st, r.buf, 0, now, grace);
+				ws_buf_release(&r);
+			} else if (S_ISREG(sb.st_mode) && is_atomic_tmp(de->d_name) &&
+				   now - sb.st_mtime >= grace) {
+				unlink(f.buf);
+			}
+		}
+		ws_buf_release(&f);
+	}
+	if (dh)
+		closedir(dh);
+	ws_buf_release(&path);
+}
+
 /* Live writers: markers younger than the grace period.  Old markers and
  * old temporary files of dead writers are removed. */
 static int live_writers(struct store *st, time_t now, int64_t grace, int dry_run)
@@ -122,6 +172,12 @@ static int live_writers(struct store *st, time_t now, int64_t grace, int dry_run
 		if (dh)
 			closedir(dh);
 		ws_buf_release(&path);
+	}
+	if (!dry_run) {
+		static const char *const tdirs[] = { ".", "scans", "events", "packs" };
+
+		for (size_t d = 0; d < 4; d++)
+			remove_dead_tmps(st, tdirs[d], d == 3, now, grace);
 	}
 	return live;
 }

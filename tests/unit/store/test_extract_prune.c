@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store_private.h"
@@ -394,6 +395,86 @@ static void prune_restores_index_of_referenced_pack(void **state)
 	ws_buf_release(&idx);
 }
 
+/* Writes `name` below `dir`, dated `age` seconds ago. */
+static void put_file(const char *dir, const char *name, time_t age)
+{
+	struct ws_buf p = WS_BUF_INIT;
+	struct timespec ts[2];
+
+	ws_buf_addf(&p, "%s/%s", dir, name);
+	tu_write_file(p.buf, "partial", 7);
+	ts[0].tv_sec = ts[1].tv_sec = time(NULL) - age;
+	ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, p.buf, ts, 0), 0);
+	ws_buf_release(&p);
+}
+
+static int exists_in(const char *dir, const char *name)
+{
+	struct ws_buf p = WS_BUF_INIT;
+	int r;
+
+	ws_buf_addf(&p, "%s/%s", dir, name);
+	r = ws_path_exists(p.buf);
+	ws_buf_release(&p);
+	return r;
+}
+
+/* A writer killed inside an atomic write leaves ".<name>.tmp-<pid>-<hex>"
+ * in the store's folder, scans/, events/ or packs/<xx>/: prune removes
+ * those older than the grace period, keeps young ones (a writer may be
+ * inside that write now) and never touches the events or packs around. */
+static void prune_removes_dead_writers_temporaries(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_prune_opts o;
+	struct store_prune_stats s;
+	const char *paths[] = { "C:\\f.txt" };
+	const void *data[] = { "some content" };
+	size_t lens[] = { 12 };
+	struct ws_buf ev = WS_BUF_INIT, pk = WS_BUF_INIT;
+	struct store_catalog *cat;
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	stu_scan(st, "PC-T", paths, data, lens, 1, NULL);
+	tu_assert_ok(store_catalog_open(st, "PC-T", NULL, &cat, &err), &err);
+	ws_buf_addf(&pk, "%s/packs/%.2s", dir, store_catalog_pack_id(cat, 0));
+	store_catalog_free(cat);
+	ws_buf_addf(&ev, "%s/events", dir);
+	mkdir(ev.buf, 0700);
+	put_file(ev.buf, "20261203T000000Z-0000000000000001.evt", 90000);
+	put_file(ev.buf, ".20261203T000000Z-0000000000000002.evt.tmp-77-0a0b0c0d", 90000);
+	put_file(ev.buf, ".20261203T000000Z-0000000000000003.evt.tmp-78-0a0b0c0e", 10);
+	put_file(pk.buf, ".0123.idx.tmp-79-01020304", 90000);
+	put_file(dir, ".winstate-store.tmp-80-01020305", 90000);
+	put_file(dir, "notes.txt", 90000);
+	memset(&o, 0, sizeof(o));
+	o.keep = 1;
+	o.grace_seconds = 3600;
+	o.dry_run = 1;
+	tu_assert_ok(store_prune(st, &o, &s, &err), &err);
+	assert_true(exists_in(ev.buf, ".20261203T000000Z-0000000000000002.evt.tmp-77-0a0b0c0d"));
+	o.dry_run = 0;
+	tu_assert_ok(store_prune(st, &o, &s, &err), &err);
+	assert_false(exists_in(ev.buf, ".20261203T000000Z-0000000000000002.evt.tmp-77-0a0b0c0d"));
+	assert_false(exists_in(pk.buf, ".0123.idx.tmp-79-01020304"));
+	assert_false(exists_in(dir, ".winstate-store.tmp-80-01020305"));
+	assert_true(exists_in(ev.buf, ".20261203T000000Z-0000000000000003.evt.tmp-78-0a0b0c0e"));
+	assert_true(exists_in(ev.buf, "20261203T000000Z-0000000000000001.evt"));
+	assert_true(exists_in(dir, "notes.txt"));
+	assert_true(exists_in(dir, "winstate-store"));
+	struct ws_buf b = WS_BUF_INIT;
+	tu_assert_ok(stu_read(st, "PC-T", paths[0], &b, &err), &err);
+	assert_memory_equal(b.buf, data[0], lens[0]);
+	ws_buf_release(&b);
+	store_close(st);
+	ws_buf_release(&ev);
+	ws_buf_release(&pk);
+}
+
 /* Scan order: second of the id, then started_ns (-1 = format 1.0 catalog,
  * oldest of its second), then the id; the 1.1 HEAD only appends a field. */
 static void scan_order_and_head_compat(void **state)
@@ -438,6 +519,7 @@ int main(void)
 		cmocka_unit_test(scan_order_and_head_compat),
 		cmocka_unit_test(prune_keeps_packs_when_a_catalog_is_damaged),
 		cmocka_unit_test(prune_restores_index_of_referenced_pack),
+		cmocka_unit_test(prune_removes_dead_writers_temporaries),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();
