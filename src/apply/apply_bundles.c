@@ -93,14 +93,21 @@ static int target_holds(struct apply *a, const char *host, const struct ws_buf *
 	return same;
 }
 
+/* Where Windows 11's Start reads a profile's first layout, below the profile. */
+#define AB_USER_LAYOUT "AppData\\Local\\Microsoft\\Windows\\Shell\\LayoutModification.json"
+
 /*
- * Staged users' Start pins on Windows 11: the Default profile's
- * LayoutModification.json, which Windows 11 reads once, when it makes a new
- * user's profile from Default (a staged user's, at first sign-in); the
- * ConfigureStartPins policy would put its list back at every sign-in.  The
- * file serves every new user of the PC: written only when all staged users
- * with pins have the same list, no --default-profile user writes it, and
- * the image has no layout of its own.  Each refusal is said once.
+ * Staged users' Start pins on Windows 11.  A new profile is a copy of
+ * Users\Default, and Start reads the profile's own LayoutModification.json
+ * when it makes that profile's first layout (the ConfigureStartPins policy
+ * would put its list back at every sign-in).  When every staged user with
+ * pins has the same list, it goes into the Default profile (no
+ * --default-profile user writing it, the image having no layout of its
+ * own).  Otherwise (different lists, no Default profile) nothing goes
+ * there, since it would give one user's pins to every new user: the
+ * first-sign-in script places each user's own start-pins.json in that
+ * user's profile before Start starts (apply_stage.c), and each user gets an
+ * action saying so.
  */
 int abundles_staged_layout(struct apply *a, struct ws_error *err)
 {
@@ -132,8 +139,7 @@ int abundles_staged_layout(struct apply *a, struct ws_error *err)
 	if (!*why && !dp)
 		snprintf(why, sizeof(why), "the target has no Default profile");
 	if (!*why) {
-		ws_buf_addf(&win, "%s\\AppData\\Local\\Microsoft\\Windows\\Shell\\"
-			    "LayoutModification.json", dp->win_path);
+		ws_buf_addf(&win, "%s\\" AB_USER_LAYOUT, dp->win_path);
 		if ((rc = vol_resolve(a->vol, win.buf, &host, &res, err)))
 			goto out;
 		if (res == VOL_RES_FOUND && target_holds(a, host.buf, &json))
@@ -144,9 +150,24 @@ int abundles_staged_layout(struct apply *a, struct ws_error *err)
 			rc = afiles_write_target(a, win.buf, &json, err);
 	}
 	if (*why) {
-		ws_logf(a->log, WS_LOG_WARN, "LayoutModification.json", "Start pins of staged users "
-			"not written for Windows 11: %s; they stay in each bundle's start-pins.json",
-			why);
+		/* each user's own list, placed by the first-sign-in script */
+		ws_logf(a->log, WS_LOG_INFO, "LayoutModification.json", "Start pins of staged users "
+			"not written to the Default profile: %s; the first-sign-in script places each "
+			"user's own start-pins.json as that user's LayoutModification.json", why);
+		for (size_t i = 0; i < a->nusers; i++) {
+			struct apply_user *um = &a->users[i];
+
+			if (um->mode != APPLY_MODE_FIRST_SIGN_IN || !um->has_tiles || !um->pins.n ||
+			    !um->dst_win)
+				continue;
+			ws_buf_reset(&win);
+			ws_buf_addf(&win, "%s\\" AB_USER_LAYOUT, um->dst_win);
+			apply_act(a, APPLY_SETTINGS_FILE, um->src->account, "start-pins", win.buf,
+			    "Start pins for Windows 11: at first sign-in, before Start makes the "
+			    "profile's first layout, the restore script copies this user's "
+			    "start-pins.json here, unless the profile has a Start layout (start2.bin) "
+			    "or a LayoutModification.json already");
+		}
 		goto out;
 	}
 	for (size_t i = 0; !rc && i < a->nusers; i++) {

@@ -681,7 +681,8 @@ int abundles_plan_apps(struct apply *a, struct ws_error *err);
 int abundles_translated(struct apply *a, struct ws_error *err);
 /* Staged users' Start pins on Windows 11: the Default profile's
  * LayoutModification.json, when every staged user with pins has the same
- * list (else a warning; the pins stay in each bundle). */
+ * list; else none there, and each user's own list is placed in that
+ * user's profile by the first-sign-in script (one action per user). */
 int abundles_staged_layout(struct apply *a, struct ws_error *err);
 /* Every bundle finished, then restore.ps1 and the Active Setup component. */
 int abundles_finish(struct apply *a, struct ws_error *err);

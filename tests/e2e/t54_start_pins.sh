@@ -10,9 +10,13 @@
 #  (c) the image's own LayoutModification.json is kept (file-keep), an equal
 #      one is file-same; (d) a Windows 10 target gets none;
 #  (e) two staged users with different pins: the Default profile holds one
-#      list for every new user, so none is written (a warning says why) and
-#      each bundle keeps its own user's list; (f) a target without a Default
-#      profile: the same warning with that reason, the bundles keep the pins.
+#      list for every new user, so none is written there (a message says
+#      why); each bundle's start-pins.json holds its own user's list (valid
+#      JSON), one settings-file action per user names that user's own
+#      LayoutModification.json, and restore.ps1 has the step that places it
+#      before Start first starts (parsed by tree-sitter-powershell when
+#      installed); (f) a target without a Default profile: the same, with
+#      that reason.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
@@ -108,25 +112,55 @@ h.commit(None)
 PY
 expect_exit 0 "$WINSTATE" scan --source "$t/src10d" --store "$t/st"
 "$WSFIXTURE" --out "$t/diff11" --kind target --os win11 --seed 6 >/dev/null || fail "target fixture"
-expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINSDIFF --target "$t/diff11"
-grep -q "not written for Windows 11: the staged users have different Start pins" "$t/last.err" ||
-	fail "no warning that different pins keep LayoutModification.json unwritten"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINSDIFF --target "$t/diff11" -v \
+	--json
+grep -q "not written to the Default profile: the staged users have different Start pins" "$t/last.err" ||
+	fail "no message that different pins keep the Default profile's LayoutModification.json unwritten"
 [ -e "$t/diff11/Users/Default/AppData/Local/Microsoft/Windows/Shell/LayoutModification.json" ] &&
-	fail "LayoutModification.json written with two different pin lists"
-python3 - "$t/diff11" <<'PY' || fail "the bundles do not keep each user's own pins"
-import glob, json, sys
-lists = sorted(json.dumps(json.load(open(k))) for k in
-               glob.glob(sys.argv[1] + '/ProgramData/winstate/bundles/*/start-pins.json'))
-assert len(lists) == 2 and lists[0] != lists[1], lists
-assert any('Paint3_8wekyb3d8bbwe!App' in x for x in lists) and any('Photos_8wekyb3d8bbwe!App' in x for x in lists), lists
+	fail "LayoutModification.json written in the Default profile with two different pin lists"
+python3 - "$t/diff11" "$t/last.out" <<'PY' || fail "the bundles or the actions do not give each user its own pins"
+import glob, json, os, sys
+root, rep = sys.argv[1:]
+calc, edge = {'packagedAppId': 'Microsoft.WindowsCalculator_8wekyb3d8bbwe!App'}, {'desktopAppId': 'MSEdge'}
+want = {'alice': [calc, edge, {'packagedAppId': 'Microsoft.Windows.Photos_8wekyb3d8bbwe!App'}],
+        'bob': [calc, edge, {'packagedAppId': 'Microsoft.Windows.Paint3_8wekyb3d8bbwe!App'}]}
+got = {}
+for k in glob.glob(root + '/ProgramData/winstate/bundles/*/start-pins.json'):
+    ini = open(os.path.join(os.path.dirname(k), 'bundle.ini'), encoding='utf-8').read()
+    acct = [l.split('=', 1)[1] for l in ini.splitlines() if l.startswith('account=')][0]
+    raw = open(k, 'rb').read()
+    assert not raw.startswith(b'\xef\xbb\xbf') and raw.startswith(b'{"pinnedList":['), raw[:20]
+    got[acct.split('\\')[-1]] = json.loads(raw.decode('utf-8'))['pinnedList']
+assert got == want, got
+acts = [x for x in json.load(open(rep))['actions'] if x['action'] == 'settings-file'
+        and x['object'] == 'start-pins' and (x['target'] or '').endswith('LayoutModification.json')]
+assert sorted((x['user'], x['target']) for x in acts) == [
+    (u, 'C:\\Users\\%s\\AppData\\Local\\Microsoft\\Windows\\Shell\\LayoutModification.json' % u)
+    for u in ('alice', 'bob')], acts
+assert all('first sign-in' in x['reason'] and 'start2.bin' in x['reason'] for x in acts), acts
 PY
+ps="$t/diff11/ProgramData/winstate/restore.ps1"
+tr -d '\r' < "$ps" | grep -q "^  try { StartPins \$found\[0\] \$found\[1\] \$found\[2\] } catch { }$" ||
+	fail "restore.ps1 does not place the Start pins in its setup phase"
+for step in "function StartPins" "Shell\\LayoutModification.json'" "start2.bin', 'start.bin'" \
+	"[IO.File]::Copy(\$src, \$dst, \$false)"; do
+	grep -qF "$step" "$ps" || fail "restore.ps1 lacks: $step"
+done
+MODS="${WS_BUILD_DIR:-}/node_modules-ps"
+if [ -n "${WS_BUILD_DIR:-}" ] && command -v node >/dev/null &&
+	[ -f "$MODS/node_modules/tree-sitter-powershell/tree-sitter-powershell.wasm" ]; then
+	node "$WS_SOURCE_DIR/tests/tools/ps_parse.js" "$MODS" "$ps" > "$t/parse.out" 2>&1 ||
+		{ cat "$t/parse.out"; fail "restore.ps1: PowerShell parse errors"; }
+else
+	echo "note: tree-sitter-powershell not installed, restore.ps1 not parsed here (t62 does)"
+fi
 
 # (f) no Default profile on the target
 "$WSFIXTURE" --out "$t/nodef11" --kind target --os win11 --seed 6 >/dev/null || fail "target fixture"
 rm -rf "$t/nodef11/Users/Default"
-expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/nodef11"
-grep -q "not written for Windows 11: the target has no Default profile" "$t/last.err" ||
-	fail "no warning for a target without a Default profile"
+expect_exit 0 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PINS10 --target "$t/nodef11" -v
+grep -q "not written to the Default profile: the target has no Default profile" "$t/last.err" ||
+	fail "no message for a target without a Default profile"
 [ "$(ls "$t"/nodef11/ProgramData/winstate/bundles/*/start-pins.json 2>/dev/null | wc -l)" -eq 2 ] ||
 	fail "start-pins.json not kept in both bundles"
 pass

@@ -2,8 +2,9 @@
  * test_win11.c - the settings catalog at apply time: catalog notes, Windows
  * 10 -> 11 verdicts, Start pins from Windows 10 tiles (the real Windows 10
  * hive of ../shared/testdata), default-associations XML, malformed settings
- * values, and whole applies from a Windows 10 source to Windows 10 and 11
- * targets.
+ * values, whole applies from a Windows 10 source to Windows 10 and 11
+ * targets, and the Start pins of users staged on Windows 11 (the Default
+ * profile's file for one common list, each user's own otherwise).
  */
 #include "apply_tu.h"
 
@@ -656,6 +657,193 @@ static void wifi_profile_that_does_not_parse_is_a_warning(void **state)
 	atu_release(&t);
 }
 
+/* ---- Start pins of users staged on Windows 11 ---------------------------------- */
+
+#define PIN_TILES "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\CloudStore\\Store\\Cache\\" \
+	"DefaultAccount\\$de${8a09bc9e-40f2-4f5c-8385-ea0e3969f8cf}$start.tilegrid" \
+	"$windows.data.curatedtilecollection.tilecollection\\Current"
+#define PIN_SHELL "AppData\\Local\\Microsoft\\Windows\\Shell\\LayoutModification.json"
+
+/* A Windows 10 scan of alice and bob, each with Start tiles pinning
+ * Calculator and one more app; an empty Windows 11 target (both staged). */
+static void pins_setup(struct atu *t, const char *app_alice, const char *app_bob)
+{
+	static const char *const sids[] = { "S-1-5-21-7-7-7-1001", "S-1-5-21-7-7-7-1002" };
+	static const char *const names[] = { "alice", "bob" };
+	const char *apps[] = { app_alice, app_bob };
+	struct store_open_opts so = { 0 };
+	struct store_scan_info info = { 0 };
+	struct store_writer *w;
+	struct store *st;
+	struct ws_error e;
+	struct fx_opts fo;
+
+	memset(t, 0, sizeof(*t));
+	t->dir = tu_tmpdir();
+	t->tgt = ws_xasprintf("%s/tgt", t->dir);
+	t->store = ws_xasprintf("%s/st", t->dir);
+	snprintf(t->device, sizeof(t->device), "PINPC");
+	fx_opts_init(&fo);
+	fo.out_dir = t->tgt;
+	fo.kind = FX_TARGET;
+	fo.seed = 2;
+	fo.os = FX_WIN11;
+	ws_error_clear(&e);
+	tu_assert_ok(fx_build(&fo, NULL, &e), &e);
+	so.create = 1;
+	tu_assert_ok(store_open(t->store, &so, &st, &e), &e);
+	info.device = t->device;
+	info.os_build = "19045.1";
+	info.system_drive = 'C';
+	tu_assert_ok(store_scan_begin(st, &info, &w, &e), &e);
+	for (uint32_t i = 0; i < 2; i++) {
+		char *prof = ws_xasprintf("C:\\Users\\%s", names[i]);
+		struct store_user u = { i, sids[i], names[i], prof, 0, STORE_USER_LOCAL };
+		struct ws_buf b = WS_BUF_INIT;
+		struct store_value v = { 0 };
+
+		tu_assert_ok(store_scan_add_user(w, &u, &e), &e);
+		ws_buf_add(&b, "\x02\x00\x00\x00", 4);
+		u16_at(&b, "P~Microsoft.WindowsCalculator_8wekyb3d8bbwe!App");
+		ws_buf_add(&b, "\x00\x00", 2);
+		u16_at(&b, apps[i]);
+		ws_buf_add(&b, "\x00\x00", 2);
+		v.user = i;
+		v.key = PIN_TILES;
+		v.name = "Data";
+		v.type = 3; /* REG_BINARY */
+		v.data = (const unsigned char *)b.buf;
+		v.len = b.len;
+		tu_assert_ok(store_scan_add_value(w, &v, &e), &e);
+		ws_buf_release(&b);
+		free(prof);
+	}
+	tu_assert_ok(store_scan_commit(w, NULL, &e), &e);
+	store_close(st);
+}
+
+struct pin_acts {
+	char targets[4][200];
+	char users[4][16];
+	int n;
+};
+
+static void on_pin_act(void *ctx, const struct apply_action *a)
+{
+	struct pin_acts *p = ctx;
+
+	if (a->kind != APPLY_SETTINGS_FILE || strcmp(a->object, "start-pins") || !a->target ||
+	    !strstr(a->target, "LayoutModification.json") || p->n >= 4)
+		return;
+	snprintf(p->targets[p->n], sizeof(p->targets[0]), "%s", a->target);
+	snprintf(p->users[p->n], sizeof(p->users[0]), "%s", a->user);
+	if (strstr(a->target, "\\Users\\Default\\") == NULL)
+		assert_non_null(strstr(a->reason, "before Start makes the profile's first layout"));
+	p->n++;
+}
+
+static void pins_apply(struct atu *t, struct pin_acts *p)
+{
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+
+	memset(p, 0, sizeof(*p));
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.on_action = on_pin_act;
+	o.on_action_ctx = p;
+	tu_assert_ok(atu_apply(t, &o, &r, &e), &e);
+	assert_int_equal(r.users_staged, 2);
+	assert_int_equal(r.target_build, 22631);
+	apply_report_release(&r);
+}
+
+static char *pins_bundle(struct atu *t, const char *sid)
+{
+	char *p = ws_xasprintf("%s/ProgramData/winstate/bundles/%s/start-pins.json", t->tgt, sid);
+	char *s = tu_read_file(p, NULL);
+
+	free(p);
+	return s;
+}
+
+/* Different lists: none in the Default profile (it would give one user's
+ * pins to every new user); each bundle holds its own user's list, each user
+ * an action naming the LayoutModification.json of that user's profile, and
+ * the one script places it before Start starts. */
+static void staged_users_with_different_pins_get_their_own(void **state)
+{
+	struct atu t;
+	struct pin_acts p;
+	char *def, *a, *b, *script;
+	struct ws_buf fixed = WS_BUF_INIT;
+	(void)state;
+
+	pins_setup(&t, "P~Microsoft.Windows.Photos_8wekyb3d8bbwe!App",
+		   "P~Microsoft.Windows.Paint3_8wekyb3d8bbwe!App");
+	pins_apply(&t, &p);
+	def = ws_xasprintf("%s/Users/Default/AppData/Local/Microsoft/Windows/Shell/"
+			   "LayoutModification.json", t.tgt);
+	assert_int_not_equal(access(def, F_OK), 0);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.users[0], "alice");
+	assert_string_equal(p.targets[0], "C:\\Users\\alice\\" PIN_SHELL);
+	assert_string_equal(p.users[1], "bob");
+	assert_string_equal(p.targets[1], "C:\\Users\\bob\\" PIN_SHELL);
+	a = pins_bundle(&t, "S-1-5-21-7-7-7-1001");
+	b = pins_bundle(&t, "S-1-5-21-7-7-7-1002");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, "{\"pinnedList\":[\n"
+			    "  {\"packagedAppId\":\"Microsoft.WindowsCalculator_8wekyb3d8bbwe!App\"},\n"
+			    "  {\"packagedAppId\":\"Microsoft.Windows.Photos_8wekyb3d8bbwe!App\"}\n]}\n");
+	assert_non_null(strstr(b, "Microsoft.Windows.Paint3_8wekyb3d8bbwe!App"));
+	assert_null(strstr(b, "Photos"));
+	/* the script's step: in the setup phase (before the desktop), copying
+	 * the data file without overwriting, only without a Start layout */
+	bundle_script(&fixed);
+	script = fixed.buf;
+	assert_non_null(strstr(script, "function StartPins("));
+	assert_true(strstr(script, "try { StartPins $found[0] $found[1] $found[2] } catch { }") <
+		    strstr(script, "try { RunOnce $true } catch { }"));
+	assert_true(strstr(script, "if ($Phase -eq 'setup') {") <
+		    strstr(script, "try { StartPins $found[0]"));
+	assert_non_null(strstr(script, "[IO.File]::Copy($src, $dst, $false)"));
+	assert_non_null(strstr(script, "foreach ($b in 'start2.bin', 'start.bin')"));
+	assert_non_null(strstr(script, "'Microsoft\\Windows\\Shell\\LayoutModification.json'"));
+	ws_buf_release(&fixed);
+	free(a);
+	free(b);
+	free(def);
+	atu_release(&t);
+}
+
+/* One list for everybody: the Default profile's file, as before. */
+static void staged_users_with_the_same_pins_share_the_default_file(void **state)
+{
+	struct atu t;
+	struct pin_acts p;
+	char *def, *got;
+	(void)state;
+
+	pins_setup(&t, "W~MSEdge", "W~MSEdge");
+	pins_apply(&t, &p);
+	def = ws_xasprintf("%s/Users/Default/AppData/Local/Microsoft/Windows/Shell/"
+			   "LayoutModification.json", t.tgt);
+	got = tu_read_file(def, NULL);
+	assert_non_null(got);
+	assert_string_equal(got, "{\"pinnedList\":[\n"
+			    "  {\"packagedAppId\":\"Microsoft.WindowsCalculator_8wekyb3d8bbwe!App\"},\n"
+			    "  {\"desktopAppId\":\"MSEdge\"}\n]}\n");
+	assert_int_equal(p.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_string_equal(p.targets[i], "C:\\Users\\Default\\" PIN_SHELL);
+	free(got);
+	free(def);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +860,8 @@ int main(void)
 		cmocka_unit_test(win10_to_win10_carries_everything),
 		cmocka_unit_test(bad_settings_values_are_skipped_the_rest_carried),
 		cmocka_unit_test(wifi_profile_that_does_not_parse_is_a_warning),
+		cmocka_unit_test(staged_users_with_different_pins_get_their_own),
+		cmocka_unit_test(staged_users_with_the_same_pins_share_the_default_file),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
