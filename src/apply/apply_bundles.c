@@ -149,6 +149,14 @@ int abundles_staged_layout(struct apply *a, struct ws_error *err)
 		else if (!a->o->dry_run)
 			rc = afiles_write_target(a, win.buf, &json, err);
 	}
+	if (*why && dp) {
+		/* a layout of the image's own: every new profile is copied with it */
+		ws_buf_addf(&win, "%s\\" AB_USER_LAYOUT, dp->win_path);
+		if ((rc = vol_resolve(a->vol, win.buf, &host, &res, err)))
+			goto out;
+		if (res == VOL_RES_FOUND)
+			kind = APPLY_FILE_KEEP;
+	}
 	if (*why) {
 		/* each user's own list, placed by the first-sign-in script */
 		ws_logf(a->log, WS_LOG_INFO, "LayoutModification.json", "Start pins of staged users "
@@ -162,7 +170,11 @@ int abundles_staged_layout(struct apply *a, struct ws_error *err)
 				continue;
 			ws_buf_reset(&win);
 			ws_buf_addf(&win, "%s\\" AB_USER_LAYOUT, um->dst_win);
-			apply_act(a, APPLY_SETTINGS_FILE, um->src->account, "start-pins", win.buf,
+			apply_act(a, kind, um->src->account, "start-pins", win.buf,
+			    kind == APPLY_FILE_KEEP ?
+			    "the image's Default profile has a LayoutModification.json of its own, "
+			    "which the new profile is copied with: the restore script keeps it, the "
+			    "pins stay in start-pins.json" :
 			    "Start pins for Windows 11: at first sign-in, before Start makes the "
 			    "profile's first layout, the restore script copies this user's "
 			    "start-pins.json here, unless the profile has a Start layout (start2.bin) "

@@ -725,6 +725,7 @@ static void pins_setup(struct atu *t, const char *app_alice, const char *app_bob
 struct pin_acts {
 	char targets[4][200];
 	char users[4][16];
+	int kinds[4];
 	int n;
 };
 
@@ -732,12 +733,14 @@ static void on_pin_act(void *ctx, const struct apply_action *a)
 {
 	struct pin_acts *p = ctx;
 
-	if (a->kind != APPLY_SETTINGS_FILE || strcmp(a->object, "start-pins") || !a->target ||
+	if ((a->kind != APPLY_SETTINGS_FILE && a->kind != APPLY_FILE_KEEP) ||
+	    strcmp(a->object, "start-pins") || !a->target ||
 	    !strstr(a->target, "LayoutModification.json") || p->n >= 4)
 		return;
 	snprintf(p->targets[p->n], sizeof(p->targets[0]), "%s", a->target);
 	snprintf(p->users[p->n], sizeof(p->users[0]), "%s", a->user);
-	if (strstr(a->target, "\\Users\\Default\\") == NULL)
+	p->kinds[p->n] = a->kind;
+	if (a->kind == APPLY_SETTINGS_FILE && strstr(a->target, "\\Users\\Default\\") == NULL)
 		assert_non_null(strstr(a->reason, "before Start makes the profile's first layout"));
 	p->n++;
 }
@@ -819,6 +822,36 @@ static void staged_users_with_different_pins_get_their_own(void **state)
 	atu_release(&t);
 }
 
+/* Different lists on an image whose Default profile has a layout of its
+ * own: every new profile is copied with it and the script keeps it, which
+ * each user's action says (file-keep); the image's file is left alone. */
+static void different_pins_and_the_images_own_layout(void **state)
+{
+	static const char image[] = "{\"pinnedList\":[{\"desktopAppId\":\"MSEdge\"}]}\n";
+	struct atu t;
+	struct pin_acts p;
+	char *dir, *def, *got;
+	(void)state;
+
+	pins_setup(&t, "P~Microsoft.Windows.Photos_8wekyb3d8bbwe!App",
+		   "P~Microsoft.Windows.Paint3_8wekyb3d8bbwe!App");
+	dir = ws_xasprintf("%s/Users/Default/AppData/Local/Microsoft/Windows/Shell", t.tgt);
+	def = ws_xasprintf("%s/LayoutModification.json", dir);
+	assert_int_equal(ws_mkdir_p(dir, WS_E_IO, NULL), WS_OK);
+	tu_write_file(def, image, strlen(image));
+	pins_apply(&t, &p);
+	assert_int_equal(p.n, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(p.kinds[i], APPLY_FILE_KEEP);
+	assert_string_equal(p.targets[1], "C:\\Users\\bob\\" PIN_SHELL);
+	got = tu_read_file(def, NULL);
+	assert_string_equal(got, image);
+	free(got);
+	free(def);
+	free(dir);
+	atu_release(&t);
+}
+
 /* One list for everybody: the Default profile's file, as before. */
 static void staged_users_with_the_same_pins_share_the_default_file(void **state)
 {
@@ -862,6 +895,7 @@ int main(void)
 		cmocka_unit_test(wifi_profile_that_does_not_parse_is_a_warning),
 		cmocka_unit_test(staged_users_with_different_pins_get_their_own),
 		cmocka_unit_test(staged_users_with_the_same_pins_share_the_default_file),
+		cmocka_unit_test(different_pins_and_the_images_own_layout),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
