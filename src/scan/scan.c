@@ -496,6 +496,10 @@ int scan_device(struct store *st, const struct scan_opts *o,
 		if ((rc = vol_source_open(o->source, &so, &s.vol, err)))
 			goto out;
 	}
+	/* with a second core, folders are read ahead of the rules and the
+	 * store (a rescan that finds nothing changed is mostly this walk) */
+	if (st && store_threads(st) > 1)
+		vol_set_walk_ahead(s.vol, 1);
 	vi = vol_get_info(s.vol);
 	copy_identity(res, vi);
 	/* read-only is safe, but what Windows held in memory is not there */

@@ -259,6 +259,11 @@ int store_open_test(const char *dir, const struct store_open_opts *opts,
 	return WS_OK;
 }
 
+unsigned store_threads(const struct store *st)
+{
+	return st->threads;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)

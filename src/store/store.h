@@ -114,6 +114,10 @@ int store_open(const char *dir, const struct store_open_opts *opts,
 /* Free the handle (NULL is fine).  Open writers/catalogs must be gone. */
 void store_close(struct store *st);
 
+/* The threads the store was opened with (store_open_opts.threads, 0
+ * resolved to the online cores): >= 1. */
+unsigned store_threads(const struct store *st);
+
 /* True when the store is encrypted. */
 int store_is_encrypted(const struct store *st);
 

@@ -62,7 +62,8 @@ static ssize_t xattr_at(struct vol *vol, int dirfd, const char *name,
 	char p[64 + NAME_MAX];
 	ssize_t r;
 
-	if (vol->no_ntfs_xattr)
+	/* atomic: the walk's reading-ahead thread fills entries too */
+	if (__atomic_load_n(&vol->no_ntfs_xattr, __ATOMIC_RELAXED))
 		return -1;
 	if (dirfd >= 0 && strlen(name) <= NAME_MAX)
 		snprintf(p, sizeof(p), "/proc/self/fd/%d/%s", dirfd, name);
@@ -72,7 +73,7 @@ static ssize_t xattr_at(struct vol *vol, int dirfd, const char *name,
 	if (r < 0 && p[0] && errno == ENOENT) /* no /proc: use the long path */
 		r = lgetxattr(full, attr, buf, size);
 	if (r < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP))
-		vol->no_ntfs_xattr = 1;
+		__atomic_store_n(&vol->no_ntfs_xattr, 1, __ATOMIC_RELAXED);
 	return r;
 }
 
@@ -326,7 +327,7 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* All names of folder `h`, sorted; -1 with errno. */
-static int read_names(struct vol *vol, long long h, char ***names, size_t *n)
+int vol_walk_read_names(struct vol *vol, long long h, char ***names, size_t *n)
 {
 	if (vol->ops->read_names(vol, h, names, n) < 0)
 		return -1;
@@ -388,7 +389,7 @@ int vol_list(struct vol *vol, const char *host_dir, char ***names, size_t *n,
 	r = ws_xstrndup(rel, rel_len);
 	h = vol_open_rel(vol, r);
 	free(r);
-	if (h < 0 || read_names(vol, h, names, n) < 0)
+	if (h < 0 || vol_walk_read_names(vol, h, names, n) < 0)
 		rc = ws_error_set_errno(err, WS_E_IO, errno, host_dir,
 					"cannot read folder");
 	if (h >= 0)
@@ -426,9 +427,9 @@ static long long open_parent(struct vol *vol, const char *host_path,
 	return h;
 }
 
-static int stat_start(struct vol *vol, const char *host_path,
-		      struct vol_entry *e, struct vol_entry_hold *h,
-		      long long *ph, struct ws_error *err)
+int vol_walk_stat_start(struct vol *vol, const char *host_path,
+			struct vol_entry *e, struct vol_entry_hold *h,
+			long long *ph, struct ws_error *err)
 {
 	size_t rel_len;
 	long long dh;
@@ -469,12 +470,12 @@ int vol_stat(struct vol *vol, const char *host_path, struct vol_entry *e,
 	     struct vol_entry_hold *hold, struct ws_error *err)
 {
 	vol = vol_route(vol, host_path);
-	return stat_start(vol, host_path, e, hold, NULL, err);
+	return vol_walk_stat_start(vol, host_path, e, hold, NULL, err);
 }
 
 /* Run the callback; map a negative return to an error code. */
-static int call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
-		struct ws_error *err, int *stop_rc)
+int vol_walk_call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
+		  struct ws_error *err, int *stop_rc)
 {
 	struct ws_error cb = { 0 };
 	int r = fn(e, ctx, &cb);
@@ -493,8 +494,8 @@ static int call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
 
 /* The folder just examined as `e` (dev/ino), opened inside `parent`; the
  * folder backend checks it was not replaced between stat and open. */
-static long long open_walked_dir(struct vol *vol, long long parent,
-				 const char *name, const struct vol_entry *e)
+long long vol_walk_open_dir(struct vol *vol, long long parent,
+			    const char *name, const struct vol_entry *e)
 {
 	long long h = vol->ops->open_dir(vol, parent, name);
 	struct stat fst;
@@ -521,7 +522,9 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	int rc = WS_OK, stop_rc = WS_OK, r;
 
 	vol = vol_route(vol, host_dir);
-	rc = stat_start(vol, host_dir, &e, &h, &ph, err);
+	if (vol->walk_ahead && vol->ops == &vol_dir_ops)
+		return vol_walk_ahead(vol, host_dir, fn, ctx, err);
+	rc = vol_walk_stat_start(vol, host_dir, &e, &h, &ph, err);
 	if (rc != WS_OK)
 		goto out;
 	if (e.type == VOL_ENT_ERROR && ph < 0) {
@@ -529,7 +532,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 					"%s", "cannot open folder to walk");
 		goto out;
 	}
-	r = call(fn, &e, ctx, err, &stop_rc);
+	r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
 	if (r == VOL_WALK_STOP || e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
 		goto out;
 
@@ -539,7 +542,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 		char **names = NULL;
 		size_t n = 0;
 
-		if (dh < 0 || read_names(vol, dh, &names, &n) < 0) {
+		if (dh < 0 || vol_walk_read_names(vol, dh, &names, &n) < 0) {
 			rc = ws_error_set_errno(err, WS_E_IO, errno, host_dir,
 						"cannot read folder");
 			if (dh >= 0)
@@ -582,7 +585,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 			if (e.dev != vol->root_dev)
 				e.other_device = 1;
 		}
-		r = call(fn, &e, ctx, err, &stop_rc);
+		r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
 		if (r == VOL_WALK_STOP)
 			break;
 		if (e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP || e.loop ||
@@ -591,21 +594,21 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 		if (depth >= VOL_WALK_MAX_DEPTH) {
 			vol_entry_set_error(&e, &h, WS_E_UNSUPPORTED, 0,
 				  "folder nesting too deep: not walked");
-			if (call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
+			if (vol_walk_call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
 				break;
 			continue;
 		}
-		long long dh = open_walked_dir(vol, f->h, name, &e);
+		long long dh = vol_walk_open_dir(vol, f->h, name, &e);
 		char **names = NULL;
 		size_t n = 0;
 
-		if (dh < 0 || read_names(vol, dh, &names, &n) < 0) {
+		if (dh < 0 || vol_walk_read_names(vol, dh, &names, &n) < 0) {
 			int en = errno;
 
 			if (dh >= 0)
 				vol->ops->close_dir(vol, dh);
 			vol_entry_set_error(&e, &h, WS_E_IO, en, "cannot read folder");
-			if (call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
+			if (vol_walk_call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
 				break;
 			continue;
 		}

@@ -55,7 +55,9 @@ struct vol {
 	size_t nprofiles, aprofiles;
 	struct vol_vars winenv;   /* Windows' own environment for expanding hive
 				     data (%SystemRoot%, %ProgramData% ...) */
-	int no_ntfs_xattr;        /* the file system refused system.ntfs_* once */
+	int no_ntfs_xattr;        /* the file system refused system.ntfs_* once
+				     (atomic: the walk's reading-ahead thread) */
+	int walk_ahead;           /* vol_set_walk_ahead */
 	char *tmp_parent;         /* where tmp_dir is made; NULL = $TMPDIR */
 	char *tmp_dir;            /* private folder of replayed copies, or NULL */
 	struct vol_replay *replays;
@@ -71,6 +73,27 @@ struct vol {
 };
 
 extern const struct vol_fsops vol_dir_ops;
+
+/* ---- vol_walk.c, shared with the walk that reads ahead (vol_walkahead.c) ---- */
+/* All names of folder `h`, sorted; -1 with errno. */
+int vol_walk_read_names(struct vol *vol, long long h, char ***names, size_t *n);
+/* Examine the walk's start `host_path` into e/h; *ph (when given) gets its
+ * parent folder's handle (-1 when it could not be opened). */
+int vol_walk_stat_start(struct vol *vol, const char *host_path,
+			struct vol_entry *e, struct vol_entry_hold *h,
+			long long *ph, struct ws_error *err);
+/* Run the callback; a negative return stores its error in err and
+ * *stop_rc and gives VOL_WALK_STOP. */
+int vol_walk_call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
+		  struct ws_error *err, int *stop_rc);
+/* Open the folder `name` of `parent` that was examined as `e`: -1 with
+ * errno (ESTALE when it is no longer the folder examined). */
+long long vol_walk_open_dir(struct vol *vol, long long parent, const char *name,
+			    const struct vol_entry *e);
+/* vol_walk on the folder backend with a second thread reading folders
+ * ahead of the callback (vol_walkahead.c): same entries, same order. */
+int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
+		   void *ctx, struct ws_error *err);
 
 /* An open file (vol_file_open): a descriptor, or an NTFS data attribute. */
 struct vol_file {

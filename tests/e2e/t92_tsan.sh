@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # t92_tsan.sh - the threaded paths under ThreadSanitizer: a build with
 # WS_TSAN in $WS_BUILD_DIR/tsan (winstate, wsfixture and the unit tests of
-# the thread pool, the fleet scan, reading ahead, and the store writer's
-# pipeline with 1, 2 and 4 threads and with failing pack writes), then
-# every command that runs on several threads, each with more threads than
-# the machine has cores: a
-# scan's worker pipeline (read, chunk, hash, compress, pack), verify
+# the thread pool, the fleet scan, reading ahead, the walk reading folders
+# ahead, and the store writer's pipeline with 1, 2 and 4 threads and with
+# failing pack writes), then every command that runs on several threads,
+# each with more threads than the machine has cores: a
+# scan's worker pipeline (read, chunk, hash, compress, pack) and its walk
+# reading folders ahead, the rescan of the unchanged device, verify
 # --deep, apply and extract (files decoded ahead on other threads), a
 # fleet scan and a fleet apply with --jobs.  A
 # data race or a lock-order inversion fails the test (TSAN exit code 66);
@@ -20,7 +21,7 @@ printf 'int main(void) { return 0; }\n' > "$tmp/probe.c"
 cc -fsanitize=thread -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1 && "$tmp/probe" ||
   skip "the compiler cannot build or run ThreadSanitizer programs here"
 
-units=(unit_util_test_wave unit_scan_test_fleet unit_store_test_ahead unit_store_test_pipeline unit_store_test_nospace)
+units=(unit_util_test_wave unit_scan_test_fleet unit_store_test_ahead unit_volume_test_walkahead unit_store_test_pipeline unit_store_test_nospace)
 cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DWS_TSAN=ON \
   > "$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log" >&2; fail "configure failed"; }
 cmake --build "$out" -j2 --target winstate wsfixture "${units[@]}" > "$tmp/build.log" 2>&1 ||
@@ -49,6 +50,7 @@ run "$F" --out "$tmp/a" --users 3 --files 300 --no-links --computer TSAN-A
 run "$F" --out "$tmp/b" --users 2 --files 40 --no-links --computer TSAN-B --seed 9
 run "$F" --out "$tmp/c" --users 2 --files 40 --no-links --computer TSAN-C --seed 10
 run "$W" scan --threads 4 --source "$tmp/a" --store "$tmp/st"
+run "$W" scan --threads 4 --source "$tmp/a" --store "$tmp/st"   # unchanged: no file read
 run "$W" verify --deep --threads 4 --store "$tmp/st"
 printf 'device,source\nTSAN-A,%s\nTSAN-B,%s\nTSAN-C,%s\n' "$tmp/a" "$tmp/b" "$tmp/c" > "$tmp/inv.csv"
 run "$W" scan --inventory "$tmp/inv.csv" --jobs 3 --threads 2 --store "$tmp/fleet"

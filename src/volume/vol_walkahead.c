@@ -1,0 +1,510 @@
+/*
+ * vol_walkahead.c - vol_walk on a mounted folder with a second thread that
+ * reads folders ahead of the callback.
+ *
+ * The calling thread walks depth-first as vol_walk does and runs the
+ * callback; what it walks are listings: a folder opened, its names read
+ * and sorted, every entry examined (fstatat and the rest of vol_walk's
+ * fill).  The folders of a listing are jobs.  The reading thread makes
+ * listings in the order the walk will want them: the first free job of
+ * the innermost folder the walk is in, or below a listing already made
+ * for it (depth-first), at most WA_READY listings ahead of the walk.
+ * When the walk reaches a folder the callback lets it enter, it takes the
+ * listing made for it, waits for the one being made, or makes it itself
+ * when the reading thread has not started it (so the walk never waits for
+ * a thread that gets no core).  A folder the callback skips, a loop or
+ * another file system loses its listing and whatever was read below it:
+ * at most WA_READY folders read for nothing per skipped folder, on the
+ * reading thread.  Entries reach the callback exactly as vol_walk gives
+ * them, in the same order.
+ */
+#include "volume/volume_private.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/ws_buf.h"
+
+/* Listings made ahead and not yet taken by the walk (each holds an open
+ * folder): bounds descriptors and memory whatever the folders' sizes. */
+#define WA_READY 32
+
+enum { JOB_FREE, JOB_READING, JOB_MINE, JOB_DONE, JOB_DROPPED };
+
+struct wa_list;
+
+/* A folder of a listing, to be listed. */
+struct wa_job {
+	size_t idx;                 /* its entry in the parent listing */
+	int state;                  /* JOB_* (under the mutex) */
+	struct wa_list *out;        /* JOB_DONE: its listing */
+};
+
+/* One folder's content, examined.  Everything but the mutex-guarded
+ * fields is written once before the listing is shared, then only read. */
+struct wa_list {
+	long long h;                /* the folder, open; -1 when it failed */
+	int err;                    /* errno of opening or reading it, 0 = read */
+	char **names;               /* sorted */
+	size_t n;
+	struct vol_entry *ents;     /* ents[i] is names[i], strings below owned */
+	char **strs;                /* strings of ents (link targets, messages) */
+	size_t nstrs, astrs;
+	char *path, *win;           /* the folder's host and Windows paths */
+	unsigned depth;             /* of the folder itself (start: 0) */
+	dev_t dev;
+	ino_t ino;
+	struct wa_job *jobs;        /* its folders, in name order */
+	size_t njobs;
+	size_t i, jcur;             /* the walk's next entry and next job */
+	size_t next;                /* reading thread's first job to look at
+				       (under the mutex) */
+};
+
+struct wa {
+	struct vol *vol;
+	pthread_mutex_t mu;
+	pthread_cond_t work;        /* reading thread: a job or room appeared */
+	pthread_cond_t done;        /* walk: a listing is done, or h is free */
+	struct wa_list **st;        /* the walk's open folders, start first */
+	size_t nst, ast;
+	unsigned ready;             /* listings made ahead, not yet taken */
+	const struct wa_list *using; /* the listing whose folder the reading
+					thread opens a subfolder in, or NULL */
+	int stop, reader_waits, walker_waits;
+};
+
+static char *keep(struct wa_list *l, const char *s)
+{
+	char *c = ws_xstrdup(s);
+
+	WS_ALLOC_GROW(l->strs, l->nstrs + 1, l->astrs);
+	l->strs[l->nstrs++] = c;
+	return c;
+}
+
+/* Free a listing and the listings made below it; the number of those. */
+static unsigned list_free(struct vol *vol, struct wa_list *l)
+{
+	unsigned made = 0;
+
+	if (!l)
+		return 0;
+	if (l->h >= 0)
+		vol->ops->close_dir(vol, l->h);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	for (size_t i = 0; i < l->nstrs; i++)
+		free(l->strs[i]);
+	free(l->strs);
+	free(l->ents);
+	free(l->path);
+	free(l->win);
+	for (size_t i = 0; i < l->njobs; i++)
+		if (l->jobs[i].state == JOB_DONE)
+			made += 1 + list_free(vol, l->jobs[i].out);
+	free(l->jobs);
+	free(l);
+	return made;
+}
+
+/* Is `x` the listing `l` or one made below it? (mutex held) */
+static int below(const struct wa_list *l, const struct wa_list *x)
+{
+	if (l == x)
+		return 1;
+	for (size_t i = 0; i < l->njobs; i++)
+		if (l->jobs[i].state == JOB_DONE && below(l->jobs[i].out, x))
+			return 1;
+	return 0;
+}
+
+/* The child paths of a listing, as vol_walk builds them. */
+static void child_paths(const struct wa_list *l, const char *name,
+			struct ws_buf *path, struct ws_buf *win)
+{
+	ws_buf_reset(path);
+	ws_buf_adds(path, l->path);
+	if (!(path->len == 1 && path->buf[0] == '/'))
+		ws_buf_addch(path, '/');
+	ws_buf_adds(path, name);
+	ws_buf_reset(win);
+	ws_buf_adds(win, l->win);
+	if (win->len && win->buf[win->len - 1] != '\\')
+		ws_buf_addch(win, '\\');
+	ws_buf_adds(win, name);
+}
+
+/* Read and examine the folder open as l->h: names, entries, jobs.  On
+ * failure l->err is set and the folder closed. */
+static void list_fill(struct vol *vol, struct wa_list *l)
+{
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
+	size_t nd = 0;
+
+	if (vol_walk_read_names(vol, l->h, &l->names, &l->n) < 0) {
+		l->err = errno;
+		vol->ops->close_dir(vol, l->h);
+		l->h = -1;
+		return;
+	}
+	l->ents = ws_xcalloc(l->n ? l->n : 1, sizeof(*l->ents));
+	for (size_t i = 0; i < l->n; i++) {
+		struct vol_entry *e = &l->ents[i];
+
+		child_paths(l, l->names[i], &h.path, &h.win);
+		ws_buf_reset(&h.name);
+		ws_buf_adds(&h.name, l->names[i]);
+		vol->ops->fill(vol, l->h, e, &h, l->depth + 1);
+		/* the walk gives its own path strings; the others stay here */
+		e->host_path = e->win_path = e->name = NULL;
+		if (e->link_target)
+			e->link_target = keep(l, e->link_target);
+		if (e->link_win_target)
+			e->link_win_target = keep(l, e->link_win_target);
+		if (e->err_msg)
+			e->err_msg = keep(l, e->err_msg);
+		nd += e->type == VOL_ENT_DIR;
+	}
+	l->jobs = ws_xcalloc(nd ? nd : 1, sizeof(*l->jobs));
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ents[i].type == VOL_ENT_DIR)
+			l->jobs[l->njobs++].idx = i;
+	vol_entry_hold_release(&h);
+}
+
+/* The listing of the folder entry `idx` of `p` (vol_walk's open and check
+ * that it is still the folder examined). */
+static struct wa_list *list_make(struct vol *vol, const struct wa_list *p,
+				 size_t idx)
+{
+	struct wa_list *l = ws_xcalloc(1, sizeof(*l));
+	const struct vol_entry *e = &p->ents[idx];
+	struct ws_buf path = WS_BUF_INIT, win = WS_BUF_INIT;
+
+	child_paths(p, p->names[idx], &path, &win);
+	l->path = ws_buf_detach(&path, NULL);
+	l->win = ws_buf_detach(&win, NULL);
+	l->depth = p->depth + 1;
+	l->dev = e->dev;
+	l->ino = e->ino;
+	l->h = vol_walk_open_dir(vol, p->h, p->names[idx], e);
+	if (l->h < 0)
+		l->err = errno;
+	else
+		list_fill(vol, l);
+	return l;
+}
+
+/* ---- the reading thread ------------------------------------------------- */
+
+/* The first job of `l` or below its listings made ahead, depth-first
+ * (mutex held).  Folders on another file system are left to the walk,
+ * which does not enter them. */
+static struct wa_job *job_in(struct wa *a, struct wa_list *l,
+			     struct wa_list **parent)
+{
+	/* jobs settled by the walk, or never read ahead, stay so */
+	while (l->next < l->njobs) {
+		struct wa_job *j = &l->jobs[l->next];
+
+		if (!(j->state == JOB_MINE || j->state == JOB_DROPPED ||
+		      (j->state == JOB_FREE &&
+		       l->ents[j->idx].dev != a->vol->root_dev)))
+			break;
+		l->next++;
+	}
+	for (size_t i = l->next; i < l->njobs; i++) {
+		struct wa_job *j = &l->jobs[i], *sub;
+
+		if (j->state == JOB_FREE && l->ents[j->idx].dev == a->vol->root_dev) {
+			*parent = l;
+			return j;
+		}
+		if (j->state == JOB_DONE && (sub = job_in(a, j->out, parent)))
+			return sub;
+	}
+	return NULL;
+}
+
+/* The next job to read ahead: where the walk will be first (mutex held). */
+static struct wa_job *next_job(struct wa *a, struct wa_list **parent)
+{
+	for (size_t k = a->nst; k-- > 0;) {
+		struct wa_job *j = job_in(a, a->st[k], parent);
+
+		if (j)
+			return j;
+	}
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	struct wa *a = arg;
+
+	pthread_mutex_lock(&a->mu);
+	while (!a->stop) {
+		struct wa_list *p = NULL, *out;
+		struct wa_job *j = a->ready < WA_READY ? next_job(a, &p) : NULL;
+
+		if (!j) {
+			a->reader_waits = 1;
+			pthread_cond_wait(&a->work, &a->mu);
+			a->reader_waits = 0;
+			continue;
+		}
+		j->state = JOB_READING;
+		a->using = p;
+		a->ready++;
+		pthread_mutex_unlock(&a->mu);
+		out = list_make(a->vol, p, j->idx);
+		pthread_mutex_lock(&a->mu);
+		a->using = NULL;
+		if (j->state == JOB_DROPPED) {
+			/* the walk went past it: nobody takes it */
+			a->ready--;
+			pthread_mutex_unlock(&a->mu);
+			list_free(a->vol, out);
+			pthread_mutex_lock(&a->mu);
+		} else {
+			j->out = out;
+			j->state = JOB_DONE;
+		}
+		if (a->walker_waits)
+			pthread_cond_signal(&a->done);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+/* Settle the job of a folder entry of `p`: its listing when `want`
+ * (taken, waited for, or made here), else dropped with what was read
+ * below it.  NULL when not wanted. */
+static struct wa_list *job_take(struct wa *a, struct wa_list *p,
+				struct wa_job *j, int want)
+{
+	struct wa_list *out = NULL;
+	int make = 0;
+
+	pthread_mutex_lock(&a->mu);
+	while (want && j->state == JOB_READING) {
+		a->walker_waits = 1;
+		pthread_cond_wait(&a->done, &a->mu);
+		a->walker_waits = 0;
+	}
+	switch (j->state) {
+	case JOB_FREE:
+		j->state = want ? JOB_MINE : JOB_DROPPED;
+		make = want;
+		break;
+	case JOB_READING:
+		j->state = JOB_DROPPED; /* the reading thread frees it */
+		break;
+	case JOB_DONE:
+		/* out of the reading thread's reach from now on */
+		out = j->out;
+		j->out = NULL;
+		j->state = JOB_MINE;
+		a->ready--;
+		if (!want) {
+			while (a->using && below(out, a->using)) {
+				a->walker_waits = 1;
+				pthread_cond_wait(&a->done, &a->mu);
+				a->walker_waits = 0;
+			}
+		}
+		if (a->reader_waits)
+			pthread_cond_signal(&a->work);
+		break;
+	default:
+		break;
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (make)
+		return list_make(a->vol, p, j->idx);
+	if (!want && out) {
+		unsigned made = list_free(a->vol, out);
+
+		pthread_mutex_lock(&a->mu);
+		a->ready -= made;
+		if (a->reader_waits)
+			pthread_cond_signal(&a->work);
+		pthread_mutex_unlock(&a->mu);
+		out = NULL;
+	}
+	return out;
+}
+
+static void push(struct wa *a, struct wa_list *l)
+{
+	pthread_mutex_lock(&a->mu);
+	WS_ALLOC_GROW(a->st, a->nst + 1, a->ast);
+	a->st[a->nst++] = l;
+	if (a->reader_waits && l->njobs)
+		pthread_cond_signal(&a->work);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Close the innermost folder once the reading thread no longer uses it
+ * (its jobs are all settled: nothing below it is read any more). */
+static void pop(struct wa *a)
+{
+	struct wa_list *l;
+
+	pthread_mutex_lock(&a->mu);
+	l = a->st[a->nst - 1];
+	while (a->using == l) {
+		a->walker_waits = 1;
+		pthread_cond_wait(&a->done, &a->mu);
+		a->walker_waits = 0;
+	}
+	a->nst--;
+	pthread_mutex_unlock(&a->mu);
+	list_free(a->vol, l);
+}
+
+/* The walk of vol_walk's loop over listings (see the file comment). */
+static int walk(struct wa *a, vol_walk_fn fn, void *ctx,
+		struct vol_entry_hold *h, struct ws_error *err)
+{
+	struct vol *vol = a->vol;
+	int stop_rc = WS_OK, r;
+
+	while (a->nst) {
+		struct wa_list *f = a->st[a->nst - 1];
+		struct vol_entry e;
+
+		if (f->i == f->n) {
+			pop(a);
+			continue;
+		}
+		size_t k = f->i++;
+		unsigned depth = (unsigned)a->nst;
+
+		child_paths(f, f->names[k], &h->path, &h->win);
+		e = f->ents[k];
+		e.host_path = h->path.buf;
+		e.win_path = h->win.buf;
+		e.name = f->names[k];
+		e.depth = depth;
+		if (e.type == VOL_ENT_DIR) {
+			for (size_t s = 0; s < a->nst; s++)
+				if (a->st[s]->dev == e.dev && a->st[s]->ino == e.ino)
+					e.loop = 1;
+			if (e.dev != vol->root_dev)
+				e.other_device = 1;
+		}
+		r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
+		if (r == VOL_WALK_STOP)
+			break;
+		if (e.type != VOL_ENT_DIR)
+			continue;
+
+		struct wa_job *j = &f->jobs[f->jcur++];
+		int want = !(r == VOL_WALK_SKIP || e.loop || e.other_device) &&
+			   depth < VOL_WALK_MAX_DEPTH;
+		struct wa_list *l = job_take(a, f, j, want);
+
+		if (r == VOL_WALK_SKIP || e.loop || e.other_device)
+			continue;
+		if (!want) {
+			vol_entry_set_error(&e, h, WS_E_UNSUPPORTED, 0,
+					    "folder nesting too deep: not walked");
+			if (vol_walk_call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
+				break;
+			continue;
+		}
+		if (l->err) {
+			vol_entry_set_error(&e, h, WS_E_IO, l->err, "cannot read folder");
+			list_free(vol, l);
+			if (vol_walk_call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
+				break;
+			continue;
+		}
+		push(a, l);
+	}
+	return stop_rc;
+}
+
+int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
+		   void *ctx, struct ws_error *err)
+{
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
+	struct vol_entry e;
+	struct wa a;
+	struct wa_list *root = NULL;
+	pthread_t tid;
+	long long ph = -1;
+	int rc, stop_rc = WS_OK, r, started = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.vol = vol;
+	rc = vol_walk_stat_start(vol, host_dir, &e, &h, &ph, err);
+	if (rc != WS_OK)
+		goto out;
+	if (e.type == VOL_ENT_ERROR && ph < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, e.err_errno, host_dir,
+					"%s", "cannot open folder to walk");
+		goto out;
+	}
+	r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
+	if (r == VOL_WALK_STOP || e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
+		goto out; /* as vol_walk: WS_OK, whatever the callback said */
+	/* the start folder, read here (as vol_walk: not checked against e) */
+	root = ws_xcalloc(1, sizeof(*root));
+	root->path = ws_xstrdup(h.path.buf);
+	root->win = ws_xstrdup(h.win.buf);
+	root->dev = e.dev;
+	root->ino = e.ino;
+	root->h = vol->ops->open_dir(vol, ph, h.name.buf);
+	if (root->h < 0)
+		root->err = errno;
+	else
+		list_fill(vol, root);
+	if (root->err) {
+		rc = ws_error_set_errno(err, WS_E_IO, root->err, host_dir,
+					"cannot read folder");
+		list_free(vol, root);
+		goto out;
+	}
+	pthread_mutex_init(&a.mu, NULL);
+	pthread_cond_init(&a.work, NULL);
+	pthread_cond_init(&a.done, NULL);
+	push(&a, root);
+	/* without the thread the walk makes every listing itself */
+	started = pthread_create(&tid, NULL, reader, &a) == 0;
+	rc = walk(&a, fn, ctx, &h, err);
+	pthread_mutex_lock(&a.mu);
+	a.stop = 1;
+	pthread_cond_signal(&a.work);
+	pthread_mutex_unlock(&a.mu);
+	if (started)
+		pthread_join(tid, NULL);
+	/* stopped early: the reading thread is gone, nothing is busy */
+	while (a.nst)
+		list_free(vol, a.st[--a.nst]);
+	free(a.st);
+	pthread_mutex_destroy(&a.mu);
+	pthread_cond_destroy(&a.work);
+	pthread_cond_destroy(&a.done);
+out:
+	if (ph >= 0)
+		vol->ops->close_dir(vol, ph);
+	vol_entry_hold_release(&h);
+	return rc;
+}
+
+void vol_set_walk_ahead(struct vol *vol, int on)
+{
+	vol->walk_ahead = on;
+	for (int i = 0; i < 26; i++)
+		if (vol->drives[i])
+			vol_set_walk_ahead(vol->drives[i], on);
+}
