@@ -43,6 +43,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,7 @@ struct aj_flight {
 	pthread_t th;
 	int fd;                  /* syncfs'ed */
 	int err;                 /* errno of syncfs, 0 */
+	atomic_int back;         /* the flush returned (err is set) */
 	struct aj_pend *pq;
 	size_t npq, apq;
 	size_t npend;            /* the root's pending folders that are its own */
@@ -92,7 +94,9 @@ struct aj_flight {
 
 struct aj {
 	struct ws_root *root;
-	size_t batch;            /* new files per batch (aj_batch_size) */
+	size_t batch;            /* a batch is launched from this many files ... */
+	size_t batch_max;        /* ... as soon as no flush is in flight; held
+				  * back at most to this many (aj_batch_size) */
 	struct mkdir_hook mh;    /* tests: after each folder made */
 	uint64_t dirs_made;      /* D lines: folders made for the apply */
 	char *dir;               /* journal folder (host path, for reports) */
@@ -127,11 +131,16 @@ struct aj {
 	struct aj_flight fl;     /* the batch being flushed, if any */
 };
 
-/* New files per batch: one flush per AJ_BATCH files at most.  A batch's
- * files are held open until they are linked, two batches at a time (one in
- * flight), beside up to WS_ROOT_MAX_OPEN folders: where the process may
- * open fewer files, batches are smaller (aj_batch_size). */
+/* New files per batch: one flush per AJ_BATCH files at most.  A full
+ * batch is launched when the one before it is back from its flush; while
+ * that flush runs, the open batch grows, up to AJ_BATCH_MAX files (the
+ * caller waits only then), so a flush slower than writing AJ_BATCH files
+ * does not stop the writing.  A batch's files are held open until they are
+ * linked, two batches at a time (one in flight), beside up to
+ * WS_ROOT_MAX_OPEN folders: where the process may open fewer files,
+ * batches are smaller (aj_batch_size). */
 #define AJ_BATCH 512
+#define AJ_BATCH_MAX 2048
 #define AJ_BATCH_MIN 16
 #define AJ_FD_RESERVE 160        /* store, packs, hives, log, journal ... */
 
@@ -414,7 +423,7 @@ static int sub_dir(struct aj *j, int dfd, const char *name, const char *rel, int
 }
 
 /* ---- batches ------------------------------------------------------------------
- * A batch: every new file and folder of up to AJ_BATCH files.  Their lines
+ * A batch: every new file and folder of up to AJ_BATCH_MAX files.  Their lines
  * (D, F with the temporary's inode and size) are queued, their content
  * written to work/ without a flush, their folders only announced to the
  * root's cache.  aj_commit then: writes the lines, one flush (syncfs) makes
@@ -598,6 +607,7 @@ static void *flight_run(void *arg)
 	struct aj_flight *f = arg;
 
 	f->err = syncfs(f->fd) != 0 ? errno : 0;
+	atomic_store(&f->back, 1);
 	return NULL;
 }
 
@@ -693,6 +703,7 @@ static int batch_launch(struct aj *j, struct ws_error *err)
 	f->npend = ws_root_pending_count(j->root);
 	f->fd = j->fd;
 	f->err = 0;
+	atomic_store(&f->back, 0);
 	f->active = 1;
 	f->thread = pthread_create(&f->th, NULL, flight_run, f) == 0;
 	if (!f->thread)
@@ -808,7 +819,10 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 	q->dir = d;
 	q->leaf = ws_buf_detach(&leaf, NULL);
 	q->rel = ws_buf_detach(&act, NULL);
-	if (j->npq >= j->batch)
+	/* full: launched once the batch in flight is back (no wait), or
+	 * when it cannot grow any more (waits for that flush) */
+	if (j->npq >= j->batch_max ||
+	    (j->npq >= j->batch && (!j->fl.active || atomic_load(&j->fl.back))))
 		rc = batch_launch(j, err);
 out:
 	if (tfd >= 0)
@@ -931,7 +945,7 @@ size_t aj_batch_size(uint64_t open_max)
 	if (open_max < WS_ROOT_MAX_OPEN + AJ_FD_RESERVE + 2 * AJ_BATCH_MIN)
 		return AJ_BATCH_MIN;
 	room = (open_max - WS_ROOT_MAX_OPEN - AJ_FD_RESERVE) / 2;
-	return room < AJ_BATCH ? (size_t)room : AJ_BATCH;
+	return room < AJ_BATCH_MAX ? (size_t)room : AJ_BATCH_MAX;
 }
 
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
@@ -950,8 +964,9 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 	{
 		struct rlimit rl;
 
-		j->batch = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
-			   aj_batch_size((uint64_t)rl.rlim_cur) : AJ_BATCH;
+		j->batch_max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
+			       aj_batch_size((uint64_t)rl.rlim_cur) : AJ_BATCH_MAX;
+		j->batch = j->batch_max < AJ_BATCH ? j->batch_max : AJ_BATCH;
 	}
 	j->hook = hook;
 	j->hook_ctx = hook_ctx;

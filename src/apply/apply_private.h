@@ -109,16 +109,17 @@ int aj_place_fd(struct aj *j, const char *tmp, int *fd, const char *dest, int re
  * Durability by batches (apply_journal.c, docs/apply.md "Undo journal"):
  * new files placed (aj_place without replace) and folders made (aj_mkdirs)
  * are only queued: their journal lines, one flush, then the changes, when
- * AJ_BATCH files are waiting, before any other change (a replace, a
+ * a batch is full (aj_batch_size), before any other change (a replace, a
  * removal, a link), at aj_end, or when aj_commit is called.  Until then a
  * queued file or folder is not on disk: aj_settle commits the batch when
  * `host` is such a queued file (call it before looking at a target path a
  * file entry may already have been placed at).
  */
 int aj_commit(struct aj *j, struct ws_error *err);
-/* New files per batch where the process may open open_max files (its
- * RLIMIT_NOFILE): 512, less where two batches' files and the folder
- * cache would not fit, 16 at least. */
+/* The most new files a batch holds where the process may open open_max
+ * files (its RLIMIT_NOFILE): 2048, less where two batches' files and the
+ * folder cache would not fit, 16 at least.  A batch is launched from 512
+ * files (or that most, when smaller) once no flush is in flight. */
 size_t aj_batch_size(uint64_t open_max);
 int aj_settle(struct aj *j, const char *host, struct ws_error *err);
 /* vol_resolve of `winpath` through the journal's root and folder cache

@@ -571,12 +571,14 @@ static void saved_copy_lost_before_replacing(void **state)
 }
 
 /* Batches fit the open-file limit: two batches' files beside the folder
- * cache, 512 files at most, 16 at least. */
+ * cache, 2048 files at most, 16 at least. */
 static void batches_fit_the_open_file_limit(void **state)
 {
 	(void)state;
-	assert_int_equal(aj_batch_size(65536), 512);
-	assert_int_equal(aj_batch_size(1024 * 4), 512);
+	assert_int_equal(aj_batch_size(65536), 2048);
+	assert_int_equal(aj_batch_size(1024 * 8), 2048);
+	assert_true(2 * aj_batch_size(1024 * 4) + WS_ROOT_MAX_OPEN + 100 < 1024 * 4);
+	assert_true(aj_batch_size(1024 * 4) >= 1024);
 	assert_true(aj_batch_size(1024) < 512);
 	assert_true(2 * aj_batch_size(1024) + WS_ROOT_MAX_OPEN + 100 < 1024);
 	assert_true(aj_batch_size(1024) >= 256);
