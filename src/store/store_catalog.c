@@ -537,6 +537,11 @@ size_t store_cat_n_packs(const struct store_catalog *cat)
 	return cat->n_packs;
 }
 
+unsigned store_cat_threads(const struct store_catalog *cat)
+{
+	return cat->st->threads;
+}
+
 void store_catalog_totals(const struct store_catalog *cat, uint64_t *records,
 			  uint64_t *bytes)
 {

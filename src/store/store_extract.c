@@ -6,12 +6,20 @@
  * outside the destination, and content is written to an unnamed file (or,
  * where the file system has none, a temporary name) that is named only
  * when every chunk verified.
+ *
+ * With two threads or more, the files of half of the folders (by a hash of
+ * the folder's path) are placed by a second thread: the reading thread
+ * reads and verifies their content into memory and hands them over, so
+ * the two threads share the per-file work of the file system (create,
+ * write, times, name).  Each thread keeps its own folder chain; a file is
+ * still named only once its content is whole.
  */
 #include "store/store_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +34,49 @@
 
 #define XDEPTH 513
 
-struct xctx {
-	struct store_catalog *cat;
-	const struct store_extract_opts *o;
-	struct store_extract_stats *s;
-	struct ws_root *root;
-	/* the folder chain of the last file, held open: one walk per folder
-	 * (files come folder by folder) */
+/* Files handed to the placing thread at a time, and their content bytes;
+ * larger files than XJOB_MAX are placed by the reading thread. */
+#define XQ_JOBS 64
+#define XQ_BYTES (8u << 20)
+#define XJOB_MAX (1u << 20)
+
+/* A placing thread's folder chain: that of the last file it placed, held
+ * open (files come folder by folder): one walk per folder. */
+struct xchain {
 	char *name[XDEPTH];
 	int fd[XDEPTH];
 	int depth;
 	int no_tmpfile;          /* the destination has no unnamed files */
 	int no_noreplace;        /* nor renameat2(RENAME_NOREPLACE) */
+};
+
+/* A file for the placing thread: its path (checked) and its content (read
+ * and verified). */
+struct xjob {
+	char *path;
+	struct ws_buf data;
+	uint64_t accessed_ft, written_ft;
+};
+
+struct xctx {
+	struct store_catalog *cat;
+	const struct store_extract_opts *o;
+	struct store_extract_stats *s;
+	struct ws_root *root;
+	struct xchain mc;        /* the reading thread's */
+	/* the placing thread (started: the store has two threads or more) */
+	int helper;
+	pthread_t th;
+	struct xchain hc;
+	pthread_mutex_t mu;      /* the queue, the stats, on_problem */
+	pthread_cond_t more;     /* helper: a job, or stop */
+	pthread_cond_t room;     /* reader: a job taken or done */
+	struct xjob q[XQ_JOBS];
+	size_t qhead, qn, qbytes;
+	int busy;                /* the helper is placing a job */
+	int stop;
+	int hrc;                 /* the helper failed (no more placed): */
+	struct ws_error herr;
 };
 
 static void xproblem(struct xctx *x, int kind, const char *object,
@@ -46,8 +85,18 @@ static void xproblem(struct xctx *x, int kind, const char *object,
 	const struct store_scan_info *in = store_catalog_info(x->cat);
 	struct store_problem p = { kind, object, in->device, in->scan_id, file, msg };
 
+	pthread_mutex_lock(&x->mu);
 	if (x->o->on_problem)
 		x->o->on_problem(x->o->ctx, &p);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* *field += n under the lock (stats both threads change). */
+static void xcount(struct xctx *x, uint64_t *field, uint64_t n)
+{
+	pthread_mutex_lock(&x->mu);
+	*field += n;
+	pthread_mutex_unlock(&x->mu);
 }
 
 /*
@@ -108,27 +157,28 @@ static int selected(const struct store_extract_opts *o, const char *path)
 	return inc;
 }
 
-static void chain_cut(struct xctx *x, int keep)
+static void chain_cut(struct xchain *c, int keep)
 {
-	while (x->depth > keep) {
-		x->depth--;
-		close(x->fd[x->depth]);
-		free(x->name[x->depth]);
+	while (c->depth > keep) {
+		c->depth--;
+		close(c->fd[c->depth]);
+		free(c->name[c->depth]);
 	}
 }
 
 /* Open (creating) the folder chain comp[0..n) below the root, never
  * through a link: the part shared with the last file's chain is reused.
  * Returns the chain's descriptor (the caller does not close it: valid until
- * the next open_dirs), or -1 + errno. */
-static int open_dirs(struct xctx *x, char **comp, int n)
+ * the next open_dirs), or -1 + errno.  Another thread may make the same
+ * folder meanwhile: an existing folder is opened as one (never a link). */
+static int open_dirs(struct xctx *x, struct xchain *c, char **comp, int n)
 {
 	int k = 0, fd;
 
-	while (k < n && k < x->depth && !strcmp(x->name[k], comp[k]))
+	while (k < n && k < c->depth && !strcmp(c->name[k], comp[k]))
 		k++;
-	chain_cut(x, k);
-	fd = k ? x->fd[k - 1] : ws_root_fd(x->root);
+	chain_cut(c, k);
+	fd = k ? c->fd[k - 1] : ws_root_fd(x->root);
 	for (int i = k; i < n; i++) {
 		int next;
 
@@ -137,8 +187,8 @@ static int open_dirs(struct xctx *x, char **comp, int n)
 		next = ws_root_step(x->root, fd, comp[i]);
 		if (next < 0)
 			return -1;
-		x->fd[x->depth] = next;
-		x->name[x->depth++] = ws_xstrdup(comp[i]);
+		c->fd[c->depth] = next;
+		c->name[c->depth++] = ws_xstrdup(comp[i]);
 		fd = next;
 	}
 	return fd;
@@ -159,22 +209,254 @@ static int nospace(int errnum)
 	return errnum == ENOSPC || errnum == EDQUOT;
 }
 
-static void set_times(int fd, const struct store_file *f)
+static void set_times(int fd, uint64_t accessed_ft, uint64_t written_ft)
 {
 	struct timespec ts[2];
-	int64_t a = f->accessed_ft ? ws_filetime_to_unix_ns(f->accessed_ft) : 0;
-	int64_t m = f->written_ft ? ws_filetime_to_unix_ns(f->written_ft) : 0;
+	int64_t a = accessed_ft ? ws_filetime_to_unix_ns(accessed_ft) : 0;
+	int64_t m = written_ft ? ws_filetime_to_unix_ns(written_ft) : 0;
 
 	ts[0].tv_sec = a / 1000000000;
 	ts[0].tv_nsec = a % 1000000000;
 	ts[1].tv_sec = m / 1000000000;
 	ts[1].tv_nsec = m % 1000000000;
-	if (!f->accessed_ft)
+	if (!accessed_ft)
 		ts[0].tv_nsec = UTIME_OMIT;
-	if (!f->written_ft)
+	if (!written_ft)
 		ts[1].tv_nsec = UTIME_OMIT;
-	if (ts[0].tv_nsec >= 0 && ts[1].tv_nsec >= 0 && (f->accessed_ft || f->written_ft))
+	if (ts[0].tv_nsec >= 0 && ts[1].tv_nsec >= 0 && (accessed_ft || written_ft))
 		futimens(fd, ts);
+}
+
+/* The folder of file `path` (split into all[0..n]) opened through chain c;
+ * -1 when it cannot be: a full disk is an error (rc), anything else a
+ * refused file (reported). */
+static int file_dir(struct xctx *x, struct xchain *c, char **all, int n, const char *path,
+		    int *rc, struct ws_error *err)
+{
+	struct ws_buf host = WS_BUF_INIT;
+	int dfd = open_dirs(x, c, all, n), en = errno;
+
+	if (dfd < 0 && nospace(en)) {
+		host_path(x, all, n, &host);
+		*rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
+	} else if (dfd < 0) {
+		xcount(x, &x->s->refused, 1);
+		xproblem(x, STORE_PROBLEM_FILE, "", path,
+			 "cannot create its folder (a file or link is in the way)");
+	}
+	ws_buf_release(&host);
+	return dfd;
+}
+
+/* The file that will hold leaf's content in dfd: unnamed, or a temporary
+ * name (tmp) where the file system has no unnamed files.  -1 + errno. */
+static int open_content(struct xchain *c, int dfd, const char *leaf, struct ws_buf *tmp)
+{
+	int fd = c->no_tmpfile ? -1 : ws_tmpfile_open(dfd, 0644);
+
+	if (fd < 0 && (c->no_tmpfile || errno == ENOTSUP)) {
+		c->no_tmpfile = 1;
+		ws_buf_addf(tmp, ".%.200s.ws-part-", leaf);
+		ws_random_hex(tmp, 6);
+		fd = openat(dfd, tmp->buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	}
+	return fd;
+}
+
+/* Name the whole file fd (its temporary tmp, or unnamed) leaf in dfd,
+ * never replacing anything; then count it, or report a name taken.  rc. */
+static int name_content(struct xctx *x, struct xchain *c, int dfd, int fd,
+			const struct ws_buf *tmp, const char *leaf, const char *path,
+			uint64_t size, const char *host, struct ws_error *err)
+{
+	int le;
+
+	if (!tmp->len) {
+		le = ws_tmpfile_link(fd, dfd, leaf);
+	} else if (!c->no_noreplace &&
+		   renameat2(dfd, tmp->buf, dfd, leaf, RENAME_NOREPLACE) == 0) {
+		le = 0;
+	} else if (!c->no_noreplace && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
+		le = errno;
+		unlinkat(dfd, tmp->buf, 0);
+	} else {
+		/* no RENAME_NOREPLACE here (not asked again: on FUSE each
+		 * refusal is a round trip): link (never replaces), unlink */
+		c->no_noreplace = 1;
+		le = linkat(dfd, tmp->buf, dfd, leaf, 0) == 0 ? 0 : errno;
+		unlinkat(dfd, tmp->buf, 0);
+	}
+	if (le == EEXIST) {
+		xcount(x, &x->s->refused, 1);
+		xproblem(x, STORE_PROBLEM_FILE, "", path,
+			 "not extracted: a file of that name exists (names that differ only in case?)");
+		return WS_OK;
+	}
+	if (le)
+		return ws_error_set_errno(err, WS_E_IO, le, host, "cannot create file for '%s'", path);
+	pthread_mutex_lock(&x->mu);
+	x->s->files++;
+	x->s->bytes += size;
+	pthread_mutex_unlock(&x->mu);
+	return WS_OK;
+}
+
+/* The placing thread's part: a job's file written and named (its path was
+ * checked by the reader). */
+static int place_job(struct xctx *x, const struct xjob *j, struct ws_error *err)
+{
+	char *copy = ws_xmalloc(strlen(j->path) + 1);
+	char *comp[512], *all[513];
+	char drive[2] = { (char)(j->path[0] & ~0x20), 0 };
+	const char *why = NULL;
+	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
+	int n, dfd, fd = -1, rc = WS_OK, e;
+
+	n = split_path(j->path, copy, comp, 512, &why);
+	if (n < 1) {
+		rc = ws_error_set(err, WS_E_INTERNAL, j->path, "not a file path");
+		goto out;
+	}
+	all[0] = drive;
+	memcpy(all + 1, comp, (size_t)n * sizeof(char *));
+	if ((dfd = file_dir(x, &x->hc, all, n, j->path, &rc, err)) < 0)
+		goto out;
+	host_path(x, all, n + 1, &host);
+	if ((fd = open_content(&x->hc, dfd, comp[n - 1], &tmp)) < 0) {
+		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
+					j->path);
+		goto out;
+	}
+	if ((e = ws_write_all(fd, j->data.buf, j->data.len))) {
+		rc = ws_error_set_errno(err, WS_E_IO, e, host.buf, "cannot write the content of '%s'",
+					j->path);
+		if (tmp.len)
+			unlinkat(dfd, tmp.buf, 0);
+		goto out;
+	}
+	set_times(fd, j->accessed_ft, j->written_ft);
+	rc = name_content(x, &x->hc, dfd, fd, &tmp, comp[n - 1], j->path, j->data.len, host.buf,
+			  err);
+out:
+	if (fd >= 0)
+		close(fd);
+	ws_buf_release(&tmp);
+	ws_buf_release(&host);
+	free(copy);
+	return rc;
+}
+
+static void *helper_main(void *arg)
+{
+	struct xctx *x = arg;
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		struct xjob j;
+		struct ws_error e;
+		int rc = WS_OK;
+
+		while (!x->qn && !x->stop)
+			pthread_cond_wait(&x->more, &x->mu);
+		if (!x->qn)
+			break;
+		j = x->q[x->qhead];
+		x->qhead = (x->qhead + 1) % XQ_JOBS;
+		x->qn--;
+		x->qbytes -= j.data.len;
+		x->busy = 1;
+		pthread_cond_signal(&x->room);
+		/* after a failure nothing more is placed */
+		if (!x->hrc) {
+			pthread_mutex_unlock(&x->mu);
+			ws_error_clear(&e);
+			rc = place_job(x, &j, &e);
+			pthread_mutex_lock(&x->mu);
+		}
+		if (rc && !x->hrc) {
+			x->hrc = rc;
+			x->herr = e;
+		}
+		x->busy = 0;
+		pthread_cond_signal(&x->room);
+		free(j.path);
+		ws_buf_release(&j.data);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* The helper's failure, if any (then copied to err). */
+static int helper_failed(struct xctx *x, struct ws_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&x->mu);
+	rc = x->hrc;
+	if (rc && err)
+		*err = x->herr;
+	pthread_mutex_unlock(&x->mu);
+	return rc;
+}
+
+/* Wait until the helper placed every file handed over. */
+static void helper_drain(struct xctx *x)
+{
+	pthread_mutex_lock(&x->mu);
+	while (x->qn || x->busy)
+		pthread_cond_wait(&x->room, &x->mu);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* Hand a job over (waits for room); the helper's failure stops it. */
+static int helper_give(struct xctx *x, struct xjob *j, struct ws_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&x->mu);
+	while (!x->hrc && (x->qn == XQ_JOBS || (x->qn && x->qbytes + j->data.len > XQ_BYTES)))
+		pthread_cond_wait(&x->room, &x->mu);
+	if (!(rc = x->hrc)) {
+		x->q[(x->qhead + x->qn) % XQ_JOBS] = *j;
+		x->qn++;
+		x->qbytes += j->data.len;
+		pthread_cond_signal(&x->more);
+	} else if (err) {
+		*err = x->herr;
+	}
+	pthread_mutex_unlock(&x->mu);
+	if (rc) {
+		free(j->path);
+		ws_buf_release(&j->data);
+	}
+	return rc;
+}
+
+/* Which thread places the files of path's folder: 1 the helper. */
+static int helper_part(const char *path)
+{
+	const char *end = strrchr(path, '\\');
+	uint32_t h = 2166136261u;
+
+	for (const char *p = path; p < end; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (int)((h >> 7) & 1);
+}
+
+static int buf_sink(void *ctx, const void *data, size_t len)
+{
+	ws_buf_add(ctx, data, len);
+	return 0;
+}
+
+/* A damaged file: reported, not extracted. */
+static void damaged(struct xctx *x, const struct store_file *f, const struct ws_error *e)
+{
+	char m[WS_ERROR_TEXT_MAX + 64];
+
+	snprintf(m, sizeof(m), "not extracted: %s", e->msg);
+	xcount(x, &x->s->damaged, 1);
+	xproblem(x, STORE_PROBLEM_FILE, e->where, f->path, m);
 }
 
 static int extract_one(struct xctx *x, const struct store_file *f,
@@ -183,14 +465,14 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	char *copy = ws_xmalloc(strlen(f->path) + 1);
 	char *comp[512];
 	const char *why = NULL;
-	int n, dfd = -1, fd = -1, rc = WS_OK, le;
+	int n, dfd = -1, fd = -1, rc = WS_OK;
 	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
 	char drive[2] = { (char)(f->path[0] & ~0x20), 0 };
 	char *all[513];
 
 	n = split_path(f->path, copy, comp, 512, &why);
 	if (n < 0 || (n == 0 && !(f->flags & STORE_FILE_DIR))) {
-		x->s->refused++;
+		xcount(x, &x->s->refused, 1);
 		xproblem(x, STORE_PROBLEM_FILE, "", f->path, why ? why : "not a file path");
 		goto out;
 	}
@@ -199,13 +481,13 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	if (f->flags & STORE_FILE_DIR) {
 		int en;
 
-		dfd = open_dirs(x, all, n + 1);
+		dfd = open_dirs(x, &x->mc, all, n + 1);
 		en = errno;
 		if (dfd < 0 && nospace(en)) {
 			host_path(x, all, n + 1, &host);
 			rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
 		} else if (dfd < 0) {
-			x->s->refused++;
+			xcount(x, &x->s->refused, 1);
 			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
 				 "cannot create the folder (a file or link is in the way)");
 		} else {
@@ -213,32 +495,41 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 		}
 		goto out;
 	}
-	dfd = open_dirs(x, all, n);
-	if (dfd < 0 && nospace(errno)) {
-		int en = errno;
+	if (x->helper && !(f->flags & STORE_FILE_NOT_CAPTURED) && helper_part(f->path)) {
+		struct xjob j = { NULL, WS_BUF_INIT, f->accessed_ft, f->written_ft };
+		struct ws_error e;
 
-		host_path(x, all, n, &host);
-		rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
-		goto out;
+		if (f->size > XJOB_MAX) {
+			/* placed here, after the helper's files before it */
+			helper_drain(x);
+		} else {
+			ws_error_clear(&e);
+			rc = store_catalog_read_file_cb(x->cat, f, buf_sink, &j.data, &e);
+			if (rc == WS_E_CORRUPT) {
+				damaged(x, f, &e);
+				ws_buf_release(&j.data);
+				rc = WS_OK;
+				goto out;
+			}
+			if (rc) {
+				if (err)
+					*err = e;
+				ws_buf_release(&j.data);
+				goto out;
+			}
+			j.path = ws_xstrdup(f->path);
+			rc = helper_give(x, &j, err);
+			goto out;
+		}
 	}
-	if (dfd < 0) {
-		x->s->refused++;
-		xproblem(x, STORE_PROBLEM_FILE, "", f->path,
-			 "cannot create its folder (a file or link is in the way)");
+	if ((dfd = file_dir(x, &x->mc, all, n, f->path, &rc, err)) < 0)
 		goto out;
-	}
 	if (f->flags & STORE_FILE_NOT_CAPTURED)
 		goto out;
 	host_path(x, all, n + 1, &host);
 	/* an unnamed file, named only once every chunk verified; a named
 	 * temporary where the file system has no unnamed files */
-	fd = x->no_tmpfile ? -1 : ws_tmpfile_open(dfd, 0644);
-	if (fd < 0 && (x->no_tmpfile || errno == ENOTSUP)) {
-		x->no_tmpfile = 1;
-		ws_buf_addf(&tmp, ".%.200s.ws-part-", comp[n - 1]);
-		ws_random_hex(&tmp, 6);
-		fd = openat(dfd, tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	}
+	fd = open_content(&x->mc, dfd, comp[n - 1], &tmp);
 	if (fd < 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
 					f->path);
@@ -248,10 +539,7 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 	ws_error_clear(&e);
 	rc = store_catalog_read_file(x->cat, f, fd, &e);
 	if (rc == WS_E_CORRUPT) {
-		char m[WS_ERROR_TEXT_MAX + 64];
-		snprintf(m, sizeof(m), "not extracted: %s", e.msg);
-		x->s->damaged++;
-		xproblem(x, STORE_PROBLEM_FILE, e.where, f->path, m);
+		damaged(x, f, &e);
 		if (tmp.len)
 			unlinkat(dfd, tmp.buf, 0);
 		rc = WS_OK;
@@ -266,35 +554,8 @@ static int extract_one(struct xctx *x, const struct store_file *f,
 			unlinkat(dfd, tmp.buf, 0);
 		goto out;
 	}
-	set_times(fd, f);
-	if (!tmp.len) {
-		le = ws_tmpfile_link(fd, dfd, comp[n - 1]);
-	} else if (!x->no_noreplace &&
-		   renameat2(dfd, tmp.buf, dfd, comp[n - 1], RENAME_NOREPLACE) == 0) {
-		le = 0;
-	} else if (!x->no_noreplace && errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
-		le = errno;
-		unlinkat(dfd, tmp.buf, 0);
-	} else {
-		/* no RENAME_NOREPLACE here (not asked again: on FUSE each
-		 * refusal is a round trip): link (never replaces), unlink */
-		x->no_noreplace = 1;
-		le = linkat(dfd, tmp.buf, dfd, comp[n - 1], 0) == 0 ? 0 : errno;
-		unlinkat(dfd, tmp.buf, 0);
-	}
-	if (le) {
-		if (le == EEXIST) {
-			x->s->refused++;
-			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
-				 "not extracted: a file of that name exists (names that differ only in case?)");
-		} else {
-			rc = ws_error_set_errno(err, WS_E_IO, le, host.buf, "cannot create file for '%s'",
-						f->path);
-		}
-		goto out;
-	}
-	x->s->files++;
-	x->s->bytes += f->size;
+	set_times(fd, f->accessed_ft, f->written_ft);
+	rc = name_content(x, &x->mc, dfd, fd, &tmp, comp[n - 1], f->path, f->size, host.buf, err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -312,7 +573,7 @@ int store_extract(struct store_catalog *cat,
 	struct xctx x;
 	struct store_record rec;
 	uint64_t all_records, all_bytes;
-	int rc;
+	int rc, hrc;
 
 	if (!stats)
 		stats = &dummy;
@@ -328,6 +589,12 @@ int store_extract(struct store_catalog *cat,
 	x.s = stats;
 	if ((rc = ws_root_open(opts->dest, 0, &x.root, err)))
 		return rc;
+	pthread_mutex_init(&x.mu, NULL);
+	pthread_cond_init(&x.more, NULL);
+	pthread_cond_init(&x.room, NULL);
+	ws_error_clear(&x.herr);
+	if (store_cat_threads(cat) > 1)
+		x.helper = pthread_create(&x.th, NULL, helper_main, &x) == 0;
 	store_catalog_rewind(cat);
 	/* the next files' content decoded on the other threads meanwhile */
 	store_catalog_ahead(cat, 1);
@@ -346,7 +613,7 @@ int store_extract(struct store_catalog *cat,
 		rc = store_catalog_next(cat, &rec, &ce);
 		if (rc == WS_E_CORRUPT) {
 			/* Lost catalog records: report, go on with the rest. */
-			stats->damaged++;
+			xcount(&x, &stats->damaged, 1);
 			xproblem(&x, STORE_PROBLEM_CATALOG, ce.where, NULL, ce.msg);
 			rc = WS_OK;
 			continue;
@@ -361,16 +628,35 @@ int store_extract(struct store_catalog *cat,
 		if (rec.kind != STORE_REC_FILE || !selected(opts, rec.u.file.path))
 			continue;
 		rc = extract_one(&x, &rec.u.file, err);
+		if (!rc && x.helper)
+			rc = helper_failed(&x, err);
 		if (rc)
 			break;
+		pthread_mutex_lock(&x.mu);
 		struct ws_progress_event ev = { "extract", store_catalog_info(cat)->device, NULL,
 						stats->files, 0, stats->bytes, all_bytes,
 						(unsigned)(stats->damaged + stats->refused),
 						rec.u.file.path };
+		pthread_mutex_unlock(&x.mu);
 		ws_progress_emit(opts->progress, &ev);
 	}
+	if (x.helper) {
+		/* the files handed over are placed (after a failure: dropped) */
+		pthread_mutex_lock(&x.mu);
+		x.stop = 1;
+		pthread_cond_signal(&x.more);
+		pthread_mutex_unlock(&x.mu);
+		pthread_join(x.th, NULL);
+		hrc = helper_failed(&x, rc ? NULL : err);
+		if (!rc)
+			rc = hrc;
+	}
 	store_catalog_ahead(cat, 0);
-	chain_cut(&x, 0);
+	chain_cut(&x.mc, 0);
+	chain_cut(&x.hc, 0);
+	pthread_cond_destroy(&x.more);
+	pthread_cond_destroy(&x.room);
+	pthread_mutex_destroy(&x.mu);
 	ws_root_free(x.root);
 	if (rc)
 		return rc;

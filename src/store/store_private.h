@@ -374,6 +374,8 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 int store_cat_list_ids(struct store *st, char ***ids, size_t *n,
 		       struct ws_error *err);
 size_t store_cat_n_packs(const struct store_catalog *cat);
+/* The store's threads (store_open_opts.threads). */
+unsigned store_cat_threads(const struct store_catalog *cat);
 /* The reader itself (store_catalog_next without reading ahead). */
 int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err);

@@ -4,10 +4,13 @@
  * file, across a rewind and with one thread (where it is off); a damaged
  * chunk of a file decoded ahead fails the read of that file, with the same
  * error naming it, and a caller that stops there has written nothing of
- * the files after it; extract reports it as without. */
+ * the files after it; extract reports it as without.  Extract on two
+ * threads or more (half of the folders placed by a second thread) writes
+ * the same tree, whole, as on one, and reports names taken the same. */
 #include "store_tu.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NFILES 700
@@ -299,6 +302,72 @@ static void damaged_chunk_fails_its_file_only_when_read(void **state)
 	corpus_free(&c);
 }
 
+/* Extract with 1, 2 and 4 threads: every file whole with its time, and a
+ * file already at its place (one per folder, so both placing threads meet
+ * one) refused and left as it was. */
+static void extract_on_threads_writes_the_same_tree(void **state)
+{
+	struct corpus c;
+	unsigned threads[] = { 1, 2, 4 };
+	struct timespec mt[NFILES];
+
+	(void)state;
+	corpus_make(&c);
+	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+		struct store *st;
+		struct store_catalog *cat;
+		struct store_extract_opts xo;
+		struct store_extract_stats xs;
+		struct ws_error err;
+		char *dest = stu_tmpdir();
+		size_t taken = 0;
+
+		for (int i = 0; i < NFILES; i += 40) {
+			char *d = ws_xasprintf("%s/C/Users/alice/Documents/d%d", dest, i / 40);
+			char *f = ws_xasprintf("%s/f%04d.bin", d, i + 1);
+
+			tu_assert_ok(ws_mkdir_p(d, WS_E_IO, &err), &err);
+			tu_assert_ok(ws_write_file_new(f, f, "mine", 4, WS_E_IO, &err), &err);
+			taken++;
+			free(d);
+			free(f);
+		}
+		ws_error_clear(&err);
+		tu_assert_ok(open_threads(c.dir, 0, threads[t], &st, &err), &err);
+		tu_assert_ok(store_catalog_open(st, "PC-AHEAD", NULL, &cat, &err), &err);
+		memset(&xo, 0, sizeof(xo));
+		xo.dest = dest;
+		assert_int_equal(store_extract(cat, &xo, &xs, &err), WS_PARTIAL);
+		assert_int_equal(xs.refused, taken);
+		assert_int_equal(xs.files, NFILES - taken);
+		assert_int_equal(xs.damaged, 0);
+		for (int i = 0; i < NFILES; i++) {
+			char *f = ws_xasprintf("%s/C/Users/alice/Documents/d%d/f%04d.bin", dest,
+					       i / 40, i);
+			struct ws_buf got = WS_BUF_INIT;
+			struct stat sb;
+
+			tu_assert_ok(ws_read_file(f, (size_t)64 << 20, &got, &err), &err);
+			if (i % 40 == 1) {
+				assert_int_equal(got.len, 4);
+				assert_memory_equal(got.buf, "mine", 4);
+			} else {
+				assert_int_equal(got.len, c.lens[i]);
+				assert_true(!c.lens[i] || !memcmp(got.buf, c.data[i], c.lens[i]));
+				assert_int_equal(stat(f, &sb), 0);
+				if (t == 0)
+					mt[i] = sb.st_mtim;
+				assert_int_equal(sb.st_mtim.tv_sec, mt[i].tv_sec);
+				assert_int_equal(sb.st_mtim.tv_nsec, mt[i].tv_nsec);
+			}
+			ws_buf_release(&got);
+			free(f);
+		}
+		store_catalog_free(cat);
+		store_close(st);
+	}
+	corpus_free(&c);
+}
 
 /* Values count against what the ring holds: 64 values of 1 MiB are not all
  * read ahead at once, and each comes out whole. */
@@ -363,6 +432,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ahead_gives_the_same_records_and_content),
 		cmocka_unit_test(damaged_chunk_fails_its_file_only_when_read),
+		cmocka_unit_test(extract_on_threads_writes_the_same_tree),
 		cmocka_unit_test(large_values_are_not_all_held),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
