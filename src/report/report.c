@@ -326,6 +326,8 @@ int report_build(struct store *st, struct report *r, struct ws_error *err)
 
 		if (!strcmp(o, "restored"))
 			r->t.signins_restored++;
+		else if (!strcmp(o, "started"))
+			r->t.signins_pending++;
 		else if (strcmp(o, "declined") && strcmp(o, "expired"))
 			r->t.signins_failed++;
 	}

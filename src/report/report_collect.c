@@ -77,6 +77,10 @@ const char *report_signin_outcome(const char *line)
 {
 	const char *what = strstr(line, ": ");
 
+	/* The setup phase (before the desktop) writes its line first; the
+	 * restore phase's outcome follows it once the desktop is up. */
+	if (strstr(line, "} setup: "))
+		return "started";
 	what = what ? what + 2 : line;
 	if (!strncmp(what, "restored", 8))
 		return "restored";

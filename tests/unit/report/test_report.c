@@ -21,6 +21,8 @@ static void outcomes(void **state)
 		{ "2026-01-01T10:00:00 PC\\bob {X} attempt 1: declined by the user: nothing restored", "declined" },
 		{ "2026-01-01T10:00:00 PC\\bob {X} attempt 1: declined earlier: nothing restored", "declined" },
 		{ "2026-01-01T10:00:00 PC\\bob {X} attempt 1: bundle expired on 2026-01-01: nothing restored", "expired" },
+		{ "2026-01-01T10:00:00 PC\\bob {X} setup: Start pins placed: 3 pins as C:\\Users\\bob\\AppData\\Local\\Microsoft\\Windows\\Shell\\LayoutModification.json, read when Start makes this profile's first layout", "started" },
+		{ "2026-01-01T10:00:00 PC\\bob {X} setup: Start pins not placed: this profile has a Start layout already (start2.bin)", "started" },
 		{ "garbage", "unknown" },
 		{ "", "unknown" },
 	};
@@ -145,11 +147,60 @@ static void model(void **state)
 	free(dir);
 }
 
+/* A result record whose last line is the setup phase's (the restore has
+ * not recorded its outcome yet) counts as pending, not as failed. */
+static void setup_line_is_pending(void **state)
+{
+	char *dir = tu_tmpdir();
+	struct store_open_opts oo;
+	struct store *st;
+	struct ws_error e;
+	struct report r;
+	struct store_event ev;
+	struct store_count uc[] = { { "files_staged", 1 } };
+	struct store_event_user u[] = {
+		{ "PC\\dave", "S-4", "PC\\dave", "S-4", "first-sign-in",
+		  "C:\\ProgramData\\winstate\\bundles\\S-1-5-21-9-9-9-1004", "", uc, 1 },
+	};
+	struct store_event_signin s;
+
+	(void)state;
+	memset(&oo, 0, sizeof(oo));
+	oo.create = 1;
+	tu_assert_ok(store_open(dir, &oo, &st, &e), &e);
+	scan_of(st, "PC4", "hello");
+	memset(&ev, 0, sizeof(ev));
+	ev.type = STORE_EVENT_APPLY;
+	ev.device = "PC4";
+	ev.computer = "NEW4";
+	ev.users = u;
+	ev.n_users = 1;
+	tu_assert_ok(store_event_write(st, &ev, NULL, &e), &e);
+	memset(&s, 0, sizeof(s));
+	s.key = "S-1-5-21-9-9-9-1004";
+	s.outcome = report_signin_outcome("2026-01-01T10:00:00 PC\\dave {X} setup: Start pins placed: 2 pins");
+	memset(&ev, 0, sizeof(ev));
+	ev.type = STORE_EVENT_SIGNIN;
+	ev.computer = "NEW4";
+	ev.signin = &s;
+	tu_assert_ok(store_event_write(st, &ev, NULL, &e), &e);
+	tu_assert_ok(report_build(st, &r, &e), &e);
+	assert_int_equal(r.n_signins, 1);
+	assert_string_equal(r.signins[0]->signin->outcome, "started");
+	assert_int_equal(r.t.signins_pending, 1);
+	assert_int_equal(r.t.signins_failed, 0);
+	assert_int_equal(r.t.signins_restored, 0);
+	report_release(&r);
+	store_close(st);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(outcomes),
 		cmocka_unit_test(model),
+		cmocka_unit_test(setup_line_is_pending),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
