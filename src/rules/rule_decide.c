@@ -131,6 +131,10 @@ void rule_node_cache_free(struct rule_node_cache *c)
 {
 	if (!c)
 		return;
+	ws_buf_release(&c->raw);
+	ws_buf_release(&c->norm);
+	ws_buf_release(&c->upper);
+	ws_buf_release(&c->uleaf);
 	for (int i = 0; i < RULE_NODE_CACHE_SLOTS; i++) {
 		free(c->slot[i].unode);
 		free(c->slot[i].ux);
@@ -225,8 +229,33 @@ int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
 		       struct rule_decision *d)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	struct rule_node_cache *c = sel->nodes;
 	struct verdict v;
 
+	if (c) {
+		/* the node normalised and upper-cased once per folder, the
+		 * leaf into a kept buffer: no allocation per object */
+		size_t rl = strlen(node);
+
+		if (c->raw_type != type || c->raw.len != rl ||
+		    memcmp(c->raw.buf, node, rl)) {
+			ws_buf_reset(&c->raw);
+			ws_buf_add(&c->raw, node, rl);
+			c->raw_type = type;
+			ws_buf_reset(&c->norm);
+			rule_node_norm(node, type, &c->norm);
+			ws_buf_reset(&c->upper);
+			rule_upper(c->norm.buf, &c->upper);
+		}
+		if (leaf) {
+			ws_buf_reset(&c->uleaf);
+			rule_upper(leaf, &c->uleaf);
+		}
+		decide(sel, type, c->upper.buf, leaf ? c->uleaf.buf : NULL,
+		       c->norm.buf, leaf, obj, &v);
+		fill(sel, v.who, v.included, d);
+		return v.included;
+	}
 	rule_node_norm(node, type, &n);
 	rule_upper(n.buf, &un);
 	if (leaf)

@@ -1152,6 +1152,11 @@ int rule_sel_new(const struct rule_set *rs, const struct rule_sel_opts *opts,
 	build_roots(sel);
 	/* complete now: decisions may be cached per node */
 	sel->nodes = ws_xcalloc(1, sizeof(*sel->nodes));
+	sel->nodes->raw_type = -1;
+	ws_buf_init(&sel->nodes->raw);
+	ws_buf_init(&sel->nodes->norm);
+	ws_buf_init(&sel->nodes->upper);
+	ws_buf_init(&sel->nodes->uleaf);
 	sel->err = NULL;
 	*out = sel;
 	return WS_OK;

@@ -312,6 +312,10 @@ struct rule_node_slot {
 struct rule_node_cache {
 	struct rule_node_slot slot[RULE_NODE_CACHE_SLOTS];
 	uint64_t clock;
+	/* the last node asked about as given, normalised and upper-cased:
+	 * the files of one folder come one after the other */
+	struct ws_buf raw, norm, upper, uleaf;
+	int raw_type;             /* -1: none yet */
 };
 
 void rule_node_cache_free(struct rule_node_cache *c);

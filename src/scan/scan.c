@@ -128,6 +128,13 @@ int scan_rule_index(struct scan *s, const struct rule_decision *d,
 		*out = UINT32_MAX;
 		return WS_OK;
 	}
+	/* the files of a folder are mostly decided by one rule */
+	if (s->ri_file == d->file && s->ri_line == d->line &&
+	    s->ri_component == d->component && s->ri_kind == d->kind &&
+	    s->ri_pattern == d->pattern) {
+		*out = s->ri_index;
+		return WS_OK;
+	}
 	base = strrchr(d->file, '/');
 	base = base ? base + 1 : d->file;
 	ws_buf_addf(&t, "%s:%ld component '%s' %s %s", base, d->line,
@@ -137,6 +144,14 @@ int scan_rule_index(struct scan *s, const struct rule_decision *d,
 	if (is_new && s->w) {
 		struct store_rule r = { *out, t.buf };
 		rc = store_scan_add_rule(s->w, &r, err);
+	}
+	if (!rc) {
+		s->ri_file = d->file;
+		s->ri_line = d->line;
+		s->ri_component = d->component;
+		s->ri_kind = d->kind;
+		s->ri_pattern = d->pattern;
+		s->ri_index = *out;
 	}
 	ws_buf_release(&t);
 	return rc;
@@ -722,6 +737,7 @@ out:
 	scan_walk_outside_free(&s);
 	rule_table_release(&s.rules);
 	ws_buf_release(&s.tmp_path);
+	ws_buf_release(&s.sel_node);
 	ws_buf_release(&dom);
 	ws_buf_release(&name);
 	ws_buf_release(&acct);

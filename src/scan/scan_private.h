@@ -79,9 +79,18 @@ struct scan {
 	char **outside_dirs;
 	size_t n_outside_dirs, a_outside_dirs;
 
+	/* the last deciding rule and its index (scan_rule_index): the
+	 * decision's strings belong to the pass's selection, so it is
+	 * forgotten when the selection is (ri_file NULL) */
+	const char *ri_file, *ri_component, *ri_pattern;
+	long ri_line;
+	int ri_kind;
+	uint32_t ri_index;
+
 	uint64_t objects;
 	uint64_t total_files, total_bytes; /* from the precount, 0 = unknown */
 	struct ws_buf tmp_path;
+	struct ws_buf sel_node;         /* sel_entry: a file's folder */
 };
 
 /* scan.c: progress events, a per-object problem (warn and go on, or stop),

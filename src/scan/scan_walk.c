@@ -41,13 +41,11 @@ static int sel_value(const struct scan *s, const char *key,
 
 /* A walked file (leaf) or folder (node only): FileProperties sees its size,
  * attributes and times. */
-static int sel_entry(const struct scan *s, const struct vol_entry *e,
+static int sel_entry(struct scan *s, const struct vol_entry *e,
 		     int as_folder, struct rule_decision *d)
 {
 	struct rule_object o = { 0 };
 	const char *bs = strrchr(e->win_path, '\\');
-	char *node;
-	int r;
 
 	o.has_stat = 1;
 	o.st.size = e->size;
@@ -59,10 +57,10 @@ static int sel_entry(const struct scan *s, const struct vol_entry *e,
 		return rule_sel_object_ex(s->sel, RULE_FILE, e->win_path, NULL, &o, d);
 	if (!bs)
 		return rule_sel_object_ex(s->sel, RULE_FILE, "", e->win_path, &o, d);
-	node = ws_xstrndup(e->win_path, (size_t)(bs - e->win_path));
-	r = rule_sel_object_ex(s->sel, RULE_FILE, node, bs + 1, &o, d);
-	free(node);
-	return r;
+	ws_buf_reset(&s->sel_node);
+	ws_buf_add(&s->sel_node, e->win_path, (size_t)(bs - e->win_path));
+	return rule_sel_object_ex(s->sel, RULE_FILE, s->sel_node.len ? s->sel_node.buf : "",
+				  bs + 1, &o, d);
 }
 
 /* ---- registry ----------------------------------------------------------- */
@@ -751,6 +749,7 @@ int scan_walk_run_pass(struct scan *s, const struct rule_env *env, int context,
 	so.nusers = nusers;
 	so.current_user = current;
 	rc = rule_sel_new_vol(s->o->rules, s->vol, &vo, &so, &vp, &s->sel, err);
+	s->ri_file = NULL; /* a new selection: its strings are new */
 	if (!rc) {
 		if (!s->counting) {
 			note_skipped_components(s);
@@ -759,6 +758,7 @@ int scan_walk_run_pass(struct scan *s, const struct rule_env *env, int context,
 		rc = walk_roots(s, err);
 		rule_sel_free(s->sel);
 		s->sel = NULL;
+		s->ri_file = NULL;
 	}
 	rule_vprobe_free(vp);
 	return rc;

@@ -132,8 +132,10 @@ struct prev_chunk {
 struct store_writer {
 	struct store *st;
 	struct wpipe *pipe;           /* NULL: single-threaded */
-	struct prev_file *prev;       /* sorted by key */
+	struct prev_file *prev;       /* in catalog order, found by prev_tab */
 	size_t n_prev, a_prev;
+	uint32_t *prev_tab;           /* open addressing: index + 1 in prev, 0 = empty */
+	size_t prev_mask;
 	struct prev_chunk *prev_chunks;
 	size_t n_prev_chunks, a_prev_chunks;
 	struct store_scan_info info;
@@ -342,6 +344,7 @@ static void writer_free(struct store_writer *w)
 	free(w->chunk);
 	free(w->refs);
 	free(w->prev);
+	free(w->prev_tab);
 	free(w->prev_chunks);
 	for (size_t i = 0; i < w->st->n_packs; i++)
 		w->st->packs[i]->wno = -1;
@@ -394,9 +397,13 @@ static void prev_key(uint32_t user, const char *path, unsigned char key[16])
 	crypto_generichash_final(&h, key, 16);
 }
 
-static int prev_cmp(const void *a, const void *b)
+/* The key's slot in prev_tab: the key is a hash already. */
+static size_t prev_slot(const struct store_writer *w, const unsigned char key[16])
 {
-	return memcmp(a, b, 16);
+	uint64_t h;
+
+	memcpy(&h, key, sizeof(h));
+	return (size_t)h & w->prev_mask;
 }
 
 /* The files of the device's newest scan, when there is one (any failure:
@@ -432,8 +439,33 @@ static void load_prev(struct store_writer *w)
 		}
 	}
 	store_catalog_free(cat);
-	if (w->n_prev)
-		qsort(w->prev, w->n_prev, sizeof(*w->prev), prev_cmp);
+	if (!w->n_prev)
+		return;
+	/* a table at most half full: a lookup per walked file costs one or
+	 * two key comparisons */
+	w->prev_mask = 15;
+	while (w->prev_mask + 1 < 2 * w->n_prev)
+		w->prev_mask = w->prev_mask * 2 + 1;
+	w->prev_tab = ws_xcalloc(w->prev_mask + 1, sizeof(*w->prev_tab));
+	for (size_t i = 0; i < w->n_prev; i++) {
+		size_t k = prev_slot(w, w->prev[i].key);
+
+		while (w->prev_tab[k])
+			k = (k + 1) & w->prev_mask;
+		w->prev_tab[k] = (uint32_t)i + 1;
+	}
+}
+
+static const struct prev_file *prev_find(const struct store_writer *w,
+					 const unsigned char key[16])
+{
+	for (size_t k = prev_slot(w, key); w->prev_tab[k]; k = (k + 1) & w->prev_mask) {
+		const struct prev_file *pf = &w->prev[w->prev_tab[k] - 1];
+
+		if (!memcmp(pf->key, key, 16))
+			return pf;
+	}
+	return NULL;
 }
 
 /*
@@ -450,7 +482,7 @@ static const struct prev_file *prev_unchanged(struct store_writer *w,
 	if (!w->n_prev || !meta->written_ft)
 		return NULL;
 	prev_key(meta->user, meta->path, key);
-	pf = bsearch(key, w->prev, w->n_prev, sizeof(*w->prev), prev_cmp);
+	pf = prev_find(w, key);
 	if (!pf || pf->size != meta->size || pf->written_ft != meta->written_ft ||
 	    pf->created_ft != meta->created_ft)
 		return NULL;
