@@ -35,21 +35,31 @@ const char *ws_winname_check(const char *name, size_t len)
 {
 	struct ws_buf u16 = WS_BUF_INIT;
 	size_t base;
-	int bad;
+	int bad, ascii = 1;
 
 	if (len == 0)
 		return "empty name";
 	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
 		return "'.' or '..' name";
+	/* every component of every path apply and extract place comes here:
+	 * one pass, no call per character */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (c < 0x20)
 			return "control character in the name";
-		if (c == ':')
+		if (c >= 0x80) {
+			ascii = 0;
+			continue;
+		}
+		switch (c) {
+		case ':':
 			return "':' in the name (an alternate data stream)";
-		if (strchr("<>\"/\\|?*", c))
+		case '<': case '>': case '"': case '/': case '\\': case '|': case '?': case '*':
 			return "one of < > \" / \\ | ? * in the name";
+		default:
+			break;
+		}
 	}
 	if (name[len - 1] == '.' || name[len - 1] == ' ')
 		return "name ends with a dot or space";
@@ -58,14 +68,18 @@ const char *ws_winname_check(const char *name, size_t len)
 		;
 	while (base > 0 && name[base - 1] == ' ')
 		base--;
-	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
+	/* device names are 3 to 5 bytes */
+	for (size_t i = 0; base >= 3 && base <= 5 && i < sizeof(devices) / sizeof(devices[0]); i++)
 		if (ascii_caseeq(name, base, devices[i]))
 			return "reserved device name (with any extension)";
-	bad = ws_utf8_to_utf16le(name, len, &u16);
-	len = u16.len / 2;
-	ws_buf_release(&u16);
-	if (bad)
-		return "name is not valid UTF-8";
+	/* ASCII: valid UTF-8, one UTF-16 unit per byte */
+	if (!ascii) {
+		bad = ws_utf8_to_utf16le(name, len, &u16);
+		len = u16.len / 2;
+		ws_buf_release(&u16);
+		if (bad)
+			return "name is not valid UTF-8";
+	}
 	if (len > WS_WINNAME_MAX)
 		return "name longer than 255 UTF-16 units";
 	return NULL;
