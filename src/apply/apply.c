@@ -544,6 +544,7 @@ out:
 	for (size_t i = 0; i < a.n_dry_dirs; i++)
 		free(a.dry_dirs[i]);
 	free(a.dry_dirs);
+	ws_strv_free(a.rerouted, a.n_rerouted);
 	if (!rc && (r->users_missing || a.lost ||
 		    r->values_skipped || r->files_skipped || r->rules_unsupported))
 		rc = WS_PARTIAL;

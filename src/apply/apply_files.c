@@ -101,11 +101,14 @@ static int same_content(struct apply *a, const struct store_file *f,
 	 * write that follows refuses it */
 	if (afiles_open_read(a, host, &c.fd, NULL))
 		return 0;
-	if (fstat(c.fd, &st) || (uint64_t)st.st_size != f->size) {
+	if (fstat(c.fd, &st) ||
+	    (uint64_t)st.st_size != (a->file_data ? a->file_data->len : f->size)) {
 		close(c.fd);
 		return 0;
 	}
-	rc = store_catalog_read_file_cb(a->cat, f, cmp_chunk, &c, NULL);
+	/* a Mozilla profile list with rewritten paths: that content */
+	rc = a->file_data ? cmp_chunk(&c, a->file_data->buf, a->file_data->len)
+			  : store_catalog_read_file_cb(a->cat, f, cmp_chunk, &c, NULL);
 	close(c.fd);
 	return rc == WS_OK && !c.differ;
 }
@@ -167,7 +170,24 @@ static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
 	}
 }
 
-/* Write the stored content to `dest` through a temporary file in the
+static int write_all(int fd, const struct ws_buf *data, const char *dest, struct ws_error *err)
+{
+	size_t off = 0;
+
+	while (off < data->len) {
+		ssize_t w = write(fd, data->buf + off, data->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return ws_error_set_errno(err, WS_E_IO, w < 0 ? errno : EIO, dest,
+						  "cannot write file");
+		off += (size_t)w;
+	}
+	return WS_OK;
+}
+
+/* Write the stored content (or a->file_data) to `dest` through a temporary file in the
  * journal; `replace` when dest exists (saved in the journal first). */
 static int write_file(struct apply *a, struct apply_user *um, const struct store_file *f,
 		      const char *dest, int replace, struct ws_error *err)
@@ -180,7 +200,8 @@ static int write_file(struct apply *a, struct apply_user *um, const struct store
 	/* not flushed here: the journal's batch flushes it (aj_commit); the
 	 * descriptor goes to the journal, which keeps it until the file is
 	 * in place */
-	rc = store_catalog_read_file(a->cat, f, fd, err);
+	rc = a->file_data ? write_all(fd, a->file_data, dest, err)
+			  : store_catalog_read_file(a->cat, f, fd, err);
 	if (!rc) {
 		set_times_attrs(a, fd, f);
 		rc = aj_place_fd(a->j, tmp.buf, &fd, dest, replace | AJ_OWN_TEMP, err);
@@ -190,7 +211,7 @@ static int write_file(struct apply *a, struct apply_user *um, const struct store
 	if (rc && tmp.len)
 		unlink(tmp.buf);
 	if (!rc) {
-		apply_cnt(a, um)->bytes += f->size;
+		apply_cnt(a, um)->bytes += a->file_data ? a->file_data->len : f->size;
 		a->bytes_done += f->size;
 	}
 out:
@@ -293,7 +314,7 @@ static int off_limits(struct apply *a, struct apply_user *um, const struct store
  * out is recorded in merge.txt.
  */
 static int stage_file(struct apply *a, struct apply_user *um, const struct store_file *f,
-		      struct ws_error *err)
+		      const struct amoz_notes *notes, struct ws_error *err)
 {
 	const char *uname = um->src->account, *rel = afiles_profile_rel(f->path, um->src->profile_path);
 	struct bundle *b;
@@ -361,6 +382,8 @@ static int stage_file(struct apply *a, struct apply_user *um, const struct store
 	ws_buf_addf(&b->manifest, "%llu\t%s\r\n", (unsigned long long)b->files, rel);
 	apply_cnt(a, um)->files_staged++;
 	apply_act(a, APPLY_FILE_STAGE, uname, f->path, win.buf, mwhy.len ? mwhy.buf : NULL);
+	if (a->file_data)
+		amoz_report(a, um, f, tpath.buf, notes);
 out:
 	ws_buf_release(&host);
 	ws_buf_release(&parent);
@@ -419,9 +442,10 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		      struct ws_error *err)
 {
 	struct apply_user *um = NULL;
-	const char *uname = "system", *why = NULL;
+	const char *uname = "system", *why = NULL, *group = NULL;
 	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT, alt = WS_BUF_INIT,
-		      parent = WS_BUF_INIT, mwhy = WS_BUF_INIT;
+		      parent = WS_BUF_INIT, mwhy = WS_BUF_INIT, moz = WS_BUF_INIT;
+	struct amoz_notes notes = { 0 };
 	enum vol_res res;
 	int rc = WS_OK, conflict;
 	char *place = NULL;
@@ -451,6 +475,7 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 			apply_act(a, APPLY_FILE_DROPPED, uname, f->path, NULL, dwhy);
 			goto out;
 		}
+		group = c ? c->name : NULL;
 	}
 	if (f->flags & STORE_FILE_NOT_CAPTURED) {
 		apply_cnt(a, um)->files_skipped++;
@@ -458,8 +483,11 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		    "cloud-only file: its content is in the cloud, not in the store");
 		goto out;
 	}
+	/* a Mozilla profile list naming a moved profile: placed rewritten */
+	if (amoz_prepare(a, um, f, group, &moz, &notes))
+		a->file_data = &moz;
 	if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN) {
-		rc = stage_file(a, um, f, err);
+		rc = stage_file(a, um, f, &notes, err);
 		goto out;
 	}
 	if (!afiles_target_path(a, um, f, &tpath, &why)) {
@@ -517,6 +545,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		}
 		apply_cnt(a, um)->files_placed++;
 		apply_act(a, APPLY_FILE_PLACE, uname, f->path, tpath.buf, NULL);
+		if (a->file_data)
+			amoz_report(a, um, f, tpath.buf, &notes);
 		goto out;
 	}
 	/* The target already has something at that path. */
@@ -551,6 +581,8 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 			apply_cnt(a, um)->bytes += f->size;
 		apply_cnt(a, um)->files_overwritten++;
 		apply_act(a, APPLY_FILE_OVERWRITE, uname, f->path, tpath.buf, mwhy.len ? mwhy.buf : NULL);
+		if (a->file_data)
+			amoz_report(a, um, f, tpath.buf, &notes);
 		goto out;
 	}
 	for (unsigned n = 1; n < 10000; n++) {
@@ -590,8 +622,13 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		snprintf(msg, sizeof(msg), "the target has a different file there: placed as %s%s%s",
 			 base ? base + 1 : alt.buf, place ? "; " : "", place ? mwhy.buf : "");
 		apply_act(a, APPLY_FILE_RENAME, uname, f->path, tpath.buf, msg);
+		if (a->file_data)
+			amoz_report(a, um, f, tpath.buf, &notes);
 	}
 out:
+	a->file_data = NULL;
+	ws_buf_release(&moz);
+	amoz_notes_release(&notes);
 	ws_buf_release(&tpath);
 	ws_buf_release(&host);
 	ws_buf_release(&alt);

@@ -644,6 +644,14 @@ struct apply {
 	/* dry run: the folders the real run would make (sorted, for lookups) */
 	char **dry_dirs;
 	size_t n_dry_dirs, a_dry_dirs;
+	/* the system files of drives the target lacks, rerouted onto its
+	 * system drive (ASCII letters in lower case, sorted): what a Mozilla
+	 * profile list's path on such a drive may be rewritten to */
+	char **rerouted;
+	size_t n_rerouted, a_rerouted;
+	/* the content to write instead of the stored one for the file being
+	 * applied (a Mozilla profile list with rewritten paths), or NULL */
+	const struct ws_buf *file_data;
 	int no_ntfs_xattrs;              /* the target refused system.ntfs_*: not tried again */
 	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
 };
@@ -661,6 +669,67 @@ struct acat_comp *apply_comp_of(struct apply *a, uint32_t rule, int is_file, int
 void apply_winstate_dir(struct apply *a, struct ws_buf *win, struct ws_buf *host);
 /* The report's totals from its users' counts. */
 void apply_sum_counts(struct apply_report *r);
+
+/* ---- Mozilla profile lists (apply_mozini.c) ------------------------------ */
+
+#define AMOZ_MAX_BYTES (1024u * 1024u) /* as the scan reads them */
+enum { AMOZ_NONE = 0, AMOZ_PROFILES, AMOZ_INSTALLS };
+
+/*
+ * Whether the file `path` is a Mozilla profile list: named profiles.ini
+ * (AMOZ_PROFILES) or installs.ini (AMOZ_INSTALLS) and taken by the
+ * Firefox, Thunderbird or LibreWolf group (`group`: the rule's display
+ * name, or NULL) or lying in one of their folders under the user's
+ * `profile` (AppData\Roaming\Mozilla\Firefox ...).
+ */
+int amoz_kind_of(const char *path, const char *profile, const char *group);
+
+/* What amoz_rewrite found: a rewrite (warn 0: key, from, to, the value's
+ * offset and length in the text) or a warning (warn 1: msg; line 0 = the
+ * whole file). */
+struct amoz_note {
+	size_t line;
+	int warn;
+	char *key, *from, *to, *msg;
+	size_t off, len;
+};
+struct amoz_notes {
+	struct amoz_note *v;
+	size_t n, alloc;
+};
+void amoz_notes_release(struct amoz_notes *n);
+
+/* 1 and the new path in `out` when `path` lies in a location apply moved. */
+typedef int (*amoz_map_fn)(void *ctx, const char *path, struct ws_buf *out);
+
+/*
+ * Rewrite the profile paths of a profiles.ini / installs.ini text: in
+ * profiles.ini a [Profile*] section's Path= unless the section says
+ * IsRelative=1, and [Install*] Default=; in installs.ini every section's
+ * Default=; only absolute ones (X:\...), each through `map`.  Every other
+ * byte is kept (encoding mark, line ends, comments, unknown keys, order).
+ * Returns the number of values rewritten; `out` holds the new text when
+ * there is one (else it is empty).  Notes are appended to `notes`: the
+ * rewrites, and warnings for a text over AMOZ_MAX_BYTES or in UTF-16 (not
+ * rewritten), a value not valid UTF-8, with a '.' or '..' component, odd
+ * characters or too long (that value not rewritten).
+ */
+int amoz_rewrite(const char *data, size_t len, int kind, amoz_map_fn map, void *ctx,
+		 struct ws_buf *out, struct amoz_notes *notes);
+
+/*
+ * For the file `f` of user `um` (NULL: the system's) taken by `group`:
+ * when it is a Mozilla profile list whose paths name locations this apply
+ * moves (the user's profile folder, a drive the target lacks), its new
+ * content in `out` and 1; warnings are logged naming the file and line.
+ */
+int amoz_prepare(struct apply *a, struct apply_user *um, const struct store_file *f,
+		 const char *group, struct ws_buf *out, struct amoz_notes *notes);
+/* One rule-content action per rewrite of the file placed at `target`. */
+void amoz_report(struct apply *a, struct apply_user *um, const struct store_file *f,
+		 const char *target, const struct amoz_notes *notes);
+/* Sort a->rerouted (after the safety pass has filled it). */
+void amoz_rerouted_done(struct apply *a);
 
 /* ---- users (apply_users.c) ---------------------------------------------- */
 

@@ -160,8 +160,16 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		if (!um) {
 			char d = afiles_other_drive(rec.u.file.path, drive);
 
-			if (d)
+			if (d) {
+				char *k = ws_xstrdup(rec.u.file.path);
+
 				rerouted[d - 'A']++;
+				for (char *c = k; *c; c++)
+					if (*c >= 'A' && *c <= 'Z')
+						*c = (char)(*c | 0x20);
+				WS_ALLOC_GROW(a->rerouted, a->n_rerouted + 1, a->a_rerouted);
+				a->rerouted[a->n_rerouted++] = k;
+			}
 		}
 		if ((why = ws_winpath_check(tpath.buf, NULL))) {
 			refuse(a, &nref, rec.u.file.path, err,
@@ -195,6 +203,7 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		goto out;
 	}
 	warn_rerouted(a, rerouted);
+	amoz_rerouted_done(a);
 	store_catalog_rewind(a->cat);
 	/* Hives that will be written must be clean. */
 	{
