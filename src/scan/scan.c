@@ -117,9 +117,15 @@ int scan_object_problem(struct scan *s, struct ws_error *err,
 	return what->code ? what->code : WS_E_IO;
 }
 
+void scan_rule_memo_clear(struct scan *s)
+{
+	memset(s->ri, 0, sizeof(s->ri));
+}
+
 int scan_rule_index(struct scan *s, const struct rule_decision *d,
 		    uint32_t *out, struct ws_error *err)
 {
+	struct scan_rule_memo *m;
 	struct ws_buf t = WS_BUF_INIT;
 	const char *base;
 	int is_new, rc = WS_OK;
@@ -128,11 +134,13 @@ int scan_rule_index(struct scan *s, const struct rule_decision *d,
 		*out = UINT32_MAX;
 		return WS_OK;
 	}
-	/* the files of a folder are mostly decided by one rule */
-	if (s->ri_file == d->file && s->ri_line == d->line &&
-	    s->ri_component == d->component && s->ri_kind == d->kind &&
-	    s->ri_pattern == d->pattern) {
-		*out = s->ri_index;
+	/* a few rules decide most files: their text is made and looked up
+	 * once, not per file */
+	m = &s->ri[((uintptr_t)d->pattern >> 4 ^ (uintptr_t)d->line) %
+		   (sizeof(s->ri) / sizeof(s->ri[0]))];
+	if (m->file == d->file && m->line == d->line && m->component == d->component &&
+	    m->kind == d->kind && m->pattern == d->pattern) {
+		*out = m->index;
 		return WS_OK;
 	}
 	base = strrchr(d->file, '/');
@@ -146,12 +154,12 @@ int scan_rule_index(struct scan *s, const struct rule_decision *d,
 		rc = store_scan_add_rule(s->w, &r, err);
 	}
 	if (!rc) {
-		s->ri_file = d->file;
-		s->ri_line = d->line;
-		s->ri_component = d->component;
-		s->ri_kind = d->kind;
-		s->ri_pattern = d->pattern;
-		s->ri_index = *out;
+		m->file = d->file;
+		m->line = d->line;
+		m->component = d->component;
+		m->kind = d->kind;
+		m->pattern = d->pattern;
+		m->index = *out;
 	}
 	ws_buf_release(&t);
 	return rc;

@@ -79,13 +79,15 @@ struct scan {
 	char **outside_dirs;
 	size_t n_outside_dirs, a_outside_dirs;
 
-	/* the last deciding rule and its index (scan_rule_index): the
-	 * decision's strings belong to the pass's selection, so it is
-	 * forgotten when the selection is (ri_file NULL) */
-	const char *ri_file, *ri_component, *ri_pattern;
-	long ri_line;
-	int ri_kind;
-	uint32_t ri_index;
+	/* deciding rules seen lately and their indexes (scan_rule_index),
+	 * by the decision's strings, which belong to the pass's selection:
+	 * cleared with it (scan_rule_memo_clear) */
+	struct scan_rule_memo {
+		const char *file, *component, *pattern;
+		long line;
+		int kind;
+		uint32_t index;
+	} ri[64];
 
 	uint64_t objects;
 	uint64_t total_files, total_bytes; /* from the precount, 0 = unknown */
@@ -98,6 +100,7 @@ struct scan {
 void scan_progress(struct scan *s, const char *phase);
 int scan_object_problem(struct scan *s, struct ws_error *err,
 			const struct ws_error *what);
+void scan_rule_memo_clear(struct scan *s);
 int scan_rule_index(struct scan *s, const struct rule_decision *d,
 		    uint32_t *out, struct ws_error *err);
 

@@ -749,7 +749,7 @@ int scan_walk_run_pass(struct scan *s, const struct rule_env *env, int context,
 	so.nusers = nusers;
 	so.current_user = current;
 	rc = rule_sel_new_vol(s->o->rules, s->vol, &vo, &so, &vp, &s->sel, err);
-	s->ri_file = NULL; /* a new selection: its strings are new */
+	scan_rule_memo_clear(s); /* a new selection: its strings are new */
 	if (!rc) {
 		if (!s->counting) {
 			note_skipped_components(s);
@@ -758,7 +758,7 @@ int scan_walk_run_pass(struct scan *s, const struct rule_env *env, int context,
 		rc = walk_roots(s, err);
 		rule_sel_free(s->sel);
 		s->sel = NULL;
-		s->ri_file = NULL;
+		scan_rule_memo_clear(s);
 	}
 	rule_vprobe_free(vp);
 	return rc;

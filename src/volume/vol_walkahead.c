@@ -15,8 +15,9 @@
  * a thread that gets no core).  A folder the callback skips, a loop or
  * another file system loses its listing and whatever was read below it:
  * at most WA_READY folders read for nothing per skipped folder, on the
- * reading thread.  Entries reach the callback exactly as vol_walk gives
- * them, in the same order.
+ * reading thread, which also closes and frees the folders the walk is
+ * done with.  Entries reach the callback exactly as vol_walk gives them,
+ * in the same order.
  */
 #include "volume/volume_private.h"
 
@@ -74,6 +75,10 @@ struct wa {
 	unsigned ready;             /* listings made ahead, not yet taken */
 	const struct wa_list *using; /* the listing whose folder the reading
 					thread opens a subfolder in, or NULL */
+	struct wa_list **trash;     /* folders the walk left: the reading
+				       thread closes and frees them */
+	size_t ntrash, atrash;
+	int reader_on;
 	int stop, reader_waits, walker_waits;
 };
 
@@ -250,7 +255,22 @@ static void *reader(void *arg)
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop) {
 		struct wa_list *p = NULL, *out;
-		struct wa_job *j = a->ready < WA_READY ? next_job(a, &p) : NULL;
+		struct wa_job *j;
+
+		if (a->ntrash) {
+			struct wa_list **t = a->trash;
+			size_t n = a->ntrash;
+
+			a->trash = NULL;
+			a->ntrash = a->atrash = 0;
+			pthread_mutex_unlock(&a->mu);
+			for (size_t i = 0; i < n; i++)
+				list_free(a->vol, t[i]);
+			free(t);
+			pthread_mutex_lock(&a->mu);
+			continue;
+		}
+		j = a->ready < WA_READY ? next_job(a, &p) : NULL;
 
 		if (!j) {
 			a->reader_waits = 1;
@@ -366,6 +386,14 @@ static void pop(struct wa *a)
 		a->walker_waits = 0;
 	}
 	a->nst--;
+	if (a->reader_on) {
+		/* closing and freeing is the reading thread's: not the walk's time */
+		WS_ALLOC_GROW(a->trash, a->ntrash + 1, a->atrash);
+		a->trash[a->ntrash++] = l;
+		l = NULL;
+		if (a->reader_waits)
+			pthread_cond_signal(&a->work);
+	}
 	pthread_mutex_unlock(&a->mu);
 	list_free(a->vol, l);
 }
@@ -480,6 +508,7 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 	push(&a, root);
 	/* without the thread the walk makes every listing itself */
 	started = pthread_create(&tid, NULL, reader, &a) == 0;
+	a.reader_on = started; /* read by pop on this thread only */
 	rc = walk(&a, fn, ctx, &h, err);
 	pthread_mutex_lock(&a.mu);
 	a.stop = 1;
@@ -490,6 +519,9 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 	/* stopped early: the reading thread is gone, nothing is busy */
 	while (a.nst)
 		list_free(vol, a.st[--a.nst]);
+	for (size_t i = 0; i < a.ntrash; i++)
+		list_free(vol, a.trash[i]);
+	free(a.trash);
 	free(a.st);
 	pthread_mutex_destroy(&a.mu);
 	pthread_cond_destroy(&a.work);
