@@ -119,14 +119,16 @@ struct wpipe {
 
 /* A file of the device's previous scan (unchanged files are not read). */
 struct prev_file {
-	unsigned char key[16];        /* BLAKE2b-128 of user and path */
+	unsigned char key[16];        /* prev_key of user and path */
 	uint64_t size, written_ft, created_ft;
 	size_t first, n;              /* its chunks in prev_chunks */
+	int whole;                    /* every chunk in a complete pack (prev_check) */
 };
 
 struct prev_chunk {
 	unsigned char hash[STORE_HASH_LEN];
 	uint32_t raw_len;
+	struct store_pack *p;         /* the pack holding it (prev_check) */
 };
 
 struct store_writer {
@@ -475,15 +477,54 @@ static const struct prev_file *prev_find(const struct store_writer *w,
 	return NULL;
 }
 
+/* Which previous files have every chunk in a complete pack (the dedup
+ * table loaded, nothing inserted yet), and where each chunk is: the walk
+ * then asks no table and takes no lock per file. */
+static void prev_check(struct store_writer *w)
+{
+	for (size_t k = 0; k < w->n_prev; k++) {
+		struct prev_file *pf = &w->prev[k];
+
+		pf->whole = 1;
+		for (size_t i = 0; i < pf->n; i++) {
+			struct prev_chunk *c = &w->prev_chunks[pf->first + i];
+			struct dd_slot *s = w->dd_cap ? dd_find(w, c->hash) : NULL;
+
+			if (!s || !s->p || s->raw_len != c->raw_len) {
+				pf->whole = 0;
+				break;
+			}
+			c->p = s->p;
+		}
+	}
+}
+
+/* load_prev, then prev_check once the caller has loaded the dedup table. */
+struct prev_loader {
+	struct store_writer *w;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int dedup_done;
+};
+
 static void *load_prev_thread(void *arg)
 {
-	load_prev(arg);
+	struct prev_loader *l = arg;
+
+	load_prev(l->w);
+	pthread_mutex_lock(&l->mu);
+	while (!l->dedup_done)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+	prev_check(l->w);
 	return NULL;
 }
 
 /*
  * The previous scan's record of this file when it is unchanged (size and
- * both times equal) and every chunk of it is still in a pack; NULL else.
+ * both times equal) and every chunk of it was in a complete pack when the
+ * scan began (none is removed while it runs: prune sees its marker); NULL
+ * else.
  */
 static const struct prev_file *prev_unchanged(struct store_writer *w,
 					      const struct store_file *meta)
@@ -496,21 +537,9 @@ static const struct prev_file *prev_unchanged(struct store_writer *w,
 		return NULL;
 	prev_key(w, meta->user, meta->path, key);
 	pf = prev_find(w, key);
-	if (!pf || pf->size != meta->size || pf->written_ft != meta->written_ft ||
-	    pf->created_ft != meta->created_ft)
+	if (!pf || !pf->whole || pf->size != meta->size ||
+	    pf->written_ft != meta->written_ft || pf->created_ft != meta->created_ft)
 		return NULL;
-	/* the writer thread inserts into the table meanwhile */
-	if (w->pipe)
-		pthread_mutex_lock(&w->pipe->mu);
-	for (size_t i = 0; i < pf->n && pf; i++) {
-		const struct prev_chunk *c = &w->prev_chunks[pf->first + i];
-		struct dd_slot *s = w->dd_cap ? dd_find(w, c->hash) : NULL;
-
-		if (!s || !s->p || s->raw_len != c->raw_len)
-			pf = NULL;
-	}
-	if (w->pipe)
-		pthread_mutex_unlock(&w->pipe->mu);
 	return pf;
 }
 
@@ -524,7 +553,7 @@ static void prev_refs(struct store_writer *w, const struct prev_file *pf,
 
 		memcpy(refs[i].hash, c->hash, STORE_HASH_LEN);
 		refs[i].raw_len = c->raw_len;
-		refs[i].pack = (uint32_t)pack_no(w, dd_find(w, c->hash)->p);
+		refs[i].pack = (uint32_t)pack_no(w, c->p);
 		w->stats.chunks++;
 		w->stats.bytes += c->raw_len;
 	}
@@ -599,15 +628,25 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 		/* the previous scan's files are read on another thread while
 		 * this one loads the packs' indexes: neither touches what the
 		 * other fills, and a rescan waits for the longer only */
+		struct prev_loader l = { w, PTHREAD_MUTEX_INITIALIZER,
+					 PTHREAD_COND_INITIALIZER, 0 };
 		pthread_t t;
 		int other = st->threads > 1 &&
-			    pthread_create(&t, NULL, load_prev_thread, w) == 0;
+			    pthread_create(&t, NULL, load_prev_thread, &l) == 0;
 
 		rc = load_dedup(w, err);
-		if (other)
+		if (other) {
+			pthread_mutex_lock(&l.mu);
+			l.dedup_done = 1;
+			pthread_cond_signal(&l.cv);
+			pthread_mutex_unlock(&l.mu);
 			pthread_join(t, NULL);
-		else
+		} else {
 			load_prev(w);
+			prev_check(w);
+		}
+		pthread_mutex_destroy(&l.mu);
+		pthread_cond_destroy(&l.cv);
 	}
 	if (rc)
 		goto fail;
