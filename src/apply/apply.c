@@ -466,7 +466,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		struct ws_newobj no = { newobj_chain, &a };
 
 		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx,
-				   &no, &a.j, err)))
+				   &no, o->fd_share, &a.j, err)))
 			goto out;
 		snprintf(r->journal, sizeof(r->journal), "%s", aj_dir(a.j));
 		if (o->on_mkdir)

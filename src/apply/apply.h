@@ -235,6 +235,10 @@ struct apply_opts {
 	int (*on_newobj)(void *ctx, int fd, int is_dir, const char *rel,
 			 struct ws_error *err);
 	void *on_newobj_ctx;
+	/* Applies running at once in this process and so sharing its limit
+	 * on open files (apply_fleet sets it to its jobs): the journal sizes
+	 * its batches from this share of the limit.  0 = 1. */
+	unsigned fd_share;
 	struct ws_log *log;
 	const struct ws_progress *progress;
 	/* Polled at safe points: nonzero stops the operation with

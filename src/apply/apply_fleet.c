@@ -8,10 +8,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "apply/apply_private.h"
 #include "util/ws_buf.h"
 #include "util/ws_csv.h"
 #include "util/ws_fs.h"
@@ -148,6 +150,7 @@ struct fleet {
 	const struct apply_wave *w;
 	struct apply_fleet_report *reps;
 	struct ws_pool pool;         /* its lock serialises every callback */
+	unsigned jobs;               /* applies at once (fleet_jobs) */
 };
 
 struct tgt_ctx {
@@ -211,6 +214,7 @@ static void apply_one(struct fleet *f, struct store *st, size_t i)
 	char buf[2 * WS_ERROR_TEXT_MAX + 64];
 
 	memset(&d, 0, sizeof(d));
+	o.fd_share = f->jobs;
 	d.f = f;
 	d.index = i;
 	d.log.fn = tgt_log_fn;
@@ -335,6 +339,34 @@ int apply_fleet_status(const struct apply_fleet_report *reports, size_t n)
 	return worst;
 }
 
+/* Applies run at once: --jobs, at most one per target, and no more than
+ * the process's limit on open files holds (each apply keeps a folder
+ * cache and a batch of new files open: aj_open_min); each then sizes its
+ * batches from its share of that limit (apply_opts.fd_share). */
+static unsigned fleet_jobs(const struct apply_fleet_opts *opts, size_t targets)
+{
+	unsigned jobs = opts->jobs ? opts->jobs : 1;
+	struct rlimit rl;
+
+	if (targets && jobs > targets)
+		jobs = (unsigned)targets;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		uint64_t fit = (uint64_t)rl.rlim_cur / aj_open_min();
+
+		if (fit < 1)
+			fit = 1;
+		if (jobs > fit) {
+			ws_logf(opts->base.log, WS_LOG_WARN, NULL,
+				"%u targets at a time instead of %u: this process may open "
+				"%llu files and each apply needs about %llu",
+				(unsigned)fit, jobs, (unsigned long long)rl.rlim_cur,
+				(unsigned long long)aj_open_min());
+			jobs = (unsigned)fit;
+		}
+	}
+	return jobs;
+}
+
 int apply_fleet(const struct apply_fleet_opts *opts, const struct apply_wave *w,
 		struct apply_fleet_report *reports, struct ws_error *err)
 {
@@ -381,7 +413,8 @@ int apply_fleet(const struct apply_fleet_opts *opts, const struct apply_wave *w,
 	store_close(st);
 	ws_pool_init(&f.pool, &ops, &f);
 	f.pool.cancel = opts->base.cancel;
-	ws_pool_run(&f.pool, opts->jobs, w->n);
+	f.jobs = fleet_jobs(opts, w->n);
+	ws_pool_run(&f.pool, f.jobs, w->n);
 	ws_pool_release(&f.pool);
 	return apply_fleet_status(reports, w->n);
 }

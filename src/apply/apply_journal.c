@@ -948,8 +948,14 @@ size_t aj_batch_size(uint64_t open_max)
 	return room < AJ_BATCH_MAX ? (size_t)room : AJ_BATCH_MAX;
 }
 
+uint64_t aj_open_min(void)
+{
+	return WS_ROOT_MAX_OPEN + AJ_FD_RESERVE + 2 * AJ_BATCH_MIN;
+}
+
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
-	     const struct ws_newobj *newobj, struct aj **out, struct ws_error *err)
+	     const struct ws_newobj *newobj, unsigned fd_share, struct aj **out,
+	     struct ws_error *err)
 {
 	struct aj *j = ws_xcalloc(1, sizeof(*j));
 	struct made made = { WS_BUF_INIT };
@@ -964,8 +970,10 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 	{
 		struct rlimit rl;
 
+		/* applies running at once in one process share its limit */
 		j->batch_max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ?
-			       aj_batch_size((uint64_t)rl.rlim_cur) : AJ_BATCH_MAX;
+			       aj_batch_size((uint64_t)rl.rlim_cur / (fd_share ? fd_share : 1)) :
+			       AJ_BATCH_MAX;
 		j->batch = j->batch_max < AJ_BATCH ? j->batch_max : AJ_BATCH;
 	}
 	j->hook = hook;

@@ -50,7 +50,8 @@ struct ws_root;
  * reaches them only through that root (apply_journal.c).
  */
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
-	     const struct ws_newobj *newobj, struct aj **out, struct ws_error *err);
+	     const struct ws_newobj *newobj, unsigned fd_share, struct aj **out,
+	     struct ws_error *err);
 /* Last line of a journal: the apply stopped writing (END). */
 int aj_end(struct aj *j, struct ws_error *err);
 /* Close the log; the journal stays on the target for apply_undo. */
@@ -121,6 +122,10 @@ int aj_commit(struct aj *j, struct ws_error *err);
  * folder cache would not fit, 16 at least.  A batch is launched from 512
  * files (or that most, when smaller) once no flush is in flight. */
 size_t aj_batch_size(uint64_t open_max);
+/* The open files one apply needs at least (its folder cache, its reserve
+ * and two of the smallest batches): apply_fleet runs no more applies at
+ * once than the process limit holds of these. */
+uint64_t aj_open_min(void);
 int aj_settle(struct aj *j, const char *host, struct ws_error *err);
 /* vol_resolve of `winpath` through the journal's root and folder cache
  * (the open batch's files and folders count as there); vol_resolve when

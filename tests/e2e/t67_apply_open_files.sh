@@ -6,7 +6,9 @@
 # of failing with "Too many open files".  Under a soft limit of 1024 (a
 # common default) with a higher hard limit, winstate raises its own soft
 # limit.  Each apply is undone exactly, and the journal's flush count stays
-# batched (far fewer than one per file).
+# batched (far fewer than one per file).  A wave (--inventory --jobs 4)
+# under a limit of 1024 shares it: fewer targets at a time (a warning says
+# why) and each apply's batches sized from its share.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -37,4 +39,31 @@ apply_limited() {
 command -v python3 >/dev/null || skip "python3 missing"
 apply_limited 600 600      # batches smaller than 512 files
 apply_limited 1024 4096    # the soft limit raised
+
+# a wave of four targets, --jobs 4, in one process limited to 1024 files
+printf 'target,device\n' > targets.csv
+for i in 1 2 3 4; do
+  rm -rf "w$i"
+  cp -a pristine "w$i"
+  printf '%s,PC-FD\n' "$t/w$i" >> targets.csv
+done
+rc=0
+(ulimit -Sn 1024 && ulimit -Hn 1024 &&
+ exec "$WINSTATE" apply --allow-plain-target --store st --inventory targets.csv --jobs 4 --json) \
+  > wave.json 2> wave.err || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || { cat wave.err >&2; fail "wave under 1024 open files: exit $rc"; }
+grep -q "Too many open files" wave.err && fail "the wave ran out of open files"
+grep -q "targets at a time instead of 4" wave.err || fail "no warning about fewer targets at a time: $(cat wave.err)"
+python3 - wave.json <<'PY' || fail "wave summary: $(cat wave.json)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["targets"]) == 4, d
+for x in d["targets"]:
+    assert x["status"] in (0, 3), x
+    assert x["files_placed"] >= 1500, x
+PY
+for i in 1 2 3 4; do
+  expect_exit 0 "$WINSTATE" undo --target "w$i"
+  [ "$(tree_hash "w$i")" = "$before" ] || fail "undo not exact on wave target $i"
+done
 pass

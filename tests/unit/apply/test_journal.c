@@ -442,7 +442,10 @@ static void batches_in_flight_undo_exactly(void **state)
 	o.on_journal_ctx = &total;
 	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
 	assert_true(r.files_placed >= 1600);
-	assert_true(journal_lines(r.journal, "B ") >= 3);
+	/* The first batch closes at 512 files; the next ones grow while the
+	 * flush before them runs (up to 2,048), so how many more there are
+	 * depends on the disk's speed: at least one. */
+	assert_true(journal_lines(r.journal, "B ") >= 2);
 	apply_report_release(&r);
 	undo_ok(t.tgt, NULL);
 	{
