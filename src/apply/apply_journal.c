@@ -3,7 +3,8 @@
  *
  * Layout on the target:
  *   ProgramData/winstate/journal/<id>/journal.log   append-only, one line per entry
- *   ProgramData/winstate/journal/<id>/saved/<n>     copies of replaced files
+ *   ProgramData/winstate/journal/<id>/saved/<n>     replaced files: the file
+ *                                     itself (a second link) or a copy
  *   ProgramData/winstate/journal/<id>/work/         temporary files of the apply
  * <id> is YYYYMMDDTHHMMSS.uuuuuuZ-xxxxxxxx (UTC time, 8 random hex digits).
  *
@@ -19,7 +20,9 @@
  *                                     (inode, size) it will be; 0 0 = unknown
  *   S <n> <mode> <mtime-s> <mtime-ns> <size> <blake2b-256> <path>
  *                                     file saved as saved/<n> (that size and
- *                                     hash), about to be replaced
+ *                                     hash), about to be replaced; mode has
+ *                                     AJ_SAVED_LINK when saved/<n> is the
+ *                                     file itself, not a copy
  *   END <records>                     the apply stopped writing; records
  *                                     between the first line and END
  * Every line is written with one write(2) and fsynced before the change it
@@ -61,6 +64,8 @@
 #define AJ_HEAD "winstate-journal 2 "
 #define AJ_CHK 16
 #define AJ_MAX_LOG ((size_t)1 << 30)
+/* in an S line's mode: saved/<n> is the replaced file itself (a link) */
+#define AJ_SAVED_LINK 010000u
 
 struct mkdir_hook {
 	void (*fn)(void *, const char *);
@@ -1202,11 +1207,44 @@ static int copy_fd(int in, int out, crypto_generichash_state *h, uint64_t *size)
 	return 0;
 }
 
-/* Save the open regular file `in` (stat st, path rel) as saved/<n> and
- * record it; `also` (or -1): the replacement's content, flushed with them
- * where there is no syncfs. */
-static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel, int also,
-		   struct ws_error *err)
+static int hash_fd(int fd, uint64_t *size, unsigned char sum[32]);
+
+/*
+ * Keep the file itself as saved/<n>: a second link to the inode (pfd/leaf
+ * names it, `in` is it open).  apply never writes into a file it replaces
+ * (the new content is renamed over it, or the file is unlinked), so the
+ * link keeps the old file unchanged, and undo renames that very object
+ * back: same inode, times, mode and descriptor.  That matters when the
+ * file is one an older apply made: that apply's F line names the inode,
+ * and its undo removes the file only while it is that inode.  Only a file
+ * with no other name (a copy protects against changes through another
+ * link) on a file system with hard links; 1 linked, 0 not (copy instead).
+ */
+static int save_link(struct aj *j, int in, const struct stat *st, int pfd, const char *leaf,
+		     const char *name, unsigned char sum[32], uint64_t *size)
+{
+	struct stat ls;
+
+	if (pfd < 0 || !leaf || st->st_nlink != 1 ||
+	    linkat(pfd, leaf, j->savedfd, name, 0) != 0)
+		return 0;
+	/* the name still the open file (nothing swapped in meanwhile), and
+	 * its content read for the S line */
+	if (fstatat(j->savedfd, name, &ls, AT_SYMLINK_NOFOLLOW) != 0 || ls.st_ino != st->st_ino ||
+	    ls.st_dev != st->st_dev || lseek(in, 0, SEEK_SET) != 0 ||
+	    hash_fd(in, size, sum) != 0 || *size != (uint64_t)st->st_size) {
+		unlinkat(j->savedfd, name, 0);
+		lseek(in, 0, SEEK_SET);
+		return 0;
+	}
+	return 1;
+}
+
+/* Save the open regular file `in` (stat st, path rel; pfd/leaf: its folder
+ * and name, or -1/NULL) as saved/<n> and record it; `also` (or -1): the
+ * replacement's content, flushed with them where there is no syncfs. */
+static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel, int pfd,
+		   const char *leaf, int also, unsigned long *kept, struct ws_error *err)
 {
 	crypto_generichash_state h;
 	unsigned char sum[32];
@@ -1214,9 +1252,17 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 	struct ws_buf r = WS_BUF_INIT;
 	uint64_t size = 0;
 	unsigned long n = j->saved++;
-	int o, e, rc;
+	unsigned linked = 0;
+	int o = -1, e = 0, rc;
 
 	snprintf(name, sizeof(name), "%lu", n);
+	*kept = 0;
+	if (save_link(j, in, st, pfd, leaf, name, sum, &size)) {
+		linked = AJ_SAVED_LINK;
+		*kept = n + 1;
+		goto record;
+	}
+	size = 0;
 	o = openat(j->savedfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (o < 0)
 		return ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot save %s", rel);
@@ -1235,8 +1281,9 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
 	}
 	crypto_generichash_final(&h, sum, sizeof(sum));
+record:
 	hex_of(sum, sizeof(sum), hex);
-	ws_buf_addf(&r, "S %lu %o %lld %ld %llu %s ", n, (unsigned)(st->st_mode & 07777),
+	ws_buf_addf(&r, "S %lu %o %lld %ld %llu %s ", n, (unsigned)(st->st_mode & 07777) | linked,
 		    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
 		    (unsigned long long)size, hex);
 	pct_encode(rel, &r);
@@ -1247,20 +1294,47 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 	 * this flush is back, and undo passes over a copy that is not intact
 	 * when the file is still the one the line describes (check_saved). */
 	if ((rc = write_pending(j, err))) {
-		close(o);
+		if (o >= 0)
+			close(o);
 		return rc;
 	}
 	if (syncfs(j->fd) != 0 &&
-	    (fsync(o) != 0 || fsync(j->savedfd) != 0 || (also >= 0 && fsync(also) != 0) ||
-	     fdatasync(j->fd) != 0))
+	    (fsync(o >= 0 ? o : in) != 0 || fsync(j->savedfd) != 0 ||
+	     (also >= 0 && fsync(also) != 0) || fdatasync(j->fd) != 0))
 		e = errno;
-	if (close(o) != 0 && !e)
+	if (o >= 0 && close(o) != 0 && !e)
 		e = errno;
 	if (e)
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
 	j->flushes++;
 	entry_done(j);
 	return WS_OK;
+}
+
+/*
+ * A kept file (save_fd's *kept: n + 1) once its path no longer names it:
+ * the journal's descriptor (SYSTEM, Administrators), as a copy has.  Not
+ * before: a kill until the replacement leaves it in place as it was.  Its
+ * own descriptor is on the replacement (aj_place_fd copies it), which is
+ * where undo takes it back from, as for a copy.
+ */
+static int seal_kept(struct aj *j, unsigned long kept, struct ws_error *err)
+{
+	struct ws_buf r = WS_BUF_INIT;
+	char name[32];
+	int fd, rc;
+
+	if (!kept)
+		return WS_OK;
+	snprintf(name, sizeof(name), "%lu", kept - 1);
+	fd = openat(j->savedfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ws_error_set_errno(err, WS_E_IO, errno, j->dir, "cannot protect saved/%s", name);
+	ws_buf_addf(&r, "%s/saved/%s", ws_root_rel(j->root, j->dir), name);
+	rc = ws_root_newobj(j->root, fd, 0, r.buf, err);
+	ws_buf_release(&r);
+	close(fd);
+	return rc;
 }
 
 /* Open the existing regular file at rel (parent fd + leaf). */
@@ -1294,6 +1368,7 @@ int aj_save(struct aj *j, const char *host, struct ws_error *err)
 	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
 	const char *rel;
 	struct stat st;
+	unsigned long kept = 0;
 	int pfd = -1, fd = -1, rc;
 
 	if ((rc = rel_of(j, host, &rel, err)) || (rc = aj_commit(j, err)))
@@ -1302,7 +1377,8 @@ int aj_save(struct aj *j, const char *host, struct ws_error *err)
 		return WS_OK;
 	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
 		goto out;
-	if (!(rc = save_fd(j, fd, &st, act.buf, -1, err)))
+	/* the file stays in place: a copy (a kept file would share its descriptor) */
+	if (!(rc = save_fd(j, fd, &st, act.buf, -1, NULL, -1, &kept, err)))
 		mark_done(j, 'S', rel);
 out:
 	if (fd >= 0)
@@ -1319,6 +1395,7 @@ int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
 	const char *rel;
 	struct stat st;
+	unsigned long kept = 0;
 	int pfd = -1, fd = -1, rc;
 
 	if ((rc = rel_of(j, host, &rel, err)) ||
@@ -1327,14 +1404,18 @@ int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
 		goto out;
 	if (!is_done(j, rel)) {
-		if ((rc = save_fd(j, fd, &st, act.buf, -1, err)))
+		/* a copy: with no replacement to carry the file's descriptor
+		 * while it is in saved/, a kept file would lose it */
+		if ((rc = save_fd(j, fd, &st, act.buf, -1, NULL, -1, &kept, err)))
 			goto out;
 		mark_done(j, 'S', rel);
 	}
-	if (unlinkat(pfd, leaf.buf, 0) != 0)
+	if (unlinkat(pfd, leaf.buf, 0) != 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, host, "cannot delete");
-	else
+	} else {
 		ws_root_note(j->root, act.buf, 0);
+		rc = seal_kept(j, kept, err);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -1435,6 +1516,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
 	const char *rel, *tname = temp_name(j, tmp);
 	struct stat st, ost;
+	unsigned long kept = 0;
 	int pfd = -1, tfd = -1, ofd = -1, rc, own = replace & AJ_OWN_TEMP;
 	/* an unnamed temporary (aj_temp_open) is only ever a new file */
 	int unnamed = !tmp[0] && given && *given >= 0 && !(replace & ~AJ_OWN_TEMP);
@@ -1474,7 +1556,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 				rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot save");
 				goto out;
 			}
-			if ((rc = save_fd(j, ofd, &ost, act.buf, tfd, err)))
+			if ((rc = save_fd(j, ofd, &ost, act.buf, pfd, leaf.buf, tfd, &kept, err)))
 				goto out;
 			mark_done(j, 'S', rel);
 		} else if (is_done(j, rel) == 'F') {
@@ -1511,6 +1593,8 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 		}
 		if (ofd < 0)
 			ws_root_note(j->root, act.buf, 1);
+		if ((rc = seal_kept(j, kept, err)))
+			goto out;
 		/* the rename is flushed with the next batch or at the end: the
 		 * saved copy, or the line and the content, are durable already */
 	}
@@ -1704,7 +1788,8 @@ static int parse_rec(char *s, struct jlog *jl)
 		for (int i = 0; i < 6; i++)
 			if (!(f[i] = field(&p)))
 				return -1;
-		if (num(f[0], 10, &v[0]) || num(f[1], 8, &v[1]) || v[1] > 07777 ||
+		if (num(f[0], 10, &v[0]) || num(f[1], 8, &v[1]) ||
+		    (v[1] & ~(unsigned long long)(07777 | AJ_SAVED_LINK)) ||
 		    num(f[2], 10, &v[2]) || num(f[3], 10, &v[3]) || v[3] > 999999999 ||
 		    num(f[4], 10, &e.size) || strlen(f[5]) != 64 || unhex(f[5], 32, e.sum))
 			return -1;
@@ -2052,6 +2137,40 @@ static int restore_one(struct ws_root *root, int savedfd, int workfd, const stru
 	snprintf(tname, sizeof(tname), "undo-%lu.tmp", e->n);
 	if ((rc = ws_root_parent(root, e->path, &pfd, &leaf, NULL, err))) {
 		ws_error_prefix(err, "cannot restore %s", e->path);
+		goto out;
+	}
+	if (e->mode & AJ_SAVED_LINK) {
+		/* the file itself (checked: check_saved): back under its name, as
+		 * the very object an older apply's F line may name.  Linked to
+		 * work/ first, so saved/<n> stays for an interrupted undo run
+		 * again; the same object already there (apply stopped before the
+		 * replacement): rename does nothing. */
+		static const char *const acl[] = { "system.ntfs_acl", "system.ntfs_security",
+						   NULL };
+		struct stat ks;
+
+		unlinkat(workfd, tname, 0);
+		if (linkat(savedfd, name, workfd, tname, 0) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot restore");
+			goto out;
+		}
+		/* its own descriptor back from the replacement, which apply gave
+		 * it (in saved/ it had the journal's) */
+		in = openat(workfd, tname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		old = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (in >= 0 && old >= 0 && fstat(old, &st) == 0 && S_ISREG(st.st_mode) &&
+		    fstat(in, &ks) == 0 && ks.st_ino != st.st_ino)
+			ws_copy_xattrs(old, in, acl, 0);
+		if (old >= 0)
+			close(old);
+		if (renameat(workfd, tname, pfd, leaf.buf) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot restore");
+			unlinkat(workfd, tname, 0);
+			goto out;
+		}
+		unlinkat(workfd, tname, 0);
+		if (fsync(pfd) != 0)
+			rc = ws_error_set_errno(err, WS_E_IO, errno, e->path, "cannot restore");
 		goto out;
 	}
 	in = openat(savedfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

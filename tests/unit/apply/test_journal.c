@@ -1,6 +1,7 @@
 /* test_journal.c - apply's undo journal: apply + undo gives the target back
  * byte for byte, also after an apply killed with SIGKILL at many points
- * (with openat2 and with the O_NOFOLLOW walk), after two applies, and never
+ * (with openat2 and with the O_NOFOLLOW walk), after two applies (the
+ * second one's undo puts back the first one's very files), and never
  * half-undoes from a damaged journal. */
 #include "apply_tu.h"
 
@@ -373,6 +374,124 @@ static void overwritten_file_comes_back(void **state)
 	atu_release(&t);
 }
 
+/* The S lines of journal `journal`: how many, and how many keep the file
+ * itself (mode with the link flag 010000) rather than a copy. */
+static void saved_kinds(const char *journal, int *all, int *linked)
+{
+	char *log = ws_xasprintf("%s/journal.log", journal);
+	FILE *f = fopen(log, "r");
+	char line[8192];
+
+	assert_non_null(f);
+	*all = *linked = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long n, mode;
+
+		if (sscanf(line, "S %lu %lo ", &n, &mode) != 2)
+			continue;
+		(*all)++;
+		*linked += (mode & 010000) != 0;
+	}
+	fclose(f);
+	free(log);
+}
+
+/* A second apply replaces what the first one made (its committed hive):
+ * it keeps the file itself in saved/, and its undo puts back that very
+ * object (same inode), so the first apply's identity checks still hold
+ * and undoing both is exact. */
+static void second_apply_puts_back_the_same_file(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct stat st1, st2, st3;
+	char *before, *now, *hive;
+	int all, linked;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	apply_report_release(&r);
+	assert_int_equal(stat(hive, &st1), 0);
+	o.conflict = APPLY_CONFLICT_SOURCE;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	saved_kinds(r.journal, &all, &linked);
+	assert_true(all > 0);
+	assert_int_equal(linked, all);
+	apply_report_release(&r);
+	assert_int_equal(stat(hive, &st2), 0);
+	assert_true(st2.st_ino != st1.st_ino);
+	undo_ok(t.tgt, NULL);
+	assert_int_equal(stat(hive, &st3), 0);
+	assert_int_equal(st3.st_ino, st1.st_ino);
+	assert_int_equal(st3.st_mtim.tv_sec, st1.st_mtim.tv_sec);
+	assert_int_equal(st3.st_mtim.tv_nsec, st1.st_mtim.tv_nsec);
+	assert_int_equal(st3.st_mode, st1.st_mode);
+	undo_ok(t.tgt, NULL);
+	now = atu_tree(t.tgt);
+	assert_string_equal(before, now);
+	free(now);
+	free(before);
+	free(hive);
+	atu_release(&t);
+}
+
+/* A replaced file with another name (a hard link) is saved as a copy: a
+ * change through the other name cannot reach the saved file; the other
+ * name keeps the old content, undo puts it back exactly. */
+static void hard_linked_file_saved_as_copy(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *doc, *other, *before, *now, *got;
+	int all, linked;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	doc = ws_xasprintf("%s/Users/alice/Documents/Projects/Plan.txt", t.tgt);
+	other = ws_xasprintf("%s/Users/alice/plan-link.txt", t.tgt);
+	{
+		char *d = ws_xasprintf("%s/Users/alice/Documents/Projects", t.tgt);
+		tu_assert_ok(ws_mkdir_p(d, WS_E_IO, &e), &e);
+		free(d);
+	}
+	tu_write_file(doc, "target's own plan\n", 18);
+	assert_int_equal(link(doc, other), 0);
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.conflict = APPLY_CONFLICT_SOURCE;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.files_overwritten >= 1);
+	saved_kinds(r.journal, &all, &linked);
+	/* the hive is kept itself, Plan.txt (two names) copied */
+	assert_true(all >= 2);
+	assert_int_equal(linked, all - 1);
+	apply_report_release(&r);
+	got = tu_read_file(other, NULL);
+	assert_string_equal(got, "target's own plan\n");
+	free(got);
+	undo_ok(t.tgt, NULL);
+	now = atu_tree(t.tgt);
+	assert_string_equal(before, now);
+	got = tu_read_file(doc, NULL);
+	assert_string_equal(got, "target's own plan\n");
+	free(got);
+	free(now);
+	free(before);
+	free(other);
+	free(doc);
+	atu_release(&t);
+}
+
 /* Count the lines of the journal of report r starting with `head`. */
 static int journal_lines(const char *journal, const char *head)
 {
@@ -600,6 +719,8 @@ int main(void)
 		cmocka_unit_test(journal_killed_before_first_line),
 		cmocka_unit_test(two_applies_undo_in_turn),
 		cmocka_unit_test(overwritten_file_comes_back),
+		cmocka_unit_test(second_apply_puts_back_the_same_file),
+		cmocka_unit_test(hard_linked_file_saved_as_copy),
 		cmocka_unit_test(damaged_journal_undoes_nothing),
 		cmocka_unit_test(batches_in_flight_undo_exactly),
 		cmocka_unit_test(saved_copy_lost_before_replacing),
