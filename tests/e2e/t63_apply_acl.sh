@@ -12,7 +12,8 @@
 # winstate's folder and restore.ps1 writable by
 # SYSTEM/Administrators only, readable by Users; the journal admin-only),
 # replaced hives keep their exact descriptor and attributes (0x26), and
-# undo restores the tree, descriptors and attributes.  Skipped without root,
+# undo restores the tree, descriptors and attributes, also after two
+# applies undone in turn.  Skipped without root,
 # FUSE, mkntfs, ntfs-3g or python3-samba.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -254,4 +255,54 @@ assert "S-1-1-0" not in sids, sd.as_sddl()
 PY
 expect_exit 0 "$WINSTATE" undo --target "$mnt"
 [ "$before" = "$(tree_hash "$mnt")" ] || fail "undo after the shared bundle did not restore the target"
+
+# Applied twice (a wave re-run), undone twice: the second apply keeps the
+# files it replaces (the first one's restore.ps1, bundle files, hives) in its
+# journal, admin-only there; its undo gives each back with the descriptor and
+# attributes it had after the first apply; the second undo ends on the tree
+# and the hives' descriptors of before.
+snapall() {  # descriptor + attributes of every object below the mount
+  $PY - "$mnt" <<'PY'
+import os, sys
+exec(os.environ["GETX"])
+root = sys.argv[1]
+for d, ds, fs in sorted(os.walk(root)):
+    ds.sort()
+    for n in sorted(ds + fs):
+        f = os.path.join(d, n)
+        print(os.path.relpath(f, root), getx(f, "system.ntfs_acl").hex(),
+              getx(f, "system.ntfs_attrib_be").hex())
+PY
+}
+rc=0
+"$WINSTATE" apply --store "$t/st" --device ACL-SRC --target "$mnt" > "$t/twice1.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 3 ] || { cat "$t/twice1.out"; fail "first apply of two: exit $rc"; }
+snapall > "$t/twice.first" || fail "descriptors after the first apply"
+rc=0
+"$WINSTATE" apply --store "$t/st" --device ACL-SRC --target "$mnt" > "$t/twice2.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 3 ] || { cat "$t/twice2.out"; fail "second apply of two: exit $rc"; }
+$PY - "$mnt" <<'PY' || fail "a kept file in the second journal is not admin-only"
+import os, sys
+from samba.dcerpc import security
+from samba.ndr import ndr_unpack
+exec(os.environ["GETX"])
+n = 0
+for d, ds, fs in os.walk(os.path.join(sys.argv[1], "ProgramData/winstate/journal")):
+    if os.path.basename(d) != "saved":
+        continue
+    for f in fs:
+        sd = ndr_unpack(security.descriptor, getx(os.path.join(d, f), "system.ntfs_acl"))
+        sids = {str(a.trustee) for a in sd.dacl.aces}
+        assert sids <= {"S-1-5-18", "S-1-5-32-544"}, (d, f, sd.as_sddl())
+        n += 1
+assert n > 0, "nothing saved by the second apply"
+PY
+expect_exit 0 "$WINSTATE" undo --target "$mnt"
+snapall > "$t/twice.undone1" || fail "descriptors after the first undo"
+diff "$t/twice.first" "$t/twice.undone1" >&2 ||
+  fail "undo of the second apply did not give back the first one's descriptors and attributes"
+expect_exit 0 "$WINSTATE" undo --target "$mnt"
+[ "$before" = "$(tree_hash "$mnt")" ] || fail "apply twice, undo twice: the NTFS target differs"
+snap > "$t/hives.twice"
+diff "$t/hives.before" "$t/hives.twice" >&2 || fail "apply twice, undo twice: a hive's descriptor or attributes"
 pass
