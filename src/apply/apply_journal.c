@@ -2498,7 +2498,9 @@ int apply_undo_ex(const char *target, const char *journal, struct ws_log *log,
 			r->removed_dirs += (uint64_t)undo_dir(root, &jl.v[i], log, r, 1);
 	if (r->left_files)
 		rc = ws_error_set(err, WS_PARTIAL, r->journal,
-				  "%llu object(s) changed since apply were left in place",
+				  "%llu object(s) changed since apply were left in place (each "
+				  "named above: undo removes only what is still apply's own; "
+				  "delete those not wanted by hand)",
 				  (unsigned long long)r->left_files);
 out:
 	if (workfd >= 0)

@@ -71,5 +71,8 @@ echo "# the user's line" >> "$t/t4/ProgramData/winstate/restore.ps1"
 expect_exit 3 "$WINSTATE" undo --target "$t/t4"
 grep -q "the user's line" "$t/t4/ProgramData/winstate/restore.ps1" ||
   fail "4: the user's change to restore.ps1 was lost"
+grep -q "restore.ps1: not the file apply created" "$t/last.err" &&
+  grep -q "delete those not wanted by hand" "$t/last.err" ||
+  fail "4: the message does not name the file left or say what to do: $(cat "$t/last.err")"
 
 pass
