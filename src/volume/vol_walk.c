@@ -533,7 +533,11 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 		goto out;
 	}
 	r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
-	if (r == VOL_WALK_STOP || e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
+	if (r == VOL_WALK_STOP) {
+		rc = stop_rc;   /* the callback's error, even on the start folder */
+		goto out;
+	}
+	if (e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
 		goto out;
 
 	/* push the start folder */

@@ -483,8 +483,12 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 		goto out;
 	}
 	r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
-	if (r == VOL_WALK_STOP || e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
-		goto out; /* as vol_walk: WS_OK, whatever the callback said */
+	if (r == VOL_WALK_STOP) {
+		rc = stop_rc;   /* as vol_walk: the callback's error */
+		goto out;
+	}
+	if (e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
+		goto out;
 	/* the start folder, read here (as vol_walk: not checked against e) */
 	root = ws_xcalloc(1, sizeof(*root));
 	root->path = ws_xstrdup(h.path.buf);

@@ -233,7 +233,8 @@ static void walk_ahead_gives_the_same_entries(void **state)
 }
 
 /* A callback that fails stops both walks at the same entry, with its error,
- * whatever the reading thread was doing then. */
+ * whatever the reading thread was doing then; on the start folder itself
+ * too (a Ctrl-C then must not read as a complete walk). */
 static void walk_ahead_stops_where_asked(void **state)
 {
 	struct ws_buf locked = WS_BUF_INIT, plain = WS_BUF_INIT, ahead = WS_BUF_INIT;
@@ -252,7 +253,7 @@ static void walk_ahead_stops_where_asked(void **state)
 	for (size_t i = 0; i < plain.len; i++)
 		total += plain.buf[i] == '\n';
 	assert_true(total > 3000);
-	for (unsigned at = 2; at < total; at += total / 5 + 1) {
+	for (unsigned at = 1; at < total; at += total / 5 + 1) {
 		int rp, ra;
 
 		rp = walk_log(v, root, 0, at, &plain, &err);
