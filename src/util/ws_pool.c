@@ -35,7 +35,7 @@ static void *worker(void *arg)
 {
 	struct ws_pool *p = arg;
 	void *res = NULL;
-	int opened = 0, status = WS_OK;
+	int opened = 0, status = WS_OK, canceled;
 	struct ws_error err;
 
 	ws_error_clear(&err);
@@ -52,13 +52,16 @@ static void *worker(void *arg)
 		i = p->next++;
 		if (p->ops.begin)
 			p->ops.begin(p->ctx, i);
+		/* read under the lock: a run callback may set it (under the
+		 * same lock) from another thread, besides a signal handler */
+		canceled = p->cancel && *p->cancel;
 		pthread_mutex_unlock(&p->mu);
 		if (!opened) {
 			opened = 1;
 			if (p->ops.open)
 				status = p->ops.open(p->ctx, &res, &err);
 		}
-		if (p->cancel && *p->cancel) {
+		if (canceled) {
 			struct ws_error cerr;
 
 			ws_error_clear(&cerr);
