@@ -16,6 +16,22 @@ fail() { echo "FAIL $E2E_NAME: $*" >&2; exit 1; }
 pass() { echo "PASS $E2E_NAME"; exit 0; }
 skip() { echo "SKIP $E2E_NAME: $*"; exit 77; }
 # expect_exit CODE cmd... : run cmd, require its exit code
+# e2e_ntfs_mnt: for the tests that fill or read an NTFS image through an
+# ntfs-3g mount: makes mnt="$E2E_TMP/mnt" (set mounted=1 once it is
+# mounted) and an EXIT trap that unmounts it, runs the test's own
+# e2e_cleanup_extra when it defines one (loop devices), then removes the
+# scratch folder unless E2E_KEEP is set.
+e2e_ntfs_mnt() {
+  mnt="$E2E_TMP/mnt"
+  mounted=0
+  mkdir -p "$mnt"
+  trap e2e_ntfs_cleanup EXIT
+}
+e2e_ntfs_cleanup() {
+  [ "${mounted:-0}" -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
+  if declare -F e2e_cleanup_extra >/dev/null; then e2e_cleanup_extra; fi
+  [ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
+}
 # e2e_need_root_fuse WHY TOOL...: skip unless running as root (WHY: what for,
 # after "needs root"), FUSE is there and every TOOL is installed: the tests
 # that build NTFS images or mount them with ntfs-3g.

@@ -9,14 +9,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
 e2e_need_root_fuse "to mount an NTFS image" mkntfs ntfs-3g setfattr python3
-mnt="$t/mnt"
-mounted=0
-cleanup() {
-  [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
-  rm -rf "$t"
-}
-trap cleanup EXIT
-mkdir "$mnt"
+e2e_ntfs_mnt
 truncate -s 64M "$t/img" && mkntfs -q -F -f "$t/img" >/dev/null 2>&1 || skip "mkntfs failed"
 ntfs-3g "$t/img" "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
 mounted=1

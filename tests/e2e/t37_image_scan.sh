@@ -13,14 +13,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t=$(e2e_tmpdir)
 e2e_need_root_fuse "to fill an NTFS image through ntfs-3g" mkntfs ntfs-3g setfattr python3
-mnt="$t/mnt"
-mounted=0
-cleanup() {
-  [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
-  [ -n "${E2E_KEEP:-}" ] || rm -rf "$t"
-}
-trap cleanup EXIT
-mkdir "$mnt"
+e2e_ntfs_mnt
 img="$t/disk.img"
 truncate -s 96M "$img" && mkntfs -q -F -f -L WINDOWS "$img" >/dev/null 2>&1 || skip "mkntfs failed"
 ntfs-3g "$img" "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"

@@ -19,14 +19,7 @@ set -uo pipefail
 t=$(e2e_tmpdir)
 e2e_need_root_fuse "to fill NTFS partitions through ntfs-3g" mkntfs ntfs-3g sfdisk python3
 /usr/bin/python3 -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
-mnt="$t/mnt"
-mounted=0
-cleanup() {
-  [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
-  [ -n "${E2E_KEEP:-}" ] || rm -rf "$t"
-}
-trap cleanup EXIT
-mkdir "$mnt"
+e2e_ntfs_mnt
 cd "$t"
 GUID_D=21111111-2222-3333-4444-555555555556
 

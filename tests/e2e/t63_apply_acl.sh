@@ -23,14 +23,7 @@ e2e_need_root_fuse "to mount an NTFS image" mkntfs ntfs-3g
 $PY -c 'from samba.dcerpc import security; from samba.ndr import ndr_unpack' 2>/dev/null ||
   skip "python3-samba is not installed (./build.sh installs it)"
 $PY -c 'import hivex' 2>/dev/null || skip "python3-hivex is not installed"
-mnt="$t/mnt"
-mounted=0
-cleanup() {
-  [ $mounted -eq 1 ] && { umount "$mnt" 2>/dev/null || fusermount -u "$mnt" 2>/dev/null; }
-  rm -rf "$t"
-}
-trap cleanup EXIT
-mkdir "$mnt"
+e2e_ntfs_mnt
 truncate -s 96M "$t/img" && mkntfs -q -F -f "$t/img" >/dev/null 2>&1 || skip "mkntfs failed"
 ntfs-3g -o inherit,permissions "$t/img" "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
 mounted=1
