@@ -511,6 +511,27 @@ long long vol_walk_open_dir(struct vol *vol, long long parent,
 	return h;
 }
 
+int vol_walk_begin(struct vol *vol, const char *host_dir, vol_walk_fn fn,
+		   void *ctx, struct vol_entry *e, struct vol_entry_hold *h,
+		   long long *ph, int *go, struct ws_error *err)
+{
+	int rc, stop_rc = WS_OK, r;
+
+	*go = 0;
+	*ph = -1;
+	rc = vol_walk_stat_start(vol, host_dir, e, h, ph, err);
+	if (rc != WS_OK)
+		return rc;
+	if (e->type == VOL_ENT_ERROR && *ph < 0)
+		return ws_error_set_errno(err, WS_E_IO, e->err_errno, host_dir,
+					  "%s", "cannot open folder to walk");
+	r = vol_walk_call(fn, e, ctx, err, &stop_rc);
+	if (r == VOL_WALK_STOP)
+		return stop_rc;   /* the callback's error, even on the start folder */
+	*go = e->type == VOL_ENT_DIR && r != VOL_WALK_SKIP;
+	return WS_OK;
+}
+
 int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	     struct ws_error *err)
 {
@@ -519,25 +540,13 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	struct frame *st = NULL;
 	size_t nst = 0, ast = 0;
 	long long ph = -1;
-	int rc = WS_OK, stop_rc = WS_OK, r;
+	int rc = WS_OK, stop_rc = WS_OK, r, go;
 
 	vol = vol_route(vol, host_dir);
 	if (vol->walk_ahead && vol->ops == &vol_dir_ops)
 		return vol_walk_ahead(vol, host_dir, fn, ctx, err);
-	rc = vol_walk_stat_start(vol, host_dir, &e, &h, &ph, err);
-	if (rc != WS_OK)
-		goto out;
-	if (e.type == VOL_ENT_ERROR && ph < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, e.err_errno, host_dir,
-					"%s", "cannot open folder to walk");
-		goto out;
-	}
-	r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
-	if (r == VOL_WALK_STOP) {
-		rc = stop_rc;   /* the callback's error, even on the start folder */
-		goto out;
-	}
-	if (e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
+	rc = vol_walk_begin(vol, host_dir, fn, ctx, &e, &h, &ph, &go, err);
+	if (rc != WS_OK || !go)
 		goto out;
 
 	/* push the start folder */

@@ -470,24 +470,12 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 	struct wa_list *root = NULL;
 	pthread_t tid;
 	long long ph = -1;
-	int rc, stop_rc = WS_OK, r, started = 0;
+	int rc, started = 0, go;
 
 	memset(&a, 0, sizeof(a));
 	a.vol = vol;
-	rc = vol_walk_stat_start(vol, host_dir, &e, &h, &ph, err);
-	if (rc != WS_OK)
-		goto out;
-	if (e.type == VOL_ENT_ERROR && ph < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, e.err_errno, host_dir,
-					"%s", "cannot open folder to walk");
-		goto out;
-	}
-	r = vol_walk_call(fn, &e, ctx, err, &stop_rc);
-	if (r == VOL_WALK_STOP) {
-		rc = stop_rc;   /* as vol_walk: the callback's error */
-		goto out;
-	}
-	if (e.type != VOL_ENT_DIR || r == VOL_WALK_SKIP)
+	rc = vol_walk_begin(vol, host_dir, fn, ctx, &e, &h, &ph, &go, err);
+	if (rc != WS_OK || !go)
 		goto out;
 	/* the start folder, read here (as vol_walk: not checked against e) */
 	root = ws_xcalloc(1, sizeof(*root));

@@ -82,6 +82,14 @@ int vol_walk_read_names(struct vol *vol, long long h, char ***names, size_t *n);
 int vol_walk_stat_start(struct vol *vol, const char *host_path,
 			struct vol_entry *e, struct vol_entry_hold *h,
 			long long *ph, struct ws_error *err);
+/* The start of both walks: examine `host_dir` into e/h (*ph: its parent's
+ * handle, -1 when none) and give it to the callback.  Returns WS_OK with
+ * *go set when its contents are to be walked; WS_OK with *go clear when
+ * the walk is over (a file, or the callback skipped it); else the error
+ * (the start cannot be opened, or the callback's own). */
+int vol_walk_begin(struct vol *vol, const char *host_dir, vol_walk_fn fn,
+		   void *ctx, struct vol_entry *e, struct vol_entry_hold *h,
+		   long long *ph, int *go, struct ws_error *err);
 /* Run the callback; a negative return stores its error in err and
  * *stop_rc and gives VOL_WALK_STOP. */
 int vol_walk_call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
