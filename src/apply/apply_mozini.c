@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "util/ws_utf.h"
+#include "util/ws_winname.h"
 
 /* The application folders (under the profile's AppData\Roaming) whose
  * profiles.ini / installs.ini the Firefox, Thunderbird and LibreWolf rules
@@ -154,31 +155,23 @@ static int span_prefix(const char *b, const char *e, const char *s)
 	return (size_t)(e - b) >= n && !strncasecmp(b, s, n);
 }
 
-/* Why an absolute path may not be rewritten, or NULL. */
+/* Why an absolute path may not be rewritten, or NULL: the checks apply
+ * makes of every path it places (ws_winpath_check), on the path with '/'
+ * read as '\\' (Mozilla writes either) and no trailing separator. */
 static const char *path_refusal(const char *p, size_t n)
 {
-	const char *c = p + 3, *e = p + n;
+	struct ws_buf w = WS_BUF_INIT;
+	const char *why;
 
-	if (n > 32767)
-		return "longer than Windows paths are";
-	for (size_t i = 0; i < n; i++) {
-		unsigned char u = (unsigned char)p[i];
-
-		if (u < 32 || u == 127 || strchr("*?\"<>|", u) || (u == ':' && i != 1))
-			return "has characters Windows paths cannot hold";
-	}
-	while (c < e) {
-		const char *ce = c;
-		size_t cl;
-
-		while (ce < e && *ce != '\\' && *ce != '/')
-			ce++;
-		cl = (size_t)(ce - c);
-		if ((cl == 1 && c[0] == '.') || (cl == 2 && c[0] == '.' && c[1] == '.'))
-			return "has a '.' or '..' component";
-		c = ce + 1;
-	}
-	return NULL;
+	ws_buf_add(&w, p, n);
+	for (size_t i = 0; i < w.len; i++)
+		if (w.buf[i] == '/')
+			w.buf[i] = '\\';
+	while (w.len > 3 && w.buf[w.len - 1] == '\\')
+		ws_buf_setlen(&w, w.len - 1);
+	why = ws_winpath_check(w.buf, NULL);
+	ws_buf_release(&w);
+	return why;
 }
 
 static int is_absolute(const char *b, const char *e)
