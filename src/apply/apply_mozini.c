@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/ws_ini.h"
 #include "util/ws_utf.h"
 #include "util/ws_winname.h"
 
@@ -75,72 +76,6 @@ static struct amoz_note *note_add(struct amoz_notes *n, size_t line, int warn)
 	return t;
 }
 
-/* One line of the text: [b, e) without its end of line. */
-struct line {
-	const char *b, *e;
-	const char *next;
-};
-
-static const char *next_line(const char *p, const char *end, struct line *l)
-{
-	const char *le = p;
-
-	/* a line ends at LF, CR LF or a lone CR (as the scan reads it) */
-	while (le < end && *le != '\n' && *le != '\r')
-		le++;
-	l->b = p;
-	l->e = le;
-	if (le < end && *le == '\r' && le + 1 < end && le[1] == '\n')
-		le++;
-	l->next = le < end ? le + 1 : end;
-	return l->next;
-}
-
-static const char *skip_ws(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	return p;
-}
-
-static const char *trim_ws(const char *b, const char *e)
-{
-	while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	return e;
-}
-
-/* The section a line opens ("[Profile0]" -> Profile0), or NULL. */
-static int section_of(const struct line *l, const char **nb, const char **ne)
-{
-	const char *q = skip_ws(l->b, l->e), *qe = trim_ws(q, l->e), *c;
-
-	if (q >= qe || *q != '[')
-		return 0;
-	c = memchr(q, ']', (size_t)(qe - q));
-	*nb = q + 1;
-	*ne = c ? c : q + 1; /* "[Profile0" without its bracket: no section */
-	return 1;
-}
-
-/* key=value: the key's and the value's spans (trimmed), 0 when not one. */
-static int key_of(const struct line *l, const char **kb, const char **ke, const char **vb,
-		  const char **ve)
-{
-	const char *q = skip_ws(l->b, l->e), *eq;
-
-	if (q >= l->e || *q == ';' || *q == '#' || *q == '[')
-		return 0;
-	eq = memchr(q, '=', (size_t)(l->e - q));
-	if (!eq)
-		return 0;
-	*kb = q;
-	*ke = trim_ws(q, eq);
-	*vb = skip_ws(eq + 1, l->e);
-	*ve = trim_ws(*vb, l->e);
-	return 1;
-}
-
 static int span_is(const char *b, const char *e, const char *s)
 {
 	size_t n = strlen(s);
@@ -188,7 +123,7 @@ int amoz_rewrite(const char *data, size_t len, int kind, amoz_map_fn map, void *
 	unsigned char *relative = NULL; /* per section: IsRelative=1 seen */
 	size_t nsec = 0, asec = 0, line, first = notes->n;
 	struct ws_buf path = WS_BUF_INIT, to = WS_BUF_INIT;
-	struct line l;
+	struct ws_ini_line l;
 	int n = 0;
 
 	ws_buf_reset(out);
@@ -209,14 +144,12 @@ int amoz_rewrite(const char *data, size_t len, int kind, amoz_map_fn map, void *
 		p += 3;
 	/* first pass: which sections say IsRelative=1 (it may follow Path=) */
 	for (const char *q = p; q < end;) {
-		const char *nb, *ne, *kb, *ke, *vb, *ve;
-
-		q = next_line(q, end, &l);
-		if (section_of(&l, &nb, &ne)) {
+		q = ws_ini_next(q, end, &l);
+		if (l.kind == WS_INI_SECTION) {
 			WS_ALLOC_GROW(relative, nsec + 1, asec);
 			relative[nsec++] = 0;
-		} else if (nsec && key_of(&l, &kb, &ke, &vb, &ve) && span_is(kb, ke, "IsRelative")) {
-			relative[nsec - 1] = span_is(vb, ve, "1");
+		} else if (nsec && l.kind == WS_INI_KEY && span_is(l.nb, l.ne, "IsRelative")) {
+			relative[nsec - 1] = span_is(l.vb, l.ve, "1");
 		}
 	}
 	/* second pass: the values that name a moved location */
@@ -226,25 +159,28 @@ int amoz_rewrite(const char *data, size_t len, int kind, amoz_map_fn map, void *
 		int want = 0; /* the current section's path key: 1 Path, 2 Default */
 
 		for (const char *q = p; q < end;) {
-			const char *nb, *ne, *kb, *ke, *vb, *ve, *why;
+			const char *vb, *ve, *why;
 
-			q = next_line(q, end, &l);
+			q = ws_ini_next(q, end, &l);
 			line++;
-			if (section_of(&l, &nb, &ne)) {
+			if (l.kind == WS_INI_SECTION) {
 				nsec++;
-				if (ne == nb)
+				if (!l.nb || l.ne == l.nb)
 					want = 0;
 				else if (kind == AMOZ_INSTALLS)
 					want = 2;
-				else if (span_prefix(nb, ne, "Profile"))
+				else if (span_prefix(l.nb, l.ne, "Profile"))
 					want = relative[nsec - 1] ? 0 : 1;
-				else if (span_prefix(nb, ne, "Install"))
+				else if (span_prefix(l.nb, l.ne, "Install"))
 					want = 2;
 				continue;
 			}
-			if (!want || !key_of(&l, &kb, &ke, &vb, &ve) ||
-			    !span_is(kb, ke, want == 1 ? "Path" : "Default") || !is_absolute(vb, ve))
+			if (!want || l.kind != WS_INI_KEY ||
+			    !span_is(l.nb, l.ne, want == 1 ? "Path" : "Default") ||
+			    !is_absolute(l.vb, l.ve))
 				continue;
+			vb = l.vb;
+			ve = l.ve;
 			if (!ws_utf8_valid(vb, (size_t)(ve - vb)) || memchr(vb, '\0', (size_t)(ve - vb))) {
 				note_add(notes, line, 1)->msg =
 					ws_xasprintf("%s= is not valid UTF-8: not rewritten",

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "util/ws_buf.h"
+#include "util/ws_ini.h"
 #include "util/ws_utf.h"
 
 int rule_ini_text(const char *raw, size_t len, struct ws_buf *out)
@@ -31,66 +32,35 @@ int rule_ini_text(const char *raw, size_t len, struct ws_buf *out)
 	return 0;
 }
 
-static const char *trim_start(const char *p, const char *e)
-{
-	while (p < e && (*p == ' ' || *p == '\t'))
-		p++;
-	return p;
-}
-
-static const char *trim_end(const char *b, const char *e)
-{
-	while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		e--;
-	return e;
-}
-
 int rule_ini_each(const char *text, size_t len, const char *section, const char *key,
 		  int (*fn)(void *arg, const char *section, const char *value, long line),
 		  void *arg)
 {
 	const char *p = text, *e = text + len;
 	struct ws_buf sec = WS_BUF_INIT, val = WS_BUF_INIT;
+	struct ws_ini_line l;
 	size_t klen = strlen(key);
 	long line = 0;
 	int in = 0, rc = 0;
 
 	while (p < e && !rc) {
-		/* a line ends at LF, CR LF or a lone CR; the last may have no end */
-		const char *le = p, *q, *qe;
-
-		while (le < e && *le != '\n' && *le != '\r')
-			le++;
+		p = ws_ini_next(p, e, &l);
 		line++;
-		q = trim_start(p, le);
-		qe = trim_end(q, le);
-		if (q < qe && *q == '[') {
-			const char *c = memchr(q, ']', (size_t)(qe - q));
-
+		if (l.kind == WS_INI_SECTION) {
 			ws_buf_reset(&sec);
-			if (c && memchr(q, '\0', (size_t)(c - q)) == NULL) {
-				ws_buf_add(&sec, q + 1, (size_t)(c - q - 1));
+			/* "[Profile0" without its bracket: no section */
+			in = l.nb && !memchr(l.nb, '\0', (size_t)(l.ne - l.nb));
+			if (in) {
+				ws_buf_add(&sec, l.nb, (size_t)(l.ne - l.nb));
 				in = rule_wild_match(section, sec.buf);
-			} else {
-				in = 0; /* "[Profile0" without its bracket: no section */
 			}
-		} else if (in && q < qe && *q != ';' && *q != '#') {
-			const char *eq = memchr(q, '=', (size_t)(qe - q));
-
-			if (eq) {
-				const char *ke = trim_end(q, eq), *v = trim_start(eq + 1, qe);
-
-				if ((size_t)(ke - q) == klen && !strncasecmp(q, key, klen) &&
-				    !memchr(v, '\0', (size_t)(qe - v))) {
-					ws_buf_reset(&val);
-					ws_buf_add(&val, v, (size_t)(qe - v));
-					rc = fn(arg, sec.buf, val.buf, line);
-				}
-			}
+		} else if (in && l.kind == WS_INI_KEY && (size_t)(l.ne - l.nb) == klen &&
+			   !strncasecmp(l.nb, key, klen) &&
+			   !memchr(l.vb, '\0', (size_t)(l.ve - l.vb))) {
+			ws_buf_reset(&val);
+			ws_buf_add(&val, l.vb, (size_t)(l.ve - l.vb));
+			rc = fn(arg, sec.buf, val.buf, line);
 		}
-		if (le < e && *le == '\r' && le + 1 < e && le[1] == '\n')
-			le++;
-		p = le < e ? le + 1 : e;
 	}
 	ws_buf_release(&sec);
 	ws_buf_release(&val);
