@@ -1363,33 +1363,6 @@ static int open_existing(struct aj *j, const char *rel, const char *host, int *p
 	return WS_OK;
 }
 
-int aj_save(struct aj *j, const char *host, struct ws_error *err)
-{
-	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;
-	const char *rel;
-	struct stat st;
-	unsigned long kept = 0;
-	int pfd = -1, fd = -1, rc;
-
-	if ((rc = rel_of(j, host, &rel, err)) || (rc = aj_commit(j, err)))
-		return rc;
-	if (is_done(j, rel))
-		return WS_OK;
-	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
-		goto out;
-	/* the file stays in place: a copy (a kept file would share its descriptor) */
-	if (!(rc = save_fd(j, fd, &st, act.buf, -1, NULL, -1, &kept, err)))
-		mark_done(j, 'S', rel);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (pfd >= 0)
-		close(pfd);
-	ws_buf_release(&leaf);
-	ws_buf_release(&act);
-	return rc;
-}
-
 int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 {
 	struct ws_buf leaf = WS_BUF_INIT, act = WS_BUF_INIT;

@@ -67,10 +67,6 @@ void aj_set_mkdir_hook(struct aj *j, void (*fn)(void *ctx, const char *host), vo
  * named through the held work/ folder; only such paths go to aj_place. */
 void aj_temp(struct aj *j, const char *tag, struct ws_buf *out);
 
-/* Before replacing the existing regular file `host`: save a copy (once per
- * apply; not for files this apply created). */
-int aj_save(struct aj *j, const char *host, struct ws_error *err);
-
 /* Save the regular file `host` (once), then delete it. */
 int aj_remove(struct aj *j, const char *host, struct ws_error *err);
 
