@@ -32,6 +32,20 @@ e2e_ntfs_cleanup() {
   if declare -F e2e_cleanup_extra >/dev/null; then e2e_cleanup_extra; fi
   [ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
 }
+# e2e_drive_d_gpt SYSTEM GUID: the SYSTEM hive (a file) says D: is the GPT
+# partition GUID (MountedDevices \DosDevices\D: = "DMIO:ID:" + the GUID),
+# as Windows records a second partition of its disk; python3-hivex writes it.
+e2e_drive_d_gpt() {
+  /usr/bin/python3 - "$1" "$2" <<'PY' || fail "MountedDevices of $1"
+import hivex, sys, uuid
+h = hivex.Hivex(sys.argv[1], write=True)
+root = h.root()
+key = h.node_get_child(root, "MountedDevices") or h.node_add_child(root, "MountedDevices")
+h.node_set_values(key, [{"key": "\\DosDevices\\D:", "t": 3,
+                         "value": b"DMIO:ID:" + uuid.UUID(sys.argv[2]).bytes_le}])
+h.commit(None)
+PY
+}
 # e2e_need_root_fuse WHY TOOL...: skip unless running as root (WHY: what for,
 # after "needs root"), FUSE is there and every TOOL is installed: the tests
 # that build NTFS images or mount them with ntfs-3g.

@@ -45,15 +45,7 @@ truncate -s 96M c.part && mkntfs -q -F -f -L Windows c.part >/dev/null 2>&1 || s
 ntfs-3g c.part "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
 "$WSFIXTURE" --out "$mnt" --users 2 --files 150 --seed 40 --computer IMG-SRC --no-stale >/dev/null ||
   fail "fixture on NTFS"
-/usr/bin/python3 - "$mnt/Windows/System32/config/SYSTEM" "$GUID_D" <<'PY' || fail "MountedDevices"
-import hivex, sys, uuid
-h = hivex.Hivex(sys.argv[1], write=True)
-root = h.root()
-key = h.node_get_child(root, "MountedDevices") or h.node_add_child(root, "MountedDevices")
-h.node_set_values(key, [{"key": "\\DosDevices\\D:", "t": 3,
-                         "value": b"DMIO:ID:" + uuid.UUID(sys.argv[2]).bytes_le}])
-h.commit(None)
-PY
+e2e_drive_d_gpt "$mnt/Windows/System32/config/SYSTEM" "$GUID_D"
 umount "$mnt" || fail "umount C:"
 truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"
 ntfs-3g d.part "$mnt" || fail "mount D:"

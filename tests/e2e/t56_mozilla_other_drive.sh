@@ -30,16 +30,7 @@ mounted=1
   --computer MOZ-DISK --no-stale >/dev/null || fail "fixture on NTFS"
 grep -q 'Path=D:\\FirefoxProfiles\\a1b2c3d4.default' "$mnt/Users/alice/AppData/Roaming/Mozilla/Firefox/profiles.ini" ||
   fail "the fixture's profiles.ini does not name the D: profile"
-/usr/bin/python3 - "$mnt/Windows/System32/config/SYSTEM" "$GUID_D" <<'PY' || fail "MountedDevices"
-import hivex, sys, uuid
-h = hivex.Hivex(sys.argv[1], write=True)
-root = h.root()
-key = h.node_get_child(root, "MountedDevices") or h.node_add_child(root, "MountedDevices")
-h.node_set_values(key, [
-    {"key": "\\DosDevices\\D:", "t": 3, "value": b"DMIO:ID:" + uuid.UUID(sys.argv[2]).bytes_le},
-])
-h.commit(None)
-PY
+e2e_drive_d_gpt "$mnt/Windows/System32/config/SYSTEM" "$GUID_D"
 umount "$mnt" && mounted=0 || fail "umount C:"
 
 truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"

@@ -51,16 +51,7 @@ PY
   cp "$mnt/Users/alice/$FF/profiles.ini" src-profiles.ini
   cp "$mnt/Users/alice/$FF/installs.ini" src-installs.ini
   cp "$mnt/Users/alice/AppData/Roaming/librewolf/profiles.ini" src-lw.ini
-  /usr/bin/python3 - "$mnt/Windows/System32/config/SYSTEM" "$GUID_D" <<'PY' || fail "MountedDevices"
-import hivex, sys, uuid
-h = hivex.Hivex(sys.argv[1], write=True)
-root = h.root()
-key = h.node_get_child(root, "MountedDevices") or h.node_add_child(root, "MountedDevices")
-h.node_set_values(key, [
-    {"key": "\\DosDevices\\D:", "t": 3, "value": b"DMIO:ID:" + uuid.UUID(sys.argv[2]).bytes_le},
-])
-h.commit(None)
-PY
+  e2e_drive_d_gpt "$mnt/Windows/System32/config/SYSTEM" "$GUID_D"
   umount "$mnt" && mounted=0 || fail "umount C:"
   truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"
   ntfs-3g d.part "$mnt" || fail "mount D:"
