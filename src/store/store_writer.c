@@ -211,22 +211,38 @@ static void dd_insert(struct store_writer *w, const unsigned char *h,
 		pthread_mutex_unlock(&w->pipe->mu);
 }
 
+/*
+ * Room for `more` entries with the table at most half full, grown in one
+ * step (a pack's whole index at a time: no rehash per doubling).  The new
+ * table is written (zeroed) before it is read: calloc's fresh pages are
+ * the shared zero page until written, and each first write into one then
+ * costs a copy-on-write fault that flushes the other cores' TLBs while
+ * the previous catalog is read on another thread.
+ */
+static void dd_reserve_locked(struct store_writer *w, size_t more)
+{
+	struct dd_slot *old = w->dd;
+	size_t oc = w->dd_cap, cap = oc ? oc : 1024;
+
+	while ((w->dd_used + more) * 2 > cap)
+		cap *= 2;
+	if (cap == oc)
+		return;
+	w->dd = ws_xmalloc(cap * sizeof(*w->dd));
+	memset(w->dd, 0, cap * sizeof(*w->dd));
+	w->dd_cap = cap;
+	for (size_t i = 0; i < oc; i++)
+		if (old[i].p)
+			*dd_find(w, old[i].hash) = old[i];
+	free(old);
+}
+
 static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
 			     struct store_pack *p, uint32_t raw_len)
 {
 	struct dd_slot *s;
 
-	if ((w->dd_used + 1) * 2 > w->dd_cap) {
-		struct dd_slot *old = w->dd;
-		size_t oc = w->dd_cap;
-
-		w->dd_cap = oc ? oc * 2 : 1024;
-		w->dd = ws_xcalloc(w->dd_cap, sizeof(*w->dd));
-		for (size_t i = 0; i < oc; i++)
-			if (old[i].p)
-				*dd_find(w, old[i].hash) = old[i];
-		free(old);
-	}
+	dd_reserve_locked(w, 1);
 	s = dd_find(w, h);
 	if (s->p)
 		return; /* first copy wins */
@@ -377,8 +393,10 @@ static int load_dedup(struct store_writer *w, struct ws_error *err)
 				"pack not used for deduplication: %s", e2.msg);
 			continue;
 		}
+		/* the writer's threads do not run yet: no lock */
+		dd_reserve_locked(w, p->n_ix);
 		for (size_t k = 0; k < p->n_ix; k++)
-			dd_insert(w, p->ix[k].hash, p, p->ix[k].raw_len);
+			dd_insert_locked(w, p->ix[k].hash, p, p->ix[k].raw_len);
 		/* Indexes are not needed in memory any more. */
 		free(p->ix);
 		p->ix = NULL;

@@ -236,6 +236,45 @@ static void rescan_stores_almost_nothing(void **state)
 	store_close(st);
 }
 
+/* Content stored in many packs (the dedup table holds every pack's index,
+ * grown pack by pack past its first size) is found again under other
+ * names: nothing new is stored. */
+static void content_in_many_packs_is_found_again(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-DD");
+	unsigned char buf[200];
+	struct store_write_stats ws1, ws2;
+	const int nf = 3000;
+
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 64 * 1024, &st, &err), &err);
+	for (int round = 0; round < 2; round++) {
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		for (int i = 0; i < nf; i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "C:\\Users\\a\\%s%d.bin",
+				 round ? "copy" : "f", i);
+			stu_random(buf, sizeof(buf), (uint64_t)i);
+			struct store_file f = stu_file(path, 0);
+			tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+		}
+		store_writer_stats(w, round ? &ws2 : &ws1);
+		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	}
+	assert_int_equal(ws1.chunks_new, nf);
+	assert_true(ws1.packs_new >= 4);
+	assert_int_equal(ws2.files_unchanged, 0);
+	assert_int_equal(ws2.chunks, nf);
+	assert_int_equal(ws2.chunks_new, 0);
+	assert_int_equal(ws2.bytes_written, 0);
+	assert_int_equal(ws2.packs_new, 0);
+	store_close(st);
+}
+
 static void big_file_streams_in_bounded_memory(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -536,6 +575,7 @@ int main(void)
 		cmocka_unit_test(every_record_kind_round_trips),
 		cmocka_unit_test(two_devices_share_content_once),
 		cmocka_unit_test(rescan_stores_almost_nothing),
+		cmocka_unit_test(content_in_many_packs_is_found_again),
 		cmocka_unit_test(big_file_streams_in_bounded_memory),
 		cmocka_unit_test(incompressible_chunk_is_stored_raw),
 		cmocka_unit_test(encrypted_round_trip_and_wrong_key),
