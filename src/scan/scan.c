@@ -313,6 +313,7 @@ static const char *profile_skip_reason(const struct vol_profile *p)
 
 /* What the store knows of the device: its newest scan with users. */
 struct scan_prev {
+	char newest_id[STORE_SCAN_ID_MAX]; /* for the writer: not listed twice */
 	char users_id[STORE_SCAN_ID_MAX];
 	uint64_t users_n;
 };
@@ -338,6 +339,7 @@ static int store_prev(struct scan *s, struct store *st, struct scan_prev *prev,
 				stored);
 			snprintf(res->device, sizeof(res->device), "%s", stored);
 		}
+		snprintf(prev->newest_id, sizeof(prev->newest_id), "%s", l.v[0].info.scan_id);
 		for (size_t i = 0; i < l.n && !prev->users_id[0]; i++) {
 			if (!l.v[i].n_users)
 				continue;
@@ -640,6 +642,7 @@ int scan_device(struct store *st, const struct scan_opts *o,
 		info.system_drive = vi->system_drive;
 		info.rule_files = o->rule_files;
 		info.n_rule_files = o->n_rule_files;
+		memcpy(info.scan_id, prev.newest_id, sizeof(info.scan_id));
 		if ((rc = store_scan_begin(st, &info, &s.w, err)))
 			goto out;
 		snprintf(res->scan_id, sizeof(res->scan_id), "%s",

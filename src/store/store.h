@@ -234,8 +234,12 @@ struct store_file {
 /* Writing a scan                                                         */
 
 /*
- * Start a scan of one device.  `info` is copied; info->scan_id is ignored
- * and the new id is available through store_writer_scan_id().  The scanner
+ * Start a scan of one device.  `info` is copied; the new id is available
+ * through store_writer_scan_id().  info->scan_id, when not empty, names
+ * the device's scan whose unchanged files are recorded without being read
+ * (a caller that has just listed the device's scans gives its newest, so
+ * that the store does not list every catalog again); empty: the device's
+ * newest scan, found here.  The scanner
  * loads every pack index present so content already in the store (any
  * device, any scan) is not stored again.  A marker scans/<id>.open tells
  * store_prune that a writer is alive.  *out: store_scan_commit/_abort.

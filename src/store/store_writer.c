@@ -142,6 +142,7 @@ struct store_writer {
 	struct prev_chunk *prev_chunks;
 	size_t n_prev_chunks, a_prev_chunks;
 	struct store_scan_info info;
+	char prev_id[STORE_SCAN_ID_MAX]; /* the caller's info->scan_id */
 	char **strs;                  /* copies of info strings */
 	size_t n_strs;
 	char scan_id[STORE_SCAN_ID_MAX];
@@ -439,7 +440,8 @@ static void load_prev(struct store_writer *w)
 	struct store_record rec;
 
 	if (w->st->reread ||
-	    store_catalog_open(w->st, w->info.device, NULL, &cat, NULL) != WS_OK)
+	    store_catalog_open(w->st, w->info.device, w->prev_id[0] ? w->prev_id : NULL,
+			       &cat, NULL) != WS_OK)
 		return;
 	while (store_catalog_next(cat, &rec, NULL) == WS_OK && rec.kind != STORE_REC_END) {
 		const struct store_file *f = &rec.u.file;
@@ -601,6 +603,8 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	for (size_t i = 0; i < st->n_packs; i++)
 		st->packs[i]->wno = -1;
 	w->info = *info;
+	memcpy(w->prev_id, info->scan_id, sizeof(w->prev_id));
+	w->prev_id[sizeof(w->prev_id) - 1] = '\0';
 	randombytes_buf(w->prev_hkey, sizeof(w->prev_hkey));
 	store_make_id(st, w->scan_id, &w->info.started_ns);
 	memcpy(w->info.scan_id, w->scan_id, sizeof(w->scan_id));

@@ -275,6 +275,59 @@ static void content_in_many_packs_is_found_again(void **state)
 	store_close(st);
 }
 
+/* The previous scan a writer takes unchanged files from: the one its
+ * caller names (found by the caller's own listing), else the device's
+ * newest; a scan of another device is not used. */
+static void unchanged_files_come_from_the_scan_named(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-P"), other = stu_info("PC-Q");
+	unsigned char buf[3000];
+	char ids[2][STORE_SCAN_ID_MAX], other_id[STORE_SCAN_ID_MAX];
+	struct store_file f = stu_file("C:\\Users\\a\\f.bin", 0);
+	int taken;
+
+	ws_error_clear(&err);
+	f.size = sizeof(buf);
+	stu_random(buf, sizeof(buf), 7);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	/* scan 0 records f as it is; scan 1 as written later */
+	for (int round = 0; round < 2; round++) {
+		struct store_file g = f;
+
+		g.written_ft += (uint64_t)round;
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		tu_assert_ok(store_scan_add_file_mem(w, &g, buf, sizeof(buf), &err), &err);
+		tu_assert_ok(store_scan_commit(w, ids[round], &err), &err);
+	}
+	tu_assert_ok(store_scan_begin(st, &other, &w, &err), &err);
+	tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+	tu_assert_ok(store_scan_commit(w, other_id, &err), &err);
+
+	/* named: scan 0, where f is unchanged */
+	snprintf(in.scan_id, sizeof(in.scan_id), "%s", ids[0]);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_file_unchanged(w, &f, &taken, &err), &err);
+	assert_int_equal(taken, 1);
+	store_scan_abort(w);
+	/* none named: the newest, scan 1, where f was written later */
+	in.scan_id[0] = '\0';
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_file_unchanged(w, &f, &taken, &err), &err);
+	assert_int_equal(taken, 0);
+	store_scan_abort(w);
+	/* another device's scan: not used, nothing fails */
+	snprintf(in.scan_id, sizeof(in.scan_id), "%s", other_id);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_file_unchanged(w, &f, &taken, &err), &err);
+	assert_int_equal(taken, 0);
+	store_scan_abort(w);
+	store_close(st);
+}
+
 static void big_file_streams_in_bounded_memory(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -576,6 +629,7 @@ int main(void)
 		cmocka_unit_test(two_devices_share_content_once),
 		cmocka_unit_test(rescan_stores_almost_nothing),
 		cmocka_unit_test(content_in_many_packs_is_found_again),
+		cmocka_unit_test(unchanged_files_come_from_the_scan_named),
 		cmocka_unit_test(big_file_streams_in_bounded_memory),
 		cmocka_unit_test(incompressible_chunk_is_stored_raw),
 		cmocka_unit_test(encrypted_round_trip_and_wrong_key),
