@@ -315,6 +315,8 @@ struct store_write_stats {
 				     committed */
 	uint64_t bytes_kept;      /* plain content bytes in those packs */
 	uint64_t files_unchanged; /* taken from the previous scan unread */
+	uint64_t frames_reused;   /* catalog body frames of the previous scan
+				     taken as they were (same records) */
 };
 /* Waits for the chunks in flight (they are counted once stored). */
 void store_writer_stats(struct store_writer *w, struct store_write_stats *out);

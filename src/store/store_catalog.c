@@ -89,6 +89,8 @@ struct store_catalog {
 	size_t alloc_chunks;
 	unsigned char *value_data;
 	struct store_ahead *ahead;       /* store_catalog_ahead, or NULL */
+	store_cat_frame_fn on_frame;     /* store_cat_on_body_frame, or NULL */
+	void *on_frame_ctx;
 };
 
 static int cat_read_at(struct store_catalog *cat, void *buf, size_t len,
@@ -532,6 +534,22 @@ const char *store_catalog_rule_text(const struct store_catalog *cat, uint32_t in
 	return r ? r->text : NULL;
 }
 
+void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx)
+{
+	cat->on_frame = fn;
+	cat->on_frame_ctx = ctx;
+}
+
+const char *store_cat_scan_id(const struct store_catalog *cat)
+{
+	return cat->info.scan_id;
+}
+
+const unsigned char *store_cat_head(const struct store_catalog *cat)
+{
+	return cat->head;
+}
+
 size_t store_cat_n_packs(const struct store_catalog *cat)
 {
 	return cat->n_packs;
@@ -712,6 +730,10 @@ int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 				}
 				return rc;
 			}
+			if (cat->on_frame)
+				cat->on_frame(cat->on_frame_ctx, cat->frame_no, cat->pos,
+					       (uint32_t)(next - cat->pos - 5), cat->frame.buf,
+					       cat->frame.len);
 			cat->pos = next;
 			cat->frame_no++;
 			continue;

@@ -379,6 +379,17 @@ unsigned store_cat_threads(const struct store_catalog *cat);
 /* The reader itself (store_catalog_next without reading ahead). */
 int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err);
+/* Called by store_cat_next_raw for each body frame it opens: its number,
+ * where it lies in the catalog file (the 5-byte frame header at `off`,
+ * then `sealed_len` sealed bytes) and its plain payload.  The writer
+ * reuses an unchanged rescan's frames as they are (store_writer.c). */
+typedef void (*store_cat_frame_fn)(void *ctx, uint32_t no, uint64_t off,
+				   uint32_t sealed_len, const void *payload, size_t len);
+void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx);
+/* The catalog's scan id and its file's 8-byte header (bound into every
+ * frame's seal). */
+const char *store_cat_scan_id(const struct store_catalog *cat);
+const unsigned char *store_cat_head(const struct store_catalog *cat);
 /* 1 when the catalog's pack `pack` is found and its index loaded. */
 int store_cat_pack_loaded(const struct store_catalog *cat, uint32_t pack);
 /* Chunk i of file: its pack (file open) and index entry; the caller's

@@ -125,6 +125,15 @@ struct prev_file {
 	int whole;                    /* every chunk in a complete pack (prev_check) */
 };
 
+/* A body frame of the previous scan's catalog: an unchanged rescan
+ * writes the same records, so the same frames (store_cat_on_body_frame). */
+struct prev_frame {
+	uint32_t no, sealed_len;      /* its number; sealed bytes after its header */
+	uint64_t off;                 /* its header in the previous catalog */
+	size_t len;                   /* plain payload */
+	unsigned char h[16];          /* SipHash-128 of the payload (prev_hkey) */
+};
+
 struct prev_chunk {
 	unsigned char hash[STORE_HASH_LEN];
 	uint32_t raw_len;
@@ -141,6 +150,11 @@ struct store_writer {
 	size_t prev_mask;
 	struct prev_chunk *prev_chunks;
 	size_t n_prev_chunks, a_prev_chunks;
+	struct prev_frame *pframes;   /* in frame order */
+	size_t n_pframes, a_pframes, pf_next;
+	int prev_cat_fd;              /* the previous catalog, or -1 */
+	unsigned char prev_head[8];   /* its file header */
+	char prev_cat_id[STORE_SCAN_ID_MAX];
 	struct store_scan_info info;
 	char prev_id[STORE_SCAN_ID_MAX]; /* the caller's info->scan_id */
 	char **strs;                  /* copies of info strings */
@@ -327,13 +341,72 @@ static int emit_frame(struct store_writer *w, unsigned kind, const void *pl,
 	return rc;
 }
 
+/*
+ * The body frame now due as the previous catalog has it, when its payload
+ * is the same (an unchanged rescan: same records, same frame boundaries):
+ * its deflated bytes unsealed and sealed again for this catalog, into
+ * `out`; 0 when it cannot be (the payload differs, the frame is gone or
+ * damaged): the caller deflates.  Payloads are compared by a keyed hash:
+ * names on a source cannot be chosen to collide with it.
+ */
+static int reuse_frame(struct store_writer *w, const void *pl, size_t len,
+		       struct ws_buf *out)
+{
+	struct ws_buf sealed = WS_BUF_INIT, z = WS_BUF_INIT, ad = WS_BUF_INIT;
+	struct ws_buf head = WS_BUF_INIT;
+	const struct prev_frame *f;
+	unsigned char h[16];
+	int ok = 0;
+
+	while (w->pf_next < w->n_pframes && w->pframes[w->pf_next].no < w->frame_no)
+		w->pf_next++;
+	if (w->prev_cat_fd < 0 || w->pf_next >= w->n_pframes)
+		return 0;
+	f = &w->pframes[w->pf_next];
+	if (f->no != w->frame_no || f->len != len)
+		return 0;
+	crypto_shorthash_siphashx24(h, pl, len, w->prev_hkey);
+	if (memcmp(h, f->h, sizeof(h)))
+		return 0;
+	ws_buf_grow(&sealed, f->sealed_len);
+	if (store_read_at(w->prev_cat_fd, sealed.buf, f->sealed_len, f->off + 5) != 0)
+		goto out;
+	ws_buf_setlen(&sealed, f->sealed_len);
+	store_cat_frame_ad(&ad, w->prev_head, w->prev_cat_id, f->no, FR_BODY);
+	if (store_unseal(w->st, w->st->k_cat, ad.buf, ad.len, sealed.buf, sealed.len, &z) != 0)
+		goto out;
+	ws_buf_reset(&ad);
+	ws_buf_reset(&sealed);
+	store_cat_file_header(w->st, &head);
+	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, w->scan_id, w->frame_no, FR_BODY);
+	store_seal(w->st, w->st->k_cat, ad.buf, ad.len, z.buf, z.len, &sealed);
+	ws_buf_add_u32le(out, (unsigned long)sealed.len);
+	ws_buf_add_u8(out, FR_BODY);
+	ws_buf_add(out, sealed.buf, sealed.len);
+	ok = 1;
+out:
+	ws_buf_release(&sealed);
+	ws_buf_release(&z);
+	ws_buf_release(&ad);
+	ws_buf_release(&head);
+	return ok;
+}
+
 static int flush_body(struct store_writer *w, int force, struct ws_error *err)
 {
+	struct ws_buf f = WS_BUF_INIT;
 	int rc;
 
 	if (!w->body.len || (!force && w->body.len < STORE_FRAME_TARGET))
 		return WS_OK;
-	rc = emit_frame(w, FR_BODY, w->body.buf, w->body.len, err);
+	if (reuse_frame(w, w->body.buf, w->body.len, &f)) {
+		rc = cat_write(w, &f, err);
+		w->frame_no++;
+		w->stats.frames_reused++;
+	} else {
+		rc = emit_frame(w, FR_BODY, w->body.buf, w->body.len, err);
+	}
+	ws_buf_release(&f);
 	ws_buf_reset(&w->body);
 	return rc;
 }
@@ -366,6 +439,9 @@ static void writer_free(struct store_writer *w)
 	free(w->prev);
 	free(w->prev_tab);
 	free(w->prev_chunks);
+	free(w->pframes);
+	if (w->prev_cat_fd >= 0)
+		close(w->prev_cat_fd);
 	for (size_t i = 0; i < w->st->n_packs; i++)
 		w->st->packs[i]->wno = -1;
 	free(w);
@@ -432,17 +508,44 @@ static size_t prev_slot(const struct store_writer *w, const unsigned char key[16
 	return (size_t)h & w->prev_mask;
 }
 
+static void prev_frame_seen(void *ctx, uint32_t no, uint64_t off, uint32_t sealed_len,
+			    const void *pl, size_t len)
+{
+	struct store_writer *w = ctx;
+	struct prev_frame *f;
+
+	WS_ALLOC_GROW(w->pframes, w->n_pframes + 1, w->a_pframes);
+	f = &w->pframes[w->n_pframes++];
+	f->no = no;
+	f->off = off;
+	f->sealed_len = sealed_len;
+	f->len = len;
+	crypto_shorthash_siphashx24(f->h, pl, len, w->prev_hkey);
+}
+
 /* The files of the device's newest scan, when there is one (any failure:
- * none, every file is read). */
+ * none, every file is read), and its body frames (reuse_frame). */
 static void load_prev(struct store_writer *w)
 {
 	struct store_catalog *cat;
 	struct store_record rec;
+	struct ws_buf path = WS_BUF_INIT, rel = WS_BUF_INIT;
 
 	if (w->st->reread ||
 	    store_catalog_open(w->st, w->info.device, w->prev_id[0] ? w->prev_id : NULL,
 			       &cat, NULL) != WS_OK)
 		return;
+	/* its own descriptor: the frames are read again while this scan's
+	 * catalog is written */
+	snprintf(w->prev_cat_id, sizeof(w->prev_cat_id), "%s", store_cat_scan_id(cat));
+	memcpy(w->prev_head, store_cat_head(cat), sizeof(w->prev_head));
+	ws_buf_addf(&rel, "scans/%s.cat", w->prev_cat_id);
+	store_abs(w->st, &path, rel.buf);
+	w->prev_cat_fd = open(path.buf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ws_buf_release(&path);
+	ws_buf_release(&rel);
+	if (w->prev_cat_fd >= 0)
+		store_cat_on_body_frame(cat, prev_frame_seen, w);
 	while (store_catalog_next(cat, &rec, NULL) == WS_OK && rec.kind != STORE_REC_END) {
 		const struct store_file *f = &rec.u.file;
 		struct prev_file *pf;
@@ -596,6 +699,7 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	w = ws_xcalloc(1, sizeof(*w));
 	w->st = st;
 	w->cat_fd = -1;
+	w->prev_cat_fd = -1;
 	ws_buf_init(&w->marker);
 	ws_buf_init(&w->cat_tmp);
 	ws_buf_init(&w->body);

@@ -328,6 +328,125 @@ static void unchanged_files_come_from_the_scan_named(void **state)
 	store_close(st);
 }
 
+/* Every record of scan `id`, the value data hashed, as text. */
+static void dump_scan(struct store *st, const char *id, struct ws_buf *out)
+{
+	struct store_catalog *cat;
+	struct store_record rec;
+	struct ws_error err;
+
+	ws_error_clear(&err);
+	tu_assert_ok(store_catalog_open(st, NULL, id, &cat, &err), &err);
+	while (store_catalog_next(cat, &rec, &err) == WS_OK && rec.kind != STORE_REC_END) {
+		if (rec.kind == STORE_REC_VALUE) {
+			uint64_t h = 1469598103934665603ull;
+
+			for (size_t i = 0; i < rec.u.value.len; i++)
+				h = (h ^ rec.u.value.data[i]) * 1099511628211ull;
+			ws_buf_addf(out, "value %s %zu %llx\n", rec.u.value.name, rec.u.value.len,
+				    (unsigned long long)h);
+		} else if (rec.kind == STORE_REC_FILE) {
+			ws_buf_addf(out, "file %s %llu %llu %zu\n", rec.u.file.path,
+				    (unsigned long long)rec.u.file.size,
+				    (unsigned long long)rec.u.file.written_ft, rec.u.file.n_chunks);
+		}
+	}
+	assert_int_equal(err.code, WS_OK);
+	store_catalog_free(cat);
+}
+
+/* A rescan that writes the records of the previous scan takes its catalog
+ * frames as they are; a frame whose records changed is written anew, with
+ * its new records, and only that one. */
+static void frames_reused(const char *pass)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-F");
+	const size_t vlen = 200000;   /* frames close after six values */
+	unsigned char *data = malloc(vlen);
+	struct store_write_stats ws[3];
+	char ids[3][STORE_SCAN_ID_MAX];
+	struct ws_buf d[3] = { WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT };
+	unsigned char small[1000];
+
+	ws_error_clear(&err);
+	stu_random(small, sizeof(small), 5);
+	tu_assert_ok(stu_open(dir, 1, pass, NULL, 0, &st, &err), &err);
+	for (int round = 0; round < 3; round++) {
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		for (int i = 0; i < 30; i++) {
+			char name[16];
+			struct store_value v = { 0, "HKCU\\Software\\T", name, 3, data, vlen, 1 };
+
+			snprintf(name, sizeof(name), "v%02d", i);
+			/* the third scan changes value 12 (same length) */
+			stu_random(data, vlen, (uint64_t)i + (round == 2 && i == 12 ? 1000 : 0));
+			tu_assert_ok(store_scan_add_value(w, &v, &err), &err);
+		}
+		for (int i = 0; i < 20; i++) {
+			char path[64];
+			struct store_file f;
+			int taken = 0;
+
+			snprintf(path, sizeof(path), "C:\\Users\\a\\f%d.bin", i);
+			f = stu_file(path, 0);
+			f.size = sizeof(small);
+			if (round)
+				tu_assert_ok(store_scan_add_file_unchanged(w, &f, &taken, &err), &err);
+			if (!taken)
+				tu_assert_ok(store_scan_add_file_mem(w, &f, small, sizeof(small), &err),
+					     &err);
+		}
+		store_writer_stats(w, &ws[round]);
+		tu_assert_ok(store_scan_commit(w, ids[round], &err), &err);
+		dump_scan(st, ids[round], &d[round]);
+	}
+	assert_int_equal(ws[0].frames_reused, 0);
+	/* 30 values of 200 kB: five frames of six values, all reused (the
+	 * last frame, the files', is written by the commit, after the stats) */
+	assert_int_equal(ws[1].files_unchanged, 20);
+	assert_int_equal(ws[1].frames_reused, 5);
+	assert_string_equal(d[1].buf, d[0].buf);
+	/* value 12 is in the third frame: the others are reused */
+	assert_int_equal(ws[2].frames_reused, 4);
+	assert_string_not_equal(d[2].buf, d[1].buf);
+	{
+		/* the new scan holds the changed value, as written */
+		struct ws_buf want = WS_BUF_INIT;
+		char *line = strstr(d[1].buf, "value v12 ");
+		uint64_t h = 1469598103934665603ull;
+
+		assert_non_null(line);
+		stu_random(data, vlen, 12 + 1000);
+		for (size_t i = 0; i < vlen; i++)
+			h = (h ^ data[i]) * 1099511628211ull;
+		ws_buf_add(&want, d[1].buf, (size_t)(line - d[1].buf));
+		ws_buf_addf(&want, "value v12 %zu %llx\n", vlen, (unsigned long long)h);
+		ws_buf_adds(&want, strchr(line, '\n') + 1);
+		assert_string_equal(d[2].buf, want.buf);
+		ws_buf_release(&want);
+	}
+	for (int i = 0; i < 3; i++)
+		ws_buf_release(&d[i]);
+	free(data);
+	store_close(st);
+}
+
+static void unchanged_rescan_reuses_catalog_frames(void **state)
+{
+	frames_reused(NULL);
+}
+
+/* Encrypted: each frame is decrypted and encrypted again for its new
+ * place (its seal names the scan and the frame's number). */
+static void unchanged_rescan_reuses_encrypted_frames(void **state)
+{
+	frames_reused("frames-pass");
+}
+
 static void big_file_streams_in_bounded_memory(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -630,6 +749,8 @@ int main(void)
 		cmocka_unit_test(rescan_stores_almost_nothing),
 		cmocka_unit_test(content_in_many_packs_is_found_again),
 		cmocka_unit_test(unchanged_files_come_from_the_scan_named),
+		cmocka_unit_test(unchanged_rescan_reuses_catalog_frames),
+		cmocka_unit_test(unchanged_rescan_reuses_encrypted_frames),
 		cmocka_unit_test(big_file_streams_in_bounded_memory),
 		cmocka_unit_test(incompressible_chunk_is_stored_raw),
 		cmocka_unit_test(encrypted_round_trip_and_wrong_key),
