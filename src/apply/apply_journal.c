@@ -76,6 +76,9 @@ struct mkdir_hook {
 /* A new file of the open batch: its temporary in work/, where it goes. */
 struct aj_pend {
 	int tfd;
+	int pfd;                 /* its folder, for the linking thread (a copy
+				  * shared by a run of files of one folder) */
+	int pfd_last;            /* the last file of that run: closes pfd */
 	char *tname;             /* name in work/ */
 	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
 	char *leaf;              /* name in it */
@@ -96,6 +99,41 @@ struct aj_flight {
 	size_t npq, apq;
 	size_t npend;            /* the root's pending folders that are its own */
 };
+
+/* A batch whose flush is back: its folders are made on the caller's thread,
+ * then its files are linked into place on a thread while the caller writes
+ * the next batches; its "B" line is queued when that thread is joined. */
+struct aj_link {
+	int active;
+	int thread;              /* runs on th (not yet joined) */
+	pthread_t th;
+	struct aj *j;
+	struct aj_pend *pq;
+	size_t npq, apq;
+	size_t done;             /* files linked */
+	int rc;
+	struct ws_error err;
+};
+
+/* Unnamed files opened ahead on a thread: an O_TMPFILE open costs the
+ * file system a new inode and an orphan-list entry, about a fifth of a new
+ * file's placing on ext4; the caller's thread only takes one and writes it.
+ * An open that fails is not kept: the caller opens for itself then (and
+ * sees the error), and the thread goes on after that. */
+#define AJ_TPOOL 16
+struct aj_tpool {
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;       /* a file opened or taken, an error, stop */
+	int fds[AJ_TPOOL];
+	size_t head, n;
+	int failed;              /* the last open failed: wait for the caller */
+	int stop;
+	int dirfd;               /* work/ */
+};
+
+static void tpool_stop(struct aj_tpool *p);
 
 struct aj {
 	struct ws_root *root;
@@ -134,6 +172,8 @@ struct aj {
 	int no_noreplace;        /* nor renameat2(RENAME_NOREPLACE): link + unlink */
 	int broken;              /* a batch failed: no more changes, lines only */
 	struct aj_flight fl;     /* the batch being flushed, if any */
+	struct aj_tpool tp;      /* unnamed files opened ahead */
+	struct aj_link lk;       /* the batch being linked, if any */
 };
 
 /* New files per batch: one flush per AJ_BATCH files at most.  A full
@@ -141,13 +181,15 @@ struct aj {
  * that flush runs, the open batch grows, up to AJ_BATCH_MAX files (the
  * caller waits only then), so a flush slower than writing AJ_BATCH files
  * does not stop the writing.  A batch's files are held open until they are
- * linked, two batches at a time (one in flight), beside up to
+ * linked, three batches at a time (one linked, one in flight), and the
+ * linking holds a copy of each of its folders' descriptors, beside up to
  * WS_ROOT_MAX_OPEN folders: where the process may open fewer files,
  * batches are smaller (aj_batch_size). */
 #define AJ_BATCH 512
 #define AJ_BATCH_MAX 2048
 #define AJ_BATCH_MIN 16
-#define AJ_FD_RESERVE 160        /* store, packs, hives, log, journal ... */
+#define AJ_FD_RESERVE (160 + AJ_TPOOL)  /* store, packs, hives, log, journal,
+					 * unnamed files opened ahead ... */
 
 const char *aj_dir(const struct aj *j)
 {
@@ -491,6 +533,8 @@ static void pq_free(struct aj_pend *pq, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (pq[i].tfd >= 0)
 			close(pq[i].tfd);
+		if (pq[i].pfd >= 0 && pq[i].pfd_last)
+			close(pq[i].pfd);
 		free(pq[i].tname);
 		free(pq[i].leaf);
 		free(pq[i].rel);
@@ -531,89 +575,114 @@ static void not_made_cb(void *ctx, const char *rel)
 /* The changes of a batch whose lines and content are durable: its folders
  * (the first npend pending ones), its files renamed into place, "B".  On an
  * error, *done tells how many files were placed. */
-static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
-			size_t *done, struct ws_error *err)
+/* A batch whose flush is back: its folders are made (parents first), and
+ * each file gets its security descriptor and a descriptor of its folder
+ * that the linking owns (one copy per run of files in one folder):
+ * everything that needs the root's cache, on the caller's thread.  Nothing
+ * is linked here: on an error no file of the batch is in place. */
+static int link_prepare(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
+			struct ws_error *err)
 {
-	struct ws_buf r = WS_BUF_INIT;
-	int rc, e;
-	size_t i = 0;
+	int rc;
 
 	if ((rc = ws_root_make_pending_n(j->root, npend, err)))
-		goto out;
+		return rc;
+	for (size_t i = 0; i < npq; i++) {
+		struct aj_pend *q = &pq[i];
+
+		if (i && q->dir == pq[i - 1].dir && pq[i - 1].pfd >= 0) {
+			q->pfd = pq[i - 1].pfd;
+			pq[i - 1].pfd_last = 0;
+		} else {
+			int pfd = ws_rdir_fd(j->root, q->dir);
+
+			if (pfd < 0)
+				return ws_error_set_errno(err, errno == ELOOP ? WS_E_TARGET : WS_E_IO,
+							  errno, q->rel, "cannot place file");
+			if ((q->pfd = fcntl(pfd, F_DUPFD_CLOEXEC, 0)) < 0)
+				return ws_error_set_errno(err, WS_E_IO, errno, q->rel,
+							  "cannot place file");
+		}
+		q->pfd_last = 1;
+		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
+			return rc;
+	}
+	return WS_OK;
+}
+
+/* Link a prepared batch's files into place, in order; *done: files placed.
+ * Touches no cache: it runs on the linking thread. */
+static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, size_t *done,
+		      struct ws_error *err)
+{
+	size_t i;
+	int e = 0;
+
 	for (i = 0; i < npq; i++) {
 		struct aj_pend *q = &pq[i];
-		int pfd = ws_rdir_fd(j->root, q->dir);
 
-		if (pfd < 0) {
-			rc = ws_error_set_errno(err, errno == ELOOP ? WS_E_TARGET : WS_E_IO, errno,
-						q->rel, "cannot place file");
-			break;
-		}
-		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
-			break;
 		/* an unnamed file: linked (never replaces); else one rename that
 		 * never replaces, link + unlink where the file system has no
 		 * RENAME_NOREPLACE (not asked again once refused: on FUSE each
 		 * refusal is a round trip) */
 		if (!q->tname) {
-			e = ws_tmpfile_link(q->tfd, pfd, q->leaf);
+			e = ws_tmpfile_link(q->tfd, q->pfd, q->leaf);
 		} else {
 			e = j->no_noreplace ? EINVAL :
-			    renameat2(j->workfd, q->tname, pfd, q->leaf, RENAME_NOREPLACE) == 0 ?
+			    renameat2(j->workfd, q->tname, q->pfd, q->leaf, RENAME_NOREPLACE) == 0 ?
 			    0 : errno;
 			if (e == EINVAL || e == ENOSYS || e == ENOTSUP) {
 				j->no_noreplace = 1;
-				e = linkat(j->workfd, q->tname, pfd, q->leaf, 0) == 0 ? 0 : errno;
+				e = linkat(j->workfd, q->tname, q->pfd, q->leaf, 0) == 0 ? 0 : errno;
 				if (!e)
 					unlinkat(j->workfd, q->tname, 0);
 			}
 		}
-		if (e) {
-			rc = ws_error_set_errno(err, WS_E_IO, e, q->rel, "cannot place file");
+		if (e)
 			break;
-		}
+		close(q->tfd);
+		q->tfd = -1;
+		if (q->pfd_last)
+			close(q->pfd);
+		q->pfd = -1;
 		entry_done(j);
 	}
-	if (!rc) {
-		ws_buf_addf(&r, "B %lu", j->records);
-		add_line(j, r.buf, r.len, &j->plines);
-	}
-out:
 	*done = i;
-	ws_buf_release(&r);
-	return rc;
+	return i < npq ? ws_error_set_errno(err, WS_E_IO, e, pq[i].rel, "cannot place file")
+		       : WS_OK;
 }
 
-/* After a failed batch: what was announced and will not be made is said
- * so (pq from `from` on, then the open batch, then the pending folders),
- * so that undo does not look for it (behind a link, say); no more changes. */
-static void batch_fail(struct aj *j, struct aj_pend *pq, size_t npq, size_t from)
+static void *link_run(void *arg)
 {
-	for (size_t k = from; k < npq; k++) {
-		if (pq[k].tname)
-			unlinkat(j->workfd, pq[k].tname, 0);
-		not_made(j, pq[k].rel);
-	}
-	if (pq != j->pq) {
-		for (size_t k = 0; k < j->npq; k++) {
-			if (j->pq[k].tname)
-				unlinkat(j->workfd, j->pq[k].tname, 0);
-			not_made(j, j->pq[k].rel);
-		}
-	}
-	ws_root_drop_pending(j->root, not_made_cb, j);
-	if (write_pending(j, NULL) == WS_OK && fdatasync(j->fd) == 0)
-		j->flushes++;
-	j->broken = 1;
-}
+	struct aj_link *l = arg;
 
-static void *flight_run(void *arg)
-{
-	struct aj_flight *f = arg;
-
-	f->err = syncfs(f->fd) != 0 ? errno : 0;
-	atomic_store(&f->back, 1);
+	ws_error_clear(&l->err);
+	l->rc = link_files(l->j, l->pq, l->npq, &l->done, &l->err);
 	return NULL;
+}
+
+/* "B <records>": the batch before it was placed. */
+static void batch_done(struct aj *j)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_addf(&r, "B %lu", j->records + j->pnrec);
+	add_line(j, r.buf, r.len, &j->plines);
+	ws_buf_release(&r);
+}
+
+/* A batch's changes made at once (aj_commit): prepared, linked, "B". */
+static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
+			size_t *done, struct ws_error *err)
+{
+	int rc = link_prepare(j, pq, npq, npend, err);
+
+	*done = 0;
+	if (!rc)
+		rc = link_files(j, pq, npq, done, err);
+	if (!rc)
+		batch_done(j);
+	return rc;
 }
 
 /* The records queued during a flight, chained after what plines holds. */
@@ -632,15 +701,106 @@ static void olines_chain(struct aj *j)
 	ws_buf_reset(&j->olines);
 }
 
-/* Wait for the batch in flight, then make its changes. */
+static void fail_pq(struct aj *j, struct aj_pend *pq, size_t npq, size_t from)
+{
+	for (size_t k = from; k < npq; k++) {
+		if (pq[k].tname)
+			unlinkat(j->workfd, pq[k].tname, 0);
+		not_made(j, pq[k].rel);
+	}
+}
+
+/* After a failed batch: what was announced and will not be made is said
+ * so (pq from `from` on, then the batch in flight and the open batch, then
+ * the pending folders), so that undo does not look for it (behind a link,
+ * say); no more changes. */
+static void batch_fail(struct aj *j, struct aj_pend *pq, size_t npq, size_t from)
+{
+	fail_pq(j, pq, npq, from);
+	if (j->fl.active && pq != j->fl.pq) {
+		if (j->fl.thread)
+			pthread_join(j->fl.th, NULL);
+		j->fl.thread = j->fl.active = 0;
+		fail_pq(j, j->fl.pq, j->fl.npq, 0);
+		pq_free(j->fl.pq, j->fl.npq);
+		j->fl.npq = 0;
+	}
+	/* the open batch's lines (queued during a flight) before their "N" */
+	olines_chain(j);
+	if (pq != j->pq)
+		fail_pq(j, j->pq, j->npq, 0);
+	ws_root_drop_pending(j->root, not_made_cb, j);
+	if (write_pending(j, NULL) == WS_OK && fdatasync(j->fd) == 0)
+		j->flushes++;
+	j->broken = 1;
+}
+
+static void *flight_run(void *arg)
+{
+	struct aj_flight *f = arg;
+
+	f->err = syncfs(f->fd) != 0 ? errno : 0;
+	atomic_store(&f->back, 1);
+	return NULL;
+}
+
+/* The set of files not in place yet: the batch being linked, the one in
+ * flight, the open one. */
+static void pset_rebuild(struct aj *j)
+{
+	pset_clear(j);
+	if (j->lk.active)
+		for (size_t i = 0; i < j->lk.npq; i++)
+			pset_add(j, j->lk.pq[i].rel);
+	if (j->fl.active)
+		for (size_t i = 0; i < j->fl.npq; i++)
+			pset_add(j, j->fl.pq[i].rel);
+	for (size_t i = 0; i < j->npq; i++)
+		pset_add(j, j->pq[i].rel);
+}
+
+/* Wait for the batch being linked and queue its "B"; on an error, what
+ * will not be made is announced (batch_fail) and nothing more changes. */
+static int link_join(struct aj *j, struct ws_error *err)
+{
+	struct aj_link *l = &j->lk;
+	int rc;
+
+	if (!l->active)
+		return WS_OK;
+	if (l->thread)
+		pthread_join(l->th, NULL);
+	l->thread = 0;
+	rc = l->rc;
+	if (!rc) {
+		batch_done(j);
+	} else {
+		if (err)
+			*err = l->err;
+		l->active = 0;
+		batch_fail(j, l->pq, l->npq, l->done);
+	}
+	l->active = 0;
+	pq_free(l->pq, l->npq);
+	l->npq = 0;
+	pset_rebuild(j);
+	if (rc)
+		pend_release(j);
+	return rc;
+}
+
+/* Wait for the batch in flight, make its folders, and hand its files to
+ * the linking thread (after the batch linked before it is joined). */
 static int flight_land(struct aj *j, struct ws_error *err)
 {
 	struct aj_flight *f = &j->fl;
-	size_t done = 0;
+	struct aj_link *l = &j->lk;
+	struct aj_pend *t;
+	size_t ta;
 	int e, rc = WS_OK;
 
-	if (!f->active)
-		return WS_OK;
+	if ((rc = link_join(j, err)) || !f->active)
+		return rc;
 	if (f->thread)
 		pthread_join(f->th, NULL);
 	f->thread = f->active = 0;
@@ -661,18 +821,33 @@ static int flight_land(struct aj *j, struct ws_error *err)
 	} else {
 		j->flushes++;
 		entry_done(j);
-		rc = batch_change(j, f->pq, f->npq, f->npend, &done, err);
+		rc = link_prepare(j, f->pq, f->npq, f->npend, err);
 	}
-	/* the open batch's lines after "B" (or before the "N" lines) */
+	if (!rc) {
+		/* its files go to the linking thread (arrays swapped, both reused) */
+		t = l->pq;
+		ta = l->apq;
+		l->pq = f->pq;
+		l->apq = f->apq;
+		l->npq = f->npq;
+		f->pq = t;
+		f->apq = ta;
+		f->npq = 0;
+		l->j = j;
+		l->done = 0;
+		l->rc = WS_OK;
+		l->active = 1;
+		l->thread = pthread_create(&l->th, NULL, link_run, l) == 0;
+		if (!l->thread)
+			link_run(l);   /* no thread: linked here */
+	}
+	/* the open batch's lines after the flight's (or before the "N" lines) */
 	olines_chain(j);
 	if (rc)
-		batch_fail(j, f->pq, f->npq, done);
+		batch_fail(j, f->pq, f->npq, 0);
 	pq_free(f->pq, f->npq);
 	f->npq = 0;
-	/* the set now names the open batch's files only */
-	pset_clear(j);
-	for (size_t i = 0; i < j->npq; i++)
-		pset_add(j, j->pq[i].rel);
+	pset_rebuild(j);
 	if (rc)
 		pend_release(j);
 	return rc;
@@ -723,7 +898,7 @@ int aj_commit(struct aj *j, struct ws_error *err)
 
 	if (!j)
 		return WS_OK;
-	if ((rc = flight_land(j, err)))
+	if ((rc = flight_land(j, err)) || (rc = link_join(j, err)))
 		return rc;
 	if (!j->npq && !ws_root_has_pending(j->root) && !j->plines.len)
 		return WS_OK;
@@ -818,6 +993,8 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 	pset_add(j, act.buf);
 	WS_ALLOC_GROW(j->pq, j->npq + 1, j->apq);
 	q = &j->pq[j->npq++];
+	q->pfd = -1;
+	q->pfd_last = 0;
 	q->tfd = tfd;
 	tfd = -1;
 	q->tname = tname ? ws_xstrdup(qname) : NULL;
@@ -947,15 +1124,17 @@ size_t aj_batch_size(uint64_t open_max)
 {
 	uint64_t room;
 
-	if (open_max < WS_ROOT_MAX_OPEN + AJ_FD_RESERVE + 2 * AJ_BATCH_MIN)
+	/* three batches open (linked, in flight, written) and the copies of
+	 * the folder descriptors the linking holds, one per file at most */
+	if (open_max < aj_open_min())
 		return AJ_BATCH_MIN;
-	room = (open_max - WS_ROOT_MAX_OPEN - AJ_FD_RESERVE) / 2;
+	room = (open_max - WS_ROOT_MAX_OPEN - AJ_FD_RESERVE) / 4;
 	return room < AJ_BATCH_MAX ? (size_t)room : AJ_BATCH_MAX;
 }
 
 uint64_t aj_open_min(void)
 {
-	return WS_ROOT_MAX_OPEN + AJ_FD_RESERVE + 2 * AJ_BATCH_MIN;
+	return WS_ROOT_MAX_OPEN + AJ_FD_RESERVE + 4 * AJ_BATCH_MIN;
 }
 
 int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ctx,
@@ -1118,6 +1297,11 @@ void aj_close(struct aj *j)
 {
 	if (!j)
 		return;
+	tpool_stop(&j->tp);
+	if (j->lk.thread)
+		pthread_join(j->lk.th, NULL);
+	pq_free(j->lk.pq, j->lk.npq);
+	free(j->lk.pq);
 	if (j->fl.thread)
 		pthread_join(j->fl.th, NULL);
 	pq_free(j->fl.pq, j->fl.npq);
@@ -1459,13 +1643,103 @@ int aj_place(struct aj *j, const char *tmp, const char *dest, int replace,
 	return aj_place_fd(j, tmp, NULL, dest, replace, err);
 }
 
+static void *tpool_run(void *arg)
+{
+	struct aj_tpool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		int fd;
+
+		while (!p->stop && (p->n == AJ_TPOOL || p->failed))
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		fd = ws_tmpfile_open(p->dirfd, 0644);
+		pthread_mutex_lock(&p->mu);
+		if (fd < 0)
+			p->failed = 1;
+		else if (p->stop)
+			close(fd);
+		else
+			p->fds[(p->head + p->n++) % AJ_TPOOL] = fd;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* An unnamed file in work/ from the pool; -1 when its last open failed. */
+static int tpool_take(struct aj_tpool *p)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->n && !p->failed)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->n) {
+		fd = p->fds[p->head];
+		p->head = (p->head + 1) % AJ_TPOOL;
+		p->n--;
+	} else {
+		p->failed = 0;
+	}
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return fd;
+}
+
+static void tpool_start(struct aj *j)
+{
+	struct aj_tpool *p = &j->tp;
+
+	if (pthread_mutex_init(&p->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&p->cv, NULL) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		return;
+	}
+	p->dirfd = j->workfd;
+	if (pthread_create(&p->th, NULL, tpool_run, p) != 0) {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		return;
+	}
+	p->started = 1;
+}
+
+static void tpool_stop(struct aj_tpool *p)
+{
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	for (; p->n; p->n--, p->head = (p->head + 1) % AJ_TPOOL)
+		close(p->fds[p->head]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	p->started = 0;
+}
+
 int aj_temp_open(struct aj *j, const char *tag, int unnamed, struct ws_buf *tmp, int *fd,
 		 struct ws_error *err)
 {
 	if (unnamed && !j->no_tmpfile) {
 		/* no entry in work/ to make, rename and remove: the file gets
-		 * its one name when the batch links it into place */
+		 * its one name when the batch links it into place.  The first
+		 * is opened here (is there O_TMPFILE?), the others ahead. */
+		*fd = j->tp.started ? tpool_take(&j->tp) : -1;
+		if (*fd >= 0) {
+			ws_buf_reset(tmp);
+			return WS_OK;
+		}
 		*fd = ws_tmpfile_open(j->workfd, 0644);
+		if (*fd >= 0 && !j->tp.started)
+			tpool_start(j);
 		if (*fd >= 0) {
 			ws_buf_reset(tmp);
 			return WS_OK;

@@ -692,20 +692,22 @@ static void saved_copy_lost_before_replacing(void **state)
 	atu_release(&t);
 }
 
-/* Batches fit the open-file limit: two batches' files beside the folder
- * cache, 2048 files at most, 16 at least. */
+/* Batches fit the open-file limit: three batches' files (linked, in flight,
+ * written) and the linking's folder descriptors beside the folder cache,
+ * 2048 files at most, 16 at least. */
 static void batches_fit_the_open_file_limit(void **state)
 {
 	(void)state;
 	assert_int_equal(aj_batch_size(65536), 2048);
-	assert_int_equal(aj_batch_size(1024 * 8), 2048);
-	assert_true(2 * aj_batch_size(1024 * 4) + WS_ROOT_MAX_OPEN + 100 < 1024 * 4);
-	assert_true(aj_batch_size(1024 * 4) >= 1024);
-	assert_true(aj_batch_size(1024) < 512);
-	assert_true(2 * aj_batch_size(1024) + WS_ROOT_MAX_OPEN + 100 < 1024);
-	assert_true(aj_batch_size(1024) >= 256);
+	assert_int_equal(aj_batch_size(1024 * 9), 2048);
+	assert_true(4 * aj_batch_size(1024 * 4) + WS_ROOT_MAX_OPEN + 100 < 1024 * 4);
+	assert_true(aj_batch_size(1024 * 4) >= 512);
+	assert_true(aj_batch_size(1024) < 256);
+	assert_true(4 * aj_batch_size(1024) + WS_ROOT_MAX_OPEN + 100 < 1024);
+	assert_true(aj_batch_size(1024) >= 128);
 	assert_int_equal(aj_batch_size(300), 16);
 	assert_int_equal(aj_batch_size(0), 16);
+	assert_true(aj_open_min() >= WS_ROOT_MAX_OPEN + 4 * 16);
 }
 
 int main(void)
