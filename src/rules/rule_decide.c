@@ -81,16 +81,28 @@ int rule_is_hive_file(const char *leaf)
 }
 
 /* The patterns of `list` whose type is `type` and whose node half matches
- * (a limit hit counts as no match, as in cp_matches). */
+ * (a limit hit counts as no match, as in cp_matches); with `quick`, each
+ * one's leaf prefilter too (grown with *idx). */
 static void node_candidates(const struct rule_cpat_list *list, int type, const char *un,
-			    size_t unl, uint32_t **idx, size_t *n, size_t *alloc)
+			    size_t unl, uint32_t **idx, struct rule_leaf_quick **quick,
+			    size_t *n, size_t *alloc)
 {
 	*n = 0;
 	for (size_t i = 0; i < list->n; i++) {
 		const struct rule_pattern *p = list->v[i].p;
 
 		if (rule_pattern_type(p) == type && rule_pattern_match_node_upper(p, un, unl) == 1) {
-			WS_ALLOC_GROW(*idx, *n + 1, *alloc);
+			if (*n + 1 > *alloc && quick) {
+				size_t a = *alloc;
+
+				WS_ALLOC_GROW(*idx, *n + 1, a);
+				*quick = ws_xrealloc(*quick, a * sizeof(**quick));
+				*alloc = a;
+			} else {
+				WS_ALLOC_GROW(*idx, *n + 1, *alloc);
+			}
+			if (quick)
+				rule_pattern_leaf_quick(p, &(*quick)[*n]);
 			(*idx)[(*n)++] = (uint32_t)i;
 		}
 	}
@@ -122,8 +134,9 @@ static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int ty
 	victim->unl = unl;
 	victim->type = type;
 	victim->used = c->clock;
-	node_candidates(&sel->ux, type, un, unl, &victim->ux, &victim->n_ux, &victim->a_ux);
-	node_candidates(&sel->ie, type, un, unl, &victim->ie, &victim->n_ie, &victim->a_ie);
+	node_candidates(&sel->ux, type, un, unl, &victim->ux, NULL, &victim->n_ux, &victim->a_ux);
+	node_candidates(&sel->ie, type, un, unl, &victim->ie, &victim->ieq, &victim->n_ie,
+			&victim->a_ie);
 	return victim;
 }
 
@@ -139,6 +152,7 @@ void rule_node_cache_free(struct rule_node_cache *c)
 		free(c->slot[i].unode);
 		free(c->slot[i].ux);
 		free(c->slot[i].ie);
+		free(c->slot[i].ieq);
 	}
 	free(c);
 }
@@ -160,6 +174,8 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 		   struct verdict *v)
 {
 	size_t unl = strlen(un);   /* once per object, not per pattern */
+	size_t ull = ul ? strlen(ul) : 0;
+	uint64_t utail = ul ? rule_leaf_tail(ul, ull) : 0;
 	const struct rule_cpat *inc = NULL, *exc = NULL;
 	const struct rule_node_slot *ns;
 	size_t cur = (size_t)-1, n_ux, n_ie;
@@ -211,6 +227,10 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 				break;
 			cur = cp->comp;
 		}
+		/* most candidates of a folder are ruled out by their leaf's
+		 * last bytes (extensions), without a call */
+		if (ns && ul && !rule_leaf_quick_may(&ns->ieq[k], ull, utail))
+			continue;
 		if (sel->cs[cp->comp].state != RULE_COMP_ACTIVE || !MATCHES(cp))
 			continue;
 		if (cp->kind == RULE_INCLUDE) {

@@ -509,6 +509,19 @@ int rule_pattern_match_leaf_upper(const struct rule_pattern *p, const char *ulea
 	}
 }
 
+void rule_pattern_leaf_quick(const struct rule_pattern *p, struct rule_leaf_quick *q)
+{
+	size_t tl = p->leaf_lit_tlen, k = tl < 8 ? tl : 8;
+
+	memset(q, 0, sizeof(*q));
+	if (!p->has_leaf || (p->leaf_fast != FAST_LITERAL && p->leaf_fast != FAST_SUFFIX))
+		return;
+	q->min_len = (uint32_t)tl;
+	q->exact = p->leaf_fast == FAST_LITERAL;
+	q->tail = rule_leaf_tail(p->leaf_lit_text, tl);
+	q->mask = k == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * k)) - 1;
+}
+
 int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, size_t unl,
 			       const char *uleaf)
 {

@@ -233,6 +233,38 @@ int rule_pattern_match_upper_n(const struct rule_pattern *p, const char *unode, 
 int rule_pattern_match_node_upper(const struct rule_pattern *p, const char *unode,
 				  size_t unl);
 int rule_pattern_match_leaf_upper(const struct rule_pattern *p, const char *uleaf);
+/*
+ * A test of a pattern's leaf half that needs no call: the last (at most 8)
+ * bytes a literal or "*suffix" leaf must end with, right-aligned in `tail`
+ * (see rule_leaf_tail), and the shortest leaf that can match.  It only
+ * rules leaves out: rule_leaf_quick_may() == 0 means no match, 1 that
+ * rule_pattern_match_leaf_upper decides.
+ */
+struct rule_leaf_quick {
+	uint64_t tail, mask;      /* mask 0: no tail to compare */
+	uint32_t min_len;
+	uint32_t exact;           /* literal: the leaf is exactly min_len long */
+};
+void rule_pattern_leaf_quick(const struct rule_pattern *p, struct rule_leaf_quick *q);
+
+/* The last min(len, 8) bytes of s[0..len), right-aligned. */
+static inline uint64_t rule_leaf_tail(const char *s, size_t len)
+{
+	uint64_t t = 0;
+	size_t k = len < 8 ? len : 8;
+
+	for (size_t i = len - k; i < len; i++)
+		t = t << 8 | (unsigned char)s[i];
+	return t;
+}
+
+static inline int rule_leaf_quick_may(const struct rule_leaf_quick *q, size_t ull,
+				      uint64_t utail)
+{
+	if (ull < q->min_len || (q->exact && ull != q->min_len))
+		return 0;
+	return (utail & q->mask) == q->tail;
+}
 int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode);
 int rule_pattern_type(const struct rule_pattern *p);
 /* Is p of the form "R\\* [*]" (every file/value of a tree) with the
@@ -306,6 +338,7 @@ struct rule_node_slot {
 	size_t unl;
 	int type;
 	uint32_t *ux, *ie;
+	struct rule_leaf_quick *ieq; /* per ie candidate (a_ie of them) */
 	size_t n_ux, n_ie, a_ux, a_ie;
 	uint64_t used;            /* last use, for replacement */
 };

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rules/rules.h"
+#include "rules/rules_private.h"
 
 static struct rule_pattern *pc(const char *text, int type)
 {
@@ -198,10 +199,57 @@ static void specificity_order(void **state)
 	assert_true(spec("C:\\Dir1\\Dir2\\* [*.txt]", "C:\\Dir1\\* [*]", RULE_FILE) > 0);
 }
 
+/* The leaf prefilter decide() runs per candidate pattern rules out only
+ * leaves the pattern does not match, and does rule out most of those. */
+static void leaf_prefilter_never_rules_out_a_match(void **state)
+{
+	static const char *const pats[] = {
+		"C:\\D\\* [*.txt]", "C:\\D\\* [*.docx]", "C:\\D\\* [notes.txt]",
+		"C:\\D\\* [*]", "C:\\D\\* [a*]", "C:\\D\\* [*.verylongextension]",
+		"C:\\D\\* [*x?y]", "C:\\D\\* [x]", "C:\\D\\* [*.TXT]", "C:\\D\\*",
+		"C:\\D\\* [*é.txt]",
+	};
+	static const char *const leaves[] = {
+		"a.txt", "A.TXT", "b.docx", "notes.txt", "xnotes.txt", "x", "", "t",
+		"file.verylongextension", "verylongextension", "ab", "axzy", "é.txt", "Ä.TXT",
+		NULL,
+	};
+	size_t ruled_out = 0, non_matches = 0;
+
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		struct rule_pattern *p = pc(pats[i], RULE_FILE);
+		struct rule_leaf_quick q;
+
+		rule_pattern_leaf_quick(p, &q);
+		for (size_t k = 0; k < sizeof(leaves) / sizeof(leaves[0]); k++) {
+			struct ws_buf ul = WS_BUF_INIT;
+			int m, may;
+
+			if (!leaves[k]) {
+				/* containers (no leaf) are never given to the prefilter */
+				continue;
+			}
+			rule_upper(leaves[k], &ul);
+			m = rule_pattern_match_leaf_upper(p, ul.buf);
+			may = rule_leaf_quick_may(&q, ul.len, rule_leaf_tail(ul.buf, ul.len));
+			if (m != 0 && !may)
+				fail_msg("'%s' matches '%s' but the prefilter rules it out",
+					 pats[i], leaves[k]);
+			non_matches += m == 0;
+			ruled_out += !may;
+			ws_buf_release(&ul);
+		}
+		rule_pattern_free(p);
+	}
+	/* literal and suffix leaves are told apart from most others */
+	assert_true(ruled_out * 2 > non_matches);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(match_table),
+		cmocka_unit_test(leaf_prefilter_never_rules_out_a_match),
 		cmocka_unit_test(normalised_text_and_root),
 		cmocka_unit_test(malformed_patterns_refused),
 		cmocka_unit_test(pathological_pattern_terminates),
