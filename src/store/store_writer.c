@@ -146,6 +146,7 @@ struct store_writer {
 	struct prev_file *prev;       /* in catalog order, found by prev_tab */
 	size_t n_prev, a_prev;
 	uint32_t *prev_tab;           /* open addressing: index + 1 in prev, 0 = empty */
+	size_t prev_next;             /* after the last one found (prev_find) */
 	unsigned char prev_hkey[crypto_shorthash_siphashx24_KEYBYTES];
 	size_t prev_mask;
 	struct prev_chunk *prev_chunks;
@@ -588,14 +589,20 @@ static void load_prev(struct store_writer *w)
 	}
 }
 
-static const struct prev_file *prev_find(const struct store_writer *w,
+/* A rescan walks the files in the previous scan's order: the one after
+ * the last found is tried first (memory read in order), then the table. */
+static const struct prev_file *prev_find(struct store_writer *w,
 					 const unsigned char key[16])
 {
+	if (w->prev_next < w->n_prev && !memcmp(w->prev[w->prev_next].key, key, 16))
+		return &w->prev[w->prev_next++];
 	for (size_t k = prev_slot(w, key); w->prev_tab[k]; k = (k + 1) & w->prev_mask) {
 		const struct prev_file *pf = &w->prev[w->prev_tab[k] - 1];
 
-		if (!memcmp(pf->key, key, 16))
+		if (!memcmp(pf->key, key, 16)) {
+			w->prev_next = w->prev_tab[k];
 			return pf;
+		}
 	}
 	return NULL;
 }

@@ -447,6 +447,49 @@ static void unchanged_rescan_reuses_encrypted_frames(void **state)
 	frames_reused("frames-pass");
 }
 
+/* Unchanged files are found whatever order they come in: the previous
+ * scan's order (tried first), reversed, or every other one. */
+static void unchanged_files_found_in_any_order(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-O");
+	unsigned char buf[100];
+	const int nf = 200;
+
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	for (int round = 0; round < 4; round++) {
+		struct store_write_stats ws;
+
+		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+		for (int k = 0; k < nf; k++) {
+			/* 0, 3: in order; 1: reversed; 2: odd ones, then even ones */
+			int i = round == 1 ? nf - 1 - k :
+				round == 2 ? (k < nf / 2 ? 2 * k + 1 : 2 * (k - nf / 2)) : k;
+			char path[64];
+			struct store_file f;
+			int taken = 0;
+
+			snprintf(path, sizeof(path), "C:\\Users\\a\\f%d.bin", i);
+			f = stu_file(path, 0);
+			f.size = sizeof(buf);
+			stu_random(buf, sizeof(buf), (uint64_t)i);
+			if (round)
+				tu_assert_ok(store_scan_add_file_unchanged(w, &f, &taken, &err), &err);
+			assert_int_equal(taken, round > 0);
+			if (!taken)
+				tu_assert_ok(store_scan_add_file_mem(w, &f, buf, sizeof(buf), &err), &err);
+		}
+		store_writer_stats(w, &ws);
+		assert_int_equal(ws.files_unchanged, round ? nf : 0);
+		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	}
+	store_close(st);
+}
+
 static void big_file_streams_in_bounded_memory(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -749,6 +792,7 @@ int main(void)
 		cmocka_unit_test(rescan_stores_almost_nothing),
 		cmocka_unit_test(content_in_many_packs_is_found_again),
 		cmocka_unit_test(unchanged_files_come_from_the_scan_named),
+		cmocka_unit_test(unchanged_files_found_in_any_order),
 		cmocka_unit_test(unchanged_rescan_reuses_catalog_frames),
 		cmocka_unit_test(unchanged_rescan_reuses_encrypted_frames),
 		cmocka_unit_test(big_file_streams_in_bounded_memory),
