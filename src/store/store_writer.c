@@ -27,20 +27,24 @@ struct dd_slot {
 };
 
 /*
- * The pipeline (st->threads > 1), three roles:
+ * The pipeline (st->threads > 1):
  * - the caller's thread reads and cuts files and queues their chunks,
  *   copied into one ring of bytes (no allocation per chunk);
  * - workers hash chunks, look them up in the dedup table and compress the
  *   new ones; the caller's thread takes queued chunks too while it waits;
- * - one writer thread retires chunks in queue order (dedup insert, pack
- *   append) and emits each file's record once its chunks are retired, so
- *   packs and catalogs come out as a single-threaded writer writes them,
- *   whatever the threads' timing.
+ * - chunks are retired in queue order (dedup insert, pack append) and each
+ *   file's record emitted once its chunks are retired, so packs and
+ *   catalogs come out as a single-threaded writer writes them, whatever
+ *   the threads' timing.  Whichever thread finds the oldest chunk done (or
+ *   the oldest file ready) and nobody retiring does it, holding `busy`:
+ *   mostly the worker that has just compressed that chunk, while its bytes
+ *   are in its cache, and no thread sleeps and wakes per chunk for it.
  * Chunks in flight are bounded in number and bytes, so memory does not grow
  * with the profile.  Everything below the mutex is named in each field's
- * comment; the writer thread owns the packs, the dedup table's inserts, the
- * catalog and the stats while the pipeline runs, and hands them back to the
- * caller's thread on a drain (every queued chunk and file retired).
+ * comment; the thread holding `busy` owns the packs, the dedup table's
+ * inserts, the catalog and the stats while the pipeline runs, and they are
+ * the caller's thread's again on a drain (every queued chunk and file
+ * retired).
  */
 #define PIPE_JOBS 128u                /* chunks in flight */
 #define PIPE_FILES 1024u              /* file records waiting for their chunks */
@@ -95,13 +99,10 @@ struct wworker {
 
 struct wpipe {
 	pthread_mutex_t mu;
-	pthread_cond_t work;          /* a job queued (workers) */
-	pthread_cond_t done;          /* a job done or a file sealed (writer) */
+	pthread_cond_t work;          /* a job queued, or records to emit (workers) */
 	pthread_cond_t freed;         /* a job retired or a file emitted (caller) */
 	struct wworker *workers;
 	size_t n_workers;
-	pthread_t writer;
-	int writer_started;
 	struct wjob ring[PIPE_JOBS];
 	uint64_t head, take, tail;    /* next to retire, to take, free slot */
 	unsigned char *bytes;         /* the byte ring, PIPE_BYTES */
@@ -109,9 +110,9 @@ struct wpipe {
 	uint64_t bput, bget;          /* next free position, oldest in use */
 	struct wfile files[PIPE_FILES];
 	uint64_t fhead, ftail;
-	int busy;                     /* the writer retires outside the mutex */
-	int writer_waits;             /* the writer sleeps on `done` */
+	int busy;                     /* a thread retires (outside the mutex) */
 	int caller_waits;             /* the caller sleeps on `freed` */
+	int emit_asked;               /* a worker was woken to emit records */
 	int failed;                   /* the writer's first failure code and */
 	struct ws_error fail_err;     /* error, for the caller (mutex) */
 	int stop;
@@ -1151,10 +1152,6 @@ static void take_and_work(struct store_writer *w, struct wctx *c)
 	job_work(w, j, c);
 	pthread_mutex_lock(&p->mu);
 	j->state = JOB_DONE;
-	/* Only the oldest job lets the writer go on: waking it for any other
-	 * would cost a context switch for nothing. */
-	if (p->writer_waits && j == &p->ring[p->head % PIPE_JOBS])
-		pthread_cond_signal(&p->done);
 }
 
 /* Whether the caller, waiting for room, should be woken (mutex held): once
@@ -1169,42 +1166,59 @@ static int pipe_roomy(const struct wpipe *p)
 	       p->ftail - p->fhead <= PIPE_FILES / 2;
 }
 
+static void pipe_retire(struct store_writer *w, struct wctx *c);
+
+/* Whether nobody retires and the oldest file's record or the oldest chunk
+ * can be retired (mutex held). */
+static int pipe_retirable(const struct wpipe *p)
+{
+	const struct wfile *f = &p->files[p->fhead % PIPE_FILES];
+
+	if (p->busy)
+		return 0;
+	return (p->fhead < p->ftail && f->sealed && f->n_done == f->n_refs) ||
+	       (p->head < p->tail && p->ring[p->head % PIPE_JOBS].state == JOB_DONE);
+}
+
 static void *pipe_worker(void *arg)
 {
 	struct wworker *me = arg;
 	struct wpipe *p = me->w->pipe;
 
 	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		while (!p->stop && p->take == p->tail)
+	while (!p->stop) {
+		/* retiring first: it frees room for the caller, and the chunk
+		 * just compressed is often the oldest */
+		if (pipe_retirable(p))
+			pipe_retire(me->w, &me->c);
+		else if (p->take < p->tail)
+			take_and_work(me->w, &me->c);
+		else
 			pthread_cond_wait(&p->work, &p->mu);
-		if (p->stop)
-			break;
-		take_and_work(me->w, &me->c);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-/* The caller's thread waits for the writer: it works on a queued job when
- * there is one, else sleeps until something is retired (mutex held). */
+/* The caller's thread waits for room: it retires or works on a queued job
+ * when it can, else sleeps until something is retired (mutex held). */
 static void caller_help_or_wait(struct store_writer *w)
 {
 	struct wpipe *p = w->pipe;
 
-	if (p->take < p->tail) {
+	if (pipe_retirable(p)) {
+		pipe_retire(w, &p->caller);
+	} else if (p->take < p->tail) {
 		take_and_work(w, &p->caller);
 	} else {
-		if (p->writer_waits)
-			pthread_cond_signal(&p->done); /* records it keeps for a batch */
 		p->caller_waits = 1;
 		pthread_cond_wait(&p->freed, &p->mu);
 		p->caller_waits = 0;
 	}
 }
 
-/* Writer: store the oldest job's chunk (mutex held, released while the
- * pack is written). */
+/* Store the oldest job's chunk (mutex held, released while the pack is
+ * written; busy). */
 static void writer_retire(struct store_writer *w, struct store_zctx *z)
 {
 	struct wpipe *p = w->pipe;
@@ -1214,7 +1228,6 @@ static void writer_retire(struct store_writer *w, struct store_zctx *z)
 	struct ws_error e;
 	int dropped = f->dropped, rc = WS_OK;
 
-	p->busy = 1;
 	pthread_mutex_unlock(&p->mu);
 	ws_error_clear(&e);
 	memset(&ref, 0, sizeof(ref));
@@ -1240,13 +1253,12 @@ static void writer_retire(struct store_writer *w, struct store_zctx *z)
 	f->n_done++;
 	p->bget = j->end;
 	p->head++;
-	p->busy = 0;
 	if (p->caller_waits && pipe_roomy(p))
 		pthread_cond_signal(&p->freed);
 }
 
-/* Writer: the record of the oldest file, whose chunks are all retired
- * (mutex held, released while the catalog is written). */
+/* The record of the oldest file, whose chunks are all retired (mutex held,
+ * released while the catalog is written; busy). */
 static void writer_emit(struct store_writer *w)
 {
 	struct wpipe *p = w->pipe;
@@ -1254,7 +1266,6 @@ static void writer_emit(struct store_writer *w)
 	struct ws_error e;
 	int rc = WS_OK, skip = f->dropped || p->failed;
 
-	p->busy = 1;
 	pthread_mutex_unlock(&p->mu);
 	ws_error_clear(&e);
 	if (!skip && f->prev) {
@@ -1273,34 +1284,33 @@ static void writer_emit(struct store_writer *w)
 	if (rc)
 		pipe_fail_locked(p, rc, &e);
 	p->fhead++;
-	p->busy = 0;
 	if (p->caller_waits && pipe_roomy(p))
 		pthread_cond_signal(&p->freed);
 }
 
-static void *pipe_writer(void *arg)
+/* Retire in order whatever can be, holding busy (mutex held, released
+ * while packs and catalog are written): records of files whose chunks are
+ * retired first, then done chunks. */
+static void pipe_retire(struct store_writer *w, struct wctx *c)
 {
-	struct store_writer *w = arg;
 	struct wpipe *p = w->pipe;
-	struct store_zctx z = { 0 };
 
-	pthread_mutex_lock(&p->mu);
+	p->busy = 1;
+	p->emit_asked = 0;
 	while (!p->stop) {
 		struct wfile *f = &p->files[p->fhead % PIPE_FILES];
 
 		if (p->fhead < p->ftail && f->sealed && f->n_done == f->n_refs)
 			writer_emit(w);
 		else if (p->head < p->tail && p->ring[p->head % PIPE_JOBS].state == JOB_DONE)
-			writer_retire(w, &z);
-		else {
-			p->writer_waits = 1;
-			pthread_cond_wait(&p->done, &p->mu);
-			p->writer_waits = 0;
-		}
+			writer_retire(w, &c->z);
+		else
+			break;
 	}
-	pthread_mutex_unlock(&p->mu);
-	store_zctx_release(&z);
-	return NULL;
+	p->busy = 0;
+	/* a drain waits for busy to drop too */
+	if (p->caller_waits && pipe_roomy(p))
+		pthread_cond_signal(&p->freed);
 }
 
 static void pipe_free(struct store_writer *w)
@@ -1312,7 +1322,6 @@ static void pipe_free(struct store_writer *w)
 	pthread_mutex_lock(&p->mu);
 	p->stop = 1;
 	pthread_cond_broadcast(&p->work);
-	pthread_cond_broadcast(&p->done);
 	pthread_mutex_unlock(&p->mu);
 	for (size_t i = 0; i < p->n_workers; i++) {
 		if (p->workers[i].started)
@@ -1320,8 +1329,6 @@ static void pipe_free(struct store_writer *w)
 		store_zctx_release(&p->workers[i].c.z);
 		ws_buf_release(&p->workers[i].c.scratch);
 	}
-	if (p->writer_started)
-		pthread_join(p->writer, NULL);
 	for (uint64_t i = p->head; i < p->tail; i++)
 		ws_buf_release(&p->ring[i % PIPE_JOBS].blob);
 	for (uint64_t i = p->fhead; i < p->ftail; i++) {
@@ -1329,7 +1336,6 @@ static void pipe_free(struct store_writer *w)
 		free(p->files[i % PIPE_FILES].refs);
 	}
 	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->freed);
 	pthread_mutex_destroy(&p->mu);
 	store_zctx_release(&p->caller.z);
@@ -1340,8 +1346,8 @@ static void pipe_free(struct store_writer *w)
 	w->pipe = NULL;
 }
 
-/* Start n workers and the writer thread; without them (n < 2, or a thread
- * could not start) the writer stays single-threaded. */
+/* Start n workers; without them (n < 2, or a thread could not start) the
+ * writer stays single-threaded. */
 static void pipe_start(struct store_writer *w, unsigned n)
 {
 	struct wpipe *p;
@@ -1351,7 +1357,6 @@ static void pipe_start(struct store_writer *w, unsigned n)
 	p = ws_xcalloc(1, sizeof(*p));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->done, NULL);
 	pthread_cond_init(&p->freed, NULL);
 	for (size_t i = 0; i < PIPE_JOBS; i++)
 		ws_buf_init(&p->ring[i].blob);
@@ -1360,14 +1365,13 @@ static void pipe_start(struct store_writer *w, unsigned n)
 	p->workers = ws_xcalloc(n, sizeof(*p->workers));
 	p->n_workers = n;
 	w->pipe = p;
-	p->writer_started = pthread_create(&p->writer, NULL, pipe_writer, w) == 0;
 	for (unsigned i = 0; i < n; i++) {
 		p->workers[i].w = w;
 		ws_buf_init(&p->workers[i].c.scratch);
 		p->workers[i].started =
 			pthread_create(&p->workers[i].th, NULL, pipe_worker, &p->workers[i]) == 0;
 	}
-	if (!p->workers[0].started || !p->writer_started)
+	if (!p->workers[0].started)
 		pipe_free(w);
 }
 
@@ -1474,10 +1478,13 @@ static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
 	f->dropped |= dropped;
 	f->sealed = 1;
 	/* Records are emitted in batches: files without chunks in flight (an
-	 * unchanged rescan) would otherwise wake the writer once each.  The
-	 * writer also wakes for the oldest chunk, and when the caller waits. */
-	if (p->writer_waits && p->ftail - p->fhead >= PIPE_FILES / 8)
-		pthread_cond_signal(&p->done);
+	 * unchanged rescan) would otherwise wake a worker once each.  They
+	 * are also emitted when a chunk is retired, and when the caller
+	 * waits. */
+	if (!p->emit_asked && p->ftail - p->fhead >= PIPE_FILES / 8 && pipe_retirable(p)) {
+		p->emit_asked = 1;
+		pthread_cond_signal(&p->work);
+	}
 	rc = dropped ? WS_OK : pipe_failed_locked(p, err);
 	pthread_mutex_unlock(&p->mu);
 	return rc;

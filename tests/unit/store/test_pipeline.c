@@ -1,6 +1,7 @@
 /* test_pipeline.c - store: the writer's pipeline (reading and cutting on
  * the caller's thread, hashing and compressing on workers, packs and
- * catalog on one writer thread) writes exactly what one thread writes.
+ * catalog appended in order by whichever thread retires) writes exactly
+ * what one thread writes.
  * The same scan - files read from descriptors, through a read callback and
  * from memory, repeated content, an empty file, content-defined chunks,
  * registry values between files, packs closed many times - is written
