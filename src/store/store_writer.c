@@ -1393,44 +1393,65 @@ static int pipe_drain(struct store_writer *w, struct ws_error *err)
 	return rc;
 }
 
-/* Queue one chunk of file number `fno` (copied into the byte ring): waits
- * while too much is in flight. */
-static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char *data,
-		       size_t len, int compress, struct ws_error *err)
+/* A job slot and room in the byte ring for a chunk of at most `len`
+ * bytes: where its flags byte goes (waits while too much is in flight).
+ * Only the caller's thread queues: slot and room stay its own until
+ * pipe_queue. */
+static int pipe_reserve(struct store_writer *w, size_t len, uint64_t *pos,
+			struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	int rc;
+
+	*pos = UINT64_MAX;
+	pthread_mutex_lock(&p->mu);
+	while (!p->failed && (p->tail - p->head >= PIPE_JOBS ||
+			      (*pos = ring_place(p, 1 + len)) == UINT64_MAX))
+		caller_help_or_wait(w);
+	rc = pipe_failed_locked(p, err);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
+/* Queue the chunk of file number `fno` whose `len` bytes are in the room
+ * reserved at `pos`. */
+static void pipe_queue(struct store_writer *w, uint64_t fno, uint64_t pos,
+		       size_t len, int compress)
 {
 	struct wpipe *p = w->pipe;
 	struct wfile *f = &p->files[fno % PIPE_FILES];
-	struct wjob *j;
-	uint64_t pos = UINT64_MAX;
-	int rc;
+	struct wjob *j = &p->ring[p->tail % PIPE_JOBS];
 
-	pthread_mutex_lock(&p->mu);
-	while (!p->failed && (p->tail - p->head >= PIPE_JOBS ||
-			      (pos = ring_place(p, 1 + len)) == UINT64_MAX))
-		caller_help_or_wait(w);
-	if ((rc = pipe_failed_locked(p, err))) {
-		pthread_mutex_unlock(&p->mu);
-		return rc;
-	}
-	WS_ALLOC_GROW(f->refs, f->n_refs + 1, f->a_refs);
-	j = &p->ring[p->tail % PIPE_JOBS];
-	j->ref = f->n_refs++;
-	pthread_mutex_unlock(&p->mu);
-	/* The slot and its bytes are the caller's until the job is queued. */
 	j->start = pos;
 	j->end = pos + 1 + len;
-	memcpy(job_data(p, j), data, len);
 	j->len = len;
 	j->compress = compress;
 	j->known = 0;
 	j->blob_len = 0;
 	j->file = fno;
 	pthread_mutex_lock(&p->mu);
+	/* refs move only under the mutex: retiring fills them */
+	WS_ALLOC_GROW(f->refs, f->n_refs + 1, f->a_refs);
+	j->ref = f->n_refs++;
 	j->state = JOB_QUEUED;
 	p->bput = j->end;
 	p->tail++;
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->mu);
+}
+
+/* Queue one chunk of file number `fno` (copied into the byte ring): waits
+ * while too much is in flight. */
+static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char *data,
+		       size_t len, int compress, struct ws_error *err)
+{
+	uint64_t pos;
+	int rc = pipe_reserve(w, len, &pos, err);
+
+	if (rc)
+		return rc;
+	memcpy(w->pipe->bytes + pos % PIPE_BYTES + 1, data, len);
+	pipe_queue(w, fno, pos, len, compress);
 	return WS_OK;
 }
 
@@ -1567,6 +1588,64 @@ static long long fd_read(void *ctx, void *buf, size_t n, struct ws_error *err)
 	return r;
 }
 
+/* The error of a failed read of `meta`'s content (re: the callback's). */
+static int read_failed(const struct store_file *meta, store_read_fn rd, int e,
+		       const struct ws_error *re, struct ws_error *err)
+{
+	int rc;
+
+	if (rd == fd_read)
+		return ws_error_set_errno(err, WS_E_IO, e, meta->path, "cannot read");
+	rc = ws_error_set(err, WS_E_IO, meta->path, "%s", re->msg[0] ? re->msg : "cannot read");
+	if (err)
+		err->sys_errno = re->sys_errno;
+	return rc;
+}
+
+/*
+ * A file of one chunk by its size is read straight into the byte ring
+ * (not copied there on the caller's thread) and queued: *done.  One byte
+ * more is asked for: a file grown since it was examined goes the usual
+ * way, with the bytes read so far moved to w->chunk (*filled).  *size:
+ * the bytes read.
+ */
+static int pipe_read_direct(struct store_writer *w, uint64_t fno,
+			    const struct store_file *meta, store_read_fn rd,
+			    void *ctx, size_t *filled, uint64_t *size, int *done,
+			    struct ws_error *err)
+{
+	size_t want = (size_t)meta->size + 1, got = 0;
+	unsigned char *dst;
+	uint64_t pos;
+	int rc = pipe_reserve(w, want, &pos, err);
+
+	*done = 0;
+	if (rc)
+		return rc;
+	dst = w->pipe->bytes + pos % PIPE_BYTES + 1;
+	while (got < want) {
+		struct ws_error re = { 0 };
+		long long n = rd(ctx, dst + got, want - got, &re);
+
+		if (n < 0)
+			return read_failed(meta, rd, errno, &re, err);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	*size = got;
+	if (got == want) {
+		memcpy(w->chunk, dst, got);
+		*filled = got;
+		return WS_OK;
+	}
+	/* as cut_chunks cuts a file shorter than a chunk: one chunk, or none */
+	if (got)
+		pipe_queue(w, fno, pos, got, store_magic_compressed(dst, got) ? 0 : -1);
+	*done = 1;
+	return WS_OK;
+}
+
 static int add_file_from(struct store_writer *w, const struct store_file *meta,
 			 store_read_fn rd, void *ctx, struct ws_error *err)
 {
@@ -1582,6 +1661,17 @@ static int add_file_from(struct store_writer *w, const struct store_file *meta,
 		return add_unchanged(w, meta, pf, err);
 	if (w->pipe && (rc = pipe_file_begin(w, meta, NULL, &fno, err)))
 		return rc;
+	if (w->pipe && rd && meta->size && meta->size <= w->st->chunk_size) {
+		int done;
+
+		rc = pipe_read_direct(w, fno, meta, rd, ctx, &filled, &size, &done, err);
+		if (rc) {
+			pipe_file_end(w, fno, 0, 1, NULL);
+			return rc;
+		}
+		if (done)
+			return pipe_file_end(w, fno, size, 0, err);
+	}
 	while (!eof) {
 		size_t used;
 
@@ -1590,15 +1680,7 @@ static int add_file_from(struct store_writer *w, const struct store_file *meta,
 			long long n = rd(ctx, w->chunk + filled, w->buf_len - filled, &re);
 
 			if (n < 0) {
-				if (rd == fd_read) {
-					rc = ws_error_set_errno(err, WS_E_IO, errno, meta->path,
-								"cannot read");
-				} else {
-					rc = ws_error_set(err, WS_E_IO, meta->path, "%s",
-							  re.msg[0] ? re.msg : "cannot read");
-					if (err)
-						err->sys_errno = re.sys_errno;
-				}
+				rc = read_failed(meta, rd, errno, &re, err);
 				if (w->pipe)
 					pipe_file_end(w, fno, 0, 1, NULL);
 				return rc;

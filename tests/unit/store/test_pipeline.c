@@ -30,7 +30,11 @@ static size_t file_content(size_t i, unsigned char **out)
 {
 	size_t src = i % 7 == 6 ? i / 2 : i;
 	size_t len = src == 3 ? 0 : (src * 37813u) % (6u * CHUNK) + (src % 5 == 0 ? 5u * CHUNK : 1u);
-	unsigned char *p = malloc(len ? len : 1);
+	unsigned char *p;
+
+	if (src == 40 || src == 41)
+		len = CHUNK + src - 40; /* one chunk exactly, one byte more */
+	p = malloc(len ? len : 1);
 
 	if (src % 2) {
 		stu_random(p, len, 100 + src);
@@ -63,7 +67,20 @@ static long long mem_read(void *ctx, void *buf, size_t n, struct ws_error *err)
 	return (long long)k;
 }
 
-static void add_files(struct store_writer *w, const char *dir)
+/* The size file i had when examined: its length, or with `moved` for
+ * some files less (it grew since) or more (it shrank). */
+static uint64_t examined_size(size_t i, size_t len, int moved)
+{
+	if (!moved || i % 4 == 0)
+		return len;
+	if (i % 4 == 1)
+		return len / 2;
+	if (i % 4 == 2)
+		return len + 1000;
+	return len ? len - 1 : 0;
+}
+
+static void add_files(struct store_writer *w, const char *dir, int moved)
 {
 	struct ws_error err;
 
@@ -76,7 +93,7 @@ static void add_files(struct store_writer *w, const char *dir)
 
 		snprintf(name, sizeof(name), "C:\\Users\\alice\\f%03zu.bin", i);
 		f = stu_file(name, 0);
-		f.size = len;
+		f.size = examined_size(i, len, moved);
 		if (i % 3 == 0) {
 			struct ws_buf fp = WS_BUF_INIT;
 			int fd;
@@ -109,7 +126,7 @@ static void add_files(struct store_writer *w, const char *dir)
 
 /* One scan of the files with `threads` threads: its stats. */
 static void write_scan(const char *sdir, const char *fdir, unsigned threads,
-		       int encrypted, struct store_write_stats *stats)
+		       int encrypted, int moved, struct store_write_stats *stats)
 {
 	struct store_open_opts o;
 	struct store *st;
@@ -130,7 +147,7 @@ static void write_scan(const char *sdir, const char *fdir, unsigned threads,
 	tu_assert_ok(store_open_test(sdir, &o, NULL, NULL, stu_v1(), &st, &err), &err);
 	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
 	tu_assert_ok(store_scan_add_user(w, &u, &err), &err);
-	add_files(w, fdir);
+	add_files(w, fdir, moved);
 	store_writer_stats(w, stats);
 	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
 	store_close(st);
@@ -226,7 +243,7 @@ static void threads_write_what_one_thread_writes_in(int encrypted)
 		ws_buf_init(&sd[t]);
 		snprintf(name, sizeof(name), "store%u", threads[t]);
 		ws_path_join(&sd[t], fdir, name);
-		write_scan(sd[t].buf, fdir, threads[t], encrypted, &first[t]);
+		write_scan(sd[t].buf, fdir, threads[t], encrypted, 0, &first[t]);
 		dump_store(sd[t].buf, encrypted, &dumps[t]);
 	}
 	/* the scan really exercised what it should */
@@ -243,7 +260,7 @@ static void threads_write_what_one_thread_writes_in(int encrypted)
 	 * are taken from the previous scan unread (the two empty ones too:
 	 * a record without chunks), those in memory deduplicated. */
 	for (size_t t = 0; t < 3; t++) {
-		write_scan(sd[t].buf, fdir, threads[t], encrypted, &again[t]);
+		write_scan(sd[t].buf, fdir, threads[t], encrypted, 0, &again[t]);
 		ws_buf_reset(&dumps[t]);
 		dump_store(sd[t].buf, encrypted, &dumps[t]);
 	}
@@ -251,6 +268,48 @@ static void threads_write_what_one_thread_writes_in(int encrypted)
 	assert_int_equal(again[0].files_unchanged, 2 * N_FILES / 3);
 	for (size_t t = 1; t < 3; t++) {
 		stats_equal(&again[0], &again[t]);
+		assert_int_equal(dumps[t].len, dumps[0].len);
+		assert_memory_equal(dumps[t].buf, dumps[0].buf, dumps[0].len);
+	}
+	for (size_t t = 0; t < 3; t++) {
+		ws_buf_release(&dumps[t]);
+		ws_buf_release(&sd[t]);
+	}
+}
+
+/* Files whose size changed between their examination and their reading
+ * (a file of one chunk by its size is read straight into the pipeline's
+ * ring, with a byte more asked for): each record has the bytes read, the
+ * same with 1, 2 and 4 threads. */
+static void threads_write_files_that_changed_size(void **state)
+{
+	static const unsigned threads[] = { 1, 2, 4 };
+	char *fdir = stu_tmpdir();
+	struct ws_buf dumps[3], sd[3];
+	struct store_write_stats stats[3];
+
+	(void)state;
+	for (size_t t = 0; t < 3; t++) {
+		char name[16];
+
+		ws_buf_init(&dumps[t]);
+		ws_buf_init(&sd[t]);
+		snprintf(name, sizeof(name), "moved%u", threads[t]);
+		ws_path_join(&sd[t], fdir, name);
+		write_scan(sd[t].buf, fdir, threads[t], 0, 1, &stats[t]);
+		dump_store(sd[t].buf, 0, &dumps[t]);
+	}
+	for (size_t i = 0; i < N_FILES; i++) {
+		unsigned char *data;
+		size_t len = file_content(i, &data);
+		char line[96];
+
+		free(data);
+		snprintf(line, sizeof(line), "C:\\Users\\alice\\f%03zu.bin %zu ", i, len);
+		assert_non_null(strstr(dumps[0].buf, line));
+	}
+	for (size_t t = 1; t < 3; t++) {
+		stats_equal(&stats[0], &stats[t]);
 		assert_int_equal(dumps[t].len, dumps[0].len);
 		assert_memory_equal(dumps[t].buf, dumps[0].buf, dumps[0].len);
 	}
@@ -277,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(threads_write_what_one_thread_writes),
 		cmocka_unit_test(threads_write_what_one_thread_writes_encrypted),
+		cmocka_unit_test(threads_write_files_that_changed_size),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
