@@ -32,6 +32,10 @@
 /* Listings made ahead and not yet taken by the walk (each holds an open
  * folder): bounds descriptors and memory whatever the folders' sizes. */
 #define WA_READY 32
+/* The reading thread is woken once the walk has taken half of them, or
+ * left as many folders to close: woken per folder, it would take the
+ * walk's core from it thousands of times for a few system calls each. */
+#define WA_WAKE (WA_READY / 2)
 
 enum { JOB_FREE, JOB_READING, JOB_MINE, JOB_DONE, JOB_DROPPED };
 
@@ -340,7 +344,7 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 				a->walker_waits = 0;
 			}
 		}
-		if (a->reader_waits)
+		if (a->reader_waits && a->ready <= WA_WAKE)
 			pthread_cond_signal(&a->work);
 		break;
 	default:
@@ -367,7 +371,7 @@ static void push(struct wa *a, struct wa_list *l)
 	pthread_mutex_lock(&a->mu);
 	WS_ALLOC_GROW(a->st, a->nst + 1, a->ast);
 	a->st[a->nst++] = l;
-	if (a->reader_waits && l->njobs)
+	if (a->reader_waits && l->njobs && a->ready <= WA_WAKE)
 		pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mu);
 }
@@ -391,7 +395,7 @@ static void pop(struct wa *a)
 		WS_ALLOC_GROW(a->trash, a->ntrash + 1, a->atrash);
 		a->trash[a->ntrash++] = l;
 		l = NULL;
-		if (a->reader_waits)
+		if (a->reader_waits && (a->ntrash >= WA_WAKE || a->ready <= WA_WAKE))
 			pthread_cond_signal(&a->work);
 	}
 	pthread_mutex_unlock(&a->mu);
