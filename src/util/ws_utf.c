@@ -227,7 +227,24 @@ void ws_name_upper(const char *s, struct ws_buf *out)
 
 	while (p < e) {
 		const unsigned char *q = p;
-		uint32_t cp = next_cp(&p, e);
+		uint32_t cp;
+
+		if (*p < 0x80) {
+			/* a run of ASCII (most of a path) in one piece */
+			size_t n;
+			char *d;
+
+			while (p < e && *p < 0x80)
+				p++;
+			n = (size_t)(p - q);
+			ws_buf_grow(out, n);
+			d = out->buf + out->len;
+			for (size_t i = 0; i < n; i++)
+				d[i] = (char)(q[i] >= 'a' && q[i] <= 'z' ? q[i] - 0x20 : q[i]);
+			ws_buf_setlen(out, out->len + n);
+			continue;
+		}
+		cp = next_cp(&p, e);
 
 		if (cp >= 0x110000u)
 			ws_buf_add(out, q, 1);

@@ -87,6 +87,56 @@ static void names_compare_like_ntfs(void **state)
 	assert_true(ws_name_casecmp("abc", "ab") > 0);
 }
 
+/* Names upper-cased as NTFS does, ASCII runs and other characters mixed,
+ * appended to what the buffer holds; each character as ws_ucs_upper says. */
+static void names_upper_case_like_ntfs(void **state)
+{
+	static const char *const in[] = {
+		"", "a", "C:\\Users\\alice\\Documents", "r\xc3\xa9sum\xc3\xa9 final.docx",
+		"\xc3\xa9t\xc3\xa9", "\xd0\xbf\xd1\x80\xd0\xbe\xd0\xb5\xd0\xba\xd1\x82 2024",
+		"mixed-\xce\xb1\xce\xb2-abc_XYZ{}~", "\xff bad \xc3", "\xf0\x9f\x98\x80 emoji z",
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct ws_buf got = WS_BUF_INIT, want = WS_BUF_INIT;
+
+		ws_buf_adds(&got, "pre:");
+		ws_name_upper(in[i], &got);
+		/* the expectation, one code point at a time */
+		ws_buf_adds(&want, "pre:");
+		for (const unsigned char *p = (const unsigned char *)in[i]; *p;) {
+			size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 1;
+
+			if (strnlen((const char *)p, n) < n || !ws_utf8_valid((const char *)p, n)) {
+				ws_buf_add(&want, p, 1); /* not UTF-8: the byte as it is */
+				p++;
+				continue;
+			}
+			if (n == 1) {
+				ws_buf_addch(&want, *p >= 'a' && *p <= 'z' ? *p - 0x20 : *p);
+			} else {
+				struct ws_buf one = WS_BUF_INIT;
+
+				ws_buf_add(&one, p, n);
+				ws_name_upper(one.buf, &want); /* single non-ASCII: the slow path */
+				ws_buf_release(&one);
+			}
+			p += n;
+		}
+		assert_string_equal(got.buf, want.buf);
+		assert_int_equal(got.len, want.len);
+		ws_buf_release(&got);
+		ws_buf_release(&want);
+	}
+	{
+		struct ws_buf b = WS_BUF_INIT;
+
+		ws_name_upper("r\xc3\xa9sum\xc3\xa9 \xd0\xbf", &b);
+		assert_string_equal(b.buf, "R\xc3\x89SUM\xc3\x89 \xd0\x9f");
+		ws_buf_release(&b);
+	}
+}
+
 static void error_formats_location(void **state)
 {
 	struct ws_error e;
@@ -281,6 +331,7 @@ int main(void)
 		cmocka_unit_test(invalid_utf8_is_refused),
 		cmocka_unit_test(stop_at_nul),
 		cmocka_unit_test(names_compare_like_ntfs),
+		cmocka_unit_test(names_upper_case_like_ntfs),
 		cmocka_unit_test(error_formats_location),
 		cmocka_unit_test(fd_path_names_the_file),
 		cmocka_unit_test(atomic_write_replaces_and_refuses),
