@@ -73,6 +73,11 @@ struct mkdir_hook {
 	struct aj *j;
 };
 
+struct pslot {
+	const char *rel;         /* NULL: free */
+	unsigned h;              /* ws_root_name_hash */
+};
+
 /* A new file of the open batch: its temporary in work/, where it goes. */
 struct aj_pend {
 	int tfd;
@@ -83,6 +88,7 @@ struct aj_pend {
 	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
 	char *leaf;              /* name in it */
 	char *rel;               /* whole path as on disk */
+	unsigned h;              /* its ws_root_name_hash */
 };
 
 /* A full batch whose lines are written and whose flush (syncfs) runs on a
@@ -164,7 +170,8 @@ struct aj {
 	unsigned long pnrec;     /* records among them */
 	struct aj_pend *pq;      /* new files waiting for the batch's flush */
 	size_t npq, apq;
-	char **pset;             /* their paths (hash set, ws_root_name_hash) */
+	struct pslot *pset;      /* paths of the files not in place yet (hash set
+				  * of the rel strings the batches own) */
 	size_t pcap, pused;
 	unsigned long qn;        /* names of queued temporaries */
 	unsigned long flushes;   /* journal flushes (for the benchmark's report) */
@@ -482,13 +489,15 @@ static int sub_dir(struct aj *j, int dfd, const char *name, const char *rel, int
  * (a saved copy) and hard links close the open batch first and are
  * flushed on their own. */
 
-static size_t pset_slot(const struct aj *j, const char *rel, size_t len, int *found)
+static size_t pset_slot(const struct aj *j, const char *rel, size_t len, unsigned h,
+			int *found)
 {
-	size_t i = ws_root_name_hash(rel, len) & (j->pcap - 1);
+	size_t i = h & (j->pcap - 1);
 
 	*found = 0;
-	for (; j->pset[i]; i = (i + 1) & (j->pcap - 1)) {
-		if (ws_name_ncasecmp(j->pset[i], strlen(j->pset[i]), rel, len) == 0) {
+	for (; j->pset[i].rel; i = (i + 1) & (j->pcap - 1)) {
+		if (j->pset[i].h == h &&
+		    ws_name_ncasecmp(j->pset[i].rel, strlen(j->pset[i].rel), rel, len) == 0) {
 			*found = 1;
 			break;
 		}
@@ -496,25 +505,28 @@ static size_t pset_slot(const struct aj *j, const char *rel, size_t len, int *fo
 	return i;
 }
 
-static void pset_add(struct aj *j, const char *rel)
+/* rel stays owned by its batch (a pq entry), which outlives its slot. */
+static void pset_add(struct aj *j, const char *rel, unsigned h)
 {
 	int found;
 	size_t i;
 
 	if ((j->pused + 1) * 2 >= j->pcap) {
-		char **old = j->pset;
+		struct pslot *old = j->pset;
 		size_t ocap = j->pcap;
 
 		j->pcap = j->pcap ? j->pcap * 2 : 1024;
 		j->pset = ws_xcalloc(j->pcap, sizeof(*j->pset));
 		for (size_t k = 0; k < ocap; k++)
-			if (old[k])
-				j->pset[pset_slot(j, old[k], strlen(old[k]), &found)] = old[k];
+			if (old[k].rel)
+				j->pset[pset_slot(j, old[k].rel, strlen(old[k].rel), old[k].h,
+						  &found)] = old[k];
 		free(old);
 	}
-	i = pset_slot(j, rel, strlen(rel), &found);
+	i = pset_slot(j, rel, strlen(rel), h, &found);
 	if (!found) {
-		j->pset[i] = ws_xstrdup(rel);
+		j->pset[i].rel = rel;
+		j->pset[i].h = h;
 		j->pused++;
 	}
 }
@@ -522,9 +534,12 @@ static void pset_add(struct aj *j, const char *rel)
 static int pset_has(const struct aj *j, const char *rel)
 {
 	int found = 0;
+	size_t len;
 
-	if (j->pused)
-		pset_slot(j, rel, strlen(rel), &found);
+	if (j->pused) {
+		len = strlen(rel);
+		pset_slot(j, rel, len, ws_root_name_hash(rel, len), &found);
+	}
 	return found;
 }
 
@@ -543,10 +558,8 @@ static void pq_free(struct aj_pend *pq, size_t n)
 
 static void pset_clear(struct aj *j)
 {
-	for (size_t i = 0; i < j->pcap; i++) {
-		free(j->pset[i]);
-		j->pset[i] = NULL;
-	}
+	if (j->pused)
+		memset(j->pset, 0, j->pcap * sizeof(*j->pset));
 	j->pused = 0;
 }
 
@@ -751,12 +764,12 @@ static void pset_rebuild(struct aj *j)
 	pset_clear(j);
 	if (j->lk.active)
 		for (size_t i = 0; i < j->lk.npq; i++)
-			pset_add(j, j->lk.pq[i].rel);
+			pset_add(j, j->lk.pq[i].rel, j->lk.pq[i].h);
 	if (j->fl.active)
 		for (size_t i = 0; i < j->fl.npq; i++)
-			pset_add(j, j->fl.pq[i].rel);
+			pset_add(j, j->fl.pq[i].rel, j->fl.pq[i].h);
 	for (size_t i = 0; i < j->npq; i++)
-		pset_add(j, j->pq[i].rel);
+		pset_add(j, j->pq[i].rel, j->pq[i].h);
 }
 
 /* Wait for the batch being linked and queue its "B"; on an error, what
@@ -867,8 +880,14 @@ static int batch_launch(struct aj *j, struct ws_error *err)
 	if ((rc = flight_land(j, err)))
 		return rc;
 	if ((rc = write_pending(j, err))) {
-		batch_fail(j, j->pq, j->npq, 0);
-		pend_release(j);
+		struct ws_error ignored;
+
+		/* the batch being linked first (on its own error it has said
+		 * what will not be made) */
+		if (link_join(j, &ignored) == WS_OK) {
+			batch_fail(j, j->pq, j->npq, 0);
+			pend_release(j);
+		}
 		return rc;
 	}
 	/* the open batch becomes the flight (arrays swapped, both reused) */
@@ -923,7 +942,8 @@ int aj_settle(struct aj *j, const char *host, struct ws_error *err)
 {
 	const char *rel;
 
-	if (!j || !j->npq || !(rel = ws_root_rel(j->root, host)) || !pset_has(j, rel))
+	/* any of the three batches not in place yet */
+	if (!j || !j->pused || !(rel = ws_root_rel(j->root, host)) || !pset_has(j, rel))
 		return WS_OK;
 	return aj_commit(j, err);
 }
@@ -990,7 +1010,6 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 	queue_line(j, rec.buf, rec.len);
 	mark_done(j, 'F', rel);
 	ws_rdir_note(d, leaf.buf, 1);
-	pset_add(j, act.buf);
 	WS_ALLOC_GROW(j->pq, j->npq + 1, j->apq);
 	q = &j->pq[j->npq++];
 	q->pfd = -1;
@@ -1001,6 +1020,8 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 	q->dir = d;
 	q->leaf = ws_buf_detach(&leaf, NULL);
 	q->rel = ws_buf_detach(&act, NULL);
+	q->h = ws_root_name_hash(q->rel, strlen(q->rel));
+	pset_add(j, q->rel, q->h);
 	/* full: launched once the batch in flight is back (no wait), or
 	 * when it cannot grow any more (waits for that flush) */
 	if (j->npq >= j->batch_max ||

@@ -710,6 +710,56 @@ static void batches_fit_the_open_file_limit(void **state)
 	assert_true(aj_open_min() >= WS_ROOT_MAX_OPEN + 4 * 16);
 }
 
+/* A file of a batch still being linked or in flight is in place once
+ * aj_settle names it: apply reads such a path back (a later entry for the
+ * same file) only after settling it, even when the open batch is empty. */
+static void settle_waits_for_every_batch(void **state)
+{
+	struct atu t;
+	struct vol *vol;
+	struct aj *j;
+	struct ws_error e;
+	struct ws_buf tmp = WS_BUF_INIT;
+	char *dir, *first, *mid;
+	int fd;
+
+	(void)state;
+	atu_setup(&t, 1, "alice");
+	ws_error_clear(&e);
+	tu_assert_ok(vol_open(t.tgt, &vol, &e), &e);
+	tu_assert_ok(aj_begin(vol, NULL, NULL, NULL, 1, &j, &e), &e);
+	dir = ws_xasprintf("%s/Users/alice/settle", t.tgt);
+	first = ws_xasprintf("%s/f0.txt", dir);
+	mid = ws_xasprintf("%s/f700.txt", dir);
+	tu_assert_ok(aj_mkdirs(j, dir, &e), &e);
+	/* 1,536 files: the first batch is being linked, the second in flight,
+	 * and the open one is empty (a full batch is launched at once) */
+	for (int i = 0; i < 1536; i++) {
+		char *host = ws_xasprintf("%s/f%d.txt", dir, i);
+
+		tu_assert_ok(aj_temp_open(j, "file", 1, &tmp, &fd, &e), &e);
+		assert_int_equal(write(fd, "x", 1), 1);
+		tu_assert_ok(aj_place_fd(j, tmp.buf, &fd, host, 0, &e), &e);
+		if (fd >= 0)
+			close(fd);
+		free(host);
+	}
+	tu_assert_ok(aj_settle(j, first, &e), &e);
+	assert_int_equal(access(first, F_OK), 0);
+	tu_assert_ok(aj_settle(j, mid, &e), &e);
+	assert_int_equal(access(mid, F_OK), 0);
+	tu_assert_ok(aj_end(j, &e), &e);
+	aj_close(j);
+	vol_close(vol);
+	undo_ok(t.tgt, NULL);
+	assert_int_not_equal(access(first, F_OK), 0);
+	ws_buf_release(&tmp);
+	free(dir);
+	free(first);
+	free(mid);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +767,7 @@ int main(void)
 		cmocka_unit_test(apply_then_undo_restores_everything),
 		cmocka_unit_test(dry_run_writes_nothing),
 		cmocka_unit_test(killed_apply_can_be_undone),
+		cmocka_unit_test(settle_waits_for_every_batch),
 		cmocka_unit_test(killed_apply_can_be_undone_fallback),
 		cmocka_unit_test(journal_killed_before_first_line),
 		cmocka_unit_test(two_applies_undo_in_turn),
