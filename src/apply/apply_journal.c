@@ -126,15 +126,20 @@ struct aj_link {
  * file's placing on ext4; the caller's thread only takes one and writes it.
  * An open that fails is not kept: the caller opens for itself then (and
  * sees the error), and the thread goes on after that. */
-#define AJ_TPOOL 16
+#define AJ_TPOOL 32
 struct aj_tpool {
 	pthread_t th;
 	int started;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;       /* a file opened or taken, an error, stop */
+	/* woken in bulk: the thread when half the files are taken, the
+	 * caller only when it waits (a wake-up per file cost more than the
+	 * opens it saved) */
+	pthread_cond_t cv_fill;  /* half empty, or stop */
+	pthread_cond_t cv_take;  /* a file opened, or an open failed */
 	int fds[AJ_TPOOL];
 	size_t head, n;
 	int failed;              /* the last open failed: wait for the caller */
+	int waiting;             /* the caller waits on cv_take */
 	int stop;
 	int dirfd;               /* work/ */
 };
@@ -1673,7 +1678,7 @@ static void *tpool_run(void *arg)
 		int fd;
 
 		while (!p->stop && (p->n == AJ_TPOOL || p->failed))
-			pthread_cond_wait(&p->cv, &p->mu);
+			pthread_cond_wait(&p->cv_fill, &p->mu);
 		if (p->stop)
 			break;
 		pthread_mutex_unlock(&p->mu);
@@ -1685,7 +1690,8 @@ static void *tpool_run(void *arg)
 			close(fd);
 		else
 			p->fds[(p->head + p->n++) % AJ_TPOOL] = fd;
-		pthread_cond_broadcast(&p->cv);
+		if (p->waiting)
+			pthread_cond_signal(&p->cv_take);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -1697,16 +1703,20 @@ static int tpool_take(struct aj_tpool *p)
 	int fd = -1;
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->n && !p->failed)
-		pthread_cond_wait(&p->cv, &p->mu);
+	while (!p->n && !p->failed) {
+		p->waiting = 1;
+		pthread_cond_wait(&p->cv_take, &p->mu);
+		p->waiting = 0;
+	}
 	if (p->n) {
 		fd = p->fds[p->head];
 		p->head = (p->head + 1) % AJ_TPOOL;
 		p->n--;
 	} else {
-		p->failed = 0;
+		p->failed = 0;   /* the caller opens one itself and sees why */
 	}
-	pthread_cond_broadcast(&p->cv);
+	if (p->n <= AJ_TPOOL / 2)
+		pthread_cond_signal(&p->cv_fill);
 	pthread_mutex_unlock(&p->mu);
 	return fd;
 }
@@ -1717,17 +1727,21 @@ static void tpool_start(struct aj *j)
 
 	if (pthread_mutex_init(&p->mu, NULL) != 0)
 		return;
-	if (pthread_cond_init(&p->cv, NULL) != 0) {
-		pthread_mutex_destroy(&p->mu);
-		return;
-	}
+	if (pthread_cond_init(&p->cv_fill, NULL) != 0)
+		goto no_fill;
+	if (pthread_cond_init(&p->cv_take, NULL) != 0)
+		goto no_take;
 	p->dirfd = j->workfd;
-	if (pthread_create(&p->th, NULL, tpool_run, p) != 0) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
-		return;
-	}
+	if (pthread_create(&p->th, NULL, tpool_run, p) != 0)
+		goto no_thread;
 	p->started = 1;
+	return;
+no_thread:
+	pthread_cond_destroy(&p->cv_take);
+no_take:
+	pthread_cond_destroy(&p->cv_fill);
+no_fill:
+	pthread_mutex_destroy(&p->mu);
 }
 
 static void tpool_stop(struct aj_tpool *p)
@@ -1736,12 +1750,13 @@ static void tpool_stop(struct aj_tpool *p)
 		return;
 	pthread_mutex_lock(&p->mu);
 	p->stop = 1;
-	pthread_cond_broadcast(&p->cv);
+	pthread_cond_signal(&p->cv_fill);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->th, NULL);
 	for (; p->n; p->n--, p->head = (p->head + 1) % AJ_TPOOL)
 		close(p->fds[p->head]);
-	pthread_cond_destroy(&p->cv);
+	pthread_cond_destroy(&p->cv_take);
+	pthread_cond_destroy(&p->cv_fill);
 	pthread_mutex_destroy(&p->mu);
 	p->started = 0;
 }
