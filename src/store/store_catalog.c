@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,22 @@ static void pool_release(struct strpool *sp)
 /* ---------------------------------------------------------------------- */
 /* The catalog object                                                     */
 
+/* The body frame after the one being decoded, read, unsealed and inflated
+ * on a thread of its own (store_cat_prefetch).  One frame at a time:
+ * asked for (want), being read (busy), or read (ready) with read_frame's
+ * result. */
+struct cat_prefetch {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int want, busy, ready, stop;
+	uint64_t pos, next;
+	uint32_t no;
+	int rc;
+	struct ws_error err;
+	struct ws_buf out;
+};
+
 struct store_catalog {
 	struct store *st;
 	struct ws_buf rel;               /* scans/<id>.cat */
@@ -91,6 +108,7 @@ struct store_catalog {
 	struct store_ahead *ahead;       /* store_catalog_ahead, or NULL */
 	store_cat_frame_fn on_frame;     /* store_cat_on_body_frame, or NULL */
 	void *on_frame_ctx;
+	struct cat_prefetch *pf;         /* store_cat_prefetch, or NULL */
 };
 
 static int cat_read_at(struct store_catalog *cat, void *buf, size_t len,
@@ -428,11 +446,27 @@ fail:
 	return rc;
 }
 
+static void prefetch_free(struct cat_prefetch *pf)
+{
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = 1;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->th, NULL);
+	pthread_mutex_destroy(&pf->mu);
+	pthread_cond_destroy(&pf->cv);
+	ws_buf_release(&pf->out);
+	free(pf);
+}
+
 void store_catalog_free(struct store_catalog *cat)
 {
 	if (!cat)
 		return;
 	store_ahead_free(cat->ahead);
+	prefetch_free(cat->pf);
 	if (cat->fd >= 0)
 		close(cat->fd);
 	ws_buf_release(&cat->rel);
@@ -668,6 +702,110 @@ static int decode_record(struct store_catalog *cat, unsigned type,
 	return WS_OK;
 }
 
+/* The prefetching thread: read_frame only reads what store_cat_load set
+ * (descriptor, sizes, header, id), as the caller's thread does. */
+static void *prefetch_main(void *arg)
+{
+	struct store_catalog *cat = arg;
+	struct cat_prefetch *pf = cat->pf;
+
+	pthread_mutex_lock(&pf->mu);
+	for (;;) {
+		struct ws_buf out = WS_BUF_INIT;
+		struct ws_error e;
+		uint64_t pos, next = 0;
+		uint32_t no;
+		int rc;
+
+		while (!pf->stop && !pf->want)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		if (pf->stop)
+			break;
+		pf->want = 0;
+		pf->busy = 1;
+		pos = pf->pos;
+		no = pf->no;
+		pthread_mutex_unlock(&pf->mu);
+		ws_error_clear(&e);
+		rc = read_frame(cat, pos, no, FR_BODY, &out, &next, &e);
+		pthread_mutex_lock(&pf->mu);
+		ws_buf_release(&pf->out);
+		pf->out = out;
+		pf->rc = rc;
+		pf->err = e;
+		pf->next = next;
+		pf->busy = 0;
+		pf->ready = 1;
+		pthread_cond_broadcast(&pf->cv);
+	}
+	pthread_mutex_unlock(&pf->mu);
+	return NULL;
+}
+
+void store_cat_prefetch(struct store_catalog *cat)
+{
+	struct cat_prefetch *pf;
+
+	if (cat->pf || cat->st->threads < 2)
+		return;
+	pf = ws_xcalloc(1, sizeof(*pf));
+	pthread_mutex_init(&pf->mu, NULL);
+	pthread_cond_init(&pf->cv, NULL);
+	ws_buf_init(&pf->out);
+	cat->pf = pf;
+	/* the first body frame at once, unless the caller has begun */
+	if (cat->frame_no == 1 && !cat->frame.len && cat->pos < cat->tr.meta_offset) {
+		pf->pos = cat->pos;
+		pf->no = 1;
+		pf->want = 1;
+	}
+	if (pthread_create(&pf->th, NULL, prefetch_main, cat) != 0) {
+		pthread_mutex_destroy(&pf->mu);
+		pthread_cond_destroy(&pf->cv);
+		free(pf);
+		cat->pf = NULL;
+	}
+}
+
+/* Body frame `no` at `pos` into out (read_frame's result): the one read
+ * ahead when it is that one, else read here; then the next one is asked
+ * for. */
+static int frame_get(struct store_catalog *cat, uint64_t pos, uint32_t no,
+		     struct ws_buf *out, uint64_t *next, struct ws_error *err)
+{
+	struct cat_prefetch *pf = cat->pf;
+	int rc = WS_OK, got = 0;
+
+	if (!pf)
+		return read_frame(cat, pos, no, FR_BODY, out, next, err);
+	pthread_mutex_lock(&pf->mu);
+	while (pf->want || pf->busy)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	if (pf->ready && pf->pos == pos && pf->no == no) {
+		ws_buf_release(out);
+		*out = pf->out;
+		ws_buf_init(&pf->out);
+		rc = pf->rc;
+		if (rc && err)
+			*err = pf->err;
+		*next = pf->next;
+		got = 1;
+	}
+	pf->ready = 0; /* a frame read for another place (a rewind) is dropped */
+	pthread_mutex_unlock(&pf->mu);
+	if (!got)
+		rc = read_frame(cat, pos, no, FR_BODY, out, next, err);
+	if (!rc && *next < cat->tr.meta_offset) {
+		pthread_mutex_lock(&pf->mu);
+		pf->pos = *next;
+		pf->no = no + 1;
+		pf->want = 1;
+		pthread_cond_signal(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+	}
+	return rc;
+}
+
 void store_catalog_ahead(struct store_catalog *cat, int on)
 {
 	if (!on || cat->st->threads < 2) {
@@ -711,8 +849,7 @@ int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 			}
 			ws_buf_reset(&cat->frame);
 			cat->frame_pos = 0;
-			rc = read_frame(cat, cat->pos, cat->frame_no, FR_BODY,
-					&cat->frame, &next, err);
+			rc = frame_get(cat, cat->pos, cat->frame_no, &cat->frame, &next, err);
 			if (rc) {
 				/* Salvage: skip the damaged frame when its length
 				 * is plausible, else give up on the rest. */

@@ -386,6 +386,10 @@ int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 typedef void (*store_cat_frame_fn)(void *ctx, uint32_t no, uint64_t off,
 				   uint32_t sealed_len, const void *payload, size_t len);
 void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx);
+/* With the store's threads, each body frame is read, unsealed and
+ * inflated on a thread of its own while the records of the one before are
+ * decoded (same records, errors and salvage as without). */
+void store_cat_prefetch(struct store_catalog *cat);
 /* The catalog's scan id and its file's 8-byte header (bound into every
  * frame's seal). */
 const char *store_cat_scan_id(const struct store_catalog *cat);

@@ -548,6 +548,7 @@ static void load_prev(struct store_writer *w)
 	ws_buf_release(&rel);
 	if (w->prev_cat_fd >= 0)
 		store_cat_on_body_frame(cat, prev_frame_seen, w);
+	store_cat_prefetch(cat);
 	while (store_catalog_next(cat, &rec, NULL) == WS_OK && rec.kind != STORE_REC_END) {
 		const struct store_file *f = &rec.u.file;
 		struct prev_file *pf;

@@ -288,6 +288,95 @@ static void extract_salvages_past_damaged_frame(void **state)
 	ws_buf_release(&p);
 }
 
+/* Every record of an open catalog and every error, as text; a rewind
+ * after `rewind_at` records (0: none) and everything again. */
+static void read_all(struct store_catalog *cat, size_t rewind_at, struct ws_buf *out)
+{
+	struct store_record rec;
+	struct ws_error err;
+	size_t n = 0;
+
+	for (;;) {
+		int rc;
+
+		ws_error_clear(&err);
+		rc = store_catalog_next(cat, &rec, &err);
+		if (rc) {
+			ws_buf_addf(out, "error %d %s\n", rc, err.msg);
+			continue;
+		}
+		if (rec.kind == STORE_REC_END)
+			break;
+		ws_buf_addf(out, "%d %s\n", rec.kind,
+			    rec.kind == STORE_REC_FILE ? rec.u.file.path : rec.u.value.name);
+		if (++n == rewind_at) {
+			ws_buf_adds(out, "rewind\n");
+			store_catalog_rewind(cat);
+		}
+	}
+}
+
+/* Frames read ahead on a thread give the same records, errors and salvage
+ * past a damaged frame as frames read in turn, a rewind included. */
+static void prefetched_frames_read_the_same(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-PF");
+	char id[STORE_SCAN_ID_MAX], path[200], big[101];
+	struct ws_buf p = WS_BUF_INIT;
+
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	st->threads = 2;
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	/* about 4 body frames of incompressible paths */
+	for (int i = 0; i < 16000; i++) {
+		unsigned char r[100];
+
+		stu_random(r, sizeof(r), (uint64_t)i);
+		for (int k = 0; k < 100; k++)
+			big[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[k] % 36];
+		big[100] = 0;
+		snprintf(path, sizeof(path), "C:\\d\\%05d-%s", i, big);
+		struct store_file d = stu_file(path, STORE_SYSTEM);
+		d.flags = STORE_FILE_DIR;
+		tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
+	}
+	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	ws_buf_addf(&p, "%s/scans/%s.cat", dir, id);
+	for (int damaged = 0; damaged < 2; damaged++) {
+		if (damaged) {
+			size_t len;
+			char *c = tu_read_file(p.buf, &len);
+
+			c[len / 2] ^= 1; /* one body frame */
+			tu_write_file(p.buf, c, len);
+			free(c);
+		}
+		for (size_t rw = 0; rw < 10000; rw += 7000) {
+			struct ws_buf plain = WS_BUF_INIT, ahead = WS_BUF_INIT;
+			struct store_catalog *cat;
+
+			tu_assert_ok(store_catalog_open(st, NULL, id, &cat, &err), &err);
+			read_all(cat, rw, &plain);
+			store_catalog_free(cat);
+			tu_assert_ok(store_catalog_open(st, NULL, id, &cat, &err), &err);
+			store_cat_prefetch(cat);
+			read_all(cat, rw, &ahead);
+			store_catalog_free(cat);
+			assert_string_equal(ahead.buf, plain.buf);
+			assert_true(strstr(plain.buf, "error") ? damaged : !damaged);
+			ws_buf_release(&plain);
+			ws_buf_release(&ahead);
+		}
+	}
+	ws_buf_release(&p);
+	store_close(st);
+}
+
 static void verify_device_filter(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -390,6 +479,7 @@ int main(void)
 		cmocka_unit_test(read_error_keeps_writer_usable),
 		cmocka_unit_test(truncated_or_renamed_catalog_is_damage),
 		cmocka_unit_test(extract_salvages_past_damaged_frame),
+		cmocka_unit_test(prefetched_frames_read_the_same),
 		cmocka_unit_test(verify_device_filter),
 		cmocka_unit_test(same_second_scans_ordered_by_start),
 	};
