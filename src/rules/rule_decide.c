@@ -89,9 +89,16 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 {
 	*n = 0;
 	for (size_t i = 0; i < list->n; i++) {
-		const struct rule_pattern *p = list->v[i].p;
+		const struct rule_cpat *cp = &list->v[i];
+		const struct rule_pattern *p = cp->p;
+		size_t ll = cp->ulit_len;
 
-		if (rule_pattern_type(p) == type && rule_pattern_match_node_upper(p, un, unl) == 1) {
+		/* the literal prefix here, without a call: most patterns of a
+		 * rule set name other folders */
+		if (cp->type != type ||
+		    (ll && (ll > unl || un[ll - 1] != cp->ulit[ll - 1] || memcmp(un, cp->ulit, ll))))
+			continue;
+		if (rule_pattern_match_node_upper(p, un, unl) == 1) {
 			if (*n + 1 > *alloc && quick) {
 				size_t a = *alloc;
 
@@ -432,9 +439,12 @@ int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 	}
 	for (size_t i = 0; i < sel->ie.n && !rc && !gone; i++) {
 		const struct rule_cpat *cp = &sel->ie.v[i];
+		size_t m = cp->ulit_len < un.len ? cp->ulit_len : un.len;
 
-		if (cp->kind == RULE_INCLUDE && sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
-		    rule_pattern_type(cp->p) == type &&
+		/* one must be a prefix of the other (the test
+		 * rule_pattern_may_match_below_upper begins with), here */
+		if (cp->kind == RULE_INCLUDE && cp->type == type && !memcmp(un.buf, cp->ulit, m) &&
+		    sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
 		    rule_pattern_may_match_below_upper(cp->p, un.buf))
 			rc = !tree_excluded(sel, cp, un.buf);
 	}

@@ -643,6 +643,12 @@ int rule_pattern_type(const struct rule_pattern *p)
 	return p->type;
 }
 
+const char *rule_pattern_lit_upper(const struct rule_pattern *p, size_t *len)
+{
+	*len = p->lit_ulen;
+	return p->lit_upper;
+}
+
 int rule_wild_match(const char *pat, const char *s)
 {
 	/* iterative '*' matcher with one backtrack point: linear time */

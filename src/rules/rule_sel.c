@@ -89,6 +89,8 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 	cp = &list->v[list->n++];
 	memset(cp, 0, sizeof(*cp));
 	cp->p = p;
+	cp->type = rule_pattern_type(p);
+	cp->ulit = rule_pattern_lit_upper(p, &cp->ulit_len);
 	cp->kind = oc->kind;
 	cp->comp = oc->comp;
 	cp->file = at->file->path;

@@ -267,6 +267,9 @@ static inline int rule_leaf_quick_may(const struct rule_leaf_quick *q, size_t ul
 }
 int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char *unode);
 int rule_pattern_type(const struct rule_pattern *p);
+/* The upper-cased literal prefix every node the pattern matches starts
+ * with (may be empty), and its length. */
+const char *rule_pattern_lit_upper(const struct rule_pattern *p, size_t *len);
 /* Is p of the form "R\\* [*]" (every file/value of a tree) with the
  * upper-cased node at or below R? */
 int rule_pattern_covers_tree_upper(const struct rule_pattern *p, const char *unode);
@@ -280,6 +283,11 @@ int rule_wild_match(const char *pat, const char *s);
 /* One compiled pattern of a rule (include, exclude, action). */
 struct rule_cpat {
 	struct rule_pattern *p;
+	/* of p, for loops over every pattern per folder: its type and its
+	 * node's upper-cased literal prefix (rule_pattern_lit_upper) */
+	int type;
+	const char *ulit;
+	size_t ulit_len;
 	int kind;
 	size_t comp;
 	const char *file;
