@@ -31,7 +31,9 @@ struct dd_slot {
  * - the caller's thread reads and cuts files and queues their chunks,
  *   copied into one ring of bytes (no allocation per chunk);
  * - workers hash chunks, look them up in the dedup table and compress the
- *   new ones; the caller's thread takes queued chunks too while it waits;
+ *   new ones; the caller's thread does not (with as many workers as cores,
+ *   a third thread compressing only makes the threads take turns on the
+ *   cores, each evicting the others' zstd tables from the cache);
  * - chunks are retired in queue order (dedup insert, pack append) and each
  *   file's record emitted once its chunks are retired, so packs and
  *   catalogs come out as a single-threaded writer writes them, whatever
@@ -106,7 +108,7 @@ struct wpipe {
 	struct wjob ring[PIPE_JOBS];
 	uint64_t head, take, tail;    /* next to retire, to take, free slot */
 	unsigned char *bytes;         /* the byte ring, PIPE_BYTES */
-	struct wctx caller;           /* the caller's, for the jobs it takes */
+	struct wctx caller;           /* the caller's, for the chunks it retires */
 	uint64_t bput, bget;          /* next free position, oldest in use */
 	struct wfile files[PIPE_FILES];
 	uint64_t fhead, ftail;
@@ -1201,16 +1203,14 @@ static void *pipe_worker(void *arg)
 	return NULL;
 }
 
-/* The caller's thread waits for room: it retires or works on a queued job
- * when it can, else sleeps until something is retired (mutex held). */
+/* The caller's thread waits for room: it retires when it can, else sleeps
+ * until something is retired (mutex held). */
 static void caller_help_or_wait(struct store_writer *w)
 {
 	struct wpipe *p = w->pipe;
 
 	if (pipe_retirable(p)) {
 		pipe_retire(w, &p->caller);
-	} else if (p->take < p->tail) {
-		take_and_work(w, &p->caller);
 	} else {
 		p->caller_waits = 1;
 		pthread_cond_wait(&p->freed, &p->mu);
