@@ -8,16 +8,18 @@
  *   ProgramData/winstate/journal/<id>/work/         temporary files of the apply
  * <id> is YYYYMMDDTHHMMSS.uuuuuuZ-xxxxxxxx (UTC time, 8 random hex digits).
  *
- * journal.log, format 2: every line is "<record> TAB <chk> LF" where chk is
+ * journal.log, format 3 (2 has no mtime in F lines): every line is "<record> TAB <chk> LF" where chk is
  * the hex BLAKE2b-128 of the previous line's chk (16 zero bytes for the
  * first line) followed by the record, so each line is checked and no line
  * can be dropped, reordered or changed.  Records (paths relative to the
  * target root, '%', space, TAB, CR, LF percent-encoded):
- *   winstate-journal 2 <id>           first line; id = the folder's name
+ *   winstate-journal 3 <id>           first line; id = the folder's name
  *   T <path>                          a winstate folder made before the log
  *   D <path>                          folder about to be created
- *   F <ino> <size> <path>             file about to be created, as the object
- *                                     (inode, size) it will be; 0 0 = unknown
+ *   F <ino> <size> <mtime-s> <mtime-ns> <path>
+ *                                     file about to be created, as the object
+ *                                     (inode, size, mtime) it will be;
+ *                                     0 0 0 0 = unknown
  *   S <n> <mode> <mtime-s> <mtime-ns> <size> <blake2b-256> <path>
  *                                     file saved as saved/<n> (that size and
  *                                     hash), about to be replaced; mode has
@@ -61,7 +63,8 @@
 #include "util/ws_utf.h"
 
 #define AJ_LOG "journal.log"
-#define AJ_HEAD "winstate-journal 2 "
+#define AJ_HEAD "winstate-journal 3 "
+#define AJ_HEAD2 "winstate-journal 2 "   /* read: F lines without mtime */
 #define AJ_CHK 16
 #define AJ_MAX_LOG ((size_t)1 << 30)
 /* in an S line's mode: saved/<n> is the replaced file itself (a link) */
@@ -290,6 +293,18 @@ static void line_chk(const unsigned char prev[AJ_CHK], const char *rec, size_t l
 }
 
 /* Append "rec TAB chk LF" to out, advancing the chain. */
+/* "F ino size mtime-s mtime-ns " of the object st (NULL: unknown). */
+static void f_head(struct ws_buf *r, const struct stat *st)
+{
+	if (!st) {
+		ws_buf_adds(r, "F 0 0 0 0 ");
+		return;
+	}
+	ws_buf_addf(r, "F %llu %llu %lld %ld ", (unsigned long long)st->st_ino,
+		    (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		    (long)st->st_mtim.tv_nsec);
+}
+
 static void add_line(struct aj *j, const char *rec, size_t len, struct ws_buf *out)
 {
 	char hex[2 * AJ_CHK + 1];
@@ -1009,8 +1024,7 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 					"cannot place file");
 		goto out;
 	}
-	ws_buf_addf(&rec, "F %llu %llu ", (unsigned long long)st.st_ino,
-		    (unsigned long long)st.st_size);
+	f_head(&rec, &st);
 	pct_encode(act.buf, &rec);
 	queue_line(j, rec.buf, rec.len);
 	mark_done(j, 'F', rel);
@@ -1609,13 +1623,16 @@ out:
 	return rc;
 }
 
-static int log_create(struct aj *j, unsigned long long ino, unsigned long long size,
-		      const char *rel, struct ws_error *err)
+static int log_create(struct aj *j, const struct stat *st, const char *rel,
+		      struct ws_error *err)
 {
-	char head[64];
+	struct ws_buf head = WS_BUF_INIT;
+	int rc;
 
-	snprintf(head, sizeof(head), "F %llu %llu ", ino, size);
-	return log_rec(j, head, rel, err);
+	f_head(&head, st);
+	rc = log_rec(j, head.buf, rel, err);
+	ws_buf_release(&head);
+	return rc;
 }
 
 int aj_will_create(struct aj *j, const char *host, struct ws_error *err)
@@ -1625,7 +1642,7 @@ int aj_will_create(struct aj *j, const char *host, struct ws_error *err)
 
 	if ((rc = rel_of(j, host, &rel, err)) ||
 	    (rc = refuse_journal_area(j, rel, host, err)) || (rc = aj_commit(j, err)) ||
-	    (rc = log_create(j, 0, 0, rel, err)))
+	    (rc = log_create(j, NULL, rel, err)))
 		return rc;
 	mark_done(j, 'F', rel);
 	return WS_OK;
@@ -1847,8 +1864,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 			 * which must then be what the line says (content flushed) */
 			struct ws_buf r = WS_BUF_INIT;
 
-			ws_buf_addf(&r, "F %llu %llu ", (unsigned long long)st.st_ino,
-				    (unsigned long long)st.st_size);
+			f_head(&r, &st);
 			pct_encode(act.buf, &r);
 			queue_line(j, r.buf, r.len);
 			ws_buf_release(&r);
@@ -1910,8 +1926,7 @@ int aj_link(struct aj *j, const char *src, const char *dest, int *linked,
 	if (fstatat(dpfd, dleaf.buf, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    fstatat(spfd, sleaf.buf, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
 		goto out; /* not linkable: the caller copies */
-	if ((rc = log_create(j, (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
-			     act.buf, err)))
+	if ((rc = log_create(j, &st, act.buf, err)))
 		goto out;
 	mark_done(j, 'F', drel);
 	if (linkat(spfd, sleaf.buf, dpfd, dleaf.buf, 0) == 0) {
@@ -1955,6 +1970,7 @@ struct jent {
 	long long sec;
 	long nsec;
 	unsigned long long ino, size;
+	int has_mtime;           /* F of format 3: sec, nsec are its mtime */
 	unsigned char sum[32];
 	char *path;              /* relative to the root */
 };
@@ -1963,6 +1979,7 @@ struct jlog {
 	struct jent *v;
 	size_t n, a;
 	int ended;               /* END seen: the apply finished writing */
+	int fmt;                 /* 2 or 3 (F lines with mtime) */
 };
 
 static void jlog_release(struct jlog *l)
@@ -2067,6 +2084,14 @@ static int parse_rec(char *s, struct jlog *jl)
 		if (!(f[0] = field(&p)) || !(f[1] = field(&p)) || num(f[0], 10, &e.ino) ||
 		    num(f[1], 10, &e.size))
 			return -1;
+		if (jl->fmt >= 3) {
+			if (!(f[2] = field(&p)) || !(f[3] = field(&p)) || num(f[2], 10, &v[2]) ||
+			    num(f[3], 10, &v[3]) || v[3] > 999999999)
+				return -1;
+			e.sec = (long long)v[2];
+			e.nsec = (long)v[3];
+			e.has_mtime = 1;
+		}
 	} else if (e.kind == 'S') {
 		for (int i = 0; i < 6; i++)
 			if (!(f[i] = field(&p)))
@@ -2097,7 +2122,7 @@ static int parse_rec(char *s, struct jlog *jl)
 static int read_journal(int dfd, const char *id, const char *where, struct jlog *jl,
 			int *valid, struct ws_error *err)
 {
-	struct ws_buf text = WS_BUF_INIT, head = WS_BUF_INIT;
+	struct ws_buf text = WS_BUF_INIT, head = WS_BUF_INIT, head2 = WS_BUF_INIT;
 	unsigned char prev[AJ_CHK] = { 0 }, chk[AJ_CHK], calc[AJ_CHK];
 	struct stat st;
 	char *s, *end;
@@ -2136,6 +2161,7 @@ static int read_journal(int dfd, const char *id, const char *where, struct jlog 
 		goto out;
 	}
 	ws_buf_addf(&head, AJ_HEAD "%s", id);
+	ws_buf_addf(&head2, AJ_HEAD2 "%s", id);
 	s = text.buf;
 	end = text.buf + text.len;
 	while (s < end) {
@@ -2154,7 +2180,11 @@ static int read_journal(int dfd, const char *id, const char *where, struct jlog 
 			goto bad;
 		memcpy(prev, chk, AJ_CHK);
 		if (lineno == 1) {
-			if (strcmp(s, head.buf))
+			if (!strcmp(s, head.buf))
+				jl->fmt = 3;
+			else if (!strcmp(s, head2.buf))
+				jl->fmt = 2;
+			else
 				goto bad;
 			*valid = 1;
 		} else if (jl->ended || parse_rec(s, jl)) {
@@ -2174,6 +2204,7 @@ out:
 		jlog_release(jl);
 	ws_buf_release(&text);
 	ws_buf_release(&head);
+	ws_buf_release(&head2);
 	return rc;
 }
 
@@ -2607,9 +2638,12 @@ static int undo_create(struct ws_root *root, const struct jent *e, struct ws_log
 	}
 	if (fstatat(pfd, leaf.buf, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		goto out;
+	/* an edit that kept the size still changed the mtime (format 3) */
 	if (!S_ISREG(st.st_mode) ||
 	    (e->ino && ((unsigned long long)st.st_ino != e->ino ||
-			(unsigned long long)st.st_size != e->size))) {
+			(unsigned long long)st.st_size != e->size ||
+			(e->has_mtime && ((long long)st.st_mtim.tv_sec != e->sec ||
+					  (long)st.st_mtim.tv_nsec != e->nsec))))) {
 		ws_logf(log, WS_LOG_WARN, e->path,
 			"not the file apply created (changed or replaced since): left in place");
 		r->left_files++;

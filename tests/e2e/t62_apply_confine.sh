@@ -57,7 +57,7 @@ expect_exit 42 "$WINSTATE" undo --target "$t/tgt"
 cp "$t/log.good" "$log"
 
 # 4. a file apply created, replaced since: left in place, exit 3
-f=$(grep -m1 -oP '^F \d+ \d+ \KUsers/alice/Documents/[^\t]*' "$log" | sed 's/%20/ /g')
+f=$(grep -m1 -oP '^F \d+ \d+ \d+ \d+ \KUsers/alice/Documents/[^\t]*' "$log" | sed 's/%20/ /g')
 [ -n "$f" ] || fail "test premise: no file created under Documents"
 echo "mine" > "$t/tgt/$f.new" && mv "$t/tgt/$f.new" "$t/tgt/$f"
 expect_exit 3 "$WINSTATE" undo --target "$t/tgt"

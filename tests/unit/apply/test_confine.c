@@ -9,7 +9,10 @@
 #include "apply_tu.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <sys/xattr.h>
 
 #include "volume/volume.h"
@@ -501,8 +504,8 @@ static char *first_created(const char *journal)
 
 	assert_non_null(s);
 	s += 3;
-	s = strchr(s, ' ') + 1;
-	s = strchr(s, ' ') + 1;
+	for (int i = 0; i < 4; i++)   /* ino size mtime-s mtime-ns */
+		s = strchr(s, ' ') + 1;
 	out = ws_xstrndup(s, strcspn(s, "\t"));
 	/* percent-decode (%20 ...) */
 	for (char *r = out, *w = out;; r++, w++) {
@@ -573,6 +576,51 @@ static void changed_file_left_in_place(void **state)
 	free(rel);
 	free(before);
 	free(after);
+	atu_release(&t);
+}
+
+/* A file apply created and the user edited in place since, keeping its size
+ * and inode (a settings file toggled, a database page): its mtime changed,
+ * so undo leaves it (format 3 journals record the mtime). */
+static void same_size_edit_left_in_place(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	struct stat st1, st2;
+	char *rel, *p, *got, *want;
+	size_t len;
+	int fd;
+
+	(void)state;
+	atu_setup(&t, 1, "alice");
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	rel = first_created(r.journal);
+	apply_report_release(&r);
+	p = ws_xasprintf("%s/%s", t.tgt, rel);
+	want = tu_read_file(p, &len);
+	assert_true(len > 0);
+	want[0] = want[0] == 'x' ? 'y' : 'x';
+	assert_int_equal(stat(p, &st1), 0);
+	fd = open(p, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, want, 1, 0), 1);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(stat(p, &st2), 0);
+	assert_int_equal(st1.st_ino, st2.st_ino);
+	assert_int_equal(st1.st_size, st2.st_size);
+	assert_int_equal(undo(t.tgt, NULL, &u, &e), WS_PARTIAL);
+	assert_int_equal(u.left_files, 1);
+	got = tu_read_file(p, NULL);
+	assert_memory_equal(got, want, len);
+	free(got);
+	free(want);
+	free(p);
+	free(rel);
 	atu_release(&t);
 }
 
@@ -713,8 +761,11 @@ static void newobj_hook_sees_every_creation(void **state)
 
 		if (line[0] == 'D')
 			path = line + 2;
-		else if (line[0] == 'F')
-			path = strchr(strchr(line + 2, ' ') + 1, ' ') + 1;
+		else if (line[0] == 'F') {
+			path = line + 2;
+			for (int i = 0; i < 4; i++)   /* ino size mtime-s mtime-ns */
+				path = strchr(path, ' ') + 1;
+		}
 		if (path) {
 			pct_dec(path);
 			want = ws_xasprintf("%c %s\n", line[0] == 'D' ? 'd' : 'f', path);
@@ -776,6 +827,7 @@ int main(void)
 		cmocka_unit_test(hive_swapped_before_read_openat2),
 		cmocka_unit_test(hive_swapped_before_read_fallback),
 		cmocka_unit_test(changed_file_left_in_place),
+		cmocka_unit_test(same_size_edit_left_in_place),
 		cmocka_unit_test(journal_damage),
 		cmocka_unit_test(newobj_hook_sees_every_creation),
 	};
