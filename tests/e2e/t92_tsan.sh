@@ -2,8 +2,9 @@
 # t92_tsan.sh - the threaded paths under ThreadSanitizer: a build with
 # WS_TSAN in $WS_BUILD_DIR/tsan (winstate, wsfixture and the unit tests of
 # the thread pool, the fleet scan, reading ahead, the walk reading folders
-# ahead, and the store writer's pipeline with 1, 2 and 4 threads and with
-# failing pack writes), then every command that runs on several threads,
+# ahead, the store writer's pipeline with 1, 2 and 4 threads and with
+# failing pack writes, and the apply journal's batches: files opened ahead,
+# a flush in flight, links made on a thread, kills at every journal point), then every command that runs on several threads,
 # each with more threads than the machine has cores: a
 # scan's worker pipeline (read, chunk, hash, compress, pack) and its walk
 # reading folders ahead, the rescan of the unchanged device, verify
@@ -21,7 +22,7 @@ printf 'int main(void) { return 0; }\n' > "$tmp/probe.c"
 cc -fsanitize=thread -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1 && "$tmp/probe" ||
   skip "the compiler cannot build or run ThreadSanitizer programs here"
 
-units=(unit_util_test_wave unit_scan_test_fleet unit_store_test_ahead unit_volume_test_walkahead unit_store_test_pipeline unit_store_test_nospace)
+units=(unit_util_test_wave unit_scan_test_fleet unit_store_test_ahead unit_volume_test_walkahead unit_store_test_pipeline unit_store_test_nospace unit_apply_test_journal)
 cmake -S "$src" -B "$out" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" -DWS_TSAN=ON \
   > "$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log" >&2; fail "configure failed"; }
 cmake --build "$out" -j2 --target winstate wsfixture "${units[@]}" > "$tmp/build.log" 2>&1 ||
