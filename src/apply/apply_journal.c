@@ -576,6 +576,22 @@ static void pq_free(struct aj_pend *pq, size_t n)
 	}
 }
 
+/* The batch in *from goes to *to, whose empty array goes back to *from:
+ * both arrays are reused. */
+static void pq_move(struct aj_pend **to, size_t *nto, size_t *ato, struct aj_pend **from,
+		    size_t *nfrom, size_t *afrom)
+{
+	struct aj_pend *t = *to;
+	size_t ta = *ato;
+
+	*to = *from;
+	*ato = *afrom;
+	*nto = *nfrom;
+	*from = t;
+	*afrom = ta;
+	*nfrom = 0;
+}
+
 static void pset_clear(struct aj *j)
 {
 	if (j->pused)
@@ -828,8 +844,6 @@ static int flight_land(struct aj *j, struct ws_error *err)
 {
 	struct aj_flight *f = &j->fl;
 	struct aj_link *l = &j->lk;
-	struct aj_pend *t;
-	size_t ta;
 	int e, rc = WS_OK;
 
 	if ((rc = link_join(j, err)) || !f->active)
@@ -857,15 +871,8 @@ static int flight_land(struct aj *j, struct ws_error *err)
 		rc = link_prepare(j, f->pq, f->npq, f->npend, err);
 	}
 	if (!rc) {
-		/* its files go to the linking thread (arrays swapped, both reused) */
-		t = l->pq;
-		ta = l->apq;
-		l->pq = f->pq;
-		l->apq = f->apq;
-		l->npq = f->npq;
-		f->pq = t;
-		f->apq = ta;
-		f->npq = 0;
+		/* its files go to the linking thread */
+		pq_move(&l->pq, &l->npq, &l->apq, &f->pq, &f->npq, &f->apq);
 		l->j = j;
 		l->done = 0;
 		l->rc = WS_OK;
@@ -891,8 +898,6 @@ static int flight_land(struct aj *j, struct ws_error *err)
 static int batch_launch(struct aj *j, struct ws_error *err)
 {
 	struct aj_flight *f = &j->fl;
-	struct aj_pend *t;
-	size_t ta;
 	int rc;
 
 	if (j->broken)
@@ -910,15 +915,8 @@ static int batch_launch(struct aj *j, struct ws_error *err)
 		}
 		return rc;
 	}
-	/* the open batch becomes the flight (arrays swapped, both reused) */
-	t = f->pq;
-	ta = f->apq;
-	f->pq = j->pq;
-	f->apq = j->apq;
-	f->npq = j->npq;
-	j->pq = t;
-	j->apq = ta;
-	j->npq = 0;
+	/* the open batch becomes the flight */
+	pq_move(&f->pq, &f->npq, &f->apq, &j->pq, &j->npq, &j->apq);
 	f->npend = ws_root_pending_count(j->root);
 	f->fd = j->fd;
 	f->err = 0;
