@@ -125,6 +125,23 @@ static __attribute__((unused)) int atu_apply(struct atu *t, struct apply_opts *o
 	return rc;
 }
 
+/* A default apply onto the plain (non-NTFS) target that must succeed; the
+ * path of its journal.log (to free). */
+static __attribute__((unused)) char *atu_apply_journal(struct atu *t)
+{
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *lp;
+
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	tu_assert_ok(atu_apply(t, &o, &r, &e), &e);
+	lp = ws_xasprintf("%s/journal.log", r.journal);
+	apply_report_release(&r);
+	return lp;
+}
+
 /* ---- tree hash: every path, type, size and content hash, nothing excluded */
 
 static struct ws_buf *atu_tree_out;

@@ -627,8 +627,6 @@ static void same_size_edit_left_in_place(void **state)
 static void journal_damage(void **state)
 {
 	struct atu t;
-	struct apply_opts o;
-	struct apply_report r;
 	struct apply_undo_report u;
 	struct ws_error e;
 	char *before, *mid, *now, *lp, *text;
@@ -637,11 +635,7 @@ static void journal_damage(void **state)
 
 	atu_setup(&t, 1, "alice");
 	before = atu_tree(t.tgt);
-	apply_opts_init(&o);
-	o.allow_plain_target = 1;
-	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
-	lp = ws_xasprintf("%s/journal.log", r.journal);
-	apply_report_release(&r);
+	lp = atu_apply_journal(&t);
 	text = tu_read_file(lp, &len);
 	{
 		/* one byte of a middle record changed */

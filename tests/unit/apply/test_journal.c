@@ -768,9 +768,6 @@ static void settle_waits_for_every_batch(void **state)
 static void format2_journal_undone(void **state)
 {
 	struct atu t;
-	struct apply_opts o;
-	struct apply_report r;
-	struct ws_error e;
 	struct ws_buf out = WS_BUF_INIT;
 	unsigned char prev[16] = { 0 };
 	char *before, *now, *lp, *text, *line;
@@ -779,11 +776,7 @@ static void format2_journal_undone(void **state)
 	(void)state;
 	atu_setup(&t, 1, "alice");
 	before = atu_tree(t.tgt);
-	apply_opts_init(&o);
-	o.allow_plain_target = 1;
-	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
-	lp = ws_xasprintf("%s/journal.log", r.journal);
-	apply_report_release(&r);
+	lp = atu_apply_journal(&t);
 	text = tu_read_file(lp, NULL);
 	for (line = text; *line; line = strchr(line, '\n') + 1) {
 		size_t len = strcspn(line, "\t");
