@@ -1815,7 +1815,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 	const char *rel, *tname = temp_name(j, tmp);
 	struct stat st, ost;
 	unsigned long kept = 0;
-	int pfd = -1, tfd = -1, ofd = -1, rc, own = replace & AJ_OWN_TEMP;
+	int pfd = -1, tfd = -1, ofd = -1, rc, own = replace & AJ_OWN_TEMP, existed = 0;
 	/* an unnamed temporary (aj_temp_open) is only ever a new file */
 	int unnamed = !tmp[0] && given && *given >= 0 && !(replace & ~AJ_OWN_TEMP);
 
@@ -1881,6 +1881,12 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 			/* a new file on ntfs-3g always has attributes (archive):
 			 * a hive keeps its hidden+system ones regardless */
 			ws_copy_xattrs(ofd, tfd, attr, replace != AJ_REPLACE_ALL);
+			/* closed before it is renamed over: FUSE (ntfs-3g) hides a
+			 * file renamed over while open as .fuse_hidden* until the
+			 * last close */
+			close(ofd);
+			ofd = -1;
+			existed = 1;
 		}
 		else if ((rc = ws_root_newobj(j->root, tfd, 0, act.buf, err)))
 			goto out;
@@ -1888,7 +1894,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 			rc = ws_error_set_errno(err, WS_E_IO, errno, dest, "cannot rename into place");
 			goto out;
 		}
-		if (ofd < 0)
+		if (!existed)
 			ws_root_note(j->root, act.buf, 1);
 		if ((rc = seal_kept(j, kept, err)))
 			goto out;
