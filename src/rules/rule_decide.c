@@ -98,7 +98,10 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 		if (cp->type != type ||
 		    (ll && (ll > unl || un[ll - 1] != cp->ulit[ll - 1] || memcmp(un, cp->ulit, ll))))
 			continue;
-		if (rule_pattern_match_node_upper(p, un, unl) == 1) {
+		/* a tree's node is its prefix, matched just above, at a
+		 * folder's boundary: no call (most candidates of a folder) */
+		if (cp->tree ? (un[ll] == '\0' || un[ll] == '\\') :
+			       rule_pattern_match_node_upper(p, un, unl) == 1) {
 			if (*n + 1 > *alloc && quick) {
 				size_t a = *alloc;
 
@@ -109,7 +112,7 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 				WS_ALLOC_GROW(*idx, *n + 1, *alloc);
 			}
 			if (quick)
-				rule_pattern_leaf_quick(p, &(*quick)[*n]);
+				(*quick)[*n] = cp->quick;
 			(*idx)[(*n)++] = (uint32_t)i;
 		}
 	}

@@ -584,6 +584,12 @@ int rule_pattern_has_leaf(const struct rule_pattern *p)
 	return p->has_leaf;
 }
 
+int rule_pattern_node_is_tree(const struct rule_pattern *p)
+{
+	return p->node_fast == FAST_TREE && p->node_lit_tlen == p->lit_ulen &&
+	       !memcmp(p->node_lit_text, p->lit_upper, p->lit_ulen);
+}
+
 int rule_pattern_may_match_below(const struct rule_pattern *p, const char *node)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;

@@ -91,6 +91,8 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 	cp->p = p;
 	cp->type = rule_pattern_type(p);
 	cp->ulit = rule_pattern_lit_upper(p, &cp->ulit_len);
+	rule_pattern_leaf_quick(p, &cp->quick);
+	cp->tree = rule_pattern_node_is_tree(p);
 	cp->kind = oc->kind;
 	cp->comp = oc->comp;
 	cp->file = at->file->path;

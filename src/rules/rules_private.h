@@ -274,6 +274,10 @@ const char *rule_pattern_lit_upper(const struct rule_pattern *p, size_t *len);
  * upper-cased node at or below R? */
 int rule_pattern_covers_tree_upper(const struct rule_pattern *p, const char *unode);
 int rule_pattern_has_leaf(const struct rule_pattern *p);
+/* Is p's node "L\\*" with L its whole literal prefix (rule_pattern_lit_upper)?
+ * Then an upper-cased node starting with L matches exactly when L is
+ * followed by its end or a backslash. */
+int rule_pattern_node_is_tree(const struct rule_pattern *p);
 /* Simple '*'-only wildcard match, case-insensitive (for version patterns). */
 int rule_wild_match(const char *pat, const char *s);
 
@@ -288,6 +292,10 @@ struct rule_cpat {
 	int type;
 	const char *ulit;
 	size_t ulit_len;
+	/* and, made once rather than per folder: its leaf's prefilter, and
+	 * whether its node is "ulit\\*" (rule_pattern_node_is_tree) */
+	struct rule_leaf_quick quick;
+	int tree;
 	int kind;
 	size_t comp;
 	const char *file;
