@@ -241,7 +241,11 @@ struct store_file {
  * that the store does not list every catalog again); empty: the device's
  * newest scan, found here.  The scanner
  * loads every pack index present so content already in the store (any
- * device, any scan) is not stored again.  A marker scans/<id>.open tells
+ * device, any scan) is not stored again.  With more than one thread the
+ * previous scan is still being read, on a thread of its own, when this
+ * returns: the writer waits for it when a file is added, a body frame is
+ * written or the scan ends, and `st` is not used by the caller meanwhile
+ * (as while any writer is open).  A marker scans/<id>.open tells
  * store_prune that a writer is alive.  *out: store_scan_commit/_abort.
  */
 int store_scan_begin(struct store *st, const struct store_scan_info *info,

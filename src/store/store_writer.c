@@ -157,6 +157,8 @@ struct store_writer {
 	struct prev_frame *pframes;   /* in frame order */
 	size_t n_pframes, a_pframes, pf_next;
 	int prev_cat_fd;              /* the previous catalog, or -1 */
+	struct prev_loader *pl;       /* reading it still, on a thread of its
+					 own: prev_wait before any use */
 	unsigned char prev_head[8];   /* its file header */
 	char prev_cat_id[STORE_SCAN_ID_MAX];
 	struct store_scan_info info;
@@ -281,6 +283,7 @@ static const char *keep_str(struct store_writer *w, const char *s)
 }
 
 static int close_pack(struct store_writer *w, struct ws_error *err);
+static void prev_wait(struct store_writer *w);
 static void pipe_start(struct store_writer *w, unsigned n);
 static long pack_no(struct store_writer *w, struct store_pack *p);
 static void pipe_free(struct store_writer *w);
@@ -362,6 +365,7 @@ static int reuse_frame(struct store_writer *w, const void *pl, size_t len,
 	unsigned char h[16];
 	int ok = 0;
 
+	prev_wait(w);
 	while (w->pf_next < w->n_pframes && w->pframes[w->pf_next].no < w->frame_no)
 		w->pf_next++;
 	if (w->prev_cat_fd < 0 || w->pf_next >= w->n_pframes)
@@ -422,8 +426,54 @@ static void touch_marker(struct store_writer *w)
 	utimensat(AT_FDCWD, w->marker.buf, NULL, 0);
 }
 
+/* load_prev, then prev_check once the caller has loaded the dedup table. */
+struct prev_loader {
+	struct store_writer *w;
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int dedup_done;
+};
+
+static void load_prev(struct store_writer *w);
+static void prev_check(struct store_writer *w);
+
+static void *load_prev_thread(void *arg)
+{
+	struct prev_loader *l = arg;
+
+	load_prev(l->w);
+	pthread_mutex_lock(&l->mu);
+	while (!l->dedup_done)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+	prev_check(l->w);
+	return NULL;
+}
+
+/*
+ * Wait until the previous scan is read (its files, frames and their
+ * chunks checked against the dedup table): the caller's thread, before
+ * anything that looks at them or at the dedup table.  Until then the
+ * caller only prepares (a selection compiled, folders listed, users and
+ * rules recorded) while the loader thread reads.
+ */
+static void prev_wait(struct store_writer *w)
+{
+	struct prev_loader *l = w->pl;
+
+	if (!l)
+		return;
+	pthread_join(l->t, NULL);
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+	w->pl = NULL;
+}
+
 static void writer_free(struct store_writer *w)
 {
+	prev_wait(w);
 	for (size_t i = 0; i < w->n_strs; i++)
 		free(w->strs[i]);
 	free(w->strs);
@@ -633,27 +683,6 @@ static void prev_check(struct store_writer *w)
 	}
 }
 
-/* load_prev, then prev_check once the caller has loaded the dedup table. */
-struct prev_loader {
-	struct store_writer *w;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int dedup_done;
-};
-
-static void *load_prev_thread(void *arg)
-{
-	struct prev_loader *l = arg;
-
-	load_prev(l->w);
-	pthread_mutex_lock(&l->mu);
-	while (!l->dedup_done)
-		pthread_cond_wait(&l->cv, &l->mu);
-	pthread_mutex_unlock(&l->mu);
-	prev_check(l->w);
-	return NULL;
-}
-
 /*
  * The previous scan's record of this file when it is unchanged (size and
  * both times equal) and every chunk of it was in a complete pack when the
@@ -763,27 +792,32 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	w->last_touch = time(NULL);
 	{
 		/* the previous scan's files are read on another thread while
-		 * this one loads the packs' indexes: neither touches what the
-		 * other fills, and a rescan waits for the longer only */
-		struct prev_loader l = { w, PTHREAD_MUTEX_INITIALIZER,
-					 PTHREAD_COND_INITIALIZER, 0 };
-		pthread_t t;
-		int other = st->threads > 1 &&
-			    pthread_create(&t, NULL, load_prev_thread, &l) == 0;
+		 * this one loads the packs' indexes, and go on being read
+		 * while the caller prepares its walk (prev_wait): neither
+		 * touches what the other fills */
+		struct prev_loader *l = ws_xcalloc(1, sizeof(*l));
 
+		l->w = w;
+		pthread_mutex_init(&l->mu, NULL);
+		pthread_cond_init(&l->cv, NULL);
+		if (st->threads > 1 && pthread_create(&l->t, NULL, load_prev_thread, l) == 0) {
+			w->pl = l;
+		} else {
+			pthread_mutex_destroy(&l->mu);
+			pthread_cond_destroy(&l->cv);
+			free(l);
+			l = NULL;
+		}
 		rc = load_dedup(w, err);
-		if (other) {
-			pthread_mutex_lock(&l.mu);
-			l.dedup_done = 1;
-			pthread_cond_signal(&l.cv);
-			pthread_mutex_unlock(&l.mu);
-			pthread_join(t, NULL);
+		if (l) {
+			pthread_mutex_lock(&l->mu);
+			l->dedup_done = 1;
+			pthread_cond_signal(&l->cv);
+			pthread_mutex_unlock(&l->mu);
 		} else {
 			load_prev(w);
 			prev_check(w);
 		}
-		pthread_mutex_destroy(&l.mu);
-		pthread_cond_destroy(&l.cv);
 	}
 	if (rc)
 		goto fail;
@@ -1656,6 +1690,7 @@ static int add_file_from(struct store_writer *w, const struct store_file *meta,
 	int rc = check_file_meta(meta, rd != NULL, err);
 	const struct prev_file *pf;
 
+	prev_wait(w);
 	if (rc)
 		return rc;
 	if (rd && !caller_failed(w) && (pf = prev_unchanged(w, meta)))
@@ -1734,6 +1769,7 @@ int store_scan_add_file_unchanged(struct store_writer *w,
 	const struct prev_file *pf;
 	int rc = check_file_meta(meta, 1, err);
 
+	prev_wait(w);
 	*taken = 0;
 	if (rc)
 		return rc;
@@ -1754,6 +1790,7 @@ int store_scan_add_file_mem(struct store_writer *w,
 	int rc = check_file_meta(meta, len > 0, err);
 	int compress = len && store_magic_compressed(data, len) ? 0 : -1;
 
+	prev_wait(w);
 	if (rc)
 		return rc;
 	if (w->pipe && (rc = pipe_file_begin(w, meta, NULL, &fno, err)))
@@ -1771,6 +1808,7 @@ int store_scan_add_file_mem(struct store_writer *w,
 
 void store_writer_stats(struct store_writer *w, struct store_write_stats *out)
 {
+	prev_wait(w);
 	/* counted when retired: the chunks in flight first */
 	if (w->pipe)
 		pipe_drain(w, NULL);
@@ -1807,6 +1845,7 @@ int store_scan_commit(struct store_writer *w, char *scan_id_out,
 	uint64_t toff;
 	int rc, e = 0;
 
+	prev_wait(w);
 	rc = pipe_drain(w, err);
 	if (!rc && w->failed)
 		rc = WS_OK; /* reported below */
@@ -1925,6 +1964,7 @@ void store_scan_stop(struct store_writer *w, struct store_write_stats *out)
 
 	if (!w)
 		return;
+	prev_wait(w);
 	ws_error_clear(&e);
 	pipe_drain(w, &e);
 	if (!w->failed)
@@ -1938,6 +1978,7 @@ void store_scan_abort(struct store_writer *w)
 {
 	if (!w)
 		return;
+	prev_wait(w);
 	pipe_free(w);
 	if (w->pw)
 		store_packw_discard(w->pw);
