@@ -245,6 +245,54 @@ static void leaf_prefilter_never_rules_out_a_match(void **state)
 	assert_true(ruled_out * 2 > non_matches);
 }
 
+/* A tree's node ("L\\*", L its literal prefix) is matched by the selection
+ * as "starts with L, then its end or a backslash": the same answer as the
+ * pattern's own node test, for every node. */
+static void tree_node_is_its_prefix(void **state)
+{
+	static const char *pats[] = {
+		"C:\\Data\\* [*]", "C:\\Data\\* [*.txt]", "C:\\* [*.mp3]",
+		"C:\\Users\\Bob\\AppData\\* [x.ini]", "HKLM\\Software\\Acme\\* [*]",
+		/* not trees: a wildcard inside, a literal node, an escape */
+		"C:\\Data\\*\\Cache\\* [*]", "C:\\Data [*]", "C:\\Da*ta\\* [*]",
+		"C:\\Data^*\\* [*]",
+	};
+	static const char *nodes[] = {
+		"C:", "C:\\DATA", "C:\\DATA\\SUB", "C:\\DATAX", "C:\\DAT", "C:\\DATA\\",
+		"C:\\USERS\\BOB\\APPDATA", "C:\\USERS\\BOB\\APPDATA2\\X",
+		"C:\\USERS\\BOB\\APPDATA\\LOCAL", "HKLM\\SOFTWARE\\ACME",
+		"HKLM\\SOFTWARE\\ACMEX", "C:\\DATA\\A\\CACHE", "C:\\DATA*\\A", "",
+	};
+	int trees = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
+		int type = pats[i][0] == 'H' ? RULE_REGISTRY : RULE_FILE;
+		struct rule_pattern *p = pc(pats[i], type);
+		size_t ll;
+		const char *lit = rule_pattern_lit_upper(p, &ll);
+
+		if (!rule_pattern_node_is_tree(p)) {
+			rule_pattern_free(p);
+			continue;
+		}
+		trees++;
+		for (size_t k = 0; k < sizeof(nodes) / sizeof(nodes[0]); k++) {
+			const char *un = nodes[k];
+			size_t unl = strlen(un);
+			int quick = unl >= ll && !memcmp(un, lit, ll) &&
+				    (un[ll] == '\0' || un[ll] == '\\');
+
+			if (quick != (rule_pattern_match_node_upper(p, un, unl) == 1))
+				fail_msg("'%s' on node '%s': prefix test %d, node test %d",
+					 pats[i], un, quick,
+					 rule_pattern_match_node_upper(p, un, unl));
+		}
+		rule_pattern_free(p);
+	}
+	assert_int_equal(trees, 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +304,7 @@ int main(void)
 		cmocka_unit_test(too_long_pattern_refused),
 		cmocka_unit_test(partial_match_for_pruning),
 		cmocka_unit_test(specificity_order),
+		cmocka_unit_test(tree_node_is_its_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
