@@ -525,7 +525,11 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 	if ((rc = abundles_translated(&a, err)) || (rc = abundles_staged_layout(&a, err)) ||
 	    (rc = abundles_finish(&a, err)))
 		goto out;
-	/* Hives last, each atomically: values were all set in memory first. */
+	/* Hives last, each atomically: values were all set in memory first.
+	 * No read handle stays on a hive being replaced (ntfs-3g would keep
+	 * the old file as .fuse_hidden* until it is closed). */
+	arules_release_hives(a.rules);
+	vol_release_hives(a.vol);
 	for (size_t i = 0; !rc && i < a.nusers; i++) {
 		rc = aregs_commit(&a, a.users[i].ntuser, err);
 		if (!rc)

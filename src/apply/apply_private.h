@@ -492,6 +492,10 @@ struct arules;
 int arules_new(struct vol *vol, struct store_catalog *cat, const struct apply_opts *o,
 	       struct arules **out, struct ws_error *err);
 void arules_free(struct arules *r);
+/* Close every hive the rules' conditions opened on the target (before
+ * apply replaces hives: rule_vprobe_release_hives); conditions evaluated
+ * afterwards find no hive. */
+void arules_release_hives(struct arules *r);
 /* Compile the selection of source user `user` (STORE_SYSTEM: the system
  * context) with the target's variables: profile `p`, or for a staged user
  * (p NULL) the profile Windows will make at win_path. */

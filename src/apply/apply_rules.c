@@ -291,6 +291,12 @@ int arules_user(struct arules *r, uint32_t user, const struct vol_profile *p,
 	return rc;
 }
 
+void arules_release_hives(struct arules *r)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		rule_vprobe_release_hives(r->v[i].vp);
+}
+
 void arules_free(struct arules *r)
 {
 	if (!r)

@@ -25,6 +25,7 @@ struct rule_vprobe {
 	struct reg_hive *lent[REG_HIVE_SECURITY + 1];
 	struct reg_hive *owned[REG_HIVE_SECURITY + 1];
 	int failed[REG_HIVE_SECURITY + 1];
+	int released;  /* rule_vprobe_release_hives: open no hive again */
 	struct rule_vprobe_stats stats;
 };
 
@@ -122,7 +123,7 @@ static struct reg_hive *hive_of(struct rule_vprobe *vp, enum reg_hive_kind kind)
 		return vol_software_hive(vp->vol);
 	if (kind == REG_HIVE_SYSTEM)
 		return vol_system_hive(vp->vol);
-	if (vp->owned[kind] || vp->failed[kind])
+	if (vp->owned[kind] || vp->failed[kind] || vp->released)
 		return vp->owned[kind];
 	if (vp->prof && kind == REG_HIVE_NTUSER)
 		path = vp->prof->ntuser_path;
@@ -336,6 +337,17 @@ void rule_vprobe_free(struct rule_vprobe *vp)
 	for (size_t i = 0; i < sizeof(vp->owned) / sizeof(vp->owned[0]); i++)
 		reg_hive_close(vp->owned[i]);
 	free(vp);
+}
+
+void rule_vprobe_release_hives(struct rule_vprobe *vp)
+{
+	if (!vp)
+		return;
+	for (size_t i = 0; i < sizeof(vp->owned) / sizeof(vp->owned[0]); i++) {
+		reg_hive_close(vp->owned[i]);
+		vp->owned[i] = NULL;
+	}
+	vp->released = 1;
 }
 
 const struct rule_probe *rule_vprobe_probe(const struct rule_vprobe *vp)

@@ -291,6 +291,12 @@ const struct rule_probe *rule_vprobe_probe(const struct rule_vprobe *vp);
  * (enum reg_hive_kind of reg_map.h: NTUSER, USRCLASS, SOFTWARE, SYSTEM), e.g.
  * the scanner's private copy of a dirty hive with its logs replayed. */
 void rule_vprobe_lend_hive(struct rule_vprobe *vp, int kind, struct reg_hive *h);
+/* Close the hives the probe opened and open none again: conditions that
+ * read them find nothing afterwards.  For a caller about to replace those
+ * files (apply): a read handle keeps its file open, and a file renamed
+ * over while open stays on an ntfs-3g volume as .fuse_hidden* until it is
+ * closed. */
+void rule_vprobe_release_hives(struct rule_vprobe *vp);
 /* Calls made so far to each callback (cost evidence, tests). */
 struct rule_vprobe_stats {
 	unsigned long exists, reads, lists, stats, reg;

@@ -35,6 +35,8 @@ int vol_reg_string(struct reg_hive *h, const char *path, const char *name,
 	int rc;
 
 	*found = 0;
+	if (!h)   /* released (vol_release_hives): nothing found */
+		return WS_OK;
 	rc = reg_key_lookup(h, reg_root(h), path, &key, err);
 	if (rc != WS_OK || !key)
 		return rc;
@@ -344,4 +346,11 @@ struct reg_hive *vol_system_hive(struct vol *vol)
 struct reg_hive *vol_software_hive(struct vol *vol)
 {
 	return vol->software;
+}
+
+void vol_release_hives(struct vol *vol)
+{
+	reg_hive_close(vol->system);
+	reg_hive_close(vol->software);
+	vol->system = vol->software = NULL;
 }

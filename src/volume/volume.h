@@ -226,6 +226,12 @@ const struct vol_info *vol_get_info(const struct vol *vol);
 /* The open SYSTEM / SOFTWARE hives (read-only, owned by the handle). */
 struct reg_hive *vol_system_hive(struct vol *vol);
 struct reg_hive *vol_software_hive(struct vol *vol);
+/* Close the SYSTEM and SOFTWARE hives: vol_system_hive/vol_software_hive
+ * return NULL afterwards (what was read from them at open, vol_info and the
+ * profiles, stays).  For apply before it replaces those files: a read
+ * handle keeps its file open, and a file renamed over while open stays on
+ * an ntfs-3g volume as .fuse_hidden* until it is closed. */
+void vol_release_hives(struct vol *vol);
 
 /* ---- source hives -------------------------------------------------------- */
 

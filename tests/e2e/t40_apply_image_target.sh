@@ -138,11 +138,9 @@ for dp, dirs, files in os.walk(root):
     for f in sorted(files):
         p = os.path.join(dp, f)
         if f.startswith(".fuse_hidden"):
-            # a known, intermittent leftover of winstate's own ntfs-3g mount
-            # (a replaced hive renamed over while still open); reported, not
-            # compared, until the release race is fixed (closing note)
-            print("ntfs-3g hidden file left:", os.path.join(rel, f), file=sys.stderr)
-            continue
+            # ntfs-3g keeps a file renamed over while open under this name
+            # until its last close: apply holds nothing it replaces open
+            sys.exit("ntfs-3g hidden file left on the volume: " + os.path.join(rel, f))
         st = os.lstat(p)
         if os.path.islink(p):
             print("L", os.path.join(rel, f), os.readlink(p))

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 
 #include "apply/apply_private.h"
@@ -820,6 +821,165 @@ static void format2_journal_undone(void **state)
 	atu_release(&t);
 }
 
+/* ---- no hive held open while it is replaced -------------------------------
+ * On ntfs-3g (FUSE) a file renamed over while open is kept as .fuse_hidden*
+ * until its last close: a read handle on a hive that apply replaces leaves a
+ * copy of the old hive on the target if that close comes late.  Checked at
+ * the journal line saving each hive, just before its replacement: no mapping
+ * of this process is on the hive (a read-only hivex handle maps its file)
+ * and no descriptor but the journal's own (closed before the rename). */
+
+struct held {
+	char *root;          /* realpath of the target */
+	unsigned checked;    /* hive replacements seen */
+	char bad[512];       /* the first hive found held, "" if none */
+};
+
+/* Path (decoded, below the root) of the last line of the journal if it is
+ * an S line of a hive; "" otherwise. */
+static void last_saved_hive(const char *root, char *out, size_t n)
+{
+	struct ws_buf log = WS_BUF_INIT, path = WS_BUF_INIT;
+	char *jdir = ws_xasprintf("%s/ProgramData/winstate/journal", root);
+	DIR *d = opendir(jdir);
+	struct dirent *de;
+	const char *line, *end, *sp;
+
+	out[0] = 0;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		ws_buf_reset(&path);
+		ws_buf_addf(&path, "%s/%s/journal.log", jdir, de->d_name);
+		ws_buf_reset(&log);
+		if (ws_read_file(path.buf, 64u << 20, &log, NULL) != WS_OK)
+			continue;
+	}
+	if (d)
+		closedir(d);
+	free(jdir);
+	/* the last complete line */
+	end = log.len && log.buf[log.len - 1] == '\n' ? log.buf + log.len - 1 : NULL;
+	if (end) {
+		line = end;
+		while (line > log.buf && line[-1] != '\n')
+			line--;
+		if (line[0] == 'S' && line[1] == ' ') {
+			const char *tab = memchr(line, '\t', (size_t)(end - line));
+
+			for (sp = tab; sp && sp > line && sp[-1] != ' '; sp--)
+				;
+			if (tab && sp && (size_t)(tab - sp) < n) {
+				memcpy(out, sp, (size_t)(tab - sp));
+				out[tab - sp] = 0;
+				if (!strcasestr(out, "NTUSER.DAT") && !strcasestr(out, "UsrClass.dat") &&
+				    !strcasestr(out, "System32/config/"))
+					out[0] = 0;
+			}
+		}
+	}
+	ws_buf_release(&log);
+	ws_buf_release(&path);
+}
+
+static void check_hive_not_held(void *ctx, unsigned long n)
+{
+	struct held *h = ctx;
+	char rel[400], host[1024], link[1024], fdp[64];
+	unsigned fds = 0, maps = 0;
+	DIR *d;
+	struct dirent *de;
+	FILE *f;
+	char line[2048];
+	(void)n;
+
+	last_saved_hive(h->root, rel, sizeof(rel));
+	if (!rel[0])
+		return;
+	h->checked++;
+	snprintf(host, sizeof(host), "%s/%s", h->root, rel);
+	if ((d = opendir("/proc/self/fd"))) {
+		while ((de = readdir(d))) {
+			ssize_t k;
+
+			snprintf(fdp, sizeof(fdp), "/proc/self/fd/%s", de->d_name);
+			k = readlink(fdp, link, sizeof(link) - 1);
+			if (k > 0) {
+				link[k] = 0;
+				fds += strcmp(link, host) == 0;
+			}
+		}
+		closedir(d);
+	}
+	if ((f = fopen("/proc/self/maps", "r"))) {
+		size_t hl = strlen(host);
+
+		while (fgets(line, sizeof(line), f)) {
+			size_t l = strcspn(line, "\n");
+
+			line[l] = 0;
+			maps += l >= hl && strcmp(line + l - hl, host) == 0;
+		}
+		fclose(f);
+	}
+	if ((maps || fds > 1) && !h->bad[0])
+		snprintf(h->bad, sizeof(h->bad), "%s: %u mapping(s), %u descriptor(s)", rel, maps, fds);
+}
+
+static void hives_not_held_while_replaced(void **state)
+{
+	static const char rules[] =
+		"<migration urlid=\"http://example/held\">\n"
+		" <component type=\"Documents\" context=\"UserAndSystem\">\n"
+		"  <displayName>held</displayName>\n"
+		"  <role role=\"Data\"><rules>\n"
+		"   <include><objectSet>\n"
+		"    <pattern type=\"File\">%CSIDL_PERSONAL%\\* [*]</pattern>\n"
+		"    <pattern type=\"Registry\">HKCU\\Control Panel\\Desktop [*]</pattern>\n"
+		"   </objectSet></include>\n"
+		"   <!-- conditions the apply evaluates on the target: they read the\n"
+		"        existing user's NTUSER.DAT and SOFTWARE -->\n"
+		"   <include><objectSet>\n"
+		"    <condition>MigXmlHelper.DoesObjectExist(\"Registry\",\"HKCU\\Control Panel\\Desktop\")</condition>\n"
+		"    <condition>MigXmlHelper.DoesObjectExist(\"Registry\",\"HKLM\\Software\\Microsoft\\Windows NT\\CurrentVersion\")</condition>\n"
+		"    <pattern type=\"Registry\">HKCU\\Control Panel\\International [*]</pattern>\n"
+		"   </objectSet></include>\n"
+		"  </rules></role>\n"
+		" </component>\n"
+		"</migration>\n";
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct held h = { 0 };
+	char *rf;
+	const char *files[1];
+	(void)state;
+
+	atu_setup(&t, 2, "alice");
+	rf = ws_xasprintf("%s/held.xml", t.dir);
+	tu_write_file(rf, rules, strlen(rules));
+	files[0] = rf;
+	h.root = realpath(t.tgt, NULL);
+	assert_non_null(h.root);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.rule_files = files;
+	o.n_rule_files = 1;
+	o.on_journal = check_hive_not_held;
+	o.on_journal_ctx = &h;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.hives_committed >= 2);
+	apply_report_release(&r);
+	if (h.bad[0])
+		fail_msg("a hive was held open while it was replaced: %s", h.bad);
+	/* alice's NTUSER.DAT and SOFTWARE at least: the check ran */
+	assert_true(h.checked >= 2);
+	free(h.root);
+	free(rf);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -838,6 +998,7 @@ int main(void)
 		cmocka_unit_test(damaged_journal_undoes_nothing),
 		cmocka_unit_test(batches_in_flight_undo_exactly),
 		cmocka_unit_test(saved_copy_lost_before_replacing),
+		cmocka_unit_test(hives_not_held_while_replaced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
