@@ -1503,6 +1503,12 @@ static int save_fd(struct aj *j, int in, const struct stat *st, const char *rel,
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
 	}
 	crypto_generichash_final(&h, sum, sizeof(sum));
+	/* its own descriptor and attributes ride along (the copy has the
+	 * journal's): a deleted file has no replacement to carry them */
+	if ((e = ws_copy_xattrs_as(in, ws_ntfs_xattrs, o, ws_ntfs_xattrs_kept, 0))) {
+		close(o);
+		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot save %s", rel);
+	}
 record:
 	hex_of(sum, sizeof(sum), hex);
 	ws_buf_addf(&r, "S %lu %o %lld %ld %llu %s ", n, (unsigned)(st->st_mode & 07777) | linked,
@@ -2504,13 +2510,15 @@ static int restore_one(struct ws_root *root, int savedfd, int workfd, const stru
 		goto out;
 	}
 	fchmod(o, e->mode & 07777);
-	/* security descriptor and attributes: those apply carried over */
+	/* security descriptor and attributes: those apply carried over to the
+	 * replacement; for a deleted file, those kept with the copy */
 	old = openat(pfd, leaf.buf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (old >= 0) {
-		if (fstat(old, &st) == 0 && S_ISREG(st.st_mode))
-			ws_copy_xattrs(old, o, ws_ntfs_xattrs, 0);
+	if (old >= 0 && fstat(old, &st) == 0 && S_ISREG(st.st_mode))
+		ws_copy_xattrs(old, o, ws_ntfs_xattrs, 0);
+	else
+		ws_copy_xattrs_as(in, ws_ntfs_xattrs_kept, o, ws_ntfs_xattrs, 0);
+	if (old >= 0)
 		close(old);
-	}
 	ts[0].tv_sec = (time_t)e->sec;
 	ts[0].tv_nsec = e->nsec;
 	ts[1] = ts[0];

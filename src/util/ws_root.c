@@ -57,6 +57,8 @@ struct ws_root {
 };
 
 const char *const ws_ntfs_xattrs[] = { "system.ntfs_acl", "system.ntfs_attrib_be", NULL };
+const char *const ws_ntfs_xattrs_kept[] = { "user.winstate.ntfs_acl",
+					    "user.winstate.ntfs_attrib_be", NULL };
 
 static int step2(int dirfd, const char *name)
 {
@@ -899,9 +901,15 @@ int ws_remove_tree_at(int at, const char *name)
 
 int ws_copy_xattrs(int from, int to, const char *const *names, int keep_existing)
 {
+	return ws_copy_xattrs_as(from, names, to, names, keep_existing);
+}
+
+int ws_copy_xattrs_as(int from, const char *const *names, int to, const char *const *as,
+		      int keep_existing)
+{
 	char stack[4096];
 
-	for (; *names; names++) {
+	for (; *names; names++, as++) {
 		char *buf = stack;
 		ssize_t n = fgetxattr(from, *names, NULL, 0);
 
@@ -910,12 +918,12 @@ int ws_copy_xattrs(int from, int to, const char *const *names, int keep_existing
 				continue;
 			return errno;
 		}
-		if (keep_existing && fgetxattr(to, *names, NULL, 0) >= 0)
+		if (keep_existing && fgetxattr(to, *as, NULL, 0) >= 0)
 			continue;
 		if ((size_t)n > sizeof(stack))
 			buf = ws_xmalloc((size_t)n);
 		n = fgetxattr(from, *names, buf, (size_t)n);
-		if (n >= 0 && fsetxattr(to, *names, buf, (size_t)n, 0) != 0 &&
+		if (n >= 0 && fsetxattr(to, *as, buf, (size_t)n, 0) != 0 &&
 		    errno != ENOTSUP && errno != EOPNOTSUPP) {
 			int e = errno;
 

@@ -166,6 +166,10 @@ unsigned ws_root_name_hash(const char *s, size_t len);
 
 /* Windows security descriptor and attributes as ntfs-3g exposes them. */
 extern const char *const ws_ntfs_xattrs[];
+/* The same two kept on a copy under names of their own (user.winstate.*):
+ * a file saved in the undo journal carries its own descriptor and
+ * attributes there while the copy itself has the journal's. */
+extern const char *const ws_ntfs_xattrs_kept[];
 
 /*
  * Copy the extended attributes `names` (NULL-terminated) from `from` to
@@ -174,5 +178,9 @@ extern const char *const ws_ntfs_xattrs[];
  * Returns 0 or the errno of a failed copy.
  */
 int ws_copy_xattrs(int from, int to, const char *const *names, int keep_existing);
+/* ws_copy_xattrs, names[i] of `from` stored as as[i] on `to` (both
+ * NULL-terminated, the same length). */
+int ws_copy_xattrs_as(int from, const char *const *names, int to, const char *const *as,
+		      int keep_existing);
 
 #endif

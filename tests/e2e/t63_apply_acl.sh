@@ -298,4 +298,48 @@ expect_exit 0 "$WINSTATE" undo --target "$mnt"
 [ "$before" = "$(tree_hash "$mnt")" ] || fail "apply twice, undo twice: the NTFS target differs"
 snap > "$t/hives.twice"
 diff "$t/hives.before" "$t/hives.twice" >&2 || fail "apply twice, undo twice: a hive's descriptor or attributes"
+# Files a destinationCleanup rule deletes (alice's own descriptor, hidden;
+# one with a second link, saved as a copy too): undo gives each back with
+# its descriptor and attributes, not the journal's admin-only ones.
+old="$mnt/Users/alice/Documents/Old"
+mkdir -p "$old"
+printf 'keep me\n' > "$old/notes.txt"
+printf 'linked\n' > "$old/linked.txt"
+ln "$old/linked.txt" "$mnt/Users/alice/linked-too.txt" || fail "cannot hard-link on ntfs-3g"
+for f in "$old/notes.txt" "$old/linked.txt"; do
+  setsd "$f" "O:${alice}G:${alice}D:PAI(A;;$FA;;;SY)(A;;$FA;;;BA)(A;;$FA;;;$alice)"
+done
+$PY -c 'import os,sys; os.setxattr(sys.argv[1], "system.ntfs_attrib_be", (0x22).to_bytes(4, "big"))' \
+  "$old/notes.txt" || fail "cannot set notes.txt's attributes"
+cat > "$t/clean.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<migration urlid="http://winstate.test/e2e-cleanup-acl">
+  <component type="Documents" context="User">
+    <displayName>documents, the old folder cleaned first</displayName>
+    <role role="Data">
+      <rules>
+        <include><objectSet>
+          <pattern type="File">%CSIDL_PERSONAL%\* [*]</pattern>
+        </objectSet></include>
+        <destinationCleanup><objectSet>
+          <pattern type="File">%CSIDL_PERSONAL%\Old\* [*]</pattern>
+        </objectSet></destinationCleanup>
+      </rules>
+    </role>
+  </component>
+</migration>
+XML
+snapall | grep '^Users/alice' > "$t/clean.before" || fail "descriptors before the cleanup"
+grep -q "^Users/alice/Documents/Old/notes.txt .* 00000022$" "$t/clean.before" ||
+  fail "test premise: notes.txt is not 0x22"
+rc=0
+"$WINSTATE" apply --store "$t/st" --device ACL-SRC --target "$mnt" --rules "$t/clean.xml" \
+  > "$t/clean.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 3 ] || { cat "$t/clean.out"; fail "apply with destinationCleanup: exit $rc"; }
+[ ! -e "$old/notes.txt" ] && [ ! -e "$old/linked.txt" ] ||
+  fail "test premise: destinationCleanup did not delete the old files"
+expect_exit 0 "$WINSTATE" undo --target "$mnt"
+snapall | grep '^Users/alice' > "$t/clean.undone" || fail "descriptors after the undo"
+diff "$t/clean.before" "$t/clean.undone" >&2 ||
+  fail "undo gave the deleted files back without their descriptor or attributes"
 pass
