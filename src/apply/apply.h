@@ -514,7 +514,8 @@ struct apply_undo_report {
  * is still the object apply made.
  * Errors: WS_E_USAGE (no journal found, or it belongs to another target),
  * WS_E_CORRUPT (journal damaged or a saved copy missing or damaged:
- * nothing is touched), WS_E_UNSUPPORTED (format-1 journal), WS_E_TARGET
+ * nothing is touched), WS_E_UNSUPPORTED (format-1 journal, or a newer
+ * winstate's: the newest journal is never passed over), WS_E_TARGET
  * (read-only, or a link where the journal folder should be), WS_E_IO;
  * WS_PARTIAL when created files had changed and were left in place.
  */

@@ -64,6 +64,7 @@
 
 #define AJ_LOG "journal.log"
 #define AJ_HEAD "winstate-journal 3 "
+#define AJ_NEWEST 3   /* the format AJ_HEAD writes: the newest this version reads */
 #define AJ_HEAD2 "winstate-journal 2 "   /* read: F lines without mtime */
 #define AJ_CHK 16
 #define AJ_MAX_LOG ((size_t)1 << 30)
@@ -2124,10 +2125,31 @@ static int parse_rec(char *s, struct jlog *jl)
 	return 0;
 }
 
+/* 1 when `line` is the first line of a journal of folder `id` in a format
+ * newer than AJ_NEWEST (*fmt gets it). */
+static int newer_head(const char *line, const char *id, int *fmt)
+{
+	static const char pre[] = "winstate-journal ";
+	const char *s = line + sizeof(pre) - 1;
+	char *e;
+	long v;
+
+	if (strncmp(line, pre, sizeof(pre) - 1) || *s < '1' || *s > '9')
+		return 0;
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (errno || v <= AJ_NEWEST || v > 1000 || *e != ' ' || strcmp(e + 1, id))
+		return 0;
+	*fmt = (int)v;
+	return 1;
+}
+
 /*
  * Read and verify journal.log in the journal folder dfd named id.  *valid
- * is 0 (WS_OK) when there is no first line of a format-2 journal of that
- * id: not a journal.  A later line that does not verify: WS_E_CORRUPT.
+ * is 0 (WS_OK) when there is no first line of a format-2 or -3 journal of
+ * that id: not a journal; -1 with WS_E_UNSUPPORTED for a newer format's
+ * (format 1: WS_E_UNSUPPORTED, *valid 0).  A later line that does not
+ * verify: WS_E_CORRUPT.
  */
 static int read_journal(int dfd, const char *id, const char *where, struct jlog *jl,
 			int *valid, struct ws_error *err)
@@ -2194,7 +2216,16 @@ static int read_journal(int dfd, const char *id, const char *where, struct jlog 
 				jl->fmt = 3;
 			else if (!strcmp(s, head2.buf))
 				jl->fmt = 2;
-			else
+			else if (newer_head(s, id, &jl->fmt)) {
+				/* a later winstate's journal: never passed over for an
+				 * older one, which would undo the applies out of order */
+				rc = ws_error_set(err, WS_E_UNSUPPORTED, where,
+						  "the journal is format %d, written by a newer "
+						  "winstate: nothing undone; undo with that version "
+						  "(or a later one)", jl->fmt);
+				*valid = -1;
+				goto out;
+			} else
 				goto bad;
 			*valid = 1;
 		} else if (jl->ended || parse_rec(s, jl)) {
@@ -2347,7 +2378,7 @@ static int pick_journal(struct ws_root *root, int jfd, const char *jdir, struct 
 		if (fd2 < 0) {
 			ws_logf(log, WS_LOG_WARN, where.buf, "not a folder (or a link): ignored");
 		} else if ((rc = read_journal(fd2, names[i], where.buf, jl, &valid, &e1)) ==
-			   WS_E_UNSUPPORTED) {
+			   WS_E_UNSUPPORTED && valid != -1) {
 			/* format 1: only with --journal; never blocks a newer one */
 			ws_logf(log, WS_LOG_WARN, where.buf, "format-1 journal: ignored");
 			if (!old.code)

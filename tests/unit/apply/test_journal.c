@@ -766,6 +766,22 @@ static void settle_waits_for_every_batch(void **state)
  * versions) is still read and undone exactly.  Rewritten from this apply's
  * format-3 journal, each line's checksum chained again as docs/apply.md
  * describes it (BLAKE2b-128 of the previous checksum and the record). */
+/* Append record `rec` to `out` as journal.log has it: "rec TAB chk LF",
+ * chk the BLAKE2b-128 of the previous chk and the record (documented in
+ * apply_journal.c), advancing prev. */
+static void chain_line(struct ws_buf *out, unsigned char prev[16], const struct ws_buf *rec)
+{
+	crypto_generichash_state st;
+	char hex[33];
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, prev, 16);
+	crypto_generichash_update(&st, (const unsigned char *)rec->buf, rec->len);
+	crypto_generichash_final(&st, prev, 16);
+	sodium_bin2hex(hex, sizeof(hex), prev, 16);
+	ws_buf_addf(out, "%s\t%s\n", rec->buf, hex);
+}
+
 static void format2_journal_undone(void **state)
 {
 	struct atu t;
@@ -782,8 +798,6 @@ static void format2_journal_undone(void **state)
 	for (line = text; *line; line = strchr(line, '\n') + 1) {
 		size_t len = strcspn(line, "\t");
 		struct ws_buf rec = WS_BUF_INIT;
-		crypto_generichash_state st;
-		char hex[33];
 
 		if (!strncmp(line, "winstate-journal 3 ", 19)) {
 			ws_buf_adds(&rec, "winstate-journal 2 ");
@@ -800,12 +814,7 @@ static void format2_journal_undone(void **state)
 		} else {
 			ws_buf_add(&rec, line, len);
 		}
-		crypto_generichash_init(&st, NULL, 0, 16);
-		crypto_generichash_update(&st, prev, 16);
-		crypto_generichash_update(&st, (const unsigned char *)rec.buf, rec.len);
-		crypto_generichash_final(&st, prev, 16);
-		sodium_bin2hex(hex, sizeof(hex), prev, 16);
-		ws_buf_addf(&out, "%s\t%s\n", rec.buf, hex);
+		chain_line(&out, prev, &rec);
 		ws_buf_release(&rec);
 	}
 	assert_true(nf > 0);
@@ -817,6 +826,65 @@ static void format2_journal_undone(void **state)
 	free(before);
 	free(text);
 	free(lp);
+	ws_buf_release(&out);
+	atu_release(&t);
+}
+
+/* A journal whose first line names a newer format (a later winstate's):
+ * undo stops there (36) and never passes over it to undo an older apply
+ * out of order. */
+static void newer_journal_blocks_undo(void **state)
+{
+	struct atu t;
+	struct ws_buf out = WS_BUF_INIT;
+	struct apply_undo_report u;
+	struct ws_error e;
+	unsigned char prev[16] = { 0 };
+	char *first, *lp, *lp2, *text, *line, *applied, *now;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	first = atu_apply_journal(&t);
+	sleep(1);  /* journal ids sort by time */
+	lp = atu_apply_journal(&t);
+	assert_string_not_equal(first, lp);
+	text = tu_read_file(lp, NULL);
+	for (line = text; *line; line = strchr(line, '\n') + 1) {
+		struct ws_buf rec = WS_BUF_INIT;
+		size_t len = strcspn(line, "\t");
+
+		if (line == text) {
+			assert_true(!strncmp(line, "winstate-journal 3 ", 19));
+			ws_buf_adds(&rec, "winstate-journal 9 ");
+			ws_buf_add(&rec, line + 19, len - 19);
+		} else {
+			ws_buf_add(&rec, line, len);
+		}
+		chain_line(&out, prev, &rec);
+		ws_buf_release(&rec);
+	}
+	tu_write_file(lp, out.buf, out.len);
+	applied = atu_tree(t.tgt);
+	ws_error_clear(&e);
+	assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_E_UNSUPPORTED);
+	assert_non_null(strstr(e.msg, "format 9"));
+	assert_non_null(strstr(e.msg, "newer"));
+	now = atu_tree(t.tgt);
+	assert_string_equal(applied, now);   /* the first apply not undone */
+	/* named with --journal: the same */
+	lp2 = ws_xstrdup(lp);
+	*strrchr(lp2, '/') = 0;
+	ws_error_clear(&e);
+	assert_int_equal(apply_undo(t.tgt, lp2, NULL, &u, &e), WS_E_UNSUPPORTED);
+	free(now);
+	now = atu_tree(t.tgt);
+	assert_string_equal(applied, now);
+	free(now);
+	free(lp2);
+	free(applied);
+	free(text);
+	free(lp);
+	free(first);
 	ws_buf_release(&out);
 	atu_release(&t);
 }
@@ -999,6 +1067,7 @@ int main(void)
 		cmocka_unit_test(batches_in_flight_undo_exactly),
 		cmocka_unit_test(saved_copy_lost_before_replacing),
 		cmocka_unit_test(hives_not_held_while_replaced),
+		cmocka_unit_test(newer_journal_blocks_undo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
