@@ -1546,22 +1546,58 @@ static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
 	return rc;
 }
 
+/* pipe_file_begin and pipe_file_end of a file without chunks to queue
+ * (unchanged: its previous ones), under one lock instead of three: an
+ * unchanged rescan does this for every file while a worker takes the
+ * same lock to emit the records. */
+static int pipe_file_done(struct store_writer *w, const struct store_file *meta,
+			  const struct prev_file *prev, struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	char *path = ws_xstrdup(meta->path);
+	struct wfile *f;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->failed && p->ftail - p->fhead >= PIPE_FILES)
+		caller_help_or_wait(w);
+	rc = pipe_failed_locked(p, err);
+	if (rc) {
+		pthread_mutex_unlock(&p->mu);
+		free(path);
+		return rc;
+	}
+	f = &p->files[p->ftail % PIPE_FILES];
+	memset(f, 0, sizeof(*f));
+	f->meta = *meta;
+	f->meta.path = path;
+	f->meta.chunks = NULL;
+	f->meta.n_chunks = 0;
+	f->prev = prev;
+	f->size = prev->size;
+	f->sealed = 1;
+	p->ftail++;
+	/* as pipe_file_end: records are emitted in batches */
+	if (!p->emit_asked && p->ftail - p->fhead >= PIPE_FILES / 8 && pipe_retirable(p)) {
+		p->emit_asked = 1;
+		pthread_cond_signal(&p->work);
+	}
+	rc = pipe_failed_locked(p, err);
+	pthread_mutex_unlock(&p->mu);
+	return rc;
+}
+
 /* Record an unchanged file with its previous chunks, in order with the
  * files still in the pipeline. */
 static int add_unchanged(struct store_writer *w, const struct store_file *meta,
 			 const struct prev_file *pf, struct ws_error *err)
 {
-	uint64_t fno;
-	int rc;
-
 	if (!w->pipe) {
 		WS_ALLOC_GROW(w->refs, pf->n, w->a_refs);
 		prev_refs(w, pf, w->refs);
 		return add_file_record(w, meta, pf->size, w->refs, pf->n, err);
 	}
-	if ((rc = pipe_file_begin(w, meta, pf, &fno, err)))
-		return rc;
-	return pipe_file_end(w, fno, pf->size, 0, err);
+	return pipe_file_done(w, meta, pf, err);
 }
 
 /*
