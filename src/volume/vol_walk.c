@@ -253,10 +253,11 @@ void vol_list_free(char **names, size_t n)
 }
 
 /*
- * Read all names of an open folder; -1 with errno on failure.  The entries
- * are read straight from the descriptor the walk holds (getdents64 from
- * offset 0), not through a second descriptor and a DIR stream: a folder
- * costs its open and its reads, nothing more.
+ * Read all names of a folder just opened (its descriptor at offset 0:
+ * every caller opens it for this); -1 with errno on failure.  The entries
+ * are read straight from the descriptor the walk holds, not through a
+ * second descriptor and a DIR stream: a folder costs its open and its
+ * reads, nothing more.
  */
 static int dir_read_names(struct vol *vol, long long h, char ***names, size_t *n)
 {
@@ -266,8 +267,6 @@ static int dir_read_names(struct vol *vol, long long h, char ***names, size_t *n
 	int fd = (int)h;
 
 	(void)vol;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -1;
 	for (;;) {
 		ssize_t got = getdents64(fd, buf, sizeof(buf));
 

@@ -33,7 +33,8 @@ struct vol_fsops {
 	/* the folder `name` inside `h`, never through a link (ELOOP/ENOTDIR) */
 	long long (*open_dir)(struct vol *vol, long long h, const char *name);
 	void (*close_dir)(struct vol *vol, long long h);
-	/* all names in `h` (not sorted, no "." ".."): 0, or -1 with errno */
+	/* all names in `h` (not sorted, no "." ".."), a handle just opened and
+	 * read once: 0, or -1 with errno */
 	int (*read_names)(struct vol *vol, long long h, char ***names, size_t *n);
 	/* case-insensitive lookup, as vol_find_child */
 	int (*find_child)(struct vol *vol, long long h, const char *name,
@@ -75,7 +76,7 @@ struct vol {
 extern const struct vol_fsops vol_dir_ops;
 
 /* ---- vol_walk.c, shared with the walk that reads ahead (vol_walkahead.c) ---- */
-/* All names of folder `h`, sorted; -1 with errno. */
+/* All names of folder `h` (just opened), sorted; -1 with errno. */
 int vol_walk_read_names(struct vol *vol, long long h, char ***names, size_t *n);
 /* Examine the walk's start `host_path` into e/h; *ph (when given) gets its
  * parent folder's handle (-1 when it could not be opened). */
