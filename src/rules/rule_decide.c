@@ -80,23 +80,41 @@ int rule_is_hive_file(const char *leaf)
 	       has_suffix_ci(leaf, n, ".blf") || has_suffix_ci(leaf, n, ".regtrans-ms");
 }
 
+/* Append v to a growing index list. */
+static void idx_add(uint32_t **v, size_t *n, size_t *alloc, uint32_t x)
+{
+	WS_ALLOC_GROW(*v, *n + 1, *alloc);
+	(*v)[(*n)++] = x;
+}
+
 /* The patterns of `list` whose type is `type` and whose node half matches
  * (a limit hit counts as no match, as in cp_matches); with `quick`, each
- * one's leaf prefilter too (grown with *idx). */
+ * one's leaf prefilter too (grown with *idx).  Only the patterns `from`
+ * names are looked at (in order; NULL: all of them), and the ones whose
+ * literal prefix and the node are one a prefix of the other are listed in
+ * *cidx (struct rule_node_slot). */
 static void node_candidates(const struct rule_cpat_list *list, int type, const char *un,
-			    size_t unl, uint32_t **idx, struct rule_leaf_quick **quick,
-			    size_t *n, size_t *alloc)
+			    size_t unl, const uint32_t *from, size_t nfrom,
+			    uint32_t **idx, struct rule_leaf_quick **quick,
+			    size_t *n, size_t *alloc, uint32_t **cidx, size_t *nc,
+			    size_t *ac)
 {
+	size_t count = from ? nfrom : list->n;
+
 	*n = 0;
-	for (size_t i = 0; i < list->n; i++) {
+	*nc = 0;
+	for (size_t k = 0; k < count; k++) {
+		size_t i = from ? from[k] : k;
 		const struct rule_cpat *cp = &list->v[i];
 		const struct rule_pattern *p = cp->p;
 		size_t ll = cp->ulit_len;
 
 		/* the literal prefix here, without a call: most patterns of a
 		 * rule set name other folders */
-		if (cp->type != type ||
-		    (ll && (ll > unl || un[ll - 1] != cp->ulit[ll - 1] || memcmp(un, cp->ulit, ll))))
+		if (cp->type != type || memcmp(un, cp->ulit, ll < unl ? ll : unl))
+			continue;
+		idx_add(cidx, nc, ac, (uint32_t)i);
+		if (ll > unl)
 			continue;
 		/* a tree's node is its prefix, matched just above, at a
 		 * folder's boundary: no call (most candidates of a folder) */
@@ -123,7 +141,7 @@ static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int ty
 					      const char *un, size_t unl)
 {
 	struct rule_node_cache *c = sel->nodes;
-	struct rule_node_slot *victim;
+	struct rule_node_slot *victim, *up = NULL;
 
 	if (!c)
 		return NULL;
@@ -139,14 +157,26 @@ static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int ty
 		if (sl->used < victim->used)
 			victim = sl;
 	}
+	/* the longest node cached that this one starts with (its folder,
+	 * mostly): this node's candidates are among its listed patterns */
+	for (int i = 0; i < RULE_NODE_CACHE_SLOTS; i++) {
+		struct rule_node_slot *sl = &c->slot[i];
+
+		if (sl != victim && sl->unode && sl->type == type && sl->unl < unl &&
+		    !memcmp(sl->unode, un, sl->unl) && (!up || sl->unl > up->unl))
+			up = sl;
+	}
 	free(victim->unode);
 	victim->unode = ws_xstrndup(un, unl);
 	victim->unl = unl;
 	victim->type = type;
 	victim->used = c->clock;
-	node_candidates(&sel->ux, type, un, unl, &victim->ux, NULL, &victim->n_ux, &victim->a_ux);
-	node_candidates(&sel->ie, type, un, unl, &victim->ie, &victim->ieq, &victim->n_ie,
-			&victim->a_ie);
+	node_candidates(&sel->ux, type, un, unl, up ? up->cux : NULL, up ? up->n_cux : 0,
+			&victim->ux, NULL, &victim->n_ux, &victim->a_ux, &victim->cux,
+			&victim->n_cux, &victim->a_cux);
+	node_candidates(&sel->ie, type, un, unl, up ? up->cie : NULL, up ? up->n_cie : 0,
+			&victim->ie, &victim->ieq, &victim->n_ie, &victim->a_ie, &victim->cie,
+			&victim->n_cie, &victim->a_cie);
 	return victim;
 }
 
@@ -163,6 +193,8 @@ void rule_node_cache_free(struct rule_node_cache *c)
 		free(c->slot[i].ux);
 		free(c->slot[i].ie);
 		free(c->slot[i].ieq);
+		free(c->slot[i].cux);
+		free(c->slot[i].cie);
 	}
 	free(c);
 }

@@ -356,6 +356,12 @@ struct rule_node_slot {
 	uint32_t *ux, *ie;
 	struct rule_leaf_quick *ieq; /* per ie candidate (a_ie of them) */
 	size_t n_ux, n_ie, a_ux, a_ie;
+	/* the patterns of its type whose literal prefix and the node are one
+	 * a prefix of the other: every candidate of a node the node is a
+	 * prefix of (a subfolder) is among them, so a subfolder's are looked
+	 * for there instead of in every pattern */
+	uint32_t *cux, *cie;
+	size_t n_cux, n_cie, a_cux, a_cie;
 	uint64_t used;            /* last use, for replacement */
 };
 struct rule_node_cache {
