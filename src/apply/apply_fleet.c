@@ -323,11 +323,8 @@ static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *er
 {
 	struct fleet *f = ctx;
 
-	f->reps[i].status = status;
-	f->reps[i].err = *err;
-	if (!err->where[0] && f->reps[i].target->target)
-		snprintf(f->reps[i].err.where, sizeof(f->reps[i].err.where), "%s",
-			 f->reps[i].target->target);
+	ws_pool_item_failed(&f->reps[i].status, &f->reps[i].err, status, err,
+			    f->reps[i].target->target);
 }
 
 int apply_fleet_status(const struct apply_fleet_report *reports, size_t n)

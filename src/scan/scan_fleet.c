@@ -445,11 +445,8 @@ static void pool_fail(void *ctx, size_t i, int status, const struct ws_error *er
 {
 	struct fleet *f = ctx;
 
-	f->reps[i].status = status;
-	f->reps[i].err = *err;
-	if (!err->where[0] && f->reps[i].target->source)
-		snprintf(f->reps[i].err.where, sizeof(f->reps[i].err.where), "%s",
-			 f->reps[i].target->source);
+	ws_pool_item_failed(&f->reps[i].status, &f->reps[i].err, status, err,
+			    f->reps[i].target->source);
 }
 
 int scan_fleet_status(const struct scan_report *reports, size_t n)

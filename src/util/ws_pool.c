@@ -3,6 +3,7 @@
  */
 #include "util/ws_pool.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,15 @@ void ws_pool_run(struct ws_pool *p, unsigned jobs, size_t n)
 	for (size_t j = 0; j < started; j++)
 		pthread_join(th[j], NULL);
 	free(th);
+}
+
+void ws_pool_item_failed(int *status_out, struct ws_error *dst, int status,
+			 const struct ws_error *err, const char *where)
+{
+	*status_out = status;
+	*dst = *err;
+	if (!err->where[0] && where)
+		snprintf(dst->where, sizeof(dst->where), "%s", where);
 }
 
 int ws_status_worse(int worst, int s)

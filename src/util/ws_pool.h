@@ -57,6 +57,13 @@ void ws_pool_run(struct ws_pool *p, unsigned jobs, size_t n);
 void ws_pool_lock(struct ws_pool *p);
 void ws_pool_unlock(struct ws_pool *p);
 
+/* For a fail() callback: an item's failure into its report, *status from
+ * `status` and *dst a copy of `err` that names `where` (the item's target
+ * or source; NULL: nothing) when err names no place of its own, so that a
+ * wave's report says which item each error is about. */
+void ws_pool_item_failed(int *status_out, struct ws_error *dst, int status,
+			 const struct ws_error *err, const char *where);
+
 /* The worse of two statuses of a wave's items: any error beats WS_PARTIAL
  * (some items skipped) which beats WS_OK; of two errors the higher code. */
 int ws_status_worse(int worst, int s);

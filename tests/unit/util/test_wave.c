@@ -5,7 +5,9 @@
  * refused at its line), ';' lists, and the thread pool (every item not
  * passed over runs exactly once, begin/end around it, each thread's
  * resource made once and closed once, a thread whose resource cannot be
- * made failing its items, Ctrl-C failing every item not started), and the order of a wave's statuses. */
+ * made failing its items, Ctrl-C failing every item not started), an
+ * item's failure named after its target when the error names no place,
+ * and the order of a wave's statuses. */
 #include "tu.h"
 
 #include <signal.h>
@@ -255,6 +257,28 @@ static void pool_runs_each_item_once(void **state)
 	assert_int_equal(c.states_made, 0);
 }
 
+static void item_failed_named(void **state)
+{
+	struct ws_error err, rep;
+	int status = WS_OK;
+
+	(void)state;
+	ws_error_set(&err, WS_E_IO, NULL, "cannot read");
+	ws_pool_item_failed(&status, &rep, WS_E_IO, &err, "/dev/sdb2");
+	assert_int_equal(status, WS_E_IO);
+	assert_string_equal(rep.where, "/dev/sdb2");
+	assert_string_equal(rep.msg, "cannot read");
+	/* an error that names its own place keeps it */
+	ws_error_set(&err, WS_E_STORE, "store/catalog", "damaged");
+	ws_pool_item_failed(&status, &rep, WS_E_STORE, &err, "/dev/sdb2");
+	assert_int_equal(status, WS_E_STORE);
+	assert_string_equal(rep.where, "store/catalog");
+	/* no target: nothing named */
+	ws_error_set(&err, WS_E_IO, NULL, "cannot read");
+	ws_pool_item_failed(&status, &rep, WS_E_IO, &err, NULL);
+	assert_string_equal(rep.where, "");
+}
+
 static void status_order(void **state)
 {
 	(void)state;
@@ -274,6 +298,7 @@ int main(void)
 		cmocka_unit_test(table_header_refused),
 		cmocka_unit_test(split_list),
 		cmocka_unit_test(pool_runs_each_item_once),
+		cmocka_unit_test(item_failed_named),
 		cmocka_unit_test(status_order),
 	};
 
