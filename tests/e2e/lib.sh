@@ -46,6 +46,34 @@ h.node_set_values(key, [{"key": "\\DosDevices\\D:", "t": 3,
 h.commit(None)
 PY
 }
+# e2e_ntfs_part FILE SIZE LABEL [skip]: a new NTFS file system of SIZE
+# (truncate's) labelled LABEL in the file FILE, mounted on $mnt (mounted=1);
+# when mkntfs or ntfs-3g fails the test fails, or with `skip` is passed
+# over (for a test's first partition: NTFS may not mount here at all).
+e2e_ntfs_part() {
+  local on=${4:-fail}
+  truncate -s "$2" "$1" && mkntfs -q -F -f -L "$3" "$1" >/dev/null 2>&1 || $on "mkntfs failed on $1"
+  ntfs-3g "$1" "$mnt" || $on "ntfs-3g cannot mount $1"
+  mounted=1
+}
+# e2e_gpt_cd IMG SIZE GUID_D [DISK_GUID C_GUID]: IMG a GPT disk image of SIZE
+# laid out as Windows lays out a system disk with a data partition: c.part
+# (96 MiB, "Basic data partition") at 1 MiB, d.part (24 MiB, "Data",
+# partition GUID GUID_D, the one e2e_drive_d_gpt names D:) after it at
+# sector 198656; DISK_GUID and C_GUID fix the disk's and C:'s GUIDs
+# (otherwise sfdisk draws them).
+e2e_gpt_cd() {
+  local t=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7  # basic data
+  truncate -s "$2" "$1"
+  {
+    printf 'label: gpt\n'
+    [ -z "${4:-}" ] || printf 'label-id: %s\n' "$4"
+    printf 'start=2048, size=196608, type=%s%s, name="Basic data partition"\n' "$t" "${5:+, uuid=$5}"
+    printf 'start=198656, size=49152, type=%s, uuid=%s, name="Data"\n' "$t" "$3"
+  } | sfdisk -q "$1" >/dev/null 2>&1 || fail "sfdisk $1"
+  dd if=c.part of="$1" bs=1M seek=1 conv=notrunc,sparse status=none &&
+    dd if=d.part of="$1" bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd $1"
+}
 # e2e_need_root_fuse WHY TOOL...: skip unless running as root (WHY: what for,
 # after "needs root"), FUSE is there and every TOOL is installed: the tests
 # that build NTFS images or mount them with ntfs-3g.

@@ -15,9 +15,7 @@ t=$(e2e_tmpdir)
 e2e_need_root_fuse "to fill an NTFS image through ntfs-3g" mkntfs ntfs-3g setfattr python3
 e2e_ntfs_mnt
 img="$t/disk.img"
-truncate -s 96M "$img" && mkntfs -q -F -f -L WINDOWS "$img" >/dev/null 2>&1 || skip "mkntfs failed"
-ntfs-3g "$img" "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
-mounted=1
+e2e_ntfs_part "$img" 96M WINDOWS skip
 
 # a fixture installation (its symlinks become Interix links on ntfs-3g)
 "$WSFIXTURE" --out "$mnt" --users 2 --files 12 --computer IMG-E2E >/dev/null || fail "fixture on NTFS"

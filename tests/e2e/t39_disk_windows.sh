@@ -29,9 +29,7 @@ GUID_D=11111111-2222-3333-4444-555555555555
 
 # C: 96 MiB with the installation; its SYSTEM hive says D: is the GPT
 # partition $GUID_D and E: the MBR disk 0x1234abcd's partition at 136 MiB.
-truncate -s 96M c.part && mkntfs -q -F -f -L Windows c.part >/dev/null 2>&1 || skip "mkntfs failed"
-ntfs-3g c.part "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
-mounted=1
+e2e_ntfs_part c.part 96M Windows skip
 "$WSFIXTURE" --out "$mnt" --users 2 --files 6 --seed 39 --computer DISK-E2E --no-stale >/dev/null ||
   fail "fixture on NTFS"
 /usr/bin/python3 - "$mnt/Windows/System32/config/SYSTEM" "$GUID_D" <<'PY' || fail "MountedDevices"
@@ -49,9 +47,7 @@ PY
 umount "$mnt" && mounted=0 || fail "umount C:"
 
 # D: the data partition
-truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"
-ntfs-3g d.part "$mnt" || fail "mount D:"
-mounted=1
+e2e_ntfs_part d.part 24M Data
 mkdir -p "$mnt/Data/Projects" "$mnt/Other"
 printf 'plan\n' > "$mnt/Data/plan.txt"
 head -c 70000 /dev/urandom > "$mnt/Data/Projects/model.bin"
@@ -60,11 +56,8 @@ umount "$mnt" && mounted=0 || fail "umount D:"
 
 # GPT: C: at 1 MiB (type basic data), D: after it.  MBR: C: primary at
 # 1 MiB, an extended partition, D: logical at 136 MiB.
-truncate -s 180M gpt.img
-printf 'label: gpt\nlabel-id: 0A1B2C3D-1111-2222-3333-444455556666\nstart=2048, size=196608, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=9F3E0A55-7B1C-4E2D-8A66-0123456789AB, name="Basic data partition"\nstart=198656, size=49152, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=%s, name="Data"\n' "$GUID_D" |
-  sfdisk -q gpt.img >/dev/null 2>&1 || fail "sfdisk gpt"
-dd if=c.part of=gpt.img bs=1M seek=1 conv=notrunc,sparse status=none &&
-  dd if=d.part of=gpt.img bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd gpt"
+e2e_gpt_cd gpt.img 180M "$GUID_D" 0A1B2C3D-1111-2222-3333-444455556666 \
+  9F3E0A55-7B1C-4E2D-8A66-0123456789AB
 truncate -s 180M mbr.img
 printf 'label: dos\nlabel-id: 0x1234abcd\nstart=2048, size=196608, type=7\nstart=200704, size=145408, type=5\nstart=278528, size=49152, type=7\n' |
   sfdisk -q mbr.img >/dev/null 2>&1 || fail "sfdisk mbr"

@@ -23,9 +23,7 @@ e2e_ntfs_mnt
 cd "$t"
 GUID_D=21111111-2222-3333-4444-555555555556
 
-truncate -s 96M c.part && mkntfs -q -F -f -L Windows c.part >/dev/null 2>&1 || skip "mkntfs failed"
-ntfs-3g c.part "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
-mounted=1
+e2e_ntfs_part c.part 96M Windows skip
 "$WSFIXTURE" --out "$mnt" --users 1 --files 1 --no-links --app-layouts --seed 56 \
   --computer MOZ-DISK --no-stale >/dev/null || fail "fixture on NTFS"
 grep -q 'Path=D:\\FirefoxProfiles\\a1b2c3d4.default' "$mnt/Users/alice/AppData/Roaming/Mozilla/Firefox/profiles.ini" ||
@@ -33,9 +31,7 @@ grep -q 'Path=D:\\FirefoxProfiles\\a1b2c3d4.default' "$mnt/Users/alice/AppData/R
 e2e_drive_d_gpt "$mnt/Windows/System32/config/SYSTEM" "$GUID_D"
 umount "$mnt" && mounted=0 || fail "umount C:"
 
-truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"
-ntfs-3g d.part "$mnt" || fail "mount D:"
-mounted=1
+e2e_ntfs_part d.part 24M Data
 p="$mnt/FirefoxProfiles/a1b2c3d4.default"
 mkdir -p "$p/cache2/entries" "$p/startupCache" "$p/crashes" "$p/minidumps" "$p/datareporting"
 printf 'user_pref("browser.startup.page", 3);\n' > "$p/prefs.js"
@@ -49,11 +45,7 @@ printf '{}' > "$p/datareporting/state.json"
 printf 'x' > "$p/parent.lock"
 umount "$mnt" && mounted=0 || fail "umount D:"
 
-truncate -s 140M gpt.img
-printf 'label: gpt\nstart=2048, size=196608, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, name="Basic data partition"\nstart=198656, size=49152, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=%s, name="Data"\n' "$GUID_D" |
-  sfdisk -q gpt.img >/dev/null 2>&1 || fail "sfdisk gpt"
-dd if=c.part of=gpt.img bs=1M seek=1 conv=notrunc,sparse status=none &&
-  dd if=d.part of=gpt.img bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd gpt"
+e2e_gpt_cd gpt.img 140M "$GUID_D"
 
 expect_exit 0 "$WINSTATE" scan --source gpt.img --store st
 cp last.err scan.err

@@ -31,9 +31,7 @@ FF='AppData/Roaming/Mozilla/Firefox'
 # line with the Documents profile invalid UTF-8)
 build_disk() {
   rm -f c.part d.part "$1"
-  truncate -s 96M c.part && mkntfs -q -F -f -L Windows c.part >/dev/null 2>&1 || skip "mkntfs failed"
-  ntfs-3g c.part "$mnt" 2>/dev/null || skip "ntfs-3g cannot mount here"
-  mounted=1
+  e2e_ntfs_part c.part 96M Windows skip
   "$WSFIXTURE" --out "$mnt" --users 1 --files 1 --no-links --app-layouts --seed 57 \
     --computer MOZ-RW --no-stale >/dev/null || fail "fixture on NTFS"
   grep -q 'Path=D:\\FirefoxProfiles\\a1b2c3d4.default' "$mnt/Users/alice/$FF/profiles.ini" ||
@@ -53,18 +51,12 @@ PY
   cp "$mnt/Users/alice/AppData/Roaming/librewolf/profiles.ini" src-lw.ini
   e2e_drive_d_gpt "$mnt/Windows/System32/config/SYSTEM" "$GUID_D"
   umount "$mnt" && mounted=0 || fail "umount C:"
-  truncate -s 24M d.part && mkntfs -q -F -f -L Data d.part >/dev/null 2>&1 || fail "mkntfs D:"
-  ntfs-3g d.part "$mnt" || fail "mount D:"
-  mounted=1
+  e2e_ntfs_part d.part 24M Data
   mkdir -p "$mnt/FirefoxProfiles/a1b2c3d4.default/cache2"
   printf 'user_pref("browser.startup.page", 3);\n' > "$mnt/FirefoxProfiles/a1b2c3d4.default/prefs.js"
   printf 'x' > "$mnt/FirefoxProfiles/a1b2c3d4.default/cache2/e"
   umount "$mnt" && mounted=0 || fail "umount D:"
-  truncate -s 140M "$1"
-  printf 'label: gpt\nstart=2048, size=196608, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, name="Basic data partition"\nstart=198656, size=49152, type=EBD0A0A2-B9E5-4433-87C0-68B9B26699C7, uuid=%s, name="Data"\n' "$GUID_D" |
-    sfdisk -q "$1" >/dev/null 2>&1 || fail "sfdisk gpt"
-  dd if=c.part of="$1" bs=1M seek=1 conv=notrunc,sparse status=none &&
-    dd if=d.part of="$1" bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd gpt"
+  e2e_gpt_cd "$1" 140M "$GUID_D"
   rm -f c.part d.part
 }
 
