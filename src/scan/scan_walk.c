@@ -297,10 +297,13 @@ void scan_walk_skip_dirs_clear(struct scan *s)
 /* Is a Windows path inside the profile folder (as NTFS compares names)? */
 static int in_profile(const char *path, const char *profile)
 {
-	size_t pl = strlen(profile);
+	size_t pl = strlen(profile), n = strnlen(path, pl);
 
-	return !ws_name_ncasecmp(path, strnlen(path, pl), profile, pl) &&
-	       (path[pl] == '\\' || !path[pl]);
+	/* the walk spells the profile as the volume does: the same bytes,
+	 * mostly, and then no name compared character by character */
+	if (!(n == pl && !memcmp(path, profile, pl)) && ws_name_ncasecmp(path, n, profile, pl))
+		return 0;
+	return path[pl] == '\\' || !path[pl];
 }
 
 static uint64_t path_hash(const char *s)
