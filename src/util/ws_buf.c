@@ -215,17 +215,18 @@ void ws_buf_add_u64le(struct ws_buf *b, unsigned long long v)
 
 void ws_buf_add_varint(struct ws_buf *b, unsigned long long v)
 {
-	unsigned char c[10];
-	size_t n = 0;
+	unsigned char *p;
 
-	do {
-		c[n] = v & 0x7f;
+	/* written in place (a catalog record is mostly varints) */
+	ws_buf_grow(b, 10);
+	p = (unsigned char *)b->buf + b->len;
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
 		v >>= 7;
-		if (v)
-			c[n] |= 0x80;
-		n++;
-	} while (v);
-	ws_buf_add(b, c, n);
+	}
+	*p++ = (unsigned char)v;
+	b->len = (size_t)(p - (unsigned char *)b->buf);
+	b->buf[b->len] = '\0';
 }
 
 void ws_buf_add_json_str(struct ws_buf *b, const char *s, size_t len)

@@ -26,6 +26,17 @@ static void buf_grows_and_formats(void **state)
 	assert_int_equal(b.len, 2);
 	assert_int_equal((unsigned char)b.buf[0], 0xac);
 	assert_int_equal((unsigned char)b.buf[1], 0x02);
+	/* the ends of one byte, and the longest (ten bytes), after it */
+	ws_buf_add_varint(&b, 0);
+	ws_buf_add_varint(&b, 127);
+	ws_buf_add_varint(&b, 128);
+	ws_buf_add_varint(&b, ~0ULL);
+	assert_int_equal(b.len, 2 + 1 + 1 + 2 + 10);
+	assert_memory_equal(b.buf + 2, "\x00\x7f\x80\x01", 4);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal((unsigned char)b.buf[6 + i], 0xff);
+	assert_int_equal((unsigned char)b.buf[15], 0x01);
+	assert_int_equal(b.buf[16], '\0');
 	ws_buf_release(&b);
 }
 
