@@ -169,3 +169,18 @@ int tu_run(const char *cmd, struct ws_buf *out)
 	st = pclose(f);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int tu_sh(const char *fmt, ...)
+{
+	struct ws_buf cmd = WS_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	ws_buf_vaddf(&cmd, fmt, ap);
+	va_end(ap);
+	ws_buf_adds(&cmd, " >/dev/null 2>&1");
+	rc = system(cmd.buf);
+	ws_buf_release(&cmd);
+	return rc;
+}

@@ -43,6 +43,10 @@ int tu_have(const char *prog);
  * exit status (-1 when it did not exit normally). */
 int tu_run(const char *cmd, struct ws_buf *out);
 
+/* Run the shell command printf would make of fmt with its output and
+ * errors discarded; returns system()'s status (0: it ran and exited 0). */
+int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /*
  * Skips are visible to ctest: cmocka counts a skip() as passed, so tu.h
  * counts them (tu_skip_noted) and the group run returns 77, ctest's

@@ -16,6 +16,7 @@
 
 #include "blockdev/blockdev.h"
 #include "fixture.h"
+#include "fx_ntfs.h"
 #include "util/ws_fs.h"
 #include "volume/volume.h"
 
@@ -23,25 +24,9 @@ static char *work, *img, *mnt;
 static int mounted;
 static uint64_t loop_a, loop_b; /* MFT records of LoopA and LoopA/LoopBee */
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	struct ws_buf cmd = WS_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	ws_buf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	ws_buf_adds(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.buf);
-	ws_buf_release(&cmd);
-	return rc;
-}
-
 static int do_mount(const char *opts)
 {
-	if (run("ntfs-3g %s '%s' '%s'", opts, img, mnt) != 0)
+	if (tu_sh("ntfs-3g %s '%s' '%s'", opts, img, mnt) != 0)
 		return -1;
 	mounted = 1;
 	return 0;
@@ -49,40 +34,8 @@ static int do_mount(const char *opts)
 
 static void do_umount(void)
 {
-	if (mounted && run("umount '%s'", mnt) == 0)
+	if (mounted && tu_sh("umount '%s'", mnt) == 0)
 		mounted = 0;
-}
-
-/* Hex of a junction reparse buffer to C:\<target> (ntfs-mount.md). */
-static void junction_hex(const char *target, struct ws_buf *out)
-{
-	struct ws_buf sub = WS_BUF_INIT, pr = WS_BUF_INIT, b = WS_BUF_INIT;
-	const char *pre = "\\??\\";
-
-	for (const char *p = pre; *p; p++)
-		ws_buf_add_u16le(&sub, (unsigned char)*p);
-	for (const char *p = target; *p; p++) {
-		ws_buf_add_u16le(&sub, (unsigned char)*p);
-		ws_buf_add_u16le(&pr, (unsigned char)*p);
-	}
-	size_t dlen = 8 + sub.len + 2 + pr.len + 2;
-	ws_buf_add_u32le(&b, 0xA0000003u);
-	ws_buf_add_u16le(&b, (unsigned)dlen);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_add_u16le(&b, (unsigned)sub.len);
-	ws_buf_add_u16le(&b, (unsigned)sub.len + 2);
-	ws_buf_add_u16le(&b, (unsigned)pr.len);
-	ws_buf_add(&b, sub.buf, sub.len);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_add(&b, pr.buf, pr.len);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_adds(out, "0x");
-	for (size_t i = 0; i < b.len; i++)
-		ws_buf_addf(out, "%02x", (unsigned char)b.buf[i]);
-	ws_buf_release(&sub);
-	ws_buf_release(&pr);
-	ws_buf_release(&b);
 }
 
 /* One line per entry, paths relative to the walk start: what a scan sees. */
@@ -193,7 +146,7 @@ static void dump_volume(struct vol *v, struct ws_buf *out)
 
 static void setf(const char *name, const char *val, const char *rel)
 {
-	if (run("setfattr -h -n %s -v %s '%s/%s'", name, val, mnt, rel))
+	if (tu_sh("setfattr -h -n %s -v %s '%s/%s'", name, val, mnt, rel))
 		fail_msg("setfattr %s on %s failed", name, rel);
 }
 
@@ -203,7 +156,7 @@ static void fill_image(void)
 {
 	struct fx_opts o;
 	struct ws_error err;
-	struct ws_buf p = WS_BUF_INIT, hx = WS_BUF_INIT;
+	struct ws_buf p = WS_BUF_INIT;
 
 	assert_int_equal(do_mount(""), 0);
 	fx_opts_init(&o);
@@ -213,9 +166,7 @@ static void fill_image(void)
 	tu_assert_ok(fx_build(&o, NULL, &err), &err);
 	ws_buf_addf(&p, "%s/Users/alice/JDocs", mnt);
 	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
-	/* junction to C:\Users\alice\Documents */
-	junction_hex("C:\\Users\\alice\\Documents", &hx);
-	setf("system.ntfs_reparse_data", hx.buf, "Users/alice/JDocs");
+	tu_assert_ok(fx_ntfs_junction(p.buf, "C:\\Users\\alice\\Documents", &err), &err);
 	ws_buf_reset(&p);
 	ws_buf_addf(&p, "%s/Users/alice/Documents/placeholder.docx", mnt);
 	tu_write_file(p.buf, "", 0);
@@ -248,7 +199,6 @@ static void fill_image(void)
 	}
 	do_umount();
 	ws_buf_release(&p);
-	ws_buf_release(&hx);
 }
 
 static void image_equals_mount(void **state)
@@ -347,7 +297,7 @@ static void hibernated_volume_is_read(void **state)
 	vol_close(v);
 	bd_close(src);
 	/* ntfs-3g itself only mounts it read-only now; clear it */
-	assert_int_equal(run("ntfs-3g -o remove_hiberfile '%s' '%s'", img, mnt), 0);
+	assert_int_equal(tu_sh("ntfs-3g -o remove_hiberfile '%s' '%s'", img, mnt), 0);
 	mounted = 1;
 	assert_int_equal(access(p.buf, F_OK), -1);
 	do_umount();
@@ -489,15 +439,15 @@ int main(void)
 	int rc;
 
 	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0 ||
-	    run("command -v mkntfs && command -v ntfs-3g && command -v setfattr >/dev/null")) {
+	    tu_sh("command -v mkntfs && command -v ntfs-3g && command -v setfattr >/dev/null")) {
 		printf("[  SKIP    ] needs root, /dev/fuse, mkntfs, ntfs-3g and setfattr\n");
 		return 77;
 	}
 	work = tu_tmpdir();
 	img = ws_xasprintf("%s/ntfs.img", work);
 	mnt = ws_xasprintf("%s/mnt", work);
-	if (mkdir(mnt, 0755) != 0 || run("truncate -s 64M '%s'", img) ||
-	    run("mkntfs -q -F -f -L WINIMG '%s'", img) || do_mount("") != 0) {
+	if (mkdir(mnt, 0755) != 0 || tu_sh("truncate -s 64M '%s'", img) ||
+	    tu_sh("mkntfs -q -F -f -L WINIMG '%s'", img) || do_mount("") != 0) {
 		printf("[  SKIP    ] cannot make or mount an NTFS image here\n");
 		free(work), free(img), free(mnt);
 		return 77;

@@ -11,31 +11,16 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "fx_ntfs.h"
 #include "util/ws_fs.h"
 #include "volume/volume.h"
 
 static char *work, *img, *mnt;
 static int mounted;
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	struct ws_buf cmd = WS_BUF_INIT;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	ws_buf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	ws_buf_adds(&cmd, " >/dev/null 2>&1");
-	rc = system(cmd.buf);
-	ws_buf_release(&cmd);
-	return rc;
-}
-
 static int do_mount(void)
 {
-	if (run("ntfs-3g '%s' '%s'", img, mnt) != 0)
+	if (tu_sh("ntfs-3g '%s' '%s'", img, mnt) != 0)
 		return -1;
 	mounted = 1;
 	return 0;
@@ -43,40 +28,8 @@ static int do_mount(void)
 
 static void do_umount(void)
 {
-	if (mounted && run("umount '%s'", mnt) == 0)
+	if (mounted && tu_sh("umount '%s'", mnt) == 0)
 		mounted = 0;
-}
-
-/* Hex of a junction reparse buffer to C:\<target> (ntfs-mount.md). */
-static void junction_hex(const char *target, struct ws_buf *out)
-{
-	struct ws_buf sub = WS_BUF_INIT, pr = WS_BUF_INIT, b = WS_BUF_INIT;
-	const char *pre = "\\??\\";
-
-	for (const char *p = pre; *p; p++)
-		ws_buf_add_u16le(&sub, (unsigned char)*p);
-	for (const char *p = target; *p; p++) {
-		ws_buf_add_u16le(&sub, (unsigned char)*p);
-		ws_buf_add_u16le(&pr, (unsigned char)*p);
-	}
-	size_t dlen = 8 + sub.len + 2 + pr.len + 2;
-	ws_buf_add_u32le(&b, 0xA0000003u);
-	ws_buf_add_u16le(&b, (unsigned)dlen);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_add_u16le(&b, (unsigned)sub.len);
-	ws_buf_add_u16le(&b, (unsigned)sub.len + 2);
-	ws_buf_add_u16le(&b, (unsigned)pr.len);
-	ws_buf_add(&b, sub.buf, sub.len);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_add(&b, pr.buf, pr.len);
-	ws_buf_add_u16le(&b, 0);
-	ws_buf_adds(out, "0x");
-	for (size_t i = 0; i < b.len; i++)
-		ws_buf_addf(out, "%02x", (unsigned char)b.buf[i]);
-	ws_buf_release(&sub);
-	ws_buf_release(&pr);
-	ws_buf_release(&b);
 }
 
 struct seen {
@@ -120,7 +73,7 @@ static void ntfs_mount_is_walked_safely(void **state)
 {
 	struct fx_opts o;
 	struct ws_error err;
-	struct ws_buf p = WS_BUF_INIT, hx = WS_BUF_INIT;
+	struct ws_buf p = WS_BUF_INIT;
 	struct vol *v;
 	struct seen s = { 0 };
 
@@ -132,18 +85,16 @@ static void ntfs_mount_is_walked_safely(void **state)
 
 	ws_buf_addf(&p, "%s/Users/alice/AppData/Local/Loop", mnt);
 	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
-	junction_hex("C:\\Users\\alice\\AppData\\Local", &hx);
-	assert_int_equal(run("setfattr -h -n system.ntfs_reparse_data -v %s '%s'",
-			     hx.buf, p.buf), 0);
+	tu_assert_ok(fx_ntfs_junction(p.buf, "C:\\Users\\alice\\AppData\\Local", &err), &err);
 	ws_buf_reset(&p);
 	ws_buf_addf(&p, "%s/Users/alice/Documents/placeholder.docx", mnt);
 	tu_write_file(p.buf, "", 0);
-	assert_int_equal(run("setfattr -h -n system.ntfs_reparse_data -v "
+	assert_int_equal(tu_sh("setfattr -h -n system.ntfs_reparse_data -v "
 			     "0x1a600090080000000102030405060708 '%s'", p.buf), 0);
 	ws_buf_reset(&p);
 	ws_buf_addf(&p, "%s/Users/alice/Documents/hidden.txt", mnt);
 	tu_write_file(p.buf, "h", 1);
-	assert_int_equal(run("setfattr -h -n system.ntfs_attrib_be -v 0x00000022 '%s'",
+	assert_int_equal(tu_sh("setfattr -h -n system.ntfs_attrib_be -v 0x00000022 '%s'",
 			     p.buf), 0);
 	/* the junction shows as a symlink only after a remount */
 	do_umount();
@@ -163,7 +114,6 @@ static void ntfs_mount_is_walked_safely(void **state)
 	assert_true(s.hidden_ctime > 116444736000000000ull); /* after 1970 */
 	vol_close(v);
 	ws_buf_release(&p);
-	ws_buf_release(&hx);
 }
 
 struct loops {
@@ -203,7 +153,7 @@ static void bind_mount_loop_is_not_entered(void **state)
 	ws_buf_addf(&src, "%s/Users/alice", dir);
 	ws_buf_addf(&p, "%s/Documents/bindloop", src.buf);
 	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
-	if (run("mount --bind '%s' '%s'", src.buf, p.buf) != 0) {
+	if (tu_sh("mount --bind '%s' '%s'", src.buf, p.buf) != 0) {
 		ws_buf_release(&p);
 		ws_buf_release(&src);
 		free(dir);
@@ -212,7 +162,7 @@ static void bind_mount_loop_is_not_entered(void **state)
 	tu_assert_ok(vol_open(dir, &v, &err), &err);
 	tu_assert_ok(vol_walk(v, src.buf, loop_cb, &l, &err), &err);
 	vol_close(v);
-	run("umount '%s'", p.buf);
+	tu_sh("umount '%s'", p.buf);
 	assert_true(l.loop_seen);
 	assert_false(l.entered);
 	ws_buf_release(&p);
@@ -235,15 +185,15 @@ int main(void)
 	int rc;
 
 	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0 ||
-	    run("command -v mkntfs && command -v ntfs-3g && command -v setfattr")) {
+	    tu_sh("command -v mkntfs && command -v ntfs-3g && command -v setfattr")) {
 		printf("[  SKIP    ] needs root, /dev/fuse, mkntfs, ntfs-3g and setfattr\n");
 		return 77;
 	}
 	work = tu_tmpdir();
 	img = ws_xasprintf("%s/ntfs.img", work);
 	mnt = ws_xasprintf("%s/mnt", work);
-	if (mkdir(mnt, 0755) != 0 || run("truncate -s 64M '%s'", img) ||
-	    run("mkntfs -q -F -f '%s'", img) || do_mount() != 0) {
+	if (mkdir(mnt, 0755) != 0 || tu_sh("truncate -s 64M '%s'", img) ||
+	    tu_sh("mkntfs -q -F -f '%s'", img) || do_mount() != 0) {
 		printf("[  SKIP    ] cannot make or mount an NTFS image here\n");
 		free(work), free(img), free(mnt);
 		return 77;
