@@ -749,28 +749,54 @@ static const char *const doc_exts[] = {
 	NULL
 };
 
+size_t rule_fixed_drives(const struct rule_sel_opts *o, const struct rule_env *env,
+			 char out[26][3])
+{
+	const char *l = o ? o->drives : NULL;
+	const char *sd = rule_env_get(env, "SYSTEMDRIVE");
+	size_t n = 0;
+
+	if (!l || !*l) {
+		out[0][0] = sd && isalpha((unsigned char)sd[0]) && sd[1] == ':' ?
+			    (char)toupper((unsigned char)sd[0]) : 'C';
+		out[0][1] = ':';
+		out[0][2] = 0;
+		return 1;
+	}
+	for (; *l && n < 26; l++) {
+		if (!isalpha((unsigned char)*l))
+			continue;
+		out[n][0] = (char)toupper((unsigned char)*l);
+		out[n][1] = ':';
+		out[n++][2] = 0;
+	}
+	return n;
+}
+
 static int gen_drive(struct rule_eval *ev, const struct rule_call *c,
 		     void (*add)(void *, int, const char *), void *arg)
 {
 	const char *seg = c->nargs > 0 ? c->args[0] : NULL;
 	const char *kind = c->nargs > 1 ? c->args[1] : "Fixed";
-	const char *drive = rule_env_get(ev->env, "SYSTEMDRIVE");
+	char drives[26][3];
+	size_t n;
 	struct ws_buf p = WS_BUF_INIT;
 
 	if (!seg)
 		return fail(ev, "%s", "GenerateDrivePatterns needs a pattern segment");
-	/* the source volume is the only fixed drive; nothing else is attached */
+	/* fixed drives only: the installation's volumes reached (no removable
+	 * or network drive is attached to an offline scan) */
 	if (kind && strcasecmp(kind, "Fixed"))
 		return 0;
-	if (!drive)
-		drive = "C:";
-	ws_buf_adds(&p, drive);
-	while (p.len && p.buf[p.len - 1] == '\\')
-		ws_buf_setlen(&p, p.len - 1);
-	if (*seg != '\\')
-		ws_buf_addch(&p, '\\');
-	ws_buf_adds(&p, seg);
-	add(arg, RULE_FILE, p.buf);
+	n = rule_fixed_drives(ev->opts, ev->env, drives);
+	for (size_t i = 0; i < n; i++) {
+		ws_buf_reset(&p);
+		ws_buf_adds(&p, drives[i]);
+		if (*seg != '\\')
+			ws_buf_addch(&p, '\\');
+		ws_buf_adds(&p, seg);
+		add(arg, RULE_FILE, p.buf);
+	}
 	ws_buf_release(&p);
 	return 0;
 }
@@ -803,24 +829,23 @@ static int gen_docs(struct rule_eval *ev, const struct rule_call *c,
 	int incl = rule_parse_bool(c->nargs > 1 ? c->args[1] : NULL, 1);
 	int user = ev->opts && ev->opts->context == RULE_CTX_USER;
 	struct ws_buf p = WS_BUF_INIT;
-	const char *base;
+	char drives[26][3];
+	size_t nd = rule_fixed_drives(ev->opts, ev->env, drives);
 
 	if (incl) {
-		/* user pass: the profile; system pass: the drive outside profiles */
-		base = user ? "%CSIDL_PROFILE%" : NULL;
-		for (size_t i = 0; doc_exts[i]; i++) {
-			ws_buf_reset(&p);
-			if (base)
-				ws_buf_addf(&p, "%s\\* [*.%s]", base, doc_exts[i]);
-			else
-				ws_buf_addf(&p, "%s\\* [*.%s]",
-					    rule_env_get(ev->env, "SYSTEMDRIVE") ?
-						    rule_env_get(ev->env, "SYSTEMDRIVE") : "C:",
+		/* user pass: the profile; system pass: every fixed drive outside
+		 * profiles (the exclusions below) */
+		for (size_t d = 0; d < (user ? 1 : nd); d++) {
+			for (size_t i = 0; doc_exts[i]; i++) {
+				struct ws_buf x = WS_BUF_INIT;
+
+				ws_buf_reset(&p);
+				ws_buf_addf(&p, "%s\\* [*.%s]", user ? "%CSIDL_PROFILE%" : drives[d],
 					    doc_exts[i]);
-			struct ws_buf x = WS_BUF_INIT;
-			if (rule_env_expand(ev->env, p.buf, &x, NULL, 0) == 0)
-				add(arg, RULE_FILE, x.buf);
-			ws_buf_release(&x);
+				if (rule_env_expand(ev->env, p.buf, &x, NULL, 0) == 0)
+					add(arg, RULE_FILE, x.buf);
+				ws_buf_release(&x);
+			}
 		}
 	} else {
 		static const char *const sys_ex[] = {
@@ -837,7 +862,19 @@ static int gen_docs(struct rule_eval *ev, const struct rule_call *c,
 			NULL
 		};
 		const char *const *list = user ? user_ex : sys_ex;
+		const char *sd = rule_env_get(ev->env, "SYSTEMDRIVE");
 
+		/* the other drives' recycle bins and system folders */
+		for (size_t d = 0; !user && d < nd; d++) {
+			if (sd && !strncasecmp(sd, drives[d], 2))
+				continue;
+			ws_buf_reset(&p);
+			ws_buf_addf(&p, "%s\\$Recycle.Bin\\* [*]", drives[d]);
+			add(arg, RULE_FILE, p.buf);
+			ws_buf_reset(&p);
+			ws_buf_addf(&p, "%s\\System Volume Information\\* [*]", drives[d]);
+			add(arg, RULE_FILE, p.buf);
+		}
 		for (size_t i = 0; list[i]; i++) {
 			if (scan_pf && strstr(list[i], "PROGRAM_FILES"))
 				continue;

@@ -993,12 +993,14 @@ static void compile_body(struct rule_sel *sel, size_t ci, struct rule_eval *ev,
 			/* <extension>doc</extension> = GenerateDrivePatterns("* [*.doc]","Fixed") */
 			struct oset_ctx oc = { sel, ci, RULE_INCLUDE, k, NULL, 0, NULL, ev };
 
-			for (const struct rule_node *e = k->first; e; e = e->next)
-				if (e->tag == T_EXTENSION) {
-					struct ws_buf s = WS_BUF_INIT;
-					const char *d = rule_env_get(cs->env, "SYSTEMDRIVE");
+			char drives[26][3];
+			size_t nd = rule_fixed_drives(ev->opts, cs->env, drives);
 
-					ws_buf_addf(&s, "%s\\* [*.%s]", d ? d : "C:", e->text);
+			for (const struct rule_node *e = k->first; e; e = e->next)
+				for (size_t d = 0; e->tag == T_EXTENSION && d < nd; d++) {
+					struct ws_buf s = WS_BUF_INIT;
+
+					ws_buf_addf(&s, "%s\\* [*.%s]", drives[d], e->text);
 					add_pattern(&oc, RULE_FILE, s.buf, e);
 					ws_buf_release(&s);
 				}

@@ -37,9 +37,12 @@ int rule_sel_new_vol(const struct rule_set *rs, struct vol *vol,
 		     struct ws_error *err)
 {
 	struct rule_sel_opts so = *opts;
+	char drives[27];
 	int rc;
 
 	*out = NULL;
+	if (!so.drives && vol_fixed_drives(vol, drives, sizeof(drives)))
+		so.drives = drives;
 	*vp = rule_vprobe_new(vol, vo ? vo->profile : NULL);
 	if (vo && vo->ntuser)
 		rule_vprobe_lend_hive(*vp, REG_HIVE_NTUSER, vo->ntuser);

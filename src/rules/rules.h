@@ -329,6 +329,11 @@ struct rule_sel_opts {
 	 * of <rules>, <environment> and objectSets still evaluate.  0 for
 	 * scanning. */
 	int ignore_detection;
+	/* The fixed drives' letters ("CD") for GenerateDrivePatterns and
+	 * GenerateDocPatterns, as USMT's go over every fixed drive; NULL: the
+	 * system drive (SYSTEMDRIVE) only.  rule_sel_new_vol fills it from the
+	 * volume (vol_fixed_drives) when NULL. */
+	const char *drives;
 };
 
 /*

@@ -123,6 +123,10 @@ struct rule_eval {
 int rule_eval_condition(struct rule_eval *ev, const char *text);
 /* A pattern-generating <script>: append "type\tpattern" lines... instead
  * calls `add` once per pattern.  0 ok, -1 cannot evaluate. */
+/* The fixed drives pattern generators go over ("X:" each, at most 26):
+ * o->drives, else `env`'s SYSTEMDRIVE (default C:).  The count. */
+size_t rule_fixed_drives(const struct rule_sel_opts *o, const struct rule_env *env,
+			 char out[26][3]);
 int rule_eval_script(struct rule_eval *ev, const char *text,
 		     void (*add)(void *arg, int type, const char *pattern),
 		     void *arg);

@@ -338,6 +338,18 @@ const struct vol_info *vol_get_info(const struct vol *vol)
 	return &vol->info;
 }
 
+size_t vol_fixed_drives(const struct vol *vol, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < 26 && n; i++)
+		if ((vol->drives[i] || 'A' + i == vol->info.system_drive) && k + 1 < n)
+			out[k++] = (char)('A' + i);
+	if (n)
+		out[k] = 0;
+	return k;
+}
+
 struct reg_hive *vol_system_hive(struct vol *vol)
 {
 	return vol->system;

@@ -223,6 +223,11 @@ int vol_stream_read(struct vol *vol, const char *host_path, const char *name,
 
 const struct vol_info *vol_get_info(const struct vol *vol);
 
+/* The letters of the fixed drives the handle reaches, sorted: its system
+ * drive and the data partitions attached to it (vol_source_open of a disk);
+ * NUL-terminated in out (27 bytes hold them all).  The count. */
+size_t vol_fixed_drives(const struct vol *vol, char *out, size_t n);
+
 /* The open SYSTEM / SOFTWARE hives (read-only, owned by the handle). */
 struct reg_hive *vol_system_hive(struct vol *vol);
 struct reg_hive *vol_software_hive(struct vol *vol);

@@ -52,6 +52,12 @@ mkdir -p "$mnt/Data/Projects" "$mnt/Other"
 printf 'plan\n' > "$mnt/Data/plan.txt"
 head -c 70000 /dev/urandom > "$mnt/Data/Projects/model.bin"
 printf 'not selected\n' > "$mnt/Other/skip.txt"
+# for the documents finder (winstate-docs.xml): a document, a program, and
+# a document in the drive's recycle bin
+printf 'report\n' > "$mnt/Other/report.docx"
+printf 'MZ\n' > "$mnt/Other/tool.exe"
+mkdir -p "$mnt/\$Recycle.Bin/S-1-5-21-1-2-3-1001"
+printf 'deleted\n' > "$mnt/\$Recycle.Bin/S-1-5-21-1-2-3-1001/\$R1X2Y3.docx"
 umount "$mnt" && mounted=0 || fail "umount D:"
 
 # GPT: C: at 1 MiB (type basic data), D: after it.  MBR: C: primary at
@@ -197,6 +203,16 @@ PY
   expect_exit 0 "$WINSTATE" scan --source "$loop@part1" --rules r.xml --estimate
   losetup -d "$loop"
 fi
+
+# The shipped documents finder (winstate-docs.xml, as MigDocs.xml) goes over
+# every fixed drive: the data partition's documents are found outside its
+# recycle bin and System Volume Information, programs are not.
+"$WINSTATE" scan --source gpt.img --rules "$WS_RULES_DIR/winstate-docs.xml" --estimate \
+  --list-files files-docs.txt > docs.out 2> docs.err || { cat docs.err; fail "documents finder scan of gpt.img"; }
+grep -qxF 'D:\Other\report.docx' files-docs.txt && grep -qxF 'D:\Data\plan.txt' files-docs.txt ||
+  { cat files-docs.txt; fail "the documents finder did not find D:'s documents"; }
+grep -qi 'Recycle.Bin\|tool.exe\|model.bin' files-docs.txt &&
+  { grep -i 'Recycle.Bin\|tool.exe\|model.bin' files-docs.txt; fail "the documents finder took a recycle bin's file or a program"; }
 
 # Two installations on one disk: refused naming both, @partN picks one.
 truncate -s 200M two.img

@@ -668,6 +668,68 @@ static void extensions_and_drive_patterns(void **state)
 	assert_true(rule_sel_file(sel, "D:\\deep\\er\\a.ODT", NULL));
 	assert_true(rule_sel_file(sel, "D:\\Projects\\p\\a.bin", NULL));
 	assert_false(rule_sel_file(sel, "D:\\x\\a.cd", NULL));
+	assert_false(rule_sel_file(sel, "E:\\deep\\a.odt", NULL));
+	rule_sel_free(sel);
+	/* every fixed drive given (a disk scan's attached partitions) */
+	o.drives = "DE";
+	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	assert_true(rule_sel_file(sel, "D:\\deep\\er\\a.ODT", NULL));
+	assert_true(rule_sel_file(sel, "E:\\deep\\a.odt", NULL));
+	assert_true(rule_sel_file(sel, "E:\\Projects\\p\\a.bin", NULL));
+	assert_false(rule_sel_file(sel, "C:\\Projects\\p\\a.bin", NULL));
+	rule_sel_free(sel);
+	rule_set_free(rs);
+	rule_env_free(env);
+}
+
+/* GenerateDocPatterns in the system pass: documents on every fixed drive
+ * (as MigDocs.xml finds them), outside Windows, the profiles and each
+ * drive's recycle bin and System Volume Information. */
+static void doc_patterns_every_fixed_drive(void **state)
+{
+	const char *xml =
+		"<migration urlid=\"x\"><component type=\"Documents\" context=\"System\">"
+		"<displayName>X</displayName><role role=\"Data\"><rules>"
+		"<include><objectSet><script>MigXmlHelper.GenerateDocPatterns(\"FALSE\",\"TRUE\",\"FALSE\")</script>"
+		"</objectSet></include><exclude><objectSet>"
+		"<script>MigXmlHelper.GenerateDocPatterns(\"FALSE\",\"FALSE\",\"FALSE\")</script>"
+		"</objectSet></exclude></rules></role></component></migration>";
+	struct rule_set *rs = rule_set_new();
+	struct rule_env *env = rule_env_new();
+	struct rule_sel_opts o = { 0 };
+	struct rule_decision d;
+	struct rule_sel *sel;
+	struct ws_error err;
+	(void)state;
+
+	rule_env_set(env, "SYSTEMDRIVE", "C:");
+	rule_env_set(env, "CSIDL_WINDOWS", "C:\\Windows");
+	rule_env_set(env, "PROFILESFOLDER", "C:\\Users");
+	ws_error_clear(&err);
+	tu_assert_ok(rule_set_load_mem(rs, "x.xml", xml, strlen(xml), NULL, &err), &err);
+	o.context = RULE_CTX_SYSTEM;
+	o.env = env;
+	o.drives = "CD";
+	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	assert_int_equal(rule_sel_file(sel, "C:\\Data\\plan.docx", &d), 1);
+	assert_int_equal(d.kind, RULE_INCLUDE);
+	assert_int_equal(rule_sel_file(sel, "D:\\Work\\report.docx", &d), 1);
+	assert_int_equal(d.kind, RULE_INCLUDE);
+	assert_int_equal(rule_sel_file(sel, "D:\\Work\\tool.exe", &d), 0);
+	assert_int_equal(d.kind, -1);
+	assert_int_equal(rule_sel_file(sel, "D:\\$Recycle.Bin\\S-1-5-21\\$R1.docx", &d), 0);
+	assert_int_equal(d.kind, RULE_EXCLUDE);
+	assert_int_equal(rule_sel_file(sel, "D:\\System Volume Information\\x.txt", &d), 0);
+	assert_int_equal(d.kind, RULE_EXCLUDE);
+	assert_int_equal(rule_sel_file(sel, "C:\\Windows\\notes.txt", &d), 0);
+	assert_int_equal(d.kind, RULE_EXCLUDE);
+	rule_sel_free(sel);
+	/* no drives given: the system drive only, as before */
+	o.drives = NULL;
+	tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+	assert_int_equal(rule_sel_file(sel, "C:\\Data\\plan.docx", &d), 1);
+	assert_int_equal(rule_sel_file(sel, "D:\\Work\\report.docx", &d), 0);
+	assert_int_equal(d.kind, -1);
 	rule_sel_free(sel);
 	rule_set_free(rs);
 	rule_env_free(env);
@@ -687,6 +749,7 @@ int main(void)
 		cmocka_unit_test(env_expansion),
 		cmocka_unit_test(call_parsing),
 		cmocka_unit_test(extensions_and_drive_patterns),
+		cmocka_unit_test(doc_patterns_every_fixed_drive),
 		cmocka_unit_test(wildcard_binary_content_extraction),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
