@@ -138,8 +138,24 @@ int ws_utf8_valid(const char *s, size_t len)
 
 	while (i < len) {
 		uint32_t cp;
-		size_t n = get_utf8(p + i, len - i, &cp, 0);
+		size_t n;
 
+		/* runs of ASCII (most of a path) eight bytes at a time */
+		while (i + 8 <= len) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i < len && p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (i >= len)
+			break;
+		n = get_utf8(p + i, len - i, &cp, 0);
 		if (!n)
 			return 0;
 		i += n;

@@ -98,6 +98,39 @@ static void names_compare_like_ntfs(void **state)
 	assert_true(ws_name_casecmp("abc", "ab") > 0);
 }
 
+/* Validity wherever a sequence sits in runs of ASCII (taken eight bytes
+ * at a time): a stray byte, a truncated sequence or a surrogate is found
+ * at any offset, a well-formed sequence passes at any offset. */
+static void utf8_valid_at_any_offset(void **state)
+{
+	static const struct { const char *seq; int valid; } t[] = {
+		{ "\xff", 0 }, { "\x80", 0 }, { "\xc3\xa9", 1 }, { "\xe2\x82\xac", 1 },
+		{ "\xf0\x9f\x98\x80", 1 }, { "\xed\xa0\x80", 0 }, { "\xe2\x82", 0 },
+		{ "\x00", 1 },
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t sl = t[i].seq[0] ? strlen(t[i].seq) : 1;
+
+		for (size_t k = 0; k < 24; k++) {
+			for (size_t after = 0; after < 20; after++) {
+				size_t n = k + sl + after;
+
+				memset(buf, 'a', sizeof(buf));
+				memcpy(buf + k, t[i].seq, sl);
+				if (ws_utf8_valid(buf, n) != t[i].valid)
+					fail_msg("sequence %zu at %zu of %zu bytes: %d", i, k, n,
+						 !t[i].valid);
+			}
+		}
+	}
+	memset(buf, 'a', sizeof(buf));
+	for (size_t n = 0; n <= sizeof(buf); n++)
+		assert_true(ws_utf8_valid(buf, n));
+}
+
 /* Names upper-cased as NTFS does, ASCII runs and other characters mixed,
  * appended to what the buffer holds; each character as ws_ucs_upper says. */
 static void names_upper_case_like_ntfs(void **state)
@@ -339,6 +372,7 @@ int main(void)
 		cmocka_unit_test(buf_grows_and_formats),
 		cmocka_unit_test(utf16_roundtrip_bmp_and_astral),
 		cmocka_unit_test(lone_surrogate_survives_roundtrip),
+		cmocka_unit_test(utf8_valid_at_any_offset),
 		cmocka_unit_test(invalid_utf8_is_refused),
 		cmocka_unit_test(stop_at_nul),
 		cmocka_unit_test(names_compare_like_ntfs),
