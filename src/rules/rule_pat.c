@@ -20,7 +20,12 @@ struct rule_pattern {
 	char *root;        /* literal folder/key prefix, original case */
 	char *lit_upper;   /* upper-cased literal prefix of the node (prefilter) */
 	pcre2_code *node_re;
-	pcre2_code *leaf_re;   /* NULL: pattern has no leaf (containers only) */
+	pcre2_code *leaf_re;   /* NULL: pattern has no leaf (containers only), or
+				  a fast one (leaf_fast: never run) */
+	/* the node's regex to compile when first run (node_code), or NULL:
+	 * a fast node runs it only for rule_pattern_may_match_below, and only
+	 * patterns near the walked folders are asked that */
+	char *node_re_src;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	/* Regex runs so far: JIT compiling costs about what a few hundred
@@ -375,19 +380,29 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	/* a trailing backslash of the literal part does not make it more specific */
 	if (p->node_wild && p->node_lit && up.buf[p->node_lit - 1] == '\\')
 		p->node_lit--;
-	p->node_re = compile_re(re.buf, text, err);
-	if (p->node_re && has_leaf) {
+	/* the regexes of the fast shapes are left uncompiled (most patterns
+	 * of a rule set: compiling is most of loading it); they cannot fail
+	 * to compile when they are UTF-8 (PCRE2_UTF), else they are compiled
+	 * here so that the pattern is refused as before */
+	int bad = 0;
+
+	if (p->node_fast != FAST_NONE && ws_utf8_valid(re.buf, re.len))
+		p->node_re_src = ws_xstrdup(re.buf);
+	else if (!(p->node_re = compile_re(re.buf, text, err)))
+		bad = 1;
+	if (!bad && has_leaf) {
 		ws_buf_reset(&up);
 		ws_buf_reset(&re);
 		rule_upper(leaf.buf, &up);
 		to_regex(up.buf, 0, &re, &p->leaf_lit, &p->leaf_wild);
-		p->leaf_re = compile_re(re.buf, text, err);
+		if (p->leaf_fast == FAST_NONE || !ws_utf8_valid(re.buf, re.len))
+			bad = !(p->leaf_re = compile_re(re.buf, text, err));
 	}
 	ws_buf_release(&node);
 	ws_buf_release(&leaf);
 	ws_buf_release(&up);
 	ws_buf_release(&re);
-	if (!p->node_re || (has_leaf && !p->leaf_re)) {
+	if (bad) {
 		rule_pattern_free(p);
 		return WS_E_RULES;
 	}
@@ -408,6 +423,7 @@ void rule_pattern_free(struct rule_pattern *p)
 		return;
 	pcre2_code_free(p->node_re);
 	pcre2_code_free(p->leaf_re);
+	free(p->node_re_src);
 	pcre2_match_data_free(p->md);
 	pcre2_match_context_free(p->mctx);
 	free(p->text);
@@ -420,15 +436,33 @@ void rule_pattern_free(struct rule_pattern *p)
 
 #define RULE_JIT_AFTER 64
 
+/* The node's regex, compiled on its first run (see node_re_src); NULL
+ * when it cannot be (no memory): its runs then count as a limit hit. */
+static pcre2_code *node_code(const struct rule_pattern *p)
+{
+	struct rule_pattern *mp = (struct rule_pattern *)p; /* see re_runs */
+
+	if (!mp->node_re && mp->node_re_src) {
+		mp->node_re = compile_re(mp->node_re_src, mp->text, NULL);
+		free(mp->node_re_src);
+		mp->node_re_src = NULL;
+	}
+	return mp->node_re;
+}
+
 static int re_match(const struct rule_pattern *p, pcre2_code *re, const char *s,
 		    size_t len, uint32_t opts)
 {
 	struct rule_pattern *mp = (struct rule_pattern *)p; /* see re_runs */
 	int rc;
 
+	if (!re)
+		return -1;
 	if (mp->re_runs < RULE_JIT_AFTER && ++mp->re_runs == RULE_JIT_AFTER) {
 		/* JIT is an optimisation: its absence is not an error */
-		(void)pcre2_jit_compile(mp->node_re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT);
+		if (mp->node_re)
+			(void)pcre2_jit_compile(mp->node_re,
+						PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT);
 		if (mp->leaf_re)
 			(void)pcre2_jit_compile(mp->leaf_re, PCRE2_JIT_COMPLETE |
 							     PCRE2_JIT_PARTIAL_SOFT);
@@ -474,7 +508,7 @@ static int node_rest(const struct rule_pattern *p, const char *unode, size_t unl
 		return unl >= tl && !memcmp(unode, p->node_lit_text, tl) &&
 		       (unode[tl] == 0 || unode[tl] == '\\');
 	}
-	rc = re_match(p, p->node_re, unode, unl, 0);
+	rc = re_match(p, node_code(p), unode, unl, 0);
 	return rc < 0 ? -1 : rc == 1;
 }
 
@@ -560,11 +594,11 @@ int rule_pattern_may_match_below_upper(const struct rule_pattern *p, const char 
 	/* cheap test: one must be a prefix of the other */
 	if (strncmp(unode, p->lit_upper, ln < lp ? ln : lp))
 		return 0;
-	if (re_match(p, p->node_re, unode, ln, 0) == 1)
+	if (re_match(p, node_code(p), unode, ln, 0) == 1)
 		return 1;
 	ws_buf_add(&s, unode, ln);
 	ws_buf_addch(&s, '\\');
-	rc = re_match(p, p->node_re, s.buf, s.len, PCRE2_PARTIAL_SOFT);
+	rc = re_match(p, node_code(p), s.buf, s.len, PCRE2_PARTIAL_SOFT);
 	ws_buf_release(&s);
 	return rc != 0; /* partial, full, or a limit hit (be conservative) */
 }

@@ -115,7 +115,11 @@ static void normalised_text_and_root(void **state)
 static void malformed_patterns_refused(void **state)
 {
 	static const char *bad[] = { "C:\\x [abc", "C:\\x ]abc[", "C:\\x [a] tail", "   ",
-				     "C:\\x [a[b]]" };
+				     "C:\\x [a[b]]",
+				     /* not UTF-8, in the shapes whose regexes are
+				      * otherwise compiled when first run or never */
+				     "C:\\D\xffta\\* [*]", "C:\\Data\\* [*.t\xfft]",
+				     "C:\\D\xff [a.txt]", "C:\\Data [\xc3]" };
 	struct ws_error err;
 	struct rule_pattern *p;
 
