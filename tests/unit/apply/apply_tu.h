@@ -60,27 +60,29 @@ static __attribute__((unused)) void atu_fixture(const char *out, int kind, unsig
 	tu_assert_ok(fx_build(&o, NULL, &e), &e);
 }
 
-/* Source with `users` users scanned into a store; target (seed 2) with an
- * existing profile `existing` (may be NULL). */
-static __attribute__((unused)) void atu_setup(struct atu *t, unsigned users, const char *existing)
+/* A new temporary folder with the paths of its source, target and store
+ * (none made yet). */
+static __attribute__((unused)) void atu_init(struct atu *t)
 {
-	struct rule_set *rs = rule_set_new();
+	memset(t, 0, sizeof(*t));
+	t->dir = tu_tmpdir();
+	t->src = ws_xasprintf("%s/src", t->dir);
+	t->tgt = ws_xasprintf("%s/tgt", t->dir);
+	t->store = ws_xasprintf("%s/st", t->dir);
+}
+
+/* The source scanned with `rs` into a new store; t->device the device the
+ * scan recorded. */
+static __attribute__((unused)) void atu_scan(struct atu *t, struct rule_set *rs)
+{
 	struct store_open_opts so = { 0 };
 	struct scan_opts sc;
 	struct scan_result res;
 	struct store *st;
 	struct ws_error e;
 
-	memset(t, 0, sizeof(*t));
-	t->dir = tu_tmpdir();
-	t->src = ws_xasprintf("%s/src", t->dir);
-	t->tgt = ws_xasprintf("%s/tgt", t->dir);
-	t->store = ws_xasprintf("%s/st", t->dir);
-	atu_fixture(t->src, FX_SOURCE, users, NULL, 1);
-	atu_fixture(t->tgt, FX_TARGET, 0, existing, 2);
-	ws_error_clear(&e);
-	tu_assert_ok(rule_set_load_mem(rs, "t.xml", atu_rules, strlen(atu_rules), NULL, &e), &e);
 	so.create = 1;
+	ws_error_clear(&e);
 	tu_assert_ok(store_open(t->store, &so, &st, &e), &e);
 	scan_opts_init(&sc);
 	sc.source = t->src;
@@ -88,6 +90,21 @@ static __attribute__((unused)) void atu_setup(struct atu *t, unsigned users, con
 	tu_assert_ok(scan_device(st, &sc, &res, &e), &e);
 	snprintf(t->device, sizeof(t->device), "%s", res.device);
 	store_close(st);
+}
+
+/* Source with `users` users scanned into a store; target (seed 2) with an
+ * existing profile `existing` (may be NULL). */
+static __attribute__((unused)) void atu_setup(struct atu *t, unsigned users, const char *existing)
+{
+	struct rule_set *rs = rule_set_new();
+	struct ws_error e;
+
+	atu_init(t);
+	atu_fixture(t->src, FX_SOURCE, users, NULL, 1);
+	atu_fixture(t->tgt, FX_TARGET, 0, existing, 2);
+	ws_error_clear(&e);
+	tu_assert_ok(rule_set_load_mem(rs, "t.xml", atu_rules, strlen(atu_rules), NULL, &e), &e);
+	atu_scan(t, rs);
 	rule_set_free(rs);
 }
 

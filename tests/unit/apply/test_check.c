@@ -124,10 +124,7 @@ static void refuse(const char *sid, const char *account, const char *expect)
 	struct atu_file files[] = { { "C:\\Users\\eve\\Documents\\n.txt", "note" } };
 	char *before, *after;
 
-	memset(&t, 0, sizeof(t));
-	t.dir = tu_tmpdir();
-	t.tgt = ws_xasprintf("%s/tgt", t.dir);
-	t.store = ws_xasprintf("%s/st", t.dir);
+	atu_init(&t);
 	atu_fixture(t.tgt, FX_TARGET, 0, "alice", 2);
 	snprintf(t.device, sizeof(t.device), "OLDPC");
 	atu_store_make(t.store, "OLDPC", sid, account, "C:\\Users\\eve", NULL, 0, files, 1);

@@ -117,10 +117,7 @@ static void rerouted_to_system_drive_and_undone(void **state)
 	char *before, *after, *p, *s;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
-	t.dir = tu_tmpdir();
-	t.tgt = ws_xasprintf("%s/tgt", t.dir);
-	t.store = ws_xasprintf("%s/st", t.dir);
+	atu_init(&t);
 	atu_fixture(t.tgt, FX_TARGET, 0, "alice", 2);
 	store_with_drives(t.store);
 	snprintf(t.device, sizeof(t.device), "DRIVES-PC");
@@ -196,10 +193,7 @@ static void rerouted_still_confined(void **state)
 		struct ws_error e;
 		char *before, *after;
 
-		memset(&t, 0, sizeof(t));
-		t.dir = tu_tmpdir();
-		t.tgt = ws_xasprintf("%s/tgt", t.dir);
-		t.store = ws_xasprintf("%s/st", t.dir);
+		atu_init(&t);
 		atu_fixture(t.tgt, FX_TARGET, 0, "alice", 2);
 		so.create = 1;
 		ws_error_clear(&e);

@@ -70,9 +70,7 @@ static void lt_setup_ex(struct lt *t, const char *existing, const struct atu_val
 			size_t nv, const struct atu_file *files, size_t nf)
 {
 	memset(t, 0, sizeof(*t));
-	t->t.dir = tu_tmpdir();
-	t->t.tgt = ws_xasprintf("%s/tgt", t->t.dir);
-	t->t.store = ws_xasprintf("%s/st", t->t.dir);
+	atu_init(&t->t);
 	t->rules = ws_xasprintf("%s/t.xml", t->t.dir);
 	t->home = ws_xasprintf("%s/Users/alice", t->t.tgt);
 	atu_fixture(t->t.tgt, FX_TARGET, 0, existing, 2);
@@ -99,9 +97,7 @@ static void lt_release(struct lt *t)
 	free(t->home);
 	ws_buf_release(&t->actions);
 	ws_buf_release(&t->logs);
-	free(t->t.dir);
-	free(t->t.tgt);
-	free(t->t.store);
+	atu_release(&t->t);
 }
 
 static int lt_apply(struct lt *t, int dry_run, struct apply_report *r, struct ws_error *e)

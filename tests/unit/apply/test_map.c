@@ -94,10 +94,7 @@ static void carol_store(struct atu *t, const char *account)
 	};
 	struct atu_file files[] = { { "C:\\Users\\carol\\Documents\\n.txt", "carol's note" } };
 
-	memset(t, 0, sizeof(*t));
-	t->dir = tu_tmpdir();
-	t->tgt = ws_xasprintf("%s/tgt", t->dir);
-	t->store = ws_xasprintf("%s/st", t->dir);
+	atu_init(t); /* the store is made by hand: no source */
 	atu_fixture(t->tgt, FX_TARGET, 0, "alice", 2);
 	snprintf(t->device, sizeof(t->device), "OLDPC");
 	atu_store_make(t->store, "OLDPC", OLD_SID, account, "C:\\Users\\carol", vals, 3, files, 1);

@@ -348,19 +348,11 @@ static void pins_of_the_real_windows10_hive(void **state)
 static void setup_win10(struct atu *t, int target_os, const char *existing)
 {
 	struct rule_set *rs = rule_set_new();
-	struct store_open_opts so = { 0 };
-	struct scan_opts sc;
-	struct scan_result res;
-	struct store *st;
 	struct ws_error e;
 	struct fx_opts fo;
 	char *rules, *rf;
 
-	memset(t, 0, sizeof(*t));
-	t->dir = tu_tmpdir();
-	t->src = ws_xasprintf("%s/src", t->dir);
-	t->tgt = ws_xasprintf("%s/tgt", t->dir);
-	t->store = ws_xasprintf("%s/st", t->dir);
+	atu_init(t);
 	rules = ws_xasprintf("%s/rules", t->dir);
 	rf = ws_xasprintf("%s/wt.xml", rules);
 	assert_int_equal(mkdir(rules, 0755), 0);
@@ -375,14 +367,7 @@ static void setup_win10(struct atu *t, int target_os, const char *existing)
 	ws_error_clear(&e);
 	tu_assert_ok(fx_build(&fo, NULL, &e), &e);
 	tu_assert_ok(rule_set_load_file(rs, rf, NULL, &e), &e);
-	so.create = 1;
-	tu_assert_ok(store_open(t->store, &so, &st, &e), &e);
-	scan_opts_init(&sc);
-	sc.source = t->src;
-	sc.rules = rs;
-	tu_assert_ok(scan_device(st, &sc, &res, &e), &e);
-	snprintf(t->device, sizeof(t->device), "%s", res.device);
-	store_close(st);
+	atu_scan(t, rs);
 	rule_set_free(rs);
 	free(rf);
 	free(rules);
@@ -407,26 +392,37 @@ static void on_act(void *ctx, const struct apply_action *a)
 		s->skipped++;
 }
 
-static void win10_to_win11_drops_with_reasons(void **state)
+/* setup_win10 with alice's profile on the target, then an apply with the
+ * rules it saved, its actions counted in `s`; returns the path of alice's
+ * hive on the target (malloc'd). */
+static char *apply_win10(struct atu *t, int target_os, struct seen *s, struct apply_report *r)
 {
-	struct atu t;
 	struct apply_opts o;
-	struct apply_report r;
 	struct ws_error e;
-	struct seen s = { 0 };
-	struct reg_value v = { 0 };
-	char *rules, *hive;
-	(void)state;
+	char *rules;
 
-	setup_win10(&t, FX_WIN11, "alice");
-	rules = ws_xasprintf("%s/rules", t.dir);
-	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
+	setup_win10(t, target_os, "alice");
+	rules = ws_xasprintf("%s/rules", t->dir);
 	apply_opts_init(&o);
 	o.allow_plain_target = 1;
 	o.rules_dir = rules;
 	o.on_action = on_act;
-	o.on_action_ctx = &s;
-	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	o.on_action_ctx = s;
+	tu_assert_ok(atu_apply(t, &o, r, &e), &e);
+	free(rules);
+	return ws_xasprintf("%s/Users/alice/NTUSER.DAT", t->tgt);
+}
+
+static void win10_to_win11_drops_with_reasons(void **state)
+{
+	struct atu t;
+	struct apply_report r;
+	struct seen s = { 0 };
+	struct reg_value v = { 0 };
+	char *hive;
+	(void)state;
+
+	hive = apply_win10(&t, FX_WIN11, &s, &r);
 	assert_int_equal(r.source_build, 19045);
 	assert_int_equal(r.target_build, 22631);
 	assert_int_equal(r.win10_to_11, 1);
@@ -464,7 +460,6 @@ static void win10_to_win11_drops_with_reasons(void **state)
 		free(sh);
 	}
 	apply_report_release(&r);
-	free(rules);
 	free(hive);
 	atu_release(&t);
 }
@@ -472,23 +467,13 @@ static void win10_to_win11_drops_with_reasons(void **state)
 static void win10_to_win10_carries_everything(void **state)
 {
 	struct atu t;
-	struct apply_opts o;
 	struct apply_report r;
-	struct ws_error e;
 	struct seen s = { 0 };
 	struct reg_value v = { 0 };
-	char *rules, *hive;
+	char *hive;
 	(void)state;
 
-	setup_win10(&t, FX_WIN10, "alice");
-	rules = ws_xasprintf("%s/rules", t.dir);
-	hive = ws_xasprintf("%s/Users/alice/NTUSER.DAT", t.tgt);
-	apply_opts_init(&o);
-	o.allow_plain_target = 1;
-	o.rules_dir = rules;
-	o.on_action = on_act;
-	o.on_action_ctx = &s;
-	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	hive = apply_win10(&t, FX_WIN10, &s, &r);
 	assert_int_equal(r.win10_to_11, 0);
 	assert_int_equal(r.n_compat, 0);
 	assert_int_equal(s.dropped, 0);
@@ -498,7 +483,6 @@ static void win10_to_win10_carries_everything(void **state)
 	apply_report_release(&r);
 	/* Without the rule files the notes are unknown: NeverRestore cannot be
 	 * honoured, everything is carried (a later apply finds values equal). */
-	free(rules);
 	free(hive);
 	atu_release(&t);
 }
@@ -678,10 +662,7 @@ static void pins_setup(struct atu *t, const char *app_alice, const char *app_bob
 	struct ws_error e;
 	struct fx_opts fo;
 
-	memset(t, 0, sizeof(*t));
-	t->dir = tu_tmpdir();
-	t->tgt = ws_xasprintf("%s/tgt", t->dir);
-	t->store = ws_xasprintf("%s/st", t->dir);
+	atu_init(t); /* the store is made by hand: no source */
 	snprintf(t->device, sizeof(t->device), "PINPC");
 	fx_opts_init(&fo);
 	fo.out_dir = t->tgt;
