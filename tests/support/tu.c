@@ -65,6 +65,12 @@ char *tu_tmpdir(void)
 	return p;
 }
 
+char *tu_tmpdir_kept(void)
+{
+	free(tu_tmpdir());
+	return dirs[ndirs - 1];   /* tu_tmpdir's own copy */
+}
+
 char *tu_testdata(const char *rel)
 {
 	const char *root = getenv("WS_TESTDATA");
@@ -183,4 +189,9 @@ int tu_sh(const char *fmt, ...)
 	rc = system(cmd.buf);
 	ws_buf_release(&cmd);
 	return rc;
+}
+
+int tu_dir_empty(const char *dir)
+{
+	return tu_sh("test -z \"$(ls -A '%s')\"", dir) == 0;
 }

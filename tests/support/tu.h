@@ -19,6 +19,9 @@
 
 /* A fresh empty folder under $TMPDIR (or /tmp); malloc'd path, removed by tu_cleanup(). */
 char *tu_tmpdir(void);
+/* The same, but the path belongs to tu_cleanup(), which frees it: the
+ * caller does not. */
+char *tu_tmpdir_kept(void);
 /* Remove every folder tu_tmpdir() made (called from a cmocka teardown or atexit). */
 void tu_cleanup(void);
 
@@ -46,6 +49,10 @@ int tu_run(const char *cmd, struct ws_buf *out);
 /* Run the shell command printf would make of fmt with its output and
  * errors discarded; returns system()'s status (0: it ran and exited 0). */
 int tu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* 1 when nothing is in the folder `dir` (or there is no such folder): for
+ * the tests that check nothing was written where it must not be. */
+int tu_dir_empty(const char *dir);
 
 /*
  * Skips are visible to ctest: cmocka counts a skip() as passed, so tu.h

@@ -17,15 +17,6 @@
 
 #include "volume/volume.h"
 
-static int empty_dir(const char *dir)
-{
-	char *cmd = ws_xasprintf("test -z \"$(ls -A '%s')\"", dir);
-	int rc = system(cmd);
-
-	free(cmd);
-	return rc == 0;
-}
-
 static __attribute__((format(printf, 1, 0))) void sh(const char *fmt, const char *a,
 						      const char *b)
 {
@@ -366,13 +357,13 @@ static void swap_race(int fallback)
 	assert_non_null(strstr(e.msg, "link"));
 	assert_int_equal(s.calls, 1);
 	assert_non_null(s.link);
-	assert_true(empty_dir(outside));
+	assert_true(tu_dir_empty(outside));
 	assert_true(r.journal[0]);
 	apply_report_release(&r);
 	/* undo leaves the link (apply did not make it) and says so */
 	assert_int_equal(undo(t.tgt, NULL, &u, &e), WS_PARTIAL);
 	assert_int_equal(u.left_files, 1);
-	assert_true(empty_dir(outside));
+	assert_true(tu_dir_empty(outside));
 	assert_int_equal(unlink(s.link), 0);
 	after = atu_tree(t.tgt);
 	assert_string_equal(before, after);

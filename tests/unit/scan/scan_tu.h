@@ -50,24 +50,15 @@ static const char stu_profile_xml[] =
 	" </component>\n"
 	"</migration>\n";
 
-static char *stu_dirs[64];
-static size_t stu_ndirs;
-
+/* tu_tmpdir() whose path stu_cleanup() frees at the end of main. */
 static inline char *stu_tmpdir(void)
 {
-	char *d = tu_tmpdir();
-
-	if (stu_ndirs < 64)
-		stu_dirs[stu_ndirs++] = d;
-	return d;
+	return tu_tmpdir_kept();
 }
 
 static inline void stu_cleanup(void)
 {
 	tu_cleanup();
-	for (size_t i = 0; i < stu_ndirs; i++)
-		free(stu_dirs[i]);
-	stu_ndirs = 0;
 }
 
 /* "<dir>/<name>" in a buffer the caller releases. */

@@ -54,24 +54,14 @@ static inline const char *stu_part(void)
 }
 
 /* tu_tmpdir() whose path is freed by stu_cleanup() at the end of main. */
-static char *stu_dirs[256];
-static size_t stu_ndirs;
-
 static inline char *stu_tmpdir(void)
 {
-	char *d = tu_tmpdir();
-
-	if (stu_ndirs < 256)
-		stu_dirs[stu_ndirs++] = d;
-	return d;
+	return tu_tmpdir_kept();
 }
 
 static inline void stu_cleanup(void)
 {
 	tu_cleanup();
-	for (size_t i = 0; i < stu_ndirs; i++)
-		free(stu_dirs[i]);
-	stu_ndirs = 0;
 }
 
 /* Open (creating) a store with cheap Argon2id parameters for tests. */

@@ -46,15 +46,6 @@ static void mkd(const char *root, const char *rel)
 	free(p);
 }
 
-static int empty_dir(const char *dir)
-{
-	char *cmd = ws_xasprintf("test -z \"$(ls -A '%s')\"", dir);
-	int rc = system(cmd);
-
-	free(cmd);
-	return rc == 0;
-}
-
 static void names_match_as_ntfs(void **state)
 {
 	char *dir = tu_tmpdir();
@@ -124,7 +115,7 @@ static void links_refused_on_every_step(void **state)
 	assert_int_equal(ws_root_opendir(r, "inside", &fd, NULL, &e), WS_E_TARGET);
 	assert_int_equal(ws_root_mkdirs(r, "file/x", NULL, NULL, NULL, &e), WS_E_TARGET);
 	assert_non_null(strstr(e.msg, "not a folder"));
-	assert_true(empty_dir(outside));
+	assert_true(tu_dir_empty(outside));
 	/* "..", "." and empty components are refused, not resolved */
 	assert_int_equal(ws_root_opendir(r, "Users/../..", &fd, NULL, &e), WS_E_UNSUPPORTED);
 	assert_int_equal(ws_root_mkdirs(r, "Users/./x", NULL, NULL, NULL, &e), WS_E_UNSUPPORTED);
@@ -232,11 +223,11 @@ static void folder_swapped_after_mkdir(void **state)
 			 WS_E_TARGET);
 	assert_non_null(strstr(e.msg, "link"));
 	assert_int_equal(count, 1);
-	assert_true(empty_dir(outside));
+	assert_true(tu_dir_empty(outside));
 	/* and later walks refuse it too */
 	ws_root_set_after_mkdir(r, NULL, NULL);
 	assert_int_equal(ws_root_mkdirs(r, "new/x", NULL, NULL, NULL, &e), WS_E_TARGET);
-	assert_true(empty_dir(outside));
+	assert_true(tu_dir_empty(outside));
 	ws_root_free(r);
 	free(dir);
 	free(outside);
@@ -261,7 +252,7 @@ static void remove_tree_never_follows(void **state)
 	assert_int_equal(ws_remove_tree_at(fd, "t"), 0);
 	assert_int_equal(ws_remove_tree_at(fd, "t"), 0); /* gone: fine */
 	close(fd);
-	assert_true(empty_dir(dir));
+	assert_true(tu_dir_empty(dir));
 	assert_true(ws_path_exists(keep));
 	free(keep);
 	free(l);
