@@ -80,6 +80,15 @@ static void utc(int64_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A section's start: the JSON array `name`, or as text its heading. */
+static void section_begin(struct cli_json *j, int json, const char *name)
+{
+	if (json)
+		cli_json_arr(j, name);
+	else
+		printf("%s:\n", name);
+}
+
 /* A record's user: its index, null for the system context. */
 static void user_field(struct cli_json *j, uint32_t u)
 {
@@ -318,10 +327,7 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 	}
 	if (sections & SEC_USERS) {
 		const struct store_user *u = store_catalog_users(cat, &n);
-		if (json)
-			cli_json_arr(&j, "users");
-		else
-			printf("users:\n");
+		section_begin(&j, json, "users");
 		for (size_t i = 0; i < n; i++) {
 			if (json) {
 				cli_json_obj(&j, NULL);
@@ -430,10 +436,7 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 	}
 	if (!rc && (sections & SEC_APPS)) {
 		const struct store_app *a = store_catalog_apps(cat, &n);
-		if (json)
-			cli_json_arr(&j, "apps");
-		else
-			printf("apps:\n");
+		section_begin(&j, json, "apps");
 		for (size_t i = 0; i < n; i++) {
 			if ((sections & SEC_REINSTALL) && !app_reinstallable(&a[i]))
 				continue;
@@ -462,10 +465,7 @@ static int list_scan(struct store *st, const char *device, const char *scan_id,
 	}
 	if (!rc && (sections & SEC_RULES)) {
 		const struct store_rule *r = store_catalog_rules(cat, &n);
-		if (json)
-			cli_json_arr(&j, "rules");
-		else
-			printf("rules:\n");
+		section_begin(&j, json, "rules");
 		for (size_t i = 0; i < n; i++) {
 			if (json) {
 				cli_json_obj(&j, NULL);
