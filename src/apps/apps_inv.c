@@ -227,20 +227,26 @@ static int repo_package(void *ctx, struct reg_hive *h, reg_node key,
 	return rc;
 }
 
-static int family_member(void *ctx, struct reg_hive *h, reg_node key,
-			 const char *name, struct ws_error *err)
+/* A key named after a package's full name, seen by source `src`; `what`
+ * names the kind of key in the warning when its name does not parse. */
+static int observe_full_name(struct inv *iv, const char *name, unsigned src, const char *what)
 {
-	struct inv *iv = ctx;
 	struct apps_id id;
 
 	if (full(iv))
 		return WS_OK;
 	if (apps_parse_full_name(name, &id) < 0) {
-		warn_name(iv->log, iv->where, "family member", name);
+		warn_name(iv->log, iv->where, what, name);
 		return WS_OK;
 	}
-	obs_add(iv->out, name, &id, APPS_SRC_FAMILIES, iv->sid);
+	obs_add(iv->out, name, &id, src, iv->sid);
 	return WS_OK;
+}
+
+static int family_member(void *ctx, struct reg_hive *h, reg_node key,
+			 const char *name, struct ws_error *err)
+{
+	return observe_full_name(ctx, name, APPS_SRC_FAMILIES, "family member");
 }
 
 static int repo_family(void *ctx, struct reg_hive *h, reg_node key,
@@ -252,17 +258,7 @@ static int repo_family(void *ctx, struct reg_hive *h, reg_node key,
 static int user_store_pkg(void *ctx, struct reg_hive *h, reg_node key,
 			  const char *name, struct ws_error *err)
 {
-	struct inv *iv = ctx;
-	struct apps_id id;
-
-	if (full(iv))
-		return WS_OK;
-	if (apps_parse_full_name(name, &id) < 0) {
-		warn_name(iv->log, iv->where, "AppxAllUserStore key", name);
-		return WS_OK;
-	}
-	obs_add(iv->out, name, &id, APPS_SRC_USER_STORE, iv->sid);
-	return WS_OK;
+	return observe_full_name(ctx, name, APPS_SRC_USER_STORE, "AppxAllUserStore key");
 }
 
 /* Applications / InboxApplications / Deprovisioned: family names into a set. */
