@@ -463,7 +463,10 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 		goto out;
 	arules_off_limits(a.rules, a.pf);
 	if (!o->dry_run) {
-		struct ws_newobj no = { newobj_chain, &a };
+		/* none where nothing is given a descriptor (a plain target): the
+		 * journal then makes folders off this thread */
+		struct ws_newobj no = { asec_xattr(a.sec) || o->on_newobj ? newobj_chain : NULL,
+					&a };
 
 		if ((rc = aj_begin(a.vol, o->on_journal, o->on_journal_ctx,
 				   &no, o->fd_share, &a.j, err)))

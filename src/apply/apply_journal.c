@@ -88,6 +88,8 @@ struct aj_pend {
 	int pfd;                 /* its folder, for the linking thread (a copy
 				  * shared by a run of files of one folder) */
 	int pfd_last;            /* the last file of that run: closes pfd */
+	long mki;                /* >= 0: its folder is made by the linking
+				  * thread, mk[mki] (pfd is -1) */
 	char *tname;             /* name in work/ */
 	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
 	char *leaf;              /* name in it */
@@ -110,9 +112,21 @@ struct aj_flight {
 	size_t npend;            /* the root's pending folders that are its own */
 };
 
-/* A batch whose flush is back: its folders are made on the caller's thread,
- * then its files are linked into place on a thread while the caller writes
- * the next batches; its "B" line is queued when that thread is joined. */
+/* A folder of a batch made by the linking thread (aj_link). */
+struct aj_mk {
+	struct ws_rdir *d;       /* its node: pending for the cache until joined */
+	long par;                /* >= 0: its parent is mk[par], else pfd */
+	int pfd;                 /* a descriptor of its parent (owned), or -1 */
+	int fd;                  /* the folder, once made and opened */
+	size_t last;             /* closed after mk[last] is made ... */
+	int files;               /* ... unless files are linked into it */
+};
+
+/* A batch whose flush is back: its files get their descriptors on the
+ * caller's thread, then its folders are made (where no new-object hook
+ * needs the cache: plain targets) and its files linked into place on a
+ * thread while the caller writes the next batches; its "B" line is queued
+ * when that thread is joined, and its folders become made for the cache. */
 struct aj_link {
 	int active;
 	int thread;              /* runs on th (not yet joined) */
@@ -120,6 +134,9 @@ struct aj_link {
 	struct aj *j;
 	struct aj_pend *pq;
 	size_t npq, apq;
+	struct aj_mk *mk;        /* folders to make first, parents first */
+	size_t nmk, amk;
+	size_t made;             /* folders made */
 	size_t done;             /* files linked */
 	int rc;
 	struct ws_error err;
@@ -186,6 +203,8 @@ struct aj {
 	unsigned long flushes;   /* journal flushes (for the benchmark's report) */
 	int no_tmpfile;          /* the target has no unnamed files (ws_tmpfile_open) */
 	int no_noreplace;        /* nor renameat2(RENAME_NOREPLACE): link + unlink */
+	int mk_thread;           /* folders made by the linking thread (no
+				  * new-object hook: nothing needs the cache) */
 	int broken;              /* a batch failed: no more changes, lines only */
 	struct aj_flight fl;     /* the batch being flushed, if any */
 	struct aj_tpool tp;      /* unnamed files opened ahead */
@@ -630,17 +649,83 @@ static void not_made_cb(void *ctx, const char *rel)
  * that the linking owns (one copy per run of files in one folder):
  * everything that needs the root's cache, on the caller's thread.  Nothing
  * is linked here: on an error no file of the batch is in place. */
-static int link_prepare(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
-			struct ws_error *err)
+/* Index in mk[0..n) of the folder d (from *hint on: a batch's files come
+ * by folder), -1 when it is not there. */
+static long mk_find(const struct aj_mk *mk, size_t n, const struct ws_rdir *d, size_t *hint)
 {
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (*hint + k) % n;
+
+		if (mk[i].d == d) {
+			*hint = i;
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+/* The first npend pending folders go to the linking thread (l->mk): each
+ * with a descriptor of its parent, or its parent's index among them. */
+static int mk_take(struct aj *j, struct aj_link *l, size_t npend, struct ws_error *err)
+{
+	size_t hint = 0;
+
+	l->nmk = 0;
+	l->made = 0;
+	for (size_t i = 0; i < npend; i++) {
+		struct ws_rdir *d = ws_root_pending_at(j->root, i), *p;
+		struct aj_mk *m;
+
+		if (!d || !ws_rdir_pending(d))
+			continue;   /* removed meanwhile */
+		WS_ALLOC_GROW(l->mk, l->nmk + 1, l->amk);
+		m = &l->mk[l->nmk];
+		m->d = d;
+		m->fd = m->pfd = -1;
+		m->files = 0;
+		m->last = l->nmk;
+		p = ws_rdir_parent(d);
+		m->par = ws_rdir_pending(p) ? mk_find(l->mk, l->nmk, p, &hint) : -1;
+		if (m->par >= 0) {
+			l->mk[m->par].last = l->nmk;
+		} else {
+			int pfd = ws_rdir_pending(p) ? (errno = ENOENT, -1) : ws_rdir_fd(j->root, p);
+
+			if (pfd < 0 || (m->pfd = fcntl(pfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+				int e = errno;
+
+				ws_root_take_pending_n(j->root, i);
+				return ws_root_step_error(e, ws_rdir_rel(p), err);
+			}
+		}
+		l->nmk++;
+	}
+	ws_root_take_pending_n(j->root, npend);
+	return WS_OK;
+}
+
+static int link_prepare(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
+			struct aj_link *l, struct ws_error *err)
+{
+	size_t hint = 0;
 	int rc;
 
-	if ((rc = ws_root_make_pending_n(j->root, npend, err)))
+	if (l && (rc = mk_take(j, l, npend, err)))
+		return rc;
+	if (!l && (rc = ws_root_make_pending_n(j->root, npend, err)))
 		return rc;
 	for (size_t i = 0; i < npq; i++) {
 		struct aj_pend *q = &pq[i];
 
-		if (i && q->dir == pq[i - 1].dir && pq[i - 1].pfd >= 0) {
+		q->mki = -1;
+		if (l && ws_rdir_pending(q->dir)) {
+			/* made by the linking thread */
+			if ((q->mki = mk_find(l->mk, l->nmk, q->dir, &hint)) < 0)
+				return ws_error_set(err, WS_E_INTERNAL, q->rel, "folder not made yet");
+			l->mk[q->mki].files = 1;
+			q->pfd = -1;
+			q->pfd_last = 0;
+		} else if (i && q->dir == pq[i - 1].dir && pq[i - 1].pfd >= 0) {
 			q->pfd = pq[i - 1].pfd;
 			pq[i - 1].pfd_last = 0;
 		} else {
@@ -653,7 +738,8 @@ static int link_prepare(struct aj *j, struct aj_pend *pq, size_t npq, size_t npe
 				return ws_error_set_errno(err, WS_E_IO, errno, q->rel,
 							  "cannot place file");
 		}
-		q->pfd_last = 1;
+		if (q->mki < 0)
+			q->pfd_last = 1;
 		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
 			return rc;
 	}
@@ -662,14 +748,17 @@ static int link_prepare(struct aj *j, struct aj_pend *pq, size_t npq, size_t npe
 
 /* Link a prepared batch's files into place, in order; *done: files placed.
  * Touches no cache: it runs on the linking thread. */
-static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, size_t *done,
-		      struct ws_error *err)
+static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, struct aj_mk *mk,
+		      size_t *done, struct ws_error *err)
 {
 	size_t i;
 	int e = 0;
 
 	for (i = 0; i < npq; i++) {
 		struct aj_pend *q = &pq[i];
+
+		if (q->mki >= 0)
+			q->pfd = mk[q->mki].fd;
 
 		/* an unnamed file: linked (never replaces); else one rename that
 		 * never replaces, link + unlink where the file system has no
@@ -697,9 +786,43 @@ static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, size_t *done
 		q->pfd = -1;
 		entry_done(j);
 	}
+	if (i < npq && pq[i].mki >= 0)
+		pq[i].pfd = -1;   /* mk's */
 	*done = i;
 	return i < npq ? ws_error_set_errno(err, WS_E_IO, e, pq[i].rel, "cannot place file")
 		       : WS_OK;
+}
+
+/* Make the batch's folders (parents first; l->made of them); each is kept
+ * open while a folder below it is to be made or files linked into it.
+ * Touches no cache: it runs on the linking thread. */
+static int make_dirs(struct aj_link *l, struct ws_error *err)
+{
+	struct ws_root *r = l->j->root;
+
+	for (size_t i = 0; i < l->nmk; i++) {
+		struct aj_mk *m = &l->mk[i];
+		int pfd = m->par >= 0 ? l->mk[m->par].fd : m->pfd;
+		const char *name = ws_rdir_name(m->d);
+
+		if (mkdirat(pfd, name, 0755) != 0)
+			return ws_error_set_errno(err, WS_E_IO, errno, ws_rdir_rel(m->d),
+						  "cannot create folder");
+		l->made = i + 1;
+		ws_root_after_mkdir(r, pfd, name, ws_rdir_rel(m->d));
+		if ((m->fd = ws_root_step(r, pfd, name)) < 0)
+			return ws_root_step_error(errno, ws_rdir_rel(m->d), err);
+		if (m->pfd >= 0) {
+			close(m->pfd);
+			m->pfd = -1;
+		}
+		/* a parent no longer needed */
+		if (m->par >= 0 && l->mk[m->par].last == i && !l->mk[m->par].files) {
+			close(l->mk[m->par].fd);
+			l->mk[m->par].fd = -1;
+		}
+	}
+	return WS_OK;
 }
 
 static void *link_run(void *arg)
@@ -707,8 +830,32 @@ static void *link_run(void *arg)
 	struct aj_link *l = arg;
 
 	ws_error_clear(&l->err);
-	l->rc = link_files(l->j, l->pq, l->npq, &l->done, &l->err);
+	l->rc = make_dirs(l, &l->err);
+	if (!l->rc)
+		l->rc = link_files(l->j, l->pq, l->npq, l->mk, &l->done, &l->err);
 	return NULL;
+}
+
+/* After the linking thread: its folders made for the cache (descriptors
+ * handed over), those not made forgotten with an "N" line each. */
+static void mk_settle(struct aj *j, struct aj_link *l)
+{
+	for (size_t i = 0; i < l->nmk; i++) {
+		struct aj_mk *m = &l->mk[i];
+
+		if (m->pfd >= 0)
+			close(m->pfd);
+		m->pfd = -1;
+		if (i < l->made)
+			ws_root_made(j->root, m->d, m->fd);
+		else if (m->fd >= 0)
+			close(m->fd);
+		m->fd = -1;
+	}
+	/* children before their parents, as ws_root_drop_pending */
+	for (size_t i = l->nmk; i-- > l->made;)
+		ws_root_unmade(j->root, l->mk[i].d, not_made_cb, j);
+	l->nmk = l->made = 0;
 }
 
 /* "B <records>": the batch before it was placed. */
@@ -725,11 +872,11 @@ static void batch_done(struct aj *j)
 static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npend,
 			size_t *done, struct ws_error *err)
 {
-	int rc = link_prepare(j, pq, npq, npend, err);
+	int rc = link_prepare(j, pq, npq, npend, NULL, err);
 
 	*done = 0;
 	if (!rc)
-		rc = link_files(j, pq, npq, done, err);
+		rc = link_files(j, pq, npq, NULL, done, err);
 	if (!rc)
 		batch_done(j);
 	return rc;
@@ -821,6 +968,7 @@ static int link_join(struct aj *j, struct ws_error *err)
 	if (l->thread)
 		pthread_join(l->th, NULL);
 	l->thread = 0;
+	mk_settle(j, l);
 	rc = l->rc;
 	if (!rc) {
 		batch_done(j);
@@ -869,7 +1017,9 @@ static int flight_land(struct aj *j, struct ws_error *err)
 	} else {
 		j->flushes++;
 		entry_done(j);
-		rc = link_prepare(j, f->pq, f->npq, f->npend, err);
+		rc = link_prepare(j, f->pq, f->npq, f->npend, j->mk_thread ? l : NULL, err);
+		if (rc)
+			mk_settle(j, l);   /* none made: "N" for each */
 	}
 	if (!rc) {
 		/* its files go to the linking thread */
@@ -1208,6 +1358,8 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 	if ((rc = ws_root_open(vol_get_info(vol)->root, 0, &j->root, err)))
 		goto fail;
 	ws_root_set_newobj(j->root, newobj);
+	/* no descriptor to give new folders: the linking thread makes them */
+	j->mk_thread = !ws_root_has_newobj(j->root);
 	jroot_rel(vol, &jrel);
 	if ((rc = ws_root_mkdirs(j->root, jrel.buf, note_made, &made, NULL, err)) ||
 	    (rc = ws_root_opendir(j->root, jrel.buf, &jfd, &act, err))) {
@@ -1341,6 +1493,13 @@ void aj_close(struct aj *j)
 		pthread_join(j->lk.th, NULL);
 	pq_free(j->lk.pq, j->lk.npq);
 	free(j->lk.pq);
+	for (size_t i = 0; i < j->lk.nmk; i++) {
+		if (j->lk.mk[i].pfd >= 0)
+			close(j->lk.mk[i].pfd);
+		if (j->lk.mk[i].fd >= 0)
+			close(j->lk.mk[i].fd);
+	}
+	free(j->lk.mk);
 	if (j->fl.thread)
 		pthread_join(j->fl.th, NULL);
 	pq_free(j->fl.pq, j->fl.npq);

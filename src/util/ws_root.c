@@ -359,8 +359,7 @@ int ws_root_step(const struct ws_root *r, int dirfd, const char *name)
 	return fd;
 }
 
-/* Fill err for a failed step at `where`. */
-static int step_error(int e, const char *where, struct ws_error *err)
+int ws_root_step_error(int e, const char *where, struct ws_error *err)
 {
 	if (e == ELOOP)
 		return ws_error_set(err, WS_E_TARGET, where,
@@ -435,7 +434,7 @@ static int walk(struct ws_root *r, const char *rel, int mk,
 		}
 		next = ws_root_step(r, fd, f ? found.buf : name);
 		if (next < 0) {
-			rc = step_error(errno, done.buf, err);
+			rc = ws_root_step_error(errno, done.buf, err);
 			break;
 		}
 		close(fd);
@@ -644,7 +643,7 @@ static int cwalk(struct ws_root *r, const char *rel, int mk,
 				continue;
 			}
 			if ((pfd = ws_rdir_fd(r, d)) < 0)
-				return step_error(errno, d->rel, err);
+				return ws_root_step_error(errno, d->rel, err);
 			c = node_new(r, d, name);
 			if (mkdirat(pfd, name, 0755) != 0)
 				return ws_error_set_errno(err, WS_E_IO, errno, c->rel,
@@ -655,7 +654,7 @@ static int cwalk(struct ws_root *r, const char *rel, int mk,
 			if (r->after_mkdir)
 				r->after_mkdir(r->after_mkdir_ctx, pfd, name, c->rel);
 			if (ws_rdir_fd(r, c) < 0)
-				return step_error(errno, c->rel, err);
+				return ws_root_step_error(errno, c->rel, err);
 			if ((rc = ws_root_newobj(r, c->fd, 1, c->rel, err)))
 				return rc;
 			d = c;
@@ -665,7 +664,7 @@ static int cwalk(struct ws_root *r, const char *rel, int mk,
 			e->node = node_new(r, d, e->name);
 		c = e->node;
 		if (!c->pending && ws_rdir_fd(r, c) < 0)
-			return step_error(errno, c->rel, err);
+			return ws_root_step_error(errno, c->rel, err);
 		d = c;
 	}
 	*out = d;
@@ -696,7 +695,7 @@ int ws_root_make_pending_n(struct ws_root *r, size_t n, struct ws_error *err)
 		if (!c->pending)
 			continue;   /* removed meanwhile */
 		if (pfd < 0) {
-			rc = step_error(errno, c->parent->rel, err);
+			rc = ws_root_step_error(errno, c->parent->rel, err);
 			break;
 		}
 		if (mkdirat(pfd, c->name, 0755) != 0) {
@@ -707,7 +706,7 @@ int ws_root_make_pending_n(struct ws_root *r, size_t n, struct ws_error *err)
 		if (r->after_mkdir)
 			r->after_mkdir(r->after_mkdir_ctx, pfd, c->name, c->rel);
 		if (ws_rdir_fd(r, c) < 0)
-			rc = step_error(errno, c->rel, err);
+			rc = ws_root_step_error(errno, c->rel, err);
 		else
 			rc = ws_root_newobj(r, c->fd, 1, c->rel, err);
 	}
@@ -733,6 +732,66 @@ void ws_root_note(struct ws_root *r, const char *rel, int present)
 	if (!cwalk(r, dir.buf, 0, NULL, NULL, &d, NULL))
 		ws_rdir_note(d, slash ? slash + 1 : rel, present);
 	ws_buf_release(&dir);
+}
+
+struct ws_rdir *ws_root_pending_at(const struct ws_root *r, size_t i)
+{
+	return i < r->npend ? r->pend[i] : NULL;
+}
+
+void ws_root_take_pending_n(struct ws_root *r, size_t n)
+{
+	if (n > r->npend)
+		n = r->npend;
+	memmove(r->pend, r->pend + n, (r->npend - n) * sizeof(*r->pend));
+	r->npend -= n;
+}
+
+void ws_root_made(struct ws_root *r, struct ws_rdir *d, int fd)
+{
+	d->pending = 0;
+	if (fd < 0)
+		return;
+	if (d->fd >= 0 || r->nopen >= WS_ROOT_MAX_OPEN) {
+		close(fd);
+		return;
+	}
+	d->fd = fd;
+	r->nopen++;
+}
+
+void ws_root_unmade(struct ws_root *r, struct ws_rdir *d,
+		    void (*fn)(void *ctx, const char *rel), void *ctx)
+{
+	(void)r;
+	if (!d->pending)
+		return;
+	if (fn)
+		fn(ctx, d->rel);
+	ws_rdir_note(d->parent, d->name, 0);
+	d->pending = 0;
+}
+
+struct ws_rdir *ws_rdir_parent(const struct ws_rdir *d)
+{
+	return d->parent;
+}
+
+const char *ws_rdir_name(const struct ws_rdir *d)
+{
+	return d->name;
+}
+
+void ws_root_after_mkdir(const struct ws_root *r, int parent, const char *name,
+			 const char *rel)
+{
+	if (r->after_mkdir)
+		r->after_mkdir(r->after_mkdir_ctx, parent, name, rel);
+}
+
+int ws_root_has_newobj(const struct ws_root *r)
+{
+	return r->newobj.fn != NULL;
 }
 
 void ws_root_drop_pending(struct ws_root *r, void (*fn)(void *ctx, const char *rel), void *ctx)
@@ -773,7 +832,7 @@ static int cdup(struct ws_root *r, struct ws_rdir *d, int *fd, struct ws_error *
 	if (h < 0 && d->pending)
 		return ws_error_set(err, WS_E_INTERNAL, d->rel, "folder not made yet");
 	if (h < 0)
-		return step_error(errno, d->rel, err);
+		return ws_root_step_error(errno, d->rel, err);
 	if ((*fd = fcntl(h, F_DUPFD_CLOEXEC, 0)) < 0)
 		return ws_error_set_errno(err, WS_E_IO, errno, d->rel, "cannot open folder");
 	return WS_OK;

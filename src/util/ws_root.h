@@ -160,6 +160,29 @@ size_t ws_root_pending_count(const struct ws_root *r);
 void ws_root_drop_pending(struct ws_root *r, void (*fn)(void *ctx, const char *rel), void *ctx);
 /* 1 when folders wait to be made. */
 int ws_root_has_pending(const struct ws_root *r);
+/* Folders made by another thread: the i-th pending folder (parents first);
+ * ws_root_take_pending_n takes the first n off the list, and they stay
+ * pending for the cache (no descriptor, nothing opened in them) until
+ * ws_root_made (made: fd, its descriptor, is kept or closed) or
+ * ws_root_unmade (not made: told to fn as by ws_root_drop_pending), called
+ * on the cache's thread.  The maker only reads ws_rdir_parent, _name and
+ * _rel of these nodes (they do not change), calls ws_root_step and
+ * ws_root_after_mkdir, never the new-object hook (see ws_root_has_newobj). */
+struct ws_rdir *ws_root_pending_at(const struct ws_root *r, size_t i);
+void ws_root_take_pending_n(struct ws_root *r, size_t n);
+void ws_root_made(struct ws_root *r, struct ws_rdir *d, int fd);
+void ws_root_unmade(struct ws_root *r, struct ws_rdir *d,
+		    void (*fn)(void *ctx, const char *rel), void *ctx);
+struct ws_rdir *ws_rdir_parent(const struct ws_rdir *d);
+const char *ws_rdir_name(const struct ws_rdir *d);
+/* Fill err for a failed ws_root_step at `where` (errno e): WS_E_TARGET for
+ * a link or a non-folder, as the walks say it. */
+int ws_root_step_error(int e, const char *where, struct ws_error *err);
+/* The after-mkdir hook of the tests (ws_root_set_after_mkdir), if any. */
+void ws_root_after_mkdir(const struct ws_root *r, int parent, const char *name,
+			 const char *rel);
+/* 1 when a new-object hook is set (ws_root_set_newobj with a function). */
+int ws_root_has_newobj(const struct ws_root *r);
 
 /* Hash of a name as NTFS compares names (equal ignoring case -> equal). */
 unsigned ws_root_name_hash(const char *s, size_t len);
