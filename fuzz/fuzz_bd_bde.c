@@ -11,61 +11,21 @@
 #include <string.h>
 
 #include "blockdev/blockdev.h"
+#include "fuzz_sparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define IMAGE_SIZE (128u << 20)
 
-struct sparse {
-	const uint8_t *data;
-	size_t size;
-};
-
-/* Zeros, then every record overlapping the read, in input order. */
-static int sparse_read_at(struct bd_source *s, void *buf, size_t n, uint64_t off,
-			  struct ws_error *err)
-{
-	const struct sparse *sp = s->impl;
-	size_t p = 0;
-
-	memset(buf, 0, n);
-	while (p + 6 <= sp->size) {
-		uint32_t o = (uint32_t)sp->data[p] | (uint32_t)sp->data[p + 1] << 8 |
-			     (uint32_t)sp->data[p + 2] << 16 | (uint32_t)sp->data[p + 3] << 24;
-		size_t len = (size_t)sp->data[p + 4] | (size_t)sp->data[p + 5] << 8;
-		const uint8_t *b = sp->data + p + 6;
-
-		p += 6;
-		if (len > sp->size - p)
-			len = sp->size - p;
-		p += len;
-		o %= IMAGE_SIZE;
-		if (len > IMAGE_SIZE - o)
-			len = IMAGE_SIZE - o;
-		/* overlap of [o, o+len) with [off, off+n) */
-		if (o < off + n && off < (uint64_t)o + len) {
-			uint64_t from = o > off ? o : off;
-			uint64_t to = (uint64_t)o + len < off + n ? (uint64_t)o + len : off + n;
-
-			memcpy((uint8_t *)buf + (from - off), b + (from - o), (size_t)(to - from));
-		}
-	}
-	return WS_OK;
-}
-
-static void sparse_close(struct bd_source *s) { (void)s; }
-
-static const struct bd_source_ops sparse_ops = { sparse_read_at, sparse_close };
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sparse sp = { data, size };
+	struct fz_sparse sp = { data, size, IMAGE_SIZE };
 	struct bd_source *src = calloc(1, sizeof(*src)), *vol = NULL;
 	struct bd_bde_info info;
 	struct ws_error e;
 	int rc;
 
-	src->ops = &sparse_ops;
+	src->ops = &fz_sparse_ops;
 	src->impl = &sp;
 	src->size = IMAGE_SIZE;
 	strcpy(src->name, "fuzz.img");
