@@ -13,35 +13,11 @@
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
+#include "fuzz_store.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SCAN_ID "20260101T000000Z-0123456789abcdef"
-
-static char *dir;
-
-/* The store folder goes when the fuzzer exits. */
-static void cleanup(void)
-{
-	ws_remove_tree(dir, NULL);
-}
-
-static char *store_dir(void)
-{
-
-	if (!dir) {
-		char tmpl[] = "/tmp/wsfuzz-cat-XXXXXX";
-		struct store_open_opts o = { 0 };
-		struct store *st;
-
-		dir = strdup(mkdtemp(tmpl));
-		atexit(cleanup);
-		o.create = 1;
-		if (store_open(dir, &o, &st, NULL) != WS_OK)
-			abort();
-		store_close(st);
-	}
-	return dir;
-}
 
 static void build(struct store *st, const uint8_t *d, size_t n, struct ws_buf *f)
 {
@@ -86,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ws_buf path = WS_BUF_INIT, f = WS_BUF_INIT, x = WS_BUF_INIT;
 	struct store_scan_list l = STORE_SCAN_LIST_INIT;
 	struct store_record rec;
-	char *dir = store_dir();
+	char *dir = fz_store_dir("cat");
 
 	if (size < 1 || store_open(dir, NULL, &st, NULL) != WS_OK)
 		return 0;

@@ -12,33 +12,11 @@
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
+#include "fuzz_store.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define EV_ID "20260101T000000Z-0123456789abcdef"
-
-static char *dir;
-
-static void cleanup(void)
-{
-	ws_remove_tree(dir, NULL);
-}
-
-static char *store_dir(void)
-{
-	if (!dir) {
-		char tmpl[] = "/tmp/wsfuzz-evt-XXXXXX";
-		struct store_open_opts o = { 0 };
-		struct store *st;
-
-		dir = strdup(mkdtemp(tmpl));
-		atexit(cleanup);
-		o.create = 1;
-		if (store_open(dir, &o, &st, NULL) != WS_OK)
-			abort();
-		store_close(st);
-	}
-	return dir;
-}
 
 static size_t touch(const char *s)
 {
@@ -73,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct store_event_list l = STORE_EVENT_LIST_INIT;
 	struct ws_buf f = WS_BUF_INIT, z = WS_BUF_INIT, ad = WS_BUF_INIT, path = WS_BUF_INIT;
 
-	if (size < 1 || store_open(store_dir(), NULL, &st, NULL) != WS_OK)
+	if (size < 1 || store_open(fz_store_dir("evt"), NULL, &st, NULL) != WS_OK)
 		return 0;
 	if (data[0] & 1) {
 		unsigned char head[8] = { 'W', 'S', 'E', 'V', 'T', 1, 0, 0 };

@@ -13,33 +13,21 @@
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
+#include "fuzz_store.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PACK_ID "abababababababababababababababab"
 
-static char *dir;
-
-/* The store folder goes when the fuzzer exits. */
-static void cleanup(void)
-{
-	ws_remove_tree(dir, NULL);
-}
-
+/* The run's store, with the packs/ab folder a pack of PACK_ID goes in. */
 static char *store_dir(void)
 {
+	static char *dir;
 
 	if (!dir) {
-		char tmpl[] = "/tmp/wsfuzz-pack-XXXXXX";
-		struct store_open_opts o = { 0 };
-		struct store *st;
 		struct ws_buf p = WS_BUF_INIT;
 
-		dir = strdup(mkdtemp(tmpl));
-		atexit(cleanup);
-		o.create = 1;
-		if (store_open(dir, &o, &st, NULL) != WS_OK)
-			abort();
-		store_close(st);
+		dir = fz_store_dir("pack");
 		ws_buf_addf(&p, "%s/packs/ab", dir);
 		ws_mkdir_p(p.buf, WS_E_IO, NULL);
 		ws_buf_release(&p);
