@@ -74,6 +74,21 @@ e2e_gpt_cd() {
   dd if=c.part of="$1" bs=1M seek=1 conv=notrunc,sparse status=none &&
     dd if=d.part of="$1" bs=512 seek=198656 conv=notrunc,sparse status=none || fail "dd $1"
 }
+# e2e_junction DIR WINTARGET: DIR (made if missing) on an ntfs-3g mount
+# becomes a junction to the Windows path WINTARGET: its reparse buffer
+# (ntfs-mount.md: tag, length, 0, offsets and lengths of the substitute and
+# print names, then both names in UTF-16LE) written with setfattr.
+e2e_junction() {
+  local hex
+  hex=$(python3 -c '
+import struct, sys
+t = sys.argv[1]
+sub = ("\\??\\" + t).encode("utf-16-le"); pr = t.encode("utf-16-le")
+body = struct.pack("<HHHH", 0, len(sub), len(sub) + 2, len(pr)) + sub + b"\0\0" + pr + b"\0\0"
+print((struct.pack("<IHH", 0xA0000003, len(body), 0) + body).hex())' "$2")
+  mkdir -p "$1"
+  setfattr -h -n system.ntfs_reparse_data -v "0x$hex" "$1" || fail "setfattr junction $1"
+}
 # e2e_need_root_fuse WHY TOOL...: skip unless running as root (WHY: what for,
 # after "needs root"), FUSE is there and every TOOL is installed: the tests
 # that build NTFS images or mount them with ntfs-3g.

@@ -16,22 +16,9 @@ mounted=1
 
 "$WSFIXTURE" --out "$mnt" --users 1 --files 3 --no-links --computer NTFS-E2E >/dev/null ||
   fail "fixture on NTFS"
-# junction reparse buffer (ntfs-mount.md): tag, length, 0, offsets and
-# lengths of the substitute and print names, then both names in UTF-16LE
-junction() { # DIR WINTARGET
-  local hex
-  hex=$(python3 -c '
-import struct, sys
-t = sys.argv[1]
-sub = ("\\??\\" + t).encode("utf-16-le"); pr = t.encode("utf-16-le")
-body = struct.pack("<HHHH", 0, len(sub), len(sub) + 2, len(pr)) + sub + b"\0\0" + pr + b"\0\0"
-print((struct.pack("<IHH", 0xA0000003, len(body), 0) + body).hex())' "$2")
-  mkdir -p "$1"
-  setfattr -h -n system.ntfs_reparse_data -v "0x$hex" "$1" || fail "setfattr junction $1"
-}
 P="$mnt/Users/alice"
-junction "$P/My Documents" 'C:\Users\alice\Documents'
-junction "$P/AppData/Local/Application Data" 'C:\Users\alice\AppData\Local'
+e2e_junction "$P/My Documents" 'C:\Users\alice\Documents'
+e2e_junction "$P/AppData/Local/Application Data" 'C:\Users\alice\AppData\Local'
 : > "$P/Documents/placeholder.docx"
 setfattr -h -n system.ntfs_reparse_data -v 0x1a600090080000000102030405060708 "$P/Documents/placeholder.docx" ||
   fail "setfattr placeholder"

@@ -19,21 +19,10 @@ e2e_ntfs_part "$img" 96M WINDOWS skip
 
 # a fixture installation (its symlinks become Interix links on ntfs-3g)
 "$WSFIXTURE" --out "$mnt" --users 2 --files 12 --computer IMG-E2E >/dev/null || fail "fixture on NTFS"
-junction() { # DIR WINTARGET: a real junction reparse point
-  local hex
-  hex=$(python3 -c '
-import struct, sys
-t = sys.argv[1]
-sub = ("\\??\\" + t).encode("utf-16-le"); pr = t.encode("utf-16-le")
-body = struct.pack("<HHHH", 0, len(sub), len(sub) + 2, len(pr)) + sub + b"\0\0" + pr + b"\0\0"
-print((struct.pack("<IHH", 0xA0000003, len(body), 0) + body).hex())' "$2")
-  mkdir -p "$1"
-  setfattr -h -n system.ntfs_reparse_data -v "0x$hex" "$1" || fail "setfattr junction $1"
-}
 P="$mnt/Users/alice"
 D="$P/Documents"
-junction "$P/Docs Junction" 'C:\Users\alice\Documents'
-junction "$D/Loop" 'C:\Users\alice'
+e2e_junction "$P/Docs Junction" 'C:\Users\alice\Documents'
+e2e_junction "$D/Loop" 'C:\Users\alice'
 ln -s "../Documents/report.txt" "$D/relative link.txt" 2>/dev/null || true
 printf 'cloud' > "$D/placeholder.docx"
 setfattr -h -n system.ntfs_reparse_data -v 0x1a600090080000000102030405060708 "$D/placeholder.docx" ||
