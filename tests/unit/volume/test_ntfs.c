@@ -15,22 +15,8 @@
 #include "util/ws_fs.h"
 #include "volume/volume.h"
 
-static char *work, *img, *mnt;
-static int mounted;
-
-static int do_mount(void)
-{
-	if (tu_sh("ntfs-3g '%s' '%s'", img, mnt) != 0)
-		return -1;
-	mounted = 1;
-	return 0;
-}
-
-static void do_umount(void)
-{
-	if (mounted && tu_sh("umount '%s'", mnt) == 0)
-		mounted = 0;
-}
+static struct fx_ntfs ntfs;   /* a 64 MiB image, mounted for the tests */
+static const char *mnt;
 
 struct seen {
 	int junction, cloud, hidden, loop_entered;
@@ -97,9 +83,9 @@ static void ntfs_mount_is_walked_safely(void **state)
 	assert_int_equal(tu_sh("setfattr -h -n system.ntfs_attrib_be -v 0x00000022 '%s'",
 			     p.buf), 0);
 	/* the junction shows as a symlink only after a remount */
-	do_umount();
-	assert_false(mounted);
-	assert_int_equal(do_mount(), 0);
+	fx_ntfs_unmount(&ntfs);
+	assert_false(ntfs.mounted);
+	tu_assert_ok(fx_ntfs_mount(&ntfs, &err), &err);
 
 	tu_assert_ok(vol_open(mnt, &v, &err), &err);
 	assert_string_equal(vol_get_info(v)->computer_name, "PC-1");
@@ -172,7 +158,7 @@ static void bind_mount_loop_is_not_entered(void **state)
 
 static int teardown(void **state)
 {
-	do_umount();
+	fx_ntfs_unmount(&ntfs);
 	return 0;
 }
 
@@ -182,6 +168,8 @@ int main(void)
 		cmocka_unit_test_teardown(ntfs_mount_is_walked_safely, teardown),
 		cmocka_unit_test(bind_mount_loop_is_not_entered),
 	};
+	struct ws_error err;
+	char *work;
 	int rc;
 
 	if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0 ||
@@ -190,16 +178,17 @@ int main(void)
 		return 77;
 	}
 	work = tu_tmpdir();
-	img = ws_xasprintf("%s/ntfs.img", work);
-	mnt = ws_xasprintf("%s/mnt", work);
-	if (mkdir(mnt, 0755) != 0 || tu_sh("truncate -s 64M '%s'", img) ||
-	    tu_sh("mkntfs -q -F -f '%s'", img) || do_mount() != 0) {
-		printf("[  SKIP    ] cannot make or mount an NTFS image here\n");
-		free(work), free(img), free(mnt);
+	fx_ntfs_init(&ntfs, work);
+	mnt = ntfs.mnt;
+	ws_error_clear(&err);
+	if (fx_ntfs_create(&ntfs, 64, &err) != WS_OK) {
+		printf("[  SKIP    ] cannot make or mount an NTFS image here: %s\n", err.msg);
+		fx_ntfs_release(&ntfs);
+		free(work);
 		return 77;
 	}
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	do_umount();
-	free(work), free(img), free(mnt);
+	fx_ntfs_release(&ntfs);
+	free(work);
 	return rc;
 }
