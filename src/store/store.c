@@ -280,6 +280,7 @@ void store_close(struct store *st)
 	sodium_memzero(st->k_cat, sizeof(st->k_cat));
 	sodium_memzero(st->k_index, sizeof(st->k_index));
 	sodium_memzero(st->k_event, sizeof(st->k_event));
+	sodium_memzero(st->k_device, sizeof(st->k_device));
 	free(st);
 }
 

@@ -325,6 +325,7 @@ int store_header_load(struct store *st, const char *dir,
 		crypto_kdf_derive_from_key(st->k_cat, 32, SK_CAT, kdf_ctx, master);
 		crypto_kdf_derive_from_key(st->k_index, 32, SK_INDEX, kdf_ctx, master);
 		crypto_kdf_derive_from_key(st->k_event, 32, SK_EVENT, kdf_ctx, master);
+		crypto_kdf_derive_from_key(st->k_device, 32, SK_DEVICE, kdf_ctx, master);
 		sodium_memzero(master, sizeof(master));
 	} else {
 		rc = ws_error_set(err, WS_E_STORE, path.buf,

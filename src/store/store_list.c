@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 
@@ -32,16 +34,74 @@ static char *dupn(const char *s)
 	return ws_xstrdup(s ? s : "");
 }
 
-/* Every committed scan id in scans/ (sorted newest first). */
-int store_cat_list_ids(struct store *st, char ***ids, size_t *n, struct ws_error *err)
+int store_device_tag(const struct store *st, const char *device, char hex[33])
+{
+	static const char dom[] = "winstate device";
+	crypto_generichash_state h;
+	unsigned char up[STORE_DEVICE_TAG_MAX], sum[16];
+	size_t n = strlen(device);
+
+	if (!n || n > sizeof(up))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)device[i];
+
+		/* names compare case-insensitively (ws_name_casecmp): ASCII
+		 * upper-cased is the same for both; other names get no tag */
+		if (c < 0x20 || c > 0x7e)
+			return -1;
+		up[i] = c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+	}
+	crypto_generichash_init(&h, st->encrypted ? st->k_device : NULL,
+				st->encrypted ? sizeof(st->k_device) : 0, sizeof(sum));
+	crypto_generichash_update(&h, (const unsigned char *)dom, sizeof(dom));
+	crypto_generichash_update(&h, up, n);
+	crypto_generichash_final(&h, sum, sizeof(sum));
+	sodium_bin2hex(hex, 33, sum, sizeof(sum));
+	return 0;
+}
+
+int store_device_tag_name(const char *name, char id[STORE_SCAN_ID_MAX], char tag[33])
+{
+	size_t l = strlen(name);
+
+	if (l < 4 + 33 + 1 || strcmp(name + l - 4, ".dev") || name[l - 4 - 33] != '.' ||
+	    l - 4 - 33 >= STORE_SCAN_ID_MAX)
+		return -1;
+	memcpy(id, name, l - 4 - 33);
+	id[l - 4 - 33] = '\0';
+	memcpy(tag, name + l - 4 - 32, 32);
+	tag[32] = '\0';
+	for (int k = 0; k < 32; k++)
+		if (!strchr("0123456789abcdef", tag[k]))
+			return -1;
+	return store_scan_id_valid(id) ? 0 : -1;
+}
+
+struct tag_ent {
+	char id[STORE_SCAN_ID_MAX];
+	int match;            /* the tag is the device's */
+};
+
+static int tag_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tag_ent *)a)->id, ((const struct tag_ent *)b)->id);
+}
+
+int store_cat_list_ids_for(struct store *st, const char *device, char ***ids, size_t *n,
+			   struct ws_error *err)
 {
 	struct ws_buf path = WS_BUF_INIT;
+	struct tag_ent *tags = NULL;
+	size_t ntags = 0, atags = 0, alloc = 0, keep = 0;
+	char want[33];
+	int filter;
 	DIR *d;
 	struct dirent *de;
-	size_t alloc = 0;
 
 	*ids = NULL;
 	*n = 0;
+	filter = device && store_device_tag(st, device, want) == 0;
 	store_abs(st, &path, "scans");
 	d = opendir(path.buf);
 	if (!d) {
@@ -53,8 +113,14 @@ int store_cat_list_ids(struct store *st, char ***ids, size_t *n, struct ws_error
 	}
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
-		char id[STORE_SCAN_ID_MAX];
+		char id[STORE_SCAN_ID_MAX], tag[33];
 
+		if (filter && store_device_tag_name(de->d_name, id, tag) == 0) {
+			WS_ALLOC_GROW(tags, ntags + 1, atags);
+			memcpy(tags[ntags].id, id, sizeof(id));
+			tags[ntags++].match = !strcmp(tag, want);
+			continue;
+		}
 		if (l < 5 || strcmp(de->d_name + l - 4, ".cat") || l - 4 >= sizeof(id))
 			continue;
 		memcpy(id, de->d_name, l - 4);
@@ -66,7 +132,41 @@ int store_cat_list_ids(struct store *st, char ***ids, size_t *n, struct ws_error
 	}
 	closedir(d);
 	ws_buf_release(&path);
+	if (!filter || !ntags) {
+		free(tags);
+		return WS_OK;
+	}
+	/* a catalog tagged only for other devices is not this device's: left
+	 * out unopened (a tag is written before its catalog, so every
+	 * catalog of a tagging writer has one) */
+	qsort(tags, ntags, sizeof(*tags), tag_cmp);
+	for (size_t i = 0; i < *n; i++) {
+		struct tag_ent key, *t;
+		int any = 0, match = 0;
+
+		snprintf(key.id, sizeof(key.id), "%s", (*ids)[i]);
+		t = bsearch(&key, tags, ntags, sizeof(*tags), tag_cmp);
+		/* every tag of that id (a planted one beside the real one) */
+		while (t && t > tags && !strcmp(t[-1].id, key.id))
+			t--;
+		for (; t && t < tags + ntags && !strcmp(t->id, key.id); t++) {
+			any = 1;
+			match |= t->match;
+		}
+		if (any && !match)
+			free((*ids)[i]);
+		else
+			(*ids)[keep++] = (*ids)[i];
+	}
+	*n = keep;
+	free(tags);
 	return WS_OK;
+}
+
+/* Every committed scan id in scans/. */
+int store_cat_list_ids(struct store *st, char ***ids, size_t *n, struct ws_error *err)
+{
+	return store_cat_list_ids_for(st, NULL, ids, n, err);
 }
 
 int store_list_scans(struct store *st, const char *device,
@@ -74,7 +174,7 @@ int store_list_scans(struct store *st, const char *device,
 {
 	char **ids;
 	size_t n, alloc = 0;
-	int rc = store_cat_list_ids(st, &ids, &n, err);
+	int rc = store_cat_list_ids_for(st, device, &ids, &n, err);
 
 	memset(list, 0, sizeof(*list));
 	if (rc)

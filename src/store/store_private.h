@@ -44,7 +44,7 @@
 
 /* Sub-key ids (crypto_kdf, context "wsstore1"). */
 enum store_subkey { SK_HASH = 1, SK_BLOB = 2, SK_CAT = 3, SK_INDEX = 4, SK_CHECK = 5,
-		   SK_EVENT = 6 };
+		   SK_EVENT = 6, SK_DEVICE = 7 };
 
 /* One entry of a pack index. */
 struct store_ix_entry {
@@ -104,6 +104,7 @@ struct store {
 	uint64_t pack_size;
 	char store_id[33];
 	unsigned char k_hash[32], k_blob[32], k_cat[32], k_index[32], k_event[32];
+	unsigned char k_device[32];   /* device tags (store_device_tag); zero: plain */
 	struct store_pack **packs;      /* individually allocated: stable pointers */
 	size_t n_packs, alloc_packs;
 	int packs_listed;
@@ -373,6 +374,18 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 /* Committed scan ids found in scans/ (malloc'd array of malloc'd ids). */
 int store_cat_list_ids(struct store *st, char ***ids, size_t *n,
 		       struct ws_error *err);
+/* The same, only those that may be `device`'s (NULL: all): a catalog whose
+ * device tag (scans/<id>.<tag>.dev) names another device is left out
+ * unopened; one without a tag (an older writer's) is kept. */
+int store_cat_list_ids_for(struct store *st, const char *device, char ***ids, size_t *n,
+			   struct ws_error *err);
+/* "<32 hex>" of `device` (§2 device tags): 0, or -1 when the name has no
+ * tag (not printable ASCII, or longer than STORE_DEVICE_TAG_MAX). */
+#define STORE_DEVICE_TAG_MAX 256
+int store_device_tag(const struct store *st, const char *device, char hex[33]);
+/* A device tag file's scan id and tag ("<id>.<32 hex>.dev"): 0, or -1 when
+ * `name` is not one. */
+int store_device_tag_name(const char *name, char id[STORE_SCAN_ID_MAX], char tag[33]);
 size_t store_cat_n_packs(const struct store_catalog *cat);
 /* The store's threads (store_open_opts.threads). */
 unsigned store_cat_threads(const struct store_catalog *cat);

@@ -157,9 +157,22 @@ static int live_writers(struct store *st, time_t now, int64_t grace, int dry_run
 			struct ws_buf f = WS_BUF_INIT;
 			struct stat sb;
 			int marker = d == 0 && l > 5 && !strcmp(de->d_name + l - 5, ".open");
+			char tid[STORE_SCAN_ID_MAX], tag[33];
+			int orphan = 0;
 
-			if (!marker && !(d == 1 && l > 5 && !strcmp(de->d_name + l - 5, ".part")))
+			if (d == 0 && !marker && store_device_tag_name(de->d_name, tid, tag) == 0) {
+				/* a device tag whose catalog is not there (a writer
+				 * killed before it, or pruned): goes once old */
+				struct ws_buf c = WS_BUF_INIT;
+
+				ws_buf_addf(&c, "%s/%s.cat", path.buf, tid);
+				orphan = lstat(c.buf, &sb) != 0 && errno == ENOENT;
+				ws_buf_release(&c);
+				if (!orphan)
+					continue;
+			} else if (!marker && !(d == 1 && l > 5 && !strcmp(de->d_name + l - 5, ".part"))) {
 				continue;
+			}
 			ws_path_join(&f, path.buf, de->d_name);
 			if (lstat(f.buf, &sb) == 0) {
 				if (now - sb.st_mtime < grace)
@@ -275,6 +288,19 @@ int store_prune(struct store *st, const struct store_prune_opts *opts,
 			ws_buf_release(&rel);
 			ws_buf_release(&abs);
 			goto out;
+		}
+		if (!opts->dry_run) {
+			/* its device tag with it (any other goes as an orphan) */
+			char tag[33];
+			struct ws_buf t = WS_BUF_INIT, ta = WS_BUF_INIT;
+
+			if (store_device_tag(st, refs[i].device, tag) == 0) {
+				ws_buf_addf(&t, "scans/%s.%s.dev", refs[i].id, tag);
+				store_abs(st, &ta, t.buf);
+				unlink(ta.buf);
+			}
+			ws_buf_release(&t);
+			ws_buf_release(&ta);
 		}
 		ws_logf(opts->log, WS_LOG_INFO, rel.buf, "removed scan of %s", refs[i].device);
 		stats->scans_removed++;

@@ -1872,6 +1872,28 @@ static int check_packs(struct store_writer *w, struct ws_error *err)
 	return WS_OK;
 }
 
+/* scans/<id>.<tag>.dev before the catalog appears (§2 device tags): a
+ * reader looking for another device's scans passes this one unopened.
+ * Lost in a crash, the catalog is only opened by every such reader, as an
+ * older writer's is; left without its catalog, it is ignored (and pruned). */
+static int write_device_tag(struct store_writer *w, struct ws_error *err)
+{
+	struct ws_buf rel = WS_BUF_INIT, abs = WS_BUF_INIT;
+	char tag[33];
+	int fd, rc = WS_OK;
+
+	if (store_device_tag(w->st, w->info.device, tag) != 0)
+		return WS_OK;
+	ws_buf_addf(&rel, "scans/%s.%s.dev", w->scan_id, tag);
+	store_abs(w->st, &abs, rel.buf);
+	fd = open(abs.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || close(fd) != 0)
+		rc = ws_error_set_errno(err, WS_E_IO, errno, rel.buf, "cannot write");
+	ws_buf_release(&rel);
+	ws_buf_release(&abs);
+	return rc;
+}
+
 int store_scan_commit(struct store_writer *w, char *scan_id_out,
 		      struct ws_error *err)
 {
@@ -1973,6 +1995,8 @@ int store_scan_commit(struct store_writer *w, char *scan_id_out,
 	}
 	rc = check_packs(w, err);
 	if (rc)
+		goto out;
+	if ((rc = write_device_tag(w, err)))
 		goto out;
 	ws_buf_addf(&rel, "scans/%s.cat", w->scan_id);
 	store_abs(w->st, &dst, rel.buf);

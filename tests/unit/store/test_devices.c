@@ -173,11 +173,115 @@ static void prune_keeps_newest_scan_with_users(void **state)
 	store_close(st);
 }
 
+/* The path of scans/<id>.<tag>.dev for `device` (to free). */
+static char *tag_path(struct store *st, const char *dir, const char *id, const char *device)
+{
+	char tag[33];
+
+	assert_int_equal(store_device_tag(st, device, tag), 0);
+	return ws_xasprintf("%s/scans/%s.%s.dev", dir, id, tag);
+}
+
+/* Device tags: a scan's catalog is tagged with its device (keyed in an
+ * encrypted store); looking for one device's scans does not open another
+ * device's catalogs (a damaged one is not even seen), a catalog without a
+ * tag (an older writer's) is still opened, a planted second tag hides
+ * nothing, and prune removes a pruned scan's tag and orphan tags. */
+static void device_tags_skip_other_devices(void **state)
+{
+	char *dir = stu_tmpdir(), *edir = stu_tmpdir();
+	struct store *st, *est;
+	struct ws_error err;
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct store_prune_opts po = { .keep = 1, .grace_seconds = 0 };
+	struct store_prune_stats ps;
+	struct store_catalog *cat;
+	char a[STORE_SCAN_ID_MAX], b[STORE_SCAN_ID_MAX], c[STORE_SCAN_ID_MAX];
+	char t1[33], t2[33], t3[33], t4[33];
+	char *p, *q;
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	/* case-insensitive like the names; another device, another tag */
+	assert_int_equal(store_device_tag(st, "pc01", t1), 0);
+	assert_int_equal(store_device_tag(st, "PC01", t2), 0);
+	assert_string_equal(t1, t2);
+	assert_int_equal(store_device_tag(st, "PC02", t3), 0);
+	assert_string_not_equal(t1, t3);
+	assert_int_equal(store_device_tag(st, "P\xc3\x89", t4), -1);  /* not ASCII: none */
+	tu_assert_ok(stu_open(edir, 1, "pass phrase", NULL, 0, &est, &err), &err);
+	assert_int_equal(store_device_tag(est, "PC01", t4), 0);
+	assert_string_not_equal(t1, t4);   /* keyed: names not guessable */
+	store_close(est);
+
+	scan_user(st, "PC01", "first", a);
+	scan_user(st, "PC02", "other", b);
+	scan_user(st, "pc01", "second", c);
+	p = tag_path(st, dir, a, "PC01");
+	assert_true(ws_path_exists(p));
+	free(p);
+
+	/* PC02's catalog damaged: PC01's scans are found without opening it */
+	p = ws_xasprintf("%s/scans/%s.cat", dir, b);
+	assert_int_equal(truncate(p, 3), 0);
+	free(p);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.damaged, 0);
+	store_scan_list_release(&l);
+	tu_assert_ok(store_list_scans(st, NULL, &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.damaged, 1);
+	store_scan_list_release(&l);
+	tu_assert_ok(store_catalog_open(st, "pc01", NULL, &cat, &err), &err);
+	assert_string_equal(store_catalog_info(cat)->scan_id, c);
+	store_catalog_free(cat);
+
+	/* an older writer's catalog has no tag: opened, found */
+	p = tag_path(st, dir, c, "PC01");
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	store_scan_list_release(&l);
+	/* a planted tag of another device beside the real one hides nothing */
+	p = tag_path(st, dir, a, "PC02");
+	tu_write_file(p, "", 0);
+	free(p);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.damaged, 0);
+	store_scan_list_release(&l);
+
+	/* prune (PC02's damaged catalog put back first): a's catalog and its
+	 * tag go; the planted tag, now an orphan, goes too */
+	p = ws_xasprintf("%s/scans/%s.cat", dir, b);
+	assert_int_equal(unlink(p), 0);
+	free(p);
+	tu_assert_ok(store_prune(st, &po, &ps, &err), &err);
+	assert_int_equal(ps.scans_removed, 1);
+	p = tag_path(st, dir, a, "PC01");
+	q = tag_path(st, dir, a, "PC02");
+	assert_false(ws_path_exists(p));
+	assert_false(ws_path_exists(q));
+	free(p);
+	free(q);
+	p = tag_path(st, dir, b, "PC02");
+	assert_false(ws_path_exists(p));   /* b's catalog was removed by hand: orphan */
+	free(p);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].info.scan_id, c);
+	store_scan_list_release(&l);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_any_case),
 		cmocka_unit_test(prune_keeps_newest_scan_with_users),
+		cmocka_unit_test(device_tags_skip_other_devices),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();
