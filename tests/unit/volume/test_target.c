@@ -25,17 +25,22 @@ static char *write_zeros(const char *dir, const char *name, off_t size)
 	return p;
 }
 
-static int our_mounts(void)
+/* winstate's target mounts below `tmp` (the folder the test gave it: other
+ * tests running at the same time make their own elsewhere). */
+static int our_mounts(const char *tmp)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096];
+	char line[4096], *want = ws_xasprintf(" %s/winstate-target-", tmp);
 	int n = 0;
 
-	if (!f)
+	if (!f) {
+		free(want);
 		return 0;
+	}
 	while (fgets(line, sizeof(line), f))
-		n += strstr(line, "/winstate-target-") != NULL;
+		n += strstr(line, want) != NULL;
 	fclose(f);
+	free(want);
 	return n;
 }
 
@@ -77,7 +82,7 @@ static void refused_before_mounting(void **state)
 	assert_null(m);
 	ws_error_clear(&e);
 	assert_int_equal(vol_target_mount(dirat, &o, &m, &e), WS_E_NOT_WINDOWS);
-	assert_int_equal(our_mounts(), 0);
+	assert_int_equal(our_mounts(dir), 0);
 	/* no mount point was made (the folder holds only the image) */
 	{
 		struct stat st;
@@ -124,7 +129,7 @@ static void real_mount(void **state)
 
 	/* mounted, a Windows installation there, unmounted: nothing left */
 	tu_assert_ok(vol_target_mount(n.img, &o, &m, &e), &e);
-	assert_int_equal(our_mounts(), 1);
+	assert_int_equal(our_mounts(tmp), 1);
 	assert_int_equal(stat(vol_tmount_root(m), &st), 0);
 	p = ws_xasprintf("%s/..", vol_tmount_root(m));
 	assert_int_equal(stat(p, &st), 0);
@@ -133,7 +138,7 @@ static void real_mount(void **state)
 	tu_assert_ok(vol_open(vol_tmount_root(m), &v, &e), &e);
 	vol_close(v);
 	tu_assert_ok(vol_target_unmount(m, &e), &e);
-	assert_int_equal(our_mounts(), 0);
+	assert_int_equal(our_mounts(tmp), 0);
 	assert_int_equal(rmdir(tmp), 0);   /* empty: the mount point is gone */
 	mkdir(tmp, 0755);
 
@@ -142,7 +147,7 @@ static void real_mount(void **state)
 	ws_error_clear(&e);
 	assert_int_equal(vol_target_mount(n.img, &o, &m, &e), WS_E_TARGET);
 	assert_non_null(strstr(e.msg, n.mnt));
-	assert_int_equal(our_mounts(), 0);
+	assert_int_equal(our_mounts(tmp), 0);
 
 	/* hibernated (hiberfil.sys holds an image): refused */
 	p = ws_xasprintf("%s/hiberfil.sys", n.mnt);
@@ -156,7 +161,7 @@ static void real_mount(void **state)
 	ws_error_clear(&e);
 	assert_int_equal(vol_target_mount(n.img, &o, &m, &e), WS_E_TARGET);
 	assert_non_null(strstr(e.msg, "hibernated"));
-	assert_int_equal(our_mounts(), 0);
+	assert_int_equal(our_mounts(tmp), 0);
 	assert_int_equal(rmdir(tmp), 0);
 
 	fx_ntfs_release(&n);
