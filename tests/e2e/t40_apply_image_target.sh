@@ -162,7 +162,8 @@ PY
 # nothing left: no winstate mount, no loop device on the image, no mount point
 nothing_left() {
   local img=$1 i
-  grep -q "winstate-target-" /proc/self/mountinfo && { grep winstate-target- /proc/self/mountinfo; fail "$2: a mount was left behind"; }
+  # (this test's: others running at the same time mount below their own TMPDIR)
+  grep -q "$TMPDIR/winstate-target-" /proc/self/mountinfo && { grep winstate-target- /proc/self/mountinfo; fail "$2: a mount was left behind"; }
   # the loop device goes when ntfs-3g has closed the volume
   for i in $(seq 1 300); do
     [ -z "$(losetup -j "$img" -n -O NAME)" ] && break
@@ -250,7 +251,7 @@ import os, subprocess, sys
 sigs = [int(x) for x in sys.argv[1].split(",")]
 p = subprocess.Popen(sys.argv[3:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[2], "w"))
 while p.poll() is None:
-    if "winstate-target-" in open("/proc/self/mountinfo").read():
+    if os.environ["TMPDIR"] + "/winstate-target-" in open("/proc/self/mountinfo").read():
         os.kill(p.pid, 19)
         for sig in sigs:
             os.kill(p.pid, sig)
