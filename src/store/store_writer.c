@@ -1490,6 +1490,46 @@ static int pipe_submit(struct store_writer *w, uint64_t fno, const unsigned char
 	return WS_OK;
 }
 
+/* Under p->mu: wait for a free file slot and fill it with meta (its path
+ * `path`, owned by the slot from then on) and prev; the caller makes it
+ * visible with p->ftail++.  The pipeline's failure, if any (path freed). */
+static int pipe_slot_locked(struct store_writer *w, const struct store_file *meta,
+			    const struct prev_file *prev, char *path, struct wfile **out,
+			    struct ws_error *err)
+{
+	struct wpipe *p = w->pipe;
+	struct wfile *f;
+	int rc;
+
+	while (!p->failed && p->ftail - p->fhead >= PIPE_FILES)
+		caller_help_or_wait(w);
+	if ((rc = pipe_failed_locked(p, err))) {
+		free(path);
+		return rc;
+	}
+	f = &p->files[p->ftail % PIPE_FILES];
+	memset(f, 0, sizeof(*f));
+	f->meta = *meta;
+	f->meta.path = path;
+	f->meta.chunks = NULL;
+	f->meta.n_chunks = 0;
+	f->prev = prev;
+	*out = f;
+	return WS_OK;
+}
+
+/* Under p->mu, a file just sealed: records are emitted in batches (files
+ * without chunks in flight, an unchanged rescan, would otherwise wake a
+ * worker once each); they are also emitted when a chunk is retired, and
+ * when the caller waits. */
+static void pipe_emit_batch_locked(struct wpipe *p)
+{
+	if (!p->emit_asked && p->ftail - p->fhead >= PIPE_FILES / 8 && pipe_retirable(p)) {
+		p->emit_asked = 1;
+		pthread_cond_signal(&p->work);
+	}
+}
+
 /* A file record waiting for its chunks (or, with `prev`, taking an
  * unchanged file's previous chunks); its number. */
 static int pipe_file_begin(struct store_writer *w, const struct store_file *meta,
@@ -1497,27 +1537,16 @@ static int pipe_file_begin(struct store_writer *w, const struct store_file *meta
 			   struct ws_error *err)
 {
 	struct wpipe *p = w->pipe;
+	char *path = ws_xstrdup(meta->path);
 	struct wfile *f;
 	int rc;
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->failed && p->ftail - p->fhead >= PIPE_FILES)
-		caller_help_or_wait(w);
-	rc = pipe_failed_locked(p, err);
+	rc = pipe_slot_locked(w, meta, prev, path, &f, err);
+	if (!rc)
+		*fno = p->ftail++;
 	pthread_mutex_unlock(&p->mu);
-	if (rc)
-		return rc;
-	f = &p->files[p->ftail % PIPE_FILES];
-	memset(f, 0, sizeof(*f));
-	f->meta = *meta;
-	f->meta.path = ws_xstrdup(meta->path);
-	f->meta.chunks = NULL;
-	f->meta.n_chunks = 0;
-	f->prev = prev;
-	pthread_mutex_lock(&p->mu);
-	*fno = p->ftail++;
-	pthread_mutex_unlock(&p->mu);
-	return WS_OK;
+	return rc;
 }
 
 /* Every chunk of file `fno` is queued (or it is dropped): the writer may
@@ -1533,14 +1562,7 @@ static int pipe_file_end(struct store_writer *w, uint64_t fno, uint64_t size,
 	f->size = size;
 	f->dropped |= dropped;
 	f->sealed = 1;
-	/* Records are emitted in batches: files without chunks in flight (an
-	 * unchanged rescan) would otherwise wake a worker once each.  They
-	 * are also emitted when a chunk is retired, and when the caller
-	 * waits. */
-	if (!p->emit_asked && p->ftail - p->fhead >= PIPE_FILES / 8 && pipe_retirable(p)) {
-		p->emit_asked = 1;
-		pthread_cond_signal(&p->work);
-	}
+	pipe_emit_batch_locked(p);
 	rc = dropped ? WS_OK : pipe_failed_locked(p, err);
 	pthread_mutex_unlock(&p->mu);
 	return rc;
@@ -1559,30 +1581,14 @@ static int pipe_file_done(struct store_writer *w, const struct store_file *meta,
 	int rc;
 
 	pthread_mutex_lock(&p->mu);
-	while (!p->failed && p->ftail - p->fhead >= PIPE_FILES)
-		caller_help_or_wait(w);
-	rc = pipe_failed_locked(p, err);
-	if (rc) {
-		pthread_mutex_unlock(&p->mu);
-		free(path);
-		return rc;
+	rc = pipe_slot_locked(w, meta, prev, path, &f, err);
+	if (!rc) {
+		f->size = prev->size;
+		f->sealed = 1;
+		p->ftail++;
+		pipe_emit_batch_locked(p);
+		rc = pipe_failed_locked(p, err);
 	}
-	f = &p->files[p->ftail % PIPE_FILES];
-	memset(f, 0, sizeof(*f));
-	f->meta = *meta;
-	f->meta.path = path;
-	f->meta.chunks = NULL;
-	f->meta.n_chunks = 0;
-	f->prev = prev;
-	f->size = prev->size;
-	f->sealed = 1;
-	p->ftail++;
-	/* as pipe_file_end: records are emitted in batches */
-	if (!p->emit_asked && p->ftail - p->fhead >= PIPE_FILES / 8 && pipe_retirable(p)) {
-		p->emit_asked = 1;
-		pthread_cond_signal(&p->work);
-	}
-	rc = pipe_failed_locked(p, err);
 	pthread_mutex_unlock(&p->mu);
 	return rc;
 }
