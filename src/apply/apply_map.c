@@ -430,14 +430,59 @@ static unsigned char ascii_fold(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
 }
 
+/* Do s and the first fl bytes of `from` differ in an ASCII letter or sign
+ * before any other byte?  Then they are different names whatever follows
+ * (both sides one byte per character so far); 0 means "ask
+ * ws_name_ncasecmp". */
+static int ascii_differs(const char *s, const char *from, size_t fl)
+{
+	for (size_t i = 0; i < fl; i++) {
+		unsigned char x = (unsigned char)s[i], y = (unsigned char)from[i];
+
+		if (!x || x >= 0x80 || y >= 0x80)
+			return 0;
+		if (ascii_fold(x) != ascii_fold(y))
+			return 1;
+	}
+	return 0;
+}
+
 int asub_string(const char *s, const struct asub *subs, size_t n, struct ws_buf *out)
 {
-	int changed = 0;
+	int changed = 0, any = 0;
 	const char *start = s;
+	/* bytes a match may start with: a substitution's first ASCII byte in
+	 * either case, and every non-ASCII byte (Unicode folds those); text
+	 * between them is copied whole */
+	uint64_t may[4] = { 0, 0, ~(uint64_t)0, ~(uint64_t)0 };
 
+	for (size_t k = 0; k < n; k++) {
+		unsigned char f0 = (unsigned char)subs[k].from[0];
+
+		if (f0 >= 0x80)
+			any = 1;
+		else if (f0) {
+			may[f0 >> 6] |= (uint64_t)1 << (f0 & 63);
+			if (ascii_fold(f0) != f0 || (f0 >= 'a' && f0 <= 'z')) {
+				unsigned char o = (unsigned char)(f0 ^ 0x20);
+
+				may[o >> 6] |= (uint64_t)1 << (o & 63);
+			}
+		}
+	}
 	while (*s) {
 		unsigned char c0 = (unsigned char)*s;
 		size_t k;
+
+		if (!any && !(may[c0 >> 6] >> (c0 & 63) & 1)) {
+			const char *r = s + 1;
+
+			while (*r && !(may[(unsigned char)*r >> 6] >> ((unsigned char)*r & 63) & 1))
+				r++;
+			ws_buf_add(out, s, (size_t)(r - s));
+			s = r;
+			continue;
+		}
 
 		for (k = 0; k < n; k++) {
 			const struct asub *a = &subs[k];
@@ -450,7 +495,8 @@ int asub_string(const char *s, const struct asub *subs, size_t n, struct ws_buf 
 			if (!f0 || (c0 < 0x80 && f0 < 0x80 && ascii_fold(c0) != ascii_fold(f0)))
 				continue;
 			fl = strlen(a->from);
-			if (ws_name_ncasecmp(s, strnlen(s, fl), a->from, fl))
+			if (ascii_differs(s, a->from, fl) ||
+			    ws_name_ncasecmp(s, strnlen(s, fl), a->from, fl))
 				continue;
 			nx = s[fl];
 			if (a->sid) {

@@ -23,6 +23,9 @@ struct apf_rule {
 	int kind;         /* PF_TREE: the path or below; PF_FILE: the path;
 			     PF_PREFIX: last component starts with the last pattern one */
 	const char *what;
+	size_t first;     /* bytes of the pattern's first component */
+	const char *last; /* its last component (in pat) */
+	size_t last_len;
 };
 
 struct apf {
@@ -61,6 +64,10 @@ static void add(struct apf *p, const char *base, const char *rest, int kind, con
 		p->r = ws_xrealloc(p->r, p->cap * sizeof(*p->r));
 	}
 	p->r[p->n].pat = ws_buf_detach(&b, NULL);
+	p->r[p->n].first = strcspn(p->r[p->n].pat, "\\");
+	p->r[p->n].last = strrchr(p->r[p->n].pat, '\\');
+	p->r[p->n].last = p->r[p->n].last ? p->r[p->n].last + 1 : p->r[p->n].pat;
+	p->r[p->n].last_len = strlen(p->r[p->n].last);
 	p->r[p->n].kind = kind;
 	p->r[p->n].what = what;
 	p->n++;
@@ -155,15 +162,38 @@ static int matches(const struct apf_rule *r, const char *s)
 	}
 }
 
+/* Can rule `r` not match a path whose first component is s[0..sl) and
+ * whose last is `leaf`?  What matches() would find first, without its
+ * string scans: every file entry asks every rule, and most differ in one
+ * of them. */
+static int cannot_match(const struct apf_rule *r, const char *s, size_t sl, const char *leaf)
+{
+	const char *q = r->pat;
+
+	if (r->kind == PF_FILE && strcmp(r->last, "*") != 0 && strcmp(leaf, r->last) != 0)
+		return 1;
+	if (r->kind == PF_PREFIX && strncmp(leaf, r->last, r->last_len) != 0)
+		return 1;
+	if (r->kind == PF_PREFIX && !q[r->first])
+		return 0; /* a prefix test on that component: done above */
+	if (r->first == 1 && *q == '*')
+		return 0;
+	return r->first != sl || memcmp(q, s, sl) != 0;
+}
+
 const char *apf_refusal(const struct apf *p, const char *tpath)
 {
 	char *s = below_root(tpath);
-	const char *why = NULL;
+	const char *why = NULL, *leaf;
+	size_t sl;
 
 	if (!s)
 		return "not a drive-absolute path";
+	sl = strcspn(s, "\\");
+	leaf = strrchr(s, '\\');
+	leaf = leaf ? leaf + 1 : s;
 	for (size_t i = 0; i < p->n && !why; i++)
-		if (*s && matches(&p->r[i], s))
+		if (*s && !cannot_match(&p->r[i], s, sl, leaf) && matches(&p->r[i], s))
 			why = p->r[i].what;
 	free(s);
 	return why;

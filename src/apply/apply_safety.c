@@ -96,11 +96,35 @@ static int planned_path(struct apply *a, struct apply_user *um, const struct sto
 	return afiles_target_path(a, um, f, tpath, &why);
 }
 
+/* Is `path` in folder `dir` ("X:\\a\\", up to its last backslash), and
+ * does its own name follow? */
+static int same_folder(const struct ws_buf *dir, const char *path)
+{
+	return dir->len && !strncmp(path, dir->buf, dir->len) && !strchr(path + dir->len, '\\') &&
+	       path[dir->len];
+}
+
+/* dir = path's folder, up to and with its last backslash (none: empty). */
+static void note_folder(struct ws_buf *dir, const char *path)
+{
+	const char *e = strrchr(path, '\\');
+
+	ws_buf_reset(dir);
+	if (e && e - path >= 2)
+		ws_buf_add(dir, path, (size_t)(e - path) + 1);
+}
+
 /* Check every file path and every hive before anything is written. */
 int asafety_pass(struct apply *a, struct ws_error *err)
 {
 	struct store_record rec;
 	struct ws_buf tpath = WS_BUF_INIT, host = WS_BUF_INIT;
+	/* The folder (up to its last backslash) of the last catalog path that
+	 * passed, and of the last target path that passed and resolved without
+	 * a link: a catalog lists a folder's files together, and nothing
+	 * changes during this pass, so a file in the same folder needs only its
+	 * own name checked, and cannot meet a link on the way. */
+	struct ws_buf okcat = WS_BUF_INIT, okdir = WS_BUF_INIT;
 	char drive = store_catalog_info(a->cat)->system_drive;
 	struct ws_root *walk = NULL;
 	unsigned nref = 0;
@@ -121,6 +145,7 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		struct apply_user *um = NULL;
 		const char *why;
 		enum vol_res res;
+		int same;
 
 		if ((rc = store_catalog_next(a->cat, &rec, err)))
 			goto out;
@@ -144,12 +169,15 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		}
 		if (rec.kind != STORE_REC_FILE)
 			continue;
-		if ((why = path_refusal(rec.u.file.path))) {
+		if ((why = same_folder(&okcat, rec.u.file.path) ?
+			   ws_winpath_check_rest(rec.u.file.path, okcat.len, NULL) :
+			   path_refusal(rec.u.file.path))) {
 			refuse(a, &nref, rec.u.file.path, err,
 			       "this store entry's path is not one Windows can hold (%s); "
 			       "nothing was written to the target", why);
 			continue;
 		}
+		note_folder(&okcat, rec.u.file.path);
 		if (rec.u.file.user != STORE_SYSTEM) {
 			um = apply_user_of(a, rec.u.file.user);
 			if (!um || um->mode < 0)
@@ -171,7 +199,9 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 				a->rerouted[a->n_rerouted++] = k;
 			}
 		}
-		if ((why = ws_winpath_check(tpath.buf, NULL))) {
+		same = same_folder(&okdir, tpath.buf);
+		if ((why = same ? ws_winpath_check_rest(tpath.buf, okdir.len, NULL) :
+				  ws_winpath_check(tpath.buf, NULL))) {
 			refuse(a, &nref, rec.u.file.path, err,
 			       "on the target it would be %s (%s); nothing was written to the "
 			       "target", tpath.buf, why);
@@ -185,10 +215,14 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 		}
 		if (um && um->mode == APPLY_MODE_FIRST_SIGN_IN)
 			continue; /* written into the bundle, checked below */
+		if (same)
+			continue; /* its folder resolved without a link: so does it */
 		if ((rc = walk ? aj_resolve_root(walk, a->vol, tpath.buf, &host, &res, err)
 			       : vol_resolve(a->vol, tpath.buf, &host, &res, err)))
 			goto out;
-		if (res == VOL_RES_LINK_IN_PATH || res == VOL_RES_OTHER_DRIVE)
+		if (res != VOL_RES_LINK_IN_PATH && res != VOL_RES_OTHER_DRIVE)
+			note_folder(&okdir, tpath.buf);
+		else
 			refuse(a, &nref, rec.u.file.path, err,
 			       "on the target, %s %s; nothing was written to the target", tpath.buf,
 			       res == VOL_RES_OTHER_DRIVE ? "is not on the target's volume"
@@ -288,6 +322,8 @@ int asafety_pass(struct apply *a, struct ws_error *err)
 out:
 	ws_root_free(walk);
 	ws_buf_release(&tpath);
+	ws_buf_release(&okcat);
+	ws_buf_release(&okdir);
 	ws_buf_release(&host);
 	return rc;
 }

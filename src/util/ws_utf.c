@@ -124,6 +124,23 @@ int ws_utf8_to_utf16le(const char *s, size_t len, struct ws_buf *out)
 	return 0;
 }
 
+size_t ws_utf8_utf16_units(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, units = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = get_utf8(p + i, len - i, &cp, 1);
+
+		if (!n)
+			return (size_t)-1;
+		units += cp >= 0x10000 ? 2 : 1;
+		i += n;
+	}
+	return units;
+}
+
 size_t ws_utf8_seq_len(const char *s, size_t n)
 {
 	uint32_t cp;

@@ -32,6 +32,10 @@ size_t ws_utf16le_to_utf8(const void *src, size_t nbytes, struct ws_buf *out,
  */
 int ws_utf8_to_utf16le(const char *s, size_t len, struct ws_buf *out);
 
+/* How many UTF-16 units ws_utf8_to_utf16le would append for `len` bytes of
+ * UTF-8/WTF-8, without making them; (size_t)-1 when it would fail. */
+size_t ws_utf8_utf16_units(const char *s, size_t len);
+
 /* Length of the valid UTF-8 sequence at `s` (at most `n` bytes), or 0 when
  * it is not one (overlong, truncated, surrogate, beyond U+10FFFF). */
 size_t ws_utf8_seq_len(const char *s, size_t n);

@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "ws_buf.h"
 #include "ws_utf.h"
 
 /* Device names Windows resolves in every folder, whatever the extension
@@ -16,9 +15,11 @@ static const char *const devices[] = {
 	"COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3", "LPT\xc2\xb9", "LPT\xc2\xb2", "LPT\xc2\xb3",
 };
 
-static int ascii_caseeq(const char *a, size_t alen, const char *b)
+/* Is a[0..alen) the device name `b` (of blen bytes), ASCII letters of `a`
+ * in any case? */
+static int ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (alen != strlen(b))
+	if (alen != blen)
 		return 0;
 	for (size_t i = 0; i < alen; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
@@ -31,11 +32,22 @@ static int ascii_caseeq(const char *a, size_t alen, const char *b)
 	return 1;
 }
 
+/* Could a name starting with byte `c` be a device name?  Every one of them
+ * starts with A, C, L, N or P: most names end their device test here. */
+static int device_start(unsigned char c)
+{
+	switch (c | 0x20) {
+	case 'a': case 'c': case 'l': case 'n': case 'p':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 const char *ws_winname_check(const char *name, size_t len)
 {
-	struct ws_buf u16 = WS_BUF_INIT;
 	size_t base;
-	int bad, ascii = 1;
+	int ascii = 1;
 
 	if (len == 0)
 		return "empty name";
@@ -69,15 +81,14 @@ const char *ws_winname_check(const char *name, size_t len)
 	while (base > 0 && name[base - 1] == ' ')
 		base--;
 	/* device names are 3 to 5 bytes */
-	for (size_t i = 0; base >= 3 && base <= 5 && i < sizeof(devices) / sizeof(devices[0]); i++)
-		if (ascii_caseeq(name, base, devices[i]))
+	for (size_t i = 0; base >= 3 && base <= 5 && device_start((unsigned char)name[0]) &&
+			   i < sizeof(devices) / sizeof(devices[0]); i++)
+		if (ascii_caseeq(name, base, devices[i], strlen(devices[i])))
 			return "reserved device name (with any extension)";
 	/* ASCII: valid UTF-8, one UTF-16 unit per byte */
 	if (!ascii) {
-		bad = ws_utf8_to_utf16le(name, len, &u16);
-		len = u16.len / 2;
-		ws_buf_release(&u16);
-		if (bad)
+		len = ws_utf8_utf16_units(name, len);
+		if (len == (size_t)-1)
 			return "name is not valid UTF-8";
 	}
 	if (len > WS_WINNAME_MAX)
@@ -87,15 +98,21 @@ const char *ws_winname_check(const char *name, size_t len)
 
 const char *ws_winpath_check(const char *path, const char **bad)
 {
-	struct ws_buf u16 = WS_BUF_INIT;
-	const char *c = path + 3, *why = NULL;
-	size_t units;
-
 	if (bad)
 		*bad = path;
 	if (!(((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') && path[1] == ':' &&
 	      path[2] == '\\'))
 		return "not a drive-absolute Windows path";
+	return ws_winpath_check_rest(path, 3, bad);
+}
+
+const char *ws_winpath_check_rest(const char *path, size_t checked, const char **bad)
+{
+	const char *c = path + checked, *why = NULL;
+	size_t units, len;
+
+	if (bad)
+		*bad = path;
 	while (*c) {
 		const char *e = strchr(c, '\\');
 		size_t n = e ? (size_t)(e - c) : strlen(c);
@@ -113,11 +130,11 @@ const char *ws_winpath_check(const char *path, const char **bad)
 		return "path ends with a backslash";
 	/* a UTF-16 string is never more units than its UTF-8 has bytes: only
 	 * a longer one is converted to be counted */
-	if (strlen(path) <= WS_WINPATH_MAX)
+	len = (size_t)(c - path) + strlen(c);
+	if (len <= WS_WINPATH_MAX)
 		return NULL;
-	units = ws_utf8_to_utf16le(path, strlen(path), &u16) ? 0 : u16.len / 2;
-	ws_buf_release(&u16);
-	if (units > WS_WINPATH_MAX)
+	units = ws_utf8_utf16_units(path, len);
+	if (units != (size_t)-1 && units > WS_WINPATH_MAX)
 		return "path longer than 32767 UTF-16 units";
 	return NULL;
 }

@@ -34,4 +34,12 @@ const char *ws_winname_check(const char *name, size_t len);
  */
 const char *ws_winpath_check(const char *path, const char **bad);
 
+/*
+ * ws_winpath_check of a path whose first `checked` bytes, which end with a
+ * backslash, are those of a path that passed it (the folder of the file
+ * before, in a long list of files): only the components after them are
+ * looked at, and the whole length.  `checked` of 3 ("X:\") checks all.
+ */
+const char *ws_winpath_check_rest(const char *path, size_t checked, const char **bad);
+
 #endif

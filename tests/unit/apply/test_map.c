@@ -68,6 +68,11 @@ static void rewrites_respect_boundaries(void **state)
 	assert_false(asub_string(OLD_SID "1 C:\\Users\\carolyn", subs, 2, &o));
 	assert_string_equal(o.buf, OLD_SID "1 C:\\Users\\carolyn");
 	ws_buf_reset(&o);
+	/* after a run of text no substitution starts with, and next to near
+	 * misses that differ only in a later letter */
+	assert_true(asub_string("xyz;=#~ 12 C:\\Users\\caro C:\\USERS\\Carol\\f c:\\users\\carl", subs, 2, &o));
+	assert_string_equal(o.buf, "xyz;=#~ 12 C:\\Users\\caro C:\\Users\\carol.new\\f c:\\users\\carl");
+	ws_buf_reset(&o);
 	/* case-insensitive past ASCII, from the first character on */
 	{
 		struct asub u[] = { { "\xc3\x89mile", "emile.new", 0 } };

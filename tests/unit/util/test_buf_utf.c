@@ -79,6 +79,26 @@ static void invalid_utf8_is_refused(void **state)
 	ws_buf_release(&u);
 }
 
+/* The units counted without converting are those a conversion makes, and
+ * it fails where the conversion does (lone surrogates are WTF-8: held). */
+static void utf16_units_counted_as_converted(void **state)
+{
+	const char *s[] = { "", "abc", "caf\xc3\xa9", "\xe6\x97\xa5", "\xf0\x9f\x98\x80x",
+			    "\xed\xa0\x80", "\xff", "\xc0\xaf", "a\xe6\x97", "\xf4\x90\x80\x80" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		struct ws_buf b = WS_BUF_INIT;
+		int rc = ws_utf8_to_utf16le(s[i], strlen(s[i]), &b);
+
+		assert_int_equal(ws_utf8_utf16_units(s[i], strlen(s[i])),
+				 rc ? (size_t)-1 : b.len / 2);
+		ws_buf_release(&b);
+	}
+	assert_int_equal(ws_utf8_utf16_units("\xf0\x9f\x98\x80", 4), 2);
+	assert_int_equal(ws_utf8_utf16_units("\xff", 1), (size_t)-1);
+}
+
 static void stop_at_nul(void **state)
 {
 	const unsigned char raw[] = { 'h', 0, 'i', 0, 0, 0, 'x', 0 };
@@ -375,6 +395,7 @@ int main(void)
 		cmocka_unit_test(utf8_valid_at_any_offset),
 		cmocka_unit_test(invalid_utf8_is_refused),
 		cmocka_unit_test(stop_at_nul),
+		cmocka_unit_test(utf16_units_counted_as_converted),
 		cmocka_unit_test(names_compare_like_ntfs),
 		cmocka_unit_test(names_upper_case_like_ntfs),
 		cmocka_unit_test(error_formats_location),

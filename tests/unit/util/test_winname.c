@@ -120,6 +120,45 @@ static void paths_name_the_bad_component(void **state)
 	assert_non_null(ws_winpath_check("C:\\a/..\\b", NULL));
 }
 
+/* Only what follows a folder that passed is looked at, and with the same
+ * answers as the whole check (the safety pass asks so for the files of one
+ * folder). */
+static void rest_of_a_checked_folder(void **state)
+{
+	const char *ok[] = { "C:\\Users\\alice\\a.txt", "C:\\Users\\alice\\caf\xc3\xa9",
+			     "C:\\Users\\alice\\sub\\x" };
+	const char *bad[] = { "C:\\Users\\alice\\NUL.txt", "C:\\Users\\alice\\end.",
+			      "C:\\Users\\alice\\a:b", "C:\\Users\\alice\\",
+			      "C:\\Users\\alice\\\xff", "C:\\Users\\alice\\sub\\CON" };
+	size_t n = strlen("C:\\Users\\alice\\");
+	const char *where = NULL;
+	struct ws_buf b = WS_BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_null(ws_winpath_check_rest(ok[i], n, NULL));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = ws_winpath_check_rest(bad[i], n, NULL);
+
+		assert_non_null(why);
+		assert_string_equal(why, ws_winpath_check(bad[i], NULL));
+	}
+	assert_non_null(ws_winpath_check_rest(bad[5], n, &where));
+	assert_ptr_equal(where, bad[5] + n + 4);
+	/* the folder is taken as it is: a bad name in it is not seen again */
+	assert_null(ws_winpath_check_rest("C:\\CON\\a.txt", 7, NULL));
+	/* 3 ("X:\\") is the whole check but the drive */
+	assert_non_null(ws_winpath_check_rest("C:\\CON\\a.txt", 3, NULL));
+	/* the length is the whole path's */
+	ws_buf_adds(&b, "C:\\f\\");
+	while (b.len <= 32767)
+		ws_buf_adds(&b, "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\\");
+	ws_buf_adds(&b, "z");
+	assert_non_null(strstr(ws_winpath_check_rest(b.buf, b.len - 1, NULL), "32767"));
+	assert_non_null(ws_winpath_check_rest(b.buf, 3, NULL));
+	ws_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +167,7 @@ int main(void)
 		cmocka_unit_test(bad_characters_refused),
 		cmocka_unit_test(lengths_count_utf16_units),
 		cmocka_unit_test(paths_name_the_bad_component),
+		cmocka_unit_test(rest_of_a_checked_folder),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
