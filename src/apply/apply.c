@@ -119,15 +119,31 @@ struct apply_counts *apply_cnt(struct apply *a, struct apply_user *um)
 struct acat_comp *apply_comp_of(struct apply *a, uint32_t rule, int is_file, int *never)
 {
 	struct acat_comp *c;
+	struct acomp_memo *m, one = { 0 };
+	size_t nrules = 0;
 
-	if (!a->comp_memo || a->comp_rule != rule) {
-		a->comp_last = acat_find(a->acat, store_catalog_rule_text(a->cat, rule),
-					 &a->comp_never);
-		a->comp_rule = rule;
-		a->comp_memo = 1;
+	/* indexes are the writer's: a hostile catalog's huge one is looked
+	 * up every time rather than given memory */
+	store_catalog_rules(a->cat, &nrules);
+	if (rule >= 4 * nrules + 1024) {
+		m = &one;
+	} else {
+		if (rule >= a->n_comp_memo) {
+			size_t n = (size_t)rule + 64;
+
+			a->comp_memo = ws_xrealloc(a->comp_memo, n * sizeof(*a->comp_memo));
+			memset(a->comp_memo + a->n_comp_memo, 0,
+			       (n - a->n_comp_memo) * sizeof(*a->comp_memo));
+			a->n_comp_memo = n;
+		}
+		m = &a->comp_memo[rule];
 	}
-	c = a->comp_last;
-	*never = a->comp_never;
+	if (!m->known) {
+		m->comp = acat_find(a->acat, store_catalog_rule_text(a->cat, rule), &m->never);
+		m->known = 1;
+	}
+	c = m->comp;
+	*never = m->never;
 
 	if (c) {
 		if (is_file)
@@ -571,6 +587,7 @@ out:
 	free(a.users);
 	aapps_free(a.apps);
 	acat_free(a.acat);
+	free(a.comp_memo);
 	arules_free(a.rules);
 	amap_release(&a.maps);
 	reg_hive_close(a.software);

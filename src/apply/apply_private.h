@@ -635,11 +635,13 @@ struct apply {
 	int need_software, need_system;  /* found by the safety pass */
 	struct apps_ctx *apps;           /* Store apps: target image, app cache */
 	struct acat *acat;               /* notes of the scan's rule files */
-	/* apply_comp_of's last answer: files come rule by rule */
-	int comp_memo;
-	uint32_t comp_rule;
-	struct acat_comp *comp_last;
-	int comp_never;
+	/* apply_comp_of's answers by rule index (a scan has a few hundred
+	 * rules; entries of different rules interleave) */
+	struct acomp_memo {
+		struct acat_comp *comp;
+		int never, known;
+	} *comp_memo;
+	size_t n_comp_memo;
 	struct aw aw;                    /* source and target Windows builds */
 	struct arules *rules;            /* LoadState rules (apply_rules.c) */
 	struct asec *sec;                /* security descriptors (apply_sec.c) */
