@@ -41,6 +41,10 @@ struct dd_slot {
  *   the oldest file ready) and nobody retiring does it, holding `busy`:
  *   mostly the worker that has just compressed that chunk, while its bytes
  *   are in its cache, and no thread sleeps and wakes per chunk for it.
+ *   A record with nothing in flight before it (an unchanged file, a
+ *   folder) is written by the caller's thread at once (pipe_is_idle):
+ *   handing it to a worker would cost a lock, and a wake-up per batch,
+ *   for no work done elsewhere.
  * Chunks in flight are bounded in number and bytes, so memory does not grow
  * with the profile.  Everything below the mutex is named in each field's
  * comment; the thread holding `busy` owns the packs, the dedup table's
@@ -146,6 +150,11 @@ struct prev_chunk {
 struct store_writer {
 	struct store *st;
 	struct wpipe *pipe;           /* NULL: single-threaded */
+	int pipe_idle;                /* the caller's thread saw the pipeline
+					 empty, sound and with nobody retiring,
+					 and has queued nothing since: until it
+					 does, nothing else runs there, and it
+					 writes records itself (pipe_is_idle) */
 	struct prev_file *prev;       /* in catalog order, found by prev_tab */
 	size_t n_prev, a_prev;
 	uint32_t *prev_tab;           /* open addressing: index + 1 in prev, 0 = empty */
@@ -1149,6 +1158,8 @@ static int caller_failed(struct store_writer *w)
 
 	if (!w->pipe)
 		return w->failed;
+	if (w->pipe_idle)
+		return 0; /* seen sound, and nothing ran there since */
 	pthread_mutex_lock(&w->pipe->mu);
 	f = w->pipe->failed;
 	pthread_mutex_unlock(&w->pipe->mu);
@@ -1424,8 +1435,30 @@ static int pipe_drain(struct store_writer *w, struct ws_error *err)
 	while (p->head < p->tail || p->fhead < p->ftail || p->busy)
 		caller_help_or_wait(w);
 	rc = pipe_failed_locked(p, err);
+	w->pipe_idle = !rc;
 	pthread_mutex_unlock(&p->mu);
 	return rc;
+}
+
+/*
+ * Whether the pipeline is idle (see pipe_idle): looked at under the mutex
+ * only while it may not be.  An idle pipeline stays so until the caller's
+ * thread queues a file: workers only ever take what it queues.  A record
+ * with nothing in flight before it (an unchanged file or a folder, most of
+ * an unchanged rescan) is then written by the caller's thread at once, as
+ * a single-threaded writer does, instead of being handed to a worker:
+ * no lock, no wake-up, no thread switch per file.
+ */
+static int pipe_is_idle(struct store_writer *w)
+{
+	struct wpipe *p = w->pipe;
+
+	if (w->pipe_idle)
+		return 1;
+	pthread_mutex_lock(&p->mu);
+	w->pipe_idle = p->head == p->tail && p->fhead == p->ftail && !p->busy && !p->failed;
+	pthread_mutex_unlock(&p->mu);
+	return w->pipe_idle;
 }
 
 /* A job slot and room in the byte ring for a chunk of at most `len`
@@ -1541,6 +1574,7 @@ static int pipe_file_begin(struct store_writer *w, const struct store_file *meta
 	struct wfile *f;
 	int rc;
 
+	w->pipe_idle = 0;
 	pthread_mutex_lock(&p->mu);
 	rc = pipe_slot_locked(w, meta, prev, path, &f, err);
 	if (!rc)
@@ -1580,6 +1614,7 @@ static int pipe_file_done(struct store_writer *w, const struct store_file *meta,
 	struct wfile *f;
 	int rc;
 
+	w->pipe_idle = 0;
 	pthread_mutex_lock(&p->mu);
 	rc = pipe_slot_locked(w, meta, prev, path, &f, err);
 	if (!rc) {
@@ -1598,7 +1633,7 @@ static int pipe_file_done(struct store_writer *w, const struct store_file *meta,
 static int add_unchanged(struct store_writer *w, const struct store_file *meta,
 			 const struct prev_file *pf, struct ws_error *err)
 {
-	if (!w->pipe) {
+	if (!w->pipe || pipe_is_idle(w)) {
 		WS_ALLOC_GROW(w->refs, pf->n, w->a_refs);
 		prev_refs(w, pf, w->refs);
 		return add_file_record(w, meta, pf->size, w->refs, pf->n, err);
@@ -1737,6 +1772,9 @@ static int add_file_from(struct store_writer *w, const struct store_file *meta,
 		return rc;
 	if (rd && !caller_failed(w) && (pf = prev_unchanged(w, meta)))
 		return add_unchanged(w, meta, pf, err);
+	/* a folder or a file without content, nothing in flight: at once */
+	if (!rd && w->pipe && pipe_is_idle(w))
+		return add_file_record(w, meta, 0, NULL, 0, err);
 	if (w->pipe && (rc = pipe_file_begin(w, meta, NULL, &fno, err)))
 		return rc;
 	if (w->pipe && rd && meta->size && meta->size <= w->st->chunk_size) {

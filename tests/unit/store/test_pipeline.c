@@ -4,14 +4,18 @@
  * what one thread writes.
  * The same scan - files read from descriptors, through a read callback and
  * from memory, repeated content, an empty file, content-defined chunks,
- * registry values between files, packs closed many times - is written
+ * registry values and folder records between files, packs closed many
+ * times - is written
  * with 1, 2 and 4 threads into three stores; then an unchanged rescan of
  * each.  Plain stores (blobs encoded in the ring) and stores encrypted
  * with one key file (blobs encoded into buffers; the same key names equal
  * content alike in each store).  Every catalog record (with its chunks' hashes, sizes and pack
  * numbers), every pack's blobs in write order and every counter must be
  * the same: a chunk retired out of order, a record emitted before its
- * chunks, a lost or double-counted chunk would differ. */
+ * chunks, a lost or double-counted chunk would differ.  In the rescan,
+ * records with nothing in flight before them (unchanged files, folders)
+ * are written by the caller's thread at once while the others go through
+ * the workers: an order mixed up between the two would differ too. */
 #include "store_tu.h"
 
 #include <fcntl.h>
@@ -91,6 +95,16 @@ static void add_files(struct store_writer *w, const char *dir, int moved)
 		char name[64], path[96];
 		struct store_file f;
 
+		if (i % 4 == 3) {
+			/* a folder: a record without content */
+			struct store_file d;
+
+			snprintf(name, sizeof(name), "C:\\Users\\alice\\d%03zu", i);
+			d = stu_file(name, 0);
+			d.flags = STORE_FILE_DIR;
+			d.attributes = 0x10;
+			tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
+		}
 		snprintf(name, sizeof(name), "C:\\Users\\alice\\f%03zu.bin", i);
 		f = stu_file(name, 0);
 		f.size = examined_size(i, len, moved);
@@ -178,8 +192,11 @@ static void dump_store(const char *sdir, int encrypted, struct ws_buf *out)
 		ws_buf_addf(out, "kind %d\n", rec.kind);
 		if (rec.kind != STORE_REC_FILE)
 			continue;
-		ws_buf_addf(out, "%s %llu %zu\n", rec.u.file.path,
-			    (unsigned long long)rec.u.file.size, rec.u.file.n_chunks);
+		ws_buf_addf(out, "%s %llu %zu %x %x %llu %llu\n", rec.u.file.path,
+			    (unsigned long long)rec.u.file.size, rec.u.file.n_chunks,
+			    rec.u.file.flags, rec.u.file.attributes,
+			    (unsigned long long)rec.u.file.written_ft,
+			    (unsigned long long)rec.u.file.created_ft);
 		for (size_t i = 0; i < rec.u.file.n_chunks; i++) {
 			const struct store_chunk_ref *c = &rec.u.file.chunks[i];
 
