@@ -10,9 +10,11 @@
  * the innermost folder the walk is in, or below a listing already made
  * for it (depth-first), at most WA_READY listings ahead of the walk.
  * When the walk reaches a folder the callback lets it enter, it takes the
- * listing made for it, waits for the one being made, or makes it itself
- * when the reading thread has not started it (so the walk never waits for
- * a thread that gets no core).  A folder the callback skips, a loop or
+ * listing made for it, makes it itself when the reading thread has not
+ * started it (so the walk never waits for a thread that gets no core), or,
+ * while the reading thread makes it, makes the ones that thread would make
+ * next, and sleeps only when there are none (so both cores list when the
+ * listing is the slower half).  A folder the callback skips, a loop or
  * another file system loses its listing and whatever was read below it:
  * at most WA_READY folders read for nothing per skipped folder, on the
  * reading thread, which also closes and frees the folders the walk is
@@ -308,6 +310,33 @@ static void *reader(void *arg)
 
 /* ---- the walk ------------------------------------------------------------ */
 
+/*
+ * The walk would wait for the folder the reading thread is listing: it
+ * lists the next one the reading thread would take instead, as that
+ * thread does (mutex held, released while listing); 0 when there is none
+ * or enough are made ahead.  Listing is most of an unchanged rescan: the
+ * walk's core lists too rather than sleep while the other lists alone.
+ * Nothing it lists from can go meanwhile: listings are closed and jobs
+ * dropped by the walk only, which is here.
+ */
+static int help(struct wa *a)
+{
+	struct wa_list *p = NULL;
+	struct wa_job *j = a->ready < WA_READY ? next_job(a, &p) : NULL;
+	struct wa_list *out;
+
+	if (!j)
+		return 0;
+	j->state = JOB_READING;
+	a->ready++;
+	pthread_mutex_unlock(&a->mu);
+	out = list_make(a->vol, p, j->idx);
+	pthread_mutex_lock(&a->mu);
+	j->out = out;
+	j->state = JOB_DONE;
+	return 1;
+}
+
 /* Settle the job of a folder entry of `p`: its listing when `want`
  * (taken, waited for, or made here), else dropped with what was read
  * below it.  NULL when not wanted. */
@@ -319,6 +348,8 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 
 	pthread_mutex_lock(&a->mu);
 	while (want && j->state == JOB_READING) {
+		if (help(a))
+			continue;
 		a->walker_waits = 1;
 		pthread_cond_wait(&a->done, &a->mu);
 		a->walker_waits = 0;
