@@ -594,6 +594,11 @@ unsigned store_cat_threads(const struct store_catalog *cat)
 	return cat->st->threads;
 }
 
+struct store *store_cat_store(const struct store_catalog *cat)
+{
+	return cat->st;
+}
+
 void store_catalog_totals(const struct store_catalog *cat, uint64_t *records,
 			  uint64_t *bytes)
 {

@@ -7,12 +7,18 @@
  * where the file system has none, a temporary name) that is named only
  * when every chunk verified.
  *
- * With two threads or more, the files of half of the folders (by a hash of
- * the folder's path) are placed by a second thread: the reading thread
- * reads and verifies their content into memory and hands them over, so
- * the two threads share the per-file work of the file system (create,
- * write, times, name).  Each thread keeps its own folder chain; a file is
- * still named only once its content is whole.
+ * The reading thread reads the catalog, checks each path and finds each
+ * chunk in its pack, and gathers files and folders into batches (64, or
+ * 1 MiB of content); with two threads or more, placing threads (the
+ * store's threads less one, at most three) take the batches in turn and, for each file, read,
+ * verify and decompress its chunks into the unnamed file, then name it:
+ * the per-file work of the file system (create, write, times, name) is
+ * shared, a thread takes a batch when it is free (none waits on a fixed
+ * share), and threads wake once per batch, not per file.  When batches
+ * wait already, the reading thread places the oldest itself; it places
+ * files over 4 MiB itself as it reads them, their chunks decoded on every
+ * thread.  Each thread keeps its own folder chain; a file is still named
+ * only once whole.
  */
 #include "store/store_private.h"
 
@@ -34,11 +40,16 @@
 
 #define XDEPTH 513
 
-/* Files handed to the placing thread at a time, and their content bytes;
- * larger files than XJOB_MAX are placed by the reading thread. */
-#define XQ_JOBS 64
-#define XQ_BYTES (8u << 20)
-#define XJOB_MAX (1u << 20)
+/* A batch: up to XB_ITEMS files and folders, or XB_BYTES of content (a
+ * larger file closes it).  At most XQ_BATCHES wait for a placing thread:
+ * then the reading thread places the oldest itself.  Files larger than
+ * XBIG are placed by the reading thread when read, their chunks decoded on
+ * every thread (store_catalog_read_file). */
+#define XB_ITEMS 64
+#define XB_BYTES (1u << 20)
+#define XQ_BATCHES 4
+#define XBIG (4u << 20)
+#define XPLACERS_MAX 4
 
 /* A placing thread's folder chain: that of the last file it placed, held
  * open (files come folder by folder): one walk per folder. */
@@ -50,33 +61,59 @@ struct xchain {
 	int no_noreplace;        /* nor renameat2(RENAME_NOREPLACE) */
 };
 
-/* A file for the placing thread: its path (checked) and its content (read
- * and verified). */
-struct xjob {
-	char *path;
-	struct ws_buf data;
-	uint64_t accessed_ft, written_ft;
+/* A file or folder of a batch: its path (checked) and its chunks
+ * (resolved to their packs by the reading thread), offsets into the
+ * batch's arrays. */
+struct xitem {
+	size_t path;
+	size_t chunk0, n_chunks;
+	uint32_t flags;
+	uint64_t size, accessed_ft, written_ft;
+};
+
+struct xbatch {
+	struct xitem *it;
+	size_t n, cap;
+	struct ws_buf paths;     /* the items' paths, NUL-terminated */
+	struct store_pack **p;   /* chunk k: its pack and index entry */
+	const struct store_ix_entry **e;
+	size_t nc, capc;
+	uint64_t bytes;
+	struct xbatch *next;
+};
+
+struct xctx;
+
+/* A placing thread: pl[0] is the reading thread's own. */
+struct xplacer {
+	struct xctx *x;
+	struct xchain c;
+	struct store_zctx z;     /* for the chunks of its batches */
+	struct ws_buf data;      /* a chunk decoded */
+	uint64_t files, bytes, dirs;   /* placed, not yet in the stats */
+	pthread_t th;
+	int started;
 };
 
 struct xctx {
 	struct store_catalog *cat;
+	struct store *st;
 	const struct store_extract_opts *o;
 	struct store_extract_stats *s;
 	struct ws_root *root;
-	struct xchain mc;        /* the reading thread's */
-	/* the placing thread (started: the store has two threads or more) */
-	int helper;
-	pthread_t th;
-	struct xchain hc;
-	pthread_mutex_t mu;      /* the queue, the stats, on_problem */
-	pthread_cond_t more;     /* helper: a job, or stop */
-	pthread_cond_t room;     /* reader: a job taken or done */
-	struct xjob q[XQ_JOBS];
-	size_t qhead, qn, qbytes;
-	int busy;                /* the helper is placing a job */
+	struct xplacer pl[XPLACERS_MAX];
+	unsigned n_pl;
+	pthread_mutex_t mu;      /* the queue, the stats, the failure, on_problem */
+	pthread_cond_t more;     /* placing threads: a batch, or stop */
+	struct xbatch *qhead, *qtail;   /* batches to place, oldest first */
+	size_t qn;
+	struct xbatch *spare;    /* placed batches, to reuse */
+	struct xbatch *cur;      /* being filled by the reading thread */
+	unsigned waiting;        /* placing threads waiting for a batch */
 	int stop;
-	int hrc;                 /* the helper failed (no more placed): */
-	struct ws_error herr;
+	int failed;              /* frc is set (read without the lock) */
+	int frc;                 /* the first failure: nothing more is placed */
+	struct ws_error ferr;
 };
 
 static void xproblem(struct xctx *x, int kind, const char *object,
@@ -102,9 +139,10 @@ static void xcount(struct xctx *x, uint64_t *field, uint64_t n)
 /*
  * Split a Windows path into components (backslash separated) after the
  * drive: returns the count, or -1 with *why set when the path is refused.
+ * check = 0: a path checked before (only split).
  */
 static int split_path(const char *path, char *copy,
-		      char **comp, size_t max, const char **why)
+		      char **comp, size_t max, int check, const char **why)
 {
 	size_t len = strlen(path), n = 0;
 	char *p;
@@ -130,7 +168,7 @@ static int split_path(const char *path, char *copy,
 		if (sep)
 			*sep = '\0';
 		/* the names apply refuses too: the tree must be one Windows can hold */
-		if ((*why = ws_winname_check(p, strlen(p))))
+		if (check && (*why = ws_winname_check(p, strlen(p))))
 			return -1;
 		if (n == max) {
 			*why = "path too deep";
@@ -264,11 +302,14 @@ static int open_content(struct xchain *c, int dfd, const char *leaf, struct ws_b
 }
 
 /* Name the whole file fd (its temporary tmp, or unnamed) leaf in dfd,
- * never replacing anything; then count it, or report a name taken.  rc. */
-static int name_content(struct xctx *x, struct xchain *c, int dfd, int fd,
+ * never replacing anything; then count it, or report a name taken.  rc.
+ * all[0..nall): the file's components below dest, for messages. */
+static int name_content(struct xplacer *pl, int dfd, int fd,
 			const struct ws_buf *tmp, const char *leaf, const char *path,
-			uint64_t size, const char *host, struct ws_error *err)
+			uint64_t size, char **all, int nall, struct ws_error *err)
 {
+	struct xctx *x = pl->x;
+	struct xchain *c = &pl->c;
 	int le;
 
 	if (!tmp->len) {
@@ -292,277 +333,421 @@ static int name_content(struct xctx *x, struct xchain *c, int dfd, int fd,
 			 "not extracted: a file of that name exists (names that differ only in case?)");
 		return WS_OK;
 	}
-	if (le)
-		return ws_error_set_errno(err, WS_E_IO, le, host, "cannot create file for '%s'", path);
-	pthread_mutex_lock(&x->mu);
-	x->s->files++;
-	x->s->bytes += size;
-	pthread_mutex_unlock(&x->mu);
+	if (le) {
+		struct ws_buf host = WS_BUF_INIT;
+		int rc;
+
+		host_path(x, all, nall, &host);
+		rc = ws_error_set_errno(err, WS_E_IO, le, host.buf, "cannot create file for '%s'",
+					path);
+		ws_buf_release(&host);
+		return rc;
+	}
+	pl->files++;
+	pl->bytes += size;
 	return WS_OK;
 }
 
-/* The placing thread's part: a job's file written and named (its path was
- * checked by the reader). */
-static int place_job(struct xctx *x, const struct xjob *j, struct ws_error *err)
-{
-	char *copy = ws_xmalloc(strlen(j->path) + 1);
-	char *comp[512], *all[513];
-	char drive[2] = { (char)(j->path[0] & ~0x20), 0 };
-	const char *why = NULL;
-	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
-	int n, dfd, fd = -1, rc = WS_OK, e;
-
-	n = split_path(j->path, copy, comp, 512, &why);
-	if (n < 1) {
-		rc = ws_error_set(err, WS_E_INTERNAL, j->path, "not a file path");
-		goto out;
-	}
-	all[0] = drive;
-	memcpy(all + 1, comp, (size_t)n * sizeof(char *));
-	if ((dfd = file_dir(x, &x->hc, all, n, j->path, &rc, err)) < 0)
-		goto out;
-	host_path(x, all, n + 1, &host);
-	if ((fd = open_content(&x->hc, dfd, comp[n - 1], &tmp)) < 0) {
-		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
-					j->path);
-		goto out;
-	}
-	if ((e = ws_write_all(fd, j->data.buf, j->data.len))) {
-		rc = ws_error_set_errno(err, WS_E_IO, e, host.buf, "cannot write the content of '%s'",
-					j->path);
-		if (tmp.len)
-			unlinkat(dfd, tmp.buf, 0);
-		goto out;
-	}
-	set_times(fd, j->accessed_ft, j->written_ft);
-	rc = name_content(x, &x->hc, dfd, fd, &tmp, comp[n - 1], j->path, j->data.len, host.buf,
-			  err);
-out:
-	if (fd >= 0)
-		close(fd);
-	ws_buf_release(&tmp);
-	ws_buf_release(&host);
-	free(copy);
-	return rc;
-}
-
-static void *helper_main(void *arg)
-{
-	struct xctx *x = arg;
-
-	pthread_mutex_lock(&x->mu);
-	for (;;) {
-		struct xjob j;
-		struct ws_error e;
-		int rc = WS_OK;
-
-		while (!x->qn && !x->stop)
-			pthread_cond_wait(&x->more, &x->mu);
-		if (!x->qn)
-			break;
-		j = x->q[x->qhead];
-		x->qhead = (x->qhead + 1) % XQ_JOBS;
-		x->qn--;
-		x->qbytes -= j.data.len;
-		x->busy = 1;
-		pthread_cond_signal(&x->room);
-		/* after a failure nothing more is placed */
-		if (!x->hrc) {
-			pthread_mutex_unlock(&x->mu);
-			ws_error_clear(&e);
-			rc = place_job(x, &j, &e);
-			pthread_mutex_lock(&x->mu);
-		}
-		if (rc && !x->hrc) {
-			x->hrc = rc;
-			x->herr = e;
-		}
-		x->busy = 0;
-		pthread_cond_signal(&x->room);
-		free(j.path);
-		ws_buf_release(&j.data);
-	}
-	pthread_mutex_unlock(&x->mu);
-	return NULL;
-}
-
-/* The helper's failure, if any (then copied to err). */
-static int helper_failed(struct xctx *x, struct ws_error *err)
-{
-	int rc;
-
-	pthread_mutex_lock(&x->mu);
-	rc = x->hrc;
-	if (rc && err)
-		*err = x->herr;
-	pthread_mutex_unlock(&x->mu);
-	return rc;
-}
-
-/* Wait until the helper placed every file handed over. */
-static void helper_drain(struct xctx *x)
-{
-	pthread_mutex_lock(&x->mu);
-	while (x->qn || x->busy)
-		pthread_cond_wait(&x->room, &x->mu);
-	pthread_mutex_unlock(&x->mu);
-}
-
-/* Hand a job over (waits for room); the helper's failure stops it. */
-static int helper_give(struct xctx *x, struct xjob *j, struct ws_error *err)
-{
-	int rc;
-
-	pthread_mutex_lock(&x->mu);
-	while (!x->hrc && (x->qn == XQ_JOBS || (x->qn && x->qbytes + j->data.len > XQ_BYTES)))
-		pthread_cond_wait(&x->room, &x->mu);
-	if (!(rc = x->hrc)) {
-		x->q[(x->qhead + x->qn) % XQ_JOBS] = *j;
-		x->qn++;
-		x->qbytes += j->data.len;
-		pthread_cond_signal(&x->more);
-	} else if (err) {
-		*err = x->herr;
-	}
-	pthread_mutex_unlock(&x->mu);
-	if (rc) {
-		free(j->path);
-		ws_buf_release(&j->data);
-	}
-	return rc;
-}
-
-/* Which thread places the files of path's folder: 1 the helper. */
-static int helper_part(const char *path)
-{
-	const char *end = strrchr(path, '\\');
-	uint32_t h = 2166136261u;
-
-	for (const char *p = path; p < end; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return (int)((h >> 7) & 1);
-}
-
-static int buf_sink(void *ctx, const void *data, size_t len)
-{
-	ws_buf_add(ctx, data, len);
-	return 0;
-}
-
 /* A damaged file: reported, not extracted. */
-static void damaged(struct xctx *x, const struct store_file *f, const struct ws_error *e)
+static void damaged(struct xctx *x, const char *path, const struct ws_error *e)
 {
 	char m[WS_ERROR_TEXT_MAX + 64];
 
 	snprintf(m, sizeof(m), "not extracted: %s", e->msg);
 	xcount(x, &x->s->damaged, 1);
-	xproblem(x, STORE_PROBLEM_FILE, e->where, f->path, m);
+	xproblem(x, STORE_PROBLEM_FILE, e->where, path, m);
 }
 
-static int extract_one(struct xctx *x, const struct store_file *f,
-		       struct ws_error *err)
+/* The failure that stops every thread (the first one is kept). */
+static void xfail(struct xctx *x, int rc, const struct ws_error *e)
 {
-	char *copy = ws_xmalloc(strlen(f->path) + 1);
-	char *comp[512];
-	const char *why = NULL;
-	int n, dfd = -1, fd = -1, rc = WS_OK;
-	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
-	char drive[2] = { (char)(f->path[0] & ~0x20), 0 };
-	char *all[513];
-
-	n = split_path(f->path, copy, comp, 512, &why);
-	if (n < 0 || (n == 0 && !(f->flags & STORE_FILE_DIR))) {
-		xcount(x, &x->s->refused, 1);
-		xproblem(x, STORE_PROBLEM_FILE, "", f->path, why ? why : "not a file path");
-		goto out;
+	pthread_mutex_lock(&x->mu);
+	if (!x->frc) {
+		x->frc = rc;
+		x->ferr = *e;
+		__atomic_store_n(&x->failed, 1, __ATOMIC_RELEASE);
 	}
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* A folder of a batch made through pl's chain.  rc. */
+static int place_dir(struct xplacer *pl, const char *path, char **all, int n,
+		     struct ws_error *err)
+{
+	struct xctx *x = pl->x;
+	int dfd = open_dirs(x, &pl->c, all, n), en = errno, rc = WS_OK;
+
+	if (dfd < 0 && nospace(en)) {
+		struct ws_buf host = WS_BUF_INIT;
+
+		host_path(x, all, n, &host);
+		rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
+		ws_buf_release(&host);
+	} else if (dfd < 0) {
+		xcount(x, &x->s->refused, 1);
+		xproblem(x, STORE_PROBLEM_FILE, "", path,
+			 "cannot create the folder (a file or link is in the way)");
+	} else {
+		pl->dirs++;
+	}
+	return rc;
+}
+
+/* An item of batch b placed by pl: a folder made, or a file's chunks
+ * decoded and verified into an unnamed file (a temporary where the file
+ * system has none), named only once all are whole.  rc: only what stops
+ * the extract; a damaged or refused file is reported. */
+static int place_item(struct xplacer *pl, const struct xbatch *b, const struct xitem *it,
+		      struct ws_error *err)
+{
+	struct xctx *x = pl->x;
+	const char *path = b->paths.buf + it->path;
+	char copy[EXTRACT_PATH_MAX + 1];
+	char *comp[XDEPTH - 1], *all[XDEPTH];
+	char drive[2] = { (char)(path[0] & ~0x20), 0 };
+	const char *why = NULL;
+	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
+	int n, dfd, fd = -1, rc = WS_OK, e;
+
+	n = split_path(path, copy, comp, XDEPTH - 1, 0, &why);
+	if (n < 0 || (n == 0 && !(it->flags & STORE_FILE_DIR)))
+		return ws_error_set(err, WS_E_INTERNAL, path, "not a file path");
 	all[0] = drive;
 	memcpy(all + 1, comp, (size_t)n * sizeof(char *));
-	if (f->flags & STORE_FILE_DIR) {
-		int en;
-
-		dfd = open_dirs(x, &x->mc, all, n + 1);
-		en = errno;
-		if (dfd < 0 && nospace(en)) {
-			host_path(x, all, n + 1, &host);
-			rc = ws_error_set_errno(err, WS_E_IO, en, host.buf, "cannot create folder");
-		} else if (dfd < 0) {
-			xcount(x, &x->s->refused, 1);
-			xproblem(x, STORE_PROBLEM_FILE, "", f->path,
-				 "cannot create the folder (a file or link is in the way)");
-		} else {
-			x->s->dirs++;
-		}
+	if (it->flags & STORE_FILE_DIR)
+		return place_dir(pl, path, all, n + 1, err);
+	if ((dfd = file_dir(x, &pl->c, all, n, path, &rc, err)) < 0 ||
+	    (it->flags & STORE_FILE_NOT_CAPTURED))
+		return rc;
+	if ((fd = open_content(&pl->c, dfd, comp[n - 1], &tmp)) < 0) {
+		host_path(x, all, n + 1, &host);
+		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
+					path);
 		goto out;
 	}
-	if (x->helper && !(f->flags & STORE_FILE_NOT_CAPTURED) && helper_part(f->path)) {
-		struct xjob j = { NULL, WS_BUF_INIT, f->accessed_ft, f->written_ft };
-		struct ws_error e;
+	for (size_t k = 0; k < it->n_chunks; k++) {
+		struct ws_error de;
 
-		if (f->size > XJOB_MAX) {
-			/* placed here, after the helper's files before it */
-			helper_drain(x);
-		} else {
-			ws_error_clear(&e);
-			rc = store_catalog_read_file_cb(x->cat, f, buf_sink, &j.data, &e);
+		ws_error_clear(&de);
+		ws_buf_reset(&pl->data);
+		rc = store_pack_read_blob_z(x->st, b->p[it->chunk0 + k], b->e[it->chunk0 + k],
+					    &pl->z, &pl->data, &de);
+		if (rc) {
+			ws_error_prefix(&de, "file '%s'", path);
 			if (rc == WS_E_CORRUPT) {
-				damaged(x, f, &e);
-				ws_buf_release(&j.data);
+				damaged(x, path, &de);
 				rc = WS_OK;
-				goto out;
+			} else if (err) {
+				*err = de;
 			}
-			if (rc) {
-				if (err)
-					*err = e;
-				ws_buf_release(&j.data);
-				goto out;
-			}
-			j.path = ws_xstrdup(f->path);
-			rc = helper_give(x, &j, err);
-			goto out;
+			goto drop;
+		}
+		if ((e = ws_write_all(fd, pl->data.buf, pl->data.len))) {
+			host_path(x, all, n + 1, &host);
+			rc = ws_error_set_errno(err, WS_E_IO, e, host.buf,
+						"cannot write the content of '%s'", path);
+			goto drop;
 		}
 	}
-	if ((dfd = file_dir(x, &x->mc, all, n, f->path, &rc, err)) < 0)
-		goto out;
-	if (f->flags & STORE_FILE_NOT_CAPTURED)
-		goto out;
+	set_times(fd, it->accessed_ft, it->written_ft);
+	rc = name_content(pl, dfd, fd, &tmp, comp[n - 1], path, it->size, all, n + 1, err);
+	goto out;
+drop:
+	if (tmp.len)
+		unlinkat(dfd, tmp.buf, 0);
+out:
+	if (fd >= 0)
+		close(fd);
+	ws_buf_release(&tmp);
+	ws_buf_release(&host);
+	return rc;
+}
+
+/* Place a batch (nothing more after a failure), then add what was placed
+ * to the stats. */
+static void place_batch(struct xplacer *pl, const struct xbatch *b)
+{
+	struct xctx *x = pl->x;
+
+	for (size_t i = 0; i < b->n && !__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE); i++) {
+		struct ws_error e;
+		int rc;
+
+		ws_error_clear(&e);
+		if ((rc = place_item(pl, b, &b->it[i], &e)))
+			xfail(x, rc, &e);
+	}
+	pthread_mutex_lock(&x->mu);
+	x->s->files += pl->files;
+	x->s->bytes += pl->bytes;
+	x->s->dirs += pl->dirs;
+	pthread_mutex_unlock(&x->mu);
+	pl->files = pl->bytes = pl->dirs = 0;
+}
+
+/* An empty batch (lock held, or no other thread): a placed one reused. */
+static struct xbatch *batch_new(struct xctx *x)
+{
+	struct xbatch *b = x->spare;
+
+	if (b) {
+		x->spare = b->next;
+	} else {
+		b = ws_xcalloc(1, sizeof(*b));
+		b->cap = XB_ITEMS;
+		b->it = ws_xcalloc(b->cap, sizeof(*b->it));
+	}
+	b->n = b->nc = 0;
+	b->bytes = 0;
+	b->next = NULL;
+	ws_buf_reset(&b->paths);
+	return b;
+}
+
+/* A placed batch kept for reuse (lock held, or no other thread). */
+static void batch_done(struct xctx *x, struct xbatch *b)
+{
+	b->next = x->spare;
+	x->spare = b;
+}
+
+static void batch_free_list(struct xbatch *b)
+{
+	while (b) {
+		struct xbatch *next = b->next;
+
+		free(b->it);
+		free(b->p);
+		free(b->e);
+		ws_buf_release(&b->paths);
+		free(b);
+		b = next;
+	}
+}
+
+/* The oldest batch waiting (lock held), or NULL. */
+static struct xbatch *queue_take(struct xctx *x)
+{
+	struct xbatch *b = x->qhead;
+
+	if (b) {
+		x->qhead = b->next;
+		if (!x->qhead)
+			x->qtail = NULL;
+		x->qn--;
+	}
+	return b;
+}
+
+static void *placer_main(void *arg)
+{
+	struct xplacer *pl = arg;
+	struct xctx *x = pl->x;
+
+	pthread_mutex_lock(&x->mu);
+	for (;;) {
+		struct xbatch *b = queue_take(x);
+
+		if (!b) {
+			if (x->stop)
+				break;
+			x->waiting++;
+			pthread_cond_wait(&x->more, &x->mu);
+			x->waiting--;
+			continue;
+		}
+		pthread_mutex_unlock(&x->mu);
+		place_batch(pl, b);
+		pthread_mutex_lock(&x->mu);
+		batch_done(x, b);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+/* The failure of any thread (copied to err): rc. */
+static int xfailed(struct xctx *x, struct ws_error *err)
+{
+	int rc;
+
+	if (!__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE))
+		return WS_OK;
+	pthread_mutex_lock(&x->mu);
+	rc = x->frc;
+	if (err)
+		*err = x->ferr;
+	pthread_mutex_unlock(&x->mu);
+	return rc;
+}
+
+/* The reading thread's batch goes to the placing threads (placed here
+ * without them); when XQ_BATCHES wait already, the reading thread places
+ * the oldest itself meanwhile.  drain: every batch waiting is placed
+ * before returning (by whichever thread is free).  rc: a failure. */
+static int batch_push(struct xctx *x, int drain, struct ws_error *err)
+{
+	struct xbatch *b = x->cur;
+
+	x->cur = NULL;
+	pthread_mutex_lock(&x->mu);
+	if (b && !b->n) {
+		batch_done(x, b);
+		b = NULL;
+	}
+	if (b) {
+		if (x->qtail)
+			x->qtail->next = b;
+		else
+			x->qhead = b;
+		x->qtail = b;
+		x->qn++;
+		if (x->waiting)
+			pthread_cond_signal(&x->more);
+	}
+	while (x->qn > (drain || x->n_pl == 1 ? 0 : XQ_BATCHES)) {
+		struct xbatch *o = queue_take(x);
+
+		pthread_mutex_unlock(&x->mu);
+		place_batch(&x->pl[0], o);
+		pthread_mutex_lock(&x->mu);
+		batch_done(x, o);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return xfailed(x, err);
+}
+
+/* A file larger than XBIG, placed by the reading thread as it is read:
+ * its chunks decoded on every thread (store_catalog_read_file), into an
+ * unnamed file named once every chunk verified.  rc. */
+static int place_big(struct xctx *x, const struct store_file *f, char **comp, int n,
+		     char **all, struct ws_error *err)
+{
+	struct xplacer *pl = &x->pl[0];
+	struct ws_buf tmp = WS_BUF_INIT, host = WS_BUF_INIT;
+	struct ws_error e;
+	int dfd, fd, rc = WS_OK;
+
+	if ((dfd = file_dir(x, &pl->c, all, n, f->path, &rc, err)) < 0)
+		return rc;
 	host_path(x, all, n + 1, &host);
-	/* an unnamed file, named only once every chunk verified; a named
-	 * temporary where the file system has no unnamed files */
-	fd = open_content(&x->mc, dfd, comp[n - 1], &tmp);
-	if (fd < 0) {
+	if ((fd = open_content(&pl->c, dfd, comp[n - 1], &tmp)) < 0) {
 		rc = ws_error_set_errno(err, WS_E_IO, errno, host.buf, "cannot create file for '%s'",
 					f->path);
 		goto out;
 	}
-	struct ws_error e;
 	ws_error_clear(&e);
 	rc = store_catalog_read_file(x->cat, f, fd, &e);
 	if (rc == WS_E_CORRUPT) {
-		damaged(x, f, &e);
-		if (tmp.len)
-			unlinkat(dfd, tmp.buf, 0);
+		damaged(x, f->path, &e);
 		rc = WS_OK;
-		goto out;
+		goto drop;
 	}
 	if (rc) {
 		if (e.sys_errno)   /* the write failed: name the file, not its temporary */
 			snprintf(e.where, sizeof(e.where), "%s", host.buf);
 		if (err)
 			*err = e;
-		if (tmp.len)
-			unlinkat(dfd, tmp.buf, 0);
-		goto out;
+		goto drop;
 	}
 	set_times(fd, f->accessed_ft, f->written_ft);
-	rc = name_content(x, &x->mc, dfd, fd, &tmp, comp[n - 1], f->path, f->size, host.buf, err);
+	rc = name_content(pl, dfd, fd, &tmp, comp[n - 1], f->path, f->size, all, n + 1, err);
+	if (!rc) {
+		pthread_mutex_lock(&x->mu);
+		x->s->files += pl->files;
+		x->s->bytes += pl->bytes;
+		pthread_mutex_unlock(&x->mu);
+		pl->files = pl->bytes = 0;
+	}
+	goto out;
+drop:
+	if (tmp.len)
+		unlinkat(dfd, tmp.buf, 0);
 out:
 	if (fd >= 0)
 		close(fd);
 	ws_buf_release(&tmp);
 	ws_buf_release(&host);
-	free(copy);
 	return rc;
+}
+
+/* A record of the catalog: its path checked (refused: reported), its
+ * chunks found in their packs (damage: reported), then added to the
+ * reading thread's batch, or placed here when large.  rc. */
+static int extract_one(struct xctx *x, const struct store_file *f, struct ws_error *err)
+{
+	char copy[EXTRACT_PATH_MAX + 1];
+	char *comp[XDEPTH - 1], *all[XDEPTH];
+	char drive[2] = { (char)(f->path[0] & ~0x20), 0 };
+	const char *why = NULL;
+	struct xbatch *b;
+	struct xitem *it;
+	size_t plen;
+	int n, rc = WS_OK;
+
+	n = split_path(f->path, copy, comp, XDEPTH - 1, 1, &why);
+	if (n < 0 || (n == 0 && !(f->flags & STORE_FILE_DIR))) {
+		xcount(x, &x->s->refused, 1);
+		xproblem(x, STORE_PROBLEM_FILE, "", f->path, why ? why : "not a file path");
+		return WS_OK;
+	}
+	if (!(f->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED)) && f->size > XBIG) {
+		/* the batches before it go first, to the other threads */
+		all[0] = drive;
+		memcpy(all + 1, comp, (size_t)n * sizeof(char *));
+		if ((rc = batch_push(x, 0, err)))
+			return rc;
+		return place_big(x, f, comp, n, all, err);
+	}
+	if (!x->cur) {
+		pthread_mutex_lock(&x->mu);
+		x->cur = batch_new(x);
+		pthread_mutex_unlock(&x->mu);
+	}
+	b = x->cur;
+	if (!(f->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
+		if (b->nc + f->n_chunks > b->capc) {
+			b->capc = (b->nc + f->n_chunks) * 2 + 64;
+			b->p = ws_xrealloc(b->p, b->capc * sizeof(*b->p));
+			b->e = ws_xrealloc(b->e, b->capc * sizeof(*b->e));
+		}
+		for (size_t k = 0; k < f->n_chunks; k++) {
+			struct ws_error e;
+
+			ws_error_clear(&e);
+			rc = store_cat_chunk_entry(x->cat, f, k, &b->p[b->nc + k], &b->e[b->nc + k], &e);
+			if (rc == WS_E_CORRUPT) {
+				damaged(x, f->path, &e);
+				return WS_OK;
+			}
+			if (rc) {
+				if (err)
+					*err = e;
+				return rc;
+			}
+		}
+	}
+	if (b->n == b->cap) {
+		b->cap *= 2;
+		b->it = ws_xrealloc(b->it, b->cap * sizeof(*b->it));
+	}
+	it = &b->it[b->n++];
+	memset(it, 0, sizeof(*it));
+	it->flags = f->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED);
+	it->path = b->paths.len;
+	plen = strlen(f->path);
+	ws_buf_add(&b->paths, f->path, plen + 1);
+	if (!(it->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED))) {
+		it->chunk0 = b->nc;
+		it->n_chunks = f->n_chunks;
+		b->nc += f->n_chunks;
+		it->size = f->size;
+		it->accessed_ft = f->accessed_ft;
+		it->written_ft = f->written_ft;
+		b->bytes += f->size;
+	}
+	if (b->n >= XB_ITEMS || b->bytes >= XB_BYTES)
+		return batch_push(x, 0, err);
+	return WS_OK;
 }
 
 int store_extract(struct store_catalog *cat,
@@ -573,7 +758,8 @@ int store_extract(struct store_catalog *cat,
 	struct xctx x;
 	struct store_record rec;
 	uint64_t all_records, all_bytes;
-	int rc, hrc;
+	unsigned want;
+	int rc, frc;
 
 	if (!stats)
 		stats = &dummy;
@@ -585,19 +771,28 @@ int store_extract(struct store_catalog *cat,
 		return rc;
 	memset(&x, 0, sizeof(x));
 	x.cat = cat;
+	x.st = store_cat_store(cat);
 	x.o = opts;
 	x.s = stats;
 	if ((rc = ws_root_open(opts->dest, 0, &x.root, err)))
 		return rc;
 	pthread_mutex_init(&x.mu, NULL);
 	pthread_cond_init(&x.more, NULL);
-	pthread_cond_init(&x.room, NULL);
-	ws_error_clear(&x.herr);
-	if (store_cat_threads(cat) > 1)
-		x.helper = pthread_create(&x.th, NULL, helper_main, &x) == 0;
+	ws_error_clear(&x.ferr);
+	/* the reading thread places too; one more placing thread per core */
+	want = store_cat_threads(cat);
+	if (want > XPLACERS_MAX)
+		want = XPLACERS_MAX;
+	x.n_pl = 1;
+	for (unsigned k = 0; k < XPLACERS_MAX; k++)
+		x.pl[k].x = &x;
+	for (unsigned k = 1; k < want; k++) {
+		x.pl[k].started = pthread_create(&x.pl[k].th, NULL, placer_main, &x.pl[k]) == 0;
+		if (!x.pl[k].started)
+			break;
+		x.n_pl++;
+	}
 	store_catalog_rewind(cat);
-	/* the next files' content decoded on the other threads meanwhile */
-	store_catalog_ahead(cat, 1);
 	store_catalog_totals(cat, &all_records, &all_bytes);
 	if (opts->n_include || opts->n_exclude)
 		all_bytes = 0;          /* a part: its size is not known beforehand */
@@ -628,8 +823,8 @@ int store_extract(struct store_catalog *cat,
 		if (rec.kind != STORE_REC_FILE || !selected(opts, rec.u.file.path))
 			continue;
 		rc = extract_one(&x, &rec.u.file, err);
-		if (!rc && x.helper)
-			rc = helper_failed(&x, err);
+		if (!rc)
+			rc = xfailed(&x, err);
 		if (rc)
 			break;
 		pthread_mutex_lock(&x.mu);
@@ -640,22 +835,26 @@ int store_extract(struct store_catalog *cat,
 		pthread_mutex_unlock(&x.mu);
 		ws_progress_emit(opts->progress, &ev);
 	}
-	if (x.helper) {
-		/* the files handed over are placed (after a failure: dropped) */
-		pthread_mutex_lock(&x.mu);
-		x.stop = 1;
-		pthread_cond_signal(&x.more);
-		pthread_mutex_unlock(&x.mu);
-		pthread_join(x.th, NULL);
-		hrc = helper_failed(&x, rc ? NULL : err);
-		if (!rc)
-			rc = hrc;
+	/* the batches read are placed (after a failure: dropped) */
+	frc = batch_push(&x, 1, rc ? NULL : err);
+	if (!rc)
+		rc = frc;
+	pthread_mutex_lock(&x.mu);
+	x.stop = 1;
+	pthread_cond_broadcast(&x.more);
+	pthread_mutex_unlock(&x.mu);
+	for (unsigned k = 1; k < x.n_pl; k++)
+		pthread_join(x.pl[k].th, NULL);
+	if (!rc)
+		rc = xfailed(&x, err);
+	for (unsigned k = 0; k < x.n_pl; k++) {
+		chain_cut(&x.pl[k].c, 0);
+		store_zctx_release(&x.pl[k].z);
+		ws_buf_release(&x.pl[k].data);
 	}
-	store_catalog_ahead(cat, 0);
-	chain_cut(&x.mc, 0);
-	chain_cut(&x.hc, 0);
+	batch_free_list(x.qhead);
+	batch_free_list(x.spare);
 	pthread_cond_destroy(&x.more);
-	pthread_cond_destroy(&x.room);
 	pthread_mutex_destroy(&x.mu);
 	ws_root_free(x.root);
 	if (rc)

@@ -389,6 +389,8 @@ int store_device_tag_name(const char *name, char id[STORE_SCAN_ID_MAX], char tag
 size_t store_cat_n_packs(const struct store_catalog *cat);
 /* The store's threads (store_open_opts.threads). */
 unsigned store_cat_threads(const struct store_catalog *cat);
+/* The store the catalog was opened from. */
+struct store *store_cat_store(const struct store_catalog *cat);
 /* The reader itself (store_catalog_next without reading ahead). */
 int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err);

@@ -8,7 +8,8 @@
 # each with more threads than the machine has cores: a
 # scan's worker pipeline (read, chunk, hash, compress, pack) and its walk
 # reading folders ahead, the rescan of the unchanged device, verify
-# --deep, apply and extract (files decoded ahead on other threads), a
+# --deep, apply (files decoded ahead on other threads), extract (batches of
+# files decoded and written by every thread), a
 # fleet scan and a fleet apply with --jobs.  A
 # data race or a lock-order inversion fails the test (TSAN exit code 66);
 # so does any command failing.

@@ -5,8 +5,9 @@
  * chunk of a file decoded ahead fails the read of that file, with the same
  * error naming it, and a caller that stops there has written nothing of
  * the files after it; extract reports it as without.  Extract on two
- * threads or more (half of the folders placed by a second thread) writes
- * the same tree, whole, as on one, and reports names taken the same. */
+ * threads or more (batches of files placed by whichever thread is free)
+ * writes the same tree, whole, as on one, and reports names taken the
+ * same. */
 #include "store_tu.h"
 
 #include <fcntl.h>
@@ -302,9 +303,10 @@ static void damaged_chunk_fails_its_file_only_when_read(void **state)
 	corpus_free(&c);
 }
 
-/* Extract with 1, 2 and 4 threads: every file whole with its time, and a
- * file already at its place (one per folder, so both placing threads meet
- * one) refused and left as it was. */
+/* Extract with 1, 2 and 4 threads: every file whole with its time (files
+ * of several chunks among the batches, two larger than a chunk may be
+ * placed by the reading thread), and a file already at its place (one per
+ * folder, so every placing thread meets some) refused and left as it was. */
 static void extract_on_threads_writes_the_same_tree(void **state)
 {
 	struct corpus c;
