@@ -127,13 +127,10 @@ static void renamed(const char *host, unsigned n, struct ws_buf *out)
 	ws_buf_adds(out, dot);
 }
 
-static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
+/* The access and modification times futimens sets for f. */
+static void file_times(const struct store_file *f, struct timespec ts[2])
 {
-	struct timespec ts[2];
 	int64_t ns;
-	unsigned char be[32];
-	uint64_t t[4];
-	int set = 0;
 
 	ns = ws_filetime_to_unix_ns(f->accessed_ft ? f->accessed_ft : f->written_ft);
 	ts[0].tv_sec = ns / 1000000000;
@@ -141,6 +138,16 @@ static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
 	ns = ws_filetime_to_unix_ns(f->written_ft);
 	ts[1].tv_sec = ns / 1000000000;
 	ts[1].tv_nsec = ns % 1000000000;
+}
+
+static void set_times_attrs(struct apply *a, int fd, const struct store_file *f)
+{
+	struct timespec ts[2];
+	unsigned char be[32];
+	uint64_t t[4];
+	int set = 0;
+
+	file_times(f, ts);
 	/* ntfs-3g exposes Windows times and attributes; other file systems
 	 * refuse these names, which is fine.  The four Windows times hold
 	 * what futimens would set: one call where they are taken (on FUSE
@@ -187,14 +194,46 @@ static int write_all(int fd, const struct ws_buf *data, const char *dest, struct
 	return WS_OK;
 }
 
+static int append_chunk(void *ctx, const void *data, size_t len)
+{
+	ws_buf_add(ctx, data, len);
+	return 0;
+}
+
 /* Write the stored content (or a->file_data) to `dest` through a temporary file in the
- * journal; `replace` when dest exists (saved in the journal first). */
+ * journal; `replace` when dest exists (saved in the journal first).  A small
+ * new file on a target where no Windows times or attributes are set (they
+ * would need the file) is handed to the journal in memory: it is written
+ * under its name by the batch (aj_place_data). */
 static int write_file(struct apply *a, struct apply_user *um, const struct store_file *f,
 		      const char *dest, int replace, struct ws_error *err)
 {
 	struct ws_buf tmp = WS_BUF_INIT;
 	int fd, rc;
+	uint64_t size = a->file_data ? a->file_data->len : f->size;
 
+	if (!replace && a->no_ntfs_xattrs && aj_data_room(a->j, size)) {
+		struct timespec ts[2];
+		size_t start;
+		struct ws_buf *buf = aj_data_begin(a->j, &start);
+
+		if (a->file_data) {
+			ws_buf_add(buf, a->file_data->buf, a->file_data->len);
+			rc = WS_OK;
+		} else {
+			rc = store_catalog_read_file_cb(a->cat, f, append_chunk, buf, err);
+		}
+		if (rc) {
+			aj_data_abort(a->j, start);
+			goto out;
+		}
+		file_times(f, ts);
+		if ((rc = aj_place_data(a->j, start, f->written_ft ? ts : NULL, dest, err)))
+			goto out;
+		apply_cnt(a, um)->bytes += size;
+		a->bytes_done += f->size;
+		goto out;
+	}
 	if ((rc = aj_temp_open(a->j, "file", !replace, &tmp, &fd, err)))
 		goto out;
 	/* not flushed here: the journal's batch flushes it (aj_commit); the

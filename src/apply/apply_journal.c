@@ -20,6 +20,11 @@
  *                                     file about to be created, as the object
  *                                     (inode, size, mtime) it will be;
  *                                     0 0 0 0 = unknown
+ *   C <path>                          file about to be made under its name and
+ *                                     written there (in place); its F line
+ *                                     follows once that is durable.  A C
+ *                                     line without a later F line: undo
+ *                                     removes the regular file at path
  *   S <n> <mode> <mtime-s> <mtime-ns> <size> <blake2b-256> <path>
  *                                     file saved as saved/<n> (that size and
  *                                     hash), about to be replaced; mode has
@@ -95,6 +100,14 @@ struct aj_pend {
 	char *leaf;              /* name in it */
 	char *rel;               /* whole path as on disk */
 	unsigned h;              /* its ws_root_name_hash */
+	/* written in place (tfd -1): its content in the batch's data at
+	 * doff, the times to set; the object made, for its F line */
+	int direct;
+	int made;                /* in place (a failed batch says "N" for the others) */
+	int set_ts;
+	size_t doff, dlen;
+	struct timespec ts[2];
+	struct stat st;
 };
 
 /* A full batch whose lines are written and whose flush (syncfs) runs on a
@@ -109,6 +122,7 @@ struct aj_flight {
 	atomic_int back;         /* the flush returned (err is set) */
 	struct aj_pend *pq;
 	size_t npq, apq;
+	struct ws_buf data;      /* content of its files written in place */
 	size_t npend;            /* the root's pending folders that are its own */
 };
 
@@ -134,6 +148,11 @@ struct aj_link {
 	struct aj *j;
 	struct aj_pend *pq;
 	size_t npq, apq;
+	struct ws_buf data;      /* content of its files written in place */
+	int share;               /* its files are shared out (share_files) */
+	atomic_int ready;        /* its folders are made: files may be taken */
+	atomic_int stop;         /* a file failed: take no more */
+	atomic_size_t next;      /* the next file not taken */
 	struct aj_mk *mk;        /* folders to make first, parents first */
 	size_t nmk, amk;
 	size_t made;             /* folders made */
@@ -179,7 +198,8 @@ struct aj {
 	char *tmpdir;            /* how temporaries are named ("/proc/self/fd/N") */
 	int dfd, savedfd, workfd, fd;
 	unsigned char chain[AJ_CHK];
-	unsigned long entries;   /* durable writes (the hook's count) */
+	atomic_ulong entries;    /* durable writes (the hook's count; the
+				  * linking thread counts too) */
 	unsigned long records;   /* lines after the first */
 	unsigned long saved;     /* next saved/<n> */
 	unsigned long temps;
@@ -196,6 +216,14 @@ struct aj {
 	unsigned long pnrec;     /* records among them */
 	struct aj_pend *pq;      /* new files waiting for the batch's flush */
 	size_t npq, apq;
+	struct ws_buf data;      /* content of the open batch's files written
+				  * in place (aj_data_begin) */
+	int no_direct;           /* no file written in place any more */
+	/* F lines of files written in place, held until a syncfs that began
+	 * after they were written is back: new (their files are written),
+	 * armed (that syncfs runs) */
+	struct ws_buf fnew, farm;
+	unsigned long nfnew, nfarm;
 	struct pslot *pset;      /* paths of the files not in place yet (hash set
 				  * of the rel strings the batches own) */
 	size_t pcap, pused;
@@ -223,6 +251,10 @@ struct aj {
 #define AJ_BATCH 512
 #define AJ_BATCH_MAX 2048
 #define AJ_BATCH_MIN 16
+/* Files written in place (aj_place_data): at most this big, and at most
+ * this much content held by the open batch (three batches are held). */
+#define AJ_DIRECT_FILE ((uint64_t)1 << 20)
+#define AJ_DIRECT_BATCH ((size_t)32 << 20)
 #define AJ_FD_RESERVE (160 + AJ_TPOOL)  /* store, packs, hives, log, journal,
 					 * unnamed files opened ahead ... */
 
@@ -353,9 +385,10 @@ static void mark_done(struct aj *j, char kind, const char *rel)
 /* Write lines and make them durable. */
 static void entry_done(struct aj *j)
 {
-	j->entries++;
+	unsigned long n = atomic_fetch_add(&j->entries, 1) + 1;
+
 	if (j->hook)
-		j->hook(j->hook_ctx, j->entries);
+		j->hook(j->hook_ctx, n);
 }
 
 /* Write the lines waiting in plines (not flushed). */
@@ -386,6 +419,52 @@ static void queue_line(struct aj *j, const char *rec, size_t len)
 	j->pnrec++;
 }
 
+/*
+ * The F lines of files written in place (the object each became) wait
+ * until a syncfs that began after the files were written is back: such a
+ * line is then never durable before the content it describes, so undo
+ * never finds a file whose F line does not match it because a power loss
+ * took its content.  Until then the file's C line stands for it.
+ * stash_arm: a syncfs begins (it takes the F lines waiting); stash_land:
+ * it is back (they are queued).
+ */
+static void stash_arm(struct aj *j)
+{
+	if (!j->nfnew || j->nfarm)
+		return;   /* one syncfs at a time: armed ones land first */
+	ws_buf_add(&j->farm, j->fnew.buf, j->fnew.len);
+	j->nfarm = j->nfnew;
+	ws_buf_reset(&j->fnew);
+	j->nfnew = 0;
+}
+
+static void stash_land(struct aj *j)
+{
+	const char *p = j->farm.buf, *end = p + j->farm.len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		queue_line(j, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	ws_buf_reset(&j->farm);
+	j->nfarm = 0;
+}
+
+/* The F lines of a batch's files written in place, once they are made. */
+static void stash_batch(struct aj *j, const struct aj_pend *pq, size_t npq)
+{
+	for (size_t i = 0; i < npq; i++) {
+		if (!pq[i].direct)
+			continue;
+		f_head(&j->fnew, &pq[i].st);
+		pct_encode(pq[i].rel, &j->fnew);
+		ws_buf_addch(&j->fnew, '\n');
+		j->nfnew++;
+	}
+}
+
 /* Write lines (after those waiting) and make them durable. */
 static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
 		       struct ws_error *err)
@@ -413,9 +492,15 @@ static int flush_all(struct aj *j, struct ws_error *err)
 
 	if (e)
 		return e;
-	if (syncfs(j->fd) != 0) {
+	stash_arm(j);
+	if (syncfs(j->fd) == 0) {
+		stash_land(j);
+	} else {
+		/* no syncfs: nothing more written in place (its F lines would
+		 * need one); those written keep their C lines */
+		j->no_direct = 1;
 		for (size_t i = 0; i < j->npq && !e; i++)
-			if (fsync(j->pq[i].tfd) != 0)
+			if (j->pq[i].tfd >= 0 && fsync(j->pq[i].tfd) != 0)
 				e = errno;
 		if (!e && (fsync(j->workfd) != 0 || fsync(j->savedfd) != 0 ||
 			   fdatasync(j->fd) != 0))
@@ -428,6 +513,14 @@ static int flush_all(struct aj *j, struct ws_error *err)
 	j->flushes++;
 	entry_done(j);
 	return WS_OK;
+}
+
+/* Before a file this apply made is replaced or removed: the F lines held
+ * for files written in place are queued first, so that none of them
+ * comes after a newer line of its path. */
+static int stash_out(struct aj *j, struct ws_error *err)
+{
+	return j->nfnew ? flush_all(j, err) : WS_OK;
 }
 
 /* One record "<head><fields><path>". */
@@ -612,6 +705,17 @@ static void pq_move(struct aj_pend **to, size_t *nto, size_t *ato, struct aj_pen
 	*nfrom = 0;
 }
 
+/* The content of a batch's files goes with it; the emptied buffer is
+ * kept for reuse. */
+static void data_move(struct ws_buf *to, struct ws_buf *from)
+{
+	struct ws_buf t = *to;
+
+	*to = *from;
+	*from = t;
+	ws_buf_reset(from);
+}
+
 static void pset_clear(struct aj *j)
 {
 	if (j->pused)
@@ -623,6 +727,7 @@ static void pend_release(struct aj *j)
 {
 	pq_free(j->pq, j->npq);
 	j->npq = 0;
+	ws_buf_reset(&j->data);
 	pset_clear(j);
 }
 
@@ -740,16 +845,41 @@ static int link_prepare(struct aj *j, struct aj_pend *pq, size_t npq, size_t npe
 		}
 		if (q->mki < 0)
 			q->pfd_last = 1;
-		if ((rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
+		/* (a file written in place only where there is no descriptor
+		 * to give) */
+		if (q->tfd >= 0 && (rc = ws_root_newobj(j->root, q->tfd, 0, q->rel, err)))
 			return rc;
 	}
 	return WS_OK;
 }
 
-/* Link a prepared batch's files into place, in order; *done: files placed.
- * Touches no cache: it runs on the linking thread. */
+/* A file written in place: made under its name (never replacing), its
+ * content written from `data`, its times set; q->st the object it became.
+ * Half-written (an error), it is removed again. */
+static int write_in_place(struct aj_pend *q, const char *data)
+{
+	int fd = openat(q->pfd, q->leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			0644), e;
+
+	if (fd < 0)
+		return errno;
+	e = ws_write_all(fd, data + q->doff, q->dlen);
+	if (!e && q->set_ts && futimens(fd, q->ts) != 0)
+		e = errno;
+	if (!e && fstat(fd, &q->st) != 0)
+		e = errno;
+	if (close(fd) != 0 && !e)
+		e = errno;
+	if (e)
+		unlinkat(q->pfd, q->leaf, 0);
+	return e;
+}
+
+/* Link a prepared batch's files into place, in order (or write those
+ * written in place from `data`); *done: files placed.  Touches no cache:
+ * it runs on the linking thread. */
 static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, struct aj_mk *mk,
-		      size_t *done, struct ws_error *err)
+		      const char *data, size_t *done, struct ws_error *err)
 {
 	size_t i;
 	int e = 0;
@@ -764,7 +894,9 @@ static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, struct aj_mk
 		 * never replaces, link + unlink where the file system has no
 		 * RENAME_NOREPLACE (not asked again once refused: on FUSE each
 		 * refusal is a round trip) */
-		if (!q->tname) {
+		if (q->direct) {
+			e = write_in_place(q, data);
+		} else if (!q->tname) {
 			e = ws_tmpfile_link(q->tfd, q->pfd, q->leaf);
 		} else {
 			e = j->no_noreplace ? EINVAL :
@@ -779,7 +911,9 @@ static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, struct aj_mk
 		}
 		if (e)
 			break;
-		close(q->tfd);
+		q->made = 1;
+		if (q->tfd >= 0)
+			close(q->tfd);
 		q->tfd = -1;
 		if (q->pfd_last)
 			close(q->pfd);
@@ -825,14 +959,99 @@ static int make_dirs(struct aj_link *l, struct ws_error *err)
 	return WS_OK;
 }
 
+/*
+ * The files of a batch written in place are shared out: once its folders
+ * are made (ready), the linking thread, a second thread and the caller's
+ * thread, when it comes to wait for the batch (link_join), each take the
+ * next file not taken (next) until none is left.  Making a file under its
+ * name and writing it costs about as much as all the caller's thread does
+ * for it; order inside a batch does not matter (its lines are durable
+ * before, and a failed batch says "N" for each file not made).  Folder
+ * descriptors are closed when the batch is (pq_free), not by the file.
+ */
+static int share_files(struct aj_link *l, struct ws_error *err)
+{
+	int e = 0;
+
+	while (!atomic_load(&l->stop)) {
+		size_t i = atomic_fetch_add(&l->next, 1);
+		struct aj_pend *q;
+
+		if (i >= l->npq)
+			break;
+		q = &l->pq[i];
+		if (q->mki >= 0)
+			q->pfd = l->mk[q->mki].fd;
+		if (q->direct)
+			e = write_in_place(q, l->data.buf);
+		else
+			e = ws_tmpfile_link(q->tfd, q->pfd, q->leaf);
+		if (e) {
+			atomic_store(&l->stop, 1);
+			return ws_error_set_errno(err, WS_E_IO, e, q->rel, "cannot place file");
+		}
+		q->made = 1;
+		if (q->tfd >= 0)
+			close(q->tfd);
+		q->tfd = -1;
+		entry_done(l->j);
+	}
+	return WS_OK;
+}
+
+/* 1 when the batch's files can be shared out: more than a few, and no
+ * named temporaries (their renames share one setting). */
+static int shareable(const struct aj_pend *pq, size_t npq)
+{
+	if (npq < 64)
+		return 0;
+	for (size_t i = 0; i < npq; i++)
+		if (pq[i].tname)
+			return 0;
+	return 1;
+}
+
+struct aj_half {
+	struct aj_link *l;
+	int rc;
+	struct ws_error err;
+};
+
+static void *half_run(void *arg)
+{
+	struct aj_half *h = arg;
+
+	ws_error_clear(&h->err);
+	h->rc = share_files(h->l, &h->err);
+	return NULL;
+}
+
+/* A batch's changes: its folders, then its files (shared out, above). */
 static void *link_run(void *arg)
 {
 	struct aj_link *l = arg;
+	struct aj_half h = { l, WS_OK, { 0 } };
+	pthread_t th;
+	int two;
 
 	ws_error_clear(&l->err);
 	l->rc = make_dirs(l, &l->err);
-	if (!l->rc)
-		l->rc = link_files(l->j, l->pq, l->npq, l->mk, &l->done, &l->err);
+	if (l->rc || !l->share) {
+		if (!l->rc)
+			l->rc = link_files(l->j, l->pq, l->npq, l->mk, l->data.buf, &l->done,
+					   &l->err);
+		return NULL;
+	}
+	atomic_store(&l->ready, 1);
+	two = pthread_create(&th, NULL, half_run, &h) == 0;
+	l->rc = share_files(l, &l->err);
+	if (two) {
+		pthread_join(th, NULL);
+		if (!l->rc && h.rc) {
+			l->rc = h.rc;
+			l->err = h.err;
+		}
+	}
 	return NULL;
 }
 
@@ -876,9 +1095,11 @@ static int batch_change(struct aj *j, struct aj_pend *pq, size_t npq, size_t npe
 
 	*done = 0;
 	if (!rc)
-		rc = link_files(j, pq, npq, NULL, done, err);
-	if (!rc)
+		rc = link_files(j, pq, npq, NULL, j->data.buf, done, err);
+	if (!rc) {
 		batch_done(j);
+		stash_batch(j, pq, npq);
+	}
 	return rc;
 }
 
@@ -901,6 +1122,8 @@ static void olines_chain(struct aj *j)
 static void fail_pq(struct aj *j, struct aj_pend *pq, size_t npq, size_t from)
 {
 	for (size_t k = from; k < npq; k++) {
+		if (pq[k].made)
+			continue;   /* the other half of a split batch */
 		if (pq[k].tname)
 			unlinkat(j->workfd, pq[k].tname, 0);
 		not_made(j, pq[k].rel);
@@ -961,17 +1184,26 @@ static void pset_rebuild(struct aj *j)
 static int link_join(struct aj *j, struct ws_error *err)
 {
 	struct aj_link *l = &j->lk;
-	int rc;
+	struct ws_error help_err;
+	int rc = WS_OK;
 
 	if (!l->active)
 		return WS_OK;
+	ws_error_clear(&help_err);
+	if (l->thread && l->share && atomic_load(&l->ready))
+		rc = share_files(l, &help_err);   /* rather than wait, take files too */
 	if (l->thread)
 		pthread_join(l->th, NULL);
 	l->thread = 0;
 	mk_settle(j, l);
+	if (!l->rc && rc) {
+		l->rc = rc;
+		l->err = help_err;
+	}
 	rc = l->rc;
 	if (!rc) {
 		batch_done(j);
+		stash_batch(j, l->pq, l->npq);
 	} else {
 		if (err)
 			*err = l->err;
@@ -981,6 +1213,7 @@ static int link_join(struct aj *j, struct ws_error *err)
 	l->active = 0;
 	pq_free(l->pq, l->npq);
 	l->npq = 0;
+	ws_buf_reset(&l->data);
 	pset_rebuild(j);
 	if (rc)
 		pend_release(j);
@@ -993,18 +1226,20 @@ static int flight_land(struct aj *j, struct ws_error *err)
 {
 	struct aj_flight *f = &j->fl;
 	struct aj_link *l = &j->lk;
-	int e, rc = WS_OK;
+	int e, rc = WS_OK, synced;
 
 	if ((rc = link_join(j, err)) || !f->active)
 		return rc;
 	if (f->thread)
 		pthread_join(f->th, NULL);
 	f->thread = f->active = 0;
+	synced = !f->err;
 	if ((e = f->err) != 0) {
 		/* no syncfs here: each file of the batch, the folders, the log */
 		e = 0;
+		j->no_direct = 1;   /* as flush_all */
 		for (size_t i = 0; i < f->npq && !e; i++)
-			if (fsync(f->pq[i].tfd) != 0)
+			if (f->pq[i].tfd >= 0 && fsync(f->pq[i].tfd) != 0)
 				e = errno;
 		if (!e && (fsync(j->workfd) != 0 || fsync(j->savedfd) != 0 ||
 			   fdatasync(j->fd) != 0))
@@ -1024,9 +1259,14 @@ static int flight_land(struct aj *j, struct ws_error *err)
 	if (!rc) {
 		/* its files go to the linking thread */
 		pq_move(&l->pq, &l->npq, &l->apq, &f->pq, &f->npq, &f->apq);
+		data_move(&l->data, &f->data);
 		l->j = j;
 		l->done = 0;
 		l->rc = WS_OK;
+		l->share = shareable(l->pq, l->npq);
+		atomic_store(&l->ready, 0);
+		atomic_store(&l->stop, 0);
+		atomic_store(&l->next, 0);
 		l->active = 1;
 		l->thread = pthread_create(&l->th, NULL, link_run, l) == 0;
 		if (!l->thread)
@@ -1034,10 +1274,13 @@ static int flight_land(struct aj *j, struct ws_error *err)
 	}
 	/* the open batch's lines after the flight's (or before the "N" lines) */
 	olines_chain(j);
+	if (!rc && synced)
+		stash_land(j);
 	if (rc)
 		batch_fail(j, f->pq, f->npq, 0);
 	pq_free(f->pq, f->npq);
 	f->npq = 0;
+	ws_buf_reset(&f->data);
 	pset_rebuild(j);
 	if (rc)
 		pend_release(j);
@@ -1068,6 +1311,8 @@ static int batch_launch(struct aj *j, struct ws_error *err)
 	}
 	/* the open batch becomes the flight */
 	pq_move(&f->pq, &f->npq, &f->apq, &j->pq, &j->npq, &j->apq);
+	data_move(&f->data, &j->data);
+	stash_arm(j);
 	f->npend = ws_root_pending_count(j->root);
 	f->fd = j->fd;
 	f->err = 0;
@@ -1117,9 +1362,16 @@ int aj_settle(struct aj *j, const char *host, struct ws_error *err)
 	return aj_commit(j, err);
 }
 
-/* Queue the temporary tname as the new file rel (see above). */
+/* A file written in place: its content in the open batch's data. */
+struct aj_direct {
+	size_t start;
+	const struct timespec *ts;
+};
+
+/* Queue the temporary tname as the new file rel (see above); or, with dd,
+ * the file written in place there once its C line is durable. */
 static int place_later(struct aj *j, const char *tname, int *given, int own, const char *rel,
-		       const char *dest, struct ws_error *err)
+		       const char *dest, const struct aj_direct *dd, struct ws_error *err)
 {
 	const char *slash = strrchr(rel, '/');
 	const char *name = slash ? slash + 1 : rel;
@@ -1160,6 +1412,12 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 		snprintf(qname, sizeof(qname), "%s", tname ? tname : "");
 	else
 		snprintf(qname, sizeof(qname), "q%lu", ++j->qn);
+	if (dd) {
+		/* no object yet: "C path"; its F line follows once it is
+		 * written and a syncfs has made it durable (stash_batch) */
+		ws_buf_adds(&rec, "C ");
+		goto queue;
+	}
 	if (given && *given >= 0) {
 		tfd = *given;   /* the descriptor it was written through */
 		*given = -1;
@@ -1174,12 +1432,22 @@ static int place_later(struct aj *j, const char *tname, int *given, int own, con
 		goto out;
 	}
 	f_head(&rec, &st);
+queue:
 	pct_encode(act.buf, &rec);
 	queue_line(j, rec.buf, rec.len);
 	mark_done(j, 'F', rel);
 	ws_rdir_note(d, leaf.buf, 1);
 	WS_ALLOC_GROW(j->pq, j->npq + 1, j->apq);
 	q = &j->pq[j->npq++];
+	q->direct = dd != NULL;
+	q->made = 0;
+	q->set_ts = dd && dd->ts;
+	q->doff = dd ? dd->start : 0;
+	q->dlen = dd ? j->data.len - dd->start : 0;
+	if (q->set_ts) {
+		q->ts[0] = dd->ts[0];
+		q->ts[1] = dd->ts[1];
+	}
 	q->pfd = -1;
 	q->pfd_last = 0;
 	q->tfd = tfd;
@@ -1523,6 +1791,11 @@ void aj_close(struct aj *j)
 	free(j->pset);
 	ws_buf_release(&j->plines);
 	ws_buf_release(&j->olines);
+	ws_buf_release(&j->data);
+	ws_buf_release(&j->fl.data);
+	ws_buf_release(&j->lk.data);
+	ws_buf_release(&j->fnew);
+	ws_buf_release(&j->farm);
 	ws_root_free(j->root);
 	free(j->dir);
 	free(j->jrel);
@@ -1764,6 +2037,8 @@ int aj_remove(struct aj *j, const char *host, struct ws_error *err)
 		return rc;
 	if ((rc = open_existing(j, rel, host, &pfd, &leaf, &act, &fd, &st, err)))
 		goto out;
+	if (is_done(j, rel) == 'F' && (rc = stash_out(j, err)))
+		goto out;
 	if (!is_done(j, rel)) {
 		/* a copy: with no replacement to carry the file's descriptor
 		 * while it is in saved/, a kept file would lose it */
@@ -1992,7 +2267,7 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 	    (rc = refuse_journal_area(j, rel, dest, err)))
 		goto out;
 	if (!replace) {
-		rc = place_later(j, tname, given, own, rel, dest, err);
+		rc = place_later(j, tname, given, own, rel, dest, NULL, err);
 		goto out;
 	}
 	if ((rc = aj_commit(j, err)) ||
@@ -2028,6 +2303,8 @@ int aj_place_fd(struct aj *j, const char *tmp, int *given, const char *dest, int
 			 * which must then be what the line says (content flushed) */
 			struct ws_buf r = WS_BUF_INIT;
 
+			if ((rc = stash_out(j, err)))
+				goto out;
 			f_head(&r, &st);
 			pct_encode(act.buf, &r);
 			queue_line(j, r.buf, r.len);
@@ -2076,6 +2353,37 @@ out:
 		close(pfd);
 	ws_buf_release(&leaf);
 	ws_buf_release(&act);
+	return rc;
+}
+
+int aj_data_room(const struct aj *j, uint64_t size)
+{
+	return j && j->mk_thread && !j->no_direct && !j->broken && size <= AJ_DIRECT_FILE &&
+	       j->data.len + size <= AJ_DIRECT_BATCH;
+}
+
+struct ws_buf *aj_data_begin(struct aj *j, size_t *start)
+{
+	*start = j->data.len;
+	return &j->data;
+}
+
+void aj_data_abort(struct aj *j, size_t start)
+{
+	if (start <= j->data.len)
+		ws_buf_setlen(&j->data, start);
+}
+
+int aj_place_data(struct aj *j, size_t start, const struct timespec *ts, const char *dest,
+		  struct ws_error *err)
+{
+	struct aj_direct dd = { start, ts };
+	const char *rel;
+	int rc;
+
+	if ((rc = rel_of(j, dest, &rel, err)) || (rc = refuse_journal_area(j, rel, dest, err)) ||
+	    (rc = place_later(j, NULL, NULL, 0, rel, dest, &dd, err)))
+		aj_data_abort(j, start);
 	return rc;
 }
 
@@ -2239,7 +2547,7 @@ static int parse_rec(char *s, struct jlog *jl)
 		if (pct_decode(p) || !path_ok(p))
 			return -1;
 		for (size_t i = jl->n; i-- > 0;) {
-			if ((jl->v[i].kind == 'F' || jl->v[i].kind == 'D') &&
+			if ((jl->v[i].kind == 'F' || jl->v[i].kind == 'D' || jl->v[i].kind == 'C') &&
 			    !strcmp(jl->v[i].path, p)) {
 				jl->v[i].kind = 'N';
 				return 0;
@@ -2247,7 +2555,7 @@ static int parse_rec(char *s, struct jlog *jl)
 		}
 		return -1;
 	}
-	if (!s[0] || s[1] != ' ' || !strchr("TDFS", s[0]))
+	if (!s[0] || s[1] != ' ' || !strchr("TDFSC", s[0]))
 		return -1;
 	e.kind = s[0];
 	if (e.kind == 'F') {
@@ -2282,6 +2590,51 @@ static int parse_rec(char *s, struct jlog *jl)
 	WS_ALLOC_GROW(jl->v, jl->n + 1, jl->a);
 	jl->v[jl->n++] = e;
 	return 0;
+}
+
+static int cf_cmp(const void *a, const void *b)
+{
+	const struct jent *x = *(const struct jent *const *)a, *y = *(const struct jent *const *)b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
+/*
+ * A C line (a file written in place) is followed by the F line of the
+ * object it became once that is durable: then the F line says what undo
+ * removes, and the C line is passed over ('N').  A C line without a later
+ * F line of its path is a file of a batch that did not finish: whatever
+ * regular file is at its path is apply's own, maybe half written (the
+ * path was free, the target is offline): removed as an F line of unknown
+ * object ('F', ino 0).
+ */
+static void resolve_c(struct jlog *jl)
+{
+	struct jent **v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < jl->n; i++)
+		if (jl->v[i].kind == 'C' || jl->v[i].kind == 'F')
+			n++;
+	if (!n)
+		return;
+	v = ws_xcalloc(n, sizeof(*v));
+	n = 0;
+	for (size_t i = 0; i < jl->n; i++)
+		if (jl->v[i].kind == 'C' || jl->v[i].kind == 'F')
+			v[n++] = &jl->v[i];
+	qsort(v, n, sizeof(*v), cf_cmp);
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		if (v[i]->kind != 'C')
+			continue;
+		for (k = i + 1; k < n && !strcmp(v[k]->path, v[i]->path) && v[k]->kind != 'F'; k++)
+			;
+		v[i]->kind = k < n && !strcmp(v[k]->path, v[i]->path) ? 'N' : 'F';
+	}
+	free(v);
 }
 
 /* 1 when `line` is the first line of a journal of folder `id` in a format
@@ -2392,6 +2745,7 @@ static int read_journal(int dfd, const char *id, const char *where, struct jlog 
 		}
 		s = nl + 1;
 	}
+	resolve_c(jl);
 	goto out;
 bad:
 	if (lineno == 1)

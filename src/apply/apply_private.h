@@ -11,6 +11,8 @@
 #error "apply_private.h is private to src/apply/ (its files and tests define WS_APPLY_INTERNAL)"
 #endif
 
+#include <time.h>
+
 #include "apply/apply.h"
 #include "reg/reg.h"
 #include "reg/reg_export.h"
@@ -101,6 +103,23 @@ int aj_temp_open(struct aj *j, const char *tag, int unnamed, struct ws_buf *tmp,
  * takes the descriptor (*fd = -1), so the file is not opened again. */
 int aj_place_fd(struct aj *j, const char *tmp, int *fd, const char *dest, int replace,
 		struct ws_error *err);
+
+/*
+ * A new file written under its own name by the batch (docs/apply.md,
+ * "written in place"): where the target gives new objects no security
+ * descriptor, a small new file's content is held in memory with the open
+ * batch; once the batch's "C" lines are durable the linking thread creates
+ * it (O_EXCL), writes it and sets its times.  aj_data_room: 1 when a file of
+ * `size` bytes may go that way now; aj_data_begin: the buffer to append its
+ * content to (*start: where it begins); aj_data_abort drops what was
+ * appended; aj_place_data queues it at `dest` (ts: atime and mtime to set,
+ * or NULL).
+ */
+int aj_data_room(const struct aj *j, uint64_t size);
+struct ws_buf *aj_data_begin(struct aj *j, size_t *start);
+void aj_data_abort(struct aj *j, size_t start);
+int aj_place_data(struct aj *j, size_t start, const struct timespec *ts, const char *dest,
+		  struct ws_error *err);
 
 /*
  * Durability by batches (apply_journal.c, docs/apply.md "Undo journal"):

@@ -6,6 +6,9 @@
 #include "apply_tu.h"
 
 #include <dirent.h>
+#include <ftw.h>
+#include <glob.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sys/wait.h>
@@ -1134,6 +1137,160 @@ static void hives_not_held_while_replaced(void **state)
 	atu_release(&t);
 }
 
+/*
+ * Files written in place (a plain target): each file exists under its name
+ * only once its journal line ("C path") is in journal.log, checked at many
+ * journal points (after flushes and files placed, on the threads that
+ * place them) of an apply of several batches; in the end every C line is
+ * followed by the F line of the object the file became.  Fails if a
+ * batch's files were made before its lines were written.
+ */
+struct inplace_ck {
+	pthread_mutex_t mu;
+	const char *tgt;
+	char *before;            /* atu_tree of the target before the apply */
+	char **logged;           /* paths of the C and F lines, sorted */
+	size_t nlogged, alogged;
+	unsigned long checked, missing, points;
+	char bad[512];
+};
+
+static struct inplace_ck *inplace_cur;
+
+static int inplace_file(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	struct inplace_ck *c = inplace_cur;
+	const char *rel = path + strlen(c->tgt) + 1;
+	struct ws_buf line = WS_BUF_INIT;
+	char *key;
+
+	(void)flag;
+	(void)f;
+	if (!S_ISREG(st->st_mode) || strstr(rel, "ProgramData/winstate/"))
+		return 0;
+	ws_buf_addf(&line, "\n/%s\t", rel);   /* a path of the tree before */
+	if (strstr(c->before, line.buf)) {
+		ws_buf_release(&line);
+		return 0;
+	}
+	/* a new file: its path (encoded as the journal does) must be logged */
+	ws_buf_reset(&line);
+	for (const char *p = rel; *p; p++) {
+		if (*p == '%' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			ws_buf_addf(&line, "%%%02X", (unsigned char)*p);
+		else
+			ws_buf_addch(&line, *p);
+	}
+	key = line.buf;
+	c->checked++;
+	if (!c->nlogged ||
+	    !bsearch(&key, c->logged, c->nlogged, sizeof(*c->logged), atu_line_cmp)) {
+		c->missing++;
+		if (!c->bad[0])
+			snprintf(c->bad, sizeof(c->bad), "%s", rel);
+	}
+	ws_buf_release(&line);
+	return 0;
+}
+
+static void inplace_hook(void *ctx, unsigned long n)
+{
+	struct inplace_ck *c = ctx;
+	struct ws_buf log = WS_BUF_INIT;
+	char *pat;
+	glob_t g;
+	int globbed;
+
+	if (n % 97)
+		return;   /* a sample of the points: each check lists the tree */
+	pthread_mutex_lock(&c->mu);
+	pat = ws_xasprintf("%s/ProgramData/winstate/journal/*/journal.log", c->tgt);
+	/* the log first, then the tree: a file seen was made before */
+	globbed = glob(pat, 0, NULL, &g) == 0;
+	if (globbed && g.gl_pathc == 1 &&
+	    ws_read_file(g.gl_pathv[0], 1u << 26, &log, NULL) == WS_OK) {
+		c->nlogged = 0;
+		for (char *s = log.buf; s && *s;) {
+			char *nl = strchr(s, '\n'), *tab;
+
+			if (!nl)
+				break;   /* torn: being written */
+			*nl = '\0';
+			tab = strrchr(s, '\t');
+			if ((s[0] == 'C' || s[0] == 'F') && s[1] == ' ' && tab) {
+				*tab = '\0';
+				WS_ALLOC_GROW(c->logged, c->nlogged + 1, c->alogged);
+				c->logged[c->nlogged++] = strrchr(s, ' ') + 1;
+			}
+			s = nl + 1;
+		}
+		if (c->nlogged)
+			qsort(c->logged, c->nlogged, sizeof(*c->logged), atu_line_cmp);
+		inplace_cur = c;
+		nftw(c->tgt, inplace_file, 32, FTW_PHYS);
+		c->points++;
+	}
+	if (globbed)
+		globfree(&g);
+	free(pat);
+	ws_buf_release(&log);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void files_in_place_after_their_lines(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	struct inplace_ck c;
+	struct ws_buf log = WS_BUF_INIT;
+	char *path, *after;
+	size_t cl = 0, fl = 0;
+	(void)state;
+
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_init(&c.mu, NULL);
+	setup_many(&t);
+	c.tgt = t.tgt;
+	{
+		char *tree = atu_tree(t.tgt);
+
+		c.before = ws_xasprintf("\n%s", tree);
+		free(tree);
+	}
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.on_journal = inplace_hook;
+	o.on_journal_ctx = &c;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.files_placed >= 1600);
+	path = ws_xasprintf("%s/journal.log", r.journal);
+	apply_report_release(&r);
+	if (c.missing)
+		fail_msg("%lu of %lu checks found a file before its journal line (%s)", c.missing,
+			 c.checked, c.bad);
+	assert_true(c.points >= 10 && c.checked > 1600);
+	/* written in place, each C line followed by its F line */
+	tu_assert_ok(ws_read_file(path, 1u << 26, &log, &e), &e);
+	for (char *s = log.buf; (s = strstr(s, "\nC ")) != NULL; s += 3)
+		cl++;
+	for (char *s = log.buf; (s = strstr(s, "\nF ")) != NULL; s += 3)
+		fl++;
+	assert_true(cl >= 1600);
+	assert_true(fl >= cl);
+	undo_ok(t.tgt, NULL);
+	after = atu_tree(t.tgt);
+	assert_string_equal(c.before + 1, after);
+	free(after);
+	free(path);
+	free(c.before);
+	free(c.logged);
+	ws_buf_release(&log);
+	pthread_mutex_destroy(&c.mu);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1155,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(saved_copy_lost_before_replacing),
 		cmocka_unit_test(hives_not_held_while_replaced),
 		cmocka_unit_test(newer_journal_blocks_undo),
+		cmocka_unit_test(files_in_place_after_their_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
