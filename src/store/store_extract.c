@@ -10,15 +10,16 @@
  * The reading thread reads the catalog, checks each path and finds each
  * chunk in its pack, and gathers files and folders into batches (64, or
  * 1 MiB of content); with two threads or more, placing threads (the
- * store's threads less one, at most three) take the batches in turn and, for each file, read,
- * verify and decompress its chunks into the unnamed file, then name it:
- * the per-file work of the file system (create, write, times, name) is
- * shared, a thread takes a batch when it is free (none waits on a fixed
- * share), and threads wake once per batch, not per file.  When batches
- * wait already, the reading thread places the oldest itself; it places
- * files over 4 MiB itself as it reads them, their chunks decoded on every
- * thread.  Each thread keeps its own folder chain; a file is still named
- * only once whole.
+ * store's threads less one, at most three) take the batches in turn and,
+ * for each file, read, verify and decompress its chunks (those lying one
+ * after another in a pack read together) into the unnamed file, then
+ * name it: the per-file work of the file system (create, write, times,
+ * name) is shared, a thread takes a batch when it is free (none waits on
+ * a fixed share), and threads wake once per batch, not per file.  When
+ * batches wait already, the reading thread places the oldest itself; it
+ * places files over 4 MiB itself as it reads them, their chunks decoded
+ * on every thread.  Each thread keeps its own folder chain; a file is
+ * still named only once whole.
  */
 #include "store/store_private.h"
 
@@ -50,6 +51,10 @@
 #define XQ_BATCHES 4
 #define XBIG (4u << 20)
 #define XPLACERS_MAX 4
+/* Chunks of a batch that follow each other in a pack (at most XSPAN_GAP
+ * bytes apart) are read together, XSPAN_MAX bytes at most. */
+#define XSPAN_MAX (1u << 20)
+#define XSPAN_GAP 4096u
 
 /* A placing thread's folder chain: that of the last file it placed, held
  * open (files come folder by folder): one walk per folder. */
@@ -90,6 +95,9 @@ struct xplacer {
 	struct xchain c;
 	struct store_zctx z;     /* for the chunks of its batches */
 	struct ws_buf data;      /* a chunk decoded */
+	struct ws_buf span;      /* bytes of span_p from span_off: chunks read together */
+	const struct store_pack *span_p;
+	uint64_t span_off;
 	uint64_t files, bytes, dirs;   /* placed, not yet in the stats */
 	pthread_t th;
 	int started;
@@ -393,6 +401,52 @@ static int place_dir(struct xplacer *pl, const char *path, char **all, int n,
 	return rc;
 }
 
+/* Chunk k of batch b, whole and verified, into pl->data.  The chunks after
+ * it in the batch that lie close behind it in the same pack are read with it
+ * (one read), and decoded from memory when their turn comes.  A chunk that
+ * does not decode so is read alone, as store_pack_read_blob_z does, for
+ * its error.  rc. */
+static int read_chunk(struct xplacer *pl, const struct xbatch *b, size_t k,
+		      struct ws_error *err)
+{
+	struct store_pack *p = b->p[k];
+	const struct store_ix_entry *e = b->e[k];
+	const char *why = NULL;
+
+	if (p != pl->span_p || e->off < pl->span_off ||
+	    e->off + e->stored_len > pl->span_off + pl->span.len) {
+		uint64_t end = e->off + e->stored_len;
+		size_t j;
+
+		for (j = k + 1; j < b->nc && b->p[j] == p; j++) {
+			const struct store_ix_entry *n = b->e[j];
+
+			if (n->off < end || n->off - end > XSPAN_GAP ||
+			    n->off + n->stored_len - e->off > XSPAN_MAX)
+				break;
+			end = n->off + n->stored_len;
+		}
+		pl->span_p = NULL;
+		ws_buf_reset(&pl->span);
+		if (j > k + 1) {
+			ws_buf_grow(&pl->span, (size_t)(end - e->off));
+			if (store_read_at(p->fd, pl->span.buf, (size_t)(end - e->off), e->off) == 0) {
+				ws_buf_setlen(&pl->span, (size_t)(end - e->off));
+				pl->span_p = p;
+				pl->span_off = e->off;
+			}
+		}
+	}
+	if (pl->span_p == p) {
+		if (store_blob_decode(pl->x->st, &pl->z, e->hash, e->raw_len,
+				      pl->span.buf + (e->off - pl->span_off), e->stored_len,
+				      &pl->data, &why) == 0)
+			return WS_OK;
+		ws_buf_reset(&pl->data);
+	}
+	return store_pack_read_blob_z(pl->x->st, p, e, &pl->z, &pl->data, err);
+}
+
 /* An item of batch b placed by pl: a folder made, or a file's chunks
  * decoded and verified into an unnamed file (a temporary where the file
  * system has none), named only once all are whole.  rc: only what stops
@@ -430,8 +484,7 @@ static int place_item(struct xplacer *pl, const struct xbatch *b, const struct x
 
 		ws_error_clear(&de);
 		ws_buf_reset(&pl->data);
-		rc = store_pack_read_blob_z(x->st, b->p[it->chunk0 + k], b->e[it->chunk0 + k],
-					    &pl->z, &pl->data, &de);
+		rc = read_chunk(pl, b, it->chunk0 + k, &de);
 		if (rc) {
 			ws_error_prefix(&de, "file '%s'", path);
 			if (rc == WS_E_CORRUPT) {
@@ -469,6 +522,7 @@ static void place_batch(struct xplacer *pl, const struct xbatch *b)
 {
 	struct xctx *x = pl->x;
 
+	pl->span_p = NULL;     /* the batch's chunks are read again */
 	for (size_t i = 0; i < b->n && !__atomic_load_n(&x->failed, __ATOMIC_ACQUIRE); i++) {
 		struct ws_error e;
 		int rc;
@@ -851,6 +905,7 @@ int store_extract(struct store_catalog *cat,
 		chain_cut(&x.pl[k].c, 0);
 		store_zctx_release(&x.pl[k].z);
 		ws_buf_release(&x.pl[k].data);
+		ws_buf_release(&x.pl[k].span);
 	}
 	batch_free_list(x.qhead);
 	batch_free_list(x.spare);
