@@ -234,6 +234,8 @@ struct aj {
 	int mk_thread;           /* folders made by the linking thread (no
 				  * new-object hook: nothing needs the cache) */
 	int broken;              /* a batch failed: no more changes, lines only */
+	int torn;                /* a cut-short write could not be taken back:
+				    nothing more is written to the log */
 	struct aj_flight fl;     /* the batch being flushed, if any */
 	struct aj_tpool tp;      /* unnamed files opened ahead */
 	struct aj_link lk;       /* the batch being linked, if any */
@@ -391,15 +393,40 @@ static void entry_done(struct aj *j)
 		j->hook(j->hook_ctx, n);
 }
 
+/* A file that could not be placed, named by its host path (a full disk
+ * is then named by the path on it). */
+static int place_failed(const struct aj *j, int e, const char *rel, struct ws_error *err)
+{
+	struct ws_buf h = WS_BUF_INIT;
+	int rc;
+
+	ws_buf_addf(&h, "%s/%s", ws_root_path(j->root), rel);
+	rc = ws_error_set_errno(err, WS_E_IO, e, h.buf, "cannot place file");
+	ws_buf_release(&h);
+	return rc;
+}
+
 /* Write the lines waiting in plines (not flushed). */
 static int write_pending(struct aj *j, struct ws_error *err)
 {
 	int e;
 
+	off_t end;
+
 	if (!j->plines.len)
 		return WS_OK;
-	if ((e = ws_write_all(j->fd, j->plines.buf, j->plines.len)))
+	if (j->torn)
+		return ws_error_set(err, WS_E_IO, j->dir,
+				    "cannot write the undo journal (a write was cut short)");
+	/* A write cut short (a full disk) is taken back whole: the lines stay
+	 * queued, and the log never holds a torn line with lines after it,
+	 * which undo would refuse as damage. */
+	end = lseek(j->fd, 0, SEEK_END);
+	if ((e = ws_write_all(j->fd, j->plines.buf, j->plines.len))) {
+		if (end < 0 || ftruncate(j->fd, end) != 0)
+			j->torn = 1;
 		return ws_error_set_errno(err, WS_E_IO, e, j->dir, "cannot write the undo journal");
+	}
 	j->records += j->pnrec;
 	j->pnrec = 0;
 	ws_buf_reset(&j->plines);
@@ -923,8 +950,7 @@ static int link_files(struct aj *j, struct aj_pend *pq, size_t npq, struct aj_mk
 	if (i < npq && pq[i].mki >= 0)
 		pq[i].pfd = -1;   /* mk's */
 	*done = i;
-	return i < npq ? ws_error_set_errno(err, WS_E_IO, e, pq[i].rel, "cannot place file")
-		       : WS_OK;
+	return i < npq ? place_failed(j, e, pq[i].rel, err) : WS_OK;
 }
 
 /* Make the batch's folders (parents first; l->made of them); each is kept
@@ -988,7 +1014,7 @@ static int share_files(struct aj_link *l, struct ws_error *err)
 			e = ws_tmpfile_link(q->tfd, q->pfd, q->leaf);
 		if (e) {
 			atomic_store(&l->stop, 1);
-			return ws_error_set_errno(err, WS_E_IO, e, q->rel, "cannot place file");
+			return place_failed(l->j, e, q->rel, err);
 		}
 		q->made = 1;
 		if (q->tfd >= 0)
