@@ -217,7 +217,8 @@ struct apply_opts {
 	void *on_action_ctx;
 	/* Called after each journal entry is durable and before the change it
 	 * announces (n counts entries from 1): for progress, and for tests
-	 * that interrupt an apply at a known point. */
+	 * that interrupt an apply at a known point.  It may run on several
+	 * threads at once (files written in place), n not in order. */
 	void (*on_journal)(void *ctx, unsigned long n);
 	void *on_journal_ctx;
 	/* Tests: called with the host path of each folder apply makes, right

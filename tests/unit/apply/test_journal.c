@@ -18,9 +18,15 @@
 #include "apply/apply_private.h"
 #include "util/ws_root.h"
 
+/* The number of journal entries: the largest n seen (the hook runs on
+ * every thread that writes files in place, several at once). */
 static void count_entries(void *ctx, unsigned long n)
 {
-	*(unsigned long *)ctx = n;
+	unsigned long *p = ctx, cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (n > cur && !__atomic_compare_exchange_n(p, &cur, n, 0, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
 }
 
 static void undo_ok(const char *tgt, const char *journal)
