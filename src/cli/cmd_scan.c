@@ -583,7 +583,11 @@ int cmd_scan(int argc, char **argv)
 	for (size_t i = 0; i < wave.n; i++)
 		if (!wc.ended[i])
 			on_device(&wc, i, &reps[i]);
-	if (rc == WS_E_CANCELED || cli_run_canceled())
+	if (cli_run_canceled() && rc != WS_E_CANCELED && !scan_fleet_stopped(reps, wave.n))
+		/* the signal came once every device had ended: nothing stopped */
+		cli_run_note(&run, WS_LOG_WARN, "", "Ctrl-C came after every device had ended: "
+			     "the scan was not interrupted (its result stands as reported)");
+	else if (rc == WS_E_CANCELED || cli_run_canceled())
 		canceled_note(&run, reps, wave.n);
 	if (json) {
 		struct cli_json j;

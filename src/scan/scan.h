@@ -284,4 +284,10 @@ int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
  * device failed; else WS_PARTIAL. */
 int scan_fleet_status(const struct scan_report *reports, size_t n);
 
+/* 1 when a cancel stopped a device of the wave (its status WS_E_CANCELED:
+ * interrupted, or not started), whatever the wave's status is (another
+ * device's failure ranks above a cancel); 0 when every device ended on
+ * its own, as when Ctrl-C comes after the last one. */
+int scan_fleet_stopped(const struct scan_report *reports, size_t n);
+
 #endif

@@ -458,6 +458,14 @@ int scan_fleet_status(const struct scan_report *reports, size_t n)
 	return worst;
 }
 
+int scan_fleet_stopped(const struct scan_report *reports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (reports[i].status == WS_E_CANCELED)
+			return 1;
+	return 0;
+}
+
 int scan_fleet(const struct scan_fleet_opts *opts, const struct scan_wave *w,
 	       struct scan_report *reports, struct ws_error *err)
 {

@@ -114,6 +114,25 @@ static void status_is_the_worst_device(void **state)
 	assert_int_equal(scan_fleet_status(r, 0), WS_OK);
 }
 
+/* A cancel that stopped a device is seen whatever the wave's status (a
+ * failure ranks above it); a wave that ended on its own was not stopped. */
+static void stopped_by_a_cancel(void **state)
+{
+	struct scan_report r[3];
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	assert_false(scan_fleet_stopped(r, 3));
+	r[0].status = WS_PARTIAL;
+	r[1].status = WS_E_HIVE;
+	assert_false(scan_fleet_stopped(r, 3));
+	r[2].status = WS_E_CANCELED;
+	assert_true(scan_fleet_stopped(r, 3));
+	assert_int_equal(scan_fleet_status(r, 3), WS_E_HIVE);
+	assert_false(scan_fleet_stopped(r, 2));
+	assert_false(scan_fleet_stopped(r, 0));
+}
+
 /* Callback checks: serialised, and a start before every end. */
 struct watch {
 	pthread_mutex_t mu;
@@ -356,6 +375,7 @@ int main(void)
 		cmocka_unit_test(bad_lines_are_reported_and_the_rest_kept),
 		cmocka_unit_test(unusable_inventory_is_an_error),
 		cmocka_unit_test(status_is_the_worst_device),
+		cmocka_unit_test(stopped_by_a_cancel),
 		cmocka_unit_test(wave_goes_on_past_bad_devices),
 		cmocka_unit_test(jobs_do_not_change_what_is_captured),
 		cmocka_unit_test(estimate_wave_needs_no_store),
