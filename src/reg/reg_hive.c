@@ -536,12 +536,9 @@ int reg_key_lookup(struct reg_hive *h, reg_node from, const char *path,
 static int check_name(struct reg_hive *h, const char *name, size_t len,
 		      size_t max, struct ws_error *err)
 {
-	struct ws_buf u = WS_BUF_INIT;
-	int bad = ws_utf8_to_utf16le(name, len, &u);
-	size_t units = u.len / 2;
+	size_t units = ws_utf8_utf16_units(name, len);
 
-	ws_buf_release(&u);
-	if (bad)
+	if (units == (size_t)-1)
 		return ws_error_set(err, WS_E_UNSUPPORTED, h->path,
 				    "registry name is not valid UTF-8: '%.*s'",
 				    (int)len, name);

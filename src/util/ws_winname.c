@@ -15,11 +15,9 @@ static const char *const devices[] = {
 	"COM\xc2\xb9", "COM\xc2\xb2", "COM\xc2\xb3", "LPT\xc2\xb9", "LPT\xc2\xb2", "LPT\xc2\xb3",
 };
 
-/* Is a[0..alen) the device name `b` (of blen bytes), ASCII letters of `a`
- * in any case? */
-static int ascii_caseeq(const char *a, size_t alen, const char *b, size_t blen)
+static int ascii_caseeq(const char *a, size_t alen, const char *b)
 {
-	if (alen != blen)
+	if (alen != strlen(b))
 		return 0;
 	for (size_t i = 0; i < alen; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
@@ -83,7 +81,7 @@ const char *ws_winname_check(const char *name, size_t len)
 	/* device names are 3 to 5 bytes */
 	for (size_t i = 0; base >= 3 && base <= 5 && device_start((unsigned char)name[0]) &&
 			   i < sizeof(devices) / sizeof(devices[0]); i++)
-		if (ascii_caseeq(name, base, devices[i], strlen(devices[i])))
+		if (ascii_caseeq(name, base, devices[i]))
 			return "reserved device name (with any extension)";
 	/* ASCII: valid UTF-8, one UTF-16 unit per byte */
 	if (!ascii) {
