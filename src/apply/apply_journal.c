@@ -479,6 +479,60 @@ static void stash_land(struct aj *j)
 	j->nfarm = 0;
 }
 
+/*
+ * No syncfs (it failed): the files written in place whose F lines wait
+ * are flushed one by one instead, each reached again through the root
+ * (the linking thread is joined: the caller's alone).  A line is queued
+ * only when its file is still the object it describes and its fsync
+ * succeeded; the others keep their C lines, and undo removes those files,
+ * whose content may not have reached the disk.  Never left armed: a later
+ * syncfs that succeeds says nothing of a writeback that failed before.
+ */
+static void stash_fsync(struct aj *j)
+{
+	struct ws_buf *sets[2] = { &j->farm, &j->fnew };
+	struct ws_buf rel = WS_BUF_INIT, leaf = WS_BUF_INIT;
+
+	for (int k = 0; k < 2; k++) {
+		const char *p = sets[k]->buf, *end = p + sets[k]->len;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			/* "F ino size sec nsec path" */
+			unsigned long long ino = strtoull(p + 2, NULL, 10);
+			const char *q = p;
+			struct ws_error ignored;
+			struct stat st;
+			int pfd = -1, fd = -1, ok = 0;
+
+			ws_buf_reset(&rel);
+			ws_buf_reset(&leaf);
+			for (int f = 0; f < 5 && q; f++)
+				q = (q = memchr(q, ' ', (size_t)(nl - q))) ? q + 1 : NULL;
+			if (q && q < nl) {
+				ws_buf_add(&rel, q, (size_t)(nl - q));
+				if (!pct_decode(rel.buf) &&
+				    !ws_root_parent(j->root, rel.buf, &pfd, &leaf, NULL, &ignored))
+					fd = openat(pfd, leaf.buf,
+						    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+				ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+				     (unsigned long long)st.st_ino == ino && fsync(fd) == 0;
+			}
+			if (ok)
+				queue_line(j, p, (size_t)(nl - p));
+			if (fd >= 0)
+				close(fd);
+			if (pfd >= 0)
+				close(pfd);
+			p = nl + 1;
+		}
+		ws_buf_reset(sets[k]);
+	}
+	j->nfarm = j->nfnew = 0;
+	ws_buf_release(&rel);
+	ws_buf_release(&leaf);
+}
+
 /* The F lines of a batch's files written in place, once they are made. */
 static void stash_batch(struct aj *j, const struct aj_pend *pq, size_t npq)
 {
@@ -524,8 +578,9 @@ static int flush_all(struct aj *j, struct ws_error *err)
 		stash_land(j);
 	} else {
 		/* no syncfs: nothing more written in place (its F lines would
-		 * need one); those written keep their C lines */
+		 * need one); those written are flushed one by one */
 		j->no_direct = 1;
+		stash_fsync(j);
 		for (size_t i = 0; i < j->npq && !e; i++)
 			if (j->pq[i].tfd >= 0 && fsync(j->pq[i].tfd) != 0)
 				e = errno;
@@ -1264,6 +1319,7 @@ static int flight_land(struct aj *j, struct ws_error *err)
 		/* no syncfs here: each file of the batch, the folders, the log */
 		e = 0;
 		j->no_direct = 1;   /* as flush_all */
+		stash_fsync(j);
 		for (size_t i = 0; i < f->npq && !e; i++)
 			if (f->pq[i].tfd >= 0 && fsync(f->pq[i].tfd) != 0)
 				e = errno;

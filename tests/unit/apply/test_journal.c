@@ -6,10 +6,12 @@
 #include "apply_tu.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <glob.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <sys/wait.h>
 #include <dirent.h>
@@ -1297,6 +1299,116 @@ static void files_in_place_after_their_lines(void **state)
 	atu_release(&t);
 }
 
+/* syncfs fails (EIO) from its syncfs_fail_from-th call on; 0: never.  The
+ * journal is linked with -Wl,--wrap=syncfs (tests/CMakeLists.txt). */
+static atomic_int syncfs_calls, syncfs_fail_from, syncfs_failed;
+
+int __real_syncfs(int fd);
+int __wrap_syncfs(int fd);
+
+int __wrap_syncfs(int fd)
+{
+	int n = atomic_fetch_add(&syncfs_calls, 1) + 1, from = atomic_load(&syncfs_fail_from);
+
+	if (from && n >= from) {
+		atomic_fetch_add(&syncfs_failed, 1);
+		errno = EIO;
+		return -1;
+	}
+	return __real_syncfs(fd);
+}
+
+/* The paths of the journal's lines of kind k ("C" or "F"), one per line,
+ * each ending in '\n' (so that strstr finds whole paths). */
+static void journal_paths(const char *log, char k, struct ws_buf *out)
+{
+	ws_buf_addch(out, '\n');
+	for (const char *s = log; (s = strchr(s, '\n')) != NULL;) {
+		const char *nl, *tab, *path;
+
+		s++;
+		if (s[0] != k || s[1] != ' ' || !(nl = strchr(s, '\n')))
+			continue;
+		tab = memrchr(s, '\t', (size_t)(nl - s));
+		assert_non_null(tab);
+		path = k == 'F' ? memrchr(s, ' ', (size_t)(tab - s)) + 1 : s + 2;
+		ws_buf_add(out, path, (size_t)(tab - path));
+		ws_buf_addch(out, '\n');
+	}
+}
+
+/*
+ * A syncfs that fails mid-apply: the files already written in place are
+ * flushed one by one and get their F lines, so that undo checks them like
+ * any file apply made and leaves one the user changed since in place
+ * (without its F line, a C line's file is removed whatever it holds).
+ */
+static void in_place_files_kept_when_syncfs_fails(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct apply_undo_report u;
+	struct ws_error e;
+	struct ws_buf log = WS_BUF_INIT, cp = WS_BUF_INIT, fp = WS_BUF_INIT;
+	char *path;
+	unsigned long cl = 0;
+	(void)state;
+
+	setup_many(&t);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	atomic_store(&syncfs_calls, 0);
+	atomic_store(&syncfs_failed, 0);
+	atomic_store(&syncfs_fail_from, 3);
+	ws_error_clear(&e);
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	atomic_store(&syncfs_fail_from, 0);
+	assert_true(atomic_load(&syncfs_failed) > 0);
+	assert_true(r.files_placed >= 1600);
+	path = ws_xasprintf("%s/journal.log", r.journal);
+	apply_report_release(&r);
+	tu_assert_ok(ws_read_file(path, 1u << 26, &log, &e), &e);
+	journal_paths(log.buf, 'C', &cp);
+	journal_paths(log.buf, 'F', &fp);
+	/* every file written in place has its F line, and the user edits it */
+	for (const char *s = cp.buf + 1; *s; cl++) {
+		const char *nl = strchr(s, '\n');
+		char *needle = ws_xasprintf("\n%.*s\n", (int)(nl - s), s);
+		char *file = ws_xasprintf("%s/%.*s", t.tgt, (int)(nl - s), s), *w = file;
+
+		for (const char *c = file; *c; c++) {   /* the journal's %XX */
+			unsigned x;
+
+			if (*c == '%' && sscanf(c + 1, "%2x", &x) == 1) {
+				*w++ = (char)x;
+				c += 2;
+			} else {
+				*w++ = *c;
+			}
+		}
+		*w = '\0';
+
+		if (!strstr(fp.buf, needle))
+			fail_msg("no F line for the file written in place %s", needle + 1);
+		tu_write_file(file, "edited by the user\n", 19);
+		free(needle);
+		free(file);
+		s = nl + 1;
+	}
+	assert_true(cl > 0);
+	ws_error_clear(&e);
+	/* partial: the edited files are left in place, every other change undone */
+	assert_int_equal(apply_undo(t.tgt, NULL, NULL, &u, &e), WS_PARTIAL);
+	assert_int_equal(u.left_files, cl);
+	assert_true(u.complete && u.removed_files > 0);
+	free(path);
+	ws_buf_release(&log);
+	ws_buf_release(&cp);
+	ws_buf_release(&fp);
+	atu_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1319,6 +1431,7 @@ int main(void)
 		cmocka_unit_test(hives_not_held_while_replaced),
 		cmocka_unit_test(newer_journal_blocks_undo),
 		cmocka_unit_test(files_in_place_after_their_lines),
+		cmocka_unit_test(in_place_files_kept_when_syncfs_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
