@@ -8,7 +8,11 @@
  * fill).  The folders of a listing are jobs.  The reading thread makes
  * listings in the order the walk will want them: the first free job of
  * the innermost folder the walk is in, or below a listing already made
- * for it (depth-first), at most WA_READY listings ahead of the walk.
+ * for it (depth-first), with at most WA_READY listings made (or being
+ * made) between the walk and it in the walk's order.  Listings made ahead
+ * that the walk will reach only later (those of a folder's next siblings,
+ * when the walk lists the folder itself) do not keep the reading thread
+ * from the folders the walk needs first.
  * When the walk reaches a folder the callback lets it enter, it takes the
  * listing made for it, makes it itself when the reading thread has not
  * started it (so the walk never waits for a thread that gets no core), or,
@@ -31,9 +35,13 @@
 
 #include "util/ws_buf.h"
 
-/* Listings made ahead and not yet taken by the walk (each holds an open
- * folder): bounds descriptors and memory whatever the folders' sizes. */
+/* Listings made ahead of the walk, in its order, before the next one
+ * the reading thread makes. */
 #define WA_READY 32
+/* Listings made ahead and not yet taken by the walk, wherever they lie
+ * (each holds an open folder): bounds descriptors and memory whatever the
+ * folders' sizes. */
+#define WA_MAX (4 * WA_READY)
 /* The reading thread is woken once the walk has taken half of them, or
  * left as many folders to close: woken per folder, it would take the
  * walk's core from it thousands of times for a few system calls each. */
@@ -79,6 +87,10 @@ struct wa {
 	struct wa_list **st;        /* the walk's open folders, start first */
 	size_t nst, ast;
 	unsigned ready;             /* listings made ahead, not yet taken */
+	unsigned long taken;        /* listings the walk took from the reading
+				       thread (or dropped), in all */
+	unsigned long slept_at;     /* `taken` when the reading thread went
+				       to sleep */
 	const struct wa_list *using; /* the listing whose folder the reading
 					thread opens a subfolder in, or NULL */
 	struct wa_list **trash;     /* folders the walk left: the reading
@@ -214,10 +226,12 @@ static struct wa_list *list_make(struct vol *vol, const struct wa_list *p,
 /* ---- the reading thread ------------------------------------------------- */
 
 /* The first job of `l` or below its listings made ahead, depth-first
- * (mutex held).  Folders on another file system are left to the walk,
- * which does not enter them. */
+ * (mutex held), unless *ahead reaches WA_READY first: it counts the
+ * listings made or being made that the walk takes before that job.
+ * Folders on another file system are left to the walk, which does not
+ * enter them. */
 static struct wa_job *job_in(struct wa *a, struct wa_list *l,
-			     struct wa_list **parent)
+			     struct wa_list **parent, unsigned *ahead)
 {
 	/* jobs settled by the walk, or never read ahead, stay so */
 	while (l->next < l->njobs) {
@@ -229,24 +243,31 @@ static struct wa_job *job_in(struct wa *a, struct wa_list *l,
 			break;
 		l->next++;
 	}
-	for (size_t i = l->next; i < l->njobs; i++) {
+	for (size_t i = l->next; i < l->njobs && *ahead < WA_READY; i++) {
 		struct wa_job *j = &l->jobs[i], *sub;
 
 		if (j->state == JOB_FREE && l->ents[j->idx].dev == a->vol->root_dev) {
 			*parent = l;
 			return j;
 		}
-		if (j->state == JOB_DONE && (sub = job_in(a, j->out, parent)))
+		if (j->state == JOB_READING || j->state == JOB_DONE)
+			++*ahead;
+		if (j->state == JOB_DONE && (sub = job_in(a, j->out, parent, ahead)))
 			return sub;
 	}
 	return NULL;
 }
 
-/* The next job to read ahead: where the walk will be first (mutex held). */
+/* The next job to read ahead: where the walk will be first, unless
+ * enough listings are made before it or in all (mutex held). */
 static struct wa_job *next_job(struct wa *a, struct wa_list **parent)
 {
-	for (size_t k = a->nst; k-- > 0;) {
-		struct wa_job *j = job_in(a, a->st[k], parent);
+	unsigned ahead = 0;
+
+	if (a->ready >= WA_MAX)
+		return NULL;
+	for (size_t k = a->nst; k-- > 0 && ahead < WA_READY;) {
+		struct wa_job *j = job_in(a, a->st[k], parent, &ahead);
 
 		if (j)
 			return j;
@@ -276,9 +297,10 @@ static void *reader(void *arg)
 			pthread_mutex_lock(&a->mu);
 			continue;
 		}
-		j = a->ready < WA_READY ? next_job(a, &p) : NULL;
+		j = next_job(a, &p);
 
 		if (!j) {
+			a->slept_at = a->taken;
 			a->reader_waits = 1;
 			pthread_cond_wait(&a->work, &a->mu);
 			a->reader_waits = 0;
@@ -322,7 +344,7 @@ static void *reader(void *arg)
 static int help(struct wa *a)
 {
 	struct wa_list *p = NULL;
-	struct wa_job *j = a->ready < WA_READY ? next_job(a, &p) : NULL;
+	struct wa_job *j = next_job(a, &p);
 	struct wa_list *out;
 
 	if (!j)
@@ -338,14 +360,15 @@ static int help(struct wa *a)
 }
 
 /* Settle the job of a folder entry of `p`: its listing when `want`
- * (taken, waited for, or made here), else dropped with what was read
- * below it.  NULL when not wanted. */
+ * (taken, waited for, or made here: *made set), else dropped with what
+ * was read below it.  NULL when not wanted. */
 static struct wa_list *job_take(struct wa *a, struct wa_list *p,
-				struct wa_job *j, int want)
+				struct wa_job *j, int want, int *made)
 {
 	struct wa_list *out = NULL;
 	int make = 0;
 
+	*made = 0;
 	pthread_mutex_lock(&a->mu);
 	while (want && j->state == JOB_READING) {
 		if (help(a))
@@ -368,6 +391,7 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 		j->out = NULL;
 		j->state = JOB_MINE;
 		a->ready--;
+		a->taken++;
 		if (!want) {
 			while (a->using && below(out, a->using)) {
 				a->walker_waits = 1;
@@ -375,20 +399,22 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 				a->walker_waits = 0;
 			}
 		}
-		if (a->reader_waits && a->ready <= WA_WAKE)
+		if (a->reader_waits && a->taken - a->slept_at >= WA_WAKE)
 			pthread_cond_signal(&a->work);
 		break;
 	default:
 		break;
 	}
 	pthread_mutex_unlock(&a->mu);
-	if (make)
+	if (make) {
+		*made = 1;
 		return list_make(a->vol, p, j->idx);
+	}
 	if (!want && out) {
-		unsigned made = list_free(a->vol, out);
+		unsigned freed = list_free(a->vol, out);
 
 		pthread_mutex_lock(&a->mu);
-		a->ready -= made;
+		a->ready -= freed;
 		if (a->reader_waits)
 			pthread_cond_signal(&a->work);
 		pthread_mutex_unlock(&a->mu);
@@ -397,12 +423,16 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 	return out;
 }
 
-static void push(struct wa *a, struct wa_list *l)
+/* Enter listing `l`; `made` when the walk made it itself: its folders
+ * come next, before any listing the reading thread made ahead, which
+ * then lists them whatever it waits for. */
+static void push(struct wa *a, struct wa_list *l, int made)
 {
 	pthread_mutex_lock(&a->mu);
 	WS_ALLOC_GROW(a->st, a->nst + 1, a->ast);
 	a->st[a->nst++] = l;
-	if (a->reader_waits && l->njobs && a->ready <= WA_WAKE)
+	if (a->reader_waits && l->njobs &&
+	    (made || a->ready <= WA_WAKE || a->taken - a->slept_at >= WA_WAKE))
 		pthread_cond_signal(&a->work);
 	pthread_mutex_unlock(&a->mu);
 }
@@ -473,7 +503,8 @@ static int walk(struct wa *a, vol_walk_fn fn, void *ctx,
 		struct wa_job *j = &f->jobs[f->jcur++];
 		int want = !(r == VOL_WALK_SKIP || e.loop || e.other_device) &&
 			   depth < VOL_WALK_MAX_DEPTH;
-		struct wa_list *l = job_take(a, f, j, want);
+		int made;
+		struct wa_list *l = job_take(a, f, j, want, &made);
 
 		if (r == VOL_WALK_SKIP || e.loop || e.other_device)
 			continue;
@@ -491,7 +522,7 @@ static int walk(struct wa *a, vol_walk_fn fn, void *ctx,
 				break;
 			continue;
 		}
-		push(a, l);
+		push(a, l, made);
 	}
 	return stop_rc;
 }
@@ -532,7 +563,7 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 	pthread_mutex_init(&a.mu, NULL);
 	pthread_cond_init(&a.work, NULL);
 	pthread_cond_init(&a.done, NULL);
-	push(&a, root);
+	push(&a, root, 1);
 	/* without the thread the walk makes every listing itself */
 	started = pthread_create(&tid, NULL, reader, &a) == 0;
 	a.reader_on = started; /* read by pop on this thread only */

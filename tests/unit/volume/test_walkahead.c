@@ -2,7 +2,9 @@
  * (vol_set_walk_ahead) gives the callback what the plain walk gives it:
  * the same entries in the same order, with folders skipped by the callback,
  * links and link loops, unreadable folders, nesting too deep, a folder of
- * thousands of entries, and a callback that stops the walk. */
+ * thousands of entries, a callback that stops the walk, and one that
+ * pauses now and then (the reading thread then lists far ahead, and the
+ * walk lists the folders it reaches first itself). */
 #include "tu.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@ struct rec {
 	struct ws_buf log;
 	unsigned n;
 	unsigned stop_at;          /* 0 = never: else fail at that entry */
+	int pause;                 /* pause at some folders */
 };
 
 /* Everything the callback can see of an entry, one line each. */
@@ -45,6 +48,11 @@ static int rec_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
 		ws_error_set(err, WS_E_IO, e->host_path, "stopped by test");
 		return -1;
 	}
+	/* a slow callback now and then: the reading thread gets ahead,
+	 * then the walk catches up with it */
+	if (r->pause && e->type == VOL_ENT_DIR && e->name[0] &&
+	    e->name[strlen(e->name) - 1] == '0')
+		usleep(300);
 	/* the callback's own pruning */
 	if (e->type == VOL_ENT_DIR && (!strncmp(e->name, "skip", 4) ||
 				       !strcmp(e->name, "AppData")))
@@ -167,10 +175,10 @@ static int drop_dac(int drop)
 static int walk_log(struct vol *v, const char *start, int ahead,
 		    unsigned stop_at, struct ws_buf *out, struct ws_error *err)
 {
-	struct rec r = { WS_BUF_INIT, 0, stop_at };
+	struct rec r = { WS_BUF_INIT, 0, stop_at, ahead > 1 };
 	int rc;
 
-	vol_set_walk_ahead(v, ahead);
+	vol_set_walk_ahead(v, ahead != 0);
 	rc = vol_walk(v, start, rec_cb, &r, err);
 	ws_buf_reset(out);
 	ws_buf_add(out, r.log.buf, r.log.len);
@@ -208,6 +216,9 @@ static void walk_ahead_gives_the_same_entries(void **state)
 		tu_assert_ok(walk_log(v, root, 1, 0, &ahead, &err), &err);
 		assert_string_equal(ahead.buf, plain.buf);
 	}
+	/* with pauses in the callback (2: walk ahead, pausing) */
+	tu_assert_ok(walk_log(v, root, 2, 0, &ahead, &err), &err);
+	assert_string_equal(ahead.buf, plain.buf);
 	/* from a folder below the root, and from a file */
 	{
 		struct ws_buf start = WS_BUF_INIT;
