@@ -26,8 +26,10 @@ have restic || { echo "$BENCH_NAME: restic is not installed (apt-get install res
 have zstd || { echo "$BENCH_NAME: zstd is not installed (apt-get install zstd)" >&2; exit 77; }
 [ -x /usr/bin/time ] || { echo "$BENCH_NAME: /usr/bin/time is not installed (apt-get install time)" >&2; exit 77; }
 
-RUNS_BIG=$(size_pick 1 1 1)
+RUNS_BIG=$(size_pick 1 1 1)     # tar czf and restic's first backup: tens of seconds
+RUNS_SCAN=$(size_pick 3 3 1)    # winstate's first scan: the rescan's denominator
 RUNS_SMALL=$(size_pick 3 3 1)
+RUNS_RESCAN=$(size_pick 10 5 1) # about 0.1 s each: a median of few is noise
 INSERT_MB=$(size_pick 200 20 2)
 LEVEL_MB=$(size_pick 128 32 2)
 
@@ -52,7 +54,7 @@ peak_rss_kb() {
 
 # ---- 1. one large profile -------------------------------------------------------
 rm -f "$W/big.done"
-bench_time scan "$RUNS_BIG" "rm -rf $(q "$W/big.store")" \
+bench_time scan "$RUNS_SCAN" "rm -rf $(q "$W/big.store")" \
   "$WS scan --source $(q "$SRC") --store $(q "$W/big.store") -q"
 bench_time tar "$RUNS_BIG" "rm -f $(q "$W/big.tgz")" \
   "tar czf $(q "$W/big.tgz") -C $(q "$SRC") --null -T $(q "$W/big.list0")"
@@ -72,9 +74,9 @@ cp -a "$W/big.store" "$W/re.store"
 add_store=$(( $(bytes_of "$W/re.store") - s_store ))
 (cd "$SRC" && restic backup -q -r "$W/big.restic" --files-from-raw "$W/big.list0" >/dev/null)
 add_restic=$(( $(bytes_of "$W/big.restic") - s_restic ))
-bench_time rescan "$RUNS_SMALL" "" \
+bench_time rescan "$RUNS_RESCAN" "" \
   "$WS scan --source $(q "$SRC") --store $(q "$W/re.store") -q"
-bench_time rerestic "$RUNS_SMALL" "" \
+bench_time rerestic "$RUNS_RESCAN" "" \
   "cd $(q "$SRC") && restic backup -q -r $(q "$W/big.restic") --files-from-raw $(q "$W/big.list0")"
 
 # ---- 3. one byte inserted at the start of a large file ---------------------------------
@@ -199,7 +201,7 @@ for k in "scan vs tar czf" "scan vs restic backup" "store bytes vs restic" "unch
   out "| $k | $v | $op $lim | $met |"
 done
 out ""
-out "Runs: $RUNS_BIG for first scans, $RUNS_SMALL for rescans and applies; $(bench_timer_note)."
+out "Runs: $RUNS_SCAN for winstate's first scan, $RUNS_BIG for tar czf and restic's first backup, $RUNS_RESCAN for rescans, $RUNS_SMALL for applies; $(bench_timer_note)."
 out ""
 out "zstd levels of the chunks (\`zstd -b\` $(zstd --version | grep -o 'v[0-9.]*'), one core, $(mb "$level_bytes") of the profile's files in a fixed shuffled order, each 1 MiB block compressed alone as the store does). winstate writes level 3 (\`STORE_ZSTD_LEVEL\`)."
 out ""
