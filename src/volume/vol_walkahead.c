@@ -22,8 +22,12 @@
  * another file system loses its listing and whatever was read below it:
  * at most WA_READY folders read for nothing per skipped folder, on the
  * reading thread, which also closes and frees the folders the walk is
- * done with.  Entries reach the callback exactly as vol_walk gives them,
- * in the same order.
+ * done with.  A folder stays open only while some of its folders are to
+ * be listed (opened inside it): its descriptor is closed once the last is
+ * opened, so that listings made ahead hold few descriptors.  Until the
+ * walk takes its first listing (it waits for the store to be ready), the
+ * reading thread lists up to WA_MAX folders ahead.  Entries reach the
+ * callback exactly as vol_walk gives them, in the same order.
  */
 #include "volume/volume_private.h"
 
@@ -38,16 +42,18 @@
 /* Listings made ahead of the walk, in its order, before the next one
  * the reading thread makes. */
 #define WA_READY 32
-/* Listings made ahead and not yet taken by the walk, wherever they lie
- * (each holds an open folder): bounds descriptors and memory whatever the
- * folders' sizes. */
-#define WA_MAX (4 * WA_READY)
+/* Listings made ahead and not yet taken by the walk, wherever they lie:
+ * bounds memory (and the descriptors of the folders still to be listed
+ * in them) whatever the tree. */
+#define WA_MAX 512
 /* The reading thread is woken once the walk has taken half of them, or
  * left as many folders to close: woken per folder, it would take the
  * walk's core from it thousands of times for a few system calls each. */
 #define WA_WAKE (WA_READY / 2)
 
-enum { JOB_FREE, JOB_READING, JOB_MINE, JOB_DONE, JOB_DROPPED };
+/* JOB_READING: being listed by the reading thread (or by the walk in
+ * help); JOB_MAKING: by the walk, which needs it now. */
+enum { JOB_FREE, JOB_READING, JOB_MAKING, JOB_MINE, JOB_DONE, JOB_DROPPED };
 
 struct wa_list;
 
@@ -74,6 +80,9 @@ struct wa_list {
 	ino_t ino;
 	struct wa_job *jobs;        /* its folders, in name order */
 	size_t njobs;
+	size_t to_open;             /* jobs not opened yet, or being opened:
+				       h is closed when none is left (under
+				       the mutex once shared) */
 	size_t i, jcur;             /* the walk's next entry and next job */
 	size_t next;                /* reading thread's first job to look at
 				       (under the mutex) */
@@ -91,6 +100,7 @@ struct wa {
 				       thread (or dropped), in all */
 	unsigned long slept_at;     /* `taken` when the reading thread went
 				       to sleep */
+	int walking;                /* the walk has reached a folder entry */
 	const struct wa_list *using; /* the listing whose folder the reading
 					thread opens a subfolder in, or NULL */
 	struct wa_list **trash;     /* folders the walk left: the reading
@@ -197,6 +207,12 @@ static void list_fill(struct vol *vol, struct wa_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->ents[i].type == VOL_ENT_DIR)
 			l->jobs[l->njobs++].idx = i;
+	l->to_open = l->njobs;
+	if (!l->to_open) {
+		/* nothing will be opened inside it */
+		vol->ops->close_dir(vol, l->h);
+		l->h = -1;
+	}
 	vol_entry_hold_release(&h);
 }
 
@@ -223,6 +239,16 @@ static struct wa_list *list_make(struct vol *vol, const struct wa_list *p,
 	return l;
 }
 
+/* One of `l`'s folders is opened (or will never be): once none is left
+ * to open, its descriptor is closed (mutex held). */
+static void opened_one(struct wa *a, struct wa_list *l)
+{
+	if (--l->to_open == 0 && l->h >= 0) {
+		a->vol->ops->close_dir(a->vol, l->h);
+		l->h = -1;
+	}
+}
+
 /* ---- the reading thread ------------------------------------------------- */
 
 /* The first job of `l` or below its listings made ahead, depth-first
@@ -231,7 +257,7 @@ static struct wa_list *list_make(struct vol *vol, const struct wa_list *p,
  * Folders on another file system are left to the walk, which does not
  * enter them. */
 static struct wa_job *job_in(struct wa *a, struct wa_list *l,
-			     struct wa_list **parent, unsigned *ahead)
+			     struct wa_list **parent, unsigned *ahead, unsigned lim)
 {
 	/* jobs settled by the walk, or never read ahead, stay so */
 	while (l->next < l->njobs) {
@@ -243,7 +269,7 @@ static struct wa_job *job_in(struct wa *a, struct wa_list *l,
 			break;
 		l->next++;
 	}
-	for (size_t i = l->next; i < l->njobs && *ahead < WA_READY; i++) {
+	for (size_t i = l->next; i < l->njobs && *ahead < lim; i++) {
 		struct wa_job *j = &l->jobs[i], *sub;
 
 		if (j->state == JOB_FREE && l->ents[j->idx].dev == a->vol->root_dev) {
@@ -252,7 +278,7 @@ static struct wa_job *job_in(struct wa *a, struct wa_list *l,
 		}
 		if (j->state == JOB_READING || j->state == JOB_DONE)
 			++*ahead;
-		if (j->state == JOB_DONE && (sub = job_in(a, j->out, parent, ahead)))
+		if (j->state == JOB_DONE && (sub = job_in(a, j->out, parent, ahead, lim)))
 			return sub;
 	}
 	return NULL;
@@ -262,12 +288,12 @@ static struct wa_job *job_in(struct wa *a, struct wa_list *l,
  * enough listings are made before it or in all (mutex held). */
 static struct wa_job *next_job(struct wa *a, struct wa_list **parent)
 {
-	unsigned ahead = 0;
+	unsigned ahead = 0, lim = a->walking ? WA_READY : WA_MAX;
 
 	if (a->ready >= WA_MAX)
 		return NULL;
-	for (size_t k = a->nst; k-- > 0 && ahead < WA_READY;) {
-		struct wa_job *j = job_in(a, a->st[k], parent, &ahead);
+	for (size_t k = a->nst; k-- > 0 && ahead < lim;) {
+		struct wa_job *j = job_in(a, a->st[k], parent, &ahead, lim);
 
 		if (j)
 			return j;
@@ -313,6 +339,7 @@ static void *reader(void *arg)
 		out = list_make(a->vol, p, j->idx);
 		pthread_mutex_lock(&a->mu);
 		a->using = NULL;
+		opened_one(a, p);
 		if (j->state == JOB_DROPPED) {
 			/* the walk went past it: nobody takes it */
 			a->ready--;
@@ -354,6 +381,7 @@ static int help(struct wa *a)
 	pthread_mutex_unlock(&a->mu);
 	out = list_make(a->vol, p, j->idx);
 	pthread_mutex_lock(&a->mu);
+	opened_one(a, p);
 	j->out = out;
 	j->state = JOB_DONE;
 	return 1;
@@ -370,6 +398,7 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 
 	*made = 0;
 	pthread_mutex_lock(&a->mu);
+	a->walking = 1;
 	while (want && j->state == JOB_READING) {
 		if (help(a))
 			continue;
@@ -379,8 +408,10 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 	}
 	switch (j->state) {
 	case JOB_FREE:
-		j->state = want ? JOB_MINE : JOB_DROPPED;
+		j->state = want ? JOB_MAKING : JOB_DROPPED;
 		make = want;
+		if (!want)
+			opened_one(a, p);
 		break;
 	case JOB_READING:
 		j->state = JOB_DROPPED; /* the reading thread frees it */
@@ -408,7 +439,12 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 	pthread_mutex_unlock(&a->mu);
 	if (make) {
 		*made = 1;
-		return list_make(a->vol, p, j->idx);
+		out = list_make(a->vol, p, j->idx);
+		pthread_mutex_lock(&a->mu);
+		j->state = JOB_MINE;
+		opened_one(a, p);
+		pthread_mutex_unlock(&a->mu);
+		return out;
 	}
 	if (!want && out) {
 		unsigned freed = list_free(a->vol, out);
