@@ -39,23 +39,34 @@ int store_device_tag(const struct store *st, const char *device, char hex[33])
 	static const char dom[] = "winstate device";
 	crypto_generichash_state h;
 	unsigned char up[STORE_DEVICE_TAG_MAX], sum[16];
-	size_t n = strlen(device);
+	size_t n = strlen(device), m = 0;
 
 	if (!n || n > sizeof(up))
 		return -1;
+	/*
+	 * Names compare case-insensitively (ws_name_casecmp): ASCII letters
+	 * are upper-cased, and each run of other bytes becomes one 0x80,
+	 * since ws_ucs_upper keeps ASCII ASCII and every other character
+	 * above it (test_buf_utf checks).  Names equal for ws_name_casecmp
+	 * have one tag; names that differ only in their non-ASCII letters
+	 * share one too, which only costs opening each other's catalogs.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)device[i];
 
-		/* names compare case-insensitively (ws_name_casecmp): ASCII
-		 * upper-cased is the same for both; other names get no tag */
-		if (c < 0x20 || c > 0x7e)
+		if (c >= 0x80) {
+			if (!m || up[m - 1] != 0x80)
+				up[m++] = 0x80;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f)
 			return -1;
-		up[i] = c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
+		up[m++] = c >= 'a' && c <= 'z' ? (unsigned char)(c - 32) : c;
 	}
 	crypto_generichash_init(&h, st->encrypted ? st->k_device : NULL,
 				st->encrypted ? sizeof(st->k_device) : 0, sizeof(sum));
 	crypto_generichash_update(&h, (const unsigned char *)dom, sizeof(dom));
-	crypto_generichash_update(&h, up, n);
+	crypto_generichash_update(&h, up, m);
 	crypto_generichash_final(&h, sum, sizeof(sum));
 	sodium_bin2hex(hex, 33, sum, sizeof(sum));
 	return 0;

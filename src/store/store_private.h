@@ -380,7 +380,8 @@ int store_cat_list_ids(struct store *st, char ***ids, size_t *n,
 int store_cat_list_ids_for(struct store *st, const char *device, char ***ids, size_t *n,
 			   struct ws_error *err);
 /* "<32 hex>" of `device` (§2 device tags): 0, or -1 when the name has no
- * tag (not printable ASCII, or longer than STORE_DEVICE_TAG_MAX). */
+ * tag (an ASCII control character, or longer than STORE_DEVICE_TAG_MAX
+ * bytes). */
 #define STORE_DEVICE_TAG_MAX 256
 int store_device_tag(const struct store *st, const char *device, char hex[33]);
 /* A device tag file's scan id and tag ("<id>.<32 hex>.dev"): 0, or -1 when

@@ -208,7 +208,7 @@ static void device_tags_skip_other_devices(void **state)
 	assert_string_equal(t1, t2);
 	assert_int_equal(store_device_tag(st, "PC02", t3), 0);
 	assert_string_not_equal(t1, t3);
-	assert_int_equal(store_device_tag(st, "P\xc3\x89", t4), -1);  /* not ASCII: none */
+	assert_int_equal(store_device_tag(st, "PC\x01", t4), -1);  /* control: none */
 	tu_assert_ok(stu_open(edir, 1, "pass phrase", NULL, 0, &est, &err), &err);
 	assert_int_equal(store_device_tag(est, "PC01", t4), 0);
 	assert_string_not_equal(t1, t4);   /* keyed: names not guessable */
@@ -276,12 +276,66 @@ static void device_tags_skip_other_devices(void **state)
 	store_close(st);
 }
 
+/* A device name with non-ASCII letters has a tag too: the same in any
+ * case; names differing only in those letters share it (their catalogs are
+ * opened and told apart by their contents), other devices' catalogs are
+ * passed unopened. */
+static void device_tags_non_ascii_names(void **state)
+{
+	char *dir = stu_tmpdir(), *p;
+	struct store *st;
+	struct ws_error err;
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct store_catalog *cat;
+	char a[STORE_SCAN_ID_MAX], b[STORE_SCAN_ID_MAX], c[STORE_SCAN_ID_MAX],
+	     d[STORE_SCAN_ID_MAX];
+	char t1[33], t2[33], t3[33], t4[33];
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	/* "PC-RÉCEPTION" in two cases, "PC-RÜCEPTION", "PC-RECEPTION" */
+	assert_int_equal(store_device_tag(st, "PC-R\xc3\x89" "CEPTION", t1), 0);
+	assert_int_equal(store_device_tag(st, "pc-r\xc3\xa9" "ception", t2), 0);
+	assert_string_equal(t1, t2);
+	assert_int_equal(store_device_tag(st, "PC-R\xc3\x9c" "CEPTION", t3), 0);
+	assert_string_equal(t1, t3);
+	assert_int_equal(store_device_tag(st, "PC-RECEPTION", t4), 0);
+	assert_string_not_equal(t1, t4);
+	/* a run of non-ASCII bytes counts once, wherever it is */
+	assert_int_equal(store_device_tag(st, "\xd0\x9f\xd0\x9a-1", t3), 0);
+	assert_int_equal(store_device_tag(st, "\xc3\x89-1", t4), 0);
+	assert_string_equal(t3, t4);
+
+	scan_user(st, "PC-R\xc3\x89" "CEPTION", "first", a);
+	scan_user(st, "PC-R\xc3\x9c" "CEPTION", "other", b);
+	scan_user(st, "PC-RECEPTION", "ascii", c);
+	scan_user(st, "pc-r\xc3\xa9" "ception", "second", d);
+	p = tag_path(st, dir, a, "PC-R\xc3\x89" "CEPTION");
+	assert_true(ws_path_exists(p));
+	free(p);
+	/* the ASCII device's catalog damaged: not opened for the other */
+	p = ws_xasprintf("%s/scans/%s.cat", dir, c);
+	assert_int_equal(truncate(p, 3), 0);
+	free(p);
+	tu_assert_ok(store_list_scans(st, "Pc-R\xc3\xa9" "ception", &l, &err), &err);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.damaged, 0);
+	assert_string_equal(l.v[0].info.scan_id, d);
+	assert_string_equal(l.v[1].info.scan_id, a);
+	store_scan_list_release(&l);
+	tu_assert_ok(store_catalog_open(st, "PC-R\xc3\x9c" "CEPTION", NULL, &cat, &err), &err);
+	assert_string_equal(store_catalog_info(cat)->scan_id, b);
+	store_catalog_free(cat);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names_any_case),
 		cmocka_unit_test(prune_keeps_newest_scan_with_users),
 		cmocka_unit_test(device_tags_skip_other_devices),
+		cmocka_unit_test(device_tags_non_ascii_names),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();

@@ -151,6 +151,17 @@ static void utf8_valid_at_any_offset(void **state)
 		assert_true(ws_utf8_valid(buf, n));
 }
 
+/* The store's device tags (store_device_tag) rest on this: upper-casing
+ * keeps every ASCII character ASCII and every other one above it. */
+static void upper_keeps_ascii_apart(void **state)
+{
+	(void)state;
+	for (uint32_t c = 0; c < 0x110000u; c++)
+		if ((ws_ucs_upper(c) < 0x80) != (c < 0x80))
+			fail_msg("ws_ucs_upper(U+%04X) = U+%04X", (unsigned)c,
+				 (unsigned)ws_ucs_upper(c));
+}
+
 /* Names upper-cased as NTFS does, ASCII runs and other characters mixed,
  * appended to what the buffer holds; each character as ws_ucs_upper says. */
 static void names_upper_case_like_ntfs(void **state)
@@ -404,6 +415,7 @@ int main(void)
 		cmocka_unit_test(json_escaping_is_always_valid),
 		cmocka_unit_test(versions_compare_numerically),
 		cmocka_unit_test(filetime_conversion),
+		cmocka_unit_test(upper_keeps_ascii_apart),
 		cmocka_unit_test(new_file_write_is_exclusive),
 		cmocka_unit_test(bytes_hex_and_xml),
 	};
