@@ -136,26 +136,63 @@ void store_enc_value(struct ws_buf *b, const struct store_value *v)
 	rec_emit(b, REC_VALUE, &r);
 }
 
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+/* The bytes rec_emit would append for the same fields, written straight
+ * into b once their length is known: a record per file of every scan, no
+ * buffer of its own allocated, grown and copied for each. */
 void store_enc_file(struct ws_buf *b, const struct store_file *f)
 {
-	struct ws_buf r = WS_BUF_INIT;
+	const char *path = f->path ? f->path : "";
+	size_t plen = strlen(path), len;
+	uint64_t v[8] = { user_enc(f->user), f->size, f->attributes, f->created_ft,
+			  f->written_ft, f->accessed_ft, f->flags, f->rule };
+	unsigned char *p;
 
-	ws_buf_add_varint(&r, user_enc(f->user));
-	store_rec_put_str(&r, f->path);
-	ws_buf_add_varint(&r, f->size);
-	ws_buf_add_varint(&r, f->attributes);
-	ws_buf_add_varint(&r, f->created_ft);
-	ws_buf_add_varint(&r, f->written_ft);
-	ws_buf_add_varint(&r, f->accessed_ft);
-	ws_buf_add_varint(&r, f->flags);
-	ws_buf_add_varint(&r, f->rule);
-	ws_buf_add_varint(&r, f->n_chunks);
+	len = varint_len(plen) + plen + varint_len(f->n_chunks);
+	for (size_t i = 0; i < 8; i++)
+		len += varint_len(v[i]);
+	for (size_t i = 0; i < f->n_chunks; i++)
+		len += varint_len(f->chunks[i].pack) + varint_len(f->chunks[i].raw_len) +
+		       STORE_HASH_LEN;
+	ws_buf_grow(b, 1 + varint_len(len) + len);
+	p = (unsigned char *)b->buf + b->len;
+	*p++ = REC_FILE;
+	p = put_varint(p, len);
+	p = put_varint(p, v[0]);
+	p = put_varint(p, plen);
+	memcpy(p, path, plen);
+	p += plen;
+	for (size_t i = 1; i < 8; i++)
+		p = put_varint(p, v[i]);
+	p = put_varint(p, f->n_chunks);
 	for (size_t i = 0; i < f->n_chunks; i++) {
-		ws_buf_add_varint(&r, f->chunks[i].pack);
-		ws_buf_add_varint(&r, f->chunks[i].raw_len);
-		ws_buf_add(&r, f->chunks[i].hash, STORE_HASH_LEN);
+		p = put_varint(p, f->chunks[i].pack);
+		p = put_varint(p, f->chunks[i].raw_len);
+		memcpy(p, f->chunks[i].hash, STORE_HASH_LEN);
+		p += STORE_HASH_LEN;
 	}
-	rec_emit(b, REC_FILE, &r);
+	b->len = (size_t)(p - (unsigned char *)b->buf);
+	b->buf[b->len] = '\0';
 }
 
 void store_enc_trailer(struct ws_buf *b, const struct store_trailer *t)

@@ -470,6 +470,75 @@ static void same_second_scans_ordered_by_start(void **state)
 	store_close(st);
 }
 
+/* A file record as docs/store-format.md spells it, field by field. */
+static void ref_file_record(struct ws_buf *b, const struct store_file *f)
+{
+	struct ws_buf r = WS_BUF_INIT;
+
+	ws_buf_add_varint(&r, f->user == STORE_SYSTEM ? 0 : (uint64_t)f->user + 1);
+	store_rec_put_str(&r, f->path);
+	ws_buf_add_varint(&r, f->size);
+	ws_buf_add_varint(&r, f->attributes);
+	ws_buf_add_varint(&r, f->created_ft);
+	ws_buf_add_varint(&r, f->written_ft);
+	ws_buf_add_varint(&r, f->accessed_ft);
+	ws_buf_add_varint(&r, f->flags);
+	ws_buf_add_varint(&r, f->rule);
+	ws_buf_add_varint(&r, f->n_chunks);
+	for (size_t i = 0; i < f->n_chunks; i++) {
+		ws_buf_add_varint(&r, f->chunks[i].pack);
+		ws_buf_add_varint(&r, f->chunks[i].raw_len);
+		ws_buf_add(&r, f->chunks[i].hash, STORE_HASH_LEN);
+	}
+	ws_buf_add_u8(b, REC_FILE);
+	ws_buf_add_varint(b, r.len);
+	ws_buf_add(b, r.buf, r.len);
+	ws_buf_release(&r);
+}
+
+/* store_enc_file appends exactly the record of the format, after what the
+ * buffer holds: small and huge numbers, no path, long paths, many chunks,
+ * a record whose length takes a varint of two and three bytes. */
+static void file_record_bytes(void **state)
+{
+	struct store_chunk_ref refs[600];
+	struct ws_buf got = WS_BUF_INIT, want = WS_BUF_INIT, path = WS_BUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < 600; i++) {
+		memset(refs[i].hash, (int)(i * 7 + 1), STORE_HASH_LEN);
+		refs[i].raw_len = i % 3 ? (uint32_t)(i * 4099) : UINT32_MAX;
+		refs[i].pack = (uint32_t)(i % 5 ? i : 300000 + i);
+	}
+	ws_buf_adds(&got, "before");
+	ws_buf_adds(&want, "before");
+	for (int k = 0; k < 12; k++) {
+		struct store_file f = { 0 };
+
+		ws_buf_reset(&path);
+		for (int i = 0; i < k * k * 3; i++)
+			ws_buf_adds(&path, i % 2 ? "\\dossier" : "\\Été");
+		f.user = k % 3 == 0 ? STORE_SYSTEM : (uint32_t)(k * 1000);
+		f.path = k == 1 ? NULL : path.buf;
+		f.size = k % 2 ? UINT64_MAX : (uint64_t)k << (k * 5 % 60);
+		f.attributes = (uint32_t)(0x80000000u >> k);
+		f.created_ft = 133000000000000000ull + (uint64_t)k;
+		f.written_ft = k == 4 ? 0 : 133100000000000000ull;
+		f.accessed_ft = (uint64_t)1 << (7 * k % 64);
+		f.flags = (uint32_t)k;
+		f.rule = (uint32_t)(k * 127);
+		f.chunks = refs;
+		f.n_chunks = k < 6 ? (size_t)k : (size_t)(k * 50);
+		store_enc_file(&got, &f);
+		ref_file_record(&want, &f);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.buf, want.buf, want.len);
+	}
+	ws_buf_release(&got);
+	ws_buf_release(&want);
+	ws_buf_release(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +551,7 @@ int main(void)
 		cmocka_unit_test(prefetched_frames_read_the_same),
 		cmocka_unit_test(verify_device_filter),
 		cmocka_unit_test(same_second_scans_ordered_by_start),
+		cmocka_unit_test(file_record_bytes),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();
