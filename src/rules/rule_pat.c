@@ -250,13 +250,26 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		/* node: literal prefix length; leaf: every literal character */
 		if (!seen_wild || !is_node)
 			(*lit)++;
-		if (ch == '\\')
+		if (ch == '\\') {
 			ws_buf_adds(re, "\\\\");
-		else if (ch < 0x80 && !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-				   (ch >= '0' && ch <= '9')))
-			ws_buf_addf(re, "\\x{%x}", ch);
-		else
+		} else if (ch < 0x80 && !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+				   (ch >= '0' && ch <= '9'))) {
+			/* "\x{%x}" without a printf per character */
+			char x[8] = { '\\', 'x', '{', 0, 0, '}', 0, 0 };
+			const char *hex = "0123456789abcdef";
+
+			if (ch >= 0x10) {
+				x[3] = hex[ch >> 4];
+				x[4] = hex[ch & 15];
+			} else {
+				x[3] = hex[ch];
+				x[4] = '}';
+				x[5] = '\0';
+			}
+			ws_buf_adds(re, x);
+		} else {
 			ws_buf_addch(re, (char)ch);
+		}
 	}
 	*wild = seen_wild;
 }
@@ -311,10 +324,12 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	p = ws_xcalloc(1, sizeof(*p));
 	p->type = type;
 	p->has_leaf = has_leaf;
-	ws_buf_addf(&t, "%s%s%s%s", node.buf, has_leaf ? (type == RULE_INI ? "" : " ") : "",
-		    has_leaf ? "[" : "", "");
-	if (has_leaf)
-		ws_buf_addf(&t, "%s]", leaf.buf);
+	ws_buf_add(&t, node.buf, node.len);
+	if (has_leaf) {
+		ws_buf_adds(&t, type == RULE_INI ? "[" : " [");
+		ws_buf_add(&t, leaf.buf, leaf.len);
+		ws_buf_addch(&t, ']');
+	}
 	p->text = ws_buf_detach(&t, NULL);
 
 	/* literal root: up to the first wildcard, cut back to a whole folder */
