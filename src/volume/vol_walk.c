@@ -476,8 +476,12 @@ int vol_stat(struct vol *vol, const char *host_path, struct vol_entry *e,
 int vol_walk_call(vol_walk_fn fn, const struct vol_entry *e, void *ctx,
 		  struct ws_error *err, int *stop_rc)
 {
-	struct ws_error cb = { 0 };
-	int r = fn(e, ctx, &cb);
+	struct ws_error cb;
+	int r;
+
+	/* cleared, not zeroed: its two texts are 2 KiB, for every entry */
+	ws_error_clear(&cb);
+	r = fn(e, ctx, &cb);
 
 	if (r < 0) {
 		if (cb.code == WS_OK)
