@@ -460,6 +460,8 @@ static int tree_excluded(const struct rule_sel *sel, const struct rule_cpat *inc
 int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 {
 	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;
+	const struct rule_node_slot *ns;
+	size_t n_ie;
 	int rc = 0, gone = 0;
 
 	rule_node_norm(node, type, &n);
@@ -472,8 +474,14 @@ int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 		       rule_pattern_type(cp->p) == type &&
 		       rule_pattern_covers_tree_upper(cp->p, un.buf);
 	}
-	for (size_t i = 0; i < sel->ie.n && !rc && !gone; i++) {
-		const struct rule_cpat *cp = &sel->ie.v[i];
+	/* the includes tested below are those whose literal prefix and the
+	 * node are one a prefix of the other: the cache's list of them for
+	 * this node (which the objects of the folder then find there), in
+	 * the same order, else every include */
+	ns = gone ? NULL : node_slot(sel, type, un.buf, un.len);
+	n_ie = ns ? ns->n_cie : sel->ie.n;
+	for (size_t k = 0; k < n_ie && !rc && !gone; k++) {
+		const struct rule_cpat *cp = &sel->ie.v[ns ? ns->cie[k] : k];
 		size_t m = cp->ulit_len < un.len ? cp->ulit_len : un.len;
 
 		/* one must be a prefix of the other (the test

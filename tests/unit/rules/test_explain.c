@@ -387,6 +387,73 @@ static void walker_enters_only_reachable_folders(void **state)
 	rule_env_free(env);
 }
 
+/* rule_sel_dir answers for a folder from the candidates the selection's
+ * node cache lists for it: whatever was asked before (its parent, its
+ * children, other trees, objects, registry keys), the answer is the one a
+ * fresh selection gives for that folder alone. */
+static void folder_answers_do_not_depend_on_the_cache(void **state)
+{
+	const char *xml =
+		"<migration urlid=\"c\"><component type=\"Documents\" context=\"System\">"
+		"<displayName>C</displayName><role role=\"Data\"><rules>"
+		"<include><objectSet><pattern type=\"File\">C:\\* [*.doc]</pattern>"
+		"<pattern type=\"File\">C:\\Windows\\Fonts\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Users\\*\\Documents\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Data\\Keep [*.txt]</pattern></objectSet></include>"
+		"<exclude><objectSet><pattern type=\"File\">C:\\Windows\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Users\\*\\Documents\\Cache\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Temp\\* [*.doc]</pattern></objectSet></exclude>"
+		"</rules></role></component>"
+		"<component type=\"Documents\" context=\"System\"><displayName>Q</displayName>"
+		"<role role=\"Data\"><rules><include><objectSet>"
+		"<pattern type=\"Registry\">HKLM\\Software\\Q\\* [*]</pattern></objectSet></include>"
+		"<unconditionalExclude><objectSet><pattern type=\"File\">C:\\Junk\\* [*]</pattern>"
+		"</objectSet></unconditionalExclude></rules></role></component></migration>";
+	static const char *const dirs[] = {
+		"C:\\Windows", "C:\\Windows\\Fonts", "C:\\Windows\\Fonts\\Sub",
+		"C:\\Windows\\System32", "C:\\windows\\system32\\drivers", "C:\\Data",
+		"C:\\Data\\Keep", "C:\\Data\\Keep\\x", "C:\\Data\\Other", "C:\\Users",
+		"C:\\Users\\a", "C:\\Users\\a\\Documents", "C:\\Users\\a\\Documents\\Cache",
+		"C:\\Users\\a\\Documents\\Cache\\z", "C:\\Users\\a\\Desktop", "C:\\Temp",
+		"C:\\Junk", "C:\\Junk\\deep", "C:\\Junkyard", "C:\\Windows\\Fonts\\Sub\\Deeper",
+	};
+	enum { N = sizeof(dirs) / sizeof(dirs[0]) };
+	struct rule_set *rs = rule_set_new();
+	struct rule_env *env = rule_env_new();
+	struct rule_sel_opts o = { 0 };
+	struct rule_sel *sel;
+	struct ws_error err;
+	int alone[N];
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(rule_set_load_mem(rs, "c.xml", xml, strlen(xml), NULL, &err), &err);
+	o.context = RULE_CTX_SYSTEM;
+	o.env = env;
+	for (int i = 0; i < N; i++) {
+		tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+		alone[i] = rule_sel_dir(sel, RULE_FILE, dirs[i]);
+		rule_sel_free(sel);
+	}
+	/* what must be seen for the comparison to mean something */
+	assert_true(alone[1] && !alone[3] && !alone[16] && alone[18] && alone[11]);
+	for (int order = 0; order < 3; order++) {
+		tu_assert_ok(rule_sel_new(rs, &o, &sel, &err), &err);
+		for (int k = 0; k < 3 * N; k++) {
+			int i = order == 0 ? k % N : order == 1 ? N - 1 - k % N : (k * 7) % N;
+			struct rule_decision d;
+
+			assert_int_equal(rule_sel_dir(sel, RULE_FILE, dirs[i]), alone[i]);
+			/* the objects of another folder, and a registry key, between */
+			rule_sel_object(sel, RULE_FILE, dirs[(i + 5) % N], "a.doc", &d);
+			rule_sel_dir(sel, RULE_REGISTRY, "HKLM\\Software\\Q\\Sub");
+		}
+		rule_sel_free(sel);
+	}
+	rule_set_free(rs);
+	rule_env_free(env);
+}
+
 static void excluded_trees_are_pruned(void **state)
 {
 	const char *xml =
@@ -667,6 +734,7 @@ int main(void)
 		cmocka_unit_test(genconfig_round_trip),
 		cmocka_unit_test(walker_enters_only_reachable_folders),
 		cmocka_unit_test(excluded_trees_are_pruned),
+		cmocka_unit_test(folder_answers_do_not_depend_on_the_cache),
 		cmocka_unit_test(wildcard_detection_lists_only_reachable_folders),
 		cmocka_unit_test(miguser_migdocs_roots_for_alice),
 	};
