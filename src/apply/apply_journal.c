@@ -52,6 +52,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -126,7 +127,9 @@ struct aj_flight {
 	size_t npend;            /* the root's pending folders that are its own */
 };
 
-/* A folder of a batch made by the linking thread (aj_link). */
+/* A folder of a batch made by the linking thread (aj_link), or, where its
+ * files are shared out, by whichever thread first needs it (mk_ensure). */
+enum { MK_TODO, MK_BUSY, MK_MADE, MK_FAILED };
 struct aj_mk {
 	struct ws_rdir *d;       /* its node: pending for the cache until joined */
 	long par;                /* >= 0: its parent is mk[par], else pfd */
@@ -134,6 +137,11 @@ struct aj_mk {
 	int fd;                  /* the folder, once made and opened */
 	size_t last;             /* closed after mk[last] is made ... */
 	int files;               /* ... unless files are linked into it */
+	atomic_int state;        /* MK_*: made once, by one thread */
+	int mkdone;              /* mkdirat succeeded (even if it could not
+				  * be opened after): undo has it to remove */
+	atomic_int kids;         /* folders below it not made yet (shared out:
+				  * closed when none is left, unless files) */
 };
 
 /* A batch whose flush is back: its files get their descriptors on the
@@ -150,12 +158,14 @@ struct aj_link {
 	size_t npq, apq;
 	struct ws_buf data;      /* content of its files written in place */
 	int share;               /* its files are shared out (share_files) */
-	atomic_int ready;        /* its folders are made: files may be taken */
-	atomic_int stop;         /* a file failed: take no more */
-	atomic_size_t next;      /* the next file not taken */
-	struct aj_mk *mk;        /* folders to make first, parents first */
+	atomic_int stop;         /* a file or folder failed: take no more */
+	atomic_size_t next;      /* the next run not taken */
+	size_t *runs;            /* shared out: runs of files of one folder,
+				  * run r is pq[runs[r] .. runs[r + 1]) */
+	size_t nruns, aruns;
+	struct aj_mk *mk;        /* folders to make, parents first */
 	size_t nmk, amk;
-	size_t made;             /* folders made */
+	size_t made;             /* folders made (not shared out: in order) */
 	size_t done;             /* files linked */
 	int rc;
 	struct ws_error err;
@@ -871,10 +881,14 @@ static int mk_take(struct aj *j, struct aj_link *l, size_t npend, struct ws_erro
 		m->fd = m->pfd = -1;
 		m->files = 0;
 		m->last = l->nmk;
+		atomic_init(&m->state, MK_TODO);
+		m->mkdone = 0;
+		atomic_init(&m->kids, 0);
 		p = ws_rdir_parent(d);
 		m->par = ws_rdir_pending(p) ? mk_find(l->mk, l->nmk, p, &hint) : -1;
 		if (m->par >= 0) {
 			l->mk[m->par].last = l->nmk;
+			atomic_fetch_add(&l->mk[m->par].kids, 1);
 		} else {
 			int pfd = ws_rdir_pending(p) ? (errno = ENOENT, -1) : ws_rdir_fd(j->root, p);
 
@@ -1024,6 +1038,7 @@ static int make_dirs(struct aj_link *l, struct ws_error *err)
 			return ws_error_set_errno(err, WS_E_IO, errno, ws_rdir_rel(m->d),
 						  "cannot create folder");
 		l->made = i + 1;
+		m->mkdone = 1;
 		ws_root_after_mkdir(r, pfd, name, ws_rdir_rel(m->d));
 		if ((m->fd = ws_root_step(r, pfd, name)) < 0)
 			return ws_root_step_error(errno, ws_rdir_rel(m->d), err);
@@ -1040,44 +1055,123 @@ static int make_dirs(struct aj_link *l, struct ws_error *err)
 	return WS_OK;
 }
 
+/* Shared out (below): folder mk[i] made, with its parents, by the thread
+ * that first needs it; a thread needing one another is making waits for it
+ * (a mkdir and an open).  Each is made after its parent, so a kill leaves
+ * its D lines' folders as the serial order would.  WS_E_CANCELED: it
+ * failed on another thread, which reports the error. */
+static int mk_ensure(struct aj_link *l, long i, struct ws_error *err)
+{
+	struct aj_mk *m = &l->mk[i];
+	struct ws_root *r = l->j->root;
+	const char *name;
+	int st = atomic_load(&m->state), pfd, rc;
+
+	while (st != MK_MADE) {
+		if (st == MK_FAILED)
+			return WS_E_CANCELED;
+		if (st == MK_BUSY) {
+			sched_yield();
+			st = atomic_load(&m->state);
+			continue;
+		}
+		if (!atomic_compare_exchange_weak(&m->state, &st, MK_BUSY))
+			continue;
+		rc = m->par >= 0 ? mk_ensure(l, m->par, err) : WS_OK;
+		if (rc) {
+			atomic_store(&m->state, MK_FAILED);
+			return rc;
+		}
+		pfd = m->par >= 0 ? l->mk[m->par].fd : m->pfd;
+		name = ws_rdir_name(m->d);
+		if (mkdirat(pfd, name, 0755) != 0) {
+			rc = ws_error_set_errno(err, WS_E_IO, errno, ws_rdir_rel(m->d),
+						"cannot create folder");
+		} else {
+			m->mkdone = 1;
+			ws_root_after_mkdir(r, pfd, name, ws_rdir_rel(m->d));
+			if ((m->fd = ws_root_step(r, pfd, name)) < 0)
+				rc = ws_root_step_error(errno, ws_rdir_rel(m->d), err);
+		}
+		if (m->pfd >= 0) {
+			close(m->pfd);
+			m->pfd = -1;
+		}
+		atomic_store(&m->state, rc ? MK_FAILED : MK_MADE);
+		/* a parent no longer needed (every folder below it made) */
+		if (m->par >= 0 && atomic_fetch_sub(&l->mk[m->par].kids, 1) == 1 &&
+		    !l->mk[m->par].files) {
+			close(l->mk[m->par].fd);
+			l->mk[m->par].fd = -1;
+		}
+		return rc;
+	}
+	return WS_OK;
+}
+
 /*
- * The files of a batch written in place are shared out: once its folders
- * are made (ready), the linking thread, a second thread and the caller's
- * thread, when it comes to wait for the batch (link_join), each take the
- * next file not taken (next) until none is left.  Making a file under its
- * name and writing it costs about as much as all the caller's thread does
- * for it; order inside a batch does not matter (its lines are durable
- * before, and a failed batch says "N" for each file not made).  Folder
- * descriptors are closed when the batch is (pq_free), not by the file.
+ * The files of a batch written in place are shared out: the linking
+ * thread, a second thread and the caller's thread, when it comes to wait
+ * for the batch (link_join), each take the next run of files of one folder
+ * not taken (next) until none is left, making the run's folder first if no
+ * thread has (mk_ensure): no thread waits for all the batch's folders, and
+ * two threads rarely make files in one folder at once (they would contend
+ * for its lock).  Making a file under its name and writing it costs about
+ * as much as all the caller's thread does for it; order inside a batch
+ * does not matter (its lines are durable before, and a failed batch says
+ * "N" for each file and folder not made).  Folder descriptors are closed
+ * when the batch is (pq_free, mk_settle), not by the file.
  */
 static int share_files(struct aj_link *l, struct ws_error *err)
 {
-	int e = 0;
+	int e = 0, rc;
 
 	while (!atomic_load(&l->stop)) {
-		size_t i = atomic_fetch_add(&l->next, 1);
-		struct aj_pend *q;
+		size_t r = atomic_fetch_add(&l->next, 1), end;
 
-		if (i >= l->npq)
+		if (r >= l->nruns)
 			break;
-		q = &l->pq[i];
-		if (q->mki >= 0)
-			q->pfd = l->mk[q->mki].fd;
-		if (q->direct)
-			e = write_in_place(q, l->data.buf);
-		else
-			e = ws_tmpfile_link(q->tfd, q->pfd, q->leaf);
-		if (e) {
-			atomic_store(&l->stop, 1);
-			return place_failed(l->j, e, q->rel, err);
+		end = r + 1 < l->nruns ? l->runs[r + 1] : l->npq;
+		for (size_t i = l->runs[r]; i < end; i++) {
+			struct aj_pend *q = &l->pq[i];
+
+			if (atomic_load(&l->stop))
+				return WS_OK;
+			if (q->mki >= 0) {
+				if ((rc = mk_ensure(l, q->mki, err))) {
+					atomic_store(&l->stop, 1);
+					return rc == WS_E_CANCELED ? WS_OK : rc;
+				}
+				q->pfd = l->mk[q->mki].fd;
+			}
+			if (q->direct)
+				e = write_in_place(q, l->data.buf);
+			else
+				e = ws_tmpfile_link(q->tfd, q->pfd, q->leaf);
+			if (e) {
+				atomic_store(&l->stop, 1);
+				return place_failed(l->j, e, q->rel, err);
+			}
+			q->made = 1;
+			if (q->tfd >= 0)
+				close(q->tfd);
+			q->tfd = -1;
+			entry_done(l->j);
 		}
-		q->made = 1;
-		if (q->tfd >= 0)
-			close(q->tfd);
-		q->tfd = -1;
-		entry_done(l->j);
 	}
 	return WS_OK;
+}
+
+/* The runs of files of one folder among a batch's files (share_files). */
+static void share_runs(struct aj_link *l)
+{
+	l->nruns = 0;
+	for (size_t i = 0; i < l->npq; i++) {
+		if (i && l->pq[i].dir == l->pq[i - 1].dir)
+			continue;
+		WS_ALLOC_GROW(l->runs, l->nruns + 1, l->aruns);
+		l->runs[l->nruns++] = i;
+	}
 }
 
 /* 1 when the batch's files can be shared out: more than a few, and no
@@ -1107,7 +1201,8 @@ static void *half_run(void *arg)
 	return NULL;
 }
 
-/* A batch's changes: its folders, then its files (shared out, above). */
+/* A batch's changes: its folders, then its files; or both shared out
+ * (above). */
 static void *link_run(void *arg)
 {
 	struct aj_link *l = arg;
@@ -1116,14 +1211,13 @@ static void *link_run(void *arg)
 	int two;
 
 	ws_error_clear(&l->err);
-	l->rc = make_dirs(l, &l->err);
-	if (l->rc || !l->share) {
+	if (!l->share) {
+		l->rc = make_dirs(l, &l->err);
 		if (!l->rc)
 			l->rc = link_files(l->j, l->pq, l->npq, l->mk, l->data.buf, &l->done,
 					   &l->err);
 		return NULL;
 	}
-	atomic_store(&l->ready, 1);
 	two = pthread_create(&th, NULL, half_run, &h) == 0;
 	l->rc = share_files(l, &l->err);
 	if (two) {
@@ -1131,6 +1225,16 @@ static void *link_run(void *arg)
 		if (!l->rc && h.rc) {
 			l->rc = h.rc;
 			l->err = h.err;
+		}
+	}
+	/* folders no file of the batch needed (empty folders of the scan) */
+	for (size_t i = 0; i < l->nmk && !l->rc && !atomic_load(&l->stop); i++) {
+		int rc = mk_ensure(l, (long)i, &l->err);
+
+		if (rc) {
+			atomic_store(&l->stop, 1);
+			if (rc != WS_E_CANCELED)
+				l->rc = rc;
 		}
 	}
 	return NULL;
@@ -1146,15 +1250,16 @@ static void mk_settle(struct aj *j, struct aj_link *l)
 		if (m->pfd >= 0)
 			close(m->pfd);
 		m->pfd = -1;
-		if (i < l->made)
+		if (m->mkdone)
 			ws_root_made(j->root, m->d, m->fd);
 		else if (m->fd >= 0)
 			close(m->fd);
 		m->fd = -1;
 	}
 	/* children before their parents, as ws_root_drop_pending */
-	for (size_t i = l->nmk; i-- > l->made;)
-		ws_root_unmade(j->root, l->mk[i].d, not_made_cb, j);
+	for (size_t i = l->nmk; i-- > 0;)
+		if (!l->mk[i].mkdone)
+			ws_root_unmade(j->root, l->mk[i].d, not_made_cb, j);
 	l->nmk = l->made = 0;
 }
 
@@ -1271,7 +1376,7 @@ static int link_join(struct aj *j, struct ws_error *err)
 	if (!l->active)
 		return WS_OK;
 	ws_error_clear(&help_err);
-	if (l->thread && l->share && atomic_load(&l->ready))
+	if (l->thread && l->share)
 		rc = share_files(l, &help_err);   /* rather than wait, take files too */
 	if (l->thread)
 		pthread_join(l->th, NULL);
@@ -1346,7 +1451,8 @@ static int flight_land(struct aj *j, struct ws_error *err)
 		l->done = 0;
 		l->rc = WS_OK;
 		l->share = shareable(l->pq, l->npq);
-		atomic_store(&l->ready, 0);
+		if (l->share)
+			share_runs(l);
 		atomic_store(&l->stop, 0);
 		atomic_store(&l->next, 0);
 		l->active = 1;
@@ -1415,6 +1521,14 @@ int aj_commit(struct aj *j, struct ws_error *err)
 		return WS_OK;
 	if ((rc = flight_land(j, err)) || (rc = link_join(j, err)))
 		return rc;
+	if (!j->broken && j->mk_thread && shareable(j->pq, j->npq)) {
+		/* a big open batch as the others: flushed, then its folders
+		 * and files shared out between three threads rather than made
+		 * by this one alone (its "B" is queued, not written, as below) */
+		if ((rc = batch_launch(j, err)) || (rc = flight_land(j, err)))
+			return rc;
+		return link_join(j, err);
+	}
 	if (!j->npq && !ws_root_has_pending(j->root) && !j->plines.len)
 		return WS_OK;
 	if (j->broken) {
@@ -1850,6 +1964,7 @@ void aj_close(struct aj *j)
 			close(j->lk.mk[i].fd);
 	}
 	free(j->lk.mk);
+	free(j->lk.runs);
 	if (j->fl.thread)
 		pthread_join(j->fl.th, NULL);
 	pq_free(j->fl.pq, j->fl.npq);

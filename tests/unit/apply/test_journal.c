@@ -620,6 +620,127 @@ static void batches_in_flight_undo_exactly(void **state)
 	atu_release(&t);
 }
 
+/* The folders and files of a batch shared out between threads: each
+ * folder is made by whichever thread first needs it, parents before
+ * children, with folders that hold no file (a chain of new folders above
+ * one file, empty folders) made too; the placed tree is the source's, and
+ * undo, also after kills while batches are shared out, gives back the
+ * target of before. */
+static void shared_batches_make_every_folder(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *before, *src_tree, *tgt_tree, *many_src, *many_tgt;
+	unsigned long total = 0;
+	(void)state;
+
+	atu_setup(&t, 1, "alice");
+	many_src = ws_xasprintf("%s/Users/alice/Documents/Many", t.src);
+	many_tgt = ws_xasprintf("%s/Users/alice/Documents/Many", t.tgt);
+	for (int d = 0; d < 30; d++) {
+		/* every tenth folder three levels down, two of them new */
+		char *dir = d % 10 == 5 ? ws_xasprintf("%s/n%02d/x/y", many_src, d)
+					: ws_xasprintf("%s/d%02d", many_src, d);
+
+		tu_assert_ok(ws_mkdir_p(dir, WS_E_IO, &e), &e);
+		for (int i = 0; i < 30; i++) {
+			char *f = ws_xasprintf("%s/f%02d.txt", dir, i);
+			char *body = ws_xasprintf("file %d of folder %d\n", i, d);
+
+			tu_write_file(f, body, strlen(body));
+			free(f);
+			free(body);
+		}
+		free(dir);
+		if (d == 12) {
+			/* one file at the bottom of a chain of new folders */
+			char *deep = ws_xasprintf("%s/d12/a/b/c/d/e", many_src), *f;
+
+			tu_assert_ok(ws_mkdir_p(deep, WS_E_IO, &e), &e);
+			f = ws_xasprintf("%s/only.txt", deep);
+			tu_write_file(f, "deep\n", 5);
+			free(f);
+			free(deep);
+			/* empty folders */
+			for (int k = 0; k < 3; k++) {
+				char *empty = ws_xasprintf("%s/d12/empty%d/in", many_src, k);
+
+				tu_assert_ok(ws_mkdir_p(empty, WS_E_IO, &e), &e);
+				free(empty);
+			}
+		}
+	}
+	{
+		struct rule_set *rs = rule_set_new();
+		struct store_open_opts so = { 0 };
+		struct scan_opts sc;
+		struct scan_result res;
+		struct store *st;
+
+		ws_error_clear(&e);
+		/* the rules of the other tests, and folders of Many as such */
+		static const char rules[] =
+			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			"<migration urlid=\"http://example/apply-test\">\n"
+			" <component type=\"Documents\" context=\"User\">\n"
+			"  <displayName>Test</displayName>\n"
+			"  <role role=\"Data\"><rules><include><objectSet>\n"
+			"   <pattern type=\"File\">%CSIDL_PERSONAL%\\* [*]</pattern>\n"
+			"   <pattern type=\"File\">%CSIDL_PERSONAL%\\Many\\*</pattern>\n"
+			"  </objectSet></include></rules></role>\n"
+			" </component>\n"
+			"</migration>\n";
+
+		tu_assert_ok(rule_set_load_mem(rs, "t.xml", rules, strlen(rules), NULL, &e), &e);
+		tu_assert_ok(store_open(t.store, &so, &st, &e), &e);
+		scan_opts_init(&sc);
+		sc.source = t.src;
+		sc.rules = rs;
+		tu_assert_ok(scan_device(st, &sc, &res, &e), &e);
+		store_close(st);
+		rule_set_free(rs);
+	}
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.on_journal = count_entries;
+	o.on_journal_ctx = &total;
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.files_placed >= 901);
+	assert_true(journal_lines(r.journal, "B ") >= 2);
+	apply_report_release(&r);
+	src_tree = atu_tree(many_src);
+	tgt_tree = atu_tree(many_tgt);
+	assert_string_equal(src_tree, tgt_tree);
+	undo_ok(t.tgt, NULL);
+	{
+		char *now = atu_tree(t.tgt);
+
+		assert_string_equal(before, now);
+		free(now);
+	}
+	for (unsigned long at = total / 4; at < total; at += total / 4) {
+		struct apply_undo_report u;
+		char *now;
+
+		assert_int_equal(run_child(&t, at, 0), -SIGKILL);
+		ws_error_clear(&e);
+		tu_assert_ok(apply_undo(t.tgt, NULL, NULL, &u, &e), &e);
+		now = atu_tree(t.tgt);
+		if (strcmp(before, now))
+			fail_msg("kill at entry %lu of %lu: target differs after undo", at, total);
+		free(now);
+	}
+	free(src_tree);
+	free(tgt_tree);
+	free(many_src);
+	free(many_tgt);
+	free(before);
+	atu_release(&t);
+}
+
 /* On a plain target the folders of a batch whose flush is back are made
  * by the linking thread.  One of them swapped for a link right after it
  * is made (the second batch's, landed after its flight): nothing is written through
@@ -1426,6 +1547,7 @@ int main(void)
 		cmocka_unit_test(hard_linked_file_saved_as_copy),
 		cmocka_unit_test(damaged_journal_undoes_nothing),
 		cmocka_unit_test(batches_in_flight_undo_exactly),
+		cmocka_unit_test(shared_batches_make_every_folder),
 		cmocka_unit_test(batch_folder_swapped_for_a_link),
 		cmocka_unit_test(saved_copy_lost_before_replacing),
 		cmocka_unit_test(hives_not_held_while_replaced),
