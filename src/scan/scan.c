@@ -318,6 +318,13 @@ struct scan_prev {
 	uint64_t users_n;
 };
 
+/* The device's newest scan that has users ends the listing. */
+static int has_users(const struct store_scan_entry *e, void *ctx)
+{
+	(void)ctx;
+	return e->n_users > 0;
+}
+
 /* Device names are case-insensitive: take the spelling the store already
  * uses for this device, so that its scans stay under one name. */
 static int store_prev(struct scan *s, struct store *st, struct scan_prev *prev,
@@ -325,7 +332,7 @@ static int store_prev(struct scan *s, struct store *st, struct scan_prev *prev,
 {
 	struct store_scan_list l = STORE_SCAN_LIST_INIT;
 	struct scan_result *res = s->res;
-	int rc = store_list_scans(st, res->device, &l, err);
+	int rc = store_list_scans_until(st, res->device, has_users, NULL, &l, err);
 
 	if (rc)
 		return rc;

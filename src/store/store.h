@@ -378,6 +378,17 @@ struct store_scan_list {
  */
 int store_list_scans(struct store *st, const char *device,
 		     struct store_scan_list *list, struct ws_error *err);
+/*
+ * The same, stopping early: catalogs are opened newest first (by the
+ * second in their ids), and once a second's scans are listed and one of
+ * the list satisfies enough(entry, ctx), no older catalog is opened.  The
+ * list then holds the newest scans, in order, up to and past that one; a
+ * device scanned every week is not read whole to find its last scan.
+ * list->damaged counts only the catalogs opened.
+ */
+int store_list_scans_until(struct store *st, const char *device,
+			   int (*enough)(const struct store_scan_entry *e, void *ctx),
+			   void *ctx, struct store_scan_list *list, struct ws_error *err);
 void store_scan_list_release(struct store_scan_list *list);
 
 /*

@@ -487,6 +487,13 @@ void store_catalog_free(struct store_catalog *cat)
 /* ---------------------------------------------------------------------- */
 /* Reader                                                                 */
 
+static int any_scan(const struct store_scan_entry *e, void *ctx)
+{
+	(void)e;
+	(void)ctx;
+	return 1;
+}
+
 int store_catalog_open(struct store *st, const char *device,
 		       const char *scan_id, struct store_catalog **out,
 		       struct ws_error *err)
@@ -510,7 +517,7 @@ int store_catalog_open(struct store *st, const char *device,
 	}
 	if (!device)
 		return ws_error_set(err, WS_E_USAGE, "", "a device or a scan id is needed");
-	rc = store_list_scans(st, device, &list, err);
+	rc = store_list_scans_until(st, device, any_scan, NULL, &list, err);
 	if (rc)
 		return rc;
 	if (!list.n && list.damaged)

@@ -180,19 +180,52 @@ int store_cat_list_ids(struct store *st, char ***ids, size_t *n, struct ws_error
 	return store_cat_list_ids_for(st, NULL, ids, n, err);
 }
 
+/* Newest second first (ids start with YYYYMMDDTHHMMSSZ). */
+static int id_desc(const void *a, const void *b)
+{
+	return -strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 when an entry of the list from `from` on satisfies enough. */
+static int found_enough(const struct store_scan_list *list, size_t from,
+			int (*enough)(const struct store_scan_entry *, void *), void *ctx)
+{
+	for (size_t i = from; i < list->n; i++)
+		if (enough(&list->v[i], ctx))
+			return 1;
+	return 0;
+}
+
 int store_list_scans(struct store *st, const char *device,
 		     struct store_scan_list *list, struct ws_error *err)
 {
+	return store_list_scans_until(st, device, NULL, NULL, list, err);
+}
+
+int store_list_scans_until(struct store *st, const char *device,
+			   int (*enough)(const struct store_scan_entry *e, void *ctx),
+			   void *ctx, struct store_scan_list *list, struct ws_error *err)
+{
 	char **ids;
-	size_t n, alloc = 0;
+	size_t n, alloc = 0, group = 0;
 	int rc = store_cat_list_ids_for(st, device, &ids, &n, err);
 
 	memset(list, 0, sizeof(*list));
 	if (rc)
 		return rc;
+	if (enough && n > 1)
+		qsort(ids, n, sizeof(*ids), id_desc);
 	for (size_t i = 0; i < n; i++) {
 		struct store_catalog *cat = NULL;
 		struct ws_error e2;
+
+		/* a second's scans all listed: the older ones only if needed
+		 * (scans of one second are ordered by what their catalogs say) */
+		if (enough && i > 0 && strncmp(ids[i], ids[i - 1], 16)) {
+			if (found_enough(list, group, enough, ctx))
+				break;
+			group = list->n;
+		}
 
 		ws_error_clear(&e2);
 		rc = store_cat_load(st, ids[i], 0, &cat, &e2);

@@ -6,6 +6,9 @@
  */
 #include "store_tu.h"
 
+#include <time.h>
+#include <unistd.h>
+
 /* A scan with a value but no user (scan --allow-empty). */
 static void scan_empty(struct store *st, const char *device, char *id_out)
 {
@@ -329,6 +332,88 @@ static void device_tags_non_ascii_names(void **state)
 	store_close(st);
 }
 
+/* Wait until the clock (that of scan ids) is in its next second. */
+static void next_second(void)
+{
+	time_t t = time(NULL);
+
+	while (time(NULL) == t)
+		usleep(10000);
+}
+
+static int any_scan(const struct store_scan_entry *e, void *ctx)
+{
+	(void)e;
+	(void)ctx;
+	return 1;
+}
+
+static int never(const struct store_scan_entry *e, void *ctx)
+{
+	(void)e;
+	(void)ctx;
+	return 0;
+}
+
+static int with_users(const struct store_scan_entry *e, void *ctx)
+{
+	(void)ctx;
+	return e->n_users > 0;
+}
+
+/* Finding a device's newest scan (or newest with users, as scan does)
+ * opens catalogs newest first and none older than needed: a damaged old
+ * catalog is not even seen; listing every scan still counts it. */
+static void newest_scans_found_without_older_catalogs(void **state)
+{
+	char *dir = stu_tmpdir(), *p;
+	struct store *st;
+	struct ws_error err;
+	struct store_scan_list l = STORE_SCAN_LIST_INIT;
+	struct store_catalog *cat;
+	char a[STORE_SCAN_ID_MAX], b[STORE_SCAN_ID_MAX], c[STORE_SCAN_ID_MAX],
+	     d[STORE_SCAN_ID_MAX];
+
+	(void)state;
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	scan_user(st, "PC01", "old", a);
+	next_second();
+	scan_user(st, "PC01", "with users", b);
+	next_second();
+	scan_empty(st, "PC01", c);
+	scan_empty(st, "pc01", d);
+	p = ws_xasprintf("%s/scans/%s.cat", dir, a);
+	assert_int_equal(truncate(p, 3), 0);
+	free(p);
+
+	tu_assert_ok(store_catalog_open(st, "PC01", NULL, &cat, &err), &err);
+	assert_string_equal(store_catalog_info(cat)->scan_id, d);
+	store_catalog_free(cat);
+	tu_assert_ok(store_list_scans_until(st, "PC01", any_scan, NULL, &l, &err), &err);
+	assert_true(l.n >= 1 && l.n <= 2);   /* c too when in d's second */
+	assert_string_equal(l.v[0].info.scan_id, d);
+	assert_int_equal(l.damaged, 0);
+	store_scan_list_release(&l);
+	/* back to the newest with users, in order, the damaged one unopened */
+	tu_assert_ok(store_list_scans_until(st, "PC01", with_users, NULL, &l, &err), &err);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0].info.scan_id, d);
+	assert_string_equal(l.v[1].info.scan_id, c);
+	assert_string_equal(l.v[2].info.scan_id, b);
+	assert_int_equal(l.damaged, 0);
+	store_scan_list_release(&l);
+	tu_assert_ok(store_list_scans(st, "PC01", &l, &err), &err);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.damaged, 1);
+	store_scan_list_release(&l);
+	/* nothing satisfies: every catalog opened */
+	tu_assert_ok(store_list_scans_until(st, "PC01", never, NULL, &l, &err), &err);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.damaged, 1);
+	store_scan_list_release(&l);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +421,7 @@ int main(void)
 		cmocka_unit_test(prune_keeps_newest_scan_with_users),
 		cmocka_unit_test(device_tags_skip_other_devices),
 		cmocka_unit_test(device_tags_non_ascii_names),
+		cmocka_unit_test(newest_scans_found_without_older_catalogs),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();
