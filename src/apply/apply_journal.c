@@ -116,6 +116,9 @@ struct aj_pend {
  * are made once the flush is back (flight_land). */
 struct aj_flight {
 	int active;              /* a batch is in flight */
+	int lines_only;          /* every file of it is written in place: only
+				  * its lines need to be durable (fdatasync of
+				  * the log, not syncfs) */
 	int thread;              /* its flush runs on th (not yet joined) */
 	pthread_t th;
 	int fd;                  /* syncfs'ed */
@@ -196,6 +199,17 @@ struct aj_tpool {
 
 static void tpool_stop(struct aj_tpool *p);
 
+/* The syncfs after which the F lines of files written in place are
+ * queued (stash_arm, stash_land), on a thread of its own while batches go
+ * on: no batch waits for it. */
+struct aj_bgsync {
+	int active;              /* running or not joined yet */
+	pthread_t th;
+	int fd;
+	int err;
+	atomic_int back;
+};
+
 struct aj {
 	struct ws_root *root;
 	size_t batch;            /* a batch is launched from this many files ... */
@@ -247,6 +261,7 @@ struct aj {
 	int torn;                /* a cut-short write could not be taken back:
 				    nothing more is written to the log */
 	struct aj_flight fl;     /* the batch being flushed, if any */
+	struct aj_bgsync bs;     /* the syncfs for held F lines, if any */
 	struct aj_tpool tp;      /* unnamed files opened ahead */
 	struct aj_link lk;       /* the batch being linked, if any */
 };
@@ -577,11 +592,14 @@ static int flush_lines(struct aj *j, const struct ws_buf *l, unsigned long nrec,
 
 /* Everything written so far on the target's file system made durable: one
  * syncfs; where it fails, fsync of each file of the batch and the journal. */
+static void bgsync_wait(struct aj *j);
+
 static int flush_all(struct aj *j, struct ws_error *err)
 {
-	int e = write_pending(j, err);
+	int e;
 
-	if (e)
+	bgsync_wait(j);   /* its F lines first (or armed again below) */
+	if ((e = write_pending(j, err)))
 		return e;
 	stash_arm(j);
 	if (syncfs(j->fd) == 0) {
@@ -607,12 +625,67 @@ static int flush_all(struct aj *j, struct ws_error *err)
 	return WS_OK;
 }
 
+static void *bgsync_run(void *arg)
+{
+	struct aj_bgsync *b = arg;
+
+	b->err = syncfs(b->fd) != 0 ? errno : 0;
+	atomic_store(&b->back, 1);
+	return NULL;
+}
+
+/* The background syncfs joined: its F lines queued; where it failed, as
+ * in flush_all: nothing more is written in place, and the files whose F
+ * lines wait are flushed one by one (the linking thread, if one runs, has
+ * none of them: their batches were joined). */
+static void bgsync_wait(struct aj *j)
+{
+	struct aj_bgsync *b = &j->bs;
+
+	if (!b->active)
+		return;
+	pthread_join(b->th, NULL);
+	b->active = 0;
+	if (b->err) {
+		j->no_direct = 1;
+		stash_fsync(j);
+		return;
+	}
+	j->flushes++;
+	stash_land(j);
+}
+
+/* On the caller's thread between batches: a background syncfs that is
+ * back is joined, and one is started for the F lines waiting (they were
+ * all written before it begins). */
+static void bgsync_poll(struct aj *j)
+{
+	struct aj_bgsync *b = &j->bs;
+
+	if (b->active && atomic_load(&b->back))
+		bgsync_wait(j);
+	if (b->active || !j->nfnew || j->nfarm)
+		return;
+	stash_arm(j);
+	b->fd = j->fd;
+	b->err = 0;
+	atomic_store(&b->back, 0);
+	b->active = pthread_create(&b->th, NULL, bgsync_run, b) == 0;
+	if (!b->active) {
+		/* no thread: the next flush_all takes them */
+		ws_buf_add(&j->fnew, j->farm.buf, j->farm.len);
+		j->nfnew += j->nfarm;
+		ws_buf_reset(&j->farm);
+		j->nfarm = 0;
+	}
+}
+
 /* Before a file this apply made is replaced or removed: the F lines held
  * for files written in place are queued first, so that none of them
  * comes after a newer line of its path. */
 static int stash_out(struct aj *j, struct ws_error *err)
 {
-	return j->nfnew ? flush_all(j, err) : WS_OK;
+	return j->nfnew || j->nfarm || j->bs.active ? flush_all(j, err) : WS_OK;
 }
 
 /* One record "<head><fields><path>". */
@@ -1345,7 +1418,7 @@ static void *flight_run(void *arg)
 {
 	struct aj_flight *f = arg;
 
-	f->err = syncfs(f->fd) != 0 ? errno : 0;
+	f->err = (f->lines_only ? fdatasync(f->fd) : syncfs(f->fd)) != 0 ? errno : 0;
 	atomic_store(&f->back, 1);
 	return NULL;
 }
@@ -1462,7 +1535,7 @@ static int flight_land(struct aj *j, struct ws_error *err)
 	}
 	/* the open batch's lines after the flight's (or before the "N" lines) */
 	olines_chain(j);
-	if (!rc && synced)
+	if (!rc && synced && !f->lines_only)
 		stash_land(j);
 	if (rc)
 		batch_fail(j, f->pq, f->npq, 0);
@@ -1497,10 +1570,19 @@ static int batch_launch(struct aj *j, struct ws_error *err)
 		}
 		return rc;
 	}
-	/* the open batch becomes the flight */
+	/* the open batch becomes the flight: only its lines need to be
+	 * durable when all its files are written in place (nothing of them
+	 * is on the disk yet); else a syncfs makes its temporaries' content
+	 * durable too, and the held F lines with it */
+	f->lines_only = 1;
+	for (size_t i = 0; i < j->npq && f->lines_only; i++)
+		f->lines_only = j->pq[i].direct && j->pq[i].tfd < 0;
 	pq_move(&f->pq, &f->npq, &f->apq, &j->pq, &j->npq, &j->apq);
 	data_move(&f->data, &j->data);
-	stash_arm(j);
+	if (f->lines_only)
+		bgsync_poll(j);
+	else
+		stash_arm(j);
 	f->npend = ws_root_pending_count(j->root);
 	f->fd = j->fd;
 	f->err = 0;
@@ -1953,6 +2035,8 @@ void aj_close(struct aj *j)
 	if (!j)
 		return;
 	tpool_stop(&j->tp);
+	if (j->bs.active)
+		pthread_join(j->bs.th, NULL);
 	if (j->lk.thread)
 		pthread_join(j->lk.th, NULL);
 	pq_free(j->lk.pq, j->lk.npq);

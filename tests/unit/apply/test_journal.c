@@ -5,6 +5,7 @@
  * half-undoes from a damaged journal. */
 #include "apply_tu.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -1420,6 +1421,8 @@ static void files_in_place_after_their_lines(void **state)
 	atu_release(&t);
 }
 
+static void journal_paths(const char *log, char k, struct ws_buf *out);
+
 /* syncfs fails (EIO) from its syncfs_fail_from-th call on; 0: never.  The
  * journal is linked with -Wl,--wrap=syncfs (tests/CMakeLists.txt). */
 static atomic_int syncfs_calls, syncfs_fail_from, syncfs_failed;
@@ -1427,16 +1430,123 @@ static atomic_int syncfs_calls, syncfs_fail_from, syncfs_failed;
 int __real_syncfs(int fd);
 int __wrap_syncfs(int fd);
 
+/* With fck.tgt set, every syncfs checks that each F line in the journal
+ * so far names a file that existed when an earlier syncfs, already back,
+ * began (F lines wait for a syncfs that began after their files were
+ * written), then notes the files there now. */
+static struct {
+	pthread_mutex_t mu;
+	const char *tgt;
+	char **seen, **now;      /* sorted: files when a syncfs that is back
+				  * began; files when this one began */
+	size_t nseen, aseen, nnow, anow;
+	unsigned long bad, checked, syncs;
+	char *first_bad;
+} fck = { .mu = PTHREAD_MUTEX_INITIALIZER, .tgt = NULL };
+
+static int fck_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int fck_file(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_F && S_ISREG(st->st_mode)) {
+		WS_ALLOC_GROW(fck.now, fck.nnow + 1, fck.anow);
+		fck.now[fck.nnow++] = ws_xstrdup(path + strlen(fck.tgt) + 1);
+	}
+	return 0;
+}
+
+static void fck_check(void)
+{
+	glob_t g;
+	struct ws_buf log = WS_BUF_INIT, fp = WS_BUF_INIT;
+	struct ws_error e;
+	char *pat = ws_xasprintf("%s/ProgramData/winstate/journal/*/journal.log", fck.tgt);
+
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1 &&
+	    ws_read_file(g.gl_pathv[0], 1u << 26, &log, &e) == WS_OK) {
+		struct ws_buf cp = WS_BUF_INIT;
+		char **cv = NULL;
+		size_t nc = 0, ac = 0;
+
+		ws_buf_addch(&log, '\0');
+		journal_paths(log.buf, 'F', &fp);
+		/* only files written in place (a C line before): the F line of
+		 * another file comes before it is made, as its announcement */
+		journal_paths(log.buf, 'C', &cp);
+		for (char *p = cp.buf + 1, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			*nl = '\0';
+			WS_ALLOC_GROW(cv, nc + 1, ac);
+			cv[nc++] = p;
+		}
+		if (nc)
+			qsort(cv, nc, sizeof(char *), fck_cmp);
+		for (char *p = fp.buf + 1, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			*nl = '\0';
+			if (!nc || !bsearch(&p, cv, nc, sizeof(char *), fck_cmp))
+				continue;
+			/* percent-decoded, as on the disk */
+			for (char *r = p, *w = p; ; r++, w++) {
+				if (r[0] == '%' && isxdigit((unsigned char)r[1]) &&
+				    isxdigit((unsigned char)r[2])) {
+					char hx[3] = { r[1], r[2], 0 };
+
+					*w = (char)strtol(hx, NULL, 16);
+					r += 2;
+				} else if (!(*w = *r)) {
+					break;
+				}
+			}
+			fck.checked++;
+			if (!fck.nseen || !bsearch(&p, fck.seen, fck.nseen, sizeof(char *), fck_cmp)) {
+				if (!fck.bad++)
+					fck.first_bad = ws_xstrdup(p);
+			}
+		}
+		free(cv);
+		ws_buf_release(&cp);
+	}
+	if (g.gl_pathc)
+		globfree(&g);
+	free(pat);
+	ws_buf_release(&log);
+	ws_buf_release(&fp);
+}
+
 int __wrap_syncfs(int fd)
 {
-	int n = atomic_fetch_add(&syncfs_calls, 1) + 1, from = atomic_load(&syncfs_fail_from);
+	int n = atomic_fetch_add(&syncfs_calls, 1) + 1, from = atomic_load(&syncfs_fail_from), rc;
 
 	if (from && n >= from) {
 		atomic_fetch_add(&syncfs_failed, 1);
 		errno = EIO;
 		return -1;
 	}
-	return __real_syncfs(fd);
+	if (!fck.tgt)
+		return __real_syncfs(fd);
+	pthread_mutex_lock(&fck.mu);
+	fck_check();
+	fck.nnow = 0;
+	assert_int_equal(nftw(fck.tgt, fck_file, 32, FTW_PHYS), 0);
+	rc = __real_syncfs(fd);
+	if (rc == 0) {
+		/* this syncfs is back: what was there when it began counts */
+		for (size_t i = 0; i < fck.nnow; i++) {
+			WS_ALLOC_GROW(fck.seen, fck.nseen + 1, fck.aseen);
+			fck.seen[fck.nseen++] = fck.now[i];
+		}
+		fck.nnow = 0;
+		qsort(fck.seen, fck.nseen, sizeof(char *), fck_cmp);
+		fck.syncs++;
+	}
+	for (size_t i = 0; i < fck.nnow; i++)
+		free(fck.now[i]);
+	fck.nnow = 0;
+	pthread_mutex_unlock(&fck.mu);
+	return rc;
 }
 
 /* The paths of the journal's lines of kind k ("C" or "F"), one per line,
@@ -1456,6 +1566,67 @@ static void journal_paths(const char *log, char k, struct ws_buf *out)
 		ws_buf_add(out, path, (size_t)(tab - path));
 		ws_buf_addch(out, '\n');
 	}
+}
+
+/* Also between syncfs calls: at every 32nd journal entry. */
+static void fck_hook(void *ctx, unsigned long n)
+{
+	(void)ctx;
+	if (n % 32)
+		return;
+	pthread_mutex_lock(&fck.mu);
+	if (fck.tgt)
+		fck_check();
+	pthread_mutex_unlock(&fck.mu);
+}
+
+/* Batches written in place are flushed by an fdatasync of the log and
+ * their files' F lines wait for a syncfs run between batches: at every
+ * syncfs and at the end, each F line in the journal names a file that
+ * was there when a syncfs that is back began (checked at every syncfs and
+ * every 32nd journal entry); undo exact. */
+static void f_lines_follow_a_syncfs(void **state)
+{
+	struct atu t;
+	struct apply_opts o;
+	struct apply_report r;
+	struct ws_error e;
+	char *before, *after;
+	(void)state;
+
+	setup_many(&t);
+	before = atu_tree(t.tgt);
+	apply_opts_init(&o);
+	o.allow_plain_target = 1;
+	o.on_journal = fck_hook;
+	pthread_mutex_lock(&fck.mu);
+	fck.tgt = t.tgt;
+	fck.bad = fck.checked = fck.syncs = 0;
+	pthread_mutex_unlock(&fck.mu);
+	tu_assert_ok(atu_apply(&t, &o, &r, &e), &e);
+	assert_true(r.files_placed >= 1600);
+	apply_report_release(&r);
+	pthread_mutex_lock(&fck.mu);
+	fck_check();   /* the journal as it ended */
+	fck.tgt = NULL;
+	pthread_mutex_unlock(&fck.mu);
+	if (fck.bad)
+		fail_msg("%lu of %lu F lines before a syncfs that began after their file (%s)",
+			 fck.bad, fck.checked, fck.first_bad);
+	assert_true(fck.checked >= 1600);
+	assert_true(fck.syncs >= 1);
+	for (size_t i = 0; i < fck.nseen; i++)
+		free(fck.seen[i]);
+	free(fck.seen);
+	free(fck.now);
+	fck.seen = fck.now = NULL;
+	fck.nseen = fck.aseen = fck.anow = 0;
+	undo_ok(t.tgt, NULL);
+	after = atu_tree(t.tgt);
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+	atu_release(&t);
 }
 
 /*
@@ -1554,6 +1725,7 @@ int main(void)
 		cmocka_unit_test(newer_journal_blocks_undo),
 		cmocka_unit_test(files_in_place_after_their_lines),
 		cmocka_unit_test(in_place_files_kept_when_syncfs_fails),
+		cmocka_unit_test(f_lines_follow_a_syncfs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
