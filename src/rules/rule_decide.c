@@ -286,6 +286,24 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 	v->why = first_no_why;
 }
 
+/* The node normalised and upper-cased into the cache's kept buffers,
+ * once per folder (its own rule_sel_dir, its objects): no allocation per
+ * call. */
+static void cache_node(struct rule_node_cache *c, int type, const char *node)
+{
+	size_t rl = strlen(node);
+
+	if (c->raw_type != type || c->raw.len != rl || memcmp(c->raw.buf, node, rl)) {
+		ws_buf_reset(&c->raw);
+		ws_buf_add(&c->raw, node, rl);
+		c->raw_type = type;
+		ws_buf_reset(&c->norm);
+		rule_node_norm(node, type, &c->norm);
+		ws_buf_reset(&c->upper);
+		rule_upper(c->norm.buf, &c->upper);
+	}
+}
+
 int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
 		       const char *leaf, const struct rule_object *obj,
 		       struct rule_decision *d)
@@ -295,20 +313,8 @@ int rule_sel_object_ex(const struct rule_sel *sel, int type, const char *node,
 	struct verdict v;
 
 	if (c) {
-		/* the node normalised and upper-cased once per folder, the
-		 * leaf into a kept buffer: no allocation per object */
-		size_t rl = strlen(node);
-
-		if (c->raw_type != type || c->raw.len != rl ||
-		    memcmp(c->raw.buf, node, rl)) {
-			ws_buf_reset(&c->raw);
-			ws_buf_add(&c->raw, node, rl);
-			c->raw_type = type;
-			ws_buf_reset(&c->norm);
-			rule_node_norm(node, type, &c->norm);
-			ws_buf_reset(&c->upper);
-			rule_upper(c->norm.buf, &c->upper);
-		}
+		/* the leaf into a kept buffer: no allocation per object */
+		cache_node(c, type, node);
 		if (leaf) {
 			ws_buf_reset(&c->uleaf);
 			rule_upper(leaf, &c->uleaf);
@@ -459,40 +465,50 @@ static int tree_excluded(const struct rule_sel *sel, const struct rule_cpat *inc
 
 int rule_sel_dir(const struct rule_sel *sel, int type, const char *node)
 {
-	struct ws_buf n = WS_BUF_INIT, un = WS_BUF_INIT;
+	struct ws_buf n = WS_BUF_INIT, own = WS_BUF_INIT;
+	const char *ub;
+	size_t ulen;
 	const struct rule_node_slot *ns;
 	size_t n_ie;
 	int rc = 0, gone = 0;
 
-	rule_node_norm(node, type, &n);
-	rule_upper(n.buf, &un);
+	if (sel->nodes) {
+		cache_node(sel->nodes, type, node);
+		ub = sel->nodes->upper.buf;
+		ulen = sel->nodes->upper.len;
+	} else {
+		rule_node_norm(node, type, &n);
+		rule_upper(n.buf, &own);
+		ub = own.buf;
+		ulen = own.len;
+	}
 	/* an unconditionalExclude of the whole tree wins for everything below */
 	for (size_t i = 0; i < sel->ux.n && !gone; i++) {
 		const struct rule_cpat *cp = &sel->ux.v[i];
 
 		gone = ux_counts(sel, cp) && cp->filt.kind == FILT_NONE &&
 		       rule_pattern_type(cp->p) == type &&
-		       rule_pattern_covers_tree_upper(cp->p, un.buf);
+		       rule_pattern_covers_tree_upper(cp->p, ub);
 	}
 	/* the includes tested below are those whose literal prefix and the
 	 * node are one a prefix of the other: the cache's list of them for
 	 * this node (which the objects of the folder then find there), in
 	 * the same order, else every include */
-	ns = gone ? NULL : node_slot(sel, type, un.buf, un.len);
+	ns = gone ? NULL : node_slot(sel, type, ub, ulen);
 	n_ie = ns ? ns->n_cie : sel->ie.n;
 	for (size_t k = 0; k < n_ie && !rc && !gone; k++) {
 		const struct rule_cpat *cp = &sel->ie.v[ns ? ns->cie[k] : k];
-		size_t m = cp->ulit_len < un.len ? cp->ulit_len : un.len;
+		size_t m = cp->ulit_len < ulen ? cp->ulit_len : ulen;
 
 		/* one must be a prefix of the other (the test
 		 * rule_pattern_may_match_below_upper begins with), here */
-		if (cp->kind == RULE_INCLUDE && cp->type == type && !memcmp(un.buf, cp->ulit, m) &&
+		if (cp->kind == RULE_INCLUDE && cp->type == type && !memcmp(ub, cp->ulit, m) &&
 		    sel->cs[cp->comp].state == RULE_COMP_ACTIVE &&
-		    rule_pattern_may_match_below_upper(cp->p, un.buf))
-			rc = !tree_excluded(sel, cp, un.buf);
+		    rule_pattern_may_match_below_upper(cp->p, ub))
+			rc = !tree_excluded(sel, cp, ub);
 	}
 	ws_buf_release(&n);
-	ws_buf_release(&un);
+	ws_buf_release(&own);
 	return rc;
 }
 

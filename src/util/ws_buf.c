@@ -93,7 +93,7 @@ char *ws_buf_detach(struct ws_buf *b, size_t *len)
 	return p;
 }
 
-void ws_buf_grow(struct ws_buf *b, size_t extra)
+void ws_buf_grow_slow(struct ws_buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;
 

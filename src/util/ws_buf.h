@@ -60,7 +60,14 @@ void ws_buf_release(struct ws_buf *b);
 /* Return the malloc'd contents (caller frees) and re-init b. */
 char *ws_buf_detach(struct ws_buf *b, size_t *len);
 /* Make room for `extra` more bytes. */
-void ws_buf_grow(struct ws_buf *b, size_t extra);
+void ws_buf_grow_slow(struct ws_buf *b, size_t extra);
+static inline void ws_buf_grow(struct ws_buf *b, size_t extra)
+{
+	/* the room is there (most calls: every append asks): no call */
+	if (b->alloc && extra < b->alloc - b->len)
+		return;
+	ws_buf_grow_slow(b, extra);
+}
 void ws_buf_reset(struct ws_buf *b);
 void ws_buf_setlen(struct ws_buf *b, size_t len);
 
