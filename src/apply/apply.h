@@ -222,7 +222,9 @@ struct apply_opts {
 	void (*on_journal)(void *ctx, unsigned long n);
 	void *on_journal_ctx;
 	/* Tests: called with the host path of each folder apply makes, right
-	 * after mkdir and before the folder is used (to swap it for a link). */
+	 * after mkdir and before the folder is used (to swap it for a link).
+	 * It may run on several threads at once (a batch's folders are made
+	 * by the threads writing its files). */
 	void (*on_mkdir)(void *ctx, const char *host);
 	void *on_mkdir_ctx;
 	/* Called for every file and folder apply creates on the target (the

@@ -326,7 +326,8 @@ static void swap_first(void *ctx, const char *host)
 {
 	struct swap *s = ctx;
 
-	if (s->calls++)
+	/* (the hook may run on several threads at once) */
+	if (__atomic_fetch_add(&s->calls, 1, __ATOMIC_SEQ_CST))
 		return;
 	assert_int_equal(rmdir(host), 0);
 	assert_int_equal(symlink(s->outside, host), 0);

@@ -751,6 +751,7 @@ static void shared_batches_make_every_folder(void **state)
 struct swap_dir {
 	const char *suffix, *outside;
 	char *link;
+	pthread_mutex_t mu;      /* the hook runs on several threads at once */
 };
 
 static void swap_batch_dir(void *ctx, const char *host)
@@ -758,11 +759,15 @@ static void swap_batch_dir(void *ctx, const char *host)
 	struct swap_dir *s = ctx;
 	size_t n = strlen(host), m = strlen(s->suffix);
 
-	if (s->link || n < m || strcmp(host + n - m, s->suffix))
+	if (n < m || strcmp(host + n - m, s->suffix))
 		return;
-	assert_int_equal(rmdir(host), 0);
-	assert_int_equal(symlink(s->outside, host), 0);
-	s->link = ws_xstrdup(host);
+	pthread_mutex_lock(&s->mu);
+	if (!s->link) {
+		assert_int_equal(rmdir(host), 0);
+		assert_int_equal(symlink(s->outside, host), 0);
+		s->link = ws_xstrdup(host);
+	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void batch_folder_swapped_for_a_link(void **state)
@@ -772,7 +777,7 @@ static void batch_folder_swapped_for_a_link(void **state)
 	struct apply_report r;
 	struct apply_undo_report u;
 	struct ws_error e;
-	struct swap_dir s = { "/Many/d15", NULL, NULL };
+	struct swap_dir s = { "/Many/d15", NULL, NULL, PTHREAD_MUTEX_INITIALIZER };
 	char *outside, *before, *now;
 	DIR *dir;
 	struct dirent *de;
