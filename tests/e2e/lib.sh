@@ -15,6 +15,11 @@ e2e_tmpdir() { echo "$E2E_TMP"; }
 fail() { echo "FAIL $E2E_NAME: $*" >&2; exit 1; }
 pass() { echo "PASS $E2E_NAME"; exit 0; }
 skip() { echo "SKIP $E2E_NAME: $*"; exit 77; }
+# Under pipefail, `producer | grep -q` and `producer | head -1` fail now and
+# then: the reader exits at its first match or line, and the producer's
+# next write gets SIGPIPE (141).  These read their whole input.
+grep_q() { grep "$@" > /dev/null; }
+first_line() { sed -n 1p; }
 # expect_exit CODE cmd... : run cmd, require its exit code
 # e2e_ntfs_mnt: for the tests that fill or read an NTFS image through an
 # ntfs-3g mount: makes mnt="$E2E_TMP/mnt" (set mounted=1 once it is

@@ -76,7 +76,7 @@ assert n > 10, n
 PY
 
 # damage one pack byte: verify exit 42 naming files; extract salvages the rest
-pack=$(find "$t/store/packs" -name '*.pack' | head -1)
+pack=$(find "$t/store/packs" -name '*.pack' | first_line)
 size=$(stat -c %s "$pack")
 printf '\xff' | dd of="$pack" bs=1 seek=$((size / 3)) conv=notrunc 2>/dev/null
 expect_exit 42 "$WINSTATE" verify --store "$t/store" --deep
@@ -96,7 +96,7 @@ rc=0; "$WINSTATE" extract --store "$t/store" --device PC-A --to "$t/x2" >/dev/nu
 rc=0; "$WINSTATE" extract --store "$t/store" --device PC-B --to "$t/x3" --include '*\Documents\*' \
   >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 42 ] || [ "$rc" -eq 0 ] || fail "extract --include exit $rc"
-if find "$t/x3" -type f | grep -v '/Documents/' | grep -q .; then fail "--include ignored"; fi
+if find "$t/x3" -type f | grep -v '/Documents/' | grep_q .; then fail "--include ignored"; fi
 
 # encrypted store: wrong passphrase -> 37 and nothing on stdout
 export WS_PW="correct horse" WS_BAD="wrong"

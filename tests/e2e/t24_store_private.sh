@@ -107,7 +107,7 @@ done
 [ ! -e "$t/x" ] || [ -z "$(ls -A "$t/x")" ] || fail "extract with a wrong passphrase wrote files"
 
 # Tampered ciphertext: flip one byte inside the first blob of a pack.
-pack=$(find "$t/store/packs" -name '*.pack' | LC_ALL=C sort | head -1)
+pack=$(find "$t/store/packs" -name '*.pack' | LC_ALL=C sort | first_line)
 [ -n "$pack" ] || fail "no pack"
 python3 - "$pack" <<'PY'
 import sys

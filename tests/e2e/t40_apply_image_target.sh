@@ -284,7 +284,7 @@ done
 # ---- kill -9: the mount stays; the next run names it ---------------------
 interrupt 9 k9 || fail "kill -9: the apply ended before its mount was seen"
 [ "$(cat k9.rc)" -eq 137 ] || fail "kill -9: exit $(cat k9.rc)"
-stale=$(grep -o "$TMPDIR/winstate-target-[^ ]*" /proc/self/mountinfo | head -1)
+stale=$(grep -o "$TMPDIR/winstate-target-[^ ]*" /proc/self/mountinfo | first_line)
 [ -n "$stale" ] || fail "kill -9 left no mount (expected one to report)"
 expect_exit 71 "$WINSTATE" undo --target tgt-gpt.img
 grep -qF "is still mounted at $stale by a winstate run that did not finish" last.err ||

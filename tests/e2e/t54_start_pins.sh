@@ -140,7 +140,7 @@ assert sorted((x['user'], x['target']) for x in acts) == [
 assert all('first sign-in' in x['reason'] and 'start2.bin' in x['reason'] for x in acts), acts
 PY
 ps="$t/diff11/ProgramData/winstate/restore.ps1"
-tr -d '\r' < "$ps" | grep -q "^  try { StartPins \$found\[0\] \$found\[1\] \$found\[2\] } catch { }$" ||
+tr -d '\r' < "$ps" | grep_q "^  try { StartPins \$found\[0\] \$found\[1\] \$found\[2\] } catch { }$" ||
 	fail "restore.ps1 does not place the Start pins in its setup phase"
 for step in "function StartPins" "Shell\\LayoutModification.json'" "start2.bin', 'start.bin'" \
 	"[IO.File]::Copy(\$src, \$dst, \$false)"; do

@@ -73,7 +73,7 @@ fams = {a["family"] for a in re_}
 assert "Microsoft.WindowsTerminal_8wekyb3d8bbwe" in fams and "Microsoft.VCLibs.140.00_8wekyb3d8bbwe" not in fams, fams
 assert all(a["class"] == "user" for a in re_), re_
 PY
-"$WINSTATE" list --store "$t/st" --device PC-APPS --apps --reinstall | grep -q WindowsTerminal ||
+"$WINSTATE" list --store "$t/st" --device PC-APPS --apps --reinstall | grep_q WindowsTerminal ||
   fail "list --apps --reinstall (text) lacks Terminal"
 
 # An offline package folder with Terminal (bundle manifest inside the zip).

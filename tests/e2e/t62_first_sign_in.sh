@@ -144,7 +144,7 @@ cp -a "$t/pristine" "$t/box/target"
 # reported SID ../../../../Documents and Settings/pwn got out of the target
 ln -s Users "$t/box/target/Documents and Settings"
 before=$(tree_hash "$t/box")
-srcid=$(basename "$(ls "$t/st/scans/"*.cat | head -1)" .cat)
+srcid=$(basename "$(ls "$t/st/scans/"*.cat | first_line)" .cat)
 bob_index=$(python3 -c 'import json,sys; print([u["index"] for u in json.load(open(sys.argv[1]))["users"] if u["account"].endswith("bob")][0])' "$t/list.json")
 hostile() {
   local dev=$1 field=$2 value=$3 msg=$4 rc=0

@@ -234,7 +234,7 @@ rc=0
 "$WINSTATE" apply --store "$t/st" --device ACL-SRC --target "$mnt" --map-user 'bob=NEWDOM\bob' \
   --allow-shared-bundle > "$t/apply2.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 3 ] || { cat "$t/apply2.out"; fail "apply --allow-shared-bundle exit $rc"; }
-shared=$(ls -d "$mnt"/ProgramData/winstate/bundles/A-* 2>/dev/null | head -1)
+shared=$(ls -d "$mnt"/ProgramData/winstate/bundles/A-* 2>/dev/null | first_line)
 [ -n "$shared" ] || fail "no A-<hash> bundle for bob"
 $PY - "$shared" <<'PY' || fail "the shared bundle's descriptor"
 import os, sys

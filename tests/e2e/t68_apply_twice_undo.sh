@@ -19,7 +19,7 @@ small_rules "$t/r.xml"
 "$WINSTATE" scan --source "$t/src" --store "$t/st" --rules "$t/r.xml" -q >/dev/null 2>&1 ||
   fail "scan of the fixture"
 # a second store: the same source with a changed and a new document
-echo "changed after the first scan" >> "$(find "$t/src/Users/bob/Documents" -type f | sort | head -1)"
+echo "changed after the first scan" >> "$(find "$t/src/Users/bob/Documents" -type f | sort | first_line)"
 echo "new in the second scan" > "$t/src/Users/bob/Documents/second-scan.txt"
 "$WINSTATE" scan --source "$t/src" --store "$t/st2" --rules "$t/r.xml" -q >/dev/null 2>&1 ||
   fail "scan of the changed fixture"

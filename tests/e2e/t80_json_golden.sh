@@ -44,7 +44,7 @@ golden list-user
 expect_exit 0 "$WINSTATE" undo --target tgt --json
 golden undo
 # damage: one byte of the pack flipped
-pack=$(find st -name '*.pack' | LC_ALL=C sort | head -1)
+pack=$(find st -name '*.pack' | LC_ALL=C sort | first_line)
 python3 - "$pack" <<'PY'
 import sys
 p = sys.argv[1]

@@ -226,7 +226,7 @@ assert all(u["account"].lower().endswith("alice") and u["newest"] for u in d["us
 PY
 
 # 9. a damaged event is named, the report still made
-ev1=$(ls "$t/st/events/"*.evt | head -1)
+ev1=$(ls "$t/st/events/"*.evt | first_line)
 head -c 20 "$ev1" > "$ev1.cut" && mv "$ev1.cut" "$ev1"
 "$WINSTATE" report --store "$t/st" --json > "$t/report2.json" 2>&1 || fail "report with a damaged event"
 python3 -c '

@@ -84,7 +84,7 @@ assert by[8]["status"] == 11 and "already listed on line 3" in by[8]["error"], b
 assert by[9]["status"] == 0 and by[9]["device"] == "RUN-PC3", by[9]
 PY
 # bob mapped to carol on n2: his bundle is carol's (no SID known: an A- key)
-ls "$t/n2/ProgramData/winstate/bundles" | grep -q '^A-' || fail "the inventory's map-user was not used"
+ls "$t/n2/ProgramData/winstate/bundles" | grep_q '^A-' || fail "the inventory's map-user was not used"
 # every target tried is in the store
 "$WINSTATE" report --store "$t/st" --json > "$t/rep.json" || fail "report"
 python3 - "$t/rep.json" <<'PY' || fail "applies not recorded: $(cat "$t/rep.json")"

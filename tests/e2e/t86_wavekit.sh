@@ -42,7 +42,7 @@ wave "$t/pc1"
 [ "$(rc)" = 0 ] || { cat "$t/out" "$t/err" >&2; fail "capture exit $(rc)"; }
 grep -q "^RESULT-OK: CAPTURED  WAVE-PC1" "$t/out" || { cat "$t/out"; fail "no green screen naming the device"; }
 [ -f "$t/poweroff" ] || fail "did not power off after a good capture"
-"$WINSTATE" list --store "$t/store" | grep -q WAVE-PC1 || fail "the store has no scan of WAVE-PC1"
+"$WINSTATE" list --store "$t/store" | grep_q WAVE-PC1 || fail "the store has no scan of WAVE-PC1"
 [ "$(cat "$t/store/wavekit/$uuid/device")" = WAVE-PC1 ] || fail "machine -> device record"
 res=$(ls "$t/store/wavekit/$uuid/"*-capture*.result) || fail "no result record"
 grep -qx "status=ok" "$res" && grep -qx "device=WAVE-PC1" "$res" && grep -qx "exit=0" "$res" || { cat "$res"; fail "result record"; }
@@ -54,7 +54,7 @@ head -c 32 /dev/urandom >"$t/medium/winstate/store.key"
 site "mode=capture" "store=dir:$t/estore" "rules=rules.xml" "key-file=store.key"
 wave "$t/pc1"
 [ "$(rc)" = 0 ] || { cat "$t/out" "$t/err" >&2; fail "encrypted capture exit $(rc)"; }
-"$WINSTATE" list --store "$t/estore" --key-file "$t/medium/winstate/store.key" | grep -q WAVE-PC1 ||
+"$WINSTATE" list --store "$t/estore" --key-file "$t/medium/winstate/store.key" | grep_q WAVE-PC1 ||
   fail "the encrypted store has no scan of WAVE-PC1"
 ! grep -rqa -e WAVE-PC1 -e alice "$t/estore" || fail "the encrypted store names the device or a user in clear"
 ! ls "$t/estore/wavekit/$uuid/"*.log >/dev/null 2>&1 || fail "a log in clear in an encrypted store"

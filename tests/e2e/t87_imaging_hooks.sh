@@ -38,12 +38,12 @@ unset WINSTATE_PATH
 mkdir -p "$t/root/proc" "$t/root/tmp"
 cp -a "$kit/portable" "$t/root/w"
 "$WSFIXTURE" --out "$t/root/pc" --users 1 --files 2 --computer CHROOT-PC >/dev/null || fail "fixture"
-loader=$(cd "$t/root/w/lib" && ls ld-linux* | head -n1)
+loader=$(cd "$t/root/w/lib" && ls ld-linux* | first_line)
 unshare -m sh -c "mount -t proc proc '$t/root/proc' && exec env GCONV_PATH=/w/lib/gconv chroot '$t/root' /w/lib/$loader --library-path /w/lib \
     /w/libexec/winstate scan --source /pc --store /st --rules /w/share/winstate/rules" >"$t/out" 2>&1 ||
   { cat "$t/out"; fail "the portable winstate does not run in an empty chroot"; }
 [ -f "$t/root/st/winstate-store" ] || fail "the chroot scan wrote no store"
-"$kit/portable/bin/winstate" --version | grep -q winstate || fail "portable starter script"
+"$kit/portable/bin/winstate" --version | grep_q winstate || fail "portable starter script"
 
 # mk_ntfs IMG LABEL ARGS...: an NTFS image holding a wsfixture installation.
 mk_ntfs() {
@@ -74,10 +74,10 @@ bash "$kit/hooks/clonezilla-prerun" "$t/nothing.img" >"$t/out" 2>&1 && fail "pre
 mk_ntfs "$t/fog.img" Windows --kind target --seed 4 || fail "FOG target image"
 out=$(cd "$t" && disk="$t/fog.img" hostname=CZ-PC WINSTATE_KIT="$kit" \
       bash -c '. "$WINSTATE_KIT/hooks/fog.postdownload"; echo "FOG-CONTINUES"' 2>"$t/err")
-printf '%s\n' "$out" | grep -q "RESULT-OK: RESTORED  CZ-PC" || { printf '%s\n' "$out"; cat "$t/err"; fail "fog.postdownload"; }
-printf '%s\n' "$out" | grep -q FOG-CONTINUES || fail "fog.postdownload exited FOS's script"
+printf '%s\n' "$out" | grep_q "RESULT-OK: RESTORED  CZ-PC" || { printf '%s\n' "$out"; cat "$t/err"; fail "fog.postdownload"; }
+printf '%s\n' "$out" | grep_q FOG-CONTINUES || fail "fog.postdownload exited FOS's script"
 out=$(hd= disk= WINSTATE_KIT="$kit" bash -c '. "$WINSTATE_KIT/hooks/fog.postdownload"; echo FOG-CONTINUES' 2>&1)
-printf '%s\n' "$out" | grep -q "FOG gave no disk" && printf '%s\n' "$out" | grep -q FOG-CONTINUES ||
+printf '%s\n' "$out" | grep_q "FOG gave no disk" && printf '%s\n' "$out" | grep_q FOG-CONTINUES ||
   fail "fog.postdownload without a disk"
 
 # --- wimlib: a whole refresh in one boot ----------------------------------------------------

@@ -33,7 +33,7 @@ export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 W=$out/winstate
 F=$out/wsfixture
 for u in "${units[@]}"; do
-  bin=$(find "$out" -name "$u" -type f -perm -u+x | head -1)
+  bin=$(find "$out" -name "$u" -type f -perm -u+x | first_line)
   [ -n "$bin" ] || fail "$u was not built"
   WS_TESTDATA=${WS_TESTDATA:-} "$bin" > "$tmp/$u.log" 2>&1 || { cat "$tmp/$u.log" >&2; fail "$u under TSan"; }
 done

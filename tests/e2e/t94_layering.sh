@@ -33,7 +33,7 @@ echo '#include "store/store.h"' >> "$tmp/src/util/ws_buf.c"
 must_fail util_store "util/ws_buf.c:[0-9]*: util -> store is not an edge"
 
 fresh
-priv=$(cd "$src/rules" && ls | grep -E '_(private|int|internal)\.h$' | head -1)
+priv=$(cd "$src/rules" && ls | grep -E '_(private|int|internal)\.h$' | first_line)
 [ -n "$priv" ] || fail "rules/ has no private header to include"
 echo "#include \"rules/$priv\"" >> "$tmp/src/scan/scan.c"
 must_fail private "scan includes rules/$priv, private to rules"

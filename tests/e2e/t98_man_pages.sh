@@ -27,8 +27,8 @@ for c in $cmds; do
   got=$(render "$page" | opts)
   [ -n "$want" ] || fail "$c --help mentions no option"
   [ "$want" = "$got" ] || fail "winstate-$c(1) options differ from --help: $(diff <(echo "$want") <(echo "$got") | tr '\n' ' ')"
-  render "$T/man/winstate.1" | grep -q "winstate-$c(1)" || fail "winstate(1) does not refer to winstate-$c(1)"
-  render "$T/man/winstate.1" | grep -qE "^ +$c( |$)" || fail "winstate(1) does not list $c"
+  render "$T/man/winstate.1" | grep_q "winstate-$c(1)" || fail "winstate(1) does not refer to winstate-$c(1)"
+  render "$T/man/winstate.1" | grep_q -E "^ +$c( |$)" || fail "winstate(1) does not list $c"
 done
 for f in "$T"/man/*.1; do
   w=$(groff -man -z -ww "$f" 2>&1) || fail "groff failed on $(basename "$f")"
@@ -36,5 +36,5 @@ for f in "$T"/man/*.1; do
 done
 # A roff request in the help text must stay text: a line starting with '.'
 # (apply's ".appx .appxbundle") is escaped, not run as a macro.
-render "$T/man/winstate-apply.1" | grep -q '\.appx' || fail "apply's '.appx' line vanished from its man page"
+render "$T/man/winstate-apply.1" | grep_q '\.appx' || fail "apply's '.appx' line vanished from its man page"
 pass
