@@ -132,7 +132,7 @@ struct aj_flight {
 
 /* A folder of a batch made by the linking thread (aj_link), or, where its
  * files are shared out, by whichever thread first needs it (mk_ensure). */
-enum { MK_TODO, MK_BUSY, MK_MADE, MK_FAILED };
+enum { MK_NOT_MADE, MK_BUSY, MK_MADE, MK_FAILED };
 struct aj_mk {
 	struct ws_rdir *d;       /* its node: pending for the cache until joined */
 	long par;                /* >= 0: its parent is mk[par], else pfd */
@@ -954,7 +954,7 @@ static int mk_take(struct aj *j, struct aj_link *l, size_t npend, struct ws_erro
 		m->fd = m->pfd = -1;
 		m->files = 0;
 		m->last = l->nmk;
-		atomic_init(&m->state, MK_TODO);
+		atomic_init(&m->state, MK_NOT_MADE);
 		m->mkdone = 0;
 		atomic_init(&m->kids, 0);
 		p = ws_rdir_parent(d);
