@@ -255,18 +255,13 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		} else if (ch < 0x80 && !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 				   (ch >= '0' && ch <= '9'))) {
 			/* "\x{%x}" without a printf per character */
-			char x[8] = { '\\', 'x', '{', 0, 0, '}', 0, 0 };
-			const char *hex = "0123456789abcdef";
+			static const char hex[] = "0123456789abcdef";
 
-			if (ch >= 0x10) {
-				x[3] = hex[ch >> 4];
-				x[4] = hex[ch & 15];
-			} else {
-				x[3] = hex[ch];
-				x[4] = '}';
-				x[5] = '\0';
-			}
-			ws_buf_adds(re, x);
+			ws_buf_adds(re, "\\x{");
+			if (ch >= 0x10)
+				ws_buf_addch(re, hex[ch >> 4]);
+			ws_buf_addch(re, hex[ch & 15]);
+			ws_buf_addch(re, '}');
 		} else {
 			ws_buf_addch(re, (char)ch);
 		}
