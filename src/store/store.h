@@ -48,8 +48,9 @@
 #include "util/ws_log.h"
 
 /* Format version written into a new store's header; readers refuse a newer
- * major.  3.0: SHA-256 content hashes (packs and catalogs as in 2.0). */
-#define STORE_FORMAT_MAJOR 3
+ * major.  3.0: SHA-256 content hashes (packs and catalogs as in 2.0);
+ * 4.0: catalog frames compressed with zstd (catalog major 3). */
+#define STORE_FORMAT_MAJOR 4
 #define STORE_FORMAT_MINOR 0
 
 #define STORE_HASH_LEN 32               /* SHA-256 (HMAC when encrypted) from

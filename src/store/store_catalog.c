@@ -162,7 +162,7 @@ static int read_frame(struct store_catalog *cat, uint64_t off, uint32_t no,
 				  "catalog frame %u damaged (checksum/authentication failed)", no);
 		goto out;
 	}
-	if (store_inflate(z.buf, z.len, STORE_FRAME_MAX, out) != 0) {
+	if (store_cat_decompress(cat->head[5], z.buf, z.len, STORE_FRAME_MAX, out) != 0) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
 				  "catalog frame %u does not decompress or is too large", no);
 		goto out;
@@ -377,8 +377,9 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 	}
 	memcpy(cat->head, head, sizeof(head));
 	/* Catalogs of 1.x and 2.0 have the same layout (2.0 ones name 2.0
-	 * packs); another major or encryption state in this store is damage. */
-	if (head[5] < 1 || head[5] > STORE_OBJ_MAJOR ||
+	 * packs), and those of 4.0 stores too with zstd frames; another major
+	 * or encryption state in this store is damage. */
+	if (head[5] < 1 || head[5] > STORE_CAT_MAJOR_ZSTD ||
 	    head[7] != (st->encrypted ? 1 : 0)) {
 		rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf, "catalog header damaged");
 		goto fail;

@@ -228,7 +228,7 @@ void store_cat_frame(const struct store *st, const char *scan_id,
 {
 	struct ws_buf z = WS_BUF_INIT, ad = WS_BUF_INIT, sealed = WS_BUF_INIT;
 
-	store_deflate(payload, len, STORE_CAT_ZLIB_LEVEL, &z);
+	store_cat_compress(store_cat_major(st), payload, len, &z);
 	struct ws_buf head = WS_BUF_INIT;
 	store_cat_file_header(st, &head);
 	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, scan_id, frame_no, kind);
@@ -245,7 +245,7 @@ void store_cat_frame(const struct store *st, const char *scan_id,
 void store_cat_file_header(const struct store *st, struct ws_buf *out)
 {
 	ws_buf_adds(out, STORE_CAT_MAGIC);
-	ws_buf_add_u8(out, st->write_v1 ? 1 : STORE_OBJ_MAJOR);
+	ws_buf_add_u8(out, store_cat_major(st));
 	ws_buf_add_u8(out, st->write_v1 ? 1 : STORE_OBJ_MINOR);
 	ws_buf_add_u8(out, st->encrypted ? 1 : 0);
 }

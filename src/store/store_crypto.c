@@ -1,7 +1,8 @@
 /*
  * store_crypto.c - content hashes (SHA-256 from format 3, BLAKE2b-256
  * before), sealing of frames (checksum or AEAD), zlib with a bounded
- * inflate, zstd, and the blob coding (flags byte + payload).
+ * inflate, zstd, catalog frame compression (zlib or zstd by the catalog's
+ * major), and the blob coding (flags byte + payload).
  */
 #include "store/store_private.h"
 
@@ -149,6 +150,53 @@ int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out)
 	inflateEnd(&zs);
 	if (zr != Z_STREAM_END || zs.avail_in != 0)
 		return -1;
+	return 0;
+}
+
+unsigned store_cat_major(const struct store *st)
+{
+	if (st->write_v1)
+		return 1;
+	/* an older store keeps catalogs its own readers can read */
+	return st->format_major >= 4 ? STORE_CAT_MAJOR_ZSTD : STORE_OBJ_MAJOR;
+}
+
+void store_cat_compress(unsigned major, const void *data, size_t len,
+			struct ws_buf *out)
+{
+	size_t bound, n;
+
+	if (major < STORE_CAT_MAJOR_ZSTD) {
+		store_deflate(data, len, STORE_CAT_ZLIB_LEVEL, out);
+		return;
+	}
+	bound = ZSTD_compressBound(len);
+	ws_buf_grow(out, bound);
+	n = ZSTD_compress(out->buf + out->len, bound, data, len, STORE_CAT_ZSTD_LEVEL);
+	if (ZSTD_isError(n))
+		abort(); /* only fails on memory exhaustion with a valid bound */
+	ws_buf_setlen(out, out->len + n);
+}
+
+int store_cat_decompress(unsigned major, const void *data, size_t len,
+			 size_t max, struct ws_buf *out)
+{
+	unsigned long long n;
+	size_t got;
+
+	if (major < STORE_CAT_MAJOR_ZSTD)
+		return store_inflate(data, len, max, out);
+	/* One frame that declares its size, no bigger than `max`: the
+	 * output is allocated once, and a bomb is refused before any work. */
+	n = ZSTD_getFrameContentSize(data, len);
+	if (n == ZSTD_CONTENTSIZE_UNKNOWN || n == ZSTD_CONTENTSIZE_ERROR || n > max ||
+	    ZSTD_findFrameCompressedSize(data, len) != len)
+		return -1;
+	ws_buf_grow(out, (size_t)n);
+	got = ZSTD_decompress(out->buf + out->len, (size_t)n, data, len);
+	if (ZSTD_isError(got) || got != n)
+		return -1;
+	ws_buf_setlen(out, out->len + got);
 	return 0;
 }
 

@@ -37,6 +37,8 @@
  * layout, which format 3.0 (the content hash) left as 2.0 made it. */
 #define STORE_OBJ_MAJOR 2
 #define STORE_OBJ_MINOR 0
+/* Catalogs of format 4.0 stores: the 2.0 layout with zstd frames. */
+#define STORE_CAT_MAJOR_ZSTD 3
 #define STORE_PACK_HEAD_LEN 8           /* magic, major, minor */
 #define STORE_PACK_FOOT_MAGIC "WSPE"
 #define STORE_PACK_FOOT_LEN 16          /* u64 blobs_end, u32 index_len, "WSPE" */
@@ -108,7 +110,7 @@ struct store {
 	struct store_pack **packs;      /* individually allocated: stable pointers */
 	size_t n_packs, alloc_packs;
 	int packs_listed;
-	int format_major;               /* the header's (1 to 3) */
+	int format_major;               /* the header's (1 to 4) */
 	int hash_sha256;                /* content hashes: SHA-256 (header's
 					   content-hash), else BLAKE2b-256 */
 	int write_v1;                   /* tests only: write 1.x packs/catalogs */
@@ -160,6 +162,18 @@ int store_unseal(const struct store *st, const unsigned char *key,
  * `max` output bytes (-1). */
 void store_deflate(const void *data, size_t len, int level, struct ws_buf *out);
 int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out);
+/* The major a new catalog of this store gets: 1 (tests' 1.x writer), 2
+ * (zlib frames: stores of format 1.x to 3.0, which their own readers
+ * must go on reading) or STORE_CAT_MAJOR_ZSTD (stores of format 4.0). */
+unsigned store_cat_major(const struct store *st);
+/* A catalog frame's payload compressed, or decompressed, as a catalog of
+ * that major has it (zlib below 3, zstd from 3); decompressing refuses
+ * (-1) damage and more than `max` bytes, and a zstd payload must be one
+ * frame that declares its size. */
+void store_cat_compress(unsigned major, const void *data, size_t len,
+			struct ws_buf *out);
+int store_cat_decompress(unsigned major, const void *data, size_t len,
+			 size_t max, struct ws_buf *out);
 /* zstd level of blobs, chosen from the table in docs/performance.md (store
  * section).  Any level reads back: the level is not part of the format. */
 #ifndef STORE_ZSTD_LEVEL
@@ -171,6 +185,13 @@ int store_inflate(const void *data, size_t len, size_t max, struct ws_buf *out);
  * level reads back. */
 #ifndef STORE_CAT_ZLIB_LEVEL
 #define STORE_CAT_ZLIB_LEVEL 1
+#endif
+/* zstd level of catalog frames (format 4.0): it compresses a catalog as
+ * well as zlib level 1 in a fraction of the time, and an unchanged
+ * rescan, which decompresses the previous catalog whole, decompresses it
+ * several times as fast. */
+#ifndef STORE_CAT_ZSTD_LEVEL
+#define STORE_CAT_ZSTD_LEVEL 1
 #endif
 /* 1.x writers (tests only) used zlib level 3. */
 #define STORE_ZLIB_LEVEL 3

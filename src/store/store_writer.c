@@ -379,6 +379,11 @@ static int reuse_frame(struct store_writer *w, const void *pl, size_t len,
 		w->pf_next++;
 	if (w->prev_cat_fd < 0 || w->pf_next >= w->n_pframes)
 		return 0;
+	/* its compressed bytes are kept: only into a catalog that compresses
+	 * as it does (a 4.0 header over older catalogs: zlib, not zstd) */
+	if ((w->prev_head[5] >= STORE_CAT_MAJOR_ZSTD) !=
+	    (store_cat_major(w->st) >= STORE_CAT_MAJOR_ZSTD))
+		return 0;
 	f = &w->pframes[w->pf_next];
 	if (f->no != w->frame_no || f->len != len)
 		return 0;

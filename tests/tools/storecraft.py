@@ -3,9 +3,9 @@
 
 Written from the document alone (never from src/store/), so that a store it
 writes and winstate accepts proves the document complete. Plain (unencrypted)
-stores of format 1.x, 2.0 and 3.0. Standard library (BLAKE2b, SHA-256, zlib, struct) plus
-zstd for 2.0 blobs: the python3 `zstandard` module when present, else the
-`zstd` command.
+stores of format 1.x, 2.0, 3.0 and 4.0. Standard library (BLAKE2b, SHA-256, zlib, struct)
+plus zstd for 2.0 blobs and 4.0 catalog frames: the python3 `zstandard` module when
+present, else the `zstd` command.
 
   storecraft.py dump  --store DIR [--scan ID]
       prints the scan's catalog as JSON (binary fields as hex)
@@ -64,6 +64,7 @@ FR_HEAD, FR_BODY, FR_META, FR_TRAILER = 1, 2, 3, 4
 SEAL = 32            # plain seal: BLAKE2b-256 tag after the payload (§4)
 FOOTER = 24          # "WSCATEND" u64 u32 u32 (§7)
 FLUSH = 1 << 20      # writers flush frames at 1 MiB (§7)
+FRAME_MAX = 4 << 20  # a frame's payload once decompressed (§7)
 
 
 class Bad(Exception):
@@ -107,7 +108,7 @@ def read_header(store):
         raise Bad("header has no checksum line")
     if fields.get("encryption", "none") != "none":
         raise Bad("encrypted stores are not supported by this tool")
-    if int(fields["format"].split(".")[0]) not in (1, 2, 3):
+    if int(fields["format"].split(".")[0]) not in (1, 2, 3, 4):
         raise Bad("unknown major format")
     content_hash_fn(fields)
     return fields
@@ -291,8 +292,8 @@ def frame_ad(head8, scan_id, frame_no, kind):
 def read_catalog(store, scan_id):
     data = open(os.path.join(store, "scans", scan_id + ".cat"), "rb").read()
     head8 = data[:8]
-    if head8[:5] != b"WSCAT" or head8[5] not in (1, 2) or head8[7] != 0:
-        raise Bad("catalog header: not a plain major-1 or major-2 catalog")
+    if head8[:5] != b"WSCAT" or head8[5] not in (1, 2, 3) or head8[7] != 0:
+        raise Bad("catalog header: not a plain catalog of major 1, 2 or 3")
     if len(data) < 8 + FOOTER or data[-FOOTER:-16] != b"WSCATEND":
         raise Bad("catalog footer missing")
     trailer_off, trailer_no, zero = struct.unpack("<QII", data[-16:])
@@ -306,7 +307,7 @@ def read_catalog(store, scan_id):
             raise Bad("frame %d: checksum mismatch" % no)
         if (off, no) == (trailer_off, trailer_no) and kind != FR_TRAILER:
             raise Bad("footer does not point at the trailer")
-        frames.append((kind, off, dec_payload(zlib.decompress(z))))
+        frames.append((kind, off, dec_payload(frame_decompress(head8[5], z))))
         off += 5 + slen
         no += 1
     if off != end:
@@ -326,15 +327,24 @@ def read_catalog(store, scan_id):
     return recs
 
 
+def frame_decompress(major, z):
+    """§7: zlib frames in catalogs of major 1 and 2, zstd from major 3; a
+    payload is at most 4 MiB."""
+    pl = zstd_decompress(z, FRAME_MAX) if major >= 3 else zlib.decompress(z)
+    if len(pl) > FRAME_MAX:
+        raise Bad("catalog frame over 4 MiB")
+    return pl
+
+
 def write_frame(out, head8, scan_id, no, kind, payload):
-    z = zlib.compress(payload, 6)
+    z = zstd_compress(payload) if head8[5] >= 3 else zlib.compress(payload, 6)
     sealed = z + b2(frame_ad(head8, scan_id, no, kind) + z)
     out += struct.pack("<IB", len(sealed), kind) + sealed
 
 
 def write_catalog(store, recs, major=2):
     scan_id = recs["head"]["scan_id"]
-    head8 = b"WSCAT" + (bytes([1, 1, 0]) if major == 1 else bytes([2, 0, 0]))
+    head8 = b"WSCAT" + (bytes([1, 1, 0]) if major == 1 else bytes([major, 0, 0]))
     out = bytearray(head8)
     no = 0
     write_frame(out, head8, scan_id, no, FR_HEAD, enc_record(recs["head"]))
@@ -396,8 +406,9 @@ def pad512(n):
 def zstd_compress(raw):
     if zstandard:
         return zstandard.ZstdCompressor(level=3).compress(raw)
-    return subprocess.run(["zstd", "-q", "-3", "-c"], input=raw, check=True,
-                          stdout=subprocess.PIPE).stdout
+    # the frame declares its content size (§7 catalog frames must)
+    return subprocess.run(["zstd", "-q", "-3", "-c", "--stream-size=%d" % len(raw)],
+                          input=raw, check=True, stdout=subprocess.PIPE).stdout
 
 
 def zstd_decompress(z, raw_len):
@@ -710,7 +721,8 @@ def craft(store, src_id, spec):
         "n_keys": sum(1 for r in body if r["rec"] == REC_KEY),
         "n_files": len(files), "n_apps": len(apps), "n_rules": len(rules),
         "bytes": sum(r["size"] for r in files), "meta_offset": 0, "meta_first_frame": 0}
-    write_catalog(store, recs_out, 1 if fmt == 1 else 2)
+    # §7: catalogs of 4.0 stores have zstd frames (major 3)
+    write_catalog(store, recs_out, 1 if fmt == 1 else 3 if major >= 4 else 2)
     return new_id
 
 

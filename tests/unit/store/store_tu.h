@@ -13,6 +13,8 @@
 #include "store/store_private.h"
 #include "util/ws_fs.h"
 
+#include <sodium.h>
+
 #if defined(__SANITIZE_ADDRESS__)
 /* From the sanitizer runtime (sanitizer/allocator_interface.h, whose
  * header is not always installed). */
@@ -179,6 +181,41 @@ static inline int stu_read(struct store *st, const char *device, const char *pat
 		rc = ws_error_set(err, WS_E_USAGE, path, "file not in the scan");
 	store_catalog_free(cat);
 	return rc;
+}
+
+/* Rewrite the header as `format` without its content-hash line (or with
+ * `hash_line` after the format line), checksum recomputed (§3). */
+static inline void stu_rewrite_header(const char *dir, const char *format, const char *hash_line)
+{
+	struct ws_buf p = WS_BUF_INIT, in = WS_BUF_INIT, out = WS_BUF_INIT;
+	struct ws_error err;
+	unsigned char sum[32];
+	char hx[65];
+	char *line, *next;
+
+	ws_path_join(&p, dir, "winstate-store");
+	tu_assert_ok(ws_read_file(p.buf, 4096, &in, &err), &err);
+	for (line = in.buf; *line; line = next) {
+		next = strchr(line, '\n');
+		assert_non_null(next);
+		*next++ = '\0';
+		if (!strncmp(line, "checksum ", 9))
+			break;
+		if (!strncmp(line, "format ", 7)) {
+			ws_buf_addf(&out, "format %s\n", format);
+			if (hash_line)
+				ws_buf_addf(&out, "%s\n", hash_line);
+		} else if (strncmp(line, "content-hash ", 13)) {
+			ws_buf_addf(&out, "%s\n", line);
+		}
+	}
+	crypto_generichash(sum, 32, (unsigned char *)out.buf, out.len, NULL, 0);
+	sodium_bin2hex(hx, sizeof(hx), sum, 32);
+	ws_buf_addf(&out, "checksum %s\n", hx);
+	tu_write_file(p.buf, out.buf, out.len);
+	ws_buf_release(&p);
+	ws_buf_release(&in);
+	ws_buf_release(&out);
 }
 
 #endif

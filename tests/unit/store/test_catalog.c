@@ -1,6 +1,7 @@
 /* test_catalog.c - store catalogs: many frames, aborted and failed scans,
  * truncated and renamed catalogs, salvage past a damaged frame, device
- * filters, order of scans started in the same second. */
+ * filters, order of scans started in the same second, frame compression
+ * by the store's format (zstd from 4.0) and its bounds. */
 #include "store_tu.h"
 
 #include "store/store_private.h"
@@ -9,6 +10,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <zstd.h>
 
 static size_t count_entries(const char *dir, const char *sub)
 {
@@ -377,6 +380,187 @@ static void prefetched_frames_read_the_same(void **state)
 	store_close(st);
 }
 
+/* A catalog's major (byte 5) and whether its first frame's payload is a
+ * zstd frame (else a zlib stream, §7). */
+static unsigned cat_codec(const char *dir, const char *id, int *zstd)
+{
+	struct ws_buf p = WS_BUF_INIT;
+	size_t len;
+	unsigned char *c;
+	unsigned major;
+
+	ws_buf_addf(&p, "%s/scans/%s.cat", dir, id);
+	c = (unsigned char *)tu_read_file(p.buf, &len);
+	assert_true(len > 20);
+	major = c[5];
+	/* 8 header bytes, then u32 sealed_len and u8 kind */
+	*zstd = !memcmp(c + 13, "\x28\xb5\x2f\xfd", 4);
+	if (!*zstd)
+		assert_int_equal(c[13] & 0x0f, 8); /* zlib: deflate */
+	free(c);
+	ws_buf_release(&p);
+	return major;
+}
+
+/* A scan of `n` folder records (about a body frame per 4,000), its id in
+ * `id`, and its frames reused from the scan before. */
+static size_t scan_dirs(struct store *st, int n, char *id)
+{
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-Z");
+	struct store_write_stats ws;
+	char path[200];
+
+	ws_error_clear(&err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	for (int i = 0; i < n; i++) {
+		unsigned char r[100];
+		char name[101];
+
+		stu_random(r, sizeof(r), (uint64_t)i);
+		for (int k = 0; k < 100; k++)
+			name[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[k] % 36];
+		name[100] = 0;
+		snprintf(path, sizeof(path), "C:\\d\\%05d-%s", i, name);
+		struct store_file d = stu_file(path, STORE_SYSTEM);
+		d.flags = STORE_FILE_DIR;
+		tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
+	}
+	store_writer_stats(w, &ws);
+	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	return ws.frames_reused;
+}
+
+static void read_scan(struct store *st, const char *id, struct ws_buf *out)
+{
+	struct store_catalog *cat;
+	struct ws_error err;
+
+	tu_assert_ok(store_catalog_open(st, NULL, id, &cat, &err), &err);
+	read_all(cat, 0, out);
+	store_catalog_free(cat);
+	assert_null(strstr(out->buf, "error"));
+}
+
+/* A new store is of format 4.0 and its catalogs have zstd frames (major
+ * 3); a 3.0 store keeps zlib frames (major 2), which its own readers
+ * read, and reuses them; a 4.0 header over zlib catalogs (frames that
+ * cannot go into a zstd catalog as they are) gets zstd frames, none
+ * reused, and every scan reads back the same. */
+static void catalog_frames_follow_the_store_format(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct store *st;
+	struct ws_error err;
+	char id[4][STORE_SCAN_ID_MAX];
+	struct ws_buf r[4] = { WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT };
+	int zstd;
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	st->threads = 2;
+	assert_int_equal(st->format_major, stu_v1() ? 1 : 4);
+	scan_dirs(st, 12000, id[0]);
+	assert_int_equal(cat_codec(dir, id[0], &zstd), stu_v1() ? 1 : 3);
+	assert_int_equal(zstd, !stu_v1());
+	read_scan(st, id[0], &r[0]);
+	store_close(st);
+	if (stu_v1()) {
+		ws_buf_release(&r[0]);
+		return;
+	}
+
+	stu_rewrite_header(dir, "3.0", "content-hash sha256");
+	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
+	st->threads = 2;
+	scan_dirs(st, 12000, id[1]);
+	assert_int_equal(cat_codec(dir, id[1], &zstd), 2);
+	assert_false(zstd);
+	assert_true(scan_dirs(st, 12000, id[2]) >= 1);
+	assert_int_equal(cat_codec(dir, id[2], &zstd), 2);
+	read_scan(st, id[1], &r[1]);
+	read_scan(st, id[2], &r[2]);
+	store_close(st);
+
+	stu_rewrite_header(dir, "4.0", "content-hash sha256");
+	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
+	st->threads = 2;
+	assert_int_equal(scan_dirs(st, 12000, id[3]), 0);
+	assert_int_equal(cat_codec(dir, id[3], &zstd), 3);
+	assert_true(zstd);
+	read_scan(st, id[3], &r[3]);
+	for (int i = 1; i < 4; i++)
+		assert_string_equal(r[i].buf, r[0].buf);
+	store_close(st);
+	for (int i = 0; i < 4; i++)
+		ws_buf_release(&r[i]);
+}
+
+/* zstd frame payloads are refused unless they are one frame that
+ * declares its size, no more than the bound: no bomb is decompressed,
+ * and zlib and zstd are not taken for each other. */
+static void catalog_zstd_payloads_are_bounded(void **state)
+{
+	const size_t max = 1u << 20;
+	unsigned char *big = calloc(1, max + 1);
+	struct ws_buf z = WS_BUF_INIT, out = WS_BUF_INIT, zl = WS_BUF_INIT, two = WS_BUF_INIT;
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	size_t n;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'a', max + 1);
+	/* the bound itself passes, one byte more is refused before any work */
+	store_cat_compress(STORE_CAT_MAJOR_ZSTD, big, max, &z);
+	assert_int_equal(store_cat_decompress(STORE_CAT_MAJOR_ZSTD, z.buf, z.len, max, &out), 0);
+	assert_int_equal(out.len, max);
+	assert_memory_equal(out.buf, big, max);
+	ws_buf_reset(&z);
+	ws_buf_reset(&out);
+	store_cat_compress(STORE_CAT_MAJOR_ZSTD, big, max + 1, &z);
+	assert_int_equal(store_cat_decompress(STORE_CAT_MAJOR_ZSTD, z.buf, z.len, max, &out), -1);
+	assert_int_equal(out.len, 0);
+
+	/* a frame that does not declare its size */
+	ws_buf_reset(&z);
+	ws_buf_grow(&z, ZSTD_compressBound(100));
+	assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)));
+	{
+		ZSTD_outBuffer ob = { z.buf, ZSTD_compressBound(100), 0 };
+		ZSTD_inBuffer ib = { big, 100, 0 };
+
+		n = ZSTD_compressStream2(cc, &ob, &ib, ZSTD_e_end);
+		assert_int_equal(n, 0);
+		ws_buf_setlen(&z, ob.pos);
+	}
+	assert_int_equal(store_cat_decompress(STORE_CAT_MAJOR_ZSTD, z.buf, z.len, max, &out), -1);
+
+	/* two frames, one after the other; a truncated frame */
+	ws_buf_reset(&z);
+	store_cat_compress(STORE_CAT_MAJOR_ZSTD, big, 100, &z);
+	ws_buf_add(&two, z.buf, z.len);
+	ws_buf_add(&two, z.buf, z.len);
+	assert_int_equal(store_cat_decompress(STORE_CAT_MAJOR_ZSTD, two.buf, two.len, max, &out), -1);
+	assert_int_equal(store_cat_decompress(STORE_CAT_MAJOR_ZSTD, z.buf, z.len - 1, max, &out), -1);
+	assert_int_equal(out.len, 0);
+
+	/* each codec only for its majors */
+	store_cat_compress(STORE_OBJ_MAJOR, big, 100, &zl);
+	assert_int_equal(store_cat_decompress(STORE_CAT_MAJOR_ZSTD, zl.buf, zl.len, max, &out), -1);
+	assert_int_equal(store_cat_decompress(STORE_OBJ_MAJOR, z.buf, z.len, max, &out), -1);
+	assert_int_equal(store_cat_decompress(1, zl.buf, zl.len, max, &out), 0);
+	assert_int_equal(out.len, 100);
+
+	ZSTD_freeCCtx(cc);
+	free(big);
+	ws_buf_release(&z);
+	ws_buf_release(&zl);
+	ws_buf_release(&two);
+	ws_buf_release(&out);
+}
+
 static void verify_device_filter(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -552,6 +736,8 @@ int main(void)
 		cmocka_unit_test(verify_device_filter),
 		cmocka_unit_test(same_second_scans_ordered_by_start),
 		cmocka_unit_test(file_record_bytes),
+		cmocka_unit_test(catalog_frames_follow_the_store_format),
+		cmocka_unit_test(catalog_zstd_payloads_are_bounded),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	stu_cleanup();

@@ -1,5 +1,5 @@
 /* test_hash.c - store: the content hash a store's header names.  A new
- * store (format 3.0) hashes chunks with SHA-256, an encrypted one with
+ * store (format 3.0 on) hashes chunks with SHA-256, an encrypted one with
  * HMAC-SHA-256 under the content-hash key; a format 2.0 store (no
  * content-hash line) keeps BLAKE2b-256 for reading, verifying, rescanning
  * and deduplicating; an unknown hash name is refused.  Hashes are checked
@@ -9,41 +9,6 @@
 #include <sodium.h>
 
 #define CHUNK (64u * 1024)
-
-/* Rewrite the header as `format` without its content-hash line (or with
- * `hash_line` after the format line), checksum recomputed (§3). */
-static void rewrite_header(const char *dir, const char *format, const char *hash_line)
-{
-	struct ws_buf p = WS_BUF_INIT, in = WS_BUF_INIT, out = WS_BUF_INIT;
-	struct ws_error err;
-	unsigned char sum[32];
-	char hx[65];
-	char *line, *next;
-
-	ws_path_join(&p, dir, "winstate-store");
-	tu_assert_ok(ws_read_file(p.buf, 4096, &in, &err), &err);
-	for (line = in.buf; *line; line = next) {
-		next = strchr(line, '\n');
-		assert_non_null(next);
-		*next++ = '\0';
-		if (!strncmp(line, "checksum ", 9))
-			break;
-		if (!strncmp(line, "format ", 7)) {
-			ws_buf_addf(&out, "format %s\n", format);
-			if (hash_line)
-				ws_buf_addf(&out, "%s\n", hash_line);
-		} else if (strncmp(line, "content-hash ", 13)) {
-			ws_buf_addf(&out, "%s\n", line);
-		}
-	}
-	crypto_generichash(sum, 32, (unsigned char *)out.buf, out.len, NULL, 0);
-	sodium_bin2hex(hx, sizeof(hx), sum, 32);
-	ws_buf_addf(&out, "checksum %s\n", hx);
-	tu_write_file(p.buf, out.buf, out.len);
-	ws_buf_release(&p);
-	ws_buf_release(&in);
-	ws_buf_release(&out);
-}
 
 /* One scan of `data` as one file; the hash of its only chunk. */
 static void scan_one(struct store *st, const char *device, const unsigned char *data,
@@ -146,7 +111,7 @@ static void format_2_store_keeps_blake2b(void **state)
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	store_close(st);
 	if (!stu_v1()) /* a 1.1 store is made as 1.1 writers made it */
-		rewrite_header(dir, "2.0", NULL);
+		stu_rewrite_header(dir, "2.0", NULL);
 	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
 	scan_one(st, "PC-OLD", data, sizeof(data), h1);
 	crypto_generichash(want, 32, data, sizeof(data), NULL, 0);
@@ -180,7 +145,7 @@ static void unknown_content_hash_refused(void **state)
 	(void)state;
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	store_close(st);
-	rewrite_header(dir, "3.0", "content-hash md5");
+	stu_rewrite_header(dir, "3.0", "content-hash md5");
 	assert_int_equal(stu_open(dir, 0, NULL, NULL, 0, &st, &err), WS_E_STORE);
 	assert_non_null(strstr(err.msg, "md5"));
 }

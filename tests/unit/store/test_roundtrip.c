@@ -767,7 +767,7 @@ static void newer_major_format_refused(void **state)
 	unsigned char sum[32];
 	char hx[65];
 
-	ws_buf_adds(&h, "winstate-store\nformat 4.0\nstore-id 0123456789abcdef0123456789abcdef\n"
+	ws_buf_adds(&h, "winstate-store\nformat 5.0\nstore-id 0123456789abcdef0123456789abcdef\n"
 			"chunk-size 65536\nencryption none\n");
 	crypto_generichash(sum, 32, (unsigned char *)h.buf, h.len, NULL, 0);
 	for (int i = 0; i < 32; i++)
