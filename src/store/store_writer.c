@@ -2,7 +2,8 @@
  * store_writer.c - writing one scan: the dedup table over every complete
  * pack, chunking of file content, the pipeline that hashes and compresses
  * chunks on every core, the open pack, and the catalog, streamed into tmp/
- * and renamed into scans/ last so an interrupted scan stays invisible.
+ * (its body frames by a thread of their own) and renamed into scans/ last
+ * so an interrupted scan stays invisible.
  */
 #include "store/store_private.h"
 
@@ -180,6 +181,8 @@ struct store_writer {
 	uint64_t cat_pos;
 	uint32_t frame_no;
 	struct ws_buf body;           /* pending body frame payload */
+	struct frame_thread *ft;      /* writes body frames, or NULL: see
+					 flush_body */
 	struct ws_buf meta;           /* users, rules, apps records */
 	uint32_t *user_ix, *rule_ix;
 	size_t n_users, a_users, n_rules, a_rules;
@@ -332,16 +335,25 @@ static int failed_rc(struct store_writer *w, struct ws_error *err)
 			    "an earlier write into the store failed: the scan cannot be completed");
 }
 
-static int cat_write(struct store_writer *w, const struct ws_buf *b,
-		     struct ws_error *err)
+/* Append to the catalog; a failure is only returned (frame_write). */
+static int cat_append(struct store_writer *w, const struct ws_buf *b,
+		      struct ws_error *err)
 {
 	int e = store_write_all(w->st, w->cat_fd, w->cat_tmp.buf, b->buf, b->len);
 
 	if (e)
-		return writer_fail(w, ws_error_set_errno(err, WS_E_IO, e, w->cat_tmp.buf,
-							 "cannot write catalog"), err);
+		return ws_error_set_errno(err, WS_E_IO, e, w->cat_tmp.buf,
+					  "cannot write catalog");
 	w->cat_pos += b->len;
 	return WS_OK;
+}
+
+static int cat_write(struct store_writer *w, const struct ws_buf *b,
+		     struct ws_error *err)
+{
+	int rc = cat_append(w, b, err);
+
+	return rc ? writer_fail(w, rc, err) : WS_OK;
 }
 
 static int emit_frame(struct store_writer *w, unsigned kind, const void *pl,
@@ -414,23 +426,188 @@ out:
 	return ok;
 }
 
-static int flush_body(struct store_writer *w, int force, struct ws_error *err)
+/* Write the body frame of payload `pl`, the previous scan's when it is the
+ * same; *reused set then.  A failure is only returned (no writer_fail):
+ * this runs on the frame thread too. */
+static int frame_write(struct store_writer *w, const struct ws_buf *pl,
+		       int *reused, struct ws_error *err)
 {
 	struct ws_buf f = WS_BUF_INIT;
 	int rc;
 
-	if (!w->body.len || (!force && w->body.len < STORE_FRAME_TARGET))
-		return WS_OK;
-	if (reuse_frame(w, w->body.buf, w->body.len, &f)) {
-		rc = cat_write(w, &f, err);
-		w->frame_no++;
-		w->stats.frames_reused++;
-	} else {
-		rc = emit_frame(w, FR_BODY, w->body.buf, w->body.len, err);
-	}
+	*reused = reuse_frame(w, pl->buf, pl->len, &f);
+	if (!*reused)
+		store_cat_frame(w->st, w->scan_id, w->frame_no, FR_BODY, pl->buf, pl->len, &f);
+	rc = cat_append(w, &f, err);
+	w->frame_no++;
 	ws_buf_release(&f);
-	ws_buf_reset(&w->body);
 	return rc;
+}
+
+/*
+ * Body frames written on a thread of their own.  Writing one is hashing
+ * its payload against the previous scan's frame and, for an unchanged
+ * rescan, unsealing and sealing that frame again, or else compressing and
+ * sealing it: a few milliseconds per frame that would otherwise hold up
+ * the thread adding records (the walk's, on an unchanged rescan).  One
+ * payload waits at most while another is written.  From the first hand-
+ * over until ft_drain, the frame thread owns frame_no, cat_pos, the
+ * catalog descriptor and the previous catalog's frames; failures and
+ * frames reused wait in the struct for ft_drain.
+ */
+struct frame_thread {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;            /* a payload handed over, taken or written */
+	struct ws_buf slot;           /* the payload handed over (full) */
+	int full, busy, stop;
+	unsigned long reused;         /* frames reused since the last drain */
+	int rc;                       /* first failure, and its error */
+	struct ws_error err;
+};
+
+static void *frame_main(void *arg)
+{
+	struct store_writer *w = arg;
+	struct frame_thread *ft = w->ft;
+	struct ws_buf pl = WS_BUF_INIT, tmp;
+
+	pthread_mutex_lock(&ft->mu);
+	for (;;) {
+		struct ws_error e;
+		int reused = 0, rc = WS_OK;
+
+		while (!ft->full && !ft->stop)
+			pthread_cond_wait(&ft->cv, &ft->mu);
+		if (!ft->full)
+			break;
+		tmp = ft->slot; /* take it: the slot gets the emptied buffer */
+		ft->slot = pl;
+		pl = tmp;
+		ft->full = 0;
+		ft->busy = 1;
+		pthread_cond_broadcast(&ft->cv);
+		/* after a failure the scan is lost: nothing more is written */
+		if (!ft->rc) {
+			pthread_mutex_unlock(&ft->mu);
+			ws_error_clear(&e);
+			rc = frame_write(w, &pl, &reused, &e);
+			pthread_mutex_lock(&ft->mu);
+		}
+		ws_buf_reset(&pl);
+		ft->reused += (unsigned long)reused;
+		if (rc && !ft->rc) {
+			ft->rc = rc;
+			ft->err = e;
+		}
+		ft->busy = 0;
+		pthread_cond_broadcast(&ft->cv);
+	}
+	pthread_mutex_unlock(&ft->mu);
+	ws_buf_release(&pl);
+	return NULL;
+}
+
+/* Wait until every payload handed over is written; its failure, as any
+ * writer failure (the frame thread cannot close packs or touch `failed`). */
+static int ft_drain(struct store_writer *w, struct ws_error *err)
+{
+	struct frame_thread *ft = w->ft;
+	struct ws_error e;
+	int rc;
+
+	if (!ft)
+		return WS_OK;
+	pthread_mutex_lock(&ft->mu);
+	while (ft->full || ft->busy)
+		pthread_cond_wait(&ft->cv, &ft->mu);
+	w->stats.frames_reused += ft->reused;
+	ft->reused = 0;
+	rc = ft->rc;
+	e = ft->err;
+	pthread_mutex_unlock(&ft->mu);
+	if (!rc)
+		return WS_OK;
+	if (err)
+		*err = e;
+	return writer_fail(w, rc, err);
+}
+
+static void ft_stop(struct store_writer *w)
+{
+	struct frame_thread *ft = w->ft;
+
+	if (!ft)
+		return;
+	pthread_mutex_lock(&ft->mu);
+	ft->stop = 1;
+	pthread_cond_broadcast(&ft->cv);
+	pthread_mutex_unlock(&ft->mu);
+	pthread_join(ft->th, NULL);
+	ws_buf_release(&ft->slot);
+	pthread_mutex_destroy(&ft->mu);
+	pthread_cond_destroy(&ft->cv);
+	free(ft);
+	w->ft = NULL;
+}
+
+/* Hand the body payload to the frame thread, started on the first one
+ * (0), or -1 when there is none to be had. */
+static int ft_hand(struct store_writer *w, struct ws_error *err)
+{
+	struct frame_thread *ft = w->ft;
+	struct ws_buf tmp;
+	int rc;
+
+	if (!ft) {
+		if (w->st->threads < 2)
+			return -1;
+		ft = ws_xcalloc(1, sizeof(*ft));
+		ws_buf_init(&ft->slot);
+		pthread_mutex_init(&ft->mu, NULL);
+		pthread_cond_init(&ft->cv, NULL);
+		w->ft = ft;
+		if (pthread_create(&ft->th, NULL, frame_main, w) != 0) {
+			pthread_mutex_destroy(&ft->mu);
+			pthread_cond_destroy(&ft->cv);
+			free(ft);
+			w->ft = NULL;
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&ft->mu);
+	while (ft->full)
+		pthread_cond_wait(&ft->cv, &ft->mu);
+	rc = ft->rc;
+	if (!rc) {
+		tmp = ft->slot;
+		ft->slot = w->body;
+		w->body = tmp;
+		ft->full = 1;
+		pthread_cond_broadcast(&ft->cv);
+	}
+	pthread_mutex_unlock(&ft->mu);
+	ws_buf_reset(&w->body);
+	/* a frame failed: the scan is lost, as it is told at once here */
+	return rc ? ft_drain(w, err) : 0;
+}
+
+static int flush_body(struct store_writer *w, int force, struct ws_error *err)
+{
+	int rc, reused;
+
+	if (!w->body.len || (!force && w->body.len < STORE_FRAME_TARGET))
+		return force ? ft_drain(w, err) : WS_OK;
+	/* the previous scan is read before its frames are compared, and on
+	 * this thread: the frame thread never waits for it */
+	prev_wait(w);
+	rc = ft_hand(w, err);
+	if (rc >= 0)
+		return rc || !force ? rc : ft_drain(w, err);
+	rc = frame_write(w, &w->body, &reused, err);
+	w->stats.frames_reused += (unsigned long)reused;
+	ws_buf_reset(&w->body);
+	return rc ? writer_fail(w, rc, err) : WS_OK;
 }
 
 /* Keep the marker young so prune knows this writer is alive. */
@@ -488,6 +665,7 @@ static void prev_wait(struct store_writer *w)
 static void writer_free(struct store_writer *w)
 {
 	prev_wait(w);
+	ft_stop(w);
 	for (size_t i = 0; i < w->n_strs; i++)
 		free(w->strs[i]);
 	free(w->strs);
@@ -1894,9 +2072,11 @@ int store_scan_add_file_mem(struct store_writer *w,
 void store_writer_stats(struct store_writer *w, struct store_write_stats *out)
 {
 	prev_wait(w);
-	/* counted when retired: the chunks in flight first */
+	/* counted when retired: the chunks in flight first, then the frames
+	 * their records fill */
 	if (w->pipe)
 		pipe_drain(w, NULL);
+	ft_drain(w, NULL);
 	*out = w->stats;
 }
 
@@ -2076,6 +2256,7 @@ void store_scan_stop(struct store_writer *w, struct store_write_stats *out)
 	prev_wait(w);
 	ws_error_clear(&e);
 	pipe_drain(w, &e);
+	ft_drain(w, &e);
 	if (!w->failed)
 		close_pack(w, &e);
 	if (out)
@@ -2089,6 +2270,7 @@ void store_scan_abort(struct store_writer *w)
 		return;
 	prev_wait(w);
 	pipe_free(w);
+	ft_stop(w); /* before its descriptor goes */
 	if (w->pw)
 		store_packw_discard(w->pw);
 	if (w->cat_fd >= 0)

@@ -366,6 +366,67 @@ static void failed_writer_stays_failed(void **state)
 	free(buf);
 }
 
+/* A body frame fails on the thread that writes frames while records are
+ * still being added: the writer fails (at the latest at commit) with the
+ * full store named, the first scan stays whole, nothing of the failed one
+ * is left, and the rerun completes. */
+static void body_frame_fails_while_scanning(void **state)
+{
+	char *dir = stu_tmpdir();
+	/* the catalog's creation, its header, frame 0, then the first body
+	 * frame, written mid-scan; sticky: every later one fails too */
+	struct fault f = { ".cat.part", 4, 1, 0, 0 };
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-01");
+	struct ws_error err;
+	char store[4096], id1[STORE_SCAN_ID_MAX], id2[STORE_SCAN_ID_MAX];
+	int rc = WS_OK, added = 0;
+
+	(void)state;
+	snprintf(store, sizeof(store), "%s/store", dir);
+	ws_error_clear(&err);
+	{
+		struct fault none = { 0 };
+		tu_assert_ok(open_faulty(store, &none, &st, &err), &err);
+		tu_assert_ok(run_scan(st, "PC-01", 1, NULL, id1, &err), &err);
+		store_close(st);
+	}
+	tu_assert_ok(open_faulty(store, &f, &st, &err), &err);
+	st->threads = 2;
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	/* about three frames of folder records */
+	for (int i = 0; i < 30000 && !rc; i++, added++) {
+		char path[96];
+		struct store_file d;
+
+		snprintf(path, sizeof(path), "C:\\Users\\alice\\AppData\\Local\\folder-%06d-abcdefghij", i);
+		d = stu_file(path, 0);
+		d.flags = STORE_FILE_DIR;
+		rc = store_scan_add_file(w, &d, -1, &err);
+	}
+	if (rc)
+		store_scan_stop(w, NULL);
+	else
+		rc = store_scan_commit(w, NULL, &err);
+	store_close(st);
+	assert_true(f.fired > 0);
+	/* told while adding, one frame later than it failed */
+	assert_true(added < 30000);
+	assert_int_equal(rc, WS_E_NOSPACE);
+	assert_non_null(strstr(err.msg, store));
+	assert_non_null(strstr(err.msg, "is full"));
+	assert_sound(store, 1);
+	assert_content(store, id1, 1);
+	assert_int_equal(count_in(store, "tmp", ".cat.part"), 0);
+
+	tu_assert_ok(stu_open(store, 0, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(run_scan(st, "PC-01", 2, NULL, id2, &err), &err);
+	store_close(st);
+	assert_sound(store, 2);
+	assert_content(store, id2, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +439,7 @@ int main(void)
 		cmocka_unit_test(marker_create_fails),
 		cmocka_unit_test(header_create_fails),
 		cmocka_unit_test(failed_writer_stays_failed),
+		cmocka_unit_test(body_frame_fails_while_scanning),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
