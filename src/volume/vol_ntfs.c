@@ -314,8 +314,8 @@ static void nt_close_dir(struct vol *vol, long long h)
 }
 
 struct names_ctx {
-	char **v;
-	size_t n, alloc;
+	struct ws_buf bytes;      /* the names, each ending in '\0' */
+	size_t n;
 	int err;
 };
 
@@ -341,15 +341,15 @@ static int names_fill(void *ctx, const ntfschar *name, const int name_len,
 		free(s);
 		return 0;
 	}
-	WS_ALLOC_GROW(c->v, c->n + 1, c->alloc);
-	c->v[c->n++] = ws_xstrdup(s);
+	ws_buf_add(&c->bytes, s, strlen(s) + 1);
+	c->n++;
 	free(s);
 	return 0;
 }
 
 static int nt_read_names(struct vol *vol, long long h, char ***names, size_t *n)
 {
-	struct names_ctx c = { NULL, 0, 0, 0 };
+	struct names_ctx c = { WS_BUF_INIT, 0, 0 };
 	ntfs_inode *dir = ntfs_inode_open(NV(vol), (MFT_REF)h);
 	s64 pos = 0;
 	int r;
@@ -361,12 +361,13 @@ static int nt_read_names(struct vol *vol, long long h, char ***names, size_t *n)
 	int e = c.err ? c.err : errno;
 	ntfs_inode_close(dir);
 	if (r || c.err) {
-		vol_list_free(c.v, c.n);
+		ws_buf_release(&c.bytes);
 		errno = e ? e : EIO;
 		return -1;
 	}
-	*names = c.v;
+	*names = vol_names_block(c.bytes.buf, c.bytes.len, c.n);
 	*n = c.n;
+	ws_buf_release(&c.bytes);
 	return 0;
 }
 

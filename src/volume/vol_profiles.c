@@ -291,9 +291,7 @@ static void add_orphans(struct vol *vol, const char *profiles_dir)
 		locate_profile(vol, p);
 	}
 out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	vol_list_free(names, n);
 	vol_entry_hold_release(&h);
 	ws_buf_release(&host);
 	ws_buf_release(&w);

@@ -240,16 +240,31 @@ static void dir_close_dir(struct vol *vol, long long h)
 		close((int)h);
 }
 
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 void vol_list_free(char **names, size_t n)
 {
-	free_names(names, n);
+	(void)n;
+	free(names); /* one block: vol_names_block */
+}
+
+char **vol_names_block(const char *bytes, size_t len, size_t n)
+{
+	size_t ptrs = (n + 1) * sizeof(char *);
+	char **v = ws_xmalloc(ptrs + (len ? len : 1));
+	char *s = (char *)v + ptrs;
+
+	if (len)
+		memcpy(s, bytes, len);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = s;
+		s += strlen(s) + 1;
+	}
+	v[n] = NULL;
+	return v;
+}
+
+static int dot_or_dotdot(const char *s)
+{
+	return s[0] == '.' && (!s[1] || (s[1] == '.' && !s[2]));
 }
 
 /*
@@ -257,40 +272,76 @@ void vol_list_free(char **names, size_t n)
  * every caller opens it for this); -1 with errno on failure.  The entries
  * are read straight from the descriptor the walk holds, not through a
  * second descriptor and a DIR stream: a folder costs its open and its
- * reads, nothing more.
+ * reads, nothing more.  The records are kept whole (on the stack for most
+ * folders) and their names then copied into one block: one allocation
+ * per folder, not one per name.
  */
 static int dir_read_names(struct vol *vol, long long h, char ***names, size_t *n)
 {
-	_Alignas(struct dirent64) char buf[32768];
-	char **v = NULL;
-	size_t cnt = 0, alloc = 0;
+	_Alignas(struct dirent64) char stack[32768];
+	char *buf = stack;
+	size_t cap = sizeof(stack), len = 0, cnt = 0, bytes = 0;
 	int fd = (int)h;
 
 	(void)vol;
 	for (;;) {
-		ssize_t got = getdents64(fd, buf, sizeof(buf));
+		/* room for a few records, the longest at least (else EINVAL;
+		 * FUSE gives names of up to 1024 bytes) */
+		if (cap - len < 8192) {
+			char *nb = ws_xmalloc(cap * 2);
+
+			memcpy(nb, buf, len);
+			if (buf != stack)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t got = getdents64(fd, buf + len, cap - len);
 
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
 			int e = errno;
 
-			free_names(v, cnt);
+			if (buf != stack)
+				free(buf);
 			errno = e;
 			return -1;
 		}
 		if (got == 0)
 			break;
-		for (ssize_t off = 0; off < got;) {
-			const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-
-			off += de->d_reclen;
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			WS_ALLOC_GROW(v, cnt + 1, alloc);
-			v[cnt++] = ws_xstrdup(de->d_name);
-		}
+		len += (size_t)got;
 	}
+	for (size_t off = 0; off < len;) {
+		const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+
+		off += de->d_reclen;
+		if (dot_or_dotdot(de->d_name))
+			continue;
+		cnt++;
+		bytes += strlen(de->d_name) + 1;
+	}
+
+	size_t ptrs = (cnt + 1) * sizeof(char *);
+	char **v = ws_xmalloc(ptrs + (bytes ? bytes : 1));
+	char *s = (char *)v + ptrs;
+	size_t i = 0;
+
+	for (size_t off = 0; off < len;) {
+		const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+		size_t l;
+
+		off += de->d_reclen;
+		if (dot_or_dotdot(de->d_name))
+			continue;
+		l = strlen(de->d_name) + 1;
+		memcpy(s, de->d_name, l);
+		v[i++] = s;
+		s += l;
+	}
+	v[cnt] = NULL;
+	if (buf != stack)
+		free(buf);
 	*names = v;
 	*n = cnt;
 	return 0;
@@ -576,7 +627,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 
 		if (f->i == f->n) {
 			vol->ops->close_dir(vol, f->h);
-			free_names(f->names, f->n);
+			vol_list_free(f->names, f->n);
 			nst--;
 			continue;
 		}
@@ -636,7 +687,7 @@ int vol_walk(struct vol *vol, const char *host_dir, vol_walk_fn fn, void *ctx,
 	while (nst) {
 		nst--;
 		vol->ops->close_dir(vol, st[nst].h);
-		free_names(st[nst].names, st[nst].n);
+		vol_list_free(st[nst].names, st[nst].n);
 	}
 	if (stop_rc != WS_OK)
 		rc = stop_rc;

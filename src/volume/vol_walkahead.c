@@ -69,12 +69,14 @@ struct wa_job {
 struct wa_list {
 	long long h;                /* the folder, open; -1 when it failed */
 	int err;                    /* errno of opening or reading it, 0 = read */
-	char **names;               /* sorted */
+	char **names;               /* sorted (one block: vol_list_free) */
 	size_t n;
-	struct vol_entry *ents;     /* ents[i] is names[i], strings below owned */
+	struct vol_entry *ents;     /* ents[i] is names[i], strings below owned;
+				       the same block holds `jobs` */
 	char **strs;                /* strings of ents (link targets, messages) */
 	size_t nstrs, astrs;
-	char *path, *win;           /* the folder's host and Windows paths */
+	char *path, *win;           /* the folder's host and Windows paths,
+				       stored after the structure */
 	unsigned depth;             /* of the folder itself (start: 0) */
 	dev_t dev;
 	ino_t ino;
@@ -86,6 +88,7 @@ struct wa_list {
 	size_t i, jcur;             /* the walk's next entry and next job */
 	size_t next;                /* reading thread's first job to look at
 				       (under the mutex) */
+	char paths[];               /* path, then win */
 };
 
 struct wa {
@@ -107,6 +110,7 @@ struct wa {
 				       thread closes and frees them */
 	size_t ntrash, atrash;
 	int reader_on;
+	struct vol_entry_hold mk;   /* room for the listings the walk makes */
 	int stop, reader_waits, walker_waits;
 };
 
@@ -128,19 +132,14 @@ static unsigned list_free(struct vol *vol, struct wa_list *l)
 		return 0;
 	if (l->h >= 0)
 		vol->ops->close_dir(vol, l->h);
-	for (size_t i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
+	vol_list_free(l->names, l->n);
 	for (size_t i = 0; i < l->nstrs; i++)
 		free(l->strs[i]);
 	free(l->strs);
-	free(l->ents);
-	free(l->path);
-	free(l->win);
 	for (size_t i = 0; i < l->njobs; i++)
 		if (l->jobs[i].state == JOB_DONE)
 			made += 1 + list_free(vol, l->jobs[i].out);
-	free(l->jobs);
+	free(l->ents); /* and the jobs */
 	free(l);
 	return made;
 }
@@ -172,27 +171,64 @@ static void child_paths(const struct wa_list *l, const char *name,
 	ws_buf_adds(win, name);
 }
 
-/* Read and examine the folder open as l->h: names, entries, jobs.  On
- * failure l->err is set and the folder closed. */
-static void list_fill(struct vol *vol, struct wa_list *l)
+/* A listing of the folder `name` in the folder at ppath/pwin (NULL: the
+ * folder at `name`, `wname` in Windows), nothing read yet: its paths are
+ * stored with it, as child_paths builds them. */
+static struct wa_list *list_new(const char *ppath, const char *pwin,
+				const char *name, const char *wname)
 {
-	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
-	size_t nd = 0;
+	size_t nl = strlen(name), pl = 0, wl = 0, wnl = wname ? strlen(wname) : nl;
+	int psep = 0, wsep = 0;
+	struct wa_list *l;
+	char *s;
 
+	if (ppath) {
+		pl = strlen(ppath);
+		wl = strlen(pwin);
+		psep = !(pl == 1 && ppath[0] == '/');
+		wsep = wl && pwin[wl - 1] != '\\';
+	}
+	l = ws_xcalloc(1, sizeof(*l) + pl + psep + nl + 1 + wl + wsep + wnl + 1);
+	s = l->paths;
+	l->path = s;
+	if (pl)
+		memcpy(s, ppath, pl);
+	s += pl;
+	if (psep)
+		*s++ = '/';
+	memcpy(s, name, nl + 1);
+	s += nl + 1;
+	l->win = s;
+	if (wl)
+		memcpy(s, pwin, wl);
+	s += wl;
+	if (wsep)
+		*s++ = '\\';
+	memcpy(s, wname ? wname : name, wnl + 1);
+	return l;
+}
+
+/* Read and examine the folder open as l->h: names, entries, jobs (`h`:
+ * the lister's room, kept from one listing to the next).  On failure
+ * l->err is set and the folder closed. */
+static void list_fill(struct vol *vol, struct wa_list *l,
+		      struct vol_entry_hold *h)
+{
 	if (vol_walk_read_names(vol, l->h, &l->names, &l->n) < 0) {
 		l->err = errno;
 		vol->ops->close_dir(vol, l->h);
 		l->h = -1;
 		return;
 	}
-	l->ents = ws_xcalloc(l->n ? l->n : 1, sizeof(*l->ents));
+	/* the jobs after the entries: one allocation */
+	l->ents = ws_xcalloc(l->n ? l->n : 1, sizeof(*l->ents) + sizeof(*l->jobs));
 	for (size_t i = 0; i < l->n; i++) {
 		struct vol_entry *e = &l->ents[i];
 
-		child_paths(l, l->names[i], &h.path, &h.win);
-		ws_buf_reset(&h.name);
-		ws_buf_adds(&h.name, l->names[i]);
-		vol->ops->fill(vol, l->h, e, &h, l->depth + 1);
+		child_paths(l, l->names[i], &h->path, &h->win);
+		ws_buf_reset(&h->name);
+		ws_buf_adds(&h->name, l->names[i]);
+		vol->ops->fill(vol, l->h, e, h, l->depth + 1);
 		/* the walk gives its own path strings; the others stay here */
 		e->host_path = e->win_path = e->name = NULL;
 		if (e->link_target)
@@ -201,9 +237,8 @@ static void list_fill(struct vol *vol, struct wa_list *l)
 			e->link_win_target = keep(l, e->link_win_target);
 		if (e->err_msg)
 			e->err_msg = keep(l, e->err_msg);
-		nd += e->type == VOL_ENT_DIR;
 	}
-	l->jobs = ws_xcalloc(nd ? nd : 1, sizeof(*l->jobs));
+	l->jobs = (struct wa_job *)(l->ents + (l->n ? l->n : 1));
 	for (size_t i = 0; i < l->n; i++)
 		if (l->ents[i].type == VOL_ENT_DIR)
 			l->jobs[l->njobs++].idx = i;
@@ -213,21 +248,16 @@ static void list_fill(struct vol *vol, struct wa_list *l)
 		vol->ops->close_dir(vol, l->h);
 		l->h = -1;
 	}
-	vol_entry_hold_release(&h);
 }
 
 /* The listing of the folder entry `idx` of `p` (vol_walk's open and check
  * that it is still the folder examined). */
 static struct wa_list *list_make(struct vol *vol, const struct wa_list *p,
-				 size_t idx)
+				 size_t idx, struct vol_entry_hold *h)
 {
-	struct wa_list *l = ws_xcalloc(1, sizeof(*l));
+	struct wa_list *l = list_new(p->path, p->win, p->names[idx], NULL);
 	const struct vol_entry *e = &p->ents[idx];
-	struct ws_buf path = WS_BUF_INIT, win = WS_BUF_INIT;
 
-	child_paths(p, p->names[idx], &path, &win);
-	l->path = ws_buf_detach(&path, NULL);
-	l->win = ws_buf_detach(&win, NULL);
 	l->depth = p->depth + 1;
 	l->dev = e->dev;
 	l->ino = e->ino;
@@ -235,7 +265,7 @@ static struct wa_list *list_make(struct vol *vol, const struct wa_list *p,
 	if (l->h < 0)
 		l->err = errno;
 	else
-		list_fill(vol, l);
+		list_fill(vol, l, h);
 	return l;
 }
 
@@ -304,6 +334,7 @@ static struct wa_job *next_job(struct wa *a, struct wa_list **parent)
 static void *reader(void *arg)
 {
 	struct wa *a = arg;
+	struct vol_entry_hold h = VOL_ENTRY_HOLD_INIT;
 
 	pthread_mutex_lock(&a->mu);
 	while (!a->stop) {
@@ -336,7 +367,7 @@ static void *reader(void *arg)
 		a->using = p;
 		a->ready++;
 		pthread_mutex_unlock(&a->mu);
-		out = list_make(a->vol, p, j->idx);
+		out = list_make(a->vol, p, j->idx, &h);
 		pthread_mutex_lock(&a->mu);
 		a->using = NULL;
 		opened_one(a, p);
@@ -354,6 +385,7 @@ static void *reader(void *arg)
 			pthread_cond_signal(&a->done);
 	}
 	pthread_mutex_unlock(&a->mu);
+	vol_entry_hold_release(&h);
 	return NULL;
 }
 
@@ -379,7 +411,7 @@ static int help(struct wa *a)
 	j->state = JOB_READING;
 	a->ready++;
 	pthread_mutex_unlock(&a->mu);
-	out = list_make(a->vol, p, j->idx);
+	out = list_make(a->vol, p, j->idx, &a->mk);
 	pthread_mutex_lock(&a->mu);
 	opened_one(a, p);
 	j->out = out;
@@ -439,7 +471,7 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 	pthread_mutex_unlock(&a->mu);
 	if (make) {
 		*made = 1;
-		out = list_make(a->vol, p, j->idx);
+		out = list_make(a->vol, p, j->idx, &a->mk);
 		pthread_mutex_lock(&a->mu);
 		j->state = JOB_MINE;
 		opened_one(a, p);
@@ -576,20 +608,19 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 
 	memset(&a, 0, sizeof(a));
 	a.vol = vol;
+	a.mk = (struct vol_entry_hold)VOL_ENTRY_HOLD_INIT;
 	rc = vol_walk_begin(vol, host_dir, fn, ctx, &e, &h, &ph, &go, err);
 	if (rc != WS_OK || !go)
 		goto out;
 	/* the start folder, read here (as vol_walk: not checked against e) */
-	root = ws_xcalloc(1, sizeof(*root));
-	root->path = ws_xstrdup(h.path.buf);
-	root->win = ws_xstrdup(h.win.buf);
+	root = list_new(NULL, NULL, h.path.buf, h.win.buf);
 	root->dev = e.dev;
 	root->ino = e.ino;
 	root->h = vol->ops->open_dir(vol, ph, h.name.buf);
 	if (root->h < 0)
 		root->err = errno;
 	else
-		list_fill(vol, root);
+		list_fill(vol, root, &a.mk);
 	if (root->err) {
 		rc = ws_error_set_errno(err, WS_E_IO, root->err, host_dir,
 					"cannot read folder");
@@ -624,6 +655,7 @@ out:
 	if (ph >= 0)
 		vol->ops->close_dir(vol, ph);
 	vol_entry_hold_release(&h);
+	vol_entry_hold_release(&a.mk);
 	return rc;
 }
 

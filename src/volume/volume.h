@@ -172,8 +172,8 @@ int vol_is_image(const struct vol *vol);
 
 /*
  * Names in the folder `host_dir` (a host path under the root), sorted
- * bytewise, without "." and ".."; *names (ws_x-allocated) is freed with
- * vol_list_free.  Errors: WS_E_USAGE (not under the root), WS_E_IO.
+ * bytewise, without "." and ".."; *names (the pointers and the names in
+ * one ws_x-allocated block) is freed with vol_list_free, whole.  Errors: WS_E_USAGE (not under the root), WS_E_IO.
  */
 int vol_list(struct vol *vol, const char *host_dir, char ***names, size_t *n,
 	     struct ws_error *err);

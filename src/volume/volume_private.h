@@ -34,7 +34,8 @@ struct vol_fsops {
 	long long (*open_dir)(struct vol *vol, long long h, const char *name);
 	void (*close_dir)(struct vol *vol, long long h);
 	/* all names in `h` (not sorted, no "." ".."), a handle just opened and
-	 * read once: 0, or -1 with errno */
+	 * read once, in one block (vol_names_block, freed by vol_list_free):
+	 * 0, or -1 with errno */
 	int (*read_names)(struct vol *vol, long long h, char ***names, size_t *n);
 	/* case-insensitive lookup, as vol_find_child */
 	int (*find_child)(struct vol *vol, long long h, const char *name,
@@ -76,6 +77,10 @@ struct vol {
 extern const struct vol_fsops vol_dir_ops;
 
 /* ---- vol_walk.c, shared with the walk that reads ahead (vol_walkahead.c) ---- */
+/* `n` names stored one after the other (each ending in '\0', `len`
+ * bytes in all) as one block: the pointers, then the names.  A list of
+ * names (vol_list) is such a block, freed whole by vol_list_free. */
+char **vol_names_block(const char *bytes, size_t len, size_t n);
 /* All names of folder `h` (just opened), sorted; -1 with errno. */
 int vol_walk_read_names(struct vol *vol, long long h, char ***names, size_t *n);
 /* Examine the walk's start `host_path` into e/h; *ph (when given) gets its

@@ -381,7 +381,8 @@ static int tally_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
 
 /* A folder whose entries take many reads of the directory (3,000 names of
  * about 100 bytes: far more than one read returns), walked twice: every
- * name is seen exactly once each time. */
+ * name is seen exactly once each time; vol_list gives them all, whole and
+ * sorted, in the one block vol_list_free frees. */
 static void walk_reads_big_folders_whole(void **state)
 {
 	char *dir = make_source(5, 1, 0);
@@ -413,6 +414,31 @@ static void walk_reads_big_folders_whole(void **state)
 			assert_int_equal(t->seen[i], 1);
 		free(t);
 	}
+
+	char **names = NULL;
+	size_t n = 0;
+	unsigned char *seen = calloc(3000, 1);
+	char want[160];
+
+	tu_assert_ok(vol_list(v, p.buf, &names, &n, &err), &err);
+	assert_int_equal(n, 3000);
+	for (size_t k = 0; k < n; k++) {
+		unsigned i = 3000;
+
+		assert_int_equal(sscanf(names[k], "%u-", &i), 1);
+		assert_true(i < 3000);
+		snprintf(want, sizeof(want), "%u-%s.txt", i,
+			 "a file name long enough that few fit in one directory read "
+			 "of the kernel");
+		assert_string_equal(names[k], want);
+		seen[i]++;
+		if (k)
+			assert_true(strcmp(names[k - 1], names[k]) < 0);
+	}
+	for (unsigned i = 0; i < 3000; i++)
+		assert_int_equal(seen[i], 1);
+	free(seen);
+	vol_list_free(names, n);
 	ws_buf_release(&p);
 	vol_close(v);
 	free(dir);
