@@ -56,7 +56,7 @@ out ""
 if [ -s "$W/rules-ms.err" ]; then
   out "Messages of the MigUser/MigDocs run (first 10 distinct):"
   out ""
-  sed -e 's/^/    /' "$W/rules-ms.err" | sort -u | head -n 10 >> "$BENCH_OUT"
+  sed -e 's/^/    /' "$W/rules-ms.err" | sort -u | awk 'NR <= 10' >> "$BENCH_OUT"
   out ""
 fi
 out "Runs: $RUNS each; $(bench_timer_note)."

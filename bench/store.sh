@@ -80,7 +80,7 @@ bench_time rerestic "$RUNS_RESCAN" "" \
   "cd $(q "$SRC") && restic backup -q -r $(q "$W/big.restic") --files-from-raw $(q "$W/big.list0")"
 
 # ---- 3. one byte inserted at the start of a large file ---------------------------------
-docs=$(find "$SRC/Users" -mindepth 2 -maxdepth 2 -type d -name Documents | head -n 1)
+docs=$(find "$SRC/Users" -mindepth 2 -maxdepth 2 -type d -name Documents -print -quit)
 [ -n "$docs" ] || die "no Documents folder in $SRC"
 big=$docs/mailbox-archive.pst
 head -c $((INSERT_MB << 20)) /dev/urandom > "$big"
