@@ -426,6 +426,13 @@ out:
 	return ok;
 }
 
+/* Room for a whole frame in the body payload before records are added:
+ * grown a record at a time, it is copied a dozen times per frame. */
+static void body_reserve(struct store_writer *w)
+{
+	ws_buf_grow(&w->body, STORE_FRAME_TARGET + 64 * 1024);
+}
+
 /* Write the body frame of payload `pl`, the previous scan's when it is the
  * same; *reused set then.  A failure is only returned (no writer_fail):
  * this runs on the frame thread too. */
@@ -588,6 +595,7 @@ static int ft_hand(struct store_writer *w, struct ws_error *err)
 	}
 	pthread_mutex_unlock(&ft->mu);
 	ws_buf_reset(&w->body);
+	body_reserve(w);
 	/* a frame failed: the scan is lost, as it is told at once here */
 	return rc ? ft_drain(w, err) : 0;
 }
@@ -935,6 +943,7 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	ws_buf_init(&w->marker);
 	ws_buf_init(&w->cat_tmp);
 	ws_buf_init(&w->body);
+	body_reserve(w);
 	ws_buf_init(&w->meta);
 	for (size_t i = 0; i < st->n_packs; i++)
 		st->packs[i]->wno = -1;
