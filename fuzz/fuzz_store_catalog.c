@@ -1,9 +1,12 @@
 /* fuzz_store_catalog.c - hostile catalogs: the input is either a whole
  * catalog file (byte 0 even) or, to get past the checksums, the payloads of
  * a head, a body and a meta frame that are sealed here, with a trailer that
- * points at them (byte 0 odd; payloads separated by "\n--\n").  The catalog is
- * then listed, opened, iterated, read and extracted; nothing may crash,
- * hang, leak or write outside the extraction folder. */
+ * points at them (byte 0 odd; payloads separated by "\n--\n").  With bit 1
+ * of byte 0 also set, the body part is taken as the frame's compressed
+ * bytes (zstd in the harness's store, format 4.0) and only sealed: the
+ * decompressor sees hostile input a plain store's checksum does not keep
+ * out.  The catalog is then listed, opened, iterated, read and extracted;
+ * nothing may crash, hang, leak or write outside the extraction folder. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SCAN_ID "20260101T000000Z-0123456789abcdef"
 
-static void build(struct store *st, const uint8_t *d, size_t n, struct ws_buf *f)
+/* A frame whose compressed bytes are `z` as given, sealed. */
+static void frame_of_compressed(struct store *st, uint32_t no, unsigned kind,
+				const void *z, size_t len, struct ws_buf *f)
+{
+	struct ws_buf ad = WS_BUF_INIT, sealed = WS_BUF_INIT, head = WS_BUF_INIT;
+
+	store_cat_file_header(st, &head);
+	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, SCAN_ID, no, kind);
+	store_seal(st, st->k_cat, ad.buf, ad.len, z, len, &sealed);
+	ws_buf_add_u32le(f, (unsigned long)sealed.len);
+	ws_buf_add_u8(f, kind);
+	ws_buf_add(f, sealed.buf, sealed.len);
+	ws_buf_release(&ad);
+	ws_buf_release(&sealed);
+	ws_buf_release(&head);
+}
+
+static void build(struct store *st, const uint8_t *d, size_t n, int rawz,
+		  struct ws_buf *f)
 {
 	static const unsigned kinds[] = { FR_HEAD, FR_BODY, FR_META };
 	const uint8_t *part[3];
@@ -45,7 +66,9 @@ static void build(struct store *st, const uint8_t *d, size_t n, struct ws_buf *f
 			tr.meta_offset = f->len;
 			tr.meta_first_frame = no;
 		}
-		if (len[i] || i == 0)
+		if (i == 1 && rawz)
+			frame_of_compressed(st, no++, kinds[i], part[i], len[i], f);
+		else if (len[i] || i == 0)
 			store_cat_frame(st, SCAN_ID, no++, kinds[i], part[i], len[i], f);
 	}
 	uint64_t toff = f->len;
@@ -67,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || store_open(dir, NULL, &st, NULL) != WS_OK)
 		return 0;
 	if (data[0] & 1)
-		build(st, data + 1, size - 1, &f);
+		build(st, data + 1, size - 1, data[0] & 2, &f);
 	else
 		ws_buf_add(&f, data + 1, size - 1);
 	ws_buf_addf(&path, "%s/scans/%s.cat", dir, SCAN_ID);
