@@ -292,15 +292,11 @@ static pcre2_code *compile_re(const char *body, const char *text, struct ws_erro
 	return code;
 }
 
-int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
-			 struct ws_error *err)
+/* The checks of a pattern's text before its regexes: its length, an Ini
+ * pattern's '|', "node [leaf]" split into `node` and `leaf`. */
+static int pattern_split(const char *text, int type, struct ws_buf *node,
+			 struct ws_buf *leaf, int *has_leaf, struct ws_error *err)
 {
-	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT, up = WS_BUF_INIT,
-		      re = WS_BUF_INIT, t = WS_BUF_INIT;
-	struct rule_pattern *p;
-	int has_leaf = 0;
-
-	*out = NULL;
 	if (strlen(text) > RULE_MAX_PATTERN_LEN)
 		return ws_error_set(err, WS_E_RULES, "", "pattern longer than %d bytes",
 				    RULE_MAX_PATTERN_LEN);
@@ -310,11 +306,61 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 			return ws_error_set(err, WS_E_RULES, text,
 					    "Ini pattern needs 'file|Section[Setting]'");
 	}
-	if (split(text, type, &node, &leaf, &has_leaf) < 0 || !node.len) {
-		ws_buf_release(&node);
-		ws_buf_release(&leaf);
+	if (split(text, type, node, leaf, has_leaf) < 0 || !node->len)
 		return ws_error_set(err, WS_E_RULES, text,
 				    "malformed pattern (expected 'node [leaf]')");
+	return WS_OK;
+}
+
+/* Can one half's regex be compiled?  Only one that is not UTF-8 can fail
+ * (see rule_pattern_compile): that one is compiled for PCRE2's answer. */
+static int regex_check(const char *part, int is_node, const char *text, struct ws_buf *up,
+		       struct ws_buf *re, struct ws_error *err)
+{
+	size_t lit;
+	int wild;
+	pcre2_code *code;
+
+	ws_buf_reset(up);
+	ws_buf_reset(re);
+	rule_upper(part, up);
+	to_regex(up->buf, is_node, re, &lit, &wild);
+	if (ws_utf8_valid(re->buf, re->len))
+		return WS_OK;
+	if (!(code = compile_re(re->buf, text, err)))
+		return WS_E_RULES;
+	pcre2_code_free(code);
+	return WS_OK;
+}
+
+int rule_pattern_check(const char *text, int type, struct ws_buf tmp[4],
+		       struct ws_error *err)
+{
+	int has_leaf = 0, rc;
+
+	ws_buf_reset(&tmp[0]);
+	ws_buf_reset(&tmp[1]);
+	rc = pattern_split(text, type, &tmp[0], &tmp[1], &has_leaf, err);
+	if (!rc)
+		rc = regex_check(tmp[0].buf, 1, text, &tmp[2], &tmp[3], err);
+	if (!rc && has_leaf)
+		rc = regex_check(tmp[1].buf, 0, text, &tmp[2], &tmp[3], err);
+	return rc;
+}
+
+int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
+			 struct ws_error *err)
+{
+	struct ws_buf node = WS_BUF_INIT, leaf = WS_BUF_INIT, up = WS_BUF_INIT,
+		      re = WS_BUF_INIT, t = WS_BUF_INIT;
+	struct rule_pattern *p;
+	int has_leaf = 0, rc;
+
+	*out = NULL;
+	if ((rc = pattern_split(text, type, &node, &leaf, &has_leaf, err))) {
+		ws_buf_release(&node);
+		ws_buf_release(&leaf);
+		return rc;
 	}
 	p = ws_xcalloc(1, sizeof(*p));
 	p->type = type;
@@ -390,13 +436,17 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	/* a trailing backslash of the literal part does not make it more specific */
 	if (p->node_wild && p->node_lit && up.buf[p->node_lit - 1] == '\\')
 		p->node_lit--;
-	/* the regexes of the fast shapes are left uncompiled (most patterns
-	 * of a rule set: compiling is most of loading it); they cannot fail
-	 * to compile when they are UTF-8 (PCRE2_UTF), else they are compiled
-	 * here so that the pattern is refused as before */
+	/* the node's regex is left uncompiled until it is first run (most
+	 * never are: the fast shapes and the literal prefixes answer first,
+	 * and compiling was most of loading a rule set and of building a
+	 * selection).  A regex to_regex makes holds only escaped literals,
+	 * ".*" and one "(?:\\\\.*)?", at most a few times the pattern's
+	 * RULE_MAX_PATTERN_LEN bytes: it cannot fail to compile when it is
+	 * UTF-8 (PCRE2_UTF), else it is compiled here so that the pattern is
+	 * refused as before */
 	int bad = 0;
 
-	if (p->node_fast != FAST_NONE && ws_utf8_valid(re.buf, re.len))
+	if (ws_utf8_valid(re.buf, re.len))
 		p->node_re_src = ws_xstrdup(re.buf);
 	else if (!(p->node_re = compile_re(re.buf, text, err)))
 		bad = 1;
@@ -456,6 +506,10 @@ static pcre2_code *node_code(const struct rule_pattern *p)
 		mp->node_re = compile_re(mp->node_re_src, mp->text, NULL);
 		free(mp->node_re_src);
 		mp->node_re_src = NULL;
+		/* compiled after re_match's JIT point (the leaf's runs count) */
+		if (mp->node_re && mp->re_runs >= RULE_JIT_AFTER)
+			(void)pcre2_jit_compile(mp->node_re,
+						PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT);
 	}
 	return mp->node_re;
 }

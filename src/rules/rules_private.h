@@ -217,6 +217,11 @@ int rule_pe_version(const unsigned char *data, size_t len, const char *tag,
 
 
 /* ---- patterns (rule_pat.c) ---- */
+/* Would rule_pattern_compile(text, type) succeed?  Its answer and its
+ * error, without building the pattern (load-time validation).  `tmp`: four
+ * buffers the caller keeps between calls and releases. */
+int rule_pattern_check(const char *text, int type, struct ws_buf tmp[4],
+		       struct ws_error *err);
 /* Split an encoded location "node [leaf]" (no wildcards meaning): node and
  * leaf copied; *has_leaf set.  0 ok, -1 syntax. */
 int rule_loc_split(const char *text, int type, struct ws_buf *node,

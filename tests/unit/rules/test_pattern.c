@@ -131,6 +131,96 @@ static void malformed_patterns_refused(void **state)
 	assert_int_equal(rule_pattern_compile("no-bar[x]", RULE_INI, &p, &err), WS_E_RULES);
 }
 
+/* rule_pattern_check (load-time validation) answers as compiling does, with
+ * the same message. */
+static void check_agrees_with_compile(void **state)
+{
+	static const struct {
+		const char *text;
+		int type;
+	} cases[] = {
+		{ "C:\\Data\\* [*]", RULE_FILE }, { "C:\\x [abc", RULE_FILE },
+		{ "C:\\x ]abc[", RULE_FILE }, { "C:\\x [a] tail", RULE_FILE },
+		{ "   ", RULE_FILE }, { "C:\\x [a[b]]", RULE_FILE },
+		{ "C:\\D\xffta\\* [*]", RULE_FILE }, { "C:\\Data\\* [*.t\xfft]", RULE_FILE },
+		{ "C:\\D\xff [a.txt]", RULE_FILE }, { "C:\\Data [\xc3]", RULE_FILE },
+		{ "C:\\A*\\B\xc3\\* [*]", RULE_FILE }, { "C:\\A*\\B [x*y\xc3]", RULE_FILE },
+		{ "C:\\\xc3^\xa9\\* [*]", RULE_FILE }, { "C:\\x^", RULE_FILE },
+		{ "HKLM\\Software\\*\\Vendor [*]", RULE_REGISTRY },
+		{ "HKEY_CURRENT_USER\\ [x]", RULE_REGISTRY },
+		{ "no-bar[x]", RULE_INI }, { "C:\\a.ini|Sec*[K*y]", RULE_INI },
+		{ "C:\\a.ini|[K]", RULE_INI }, { "*", RULE_FILE }, { "[x]", RULE_FILE },
+	};
+	struct ws_buf tmp[4] = { WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT, WS_BUF_INIT };
+	struct ws_buf big = WS_BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]) + 1; i++) {
+		const char *text = i < sizeof(cases) / sizeof(cases[0]) ? cases[i].text : NULL;
+		int type = text ? cases[i].type : RULE_FILE;
+		struct ws_error e1, e2;
+		struct rule_pattern *p;
+		int rc1, rc2;
+
+		if (!text) { /* one byte too long */
+			for (int k = 0; k <= RULE_MAX_PATTERN_LEN; k++)
+				ws_buf_addch(&big, 'x');
+			text = big.buf;
+		}
+		ws_error_clear(&e1);
+		ws_error_clear(&e2);
+		rc1 = rule_pattern_compile(text, type, &p, &e1);
+		rule_pattern_free(p);
+		rc2 = rule_pattern_check(text, type, tmp, &e2);
+		assert_int_equal(rc1, rc2);
+		assert_string_equal(e1.msg, e2.msg);
+	}
+	for (int i = 0; i < 4; i++)
+		ws_buf_release(&tmp[i]);
+	ws_buf_release(&big);
+}
+
+/* A node's regex is compiled when first run: the longest patterns, made of
+ * what becomes the longest regexes (escaped punctuation and separators,
+ * 4-byte characters, stars), still compile then (a regex that cannot be
+ * compiled answers -1). */
+static void longest_patterns_compile_when_run(void **state)
+{
+	static const struct {
+		const char *unit, *subj_unit; /* in the pattern, in a subject it matches */
+		const char *other;            /* a subject it does not match */
+	} cases[] = {
+		{ "!", "!", "C:\\AxB\\?" },
+		{ "\\x", "\\x", "C:\\AxB\\y" },
+		{ "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", "C:\\AxB\\?" },
+		{ "*", "z", "C:\\AxC" },
+		/* matched by backtracking past any limit: only the miss a
+		 * missing '!' tells at once */
+		{ "*!", NULL, "C:\\AxB\\zz" },
+	};
+
+	for (size_t u = 0; u < sizeof(cases) / sizeof(cases[0]); u++) {
+		struct ws_buf pat = WS_BUF_INIT, subj = WS_BUF_INIT;
+		struct rule_pattern *p;
+		size_t ul = strlen(cases[u].unit);
+
+		ws_buf_adds(&pat, "C:\\A*B\\");
+		ws_buf_adds(&subj, "C:\\AxB\\");
+		while (pat.len + ul + 4 <= RULE_MAX_PATTERN_LEN) {
+			ws_buf_adds(&pat, cases[u].unit);
+			if (cases[u].subj_unit)
+				ws_buf_adds(&subj, cases[u].subj_unit);
+		}
+		ws_buf_adds(&pat, " [*]");
+		p = pc(pat.buf, RULE_FILE);
+		if (cases[u].subj_unit)
+			assert_int_equal(rule_pattern_match(p, subj.buf, "f"), 1);
+		assert_int_equal(rule_pattern_match(p, cases[u].other, "f"), 0);
+		rule_pattern_free(p);
+		ws_buf_release(&pat);
+		ws_buf_release(&subj);
+	}
+}
+
 static void pathological_pattern_terminates(void **state)
 {
 	/* many stars against a long non-matching subject: PCRE2 limits, no hang */
@@ -304,6 +394,8 @@ int main(void)
 		cmocka_unit_test(leaf_prefilter_never_rules_out_a_match),
 		cmocka_unit_test(normalised_text_and_root),
 		cmocka_unit_test(malformed_patterns_refused),
+		cmocka_unit_test(check_agrees_with_compile),
+		cmocka_unit_test(longest_patterns_compile_when_run),
 		cmocka_unit_test(pathological_pattern_terminates),
 		cmocka_unit_test(too_long_pattern_refused),
 		cmocka_unit_test(partial_match_for_pruning),
