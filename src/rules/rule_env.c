@@ -190,12 +190,22 @@ const char *const *rule_known_variables(void)
 
 int rule_variable_scope(const char *name)
 {
+	/* the names are upper case ASCII, none this long: `name` upper-cased
+	 * once, then strcmp (the loader asks once per variable it reads) */
+	char up[64];
+	size_t l;
 	int user = 0;
 
+	for (l = 0; name[l]; l++) {
+		if (l + 1 >= sizeof(up))
+			return 0;
+		up[l] = name[l] >= 'a' && name[l] <= 'z' ? (char)(name[l] - 32) : name[l];
+	}
+	up[l] = 0;
 	for (size_t i = 0; known_vars[i]; i++) {
-		if (!strcmp(known_vars[i], FIRST_USER_VAR))
+		if (!user && !strcmp(known_vars[i], FIRST_USER_VAR))
 			user = 1;
-		if (!strcasecmp(known_vars[i], name))
+		if (known_vars[i][0] == up[0] && !strcmp(known_vars[i], up))
 			return user ? RULE_CTX_USER : RULE_CTX_USER_AND_SYSTEM;
 	}
 	return 0;

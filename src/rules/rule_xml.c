@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_utf.h"
 
 static const char *const tag_names[T_COUNT] = {
 	[T_UNKNOWN] = "", [T_MIGRATION] = "migration", [T_COMPONENT] = "component",
@@ -39,8 +40,13 @@ static const char *const tag_names[T_COUNT] = {
 
 int rule_tag_of(const char *name)
 {
+	/* first characters equal but for case (every name begins with a
+	 * letter or '_') before the whole compare: one per element read */
+	unsigned char c0 = (unsigned char)name[0] | 0x20;
+
 	for (int t = 1; t < T_COUNT; t++)
-		if (!strcasecmp(name, tag_names[t]))
+		if (((unsigned char)tag_names[t][0] | 0x20) == c0 &&
+		    !strcasecmp(name, tag_names[t]))
 			return t;
 	return T_UNKNOWN;
 }
@@ -125,6 +131,14 @@ struct parse_state {
 	struct ws_log *log;
 	struct ws_error *err;
 	int failed;
+	/* elements' line and column counted here rather than by expat per
+	 * element (its count walks its byte classes); only for the text
+	 * where the two agree: UTF-8, no CR, no byte order mark */
+	const char *data;
+	size_t len;
+	int own_pos;
+	size_t pos;                  /* counted up to here: */
+	long line, col;              /* 1-based, 0-based characters */
 };
 
 static void stop(struct parse_state *ps, const char *fmt, ...)
@@ -144,6 +158,31 @@ static void stop(struct parse_state *ps, const char *fmt, ...)
 	ws_error_at(ps->err, (long)XML_GetCurrentLineNumber(ps->p),
 		    (long)XML_GetCurrentColumnNumber(ps->p) + 1);
 	XML_StopParser(ps->p, XML_FALSE);
+}
+
+/* Where the current element begins: expat's line and column (1-based). */
+static void element_pos(struct parse_state *ps, long *line, long *col)
+{
+	XML_Index idx = ps->own_pos ? XML_GetCurrentByteIndex(ps->p) : -1;
+	const char *s, *e, *nl;
+
+	if (idx < 0 || (size_t)idx < ps->pos || (size_t)idx > ps->len) {
+		*line = (long)XML_GetCurrentLineNumber(ps->p);
+		*col = (long)XML_GetCurrentColumnNumber(ps->p) + 1;
+		return;
+	}
+	s = ps->data + ps->pos;
+	e = ps->data + idx;
+	while ((nl = memchr(s, '\n', (size_t)(e - s)))) {
+		ps->line++;
+		ps->col = 0;
+		s = nl + 1;
+	}
+	for (; s < e; s++)
+		ps->col += ((unsigned char)*s & 0xc0) != 0x80; /* characters */
+	ps->pos = (size_t)idx;
+	*line = ps->line;
+	*col = ps->col + 1;
 }
 
 static void flush_text(struct parse_state *ps)
@@ -193,8 +232,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 	n->name = ws_xstrdup(name);
 	n->tag = rule_tag_of(name);
 	n->text = ws_xstrdup("");
-	n->line = (long)XML_GetCurrentLineNumber(ps->p);
-	n->col = (long)XML_GetCurrentColumnNumber(ps->p) + 1;
+	element_pos(ps, &n->line, &n->col);
 	n->file = ps->file;
 	n->nattrs = na;
 	n->attrs = ws_xcalloc(2 * na + 1, sizeof(char *));
@@ -278,6 +316,11 @@ int rule_xml_parse(const char *name, const char *data, size_t len, int strict,
 	ps.strict = strict;
 	ps.log = log;
 	ps.err = err;
+	ps.data = data;
+	ps.len = len;
+	ps.own_pos = !memchr(data, '\r', len) &&
+		     !(len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) && ws_utf8_valid(data, len);
+	ps.line = 1;
 	ps.p = XML_ParserCreate("UTF-8");
 	if (!ps.p) {
 		rule_file_free(ps.file);
@@ -378,6 +421,7 @@ struct check {
 	struct ws_log *log;
 	struct ws_error *err;
 	struct ws_buf unsupported;  /* reasons for the current component */
+	struct ws_buf pat, pat_tmp[4]; /* check_pattern's, kept between patterns */
 	char **vars;                /* <variable name=...> defined in the file */
 	size_t nvars, avars;
 	const struct rule_node *stack[RULE_MAX_NAMED_DEPTH];
@@ -441,14 +485,14 @@ static void collect_vars(struct check *c, const struct rule_node *n)
  * reports them; the values are only known per context. */
 static void check_pattern(struct check *c, const struct rule_node *n)
 {
-	struct ws_buf x = WS_BUF_INIT;
+	struct ws_buf *x = &c->pat;
 	const char *p = n->text, *t = rule_attr(n, "type");
 	int type = t && !strcasecmp(t, "Registry") ? RULE_REGISTRY :
 		   t && !strcasecmp(t, "Ini")	    ? RULE_INI :
 						      RULE_FILE;
-	struct rule_pattern *pat;
 	struct ws_error perr;
 
+	ws_buf_reset(x);
 	while (*p) {
 		const char *e = *p == '%' ? strchr(p + 1, '%') : NULL;
 
@@ -465,18 +509,20 @@ static void check_pattern(struct check *c, const struct rule_node *n)
 			if (!known)
 				warn_at(c, n, "variable %%%s%% is neither a USMT variable nor "
 					"defined in this file", name);
-			ws_buf_adds(&x, "X");
+			ws_buf_addch(x, 'X');
 			p = e + 1;
 		} else {
-			ws_buf_addch(&x, *p++);
+			/* up to the next '%' in one append */
+			const char *q = strchr(p + 1, '%');
+			size_t l = q ? (size_t)(q - p) : strlen(p);
+
+			ws_buf_add(x, p, l);
+			p += l;
 		}
 	}
 	ws_error_clear(&perr);
-	if (rule_pattern_compile(x.buf, type, &pat, &perr))
+	if (rule_pattern_check(x->buf, type, c->pat_tmp, &perr))
 		warn_at(c, n, "malformed pattern '%s': %s", n->text, perr.msg);
-	else
-		rule_pattern_free(pat);
-	ws_buf_release(&x);
 }
 
 static int one_of(const char *v, const char *const *allowed)
@@ -684,6 +730,9 @@ static int load_parsed(struct rule_set *rs, struct rule_file *f, struct ws_log *
 	c.log = log;
 	c.err = err;
 	c.unsupported = (struct ws_buf)WS_BUF_INIT;
+	c.pat = (struct ws_buf)WS_BUF_INIT;
+	for (int i = 0; i < 4; i++)
+		c.pat_tmp[i] = (struct ws_buf)WS_BUF_INIT;
 	collect_vars(&c, f->root);
 	/* namedElements definitions: check their own references for cycles */
 	for (const struct rule_node *ne = f->root->first; ne && !c.failed; ne = ne->next)
@@ -699,6 +748,9 @@ static int load_parsed(struct rule_set *rs, struct rule_file *f, struct ws_log *
 	if (!c.failed)
 		add_components(&c, f->root, -1, 0, 0);
 	ws_buf_release(&c.unsupported);
+	ws_buf_release(&c.pat);
+	for (int i = 0; i < 4; i++)
+		ws_buf_release(&c.pat_tmp[i]);
 	free(c.vars);
 	if (c.failed) {
 		for (size_t i = old_ncomps; i < rs->ncomps; i++) {

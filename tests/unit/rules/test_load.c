@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <expat.h>
+
 #include "rules/rules.h"
+#include "rules/rules_private.h"
 
 struct logcap {
 	struct ws_buf text;
@@ -359,6 +362,78 @@ static void known_variables_listed(void **state)
 	assert_int_equal(rule_variable_scope("NOPE"), 0);
 }
 
+/* expat's own line and column of every element, in document order */
+struct expat_pos {
+	XML_Parser p;
+	long line[64], col[64];
+	int n;
+};
+
+static void XMLCALL expat_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+	struct expat_pos *e = ud;
+
+	if (e->n < 64) {
+		e->line[e->n] = (long)XML_GetCurrentLineNumber(e->p);
+		e->col[e->n] = (long)XML_GetCurrentColumnNumber(e->p) + 1;
+	}
+	e->n++;
+}
+
+static void XMLCALL expat_end(void *ud, const XML_Char *name)
+{
+}
+
+static void tree_pos(const struct rule_node *n, struct expat_pos *e)
+{
+	for (; n; n = n->next) {
+		if (e->n < 64) {
+			e->line[e->n] = n->line;
+			e->col[e->n] = n->col;
+		}
+		e->n++;
+		tree_pos(n->first, e);
+	}
+}
+
+/* The loader counts elements' lines and columns itself where it can:
+ * the same numbers as expat's in every kind of text. */
+static void element_positions_are_expats(void **state)
+{
+	static const char *const docs[] = {
+		"<migration urlid=\"p\">\n\t<component>\t<x\n a=\"1\n2\"\n/>\n"
+		"<!-- a\ncomment <y/> -->\n<![CDATA[\n<z/>\n]]>  <w/></component></migration>",
+		"<?xml version=\"1.0\"?>\n<migration>\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80<a/>"
+		"\n  \xc3\xa9<b c=\"\xe2\x82\xac\"/><c/>\n\n\n<d/></migration>\n",
+		"<migration>\r\n<a/>\r<b/>\n\r\n  <c/></migration>",
+		"\xef\xbb\xbf<migration><a/>\n <b/></migration>",
+		"<migration\n\n>text &amp; &#x20AC;\n&lt;<a/>x<b>\xc3\xa9</b>&#10;<c/></migration>",
+	};
+
+	for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+		struct expat_pos want = { 0 }, got = { 0 };
+		struct rule_file *f;
+		struct ws_error err;
+
+		want.p = XML_ParserCreate("UTF-8");
+		XML_SetUserData(want.p, &want);
+		XML_SetElementHandler(want.p, expat_start, expat_end);
+		assert_int_equal(XML_Parse(want.p, docs[d], (int)strlen(docs[d]), XML_TRUE),
+				 XML_STATUS_OK);
+		XML_ParserFree(want.p);
+		ws_error_clear(&err);
+		tu_assert_ok(rule_xml_parse("p.xml", docs[d], strlen(docs[d]), 0, NULL, &f, &err),
+			     &err);
+		tree_pos(f->root, &got);
+		assert_int_equal(got.n, want.n);
+		for (int i = 0; i < want.n && i < 64; i++) {
+			assert_int_equal(got.line[i], want.line[i]);
+			assert_int_equal(got.col[i], want.col[i]);
+		}
+		rule_file_free(f);
+	}
+}
+
 static void lint_checks_patterns_and_variables(void **state)
 {
 	const char *xml = "<migration urlid=\"v\">\n"
@@ -417,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bom_crlf_and_case_variants),
 		cmocka_unit_test(malformed_xml_reports_position),
+		cmocka_unit_test(element_positions_are_expats),
 		cmocka_unit_test(wrong_root_and_entities_refused),
 		cmocka_unit_test(depth_limit),
 		cmocka_unit_test(unknown_element_warns_with_line),
