@@ -26,7 +26,7 @@ struct rule_pattern {
 	 * a fast node runs it only for rule_pattern_may_match_below, and only
 	 * patterns near the walked folders are asked that */
 	char *node_re_src;
-	pcre2_match_data *md;
+	pcre2_match_data *md;        /* made on the first regex run (re_match) */
 	pcre2_match_context *mctx;
 	/* Regex runs so far: JIT compiling costs about what a few hundred
 	 * interpreted matches do, and most patterns of a rule set are never
@@ -333,6 +333,14 @@ static int regex_check(const char *part, int is_node, const char *text, struct w
 	return WS_OK;
 }
 
+static int is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
 int rule_pattern_check(const char *text, int type, struct ws_buf tmp[4],
 		       struct ws_error *err)
 {
@@ -341,6 +349,9 @@ int rule_pattern_check(const char *text, int type, struct ws_buf tmp[4],
 	ws_buf_reset(&tmp[0]);
 	ws_buf_reset(&tmp[1]);
 	rc = pattern_split(text, type, &tmp[0], &tmp[1], &has_leaf, err);
+	/* ASCII text (most) upper-cases to ASCII and makes ASCII regexes */
+	if (!rc && is_ascii(text))
+		return WS_OK;
 	if (!rc)
 		rc = regex_check(tmp[0].buf, 1, text, &tmp[2], &tmp[3], err);
 	if (!rc && has_leaf)
@@ -469,10 +480,6 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	p->lit_ulen = strlen(p->lit_upper);
 	p->node_lit_tlen = p->node_lit_text ? strlen(p->node_lit_text) : 0;
 	p->leaf_lit_tlen = p->leaf_lit_text ? strlen(p->leaf_lit_text) : 0;
-	p->md = pcre2_match_data_create(1, NULL);
-	p->mctx = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(p->mctx, RULE_PCRE_MATCH_LIMIT);
-	pcre2_set_depth_limit(p->mctx, RULE_PCRE_MATCH_LIMIT);
 	*out = p;
 	return WS_OK;
 }
@@ -522,6 +529,19 @@ static int re_match(const struct rule_pattern *p, pcre2_code *re, const char *s,
 
 	if (!re)
 		return -1;
+	if (!mp->md) {
+		/* made for the first regex run, like the regexes themselves */
+		mp->md = pcre2_match_data_create(1, NULL);
+		if (!mp->md)
+			return -1;
+	}
+	if (!mp->mctx) {
+		mp->mctx = pcre2_match_context_create(NULL);
+		if (!mp->mctx)
+			return -1;
+		pcre2_set_match_limit(mp->mctx, RULE_PCRE_MATCH_LIMIT);
+		pcre2_set_depth_limit(mp->mctx, RULE_PCRE_MATCH_LIMIT);
+	}
 	if (mp->re_runs < RULE_JIT_AFTER && ++mp->re_runs == RULE_JIT_AFTER) {
 		/* JIT is an optimisation: its absence is not an error */
 		if (mp->node_re)
