@@ -218,6 +218,14 @@ int rule_location_split(const char *text, int type, struct ws_buf *node,
 	return rule_loc_split(text, type, node, leaf, has_leaf);
 }
 
+/* Bytes a regex holds as they are (ASCII ones but letters and digits are
+ * written \x{..}). */
+static int regex_plain(unsigned char ch)
+{
+	return ch >= 0x80 || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9');
+}
+
 /* Translate one part (already upper-cased) into a regex body. */
 static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		     int *wild)
@@ -231,6 +239,18 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		int was_escaped = escaped;
 
 		escaped = 0;
+		if (regex_plain(ch)) {
+			/* a run of letters, digits and non-ASCII bytes, as is */
+			size_t j = i + 1;
+
+			while (j < len && regex_plain((unsigned char)s[j]))
+				j++;
+			if (!seen_wild || !is_node)
+				*lit += j - i;
+			ws_buf_add(re, s + i, j - i);
+			i = j - 1;
+			continue;
+		}
 		if (ch == '^' && i + 1 < len) {
 			ch = (unsigned char)s[++i];
 			escaped = 1;
@@ -386,7 +406,8 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 
 	/* literal root: up to the first wildcard, cut back to a whole folder */
 	{
-		size_t i, cut = 0, lit_end = node.len;
+		size_t i, cut = 0, lit_end = node.len, k;
+		char *r;
 
 		for (i = 0; i < node.len; i++) {
 			if (node.buf[i] == '^' && i + 1 < node.len) {
@@ -410,39 +431,36 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 			if (bar)
 				cut = (size_t)(bar - node.buf);
 		}
-		struct ws_buf r = WS_BUF_INIT;
-		for (i = 0; i < cut; i++) {
+		/* node[0, cut) and node[0, lit_end) without their ^ escapes */
+		r = ws_xmalloc((cut > lit_end ? cut : lit_end) + 1);
+		for (i = k = 0; i < cut; i++) {
 			if (node.buf[i] == '^' && i + 1 < cut)
 				i++;
-			ws_buf_addch(&r, node.buf[i]);
+			r[k++] = node.buf[i];
 		}
-		p->root = ws_buf_detach(&r, NULL);
-		char *litpre = ws_xstrndup(node.buf, lit_end);
-		struct ws_buf lu = WS_BUF_INIT;
-		for (i = 0; litpre[i]; i++) {
-			if (litpre[i] == '^' && litpre[i + 1])
+		r[k] = 0;
+		p->root = ws_xstrndup(r, k);
+		for (i = k = 0; i < lit_end; i++) {
+			if (node.buf[i] == '^' && i + 1 < lit_end)
 				i++;
-			ws_buf_addch(&r, litpre[i]);
+			r[k++] = node.buf[i];
 		}
-		while (r.len && r.buf[r.len - 1] == '\\')
-			ws_buf_setlen(&r, r.len - 1);
-		rule_upper(r.buf, &lu);
-		p->lit_upper = ws_buf_detach(&lu, NULL);
-		ws_buf_release(&r);
-		free(litpre);
+		while (k && r[k - 1] == '\\')
+			k--;
+		r[k] = 0;
+		rule_upper(r, &up);
+		p->lit_upper = ws_buf_detach(&up, NULL);
+		free(r);
 	}
 
-	{
-		struct ws_buf un = WS_BUF_INIT, ul = WS_BUF_INIT;
+	/* the node and the leaf upper-cased once: for the fast shapes and the
+	 * regexes */
+	struct ws_buf ul = WS_BUF_INIT;
 
-		rule_upper(node.buf, &un);
-		if (has_leaf)
-			rule_upper(leaf.buf, &ul);
-		classify(p, un.buf, has_leaf ? ul.buf : NULL);
-		ws_buf_release(&un);
-		ws_buf_release(&ul);
-	}
 	rule_upper(node.buf, &up);
+	if (has_leaf)
+		rule_upper(leaf.buf, &ul);
+	classify(p, up.buf, has_leaf ? ul.buf : NULL);
 	to_regex(up.buf, 1, &re, &p->node_lit, &p->node_wild);
 	/* a trailing backslash of the literal part does not make it more specific */
 	if (p->node_wild && p->node_lit && up.buf[p->node_lit - 1] == '\\')
@@ -458,17 +476,16 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	int bad = 0;
 
 	if (ws_utf8_valid(re.buf, re.len))
-		p->node_re_src = ws_xstrdup(re.buf);
+		p->node_re_src = ws_buf_detach(&re, NULL);
 	else if (!(p->node_re = compile_re(re.buf, text, err)))
 		bad = 1;
 	if (!bad && has_leaf) {
-		ws_buf_reset(&up);
 		ws_buf_reset(&re);
-		rule_upper(leaf.buf, &up);
-		to_regex(up.buf, 0, &re, &p->leaf_lit, &p->leaf_wild);
+		to_regex(ul.buf, 0, &re, &p->leaf_lit, &p->leaf_wild);
 		if (p->leaf_fast == FAST_NONE || !ws_utf8_valid(re.buf, re.len))
 			bad = !(p->leaf_re = compile_re(re.buf, text, err));
 	}
+	ws_buf_release(&ul);
 	ws_buf_release(&node);
 	ws_buf_release(&leaf);
 	ws_buf_release(&up);
