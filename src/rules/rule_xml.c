@@ -92,19 +92,59 @@ int rule_parse_bool(const char *s, int dflt)
 	return dflt;
 }
 
+struct rule_chunk {
+	struct rule_chunk *next;
+	size_t used, size;
+	_Alignas(16) char data[];
+};
+
+#define RULE_CHUNK_BYTES 32768
+
+/* `n` bytes aligned on `align` (a power of two) from f's chunks. */
+static void *file_alloc(struct rule_file *f, size_t n, size_t align)
+{
+	struct rule_chunk *c = f->mem;
+	size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+
+	if (!c || at > c->size || c->size - at < n) {
+		/* a large string gets a chunk of its own, behind the current one */
+		size_t size = n > RULE_CHUNK_BYTES / 4 ? n : RULE_CHUNK_BYTES;
+		struct rule_chunk *nc = ws_xmalloc(sizeof(*nc) + size);
+
+		nc->used = 0;
+		nc->size = size;
+		if (c && size != RULE_CHUNK_BYTES) {
+			nc->next = c->next;
+			c->next = nc;
+		} else {
+			nc->next = c;
+			f->mem = nc;
+		}
+		c = nc;
+		at = 0;
+	}
+	c->used = at + n;
+	return c->data + at;
+}
+
+static char *file_strndup(struct rule_file *f, const char *s, size_t len)
+{
+	char *d = file_alloc(f, len + 1, 1);
+
+	memcpy(d, s, len);
+	d[len] = 0;
+	return d;
+}
+
+/* The text of an element without any */
+static char no_text[1];
+
 static void node_free(struct rule_node *n)
 {
-	while (n) {
-		struct rule_node *next = n->next;
-
+	for (; n; n = n->next) {
 		node_free(n->first);
-		for (size_t i = 0; i < 2 * n->nattrs; i++)
-			free(n->attrs[i]);
-		free(n->attrs);
-		free(n->name);
-		free(n->text);
-		free(n);
-		n = next;
+		if (n->text_heap)
+			free(n->text);
 	}
 }
 
@@ -112,7 +152,14 @@ void rule_file_free(struct rule_file *f)
 {
 	if (!f)
 		return;
-	node_free(f->root);
+	if (f->heap_texts)
+		node_free(f->root);
+	while (f->mem) {
+		struct rule_chunk *next = f->mem->next;
+
+		free(f->mem);
+		f->mem = next;
+	}
 	free(f->path);
 	free(f->urlid);
 	free(f);
@@ -190,17 +237,30 @@ static void flush_text(struct parse_state *ps)
 	if (!ps->cur)
 		return;
 	if (ps->text.len) {
-		size_t old = strlen(ps->cur->text);
+		struct rule_node *n = ps->cur;
+		size_t old = strlen(n->text);
 
 		if (old + ps->text.len > RULE_MAX_TEXT) {
-			stop(ps, "text of <%s> exceeds the limit", ps->cur->name);
+			stop(ps, "text of <%s> exceeds the limit", n->name);
 			return;
 		}
-		char *t = ws_xmalloc(old + ps->text.len + 1);
-		memcpy(t, ps->cur->text, old);
-		memcpy(t + old, ps->text.buf, ps->text.len + 1);
-		free(ps->cur->text);
-		ps->cur->text = t;
+		if (!old) {
+			n->text = file_strndup(ps->file, ps->text.buf, ps->text.len);
+		} else {
+			/* text after a child: rare, and on the heap, so that
+			 * text cut by many children is never copied into the
+			 * chunks again and again */
+			char *t = ws_xmalloc(old + ps->text.len + 1);
+
+			memcpy(t, n->text, old);
+			memcpy(t + old, ps->text.buf, ps->text.len + 1);
+			if (n->text_heap)
+				free(n->text);
+			else
+				ps->file->heap_texts++;
+			n->text = t;
+			n->text_heap = 1;
+		}
 	}
 	ws_buf_reset(&ps->text);
 }
@@ -228,21 +288,21 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 		stop(ps, "too many attributes on <%s>", name);
 		return;
 	}
-	n = ws_xcalloc(1, sizeof(*n));
-	n->name = ws_xstrdup(name);
+	n = file_alloc(ps->file, sizeof(*n), _Alignof(struct rule_node));
+	memset(n, 0, sizeof(*n));
+	n->name = file_strndup(ps->file, name, strlen(name));
 	n->tag = rule_tag_of(name);
-	n->text = ws_xstrdup("");
+	n->text = no_text;
 	element_pos(ps, &n->line, &n->col);
 	n->file = ps->file;
 	n->nattrs = na;
-	n->attrs = ws_xcalloc(2 * na + 1, sizeof(char *));
+	n->attrs = file_alloc(ps->file, (2 * na + 1) * sizeof(char *), _Alignof(char *));
 	for (size_t i = 0; i < 2 * na; i++) {
-		if (strlen(atts[i]) > RULE_MAX_TEXT) {
-			n->attrs[i] = ws_xstrdup("");
-			continue;
-		}
-		n->attrs[i] = ws_xstrdup(atts[i]);
+		size_t l = strlen(atts[i]);
+
+		n->attrs[i] = l > RULE_MAX_TEXT ? no_text : file_strndup(ps->file, atts[i], l);
 	}
+	n->attrs[2 * na] = NULL;
 	n->parent = ps->cur;
 	if (ps->cur) {
 		if (ps->cur->last)

@@ -42,13 +42,20 @@ struct rule_node {
 	long line, col;
 	struct rule_node *parent, *first, *last, *next;
 	struct rule_file *file;
+	int text_heap;               /* text malloc'd (else in the file's chunks) */
 };
+
+/* The nodes of a file and their strings are carved out of these, freed
+ * with the file (a few allocations instead of several per element). */
+struct rule_chunk;
 
 struct rule_file {
 	char *path;
 	char *urlid;
 	struct rule_node *root;
 	int has_include;
+	struct rule_chunk *mem;
+	size_t heap_texts;           /* nodes with text_heap set */
 };
 
 struct rule_comp {

@@ -434,6 +434,53 @@ static void element_positions_are_expats(void **state)
 	}
 }
 
+/* An element's text is all the character data directly inside it, also
+ * when children cut it (kept apart from the file's chunks then). */
+static void text_around_children_is_joined(void **state)
+{
+	const char *xml = "<migration a=\"1\" b=\"\"><x>one<y>in y</y>two<z/>three</x>"
+			  "<w>\n</w><v/></migration>";
+	struct rule_file *f;
+	struct ws_error err;
+	const struct rule_node *x, *y;
+
+	ws_error_clear(&err);
+	tu_assert_ok(rule_xml_parse("t.xml", xml, strlen(xml), 0, NULL, &f, &err), &err);
+	assert_string_equal(rule_attr(f->root, "a"), "1");
+	assert_string_equal(rule_attr(f->root, "B"), "");
+	assert_null(rule_attr(f->root, "c"));
+	assert_string_equal(f->root->text, "");
+	x = f->root->first;
+	assert_string_equal(x->text, "onetwothree");
+	y = x->first;
+	assert_string_equal(y->text, "in y");
+	assert_string_equal(y->next->text, "");
+	assert_string_equal(x->next->text, "\n");
+	assert_string_equal(x->next->next->name, "v");
+	assert_string_equal(x->next->next->text, "");
+	rule_file_free(f);
+
+	/* strings larger than a quarter of a chunk, between small ones */
+	struct ws_buf big = WS_BUF_INIT;
+
+	ws_buf_adds(&big, "<migration><a v=\"");
+	for (int i = 0; i < 20000; i++)
+		ws_buf_addch(&big, (char)('a' + i % 26));
+	ws_buf_adds(&big, "\"/><b>");
+	for (int i = 0; i < 30000; i++)
+		ws_buf_addch(&big, (char)('A' + i % 26));
+	ws_buf_adds(&big, "</b><c w=\"small\">t</c></migration>");
+	tu_assert_ok(rule_xml_parse("big.xml", big.buf, big.len, 0, NULL, &f, &err), &err);
+	x = f->root->first;
+	assert_int_equal(strlen(rule_attr(x, "v")), 20000);
+	assert_int_equal(rule_attr(x, "v")[19999], 'a' + 19999 % 26);
+	assert_int_equal(strlen(x->next->text), 30000);
+	assert_string_equal(rule_attr(x->next->next, "w"), "small");
+	assert_string_equal(x->next->next->text, "t");
+	rule_file_free(f);
+	ws_buf_release(&big);
+}
+
 static void lint_checks_patterns_and_variables(void **state)
 {
 	const char *xml = "<migration urlid=\"v\">\n"
@@ -493,6 +540,7 @@ int main(void)
 		cmocka_unit_test(bom_crlf_and_case_variants),
 		cmocka_unit_test(malformed_xml_reports_position),
 		cmocka_unit_test(element_positions_are_expats),
+		cmocka_unit_test(text_around_children_is_joined),
 		cmocka_unit_test(wrong_root_and_entities_refused),
 		cmocka_unit_test(depth_limit),
 		cmocka_unit_test(unknown_element_warns_with_line),
