@@ -5,6 +5,7 @@
  */
 #include "rules_private.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,13 +189,37 @@ const char *const *rule_known_variables(void)
 	return known_vars;
 }
 
+/* known_vars' indexes in name order (equal names by index), made once:
+ * the loader asks about every variable it reads */
+static size_t nknown, first_user;
+static unsigned short by_name[sizeof(known_vars) / sizeof(known_vars[0])];
+static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
+
+static int cmp_known(const void *a, const void *b)
+{
+	unsigned short x = *(const unsigned short *)a, y = *(const unsigned short *)b;
+	int c = strcmp(known_vars[x], known_vars[y]);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+static void by_name_make(void)
+{
+	first_user = (size_t)-1;
+	for (nknown = 0; known_vars[nknown]; nknown++) {
+		by_name[nknown] = (unsigned short)nknown;
+		if (first_user == (size_t)-1 && !strcmp(known_vars[nknown], FIRST_USER_VAR))
+			first_user = nknown;
+	}
+	qsort(by_name, nknown, sizeof(by_name[0]), cmp_known);
+}
+
 int rule_variable_scope(const char *name)
 {
 	/* the names are upper case ASCII, none this long: `name` upper-cased
-	 * once, then strcmp (the loader asks once per variable it reads) */
+	 * once, then strcmp */
 	char up[64];
-	size_t l;
-	int user = 0;
+	size_t l, lo = 0, hi;
 
 	for (l = 0; name[l]; l++) {
 		if (l + 1 >= sizeof(up))
@@ -202,13 +227,20 @@ int rule_variable_scope(const char *name)
 		up[l] = name[l] >= 'a' && name[l] <= 'z' ? (char)(name[l] - 32) : name[l];
 	}
 	up[l] = 0;
-	for (size_t i = 0; known_vars[i]; i++) {
-		if (!user && !strcmp(known_vars[i], FIRST_USER_VAR))
-			user = 1;
-		if (known_vars[i][0] == up[0] && !strcmp(known_vars[i], up))
-			return user ? RULE_CTX_USER : RULE_CTX_USER_AND_SYSTEM;
+	pthread_once(&by_name_once, by_name_make);
+	/* the first of the names equal to up (the lowest index) */
+	hi = nknown;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(known_vars[by_name[mid]], up) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return 0;
+	if (lo == nknown || strcmp(known_vars[by_name[lo]], up))
+		return 0;
+	return by_name[lo] >= first_user ? RULE_CTX_USER : RULE_CTX_USER_AND_SYSTEM;
 }
 
 /* `a`/`b` if it is a folder; else NULL, and the path is added to `tried`

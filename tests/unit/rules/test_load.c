@@ -360,6 +360,26 @@ static void known_variables_listed(void **state)
 	assert_int_equal(rule_variable_scope("csidl_personal"), RULE_CTX_USER);
 	assert_int_equal(rule_variable_scope("WINDIR"), RULE_CTX_USER_AND_SYSTEM);
 	assert_int_equal(rule_variable_scope("NOPE"), 0);
+	/* every name, in any case: per user from APPDATA on in the list */
+	for (size_t i = 0, user = 0; v[i]; i++) {
+		char low[128];
+		size_t k;
+
+		user |= !strcmp(v[i], "APPDATA");
+		for (k = 0; v[i][k] && k + 1 < sizeof(low); k++)
+			low[k] = (char)(v[i][k] >= 'A' && v[i][k] <= 'Z' ? v[i][k] + 32 : v[i][k]);
+		low[k] = 0;
+		assert_int_equal(rule_variable_scope(v[i]),
+				 user ? RULE_CTX_USER : RULE_CTX_USER_AND_SYSTEM);
+		assert_int_equal(rule_variable_scope(low), rule_variable_scope(v[i]));
+	}
+	assert_int_equal(rule_variable_scope(""), 0);
+	assert_int_equal(rule_variable_scope("CSIDL_"), 0);
+	assert_int_equal(rule_variable_scope("WINDIRX"), 0);
+	assert_int_equal(rule_variable_scope("AAAA"), 0);
+	assert_int_equal(rule_variable_scope("ZZZZ"), 0);
+	assert_int_equal(rule_variable_scope("CSIDL_VIRTUALSTORE_COMMONPROGRAMFILES(X86)_AND_"
+					     "A_GOOD_DEAL_LONGER_THAN_ANY_NAME"), 0);
 }
 
 /* expat's own line and column of every element, in document order */
