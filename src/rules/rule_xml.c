@@ -139,21 +139,10 @@ static char *file_strndup(struct rule_file *f, const char *s, size_t len)
 /* The text of an element without any */
 static char no_text[1];
 
-static void node_free(struct rule_node *n)
-{
-	for (; n; n = n->next) {
-		node_free(n->first);
-		if (n->text_heap)
-			free(n->text);
-	}
-}
-
 void rule_file_free(struct rule_file *f)
 {
 	if (!f)
 		return;
-	if (f->heap_texts)
-		node_free(f->root);
 	while (f->mem) {
 		struct rule_chunk *next = f->mem->next;
 
@@ -171,7 +160,12 @@ struct parse_state {
 	XML_Parser p;
 	struct rule_file *file;
 	struct rule_node *cur;
-	struct ws_buf text;          /* character data of `cur` */
+	/* character data of the open elements by depth (cur's at `depth`),
+	 * an element's copied once at its end; seg: cur's since its last
+	 * child began or ended (the limits are checked as when each piece was
+	 * joined to the element's text then) */
+	struct ws_buf text[RULE_MAX_DEPTH + 1];
+	size_t seg;
 	int depth, unknown_depth;    /* unknown_depth: inside an unknown element */
 	size_t nodes;
 	int strict;
@@ -232,37 +226,16 @@ static void element_pos(struct parse_state *ps, long *line, long *col)
 	*col = ps->col + 1;
 }
 
+/* A child of cur begins or cur ends: its text so far within the limit? */
 static void flush_text(struct parse_state *ps)
 {
 	if (!ps->cur)
 		return;
-	if (ps->text.len) {
-		struct rule_node *n = ps->cur;
-		size_t old = strlen(n->text);
-
-		if (old + ps->text.len > RULE_MAX_TEXT) {
-			stop(ps, "text of <%s> exceeds the limit", n->name);
-			return;
-		}
-		if (!old) {
-			n->text = file_strndup(ps->file, ps->text.buf, ps->text.len);
-		} else {
-			/* text after a child: rare, and on the heap, so that
-			 * text cut by many children is never copied into the
-			 * chunks again and again */
-			char *t = ws_xmalloc(old + ps->text.len + 1);
-
-			memcpy(t, n->text, old);
-			memcpy(t + old, ps->text.buf, ps->text.len + 1);
-			if (n->text_heap)
-				free(n->text);
-			else
-				ps->file->heap_texts++;
-			n->text = t;
-			n->text_heap = 1;
-		}
+	if (ps->seg && ps->text[ps->depth].len > RULE_MAX_TEXT) {
+		stop(ps, "text of <%s> exceeds the limit", ps->cur->name);
+		return;
 	}
-	ws_buf_reset(&ps->text);
+	ps->seg = 0;
 }
 
 static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **atts)
@@ -331,6 +304,12 @@ static void XMLCALL on_end(void *ud, const XML_Char *name)
 	if (ps->failed)
 		return;
 	flush_text(ps);
+	if (ps->cur && ps->text[ps->depth].len) {
+		struct ws_buf *t = &ps->text[ps->depth];
+
+		ps->cur->text = file_strndup(ps->file, t->buf, t->len);
+		ws_buf_reset(t);
+	}
 	if (ps->unknown_depth)
 		ps->unknown_depth--;
 	ps->depth--;
@@ -344,11 +323,12 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 
 	if (ps->failed || !ps->cur)
 		return;
-	if (ps->text.len + (size_t)len > RULE_MAX_TEXT) {
+	if (ps->seg + (size_t)len > RULE_MAX_TEXT) {
 		stop(ps, "text of <%s> exceeds the limit", ps->cur->name);
 		return;
 	}
-	ws_buf_add(&ps->text, s, (size_t)len);
+	ws_buf_add(&ps->text[ps->depth], s, (size_t)len);
+	ps->seg += (size_t)len;
 }
 
 static void XMLCALL on_entity(void *ud, const XML_Char *name, int pe,
@@ -372,7 +352,8 @@ int rule_xml_parse(const char *name, const char *data, size_t len, int strict,
 				    RULE_MAX_FILE_BYTES);
 	ps.file = ws_xcalloc(1, sizeof(*ps.file));
 	ps.file->path = ws_xstrdup(name);
-	ps.text = (struct ws_buf)WS_BUF_INIT;
+	for (int i = 0; i <= RULE_MAX_DEPTH; i++)
+		ps.text[i] = (struct ws_buf)WS_BUF_INIT;
 	ps.strict = strict;
 	ps.log = log;
 	ps.err = err;
@@ -398,7 +379,8 @@ int rule_xml_parse(const char *name, const char *data, size_t len, int strict,
 		ps.failed = 1;
 	}
 	XML_ParserFree(ps.p);
-	ws_buf_release(&ps.text);
+	for (int i = 0; i <= RULE_MAX_DEPTH; i++)
+		ws_buf_release(&ps.text[i]);
 	if (ps.failed) {
 		rule_file_free(ps.file);
 		return err ? err->code : WS_E_RULES;

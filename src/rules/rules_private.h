@@ -42,7 +42,6 @@ struct rule_node {
 	long line, col;
 	struct rule_node *parent, *first, *last, *next;
 	struct rule_file *file;
-	int text_heap;               /* text malloc'd (else in the file's chunks) */
 };
 
 /* The nodes of a file and their strings are carved out of these, freed
@@ -55,7 +54,6 @@ struct rule_file {
 	struct rule_node *root;
 	int has_include;
 	struct rule_chunk *mem;
-	size_t heap_texts;           /* nodes with text_heap set */
 };
 
 struct rule_comp {

@@ -501,6 +501,56 @@ static void text_around_children_is_joined(void **state)
 	ws_buf_release(&big);
 }
 
+/* Text over RULE_MAX_TEXT: refused where the piece that crosses the limit
+ * is (one text piece), or where the next child or the end tag is (pieces
+ * around children), as when each piece was joined at once. */
+static void text_limit_errors_keep_their_position(void **state)
+{
+	static const struct {
+		const char *head;
+		char c1;
+		int n1;
+		const char *mid;
+		char c2;
+		int n2;
+		const char *tail;
+		long line, col;           /* 0: loads */
+	} cases[] = {
+		{ "<migration>\n<a>", 'x', 40000, "<b/>", 'y', 30000, "\n<c/></a></migration>", 3, 1 },
+		{ "<migration>\n\n<a>", 'z', 70000, "", 'z', 0, "</a></migration>", 3, 4 },
+		{ "<migration>\n<a>", 'x', 40000, "<b/>", 'y', 30000, "</a></migration>", 2, 70008 },
+		{ "<migration>\n<a>", 'x', 40000, "<b>w</b>", 'y', 25536, "</a></migration>", 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ws_buf doc = WS_BUF_INIT;
+		struct rule_file *f;
+		struct ws_error err;
+		int rc;
+
+		ws_buf_adds(&doc, cases[i].head);
+		for (int k = 0; k < cases[i].n1; k++)
+			ws_buf_addch(&doc, cases[i].c1);
+		ws_buf_adds(&doc, cases[i].mid);
+		for (int k = 0; k < cases[i].n2; k++)
+			ws_buf_addch(&doc, cases[i].c2);
+		ws_buf_adds(&doc, cases[i].tail);
+		ws_error_clear(&err);
+		rc = rule_xml_parse("lim.xml", doc.buf, doc.len, 1, NULL, &f, &err);
+		if (!cases[i].line) {
+			tu_assert_ok(rc, &err);
+			assert_int_equal(strlen(f->root->first->text), RULE_MAX_TEXT);
+			rule_file_free(f);
+		} else {
+			assert_int_equal(rc, WS_E_RULES);
+			assert_string_equal(err.msg, "text of <a> exceeds the limit");
+			assert_int_equal(err.line, cases[i].line);
+			assert_int_equal(err.col, cases[i].col);
+		}
+		ws_buf_release(&doc);
+	}
+}
+
 static void lint_checks_patterns_and_variables(void **state)
 {
 	const char *xml = "<migration urlid=\"v\">\n"
@@ -561,6 +611,7 @@ int main(void)
 		cmocka_unit_test(malformed_xml_reports_position),
 		cmocka_unit_test(element_positions_are_expats),
 		cmocka_unit_test(text_around_children_is_joined),
+		cmocka_unit_test(text_limit_errors_keep_their_position),
 		cmocka_unit_test(wrong_root_and_entities_refused),
 		cmocka_unit_test(depth_limit),
 		cmocka_unit_test(unknown_element_warns_with_line),
