@@ -1,8 +1,9 @@
 /*
  * rule_xml.c - loading rule files: expat into a small element tree (line and
- * column on every node), load-time validation (unknown elements, helper
- * functions winstate lacks, by-name references and their cycles), the
- * component table, Config.xml, and the rule_set accessors.
+ * column on every node, nodes and strings in chunks freed with the file),
+ * load-time validation (unknown elements, helper functions winstate lacks,
+ * by-name references and their cycles), the component table, Config.xml,
+ * and the rule_set accessors.
  */
 #include "rules_private.h"
 
