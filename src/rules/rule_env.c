@@ -15,6 +15,7 @@
 struct rule_env_entry {
 	char *name;
 	char *value;
+	size_t len;                     /* strlen(name) */
 };
 
 struct rule_env {
@@ -51,9 +52,17 @@ void rule_env_free(struct rule_env *env)
 static struct rule_env_entry *find(const struct rule_env *env, const char *name,
 				   size_t len)
 {
-	for (size_t i = 0; i < env->n; i++)
-		if (strlen(env->v[i].name) == len && !strncasecmp(env->v[i].name, name, len))
+	/* the length and the first letter but for case before the whole
+	 * compare: every variable of every pattern is looked up */
+	unsigned char c0 = len ? ((unsigned char)name[0] | 0x20) : 0;
+
+	for (size_t i = 0; i < env->n; i++) {
+		const struct rule_env_entry *e = &env->v[i];
+
+		if (e->len == len && (!len || ((unsigned char)e->name[0] | 0x20) == c0) &&
+		    !strncasecmp(e->name, name, len))
 			return &env->v[i];
+	}
 	return NULL;
 }
 
@@ -69,6 +78,7 @@ void rule_env_set(struct rule_env *env, const char *name, const char *value)
 	WS_ALLOC_GROW(env->v, env->n + 1, env->alloc);
 	env->v[env->n].name = ws_xstrdup(name);
 	env->v[env->n].value = ws_xstrdup(value);
+	env->v[env->n].len = strlen(name);
 	env->n++;
 }
 
@@ -98,7 +108,12 @@ static int expand(const struct rule_env *env, const char *in, struct ws_buf *out
 		const char *val;
 
 		if (*p != '%') {
-			ws_buf_addch(out, *p++);
+			/* up to the next '%' in one append */
+			const char *q = strchr(p, '%');
+			size_t l = q ? (size_t)(q - p) : strlen(p);
+
+			ws_buf_add(out, p, l);
+			p += l;
 			continue;
 		}
 		end = strchr(p + 1, '%');
