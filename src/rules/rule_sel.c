@@ -1087,19 +1087,42 @@ static void compile_component(struct rule_sel *sel, size_t ci)
 	ws_buf_release(&ev.reason);
 }
 
+/* ws_name_ncasecmp, ASCII (most roots) compared here without decoding */
+static int root_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t n = al < bl ? al : bl;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+
+		if ((ca | cb) & 0x80)
+			return ws_name_ncasecmp(a, al, b, bl);
+		if (ca >= 'a' && ca <= 'z')
+			ca -= 0x20;
+		if (cb >= 'a' && cb <= 'z')
+			cb -= 0x20;
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
+	return al > n ? 1 : bl > n ? -1 : 0;
+}
+
 static int root_under(const char *r, const char *root)
 {
-	size_t l = strlen(root);
+	size_t l = strlen(root), rl;
 
 	if (!l)
 		return 1;
-	return !ws_name_ncasecmp(r, l < strlen(r) ? l : strlen(r), root, l) &&
-	       strlen(r) >= l && (r[l] == 0 || r[l] == '\\');
+	rl = strlen(r);
+	return !root_cmp(r, l < rl ? l : rl, root, l) && rl >= l &&
+	       (r[l] == 0 || r[l] == '\\');
 }
 
 static int cmp_root(const void *a, const void *b)
 {
-	return ws_name_casecmp(*(char *const *)a, *(char *const *)b);
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+
+	return root_cmp(x, strlen(x), y, strlen(y));
 }
 
 static void build_roots(struct rule_sel *sel)

@@ -444,6 +444,40 @@ static void roots_without_wildcards(void **state)
 	rule_env_free(env);
 }
 
+/* Roots in NTFS case-insensitive order, ASCII or not, each covering those
+ * below it in any case. */
+static void roots_ordered_and_covered_in_any_case(void **state)
+{
+	const char *xml =
+		"<migration urlid=\"r\"><component type=\"Documents\" context=\"System\">"
+		"<displayName>R</displayName><role role=\"Data\"><rules><include><objectSet>"
+		"<pattern type=\"File\">C:\\zeta\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\a\\x\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\A B\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\\xc3\xa9t\xc3\xa9\\y\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\A\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\\xc3\x89T\xc3\x89\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\\xc3\x89TA\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\Beta\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\BETA\\Sub\\ [x]</pattern>"
+		"<pattern type=\"File\">C:\\Z\\ [x]</pattern>"
+		"</objectSet></include></rules></role></component></migration>";
+	static const char *const want[] = {
+		"C:\\A", "C:\\A B", "C:\\Beta", "C:\\Z", "C:\\zeta",
+		"C:\\\xc3\x89TA", "C:\\\xc3\x89T\xc3\x89",
+	};
+	struct rule_set *rs = load_xml(xml);
+	struct rule_env *env = rule_env_new();
+	struct rule_sel *sel = sel_for(rs, env, RULE_CTX_SYSTEM, NULL);
+
+	assert_int_equal(rule_sel_root_count(sel, RULE_FILE), sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(rule_sel_root(sel, RULE_FILE, i), want[i]);
+	rule_sel_free(sel);
+	rule_set_free(rs);
+	rule_env_free(env);
+}
+
 static void filters_answer_no_and_never_restore(void **state)
 {
 	const char *xml =
@@ -579,6 +613,7 @@ int main(void)
 		cmocka_unit_test(unset_variable_skips_pattern_with_warning),
 		cmocka_unit_test(roots_are_reduced),
 		cmocka_unit_test(roots_without_wildcards),
+		cmocka_unit_test(roots_ordered_and_covered_in_any_case),
 		cmocka_unit_test(filters_answer_no_and_never_restore),
 		cmocka_unit_test(node_cache_answers_as_fresh),
 	};
