@@ -26,6 +26,7 @@ struct rule_pattern {
 	 * a fast node runs it only for rule_pattern_may_match_below, and only
 	 * patterns near the walked folders are asked that */
 	char *node_re_src;
+	int node_src_upper;  /* node_re_src is the upper-cased node (to_regex'd then) */
 	pcre2_match_data *md;        /* made on the first regex run (re_match) */
 	pcre2_match_context *mctx;
 	/* Regex runs so far: JIT compiling costs about what a few hundred
@@ -226,7 +227,8 @@ static int regex_plain(unsigned char ch)
 	       (ch >= '0' && ch <= '9');
 }
 
-/* Translate one part (already upper-cased) into a regex body. */
+/* Translate one part (already upper-cased) into a regex body; `re` NULL:
+ * only its literal count and whether it has a wildcard. */
 static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		     int *wild)
 {
@@ -247,7 +249,8 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 				j++;
 			if (!seen_wild || !is_node)
 				*lit += j - i;
-			ws_buf_add(re, s + i, j - i);
+			if (re)
+				ws_buf_add(re, s + i, j - i);
 			i = j - 1;
 			continue;
 		}
@@ -258,11 +261,13 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 			/* "X\*" at the end of a node: X itself and everything below
 			 * (not "X^\*", an escaped '\'; "X^^\*" is a '^' then the
 			 * separator) */
-			if (is_node && i + 1 == len && i > 0 && s[i - 1] == '\\' && !was_escaped) {
+			if (!re) {
+			} else if (is_node && i + 1 == len && i > 0 && s[i - 1] == '\\' &&
+				   !was_escaped) {
 				ws_buf_setlen(re, re->len - 2); /* drop the escaped '\' */
-				ws_buf_adds(re, "(?:\\\\.*)?");
+				ws_buf_add(re, "(?:\\\\.*)?", 9);
 			} else {
-				ws_buf_adds(re, ".*");
+				ws_buf_add(re, ".*", 2);
 			}
 			seen_wild = 1;
 			continue;
@@ -270,18 +275,21 @@ static void to_regex(const char *s, int is_node, struct ws_buf *re, size_t *lit,
 		/* node: literal prefix length; leaf: every literal character */
 		if (!seen_wild || !is_node)
 			(*lit)++;
+		if (!re)
+			continue;
 		if (ch == '\\') {
-			ws_buf_adds(re, "\\\\");
-		} else if (ch < 0x80 && !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-				   (ch >= '0' && ch <= '9'))) {
+			ws_buf_add(re, "\\\\", 2);
+		} else if (!regex_plain(ch)) {
 			/* "\x{%x}" without a printf per character */
 			static const char hex[] = "0123456789abcdef";
+			char x[6] = { '\\', 'x', '{' };
+			size_t n = 3;
 
-			ws_buf_adds(re, "\\x{");
 			if (ch >= 0x10)
-				ws_buf_addch(re, hex[ch >> 4]);
-			ws_buf_addch(re, hex[ch & 15]);
-			ws_buf_addch(re, '}');
+				x[n++] = hex[ch >> 4];
+			x[n++] = hex[ch & 15];
+			x[n++] = '}';
+			ws_buf_add(re, x, n);
 		} else {
 			ws_buf_addch(re, (char)ch);
 		}
@@ -461,7 +469,10 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	if (has_leaf)
 		rule_upper(leaf.buf, &ul);
 	classify(p, up.buf, has_leaf ? ul.buf : NULL);
-	to_regex(up.buf, 1, &re, &p->node_lit, &p->node_wild);
+	/* ASCII (most patterns) makes an ASCII regex: made when first run */
+	int node_ascii = is_ascii(up.buf);
+
+	to_regex(up.buf, 1, node_ascii ? NULL : &re, &p->node_lit, &p->node_wild);
 	/* a trailing backslash of the literal part does not make it more specific */
 	if (p->node_wild && p->node_lit && up.buf[p->node_lit - 1] == '\\')
 		p->node_lit--;
@@ -475,11 +486,18 @@ int rule_pattern_compile(const char *text, int type, struct rule_pattern **out,
 	 * refused as before */
 	int bad = 0;
 
-	if (ws_utf8_valid(re.buf, re.len))
+	if (node_ascii) {
+		p->node_re_src = ws_buf_detach(&up, NULL);
+		p->node_src_upper = 1;
+	} else if (ws_utf8_valid(re.buf, re.len)) {
 		p->node_re_src = ws_buf_detach(&re, NULL);
-	else if (!(p->node_re = compile_re(re.buf, text, err)))
+	} else if (!(p->node_re = compile_re(re.buf, text, err))) {
 		bad = 1;
-	if (!bad && has_leaf) {
+	}
+	if (!bad && has_leaf && p->leaf_fast != FAST_NONE && is_ascii(ul.buf)) {
+		/* a fast leaf's regex is never run */
+		to_regex(ul.buf, 0, NULL, &p->leaf_lit, &p->leaf_wild);
+	} else if (!bad && has_leaf) {
 		ws_buf_reset(&re);
 		to_regex(ul.buf, 0, &re, &p->leaf_lit, &p->leaf_wild);
 		if (p->leaf_fast == FAST_NONE || !ws_utf8_valid(re.buf, re.len))
@@ -527,7 +545,17 @@ static pcre2_code *node_code(const struct rule_pattern *p)
 	struct rule_pattern *mp = (struct rule_pattern *)p; /* see re_runs */
 
 	if (!mp->node_re && mp->node_re_src) {
-		mp->node_re = compile_re(mp->node_re_src, mp->text, NULL);
+		if (mp->node_src_upper) {
+			struct ws_buf re = WS_BUF_INIT;
+			size_t lit;
+			int wild;
+
+			to_regex(mp->node_re_src, 1, &re, &lit, &wild);
+			mp->node_re = compile_re(re.buf, mp->text, NULL);
+			ws_buf_release(&re);
+		} else {
+			mp->node_re = compile_re(mp->node_re_src, mp->text, NULL);
+		}
 		free(mp->node_re_src);
 		mp->node_re_src = NULL;
 		/* compiled after re_match's JIT point (the leaf's runs count) */
