@@ -108,7 +108,8 @@ static const struct {
 	{ "HKEY_CURRENT_CONFIG", "HKCC" },
 };
 
-void rule_node_norm(const char *node, int type, struct ws_buf *out)
+/* rule_node_norm of node[0, len) */
+static void node_norm_n(const char *node, size_t len, int type, struct ws_buf *out)
 {
 	size_t start = out->len;
 
@@ -116,19 +117,25 @@ void rule_node_norm(const char *node, int type, struct ws_buf *out)
 		for (size_t i = 0; i < sizeof(hkeys) / sizeof(hkeys[0]); i++) {
 			size_t l = strlen(hkeys[i].lng);
 
-			if (!strncasecmp(node, hkeys[i].lng, l) &&
-			    (node[l] == '\\' || node[l] == 0)) {
+			if (l <= len && !strncasecmp(node, hkeys[i].lng, l) &&
+			    (l == len || node[l] == '\\')) {
 				ws_buf_adds(out, hkeys[i].shrt);
 				node += l;
+				len -= l;
 				break;
 			}
 		}
 	}
-	ws_buf_adds(out, node);
+	ws_buf_add(out, node, len);
 	/* "C:\Data\" and "C:\Data" name the same folder (USMT's diag log agrees) */
 	while (out->len > start + 1 && out->buf[out->len - 1] == '\\' &&
 	       !(out->len >= start + 2 && out->buf[out->len - 2] == '^'))
 		ws_buf_setlen(out, out->len - 1);
+}
+
+void rule_node_norm(const char *node, int type, struct ws_buf *out)
+{
+	node_norm_n(node, strlen(node), type, out);
 }
 
 /*
@@ -183,12 +190,7 @@ static int split(const char *text, int type, struct ws_buf *node, struct ws_buf 
 		while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\t'))
 			e--;
 	}
-	{
-		char *nd = ws_xstrndup(text + b, e - b);
-
-		rule_node_norm(nd, type, node);
-		free(nd);
-	}
+	node_norm_n(text + b, e - b, type, node);
 	return 0;
 }
 

@@ -61,8 +61,8 @@ static void add_pattern(struct oset_ctx *oc, int type, const char *text,
 	if (sel->failed)
 		return;
 	ws_error_clear(&perr);
-	where_of(at, where, sizeof(where));
 	if (rule_pattern_compile(text, type, &p, &perr)) {
+		where_of(at, where, sizeof(where));
 		ws_logf(sel->opts.log, WS_LOG_WARN, where, "pattern '%s' skipped: %s", text,
 			perr.msg);
 		return;
