@@ -1107,15 +1107,12 @@ static int root_cmp(const char *a, size_t al, const char *b, size_t bl)
 	return al > n ? 1 : bl > n ? -1 : 0;
 }
 
-static int root_under(const char *r, const char *root)
+/* Is r (rl bytes) root (l bytes) or below it? */
+static int root_under(const char *r, size_t rl, const char *root, size_t l)
 {
-	size_t l = strlen(root), rl;
-
 	if (!l)
 		return 1;
-	rl = strlen(r);
-	return !root_cmp(r, l < rl ? l : rl, root, l) && rl >= l &&
-	       (r[l] == 0 || r[l] == '\\');
+	return rl >= l && (r[l] == 0 || r[l] == '\\') && !root_cmp(r, l, root, l);
 }
 
 static int cmp_root(const void *a, const void *b)
@@ -1129,7 +1126,7 @@ static void build_roots(struct rule_sel *sel)
 {
 	for (int t = 0; t < 3; t++) {
 		char **all = NULL;
-		size_t n = 0, alloc = 0;
+		size_t n = 0, alloc = 0, *lens;
 
 		for (size_t i = 0; i < sel->ie.n; i++) {
 			const struct rule_cpat *cp = &sel->ie.v[i];
@@ -1143,14 +1140,19 @@ static void build_roots(struct rule_sel *sel)
 		if (n)
 			qsort(all, n, sizeof(*all), cmp_root);
 		sel->roots[t] = ws_xcalloc(n + 1, sizeof(char *));
+		lens = ws_xcalloc(n + 1, sizeof(*lens)); /* of the roots kept */
 		for (size_t i = 0; i < n; i++) {
+			size_t rl = strlen(all[i]);
 			int covered = 0;
 
 			for (size_t j = 0; j < sel->nroots[t] && !covered; j++)
-				covered = root_under(all[i], sel->roots[t][j]);
-			if (!covered)
+				covered = root_under(all[i], rl, sel->roots[t][j], lens[j]);
+			if (!covered) {
+				lens[sel->nroots[t]] = rl;
 				sel->roots[t][sel->nroots[t]++] = ws_xstrdup(all[i]);
+			}
 		}
+		free(lens);
 		free(all);
 	}
 }
