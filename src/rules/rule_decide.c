@@ -80,13 +80,6 @@ int rule_is_hive_file(const char *leaf)
 	       has_suffix_ci(leaf, n, ".blf") || has_suffix_ci(leaf, n, ".regtrans-ms");
 }
 
-/* Append v to a growing index list. */
-static void idx_add(uint32_t **v, size_t *n, size_t *alloc, uint32_t x)
-{
-	WS_ALLOC_GROW(*v, *n + 1, *alloc);
-	(*v)[(*n)++] = x;
-}
-
 /* The patterns of `list` whose type is `type` and whose node half matches
  * (a limit hit counts as no match, as in cp_matches); with `quick`, each
  * one's leaf prefilter too (grown with *idx).  Only the patterns `from`
@@ -94,7 +87,7 @@ static void idx_add(uint32_t **v, size_t *n, size_t *alloc, uint32_t x)
  * literal prefix and the node are one a prefix of the other are listed in
  * *cidx (struct rule_node_slot). */
 static void node_candidates(const struct rule_cpat_list *list, int type, const char *un,
-			    size_t unl, const uint32_t *from, size_t nfrom,
+			    size_t unl, const uint32_t *from, size_t nfrom, size_t known,
 			    uint32_t **idx, struct rule_leaf_quick **quick,
 			    size_t *n, size_t *alloc, uint32_t **cidx, size_t *nc,
 			    size_t *ac)
@@ -103,6 +96,8 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 
 	*n = 0;
 	*nc = 0;
+	/* at most every one looked at is listed: no growth per candidate */
+	WS_ALLOC_GROW(*cidx, count, *ac);
 	for (size_t k = 0; k < count; k++) {
 		size_t i = from ? from[k] : k;
 		const struct rule_cpat *cp = &list->v[i];
@@ -110,10 +105,14 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 		size_t ll = cp->ulit_len;
 
 		/* the literal prefix here, without a call: most patterns of a
-		 * rule set name other folders */
-		if (cp->type != type || memcmp(un, cp->ulit, ll < unl ? ll : unl))
+		 * rule set name other folders.  One of `from` whose prefix is
+		 * no longer than `known`, the node it was listed for, which
+		 * begins this one, is of this type and matches it already
+		 * (most of a subfolder's: those naming its parents). */
+		if (!(from && ll <= known) &&
+		    (cp->type != type || memcmp(un, cp->ulit, ll < unl ? ll : unl)))
 			continue;
-		idx_add(cidx, nc, ac, (uint32_t)i);
+		(*cidx)[(*nc)++] = (uint32_t)i;
 		if (ll > unl)
 			continue;
 		/* a tree's node is its prefix, matched just above, at a
@@ -172,9 +171,11 @@ static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int ty
 	victim->type = type;
 	victim->used = c->clock;
 	node_candidates(&sel->ux, type, un, unl, up ? up->cux : NULL, up ? up->n_cux : 0,
+			up ? up->unl : 0,
 			&victim->ux, NULL, &victim->n_ux, &victim->a_ux, &victim->cux,
 			&victim->n_cux, &victim->a_cux);
 	node_candidates(&sel->ie, type, un, unl, up ? up->cie : NULL, up ? up->n_cie : 0,
+			up ? up->unl : 0,
 			&victim->ie, &victim->ieq, &victim->n_ie, &victim->a_ie, &victim->cie,
 			&victim->n_cie, &victim->a_cie);
 	return victim;
