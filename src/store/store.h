@@ -240,9 +240,10 @@ struct store_file {
  * the device's scan whose unchanged files are recorded without being read
  * (a caller that has just listed the device's scans gives its newest, so
  * that the store does not list every catalog again); empty: the device's
- * newest scan, found here.  The scanner
- * loads every pack index present so content already in the store (any
- * device, any scan) is not stored again.  With more than one thread the
+ * newest scan, found here.  The packs complete now are listed; before
+ * the first file that has to be read the writer loads their indexes, so
+ * that content already in the store (any device, any scan) is not stored
+ * again (an unchanged rescan loads none).  With more than one thread the
  * previous scan is still being read, on a thread of its own, when this
  * returns: the writer waits for it when a file is added, a body frame is
  * written or the scan ends, and `st` is not used by the caller meanwhile
@@ -322,6 +323,8 @@ struct store_write_stats {
 	uint64_t files_unchanged; /* taken from the previous scan unread */
 	uint64_t frames_reused;   /* catalog body frames of the previous scan
 				     taken as they were (same records) */
+	uint64_t indexes_read;    /* pack indexes loaded for deduplication:
+				     none while every file is unchanged */
 };
 /* Waits for the chunks in flight (they are counted once stored). */
 void store_writer_stats(struct store_writer *w, struct store_write_stats *out);

@@ -130,7 +130,7 @@ struct prev_file {
 	unsigned char key[16];        /* prev_key of user and path */
 	uint64_t size, written_ft, created_ft;
 	size_t first, n;              /* its chunks in prev_chunks */
-	int whole;                    /* every chunk in a complete pack (prev_check) */
+	int whole;                    /* every chunk's pack complete (load_prev) */
 };
 
 /* A body frame of the previous scan's catalog: an unchanged rescan
@@ -145,7 +145,7 @@ struct prev_frame {
 struct prev_chunk {
 	unsigned char hash[STORE_HASH_LEN];
 	uint32_t raw_len;
-	struct store_pack *p;         /* the pack holding it (prev_check) */
+	struct store_pack *p;         /* the pack holding it (load_prev) */
 };
 
 struct store_writer {
@@ -187,9 +187,10 @@ struct store_writer {
 	uint32_t *user_ix, *rule_ix;
 	size_t n_users, a_users, n_rules, a_rules;
 	struct store_trailer tr;
-	/* dedup */
+	/* dedup: loaded when the first chunk is looked up (dd_need) */
 	struct dd_slot *dd;
 	size_t dd_cap, dd_used;
+	int dd_loaded;
 	/* catalog pack table, in wno order */
 	struct store_pack **wpacks;
 	size_t n_wpacks, a_wpacks;
@@ -625,35 +626,26 @@ static void touch_marker(struct store_writer *w)
 	utimensat(AT_FDCWD, w->marker.buf, NULL, 0);
 }
 
-/* load_prev, then prev_check once the caller has loaded the dedup table. */
+/* load_prev on a thread of its own. */
 struct prev_loader {
 	struct store_writer *w;
 	pthread_t t;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int dedup_done;
 };
 
 static void load_prev(struct store_writer *w);
-static void prev_check(struct store_writer *w);
 
 static void *load_prev_thread(void *arg)
 {
 	struct prev_loader *l = arg;
 
 	load_prev(l->w);
-	pthread_mutex_lock(&l->mu);
-	while (!l->dedup_done)
-		pthread_cond_wait(&l->cv, &l->mu);
-	pthread_mutex_unlock(&l->mu);
-	prev_check(l->w);
 	return NULL;
 }
 
 /*
- * Wait until the previous scan is read (its files, frames and their
- * chunks checked against the dedup table): the caller's thread, before
- * anything that looks at them or at the dedup table.  Until then the
+ * Wait until the previous scan is read (its files, frames and the packs
+ * of their chunks): the caller's thread, before anything that looks at
+ * them, at the store's pack list or at the dedup table.  Until then the
  * caller only prepares (a selection compiled, folders listed, users and
  * rules recorded) while the loader thread reads.
  */
@@ -664,8 +656,6 @@ static void prev_wait(struct store_writer *w)
 	if (!l)
 		return;
 	pthread_join(l->t, NULL);
-	pthread_mutex_destroy(&l->mu);
-	pthread_cond_destroy(&l->cv);
 	free(l);
 	w->pl = NULL;
 }
@@ -701,14 +691,23 @@ static void writer_free(struct store_writer *w)
 	free(w);
 }
 
-/* Load every complete pack's index into the dedup table. */
-static int load_dedup(struct store_writer *w, struct ws_error *err)
+/*
+ * Before the first chunk is looked up (the caller's thread, nothing in
+ * flight yet): load the index of every pack listed complete when the
+ * scan began into the dedup table.  An unchanged rescan never needs it:
+ * its files are found where the previous scan put them (load_prev), and
+ * a store of many devices keeps its indexes on disk.  The packs were
+ * listed at the scan's beginning, after its marker: as safe against
+ * prune as reading their indexes then (docs/store-format.md §8).
+ */
+static void dd_need(struct store_writer *w)
 {
 	struct store *st = w->st;
-	int rc = store_list_packs(st, err);
 
-	if (rc)
-		return rc;
+	if (w->dd_loaded)
+		return;
+	w->dd_loaded = 1;
+	prev_wait(w);
 	for (size_t i = 0; i < st->n_packs; i++) {
 		struct store_pack *p = st->packs[i];
 		struct ws_error e2;
@@ -724,17 +723,21 @@ static int load_dedup(struct store_writer *w, struct ws_error *err)
 				"pack not used for deduplication: %s", e2.msg);
 			continue;
 		}
-		/* the writer's threads do not run yet: no lock */
+		w->stats.indexes_read++;
+		/* no chunk is in flight yet: the lock for form's sake */
+		if (w->pipe)
+			pthread_mutex_lock(&w->pipe->mu);
 		dd_reserve_locked(w, p->n_ix);
 		for (size_t k = 0; k < p->n_ix; k++)
 			dd_insert_locked(w, p->ix[k].hash, p, p->ix[k].raw_len);
+		if (w->pipe)
+			pthread_mutex_unlock(&w->pipe->mu);
 		/* Indexes are not needed in memory any more. */
 		free(p->ix);
 		p->ix = NULL;
 		p->n_ix = 0;
 		p->loaded = 0;
 	}
-	return WS_OK;
 }
 
 /* A file's key in the previous scan's table: SipHash-128 of its path under
@@ -777,6 +780,40 @@ static void prev_frame_seen(void *ctx, uint32_t no, uint64_t off, uint32_t seale
 	crypto_shorthash_siphashx24(f->h, pl, len, w->prev_hkey);
 }
 
+static int pack_id_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct store_pack *const *)a)->id, (*(struct store_pack *const *)b)->id);
+}
+
+/*
+ * The previous catalog's pack table as the store's packs listed when the
+ * scan began, NULL for each pack not complete then (no .idx or no pack
+ * file: being pruned, or damaged).  Packs never change once complete, so
+ * a chunk is still where the previous scan's commit found it.
+ */
+static struct store_pack **prev_packs(struct store_writer *w,
+				      const struct store_catalog *cat)
+{
+	struct store *st = w->st;
+	size_t n = store_cat_n_packs(cat), m = st->n_packs;
+	struct store_pack **byid = ws_xmalloc((m ? m : 1) * sizeof(*byid)), **out;
+
+	out = ws_xcalloc(n ? n : 1, sizeof(*out));
+	if (m)
+		memcpy(byid, st->packs, m * sizeof(*byid));
+	qsort(byid, m, sizeof(*byid), pack_id_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct store_pack key, *kp = &key, **hit;
+
+		memcpy(key.id, store_catalog_pack_id(cat, (uint32_t)i), sizeof(key.id));
+		hit = bsearch(&kp, byid, m, sizeof(*byid), pack_id_cmp);
+		if (hit && (*hit)->has_idx && (*hit)->has_tar)
+			out[i] = *hit;
+	}
+	free(byid);
+	return out;
+}
+
 /* The files of the device's newest scan, when there is one (any failure:
  * none, every file is read), and its body frames (reuse_frame). */
 static void load_prev(struct store_writer *w)
@@ -784,6 +821,7 @@ static void load_prev(struct store_writer *w)
 	struct store_catalog *cat;
 	struct store_record rec;
 	struct ws_buf path = WS_BUF_INIT, rel = WS_BUF_INIT;
+	struct store_pack **packs;
 
 	if (w->st->reread ||
 	    store_catalog_open(w->st, w->info.device, w->prev_id[0] ? w->prev_id : NULL,
@@ -801,6 +839,7 @@ static void load_prev(struct store_writer *w)
 	if (w->prev_cat_fd >= 0)
 		store_cat_on_body_frame(cat, prev_frame_seen, w);
 	store_cat_prefetch(cat);
+	packs = prev_packs(w, cat);
 	while (store_catalog_next(cat, &rec, NULL) == WS_OK && rec.kind != STORE_REC_END) {
 		const struct store_file *f = &rec.u.file;
 		struct prev_file *pf;
@@ -818,13 +857,20 @@ static void load_prev(struct store_writer *w)
 		pf->created_ft = f->created_ft;
 		pf->first = w->n_prev_chunks;
 		pf->n = f->n_chunks;
+		pf->whole = 1;
 		WS_ALLOC_GROW(w->prev_chunks, w->n_prev_chunks + f->n_chunks, w->a_prev_chunks);
 		for (size_t i = 0; i < f->n_chunks; i++) {
-			memcpy(w->prev_chunks[w->n_prev_chunks].hash, f->chunks[i].hash,
-			       STORE_HASH_LEN);
-			w->prev_chunks[w->n_prev_chunks++].raw_len = f->chunks[i].raw_len;
+			struct prev_chunk *c = &w->prev_chunks[w->n_prev_chunks++];
+
+			memcpy(c->hash, f->chunks[i].hash, STORE_HASH_LEN);
+			c->raw_len = f->chunks[i].raw_len;
+			/* the reader checked the number against the table */
+			c->p = packs[f->chunks[i].pack];
+			if (!c->p)
+				pf->whole = 0;
 		}
 	}
+	free(packs);
 	store_catalog_free(cat);
 	if (!w->n_prev)
 		return;
@@ -861,31 +907,9 @@ static const struct prev_file *prev_find(struct store_writer *w,
 	return NULL;
 }
 
-/* Which previous files have every chunk in a complete pack (the dedup
- * table loaded, nothing inserted yet), and where each chunk is: the walk
- * then asks no table and takes no lock per file. */
-static void prev_check(struct store_writer *w)
-{
-	for (size_t k = 0; k < w->n_prev; k++) {
-		struct prev_file *pf = &w->prev[k];
-
-		pf->whole = 1;
-		for (size_t i = 0; i < pf->n; i++) {
-			struct prev_chunk *c = &w->prev_chunks[pf->first + i];
-			struct dd_slot *s = w->dd_cap ? dd_find(w, c->hash) : NULL;
-
-			if (!s || !s->p || s->raw_len != c->raw_len) {
-				pf->whole = 0;
-				break;
-			}
-			c->p = s->p;
-		}
-	}
-}
-
 /*
  * The previous scan's record of this file when it is unchanged (size and
- * both times equal) and every chunk of it was in a complete pack when the
+ * both times equal) and every pack it has chunks in was complete when the
  * scan began (none is removed while it runs: prune sees its marker); NULL
  * else.
  */
@@ -991,37 +1015,24 @@ int store_scan_begin(struct store *st, const struct store_scan_info *info,
 	}
 	close(fd);
 	w->last_touch = time(NULL);
+	/* The packs complete now, after the marker (prune sees it): the only
+	 * ones this scan references (dd_need, load_prev). */
+	rc = store_list_packs(st, err);
+	if (rc)
+		goto fail;
 	{
 		/* the previous scan's files are read on another thread while
-		 * this one loads the packs' indexes, and go on being read
-		 * while the caller prepares its walk (prev_wait): neither
-		 * touches what the other fills */
+		 * the caller prepares its walk (prev_wait) */
 		struct prev_loader *l = ws_xcalloc(1, sizeof(*l));
 
 		l->w = w;
-		pthread_mutex_init(&l->mu, NULL);
-		pthread_cond_init(&l->cv, NULL);
 		if (st->threads > 1 && pthread_create(&l->t, NULL, load_prev_thread, l) == 0) {
 			w->pl = l;
 		} else {
-			pthread_mutex_destroy(&l->mu);
-			pthread_cond_destroy(&l->cv);
 			free(l);
-			l = NULL;
-		}
-		rc = load_dedup(w, err);
-		if (l) {
-			pthread_mutex_lock(&l->mu);
-			l->dedup_done = 1;
-			pthread_cond_signal(&l->cv);
-			pthread_mutex_unlock(&l->mu);
-		} else {
 			load_prev(w);
-			prev_check(w);
 		}
 	}
-	if (rc)
-		goto fail;
 	store_abs(st, &w->cat_tmp, "tmp/");
 	ws_buf_addf(&w->cat_tmp, "%s.cat.part", w->scan_id);
 	rc = store_fault(st, w->cat_tmp.buf);
@@ -1964,6 +1975,8 @@ static int add_file_from(struct store_writer *w, const struct store_file *meta,
 		return rc;
 	if (rd && !caller_failed(w) && (pf = prev_unchanged(w, meta)))
 		return add_unchanged(w, meta, pf, err);
+	if (rd)
+		dd_need(w);
 	/* a folder or a file without content, nothing in flight: at once */
 	if (!rd && w->pipe && pipe_is_idle(w))
 		return add_file_record(w, meta, 0, NULL, 0, err);
@@ -2065,6 +2078,8 @@ int store_scan_add_file_mem(struct store_writer *w,
 	prev_wait(w);
 	if (rc)
 		return rc;
+	if (len)
+		dd_need(w);
 	if (w->pipe && (rc = pipe_file_begin(w, meta, NULL, &fno, err)))
 		return rc;
 	rc = cut_chunks(w, fno, data, len, 1, use_cdc(w, len), compress,
