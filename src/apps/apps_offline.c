@@ -6,8 +6,6 @@
  */
 #include "apps/apps_private.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <expat.h>
@@ -17,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_libarchive.h"
 #include "util/ws_str.h"
 
 #define OFF_MAX_FILES 100000u      /* files indexed per folder */
@@ -151,24 +150,29 @@ static void XMLCALL man_doctype(void *ud, const XML_Char *n, const XML_Char *s,
 /* 1 = identity read into id (publisher id derived), 0 = none readable. */
 static int read_manifest(const char *path, struct apps_id *id, int *framework)
 {
-	struct archive *a = archive_read_new();
+	const struct ws_libarchive *la;
+	struct archive *a;
 	struct archive_entry *e;
 	struct ws_buf data = WS_BUF_INIT;
 	unsigned entries = 0;
 	int found = 0, ok = 0;
 
-	archive_read_support_format_zip(a);
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK)
+	/* without libarchive, as without a readable manifest: the file name */
+	if (ws_libarchive(&la, NULL) != WS_OK)
+		return 0;
+	a = la->archive_read_new();
+	la->archive_read_support_format_zip(a);
+	if (la->archive_read_open_filename(a, path, 65536) != ARCHIVE_OK)
 		goto out;
-	while (archive_read_next_header(a, &e) == ARCHIVE_OK && ++entries < OFF_MAX_ENTRIES) {
-		const char *n = archive_entry_pathname(e);
+	while (la->archive_read_next_header(a, &e) == ARCHIVE_OK && ++entries < OFF_MAX_ENTRIES) {
+		const char *n = la->archive_entry_pathname(e);
 
 		if (n && (!strcasecmp(n, "AppxManifest.xml") ||
 			  !strcasecmp(n, "AppxMetadata/AppxBundleManifest.xml"))) {
 			char buf[16384];
 			la_ssize_t r;
 
-			while ((r = archive_read_data(a, buf, sizeof(buf))) > 0 &&
+			while ((r = la->archive_read_data(a, buf, sizeof(buf))) > 0 &&
 			       data.len <= OFF_MAX_MANIFEST)
 				ws_buf_add(&data, buf, (size_t)r);
 			found = r == 0 && data.len <= OFF_MAX_MANIFEST;
@@ -196,7 +200,7 @@ static int read_manifest(const char *path, struct apps_id *id, int *framework)
 		ws_buf_release(&m.text);
 	}
 out:
-	archive_read_free(a);
+	la->archive_read_free(a);
 	ws_buf_release(&data);
 	return ok;
 }

@@ -1,7 +1,7 @@
 /*
  * store_pack.c - packs.  Format 2.0 (<id>.pack): a short header, blobs back
  * to back, the index and a footer locating it.  Format 1.x (<id>.tar, still
- * read; written only for the tests): ustar archives (libarchive) whose
+ * read; written only for the tests): ustar archives (libarchive, loaded then) whose
  * entries are blobs named by their hash, closed by an "index" entry.  Both
  * copy the index beside the pack as <id>.idx.  Reading uses the index's
  * offsets directly (pread), so a blob costs one read.
@@ -16,10 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include "util/ws_fs.h"
+#include "util/ws_libarchive.h"
 
 #define IX_ENTRY_LEN (STORE_HASH_LEN + 8 + 4 + 4)
 #define IX_HEAD_LEN 8
@@ -409,7 +407,8 @@ struct store_packw {
 	int fd;
 	int dead;        /* after a failed write: nothing more reaches the file */
 	int werr;        /* errno of the first failed write */
-	struct archive *a;            /* 1.x (tests) only */
+	const struct ws_libarchive *la; /* 1.x (tests) only: */
+	struct archive *a;
 	struct archive_entry *ent;
 	uint64_t size;   /* logical bytes so far */
 };
@@ -417,13 +416,13 @@ struct store_packw {
 static int packw_fail(struct store_packw *pw, const char *what,
 		      struct ws_error *err)
 {
-	int e = pw->werr ? pw->werr : pw->a ? archive_errno(pw->a) : EIO;
+	int e = pw->werr ? pw->werr : pw->a ? pw->la->archive_errno(pw->a) : EIO;
 
 	if (e > 0 || !pw->a)
 		return ws_error_set_errno(err, WS_E_IO, e > 0 ? e : EIO, pw->tmp.buf,
 					  "%s", what);
 	return ws_error_set(err, WS_E_IO, pw->tmp.buf, "%s: %s", what,
-			    archive_error_string(pw->a));
+			    pw->la->archive_error_string(pw->a));
 }
 
 /* Our own writes (also libarchive's), so the fault hook sees them and a
@@ -455,12 +454,18 @@ static la_ssize_t packw_write_cb(struct archive *a, void *ctx,
 /* A new archive writer (1.x) on pw->fd at its current position. */
 static int packw_archive(struct store_packw *pw, struct ws_error *err)
 {
-	pw->a = archive_write_new();
-	if (archive_write_set_format_ustar(pw->a) != ARCHIVE_OK ||
-	    archive_write_add_filter_none(pw->a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(pw->a, 512) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(pw->a, 1) != ARCHIVE_OK ||
-	    archive_write_open(pw->a, pw, NULL, packw_write_cb, NULL) != ARCHIVE_OK)
+	const struct ws_libarchive *la;
+	int rc = ws_libarchive(&la, err);
+
+	if (rc)
+		return rc;
+	pw->la = la;
+	pw->a = la->archive_write_new();
+	if (la->archive_write_set_format_ustar(pw->a) != ARCHIVE_OK ||
+	    la->archive_write_add_filter_none(pw->a) != ARCHIVE_OK ||
+	    la->archive_write_set_bytes_per_block(pw->a, 512) != ARCHIVE_OK ||
+	    la->archive_write_set_bytes_in_last_block(pw->a, 1) != ARCHIVE_OK ||
+	    la->archive_write_open(pw->a, pw, NULL, packw_write_cb, NULL) != ARCHIVE_OK)
 		return packw_fail(pw, "cannot start pack", err);
 	return WS_OK;
 }
@@ -499,8 +504,9 @@ int store_packw_new(struct store *st, struct store_packw **out,
 		pw->size = sizeof(h);
 		rc = pw->werr ? packw_fail(pw, "cannot write pack", err) : WS_OK;
 	} else {
-		pw->ent = archive_entry_new();
 		rc = packw_archive(pw, err);
+		if (!rc)
+			pw->ent = pw->la->archive_entry_new();
 	}
 	if (rc) {
 		store_packw_discard(pw);
@@ -520,15 +526,15 @@ static int packw_entry(struct store_packw *pw, const char *name,
 		pw->size += len;
 		return WS_OK;
 	}
-	archive_entry_clear(pw->ent);
-	archive_entry_set_pathname(pw->ent, name);
-	archive_entry_set_size(pw->ent, (la_int64_t)len);
-	archive_entry_set_filetype(pw->ent, AE_IFREG);
-	archive_entry_set_perm(pw->ent, 0644);
-	archive_entry_set_mtime(pw->ent, 0, 0); /* leaks nothing */
-	if (archive_write_header(pw->a, pw->ent) != ARCHIVE_OK || pw->werr)
+	pw->la->archive_entry_clear(pw->ent);
+	pw->la->archive_entry_set_pathname(pw->ent, name);
+	pw->la->archive_entry_set_size(pw->ent, (la_int64_t)len);
+	pw->la->archive_entry_set_filetype(pw->ent, AE_IFREG);
+	pw->la->archive_entry_set_perm(pw->ent, 0644);
+	pw->la->archive_entry_set_mtime(pw->ent, 0, 0); /* leaks nothing */
+	if (pw->la->archive_write_header(pw->a, pw->ent) != ARCHIVE_OK || pw->werr)
 		return packw_fail(pw, "cannot write pack", err);
-	if (len && (archive_write_data(pw->a, data, len) != (la_ssize_t)len || pw->werr))
+	if (len && (pw->la->archive_write_data(pw->a, data, len) != (la_ssize_t)len || pw->werr))
 		return packw_fail(pw, "cannot write pack", err);
 	pw->size += 512 + pad512(len);
 	return WS_OK;
@@ -556,7 +562,7 @@ int store_packw_salvage(struct store_packw *pw, const struct store_ix_entry *ix,
 	/* Drop the failed writer without letting it flush anything more. */
 	pw->dead = 1;
 	if (pw->a)
-		archive_write_free(pw->a);
+		pw->la->archive_write_free(pw->a);
 	pw->a = NULL;
 	if (fstat(pw->fd, &sb) != 0)
 		goto discard;
@@ -650,7 +656,7 @@ int store_packw_finish(struct store_packw *pw, const struct store_ix_entry *ix,
 		rc = packw_entry(pw, "index", idx.buf, idx.len, err);
 		if (rc)
 			goto fail;
-		if (archive_write_close(pw->a) != ARCHIVE_OK || pw->werr) {
+		if (pw->la->archive_write_close(pw->a) != ARCHIVE_OK || pw->werr) {
 			rc = packw_fail(pw, "cannot finish pack", err);
 			goto fail;
 		}
@@ -708,9 +714,9 @@ fail:
 out:
 	pw->dead = 1; /* nothing more after a failure */
 	if (pw->a)
-		archive_write_free(pw->a);
+		pw->la->archive_write_free(pw->a);
 	if (pw->ent)
-		archive_entry_free(pw->ent);
+		pw->la->archive_entry_free(pw->ent);
 	ws_buf_release(&pw->tmp);
 	ws_buf_release(&idx);
 	ws_buf_release(&rel);
@@ -727,9 +733,9 @@ void store_packw_discard(struct store_packw *pw)
 		return;
 	pw->dead = 1;
 	if (pw->a)
-		archive_write_free(pw->a); /* closes the archive, not our fd */
+		pw->la->archive_write_free(pw->a); /* closes the archive, not our fd */
 	if (pw->ent)
-		archive_entry_free(pw->ent);
+		pw->la->archive_entry_free(pw->ent);
 	if (pw->fd >= 0)
 		close(pw->fd);
 	unlink(pw->tmp.buf);

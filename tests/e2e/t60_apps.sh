@@ -88,10 +88,22 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
                '</Bundle>' % pub)
 PY
 
+# libarchive is opened when a package is read, not linked: starting the
+# program does not pay for it (src/util/ws_libarchive.h).  The dynamic
+# loader's own log says which libraries a run opened.
+if command -v readelf > /dev/null; then
+  readelf -d "$WINSTATE" | grep -q 'NEEDED.*libarchive' && fail "winstate is linked with libarchive"
+fi
+LD_DEBUG=files LD_DEBUG_OUTPUT="$t/ld-version" "$WINSTATE" --version > /dev/null
+cat "$t"/ld-version.* | grep -q 'file=libc\.so' || fail "LD_DEBUG log not written"
+cat "$t"/ld-version.* | grep -q 'file=libarchive' && fail "winstate --version loads libarchive"
+
 rc=0
+LD_DEBUG=files LD_DEBUG_OUTPUT="$t/ld-apply" \
 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device PC-APPS --target "$t/tgt" --app-cache "$t/cache" --json \
   > "$t/apply.json" 2> "$t/apply.err" || rc=$?
 [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || { cat "$t/apply.err"; fail "apply exit $rc"; }
+cat "$t"/ld-apply.* | grep -q 'file=libarchive' || fail "apply reading a package did not load libarchive"
 python3 - "$t/apply.json" "$t/tgt/ProgramData/winstate/bundles" <<'PY' || fail "apps in the apply report or bundles wrong"
 import json, os, sys
 r = json.load(open(sys.argv[1]))

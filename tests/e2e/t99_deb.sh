@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t99_deb.sh - `cpack -G DEB` from a Release build (prefix /usr) makes a
-# package whose Depends is computed from the binary (every shared library it
-# needs is owned by a package listed there: libhivex0, libarchive13,
+# package whose Depends is computed from the binary (libarchive, opened at
+# run time, is added by the build; every shared library the binary
+# links is owned by a package listed there: libhivex0, libarchive13,
 # libsodium23, ...), with maintainer and description, holding bin/winstate,
 # every shipped rule file and the man pages; unpacked anywhere (never
 # installed here) it runs with its own rules.
