@@ -119,8 +119,31 @@ count_nul() { tr -cd '\0' < "$1" | wc -c; }
 
 # ---- timing ------------------------------------------------------------------
 
+# Memory is warmed before every timed run, on every side of a ratio: a
+# folder's worth of zeros written to /dev/shm and removed (BENCH_WARM_MB,
+# 0 = off).  This machine is a virtual machine whose balloon driver hands
+# freed memory back to the host a few seconds after it is freed, and a page
+# handed back costs a fault in the host on its next first write: 700 MB
+# written to tmpfs took 1.7 to 1.9 s with fresh pages and 0.2 s with pages
+# just freed (dd, 2026-12-03).  Every command here writes its output to
+# memory (tmpfs, or the page cache of a disk), so whichever ran after a
+# pause paid up to about 2.4 s per GB more: first scans were 1.3 s or 2.3 s
+# by that alone.  Commands that run longer than a few seconds (tar czf,
+# restic) still meet some handed-back pages late in their run.
+BENCH_WARM_MB=${BENCH_WARM_MB:-$(size_pick 1536 256 0)}
+bench_warm_cmd() {
+  if [ "$BENCH_WARM_MB" -gt 0 ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
+     [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $(( (BENCH_WARM_MB + 512) * 1024 )) ]; then
+    printf 'f=$(mktemp /dev/shm/wsbench-warm-XXXXXX) && dd if=/dev/zero of="$f" bs=1M count=%d status=none; rm -f "$f"' \
+      "$BENCH_WARM_MB"
+  else
+    echo true
+  fi
+}
+
 # bench_time KEY RUNS PREPARE COMMAND: run COMMAND (a shell string) RUNS
-# times, PREPARE before each run (not timed), and store the median wall time
+# times, PREPARE then the memory warm-up before each run (not timed), and
+# store the median wall time
 # in seconds as T[KEY].  hyperfine when installed, else /usr/bin/time, best of
 # RUNS.  A failing command stops the benchmark.
 declare -A T
@@ -129,15 +152,16 @@ bench_time() {
   local key=$1 runs=${BENCH_RUNS:-$2} prep=$3 cmd=$4
   local json="$BENCH_WORK/$BENCH_NAME-$key.json" log="$BENCH_WORK/$BENCH_NAME-$key.log"
   note "timing $key ($runs run(s)): $cmd"
+  if [ -n "$prep" ]; then prep="$prep && $(bench_warm_cmd)"; else prep=$(bench_warm_cmd); fi
   if [ "$BENCH_TIMER" = hyperfine ]; then
     local args=(--style none --shell bash --runs "$runs" --export-json "$json")
-    [ -n "$prep" ] && args+=(--prepare "$prep")
+    args+=(--prepare "$prep")
     hyperfine "${args[@]}" "$cmd" > "$log" 2>&1 || { cat "$log" >&2; die "$key failed: $cmd"; }
     T[$key]=$(python3 -c 'import json,sys; print("%.4f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$json")
   else
     local best="" t i
     for ((i = 0; i < runs; i++)); do
-      [ -n "$prep" ] && bash -c "$prep"
+      bash -c "$prep" || die "$key: preparing failed: $prep"
       /usr/bin/time -f %e -o "$log.t" bash -c "$cmd" > "$log" 2>&1 ||
         { cat "$log" >&2; die "$key failed: $cmd"; }
       t=$(tail -n 1 "$log.t")

@@ -115,9 +115,9 @@ fi
 rm -rf "$W/rss.store"
 
 # ---- 6. one thread vs two --------------------------------------------------------------
-bench_time scan1 "$RUNS_BIG" "rm -rf $(q "$W/t.store")" \
+bench_time scan1 "$RUNS_SCAN" "rm -rf $(q "$W/t.store")" \
   "$WS scan --threads 1 --source $(q "$SRC") --store $(q "$W/t.store") -q"
-bench_time scan2 "$RUNS_BIG" "rm -rf $(q "$W/t.store")" \
+bench_time scan2 "$RUNS_SCAN" "rm -rf $(q "$W/t.store")" \
   "$WS scan --threads 2 --source $(q "$SRC") --store $(q "$W/t.store") -q"
 rm -rf "$W/t.store" "$W/re.store"
 
@@ -203,7 +203,7 @@ for k in "scan vs tar czf" "scan vs restic backup" "store bytes vs restic" "unch
   out "| $k | $v | $op $lim | $met |"
 done
 out ""
-out "Runs: $RUNS_SCAN for winstate's first scan, $RUNS_BIG for tar czf and restic's first backup, $RUNS_RESCAN for rescans, $RUNS_SMALL for applies; $(bench_timer_note)."
+out "Runs: $RUNS_SCAN for winstate's first scans (one thread and two too), $RUNS_BIG for tar czf and restic's first backup, $RUNS_RESCAN for rescans, $RUNS_SMALL for applies; memory warmed before each run (bench/lib.sh: $BENCH_WARM_MB MB); $(bench_timer_note)."
 out ""
 out "zstd levels of the chunks (\`zstd -b\` $(zstd --version | grep -o 'v[0-9.]*'), one core, $(mb "$level_bytes") of the profile's files in a fixed shuffled order, each 1 MiB block compressed alone as the store does). winstate writes level 3 (\`STORE_ZSTD_LEVEL\`)."
 out ""
