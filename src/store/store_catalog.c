@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "util/ws_fs.h"
 #include "util/ws_utf.h"
 
@@ -74,6 +76,7 @@ struct cat_prefetch {
 	int rc;
 	struct ws_error err;
 	struct ws_buf out;
+	unsigned char h[16];             /* of out, when the caller wants it */
 };
 
 struct store_catalog {
@@ -108,6 +111,8 @@ struct store_catalog {
 	struct store_ahead *ahead;       /* store_catalog_ahead, or NULL */
 	store_cat_frame_fn on_frame;     /* store_cat_on_body_frame, or NULL */
 	void *on_frame_ctx;
+	unsigned char frame_key[crypto_shorthash_siphashx24_KEYBYTES];
+	unsigned char frame_h[16];       /* of `frame`, for on_frame */
 	struct cat_prefetch *pf;         /* store_cat_prefetch, or NULL */
 };
 
@@ -576,10 +581,21 @@ const char *store_catalog_rule_text(const struct store_catalog *cat, uint32_t in
 	return r ? r->text : NULL;
 }
 
-void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx)
+void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx,
+			     const unsigned char key[16])
 {
 	cat->on_frame = fn;
 	cat->on_frame_ctx = ctx;
+	memcpy(cat->frame_key, key, sizeof(cat->frame_key));
+}
+
+/* The hash on_frame gets, of a frame just inflated. */
+static void frame_hash(const struct store_catalog *cat, const struct ws_buf *pl,
+		       unsigned char h[16])
+{
+	if (cat->on_frame)
+		crypto_shorthash_siphashx24(h, (const unsigned char *)pl->buf, pl->len,
+					    cat->frame_key);
 }
 
 const char *store_cat_scan_id(const struct store_catalog *cat)
@@ -728,6 +744,7 @@ static void *prefetch_main(void *arg)
 		struct ws_error e;
 		uint64_t pos, next = 0;
 		uint32_t no;
+		unsigned char h[16] = { 0 };
 		int rc;
 
 		while (!pf->stop && !pf->want)
@@ -741,9 +758,12 @@ static void *prefetch_main(void *arg)
 		pthread_mutex_unlock(&pf->mu);
 		ws_error_clear(&e);
 		rc = read_frame(cat, pos, no, FR_BODY, &out, &next, &e);
+		if (!rc)
+			frame_hash(cat, &out, h);
 		pthread_mutex_lock(&pf->mu);
 		ws_buf_release(&pf->out);
 		pf->out = out;
+		memcpy(pf->h, h, sizeof(h));
 		pf->rc = rc;
 		pf->err = e;
 		pf->next = next;
@@ -789,8 +809,12 @@ static int frame_get(struct store_catalog *cat, uint64_t pos, uint32_t no,
 	struct cat_prefetch *pf = cat->pf;
 	int rc = WS_OK, got = 0;
 
-	if (!pf)
-		return read_frame(cat, pos, no, FR_BODY, out, next, err);
+	if (!pf) {
+		rc = read_frame(cat, pos, no, FR_BODY, out, next, err);
+		if (!rc)
+			frame_hash(cat, out, cat->frame_h);
+		return rc;
+	}
 	pthread_mutex_lock(&pf->mu);
 	while (pf->want || pf->busy)
 		pthread_cond_wait(&pf->cv, &pf->mu);
@@ -802,12 +826,16 @@ static int frame_get(struct store_catalog *cat, uint64_t pos, uint32_t no,
 		if (rc && err)
 			*err = pf->err;
 		*next = pf->next;
+		memcpy(cat->frame_h, pf->h, sizeof(cat->frame_h));
 		got = 1;
 	}
 	pf->ready = 0; /* a frame read for another place (a rewind) is dropped */
 	pthread_mutex_unlock(&pf->mu);
-	if (!got)
+	if (!got) {
 		rc = read_frame(cat, pos, no, FR_BODY, out, next, err);
+		if (!rc)
+			frame_hash(cat, out, cat->frame_h);
+	}
 	if (!rc && *next < cat->tr.meta_offset) {
 		pthread_mutex_lock(&pf->mu);
 		pf->pos = *next;
@@ -882,7 +910,7 @@ int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 			}
 			if (cat->on_frame)
 				cat->on_frame(cat->on_frame_ctx, cat->frame_no, cat->pos,
-					       (uint32_t)(next - cat->pos - 5), cat->frame.buf,
+					       (uint32_t)(next - cat->pos - 5), cat->frame_h,
 					       cat->frame.len);
 			cat->pos = next;
 			cat->frame_no++;

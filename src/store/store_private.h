@@ -418,11 +418,15 @@ int store_cat_next_raw(struct store_catalog *cat, struct store_record *rec,
 		       struct ws_error *err);
 /* Called by store_cat_next_raw for each body frame it opens: its number,
  * where it lies in the catalog file (the 5-byte frame header at `off`,
- * then `sealed_len` sealed bytes) and its plain payload.  The writer
- * reuses an unchanged rescan's frames as they are (store_writer.c). */
+ * then `sealed_len` sealed bytes), its plain payload's length and `h`, the
+ * payload's SipHash-128 under `key` (computed where the frame is inflated:
+ * with store_cat_prefetch, on that thread).  Set before store_cat_prefetch.
+ * The writer reuses an unchanged rescan's frames as they are
+ * (store_writer.c). */
 typedef void (*store_cat_frame_fn)(void *ctx, uint32_t no, uint64_t off,
-				   uint32_t sealed_len, const void *payload, size_t len);
-void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx);
+				   uint32_t sealed_len, const unsigned char h[16], size_t len);
+void store_cat_on_body_frame(struct store_catalog *cat, store_cat_frame_fn fn, void *ctx,
+			     const unsigned char key[16]);
 /* With the store's threads, each body frame is read, unsealed and
  * inflated on a thread of its own while the records of the one before are
  * decoded (same records, errors and salvage as without). */

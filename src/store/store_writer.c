@@ -766,7 +766,7 @@ static size_t prev_slot(const struct store_writer *w, const unsigned char key[16
 }
 
 static void prev_frame_seen(void *ctx, uint32_t no, uint64_t off, uint32_t sealed_len,
-			    const void *pl, size_t len)
+			    const unsigned char h[16], size_t len)
 {
 	struct store_writer *w = ctx;
 	struct prev_frame *f;
@@ -777,7 +777,7 @@ static void prev_frame_seen(void *ctx, uint32_t no, uint64_t off, uint32_t seale
 	f->off = off;
 	f->sealed_len = sealed_len;
 	f->len = len;
-	crypto_shorthash_siphashx24(f->h, pl, len, w->prev_hkey);
+	memcpy(f->h, h, sizeof(f->h));
 }
 
 static int pack_id_cmp(const void *a, const void *b)
@@ -837,7 +837,7 @@ static void load_prev(struct store_writer *w)
 	ws_buf_release(&path);
 	ws_buf_release(&rel);
 	if (w->prev_cat_fd >= 0)
-		store_cat_on_body_frame(cat, prev_frame_seen, w);
+		store_cat_on_body_frame(cat, prev_frame_seen, w, w->prev_hkey);
 	store_cat_prefetch(cat);
 	packs = prev_packs(w, cat);
 	while (store_catalog_next(cat, &rec, NULL) == WS_OK && rec.kind != STORE_REC_END) {
