@@ -22,23 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SCAN_ID "20260101T000000Z-0123456789abcdef"
 
-/* A frame whose compressed bytes are `z` as given, sealed. */
-static void frame_of_compressed(struct store *st, uint32_t no, unsigned kind,
-				const void *z, size_t len, struct ws_buf *f)
-{
-	struct ws_buf ad = WS_BUF_INIT, sealed = WS_BUF_INIT, head = WS_BUF_INIT;
-
-	store_cat_file_header(st, &head);
-	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, SCAN_ID, no, kind);
-	store_seal(st, st->k_cat, ad.buf, ad.len, z, len, &sealed);
-	ws_buf_add_u32le(f, (unsigned long)sealed.len);
-	ws_buf_add_u8(f, kind);
-	ws_buf_add(f, sealed.buf, sealed.len);
-	ws_buf_release(&ad);
-	ws_buf_release(&sealed);
-	ws_buf_release(&head);
-}
-
 static void build(struct store *st, const uint8_t *d, size_t n, int rawz,
 		  struct ws_buf *f)
 {
@@ -67,7 +50,7 @@ static void build(struct store *st, const uint8_t *d, size_t n, int rawz,
 			tr.meta_first_frame = no;
 		}
 		if (i == 1 && rawz)
-			frame_of_compressed(st, no++, kinds[i], part[i], len[i], f);
+			store_cat_frame_sealed(st, SCAN_ID, no++, kinds[i], part[i], len[i], f);
 		else if (len[i] || i == 0)
 			store_cat_frame(st, SCAN_ID, no++, kinds[i], part[i], len[i], f);
 	}

@@ -222,24 +222,32 @@ void store_cat_frame_ad(struct ws_buf *ad, const unsigned char *head,
 	ws_buf_add_u8(ad, kind);
 }
 
+void store_cat_frame_sealed(const struct store *st, const char *scan_id,
+			    uint32_t frame_no, unsigned kind, const void *z,
+			    size_t zlen, struct ws_buf *out)
+{
+	struct ws_buf ad = WS_BUF_INIT, sealed = WS_BUF_INIT, head = WS_BUF_INIT;
+
+	store_cat_file_header(st, &head);
+	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, scan_id, frame_no, kind);
+	store_seal(st, st->k_cat, ad.buf, ad.len, z, zlen, &sealed);
+	ws_buf_add_u32le(out, (unsigned long)sealed.len);
+	ws_buf_add_u8(out, kind);
+	ws_buf_add(out, sealed.buf, sealed.len);
+	ws_buf_release(&head);
+	ws_buf_release(&ad);
+	ws_buf_release(&sealed);
+}
+
 void store_cat_frame(const struct store *st, const char *scan_id,
 		     uint32_t frame_no, unsigned kind, const void *payload,
 		     size_t len, struct ws_buf *out)
 {
-	struct ws_buf z = WS_BUF_INIT, ad = WS_BUF_INIT, sealed = WS_BUF_INIT;
+	struct ws_buf z = WS_BUF_INIT;
 
 	store_cat_compress(store_cat_major(st), payload, len, &z);
-	struct ws_buf head = WS_BUF_INIT;
-	store_cat_file_header(st, &head);
-	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, scan_id, frame_no, kind);
-	ws_buf_release(&head);
-	store_seal(st, st->k_cat, ad.buf, ad.len, z.buf, z.len, &sealed);
-	ws_buf_add_u32le(out, (unsigned long)sealed.len);
-	ws_buf_add_u8(out, kind);
-	ws_buf_add(out, sealed.buf, sealed.len);
+	store_cat_frame_sealed(st, scan_id, frame_no, kind, z.buf, z.len, out);
 	ws_buf_release(&z);
-	ws_buf_release(&ad);
-	ws_buf_release(&sealed);
 }
 
 void store_cat_file_header(const struct store *st, struct ws_buf *out)

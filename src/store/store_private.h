@@ -384,6 +384,11 @@ void store_enc_trailer(struct ws_buf *b, const struct store_trailer *t);
 void store_cat_frame(const struct store *st, const char *scan_id,
 		     uint32_t frame_no, unsigned kind, const void *payload,
 		     size_t len, struct ws_buf *out);
+/* The same for a payload compressed already (`z`, as store_cat_compress
+ * makes it for the store's catalog major). */
+void store_cat_frame_sealed(const struct store *st, const char *scan_id,
+			    uint32_t frame_no, unsigned kind, const void *z,
+			    size_t zlen, struct ws_buf *out);
 void store_cat_file_header(const struct store *st, struct ws_buf *out);
 void store_cat_footer(struct ws_buf *out, uint64_t trailer_off,
 		      uint32_t trailer_frame);

@@ -382,7 +382,6 @@ static int reuse_frame(struct store_writer *w, const void *pl, size_t len,
 		       struct ws_buf *out)
 {
 	struct ws_buf sealed = WS_BUF_INIT, z = WS_BUF_INIT, ad = WS_BUF_INIT;
-	struct ws_buf head = WS_BUF_INIT;
 	const struct prev_frame *f;
 	unsigned char h[16];
 	int ok = 0;
@@ -411,19 +410,12 @@ static int reuse_frame(struct store_writer *w, const void *pl, size_t len,
 	if (store_unseal(w->st, w->st->k_cat, ad.buf, ad.len, sealed.buf, sealed.len, &z) != 0)
 		goto out;
 	ws_buf_reset(&ad);
-	ws_buf_reset(&sealed);
-	store_cat_file_header(w->st, &head);
-	store_cat_frame_ad(&ad, (const unsigned char *)head.buf, w->scan_id, w->frame_no, FR_BODY);
-	store_seal(w->st, w->st->k_cat, ad.buf, ad.len, z.buf, z.len, &sealed);
-	ws_buf_add_u32le(out, (unsigned long)sealed.len);
-	ws_buf_add_u8(out, FR_BODY);
-	ws_buf_add(out, sealed.buf, sealed.len);
+	store_cat_frame_sealed(w->st, w->scan_id, w->frame_no, FR_BODY, z.buf, z.len, out);
 	ok = 1;
 out:
 	ws_buf_release(&sealed);
 	ws_buf_release(&z);
 	ws_buf_release(&ad);
-	ws_buf_release(&head);
 	return ok;
 }
 

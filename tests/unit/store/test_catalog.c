@@ -319,6 +319,37 @@ static void read_all(struct store_catalog *cat, size_t rewind_at, struct ws_buf 
 	}
 }
 
+/* A scan of device `dev`: `n` folder records of incompressible paths
+ * (about a body frame per 4,000), its id in `id`; the frames reused from
+ * the scan before. */
+static size_t scan_dirs(struct store *st, const char *dev, int n, char *id)
+{
+	struct ws_error err;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info(dev);
+	struct store_write_stats ws;
+	char path[200];
+
+	ws_error_clear(&err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	for (int i = 0; i < n; i++) {
+		unsigned char r[100];
+		char name[101];
+
+		stu_random(r, sizeof(r), (uint64_t)i);
+		for (int k = 0; k < 100; k++)
+			name[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[k] % 36];
+		name[100] = 0;
+		snprintf(path, sizeof(path), "C:\\d\\%05d-%s", i, name);
+		struct store_file d = stu_file(path, STORE_SYSTEM);
+		d.flags = STORE_FILE_DIR;
+		tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
+	}
+	store_writer_stats(w, &ws);
+	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	return ws.frames_reused;
+}
+
 /* Frames read ahead on a thread give the same records, errors and salvage
  * past a damaged frame as frames read in turn, a rewind included. */
 static void prefetched_frames_read_the_same(void **state)
@@ -326,29 +357,13 @@ static void prefetched_frames_read_the_same(void **state)
 	char *dir = stu_tmpdir();
 	struct store *st;
 	struct ws_error err;
-	struct store_writer *w;
-	struct store_scan_info in = stu_info("PC-PF");
-	char id[STORE_SCAN_ID_MAX], path[200], big[101];
+	char id[STORE_SCAN_ID_MAX];
 	struct ws_buf p = WS_BUF_INIT;
 
 	ws_error_clear(&err);
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	st->threads = 2;
-	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-	/* about 4 body frames of incompressible paths */
-	for (int i = 0; i < 16000; i++) {
-		unsigned char r[100];
-
-		stu_random(r, sizeof(r), (uint64_t)i);
-		for (int k = 0; k < 100; k++)
-			big[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[k] % 36];
-		big[100] = 0;
-		snprintf(path, sizeof(path), "C:\\d\\%05d-%s", i, big);
-		struct store_file d = stu_file(path, STORE_SYSTEM);
-		d.flags = STORE_FILE_DIR;
-		tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
-	}
-	tu_assert_ok(store_scan_commit(w, id, &err), &err);
+	scan_dirs(st, "PC-PF", 16000, id); /* about 4 body frames */
 	ws_buf_addf(&p, "%s/scans/%s.cat", dir, id);
 	for (int damaged = 0; damaged < 2; damaged++) {
 		if (damaged) {
@@ -402,35 +417,6 @@ static unsigned cat_codec(const char *dir, const char *id, int *zstd)
 	return major;
 }
 
-/* A scan of `n` folder records (about a body frame per 4,000), its id in
- * `id`, and its frames reused from the scan before. */
-static size_t scan_dirs(struct store *st, int n, char *id)
-{
-	struct ws_error err;
-	struct store_writer *w;
-	struct store_scan_info in = stu_info("PC-Z");
-	struct store_write_stats ws;
-	char path[200];
-
-	ws_error_clear(&err);
-	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-	for (int i = 0; i < n; i++) {
-		unsigned char r[100];
-		char name[101];
-
-		stu_random(r, sizeof(r), (uint64_t)i);
-		for (int k = 0; k < 100; k++)
-			name[k] = "abcdefghijklmnopqrstuvwxyz0123456789"[r[k] % 36];
-		name[100] = 0;
-		snprintf(path, sizeof(path), "C:\\d\\%05d-%s", i, name);
-		struct store_file d = stu_file(path, STORE_SYSTEM);
-		d.flags = STORE_FILE_DIR;
-		tu_assert_ok(store_scan_add_file(w, &d, -1, &err), &err);
-	}
-	store_writer_stats(w, &ws);
-	tu_assert_ok(store_scan_commit(w, id, &err), &err);
-	return ws.frames_reused;
-}
 
 static void read_scan(struct store *st, const char *id, struct ws_buf *out)
 {
@@ -462,7 +448,7 @@ static void catalog_frames_follow_the_store_format(void **state)
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	st->threads = 2;
 	assert_int_equal(st->format_major, stu_v1() ? 1 : 4);
-	scan_dirs(st, 12000, id[0]);
+	scan_dirs(st, "PC-Z", 12000, id[0]);
 	assert_int_equal(cat_codec(dir, id[0], &zstd), stu_v1() ? 1 : 3);
 	assert_int_equal(zstd, !stu_v1());
 	read_scan(st, id[0], &r[0]);
@@ -475,10 +461,10 @@ static void catalog_frames_follow_the_store_format(void **state)
 	stu_rewrite_header(dir, "3.0", "content-hash sha256");
 	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
 	st->threads = 2;
-	scan_dirs(st, 12000, id[1]);
+	scan_dirs(st, "PC-Z", 12000, id[1]);
 	assert_int_equal(cat_codec(dir, id[1], &zstd), 2);
 	assert_false(zstd);
-	assert_true(scan_dirs(st, 12000, id[2]) >= 1);
+	assert_true(scan_dirs(st, "PC-Z", 12000, id[2]) >= 1);
 	assert_int_equal(cat_codec(dir, id[2], &zstd), 2);
 	read_scan(st, id[1], &r[1]);
 	read_scan(st, id[2], &r[2]);
@@ -487,7 +473,7 @@ static void catalog_frames_follow_the_store_format(void **state)
 	stu_rewrite_header(dir, "4.0", "content-hash sha256");
 	tu_assert_ok(stu_open(dir, 0, NULL, NULL, 0, &st, &err), &err);
 	st->threads = 2;
-	assert_int_equal(scan_dirs(st, 12000, id[3]), 0);
+	assert_int_equal(scan_dirs(st, "PC-Z", 12000, id[3]), 0);
 	assert_int_equal(cat_codec(dir, id[3], &zstd), 3);
 	assert_true(zstd);
 	read_scan(st, id[3], &r[3]);
