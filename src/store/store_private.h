@@ -20,7 +20,7 @@
 #define STORE_HEADER_MAX 4096
 #define STORE_PACK_ID_LEN 32            /* hex chars */
 #define STORE_FRAME_MAX (4u << 20)      /* plain payload of a catalog frame */
-#define STORE_FRAME_TARGET (1u << 20)   /* writer flushes frames at this size */
+#define STORE_FRAME_TARGET (256u << 10) /* writer flushes frames at this size */
 #define STORE_SEAL_PLAIN 32             /* BLAKE2b-256 tag of plain seals */
 #define STORE_SEAL_ENC (24 + 16)        /* nonce + Poly1305 tag */
 #define STORE_INDEX_MAGIC "WSIDX"
