@@ -83,7 +83,15 @@ bench_time rerestic "$RUNS_RESCAN" "" \
 docs=$(find "$SRC/Users" -mindepth 2 -maxdepth 2 -type d -name Documents -print -quit)
 [ -n "$docs" ] || die "no Documents folder in $SRC"
 big=$docs/mailbox-archive.pst
-head -c $((INSERT_MB << 20)) /dev/urandom > "$big"
+# random bytes from a fixed seed: the chunk the insertion falls in, and so
+# the bytes added, are the same from one run to the next
+python3 - "$big" "$INSERT_MB" <<'PY'
+import random, sys
+r = random.Random(1)
+with open(sys.argv[1], "wb") as f:
+    for _ in range(int(sys.argv[2])):
+        f.write(r.randbytes(1 << 20))
+PY
 "$WINSTATE" scan --source "$SRC" --store "$W/re.store" -q >/dev/null
 before=$(bytes_of "$W/re.store")
 { printf 'X'; cat "$big"; } > "$big.new" && mv "$big.new" "$big"
