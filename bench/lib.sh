@@ -129,7 +129,9 @@ count_nul() { tr -cd '\0' < "$1" | wc -c; }
 # memory (tmpfs, or the page cache of a disk), so whichever ran after a
 # pause paid up to about 2.4 s per GB more: first scans were 1.3 s or 2.3 s
 # by that alone.  Commands that run longer than a few seconds (tar czf,
-# restic) still meet some handed-back pages late in their run.
+# restic) still meet some handed-back pages late in their run.  A caller
+# sets BENCH_WARM_MB=0 for a command that writes little (store.sh's
+# rescans): the warm-up costs such a short command a few milliseconds.
 BENCH_WARM_MB=${BENCH_WARM_MB:-$(size_pick 1536 256 0)}
 bench_warm_cmd() {
   if [ "$BENCH_WARM_MB" -gt 0 ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
