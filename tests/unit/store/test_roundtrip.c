@@ -801,56 +801,67 @@ static void only_index(const char *dir, struct ws_buf *out)
 	ws_buf_release(&pat);
 }
 
+/* One scan of device PC-IX holding the file `f`, its content read from
+ * `path`: its stats. */
+static struct store_write_stats scan_one(struct store *st, const struct store_file *f,
+					 const char *path)
+{
+	struct store_scan_info in = stu_info("PC-IX");
+	struct store_write_stats ws;
+	struct store_writer *w;
+	struct ws_error err;
+	int fd = open(path, O_RDONLY);
+
+	ws_error_clear(&err);
+	assert_true(fd >= 0);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	tu_assert_ok(store_scan_add_file(w, f, fd, &err), &err);
+	close(fd);
+	store_writer_stats(w, &ws);
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	return ws;
+}
+
 /*
  * An unchanged rescan takes its files where the previous scan put them
  * while that pack is complete, without loading any pack index; the dedup
  * table is loaded for the first file that is read.  A pack whose .idx is
  * gone (being pruned) is not referenced: its files are read again.  With
- * one thread and with two (the previous scan read on a thread).
+ * one thread and with two (the previous scan read on a thread).  An empty
+ * descriptor tells a file read from one taken unread.
  */
 static void unchanged_rescan_reads_no_index(void **state)
 {
 	char *dir = stu_tmpdir();
 	struct ws_error err;
 	struct store *st;
-	struct store_writer *w;
-	struct store_scan_info in = stu_info("PC-IX");
 	struct store_write_stats ws;
 	unsigned char buf[60000]; /* one chunk */
-	struct ws_buf src = WS_BUF_INIT, idx = WS_BUF_INIT, got = WS_BUF_INIT;
+	struct ws_buf sdir = WS_BUF_INIT, src = WS_BUF_INIT, idx = WS_BUF_INIT;
+	struct ws_buf got = WS_BUF_INIT;
 	struct store_file f = stu_file("C:\\Users\\a\\doc.bin", 0);
 	struct store_file g = stu_file("C:\\Users\\a\\copy.bin", 0);
-	int fd;
 
 	(void)state;
 	ws_error_clear(&err);
+	stu_random(buf, sizeof(buf), 31);
+	f.size = g.size = sizeof(buf);
 	for (int threads = 1; threads <= 2; threads++) {
-		ws_buf_reset(&src);
-		ws_buf_addf(&src, "%s/t%d", dir, threads);
-		assert_int_equal(mkdir(src.buf, 0700), 0);
-		tu_assert_ok(stu_open(src.buf, 1, NULL, NULL, 0, &st, &err), &err);
+		ws_buf_reset(&sdir);
+		ws_buf_addf(&sdir, "%s/t%d", dir, threads);
+		assert_int_equal(mkdir(sdir.buf, 0700), 0);
+		tu_assert_ok(stu_open(sdir.buf, 1, NULL, NULL, 0, &st, &err), &err);
 		st->threads = (unsigned)threads;
-		ws_buf_adds(&src, "/src.bin");
-		stu_random(buf, sizeof(buf), 31);
+		ws_buf_reset(&src);
+		ws_buf_addf(&src, "%s/src.bin", sdir.buf);
 		tu_write_file(src.buf, buf, sizeof(buf));
-		f.size = g.size = sizeof(buf);
 
 		/* the first scan: one file, one pack */
-		fd = open(src.buf, O_RDONLY);
-		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-		tu_assert_ok(store_scan_add_file(w, &f, fd, &err), &err);
-		close(fd);
-		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
-		ws_buf_setlen(&src, src.len - strlen("/src.bin"));
-		only_index(src.buf, &idx);
+		scan_one(st, &f, src.buf);
+		only_index(sdir.buf, &idx);
 
-		/* unchanged: taken unread (the descriptor is empty), no index */
-		fd = open("/dev/null", O_RDONLY);
-		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-		tu_assert_ok(store_scan_add_file(w, &f, fd, &err), &err);
-		close(fd);
-		store_writer_stats(w, &ws);
-		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+		/* unchanged: taken unread, no index */
+		ws = scan_one(st, &f, "/dev/null");
 		assert_int_equal(ws.files_unchanged, 1);
 		assert_int_equal(ws.indexes_read, 0);
 		ws_buf_reset(&got);
@@ -859,33 +870,22 @@ static void unchanged_rescan_reads_no_index(void **state)
 		assert_memory_equal(got.buf, buf, sizeof(buf));
 
 		/* a file read: the index is loaded, its chunk deduplicated */
-		ws_buf_adds(&src, "/src.bin");
-		fd = open(src.buf, O_RDONLY);
-		ws_buf_setlen(&src, src.len - strlen("/src.bin"));
-		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-		tu_assert_ok(store_scan_add_file(w, &g, fd, &err), &err);
-		close(fd);
-		store_writer_stats(w, &ws);
-		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+		ws = scan_one(st, &g, src.buf);
 		assert_int_equal(ws.indexes_read, 1);
 		assert_int_equal(ws.chunks_new, 0);
 		assert_int_equal(ws.chunks, 1);
 
 		/* the .idx is gone: the pack is not referenced, the file is
-		 * read (an empty descriptor: stored empty) */
+		 * read (stored empty) */
 		assert_int_equal(unlink(idx.buf), 0);
-		fd = open("/dev/null", O_RDONLY);
-		tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-		tu_assert_ok(store_scan_add_file(w, &g, fd, &err), &err);
-		close(fd);
-		store_writer_stats(w, &ws);
-		tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+		ws = scan_one(st, &g, "/dev/null");
 		assert_int_equal(ws.files_unchanged, 0);
 		ws_buf_reset(&got);
 		tu_assert_ok(stu_read(st, "PC-IX", g.path, &got, &err), &err);
 		assert_int_equal(got.len, 0);
 		store_close(st);
 	}
+	ws_buf_release(&sdir);
 	ws_buf_release(&src);
 	ws_buf_release(&idx);
 	ws_buf_release(&got);
