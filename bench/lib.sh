@@ -133,13 +133,20 @@ count_nul() { tr -cd '\0' < "$1" | wc -c; }
 # sets BENCH_WARM_MB=0 for a command that writes little (store.sh's
 # rescans): the warm-up costs such a short command a few milliseconds.
 BENCH_WARM_MB=${BENCH_WARM_MB:-$(size_pick 1536 256 0)}
+# bench_warm_cmd: the warm-up as a shell command in WARM_CMD ("true" when
+# off, or when /dev/shm lacks the room: said once, so that a report is not
+# read as warmed when it was not).
 bench_warm_cmd() {
   if [ "$BENCH_WARM_MB" -gt 0 ] && [ -d /dev/shm ] && [ -w /dev/shm ] &&
      [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -gt $(( (BENCH_WARM_MB + 512) * 1024 )) ]; then
-    printf 'f=$(mktemp /dev/shm/wsbench-warm-XXXXXX) && dd if=/dev/zero of="$f" bs=1M count=%d status=none; rm -f "$f"' \
-      "$BENCH_WARM_MB"
+    WARM_CMD=$(printf 'f=$(mktemp /dev/shm/wsbench-warm-XXXXXX) && dd if=/dev/zero of="$f" bs=1M count=%d status=none; rm -f "$f"' \
+      "$BENCH_WARM_MB")
   else
-    echo true
+    if [ "$BENCH_WARM_MB" -gt 0 ] && [ -z "${BENCH_WARM_SAID:-}" ]; then
+      note "memory NOT warmed before timed runs: /dev/shm lacks $BENCH_WARM_MB MB free (see bench/lib.sh)"
+      BENCH_WARM_SAID=1
+    fi
+    WARM_CMD=true
   fi
 }
 
@@ -154,7 +161,8 @@ bench_time() {
   local key=$1 runs=${BENCH_RUNS:-$2} prep=$3 cmd=$4
   local json="$BENCH_WORK/$BENCH_NAME-$key.json" log="$BENCH_WORK/$BENCH_NAME-$key.log"
   note "timing $key ($runs run(s)): $cmd"
-  if [ -n "$prep" ]; then prep="$prep && $(bench_warm_cmd)"; else prep=$(bench_warm_cmd); fi
+  bench_warm_cmd
+  if [ -n "$prep" ]; then prep="$prep && $WARM_CMD"; else prep=$WARM_CMD; fi
   if [ "$BENCH_TIMER" = hyperfine ]; then
     local args=(--style none --shell bash --runs "$runs" --export-json "$json")
     args+=(--prepare "$prep")
