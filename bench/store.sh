@@ -215,7 +215,10 @@ for k in "scan vs tar czf" "scan vs restic backup" "store bytes vs restic" "unch
   out "| $k | $v | $op $lim | $met |"
 done
 out ""
-out "Runs: $RUNS_SCAN for winstate's first scans (one thread and two too), $RUNS_BIG for tar czf and restic's first backup, $RUNS_RESCAN for rescans, $RUNS_SMALL for applies; memory warmed before each run but the rescans (bench/lib.sh: $BENCH_WARM_MB MB); $(bench_timer_note)."
+bench_warm_cmd
+if [ "$WARM_CMD" = true ]; then warmed="memory not warmed (bench/lib.sh)"
+else warmed="memory warmed before each run but the rescans (bench/lib.sh: $BENCH_WARM_MB MB)"; fi
+out "Runs: $RUNS_SCAN for winstate's first scans (one thread and two too), $RUNS_BIG for tar czf and restic's first backup, $RUNS_RESCAN for rescans, $RUNS_SMALL for applies; $warmed; $(bench_timer_note)."
 out ""
 out "zstd levels of the chunks (\`zstd -b\` $(zstd --version | grep -o 'v[0-9.]*'), one core, $(mb "$level_bytes") of the profile's files in a fixed shuffled order, each 1 MiB block compressed alone as the store does). winstate writes level 3 (\`STORE_ZSTD_LEVEL\`)."
 out ""
