@@ -245,7 +245,8 @@ static void extract_salvages_past_damaged_frame(void **state)
 
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
-	/* about 3 body frames of file records with incompressible paths */
+	/* about 12 body frames (256 KiB each) of file records with
+	 * incompressible paths */
 	for (int i = 0; i < 12000; i++) {
 		unsigned char r[100];
 		stu_random(r, sizeof(r), (uint64_t)i);
@@ -320,7 +321,7 @@ static void read_all(struct store_catalog *cat, size_t rewind_at, struct ws_buf 
 }
 
 /* A scan of device `dev`: `n` folder records of incompressible paths
- * (about a body frame per 4,000), its id in `id`; the frames reused from
+ * (about a body frame per 1,000), its id in `id`; the frames reused from
  * the scan before. */
 static size_t scan_dirs(struct store *st, const char *dev, int n, char *id)
 {
@@ -363,7 +364,7 @@ static void prefetched_frames_read_the_same(void **state)
 	ws_error_clear(&err);
 	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
 	st->threads = 2;
-	scan_dirs(st, "PC-PF", 16000, id); /* about 4 body frames */
+	scan_dirs(st, "PC-PF", 16000, id); /* about 16 body frames */
 	ws_buf_addf(&p, "%s/scans/%s.cat", dir, id);
 	for (int damaged = 0; damaged < 2; damaged++) {
 		if (damaged) {
