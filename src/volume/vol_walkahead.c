@@ -40,8 +40,10 @@
 #include "util/ws_buf.h"
 
 /* Listings made ahead of the walk, in its order, before the next one
- * the reading thread makes. */
-#define WA_READY 32
+ * the reading thread makes.  64 rather than 32: on the benchmark's
+ * unchanged rescan (4,700 folders) the reading thread sleeps less while
+ * the walk decides, about 1 ms of 57 (median of 150 alternated runs). */
+#define WA_READY 64
 /* Listings made ahead and not yet taken by the walk, wherever they lie:
  * bounds memory (and the descriptors of the folders still to be listed
  * in them) whatever the tree. */
