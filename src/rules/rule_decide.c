@@ -135,6 +135,64 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 	}
 }
 
+/* The bucketed form of the slot's include/exclude list: interned, built
+ * on its first use (NULL past RULE_IESET_MAX lists: the slot's objects are
+ * tested against every candidate, as before). */
+static const struct rule_ieset *ieset_for(struct rule_node_cache *c,
+					  const struct rule_node_slot *sl)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the indexes */
+	size_t nn = 0, total;
+	unsigned cnt[256] = { 0 };
+	struct rule_ieset *set;
+
+	for (size_t k = 0; k < sl->n_ie; k++)
+		h = (h ^ sl->ie[k]) * 1099511628211ULL;
+	for (size_t i = 0; i < c->nsets; i++) {
+		set = c->sets[i];
+		if (set->hash == h && set->n == sl->n_ie &&
+		    (!sl->n_ie || !memcmp(set->ie, sl->ie, sl->n_ie * sizeof(*sl->ie))))
+			return set;
+	}
+	if (c->nsets >= RULE_IESET_MAX)
+		return NULL;
+	for (size_t k = 0; k < sl->n_ie; k++) {
+		if (sl->ieq[k].mask)
+			cnt[sl->ieq[k].tail & 0xFF]++;
+		else
+			nn++;
+	}
+	total = nn;
+	for (unsigned b = 0; b < 256; b++)
+		if (cnt[b])
+			total += nn + cnt[b];
+	set = ws_xcalloc(1, sizeof(*set));
+	set->hash = h;
+	set->n = sl->n_ie;
+	set->ie = ws_xmalloc((sl->n_ie ? sl->n_ie : 1) * sizeof(*set->ie));
+	if (sl->n_ie)
+		memcpy(set->ie, sl->ie, sl->n_ie * sizeof(*sl->ie));
+	set->pos = ws_xmalloc((total ? total : 1) * sizeof(*set->pos));
+	/* bucket 0..255 without a tail of its own: the tail-less ones, first */
+	total = 0;
+	for (size_t k = 0; k < sl->n_ie; k++)
+		if (!sl->ieq[k].mask)
+			set->pos[total++] = (uint32_t)k;
+	for (unsigned b = 0; b < 256; b++) {
+		set->len[b] = (uint32_t)nn;
+		if (!cnt[b])
+			continue;
+		set->off[b] = (uint32_t)total;
+		for (size_t k = 0; k < sl->n_ie; k++)
+			if (!sl->ieq[k].mask || (sl->ieq[k].tail & 0xFF) == b)
+				set->pos[total++] = (uint32_t)k;
+		set->len[b] = (uint32_t)(total - set->off[b]);
+	}
+	WS_ALLOC_GROW(c->sets, c->nsets + 1, c->asets);
+	c->sets[c->nsets++] = set;
+	return set;
+}
+
 /* The cache slot of (type, un), filled on a miss; NULL without a cache. */
 static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int type,
 					      const char *un, size_t unl)
@@ -178,6 +236,7 @@ static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int ty
 			up ? up->unl : 0,
 			&victim->ie, &victim->ieq, &victim->n_ie, &victim->a_ie, &victim->cie,
 			&victim->n_cie, &victim->a_cie);
+	victim->set = ieset_for(c, victim);
 	return victim;
 }
 
@@ -197,6 +256,12 @@ void rule_node_cache_free(struct rule_node_cache *c)
 		free(c->slot[i].cux);
 		free(c->slot[i].cie);
 	}
+	for (size_t i = 0; i < c->nsets; i++) {
+		free(c->sets[i]->ie);
+		free(c->sets[i]->pos);
+		free(c->sets[i]);
+	}
+	free(c->sets);
 	free(c);
 }
 
@@ -221,7 +286,8 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 	uint64_t utail = ul ? rule_leaf_tail(ul, ull) : 0;
 	const struct rule_cpat *inc = NULL, *exc = NULL;
 	const struct rule_node_slot *ns;
-	size_t cur = (size_t)-1, n_ux, n_ie;
+	size_t cur = (size_t)-1, n_ux, n_ie, npos;
+	const uint32_t *pos = NULL;  /* positions in ns->ie to look at (NULL: all) */
 	int first_no_why = RULE_WHY_NO_MATCH;
 
 	memset(v, 0, sizeof(*v));
@@ -246,7 +312,16 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 			return;
 		}
 	}
-	for (size_t k = 0; k <= n_ie; k++) {
+	/* only the candidates whose tail may end as the leaf does: the others
+	 * would fail rule_leaf_quick_may below (a component none of whose
+	 * candidates is looked at decides nothing, as when all fail) */
+	npos = n_ie;
+	if (ns && ul && ns->set) {
+		pos = ns->set->pos + ns->set->off[utail & 0xFF];
+		npos = ns->set->len[utail & 0xFF];
+	}
+	for (size_t j = 0; j <= npos; j++) {
+		size_t k = j < npos ? (pos ? pos[j] : j) : n_ie;
 		const struct rule_cpat *cp = k < n_ie ? &sel->ie.v[ns ? ns->ie[k] : k] : NULL;
 
 		if (!cp || cp->comp != cur) {

@@ -363,6 +363,25 @@ struct rule_sel_add {
  * leaf half per object.  Indexes into sel->ux and sel->ie, in their order.
  */
 #define RULE_NODE_CACHE_SLOTS 8
+
+/*
+ * The include/exclude candidates of a node, bucketed by the last byte of a
+ * leaf (its upper-cased form): a leaf ending in byte b can only match the
+ * candidates of bucket b, those whose leaf has no tail to compare
+ * (rule_leaf_quick mask 0) and those whose tail ends in b, listed in their
+ * order.  Most candidates of a folder name other extensions: an object is
+ * tested against a few of them, not all.  Interned per list: the folders
+ * of one tree have the same candidates (a handful of lists per pass).
+ */
+#define RULE_IESET_MAX 64
+struct rule_ieset {
+	uint64_t hash;            /* of ie[] */
+	uint32_t *ie;             /* the candidates (sel->ie indexes) */
+	size_t n;
+	uint32_t off[256], len[256]; /* bucket b: pos[off[b] .. off[b] + len[b]) */
+	uint32_t *pos;            /* positions in ie[], ascending per bucket */
+};
+
 struct rule_node_slot {
 	char *unode;              /* upper-cased node; NULL: slot empty */
 	size_t unl;
@@ -376,11 +395,15 @@ struct rule_node_slot {
 	 * for there instead of in every pattern */
 	uint32_t *cux, *cie;
 	size_t n_cux, n_cie, a_cux, a_cie;
+	const struct rule_ieset *set; /* ie bucketed (NULL: look at them all) */
 	uint64_t used;            /* last use, for replacement */
 };
 struct rule_node_cache {
 	struct rule_node_slot slot[RULE_NODE_CACHE_SLOTS];
 	uint64_t clock;
+	struct rule_ieset **sets; /* interned lists of the slots (at most
+				     RULE_IESET_MAX: beyond, none) */
+	size_t nsets, asets;
 	/* the last node asked about as given, normalised and upper-cased:
 	 * the files of one folder come one after the other */
 	struct ws_buf raw, norm, upper, uleaf;
