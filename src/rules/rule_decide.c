@@ -138,11 +138,18 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 /* The bucketed form of the slot's include/exclude list: interned, built
  * on its first use (NULL past RULE_IESET_MAX lists: the slot's objects are
  * tested against every candidate, as before). */
-static const struct rule_ieset *ieset_for(struct rule_node_cache *c,
+static const struct rule_pattern *c_pat(const struct rule_sel *sel,
+					const struct rule_node_slot *sl, size_t k)
+{
+	return sel->ie.v[sl->ie[k]].p;
+}
+
+static const struct rule_ieset *ieset_for(const struct rule_sel *sel,
+					  struct rule_node_cache *c,
 					  const struct rule_node_slot *sl)
 {
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a over the indexes */
-	size_t nn = 0, total;
+	size_t nn = 0, nnode = 0, total;
 	unsigned cnt[256] = { 0 };
 	struct rule_ieset *set;
 
@@ -161,8 +168,10 @@ static const struct rule_ieset *ieset_for(struct rule_node_cache *c,
 			cnt[sl->ieq[k].tail & 0xFF]++;
 		else
 			nn++;
+		if (!rule_pattern_has_leaf(c_pat(sel, sl, k)))
+			nnode++;
 	}
-	total = nn;
+	total = nn + nnode;
 	for (unsigned b = 0; b < 256; b++)
 		if (cnt[b])
 			total += nn + cnt[b];
@@ -188,6 +197,11 @@ static const struct rule_ieset *ieset_for(struct rule_node_cache *c,
 				set->pos[total++] = (uint32_t)k;
 		set->len[b] = (uint32_t)(total - set->off[b]);
 	}
+	set->node_off = (uint32_t)total;
+	for (size_t k = 0; k < sl->n_ie; k++)
+		if (!rule_pattern_has_leaf(c_pat(sel, sl, k)))
+			set->pos[total++] = (uint32_t)k;
+	set->node_len = (uint32_t)nnode;
 	WS_ALLOC_GROW(c->sets, c->nsets + 1, c->asets);
 	c->sets[c->nsets++] = set;
 	return set;
@@ -236,7 +250,7 @@ static const struct rule_node_slot *node_slot(const struct rule_sel *sel, int ty
 			up ? up->unl : 0,
 			&victim->ie, &victim->ieq, &victim->n_ie, &victim->a_ie, &victim->cie,
 			&victim->n_cie, &victim->a_cie);
-	victim->set = ieset_for(c, victim);
+	victim->set = ieset_for(sel, c, victim);
 	return victim;
 }
 
@@ -312,13 +326,14 @@ static void decide(const struct rule_sel *sel, int type, const char *un, const c
 			return;
 		}
 	}
-	/* only the candidates whose tail may end as the leaf does: the others
-	 * would fail rule_leaf_quick_may below (a component none of whose
-	 * candidates is looked at decides nothing, as when all fail) */
+	/* only the candidates whose tail may end as the leaf does (the others
+	 * would fail rule_leaf_quick_may below), or without a leaf for an
+	 * object without one (the others never match it): a component none
+	 * of whose candidates is looked at decides nothing, as when all fail */
 	npos = n_ie;
-	if (ns && ul && ns->set) {
-		pos = ns->set->pos + ns->set->off[utail & 0xFF];
-		npos = ns->set->len[utail & 0xFF];
+	if (ns && ns->set) {
+		pos = ns->set->pos + (ul ? ns->set->off[utail & 0xFF] : ns->set->node_off);
+		npos = ul ? ns->set->len[utail & 0xFF] : ns->set->node_len;
 	}
 	for (size_t j = 0; j <= npos; j++) {
 		size_t k = j < npos ? (pos ? pos[j] : j) : n_ie;

@@ -370,7 +370,8 @@ struct rule_sel_add {
  * candidates of bucket b, those whose leaf has no tail to compare
  * (rule_leaf_quick mask 0) and those whose tail ends in b, listed in their
  * order.  Most candidates of a folder name other extensions: an object is
- * tested against a few of them, not all.  Interned per list: the folders
+ * tested against a few of them, not all; a folder or key itself only
+ * against those without a leaf.  Interned per list: the folders
  * of one tree have the same candidates (a handful of lists per pass).
  */
 #define RULE_IESET_MAX 64
@@ -379,6 +380,8 @@ struct rule_ieset {
 	uint32_t *ie;             /* the candidates (sel->ie indexes) */
 	size_t n;
 	uint32_t off[256], len[256]; /* bucket b: pos[off[b] .. off[b] + len[b]) */
+	uint32_t node_off, node_len; /* the candidates without a leaf: those a
+					folder or key itself (no leaf) can match */
 	uint32_t *pos;            /* positions in ie[], ascending per bucket */
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rules/rules.h"
+#include "rules/rules_private.h"
 
 static struct rule_set *load_xml(const char *xml)
 {
@@ -502,11 +503,12 @@ static void filters_answer_no_and_never_restore(void **state)
 }
 
 /*
- * A selection remembers which patterns match the last few folders and keys;
- * its answers must be those of a selection asked nothing before, whatever
+ * A selection remembers which patterns match the last few folders and keys
+ * (and buckets them by the last byte of a leaf); its answers must be those
+ * of a selection without that cache, which tests every pattern, whatever
  * the order of the questions (folders revisited after others pushed them
- * out, files and folders themselves, files and registry values under the
- * same text).
+ * out, files and folders themselves, patterns with and without a leaf,
+ * files and registry values under the same text).
  */
 static void node_cache_answers_as_fresh(void **state)
 {
@@ -519,10 +521,14 @@ static void node_cache_answers_as_fresh(void **state)
 		"<pattern type=\"File\">C:\\Users\\*\\Doc*s\\* [*.docx]</pattern>"
 		"<pattern type=\"File\">C:\\Deep\\A\\B [keep.txt]</pattern>"
 		"<pattern type=\"Registry\">HKLM\\Software\\Data\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Data\\Kept</pattern>"
+		"<pattern type=\"File\">C:\\Deep\\*</pattern>"
+		"<pattern type=\"Registry\">HKLM\\Software\\Data\\Sub\\*</pattern>"
 		"</objectSet></include>"
 		"<exclude><objectSet>"
 		"<pattern type=\"File\">C:\\Data\\* [*.tmp]</pattern>"
 		"<pattern type=\"File\">C:\\Data\\Cache\\* [*]</pattern>"
+		"<pattern type=\"File\">C:\\Deep\\A\\*</pattern>"
 		"<pattern type=\"Registry\">HKLM\\Software\\Data\\Secret [*]</pattern>"
 		"</objectSet></exclude>"
 		"</rules></role></component>"
@@ -558,6 +564,13 @@ static void node_cache_answers_as_fresh(void **state)
 		{ RULE_REGISTRY, "HKLM\\Software\\Data\\Secret", NULL },
 		{ RULE_REGISTRY, "C:\\Data", "a.txt" },
 		{ RULE_FILE, "C:\\data", "B.TXT" },
+		{ RULE_FILE, "C:\\Data\\Kept", NULL },
+		{ RULE_FILE, "C:\\Data\\Kept", "k.txt" },
+		{ RULE_FILE, "C:\\Deep", NULL },
+		{ RULE_FILE, "C:\\Deep\\X", NULL },
+		{ RULE_FILE, "C:\\Deep\\A\\C", NULL },
+		{ RULE_REGISTRY, "HKLM\\Software\\Data\\Sub\\K", NULL },
+		{ RULE_REGISTRY, "HKLM\\Software\\Data\\Sub\\K", "v" },
 	};
 	enum { N = sizeof(obj) / sizeof(obj[0]) };
 	struct rule_set *rs = load_xml(xml);
@@ -565,19 +578,21 @@ static void node_cache_answers_as_fresh(void **state)
 	struct rule_decision d, got;
 	char *want[N];           /* the deciding pattern (the selection owns d's) */
 	int included[N];
+	struct rule_sel *bare = sel_for(rs, NULL, RULE_CTX_SYSTEM, NULL);
 
 	(void)state;
+	rule_node_cache_free(bare->nodes);
+	bare->nodes = NULL;
 	for (size_t i = 0; i < N; i++) {
-		struct rule_sel *fresh = sel_for(rs, NULL, RULE_CTX_SYSTEM, NULL);
-
-		included[i] = rule_sel_object(fresh, obj[i].type, obj[i].node, obj[i].leaf, &d);
+		included[i] = rule_sel_object(bare, obj[i].type, obj[i].node, obj[i].leaf, &d);
 		want[i] = d.pattern ? ws_xstrdup(d.pattern) : NULL;
-		rule_sel_free(fresh);
 	}
-	/* the table holds a few of each verdict */
+	rule_sel_free(bare);
+	/* the table holds a few of each verdict, with and without a leaf */
 	assert_true(included[0] && !included[1] && !included[3] && included[4] &&
 		    !included[6] && included[7] && !included[8] && included[10] &&
-		    !included[11] && included[13] && !included[17]);
+		    !included[11] && included[13] && !included[17] && included[N - 7] &&
+		    included[N - 5] && included[N - 4] && !included[N - 3] && included[N - 2]);
 	/* forwards, backwards and strided: more folders than the cache holds
 	 * come between two questions about the same one */
 	for (int pass = 0; pass < 3; pass++) {

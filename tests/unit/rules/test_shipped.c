@@ -193,7 +193,8 @@ static void system_pass(void **state)
  * pattern gives: files of many kinds in the folders the shipped rules name,
  * asked in an order that makes the cache forget and find folders again;
  * leaves of every length around the 8 bytes the tails hold, in any case,
- * with the extensions the rules name and others, and registry values.
+ * with the extensions the rules name and others, folders themselves, and
+ * registry values.
  */
 static void check_cached_as_uncached(int ctx)
 {
@@ -224,6 +225,7 @@ static void check_cached_as_uncached(int ctx)
 		"a", "ab", "x.y", "1234567", "12345678", "123456789", ".tmp", "a.tmp.bak",
 		"tmp", "noext", "\xc3\xa9t\xc3\xa9.docx", "\xc3\x89T\xc3\x89.TMP", "caf\xc3\xa9",
 		"trailing.", "file.docx ", "index", "f_000001", "data_0",
+		NULL, /* the folder itself */
 	};
 	static const struct { const char *key, *value; } regs[] = {
 		{ "HKCU\\Control Panel\\Desktop", "WallPaper" },
@@ -256,7 +258,8 @@ static void check_cached_as_uncached(int ctx)
 			if (w != g || want.kind != got.kind ||
 			    (want.pattern == NULL) != (got.pattern == NULL) ||
 			    (want.pattern && strcmp(want.pattern, got.pattern)))
-				fail_msg("%s [%s]: cached %d (%s), uncached %d (%s)", node, leaf, g,
+				fail_msg("%s [%s]: cached %d (%s), uncached %d (%s)", node,
+					 leaf ? leaf : "(none)", g,
 					 got.pattern ? got.pattern : "-", w,
 					 want.pattern ? want.pattern : "-");
 			asked++;
