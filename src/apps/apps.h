@@ -323,8 +323,9 @@ void apps_offline_release(struct apps_offline *off);
  * read with libarchive, at most 1 MiB of manifest) when readable, else from
  * the file name ("Name_Version_Arch_Res_Pub", "Name_Version_Arch_Pub",
  * "Name_Version_Pub" or "Name_Version_Arch"); a file whose name and content
- * say nothing usable is skipped with a warning.  Errors: WS_E_IO when the
- * folder cannot be read.
+ * say nothing usable is skipped with a warning.  When libarchive cannot be
+ * loaded, one warning at the folder's first package, and file names only.
+ * Errors: WS_E_IO when the folder cannot be read.
  */
 int apps_offline_scan(const char *dir, struct apps_offline *off,
 		      struct ws_log *log, struct ws_error *err);

@@ -147,18 +147,20 @@ static void XMLCALL man_doctype(void *ud, const XML_Char *n, const XML_Char *s,
 	XML_StopParser(m->p, XML_FALSE); /* manifests never have one: entity bombs do */
 }
 
-/* 1 = identity read into id (publisher id derived), 0 = none readable. */
-static int read_manifest(const char *path, struct apps_id *id, int *framework)
+/* 1 = identity read into id (publisher id derived), 0 = none readable
+ * (or no libarchive: la NULL). */
+static int read_manifest(const struct ws_libarchive *la, const char *path,
+			 struct apps_id *id, int *framework)
 {
-	const struct ws_libarchive *la;
 	struct archive *a;
 	struct archive_entry *e;
 	struct ws_buf data = WS_BUF_INIT;
 	unsigned entries = 0;
 	int found = 0, ok = 0;
 
-	/* without libarchive, as without a readable manifest: the file name */
-	if (ws_libarchive(&la, NULL) != WS_OK)
+	/* without libarchive, as without a readable manifest: the file name
+	 * (apps_offline_scan said so) */
+	if (!la)
 		return 0;
 	a = la->archive_read_new();
 	la->archive_read_support_format_zip(a);
@@ -278,6 +280,8 @@ int apps_offline_scan(const char *dir, struct apps_offline *off,
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	size_t start = off->nfiles, lstart = off->nlicenses;
+	const struct ws_libarchive *la = NULL;
+	int la_tried = 0;
 
 	if (!d)
 		return ws_error_set_errno(err, WS_E_IO, errno, dir,
@@ -307,8 +311,21 @@ int apps_offline_scan(const char *dir, struct apps_offline *off,
 			ws_buf_release(&path);
 			continue;
 		}
+		if (!la_tried) {
+			struct ws_error lae;
+
+			/* once per folder, at its first package: a broken
+			 * install must not pass for packages without manifests */
+			la_tried = 1;
+			ws_error_clear(&lae);
+			if (ws_libarchive(&la, &lae) != WS_OK)
+				ws_logf(log, WS_LOG_WARN, dir,
+					"%s (%s): the packages' manifests are not read, each "
+					"package is known by its file name only",
+					lae.msg, lae.where);
+		}
 		memset(&id, 0, sizeof(id));
-		from_man = read_manifest(path.buf, &id, &fw);
+		from_man = read_manifest(la, path.buf, &id, &fw);
 		{
 			struct apps_id fn;
 			char *stem = ws_xstrndup(de->d_name, (size_t)(ext - de->d_name));
