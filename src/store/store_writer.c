@@ -21,9 +21,13 @@
 
 #include "util/ws_fs.h"
 
-struct dd_slot {
+/* A chunk the dedup table knows: stored in a pack of the store or by
+ * this scan.  Entries are dense and found through a table of their
+ * numbers: a store's chunks cost about 50 bytes each in memory, not the
+ * 100 to 200 of slots in the table itself half empty. */
+struct dd_ent {
 	unsigned char hash[STORE_HASH_LEN];
-	struct store_pack *p;     /* NULL = empty slot */
+	uint32_t pack;            /* in dd_packs */
 	uint32_t raw_len;
 };
 
@@ -188,8 +192,12 @@ struct store_writer {
 	size_t n_users, a_users, n_rules, a_rules;
 	struct store_trailer tr;
 	/* dedup: loaded when the first chunk is looked up (dd_need) */
-	struct dd_slot *dd;
-	size_t dd_cap, dd_used;
+	struct dd_ent *dd;            /* dd_used of them, in insertion order */
+	size_t dd_used, dd_alloc;
+	uint32_t *dd_tab;             /* open addressing: entry number + 1, 0 = empty */
+	size_t dd_cap;                /* power of 2, at least twice dd_used; 0 = none */
+	struct store_pack **dd_packs; /* the packs entries name */
+	size_t n_dd_packs, a_dd_packs;
 	int dd_loaded;
 	/* catalog pack table, in wno order */
 	struct store_pack **wpacks;
@@ -222,13 +230,25 @@ static size_t dd_pos(const struct store_writer *w, const unsigned char *h)
 	return (size_t)k & (w->dd_cap - 1);
 }
 
-static struct dd_slot *dd_find(struct store_writer *w, const unsigned char *h)
+/* The table slot of hash h: its entry's, or the empty one it would take. */
+static size_t dd_slot_of(const struct store_writer *w, const unsigned char *h)
 {
-	for (size_t i = dd_pos(w, h);; i = (i + 1) & (w->dd_cap - 1)) {
-		struct dd_slot *s = &w->dd[i];
-		if (!s->p || !memcmp(s->hash, h, STORE_HASH_LEN))
-			return s;
-	}
+	size_t i = dd_pos(w, h);
+
+	while (w->dd_tab[i] && memcmp(w->dd[w->dd_tab[i] - 1].hash, h, STORE_HASH_LEN))
+		i = (i + 1) & (w->dd_cap - 1);
+	return i;
+}
+
+/* The entry of hash h, or NULL. */
+static const struct dd_ent *dd_get(const struct store_writer *w, const unsigned char *h)
+{
+	size_t i;
+
+	if (!w->dd_cap)
+		return NULL;
+	i = dd_slot_of(w, h);
+	return w->dd_tab[i] ? &w->dd[w->dd_tab[i] - 1] : NULL;
 }
 
 static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
@@ -246,44 +266,65 @@ static void dd_insert(struct store_writer *w, const unsigned char *h,
 }
 
 /*
- * Room for `more` entries with the table at most half full, grown in one
- * step (a pack's whole index at a time: no rehash per doubling).  The new
- * table is written (zeroed) before it is read: calloc's fresh pages are
- * the shared zero page until written, and each first write into one then
- * costs a copy-on-write fault that flushes the other cores' TLBs while
- * the previous catalog is read on another thread.
+ * Room for `more` entries, the table at most half full, grown in one step
+ * (a pack's whole index at a time: no rehash per doubling).  The new table
+ * is written (zeroed) before it is read: calloc's fresh pages are the
+ * shared zero page until written, and each first write into one then
+ * costs a copy-on-write fault that flushes the other cores' TLBs while the
+ * previous catalog is read on another thread.
  */
+/* Entry numbers are 32-bit: past this many chunks (4 billion) the table
+ * takes no more, and a chunk it does not know is stored again. */
+#define DD_MAX ((size_t)UINT32_MAX - 1)
+
 static void dd_reserve_locked(struct store_writer *w, size_t more)
 {
-	struct dd_slot *old = w->dd;
-	size_t oc = w->dd_cap, cap = oc ? oc : 1024;
+	size_t need, cap = w->dd_cap ? w->dd_cap : 1024;
 
-	while ((w->dd_used + more) * 2 > cap)
+	if (more > DD_MAX - w->dd_used)
+		more = DD_MAX - w->dd_used;
+	need = w->dd_used + more;
+	if (need > w->dd_alloc) {
+		size_t a = w->dd_alloc + w->dd_alloc / 2 + 64;
+
+		w->dd_alloc = a > need ? a : need;
+		w->dd = ws_xrealloc(w->dd, w->dd_alloc * sizeof(*w->dd));
+	}
+	while (need * 2 > cap)
 		cap *= 2;
-	if (cap == oc)
+	if (cap == w->dd_cap)
 		return;
-	w->dd = ws_xmalloc(cap * sizeof(*w->dd));
-	memset(w->dd, 0, cap * sizeof(*w->dd));
+	free(w->dd_tab);
+	w->dd_tab = ws_xmalloc(cap * sizeof(*w->dd_tab));
+	memset(w->dd_tab, 0, cap * sizeof(*w->dd_tab));
 	w->dd_cap = cap;
-	for (size_t i = 0; i < oc; i++)
-		if (old[i].p)
-			*dd_find(w, old[i].hash) = old[i];
-	free(old);
+	for (size_t n = 0; n < w->dd_used; n++)
+		w->dd_tab[dd_slot_of(w, w->dd[n].hash)] = (uint32_t)n + 1;
 }
 
 static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
 			     struct store_pack *p, uint32_t raw_len)
 {
-	struct dd_slot *s;
+	struct dd_ent *e;
+	size_t i;
 
+	if (w->dd_used >= DD_MAX)
+		return;
 	dd_reserve_locked(w, 1);
-	s = dd_find(w, h);
-	if (s->p)
+	i = dd_slot_of(w, h);
+	if (w->dd_tab[i])
 		return; /* first copy wins */
-	memcpy(s->hash, h, STORE_HASH_LEN);
-	s->p = p;
-	s->raw_len = raw_len;
-	w->dd_used++;
+	/* the pack of the entries before it, mostly (a pack's index, or the
+	 * pack being written) */
+	if (!w->n_dd_packs || w->dd_packs[w->n_dd_packs - 1] != p) {
+		WS_ALLOC_GROW(w->dd_packs, w->n_dd_packs + 1, w->a_dd_packs);
+		w->dd_packs[w->n_dd_packs++] = p;
+	}
+	e = &w->dd[w->dd_used++];
+	memcpy(e->hash, h, STORE_HASH_LEN);
+	e->pack = (uint32_t)(w->n_dd_packs - 1);
+	e->raw_len = raw_len;
+	w->dd_tab[i] = (uint32_t)w->dd_used;
 }
 
 static const char *keep_str(struct store_writer *w, const char *s)
@@ -668,6 +709,8 @@ static void writer_free(struct store_writer *w)
 	free(w->user_ix);
 	free(w->rule_ix);
 	free(w->dd);
+	free(w->dd_tab);
+	free(w->dd_packs);
 	free(w->wpacks);
 	free(w->pix);
 	free(w->chunk);
@@ -1211,7 +1254,7 @@ static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
 			      struct store_chunk_ref *ref, struct ws_error *err)
 {
 	struct store *st = w->st;
-	struct dd_slot *s;
+	const struct dd_ent *known;
 	int rc;
 
 	if (w->failed)
@@ -1219,8 +1262,8 @@ static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
 	ref->raw_len = (uint32_t)len;
 	w->stats.chunks++;
 	w->stats.bytes += len;
-	if (w->dd_cap && (s = dd_find(w, ref->hash))->p && s->raw_len == len) {
-		ref->pack = (uint32_t)pack_no(w, s->p);
+	if ((known = dd_get(w, ref->hash)) && known->raw_len == len) {
+		ref->pack = (uint32_t)pack_no(w, w->dd_packs[known->pack]);
 		return WS_OK;
 	}
 	if (!w->pw) {
@@ -1366,11 +1409,11 @@ static void job_work(struct store_writer *w, struct wjob *j, struct wctx *c)
 {
 	struct wpipe *p = w->pipe;
 	const unsigned char *data = job_data(p, j);
-	struct dd_slot *s;
+	const struct dd_ent *e;
 
 	store_content_hash(w->st, data, j->len, j->hash);
 	pthread_mutex_lock(&p->mu);
-	j->known = w->dd_cap && (s = dd_find(w, j->hash))->p && s->raw_len == j->len;
+	j->known = (e = dd_get(w, j->hash)) && e->raw_len == j->len;
 	pthread_mutex_unlock(&p->mu);
 	/* A chunk already stored is not compressed again; two equal new
 	 * chunks in flight are both compressed and the second is dropped. */
