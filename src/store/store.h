@@ -325,6 +325,10 @@ struct store_write_stats {
 				     taken as they were (same records) */
 	uint64_t indexes_read;    /* pack indexes loaded for deduplication:
 				     none while every file is unchanged */
+	uint64_t dd_probes;       /* slots looked at past the first as chunks
+				     enter the dedup table: about as many as
+				     chunks whatever their content, for the
+				     table's positions are keyed */
 };
 /* Waits for the chunks in flight (they are counted once stored). */
 void store_writer_stats(struct store_writer *w, struct store_write_stats *out);

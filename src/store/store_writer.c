@@ -196,6 +196,9 @@ struct store_writer {
 	size_t dd_used, dd_alloc;
 	uint32_t *dd_tab;             /* open addressing: entry number + 1, 0 = empty */
 	size_t dd_cap;                /* power of 2, at least twice dd_used; 0 = none */
+	uint64_t dd_mul;              /* random, odd: a slot is the top bits of a
+					 hash's first 8 bytes times it */
+	unsigned dd_shift;            /* 64 - log2(dd_cap) */
 	struct store_pack **dd_packs; /* the packs entries name */
 	size_t n_dd_packs, a_dd_packs;
 	int dd_loaded;
@@ -222,21 +225,34 @@ struct store_writer {
 					 (a chunk in flight may fail late) */
 };
 
+/*
+ * A hash's first slot.  Content hashes of a plain store are plain SHA-256
+ * or BLAKE2b: content on a source could be made whose hashes share their
+ * low bits and pile up in one run of slots (each insertion then walking
+ * all of them).  Multiplied by a key of the writer's and the top bits
+ * taken, they spread whatever the content.
+ */
 static size_t dd_pos(const struct store_writer *w, const unsigned char *h)
 {
 	uint64_t k;
 
 	memcpy(&k, h, sizeof(k));
-	return (size_t)k & (w->dd_cap - 1);
+	return (size_t)((k * w->dd_mul) >> w->dd_shift);
 }
 
-/* The table slot of hash h: its entry's, or the empty one it would take. */
-static size_t dd_slot_of(const struct store_writer *w, const unsigned char *h)
+/* The table slot of hash h: its entry's, or the empty one it would take;
+ * *probes (may be NULL) counts the slots looked at past the first. */
+static size_t dd_slot_of(const struct store_writer *w, const unsigned char *h,
+			 uint64_t *probes)
 {
-	size_t i = dd_pos(w, h);
+	size_t i = dd_pos(w, h), n = 0;
 
-	while (w->dd_tab[i] && memcmp(w->dd[w->dd_tab[i] - 1].hash, h, STORE_HASH_LEN))
+	while (w->dd_tab[i] && memcmp(w->dd[w->dd_tab[i] - 1].hash, h, STORE_HASH_LEN)) {
 		i = (i + 1) & (w->dd_cap - 1);
+		n++;
+	}
+	if (probes)
+		*probes += n;
 	return i;
 }
 
@@ -247,7 +263,7 @@ static const struct dd_ent *dd_get(const struct store_writer *w, const unsigned 
 
 	if (!w->dd_cap)
 		return NULL;
-	i = dd_slot_of(w, h);
+	i = dd_slot_of(w, h, NULL);
 	return w->dd_tab[i] ? &w->dd[w->dd_tab[i] - 1] : NULL;
 }
 
@@ -297,9 +313,18 @@ static void dd_reserve_locked(struct store_writer *w, size_t more)
 	free(w->dd_tab);
 	w->dd_tab = ws_xmalloc(cap * sizeof(*w->dd_tab));
 	memset(w->dd_tab, 0, cap * sizeof(*w->dd_tab));
+	if (!w->dd_cap) {
+		randombytes_buf(&w->dd_mul, sizeof(w->dd_mul));
+		w->dd_mul |= 1;
+	}
 	w->dd_cap = cap;
+	w->dd_shift = 64;
+	while (cap > 1) {
+		cap >>= 1;
+		w->dd_shift--;
+	}
 	for (size_t n = 0; n < w->dd_used; n++)
-		w->dd_tab[dd_slot_of(w, w->dd[n].hash)] = (uint32_t)n + 1;
+		w->dd_tab[dd_slot_of(w, w->dd[n].hash, NULL)] = (uint32_t)n + 1;
 }
 
 static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
@@ -311,7 +336,7 @@ static void dd_insert_locked(struct store_writer *w, const unsigned char *h,
 	if (w->dd_used >= DD_MAX)
 		return;
 	dd_reserve_locked(w, 1);
-	i = dd_slot_of(w, h);
+	i = dd_slot_of(w, h, &w->stats.dd_probes);
 	if (w->dd_tab[i])
 		return; /* first copy wins */
 	/* the pack of the entries before it, mostly (a pack's index, or the

@@ -292,6 +292,54 @@ static void content_in_many_packs_is_found_again(void **state)
 	store_close(st);
 }
 
+/*
+ * Content made so that its hashes share their low bits (what a plain
+ * store's unkeyed hash lets anyone do) does not pile up in the dedup
+ * table: its slots are keyed, so inserting n such chunks looks at about n
+ * slots past the first, not n * n / 2.
+ */
+static void crafted_hashes_do_not_pile_up(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-FLOOD");
+	struct store_write_stats ws;
+	const int n = 300;
+	unsigned long tries = 0;
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	for (int i = 0; i < n; i++) {
+		char text[64], path[64];
+		unsigned char h[STORE_HASH_LEN];
+		uint64_t k;
+		size_t len;
+
+		/* the low 10 bits of the first 8 bytes zero: one slot of a
+		 * table of up to 1,024 unkeyed (this one has 1,024) */
+		do {
+			len = (size_t)snprintf(text, sizeof(text), "flood %d %lu", i, tries++);
+			store_content_hash(st, text, len, h);
+			memcpy(&k, h, sizeof(k));
+		} while (k & 1023);
+		snprintf(path, sizeof(path), "C:\\Users\\a\\flood%d.txt", i);
+		struct store_file f = stu_file(path, 0);
+		tu_assert_ok(store_scan_add_file_mem(w, &f, text, len, &err), &err);
+	}
+	store_writer_stats(w, &ws);
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	assert_int_equal(ws.chunks_new, n);
+	/* piled up: 44,850; spread: a few hundred at most */
+	if (ws.dd_probes > 4 * (uint64_t)n)
+		fail_msg("%llu slots looked at past the first for %d chunks",
+			 (unsigned long long)ws.dd_probes, n);
+	store_close(st);
+}
+
 /* The previous scan a writer takes unchanged files from: the one its
  * caller names (found by the caller's own listing), else the device's
  * newest; a scan of another device is not used. */
@@ -914,6 +962,7 @@ int main(void)
 		cmocka_unit_test(two_devices_share_content_once),
 		cmocka_unit_test(rescan_stores_almost_nothing),
 		cmocka_unit_test(content_in_many_packs_is_found_again),
+		cmocka_unit_test(crafted_hashes_do_not_pile_up),
 		cmocka_unit_test(unchanged_files_come_from_the_scan_named),
 		cmocka_unit_test(unchanged_files_found_in_any_order),
 		cmocka_unit_test(unchanged_rescan_reuses_catalog_frames),
