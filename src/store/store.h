@@ -63,6 +63,10 @@
 #define STORE_PACK_DEFAULT (256u << 20) /* packs closed at 256 MiB */
 #define STORE_PACK_MAX (2048u << 20)    /* far below the FAT32 4 GiB limit */
 #define STORE_PACK_MIN 4096u            /* smallest pack-size a header may set */
+/* Writers also close a pack at this many blobs, whatever its size: its
+ * index is held in memory until then (48 bytes a blob, and twice that
+ * while it is sealed), so small files cannot make it grow without bound. */
+#define STORE_PACK_BLOBS_MAX 65536u
 #define STORE_GRACE_DEFAULT (24 * 3600) /* prune's safety margin, seconds */
 
 /* User index meaning "not a user": HKLM values, files outside profiles. */

@@ -1324,7 +1324,7 @@ static int store_chunk_hashed(struct store_writer *w, struct store_zctx *z,
 	ws_buf_release(&own);
 	dd_insert(w, ref->hash, w->pw_pack, (uint32_t)len);
 	ref->pack = (uint32_t)pack_no(w, w->pw_pack);
-	if (store_packw_size(w->pw) >= st->pack_size)
+	if (store_packw_size(w->pw) >= st->pack_size || w->n_pix >= STORE_PACK_BLOBS_MAX)
 		return close_pack(w, err);
 	return WS_OK;
 }

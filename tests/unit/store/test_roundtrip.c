@@ -292,6 +292,48 @@ static void content_in_many_packs_is_found_again(void **state)
 	store_close(st);
 }
 
+/* Many small files close a pack at STORE_PACK_BLOBS_MAX blobs, far below
+ * its size limit: the open pack's index, held in memory, stays bounded. */
+static void small_files_close_packs_by_count(void **state)
+{
+	char *dir = stu_tmpdir();
+	struct ws_error err;
+	struct store *st;
+	struct store_writer *w;
+	struct store_scan_info in = stu_info("PC-SMALL");
+	struct store_write_stats ws;
+	struct store_verify_stats vs;
+	const unsigned n = STORE_PACK_BLOBS_MAX + 1000;
+
+	(void)state;
+	ws_error_clear(&err);
+	tu_assert_ok(stu_open(dir, 1, NULL, NULL, 0, &st, &err), &err);
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	for (unsigned i = 0; i < n; i++) {
+		char text[32], path[64];
+		size_t len = (size_t)snprintf(text, sizeof(text), "small %u", i);
+
+		snprintf(path, sizeof(path), "C:\\Users\\a\\s\\%u.txt", i);
+		struct store_file f = stu_file(path, 0);
+		tu_assert_ok(store_scan_add_file_mem(w, &f, text, len, &err), &err);
+	}
+	store_writer_stats(w, &ws);
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	assert_int_equal(ws.chunks_new, n);
+	assert_true(ws.bytes_written < (1u << 20)); /* well below any size limit */
+	assert_int_equal(ws.packs_new, 1);          /* the last closes at the commit */
+	struct ws_buf pat = WS_BUF_INIT;
+	glob_t g;
+	ws_buf_addf(&pat, "%s/packs/*/*.idx", dir);
+	assert_int_equal(glob(pat.buf, 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 2);
+	globfree(&g);
+	ws_buf_release(&pat);
+	tu_assert_ok(store_verify(st, NULL, &vs, &err), &err);
+	assert_int_equal(vs.problems, 0);
+	store_close(st);
+}
+
 /*
  * Content made so that its hashes share their low bits (what a plain
  * store's unkeyed hash lets anyone do) does not pile up in the dedup
@@ -963,6 +1005,7 @@ int main(void)
 		cmocka_unit_test(rescan_stores_almost_nothing),
 		cmocka_unit_test(content_in_many_packs_is_found_again),
 		cmocka_unit_test(crafted_hashes_do_not_pile_up),
+		cmocka_unit_test(small_files_close_packs_by_count),
 		cmocka_unit_test(unchanged_files_come_from_the_scan_named),
 		cmocka_unit_test(unchanged_files_found_in_any_order),
 		cmocka_unit_test(unchanged_rescan_reuses_catalog_frames),
