@@ -26,8 +26,10 @@
  * be listed (opened inside it): its descriptor is closed once the last is
  * opened, so that listings made ahead hold few descriptors.  Until the
  * walk takes its first listing (it waits for the store to be ready), the
- * reading thread lists up to WA_MAX folders ahead.  Entries reach the
- * callback exactly as vol_walk gives them, in the same order.
+ * reading thread lists up to WA_MAX folders ahead.  Whatever the walk's
+ * place, listings made ahead hold at most WA_MAX_ENTRIES entries between
+ * them (and one more folder's).  Entries reach the callback exactly as
+ * vol_walk gives them, in the same order.
  */
 #include "volume/volume_private.h"
 
@@ -48,6 +50,11 @@
  * bounds memory (and the descriptors of the folders still to be listed
  * in them) whatever the tree. */
 #define WA_MAX 512
+/* Entries in the listings made ahead and not yet taken: folders of tens of
+ * thousands of files each would otherwise hold hundreds of MB between
+ * them.  A listing the walk needs is made whatever the count (the largest
+ * folder is what memory must hold anyway). */
+#define WA_MAX_ENTRIES VOL_WA_MAX_ENTRIES
 /* The reading thread is woken once the walk has taken half of them, or
  * left as many folders to close: woken per folder, it would take the
  * walk's core from it thousands of times for a few system calls each. */
@@ -101,6 +108,7 @@ struct wa {
 	struct wa_list **st;        /* the walk's open folders, start first */
 	size_t nst, ast;
 	unsigned ready;             /* listings made ahead, not yet taken */
+	size_t ready_entries;       /* their entries, once made */
 	unsigned long taken;        /* listings the walk took from the reading
 				       thread (or dropped), in all */
 	unsigned long slept_at;     /* `taken` when the reading thread went
@@ -125,8 +133,9 @@ static char *keep(struct wa_list *l, const char *s)
 	return c;
 }
 
-/* Free a listing and the listings made below it; the number of those. */
-static unsigned list_free(struct vol *vol, struct wa_list *l)
+/* Free a listing and the listings made below it; the number of those, and
+ * their entries added to *entries (may be NULL). */
+static unsigned list_free(struct vol *vol, struct wa_list *l, size_t *entries)
 {
 	unsigned made = 0;
 
@@ -139,8 +148,11 @@ static unsigned list_free(struct vol *vol, struct wa_list *l)
 		free(l->strs[i]);
 	free(l->strs);
 	for (size_t i = 0; i < l->njobs; i++)
-		if (l->jobs[i].state == JOB_DONE)
-			made += 1 + list_free(vol, l->jobs[i].out);
+		if (l->jobs[i].state == JOB_DONE) {
+			if (entries)
+				*entries += l->jobs[i].out->n;
+			made += 1 + list_free(vol, l->jobs[i].out, entries);
+		}
 	free(l->ents); /* and the jobs */
 	free(l);
 	return made;
@@ -281,6 +293,14 @@ static void opened_one(struct wa *a, struct wa_list *l)
 	}
 }
 
+/* A listing made ahead is done: its entries count (mutex held). */
+static void made_ahead(struct wa *a, const struct wa_list *l)
+{
+	a->ready_entries += l->n;
+	if (a->ready_entries > a->vol->wa_peak_entries)
+		a->vol->wa_peak_entries = a->ready_entries;
+}
+
 /* ---- the reading thread ------------------------------------------------- */
 
 /* The first job of `l` or below its listings made ahead, depth-first
@@ -322,7 +342,7 @@ static struct wa_job *next_job(struct wa *a, struct wa_list **parent)
 {
 	unsigned ahead = 0, lim = a->walking ? WA_READY : WA_MAX;
 
-	if (a->ready >= WA_MAX)
+	if (a->ready >= WA_MAX || a->ready_entries >= WA_MAX_ENTRIES)
 		return NULL;
 	for (size_t k = a->nst; k-- > 0 && ahead < lim;) {
 		struct wa_job *j = job_in(a, a->st[k], parent, &ahead, lim);
@@ -351,7 +371,7 @@ static void *reader(void *arg)
 			a->ntrash = a->atrash = 0;
 			pthread_mutex_unlock(&a->mu);
 			for (size_t i = 0; i < n; i++)
-				list_free(a->vol, t[i]);
+				list_free(a->vol, t[i], NULL);
 			free(t);
 			pthread_mutex_lock(&a->mu);
 			continue;
@@ -377,11 +397,12 @@ static void *reader(void *arg)
 			/* the walk went past it: nobody takes it */
 			a->ready--;
 			pthread_mutex_unlock(&a->mu);
-			list_free(a->vol, out);
+			list_free(a->vol, out, NULL);
 			pthread_mutex_lock(&a->mu);
 		} else {
 			j->out = out;
 			j->state = JOB_DONE;
+			made_ahead(a, out);
 		}
 		if (a->walker_waits)
 			pthread_cond_signal(&a->done);
@@ -418,6 +439,7 @@ static int help(struct wa *a)
 	opened_one(a, p);
 	j->out = out;
 	j->state = JOB_DONE;
+	made_ahead(a, out);
 	return 1;
 }
 
@@ -456,6 +478,7 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 		j->out = NULL;
 		j->state = JOB_MINE;
 		a->ready--;
+		a->ready_entries -= out->n;
 		a->taken++;
 		if (!want) {
 			while (a->using && below(out, a->using)) {
@@ -481,10 +504,12 @@ static struct wa_list *job_take(struct wa *a, struct wa_list *p,
 		return out;
 	}
 	if (!want && out) {
-		unsigned freed = list_free(a->vol, out);
+		size_t entries = 0;
+		unsigned freed = list_free(a->vol, out, &entries);
 
 		pthread_mutex_lock(&a->mu);
 		a->ready -= freed;
+		a->ready_entries -= entries;
 		if (a->reader_waits)
 			pthread_cond_signal(&a->work);
 		pthread_mutex_unlock(&a->mu);
@@ -530,7 +555,7 @@ static void pop(struct wa *a)
 			pthread_cond_signal(&a->work);
 	}
 	pthread_mutex_unlock(&a->mu);
-	list_free(a->vol, l);
+	list_free(a->vol, l, NULL);
 }
 
 /* The walk of vol_walk's loop over listings (see the file comment). */
@@ -587,7 +612,7 @@ static int walk(struct wa *a, vol_walk_fn fn, void *ctx,
 		}
 		if (l->err) {
 			vol_entry_set_error(&e, h, WS_E_IO, l->err, "cannot read folder");
-			list_free(vol, l);
+			list_free(vol, l, NULL);
 			if (vol_walk_call(fn, &e, ctx, err, &stop_rc) == VOL_WALK_STOP)
 				break;
 			continue;
@@ -626,7 +651,7 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 	if (root->err) {
 		rc = ws_error_set_errno(err, WS_E_IO, root->err, host_dir,
 					"cannot read folder");
-		list_free(vol, root);
+		list_free(vol, root, NULL);
 		goto out;
 	}
 	pthread_mutex_init(&a.mu, NULL);
@@ -645,9 +670,9 @@ int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 		pthread_join(tid, NULL);
 	/* stopped early: the reading thread is gone, nothing is busy */
 	while (a.nst)
-		list_free(vol, a.st[--a.nst]);
+		list_free(vol, a.st[--a.nst], NULL);
 	for (size_t i = 0; i < a.ntrash; i++)
-		list_free(vol, a.trash[i]);
+		list_free(vol, a.trash[i], NULL);
 	free(a.trash);
 	free(a.st);
 	pthread_mutex_destroy(&a.mu);

@@ -60,6 +60,9 @@ struct vol {
 	int no_ntfs_xattr;        /* the file system refused system.ntfs_* once
 				     (atomic: the walk's reading-ahead thread) */
 	int walk_ahead;           /* vol_set_walk_ahead */
+	size_t wa_peak_entries;   /* the most entries listings made ahead of
+				     the walk held at once (vol_walk_ahead;
+				     at most VOL_WA_MAX_ENTRIES and one folder) */
 	char *tmp_parent;         /* where tmp_dir is made; NULL = $TMPDIR */
 	char *tmp_dir;            /* private folder of replayed copies, or NULL */
 	struct vol_replay *replays;
@@ -106,6 +109,9 @@ long long vol_walk_open_dir(struct vol *vol, long long parent, const char *name,
 			    const struct vol_entry *e);
 /* vol_walk on the folder backend with a second thread reading folders
  * ahead of the callback (vol_walkahead.c): same entries, same order. */
+/* Entries the listings made ahead of the walk may hold before no more is
+ * read ahead (vol_walkahead.c). */
+#define VOL_WA_MAX_ENTRIES 65536
 int vol_walk_ahead(struct vol *vol, const char *host_dir, vol_walk_fn fn,
 		   void *ctx, struct ws_error *err);
 

@@ -4,7 +4,8 @@
  * links and link loops, unreadable folders, nesting too deep, a folder of
  * thousands of entries, a callback that stops the walk, and one that
  * pauses now and then (the reading thread then lists far ahead, and the
- * walk lists the folders it reaches first itself). */
+ * walk lists the folders it reaches first itself); and what is read ahead
+ * stays bounded in entries, not only in folders. */
 #include "tu.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "fixture.h"
 #include "util/ws_fs.h"
 #include "volume/volume.h"
+#include "volume/volume_private.h"
 
 struct rec {
 	struct ws_buf log;
@@ -282,11 +284,82 @@ static void walk_ahead_stops_where_asked(void **state)
 	free(dir);
 }
 
+/* A callback that stops a while at the first file (inside the first
+ * folder, the others listed as jobs): the reading thread meanwhile reads
+ * ahead as far as it may. */
+static int slow_start_cb(const struct vol_entry *e, void *ctx, struct ws_error *err)
+{
+	unsigned *n = ctx;
+
+	(void)err;
+	if (e->type == VOL_ENT_FILE && n[1]++ == 0)
+		usleep(1000 * 1000);
+	n[0]++;
+	return VOL_WALK_CONTINUE;
+}
+
+/* Folders of thousands of files each: the listings read ahead of the walk
+ * hold at most VOL_WA_MAX_ENTRIES entries and one folder's, not every
+ * folder the reading thread could reach (512 listings). */
+static void walk_ahead_bounded_in_entries(void **state)
+{
+	enum { FOLDERS = 28, FILES = 3000 };
+	struct fx_opts o;
+	struct ws_error err;
+	struct ws_buf p = WS_BUF_INIT;
+	char *dir = tu_tmpdir();
+	struct vol *v;
+	unsigned seen[2] = { 0, 0 };
+	size_t base;
+
+	(void)state;
+	fx_opts_init(&o);
+	o.out_dir = dir;
+	o.seed = 22;
+	o.users = 1;
+	o.files = 10;
+	o.computer = "DESKTOP-WIDE";
+	o.os = FX_WIN11;
+	ws_error_clear(&err);
+	tu_assert_ok(fx_build(&o, NULL, &err), &err);
+	ws_buf_addf(&p, "%s/Users/Public/wide", dir);
+	base = p.len;
+	tu_assert_ok(ws_mkdir_p(p.buf, WS_E_IO, &err), &err);
+	for (int i = 0; i < FOLDERS; i++) {
+		ws_buf_setlen(&p, base);
+		ws_buf_addf(&p, "/d%02d", i);
+		mk(p.buf);
+		for (int k = 0; k < FILES; k++) {
+			size_t l = p.len;
+			int fd;
+
+			ws_buf_addf(&p, "/%04d", k);
+			fd = open(p.buf, O_WRONLY | O_CREAT | O_EXCL, 0644);
+			assert_true(fd >= 0);
+			close(fd);
+			ws_buf_setlen(&p, l);
+		}
+	}
+	ws_buf_setlen(&p, base);
+	tu_assert_ok(vol_open(dir, &v, &err), &err);
+	vol_set_walk_ahead(v, 1);
+	tu_assert_ok(vol_walk(v, p.buf, slow_start_cb, seen, &err), &err);
+	assert_int_equal(seen[0], 1 + FOLDERS * (FILES + 1));
+	/* it did read ahead (over 20 folders in 1 s), and stopped at the bound */
+	if (v->wa_peak_entries < 20 * FILES || v->wa_peak_entries > VOL_WA_MAX_ENTRIES + FILES)
+		fail_msg("read ahead: at most %zu entries at once (bound %d, a folder %d, all %d)",
+			 v->wa_peak_entries, VOL_WA_MAX_ENTRIES, FILES, FOLDERS * FILES);
+	vol_close(v);
+	ws_buf_release(&p);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(walk_ahead_gives_the_same_entries),
 		cmocka_unit_test(walk_ahead_stops_where_asked),
+		cmocka_unit_test(walk_ahead_bounded_in_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
