@@ -130,11 +130,13 @@ struct wpipe {
 };
 
 /* A file of the device's previous scan (unchanged files are not read). */
+/* 48 bytes: a rescan holds one per file of the previous scan. */
 struct prev_file {
 	unsigned char key[16];        /* prev_key of user and path */
 	uint64_t size, written_ft, created_ft;
-	size_t first, n;              /* its chunks in prev_chunks */
-	int whole;                    /* every chunk's pack complete (load_prev) */
+	uint32_t first;               /* its chunks in prev_chunks */
+	uint32_t n : 31;
+	uint32_t whole : 1;           /* every chunk's pack complete (load_prev) */
 };
 
 /* A body frame of the previous scan's catalog: an unchanged rescan
@@ -146,10 +148,11 @@ struct prev_frame {
 	unsigned char h[16];          /* SipHash-128 of the payload (prev_hkey) */
 };
 
+/* 40 bytes, one per chunk of the previous scan's files. */
 struct prev_chunk {
 	unsigned char hash[STORE_HASH_LEN];
 	uint32_t raw_len;
-	struct store_pack *p;         /* the pack holding it (load_prev) */
+	uint32_t pack;                /* in prev_pack_list (load_prev) */
 };
 
 struct store_writer {
@@ -167,6 +170,8 @@ struct store_writer {
 	unsigned char prev_hkey[crypto_shorthash_siphashx24_KEYBYTES];
 	size_t prev_mask;
 	struct prev_chunk *prev_chunks;
+	struct store_pack **prev_pack_list; /* the previous catalog's pack table
+					       (prev_packs: NULL where not complete) */
 	size_t n_prev_chunks, a_prev_chunks;
 	struct prev_frame *pframes;   /* in frame order */
 	size_t n_pframes, a_pframes, pf_next;
@@ -743,6 +748,7 @@ static void writer_free(struct store_writer *w)
 	free(w->prev);
 	free(w->prev_tab);
 	free(w->prev_chunks);
+	free(w->prev_pack_list);
 	free(w->pframes);
 	if (w->prev_cat_fd >= 0)
 		close(w->prev_cat_fd);
@@ -904,10 +910,13 @@ static void load_prev(struct store_writer *w)
 		const struct store_file *f = &rec.u.file;
 		struct prev_file *pf;
 
-		/* empty files too: a record without chunks, never opened */
+		/* empty files too: a record without chunks, never opened;
+		 * past 2^31 chunks of a file or 2^32 in all (never in
+		 * practice) the file is read again */
 		if (rec.kind != STORE_REC_FILE || (!f->n_chunks && f->size) ||
 		    !f->written_ft ||
-		    (f->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED)))
+		    (f->flags & (STORE_FILE_DIR | STORE_FILE_NOT_CAPTURED)) ||
+		    f->n_chunks > 0x7FFFFFFFu || f->n_chunks > UINT32_MAX - w->n_prev_chunks)
 			continue;
 		WS_ALLOC_GROW(w->prev, w->n_prev + 1, w->a_prev);
 		pf = &w->prev[w->n_prev++];
@@ -915,8 +924,8 @@ static void load_prev(struct store_writer *w)
 		pf->size = f->size;
 		pf->written_ft = f->written_ft;
 		pf->created_ft = f->created_ft;
-		pf->first = w->n_prev_chunks;
-		pf->n = f->n_chunks;
+		pf->first = (uint32_t)w->n_prev_chunks;
+		pf->n = (uint32_t)f->n_chunks;
 		pf->whole = 1;
 		WS_ALLOC_GROW(w->prev_chunks, w->n_prev_chunks + f->n_chunks, w->a_prev_chunks);
 		for (size_t i = 0; i < f->n_chunks; i++) {
@@ -925,12 +934,12 @@ static void load_prev(struct store_writer *w)
 			memcpy(c->hash, f->chunks[i].hash, STORE_HASH_LEN);
 			c->raw_len = f->chunks[i].raw_len;
 			/* the reader checked the number against the table */
-			c->p = packs[f->chunks[i].pack];
-			if (!c->p)
+			c->pack = f->chunks[i].pack;
+			if (!packs[c->pack])
 				pf->whole = 0;
 		}
 	}
-	free(packs);
+	w->prev_pack_list = packs;
 	store_catalog_free(cat);
 	if (!w->n_prev)
 		return;
@@ -1000,7 +1009,7 @@ static void prev_refs(struct store_writer *w, const struct prev_file *pf,
 
 		memcpy(refs[i].hash, c->hash, STORE_HASH_LEN);
 		refs[i].raw_len = c->raw_len;
-		refs[i].pack = (uint32_t)pack_no(w, c->p);
+		refs[i].pack = (uint32_t)pack_no(w, w->prev_pack_list[c->pack]);
 		w->stats.chunks++;
 		w->stats.bytes += c->raw_len;
 	}

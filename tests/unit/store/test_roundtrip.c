@@ -242,7 +242,8 @@ static void rescan_stores_almost_nothing(void **state)
  * names: nothing new is stored.  Within the first scan too, each content
  * comes twice: the second is found in the pack the first went to (the
  * table grows and switches packs as they fill), and every reference names
- * the pack its chunk is in (verify). */
+ * the pack its chunk is in (verify), also for files a third scan takes
+ * unchanged from the second. */
 static void content_in_many_packs_is_found_again(void **state)
 {
 	char *dir = stu_tmpdir();
@@ -285,10 +286,28 @@ static void content_in_many_packs_is_found_again(void **state)
 	assert_int_equal(ws2.chunks_new, 0);
 	assert_int_equal(ws2.bytes_written, 0);
 	assert_int_equal(ws2.packs_new, 0);
+	/* the copies again, unchanged: each taken where the last scan put it,
+	 * in whichever of the packs that is */
+	struct store_write_stats ws3;
+	tu_assert_ok(store_scan_begin(st, &in, &w, &err), &err);
+	for (int i = 0; i < nf; i++) {
+		char path[64];
+		int taken = 0;
+
+		snprintf(path, sizeof(path), "C:\\Users\\a\\copy%d.bin", i);
+		struct store_file f = stu_file(path, 0);
+		f.size = sizeof(buf);
+		tu_assert_ok(store_scan_add_file_unchanged(w, &f, &taken, &err), &err);
+		assert_true(taken);
+	}
+	store_writer_stats(w, &ws3);
+	tu_assert_ok(store_scan_commit(w, NULL, &err), &err);
+	assert_int_equal(ws3.files_unchanged, nf);
+	assert_int_equal(ws3.chunks_new, 0);
 	struct store_verify_stats vs;
 	tu_assert_ok(store_verify(st, NULL, &vs, &err), &err);
 	assert_int_equal(vs.problems, 0);
-	assert_int_equal(vs.scans, 2);
+	assert_int_equal(vs.scans, 3);
 	store_close(st);
 }
 
