@@ -135,15 +135,17 @@ static void node_candidates(const struct rule_cpat_list *list, int type, const c
 	}
 }
 
-/* The bucketed form of the slot's include/exclude list: interned, built
- * on its first use (NULL past RULE_IESET_MAX lists: the slot's objects are
- * tested against every candidate, as before). */
+/* The pattern of the slot's k-th include/exclude candidate. */
 static const struct rule_pattern *c_pat(const struct rule_sel *sel,
 					const struct rule_node_slot *sl, size_t k)
 {
 	return sel->ie.v[sl->ie[k]].p;
 }
 
+/* The bucketed form of the slot's include/exclude list (struct
+ * rule_ieset): interned, built for the first slot that has that list;
+ * NULL past RULE_IESET_MAX lists (the slot's objects are then tested
+ * against every candidate). */
 static const struct rule_ieset *ieset_for(const struct rule_sel *sel,
 					  struct rule_node_cache *c,
 					  const struct rule_node_slot *sl)

@@ -129,8 +129,8 @@ struct wpipe {
 	int stop;
 };
 
-/* A file of the device's previous scan (unchanged files are not read). */
-/* 48 bytes: a rescan holds one per file of the previous scan. */
+/* A file of the device's previous scan (unchanged files are not read);
+ * 48 bytes: a rescan holds one per file. */
 struct prev_file {
 	unsigned char key[16];        /* prev_key of user and path */
 	uint64_t size, written_ft, created_ft;
@@ -286,6 +286,10 @@ static void dd_insert(struct store_writer *w, const unsigned char *h,
 		pthread_mutex_unlock(&w->pipe->mu);
 }
 
+/* Entry numbers are 32-bit: past this many chunks (4 billion) the table
+ * takes no more, and a chunk it does not know is stored again. */
+#define DD_MAX ((size_t)UINT32_MAX - 1)
+
 /*
  * Room for `more` entries, the table at most half full, grown in one step
  * (a pack's whole index at a time: no rehash per doubling).  The new table
@@ -294,9 +298,6 @@ static void dd_insert(struct store_writer *w, const unsigned char *h,
  * costs a copy-on-write fault that flushes the other cores' TLBs while the
  * previous catalog is read on another thread.
  */
-/* Entry numbers are 32-bit: past this many chunks (4 billion) the table
- * takes no more, and a chunk it does not know is stored again. */
-#define DD_MAX ((size_t)UINT32_MAX - 1)
 
 static void dd_reserve_locked(struct store_writer *w, size_t more)
 {
