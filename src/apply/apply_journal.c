@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "util/ws_fs.h"
+#include "util/ws_hash.h"
 #include "util/ws_root.h"
 #include "util/ws_utf.h"
 
@@ -85,7 +86,7 @@ struct mkdir_hook {
 
 struct pslot {
 	const char *rel;         /* NULL: free */
-	unsigned h;              /* ws_root_name_hash */
+	unsigned h;              /* ws_hash_name (aj.pkey) */
 };
 
 /* A new file of the open batch: its temporary in work/, where it goes. */
@@ -100,7 +101,7 @@ struct aj_pend {
 	struct ws_rdir *dir;     /* cached parent folder (maybe pending) */
 	char *leaf;              /* name in it */
 	char *rel;               /* whole path as on disk */
-	unsigned h;              /* its ws_root_name_hash */
+	unsigned h;              /* its ws_hash_name (aj.pkey) */
 	/* written in place (tfd -1): its content in the batch's data at
 	 * doff, the times to set; the object made, for its F line */
 	int direct;
@@ -251,6 +252,8 @@ struct aj {
 	struct pslot *pset;      /* paths of the files not in place yet (hash set
 				  * of the rel strings the batches own) */
 	size_t pcap, pused;
+	struct ws_hkey pkey;     /* pset's hash key (the paths come from a store) */
+	unsigned long pprobes;   /* slots pset visited (aj_pset_probes) */
 	unsigned long qn;        /* names of queued temporaries */
 	unsigned long flushes;   /* journal flushes (for the benchmark's report) */
 	int no_tmpfile;          /* the target has no unnamed files (ws_tmpfile_open) */
@@ -787,13 +790,14 @@ static int sub_dir(struct aj *j, int dfd, const char *name, const char *rel, int
  * (a saved copy) and hard links close the open batch first and are
  * flushed on their own. */
 
-static size_t pset_slot(const struct aj *j, const char *rel, size_t len, unsigned h,
+static size_t pset_slot(struct aj *j, const char *rel, size_t len, unsigned h,
 			int *found)
 {
 	size_t i = h & (j->pcap - 1);
 
 	*found = 0;
 	for (; j->pset[i].rel; i = (i + 1) & (j->pcap - 1)) {
+		j->pprobes++;
 		if (j->pset[i].h == h &&
 		    ws_name_ncasecmp(j->pset[i].rel, strlen(j->pset[i].rel), rel, len) == 0) {
 			*found = 1;
@@ -829,14 +833,14 @@ static void pset_add(struct aj *j, const char *rel, unsigned h)
 	}
 }
 
-static int pset_has(const struct aj *j, const char *rel)
+static int pset_has(struct aj *j, const char *rel)
 {
 	int found = 0;
 	size_t len;
 
 	if (j->pused) {
 		len = strlen(rel);
-		pset_slot(j, rel, len, ws_root_name_hash(rel, len), &found);
+		pset_slot(j, rel, len, (unsigned)ws_hash_name(&j->pkey, rel, len), &found);
 	}
 	return found;
 }
@@ -1734,7 +1738,7 @@ queue:
 	q->dir = d;
 	q->leaf = ws_buf_detach(&leaf, NULL);
 	q->rel = ws_buf_detach(&act, NULL);
-	q->h = ws_root_name_hash(q->rel, strlen(q->rel));
+	q->h = (unsigned)ws_hash_name(&j->pkey, q->rel, strlen(q->rel));
 	pset_add(j, q->rel, q->h);
 	/* full: launched once the batch in flight is back (no wait), or
 	 * when it cannot grow any more (waits for that flush) */
@@ -1901,6 +1905,7 @@ int aj_begin(struct vol *vol, void (*hook)(void *, unsigned long), void *hook_ct
 		rc = ws_error_set(err, WS_E_INTERNAL, NULL, "libsodium cannot start");
 		goto fail;
 	}
+	ws_hkey_init(&j->pkey);
 	if ((rc = ws_root_open(vol_get_info(vol)->root, 0, &j->root, err)))
 		goto fail;
 	ws_root_set_newobj(j->root, newobj);
@@ -2028,6 +2033,11 @@ int aj_end(struct aj *j, struct ws_error *err)
 unsigned long aj_flushes(const struct aj *j)
 {
 	return j ? j->flushes : 0;
+}
+
+unsigned long aj_pset_probes(const struct aj *j)
+{
+	return j ? j->pprobes : 0;
 }
 
 void aj_close(struct aj *j)

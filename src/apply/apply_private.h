@@ -152,6 +152,9 @@ int aj_resolve_root(struct ws_root *root, struct vol *vol, const char *winpath,
 		    struct ws_buf *host, enum vol_res *res, struct ws_error *err);
 /* Flushes (syncfs, fsync, fdatasync) the journal made so far. */
 unsigned long aj_flushes(const struct aj *j);
+/* Tests: slots visited in the set of the batches' paths (about one per
+ * lookup with its keyed hash, whatever the names). */
+unsigned long aj_pset_probes(const struct aj *j);
 
 /* Hard link the regular file `src` as the new file `dest` (recorded);
  * *linked 0 (WS_OK) when no link can be made: the caller copies. */

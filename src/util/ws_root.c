@@ -20,6 +20,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "ws_hash.h"
 #include "ws_utf.h"
 
 struct rent {
@@ -30,6 +31,7 @@ struct rent {
 };
 
 struct ws_rdir {
+	struct ws_root *root;    /* for the hash key and the probe count */
 	char *rel;               /* path on disk below the root, "" = root */
 	const char *name;        /* last component of rel */
 	struct ws_rdir *parent;
@@ -54,6 +56,8 @@ struct ws_root {
 	struct ws_rdir **pend;   /* pending folders, parents first */
 	size_t npend, apend;
 	size_t nopen;            /* descriptors held by nodes besides the root */
+	struct ws_hkey hkey;     /* the folders' name tables (names come from a store) */
+	size_t probes;           /* slots those tables visited (ws_root_probes) */
 };
 
 const char *const ws_ntfs_xattrs[] = { "system.ntfs_acl", "system.ntfs_attrib_be", NULL };
@@ -80,51 +84,23 @@ static int step2(int dirfd, const char *name)
 
 /* ---- folder cache ------------------------------------------------------------ */
 
-unsigned ws_root_name_hash(const char *s, size_t len)
+static unsigned name_hash(const struct ws_rdir *d, const char *name, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	unsigned h = 2166136261u;
-
-	while (p < e) {
-		uint32_t cp = *p;
-		size_t n = 1;
-
-		/* decode as ws_name_ncasecmp does for valid UTF-8 (WTF-8 too);
-		 * any other byte stands for itself */
-		if (cp >= 0xC0 && cp < 0xE0 && e - p >= 2 && (p[1] & 0xC0) == 0x80) {
-			cp = ((cp & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-			n = 2;
-		} else if (cp >= 0xE0 && cp < 0xF0 && e - p >= 3 && (p[1] & 0xC0) == 0x80 &&
-			   (p[2] & 0xC0) == 0x80) {
-			cp = ((cp & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-			n = 3;
-		} else if (cp >= 0xF0 && cp < 0xF8 && e - p >= 4 && (p[1] & 0xC0) == 0x80 &&
-			   (p[2] & 0xC0) == 0x80 && (p[3] & 0xC0) == 0x80) {
-			cp = ((cp & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
-			     (p[3] & 0x3Fu);
-			n = 4;
-		}
-		if (cp < 0x110000u && n > 1)
-			cp = ws_ucs_upper(cp);
-		else if (n == 1 && cp < 0x80)
-			cp = ws_ucs_upper(cp);
-		p += n;
-		h = (h ^ cp) * 16777619u;
-	}
-	return h;
+	return (unsigned)ws_hash_name(&d->root->hkey, name, len);
 }
 
-static struct rent *tab_find(struct ws_rdir *d, const char *name, size_t len)
+/* The entry of `name` (hash h): the one spelled so, else the first in
+ * byte order of those equal ignoring case; NULL when none. */
+static struct rent *tab_find_h(struct ws_rdir *d, const char *name, size_t len, unsigned h)
 {
 	struct rent *best = NULL;
-	unsigned h;
 
 	if (!d->cap)
 		return NULL;
-	h = ws_root_name_hash(name, len);
 	for (size_t i = h & (d->cap - 1), k = 0; k < d->cap; i = (i + 1) & (d->cap - 1), k++) {
 		struct rent *e = &d->tab[i];
 
+		d->root->probes++;
 		if (!e->name && !e->dead)
 			break;
 		if (e->dead || e->h != h)
@@ -138,13 +114,18 @@ static struct rent *tab_find(struct ws_rdir *d, const char *name, size_t len)
 	return best;
 }
 
+static struct rent *tab_find(struct ws_rdir *d, const char *name, size_t len)
+{
+	return d->cap ? tab_find_h(d, name, len, name_hash(d, name, len)) : NULL;
+}
+
 static struct rent *tab_add(struct ws_rdir *d, const char *name)
 {
 	size_t len = strlen(name);
+	unsigned h = name_hash(d, name, len);
 	struct rent *e;
-	unsigned h;
 
-	e = tab_find(d, name, len);
+	e = tab_find_h(d, name, len, h);
 	if (e && !strcmp(e->name, name))
 		return e;
 	if ((d->used + 1) * 4 >= d->cap * 3) {
@@ -158,6 +139,7 @@ static struct rent *tab_add(struct ws_rdir *d, const char *name)
 			if (!old[i].name)
 				continue;
 			for (size_t j = old[i].h & (d->cap - 1);; j = (j + 1) & (d->cap - 1)) {
+				d->root->probes++;
 				if (!d->tab[j].name) {
 					d->tab[j] = old[i];
 					d->used++;
@@ -167,9 +149,9 @@ static struct rent *tab_add(struct ws_rdir *d, const char *name)
 		}
 		free(old);
 	}
-	h = ws_root_name_hash(name, len);
 	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
 		e = &d->tab[i];
+		d->root->probes++;
 		if (!e->name) {
 			if (!e->dead)
 				d->used++;
@@ -192,6 +174,7 @@ int ws_root_open(const char *path, unsigned flags, struct ws_root **out,
 	if (fd < 0)
 		return ws_error_set_errno(err, WS_E_TARGET, errno, path, "cannot open the folder");
 	r = ws_xcalloc(1, sizeof(*r));
+	ws_hkey_init(&r->hkey);
 	r->path = ws_xstrdup(path);
 	{
 		size_t n = strlen(r->path);
@@ -457,6 +440,7 @@ static struct ws_rdir *node_new(struct ws_root *r, struct ws_rdir *parent, const
 {
 	struct ws_rdir *d = ws_xcalloc(1, sizeof(*d));
 
+	d->root = r;
 	d->parent = parent;
 	d->fd = -1;
 	if (!parent)
@@ -679,6 +663,11 @@ int ws_root_make_pending(struct ws_root *r, struct ws_error *err)
 size_t ws_root_pending_count(const struct ws_root *r)
 {
 	return r->npend;
+}
+
+size_t ws_root_probes(const struct ws_root *r)
+{
+	return r->probes;
 }
 
 int ws_root_make_pending_n(struct ws_root *r, size_t n, struct ws_error *err)

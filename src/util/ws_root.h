@@ -184,8 +184,9 @@ void ws_root_after_mkdir(const struct ws_root *r, int parent, const char *name,
 /* 1 when a new-object hook is set (ws_root_set_newobj with a function). */
 int ws_root_has_newobj(const struct ws_root *r);
 
-/* Hash of a name as NTFS compares names (equal ignoring case -> equal). */
-unsigned ws_root_name_hash(const char *s, size_t len);
+/* Tests: slots the folders' name tables have visited so far (a table
+ * keyed by ws_hash_name visits about one per lookup, whatever the names). */
+size_t ws_root_probes(const struct ws_root *r);
 
 /* Windows security descriptor and attributes as ntfs-3g exposes them. */
 extern const char *const ws_ntfs_xattrs[];

@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,4 +195,19 @@ int tu_sh(const char *fmt, ...)
 int tu_dir_empty(const char *dir)
 {
 	return tu_sh("test -z \"$(ls -A '%s')\"", dir) == 0;
+}
+
+void tu_crafted_name(unsigned i, char out[13])
+{
+	char *o = out;
+
+	for (int k = 0; k < 3; k++, i >>= 4) {
+		uint32_t cp = ((uint32_t)(1 + (i & 15)) << 16) | 0xF600u;
+
+		*o++ = (char)(0xF0 | (cp >> 18));
+		*o++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+		*o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+		*o++ = (char)(0x80 | (cp & 0x3F));
+	}
+	*o = '\0';
 }

@@ -71,6 +71,15 @@ int tu_group_result(int failed);
 		sizeof(group_tests) / sizeof((group_tests)[0]),               \
 		group_setup, group_teardown))
 
+/*
+ * Name number i (0..4095) of a set made to collide in unkeyed hash tables:
+ * three characters, each U+n F600 (n = 1..16, the planes above the BMP),
+ * so every code point has the same low 16 bits, and so have the FNV-1a
+ * hashes of all 4,096 names (xor and multiply carry upwards only).
+ * `out` gets 12 bytes of UTF-8 and a NUL.
+ */
+void tu_crafted_name(unsigned i, char out[13]);
+
 /* Assert helper that shows the ws_error when rc != WS_OK. */
 #define tu_assert_ok(rc, errp)                                                 \
 	do {                                                                   \

@@ -986,6 +986,66 @@ static void settle_waits_for_every_batch(void **state)
 	atu_release(&t);
 }
 
+/* Files named to collide in an unkeyed table (tu_crafted_name) in one
+ * folder: the set of the batches' paths, keyed, visits a few slots per
+ * lookup; unkeyed, each batch of 2,048 would be one run of slots. */
+static void crafted_names_spread_in_batches(void **state)
+{
+	enum { N = 3072 };       /* placed; names N..4095 are looked up, absent */
+	struct atu t;
+	struct vol *vol;
+	struct aj *j;
+	struct ws_error e;
+	struct ws_buf tmp = WS_BUF_INIT;
+	char *dir, name[13];
+	unsigned long probes;
+	int fd;
+
+	(void)state;
+	atu_setup(&t, 1, "alice");
+	ws_error_clear(&e);
+	tu_assert_ok(vol_open(t.tgt, &vol, &e), &e);
+	tu_assert_ok(aj_begin(vol, NULL, NULL, NULL, 1, &j, &e), &e);
+	dir = ws_xasprintf("%s/Users/alice/crafted", t.tgt);
+	tu_assert_ok(aj_mkdirs(j, dir, &e), &e);
+	for (unsigned i = 0; i < N; i++) {
+		char *host;
+
+		tu_crafted_name(i, name);
+		host = ws_xasprintf("%s/%s", dir, name);
+		tu_assert_ok(aj_temp_open(j, "file", 1, &tmp, &fd, &e), &e);
+		assert_int_equal(write(fd, "x", 1), 1);
+		tu_assert_ok(aj_place_fd(j, tmp.buf, &fd, host, 0, &e), &e);
+		if (fd >= 0)
+			close(fd);
+		free(host);
+		/* a lookup of a path the batches do not hold (apply settles a
+		 * path before reading it back): nothing to wait for */
+		tu_crafted_name(N + i % (4096 - N), name);
+		host = ws_xasprintf("%s/%s", dir, name);
+		tu_assert_ok(aj_settle(j, host, &e), &e);
+		free(host);
+	}
+	probes = aj_pset_probes(j);
+	tu_assert_ok(aj_end(j, &e), &e);
+	/* a handful per path; a run of collisions costs hundreds each */
+	assert_true(probes < 8ul * N);
+	aj_close(j);
+	vol_close(vol);
+	undo_ok(t.tgt, NULL);
+	for (unsigned i = 0; i < N; i += 97) {
+		char *host;
+
+		tu_crafted_name(i, name);
+		host = ws_xasprintf("%s/%s", dir, name);
+		assert_int_not_equal(access(host, F_OK), 0);
+		free(host);
+	}
+	ws_buf_release(&tmp);
+	free(dir);
+	atu_release(&t);
+}
+
 /* A format-2 journal (F lines without an mtime, written by earlier
  * versions) is still read and undone exactly.  Rewritten from this apply's
  * format-3 journal, each line's checksum chained again as docs/apply.md
@@ -1714,6 +1774,7 @@ int main(void)
 		cmocka_unit_test(dry_run_writes_nothing),
 		cmocka_unit_test(killed_apply_can_be_undone),
 		cmocka_unit_test(settle_waits_for_every_batch),
+		cmocka_unit_test(crafted_names_spread_in_batches),
 		cmocka_unit_test(format2_journal_undone),
 		cmocka_unit_test(killed_apply_can_be_undone_fallback),
 		cmocka_unit_test(journal_killed_before_first_line),

@@ -433,6 +433,54 @@ static void cache_reopens_beyond_limit(void **state)
 	free(dir);
 }
 
+/* A folder of names made to collide in an unkeyed table (tu_crafted_name):
+ * with the cache's keyed hash, reading the folder and finding each name
+ * (in other case) visits a few slots per name, not a run of thousands. */
+static void cache_spreads_crafted_names(void **state)
+{
+	enum { N = 4096 };
+	char *dir = tu_tmpdir(), *f = ws_xasprintf("%s/F", dir);
+	struct ws_buf got = WS_BUF_INIT;
+	struct ws_root *r;
+	struct ws_rdir *d;
+	struct ws_error e;
+	char name[13], path[64];
+	size_t probes;
+	int dfd;
+
+	(void)state;
+	mkd(dir, "F");
+	assert_true((dfd = open(f, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	for (unsigned i = 0; i < N; i++) {
+		int fd;
+
+		tu_crafted_name(i, name);
+		snprintf(path, sizeof(path), "%s.Txt", name);
+		assert_true((fd = openat(dfd, path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644)) >= 0);
+		close(fd);
+	}
+	close(dfd);
+	ws_error_clear(&e);
+	tu_assert_ok(ws_root_open(dir, 0, &r, &e), &e);
+	ws_root_cache_on(r, 0);
+	tu_assert_ok(ws_root_dir(r, "f", &d, NULL, &e), &e);
+	for (unsigned i = 0; i < N; i++) {
+		tu_crafted_name(i, name);
+		snprintf(path, sizeof(path), "%s.TXT", name);
+		ws_buf_reset(&got);
+		assert_int_equal(ws_rdir_find(r, d, path, &got), 1);
+		assert_int_equal(strcmp(got.buf + 12, ".Txt"), 0);
+	}
+	/* about 12 per name (listing: a search and an insertion at up to 3/4
+	 * full, growing, finding); one run of collisions costs N * N / 2 */
+	probes = ws_root_probes(r);
+	assert_true(probes < 32 * N);
+	ws_root_free(r);
+	ws_buf_release(&got);
+	free(f);
+	free(dir);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &mode_flags[0]), \
 		 cmocka_unit_test_prestate(fn, &mode_flags[1])
 #define CACHE(fn) cmocka_unit_test_prestate(fn, &mode_flags[2]), \
@@ -453,6 +501,7 @@ int main(void)
 		cmocka_unit_test(remove_tree_never_follows),
 		cmocka_unit_test(xattrs_copied),
 		cmocka_unit_test(openat2_used_where_present),
+		cmocka_unit_test(cache_spreads_crafted_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
