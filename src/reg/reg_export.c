@@ -17,6 +17,7 @@
 void reg_export_init(struct reg_export *x)
 {
 	memset(x, 0, sizeof(*x));
+	ws_hkey_init(&x->hkey);
 	ws_buf_init(&x->text);
 	ws_buf_adds(&x->text, HEADER);
 }
@@ -32,15 +33,6 @@ void reg_export_release(struct reg_export *x)
 	ws_buf_init(&x->text);
 }
 
-static size_t hash_str(const char *s)
-{
-	size_t h = 1469598103934665603ULL & (size_t)-1;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 /* Mark a key (case-insensitively); returns 1 if it was new. */
 static int mark_seen(struct reg_export *x, const char *key)
 {
@@ -54,9 +46,9 @@ static int mark_seen(struct reg_export *x, const char *key)
 		for (size_t j = 0; j < x->aseen; j++) {
 			if (!x->seen[j])
 				continue;
-			for (i = hash_str(x->seen[j]) & (cap - 1); t[i];
+			for (i = (size_t)ws_hash_str(&x->hkey, x->seen[j]) & (cap - 1); t[i];
 			     i = (i + 1) & (cap - 1))
-				;
+				x->probes++;
 			t[i] = x->seen[j];
 		}
 		free(x->seen);
@@ -64,8 +56,9 @@ static int mark_seen(struct reg_export *x, const char *key)
 		x->aseen = cap;
 	}
 	ws_name_upper(key, &up);
-	for (i = hash_str(up.buf) & (x->aseen - 1); x->seen[i];
+	for (i = (size_t)ws_hash_str(&x->hkey, up.buf) & (x->aseen - 1); x->seen[i];
 	     i = (i + 1) & (x->aseen - 1)) {
+		x->probes++;
 		if (strcmp(x->seen[i], up.buf) == 0) {
 			ws_buf_release(&up);
 			return 0;

@@ -7,23 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/ws_hash.h"
+
 struct walk_frame {
 	reg_node *kids;
 	size_t n, next;
 	size_t pathlen;     /* length of the frame key's path in the walk's buffer */
 };
 
-/* Open-addressing set of visited nodes: a loop in a damaged hive is caught. */
+/* Open-addressing set of visited nodes: a loop in a damaged hive is caught.
+ * Slots are the top bits of the offset times a random odd number: a hive
+ * laid out on purpose cannot put its keys in one run of slots. */
 struct node_set {
 	reg_node *slot;
 	size_t cap, used;
+	unsigned shift;          /* 64 - log2(cap) */
+	uint64_t mul;            /* random, odd */
 };
 
-static size_t hash_node(reg_node n, size_t cap)
+static size_t hash_node(reg_node n, const struct node_set *s)
 {
-	uint64_t x = n * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(x >> 17) & (cap - 1);
+	return (size_t)(((uint64_t)n * s->mul) >> s->shift);
 }
 
 /* Add n; returns 0 if it was already present. */
@@ -32,8 +36,9 @@ static int set_add(struct node_set *s, reg_node n)
 	size_t i;
 
 	if ((s->used + 1) * 2 > s->cap) {
-		struct node_set big = { NULL, s->cap ? s->cap * 2 : 1024, 0 };
+		struct node_set big = { NULL, s->cap ? s->cap * 2 : 1024, 0, 0, s->mul };
 
+		big.shift = 64u - (unsigned)__builtin_ctzll((unsigned long long)big.cap);
 		big.slot = ws_xcalloc(big.cap, sizeof(*big.slot));
 		for (size_t j = 0; j < s->cap; j++)
 			if (s->slot[j])
@@ -41,7 +46,7 @@ static int set_add(struct node_set *s, reg_node n)
 		free(s->slot);
 		*s = big;
 	}
-	for (i = hash_node(n, s->cap); s->slot[i]; i = (i + 1) & (s->cap - 1))
+	for (i = hash_node(n, s); s->slot[i]; i = (i + 1) & (s->cap - 1))
 		if (s->slot[i] == n)
 			return 0;
 	s->slot[i] = n;
@@ -83,7 +88,7 @@ int reg_walk(struct reg_hive *h, reg_node from, unsigned max_depth,
 	     unsigned flags, reg_walk_fn fn, void *ctx, struct ws_error *err)
 {
 	struct walk_frame *st;
-	struct node_set seen = { NULL, 0, 0 };
+	struct node_set seen = { NULL, 0, 0, 0, ws_hash_mul_new() };
 	struct ws_buf path = WS_BUF_INIT;
 	size_t depth = 0;
 	int rc;

@@ -13,6 +13,7 @@
 #include "reg/reg_map.h"
 #include "util/ws_buf.h"
 #include "util/ws_error.h"
+#include "util/ws_hash.h"
 #include "util/ws_log.h"
 #include "volume/volume.h"
 
@@ -76,6 +77,7 @@ struct scan {
 	 * pass does not decide them again */
 	char **outside;
 	size_t outside_size, outside_used;
+	struct ws_hkey outside_key;     /* its hash key (the names are the source's) */
 	char **outside_dirs;
 	size_t n_outside_dirs, a_outside_dirs;
 

@@ -306,20 +306,11 @@ static int in_profile(const char *path, const char *profile)
 	return path[pl] == '\\' || !path[pl];
 }
 
-static uint64_t path_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 /* The slot of `path` in the set: the walker gives a file the same name
  * however a pattern reached it, so names compare exactly. */
 static char **outside_slot(const struct scan *s, const char *path)
 {
-	size_t i = (size_t)path_hash(path) & (s->outside_size - 1);
+	size_t i = (size_t)ws_hash_str(&s->outside_key, path) & (s->outside_size - 1);
 
 	while (s->outside[i] && strcmp(s->outside[i] + 1, path))
 		i = (i + 1) & (s->outside_size - 1);

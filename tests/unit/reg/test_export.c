@@ -316,6 +316,51 @@ static void hivexregedit_merge_roundtrip(void **state)
 	free(d);
 }
 
+/* Keys whose names were searched for (as anyone could) to share the low
+ * bits of their FNV-1a hashes, the unkeyed hash the writer's table of
+ * keys already written used: keyed now, they cost a slot or two each. */
+static void crafted_keys_spread(void **state)
+{
+	enum { N = 1500 };
+	static const char prefix[] = "HKEY_CURRENT_USER\\SOFTWARE\\C\\";
+	struct reg_export x;
+	struct ws_error e;
+	struct reg_value dw = { "D", REG_DWORD, (unsigned char *)"\1\0\0\0", 4 };
+	uint64_t h0 = 1469598103934665603ULL;
+	unsigned found = 0;
+	const char *p;
+
+	(void)state;
+	for (p = prefix; *p; p++)
+		h0 = (h0 ^ (unsigned char)*p) * 1099511628211ULL;
+	ws_error_clear(&e);
+	reg_export_init(&x);
+	for (uint64_t i = 0; found < N; i++) {
+		char name[24], key[64];
+		uint64_t h = h0;
+
+		snprintf(name, sizeof(name), "K%llX", (unsigned long long)i);
+		for (p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		if (h & 0x7FF)
+			continue;
+		found++;
+		snprintf(key, sizeof(key), "HKCU\\Software\\C\\%s", name);
+		tu_assert_ok(reg_export_add(&x, key, &dw, &e), &e);
+	}
+	/* about one occupied slot per lookup; two runs of 750 cost 560,000 */
+	assert_true(x.probes < 10 * N);
+	/* every key written once, its ancestors once */
+	for (found = 0, p = reg_export_utf8(&x); (p = strstr(p, "[HKEY_CURRENT_USER\\Software\\C\\K"));
+	     p++)
+		found++;
+	assert_int_equal(found, N);
+	assert_non_null(strstr(reg_export_utf8(&x), "\n[HKEY_CURRENT_USER\\Software\\C]\n"));
+	assert_null(strstr(strstr(reg_export_utf8(&x), "[HKEY_CURRENT_USER\\Software\\C]") + 1,
+			   "[HKEY_CURRENT_USER\\Software\\C]"));
+	reg_export_release(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +369,7 @@ int main(void)
 		cmocka_unit_test(hex_lines_wrap),
 		cmocka_unit_test(utf16_form),
 		cmocka_unit_test(hivexregedit_merge_roundtrip),
+		cmocka_unit_test(crafted_keys_spread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
