@@ -35,14 +35,15 @@ uint64_t ws_hash_str(const struct ws_hkey *k, const char *s)
 	return ws_hash(k, s, strlen(s));
 }
 
-/* Code points go into buf three bytes each; a full buffer is hashed and
- * its hash starts the next one, so a long path needs no allocation. */
-#define NAME_CHUNK 64
+/* The upper-cased code points go into buf as UTF-8 (ASCII, most of a path,
+ * a byte each); a full buffer is hashed and its hash starts the next one,
+ * so a long path needs no allocation. */
+#define NAME_BUF 256
 
 uint64_t ws_hash_name(const struct ws_hkey *k, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + len;
-	unsigned char buf[8 + 3 * NAME_CHUNK];
+	unsigned char buf[NAME_BUF];
 	size_t n = 8;
 	uint64_t h;
 
@@ -51,7 +52,19 @@ uint64_t ws_hash_name(const struct ws_hkey *k, const char *s, size_t len)
 		uint32_t cp = *p;
 		size_t step = 1;
 
-		/* decode as ws_name_ncasecmp does for valid UTF-8 (WTF-8 too) */
+		if (n > sizeof(buf) - 4) {
+			h = ws_hash(k, buf, n);
+			for (int i = 0; i < 8; i++)
+				buf[i] = (unsigned char)(h >> (8 * i));
+			n = 8;
+		}
+		if (cp < 0x80) {
+			buf[n++] = (unsigned char)(cp >= 'a' && cp <= 'z' ? cp - 0x20 : cp);
+			p++;
+			continue;
+		}
+		/* decode as ws_name_ncasecmp does for valid UTF-8 (WTF-8 too);
+		 * any other byte stands for itself */
 		if (cp >= 0xC0 && cp < 0xE0 && e - p >= 2 && (p[1] & 0xC0) == 0x80) {
 			cp = ((cp & 0x1Fu) << 6) | (p[1] & 0x3Fu);
 			step = 2;
@@ -65,17 +78,24 @@ uint64_t ws_hash_name(const struct ws_hkey *k, const char *s, size_t len)
 			     (p[3] & 0x3Fu);
 			step = 4;
 		}
-		if ((step > 1 && cp < 0x110000u) || (step == 1 && cp < 0x80))
+		if (step > 1 && cp < 0x110000u)
 			cp = ws_ucs_upper(cp);
 		p += step;
-		buf[n++] = (unsigned char)cp;
-		buf[n++] = (unsigned char)(cp >> 8);
-		buf[n++] = (unsigned char)(cp >> 16);
-		if (n == sizeof(buf)) {
-			h = ws_hash(k, buf, n);
-			for (int i = 0; i < 8; i++)
-				buf[i] = (unsigned char)(h >> (8 * i));
-			n = 8;
+		/* UTF-8's layout, which keeps code points apart, up to 21 bits */
+		if (cp < 0x80) {
+			buf[n++] = (unsigned char)cp;
+		} else if (cp < 0x800) {
+			buf[n++] = (unsigned char)(0xC0 | (cp >> 6));
+			buf[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+		} else if (cp < 0x10000) {
+			buf[n++] = (unsigned char)(0xE0 | (cp >> 12));
+			buf[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+			buf[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+		} else {
+			buf[n++] = (unsigned char)(0xF0 | (cp >> 18));
+			buf[n++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+			buf[n++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+			buf[n++] = (unsigned char)(0x80 | (cp & 0x3F));
 		}
 	}
 	return ws_hash(k, buf, n);

@@ -59,19 +59,25 @@ static void equal_names_hash_alike(void **state)
 	assert_true(ws_hash_name(&k, "", 0) != ws_hash_name(&k, "a", 1));
 }
 
-/* Past one buffer of code points (64): a long path equal ignoring case
- * hashes alike; one differing in its last character does not. */
+/* Past one buffer (248 bytes of upper-cased UTF-8), and more: a long path
+ * equal ignoring case hashes alike; one differing in its last character
+ * does not.  Every fifth character is a two-byte one (é / É). */
 static void long_paths(void **state)
 {
 	struct ws_hkey k;
-	char a[400], b[400];
+	char a[1200], b[1200];
 
 	(void)state;
 	ws_hkey_init(&k);
-	for (size_t n = 60; n < 200; n++) {
+	for (size_t n = 1; n < 1000; n++) {
 		for (size_t i = 0; i < n; i++) {
 			a[i] = (char)('a' + i % 26);
 			b[i] = (char)('A' + i % 26);
+			if (i % 5 == 3 && i + 2 < n) {
+				memcpy(a + i, "\xc3\xa9", 2);
+				memcpy(b + i, "\xc3\x89", 2);
+				i++;
+			}
 		}
 		a[n] = b[n] = '\0';
 		assert_true(ws_hash_name(&k, a, n) == ws_hash_name(&k, b, n));
