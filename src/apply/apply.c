@@ -568,6 +568,7 @@ out:
 		free(a.dry_dirs[i]);
 	free(a.dry_dirs);
 	ws_strv_free(a.rerouted, a.n_rerouted);
+	afiles_renames_release(&a.renames);
 	if (!rc && (r->users_missing || a.lost ||
 		    r->values_skipped || r->files_skipped || r->rules_unsupported))
 		rc = WS_PARTIAL;

@@ -367,5 +367,60 @@ grep -q 'NTUSER.DAT.*link' "$t/last.err" || fail "HIVELINK: message does not nam
 [ "$before" = "$(tree_hash "$t/box2")" ] || fail "HIVELINK: something changed"
 echo "ok HIVELINK (exit 36)"
 
+# CASEVARIANTS: 300 entries that differ only in case land on one target
+# path, each with other content of the same size.  Each is placed as a copy
+# (variant.txt, variant(1).txt ... variant(299).txt), and names looked at for
+# one entry are not looked at again for the next: apply's opens grow with the
+# entries, not with their square (each look at a taken name opens the file to
+# compare it: 44,850 for these 300 when every entry started from (1)).
+NV=300
+python3 - "$NV" "$t/spec-variants.json" <<'PY'
+import json, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+files = []
+for i in range(n):
+    name = "".join(c.upper() if i >> k & 1 else c for k, c in enumerate("variant")) + ".txt"
+    files.append({"user": 0, "path": "C:\\Users\\alice\\Documents\\cv\\" + name,
+                  "text": "variant %04d\n" % i})
+json.dump({"head": {"device": "CASEVARIANTS"}, "drop_files": True, "add_files": files}, open(out, "w"))
+PY
+python3 "$CRAFT" write --store "$t/st" --scan "$srcid" --spec "$t/spec-variants.json" > /dev/null ||
+  fail "CASEVARIANTS: storecraft write"
+command -v strace >/dev/null || fail "CASEVARIANTS needs strace (./build.sh test installs it)"
+rc=0
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+  strace -f -c -o "$t/cv.strace" -e trace=openat,open \
+  "$WINSTATE" apply --allow-plain-target --store "$t/st" --device CASEVARIANTS --target "$t/box/target" \
+  --json > "$t/cv.json" 2> "$t/cv.err" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$t/cv.err" >&2; fail "CASEVARIANTS: apply exit $rc"; }
+opens=$(awk '$NF=="openat" || $NF=="open" {s += $4} END {print s + 0}' "$t/cv.strace")
+python3 - "$t/box/target/Users/alice/Documents/cv" "$NV" <<'PY' || fail "CASEVARIANTS: copies wrong"
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+names = sorted(os.listdir(d))
+want = sorted(["variant.txt"] + ["variant(%d).txt" % k for k in range(1, n)])
+assert [x.lower() for x in names] == want, names[:5]
+texts = sorted(open(os.path.join(d, x)).read() for x in names)
+assert texts == sorted("variant %04d\n" % i for i in range(n)), texts[:3]
+PY
+[ "$opens" -lt $((NV * 20)) ] || fail "CASEVARIANTS: $opens opens for $NV entries (names looked at again)"
+expect_exit 0 "$WINSTATE" undo --target "$t/box/target"
+[ "$pristine" = "$(tree_hash "$t/box")" ] || fail "CASEVARIANTS: undo is not exact"
+echo "ok CASEVARIANTS ($NV copies, $opens opens)"
+# NONAMELEFT: every name(N) up to 9999 taken: the entries are skipped and
+# reported (exit 3), nothing overwritten.
+mkdir -p "$t/box3"
+cp -a "$t/box/target" "$t/box3/target"
+mkdir -p "$t/box3/target/Users/alice/Documents/cv"
+( cd "$t/box3/target/Users/alice/Documents/cv" && echo taken > variant.txt &&
+  for k in $(seq 1 9999); do echo taken > "variant($k).txt"; done )
+before=$(tree_hash "$t/box3")
+expect_exit 3 "$WINSTATE" apply --allow-plain-target --store "$t/st" --device CASEVARIANTS --target "$t/box3/target" -v
+grep -q 'no free name for a copy' "$t/last.out" || fail "NONAMELEFT: the skip is not reported"
+[ "$(grep -c 'no free name for a copy' "$t/last.out")" -eq "$NV" ] || fail "NONAMELEFT: not every entry reported"
+expect_exit 0 "$WINSTATE" undo --target "$t/box3/target"
+[ "$before" = "$(tree_hash "$t/box3")" ] || fail "NONAMELEFT: the target changed"
+echo "ok NONAMELEFT (exit 3, $NV entries skipped)"
+
 echo "crafted cases: $n${xfails:+; expected failures:$xfails}"
 pass
