@@ -563,10 +563,8 @@ out:
 	/* folders counted where they are made: file parents, bundles, the
 	 * journal's records (what undo removes), not only captured folders */
 	if (o->dry_run)
-		r->dirs_created = a.n_dry_dirs;
-	for (size_t i = 0; i < a.n_dry_dirs; i++)
-		free(a.dry_dirs[i]);
-	free(a.dry_dirs);
+		r->dirs_created = ws_strset_count(&a.dry_dirs);
+	ws_strset_release(&a.dry_dirs);
 	ws_strv_free(a.rerouted, a.n_rerouted);
 	afiles_renames_release(&a.renames);
 	if (!rc && (r->users_missing || a.lost ||

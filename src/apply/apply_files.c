@@ -301,11 +301,6 @@ out:
 	return rc;
 }
 
-static int dir_cmp(const void *k, const void *e)
-{
-	return strcmp((const char *)k, *(char *const *)e);
-}
-
 void afiles_would_mkdirs(struct apply *a, const char *host)
 {
 	struct ws_buf p = WS_BUF_INIT;
@@ -313,31 +308,15 @@ void afiles_would_mkdirs(struct apply *a, const char *host)
 	ws_buf_adds(&p, host);
 	/* up from the folder until one exists or is already counted */
 	while (p.len > 1 && !ws_path_exists(p.buf)) {
-		size_t lo = 0, hi = a->n_dry_dirs;
 		char *slash;
 
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			int c = dir_cmp(p.buf, &a->dry_dirs[mid]);
-
-			if (!c)
-				goto out;
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		WS_ALLOC_GROW(a->dry_dirs, a->n_dry_dirs + 1, a->a_dry_dirs);
-		memmove(&a->dry_dirs[lo + 1], &a->dry_dirs[lo],
-			(a->n_dry_dirs - lo) * sizeof(*a->dry_dirs));
-		a->dry_dirs[lo] = ws_xstrdup(p.buf);
-		a->n_dry_dirs++;
+		if (!ws_strset_add(&a->dry_dirs, p.buf))
+			break;
 		slash = strrchr(p.buf, '/');
 		if (!slash)
 			break;
 		ws_buf_setlen(&p, (size_t)(slash - p.buf));
 	}
-out:
 	ws_buf_release(&p);
 }
 

@@ -19,6 +19,7 @@
 #include "reg/reg_map.h"
 #include "util/ws_hash.h"
 #include "util/ws_root.h"
+#include "util/ws_strset.h"
 #include "volume/volume.h"
 
 /* ---- off-limits objects (apply_preflight.c) ------------------------------- */
@@ -686,9 +687,8 @@ struct apply {
 	uint64_t lost;                   /* deferred values not staged anywhere */
 	uint64_t done;
 	uint64_t bytes_done;             /* file content written so far (progress) */
-	/* dry run: the folders the real run would make (sorted, for lookups) */
-	char **dry_dirs;
-	size_t n_dry_dirs, a_dry_dirs;
+	/* dry run: the folders the real run would make */
+	struct ws_strset dry_dirs;
 	/* the system files of drives the target lacks, rerouted onto its
 	 * system drive (ASCII letters in lower case, sorted): what a Mozilla
 	 * profile list's path on such a drive may be rewritten to */

@@ -17,16 +17,13 @@
 void reg_export_init(struct reg_export *x)
 {
 	memset(x, 0, sizeof(*x));
-	ws_hkey_init(&x->hkey);
 	ws_buf_init(&x->text);
 	ws_buf_adds(&x->text, HEADER);
 }
 
 void reg_export_release(struct reg_export *x)
 {
-	for (size_t i = 0; i < x->aseen; i++)
-		free(x->seen[i]);
-	free(x->seen);
+	ws_strset_release(&x->seen);
 	free(x->last_key);
 	ws_buf_release(&x->text);
 	memset(x, 0, sizeof(*x));
@@ -37,36 +34,12 @@ void reg_export_release(struct reg_export *x)
 static int mark_seen(struct reg_export *x, const char *key)
 {
 	struct ws_buf up = WS_BUF_INIT;
-	size_t i;
+	int added;
 
-	if ((x->nseen + 1) * 2 > x->aseen) {
-		size_t cap = x->aseen ? x->aseen * 2 : 64;
-		char **t = ws_xcalloc(cap, sizeof(*t));
-
-		for (size_t j = 0; j < x->aseen; j++) {
-			if (!x->seen[j])
-				continue;
-			for (i = (size_t)ws_hash_str(&x->hkey, x->seen[j]) & (cap - 1); t[i];
-			     i = (i + 1) & (cap - 1))
-				x->probes++;
-			t[i] = x->seen[j];
-		}
-		free(x->seen);
-		x->seen = t;
-		x->aseen = cap;
-	}
 	ws_name_upper(key, &up);
-	for (i = (size_t)ws_hash_str(&x->hkey, up.buf) & (x->aseen - 1); x->seen[i];
-	     i = (i + 1) & (x->aseen - 1)) {
-		x->probes++;
-		if (strcmp(x->seen[i], up.buf) == 0) {
-			ws_buf_release(&up);
-			return 0;
-		}
-	}
-	x->seen[i] = ws_buf_detach(&up, NULL);
-	x->nseen++;
-	return 1;
+	added = ws_strset_add(&x->seen, up.buf);
+	ws_buf_release(&up);
+	return added;
 }
 
 static int bad_text(const char *s, size_t len)

@@ -28,15 +28,13 @@
 #define REG_EXPORT_H
 
 #include "reg/reg.h"
-#include "util/ws_hash.h"
+#include "util/ws_strset.h"
 
 struct reg_export {
 	struct ws_buf text;    /* UTF-8 with LF line ends */
 	char *last_key;        /* key of the section being written, or NULL */
-	char **seen;           /* upper-cased keys already given a header */
-	size_t nseen, aseen;   /* open-addressing table: entries, capacity */
-	struct ws_hkey hkey;   /* its hash key (key names come from hives) */
-	size_t probes;         /* slots it visited (tests) */
+	struct ws_strset seen; /* upper-cased keys already given a header
+				  (keyed: the names come from hives) */
 };
 
 void reg_export_init(struct reg_export *x);

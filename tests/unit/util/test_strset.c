@@ -1,0 +1,80 @@
+/* test_strset.c - the keyed set of strings (ws_strset): each string counted
+ * once, byte for byte, through growth; strings searched for to share the
+ * low bits of their FNV-1a hashes cost a slot or two each. */
+#include "tu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/ws_strset.h"
+
+static void adds_once(void **state)
+{
+	struct ws_strset s = WS_STRSET_INIT;
+	char name[32];
+
+	(void)state;
+	assert_false(ws_strset_has(&s, "a"));
+	assert_int_equal(ws_strset_add(&s, "a"), 1);
+	assert_int_equal(ws_strset_add(&s, "a"), 0);
+	assert_int_equal(ws_strset_add(&s, "A"), 1);   /* byte for byte */
+	assert_int_equal(ws_strset_add(&s, ""), 1);
+	assert_true(ws_strset_has(&s, ""));
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "/t/Users/alice/d%d", i);
+		assert_int_equal(ws_strset_add(&s, name), 1);
+	}
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "/t/Users/alice/d%d", i);
+		assert_true(ws_strset_has(&s, name));
+		assert_int_equal(ws_strset_add(&s, name), 0);
+	}
+	assert_false(ws_strset_has(&s, "/t/Users/alice/d5000"));
+	assert_int_equal(ws_strset_count(&s), 5003);
+	ws_strset_release(&s);
+	assert_int_equal(ws_strset_count(&s), 0);
+	assert_false(ws_strset_has(&s, "a"));
+}
+
+/* 2,000 paths whose FNV-1a-64 hashes end in 12 zero bits: unkeyed, they
+ * would fill two runs of slots (4,096 slots) and cost a million looks. */
+static void crafted_paths_spread(void **state)
+{
+	enum { N = 2000 };
+	static const char prefix[] = "/target/Users/alice/";
+	struct ws_strset s = WS_STRSET_INIT;
+	uint64_t h0 = 1469598103934665603ULL;
+	unsigned found = 0;
+	const char *p;
+
+	(void)state;
+	for (p = prefix; *p; p++)
+		h0 = (h0 ^ (unsigned char)*p) * 1099511628211ULL;
+	for (uint64_t i = 0; found < N; i++) {
+		char name[24], path[64];
+		uint64_t h = h0;
+
+		snprintf(name, sizeof(name), "d%llx", (unsigned long long)i);
+		for (p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		if (h & 0xFFF)
+			continue;
+		found++;
+		snprintf(path, sizeof(path), "%s%s", prefix, name);
+		assert_int_equal(ws_strset_add(&s, path), 1);
+	}
+	assert_int_equal(ws_strset_count(&s), N);
+	assert_true(s.probes < 4 * N);
+	ws_strset_release(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(adds_once),
+		cmocka_unit_test(crafted_paths_spread),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
