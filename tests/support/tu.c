@@ -211,3 +211,23 @@ void tu_crafted_name(unsigned i, char out[13])
 	}
 	*o = '\0';
 }
+
+void tu_fnv_crafted(const char *prefix, char lead, uint64_t mask, uint64_t *i, char out[24])
+{
+	uint64_t h0 = 1469598103934665603ULL;
+	const char *p;
+
+	for (p = prefix; *p; p++)
+		h0 = (h0 ^ (unsigned char)*p) * 1099511628211ULL;
+	for (;; (*i)++) {
+		uint64_t h = h0;
+
+		snprintf(out, 24, "%c%llX", lead, (unsigned long long)*i);
+		for (p = out; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		if (!(h & mask)) {
+			(*i)++;
+			return;
+		}
+	}
+}

@@ -80,6 +80,14 @@ int tu_group_result(int failed);
  */
 void tu_crafted_name(unsigned i, char out[13]);
 
+/*
+ * The next name "<lead><upper-case hex of *i>" (from *i on; *i is advanced past it)
+ * such that the FNV-1a-64 hash of prefix + name has the bits of `mask`
+ * all zero: names anyone can search for to share a table slot under that
+ * unkeyed hash.  `out` gets at most 24 bytes.
+ */
+void tu_fnv_crafted(const char *prefix, char lead, uint64_t mask, uint64_t *i, char out[24]);
+
 /* Assert helper that shows the ws_error when rc != WS_OK. */
 #define tu_assert_ok(rc, errp)                                                 \
 	do {                                                                   \

@@ -322,29 +322,21 @@ static void hivexregedit_merge_roundtrip(void **state)
 static void crafted_keys_spread(void **state)
 {
 	enum { N = 1500 };
-	static const char prefix[] = "HKEY_CURRENT_USER\\SOFTWARE\\C\\";
 	struct reg_export x;
 	struct ws_error e;
 	struct reg_value dw = { "D", REG_DWORD, (unsigned char *)"\1\0\0\0", 4 };
-	uint64_t h0 = 1469598103934665603ULL;
-	unsigned found = 0;
+	uint64_t next = 0;
+	unsigned found;
 	const char *p;
 
 	(void)state;
-	for (p = prefix; *p; p++)
-		h0 = (h0 ^ (unsigned char)*p) * 1099511628211ULL;
 	ws_error_clear(&e);
 	reg_export_init(&x);
-	for (uint64_t i = 0; found < N; i++) {
+	for (unsigned k = 0; k < N; k++) {
 		char name[24], key[64];
-		uint64_t h = h0;
 
-		snprintf(name, sizeof(name), "K%llX", (unsigned long long)i);
-		for (p = name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		if (h & 0x7FF)
-			continue;
-		found++;
+		/* searched as the table sees it: upper case */
+		tu_fnv_crafted("HKEY_CURRENT_USER\\SOFTWARE\\C\\", 'K', 0x7FF, &next, name);
 		snprintf(key, sizeof(key), "HKCU\\Software\\C\\%s", name);
 		tu_assert_ok(reg_export_add(&x, key, &dw, &e), &e);
 	}

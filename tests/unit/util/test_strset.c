@@ -42,26 +42,15 @@ static void adds_once(void **state)
 static void crafted_paths_spread(void **state)
 {
 	enum { N = 2000 };
-	static const char prefix[] = "/target/Users/alice/";
 	struct ws_strset s = WS_STRSET_INIT;
-	uint64_t h0 = 1469598103934665603ULL;
-	unsigned found = 0;
-	const char *p;
+	uint64_t next = 0;
 
 	(void)state;
-	for (p = prefix; *p; p++)
-		h0 = (h0 ^ (unsigned char)*p) * 1099511628211ULL;
-	for (uint64_t i = 0; found < N; i++) {
+	for (unsigned k = 0; k < N; k++) {
 		char name[24], path[64];
-		uint64_t h = h0;
 
-		snprintf(name, sizeof(name), "d%llx", (unsigned long long)i);
-		for (p = name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		if (h & 0xFFF)
-			continue;
-		found++;
-		snprintf(path, sizeof(path), "%s%s", prefix, name);
+		tu_fnv_crafted("/target/Users/alice/", 'd', 0xFFF, &next, name);
+		snprintf(path, sizeof(path), "/target/Users/alice/%s", name);
 		assert_int_equal(ws_strset_add(&s, path), 1);
 	}
 	assert_int_equal(ws_strset_count(&s), N);
