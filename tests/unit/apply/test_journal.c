@@ -936,6 +936,20 @@ static void batches_fit_the_open_file_limit(void **state)
 	assert_true(aj_open_min() >= WS_ROOT_MAX_OPEN + 4 * 16);
 }
 
+/* A new one-byte file `host` placed through the journal's open batch. */
+static void place_byte(struct aj *j, const char *host, struct ws_buf *tmp)
+{
+	struct ws_error e;
+	int fd;
+
+	ws_error_clear(&e);
+	tu_assert_ok(aj_temp_open(j, "file", 1, tmp, &fd, &e), &e);
+	assert_int_equal(write(fd, "x", 1), 1);
+	tu_assert_ok(aj_place_fd(j, tmp->buf, &fd, host, 0, &e), &e);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A file of a batch still being linked or in flight is in place once
  * aj_settle names it: apply reads such a path back (a later entry for the
  * same file) only after settling it, even when the open batch is empty. */
@@ -947,7 +961,6 @@ static void settle_waits_for_every_batch(void **state)
 	struct ws_error e;
 	struct ws_buf tmp = WS_BUF_INIT;
 	char *dir, *first, *mid;
-	int fd;
 
 	(void)state;
 	atu_setup(&t, 1, "alice");
@@ -963,11 +976,7 @@ static void settle_waits_for_every_batch(void **state)
 	for (int i = 0; i < 1536; i++) {
 		char *host = ws_xasprintf("%s/f%d.txt", dir, i);
 
-		tu_assert_ok(aj_temp_open(j, "file", 1, &tmp, &fd, &e), &e);
-		assert_int_equal(write(fd, "x", 1), 1);
-		tu_assert_ok(aj_place_fd(j, tmp.buf, &fd, host, 0, &e), &e);
-		if (fd >= 0)
-			close(fd);
+		place_byte(j, host, &tmp);
 		free(host);
 	}
 	tu_assert_ok(aj_settle(j, first, &e), &e);
@@ -999,7 +1008,6 @@ static void crafted_names_spread_in_batches(void **state)
 	struct ws_buf tmp = WS_BUF_INIT;
 	char *dir, name[13];
 	unsigned long probes;
-	int fd;
 
 	(void)state;
 	atu_setup(&t, 1, "alice");
@@ -1013,11 +1021,7 @@ static void crafted_names_spread_in_batches(void **state)
 
 		tu_crafted_name(i, name);
 		host = ws_xasprintf("%s/%s", dir, name);
-		tu_assert_ok(aj_temp_open(j, "file", 1, &tmp, &fd, &e), &e);
-		assert_int_equal(write(fd, "x", 1), 1);
-		tu_assert_ok(aj_place_fd(j, tmp.buf, &fd, host, 0, &e), &e);
-		if (fd >= 0)
-			close(fd);
+		place_byte(j, host, &tmp);
 		free(host);
 		/* a lookup of a path the batches do not hold (apply settles a
 		 * path before reading it back): nothing to wait for */
