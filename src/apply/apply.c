@@ -104,9 +104,21 @@ void apply_act(struct apply *a, int kind, const char *user, const char *object,
 
 struct apply_user *apply_user_of(struct apply *a, uint32_t index)
 {
-	for (size_t i = 0; i < a->nusers; i++)
-		if (a->users[i].src->index == index)
-			return &a->users[i];
+	/* in the catalog's order: by index, each index once (store_catalog.c);
+	 * every record asks, and a store may name many users */
+	size_t lo = 0, hi = a->nusers;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t at = a->users[mid].src->index;
+
+		if (at == index)
+			return &a->users[mid];
+		if (at < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 

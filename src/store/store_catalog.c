@@ -437,6 +437,16 @@ int store_cat_load(struct store *st, const char *scan_id, int full,
 		}
 		if (cat->n_users)
 			qsort(cat->users, cat->n_users, sizeof(*cat->users), user_cmp);
+		/* a record names its user by index: two users with one index
+		 * would make whose file or value it is a guess */
+		for (size_t i = 1; i < cat->n_users; i++) {
+			if (cat->users[i].index == cat->users[i - 1].index) {
+				rc = ws_error_set(err, WS_E_CORRUPT, cat->rel.buf,
+						  "catalog record invalid (two users with index %u)",
+						  (unsigned)cat->users[i].index);
+				goto fail;
+			}
+		}
 		if (cat->n_rules)
 			qsort(cat->rules, cat->n_rules, sizeof(*cat->rules), rule_cmp);
 		cat->pack_ptrs = ws_xcalloc(cat->n_packs + 1, sizeof(*cat->pack_ptrs));

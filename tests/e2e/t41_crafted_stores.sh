@@ -315,6 +315,8 @@ u1() { printf '{"users": [{"index": 1, "%s": "%s"}]}' "$1" "$2"; }
 hostile SIDDOTDOT 36 'SID' "$(u1 sid 'S-1-5-21-1-2-3-1002\\..\\..\\..\\..\\sentinel')"
 hostile SIDSLASH 36 'SID' "$(u1 sid 'S-1-5-21-1-2-3/../../../../sentinel')"
 hostile SIDQUOTE 36 'SID' "$(u1 sid 'S-1-5-21-1-2-3-1002\" -Command calc \"')"
+# two users with one index: whose record is whose would be a guess (42)
+hostile DUPINDEX 42 'two users with index 0' '{"add_users": [{"index": 0, "sid": "S-1-5-21-1-2-3-1999", "account": "SRC-PC\\eve", "profile_path": "C:\\Users\\eve"}]}'
 hostile ACCOUNTQUOTE 36 'account' "$(u1 account 'bob\" & calc & \"')"
 hostile ACCOUNTNL 36 'account' "$(u1 account 'bob\r\nsid=S-1-5-18')"
 DEVICE=$'PC\nscan=x' hostile DEVICENL 36 'device' '{"head": {"device": "PC\nscan=x"}}'
