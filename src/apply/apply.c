@@ -400,6 +400,7 @@ int apply_scan(struct store *st, const struct apply_opts *o,
 
 	memset(r, 0, sizeof(*r));
 	memset(&a, 0, sizeof(a));
+	a.renames.flags = WS_STRSET_NOCASE;
 	a.o = o;
 	a.r = r;
 	a.log = o->log;
@@ -578,7 +579,7 @@ out:
 		r->dirs_created = ws_strset_count(&a.dry_dirs);
 	ws_strset_release(&a.dry_dirs);
 	ws_strv_free(a.rerouted, a.n_rerouted);
-	afiles_renames_release(&a.renames);
+	ws_strset_release(&a.renames);
 	if (!rc && (r->users_missing || a.lost ||
 		    r->values_skipped || r->files_skipped || r->rules_unsupported))
 		rc = WS_PARTIAL;

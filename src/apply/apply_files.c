@@ -127,49 +127,6 @@ static void renamed(const char *host, unsigned n, struct ws_buf *out)
 	ws_buf_adds(out, dot);
 }
 
-/* The last name(N) looked at for `host` (0: none yet), to be updated
- * through the pointer. */
-static unsigned *renames_last(struct arenames *t, const char *host)
-{
-	size_t len = strlen(host), i;
-	unsigned h;
-
-	if ((t->used + 1) * 2 > t->cap) {
-		struct arn *old = t->tab;
-		size_t ocap = t->cap;
-
-		if (!ocap)
-			ws_hkey_init(&t->key);
-		t->cap = ocap ? ocap * 2 : 64;
-		t->tab = ws_xcalloc(t->cap, sizeof(*t->tab));
-		for (size_t k = 0; k < ocap; k++) {
-			if (!old[k].host)
-				continue;
-			for (i = old[k].h & (t->cap - 1); t->tab[i].host; i = (i + 1) & (t->cap - 1))
-				;
-			t->tab[i] = old[k];
-		}
-		free(old);
-	}
-	h = (unsigned)ws_hash_name(&t->key, host, len);
-	for (i = h & (t->cap - 1); t->tab[i].host; i = (i + 1) & (t->cap - 1))
-		if (t->tab[i].h == h && !ws_name_ncasecmp(t->tab[i].host, strlen(t->tab[i].host),
-							  host, len))
-			return &t->tab[i].last;
-	t->tab[i].host = ws_xstrdup(host);
-	t->tab[i].h = h;
-	t->used++;
-	return &t->tab[i].last;
-}
-
-void afiles_renames_release(struct arenames *t)
-{
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->tab[i].host);
-	free(t->tab);
-	memset(t, 0, sizeof(*t));
-}
-
 /* The access and modification times futimens sets for f. */
 static void file_times(const struct store_file *f, struct timespec ts[2])
 {
@@ -509,7 +466,7 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 	struct amoz_notes notes = { 0 };
 	enum vol_res res;
 	int rc = WS_OK, conflict;
-	unsigned n, *last;
+	uint32_t n, *last;
 	char *place = NULL;
 	char planned[1024];      /* the path the safety pass checked */
 	size_t planned_len;
@@ -648,7 +605,7 @@ int afiles_apply(struct apply *a, const struct store_file *f,
 		goto out;
 	}
 	/* names up to *last were looked at for an earlier entry: taken */
-	last = renames_last(&a->renames, host.buf);
+	last = ws_strset_at(&a->renames, host.buf, NULL);
 	for (n = *last + 1; n < 10000; n++) {
 		ws_buf_reset(&alt);
 		if (place) {

@@ -637,21 +637,6 @@ struct apply_user {
 	struct aw_assoc assoc;           /* UserChoice ProgIds */
 };
 
-/* Collisions renamed so far: per target path (host, compared as NTFS
- * does), the last name(N) looked at.  Entries colliding on one path (a
- * store's case variants of one name) go on from there instead of each
- * trying name(1), name(2) ... again: quadratic, and each try may read a
- * file.  Keyed: the paths come from the store. */
-struct arenames {
-	struct arn {
-		char *host;              /* NULL: free */
-		unsigned h;
-		unsigned last;
-	} *tab;
-	size_t cap, used;
-	struct ws_hkey key;
-};
-
 struct apply {
 	const struct apply_opts *o;
 	struct apply_report *r;
@@ -698,7 +683,12 @@ struct apply {
 	 * applied (a Mozilla profile list with rewritten paths), or NULL */
 	const struct ws_buf *file_data;
 	int no_ntfs_xattrs;              /* the target refused system.ntfs_*: not tried again */
-	struct arenames renames;         /* afiles_apply's collision renames */
+	/* collisions renamed so far: per target path (as NTFS compares
+	 * names), the last name(N) looked at.  Entries landing on one path (a
+	 * store's case variants of a name) go on from there instead of each
+	 * trying name(1), name(2) ... again: quadratic, and each try may read
+	 * a file */
+	struct ws_strset renames;
 	uint64_t started_ft;             /* FILETIME of the start: every key written gets it */
 };
 
@@ -844,8 +834,6 @@ int afiles_target_path(struct apply *a, struct apply_user *um, const struct stor
 /* Dry run: count the folders mkdir -p `host` would make (each once). */
 void afiles_would_mkdirs(struct apply *a, const char *host);
 int afiles_apply(struct apply *a, const struct store_file *f, struct ws_error *err);
-/* Free the table of collision renames (a->renames). */
-void afiles_renames_release(struct arenames *t);
 /* Write `data` at the target's Windows path `win` (replacing, journaled). */
 int afiles_write_target(struct apply *a, const char *win, const struct ws_buf *data,
 			struct ws_error *err);

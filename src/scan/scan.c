@@ -514,7 +514,6 @@ int scan_device(struct store *st, const struct scan_opts *o,
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
 	memset(&prev, 0, sizeof(prev));
-	ws_hkey_init(&s.outside_key);
 	s.o = o;
 	s.res = res;
 	s.log = o->log;

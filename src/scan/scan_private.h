@@ -13,7 +13,7 @@
 #include "reg/reg_map.h"
 #include "util/ws_buf.h"
 #include "util/ws_error.h"
-#include "util/ws_hash.h"
+#include "util/ws_strset.h"
 #include "util/ws_log.h"
 #include "volume/volume.h"
 
@@ -71,13 +71,11 @@ struct scan {
 	/* host folders the current file pass must not enter */
 	char **skip_dirs;
 	size_t n_skip, a_skip;
-	/* paths a user pass decided outside profiles (open addressing,
-	 * power-of-two size; each string led by 'R' recorded or 'X' left out
-	 * by a rule) and host folders its rules left out there: the system
+	/* paths a user pass decided outside profiles (each with its mark:
+	 * 'R' recorded or 'X' left out by a rule; keyed, the names are the
+	 * source's) and host folders its rules left out there: the system
 	 * pass does not decide them again */
-	char **outside;
-	size_t outside_size, outside_used;
-	struct ws_hkey outside_key;     /* its hash key (the names are the source's) */
+	struct ws_strset outside;
 	char **outside_dirs;
 	size_t n_outside_dirs, a_outside_dirs;
 

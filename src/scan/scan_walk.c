@@ -306,59 +306,24 @@ static int in_profile(const char *path, const char *profile)
 	return path[pl] == '\\' || !path[pl];
 }
 
-/* The slot of `path` in the set: the walker gives a file the same name
- * however a pattern reached it, so names compare exactly. */
-static char **outside_slot(const struct scan *s, const char *path)
+/* The mark of a path decided by a user pass ('R' or 'X'), 0 if none.  The
+ * walker gives a file the same name however a pattern reached it, so names
+ * compare exactly. */
+static char outside_mark(struct scan *s, const char *path)
 {
-	size_t i = (size_t)ws_hash_str(&s->outside_key, path) & (s->outside_size - 1);
+	uint32_t *v = ws_strset_get(&s->outside, path);
 
-	while (s->outside[i] && strcmp(s->outside[i] + 1, path))
-		i = (i + 1) & (s->outside_size - 1);
-	return &s->outside[i];
-}
-
-/* The mark of a path decided by a user pass ('R' or 'X'), 0 if none. */
-static char outside_mark(const struct scan *s, const char *path)
-{
-	char **slot;
-
-	if (!s->outside_size)
-		return 0;
-	slot = outside_slot(s, path);
-	return *slot ? (*slot)[0] : 0;
+	return v ? (char)*v : 0;
 }
 
 static void outside_set(struct scan *s, const char *path, char mark)
 {
-	char **slot;
-
-	if ((s->outside_used + 1) * 2 > s->outside_size) {
-		char **old = s->outside;
-		size_t n = s->outside_size;
-
-		s->outside_size = n ? n * 2 : 256;
-		s->outside = ws_xcalloc(s->outside_size, sizeof(*s->outside));
-		for (size_t i = 0; i < n; i++)
-			if (old[i])
-				*outside_slot(s, old[i] + 1) = old[i];
-		free(old);
-	}
-	slot = outside_slot(s, path);
-	if (*slot) {
-		(*slot)[0] = mark;
-		return;
-	}
-	*slot = ws_xasprintf("%c%s", mark, path);
-	s->outside_used++;
+	*ws_strset_at(&s->outside, path, NULL) = (unsigned char)mark;
 }
 
 void scan_walk_outside_free(struct scan *s)
 {
-	for (size_t i = 0; i < s->outside_size; i++)
-		free(s->outside[i]);
-	free(s->outside);
-	s->outside = NULL;
-	s->outside_size = s->outside_used = 0;
+	ws_strset_release(&s->outside);
 	for (size_t i = 0; i < s->n_outside_dirs; i++)
 		free(s->outside_dirs[i]);
 	free(s->outside_dirs);

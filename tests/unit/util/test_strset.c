@@ -1,6 +1,7 @@
 /* test_strset.c - the keyed set of strings (ws_strset): each string counted
- * once, byte for byte, through growth; strings searched for to share the
- * low bits of their FNV-1a hashes cost a slot or two each. */
+ * once, byte for byte or ignoring case as NTFS, through growth, with its
+ * value; strings searched for to share the low bits of their FNV-1a hashes
+ * cost a slot or two each. */
 #include "tu.h"
 
 #include <stdio.h>
@@ -37,6 +38,44 @@ static void adds_once(void **state)
 	assert_false(ws_strset_has(&s, "a"));
 }
 
+/* Values follow their strings through growth; a NOCASE set finds a name
+ * in any case (and keeps the first spelling's value), and stays NOCASE
+ * when released. */
+static void values_and_nocase(void **state)
+{
+	struct ws_strset s = WS_STRSET_INIT;
+	char name[32];
+	int added;
+
+	(void)state;
+	assert_null(ws_strset_get(&s, "x"));
+	for (uint32_t i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "f%u", (unsigned)i);
+		*ws_strset_at(&s, name, &added) = i * 7 + 1;
+		assert_true(added);
+	}
+	for (uint32_t i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "f%u", (unsigned)i);
+		assert_int_equal(*ws_strset_get(&s, name), i * 7 + 1);
+		assert_int_equal(*ws_strset_at(&s, name, &added), i * 7 + 1);
+		assert_false(added);
+	}
+	assert_null(ws_strset_get(&s, "F1"));
+	ws_strset_release(&s);
+
+	s.flags = WS_STRSET_NOCASE;
+	*ws_strset_at(&s, "/t/Users/Alice/\xc3\x89t\xc3\xa9.txt", NULL) = 5;
+	assert_int_equal(*ws_strset_get(&s, "/T/USERS/ALICE/\xc3\x89T\xc3\x89.TXT"), 5);
+	assert_int_equal(ws_strset_add(&s, "/t/users/alice/\xc3\xa9t\xc3\xa9.txt"), 0);
+	assert_int_equal(ws_strset_count(&s), 1);
+	assert_null(ws_strset_get(&s, "/t/Users/Alice/ete.txt"));
+	ws_strset_release(&s);
+	assert_int_equal(s.flags, WS_STRSET_NOCASE);
+	assert_int_equal(ws_strset_add(&s, "A"), 1);
+	assert_int_equal(ws_strset_add(&s, "a"), 0);
+	ws_strset_release(&s);
+}
+
 /* 2,000 paths whose FNV-1a-64 hashes end in 12 zero bits: unkeyed, they
  * would fill two runs of slots (4,096 slots) and cost a million looks. */
 static void crafted_paths_spread(void **state)
@@ -62,6 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(adds_once),
+		cmocka_unit_test(values_and_nocase),
 		cmocka_unit_test(crafted_paths_spread),
 	};
 
